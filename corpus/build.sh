@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Rebuilds the ELF fixtures in corpus/ from corpus/src/.
+#
+# Needs: gcc, g++, musl-gcc (Debian: musl-tools), aarch64-linux-gnu-gcc
+# (Debian: gcc-aarch64-linux-gnu), libcrypt-dev. The built files are committed,
+# so the tests need none of these; run this only after changing a source.
+# Output is deterministic enough for the tests: no build ids, no absolute paths.
+set -euo pipefail
+cd "$(dirname "$0")"
+SRC=src
+COMMON=(-O2 -g0 -Wl,--build-id=none "-ffile-prefix-map=$PWD=.")
+mkdir -p bin lib python node bad
+
+need() { command -v "$1" >/dev/null || { echo "build.sh: $1 not found ($2)" >&2; exit 1; }; }
+need gcc "apt-get install gcc"
+need g++ "apt-get install g++"
+need musl-gcc "apt-get install musl-tools"
+need aarch64-linux-gnu-gcc "apt-get install gcc-aarch64-linux-gnu"
+
+# Executables
+gcc "${COMMON[@]}" -D_FORTIFY_SOURCE=2 -o bin/hello-glibc $SRC/hello.c
+musl-gcc "${COMMON[@]}" -o bin/hello-musl $SRC/hello.c
+gcc "${COMMON[@]}" -static -o bin/hello-static-glibc $SRC/hello.c
+musl-gcc "${COMMON[@]}" -static -o bin/hello-static-musl $SRC/hello.c
+gcc "${COMMON[@]}" -static-pie -fPIE -o bin/hello-static-pie $SRC/hello.c
+aarch64-linux-gnu-gcc "${COMMON[@]}" -o bin/hello-aarch64-glibc $SRC/hello.c
+gcc "${COMMON[@]}" -no-pie -o bin/copy-reloc-glibc $SRC/copy_reloc.c
+g++ "${COMMON[@]}" -no-pie -o bin/cxx-shared-ptr-nopie $SRC/cxx_main.cpp
+
+# Shared libraries (glibc)
+SHARED=("${COMMON[@]}" -shared -fPIC)
+gcc "${SHARED[@]}" -U_FORTIFY_SOURCE -o lib/libplain.so $SRC/plain.c
+gcc "${SHARED[@]}" -D_FORTIFY_SOURCE=2 -o lib/libfortified.so $SRC/fortified.c
+g++ "${SHARED[@]}" -o lib/libcxx-shared-ptr.so $SRC/cxx_shared_ptr.cpp
+gcc "${SHARED[@]}" -o lib/liblfs64.so $SRC/lfs64.c
+gcc "${SHARED[@]}" -o lib/libfcntl64.so $SRC/fcntl64.c
+gcc "${SHARED[@]}" -o lib/libifunc.so $SRC/ifunc.c
+gcc "${SHARED[@]}" -o lib/libglibcisms.so $SRC/glibcisms.c
+gcc "${SHARED[@]}" -o lib/libuses-crypt.so $SRC/uses_crypt.c -lcrypt
+tmp=$(mktemp -d)
+gcc "${SHARED[@]}" -Wl,-soname,libnotthere.so.1 -o "$tmp/libnotthere.so.1" $SRC/notthere.c
+gcc "${SHARED[@]}" -o lib/libmissing-dep.so $SRC/missing_dep.c "$tmp/libnotthere.so.1"
+rm -rf "$tmp"
+# A glibc program that finds lib/libfortified.so through RUNPATH $ORIGIN/../lib.
+gcc "${COMMON[@]}" -o bin/uses-fortified $SRC/uses_fortified.c \
+    -Llib -lfortified -Wl,--enable-new-dtags,-rpath,'$ORIGIN/../lib'
+
+# Shared library (musl)
+musl-gcc "${SHARED[@]}" -o lib/libplain-musl.so $SRC/plain.c
+
+# Host-loaded modules
+gcc "${SHARED[@]}" -o python/demo.cpython-311-x86_64-linux-gnu.so $SRC/pyext.c
+gcc "${SHARED[@]}" -o node/addon.node $SRC/napi_addon.c
+
+# Bad input: a truncated ELF and a text file with a library's name.
+head -c 200 bin/hello-glibc > bad/truncated.so
+printf 'INPUT(-lplain)\n' > bad/libfake.so.1
+
+echo "built: $(find bin lib python node bad -type f | wc -l) files"

@@ -1,0 +1,1 @@
+int notthere_value(void) { return 41; }

@@ -1,0 +1,129 @@
+//! Host processes: a Python extension, a Node addon or a JNI library is loaded
+//! into a running interpreter that already provides some of its symbols.
+//!
+//! The host is decided from the file's own exports and name, never from where
+//! it sits, and the evidence says which fact decided it.
+
+use serde::Serialize;
+
+use crate::elf::ElfFacts;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HostKind {
+    /// A CPython extension module: `Py*` and `_Py*` come from the interpreter.
+    Cpython,
+    /// A Node.js addon: N-API, libuv, V8 and node symbols come from `node`.
+    Node,
+    /// A JNI library: `JNI_*`, `JVM_*` and `jio_*` come from the JVM.
+    Jvm,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Host {
+    pub kind: HostKind,
+    /// The fact that decided the host.
+    pub evidence: String,
+}
+
+impl Host {
+    /// Whether the host process provides `symbol`.
+    pub fn provides(&self, symbol: &str) -> bool {
+        match self.kind {
+            HostKind::Cpython => symbol.starts_with("Py") || symbol.starts_with("_Py"),
+            HostKind::Node => {
+                const PREFIXES: &[&str] = &[
+                    "napi_",
+                    "node_api_",
+                    "uv_",
+                    "_ZN2v8",
+                    "_ZNK2v8",
+                    "_ZN4node",
+                    "_ZNK4node",
+                ];
+                PREFIXES.iter().any(|p| symbol.starts_with(p)) || symbol == "node_module_register"
+            }
+            HostKind::Jvm => {
+                symbol.starts_with("JNI_") || symbol.starts_with("JVM_") || symbol.starts_with("jio_")
+            }
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self.kind {
+            HostKind::Cpython => "CPython",
+            HostKind::Node => "Node.js",
+            HostKind::Jvm => "the JVM",
+        }
+    }
+}
+
+/// Decides which host process loads the file, if any.
+pub fn detect(file_name: &str, facts: &ElfFacts) -> Option<Host> {
+    let host = |kind, evidence: String| Some(Host { kind, evidence });
+    if let Some(init) = facts.exports.iter().find(|s| s.starts_with("PyInit_")) {
+        return host(HostKind::Cpython, format!("exports {init}"));
+    }
+    if let Some(register) = facts
+        .exports
+        .iter()
+        .find(|s| *s == "napi_register_module_v1" || s.starts_with("node_register_module_v"))
+    {
+        return host(HostKind::Node, format!("exports {register}"));
+    }
+    if let Some(jni) = facts
+        .exports
+        .iter()
+        .find(|s| *s == "JNI_OnLoad" || s.starts_with("Java_"))
+    {
+        return host(HostKind::Jvm, format!("exports {jni}"));
+    }
+    if file_name.ends_with(".node") {
+        return host(HostKind::Node, "file name ends in .node".to_string());
+    }
+    if is_python_extension_name(file_name) {
+        return host(
+            HostKind::Cpython,
+            format!("file name {file_name} is an extension-module name"),
+        );
+    }
+    None
+}
+
+/// `_ext.cpython-312-x86_64-linux-gnu.so`, `_ext.abi3.so`, `_ext.pypy310-pp73-x86_64-linux-gnu.so`.
+fn is_python_extension_name(name: &str) -> bool {
+    let Some(stem) = name.strip_suffix(".so") else {
+        return false;
+    };
+    stem.contains(".cpython-")
+        || stem.ends_with(".abi3")
+        || stem.contains(".pypy")
+        || stem.ends_with("-linux-gnu")
+        || stem.ends_with("-linux-musl")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extension_names() {
+        assert!(is_python_extension_name("_ext.cpython-312-x86_64-linux-gnu.so"));
+        assert!(is_python_extension_name("_rust.abi3.so"));
+        assert!(is_python_extension_name("x.cpython-311-x86_64-linux-musl.so"));
+        assert!(!is_python_extension_name("libfoo.so"));
+        assert!(!is_python_extension_name("libfoo.so.1"));
+    }
+
+    #[test]
+    fn node_host_symbols() {
+        let node = Host {
+            kind: HostKind::Node,
+            evidence: String::new(),
+        };
+        assert!(node.provides("napi_create_string_utf8"));
+        assert!(node.provides("_ZN2v87Isolate7GetCurrentEv"));
+        assert!(node.provides("uv_loop_init"));
+        assert!(!node.provides("__memcpy_chk"));
+    }
+}

@@ -1,0 +1,567 @@
+//! What musl's loader would do with one file: which libraries it loads from
+//! where, and which symbols nothing provides. Modelled on `ldso/dynlink.c`:
+//! reserved libc names resolve to musl itself, every non-weak symbol is bound at
+//! load time by name alone, one global scope per process.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Component, Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::elf::{ElfFacts, RequiredSymbol};
+use crate::target::{MuslProvides, SonameProvider, SymbolTables, Target, alpine_provider};
+
+use super::host::Host;
+
+/// One analysed file, as the resolver sees it.
+pub struct TreeFile<'a> {
+    pub location: &'a Path,
+    pub shown: &'a str,
+    pub facts: &'a ElfFacts,
+}
+
+/// Finds scanned files by location, through symlinks met while walking.
+pub struct TreeIndex<'a> {
+    files: &'a [Option<TreeFile<'a>>],
+    by_location: HashMap<PathBuf, usize>,
+    symlinks: HashMap<PathBuf, PathBuf>,
+    /// Directory → auditwheel `<pkg>.libs/` directories directly inside it.
+    libs_dirs: HashMap<PathBuf, Vec<PathBuf>>,
+}
+
+impl<'a> TreeIndex<'a> {
+    pub fn new(files: &'a [Option<TreeFile<'a>>], symlinks: &HashMap<PathBuf, PathBuf>) -> Self {
+        let mut by_location = HashMap::new();
+        let mut libs_dirs: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
+        for (index, file) in files.iter().enumerate() {
+            let Some(file) = file else { continue };
+            let location = normalize(file.location);
+            if let Some(dir) = location.parent()
+                && dir
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().ends_with(".libs"))
+                && let Some(grandparent) = dir.parent()
+            {
+                let entry = libs_dirs.entry(grandparent.to_path_buf()).or_default();
+                if !entry.iter().any(|d| d == dir) {
+                    entry.push(dir.to_path_buf());
+                }
+            }
+            by_location.insert(location, index);
+        }
+        let symlinks = symlinks
+            .iter()
+            .map(|(link, target)| (normalize(link), normalize(target)))
+            .collect();
+        TreeIndex {
+            files,
+            by_location,
+            symlinks,
+            libs_dirs,
+        }
+    }
+
+    pub fn file(&self, index: usize) -> Option<&TreeFile<'a>> {
+        self.files.get(index).and_then(Option::as_ref)
+    }
+
+    /// The scanned file at `path`, following symlinks recorded during the walk.
+    fn lookup(&self, path: &Path) -> Option<usize> {
+        let mut current = normalize(path);
+        for _ in 0..16 {
+            if let Some(&index) = self.by_location.get(&current) {
+                return Some(index);
+            }
+            current = self.symlinks.get(&current)?.clone();
+        }
+        None
+    }
+
+    /// auditwheel's `<pkg>.libs/` directories next to any ancestor of `dir`.
+    fn bundled_dirs(&self, dir: &Path) -> Vec<PathBuf> {
+        dir.ancestors()
+            .take(6)
+            .filter_map(|ancestor| self.libs_dirs.get(ancestor))
+            .flatten()
+            .cloned()
+            .collect()
+    }
+}
+
+/// Lexical normalisation: removes `.` and folds `..` (RUNPATH `$ORIGIN/../lib`).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// Sonames musl's loader maps to itself (`reserved[]` in `load_library`).
+pub fn is_reserved_by_musl(name: &str) -> bool {
+    const RESERVED: [&str; 7] = ["c.", "pthread.", "rt.", "m.", "dl.", "util.", "xnet."];
+    name.strip_prefix("lib")
+        .is_some_and(|rest| RESERVED.iter().any(|r| rest.starts_with(r)))
+}
+
+/// Sonames only gcompat provides on Alpine (its loader stub and symlinks).
+pub fn is_gcompat_soname(name: &str) -> bool {
+    name.starts_with("ld-linux")
+        || name.starts_with("ld64.so.")
+        || name == "libcrypt.so.1"
+        || name == "libresolv.so.2"
+        || name == "libgcompat.so.0"
+}
+
+/// Who provides a needed library.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LibraryProvider {
+    Musl,
+    /// A file in the scanned tree (index into the analysed files).
+    Tree(usize),
+    Gcompat,
+    /// An Alpine package; `checked` when muslcheck has its export table.
+    AlpinePackage {
+        package: &'static str,
+        table: Option<PackageTable>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PackageTable {
+    Libstdcxx,
+    LibgccS,
+}
+
+#[derive(Debug, Clone)]
+pub struct LoadedLibrary {
+    pub name: String,
+    pub needed_by: usize,
+    pub provider: LibraryProvider,
+}
+
+/// A needed library nothing provides.
+#[derive(Debug, Clone, Serialize)]
+pub struct MissingLibrary {
+    pub name: String,
+    pub needed_by: String,
+    pub looked_in: Vec<String>,
+    /// gcompat would provide it (`apk add gcompat`).
+    pub gcompat_provides: bool,
+    /// Why nothing on Alpine provides it, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A needed symbol nothing provides.
+#[derive(Debug, Clone, Serialize)]
+pub struct MissingSymbol {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The library the file expects it from (by version need, or glibc's tables).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_library: Option<String>,
+    /// The glibc release that introduced it, when it is a glibc symbol.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub glibc_since: Option<String>,
+    pub gcompat_provides: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub copy_relocation: bool,
+}
+
+/// How the symbols of one object in the load graph were resolved.
+#[derive(Debug, Clone, Default)]
+pub struct ObjectSymbols {
+    pub missing: Vec<MissingSymbol>,
+    /// Supplied by gcompat (only when gcompat is active for the process).
+    pub from_gcompat: Vec<String>,
+    /// `stat64` → `stat`: found through musl 1.2.4+'s LFS64 redirect.
+    pub redirected: Vec<(String, String)>,
+    pub from_host: usize,
+    /// Expected from a system library whose exports are not tabulated.
+    pub unchecked: Vec<String>,
+    /// Relocation types musl refuses, with counts.
+    pub unsupported_relocations: Vec<(u32, usize)>,
+}
+
+/// The outcome of loading one file and its dependencies.
+#[derive(Debug, Clone)]
+pub struct Resolution {
+    /// Tree objects in load order; the first is the file itself.
+    pub objects: Vec<usize>,
+    pub symbols: HashMap<usize, ObjectSymbols>,
+    pub loaded: Vec<LoadedLibrary>,
+    pub missing_libraries: Vec<(usize, MissingLibrary)>,
+    /// Where symbols were looked for, in order.
+    pub scope: Vec<String>,
+    /// gcompat's symbols were in scope.
+    pub gcompat_active: bool,
+}
+
+/// What the resolver assumes about the process.
+pub struct ResolveContext<'t> {
+    pub target: &'t Target,
+    pub tables: &'static SymbolTables,
+    /// gcompat's sonames and loader stub are installed (`apk add gcompat`).
+    pub gcompat_installed: bool,
+    /// gcompat is preloaded into the process that loads this file (a glibc
+    /// executable started through gcompat's loader stub).
+    pub gcompat_reaches_root: bool,
+    pub host: Option<&'t Host>,
+}
+
+pub fn resolve(index: &TreeIndex, root: usize, ctx: &ResolveContext) -> Resolution {
+    let mut objects = vec![root];
+    let mut loaded: Vec<LoadedLibrary> = Vec::new();
+    let mut missing_libraries = Vec::new();
+    let mut loaded_names: HashSet<String> = HashSet::new();
+    let mut queue_position = 0;
+
+    while let Some(&object) = objects.get(queue_position) {
+        queue_position += 1;
+        let Some(file) = index.file(object) else {
+            continue;
+        };
+        for name in &file.facts.needed {
+            if !loaded_names.insert(name.clone()) {
+                continue;
+            }
+            match find_library(index, object, root, name, ctx) {
+                Ok(provider) => {
+                    if let LibraryProvider::Tree(found) = provider
+                        && !objects.contains(&found)
+                    {
+                        objects.push(found);
+                    }
+                    loaded.push(LoadedLibrary {
+                        name: name.clone(),
+                        needed_by: object,
+                        provider,
+                    });
+                }
+                Err(missing) => missing_libraries.push((object, missing)),
+            }
+        }
+    }
+
+    let gcompat_active = ctx.gcompat_installed
+        && (ctx.gcompat_reaches_root
+            || loaded
+                .iter()
+                .any(|lib| lib.provider == LibraryProvider::Gcompat));
+    let tree_libraries: Vec<usize> = objects.iter().skip(1).copied().collect();
+    let package_tables: Vec<PackageTable> = loaded
+        .iter()
+        .filter_map(|lib| match lib.provider {
+            LibraryProvider::AlpinePackage { table, .. } => table,
+            _ => None,
+        })
+        .collect();
+    let unchecked_libraries: Vec<&LoadedLibrary> = loaded
+        .iter()
+        .filter(|lib| matches!(lib.provider, LibraryProvider::AlpinePackage { table: None, .. }))
+        .collect();
+    let scope = describe_scope(
+        index,
+        ctx,
+        gcompat_active,
+        &tree_libraries,
+        &package_tables,
+        &unchecked_libraries,
+    );
+
+    let mut symbols = HashMap::new();
+    for &object in &objects {
+        let Some(file) = index.file(object) else {
+            continue;
+        };
+        let mut result = ObjectSymbols::default();
+        for required in file.facts.required_symbols.iter().filter(|s| !s.weak) {
+            resolve_symbol(
+                index,
+                ctx,
+                gcompat_active,
+                object,
+                required,
+                &objects,
+                &package_tables,
+                &unchecked_libraries,
+                &mut result,
+            );
+        }
+        if let Some(handled) = file.facts.arch.musl_relocation_types() {
+            result.unsupported_relocations = file
+                .facts
+                .relocation_types
+                .iter()
+                .filter(|r| !handled.contains(&r.r_type))
+                .map(|r| (r.r_type, r.count))
+                .collect();
+        }
+        symbols.insert(object, result);
+    }
+
+    Resolution {
+        objects,
+        symbols,
+        loaded,
+        missing_libraries,
+        scope,
+        gcompat_active,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn resolve_symbol(
+    index: &TreeIndex,
+    ctx: &ResolveContext,
+    gcompat_active: bool,
+    object: usize,
+    required: &RequiredSymbol,
+    objects: &[usize],
+    package_tables: &[PackageTable],
+    unchecked_libraries: &[&LoadedLibrary],
+    result: &mut ObjectSymbols,
+) {
+    let name = required.name.as_str();
+    match ctx.target.musl_provides(ctx.tables, name) {
+        Some(MuslProvides::Exported) => return,
+        Some(MuslProvides::Lfs64Redirect(target)) => {
+            result.redirected.push((name.to_string(), target.to_string()));
+            return;
+        }
+        None => {}
+    }
+    let in_tree = objects.iter().any(|&other| {
+        other != object
+            && index
+                .file(other)
+                .is_some_and(|f| f.facts.exports_symbol(name))
+    });
+    if in_tree {
+        return;
+    }
+    let in_package = package_tables.iter().any(|table| match table {
+        PackageTable::Libstdcxx => ctx.tables.libstdcxx_exports(name),
+        PackageTable::LibgccS => ctx.tables.libgcc_s_exports(name),
+    });
+    if in_package {
+        return;
+    }
+    if ctx.host.is_some_and(|host| host.provides(name)) {
+        result.from_host += 1;
+        return;
+    }
+    let gcompat_provides = ctx.tables.gcompat_provides(name);
+    if gcompat_active && gcompat_provides {
+        result.from_gcompat.push(name.to_string());
+        return;
+    }
+    let glibc = ctx.tables.glibc_symbol(name);
+    let expected_library = required
+        .library
+        .clone()
+        .or_else(|| glibc.map(|g| g.soname.to_string()))
+        .or_else(|| name.starts_with("_Z").then(|| "libstdc++.so.6".to_string()));
+    // A system library with no export table may supply it; a glibc name it
+    // does not (nothing but glibc exports glibc's own symbols).
+    let maybe_unchecked = !unchecked_libraries.is_empty()
+        && glibc.is_none()
+        && match &required.library {
+            Some(library) => unchecked_libraries.iter().any(|lib| &lib.name == library),
+            None => true,
+        };
+    if maybe_unchecked {
+        result.unchecked.push(name.to_string());
+        return;
+    }
+    result.missing.push(MissingSymbol {
+        name: name.to_string(),
+        version: required.version.clone(),
+        expected_library,
+        glibc_since: glibc.map(|g| g.first_version.to_string()),
+        gcompat_provides,
+        copy_relocation: required.copy_relocation,
+    });
+}
+
+fn describe_scope(
+    index: &TreeIndex,
+    ctx: &ResolveContext,
+    gcompat_active: bool,
+    tree_libraries: &[usize],
+    package_tables: &[PackageTable],
+    unchecked: &[&LoadedLibrary],
+) -> Vec<String> {
+    let mut scope = vec![format!(
+        "musl {}{}",
+        ctx.target.musl,
+        if ctx.target.is_debian_build() {
+            " (Debian build)"
+        } else {
+            ""
+        }
+    )];
+    for &lib in tree_libraries {
+        if let Some(file) = index.file(lib) {
+            scope.push(format!("{} (scanned)", file.shown));
+        }
+    }
+    for table in package_tables {
+        scope.push(
+            match table {
+                PackageTable::Libstdcxx => "libstdc++.so.6 (Alpine libstdc++, GCC 14.2 exports)",
+                PackageTable::LibgccS => "libgcc_s.so.1 (Alpine libgcc, GCC 14.2 exports)",
+            }
+            .to_string(),
+        );
+    }
+    for lib in unchecked {
+        scope.push(format!("{} (Alpine package, exports not tabulated)", lib.name));
+    }
+    if let Some(host) = ctx.host {
+        scope.push(format!("host process {} ({})", host.name(), host.evidence));
+    }
+    if gcompat_active {
+        scope.push("gcompat 1.1.0".to_string());
+    }
+    scope
+}
+
+fn find_library(
+    index: &TreeIndex,
+    object: usize,
+    root: usize,
+    name: &str,
+    ctx: &ResolveContext,
+) -> Result<LibraryProvider, MissingLibrary> {
+    let needed_by = index
+        .file(object)
+        .map(|f| f.shown.to_string())
+        .unwrap_or_default();
+    if is_reserved_by_musl(name) {
+        return Ok(LibraryProvider::Musl);
+    }
+    let mut looked_in = Vec::new();
+    if let Some(found) = find_in_tree(index, object, root, name, &mut looked_in) {
+        let is_another_libc = index.file(found).is_some_and(|f| {
+            f.facts.exports_symbol("__libc_start_main") && f.facts.exports_symbol("stdin")
+        });
+        // musl drops a second libc found on disk and uses itself instead.
+        return Ok(if is_another_libc {
+            LibraryProvider::Musl
+        } else {
+            LibraryProvider::Tree(found)
+        });
+    }
+    if is_gcompat_soname(name) && ctx.gcompat_installed {
+        return Ok(LibraryProvider::Gcompat);
+    }
+    let mut note = None;
+    if ctx.target.has_packages() {
+        looked_in.push("Alpine packages".to_string());
+        match alpine_provider(name) {
+            Some(SonameProvider::Package(package)) if !is_gcompat_soname(name) => {
+                let table = match name {
+                    "libstdc++.so.6" => Some(PackageTable::Libstdcxx),
+                    "libgcc_s.so.1" => Some(PackageTable::LibgccS),
+                    _ => None,
+                };
+                return Ok(LibraryProvider::AlpinePackage { package, table });
+            }
+            Some(SonameProvider::Nothing(why)) => note = Some(why.to_string()),
+            _ => {}
+        }
+    } else {
+        looked_in.push(format!("{} system paths (musl only)", ctx.target));
+    }
+    Err(MissingLibrary {
+        name: name.to_string(),
+        needed_by,
+        looked_in,
+        gcompat_provides: is_gcompat_soname(name) && ctx.target.has_packages(),
+        note,
+    })
+}
+
+/// Searches the scanned tree the way the loader searches the file system:
+/// RPATH/RUNPATH of the needing object and of the root (with `$ORIGIN`), the
+/// directory of the needing object (what `LD_LIBRARY_PATH=.` gives), and
+/// auditwheel's `<pkg>.libs/`.
+fn find_in_tree(
+    index: &TreeIndex,
+    object: usize,
+    root: usize,
+    name: &str,
+    looked_in: &mut Vec<String>,
+) -> Option<usize> {
+    if name.contains('/') {
+        let base = index.file(object)?.location.parent()?.to_path_buf();
+        looked_in.push(name.to_string());
+        return index.lookup(&base.join(name));
+    }
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for owner in [object, root] {
+        let Some(file) = index.file(owner) else {
+            continue;
+        };
+        let origin = file.location.parent().unwrap_or(Path::new(""));
+        for entry in file.facts.rpath.iter().chain(&file.facts.runpath) {
+            for dir in entry.split(':').filter(|d| !d.is_empty()) {
+                let expanded = dir
+                    .replace("${ORIGIN}", &origin.to_string_lossy())
+                    .replace("$ORIGIN", &origin.to_string_lossy());
+                dirs.push(PathBuf::from(expanded));
+            }
+        }
+    }
+    if let Some(dir) = index.file(object).and_then(|f| f.location.parent()) {
+        dirs.push(dir.to_path_buf());
+        dirs.extend(index.bundled_dirs(dir));
+    }
+    let mut seen = HashSet::new();
+    for dir in dirs {
+        let dir = normalize(&dir);
+        if !seen.insert(dir.clone()) {
+            continue;
+        }
+        if let Some(found) = index.lookup(&dir.join(name)) {
+            return Some(found);
+        }
+        looked_in.push(dir.display().to_string());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_names() {
+        for name in ["libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "libc.so"] {
+            assert!(is_reserved_by_musl(name), "{name}");
+        }
+        for name in ["libcrypt.so.1", "libresolv.so.2", "libcurl.so.4", "libmvec.so.1"] {
+            assert!(!is_reserved_by_musl(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn normalizes_origin_paths() {
+        assert_eq!(
+            normalize(Path::new("/a/b/../../c/./d")),
+            PathBuf::from("/c/d")
+        );
+        assert_eq!(normalize(Path::new("/a/b/../lib")), PathBuf::from("/a/lib"));
+    }
+}

@@ -1,0 +1,322 @@
+//! Walking the scanned paths: which files to read, which to skip, and why.
+//!
+//! Judges nothing about compatibility. Produces an [`Inventory`] of candidate
+//! files (one per inode), the symlinks met on the way (the resolver follows
+//! them by name), and the files it could not handle.
+
+mod text_names;
+
+use std::collections::HashMap;
+use std::fs::{File, Metadata};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Serialize;
+use walkdir::WalkDir;
+
+pub use text_names::{TEXT_EXTENSIONS, name_proves_text};
+
+/// How to walk.
+#[derive(Debug, Clone, Default)]
+pub struct WalkOptions {
+    pub follow_symlinks: bool,
+    /// Read every regular file, even those whose name proves they are text.
+    pub all_files: bool,
+    /// Globs matched against the path relative to its root (and against the file name).
+    pub exclude: Vec<String>,
+}
+
+/// A regular file worth sniffing; all the paths it was met under (hard links).
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// Paths as shown in reports, first one canonical for sorting.
+    pub paths: Vec<String>,
+    /// Where to open it.
+    pub location: PathBuf,
+    pub size: u64,
+}
+
+/// Why a path could not be scanned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProblemKind {
+    Unreadable,
+    SpecialFile,
+    SymlinkLoop,
+    Missing,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    pub path: String,
+    pub kind: ProblemKind,
+    pub reason: String,
+}
+
+/// The result of walking.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    pub files_walked: u64,
+    pub skipped_by_name: u64,
+    pub candidates: Vec<Candidate>,
+    pub problems: Vec<Problem>,
+    /// Symlinks met while walking (not followed): link location → target location.
+    pub symlinks: HashMap<PathBuf, PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoverError {
+    #[error("invalid --exclude glob `{glob}`: {source}")]
+    BadGlob {
+        glob: String,
+        source: globset::Error,
+    },
+}
+
+/// Walks every root and collects what to analyse.
+pub fn walk(roots: &[PathBuf], options: &WalkOptions) -> Result<Inventory, DiscoverError> {
+    let exclude = build_globset(&options.exclude)?;
+    let mut inventory = Inventory::default();
+    let mut by_inode: HashMap<(u64, u64), usize> = HashMap::new();
+    let single_dir_root = roots.len() == 1 && roots.first().is_some_and(|r| r.is_dir());
+
+    for root in roots {
+        if std::fs::symlink_metadata(root).is_err() {
+            inventory.problems.push(Problem {
+                path: root.display().to_string(),
+                kind: ProblemKind::Missing,
+                reason: "no such file or directory".to_string(),
+            });
+            continue;
+        }
+        // Absolute locations let RUNPATHs and symlink targets meet scanned paths.
+        let walk_root = std::path::absolute(root).unwrap_or_else(|_| root.clone());
+        let walker = WalkDir::new(&walk_root)
+            .follow_links(options.follow_symlinks)
+            .follow_root_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|entry| {
+                let name = entry.file_name();
+                !(entry.depth() > 0 && entry.file_type().is_dir() && name == ".git")
+            });
+        for entry in walker {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(err) => {
+                    let path = err
+                        .path()
+                        .map(|p| display_path(root, &walk_root, p, single_dir_root))
+                        .unwrap_or_else(|| root.display().to_string());
+                    let (kind, reason) = if let Some(ancestor) = err.loop_ancestor() {
+                        (
+                            ProblemKind::SymlinkLoop,
+                            format!("symlink loop back to {}", ancestor.display()),
+                        )
+                    } else {
+                        (ProblemKind::Unreadable, io_reason(&err))
+                    };
+                    inventory.problems.push(Problem { path, kind, reason });
+                    continue;
+                }
+            };
+            let shown = display_path(root, &walk_root, entry.path(), single_dir_root);
+            let relative = entry.path().strip_prefix(&walk_root).unwrap_or(entry.path());
+            if entry.depth() > 0 && is_excluded(&exclude, relative) {
+                continue;
+            }
+            let file_type = if entry.depth() == 0 && entry.path_is_symlink() {
+                // A root the user named is followed even when it is a link.
+                match std::fs::metadata(entry.path()) {
+                    Ok(metadata) => metadata.file_type(),
+                    Err(_) => entry.file_type(),
+                }
+            } else {
+                entry.file_type()
+            };
+            if file_type.is_dir() {
+                continue;
+            }
+            if file_type.is_symlink() {
+                // Not followed: remember where it points, for library resolution.
+                if let Ok(target) = std::fs::read_link(entry.path()) {
+                    let parent = entry.path().parent().unwrap_or(Path::new(""));
+                    inventory
+                        .symlinks
+                        .insert(entry.path().to_path_buf(), parent.join(target));
+                }
+                continue;
+            }
+            inventory.files_walked += 1;
+            if !file_type.is_file() {
+                inventory.problems.push(Problem {
+                    path: shown,
+                    kind: ProblemKind::SpecialFile,
+                    reason: format!("{}: not opened", special_kind(&file_type)),
+                });
+                continue;
+            }
+            if !options.all_files && name_proves_text(entry.file_name()) {
+                inventory.skipped_by_name += 1;
+                continue;
+            }
+            let metadata = match entry.metadata() {
+                Ok(metadata) => metadata,
+                Err(err) => {
+                    inventory.problems.push(Problem {
+                        path: shown,
+                        kind: ProblemKind::Unreadable,
+                        reason: io_reason(&err),
+                    });
+                    continue;
+                }
+            };
+            if let Some(key) = inode_key(&metadata)
+                && let Some(&index) = by_inode.get(&key)
+                && let Some(existing) = inventory.candidates.get_mut(index)
+            {
+                existing.paths.push(shown);
+                continue;
+            }
+            if let Some(key) = inode_key(&metadata) {
+                by_inode.insert(key, inventory.candidates.len());
+            }
+            inventory.candidates.push(Candidate {
+                paths: vec![shown],
+                location: entry.path().to_path_buf(),
+                size: metadata.len(),
+            });
+        }
+    }
+    Ok(inventory)
+}
+
+fn build_globset(patterns: &[String]) -> Result<GlobSet, DiscoverError> {
+    let mut builder = GlobSetBuilder::new();
+    for pattern in patterns {
+        let glob = Glob::new(pattern).map_err(|source| DiscoverError::BadGlob {
+            glob: pattern.clone(),
+            source,
+        })?;
+        builder.add(glob);
+    }
+    builder.build().map_err(|source| DiscoverError::BadGlob {
+        glob: patterns.join(", "),
+        source,
+    })
+}
+
+fn is_excluded(exclude: &GlobSet, relative: &Path) -> bool {
+    !exclude.is_empty()
+        && (exclude.is_match(relative)
+            || relative
+                .file_name()
+                .is_some_and(|name| exclude.is_match(Path::new(name))))
+}
+
+/// The path shown in reports: relative to the root when one directory is
+/// scanned, else the root as the user wrote it joined with the relative path.
+fn display_path(root: &Path, walk_root: &Path, path: &Path, single_dir_root: bool) -> String {
+    let Ok(relative) = path.strip_prefix(walk_root) else {
+        return path.to_string_lossy().into_owned();
+    };
+    if relative.as_os_str().is_empty() {
+        return root.to_string_lossy().into_owned();
+    }
+    if single_dir_root {
+        return relative.to_string_lossy().into_owned();
+    }
+    root.join(relative).to_string_lossy().into_owned()
+}
+
+fn io_reason(err: &walkdir::Error) -> String {
+    match err.io_error() {
+        Some(io) => io.to_string(),
+        None => err.to_string(),
+    }
+}
+
+#[cfg(unix)]
+fn special_kind(file_type: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_fifo() {
+        "FIFO"
+    } else if file_type.is_socket() {
+        "socket"
+    } else if file_type.is_block_device() {
+        "block device"
+    } else if file_type.is_char_device() {
+        "character device"
+    } else {
+        "special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_file_type: &std::fs::FileType) -> &'static str {
+    "special file"
+}
+
+#[cfg(unix)]
+fn inode_key(metadata: &Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    (metadata.nlink() > 1).then(|| (metadata.dev(), metadata.ino()))
+}
+
+#[cfg(not(unix))]
+fn inode_key(_metadata: &Metadata) -> Option<(u64, u64)> {
+    None
+}
+
+/// Reads the first bytes of a file: enough to tell ELF from anything else.
+pub fn sniff(path: &Path) -> std::io::Result<[u8; 4]> {
+    let mut magic = [0u8; 4];
+    let mut file = File::open(path)?;
+    let mut filled = 0;
+    while filled < magic.len() {
+        let Some(rest) = magic.get_mut(filled..) else {
+            break;
+        };
+        match file.read(rest)? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(magic)
+}
+
+/// File contents: mapped when large, read when small.
+pub enum Contents {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl std::ops::Deref for Contents {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Contents::Mapped(map) => map,
+            Contents::Read(bytes) => bytes,
+        }
+    }
+}
+
+/// Opens a file for analysis.
+pub fn read_contents(path: &Path) -> std::io::Result<Contents> {
+    const MAP_THRESHOLD: u64 = 64 * 1024;
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    if len >= MAP_THRESHOLD {
+        // SAFETY: the map is read-only and private. A file truncated by another
+        // process while mapped would fault; scanning trees that are being
+        // rewritten is outside what muslcheck promises.
+        if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
+            return Ok(Contents::Mapped(map));
+        }
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.read_to_end(&mut bytes)?;
+    Ok(Contents::Read(bytes))
+}

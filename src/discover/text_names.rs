@@ -1,0 +1,61 @@
+//! File names that prove a file is not ELF, so it need not be opened.
+//!
+//! A closed list: source, documentation, data and media formats that an ELF
+//! file is never named as. `.so`, `.node`, `.bin`, files without an extension
+//! and anything not listed here are sniffed. `--all-files` turns the list off.
+
+use std::ffi::OsStr;
+
+/// Extensions (lower case, without the dot) skipped without opening the file.
+pub const TEXT_EXTENSIONS: &[&str] = &[
+    // JavaScript and TypeScript
+    "js", "mjs", "cjs", "jsx", "ts", "mts", "cts", "tsx", "map", "flow", "coffee", "vue", "svelte",
+    // Python sources and bytecode
+    "py", "pyi", "pyc", "pyo", "pyx", "pxd", "pth", // C, C++ and other sources and headers
+    "c", "h", "cc", "cpp", "cxx", "hh", "hpp", "hxx", "rs", "go", "java", "rb", "pl", "pm", "php",
+    "sh", "bash", "zsh", "fish", "ps1", "bat", "cmd", // documents
+    "md", "markdown", "rst", "txt", "adoc", "html", "htm", "css", "scss", "sass", "less", "pdf",
+    "rtf", // data and configuration
+    "json", "json5", "jsonc", "yml", "yaml", "toml", "ini", "cfg", "conf", "xml", "csv", "tsv",
+    "lock", "properties", "env", "gyp", "gypi", "cmake", "in", "am", "mk", "patch", "diff",
+    "typed", "record", // media and fonts
+    "svg", "png", "jpg", "jpeg", "gif", "ico", "webp", "avif", "bmp", "tif", "tiff", "woff",
+    "woff2", "ttf", "otf", "eot", "mp3", "mp4", "wav", "ogg", "webm",
+];
+
+/// Whether the file's name alone proves it is not ELF.
+pub fn name_proves_text(name: &OsStr) -> bool {
+    let Some(name) = name.to_str() else {
+        return false;
+    };
+    let Some((stem, extension)) = name.rsplit_once('.') else {
+        return false;
+    };
+    if stem.is_empty() || extension.len() > 10 {
+        return false;
+    }
+    let lower = extension.to_ascii_lowercase();
+    TEXT_EXTENSIONS.contains(&lower.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skips_text_names_only() {
+        for text in ["index.js", "README.md", "types.d.ts", "x.PY", "package.json"] {
+            assert!(name_proves_text(OsStr::new(text)), "{text}");
+        }
+        for maybe_elf in [
+            "_ext.cpython-312-x86_64-linux-gnu.so",
+            "addon.node",
+            "libz.so.1",
+            "esbuild",
+            ".js",
+            "libfoo.so.1.2.txt-not",
+        ] {
+            assert!(!name_proves_text(OsStr::new(maybe_elf)), "{maybe_elf}");
+        }
+    }
+}

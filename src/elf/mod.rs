@@ -1,0 +1,558 @@
+//! ELF facts: what a file needs from the dynamic loader, read with goblin.
+//!
+//! Knows nothing about Alpine or musl; `check` decides what the facts mean.
+
+mod arch;
+
+use std::collections::BTreeMap;
+
+use goblin::elf::dynamic::{DF_1_PIE, DT_FLAGS_1};
+use goblin::elf::header::{ET_CORE, ET_DYN, ET_EXEC, ET_REL};
+use goblin::elf::program_header::{PT_DYNAMIC, PT_INTERP};
+use goblin::elf::section_header::SHN_UNDEF;
+use goblin::elf::sym::{STB_GLOBAL, STB_GNU_UNIQUE, STB_WEAK, STT_FILE, STT_GNU_IFUNC, STT_SECTION};
+use goblin::elf::{Elf, RelocSection};
+use serde::Serialize;
+
+pub use arch::Arch;
+
+/// The four bytes every ELF file starts with.
+pub const ELF_MAGIC: [u8; 4] = *b"\x7fELF";
+
+/// Why a file that starts like ELF could not be read as one.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ElfError {
+    #[error("not an ELF file")]
+    NotElf,
+    #[error("malformed ELF: {0}")]
+    Malformed(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Class {
+    Elf32,
+    Elf64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Endian {
+    Little,
+    Big,
+}
+
+/// `e_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ElfType {
+    /// `ET_EXEC`: a position-dependent executable.
+    Exec,
+    /// `ET_DYN`: a shared object or a position-independent executable.
+    Dyn,
+    /// `ET_REL`: an object file, never loaded.
+    Rel,
+    Core,
+    Other,
+}
+
+/// How the file gets its libraries at run time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Linkage {
+    /// Has a dynamic section: the loader resolves libraries and symbols.
+    Dynamic,
+    /// No interpreter, no dynamic section: runs on any kernel of its architecture.
+    Static,
+    /// Relocates itself (`DF_1_PIE`, no interpreter, nothing needed).
+    StaticPie,
+    /// Not something the loader runs (object file, core dump).
+    None,
+}
+
+/// Which C library the file was built against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LibcKind {
+    Glibc,
+    Musl,
+    /// Needs no C library at run time (static, Go, freestanding).
+    None,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Libc {
+    pub kind: LibcKind,
+    /// The fact that decided `kind`, for a person to check.
+    pub evidence: String,
+}
+
+/// One `Elf_Verneed` entry: the versions a file needs from one library.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct VersionNeed {
+    pub library: String,
+    pub versions: Vec<String>,
+}
+
+/// A symbol the loader must find in some other object for this file to load.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RequiredSymbol {
+    pub name: String,
+    /// Weak references that stay unresolved are bound to 0 without error.
+    pub weak: bool,
+    /// The version the file asks for (`GLIBC_2.34`), if versioned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The library the version need names (`libc.so.6`), if versioned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub library: Option<String>,
+    /// Defined in the executable's own `.bss` but copied from a library at load
+    /// time (`R_*_COPY`): the library must still provide it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub copy_relocation: bool,
+}
+
+/// A relocation type and how many relocations of that type the file holds.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct RelocationCount {
+    pub r_type: u32,
+    pub count: usize,
+}
+
+/// Everything muslcheck needs to know about one ELF file.
+#[derive(Debug, Clone, Serialize)]
+pub struct ElfFacts {
+    pub class: Class,
+    pub endian: Endian,
+    pub arch: Arch,
+    pub elf_type: ElfType,
+    pub linkage: Linkage,
+    pub interpreter: Option<String>,
+    pub soname: Option<String>,
+    pub needed: Vec<String>,
+    pub rpath: Vec<String>,
+    pub runpath: Vec<String>,
+    pub version_needs: Vec<VersionNeed>,
+    /// The highest `GLIBC_x.y` any version need asks for.
+    pub max_glibc: Option<String>,
+    /// Undefined dynamic symbols (and copy-relocated ones), sorted by name.
+    pub required_symbols: Vec<RequiredSymbol>,
+    /// Defined dynamic symbols other objects can bind to, sorted.
+    #[serde(skip)]
+    pub exports: Vec<String>,
+    pub exports_count: usize,
+    /// Relocation types in the dynamic relocation tables.
+    pub relocation_types: Vec<RelocationCount>,
+    pub go_build_id: Option<String>,
+    pub libc: Libc,
+}
+
+impl ElfFacts {
+    /// Whether the loader would ever process this file.
+    pub fn is_loadable(&self) -> bool {
+        matches!(self.elf_type, ElfType::Exec | ElfType::Dyn)
+    }
+
+    pub fn is_executable(&self) -> bool {
+        self.interpreter.is_some() || self.elf_type == ElfType::Exec
+    }
+
+    pub fn exports_symbol(&self, name: &str) -> bool {
+        self.exports
+            .binary_search_by(|probe| probe.as_str().cmp(name))
+            .is_ok()
+    }
+}
+
+/// Reads the facts of one ELF image. Never panics on any input.
+pub fn analyse(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
+    if bytes.get(..4) != Some(&ELF_MAGIC[..]) {
+        return Err(ElfError::NotElf);
+    }
+    // goblin is defensive, but this is the one place arbitrary bytes meet a
+    // large parser; a bug there must become a finding, not a crash.
+    match std::panic::catch_unwind(|| analyse_unguarded(bytes)) {
+        Ok(result) => result,
+        Err(_) => Err(ElfError::Malformed(
+            "the ELF parser failed on this file (internal error)".to_string(),
+        )),
+    }
+}
+
+fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
+    let elf = Elf::parse(bytes).map_err(|err| ElfError::Malformed(err.to_string()))?;
+    let header = &elf.header;
+    let class = if elf.is_64 {
+        Class::Elf64
+    } else {
+        Class::Elf32
+    };
+    let endian = if elf.little_endian {
+        Endian::Little
+    } else {
+        Endian::Big
+    };
+    let arch = Arch::from_elf(header.e_machine, elf.is_64, elf.little_endian);
+    let elf_type = match header.e_type {
+        ET_EXEC => ElfType::Exec,
+        ET_DYN => ElfType::Dyn,
+        ET_REL => ElfType::Rel,
+        ET_CORE => ElfType::Core,
+        _ => ElfType::Other,
+    };
+    let has_interp_segment = elf
+        .program_headers
+        .iter()
+        .any(|phdr| phdr.p_type == PT_INTERP);
+    let has_dynamic_segment = elf
+        .program_headers
+        .iter()
+        .any(|phdr| phdr.p_type == PT_DYNAMIC);
+    let interpreter = elf.interpreter.map(str::to_string);
+    let needed: Vec<String> = elf.libraries.iter().map(|s| s.to_string()).collect();
+    let linkage = linkage(&elf, elf_type, has_interp_segment, has_dynamic_segment);
+
+    let version_needs = version_needs(&elf);
+    let max_glibc = version_needs
+        .iter()
+        .flat_map(|need| need.versions.iter())
+        .filter(|v| v.starts_with("GLIBC_") && glibc_version_key(v).is_some())
+        .max_by_key(|v| glibc_version_key(v))
+        .cloned();
+    let required_symbols = required_symbols(&elf, arch);
+    let exports = exports(&elf);
+    let relocation_types = relocation_types(&elf);
+    let go_build_id = go_build_id(&elf, bytes);
+    let libc = libc_flavour(&elf, interpreter.as_deref(), &needed, &version_needs, linkage);
+
+    Ok(ElfFacts {
+        class,
+        endian,
+        arch,
+        elf_type,
+        linkage,
+        interpreter,
+        soname: elf.soname.map(str::to_string),
+        needed,
+        rpath: elf.rpaths.iter().map(|s| s.to_string()).collect(),
+        runpath: elf.runpaths.iter().map(|s| s.to_string()).collect(),
+        version_needs,
+        max_glibc,
+        required_symbols,
+        exports_count: exports.len(),
+        exports,
+        relocation_types,
+        go_build_id,
+        libc,
+    })
+}
+
+fn linkage(elf: &Elf, elf_type: ElfType, has_interp: bool, has_dynamic: bool) -> Linkage {
+    if !matches!(elf_type, ElfType::Exec | ElfType::Dyn) {
+        return Linkage::None;
+    }
+    if !has_dynamic && !has_interp {
+        return Linkage::Static;
+    }
+    if !has_interp && elf.libraries.is_empty() && elf_type == ElfType::Dyn {
+        let flags_1 = elf
+            .dynamic
+            .as_ref()
+            .and_then(|dynamic| dynamic.dyns.iter().find(|d| d.d_tag == DT_FLAGS_1))
+            .map(|d| d.d_val)
+            .unwrap_or(0);
+        if flags_1 & DF_1_PIE != 0 {
+            return Linkage::StaticPie;
+        }
+    }
+    Linkage::Dynamic
+}
+
+/// Orders `GLIBC_2.2.5` < `GLIBC_2.17` < `GLIBC_2.34` numerically.
+pub fn glibc_version_key(version: &str) -> Option<Vec<u32>> {
+    let rest = version.strip_prefix("GLIBC_")?;
+    rest.split('.').map(|part| part.parse().ok()).collect()
+}
+
+fn version_needs(elf: &Elf) -> Vec<VersionNeed> {
+    let mut needs: Vec<VersionNeed> = Vec::new();
+    let Some(verneed) = &elf.verneed else {
+        return needs;
+    };
+    for need in verneed.iter() {
+        let Some(library) = elf.dynstrtab.get_at(need.vn_file) else {
+            continue;
+        };
+        let mut versions: Vec<String> = need
+            .iter()
+            .filter_map(|aux| elf.dynstrtab.get_at(aux.vna_name))
+            .map(str::to_string)
+            .collect();
+        versions.sort_by(|a, b| compare_versions(a, b));
+        versions.dedup();
+        match needs.iter_mut().find(|n| n.library == library) {
+            Some(existing) => existing.versions.extend(versions),
+            None => needs.push(VersionNeed {
+                library: library.to_string(),
+                versions,
+            }),
+        }
+    }
+    needs
+}
+
+/// Orders version strings by their numeric parts, so `2.17` sorts after `2.2.5`.
+fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
+    fn split(v: &str) -> (&str, Vec<u64>) {
+        let prefix_end = v.find(|c: char| c.is_ascii_digit()).unwrap_or(v.len());
+        let (prefix, digits) = v.split_at(prefix_end);
+        (
+            prefix,
+            digits.split('.').filter_map(|p| p.parse().ok()).collect(),
+        )
+    }
+    split(a).cmp(&split(b)).then_with(|| a.cmp(b))
+}
+
+/// Version index (from `.gnu.version`) → (library, version name), from the verneed entries.
+fn needed_version_index(elf: &Elf) -> BTreeMap<u16, (String, String)> {
+    let mut index = BTreeMap::new();
+    if let Some(verneed) = &elf.verneed {
+        for need in verneed.iter() {
+            let library = elf.dynstrtab.get_at(need.vn_file).unwrap_or("");
+            for aux in need.iter() {
+                if let Some(version) = elf.dynstrtab.get_at(aux.vna_name) {
+                    index.insert(aux.vna_other, (library.to_string(), version.to_string()));
+                }
+            }
+        }
+    }
+    index
+}
+
+fn required_symbols(elf: &Elf, arch: Arch) -> Vec<RequiredSymbol> {
+    let versions = needed_version_index(elf);
+    let version_of = |sym_index: usize| -> (Option<String>, Option<String>) {
+        let Some(versym) = elf.versym.as_ref().and_then(|v| v.get_at(sym_index)) else {
+            return (None, None);
+        };
+        match versions.get(&versym.version()) {
+            Some((library, version)) => (Some(version.clone()), Some(library.clone())),
+            None => (None, None),
+        }
+    };
+
+    let mut required: BTreeMap<String, RequiredSymbol> = BTreeMap::new();
+    for (index, sym) in elf.dynsyms.iter().enumerate() {
+        if sym.st_shndx != SHN_UNDEF as usize || sym.st_name == 0 {
+            continue;
+        }
+        let bind = sym.st_bind();
+        if bind != STB_GLOBAL && bind != STB_WEAK {
+            continue;
+        }
+        let Some(name) = elf.dynstrtab.get_at(sym.st_name).filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        let (version, library) = version_of(index);
+        required
+            .entry(name.to_string())
+            .and_modify(|existing| existing.weak &= bind == STB_WEAK)
+            .or_insert(RequiredSymbol {
+                name: name.to_string(),
+                weak: bind == STB_WEAK,
+                version,
+                library,
+                copy_relocation: false,
+            });
+    }
+
+    // An executable defines copy-relocated data itself, yet a library must supply it.
+    if let Some(copy_type) = arch.copy_relocation_type() {
+        for reloc in elf.dynrelas.iter().chain(elf.dynrels.iter()) {
+            if reloc.r_type != copy_type || reloc.r_sym == 0 {
+                continue;
+            }
+            let Some(sym) = elf.dynsyms.get(reloc.r_sym) else {
+                continue;
+            };
+            let Some(name) = elf.dynstrtab.get_at(sym.st_name).filter(|n| !n.is_empty()) else {
+                continue;
+            };
+            let (version, library) = version_of(reloc.r_sym);
+            required
+                .entry(name.to_string())
+                .or_insert(RequiredSymbol {
+                    name: name.to_string(),
+                    weak: false,
+                    version,
+                    library,
+                    copy_relocation: true,
+                })
+                .copy_relocation = true;
+        }
+    }
+    required.into_values().collect()
+}
+
+fn exports(elf: &Elf) -> Vec<String> {
+    let mut names: Vec<String> = elf
+        .dynsyms
+        .iter()
+        .filter(|sym| {
+            sym.st_shndx != SHN_UNDEF as usize
+                && sym.st_name != 0
+                && matches!(sym.st_bind(), STB_GLOBAL | STB_WEAK | STB_GNU_UNIQUE)
+                // musl never binds to IFUNC definitions (OK_TYPES in dynlink.c).
+                && !matches!(sym.st_type(), STT_SECTION | STT_FILE | STT_GNU_IFUNC)
+        })
+        .filter_map(|sym| elf.dynstrtab.get_at(sym.st_name))
+        .filter(|name| !name.is_empty())
+        .map(str::to_string)
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+fn relocation_types(elf: &Elf) -> Vec<RelocationCount> {
+    let mut counts: BTreeMap<u32, usize> = BTreeMap::new();
+    let sections: [&RelocSection; 3] = [&elf.dynrelas, &elf.dynrels, &elf.pltrelocs];
+    for section in sections {
+        for reloc in section.iter() {
+            *counts.entry(reloc.r_type).or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(r_type, count)| RelocationCount { r_type, count })
+        .collect()
+}
+
+/// The Go toolchain's build id note (`.note.go.buildid`, owner "Go", type 4).
+fn go_build_id(elf: &Elf, bytes: &[u8]) -> Option<String> {
+    const NT_GO_BUILD_ID: u32 = 4;
+    let notes = elf
+        .iter_note_headers(bytes)
+        .into_iter()
+        .flatten()
+        .chain(elf.iter_note_sections(bytes, None).into_iter().flatten());
+    for note in notes.flatten() {
+        if note.n_type == NT_GO_BUILD_ID && note.name == "Go" {
+            let id = String::from_utf8_lossy(note.desc);
+            return Some(id.trim_end_matches('\0').to_string());
+        }
+    }
+    None
+}
+
+fn libc_flavour(
+    elf: &Elf,
+    interpreter: Option<&str>,
+    needed: &[String],
+    version_needs: &[VersionNeed],
+    linkage: Linkage,
+) -> Libc {
+    let decided = |kind, evidence: String| Libc { kind, evidence };
+    if let Some(interp) = interpreter {
+        let base = interp.rsplit('/').next().unwrap_or(interp);
+        if base.starts_with("ld-musl-") {
+            return decided(LibcKind::Musl, format!("interpreter {interp}"));
+        }
+        if base.starts_with("ld-linux") || base.starts_with("ld64.so") || base == "ld.so.1" {
+            return decided(LibcKind::Glibc, format!("interpreter {interp}"));
+        }
+    }
+    if let Some(need) = version_needs
+        .iter()
+        .find(|need| need.versions.iter().any(|v| v.starts_with("GLIBC_")))
+    {
+        let version = need
+            .versions
+            .iter()
+            .filter(|v| v.starts_with("GLIBC_"))
+            .max_by(|a, b| compare_versions(a, b))
+            .map(String::as_str)
+            .unwrap_or("GLIBC_");
+        return decided(
+            LibcKind::Glibc,
+            format!("version need {version} from {}", need.library),
+        );
+    }
+    if let Some(name) = needed.iter().find(|n| n.starts_with("libc.musl-")) {
+        return decided(LibcKind::Musl, format!("needs {name}"));
+    }
+    if needed.iter().any(|n| n == "libc.so") {
+        return decided(LibcKind::Musl, "needs libc.so (musl's soname)".to_string());
+    }
+    if needed.iter().any(|n| n == "libc.so.6") {
+        return decided(
+            LibcKind::Glibc,
+            "needs libc.so.6 (glibc's soname), without version needs".to_string(),
+        );
+    }
+    match linkage {
+        Linkage::Static | Linkage::StaticPie => {
+            let abi_tag = elf
+                .section_headers
+                .iter()
+                .any(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(".note.ABI-tag"));
+            if abi_tag {
+                decided(
+                    LibcKind::Glibc,
+                    "statically linked; .note.ABI-tag (glibc's crt1)".to_string(),
+                )
+            } else {
+                decided(
+                    LibcKind::None,
+                    "statically linked; needs no C library at run time".to_string(),
+                )
+            }
+        }
+        Linkage::None => decided(LibcKind::None, "not a loadable file".to_string()),
+        Linkage::Dynamic if needed.is_empty() => decided(
+            LibcKind::None,
+            "dynamic, but needs no libraries".to_string(),
+        ),
+        Linkage::Dynamic => decided(
+            LibcKind::Unknown,
+            "no interpreter, no libc soname and no GLIBC_ version needs".to_string(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_non_elf_and_short_input() {
+        assert!(matches!(analyse(b""), Err(ElfError::NotElf)));
+        assert!(matches!(analyse(b"\x7fEL"), Err(ElfError::NotElf)));
+        assert!(matches!(analyse(b"#!/bin/sh\n"), Err(ElfError::NotElf)));
+    }
+
+    #[test]
+    fn truncated_headers_are_malformed_not_panics() {
+        let mut bytes = ELF_MAGIC.to_vec();
+        bytes.extend_from_slice(&[2, 1, 1, 0]);
+        for len in 4..bytes.len() {
+            assert!(analyse(&bytes[..len]).is_err());
+        }
+        assert!(matches!(analyse(&bytes), Err(ElfError::Malformed(_))));
+    }
+
+    #[test]
+    fn glibc_versions_sort_numerically() {
+        assert!(glibc_version_key("GLIBC_2.17") > glibc_version_key("GLIBC_2.2.5"));
+        assert!(glibc_version_key("GLIBC_2.34") > glibc_version_key("GLIBC_2.17"));
+        assert_eq!(glibc_version_key("GLIBC_PRIVATE"), None);
+        let mut versions = vec!["GLIBC_2.34", "GLIBC_2.2.5", "GLIBC_2.17", "GLIBC_2.3.4"];
+        versions.sort_by(|a, b| compare_versions(a, b));
+        assert_eq!(
+            versions,
+            ["GLIBC_2.2.5", "GLIBC_2.3.4", "GLIBC_2.17", "GLIBC_2.34"]
+        );
+    }
+}

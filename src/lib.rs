@@ -1,0 +1,15 @@
+//! muslcheck: which native artifacts of a project break on Alpine Linux (musl
+//! libc), why, and what to do about it.
+//!
+//! The pipeline runs one way: [`discover`] walks the paths, [`elf`] reads each
+//! ELF file's linking facts, [`check`] judges them against a [`target`], and
+//! [`report`] renders the result. [`scan`] runs it all.
+
+pub mod check;
+pub mod discover;
+pub mod elf;
+pub mod report;
+mod scan;
+pub mod target;
+
+pub use scan::{Artifact, Options, Report, SCHEMA_VERSION, ScanError, Summary, scan};

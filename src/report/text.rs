@@ -1,0 +1,199 @@
+//! The default report: one block per file that is not ok, then a summary.
+
+use std::fmt::Write;
+
+use crate::check::{Evidence, Finding, MissingSymbol, Severity, Verdict};
+use crate::scan::{Artifact, Report};
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextOptions {
+    /// ANSI colour (only on a terminal, never with `NO_COLOR`).
+    pub color: bool,
+    /// Also list the files that are ok.
+    pub verbose: bool,
+}
+
+/// Caps the lines shown per finding; the JSON output has them all.
+const MAX_LINES_PER_FINDING: usize = 8;
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn verdict(&self, verdict: Verdict) -> String {
+        let code = match verdict {
+            Verdict::Breaks => "1;31",
+            Verdict::Unknown => "1;35",
+            Verdict::NeedsGcompat => "1;33",
+            Verdict::Ok => "1;32",
+            Verdict::NotApplicable => "2",
+        };
+        self.wrap(code, &format!("{:<14}", verdict.as_str()))
+    }
+
+    fn severity(&self, severity: Severity) -> String {
+        let code = match severity {
+            Severity::Error => "31",
+            Severity::Warning => "33",
+            Severity::Note => "36",
+        };
+        self.wrap(code, severity.as_str())
+    }
+
+    fn dim(&self, text: &str) -> String {
+        self.wrap("2", text)
+    }
+}
+
+pub fn render_text(report: &Report, options: TextOptions) -> String {
+    let paint = Paint { on: options.color };
+    let mut out = String::new();
+    let mut shown: Vec<&Artifact> = report
+        .artifacts
+        .iter()
+        .filter(|a| options.verbose || a.verdict() != Verdict::Ok || !a.findings().is_empty())
+        .collect();
+    // Most severe first, then by path.
+    shown.sort_by(|a, b| b.verdict().cmp(&a.verdict()).then_with(|| a.path.cmp(&b.path)));
+    for artifact in shown {
+        render_artifact(&mut out, artifact, &paint);
+    }
+    out.push_str(&render_summary(report));
+    out.push('\n');
+    out
+}
+
+fn render_artifact(out: &mut String, artifact: &Artifact, paint: &Paint) {
+    let description = match &artifact.facts {
+        Some(facts) => {
+            let mut parts = vec![facts.arch.to_string(), format!("{:?}", facts.linkage).to_lowercase()];
+            parts.push(format!("{:?}", facts.libc.kind).to_lowercase());
+            if let Some(host) = &artifact.assessment.host {
+                parts.push(format!("{} module", host.name()));
+            }
+            format!("({})", parts.join(", "))
+        }
+        None => String::new(),
+    };
+    let _ = writeln!(
+        out,
+        "{} {} {}",
+        paint.verdict(artifact.verdict()),
+        artifact.path,
+        paint.dim(&description)
+    );
+    for other in &artifact.also_at {
+        let _ = writeln!(out, "    {}", paint.dim(&format!("also at {other}")));
+    }
+    for finding in artifact.findings() {
+        render_finding(out, finding, paint);
+    }
+    if let Some(load) = &artifact.assessment.load
+        && !load.lfs64_redirects.is_empty()
+    {
+        let pairs: Vec<String> = load
+            .lfs64_redirects
+            .iter()
+            .map(|(from, to)| format!("{from}→{to}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "    {}",
+            paint.dim(&format!("via musl's LFS64 redirect: {}", pairs.join(", ")))
+        );
+    }
+    out.push('\n');
+}
+
+fn render_finding(out: &mut String, finding: &Finding, paint: &Paint) {
+    let _ = writeln!(
+        out,
+        "    {}[{}] {}",
+        paint.severity(finding.severity),
+        finding.code,
+        finding.message
+    );
+    let messages = &finding.loader_messages;
+    for line in messages.iter().take(MAX_LINES_PER_FINDING) {
+        let _ = writeln!(out, "        | {line}");
+    }
+    if messages.len() > MAX_LINES_PER_FINDING {
+        let _ = writeln!(
+            out,
+            "        | … and {} more (--format json lists all)",
+            messages.len() - MAX_LINES_PER_FINDING
+        );
+    }
+    if let Evidence::Symbols { symbols, .. } | Evidence::Dependency { symbols, .. } =
+        &finding.evidence
+    {
+        for symbol in symbols.iter().take(MAX_LINES_PER_FINDING) {
+            let _ = writeln!(out, "        {}", paint.dim(&describe_symbol(symbol)));
+        }
+    }
+    if let Some(remedy) = &finding.remedy {
+        let _ = writeln!(out, "        = fix: {remedy}");
+    }
+}
+
+/// `__libc_single_threaded@GLIBC_2.32: glibc 2.32+, from libc.so.6; not in gcompat`.
+fn describe_symbol(symbol: &MissingSymbol) -> String {
+    let mut text = symbol.name.clone();
+    if let Some(version) = &symbol.version {
+        let _ = write!(text, "@{version}");
+    }
+    let mut facts = Vec::new();
+    if let Some(since) = &symbol.glibc_since {
+        facts.push(format!(
+            "glibc {}+",
+            since.trim_start_matches("GLIBC_")
+        ));
+    }
+    if let Some(library) = &symbol.expected_library {
+        facts.push(format!("expected from {library}"));
+    }
+    if symbol.copy_relocation {
+        facts.push("copy-relocated data".to_string());
+    }
+    facts.push(if symbol.gcompat_provides {
+        "gcompat has it".to_string()
+    } else {
+        "not in gcompat".to_string()
+    });
+    format!("{text}: {}", facts.join("; "))
+}
+
+fn render_summary(report: &Report) -> String {
+    let summary = &report.summary;
+    let verdicts: Vec<String> = summary
+        .verdicts
+        .iter()
+        .rev()
+        .map(|(verdict, count)| format!("{count} {verdict}"))
+        .collect();
+    let seconds = summary.duration_ms as f64 / 1000.0;
+    format!(
+        "muslcheck {} on {} ({}{}): {} files walked, {} ELF: {} — {:.2}s",
+        report.tool.version,
+        report.target,
+        report.arch,
+        if report.gcompat { ", with gcompat" } else { "" },
+        summary.files_walked,
+        summary.elf_files,
+        if verdicts.is_empty() {
+            "nothing to check".to_string()
+        } else {
+            verdicts.join(", ")
+        },
+        seconds
+    )
+}

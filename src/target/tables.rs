@@ -1,0 +1,309 @@
+//! Symbol and soname tables, embedded from `data/` and parsed once.
+//!
+//! Every table's source and version is in `data/README.md`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+use crate::elf::Arch;
+
+use super::MuslVersion;
+
+const MUSL_EXPORTS_X86_64: &str = include_str!("../../data/musl/musl-exports-x86_64.tsv");
+const MUSL_EXPORTS_AARCH64: &str = include_str!("../../data/musl/musl-exports-aarch64.tsv");
+const MUSL_LFS64: &str = include_str!("../../data/musl/musl-lfs64-remap.tsv");
+const DEBIAN_MUSL_DIFF: &str =
+    include_str!("../../data/musl/debian-musl-1.2.3-vs-upstream-x86_64.tsv");
+const GCOMPAT_EXPORTS: &str = include_str!("../../data/gcompat/gcompat-1.1.0-exports-x86_64.tsv");
+const GLIBC_VS_MUSL_X86_64: &str = include_str!("../../data/glibc/glibc-vs-musl-x86_64.tsv");
+const GLIBC_VS_MUSL_AARCH64: &str = include_str!("../../data/glibc/glibc-vs-musl-aarch64.tsv");
+const ALPINE_LIBSTDCXX: &str =
+    include_str!("../../data/alpine/alpine-libstdcxx-14.2.0-exports-x86_64.tsv");
+const ALPINE_LIBGCC_S: &str =
+    include_str!("../../data/alpine/alpine-libgcc_s-14.2.0-exports-x86_64.tsv");
+const SONAME_PACKAGES: &str = include_str!("../../data/alpine/soname-to-alpine-package.tsv");
+
+/// Rows of a TSV file: `#` lines skipped, fields split on tabs.
+fn rows(text: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
+    text.lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .map(|line| line.split('\t').collect())
+}
+
+/// Where glibc puts a symbol, from its abilists.
+#[derive(Debug, Clone, Copy)]
+pub struct GlibcSymbol {
+    pub soname: &'static str,
+    pub first_version: &'static str,
+}
+
+/// The symbol tables for one architecture.
+#[derive(Debug)]
+pub struct SymbolTables {
+    /// musl exports: name → bit per [`MuslVersion`] column (1.2.3 = bit 0 … 1.2.6 = bit 3).
+    musl: HashMap<&'static str, u8>,
+    /// LFS64 names: glibc name → (musl target, bit per version the loader remaps it).
+    lfs64: HashMap<&'static str, (&'static str, u8)>,
+    /// Debian's musl 1.2.3 build: names it adds and names it lacks, against upstream.
+    debian_added: HashSet<&'static str>,
+    debian_removed: HashSet<&'static str>,
+    /// gcompat 1.1.0 and the libraries it links (musl-obstack, libucontext).
+    gcompat: HashSet<&'static str>,
+    glibc: HashMap<&'static str, GlibcSymbol>,
+    libstdcxx: HashSet<&'static str>,
+    libgcc_s: HashSet<&'static str>,
+    /// Whether these tables were made for this architecture or borrowed from x86_64.
+    pub exact_for_arch: bool,
+}
+
+/// How musl resolves a name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MuslProvides {
+    Exported,
+    /// Not exported, but the loader retries the name without `64` (1.2.4+).
+    Lfs64Redirect(&'static str),
+}
+
+impl SymbolTables {
+    pub fn for_arch(arch: Arch) -> &'static SymbolTables {
+        static X86_64: OnceLock<SymbolTables> = OnceLock::new();
+        static AARCH64: OnceLock<SymbolTables> = OnceLock::new();
+        match arch {
+            Arch::Aarch64 => AARCH64.get_or_init(|| {
+                SymbolTables::parse(MUSL_EXPORTS_AARCH64, GLIBC_VS_MUSL_AARCH64, true)
+            }),
+            Arch::X86_64 => X86_64
+                .get_or_init(|| SymbolTables::parse(MUSL_EXPORTS_X86_64, GLIBC_VS_MUSL_X86_64, true)),
+            // No table for the other architectures: the x86_64 names are the nearest
+            // (musl's exports differ between architectures only in a handful of names).
+            _ => {
+                static APPROX: OnceLock<SymbolTables> = OnceLock::new();
+                APPROX.get_or_init(|| {
+                    SymbolTables::parse(MUSL_EXPORTS_X86_64, GLIBC_VS_MUSL_X86_64, false)
+                })
+            }
+        }
+    }
+
+    fn parse(musl_exports: &'static str, glibc_vs_musl: &'static str, exact: bool) -> Self {
+        let musl = rows(musl_exports)
+            .filter_map(|row| {
+                let name = *row.first()?;
+                let mut bits = 0u8;
+                for (bit, column) in (3..7).enumerate() {
+                    if row.get(column) == Some(&"1") {
+                        bits |= 1 << bit;
+                    }
+                }
+                Some((name, bits))
+            })
+            .collect();
+        let lfs64 = rows(MUSL_LFS64)
+            .filter_map(|row| {
+                let name = *row.first()?;
+                let target = *row.get(1)?;
+                // Columns: exported in 1.2.3, remapped in 1.2.4, 1.2.5, 1.2.6.
+                let mut bits = 0u8;
+                for (bit, column) in (3..6).enumerate() {
+                    if row.get(column) == Some(&"1") {
+                        bits |= 1 << (bit + 1);
+                    }
+                }
+                Some((name, (target, bits)))
+            })
+            .collect();
+        let mut debian_added = HashSet::new();
+        let mut debian_removed = HashSet::new();
+        for row in rows(DEBIAN_MUSL_DIFF) {
+            match (row.first(), row.get(1), row.get(2)) {
+                (Some(name), Some(&"1"), Some(&"0")) => {
+                    debian_added.insert(*name);
+                }
+                (Some(name), Some(&"0"), Some(&"1")) => {
+                    debian_removed.insert(*name);
+                }
+                _ => {}
+            }
+        }
+        let mut gcompat: HashSet<&'static str> = rows(GCOMPAT_EXPORTS)
+            .filter_map(|row| row.first().copied())
+            .filter(|name| !name.starts_with("GCOMPAT_"))
+            .collect();
+        let mut glibc = HashMap::new();
+        for row in rows(glibc_vs_musl) {
+            let (Some(soname), Some(name), Some(first_version)) = (row.first(), row.get(1), row.get(2))
+            else {
+                continue;
+            };
+            // musl-obstack and libucontext come with Alpine's gcompat package.
+            if matches!(row.get(7), Some(&"O") | Some(&"U")) {
+                gcompat.insert(name);
+            }
+            glibc.entry(*name).or_insert(GlibcSymbol {
+                soname,
+                first_version,
+            });
+        }
+        let libstdcxx = rows(ALPINE_LIBSTDCXX)
+            .filter_map(|row| row.first().copied())
+            .collect();
+        let libgcc_s = rows(ALPINE_LIBGCC_S)
+            .filter_map(|row| row.first().copied())
+            .map(|name| name.split('@').next().unwrap_or(name))
+            .collect();
+        SymbolTables {
+            musl,
+            lfs64,
+            debian_added,
+            debian_removed,
+            gcompat,
+            glibc,
+            libstdcxx,
+            libgcc_s,
+            exact_for_arch: exact,
+        }
+    }
+
+    /// Whether musl of `version` (upstream or Debian's build) resolves `name` at load time.
+    pub fn musl_provides(
+        &self,
+        name: &str,
+        version: MuslVersion,
+        debian_build: bool,
+    ) -> Option<MuslProvides> {
+        let bit = 1u8 << version.column();
+        if debian_build {
+            if self.debian_added.contains(name) {
+                return Some(MuslProvides::Exported);
+            }
+            if self.debian_removed.contains(name) {
+                return None;
+            }
+        }
+        if self.musl.get(name).is_some_and(|bits| bits & bit != 0) {
+            return Some(MuslProvides::Exported);
+        }
+        match self.lfs64.get(name) {
+            Some((target, bits)) if bits & bit != 0 => Some(MuslProvides::Lfs64Redirect(target)),
+            _ => None,
+        }
+    }
+
+    pub fn gcompat_provides(&self, name: &str) -> bool {
+        self.gcompat.contains(name)
+    }
+
+    pub fn glibc_symbol(&self, name: &str) -> Option<GlibcSymbol> {
+        self.glibc.get(name).copied()
+    }
+
+    pub fn libstdcxx_exports(&self, name: &str) -> bool {
+        self.libstdcxx.contains(name)
+    }
+
+    pub fn libgcc_s_exports(&self, name: &str) -> bool {
+        self.libgcc_s.contains(name)
+    }
+
+    /// All gcompat names, for tests.
+    pub fn gcompat_len(&self) -> usize {
+        self.gcompat.len()
+    }
+}
+
+/// What Alpine offers for a soname.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SonameProvider {
+    /// An `apk` package installs a library by that name.
+    Package(&'static str),
+    /// Nothing on Alpine provides it.
+    Nothing(&'static str),
+}
+
+/// The soname → Alpine package table (`data/alpine/soname-to-alpine-package.tsv`).
+pub fn alpine_provider(soname: &str) -> Option<SonameProvider> {
+    static TABLE: OnceLock<HashMap<&'static str, SonameProvider>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        rows(SONAME_PACKAGES)
+            .filter_map(|row| {
+                let soname = *row.first()?;
+                let package = *row.get(1)?;
+                let provider = if package.starts_with("(none") {
+                    SonameProvider::Nothing(package)
+                } else {
+                    // "libcap2 (newer) / libcap (older)" → "libcap2".
+                    let name = package.split([' ', '(']).next().unwrap_or(package);
+                    SonameProvider::Package(name)
+                };
+                Some((soname, provider))
+            })
+            .collect()
+    });
+    table.get(soname).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn musl_exports_differ_by_version_as_documented() {
+        let tables = SymbolTables::for_arch(Arch::X86_64);
+        assert_eq!(
+            tables.musl_provides("memcpy", MuslVersion::V1_2_3, false),
+            Some(MuslProvides::Exported)
+        );
+        assert_eq!(
+            tables.musl_provides("stat64", MuslVersion::V1_2_3, false),
+            Some(MuslProvides::Exported)
+        );
+        assert_eq!(
+            tables.musl_provides("stat64", MuslVersion::V1_2_5, false),
+            Some(MuslProvides::Lfs64Redirect("stat"))
+        );
+        assert_eq!(tables.musl_provides("fcntl64", MuslVersion::V1_2_6, false), None);
+        // The 1.2.4/1.2.5 loader's 16-byte buffer misses this one.
+        assert_eq!(
+            tables.musl_provides("posix_fallocate64", MuslVersion::V1_2_5, false),
+            None
+        );
+        assert!(
+            tables
+                .musl_provides("posix_fallocate64", MuslVersion::V1_2_6, false)
+                .is_some()
+        );
+        assert_eq!(tables.musl_provides("statx", MuslVersion::V1_2_4, false), None);
+        assert!(tables.musl_provides("statx", MuslVersion::V1_2_5, false).is_some());
+        assert_eq!(tables.musl_provides("__memcpy_chk", MuslVersion::V1_2_6, false), None);
+    }
+
+    #[test]
+    fn debian_build_differs_from_upstream() {
+        let tables = SymbolTables::for_arch(Arch::X86_64);
+        assert!(tables.musl_provides("crypt", MuslVersion::V1_2_3, false).is_some());
+        assert_eq!(tables.musl_provides("crypt", MuslVersion::V1_2_3, true), None);
+        assert!(tables.musl_provides("fts_open", MuslVersion::V1_2_3, true).is_some());
+        assert_eq!(tables.musl_provides("fts_open", MuslVersion::V1_2_3, false), None);
+    }
+
+    #[test]
+    fn gcompat_glibc_and_cxx_tables_load() {
+        let tables = SymbolTables::for_arch(Arch::X86_64);
+        assert!(tables.gcompat_provides("__memcpy_chk"));
+        assert!(!tables.gcompat_provides("arc4random"));
+        assert!(!tables.gcompat_provides("fcntl64"));
+        assert!(tables.gcompat_len() > 250);
+        let single = tables.glibc_symbol("__libc_single_threaded");
+        assert_eq!(single.map(|s| s.first_version), Some("GLIBC_2.32"));
+        assert!(tables.libstdcxx_exports("_Znwm"));
+        assert!(tables.libgcc_s_exports("_Unwind_Resume"));
+        assert_eq!(
+            alpine_provider("libstdc++.so.6"),
+            Some(SonameProvider::Package("libstdc++"))
+        );
+        assert!(matches!(
+            alpine_provider("libanl.so.1"),
+            Some(SonameProvider::Nothing(_))
+        ));
+    }
+}
