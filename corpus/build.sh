@@ -45,8 +45,17 @@ rm -rf "$tmp"
 gcc "${COMMON[@]}" -o bin/uses-fortified $SRC/uses_fortified.c \
     -Llib -lfortified -Wl,--enable-new-dtags,-rpath,'$ORIGIN/../lib'
 
-# Shared library (musl)
+gcc "${SHARED[@]}" -o lib/libarc4random.so $SRC/arc4random.c
+gcc "${SHARED[@]}" -o lib/libweak-undefined.so $SRC/weak_undefined.c
+gcc "${SHARED[@]}" -o lib/libuses-resolv.so $SRC/uses_resolv.c -lresolv
+gcc "${SHARED[@]}" -o lib/libfallocate64.so $SRC/fallocate64.c
+g++ "${COMMON[@]}" -o bin/uses-cxx $SRC/uses_cxx.cpp \
+    -Llib -l:libcxx-shared-ptr.so -Wl,--enable-new-dtags,-rpath,'$ORIGIN/../lib'
+
+# Shared libraries (musl); the second loads the glibc-built lib/libplain.so.
 musl-gcc "${SHARED[@]}" -o lib/libplain-musl.so $SRC/plain.c
+musl-gcc "${SHARED[@]}" -o lib/libchain-musl.so $SRC/chain.c -Llib -l:libplain.so \
+    -Wl,-rpath,'$ORIGIN'
 
 # Host-loaded modules
 gcc "${SHARED[@]}" -o python/demo.cpython-311-x86_64-linux-gnu.so $SRC/pyext.c

@@ -137,7 +137,10 @@ fn run_scan(args: ScanArgs) -> ExitStatus {
 fn explain(code: Option<&str>, list: bool) -> ExitStatus {
     if list || code.is_none() {
         for rule in RULES {
-            println!("{}  {:<8} {:<24} {}", rule.id, rule.severity, rule.name, rule.summary);
+            println!(
+                "{}  {:<8} {:<24} {}",
+                rule.id, rule.severity, rule.name, rule.summary
+            );
         }
         return ExitStatus::Clean;
     }
@@ -145,7 +148,10 @@ fn explain(code: Option<&str>, list: bool) -> ExitStatus {
     match code.parse::<Code>() {
         Ok(code) => {
             let rule = code.rule();
-            println!("{} {} ({})\n\n{}\n\n{}", rule.id, rule.name, rule.severity, rule.summary, rule.explanation);
+            println!(
+                "{} {} ({})\n\n{}\n\n{}",
+                rule.id, rule.name, rule.severity, rule.summary, rule.explanation
+            );
             ExitStatus::Clean
         }
         Err(err) => usage_error(&err),

@@ -8,8 +8,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::check::{
-    self, Assessment, CheckOptions, Code, Evidence, Finding, Severity, TreeFile, TreeIndex,
-    Verdict,
+    self, Assessment, CheckOptions, Code, Evidence, Finding, Severity, TreeFile, TreeIndex, Verdict,
 };
 use crate::discover::{self, Candidate, DiscoverError, ProblemKind, WalkOptions};
 use crate::elf::{self, Arch, ELF_MAGIC, ElfError, ElfFacts};
@@ -108,7 +107,10 @@ pub struct Report {
 impl Report {
     /// The most severe finding of the whole scan.
     pub fn worst_severity(&self) -> Option<Severity> {
-        self.artifacts.iter().filter_map(Artifact::worst_severity).max()
+        self.artifacts
+            .iter()
+            .filter_map(Artifact::worst_severity)
+            .max()
     }
 }
 
@@ -128,7 +130,11 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> Result<Report, ScanError> {
         });
     }
     let inventory = discover::walk(paths, &options.walk)?;
-    let reads: Vec<Read> = inventory.candidates.par_iter().map(read_candidate).collect();
+    let reads: Vec<Read> = inventory
+        .candidates
+        .par_iter()
+        .map(read_candidate)
+        .collect();
 
     let candidates: Vec<(&Candidate, &Read)> = inventory
         .candidates

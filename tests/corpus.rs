@@ -49,7 +49,12 @@ fn missing_symbol_names(artifact: &Value, code: &str) -> Vec<String> {
         .unwrap()
         .iter()
         .filter(|f| f["code"] == code)
-        .flat_map(|f| f["evidence"]["symbols"].as_array().cloned().unwrap_or_default())
+        .flat_map(|f| {
+            f["evidence"]["symbols"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
         .map(|s| s["name"].as_str().unwrap().to_string())
         .collect()
 }
@@ -79,6 +84,12 @@ fn every_fixture_gets_the_expected_verdict() {
         ("lib/libuses-crypt.so", "breaks"),
         ("python/demo.cpython-311-x86_64-linux-gnu.so", "ok"),
         ("node/addon.node", "ok"),
+        ("lib/libarc4random.so", "breaks"),
+        ("lib/libweak-undefined.so", "ok"),
+        ("lib/libuses-resolv.so", "breaks"),
+        ("lib/libfallocate64.so", "ok"),
+        ("lib/libchain-musl.so", "ok"),
+        ("bin/uses-cxx", "breaks"),
         ("bad/truncated.so", "unknown"),
     ];
     for (path, verdict) in expected {
@@ -219,10 +230,7 @@ fn single_threaded_flag_names_its_glibc_version() {
 
 #[test]
 fn copy_relocated_data_is_still_required() {
-    let (report, _) = scan_json(&[corpus()
-        .join("bin/cxx-shared-ptr-nopie")
-        .to_str()
-        .unwrap()]);
+    let (report, _) = scan_json(&[corpus().join("bin/cxx-shared-ptr-nopie").to_str().unwrap()]);
     let file = &report["artifacts"][0];
     let single = file["facts"]["required_symbols"]
         .as_array()
@@ -260,7 +268,10 @@ fn fcntl64_breaks_everywhere_and_stat64_loads_through_the_redirect() {
     ]);
     let file = &report["artifacts"][0];
     assert_eq!(file["verdict"], "ok");
-    assert!(file["load"].get("lfs64_redirects").is_none(), "1.2.3 exports stat64");
+    assert!(
+        file["load"].get("lfs64_redirects").is_none(),
+        "1.2.3 exports stat64"
+    );
 }
 
 #[test]
@@ -268,7 +279,10 @@ fn ifunc_relocation_is_refused() {
     let (report, _) = scan_json(&[corpus().join("lib/libifunc.so").to_str().unwrap()]);
     let file = &report["artifacts"][0];
     assert_eq!(codes(file), ["MC106"]);
-    assert_eq!(file["findings"][0]["evidence"]["relocations"][0]["r_type"], 37);
+    assert_eq!(
+        file["findings"][0]["evidence"]["relocations"][0]["r_type"],
+        37
+    );
     assert_eq!(
         file["findings"][0]["loader_messages"][0],
         format!(
@@ -290,7 +304,10 @@ fn dependency_found_through_runpath_breaks_its_user() {
         .expect("MC105");
     assert_eq!(dependency["evidence"]["path"], "lib/libfortified.so");
     let loaded = user["load"]["libraries"].as_array().unwrap();
-    assert!(loaded.contains(&serde_json::json!(["libfortified.so", "lib/libfortified.so"])));
+    assert!(loaded.contains(&serde_json::json!([
+        "libfortified.so",
+        "lib/libfortified.so"
+    ])));
 }
 
 #[test]
@@ -334,4 +351,54 @@ fn text_report_shows_the_loader_message_and_a_summary() {
     assert!(summary.contains("files walked"), "{summary}");
     assert!(summary.contains("breaks"), "{summary}");
     assert!(!text.contains("\x1b["), "no colour when not a terminal");
+}
+
+#[test]
+fn posix_fallocate64_fails_only_where_the_redirect_is_broken() {
+    let lib = corpus().join("lib/libfallocate64.so");
+    for (target, verdict) in [
+        ("musl:1.2.3", "ok"),
+        ("musl:1.2.4", "breaks"),
+        ("alpine:3.20", "breaks"),
+        ("alpine:3.24", "ok"),
+    ] {
+        let (report, _) = scan_json(&["--target", target, lib.to_str().unwrap()]);
+        assert_eq!(report["artifacts"][0]["verdict"], verdict, "{target}");
+    }
+}
+
+#[test]
+fn arc4random_breaks_even_with_gcompat() {
+    let lib = corpus().join("lib/libarc4random.so");
+    let (report, status) = scan_json(&["--gcompat", lib.to_str().unwrap()]);
+    assert_eq!(status, 1);
+    let file = &report["artifacts"][0];
+    assert_eq!(file["verdict"], "breaks");
+    let symbols = &file["findings"][0]["evidence"]["symbols"][0];
+    assert_eq!(symbols["name"], "arc4random");
+    assert_eq!(symbols["glibc_since"], "GLIBC_2.36");
+    assert_eq!(symbols["gcompat_provides"], false);
+}
+
+#[test]
+fn weak_undefined_symbols_never_fail() {
+    let (report, _) = scan_json(&[corpus().join("lib/libweak-undefined.so").to_str().unwrap()]);
+    let file = &report["artifacts"][0];
+    assert!(
+        file["facts"]["required_symbols"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "optional_hook" && s["weak"] == true)
+    );
+    assert_eq!(file["verdict"], "ok");
+}
+
+#[test]
+fn musl_library_may_load_a_glibc_library_that_only_uses_common_names() {
+    let (report, _) = scan_json(&[corpus().to_str().unwrap()]);
+    let chain = artifact(&report, "lib/libchain-musl.so");
+    assert_eq!(chain["facts"]["libc"]["kind"], "musl");
+    let loaded = chain["load"]["libraries"].as_array().unwrap();
+    assert!(loaded.contains(&serde_json::json!(["libplain.so", "lib/libplain.so"])));
 }

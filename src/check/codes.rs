@@ -108,7 +108,9 @@ impl FromStr for Code {
             .iter()
             .find(|rule| rule.id == wanted || rule.name == s.trim())
             .map(|rule| rule.code)
-            .ok_or_else(|| format!("unknown finding code `{s}`; `muslcheck explain --list` lists them"))
+            .ok_or_else(|| {
+                format!("unknown finding code `{s}`; `muslcheck explain --list` lists them")
+            })
     }
 }
 
@@ -298,7 +300,11 @@ mod tests {
             let rule = code.rule();
             assert_eq!(rule.code, code, "{code:?} is not registered");
             assert!(ids.insert(rule.id), "{} registered twice", rule.id);
-            assert!(rule.explanation.len() > 80, "{} needs an explanation", rule.id);
+            assert!(
+                rule.explanation.len() > 80,
+                "{} needs an explanation",
+                rule.id
+            );
             assert_eq!(rule.id.parse::<Code>().ok(), Some(code));
         }
         assert_eq!(RULES.len(), Code::ALL.len());

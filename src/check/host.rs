@@ -44,7 +44,9 @@ impl Host {
                 PREFIXES.iter().any(|p| symbol.starts_with(p)) || symbol == "node_module_register"
             }
             HostKind::Jvm => {
-                symbol.starts_with("JNI_") || symbol.starts_with("JVM_") || symbol.starts_with("jio_")
+                symbol.starts_with("JNI_")
+                    || symbol.starts_with("JVM_")
+                    || symbol.starts_with("jio_")
             }
         }
     }
@@ -108,9 +110,13 @@ mod tests {
 
     #[test]
     fn extension_names() {
-        assert!(is_python_extension_name("_ext.cpython-312-x86_64-linux-gnu.so"));
+        assert!(is_python_extension_name(
+            "_ext.cpython-312-x86_64-linux-gnu.so"
+        ));
         assert!(is_python_extension_name("_rust.abi3.so"));
-        assert!(is_python_extension_name("x.cpython-311-x86_64-linux-musl.so"));
+        assert!(is_python_extension_name(
+            "x.cpython-311-x86_64-linux-musl.so"
+        ));
         assert!(!is_python_extension_name("libfoo.so"));
         assert!(!is_python_extension_name("libfoo.so.1"));
     }

@@ -14,7 +14,7 @@ pub use codes::{Code, RULES, Rule, Severity};
 pub use host::{Host, HostKind};
 pub use resolve::{MissingLibrary, MissingSymbol, TreeFile, TreeIndex};
 
-use resolve::{LibraryProvider, ResolveContext, Resolution};
+use resolve::{LibraryProvider, Resolution, ResolveContext};
 
 /// Per-file answer to "will this load on the target as it is?".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -199,7 +199,11 @@ pub struct CheckOptions {
 }
 
 /// Assesses every analysed file (`None` entries are skipped).
-pub fn assess_all(index: &TreeIndex, count: usize, options: &CheckOptions) -> Vec<Option<Assessment>> {
+pub fn assess_all(
+    index: &TreeIndex,
+    count: usize,
+    options: &CheckOptions,
+) -> Vec<Option<Assessment>> {
     (0..count)
         .into_par_iter()
         .map(|i| index.file(i).map(|file| assess(index, i, file, options)))
@@ -234,7 +238,11 @@ fn assess(index: &TreeIndex, root: usize, file: &TreeFile, options: &CheckOption
         return Assessment::of(Verdict::Ok, Vec::new());
     }
 
-    let file_name = file.location.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let file_name = file
+        .location
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     let host = host::detect(&file_name, facts);
     let tables = SymbolTables::for_arch(options.arch);
     let gcompat_possible = options.target.has_packages();
@@ -278,7 +286,12 @@ fn assess(index: &TreeIndex, root: usize, file: &TreeFile, options: &CheckOption
 
     let own = resolution.symbols.get(&root).cloned().unwrap_or_default();
     if !own.missing.is_empty() {
-        findings.push(missing_symbols_finding(file.shown, &own.missing, &resolution, &options.target));
+        findings.push(missing_symbols_finding(
+            file.shown,
+            &own.missing,
+            &resolution,
+            &options.target,
+        ));
     }
     let own_missing_libraries: Vec<MissingLibrary> = resolution
         .missing_libraries
@@ -290,7 +303,11 @@ fn assess(index: &TreeIndex, root: usize, file: &TreeFile, options: &CheckOption
         findings.push(missing_libraries_finding(own_missing_libraries));
     }
     if !own.unsupported_relocations.is_empty() {
-        findings.push(relocations_finding(file.shown, facts.arch, &own.unsupported_relocations));
+        findings.push(relocations_finding(
+            file.shown,
+            facts.arch,
+            &own.unsupported_relocations,
+        ));
     }
     for &dependency in resolution.objects.iter().skip(1) {
         if let Some(finding) = dependency_finding(index, dependency, &resolution) {
@@ -309,7 +326,12 @@ fn assess(index: &TreeIndex, root: usize, file: &TreeFile, options: &CheckOption
         let libraries: Vec<String> = resolution
             .loaded
             .iter()
-            .filter(|l| matches!(l.provider, LibraryProvider::AlpinePackage { table: None, .. }))
+            .filter(|l| {
+                matches!(
+                    l.provider,
+                    LibraryProvider::AlpinePackage { table: None, .. }
+                )
+            })
             .map(|l| l.name.clone())
             .collect();
         findings.push(Finding::new(
@@ -377,7 +399,13 @@ fn assess(index: &TreeIndex, root: usize, file: &TreeFile, options: &CheckOption
     };
 
     if verdict == Verdict::Breaks && !options.gcompat && gcompat_possible {
-        let hint = gcompat_hint(&resolve_with(true), root, glibc_interpreter, host.as_ref(), &reach_reason);
+        let hint = gcompat_hint(
+            &resolve_with(true),
+            root,
+            glibc_interpreter,
+            host.as_ref(),
+            &reach_reason,
+        );
         if let Some(hint) = hint {
             for finding in findings.iter_mut().filter(|f| {
                 matches!(
@@ -477,7 +505,9 @@ fn gcompat_hint(
             .is_some_and(|s| !s.from_gcompat.is_empty())
         || glibc_interpreter;
     if all_resolved && (gcompat_helps || with_gcompat.gcompat_active) {
-        return Some("would load with gcompat: `apk add gcompat` (check with --gcompat)".to_string());
+        return Some(
+            "would load with gcompat: `apk add gcompat` (check with --gcompat)".to_string(),
+        );
     }
     if host.is_some() && !with_gcompat.gcompat_active {
         return Some(format!("gcompat does not help here: {reach_reason}"));
@@ -562,7 +592,10 @@ fn missing_libraries_finding(libraries: Vec<MissingLibrary>) -> Finding {
     };
     Finding::new(
         Code::MissingLibrary,
-        format!("needs {} which neither the scanned tree nor the target provides", describe_list(&names, 6)),
+        format!(
+            "needs {} which neither the scanned tree nor the target provides",
+            describe_list(&names, 6)
+        ),
         Evidence::Libraries { libraries },
     )
     .with_loader_messages(loader_messages)
@@ -584,46 +617,69 @@ fn relocations_finding(shown: &str, arch: Arch, relocations: &[(u32, usize)]) ->
     let evidence = relocation_evidence(arch, relocations);
     let loader_messages = relocations
         .iter()
-        .map(|(r_type, _)| format!("Error relocating {shown}: unsupported relocation type {r_type}"))
+        .map(|(r_type, _)| {
+            format!("Error relocating {shown}: unsupported relocation type {r_type}")
+        })
         .collect();
-    let names: Vec<String> = evidence.iter().map(|r| format!("{} ×{}", r.name, r.count)).collect();
+    let names: Vec<String> = evidence
+        .iter()
+        .map(|r| format!("{} ×{}", r.name, r.count))
+        .collect();
     Finding::new(
         Code::UnsupportedRelocation,
         format!("relocations musl's loader refuses: {}", names.join(", ")),
-        Evidence::Relocations { relocations: evidence },
+        Evidence::Relocations {
+            relocations: evidence,
+        },
     )
     .with_loader_messages(loader_messages)
     .with_remedy("use a build without GNU indirect functions (a musl build)")
 }
 
-fn dependency_finding(index: &TreeIndex, dependency: usize, resolution: &Resolution) -> Option<Finding> {
+fn dependency_finding(
+    index: &TreeIndex,
+    dependency: usize,
+    resolution: &Resolution,
+) -> Option<Finding> {
     let file = index.file(dependency)?;
-    let symbols = resolution.symbols.get(&dependency).cloned().unwrap_or_default();
+    let symbols = resolution
+        .symbols
+        .get(&dependency)
+        .cloned()
+        .unwrap_or_default();
     let libraries: Vec<MissingLibrary> = resolution
         .missing_libraries
         .iter()
         .filter(|(by, _)| *by == dependency)
         .map(|(_, lib)| lib.clone())
         .collect();
-    if symbols.missing.is_empty() && libraries.is_empty() && symbols.unsupported_relocations.is_empty() {
+    if symbols.missing.is_empty()
+        && libraries.is_empty()
+        && symbols.unsupported_relocations.is_empty()
+    {
         return None;
     }
     let mut loader_messages: Vec<String> = libraries
         .iter()
-        .map(|l| format!("Error loading shared library {}: No such file or directory (needed by {})", l.name, l.needed_by))
+        .map(|l| {
+            format!(
+                "Error loading shared library {}: No such file or directory (needed by {})",
+                l.name, l.needed_by
+            )
+        })
         .collect();
-    loader_messages.extend(
-        symbols
-            .missing
-            .iter()
-            .map(|s| format!("Error relocating {}: {}: symbol not found", file.shown, s.name)),
-    );
-    loader_messages.extend(
-        symbols
-            .unsupported_relocations
-            .iter()
-            .map(|(t, _)| format!("Error relocating {}: unsupported relocation type {t}", file.shown)),
-    );
+    loader_messages.extend(symbols.missing.iter().map(|s| {
+        format!(
+            "Error relocating {}: {}: symbol not found",
+            file.shown, s.name
+        )
+    }));
+    loader_messages.extend(symbols.unsupported_relocations.iter().map(|(t, _)| {
+        format!(
+            "Error relocating {}: unsupported relocation type {t}",
+            file.shown
+        )
+    }));
     let mut parts = Vec::new();
     if !symbols.missing.is_empty() {
         parts.push(format!("{} missing symbol(s)", symbols.missing.len()));
@@ -637,7 +693,11 @@ fn dependency_finding(index: &TreeIndex, dependency: usize, resolution: &Resolut
     Some(
         Finding::new(
             Code::DependencyBreaks,
-            format!("loads {} from the scanned tree, which fails: {}", file.shown, parts.join(", ")),
+            format!(
+                "loads {} from the scanned tree, which fails: {}",
+                file.shown,
+                parts.join(", ")
+            ),
             Evidence::Dependency {
                 path: file.shown.to_string(),
                 symbols: symbols.missing,
@@ -673,7 +733,10 @@ fn packages_finding(resolution: &Resolution) -> Option<Finding> {
     Some(
         Finding::new(
             Code::NeedsAlpinePackage,
-            format!("needs {} from Alpine packages: `{apk_add}`", libraries.join(", ")),
+            format!(
+                "needs {} from Alpine packages: `{apk_add}`",
+                libraries.join(", ")
+            ),
             Evidence::Packages {
                 packages,
                 apk_add: apk_add.clone(),
@@ -685,5 +748,8 @@ fn packages_finding(resolution: &Resolution) -> Option<Finding> {
 
 /// `true` for files a loader never runs (object files, core dumps).
 pub fn is_object_file(facts: &ElfFacts) -> bool {
-    matches!(facts.elf_type, ElfType::Rel | ElfType::Core | ElfType::Other)
+    matches!(
+        facts.elf_type,
+        ElfType::Rel | ElfType::Core | ElfType::Other
+    )
 }

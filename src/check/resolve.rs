@@ -268,7 +268,12 @@ pub fn resolve(index: &TreeIndex, root: usize, ctx: &ResolveContext) -> Resoluti
         .collect();
     let unchecked_libraries: Vec<&LoadedLibrary> = loaded
         .iter()
-        .filter(|lib| matches!(lib.provider, LibraryProvider::AlpinePackage { table: None, .. }))
+        .filter(|lib| {
+            matches!(
+                lib.provider,
+                LibraryProvider::AlpinePackage { table: None, .. }
+            )
+        })
         .collect();
     let scope = describe_scope(
         index,
@@ -336,7 +341,9 @@ fn resolve_symbol(
     match ctx.target.musl_provides(ctx.tables, name) {
         Some(MuslProvides::Exported) => return,
         Some(MuslProvides::Lfs64Redirect(target)) => {
-            result.redirected.push((name.to_string(), target.to_string()));
+            result
+                .redirected
+                .push((name.to_string(), target.to_string()));
             return;
         }
         None => {}
@@ -426,7 +433,10 @@ fn describe_scope(
         );
     }
     for lib in unchecked {
-        scope.push(format!("{} (Alpine package, exports not tabulated)", lib.name));
+        scope.push(format!(
+            "{} (Alpine package, exports not tabulated)",
+            lib.name
+        ));
     }
     if let Some(host) = ctx.host {
         scope.push(format!("host process {} ({})", host.name(), host.evidence));
@@ -548,10 +558,21 @@ mod tests {
 
     #[test]
     fn reserved_names() {
-        for name in ["libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "libc.so"] {
+        for name in [
+            "libc.so.6",
+            "libm.so.6",
+            "libpthread.so.0",
+            "libdl.so.2",
+            "libc.so",
+        ] {
             assert!(is_reserved_by_musl(name), "{name}");
         }
-        for name in ["libcrypt.so.1", "libresolv.so.2", "libcurl.so.4", "libmvec.so.1"] {
+        for name in [
+            "libcrypt.so.1",
+            "libresolv.so.2",
+            "libcurl.so.4",
+            "libmvec.so.1",
+        ] {
             assert!(!is_reserved_by_musl(name), "{name}");
         }
     }

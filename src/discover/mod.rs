@@ -122,7 +122,10 @@ pub fn walk(roots: &[PathBuf], options: &WalkOptions) -> Result<Inventory, Disco
                 }
             };
             let shown = display_path(root, &walk_root, entry.path(), single_dir_root);
-            let relative = entry.path().strip_prefix(&walk_root).unwrap_or(entry.path());
+            let relative = entry
+                .path()
+                .strip_prefix(&walk_root)
+                .unwrap_or(entry.path());
             if entry.depth() > 0 && is_excluded(&exclude, relative) {
                 continue;
             }

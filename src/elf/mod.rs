@@ -10,7 +10,9 @@ use goblin::elf::dynamic::{DF_1_PIE, DT_FLAGS_1};
 use goblin::elf::header::{ET_CORE, ET_DYN, ET_EXEC, ET_REL};
 use goblin::elf::program_header::{PT_DYNAMIC, PT_INTERP};
 use goblin::elf::section_header::SHN_UNDEF;
-use goblin::elf::sym::{STB_GLOBAL, STB_GNU_UNIQUE, STB_WEAK, STT_FILE, STT_GNU_IFUNC, STT_SECTION};
+use goblin::elf::sym::{
+    STB_GLOBAL, STB_GNU_UNIQUE, STB_WEAK, STT_FILE, STT_GNU_IFUNC, STT_SECTION,
+};
 use goblin::elf::{Elf, RelocSection};
 use serde::Serialize;
 
@@ -224,7 +226,13 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
     let exports = exports(&elf);
     let relocation_types = relocation_types(&elf);
     let go_build_id = go_build_id(&elf, bytes);
-    let libc = libc_flavour(&elf, interpreter.as_deref(), &needed, &version_needs, linkage);
+    let libc = libc_flavour(
+        &elf,
+        interpreter.as_deref(),
+        &needed,
+        &version_needs,
+        linkage,
+    );
 
     Ok(ElfFacts {
         class,

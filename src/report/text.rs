@@ -63,7 +63,11 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
         .filter(|a| options.verbose || a.verdict() != Verdict::Ok || !a.findings().is_empty())
         .collect();
     // Most severe first, then by path.
-    shown.sort_by(|a, b| b.verdict().cmp(&a.verdict()).then_with(|| a.path.cmp(&b.path)));
+    shown.sort_by(|a, b| {
+        b.verdict()
+            .cmp(&a.verdict())
+            .then_with(|| a.path.cmp(&b.path))
+    });
     for artifact in shown {
         render_artifact(&mut out, artifact, &paint);
     }
@@ -75,7 +79,10 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
 fn render_artifact(out: &mut String, artifact: &Artifact, paint: &Paint) {
     let description = match &artifact.facts {
         Some(facts) => {
-            let mut parts = vec![facts.arch.to_string(), format!("{:?}", facts.linkage).to_lowercase()];
+            let mut parts = vec![
+                facts.arch.to_string(),
+                format!("{:?}", facts.linkage).to_lowercase(),
+            ];
             parts.push(format!("{:?}", facts.libc.kind).to_lowercase());
             if let Some(host) = &artifact.assessment.host {
                 parts.push(format!("{} module", host.name()));
@@ -153,10 +160,7 @@ fn describe_symbol(symbol: &MissingSymbol) -> String {
     }
     let mut facts = Vec::new();
     if let Some(since) = &symbol.glibc_since {
-        facts.push(format!(
-            "glibc {}+",
-            since.trim_start_matches("GLIBC_")
-        ));
+        facts.push(format!("glibc {}+", since.trim_start_matches("GLIBC_")));
     }
     if let Some(library) = &symbol.expected_library {
         facts.push(format!("expected from {library}"));

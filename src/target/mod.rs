@@ -108,11 +108,7 @@ impl Target {
         self.distribution == Distribution::DebianMusl
     }
 
-    pub fn musl_provides(
-        &self,
-        tables: &SymbolTables,
-        name: &str,
-    ) -> Option<tables::MuslProvides> {
+    pub fn musl_provides(&self, tables: &SymbolTables, name: &str) -> Option<tables::MuslProvides> {
         tables.musl_provides(name, self.musl, self.is_debian_build())
     }
 }

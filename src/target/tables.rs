@@ -72,8 +72,9 @@ impl SymbolTables {
             Arch::Aarch64 => AARCH64.get_or_init(|| {
                 SymbolTables::parse(MUSL_EXPORTS_AARCH64, GLIBC_VS_MUSL_AARCH64, true)
             }),
-            Arch::X86_64 => X86_64
-                .get_or_init(|| SymbolTables::parse(MUSL_EXPORTS_X86_64, GLIBC_VS_MUSL_X86_64, true)),
+            Arch::X86_64 => X86_64.get_or_init(|| {
+                SymbolTables::parse(MUSL_EXPORTS_X86_64, GLIBC_VS_MUSL_X86_64, true)
+            }),
             // No table for the other architectures: the x86_64 names are the nearest
             // (musl's exports differ between architectures only in a handful of names).
             _ => {
@@ -131,7 +132,8 @@ impl SymbolTables {
             .collect();
         let mut glibc = HashMap::new();
         for row in rows(glibc_vs_musl) {
-            let (Some(soname), Some(name), Some(first_version)) = (row.first(), row.get(1), row.get(2))
+            let (Some(soname), Some(name), Some(first_version)) =
+                (row.first(), row.get(1), row.get(2))
             else {
                 continue;
             };
@@ -261,7 +263,10 @@ mod tests {
             tables.musl_provides("stat64", MuslVersion::V1_2_5, false),
             Some(MuslProvides::Lfs64Redirect("stat"))
         );
-        assert_eq!(tables.musl_provides("fcntl64", MuslVersion::V1_2_6, false), None);
+        assert_eq!(
+            tables.musl_provides("fcntl64", MuslVersion::V1_2_6, false),
+            None
+        );
         // The 1.2.4/1.2.5 loader's 16-byte buffer misses this one.
         assert_eq!(
             tables.musl_provides("posix_fallocate64", MuslVersion::V1_2_5, false),
@@ -272,18 +277,42 @@ mod tests {
                 .musl_provides("posix_fallocate64", MuslVersion::V1_2_6, false)
                 .is_some()
         );
-        assert_eq!(tables.musl_provides("statx", MuslVersion::V1_2_4, false), None);
-        assert!(tables.musl_provides("statx", MuslVersion::V1_2_5, false).is_some());
-        assert_eq!(tables.musl_provides("__memcpy_chk", MuslVersion::V1_2_6, false), None);
+        assert_eq!(
+            tables.musl_provides("statx", MuslVersion::V1_2_4, false),
+            None
+        );
+        assert!(
+            tables
+                .musl_provides("statx", MuslVersion::V1_2_5, false)
+                .is_some()
+        );
+        assert_eq!(
+            tables.musl_provides("__memcpy_chk", MuslVersion::V1_2_6, false),
+            None
+        );
     }
 
     #[test]
     fn debian_build_differs_from_upstream() {
         let tables = SymbolTables::for_arch(Arch::X86_64);
-        assert!(tables.musl_provides("crypt", MuslVersion::V1_2_3, false).is_some());
-        assert_eq!(tables.musl_provides("crypt", MuslVersion::V1_2_3, true), None);
-        assert!(tables.musl_provides("fts_open", MuslVersion::V1_2_3, true).is_some());
-        assert_eq!(tables.musl_provides("fts_open", MuslVersion::V1_2_3, false), None);
+        assert!(
+            tables
+                .musl_provides("crypt", MuslVersion::V1_2_3, false)
+                .is_some()
+        );
+        assert_eq!(
+            tables.musl_provides("crypt", MuslVersion::V1_2_3, true),
+            None
+        );
+        assert!(
+            tables
+                .musl_provides("fts_open", MuslVersion::V1_2_3, true)
+                .is_some()
+        );
+        assert_eq!(
+            tables.musl_provides("fts_open", MuslVersion::V1_2_3, false),
+            None
+        );
     }
 
     #[test]

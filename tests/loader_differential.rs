@@ -1,0 +1,256 @@
+//! muslcheck against the real musl loader: for every ELF file in corpus/ (and in
+//! the third-party packages, extracted to a temporary directory), the symbols,
+//! libraries and relocations `ld-musl-x86_64.so.1 --list FILE` reports missing
+//! must be exactly those muslcheck reports.
+//!
+//! Needs Debian's `musl` package (`/lib/ld-musl-x86_64.so.1`); without it the
+//! test prints why and passes, unless MUSLCHECK_REQUIRE_TOOLS is set (CI).
+//! The target is `debian-musl`: Debian's build of musl 1.2.3, whose exports
+//! differ from upstream (data/musl/debian-musl-1.2.3-vs-upstream-x86_64.tsv),
+//! with no system libraries besides musl.
+//!
+//! Not compared, by design:
+//! - files for another architecture (MC104: the loader cannot map them);
+//! - static and static-pie files: the kernel runs them without any loader;
+//!   `--list` would treat a static-pie as a dynamic program and apply its
+//!   IRELATIVE relocations, which never happens when it is executed;
+//! - symbols, when nothing in the file's load graph names libc (e.g. a library
+//!   whose only DT_NEEDED is libresolv.so.2): in `--list` mode musl then never
+//!   enters the lookup scope and every libc name is reported missing, while in
+//!   a real process musl is always loaded. Libraries and relocations are still
+//!   compared for those files;
+//! - symbols the host process provides: filtered from the loader's output by
+//!   the same rule muslcheck uses (`Host::provides`), since `--list` loads an
+//!   extension module without its interpreter.
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use muslcheck::check::{Evidence, Verdict};
+use muslcheck::elf::{Arch, Linkage};
+use muslcheck::{Artifact, Options, scan};
+
+const LOADER: &str = "/lib/ld-musl-x86_64.so.1";
+
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Missing {
+    /// (object file name, symbol)
+    symbols: BTreeSet<(String, String)>,
+    libraries: BTreeSet<String>,
+    /// (object file name, relocation type)
+    relocations: BTreeSet<(String, u32)>,
+}
+
+fn base_name(path: &str) -> String {
+    Path::new(path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn loader_says(file: &Path, artifact: &Artifact) -> Missing {
+    let mut library_path: Vec<PathBuf> = file.parent().map(Path::to_path_buf).into_iter().collect();
+    // auditwheel's bundled libraries, as a user's LD_LIBRARY_PATH would name them.
+    for ancestor in file.ancestors().skip(1).take(3) {
+        if let Ok(entries) = std::fs::read_dir(ancestor) {
+            for entry in entries.flatten() {
+                if entry.file_name().to_string_lossy().ends_with(".libs") {
+                    library_path.push(entry.path());
+                }
+            }
+        }
+    }
+    let joined = std::env::join_paths(&library_path).unwrap();
+    let output = Command::new(LOADER)
+        .arg("--list")
+        .arg(file)
+        .env("LD_LIBRARY_PATH", joined)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let host = artifact.assessment.host.as_ref();
+    let mut missing = Missing::default();
+    for line in stderr.lines() {
+        if let Some(rest) = line.strip_prefix("Error relocating ") {
+            if let Some(rest) = rest.strip_suffix(": symbol not found")
+                && let Some((object, symbol)) = rest.rsplit_once(": ")
+            {
+                if host.is_some_and(|h| h.provides(symbol)) {
+                    continue;
+                }
+                missing
+                    .symbols
+                    .insert((base_name(object), symbol.to_string()));
+            } else if let Some((object, kind)) = rest.rsplit_once(": unsupported relocation type ")
+            {
+                missing
+                    .relocations
+                    .insert((base_name(object), kind.trim().parse().unwrap()));
+            } else {
+                panic!("unexpected loader line: {line}");
+            }
+        } else if let Some(rest) = line.strip_prefix("Error loading shared library ") {
+            let name = rest.split(':').next().unwrap();
+            missing.libraries.insert(name.to_string());
+        } else if !line.trim().is_empty() {
+            panic!("unexpected loader line for {}: {line}", file.display());
+        }
+    }
+    missing
+}
+
+fn muslcheck_says(artifact: &Artifact) -> Missing {
+    let own = base_name(&artifact.path);
+    let mut missing = Missing::default();
+    for finding in artifact.findings() {
+        match &finding.evidence {
+            Evidence::Symbols { symbols, .. } => {
+                for symbol in symbols {
+                    missing.symbols.insert((own.clone(), symbol.name.clone()));
+                }
+            }
+            Evidence::Libraries { libraries } => {
+                missing
+                    .libraries
+                    .extend(libraries.iter().map(|l| l.name.clone()));
+            }
+            Evidence::Relocations { relocations } => {
+                for relocation in relocations {
+                    missing.relocations.insert((own.clone(), relocation.r_type));
+                }
+            }
+            Evidence::Dependency {
+                path,
+                symbols,
+                libraries,
+                relocations,
+            } => {
+                let dependency = base_name(path);
+                for symbol in symbols {
+                    missing
+                        .symbols
+                        .insert((dependency.clone(), symbol.name.clone()));
+                }
+                missing
+                    .libraries
+                    .extend(libraries.iter().map(|l| l.name.clone()));
+                for relocation in relocations {
+                    missing
+                        .relocations
+                        .insert((dependency.clone(), relocation.r_type));
+                }
+            }
+            _ => {}
+        }
+    }
+    missing
+}
+
+/// Extracts the committed third-party archives (wheels, npm tarballs).
+fn extract_third_party(into: &Path) -> usize {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/thirdparty");
+    let mut archives = 0;
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        let path = entry.path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let target = into.join(&name);
+        if name.ends_with(".whl") {
+            let mut zip = zip::ZipArchive::new(File::open(&path).unwrap()).unwrap();
+            zip.extract(&target).unwrap();
+            archives += 1;
+        } else if name.ends_with(".tgz") {
+            let gz = flate2::read::GzDecoder::new(File::open(&path).unwrap());
+            tar::Archive::new(gz).unpack(&target).unwrap();
+            archives += 1;
+        }
+    }
+    archives
+}
+
+#[test]
+fn muslcheck_agrees_with_the_real_musl_loader() {
+    if !Path::new(LOADER).exists() {
+        let reason = format!("{LOADER} not found: apt-get install musl");
+        if std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_some() {
+            panic!("{reason} (MUSLCHECK_REQUIRE_TOOLS is set)");
+        }
+        eprintln!("SKIPPED loader differential test: {reason}");
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    assert!(extract_third_party(scratch.path()) >= 5);
+    let roots = [
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"),
+        scratch.path().to_path_buf(),
+    ];
+    let options = Options {
+        target: "debian-musl".parse().unwrap(),
+        arch: Arch::X86_64,
+        gcompat: false,
+        walk: Default::default(),
+    };
+
+    let mut compared = 0;
+    let mut third_party = 0;
+    let mut breaking = 0;
+    let mut differences = Vec::new();
+    for root in &roots {
+        let report = scan(std::slice::from_ref(root), &options).unwrap();
+        for artifact in &report.artifacts {
+            let Some(facts) = &artifact.facts else {
+                continue;
+            };
+            if facts.arch != Arch::X86_64
+                || facts.linkage != Linkage::Dynamic
+                || !facts.is_loadable()
+            {
+                continue;
+            }
+            let file = root.join(&artifact.path);
+            let mut loader = loader_says(&file, artifact);
+            let mut ours = muslcheck_says(artifact);
+            let graph_names_libc = artifact.assessment.load.as_ref().is_some_and(|load| {
+                load.libraries
+                    .iter()
+                    .any(|(_, provider)| provider == "musl")
+            });
+            if !graph_names_libc {
+                loader.symbols.clear();
+                ours.symbols.clear();
+            }
+            if loader != ours {
+                differences.push(format!(
+                    "{}:\n  loader:    {loader:?}\n  muslcheck: {ours:?}",
+                    artifact.path
+                ));
+            }
+            compared += 1;
+            if root != &roots[0] {
+                third_party += 1;
+            }
+            if artifact.verdict() == Verdict::Breaks {
+                breaking += 1;
+            }
+        }
+    }
+    eprintln!(
+        "compared {compared} ELF files ({third_party} third-party, {breaking} breaking) with {LOADER}"
+    );
+    assert!(
+        differences.is_empty(),
+        "muslcheck and the musl loader disagree on {} file(s):\n{}",
+        differences.len(),
+        differences.join("\n")
+    );
+    assert!(compared >= 30, "only {compared} files compared");
+    assert!(
+        third_party >= 6,
+        "only {third_party} third-party files compared"
+    );
+    assert!(
+        breaking >= 8,
+        "the comparison must include failures, got {breaking}"
+    );
+}
