@@ -402,3 +402,36 @@ fn musl_library_may_load_a_glibc_library_that_only_uses_common_names() {
     let loaded = chain["load"]["libraries"].as_array().unwrap();
     assert!(loaded.contains(&serde_json::json!(["libplain.so", "lib/libplain.so"])));
 }
+
+#[test]
+fn gcompat_does_not_reach_libraries_loaded_by_alpines_own_python() {
+    // gcompat 1.1.0 exports __libc_single_threaded, so a glibc C++ library loaded
+    // by a glibc program (through gcompat's loader stub) loads with --gcompat;
+    // the same library inside site-packages is loaded by Alpine's musl python,
+    // which does not preload gcompat, so it breaks even with --gcompat.
+    let (report, _) = scan_json(&[
+        "--gcompat",
+        corpus().join("lib/libcxx-shared-ptr.so").to_str().unwrap(),
+    ]);
+    assert_eq!(report["artifacts"][0]["verdict"], "needs-gcompat");
+
+    let venv = tempfile::tempdir().unwrap();
+    let package = venv.path().join("lib/python3.12/site-packages/pkg");
+    std::fs::create_dir_all(&package).unwrap();
+    std::fs::copy(
+        corpus().join("lib/libcxx-shared-ptr.so"),
+        package.join("libcxx-shared-ptr.so"),
+    )
+    .unwrap();
+    let (report, status) = scan_json(&["--gcompat", venv.path().to_str().unwrap()]);
+    assert_eq!(status, 1);
+    let file = &report["artifacts"][0];
+    assert_eq!(file["verdict"], "breaks");
+    assert!(missing_symbol_names(file, "MC102").contains(&"__libc_single_threaded".to_string()));
+    assert!(
+        file["load"]["gcompat_reach"]
+            .as_str()
+            .unwrap()
+            .contains("not preloaded")
+    );
+}
