@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod discover;
+pub mod ecosystem;
 pub mod elf;
 pub mod report;
 mod scan;

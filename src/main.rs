@@ -33,6 +33,15 @@ enum Command {
         #[arg(long)]
         list: bool,
     },
+    /// Audit wheels: is each one's manylinux/musllinux tag true to the ELF inside?
+    AuditWheel {
+        /// Wheel files (or directories holding them).
+        #[arg(required = true)]
+        wheels: Vec<PathBuf>,
+        /// Output format: text or json.
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -73,6 +82,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let status = match cli.command {
         Some(Command::Explain { code, list }) => explain(code.as_deref(), list),
+        Some(Command::AuditWheel { wheels, format }) => audit_wheels(&wheels, &format),
         None => run_scan(cli.scan),
     };
     ExitCode::from(status as u8)
@@ -132,6 +142,32 @@ fn run_scan(args: ScanArgs) -> ExitStatus {
         }
     }
     report::exit_status(&report, fail_on)
+}
+
+fn audit_wheels(wheels: &[PathBuf], format: &str) -> ExitStatus {
+    let format: Format = match format.parse() {
+        Ok(format) => format,
+        Err(err) => return usage_error(&format!("--format: {err}")),
+    };
+    let report = match scan(wheels, &Options::default()) {
+        Ok(report) => report,
+        Err(err) => return usage_error(&err.to_string()),
+    };
+    let rendered = match format {
+        Format::Json => report::render_json(&report),
+        Format::Text => report::render_wheel_audit(&report),
+    };
+    println!("{}", rendered.trim_end());
+    let tag_findings = report
+        .artifacts
+        .iter()
+        .filter(|a| a.wheel.is_some())
+        .any(|a| !a.findings().is_empty());
+    if tag_findings {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Clean
+    }
 }
 
 fn explain(code: Option<&str>, list: bool) -> ExitStatus {

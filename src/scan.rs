@@ -1,16 +1,19 @@
 //! The pipeline: discover → elf → check → [`Report`].
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::check::wheel::{self, WheelAudit, WheelMember};
 use crate::check::{
     self, Assessment, CheckOptions, Code, Evidence, Finding, Severity, TreeFile, TreeIndex, Verdict,
 };
 use crate::discover::{self, Candidate, DiscoverError, ProblemKind, WalkOptions};
+use crate::ecosystem::python::{WheelName, dist_info_name};
+use crate::ecosystem::{Ecosystem, Package};
 use crate::elf::{self, Arch, ELF_MAGIC, ElfError, ElfFacts};
 use crate::target::Target;
 
@@ -55,7 +58,13 @@ pub struct Artifact {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub also_at: Vec<String>,
     pub size: u64,
+    /// The npm or PyPI package that owns the file, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<Package>,
     pub facts: Option<ElfFacts>,
+    /// For a wheel: its claimed tags against what its content supports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wheel: Option<WheelAudit>,
     #[serde(flatten)]
     pub assessment: Assessment,
 }
@@ -130,24 +139,29 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> Result<Report, ScanError> {
         });
     }
     let inventory = discover::walk(paths, &options.walk)?;
-    let reads: Vec<Read> = inventory
+    let packages = python_packages(&inventory.dist_infos);
+    let reads: Vec<CandidateRead> = inventory
         .candidates
         .par_iter()
-        .map(read_candidate)
+        .map(|candidate| read_candidate(candidate, &packages))
         .collect();
+    let mut items: Vec<Item> = Vec::new();
+    let mut wheels: Vec<WheelRead> = Vec::new();
+    for read in reads {
+        if let Some(mut wheel) = read.wheel {
+            wheel.first_item = items.len();
+            wheel.item_count = read.items.len();
+            wheels.push(wheel);
+        }
+        items.extend(read.items);
+    }
 
-    let candidates: Vec<(&Candidate, &Read)> = inventory
-        .candidates
+    let tree_files: Vec<Option<TreeFile>> = items
         .iter()
-        .zip(&reads)
-        .filter(|(_, read)| !matches!(read, Read::NotElf))
-        .collect();
-    let tree_files: Vec<Option<TreeFile>> = candidates
-        .iter()
-        .map(|(candidate, read)| match read {
+        .map(|item| match &item.read {
             Read::Elf(facts) => Some(TreeFile {
-                location: &candidate.location,
-                shown: candidate.paths.first().map(String::as_str).unwrap_or(""),
+                location: &item.location,
+                shown: &item.shown,
                 facts,
             }),
             _ => None,
@@ -162,21 +176,25 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> Result<Report, ScanError> {
     let assessments = check::assess_all(&index, tree_files.len(), &check_options);
 
     let mut artifacts: Vec<Artifact> = Vec::new();
-    for ((candidate, read), assessment) in candidates.iter().zip(assessments) {
-        let mut paths = candidate.paths.clone();
-        paths.sort();
-        let path = paths.first().cloned().unwrap_or_default();
-        let also_at = paths.into_iter().skip(1).collect();
-        let (facts, assessment) = match (read, assessment) {
-            (Read::Elf(facts), Some(assessment)) => (Some(facts.as_ref().clone()), assessment),
-            (Read::Failed(code, reason), _) => (None, failure(*code, reason.clone())),
+    for wheel in &wheels {
+        artifacts.push(wheel_artifact(wheel, &items, &assessments));
+    }
+    for (item, assessment) in items.iter().zip(assessments) {
+        let assessment = match (&item.read, assessment) {
+            (Read::Elf(_), Some(assessment)) => assessment,
+            (Read::Failed(code, reason), _) => failure(*code, reason.clone()),
             _ => continue,
         };
         artifacts.push(Artifact {
-            path,
-            also_at,
-            size: candidate.size,
-            facts,
+            path: item.shown.clone(),
+            also_at: item.also_at.clone(),
+            size: item.size,
+            package: item.package.clone(),
+            facts: match &item.read {
+                Read::Elf(facts) => Some(facts.as_ref().clone()),
+                _ => None,
+            },
+            wheel: None,
             assessment,
         });
     }
@@ -197,7 +215,9 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> Result<Report, ScanError> {
             path: problem.path.clone(),
             also_at: Vec::new(),
             size: 0,
+            package: None,
             facts: None,
+            wheel: None,
             assessment: Assessment::of(verdict, vec![finding]),
         });
     }
@@ -210,7 +230,10 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> Result<Report, ScanError> {
         ..Summary::default()
     };
     for artifact in &artifacts {
-        *summary.verdicts.entry(artifact.verdict()).or_default() += 1;
+        // A wheel's verdict repeats its members'; count files once.
+        if artifact.wheel.is_none() {
+            *summary.verdicts.entry(artifact.verdict()).or_default() += 1;
+        }
         for finding in artifact.findings() {
             *summary.findings.entry(finding.severity).or_default() += 1;
         }
@@ -243,19 +266,215 @@ fn failure(code: Code, reason: String) -> Assessment {
     )
 }
 
-fn read_candidate(candidate: &Candidate) -> Read {
-    match discover::sniff(&candidate.location) {
+/// One file to judge: a file on disk or a member of an archive.
+struct Item {
+    shown: String,
+    also_at: Vec<String>,
+    location: PathBuf,
+    size: u64,
+    read: Read,
+    package: Option<Package>,
+}
+
+/// A wheel and the range of its members in the item list.
+struct WheelRead {
+    shown: String,
+    size: u64,
+    name: Option<WheelName>,
+    member_names: Vec<String>,
+    first_item: usize,
+    item_count: usize,
+}
+
+struct CandidateRead {
+    items: Vec<Item>,
+    wheel: Option<WheelRead>,
+}
+
+fn read_candidate(candidate: &Candidate, packages: &HashMap<PathBuf, Package>) -> CandidateRead {
+    let mut paths = candidate.paths.clone();
+    paths.sort();
+    let shown = paths.first().cloned().unwrap_or_default();
+    let also_at: Vec<String> = paths.into_iter().skip(1).collect();
+    let is_wheel = candidate
+        .location
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("whl"));
+    if is_wheel {
+        return read_wheel(candidate, shown);
+    }
+    let item = Item {
+        shown,
+        also_at,
+        location: candidate.location.clone(),
+        size: candidate.size,
+        read: read_file(&candidate.location),
+        package: packages.get(&candidate.location).cloned(),
+    };
+    CandidateRead {
+        items: vec![item],
+        wheel: None,
+    }
+}
+
+fn read_file(location: &Path) -> Read {
+    match discover::sniff(location) {
         Ok(magic) if magic == ELF_MAGIC => {}
         Ok(_) => return Read::NotElf,
         Err(err) => return Read::Failed(Code::Unreadable, err.to_string()),
     }
-    let contents = match discover::read_contents(&candidate.location) {
-        Ok(contents) => contents,
-        Err(err) => return Read::Failed(Code::Unreadable, err.to_string()),
-    };
-    match elf::analyse(&contents) {
+    match discover::read_contents(location) {
+        Ok(contents) => analyse_bytes(&contents),
+        Err(err) => Read::Failed(Code::Unreadable, err.to_string()),
+    }
+}
+
+fn analyse_bytes(bytes: &[u8]) -> Read {
+    match elf::analyse(bytes) {
         Ok(facts) => Read::Elf(Box::new(facts)),
         Err(ElfError::NotElf) => Read::NotElf,
         Err(ElfError::Malformed(reason)) => Read::Failed(Code::MalformedElf, reason),
     }
+}
+
+fn read_wheel(candidate: &Candidate, shown: String) -> CandidateRead {
+    let file_name = candidate
+        .location
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = WheelName::parse(&file_name);
+    let package = name.as_ref().map(wheel_package);
+    let member_item = |member: &str, size: u64, read: Read| Item {
+        shown: format!("{shown}!/{member}"),
+        also_at: Vec::new(),
+        location: PathBuf::from(format!("{}!/{member}", candidate.location.display())),
+        size,
+        read,
+        package: package.clone(),
+    };
+    let mut items = Vec::new();
+    let mut member_names = Vec::new();
+    match discover::archive::read_zip(&candidate.location) {
+        Ok(contents) => {
+            for member in &contents.members {
+                items.push(member_item(
+                    &member.name,
+                    member.bytes.len() as u64,
+                    analyse_bytes(&member.bytes),
+                ));
+            }
+            for problem in contents.problems {
+                items.push(member_item(
+                    &problem.name,
+                    0,
+                    Read::Failed(Code::Unreadable, problem.reason),
+                ));
+            }
+            member_names = contents.names;
+        }
+        Err(reason) => items.push(Item {
+            shown: shown.clone(),
+            also_at: Vec::new(),
+            location: candidate.location.clone(),
+            size: candidate.size,
+            read: Read::Failed(Code::Unreadable, reason),
+            package: package.clone(),
+        }),
+    }
+    CandidateRead {
+        items,
+        wheel: Some(WheelRead {
+            shown,
+            size: candidate.size,
+            name,
+            member_names,
+            first_item: 0,
+            item_count: 0,
+        }),
+    }
+}
+
+fn wheel_package(name: &WheelName) -> Package {
+    Package {
+        ecosystem: Ecosystem::Pypi,
+        name: name.distribution.clone(),
+        version: name.version.clone(),
+    }
+}
+
+fn wheel_artifact(
+    wheel: &WheelRead,
+    items: &[Item],
+    assessments: &[Option<Assessment>],
+) -> Artifact {
+    let range = wheel.first_item..wheel.first_item + wheel.item_count;
+    let members: Vec<WheelMember> = items
+        .get(range.clone())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|item| match &item.read {
+            Read::Elf(facts) => Some(WheelMember {
+                name: item.shown.rsplit("!/").next().unwrap_or(&item.shown),
+                facts,
+            }),
+            _ => None,
+        })
+        .collect();
+    let worst_member = assessments
+        .get(range)
+        .unwrap_or_default()
+        .iter()
+        .flatten()
+        .map(|a| a.verdict)
+        .max()
+        .unwrap_or(Verdict::NotApplicable);
+    let (audit, findings) = match &wheel.name {
+        Some(name) => {
+            let (audit, findings) = wheel::audit(name, &members, &wheel.member_names);
+            (Some(audit), findings)
+        }
+        None => (None, Vec::new()),
+    };
+    Artifact {
+        path: wheel.shown.clone(),
+        also_at: Vec::new(),
+        size: wheel.size,
+        package: wheel.name.as_ref().map(wheel_package),
+        facts: None,
+        wheel: audit,
+        assessment: Assessment::of(worst_member, findings),
+    }
+}
+
+/// Owner of every file listed in a `*.dist-info/RECORD`, by location.
+fn python_packages(dist_infos: &[PathBuf]) -> HashMap<PathBuf, Package> {
+    let mut owners = HashMap::new();
+    for dist_info in dist_infos {
+        let Some((name, version)) = dist_info
+            .file_name()
+            .and_then(|n| dist_info_name(&n.to_string_lossy()))
+        else {
+            continue;
+        };
+        let Some(site_packages) = dist_info.parent() else {
+            continue;
+        };
+        // RECORD is small text written by the installer; unreadable means unattributed.
+        let Ok(record) = std::fs::read_to_string(dist_info.join("RECORD")) else {
+            continue;
+        };
+        let package = Package {
+            ecosystem: Ecosystem::Pypi,
+            name,
+            version,
+        };
+        for line in record.lines() {
+            let path = line.split(',').next().unwrap_or("").trim_matches('"');
+            if !path.is_empty() {
+                owners.insert(site_packages.join(path), package.clone());
+            }
+        }
+    }
+    owners
 }

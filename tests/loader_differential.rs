@@ -202,7 +202,9 @@ fn muslcheck_agrees_with_the_real_musl_loader() {
             let Some(facts) = &artifact.facts else {
                 continue;
             };
-            if facts.arch != Arch::X86_64
+            // Archive members have no file of their own for the loader to open.
+            if artifact.path.contains("!/")
+                || facts.arch != Arch::X86_64
                 || facts.linkage != Linkage::Dynamic
                 || !facts.is_loadable()
             {

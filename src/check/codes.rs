@@ -45,6 +45,10 @@ pub enum Code {
     UnsupportedRelocation,
     NeedsAlpinePackage,
     UncheckedSymbols,
+    TagTooLow,
+    MusllinuxTagOnGlibc,
+    ManylinuxTagOnMusl,
+    ExternalLibrary,
     OnlyWithGcompat,
 }
 
@@ -61,7 +65,7 @@ pub struct Rule {
 }
 
 impl Code {
-    pub const ALL: [Code; 13] = [
+    pub const ALL: [Code; 17] = [
         Code::Unreadable,
         Code::MalformedElf,
         Code::SpecialFile,
@@ -74,6 +78,10 @@ impl Code {
         Code::UnsupportedRelocation,
         Code::NeedsAlpinePackage,
         Code::UncheckedSymbols,
+        Code::TagTooLow,
+        Code::MusllinuxTagOnGlibc,
+        Code::ManylinuxTagOnMusl,
+        Code::ExternalLibrary,
         Code::OnlyWithGcompat,
     ];
 
@@ -271,6 +279,51 @@ file needs a system library (installed with apk) whose exports are not tabulated
 may well come from there; muslcheck cannot prove it, so the verdict is `unknown` unless \
 something else already breaks.\n\nFix: scan an Alpine image's /usr/lib alongside the project, \
 or check the file on Alpine with `ldd`.",
+    },
+    Rule {
+        code: Code::TagTooLow,
+        id: "MC301",
+        name: "wheel-tag-too-low",
+        severity: Severity::Warning,
+        summary: "a manylinux tag promises an older glibc than the wheel's content needs",
+        explanation: "A manylinux_2_X tag promises the wheel loads on any system with glibc 2.X or \
+newer. If an ELF member needs a higher GLIBC_x.y symbol version, pip installs it on older \
+systems where it fails with `version `GLIBC_2.28' not found`. muslcheck takes the highest \
+GLIBC_ version any member needs and names the member.\n\nExample: a wheel renamed from \
+manylinux_2_28 to manylinux2014.\n\nFix: `auditwheel repair` (which picks the right tag), or \
+build in an older manylinux image.",
+    },
+    Rule {
+        code: Code::MusllinuxTagOnGlibc,
+        id: "MC302",
+        name: "musllinux-tag-on-glibc-content",
+        severity: Severity::Warning,
+        summary: "a wheel tagged musllinux contains glibc-linked ELF files",
+        explanation: "pip installs a musllinux wheel on Alpine, but its ELF content was linked \
+against glibc (glibc interpreter, GLIBC_ version needs or libc.so.6), so it fails there with \
+`Error relocating …: symbol not found`.\n\nFix: build the wheel in a musllinux image and \
+repair it with auditwheel on musl.",
+    },
+    Rule {
+        code: Code::ManylinuxTagOnMusl,
+        id: "MC303",
+        name: "manylinux-tag-on-musl-content",
+        severity: Severity::Warning,
+        summary: "a wheel tagged manylinux contains musl-linked ELF files",
+        explanation: "pip installs a manylinux wheel on glibc systems, but its ELF content needs \
+musl's libc (`libc.musl-<arch>.so.1`), which glibc systems lack.\n\nFix: tag it musllinux.",
+    },
+    Rule {
+        code: Code::ExternalLibrary,
+        id: "MC305",
+        name: "external-library-not-bundled",
+        severity: Severity::Warning,
+        summary: "a wheel needs a library it does not bundle and its policy does not allow",
+        explanation: "manylinux and musllinux policies list the only system libraries a wheel may \
+assume (auditwheel's lib_whitelist; musllinux allows just libc and libz). Any other needed \
+library must be bundled (auditwheel repair copies it into <pkg>.libs/). musllinux does not \
+allow libstdc++.so.6 or libgcc_s.so.1: musllinux wheels bundle them.\n\nFix: `auditwheel \
+repair`.",
     },
     Rule {
         code: Code::OnlyWithGcompat,

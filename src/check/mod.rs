@@ -3,6 +3,7 @@
 pub mod codes;
 pub mod host;
 pub mod resolve;
+pub mod wheel;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -106,6 +107,10 @@ pub enum Evidence {
         libraries: Vec<String>,
         reach: String,
     },
+    WheelTag {
+        tag: String,
+        detail: String,
+    },
 }
 
 /// One thing wrong (or worth knowing) about a file.
@@ -134,12 +139,12 @@ impl Finding {
         }
     }
 
-    fn with_loader_messages(mut self, lines: Vec<String>) -> Finding {
+    pub(crate) fn with_loader_messages(mut self, lines: Vec<String>) -> Finding {
         self.loader_messages = lines;
         self
     }
 
-    fn with_remedy(mut self, remedy: impl Into<String>) -> Finding {
+    pub(crate) fn with_remedy(mut self, remedy: impl Into<String>) -> Finding {
         self.remedy = Some(remedy.into());
         self
     }

@@ -4,6 +4,7 @@
 //! files (one per inode), the symlinks met on the way (the resolver follows
 //! them by name), and the files it could not handle.
 
+pub mod archive;
 mod text_names;
 
 use std::collections::HashMap;
@@ -63,6 +64,8 @@ pub struct Inventory {
     pub problems: Vec<Problem>,
     /// Symlinks met while walking (not followed): link location → target location.
     pub symlinks: HashMap<PathBuf, PathBuf>,
+    /// `*.dist-info` directories met while walking (Python package metadata).
+    pub dist_infos: Vec<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -139,6 +142,9 @@ pub fn walk(roots: &[PathBuf], options: &WalkOptions) -> Result<Inventory, Disco
                 entry.file_type()
             };
             if file_type.is_dir() {
+                if entry.file_name().to_string_lossy().ends_with(".dist-info") {
+                    inventory.dist_infos.push(entry.path().to_path_buf());
+                }
                 continue;
             }
             if file_type.is_symlink() {

@@ -11,7 +11,7 @@ use crate::check::Severity;
 use crate::scan::Report;
 
 pub use json::render_json;
-pub use text::{TextOptions, render_text};
+pub use text::{TextOptions, render_text, render_wheel_audit};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

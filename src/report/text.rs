@@ -62,17 +62,98 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
         .iter()
         .filter(|a| options.verbose || a.verdict() != Verdict::Ok || !a.findings().is_empty())
         .collect();
-    // Most severe first, then by path.
+    // Grouped by package (files without one last), most severe first, then by path.
     shown.sort_by(|a, b| {
-        b.verdict()
-            .cmp(&a.verdict())
+        a.package
+            .is_none()
+            .cmp(&b.package.is_none())
+            .then_with(|| package_worst(report, b).cmp(&package_worst(report, a)))
+            .then_with(|| a.package.cmp(&b.package))
+            .then_with(|| b.verdict().cmp(&a.verdict()))
             .then_with(|| a.path.cmp(&b.path))
     });
+    let mut current_package = None;
     for artifact in shown {
+        if artifact.package.is_some() && artifact.package != current_package {
+            current_package = artifact.package.clone();
+            if let Some(package) = &artifact.package {
+                let files: Vec<&Artifact> = report
+                    .artifacts
+                    .iter()
+                    .filter(|a| a.package.as_ref() == Some(package) && a.facts.is_some())
+                    .collect();
+                let breaking = files
+                    .iter()
+                    .filter(|a| a.verdict() == Verdict::Breaks)
+                    .count();
+                let ecosystem = format!("{:?}", package.ecosystem).to_lowercase();
+                let _ = writeln!(
+                    out,
+                    "{} {} {}: {} ({} of {} ELF files break as they are)\n",
+                    ecosystem,
+                    paint.wrap("1", &package.name),
+                    package.version,
+                    package_worst(report, artifact),
+                    breaking,
+                    files.len()
+                );
+            }
+        }
         render_artifact(&mut out, artifact, &paint);
     }
     out.push_str(&render_summary(report));
     out.push('\n');
+    out
+}
+
+/// The worst verdict of the artifact's package (or of the artifact alone).
+fn package_worst(report: &Report, artifact: &Artifact) -> Verdict {
+    match &artifact.package {
+        Some(package) => report
+            .artifacts
+            .iter()
+            .filter(|a| a.package.as_ref() == Some(package))
+            .map(Artifact::verdict)
+            .max()
+            .unwrap_or(Verdict::Ok),
+        None => artifact.verdict(),
+    }
+}
+
+/// `muslcheck audit-wheel`: per wheel, the claimed tags, what the content supports, and why.
+pub fn render_wheel_audit(report: &Report) -> String {
+    let mut out = String::new();
+    let paint = Paint { on: false };
+    for artifact in &report.artifacts {
+        let Some(audit) = &artifact.wheel else {
+            continue;
+        };
+        let claimed: Vec<String> = audit.claimed.iter().map(ToString::to_string).collect();
+        let _ = writeln!(out, "{}", artifact.path);
+        let _ = writeln!(out, "    claims:   {}", claimed.join(", "));
+        let _ = writeln!(
+            out,
+            "    content:  {} — supports {}",
+            audit.content_libc,
+            audit
+                .supported
+                .as_deref()
+                .unwrap_or("any platform (no C library needed)")
+        );
+        for reason in &audit.why {
+            let _ = writeln!(out, "    because:  {reason}");
+        }
+        for finding in artifact.findings() {
+            render_finding(&mut out, finding, &paint);
+        }
+        if artifact.findings().is_empty() {
+            let _ = writeln!(out, "    tag is true to the content");
+        }
+        out.push('\n');
+    }
+    if out.is_empty() {
+        out.push_str("no wheels among the given paths\n");
+    }
     out
 }
 

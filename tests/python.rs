@@ -1,0 +1,233 @@
+//! Wheels (read in memory), tag audits and site-packages attribution, on real
+//! PyPI wheels committed in corpus/thirdparty/.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const MARKUPSAFE_GLIBC: &str =
+    "MarkupSafe-2.1.5-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl";
+const MARKUPSAFE_MUSL: &str = "MarkupSafe-2.1.5-cp311-cp311-musllinux_1_1_x86_64.whl";
+const UJSON_GLIBC: &str = "ujson-5.10.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl";
+const UJSON_MUSL: &str = "ujson-5.10.0-cp311-cp311-musllinux_1_2_x86_64.whl";
+
+fn thirdparty(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("corpus/thirdparty")
+        .join(name)
+}
+
+fn json(args: &[&str], paths: &[&Path]) -> (Value, i32) {
+    let output = Command::cargo_bin("muslcheck")
+        .unwrap()
+        .args(["--format", "json", "--arch", "x86_64"])
+        .args(args)
+        .args(paths)
+        .output()
+        .unwrap();
+    (
+        serde_json::from_slice(&output.stdout).unwrap(),
+        output.status.code().unwrap_or(-1),
+    )
+}
+
+fn wheel_entry(report: &Value) -> &Value {
+    report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a.get("wheel").is_some())
+        .expect("a wheel entry")
+}
+
+fn codes(artifact: &Value) -> Vec<&str> {
+    artifact["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect()
+}
+
+/// A copy of a real wheel under another name (the tag is only in the name).
+fn renamed(original: &str, new_name: &str, dir: &Path) -> PathBuf {
+    let path = dir.join(new_name);
+    std::fs::copy(thirdparty(original), &path).unwrap();
+    path
+}
+
+#[test]
+fn manylinux_and_musllinux_wheels_of_one_release_get_their_family() {
+    let (report, _) = json(&[], &[&thirdparty(MARKUPSAFE_GLIBC)]);
+    let wheel = wheel_entry(&report);
+    assert_eq!(wheel["wheel"]["content_libc"], "glibc");
+    assert_eq!(
+        wheel["wheel"]["claimed"],
+        serde_json::json!(["manylinux_2_17_x86_64"])
+    );
+    assert_eq!(wheel["wheel"]["required_glibc"][0], "GLIBC_2.14");
+    assert!(codes(wheel).is_empty(), "the tag is true");
+    assert_eq!(wheel["package"]["name"], "MarkupSafe");
+    assert_eq!(wheel["package"]["version"], "2.1.5");
+
+    let (report, _) = json(&[], &[&thirdparty(MARKUPSAFE_MUSL)]);
+    let wheel = wheel_entry(&report);
+    assert_eq!(wheel["wheel"]["content_libc"], "musl");
+    assert!(codes(wheel).is_empty());
+    // Members carry the package and a path inside the wheel.
+    let member = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["path"].as_str().unwrap().contains("!/markupsafe/"))
+        .unwrap();
+    assert_eq!(member["package"]["name"], "MarkupSafe");
+    assert_eq!(member["verdict"], "ok");
+}
+
+#[test]
+fn bundled_libraries_in_a_musllinux_wheel_resolve_inside_the_wheel() {
+    let (report, status) = json(&[], &[&thirdparty(UJSON_MUSL)]);
+    assert_eq!(status, 0);
+    let extension = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| {
+            a["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("!/ujson.cpython-311-x86_64-linux-musl.so")
+        })
+        .unwrap();
+    assert_eq!(extension["verdict"], "ok");
+    let loaded = extension["load"]["libraries"].as_array().unwrap();
+    assert!(loaded.iter().any(|pair| {
+        pair[1]
+            .as_str()
+            .unwrap()
+            .ends_with("!/ujson.libs/libstdc++-496613c0.so.6.0.32")
+    }));
+}
+
+#[test]
+fn a_wheel_retagged_lower_than_its_content_gets_mc301() {
+    let dir = tempfile::tempdir().unwrap();
+    let wheel = renamed(
+        MARKUPSAFE_GLIBC,
+        "MarkupSafe-2.1.5-cp311-cp311-manylinux1_x86_64.whl",
+        dir.path(),
+    );
+    let (report, _) = json(&[], &[&wheel]);
+    let entry = wheel_entry(&report);
+    assert_eq!(codes(entry), ["MC301"]);
+    let message = entry["findings"][0]["message"].as_str().unwrap();
+    assert!(message.contains("GLIBC_2.14"), "{message}");
+    assert_eq!(entry["wheel"]["supported"], "manylinux_2_17_x86_64");
+
+    let output = Command::cargo_bin("muslcheck")
+        .unwrap()
+        .arg("audit-wheel")
+        .arg(&wheel)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("claims:   manylinux_2_5_x86_64"), "{text}");
+    assert!(text.contains("supports manylinux_2_17_x86_64"), "{text}");
+}
+
+#[test]
+fn glibc_content_under_a_musllinux_tag_gets_mc302() {
+    let dir = tempfile::tempdir().unwrap();
+    let wheel = renamed(
+        UJSON_GLIBC,
+        "ujson-5.10.0-cp311-cp311-musllinux_1_1_x86_64.whl",
+        dir.path(),
+    );
+    let (report, _) = json(&[], &[&wheel]);
+    let entry = wheel_entry(&report);
+    let found = codes(entry);
+    assert!(found.contains(&"MC302"), "{found:?}");
+    // musllinux does not allow libstdc++.so.6 unbundled either.
+    assert!(found.contains(&"MC305"), "{found:?}");
+}
+
+#[test]
+fn true_tags_pass_audit_wheel() {
+    let output = Command::cargo_bin("muslcheck")
+        .unwrap()
+        .arg("audit-wheel")
+        .arg(thirdparty(UJSON_MUSL))
+        .arg(thirdparty(MARKUPSAFE_GLIBC))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        text.matches("tag is true to the content").count(),
+        2,
+        "{text}"
+    );
+}
+
+/// Installs wheels the way pip does (unzip into site-packages, RECORD included).
+fn site_packages(wheels: &[&str]) -> tempfile::TempDir {
+    let venv = tempfile::tempdir().unwrap();
+    let target = venv.path().join("lib/python3.11/site-packages");
+    for wheel in wheels {
+        let mut zip = zip::ZipArchive::new(File::open(thirdparty(wheel)).unwrap()).unwrap();
+        zip.extract(&target).unwrap();
+    }
+    venv
+}
+
+#[test]
+fn site_packages_files_carry_their_distribution_and_group_in_the_text_report() {
+    let venv = site_packages(&[MARKUPSAFE_GLIBC, UJSON_GLIBC]);
+    let (report, _) = json(&[], &[venv.path()]);
+    let ext = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| {
+            a["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("_speedups.cpython-311-x86_64-linux-gnu.so")
+        })
+        .unwrap();
+    assert_eq!(ext["package"]["name"], "MarkupSafe");
+    assert_eq!(ext["package"]["version"], "2.1.5");
+    assert_eq!(ext["host"]["kind"], "cpython");
+    let ujson = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| {
+            a["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("ujson.cpython-311-x86_64-linux-gnu.so")
+        })
+        .unwrap();
+    assert_eq!(ujson["package"]["name"], "ujson");
+    assert!(
+        codes(ujson).contains(&"MC107"),
+        "needs apk add libstdc++ libgcc"
+    );
+
+    let output = Command::cargo_bin("muslcheck")
+        .unwrap()
+        .args(["--arch", "x86_64"])
+        .arg(venv.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("pypi ujson 5.10.0: ok (0 of 1 ELF files break as they are)"),
+        "{text}"
+    );
+}
