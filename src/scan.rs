@@ -7,12 +7,14 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::check::reinstall::{Reinstall, assess_locked};
 use crate::check::wheel::{self, WheelAudit, WheelMember};
 use crate::check::{
     self, Assessment, CheckOptions, Code, Evidence, Finding, Severity, TreeFile, TreeIndex, Verdict,
 };
 use crate::discover::{self, Candidate, DiscoverError, ProblemKind, WalkOptions};
 use crate::ecosystem::python::{WheelName, dist_info_name};
+use crate::ecosystem::python_lock::parse_manifest;
 use crate::ecosystem::{Ecosystem, Package};
 use crate::elf::{self, Arch, ELF_MAGIC, ElfError, ElfFacts};
 use crate::target::Target;
@@ -65,6 +67,9 @@ pub struct Artifact {
     /// For a wheel: its claimed tags against what its content supports.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wheel: Option<WheelAudit>,
+    /// For a pinned package in a lockfile: what installing it on the target gives.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reinstall: Option<Reinstall>,
     #[serde(flatten)]
     pub assessment: Assessment,
 }
@@ -195,9 +200,11 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> Result<Report, ScanError> {
                 _ => None,
             },
             wheel: None,
+            reinstall: None,
             assessment,
         });
     }
+    artifacts.extend(manifest_artifacts(&inventory.manifests, options.arch));
     for problem in &inventory.problems {
         let (code, verdict) = match problem.kind {
             ProblemKind::SpecialFile => (Code::SpecialFile, Verdict::NotApplicable),
@@ -218,6 +225,7 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> Result<Report, ScanError> {
             package: None,
             facts: None,
             wheel: None,
+            reinstall: None,
             assessment: Assessment::of(verdict, vec![finding]),
         });
     }
@@ -230,8 +238,8 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> Result<Report, ScanError> {
         ..Summary::default()
     };
     for artifact in &artifacts {
-        // A wheel's verdict repeats its members'; count files once.
-        if artifact.wheel.is_none() {
+        // A wheel's verdict repeats its members', and a lock entry is not a file.
+        if artifact.wheel.is_none() && artifact.reinstall.is_none() {
             *summary.verdicts.entry(artifact.verdict()).or_default() += 1;
         }
         for finding in artifact.findings() {
@@ -443,6 +451,7 @@ fn wheel_artifact(
         package: wheel.name.as_ref().map(wheel_package),
         facts: None,
         wheel: audit,
+        reinstall: None,
         assessment: Assessment::of(worst_member, findings),
     }
 }
@@ -477,4 +486,63 @@ fn python_packages(dist_infos: &[PathBuf]) -> HashMap<PathBuf, Package> {
         }
     }
     owners
+}
+
+/// One artifact per pinned package with native code whose reinstall is answered.
+fn manifest_artifacts(manifests: &[(String, PathBuf)], arch: Arch) -> Vec<Artifact> {
+    let mut artifacts = Vec::new();
+    for (shown, location) in manifests {
+        let file_name = location
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let parsed = std::fs::read_to_string(location)
+            .map_err(|e| e.to_string())
+            .and_then(|text| parse_manifest(&file_name, &text));
+        let packages = match parsed {
+            Ok(packages) => packages,
+            Err(reason) => {
+                artifacts.push(Artifact {
+                    path: shown.clone(),
+                    also_at: Vec::new(),
+                    size: 0,
+                    package: None,
+                    facts: None,
+                    wheel: None,
+                    reinstall: None,
+                    assessment: failure(
+                        Code::Unreadable,
+                        format!("{file_name} could not be parsed: {reason}"),
+                    ),
+                });
+                continue;
+            }
+        };
+        for package in packages {
+            let (reinstall, findings) = assess_locked(&package, arch, &file_name);
+            if matches!(reinstall, Reinstall::Unknown | Reinstall::NotNative) {
+                continue;
+            }
+            let verdict = if findings.is_empty() {
+                Verdict::Ok
+            } else {
+                Verdict::Unknown
+            };
+            artifacts.push(Artifact {
+                path: shown.clone(),
+                also_at: Vec::new(),
+                size: 0,
+                package: Some(Package {
+                    ecosystem: Ecosystem::Pypi,
+                    name: package.name.clone(),
+                    version: package.version.clone(),
+                }),
+                facts: None,
+                wheel: None,
+                reinstall: Some(reinstall),
+                assessment: Assessment::of(verdict, findings),
+            });
+        }
+    }
+    artifacts
 }

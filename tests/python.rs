@@ -227,7 +227,88 @@ fn site_packages_files_carry_their_distribution_and_group_in_the_text_report() {
         .unwrap();
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(
-        text.contains("pypi ujson 5.10.0: ok (0 of 1 ELF files break as they are)"),
+        text.contains("pypi ujson 5.10.0: 0 of 1 ELF files break as they are"),
         "{text}"
+    );
+}
+
+fn project(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("corpus/projects")
+        .join(name)
+}
+
+fn locked<'a>(report: &'a Value, name: &str) -> Option<&'a Value> {
+    report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["package"]["name"] == name && a.get("reinstall").is_some())
+}
+
+#[test]
+fn lockfiles_pinning_old_numpy_get_mc304_and_mc201_offline() {
+    for lock in ["uv-numpy-1.24", "poetry-numpy-1.24"] {
+        let (report, status) = json(&[], &[&project(lock)]);
+        assert_eq!(status, 0, "warnings do not fail --fail-on error");
+        let numpy = locked(&report, "numpy").unwrap_or_else(|| panic!("{lock}: numpy"));
+        assert_eq!(numpy["package"]["version"], "1.24.4");
+        assert_eq!(numpy["reinstall"], "source-build");
+        assert_eq!(codes(numpy), ["MC304", "MC201"], "{lock}");
+        assert!(
+            numpy["findings"][1]["message"]
+                .as_str()
+                .unwrap()
+                .contains("musllinux wheels from 1.25.0")
+        );
+        assert!(
+            locked(&report, "six").is_none(),
+            "pure Python is not listed"
+        );
+    }
+    let (report, _) = json(&[], &[&project("uv-numpy-2.1")]);
+    let numpy = locked(&report, "numpy").unwrap();
+    assert_eq!(numpy["reinstall"], "musl-build");
+    assert!(codes(numpy).is_empty());
+    // The 2.1 lock lists a musllinux wheel for aarch64 only as musllinux_1_2.
+    let output = Command::cargo_bin("muslcheck")
+        .unwrap()
+        .args(["--format", "json", "--arch", "aarch64"])
+        .arg(project("uv-numpy-2.1"))
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(locked(&report, "numpy").unwrap()["reinstall"], "musl-build");
+    let output = Command::cargo_bin("muslcheck")
+        .unwrap()
+        .args(["--format", "json", "--arch", "s390x"])
+        .arg(project("uv-numpy-2.1"))
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        locked(&report, "numpy").unwrap()["reinstall"],
+        "source-build"
+    );
+}
+
+#[test]
+fn requirements_pins_are_answered_by_the_known_problem_table() {
+    let (report, _) = json(&[], &[&project("requirements-mixed")]);
+    assert_eq!(
+        locked(&report, "numpy").unwrap()["reinstall"],
+        "source-build"
+    );
+    assert_eq!(
+        locked(&report, "pandas").unwrap()["reinstall"],
+        "musl-build"
+    );
+    assert_eq!(
+        locked(&report, "psycopg2").unwrap()["reinstall"],
+        "source-build"
+    );
+    assert!(
+        locked(&report, "requests").is_none(),
+        "not in the table: no guess"
     );
 }

@@ -45,10 +45,12 @@ pub enum Code {
     UnsupportedRelocation,
     NeedsAlpinePackage,
     UncheckedSymbols,
+    NoMuslBuild,
     TagTooLow,
     MusllinuxTagOnGlibc,
     ManylinuxTagOnMusl,
     ExternalLibrary,
+    NoMusllinuxWheel,
     OnlyWithGcompat,
 }
 
@@ -65,7 +67,7 @@ pub struct Rule {
 }
 
 impl Code {
-    pub const ALL: [Code; 17] = [
+    pub const ALL: [Code; 19] = [
         Code::Unreadable,
         Code::MalformedElf,
         Code::SpecialFile,
@@ -78,10 +80,12 @@ impl Code {
         Code::UnsupportedRelocation,
         Code::NeedsAlpinePackage,
         Code::UncheckedSymbols,
+        Code::NoMuslBuild,
         Code::TagTooLow,
         Code::MusllinuxTagOnGlibc,
         Code::ManylinuxTagOnMusl,
         Code::ExternalLibrary,
+        Code::NoMusllinuxWheel,
         Code::OnlyWithGcompat,
     ];
 
@@ -281,6 +285,20 @@ something else already breaks.\n\nFix: scan an Alpine image's /usr/lib alongside
 or check the file on Alpine with `ldd`.",
     },
     Rule {
+        code: Code::NoMuslBuild,
+        id: "MC201",
+        name: "no-musl-build",
+        severity: Severity::Warning,
+        summary: "the pinned version has no musl build: installing on Alpine compiles it (or fails)",
+        explanation: "pip on Alpine only installs musllinux wheels (and pure-Python ones). For a \
+version that publishes only manylinux wheels, pip downloads the sdist and compiles it: the \
+image needs a compiler and the -dev packages of every library it links, builds are slow, and \
+some packages fail to build on musl at all. muslcheck answers from the project's lockfile \
+(wheel files it lists) or from its known-problem table (data/known-packages.tsv, with sources), \
+never from a guess.\n\nExample: numpy 1.24.x (musllinux wheels start at 1.25.0).\n\nFix: \
+upgrade to the first version with musllinux wheels, or add the `apk add` build dependencies.",
+    },
+    Rule {
         code: Code::TagTooLow,
         id: "MC301",
         name: "wheel-tag-too-low",
@@ -324,6 +342,17 @@ assume (auditwheel's lib_whitelist; musllinux allows just libc and libz). Any ot
 library must be bundled (auditwheel repair copies it into <pkg>.libs/). musllinux does not \
 allow libstdc++.so.6 or libgcc_s.so.1: musllinux wheels bundle them.\n\nFix: `auditwheel \
 repair`.",
+    },
+    Rule {
+        code: Code::NoMusllinuxWheel,
+        id: "MC304",
+        name: "no-musllinux-wheel-in-lock",
+        severity: Severity::Warning,
+        summary: "the lockfile lists no musllinux wheel for a pinned version with native code",
+        explanation: "The lock (uv.lock, poetry.lock, pdm.lock) records the wheel files of each \
+pinned version. If it lists manylinux wheels but no musllinux wheel for the target \
+architecture, an install on Alpine from that lock builds from source or fails.\n\nFix: \
+upgrade the package, or regenerate the lock so it records musllinux wheels.",
     },
     Rule {
         code: Code::OnlyWithGcompat,

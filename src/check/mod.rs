@@ -2,6 +2,7 @@
 
 pub mod codes;
 pub mod host;
+pub mod reinstall;
 pub mod resolve;
 pub mod wheel;
 

@@ -66,6 +66,8 @@ pub struct Inventory {
     pub symlinks: HashMap<PathBuf, PathBuf>,
     /// `*.dist-info` directories met while walking (Python package metadata).
     pub dist_infos: Vec<PathBuf>,
+    /// Lockfiles and requirements files, as (shown path, location).
+    pub manifests: Vec<(String, PathBuf)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -165,6 +167,13 @@ pub fn walk(roots: &[PathBuf], options: &WalkOptions) -> Result<Inventory, Disco
                     reason: format!("{}: not opened", special_kind(&file_type)),
                 });
                 continue;
+            }
+            if crate::ecosystem::python_lock::is_python_manifest(
+                &entry.file_name().to_string_lossy(),
+            ) {
+                inventory
+                    .manifests
+                    .push((shown.clone(), entry.path().to_path_buf()));
             }
             if !options.all_files && name_proves_text(entry.file_name()) {
                 inventory.skipped_by_name += 1;

@@ -1,6 +1,7 @@
 //! Package ecosystems: which package owns a file, and what its metadata says.
 
 pub mod python;
+pub mod python_lock;
 
 use serde::Serialize;
 

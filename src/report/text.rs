@@ -87,13 +87,27 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
                     .filter(|a| a.verdict() == Verdict::Breaks)
                     .count();
                 let ecosystem = format!("{:?}", package.ecosystem).to_lowercase();
+                let reinstall = report
+                    .artifacts
+                    .iter()
+                    .filter(|a| a.package.as_ref() == Some(package))
+                    .find_map(|a| a.reinstall)
+                    .map(|r| {
+                        format!(
+                            "; reinstall on the target: {}",
+                            serde_json::to_value(r)
+                                .ok()
+                                .and_then(|v| v.as_str().map(str::to_string))
+                                .unwrap_or_default()
+                        )
+                    })
+                    .unwrap_or_default();
                 let _ = writeln!(
                     out,
-                    "{} {} {}: {} ({} of {} ELF files break as they are)\n",
+                    "{} {} {}: {} of {} ELF files break as they are{reinstall}\n",
                     ecosystem,
                     paint.wrap("1", &package.name),
                     package.version,
-                    package_worst(report, artifact),
                     breaking,
                     files.len()
                 );

@@ -1,0 +1,119 @@
+//! The second question: if the same pinned versions are installed *on* the
+//! target, is there a musl build, or will pip compile (or fail)?
+
+use serde::Serialize;
+
+use crate::ecosystem::python_lock::{
+    LockedPackage, has_musllinux_wheel, has_native_wheels, known_package, version_less,
+};
+use crate::elf::Arch;
+
+use super::{Code, Evidence, Finding};
+
+/// The answer for one pinned package.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reinstall {
+    /// A musllinux wheel exists for this version and architecture.
+    MuslBuild,
+    /// pip will build it from source on the target.
+    SourceBuild,
+    /// Nothing the project has answers the question.
+    Unknown,
+    /// Only pure-Python wheels: nothing native to build.
+    NotNative,
+}
+
+/// pip's name for an architecture in platform tags.
+fn pip_arch(arch: Arch) -> &'static str {
+    match arch {
+        Arch::Armv7 => "armv7l",
+        other => other.as_str(),
+    }
+}
+
+pub fn assess_locked(
+    package: &LockedPackage,
+    arch: Arch,
+    source: &str,
+) -> (Reinstall, Vec<Finding>) {
+    let known = known_package(&package.name);
+    let arch_name = pip_arch(arch);
+    let remedy = |fallback: &str| match known {
+        Some(k) if !k.remedy.is_empty() => format!("{} (sources: {})", k.remedy, k.sources),
+        _ => fallback.to_string(),
+    };
+    let generic = "pip will compile it from the sdist: `apk add build-base python3-dev` plus the -dev packages of the libraries it links; or upgrade to a version with musllinux wheels";
+    let evidence = |detail: String| Evidence::WheelTag {
+        tag: format!("musllinux_*_{arch_name}"),
+        detail,
+    };
+    if package.lists_files {
+        if !has_native_wheels(package) {
+            return (Reinstall::NotNative, Vec::new());
+        }
+        if has_musllinux_wheel(package, arch_name) {
+            return (Reinstall::MuslBuild, Vec::new());
+        }
+        let tags: Vec<String> = package
+            .wheels
+            .iter()
+            .flat_map(|w| w.platform_tags.iter().map(ToString::to_string))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let listed = format!(
+            "{source} lists {} wheel(s): {}",
+            package.wheels.len(),
+            tags.join(", ")
+        );
+        let no_wheel = Finding::new(
+            Code::NoMusllinuxWheel,
+            format!("{} {} has no musllinux wheel for {arch_name} in {source}", package.name, package.version),
+            evidence(listed.clone()),
+        )
+        .with_remedy("regenerate the lock on (or for) Alpine, or upgrade to a version that publishes musllinux wheels");
+        let build = source_build_finding(package, known, evidence(listed), remedy(generic));
+        return (Reinstall::SourceBuild, vec![no_wheel, build]);
+    }
+    match known {
+        Some(k) => match &k.first_musl_version {
+            Some(first) if !version_less(&package.version, first) => {
+                (Reinstall::MuslBuild, Vec::new())
+            }
+            first => {
+                let detail = match first {
+                    Some(first) => format!(
+                        "first version with musllinux wheels: {first} (known-problem table)"
+                    ),
+                    None => "no musllinux wheels for any version (known-problem table)".to_string(),
+                };
+                let finding =
+                    source_build_finding(package, Some(k), evidence(detail), remedy(generic));
+                (Reinstall::SourceBuild, vec![finding])
+            }
+        },
+        None => (Reinstall::Unknown, Vec::new()),
+    }
+}
+
+fn source_build_finding(
+    package: &LockedPackage,
+    known: Option<&crate::ecosystem::python_lock::KnownPackage>,
+    evidence: Evidence,
+    remedy: String,
+) -> Finding {
+    let upgrade = known
+        .and_then(|k| k.first_musl_version.as_ref())
+        .map(|first| format!("; musllinux wheels from {first}"))
+        .unwrap_or_default();
+    Finding::new(
+        Code::NoMuslBuild,
+        format!(
+            "{} {}: no musl build, so pip on Alpine compiles it from source{upgrade}",
+            package.name, package.version
+        ),
+        evidence,
+    )
+    .with_remedy(remedy)
+}
