@@ -312,3 +312,52 @@ fn requirements_pins_are_answered_by_the_known_problem_table() {
         "not in the table: no guess"
     );
 }
+
+#[test]
+fn real_manylinux_venv_groups_by_package_with_the_deciding_files() {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/thirdparty/fetched/venv");
+    if !venv.is_dir() {
+        eprintln!(
+            "SKIPPED real-venv test: {} absent; corpus/thirdparty/make-venv.sh builds it from PyPI",
+            venv.display()
+        );
+        return;
+    }
+    let (report, status) = json(&[], &[&venv]);
+    assert_eq!(status, 1);
+    let artifacts = report["artifacts"].as_array().unwrap();
+    let elf: Vec<&Value> = artifacts
+        .iter()
+        .filter(|a| a["facts"].is_object())
+        .collect();
+    assert!(elf.len() > 50);
+    // Every ELF file under the venv belongs to a distribution.
+    let unowned: Vec<&str> = elf
+        .iter()
+        .filter(|a| a.get("package").is_none())
+        .map(|a| a["path"].as_str().unwrap())
+        .collect();
+    assert!(unowned.is_empty(), "{unowned:?}");
+    let numpy_breaks = elf
+        .iter()
+        .filter(|a| a["package"]["name"] == "numpy" && a["verdict"] == "breaks")
+        .count();
+    assert!(
+        numpy_breaks > 0,
+        "numpy 1.26's bundled libgfortran needs glibc names"
+    );
+    let output = Command::cargo_bin("muslcheck")
+        .unwrap()
+        .args(["--arch", "x86_64"])
+        .arg(&venv)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    for header in [
+        "pypi numpy 1.26.4:",
+        "pypi cryptography 42.0.8:",
+        "pypi pillow 10.4.0:",
+    ] {
+        assert!(text.contains(header), "{header} missing");
+    }
+}

@@ -290,7 +290,12 @@ pub fn resolve(index: &TreeIndex, root: usize, ctx: &ResolveContext) -> Resoluti
             continue;
         };
         let mut result = ObjectSymbols::default();
-        for required in file.facts.required_symbols.iter().filter(|s| !s.weak) {
+        for required in file
+            .facts
+            .required_symbols
+            .iter()
+            .filter(|s| !s.weak && s.relocated)
+        {
             resolve_symbol(
                 index,
                 ctx,

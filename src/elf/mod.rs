@@ -113,6 +113,10 @@ pub struct RequiredSymbol {
     /// time (`R_*_COPY`): the library must still provide it.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub copy_relocation: bool,
+    /// A dynamic relocation names it. musl looks symbols up only while
+    /// processing relocations, so an undefined symbol no relocation uses is
+    /// never looked up and cannot fail.
+    pub relocated: bool,
 }
 
 /// A relocation type and how many relocations of that type the file holds.
@@ -351,6 +355,17 @@ fn required_symbols(elf: &Elf, arch: Arch) -> Vec<RequiredSymbol> {
         }
     };
 
+    let relocated: std::collections::HashSet<usize> = elf
+        .dynrelas
+        .iter()
+        .chain(elf.dynrels.iter())
+        .chain(elf.pltrelocs.iter())
+        .map(|r| r.r_sym)
+        .filter(|&index| index != 0)
+        .collect();
+    // Without any parsed relocation (packed or unusual formats), assume every
+    // undefined symbol is looked up.
+    let is_relocated = |index: usize| relocated.is_empty() || relocated.contains(&index);
     let mut required: BTreeMap<String, RequiredSymbol> = BTreeMap::new();
     for (index, sym) in elf.dynsyms.iter().enumerate() {
         if sym.st_shndx != SHN_UNDEF as usize || sym.st_name == 0 {
@@ -366,13 +381,17 @@ fn required_symbols(elf: &Elf, arch: Arch) -> Vec<RequiredSymbol> {
         let (version, library) = version_of(index);
         required
             .entry(name.to_string())
-            .and_modify(|existing| existing.weak &= bind == STB_WEAK)
+            .and_modify(|existing| {
+                existing.weak &= bind == STB_WEAK;
+                existing.relocated |= is_relocated(index);
+            })
             .or_insert(RequiredSymbol {
                 name: name.to_string(),
                 weak: bind == STB_WEAK,
                 version,
                 library,
                 copy_relocation: false,
+                relocated: is_relocated(index),
             });
     }
 
@@ -397,6 +416,7 @@ fn required_symbols(elf: &Elf, arch: Arch) -> Vec<RequiredSymbol> {
                     version,
                     library,
                     copy_relocation: true,
+                    relocated: true,
                 })
                 .copy_relocation = true;
         }
