@@ -144,7 +144,17 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> Result<Report, ScanError> {
         });
     }
     let inventory = discover::walk(paths, &options.walk)?;
-    let packages = python_packages(&inventory.dist_infos);
+    let mut packages = python_packages(&inventory.dist_infos);
+    let npm_owners = npm_packages(&inventory.candidates);
+    for candidate in &inventory.candidates {
+        if let Some(package) = crate::ecosystem::npm::package_dir(&candidate.location)
+            .and_then(|dir| npm_owners.get(&dir))
+        {
+            packages
+                .entry(candidate.location.clone())
+                .or_insert_with(|| package.clone());
+        }
+    }
     let reads: Vec<CandidateRead> = inventory
         .candidates
         .par_iter()
@@ -311,6 +321,14 @@ fn read_candidate(candidate: &Candidate, packages: &HashMap<PathBuf, Package>) -
     if is_wheel {
         return read_wheel(candidate, shown);
     }
+    let file_name = candidate
+        .location
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if file_name.ends_with(".tgz") || file_name.ends_with(".tar.gz") {
+        return read_tarball(candidate, shown);
+    }
     let item = Item {
         shown,
         also_at,
@@ -401,6 +419,46 @@ fn read_wheel(candidate: &Candidate, shown: String) -> CandidateRead {
             item_count: 0,
         }),
     }
+}
+
+/// An npm tarball (`npm pack`): members analysed like an installed package.
+fn read_tarball(candidate: &Candidate, shown: String) -> CandidateRead {
+    let contents = match discover::archive::read_tar_gz(&candidate.location) {
+        Ok(contents) => contents,
+        // Not every .tgz is an npm package; one that is not a tarball is not ELF either.
+        Err(_) => {
+            return CandidateRead {
+                items: Vec::new(),
+                wheel: None,
+            };
+        }
+    };
+    let package = contents
+        .package_json
+        .as_deref()
+        .and_then(crate::ecosystem::npm::PackageJson::parse)
+        .map(|manifest| manifest.package());
+    let items = contents
+        .members
+        .iter()
+        .map(|member| Item {
+            shown: format!("{shown}!/{}", member.name),
+            also_at: Vec::new(),
+            location: PathBuf::from(format!("{}!/{}", candidate.location.display(), member.name)),
+            size: member.bytes.len() as u64,
+            read: analyse_bytes(&member.bytes),
+            package: package.clone(),
+        })
+        .chain(contents.problems.into_iter().map(|problem| Item {
+            shown: format!("{shown}!/{}", problem.name),
+            also_at: Vec::new(),
+            location: candidate.location.clone(),
+            size: 0,
+            read: Read::Failed(Code::Unreadable, problem.reason),
+            package: package.clone(),
+        }))
+        .collect();
+    CandidateRead { items, wheel: None }
 }
 
 fn wheel_package(name: &WheelName) -> Package {
@@ -496,6 +554,13 @@ fn manifest_artifacts(manifests: &[(String, PathBuf)], arch: Arch) -> Vec<Artifa
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        if matches!(
+            file_name.as_str(),
+            "package-lock.json" | "npm-shrinkwrap.json"
+        ) {
+            artifacts.extend(npm_lock_artifacts(shown, location, &file_name, arch));
+            continue;
+        }
         let parsed = std::fs::read_to_string(location)
             .map_err(|e| e.to_string())
             .and_then(|text| parse_manifest(&file_name, &text));
@@ -545,4 +610,75 @@ fn manifest_artifacts(manifests: &[(String, PathBuf)], arch: Arch) -> Vec<Artifa
         }
     }
     artifacts
+}
+
+fn npm_lock_artifacts(shown: &str, location: &Path, file_name: &str, arch: Arch) -> Vec<Artifact> {
+    let cpu = crate::ecosystem::npm::npm_cpu(arch);
+    let variants = std::fs::read_to_string(location)
+        .map_err(|e| e.to_string())
+        .and_then(|text| crate::ecosystem::npm::lock_variants(&text, cpu));
+    let entry = |package: Option<Package>, reinstall, assessment| Artifact {
+        path: shown.to_string(),
+        also_at: Vec::new(),
+        size: 0,
+        package,
+        facts: None,
+        wheel: None,
+        reinstall,
+        assessment,
+    };
+    match variants {
+        Err(reason) => vec![entry(
+            None,
+            None,
+            failure(
+                Code::Unreadable,
+                format!("{file_name} could not be read: {reason}"),
+            ),
+        )],
+        Ok(variants) => variants
+            .iter()
+            .filter_map(|variant| {
+                let (reinstall, findings) =
+                    crate::check::reinstall::assess_npm_variants(variant, file_name);
+                if reinstall == Reinstall::Unknown {
+                    return None;
+                }
+                let verdict = if findings.is_empty() {
+                    Verdict::Ok
+                } else {
+                    Verdict::Unknown
+                };
+                Some(entry(
+                    Some(Package {
+                        ecosystem: Ecosystem::Npm,
+                        name: variant.parent.clone(),
+                        version: variant.version.clone(),
+                    }),
+                    Some(reinstall),
+                    Assessment::of(verdict, findings),
+                ))
+            })
+            .collect(),
+    }
+}
+
+/// Owner of every scanned file under `node_modules`, from the nearest package's `package.json`.
+fn npm_packages(candidates: &[Candidate]) -> HashMap<PathBuf, Package> {
+    let mut owners: HashMap<PathBuf, Option<Package>> = HashMap::new();
+    for candidate in candidates {
+        if let Some(dir) = crate::ecosystem::npm::package_dir(&candidate.location) {
+            owners.entry(dir).or_insert_with_key(|dir| {
+                std::fs::read_to_string(dir.join("package.json"))
+                    .ok()
+                    .as_deref()
+                    .and_then(crate::ecosystem::npm::PackageJson::parse)
+                    .map(|manifest| manifest.package())
+            });
+        }
+    }
+    owners
+        .into_iter()
+        .filter_map(|(dir, package)| Some((dir, package?)))
+        .collect()
 }

@@ -19,6 +19,9 @@
 //!   enters the lookup scope and every libc name is reported missing, while in
 //!   a real process musl is always loaded. Libraries and relocations are still
 //!   compared for those files;
+//! - files the target never loads (`not-applicable`: another platform's
+//!   prebuild, or the glibc prebuild beside a musl one, which node-gyp-build
+//!   skips on musl);
 //! - symbols the host process provides: filtered from the loader's output by
 //!   the same rule muslcheck uses (`Host::provides`), since `--list` loads an
 //!   extension module without its interpreter.
@@ -218,6 +221,7 @@ fn muslcheck_agrees_with_the_real_musl_loader() {
             };
             // Archive members have no file of their own for the loader to open.
             if artifact.path.contains("!/")
+                || artifact.verdict() == Verdict::NotApplicable
                 || facts.arch != Arch::X86_64
                 || facts.linkage != Linkage::Dynamic
                 || !facts.is_loadable()

@@ -46,6 +46,7 @@ pub enum Code {
     NeedsAlpinePackage,
     UncheckedSymbols,
     NoMuslBuild,
+    MuslVariantNotLocked,
     TagTooLow,
     MusllinuxTagOnGlibc,
     ManylinuxTagOnMusl,
@@ -67,7 +68,7 @@ pub struct Rule {
 }
 
 impl Code {
-    pub const ALL: [Code; 19] = [
+    pub const ALL: [Code; 20] = [
         Code::Unreadable,
         Code::MalformedElf,
         Code::SpecialFile,
@@ -81,6 +82,7 @@ impl Code {
         Code::NeedsAlpinePackage,
         Code::UncheckedSymbols,
         Code::NoMuslBuild,
+        Code::MuslVariantNotLocked,
         Code::TagTooLow,
         Code::MusllinuxTagOnGlibc,
         Code::ManylinuxTagOnMusl,
@@ -297,6 +299,21 @@ some packages fail to build on musl at all. muslcheck answers from the project's
 (wheel files it lists) or from its known-problem table (data/known-packages.tsv, with sources), \
 never from a guess.\n\nExample: numpy 1.24.x (musllinux wheels start at 1.25.0).\n\nFix: \
 upgrade to the first version with musllinux wheels, or add the `apk add` build dependencies.",
+    },
+    Rule {
+        code: Code::MuslVariantNotLocked,
+        id: "MC202",
+        name: "musl-variant-not-locked",
+        severity: Severity::Error,
+        summary: "a package declares a musl platform package that the lockfile does not record",
+        explanation: "napi-rs, sharp, swc, esbuild-style packages ship their binary in per-platform \
+packages listed in optionalDependencies (`@img/sharp-linuxmusl-x64`, `@swc/core-linux-x64-musl`). \
+npm only records the variants it installed when it wrote the lock (npm/cli#4828) and wrote no \
+`libc` field before npm 11.11.0 (npm/cli#9025), so `npm ci` on Alpine from a lockfile written on \
+glibc can skip the musl binary, and the module fails at require time (`Could not load the \
+\"sharp\" module using the linuxmusl-x64 runtime`).\n\nFix: regenerate the lockfile so it \
+records every platform variant (`rm package-lock.json && npm install` with npm 11.11+), or \
+install on the builder with `npm install --os=linux --cpu=x64 --libc=musl`.",
     },
     Rule {
         code: Code::TagTooLow,

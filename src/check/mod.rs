@@ -167,6 +167,9 @@ pub struct LoadSummary {
     /// Why gcompat does or does not reach this file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gcompat_reach: Option<String>,
+    /// Why the target never loads this file (another platform's prebuild).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_loaded: Option<String>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -220,6 +223,14 @@ fn assess(index: &TreeIndex, root: usize, file: &TreeFile, options: &CheckOption
     let facts = file.facts;
     if !facts.is_loadable() {
         return Assessment::of(Verdict::NotApplicable, Vec::new());
+    }
+    if let Some(reason) = never_loaded_on_target(index, file, options.arch) {
+        let mut assessment = Assessment::of(Verdict::NotApplicable, Vec::new());
+        assessment.load = Some(LoadSummary {
+            not_loaded: Some(reason),
+            ..LoadSummary::default()
+        });
+        return assessment;
     }
     if facts.arch != options.arch {
         let finding = Finding::new(
@@ -439,6 +450,7 @@ fn assess(index: &TreeIndex, root: usize, file: &TreeFile, options: &CheckOption
         from_host: own.from_host,
         from_gcompat,
         gcompat_reach: Some(reach_reason),
+        not_loaded: None,
     };
     Assessment {
         verdict,
@@ -446,6 +458,36 @@ fn assess(index: &TreeIndex, root: usize, file: &TreeFile, options: &CheckOption
         host,
         load: Some(load),
     }
+}
+
+/// Multi-platform npm packages ship every platform's binary; the target loads
+/// only its own. `None` when the target may load this file.
+fn never_loaded_on_target(index: &TreeIndex, file: &TreeFile, arch: Arch) -> Option<String> {
+    let target_cpu = crate::ecosystem::npm::npm_cpu(arch);
+    let prebuild = crate::ecosystem::npm::prebuild(file.shown)?;
+    if prebuild.platform != "linux" {
+        return Some(format!(
+            "a prebuild for {}; node-gyp-build loads prebuilds/linux-{target_cpu}/ here",
+            prebuild.platform
+        ));
+    }
+    if prebuild.cpu != target_cpu {
+        return Some(format!(
+            "a prebuild for linux-{}; node-gyp-build loads prebuilds/linux-{target_cpu}/ on {arch}",
+            prebuild.cpu
+        ));
+    }
+    if prebuild.libc.as_deref() == Some("glibc") {
+        let musl_sibling = index.siblings(file.location).find(|other| {
+            crate::ecosystem::npm::prebuild(other.shown)
+                .is_some_and(|p| p.libc.as_deref() == Some("musl"))
+        })?;
+        return Some(format!(
+            "the glibc prebuild; on musl node-gyp-build loads {} instead",
+            musl_sibling.shown
+        ));
+    }
+    None
 }
 
 /// Whether gcompat's preload reaches the process loading this file, and why.

@@ -22,6 +22,55 @@ pub enum Reinstall {
     Unknown,
     /// Only pure-Python wheels: nothing native to build.
     NotNative,
+    /// A musl build exists but the lockfile does not record it.
+    MuslBuildNotLocked,
+    /// Platform builds exist, none for musl.
+    NoMuslBuild,
+}
+
+/// The reinstall answer for an npm package with platform-variant packages.
+pub fn assess_npm_variants(
+    variant: &crate::ecosystem::npm::LockVariant,
+    source: &str,
+) -> (Reinstall, Vec<Finding>) {
+    let evidence = |detail: String| Evidence::WheelTag {
+        tag: "optionalDependencies".to_string(),
+        detail,
+    };
+    if !variant.split_by_libc {
+        // One Linux build for both libcs (often static, like esbuild's Go binary):
+        // the installed files' own verdicts answer.
+        return (Reinstall::Unknown, Vec::new());
+    }
+    if variant.musl_declared.is_empty() {
+        let finding = Finding::new(
+            Code::NoMuslBuild,
+            format!(
+                "{} {} declares Linux platform packages ({}) but none for musl",
+                variant.parent,
+                variant.version,
+                variant.declared.join(", ")
+            ),
+            evidence(format!("{source}: optionalDependencies")),
+        )
+        .with_remedy("upgrade to a version that publishes a -musl platform package, or stay on a glibc base image");
+        return (Reinstall::NoMuslBuild, vec![finding]);
+    }
+    if variant.musl_locked.is_empty() {
+        let finding = Finding::new(
+            Code::MuslVariantNotLocked,
+            format!(
+                "{} {} declares {} but {source} does not record it: `npm ci` on Alpine will not install it",
+                variant.parent,
+                variant.version,
+                variant.musl_declared.join(", ")
+            ),
+            evidence(format!("{source} has no node_modules/{} entry", variant.musl_declared.join(", node_modules/"))),
+        )
+        .with_remedy("regenerate the lockfile so it records every platform variant (npm 11.11+: `rm package-lock.json && npm install`), or install on the builder with `npm install --os=linux --cpu=x64 --libc=musl`");
+        return (Reinstall::MuslBuildNotLocked, vec![finding]);
+    }
+    (Reinstall::MuslBuild, Vec::new())
 }
 
 /// pip's name for an architecture in platform tags.

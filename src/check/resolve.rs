@@ -27,15 +27,21 @@ pub struct TreeIndex<'a> {
     symlinks: HashMap<PathBuf, PathBuf>,
     /// Directory → auditwheel `<pkg>.libs/` directories directly inside it.
     libs_dirs: HashMap<PathBuf, Vec<PathBuf>>,
+    /// Directory → scanned files directly inside it.
+    children: HashMap<PathBuf, Vec<usize>>,
 }
 
 impl<'a> TreeIndex<'a> {
     pub fn new(files: &'a [Option<TreeFile<'a>>], symlinks: &HashMap<PathBuf, PathBuf>) -> Self {
         let mut by_location = HashMap::new();
         let mut libs_dirs: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
+        let mut children: HashMap<PathBuf, Vec<usize>> = HashMap::new();
         for (index, file) in files.iter().enumerate() {
             let Some(file) = file else { continue };
             let location = normalize(file.location);
+            if let Some(dir) = location.parent() {
+                children.entry(dir.to_path_buf()).or_default().push(index);
+            }
             if let Some(dir) = location.parent()
                 && dir
                     .file_name()
@@ -58,7 +64,18 @@ impl<'a> TreeIndex<'a> {
             by_location,
             symlinks,
             libs_dirs,
+            children,
         }
+    }
+
+    /// The scanned files in the same directory as `location` (itself included).
+    pub fn siblings(&self, location: &Path) -> impl Iterator<Item = &TreeFile<'a>> {
+        let dir = normalize(location.parent().unwrap_or(Path::new("")));
+        self.children
+            .get(&dir)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.file(i))
     }
 
     pub fn file(&self, index: usize) -> Option<&TreeFile<'a>> {

@@ -31,6 +31,8 @@ pub struct ArchiveContents {
     pub problems: Vec<MemberProblem>,
     /// Every member name (for bundled-library and metadata lookups).
     pub names: Vec<String>,
+    /// The package's own `package.json` (npm tarballs), capped at 1 MiB.
+    pub package_json: Option<String>,
 }
 
 /// Reads the ELF members of a zip archive (a wheel).
@@ -103,4 +105,77 @@ pub fn read_zip(path: &Path) -> Result<ArchiveContents, String> {
 
 fn base_name(name: &str) -> &str {
     name.rsplit('/').next().unwrap_or(name)
+}
+
+/// Reads the ELF members of a gzip-compressed tarball (an `npm pack` .tgz).
+/// Member names are data: absolute and `..` names are read, never written.
+pub fn read_tar_gz(path: &Path) -> Result<ArchiveContents, String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let gz = flate2::read::GzDecoder::new(std::io::BufReader::new(file));
+    let mut archive = tar::Archive::new(gz);
+    let entries = archive
+        .entries()
+        .map_err(|e| format!("not a readable tarball: {e}"))?;
+    let mut contents = ArchiveContents::default();
+    let mut inflated: u64 = 0;
+    for entry in entries {
+        let mut entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                contents.problems.push(MemberProblem {
+                    name: "(tar entry)".to_string(),
+                    reason: err.to_string(),
+                });
+                // A corrupt stream cannot be resynchronised.
+                break;
+            }
+        };
+        let name = entry
+            .path()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| "(unreadable name)".to_string());
+        contents.names.push(name.clone());
+        if name == "package/package.json" && entry.header().entry_type().is_file() {
+            let mut text = String::new();
+            if (&mut entry)
+                .take(1024 * 1024)
+                .read_to_string(&mut text)
+                .is_ok()
+            {
+                contents.package_json = Some(text);
+            }
+            continue;
+        }
+        // Symlinks, hard links and devices are names only; never followed.
+        if !entry.header().entry_type().is_file()
+            || name_proves_text(std::ffi::OsStr::new(base_name(&name)))
+        {
+            continue;
+        }
+        let mut magic = [0u8; 4];
+        if entry.read_exact(&mut magic).is_err() || magic != ELF_MAGIC {
+            continue;
+        }
+        let declared = entry.header().size().unwrap_or(0);
+        if declared > MAX_MEMBER_BYTES || inflated + declared > MAX_ARCHIVE_BYTES {
+            contents.problems.push(MemberProblem {
+                name,
+                reason: format!("declares {declared} bytes, over the inflate cap"),
+            });
+            continue;
+        }
+        let mut bytes = magic.to_vec();
+        let limit = MAX_MEMBER_BYTES.min(MAX_ARCHIVE_BYTES - inflated);
+        match (&mut entry).take(limit).read_to_end(&mut bytes) {
+            Ok(_) => {
+                inflated += bytes.len() as u64;
+                contents.members.push(Member { name, bytes });
+            }
+            Err(err) => contents.problems.push(MemberProblem {
+                name,
+                reason: err.to_string(),
+            }),
+        }
+    }
+    Ok(contents)
 }

@@ -168,9 +168,7 @@ pub fn walk(roots: &[PathBuf], options: &WalkOptions) -> Result<Inventory, Disco
                 });
                 continue;
             }
-            if crate::ecosystem::python_lock::is_python_manifest(
-                &entry.file_name().to_string_lossy(),
-            ) {
+            if crate::ecosystem::is_manifest(&entry.file_name().to_string_lossy()) {
                 inventory
                     .manifests
                     .push((shown.clone(), entry.path().to_path_buf()));

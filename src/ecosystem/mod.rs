@@ -1,5 +1,6 @@
 //! Package ecosystems: which package owns a file, and what its metadata says.
 
+pub mod npm;
 pub mod python;
 pub mod python_lock;
 
@@ -18,4 +19,11 @@ pub struct Package {
 pub enum Ecosystem {
     Pypi,
     Npm,
+}
+
+/// Manifest and lockfile names muslcheck reads (they are text, so the walk
+/// would otherwise skip them by name).
+pub fn is_manifest(file_name: &str) -> bool {
+    python_lock::is_python_manifest(file_name)
+        || matches!(file_name, "package-lock.json" | "npm-shrinkwrap.json")
 }

@@ -1,0 +1,119 @@
+//! npm: tarballs read in memory, prebuild selection, node_modules attribution,
+//! and platform variants in package-lock.json.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn corpus(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("corpus")
+        .join(path)
+}
+
+fn json(path: &Path) -> (Value, i32) {
+    let output = Command::cargo_bin("muslcheck")
+        .unwrap()
+        .args(["--format", "json", "--arch", "x86_64"])
+        .arg(path)
+        .output()
+        .unwrap();
+    (
+        serde_json::from_slice(&output.stdout).unwrap(),
+        output.status.code().unwrap_or(-1),
+    )
+}
+
+fn by_suffix<'a>(report: &'a Value, suffix: &str) -> &'a Value {
+    report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["path"].as_str().unwrap().ends_with(suffix))
+        .unwrap_or_else(|| panic!("{suffix} not in the report"))
+}
+
+#[test]
+fn prebuilds_node_gyp_build_would_not_load_are_not_applicable() {
+    let (report, status) = json(&corpus("thirdparty/bcrypt-6.0.0.tgz"));
+    assert_eq!(status, 0);
+    let musl = by_suffix(&report, "prebuilds/linux-x64/bcrypt.musl.node");
+    assert_eq!(musl["verdict"], "ok");
+    assert_eq!(musl["package"]["name"], "bcrypt");
+    assert_eq!(musl["package"]["version"], "6.0.0");
+    let glibc = by_suffix(&report, "prebuilds/linux-x64/bcrypt.glibc.node");
+    assert_eq!(glibc["verdict"], "not-applicable");
+    assert!(
+        glibc["load"]["not_loaded"]
+            .as_str()
+            .unwrap()
+            .contains("bcrypt.musl.node")
+    );
+    let arm = by_suffix(&report, "prebuilds/linux-arm64/bcrypt.musl.node");
+    assert_eq!(
+        arm["verdict"], "not-applicable",
+        "not MC104: never loaded here"
+    );
+}
+
+#[test]
+fn installed_node_modules_are_attributed_to_their_package() {
+    let project = tempfile::tempdir().unwrap();
+    let modules = project.path().join("node_modules");
+    std::fs::create_dir_all(&modules).unwrap();
+    let gz =
+        flate2::read::GzDecoder::new(File::open(corpus("thirdparty/bcrypt-6.0.0.tgz")).unwrap());
+    tar::Archive::new(gz).unpack(&modules).unwrap();
+    std::fs::rename(modules.join("package"), modules.join("bcrypt")).unwrap();
+    // Without the musl prebuild, node-gyp-build would load the glibc one on Alpine.
+    std::fs::remove_file(modules.join("bcrypt/prebuilds/linux-x64/bcrypt.musl.node")).unwrap();
+    let (report, _) = json(project.path());
+    let glibc = by_suffix(
+        &report,
+        "node_modules/bcrypt/prebuilds/linux-x64/bcrypt.glibc.node",
+    );
+    assert_eq!(glibc["package"]["name"], "bcrypt");
+    assert_eq!(glibc["host"]["kind"], "node");
+    assert_ne!(glibc["verdict"], "not-applicable");
+}
+
+#[test]
+fn lockfile_missing_the_musl_platform_package_gets_mc202() {
+    let (report, status) = json(&corpus("projects/npm-sharp-glibc-lock"));
+    assert_eq!(status, 1);
+    let sharp = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["package"]["name"] == "sharp")
+        .unwrap();
+    assert_eq!(sharp["findings"][0]["code"], "MC202");
+    assert_eq!(sharp["reinstall"], "musl-build-not-locked");
+    assert!(
+        sharp["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("@img/sharp-linuxmusl-x64")
+    );
+    // esbuild's one Linux build serves both libcs: nothing to say from the lock.
+    assert!(
+        report["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["package"]["name"] != "esbuild")
+    );
+
+    let (report, status) = json(&corpus("projects/npm-sharp-all-platforms-lock"));
+    assert_eq!(status, 0);
+    let sharp = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["package"]["name"] == "sharp")
+        .unwrap();
+    assert_eq!(sharp["reinstall"], "musl-build");
+    assert!(sharp["findings"].as_array().unwrap().is_empty());
+}
