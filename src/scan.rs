@@ -554,6 +554,10 @@ fn manifest_artifacts(manifests: &[(String, PathBuf)], arch: Arch) -> Vec<Artifa
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        if file_name == "package.json" {
+            artifacts.extend(npm_install_artifact(shown, location, arch));
+            continue;
+        }
         if matches!(
             file_name.as_str(),
             "package-lock.json" | "npm-shrinkwrap.json"
@@ -681,4 +685,29 @@ fn npm_packages(candidates: &[Candidate]) -> HashMap<PathBuf, Package> {
         .into_iter()
         .filter_map(|(dir, package)| Some((dir, package?)))
         .collect()
+}
+
+/// How an installed npm package would get its native code on the target.
+fn npm_install_artifact(shown: &str, location: &Path, arch: Arch) -> Option<Artifact> {
+    use crate::ecosystem::npm::{NativeSource, PackageJson, native_source, npm_cpu};
+    let manifest = PackageJson::parse(&std::fs::read_to_string(location).ok()?)?;
+    let dir = location.parent()?;
+    let source = native_source(dir, &manifest, npm_cpu(arch))?;
+    let (reinstall, findings) = crate::check::reinstall::assess_npm_install(&manifest, &source);
+    if !matches!(
+        source,
+        NativeSource::Downloaded { .. } | NativeSource::Compiled
+    ) {
+        return None;
+    }
+    Some(Artifact {
+        path: shown.to_string(),
+        also_at: Vec::new(),
+        size: 0,
+        package: Some(manifest.package()),
+        facts: None,
+        wheel: None,
+        reinstall: Some(reinstall),
+        assessment: Assessment::of(Verdict::Unknown, findings),
+    })
 }

@@ -189,14 +189,19 @@ fn muslcheck_agrees_with_the_real_musl_loader() {
         scratch.path().to_path_buf(),
     ];
     // Real manylinux wheels installed by corpus/thirdparty/make-venv.sh (not committed).
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/thirdparty/fetched/venv");
-    if venv.is_dir() {
-        roots.push(venv);
-    } else {
-        eprintln!(
-            "note: {} absent (corpus/thirdparty/make-venv.sh builds it); comparing without it",
-            venv.display()
-        );
+    // Real trees built by corpus/thirdparty/make-*.sh (not committed).
+    for fetched in ["venv", "npm-glibc", "npm-musl"] {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("corpus/thirdparty/fetched")
+            .join(fetched);
+        if dir.is_dir() {
+            roots.push(dir);
+        } else {
+            eprintln!(
+                "note: {} absent (corpus/thirdparty/make-*.sh builds it); comparing without it",
+                dir.display()
+            );
+        }
     }
     let options = Options {
         target: "debian-musl".parse().unwrap(),

@@ -117,3 +117,101 @@ fn lockfile_missing_the_musl_platform_package_gets_mc202() {
     assert_eq!(sharp["reinstall"], "musl-build");
     assert!(sharp["findings"].as_array().unwrap().is_empty());
 }
+
+/// The trees corpus/thirdparty/make-node-modules.sh builds, or `None` (test skips).
+fn fetched(flavour: &str) -> Option<PathBuf> {
+    let dir = corpus(&format!("thirdparty/fetched/npm-{flavour}"));
+    if dir.join("node_modules").is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIPPED: {} absent; corpus/thirdparty/make-node-modules.sh builds it from the npm registry",
+            dir.display()
+        );
+        None
+    }
+}
+
+fn package_verdicts(report: &Value, name: &str) -> Vec<String> {
+    report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["package"]["name"] == name && a["facts"].is_object())
+        .map(|a| a["verdict"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn package_codes(report: &Value, name: &str) -> Vec<String> {
+    report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["package"]["name"] == name)
+        .flat_map(|a| a["findings"].as_array().unwrap().clone())
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn node_modules_installed_on_glibc_break_and_say_how_to_reinstall() {
+    let Some(tree) = fetched("glibc") else { return };
+    let (report, status) = json(&tree);
+    assert_eq!(status, 1);
+    assert_eq!(
+        package_verdicts(&report, "@img/sharp-linux-x64"),
+        ["breaks"]
+    );
+    assert_eq!(
+        package_verdicts(&report, "@swc/core-linux-x64-gnu"),
+        ["breaks"]
+    );
+    let sqlite = package_codes(&report, "better-sqlite3");
+    assert!(sqlite.contains(&"MC204".to_string()), "{sqlite:?}");
+    let text = String::from_utf8(
+        Command::cargo_bin("muslcheck")
+            .unwrap()
+            .args(["--arch", "x86_64"])
+            .arg(&tree)
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(text.contains("apk add python3 make g++"));
+    // The lock npm 11 writes records every platform variant: sharp and swc reinstall fine.
+    let sharp_lock = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["package"]["name"] == "sharp" && a["path"] == "package-lock.json");
+    if let Some(sharp) = sharp_lock {
+        assert_eq!(sharp["reinstall"], "musl-build");
+    }
+}
+
+#[test]
+fn node_modules_installed_for_musl_have_no_load_errors() {
+    let Some(tree) = fetched("musl") else { return };
+    let (report, _) = json(&tree);
+    let load_errors: Vec<String> = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| {
+            a["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["code"].as_str().unwrap().starts_with("MC1"))
+                .filter(|f| f["severity"] == "error")
+                .map(|f| format!("{}: {}", a["path"], f["message"]))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(load_errors.is_empty(), "{load_errors:#?}");
+    assert_eq!(
+        package_verdicts(&report, "@img/sharp-linuxmusl-x64"),
+        ["ok"]
+    );
+}

@@ -47,6 +47,8 @@ pub enum Code {
     UncheckedSymbols,
     NoMuslBuild,
     MuslVariantNotLocked,
+    DownloadedAtInstall,
+    NeedsBuildTools,
     TagTooLow,
     MusllinuxTagOnGlibc,
     ManylinuxTagOnMusl,
@@ -68,7 +70,7 @@ pub struct Rule {
 }
 
 impl Code {
-    pub const ALL: [Code; 20] = [
+    pub const ALL: [Code; 22] = [
         Code::Unreadable,
         Code::MalformedElf,
         Code::SpecialFile,
@@ -83,6 +85,8 @@ impl Code {
         Code::UncheckedSymbols,
         Code::NoMuslBuild,
         Code::MuslVariantNotLocked,
+        Code::DownloadedAtInstall,
+        Code::NeedsBuildTools,
         Code::TagTooLow,
         Code::MusllinuxTagOnGlibc,
         Code::ManylinuxTagOnMusl,
@@ -314,6 +318,31 @@ glibc can skip the musl binary, and the module fails at require time (`Could not
 \"sharp\" module using the linuxmusl-x64 runtime`).\n\nFix: regenerate the lockfile so it \
 records every platform variant (`rm package-lock.json && npm install` with npm 11.11+), or \
 install on the builder with `npm install --os=linux --cpu=x64 --libc=musl`.",
+    },
+    Rule {
+        code: Code::DownloadedAtInstall,
+        id: "MC203",
+        name: "binary-downloaded-at-install",
+        severity: Severity::Warning,
+        summary: "the package downloads its binary at install time",
+        explanation: "node-pre-gyp (`binary` in package.json) and prebuild-install fetch a \
+prebuilt binary for the platform doing the install. On Alpine they ask for a `-musl` (or \
+`linuxmusl`) asset; many releases never published one (bcrypt 2.0.1: 404), and then the \
+script falls back to compiling with node-gyp, which needs python3, make and g++.\n\nFix: \
+check that the release publishes a musl asset for this version, upgrade to a version that \
+bundles musl prebuilds, or add the build tools.",
+    },
+    Rule {
+        code: Code::NeedsBuildTools,
+        id: "MC204",
+        name: "needs-build-tools",
+        severity: Severity::Warning,
+        summary: "the package compiles native code at install time on Alpine",
+        explanation: "The package has a binding.gyp (or an install script running node-gyp) and \
+ships no musl prebuild, so `npm ci` on Alpine compiles it. That needs `apk add python3 make g++` \
+(plus the -dev packages of any library it links) in the build stage, and libstdc++ at run \
+time.\n\nFix: add the apk line to the build stage, or pick a version/alternative with musl \
+prebuilds.",
     },
     Rule {
         code: Code::TagTooLow,

@@ -166,3 +166,50 @@ fn source_build_finding(
     )
     .with_remedy(remedy)
 }
+
+/// The reinstall answer for an installed npm package with native code.
+pub fn assess_npm_install(
+    manifest: &crate::ecosystem::npm::PackageJson,
+    source: &crate::ecosystem::npm::NativeSource,
+) -> (Reinstall, Vec<Finding>) {
+    use crate::ecosystem::npm::NativeSource;
+    let package = format!("{} {}", manifest.name, manifest.version);
+    match source {
+        NativeSource::MuslPrebuild(_) | NativeSource::UntaggedPrebuild(_) => {
+            (Reinstall::MuslBuild, Vec::new())
+        }
+        NativeSource::Downloaded {
+            how,
+            falls_back_to_compiling,
+        } => {
+            let mut findings = vec![
+                Finding::new(
+                    Code::DownloadedAtInstall,
+                    format!("{package} downloads its binary at install time ({how}); on Alpine it asks for a musl build{}", if *falls_back_to_compiling { " and compiles from source if there is none" } else { "" }),
+                    Evidence::WheelTag {
+                        tag: "install script".to_string(),
+                        detail: how.clone(),
+                    },
+                )
+                .with_remedy("check the release has a musl asset for this version, or upgrade to a version that bundles musl prebuilds"),
+            ];
+            if *falls_back_to_compiling {
+                findings.push(needs_build_tools(&package));
+            }
+            (Reinstall::Unknown, findings)
+        }
+        NativeSource::Compiled => (Reinstall::SourceBuild, vec![needs_build_tools(&package)]),
+    }
+}
+
+fn needs_build_tools(package: &str) -> Finding {
+    Finding::new(
+        Code::NeedsBuildTools,
+        format!("{package} compiles with node-gyp on Alpine when no musl binary is at hand: `apk add python3 make g++`"),
+        Evidence::WheelTag {
+            tag: "binding.gyp".to_string(),
+            detail: "node-gyp rebuild at install".to_string(),
+        },
+    )
+    .with_remedy("add `RUN apk add --no-cache python3 make g++` to the build stage (and `libstdc++` to the runtime stage)")
+}

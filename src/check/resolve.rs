@@ -390,6 +390,16 @@ fn resolve_symbol(
         result.from_host += 1;
         return;
     }
+    // Alpine's node (apk nodejs, the node:alpine images) links libstdc++ and
+    // libgcc_s, so their names are in every addon's global scope.
+    let node_on_alpine = ctx.target.has_packages()
+        && ctx
+            .host
+            .is_some_and(|host| host.kind == super::host::HostKind::Node);
+    if node_on_alpine && (ctx.tables.libstdcxx_exports(name) || ctx.tables.libgcc_s_exports(name)) {
+        result.from_host += 1;
+        return;
+    }
     let gcompat_provides = ctx.tables.gcompat_provides(name);
     if gcompat_active && gcompat_provides {
         result.from_gcompat.push(name.to_string());
@@ -462,6 +472,9 @@ fn describe_scope(
     }
     if let Some(host) = ctx.host {
         scope.push(format!("host process {} ({})", host.name(), host.evidence));
+        if host.kind == super::host::HostKind::Node && ctx.target.has_packages() {
+            scope.push("libstdc++/libgcc_s linked by Alpine's node".to_string());
+        }
     }
     if gcompat_active {
         scope.push("gcompat 1.1.0".to_string());

@@ -168,7 +168,13 @@ pub fn walk(roots: &[PathBuf], options: &WalkOptions) -> Result<Inventory, Disco
                 });
                 continue;
             }
-            if crate::ecosystem::is_manifest(&entry.file_name().to_string_lossy()) {
+            let installed_npm_manifest = entry.file_name() == "package.json"
+                && relative
+                    .components()
+                    .any(|c| c.as_os_str() == "node_modules");
+            if installed_npm_manifest
+                || crate::ecosystem::is_manifest(&entry.file_name().to_string_lossy())
+            {
                 inventory
                     .manifests
                     .push((shown.clone(), entry.path().to_path_buf()));

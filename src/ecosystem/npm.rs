@@ -23,6 +23,78 @@ pub struct PackageJson {
     pub cpu: Vec<String>,
     #[serde(default)]
     pub libc: Vec<String>,
+    #[serde(default)]
+    pub scripts: BTreeMap<String, String>,
+    #[serde(default)]
+    pub gypfile: bool,
+    /// node-pre-gyp's download settings (`binary.host`, `module_path` …).
+    #[serde(default)]
+    pub binary: Option<serde_json::Value>,
+}
+
+/// How an installed package gets its native code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NativeSource {
+    /// A `.node` prebuild for musl and this CPU is in the package.
+    MuslPrebuild(String),
+    /// A prebuild without a libc tag: node-gyp-build loads it on any libc.
+    UntaggedPrebuild(String),
+    /// Downloaded by an install script (node-pre-gyp `binary.host`, prebuild-install),
+    /// often with node-gyp as the fallback when no matching binary exists.
+    Downloaded {
+        how: String,
+        falls_back_to_compiling: bool,
+    },
+    /// Compiled by node-gyp at install time (`binding.gyp`).
+    Compiled,
+}
+
+/// What an installed package directory says about its native code, if it has any.
+pub fn native_source(dir: &Path, manifest: &PackageJson, cpu: &str) -> Option<NativeSource> {
+    let prebuilds = dir.join("prebuilds").join(format!("linux-{cpu}"));
+    if let Ok(entries) = std::fs::read_dir(&prebuilds) {
+        let mut untagged = None;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.ends_with(".node") {
+                continue;
+            }
+            if name.contains(".musl.") {
+                return Some(NativeSource::MuslPrebuild(name));
+            }
+            if !name.contains(".glibc.") {
+                untagged = Some(name);
+            }
+        }
+        if let Some(name) = untagged {
+            return Some(NativeSource::UntaggedPrebuild(name));
+        }
+    }
+    let install: Vec<&String> = ["preinstall", "install", "postinstall"]
+        .iter()
+        .filter_map(|k| manifest.scripts.get(*k))
+        .collect();
+    let has_gyp = manifest.gypfile || dir.join("binding.gyp").is_file();
+    let compiles = has_gyp || install.iter().any(|s| s.contains("node-gyp "));
+    // node-pre-gyp needs `binary.host`; a bare `binary` object (sharp's napi_versions) is not a download.
+    let pre_gyp_host = manifest
+        .binary
+        .as_ref()
+        .and_then(|b| b.get("host"))
+        .and_then(|h| h.as_str());
+    if let Some(host) = pre_gyp_host {
+        return Some(NativeSource::Downloaded {
+            how: format!("node-pre-gyp from {host}"),
+            falls_back_to_compiling: compiles,
+        });
+    }
+    if install.iter().any(|s| s.contains("prebuild-install")) {
+        return Some(NativeSource::Downloaded {
+            how: "prebuild-install (GitHub releases)".to_string(),
+            falls_back_to_compiling: compiles,
+        });
+    }
+    compiles.then_some(NativeSource::Compiled)
 }
 
 impl PackageJson {
