@@ -93,23 +93,22 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
                     .filter(|a| a.package.as_ref() == Some(package))
                     .find_map(|a| a.reinstall)
                     .map(|r| {
-                        format!(
-                            "; reinstall on the target: {}",
-                            serde_json::to_value(r)
-                                .ok()
-                                .and_then(|v| v.as_str().map(str::to_string))
-                                .unwrap_or_default()
-                        )
-                    })
-                    .unwrap_or_default();
+                        let answer = serde_json::to_value(r)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_string))
+                            .unwrap_or_default();
+                        format!("reinstall on the target: {answer}")
+                    });
+                let as_is = (!files.is_empty())
+                    .then(|| format!("{breaking} of {} ELF files break as they are", files.len()));
+                let summary: Vec<String> = as_is.into_iter().chain(reinstall).collect();
                 let _ = writeln!(
                     out,
-                    "{} {} {}: {} of {} ELF files break as they are{reinstall}\n",
+                    "{} {} {}: {}\n",
                     ecosystem,
                     paint.wrap("1", &package.name),
                     package.version,
-                    breaking,
-                    files.len()
+                    summary.join("; ")
                 );
             }
         }
