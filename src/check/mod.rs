@@ -622,17 +622,17 @@ fn missing_symbols_finding(
     .with_remedy("install a musl build of this file (musllinux wheel, musl prebuild or platform package) or build it on Alpine")
 }
 
+/// musl's message for a needed library it cannot open.
+fn library_error(library: &MissingLibrary) -> String {
+    format!(
+        "Error loading shared library {}: No such file or directory (needed by {})",
+        library.name, library.needed_by
+    )
+}
+
 fn missing_libraries_finding(libraries: Vec<MissingLibrary>) -> Finding {
     let names: Vec<String> = libraries.iter().map(|l| l.name.clone()).collect();
-    let loader_messages = libraries
-        .iter()
-        .map(|l| {
-            format!(
-                "Error loading shared library {}: No such file or directory (needed by {})",
-                l.name, l.needed_by
-            )
-        })
-        .collect();
+    let loader_messages = libraries.iter().map(library_error).collect();
     let remedy = if libraries.iter().all(|l| l.gcompat_provides) {
         "gcompat provides it: `apk add gcompat`".to_string()
     } else {
@@ -707,15 +707,7 @@ fn dependency_finding(
     {
         return None;
     }
-    let mut loader_messages: Vec<String> = libraries
-        .iter()
-        .map(|l| {
-            format!(
-                "Error loading shared library {}: No such file or directory (needed by {})",
-                l.name, l.needed_by
-            )
-        })
-        .collect();
+    let mut loader_messages: Vec<String> = libraries.iter().map(library_error).collect();
     loader_messages.extend(symbols.missing.iter().map(|s| {
         format!(
             "Error relocating {}: {}: symbol not found",

@@ -71,36 +71,47 @@ pub fn read_zip(path: &Path) -> Result<ArchiveContents, String> {
         if entry.read_exact(&mut magic).is_err() || magic != ELF_MAGIC {
             continue;
         }
-        if entry.size() > MAX_MEMBER_BYTES || inflated + entry.size() > MAX_ARCHIVE_BYTES {
-            contents.problems.push(MemberProblem {
-                name,
-                reason: format!(
-                    "declares {} bytes, over the {} MiB inflate cap",
-                    entry.size(),
-                    MAX_MEMBER_BYTES / (1024 * 1024)
-                ),
-            });
-            continue;
-        }
-        let mut bytes = magic.to_vec();
-        // The declared size can lie: read at most the cap, then check.
-        let limit = MAX_MEMBER_BYTES.min(MAX_ARCHIVE_BYTES - inflated);
-        match (&mut entry).take(limit).read_to_end(&mut bytes) {
-            Ok(_) if (bytes.len() as u64) >= limit => contents.problems.push(MemberProblem {
-                name,
-                reason: "inflates past the cap (a zip bomb?)".to_string(),
-            }),
-            Ok(_) => {
-                inflated += bytes.len() as u64;
-                contents.members.push(Member { name, bytes });
-            }
-            Err(err) => contents.problems.push(MemberProblem {
-                name,
-                reason: err.to_string(),
-            }),
-        }
+        let declared = entry.size();
+        take_member(&mut contents, &mut inflated, name, declared, &mut entry);
     }
     Ok(contents)
+}
+
+/// Reads the rest of an ELF member (its 4 magic bytes already consumed)
+/// within the per-member and per-archive caps; the declared size may lie.
+fn take_member(
+    contents: &mut ArchiveContents,
+    inflated: &mut u64,
+    name: String,
+    declared: u64,
+    reader: &mut impl Read,
+) {
+    if declared > MAX_MEMBER_BYTES || *inflated + declared > MAX_ARCHIVE_BYTES {
+        contents.problems.push(MemberProblem {
+            name,
+            reason: format!(
+                "declares {declared} bytes, over the {} MiB inflate cap",
+                MAX_MEMBER_BYTES / (1024 * 1024)
+            ),
+        });
+        return;
+    }
+    let limit = MAX_MEMBER_BYTES.min(MAX_ARCHIVE_BYTES - *inflated);
+    let mut bytes = ELF_MAGIC.to_vec();
+    match reader.take(limit).read_to_end(&mut bytes) {
+        Ok(_) if (bytes.len() as u64) >= limit => contents.problems.push(MemberProblem {
+            name,
+            reason: "inflates past the cap (a zip bomb?)".to_string(),
+        }),
+        Ok(_) => {
+            *inflated += bytes.len() as u64;
+            contents.members.push(Member { name, bytes });
+        }
+        Err(err) => contents.problems.push(MemberProblem {
+            name,
+            reason: err.to_string(),
+        }),
+    }
 }
 
 fn base_name(name: &str) -> &str {
@@ -157,25 +168,7 @@ pub fn read_tar_gz(path: &Path) -> Result<ArchiveContents, String> {
             continue;
         }
         let declared = entry.header().size().unwrap_or(0);
-        if declared > MAX_MEMBER_BYTES || inflated + declared > MAX_ARCHIVE_BYTES {
-            contents.problems.push(MemberProblem {
-                name,
-                reason: format!("declares {declared} bytes, over the inflate cap"),
-            });
-            continue;
-        }
-        let mut bytes = magic.to_vec();
-        let limit = MAX_MEMBER_BYTES.min(MAX_ARCHIVE_BYTES - inflated);
-        match (&mut entry).take(limit).read_to_end(&mut bytes) {
-            Ok(_) => {
-                inflated += bytes.len() as u64;
-                contents.members.push(Member { name, bytes });
-            }
-            Err(err) => contents.problems.push(MemberProblem {
-                name,
-                reason: err.to_string(),
-            }),
-        }
+        take_member(&mut contents, &mut inflated, name, declared, &mut entry);
     }
     Ok(contents)
 }
