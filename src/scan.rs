@@ -560,7 +560,7 @@ fn manifest_artifacts(manifests: &[(String, PathBuf)], arch: Arch) -> Vec<Artifa
         }
         if matches!(
             file_name.as_str(),
-            "package-lock.json" | "npm-shrinkwrap.json"
+            "package-lock.json" | "npm-shrinkwrap.json" | "yarn.lock" | "pnpm-lock.yaml"
         ) {
             artifacts.extend(npm_lock_artifacts(shown, location, &file_name, arch));
             continue;
@@ -620,7 +620,13 @@ fn npm_lock_artifacts(shown: &str, location: &Path, file_name: &str, arch: Arch)
     let cpu = crate::ecosystem::npm::npm_cpu(arch);
     let variants = std::fs::read_to_string(location)
         .map_err(|e| e.to_string())
-        .and_then(|text| crate::ecosystem::npm::lock_variants(&text, cpu));
+        .and_then(|text| match file_name {
+            "yarn.lock" | "pnpm-lock.yaml" => {
+                Ok(crate::ecosystem::npm::indented_lock_entries(&text))
+            }
+            _ => crate::ecosystem::npm::package_lock_entries(&text),
+        })
+        .map(|entries| crate::ecosystem::npm::lock_variants_of(&entries, cpu));
     let entry = |package: Option<Package>, reinstall, assessment| Artifact {
         path: shown.to_string(),
         also_at: Vec::new(),

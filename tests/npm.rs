@@ -215,3 +215,38 @@ fn node_modules_installed_for_musl_have_no_load_errors() {
         ["ok"]
     );
 }
+
+#[test]
+fn yarn_and_pnpm_locks_give_the_same_verdicts_as_package_lock() {
+    let verdict = |project: &str| {
+        let (report, _) = json(&corpus(&format!("projects/{project}")));
+        report["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                let codes: Vec<&str> = a["findings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f["code"].as_str().unwrap())
+                    .collect();
+                format!("{} {} {:?}", a["package"]["name"], a["reinstall"], codes)
+            })
+            .collect::<Vec<_>>()
+    };
+    let missing = verdict("npm-sharp-glibc-lock");
+    assert_eq!(missing, [r#""sharp" "musl-build-not-locked" ["MC202"]"#]);
+    for other in ["yarn-sharp-glibc-lock", "pnpm-sharp-glibc-lock"] {
+        assert_eq!(verdict(other), missing, "{other}");
+    }
+    let complete = verdict("npm-sharp-all-platforms-lock");
+    assert_eq!(complete, [r#""sharp" "musl-build" []"#]);
+    for other in [
+        "yarn-sharp-all-platforms-lock",
+        "yarn-berry-sharp-lock",
+        "pnpm-sharp-all-platforms-lock",
+    ] {
+        assert_eq!(verdict(other), complete, "{other}");
+    }
+}

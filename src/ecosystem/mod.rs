@@ -25,5 +25,8 @@ pub enum Ecosystem {
 /// would otherwise skip them by name).
 pub fn is_manifest(file_name: &str) -> bool {
     python_lock::is_python_manifest(file_name)
-        || matches!(file_name, "package-lock.json" | "npm-shrinkwrap.json")
+        || matches!(
+            file_name,
+            "package-lock.json" | "npm-shrinkwrap.json" | "yarn.lock" | "pnpm-lock.yaml"
+        )
 }
