@@ -698,14 +698,15 @@ fn npm_install_artifact(shown: &str, location: &Path, arch: Arch) -> Option<Arti
     use crate::ecosystem::npm::{NativeSource, PackageJson, native_source, npm_cpu};
     let manifest = PackageJson::parse(&std::fs::read_to_string(location).ok()?)?;
     let dir = location.parent()?;
-    let source = native_source(dir, &manifest, npm_cpu(arch))?;
-    let (reinstall, findings) = crate::check::reinstall::assess_npm_install(&manifest, &source);
-    if !matches!(
-        source,
-        NativeSource::Downloaded { .. } | NativeSource::Compiled
-    ) {
-        return None;
-    }
+    let known = crate::check::reinstall::npm_known_problem(&manifest);
+    let (reinstall, mut findings) = match native_source(dir, &manifest, npm_cpu(arch)) {
+        Some(source @ (NativeSource::Downloaded { .. } | NativeSource::Compiled)) => {
+            crate::check::reinstall::assess_npm_install(&manifest, &source)
+        }
+        _ if known.is_some() => (Reinstall::NoMuslBuild, Vec::new()),
+        _ => return None,
+    };
+    findings.extend(known);
     Some(Artifact {
         path: shown.to_string(),
         also_at: Vec::new(),

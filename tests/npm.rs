@@ -168,6 +168,9 @@ fn node_modules_installed_on_glibc_break_and_say_how_to_reinstall() {
     );
     let sqlite = package_codes(&report, "better-sqlite3");
     assert!(sqlite.contains(&"MC204".to_string()), "{sqlite:?}");
+    // bcrypt 5.x: the known-problem table says musl builds start at 6.0.0.
+    let bcrypt = package_codes(&report, "bcrypt");
+    assert!(bcrypt.contains(&"MC201".to_string()), "{bcrypt:?}");
     let text = String::from_utf8(
         Command::cargo_bin("muslcheck")
             .unwrap()

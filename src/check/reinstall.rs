@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 use crate::ecosystem::python_lock::{
-    LockedPackage, has_musllinux_wheel, has_native_wheels, known_package, version_less,
+    FirstMusl, KnownPackage, LockedPackage, has_musllinux_wheel, has_native_wheels, known_package,
+    known_package_in,
 };
 use crate::elf::Arch;
 
@@ -125,37 +126,32 @@ pub fn assess_locked(
         let build = source_build_finding(package, known, evidence(listed), remedy(generic));
         return (Reinstall::SourceBuild, vec![no_wheel, build]);
     }
-    match known {
-        Some(k) => match &k.first_musl_version {
-            Some(first) if !version_less(&package.version, first) => {
-                (Reinstall::MuslBuild, Vec::new())
-            }
-            first => {
-                let detail = match first {
-                    Some(first) => format!(
-                        "first version with musllinux wheels: {first} (known-problem table)"
-                    ),
-                    None => "no musllinux wheels for any version (known-problem table)".to_string(),
-                };
-                let finding =
-                    source_build_finding(package, Some(k), evidence(detail), remedy(generic));
-                (Reinstall::SourceBuild, vec![finding])
-            }
-        },
-        None => (Reinstall::Unknown, Vec::new()),
+    match known.map(|k| (k, k.lacks_musl_build(&package.version))) {
+        Some((_, Some(false))) => (Reinstall::MuslBuild, Vec::new()),
+        Some((k, Some(true))) => {
+            let detail = match &k.first_musl {
+                FirstMusl::Version(first) => {
+                    format!("first version with a musl build: {first} (known-problem table)")
+                }
+                _ => "no musl build for any version (known-problem table)".to_string(),
+            };
+            let finding = source_build_finding(package, Some(k), evidence(detail), remedy(generic));
+            (Reinstall::SourceBuild, vec![finding])
+        }
+        _ => (Reinstall::Unknown, Vec::new()),
     }
 }
 
 fn source_build_finding(
     package: &LockedPackage,
-    known: Option<&crate::ecosystem::python_lock::KnownPackage>,
+    known: Option<&KnownPackage>,
     evidence: Evidence,
     remedy: String,
 ) -> Finding {
-    let upgrade = known
-        .and_then(|k| k.first_musl_version.as_ref())
-        .map(|first| format!("; musllinux wheels from {first}"))
-        .unwrap_or_default();
+    let upgrade = match known.map(|k| &k.first_musl) {
+        Some(FirstMusl::Version(first)) => format!("; musllinux wheels from {first}"),
+        _ => String::new(),
+    };
     Finding::new(
         Code::NoMuslBuild,
         format!(
@@ -212,4 +208,30 @@ fn needs_build_tools(package: &str) -> Finding {
         },
     )
     .with_remedy("add `RUN apk add --no-cache python3 make g++` to the build stage (and `libstdc++` to the runtime stage)")
+}
+
+/// What the known-problem table says of an installed npm package version.
+pub fn npm_known_problem(manifest: &crate::ecosystem::npm::PackageJson) -> Option<Finding> {
+    let known = known_package_in("npm", &manifest.name)?;
+    if known.lacks_musl_build(&manifest.version) != Some(true) {
+        return None;
+    }
+    let since = match &known.first_musl {
+        FirstMusl::Version(first) => format!("; musl builds from {first}"),
+        _ => "; no version has one".to_string(),
+    };
+    Some(
+        Finding::new(
+            Code::NoMuslBuild,
+            format!(
+                "{} {}: no musl build for this version{since} (known-problem table)",
+                manifest.name, manifest.version
+            ),
+            Evidence::WheelTag {
+                tag: "known-problem table".to_string(),
+                detail: known.sources.clone(),
+            },
+        )
+        .with_remedy(known.remedy.clone()),
+    )
 }
