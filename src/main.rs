@@ -58,9 +58,12 @@ struct ScanArgs {
     /// Assume `apk add gcompat` on the target.
     #[arg(long)]
     gcompat: bool,
-    /// Output format: text or json.
+    /// Output format: text, json, sarif (2.1.0) or github (workflow annotations).
     #[arg(long, default_value = "text")]
     format: String,
+    /// Write the report to this file; the summary line still goes to stderr.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
     /// Exit 1 when a finding is at or above this level: error, warning, note, never.
     #[arg(long, default_value = "error")]
     fail_on: String,
@@ -126,19 +129,33 @@ fn run_scan(args: ScanArgs) -> ExitStatus {
     };
     let rendered = match format {
         Format::Json => report::render_json(&report),
+        Format::Sarif => report::render_sarif(&report),
+        Format::Github => report::render_github(&report),
         Format::Text => report::render_text(
             &report,
             TextOptions {
-                color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+                color: args.output.is_none()
+                    && std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none(),
                 verbose: args.verbose,
             },
         ),
     };
-    let mut stdout = std::io::stdout().lock();
-    if let Err(err) = writeln!(stdout, "{}", rendered.trim_end()) {
-        // A closed pipe (`| head`) is not a scan failure.
-        if err.kind() != std::io::ErrorKind::BrokenPipe {
-            return usage_error(&format!("writing the report: {err}"));
+    if let Some(path) = &args.output {
+        if let Err(err) = std::fs::write(path, format!("{}\n", rendered.trim_end())) {
+            return usage_error(&format!(
+                "could not write the report to {}: {err}; check the directory exists and is writable",
+                path.display()
+            ));
+        }
+        eprintln!("{}", report::summary_line(&report));
+    } else {
+        let mut stdout = std::io::stdout().lock();
+        if let Err(err) = writeln!(stdout, "{}", rendered.trim_end()) {
+            // A closed pipe (`| head`) is not a scan failure.
+            if err.kind() != std::io::ErrorKind::BrokenPipe {
+                return usage_error(&format!("writing the report: {err}"));
+            }
         }
     }
     report::exit_status(&report, fail_on)
@@ -155,6 +172,8 @@ fn audit_wheels(wheels: &[PathBuf], format: &str) -> ExitStatus {
     };
     let rendered = match format {
         Format::Json => report::render_json(&report),
+        Format::Sarif => report::render_sarif(&report),
+        Format::Github => report::render_github(&report),
         Format::Text => report::render_wheel_audit(&report),
     };
     println!("{}", rendered.trim_end());

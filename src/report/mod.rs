@@ -2,7 +2,9 @@
 //!
 //! One renderer file per format; none of them decides a verdict.
 
+mod github;
 mod json;
+mod sarif;
 mod text;
 
 use std::str::FromStr;
@@ -10,14 +12,18 @@ use std::str::FromStr;
 use crate::check::Severity;
 use crate::scan::Report;
 
+pub use github::render_github;
 pub use json::render_json;
-pub use text::{TextOptions, render_text, render_wheel_audit};
+pub use sarif::render_sarif;
+pub use text::{TextOptions, render_text, render_wheel_audit, summary_line};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Text,
     Json,
+    Sarif,
+    Github,
 }
 
 impl FromStr for Format {
@@ -27,7 +33,11 @@ impl FromStr for Format {
         match s {
             "text" => Ok(Format::Text),
             "json" => Ok(Format::Json),
-            other => Err(format!("unknown format `{other}`; expected text or json")),
+            "sarif" => Ok(Format::Sarif),
+            "github" => Ok(Format::Github),
+            other => Err(format!(
+                "unknown format `{other}`; expected text, json, sarif or github"
+            )),
         }
     }
 }

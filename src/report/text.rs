@@ -114,7 +114,7 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
         }
         render_artifact(&mut out, artifact, &paint);
     }
-    out.push_str(&render_summary(report));
+    out.push_str(&summary_line(report));
     out.push('\n');
     out
 }
@@ -270,7 +270,8 @@ fn describe_symbol(symbol: &MissingSymbol) -> String {
     format!("{text}: {}", facts.join("; "))
 }
 
-fn render_summary(report: &Report) -> String {
+/// The one-line summary of a scan.
+pub fn summary_line(report: &Report) -> String {
     let summary = &report.summary;
     let verdicts: Vec<String> = summary
         .verdicts

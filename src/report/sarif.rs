@@ -1,0 +1,88 @@
+//! `--format sarif`: SARIF 2.1.0 for code-scanning UIs. Rules come from the
+//! registry; results point at repository-relative paths.
+
+use serde_json::{Value, json};
+
+use crate::check::{RULES, Severity};
+use crate::scan::Report;
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "note",
+    }
+}
+
+/// The file a path names: an archive member is reported on its archive.
+fn artifact_uri(path: &str) -> &str {
+    path.split("!/").next().unwrap_or(path)
+}
+
+pub fn render_sarif(report: &Report) -> String {
+    let rules: Vec<Value> = RULES
+        .iter()
+        .map(|rule| {
+            json!({
+                "id": rule.id,
+                "name": rule.name,
+                "shortDescription": { "text": rule.summary },
+                "fullDescription": { "text": rule.explanation },
+                "help": { "text": rule.explanation },
+                "defaultConfiguration": { "level": level(rule.severity) },
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for artifact in &report.artifacts {
+        for finding in artifact.findings() {
+            let rule_index = RULES.iter().position(|r| r.code == finding.code);
+            let mut text = format!("{}: {}", artifact.path, finding.message);
+            if let Some(remedy) = &finding.remedy {
+                text.push_str(&format!(" Fix: {remedy}"));
+            }
+            let package = artifact
+                .package
+                .as_ref()
+                .map(|p| format!("{}/{}", p.name, p.version))
+                .unwrap_or_default();
+            results.push(json!({
+                "ruleId": finding.code.id(),
+                "ruleIndex": rule_index,
+                "level": level(finding.severity),
+                "message": { "text": text },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": {
+                            "uri": artifact_uri(&artifact.path),
+                            "uriBaseId": "%SRCROOT%",
+                        }
+                    }
+                }],
+                "partialFingerprints": {
+                    "muslcheck/v1": format!("{}:{}:{}", finding.code.id(), package, artifact.path),
+                },
+            }));
+        }
+    }
+    let sarif = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": report.tool.name,
+                    "version": report.tool.version,
+                    "informationUri": "https://github.com/muslcheck/muslcheck",
+                    "rules": rules,
+                }
+            },
+            "results": results,
+            "properties": {
+                "target": report.target.to_string(),
+                "arch": report.arch.to_string(),
+            },
+        }],
+    });
+    serde_json::to_string_pretty(&sarif).unwrap_or_default()
+}

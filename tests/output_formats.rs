@@ -1,0 +1,97 @@
+//! SARIF, GitHub annotations and --output.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
+}
+
+fn run(args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("muslcheck")
+        .unwrap()
+        .args(["--arch", "x86_64", "--exclude", "thirdparty/fetched/**"])
+        .args(args)
+        .arg(corpus())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn sarif_has_registered_rules_and_relative_locations() {
+    let output = run(&["--format", "sarif"]);
+    assert_eq!(output.status.code(), Some(1));
+    let sarif: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let run = &sarif["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), muslcheck::check::RULES.len());
+    let results = run["results"].as_array().unwrap();
+    assert!(results.len() > 10);
+    for result in results {
+        let index = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], result["ruleId"]);
+        assert!(["error", "warning", "note"].contains(&result["level"].as_str().unwrap()));
+        let uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap();
+        assert!(!uri.starts_with('/') && !uri.contains("!/"), "{uri}");
+        assert!(!result["message"]["text"].as_str().unwrap().is_empty());
+        assert!(result["partialFingerprints"]["muslcheck/v1"].is_string());
+    }
+    assert!(results.iter().any(|r| r["ruleId"] == "MC101"
+        && r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "bin/hello-glibc"));
+}
+
+#[test]
+fn github_format_prints_workflow_annotations() {
+    let output = run(&["--format", "github"]);
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("::error file=bin/hello-glibc,title=MC101 glibc-interpreter::")),
+        "{text}"
+    );
+    assert!(
+        text.lines().all(|l| l.starts_with("::")),
+        "one command per line"
+    );
+}
+
+#[test]
+fn output_file_gets_the_report_and_stderr_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.json");
+    let output = run(&["--format", "json", "--output", file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("files walked"));
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(report["schema_version"], 1);
+
+    let output = run(&["--output", "/no/such/dir/report.txt"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("/no/such/dir/report.txt"));
+}
+
+#[test]
+fn fail_on_levels_decide_the_exit_code() {
+    let lib = corpus().join("projects/uv-numpy-1.24");
+    let status = |level: &str| {
+        Command::cargo_bin("muslcheck")
+            .unwrap()
+            .args(["--fail-on", level])
+            .arg(&lib)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    // Only warnings there (MC304, MC201).
+    assert_eq!(status("error"), Some(0));
+    assert_eq!(status("warning"), Some(1));
+    assert_eq!(status("never"), Some(0));
+    assert_eq!(status("bogus"), Some(2));
+}
