@@ -5,6 +5,7 @@
 //! ELF file's linking facts, [`check`] judges them against a [`target`], and
 //! [`report`] renders the result. [`scan`] runs it all.
 
+pub mod baseline;
 pub mod check;
 pub mod discover;
 pub mod ecosystem;

@@ -76,6 +76,12 @@ struct ScanArgs {
     /// Skip paths matching this glob (relative to the scanned root); repeatable.
     #[arg(long, value_name = "GLOB")]
     exclude: Vec<String>,
+    /// Report only findings not recorded in this baseline file (exit on those alone).
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Record today's findings as the accepted baseline in FILE.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
     /// Also list files that are ok.
     #[arg(short, long)]
     verbose: bool,
@@ -123,10 +129,47 @@ fn run_scan(args: ScanArgs) -> ExitStatus {
             exclude: args.exclude,
         },
     };
-    let report = match scan(&args.paths, &options) {
+    let mut report = match scan(&args.paths, &options) {
         Ok(report) => report,
         Err(err) => return usage_error(&err.to_string()),
     };
+    if let Some(path) = &args.write_baseline {
+        let baseline = muslcheck::baseline::create(&report);
+        let text = serde_json::to_string_pretty(&baseline).unwrap_or_default();
+        if let Err(err) = std::fs::write(path, text + "\n") {
+            return usage_error(&format!(
+                "could not write the baseline {}: {err}",
+                path.display()
+            ));
+        }
+        eprintln!(
+            "muslcheck: wrote {} finding fingerprint(s) to {}",
+            baseline.fingerprints.len(),
+            path.display()
+        );
+    }
+    if let Some(path) = &args.baseline {
+        let baseline = match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| {
+                serde_json::from_str::<muslcheck::baseline::Baseline>(&text)
+                    .map_err(|e| e.to_string())
+            }) {
+            Ok(baseline) => baseline,
+            Err(err) => {
+                return usage_error(&format!(
+                    "could not read the baseline {}: {err}; write one with --write-baseline",
+                    path.display()
+                ));
+            }
+        };
+        let stale = muslcheck::baseline::apply(&mut report, &baseline);
+        if stale > 0 {
+            eprintln!(
+                "muslcheck: {stale} baseline entr(ies) no longer occur; refresh with --write-baseline"
+            );
+        }
+    }
     let rendered = match format {
         Format::Json => report::render_json(&report),
         Format::Sarif => report::render_sarif(&report),

@@ -1,0 +1,129 @@
+//! Baselines: accept today's findings, fail only on new ones.
+//!
+//! A finding's fingerprint is its code, its package name (not version) and its
+//! path with version segments removed, so upgrading a package or pnpm's
+//! `.pnpm/<name>@<version>/` directory does not make old findings look new.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::scan::Report;
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Fingerprint {
+    pub code: String,
+    pub package: String,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Baseline {
+    pub schema_version: u32,
+    pub fingerprints: BTreeSet<Fingerprint>,
+}
+
+/// `node_modules/.pnpm/bcrypt@6.0.0/node_modules/bcrypt/x.node` →
+/// `node_modules/.pnpm/bcrypt@/node_modules/bcrypt/x.node`.
+fn version_independent(path: &str) -> String {
+    path.split('/')
+        .map(|part| match part.get(1..).and_then(|rest| rest.find('@')) {
+            Some(at) => part.get(..at + 2).unwrap_or(part).to_string(),
+            None => part.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn fingerprints(report: &Report) -> Vec<(usize, usize, Fingerprint)> {
+    let mut all = Vec::new();
+    for (a, artifact) in report.artifacts.iter().enumerate() {
+        for (f, finding) in artifact.findings().iter().enumerate() {
+            all.push((
+                a,
+                f,
+                Fingerprint {
+                    code: finding.code.id().to_string(),
+                    package: artifact
+                        .package
+                        .as_ref()
+                        .map(|p| p.name.clone())
+                        .unwrap_or_default(),
+                    path: version_independent(&artifact.path),
+                },
+            ));
+        }
+    }
+    all
+}
+
+/// Today's findings as a baseline.
+pub fn create(report: &Report) -> Baseline {
+    Baseline {
+        schema_version: 1,
+        fingerprints: fingerprints(report)
+            .into_iter()
+            .map(|(_, _, fp)| fp)
+            .collect(),
+    }
+}
+
+/// Removes the findings the baseline accepts; returns how many baseline
+/// entries no longer occur.
+pub fn apply(report: &mut Report, baseline: &Baseline) -> usize {
+    let all = fingerprints(report);
+    let seen: BTreeSet<&Fingerprint> = all.iter().map(|(_, _, fp)| fp).collect();
+    let stale = baseline
+        .fingerprints
+        .iter()
+        .filter(|fp| !seen.contains(fp))
+        .count();
+    let accepted: BTreeSet<(usize, usize)> = all
+        .iter()
+        .filter(|(_, _, fp)| baseline.fingerprints.contains(fp))
+        .map(|(a, f, _)| (*a, *f))
+        .collect();
+    let mut fully_accepted = BTreeSet::new();
+    for (a, artifact) in report.artifacts.iter_mut().enumerate() {
+        let had_findings = !artifact.assessment.findings.is_empty();
+        let mut index = 0;
+        artifact.assessment.findings.retain(|_| {
+            let keep = !accepted.contains(&(a, index));
+            index += 1;
+            keep
+        });
+        if had_findings && artifact.assessment.findings.is_empty() {
+            fully_accepted.insert(a);
+        }
+    }
+    // Accepted files leave the report; the summary counts what is left.
+    let mut index = 0;
+    report.artifacts.retain(|_| {
+        let keep = !fully_accepted.contains(&index);
+        index += 1;
+        keep
+    });
+    report.summary.findings.clear();
+    for finding in report.artifacts.iter().flat_map(|a| a.findings()) {
+        *report.summary.findings.entry(finding.severity).or_default() += 1;
+    }
+    stale
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_do_not_change_fingerprints() {
+        assert_eq!(
+            version_independent("node_modules/.pnpm/bcrypt@6.0.0/node_modules/bcrypt/x.node"),
+            "node_modules/.pnpm/bcrypt@/node_modules/bcrypt/x.node"
+        );
+        assert_eq!(
+            version_independent("node_modules/.pnpm/@img+sharp@0.33.5/x"),
+            "node_modules/.pnpm/@img+sharp@/x"
+        );
+        assert_eq!(version_independent("lib/libfoo.so"), "lib/libfoo.so");
+    }
+}
