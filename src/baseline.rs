@@ -57,6 +57,29 @@ fn fingerprints(report: &Report) -> Vec<(usize, usize, Fingerprint)> {
     all
 }
 
+/// Reads a baseline file; the error says what failed and what to do.
+pub fn read(path: &std::path::Path) -> Result<Baseline, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        format!(
+            "could not read the baseline {}: {e}; write one with --write-baseline",
+            path.display()
+        )
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{} is not a muslcheck baseline: {e}; rewrite it with --write-baseline",
+            path.display()
+        )
+    })
+}
+
+/// Writes a baseline file.
+pub fn write(path: &std::path::Path, baseline: &Baseline) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(baseline).map_err(|e| e.to_string())?;
+    std::fs::write(path, text + "\n")
+        .map_err(|e| format!("could not write the baseline {}: {e}", path.display()))
+}
+
 /// Today's findings as a baseline.
 pub fn create(report: &Report) -> Baseline {
     Baseline {

@@ -135,12 +135,8 @@ fn run_scan(args: ScanArgs) -> ExitStatus {
     };
     if let Some(path) = &args.write_baseline {
         let baseline = muslcheck::baseline::create(&report);
-        let text = serde_json::to_string_pretty(&baseline).unwrap_or_default();
-        if let Err(err) = std::fs::write(path, text + "\n") {
-            return usage_error(&format!(
-                "could not write the baseline {}: {err}",
-                path.display()
-            ));
+        if let Err(err) = muslcheck::baseline::write(path, &baseline) {
+            return usage_error(&err);
         }
         eprintln!(
             "muslcheck: wrote {} finding fingerprint(s) to {}",
@@ -149,19 +145,9 @@ fn run_scan(args: ScanArgs) -> ExitStatus {
         );
     }
     if let Some(path) = &args.baseline {
-        let baseline = match std::fs::read_to_string(path)
-            .map_err(|e| e.to_string())
-            .and_then(|text| {
-                serde_json::from_str::<muslcheck::baseline::Baseline>(&text)
-                    .map_err(|e| e.to_string())
-            }) {
+        let baseline = match muslcheck::baseline::read(path) {
             Ok(baseline) => baseline,
-            Err(err) => {
-                return usage_error(&format!(
-                    "could not read the baseline {}: {err}; write one with --write-baseline",
-                    path.display()
-                ));
-            }
+            Err(err) => return usage_error(&err),
         };
         let stale = muslcheck::baseline::apply(&mut report, &baseline);
         if stale > 0 {
