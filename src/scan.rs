@@ -16,7 +16,7 @@ use crate::discover::{self, Candidate, DiscoverError, ProblemKind, WalkOptions};
 use crate::ecosystem::python::{WheelName, dist_info_name};
 use crate::ecosystem::python_lock::parse_manifest;
 use crate::ecosystem::{Ecosystem, Package};
-use crate::elf::{self, Arch, ELF_MAGIC, ElfError, ElfFacts};
+use crate::elf::{self, Arch, ElfError, ElfFacts};
 use crate::target::Target;
 
 /// The JSON schema version of [`Report`]; bumped on any incompatible change.
@@ -75,6 +75,46 @@ pub struct Artifact {
 }
 
 impl Artifact {
+    /// An entry that is not an analysed file: a lockfile package, or a path
+    /// that could not be read.
+    fn entry(
+        path: &str,
+        package: Option<Package>,
+        reinstall: Option<Reinstall>,
+        assessment: Assessment,
+    ) -> Artifact {
+        Artifact {
+            path: path.to_string(),
+            also_at: Vec::new(),
+            size: 0,
+            package,
+            facts: None,
+            wheel: None,
+            reinstall,
+            assessment,
+        }
+    }
+
+    /// A pinned package's reinstall answer; `unknown` when it has findings.
+    fn reinstall_entry(
+        path: &str,
+        package: Package,
+        reinstall: Reinstall,
+        findings: Vec<Finding>,
+    ) -> Artifact {
+        let verdict = if findings.is_empty() {
+            Verdict::Ok
+        } else {
+            Verdict::Unknown
+        };
+        Artifact::entry(
+            path,
+            Some(package),
+            Some(reinstall),
+            Assessment::of(verdict, findings),
+        )
+    }
+
     pub fn verdict(&self) -> Verdict {
         self.assessment.verdict
     }
@@ -145,15 +185,8 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> Result<Report, ScanError> {
     }
     let inventory = discover::walk(paths, &options.walk)?;
     let mut packages = python_packages(&inventory.dist_infos);
-    let npm_owners = npm_packages(&inventory.candidates);
-    for candidate in &inventory.candidates {
-        if let Some(package) = crate::ecosystem::npm::package_dir(&candidate.location)
-            .and_then(|dir| npm_owners.get(&dir))
-        {
-            packages
-                .entry(candidate.location.clone())
-                .or_insert_with(|| package.clone());
-        }
+    for (location, package) in npm_packages(&inventory.candidates) {
+        packages.entry(location).or_insert(package);
     }
     let reads: Vec<CandidateRead> = inventory
         .candidates
@@ -228,16 +261,12 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> Result<Report, ScanError> {
                 reason: problem.reason.clone(),
             },
         );
-        artifacts.push(Artifact {
-            path: problem.path.clone(),
-            also_at: Vec::new(),
-            size: 0,
-            package: None,
-            facts: None,
-            wheel: None,
-            reinstall: None,
-            assessment: Assessment::of(verdict, vec![finding]),
-        });
+        artifacts.push(Artifact::entry(
+            &problem.path,
+            None,
+            None,
+            Assessment::of(verdict, vec![finding]),
+        ));
     }
     artifacts.sort_by(|a, b| a.path.cmp(&b.path));
 
@@ -344,13 +373,9 @@ fn read_candidate(candidate: &Candidate, packages: &HashMap<PathBuf, Package>) -
 }
 
 fn read_file(location: &Path) -> Read {
-    match discover::sniff(location) {
-        Ok(magic) if magic == ELF_MAGIC => {}
-        Ok(_) => return Read::NotElf,
-        Err(err) => return Read::Failed(Code::Unreadable, err.to_string()),
-    }
-    match discover::read_contents(location) {
-        Ok(contents) => analyse_bytes(&contents),
+    match discover::read_if_elf(location) {
+        Ok(Some(contents)) => analyse_bytes(&contents),
+        Ok(None) => Read::NotElf,
         Err(err) => Read::Failed(Code::Unreadable, err.to_string()),
     }
 }
@@ -363,6 +388,32 @@ fn analyse_bytes(bytes: &[u8]) -> Read {
     }
 }
 
+/// Items for the ELF members of an archive (and for members that could not be read).
+fn archive_items(
+    candidate: &Candidate,
+    shown: &str,
+    contents: discover::archive::ArchiveContents,
+    package: Option<Package>,
+) -> Vec<Item> {
+    let item = |member: &str, size: u64, read: Read| Item {
+        shown: format!("{shown}!/{member}"),
+        also_at: Vec::new(),
+        location: PathBuf::from(format!("{}!/{member}", candidate.location.display())),
+        size,
+        read,
+        package: package.clone(),
+    };
+    let members = contents
+        .members
+        .iter()
+        .map(|m| item(&m.name, m.bytes.len() as u64, analyse_bytes(&m.bytes)));
+    let problems = contents
+        .problems
+        .iter()
+        .map(|p| item(&p.name, 0, Read::Failed(Code::Unreadable, p.reason.clone())));
+    members.chain(problems).collect()
+}
+
 fn read_wheel(candidate: &Candidate, shown: String) -> CandidateRead {
     let file_name = candidate
         .location
@@ -371,43 +422,23 @@ fn read_wheel(candidate: &Candidate, shown: String) -> CandidateRead {
         .unwrap_or_default();
     let name = WheelName::parse(&file_name);
     let package = name.as_ref().map(wheel_package);
-    let member_item = |member: &str, size: u64, read: Read| Item {
-        shown: format!("{shown}!/{member}"),
-        also_at: Vec::new(),
-        location: PathBuf::from(format!("{}!/{member}", candidate.location.display())),
-        size,
-        read,
-        package: package.clone(),
-    };
-    let mut items = Vec::new();
-    let mut member_names = Vec::new();
-    match discover::archive::read_zip(&candidate.location) {
-        Ok(contents) => {
-            for member in &contents.members {
-                items.push(member_item(
-                    &member.name,
-                    member.bytes.len() as u64,
-                    analyse_bytes(&member.bytes),
-                ));
-            }
-            for problem in contents.problems {
-                items.push(member_item(
-                    &problem.name,
-                    0,
-                    Read::Failed(Code::Unreadable, problem.reason),
-                ));
-            }
-            member_names = contents.names;
+    let (items, member_names) = match discover::archive::read_zip(&candidate.location) {
+        Ok(mut contents) => {
+            let names = std::mem::take(&mut contents.names);
+            (archive_items(candidate, &shown, contents, package), names)
         }
-        Err(reason) => items.push(Item {
-            shown: shown.clone(),
-            also_at: Vec::new(),
-            location: candidate.location.clone(),
-            size: candidate.size,
-            read: Read::Failed(Code::Unreadable, reason),
-            package: package.clone(),
-        }),
-    }
+        Err(reason) => (
+            vec![Item {
+                shown: shown.clone(),
+                also_at: Vec::new(),
+                location: candidate.location.clone(),
+                size: candidate.size,
+                read: Read::Failed(Code::Unreadable, reason),
+                package,
+            }],
+            Vec::new(),
+        ),
+    };
     CandidateRead {
         items,
         wheel: Some(WheelRead {
@@ -423,42 +454,22 @@ fn read_wheel(candidate: &Candidate, shown: String) -> CandidateRead {
 
 /// An npm tarball (`npm pack`): members analysed like an installed package.
 fn read_tarball(candidate: &Candidate, shown: String) -> CandidateRead {
-    let contents = match discover::archive::read_tar_gz(&candidate.location) {
-        Ok(contents) => contents,
-        // Not every .tgz is an npm package; one that is not a tarball is not ELF either.
-        Err(_) => {
-            return CandidateRead {
-                items: Vec::new(),
-                wheel: None,
-            };
-        }
+    // Not every .tgz is an npm package; one that is not a tarball is not ELF either.
+    let Ok(contents) = discover::archive::read_tar_gz(&candidate.location) else {
+        return CandidateRead {
+            items: Vec::new(),
+            wheel: None,
+        };
     };
     let package = contents
         .package_json
         .as_deref()
         .and_then(crate::ecosystem::npm::PackageJson::parse)
         .map(|manifest| manifest.package());
-    let items = contents
-        .members
-        .iter()
-        .map(|member| Item {
-            shown: format!("{shown}!/{}", member.name),
-            also_at: Vec::new(),
-            location: PathBuf::from(format!("{}!/{}", candidate.location.display(), member.name)),
-            size: member.bytes.len() as u64,
-            read: analyse_bytes(&member.bytes),
-            package: package.clone(),
-        })
-        .chain(contents.problems.into_iter().map(|problem| Item {
-            shown: format!("{shown}!/{}", problem.name),
-            also_at: Vec::new(),
-            location: candidate.location.clone(),
-            size: 0,
-            read: Read::Failed(Code::Unreadable, problem.reason),
-            package: package.clone(),
-        }))
-        .collect();
-    CandidateRead { items, wheel: None }
+    CandidateRead {
+        items: archive_items(candidate, &shown, contents, package),
+        wheel: None,
+    }
 }
 
 fn wheel_package(name: &WheelName) -> Package {
@@ -571,19 +582,15 @@ fn manifest_artifacts(manifests: &[(String, PathBuf)], arch: Arch) -> Vec<Artifa
         let packages = match parsed {
             Ok(packages) => packages,
             Err(reason) => {
-                artifacts.push(Artifact {
-                    path: shown.clone(),
-                    also_at: Vec::new(),
-                    size: 0,
-                    package: None,
-                    facts: None,
-                    wheel: None,
-                    reinstall: None,
-                    assessment: failure(
+                artifacts.push(Artifact::entry(
+                    shown,
+                    None,
+                    None,
+                    failure(
                         Code::Unreadable,
                         format!("{file_name} could not be parsed: {reason}"),
                     ),
-                });
+                ));
                 continue;
             }
         };
@@ -592,25 +599,16 @@ fn manifest_artifacts(manifests: &[(String, PathBuf)], arch: Arch) -> Vec<Artifa
             if matches!(reinstall, Reinstall::Unknown | Reinstall::NotNative) {
                 continue;
             }
-            let verdict = if findings.is_empty() {
-                Verdict::Ok
-            } else {
-                Verdict::Unknown
-            };
-            artifacts.push(Artifact {
-                path: shown.clone(),
-                also_at: Vec::new(),
-                size: 0,
-                package: Some(Package {
+            artifacts.push(Artifact::reinstall_entry(
+                shown,
+                Package {
                     ecosystem: Ecosystem::Pypi,
-                    name: package.name.clone(),
-                    version: package.version.clone(),
-                }),
-                facts: None,
-                wheel: None,
-                reinstall: Some(reinstall),
-                assessment: Assessment::of(verdict, findings),
-            });
+                    name: package.name,
+                    version: package.version,
+                },
+                reinstall,
+                findings,
+            ));
         }
     }
     artifacts
@@ -627,18 +625,9 @@ fn npm_lock_artifacts(shown: &str, location: &Path, file_name: &str, arch: Arch)
             _ => crate::ecosystem::npm::package_lock_entries(&text),
         })
         .map(|entries| crate::ecosystem::npm::lock_variants_of(&entries, cpu));
-    let entry = |package: Option<Package>, reinstall, assessment| Artifact {
-        path: shown.to_string(),
-        also_at: Vec::new(),
-        size: 0,
-        package,
-        facts: None,
-        wheel: None,
-        reinstall,
-        assessment,
-    };
     match variants {
-        Err(reason) => vec![entry(
+        Err(reason) => vec![Artifact::entry(
+            shown,
             None,
             None,
             failure(
@@ -651,46 +640,39 @@ fn npm_lock_artifacts(shown: &str, location: &Path, file_name: &str, arch: Arch)
             .filter_map(|variant| {
                 let (reinstall, findings) =
                     crate::check::reinstall::assess_npm_variants(variant, file_name);
-                if reinstall == Reinstall::Unknown {
-                    return None;
-                }
-                let verdict = if findings.is_empty() {
-                    Verdict::Ok
-                } else {
-                    Verdict::Unknown
+                let package = Package {
+                    ecosystem: Ecosystem::Npm,
+                    name: variant.parent.clone(),
+                    version: variant.version.clone(),
                 };
-                Some(entry(
-                    Some(Package {
-                        ecosystem: Ecosystem::Npm,
-                        name: variant.parent.clone(),
-                        version: variant.version.clone(),
-                    }),
-                    Some(reinstall),
-                    Assessment::of(verdict, findings),
-                ))
+                (reinstall != Reinstall::Unknown)
+                    .then(|| Artifact::reinstall_entry(shown, package, reinstall, findings))
             })
             .collect(),
     }
 }
 
-/// Owner of every scanned file under `node_modules`, from the nearest package's `package.json`.
+/// Owner of every scanned file under `node_modules`, by location, from the
+/// nearest package's `package.json` (read once per package).
 fn npm_packages(candidates: &[Candidate]) -> HashMap<PathBuf, Package> {
-    let mut owners: HashMap<PathBuf, Option<Package>> = HashMap::new();
+    let mut manifests: HashMap<PathBuf, Option<Package>> = HashMap::new();
+    let mut owners = HashMap::new();
     for candidate in candidates {
-        if let Some(dir) = crate::ecosystem::npm::package_dir(&candidate.location) {
-            owners.entry(dir).or_insert_with_key(|dir| {
-                std::fs::read_to_string(dir.join("package.json"))
-                    .ok()
-                    .as_deref()
-                    .and_then(crate::ecosystem::npm::PackageJson::parse)
-                    .map(|manifest| manifest.package())
-            });
+        let Some(dir) = crate::ecosystem::npm::package_dir(&candidate.location) else {
+            continue;
+        };
+        let package = manifests.entry(dir).or_insert_with_key(|dir| {
+            std::fs::read_to_string(dir.join("package.json"))
+                .ok()
+                .as_deref()
+                .and_then(crate::ecosystem::npm::PackageJson::parse)
+                .map(|manifest| manifest.package())
+        });
+        if let Some(package) = package {
+            owners.insert(candidate.location.clone(), package.clone());
         }
     }
     owners
-        .into_iter()
-        .filter_map(|(dir, package)| Some((dir, package?)))
-        .collect()
 }
 
 /// How an installed npm package would get its native code on the target.
@@ -707,14 +689,11 @@ fn npm_install_artifact(shown: &str, location: &Path, arch: Arch) -> Option<Arti
         _ => return None,
     };
     findings.extend(known);
-    Some(Artifact {
-        path: shown.to_string(),
-        also_at: Vec::new(),
-        size: 0,
-        package: Some(manifest.package()),
-        facts: None,
-        wheel: None,
-        reinstall: Some(reinstall),
-        assessment: Assessment::of(Verdict::Unknown, findings),
-    })
+    // Install-time findings are warnings about the reinstall, never `ok`.
+    Some(Artifact::entry(
+        shown,
+        Some(manifest.package()),
+        Some(reinstall),
+        Assessment::of(Verdict::Unknown, findings),
+    ))
 }

@@ -16,6 +16,8 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Serialize;
 use walkdir::WalkDir;
 
+use crate::elf::ELF_MAGIC;
+
 pub use text_names::{TEXT_EXTENSIONS, name_proves_text};
 
 /// How to walk.
@@ -291,23 +293,6 @@ fn inode_key(_metadata: &Metadata) -> Option<(u64, u64)> {
     None
 }
 
-/// Reads the first bytes of a file: enough to tell ELF from anything else.
-pub fn sniff(path: &Path) -> std::io::Result<[u8; 4]> {
-    let mut magic = [0u8; 4];
-    let mut file = File::open(path)?;
-    let mut filled = 0;
-    while filled < magic.len() {
-        let Some(rest) = magic.get_mut(filled..) else {
-            break;
-        };
-        match file.read(rest)? {
-            0 => break,
-            n => filled += n,
-        }
-    }
-    Ok(magic)
-}
-
 /// File contents: mapped when large, read when small.
 pub enum Contents {
     Mapped(memmap2::Mmap),
@@ -325,20 +310,34 @@ impl std::ops::Deref for Contents {
     }
 }
 
-/// Opens a file for analysis.
-pub fn read_contents(path: &Path) -> std::io::Result<Contents> {
+/// Opens a file once: `None` when its first bytes are not ELF's magic, else
+/// its contents (mapped when large, read when small).
+pub fn read_if_elf(path: &Path) -> std::io::Result<Option<Contents>> {
+    use std::io::{Seek, SeekFrom};
     const MAP_THRESHOLD: u64 = 64 * 1024;
     let mut file = File::open(path)?;
+    let mut magic = [0u8; 4];
+    let mut filled = 0;
+    while let Some(rest) = magic.get_mut(filled..).filter(|r| !r.is_empty()) {
+        match file.read(rest)? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    if magic != ELF_MAGIC {
+        return Ok(None);
+    }
     let len = file.metadata()?.len();
     if len >= MAP_THRESHOLD {
         // SAFETY: the map is read-only and private. A file truncated by another
         // process while mapped would fault; scanning trees that are being
         // rewritten is outside what muslcheck promises.
         if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
-            return Ok(Contents::Mapped(map));
+            return Ok(Some(Contents::Mapped(map)));
         }
     }
+    file.seek(SeekFrom::Start(0))?;
     let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
     file.read_to_end(&mut bytes)?;
-    Ok(Contents::Read(bytes))
+    Ok(Some(Contents::Read(bytes)))
 }

@@ -341,10 +341,9 @@ pub fn indented_lock_entries(text: &str) -> Vec<LockEntry> {
                         .unwrap_or("")
                         .trim_matches(['"', '\''].as_ref());
                     // A quoted scoped name ("@img/x": or '@img/x':) keeps its slash.
-                    let name = if content.starts_with(['"', '\'']) {
-                        content[1..].split(['"', '\'']).next().unwrap_or(name)
-                    } else {
-                        name
+                    let name = match content.strip_prefix(['"', '\'']) {
+                        Some(quoted) => quoted.split(['"', '\'']).next().unwrap_or(name),
+                        None => name,
                     };
                     if !name.is_empty() {
                         entry.optional_dependencies.push(name.to_string());
