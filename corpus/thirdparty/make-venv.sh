@@ -2,7 +2,7 @@
 # Builds corpus/thirdparty/fetched/venv: a site-packages of real manylinux
 # wheels, installed the way a Debian builder stage would (`pip install
 # --target`), for tests/python.rs. Pinned versions; downloads from PyPI
-# (~100 MB), so it is not committed. The test skips, saying why, when absent.
+# (211 MB on disk, measured), so it is not committed. The test skips, saying why, when absent.
 set -euo pipefail
 cd "$(dirname "$0")"
 target=fetched/venv

@@ -418,7 +418,6 @@ fn assess(index: &TreeIndex, root: usize, file: &TreeFile, options: &CheckOption
     if verdict == Verdict::Breaks && !options.gcompat && gcompat_possible {
         let hint = gcompat_hint(
             &resolve_with(true),
-            root,
             glibc_interpreter,
             host.as_ref(),
             &reach_reason,
@@ -536,7 +535,6 @@ fn has_glibc_interpreter(facts: &ElfFacts, arch: Arch) -> bool {
 /// "would load with gcompat" — or why it would not.
 fn gcompat_hint(
     with_gcompat: &Resolution,
-    root: usize,
     glibc_interpreter: bool,
     host: Option<&Host>,
     reach_reason: &str,
@@ -546,13 +544,8 @@ fn gcompat_hint(
             .symbols
             .values()
             .all(|s| s.missing.is_empty() && s.unsupported_relocations.is_empty());
-    let gcompat_helps = with_gcompat.gcompat_active
-        && with_gcompat
-            .symbols
-            .get(&root)
-            .is_some_and(|s| !s.from_gcompat.is_empty())
-        || glibc_interpreter;
-    if all_resolved && (gcompat_helps || with_gcompat.gcompat_active) {
+    // A glibc executable needs gcompat's loader stub even when no symbol is missing.
+    if all_resolved && (with_gcompat.gcompat_active || glibc_interpreter) {
         return Some(
             "would load with gcompat: `apk add gcompat` (check with --gcompat)".to_string(),
         );
