@@ -8,7 +8,8 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::scan::Report;
+use crate::check::Finding;
+use crate::scan::{Artifact, Report};
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Fingerprint {
@@ -35,26 +36,23 @@ fn version_independent(path: &str) -> String {
         .join("/")
 }
 
-fn fingerprints(report: &Report) -> Vec<(usize, usize, Fingerprint)> {
-    let mut all = Vec::new();
-    for (a, artifact) in report.artifacts.iter().enumerate() {
-        for (f, finding) in artifact.findings().iter().enumerate() {
-            all.push((
-                a,
-                f,
-                Fingerprint {
-                    code: finding.code.id().to_string(),
-                    package: artifact
-                        .package
-                        .as_ref()
-                        .map(|p| p.name.clone())
-                        .unwrap_or_default(),
-                    path: version_independent(&artifact.path),
-                },
-            ));
-        }
+fn fingerprint(artifact: &Artifact, finding: &Finding) -> Fingerprint {
+    Fingerprint {
+        code: finding.code.id().to_string(),
+        package: artifact
+            .package
+            .as_ref()
+            .map(|p| p.name.clone())
+            .unwrap_or_default(),
+        path: version_independent(&artifact.path),
     }
-    all
+}
+
+fn fingerprints(report: &Report) -> impl Iterator<Item = Fingerprint> + '_ {
+    report
+        .artifacts
+        .iter()
+        .flat_map(|a| a.findings().iter().map(move |f| fingerprint(a, f)))
 }
 
 /// Reads a baseline file; the error says what failed and what to do.
@@ -84,55 +82,26 @@ pub fn write(path: &std::path::Path, baseline: &Baseline) -> Result<(), String> 
 pub fn create(report: &Report) -> Baseline {
     Baseline {
         schema_version: 1,
-        fingerprints: fingerprints(report)
-            .into_iter()
-            .map(|(_, _, fp)| fp)
-            .collect(),
+        fingerprints: fingerprints(report).collect(),
     }
 }
 
 /// Removes the findings the baseline accepts; returns how many baseline
 /// entries no longer occur.
 pub fn apply(report: &mut Report, baseline: &Baseline) -> usize {
-    let all = fingerprints(report);
-    let seen: BTreeSet<&Fingerprint> = all.iter().map(|(_, _, fp)| fp).collect();
+    let seen: BTreeSet<Fingerprint> = fingerprints(report).collect();
     let stale = baseline
         .fingerprints
         .iter()
         .filter(|fp| !seen.contains(fp))
         .count();
-    let accepted: BTreeSet<(usize, usize)> = all
-        .iter()
-        .filter(|(_, _, fp)| baseline.fingerprints.contains(fp))
-        .map(|(a, f, _)| (*a, *f))
-        .collect();
-    let mut fully_accepted = BTreeSet::new();
-    for (a, artifact) in report.artifacts.iter_mut().enumerate() {
-        let had_findings = !artifact.assessment.findings.is_empty();
-        let mut index = 0;
-        artifact.assessment.findings.retain(|_| {
-            let keep = !accepted.contains(&(a, index));
-            index += 1;
-            keep
-        });
-        if had_findings && artifact.assessment.findings.is_empty() {
-            fully_accepted.insert(a);
-        }
-    }
-    // Accepted files leave the report; the summary counts what is left.
-    let mut index = 0;
-    report.artifacts.retain(|_| {
-        let keep = !fully_accepted.contains(&index);
-        index += 1;
-        keep
+    report.remove_findings(|artifact, finding| {
+        baseline
+            .fingerprints
+            .contains(&fingerprint(artifact, finding))
     });
-    report.summary.findings.clear();
-    for finding in report.artifacts.iter().flat_map(|a| a.findings()) {
-        *report.summary.findings.entry(finding.severity).or_default() += 1;
-    }
     stale
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,11 +7,15 @@
 
 pub mod baseline;
 pub mod check;
+pub mod config;
 pub mod discover;
 pub mod ecosystem;
 pub mod elf;
+pub mod progress;
 pub mod report;
 mod scan;
 pub mod target;
 
-pub use scan::{Artifact, Options, Report, SCHEMA_VERSION, ScanError, Summary, scan};
+pub use scan::{
+    Artifact, Options, Report, SCHEMA_VERSION, ScanError, Summary, scan, scan_with_progress,
+};

@@ -3,15 +3,17 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressDrawTarget, ProgressStyle};
 
 use muslcheck::check::{Code, RULES};
-use muslcheck::discover::WalkOptions;
-use muslcheck::elf::Arch;
-use muslcheck::report::{self, ExitStatus, FailOn, Format, TextOptions};
-use muslcheck::target::Target;
-use muslcheck::{Options, scan};
+use muslcheck::config::Config;
+use muslcheck::progress::Progress;
+use muslcheck::report::{self, ExitStatus, Format, TextOptions};
+use muslcheck::{Options, scan, scan_with_progress};
 
 /// Tells which native files of a project will break on Alpine Linux (musl), and why.
 #[derive(Debug, Parser)]
@@ -49,9 +51,9 @@ struct ScanArgs {
     /// Directories or files to scan.
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
-    /// What the files must run on: alpine, alpine:3.18, musl:1.2.3, debian-musl.
-    #[arg(long, default_value = "alpine")]
-    target: String,
+    /// What the files must run on: alpine (newest), alpine:3.18, musl:1.2.3, debian-musl.
+    #[arg(long)]
+    target: Option<String>,
     /// Target CPU architecture (default: this machine's).
     #[arg(long)]
     arch: Option<String>,
@@ -64,9 +66,9 @@ struct ScanArgs {
     /// Write the report to this file; the summary line still goes to stderr.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Exit 1 when a finding is at or above this level: error, warning, note, never.
-    #[arg(long, default_value = "error")]
-    fail_on: String,
+    /// Exit 1 when a finding is at or above this level: error (default), warning, note, never.
+    #[arg(long, value_name = "LEVEL")]
+    fail_on: Option<String>,
     /// Follow symbolic links (loops are detected and reported).
     #[arg(long)]
     follow_symlinks: bool,
@@ -76,6 +78,12 @@ struct ScanArgs {
     /// Skip paths matching this glob (relative to the scanned root); repeatable.
     #[arg(long, value_name = "GLOB")]
     exclude: Vec<String>,
+    /// Config file (default: muslcheck.toml, or [tool.muslcheck] in pyproject.toml, in the scanned directory).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    config: Option<PathBuf>,
+    /// Ignore any config file.
+    #[arg(long)]
+    no_config: bool,
     /// Report only findings not recorded in this baseline file (exit on those alone).
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
@@ -83,8 +91,27 @@ struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
     /// Also list files that are ok.
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "quiet")]
     verbose: bool,
+    /// Print only the summary (text format) and no progress.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+impl ScanArgs {
+    /// The settings given on the command line; unset ones come from the file.
+    fn config(&self) -> Config {
+        Config {
+            target: self.target.clone(),
+            arch: self.arch.clone(),
+            gcompat: self.gcompat.then_some(true),
+            fail_on: self.fail_on.clone(),
+            follow_symlinks: self.follow_symlinks.then_some(true),
+            all_files: self.all_files.then_some(true),
+            exclude: self.exclude.clone(),
+            ignore: Vec::new(),
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -103,36 +130,42 @@ fn usage_error(message: &str) -> ExitStatus {
 }
 
 fn run_scan(args: ScanArgs) -> ExitStatus {
-    let target: Target = match args.target.parse() {
-        Ok(target) => target,
-        Err(err) => return usage_error(&format!("--target: {err}")),
+    let file = if args.no_config {
+        None
+    } else {
+        match Config::find(&args.paths, args.config.as_deref()) {
+            Ok(file) => file,
+            Err(err) => return usage_error(&err.to_string()),
+        }
     };
-    let arch = match args.arch.as_deref().map(str::parse::<Arch>).transpose() {
-        Ok(arch) => arch.unwrap_or_else(Arch::host),
-        Err(err) => return usage_error(&format!("--arch: {err}")),
+    let config = match &file {
+        Some(loaded) => args.config().over(loaded.config.clone()),
+        None => args.config(),
+    };
+    let (options, fail_on) = match config.settings() {
+        Ok(settings) => settings,
+        Err(err) => return usage_error(&err),
     };
     let format: Format = match args.format.parse() {
         Ok(format) => format,
         Err(err) => return usage_error(&format!("--format: {err}")),
     };
-    let fail_on: FailOn = match args.fail_on.parse() {
-        Ok(fail_on) => fail_on,
-        Err(err) => return usage_error(&err),
-    };
-    let options = Options {
-        target,
-        arch,
-        gcompat: args.gcompat,
-        walk: WalkOptions {
-            follow_symlinks: args.follow_symlinks,
-            all_files: args.all_files,
-            exclude: args.exclude,
-        },
-    };
-    let mut report = match scan(&args.paths, &options) {
+    let progress = ProgressBar::for_stderr(!args.quiet);
+    let scanned = scan_with_progress(&args.paths, &options, &progress);
+    progress.finish();
+    let mut report = match scanned {
         Ok(report) => report,
         Err(err) => return usage_error(&err.to_string()),
     };
+    if let (Some(loaded), false) = (&file, args.quiet) {
+        if report.summary.ignored > 0 {
+            eprintln!(
+                "muslcheck: {} finding(s) accepted by [[ignore]] rules in {}",
+                report.summary.ignored,
+                loaded.path.display()
+            );
+        }
+    }
     if let Some(path) = &args.write_baseline {
         let baseline = muslcheck::baseline::create(&report);
         if let Err(err) = muslcheck::baseline::write(path, &baseline) {
@@ -160,6 +193,7 @@ fn run_scan(args: ScanArgs) -> ExitStatus {
         Format::Json => report::render_json(&report),
         Format::Sarif => report::render_sarif(&report),
         Format::Github => report::render_github(&report),
+        Format::Text if args.quiet => report::summary_line(&report),
         Format::Text => report::render_text(
             &report,
             TextOptions {
@@ -188,6 +222,71 @@ fn run_scan(args: ScanArgs) -> ExitStatus {
         }
     }
     report::exit_status(&report, fail_on)
+}
+
+/// A progress bar on stderr, drawn only on a terminal, outside CI, and once
+/// the scan has run long enough to need one.
+struct ProgressBar {
+    bar: Option<indicatif::ProgressBar>,
+    started: Instant,
+    visible: AtomicBool,
+}
+
+impl ProgressBar {
+    const DELAY: Duration = Duration::from_millis(400);
+
+    fn for_stderr(wanted: bool) -> ProgressBar {
+        let show = wanted && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        let bar = show.then(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} walking: {pos} files")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar
+        });
+        ProgressBar {
+            bar,
+            started: Instant::now(),
+            visible: AtomicBool::new(false),
+        }
+    }
+
+    fn with_bar(&self, update: impl FnOnce(&indicatif::ProgressBar)) {
+        let Some(bar) = &self.bar else { return };
+        if self.started.elapsed() >= Self::DELAY && !self.visible.swap(true, Ordering::Relaxed) {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+            bar.enable_steady_tick(Duration::from_millis(120));
+        }
+        update(bar);
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for ProgressBar {
+    fn walked(&self, files: u64) {
+        self.with_bar(|bar| bar.inc(files));
+    }
+
+    fn reading(&self, candidates: u64) {
+        self.with_bar(|bar| {
+            bar.set_style(
+                ProgressStyle::with_template("{bar:30} {pos}/{len} files read ({eta} left)")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar.set_position(0);
+            bar.set_length(candidates);
+        });
+    }
+
+    fn read_one(&self) {
+        self.with_bar(|bar| bar.inc(1));
+    }
 }
 
 fn audit_wheels(wheels: &[PathBuf], format: &str) -> ExitStatus {

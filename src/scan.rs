@@ -12,11 +12,13 @@ use crate::check::wheel::{self, WheelAudit, WheelMember};
 use crate::check::{
     self, Assessment, CheckOptions, Code, Evidence, Finding, Severity, TreeFile, TreeIndex, Verdict,
 };
+use crate::config::IgnoreRule;
 use crate::discover::{self, Candidate, DiscoverError, ProblemKind, WalkOptions};
 use crate::ecosystem::python::{WheelName, dist_info_name};
 use crate::ecosystem::python_lock::parse_manifest;
 use crate::ecosystem::{Ecosystem, Package};
 use crate::elf::{self, Arch, ElfError, ElfFacts};
+use crate::progress::{Progress, Silent};
 use crate::target::Target;
 
 /// The JSON schema version of [`Report`]; bumped on any incompatible change.
@@ -30,6 +32,8 @@ pub struct Options {
     /// Assume `apk add gcompat` on the target.
     pub gcompat: bool,
     pub walk: WalkOptions,
+    /// Accepted findings (`[[ignore]]` in the config), left out of the report.
+    pub ignore: Vec<IgnoreRule>,
 }
 
 impl Default for Options {
@@ -39,6 +43,7 @@ impl Default for Options {
             arch: Arch::host(),
             gcompat: false,
             walk: WalkOptions::default(),
+            ignore: Vec::new(),
         }
     }
 }
@@ -136,7 +141,27 @@ pub struct Summary {
     pub elf_files: usize,
     pub verdicts: BTreeMap<Verdict, usize>,
     pub findings: BTreeMap<Severity, usize>,
+    /// Findings left out because an `[[ignore]]` rule accepts them.
+    pub ignored: usize,
     pub duration_ms: u128,
+}
+
+impl Summary {
+    /// Recounts verdicts and findings from the artifacts.
+    fn count(&mut self, artifacts: &[Artifact]) {
+        self.elf_files = artifacts.iter().filter(|a| a.facts.is_some()).count();
+        self.verdicts.clear();
+        self.findings.clear();
+        for artifact in artifacts {
+            // A wheel's verdict repeats its members', and a lock entry is not a file.
+            if artifact.wheel.is_none() && artifact.reinstall.is_none() {
+                *self.verdicts.entry(artifact.verdict()).or_default() += 1;
+            }
+            for finding in artifact.findings() {
+                *self.findings.entry(finding.severity).or_default() += 1;
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -159,6 +184,26 @@ pub struct Report {
 }
 
 impl Report {
+    /// Removes the findings `accept` says yes to; a file whose findings are
+    /// all accepted leaves the report. Returns how many were removed.
+    pub fn remove_findings(
+        &mut self,
+        mut accept: impl FnMut(&Artifact, &Finding) -> bool,
+    ) -> usize {
+        let mut removed = 0;
+        self.artifacts.retain_mut(|artifact| {
+            let had_findings = !artifact.assessment.findings.is_empty();
+            let findings = std::mem::take(&mut artifact.assessment.findings);
+            let (accepted, kept): (Vec<Finding>, Vec<Finding>) =
+                findings.into_iter().partition(|f| accept(artifact, f));
+            removed += accepted.len();
+            artifact.assessment.findings = kept;
+            !(had_findings && artifact.assessment.findings.is_empty())
+        });
+        self.summary.count(&self.artifacts);
+        removed
+    }
+
     /// The most severe finding of the whole scan.
     pub fn worst_severity(&self) -> Option<Severity> {
         self.artifacts
@@ -177,13 +222,23 @@ enum Read {
 
 /// Scans `paths` and judges every ELF file in them against the target.
 pub fn scan(paths: &[PathBuf], options: &Options) -> Result<Report, ScanError> {
+    scan_with_progress(paths, options, &Silent)
+}
+
+/// [`scan`], telling `progress` how far it got.
+pub fn scan_with_progress(
+    paths: &[PathBuf],
+    options: &Options,
+    progress: &dyn Progress,
+) -> Result<Report, ScanError> {
     let started = Instant::now();
     if let Some(missing) = paths.iter().find(|p| std::fs::symlink_metadata(p).is_err()) {
         return Err(ScanError::PathNotFound {
             path: missing.display().to_string(),
         });
     }
-    let inventory = discover::walk(paths, &options.walk)?;
+    let inventory = discover::walk(paths, &options.walk, progress)?;
+    progress.reading(inventory.candidates.len() as u64);
     let mut packages = python_packages(&inventory.dist_infos);
     for (location, package) in npm_packages(&inventory.candidates) {
         packages.entry(location).or_insert(package);
@@ -191,7 +246,11 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> Result<Report, ScanError> {
     let reads: Vec<CandidateRead> = inventory
         .candidates
         .par_iter()
-        .map(|candidate| read_candidate(candidate, &packages))
+        .map(|candidate| {
+            let read = read_candidate(candidate, &packages);
+            progress.read_one();
+            read
+        })
         .collect();
     let mut items: Vec<Item> = Vec::new();
     let mut wheels: Vec<WheelRead> = Vec::new();
@@ -270,24 +329,12 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> Result<Report, ScanError> {
     }
     artifacts.sort_by(|a, b| a.path.cmp(&b.path));
 
-    let mut summary = Summary {
+    let summary = Summary {
         files_walked: inventory.files_walked,
         skipped_by_name: inventory.skipped_by_name,
-        elf_files: artifacts.iter().filter(|a| a.facts.is_some()).count(),
         ..Summary::default()
     };
-    for artifact in &artifacts {
-        // A wheel's verdict repeats its members', and a lock entry is not a file.
-        if artifact.wheel.is_none() && artifact.reinstall.is_none() {
-            *summary.verdicts.entry(artifact.verdict()).or_default() += 1;
-        }
-        for finding in artifact.findings() {
-            *summary.findings.entry(finding.severity).or_default() += 1;
-        }
-    }
-    summary.duration_ms = started.elapsed().as_millis();
-
-    Ok(Report {
+    let mut report = Report {
         schema_version: SCHEMA_VERSION,
         tool: ToolInfo {
             name: env!("CARGO_PKG_NAME"),
@@ -299,7 +346,16 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> Result<Report, ScanError> {
         roots: paths.iter().map(|p| p.display().to_string()).collect(),
         artifacts,
         summary,
-    })
+    };
+    let ignored = report.remove_findings(|artifact, finding| {
+        options
+            .ignore
+            .iter()
+            .any(|rule| rule.matches(artifact, finding))
+    });
+    report.summary.ignored = ignored;
+    report.summary.duration_ms = started.elapsed().as_millis();
+    Ok(report)
 }
 
 fn failure(code: Code, reason: String) -> Assessment {

@@ -212,6 +212,7 @@ fn muslcheck_agrees_with_the_real_musl_loader() {
             exclude: vec!["thirdparty/fetched/**".to_string()],
             ..Default::default()
         },
+        ..Options::default()
     };
 
     let mut compared = 0;

@@ -17,6 +17,7 @@ use serde::Serialize;
 use walkdir::WalkDir;
 
 use crate::elf::ELF_MAGIC;
+use crate::progress::Progress;
 
 pub use text_names::{TEXT_EXTENSIONS, name_proves_text};
 
@@ -82,7 +83,11 @@ pub enum DiscoverError {
 }
 
 /// Walks every root and collects what to analyse.
-pub fn walk(roots: &[PathBuf], options: &WalkOptions) -> Result<Inventory, DiscoverError> {
+pub fn walk(
+    roots: &[PathBuf],
+    options: &WalkOptions,
+    progress: &dyn Progress,
+) -> Result<Inventory, DiscoverError> {
     let exclude = build_globset(&options.exclude)?;
     let mut inventory = Inventory::default();
     let mut by_inode: HashMap<(u64, u64), usize> = HashMap::new();
@@ -162,6 +167,9 @@ pub fn walk(roots: &[PathBuf], options: &WalkOptions) -> Result<Inventory, Disco
                 continue;
             }
             inventory.files_walked += 1;
+            if inventory.files_walked % 1024 == 0 {
+                progress.walked(1024);
+            }
             if !file_type.is_file() {
                 inventory.problems.push(Problem {
                     path: shown,

@@ -1,0 +1,207 @@
+//! `muslcheck.toml` and `[tool.muslcheck]`: settings, ignore rules, and the
+//! command line over the file.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
+}
+
+fn muslcheck(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("muslcheck")
+        .unwrap()
+        .args(["--arch", "x86_64"])
+        .args(args)
+        .arg(dir)
+        .output()
+        .unwrap()
+}
+
+fn json_report(dir: &Path, args: &[&str]) -> (Value, i32) {
+    let mut all = vec!["--format", "json"];
+    all.extend_from_slice(args);
+    let output = muslcheck(dir, &all);
+    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}); stderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (report, output.status.code().unwrap_or(-1))
+}
+
+fn codes_of(report: &Value, path: &str) -> Vec<String> {
+    report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["path"] == path)
+        .flat_map(|a| a["findings"].as_array().cloned().unwrap_or_default())
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A project with the same glibc program in `vendor/` and `bin/`, and a
+/// glibc-only addon in `node_modules/bcrypt` 5.1.1.
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["vendor", "bin"] {
+        std::fs::create_dir(dir.path().join(sub)).unwrap();
+        std::fs::copy(
+            corpus().join("bin/hello-glibc"),
+            dir.path().join(sub).join("hello"),
+        )
+        .unwrap();
+    }
+    let addon = dir.path().join("node_modules/bcrypt/lib/binding/napi-v3");
+    std::fs::create_dir_all(&addon).unwrap();
+    std::fs::write(
+        dir.path().join("node_modules/bcrypt/package.json"),
+        r#"{"name": "bcrypt", "version": "5.1.1"}"#,
+    )
+    .unwrap();
+    std::fs::copy(
+        corpus().join("lib/libglibcisms.so"),
+        addon.join("bcrypt_lib.node"),
+    )
+    .unwrap();
+    dir
+}
+
+const ADDON: &str = "node_modules/bcrypt/lib/binding/napi-v3/bcrypt_lib.node";
+
+#[test]
+fn ignore_by_code_and_path_glob() {
+    let dir = project();
+    let (before, _) = json_report(dir.path(), &[]);
+    assert!(codes_of(&before, "vendor/hello").contains(&"MC102".to_string()));
+
+    std::fs::write(
+        dir.path().join("muslcheck.toml"),
+        "[[ignore]]\ncode = \"MC102\"\npath = \"vendor/**\"\nreason = \"build stage only\"\n",
+    )
+    .unwrap();
+    let (after, code) = json_report(dir.path(), &[]);
+    assert!(!codes_of(&after, "vendor/hello").contains(&"MC102".to_string()));
+    assert!(
+        codes_of(&after, "vendor/hello").contains(&"MC101".to_string()),
+        "only the named code is accepted"
+    );
+    assert!(
+        codes_of(&after, "bin/hello").contains(&"MC102".to_string()),
+        "only under the glob"
+    );
+    assert_eq!(after["summary"]["ignored"], 1);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn ignore_by_package_and_version_range() {
+    let dir = project();
+    let config = dir.path().join("muslcheck.toml");
+    let rule = |version: &str| {
+        format!(
+            "exclude = [\"vendor/**\", \"bin/**\"]\n[[ignore]]\npackage = \"bcrypt\"\nversion = \"{version}\"\nreason = \"replaced by bcryptjs on Alpine\"\n"
+        )
+    };
+    std::fs::write(&config, rule("<5")).unwrap();
+    let (report, code) = json_report(dir.path(), &[]);
+    assert!(!codes_of(&report, ADDON).is_empty(), "5.1.1 is not <5");
+    assert_eq!(code, 1);
+
+    std::fs::write(&config, rule(">=5, <6")).unwrap();
+    let (report, code) = json_report(dir.path(), &[]);
+    assert!(codes_of(&report, ADDON).is_empty(), "{report:#}");
+    assert!(report["summary"]["ignored"].as_u64().unwrap() >= 1);
+    assert_eq!(code, 0, "the only failing file is accepted");
+}
+
+#[test]
+fn unknown_keys_and_bad_rules_exit_2_naming_them() {
+    let dir = project();
+    let config = dir.path().join("muslcheck.toml");
+    let cases = [
+        ("traget = \"alpine:3.20\"\n", "traget"),
+        ("[[ignore]]\ncode = \"MC102\"\nwhy = \"x\"\n", "why"),
+        ("[[ignore]]\ncode = \"MC102\"\n", "reason"),
+        ("[[ignore]]\ncode = \"MC999\"\nreason = \"x\"\n", "MC999"),
+        ("target = \"alpine:2.0\"\n", "target"),
+    ];
+    for (text, named) in cases {
+        std::fs::write(&config, text).unwrap();
+        let output = muslcheck(dir.path(), &[]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{text}: {stderr}");
+        assert!(stderr.contains(named), "{text}: {stderr}");
+        assert!(
+            stderr.contains("muslcheck.toml"),
+            "names the file: {stderr}"
+        );
+    }
+    // --no-config skips the broken file.
+    let output = muslcheck(dir.path(), &["--no-config"]);
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn command_line_overrides_the_file() {
+    let dir = project();
+    std::fs::write(
+        dir.path().join("muslcheck.toml"),
+        "target = \"alpine:3.18\"\nfail-on = \"never\"\n",
+    )
+    .unwrap();
+    let (report, code) = json_report(dir.path(), &[]);
+    assert_eq!(
+        report["target"]["musl"], "1.2.4",
+        "{}",
+        report["target"]
+    );
+    assert_eq!(code, 0, "fail-on = never from the file");
+
+    let (report, code) = json_report(
+        dir.path(),
+        &["--target", "musl:1.2.3", "--fail-on", "error"],
+    );
+    assert_eq!(report["target"]["musl"], "1.2.3");
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn pyproject_tool_table_is_read_and_an_explicit_config_wins() {
+    let dir = project();
+    std::fs::write(
+        dir.path().join("pyproject.toml"),
+        "[project]\nname = \"app\"\n\n[tool.muslcheck]\nexclude = [\"node_modules/**\", \"bin/**\"]\n\n[[tool.muslcheck.ignore]]\ncode = \"MC101\"\nreason = \"runs under gcompat\"\n",
+    )
+    .unwrap();
+    let (report, _) = json_report(dir.path(), &[]);
+    let paths: Vec<&str> = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["path"].as_str())
+        .collect();
+    assert_eq!(paths, ["vendor/hello"]);
+    assert!(!codes_of(&report, "vendor/hello").contains(&"MC101".to_string()));
+
+    let elsewhere = tempfile::tempdir().unwrap();
+    let explicit = elsewhere.path().join("strict.toml");
+    std::fs::write(&explicit, "exclude = [\"vendor/**\"]\n").unwrap();
+    let (report, _) = json_report(dir.path(), &["--config", explicit.to_str().unwrap()]);
+    assert!(codes_of(&report, "vendor/hello").is_empty());
+    assert!(!codes_of(&report, "bin/hello").is_empty());
+}
+
+#[test]
+fn quiet_prints_only_the_summary() {
+    let dir = project();
+    let output = muslcheck(dir.path(), &["--quiet"]);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(stdout.trim().lines().count(), 1, "{stdout}");
+    assert!(stdout.contains("files walked"), "{stdout}");
+    assert_eq!(output.status.code(), Some(1));
+}
