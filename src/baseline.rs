@@ -36,7 +36,8 @@ fn version_independent(path: &str) -> String {
         .join("/")
 }
 
-fn fingerprint(artifact: &Artifact, finding: &Finding) -> Fingerprint {
+/// The fingerprint of one finding.
+pub fn fingerprint(artifact: &Artifact, finding: &Finding) -> Fingerprint {
     Fingerprint {
         code: finding.code.id().to_string(),
         package: artifact

@@ -155,11 +155,7 @@ fn command_line_overrides_the_file() {
     )
     .unwrap();
     let (report, code) = json_report(dir.path(), &[]);
-    assert_eq!(
-        report["target"]["musl"], "1.2.4",
-        "{}",
-        report["target"]
-    );
+    assert_eq!(report["target"]["musl"], "1.2.4", "{}", report["target"]);
     assert_eq!(code, 0, "fail-on = never from the file");
 
     let (report, code) = json_report(

@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use crate::baseline;
 use crate::check::{RULES, Severity};
 use crate::scan::Report;
 
@@ -41,11 +42,7 @@ pub fn render_sarif(report: &Report) -> String {
             if let Some(remedy) = &finding.remedy {
                 text.push_str(&format!(" Fix: {remedy}"));
             }
-            let package = artifact
-                .package
-                .as_ref()
-                .map(|p| format!("{}/{}", p.name, p.version))
-                .unwrap_or_default();
+            let fingerprint = baseline::fingerprint(artifact, finding);
             results.push(json!({
                 "ruleId": finding.code.id(),
                 "ruleIndex": rule_index,
@@ -56,11 +53,14 @@ pub fn render_sarif(report: &Report) -> String {
                         "artifactLocation": {
                             "uri": artifact_uri(&artifact.path),
                             "uriBaseId": "%SRCROOT%",
-                        }
+                        },
+                        // A binary file has no lines; code-scanning UIs need one.
+                        "region": { "startLine": 1 },
                     }
                 }],
+                // The baseline's fingerprint: stable across version upgrades.
                 "partialFingerprints": {
-                    "muslcheck/v1": format!("{}:{}:{}", finding.code.id(), package, artifact.path),
+                    "muslcheck/v1": format!("{}:{}:{}", fingerprint.code, fingerprint.package, fingerprint.path),
                 },
             }));
         }

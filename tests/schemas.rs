@@ -1,0 +1,246 @@
+//! The machine outputs against their schemas: `--format json` against the
+//! project's own `schema/report.schema.json`, `--format sarif` against the
+//! SARIF 2.1.0 schema (`schema/sarif-2.1.0.json`, see `schema/README.md`).
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn validator(schema_file: &str) -> jsonschema::Validator {
+    let text = std::fs::read_to_string(root().join("schema").join(schema_file)).unwrap();
+    let schema: Value = serde_json::from_str(&text).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+fn output_of(args: &[&str]) -> Value {
+    let output = Command::cargo_bin("muslcheck")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{args:?} printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+fn errors(validator: &jsonschema::Validator, instance: &Value) -> Vec<String> {
+    validator
+        .iter_errors(instance)
+        .take(10)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+/// Everything the repository can scan: the corpus (fixtures, wheels, the npm
+/// tarball, lockfile projects) and the fetched trees when they were built.
+fn scanned_trees() -> Vec<PathBuf> {
+    let mut trees = vec![root().join("corpus")];
+    for fetched in ["venv", "npm-glibc", "npm-musl"] {
+        let dir = root().join("corpus/thirdparty/fetched").join(fetched);
+        if dir.is_dir() {
+            trees.push(dir);
+        } else {
+            eprintln!(
+                "note: {} absent (corpus/thirdparty/make-*.sh builds it); validating without it",
+                dir.display()
+            );
+        }
+    }
+    trees
+}
+
+#[test]
+fn json_output_validates_against_the_report_schema() {
+    let schema = validator("report.schema.json");
+    let mut artifacts = 0;
+    let mut evidence_kinds = std::collections::BTreeSet::new();
+    for tree in scanned_trees() {
+        for extra in [
+            &[][..],
+            &["--gcompat"][..],
+            &["--target", "alpine:3.16"][..],
+        ] {
+            let mut args = vec!["--arch", "x86_64", "--format", "json", "--fail-on", "never"];
+            args.extend_from_slice(extra);
+            args.push(tree.to_str().unwrap());
+            let report = output_of(&args);
+            let problems = errors(&schema, &report);
+            assert!(problems.is_empty(), "{tree:?} {extra:?}: {problems:#?}");
+            for artifact in report["artifacts"].as_array().unwrap() {
+                artifacts += 1;
+                for finding in artifact["findings"].as_array().unwrap() {
+                    evidence_kinds
+                        .insert(finding["evidence"]["kind"].as_str().unwrap().to_string());
+                }
+            }
+        }
+    }
+    assert!(artifacts > 100, "validated {artifacts} artifacts");
+    // The corpus alone exercises most evidence shapes.
+    for kind in [
+        "read",
+        "interpreter",
+        "architecture",
+        "symbols",
+        "libraries",
+        "relocations",
+        "gcompat",
+        "wheel-tag",
+    ] {
+        assert!(
+            evidence_kinds.contains(kind),
+            "no `{kind}` evidence validated: {evidence_kinds:?}"
+        );
+    }
+}
+
+#[test]
+fn the_report_schema_rejects_drift() {
+    let schema = validator("report.schema.json");
+    let report = output_of(&[
+        "--arch",
+        "x86_64",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+        root().join("corpus/bin").to_str().unwrap(),
+    ]);
+    assert!(errors(&schema, &report).is_empty());
+
+    let mut renamed = report.clone();
+    renamed["summary"]["elf_count"] = renamed["summary"]["elf_files"].take();
+    assert!(
+        !errors(&schema, &renamed).is_empty(),
+        "an unknown field fails"
+    );
+
+    let mut bad_verdict = report.clone();
+    bad_verdict["artifacts"][0]["verdict"] = Value::from("fine");
+    assert!(
+        !errors(&schema, &bad_verdict).is_empty(),
+        "an unknown verdict fails"
+    );
+}
+
+#[test]
+fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
+    let schema = validator("sarif-2.1.0.json");
+    let mut results = 0;
+    for tree in scanned_trees() {
+        let sarif = output_of(&[
+            "--arch",
+            "x86_64",
+            "--format",
+            "sarif",
+            "--fail-on",
+            "never",
+            tree.to_str().unwrap(),
+        ]);
+        let problems = errors(&schema, &sarif);
+        assert!(problems.is_empty(), "{tree:?}: {problems:#?}");
+        results += sarif["runs"][0]["results"].as_array().map_or(0, Vec::len);
+    }
+    assert!(results > 20, "validated {results} results");
+
+    // The schema is strict enough to catch a malformed log.
+    let mut broken = output_of(&[
+        "--arch",
+        "x86_64",
+        "--format",
+        "sarif",
+        "--fail-on",
+        "never",
+        root().join("corpus/bin").to_str().unwrap(),
+    ]);
+    broken["runs"][0]["results"][0]["level"] = Value::from("fatal");
+    assert!(!errors(&schema, &broken).is_empty());
+}
+
+#[test]
+fn wheel_audit_json_validates_against_the_report_schema() {
+    let schema = validator("report.schema.json");
+    let report = output_of(&[
+        "audit-wheel",
+        "--format",
+        "json",
+        root().join("corpus/thirdparty").to_str().unwrap(),
+    ]);
+    assert!(
+        report["artifacts"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    );
+    let problems = errors(&schema, &report);
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// Microsoft's SARIF Multitool, when `tools/fetch-sarif-multitool.sh` fetched it.
+fn sarif_multitool() -> Option<PathBuf> {
+    let tool = root().join("corpus/thirdparty/fetched/sarif-multitool/package/Sarif.Multitool");
+    if tool.exists() {
+        return Some(tool);
+    }
+    let reason = format!(
+        "{} absent: run tools/fetch-sarif-multitool.sh",
+        tool.display()
+    );
+    if std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_some() {
+        panic!("{reason} (MUSLCHECK_REQUIRE_TOOLS is set)");
+    }
+    eprintln!("SKIPPED SARIF Multitool validation: {reason}");
+    None
+}
+
+#[test]
+fn sarif_multitool_with_github_rules_finds_nothing() {
+    let Some(tool) = sarif_multitool() else {
+        return;
+    };
+    let scratch = tempfile::tempdir().unwrap();
+    let log = scratch.path().join("muslcheck.sarif");
+    let checked = scratch.path().join("validation.sarif");
+    let sarif = output_of(&[
+        "--arch",
+        "x86_64",
+        "--format",
+        "sarif",
+        "--fail-on",
+        "never",
+        root().join("corpus").to_str().unwrap(),
+    ]);
+    assert!(
+        sarif["runs"][0]["results"]
+            .as_array()
+            .is_some_and(|r| r.len() > 20)
+    );
+    std::fs::write(&log, serde_json::to_string(&sarif).unwrap()).unwrap();
+    let output = std::process::Command::new(&tool)
+        .args(["validate", "--rule-kind", "Sarif;Gh", "-o"])
+        .arg(&checked)
+        .arg(&log)
+        // The .NET runtime needs no telemetry or first-run setup here.
+        .env("DOTNET_CLI_TELEMETRY_OPTOUT", "1")
+        .env("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1")
+        .output()
+        .unwrap();
+    let console = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{console}");
+    let validation: Value = serde_json::from_slice(&std::fs::read(&checked).unwrap()).unwrap();
+    let complaints: Vec<String> = validation["runs"][0]["results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|r| format!("{} {}", r["ruleId"], r["message"]))
+        .collect();
+    assert!(complaints.is_empty(), "{complaints:#?}");
+}
