@@ -448,7 +448,7 @@ fn analyse_bytes(bytes: &[u8]) -> Read {
 fn archive_items(
     candidate: &Candidate,
     shown: &str,
-    contents: discover::archive::ArchiveContents,
+    contents: discover::archive::ArchiveContents<Read>,
     package: Option<Package>,
 ) -> Vec<Item> {
     let item = |member: &str, size: u64, read: Read| Item {
@@ -461,8 +461,8 @@ fn archive_items(
     };
     let members = contents
         .members
-        .iter()
-        .map(|m| item(&m.name, m.bytes.len() as u64, analyse_bytes(&m.bytes)));
+        .into_iter()
+        .map(|m| item(&m.name, m.size, m.analysed));
     let problems = contents
         .problems
         .iter()
@@ -478,7 +478,10 @@ fn read_wheel(candidate: &Candidate, shown: String) -> CandidateRead {
         .unwrap_or_default();
     let name = WheelName::parse(&file_name);
     let package = name.as_ref().map(wheel_package);
-    let (items, member_names) = match discover::archive::read_zip(&candidate.location) {
+    let read = std::fs::File::open(&candidate.location)
+        .map_err(|e| e.to_string())
+        .and_then(|file| discover::archive::read_zip(file, analyse_bytes));
+    let (items, member_names) = match read {
         Ok(mut contents) => {
             let names = std::mem::take(&mut contents.names);
             (archive_items(candidate, &shown, contents, package), names)
@@ -511,7 +514,10 @@ fn read_wheel(candidate: &Candidate, shown: String) -> CandidateRead {
 /// An npm tarball (`npm pack`): members analysed like an installed package.
 fn read_tarball(candidate: &Candidate, shown: String) -> CandidateRead {
     // Not every .tgz is an npm package; one that is not a tarball is not ELF either.
-    let Ok(contents) = discover::archive::read_tar_gz(&candidate.location) else {
+    let read = std::fs::File::open(&candidate.location)
+        .map_err(|e| e.to_string())
+        .and_then(|file| discover::archive::read_tar_gz(file, analyse_bytes));
+    let Ok(contents) = read else {
         return CandidateRead {
             items: Vec::new(),
             wheel: None,

@@ -1,8 +1,8 @@
 //! Archives read in memory, never extracted: only members that can be ELF are
-//! inflated, and what is inflated is capped.
+//! inflated, each is analysed as soon as it is inflated and then dropped, and
+//! what is inflated is capped. Peak memory is the largest member read.
 
-use std::io::Read;
-use std::path::Path;
+use std::io::{Read, Seek};
 
 use crate::elf::ELF_MAGIC;
 
@@ -13,10 +13,11 @@ pub const MAX_MEMBER_BYTES: u64 = 512 * 1024 * 1024;
 /// Largest total inflated per archive.
 pub const MAX_ARCHIVE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
-/// An ELF member of an archive, inflated.
-pub struct Member {
+/// An ELF member of an archive, and what the caller's analysis made of it.
+pub struct Member<T> {
     pub name: String,
-    pub bytes: Vec<u8>,
+    pub size: u64,
+    pub analysed: T,
 }
 
 /// A member that could not be read, and why.
@@ -25,9 +26,8 @@ pub struct MemberProblem {
     pub reason: String,
 }
 
-#[derive(Default)]
-pub struct ArchiveContents {
-    pub members: Vec<Member>,
+pub struct ArchiveContents<T> {
+    pub members: Vec<Member<T>>,
     pub problems: Vec<MemberProblem>,
     /// Every member name (for bundled-library and metadata lookups).
     pub names: Vec<String>,
@@ -35,10 +35,23 @@ pub struct ArchiveContents {
     pub package_json: Option<String>,
 }
 
-/// Reads the ELF members of a zip archive (a wheel).
-pub fn read_zip(path: &Path) -> Result<ArchiveContents, String> {
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut zip = zip::ZipArchive::new(file).map_err(|e| format!("not a readable zip: {e}"))?;
+impl<T> Default for ArchiveContents<T> {
+    fn default() -> Self {
+        ArchiveContents {
+            members: Vec::new(),
+            problems: Vec::new(),
+            names: Vec::new(),
+            package_json: None,
+        }
+    }
+}
+
+/// Reads the ELF members of a zip archive (a wheel), handing each to `analyse`.
+pub fn read_zip<T>(
+    archive: impl Read + Seek,
+    mut analyse: impl FnMut(&[u8]) -> T,
+) -> Result<ArchiveContents<T>, String> {
+    let mut zip = zip::ZipArchive::new(archive).map_err(|e| format!("not a readable zip: {e}"))?;
     let mut contents = ArchiveContents::default();
     let mut inflated: u64 = 0;
     for index in 0..zip.len() {
@@ -72,21 +85,31 @@ pub fn read_zip(path: &Path) -> Result<ArchiveContents, String> {
             continue;
         }
         let declared = entry.size();
-        take_member(&mut contents, &mut inflated, name, declared, &mut entry);
+        take_member(
+            &mut contents,
+            &mut inflated,
+            name,
+            declared,
+            &mut entry,
+            &mut analyse,
+        );
     }
     Ok(contents)
 }
 
 /// Reads the rest of an ELF member (its 4 magic bytes already consumed)
-/// within the per-member and per-archive caps; the declared size may lie.
-fn take_member(
-    contents: &mut ArchiveContents,
+/// within the per-member and per-archive caps, and analyses it. Never reads
+/// past the declared size: a member that inflates further (a zip bomb) is
+/// refused after one byte more.
+fn take_member<T>(
+    contents: &mut ArchiveContents<T>,
     inflated: &mut u64,
     name: String,
     declared: u64,
     reader: &mut impl Read,
+    analyse: &mut impl FnMut(&[u8]) -> T,
 ) {
-    if declared > MAX_MEMBER_BYTES || *inflated + declared > MAX_ARCHIVE_BYTES {
+    if declared > MAX_MEMBER_BYTES || inflated.saturating_add(declared) > MAX_ARCHIVE_BYTES {
         contents.problems.push(MemberProblem {
             name,
             reason: format!(
@@ -96,16 +119,26 @@ fn take_member(
         });
         return;
     }
-    let limit = MAX_MEMBER_BYTES.min(MAX_ARCHIVE_BYTES - *inflated);
+    // The 4 magic bytes are read; allow one byte past the declared rest.
+    let rest = declared.saturating_sub(ELF_MAGIC.len() as u64);
     let mut bytes = ELF_MAGIC.to_vec();
-    match reader.take(limit).read_to_end(&mut bytes) {
-        Ok(_) if (bytes.len() as u64) >= limit => contents.problems.push(MemberProblem {
-            name,
-            reason: "inflates past the cap (a zip bomb?)".to_string(),
-        }),
+    match reader.take(rest + 1).read_to_end(&mut bytes) {
+        Ok(_) if bytes.len() as u64 > declared.max(ELF_MAGIC.len() as u64) => {
+            contents.problems.push(MemberProblem {
+                name,
+                reason: format!(
+                    "inflates past its declared {declared} bytes (a zip bomb?); not read further"
+                ),
+            })
+        }
         Ok(_) => {
             *inflated += bytes.len() as u64;
-            contents.members.push(Member { name, bytes });
+            let analysed = analyse(&bytes);
+            contents.members.push(Member {
+                name,
+                size: bytes.len() as u64,
+                analysed,
+            });
         }
         Err(err) => contents.problems.push(MemberProblem {
             name,
@@ -118,11 +151,14 @@ fn base_name(name: &str) -> &str {
     name.rsplit('/').next().unwrap_or(name)
 }
 
-/// Reads the ELF members of a gzip-compressed tarball (an `npm pack` .tgz).
-/// Member names are data: absolute and `..` names are read, never written.
-pub fn read_tar_gz(path: &Path) -> Result<ArchiveContents, String> {
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let gz = flate2::read::GzDecoder::new(std::io::BufReader::new(file));
+/// Reads the ELF members of a gzip-compressed tarball (an `npm pack` .tgz),
+/// handing each to `analyse`. Member names are data: absolute and `..` names
+/// are read, never written.
+pub fn read_tar_gz<T>(
+    archive: impl Read,
+    mut analyse: impl FnMut(&[u8]) -> T,
+) -> Result<ArchiveContents<T>, String> {
+    let gz = flate2::read::GzDecoder::new(std::io::BufReader::new(archive));
     let mut archive = tar::Archive::new(gz);
     let entries = archive
         .entries()
@@ -168,7 +204,14 @@ pub fn read_tar_gz(path: &Path) -> Result<ArchiveContents, String> {
             continue;
         }
         let declared = entry.header().size().unwrap_or(0);
-        take_member(&mut contents, &mut inflated, name, declared, &mut entry);
+        take_member(
+            &mut contents,
+            &mut inflated,
+            name,
+            declared,
+            &mut entry,
+            &mut analyse,
+        );
     }
     Ok(contents)
 }
