@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
@@ -230,6 +230,7 @@ struct ProgressBar {
     bar: Option<indicatif::ProgressBar>,
     started: Instant,
     visible: AtomicBool,
+    walked: AtomicU64,
 }
 
 impl ProgressBar {
@@ -238,10 +239,11 @@ impl ProgressBar {
     fn for_stderr(wanted: bool) -> ProgressBar {
         let show = wanted && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
         let bar = show.then(|| {
-            let bar = indicatif::ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+            let bar =
+                indicatif::ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::hidden());
             bar.set_style(
-                ProgressStyle::with_template("{spinner} walking: {pos} files")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                ProgressStyle::with_template("{spinner} {bar:30} {pos}/{len} files read, {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             bar
         });
@@ -249,6 +251,7 @@ impl ProgressBar {
             bar,
             started: Instant::now(),
             visible: AtomicBool::new(false),
+            walked: AtomicU64::new(0),
         }
     }
 
@@ -270,18 +273,12 @@ impl ProgressBar {
 
 impl Progress for ProgressBar {
     fn walked(&self, files: u64) {
-        self.with_bar(|bar| bar.inc(files));
+        let walked = self.walked.fetch_add(files, Ordering::Relaxed) + files;
+        self.with_bar(|bar| bar.set_message(format!("{walked} files walked")));
     }
 
-    fn reading(&self, candidates: u64) {
-        self.with_bar(|bar| {
-            bar.set_style(
-                ProgressStyle::with_template("{bar:30} {pos}/{len} files read ({eta} left)")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            bar.set_position(0);
-            bar.set_length(candidates);
-        });
+    fn found_candidate(&self) {
+        self.with_bar(|bar| bar.inc_length(1));
     }
 
     fn read_one(&self) {

@@ -5,8 +5,8 @@
 pub trait Progress: Sync {
     /// Another `files` regular files were walked.
     fn walked(&self, _files: u64) {}
-    /// The walk is over: `candidates` files will be read.
-    fn reading(&self, _candidates: u64) {}
+    /// The walk found one more file to read.
+    fn found_candidate(&self) {}
     /// One candidate file has been read and analysed.
     fn read_one(&self) {}
 }

@@ -237,21 +237,32 @@ pub fn scan_with_progress(
             path: missing.display().to_string(),
         });
     }
-    let inventory = discover::walk(paths, &options.walk, progress)?;
-    progress.reading(inventory.candidates.len() as u64);
-    let mut packages = python_packages(&inventory.dist_infos);
-    for (location, package) in npm_packages(&inventory.candidates) {
-        packages.entry(location).or_insert(package);
-    }
-    let reads: Vec<CandidateRead> = inventory
-        .candidates
-        .par_iter()
-        .map(|candidate| {
-            let read = read_candidate(candidate, &packages);
-            progress.read_one();
-            read
-        })
-        .collect();
+    discover::check_options(&options.walk)?;
+    // The walk feeds the readers as it goes: reading starts with the first file.
+    let (walked, reads) = std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Candidate>(4096);
+        let walker = scope.spawn(move || {
+            discover::walk(paths, &options.walk, progress, &mut |candidate| {
+                // The receiver lives until the walk ends; a send cannot fail.
+                let _ = sender.send(candidate);
+            })
+        });
+        let reads: Vec<CandidateRead> = receiver
+            .into_iter()
+            .par_bridge()
+            .map(|candidate| {
+                let read = read_candidate(&candidate);
+                progress.read_one();
+                read
+            })
+            .filter(|read| read.wheel.is_some() || !read.items.is_empty())
+            .collect();
+        (walker.join(), reads)
+    });
+    let inventory = match walked {
+        Ok(walked) => walked?,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
     let mut items: Vec<Item> = Vec::new();
     let mut wheels: Vec<WheelRead> = Vec::new();
     for read in reads {
@@ -262,6 +273,7 @@ pub fn scan_with_progress(
         }
         items.extend(read.items);
     }
+    attribute_packages(&mut items, &inventory);
 
     let tree_files: Vec<Option<TreeFile>> = items
         .iter()
@@ -394,11 +406,8 @@ struct CandidateRead {
     wheel: Option<WheelRead>,
 }
 
-fn read_candidate(candidate: &Candidate, packages: &HashMap<PathBuf, Package>) -> CandidateRead {
-    let mut paths = candidate.paths.clone();
-    paths.sort();
-    let shown = paths.first().cloned().unwrap_or_default();
-    let also_at: Vec<String> = paths.into_iter().skip(1).collect();
+fn read_candidate(candidate: &Candidate) -> CandidateRead {
+    let shown = candidate.shown.clone();
     let is_wheel = candidate
         .location
         .extension()
@@ -414,17 +423,52 @@ fn read_candidate(candidate: &Candidate, packages: &HashMap<PathBuf, Package>) -
     if file_name.ends_with(".tgz") || file_name.ends_with(".tar.gz") {
         return read_tarball(candidate, shown);
     }
+    let read = read_file(&candidate.location);
+    if matches!(read, Read::NotElf) {
+        return CandidateRead {
+            items: Vec::new(),
+            wheel: None,
+        };
+    }
     let item = Item {
         shown,
-        also_at,
+        also_at: Vec::new(),
         location: candidate.location.clone(),
         size: candidate.size,
-        read: read_file(&candidate.location),
-        package: packages.get(&candidate.location).cloned(),
+        read,
+        package: None,
     };
     CandidateRead {
         items: vec![item],
         wheel: None,
+    }
+}
+
+/// Gives each file its other names (hard links) and its owning package
+/// (a wheel's or tarball's members already have theirs).
+fn attribute_packages(items: &mut [Item], inventory: &discover::Inventory) {
+    let mut packages = python_packages(&inventory.dist_infos);
+    let npm = npm_packages(
+        items
+            .iter()
+            .filter(|item| item.package.is_none())
+            .map(|item| item.location.as_path()),
+    );
+    for (location, package) in npm {
+        packages.entry(location).or_insert(package);
+    }
+    for item in items.iter_mut() {
+        if item.package.is_none() {
+            item.package = packages.get(&item.location).cloned();
+        }
+        if let Some(others) = inventory.hard_links.get(&item.location) {
+            // The smallest path names the file, whatever the walk met first.
+            let mut paths = others.clone();
+            paths.push(std::mem::take(&mut item.shown));
+            paths.sort();
+            item.shown = paths.remove(0);
+            item.also_at = paths;
+        }
     }
 }
 
@@ -716,11 +760,11 @@ fn npm_lock_artifacts(shown: &str, location: &Path, file_name: &str, arch: Arch)
 
 /// Owner of every scanned file under `node_modules`, by location, from the
 /// nearest package's `package.json` (read once per package).
-fn npm_packages(candidates: &[Candidate]) -> HashMap<PathBuf, Package> {
+fn npm_packages<'a>(locations: impl Iterator<Item = &'a Path>) -> HashMap<PathBuf, Package> {
     let mut manifests: HashMap<PathBuf, Option<Package>> = HashMap::new();
     let mut owners = HashMap::new();
-    for candidate in candidates {
-        let Some(dir) = crate::ecosystem::npm::package_dir(&candidate.location) else {
+    for location in locations {
+        let Some(dir) = crate::ecosystem::npm::package_dir(location) else {
             continue;
         };
         let package = manifests.entry(dir).or_insert_with_key(|dir| {
@@ -731,7 +775,7 @@ fn npm_packages(candidates: &[Candidate]) -> HashMap<PathBuf, Package> {
                 .map(|manifest| manifest.package())
         });
         if let Some(package) = package {
-            owners.insert(candidate.location.clone(), package.clone());
+            owners.insert(location.to_path_buf(), package.clone());
         }
     }
     owners

@@ -31,11 +31,11 @@ pub struct WalkOptions {
     pub exclude: Vec<String>,
 }
 
-/// A regular file worth sniffing; all the paths it was met under (hard links).
+/// A regular file worth sniffing, at the first path it was met under.
 #[derive(Debug, Clone)]
 pub struct Candidate {
-    /// Paths as shown in reports, first one canonical for sorting.
-    pub paths: Vec<String>,
+    /// The path as shown in reports.
+    pub shown: String,
     /// Where to open it.
     pub location: PathBuf,
     pub size: u64,
@@ -63,7 +63,8 @@ pub struct Problem {
 pub struct Inventory {
     pub files_walked: u64,
     pub skipped_by_name: u64,
-    pub candidates: Vec<Candidate>,
+    /// Files met again under another name (hard links): first location → paths shown.
+    pub hard_links: HashMap<PathBuf, Vec<String>>,
     pub problems: Vec<Problem>,
     /// Symlinks met while walking (not followed): link location → target location.
     pub symlinks: HashMap<PathBuf, PathBuf>,
@@ -82,15 +83,22 @@ pub enum DiscoverError {
     },
 }
 
-/// Walks every root and collects what to analyse.
+/// Checks the walk options (the exclude globs) before anything is walked.
+pub fn check_options(options: &WalkOptions) -> Result<(), DiscoverError> {
+    build_globset(&options.exclude).map(|_| ())
+}
+
+/// Walks every root, handing each candidate file to `found` as soon as it is
+/// met (once per inode), and collects everything else.
 pub fn walk(
     roots: &[PathBuf],
     options: &WalkOptions,
     progress: &dyn Progress,
+    found: &mut dyn FnMut(Candidate),
 ) -> Result<Inventory, DiscoverError> {
     let exclude = build_globset(&options.exclude)?;
     let mut inventory = Inventory::default();
-    let mut by_inode: HashMap<(u64, u64), usize> = HashMap::new();
+    let mut by_inode: HashMap<(u64, u64), PathBuf> = HashMap::new();
     let single_dir_root = roots.len() == 1 && roots.first().is_some_and(|r| r.is_dir());
 
     for root in roots {
@@ -204,18 +212,20 @@ pub fn walk(
                     continue;
                 }
             };
-            if let Some(key) = inode_key(&metadata)
-                && let Some(&index) = by_inode.get(&key)
-                && let Some(existing) = inventory.candidates.get_mut(index)
-            {
-                existing.paths.push(shown);
-                continue;
-            }
             if let Some(key) = inode_key(&metadata) {
-                by_inode.insert(key, inventory.candidates.len());
+                if let Some(first) = by_inode.get(&key) {
+                    inventory
+                        .hard_links
+                        .entry(first.clone())
+                        .or_default()
+                        .push(shown);
+                    continue;
+                }
+                by_inode.insert(key, entry.path().to_path_buf());
             }
-            inventory.candidates.push(Candidate {
-                paths: vec![shown],
+            progress.found_candidate();
+            found(Candidate {
+                shown,
                 location: entry.path().to_path_buf(),
                 size: metadata.len(),
             });

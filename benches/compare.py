@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""muslcheck against the tools people would use instead, on real trees.
+
+Builds (once, under target/bench/) from pinned real packages:
+  - node_modules of a typical web app (benches/webapp/package-lock.json);
+  - a data-stack venv (corpus/thirdparty/make-venv.sh);
+  - a directory of manylinux wheels (benches/wheels.txt, pip download);
+  - node_modules copies of 10k, 30k, 100k and 300k files, for scaling.
+Then times, warm page cache, RUNS runs each (median): muslcheck; `scanelf -R -n`
+(pax-utils); the floor `find TREE -type f -exec head -c4 {} +`; and for the
+wheels `auditwheel show` on each wheel. Wall, CPU (user+sys) and peak RSS come
+from /usr/bin/time. Writes benches/RESULTS.md and the README's table.
+
+Usage: benches/compare.sh            (RUNS=5 by default)
+"""
+
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = Path(os.environ.get("MUSLCHECK_BENCH_DIR", ROOT / "target" / "bench"))
+RUNS = int(os.environ.get("RUNS", "5"))
+MUSLCHECK = ROOT / "target" / "release" / "muslcheck"
+SCALES = [10_000, 30_000, 100_000, 300_000]
+
+
+def sh(cmd, **kw):
+    print("+", cmd if isinstance(cmd, str) else " ".join(map(str, cmd)), flush=True)
+    subprocess.run(cmd, check=True, shell=isinstance(cmd, str), **kw)
+
+
+def count_files(tree: Path) -> int:
+    return sum(len(files) for _, _, files in os.walk(tree))
+
+
+def build_webapp() -> Path:
+    app = WORK / "webapp"
+    modules = app / "node_modules"
+    if not modules.is_dir():
+        app.mkdir(parents=True, exist_ok=True)
+        for name in ["package.json", "package-lock.json"]:
+            shutil.copy(ROOT / "benches" / "webapp" / name, app / name)
+        # `npm install` with the lock present installs the locked versions; npm 11's
+        # `npm ci` rejects locks whose optional platform packages it skipped.
+        sh(["npm", "install", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=app)
+    return modules
+
+
+def build_venv() -> Path:
+    venv = ROOT / "corpus" / "thirdparty" / "fetched" / "venv"
+    if not venv.is_dir():
+        sh([str(ROOT / "corpus" / "thirdparty" / "make-venv.sh")])
+    return venv
+
+
+def build_wheels() -> Path:
+    wheels = WORK / "wheels"
+    if not any(wheels.glob("*.whl")):
+        wheels.mkdir(parents=True, exist_ok=True)
+        sh([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+            "--only-binary=:all:", "--platform", "manylinux2014_x86_64",
+            "--python-version", "3.11", "-d", str(wheels),
+            "-r", str(ROOT / "benches" / "wheels.txt")])
+    return wheels
+
+
+def build_auditwheel() -> Path:
+    venv = WORK / "auditwheel-venv"
+    tool = venv / "bin" / "auditwheel"
+    if not tool.exists():
+        sh([sys.executable, "-m", "venv", str(venv)])
+        sh([str(venv / "bin" / "pip"), "install", "--quiet", "auditwheel==6.1.0"])
+    return tool
+
+
+def build_scale(modules: Path, target: int) -> Path:
+    """Whole copies of node_modules packages until `target` files (real copies:
+    hard links would be analysed once)."""
+    tree = WORK / "scale" / f"{target // 1000}k"
+    if tree.is_dir():
+        return tree
+    tree.mkdir(parents=True)
+    packages = sorted(p for p in modules.iterdir() if p.is_dir())
+    total, copy = 0, 0
+    while total < target:
+        for package in packages:
+            if total >= target:
+                break
+            n = count_files(package)
+            if total + n > target * 1.02 and n > 200:
+                continue
+            shutil.copytree(package, tree / f"copy{copy}" / "node_modules" / package.name, symlinks=True)
+            total += n
+        copy += 1
+    return tree
+
+
+def measure(cmd: str):
+    """Median wall s, CPU s, peak RSS MiB over RUNS runs, after one warm-up."""
+    subprocess.run(cmd, shell=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    walls, cpus, rsss = [], [], []
+    for _ in range(RUNS):
+        result = subprocess.run(
+            ["/usr/bin/time", "-f", "TIME %e %U %S %M", "sh", "-c", cmd + " >/dev/null 2>/dev/null"],
+            stderr=subprocess.PIPE, text=True)
+        match = re.search(r"TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)", result.stderr)
+        if not match:
+            raise SystemExit(f"could not time {cmd}: {result.stderr}")
+        wall, user, system, rss_kib = match.groups()
+        walls.append(float(wall))
+        cpus.append(float(user) + float(system))
+        rsss.append(int(rss_kib) / 1024)
+    return statistics.median(walls), statistics.median(cpus), statistics.median(rsss)
+
+
+def row(tree_name, files, tool, cmd, results):
+    wall, cpu, rss = measure(cmd)
+    results.append((tree_name, files, tool, wall, cpu, rss))
+    print(f"  {tree_name:<22} {tool:<28} wall {wall:7.2f}s cpu {cpu:7.2f}s rss {rss:7.1f} MiB", flush=True)
+    return wall
+
+
+def main():
+    WORK.mkdir(parents=True, exist_ok=True)
+    sh(["cargo", "build", "--release", "--locked", "-q"], cwd=ROOT)
+    for tool in ["scanelf", "npm"]:
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} not found: apt-get install pax-utils npm")
+    modules = build_webapp()
+    venv = build_venv()
+    wheels = build_wheels()
+    auditwheel = build_auditwheel()
+    scales = [build_scale(modules, n) for n in SCALES]
+
+    mc = f"{MUSLCHECK} --fail-on never --format json --arch x86_64"
+    results, ratios = [], []
+    trees = [("node_modules (web app)", modules), ("venv (data stack)", venv)]
+    for name, tree in trees:
+        files = count_files(tree)
+        ours = row(name, files, "muslcheck", f"{mc} {tree}", results)
+        scanelf = row(name, files, "scanelf -R -n", f"scanelf -R -n {tree}", results)
+        floor = row(name, files, "find -exec head -c4 (floor)", f"find {tree} -type f -exec head -c4 {{}} +", results)
+        ratios.append((name, ours, scanelf, floor))
+
+    wheel_files = sorted(wheels.glob("*.whl"))
+    ours = row(f"{len(wheel_files)} wheels", len(wheel_files), "muslcheck audit-wheel",
+               f"{MUSLCHECK} audit-wheel {wheels}", results)
+    theirs = row(f"{len(wheel_files)} wheels", len(wheel_files), "auditwheel show (each)",
+                 f"for w in {wheels}/*.whl; do {auditwheel} show $w; done", results)
+    wheel_ratio = theirs / ours if ours else float("inf")
+
+    scaling = []
+    for tree in scales:
+        files = count_files(tree)
+        wall, cpu, rss = measure(f"{mc} {tree}")
+        scaling.append((files, wall, cpu, rss))
+        print(f"  scale {files:>7} files: wall {wall:.2f}s cpu {cpu:.2f}s rss {rss:.1f} MiB", flush=True)
+
+    write_results(results, ratios, wheel_ratio, scaling)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, Linux {platform.release()}"
+
+
+def write_results(results, ratios, wheel_ratio, scaling):
+    version = subprocess.run([str(MUSLCHECK), "--version"], capture_output=True, text=True).stdout.strip()
+    lines = [
+        f"Measured by `benches/compare.sh` ({RUNS} runs each, median, warm page cache) "
+        f"on {machine()}; {version}.",
+        "",
+        "| tree | files | tool | wall | CPU | peak RSS |",
+        "|---|---:|---|---:|---:|---:|",
+    ]
+    for tree, files, tool, wall, cpu, rss in results:
+        lines.append(f"| {tree} | {files:,} | {tool} | {wall:.2f} s | {cpu:.2f} s | {rss:.0f} MiB |")
+    lines += ["", "| ratio | value |", "|---|---:|"]
+    for name, ours, scanelf, floor in ratios:
+        lines.append(f"| {name}: muslcheck / head -c4 floor | {ours / floor:.2f}× |")
+        lines.append(f"| {name}: scanelf -R -n / muslcheck | {scanelf / ours:.1f}× faster |")
+    lines.append(f"| wheels: auditwheel show / muslcheck audit-wheel | {wheel_ratio:.1f}× faster |")
+    lines += ["", "Scaling (node_modules copies):", "", "| files | wall | CPU | peak RSS | µs per file |",
+              "|---:|---:|---:|---:|---:|"]
+    for files, wall, cpu, rss in scaling:
+        lines.append(f"| {files:,} | {wall:.2f} s | {cpu:.2f} s | {rss:.0f} MiB | {wall / files * 1e6:.1f} |")
+    table = "\n".join(lines) + "\n"
+    (ROOT / "benches" / "RESULTS.md").write_text("# Benchmark results\n\n" + table)
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        readme.write_text(f"{head}{start}\n{table}{end}{tail}")
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
