@@ -54,6 +54,10 @@ fn elf_facts(c: &mut Criterion) {
         group.bench_function(label, |b| {
             b.iter(|| muslcheck::elf::analyse(std::hint::black_box(&bytes)))
         });
+        // What the content cache adds per ELF file (it hashes the whole file).
+        group.bench_function(format!("{label}: xxh3-128 content key"), |b| {
+            b.iter(|| xxhash_rust::xxh3::xxh3_128(std::hint::black_box(&bytes)))
+        });
     }
     group.finish();
 }

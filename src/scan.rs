@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -214,9 +215,10 @@ impl Report {
 }
 
 /// The result of reading one candidate file.
+#[derive(Clone)]
 enum Read {
     NotElf,
-    Elf(Box<ElfFacts>),
+    Elf(Arc<ElfFacts>),
     Failed(Code, String),
 }
 
@@ -239,6 +241,7 @@ pub fn scan_with_progress(
     }
     discover::check_options(&options.walk)?;
     // The walk feeds the readers as it goes: reading starts with the first file.
+    let cache = FactsCache::default();
     let (walked, reads) = std::thread::scope(|scope| {
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Candidate>(4096);
         let walker = scope.spawn(move || {
@@ -251,7 +254,7 @@ pub fn scan_with_progress(
             .into_iter()
             .par_bridge()
             .map(|candidate| {
-                let read = read_candidate(&candidate);
+                let read = read_candidate(&candidate, &cache);
                 progress.read_one();
                 read
             })
@@ -406,14 +409,14 @@ struct CandidateRead {
     wheel: Option<WheelRead>,
 }
 
-fn read_candidate(candidate: &Candidate) -> CandidateRead {
+fn read_candidate(candidate: &Candidate, cache: &FactsCache) -> CandidateRead {
     let shown = candidate.shown.clone();
     let is_wheel = candidate
         .location
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("whl"));
     if is_wheel {
-        return read_wheel(candidate, shown);
+        return read_wheel(candidate, shown, cache);
     }
     let file_name = candidate
         .location
@@ -421,9 +424,9 @@ fn read_candidate(candidate: &Candidate) -> CandidateRead {
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     if file_name.ends_with(".tgz") || file_name.ends_with(".tar.gz") {
-        return read_tarball(candidate, shown);
+        return read_tarball(candidate, shown, cache);
     }
-    let read = read_file(&candidate.location);
+    let read = read_file(&candidate.location, cache);
     if matches!(read, Read::NotElf) {
         return CandidateRead {
             items: Vec::new(),
@@ -472,9 +475,30 @@ fn attribute_packages(items: &mut [Item], inventory: &discover::Inventory) {
     }
 }
 
-fn read_file(location: &Path) -> Read {
+/// Facts by content: copies of one file (vendored twice, several venvs or
+/// node_modules side by side) are parsed once. Keyed by length and a 128-bit
+/// hash of the whole content.
+#[derive(Default)]
+struct FactsCache(Mutex<HashMap<(usize, u128), Read>>);
+
+impl FactsCache {
+    fn analyse(&self, bytes: &[u8]) -> Read {
+        let key = (bytes.len(), xxhash_rust::xxh3::xxh3_128(bytes));
+        let cached = self.0.lock().ok().and_then(|map| map.get(&key).cloned());
+        if let Some(read) = cached {
+            return read;
+        }
+        let read = analyse_bytes(bytes);
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(key, read.clone());
+        }
+        read
+    }
+}
+
+fn read_file(location: &Path, cache: &FactsCache) -> Read {
     match discover::read_if_elf(location) {
-        Ok(Some(contents)) => analyse_bytes(&contents),
+        Ok(Some(contents)) => cache.analyse(&contents),
         Ok(None) => Read::NotElf,
         Err(err) => Read::Failed(Code::Unreadable, err.to_string()),
     }
@@ -482,7 +506,7 @@ fn read_file(location: &Path) -> Read {
 
 fn analyse_bytes(bytes: &[u8]) -> Read {
     match elf::analyse(bytes) {
-        Ok(facts) => Read::Elf(Box::new(facts)),
+        Ok(facts) => Read::Elf(Arc::new(facts)),
         Err(ElfError::NotElf) => Read::NotElf,
         Err(ElfError::Malformed(reason)) => Read::Failed(Code::MalformedElf, reason),
     }
@@ -514,7 +538,7 @@ fn archive_items(
     members.chain(problems).collect()
 }
 
-fn read_wheel(candidate: &Candidate, shown: String) -> CandidateRead {
+fn read_wheel(candidate: &Candidate, shown: String, cache: &FactsCache) -> CandidateRead {
     let file_name = candidate
         .location
         .file_name()
@@ -524,7 +548,7 @@ fn read_wheel(candidate: &Candidate, shown: String) -> CandidateRead {
     let package = name.as_ref().map(wheel_package);
     let read = std::fs::File::open(&candidate.location)
         .map_err(|e| e.to_string())
-        .and_then(|file| discover::archive::read_zip(file, analyse_bytes));
+        .and_then(|file| discover::archive::read_zip(file, |bytes| cache.analyse(bytes)));
     let (items, member_names) = match read {
         Ok(mut contents) => {
             let names = std::mem::take(&mut contents.names);
@@ -556,11 +580,11 @@ fn read_wheel(candidate: &Candidate, shown: String) -> CandidateRead {
 }
 
 /// An npm tarball (`npm pack`): members analysed like an installed package.
-fn read_tarball(candidate: &Candidate, shown: String) -> CandidateRead {
+fn read_tarball(candidate: &Candidate, shown: String, cache: &FactsCache) -> CandidateRead {
     // Not every .tgz is an npm package; one that is not a tarball is not ELF either.
     let read = std::fs::File::open(&candidate.location)
         .map_err(|e| e.to_string())
-        .and_then(|file| discover::archive::read_tar_gz(file, analyse_bytes));
+        .and_then(|file| discover::archive::read_tar_gz(file, |bytes| cache.analyse(bytes)));
     let Ok(contents) = read else {
         return CandidateRead {
             items: Vec::new(),
@@ -802,4 +826,42 @@ fn npm_install_artifact(shown: &str, location: &Path, arch: Arch) -> Option<Arti
         Some(reinstall),
         Assessment::of(Verdict::Unknown, findings),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("corpus")
+                .join(name),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn identical_content_is_parsed_once() {
+        let cache = FactsCache::default();
+        let plain = fixture("lib/libplain.so");
+        let copy = plain.clone();
+        let (Read::Elf(first), Read::Elf(second)) = (cache.analyse(&plain), cache.analyse(&copy))
+        else {
+            panic!("libplain.so is ELF");
+        };
+        assert!(Arc::ptr_eq(&first, &second), "the copy came from the cache");
+
+        let mut changed = plain.clone();
+        if let Some(last) = changed.last_mut() {
+            *last ^= 1;
+        }
+        let Read::Elf(third) = cache.analyse(&changed) else {
+            panic!("still ELF");
+        };
+        assert!(
+            !Arc::ptr_eq(&first, &third),
+            "one byte differs: parsed again"
+        );
+    }
 }
