@@ -11,6 +11,8 @@ pub mod config;
 pub mod discover;
 pub mod ecosystem;
 pub mod elf;
+#[doc(hidden)]
+pub mod fuzz_entry;
 pub mod progress;
 pub mod report;
 mod scan;

@@ -250,7 +250,7 @@ pub fn scan_with_progress(
                 let _ = sender.send(candidate);
             })
         });
-        let reads: Vec<CandidateRead> = receiver
+        let mut reads: Vec<CandidateRead> = receiver
             .into_iter()
             .par_bridge()
             .map(|candidate| {
@@ -260,6 +260,8 @@ pub fn scan_with_progress(
             })
             .filter(|read| read.wheel.is_some() || !read.items.is_empty())
             .collect();
+        // Readers finish in any order; what follows sees the walk's order.
+        reads.sort_by(|a, b| a.sort_key().cmp(b.sort_key()));
         (walker.join(), reads)
     });
     let inventory = match walked {
@@ -409,6 +411,16 @@ struct CandidateRead {
     wheel: Option<WheelRead>,
 }
 
+impl CandidateRead {
+    fn sort_key(&self) -> &str {
+        match (&self.wheel, self.items.first()) {
+            (Some(wheel), _) => &wheel.shown,
+            (None, Some(item)) => &item.shown,
+            (None, None) => "",
+        }
+    }
+}
+
 fn read_candidate(candidate: &Candidate, cache: &FactsCache) -> CandidateRead {
     let shown = candidate.shown.clone();
     let is_wheel = candidate
@@ -476,29 +488,99 @@ fn attribute_packages(items: &mut [Item], inventory: &discover::Inventory) {
 }
 
 /// Facts by content: copies of one file (vendored twice, several venvs or
-/// node_modules side by side) are parsed once. Keyed by length and a 128-bit
-/// hash of the whole content.
+/// node_modules side by side) are parsed once. Content is hashed (xxh3-128
+/// of the whole file) only once a second ELF file of the same length shows up,
+/// so a tree without copies never pays for reading whole files.
 #[derive(Default)]
-struct FactsCache(Mutex<HashMap<(usize, u128), Read>>);
+struct FactsCache(Mutex<HashMap<usize, SameLength>>);
+
+/// The ELF files of one length met so far.
+enum SameLength {
+    /// One file on disk, not hashed yet: read again if a second one comes.
+    One { location: PathBuf, read: Read },
+    /// Files hashed by content.
+    Hashed(HashMap<u128, Read>),
+}
 
 impl FactsCache {
-    fn analyse(&self, bytes: &[u8]) -> Read {
-        let key = (bytes.len(), xxhash_rust::xxh3::xxh3_128(bytes));
-        let cached = self.0.lock().ok().and_then(|map| map.get(&key).cloned());
-        if let Some(read) = cached {
-            return read;
+    /// The facts of `bytes`; `location` is where they can be read again
+    /// (`None` for an archive member, which is hashed at once).
+    fn analyse(&self, bytes: &[u8], location: Option<&Path>) -> Read {
+        let length = bytes.len();
+        let earlier = {
+            let Ok(mut map) = self.0.lock() else {
+                return analyse_bytes(bytes);
+            };
+            match (map.get(&length), location) {
+                (None, Some(location)) => {
+                    drop(map);
+                    let read = analyse_bytes(bytes);
+                    if let Ok(mut map) = self.0.lock() {
+                        map.entry(length).or_insert_with(|| SameLength::One {
+                            location: location.to_path_buf(),
+                            read: read.clone(),
+                        });
+                    }
+                    return read;
+                }
+                (Some(SameLength::One { .. }), _) => map.remove(&length),
+                _ => None,
+            }
+        };
+        let mut hashed = HashMap::new();
+        if let Some(SameLength::One { location, read }) = earlier {
+            if let Some(key) = hash_file(&location, length) {
+                hashed.insert(key, read);
+            }
         }
-        let read = analyse_bytes(bytes);
+        // A file on disk is hashed through a small buffer, not through its
+        // mapping, so that hashing does not make the whole file resident.
+        let key = location
+            .and_then(|location| hash_file(location, length))
+            .unwrap_or_else(|| xxhash_rust::xxh3::xxh3_128(bytes));
+        let known = hashed.get(&key).cloned().or_else(|| {
+            let map = self.0.lock().ok()?;
+            match map.get(&length)? {
+                SameLength::Hashed(by_hash) => by_hash.get(&key).cloned(),
+                SameLength::One { .. } => None,
+            }
+        });
+        let read = known.unwrap_or_else(|| analyse_bytes(bytes));
+        hashed.insert(key, read.clone());
         if let Ok(mut map) = self.0.lock() {
-            map.insert(key, read.clone());
+            match map.get_mut(&length) {
+                Some(SameLength::Hashed(by_hash)) => by_hash.extend(hashed),
+                // A racing first file is forgotten: a missed copy, never a wrong one.
+                _ => {
+                    map.insert(length, SameLength::Hashed(hashed));
+                }
+            }
         }
         read
     }
 }
 
+/// The xxh3-128 of a file's content, if it still has `length` bytes.
+fn hash_file(location: &Path, length: usize) -> Option<u128> {
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(location).ok()?;
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut buffer = vec![0u8; 256 * 1024];
+    let mut total = 0;
+    loop {
+        let n = file.read(&mut buffer).ok()?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(buffer.get(..n)?);
+        total += n;
+    }
+    (total == length).then(|| hasher.digest128())
+}
+
 fn read_file(location: &Path, cache: &FactsCache) -> Read {
     match discover::read_if_elf(location) {
-        Ok(Some(contents)) => cache.analyse(&contents),
+        Ok(Some(contents)) => cache.analyse(&contents, Some(location)),
         Ok(None) => Read::NotElf,
         Err(err) => Read::Failed(Code::Unreadable, err.to_string()),
     }
@@ -548,7 +630,7 @@ fn read_wheel(candidate: &Candidate, shown: String, cache: &FactsCache) -> Candi
     let package = name.as_ref().map(wheel_package);
     let read = std::fs::File::open(&candidate.location)
         .map_err(|e| e.to_string())
-        .and_then(|file| discover::archive::read_zip(file, |bytes| cache.analyse(bytes)));
+        .and_then(|file| discover::archive::read_zip(file, |bytes| cache.analyse(bytes, None)));
     let (items, member_names) = match read {
         Ok(mut contents) => {
             let names = std::mem::take(&mut contents.names);
@@ -584,7 +666,7 @@ fn read_tarball(candidate: &Candidate, shown: String, cache: &FactsCache) -> Can
     // Not every .tgz is an npm package; one that is not a tarball is not ELF either.
     let read = std::fs::File::open(&candidate.location)
         .map_err(|e| e.to_string())
-        .and_then(|file| discover::archive::read_tar_gz(file, |bytes| cache.analyse(bytes)));
+        .and_then(|file| discover::archive::read_tar_gz(file, |bytes| cache.analyse(bytes, None)));
     let Ok(contents) = read else {
         return CandidateRead {
             items: Vec::new(),
@@ -843,25 +925,31 @@ mod tests {
 
     #[test]
     fn identical_content_is_parsed_once() {
-        let cache = FactsCache::default();
+        let dir = tempfile::tempdir().unwrap();
         let plain = fixture("lib/libplain.so");
-        let copy = plain.clone();
-        let (Read::Elf(first), Read::Elf(second)) = (cache.analyse(&plain), cache.analyse(&copy))
-        else {
-            panic!("libplain.so is ELF");
-        };
-        assert!(Arc::ptr_eq(&first, &second), "the copy came from the cache");
-
+        let (first_path, copy_path) = (dir.path().join("a.so"), dir.path().join("b.so"));
+        std::fs::write(&first_path, &plain).unwrap();
+        std::fs::write(&copy_path, &plain).unwrap();
         let mut changed = plain.clone();
         if let Some(last) = changed.last_mut() {
             *last ^= 1;
         }
-        let Read::Elf(third) = cache.analyse(&changed) else {
-            panic!("still ELF");
+        let cache = FactsCache::default();
+        let facts = |read: Read| match read {
+            Read::Elf(facts) => facts,
+            _ => panic!("libplain.so is ELF"),
         };
+        let first = facts(cache.analyse(&plain, Some(&first_path)));
+        let copy = facts(cache.analyse(&plain, Some(&copy_path)));
+        assert!(Arc::ptr_eq(&first, &copy), "the copy came from the cache");
+        let member = facts(cache.analyse(&plain, None));
+        assert!(Arc::ptr_eq(&first, &member), "so did an archive member");
+        let other = facts(cache.analyse(&changed, None));
         assert!(
-            !Arc::ptr_eq(&first, &third),
+            !Arc::ptr_eq(&first, &other),
             "one byte differs: parsed again"
         );
+        let unique = facts(cache.analyse(&fixture("lib/libplain-musl.so"), Some(&copy_path)));
+        assert!(!Arc::ptr_eq(&first, &unique));
     }
 }

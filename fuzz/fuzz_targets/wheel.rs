@@ -1,11 +1,5 @@
-//! Wheel (zip) reading, with every ELF member analysed, from arbitrary bytes.
+//! See `muslcheck::fuzz_entry::wheel`; inputs that once failed are replayed by
+//! tests/fuzz_regressions.rs from corpus/fuzz-regressions/wheel/.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use muslcheck::discover::archive::read_zip;
-
-fuzz_target!(|data: &[u8]| {
-    let _ = read_zip(std::io::Cursor::new(data), |member| {
-        muslcheck::elf::analyse(member).is_ok()
-    });
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| muslcheck::fuzz_entry::wheel(data));
