@@ -1,48 +1,9 @@
 //! `muslcheck.toml` and `[tool.muslcheck]`: settings, ignore rules, and the
 //! command line over the file.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use assert_cmd::Command;
-use serde_json::Value;
-
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
-}
-
-fn muslcheck(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("muslcheck")
-        .unwrap()
-        .args(["--arch", "x86_64"])
-        .args(args)
-        .arg(dir)
-        .output()
-        .unwrap()
-}
-
-fn json_report(dir: &Path, args: &[&str]) -> (Value, i32) {
-    let mut all = vec!["--format", "json"];
-    all.extend_from_slice(args);
-    let output = muslcheck(dir, &all);
-    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}); stderr: {}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
-    (report, output.status.code().unwrap_or(-1))
-}
-
-fn codes_of(report: &Value, path: &str) -> Vec<String> {
-    report["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["path"] == path)
-        .flat_map(|a| a["findings"].as_array().cloned().unwrap_or_default())
-        .map(|f| f["code"].as_str().unwrap().to_string())
-        .collect()
-}
+use common::{codes_at, corpus, json_scan, muslcheck};
 
 /// A project with the same glibc program in `vendor/` and `bin/`, and a
 /// glibc-only addon in `node_modules/bcrypt` 5.1.1.
@@ -51,7 +12,7 @@ fn project() -> tempfile::TempDir {
     for sub in ["vendor", "bin"] {
         std::fs::create_dir(dir.path().join(sub)).unwrap();
         std::fs::copy(
-            corpus().join("bin/hello-glibc"),
+            corpus("bin/hello-glibc"),
             dir.path().join(sub).join("hello"),
         )
         .unwrap();
@@ -63,11 +24,7 @@ fn project() -> tempfile::TempDir {
         r#"{"name": "bcrypt", "version": "5.1.1"}"#,
     )
     .unwrap();
-    std::fs::copy(
-        corpus().join("lib/libglibcisms.so"),
-        addon.join("bcrypt_lib.node"),
-    )
-    .unwrap();
+    std::fs::copy(corpus("lib/libglibcisms.so"), addon.join("bcrypt_lib.node")).unwrap();
     dir
 }
 
@@ -76,22 +33,22 @@ const ADDON: &str = "node_modules/bcrypt/lib/binding/napi-v3/bcrypt_lib.node";
 #[test]
 fn ignore_by_code_and_path_glob() {
     let dir = project();
-    let (before, _) = json_report(dir.path(), &[]);
-    assert!(codes_of(&before, "vendor/hello").contains(&"MC102".to_string()));
+    let (before, _) = json_scan(dir.path(), &[]);
+    assert!(codes_at(&before, "vendor/hello").contains(&"MC102".to_string()));
 
     std::fs::write(
         dir.path().join("muslcheck.toml"),
         "[[ignore]]\ncode = \"MC102\"\npath = \"vendor/**\"\nreason = \"build stage only\"\n",
     )
     .unwrap();
-    let (after, code) = json_report(dir.path(), &[]);
-    assert!(!codes_of(&after, "vendor/hello").contains(&"MC102".to_string()));
+    let (after, code) = json_scan(dir.path(), &[]);
+    assert!(!codes_at(&after, "vendor/hello").contains(&"MC102".to_string()));
     assert!(
-        codes_of(&after, "vendor/hello").contains(&"MC101".to_string()),
+        codes_at(&after, "vendor/hello").contains(&"MC101".to_string()),
         "only the named code is accepted"
     );
     assert!(
-        codes_of(&after, "bin/hello").contains(&"MC102".to_string()),
+        codes_at(&after, "bin/hello").contains(&"MC102".to_string()),
         "only under the glob"
     );
     assert_eq!(after["summary"]["ignored"], 1);
@@ -108,13 +65,13 @@ fn ignore_by_package_and_version_range() {
         )
     };
     std::fs::write(&config, rule("<5")).unwrap();
-    let (report, code) = json_report(dir.path(), &[]);
-    assert!(!codes_of(&report, ADDON).is_empty(), "5.1.1 is not <5");
+    let (report, code) = json_scan(dir.path(), &[]);
+    assert!(!codes_at(&report, ADDON).is_empty(), "5.1.1 is not <5");
     assert_eq!(code, 1);
 
     std::fs::write(&config, rule(">=5, <6")).unwrap();
-    let (report, code) = json_report(dir.path(), &[]);
-    assert!(codes_of(&report, ADDON).is_empty(), "{report:#}");
+    let (report, code) = json_scan(dir.path(), &[]);
+    assert!(codes_at(&report, ADDON).is_empty(), "{report:#}");
     assert!(report["summary"]["ignored"].as_u64().unwrap() >= 1);
     assert_eq!(code, 0, "the only failing file is accepted");
 }
@@ -154,11 +111,11 @@ fn command_line_overrides_the_file() {
         "target = \"alpine:3.18\"\nfail-on = \"never\"\n",
     )
     .unwrap();
-    let (report, code) = json_report(dir.path(), &[]);
+    let (report, code) = json_scan(dir.path(), &[]);
     assert_eq!(report["target"]["musl"], "1.2.4", "{}", report["target"]);
     assert_eq!(code, 0, "fail-on = never from the file");
 
-    let (report, code) = json_report(
+    let (report, code) = json_scan(
         dir.path(),
         &["--target", "musl:1.2.3", "--fail-on", "error"],
     );
@@ -174,7 +131,7 @@ fn pyproject_tool_table_is_read_and_an_explicit_config_wins() {
         "[project]\nname = \"app\"\n\n[tool.muslcheck]\nexclude = [\"node_modules/**\", \"bin/**\"]\n\n[[tool.muslcheck.ignore]]\ncode = \"MC101\"\nreason = \"runs under gcompat\"\n",
     )
     .unwrap();
-    let (report, _) = json_report(dir.path(), &[]);
+    let (report, _) = json_scan(dir.path(), &[]);
     let paths: Vec<&str> = report["artifacts"]
         .as_array()
         .unwrap()
@@ -182,14 +139,14 @@ fn pyproject_tool_table_is_read_and_an_explicit_config_wins() {
         .filter_map(|a| a["path"].as_str())
         .collect();
     assert_eq!(paths, ["vendor/hello"]);
-    assert!(!codes_of(&report, "vendor/hello").contains(&"MC101".to_string()));
+    assert!(!codes_at(&report, "vendor/hello").contains(&"MC101".to_string()));
 
     let elsewhere = tempfile::tempdir().unwrap();
     let explicit = elsewhere.path().join("strict.toml");
     std::fs::write(&explicit, "exclude = [\"vendor/**\"]\n").unwrap();
-    let (report, _) = json_report(dir.path(), &["--config", explicit.to_str().unwrap()]);
-    assert!(codes_of(&report, "vendor/hello").is_empty());
-    assert!(!codes_of(&report, "bin/hello").is_empty());
+    let (report, _) = json_scan(dir.path(), &["--config", explicit.to_str().unwrap()]);
+    assert!(codes_at(&report, "vendor/hello").is_empty());
+    assert!(!codes_at(&report, "bin/hello").is_empty());
 }
 
 #[test]

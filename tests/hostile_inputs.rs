@@ -2,60 +2,18 @@
 //! paths, huge directories. Each yields a finding or a skip with the reason,
 //! the scan completes, and nothing is written outside the tool's output.
 
+use goblin::elf::Elf;
+use muslcheck::elf::{ElfError, analyse};
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::time::Duration;
 
-use assert_cmd::Command;
-use goblin::elf::Elf;
-use serde_json::Value;
+mod common;
 
-use muslcheck::elf::{ElfError, analyse};
+use common::{artifact, codes, json_scan};
 
 fn corpus_file(name: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("corpus")
-            .join(name),
-    )
-    .unwrap()
-}
-
-fn scan(dir: &Path, args: &[&str]) -> (Value, i32) {
-    let output = Command::cargo_bin("muslcheck")
-        .unwrap()
-        .args(["--format", "json", "--arch", "x86_64"])
-        .args(args)
-        .arg(dir)
-        .timeout(Duration::from_secs(120))
-        .output()
-        .unwrap();
-    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "no JSON report ({e}): {}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
-    (report, output.status.code().unwrap_or(-1))
-}
-
-fn artifact<'a>(report: &'a Value, path: &str) -> &'a Value {
-    report["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["path"] == path)
-        .unwrap_or_else(|| panic!("{path} not in the report: {report:#}"))
-}
-
-fn codes(artifact: &Value) -> Vec<&str> {
-    artifact["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|f| f["code"].as_str())
-        .collect()
+    std::fs::read(common::corpus(name)).unwrap()
 }
 
 /// Every header boundary of a real file: the ELF header fields, each program
@@ -183,7 +141,7 @@ fn absurd_offsets_and_counts_become_findings_and_the_scan_goes_on() {
     }
     std::fs::write(dir.path().join("intact.so"), &original).unwrap();
 
-    let (report, status) = scan(dir.path(), &["--fail-on", "never"]);
+    let (report, status) = json_scan(dir.path(), &["--fail-on", "never"]);
     assert_eq!(status, 0);
     for (name, _) in &variants {
         let artifact = artifact(&report, name);
@@ -278,7 +236,7 @@ fn zip_bombs_are_refused_at_the_declared_size_and_the_cap() {
     std::fs::write(dir.path().join("huge-1.0-py3-none-any.whl"), &huge).unwrap();
     std::fs::write(dir.path().join("plain-1.0-py3-none-any.whl"), &honest).unwrap();
 
-    let (report, _) = scan(dir.path(), &[]);
+    let (report, _) = json_scan(dir.path(), &[]);
     let liar = artifact(&report, "liar-1.0-py3-none-any.whl!/pkg/liar.so");
     assert_eq!(codes(liar), ["MC001"]);
     // The zip reader or muslcheck's own bound stops it, whichever is first.
@@ -371,7 +329,7 @@ fn archive_member_names_are_data_never_paths() {
         .flatten()
         .map(|e| e.file_name())
         .collect();
-    let (report, _) = scan(&project, &[]);
+    let (report, _) = json_scan(&project, &[]);
     let after: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .flatten()
@@ -421,7 +379,7 @@ fn non_utf8_names_are_reported_lossily_and_still_judged() {
     std::fs::create_dir(&sub).unwrap();
     std::fs::write(sub.join("plain.so"), corpus_file("lib/libplain-musl.so")).unwrap();
 
-    let (report, _) = scan(dir.path(), &[]);
+    let (report, _) = json_scan(dir.path(), &[]);
     let judged = artifact(&report, "lib\u{fffd}\u{fffd}name.so");
     assert_eq!(judged["verdict"], "breaks");
     assert_eq!(artifact(&report, "dir\u{fffd}/plain.so")["verdict"], "ok");
@@ -442,7 +400,7 @@ fn a_hundred_thousand_empty_files_are_walked_and_none_reported() {
         corpus_file("lib/libplain-musl.so"),
     )
     .unwrap();
-    let (report, status) = scan(dir.path(), &[]);
+    let (report, status) = json_scan(dir.path(), &[]);
     assert_eq!(status, 0);
     assert_eq!(report["summary"]["files_walked"], 100_001);
     let artifacts = report["artifacts"].as_array().unwrap();
@@ -467,7 +425,7 @@ fn device_nodes_are_never_opened() {
         // Without CAP_MKNOD the same node is reached through a followed symlink.
         std::os::unix::fs::symlink("/dev/zero", &device).unwrap();
     }
-    let (report, status) = scan(dir.path(), &["--follow-symlinks"]);
+    let (report, status) = json_scan(dir.path(), &["--follow-symlinks"]);
     assert_eq!(status, 0);
     let zero = artifact(&report, "zero");
     assert_eq!(codes(zero), ["MC003"], "{zero:#}");

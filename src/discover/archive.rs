@@ -80,12 +80,8 @@ pub fn read_zip<T>(
         if entry.is_dir() || name_proves_text(std::ffi::OsStr::new(base_name(&name))) {
             continue;
         }
-        let mut magic = [0u8; 4];
-        if entry.read_exact(&mut magic).is_err() || magic != ELF_MAGIC {
-            continue;
-        }
         let declared = entry.size();
-        take_member(
+        take_if_elf(
             &mut contents,
             &mut inflated,
             name,
@@ -97,11 +93,11 @@ pub fn read_zip<T>(
     Ok(contents)
 }
 
-/// Reads the rest of an ELF member (its 4 magic bytes already consumed)
-/// within the per-member and per-archive caps, and analyses it. Never reads
+/// Sniffs a member's first 4 bytes and, if they are ELF's, reads the rest
+/// within the per-member and per-archive caps and analyses it. Never reads
 /// past the declared size: a member that inflates further (a zip bomb) is
 /// refused after one byte more.
-fn take_member<T>(
+fn take_if_elf<T>(
     contents: &mut ArchiveContents<T>,
     inflated: &mut u64,
     name: String,
@@ -109,6 +105,10 @@ fn take_member<T>(
     reader: &mut impl Read,
     analyse: &mut impl FnMut(&[u8]) -> T,
 ) {
+    let mut magic = [0u8; 4];
+    if reader.read_exact(&mut magic).is_err() || magic != ELF_MAGIC {
+        return;
+    }
     if declared > MAX_MEMBER_BYTES || inflated.saturating_add(declared) > MAX_ARCHIVE_BYTES {
         contents.problems.push(MemberProblem {
             name,
@@ -199,12 +199,8 @@ pub fn read_tar_gz<T>(
         {
             continue;
         }
-        let mut magic = [0u8; 4];
-        if entry.read_exact(&mut magic).is_err() || magic != ELF_MAGIC {
-            continue;
-        }
         let declared = entry.header().size().unwrap_or(0);
-        take_member(
+        take_if_elf(
             &mut contents,
             &mut inflated,
             name,
