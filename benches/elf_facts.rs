@@ -66,7 +66,10 @@ fn whole_scan(c: &mut Criterion) {
     let mut group = c.benchmark_group("scan");
     group.sample_size(10);
     let options = muslcheck::Options {
-        arch: muslcheck::elf::Arch::X86_64,
+        platform: muslcheck::platform::Platform {
+            arch: muslcheck::model::Arch::X86_64,
+            ..Default::default()
+        },
         ..muslcheck::Options::default()
     };
     let mut trees = vec![("corpus", root().join("corpus"))];

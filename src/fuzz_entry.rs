@@ -6,13 +6,15 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
-use crate::check::{CheckOptions, TreeFile, TreeIndex, assess_all};
+use crate::check::{TreeFile, TreeIndex, assess_all};
 use crate::discover::archive::{read_tar_gz, read_zip};
+use crate::ecosystem::PythonLock;
 use crate::ecosystem::npm::{PackageJson, indented_lock_entries, package_lock_entries};
 use crate::ecosystem::python::WheelName;
 use crate::ecosystem::python_lock::parse_manifest;
-use crate::elf::{Arch, analyse};
-use crate::target::Target;
+use crate::elf::analyse;
+use crate::model::Arch;
+use crate::platform::{Platform, Target};
 
 /// ELF facts, then the checks on them as a library inside site-packages.
 pub fn elf(data: &[u8]) {
@@ -26,12 +28,8 @@ pub fn elf(data: &[u8]) {
     let target = "alpine:3.18"
         .parse()
         .unwrap_or_else(|_| Target::newest_alpine());
-    let options = CheckOptions {
-        target,
-        arch: Arch::X86_64,
-        gcompat: data.len() % 2 == 0,
-    };
-    let _ = assess_all(&index, files.len(), &options);
+    let platform = Platform::new(target, Arch::X86_64, data.len() % 2 == 0);
+    let _ = assess_all(&index, files.len(), &platform);
 }
 
 /// A wheel (zip), every ELF member analysed.
@@ -55,13 +53,10 @@ pub fn tarball(data: &[u8]) {
     }
 }
 
-const PYTHON_MANIFESTS: [&str; 6] = [
-    "uv.lock",
-    "poetry.lock",
-    "pdm.lock",
-    "Pipfile.lock",
-    "requirements.txt",
-    "requirements-dev.txt",
+const PYTHON_MANIFESTS: [PythonLock; 3] = [
+    PythonLock::Toml,
+    PythonLock::Pipfile,
+    PythonLock::Requirements,
 ];
 
 /// Lockfile, requirements, package.json and wheel-name parsers; the first
@@ -75,8 +70,8 @@ pub fn manifests(data: &[u8]) {
     };
     match selector % 10 {
         n @ 0..=5 => {
-            if let Some(name) = PYTHON_MANIFESTS.get(usize::from(n)) {
-                let _ = parse_manifest(name, text);
+            if let Some(format) = PYTHON_MANIFESTS.get(usize::from(n % 3)) {
+                let _ = parse_manifest(*format, text);
             }
         }
         6 => {

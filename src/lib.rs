@@ -2,10 +2,11 @@
 //! libc), why, and what to do about it.
 //!
 //! The pipeline runs one way: [`discover`] walks the paths, [`elf`] reads each
-//! ELF file's linking facts, [`check`] judges them against a [`target`], and
-//! [`report`] renders the result. [`scan`] runs it all.
+//! ELF file's linking facts, [`ecosystem`] attributes files to packages,
+//! [`check`] judges them against a [`platform`], and [`report`] renders the
+//! [`model::Report`]. [`scan()`] runs it all; [`config`] holds the settings.
+//! `docs/ARCHITECTURE.md` draws the layers and what each may import.
 
-pub mod baseline;
 pub mod check;
 pub mod config;
 pub mod discover;
@@ -13,11 +14,12 @@ pub mod ecosystem;
 pub mod elf;
 #[doc(hidden)]
 pub mod fuzz_entry;
+pub mod model;
+pub mod platform;
 pub mod progress;
 pub mod report;
 mod scan;
-pub mod target;
 
-pub use scan::{
-    Artifact, Options, Report, SCHEMA_VERSION, ScanError, Summary, scan, scan_with_progress,
-};
+pub use config::Options;
+pub use model::{Artifact, Report, SCHEMA_VERSION, Summary};
+pub use scan::{ScanError, scan, scan_with_progress};

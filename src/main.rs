@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressDrawTarget, ProgressStyle};
 
-use muslcheck::check::{Code, RULES};
-use muslcheck::config::Config;
+use muslcheck::config::{Config, FailOn, baseline};
+use muslcheck::model::{Arch, Code};
+use muslcheck::platform::Target;
 use muslcheck::progress::Progress;
 use muslcheck::report::{self, ExitStatus, Format, TextOptions};
 use muslcheck::{Options, scan, scan_with_progress};
@@ -42,7 +43,7 @@ enum Command {
         wheels: Vec<PathBuf>,
         /// Output format: text or json.
         #[arg(long, default_value = "text")]
-        format: String,
+        format: Format,
     },
 }
 
@@ -53,22 +54,22 @@ struct ScanArgs {
     paths: Vec<PathBuf>,
     /// What the files must run on: alpine (newest), alpine:3.18, musl:1.2.3, debian-musl.
     #[arg(long)]
-    target: Option<String>,
+    target: Option<Target>,
     /// Target CPU architecture (default: this machine's).
     #[arg(long)]
-    arch: Option<String>,
+    arch: Option<Arch>,
     /// Assume `apk add gcompat` on the target.
     #[arg(long)]
     gcompat: bool,
     /// Output format: text, json, sarif (2.1.0) or github (workflow annotations).
     #[arg(long, default_value = "text")]
-    format: String,
+    format: Format,
     /// Write the report to this file; the summary line still goes to stderr.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// Exit 1 when a finding is at or above this level: error (default), warning, note, never.
     #[arg(long, value_name = "LEVEL")]
-    fail_on: Option<String>,
+    fail_on: Option<FailOn>,
     /// Follow symbolic links (loops are detected and reported).
     #[arg(long)]
     follow_symlinks: bool,
@@ -103,9 +104,9 @@ impl ScanArgs {
     fn config(&self) -> Config {
         Config {
             target: self.target.clone(),
-            arch: self.arch.clone(),
+            arch: self.arch,
             gcompat: self.gcompat.then_some(true),
-            fail_on: self.fail_on.clone(),
+            fail_on: self.fail_on,
             follow_symlinks: self.follow_symlinks.then_some(true),
             all_files: self.all_files.then_some(true),
             exclude: self.exclude.clone(),
@@ -118,7 +119,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let status = match cli.command {
         Some(Command::Explain { code, list }) => explain(code.as_deref(), list),
-        Some(Command::AuditWheel { wheels, format }) => audit_wheels(&wheels, &format),
+        Some(Command::AuditWheel { wheels, format }) => audit_wheels(&wheels, format),
         None => run_scan(cli.scan),
     };
     ExitCode::from(status as u8)
@@ -146,10 +147,7 @@ fn run_scan(args: ScanArgs) -> ExitStatus {
         Ok(settings) => settings,
         Err(err) => return usage_error(&err),
     };
-    let format: Format = match args.format.parse() {
-        Ok(format) => format,
-        Err(err) => return usage_error(&format!("--format: {err}")),
-    };
+    let format = args.format;
     let progress = ProgressBar::for_stderr(!args.quiet);
     let scanned = scan_with_progress(&args.paths, &options, &progress);
     progress.finish();
@@ -167,8 +165,8 @@ fn run_scan(args: ScanArgs) -> ExitStatus {
         }
     }
     if let Some(path) = &args.write_baseline {
-        let baseline = muslcheck::baseline::create(&report);
-        if let Err(err) = muslcheck::baseline::write(path, &baseline) {
+        let baseline = baseline::create(&report);
+        if let Err(err) = baseline::write(path, &baseline) {
             return usage_error(&err);
         }
         eprintln!(
@@ -178,11 +176,11 @@ fn run_scan(args: ScanArgs) -> ExitStatus {
         );
     }
     if let Some(path) = &args.baseline {
-        let baseline = match muslcheck::baseline::read(path) {
+        let baseline = match baseline::read(path) {
             Ok(baseline) => baseline,
             Err(err) => return usage_error(&err),
         };
-        let stale = muslcheck::baseline::apply(&mut report, &baseline);
+        let stale = baseline::apply(&mut report, &baseline);
         if stale > 0 {
             eprintln!(
                 "muslcheck: {stale} baseline entr(ies) no longer occur; refresh with --write-baseline"
@@ -286,11 +284,7 @@ impl Progress for ProgressBar {
     }
 }
 
-fn audit_wheels(wheels: &[PathBuf], format: &str) -> ExitStatus {
-    let format: Format = match format.parse() {
-        Ok(format) => format,
-        Err(err) => return usage_error(&format!("--format: {err}")),
-    };
+fn audit_wheels(wheels: &[PathBuf], format: Format) -> ExitStatus {
     let report = match scan(wheels, &Options::default()) {
         Ok(report) => report,
         Err(err) => return usage_error(&err.to_string()),
@@ -305,7 +299,7 @@ fn audit_wheels(wheels: &[PathBuf], format: &str) -> ExitStatus {
     let tag_findings = report
         .artifacts
         .iter()
-        .filter(|a| a.wheel.is_some())
+        .filter(|a| a.wheel().is_some())
         .any(|a| !a.findings().is_empty());
     if tag_findings {
         ExitStatus::Findings
@@ -315,23 +309,13 @@ fn audit_wheels(wheels: &[PathBuf], format: &str) -> ExitStatus {
 }
 
 fn explain(code: Option<&str>, list: bool) -> ExitStatus {
-    if list || code.is_none() {
-        for rule in RULES {
-            println!(
-                "{}  {:<8} {:<24} {}",
-                rule.id, rule.severity, rule.name, rule.summary
-            );
-        }
+    let Some(code) = code.filter(|_| !list) else {
+        print!("{}", report::explain_list());
         return ExitStatus::Clean;
-    }
-    let code = code.unwrap_or_default();
+    };
     match code.parse::<Code>() {
         Ok(code) => {
-            let rule = code.rule();
-            println!(
-                "{} {} ({})\n\n{}\n\n{}",
-                rule.id, rule.name, rule.severity, rule.summary, rule.explanation
-            );
+            print!("{}", report::explain(code));
             ExitStatus::Clean
         }
         Err(err) => usage_error(&err),

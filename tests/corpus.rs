@@ -105,7 +105,7 @@ fn every_fixture_gets_the_expected_verdict() {
             .iter()
             .all(|a| a["path"] != "bad/libfake.so.1")
     );
-    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["schema_version"], muslcheck::SCHEMA_VERSION);
 }
 
 #[test]

@@ -23,7 +23,7 @@
 //!   prebuild, or the glibc prebuild beside a musl one, which node-gyp-build
 //!   skips on musl);
 //! - symbols the host process provides: filtered from the loader's output by
-//!   the same rule muslcheck uses (`Host::provides`), since `--list` loads an
+//!   the same rule muslcheck uses (`check::host::provides`), since `--list` loads an
 //!   extension module without its interpreter.
 
 use std::collections::BTreeSet;
@@ -31,8 +31,10 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use muslcheck::check::{Evidence, Verdict};
-use muslcheck::elf::{Arch, Linkage};
+use muslcheck::check::host::provides;
+use muslcheck::discover::Excludes;
+use muslcheck::model::{Arch, Evidence, Linkage, Verdict};
+use muslcheck::platform::Platform;
 use muslcheck::{Artifact, Options, scan};
 
 const LOADER: &str = "/lib/ld-musl-x86_64.so.1";
@@ -80,7 +82,7 @@ fn loader_says(file: &Path, artifact: &Artifact) -> Missing {
             if let Some(rest) = rest.strip_suffix(": symbol not found")
                 && let Some((object, symbol)) = rest.rsplit_once(": ")
             {
-                if host.is_some_and(|h| h.provides(symbol)) {
+                if host.is_some_and(|h| provides(h, symbol)) {
                     continue;
                 }
                 missing
@@ -105,7 +107,7 @@ fn loader_says(file: &Path, artifact: &Artifact) -> Missing {
 }
 
 fn muslcheck_says(artifact: &Artifact) -> Missing {
-    let own = base_name(&artifact.path);
+    let own = base_name(artifact.path.as_str());
     let mut missing = Missing::default();
     for finding in artifact.findings() {
         match &finding.evidence {
@@ -204,17 +206,16 @@ fn muslcheck_agrees_with_the_real_musl_loader() {
         }
     }
     let options = Options {
-        target: "debian-musl".parse().unwrap(),
-        arch: Arch::X86_64,
-        gcompat: false,
+        platform: Platform::new("debian-musl".parse().unwrap(), Arch::X86_64, false),
         walk: muslcheck::discover::WalkOptions {
             // Scanned as its own root below.
             // Fuzzer-mutated inputs are replayed for crashes, not compared:
             // musl refuses many as "Not a valid dynamic program".
-            exclude: vec![
+            exclude: Excludes::new(&[
                 "thirdparty/fetched/**".to_string(),
                 "fuzz-regressions/**".to_string(),
-            ],
+            ])
+            .unwrap(),
             ..Default::default()
         },
         ..Options::default()
@@ -227,11 +228,11 @@ fn muslcheck_agrees_with_the_real_musl_loader() {
     for root in &roots {
         let report = scan(std::slice::from_ref(root), &options).unwrap();
         for artifact in &report.artifacts {
-            let Some(facts) = &artifact.facts else {
+            let Some(facts) = artifact.facts() else {
                 continue;
             };
             // Archive members have no file of their own for the loader to open.
-            if artifact.path.contains("!/")
+            if artifact.path.is_member()
                 || artifact.verdict() == Verdict::NotApplicable
                 || facts.arch != Arch::X86_64
                 || facts.linkage != Linkage::Dynamic
@@ -239,7 +240,7 @@ fn muslcheck_agrees_with_the_real_musl_loader() {
             {
                 continue;
             }
-            let file = root.join(&artifact.path);
+            let file = root.join(artifact.path.as_str());
             let mut loader = loader_says(&file, artifact);
             let mut ours = muslcheck_says(artifact);
             let graph_names_libc = artifact.assessment.load.as_ref().is_some_and(|load| {

@@ -93,7 +93,9 @@ fn json_output_validates_against_the_report_schema() {
         "libraries",
         "relocations",
         "gcompat",
-        "wheel-tag",
+        "locked-wheels",
+        "platform-packages",
+        "known-problem",
     ] {
         assert!(
             evidence_kinds.contains(kind),

@@ -4,58 +4,26 @@
 //! The host is decided from the file's own exports and name, never from where
 //! it sits, and the evidence says which fact decided it.
 
-use serde::Serialize;
+use crate::model::{ElfFacts, Host, HostKind};
 
-use crate::elf::ElfFacts;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum HostKind {
-    /// A CPython extension module: `Py*` and `_Py*` come from the interpreter.
-    Cpython,
-    /// A Node.js addon: N-API, libuv, V8 and node symbols come from `node`.
-    Node,
-    /// A JNI library: `JNI_*`, `JVM_*` and `jio_*` come from the JVM.
-    Jvm,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Host {
-    pub kind: HostKind,
-    /// The fact that decided the host.
-    pub evidence: String,
-}
-
-impl Host {
-    /// Whether the host process provides `symbol`.
-    pub fn provides(&self, symbol: &str) -> bool {
-        match self.kind {
-            HostKind::Cpython => symbol.starts_with("Py") || symbol.starts_with("_Py"),
-            HostKind::Node => {
-                const PREFIXES: &[&str] = &[
-                    "napi_",
-                    "node_api_",
-                    "uv_",
-                    "_ZN2v8",
-                    "_ZNK2v8",
-                    "_ZN4node",
-                    "_ZNK4node",
-                ];
-                PREFIXES.iter().any(|p| symbol.starts_with(p)) || symbol == "node_module_register"
-            }
-            HostKind::Jvm => {
-                symbol.starts_with("JNI_")
-                    || symbol.starts_with("JVM_")
-                    || symbol.starts_with("jio_")
-            }
+/// Whether the host process provides `symbol`.
+pub fn provides(host: &Host, symbol: &str) -> bool {
+    match host.kind {
+        HostKind::Cpython => symbol.starts_with("Py") || symbol.starts_with("_Py"),
+        HostKind::Node => {
+            const PREFIXES: &[&str] = &[
+                "napi_",
+                "node_api_",
+                "uv_",
+                "_ZN2v8",
+                "_ZNK2v8",
+                "_ZN4node",
+                "_ZNK4node",
+            ];
+            PREFIXES.iter().any(|p| symbol.starts_with(p)) || symbol == "node_module_register"
         }
-    }
-
-    pub fn name(&self) -> &'static str {
-        match self.kind {
-            HostKind::Cpython => "CPython",
-            HostKind::Node => "Node.js",
-            HostKind::Jvm => "the JVM",
+        HostKind::Jvm => {
+            symbol.starts_with("JNI_") || symbol.starts_with("JVM_") || symbol.starts_with("jio_")
         }
     }
 }
@@ -127,9 +95,9 @@ mod tests {
             kind: HostKind::Node,
             evidence: String::new(),
         };
-        assert!(node.provides("napi_create_string_utf8"));
-        assert!(node.provides("_ZN2v87Isolate7GetCurrentEv"));
-        assert!(node.provides("uv_loop_init"));
-        assert!(!node.provides("__memcpy_chk"));
+        assert!(provides(&node, "napi_create_string_utf8"));
+        assert!(provides(&node, "_ZN2v87Isolate7GetCurrentEv"));
+        assert!(provides(&node, "uv_loop_init"));
+        assert!(!provides(&node, "__memcpy_chk"));
     }
 }

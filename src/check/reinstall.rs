@@ -1,42 +1,18 @@
 //! The second question: if the same pinned versions are installed *on* the
 //! target, is there a musl build, or will pip compile (or fail)?
 
-use serde::Serialize;
-
-use crate::ecosystem::python_lock::{
-    FirstMusl, KnownPackage, LockedPackage, has_musllinux_wheel, has_native_wheels, known_package,
-    known_package_in,
-};
-use crate::elf::Arch;
-
-use super::{Code, Evidence, Finding};
-
-/// The answer for one pinned package.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Reinstall {
-    /// A musllinux wheel exists for this version and architecture.
-    MuslBuild,
-    /// pip will build it from source on the target.
-    SourceBuild,
-    /// Nothing the project has answers the question.
-    Unknown,
-    /// Only pure-Python wheels: nothing native to build.
-    NotNative,
-    /// A musl build exists but the lockfile does not record it.
-    MuslBuildNotLocked,
-    /// Platform builds exist, none for musl.
-    NoMuslBuild,
-}
+use crate::ecosystem::known::{FirstMusl, KnownPackage, known_package, known_package_in};
+use crate::ecosystem::npm::{LockVariant, NativeSource, PackageJson};
+use crate::ecosystem::python_lock::{LockedPackage, has_musllinux_wheel, has_native_wheels};
+use crate::model::{Arch, Code, Ecosystem, Evidence, Finding, Reinstall};
 
 /// The reinstall answer for an npm package with platform-variant packages.
-pub fn assess_npm_variants(
-    variant: &crate::ecosystem::npm::LockVariant,
-    source: &str,
-) -> (Reinstall, Vec<Finding>) {
-    let evidence = |detail: String| Evidence::WheelTag {
-        tag: "optionalDependencies".to_string(),
-        detail,
+pub fn assess_npm_variants(variant: &LockVariant, source: &str) -> (Reinstall, Vec<Finding>) {
+    let evidence = || Evidence::PlatformPackages {
+        lockfile: source.to_string(),
+        declared: variant.declared.clone(),
+        musl_declared: variant.musl_declared.clone(),
+        musl_locked: variant.musl_locked.clone(),
     };
     if !variant.split_by_libc {
         // One Linux build for both libcs (often static, like esbuild's Go binary):
@@ -52,7 +28,7 @@ pub fn assess_npm_variants(
                 variant.version,
                 variant.declared.join(", ")
             ),
-            evidence(format!("{source}: optionalDependencies")),
+            evidence(),
         )
         .with_remedy("upgrade to a version that publishes a -musl platform package, or stay on a glibc base image");
         return (Reinstall::NoMuslBuild, vec![finding]);
@@ -66,7 +42,7 @@ pub fn assess_npm_variants(
                 variant.version,
                 variant.musl_declared.join(", ")
             ),
-            evidence(format!("{source} has no node_modules/{} entry", variant.musl_declared.join(", node_modules/"))),
+            evidence(),
         )
         .with_remedy("regenerate the lockfile so it records every platform variant (npm 11.11+: `rm package-lock.json && npm install`), or install on the builder with `npm install --os=linux --cpu=x64 --libc=musl`");
         return (Reinstall::MuslBuildNotLocked, vec![finding]);
@@ -94,8 +70,9 @@ pub fn assess_locked(
         _ => fallback.to_string(),
     };
     let generic = "pip will compile it from the sdist: `apk add build-base python3-dev` plus the -dev packages of the libraries it links; or upgrade to a version with musllinux wheels";
-    let evidence = |detail: String| Evidence::WheelTag {
-        tag: format!("musllinux_*_{arch_name}"),
+    let evidence = |detail: String| Evidence::LockedWheels {
+        lockfile: source.to_string(),
+        wanted: format!("musllinux_*_{arch_name}"),
         detail,
     };
     if package.lists_files {
@@ -165,10 +142,9 @@ fn source_build_finding(
 
 /// The reinstall answer for an installed npm package with native code.
 pub fn assess_npm_install(
-    manifest: &crate::ecosystem::npm::PackageJson,
-    source: &crate::ecosystem::npm::NativeSource,
+    manifest: &PackageJson,
+    source: &NativeSource,
 ) -> (Reinstall, Vec<Finding>) {
-    use crate::ecosystem::npm::NativeSource;
     let package = format!("{} {}", manifest.name, manifest.version);
     match source {
         NativeSource::MuslPrebuild(_) | NativeSource::UntaggedPrebuild(_) => {
@@ -182,9 +158,8 @@ pub fn assess_npm_install(
                 Finding::new(
                     Code::DownloadedAtInstall,
                     format!("{package} downloads its binary at install time ({how}); on Alpine it asks for a musl build{}", if *falls_back_to_compiling { " and compiles from source if there is none" } else { "" }),
-                    Evidence::WheelTag {
-                        tag: "install script".to_string(),
-                        detail: how.clone(),
+                    Evidence::InstallScript {
+                        script: how.clone(),
                     },
                 )
                 .with_remedy("check the release has a musl asset for this version, or upgrade to a version that bundles musl prebuilds"),
@@ -202,17 +177,17 @@ fn needs_build_tools(package: &str) -> Finding {
     Finding::new(
         Code::NeedsBuildTools,
         format!("{package} compiles with node-gyp on Alpine when no musl binary is at hand: `apk add python3 make g++`"),
-        Evidence::WheelTag {
-            tag: "binding.gyp".to_string(),
-            detail: "node-gyp rebuild at install".to_string(),
+        Evidence::BuildTools {
+            builder: "node-gyp".to_string(),
+            detail: "binding.gyp: node-gyp rebuild at install".to_string(),
         },
     )
     .with_remedy("add `RUN apk add --no-cache python3 make g++` to the build stage (and `libstdc++` to the runtime stage)")
 }
 
 /// What the known-problem table says of an installed npm package version.
-pub fn npm_known_problem(manifest: &crate::ecosystem::npm::PackageJson) -> Option<Finding> {
-    let known = known_package_in("npm", &manifest.name)?;
+pub fn npm_known_problem(manifest: &PackageJson) -> Option<Finding> {
+    let known = known_package_in(Ecosystem::Npm, &manifest.name)?;
     if known.lacks_musl_build(&manifest.version) != Some(true) {
         return None;
     }
@@ -227,9 +202,9 @@ pub fn npm_known_problem(manifest: &crate::ecosystem::npm::PackageJson) -> Optio
                 "{} {}: no musl build for this version{since} (known-problem table)",
                 manifest.name, manifest.version
             ),
-            Evidence::WheelTag {
-                tag: "known-problem table".to_string(),
-                detail: known.sources.clone(),
+            Evidence::KnownProblem {
+                first_musl: known.first_version().map(str::to_string),
+                sources: known.sources.clone(),
             },
         )
         .with_remedy(known.remedy.clone()),

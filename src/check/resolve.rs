@@ -6,18 +6,22 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
-use serde::Serialize;
-
-use crate::elf::{ElfFacts, RequiredSymbol};
-use crate::target::{MuslProvides, SonameProvider, SymbolTables, Target, alpine_provider};
-
-use super::host::Host;
+use crate::model::{ElfFacts, Host, HostKind, MissingLibrary, MissingSymbol, RequiredSymbol};
+use crate::platform::musl::{is_gcompat_soname, is_reserved_name};
+use crate::platform::{MuslProvides, Platform, SonameProvider, alpine_provider};
 
 /// One analysed file, as the resolver sees it.
 pub struct TreeFile<'a> {
     pub location: &'a Path,
     pub shown: &'a str,
     pub facts: &'a ElfFacts,
+}
+
+impl TreeFile<'_> {
+    /// The file's own name (for an archive member, the member's).
+    pub fn file_name(&self) -> &str {
+        self.shown.rsplit('/').next().unwrap_or(self.shown)
+    }
 }
 
 /// Finds scanned files by location, through symlinks met while walking.
@@ -122,22 +126,6 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-/// Sonames musl's loader maps to itself (`reserved[]` in `load_library`).
-pub fn is_reserved_by_musl(name: &str) -> bool {
-    const RESERVED: [&str; 7] = ["c.", "pthread.", "rt.", "m.", "dl.", "util.", "xnet."];
-    name.strip_prefix("lib")
-        .is_some_and(|rest| RESERVED.iter().any(|r| rest.starts_with(r)))
-}
-
-/// Sonames only gcompat provides on Alpine (its loader stub and symlinks).
-pub fn is_gcompat_soname(name: &str) -> bool {
-    name.starts_with("ld-linux")
-        || name.starts_with("ld64.so.")
-        || name == "libcrypt.so.1"
-        || name == "libresolv.so.2"
-        || name == "libgcompat.so.0"
-}
-
 /// Who provides a needed library.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LibraryProvider {
@@ -163,36 +151,6 @@ pub struct LoadedLibrary {
     pub name: String,
     pub needed_by: usize,
     pub provider: LibraryProvider,
-}
-
-/// A needed library nothing provides.
-#[derive(Debug, Clone, Serialize)]
-pub struct MissingLibrary {
-    pub name: String,
-    pub needed_by: String,
-    pub looked_in: Vec<String>,
-    /// gcompat would provide it (`apk add gcompat`).
-    pub gcompat_provides: bool,
-    /// Why nothing on Alpine provides it, when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
-
-/// A needed symbol nothing provides.
-#[derive(Debug, Clone, Serialize)]
-pub struct MissingSymbol {
-    pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-    /// The library the file expects it from (by version need, or glibc's tables).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expected_library: Option<String>,
-    /// The glibc release that introduced it, when it is a glibc symbol.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub glibc_since: Option<String>,
-    pub gcompat_provides: bool,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub copy_relocation: bool,
 }
 
 /// How the symbols of one object in the load graph were resolved.
@@ -224,10 +182,47 @@ pub struct Resolution {
     pub gcompat_active: bool,
 }
 
+impl Resolution {
+    /// The symbol results of each object, in load order.
+    pub fn in_load_order(&self) -> impl Iterator<Item = &ObjectSymbols> {
+        self.objects
+            .iter()
+            .filter_map(|object| self.symbols.get(object))
+    }
+
+    /// Names expected from system libraries whose exports are not tabulated.
+    pub fn unchecked_symbols(&self) -> Vec<String> {
+        self.in_load_order()
+            .flat_map(|s| s.unchecked.iter().cloned())
+            .collect()
+    }
+
+    /// The libraries `object` needs that nothing provides.
+    pub fn missing_libraries_of(&self, object: usize) -> Vec<MissingLibrary> {
+        self.missing_libraries
+            .iter()
+            .filter(|(by, _)| *by == object)
+            .map(|(_, lib)| lib.clone())
+            .collect()
+    }
+}
+
+/// Who provided a library, for the load summary.
+pub fn describe_provider(index: &TreeIndex, provider: &LibraryProvider) -> String {
+    match provider {
+        LibraryProvider::Musl => "musl".to_string(),
+        LibraryProvider::Tree(found) => index
+            .file(*found)
+            .map(|f| f.shown.to_string())
+            .unwrap_or_default(),
+        LibraryProvider::Gcompat => "gcompat".to_string(),
+        LibraryProvider::AlpinePackage { package, .. } => format!("apk {package}"),
+    }
+}
+
 /// What the resolver assumes about the process.
 pub struct ResolveContext<'t> {
-    pub target: &'t Target,
-    pub tables: &'static SymbolTables,
+    pub platform: &'t Platform,
     /// gcompat's sonames and loader stub are installed (`apk add gcompat`).
     pub gcompat_installed: bool,
     /// gcompat is preloaded into the process that loads this file (a glibc
@@ -325,7 +320,7 @@ pub fn resolve(index: &TreeIndex, root: usize, ctx: &ResolveContext) -> Resoluti
                 &mut result,
             );
         }
-        if let Some(handled) = file.facts.arch.musl_relocation_types() {
+        if let Some(handled) = crate::platform::musl::handled_relocation_types(file.facts.arch) {
             result.unsupported_relocations = file
                 .facts
                 .relocation_types
@@ -360,7 +355,7 @@ fn resolve_symbol(
     result: &mut ObjectSymbols,
 ) {
     let name = required.name.as_str();
-    match ctx.target.musl_provides(ctx.tables, name) {
+    match ctx.platform.libc_provides(name) {
         Some(MuslProvides::Exported) => return,
         Some(MuslProvides::Lfs64Redirect(target)) => {
             result
@@ -380,32 +375,36 @@ fn resolve_symbol(
         return;
     }
     let in_package = package_tables.iter().any(|table| match table {
-        PackageTable::Libstdcxx => ctx.tables.libstdcxx_exports(name),
-        PackageTable::LibgccS => ctx.tables.libgcc_s_exports(name),
+        PackageTable::Libstdcxx => ctx.platform.tables().libstdcxx_exports(name),
+        PackageTable::LibgccS => ctx.platform.tables().libgcc_s_exports(name),
     });
     if in_package {
         return;
     }
-    if ctx.host.is_some_and(|host| host.provides(name)) {
+    if ctx
+        .host
+        .is_some_and(|host| super::host::provides(host, name))
+    {
         result.from_host += 1;
         return;
     }
     // Alpine's node (apk nodejs, the node:alpine images) links libstdc++ and
     // libgcc_s, so their names are in every addon's global scope.
-    let node_on_alpine = ctx.target.has_packages()
-        && ctx
-            .host
-            .is_some_and(|host| host.kind == super::host::HostKind::Node);
-    if node_on_alpine && (ctx.tables.libstdcxx_exports(name) || ctx.tables.libgcc_s_exports(name)) {
+    let node_on_alpine =
+        ctx.platform.has_packages() && ctx.host.is_some_and(|host| host.kind == HostKind::Node);
+    if node_on_alpine
+        && (ctx.platform.tables().libstdcxx_exports(name)
+            || ctx.platform.tables().libgcc_s_exports(name))
+    {
         result.from_host += 1;
         return;
     }
-    let gcompat_provides = ctx.tables.gcompat_provides(name);
+    let gcompat_provides = ctx.platform.tables().gcompat_provides(name);
     if gcompat_active && gcompat_provides {
         result.from_gcompat.push(name.to_string());
         return;
     }
-    let glibc = ctx.tables.glibc_symbol(name);
+    let glibc = ctx.platform.tables().glibc_symbol(name);
     let expected_library = required
         .library
         .clone()
@@ -443,8 +442,8 @@ fn describe_scope(
 ) -> Vec<String> {
     let mut scope = vec![format!(
         "musl {}{}",
-        ctx.target.musl,
-        if ctx.target.is_debian_build() {
+        ctx.platform.target.musl,
+        if ctx.platform.target.is_debian_build() {
             " (Debian build)"
         } else {
             ""
@@ -472,7 +471,7 @@ fn describe_scope(
     }
     if let Some(host) = ctx.host {
         scope.push(format!("host process {} ({})", host.name(), host.evidence));
-        if host.kind == super::host::HostKind::Node && ctx.target.has_packages() {
+        if host.kind == HostKind::Node && ctx.platform.has_packages() {
             scope.push("libstdc++/libgcc_s linked by Alpine's node".to_string());
         }
     }
@@ -493,7 +492,7 @@ fn find_library(
         .file(object)
         .map(|f| f.shown.to_string())
         .unwrap_or_default();
-    if is_reserved_by_musl(name) {
+    if is_reserved_name(name) {
         return Ok(LibraryProvider::Musl);
     }
     let mut looked_in = Vec::new();
@@ -512,7 +511,7 @@ fn find_library(
         return Ok(LibraryProvider::Gcompat);
     }
     let mut note = None;
-    if ctx.target.has_packages() {
+    if ctx.platform.has_packages() {
         looked_in.push("Alpine packages".to_string());
         match alpine_provider(name) {
             Some(SonameProvider::Package(package)) if !is_gcompat_soname(name) => {
@@ -527,13 +526,13 @@ fn find_library(
             _ => {}
         }
     } else {
-        looked_in.push(format!("{} system paths (musl only)", ctx.target));
+        looked_in.push(format!("{} system paths (musl only)", ctx.platform.target));
     }
     Err(MissingLibrary {
         name: name.to_string(),
         needed_by,
         looked_in,
-        gcompat_provides: is_gcompat_soname(name) && ctx.target.has_packages(),
+        gcompat_provides: is_gcompat_soname(name) && ctx.platform.has_packages(),
         note,
     })
 }
@@ -590,27 +589,6 @@ fn find_in_tree(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reserved_names() {
-        for name in [
-            "libc.so.6",
-            "libm.so.6",
-            "libpthread.so.0",
-            "libdl.so.2",
-            "libc.so",
-        ] {
-            assert!(is_reserved_by_musl(name), "{name}");
-        }
-        for name in [
-            "libcrypt.so.1",
-            "libresolv.so.2",
-            "libcurl.so.4",
-            "libmvec.so.1",
-        ] {
-            assert!(!is_reserved_by_musl(name), "{name}");
-        }
-    }
 
     #[test]
     fn normalizes_origin_paths() {

@@ -1,25 +1,8 @@
 //! The auditwheel question: is a wheel's platform tag true to the ELF inside?
 
-use serde::Serialize;
-
-use crate::ecosystem::python::{PlatformTag, WheelName, manylinux_policies, policy_whitelist};
-use crate::elf::{ElfFacts, LibcKind, glibc_version_key};
-
-use super::resolve::is_reserved_by_musl;
-use super::{Code, Evidence, Finding};
-
-/// What the content of a wheel supports, against what its name claims.
-#[derive(Debug, Clone, Serialize)]
-pub struct WheelAudit {
-    pub claimed: Vec<PlatformTag>,
-    /// `glibc`, `musl`, or `none` (no ELF member needs a C library).
-    pub content_libc: String,
-    /// The highest GLIBC_x.y any member needs, and which member.
-    pub required_glibc: Option<(String, String)>,
-    /// The tag the content supports (the lowest policy that allows it).
-    pub supported: Option<String>,
-    pub why: Vec<String>,
-}
+use crate::ecosystem::python::{WheelName, manylinux_policies, policy_whitelist};
+use crate::model::{Code, ElfFacts, Evidence, Finding, LibcKind, PlatformTag, Version, WheelAudit};
+use crate::platform::musl::is_reserved_name;
 
 /// A member as the audit sees it: its path inside the wheel and its facts.
 pub struct WheelMember<'a> {
@@ -44,16 +27,16 @@ pub fn audit(
                 "{} is glibc-linked ({})",
                 m.name, m.facts.libc.evidence
             ));
-            "glibc"
+            LibcKind::Glibc
         }
         (None, Some(m)) => {
             why.push(format!(
                 "{} is musl-linked ({})",
                 m.name, m.facts.libc.evidence
             ));
-            "musl"
+            LibcKind::Musl
         }
-        (None, None) => "none",
+        (None, None) => LibcKind::None,
     };
     let required_glibc = members
         .iter()
@@ -63,23 +46,24 @@ pub fn audit(
                 .as_ref()
                 .map(|v| (v.clone(), m.name.to_string()))
         })
-        .max_by_key(|(v, _)| glibc_version_key(v));
+        .max_by_key(|(v, _)| Version::glibc_node(v));
     let required_minor = required_glibc
         .as_ref()
-        .and_then(|(v, _)| glibc_version_key(v))
-        .and_then(|key| key.get(1).copied())
-        .unwrap_or(5);
+        .and_then(|(v, _)| Version::glibc_node(v))
+        .map_or(5, |version| {
+            u32::try_from(version.segment(1)).unwrap_or(u32::MAX)
+        });
     let arch = claimed
         .iter()
         .find_map(|t| t.arch())
         .unwrap_or("x86_64")
         .to_string();
     let supported = match content_libc {
-        "glibc" => manylinux_policies()
+        LibcKind::Glibc => manylinux_policies()
             .into_iter()
             .find(|(_, minor)| *minor >= required_minor)
             .map(|(major, minor)| format!("manylinux_{major}_{minor}_{arch}")),
-        "musl" => Some(format!("musllinux_1_1_{arch} or later")),
+        LibcKind::Musl => Some(format!("musllinux_1_1_{arch} or later")),
         _ => None,
     };
     if let Some((version, member)) = &required_glibc {
@@ -91,7 +75,7 @@ pub fn audit(
     let mut findings = Vec::new();
     for tag in &claimed {
         match tag {
-            PlatformTag::Manylinux { major, minor, .. } if content_libc == "glibc" => {
+            PlatformTag::Manylinux { major, minor, .. } if content_libc == LibcKind::Glibc => {
                 if (*major, *minor) < (2, required_minor)
                     && let Some((version, member)) = &required_glibc
                 {
@@ -108,7 +92,7 @@ pub fn audit(
                     )));
                 }
             }
-            PlatformTag::Musllinux { .. } if content_libc == "glibc" => {
+            PlatformTag::Musllinux { .. } if content_libc == LibcKind::Glibc => {
                 let member = glibc_member.map(|m| m.name).unwrap_or_default();
                 findings.push(
                     Finding::new(
@@ -124,7 +108,7 @@ pub fn audit(
                     .with_remedy("build the musllinux wheel in a musllinux image (e.g. quay.io/pypa/musllinux_1_2_x86_64)"),
                 );
             }
-            PlatformTag::Manylinux { .. } if content_libc == "musl" => {
+            PlatformTag::Manylinux { .. } if content_libc == LibcKind::Musl => {
                 let member = musl_member.map(|m| m.name).unwrap_or_default();
                 findings.push(
                     Finding::new(
@@ -162,7 +146,7 @@ pub fn audit(
                 let allowed_here = allowed.iter().any(|a| a == needed)
                     || (tag.is_musl() && is_musl_libc)
                     || (tag.is_glibc()
-                        && is_reserved_by_musl(needed)
+                        && is_reserved_name(needed)
                         && allowed.iter().any(|a| a == needed));
                 if allowed_here || bundled.contains(&needed.as_str()) || reported.contains(needed) {
                     continue;
@@ -185,7 +169,7 @@ pub fn audit(
     (
         WheelAudit {
             claimed,
-            content_libc: content_libc.to_string(),
+            content_libc,
             required_glibc,
             supported,
             why,

@@ -16,6 +16,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Serialize;
 use walkdir::WalkDir;
 
+use crate::ecosystem::ManifestKind;
 use crate::elf::ELF_MAGIC;
 use crate::progress::Progress;
 
@@ -27,8 +28,38 @@ pub struct WalkOptions {
     pub follow_symlinks: bool,
     /// Read every regular file, even those whose name proves they are text.
     pub all_files: bool,
-    /// Globs matched against the path relative to its root (and against the file name).
-    pub exclude: Vec<String>,
+    pub exclude: Excludes,
+}
+
+/// `--exclude` globs, compiled once: matched against the path relative to
+/// its root and against the file name.
+#[derive(Debug, Clone, Default)]
+pub struct Excludes(GlobSet);
+
+impl Excludes {
+    pub fn new(patterns: &[String]) -> Result<Excludes, DiscoverError> {
+        let mut builder = GlobSetBuilder::new();
+        for pattern in patterns {
+            let glob = Glob::new(pattern).map_err(|source| DiscoverError::BadGlob {
+                glob: pattern.clone(),
+                source,
+            })?;
+            builder.add(glob);
+        }
+        let set = builder.build().map_err(|source| DiscoverError::BadGlob {
+            glob: patterns.join(", "),
+            source,
+        })?;
+        Ok(Excludes(set))
+    }
+
+    fn matches(&self, relative: &Path) -> bool {
+        !self.0.is_empty()
+            && (self.0.is_match(relative)
+                || relative
+                    .file_name()
+                    .is_some_and(|name| self.0.is_match(Path::new(name))))
+    }
 }
 
 /// A regular file worth sniffing, at the first path it was met under.
@@ -70,8 +101,16 @@ pub struct Inventory {
     pub symlinks: HashMap<PathBuf, PathBuf>,
     /// `*.dist-info` directories met while walking (Python package metadata).
     pub dist_infos: Vec<PathBuf>,
-    /// Lockfiles and requirements files, as (shown path, location).
-    pub manifests: Vec<(String, PathBuf)>,
+    /// Lockfiles, requirements files and installed npm manifests.
+    pub manifests: Vec<Manifest>,
+}
+
+/// A manifest or lockfile met while walking.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub shown: String,
+    pub location: PathBuf,
+    pub kind: ManifestKind,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,11 +122,6 @@ pub enum DiscoverError {
     },
 }
 
-/// Checks the walk options (the exclude globs) before anything is walked.
-pub fn check_options(options: &WalkOptions) -> Result<(), DiscoverError> {
-    build_globset(&options.exclude).map(|_| ())
-}
-
 /// Walks every root, handing each candidate file to `found` as soon as it is
 /// met (once per inode), and collects everything else.
 pub fn walk(
@@ -95,8 +129,8 @@ pub fn walk(
     options: &WalkOptions,
     progress: &dyn Progress,
     found: &mut dyn FnMut(Candidate),
-) -> Result<Inventory, DiscoverError> {
-    let exclude = build_globset(&options.exclude)?;
+) -> Inventory {
+    let exclude = &options.exclude;
     let mut inventory = Inventory::default();
     let mut by_inode: HashMap<(u64, u64), PathBuf> = HashMap::new();
     let single_dir_root = roots.len() == 1 && roots.first().is_some_and(|r| r.is_dir());
@@ -145,10 +179,7 @@ pub fn walk(
                     continue;
                 }
             };
-            if entry.depth() > 0
-                && !exclude.is_empty()
-                && is_excluded(&exclude, &relative_of(entry.path()))
-            {
+            if entry.depth() > 0 && exclude.matches(&relative_of(entry.path())) {
                 continue;
             }
             let file_type = if entry.depth() == 0 && entry.path_is_symlink() {
@@ -189,14 +220,20 @@ pub fn walk(
                 });
                 continue;
             }
-            let installed_npm_manifest = name == "package.json"
-                && relative_of(entry.path())
-                    .components()
-                    .any(|c| c.as_os_str() == "node_modules");
-            if installed_npm_manifest || name.to_str().is_some_and(crate::ecosystem::is_manifest) {
-                inventory
-                    .manifests
-                    .push((shown_of(entry.path()), entry.path().to_path_buf()));
+            let manifest = name.to_str().and_then(|name| {
+                let in_node_modules = || {
+                    relative_of(entry.path())
+                        .components()
+                        .any(|c| c.as_os_str() == "node_modules")
+                };
+                ManifestKind::recognise(name, name == "package.json" && in_node_modules())
+            });
+            if let Some(kind) = manifest {
+                inventory.manifests.push(Manifest {
+                    shown: shown_of(entry.path()),
+                    location: entry.path().to_path_buf(),
+                    kind,
+                });
             }
             if !options.all_files && name_proves_text(name) {
                 inventory.skipped_by_name += 1;
@@ -233,30 +270,7 @@ pub fn walk(
             });
         }
     }
-    Ok(inventory)
-}
-
-fn build_globset(patterns: &[String]) -> Result<GlobSet, DiscoverError> {
-    let mut builder = GlobSetBuilder::new();
-    for pattern in patterns {
-        let glob = Glob::new(pattern).map_err(|source| DiscoverError::BadGlob {
-            glob: pattern.clone(),
-            source,
-        })?;
-        builder.add(glob);
-    }
-    builder.build().map_err(|source| DiscoverError::BadGlob {
-        glob: patterns.join(", "),
-        source,
-    })
-}
-
-fn is_excluded(exclude: &GlobSet, relative: &Path) -> bool {
-    !exclude.is_empty()
-        && (exclude.is_match(relative)
-            || relative
-                .file_name()
-                .is_some_and(|name| exclude.is_match(Path::new(name))))
+    inventory
 }
 
 /// The path shown in reports: relative to the root when one directory is

@@ -6,7 +6,7 @@ use std::path::{Component, Path};
 
 use serde::Deserialize;
 
-use super::{Ecosystem, Package};
+use crate::model::{Arch, Ecosystem, LibcKind, Package};
 
 /// The fields of `package.json` muslcheck reads.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -128,8 +128,7 @@ pub fn package_dir(path: &Path) -> Option<std::path::PathBuf> {
 }
 
 /// npm's name for an architecture (`cpu` field, platform package names).
-pub fn npm_cpu(arch: crate::elf::Arch) -> &'static str {
-    use crate::elf::Arch;
+pub fn npm_cpu(arch: Arch) -> &'static str {
     match arch {
         Arch::X86_64 => "x64",
         Arch::Aarch64 => "arm64",
@@ -166,7 +165,8 @@ pub fn is_linux_variant_name(name: &str, cpu: &str) -> bool {
 pub struct Prebuild {
     pub platform: String,
     pub cpu: String,
-    pub libc: Option<String>,
+    /// `None` for an untagged prebuild.
+    pub libc: Option<LibcKind>,
 }
 
 pub fn prebuild(path: &str) -> Option<Prebuild> {
@@ -177,10 +177,11 @@ pub fn prebuild(path: &str) -> Option<Prebuild> {
         return None;
     }
     let (platform, cpu) = dir.split_once('-')?;
-    let libc = file
-        .split('.')
-        .find(|tag| matches!(*tag, "musl" | "glibc"))
-        .map(str::to_string);
+    let libc = file.split('.').find_map(|tag| match tag {
+        "musl" => Some(LibcKind::Musl),
+        "glibc" => Some(LibcKind::Glibc),
+        _ => None,
+    });
     Some(Prebuild {
         platform: platform.to_string(),
         cpu: cpu.split('+').next().unwrap_or(cpu).to_string(),
@@ -477,7 +478,7 @@ mod tests {
             Some(Prebuild {
                 platform: "linux".into(),
                 cpu: "x64".into(),
-                libc: Some("musl".into())
+                libc: Some(LibcKind::Musl)
             })
         );
         assert_eq!(

@@ -1,153 +1,15 @@
 //! Python packaging: wheel file names and platform tags (PEP 425/427/600/656),
 //! auditwheel's policies, and `*.dist-info` metadata.
 
-use std::cmp::Ordering;
 use std::collections::HashMap;
-use std::fmt;
-use std::str::FromStr;
 use std::sync::OnceLock;
 
 use serde::Serialize;
 
+use crate::model::PlatformTag;
+
 const MANYLINUX_POLICY: &str = include_str!("../../data/auditwheel/manylinux-policy.json");
 const MUSLLINUX_POLICY: &str = include_str!("../../data/auditwheel/musllinux-policy.json");
-
-/// A wheel platform tag, parsed once at the edge.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum PlatformTag {
-    /// `manylinux_2_17_x86_64`; legacy `manylinux1/2010/2014` are parsed to their PEP 600 form.
-    Manylinux {
-        major: u32,
-        minor: u32,
-        arch: String,
-    },
-    /// `musllinux_1_2_x86_64`.
-    Musllinux {
-        major: u32,
-        minor: u32,
-        arch: String,
-    },
-    /// `linux_x86_64`: built on some Linux, no portability promise.
-    Linux { arch: String },
-    /// `any`: pure Python.
-    Any,
-    /// Anything else (`macosx_…`, `win_amd64`).
-    Other(String),
-}
-
-impl PlatformTag {
-    pub fn arch(&self) -> Option<&str> {
-        match self {
-            PlatformTag::Manylinux { arch, .. }
-            | PlatformTag::Musllinux { arch, .. }
-            | PlatformTag::Linux { arch } => Some(arch),
-            _ => None,
-        }
-    }
-
-    pub fn is_musl(&self) -> bool {
-        matches!(self, PlatformTag::Musllinux { .. })
-    }
-
-    pub fn is_glibc(&self) -> bool {
-        matches!(self, PlatformTag::Manylinux { .. })
-    }
-}
-
-fn split_version_arch(rest: &str) -> Option<(u32, u32, String)> {
-    let mut parts = rest.splitn(3, '_');
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next()?.parse().ok()?;
-    let arch = parts.next()?.to_string();
-    Some((major, minor, arch))
-}
-
-impl FromStr for PlatformTag {
-    type Err = std::convert::Infallible;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let legacy = [
-            ("manylinux1_", (2, 5)),
-            ("manylinux2010_", (2, 12)),
-            ("manylinux2014_", (2, 17)),
-        ];
-        for (prefix, (major, minor)) in legacy {
-            if let Some(arch) = s.strip_prefix(prefix) {
-                return Ok(PlatformTag::Manylinux {
-                    major,
-                    minor,
-                    arch: arch.to_string(),
-                });
-            }
-        }
-        if let Some(rest) = s.strip_prefix("manylinux_")
-            && let Some((major, minor, arch)) = split_version_arch(rest)
-        {
-            return Ok(PlatformTag::Manylinux { major, minor, arch });
-        }
-        if let Some(rest) = s.strip_prefix("musllinux_")
-            && let Some((major, minor, arch)) = split_version_arch(rest)
-        {
-            return Ok(PlatformTag::Musllinux { major, minor, arch });
-        }
-        if let Some(arch) = s.strip_prefix("linux_") {
-            return Ok(PlatformTag::Linux {
-                arch: arch.to_string(),
-            });
-        }
-        if s == "any" {
-            return Ok(PlatformTag::Any);
-        }
-        Ok(PlatformTag::Other(s.to_string()))
-    }
-}
-
-impl fmt::Display for PlatformTag {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PlatformTag::Manylinux { major, minor, arch } => {
-                write!(f, "manylinux_{major}_{minor}_{arch}")
-            }
-            PlatformTag::Musllinux { major, minor, arch } => {
-                write!(f, "musllinux_{major}_{minor}_{arch}")
-            }
-            PlatformTag::Linux { arch } => write!(f, "linux_{arch}"),
-            PlatformTag::Any => f.write_str("any"),
-            PlatformTag::Other(tag) => f.write_str(tag),
-        }
-    }
-}
-
-impl Serialize for PlatformTag {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-/// Orders tags of one family by how old a system they promise to run on.
-impl PartialOrd for PlatformTag {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        match (self, other) {
-            (
-                PlatformTag::Manylinux {
-                    major: a, minor: b, ..
-                },
-                PlatformTag::Manylinux {
-                    major: c, minor: d, ..
-                },
-            )
-            | (
-                PlatformTag::Musllinux {
-                    major: a, minor: b, ..
-                },
-                PlatformTag::Musllinux {
-                    major: c, minor: d, ..
-                },
-            ) => Some((a, b).cmp(&(c, d))),
-            _ => None,
-        }
-    }
-}
 
 /// A wheel file name: `{distribution}-{version}(-{build})?-{python}-{abi}-{platform}.whl`,
 /// each tag field possibly a compressed set (`cp311.cp312`).
@@ -182,10 +44,11 @@ impl WheelName {
     }
 }
 
-/// The sonames a policy lets a wheel use without bundling them.
-pub fn policy_whitelist(tag: &PlatformTag) -> Option<&'static [String]> {
+/// auditwheel's policies: name (`manylinux_2_17`) → the sonames a wheel
+/// may use without bundling them.
+fn policies() -> &'static HashMap<String, Vec<String>> {
     static POLICIES: OnceLock<HashMap<String, Vec<String>>> = OnceLock::new();
-    let policies = POLICIES.get_or_init(|| {
+    POLICIES.get_or_init(|| {
         #[derive(serde::Deserialize)]
         struct Policy {
             name: String,
@@ -199,37 +62,29 @@ pub fn policy_whitelist(tag: &PlatformTag) -> Option<&'static [String]> {
             }
         }
         map
-    });
+    })
+}
+
+/// The sonames a policy lets a wheel use without bundling them.
+pub fn policy_whitelist(tag: &PlatformTag) -> Option<&'static [String]> {
     let key = match tag {
         PlatformTag::Manylinux { major, minor, .. } => format!("manylinux_{major}_{minor}"),
         PlatformTag::Musllinux { major, minor, .. } => format!("musllinux_{major}_{minor}"),
         _ => return None,
     };
-    policies.get(&key).map(Vec::as_slice)
+    policies().get(&key).map(Vec::as_slice)
 }
 
-/// The newest manylinux policy auditwheel knows, as (major, minor) pairs, ascending.
+/// The manylinux policies auditwheel knows, as (major, minor) pairs, ascending.
 pub fn manylinux_policies() -> Vec<(u32, u32)> {
-    let mut versions: Vec<(u32, u32)> = [
-        (2, 5),
-        (2, 12),
-        (2, 17),
-        (2, 24),
-        (2, 26),
-        (2, 27),
-        (2, 28),
-        (2, 31),
-        (2, 34),
-        (2, 35),
-        (2, 36),
-        (2, 37),
-        (2, 38),
-        (2, 39),
-        (2, 40),
-        (2, 41),
-    ]
-    .to_vec();
-    versions.sort();
+    let mut versions: Vec<(u32, u32)> = policies()
+        .keys()
+        .filter_map(|name| {
+            let (major, minor) = name.strip_prefix("manylinux_")?.split_once('_')?;
+            Some((major.parse().ok()?, minor.parse().ok()?))
+        })
+        .collect();
+    versions.sort_unstable();
     versions
 }
 

@@ -1,11 +1,9 @@
 //! Python lockfiles and requirements: which versions are pinned and which wheel
 //! files the lock records for them. Read offline; nothing is fetched.
 
-use std::sync::OnceLock;
-
-use super::python::{PlatformTag, WheelName, normalize_name};
-
-const KNOWN_PACKAGES: &str = include_str!("../../data/known-packages.tsv");
+use super::PythonLock;
+use super::python::WheelName;
+use crate::model::PlatformTag;
 
 /// A pinned distribution, with the wheel file names the lock lists for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,20 +15,12 @@ pub struct LockedPackage {
     pub lists_files: bool,
 }
 
-/// File names muslcheck reads as Python manifests.
-pub fn is_python_manifest(file_name: &str) -> bool {
-    matches!(
-        file_name,
-        "uv.lock" | "poetry.lock" | "pdm.lock" | "Pipfile.lock"
-    ) || (file_name.starts_with("requirements") && file_name.ends_with(".txt"))
-}
-
-/// Parses a manifest by its file name; `Err` says what is wrong with it.
-pub fn parse_manifest(file_name: &str, text: &str) -> Result<Vec<LockedPackage>, String> {
-    match file_name {
-        "Pipfile.lock" => parse_pipfile_lock(text),
-        name if name.ends_with(".lock") => parse_toml_lock(text),
-        _ => Ok(parse_requirements(text)),
+/// Parses a manifest of the given format; `Err` says what is wrong with it.
+pub fn parse_manifest(format: PythonLock, text: &str) -> Result<Vec<LockedPackage>, String> {
+    match format {
+        PythonLock::Pipfile => parse_pipfile_lock(text),
+        PythonLock::Toml => parse_toml_lock(text),
+        PythonLock::Requirements => Ok(parse_requirements(text)),
     }
 }
 
@@ -139,130 +129,9 @@ pub fn has_native_wheels(package: &LockedPackage) -> bool {
     })
 }
 
-/// When a package first had a musl build, per the known-problem table.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FirstMusl {
-    Version(String),
-    /// Every version works on musl (pure code or static binaries).
-    Always,
-    /// No version has a musl build.
-    Never,
-    /// The table does not know (`[unverified]`, `n/a`).
-    Unknown,
-}
-
-/// A row of the known-problem table (`data/known-packages.tsv`).
-#[derive(Debug, Clone)]
-pub struct KnownPackage {
-    pub ecosystem: &'static str,
-    pub name: String,
-    pub first_musl: FirstMusl,
-    pub remedy: String,
-    pub sources: String,
-}
-
-impl KnownPackage {
-    /// Whether `version` has no musl build, per the table (`None`: the table cannot tell).
-    pub fn lacks_musl_build(&self, version: &str) -> Option<bool> {
-        match &self.first_musl {
-            FirstMusl::Version(first) => Some(version_less(version, first)),
-            FirstMusl::Always => Some(false),
-            FirstMusl::Never => Some(true),
-            FirstMusl::Unknown => None,
-        }
-    }
-}
-
-/// Looks a package up in the known-problem table (`ecosystem`: `pypi` or `npm`).
-pub fn known_package_in(ecosystem: &str, name: &str) -> Option<&'static KnownPackage> {
-    static TABLE: OnceLock<Vec<KnownPackage>> = OnceLock::new();
-    let table = TABLE.get_or_init(|| {
-        KNOWN_PACKAGES
-            .lines()
-            .skip(1)
-            .filter_map(|line| {
-                let fields: Vec<&str> = line.split('\t').collect();
-                let ecosystem: &'static str = match *fields.first()? {
-                    "pypi" => "pypi",
-                    "npm" => "npm",
-                    _ => return None,
-                };
-                // "bcrypt (PyPI)", "polars / polars-runtime-32": the first name.
-                let name = fields.get(1)?.split([' ', '/']).find(|p| !p.is_empty())?;
-                let name = if name.starts_with('@') {
-                    // A scoped npm name keeps its slash: take it whole.
-                    fields.get(1)?.split(' ').next()?.to_string()
-                } else {
-                    name.to_string()
-                };
-                let first = fields.get(5)?.split_whitespace().next().unwrap_or("");
-                let first_musl = match first {
-                    "none" => FirstMusl::Never,
-                    "all" => FirstMusl::Always,
-                    v if v.starts_with(|c: char| c.is_ascii_digit()) => {
-                        FirstMusl::Version(v.trim_end_matches(';').to_string())
-                    }
-                    _ => FirstMusl::Unknown,
-                };
-                Some(KnownPackage {
-                    ecosystem,
-                    name: if ecosystem == "pypi" {
-                        normalize_name(&name)
-                    } else {
-                        name
-                    },
-                    first_musl,
-                    remedy: fields.get(7).unwrap_or(&"").to_string(),
-                    sources: fields.get(8).unwrap_or(&"").to_string(),
-                })
-            })
-            .collect()
-    });
-    let wanted = if ecosystem == "pypi" {
-        normalize_name(name)
-    } else {
-        name.to_string()
-    };
-    table
-        .iter()
-        .find(|k| k.ecosystem == ecosystem && k.name == wanted)
-}
-
-/// The PyPI part of the known-problem table.
-pub fn known_package(name: &str) -> Option<&'static KnownPackage> {
-    known_package_in("pypi", name)
-}
-
-/// PEP 440 release comparison (numeric release segments; pre/post tags ignored).
-pub fn version_less(a: &str, b: &str) -> bool {
-    fn release(v: &str) -> Vec<u64> {
-        v.trim_start_matches('v')
-            .split('.')
-            .map(|part| {
-                let digits: String = part.chars().take_while(char::is_ascii_digit).collect();
-                digits.parse().unwrap_or(0)
-            })
-            .collect()
-    }
-    let (mut x, mut y) = (release(a), release(b));
-    let len = x.len().max(y.len());
-    x.resize(len, 0);
-    y.resize(len, 0);
-    x < y
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pep440_release_ordering() {
-        assert!(version_less("1.24.4", "1.25.0"));
-        assert!(!version_less("1.25", "1.25.0"));
-        assert!(version_less("1.9", "1.10"));
-        assert!(!version_less("2.0.0rc1", "1.99"));
-        assert!(version_less("2021.9.1", "2021.11.10"));
-    }
 
     #[test]
     fn parses_requirements_lines() {
@@ -274,25 +143,5 @@ mod tests {
             .map(|p| (p.name.as_str(), p.version.as_str()))
             .collect();
         assert_eq!(pairs, [("numpy", "1.24.4"), ("uvicorn", "0.30.0")]);
-    }
-
-    #[test]
-    fn known_table_has_numpy() {
-        let numpy = known_package("NumPy").unwrap();
-        assert_eq!(numpy.first_musl, FirstMusl::Version("1.25.0".to_string()));
-        assert_eq!(numpy.lacks_musl_build("1.24.4"), Some(true));
-        assert_eq!(numpy.lacks_musl_build("2.0.0"), Some(false));
-        assert_eq!(
-            known_package("psycopg2").unwrap().first_musl,
-            FirstMusl::Never
-        );
-        let bcrypt = known_package_in("npm", "bcrypt").unwrap();
-        assert_eq!(bcrypt.lacks_musl_build("5.1.1"), Some(true));
-        assert_eq!(bcrypt.lacks_musl_build("6.0.0"), Some(false));
-        assert!(known_package_in("npm", "@swc/core").is_some());
-        assert_eq!(
-            known_package_in("npm", "kerberos").unwrap().first_musl,
-            FirstMusl::Unknown
-        );
     }
 }

@@ -1,8 +1,7 @@
 //! `--format github`: GitHub Actions workflow commands (`::error file=…::…`),
 //! one per finding, so they show as annotations on the pull request.
 
-use crate::check::Severity;
-use crate::scan::Report;
+use crate::model::{Report, Severity};
 
 /// Escapes a workflow-command message (`%`, CR, LF).
 fn escape_data(text: &str) -> String {
@@ -19,7 +18,7 @@ fn escape_property(text: &str) -> String {
 pub fn render_github(report: &Report) -> String {
     let mut out = String::new();
     for artifact in &report.artifacts {
-        let file = artifact.path.split("!/").next().unwrap_or(&artifact.path);
+        let file = artifact.path.outer_file();
         for finding in artifact.findings() {
             let command = match finding.severity {
                 Severity::Error => "error",

@@ -1,6 +1,6 @@
-//! `--format json`: the [`Report`] as documented in `docs/json-schema.md`.
+//! `--format json`: the [`Report`] as documented in `schema/report.schema.json`.
 
-use crate::scan::Report;
+use crate::model::Report;
 
 pub fn render_json(report: &Report) -> String {
     // Serialising plain data into a String cannot fail; fall back to an error object anyway.

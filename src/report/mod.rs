@@ -2,6 +2,7 @@
 //!
 //! One renderer file per format; none of them decides a verdict.
 
+mod explain;
 mod github;
 mod json;
 mod sarif;
@@ -9,9 +10,10 @@ mod text;
 
 use std::str::FromStr;
 
-use crate::check::Severity;
-use crate::scan::Report;
+use crate::config::FailOn;
+use crate::model::Report;
 
+pub use explain::{explain, explain_list};
 pub use github::render_github;
 pub use json::render_json;
 pub use sarif::render_sarif;
@@ -42,29 +44,6 @@ impl FromStr for Format {
     }
 }
 
-/// The severity at or above which the scan fails.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailOn {
-    Severity(Severity),
-    Never,
-}
-
-impl FromStr for FailOn {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "error" => Ok(FailOn::Severity(Severity::Error)),
-            "warning" => Ok(FailOn::Severity(Severity::Warning)),
-            "note" => Ok(FailOn::Severity(Severity::Note)),
-            "never" => Ok(FailOn::Never),
-            other => Err(format!(
-                "unknown --fail-on level `{other}`; expected error, warning, note or never"
-            )),
-        }
-    }
-}
-
 /// Process exit status: 0 clean, 1 findings at or above `--fail-on`, 2 the
 /// tool itself could not do its job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,8 +54,8 @@ pub enum ExitStatus {
 }
 
 pub fn exit_status(report: &Report, fail_on: FailOn) -> ExitStatus {
-    match (fail_on, report.worst_severity()) {
-        (FailOn::Severity(threshold), Some(worst)) if worst >= threshold => ExitStatus::Findings,
+    match (fail_on.threshold(), report.worst_severity()) {
+        (Some(threshold), Some(worst)) if worst >= threshold => ExitStatus::Findings,
         _ => ExitStatus::Clean,
     }
 }

@@ -3,9 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::baseline;
-use crate::check::{RULES, Severity};
-use crate::scan::Report;
+use crate::config::baseline;
+use crate::model::Report;
+use crate::model::{Code, Severity};
 
 fn level(severity: Severity) -> &'static str {
     match severity {
@@ -15,15 +15,11 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
-/// The file a path names: an archive member is reported on its archive.
-fn artifact_uri(path: &str) -> &str {
-    path.split("!/").next().unwrap_or(path)
-}
-
 pub fn render_sarif(report: &Report) -> String {
-    let rules: Vec<Value> = RULES
+    let rules: Vec<Value> = Code::ALL
         .iter()
-        .map(|rule| {
+        .map(|code| {
+            let rule = code.rule();
             json!({
                 "id": rule.id,
                 "name": rule.name,
@@ -37,7 +33,7 @@ pub fn render_sarif(report: &Report) -> String {
     let mut results = Vec::new();
     for artifact in &report.artifacts {
         for finding in artifact.findings() {
-            let rule_index = RULES.iter().position(|r| r.code == finding.code);
+            let rule_index = Code::ALL.iter().position(|code| *code == finding.code);
             let mut text = format!("{}: {}", artifact.path, finding.message);
             if let Some(remedy) = &finding.remedy {
                 text.push_str(&format!(" Fix: {remedy}"));
@@ -51,7 +47,8 @@ pub fn render_sarif(report: &Report) -> String {
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": {
-                            "uri": artifact_uri(&artifact.path),
+                            // An archive member is reported on its archive.
+                            "uri": artifact.path.outer_file(),
                             "uriBaseId": "%SRCROOT%",
                         },
                         // A binary file has no lines; code-scanning UIs need one.
@@ -79,7 +76,7 @@ pub fn render_sarif(report: &Report) -> String {
             },
             "results": results,
             "properties": {
-                "target": report.target.to_string(),
+                "target": report.target.name,
                 "arch": report.arch.to_string(),
             },
         }],

@@ -2,8 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::check::{Evidence, Finding, MissingSymbol, Severity, Verdict};
-use crate::scan::{Artifact, Report};
+use crate::model::{Artifact, Evidence, Finding, MissingSymbol, Report, Severity, Verdict};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TextOptions {
@@ -80,7 +79,7 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
                 let files: Vec<&Artifact> = report
                     .artifacts
                     .iter()
-                    .filter(|a| a.package.as_ref() == Some(package) && a.facts.is_some())
+                    .filter(|a| a.package.as_ref() == Some(package) && a.facts().is_some())
                     .collect();
                 let breaking = files
                     .iter()
@@ -91,7 +90,7 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
                     .artifacts
                     .iter()
                     .filter(|a| a.package.as_ref() == Some(package))
-                    .find_map(|a| a.reinstall)
+                    .find_map(Artifact::reinstall)
                     .map(|r| {
                         let answer = serde_json::to_value(r)
                             .ok()
@@ -138,7 +137,7 @@ pub fn render_wheel_audit(report: &Report) -> String {
     let mut out = String::new();
     let paint = Paint { on: false };
     for artifact in &report.artifacts {
-        let Some(audit) = &artifact.wheel else {
+        let Some(audit) = artifact.wheel() else {
             continue;
         };
         let claimed: Vec<String> = audit.claimed.iter().map(ToString::to_string).collect();
@@ -171,7 +170,7 @@ pub fn render_wheel_audit(report: &Report) -> String {
 }
 
 fn render_artifact(out: &mut String, artifact: &Artifact, paint: &Paint) {
-    let description = match &artifact.facts {
+    let description = match artifact.facts() {
         Some(facts) => {
             let mut parts = vec![
                 facts.arch.to_string(),
@@ -283,7 +282,7 @@ pub fn summary_line(report: &Report) -> String {
     format!(
         "muslcheck {} on {} ({}{}): {} files walked, {} ELF: {} — {:.2}s",
         report.tool.version,
-        report.target,
+        report.target.name,
         report.arch,
         if report.gcompat { ", with gcompat" } else { "" },
         summary.files_walked,

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
-use crate::elf::Arch;
+use crate::model::Arch;
 
 use super::MuslVersion;
 
@@ -24,7 +24,7 @@ const ALPINE_LIBGCC_S: &str =
 const SONAME_PACKAGES: &str = include_str!("../../data/alpine/soname-to-alpine-package.tsv");
 
 /// Rows of a TSV file: `#` lines skipped, fields split on tabs.
-fn rows(text: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
+pub(super) fn rows(text: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
     text.lines()
         .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
         .map(|line| line.split('\t').collect())
@@ -52,8 +52,6 @@ pub struct SymbolTables {
     glibc: HashMap<&'static str, GlibcSymbol>,
     libstdcxx: HashSet<&'static str>,
     libgcc_s: HashSet<&'static str>,
-    /// Whether these tables were made for this architecture or borrowed from x86_64.
-    pub exact_for_arch: bool,
 }
 
 /// How musl resolves a name.
@@ -69,24 +67,21 @@ impl SymbolTables {
         static X86_64: OnceLock<SymbolTables> = OnceLock::new();
         static AARCH64: OnceLock<SymbolTables> = OnceLock::new();
         match arch {
-            Arch::Aarch64 => AARCH64.get_or_init(|| {
-                SymbolTables::parse(MUSL_EXPORTS_AARCH64, GLIBC_VS_MUSL_AARCH64, true)
-            }),
-            Arch::X86_64 => X86_64.get_or_init(|| {
-                SymbolTables::parse(MUSL_EXPORTS_X86_64, GLIBC_VS_MUSL_X86_64, true)
-            }),
+            Arch::Aarch64 => AARCH64
+                .get_or_init(|| SymbolTables::parse(MUSL_EXPORTS_AARCH64, GLIBC_VS_MUSL_AARCH64)),
+            Arch::X86_64 => X86_64
+                .get_or_init(|| SymbolTables::parse(MUSL_EXPORTS_X86_64, GLIBC_VS_MUSL_X86_64)),
             // No table for the other architectures: the x86_64 names are the nearest
             // (musl's exports differ between architectures only in a handful of names).
             _ => {
                 static APPROX: OnceLock<SymbolTables> = OnceLock::new();
-                APPROX.get_or_init(|| {
-                    SymbolTables::parse(MUSL_EXPORTS_X86_64, GLIBC_VS_MUSL_X86_64, false)
-                })
+                APPROX
+                    .get_or_init(|| SymbolTables::parse(MUSL_EXPORTS_X86_64, GLIBC_VS_MUSL_X86_64))
             }
         }
     }
 
-    fn parse(musl_exports: &'static str, glibc_vs_musl: &'static str, exact: bool) -> Self {
+    fn parse(musl_exports: &'static str, glibc_vs_musl: &'static str) -> Self {
         let musl = rows(musl_exports)
             .filter_map(|row| {
                 let name = *row.first()?;
@@ -162,7 +157,6 @@ impl SymbolTables {
             glibc,
             libstdcxx,
             libgcc_s,
-            exact_for_arch: exact,
         }
     }
 

@@ -1,9 +1,17 @@
-//! CPU architectures, named the way Alpine names them.
+//! CPU architectures, named the way distributions name them (`x86_64`, `aarch64`).
 
 use std::fmt;
 use std::str::FromStr;
 
-use goblin::elf::header;
+// `e_machine` values (elf.h).
+const EM_X86_64: u16 = 62;
+const EM_AARCH64: u16 = 183;
+const EM_386: u16 = 3;
+const EM_ARM: u16 = 40;
+const EM_PPC64: u16 = 21;
+const EM_S390: u16 = 22;
+const EM_RISCV: u16 = 243;
+const EM_LOONGARCH: u16 = 258;
 
 /// A CPU architecture an ELF file is built for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -25,15 +33,15 @@ impl Arch {
     /// The architecture of an ELF header (`e_machine`, refined by class and byte order).
     pub fn from_elf(e_machine: u16, is_64: bool, little_endian: bool) -> Arch {
         match e_machine {
-            header::EM_X86_64 => Arch::X86_64,
-            header::EM_AARCH64 => Arch::Aarch64,
-            header::EM_386 => Arch::I686,
-            header::EM_ARM => Arch::Armv7,
-            header::EM_PPC64 if little_endian => Arch::Ppc64le,
-            header::EM_PPC64 => Arch::Ppc64,
-            header::EM_S390 if is_64 => Arch::S390x,
-            header::EM_RISCV if is_64 => Arch::Riscv64,
-            header::EM_LOONGARCH if is_64 => Arch::Loongarch64,
+            EM_X86_64 => Arch::X86_64,
+            EM_AARCH64 => Arch::Aarch64,
+            EM_386 => Arch::I686,
+            EM_ARM => Arch::Armv7,
+            EM_PPC64 if little_endian => Arch::Ppc64le,
+            EM_PPC64 => Arch::Ppc64,
+            EM_S390 if is_64 => Arch::S390x,
+            EM_RISCV if is_64 => Arch::Riscv64,
+            EM_LOONGARCH if is_64 => Arch::Loongarch64,
             other => Arch::Other(other),
         }
     }
@@ -50,32 +58,6 @@ impl Arch {
             "riscv64" => Arch::Riscv64,
             "loongarch64" => Arch::Loongarch64,
             _ => Arch::X86_64,
-        }
-    }
-
-    /// The name of musl's dynamic loader for this architecture (`PT_INTERP`).
-    pub fn musl_interpreter(self) -> Option<&'static str> {
-        Some(match self {
-            Arch::X86_64 => "/lib/ld-musl-x86_64.so.1",
-            Arch::Aarch64 => "/lib/ld-musl-aarch64.so.1",
-            Arch::I686 => "/lib/ld-musl-i386.so.1",
-            Arch::Armv7 => "/lib/ld-musl-armhf.so.1",
-            Arch::Ppc64le => "/lib/ld-musl-powerpc64le.so.1",
-            Arch::Ppc64 => "/lib/ld-musl-powerpc64.so.1",
-            Arch::S390x => "/lib/ld-musl-s390x.so.1",
-            Arch::Riscv64 => "/lib/ld-musl-riscv64.so.1",
-            Arch::Loongarch64 => "/lib/ld-musl-loongarch64.so.1",
-            Arch::Other(_) => return None,
-        })
-    }
-
-    /// The relocation type numbers musl's loader handles for this architecture
-    /// (`arch/*/reloc.h`); `None` where muslcheck has no table.
-    pub fn musl_relocation_types(self) -> Option<&'static [u32]> {
-        match self {
-            Arch::X86_64 => Some(&[0, 1, 2, 5, 6, 7, 8, 16, 17, 18, 36]),
-            Arch::Aarch64 => Some(&[0, 257, 1024, 1025, 1026, 1027, 1028, 1029, 1030, 1031]),
-            _ => None,
         }
     }
 

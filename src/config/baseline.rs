@@ -8,8 +8,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::Finding;
-use crate::scan::{Artifact, Report};
+use crate::model::{Artifact, Finding, Report};
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Fingerprint {
@@ -45,7 +44,7 @@ pub fn fingerprint(artifact: &Artifact, finding: &Finding) -> Fingerprint {
             .as_ref()
             .map(|p| p.name.clone())
             .unwrap_or_default(),
-        path: version_independent(&artifact.path),
+        path: version_independent(artifact.path.as_str()),
     }
 }
 

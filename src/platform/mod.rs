@@ -1,12 +1,20 @@
-//! Target profiles: which musl (and which build of it) the files must load on.
+//! Platform profiles: what a base image provides, and its loader's rules.
+//!
+//! A [`Platform`] is built once at the command-line edge from a [`Target`]
+//! (the image as the user names it), an architecture and the `--gcompat`
+//! choice, and passed by reference to every check. Today the profiles are
+//! Alpine and musl ones; all musl and gcompat facts live here, read from the
+//! embedded tables in `data/`.
 
+pub mod musl;
 mod tables;
 
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
+use crate::model::{Arch, TargetInfo};
 
+pub use musl::LoaderMessage;
 pub use tables::{GlibcSymbol, MuslProvides, SonameProvider, SymbolTables, alpine_provider};
 
 const ALPINE_MUSL_VERSIONS: &str = include_str!("../../data/alpine/alpine-musl-versions.tsv");
@@ -63,8 +71,7 @@ impl fmt::Display for MuslVersion {
 }
 
 /// Where the target's C library and system libraries come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Distribution {
     /// Alpine Linux: upstream musl with Alpine's packages (`apk add`).
     Alpine,
@@ -108,7 +115,7 @@ impl Target {
         self.distribution == Distribution::DebianMusl
     }
 
-    pub fn musl_provides(&self, tables: &SymbolTables, name: &str) -> Option<tables::MuslProvides> {
+    fn musl_provides(&self, tables: &SymbolTables, name: &str) -> Option<MuslProvides> {
         tables.musl_provides(name, self.musl, self.is_debian_build())
     }
 }
@@ -122,18 +129,6 @@ impl fmt::Display for Target {
             (Distribution::DebianMusl, _) => write!(f, "debian-musl:{}", self.musl),
             _ => write!(f, "musl:{}", self.musl),
         }
-    }
-}
-
-impl Serialize for Target {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut s = serializer.serialize_struct("Target", 4)?;
-        s.serialize_field("name", &self.to_string())?;
-        s.serialize_field("distribution", &self.distribution)?;
-        s.serialize_field("release", &self.release)?;
-        s.serialize_field("musl", self.musl.as_str())?;
-        s.end()
     }
 }
 
@@ -182,6 +177,83 @@ impl FromStr for Target {
             _ => Err(format!(
                 "unknown target `{s}`; expected alpine, alpine:3.18, musl:1.2.3 or debian-musl"
             )),
+        }
+    }
+}
+
+/// One base image as it ships, for one architecture: what the scanned files
+/// must run on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Platform {
+    pub target: Target,
+    pub arch: Arch,
+    /// `apk add gcompat` was asked for (it takes effect where packages exist).
+    pub gcompat: bool,
+}
+
+impl Default for Platform {
+    /// The newest Alpine on this machine's architecture, without gcompat.
+    fn default() -> Self {
+        Platform::new(Target::newest_alpine(), Arch::host(), false)
+    }
+}
+
+impl Platform {
+    pub fn new(target: Target, arch: Arch, gcompat: bool) -> Platform {
+        Platform {
+            target,
+            arch,
+            gcompat,
+        }
+    }
+
+    /// Whether distribution packages (`apk add libstdc++`, `gcompat` …) can be installed.
+    pub fn has_packages(&self) -> bool {
+        self.target.has_packages()
+    }
+
+    /// Whether gcompat is on the image: asked for, and installable there.
+    pub fn gcompat_installed(&self) -> bool {
+        self.gcompat && self.has_packages()
+    }
+
+    /// The path of the target's dynamic loader (`PT_INTERP` of its programs).
+    pub fn interpreter(&self) -> Option<&'static str> {
+        musl::interpreter(self.arch)
+    }
+
+    /// Whether the target's loader runs programs asking for `interpreter`.
+    pub fn is_own_interpreter(&self, interpreter: &str) -> bool {
+        self.interpreter() == Some(interpreter) || musl::is_musl_interpreter(interpreter)
+    }
+
+    /// The relocation types the loader handles; `None` where unknown.
+    pub fn handled_relocation_types(&self) -> Option<&'static [u32]> {
+        musl::handled_relocation_types(self.arch)
+    }
+
+    /// The symbol tables of this architecture.
+    pub fn tables(&self) -> &'static SymbolTables {
+        SymbolTables::for_arch(self.arch)
+    }
+
+    /// How the target's libc provides `name`, if it does.
+    pub fn libc_provides(&self, name: &str) -> Option<MuslProvides> {
+        self.target.musl_provides(self.tables(), name)
+    }
+
+    /// The target as the report names it.
+    pub fn info(&self) -> TargetInfo {
+        let distribution = match self.target.distribution {
+            Distribution::Alpine => "alpine",
+            Distribution::Musl => "musl",
+            Distribution::DebianMusl => "debian-musl",
+        };
+        TargetInfo {
+            name: self.target.to_string(),
+            distribution: distribution.to_string(),
+            release: self.target.release.clone(),
+            musl: self.target.musl.as_str().to_string(),
         }
     }
 }

@@ -1,0 +1,299 @@
+//! Load findings (MC1xx): what the loader model found, as the user would
+//! see it on the target. Loader messages come from musl's own format strings.
+
+use crate::model::{
+    Code, Evidence, Finding, MissingLibrary, MissingSymbol, PackageNeed, RelocationEvidence,
+};
+use crate::platform::{LoaderMessage, Platform};
+
+use super::resolve::{LibraryProvider, Resolution, TreeFile, TreeIndex};
+use super::{describe_list, has_glibc_interpreter};
+
+/// MC104: another architecture's file.
+pub fn wrong_architecture(file: &TreeFile, platform: &Platform) -> Finding {
+    let (built, target) = (file.facts.arch, platform.arch);
+    Finding::new(
+        Code::WrongArchitecture,
+        format!("built for {built}, the target is {target}"),
+        Evidence::Architecture {
+            file: built,
+            target,
+        },
+    )
+    .with_loader_messages(vec![format!("exec {}: exec format error", file.shown)])
+    .with_remedy(format!(
+        "install the {target} build of this file, or pass --arch {built} if that is the image's architecture"
+    ))
+}
+
+/// MC101: the program asks for glibc's loader.
+pub fn glibc_interpreter(file: &TreeFile, platform: &Platform) -> Option<Finding> {
+    let interpreter = file.facts.interpreter.as_ref()?;
+    if !has_glibc_interpreter(file.facts, platform) {
+        return None;
+    }
+    let own = platform.interpreter();
+    Some(
+        Finding::new(
+            Code::GlibcInterpreter,
+            format!(
+                "its interpreter {interpreter} is glibc's loader; {} has none (musl's is {})",
+                platform.target,
+                own.unwrap_or("ld-musl")
+            ),
+            Evidence::Interpreter {
+                interpreter: interpreter.clone(),
+                expected: own.map(str::to_string),
+            },
+        )
+        .with_loader_messages(vec![format!("sh: {}: not found", file.shown)]),
+    )
+}
+
+/// MC102, MC103 and MC106 for the file itself.
+pub fn own_failures(
+    file: &TreeFile,
+    root: usize,
+    resolution: &Resolution,
+    platform: &Platform,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let own = resolution.symbols.get(&root);
+    if let Some(missing) = own.map(|own| &own.missing).filter(|m| !m.is_empty()) {
+        findings.push(missing_symbols(file.shown, missing, resolution, platform));
+    }
+    let libraries = resolution.missing_libraries_of(root);
+    if !libraries.is_empty() {
+        findings.push(missing_libraries(libraries));
+    }
+    if let Some(relocations) = own
+        .map(|own| &own.unsupported_relocations)
+        .filter(|r| !r.is_empty())
+    {
+        findings.push(unsupported_relocations(file, relocations));
+    }
+    findings
+}
+
+fn missing_symbols(
+    shown: &str,
+    missing: &[MissingSymbol],
+    resolution: &Resolution,
+    platform: &Platform,
+) -> Finding {
+    let names: Vec<String> = missing.iter().map(MissingSymbol::label).collect();
+    let message = format!(
+        "{} symbol(s) that musl {} and every loaded library lack: {}",
+        missing.len(),
+        platform.target.musl,
+        describe_list(&names, 6)
+    );
+    Finding::new(
+        Code::MissingSymbols,
+        message,
+        Evidence::Symbols {
+            symbols: missing.to_vec(),
+            looked_in: resolution.scope.clone(),
+        },
+    )
+    .with_loader_messages(symbol_messages(shown, missing))
+}
+
+fn symbol_messages(shown: &str, missing: &[MissingSymbol]) -> Vec<String> {
+    missing
+        .iter()
+        .map(|s| LoaderMessage::SymbolNotFound.format(&[shown, &s.name]))
+        .collect()
+}
+
+fn library_message(library: &MissingLibrary) -> String {
+    LoaderMessage::LibraryNotFound.format(&[&library.name, &library.needed_by])
+}
+
+fn relocation_messages(shown: &str, relocations: &[(u32, usize)]) -> Vec<String> {
+    relocations
+        .iter()
+        .map(|(r_type, _)| {
+            LoaderMessage::UnsupportedRelocation.format(&[shown, &r_type.to_string()])
+        })
+        .collect()
+}
+
+fn missing_libraries(libraries: Vec<MissingLibrary>) -> Finding {
+    let names: Vec<String> = libraries.iter().map(|l| l.name.clone()).collect();
+    let loader_messages = libraries.iter().map(library_message).collect();
+    let remedy = if libraries.iter().all(|l| l.gcompat_provides) {
+        "gcompat provides it: `apk add gcompat`".to_string()
+    } else {
+        "bundle the library with the artifact, install the Alpine package that provides it, or use a build that does not need it".to_string()
+    };
+    Finding::new(
+        Code::MissingLibrary,
+        format!(
+            "needs {} which neither the scanned tree nor the target provides",
+            describe_list(&names, 6)
+        ),
+        Evidence::Libraries { libraries },
+    )
+    .with_loader_messages(loader_messages)
+    .with_remedy(remedy)
+}
+
+fn relocation_evidence(file: &TreeFile, relocations: &[(u32, usize)]) -> Vec<RelocationEvidence> {
+    relocations
+        .iter()
+        .map(|&(r_type, count)| RelocationEvidence {
+            r_type,
+            name: file.facts.arch.relocation_name(r_type),
+            count,
+        })
+        .collect()
+}
+
+fn unsupported_relocations(file: &TreeFile, relocations: &[(u32, usize)]) -> Finding {
+    let evidence = relocation_evidence(file, relocations);
+    let names: Vec<String> = evidence
+        .iter()
+        .map(|r| format!("{} ×{}", r.name, r.count))
+        .collect();
+    Finding::new(
+        Code::UnsupportedRelocation,
+        format!("relocations musl's loader refuses: {}", names.join(", ")),
+        Evidence::Relocations {
+            relocations: evidence,
+        },
+    )
+    .with_loader_messages(relocation_messages(file.shown, relocations))
+}
+
+/// MC105 for every library of the scanned tree the file loads that fails.
+pub fn dependencies(index: &TreeIndex, resolution: &Resolution) -> Vec<Finding> {
+    resolution
+        .objects
+        .iter()
+        .skip(1)
+        .filter_map(|&dependency| dependency_breaks(index, dependency, resolution))
+        .collect()
+}
+
+fn dependency_breaks(
+    index: &TreeIndex,
+    dependency: usize,
+    resolution: &Resolution,
+) -> Option<Finding> {
+    let file = index.file(dependency)?;
+    let symbols = resolution
+        .symbols
+        .get(&dependency)
+        .cloned()
+        .unwrap_or_default();
+    let libraries = resolution.missing_libraries_of(dependency);
+    let relocations = &symbols.unsupported_relocations;
+    if symbols.missing.is_empty() && libraries.is_empty() && relocations.is_empty() {
+        return None;
+    }
+    let mut loader_messages: Vec<String> = libraries.iter().map(library_message).collect();
+    loader_messages.extend(symbol_messages(file.shown, &symbols.missing));
+    loader_messages.extend(relocation_messages(file.shown, relocations));
+    let mut parts = Vec::new();
+    if !symbols.missing.is_empty() {
+        parts.push(format!("{} missing symbol(s)", symbols.missing.len()));
+    }
+    if !libraries.is_empty() {
+        parts.push(format!("{} missing librar(ies)", libraries.len()));
+    }
+    if !relocations.is_empty() {
+        parts.push("unsupported relocations".to_string());
+    }
+    let evidence = Evidence::Dependency {
+        path: file.shown.to_string(),
+        relocations: relocation_evidence(file, relocations),
+        symbols: symbols.missing,
+        libraries,
+    };
+    Some(
+        Finding::new(
+            Code::DependencyBreaks,
+            format!(
+                "loads {} from the scanned tree, which fails: {}",
+                file.shown,
+                parts.join(", ")
+            ),
+            evidence,
+        )
+        .with_loader_messages(loader_messages)
+        .with_remedy(format!("fix {} first (see its own findings)", file.shown)),
+    )
+}
+
+/// MC107: the Alpine packages the load needs, as one `apk add` line.
+pub fn alpine_packages(resolution: &Resolution) -> Option<Finding> {
+    let mut packages: Vec<PackageNeed> = Vec::new();
+    for lib in &resolution.loaded {
+        if let LibraryProvider::AlpinePackage { package, table } = lib.provider
+            && !packages.iter().any(|p| p.library == lib.name)
+        {
+            packages.push(PackageNeed {
+                library: lib.name.clone(),
+                package: package.to_string(),
+                checked: table.is_some(),
+            });
+        }
+    }
+    if packages.is_empty() {
+        return None;
+    }
+    // One name per package, in the order first needed.
+    let mut names: Vec<&str> = Vec::new();
+    for need in &packages {
+        if !names.contains(&need.package.as_str()) {
+            names.push(&need.package);
+        }
+    }
+    let apk_add = format!("apk add {}", names.join(" "));
+    let libraries: Vec<String> = packages.iter().map(|p| p.library.clone()).collect();
+    Some(
+        Finding::new(
+            Code::NeedsAlpinePackage,
+            format!(
+                "needs {} from Alpine packages: `{apk_add}`",
+                libraries.join(", ")
+            ),
+            Evidence::Packages {
+                packages,
+                apk_add: apk_add.clone(),
+            },
+        )
+        .with_remedy(format!("add `RUN {apk_add}` to the Alpine stage")),
+    )
+}
+
+/// MC108: names expected from a system library whose exports are not tabulated.
+pub fn unchecked(resolution: &Resolution, symbols: &[String]) -> Option<Finding> {
+    if symbols.is_empty() {
+        return None;
+    }
+    let libraries: Vec<String> = resolution
+        .loaded
+        .iter()
+        .filter(|l| {
+            matches!(
+                l.provider,
+                LibraryProvider::AlpinePackage { table: None, .. }
+            )
+        })
+        .map(|l| l.name.clone())
+        .collect();
+    Some(Finding::new(
+        Code::UncheckedSymbols,
+        format!(
+            "{} symbol(s) not in musl, expected from {} whose exports muslcheck has no table for",
+            symbols.len(),
+            libraries.join(", ")
+        ),
+        Evidence::Unchecked {
+            symbols: symbols.to_vec(),
+            libraries,
+        },
+    ))
+}

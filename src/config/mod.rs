@@ -1,0 +1,282 @@
+//! Settings and suppression: `muslcheck.toml` (or `[tool.muslcheck]` in
+//! `pyproject.toml`) layered under the command line, the [`Options`] a scan
+//! runs with, the [`FailOn`] threshold, `[[ignore]]` rules and baselines.
+//!
+//! ```toml
+//! target = "alpine:3.20"
+//! arch = "x86_64"
+//! gcompat = false
+//! fail-on = "error"
+//! exclude = ["docs/**"]
+//!
+//! [[ignore]]
+//! code = "MC102"
+//! path = "vendor/**"
+//! reason = "vendored tools run in the build stage only"
+//!
+//! [[ignore]]
+//! package = "bcrypt"
+//! version = "<6"
+//! reason = "replaced by bcryptjs in the Alpine image"
+//! ```
+
+pub mod baseline;
+mod ignore;
+
+use std::fmt::Display;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer};
+
+use crate::discover::{Excludes, WalkOptions};
+use crate::model::{Arch, Severity};
+use crate::platform::{Platform, Target};
+
+pub use ignore::{IgnoreEntry, IgnoreRule};
+
+/// The file names looked for in the scanned root, in order.
+pub const CONFIG_FILE: &str = "muslcheck.toml";
+const PYPROJECT: &str = "pyproject.toml";
+
+/// What a scan runs with.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// What the files must run on.
+    pub platform: Platform,
+    pub walk: WalkOptions,
+    /// Accepted findings (`[[ignore]]` in the config), left out of the report.
+    pub ignore: Vec<IgnoreRule>,
+}
+
+/// The severity at or above which the scan fails (exit 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailOn {
+    #[default]
+    Error,
+    Warning,
+    Note,
+    Never,
+}
+
+impl FailOn {
+    /// The lowest severity that fails the scan; `None` for `never`.
+    pub fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Note => Some(Severity::Note),
+            FailOn::Never => None,
+        }
+    }
+}
+
+impl FromStr for FailOn {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "error" => Ok(FailOn::Error),
+            "warning" => Ok(FailOn::Warning),
+            "note" => Ok(FailOn::Note),
+            "never" => Ok(FailOn::Never),
+            other => Err(format!(
+                "unknown --fail-on level `{other}`; expected error, warning, note or never"
+            )),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("could not read the config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+/// Settings from a file or the command line, parsed into their types as
+/// they are read; unset fields fall through to the layer below (command line
+/// over file over defaults).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    #[serde(default, deserialize_with = "parsed")]
+    pub target: Option<Target>,
+    #[serde(default, deserialize_with = "parsed")]
+    pub arch: Option<Arch>,
+    pub gcompat: Option<bool>,
+    #[serde(default, deserialize_with = "parsed")]
+    pub fail_on: Option<FailOn>,
+    pub follow_symlinks: Option<bool>,
+    pub all_files: Option<bool>,
+    /// Globs relative to the scanned root; file and command line add up.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    #[serde(default)]
+    pub ignore: Vec<IgnoreEntry>,
+}
+
+/// A string field parsed with the type's own `FromStr`, whose message is kept.
+fn parsed<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr,
+    T::Err: Display,
+{
+    let text = String::deserialize(deserializer)?;
+    text.parse().map(Some).map_err(serde::de::Error::custom)
+}
+
+/// A config file found or given, and what it holds.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub path: PathBuf,
+    pub config: Config,
+}
+
+impl Config {
+    /// Reads `path`: a `muslcheck.toml`, or a `pyproject.toml` whose
+    /// `[tool.muslcheck]` table is used (`Ok(None)` when it has none).
+    pub fn read(path: &Path) -> Result<Option<Config>, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let invalid = |message: String| ConfigError::Invalid {
+            path: shown.clone(),
+            message,
+        };
+        let is_pyproject = path.file_name().is_some_and(|n| n == PYPROJECT);
+        let config = if is_pyproject {
+            let document: toml::Table =
+                toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+            let section = document
+                .get("tool")
+                .and_then(|tool| tool.get("muslcheck"))
+                .cloned();
+            match section {
+                None => return Ok(None),
+                Some(section) => section
+                    .try_into::<Config>()
+                    .map_err(|e| invalid(format!("[tool.muslcheck]: {e}")))?,
+            }
+        } else {
+            toml::from_str(&text).map_err(|e| invalid(e.to_string()))?
+        };
+        config.settings().map_err(invalid)?;
+        Ok(Some(config))
+    }
+
+    /// The config for a scan: `explicit` when given, else `muslcheck.toml` or
+    /// `pyproject.toml` `[tool.muslcheck]` in the first scanned directory.
+    pub fn find(roots: &[PathBuf], explicit: Option<&Path>) -> Result<Option<Loaded>, ConfigError> {
+        if let Some(path) = explicit {
+            let config = Config::read(path)?.ok_or_else(|| ConfigError::Invalid {
+                path: path.display().to_string(),
+                message: "has no [tool.muslcheck] table".to_string(),
+            })?;
+            return Ok(Some(Loaded {
+                path: path.to_path_buf(),
+                config,
+            }));
+        }
+        let Some(root) = roots.first().filter(|r| r.is_dir()) else {
+            return Ok(None);
+        };
+        for name in [CONFIG_FILE, PYPROJECT] {
+            let path = root.join(name);
+            if path.is_file() {
+                if let Some(config) = Config::read(&path)? {
+                    return Ok(Some(Loaded { path, config }));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// `self` (the command line) over `lower` (the file).
+    pub fn over(self, lower: Config) -> Config {
+        let mut exclude = lower.exclude;
+        exclude.extend(self.exclude);
+        let mut ignore = lower.ignore;
+        ignore.extend(self.ignore);
+        Config {
+            target: self.target.or(lower.target),
+            arch: self.arch.or(lower.arch),
+            gcompat: self.gcompat.or(lower.gcompat),
+            fail_on: self.fail_on.or(lower.fail_on),
+            follow_symlinks: self.follow_symlinks.or(lower.follow_symlinks),
+            all_files: self.all_files.or(lower.all_files),
+            exclude,
+            ignore,
+        }
+    }
+
+    /// The scan options and failure threshold these settings give.
+    pub fn settings(&self) -> Result<(Options, FailOn), String> {
+        let target = self.target.clone().unwrap_or_else(Target::newest_alpine);
+        let arch = self.arch.unwrap_or_else(Arch::host);
+        let exclude = Excludes::new(&self.exclude).map_err(|e| e.to_string())?;
+        let ignore = self
+            .ignore
+            .iter()
+            .enumerate()
+            .map(|(i, entry)| IgnoreRule::new(entry).map_err(|e| format!("ignore #{}: {e}", i + 1)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let options = Options {
+            platform: Platform::new(target, arch, self.gcompat.unwrap_or(false)),
+            walk: WalkOptions {
+                follow_symlinks: self.follow_symlinks.unwrap_or(false),
+                all_files: self.all_files.unwrap_or(false),
+                exclude,
+            },
+            ignore,
+        };
+        Ok((options, self.fail_on.unwrap_or_default()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_named() {
+        let err = toml::from_str::<Config>("traget = \"alpine\"\n").unwrap_err();
+        assert!(err.to_string().contains("traget"), "{err}");
+        let err =
+            toml::from_str::<Config>("[[ignore]]\ncode = \"MC102\"\nreasn = \"x\"\n").unwrap_err();
+        assert!(err.to_string().contains("reasn"), "{err}");
+        let err = toml::from_str::<Config>("target = \"alpine:2.0\"\n").unwrap_err();
+        assert!(err.to_string().contains("no facts for Alpine 2.0"), "{err}");
+        let err = toml::from_str::<Config>("fail-on = \"sometimes\"\n").unwrap_err();
+        assert!(err.to_string().contains("sometimes"), "{err}");
+    }
+
+    #[test]
+    fn command_line_overrides_the_file() {
+        let file = Config {
+            target: Some("alpine:3.18".parse().unwrap()),
+            gcompat: Some(true),
+            exclude: vec!["a/**".into()],
+            ..Config::default()
+        };
+        let cli = Config {
+            target: Some("musl:1.2.3".parse().unwrap()),
+            exclude: vec!["b/**".into()],
+            ..Config::default()
+        };
+        let merged = cli.over(file);
+        assert_eq!(merged.target, Some("musl:1.2.3".parse().unwrap()));
+        assert_eq!(merged.gcompat, Some(true));
+        assert_eq!(merged.exclude, ["a/**", "b/**"]);
+        let (options, fail_on) = merged.settings().unwrap();
+        assert!(options.platform.gcompat && !options.platform.gcompat_installed());
+        assert_eq!(fail_on, FailOn::Error);
+    }
+}

@@ -1,0 +1,164 @@
+//! What one ELF file needs from the dynamic loader: the facts `elf` reads
+//! and every check judges. No libc or distribution knowledge here.
+
+use serde::Serialize;
+
+use super::Arch;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Class {
+    Elf32,
+    Elf64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Endian {
+    Little,
+    Big,
+}
+
+/// `e_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ElfType {
+    /// `ET_EXEC`: a position-dependent executable.
+    Exec,
+    /// `ET_DYN`: a shared object or a position-independent executable.
+    Dyn,
+    /// `ET_REL`: an object file, never loaded.
+    Rel,
+    Core,
+    Other,
+}
+
+/// How the file gets its libraries at run time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Linkage {
+    /// Has a dynamic section: the loader resolves libraries and symbols.
+    Dynamic,
+    /// No interpreter, no dynamic section: runs on any kernel of its architecture.
+    Static,
+    /// Relocates itself (`DF_1_PIE`, no interpreter, nothing needed).
+    StaticPie,
+    /// Not something the loader runs (object file, core dump).
+    None,
+}
+
+/// Which C library the file was built against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LibcKind {
+    Glibc,
+    Musl,
+    /// Needs no C library at run time (static, Go, freestanding).
+    None,
+    Unknown,
+}
+
+impl LibcKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LibcKind::Glibc => "glibc",
+            LibcKind::Musl => "musl",
+            LibcKind::None => "none",
+            LibcKind::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for LibcKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Libc {
+    pub kind: LibcKind,
+    /// The fact that decided `kind`, for a person to check.
+    pub evidence: String,
+}
+
+/// One `Elf_Verneed` entry: the versions a file needs from one library.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct VersionNeed {
+    pub library: String,
+    pub versions: Vec<String>,
+}
+
+/// A symbol the loader must find in some other object for this file to load.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RequiredSymbol {
+    pub name: String,
+    /// Weak references that stay unresolved are bound to 0 without error.
+    pub weak: bool,
+    /// The version the file asks for (`GLIBC_2.34`), if versioned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The library the version need names (`libc.so.6`), if versioned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub library: Option<String>,
+    /// Defined in the executable's own `.bss` but copied from a library at load
+    /// time (`R_*_COPY`): the library must still provide it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub copy_relocation: bool,
+    /// A dynamic relocation names it. musl looks symbols up only while
+    /// processing relocations, so an undefined symbol no relocation uses is
+    /// never looked up and cannot fail.
+    pub relocated: bool,
+}
+
+/// A relocation type and how many relocations of that type the file holds.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct RelocationCount {
+    pub r_type: u32,
+    pub count: usize,
+}
+
+/// Everything muslcheck needs to know about one ELF file.
+#[derive(Debug, Clone, Serialize)]
+pub struct ElfFacts {
+    pub class: Class,
+    pub endian: Endian,
+    pub arch: Arch,
+    pub elf_type: ElfType,
+    pub linkage: Linkage,
+    pub interpreter: Option<String>,
+    pub soname: Option<String>,
+    pub needed: Vec<String>,
+    pub rpath: Vec<String>,
+    pub runpath: Vec<String>,
+    pub version_needs: Vec<VersionNeed>,
+    /// The highest `GLIBC_x.y` any version need asks for.
+    pub max_glibc: Option<String>,
+    /// Undefined dynamic symbols (and copy-relocated ones), sorted by name.
+    pub required_symbols: Vec<RequiredSymbol>,
+    /// Defined dynamic symbols other objects can bind to, sorted.
+    #[serde(skip)]
+    pub exports: Vec<String>,
+    pub exports_count: usize,
+    /// Relocation types in the dynamic relocation tables.
+    pub relocation_types: Vec<RelocationCount>,
+    pub go_build_id: Option<String>,
+    pub libc: Libc,
+}
+
+impl ElfFacts {
+    /// Whether the loader would ever process this file.
+    pub fn is_loadable(&self) -> bool {
+        matches!(self.elf_type, ElfType::Exec | ElfType::Dyn)
+    }
+
+    pub fn is_executable(&self) -> bool {
+        self.interpreter.is_some() || self.elf_type == ElfType::Exec
+    }
+
+    pub fn exports_symbol(&self, name: &str) -> bool {
+        self.exports
+            .binary_search_by(|probe| probe.as_str().cmp(name))
+            .is_ok()
+    }
+}

@@ -1,0 +1,297 @@
+//! Findings and verdicts: what the checks conclude about one artifact, with
+//! the evidence a person (or a program) can check.
+
+use serde::Serialize;
+
+use super::{Arch, Code, Severity};
+
+/// Per-file answer to "will this load on the target as it is?".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Ok,
+    NotApplicable,
+    NeedsGcompat,
+    Unknown,
+    Breaks,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::NotApplicable => "not-applicable",
+            Verdict::NeedsGcompat => "needs-gcompat",
+            Verdict::Unknown => "unknown",
+            Verdict::Breaks => "breaks",
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A relocation type the target's loader refuses.
+#[derive(Debug, Clone, Serialize)]
+pub struct RelocationEvidence {
+    pub r_type: u32,
+    pub name: String,
+    pub count: usize,
+}
+
+/// A needed library that a package of the target provides.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageNeed {
+    pub library: String,
+    pub package: String,
+    /// muslcheck checked the needed names against the package's export table.
+    pub checked: bool,
+}
+
+/// A needed library nothing provides.
+#[derive(Debug, Clone, Serialize)]
+pub struct MissingLibrary {
+    pub name: String,
+    pub needed_by: String,
+    pub looked_in: Vec<String>,
+    /// gcompat would provide it (`apk add gcompat`).
+    pub gcompat_provides: bool,
+    /// Why nothing on the target provides it, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A needed symbol nothing provides.
+#[derive(Debug, Clone, Serialize)]
+pub struct MissingSymbol {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The library the file expects it from (by version need, or glibc's tables).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_library: Option<String>,
+    /// The glibc release that introduced it, when it is a glibc symbol.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub glibc_since: Option<String>,
+    pub gcompat_provides: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub copy_relocation: bool,
+}
+
+impl MissingSymbol {
+    /// `name@VERSION`, or the bare name.
+    pub fn label(&self) -> String {
+        match &self.version {
+            Some(version) => format!("{}@{version}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+/// The facts behind a finding. The `kind` tag names what was looked at.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Evidence {
+    /// A file or member that could not be read, and why.
+    Read {
+        reason: String,
+    },
+    Interpreter {
+        interpreter: String,
+        expected: Option<String>,
+    },
+    Architecture {
+        file: Arch,
+        target: Arch,
+    },
+    Symbols {
+        symbols: Vec<MissingSymbol>,
+        looked_in: Vec<String>,
+    },
+    Libraries {
+        libraries: Vec<MissingLibrary>,
+    },
+    /// A library in the scanned tree that this file loads, and what fails in it.
+    Dependency {
+        path: String,
+        symbols: Vec<MissingSymbol>,
+        libraries: Vec<MissingLibrary>,
+        relocations: Vec<RelocationEvidence>,
+    },
+    Relocations {
+        relocations: Vec<RelocationEvidence>,
+    },
+    Packages {
+        packages: Vec<PackageNeed>,
+        apk_add: String,
+    },
+    Unchecked {
+        symbols: Vec<String>,
+        libraries: Vec<String>,
+    },
+    Gcompat {
+        symbols: Vec<String>,
+        libraries: Vec<String>,
+        reach: String,
+    },
+    /// A wheel's platform tag against its content.
+    WheelTag {
+        tag: String,
+        detail: String,
+    },
+    /// The wheel files a Python lockfile records for a pinned version.
+    LockedWheels {
+        lockfile: String,
+        /// The tag an install on the target looks for (`musllinux_*_x86_64`).
+        wanted: String,
+        detail: String,
+    },
+    /// An npm package's Linux platform packages (`optionalDependencies`)
+    /// against what the lockfile records.
+    PlatformPackages {
+        lockfile: String,
+        declared: Vec<String>,
+        musl_declared: Vec<String>,
+        musl_locked: Vec<String>,
+    },
+    /// An npm install script that fetches or compiles native code.
+    InstallScript {
+        script: String,
+    },
+    /// The tools a source build needs on the target.
+    BuildTools {
+        builder: String,
+        detail: String,
+    },
+    /// A row of muslcheck's known-problem table.
+    KnownProblem {
+        first_musl: Option<String>,
+        sources: String,
+    },
+}
+
+/// One thing wrong (or worth knowing) about a file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    /// What the user would see on the target, line by line.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub loader_messages: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remedy: Option<String>,
+    pub evidence: Evidence,
+}
+
+impl Finding {
+    /// A finding with the code's severity and generic remedy.
+    pub fn new(code: Code, message: String, evidence: Evidence) -> Finding {
+        let rule = code.rule();
+        Finding {
+            code,
+            severity: rule.severity,
+            message,
+            loader_messages: Vec::new(),
+            remedy: rule.remedy.map(str::to_string),
+            evidence,
+        }
+    }
+
+    pub fn with_loader_messages(mut self, lines: Vec<String>) -> Finding {
+        self.loader_messages = lines;
+        self
+    }
+
+    pub fn with_remedy(mut self, remedy: impl Into<String>) -> Finding {
+        self.remedy = Some(remedy.into());
+        self
+    }
+}
+
+/// The process that loads a file and already provides some of its symbols.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HostKind {
+    /// A CPython extension module: `Py*` and `_Py*` come from the interpreter.
+    Cpython,
+    /// A Node.js addon: N-API, libuv, V8 and node symbols come from `node`.
+    Node,
+    /// A JNI library: `JNI_*`, `JVM_*` and `jio_*` come from the JVM.
+    Jvm,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Host {
+    pub kind: HostKind,
+    /// The fact that decided the host.
+    pub evidence: String,
+}
+
+impl Host {
+    pub fn name(&self) -> &'static str {
+        match self.kind {
+            HostKind::Cpython => "CPython",
+            HostKind::Node => "Node.js",
+            HostKind::Jvm => "the JVM",
+        }
+    }
+}
+
+/// How the loader would resolve a file that loads (or what it found on the way).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LoadSummary {
+    /// `libname → provider` for every needed library, in load order.
+    pub libraries: Vec<(String, String)>,
+    /// Names found through musl's LFS64 redirect (`stat64 → stat`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lfs64_redirects: Vec<(String, String)>,
+    /// Symbols the host process provides.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub from_host: usize,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub from_gcompat: Vec<String>,
+    /// Why gcompat does or does not reach this file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gcompat_reach: Option<String>,
+    /// Why the target never loads this file (another platform's prebuild).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_loaded: Option<String>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// The verdict of one file and the findings behind it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Assessment {
+    pub verdict: Verdict,
+    pub findings: Vec<Finding>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<Host>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load: Option<LoadSummary>,
+}
+
+impl Assessment {
+    pub fn of(verdict: Verdict, findings: Vec<Finding>) -> Assessment {
+        Assessment {
+            verdict,
+            findings,
+            host: None,
+            load: None,
+        }
+    }
+
+    /// A file that could not be read: `unknown`, with one finding saying why.
+    pub fn unreadable(code: Code, message: String, reason: String) -> Assessment {
+        Assessment::of(
+            Verdict::Unknown,
+            vec![Finding::new(code, message, Evidence::Read { reason })],
+        )
+    }
+}

@@ -1,0 +1,30 @@
+//! The vocabulary every stage shares: ELF facts, findings, verdicts, codes,
+//! artifacts and the report. Plain data with the little logic that belongs to
+//! the data itself; imports nothing else of the crate, so every module may
+//! import it.
+
+mod arch;
+mod code;
+mod elf_facts;
+mod finding;
+mod package;
+mod path;
+mod report;
+mod version;
+mod wheel;
+
+pub use arch::Arch;
+pub use code::{Code, Rule, Severity};
+pub use elf_facts::{
+    Class, ElfFacts, ElfType, Endian, Libc, LibcKind, Linkage, RelocationCount, RequiredSymbol,
+    VersionNeed,
+};
+pub use finding::{
+    Assessment, Evidence, Finding, Host, HostKind, LoadSummary, MissingLibrary, MissingSymbol,
+    PackageNeed, RelocationEvidence, Verdict,
+};
+pub use package::{Ecosystem, Package};
+pub use path::ReportPath;
+pub use report::{Artifact, ArtifactKind, Report, SCHEMA_VERSION, Summary, TargetInfo, ToolInfo};
+pub use version::Version;
+pub use wheel::{PlatformTag, Reinstall, WheelAudit};

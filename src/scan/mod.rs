@@ -1,0 +1,249 @@
+//! The pipeline: discover → read (elf, archives) → attribute → check → [`Report`].
+//!
+//! The walk runs on its own thread and feeds rayon readers through a bounded
+//! channel; facts are cached by content; packages are attributed after
+//! reading; every ELF file is then judged against the platform.
+
+mod cache;
+mod manifests;
+mod read;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::check::{self, TreeFile, TreeIndex};
+use crate::config::Options;
+use crate::discover::{self, Candidate, Inventory, ProblemKind};
+use crate::ecosystem::attribution::{npm_owners, python_owners};
+use crate::model::{
+    Artifact, ArtifactKind, Assessment, Code, Evidence, Finding, Report, ReportPath,
+    SCHEMA_VERSION, Summary, ToolInfo, Verdict,
+};
+use crate::progress::{Progress, Silent};
+
+use cache::{FactsCache, Read};
+use read::{CandidateRead, Item, WheelRead};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("{path}: no such file or directory; check the path and run again")]
+    PathNotFound { path: String },
+}
+
+/// Scans `paths` and judges every ELF file in them against the platform.
+pub fn scan(paths: &[PathBuf], options: &Options) -> Result<Report, ScanError> {
+    scan_with_progress(paths, options, &Silent)
+}
+
+/// [`scan`], telling `progress` how far it got.
+pub fn scan_with_progress(
+    paths: &[PathBuf],
+    options: &Options,
+    progress: &dyn Progress,
+) -> Result<Report, ScanError> {
+    let started = Instant::now();
+    if let Some(missing) = paths.iter().find(|p| std::fs::symlink_metadata(p).is_err()) {
+        return Err(ScanError::PathNotFound {
+            path: missing.display().to_string(),
+        });
+    }
+    let (inventory, reads) = walk_and_read(paths, options, progress);
+    let (mut items, wheels) = flatten(reads);
+    attribute_packages(&mut items, &inventory);
+    let artifacts = judge(&items, &wheels, &inventory, options);
+
+    let mut report = Report {
+        schema_version: SCHEMA_VERSION,
+        tool: ToolInfo {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        target: options.platform.info(),
+        arch: options.platform.arch,
+        gcompat: options.platform.gcompat,
+        roots: paths.iter().map(|p| p.display().to_string()).collect(),
+        artifacts,
+        summary: Summary {
+            files_walked: inventory.files_walked,
+            skipped_by_name: inventory.skipped_by_name,
+            ..Summary::default()
+        },
+    };
+    report.summary.ignored = report.remove_findings(|artifact, finding| {
+        options
+            .ignore
+            .iter()
+            .any(|rule| rule.matches(artifact, finding))
+    });
+    report.summary.duration_ms = started.elapsed().as_millis();
+    Ok(report)
+}
+
+/// Walks on one thread while rayon readers read what it finds; the reads
+/// come back in the walk's order.
+fn walk_and_read(
+    paths: &[PathBuf],
+    options: &Options,
+    progress: &dyn Progress,
+) -> (Inventory, Vec<CandidateRead>) {
+    let cache = FactsCache::default();
+    let (walked, reads) = std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Candidate>(4096);
+        let walker = scope.spawn(move || {
+            discover::walk(paths, &options.walk, progress, &mut |candidate| {
+                // The receiver lives until the walk ends; a send cannot fail.
+                let _ = sender.send(candidate);
+            })
+        });
+        let mut reads: Vec<CandidateRead> = receiver
+            .into_iter()
+            .par_bridge()
+            .map(|candidate| {
+                let read = read::read_candidate(&candidate, &cache);
+                progress.read_one();
+                read
+            })
+            .filter(|read| read.wheel.is_some() || !read.items.is_empty())
+            .collect();
+        // Readers finish in any order; what follows sees the walk's order.
+        reads.sort_by(|a, b| a.sort_key().cmp(b.sort_key()));
+        (walker.join(), reads)
+    });
+    match walked {
+        Ok(inventory) => (inventory, reads),
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+/// One list of items; each wheel remembers the range of its members.
+fn flatten(reads: Vec<CandidateRead>) -> (Vec<Item>, Vec<WheelRead>) {
+    let mut items: Vec<Item> = Vec::new();
+    let mut wheels: Vec<WheelRead> = Vec::new();
+    for read in reads {
+        if let Some(mut wheel) = read.wheel {
+            wheel.first_item = items.len();
+            wheel.item_count = read.items.len();
+            wheels.push(wheel);
+        }
+        items.extend(read.items);
+    }
+    (items, wheels)
+}
+
+/// Every artifact of the report: wheels, files and members, lockfile
+/// packages and the paths that could not be walked, sorted by path.
+fn judge(
+    items: &[Item],
+    wheels: &[WheelRead],
+    inventory: &Inventory,
+    options: &Options,
+) -> Vec<Artifact> {
+    let tree_files: Vec<Option<TreeFile>> = items
+        .iter()
+        .map(|item| match &item.read {
+            Read::Elf(facts) => Some(TreeFile {
+                location: &item.location,
+                shown: item.shown.as_str(),
+                facts,
+            }),
+            _ => None,
+        })
+        .collect();
+    let index = TreeIndex::new(&tree_files, &inventory.symlinks);
+    let assessments = check::assess_all(&index, tree_files.len(), &options.platform);
+
+    let mut artifacts: Vec<Artifact> = wheels
+        .iter()
+        .map(|wheel| read::wheel_artifact(wheel, items, &assessments))
+        .collect();
+    for (item, assessment) in items.iter().zip(assessments) {
+        let (kind, assessment) = match (&item.read, assessment) {
+            (Read::Elf(facts), Some(assessment)) => (
+                ArtifactKind::Elf {
+                    facts: facts.as_ref().clone(),
+                },
+                assessment,
+            ),
+            (Read::Failed(code, reason), _) => {
+                (ArtifactKind::Unreadable, failure(*code, reason.clone()))
+            }
+            _ => continue,
+        };
+        artifacts.push(Artifact {
+            path: item.shown.clone(),
+            also_at: item.also_at.clone(),
+            size: item.size,
+            package: item.package.clone(),
+            kind,
+            assessment,
+        });
+    }
+    artifacts.extend(manifests::artifacts(
+        &inventory.manifests,
+        options.platform.arch,
+    ));
+    artifacts.extend(inventory.problems.iter().map(problem_artifact));
+    artifacts.sort_by(|a, b| a.path.cmp(&b.path));
+    artifacts
+}
+
+/// A path the walk could not read (or chose not to open).
+fn problem_artifact(problem: &discover::Problem) -> Artifact {
+    let (code, verdict) = match problem.kind {
+        ProblemKind::SpecialFile => (Code::SpecialFile, Verdict::NotApplicable),
+        ProblemKind::SymlinkLoop => (Code::SymlinkLoop, Verdict::Unknown),
+        ProblemKind::Unreadable | ProblemKind::Missing => (Code::Unreadable, Verdict::Unknown),
+    };
+    let finding = Finding::new(
+        code,
+        problem.reason.clone(),
+        Evidence::Read {
+            reason: problem.reason.clone(),
+        },
+    );
+    Artifact::entry(
+        ReportPath::file(&problem.path),
+        None,
+        ArtifactKind::Unreadable,
+        Assessment::of(verdict, vec![finding]),
+    )
+}
+
+/// The assessment of a file or manifest that could not be read.
+fn failure(code: Code, reason: String) -> Assessment {
+    let message = match code {
+        Code::MalformedElf => format!("starts like ELF but cannot be read: {reason}"),
+        _ => format!("cannot be read: {reason}"),
+    };
+    Assessment::unreadable(code, message, reason)
+}
+
+/// Gives each file its other names (hard links) and its owning package
+/// (a wheel's or tarball's members already have theirs).
+fn attribute_packages(items: &mut [Item], inventory: &Inventory) {
+    let mut owners = python_owners(&inventory.dist_infos);
+    let npm = npm_owners(
+        items
+            .iter()
+            .filter(|item| item.package.is_none())
+            .map(|item| item.location.as_path()),
+    );
+    for (location, package) in npm {
+        owners.entry(location).or_insert(package);
+    }
+    for item in items.iter_mut() {
+        if item.package.is_none() {
+            item.package = owners.get(&item.location).cloned();
+        }
+        if let Some(others) = inventory.hard_links.get(&item.location) {
+            // The smallest path names the file, whatever the walk met first.
+            let mut paths: Vec<ReportPath> = others.iter().map(ReportPath::file).collect();
+            paths.push(std::mem::take(&mut item.shown));
+            paths.sort();
+            item.shown = paths.remove(0);
+            item.also_at = paths;
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! Reading one candidate: a file on disk, a wheel or an npm tarball, each
+//! turned into items (files and archive members) with their ELF facts.
+
+use std::path::{Path, PathBuf};
+
+use super::cache::{FactsCache, Read};
+use crate::check::wheel::{self, WheelMember};
+use crate::discover::{self, Candidate};
+use crate::ecosystem::python::WheelName;
+use crate::model::{
+    Artifact, ArtifactKind, Assessment, Code, Ecosystem, Package, ReportPath, Verdict,
+};
+
+/// One file to judge: a file on disk or a member of an archive.
+pub(super) struct Item {
+    pub shown: ReportPath,
+    pub also_at: Vec<ReportPath>,
+    /// Where the file is (for a member: the archive's location, then `!/member`).
+    pub location: PathBuf,
+    pub size: u64,
+    pub read: Read,
+    pub package: Option<Package>,
+}
+
+/// A wheel and the range of its members in the item list.
+pub(super) struct WheelRead {
+    pub shown: ReportPath,
+    pub size: u64,
+    pub name: Option<WheelName>,
+    pub member_names: Vec<String>,
+    pub first_item: usize,
+    pub item_count: usize,
+}
+
+/// What one candidate gave: its items, and the wheel they belong to.
+pub(super) struct CandidateRead {
+    pub items: Vec<Item>,
+    pub wheel: Option<WheelRead>,
+}
+
+impl CandidateRead {
+    pub fn sort_key(&self) -> &str {
+        match (&self.wheel, self.items.first()) {
+            (Some(wheel), _) => wheel.shown.as_str(),
+            (None, Some(item)) => item.shown.as_str(),
+            (None, None) => "",
+        }
+    }
+
+    fn nothing() -> CandidateRead {
+        CandidateRead {
+            items: Vec::new(),
+            wheel: None,
+        }
+    }
+}
+
+pub(super) fn read_candidate(candidate: &Candidate, cache: &FactsCache) -> CandidateRead {
+    let shown = ReportPath::file(&candidate.shown);
+    let is_wheel = candidate
+        .location
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("whl"));
+    if is_wheel {
+        return read_wheel(candidate, shown, cache);
+    }
+    let file_name = candidate
+        .location
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if file_name.ends_with(".tgz") || file_name.ends_with(".tar.gz") {
+        return read_tarball(candidate, shown, cache);
+    }
+    let read = read_file(&candidate.location, cache);
+    if matches!(read, Read::NotElf) {
+        return CandidateRead::nothing();
+    }
+    let item = Item {
+        shown,
+        also_at: Vec::new(),
+        location: candidate.location.clone(),
+        size: candidate.size,
+        read,
+        package: None,
+    };
+    CandidateRead {
+        items: vec![item],
+        wheel: None,
+    }
+}
+
+fn read_file(location: &Path, cache: &FactsCache) -> Read {
+    match discover::read_if_elf(location) {
+        Ok(Some(contents)) => cache.analyse(&contents, Some(location)),
+        Ok(None) => Read::NotElf,
+        Err(err) => Read::Failed(Code::Unreadable, err.to_string()),
+    }
+}
+
+/// Items for the ELF members of an archive (and for members that could not be read).
+fn archive_items(
+    candidate: &Candidate,
+    shown: &ReportPath,
+    contents: discover::archive::ArchiveContents<Read>,
+    package: Option<Package>,
+) -> Vec<Item> {
+    let item = |member: &str, size: u64, read: Read| Item {
+        shown: shown.member(member),
+        also_at: Vec::new(),
+        location: PathBuf::from(format!("{}!/{member}", candidate.location.display())),
+        size,
+        read,
+        package: package.clone(),
+    };
+    let members = contents
+        .members
+        .into_iter()
+        .map(|m| item(&m.name, m.size, m.analysed));
+    let problems = contents
+        .problems
+        .iter()
+        .map(|p| item(&p.name, 0, Read::Failed(Code::Unreadable, p.reason.clone())));
+    members.chain(problems).collect()
+}
+
+fn read_wheel(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) -> CandidateRead {
+    let file_name = candidate
+        .location
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = WheelName::parse(&file_name);
+    let package = name.as_ref().map(wheel_package);
+    let read = std::fs::File::open(&candidate.location)
+        .map_err(|e| e.to_string())
+        .and_then(|file| discover::archive::read_zip(file, |bytes| cache.analyse(bytes, None)));
+    let (items, member_names) = match read {
+        Ok(mut contents) => {
+            let names = std::mem::take(&mut contents.names);
+            (archive_items(candidate, &shown, contents, package), names)
+        }
+        Err(reason) => (
+            vec![Item {
+                shown: shown.clone(),
+                also_at: Vec::new(),
+                location: candidate.location.clone(),
+                size: candidate.size,
+                read: Read::Failed(Code::Unreadable, reason),
+                package,
+            }],
+            Vec::new(),
+        ),
+    };
+    CandidateRead {
+        items,
+        wheel: Some(WheelRead {
+            shown,
+            size: candidate.size,
+            name,
+            member_names,
+            first_item: 0,
+            item_count: 0,
+        }),
+    }
+}
+
+/// An npm tarball (`npm pack`): members analysed like an installed package.
+fn read_tarball(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) -> CandidateRead {
+    // Not every .tgz is an npm package; one that is not a tarball is not ELF either.
+    let read = std::fs::File::open(&candidate.location)
+        .map_err(|e| e.to_string())
+        .and_then(|file| discover::archive::read_tar_gz(file, |bytes| cache.analyse(bytes, None)));
+    let Ok(contents) = read else {
+        return CandidateRead::nothing();
+    };
+    let package = contents
+        .package_json
+        .as_deref()
+        .and_then(crate::ecosystem::npm::PackageJson::parse)
+        .map(|manifest| manifest.package());
+    CandidateRead {
+        items: archive_items(candidate, &shown, contents, package),
+        wheel: None,
+    }
+}
+
+fn wheel_package(name: &WheelName) -> Package {
+    Package {
+        ecosystem: Ecosystem::Pypi,
+        name: name.distribution.clone(),
+        version: name.version.clone(),
+    }
+}
+
+pub(super) fn wheel_artifact(
+    wheel: &WheelRead,
+    items: &[Item],
+    assessments: &[Option<Assessment>],
+) -> Artifact {
+    let range = wheel.first_item..wheel.first_item + wheel.item_count;
+    let members: Vec<WheelMember> = items
+        .get(range.clone())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|item| match &item.read {
+            Read::Elf(facts) => Some(WheelMember {
+                name: item.shown.innermost(),
+                facts,
+            }),
+            _ => None,
+        })
+        .collect();
+    let worst_member = assessments
+        .get(range)
+        .unwrap_or_default()
+        .iter()
+        .flatten()
+        .map(|a| a.verdict)
+        .max()
+        .unwrap_or(Verdict::NotApplicable);
+    let (audit, findings) = match &wheel.name {
+        Some(name) => {
+            let (audit, findings) = wheel::audit(name, &members, &wheel.member_names);
+            (Some(audit), findings)
+        }
+        None => (None, Vec::new()),
+    };
+    Artifact {
+        path: wheel.shown.clone(),
+        also_at: Vec::new(),
+        size: wheel.size,
+        package: wheel.name.as_ref().map(wheel_package),
+        kind: ArtifactKind::Wheel { wheel: audit },
+        assessment: Assessment::of(worst_member, findings),
+    }
+}
