@@ -7,6 +7,16 @@
 //! [`model::Report`]. [`scan()`] runs it all; [`config`] holds the settings.
 //! `docs/ARCHITECTURE.md` draws the layers and what each may import.
 
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
 pub mod check;
 pub mod config;
 pub mod discover;

@@ -1,5 +1,15 @@
 //! The `muslcheck` command line: parse arguments, call the library, print, exit.
 
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,12 +19,12 @@ use std::time::{Duration, Instant};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressDrawTarget, ProgressStyle};
 
-use muslcheck::config::{Config, FailOn, baseline};
+use muslcheck::config::{Config, FailOn, Loaded, baseline};
 use muslcheck::model::{Arch, Code};
 use muslcheck::platform::Target;
 use muslcheck::progress::Progress;
 use muslcheck::report::{self, ExitStatus, Format, TextOptions};
-use muslcheck::{Options, scan, scan_with_progress};
+use muslcheck::{Options, Report, scan, scan_with_progress};
 
 /// Tells which native files of a project will break on Alpine Linux (musl), and why.
 #[derive(Debug, Parser)]
@@ -131,23 +141,10 @@ fn usage_error(message: &str) -> ExitStatus {
 }
 
 fn run_scan(args: ScanArgs) -> ExitStatus {
-    let file = if args.no_config {
-        None
-    } else {
-        match Config::find(&args.paths, args.config.as_deref()) {
-            Ok(file) => file,
-            Err(err) => return usage_error(&err.to_string()),
-        }
-    };
-    let config = match &file {
-        Some(loaded) => args.config().over(loaded.config.clone()),
-        None => args.config(),
-    };
-    let (options, fail_on) = match config.settings() {
+    let (file, options, fail_on) = match settings(&args) {
         Ok(settings) => settings,
-        Err(err) => return usage_error(&err),
+        Err(message) => return usage_error(&message),
     };
-    let format = args.format;
     let progress = ProgressBar::for_stderr(!args.quiet);
     let scanned = scan_with_progress(&args.paths, &options, &progress);
     progress.finish();
@@ -164,36 +161,62 @@ fn run_scan(args: ScanArgs) -> ExitStatus {
             );
         }
     }
+    if let Err(message) = apply_baselines(&args, &mut report) {
+        return usage_error(&message);
+    }
+    if let Err(message) = print_report(&args, &report) {
+        return usage_error(&message);
+    }
+    report::exit_status(&report, fail_on)
+}
+
+/// The config file (if any) and the settings it and the command line give.
+fn settings(args: &ScanArgs) -> Result<(Option<Loaded>, Options, FailOn), String> {
+    let file = if args.no_config {
+        None
+    } else {
+        Config::find(&args.paths, args.config.as_deref()).map_err(|e| e.to_string())?
+    };
+    let config = match &file {
+        Some(loaded) => args.config().over(loaded.config.clone()),
+        None => args.config(),
+    };
+    let (options, fail_on) = config.settings()?;
+    Ok((file, options, fail_on))
+}
+
+/// `--write-baseline` records today's findings; `--baseline` removes the accepted ones.
+fn apply_baselines(args: &ScanArgs, report: &mut Report) -> Result<(), String> {
     if let Some(path) = &args.write_baseline {
-        let baseline = baseline::create(&report);
-        if let Err(err) = baseline::write(path, &baseline) {
-            return usage_error(&err);
-        }
+        let written = baseline::create(report);
+        baseline::write(path, &written)?;
         eprintln!(
             "muslcheck: wrote {} finding fingerprint(s) to {}",
-            baseline.fingerprints.len(),
+            written.fingerprints.len(),
             path.display()
         );
     }
     if let Some(path) = &args.baseline {
-        let baseline = match baseline::read(path) {
-            Ok(baseline) => baseline,
-            Err(err) => return usage_error(&err),
-        };
-        let stale = baseline::apply(&mut report, &baseline);
+        let accepted = baseline::read(path)?;
+        let stale = baseline::apply(report, &accepted);
         if stale > 0 {
             eprintln!(
                 "muslcheck: {stale} baseline entr(ies) no longer occur; refresh with --write-baseline"
             );
         }
     }
-    let rendered = match format {
-        Format::Json => report::render_json(&report),
-        Format::Sarif => report::render_sarif(&report),
-        Format::Github => report::render_github(&report),
-        Format::Text if args.quiet => report::summary_line(&report),
+    Ok(())
+}
+
+/// Renders the report to stdout, or to `--output` with the summary on stderr.
+fn print_report(args: &ScanArgs, report: &Report) -> Result<(), String> {
+    let rendered = match args.format {
+        Format::Json => report::render_json(report),
+        Format::Sarif => report::render_sarif(report),
+        Format::Github => report::render_github(report),
+        Format::Text if args.quiet => report::summary_line(report),
         Format::Text => report::render_text(
-            &report,
+            report,
             TextOptions {
                 color: args.output.is_none()
                     && std::io::stdout().is_terminal()
@@ -203,23 +226,23 @@ fn run_scan(args: ScanArgs) -> ExitStatus {
         ),
     };
     if let Some(path) = &args.output {
-        if let Err(err) = std::fs::write(path, format!("{}\n", rendered.trim_end())) {
-            return usage_error(&format!(
+        std::fs::write(path, format!("{}\n", rendered.trim_end())).map_err(|err| {
+            format!(
                 "could not write the report to {}: {err}; check the directory exists and is writable",
                 path.display()
-            ));
-        }
-        eprintln!("{}", report::summary_line(&report));
-    } else {
-        let mut stdout = std::io::stdout().lock();
-        if let Err(err) = writeln!(stdout, "{}", rendered.trim_end()) {
-            // A closed pipe (`| head`) is not a scan failure.
-            if err.kind() != std::io::ErrorKind::BrokenPipe {
-                return usage_error(&format!("writing the report: {err}"));
-            }
-        }
+            )
+        })?;
+        eprintln!("{}", report::summary_line(report));
+        return Ok(());
     }
-    report::exit_status(&report, fail_on)
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{}", rendered.trim_end()) {
+        // A closed pipe (`| head`) is not a scan failure.
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("writing the report: {err}"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A progress bar on stderr, drawn only on a terminal, outside CI, and once

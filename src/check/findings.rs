@@ -6,7 +6,8 @@ use crate::model::{
 };
 use crate::platform::{LoaderMessage, Platform};
 
-use super::resolve::{LibraryProvider, Resolution, TreeFile, TreeIndex};
+use super::resolve::{LibraryProvider, Resolution};
+use super::tree::{TreeFile, TreeIndex};
 use super::{describe_list, has_glibc_interpreter};
 
 /// MC104: another architecture's file.

@@ -12,6 +12,7 @@ pub mod host;
 mod prebuild;
 pub mod reinstall;
 pub mod resolve;
+mod tree;
 pub mod wheel;
 
 use rayon::prelude::*;
@@ -19,7 +20,7 @@ use rayon::prelude::*;
 use crate::model::{Assessment, ElfFacts, Finding, Linkage, LoadSummary, Severity, Verdict};
 use crate::platform::Platform;
 
-pub use resolve::{TreeFile, TreeIndex};
+pub use tree::{TreeFile, TreeIndex};
 
 use resolve::{Resolution, ResolveContext};
 

@@ -4,7 +4,7 @@
 use crate::ecosystem::npm::{npm_cpu, prebuild};
 use crate::model::{Arch, LibcKind};
 
-use super::resolve::{TreeFile, TreeIndex};
+use super::tree::{TreeFile, TreeIndex};
 
 /// Why the target never loads `file`; `None` when it may.
 pub fn never_loaded(index: &TreeIndex, file: &TreeFile, arch: Arch) -> Option<String> {

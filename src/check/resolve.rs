@@ -4,127 +4,12 @@
 //! load time by name alone, one global scope per process.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
-use crate::model::{ElfFacts, Host, HostKind, MissingLibrary, MissingSymbol, RequiredSymbol};
+use super::tree::{TreeFile, TreeIndex, normalize};
+use crate::model::{Host, HostKind, MissingLibrary, MissingSymbol, RequiredSymbol};
 use crate::platform::musl::{is_gcompat_soname, is_reserved_name};
 use crate::platform::{MuslProvides, Platform, SonameProvider, alpine_provider};
-
-/// One analysed file, as the resolver sees it.
-pub struct TreeFile<'a> {
-    pub location: &'a Path,
-    pub shown: &'a str,
-    pub facts: &'a ElfFacts,
-}
-
-impl TreeFile<'_> {
-    /// The file's own name (for an archive member, the member's).
-    pub fn file_name(&self) -> &str {
-        self.shown.rsplit('/').next().unwrap_or(self.shown)
-    }
-}
-
-/// Finds scanned files by location, through symlinks met while walking.
-pub struct TreeIndex<'a> {
-    files: &'a [Option<TreeFile<'a>>],
-    by_location: HashMap<PathBuf, usize>,
-    symlinks: HashMap<PathBuf, PathBuf>,
-    /// Directory → auditwheel `<pkg>.libs/` directories directly inside it.
-    libs_dirs: HashMap<PathBuf, Vec<PathBuf>>,
-    /// Directory → scanned files directly inside it.
-    children: HashMap<PathBuf, Vec<usize>>,
-}
-
-impl<'a> TreeIndex<'a> {
-    pub fn new(files: &'a [Option<TreeFile<'a>>], symlinks: &HashMap<PathBuf, PathBuf>) -> Self {
-        let mut by_location = HashMap::new();
-        let mut libs_dirs: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
-        let mut children: HashMap<PathBuf, Vec<usize>> = HashMap::new();
-        for (index, file) in files.iter().enumerate() {
-            let Some(file) = file else { continue };
-            let location = normalize(file.location);
-            if let Some(dir) = location.parent() {
-                children.entry(dir.to_path_buf()).or_default().push(index);
-            }
-            if let Some(dir) = location.parent()
-                && dir
-                    .file_name()
-                    .is_some_and(|n| n.to_string_lossy().ends_with(".libs"))
-                && let Some(grandparent) = dir.parent()
-            {
-                let entry = libs_dirs.entry(grandparent.to_path_buf()).or_default();
-                if !entry.iter().any(|d| d == dir) {
-                    entry.push(dir.to_path_buf());
-                }
-            }
-            by_location.insert(location, index);
-        }
-        let symlinks = symlinks
-            .iter()
-            .map(|(link, target)| (normalize(link), normalize(target)))
-            .collect();
-        TreeIndex {
-            files,
-            by_location,
-            symlinks,
-            libs_dirs,
-            children,
-        }
-    }
-
-    /// The scanned files in the same directory as `location` (itself included).
-    pub fn siblings(&self, location: &Path) -> impl Iterator<Item = &TreeFile<'a>> {
-        let dir = normalize(location.parent().unwrap_or(Path::new("")));
-        self.children
-            .get(&dir)
-            .into_iter()
-            .flatten()
-            .filter_map(|&i| self.file(i))
-    }
-
-    pub fn file(&self, index: usize) -> Option<&TreeFile<'a>> {
-        self.files.get(index).and_then(Option::as_ref)
-    }
-
-    /// The scanned file at `path`, following symlinks recorded during the walk.
-    fn lookup(&self, path: &Path) -> Option<usize> {
-        let mut current = normalize(path);
-        for _ in 0..16 {
-            if let Some(&index) = self.by_location.get(&current) {
-                return Some(index);
-            }
-            current = self.symlinks.get(&current)?.clone();
-        }
-        None
-    }
-
-    /// auditwheel's `<pkg>.libs/` directories next to any ancestor of `dir`.
-    fn bundled_dirs(&self, dir: &Path) -> Vec<PathBuf> {
-        dir.ancestors()
-            .take(6)
-            .filter_map(|ancestor| self.libs_dirs.get(ancestor))
-            .flatten()
-            .cloned()
-            .collect()
-    }
-}
-
-/// Lexical normalisation: removes `.` and folds `..` (RUNPATH `$ORIGIN/../lib`).
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
 
 /// Who provides a needed library.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -232,75 +117,120 @@ pub struct ResolveContext<'t> {
 }
 
 pub fn resolve(index: &TreeIndex, root: usize, ctx: &ResolveContext) -> Resolution {
-    let mut objects = vec![root];
-    let mut loaded: Vec<LoadedLibrary> = Vec::new();
-    let mut missing_libraries = Vec::new();
-    let mut loaded_names: HashSet<String> = HashSet::new();
-    let mut queue_position = 0;
+    let graph = LoadGraph::build(index, root, ctx);
+    let scope = Scope::new(index, ctx, &graph);
+    let symbols = graph
+        .objects
+        .iter()
+        .filter_map(|&object| Some((object, scope.resolve_object(object, index.file(object)?))))
+        .collect();
+    let (described, gcompat_active) = (scope.describe(), scope.gcompat_active);
+    Resolution {
+        objects: graph.objects,
+        symbols,
+        loaded: graph.loaded,
+        missing_libraries: graph.missing_libraries,
+        scope: described,
+        gcompat_active,
+    }
+}
 
-    while let Some(&object) = objects.get(queue_position) {
-        queue_position += 1;
-        let Some(file) = index.file(object) else {
-            continue;
+/// The objects a load pulls in, breadth first as musl's `load_deps` does,
+/// and every needed library's provider (or why there is none).
+struct LoadGraph {
+    objects: Vec<usize>,
+    loaded: Vec<LoadedLibrary>,
+    missing_libraries: Vec<(usize, MissingLibrary)>,
+}
+
+impl LoadGraph {
+    fn build(index: &TreeIndex, root: usize, ctx: &ResolveContext) -> LoadGraph {
+        let mut graph = LoadGraph {
+            objects: vec![root],
+            loaded: Vec::new(),
+            missing_libraries: Vec::new(),
         };
-        for name in &file.facts.needed {
-            if !loaded_names.insert(name.clone()) {
+        let mut loaded_names: HashSet<&str> = HashSet::new();
+        let mut queue_position = 0;
+        while let Some(&object) = graph.objects.get(queue_position) {
+            queue_position += 1;
+            let Some(file) = index.file(object) else {
                 continue;
-            }
-            match find_library(index, object, root, name, ctx) {
-                Ok(provider) => {
-                    if let LibraryProvider::Tree(found) = provider
-                        && !objects.contains(&found)
-                    {
-                        objects.push(found);
-                    }
-                    loaded.push(LoadedLibrary {
-                        name: name.clone(),
-                        needed_by: object,
-                        provider,
-                    });
+            };
+            for name in &file.facts.needed {
+                if !loaded_names.insert(name) {
+                    continue;
                 }
-                Err(missing) => missing_libraries.push((object, missing)),
+                match find_library(index, object, root, name, ctx) {
+                    Ok(provider) => {
+                        if let LibraryProvider::Tree(found) = provider
+                            && !graph.objects.contains(&found)
+                        {
+                            graph.objects.push(found);
+                        }
+                        graph.loaded.push(LoadedLibrary {
+                            name: name.clone(),
+                            needed_by: object,
+                            provider,
+                        });
+                    }
+                    Err(missing) => graph.missing_libraries.push((object, missing)),
+                }
             }
+        }
+        graph
+    }
+}
+
+/// Where the process looks symbols up: musl, the loaded objects of the
+/// tree, tabulated packages, the host, gcompat.
+struct Scope<'g> {
+    index: &'g TreeIndex<'g>,
+    ctx: &'g ResolveContext<'g>,
+    gcompat_active: bool,
+    objects: &'g [usize],
+    package_tables: Vec<PackageTable>,
+    unchecked_libraries: Vec<&'g LoadedLibrary>,
+}
+
+impl<'g> Scope<'g> {
+    fn new(index: &'g TreeIndex<'g>, ctx: &'g ResolveContext<'g>, graph: &'g LoadGraph) -> Self {
+        let gcompat_active = ctx.gcompat_installed
+            && (ctx.gcompat_reaches_root
+                || graph
+                    .loaded
+                    .iter()
+                    .any(|lib| lib.provider == LibraryProvider::Gcompat));
+        let package_tables = graph
+            .loaded
+            .iter()
+            .filter_map(|lib| match lib.provider {
+                LibraryProvider::AlpinePackage { table, .. } => table,
+                _ => None,
+            })
+            .collect();
+        let unchecked_libraries = graph
+            .loaded
+            .iter()
+            .filter(|lib| {
+                matches!(
+                    lib.provider,
+                    LibraryProvider::AlpinePackage { table: None, .. }
+                )
+            })
+            .collect();
+        Scope {
+            index,
+            ctx,
+            gcompat_active,
+            objects: &graph.objects,
+            package_tables,
+            unchecked_libraries,
         }
     }
 
-    let gcompat_active = ctx.gcompat_installed
-        && (ctx.gcompat_reaches_root
-            || loaded
-                .iter()
-                .any(|lib| lib.provider == LibraryProvider::Gcompat));
-    let tree_libraries: Vec<usize> = objects.iter().skip(1).copied().collect();
-    let package_tables: Vec<PackageTable> = loaded
-        .iter()
-        .filter_map(|lib| match lib.provider {
-            LibraryProvider::AlpinePackage { table, .. } => table,
-            _ => None,
-        })
-        .collect();
-    let unchecked_libraries: Vec<&LoadedLibrary> = loaded
-        .iter()
-        .filter(|lib| {
-            matches!(
-                lib.provider,
-                LibraryProvider::AlpinePackage { table: None, .. }
-            )
-        })
-        .collect();
-    let scope = describe_scope(
-        index,
-        ctx,
-        gcompat_active,
-        &tree_libraries,
-        &package_tables,
-        &unchecked_libraries,
-    );
-
-    let mut symbols = HashMap::new();
-    for &object in &objects {
-        let Some(file) = index.file(object) else {
-            continue;
-        };
+    /// Every symbol `file` binds at load time, and the relocations the loader refuses.
+    fn resolve_object(&self, object: usize, file: &TreeFile) -> ObjectSymbols {
         let mut result = ObjectSymbols::default();
         for required in file
             .facts
@@ -308,17 +238,7 @@ pub fn resolve(index: &TreeIndex, root: usize, ctx: &ResolveContext) -> Resoluti
             .iter()
             .filter(|s| !s.weak && s.relocated)
         {
-            resolve_symbol(
-                index,
-                ctx,
-                gcompat_active,
-                object,
-                required,
-                &objects,
-                &package_tables,
-                &unchecked_libraries,
-                &mut result,
-            );
+            self.resolve_symbol(object, required, &mut result);
         }
         if let Some(handled) = crate::platform::musl::handled_relocation_types(file.facts.arch) {
             result.unsupported_relocations = file
@@ -329,107 +249,105 @@ pub fn resolve(index: &TreeIndex, root: usize, ctx: &ResolveContext) -> Resoluti
                 .map(|r| (r.r_type, r.count))
                 .collect();
         }
-        symbols.insert(object, result);
+        result
     }
 
-    Resolution {
-        objects,
-        symbols,
-        loaded,
-        missing_libraries,
-        scope,
-        gcompat_active,
+    fn describe(&self) -> Vec<String> {
+        let tree_libraries: Vec<usize> = self.objects.iter().skip(1).copied().collect();
+        describe_scope(
+            self.index,
+            self.ctx,
+            self.gcompat_active,
+            &tree_libraries,
+            &self.package_tables,
+            &self.unchecked_libraries,
+        )
     }
-}
 
-#[allow(clippy::too_many_arguments)]
-fn resolve_symbol(
-    index: &TreeIndex,
-    ctx: &ResolveContext,
-    gcompat_active: bool,
-    object: usize,
-    required: &RequiredSymbol,
-    objects: &[usize],
-    package_tables: &[PackageTable],
-    unchecked_libraries: &[&LoadedLibrary],
-    result: &mut ObjectSymbols,
-) {
-    let name = required.name.as_str();
-    match ctx.platform.libc_provides(name) {
-        Some(MuslProvides::Exported) => return,
-        Some(MuslProvides::Lfs64Redirect(target)) => {
-            result
-                .redirected
-                .push((name.to_string(), target.to_string()));
+    /// Binds one symbol the way musl does: libc first, then the global scope
+    /// in load order; records where it came from or that nothing has it.
+    fn resolve_symbol(&self, object: usize, required: &RequiredSymbol, result: &mut ObjectSymbols) {
+        let (index, ctx) = (self.index, self.ctx);
+        let name = required.name.as_str();
+        match ctx.platform.libc_provides(name) {
+            Some(MuslProvides::Exported) => return,
+            Some(MuslProvides::Lfs64Redirect(target)) => {
+                result
+                    .redirected
+                    .push((name.to_string(), target.to_string()));
+                return;
+            }
+            None => {}
+        }
+        let in_tree = self.objects.iter().any(|&other| {
+            other != object
+                && index
+                    .file(other)
+                    .is_some_and(|f| f.facts.exports_symbol(name))
+        });
+        if in_tree {
             return;
         }
-        None => {}
+        let in_package = self.package_tables.iter().any(|table| match table {
+            PackageTable::Libstdcxx => ctx.platform.tables().libstdcxx_exports(name),
+            PackageTable::LibgccS => ctx.platform.tables().libgcc_s_exports(name),
+        });
+        if in_package {
+            return;
+        }
+        if ctx
+            .host
+            .is_some_and(|host| super::host::provides(host, name))
+        {
+            result.from_host += 1;
+            return;
+        }
+        // Alpine's node (apk nodejs, the node:alpine images) links libstdc++ and
+        // libgcc_s, so their names are in every addon's global scope.
+        let node_on_alpine =
+            ctx.platform.has_packages() && ctx.host.is_some_and(|host| host.kind == HostKind::Node);
+        if node_on_alpine
+            && (ctx.platform.tables().libstdcxx_exports(name)
+                || ctx.platform.tables().libgcc_s_exports(name))
+        {
+            result.from_host += 1;
+            return;
+        }
+        let gcompat_provides = ctx.platform.tables().gcompat_provides(name);
+        if self.gcompat_active && gcompat_provides {
+            result.from_gcompat.push(name.to_string());
+            return;
+        }
+        let glibc = ctx.platform.tables().glibc_symbol(name);
+        let expected_library = required
+            .library
+            .clone()
+            .or_else(|| glibc.map(|g| g.soname.to_string()))
+            .or_else(|| name.starts_with("_Z").then(|| "libstdc++.so.6".to_string()));
+        // A system library with no export table may supply it; a glibc name it
+        // does not (nothing but glibc exports glibc's own symbols).
+        let maybe_unchecked = !self.unchecked_libraries.is_empty()
+            && glibc.is_none()
+            && match &required.library {
+                Some(library) => self
+                    .unchecked_libraries
+                    .iter()
+                    .any(|lib| &lib.name == library),
+                None => true,
+            };
+        if maybe_unchecked {
+            result.unchecked.push(name.to_string());
+            return;
+        }
+        result.missing.push(MissingSymbol {
+            name: name.to_string(),
+            version: required.version.clone(),
+            expected_library,
+            glibc_since: glibc.map(|g| g.first_version.to_string()),
+            gcompat_provides,
+            copy_relocation: required.copy_relocation,
+        });
     }
-    let in_tree = objects.iter().any(|&other| {
-        other != object
-            && index
-                .file(other)
-                .is_some_and(|f| f.facts.exports_symbol(name))
-    });
-    if in_tree {
-        return;
-    }
-    let in_package = package_tables.iter().any(|table| match table {
-        PackageTable::Libstdcxx => ctx.platform.tables().libstdcxx_exports(name),
-        PackageTable::LibgccS => ctx.platform.tables().libgcc_s_exports(name),
-    });
-    if in_package {
-        return;
-    }
-    if ctx
-        .host
-        .is_some_and(|host| super::host::provides(host, name))
-    {
-        result.from_host += 1;
-        return;
-    }
-    // Alpine's node (apk nodejs, the node:alpine images) links libstdc++ and
-    // libgcc_s, so their names are in every addon's global scope.
-    let node_on_alpine =
-        ctx.platform.has_packages() && ctx.host.is_some_and(|host| host.kind == HostKind::Node);
-    if node_on_alpine
-        && (ctx.platform.tables().libstdcxx_exports(name)
-            || ctx.platform.tables().libgcc_s_exports(name))
-    {
-        result.from_host += 1;
-        return;
-    }
-    let gcompat_provides = ctx.platform.tables().gcompat_provides(name);
-    if gcompat_active && gcompat_provides {
-        result.from_gcompat.push(name.to_string());
-        return;
-    }
-    let glibc = ctx.platform.tables().glibc_symbol(name);
-    let expected_library = required
-        .library
-        .clone()
-        .or_else(|| glibc.map(|g| g.soname.to_string()))
-        .or_else(|| name.starts_with("_Z").then(|| "libstdc++.so.6".to_string()));
-    // A system library with no export table may supply it; a glibc name it
-    // does not (nothing but glibc exports glibc's own symbols).
-    let maybe_unchecked = !unchecked_libraries.is_empty()
-        && glibc.is_none()
-        && match &required.library {
-            Some(library) => unchecked_libraries.iter().any(|lib| &lib.name == library),
-            None => true,
-        };
-    if maybe_unchecked {
-        result.unchecked.push(name.to_string());
-        return;
-    }
-    result.missing.push(MissingSymbol {
-        name: name.to_string(),
-        version: required.version.clone(),
-        expected_library,
-        glibc_since: glibc.map(|g| g.first_version.to_string()),
-        gcompat_provides,
-        copy_relocation: required.copy_relocation,
-    });
 }
 
 fn describe_scope(
@@ -584,18 +502,4 @@ fn find_in_tree(
         looked_in.push(dir.display().to_string());
     }
     None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn normalizes_origin_paths() {
-        assert_eq!(
-            normalize(Path::new("/a/b/../../c/./d")),
-            PathBuf::from("/c/d")
-        );
-        assert_eq!(normalize(Path::new("/a/b/../lib")), PathBuf::from("/a/lib"));
-    }
 }

@@ -130,147 +130,179 @@ pub fn walk(
     progress: &dyn Progress,
     found: &mut dyn FnMut(Candidate),
 ) -> Inventory {
-    let exclude = &options.exclude;
-    let mut inventory = Inventory::default();
-    let mut by_inode: HashMap<(u64, u64), PathBuf> = HashMap::new();
+    let mut walker = Walker {
+        options,
+        progress,
+        found,
+        inventory: Inventory::default(),
+        by_inode: HashMap::new(),
+    };
     let single_dir_root = roots.len() == 1 && roots.first().is_some_and(|r| r.is_dir());
-
     for root in roots {
-        if std::fs::symlink_metadata(root).is_err() {
-            inventory.problems.push(Problem {
-                path: root.display().to_string(),
-                kind: ProblemKind::Missing,
-                reason: "no such file or directory".to_string(),
-            });
-            continue;
+        walker.walk_root(root, single_dir_root);
+    }
+    walker.inventory
+}
+
+/// One root being walked: how its paths are shown and made relative.
+struct Root<'r> {
+    given: &'r Path,
+    /// Absolute, so RUNPATHs and symlink targets meet scanned paths.
+    absolute: PathBuf,
+    single_dir_root: bool,
+}
+
+impl Root<'_> {
+    fn shown(&self, path: &Path) -> String {
+        display_path(self.given, &self.absolute, path, self.single_dir_root)
+    }
+
+    fn relative(&self, path: &Path) -> PathBuf {
+        path.strip_prefix(&self.absolute)
+            .unwrap_or(path)
+            .to_path_buf()
+    }
+}
+
+struct Walker<'w> {
+    options: &'w WalkOptions,
+    progress: &'w dyn Progress,
+    found: &'w mut dyn FnMut(Candidate),
+    inventory: Inventory,
+    /// First location of every inode met, to join hard links.
+    by_inode: HashMap<(u64, u64), PathBuf>,
+}
+
+impl Walker<'_> {
+    fn problem(&mut self, path: String, kind: ProblemKind, reason: String) {
+        self.inventory.problems.push(Problem { path, kind, reason });
+    }
+
+    fn walk_root(&mut self, given: &Path, single_dir_root: bool) {
+        if std::fs::symlink_metadata(given).is_err() {
+            let reason = "no such file or directory".to_string();
+            self.problem(given.display().to_string(), ProblemKind::Missing, reason);
+            return;
         }
-        // Absolute locations let RUNPATHs and symlink targets meet scanned paths.
-        let walk_root = std::path::absolute(root).unwrap_or_else(|_| root.clone());
+        let root = Root {
+            given,
+            absolute: std::path::absolute(given).unwrap_or_else(|_| given.to_path_buf()),
+            single_dir_root,
+        };
         // Unsorted: the report is sorted at the end, and sorting every
         // directory by name was most of the walk's CPU time.
-        let walker = WalkDir::new(&walk_root)
-            .follow_links(options.follow_symlinks)
+        let entries = WalkDir::new(&root.absolute)
+            .follow_links(self.options.follow_symlinks)
             .follow_root_links(true)
             .into_iter()
             .filter_entry(|entry| {
                 !(entry.depth() > 0 && entry.file_type().is_dir() && entry.file_name() == ".git")
             });
-        let shown_of = |path: &Path| display_path(root, &walk_root, path, single_dir_root);
-        let relative_of = |path: &Path| -> PathBuf {
-            path.strip_prefix(&walk_root).unwrap_or(path).to_path_buf()
-        };
-        for entry in walker {
-            let entry = match entry {
-                Ok(entry) => entry,
+        for entry in entries {
+            match entry {
+                Ok(entry) => self.visit(&root, &entry),
                 Err(err) => {
                     let path = err
                         .path()
-                        .map(shown_of)
-                        .unwrap_or_else(|| root.display().to_string());
-                    let (kind, reason) = if let Some(ancestor) = err.loop_ancestor() {
-                        (
+                        .map(|p| root.shown(p))
+                        .unwrap_or_else(|| given.display().to_string());
+                    let (kind, reason) = match err.loop_ancestor() {
+                        Some(ancestor) => (
                             ProblemKind::SymlinkLoop,
                             format!("symlink loop back to {}", ancestor.display()),
-                        )
-                    } else {
-                        (ProblemKind::Unreadable, io_reason(&err))
+                        ),
+                        None => (ProblemKind::Unreadable, io_reason(&err)),
                     };
-                    inventory.problems.push(Problem { path, kind, reason });
-                    continue;
+                    self.problem(path, kind, reason);
                 }
-            };
-            if entry.depth() > 0 && exclude.matches(&relative_of(entry.path())) {
-                continue;
             }
-            let file_type = if entry.depth() == 0 && entry.path_is_symlink() {
-                // A root the user named is followed even when it is a link.
-                match std::fs::metadata(entry.path()) {
-                    Ok(metadata) => metadata.file_type(),
-                    Err(_) => entry.file_type(),
-                }
-            } else {
-                entry.file_type()
-            };
-            let name = entry.file_name();
-            if file_type.is_dir() {
-                if name.as_encoded_bytes().ends_with(b".dist-info") {
-                    inventory.dist_infos.push(entry.path().to_path_buf());
-                }
-                continue;
-            }
-            if file_type.is_symlink() {
-                // Not followed: remember where it points, for library resolution.
-                if let Ok(target) = std::fs::read_link(entry.path()) {
-                    let parent = entry.path().parent().unwrap_or(Path::new(""));
-                    inventory
-                        .symlinks
-                        .insert(entry.path().to_path_buf(), parent.join(target));
-                }
-                continue;
-            }
-            inventory.files_walked += 1;
-            if inventory.files_walked % 1024 == 0 {
-                progress.walked(1024);
-            }
-            if !file_type.is_file() {
-                inventory.problems.push(Problem {
-                    path: shown_of(entry.path()),
-                    kind: ProblemKind::SpecialFile,
-                    reason: format!("{}: not opened", special_kind(&file_type)),
-                });
-                continue;
-            }
-            let manifest = name.to_str().and_then(|name| {
-                let in_node_modules = || {
-                    relative_of(entry.path())
-                        .components()
-                        .any(|c| c.as_os_str() == "node_modules")
-                };
-                ManifestKind::recognise(name, name == "package.json" && in_node_modules())
-            });
-            if let Some(kind) = manifest {
-                inventory.manifests.push(Manifest {
-                    shown: shown_of(entry.path()),
-                    location: entry.path().to_path_buf(),
-                    kind,
-                });
-            }
-            if !options.all_files && name_proves_text(name) {
-                inventory.skipped_by_name += 1;
-                continue;
-            }
-            let shown = shown_of(entry.path());
-            let metadata = match entry.metadata() {
-                Ok(metadata) => metadata,
-                Err(err) => {
-                    inventory.problems.push(Problem {
-                        path: shown,
-                        kind: ProblemKind::Unreadable,
-                        reason: io_reason(&err),
-                    });
-                    continue;
-                }
-            };
-            if let Some(key) = inode_key(&metadata) {
-                if let Some(first) = by_inode.get(&key) {
-                    inventory
-                        .hard_links
-                        .entry(first.clone())
-                        .or_default()
-                        .push(shown);
-                    continue;
-                }
-                by_inode.insert(key, entry.path().to_path_buf());
-            }
-            progress.found_candidate();
-            found(Candidate {
-                shown,
-                location: entry.path().to_path_buf(),
-                size: metadata.len(),
-            });
         }
     }
-    inventory
+
+    fn visit(&mut self, root: &Root, entry: &walkdir::DirEntry) {
+        if entry.depth() > 0 && self.options.exclude.matches(&root.relative(entry.path())) {
+            return;
+        }
+        let file_type = if entry.depth() == 0 && entry.path_is_symlink() {
+            // A root the user named is followed even when it is a link.
+            std::fs::metadata(entry.path()).map_or(entry.file_type(), |m| m.file_type())
+        } else {
+            entry.file_type()
+        };
+        if file_type.is_dir() {
+            if entry
+                .file_name()
+                .as_encoded_bytes()
+                .ends_with(b".dist-info")
+            {
+                self.inventory.dist_infos.push(entry.path().to_path_buf());
+            }
+            return;
+        }
+        if file_type.is_symlink() {
+            // Not followed: remember where it points, for library resolution.
+            if let Ok(target) = std::fs::read_link(entry.path()) {
+                let parent = entry.path().parent().unwrap_or(Path::new(""));
+                let location = entry.path().to_path_buf();
+                self.inventory
+                    .symlinks
+                    .insert(location, parent.join(target));
+            }
+            return;
+        }
+        self.inventory.files_walked += 1;
+        if self.inventory.files_walked % 1024 == 0 {
+            self.progress.walked(1024);
+        }
+        if !file_type.is_file() {
+            let reason = format!("{}: not opened", special_kind(&file_type));
+            self.problem(root.shown(entry.path()), ProblemKind::SpecialFile, reason);
+            return;
+        }
+        self.visit_file(root, entry);
+    }
+
+    fn visit_file(&mut self, root: &Root, entry: &walkdir::DirEntry) {
+        let name = entry.file_name();
+        let manifest = name.to_str().and_then(|name| {
+            let in_node_modules = || {
+                root.relative(entry.path())
+                    .components()
+                    .any(|c| c.as_os_str() == "node_modules")
+            };
+            ManifestKind::recognise(name, name == "package.json" && in_node_modules())
+        });
+        if let Some(kind) = manifest {
+            self.inventory.manifests.push(Manifest {
+                shown: root.shown(entry.path()),
+                location: entry.path().to_path_buf(),
+                kind,
+            });
+        }
+        if !self.options.all_files && name_proves_text(name) {
+            self.inventory.skipped_by_name += 1;
+            return;
+        }
+        let shown = root.shown(entry.path());
+        let metadata = match entry.metadata() {
+            Ok(metadata) => metadata,
+            Err(err) => return self.problem(shown, ProblemKind::Unreadable, io_reason(&err)),
+        };
+        if let Some(key) = inode_key(&metadata) {
+            if let Some(first) = self.by_inode.get(&key) {
+                let links = self.inventory.hard_links.entry(first.clone()).or_default();
+                links.push(shown);
+                return;
+            }
+            self.by_inode.insert(key, entry.path().to_path_buf());
+        }
+        self.progress.found_candidate();
+        (self.found)(Candidate {
+            shown,
+            location: entry.path().to_path_buf(),
+            size: metadata.len(),
+        });
+    }
 }
 
 /// The path shown in reports: relative to the root when one directory is
@@ -366,6 +398,7 @@ pub fn read_if_elf(path: &Path) -> std::io::Result<Option<Contents>> {
         // SAFETY: the map is read-only and private. A file truncated by another
         // process while mapped would fault; scanning trees that are being
         // rewritten is outside what muslcheck promises.
+        #[allow(unsafe_code)]
         if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
             return Ok(Some(Contents::Mapped(map)));
         }

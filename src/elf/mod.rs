@@ -13,6 +13,7 @@ use goblin::elf::sym::{
 };
 use goblin::elf::{Elf, RelocSection};
 
+use crate::model::Version;
 pub use crate::model::{
     Arch, Class, ElfFacts, ElfType, Endian, Libc, LibcKind, Linkage, RelocationCount,
     RequiredSymbol, VersionNeed,
@@ -82,8 +83,9 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
     let max_glibc = version_needs
         .iter()
         .flat_map(|need| need.versions.iter())
-        .filter(|v| v.starts_with("GLIBC_") && glibc_version_key(v).is_some())
-        .max_by_key(|v| glibc_version_key(v))
+        .filter_map(|v| Some((Version::glibc_node(v)?, v)))
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, v)| v)
         .cloned();
     let required_symbols = required_symbols(&elf, arch);
     let exports = exports(&elf);
@@ -140,12 +142,6 @@ fn linkage(elf: &Elf, elf_type: ElfType, has_interp: bool, has_dynamic: bool) ->
     Linkage::Dynamic
 }
 
-/// Orders `GLIBC_2.2.5` < `GLIBC_2.17` < `GLIBC_2.34` numerically.
-pub fn glibc_version_key(version: &str) -> Option<Vec<u32>> {
-    let rest = version.strip_prefix("GLIBC_")?;
-    rest.split('.').map(|part| part.parse().ok()).collect()
-}
-
 fn version_needs(elf: &Elf) -> Vec<VersionNeed> {
     let mut needs: Vec<VersionNeed> = Vec::new();
     let Some(verneed) = &elf.verneed else {
@@ -160,7 +156,7 @@ fn version_needs(elf: &Elf) -> Vec<VersionNeed> {
             .filter_map(|aux| elf.dynstrtab.get_at(aux.vna_name))
             .map(str::to_string)
             .collect();
-        versions.sort_by(|a, b| compare_versions(a, b));
+        versions.sort_by(|a, b| Version::cmp_nodes(a, b));
         versions.dedup();
         match needs.iter_mut().find(|n| n.library == library) {
             Some(existing) => existing.versions.extend(versions),
@@ -171,19 +167,6 @@ fn version_needs(elf: &Elf) -> Vec<VersionNeed> {
         }
     }
     needs
-}
-
-/// Orders version strings by their numeric parts, so `2.17` sorts after `2.2.5`.
-fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
-    fn split(v: &str) -> (&str, Vec<u64>) {
-        let prefix_end = v.find(|c: char| c.is_ascii_digit()).unwrap_or(v.len());
-        let (prefix, digits) = v.split_at(prefix_end);
-        (
-            prefix,
-            digits.split('.').filter_map(|p| p.parse().ok()).collect(),
-        )
-    }
-    split(a).cmp(&split(b)).then_with(|| a.cmp(b))
 }
 
 /// Version index (from `.gnu.version`) → (library, version name), from the verneed entries.
@@ -359,7 +342,7 @@ fn libc_flavour(
             .versions
             .iter()
             .filter(|v| v.starts_with("GLIBC_"))
-            .max_by(|a, b| compare_versions(a, b))
+            .max_by(|a, b| Version::cmp_nodes(a, b))
             .map(String::as_str)
             .unwrap_or("GLIBC_");
         return decided(
@@ -428,18 +411,5 @@ mod tests {
             assert!(analyse(&bytes[..len]).is_err());
         }
         assert!(matches!(analyse(&bytes), Err(ElfError::Malformed(_))));
-    }
-
-    #[test]
-    fn glibc_versions_sort_numerically() {
-        assert!(glibc_version_key("GLIBC_2.17") > glibc_version_key("GLIBC_2.2.5"));
-        assert!(glibc_version_key("GLIBC_2.34") > glibc_version_key("GLIBC_2.17"));
-        assert_eq!(glibc_version_key("GLIBC_PRIVATE"), None);
-        let mut versions = vec!["GLIBC_2.34", "GLIBC_2.2.5", "GLIBC_2.17", "GLIBC_2.3.4"];
-        versions.sort_by(|a, b| compare_versions(a, b));
-        assert_eq!(
-            versions,
-            ["GLIBC_2.2.5", "GLIBC_2.3.4", "GLIBC_2.17", "GLIBC_2.34"]
-        );
     }
 }

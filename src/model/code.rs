@@ -291,7 +291,9 @@ build in an older manylinux image.",
 against glibc (glibc interpreter, GLIBC_ version needs or libc.so.6), so it fails there with \
 `Error relocating …: symbol not found`.\n\nFix: build the wheel in a musllinux image and \
 repair it with auditwheel on musl.",
-        remedy: None,
+        remedy: Some(
+            "build the musllinux wheel in a musllinux image (e.g. quay.io/pypa/musllinux_1_2_x86_64)",
+        ),
     },
     ManylinuxTagOnMusl => {
         id: "MC303",
@@ -300,7 +302,9 @@ repair it with auditwheel on musl.",
         summary: "a wheel tagged manylinux contains musl-linked ELF files",
         explanation: "pip installs a manylinux wheel on glibc systems, but its ELF content needs \
 musl's libc (`libc.musl-<arch>.so.1`), which glibc systems lack.\n\nFix: tag it musllinux.",
-        remedy: None,
+        remedy: Some(
+            "tag the wheel musllinux_1_x (auditwheel repair on a musl system)",
+        ),
     },
     NoMusllinuxWheel => {
         id: "MC304",
@@ -323,7 +327,9 @@ assume (auditwheel's lib_whitelist; musllinux allows just libc and libz). Any ot
 library must be bundled (auditwheel repair copies it into <pkg>.libs/). musllinux does not \
 allow libstdc++.so.6 or libgcc_s.so.1: musllinux wheels bundle them.\n\nFix: `auditwheel \
 repair`.",
-        remedy: None,
+        remedy: Some(
+            "bundle it with `auditwheel repair`, or make it an install requirement users know about",
+        ),
     },
     OnlyWithGcompat => {
         id: "MC401",

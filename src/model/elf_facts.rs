@@ -47,6 +47,18 @@ pub enum Linkage {
     None,
 }
 
+impl Linkage {
+    /// The name JSON and text both use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Linkage::Dynamic => "dynamic",
+            Linkage::Static => "static",
+            Linkage::StaticPie => "static-pie",
+            Linkage::None => "none",
+        }
+    }
+}
+
 /// Which C library the file was built against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -45,6 +45,19 @@ impl Version {
             .map(|(_, v)| v)
     }
 
+    /// Orders version node names: by prefix, then numerically
+    /// (`GLIBC_2.2.5` < `GLIBC_2.17` < `GLIBC_2.34`), then as text.
+    pub fn cmp_nodes(a: &str, b: &str) -> Ordering {
+        fn key(node: &str) -> (&str, Version) {
+            let split = node
+                .find(|c: char| c.is_ascii_digit())
+                .unwrap_or(node.len());
+            let (prefix, digits) = node.split_at(split);
+            (prefix, Version::release(digits))
+        }
+        key(a).cmp(&key(b)).then_with(|| a.cmp(b))
+    }
+
     /// The segment at `index` (0 when absent).
     pub fn segment(&self, index: usize) -> u64 {
         self.0.get(index).copied().unwrap_or(0)
@@ -107,6 +120,24 @@ mod tests {
         assert!(key("GLIBC_2.34") > key("GLIBC_2.17"));
         assert_eq!(key("GLIBC_PRIVATE"), None);
         assert_eq!(key("GLIBCXX_3.4"), None);
+        let mut nodes = vec![
+            "GLIBC_2.34",
+            "GLIBC_PRIVATE",
+            "GLIBC_2.2.5",
+            "GLIBC_2.17",
+            "GLIBC_2.3.4",
+        ];
+        nodes.sort_by(|a, b| Version::cmp_nodes(a, b));
+        assert_eq!(
+            nodes,
+            [
+                "GLIBC_2.2.5",
+                "GLIBC_2.3.4",
+                "GLIBC_2.17",
+                "GLIBC_2.34",
+                "GLIBC_PRIVATE"
+            ]
+        );
         assert_eq!(
             Version::node("GLIBCXX_3.4.30").map(|(p, v)| (p, v.to_string())),
             Some(("GLIBCXX_", "3.4.30".to_string()))

@@ -178,3 +178,16 @@ pub enum Reinstall {
     /// Platform builds exist, none for musl.
     NoMuslBuild,
 }
+
+impl Reinstall {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reinstall::MuslBuild => "musl-build",
+            Reinstall::SourceBuild => "source-build",
+            Reinstall::Unknown => "unknown",
+            Reinstall::NotNative => "not-native",
+            Reinstall::MuslBuildNotLocked => "musl-build-not-locked",
+            Reinstall::NoMuslBuild => "no-musl-build",
+        }
+    }
+}

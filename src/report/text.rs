@@ -1,8 +1,12 @@
 //! The default report: one block per file that is not ok, then a summary.
 
+use std::cmp::Reverse;
+use std::collections::HashMap;
 use std::fmt::Write;
 
-use crate::model::{Artifact, Evidence, Finding, MissingSymbol, Report, Severity, Verdict};
+use crate::model::{
+    Artifact, Evidence, Finding, MissingSymbol, Package, Reinstall, Report, Severity, Verdict,
+};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TextOptions {
@@ -55,60 +59,36 @@ impl Paint {
 
 pub fn render_text(report: &Report, options: TextOptions) -> String {
     let paint = Paint { on: options.color };
-    let mut out = String::new();
+    let packages = PackageSummaries::of(report);
     let mut shown: Vec<&Artifact> = report
         .artifacts
         .iter()
         .filter(|a| options.verbose || a.verdict() != Verdict::Ok || !a.findings().is_empty())
         .collect();
     // Grouped by package (files without one last), most severe first, then by path.
-    shown.sort_by(|a, b| {
-        a.package
-            .is_none()
-            .cmp(&b.package.is_none())
-            .then_with(|| package_worst(report, b).cmp(&package_worst(report, a)))
-            .then_with(|| a.package.cmp(&b.package))
-            .then_with(|| b.verdict().cmp(&a.verdict()))
-            .then_with(|| a.path.cmp(&b.path))
+    shown.sort_by_cached_key(|a| {
+        let worst = a
+            .package
+            .as_ref()
+            .and_then(|p| packages.get(p))
+            .map_or(a.verdict(), |summary| summary.worst);
+        (
+            a.package.is_none(),
+            Reverse(worst),
+            a.package.clone(),
+            Reverse(a.verdict()),
+            a.path.clone(),
+        )
     });
+    let mut out = String::new();
     let mut current_package = None;
     for artifact in shown {
-        if artifact.package.is_some() && artifact.package != current_package {
-            current_package = artifact.package.clone();
-            if let Some(package) = &artifact.package {
-                let files: Vec<&Artifact> = report
-                    .artifacts
-                    .iter()
-                    .filter(|a| a.package.as_ref() == Some(package) && a.facts().is_some())
-                    .collect();
-                let breaking = files
-                    .iter()
-                    .filter(|a| a.verdict() == Verdict::Breaks)
-                    .count();
-                let ecosystem = format!("{:?}", package.ecosystem).to_lowercase();
-                let reinstall = report
-                    .artifacts
-                    .iter()
-                    .filter(|a| a.package.as_ref() == Some(package))
-                    .find_map(Artifact::reinstall)
-                    .map(|r| {
-                        let answer = serde_json::to_value(r)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_string))
-                            .unwrap_or_default();
-                        format!("reinstall on the target: {answer}")
-                    });
-                let as_is = (!files.is_empty())
-                    .then(|| format!("{breaking} of {} ELF files break as they are", files.len()));
-                let summary: Vec<String> = as_is.into_iter().chain(reinstall).collect();
-                let _ = writeln!(
-                    out,
-                    "{} {} {}: {}\n",
-                    ecosystem,
-                    paint.wrap("1", &package.name),
-                    package.version,
-                    summary.join("; ")
-                );
+        if let Some(package) = &artifact.package
+            && current_package != Some(package)
+        {
+            current_package = Some(package);
+            if let Some(summary) = packages.get(package) {
+                render_package_header(&mut out, package, summary, &paint);
             }
         }
         render_artifact(&mut out, artifact, &paint);
@@ -118,18 +98,68 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
     out
 }
 
-/// The worst verdict of the artifact's package (or of the artifact alone).
-fn package_worst(report: &Report, artifact: &Artifact) -> Verdict {
-    match &artifact.package {
-        Some(package) => report
-            .artifacts
-            .iter()
-            .filter(|a| a.package.as_ref() == Some(package))
-            .map(Artifact::verdict)
-            .max()
-            .unwrap_or(Verdict::Ok),
-        None => artifact.verdict(),
+/// What the report says of one package, gathered in one pass.
+struct PackageSummary {
+    worst: Verdict,
+    elf_files: usize,
+    breaking: usize,
+    reinstall: Option<Reinstall>,
+}
+
+struct PackageSummaries<'r>(HashMap<&'r Package, PackageSummary>);
+
+impl<'r> PackageSummaries<'r> {
+    fn of(report: &'r Report) -> Self {
+        let mut map: HashMap<&Package, PackageSummary> = HashMap::new();
+        for artifact in &report.artifacts {
+            let Some(package) = &artifact.package else {
+                continue;
+            };
+            let summary = map.entry(package).or_insert(PackageSummary {
+                worst: Verdict::Ok,
+                elf_files: 0,
+                breaking: 0,
+                reinstall: None,
+            });
+            summary.worst = summary.worst.max(artifact.verdict());
+            if artifact.facts().is_some() {
+                summary.elf_files += 1;
+                summary.breaking += usize::from(artifact.verdict() == Verdict::Breaks);
+            }
+            summary.reinstall = summary.reinstall.or(artifact.reinstall());
+        }
+        PackageSummaries(map)
     }
+
+    fn get(&self, package: &Package) -> Option<&PackageSummary> {
+        self.0.get(package)
+    }
+}
+
+fn render_package_header(
+    out: &mut String,
+    package: &Package,
+    summary: &PackageSummary,
+    paint: &Paint,
+) {
+    let as_is = (summary.elf_files > 0).then(|| {
+        format!(
+            "{} of {} ELF files break as they are",
+            summary.breaking, summary.elf_files
+        )
+    });
+    let reinstall = summary
+        .reinstall
+        .map(|r| format!("reinstall on the target: {}", r.as_str()));
+    let parts: Vec<String> = as_is.into_iter().chain(reinstall).collect();
+    let _ = writeln!(
+        out,
+        "{} {} {}: {}\n",
+        package.ecosystem.as_str(),
+        paint.wrap("1", &package.name),
+        package.version,
+        parts.join("; ")
+    );
 }
 
 /// `muslcheck audit-wheel`: per wheel, the claimed tags, what the content supports, and why.
@@ -174,9 +204,9 @@ fn render_artifact(out: &mut String, artifact: &Artifact, paint: &Paint) {
         Some(facts) => {
             let mut parts = vec![
                 facts.arch.to_string(),
-                format!("{:?}", facts.linkage).to_lowercase(),
+                facts.linkage.as_str().to_string(),
+                facts.libc.kind.as_str().to_string(),
             ];
-            parts.push(format!("{:?}", facts.libc.kind).to_lowercase());
             if let Some(host) = &artifact.assessment.host {
                 parts.push(format!("{} module", host.name()));
             }

@@ -1,0 +1,138 @@
+//! The scanned tree as the loader model sees it: every analysed file by
+//! location, through the symlinks met while walking, with the directories
+//! auditwheel bundles libraries into.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+
+use crate::model::ElfFacts;
+
+/// One analysed file, as the resolver sees it.
+pub struct TreeFile<'a> {
+    pub location: &'a Path,
+    pub shown: &'a str,
+    pub facts: &'a ElfFacts,
+}
+
+impl TreeFile<'_> {
+    /// The file's own name (for an archive member, the member's).
+    pub fn file_name(&self) -> &str {
+        self.shown.rsplit('/').next().unwrap_or(self.shown)
+    }
+}
+
+/// Finds scanned files by location, through symlinks met while walking.
+pub struct TreeIndex<'a> {
+    files: &'a [Option<TreeFile<'a>>],
+    by_location: HashMap<PathBuf, usize>,
+    symlinks: HashMap<PathBuf, PathBuf>,
+    /// Directory → auditwheel `<pkg>.libs/` directories directly inside it.
+    libs_dirs: HashMap<PathBuf, Vec<PathBuf>>,
+    /// Directory → scanned files directly inside it.
+    children: HashMap<PathBuf, Vec<usize>>,
+}
+
+impl<'a> TreeIndex<'a> {
+    pub fn new(files: &'a [Option<TreeFile<'a>>], symlinks: &HashMap<PathBuf, PathBuf>) -> Self {
+        let mut by_location = HashMap::new();
+        let mut libs_dirs: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
+        let mut children: HashMap<PathBuf, Vec<usize>> = HashMap::new();
+        for (index, file) in files.iter().enumerate() {
+            let Some(file) = file else { continue };
+            let location = normalize(file.location);
+            if let Some(dir) = location.parent() {
+                children.entry(dir.to_path_buf()).or_default().push(index);
+            }
+            if let Some(dir) = location.parent()
+                && dir
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().ends_with(".libs"))
+                && let Some(grandparent) = dir.parent()
+            {
+                let entry = libs_dirs.entry(grandparent.to_path_buf()).or_default();
+                if !entry.iter().any(|d| d == dir) {
+                    entry.push(dir.to_path_buf());
+                }
+            }
+            by_location.insert(location, index);
+        }
+        let symlinks = symlinks
+            .iter()
+            .map(|(link, target)| (normalize(link), normalize(target)))
+            .collect();
+        TreeIndex {
+            files,
+            by_location,
+            symlinks,
+            libs_dirs,
+            children,
+        }
+    }
+
+    /// The scanned files in the same directory as `location` (itself included).
+    pub fn siblings(&self, location: &Path) -> impl Iterator<Item = &TreeFile<'a>> {
+        let dir = normalize(location.parent().unwrap_or(Path::new("")));
+        self.children
+            .get(&dir)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.file(i))
+    }
+
+    pub fn file(&self, index: usize) -> Option<&TreeFile<'a>> {
+        self.files.get(index).and_then(Option::as_ref)
+    }
+
+    /// The scanned file at `path`, following symlinks recorded during the walk.
+    pub(super) fn lookup(&self, path: &Path) -> Option<usize> {
+        let mut current = normalize(path);
+        for _ in 0..16 {
+            if let Some(&index) = self.by_location.get(&current) {
+                return Some(index);
+            }
+            current = self.symlinks.get(&current)?.clone();
+        }
+        None
+    }
+
+    /// auditwheel's `<pkg>.libs/` directories next to any ancestor of `dir`.
+    pub(super) fn bundled_dirs(&self, dir: &Path) -> Vec<PathBuf> {
+        dir.ancestors()
+            .take(6)
+            .filter_map(|ancestor| self.libs_dirs.get(ancestor))
+            .flatten()
+            .cloned()
+            .collect()
+    }
+}
+
+/// Lexical normalisation: removes `.` and folds `..` (RUNPATH `$ORIGIN/../lib`).
+pub(super) fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_origin_paths() {
+        assert_eq!(
+            normalize(Path::new("/a/b/../../c/./d")),
+            PathBuf::from("/c/d")
+        );
+        assert_eq!(normalize(Path::new("/a/b/../lib")), PathBuf::from("/a/lib"));
+    }
+}
