@@ -1,30 +1,14 @@
 //! A CI gate with a baseline: only findings the baseline does not accept fail.
 
-use std::path::Path;
+mod common;
 
-use assert_cmd::Command;
-
-fn muslcheck(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("muslcheck")
-        .unwrap()
-        .args(["--arch", "x86_64"])
-        .args(args)
-        .arg(dir)
-        .output()
-        .unwrap()
-}
+use common::{copy_fixture, muslcheck, stderr, stdout};
 
 #[test]
 fn baseline_reports_only_new_findings_and_counts_stale_ones() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
     let project = tempfile::tempdir().unwrap();
     let lib = project.path().join("lib");
-    std::fs::create_dir(&lib).unwrap();
-    std::fs::copy(
-        corpus.join("lib/libfortified.so"),
-        lib.join("libfortified.so"),
-    )
-    .unwrap();
+    copy_fixture("lib/libfortified.so", &lib.join("libfortified.so"));
     let baseline_dir = tempfile::tempdir().unwrap();
     let baseline = baseline_dir.path().join("baseline.json");
     let baseline_arg = baseline.to_str().unwrap();
@@ -39,12 +23,15 @@ fn baseline_reports_only_new_findings_and_counts_stale_ones() {
     assert_eq!(output.status.code(), Some(0), "accepted by the baseline");
 
     // A new glibc-only addon arrives with a dependency update.
-    let addon = project.path().join("node_modules/fast/build/Release");
-    std::fs::create_dir_all(&addon).unwrap();
-    std::fs::copy(corpus.join("lib/libglibcisms.so"), addon.join("fast.node")).unwrap();
+    copy_fixture(
+        "lib/libglibcisms.so",
+        &project
+            .path()
+            .join("node_modules/fast/build/Release/fast.node"),
+    );
     let output = muslcheck(project.path(), &["--baseline", baseline_arg]);
     assert_eq!(output.status.code(), Some(1));
-    let text = String::from_utf8(output.stdout).unwrap();
+    let text = stdout(&output);
     assert!(text.contains("fast.node"), "{text}");
     assert!(!text.contains("libfortified.so"), "{text}");
 
@@ -53,9 +40,7 @@ fn baseline_reports_only_new_findings_and_counts_stale_ones() {
     std::fs::remove_file(lib.join("libfortified.so")).unwrap();
     let output = muslcheck(project.path(), &["--baseline", baseline_arg]);
     assert_eq!(output.status.code(), Some(0));
-    assert!(
-        String::from_utf8_lossy(&output.stderr).contains("1 baseline entr(ies) no longer occur")
-    );
+    assert!(stderr(&output).contains("1 baseline entr(ies) no longer occur"));
 
     let output = muslcheck(project.path(), &["--baseline", "/no/such/baseline.json"]);
     assert_eq!(output.status.code(), Some(2));

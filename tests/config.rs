@@ -3,28 +3,21 @@
 
 mod common;
 
-use common::{codes_at, corpus, json_scan, muslcheck};
+use common::{codes_at, copy_fixture, json_scan, muslcheck, paths, stderr, stdout};
 
 /// A project with the same glibc program in `vendor/` and `bin/`, and a
 /// glibc-only addon in `node_modules/bcrypt` 5.1.1.
 fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for sub in ["vendor", "bin"] {
-        std::fs::create_dir(dir.path().join(sub)).unwrap();
-        std::fs::copy(
-            corpus("bin/hello-glibc"),
-            dir.path().join(sub).join("hello"),
-        )
-        .unwrap();
+        copy_fixture("bin/hello-glibc", &dir.path().join(sub).join("hello"));
     }
-    let addon = dir.path().join("node_modules/bcrypt/lib/binding/napi-v3");
-    std::fs::create_dir_all(&addon).unwrap();
+    copy_fixture("lib/libglibcisms.so", &dir.path().join(ADDON));
     std::fs::write(
         dir.path().join("node_modules/bcrypt/package.json"),
         r#"{"name": "bcrypt", "version": "5.1.1"}"#,
     )
     .unwrap();
-    std::fs::copy(corpus("lib/libglibcisms.so"), addon.join("bcrypt_lib.node")).unwrap();
     dir
 }
 
@@ -90,12 +83,12 @@ fn unknown_keys_and_bad_rules_exit_2_naming_them() {
     for (text, named) in cases {
         std::fs::write(&config, text).unwrap();
         let output = muslcheck(dir.path(), &[]);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{text}: {stderr}");
-        assert!(stderr.contains(named), "{text}: {stderr}");
+        let complaint = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{text}: {complaint}");
+        assert!(complaint.contains(named), "{text}: {complaint}");
         assert!(
-            stderr.contains("muslcheck.toml"),
-            "names the file: {stderr}"
+            complaint.contains("muslcheck.toml"),
+            "names the file: {complaint}"
         );
     }
     // --no-config skips the broken file.
@@ -132,13 +125,7 @@ fn pyproject_tool_table_is_read_and_an_explicit_config_wins() {
     )
     .unwrap();
     let (report, _) = json_scan(dir.path(), &[]);
-    let paths: Vec<&str> = report["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|a| a["path"].as_str())
-        .collect();
-    assert_eq!(paths, ["vendor/hello"]);
+    assert_eq!(paths(&report), ["vendor/hello"]);
     assert!(!codes_at(&report, "vendor/hello").contains(&"MC101".to_string()));
 
     let elsewhere = tempfile::tempdir().unwrap();
@@ -153,8 +140,8 @@ fn pyproject_tool_table_is_read_and_an_explicit_config_wins() {
 fn quiet_prints_only_the_summary() {
     let dir = project();
     let output = muslcheck(dir.path(), &["--quiet"]);
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    assert_eq!(stdout.trim().lines().count(), 1, "{stdout}");
-    assert!(stdout.contains("files walked"), "{stdout}");
+    let text = stdout(&output);
+    assert_eq!(text.trim().lines().count(), 1, "{text}");
+    assert!(text.contains("files walked"), "{text}");
     assert_eq!(output.status.code(), Some(1));
 }

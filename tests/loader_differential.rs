@@ -37,6 +37,10 @@ use muslcheck::model::{Arch, Evidence, Linkage, Verdict};
 use muslcheck::platform::Platform;
 use muslcheck::{Artifact, Options, scan};
 
+mod common;
+
+use common::{corpus, fetched};
+
 const LOADER: &str = "/lib/ld-musl-x86_64.so.1";
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -155,7 +159,7 @@ fn muslcheck_says(artifact: &Artifact) -> Missing {
 
 /// Extracts the committed third-party archives (wheels, npm tarballs).
 fn extract_third_party(into: &Path) -> usize {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/thirdparty");
+    let dir = corpus("thirdparty");
     let mut archives = 0;
     for entry in std::fs::read_dir(&dir).unwrap().flatten() {
         let path = entry.path();
@@ -186,25 +190,13 @@ fn muslcheck_agrees_with_the_real_musl_loader() {
     }
     let scratch = tempfile::tempdir().unwrap();
     assert!(extract_third_party(scratch.path()) >= 5);
-    let mut roots = vec![
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"),
-        scratch.path().to_path_buf(),
-    ];
-    // Real manylinux wheels installed by corpus/thirdparty/make-venv.sh (not committed).
-    // Real trees built by corpus/thirdparty/make-*.sh (not committed).
-    for fetched in ["venv", "npm-glibc", "npm-musl"] {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("corpus/thirdparty/fetched")
-            .join(fetched);
-        if dir.is_dir() {
-            roots.push(dir);
-        } else {
-            eprintln!(
-                "note: {} absent (corpus/thirdparty/make-*.sh builds it); comparing without it",
-                dir.display()
-            );
-        }
-    }
+    let mut roots = vec![corpus(""), scratch.path().to_path_buf()];
+    // Real manylinux wheels and node_modules trees, when corpus/thirdparty/make-*.sh built them.
+    roots.extend(
+        ["venv", "npm-glibc", "npm-musl"]
+            .into_iter()
+            .filter_map(fetched),
+    );
     let options = Options {
         platform: Platform::new("debian-musl".parse().unwrap(), Arch::X86_64, false),
         walk: muslcheck::discover::WalkOptions {

@@ -1,43 +1,27 @@
 //! npm: tarballs read in memory, prebuild selection, node_modules attribution,
 //! and platform variants in package-lock.json.
 
-use std::fs::File;
-use std::path::{Path, PathBuf};
+mod common;
 
-use assert_cmd::Command;
+use std::fs::File;
+use std::path::PathBuf;
+
 use serde_json::Value;
 
-fn corpus(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("corpus")
-        .join(path)
-}
+use common::{
+    artifact_where, artifacts, by_suffix, codes, corpus, fetched, json_scan, muslcheck,
+    package_codes, stdout,
+};
 
-fn json(path: &Path) -> (Value, i32) {
-    let output = Command::cargo_bin("muslcheck")
-        .unwrap()
-        .args(["--format", "json", "--arch", "x86_64"])
-        .arg(path)
-        .output()
-        .unwrap();
-    (
-        serde_json::from_slice(&output.stdout).unwrap(),
-        output.status.code().unwrap_or(-1),
-    )
-}
-
-fn by_suffix<'a>(report: &'a Value, suffix: &str) -> &'a Value {
-    report["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["path"].as_str().unwrap().ends_with(suffix))
-        .unwrap_or_else(|| panic!("{suffix} not in the report"))
+/// The first artifact of the package `name`.
+fn of_package<'a>(report: &'a Value, name: &str) -> &'a Value {
+    artifact_where(report, |a| a["package"]["name"] == name)
+        .unwrap_or_else(|| panic!("no artifact of {name}"))
 }
 
 #[test]
 fn prebuilds_node_gyp_build_would_not_load_are_not_applicable() {
-    let (report, status) = json(&corpus("thirdparty/bcrypt-6.0.0.tgz"));
+    let (report, status) = json_scan(&corpus("thirdparty/bcrypt-6.0.0.tgz"), &[]);
     assert_eq!(status, 0);
     let musl = by_suffix(&report, "prebuilds/linux-x64/bcrypt.musl.node");
     assert_eq!(musl["verdict"], "ok");
@@ -69,7 +53,7 @@ fn installed_node_modules_are_attributed_to_their_package() {
     std::fs::rename(modules.join("package"), modules.join("bcrypt")).unwrap();
     // Without the musl prebuild, node-gyp-build would load the glibc one on Alpine.
     std::fs::remove_file(modules.join("bcrypt/prebuilds/linux-x64/bcrypt.musl.node")).unwrap();
-    let (report, _) = json(project.path());
+    let (report, _) = json_scan(project.path(), &[]);
     let glibc = by_suffix(
         &report,
         "node_modules/bcrypt/prebuilds/linux-x64/bcrypt.glibc.node",
@@ -81,14 +65,9 @@ fn installed_node_modules_are_attributed_to_their_package() {
 
 #[test]
 fn lockfile_missing_the_musl_platform_package_gets_mc202() {
-    let (report, status) = json(&corpus("projects/npm-sharp-glibc-lock"));
+    let (report, status) = json_scan(&corpus("projects/npm-sharp-glibc-lock"), &[]);
     assert_eq!(status, 1);
-    let sharp = report["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["package"]["name"] == "sharp")
-        .unwrap();
+    let sharp = of_package(&report, "sharp");
     assert_eq!(sharp["findings"][0]["code"], "MC202");
     assert_eq!(sharp["reinstall"], "musl-build-not-locked");
     assert!(
@@ -98,65 +77,38 @@ fn lockfile_missing_the_musl_platform_package_gets_mc202() {
             .contains("@img/sharp-linuxmusl-x64")
     );
     // esbuild's one Linux build serves both libcs: nothing to say from the lock.
-    assert!(
-        report["artifacts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|a| a["package"]["name"] != "esbuild")
-    );
+    assert!(artifact_where(&report, |a| a["package"]["name"] == "esbuild").is_none());
 
-    let (report, status) = json(&corpus("projects/npm-sharp-all-platforms-lock"));
+    let (report, status) = json_scan(&corpus("projects/npm-sharp-all-platforms-lock"), &[]);
     assert_eq!(status, 0);
-    let sharp = report["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["package"]["name"] == "sharp")
-        .unwrap();
+    let sharp = of_package(&report, "sharp");
     assert_eq!(sharp["reinstall"], "musl-build");
     assert!(sharp["findings"].as_array().unwrap().is_empty());
 }
 
 /// The trees corpus/thirdparty/make-node-modules.sh builds, or `None` (test skips).
-fn fetched(flavour: &str) -> Option<PathBuf> {
-    let dir = corpus(&format!("thirdparty/fetched/npm-{flavour}"));
-    if dir.join("node_modules").is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: {} absent; corpus/thirdparty/make-node-modules.sh builds it from the npm registry",
-            dir.display()
-        );
-        None
+fn node_modules(flavour: &str) -> Option<PathBuf> {
+    let tree = fetched(&format!("npm-{flavour}")).filter(|d| d.join("node_modules").is_dir());
+    if tree.is_none() {
+        eprintln!("SKIPPED: no npm-{flavour} tree (corpus/thirdparty/make-node-modules.sh)");
     }
+    tree
 }
 
 fn package_verdicts(report: &Value, name: &str) -> Vec<String> {
-    report["artifacts"]
-        .as_array()
-        .unwrap()
+    artifacts(report)
         .iter()
         .filter(|a| a["package"]["name"] == name && a["facts"].is_object())
         .map(|a| a["verdict"].as_str().unwrap().to_string())
         .collect()
 }
 
-fn package_codes(report: &Value, name: &str) -> Vec<String> {
-    report["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["package"]["name"] == name)
-        .flat_map(|a| a["findings"].as_array().unwrap().clone())
-        .map(|f| f["code"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn node_modules_installed_on_glibc_break_and_say_how_to_reinstall() {
-    let Some(tree) = fetched("glibc") else { return };
-    let (report, status) = json(&tree);
+    let Some(tree) = node_modules("glibc") else {
+        return;
+    };
+    let (report, status) = json_scan(&tree, &[]);
     assert_eq!(status, 1);
     assert_eq!(
         package_verdicts(&report, "@img/sharp-linux-x64"),
@@ -171,34 +123,23 @@ fn node_modules_installed_on_glibc_break_and_say_how_to_reinstall() {
     // bcrypt 5.x: the known-problem table says musl builds start at 6.0.0.
     let bcrypt = package_codes(&report, "bcrypt");
     assert!(bcrypt.contains(&"MC201".to_string()), "{bcrypt:?}");
-    let text = String::from_utf8(
-        Command::cargo_bin("muslcheck")
-            .unwrap()
-            .args(["--arch", "x86_64"])
-            .arg(&tree)
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+    let text = stdout(&muslcheck(&tree, &[]));
     assert!(text.contains("apk add python3 make g++"));
     // The lock npm 11 writes records every platform variant: sharp and swc reinstall fine.
-    let sharp_lock = report["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["package"]["name"] == "sharp" && a["path"] == "package-lock.json")
-        .expect("the lock npm wrote lists sharp's platform packages");
+    let sharp_lock = artifact_where(&report, |a| {
+        a["package"]["name"] == "sharp" && a["path"] == "package-lock.json"
+    })
+    .expect("the lock npm wrote lists sharp's platform packages");
     assert_eq!(sharp_lock["reinstall"], "musl-build");
 }
 
 #[test]
 fn node_modules_installed_for_musl_have_no_load_errors() {
-    let Some(tree) = fetched("musl") else { return };
-    let (report, _) = json(&tree);
-    let load_errors: Vec<String> = report["artifacts"]
-        .as_array()
-        .unwrap()
+    let Some(tree) = node_modules("musl") else {
+        return;
+    };
+    let (report, _) = json_scan(&tree, &[]);
+    let load_errors: Vec<String> = artifacts(&report)
         .iter()
         .flat_map(|a| {
             a["findings"]
@@ -221,20 +162,10 @@ fn node_modules_installed_for_musl_have_no_load_errors() {
 #[test]
 fn yarn_and_pnpm_locks_give_the_same_verdicts_as_package_lock() {
     let verdict = |project: &str| {
-        let (report, _) = json(&corpus(&format!("projects/{project}")));
-        report["artifacts"]
-            .as_array()
-            .unwrap()
+        let (report, _) = json_scan(&corpus(&format!("projects/{project}")), &[]);
+        artifacts(&report)
             .iter()
-            .map(|a| {
-                let codes: Vec<&str> = a["findings"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|f| f["code"].as_str().unwrap())
-                    .collect();
-                format!("{} {} {:?}", a["package"]["name"], a["reinstall"], codes)
-            })
+            .map(|a| format!("{} {} {:?}", a["package"]["name"], a["reinstall"], codes(a)))
             .collect::<Vec<_>>()
     };
     let missing = verdict("npm-sharp-glibc-lock");

@@ -1,29 +1,25 @@
 //! SARIF, GitHub annotations and --output.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use assert_cmd::Command;
+use std::process::Output;
+
 use serde_json::Value;
 
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
-}
+use common::{cli, corpus, json_of, muslcheck, stderr, stdout};
 
-fn run(args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("muslcheck")
-        .unwrap()
-        .args(["--arch", "x86_64", "--exclude", "thirdparty/fetched/**"])
-        .args(args)
-        .arg(corpus())
-        .output()
-        .unwrap()
+/// `muslcheck --arch x86_64 ARGS corpus/`, without the fetched trees.
+fn run(args: &[&str]) -> Output {
+    let mut all = vec!["--exclude", "thirdparty/fetched/**"];
+    all.extend_from_slice(args);
+    muslcheck(&corpus(""), &all)
 }
 
 #[test]
 fn sarif_has_registered_rules_and_relative_locations() {
     let output = run(&["--format", "sarif"]);
     assert_eq!(output.status.code(), Some(1));
-    let sarif: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let sarif = json_of(&output);
     assert_eq!(sarif["version"], "2.1.0");
     let run = &sarif["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
@@ -48,7 +44,7 @@ fn sarif_has_registered_rules_and_relative_locations() {
 #[test]
 fn github_format_prints_workflow_annotations() {
     let output = run(&["--format", "github"]);
-    let text = String::from_utf8(output.stdout).unwrap();
+    let text = stdout(&output);
     assert!(
         text.lines()
             .any(|l| l.starts_with("::error file=bin/hello-glibc,title=MC101 glibc-interpreter::")),
@@ -67,25 +63,20 @@ fn output_file_gets_the_report_and_stderr_the_summary() {
     let output = run(&["--format", "json", "--output", file.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("files walked"));
+    assert!(stderr(&output).contains("files walked"));
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(report["schema_version"], muslcheck::SCHEMA_VERSION);
 
     let output = run(&["--output", "/no/such/dir/report.txt"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("/no/such/dir/report.txt"));
+    assert!(stderr(&output).contains("/no/such/dir/report.txt"));
 }
 
 #[test]
 fn fail_on_levels_decide_the_exit_code() {
-    let lib = corpus().join("projects/uv-numpy-1.24");
+    let lock = corpus("projects/uv-numpy-1.24");
     let status = |level: &str| {
-        Command::cargo_bin("muslcheck")
-            .unwrap()
-            .args(["--fail-on", level])
-            .arg(&lib)
-            .output()
-            .unwrap()
+        cli(&["--fail-on", level, lock.to_str().unwrap()])
             .status
             .code()
     };

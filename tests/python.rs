@@ -1,11 +1,17 @@
 //! Wheels (read in memory), tag audits and site-packages attribution, on real
 //! PyPI wheels committed in corpus/thirdparty/.
 
+mod common;
+
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
+
+use common::{
+    artifact_where, artifacts, by_suffix, cli, codes, corpus, fetched, json_of, json_scan,
+    muslcheck, stdout,
+};
 
 const MARKUPSAFE_GLIBC: &str =
     "MarkupSafe-2.1.5-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl";
@@ -14,41 +20,11 @@ const UJSON_GLIBC: &str = "ujson-5.10.0-cp311-cp311-manylinux_2_17_x86_64.manyli
 const UJSON_MUSL: &str = "ujson-5.10.0-cp311-cp311-musllinux_1_2_x86_64.whl";
 
 fn thirdparty(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("corpus/thirdparty")
-        .join(name)
-}
-
-fn json(args: &[&str], paths: &[&Path]) -> (Value, i32) {
-    let output = Command::cargo_bin("muslcheck")
-        .unwrap()
-        .args(["--format", "json", "--arch", "x86_64"])
-        .args(args)
-        .args(paths)
-        .output()
-        .unwrap();
-    (
-        serde_json::from_slice(&output.stdout).unwrap(),
-        output.status.code().unwrap_or(-1),
-    )
+    corpus(&format!("thirdparty/{name}"))
 }
 
 fn wheel_entry(report: &Value) -> &Value {
-    report["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a.get("wheel").is_some())
-        .expect("a wheel entry")
-}
-
-fn codes(artifact: &Value) -> Vec<&str> {
-    artifact["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap())
-        .collect()
+    artifact_where(report, |a| a.get("wheel").is_some()).expect("a wheel entry")
 }
 
 /// A copy of a real wheel under another name (the tag is only in the name).
@@ -60,7 +36,7 @@ fn renamed(original: &str, new_name: &str, dir: &Path) -> PathBuf {
 
 #[test]
 fn manylinux_and_musllinux_wheels_of_one_release_get_their_family() {
-    let (report, _) = json(&[], &[&thirdparty(MARKUPSAFE_GLIBC)]);
+    let (report, _) = json_scan(&thirdparty(MARKUPSAFE_GLIBC), &[]);
     let wheel = wheel_entry(&report);
     assert_eq!(wheel["wheel"]["content_libc"], "glibc");
     assert_eq!(
@@ -72,36 +48,24 @@ fn manylinux_and_musllinux_wheels_of_one_release_get_their_family() {
     assert_eq!(wheel["package"]["name"], "MarkupSafe");
     assert_eq!(wheel["package"]["version"], "2.1.5");
 
-    let (report, _) = json(&[], &[&thirdparty(MARKUPSAFE_MUSL)]);
+    let (report, _) = json_scan(&thirdparty(MARKUPSAFE_MUSL), &[]);
     let wheel = wheel_entry(&report);
     assert_eq!(wheel["wheel"]["content_libc"], "musl");
     assert!(codes(wheel).is_empty());
     // Members carry the package and a path inside the wheel.
-    let member = report["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["path"].as_str().unwrap().contains("!/markupsafe/"))
-        .unwrap();
+    let member = artifact_where(&report, |a| {
+        a["path"].as_str().unwrap().contains("!/markupsafe/")
+    })
+    .unwrap();
     assert_eq!(member["package"]["name"], "MarkupSafe");
     assert_eq!(member["verdict"], "ok");
 }
 
 #[test]
 fn bundled_libraries_in_a_musllinux_wheel_resolve_inside_the_wheel() {
-    let (report, status) = json(&[], &[&thirdparty(UJSON_MUSL)]);
+    let (report, status) = json_scan(&thirdparty(UJSON_MUSL), &[]);
     assert_eq!(status, 0);
-    let extension = report["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| {
-            a["path"]
-                .as_str()
-                .unwrap()
-                .ends_with("!/ujson.cpython-311-x86_64-linux-musl.so")
-        })
-        .unwrap();
+    let extension = by_suffix(&report, "!/ujson.cpython-311-x86_64-linux-musl.so");
     assert_eq!(extension["verdict"], "ok");
     let loaded = extension["load"]["libraries"].as_array().unwrap();
     assert!(loaded.iter().any(|pair| {
@@ -120,21 +84,16 @@ fn a_wheel_retagged_lower_than_its_content_gets_mc301() {
         "MarkupSafe-2.1.5-cp311-cp311-manylinux1_x86_64.whl",
         dir.path(),
     );
-    let (report, _) = json(&[], &[&wheel]);
+    let (report, _) = json_scan(&wheel, &[]);
     let entry = wheel_entry(&report);
     assert_eq!(codes(entry), ["MC301"]);
     let message = entry["findings"][0]["message"].as_str().unwrap();
     assert!(message.contains("GLIBC_2.14"), "{message}");
     assert_eq!(entry["wheel"]["supported"], "manylinux_2_17_x86_64");
 
-    let output = Command::cargo_bin("muslcheck")
-        .unwrap()
-        .arg("audit-wheel")
-        .arg(&wheel)
-        .output()
-        .unwrap();
+    let output = cli(&["audit-wheel", wheel.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
-    let text = String::from_utf8(output.stdout).unwrap();
+    let text = stdout(&output);
     assert!(text.contains("claims:   manylinux_2_5_x86_64"), "{text}");
     assert!(text.contains("supports manylinux_2_17_x86_64"), "{text}");
 }
@@ -147,25 +106,23 @@ fn glibc_content_under_a_musllinux_tag_gets_mc302() {
         "ujson-5.10.0-cp311-cp311-musllinux_1_1_x86_64.whl",
         dir.path(),
     );
-    let (report, _) = json(&[], &[&wheel]);
+    let (report, _) = json_scan(&wheel, &[]);
     let entry = wheel_entry(&report);
     let found = codes(entry);
-    assert!(found.contains(&"MC302"), "{found:?}");
+    assert!(found.contains(&"MC302".to_string()), "{found:?}");
     // musllinux does not allow libstdc++.so.6 unbundled either.
-    assert!(found.contains(&"MC305"), "{found:?}");
+    assert!(found.contains(&"MC305".to_string()), "{found:?}");
 }
 
 #[test]
 fn true_tags_pass_audit_wheel() {
-    let output = Command::cargo_bin("muslcheck")
-        .unwrap()
-        .arg("audit-wheel")
-        .arg(thirdparty(UJSON_MUSL))
-        .arg(thirdparty(MARKUPSAFE_GLIBC))
-        .output()
-        .unwrap();
+    let output = cli(&[
+        "audit-wheel",
+        thirdparty(UJSON_MUSL).to_str().unwrap(),
+        thirdparty(MARKUPSAFE_GLIBC).to_str().unwrap(),
+    ]);
     assert_eq!(output.status.code(), Some(0));
-    let text = String::from_utf8(output.stdout).unwrap();
+    let text = stdout(&output);
     assert_eq!(
         text.matches("tag is true to the content").count(),
         2,
@@ -187,45 +144,19 @@ fn site_packages(wheels: &[&str]) -> tempfile::TempDir {
 #[test]
 fn site_packages_files_carry_their_distribution_and_group_in_the_text_report() {
     let venv = site_packages(&[MARKUPSAFE_GLIBC, UJSON_GLIBC]);
-    let (report, _) = json(&[], &[venv.path()]);
-    let ext = report["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| {
-            a["path"]
-                .as_str()
-                .unwrap()
-                .ends_with("_speedups.cpython-311-x86_64-linux-gnu.so")
-        })
-        .unwrap();
+    let (report, _) = json_scan(venv.path(), &[]);
+    let ext = by_suffix(&report, "_speedups.cpython-311-x86_64-linux-gnu.so");
     assert_eq!(ext["package"]["name"], "MarkupSafe");
     assert_eq!(ext["package"]["version"], "2.1.5");
     assert_eq!(ext["host"]["kind"], "cpython");
-    let ujson = report["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| {
-            a["path"]
-                .as_str()
-                .unwrap()
-                .ends_with("ujson.cpython-311-x86_64-linux-gnu.so")
-        })
-        .unwrap();
+    let ujson = by_suffix(&report, "ujson.cpython-311-x86_64-linux-gnu.so");
     assert_eq!(ujson["package"]["name"], "ujson");
     assert!(
-        codes(ujson).contains(&"MC107"),
+        codes(ujson).contains(&"MC107".to_string()),
         "needs apk add libstdc++ libgcc"
     );
 
-    let output = Command::cargo_bin("muslcheck")
-        .unwrap()
-        .args(["--arch", "x86_64"])
-        .arg(venv.path())
-        .output()
-        .unwrap();
-    let text = String::from_utf8(output.stdout).unwrap();
+    let text = stdout(&muslcheck(venv.path(), &[]));
     assert!(
         text.contains("pypi ujson 5.10.0: 0 of 1 ELF files break as they are"),
         "{text}"
@@ -233,23 +164,19 @@ fn site_packages_files_carry_their_distribution_and_group_in_the_text_report() {
 }
 
 fn project(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("corpus/projects")
-        .join(name)
+    corpus(&format!("projects/{name}"))
 }
 
 fn locked<'a>(report: &'a Value, name: &str) -> Option<&'a Value> {
-    report["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["package"]["name"] == name && a.get("reinstall").is_some())
+    artifact_where(report, |a| {
+        a["package"]["name"] == name && a.get("reinstall").is_some()
+    })
 }
 
 #[test]
 fn lockfiles_pinning_old_numpy_get_mc304_and_mc201_offline() {
     for lock in ["uv-numpy-1.24", "poetry-numpy-1.24"] {
-        let (report, status) = json(&[], &[&project(lock)]);
+        let (report, status) = json_scan(&project(lock), &[]);
         assert_eq!(status, 0, "warnings do not fail --fail-on error");
         let numpy = locked(&report, "numpy").unwrap_or_else(|| panic!("{lock}: numpy"));
         assert_eq!(numpy["package"]["version"], "1.24.4");
@@ -266,35 +193,29 @@ fn lockfiles_pinning_old_numpy_get_mc304_and_mc201_offline() {
             "pure Python is not listed"
         );
     }
-    let (report, _) = json(&[], &[&project("uv-numpy-2.1")]);
+    let (report, _) = json_scan(&project("uv-numpy-2.1"), &[]);
     let numpy = locked(&report, "numpy").unwrap();
     assert_eq!(numpy["reinstall"], "musl-build");
     assert!(codes(numpy).is_empty());
     // The 2.1 lock lists a musllinux wheel for aarch64 only as musllinux_1_2.
-    let output = Command::cargo_bin("muslcheck")
-        .unwrap()
-        .args(["--format", "json", "--arch", "aarch64"])
-        .arg(project("uv-numpy-2.1"))
-        .output()
-        .unwrap();
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(locked(&report, "numpy").unwrap()["reinstall"], "musl-build");
-    let output = Command::cargo_bin("muslcheck")
-        .unwrap()
-        .args(["--format", "json", "--arch", "s390x"])
-        .arg(project("uv-numpy-2.1"))
-        .output()
-        .unwrap();
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(
-        locked(&report, "numpy").unwrap()["reinstall"],
-        "source-build"
-    );
+    let on = |arch: &str| {
+        let lock = project("uv-numpy-2.1");
+        let report = json_of(&cli(&[
+            "--format",
+            "json",
+            "--arch",
+            arch,
+            lock.to_str().unwrap(),
+        ]));
+        locked(&report, "numpy").unwrap()["reinstall"].clone()
+    };
+    assert_eq!(on("aarch64"), "musl-build");
+    assert_eq!(on("s390x"), "source-build");
 }
 
 #[test]
 fn requirements_pins_are_answered_by_the_known_problem_table() {
-    let (report, _) = json(&[], &[&project("requirements-mixed")]);
+    let (report, _) = json_scan(&project("requirements-mixed"), &[]);
     assert_eq!(
         locked(&report, "numpy").unwrap()["reinstall"],
         "source-build"
@@ -315,18 +236,13 @@ fn requirements_pins_are_answered_by_the_known_problem_table() {
 
 #[test]
 fn real_manylinux_venv_groups_by_package_with_the_deciding_files() {
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/thirdparty/fetched/venv");
-    if !venv.is_dir() {
-        eprintln!(
-            "SKIPPED real-venv test: {} absent; corpus/thirdparty/make-venv.sh builds it from PyPI",
-            venv.display()
-        );
+    let Some(venv) = fetched("venv") else {
+        eprintln!("SKIPPED real-venv test: corpus/thirdparty/make-venv.sh builds it from PyPI");
         return;
-    }
-    let (report, status) = json(&[], &[&venv]);
+    };
+    let (report, status) = json_scan(&venv, &[]);
     assert_eq!(status, 1);
-    let artifacts = report["artifacts"].as_array().unwrap();
-    let elf: Vec<&Value> = artifacts
+    let elf: Vec<&Value> = artifacts(&report)
         .iter()
         .filter(|a| a["facts"].is_object())
         .collect();
@@ -346,13 +262,7 @@ fn real_manylinux_venv_groups_by_package_with_the_deciding_files() {
         numpy_breaks > 0,
         "numpy 1.26's bundled libgfortran needs glibc names"
     );
-    let output = Command::cargo_bin("muslcheck")
-        .unwrap()
-        .args(["--arch", "x86_64"])
-        .arg(&venv)
-        .output()
-        .unwrap();
-    let text = String::from_utf8(output.stdout).unwrap();
+    let text = stdout(&muslcheck(&venv, &[]));
     for header in [
         "pypi numpy 1.26.4:",
         "pypi cryptography 42.0.8:",

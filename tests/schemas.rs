@@ -2,10 +2,13 @@
 //! project's own `schema/report.schema.json`, `--format sarif` against the
 //! SARIF 2.1.0 schema (`schema/sarif-2.1.0.json`, see `schema/README.md`).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
+
+use common::{cli, corpus, fetched, json_of};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -18,17 +21,7 @@ fn validator(schema_file: &str) -> jsonschema::Validator {
 }
 
 fn output_of(args: &[&str]) -> Value {
-    let output = Command::cargo_bin("muslcheck")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{args:?} printed no JSON ({e}): {}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
+    json_of(&cli(args))
 }
 
 fn errors(validator: &jsonschema::Validator, instance: &Value) -> Vec<String> {
@@ -42,18 +35,12 @@ fn errors(validator: &jsonschema::Validator, instance: &Value) -> Vec<String> {
 /// Everything the repository can scan: the corpus (fixtures, wheels, the npm
 /// tarball, lockfile projects) and the fetched trees when they were built.
 fn scanned_trees() -> Vec<PathBuf> {
-    let mut trees = vec![root().join("corpus")];
-    for fetched in ["venv", "npm-glibc", "npm-musl"] {
-        let dir = root().join("corpus/thirdparty/fetched").join(fetched);
-        if dir.is_dir() {
-            trees.push(dir);
-        } else {
-            eprintln!(
-                "note: {} absent (corpus/thirdparty/make-*.sh builds it); validating without it",
-                dir.display()
-            );
-        }
-    }
+    let mut trees = vec![corpus("")];
+    trees.extend(
+        ["venv", "npm-glibc", "npm-musl"]
+            .into_iter()
+            .filter_map(fetched),
+    );
     trees
 }
 
@@ -114,7 +101,7 @@ fn the_report_schema_rejects_drift() {
         "json",
         "--fail-on",
         "never",
-        root().join("corpus/bin").to_str().unwrap(),
+        corpus("bin").to_str().unwrap(),
     ]);
     assert!(errors(&schema, &report).is_empty());
 
@@ -161,7 +148,7 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
         "sarif",
         "--fail-on",
         "never",
-        root().join("corpus/bin").to_str().unwrap(),
+        corpus("bin").to_str().unwrap(),
     ]);
     broken["runs"][0]["results"][0]["level"] = Value::from("fatal");
     assert!(!errors(&schema, &broken).is_empty());
@@ -174,7 +161,7 @@ fn wheel_audit_json_validates_against_the_report_schema() {
         "audit-wheel",
         "--format",
         "json",
-        root().join("corpus/thirdparty").to_str().unwrap(),
+        corpus("thirdparty").to_str().unwrap(),
     ]);
     assert!(
         report["artifacts"]
@@ -187,7 +174,7 @@ fn wheel_audit_json_validates_against_the_report_schema() {
 
 /// Microsoft's SARIF Multitool, when `tools/fetch-sarif-multitool.sh` fetched it.
 fn sarif_multitool() -> Option<PathBuf> {
-    let tool = root().join("corpus/thirdparty/fetched/sarif-multitool/package/Sarif.Multitool");
+    let tool = corpus("thirdparty/fetched/sarif-multitool/package/Sarif.Multitool");
     if tool.exists() {
         return Some(tool);
     }
@@ -217,7 +204,7 @@ fn sarif_multitool_with_github_rules_finds_nothing() {
         "sarif",
         "--fail-on",
         "never",
-        root().join("corpus").to_str().unwrap(),
+        corpus("").to_str().unwrap(),
     ]);
     assert!(
         sarif["runs"][0]["results"]

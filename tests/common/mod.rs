@@ -1,10 +1,15 @@
-//! Helpers shared by the integration tests: run the binary, read its JSON.
+//! Helpers shared by the integration tests: run the binary and read its JSON,
+//! or scan in process and read the typed report.
 #![allow(dead_code)] // Each test crate uses its own subset.
 
 use std::path::{Path, PathBuf};
+use std::process::Output;
 use std::time::Duration;
 
 use assert_cmd::Command;
+use muslcheck::model::{Arch, Code};
+use muslcheck::platform::Platform;
+use muslcheck::{Artifact, Options, Report};
 use serde_json::Value;
 
 /// A committed fixture under corpus/.
@@ -14,8 +19,43 @@ pub fn corpus(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Copies the fixture `name` to `to`, creating the parent directories.
+pub fn copy_fixture(name: &str, to: &Path) {
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::copy(corpus(name), to)
+        .unwrap_or_else(|e| panic!("copying {name} to {}: {e}", to.display()));
+}
+
+/// A tree that corpus/thirdparty/make-*.sh builds from the package
+/// registries (not committed), when it was built; says so when it was not.
+pub fn fetched(name: &str) -> Option<PathBuf> {
+    let dir = corpus(&format!("thirdparty/fetched/{name}"));
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    eprintln!(
+        "note: {} absent (corpus/thirdparty/make-*.sh builds it from the registries)",
+        dir.display()
+    );
+    None
+}
+
+// --- The binary ---------------------------------------------------------------
+
+/// `muslcheck ARGS`, nothing added.
+pub fn cli(args: &[&str]) -> Output {
+    Command::cargo_bin("muslcheck")
+        .unwrap()
+        .args(args)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap()
+}
+
 /// `muslcheck --arch x86_64 ARGS DIR`.
-pub fn muslcheck(dir: &Path, args: &[&str]) -> std::process::Output {
+pub fn muslcheck(dir: &Path, args: &[&str]) -> Output {
     Command::cargo_bin("muslcheck")
         .unwrap()
         .args(["--arch", "x86_64"])
@@ -26,28 +66,68 @@ pub fn muslcheck(dir: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-/// The JSON report of a scan of `dir`, and the exit code.
-pub fn json_scan(dir: &Path, args: &[&str]) -> (Value, i32) {
-    let mut all = vec!["--format", "json"];
-    all.extend_from_slice(args);
-    let output = muslcheck(dir, &all);
-    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+/// Standard output as text.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+/// Standard error as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Standard output parsed as JSON; the panic shows standard error.
+pub fn json_of(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
             "no JSON report ({e}); stderr: {}",
             String::from_utf8_lossy(&output.stderr)
         )
-    });
-    (report, output.status.code().unwrap_or(-1))
+    })
+}
+
+/// The JSON report of a scan of `dir` (`--format json --arch x86_64 ARGS DIR`),
+/// and the exit code.
+pub fn json_scan(dir: &Path, args: &[&str]) -> (Value, i32) {
+    let mut all = vec!["--format", "json"];
+    all.extend_from_slice(args);
+    let output = muslcheck(dir, &all);
+    (json_of(&output), output.status.code().unwrap_or(-1))
+}
+
+/// The artifacts of a JSON report.
+pub fn artifacts(report: &Value) -> &[Value] {
+    report["artifacts"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_else(|| panic!("no artifacts in {report:#}"))
+}
+
+/// The paths of a JSON report's artifacts, in report order.
+pub fn paths(report: &Value) -> Vec<&str> {
+    artifacts(report)
+        .iter()
+        .filter_map(|a| a["path"].as_str())
+        .collect()
+}
+
+/// The first artifact `pick` says yes to.
+pub fn artifact_where(report: &Value, pick: impl Fn(&Value) -> bool) -> Option<&Value> {
+    artifacts(report).iter().find(|a| pick(a))
 }
 
 /// The artifact reported at `path`.
 pub fn artifact<'a>(report: &'a Value, path: &str) -> &'a Value {
-    report["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["path"] == path)
+    artifact_where(report, |a| a["path"] == path)
         .unwrap_or_else(|| panic!("{path} not in the report: {report:#}"))
+}
+
+/// The artifact whose path ends with `suffix`.
+pub fn by_suffix<'a>(report: &'a Value, suffix: &str) -> &'a Value {
+    artifact_where(report, |a| {
+        a["path"].as_str().is_some_and(|p| p.ends_with(suffix))
+    })
+    .unwrap_or_else(|| panic!("no path ending with {suffix} in the report"))
 }
 
 /// The finding codes of an artifact.
@@ -62,11 +142,77 @@ pub fn codes(artifact: &Value) -> Vec<String> {
 
 /// The finding codes of the artifact at `path`; none when it is not reported.
 pub fn codes_at(report: &Value, path: &str) -> Vec<String> {
-    report["artifacts"]
-        .as_array()
-        .unwrap()
+    artifacts(report)
         .iter()
         .filter(|a| a["path"] == path)
         .flat_map(codes)
         .collect()
+}
+
+/// The finding codes of every artifact of the package `name`.
+pub fn package_codes(report: &Value, name: &str) -> Vec<String> {
+    artifacts(report)
+        .iter()
+        .filter(|a| a["package"]["name"] == name)
+        .flat_map(codes)
+        .collect()
+}
+
+/// Whether the process runs as root (which reads files whatever their mode).
+pub fn running_as_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+// --- In process ---------------------------------------------------------------
+
+/// alpine:3.20 on x86_64, with or without gcompat.
+pub fn platform(gcompat: bool) -> Platform {
+    Platform::new("alpine:3.20".parse().unwrap(), Arch::X86_64, gcompat)
+}
+
+/// Options for `platform(gcompat)`, nothing else set.
+pub fn options(gcompat: bool) -> Options {
+    Options {
+        platform: platform(gcompat),
+        ..Default::default()
+    }
+}
+
+/// `muslcheck::scan` of `paths` with `options`.
+pub fn scan_with(paths: &[PathBuf], options: &Options) -> Report {
+    muslcheck::scan(paths, options).unwrap_or_else(|e| panic!("{paths:?}: {e}"))
+}
+
+/// `muslcheck::scan` of corpus fixtures on alpine:3.20 x86_64.
+pub fn scan_corpus(names: &[&str], gcompat: bool) -> Report {
+    let paths: Vec<PathBuf> = names.iter().map(|name| corpus(name)).collect();
+    scan_with(&paths, &options(gcompat))
+}
+
+/// The one artifact of a scan of the single fixture `name`.
+pub fn scan_one(name: &str, gcompat: bool) -> Artifact {
+    let mut report = scan_corpus(&[name], gcompat);
+    assert_eq!(report.artifacts.len(), 1, "{name}: {:#?}", report.artifacts);
+    report.artifacts.remove(0)
+}
+
+/// The artifact of a typed report whose path ends with `suffix`.
+pub fn found<'a>(report: &'a Report, suffix: &str) -> &'a Artifact {
+    report
+        .artifacts
+        .iter()
+        .find(|a| a.path.as_str().ends_with(suffix))
+        .unwrap_or_else(|| {
+            let paths: Vec<&str> = report.artifacts.iter().map(|a| a.path.as_str()).collect();
+            panic!("no path ending with {suffix} in {paths:#?}")
+        })
+}
+
+/// The finding codes of a typed artifact.
+pub fn codes_of(artifact: &Artifact) -> Vec<Code> {
+    artifact.findings().iter().map(|f| f.code).collect()
 }

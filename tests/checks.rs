@@ -1,0 +1,1289 @@
+//! The checks in process: `muslcheck::scan` on single corpus fixtures
+//! (built by corpus/build.sh) with verdicts, codes and evidence asserted as
+//! Rust values; and the package-level checks (`check::wheel::audit`,
+//! `check::reinstall`) on inputs built here, one test per branch.
+//!
+//! What the command line adds (flags, exit codes, the text report) is tested
+//! in tests/corpus.rs; the rendered formats in tests/snapshots.rs.
+
+mod common;
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use muslcheck::discover::Excludes;
+use muslcheck::model::{
+    Arch, Code, Evidence, Finding, HostKind, LibcKind, Linkage, MissingSymbol, Severity, Verdict,
+};
+use muslcheck::platform::Platform;
+use muslcheck::{Artifact, Options, Report};
+
+use common::{codes_of, copy_fixture, corpus, found, options, scan_corpus, scan_one, scan_with};
+
+/// The finding with `code`; the panic lists the codes there are.
+fn finding(artifact: &Artifact, code: Code) -> &Finding {
+    artifact
+        .findings()
+        .iter()
+        .find(|f| f.code == code)
+        .unwrap_or_else(|| panic!("no {code} in {:?}", codes_of(artifact)))
+}
+
+/// The symbols of an `Evidence::Symbols`.
+fn missing_symbols(finding: &Finding) -> &[MissingSymbol] {
+    match &finding.evidence {
+        Evidence::Symbols { symbols, .. } => symbols,
+        other => panic!("{}: not symbols evidence: {other:?}", finding.code),
+    }
+}
+
+fn names(symbols: &[MissingSymbol]) -> Vec<&str> {
+    let mut names: Vec<&str> = symbols.iter().map(|s| s.name.as_str()).collect();
+    names.sort_unstable();
+    names
+}
+
+/// The `libname → provider` pairs of a file's load summary.
+fn loaded(artifact: &Artifact) -> Vec<(&str, &str)> {
+    artifact
+        .assessment
+        .load
+        .as_ref()
+        .map(|load| {
+            load.libraries
+                .iter()
+                .map(|(name, provider)| (name.as_str(), provider.as_str()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// One fixture on another target or architecture.
+fn scan_on(name: &str, target: &str, arch: Arch, gcompat: bool) -> Artifact {
+    let options = Options {
+        platform: Platform::new(target.parse().unwrap(), arch, gcompat),
+        ..Default::default()
+    };
+    let mut report = scan_with(&[corpus(name)], &options);
+    assert_eq!(report.artifacts.len(), 1, "{name} on {target}");
+    report.artifacts.remove(0)
+}
+
+/// The whole committed corpus, scanned once, paths relative to corpus/.
+fn whole_corpus() -> &'static Report {
+    static REPORT: OnceLock<Report> = OnceLock::new();
+    REPORT.get_or_init(|| {
+        let mut options = options(false);
+        // Large third-party trees fetched by scripts are tested on their own.
+        options.walk.exclude = Excludes::new(&["thirdparty/fetched/**".to_string()]).unwrap();
+        scan_with(&[corpus("")], &options)
+    })
+}
+
+fn in_corpus(path: &str) -> &'static Artifact {
+    whole_corpus()
+        .artifacts
+        .iter()
+        .find(|a| a.path.as_str() == path)
+        .unwrap_or_else(|| panic!("{path} not in the corpus report"))
+}
+
+#[test]
+fn every_fixture_gets_the_expected_verdict_and_codes() {
+    use Code::*;
+    let expected: &[(&str, Verdict, &[Code])] = &[
+        ("bad/truncated.so", Verdict::Unknown, &[MalformedElf]),
+        ("bin/copy-reloc-glibc", Verdict::Breaks, &[GlibcInterpreter]),
+        (
+            "bin/cxx-shared-ptr-nopie",
+            Verdict::Breaks,
+            &[GlibcInterpreter, MissingSymbols, NeedsAlpinePackage],
+        ),
+        (
+            "bin/hello-aarch64-glibc",
+            Verdict::Breaks,
+            &[WrongArchitecture],
+        ),
+        (
+            "bin/hello-glibc",
+            Verdict::Breaks,
+            &[GlibcInterpreter, MissingSymbols],
+        ),
+        ("bin/hello-musl", Verdict::Ok, &[]),
+        ("bin/hello-static-glibc", Verdict::Ok, &[]),
+        ("bin/hello-static-musl", Verdict::Ok, &[]),
+        ("bin/hello-static-pie", Verdict::Ok, &[]),
+        (
+            "bin/uses-cxx",
+            Verdict::Breaks,
+            &[GlibcInterpreter, DependencyBreaks, NeedsAlpinePackage],
+        ),
+        (
+            "bin/uses-fortified",
+            Verdict::Breaks,
+            &[GlibcInterpreter, DependencyBreaks],
+        ),
+        ("lib/libarc4random.so", Verdict::Breaks, &[MissingSymbols]),
+        ("lib/libchain-musl.so", Verdict::Ok, &[]),
+        (
+            "lib/libcxx-shared-ptr.so",
+            Verdict::Breaks,
+            &[MissingSymbols, NeedsAlpinePackage],
+        ),
+        ("lib/libfallocate64.so", Verdict::Breaks, &[MissingSymbols]),
+        ("lib/libfcntl64.so", Verdict::Breaks, &[MissingSymbols]),
+        ("lib/libfortified.so", Verdict::Breaks, &[MissingSymbols]),
+        ("lib/libglibcisms.so", Verdict::Breaks, &[MissingSymbols]),
+        ("lib/libifunc.so", Verdict::Breaks, &[UnsupportedRelocation]),
+        ("lib/liblfs64.so", Verdict::Ok, &[]),
+        (
+            "lib/libmissing-dep.so",
+            Verdict::Breaks,
+            &[MissingSymbols, MissingLibrary],
+        ),
+        ("lib/libplain-musl.so", Verdict::Ok, &[]),
+        ("lib/libplain.so", Verdict::Ok, &[]),
+        ("lib/libuses-crypt.so", Verdict::Breaks, &[MissingLibrary]),
+        ("lib/libuses-resolv.so", Verdict::Breaks, &[MissingLibrary]),
+        ("lib/libweak-undefined.so", Verdict::Ok, &[]),
+        ("node/addon.node", Verdict::Ok, &[]),
+        (
+            "python/demo.cpython-311-x86_64-linux-gnu.so",
+            Verdict::Ok,
+            &[],
+        ),
+    ];
+    for (path, verdict, codes) in expected {
+        let artifact = in_corpus(path);
+        assert_eq!(artifact.verdict(), *verdict, "{path}");
+        assert_eq!(codes_of(artifact), *codes, "{path}");
+    }
+    // A text file with a library's name is sniffed and dropped, not reported.
+    assert!(
+        whole_corpus()
+            .artifacts
+            .iter()
+            .all(|a| a.path.as_str() != "bad/libfake.so.1")
+    );
+}
+
+#[test]
+fn truncated_file_is_malformed_and_says_why() {
+    let truncated = in_corpus("bad/truncated.so");
+    let malformed = finding(truncated, Code::MalformedElf);
+    assert_eq!(malformed.severity, Severity::Warning);
+    match &malformed.evidence {
+        Evidence::Read { reason } => assert!(!reason.is_empty()),
+        other => panic!("{other:?}"),
+    }
+    assert!(truncated.facts().is_none());
+}
+
+#[test]
+fn glibc_executable_gets_mc101_and_names_its_interpreter() {
+    let hello = scan_one("bin/hello-glibc", false);
+    assert_eq!(
+        codes_of(&hello),
+        [Code::GlibcInterpreter, Code::MissingSymbols]
+    );
+    let interpreter = finding(&hello, Code::GlibcInterpreter);
+    match &interpreter.evidence {
+        Evidence::Interpreter {
+            interpreter,
+            expected,
+        } => {
+            assert_eq!(interpreter, "/lib64/ld-linux-x86-64.so.2");
+            assert_eq!(expected.as_deref(), Some("/lib/ld-musl-x86_64.so.1"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        interpreter.loader_messages,
+        [format!("sh: {}: not found", hello.path)]
+    );
+
+    let facts = hello.facts().unwrap();
+    assert_eq!(
+        facts.interpreter.as_deref(),
+        Some("/lib64/ld-linux-x86-64.so.2")
+    );
+    assert_eq!(facts.linkage, Linkage::Dynamic);
+    assert_eq!(facts.libc.kind, LibcKind::Glibc);
+    assert_eq!(facts.needed, ["libc.so.6"]);
+    assert_eq!(facts.version_needs[0].library, "libc.so.6");
+    assert!(
+        facts.version_needs[0]
+            .versions
+            .contains(&"GLIBC_2.2.5".to_string())
+    );
+    assert!(facts.max_glibc.as_ref().unwrap().starts_with("GLIBC_2."));
+    assert!(
+        facts
+            .required_symbols
+            .iter()
+            .any(|s| s.name == "__snprintf_chk" && s.version.as_deref() == Some("GLIBC_2.3.4"))
+    );
+
+    let symbols = missing_symbols(finding(&hello, Code::MissingSymbols));
+    assert_eq!(names(symbols), ["__snprintf_chk"]);
+    assert_eq!(symbols[0].glibc_since.as_deref(), Some("GLIBC_2.3.4"));
+    assert_eq!(symbols[0].expected_library.as_deref(), Some("libc.so.6"));
+    assert!(symbols[0].gcompat_provides);
+
+    let with_gcompat = scan_one("bin/hello-glibc", true);
+    assert_eq!(with_gcompat.verdict(), Verdict::NeedsGcompat);
+    assert_eq!(codes_of(&with_gcompat), [Code::OnlyWithGcompat]);
+}
+
+#[test]
+fn wrong_architecture_gets_mc104_and_only_that() {
+    let arm = scan_one("bin/hello-aarch64-glibc", false);
+    assert_eq!(arm.verdict(), Verdict::Breaks);
+    assert_eq!(codes_of(&arm), [Code::WrongArchitecture]);
+    assert!(matches!(
+        finding(&arm, Code::WrongArchitecture).evidence,
+        Evidence::Architecture {
+            file: Arch::Aarch64,
+            target: Arch::X86_64
+        }
+    ));
+    assert_eq!(arm.facts().unwrap().arch, Arch::Aarch64);
+
+    // Judged for aarch64, the same file is judged on its symbols instead.
+    let native = scan_on(
+        "bin/hello-aarch64-glibc",
+        "alpine:3.20",
+        Arch::Aarch64,
+        false,
+    );
+    let codes = codes_of(&native);
+    assert!(codes.contains(&Code::GlibcInterpreter), "{codes:?}");
+    assert!(!codes.contains(&Code::WrongArchitecture), "{codes:?}");
+}
+
+#[test]
+fn static_and_musl_fixtures_are_ok_with_no_findings() {
+    for (name, linkage, libc) in [
+        ("bin/hello-static-glibc", Linkage::Static, LibcKind::Glibc),
+        ("bin/hello-static-musl", Linkage::Static, LibcKind::None),
+        ("bin/hello-static-pie", Linkage::StaticPie, LibcKind::Glibc),
+        ("bin/hello-musl", Linkage::Dynamic, LibcKind::Musl),
+    ] {
+        for gcompat in [false, true] {
+            let file = scan_one(name, gcompat);
+            assert_eq!(file.verdict(), Verdict::Ok, "{name} gcompat={gcompat}");
+            assert!(file.findings().is_empty(), "{name}: {:?}", codes_of(&file));
+            let facts = file.facts().unwrap();
+            assert_eq!(facts.linkage, linkage, "{name}");
+            assert_eq!(facts.libc.kind, libc, "{name}");
+        }
+    }
+}
+
+#[test]
+fn fortified_library_names_the_chk_symbols_and_gcompat_rescues_it() {
+    let chk = ["__memcpy_chk", "__sprintf_chk", "__strcpy_chk"];
+    let lib = scan_one("lib/libfortified.so", false);
+    assert_eq!(lib.verdict(), Verdict::Breaks);
+    let missing = finding(&lib, Code::MissingSymbols);
+    assert_eq!(missing.severity, Severity::Error);
+    assert_eq!(names(missing_symbols(missing)), chk);
+    assert!(missing_symbols(missing).iter().all(|s| s.gcompat_provides));
+    match &missing.evidence {
+        Evidence::Symbols { looked_in, .. } => assert_eq!(looked_in, &["musl 1.2.5"]),
+        other => panic!("{other:?}"),
+    }
+
+    let lib = scan_one("lib/libfortified.so", true);
+    assert_eq!(lib.verdict(), Verdict::NeedsGcompat);
+    assert_eq!(codes_of(&lib), [Code::OnlyWithGcompat]);
+    let gcompat = finding(&lib, Code::OnlyWithGcompat);
+    assert_eq!(gcompat.severity, Severity::Note);
+    match &gcompat.evidence {
+        Evidence::Gcompat { symbols, reach, .. } => {
+            let mut supplied: Vec<&str> = symbols.iter().map(String::as_str).collect();
+            supplied.sort_unstable();
+            assert_eq!(supplied, chk);
+            assert!(reach.contains("loader stub"), "{reach}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_program_breaks_through_the_fortified_library_it_loads() {
+    // Alone, its library is missing and so is the symbol it takes from it.
+    let alone = scan_one("bin/uses-fortified", false);
+    assert_eq!(
+        codes_of(&alone),
+        [
+            Code::GlibcInterpreter,
+            Code::MissingSymbols,
+            Code::MissingLibrary
+        ]
+    );
+    assert_eq!(
+        names(missing_symbols(finding(&alone, Code::MissingSymbols))),
+        ["fill"]
+    );
+    match &finding(&alone, Code::MissingLibrary).evidence {
+        Evidence::Libraries { libraries } => {
+            assert_eq!(libraries.len(), 1);
+            assert_eq!(libraries[0].name, "libfortified.so");
+            assert!(!libraries[0].gcompat_provides);
+            // DT_RUNPATH $ORIGIN/../lib is looked in, then the Alpine packages.
+            let looked_in = &libraries[0].looked_in;
+            assert!(looked_in[0].ends_with("corpus/lib"), "{looked_in:?}");
+            assert_eq!(looked_in.last().unwrap(), "Alpine packages");
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // With the library scanned too, the program fails in it (MC105), on the
+    // _chk names the library needs.
+    let report = scan_corpus(&["bin/uses-fortified", "lib/libfortified.so"], false);
+    let user = found(&report, "bin/uses-fortified");
+    assert_eq!(
+        codes_of(user),
+        [Code::GlibcInterpreter, Code::DependencyBreaks]
+    );
+    match &finding(user, Code::DependencyBreaks).evidence {
+        Evidence::Dependency {
+            path,
+            symbols,
+            libraries,
+            relocations,
+        } => {
+            assert!(path.ends_with("lib/libfortified.so"), "{path}");
+            assert_eq!(
+                names(symbols),
+                ["__memcpy_chk", "__sprintf_chk", "__strcpy_chk"]
+            );
+            assert!(libraries.is_empty() && relocations.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let report = scan_corpus(&["bin/uses-fortified", "lib/libfortified.so"], true);
+    let user = found(&report, "bin/uses-fortified");
+    assert_eq!(user.verdict(), Verdict::NeedsGcompat);
+    match &finding(user, Code::OnlyWithGcompat).evidence {
+        Evidence::Gcompat {
+            symbols, libraries, ..
+        } => {
+            assert!(symbols.contains(&"__memcpy_chk".to_string()), "{symbols:?}");
+            assert_eq!(libraries, &["/lib64/ld-linux-x86-64.so.2 (loader stub)"]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn dependency_found_through_runpath_is_named_relative_to_the_root() {
+    let user = in_corpus("bin/uses-fortified");
+    match &finding(user, Code::DependencyBreaks).evidence {
+        Evidence::Dependency { path, .. } => assert_eq!(path, "lib/libfortified.so"),
+        other => panic!("{other:?}"),
+    }
+    assert!(loaded(user).contains(&("libfortified.so", "lib/libfortified.so")));
+}
+
+#[test]
+fn single_threaded_flag_names_its_glibc_version() {
+    let file = scan_one("lib/libcxx-shared-ptr.so", false);
+    let symbols = missing_symbols(finding(&file, Code::MissingSymbols));
+    // The C++ names themselves are all in Alpine's libstdc++: only the libc name misses.
+    assert_eq!(names(symbols), ["__libc_single_threaded"]);
+    assert_eq!(symbols[0].glibc_since.as_deref(), Some("GLIBC_2.32"));
+    assert_eq!(symbols[0].expected_library.as_deref(), Some("libc.so.6"));
+    match &finding(&file, Code::NeedsAlpinePackage).evidence {
+        Evidence::Packages { packages, apk_add } => {
+            let libraries: Vec<&str> = packages.iter().map(|p| p.library.as_str()).collect();
+            assert!(libraries.contains(&"libstdc++.so.6"), "{libraries:?}");
+            assert!(apk_add.starts_with("apk add "), "{apk_add}");
+            assert!(apk_add.contains("libstdc++"), "{apk_add}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn copy_relocated_data_is_still_required() {
+    let file = scan_one("bin/cxx-shared-ptr-nopie", false);
+    let required = file
+        .facts()
+        .unwrap()
+        .required_symbols
+        .iter()
+        .find(|s| s.name == "__libc_single_threaded")
+        .expect("the copy-relocated symbol is required");
+    assert!(required.copy_relocation);
+    let symbols = missing_symbols(finding(&file, Code::MissingSymbols));
+    assert_eq!(names(symbols), ["__libc_single_threaded"]);
+    assert!(symbols[0].copy_relocation);
+
+    // Copy-relocated names musl has (stdout, __environ) are no problem.
+    let musl_has = scan_one("bin/copy-reloc-glibc", false);
+    let copied: Vec<&str> = musl_has
+        .facts()
+        .unwrap()
+        .required_symbols
+        .iter()
+        .filter(|s| s.copy_relocation)
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(copied, ["__environ", "stdout"]);
+    assert_eq!(codes_of(&musl_has), [Code::GlibcInterpreter]);
+    assert_eq!(
+        scan_one("bin/copy-reloc-glibc", true).verdict(),
+        Verdict::NeedsGcompat
+    );
+}
+
+#[test]
+fn fcntl64_breaks_everywhere_and_stat64_loads_through_the_redirect() {
+    for target in ["musl:1.2.3", "musl:1.2.4", "musl:1.2.5", "musl:1.2.6"] {
+        let file = scan_on("lib/libfcntl64.so", target, Arch::X86_64, false);
+        assert_eq!(file.verdict(), Verdict::Breaks, "{target}");
+        let symbols = missing_symbols(finding(&file, Code::MissingSymbols));
+        assert!(names(symbols).contains(&"fcntl64"), "{target}");
+    }
+    let file = scan_on("lib/liblfs64.so", "alpine:3.18", Arch::X86_64, false);
+    assert_eq!(file.verdict(), Verdict::Ok);
+    let redirects = &file.assessment.load.as_ref().unwrap().lfs64_redirects;
+    assert!(redirects.contains(&("stat64".to_string(), "stat".to_string())));
+
+    let file = scan_on("lib/liblfs64.so", "alpine:3.17", Arch::X86_64, false);
+    assert_eq!(file.verdict(), Verdict::Ok);
+    assert!(
+        file.assessment
+            .load
+            .as_ref()
+            .unwrap()
+            .lfs64_redirects
+            .is_empty(),
+        "musl 1.2.3 exports stat64"
+    );
+}
+
+#[test]
+fn posix_fallocate64_fails_only_where_the_redirect_is_broken() {
+    for (target, verdict) in [
+        ("musl:1.2.3", Verdict::Ok),
+        ("musl:1.2.4", Verdict::Breaks),
+        ("alpine:3.20", Verdict::Breaks),
+        ("alpine:3.24", Verdict::Ok),
+    ] {
+        let file = scan_on("lib/libfallocate64.so", target, Arch::X86_64, false);
+        assert_eq!(file.verdict(), verdict, "{target}");
+    }
+}
+
+#[test]
+fn ifunc_relocation_is_refused() {
+    let file = scan_one("lib/libifunc.so", false);
+    assert_eq!(codes_of(&file), [Code::UnsupportedRelocation]);
+    let refused = finding(&file, Code::UnsupportedRelocation);
+    match &refused.evidence {
+        Evidence::Relocations { relocations } => {
+            assert_eq!(relocations.len(), 1);
+            assert_eq!(relocations[0].r_type, 37);
+            assert!(relocations[0].count >= 1);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        refused.loader_messages,
+        [format!(
+            "Error relocating {}: unsupported relocation type 37",
+            corpus("lib/libifunc.so").display()
+        )]
+    );
+    // gcompat supplies names, not relocation types.
+    assert_eq!(scan_one("lib/libifunc.so", true).verdict(), Verdict::Breaks);
+}
+
+#[test]
+fn host_symbols_come_from_the_interpreter() {
+    let python = in_corpus("python/demo.cpython-311-x86_64-linux-gnu.so");
+    let host = python.assessment.host.as_ref().unwrap();
+    assert_eq!(host.kind, HostKind::Cpython);
+    assert_eq!(python.assessment.load.as_ref().unwrap().from_host, 1);
+
+    let node = in_corpus("node/addon.node");
+    let host = node.assessment.host.as_ref().unwrap();
+    assert_eq!(host.kind, HostKind::Node);
+    assert!(
+        host.evidence.contains("napi_register_module_v1"),
+        "{}",
+        host.evidence
+    );
+}
+
+#[test]
+fn libcrypt_and_libresolv_come_with_gcompat() {
+    for (name, library) in [
+        ("lib/libuses-crypt.so", "libcrypt.so.1"),
+        ("lib/libuses-resolv.so", "libresolv.so.2"),
+    ] {
+        let file = scan_one(name, false);
+        assert_eq!(codes_of(&file), [Code::MissingLibrary], "{name}");
+        match &finding(&file, Code::MissingLibrary).evidence {
+            Evidence::Libraries { libraries } => {
+                assert_eq!(libraries[0].name, library);
+                assert!(libraries[0].gcompat_provides, "{name}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let file = scan_one(name, true);
+        assert_eq!(file.verdict(), Verdict::NeedsGcompat, "{name}");
+        match &finding(&file, Code::OnlyWithGcompat).evidence {
+            Evidence::Gcompat { libraries, .. } => {
+                assert!(libraries.iter().any(|l| l == library), "{libraries:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn arc4random_breaks_even_with_gcompat() {
+    let file = scan_one("lib/libarc4random.so", true);
+    assert_eq!(file.verdict(), Verdict::Breaks);
+    let symbols = missing_symbols(finding(&file, Code::MissingSymbols));
+    assert_eq!(names(symbols), ["arc4random"]);
+    assert_eq!(symbols[0].glibc_since.as_deref(), Some("GLIBC_2.36"));
+    assert!(!symbols[0].gcompat_provides);
+}
+
+#[test]
+fn weak_undefined_symbols_never_fail() {
+    let file = scan_one("lib/libweak-undefined.so", false);
+    assert!(
+        file.facts()
+            .unwrap()
+            .required_symbols
+            .iter()
+            .any(|s| s.name == "optional_hook" && s.weak)
+    );
+    assert_eq!(file.verdict(), Verdict::Ok);
+    assert!(file.findings().is_empty());
+}
+
+#[test]
+fn musl_library_may_load_a_glibc_library_that_only_uses_common_names() {
+    let chain = in_corpus("lib/libchain-musl.so");
+    assert_eq!(chain.facts().unwrap().libc.kind, LibcKind::Musl);
+    assert!(loaded(chain).contains(&("libplain.so", "lib/libplain.so")));
+    assert_eq!(chain.verdict(), Verdict::Ok);
+}
+
+#[test]
+fn gcompat_does_not_reach_libraries_loaded_by_alpines_own_python() {
+    // gcompat 1.1.0 exports __libc_single_threaded, so a glibc C++ library loaded
+    // by a glibc program (through gcompat's loader stub) loads with gcompat;
+    // the same library inside site-packages is loaded by Alpine's musl python,
+    // which does not preload gcompat, so it breaks even with gcompat.
+    let loose = scan_one("lib/libcxx-shared-ptr.so", true);
+    assert_eq!(loose.verdict(), Verdict::NeedsGcompat);
+
+    let venv = tempfile::tempdir().unwrap();
+    copy_fixture(
+        "lib/libcxx-shared-ptr.so",
+        &venv
+            .path()
+            .join("lib/python3.12/site-packages/pkg/libcxx-shared-ptr.so"),
+    );
+    let report = scan_with(&[venv.path().to_path_buf()], &options(true));
+    let file = found(&report, "libcxx-shared-ptr.so");
+    assert_eq!(file.verdict(), Verdict::Breaks);
+    let symbols = missing_symbols(finding(file, Code::MissingSymbols));
+    assert_eq!(names(symbols), ["__libc_single_threaded"]);
+    let reach = file
+        .assessment
+        .load
+        .as_ref()
+        .unwrap()
+        .gcompat_reach
+        .as_ref();
+    assert!(reach.unwrap().contains("not preloaded"), "{reach:?}");
+}
+
+#[test]
+fn a_missing_path_is_an_error_naming_it() {
+    let missing = PathBuf::from("/no/such/dir");
+    let error = muslcheck::scan(&[missing], &options(false)).unwrap_err();
+    assert!(error.to_string().contains("/no/such/dir"), "{error}");
+}
+
+/// `check::wheel::audit` on wheels and members built here.
+mod wheel_audit {
+    use muslcheck::check::wheel::{WheelMember, audit};
+    use muslcheck::ecosystem::python::WheelName;
+    use muslcheck::model::{
+        Arch, Class, Code, ElfFacts, ElfType, Endian, Evidence, Finding, Libc, LibcKind, Linkage,
+        PlatformTag, WheelAudit,
+    };
+
+    fn facts(libc: LibcKind, max_glibc: Option<&str>, needed: &[&str]) -> ElfFacts {
+        ElfFacts {
+            class: Class::Elf64,
+            endian: Endian::Little,
+            arch: Arch::X86_64,
+            elf_type: ElfType::Dyn,
+            linkage: Linkage::Dynamic,
+            interpreter: None,
+            soname: None,
+            needed: needed.iter().map(|n| n.to_string()).collect(),
+            rpath: Vec::new(),
+            runpath: Vec::new(),
+            version_needs: Vec::new(),
+            max_glibc: max_glibc.map(str::to_string),
+            required_symbols: Vec::new(),
+            exports: Vec::new(),
+            exports_count: 0,
+            relocation_types: Vec::new(),
+            go_build_id: None,
+            libc: Libc {
+                kind: libc,
+                evidence: format!("{libc} by fiat"),
+            },
+        }
+    }
+
+    fn run(
+        wheel: &str,
+        members: &[(&str, &ElfFacts)],
+        bundled: &[&str],
+    ) -> (WheelAudit, Vec<Finding>) {
+        let name = WheelName::parse(wheel).unwrap();
+        let members: Vec<WheelMember> = members
+            .iter()
+            .map(|(name, facts)| WheelMember { name, facts })
+            .collect();
+        let mut all_names: Vec<String> = members.iter().map(|m| m.name.to_string()).collect();
+        all_names.extend(bundled.iter().map(|n| n.to_string()));
+        audit(&name, &members, &all_names)
+    }
+
+    fn codes(findings: &[Finding]) -> Vec<Code> {
+        findings.iter().map(|f| f.code).collect()
+    }
+
+    fn wheel_tag(finding: &Finding) -> (&str, &str) {
+        match &finding.evidence {
+            Evidence::WheelTag { tag, detail } => (tag, detail),
+            other => panic!("{}: {other:?}", finding.code),
+        }
+    }
+
+    #[test]
+    fn a_true_manylinux_tag_has_no_finding_and_names_what_it_supports() {
+        let ext = facts(LibcKind::Glibc, Some("GLIBC_2.14"), &["libc.so.6"]);
+        // A compressed tag set: two names of one policy count once.
+        let (audit, findings) = run(
+            "pkg-1.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+            &[("pkg/_ext.so", &ext)],
+            &[],
+        );
+        assert!(findings.is_empty(), "{:?}", codes(&findings));
+        assert_eq!(
+            audit.claimed,
+            [PlatformTag::Manylinux {
+                major: 2,
+                minor: 17,
+                arch: "x86_64".to_string()
+            }]
+        );
+        assert_eq!(audit.content_libc, LibcKind::Glibc);
+        assert_eq!(
+            audit.required_glibc,
+            Some(("GLIBC_2.14".to_string(), "pkg/_ext.so".to_string()))
+        );
+        assert_eq!(audit.supported.as_deref(), Some("manylinux_2_17_x86_64"));
+        assert_eq!(
+            audit.why,
+            [
+                "pkg/_ext.so is glibc-linked (glibc by fiat)",
+                "highest glibc version needed: GLIBC_2.14 (pkg/_ext.so)"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_tag_lower_than_the_content_gets_mc301() {
+        let old = facts(LibcKind::Glibc, Some("GLIBC_2.3.4"), &["libc.so.6"]);
+        let new = facts(LibcKind::Glibc, Some("GLIBC_2.14"), &["libc.so.6"]);
+        let (audit, findings) = run(
+            "pkg-1.0-cp311-cp311-manylinux1_x86_64.whl",
+            &[("pkg/old.so", &old), ("pkg/new.so", &new)],
+            &[],
+        );
+        assert_eq!(codes(&findings), [Code::TagTooLow]);
+        // The highest need decides, whichever member has it.
+        assert_eq!(
+            audit.required_glibc,
+            Some(("GLIBC_2.14".to_string(), "pkg/new.so".to_string()))
+        );
+        assert_eq!(audit.supported.as_deref(), Some("manylinux_2_17_x86_64"));
+        let (tag, detail) = wheel_tag(&findings[0]);
+        assert_eq!(tag, "manylinux_2_5_x86_64");
+        assert_eq!(detail, "pkg/new.so needs GLIBC_2.14");
+        assert!(
+            findings[0].message.contains("glibc 2.5"),
+            "{}",
+            findings[0].message
+        );
+        assert_eq!(
+            findings[0].remedy.as_deref(),
+            Some(
+                "retag as manylinux_2_17_x86_64 (auditwheel repair), or build against an older glibc"
+            )
+        );
+
+        // The boundary: a policy exactly as new as the need is true.
+        let (_, findings) = run(
+            "pkg-1.0-cp311-cp311-manylinux_2_14_x86_64.whl",
+            &[("pkg/new.so", &new)],
+            &[],
+        );
+        assert!(findings.is_empty(), "{:?}", codes(&findings));
+    }
+
+    #[test]
+    fn the_supported_tag_follows_the_claimed_architecture() {
+        let ext = facts(LibcKind::Glibc, Some("GLIBC_2.28"), &["libc.so.6"]);
+        let (audit, findings) = run(
+            "pkg-1.0-cp311-cp311-manylinux_2_17_aarch64.whl",
+            &[("pkg/_ext.so", &ext)],
+            &[],
+        );
+        assert_eq!(audit.supported.as_deref(), Some("manylinux_2_28_aarch64"));
+        assert_eq!(codes(&findings), [Code::TagTooLow]);
+    }
+
+    #[test]
+    fn glibc_content_under_a_musllinux_tag_gets_mc302() {
+        let ext = facts(LibcKind::Glibc, Some("GLIBC_2.17"), &["libc.so.6"]);
+        let (audit, findings) = run(
+            "pkg-1.0-cp311-cp311-musllinux_1_1_x86_64.whl",
+            &[("pkg/_ext.so", &ext)],
+            &[],
+        );
+        assert_eq!(audit.content_libc, LibcKind::Glibc);
+        // libc.so.6 is not on musllinux's list either.
+        assert_eq!(
+            codes(&findings),
+            [Code::MusllinuxTagOnGlibc, Code::ExternalLibrary]
+        );
+        let (tag, detail) = wheel_tag(&findings[0]);
+        assert_eq!(tag, "musllinux_1_1_x86_64");
+        assert_eq!(detail, "glibc by fiat");
+        assert!(
+            findings[0]
+                .message
+                .contains("pkg/_ext.so is linked against glibc")
+        );
+    }
+
+    #[test]
+    fn musl_content_under_a_manylinux_tag_gets_mc303() {
+        let ext = facts(LibcKind::Musl, None, &[]);
+        let (audit, findings) = run(
+            "pkg-1.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+            &[("pkg/_ext.so", &ext)],
+            &[],
+        );
+        assert_eq!(codes(&findings), [Code::ManylinuxTagOnMusl]);
+        assert_eq!(audit.content_libc, LibcKind::Musl);
+        assert_eq!(audit.required_glibc, None);
+        assert_eq!(
+            audit.supported.as_deref(),
+            Some("musllinux_1_1_x86_64 or later")
+        );
+        let (tag, detail) = wheel_tag(&findings[0]);
+        assert_eq!(tag, "manylinux_2_17_x86_64");
+        assert_eq!(detail, "musl by fiat");
+        assert!(
+            findings[0]
+                .message
+                .contains("pkg/_ext.so is linked against musl")
+        );
+    }
+
+    #[test]
+    fn glibc_decides_when_members_disagree() {
+        let glibc = facts(LibcKind::Glibc, Some("GLIBC_2.17"), &[]);
+        let musl = facts(LibcKind::Musl, None, &[]);
+        let (audit, findings) = run(
+            "pkg-1.0-cp311-cp311-musllinux_1_2_x86_64.whl",
+            &[("pkg/a_musl.so", &musl), ("pkg/b_glibc.so", &glibc)],
+            &[],
+        );
+        assert_eq!(audit.content_libc, LibcKind::Glibc);
+        assert_eq!(codes(&findings), [Code::MusllinuxTagOnGlibc]);
+        assert!(findings[0].message.contains("pkg/b_glibc.so"));
+    }
+
+    #[test]
+    fn libraries_neither_bundled_nor_allowed_get_mc305_once_each() {
+        let needs = [
+            "libc.musl-x86_64.so.1",
+            "libz.so.1",
+            "libstdc++.so.6",
+            "libbundled-1a2b3c.so",
+        ];
+        let first = facts(LibcKind::Musl, None, &needs);
+        let second = facts(LibcKind::Musl, None, &["libstdc++.so.6"]);
+        let (_, findings) = run(
+            "pkg-1.0-cp311-cp311-musllinux_1_2_x86_64.whl",
+            &[("pkg/first.so", &first), ("pkg/second.so", &second)],
+            &["pkg.libs/libbundled-1a2b3c.so"],
+        );
+        // musl's libc and libz are allowed, the bundled one is there; libstdc++
+        // is reported once for the whole wheel.
+        assert_eq!(codes(&findings), [Code::ExternalLibrary]);
+        let (tag, detail) = wheel_tag(&findings[0]);
+        assert_eq!(tag, "musllinux_1_2_x86_64");
+        assert_eq!(detail, "pkg/first.so needs libstdc++.so.6");
+
+        // manylinux allows libstdc++, not an arbitrary system library.
+        let ext = facts(
+            LibcKind::Glibc,
+            Some("GLIBC_2.17"),
+            &["libstdc++.so.6", "libssl.so.3", "libc.so.6"],
+        );
+        let (_, findings) = run(
+            "pkg-1.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+            &[("pkg/_ext.so", &ext)],
+            &[],
+        );
+        assert_eq!(codes(&findings), [Code::ExternalLibrary]);
+        assert_eq!(wheel_tag(&findings[0]).1, "pkg/_ext.so needs libssl.so.3");
+    }
+
+    #[test]
+    fn a_wheel_without_libc_content_or_linux_tags_has_nothing_to_audit() {
+        let freestanding = facts(LibcKind::None, None, &["libfoo.so"]);
+        let (audit, findings) = run(
+            "pkg-1.0-py3-none-any.whl",
+            &[("pkg/blob.so", &freestanding)],
+            &[],
+        );
+        assert!(findings.is_empty(), "{:?}", codes(&findings));
+        assert_eq!(audit.claimed, [PlatformTag::Any]);
+        assert_eq!(audit.content_libc, LibcKind::None);
+        assert_eq!(audit.supported, None);
+        assert!(audit.why.is_empty());
+    }
+}
+
+/// `check::reinstall` on lock entries and manifests built here.
+mod reinstall {
+    use muslcheck::check::reinstall::{
+        assess_locked, assess_npm_install, assess_npm_variants, npm_known_problem,
+    };
+    use muslcheck::ecosystem::npm::{LockVariant, NativeSource, PackageJson};
+    use muslcheck::ecosystem::python::WheelName;
+    use muslcheck::ecosystem::python_lock::LockedPackage;
+    use muslcheck::model::{Arch, Code, Evidence, Finding, Reinstall};
+
+    fn codes(findings: &[Finding]) -> Vec<Code> {
+        findings.iter().map(|f| f.code).collect()
+    }
+
+    fn variant(declared: &[&str], musl_locked: &[&str], split_by_libc: bool) -> LockVariant {
+        let strings = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        LockVariant {
+            parent: "sharp".to_string(),
+            version: "0.33.5".to_string(),
+            declared: strings(declared),
+            musl_declared: declared
+                .iter()
+                .filter(|n| n.contains("musl"))
+                .map(|n| n.to_string())
+                .collect(),
+            musl_locked: strings(musl_locked),
+            split_by_libc,
+        }
+    }
+
+    const GLIBC_ONLY: &[&str] = &["@img/sharp-linux-x64"];
+    const BOTH: &[&str] = &["@img/sharp-linux-x64", "@img/sharp-linuxmusl-x64"];
+
+    #[test]
+    fn npm_variants_not_split_by_libc_leave_the_answer_to_the_files() {
+        let (reinstall, findings) = assess_npm_variants(
+            &variant(&["@esbuild/linux-x64"], &[], false),
+            "package-lock.json",
+        );
+        assert_eq!(reinstall, Reinstall::Unknown);
+        assert!(findings.is_empty());
+    }
+
+    #[test]
+    fn npm_variants_without_a_musl_one_get_mc201() {
+        let (reinstall, findings) =
+            assess_npm_variants(&variant(GLIBC_ONLY, &[], true), "package-lock.json");
+        assert_eq!(reinstall, Reinstall::NoMuslBuild);
+        assert_eq!(codes(&findings), [Code::NoMuslBuild]);
+        assert!(
+            findings[0].message.contains(
+                "declares Linux platform packages (@img/sharp-linux-x64) but none for musl"
+            ),
+            "{}",
+            findings[0].message
+        );
+        match &findings[0].evidence {
+            Evidence::PlatformPackages {
+                lockfile,
+                declared,
+                musl_declared,
+                musl_locked,
+            } => {
+                assert_eq!(lockfile, "package-lock.json");
+                assert_eq!(declared, GLIBC_ONLY);
+                assert!(musl_declared.is_empty() && musl_locked.is_empty());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_musl_variant_the_lock_does_not_record_gets_mc202() {
+        let (reinstall, findings) = assess_npm_variants(&variant(BOTH, &[], true), "yarn.lock");
+        assert_eq!(reinstall, Reinstall::MuslBuildNotLocked);
+        assert_eq!(codes(&findings), [Code::MuslVariantNotLocked]);
+        let message = &findings[0].message;
+        assert!(message.contains("@img/sharp-linuxmusl-x64"), "{message}");
+        assert!(
+            message.contains("yarn.lock does not record it"),
+            "{message}"
+        );
+        match &findings[0].evidence {
+            Evidence::PlatformPackages {
+                lockfile,
+                musl_declared,
+                ..
+            } => {
+                assert_eq!(lockfile, "yarn.lock");
+                assert_eq!(musl_declared, &["@img/sharp-linuxmusl-x64"]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_locked_musl_variant_is_a_musl_build() {
+        let (reinstall, findings) = assess_npm_variants(
+            &variant(BOTH, &["@img/sharp-linuxmusl-x64"], true),
+            "package-lock.json",
+        );
+        assert_eq!(reinstall, Reinstall::MuslBuild);
+        assert!(findings.is_empty());
+    }
+
+    fn locked(name: &str, version: &str, wheels: &[&str], lists_files: bool) -> LockedPackage {
+        LockedPackage {
+            name: name.to_string(),
+            version: version.to_string(),
+            wheels: wheels
+                .iter()
+                .map(|w| WheelName::parse(w).unwrap())
+                .collect(),
+            lists_files,
+        }
+    }
+
+    /// What an assessment comes to, comparable in one assertion.
+    fn outcome((reinstall, findings): &(Reinstall, Vec<Finding>)) -> (Reinstall, Vec<Code>) {
+        (*reinstall, codes(findings))
+    }
+
+    fn locked_wheels(finding: &Finding) -> (&str, &str, &str) {
+        match &finding.evidence {
+            Evidence::LockedWheels {
+                lockfile,
+                wanted,
+                detail,
+            } => (lockfile, wanted, detail),
+            other => panic!("{}: {other:?}", finding.code),
+        }
+    }
+
+    #[test]
+    fn a_lock_listing_only_pure_python_wheels_is_not_native() {
+        let six = locked("six", "1.16.0", &["six-1.16.0-py2.py3-none-any.whl"], true);
+        let assessed = assess_locked(&six, Arch::X86_64, "uv.lock");
+        assert_eq!(outcome(&assessed), (Reinstall::NotNative, vec![]));
+    }
+
+    #[test]
+    fn a_lock_listing_a_musllinux_wheel_for_the_arch_is_a_musl_build() {
+        let numpy = locked(
+            "numpy",
+            "2.1.0",
+            &[
+                "numpy-2.1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+                "numpy-2.1.0-cp312-cp312-musllinux_1_2_x86_64.whl",
+                "numpy-2.1.0-cp312-cp312-musllinux_1_2_armv7l.whl",
+            ],
+            true,
+        );
+        for arch in [Arch::X86_64, Arch::Armv7] {
+            let assessed = assess_locked(&numpy, arch, "uv.lock");
+            assert_eq!(outcome(&assessed), (Reinstall::MuslBuild, vec![]), "{arch}");
+        }
+        // The lock lists no musllinux wheel for aarch64.
+        let assessed = assess_locked(&numpy, Arch::Aarch64, "uv.lock");
+        assert_eq!(assessed.0, Reinstall::SourceBuild);
+    }
+
+    #[test]
+    fn a_lock_without_a_musllinux_wheel_gets_mc304_and_mc201() {
+        let numpy = locked(
+            "numpy",
+            "1.24.4",
+            &[
+                "numpy-1.24.4-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+                "numpy-1.24.4-cp310-cp310-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+                "numpy-1.24.4-cp311-cp311-musllinux_1_1_aarch64.whl",
+                "numpy-1.24.4-cp311-cp311-win_amd64.whl",
+            ],
+            true,
+        );
+        let assessed = assess_locked(&numpy, Arch::X86_64, "poetry.lock");
+        assert_eq!(
+            outcome(&assessed),
+            (
+                Reinstall::SourceBuild,
+                vec![Code::NoMusllinuxWheel, Code::NoMuslBuild]
+            )
+        );
+        let (no_wheel, build) = (&assessed.1[0], &assessed.1[1]);
+        assert_eq!(
+            no_wheel.message,
+            "numpy 1.24.4 has no musllinux wheel for x86_64 in poetry.lock"
+        );
+        // Tags listed once each, sorted.
+        assert_eq!(
+            locked_wheels(no_wheel),
+            (
+                "poetry.lock",
+                "musllinux_*_x86_64",
+                "poetry.lock lists 4 wheel(s): manylinux_2_17_x86_64, musllinux_1_1_aarch64, win_amd64"
+            )
+        );
+        assert_eq!(locked_wheels(build), locked_wheels(no_wheel));
+        // numpy is in the known-problem table: its first musl build and its remedy.
+        assert!(
+            build.message.ends_with("; musllinux wheels from 1.25.0"),
+            "{}",
+            build.message
+        );
+        assert!(
+            build.remedy.as_deref().unwrap().contains("(sources: "),
+            "{:?}",
+            build.remedy
+        );
+    }
+
+    #[test]
+    fn an_unknown_package_without_musllinux_wheels_gets_the_generic_remedy() {
+        let private = locked(
+            "inhouse-ext",
+            "0.1.0",
+            &["inhouse_ext-0.1.0-cp311-cp311-linux_x86_64.whl"],
+            true,
+        );
+        let assessed = assess_locked(&private, Arch::X86_64, "pdm.lock");
+        assert_eq!(
+            outcome(&assessed),
+            (
+                Reinstall::SourceBuild,
+                vec![Code::NoMusllinuxWheel, Code::NoMuslBuild]
+            )
+        );
+        let build = &assessed.1[1];
+        assert_eq!(
+            build.message,
+            "inhouse-ext 0.1.0: no musl build, so pip on Alpine compiles it from source"
+        );
+        assert!(
+            build
+                .remedy
+                .as_deref()
+                .unwrap()
+                .starts_with("pip will compile it from the sdist"),
+            "{:?}",
+            build.remedy
+        );
+    }
+
+    #[test]
+    fn pins_without_files_are_answered_by_the_known_problem_table() {
+        // Older than the first musl build.
+        let assessed = assess_locked(
+            &locked("NumPy", "1.24.4", &[], false),
+            Arch::X86_64,
+            "requirements.txt",
+        );
+        assert_eq!(
+            outcome(&assessed),
+            (Reinstall::SourceBuild, vec![Code::NoMuslBuild])
+        );
+        assert_eq!(
+            locked_wheels(&assessed.1[0]),
+            (
+                "requirements.txt",
+                "musllinux_*_x86_64",
+                "first version with a musl build: 1.25.0 (known-problem table)"
+            )
+        );
+
+        // No version has one.
+        let assessed = assess_locked(
+            &locked("psycopg2", "2.9.9", &[], false),
+            Arch::X86_64,
+            "requirements.txt",
+        );
+        assert_eq!(
+            outcome(&assessed),
+            (Reinstall::SourceBuild, vec![Code::NoMuslBuild])
+        );
+        assert_eq!(
+            locked_wheels(&assessed.1[0]).2,
+            "no musl build for any version (known-problem table)"
+        );
+        assert!(!assessed.1[0].message.contains("musllinux wheels from"));
+
+        // New enough.
+        let assessed = assess_locked(
+            &locked("pandas", "2.2.2", &[], false),
+            Arch::X86_64,
+            "Pipfile.lock",
+        );
+        assert_eq!(outcome(&assessed), (Reinstall::MuslBuild, vec![]));
+
+        // Not in the table: no guess.
+        let assessed = assess_locked(
+            &locked("requests", "2.32.0", &[], false),
+            Arch::X86_64,
+            "requirements.txt",
+        );
+        assert_eq!(outcome(&assessed), (Reinstall::Unknown, vec![]));
+    }
+
+    fn manifest(name: &str, version: &str) -> PackageJson {
+        PackageJson {
+            name: name.to_string(),
+            version: version.to_string(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn installed_npm_packages_with_a_musl_or_untagged_prebuild_are_musl_builds() {
+        for source in [
+            NativeSource::MuslPrebuild("addon.musl.node".to_string()),
+            NativeSource::UntaggedPrebuild("addon.node".to_string()),
+        ] {
+            let assessed = assess_npm_install(&manifest("addon", "1.0.0"), &source);
+            assert_eq!(
+                outcome(&assessed),
+                (Reinstall::MuslBuild, vec![]),
+                "{source:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_binary_downloaded_at_install_gets_mc203_and_mc204_when_it_falls_back() {
+        let how = "node-pre-gyp from https://example.invalid/releases";
+        let download = |falls_back_to_compiling| NativeSource::Downloaded {
+            how: how.to_string(),
+            falls_back_to_compiling,
+        };
+        let assessed = assess_npm_install(&manifest("argon2", "0.31.0"), &download(false));
+        assert_eq!(
+            outcome(&assessed),
+            (Reinstall::Unknown, vec![Code::DownloadedAtInstall])
+        );
+        let downloaded = &assessed.1[0];
+        assert!(
+            matches!(&downloaded.evidence, Evidence::InstallScript { script } if script == how)
+        );
+        assert!(!downloaded.message.contains("compiles from source"));
+
+        let assessed = assess_npm_install(&manifest("argon2", "0.31.0"), &download(true));
+        assert_eq!(
+            outcome(&assessed),
+            (
+                Reinstall::Unknown,
+                vec![Code::DownloadedAtInstall, Code::NeedsBuildTools]
+            )
+        );
+        assert!(assessed.1[0].message.contains("compiles from source"));
+    }
+
+    #[test]
+    fn a_package_compiled_at_install_gets_mc204() {
+        let assessed = assess_npm_install(
+            &manifest("better-sqlite3", "9.0.0"),
+            &NativeSource::Compiled,
+        );
+        assert_eq!(
+            outcome(&assessed),
+            (Reinstall::SourceBuild, vec![Code::NeedsBuildTools])
+        );
+        let tools = &assessed.1[0];
+        assert!(
+            tools
+                .message
+                .starts_with("better-sqlite3 9.0.0 compiles with node-gyp"),
+            "{}",
+            tools.message
+        );
+        match &tools.evidence {
+            Evidence::BuildTools { builder, .. } => assert_eq!(builder, "node-gyp"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_known_problem_table_speaks_for_installed_npm_versions() {
+        let old = npm_known_problem(&manifest("bcrypt", "5.1.1")).expect("bcrypt 5 has none");
+        assert_eq!(old.code, Code::NoMuslBuild);
+        match &old.evidence {
+            Evidence::KnownProblem {
+                first_musl,
+                sources,
+            } => {
+                assert_eq!(first_musl.as_deref(), Some("6.0.0"));
+                assert!(!sources.is_empty());
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            old.message.contains("musl builds from 6.0.0"),
+            "{}",
+            old.message
+        );
+
+        let never = npm_known_problem(&manifest("electron", "30.0.0")).expect("never");
+        assert!(
+            never.message.contains("no version has one"),
+            "{}",
+            never.message
+        );
+        match &never.evidence {
+            Evidence::KnownProblem { first_musl, .. } => assert_eq!(first_musl, &None),
+            other => panic!("{other:?}"),
+        }
+
+        assert!(npm_known_problem(&manifest("bcrypt", "6.0.0")).is_none());
+        assert!(npm_known_problem(&manifest("left-pad", "1.3.0")).is_none());
+        // The table's PyPI rows do not answer for npm names.
+        assert!(npm_known_problem(&manifest("numpy", "1.0.0")).is_none());
+    }
+}
