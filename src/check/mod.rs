@@ -65,7 +65,10 @@ pub fn assess(index: &TreeIndex, root: usize, file: &TreeFile, platform: &Platfo
     let unchecked = resolution.unchecked_symbols();
     findings.extend(findings::unchecked(&resolution, &unchecked));
     let gcompat_use = gcompat::Usage::of(&resolution, facts, glibc_interpreter);
-    findings.extend(gcompat_use.finding(&reach));
+    // "Loads only with gcompat" is said of files that load.
+    if !findings.iter().any(|f| f.severity == Severity::Error) {
+        findings.extend(gcompat_use.finding(&reach));
+    }
 
     let verdict = verdict(&findings, gcompat_use.used, !unchecked.is_empty());
     if verdict == Verdict::Breaks && !platform.gcompat && platform.has_packages() {

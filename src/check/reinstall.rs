@@ -37,14 +37,18 @@ pub fn assess_npm_variants(variant: &LockVariant, source: &str) -> (Reinstall, V
         let finding = Finding::new(
             Code::MuslVariantNotLocked,
             format!(
-                "{} {} declares {} but {source} does not record it: `npm ci` on Alpine will not install it",
+                "{} {} declares {} but {source} does not record {it}: `npm ci` on Alpine will not install {it}",
                 variant.parent,
                 variant.version,
-                variant.musl_declared.join(", ")
+                variant.musl_declared.join(", "),
+                it = if variant.musl_declared.len() == 1 {
+                    "it"
+                } else {
+                    "them"
+                },
             ),
             evidence(),
-        )
-        .with_remedy("regenerate the lockfile so it records every platform variant (npm 11.11+: `rm package-lock.json && npm install`), or install on the builder with `npm install --os=linux --cpu=x64 --libc=musl`");
+        );
         return (Reinstall::MuslBuildNotLocked, vec![finding]);
     }
     (Reinstall::MuslBuild, Vec::new())
@@ -96,10 +100,12 @@ pub fn assess_locked(
         );
         let no_wheel = Finding::new(
             Code::NoMusllinuxWheel,
-            format!("{} {} has no musllinux wheel for {arch_name} in {source}", package.name, package.version),
+            format!(
+                "{} {} has no musllinux wheel for {arch_name} in {source}",
+                package.name, package.version
+            ),
             evidence(listed.clone()),
-        )
-        .with_remedy("regenerate the lock on (or for) Alpine, or upgrade to a version that publishes musllinux wheels");
+        );
         let build = source_build_finding(package, known, evidence(listed), remedy(generic));
         return (Reinstall::SourceBuild, vec![no_wheel, build]);
     }
@@ -154,16 +160,20 @@ pub fn assess_npm_install(
             how,
             falls_back_to_compiling,
         } => {
-            let mut findings = vec![
-                Finding::new(
-                    Code::DownloadedAtInstall,
-                    format!("{package} downloads its binary at install time ({how}); on Alpine it asks for a musl build{}", if *falls_back_to_compiling { " and compiles from source if there is none" } else { "" }),
-                    Evidence::InstallScript {
-                        script: how.clone(),
-                    },
-                )
-                .with_remedy("check the release has a musl asset for this version, or upgrade to a version that bundles musl prebuilds"),
-            ];
+            let mut findings = vec![Finding::new(
+                Code::DownloadedAtInstall,
+                format!(
+                    "{package} downloads its binary at install time ({how}); on Alpine it asks for a musl build{}",
+                    if *falls_back_to_compiling {
+                        " and compiles from source if there is none"
+                    } else {
+                        ""
+                    }
+                ),
+                Evidence::InstallScript {
+                    script: how.clone(),
+                },
+            )];
             if *falls_back_to_compiling {
                 findings.push(needs_build_tools(&package));
             }
@@ -176,13 +186,14 @@ pub fn assess_npm_install(
 fn needs_build_tools(package: &str) -> Finding {
     Finding::new(
         Code::NeedsBuildTools,
-        format!("{package} compiles with node-gyp on Alpine when no musl binary is at hand: `apk add python3 make g++`"),
+        format!(
+            "{package} compiles with node-gyp on Alpine when no musl binary is at hand: `apk add python3 make g++`"
+        ),
         Evidence::BuildTools {
             builder: "node-gyp".to_string(),
             detail: "binding.gyp: node-gyp rebuild at install".to_string(),
         },
     )
-    .with_remedy("add `RUN apk add --no-cache python3 make g++` to the build stage (and `libstdc++` to the runtime stage)")
 }
 
 /// What the known-problem table says of an installed npm package version.

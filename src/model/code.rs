@@ -242,7 +242,9 @@ glibc can skip the musl binary, and the module fails at require time (`Could not
 \"sharp\" module using the linuxmusl-x64 runtime`).\n\nFix: regenerate the lockfile so it \
 records every platform variant (`rm package-lock.json && npm install` with npm 11.11+), or \
 install on the builder with `npm install --os=linux --cpu=x64 --libc=musl`.",
-        remedy: None,
+        remedy: Some(
+            "regenerate the lockfile so it records every platform variant (npm 11.11+: `rm package-lock.json && npm install`), or install on the builder with `npm install --os=linux --cpu=x64 --libc=musl`",
+        ),
     },
     DownloadedAtInstall => {
         id: "MC203",
@@ -255,7 +257,9 @@ prebuilt binary for the platform doing the install. On Alpine they ask for a `-m
 script falls back to compiling with node-gyp, which needs python3, make and g++.\n\nFix: \
 check that the release publishes a musl asset for this version, upgrade to a version that \
 bundles musl prebuilds, or add the build tools.",
-        remedy: None,
+        remedy: Some(
+            "check the release has a musl asset for this version, or upgrade to a version that bundles musl prebuilds",
+        ),
     },
     NeedsBuildTools => {
         id: "MC204",
@@ -267,7 +271,9 @@ ships no musl prebuild, so `npm ci` on Alpine compiles it. That needs `apk add p
 (plus the -dev packages of any library it links) in the build stage, and libstdc++ at run \
 time.\n\nFix: add the apk line to the build stage, or pick a version/alternative with musl \
 prebuilds.",
-        remedy: None,
+        remedy: Some(
+            "add `RUN apk add --no-cache python3 make g++` to the build stage (and `libstdc++` to the runtime stage)",
+        ),
     },
     TagTooLow => {
         id: "MC301",
@@ -315,7 +321,9 @@ musl's libc (`libc.musl-<arch>.so.1`), which glibc systems lack.\n\nFix: tag it 
 pinned version. If it lists manylinux wheels but no musllinux wheel for the target \
 architecture, an install on Alpine from that lock builds from source or fails.\n\nFix: \
 upgrade the package, or regenerate the lock so it records musllinux wheels.",
-        remedy: None,
+        remedy: Some(
+            "regenerate the lock on (or for) Alpine, or upgrade to a version that publishes musllinux wheels",
+        ),
     },
     ExternalLibrary => {
         id: "MC305",

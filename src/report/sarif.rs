@@ -36,7 +36,12 @@ pub fn render_sarif(report: &Report) -> String {
             let rule_index = Code::ALL.iter().position(|code| *code == finding.code);
             let mut text = format!("{}: {}", artifact.path, finding.message);
             if let Some(remedy) = &finding.remedy {
-                text.push_str(&format!(" Fix: {remedy}"));
+                let stop = if text.ends_with(['.', '!', '?']) {
+                    ""
+                } else {
+                    "."
+                };
+                text.push_str(&format!("{stop} Fix: {remedy}"));
             }
             let fingerprint = baseline::fingerprint(artifact, finding);
             results.push(json!({

@@ -214,13 +214,13 @@ fn render_artifact(out: &mut String, artifact: &Artifact, paint: &Paint) {
         }
         None => String::new(),
     };
-    let _ = writeln!(
-        out,
+    let line = format!(
         "{} {} {}",
         paint.verdict(artifact.verdict()),
         artifact.path,
         paint.dim(&description)
     );
+    let _ = writeln!(out, "{}", line.trim_end());
     for other in &artifact.also_at {
         let _ = writeln!(out, "    {}", paint.dim(&format!("also at {other}")));
     }
