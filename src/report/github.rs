@@ -1,6 +1,11 @@
 //! `--format github`: GitHub Actions workflow commands (`::error file=…::…`),
 //! one per finding, so they show as annotations on the pull request.
+//!
+//! Strings from scanned files go through [`escape::text`] first (a CR or LF
+//! in a file name is shown as `\x0a`, not decoded into the annotation; ESC
+//! never reaches the log), then through the workflow-command escapes.
 
+use super::escape;
 use crate::model::{Report, Severity};
 
 /// Escapes a workflow-command message (`%`, CR, LF).
@@ -25,16 +30,20 @@ pub fn render_github(report: &Report) -> String {
                 Severity::Warning => "warning",
                 Severity::Note => "notice",
             };
-            let mut message = format!("{}: {}", artifact.path, finding.message);
+            let mut message = format!(
+                "{}: {}",
+                escape::text(artifact.path.as_str()),
+                escape::text(&finding.message)
+            );
             if let Some(line) = finding.loader_messages.first() {
-                message.push_str(&format!("\n{line}"));
+                message.push_str(&format!("\n{}", escape::text(line)));
             }
             if let Some(remedy) = &finding.remedy {
-                message.push_str(&format!("\nFix: {remedy}"));
+                message.push_str(&format!("\nFix: {}", escape::text(remedy)));
             }
             out.push_str(&format!(
                 "::{command} file={},title={}::{}\n",
-                escape_property(file),
+                escape_property(&escape::text(file)),
                 escape_property(&format!("{} {}", finding.code, finding.code.rule().name)),
                 escape_data(&message)
             ));

@@ -2,6 +2,7 @@
 //!
 //! One renderer file per format; none of them decides a verdict.
 
+pub mod escape;
 mod explain;
 mod github;
 mod json;

@@ -4,6 +4,7 @@ use std::cmp::Reverse;
 use std::collections::HashMap;
 use std::fmt::Write;
 
+use super::escape;
 use crate::model::{
     Artifact, Evidence, Finding, MissingSymbol, Package, Reinstall, Report, Severity, Verdict,
 };
@@ -156,8 +157,8 @@ fn render_package_header(
         out,
         "{} {} {}: {}\n",
         package.ecosystem.as_str(),
-        paint.wrap("1", &package.name),
-        package.version,
+        paint.wrap("1", &escape::text(&package.name)),
+        escape::text(&package.version),
         parts.join("; ")
     );
 }
@@ -171,19 +172,21 @@ pub fn render_wheel_audit(report: &Report) -> String {
             continue;
         };
         let claimed: Vec<String> = audit.claimed.iter().map(ToString::to_string).collect();
-        let _ = writeln!(out, "{}", artifact.path);
-        let _ = writeln!(out, "    claims:   {}", claimed.join(", "));
+        let _ = writeln!(out, "{}", escape::text(artifact.path.as_str()));
+        let _ = writeln!(out, "    claims:   {}", escape::text(&claimed.join(", ")));
         let _ = writeln!(
             out,
             "    content:  {} — supports {}",
             audit.content_libc,
-            audit
-                .supported
-                .as_deref()
-                .unwrap_or("any platform (no C library needed)")
+            escape::text(
+                audit
+                    .supported
+                    .as_deref()
+                    .unwrap_or("any platform (no C library needed)")
+            )
         );
         for reason in &audit.why {
-            let _ = writeln!(out, "    because:  {reason}");
+            let _ = writeln!(out, "    because:  {}", escape::text(reason));
         }
         for finding in artifact.findings() {
             render_finding(&mut out, finding, &paint);
@@ -217,12 +220,13 @@ fn render_artifact(out: &mut String, artifact: &Artifact, paint: &Paint) {
     let line = format!(
         "{} {} {}",
         paint.verdict(artifact.verdict()),
-        artifact.path,
-        paint.dim(&description)
+        escape::text(artifact.path.as_str()),
+        paint.dim(&escape::text(&description))
     );
     let _ = writeln!(out, "{}", line.trim_end());
     for other in &artifact.also_at {
-        let _ = writeln!(out, "    {}", paint.dim(&format!("also at {other}")));
+        let also = format!("also at {}", escape::text(other.as_str()));
+        let _ = writeln!(out, "    {}", paint.dim(&also));
     }
     for finding in artifact.findings() {
         render_finding(out, finding, paint);
@@ -238,7 +242,10 @@ fn render_artifact(out: &mut String, artifact: &Artifact, paint: &Paint) {
         let _ = writeln!(
             out,
             "    {}",
-            paint.dim(&format!("via musl's LFS64 redirect: {}", pairs.join(", ")))
+            paint.dim(&escape::text(&format!(
+                "via musl's LFS64 redirect: {}",
+                pairs.join(", ")
+            )))
         );
     }
     out.push('\n');
@@ -250,11 +257,11 @@ fn render_finding(out: &mut String, finding: &Finding, paint: &Paint) {
         "    {}[{}] {}",
         paint.severity(finding.severity),
         finding.code,
-        finding.message
+        escape::text(&finding.message)
     );
     let messages = &finding.loader_messages;
     for line in messages.iter().take(MAX_LINES_PER_FINDING) {
-        let _ = writeln!(out, "        | {line}");
+        let _ = writeln!(out, "        | {}", escape::text(line));
     }
     if messages.len() > MAX_LINES_PER_FINDING {
         let _ = writeln!(
@@ -267,11 +274,12 @@ fn render_finding(out: &mut String, finding: &Finding, paint: &Paint) {
         &finding.evidence
     {
         for symbol in symbols.iter().take(MAX_LINES_PER_FINDING) {
-            let _ = writeln!(out, "        {}", paint.dim(&describe_symbol(symbol)));
+            let described = describe_symbol(symbol);
+            let _ = writeln!(out, "        {}", paint.dim(&escape::text(&described)));
         }
     }
     if let Some(remedy) = &finding.remedy {
-        let _ = writeln!(out, "        = fix: {remedy}");
+        let _ = writeln!(out, "        = fix: {}", escape::text(remedy));
     }
 }
 
