@@ -280,3 +280,64 @@ fn json_keeps_names_exact_and_escapes_controls() {
         assert!(paths.contains(name), "{name:?} not in {paths:?}");
     }
 }
+
+/// Decodes `%XX` escapes; `None` when one is malformed.
+fn percent_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut bytes = text.bytes();
+    while let Some(b) = bytes.next() {
+        if b == b'%' {
+            let hex = [bytes.next()?, bytes.next()?];
+            out.push(u8::from_str_radix(std::str::from_utf8(&hex).ok()?, 16).ok()?);
+        } else {
+            out.push(b);
+        }
+    }
+    Some(out)
+}
+
+#[test]
+fn sarif_uris_are_percent_encoded_and_valid() {
+    let dir = hostile_tree();
+    let output = run(dir.path(), &["--format", "sarif"]);
+    let sarif: Value = serde_json::from_slice(&output.stdout).unwrap();
+
+    let schema_text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/sarif-2.1.0.json"),
+    )
+    .unwrap();
+    let schema: Value = serde_json::from_str(&schema_text).unwrap();
+    // The schema says `"format": "uri-reference"`; check it, too.
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let problems: Vec<String> = validator
+        .iter_errors(&sarif)
+        .take(10)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(problems.is_empty(), "{problems:#?}");
+
+    let uris: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str())
+        .collect();
+    for uri in &uris {
+        assert!(
+            uri.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=@/%".contains(&b)),
+            "{uri:?} has a character a URI path cannot hold raw"
+        );
+    }
+    let decoded: Vec<Vec<u8>> = uris.iter().filter_map(|u| percent_decode(u)).collect();
+    assert_eq!(decoded.len(), uris.len(), "malformed escapes in {uris:?}");
+    for name in HOSTILE_NAMES.iter().chain(URI_NAMES) {
+        assert!(
+            decoded.iter().any(|d| d == name.as_bytes()),
+            "no URI decodes to {name:?}: {uris:?}"
+        );
+    }
+}

@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use super::escape;
 use crate::config::baseline;
 use crate::model::Report;
 use crate::model::{Code, Severity};
@@ -34,14 +35,19 @@ pub fn render_sarif(report: &Report) -> String {
     for artifact in &report.artifacts {
         for finding in artifact.findings() {
             let rule_index = Code::ALL.iter().position(|code| *code == finding.code);
-            let mut text = format!("{}: {}", artifact.path, finding.message);
+            // Shown in code-scanning UIs: no controls or bidi overrides.
+            let mut text = format!(
+                "{}: {}",
+                escape::text(artifact.path.as_str()),
+                escape::text(&finding.message)
+            );
             if let Some(remedy) = &finding.remedy {
                 let stop = if text.ends_with(['.', '!', '?']) {
                     ""
                 } else {
                     "."
                 };
-                text.push_str(&format!("{stop} Fix: {remedy}"));
+                text.push_str(&format!("{stop} Fix: {}", escape::text(remedy)));
             }
             let fingerprint = baseline::fingerprint(artifact, finding);
             results.push(json!({
@@ -52,8 +58,9 @@ pub fn render_sarif(report: &Report) -> String {
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": {
-                            // An archive member is reported on its archive.
-                            "uri": artifact.path.outer_file(),
+                            // An archive member is reported on its archive;
+                            // a file name cannot change what the URI means.
+                            "uri": escape::uri(artifact.path.outer_file().as_bytes()),
                             "uriBaseId": "%SRCROOT%",
                         },
                         // A binary file has no lines; code-scanning UIs need one.
