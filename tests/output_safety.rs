@@ -341,3 +341,29 @@ fn sarif_uris_are_percent_encoded_and_valid() {
         );
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn sarif_uris_carry_the_bytes_of_non_utf8_names() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    for name in [&b"lib\xff.so"[..], b"back\\slash.so"] {
+        std::fs::copy(
+            corpus("bin/hello-glibc"),
+            dir.path().join(std::ffi::OsStr::from_bytes(name)),
+        )
+        .unwrap();
+    }
+    let output = run(dir.path(), &["--format", "sarif"]);
+    let sarif: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let uris: std::collections::BTreeSet<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str())
+        .collect();
+    assert_eq!(
+        uris.into_iter().collect::<Vec<_>>(),
+        ["back%5Cslash.so", "lib%FF.so"]
+    );
+}

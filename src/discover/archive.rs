@@ -5,6 +5,7 @@
 use std::io::{Read, Seek};
 
 use crate::elf::ELF_MAGIC;
+use crate::model::ReportPath;
 
 use super::name_proves_text;
 
@@ -67,7 +68,7 @@ pub fn read_zip<T>(
         };
         // Names are data, never paths to write to; `../` is harmless here.
         let name = match entry.name() {
-            Ok(name) => name.to_string(),
+            Ok(name) => ReportPath::text_of(name.as_bytes()),
             Err(err) => {
                 contents.problems.push(MemberProblem {
                     name: format!("#{index}"),
@@ -177,10 +178,7 @@ pub fn read_tar_gz<T>(
                 break;
             }
         };
-        let name = entry
-            .path()
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_else(|_| "(unreadable name)".to_string());
+        let name = ReportPath::text_of(&entry.path_bytes());
         contents.names.push(name.clone());
         if name == "package/package.json" && entry.header().entry_type().is_file() {
             let mut text = String::new();

@@ -18,6 +18,7 @@ use walkdir::WalkDir;
 
 use crate::ecosystem::ManifestKind;
 use crate::elf::ELF_MAGIC;
+use crate::model::ReportPath;
 use crate::progress::Progress;
 
 pub use text_names::{TEXT_EXTENSIONS, name_proves_text};
@@ -181,7 +182,7 @@ impl Walker<'_> {
     fn walk_root(&mut self, given: &Path, single_dir_root: bool) {
         if std::fs::symlink_metadata(given).is_err() {
             let reason = "no such file or directory".to_string();
-            self.problem(given.display().to_string(), ProblemKind::Missing, reason);
+            self.problem(path_text(given), ProblemKind::Missing, reason);
             return;
         }
         let root = Root {
@@ -205,7 +206,7 @@ impl Walker<'_> {
                     let path = err
                         .path()
                         .map(|p| root.shown(p))
-                        .unwrap_or_else(|| given.display().to_string());
+                        .unwrap_or_else(|| path_text(given));
                     let (kind, reason) = match err.loop_ancestor() {
                         Some(ancestor) => (
                             ProblemKind::SymlinkLoop,
@@ -309,15 +310,20 @@ impl Walker<'_> {
 /// scanned, else the root as the user wrote it joined with the relative path.
 fn display_path(root: &Path, walk_root: &Path, path: &Path, single_dir_root: bool) -> String {
     let Ok(relative) = path.strip_prefix(walk_root) else {
-        return path.to_string_lossy().into_owned();
+        return path_text(path);
     };
     if relative.as_os_str().is_empty() {
-        return root.to_string_lossy().into_owned();
+        return path_text(root);
     }
     if single_dir_root {
-        return relative.to_string_lossy().into_owned();
+        return path_text(relative);
     }
-    root.join(relative).to_string_lossy().into_owned()
+    path_text(&root.join(relative))
+}
+
+/// A path as report text, losslessly (invalid UTF-8 as `\xNN`).
+pub fn path_text(path: &Path) -> String {
+    ReportPath::text_of(path.as_os_str().as_encoded_bytes())
 }
 
 fn io_reason(err: &walkdir::Error) -> String {

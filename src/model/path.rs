@@ -1,8 +1,14 @@
 //! Paths as the report shows them: relative to the scanned root, and for a
 //! member of an archive, `archive!/member` (nested: `a.jar!/lib/b.jar!/x.so`).
 //! The `!/` convention is written and read here only.
+//!
+//! Names become text here too ([`ReportPath::text_of`]), losslessly: a name
+//! that is not valid UTF-8 keeps its bytes as `\xNN`, and a backslash is
+//! written `\\`, so two different names never share a path (or a baseline
+//! fingerprint).
 
 use std::fmt;
+use std::fmt::Write;
 
 use serde::Serialize;
 
@@ -17,6 +23,55 @@ impl ReportPath {
     /// A file on disk, as shown (relative to the scanned root).
     pub fn file(shown: impl Into<String>) -> ReportPath {
         ReportPath(shown.into())
+    }
+
+    /// A file-system name or path, or an archive member's name, as report
+    /// text: valid UTF-8 as it is but for `\` written `\\`; every byte that is
+    /// not part of valid UTF-8 written `\xNN`. Different bytes never give the
+    /// same text; [`ReportPath::bytes_of`] gives them back.
+    pub fn text_of(bytes: &[u8]) -> String {
+        let mut text = String::with_capacity(bytes.len());
+        for chunk in bytes.utf8_chunks() {
+            for c in chunk.valid().chars() {
+                if c == '\\' {
+                    text.push_str("\\\\");
+                } else {
+                    text.push(c);
+                }
+            }
+            for byte in chunk.invalid() {
+                let _ = write!(text, "\\x{byte:02x}");
+            }
+        }
+        text
+    }
+
+    /// The bytes of the name [`ReportPath::text_of`] wrote as `text`.
+    pub fn bytes_of(text: &str) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(at) = rest.find('\\') {
+            let (before, escape) = rest.split_at(at);
+            bytes.extend_from_slice(before.as_bytes());
+            let hex = escape
+                .get(2..4)
+                .filter(|hex| {
+                    escape.as_bytes().get(1) == Some(&b'x')
+                        && hex.bytes().all(|b| b.is_ascii_hexdigit())
+                })
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+            if let Some(byte) = hex {
+                bytes.push(byte);
+                rest = escape.get(4..).unwrap_or("");
+            } else {
+                // `\\` is one backslash; a lone one (not written by text_of) is kept.
+                bytes.push(b'\\');
+                let skip = if escape.starts_with("\\\\") { 2 } else { 1 };
+                rest = escape.get(skip..).unwrap_or("");
+            }
+        }
+        bytes.extend_from_slice(rest.as_bytes());
+        bytes
     }
 
     /// `member` inside the archive at `self`.
@@ -70,6 +125,30 @@ impl AsRef<str> for ReportPath {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_become_text_losslessly() {
+        let names: [&[u8]; 7] = [
+            b"lib/a.so",
+            b"lib\xff.so",
+            b"lib\\xff.so",
+            b"lib\\\xff.so",
+            "lib\u{fffd}.so".as_bytes(),
+            b"lib\xfe.so",
+            b"trailing\\",
+        ];
+        let texts: Vec<String> = names.iter().map(|n| ReportPath::text_of(n)).collect();
+        assert_eq!(texts[0], "lib/a.so");
+        assert_eq!(texts[1], r"lib\xff.so");
+        assert_eq!(texts[2], r"lib\\xff.so");
+        assert_eq!(texts[3], r"lib\\\xff.so");
+        assert_eq!(texts[4], "lib\u{fffd}.so");
+        for (name, text) in names.iter().zip(&texts) {
+            assert_eq!(ReportPath::bytes_of(text), *name, "{text}");
+        }
+        let distinct: std::collections::BTreeSet<&String> = texts.iter().collect();
+        assert_eq!(distinct.len(), names.len(), "{texts:?}");
+    }
 
     #[test]
     fn members_name_their_archive() {

@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 
 use super::escape;
 use crate::config::baseline;
-use crate::model::Report;
 use crate::model::{Code, Severity};
+use crate::model::{Report, ReportPath};
 
 fn level(severity: Severity) -> &'static str {
     match severity {
@@ -60,7 +60,7 @@ pub fn render_sarif(report: &Report) -> String {
                         "artifactLocation": {
                             // An archive member is reported on its archive;
                             // a file name cannot change what the URI means.
-                            "uri": escape::uri(artifact.path.outer_file().as_bytes()),
+                            "uri": escape::uri(&ReportPath::bytes_of(artifact.path.outer_file())),
                             "uriBaseId": "%SRCROOT%",
                         },
                         // A binary file has no lines; code-scanning UIs need one.

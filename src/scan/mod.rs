@@ -63,7 +63,7 @@ pub fn scan_with_progress(
         target: options.platform.info(),
         arch: options.platform.arch,
         gcompat: options.platform.gcompat,
-        roots: paths.iter().map(|p| p.display().to_string()).collect(),
+        roots: paths.iter().map(|p| discover::path_text(p)).collect(),
         artifacts,
         summary: Summary {
             files_walked: inventory.files_walked,
