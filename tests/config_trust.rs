@@ -1,14 +1,75 @@
-//! Non-UTF-8 file names stay distinct in report paths and baseline
-//! fingerprints.
+//! The scanned tree may carry its own `muslcheck.toml`: in CI that file comes
+//! with the pull request. It is still read, but what it changes is said on
+//! stderr (one line even with `--quiet` when it lowers `fail-on`, ignores
+//! findings, excludes paths or follows links), `--no-config` and `--config`
+//! take it out of the tree's hands, and `follow-symlinks` never leaves the
+//! scanned paths. Non-UTF-8 file names stay distinct in paths and baselines.
 
 mod common;
 
 use std::path::Path;
 
-use common::{corpus, json_scan, muslcheck};
+use common::{artifact, codes, codes_at, corpus, json_scan, muslcheck};
+
+/// A tree with the same glibc program (MC101 + MC102) in `vendor/` and `bin/`.
+fn project(config: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["vendor", "bin"] {
+        std::fs::create_dir(dir.path().join(sub)).unwrap();
+        std::fs::copy(
+            corpus("bin/hello-glibc"),
+            dir.path().join(sub).join("hello"),
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.path().join("muslcheck.toml"), config).unwrap();
+    dir
+}
 
 fn stderr(output: &std::process::Output) -> String {
     String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// A tree whose links lead inside and outside it, and the outside place.
+#[cfg(unix)]
+fn linked_tree(config: &str) -> (tempfile::TempDir, tempfile::TempDir) {
+    use std::os::unix::fs::symlink;
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::create_dir(outside.path().join("lib")).unwrap();
+    std::fs::copy(
+        corpus("lib/libglibcisms.so"),
+        outside.path().join("lib/libhost.so"),
+    )
+    .unwrap();
+    std::fs::copy(corpus("bin/hello-glibc"), outside.path().join("hello")).unwrap();
+
+    let dir = project(config);
+    std::fs::create_dir(dir.path().join("real")).unwrap();
+    std::fs::copy(
+        corpus("lib/libfortified.so"),
+        dir.path().join("real/libinside.so"),
+    )
+    .unwrap();
+    symlink(dir.path().join("real"), dir.path().join("inside-dir")).unwrap();
+    symlink(
+        "../real/libinside.so",
+        dir.path().join("bin/inside-file.so"),
+    )
+    .unwrap();
+    symlink(outside.path().join("lib"), dir.path().join("host-lib")).unwrap();
+    symlink(
+        outside.path().join("hello"),
+        dir.path().join("bin/host-hello"),
+    )
+    .unwrap();
+    // Relative, up and out (both temporary directories share a parent).
+    let outside_name = outside.path().file_name().unwrap();
+    symlink(
+        Path::new("../..").join(outside_name),
+        dir.path().join("real/up"),
+    )
+    .unwrap();
+    (dir, outside)
 }
 
 #[cfg(unix)]
@@ -19,6 +80,54 @@ fn paths(report: &serde_json::Value) -> Vec<String> {
         .iter()
         .filter_map(|a| a["path"].as_str().map(String::from))
         .collect()
+}
+
+#[cfg(unix)]
+#[test]
+fn followed_links_stay_inside_the_scanned_paths() {
+    let (dir, _outside) = linked_tree("follow-symlinks = true\n");
+    let (report, _) = json_scan(dir.path(), &[]);
+    let shown = paths(&report);
+    assert!(
+        shown.contains(&"inside-dir/libinside.so".to_string()),
+        "links inside the tree are followed: {shown:#?}"
+    );
+    assert!(
+        !shown
+            .iter()
+            .any(|p| p.starts_with("host-lib/") || p.starts_with("real/up/")),
+        "nothing is read through a link leaving the tree: {shown:#?}"
+    );
+    for link in ["host-lib", "bin/host-hello", "real/up"] {
+        let found = artifact(&report, link);
+        assert_eq!(codes(found), ["MC005"], "{found:#}");
+        let message = found["findings"][0]["message"].as_str().unwrap();
+        assert!(message.contains("outside the scanned paths"), "{message}");
+    }
+
+    // The same rule holds for the flag.
+    let (report, _) = json_scan(dir.path(), &["--no-config", "--follow-symlinks"]);
+    assert_eq!(codes_at(&report, "host-lib"), ["MC005"]);
+    assert!(!paths(&report).iter().any(|p| p.starts_with("host-lib/")));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_link_into_another_scanned_path_is_followed() {
+    let (dir, outside) = linked_tree("");
+    let (report, _) = json_scan(
+        dir.path(),
+        &[
+            "--follow-symlinks",
+            outside.path().join("lib").to_str().unwrap(),
+        ],
+    );
+    let shown = dir.path().join("host-lib/libhost.so");
+    assert!(
+        paths(&report).contains(&shown.display().to_string()),
+        "{:#?}",
+        paths(&report)
+    );
 }
 
 /// Writes a copy of a breaking library under a non-UTF-8 name.

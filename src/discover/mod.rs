@@ -80,6 +80,8 @@ pub enum ProblemKind {
     Unreadable,
     SpecialFile,
     SymlinkLoop,
+    /// A link that following would have left every scanned root by.
+    SymlinkOutside,
     Missing,
 }
 
@@ -137,6 +139,15 @@ pub fn walk(
         found,
         inventory: Inventory::default(),
         by_inode: HashMap::new(),
+        // Only needed to keep followed links inside the roots.
+        canonical_roots: if options.follow_symlinks {
+            roots
+                .iter()
+                .filter_map(|root| std::fs::canonicalize(root).ok())
+                .collect()
+        } else {
+            Vec::new()
+        },
     };
     let single_dir_root = roots.len() == 1 && roots.first().is_some_and(|r| r.is_dir());
     for root in roots {
@@ -172,6 +183,8 @@ struct Walker<'w> {
     inventory: Inventory,
     /// First location of every inode met, to join hard links.
     by_inode: HashMap<(u64, u64), PathBuf>,
+    /// Where the roots really are; a followed link must stay below one.
+    canonical_roots: Vec<PathBuf>,
 }
 
 impl Walker<'_> {
@@ -192,15 +205,20 @@ impl Walker<'_> {
         };
         // Unsorted: the report is sorted at the end, and sorting every
         // directory by name was most of the walk's CPU time.
-        let entries = WalkDir::new(&root.absolute)
+        let mut entries = WalkDir::new(&root.absolute)
             .follow_links(self.options.follow_symlinks)
             .follow_root_links(true)
             .into_iter()
             .filter_entry(|entry| {
                 !(entry.depth() > 0 && entry.file_type().is_dir() && entry.file_name() == ".git")
             });
-        for entry in entries {
+        while let Some(entry) = entries.next() {
             match entry {
+                Ok(entry) if self.leaves_the_roots(&root, &entry) => {
+                    if entry.file_type().is_dir() {
+                        entries.skip_current_dir();
+                    }
+                }
                 Ok(entry) => self.visit(&root, &entry),
                 Err(err) => {
                     let path = err
@@ -218,6 +236,37 @@ impl Walker<'_> {
                 }
             }
         }
+    }
+
+    /// Whether `entry` is a link the walk followed (with `--follow-symlinks`)
+    /// to a place outside every root; if so it is recorded as a problem and
+    /// as an unfollowed link, and must not be visited or descended into.
+    fn leaves_the_roots(&mut self, root: &Root, entry: &walkdir::DirEntry) -> bool {
+        if !self.options.follow_symlinks || entry.depth() == 0 || !entry.path_is_symlink() {
+            return false;
+        }
+        let Ok(target) = std::fs::canonicalize(entry.path()) else {
+            return false;
+        };
+        if self.canonical_roots.iter().any(|r| target.starts_with(r)) {
+            return false;
+        }
+        if let Ok(link) = std::fs::read_link(entry.path()) {
+            let parent = entry.path().parent().unwrap_or(Path::new(""));
+            self.inventory
+                .symlinks
+                .insert(entry.path().to_path_buf(), parent.join(link));
+        }
+        let reason = format!(
+            "a symlink to {}, outside the scanned paths: not followed (scan that path too to include it)",
+            path_text(&target)
+        );
+        self.problem(
+            root.shown(entry.path()),
+            ProblemKind::SymlinkOutside,
+            reason,
+        );
+        true
     }
 
     fn visit(&mut self, root: &Root, entry: &walkdir::DirEntry) {

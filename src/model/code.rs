@@ -107,6 +107,19 @@ muslcheck never opens them. They are listed so that nothing is skipped silently.
 The loop was cut there; the rest of the tree was scanned.",
         remedy: None,
     },
+    SymlinkOutside => {
+        id: "MC005",
+        name: "symlink-outside",
+        severity: Severity::Note,
+        summary: "with --follow-symlinks, a link leading outside the scanned paths was not followed",
+        explanation: "Following symbolic links stops at the scanned paths: a link whose target \
+is outside every path given to muslcheck is listed, not followed, so a link to /usr/lib (or \
+to anything else on the machine that runs the scan) cannot pull host files into the report. \
+Library resolution still sees the link by name.\n\nFix: if the target belongs to what you \
+ship, give it as another path to scan (`muslcheck ./app /opt/vendor`); links between scanned \
+paths are followed.",
+        remedy: None,
+    },
     GlibcInterpreter => {
         id: "MC101",
         name: "glibc-interpreter",

@@ -194,6 +194,7 @@ fn problem_artifact(problem: &discover::Problem) -> Artifact {
     let (code, verdict) = match problem.kind {
         ProblemKind::SpecialFile => (Code::SpecialFile, Verdict::NotApplicable),
         ProblemKind::SymlinkLoop => (Code::SymlinkLoop, Verdict::Unknown),
+        ProblemKind::SymlinkOutside => (Code::SymlinkOutside, Verdict::NotApplicable),
         ProblemKind::Unreadable | ProblemKind::Missing => (Code::Unreadable, Verdict::Unknown),
     };
     let finding = Finding::new(
