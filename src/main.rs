@@ -20,10 +20,11 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressDrawTarget, ProgressStyle};
 
 use muslcheck::config::{Config, FailOn, Loaded, baseline};
+use muslcheck::discover::path_text;
 use muslcheck::model::{Arch, Code};
 use muslcheck::platform::Target;
 use muslcheck::progress::Progress;
-use muslcheck::report::{self, ExitStatus, Format, TextOptions};
+use muslcheck::report::{self, ExitStatus, Format, TextOptions, escape};
 use muslcheck::{Options, Report, scan, scan_with_progress};
 
 /// Tells which native files of a project will break on Alpine Linux (musl), and why.
@@ -92,7 +93,7 @@ struct ScanArgs {
     /// Config file (default: muslcheck.toml, or [tool.muslcheck] in pyproject.toml, in the scanned directory).
     #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
     config: Option<PathBuf>,
-    /// Ignore any config file.
+    /// Ignore any config file (in CI, where the scanned tree's own muslcheck.toml comes with the change being checked).
     #[arg(long)]
     no_config: bool,
     /// Report only findings not recorded in this baseline file (exit on those alone).
@@ -104,7 +105,7 @@ struct ScanArgs {
     /// Also list files that are ok.
     #[arg(short, long, conflicts_with = "quiet")]
     verbose: bool,
-    /// Print only the summary (text format) and no progress.
+    /// Print only the summary (text format) and no progress; a config file from the scanned tree that relaxes the scan is still named.
     #[arg(short, long)]
     quiet: bool,
 }
@@ -136,7 +137,10 @@ fn main() -> ExitCode {
 }
 
 fn usage_error(message: &str) -> ExitStatus {
-    eprintln!("muslcheck: error: {message}");
+    // Messages quote paths and config text from the scanned tree; their own
+    // line breaks (a TOML error's excerpt) are kept.
+    let lines: Vec<_> = message.lines().map(escape::text).collect();
+    eprintln!("muslcheck: error: {}", lines.join("\n"));
     ExitStatus::Failure
 }
 
@@ -152,14 +156,8 @@ fn run_scan(args: ScanArgs) -> ExitStatus {
         Ok(report) => report,
         Err(err) => return usage_error(&err.to_string()),
     };
-    if let (Some(loaded), false) = (&file, args.quiet) {
-        if report.summary.ignored > 0 {
-            eprintln!(
-                "muslcheck: {} finding(s) accepted by [[ignore]] rules in {}",
-                report.summary.ignored,
-                loaded.path.display()
-            );
-        }
+    if let Some(loaded) = &file {
+        announce_config(&args, loaded, &report);
     }
     if let Err(message) = apply_baselines(&args, &mut report) {
         return usage_error(&message);
@@ -168,6 +166,33 @@ fn run_scan(args: ScanArgs) -> ExitStatus {
         return usage_error(&message);
     }
     report::exit_status(&report, fail_on)
+}
+
+/// Says on stderr which config file the scan used and what it changed. With
+/// `--quiet`, one line, and only when a file found in the scanned tree (in
+/// CI: part of the change being checked) relaxed the scan.
+fn announce_config(args: &ScanArgs, loaded: &Loaded, report: &Report) {
+    let effects = loaded.effects(&args.config(), &report.summary.ignored_by_rule);
+    let path = escape::text(&path_text(&loaded.path)).into_owned();
+    if args.quiet {
+        if loaded.discovered && !effects.relaxed.is_empty() {
+            eprintln!(
+                "muslcheck: {path} (from the scanned tree) {}; pass --no-config or --config FILE to decide that yourself",
+                escape::text(&effects.relaxed.join(", "))
+            );
+        }
+        return;
+    }
+    if loaded.discovered {
+        eprintln!(
+            "muslcheck: using {path}, found in the scanned directory (in CI, pass --no-config or --config FILE you trust)"
+        );
+    } else {
+        eprintln!("muslcheck: using {path}");
+    }
+    for setting in &effects.settings {
+        eprintln!("muslcheck: {path}: {}", escape::text(setting));
+    }
 }
 
 /// The config file (if any) and the settings it and the command line give.

@@ -9,7 +9,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{artifact, codes, codes_at, corpus, json_scan, muslcheck};
+use common::{artifact, codes, codes_at, corpus, json_scan, muslcheck, stderr};
 
 /// A tree with the same glibc program (MC101 + MC102) in `vendor/` and `bin/`.
 fn project(config: &str) -> tempfile::TempDir {
@@ -26,8 +26,139 @@ fn project(config: &str) -> tempfile::TempDir {
     dir
 }
 
-fn stderr(output: &std::process::Output) -> String {
-    String::from_utf8(output.stderr.clone()).unwrap()
+/// The stderr lines that name the config file.
+fn config_lines(output: &std::process::Output) -> Vec<String> {
+    stderr(output)
+        .lines()
+        .filter(|line| line.contains("muslcheck.toml"))
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn a_discovered_config_that_lowers_fail_on_is_announced_even_when_quiet() {
+    let dir = project("fail-on = \"never\"\n");
+
+    let output = muslcheck(dir.path(), &[]);
+    assert_eq!(output.status.code(), Some(0), "the file is still honoured");
+    let lines = config_lines(&output);
+    assert!(
+        lines.iter().any(|l| l.contains("found in the scanned")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("fail-on = \"never\"") && l.contains("no finding can fail")),
+        "{lines:#?}"
+    );
+
+    let output = muslcheck(dir.path(), &["--quiet"]);
+    assert_eq!(output.status.code(), Some(0));
+    let lines = config_lines(&output);
+    assert_eq!(lines.len(), 1, "{}", stderr(&output));
+    let line = &lines[0];
+    assert!(
+        line.contains("lowered fail-on to never") && line.contains("--no-config"),
+        "{line}"
+    );
+
+    let output = muslcheck(dir.path(), &["--no-config"]);
+    assert_eq!(output.status.code(), Some(1), "the findings fail the scan");
+    assert!(config_lines(&output).is_empty(), "{}", stderr(&output));
+
+    // The command line wins, and then the file lowered nothing.
+    let output = muslcheck(dir.path(), &["--quiet", "--fail-on", "error"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(config_lines(&output).is_empty(), "{}", stderr(&output));
+}
+
+#[test]
+fn ignored_findings_are_counted_per_rule() {
+    let dir = project(concat!(
+        "[[ignore]]\ncode = \"MC102\"\npath = \"**\"\nreason = \"trust me\"\n\n",
+        "[[ignore]]\npackage = \"left-pad\"\nreason = \"unused\"\n",
+    ));
+    let output = muslcheck(dir.path(), &[]);
+    assert_eq!(output.status.code(), Some(1), "MC101 still fails");
+    let lines = config_lines(&output);
+    assert!(
+        lines.iter().any(|l| l.contains("[[ignore]] #1")
+            && l.contains("code = \"MC102\", path = \"**\"")
+            && l.contains("2 finding(s) ignored")
+            && l.contains("trust me")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("[[ignore]] #2") && l.contains("0 finding(s) ignored")),
+        "{lines:#?}"
+    );
+
+    let output = muslcheck(dir.path(), &["--quiet"]);
+    let lines = config_lines(&output);
+    assert_eq!(lines.len(), 1, "{}", stderr(&output));
+    assert!(lines[0].contains("ignored 2 finding(s)"), "{}", lines[0]);
+}
+
+#[test]
+fn excludes_and_gcompat_from_a_discovered_config_are_announced() {
+    let dir = project("exclude = [\"vendor/**\"]\ngcompat = true\nall-files = true\n");
+    let output = muslcheck(dir.path(), &["--quiet"]);
+    let lines = config_lines(&output);
+    assert_eq!(lines.len(), 1, "{}", stderr(&output));
+    assert!(
+        lines[0].contains("excluded vendor/**") && lines[0].contains("assumed gcompat"),
+        "{}",
+        lines[0]
+    );
+    let output = muslcheck(dir.path(), &[]);
+    let lines = config_lines(&output);
+    assert!(
+        lines.iter().any(|l| l.contains("all-files = true")),
+        "every setting is named: {lines:#?}"
+    );
+}
+
+#[test]
+fn a_config_that_changes_nothing_dangerous_is_silent_when_quiet() {
+    let dir = project("target = \"alpine:3.20\"\nfail-on = \"warning\"\n");
+    let output = muslcheck(dir.path(), &["--quiet"]);
+    assert!(config_lines(&output).is_empty(), "{}", stderr(&output));
+    let output = muslcheck(dir.path(), &[]);
+    let lines = config_lines(&output);
+    assert!(
+        lines.iter().any(|l| l.contains("target = \"alpine:3.20")),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn an_explicit_config_is_named_but_not_flagged() {
+    let dir = project("target = \"alpine:3.20\"\n");
+    let trusted_dir = tempfile::tempdir().unwrap();
+    let trusted = trusted_dir.path().join("ci-muslcheck.toml");
+    std::fs::write(&trusted, "fail-on = \"never\"\n").unwrap();
+    let trusted_arg = trusted.to_str().unwrap();
+
+    let output = muslcheck(dir.path(), &["--config", trusted_arg]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = stderr(&output);
+    assert!(
+        text.contains("ci-muslcheck.toml") && !text.contains("found in the scanned"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(&dir.path().join("muslcheck.toml").display().to_string()),
+        "the tree's own file is not read: {text}"
+    );
+    let output = muslcheck(dir.path(), &["--quiet", "--config", trusted_arg]);
+    assert!(
+        !stderr(&output).contains("ci-muslcheck.toml"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 /// A tree whose links lead inside and outside it, and the outside place.
@@ -104,6 +235,11 @@ fn followed_links_stay_inside_the_scanned_paths() {
         let message = found["findings"][0]["message"].as_str().unwrap();
         assert!(message.contains("outside the scanned paths"), "{message}");
     }
+
+    let output = muslcheck(dir.path(), &["--quiet"]);
+    let lines = config_lines(&output);
+    assert_eq!(lines.len(), 1, "{}", stderr(&output));
+    assert!(lines[0].contains("followed symlinks"), "{}", lines[0]);
 
     // The same rule holds for the flag.
     let (report, _) = json_scan(dir.path(), &["--no-config", "--follow-symlinks"]);

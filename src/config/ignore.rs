@@ -18,6 +18,22 @@ pub struct IgnoreEntry {
     pub reason: String,
 }
 
+impl IgnoreEntry {
+    /// What the entry matches, as written: `code = "MC102", path = "vendor/**"`.
+    pub fn label(&self) -> String {
+        [
+            ("code", &self.code),
+            ("path", &self.path),
+            ("package", &self.package),
+            ("version", &self.version),
+        ]
+        .iter()
+        .filter_map(|(key, value)| value.as_ref().map(|v| format!("{key} = {v:?}")))
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
+}
+
 /// A comparison in a version range such as `>=5, <6`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Comparison {

@@ -71,6 +71,17 @@ impl FailOn {
     }
 }
 
+impl FailOn {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailOn::Error => "error",
+            FailOn::Warning => "warning",
+            FailOn::Note => "note",
+            FailOn::Never => "never",
+        }
+    }
+}
+
 impl FromStr for FailOn {
     type Err = String;
 
@@ -136,6 +147,97 @@ where
 pub struct Loaded {
     pub path: PathBuf,
     pub config: Config,
+    /// Found in the scanned directory (not named with `--config`): in CI it
+    /// comes with the change being checked, so what it relaxes is said.
+    pub discovered: bool,
+}
+
+/// What a config file did to one scan.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigEffects {
+    /// Each setting the file gave that the command line did not override,
+    /// with its consequence: `fail-on = "never": no finding can fail this scan`.
+    pub settings: Vec<String>,
+    /// A short phrase for each of those that can keep a finding from
+    /// failing the scan: `lowered fail-on to never`, `ignored 3 finding(s)`.
+    pub relaxed: Vec<String>,
+}
+
+impl Loaded {
+    /// What this file changed in a scan run with `command_line` (whose
+    /// settings win), given how many findings each `[[ignore]]` rule took
+    /// (`Summary::ignored_by_rule`, in the file's order).
+    pub fn effects(&self, command_line: &Config, ignored_by_rule: &[usize]) -> ConfigEffects {
+        let file = &self.config;
+        let mut effects = ConfigEffects::default();
+        if let (Some(target), None) = (&file.target, &command_line.target) {
+            effects.settings.push(format!("target = \"{target}\""));
+        }
+        if let (Some(arch), None) = (file.arch, command_line.arch) {
+            effects.settings.push(format!("arch = \"{arch}\""));
+        }
+        if let (Some(gcompat), None) = (file.gcompat, command_line.gcompat) {
+            if gcompat {
+                effects.settings.push(
+                    "gcompat = true: files that load with gcompat are not counted as breaking"
+                        .to_string(),
+                );
+                effects.relaxed.push("assumed gcompat".to_string());
+            } else {
+                effects.settings.push("gcompat = false".to_string());
+            }
+        }
+        if let (Some(fail_on), None) = (file.fail_on, command_line.fail_on) {
+            let name = fail_on.as_str();
+            if fail_on == FailOn::Never {
+                effects.settings.push(format!(
+                    "fail-on = \"{name}\": no finding can fail this scan"
+                ));
+                effects.relaxed.push(format!("lowered fail-on to {name}"));
+            } else {
+                effects.settings.push(format!("fail-on = \"{name}\""));
+            }
+        }
+        if let (Some(follow), None) = (file.follow_symlinks, command_line.follow_symlinks) {
+            if follow {
+                effects.settings.push(
+                    "follow-symlinks = true (links leading outside the scanned paths are still not followed)"
+                        .to_string(),
+                );
+                effects.relaxed.push("followed symlinks".to_string());
+            } else {
+                effects.settings.push("follow-symlinks = false".to_string());
+            }
+        }
+        if let (Some(all_files), None) = (file.all_files, command_line.all_files) {
+            effects.settings.push(format!("all-files = {all_files}"));
+        }
+        if !file.exclude.is_empty() {
+            effects.settings.push(format!(
+                "exclude = {:?}: matching paths are not scanned",
+                file.exclude
+            ));
+            effects
+                .relaxed
+                .push(format!("excluded {}", file.exclude.join(", ")));
+        }
+        for (index, entry) in file.ignore.iter().enumerate() {
+            let count = ignored_by_rule.get(index).copied().unwrap_or(0);
+            effects.settings.push(format!(
+                "[[ignore]] #{} ({}): {count} finding(s) ignored, reason: {:?}",
+                index + 1,
+                entry.label(),
+                entry.reason
+            ));
+        }
+        let ignored: usize = ignored_by_rule.iter().sum();
+        if ignored > 0 {
+            effects
+                .relaxed
+                .push(format!("ignored {ignored} finding(s)"));
+        }
+        effects
+    }
 }
 
 impl Config {
@@ -183,6 +285,7 @@ impl Config {
             return Ok(Some(Loaded {
                 path: path.to_path_buf(),
                 config,
+                discovered: false,
             }));
         }
         let Some(root) = roots.first().filter(|r| r.is_dir()) else {
@@ -192,7 +295,11 @@ impl Config {
             let path = root.join(name);
             if path.is_file() {
                 if let Some(config) = Config::read(&path)? {
-                    return Ok(Some(Loaded { path, config }));
+                    return Ok(Some(Loaded {
+                        path,
+                        config,
+                        discovered: true,
+                    }));
                 }
             }
         }

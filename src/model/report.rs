@@ -122,6 +122,10 @@ pub struct Summary {
     pub findings: BTreeMap<Severity, usize>,
     /// Findings left out because an `[[ignore]]` rule accepts them.
     pub ignored: usize,
+    /// Of those, how many each rule took (the first rule that matched), in
+    /// the order of `Options::ignore`.
+    #[serde(skip)]
+    pub ignored_by_rule: Vec<usize>,
     pub duration_ms: u128,
 }
 

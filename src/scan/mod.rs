@@ -71,12 +71,18 @@ pub fn scan_with_progress(
             ..Summary::default()
         },
     };
+    let mut by_rule = vec![0; options.ignore.len()];
     report.summary.ignored = report.remove_findings(|artifact, finding| {
-        options
+        let rule = options
             .ignore
             .iter()
-            .any(|rule| rule.matches(artifact, finding))
+            .position(|rule| rule.matches(artifact, finding));
+        if let Some(count) = rule.and_then(|index| by_rule.get_mut(index)) {
+            *count += 1;
+        }
+        rule.is_some()
     });
+    report.summary.ignored_by_rule = by_rule;
     report.summary.duration_ms = started.elapsed().as_millis();
     Ok(report)
 }
