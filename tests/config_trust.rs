@@ -241,6 +241,14 @@ fn followed_links_stay_inside_the_scanned_paths() {
     assert_eq!(lines.len(), 1, "{}", stderr(&output));
     assert!(lines[0].contains("followed symlinks"), "{}", lines[0]);
 
+    // An excluded link is neither followed nor reported.
+    let (report, _) = json_scan(dir.path(), &["--exclude", "host-lib"]);
+    assert!(
+        !paths(&report).iter().any(|p| p.starts_with("host-lib")),
+        "{:#?}",
+        paths(&report)
+    );
+
     // The same rule holds for the flag.
     let (report, _) = json_scan(dir.path(), &["--no-config", "--follow-symlinks"]);
     assert_eq!(codes_at(&report, "host-lib"), ["MC005"]);

@@ -60,6 +60,15 @@ pub enum FailOn {
 }
 
 impl FailOn {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailOn::Error => "error",
+            FailOn::Warning => "warning",
+            FailOn::Note => "note",
+            FailOn::Never => "never",
+        }
+    }
+
     /// The lowest severity that fails the scan; `None` for `never`.
     pub fn threshold(self) -> Option<Severity> {
         match self {
@@ -67,17 +76,6 @@ impl FailOn {
             FailOn::Warning => Some(Severity::Warning),
             FailOn::Note => Some(Severity::Note),
             FailOn::Never => None,
-        }
-    }
-}
-
-impl FailOn {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FailOn::Error => "error",
-            FailOn::Warning => "warning",
-            FailOn::Note => "note",
-            FailOn::Never => "never",
         }
     }
 }

@@ -239,33 +239,35 @@ impl Walker<'_> {
     }
 
     /// Whether `entry` is a link the walk followed (with `--follow-symlinks`)
-    /// to a place outside every root; if so it is recorded as a problem and
-    /// as an unfollowed link, and must not be visited or descended into.
+    /// to a place outside every root; if so it is recorded as a problem (unless
+    /// excluded) and as an unfollowed link, and must not be visited or
+    /// descended into.
     fn leaves_the_roots(&mut self, root: &Root, entry: &walkdir::DirEntry) -> bool {
         if !self.options.follow_symlinks || entry.depth() == 0 || !entry.path_is_symlink() {
             return false;
         }
-        let Ok(target) = std::fs::canonicalize(entry.path()) else {
-            return false;
+        let excluded = self.options.exclude.matches(&root.relative(entry.path()));
+        // Not followed unless shown to stay inside.
+        let reason = match std::fs::canonicalize(entry.path()) {
+            Ok(target) if self.canonical_roots.iter().any(|r| target.starts_with(r)) => {
+                return false;
+            }
+            Ok(target) => format!(
+                "a symlink to {}, outside the scanned paths: not followed (scan that path too to include it)",
+                path_text(&target)
+            ),
+            Err(err) => format!("a symlink whose target cannot be resolved ({err}): not followed"),
         };
-        if self.canonical_roots.iter().any(|r| target.starts_with(r)) {
-            return false;
-        }
         if let Ok(link) = std::fs::read_link(entry.path()) {
             let parent = entry.path().parent().unwrap_or(Path::new(""));
             self.inventory
                 .symlinks
                 .insert(entry.path().to_path_buf(), parent.join(link));
         }
-        let reason = format!(
-            "a symlink to {}, outside the scanned paths: not followed (scan that path too to include it)",
-            path_text(&target)
-        );
-        self.problem(
-            root.shown(entry.path()),
-            ProblemKind::SymlinkOutside,
-            reason,
-        );
+        if !excluded {
+            let shown = root.shown(entry.path());
+            self.problem(shown, ProblemKind::SymlinkOutside, reason);
+        }
         true
     }
 
