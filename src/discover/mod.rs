@@ -5,6 +5,7 @@
 //! them by name), and the files it could not handle.
 
 pub mod archive;
+pub mod files;
 mod text_names;
 
 use std::collections::HashMap;
@@ -21,6 +22,9 @@ use crate::elf::ELF_MAGIC;
 use crate::model::ReportPath;
 use crate::progress::Progress;
 
+pub use files::{
+    LossyText, METADATA_CAP, ReadError, read_bounded, read_text_file, write_atomically,
+};
 pub use text_names::{TEXT_EXTENSIONS, name_proves_text};
 
 /// How to walk.
@@ -307,7 +311,7 @@ impl Walker<'_> {
             self.progress.walked(1024);
         }
         if !file_type.is_file() {
-            let reason = format!("{}: not opened", special_kind(&file_type));
+            let reason = format!("{}: not opened", files::kind_of(&file_type));
             self.problem(root.shown(entry.path()), ProblemKind::SpecialFile, reason);
             return;
         }
@@ -382,27 +386,6 @@ fn io_reason(err: &walkdir::Error) -> String {
         Some(io) => io.to_string(),
         None => err.to_string(),
     }
-}
-
-#[cfg(unix)]
-fn special_kind(file_type: &std::fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    if file_type.is_fifo() {
-        "FIFO"
-    } else if file_type.is_socket() {
-        "socket"
-    } else if file_type.is_block_device() {
-        "block device"
-    } else if file_type.is_char_device() {
-        "character device"
-    } else {
-        "special file"
-    }
-}
-
-#[cfg(not(unix))]
-fn special_kind(_file_type: &std::fs::FileType) -> &'static str {
-    "special file"
 }
 
 #[cfg(unix)]

@@ -1,0 +1,326 @@
+//! The files muslcheck opens besides the ones it sniffs — `RECORD`,
+//! `package.json`, lockfiles, the config, the baseline — opened one way:
+//! regular files only (a symlink is followed only to a regular file), the type
+//! checked before opening and again on the opened descriptor, never blocking,
+//! and never more than a cap read. And the files it writes (`--output`,
+//! `--write-baseline`), written whole or not at all.
+
+use std::fs::{File, FileType, Metadata, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+/// The most read of one metadata file, manifest, lockfile, config or baseline.
+pub const METADATA_CAP: u64 = 64 * 1024 * 1024;
+
+/// Why a file could not be read; the caller says which file and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// A FIFO, socket, device, directory, or a symlink to one of them or to nothing.
+    #[error("not a regular file ({0})")]
+    NotRegular(String),
+    #[error("larger than the {} cap for metadata files", Bytes(*cap))]
+    TooLarge { cap: u64 },
+    #[error("not valid UTF-8 (line {line})")]
+    NotUtf8 { line: usize },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl ReadError {
+    /// The file does not exist (a symlink to nothing is not this).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, ReadError::Io(err) if err.kind() == std::io::ErrorKind::NotFound)
+    }
+}
+
+/// A byte count as people write caps: `64 MiB`, else bytes.
+struct Bytes(u64);
+
+impl std::fmt::Display for Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const MIB: u64 = 1024 * 1024;
+        if self.0 >= MIB && self.0 % MIB == 0 {
+            write!(f, "{} MiB", self.0 / MIB)
+        } else {
+            write!(f, "{} bytes", self.0)
+        }
+    }
+}
+
+/// What a file that is not regular is, for messages.
+#[cfg(unix)]
+pub(super) fn kind_of(file_type: &FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_dir() {
+        "directory"
+    } else if file_type.is_symlink() {
+        "symlink"
+    } else if file_type.is_fifo() {
+        "FIFO"
+    } else if file_type.is_socket() {
+        "socket"
+    } else if file_type.is_block_device() {
+        "block device"
+    } else if file_type.is_char_device() {
+        "character device"
+    } else if file_type.is_file() {
+        "regular file"
+    } else {
+        "special file"
+    }
+}
+
+#[cfg(not(unix))]
+pub(super) fn kind_of(file_type: &FileType) -> &'static str {
+    if file_type.is_dir() {
+        "directory"
+    } else if file_type.is_symlink() {
+        "symlink"
+    } else if file_type.is_file() {
+        "regular file"
+    } else {
+        "special file"
+    }
+}
+
+/// The metadata of `path` if it is a regular file or a symlink to one.
+/// Nothing is opened: a FIFO or a device is refused by its type alone.
+fn regular_metadata(path: &Path) -> Result<Metadata, ReadError> {
+    let own = std::fs::symlink_metadata(path)?;
+    if own.file_type().is_symlink() {
+        let target = match std::fs::metadata(path) {
+            Ok(target) => target,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ReadError::NotRegular("symlink to nothing".to_string()));
+            }
+            Err(err) => return Err(ReadError::Io(err)),
+        };
+        if !target.is_file() {
+            let kind = kind_of(&target.file_type());
+            let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
+            return Err(ReadError::NotRegular(format!(
+                "symlink to {article} {kind}"
+            )));
+        }
+        return Ok(target);
+    }
+    if !own.is_file() {
+        return Err(ReadError::NotRegular(kind_of(&own.file_type()).to_string()));
+    }
+    Ok(own)
+}
+
+/// Opens `path` for reading with `O_NONBLOCK`: a FIFO swapped in after its
+/// type was checked does not block the open (nor the reads).
+pub(super) fn open_nonblocking(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    options.open(path)
+}
+
+/// Opens a regular file for reading without ever blocking: the type is
+/// checked first, the open is non-blocking, and the opened descriptor is
+/// checked again (the path may have been swapped in between).
+fn open_regular(path: &Path, cap: u64) -> Result<File, ReadError> {
+    let metadata = regular_metadata(path)?;
+    if metadata.len() > cap {
+        return Err(ReadError::TooLarge { cap });
+    }
+    let file = open_nonblocking(path)?;
+    let opened = file.metadata()?;
+    if !opened.is_file() {
+        return Err(ReadError::NotRegular(
+            kind_of(&opened.file_type()).to_string(),
+        ));
+    }
+    Ok(file)
+}
+
+/// The bytes of a regular file of at most `cap` bytes. At most `cap + 1`
+/// bytes are read, whatever the file's size claims (files in `/proc` claim 0,
+/// a file may grow), and nothing is allocated from the claim.
+pub fn read_bounded(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
+    let file = open_regular(path, cap)?;
+    let mut bytes = Vec::new();
+    file.take(cap.saturating_add(1)).read_to_end(&mut bytes)?;
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > cap {
+        return Err(ReadError::TooLarge { cap });
+    }
+    Ok(bytes)
+}
+
+/// [`read_bounded`] as UTF-8 text; invalid UTF-8 is an error naming the line.
+pub fn read_text_file(path: &Path, cap: u64) -> Result<String, ReadError> {
+    String::from_utf8(read_bounded(path, cap)?).map_err(|err| {
+        let valid = err.utf8_error().valid_up_to();
+        let bytes = err.as_bytes();
+        let newlines = bytes
+            .get(..valid)
+            .unwrap_or(bytes)
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        ReadError::NotUtf8 { line: newlines + 1 }
+    })
+}
+
+/// Text decoded line by line: lines that are not valid UTF-8 are kept with
+/// U+FFFD in place of their bad bytes, and their numbers (from 1) listed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct LossyText {
+    pub text: String,
+    pub bad_lines: Vec<usize>,
+}
+
+impl LossyText {
+    pub fn decode(bytes: Vec<u8>) -> LossyText {
+        let bytes = match String::from_utf8(bytes) {
+            Ok(text) => {
+                return LossyText {
+                    text,
+                    bad_lines: Vec::new(),
+                };
+            }
+            Err(err) => err.into_bytes(),
+        };
+        let mut decoded = LossyText::default();
+        for (index, line) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
+            let lossy = String::from_utf8_lossy(line);
+            if matches!(lossy, std::borrow::Cow::Owned(_)) {
+                decoded.bad_lines.push(index + 1);
+            }
+            decoded.text.push_str(&lossy);
+        }
+        decoded
+    }
+}
+
+/// Writes `bytes` to `path` whole or not at all: into a temporary file in
+/// the same directory, synced, then renamed over `path`. A symlink is written
+/// through (its target is replaced), an existing file keeps its mode, and a
+/// path that is not a regular file (`/dev/stdout`, a FIFO) is written to
+/// directly, never replaced.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let (target, permissions) = match std::fs::metadata(path) {
+        Ok(metadata) if !metadata.is_file() => {
+            return OpenOptions::new().write(true).open(path)?.write_all(bytes);
+        }
+        Ok(metadata) => (std::fs::canonicalize(path)?, Some(metadata.permissions())),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => (path.to_path_buf(), None),
+        Err(err) => return Err(err),
+    };
+    let directory = match target.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".muslcheck-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // A new file gets what `File::create` would give: 0666 less the umask.
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut temporary = builder.tempfile_in(&directory)?;
+    if let Some(permissions) = permissions {
+        temporary.as_file().set_permissions(permissions)?;
+    }
+    temporary.write_all(bytes)?;
+    temporary.as_file().sync_all()?;
+    // On failure the temporary is removed when dropped.
+    temporary.persist(&target).map_err(|err| err.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_at_most_the_cap_whatever_the_size_claims() {
+        // /proc files claim 0 bytes and hold more.
+        let maps = Path::new("/proc/self/maps");
+        if maps.exists() {
+            assert_eq!(std::fs::metadata(maps).unwrap().len(), 0);
+            let err = read_bounded(maps, 16).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                "larger than the 16 bytes cap for metadata files"
+            );
+            assert!(read_bounded(maps, METADATA_CAP).unwrap().len() > 16);
+        }
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_regular_file_by_type() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = read_bounded(dir.path(), METADATA_CAP).unwrap_err();
+        assert_eq!(err.to_string(), "not a regular file (directory)");
+        let missing = read_bounded(&dir.path().join("missing"), METADATA_CAP).unwrap_err();
+        assert!(missing.is_not_found(), "{missing}");
+        #[cfg(unix)]
+        {
+            let link = dir.path().join("link");
+            std::os::unix::fs::symlink(dir.path(), &link).unwrap();
+            let err = read_bounded(&link, METADATA_CAP).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                "not a regular file (symlink to a directory)"
+            );
+            assert!(!err.is_not_found());
+        }
+    }
+
+    #[test]
+    fn names_the_first_line_that_is_not_utf8() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, b"a = 1\nb = 2\nc = \"\xff\"\n").unwrap();
+        let err = read_text_file(&path, METADATA_CAP).unwrap_err();
+        assert_eq!(err.to_string(), "not valid UTF-8 (line 3)");
+    }
+
+    #[test]
+    fn lossy_text_keeps_every_line_and_lists_the_bad_ones() {
+        let decoded = LossyText::decode(b"ok\nbad \xff\nok\n\xfe\xfe".to_vec());
+        assert_eq!(decoded.text, "ok\nbad \u{fffd}\nok\n\u{fffd}\u{fffd}");
+        assert_eq!(decoded.bad_lines, [2, 4]);
+        assert_eq!(
+            LossyText::decode(b"fine\n".to_vec()),
+            LossyText {
+                text: "fine\n".into(),
+                bad_lines: vec![]
+            }
+        );
+    }
+
+    #[test]
+    fn atomic_write_replaces_whole_files_and_keeps_their_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.json");
+        write_atomically(&path, b"first").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"first");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o604)).unwrap();
+            write_atomically(&path, b"second").unwrap();
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o604);
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), b"second");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temporary left");
+        let err = write_atomically(&dir.path().join("no/such/dir/out"), b"x").unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+    }
+}
