@@ -110,6 +110,27 @@ pub struct Inventory {
     pub dist_infos: Vec<PathBuf>,
     /// Lockfiles, requirements files and installed npm manifests.
     pub manifests: Vec<Manifest>,
+    /// Each root as given and as walked, to show other paths below it.
+    roots: Vec<(PathBuf, PathBuf)>,
+    single_dir_root: bool,
+}
+
+impl Inventory {
+    /// How a path below the scanned roots is shown in reports (as the
+    /// files the walk met are shown).
+    pub fn shown(&self, location: &Path) -> String {
+        let root = self
+            .roots
+            .iter()
+            .filter(|(_, absolute)| location.starts_with(absolute))
+            .max_by_key(|(_, absolute)| absolute.as_os_str().len());
+        match root {
+            Some((given, absolute)) => {
+                display_path(given, absolute, location, self.single_dir_root)
+            }
+            None => location.to_string_lossy().into_owned(),
+        }
+    }
 }
 
 /// A manifest or lockfile met while walking.
@@ -154,6 +175,7 @@ pub fn walk(
         },
     };
     let single_dir_root = roots.len() == 1 && roots.first().is_some_and(|r| r.is_dir());
+    walker.inventory.single_dir_root = single_dir_root;
     for root in roots {
         walker.walk_root(root, single_dir_root);
     }
@@ -207,6 +229,9 @@ impl Walker<'_> {
             absolute: std::path::absolute(given).unwrap_or_else(|_| given.to_path_buf()),
             single_dir_root,
         };
+        self.inventory
+            .roots
+            .push((given.to_path_buf(), root.absolute.clone()));
         // Unsorted: the report is sorted at the end, and sorting every
         // directory by name was most of the walk's CPU time.
         let mut entries = WalkDir::new(&root.absolute)

@@ -1,5 +1,9 @@
 //! Which package owns a file: `*.dist-info/RECORD` for Python, the nearest
 //! `package.json` under `node_modules` for npm.
+//!
+//! Nothing here opens a file: the caller hands in `read`, which returns a
+//! metadata file's text or `None` (absent, or unreadable — the caller decides
+//! how files are opened and reports the ones that could not be).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -8,8 +12,16 @@ use super::npm::{PackageJson, package_dir};
 use super::python::dist_info_name;
 use crate::model::{Ecosystem, Package};
 
+/// The file in a `*.dist-info` directory that lists the package's files.
+const RECORD: &str = "RECORD";
+/// The manifest of an installed npm package.
+const PACKAGE_JSON: &str = "package.json";
+
+/// Reads one metadata file's text; `None` leaves its files unattributed.
+pub type ReadText<'r> = dyn FnMut(&Path) -> Option<String> + 'r;
+
 /// Owner of every file listed in a `*.dist-info/RECORD`, by location.
-pub fn python_owners(dist_infos: &[PathBuf]) -> HashMap<PathBuf, Package> {
+pub fn python_owners(dist_infos: &[PathBuf], read: &mut ReadText) -> HashMap<PathBuf, Package> {
     let mut owners = HashMap::new();
     for dist_info in dist_infos {
         let Some((name, version)) = dist_info
@@ -21,8 +33,7 @@ pub fn python_owners(dist_infos: &[PathBuf]) -> HashMap<PathBuf, Package> {
         let Some(site_packages) = dist_info.parent() else {
             continue;
         };
-        // RECORD is small text written by the installer; unreadable means unattributed.
-        let Ok(record) = std::fs::read_to_string(dist_info.join("RECORD")) else {
+        let Some(record) = read(&dist_info.join(RECORD)) else {
             continue;
         };
         let package = Package {
@@ -42,7 +53,10 @@ pub fn python_owners(dist_infos: &[PathBuf]) -> HashMap<PathBuf, Package> {
 
 /// Owner of every given file under `node_modules`, by location, from the
 /// nearest package's `package.json` (read once per package).
-pub fn npm_owners<'a>(locations: impl Iterator<Item = &'a Path>) -> HashMap<PathBuf, Package> {
+pub fn npm_owners<'a>(
+    locations: impl Iterator<Item = &'a Path>,
+    read: &mut ReadText,
+) -> HashMap<PathBuf, Package> {
     let mut manifests: HashMap<PathBuf, Option<Package>> = HashMap::new();
     let mut owners = HashMap::new();
     for location in locations {
@@ -50,8 +64,7 @@ pub fn npm_owners<'a>(locations: impl Iterator<Item = &'a Path>) -> HashMap<Path
             continue;
         };
         let package = manifests.entry(dir).or_insert_with_key(|dir| {
-            std::fs::read_to_string(dir.join("package.json"))
-                .ok()
+            read(&dir.join(PACKAGE_JSON))
                 .as_deref()
                 .and_then(PackageJson::parse)
                 .map(|manifest| manifest.package())

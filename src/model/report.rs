@@ -117,6 +117,9 @@ pub struct Summary {
     pub files_walked: u64,
     /// Files not opened because their name proves they are text.
     pub skipped_by_name: u64,
+    /// Paths that could not be read, or only in part (an MC001 finding),
+    /// counted before `[[ignore]]` rules and baselines.
+    pub unreadable: usize,
     pub elf_files: usize,
     pub verdicts: BTreeMap<Verdict, usize>,
     pub findings: BTreeMap<Severity, usize>,

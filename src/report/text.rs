@@ -317,13 +317,18 @@ pub fn summary_line(report: &Report) -> String {
         .map(|(verdict, count)| format!("{count} {verdict}"))
         .collect();
     let seconds = summary.duration_ms as f64 / 1000.0;
+    let unreadable = match summary.unreadable {
+        0 => String::new(),
+        n => format!(", {n} unreadable"),
+    };
     format!(
-        "muslcheck {} on {} ({}{}): {} files walked, {} ELF: {} — {:.2}s",
+        "muslcheck {} on {} ({}{}): {} files walked{}, {} ELF: {} — {:.2}s",
         report.tool.version,
         report.target.name,
         report.arch,
         if report.gcompat { ", with gcompat" } else { "" },
         summary.files_walked,
+        unreadable,
         summary.elf_files,
         if verdicts.is_empty() {
             "nothing to check".to_string()

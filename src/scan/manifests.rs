@@ -1,10 +1,15 @@
 //! Lockfiles and manifests: one artifact per pinned package whose reinstall
 //! on the target is answered.
+//!
+//! Every manifest is read through [`SideReads`] (regular files within the
+//! cap; a failure is reported at its path) and decoded line by line: a line
+//! that is not UTF-8 is reported with its number and the other lines are kept.
 
 use std::path::Path;
 
+use super::side_reads::SideReads;
 use crate::check::reinstall;
-use crate::discover::Manifest;
+use crate::discover::{LossyText, Manifest};
 use crate::ecosystem::npm::{self, NativeSource, PackageJson, native_source, npm_cpu};
 use crate::ecosystem::python_lock::parse_manifest;
 use crate::ecosystem::{ManifestKind, NpmLock, PythonLock};
@@ -14,26 +19,58 @@ use crate::model::{
 };
 
 /// One artifact per pinned package with native code whose reinstall is answered.
-pub(super) fn artifacts(manifests: &[Manifest], arch: Arch) -> Vec<Artifact> {
+pub(super) fn artifacts(
+    manifests: &[Manifest],
+    arch: Arch,
+    side_reads: &mut SideReads,
+) -> Vec<Artifact> {
     let mut artifacts = Vec::new();
     for manifest in manifests {
         let shown = ReportPath::file(&manifest.shown);
         let location = manifest.location.as_path();
+        let Some(bytes) = side_reads.bytes(location, "what it pins or installs is not checked")
+        else {
+            continue;
+        };
+        let LossyText { text, bad_lines } = LossyText::decode(bytes);
+        if !bad_lines.is_empty() {
+            artifacts.push(undecodable_lines(shown.clone(), &bad_lines));
+        }
         match manifest.kind {
             ManifestKind::InstalledPackageJson => {
-                artifacts.extend(npm_install_artifact(shown, location, arch));
+                artifacts.extend(npm_install_artifact(shown, location, &text, arch));
             }
             ManifestKind::NpmLock(format) => {
-                artifacts.extend(npm_lock_artifacts(shown, location, format, arch));
+                artifacts.extend(npm_lock_artifacts(shown, location, &text, format, arch));
             }
             ManifestKind::PythonLock(format) => {
-                artifacts.extend(python_lock_artifacts(shown, location, format, arch));
+                artifacts.extend(python_lock_artifacts(shown, location, &text, format, arch));
             }
         }
     }
     artifacts
 }
 
+/// The lines of a manifest that are not UTF-8 (read with U+FFFD in place
+/// of their bad bytes), in one finding.
+fn undecodable_lines(path: ReportPath, lines: &[usize]) -> Artifact {
+    const LISTED: usize = 10;
+    let mut listed: Vec<String> = lines.iter().take(LISTED).map(usize::to_string).collect();
+    if lines.len() > LISTED {
+        listed.push(format!("… ({} lines in all)", lines.len()));
+    }
+    let (which, are) = match lines {
+        [_] => ("line", "is"),
+        _ => ("lines", "are"),
+    };
+    let reason = format!("{which} {} {are} not valid UTF-8", listed.join(", "));
+    let message = format!(
+        "{reason}: read with U+FFFD in place of the bad bytes, every other line as written; \
+         re-save the file as UTF-8"
+    );
+    let assessment = Assessment::unreadable(Code::Unreadable, message, reason);
+    Artifact::entry(path, None, ArtifactKind::Unreadable, assessment)
+}
 /// A pinned package's reinstall answer; `unknown` when it has findings.
 fn reinstall_entry(
     path: ReportPath,
@@ -74,14 +111,12 @@ fn file_name(location: &Path) -> String {
 fn python_lock_artifacts(
     shown: ReportPath,
     location: &Path,
+    text: &str,
     format: PythonLock,
     arch: Arch,
 ) -> Vec<Artifact> {
     let file_name = file_name(location);
-    let parsed = std::fs::read_to_string(location)
-        .map_err(|e| e.to_string())
-        .and_then(|text| parse_manifest(format, &text));
-    let packages = match parsed {
+    let packages = match parse_manifest(format, text) {
         Ok(packages) => packages,
         Err(reason) => {
             return vec![unreadable(
@@ -110,23 +145,22 @@ fn python_lock_artifacts(
 fn npm_lock_artifacts(
     shown: ReportPath,
     location: &Path,
+    text: &str,
     format: NpmLock,
     arch: Arch,
 ) -> Vec<Artifact> {
     let file_name = file_name(location);
-    let variants = std::fs::read_to_string(location)
-        .map_err(|e| e.to_string())
-        .and_then(|text| match format {
-            NpmLock::Indented => Ok(npm::indented_lock_entries(&text)),
-            NpmLock::PackageLock => npm::package_lock_entries(&text),
-        })
-        .map(|entries| npm::lock_variants_of(&entries, npm_cpu(arch)));
+    let entries = match format {
+        NpmLock::Indented => Ok(npm::indented_lock_entries(text)),
+        NpmLock::PackageLock => npm::package_lock_entries(text),
+    };
+    let variants = entries.map(|entries| npm::lock_variants_of(&entries, npm_cpu(arch)));
     let variants = match variants {
         Ok(variants) => variants,
         Err(reason) => {
             return vec![unreadable(
                 shown,
-                format!("{file_name} could not be read: {reason}"),
+                format!("{file_name} could not be parsed: {reason}"),
             )];
         }
     };
@@ -146,8 +180,13 @@ fn npm_lock_artifacts(
 }
 
 /// How an installed npm package would get its native code on the target.
-fn npm_install_artifact(shown: ReportPath, location: &Path, arch: Arch) -> Option<Artifact> {
-    let manifest = PackageJson::parse(&std::fs::read_to_string(location).ok()?)?;
+fn npm_install_artifact(
+    shown: ReportPath,
+    location: &Path,
+    text: &str,
+    arch: Arch,
+) -> Option<Artifact> {
+    let manifest = PackageJson::parse(text)?;
     let dir = location.parent()?;
     let known = reinstall::npm_known_problem(&manifest);
     let (reinstall, mut findings) = match native_source(dir, &manifest, npm_cpu(arch)) {

@@ -7,7 +7,9 @@
 mod cache;
 mod manifests;
 mod read;
+mod side_reads;
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -15,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::check::{self, TreeFile, TreeIndex};
 use crate::config::Options;
-use crate::discover::{self, Candidate, Inventory, ProblemKind};
+use crate::discover::{self, Candidate, Inventory, Problem, ProblemKind};
 use crate::ecosystem::attribution::{npm_owners, python_owners};
 use crate::model::{
     Artifact, ArtifactKind, Assessment, Code, Evidence, Finding, Report, ReportPath,
@@ -25,6 +27,7 @@ use crate::progress::{Progress, Silent};
 
 use cache::{FactsCache, Read};
 use read::{CandidateRead, Item, WheelRead};
+use side_reads::SideReads;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
@@ -51,8 +54,9 @@ pub fn scan_with_progress(
     }
     let (inventory, reads) = walk_and_read(paths, options, progress);
     let (mut items, wheels) = flatten(reads);
-    attribute_packages(&mut items, &inventory);
-    let artifacts = judge(&items, &wheels, &inventory, options);
+    let mut side_reads = SideReads::default();
+    attribute_packages(&mut items, &inventory, &mut side_reads);
+    let artifacts = judge(&items, &wheels, &inventory, side_reads, options);
 
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
@@ -71,6 +75,8 @@ pub fn scan_with_progress(
             ..Summary::default()
         },
     };
+    // Counted before any rule accepts the findings: what was not read stays said.
+    report.summary.unreadable = unreadable_paths(&report.artifacts);
     let mut by_rule = vec![0; options.ignore.len()];
     report.summary.ignored = report.remove_findings(|artifact, finding| {
         let rule = options
@@ -144,6 +150,7 @@ fn judge(
     items: &[Item],
     wheels: &[WheelRead],
     inventory: &Inventory,
+    mut side_reads: SideReads,
     options: &Options,
 ) -> Vec<Artifact> {
     let tree_files: Vec<Option<TreeFile>> = items
@@ -189,14 +196,47 @@ fn judge(
     artifacts.extend(manifests::artifacts(
         &inventory.manifests,
         options.platform.arch,
+        &mut side_reads,
     ));
-    artifacts.extend(inventory.problems.iter().map(problem_artifact));
+    artifacts.extend(problems(inventory, side_reads).iter().map(problem_artifact));
     artifacts.sort_by(|a, b| a.path.cmp(&b.path));
     artifacts
 }
 
+/// The walk's problems and the side reads that failed, one per path: a file
+/// that was needed and could not be read says so, not only that it was
+/// met (a FIFO `RECORD` is unreadable, not merely a special file).
+fn problems(inventory: &Inventory, side_reads: SideReads) -> Vec<Problem> {
+    let failed: Vec<Problem> = side_reads
+        .into_failures()
+        .into_iter()
+        .map(|(location, reason)| Problem {
+            path: inventory.shown(&location),
+            kind: ProblemKind::Unreadable,
+            reason,
+        })
+        .collect();
+    let replaced: HashSet<&str> = failed.iter().map(|p| p.path.as_str()).collect();
+    let walked = inventory
+        .problems
+        .iter()
+        .filter(|p| !replaced.contains(p.path.as_str()))
+        .cloned();
+    walked.chain(failed.iter().cloned()).collect()
+}
+
+/// How many paths could not be read, or only in part (an MC001 finding).
+fn unreadable_paths(artifacts: &[Artifact]) -> usize {
+    artifacts
+        .iter()
+        .filter(|a| a.findings().iter().any(|f| f.code == Code::Unreadable))
+        .map(|a| a.path.as_str())
+        .collect::<HashSet<_>>()
+        .len()
+}
+
 /// A path the walk could not read (or chose not to open).
-fn problem_artifact(problem: &discover::Problem) -> Artifact {
+fn problem_artifact(problem: &Problem) -> Artifact {
     let (code, verdict) = match problem.kind {
         ProblemKind::SpecialFile => (Code::SpecialFile, Verdict::NotApplicable),
         ProblemKind::SymlinkLoop => (Code::SymlinkLoop, Verdict::Unknown),
@@ -229,13 +269,15 @@ fn failure(code: Code, reason: String) -> Assessment {
 
 /// Gives each file its other names (hard links) and its owning package
 /// (a wheel's or tarball's members already have theirs).
-fn attribute_packages(items: &mut [Item], inventory: &Inventory) {
-    let mut owners = python_owners(&inventory.dist_infos);
+fn attribute_packages(items: &mut [Item], inventory: &Inventory, side_reads: &mut SideReads) {
+    let mut read = |location: &std::path::Path| side_reads.package_metadata(location);
+    let mut owners = python_owners(&inventory.dist_infos, &mut read);
     let npm = npm_owners(
         items
             .iter()
             .filter(|item| item.package.is_none())
             .map(|item| item.location.as_path()),
+        &mut read,
     );
     for (location, package) in npm {
         owners.entry(location).or_insert(package);

@@ -1,0 +1,47 @@
+//! Side reads: `RECORD`, `package.json` and lockfiles, opened the one safe
+//! way ([`discover::read_bounded`]: regular files only, never blocking,
+//! within [`METADATA_CAP`]). A file that cannot be read is kept, once per
+//! path, and reported as an unreadable artifact at that path.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::discover::{self, LossyText, METADATA_CAP};
+
+#[derive(Default)]
+pub(super) struct SideReads {
+    /// Location → why it could not be read.
+    failures: BTreeMap<PathBuf, String>,
+}
+
+impl SideReads {
+    /// The bytes of `location`; `None` when it does not exist or could not
+    /// be read (the failure is kept, with what it costs: `consequence`).
+    pub fn bytes(&mut self, location: &Path, consequence: &str) -> Option<Vec<u8>> {
+        match discover::read_bounded(location, METADATA_CAP) {
+            Ok(bytes) => Some(bytes),
+            Err(err) if err.is_not_found() => None,
+            Err(err) => {
+                self.failures
+                    .entry(location.to_path_buf())
+                    .or_insert_with(|| format!("{err}; {consequence}"));
+                None
+            }
+        }
+    }
+
+    /// The text of package metadata (`RECORD`, `package.json`) read to
+    /// attribute files: decoded lossily, as stray bytes cannot matter there.
+    pub fn package_metadata(&mut self, location: &Path) -> Option<String> {
+        self.bytes(
+            location,
+            "the files of its package are reported without their package",
+        )
+        .map(|bytes| LossyText::decode(bytes).text)
+    }
+
+    /// Every file that could not be read, by location, with the reason.
+    pub fn into_failures(self) -> BTreeMap<PathBuf, String> {
+        self.failures
+    }
+}

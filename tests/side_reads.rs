@@ -1,0 +1,281 @@
+//! Side reads: the files muslcheck reads besides the ELF files it sniffs
+//! (`RECORD`, `package.json`, lockfiles, the config, the baseline) and the
+//! files it writes (`--output`, `--write-baseline`). A FIFO, a device, a 4 GiB
+//! file or an unreadable root ends as a finding or an exit 2 naming the path,
+//! within a deadline and an address-space limit; a failed write leaves the
+//! old file whole.
+
+use std::fs::File;
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::path::{Path, PathBuf};
+use std::process::{Command as StdCommand, Output};
+use std::time::Duration;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+mod common;
+
+use common::{artifact, codes, codes_at};
+
+/// Every scan here gets this long: a blocked open fails the test, never hangs it.
+const DEADLINE: Duration = Duration::from_secs(60);
+/// And this much address space (KiB for `ulimit -v`): runaway reads fail the
+/// test instead of reaching the OOM killer.
+const ADDRESS_SPACE_KIB: u64 = 1024 * 1024;
+
+fn bin() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("muslcheck")
+}
+
+/// `muslcheck --arch x86_64 ARGS` under `ulimit -v` and the deadline,
+/// after `setup` (more shell, e.g. `ulimit -f 1`).
+fn run_limited(setup: &str, args: &[&str]) -> Output {
+    let script = format!("ulimit -v {ADDRESS_SPACE_KIB}; {setup} exec \"$0\" \"$@\"");
+    let mut command = StdCommand::new("bash");
+    command
+        .args(["-c", &script])
+        .arg(bin())
+        .args(["--arch", "x86_64"])
+        .args(args);
+    Command::from_std(command)
+        .timeout(DEADLINE)
+        .output()
+        .unwrap()
+}
+
+fn run(args: &[&str]) -> Output {
+    run_limited("", args)
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The JSON report of a scan of `dir` and the exit code (-1 when killed:
+/// by the deadline, or by an abort on the address-space limit).
+fn json_scan(dir: &Path, args: &[&str]) -> (Value, i32) {
+    let mut all = vec!["--format", "json"];
+    all.extend_from_slice(args);
+    all.push(dir.to_str().unwrap());
+    let output = run(&all);
+    let status = output.status.code().unwrap_or(-1);
+    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON report ({e}), exit {status} ({:?}); stderr: {}",
+            output.status,
+            stderr(&output)
+        )
+    });
+    (report, status)
+}
+
+fn hello_glibc(to: &Path) {
+    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+    std::fs::copy(common::corpus("bin/hello-glibc"), to).unwrap();
+}
+
+fn mkfifo(path: &Path) {
+    let made = StdCommand::new("mkfifo").arg(path).status().unwrap();
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
+/// A file that claims `len` bytes and holds none (sparse).
+fn sparse(path: &Path, len: u64) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    File::create(path).unwrap().set_len(len).unwrap();
+}
+
+const FOUR_GIB: u64 = 4 << 30;
+
+/// The message of the only finding at `path`, which must be MC001.
+fn unreadable_message(report: &Value, path: &str) -> String {
+    assert_eq!(codes_at(report, path), ["MC001"], "{path}: {report:#}");
+    artifact(report, path)["findings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn running_as_root() -> bool {
+    StdCommand::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// `muslcheck ARGS` as `nobody` (root reads everything whatever its mode);
+/// `None` when this machine cannot switch users (the test is skipped).
+fn run_as_nobody(args: &[&str]) -> Option<Output> {
+    let mut command = StdCommand::new("setpriv");
+    command
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(bin())
+        .args(["--arch", "x86_64"])
+        .args(args);
+    match Command::from_std(command).timeout(DEADLINE).output() {
+        Ok(output) if output.status.code().is_some_and(|c| c <= 2) => Some(output),
+        other => {
+            let reason = format!("running as nobody with setpriv failed: {other:?}");
+            assert!(
+                std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_none(),
+                "{reason}"
+            );
+            eprintln!("SKIPPED: {reason}");
+            None
+        }
+    }
+}
+
+/// A tree `nobody` can enter: tempdirs are created 0700.
+fn tempdir_for_everyone() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), PermissionsExt::from_mode(0o755)).unwrap();
+    dir
+}
+
+#[test]
+fn fifo_or_device_as_record_or_package_json_is_reported_and_the_scan_completes() {
+    let side_files = [
+        (
+            "site-packages/foo-1.0.dist-info/RECORD",
+            "site-packages/foo/_foo.so",
+        ),
+        ("node_modules/foo/package.json", "node_modules/foo/foo.node"),
+    ];
+    for (side, elf) in side_files {
+        for special in ["fifo", "dev-zero", "dangling"] {
+            let dir = tempfile::tempdir().unwrap();
+            hello_glibc(&dir.path().join(elf));
+            let path = dir.path().join(side);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            let expected = match special {
+                "fifo" => {
+                    mkfifo(&path);
+                    "not a regular file (FIFO)"
+                }
+                "dev-zero" => {
+                    symlink("/dev/zero", &path).unwrap();
+                    "not a regular file (symlink to a character device)"
+                }
+                _ => {
+                    symlink("nowhere", &path).unwrap();
+                    "not a regular file (symlink to nothing)"
+                }
+            };
+            let (report, status) = json_scan(dir.path(), &[]);
+            let case = format!("{side} as {special}");
+            let message = unreadable_message(&report, side);
+            assert!(message.contains(expected), "{case}: {message}");
+            assert_eq!(status, 1, "{case}: the ELF file is still judged");
+            assert_eq!(artifact(&report, elf)["verdict"], "breaks", "{case}");
+            assert_eq!(report["summary"]["unreadable"], 1, "{case}");
+        }
+    }
+}
+
+#[test]
+fn a_symlinked_package_json_that_is_a_regular_file_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    hello_glibc(&dir.path().join("node_modules/foo/foo.node"));
+    let real = dir.path().join("manifests/foo.json");
+    std::fs::create_dir_all(real.parent().unwrap()).unwrap();
+    std::fs::write(&real, r#"{"name": "foo", "version": "1.2.3"}"#).unwrap();
+    symlink(&real, dir.path().join("node_modules/foo/package.json")).unwrap();
+    let (report, _) = json_scan(dir.path(), &[]);
+    let elf = artifact(&report, "node_modules/foo/foo.node");
+    assert_eq!(elf["package"]["name"], "foo", "{elf:#}");
+    assert_eq!(report["summary"]["unreadable"], 0);
+}
+
+#[test]
+fn four_gib_lockfiles_and_metadata_are_refused_at_the_cap_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    hello_glibc(&dir.path().join("site-packages/foo/_foo.so"));
+    let big = [
+        "uv.lock",
+        "package-lock.json",
+        "yarn.lock",
+        "requirements.txt",
+        "site-packages/foo-1.0.dist-info/RECORD",
+        "node_modules/bar/package.json",
+    ];
+    hello_glibc(&dir.path().join("node_modules/bar/bar.node"));
+    for path in big {
+        sparse(&dir.path().join(path), FOUR_GIB);
+    }
+    let (report, status) = json_scan(dir.path(), &[]);
+    for path in big {
+        let message = unreadable_message(&report, path);
+        assert!(
+            message.contains("larger than the 64 MiB cap for metadata files"),
+            "{path}: {message}"
+        );
+    }
+    assert_eq!(status, 1, "the ELF files are still judged");
+    assert_eq!(
+        artifact(&report, "site-packages/foo/_foo.so")["verdict"],
+        "breaks"
+    );
+    assert_eq!(report["summary"]["unreadable"], big.len());
+}
+
+#[test]
+fn requirements_with_a_bad_byte_keep_their_good_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("requirements.txt"),
+        b"numpy==1.24.4\nrequests==2.32.3 # caf\xe9\npsycopg2==2.9.9\n",
+    )
+    .unwrap();
+    let (report, status) = json_scan(dir.path(), &[]);
+    assert_eq!(status, 0, "warnings only");
+    let pinned: Vec<&str> = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "package")
+        .filter_map(|a| a["package"]["name"].as_str())
+        .collect();
+    assert_eq!(pinned, ["numpy", "psycopg2"], "{report:#}");
+    let bad = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["path"] == "requirements.txt" && a["kind"] == "unreadable")
+        .unwrap_or_else(|| panic!("the bad line is reported: {report:#}"));
+    assert_eq!(codes(bad), ["MC001"]);
+    let message = bad["findings"][0]["message"].as_str().unwrap();
+    assert!(message.contains("line 2"), "{message}");
+    assert!(message.contains("not valid UTF-8"), "{message}");
+}
+
+#[test]
+fn unreadable_directories_are_counted_in_the_summary() {
+    let dir = tempdir_for_everyone();
+    hello_glibc(&dir.path().join("bin/hello"));
+    hello_glibc(&dir.path().join("locked/hello"));
+    let locked = dir.path().join("locked");
+    let mode = if running_as_root() { 0o700 } else { 0o000 };
+    std::fs::set_permissions(&locked, PermissionsExt::from_mode(mode)).unwrap();
+    let root = dir.path().to_str().unwrap();
+    let outputs = if running_as_root() {
+        let (Some(json), Some(quiet)) = (
+            run_as_nobody(&["--format", "json", root]),
+            run_as_nobody(&["--quiet", root]),
+        ) else {
+            return;
+        };
+        (json, quiet)
+    } else {
+        (run(&["--format", "json", root]), run(&["--quiet", root]))
+    };
+    std::fs::set_permissions(&locked, PermissionsExt::from_mode(0o755)).unwrap();
+    let (json, quiet) = outputs;
+    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["summary"]["unreadable"], 1, "{report:#}");
+    assert_eq!(codes_at(&report, "locked"), ["MC001"]);
+    let line = String::from_utf8_lossy(&quiet.stdout);
+    assert!(line.contains("1 unreadable"), "{line}");
+}
