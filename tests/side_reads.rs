@@ -222,6 +222,87 @@ fn four_gib_lockfiles_and_metadata_are_refused_at_the_cap_and_reported() {
 }
 
 #[test]
+fn four_gib_or_fifo_config_and_baseline_exit_2_naming_the_file() {
+    for (name, special) in [
+        ("muslcheck.toml", "big"),
+        ("pyproject.toml", "big"),
+        ("muslcheck.toml", "fifo"),
+        ("muslcheck.toml", "dev-zero"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        hello_glibc(&dir.path().join("bin/hello"));
+        let path = dir.path().join(name);
+        let expected = match special {
+            "big" => {
+                sparse(&path, FOUR_GIB);
+                "larger than the 64 MiB cap for metadata files"
+            }
+            "fifo" => {
+                mkfifo(&path);
+                "not a regular file (FIFO)"
+            }
+            _ => {
+                symlink("/dev/zero", &path).unwrap();
+                "not a regular file (symlink to a character device)"
+            }
+        };
+        let output = run(&["--format", "json", dir.path().to_str().unwrap()]);
+        let err = stderr(&output);
+        let case = format!("{name} as {special}");
+        assert_eq!(output.status.code(), Some(2), "{case}: {err}");
+        assert!(err.contains(path.to_str().unwrap()), "{case}: {err}");
+        assert!(err.contains(expected), "{case}: {err}");
+        assert!(
+            err.contains("--no-config"),
+            "{case}: says what to do: {err}"
+        );
+        // --no-config skips it; an explicit --config of the same file fails the same way.
+        let skipped = run(&["--no-config", "-q", dir.path().to_str().unwrap()]);
+        assert_eq!(
+            skipped.status.code(),
+            Some(1),
+            "{case}: {}",
+            stderr(&skipped)
+        );
+        if name == "muslcheck.toml" {
+            let explicit = run(&[
+                "--config",
+                path.to_str().unwrap(),
+                dir.path().to_str().unwrap(),
+            ]);
+            assert_eq!(explicit.status.code(), Some(2), "{case}");
+            assert!(stderr(&explicit).contains(expected), "{case}");
+        }
+    }
+    for special in ["big", "fifo"] {
+        let dir = tempfile::tempdir().unwrap();
+        hello_glibc(&dir.path().join("bin/hello"));
+        let baseline = dir.path().join("baseline.json");
+        let expected = if special == "big" {
+            sparse(&baseline, FOUR_GIB);
+            "larger than the 64 MiB cap for metadata files"
+        } else {
+            mkfifo(&baseline);
+            "not a regular file (FIFO)"
+        };
+        let output = run(&[
+            "--baseline",
+            baseline.to_str().unwrap(),
+            dir.path().join("bin").to_str().unwrap(),
+        ]);
+        let err = stderr(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "baseline as {special}: {err}"
+        );
+        assert!(err.contains(baseline.to_str().unwrap()), "{err}");
+        assert!(err.contains(expected), "{err}");
+        assert!(err.contains("--write-baseline"), "says what to do: {err}");
+    }
+}
+
+#[test]
 fn requirements_with_a_bad_byte_keep_their_good_lines() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+use crate::discover::{METADATA_CAP, read_text_file};
 use crate::model::{Artifact, Finding, Report};
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -57,7 +58,7 @@ fn fingerprints(report: &Report) -> impl Iterator<Item = Fingerprint> + '_ {
 
 /// Reads a baseline file; the error says what failed and what to do.
 pub fn read(path: &std::path::Path) -> Result<Baseline, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = read_text_file(path, METADATA_CAP).map_err(|e| {
         format!(
             "could not read the baseline {}: {e}; write one with --write-baseline",
             path.display()

@@ -29,7 +29,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer};
 
-use crate::discover::{Excludes, WalkOptions};
+use crate::discover::{Excludes, METADATA_CAP, ReadError, WalkOptions, read_text_file};
 use crate::model::{Arch, Severity};
 use crate::platform::{Platform, Target};
 
@@ -98,11 +98,11 @@ impl FromStr for FailOn {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("could not read the config file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error(
+        "could not read the config file {path}: {source}; fix or remove it, or run with \
+         --no-config (or --config FILE)"
+    )]
+    Read { path: String, source: ReadError },
     #[error("{path}: {message}")]
     Invalid { path: String, message: String },
 }
@@ -243,7 +243,7 @@ impl Config {
     /// `[tool.muslcheck]` table is used (`Ok(None)` when it has none).
     pub fn read(path: &Path) -> Result<Option<Config>, ConfigError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = read_text_file(path, METADATA_CAP).map_err(|source| ConfigError::Read {
             path: shown.clone(),
             source,
         })?;
@@ -291,14 +291,26 @@ impl Config {
         };
         for name in [CONFIG_FILE, PYPROJECT] {
             let path = root.join(name);
-            if path.is_file() {
-                if let Some(config) = Config::read(&path)? {
-                    return Ok(Some(Loaded {
-                        path,
-                        config,
-                        discovered: true,
-                    }));
+            // Whatever holds the name is read (a FIFO or a directory there is an
+            // error, not silently skipped); a root that cannot be entered is
+            // left to the scan to report.
+            match std::fs::symlink_metadata(&path) {
+                Err(err)
+                    if matches!(
+                        err.kind(),
+                        std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
+                    ) =>
+                {
+                    continue;
                 }
+                _ => {}
+            }
+            if let Some(config) = Config::read(&path)? {
+                return Ok(Some(Loaded {
+                    path,
+                    config,
+                    discovered: true,
+                }));
             }
         }
         Ok(None)
