@@ -333,6 +333,30 @@ fn requirements_with_a_bad_byte_keep_their_good_lines() {
 }
 
 #[test]
+fn unreadable_root_exits_2_naming_it() {
+    let dir = tempdir_for_everyone();
+    let root = dir.path().join("project");
+    hello_glibc(&root.join("bin/hello"));
+    if running_as_root() {
+        std::fs::set_permissions(&root, PermissionsExt::from_mode(0o700)).unwrap();
+        let Some(output) = run_as_nobody(&[root.to_str().unwrap()]) else {
+            return;
+        };
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{err}");
+        assert!(err.contains(root.to_str().unwrap()), "{err}");
+        assert!(err.contains("cannot be read"), "{err}");
+    } else {
+        std::fs::set_permissions(&root, PermissionsExt::from_mode(0o000)).unwrap();
+        let output = run(&[root.to_str().unwrap()]);
+        std::fs::set_permissions(&root, PermissionsExt::from_mode(0o755)).unwrap();
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{err}");
+        assert!(err.contains(root.to_str().unwrap()), "{err}");
+    }
+}
+
+#[test]
 fn unreadable_directories_are_counted_in_the_summary() {
     let dir = tempdir_for_everyone();
     hello_glibc(&dir.path().join("bin/hello"));
@@ -357,6 +381,41 @@ fn unreadable_directories_are_counted_in_the_summary() {
     let report: Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(report["summary"]["unreadable"], 1, "{report:#}");
     assert_eq!(codes_at(&report, "locked"), ["MC001"]);
+    let line = String::from_utf8_lossy(&quiet.stdout);
+    assert!(line.contains("1 unreadable"), "{line}");
+}
+
+#[test]
+fn elf_below_the_path_length_limit_is_a_counted_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    // Built relative to each new directory: the full path is too long to name.
+    let segment = "d".repeat(200);
+    let script = format!(
+        "cd \"$1\" && for i in $(seq 22); do mkdir {segment} && cd {segment} || exit 1; done && cp \"$2\" hello"
+    );
+    let made = StdCommand::new("bash")
+        .args(["-c", &script, "bash"])
+        .arg(dir.path())
+        .arg(common::corpus("bin/hello-glibc"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let (report, _) = json_scan(dir.path(), &[]);
+    assert_eq!(report["summary"]["unreadable"], 1, "{report:#}");
+    let deep = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "unreadable")
+        .unwrap_or_else(|| panic!("the deep directory is reported: {report:#}"));
+    assert!(deep["path"].as_str().unwrap().starts_with(&segment));
+    assert_eq!(codes(deep), ["MC001"]);
+    let message = deep["findings"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("longer than the system's path limit"),
+        "{message}"
+    );
+    let quiet = run(&["--quiet", dir.path().to_str().unwrap()]);
     let line = String::from_utf8_lossy(&quiet.stdout);
     assert!(line.contains("1 unreadable"), "{line}");
 }

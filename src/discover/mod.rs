@@ -408,9 +408,36 @@ pub fn path_text(path: &Path) -> String {
 
 fn io_reason(err: &walkdir::Error) -> String {
     match err.io_error() {
-        Some(io) => io.to_string(),
+        Some(io) => io_error_reason(io),
         None => err.to_string(),
     }
+}
+
+/// An I/O error as a reason; one that needs explaining says what to do.
+fn io_error_reason(err: &std::io::Error) -> String {
+    #[cfg(unix)]
+    if err.raw_os_error() == Some(libc::ENAMETOOLONG) {
+        return "longer than the system's path limit (ENAMETOOLONG), so nothing at or below it \
+                was read; move the tree to a shorter path"
+            .to_string();
+    }
+    err.to_string()
+}
+
+/// Why a root the user named cannot be read, if it cannot: a directory that
+/// cannot be listed or a regular file that cannot be opened. (FIFOs and
+/// devices are reported by the walk, never opened.)
+pub fn unreadable_root(root: &Path) -> Option<String> {
+    let result = std::fs::metadata(root).and_then(|metadata| {
+        if metadata.is_dir() {
+            std::fs::read_dir(root).map(drop)
+        } else if metadata.is_file() {
+            files::open_nonblocking(root).map(drop)
+        } else {
+            Ok(())
+        }
+    });
+    result.err().map(|err| io_error_reason(&err))
 }
 
 #[cfg(unix)]

@@ -33,6 +33,10 @@ use side_reads::SideReads;
 pub enum ScanError {
     #[error("{path}: no such file or directory; check the path and run again")]
     PathNotFound { path: String },
+    #[error(
+        "{path} cannot be read: {reason}; run muslcheck as a user who can read it, or scan another path"
+    )]
+    RootUnreadable { path: String, reason: String },
 }
 
 /// Scans `paths` and judges every ELF file in them against the platform.
@@ -51,6 +55,15 @@ pub fn scan_with_progress(
         return Err(ScanError::PathNotFound {
             path: missing.display().to_string(),
         });
+    }
+    // A root that cannot be read would make a scan that read nothing pass.
+    for path in paths {
+        if let Some(reason) = discover::unreadable_root(path) {
+            return Err(ScanError::RootUnreadable {
+                path: path.display().to_string(),
+                reason,
+            });
+        }
     }
     let (inventory, reads) = walk_and_read(paths, options, progress);
     let (mut items, wheels) = flatten(reads);
