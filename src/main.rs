@@ -20,7 +20,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressDrawTarget, ProgressStyle};
 
 use muslcheck::config::{Config, FailOn, Loaded, baseline};
-use muslcheck::discover::path_text;
+use muslcheck::discover::{path_text, write_atomically};
 use muslcheck::model::{Arch, Code};
 use muslcheck::platform::Target;
 use muslcheck::progress::Progress;
@@ -251,9 +251,11 @@ fn print_report(args: &ScanArgs, report: &Report) -> Result<(), String> {
         ),
     };
     if let Some(path) = &args.output {
-        std::fs::write(path, format!("{}\n", rendered.trim_end())).map_err(|err| {
+        let text = format!("{}\n", rendered.trim_end());
+        write_atomically(path, text.as_bytes()).map_err(|err| {
             format!(
-                "could not write the report to {}: {err}; check the directory exists and is writable",
+                "could not write the report to {}: {err}; the previous file (if any) is \
+                 unchanged; check the directory exists, is writable and has space",
                 path.display()
             )
         })?;

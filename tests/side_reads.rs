@@ -6,7 +6,7 @@
 //! old file whole.
 
 use std::fs::File;
-use std::os::unix::fs::{PermissionsExt, symlink};
+use std::os::unix::fs::{FileTypeExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Output};
 use std::time::Duration;
@@ -418,4 +418,138 @@ fn elf_below_the_path_length_limit_is_a_counted_finding() {
     let quiet = run(&["--quiet", dir.path().to_str().unwrap()]);
     let line = String::from_utf8_lossy(&quiet.stdout);
     assert!(line.contains("1 unreadable"), "{line}");
+}
+
+/// A tree whose baseline and JSON report are well over 1 KiB.
+fn tree_with_findings() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..20 {
+        hello_glibc(&dir.path().join(format!("tree/bin{i}/hello")));
+    }
+    dir
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_write_that_cannot_complete_leaves_the_old_file_whole() {
+    let dir = tree_with_findings();
+    let tree = dir.path().join("tree");
+    let old = "{\"schema_version\": 1, \"fingerprints\": []}\n";
+    for flag in ["--write-baseline", "--output"] {
+        let out = dir.path().join(flag.trim_start_matches('-'));
+        std::fs::create_dir(&out).unwrap();
+        let target = out.join("file.json");
+        std::fs::write(&target, old).unwrap();
+        // A file size limit (like a full disk or a quota) stops the write at
+        // 1 KiB; SIGXFSZ ignored turns that into an error (EFBIG) muslcheck sees.
+        let output = run_limited(
+            "ulimit -f 1; trap '' XFSZ;",
+            &[
+                "--format",
+                "json",
+                flag,
+                target.to_str().unwrap(),
+                tree.to_str().unwrap(),
+            ],
+        );
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{flag}: {err}");
+        assert!(err.contains(target.to_str().unwrap()), "{flag}: {err}");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), old, "{flag}");
+        assert_eq!(files_in(&out), ["file.json"], "{flag}: no temporary left");
+        // Killed by SIGXFSZ mid-write: the old file is still whole (the
+        // killed process leaves its temporary file behind).
+        let killed = run_limited(
+            "ulimit -f 1;",
+            &[
+                "--format",
+                "json",
+                flag,
+                target.to_str().unwrap(),
+                tree.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(killed.status.code(), None, "{flag}: killed by SIGXFSZ");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), old, "{flag}");
+    }
+}
+
+#[test]
+fn written_files_are_complete_keep_their_mode_and_write_through_symlinks() {
+    let dir = tree_with_findings();
+    let tree = dir.path().join("tree");
+    let baseline = dir.path().join("baseline.json");
+    std::fs::write(&baseline, "old").unwrap();
+    std::fs::set_permissions(&baseline, PermissionsExt::from_mode(0o640)).unwrap();
+    let real = dir.path().join("reports/report.json");
+    std::fs::create_dir(real.parent().unwrap()).unwrap();
+    std::fs::write(&real, "old").unwrap();
+    let link = dir.path().join("report-link.json");
+    symlink(&real, &link).unwrap();
+    let output = run(&[
+        "--format",
+        "json",
+        "--write-baseline",
+        baseline.to_str().unwrap(),
+        "--output",
+        link.to_str().unwrap(),
+        tree.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(&baseline).unwrap()).unwrap();
+    assert!(written["fingerprints"].as_array().unwrap().len() >= 20);
+    let mode = std::fs::metadata(&baseline).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o640, "the baseline keeps its mode");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "--output writes through a symlink, not over it"
+    );
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&real).unwrap()).unwrap();
+    assert_eq!(report["artifacts"].as_array().unwrap().len(), 20);
+    // A device is written to, never replaced.
+    let devnull = run(&["--output", "/dev/null", tree.to_str().unwrap()]);
+    assert_eq!(devnull.status.code(), Some(1), "{}", stderr(&devnull));
+    assert!(
+        std::fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+}
+
+#[test]
+fn side_files_are_read_and_outputs_written_only_through_discover_files() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let allowed = src.join("discover/files.rs");
+    let mut offenders = Vec::new();
+    for entry in walkdir::WalkDir::new(&src) {
+        let entry = entry.unwrap();
+        if entry.path() == allowed || entry.path().extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(entry.path()).unwrap();
+        // Unit tests (at the end of a file) may read and write fixtures.
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        for call in ["fs::read_to_string(", "fs::read(", "fs::write("] {
+            if code.contains(call) {
+                offenders.push(format!("{}: {call}", entry.path().display()));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "use discover::read_bounded / read_text_file / write_atomically: {offenders:#?}"
+    );
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::discover::{METADATA_CAP, read_text_file};
+use crate::discover::{METADATA_CAP, read_text_file, write_atomically};
 use crate::model::{Artifact, Finding, Report};
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -72,11 +72,17 @@ pub fn read(path: &std::path::Path) -> Result<Baseline, String> {
     })
 }
 
-/// Writes a baseline file.
+/// Writes a baseline file whole or not at all (the old one stays until the
+/// new one is complete).
 pub fn write(path: &std::path::Path, baseline: &Baseline) -> Result<(), String> {
     let text = serde_json::to_string_pretty(baseline).map_err(|e| e.to_string())?;
-    std::fs::write(path, text + "\n")
-        .map_err(|e| format!("could not write the baseline {}: {e}", path.display()))
+    write_atomically(path, (text + "\n").as_bytes()).map_err(|e| {
+        format!(
+            "could not write the baseline {}: {e}; the previous file (if any) is unchanged; \
+             check the directory is writable and has space",
+            path.display()
+        )
+    })
 }
 
 /// Today's findings as a baseline.
