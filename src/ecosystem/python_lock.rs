@@ -31,8 +31,7 @@ fn parse_toml_lock(text: &str) -> Result<Vec<LockedPackage>, String> {
     let packages = value
         .get("package")
         .and_then(toml::Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+        .map_or(&[][..], Vec::as_slice);
     let mut locked = Vec::new();
     for package in packages {
         let (Some(name), Some(version)) = (
@@ -42,7 +41,7 @@ fn parse_toml_lock(text: &str) -> Result<Vec<LockedPackage>, String> {
             continue;
         };
         let mut files = Vec::new();
-        collect_wheel_names(&package, &mut files);
+        collect_wheel_names(package, &mut files);
         locked.push(LockedPackage {
             name: name.to_string(),
             version: version.to_string(),
