@@ -190,6 +190,83 @@ fn a_symlinked_package_json_that_is_a_regular_file_is_read() {
 }
 
 #[test]
+fn files_found_in_the_tree_are_not_read_through_symlinks_leaving_it() {
+    // Outside the scanned tree: what a committed symlink must not reach.
+    let outside = tempfile::tempdir().unwrap();
+    let foreign_manifest = outside.path().join("package.json");
+    std::fs::write(
+        &foreign_manifest,
+        r#"{"name": "foreign", "version": "6.6.6"}"#,
+    )
+    .unwrap();
+    let foreign_record = outside.path().join("RECORD");
+    std::fs::write(&foreign_record, "foo/_foo.so,,\n").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    hello_glibc(&dir.path().join("node_modules/foo/foo.node"));
+    hello_glibc(&dir.path().join("site-packages/foo/_foo.so"));
+    symlink(
+        &foreign_manifest,
+        dir.path().join("node_modules/foo/package.json"),
+    )
+    .unwrap();
+    let record = dir.path().join("site-packages/foo-1.0.dist-info/RECORD");
+    std::fs::create_dir_all(record.parent().unwrap()).unwrap();
+    symlink(&foreign_record, &record).unwrap();
+    let (report, status) = json_scan(dir.path(), &[]);
+    assert_eq!(status, 1);
+    for (side, elf) in [
+        ("node_modules/foo/package.json", "node_modules/foo/foo.node"),
+        (
+            "site-packages/foo-1.0.dist-info/RECORD",
+            "site-packages/foo/_foo.so",
+        ),
+    ] {
+        let message = unreadable_message(&report, side);
+        assert!(message.contains("outside the scanned paths"), "{message}");
+        let elf = artifact(&report, elf);
+        assert!(elf.get("package").is_none(), "not attributed: {elf:#}");
+    }
+    // A config found in the scanned tree that leads out of it is refused
+    // before it is read: a parse error would print what it points at.
+    let secret = "muslcheck-test-secret-7f3a";
+    for target in [Path::new("/proc/self/environ"), foreign_manifest.as_path()] {
+        let project = tempfile::tempdir().unwrap();
+        hello_glibc(&project.path().join("bin/hello"));
+        let config = project.path().join("muslcheck.toml");
+        symlink(target, &config).unwrap();
+        let mut command = StdCommand::new(bin());
+        command
+            .env("MUSLCHECK_TEST_SECRET", secret)
+            .args(["--arch", "x86_64"])
+            .arg(project.path());
+        let output = Command::from_std(command)
+            .timeout(DEADLINE)
+            .output()
+            .unwrap();
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{err}");
+        assert!(!err.contains(secret), "the environment leaked: {err}");
+        assert!(!err.contains("foreign"), "the target was read: {err}");
+        assert!(err.contains("outside the scanned paths"), "{err}");
+        assert!(err.contains(config.to_str().unwrap()), "{err}");
+        // Named on the command line, the same file is the user's choice.
+        if target == foreign_manifest {
+            let bin_dir = project.path().join("bin");
+            let explicit = run(&[
+                "--config",
+                config.to_str().unwrap(),
+                bin_dir.to_str().unwrap(),
+            ]);
+            assert!(
+                !stderr(&explicit).contains("outside the scanned paths"),
+                "{}",
+                stderr(&explicit)
+            );
+        }
+    }
+}
+
+#[test]
 fn four_gib_lockfiles_and_metadata_are_refused_at_the_cap_and_reported() {
     let dir = tempfile::tempdir().unwrap();
     hello_glibc(&dir.path().join("site-packages/foo/_foo.so"));

@@ -29,7 +29,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer};
 
-use crate::discover::{Excludes, METADATA_CAP, ReadError, WalkOptions, read_text_file};
+use crate::discover::{
+    Excludes, METADATA_CAP, ReadError, ScannedPaths, WalkOptions, read_found_text, read_text_file,
+};
 use crate::model::{Arch, Severity};
 use crate::platform::{Platform, Target};
 
@@ -242,8 +244,21 @@ impl Config {
     /// Reads `path`: a `muslcheck.toml`, or a `pyproject.toml` whose
     /// `[tool.muslcheck]` table is used (`Ok(None)` when it has none).
     pub fn read(path: &Path) -> Result<Option<Config>, ConfigError> {
+        Config::read_from(path, None)
+    }
+
+    /// [`Config::read`]; a config found in `scanned` (not named by the user)
+    /// is read through a symlink only when it stays inside the scanned paths.
+    fn read_from(
+        path: &Path,
+        scanned: Option<&ScannedPaths>,
+    ) -> Result<Option<Config>, ConfigError> {
         let shown = path.display().to_string();
-        let text = read_text_file(path, METADATA_CAP).map_err(|source| ConfigError::Read {
+        let text = match scanned {
+            Some(scanned) => read_found_text(path, METADATA_CAP, scanned),
+            None => read_text_file(path, METADATA_CAP),
+        }
+        .map_err(|source| ConfigError::Read {
             path: shown.clone(),
             source,
         })?;
@@ -289,6 +304,7 @@ impl Config {
         let Some(root) = roots.first().filter(|r| r.is_dir()) else {
             return Ok(None);
         };
+        let scanned = ScannedPaths::new(roots);
         for name in [CONFIG_FILE, PYPROJECT] {
             let path = root.join(name);
             // Whatever holds the name is read (a FIFO or a directory there is an
@@ -305,7 +321,7 @@ impl Config {
                 }
                 _ => {}
             }
-            if let Some(config) = Config::read(&path)? {
+            if let Some(config) = Config::read_from(&path, Some(&scanned))? {
                 return Ok(Some(Loaded {
                     path,
                     config,

@@ -1,9 +1,10 @@
 //! The files muslcheck opens besides the ones it sniffs — `RECORD`,
 //! `package.json`, lockfiles, the config, the baseline — opened one way:
-//! regular files only (a symlink is followed only to a regular file), the type
-//! checked before opening and again on the opened descriptor, never blocking,
-//! and never more than a cap read. And the files it writes (`--output`,
-//! `--write-baseline`), written whole or not at all.
+//! regular files only (a symlink is followed only to a regular file, and for
+//! a file found in the scanned tree only to one inside the scanned paths),
+//! the type checked before opening and again on the opened descriptor, never
+//! blocking, and never more than a cap read. And the files it writes
+//! (`--output`, `--write-baseline`), written whole or not at all.
 
 use std::fs::{File, FileType, Metadata, OpenOptions};
 use std::io::{Read, Write};
@@ -18,6 +19,9 @@ pub enum ReadError {
     /// A FIFO, socket, device, directory, or a symlink to one of them or to nothing.
     #[error("not a regular file ({0})")]
     NotRegular(String),
+    /// A file found in the scanned tree that is a symlink leading out of it.
+    #[error("a symlink to {0}, outside the scanned paths: not read")]
+    Outside(String),
     #[error("larger than the {} cap for metadata files", Bytes(*cap))]
     TooLarge { cap: u64 },
     #[error("not valid UTF-8 (line {line})")]
@@ -83,9 +87,33 @@ pub(super) fn kind_of(file_type: &FileType) -> &'static str {
     }
 }
 
-/// The metadata of `path` if it is a regular file or a symlink to one.
-/// Nothing is opened: a FIFO or a device is refused by its type alone.
-fn regular_metadata(path: &Path) -> Result<Metadata, ReadError> {
+/// The scanned paths, resolved. A file found in them (a `RECORD`, a
+/// `package.json`, a lockfile, a discovered config) is read through a symlink
+/// only when the link resolves below one of them, as the walk follows links:
+/// a committed link must not make muslcheck read a file of the machine it
+/// runs on (`/proc/self/environ`) and print it in a parse error.
+#[derive(Debug, Clone, Default)]
+pub struct ScannedPaths(Vec<PathBuf>);
+
+impl ScannedPaths {
+    pub fn new(paths: &[PathBuf]) -> ScannedPaths {
+        ScannedPaths(
+            paths
+                .iter()
+                .filter_map(|path| std::fs::canonicalize(path).ok())
+                .collect(),
+        )
+    }
+
+    fn contain(&self, target: &Path) -> bool {
+        self.0.iter().any(|root| target.starts_with(root))
+    }
+}
+
+/// The metadata of `path` if it is a regular file or a symlink to one (with
+/// `within`, one inside the scanned paths). Nothing is opened: a FIFO or a
+/// device is refused by its type alone.
+fn regular_metadata(path: &Path, within: Option<&ScannedPaths>) -> Result<Metadata, ReadError> {
     let own = std::fs::symlink_metadata(path)?;
     if own.file_type().is_symlink() {
         let target = match std::fs::metadata(path) {
@@ -105,6 +133,12 @@ fn regular_metadata(path: &Path) -> Result<Metadata, ReadError> {
             return Err(ReadError::NotRegular(format!(
                 "symlink to {article} {kind}"
             )));
+        }
+        if let Some(scanned) = within {
+            let resolved = std::fs::canonicalize(path)?;
+            if !scanned.contain(&resolved) {
+                return Err(ReadError::Outside(super::path_text(&resolved)));
+            }
         }
         return Ok(target);
     }
@@ -130,8 +164,8 @@ pub(super) fn open_nonblocking(path: &Path) -> std::io::Result<File> {
 /// Opens a regular file for reading without ever blocking: the type is
 /// checked first, the open is non-blocking, and the opened descriptor is
 /// checked again (the path may have been swapped in between).
-fn open_regular(path: &Path, cap: u64) -> Result<File, ReadError> {
-    let metadata = regular_metadata(path)?;
+fn open_regular(path: &Path, cap: u64, within: Option<&ScannedPaths>) -> Result<File, ReadError> {
+    let metadata = regular_metadata(path, within)?;
     if metadata.len() > cap {
         return Err(ReadError::TooLarge { cap });
     }
@@ -145,11 +179,22 @@ fn open_regular(path: &Path, cap: u64) -> Result<File, ReadError> {
     Ok(file)
 }
 
-/// The bytes of a regular file of at most `cap` bytes. At most `cap + 1`
+/// The bytes of a regular file of at most `cap` bytes, named by the user
+/// (`--config`, `--baseline`): a symlink may lead anywhere. At most `cap + 1`
 /// bytes are read, whatever the file's size claims (files in `/proc` claim 0,
 /// a file may grow), and nothing is allocated from the claim.
 pub fn read_bounded(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
-    let file = open_regular(path, cap)?;
+    read_capped(path, cap, None)
+}
+
+/// [`read_bounded`] for a file found in the scanned tree: a symlink is
+/// followed only to a regular file inside the scanned paths.
+pub fn read_found(path: &Path, cap: u64, scanned: &ScannedPaths) -> Result<Vec<u8>, ReadError> {
+    read_capped(path, cap, Some(scanned))
+}
+
+fn read_capped(path: &Path, cap: u64, within: Option<&ScannedPaths>) -> Result<Vec<u8>, ReadError> {
+    let file = open_regular(path, cap, within)?;
     let mut bytes = Vec::new();
     file.take(cap.saturating_add(1)).read_to_end(&mut bytes)?;
     if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > cap {
@@ -160,7 +205,16 @@ pub fn read_bounded(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
 
 /// [`read_bounded`] as UTF-8 text; invalid UTF-8 is an error naming the line.
 pub fn read_text_file(path: &Path, cap: u64) -> Result<String, ReadError> {
-    String::from_utf8(read_bounded(path, cap)?).map_err(|err| {
+    utf8(read_bounded(path, cap)?)
+}
+
+/// [`read_found`] as UTF-8 text; invalid UTF-8 is an error naming the line.
+pub fn read_found_text(path: &Path, cap: u64, scanned: &ScannedPaths) -> Result<String, ReadError> {
+    utf8(read_found(path, cap, scanned)?)
+}
+
+fn utf8(bytes: Vec<u8>) -> Result<String, ReadError> {
+    String::from_utf8(bytes).map_err(|err| {
         let valid = err.utf8_error().valid_up_to();
         let bytes = err.as_bytes();
         let newlines = bytes
@@ -278,6 +332,32 @@ mod tests {
             );
             assert!(!err.is_not_found());
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn found_files_follow_symlinks_only_inside_the_scanned_paths() {
+        let outside = tempfile::tempdir().unwrap();
+        let secret = outside.path().join("secret");
+        std::fs::write(&secret, "token").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let inner = dir.path().join("inner.json");
+        std::fs::write(&inner, "{}").unwrap();
+        let (to_secret, to_inner) = (dir.path().join("a"), dir.path().join("b"));
+        std::os::unix::fs::symlink(&secret, &to_secret).unwrap();
+        std::os::unix::fs::symlink(&inner, &to_inner).unwrap();
+        let scanned = ScannedPaths::new(&[dir.path().to_path_buf()]);
+        let err = read_found(&to_secret, METADATA_CAP, &scanned).unwrap_err();
+        assert!(matches!(err, ReadError::Outside(_)), "{err}");
+        assert!(
+            err.to_string()
+                .ends_with("outside the scanned paths: not read")
+        );
+        assert_eq!(
+            read_found(&to_inner, METADATA_CAP, &scanned).unwrap(),
+            b"{}"
+        );
+        assert_eq!(read_bounded(&to_secret, METADATA_CAP).unwrap(), b"token");
     }
 
     #[test]

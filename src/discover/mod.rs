@@ -23,7 +23,8 @@ use crate::model::ReportPath;
 use crate::progress::Progress;
 
 pub use files::{
-    LossyText, METADATA_CAP, ReadError, read_bounded, read_text_file, write_atomically,
+    LossyText, METADATA_CAP, ReadError, ScannedPaths, read_bounded, read_found, read_found_text,
+    read_text_file, write_atomically,
 };
 pub use text_names::{TEXT_EXTENSIONS, name_proves_text};
 

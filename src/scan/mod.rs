@@ -67,7 +67,7 @@ pub fn scan_with_progress(
     }
     let (inventory, reads) = walk_and_read(paths, options, progress);
     let (mut items, wheels) = flatten(reads);
-    let mut side_reads = SideReads::default();
+    let mut side_reads = SideReads::new(discover::ScannedPaths::new(paths));
     attribute_packages(&mut items, &inventory, &mut side_reads);
     let artifacts = judge(&items, &wheels, &inventory, side_reads, options);
 

@@ -1,24 +1,32 @@
 //! Side reads: `RECORD`, `package.json` and lockfiles, opened the one safe
-//! way ([`discover::read_bounded`]: regular files only, never blocking,
-//! within [`METADATA_CAP`]). A file that cannot be read is kept, once per
-//! path, and reported as an unreadable artifact at that path.
+//! way ([`discover::read_found`]: regular files only, through symlinks only
+//! inside the scanned paths, never blocking, within [`METADATA_CAP`]). A file
+//! that cannot be read is kept, once per path, and reported as an unreadable
+//! artifact at that path.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::discover::{self, LossyText, METADATA_CAP};
+use crate::discover::{self, LossyText, METADATA_CAP, ScannedPaths};
 
-#[derive(Default)]
 pub(super) struct SideReads {
+    scanned: ScannedPaths,
     /// Location → why it could not be read.
     failures: BTreeMap<PathBuf, String>,
 }
 
 impl SideReads {
+    pub fn new(scanned: ScannedPaths) -> SideReads {
+        SideReads {
+            scanned,
+            failures: BTreeMap::new(),
+        }
+    }
+
     /// The bytes of `location`; `None` when it does not exist or could not
     /// be read (the failure is kept, with what it costs: `consequence`).
     pub fn bytes(&mut self, location: &Path, consequence: &str) -> Option<Vec<u8>> {
-        match discover::read_bounded(location, METADATA_CAP) {
+        match discover::read_found(location, METADATA_CAP, &self.scanned) {
             Ok(bytes) => Some(bytes),
             Err(err) if err.is_not_found() => None,
             Err(err) => {
