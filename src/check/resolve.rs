@@ -7,7 +7,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::tree::{TreeFile, TreeIndex, normalize};
-use crate::model::{Host, HostKind, MissingLibrary, MissingSymbol, RequiredSymbol};
+use crate::model::{
+    Host, HostKind, MissingLibrary, MissingSymbol, RequiredSymbol, display_location,
+};
 use crate::platform::musl::{is_gcompat_soname, is_reserved_name};
 use crate::platform::{MuslProvides, Platform, SonameProvider, alpine_provider};
 
@@ -499,7 +501,7 @@ fn find_in_tree(
         if let Some(found) = index.lookup(&dir.join(name)) {
             return Some(found);
         }
-        looked_in.push(dir.display().to_string());
+        looked_in.push(display_location(&dir));
     }
     None
 }

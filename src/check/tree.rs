@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
-use crate::model::ElfFacts;
+use crate::model::{ElfFacts, is_archive_root};
 
 /// One analysed file, as the resolver sees it.
 pub struct TreeFile<'a> {
@@ -95,9 +95,16 @@ impl<'a> TreeIndex<'a> {
         None
     }
 
-    /// auditwheel's `<pkg>.libs/` directories next to any ancestor of `dir`.
+    /// auditwheel's `<pkg>.libs/` directories next to any ancestor of `dir`
+    /// (inside an archive: up to the archive's root, never past it).
     pub(super) fn bundled_dirs(&self, dir: &Path) -> Vec<PathBuf> {
+        let mut left_archive = false;
         dir.ancestors()
+            .take_while(|ancestor| {
+                let inside = !left_archive;
+                left_archive |= ancestor.file_name().is_some_and(is_archive_root);
+                inside
+            })
             .take(6)
             .filter_map(|ancestor| self.libs_dirs.get(ancestor))
             .flatten()
@@ -107,20 +114,24 @@ impl<'a> TreeIndex<'a> {
 }
 
 /// Lexical normalisation: removes `.` and folds `..` (RUNPATH `$ORIGIN/../lib`).
+/// `/..` is `/`. A `..` at an archive's root climbs out of the archive, where
+/// none of its members are: the path keeps that `..` and so names no file.
 pub(super) fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
+    let mut parts: Vec<Component> = Vec::new();
     for component in path.components() {
         match component {
             Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
+            Component::ParentDir => match parts.last() {
+                Some(Component::RootDir) => {}
+                Some(Component::Normal(name)) if !is_archive_root(name) => {
+                    parts.pop();
                 }
-            }
-            other => out.push(other.as_os_str()),
+                _ => parts.push(Component::ParentDir),
+            },
+            other => parts.push(other),
         }
     }
-    out
+    parts.iter().collect()
 }
 
 #[cfg(test)]
@@ -134,5 +145,30 @@ mod tests {
             PathBuf::from("/c/d")
         );
         assert_eq!(normalize(Path::new("/a/b/../lib")), PathBuf::from("/a/lib"));
+        assert_eq!(normalize(Path::new("/../../lib")), PathBuf::from("/lib"));
+        assert_eq!(
+            normalize(Path::new("../../lib")),
+            PathBuf::from("../../lib")
+        );
+    }
+
+    #[test]
+    fn dot_dot_never_leaves_an_archive() {
+        let archive = Path::new("/p/a-1.0-py3-none-any.whl");
+        let inside = crate::model::member_location(archive, "a/sub");
+        assert_eq!(
+            normalize(&inside.join("../lib/x.so")),
+            crate::model::member_location(archive, "a/lib/x.so")
+        );
+        let out = normalize(&inside.join("../../../x.so"));
+        assert!(out.starts_with(archive), "{out:?}");
+        assert!(
+            out.components().any(|c| c == Component::ParentDir),
+            "climbed out, so names nothing: {out:?}"
+        );
+        assert_ne!(out, Path::new("/p/x.so"));
+        assert_ne!(out, archive.join("x.so"));
+        let further = normalize(&out.join("../../.."));
+        assert!(further.components().any(|c| c == Component::ParentDir));
     }
 }

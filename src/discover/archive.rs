@@ -16,24 +16,95 @@ pub const MAX_ARCHIVE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
 /// An ELF member of an archive, and what the caller's analysis made of it.
 pub struct Member<T> {
+    /// The name as the archive gives it (shown in the report).
     pub name: String,
+    /// Where it is inside the archive: relative, `.` and `..` folded.
+    pub path: String,
     pub size: u64,
     pub analysed: T,
 }
 
-/// A member that could not be read, and why.
+/// Why a member was not analysed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberProblemKind {
+    /// It could not be read (or was over a cap).
+    Unreadable,
+    /// Its name points outside the archive; it was not read.
+    HostileName,
+}
+
+/// A member that was not analysed, and why.
 pub struct MemberProblem {
     pub name: String,
+    pub kind: MemberProblemKind,
     pub reason: String,
+}
+
+impl MemberProblem {
+    fn unreadable(name: String, reason: String) -> MemberProblem {
+        MemberProblem {
+            name,
+            kind: MemberProblemKind::Unreadable,
+            reason,
+        }
+    }
+}
+
+/// Where a member named `name` is inside its archive: `.` and empty parts
+/// dropped, `..` folded. `Err` (the reason) when the name points outside the
+/// archive: absolute, climbing above its root, or holding a NUL byte.
+/// Installers refuse or skip such members; they are never looked up.
+pub fn member_path(name: &str) -> Result<String, String> {
+    if name.starts_with('/') {
+        return Err("absolute member name: it points outside the archive".to_string());
+    }
+    if name.contains('\0') {
+        return Err("member name holds a NUL byte".to_string());
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in name.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Err("member name climbs outside the archive with `..`".to_string());
+                }
+            }
+            part => parts.push(part),
+        }
+    }
+    Ok(parts.join("/"))
 }
 
 pub struct ArchiveContents<T> {
     pub members: Vec<Member<T>>,
     pub problems: Vec<MemberProblem>,
-    /// Every member name (for bundled-library and metadata lookups).
+    /// Every member's path inside the archive, hostile names left out (for
+    /// bundled-library and metadata lookups).
     pub names: Vec<String>,
     /// The package's own `package.json` (npm tarballs), capped at 1 MiB.
     pub package_json: Option<String>,
+}
+
+impl<T> ArchiveContents<T> {
+    /// Records a member's name and returns its path inside the archive, or
+    /// reports the name as hostile and returns `None`.
+    fn place(&mut self, name: String) -> Option<String> {
+        match member_path(&name) {
+            Ok(path) => {
+                self.names.push(path.clone());
+                Some(path)
+            }
+            Err(reason) => {
+                self.problems.push(MemberProblem {
+                    name,
+                    kind: MemberProblemKind::HostileName,
+                    reason,
+                });
+                None
+            }
+        }
+    }
 }
 
 impl<T> Default for ArchiveContents<T> {
@@ -59,33 +130,35 @@ pub fn read_zip<T>(
         let mut entry = match zip.by_index(index) {
             Ok(entry) => entry,
             Err(err) => {
-                contents.problems.push(MemberProblem {
-                    name: format!("#{index}"),
-                    reason: err.to_string(),
-                });
+                contents.problems.push(MemberProblem::unreadable(
+                    format!("#{index}"),
+                    err.to_string(),
+                ));
                 continue;
             }
         };
-        // Names are data, never paths to write to; `../` is harmless here.
+        // Names are data, never paths to write to.
         let name = match entry.name() {
             Ok(name) => ReportPath::text_of(name.as_bytes()),
             Err(err) => {
-                contents.problems.push(MemberProblem {
-                    name: format!("#{index}"),
-                    reason: format!("unreadable member name: {err}"),
-                });
+                contents.problems.push(MemberProblem::unreadable(
+                    format!("#{index}"),
+                    format!("unreadable member name: {err}"),
+                ));
                 continue;
             }
         };
-        contents.names.push(name.clone());
-        if entry.is_dir() || name_proves_text(std::ffi::OsStr::new(base_name(&name))) {
+        let Some(path) = contents.place(name.clone()) else {
+            continue;
+        };
+        if entry.is_dir() || name_proves_text(std::ffi::OsStr::new(base_name(&path))) {
             continue;
         }
         let declared = entry.size();
         take_if_elf(
             &mut contents,
             &mut inflated,
-            name,
+            (name, path),
             declared,
             &mut entry,
             &mut analyse,
@@ -101,7 +174,7 @@ pub fn read_zip<T>(
 fn take_if_elf<T>(
     contents: &mut ArchiveContents<T>,
     inflated: &mut u64,
-    name: String,
+    (name, path): (String, String),
     declared: u64,
     reader: &mut impl Read,
     analyse: &mut impl FnMut(&[u8]) -> T,
@@ -111,13 +184,13 @@ fn take_if_elf<T>(
         return;
     }
     if declared > MAX_MEMBER_BYTES || inflated.saturating_add(declared) > MAX_ARCHIVE_BYTES {
-        contents.problems.push(MemberProblem {
+        contents.problems.push(MemberProblem::unreadable(
             name,
-            reason: format!(
+            format!(
                 "declares {declared} bytes, over the {} MiB inflate cap",
                 MAX_MEMBER_BYTES / (1024 * 1024)
             ),
-        });
+        ));
         return;
     }
     // The 4 magic bytes are read; allow one byte past the declared rest.
@@ -125,26 +198,26 @@ fn take_if_elf<T>(
     let mut bytes = ELF_MAGIC.to_vec();
     match reader.take(rest + 1).read_to_end(&mut bytes) {
         Ok(_) if bytes.len() as u64 > declared.max(ELF_MAGIC.len() as u64) => {
-            contents.problems.push(MemberProblem {
+            contents.problems.push(MemberProblem::unreadable(
                 name,
-                reason: format!(
+                format!(
                     "inflates past its declared {declared} bytes (a zip bomb?); not read further"
                 ),
-            })
+            ))
         }
         Ok(_) => {
             *inflated += bytes.len() as u64;
             let analysed = analyse(&bytes);
             contents.members.push(Member {
                 name,
+                path,
                 size: bytes.len() as u64,
                 analysed,
             });
         }
-        Err(err) => contents.problems.push(MemberProblem {
-            name,
-            reason: err.to_string(),
-        }),
+        Err(err) => contents
+            .problems
+            .push(MemberProblem::unreadable(name, err.to_string())),
     }
 }
 
@@ -153,8 +226,8 @@ fn base_name(name: &str) -> &str {
 }
 
 /// Reads the ELF members of a gzip-compressed tarball (an `npm pack` .tgz),
-/// handing each to `analyse`. Member names are data: absolute and `..` names
-/// are read, never written.
+/// handing each to `analyse`. Member names are data, never written to:
+/// absolute names and `..` above the root are reported, not read.
 pub fn read_tar_gz<T>(
     archive: impl Read,
     mut analyse: impl FnMut(&[u8]) -> T,
@@ -170,17 +243,19 @@ pub fn read_tar_gz<T>(
         let mut entry = match entry {
             Ok(entry) => entry,
             Err(err) => {
-                contents.problems.push(MemberProblem {
-                    name: "(tar entry)".to_string(),
-                    reason: err.to_string(),
-                });
+                contents.problems.push(MemberProblem::unreadable(
+                    "(tar entry)".to_string(),
+                    err.to_string(),
+                ));
                 // A corrupt stream cannot be resynchronised.
                 break;
             }
         };
         let name = ReportPath::text_of(&entry.path_bytes());
-        contents.names.push(name.clone());
-        if name == "package/package.json" && entry.header().entry_type().is_file() {
+        let Some(path) = contents.place(name.clone()) else {
+            continue;
+        };
+        if path == "package/package.json" && entry.header().entry_type().is_file() {
             let mut text = String::new();
             if (&mut entry)
                 .take(1024 * 1024)
@@ -193,7 +268,7 @@ pub fn read_tar_gz<T>(
         }
         // Symlinks, hard links and devices are names only; never followed.
         if !entry.header().entry_type().is_file()
-            || name_proves_text(std::ffi::OsStr::new(base_name(&name)))
+            || name_proves_text(std::ffi::OsStr::new(base_name(&path)))
         {
             continue;
         }
@@ -201,7 +276,7 @@ pub fn read_tar_gz<T>(
         take_if_elf(
             &mut contents,
             &mut inflated,
-            name,
+            (name, path),
             declared,
             &mut entry,
             &mut analyse,

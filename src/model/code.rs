@@ -120,6 +120,20 @@ ship, give it as another path to scan (`muslcheck ./app /opt/vendor`); links bet
 paths are followed.",
         remedy: None,
     },
+    HostileMemberName => {
+        id: "MC006",
+        name: "hostile-member-name",
+        severity: Severity::Warning,
+        summary: "an archive member's name points outside its archive",
+        explanation: "A member of a wheel or tarball is named with an absolute path \
+(`/lib/x.so`), with `..` that climbs above the archive's root (`pkg/../../x.so`), or with a \
+NUL byte. Installers refuse such a wheel (pip) or skip the member (npm, GNU tar), so the file \
+never lands anywhere; muslcheck does not read it, and it satisfies no other file's needs. A \
+crafted archive can use such names to overwrite files outside the install directory \
+(\"zip slip\").\n\nFix: rebuild the archive with paths relative to its root; treat an archive \
+you did not build with suspicion.",
+        remedy: Some("rebuild the archive with member paths relative to its root"),
+    },
     GlibcInterpreter => {
         id: "MC101",
         name: "glibc-interpreter",

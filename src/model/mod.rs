@@ -24,7 +24,9 @@ pub use finding::{
     PackageNeed, RelocationEvidence, Verdict,
 };
 pub use package::{Ecosystem, Package};
-pub use path::ReportPath;
+pub use path::{
+    ARCHIVE_ROOT, ReportPath, display_location, is_archive_root, member_location, on_disk,
+};
 pub use report::{Artifact, ArtifactKind, Report, SCHEMA_VERSION, Summary, TargetInfo, ToolInfo};
 pub use version::Version;
 pub use wheel::{PlatformTag, Reinstall, WheelAudit};

@@ -6,9 +6,16 @@
 //! that is not valid UTF-8 keeps its bytes as `\xNN`, and a backslash is
 //! written `\\`, so two different names never share a path (or a baseline
 //! fingerprint).
+//!
+//! Also the locations the loader model looks files up by: a member's location
+//! is its archive's location, then [`ARCHIVE_ROOT`], then the member's path
+//! inside the archive. Members are names inside their archive: nothing on
+//! disk can name one, and no member can name anything outside its archive.
 
+use std::ffi::OsStr;
 use std::fmt;
 use std::fmt::Write;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -122,6 +129,52 @@ impl AsRef<str> for ReportPath {
     }
 }
 
+/// The component between an archive's location and a member's path in a
+/// member's location: a NUL byte, which no path on disk and no ELF string
+/// (NUL-terminated) can hold, so that nothing outside the archive can name a
+/// member. Member names holding a NUL are refused before they get here.
+pub const ARCHIVE_ROOT: &str = "\0";
+
+/// The location of the member at `path` (relative, `..` already folded)
+/// inside the archive at `archive`.
+pub fn member_location(archive: &Path, path: &str) -> PathBuf {
+    archive.join(ARCHIVE_ROOT).join(path)
+}
+
+/// Whether a location's component is an archive's root.
+pub fn is_archive_root(component: &OsStr) -> bool {
+    component == ARCHIVE_ROOT
+}
+
+/// The part of a location that is on disk: the location itself for a file,
+/// the (outermost) archive for a member.
+pub fn on_disk(location: &Path) -> &Path {
+    let mut disk = location;
+    for ancestor in location.ancestors() {
+        if ancestor.file_name().is_some_and(is_archive_root) {
+            disk = ancestor.parent().unwrap_or(ancestor);
+        }
+    }
+    disk
+}
+
+/// A location as messages show it: `archive!/member` for a member.
+pub fn display_location(location: &Path) -> String {
+    let mut shown = String::new();
+    for component in location.components() {
+        let part = component.as_os_str();
+        if is_archive_root(part) {
+            shown.push('!');
+            continue;
+        }
+        if !(shown.is_empty() || shown.ends_with('/')) {
+            shown.push('/');
+        }
+        shown.push_str(&ReportPath::text_of(part.as_encoded_bytes()));
+    }
+    shown
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +201,33 @@ mod tests {
         }
         let distinct: std::collections::BTreeSet<&String> = texts.iter().collect();
         assert_eq!(distinct.len(), names.len(), "{texts:?}");
+    }
+
+    #[test]
+    fn member_locations_cannot_be_spelled_on_disk() {
+        let archive = Path::new("/p/dist/a-1.0-py3-none-any.whl");
+        let member = member_location(archive, "a/_ext.so");
+        assert_ne!(
+            member,
+            Path::new("/p/dist/a-1.0-py3-none-any.whl!/a/_ext.so")
+        );
+        assert_ne!(
+            member,
+            Path::new("/p/dist/a-1.0-py3-none-any.whl/a/_ext.so")
+        );
+        assert!(member.starts_with(archive));
+        assert_eq!(
+            display_location(&member),
+            "/p/dist/a-1.0-py3-none-any.whl!/a/_ext.so"
+        );
+        assert_eq!(
+            display_location(member.parent().unwrap().parent().unwrap()),
+            "/p/dist/a-1.0-py3-none-any.whl!"
+        );
+        assert_eq!(on_disk(&member), archive);
+        assert_eq!(on_disk(archive), archive);
+        assert_eq!(display_location(Path::new("/usr/lib")), "/usr/lib");
+        assert_eq!(display_location(Path::new("lib/x")), "lib/x");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::discover::{self, Candidate, Inventory, Problem, ProblemKind};
 use crate::ecosystem::attribution::{npm_owners, python_owners};
 use crate::model::{
     Artifact, ArtifactKind, Assessment, Code, Evidence, Finding, Report, ReportPath,
-    SCHEMA_VERSION, Summary, ToolInfo, Verdict,
+    SCHEMA_VERSION, Summary, ToolInfo, Verdict, on_disk,
 };
 use crate::progress::{Progress, Silent};
 
@@ -275,6 +275,10 @@ fn problem_artifact(problem: &Problem) -> Artifact {
 fn failure(code: Code, reason: String) -> Assessment {
     let message = match code {
         Code::MalformedElf => format!("starts like ELF but cannot be read: {reason}"),
+        Code::HostileMemberName => format!(
+            "{reason}; installers refuse or skip such a member, so it was not read and \
+             satisfies no other file's needs"
+        ),
         _ => format!("cannot be read: {reason}"),
     };
     Assessment::unreadable(code, message, reason)
@@ -284,20 +288,22 @@ fn failure(code: Code, reason: String) -> Assessment {
 /// (a wheel's or tarball's members already have theirs).
 fn attribute_packages(items: &mut [Item], inventory: &Inventory, side_reads: &mut SideReads) {
     let mut read = |location: &std::path::Path| side_reads.package_metadata(location);
-    let mut owners = python_owners(&inventory.dist_infos, &mut read);
+    let owners = python_owners(&inventory.dist_infos, &mut read);
+    // A member without a package of its own belongs to its archive's:
+    // nothing is looked for on disk under an archive's path.
     let npm = npm_owners(
         items
             .iter()
             .filter(|item| item.package.is_none())
-            .map(|item| item.location.as_path()),
+            .map(|item| on_disk(&item.location)),
         &mut read,
     );
-    for (location, package) in npm {
-        owners.entry(location).or_insert(package);
-    }
     for item in items.iter_mut() {
         if item.package.is_none() {
-            item.package = owners.get(&item.location).cloned();
+            item.package = owners
+                .get(&item.location)
+                .or_else(|| npm.get(on_disk(&item.location)))
+                .cloned();
         }
         if let Some(others) = inventory.hard_links.get(&item.location) {
             // The smallest path names the file, whatever the walk met first.

@@ -5,17 +5,20 @@ use std::path::{Path, PathBuf};
 
 use super::cache::{FactsCache, Read};
 use crate::check::wheel::{self, WheelMember};
+use crate::discover::archive::MemberProblemKind;
 use crate::discover::{self, Candidate};
 use crate::ecosystem::python::WheelName;
 use crate::model::{
     Artifact, ArtifactKind, Assessment, Code, Ecosystem, Package, ReportPath, Verdict,
+    member_location,
 };
 
 /// One file to judge: a file on disk or a member of an archive.
 pub(super) struct Item {
     pub shown: ReportPath,
     pub also_at: Vec<ReportPath>,
-    /// Where the file is (for a member: the archive's location, then `!/member`).
+    /// Where the file is (for a member: inside its archive's location, see
+    /// [`member_location`]).
     pub location: PathBuf,
     pub size: u64,
     pub read: Read,
@@ -105,10 +108,10 @@ fn archive_items(
     contents: discover::archive::ArchiveContents<Read>,
     package: Option<Package>,
 ) -> Vec<Item> {
-    let item = |member: &str, size: u64, read: Read| Item {
-        shown: shown.member(member),
+    let item = |name: &str, path: &str, size: u64, read: Read| Item {
+        shown: shown.member(name),
         also_at: Vec::new(),
-        location: PathBuf::from(format!("{}!/{member}", candidate.location.display())),
+        location: member_location(&candidate.location, path),
         size,
         read,
         package: package.clone(),
@@ -116,11 +119,15 @@ fn archive_items(
     let members = contents
         .members
         .into_iter()
-        .map(|m| item(&m.name, m.size, m.analysed));
-    let problems = contents
-        .problems
-        .iter()
-        .map(|p| item(&p.name, 0, Read::Failed(Code::Unreadable, p.reason.clone())));
+        .map(|m| item(&m.name, &m.path, m.size, m.analysed));
+    // Members not analysed are not looked up: located at the archive's root.
+    let problems = contents.problems.iter().map(|p| {
+        let code = match p.kind {
+            MemberProblemKind::Unreadable => Code::Unreadable,
+            MemberProblemKind::HostileName => Code::HostileMemberName,
+        };
+        item(&p.name, "", 0, Read::Failed(code, p.reason.clone()))
+    });
     members.chain(problems).collect()
 }
 

@@ -1,0 +1,272 @@
+//! Archives and memory: member names that try to leave their archive, the
+//! memory that inflating and reading may take, and archives that are not
+//! read. Each case ends as a finding with its reason, within bounded memory,
+//! with the rest of the scan intact.
+
+use std::io::Write;
+
+mod common;
+
+use common::{artifact, codes, codes_at, json_scan};
+
+fn corpus_file(name: &str) -> Vec<u8> {
+    std::fs::read(common::corpus(name)).unwrap()
+}
+
+/// `libchain-musl.so` needs `libplain.so` (RUNPATH `$ORIGIN`) and one of its
+/// symbols: alone it breaks, beside `libplain.so` it loads.
+fn chain() -> Vec<u8> {
+    corpus_file("lib/libchain-musl.so")
+}
+
+fn plain() -> Vec<u8> {
+    corpus_file("lib/libplain.so")
+}
+
+/// A gzip tarball whose members' names are written raw: the tar crate's
+/// setters refuse `..` and absolute names, which is what these tests need.
+fn tarball(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    for (name, data) in members {
+        let mut header = tar::Header::new_gnu();
+        header.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_size(data.len() as u64);
+        header.set_mode(0o755);
+        header.set_cksum();
+        builder.append(&header, *data).unwrap();
+    }
+    builder.into_inner().unwrap().finish().unwrap()
+}
+
+fn wheel(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in members {
+        zip.start_file(*name, options).unwrap();
+        zip.write_all(data).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+fn message(artifact: &serde_json::Value) -> String {
+    artifact["findings"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A real file whose library is missing, and an archive beside it with a
+/// member whose name climbs out of the archive to where that library would be.
+fn spoof_attempt(archive_name: &str, archive: Vec<u8>) -> (serde_json::Value, i32) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("libchain-musl.so"), chain()).unwrap();
+    std::fs::write(dir.path().join(archive_name), archive).unwrap();
+    json_scan(dir.path(), &[])
+}
+
+#[test]
+fn a_tarball_member_climbing_out_of_its_archive_satisfies_nothing() {
+    let plain = plain();
+    let name = "package/../../libplain.so";
+    let (report, exit) = spoof_attempt("pkg-1.0.0.tgz", tarball(&[(name, &plain)]));
+    let real = artifact(&report, "libchain-musl.so");
+    assert_eq!(real["verdict"], "breaks", "{real:#}");
+    assert!(codes(real).contains(&"MC103".to_string()), "{real:#}");
+    assert_eq!(exit, 1);
+    let member = artifact(&report, &format!("pkg-1.0.0.tgz!/{name}"));
+    assert_eq!(codes(member), ["MC006"]);
+    assert_eq!(member["verdict"], "unknown");
+    assert!(message(member).contains("outside"), "{member:#}");
+}
+
+#[test]
+fn a_wheel_member_climbing_out_of_its_archive_satisfies_nothing() {
+    let plain = plain();
+    let name = "x/../../libplain.so";
+    let archive = "x-1.0-py3-none-any.whl";
+    let (report, exit) = spoof_attempt(archive, wheel(&[(name, &plain)]));
+    let real = artifact(&report, "libchain-musl.so");
+    assert_eq!(real["verdict"], "breaks", "{real:#}");
+    assert!(codes(real).contains(&"MC103".to_string()), "{real:#}");
+    assert_eq!(exit, 1);
+    assert_eq!(codes_at(&report, &format!("{archive}!/{name}")), ["MC006"]);
+}
+
+#[test]
+fn absolute_member_names_are_hostile() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = plain();
+    let real_library = dir.path().join("libplain.so");
+    let absolute = real_library.to_str().unwrap();
+    std::fs::write(
+        dir.path().join("abs-1.0.0.tgz"),
+        tarball(&[(absolute, &plain), ("package/ok.so", &plain)]),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("abs-1.0-py3-none-any.whl"),
+        wheel(&[(absolute, &plain), ("abs/ok.so", &plain)]),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("libchain-musl.so"), chain()).unwrap();
+    let (report, _) = json_scan(dir.path(), &[]);
+    for archive in ["abs-1.0.0.tgz", "abs-1.0-py3-none-any.whl"] {
+        let member = format!("{archive}!/{absolute}");
+        assert_eq!(codes_at(&report, &member), ["MC006"], "{member}");
+    }
+    assert_eq!(
+        artifact(&report, "abs-1.0.0.tgz!/package/ok.so")["verdict"],
+        "ok",
+        "the other members are judged"
+    );
+    assert_eq!(
+        artifact(&report, "libchain-musl.so")["verdict"],
+        "breaks",
+        "nothing is at {absolute} on disk"
+    );
+}
+
+#[test]
+fn a_file_on_disk_cannot_reach_into_an_archive() {
+    // NEEDED `a.whl!/p.so`: a path on disk that does not exist, however the
+    // report spells members of a.whl.
+    let mut app = chain();
+    let at = app.windows(12).position(|w| w == b"libplain.so\0").unwrap();
+    app[at..at + 12].copy_from_slice(b"a.whl!/p.so\0");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.so"), app).unwrap();
+    std::fs::write(dir.path().join("a.whl"), wheel(&[("p.so", &plain())])).unwrap();
+    let (report, exit) = json_scan(dir.path(), &[]);
+    let app = artifact(&report, "app.so");
+    assert_eq!(app["verdict"], "breaks", "{app:#}");
+    assert!(codes(app).contains(&"MC103".to_string()), "{app:#}");
+    assert_eq!(exit, 1);
+}
+
+#[test]
+fn a_member_cannot_reach_out_of_its_archive() {
+    // NEEDED `../plain.so` from a member at the wheel's root: above the
+    // archive, where a file of the same name lies on disk next to the wheel.
+    let mut app = chain();
+    let at = app.windows(12).position(|w| w == b"libplain.so\0").unwrap();
+    app[at..at + 12].copy_from_slice(b"../plain.so\0");
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    std::fs::write(dir.path().join("plain.so"), plain()).unwrap();
+    std::fs::write(project.join("plain.so"), plain()).unwrap();
+    let archive = "app-1.0-py3-none-any.whl";
+    std::fs::write(project.join(archive), wheel(&[("app.so", &app)])).unwrap();
+    let (report, _) = json_scan(&project, &[]);
+    let member = artifact(&report, &format!("{archive}!/app.so"));
+    assert_eq!(member["verdict"], "breaks", "{member:#}");
+    assert!(codes(member).contains(&"MC103".to_string()), "{member:#}");
+}
+
+#[test]
+fn dot_dot_inside_an_archive_stays_inside_and_still_resolves() {
+    let plain = plain();
+    let chain = chain();
+    let archive = "in-1.0-py3-none-any.whl";
+    let (report, exit) = spoof_attempt(
+        archive,
+        wheel(&[("in/app.so", &chain), ("in/sub/../libplain.so", &plain)]),
+    );
+    let member = artifact(&report, &format!("{archive}!/in/app.so"));
+    assert_eq!(member["verdict"], "ok", "{member:#}");
+    assert!(codes_at(&report, &format!("{archive}!/in/sub/../libplain.so")).is_empty());
+    assert_eq!(
+        artifact(&report, "libchain-musl.so")["verdict"],
+        "breaks",
+        "the wheel's libplain.so is not next to the file on disk"
+    );
+    assert_eq!(exit, 1);
+}
+
+#[test]
+fn hostile_names_are_not_bundled_libraries() {
+    // MC305: a needed library neither bundled nor allowed by the policy. A
+    // member named outside the wheel bundles nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let archive = "h-1.0-cp311-cp311-manylinux_2_17_x86_64.whl";
+    std::fs::write(
+        dir.path().join(archive),
+        wheel(&[("h/app.so", &chain()), ("../../libplain.so", &plain())]),
+    )
+    .unwrap();
+    let (report, _) = json_scan(dir.path(), &[]);
+    let wheel = artifact(&report, archive);
+    let external: Vec<&str> = wheel["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "MC305")
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    assert!(
+        external.iter().any(|m| m.contains("needs libplain.so")),
+        "{wheel:#}"
+    );
+}
+
+/// What `muslcheck explain CODE` prints.
+fn explanation(code: &str) -> String {
+    let output = assert_cmd::Command::cargo_bin("muslcheck")
+        .unwrap()
+        .args(["explain", code])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "explain {code}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn explain_documents_hostile_member_names() {
+    let text = explanation("MC006");
+    assert!(text.contains("hostile-member-name"), "{text}");
+    assert!(text.contains("`..`") && text.contains("absolute"), "{text}");
+}
+
+#[test]
+fn members_take_the_package_of_their_archive_and_nothing_is_read_inside_it() {
+    // An archive without package/package.json inside an installed package:
+    // its members belong to that package; no package.json is looked for on
+    // disk under the archive's path, even where a member's path names one.
+    let dir = tempfile::tempdir().unwrap();
+    let foo = dir.path().join("node_modules").join("foo");
+    std::fs::create_dir_all(&foo).unwrap();
+    std::fs::write(
+        foo.join("package.json"),
+        r#"{"name":"foo","version":"1.0.0"}"#,
+    )
+    .unwrap();
+    let plain = plain();
+    std::fs::write(
+        foo.join("bundle.tgz"),
+        tarball(&[("node_modules/bar/a.node", &plain), ("lib/b.node", &plain)]),
+    )
+    .unwrap();
+    let (report, _) = json_scan(dir.path(), &[]);
+    let paths: Vec<&str> = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["path"].as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "node_modules/foo/bundle.tgz!/lib/b.node",
+            "node_modules/foo/bundle.tgz!/node_modules/bar/a.node",
+        ],
+        "{report:#}"
+    );
+    for path in paths {
+        assert_eq!(artifact(&report, path)["package"]["name"], "foo", "{path}");
+    }
+}
