@@ -270,3 +270,49 @@ fn members_take_the_package_of_their_archive_and_nothing_is_read_inside_it() {
         assert_eq!(artifact(&report, path)["package"]["name"], "foo", "{path}");
     }
 }
+
+#[test]
+fn tar_archives_that_are_not_read_are_reported_not_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = plain();
+    // What `docker save` writes: an uncompressed tar (here with an ELF inside).
+    let mut image = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(plain.len() as u64);
+    header.set_mode(0o755);
+    header.set_cksum();
+    image
+        .append_data(&mut header, "layer/usr/lib/libplain.so", plain.as_slice())
+        .unwrap();
+    let image = image.into_inner().unwrap();
+    std::fs::write(dir.path().join("image.tar"), &image).unwrap();
+    std::fs::write(dir.path().join("rootfs.tar.xz"), b"\xfd7zXZ\0 not read").unwrap();
+    std::fs::write(
+        dir.path().join("pkg-1.0.0.tgz"),
+        tarball(&[("package/a.so", &plain)]),
+    )
+    .unwrap();
+    let (report, exit) = json_scan(dir.path(), &[]);
+    for path in ["image.tar", "rootfs.tar.xz"] {
+        let skipped = artifact(&report, path);
+        assert_eq!(codes(skipped), ["MC007"], "{skipped:#}");
+        assert_eq!(skipped["findings"][0]["severity"], "note");
+        assert!(message(skipped).contains("not read"), "{skipped:#}");
+    }
+    assert_eq!(
+        artifact(&report, "pkg-1.0.0.tgz!/package/a.so")["verdict"],
+        "ok",
+        "gzip tarballs are still read"
+    );
+    assert_eq!(exit, 0, "a note does not fail the scan");
+    let text = explanation("MC007");
+    assert!(text.contains("docker save"), "{text}");
+}
+
+#[test]
+fn an_elf_file_named_like_a_tar_is_judged_as_elf() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("odd.tar"), plain()).unwrap();
+    let (report, _) = json_scan(dir.path(), &[]);
+    assert_eq!(artifact(&report, "odd.tar")["kind"], "elf");
+}

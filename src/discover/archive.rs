@@ -221,6 +221,27 @@ fn take_if_elf<T>(
     }
 }
 
+/// The kind of archive a file name says this is, when muslcheck does not read
+/// that kind (it reads wheels and gzip tarballs); `file_name` is lowercase.
+pub fn unread_archive(file_name: &str) -> Option<&'static str> {
+    const UNREAD: &[(&str, &str)] = &[
+        (
+            ".tar",
+            "an uncompressed tar archive (`docker save` writes these)",
+        ),
+        (".tar.xz", "an xz-compressed tar archive"),
+        (".txz", "an xz-compressed tar archive"),
+        (".tar.bz2", "a bzip2-compressed tar archive"),
+        (".tbz2", "a bzip2-compressed tar archive"),
+        (".tar.zst", "a zstd-compressed tar archive"),
+        (".tzst", "a zstd-compressed tar archive"),
+    ];
+    UNREAD
+        .iter()
+        .find(|(extension, _)| file_name.ends_with(extension))
+        .map(|&(_, kind)| kind)
+}
+
 fn base_name(name: &str) -> &str {
     name.rsplit('/').next().unwrap_or(name)
 }

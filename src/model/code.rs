@@ -134,6 +134,19 @@ crafted archive can use such names to overwrite files outside the install direct
 you did not build with suspicion.",
         remedy: Some("rebuild the archive with member paths relative to its root"),
     },
+    SkippedArchive => {
+        id: "MC007",
+        name: "skipped-archive",
+        severity: Severity::Note,
+        summary: "an archive muslcheck does not read yet was skipped",
+        explanation: "muslcheck reads wheels (`.whl`) and gzip tarballs (`.tgz`, `.tar.gz`). An \
+uncompressed `.tar` (such as `docker save` output, a container image) or a tarball compressed \
+otherwise (`.tar.xz`, `.tar.bz2`, `.tar.zst`) was met and not opened, so the ELF files inside it \
+were not judged. It is listed so that nothing is skipped silently.\n\nFix: extract the archive \
+(for an image: `docker create` then `docker export`, or a tool such as `crane export`) and scan \
+the directory, or exclude the file with --exclude if it is not part of what ships.",
+        remedy: None,
+    },
     GlibcInterpreter => {
         id: "MC101",
         name: "glibc-interpreter",

@@ -279,6 +279,7 @@ fn failure(code: Code, reason: String) -> Assessment {
             "{reason}; installers refuse or skip such a member, so it was not read and \
              satisfies no other file's needs"
         ),
+        Code::SkippedArchive => reason.clone(),
         _ => format!("cannot be read: {reason}"),
     };
     Assessment::unreadable(code, message, reason)

@@ -75,9 +75,16 @@ pub(super) fn read_candidate(candidate: &Candidate, cache: &FactsCache) -> Candi
     if file_name.ends_with(".tgz") || file_name.ends_with(".tar.gz") {
         return read_tarball(candidate, shown, cache);
     }
-    let read = read_file(&candidate.location, cache);
+    let mut read = read_file(&candidate.location, cache);
     if matches!(read, Read::NotElf) {
-        return CandidateRead::nothing();
+        let Some(kind) = discover::archive::unread_archive(&file_name) else {
+            return CandidateRead::nothing();
+        };
+        let reason = format!(
+            "{kind}: not read (muslcheck reads wheels and gzip tarballs), so ELF files inside \
+             it were not judged"
+        );
+        read = Read::Failed(Code::SkippedArchive, reason);
     }
     let item = Item {
         shown,
