@@ -4,6 +4,7 @@
 //! with the rest of the scan intact.
 
 use std::io::Write;
+use std::path::Path;
 
 mod common;
 
@@ -315,4 +316,136 @@ fn an_elf_file_named_like_a_tar_is_judged_as_elf() {
     std::fs::write(dir.path().join("odd.tar"), plain()).unwrap();
     let (report, _) = json_scan(dir.path(), &[]);
     assert_eq!(artifact(&report, "odd.tar")["kind"], "elf");
+}
+
+/// The exit code and peak RSS (KiB) of `muslcheck ARGS` run with `envs`;
+/// the JSON report goes to `report`.
+#[allow(clippy::zombie_processes)] // Reaped by wait4, which `Child::wait` cannot do.
+fn measured(args: &[&str], envs: &[(&str, &str)], report: &Path) -> (i32, u64) {
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("muslcheck"))
+        .args(["--arch", "x86_64", "--no-config", "--format", "json"])
+        .args(args)
+        .envs(envs.iter().copied())
+        .stdout(std::fs::File::create(report).unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_with_rusage(child.id())
+}
+
+/// wait4(2): the child's own resource usage, which no other test's children
+/// pollute (unlike getrusage(RUSAGE_CHILDREN)).
+#[allow(unsafe_code)]
+fn wait_with_rusage(pid: u32) -> (i32, u64) {
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain data; wait4 fills it for the child it reaps.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = libc::pid_t::try_from(pid).unwrap();
+    // SAFETY: both pointers are valid for the duration of the call.
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(reaped, pid);
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        128 + libc::WTERMSIG(status)
+    };
+    (code, u64::try_from(usage.ru_maxrss).unwrap())
+}
+
+/// A 64-bit little-endian x86_64 ELF header with no program or section headers.
+fn elf_header() -> Vec<u8> {
+    let mut header = b"\x7fELF\x02\x01\x01".to_vec();
+    header.resize(16, 0);
+    for (value, width) in [
+        (3u64, 2), // ET_DYN
+        (62, 2),   // EM_X86_64
+        (1, 4),    // EV_CURRENT
+        (0, 8),    // e_entry
+        (0, 8),    // e_phoff
+        (0, 8),    // e_shoff
+        (0, 4),    // e_flags
+        (64, 2),   // e_ehsize
+        (56, 2),   // e_phentsize
+        (0, 2),    // e_phnum
+        (64, 2),   // e_shentsize
+        (0, 2),    // e_shnum
+        (0, 2),    // e_shstrndx
+    ] {
+        header.extend_from_slice(&value.to_le_bytes()[..width]);
+    }
+    header
+}
+
+/// A wheel holding one ELF member of `size` bytes: a header, then zeros.
+fn zero_elf_wheel(size: usize) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(1))
+        .large_file(true);
+    zip.start_file("big/_big.so", options).unwrap();
+    let header = elf_header();
+    zip.write_all(&header).unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    let mut left = size - header.len();
+    while left > 0 {
+        let n = left.min(zeros.len());
+        zip.write_all(&zeros[..n]).unwrap();
+        left -= n;
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+#[test]
+fn inflated_bytes_share_one_budget_across_threads() {
+    // Eight wheels, each with a 24 MiB member, read by eight threads: 192 MiB
+    // if each thread inflates on its own. A 32 MiB budget (1 GiB by default;
+    // small here to keep the test fast) holds them to one member at a time.
+    const MIB: u64 = 1024 * 1024;
+    let dir = tempfile::tempdir().unwrap();
+    let wheels = dir.path().join("wheels");
+    std::fs::create_dir(&wheels).unwrap();
+    let wheel = zero_elf_wheel(24 << 20);
+    for i in 0..8 {
+        let name = format!("big{i}-1.0-cp311-cp311-manylinux_2_17_x86_64.whl");
+        std::fs::write(wheels.join(name), &wheel).unwrap();
+    }
+    let report_path = dir.path().join("report.json");
+    let envs = [
+        ("RAYON_NUM_THREADS", "8"),
+        ("MUSLCHECK_MEMORY_BUDGET_MIB", "32"),
+    ];
+    let (exit, peak_kib) = measured(&[wheels.to_str().unwrap()], &envs, &report_path);
+    assert_eq!(exit, 0);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
+    for i in 0..8 {
+        let member = format!("big{i}-1.0-cp311-cp311-manylinux_2_17_x86_64.whl!/big/_big.so");
+        assert_eq!(
+            artifact(&report, &member)["kind"],
+            "elf",
+            "every member was read"
+        );
+    }
+    assert!(
+        peak_kib * 1024 < 32 * MIB + 24 * MIB,
+        "peak RSS {} MiB",
+        peak_kib / 1024
+    );
+}
+
+#[test]
+fn a_member_over_the_whole_budget_is_a_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "big-1.0-cp311-cp311-manylinux_2_17_x86_64.whl";
+    std::fs::write(dir.path().join(name), zero_elf_wheel(3 << 20)).unwrap();
+    let report_path = dir.path().join("report.json");
+    let envs = [("MUSLCHECK_MEMORY_BUDGET_MIB", "2")];
+    let (exit, _) = measured(&[dir.path().to_str().unwrap()], &envs, &report_path);
+    assert_eq!(exit, 0);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
+    let member = artifact(&report, &format!("{name}!/big/_big.so"));
+    assert_eq!(codes(member), ["MC001"]);
+    assert!(message(member).contains("budget"), "{member:#}");
 }

@@ -1,13 +1,15 @@
 //! Archives read in memory, never extracted: only members that can be ELF are
 //! inflated, each is analysed as soon as it is inflated and then dropped, and
-//! what is inflated is capped. Peak memory is the largest member read.
+//! what is inflated is capped. Inflated members hold bytes of the memory
+//! budget all readers share ([`super::budget`]), so peak memory is bounded by
+//! that budget whatever the number of threads.
 
 use std::io::{Read, Seek};
 
 use crate::elf::ELF_MAGIC;
 use crate::model::ReportPath;
 
-use super::name_proves_text;
+use super::{budget, name_proves_text};
 
 /// Largest member inflated; a bigger one is reported, not read.
 pub const MAX_MEMBER_BYTES: u64 = 512 * 1024 * 1024;
@@ -168,9 +170,9 @@ pub fn read_zip<T>(
 }
 
 /// Sniffs a member's first 4 bytes and, if they are ELF's, reads the rest
-/// within the per-member and per-archive caps and analyses it. Never reads
-/// past the declared size: a member that inflates further (a zip bomb) is
-/// refused after one byte more.
+/// within the per-member and per-archive caps and the memory budget every
+/// reader shares, and analyses it. Never reads past the declared size: a
+/// member that inflates further (a zip bomb) is refused after one byte more.
 fn take_if_elf<T>(
     contents: &mut ArchiveContents<T>,
     inflated: &mut u64,
@@ -193,19 +195,23 @@ fn take_if_elf<T>(
         ));
         return;
     }
-    // The 4 magic bytes are read; allow one byte past the declared rest.
-    let rest = declared.saturating_sub(ELF_MAGIC.len() as u64);
-    let mut bytes = ELF_MAGIC.to_vec();
-    match reader.take(rest + 1).read_to_end(&mut bytes) {
-        Ok(_) if bytes.len() as u64 > declared.max(ELF_MAGIC.len() as u64) => {
-            contents.problems.push(MemberProblem::unreadable(
-                name,
-                format!(
-                    "inflates past its declared {declared} bytes (a zip bomb?); not read further"
-                ),
-            ))
+    // Waits, if need be, until the bytes fit beside what other threads hold.
+    let mut bytes = match budget::shared().buffer(declared.max(ELF_MAGIC.len() as u64)) {
+        Ok(buffer) => buffer,
+        Err(reason) => {
+            contents
+                .problems
+                .push(MemberProblem::unreadable(name, reason));
+            return;
         }
-        Ok(_) => {
+    };
+    bytes.extend(&ELF_MAGIC);
+    match bytes.fill_from(reader) {
+        Ok(true) => contents.problems.push(MemberProblem::unreadable(
+            name,
+            format!("inflates past its declared {declared} bytes (a zip bomb?); not read further"),
+        )),
+        Ok(false) => {
             *inflated += bytes.len() as u64;
             let analysed = analyse(&bytes);
             contents.members.push(Member {

@@ -5,6 +5,7 @@
 //! them by name), and the files it could not handle.
 
 pub mod archive;
+pub mod budget;
 pub mod files;
 mod text_names;
 
