@@ -449,3 +449,52 @@ fn a_member_over_the_whole_budget_is_a_finding() {
     assert_eq!(codes(member), ["MC001"]);
     assert!(message(member).contains("budget"), "{member:#}");
 }
+
+/// `prlimit --as=BYTES muslcheck ARGS`: the exit code and peak RSS (KiB).
+#[allow(clippy::zombie_processes)] // Reaped by wait4, which `Child::wait` cannot do.
+fn measured_under_limit(limit: u64, args: &[&str], report: &Path) -> (i32, u64) {
+    let child = std::process::Command::new("prlimit")
+        .arg(format!("--as={limit}"))
+        .arg(assert_cmd::cargo::cargo_bin("muslcheck"))
+        .args(["--arch", "x86_64", "--no-config", "--format", "json"])
+        .args(args)
+        // Fewer threads, fewer malloc arenas to reserve under the limit.
+        .env("RAYON_NUM_THREADS", "2")
+        .stdout(std::fs::File::create(report).unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("prlimit (util-linux) runs the binary under an address-space limit");
+    wait_with_rusage(child.id())
+}
+
+#[test]
+fn huge_sparse_elf_files_are_findings_within_bounded_memory() {
+    const GIB: u64 = 1024 * 1024 * 1024;
+    let dir = tempfile::tempdir().unwrap();
+    let scanned = dir.path().join("scanned");
+    std::fs::create_dir(&scanned).unwrap();
+    // Sparse: ELF's magic, then holes. 10 GiB is over every cap; 1.5 GiB
+    // cannot be mapped under a 1 GiB address-space limit and is over the
+    // cap for files read into memory instead.
+    for (name, size) in [
+        ("ten-gib.so", 10 * GIB),
+        ("one-and-a-half-gib.so", 3 * GIB / 2),
+    ] {
+        let file = std::fs::File::create(scanned.join(name)).unwrap();
+        (&file).write_all(&elf_header()).unwrap();
+        file.set_len(size).unwrap();
+    }
+    std::fs::write(scanned.join("libplain.so"), plain()).unwrap();
+    let report_path = dir.path().join("report.json");
+    let (exit, peak_kib) = measured_under_limit(GIB, &[scanned.to_str().unwrap()], &report_path);
+    assert!(exit == 0 || exit == 1, "exit {exit}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
+    for name in ["ten-gib.so", "one-and-a-half-gib.so"] {
+        let huge = artifact(&report, name);
+        assert_eq!(codes(huge), ["MC001"], "{huge:#}");
+        assert!(message(huge).contains("cap"), "{huge:#}");
+    }
+    assert_eq!(artifact(&report, "libplain.so")["kind"], "elf");
+    assert!(peak_kib < 64 * 1024, "peak RSS {} MiB", peak_kib / 1024);
+}

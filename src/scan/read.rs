@@ -102,7 +102,14 @@ pub(super) fn read_candidate(candidate: &Candidate, cache: &FactsCache) -> Candi
 
 fn read_file(location: &Path, cache: &FactsCache) -> Read {
     match discover::read_if_elf(location) {
-        Ok(Some(contents)) => cache.analyse(&contents, Some(location)),
+        Ok(Some(contents)) => {
+            let read = cache.analyse(&contents, Some(location));
+            if contents.changed() {
+                let reason = "the file shrank or failed while it was read".to_string();
+                return Read::Failed(Code::Unreadable, reason);
+            }
+            read
+        }
         Ok(None) => Read::NotElf,
         Err(err) => Read::Failed(Code::Unreadable, err.to_string()),
     }

@@ -1,0 +1,221 @@
+//! Files mapped read-only into memory, guarded against SIGBUS.
+//!
+//! Mapping lets the ELF parser touch only the pages it needs (headers, symbol
+//! and string tables), with no copy and no memory the scan must hold: reading
+//! whole files instead made the fetched node_modules trees 5× slower and their
+//! peak RSS 9× larger. But a mapped file that another process truncates
+//! faults with SIGBUS on the pages past its new end, and SIGBUS kills the
+//! process. So every mapping is registered while it lives, and a SIGBUS
+//! handler, for a fault inside a registered mapping, maps a page of zeros
+//! over the faulting page and returns: the access is retried, reads zeros, and
+//! the mapping is marked [`changed`](GuardedMap::changed) so that the reader
+//! reports the file instead of judging what it read. A fault anywhere else
+//! goes to the handler that was there before (Rust's stack-overflow handler)
+//! or to the default action, as if this handler did not exist.
+//!
+//! The handler only reads atomics and calls mmap(2); it allocates nothing,
+//! takes no lock and never unwinds. Mappings are recorded in a fixed table of
+//! slots; when every slot is taken (or the handler cannot be installed) the
+//! caller reads the file instead of mapping it.
+#![allow(unsafe_code)]
+
+use std::fs::File;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// More than there are reader threads.
+const SLOTS: usize = 256;
+
+/// One live mapping: where it is, and whether a page of it was lost.
+struct Slot {
+    claimed: AtomicBool,
+    start: AtomicUsize,
+    /// Written last when registering, cleared first when unregistering: the
+    /// handler reads it first, so a non-zero length comes with its start.
+    len: AtomicUsize,
+    faulted: AtomicBool,
+}
+
+impl Slot {
+    const fn free() -> Slot {
+        Slot {
+            claimed: AtomicBool::new(false),
+            start: AtomicUsize::new(0),
+            len: AtomicUsize::new(0),
+            faulted: AtomicBool::new(false),
+        }
+    }
+}
+
+static TABLE: [Slot; SLOTS] = [const { Slot::free() }; SLOTS];
+
+/// The system's page size, read once before the handler is installed.
+static PAGE_SIZE: AtomicUsize = AtomicUsize::new(0);
+
+/// The SIGBUS action found when installing ours, for faults that are not ours.
+static PREVIOUS: OnceLock<libc::sigaction> = OnceLock::new();
+
+/// A read-only private mapping of a whole file, registered with the handler.
+pub struct GuardedMap {
+    slot: &'static Slot,
+    map: memmap2::Mmap,
+}
+
+impl GuardedMap {
+    /// Maps `file` (not empty). `Ok(None)` when it cannot
+    /// be guarded (no handler, no free slot): the caller reads it instead.
+    pub fn map(file: &File) -> std::io::Result<Option<GuardedMap>> {
+        if !handler_installed() {
+            return Ok(None);
+        }
+        let Some(slot) = claim_slot() else {
+            return Ok(None);
+        };
+        // SAFETY: a read-only private mapping. Another process may change the
+        // file while it is mapped: changed bytes are bytes like any other to
+        // the parser, which trusts none of them; pages lost to truncation are
+        // replaced with zeros by the SIGBUS handler and the map is marked
+        // changed. Registered below before any access.
+        let map = match unsafe { memmap2::Mmap::map(file) } {
+            Ok(map) => map,
+            Err(err) => {
+                slot.claimed.store(false, Ordering::Release);
+                return Err(err);
+            }
+        };
+        slot.faulted.store(false, Ordering::Release);
+        slot.start.store(map.as_ptr() as usize, Ordering::Release);
+        slot.len.store(map.len(), Ordering::Release);
+        Ok(Some(GuardedMap { slot, map }))
+    }
+
+    /// Whether a page was lost while mapped (the file shrank, or could not be
+    /// read): what was read is not the file.
+    pub fn changed(&self) -> bool {
+        self.slot.faulted.load(Ordering::Acquire)
+    }
+}
+
+impl std::ops::Deref for GuardedMap {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.map
+    }
+}
+
+impl Drop for GuardedMap {
+    fn drop(&mut self) {
+        // Unregistered before the map is unmapped (fields drop after this).
+        self.slot.len.store(0, Ordering::Release);
+        self.slot.start.store(0, Ordering::Release);
+        self.slot.claimed.store(false, Ordering::Release);
+    }
+}
+
+fn claim_slot() -> Option<&'static Slot> {
+    TABLE.iter().find(|slot| {
+        slot.claimed
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    })
+}
+
+fn handler_installed() -> bool {
+    static INSTALLED: OnceLock<bool> = OnceLock::new();
+    *INSTALLED.get_or_init(install)
+}
+
+fn install() -> bool {
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    let Some(page) = usize::try_from(page).ok().filter(|p| p.is_power_of_two()) else {
+        return false;
+    };
+    PAGE_SIZE.store(page, Ordering::Release);
+    // SAFETY: sigaction is plain data; all-zero is a valid (empty) value.
+    let mut previous: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: reads the current action into a valid sigaction.
+    if unsafe { libc::sigaction(libc::SIGBUS, std::ptr::null(), &mut previous) } != 0 {
+        return false;
+    }
+    if PREVIOUS.set(previous).is_err() {
+        return false;
+    }
+    // SAFETY: as above.
+    let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+    action.sa_sigaction = on_sigbus as *const () as libc::sighandler_t;
+    action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+    // SAFETY: sa_mask is a valid sigset_t to empty.
+    unsafe { libc::sigemptyset(&mut action.sa_mask) };
+    // SAFETY: installs a handler that is async-signal-safe (see the module).
+    unsafe { libc::sigaction(libc::SIGBUS, &action, std::ptr::null_mut()) == 0 }
+}
+
+extern "C" fn on_sigbus(
+    signal: libc::c_int,
+    info: *mut libc::siginfo_t,
+    context: *mut libc::c_void,
+) {
+    // SAFETY: with SA_SIGINFO the kernel passes a valid siginfo_t; for SIGBUS
+    // its address field is the faulting address.
+    let address = unsafe { (*info).si_addr() } as usize;
+    let page = PAGE_SIZE.load(Ordering::Acquire);
+    for slot in &TABLE {
+        let len = slot.len.load(Ordering::Acquire);
+        if len == 0 {
+            continue;
+        }
+        let start = slot.start.load(Ordering::Acquire);
+        if address < start || address - start >= len || page == 0 {
+            continue;
+        }
+        let at = address & !(page - 1);
+        // SAFETY: replaces one page of a live read-only mapping of ours (its
+        // owner unregisters it before unmapping) with a private page of zeros.
+        let zeros = unsafe {
+            libc::mmap(
+                at as *mut libc::c_void,
+                page,
+                libc::PROT_READ,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED,
+                -1,
+                0,
+            )
+        };
+        if zeros != libc::MAP_FAILED {
+            slot.faulted.store(true, Ordering::Release);
+            // The faulting access is retried and reads zeros.
+            return;
+        }
+    }
+    forward(signal, info, context);
+}
+
+/// A SIGBUS that is not ours: to the previous handler, or to the default
+/// action (restored, so that the retried access kills the process as it
+/// would have without this handler).
+fn forward(signal: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
+    if let Some(previous) = PREVIOUS.get() {
+        let handler = previous.sa_sigaction;
+        if handler != libc::SIG_DFL && handler != libc::SIG_IGN {
+            if previous.sa_flags & libc::SA_SIGINFO != 0 {
+                // SAFETY: an SA_SIGINFO handler has this signature.
+                let handler: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+                    unsafe { std::mem::transmute(handler) };
+                handler(signal, info, context);
+            } else {
+                // SAFETY: a plain handler has this signature.
+                let handler: extern "C" fn(libc::c_int) = unsafe { std::mem::transmute(handler) };
+                handler(signal);
+            }
+            return;
+        }
+    }
+    // SAFETY: as in `install`; restoring the default action is async-signal-safe.
+    unsafe {
+        let mut default: libc::sigaction = std::mem::zeroed();
+        default.sa_sigaction = libc::SIG_DFL;
+        libc::sigaction(libc::SIGBUS, &default, std::ptr::null_mut());
+    }
+}
