@@ -399,7 +399,7 @@ fn zero_elf_wheel(size: usize) -> Vec<u8> {
 #[test]
 fn inflated_bytes_share_one_budget_across_threads() {
     // Eight wheels, each with a 24 MiB member, read by eight threads: 192 MiB
-    // if each thread inflates on its own. A 32 MiB budget (1 GiB by default;
+    // if each thread inflates on its own. A 32 MiB budget (512 MiB by default;
     // small here to keep the test fast) holds them to one member at a time.
     const MIB: u64 = 1024 * 1024;
     let dir = tempfile::tempdir().unwrap();

@@ -19,7 +19,7 @@ use std::io::Read;
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 
 /// The budget when `MUSLCHECK_MEMORY_BUDGET_MIB` does not say otherwise.
-pub const DEFAULT_BUDGET_BYTES: u64 = 1024 * 1024 * 1024;
+pub const DEFAULT_BUDGET_BYTES: u64 = 512 * 1024 * 1024;
 
 /// The budget every reader shares.
 pub fn shared() -> &'static Budget {
