@@ -64,12 +64,17 @@ pub fn read(path: &std::path::Path) -> Result<Baseline, String> {
             path.display()
         )
     })?;
-    serde_json::from_str(&text).map_err(|e| {
+    parse(&text).map_err(|e| {
         format!(
             "{} is not a muslcheck baseline: {e}; rewrite it with --write-baseline",
             path.display()
         )
     })
+}
+
+/// A baseline file's text; the error says what is wrong in it.
+pub fn parse(text: &str) -> Result<Baseline, String> {
+    serde_json::from_str(text).map_err(|e| e.to_string())
 }
 
 /// Writes a baseline file whole or not at all (the old one stays until the

@@ -262,14 +262,20 @@ impl Config {
             path: shown.clone(),
             source,
         })?;
-        let invalid = |message: String| ConfigError::Invalid {
-            path: shown.clone(),
-            message,
-        };
         let is_pyproject = path.file_name().is_some_and(|n| n == PYPROJECT);
-        let config = if is_pyproject {
-            let document: toml::Table =
-                toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+        Config::parse(&text, is_pyproject).map_err(|message| ConfigError::Invalid {
+            path: shown,
+            message,
+        })
+    }
+
+    /// A config file's text: a `muslcheck.toml`, or with `pyproject` a
+    /// `pyproject.toml` whose `[tool.muslcheck]` table is used (`Ok(None)`
+    /// when it has none). The settings are checked as well (globs, ignore
+    /// rules); the error says what is wrong.
+    pub fn parse(text: &str, pyproject: bool) -> Result<Option<Config>, String> {
+        let config = if pyproject {
+            let document: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
             let section = document
                 .get("tool")
                 .and_then(|tool| tool.get("muslcheck"))
@@ -278,12 +284,12 @@ impl Config {
                 None => return Ok(None),
                 Some(section) => section
                     .try_into::<Config>()
-                    .map_err(|e| invalid(format!("[tool.muslcheck]: {e}")))?,
+                    .map_err(|e| format!("[tool.muslcheck]: {e}"))?,
             }
         } else {
-            toml::from_str(&text).map_err(|e| invalid(e.to_string()))?
+            toml::from_str(text).map_err(|e| e.to_string())?
         };
-        config.settings().map_err(invalid)?;
+        config.settings()?;
         Ok(Some(config))
     }
 

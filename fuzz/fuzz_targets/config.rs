@@ -1,0 +1,5 @@
+//! See `muslcheck::fuzz_entry::config`; inputs that once failed are replayed by
+//! tests/fuzz_regressions.rs from corpus/fuzz-regressions/config/.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| muslcheck::fuzz_entry::config(data));
