@@ -133,6 +133,33 @@ fn absolute_member_names_are_hostile() {
 }
 
 #[test]
+fn absolute_names_of_data_members_are_not_findings() {
+    // Database seeds and asset bundles inside node_modules (prisma's
+    // pglite-seed.tar.gz holds ~1000 `/base/...` members) are data: only a
+    // member that is ELF could stand for a library, so only it is reported.
+    let dir = tempfile::tempdir().unwrap();
+    let plain = plain();
+    std::fs::write(
+        dir.path().join("seed.tar.gz"),
+        tarball(&[
+            ("/PG_VERSION", b"17\n"),
+            ("/base/1/112", &[0u8; 64]),
+            ("/lib/evil.so", &plain),
+        ]),
+    )
+    .unwrap();
+    let (report, _) = json_scan(dir.path(), &[]);
+    let reported: Vec<&str> = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["path"].as_str())
+        .collect();
+    assert_eq!(reported, ["seed.tar.gz!//lib/evil.so"], "{report:#}");
+    assert_eq!(codes_at(&report, "seed.tar.gz!//lib/evil.so"), ["MC006"]);
+}
+
+#[test]
 fn a_file_on_disk_cannot_reach_into_an_archive() {
     // NEEDED `a.whl!/p.so`: a path on disk that does not exist, however the
     // report spells members of a.whl.
