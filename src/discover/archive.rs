@@ -265,6 +265,16 @@ pub fn unread_archive(file_name: &str) -> Option<&'static str> {
         .map(|&(_, kind)| kind)
 }
 
+/// Whether `name` is an archive's: one muslcheck opens (wheels and gzip
+/// tarballs) or one it reports as not read.
+pub fn is_archive_name(name: &std::ffi::OsStr) -> bool {
+    let name = name.to_string_lossy().to_ascii_lowercase();
+    [".whl", ".tgz", ".tar.gz"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+        || unread_archive(&name).is_some()
+}
+
 fn base_name(name: &str) -> &str {
     name.rsplit('/').next().unwrap_or(name)
 }

@@ -20,7 +20,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Serialize;
 use walkdir::WalkDir;
 
-use crate::ecosystem::ManifestKind;
+use crate::ecosystem::{ManifestKind, is_archive_inside_installed_packages};
 use crate::elf::ELF_MAGIC;
 use crate::model::ReportPath;
 use crate::progress::Progress;
@@ -105,6 +105,8 @@ pub struct Problem {
 pub struct Inventory {
     pub files_walked: u64,
     pub skipped_by_name: u64,
+    /// Tarballs and wheels inside installed packages, not opened (data).
+    pub archives_in_packages: u64,
     /// Files met again under another name (hard links): first location → paths shown.
     pub hard_links: HashMap<PathBuf, Vec<String>>,
     pub problems: Vec<Problem>,
@@ -366,6 +368,10 @@ impl Walker<'_> {
         }
         if !self.options.all_files && name_proves_text(name) {
             self.inventory.skipped_by_name += 1;
+            return;
+        }
+        if archive::is_archive_name(name) && is_archive_inside_installed_packages(entry.path()) {
+            self.inventory.archives_in_packages += 1;
             return;
         }
         let shown = root.shown(entry.path());
