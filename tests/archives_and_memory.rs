@@ -133,6 +133,33 @@ fn absolute_member_names_are_hostile() {
 }
 
 #[test]
+fn absolute_names_of_data_members_are_not_findings() {
+    // Database seeds and asset bundles inside node_modules (prisma's
+    // pglite-seed.tar.gz holds ~1000 `/base/...` members) are data: only a
+    // member that is ELF could stand for a library, so only it is reported.
+    let dir = tempfile::tempdir().unwrap();
+    let plain = plain();
+    std::fs::write(
+        dir.path().join("seed.tar.gz"),
+        tarball(&[
+            ("/PG_VERSION", b"17\n"),
+            ("/base/1/112", &[0u8; 64]),
+            ("/lib/evil.so", &plain),
+        ]),
+    )
+    .unwrap();
+    let (report, _) = json_scan(dir.path(), &[]);
+    let reported: Vec<&str> = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["path"].as_str())
+        .collect();
+    assert_eq!(reported, ["seed.tar.gz!//lib/evil.so"], "{report:#}");
+    assert_eq!(codes_at(&report, "seed.tar.gz!//lib/evil.so"), ["MC006"]);
+}
+
+#[test]
 fn a_file_on_disk_cannot_reach_into_an_archive() {
     // NEEDED `a.whl!/p.so`: a path on disk that does not exist, however the
     // report spells members of a.whl.
@@ -234,10 +261,10 @@ fn explain_documents_hostile_member_names() {
 }
 
 #[test]
-fn members_take_the_package_of_their_archive_and_nothing_is_read_inside_it() {
-    // An archive without package/package.json inside an installed package:
-    // its members belong to that package; no package.json is looked for on
-    // disk under the archive's path, even where a member's path names one.
+fn an_archive_inside_an_installed_package_is_not_opened() {
+    // An archive inside an installed package is that package's data: node
+    // never loads code out of it, so it is counted, not read, and nothing
+    // is looked for on disk under its path.
     let dir = tempfile::tempdir().unwrap();
     let foo = dir.path().join("node_modules").join("foo");
     std::fs::create_dir_all(&foo).unwrap();
@@ -252,24 +279,10 @@ fn members_take_the_package_of_their_archive_and_nothing_is_read_inside_it() {
         tarball(&[("node_modules/bar/a.node", &plain), ("lib/b.node", &plain)]),
     )
     .unwrap();
-    let (report, _) = json_scan(dir.path(), &[]);
-    let paths: Vec<&str> = report["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|a| a["path"].as_str())
-        .collect();
-    assert_eq!(
-        paths,
-        [
-            "node_modules/foo/bundle.tgz!/lib/b.node",
-            "node_modules/foo/bundle.tgz!/node_modules/bar/a.node",
-        ],
-        "{report:#}"
-    );
-    for path in paths {
-        assert_eq!(artifact(&report, path)["package"]["name"], "foo", "{path}");
-    }
+    let (report, status) = json_scan(dir.path(), &[]);
+    assert_eq!(status, 0);
+    assert_eq!(report["summary"]["archives_in_packages"], 1);
+    assert_eq!(report["artifacts"], serde_json::json!([]), "{report:#}");
 }
 
 #[test]
@@ -497,4 +510,46 @@ fn huge_sparse_elf_files_are_findings_within_bounded_memory() {
     }
     assert_eq!(artifact(&report, "libplain.so")["kind"], "elf");
     assert!(peak_kib < 64 * 1024, "peak RSS {} MiB", peak_kib / 1024);
+}
+
+#[test]
+fn archives_inside_installed_packages_are_data_and_not_opened() {
+    // node never loads code out of a tarball inside node_modules, nor python
+    // out of a wheel inside site-packages; outside them, archives are read
+    // (and those muslcheck cannot read are reported).
+    let dir = tempfile::tempdir().unwrap();
+    let plain = plain();
+    let assets = dir.path().join("node_modules/@x/dev/dist/assets");
+    std::fs::create_dir_all(&assets).unwrap();
+    std::fs::write(
+        assets.join("seed.tar.gz"),
+        tarball(&[("/lib/evil.so", &plain)]),
+    )
+    .unwrap();
+    let site = dir
+        .path()
+        .join("venv/lib/python3.12/site-packages/tool/embed");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(
+        site.join("x-1.0-py3-none-any.whl"),
+        wheel(&[("x/a.so", &plain)]),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("dep-1.0.0.tgz"),
+        tarball(&[("package/a.so", &plain)]),
+    )
+    .unwrap();
+    let fixtures = dir.path().join("node_modules/tar-fs/test/fixtures");
+    std::fs::create_dir_all(&fixtures).unwrap();
+    std::fs::write(fixtures.join("invalid.tar"), b"not a tar").unwrap();
+    let (report, _) = json_scan(dir.path(), &[]);
+    assert_eq!(report["summary"]["archives_in_packages"], 3, "{report:#}");
+    let paths: Vec<&str> = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["path"].as_str())
+        .collect();
+    assert_eq!(paths, ["dep-1.0.0.tgz!/package/a.so"], "{report:#}");
 }

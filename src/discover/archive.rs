@@ -89,24 +89,44 @@ pub struct ArchiveContents<T> {
 }
 
 impl<T> ArchiveContents<T> {
-    /// Records a member's name and returns its path inside the archive, or
-    /// reports the name as hostile and returns `None`.
-    fn place(&mut self, name: String) -> Option<String> {
-        match member_path(&name) {
-            Ok(path) => {
-                self.names.push(path.clone());
-                Some(path)
-            }
-            Err(reason) => {
-                self.problems.push(MemberProblem {
-                    name,
-                    kind: MemberProblemKind::HostileName,
-                    reason,
-                });
-                None
-            }
+    /// Records a member's name; its path inside the archive, or why the
+    /// name points outside it.
+    fn place(&mut self, name: &str) -> Result<String, String> {
+        let placed = member_path(name);
+        if let Ok(path) = &placed {
+            self.names.push(path.clone());
+        }
+        placed
+    }
+
+    /// Reads a member whose name was placed: analysed if it is ELF. A member
+    /// whose name points outside the archive is never analysed; it is
+    /// reported only when it is ELF (it could stand for a library), since
+    /// data archives with absolute names (database seeds) are harmless.
+    fn take(
+        &mut self,
+        inflated: &mut u64,
+        name: String,
+        placed: Result<String, String>,
+        declared: u64,
+        reader: &mut impl Read,
+        analyse: &mut impl FnMut(&[u8]) -> T,
+    ) {
+        match placed {
+            Ok(path) => take_if_elf(self, inflated, (name, path), declared, reader, analyse),
+            Err(reason) if starts_like_elf(reader) => self.problems.push(MemberProblem {
+                name,
+                kind: MemberProblemKind::HostileName,
+                reason,
+            }),
+            Err(_) => {}
         }
     }
+}
+
+fn starts_like_elf(reader: &mut impl Read) -> bool {
+    let mut magic = [0u8; 4];
+    reader.read_exact(&mut magic).is_ok() && magic == ELF_MAGIC
 }
 
 impl<T> Default for ArchiveContents<T> {
@@ -150,17 +170,15 @@ pub fn read_zip<T>(
                 continue;
             }
         };
-        let Some(path) = contents.place(name.clone()) else {
-            continue;
-        };
-        if entry.is_dir() || name_proves_text(std::ffi::OsStr::new(base_name(&path))) {
+        let placed = contents.place(&name);
+        if entry.is_dir() || name_proves_text(std::ffi::OsStr::new(base_name(&name))) {
             continue;
         }
         let declared = entry.size();
-        take_if_elf(
-            &mut contents,
+        contents.take(
             &mut inflated,
-            (name, path),
+            name,
+            placed,
             declared,
             &mut entry,
             &mut analyse,
@@ -181,8 +199,7 @@ fn take_if_elf<T>(
     reader: &mut impl Read,
     analyse: &mut impl FnMut(&[u8]) -> T,
 ) {
-    let mut magic = [0u8; 4];
-    if reader.read_exact(&mut magic).is_err() || magic != ELF_MAGIC {
+    if !starts_like_elf(reader) {
         return;
     }
     if declared > MAX_MEMBER_BYTES || inflated.saturating_add(declared) > MAX_ARCHIVE_BYTES {
@@ -248,6 +265,16 @@ pub fn unread_archive(file_name: &str) -> Option<&'static str> {
         .map(|&(_, kind)| kind)
 }
 
+/// Whether `name` is an archive's: one muslcheck opens (wheels and gzip
+/// tarballs) or one it reports as not read.
+pub fn is_archive_name(name: &std::ffi::OsStr) -> bool {
+    let name = name.to_string_lossy().to_ascii_lowercase();
+    [".whl", ".tgz", ".tar.gz"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+        || unread_archive(&name).is_some()
+}
+
 fn base_name(name: &str) -> &str {
     name.rsplit('/').next().unwrap_or(name)
 }
@@ -279,10 +306,9 @@ pub fn read_tar_gz<T>(
             }
         };
         let name = ReportPath::text_of(&entry.path_bytes());
-        let Some(path) = contents.place(name.clone()) else {
-            continue;
-        };
-        if path == "package/package.json" && entry.header().entry_type().is_file() {
+        let placed = contents.place(&name);
+        if placed.as_deref() == Ok("package/package.json") && entry.header().entry_type().is_file()
+        {
             let mut text = String::new();
             if (&mut entry)
                 .take(1024 * 1024)
@@ -295,15 +321,15 @@ pub fn read_tar_gz<T>(
         }
         // Symlinks, hard links and devices are names only; never followed.
         if !entry.header().entry_type().is_file()
-            || name_proves_text(std::ffi::OsStr::new(base_name(&path)))
+            || name_proves_text(std::ffi::OsStr::new(base_name(&name)))
         {
             continue;
         }
         let declared = entry.header().size().unwrap_or(0);
-        take_if_elf(
-            &mut contents,
+        contents.take(
             &mut inflated,
-            (name, path),
+            name,
+            placed,
             declared,
             &mut entry,
             &mut analyse,

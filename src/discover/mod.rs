@@ -6,25 +6,25 @@
 
 pub mod archive;
 pub mod budget;
+mod contents;
 pub mod files;
 #[cfg(target_os = "linux")]
 mod mapped;
 mod text_names;
 
 use std::collections::HashMap;
-use std::fs::{File, Metadata};
-use std::io::Read;
+use std::fs::Metadata;
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Serialize;
 use walkdir::WalkDir;
 
-use crate::ecosystem::ManifestKind;
-use crate::elf::ELF_MAGIC;
+use crate::ecosystem::{ManifestKind, is_archive_inside_installed_packages};
 use crate::model::ReportPath;
 use crate::progress::Progress;
 
+pub use contents::{Contents, MAX_MAPPED_BYTES, MAX_READ_BYTES, read_if_elf};
 pub use files::{
     LossyText, METADATA_CAP, ReadError, ScannedPaths, read_bounded, read_found, read_found_text,
     read_text_file, write_atomically,
@@ -105,6 +105,8 @@ pub struct Problem {
 pub struct Inventory {
     pub files_walked: u64,
     pub skipped_by_name: u64,
+    /// Tarballs and wheels inside installed packages, not opened (data).
+    pub archives_in_packages: u64,
     /// Files met again under another name (hard links): first location → paths shown.
     pub hard_links: HashMap<PathBuf, Vec<String>>,
     pub problems: Vec<Problem>,
@@ -368,6 +370,10 @@ impl Walker<'_> {
             self.inventory.skipped_by_name += 1;
             return;
         }
+        if archive::is_archive_name(name) && is_archive_inside_installed_packages(entry.path()) {
+            self.inventory.archives_in_packages += 1;
+            return;
+        }
         let shown = root.shown(entry.path());
         let metadata = match entry.metadata() {
             Ok(metadata) => metadata,
@@ -453,129 +459,4 @@ fn inode_key(metadata: &Metadata) -> Option<(u64, u64)> {
 #[cfg(not(unix))]
 fn inode_key(_metadata: &Metadata) -> Option<(u64, u64)> {
     None
-}
-
-/// Largest file mapped; a bigger one is reported, not read. Mapping costs no
-/// memory of the scan's own (the parser touches the pages it needs), but no
-/// ELF file anyone ships comes near this.
-pub const MAX_MAPPED_BYTES: u64 = 4 * 1024 * 1024 * 1024;
-/// Largest file read into memory (when it is small, or cannot be mapped).
-pub const MAX_READ_BYTES: u64 = 512 * 1024 * 1024;
-/// Files from this size are mapped rather than read.
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-const MAP_THRESHOLD: u64 = 64 * 1024;
-
-/// File contents: mapped when large, read when small.
-pub enum Contents {
-    #[cfg(target_os = "linux")]
-    Mapped(mapped::GuardedMap),
-    Read(budget::Buffer<'static>),
-}
-
-impl Contents {
-    /// Whether the file changed under the reader (a mapped page was lost to
-    /// truncation or an I/O error): what was read is not the file.
-    pub fn changed(&self) -> bool {
-        match self {
-            #[cfg(target_os = "linux")]
-            Contents::Mapped(map) => map.changed(),
-            Contents::Read(_) => false,
-        }
-    }
-}
-
-impl std::ops::Deref for Contents {
-    type Target = [u8];
-
-    fn deref(&self) -> &[u8] {
-        match self {
-            #[cfg(target_os = "linux")]
-            Contents::Mapped(map) => map,
-            Contents::Read(bytes) => bytes,
-        }
-    }
-}
-
-/// Opens a file once: `None` when its first bytes are not ELF's magic, else
-/// its contents: mapped when large (guarded against truncation), read when
-/// small or when it cannot be mapped. Never allocates what the file claims
-/// before reading it: files over the caps are errors (the reason), and what
-/// is read holds bytes of the shared memory budget.
-pub fn read_if_elf(path: &Path) -> std::io::Result<Option<Contents>> {
-    use std::io::{Seek, SeekFrom};
-    let mut file = File::open(path)?;
-    let mut magic = [0u8; 4];
-    let mut filled = 0;
-    while let Some(rest) = magic.get_mut(filled..).filter(|r| !r.is_empty()) {
-        match file.read(rest)? {
-            0 => break,
-            n => filled += n,
-        }
-    }
-    if magic != ELF_MAGIC {
-        return Ok(None);
-    }
-    let len = file.metadata()?.len();
-    if len > MAX_MAPPED_BYTES {
-        return Err(over_cap(len, MAX_MAPPED_BYTES, ""));
-    }
-    #[cfg(target_os = "linux")]
-    if len >= MAP_THRESHOLD {
-        // A file that cannot be mapped (address space, file system) is read.
-        if let Ok(Some(map)) = mapped::GuardedMap::map(&file) {
-            return Ok(Some(Contents::Mapped(map)));
-        }
-    }
-    if len > MAX_READ_BYTES {
-        return Err(over_cap(
-            len,
-            MAX_READ_BYTES,
-            " read into memory (it could not be mapped)",
-        ));
-    }
-    let mut buffer = budget::shared()
-        .buffer(len.max(ELF_MAGIC.len() as u64))
-        .map_err(std::io::Error::other)?;
-    file.seek(SeekFrom::Start(0))?;
-    // A file that shrank since is read short, which the parser judges.
-    if buffer.fill_from(&mut file)? {
-        return Err(std::io::Error::other(format!(
-            "grew past its {len} bytes while it was read"
-        )));
-    }
-    Ok(Some(Contents::Read(buffer)))
-}
-
-fn over_cap(len: u64, cap: u64, how: &str) -> std::io::Error {
-    std::io::Error::other(format!(
-        "{len} bytes, larger than the {} MiB cap for a file{how}",
-        cap / (1024 * 1024)
-    ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_file_truncated_while_mapped_reads_as_changed_not_a_crash() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("shrinks.so");
-        let mut bytes = vec![7u8; 1 << 20];
-        bytes[..4].copy_from_slice(&ELF_MAGIC);
-        std::fs::write(&path, &bytes).unwrap();
-        let contents = read_if_elf(&path).unwrap().unwrap();
-        assert!(matches!(contents, Contents::Mapped(_)), "1 MiB is mapped");
-        File::options()
-            .write(true)
-            .open(&path)
-            .unwrap()
-            .set_len(4096)
-            .unwrap();
-        // Past the new end: a SIGBUS without the guard.
-        let past_end = std::hint::black_box(&contents[512 * 1024..512 * 1024 + 8]).to_vec();
-        assert_eq!(past_end, [0; 8], "the lost page reads as zeros");
-        assert_eq!(contents[100], 7, "pages still in the file are intact");
-        assert!(contents.changed(), "and the reader is told");
-    }
 }

@@ -117,6 +117,9 @@ pub struct Summary {
     pub files_walked: u64,
     /// Files not opened because their name proves they are text.
     pub skipped_by_name: u64,
+    /// Tarballs and wheels inside installed packages (`node_modules`,
+    /// `site-packages`): data, not opened.
+    pub archives_in_packages: u64,
     /// Paths that could not be read, or only in part (an MC001 finding),
     /// counted before `[[ignore]]` rules and baselines.
     pub unreadable: usize,

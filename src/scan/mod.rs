@@ -85,6 +85,7 @@ pub fn scan_with_progress(
         summary: Summary {
             files_walked: inventory.files_walked,
             skipped_by_name: inventory.skipped_by_name,
+            archives_in_packages: inventory.archives_in_packages,
             ..Summary::default()
         },
     };
