@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: run the binary, read its JSON.
 #![allow(dead_code)] // Each test crate uses its own subset.
 
+pub mod synthetic_elf;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
