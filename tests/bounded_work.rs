@@ -2,22 +2,27 @@
 //! scan ends, within a time guard, with work and output in proportion to what
 //! was read.
 
-use std::path::Path;
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use assert_cmd::Command;
+use muslcheck::check::{TreeFile, TreeIndex, assess_all};
 use muslcheck::elf::analyse;
+use muslcheck::model::{Arch, ElfFacts, Verdict};
+use muslcheck::platform::{Platform, Target};
+use serde_json::Value;
 
 mod common;
 
-use common::synthetic_elf::shared_vernaux;
+use common::synthetic_elf::{SharedObject, shared_vernaux};
 
 fn corpus_file(name: &str) -> Vec<u8> {
     std::fs::read(common::corpus(name)).unwrap()
 }
 
 /// `muslcheck --format json` on `dir`, killed after 60 s (a hang fails the test).
-fn guarded_json_scan(dir: &Path, args: &[&str]) -> (serde_json::Value, i32, usize) {
+fn guarded_json_scan(dir: &Path, args: &[&str]) -> (Value, i32, usize) {
     let output = Command::cargo_bin("muslcheck")
         .unwrap()
         .args(["--arch", "x86_64", "--no-config", "--format", "json"])
@@ -39,6 +44,16 @@ fn guarded_json_scan(dir: &Path, args: &[&str]) -> (serde_json::Value, i32, usiz
         )
     });
     (report, code.unwrap(), output.stdout.len())
+}
+
+/// Runs `work` on its own thread and waits at most 30 s for it: a hang (or
+/// work growing with the square of the input) fails instead of stalling.
+fn within_guard<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || sender.send(work()));
+    receiver
+        .recv_timeout(Duration::from_secs(30))
+        .expect("did not finish within 30 s")
 }
 
 #[test]
@@ -76,5 +91,145 @@ fn the_largest_shared_aux_array_is_judged_within_the_time_guard() {
     assert_eq!(hostile["facts"]["max_glibc"], "GLIBC_2.2.5");
     for fact in ["version_needs", "required_symbols"] {
         assert_eq!(hostile["facts"][fact], plain["facts"][fact], "{fact}");
+    }
+}
+
+/// `lib/libchain0000.so` … : each needs libc.so.6 and the next, uses ten
+/// symbols the next defines and ten that nothing defines, and defines the ten
+/// the previous one uses. Every library breaks on its own ten.
+fn write_chain(dir: &Path, length: usize) {
+    let name = |i: usize| format!("libchain{i:04}.so");
+    for i in 0..length {
+        let mut needed = vec!["libc.so.6".to_string()];
+        if i + 1 < length {
+            needed.push(name(i + 1));
+        }
+        let object = SharedObject {
+            soname: Some(name(i)),
+            needed,
+            undefined: (0..10)
+                .map(|k| format!("chain{}_{k}", i + 1))
+                .chain((0..10).map(|k| format!("nowhere{i}_{k}")))
+                .collect(),
+            exports: (0..10).map(|k| format!("chain{i}_{k}")).collect(),
+            ..SharedObject::default()
+        };
+        std::fs::write(dir.join(name(i)), object.to_bytes()).unwrap();
+    }
+}
+
+#[test]
+fn eight_hundred_chained_libraries_are_resolved_within_the_guard() {
+    // Each of the 800 roots loads the rest of the chain: resolved root by root
+    // with linear searches, that is 800 × 400 objects × 20 symbols × 400 exports.
+    const LENGTH: usize = 800;
+    let dir = tempfile::tempdir().unwrap();
+    write_chain(dir.path(), LENGTH);
+    let paths: Vec<PathBuf> = (0..LENGTH)
+        .map(|i| dir.path().join(format!("libchain{i:04}.so")))
+        .collect();
+    let verdicts = within_guard(move || {
+        let facts: Vec<ElfFacts> = paths
+            .iter()
+            .map(|path| analyse(&std::fs::read(path).unwrap()).unwrap())
+            .collect();
+        let shown: Vec<String> = paths
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        let files: Vec<Option<TreeFile>> = (0..LENGTH)
+            .map(|i| {
+                Some(TreeFile {
+                    location: &paths[i],
+                    shown: &shown[i],
+                    facts: &facts[i],
+                })
+            })
+            .collect();
+        let index = TreeIndex::new(&files, &HashMap::new());
+        let platform = Platform::new(Target::newest_alpine(), Arch::X86_64, false);
+        let assessments = assess_all(&index, files.len(), &platform);
+        assessments
+            .iter()
+            .flatten()
+            .map(|a| a.verdict)
+            .collect::<BTreeSet<Verdict>>()
+    });
+    assert_eq!(verdicts, BTreeSet::from([Verdict::Breaks]));
+}
+
+/// `count` libraries in three directories (and a vendor directory reached
+/// through RUNPATH), each needing a few others (some of which do not exist)
+/// and using and defining names from a small shared pool: a tree on which
+/// resolution rules interact, to compare two builds' verdicts on.
+fn write_random_tree(root: &Path, seed: u64, count: usize) {
+    let mut state = seed;
+    let mut next = move |bound: usize| {
+        // xorshift64*
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % bound
+    };
+    let dirs = ["a", "b", "c", "vendor"];
+    for dir in dirs {
+        std::fs::create_dir_all(root.join(dir)).unwrap();
+    }
+    for i in 0..count {
+        let mut needed = vec!["libc.so.6".to_string()];
+        for _ in 0..next(6) {
+            // A library in this directory, another one, or nowhere.
+            needed.push(match next(8) {
+                0 => format!("libnowhere{}.so", next(10)),
+                _ => format!("librand{}.so", next(count)),
+            });
+        }
+        let runpath = match next(4) {
+            0 => Some("$ORIGIN/../vendor".to_string()),
+            1 => Some("$ORIGIN".to_string()),
+            _ => None,
+        };
+        let object = SharedObject {
+            soname: None,
+            needed,
+            runpath,
+            undefined: (0..next(6)).map(|_| format!("pool{}", next(60))).collect(),
+            exports: (0..next(6)).map(|_| format!("pool{}", next(60))).collect(),
+        };
+        let dir = dirs[next(dirs.len())];
+        let mut object = object;
+        object.exports.sort();
+        object.exports.dedup();
+        object.undefined.sort();
+        object.undefined.dedup();
+        object
+            .undefined
+            .retain(|name| !object.exports.contains(name));
+        std::fs::write(
+            root.join(dir).join(format!("librand{i}.so")),
+            object.to_bytes(),
+        )
+        .unwrap();
+    }
+}
+
+/// Writes the cases measured in the note (not a test):
+/// `MUSLCHECK_HOSTILE_DIR=/tmp/h cargo test --test bounded_work -- --ignored write_measured_cases`.
+#[test]
+#[ignore = "writes fixtures for measuring; run by hand"]
+fn write_measured_cases() {
+    let root = PathBuf::from(std::env::var_os("MUSLCHECK_HOSTILE_DIR").unwrap());
+    for length in [200, 400, 800] {
+        let dir = root.join(format!("chain-{length}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        write_chain(&dir, length);
+    }
+    write_random_tree(&root.join("random-tree"), 0x5eed, 240);
+    let original = corpus_file("lib/libplain.so");
+    for (needs, auxes) in [(8000, 8000), (u16::MAX, u16::MAX)] {
+        let dir = root.join(format!("verneed-{needs}x{auxes}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bytes = shared_vernaux(&original, needs, auxes);
+        std::fs::write(dir.join("libversions.so"), bytes).unwrap();
     }
 }

@@ -22,18 +22,21 @@ use crate::platform::Platform;
 
 pub use tree::{TreeFile, TreeIndex};
 
-use resolve::{Resolution, ResolveContext};
+use resolve::{Resolution, ResolveContext, Resolver};
 
 /// Assesses every analysed file (`None` entries are skipped).
 pub fn assess_all(index: &TreeIndex, count: usize, platform: &Platform) -> Vec<Option<Assessment>> {
+    let resolver = Resolver::new(index, count, platform);
     (0..count)
         .into_par_iter()
-        .map(|i| index.file(i).map(|file| assess(index, i, file, platform)))
+        .map(|i| index.file(i).map(|file| assess(&resolver, i, file)))
         .collect()
 }
 
-/// Whether `file` loads on `platform` as it is, and why not.
-pub fn assess(index: &TreeIndex, root: usize, file: &TreeFile, platform: &Platform) -> Assessment {
+/// Whether `file` (the tree's file number `root`) loads on the resolver's
+/// platform as it is, and why not.
+pub fn assess(resolver: &Resolver, root: usize, file: &TreeFile) -> Assessment {
+    let (index, platform) = (resolver.index(), resolver.platform());
     if let Some(assessment) = assess_without_loading(index, file, platform) {
         return assessment;
     }
@@ -41,11 +44,9 @@ pub fn assess(index: &TreeIndex, root: usize, file: &TreeFile, platform: &Platfo
     let host = host::detect(file.file_name(), facts);
     let reach = gcompat::reach(file, facts, host.as_ref());
     let resolve_with = |gcompat_installed: bool| {
-        resolve::resolve(
-            index,
+        resolver.resolve(
             root,
             &ResolveContext {
-                platform,
                 gcompat_installed,
                 gcompat_reaches_root: reach.reaches,
                 host: host.as_ref(),

@@ -69,6 +69,28 @@ impl<'a> TreeIndex<'a> {
         }
     }
 
+    /// Symbol name → the scanned files exporting it (in scan order), for the
+    /// names the scanned files require: one pass over every file's exports
+    /// instead of one per lookup.
+    pub(super) fn exporters(&self) -> HashMap<&'a str, Vec<usize>> {
+        let mut exporters: HashMap<&'a str, Vec<usize>> = HashMap::new();
+        for file in self.files.iter().flatten() {
+            for symbol in &file.facts.required_symbols {
+                exporters.entry(symbol.name.as_str()).or_default();
+            }
+        }
+        for (index, file) in self.files.iter().enumerate() {
+            let Some(file) = file else { continue };
+            // Each file's exports are sorted and unique: one entry per file and name.
+            for name in &file.facts.exports {
+                if let Some(list) = exporters.get_mut(name.as_str()) {
+                    list.push(index);
+                }
+            }
+        }
+        exporters
+    }
+
     /// The scanned files in the same directory as `location` (itself included).
     pub fn siblings(&self, location: &Path) -> impl Iterator<Item = &TreeFile<'a>> {
         let dir = normalize(location.parent().unwrap_or(Path::new("")));

@@ -6,6 +6,8 @@
 pub struct SharedObject {
     pub soname: Option<String>,
     pub needed: Vec<String>,
+    /// DT_RUNPATH.
+    pub runpath: Option<String>,
     /// Global function symbols it uses and does not define.
     pub undefined: Vec<String>,
     /// Global function symbols it defines.
@@ -34,9 +36,10 @@ fn align(out: &mut Vec<u8>, to: usize) {
 impl SharedObject {
     /// The file's bytes: ELF header, a PT_LOAD covering the whole file at
     /// address 0 (so addresses are offsets), PT_DYNAMIC, `.dynstr`, `.dynsym`,
-    /// a SysV hash table (which gives the symbol count) and the dynamic
-    /// section. No section headers and no relocations: every undefined
-    /// symbol counts as looked up.
+    /// a SysV hash table (which gives goblin the symbol count and musl its lookup) and the dynamic
+    /// section, with one R_X86_64_GLOB_DAT relocation (into a GOT slot of
+    /// its own) per undefined symbol, so musl's loader looks each one up.
+    /// No section headers.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut strings = vec![0u8];
         let mut intern = |name: &str| -> u64 {
@@ -47,6 +50,7 @@ impl SharedObject {
         };
         let needed: Vec<u64> = self.needed.iter().map(|n| intern(n)).collect();
         let soname = self.soname.as_deref().map(&mut intern);
+        let runpath = self.runpath.as_deref().map(&mut intern);
         // (name offset, defined)
         let mut symbols: Vec<(u64, bool)> = Vec::new();
         for name in &self.undefined {
@@ -74,16 +78,30 @@ impl SharedObject {
         }
         let hash = at(&body);
         let nsyms = (symbols.len() + 1) as u32;
+        // One bucket holding every symbol in order: valid for any hash values.
         push_u32(&mut body, 1); // nbucket
         push_u32(&mut body, nsyms); // nchain: the symbol count
-        for _ in 0..=nsyms {
-            push_u32(&mut body, 0);
+        push_u32(&mut body, u32::from(nsyms > 1)); // bucket[0]: the first symbol
+        for index in 0..nsyms {
+            push_u32(&mut body, if index + 1 < nsyms { index + 1 } else { 0 });
         }
         align(&mut body, 8);
+        let got = at(&body);
+        body.extend(std::iter::repeat_n(0u8, 8 * self.undefined.len()));
+        let rela = at(&body);
+        for index in 0..self.undefined.len() {
+            push_u64(&mut body, got + 8 * index as u64); // r_offset
+            push_u64(&mut body, ((index as u64 + 1) << 32) | 6); // symbol, R_X86_64_GLOB_DAT
+            push_u64(&mut body, 0); // r_addend
+        }
+        let rela_size = (24 * self.undefined.len()) as u64;
         let dynamic = at(&body);
         let mut entries: Vec<(u64, u64)> = needed.iter().map(|&n| (1, n)).collect();
         if let Some(soname) = soname {
             entries.push((14, soname));
+        }
+        if let Some(runpath) = runpath {
+            entries.push((29, runpath));
         }
         entries.extend([
             (4, hash),
@@ -91,6 +109,9 @@ impl SharedObject {
             (6, symtab),
             (10, strings.len() as u64),
             (11, SYM_SIZE as u64),
+            (7, rela),
+            (8, rela_size),
+            (9, 24),
             (0, 0),
         ]);
         for (tag, value) in &entries {
@@ -117,9 +138,9 @@ impl SharedObject {
         push_u16(&mut out, 64); // e_shentsize
         push_u16(&mut out, 0); // e_shnum
         push_u16(&mut out, 0); // e_shstrndx
-        // PT_LOAD, R+X, the whole file at address 0.
+        // PT_LOAD, read-write (the GOT is written), the whole file at address 0.
         for (p_type, flags, offset, size, alignment) in [
-            (1u32, 5u32, 0u64, total, 0x1000u64),
+            (1u32, 6u32, 0u64, total, 0x1000u64),
             (2, 6, dynamic, dynamic_size, 8),
         ] {
             push_u32(&mut out, p_type);
