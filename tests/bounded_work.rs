@@ -9,7 +9,7 @@ use std::time::Duration;
 use assert_cmd::Command;
 use muslcheck::check::{TreeFile, TreeIndex, assess_all};
 use muslcheck::elf::analyse;
-use muslcheck::model::{Arch, ElfFacts, Verdict};
+use muslcheck::model::{Arch, Code, ElfFacts, Verdict};
 use muslcheck::platform::{Platform, Target};
 use serde_json::Value;
 
@@ -118,6 +118,169 @@ fn write_chain(dir: &Path, length: usize) {
     }
 }
 
+fn findings_with_code<'a>(artifact: &'a Value, code: &str) -> Vec<&'a Value> {
+    artifact["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == code)
+        .collect()
+}
+
+fn missing_symbol_names(artifact: &Value) -> BTreeSet<String> {
+    findings_with_code(artifact, "MC102")
+        .iter()
+        .flat_map(|f| f["evidence"]["symbols"].as_array().unwrap())
+        .map(|s| s["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_chain_of_failing_libraries_is_judged_in_proportion_to_its_length() {
+    const LENGTH: usize = 300;
+    let dir = tempfile::tempdir().unwrap();
+    write_chain(dir.path(), LENGTH);
+    let (report, code, _) = guarded_json_scan(dir.path(), &[]);
+    assert_eq!(code, 1);
+    let mut dependency_findings = 0;
+    for i in 0..LENGTH {
+        let artifact = common::artifact(&report, &format!("libchain{i:04}.so"));
+        assert_eq!(artifact["verdict"], "breaks", "{i}");
+        // Its own ten; the ten from the next library are found in the global scope.
+        let mut expected: BTreeSet<String> = (0..10).map(|k| format!("nowhere{i}_{k}")).collect();
+        if i + 1 == LENGTH {
+            expected.extend((0..10).map(|k| format!("chain{}_{k}", i + 1)));
+        }
+        assert_eq!(missing_symbol_names(artifact), expected, "{i}");
+        // The next library fails too: said once, by reference, with counts.
+        let dependencies = findings_with_code(artifact, "MC105");
+        dependency_findings += dependencies.len();
+        if i + 1 < LENGTH {
+            assert_eq!(dependencies.len(), 1, "{i}: {dependencies:#?}");
+            let evidence = &dependencies[0]["evidence"];
+            assert_eq!(evidence["path"], format!("libchain{:04}.so", i + 1));
+            let own = if i + 2 == LENGTH { 20 } else { 10 };
+            assert_eq!(evidence["missing_symbols"], own, "{i}");
+            assert_eq!(evidence["missing_libraries"], 0, "{i}");
+        }
+    }
+    assert_eq!(dependency_findings, LENGTH - 1);
+}
+
+#[test]
+fn a_library_found_through_one_roots_runpath_is_not_found_for_another() {
+    // app/a.so (RUNPATH $ORIGIN/../vendor) and app/b.so both load app/libd.so,
+    // which needs vendor/libx.so: found in a.so's process only. Whatever is
+    // worked out once per library must not carry a.so's RUNPATH to b.so.
+    let dir = tempfile::tempdir().unwrap();
+    let (app, vendor) = (dir.path().join("app"), dir.path().join("vendor"));
+    std::fs::create_dir_all(&app).unwrap();
+    std::fs::create_dir_all(&vendor).unwrap();
+    let libc = || "libc.so.6".to_string();
+    let objects = [
+        (
+            app.join("a.so"),
+            SharedObject {
+                needed: vec![libc(), "libd.so".to_string()],
+                runpath: Some("$ORIGIN/../vendor".to_string()),
+                ..SharedObject::default()
+            },
+        ),
+        (
+            app.join("b.so"),
+            SharedObject {
+                needed: vec![libc(), "libd.so".to_string()],
+                ..SharedObject::default()
+            },
+        ),
+        (
+            app.join("libd.so"),
+            SharedObject {
+                needed: vec![libc(), "libx.so".to_string()],
+                undefined: vec!["from_x".to_string()],
+                ..SharedObject::default()
+            },
+        ),
+        (
+            vendor.join("libx.so"),
+            SharedObject {
+                needed: vec![libc()],
+                exports: vec!["from_x".to_string()],
+                ..SharedObject::default()
+            },
+        ),
+    ];
+    for (path, object) in &objects {
+        std::fs::write(path, object.to_bytes()).unwrap();
+    }
+    let (report, _, _) = guarded_json_scan(dir.path(), &["--fail-on", "never"]);
+    let a = common::artifact(&report, "app/a.so");
+    assert_eq!(a["verdict"], "ok", "{a:#}");
+    let b = common::artifact(&report, "app/b.so");
+    assert_eq!(b["verdict"], "breaks", "{b:#}");
+    let dependency = findings_with_code(b, "MC105");
+    assert_eq!(dependency.len(), 1, "{b:#}");
+    assert_eq!(dependency[0]["evidence"]["path"], "app/libd.so");
+    assert_eq!(dependency[0]["evidence"]["missing_libraries"], 1);
+    assert_eq!(dependency[0]["evidence"]["missing_symbols"], 1);
+}
+
+#[test]
+fn a_failing_library_behind_one_whose_own_process_does_not_load_it_is_named() {
+    // app/r.so (RUNPATH $ORIGIN/../vendor) loads app/libk.so, which needs
+    // libx.so: r.so's RUNPATH finds vendor/libx.so, libk.so alone does not.
+    // Both fail. libk.so's own findings say libx.so is missing, not that
+    // vendor/libx.so fails, so r.so names both.
+    let dir = tempfile::tempdir().unwrap();
+    let (app, vendor) = (dir.path().join("app"), dir.path().join("vendor"));
+    std::fs::create_dir_all(&app).unwrap();
+    std::fs::create_dir_all(&vendor).unwrap();
+    let libc = || "libc.so.6".to_string();
+    let objects = [
+        (
+            app.join("r.so"),
+            SharedObject {
+                needed: vec![libc(), "libk.so".to_string()],
+                runpath: Some("$ORIGIN/../vendor".to_string()),
+                ..SharedObject::default()
+            },
+        ),
+        (
+            app.join("libk.so"),
+            SharedObject {
+                needed: vec![libc(), "libx.so".to_string()],
+                undefined: vec!["k_nowhere".to_string()],
+                ..SharedObject::default()
+            },
+        ),
+        (
+            vendor.join("libx.so"),
+            SharedObject {
+                needed: vec![libc()],
+                undefined: vec!["x_nowhere".to_string()],
+                ..SharedObject::default()
+            },
+        ),
+    ];
+    for (path, object) in &objects {
+        std::fs::write(path, object.to_bytes()).unwrap();
+    }
+    let (report, _, _) = guarded_json_scan(dir.path(), &["--fail-on", "never"]);
+    let named = |path: &str| -> Vec<String> {
+        findings_with_code(common::artifact(&report, path), "MC105")
+            .iter()
+            .map(|f| f["evidence"]["path"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(named("app/r.so"), ["app/libk.so", "vendor/libx.so"]);
+    let libk = common::artifact(&report, "app/libk.so");
+    assert_eq!(named("app/libk.so"), Vec::<String>::new());
+    assert!(
+        common::codes(libk).contains(&"MC103".to_string()),
+        "{libk:#}"
+    );
+}
+
 #[test]
 fn eight_hundred_chained_libraries_are_resolved_within_the_guard() {
     // Each of the 800 roots loads the rest of the chain: resolved root by root
@@ -128,7 +291,7 @@ fn eight_hundred_chained_libraries_are_resolved_within_the_guard() {
     let paths: Vec<PathBuf> = (0..LENGTH)
         .map(|i| dir.path().join(format!("libchain{i:04}.so")))
         .collect();
-    let verdicts = within_guard(move || {
+    let (verdicts, dependency_findings) = within_guard(move || {
         let facts: Vec<ElfFacts> = paths
             .iter()
             .map(|path| analyse(&std::fs::read(path).unwrap()).unwrap())
@@ -149,13 +312,18 @@ fn eight_hundred_chained_libraries_are_resolved_within_the_guard() {
         let index = TreeIndex::new(&files, &HashMap::new());
         let platform = Platform::new(Target::newest_alpine(), Arch::X86_64, false);
         let assessments = assess_all(&index, files.len(), &platform);
-        assessments
+        let verdicts: BTreeSet<Verdict> = assessments.iter().flatten().map(|a| a.verdict).collect();
+        let dependency_findings = assessments
             .iter()
             .flatten()
-            .map(|a| a.verdict)
-            .collect::<BTreeSet<Verdict>>()
+            .flat_map(|a| &a.findings)
+            .filter(|f| f.code == Code::DependencyBreaks)
+            .count();
+        (verdicts, dependency_findings)
     });
     assert_eq!(verdicts, BTreeSet::from([Verdict::Breaks]));
+    // Each library names the next one, not the whole rest of the chain.
+    assert_eq!(dependency_findings, LENGTH - 1);
 }
 
 /// `count` libraries in three directories (and a vendor directory reached

@@ -77,6 +77,9 @@ pub struct Resolution {
     pub scope: Vec<String>,
     /// gcompat's symbols were in scope.
     pub gcompat_active: bool,
+    /// Object → the tree objects its needed libraries are (each needed name
+    /// once, also when another object loaded it first).
+    pub tree_needs: HashMap<usize, Vec<usize>>,
 }
 
 impl Resolution {
@@ -343,6 +346,7 @@ impl<'t> Resolver<'t> {
             missing_libraries: graph.missing_libraries,
             scope: described,
             gcompat_active,
+            tree_needs: graph.tree_needs,
         }
     }
 
@@ -371,6 +375,7 @@ struct LoadGraph {
     objects: Vec<usize>,
     loaded: Vec<LoadedLibrary>,
     missing_libraries: Vec<(usize, MissingLibrary)>,
+    tree_needs: HashMap<usize, Vec<usize>>,
 }
 
 impl LoadGraph {
@@ -379,25 +384,35 @@ impl LoadGraph {
             objects: vec![root],
             loaded: Vec::new(),
             missing_libraries: Vec::new(),
+            tree_needs: HashMap::new(),
         };
         let mut in_graph: HashSet<usize> = HashSet::from([root]);
-        let mut loaded_names: HashSet<&str> = HashSet::new();
+        // Needed name → the tree object the first lookup found, if any.
+        let mut loaded_names: HashMap<&str, Option<usize>> = HashMap::new();
         let mut queue_position = 0;
         while let Some(&object) = graph.objects.get(queue_position) {
             queue_position += 1;
             let Some(file) = resolver.index.file(object) else {
                 continue;
             };
+            let mut needs = Vec::new();
             for (position, name) in file.facts.needed.iter().enumerate() {
-                if !loaded_names.insert(name) {
+                if let Some(found) = loaded_names.get(name.as_str()) {
+                    needs.extend(*found);
                     continue;
                 }
                 match resolver.find_library(object, position, name, root, ctx) {
                     Ok(provider) => {
-                        if let LibraryProvider::Tree(found) = provider
-                            && in_graph.insert(found)
-                        {
-                            graph.objects.push(found);
+                        let found = match provider {
+                            LibraryProvider::Tree(found) => Some(found),
+                            _ => None,
+                        };
+                        loaded_names.insert(name, found);
+                        if let Some(found) = found {
+                            needs.push(found);
+                            if in_graph.insert(found) {
+                                graph.objects.push(found);
+                            }
                         }
                         graph.loaded.push(LoadedLibrary {
                             name: name.clone(),
@@ -405,8 +420,14 @@ impl LoadGraph {
                             provider,
                         });
                     }
-                    Err(missing) => graph.missing_libraries.push((object, missing)),
+                    Err(missing) => {
+                        loaded_names.insert(name, None);
+                        graph.missing_libraries.push((object, missing));
+                    }
                 }
+            }
+            if !needs.is_empty() {
+                graph.tree_needs.insert(object, needs);
             }
         }
         graph
