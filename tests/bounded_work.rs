@@ -381,6 +381,62 @@ fn write_random_tree(root: &Path, seed: u64, count: usize) {
     }
 }
 
+/// `count` glibc prebuilds for linux-x64 in `dir`, all the same small file
+/// (read and parsed once) that needs glibc's `gnu_get_libc_version`.
+fn write_glibc_prebuilds(dir: &Path, count: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    let object = SharedObject {
+        needed: vec!["libc.so.6".to_string()],
+        undefined: vec!["gnu_get_libc_version".to_string()],
+        exports: vec!["napi_register_module_v1".to_string()],
+        ..SharedObject::default()
+    }
+    .to_bytes();
+    for i in 0..count {
+        std::fs::write(dir.join(format!("addon{i:05}.glibc.node")), &object).unwrap();
+    }
+}
+
+#[test]
+fn twenty_thousand_glibc_prebuild_siblings_are_matched_once_per_directory() {
+    const BESIDE_MUSL: usize = 50;
+    const ALONE: usize = 20_000;
+    let root = tempfile::tempdir().unwrap();
+    let with_musl = root.path().join("node_modules/a/prebuilds/linux-x64");
+    let without = root.path().join("node_modules/b/prebuilds/linux-x64");
+    write_glibc_prebuilds(&with_musl, BESIDE_MUSL);
+    write_glibc_prebuilds(&without, ALONE);
+    let musl = SharedObject {
+        needed: vec!["libc.so".to_string()],
+        ..SharedObject::default()
+    };
+    std::fs::write(with_musl.join("zz.musl.node"), musl.to_bytes()).unwrap();
+    let (report, code, _) = guarded_json_scan(root.path(), &["--fail-on", "never"]);
+    assert_eq!(code, 0);
+    let mut judged = (0, 0);
+    for artifact in report["artifacts"].as_array().unwrap() {
+        let path = artifact["path"].as_str().unwrap();
+        if !path.ends_with(".glibc.node") {
+            continue;
+        }
+        if path.starts_with("node_modules/a/") {
+            // node-gyp-build loads the musl sibling instead.
+            assert_eq!(artifact["verdict"], "not-applicable", "{path}");
+            let reason = artifact["load"]["not_loaded"].as_str().unwrap();
+            assert!(
+                reason.ends_with("node_modules/a/prebuilds/linux-x64/zz.musl.node instead"),
+                "{reason}"
+            );
+            judged.0 += 1;
+        } else {
+            // No musl sibling: the glibc build is the one loaded, and it breaks.
+            assert_eq!(artifact["verdict"], "breaks", "{path}");
+            judged.1 += 1;
+        }
+    }
+    assert_eq!(judged, (BESIDE_MUSL, ALONE));
+}
+
 /// Writes the cases measured in the note (not a test):
 /// `MUSLCHECK_HOSTILE_DIR=/tmp/h cargo test --test bounded_work -- --ignored write_measured_cases`.
 #[test]
@@ -391,6 +447,12 @@ fn write_measured_cases() {
         let dir = root.join(format!("chain-{length}"));
         std::fs::create_dir_all(&dir).unwrap();
         write_chain(&dir, length);
+    }
+    for siblings in [5_000, 20_000] {
+        let dir = root.join(format!(
+            "prebuild-{siblings}/node_modules/addon/prebuilds/linux-x64"
+        ));
+        write_glibc_prebuilds(&dir, siblings);
     }
     write_random_tree(&root.join("random-tree"), 0x5eed, 240);
     let original = corpus_file("lib/libplain.so");

@@ -24,6 +24,7 @@ use crate::platform::Platform;
 
 pub use tree::{TreeFile, TreeIndex};
 
+use prebuild::MuslPrebuilds;
 use resolve::{Resolution, ResolveContext, Resolver};
 
 /// Assesses every analysed file (`None` entries are skipped).
@@ -37,9 +38,14 @@ use resolve::{Resolution, ResolveContext, Resolver};
 /// this file's, finds them).
 pub fn assess_all(index: &TreeIndex, count: usize, platform: &Platform) -> Vec<Option<Assessment>> {
     let resolver = Resolver::new(index, count, platform);
+    let musl_prebuilds = MuslPrebuilds::new(index, count);
     let mut judged: Vec<Option<Judged>> = (0..count)
         .into_par_iter()
-        .map(|i| index.file(i).map(|file| judge(&resolver, i, file)))
+        .map(|i| {
+            index
+                .file(i)
+                .map(|file| judge(&resolver, &musl_prebuilds, i, file))
+        })
         .collect();
     let named: Vec<Vec<usize>> = judged
         .iter()
@@ -109,9 +115,14 @@ impl Judged {
 /// Whether `file` (the tree's file number `root`) loads on the resolver's
 /// platform as it is, and why not; MC105 for failing libraries behind
 /// failing ones is left to the second pass of [`assess_all`].
-fn judge(resolver: &Resolver, root: usize, file: &TreeFile) -> Judged {
+fn judge(
+    resolver: &Resolver,
+    musl_prebuilds: &MuslPrebuilds,
+    root: usize,
+    file: &TreeFile,
+) -> Judged {
     let (index, platform) = (resolver.index(), resolver.platform());
-    if let Some(assessment) = assess_without_loading(index, file, platform) {
+    if let Some(assessment) = assess_without_loading(index, musl_prebuilds, file, platform) {
         return Judged::of(assessment);
     }
     let facts = file.facts;
@@ -181,6 +192,7 @@ fn judge(resolver: &Resolver, root: usize, file: &TreeFile) -> Judged {
 /// platform's prebuild, another architecture, static programs.
 fn assess_without_loading(
     index: &TreeIndex,
+    musl_prebuilds: &MuslPrebuilds,
     file: &TreeFile,
     platform: &Platform,
 ) -> Option<Assessment> {
@@ -188,7 +200,7 @@ fn assess_without_loading(
     if !facts.is_loadable() {
         return Some(Assessment::of(Verdict::NotApplicable, Vec::new()));
     }
-    if let Some(reason) = prebuild::never_loaded(index, file, platform.arch) {
+    if let Some(reason) = prebuild::never_loaded(index, musl_prebuilds, file, platform.arch) {
         let mut assessment = Assessment::of(Verdict::NotApplicable, Vec::new());
         assessment.load = Some(LoadSummary {
             not_loaded: Some(reason),

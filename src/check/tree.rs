@@ -93,12 +93,16 @@ impl<'a> TreeIndex<'a> {
 
     /// The scanned files in the same directory as `location` (itself included).
     pub fn siblings(&self, location: &Path) -> impl Iterator<Item = &TreeFile<'a>> {
-        let dir = normalize(location.parent().unwrap_or(Path::new("")));
         self.children
-            .get(&dir)
+            .get(&self.directory_of(location))
             .into_iter()
             .flatten()
             .filter_map(|&i| self.file(i))
+    }
+
+    /// The directory of `location`, as [`TreeIndex::siblings`] groups files.
+    pub fn directory_of(&self, location: &Path) -> PathBuf {
+        normalize(location.parent().unwrap_or(Path::new("")))
     }
 
     pub fn file(&self, index: usize) -> Option<&TreeFile<'a>> {
