@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 use muslcheck::check::{TreeFile, TreeIndex, assess_all};
+use muslcheck::ecosystem::npm::{indented_lock_entries, lock_variants_of};
 use muslcheck::elf::analyse;
 use muslcheck::model::{Arch, Code, ElfFacts, Verdict};
 use muslcheck::platform::{Platform, Target};
@@ -381,6 +382,93 @@ fn write_random_tree(root: &Path, seed: u64, count: usize) {
     }
 }
 
+/// A yarn v1 lockfile of `parents` packages, each declaring a glibc and a
+/// musl Linux x64 variant (the musl one locked for even parents only), and
+/// `platform` more platform packages of a long scope that nothing declares
+/// (what a lockfile of a monorepo with many native packages looks like).
+fn yarn_lock(parents: usize, platform: usize) -> String {
+    let mut text = String::from("# yarn lockfile v1\n\n");
+    for i in 0..parents {
+        text.push_str(&format!(
+            "parent{i}@^1.0.0:\n  version \"1.0.{i}\"\n  optionalDependencies:\n    \"@v/parent{i}-linux-x64-gnu\" \"1.0.0\"\n    \"@v/parent{i}-linux-x64-musl\" \"1.0.0\"\n\n"
+        ));
+        text.push_str(&format!(
+            "\"@v/parent{i}-linux-x64-gnu@1.0.0\":\n  version \"1.0.0\"\n\n"
+        ));
+        if i % 2 == 0 {
+            text.push_str(&format!(
+                "\"@v/parent{i}-linux-x64-musl@1.0.0\":\n  version \"1.0.0\"\n\n"
+            ));
+        }
+    }
+    for i in 0..platform {
+        text.push_str(&format!(
+            "\"@a-long-organisation-scope/native-addon-{i:06}-linux-x64-gnu@1.0.0\":\n  version \"1.0.0\"\n\n"
+        ));
+    }
+    text
+}
+
+fn reinstall_answers(report: &Value, lockfile: &str) -> Vec<(String, String)> {
+    report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "package" && a["path"] == lockfile)
+        .map(|a| {
+            (
+                a["package"]["name"].as_str().unwrap().to_string(),
+                a["reinstall"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_yarn_lock_of_forty_thousand_platform_packages_answers_each_parent() {
+    const PARENTS: usize = 1_000;
+    let dir = tempfile::tempdir().unwrap();
+    let text = yarn_lock(PARENTS, 40_000);
+    std::fs::write(dir.path().join("yarn.lock"), text).unwrap();
+    let (report, code, _) = guarded_json_scan(dir.path(), &["--fail-on", "never"]);
+    assert_eq!(code, 0);
+    let answers = reinstall_answers(&report, "yarn.lock");
+    assert_eq!(answers.len(), PARENTS, "one answer per parent");
+    for (name, answer) in &answers {
+        let i: usize = name.trim_start_matches("parent").parse().unwrap();
+        let expected = if i % 2 == 0 {
+            "musl-build"
+        } else {
+            "musl-build-not-locked"
+        };
+        assert_eq!(answer, expected, "{name}");
+    }
+}
+
+#[test]
+fn lock_variants_of_eighty_thousand_parents_are_matched_within_the_guard() {
+    // Every parent declares a musl variant the lockfile does not record, under
+    // long names of one length: a search of the entries for each one compares
+    // 6.4 billion pairs.
+    const PARENTS: usize = 80_000;
+    let mut text = String::from("# yarn lockfile v1\n\n");
+    for i in 0..PARENTS {
+        let name = format!("@an-organisation-with-a-long-scope/native-addon-number-{i:06}");
+        text.push_str(&format!(
+            "\"{name}@^1.0.0\":\n  version \"1.0.0\"\n  optionalDependencies:\n    \"{name}-linux-x64-gnu\" \"1.0.0\"\n    \"{name}-linux-x64-musl\" \"1.0.0\"\n\n"
+        ));
+    }
+    let entries = indented_lock_entries(&text);
+    assert_eq!(entries.len(), PARENTS);
+    let variants = within_guard(move || lock_variants_of(&entries, "x64"));
+    assert_eq!(variants.len(), PARENTS);
+    for variant in &variants {
+        assert_eq!(variant.musl_declared.len(), 1, "{variant:?}");
+        assert!(variant.musl_locked.is_empty(), "{variant:?}");
+        assert!(variant.split_by_libc, "{variant:?}");
+    }
+}
+
 /// `count` glibc prebuilds for linux-x64 in `dir`, all the same small file
 /// (read and parsed once) that needs glibc's `gnu_get_libc_version`.
 fn write_glibc_prebuilds(dir: &Path, count: usize) {
@@ -448,6 +536,9 @@ fn write_measured_cases() {
         std::fs::create_dir_all(&dir).unwrap();
         write_chain(&dir, length);
     }
+    let yarn = root.join("yarn-40k");
+    std::fs::create_dir_all(&yarn).unwrap();
+    std::fs::write(yarn.join("yarn.lock"), yarn_lock(1_000, 37_500)).unwrap();
     for siblings in [5_000, 20_000] {
         let dir = root.join(format!(
             "prebuild-{siblings}/node_modules/addon/prebuilds/linux-x64"
