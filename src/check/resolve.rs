@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use super::tree::{TreeFile, TreeIndex, normalize};
 use crate::model::{Host, HostKind, MissingLibrary, MissingSymbol, RequiredSymbol};
 use crate::platform::musl::{is_gcompat_soname, is_reserved_name};
-use crate::platform::{MuslProvides, Platform, SonameProvider, alpine_provider};
+use crate::platform::{GlibcSymbol, MuslProvides, Platform, SonameProvider, alpine_provider};
 
 /// Who provides a needed library.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,9 +135,32 @@ pub struct ResolveContext<'t> {
 /// its LFS64 redirect, and the relocation types musl refuses.
 #[derive(Debug, Default)]
 struct ObjectNeeds<'a> {
-    lookups: Vec<&'a RequiredSymbol>,
+    lookups: Vec<Lookup<'a>>,
     redirected: Vec<(String, String)>,
     unsupported_relocations: Vec<(u32, usize)>,
+}
+
+/// A symbol musl does not provide, with what the platform's tables say of it.
+#[derive(Debug)]
+struct Lookup<'a> {
+    required: &'a RequiredSymbol,
+    libstdcxx: bool,
+    libgcc_s: bool,
+    gcompat_provides: bool,
+    glibc: Option<GlibcSymbol>,
+}
+
+impl<'a> Lookup<'a> {
+    fn new(required: &'a RequiredSymbol, platform: &Platform) -> Self {
+        let (tables, name) = (platform.tables(), required.name.as_str());
+        Lookup {
+            required,
+            libstdcxx: tables.libstdcxx_exports(name),
+            libgcc_s: tables.libgcc_s_exports(name),
+            gcompat_provides: tables.gcompat_provides(name),
+            glibc: tables.glibc_symbol(name),
+        }
+    }
 }
 
 impl<'a> ObjectNeeds<'a> {
@@ -154,7 +177,7 @@ impl<'a> ObjectNeeds<'a> {
                 Some(MuslProvides::Lfs64Redirect(target)) => needs
                     .redirected
                     .push((required.name.clone(), target.to_string())),
-                None => needs.lookups.push(required),
+                None => needs.lookups.push(Lookup::new(required, platform)),
             }
         }
         if let Some(handled) = crate::platform::musl::handled_relocation_types(file.facts.arch) {
@@ -491,8 +514,8 @@ impl<'g, 't> Scope<'g, 't> {
             unsupported_relocations: needs.unsupported_relocations.clone(),
             ..ObjectSymbols::default()
         };
-        for required in &needs.lookups {
-            self.resolve_symbol(object, required, &mut result);
+        for lookup in &needs.lookups {
+            self.resolve_symbol(object, lookup, &mut result);
         }
         Some(result)
     }
@@ -536,15 +559,15 @@ impl<'g, 't> Scope<'g, 't> {
     /// Binds one symbol musl itself does not provide the way musl does: the
     /// global scope in load order; records where it came from or that nothing
     /// has it.
-    fn resolve_symbol(&self, object: usize, required: &RequiredSymbol, result: &mut ObjectSymbols) {
-        let (platform, ctx) = (self.resolver.platform, self.ctx);
+    fn resolve_symbol(&self, object: usize, lookup: &Lookup, result: &mut ObjectSymbols) {
+        let (platform, ctx, required) = (self.resolver.platform, self.ctx, lookup.required);
         let name = required.name.as_str();
         if self.in_tree(object, name) {
             return;
         }
         let in_package = self.package_tables.iter().any(|table| match table {
-            PackageTable::Libstdcxx => platform.tables().libstdcxx_exports(name),
-            PackageTable::LibgccS => platform.tables().libgcc_s_exports(name),
+            PackageTable::Libstdcxx => lookup.libstdcxx,
+            PackageTable::LibgccS => lookup.libgcc_s,
         });
         if in_package {
             return;
@@ -560,24 +583,16 @@ impl<'g, 't> Scope<'g, 't> {
         // libgcc_s, so their names are in every addon's global scope.
         let node_on_alpine =
             platform.has_packages() && ctx.host.is_some_and(|host| host.kind == HostKind::Node);
-        if node_on_alpine
-            && (platform.tables().libstdcxx_exports(name)
-                || platform.tables().libgcc_s_exports(name))
-        {
+        if node_on_alpine && (lookup.libstdcxx || lookup.libgcc_s) {
             result.from_host += 1;
             return;
         }
-        let gcompat_provides = platform.tables().gcompat_provides(name);
+        let gcompat_provides = lookup.gcompat_provides;
         if self.gcompat_active && gcompat_provides {
             result.from_gcompat.push(name.to_string());
             return;
         }
-        let glibc = platform.tables().glibc_symbol(name);
-        let expected_library = required
-            .library
-            .clone()
-            .or_else(|| glibc.map(|g| g.soname.to_string()))
-            .or_else(|| name.starts_with("_Z").then(|| "libstdc++.so.6".to_string()));
+        let glibc = lookup.glibc;
         // A system library with no export table may supply it; a glibc name it
         // does not (nothing but glibc exports glibc's own symbols).
         let maybe_unchecked = !self.unchecked_libraries.is_empty()
@@ -593,6 +608,11 @@ impl<'g, 't> Scope<'g, 't> {
             result.unchecked.push(name.to_string());
             return;
         }
+        let expected_library = required
+            .library
+            .clone()
+            .or_else(|| glibc.map(|g| g.soname.to_string()))
+            .or_else(|| name.starts_with("_Z").then(|| "libstdc++.so.6".to_string()));
         result.missing.push(MissingSymbol {
             name: name.to_string(),
             version: required.version.clone(),
