@@ -3,6 +3,12 @@
 
 Builds (once, under target/bench/) from pinned real packages:
   - node_modules of a typical web app (benches/webapp/package-lock.json);
+  - node_modules of a native-heavy app: next, prisma, sharp, bun, biome, esbuild,
+    @swc/core, lightningcss (benches/nativeapp/package-lock.json);
+  - the hostile cases of issue 12 (tests/bounded_work.rs writes them: version
+    needs sharing one aux array, library chains of 200/400/800, a 40k-entry
+    yarn.lock, 5k and 20k glibc prebuild siblings), so a regression in their
+    cost shows;
   - a data-stack venv (corpus/thirdparty/make-venv.sh);
   - a directory of manylinux wheels (benches/wheels.txt, pip download);
   - node_modules copies of 10k, 30k, 100k and 300k files, for scaling.
@@ -39,13 +45,23 @@ def count_files(tree: Path) -> int:
     return sum(len(files) for _, _, files in os.walk(tree))
 
 
-def build_webapp() -> Path:
-    app = WORK / "webapp"
+def build_hostile() -> Path:
+    hostile = WORK / "hostile"
+    if not (hostile / "chain-800").is_dir():
+        hostile.mkdir(parents=True, exist_ok=True)
+        sh(["cargo", "test", "--release", "--locked", "-q", "--test", "bounded_work", "--",
+            "--ignored", "write_measured_cases"], cwd=ROOT,
+           env={**os.environ, "MUSLCHECK_HOSTILE_DIR": str(hostile)})
+    return hostile
+
+
+def build_webapp(name: str = "webapp") -> Path:
+    app = WORK / name
     modules = app / "node_modules"
     if not modules.is_dir():
         app.mkdir(parents=True, exist_ok=True)
-        for name in ["package.json", "package-lock.json"]:
-            shutil.copy(ROOT / "benches" / "webapp" / name, app / name)
+        for file in ["package.json", "package-lock.json"]:
+            shutil.copy(ROOT / "benches" / name / file, app / file)
         # `npm install` with the lock present installs the locked versions; npm 11's
         # `npm ci` rejects locks whose optional platform packages it skipped.
         sh(["npm", "install", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=app)
@@ -133,6 +149,8 @@ def main():
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} not found: apt-get install pax-utils npm")
     modules = build_webapp()
+    native = build_webapp("nativeapp")
+    hostile = build_hostile()
     venv = build_venv()
     wheels = build_wheels()
     auditwheel = build_auditwheel()
@@ -140,7 +158,9 @@ def main():
 
     mc = f"{MUSLCHECK} --fail-on never --format json --arch x86_64"
     results, ratios = [], []
-    trees = [("node_modules (web app)", modules), ("venv (data stack)", venv)]
+    trees = [("node_modules (web app)", modules),
+             ("node_modules (native-heavy app)", native),
+             ("venv (data stack)", venv)]
     for name, tree in trees:
         files = count_files(tree)
         ours = row(name, files, "muslcheck", f"{mc} {tree}", results)
@@ -154,6 +174,10 @@ def main():
     theirs = row(f"{len(wheel_files)} wheels", len(wheel_files), "auditwheel show (each)",
                  f"for w in {wheels}/*.whl; do {auditwheel} show $w; done", results)
     wheel_ratio = theirs / ours if ours else float("inf")
+
+    for case in sorted(p.name for p in hostile.iterdir()):
+        tree = hostile / case
+        row(f"hostile: {case}", count_files(tree), "muslcheck", f"{mc} {tree}", results)
 
     scaling = []
     for tree in scales:

@@ -26,7 +26,7 @@
 //!   the same rule muslcheck uses (`check::host::provides`), since `--list` loads an
 //!   extension module without its interpreter.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -35,7 +35,7 @@ use muslcheck::check::host::provides;
 use muslcheck::discover::Excludes;
 use muslcheck::model::{Arch, Evidence, Linkage, Verdict};
 use muslcheck::platform::Platform;
-use muslcheck::{Artifact, Options, scan};
+use muslcheck::{Artifact, Options, Report, scan};
 
 mod common;
 
@@ -110,51 +110,113 @@ fn loader_says(file: &Path, artifact: &Artifact) -> Missing {
     missing
 }
 
-fn muslcheck_says(artifact: &Artifact) -> Missing {
-    let own = base_name(artifact.path.as_str());
-    let mut missing = Missing::default();
-    for finding in artifact.findings() {
-        match &finding.evidence {
-            Evidence::Symbols { symbols, .. } => {
-                for symbol in symbols {
-                    missing.symbols.insert((own.clone(), symbol.name.clone()));
+/// What muslcheck says fails when a file is loaded.
+struct Says {
+    /// Its own failures, and those its MC105 findings refer to, listed by
+    /// each failing library's own artifact.
+    missing: Missing,
+    /// The file's own name.
+    own: String,
+    /// Failing library → missing symbols in this file's process (MC105's count).
+    dependency_counts: BTreeMap<String, usize>,
+}
+
+/// Its own findings, and those of every library its MC105 findings refer to
+/// (they give counts and the library's path; the library's own artifact lists
+/// what fails), followed through the libraries those refer to in turn.
+fn muslcheck_says(report: &Report, artifact: &Artifact) -> Says {
+    let mut says = Says {
+        missing: Missing::default(),
+        own: base_name(artifact.path.as_str()),
+        dependency_counts: BTreeMap::new(),
+    };
+    let mut pending = vec![(artifact, true)];
+    let mut seen = BTreeSet::new();
+    while let Some((artifact, is_root)) = pending.pop() {
+        if !seen.insert(artifact.path.as_str().to_string()) {
+            continue;
+        }
+        let own = base_name(artifact.path.as_str());
+        let missing = &mut says.missing;
+        for finding in artifact.findings() {
+            match &finding.evidence {
+                Evidence::Symbols { symbols, .. } => {
+                    for symbol in symbols {
+                        missing.symbols.insert((own.clone(), symbol.name.clone()));
+                    }
                 }
-            }
-            Evidence::Libraries { libraries } => {
-                missing
-                    .libraries
-                    .extend(libraries.iter().map(|l| l.name.clone()));
-            }
-            Evidence::Relocations { relocations } => {
-                for relocation in relocations {
-                    missing.relocations.insert((own.clone(), relocation.r_type));
-                }
-            }
-            Evidence::Dependency {
-                path,
-                symbols,
-                libraries,
-                relocations,
-            } => {
-                let dependency = base_name(path);
-                for symbol in symbols {
+                Evidence::Libraries { libraries } => {
                     missing
-                        .symbols
-                        .insert((dependency.clone(), symbol.name.clone()));
+                        .libraries
+                        .extend(libraries.iter().map(|l| l.name.clone()));
                 }
-                missing
-                    .libraries
-                    .extend(libraries.iter().map(|l| l.name.clone()));
-                for relocation in relocations {
-                    missing
-                        .relocations
-                        .insert((dependency.clone(), relocation.r_type));
+                Evidence::Relocations { relocations } => {
+                    for relocation in relocations {
+                        missing.relocations.insert((own.clone(), relocation.r_type));
+                    }
                 }
+                Evidence::Dependency {
+                    path,
+                    missing_symbols,
+                    ..
+                } => {
+                    if is_root {
+                        says.dependency_counts
+                            .insert(base_name(path), *missing_symbols);
+                    }
+                    let dependency = report
+                        .artifacts
+                        .iter()
+                        .find(|a| a.path.as_str() == path)
+                        .unwrap_or_else(|| panic!("MC105 names {path}, which is not reported"));
+                    pending.push((dependency, false));
+                }
+                _ => {}
             }
-            _ => {}
         }
     }
-    missing
+    says
+}
+
+/// Where muslcheck and the loader disagree, if they do. Libraries,
+/// relocations and the file's own symbols must match exactly. A failing
+/// library's own artifact lists what fails when it is loaded on its own; in
+/// this file's process the file (and what else it loads) may supply a few of
+/// those, so the loader may report fewer of its symbols, never others, and
+/// exactly as many as this file's MC105 counts.
+fn disagreement(loader: &Missing, ours: &Says) -> Option<String> {
+    let mut problems = Vec::new();
+    if loader.libraries != ours.missing.libraries {
+        problems.push("libraries differ".to_string());
+    }
+    if loader.relocations != ours.missing.relocations {
+        problems.push("relocations differ".to_string());
+    }
+    let of = |missing: &Missing, object: &str| -> BTreeSet<String> {
+        missing
+            .symbols
+            .iter()
+            .filter(|(o, _)| o == object)
+            .map(|(_, s)| s.clone())
+            .collect()
+    };
+    if of(loader, &ours.own) != of(&ours.missing, &ours.own) {
+        problems.push(format!("symbols of {} differ", ours.own));
+    }
+    for entry in &loader.symbols {
+        if entry.0 != ours.own && !ours.missing.symbols.contains(entry) {
+            problems.push(format!("{entry:?} is not reported"));
+        }
+    }
+    for (dependency, count) in &ours.dependency_counts {
+        let loader_count = of(loader, dependency).len();
+        if !loader.symbols.is_empty() && loader_count != *count {
+            problems.push(format!(
+                "MC105 counts {count} missing symbols of {dependency}, the loader {loader_count}"
+            ));
+        }
+    }
+    (!problems.is_empty()).then(|| problems.join("; "))
 }
 
 /// Extracts the committed third-party archives (wheels, npm tarballs).
@@ -217,6 +279,7 @@ fn muslcheck_agrees_with_the_real_musl_loader() {
     let mut third_party = 0;
     let mut breaking = 0;
     let mut differences = Vec::new();
+    let mut counted_dependencies = 0;
     for root in &roots {
         let report = scan(std::slice::from_ref(root), &options).unwrap();
         for artifact in &report.artifacts {
@@ -234,7 +297,7 @@ fn muslcheck_agrees_with_the_real_musl_loader() {
             }
             let file = root.join(artifact.path.as_str());
             let mut loader = loader_says(&file, artifact);
-            let mut ours = muslcheck_says(artifact);
+            let mut ours = muslcheck_says(&report, artifact);
             let graph_names_libc = artifact.assessment.load.as_ref().is_some_and(|load| {
                 load.libraries
                     .iter()
@@ -242,12 +305,15 @@ fn muslcheck_agrees_with_the_real_musl_loader() {
             });
             if !graph_names_libc {
                 loader.symbols.clear();
-                ours.symbols.clear();
+                ours.missing.symbols.clear();
             }
-            if loader != ours {
+            if !loader.symbols.is_empty() {
+                counted_dependencies += ours.dependency_counts.len();
+            }
+            if let Some(problem) = disagreement(&loader, &ours) {
                 differences.push(format!(
-                    "{}:\n  loader:    {loader:?}\n  muslcheck: {ours:?}",
-                    artifact.path
+                    "{}: {problem}\n  loader:    {loader:?}\n  muslcheck: {:?}",
+                    artifact.path, ours.missing
                 ));
             }
             compared += 1;
@@ -260,7 +326,8 @@ fn muslcheck_agrees_with_the_real_musl_loader() {
         }
     }
     eprintln!(
-        "compared {compared} ELF files ({third_party} third-party, {breaking} breaking) with {LOADER}"
+        "compared {compared} ELF files ({third_party} third-party, {breaking} breaking, \
+         {counted_dependencies} MC105 counts) with {LOADER}"
     );
     assert!(
         differences.is_empty(),
@@ -276,5 +343,9 @@ fn muslcheck_agrees_with_the_real_musl_loader() {
     assert!(
         breaking >= 8,
         "the comparison must include failures, got {breaking}"
+    );
+    assert!(
+        counted_dependencies >= 1,
+        "the comparison must include a failing dependency's count"
     );
 }

@@ -1,6 +1,8 @@
 //! Load findings (MC1xx): what the loader model found, as the user would
 //! see it on the target. Loader messages come from musl's own format strings.
 
+use std::collections::{HashMap, HashSet, VecDeque};
+
 use crate::model::{
     Code, Evidence, Finding, MissingLibrary, MissingSymbol, PackageNeed, RelocationEvidence,
 };
@@ -167,64 +169,108 @@ fn unsupported_relocations(file: &TreeFile, relocations: &[(u32, usize)]) -> Fin
     .with_loader_messages(relocation_messages(file.shown, relocations))
 }
 
-/// MC105 for every library of the scanned tree the file loads that fails.
-pub fn dependencies(index: &TreeIndex, resolution: &Resolution) -> Vec<Finding> {
+/// A library of the scanned tree that fails in a file's process.
+pub struct FailingDependency {
+    pub object: usize,
+    failure: DependencyFailure,
+    /// The file reaches it only through other failing libraries.
+    pub behind_failing: bool,
+}
+
+/// The failing libraries of the scanned tree a file's process loads, in load
+/// order. MC105 names those the file reaches through libraries that load;
+/// one it reaches only through failing libraries is named by their own
+/// findings, unless their own process does not fail on it (see
+/// `check::assess_all`).
+pub fn failing_dependencies(root: usize, resolution: &Resolution) -> Vec<FailingDependency> {
+    let mut missing_libraries: HashMap<usize, usize> = HashMap::new();
+    for (object, _) in &resolution.missing_libraries {
+        *missing_libraries.entry(*object).or_default() += 1;
+    }
+    let failure = |object: usize| {
+        let symbols = resolution.symbols.get(&object);
+        let failure = DependencyFailure {
+            missing_symbols: symbols.map_or(0, |s| s.missing.len()),
+            missing_libraries: missing_libraries.get(&object).copied().unwrap_or(0),
+            unsupported_relocations: symbols
+                .map_or(0, |s| s.unsupported_relocations.iter().map(|r| r.1).sum()),
+        };
+        failure.fails().then_some(failure)
+    };
+    // Breadth first from the file through the libraries that load.
+    let mut reached_through_loading: HashSet<usize> = HashSet::new();
+    let mut seen: HashSet<usize> = HashSet::from([root]);
+    let mut queue = VecDeque::from([root]);
+    while let Some(object) = queue.pop_front() {
+        for &needed in resolution.tree_needs.get(&object).into_iter().flatten() {
+            if !seen.insert(needed) {
+                continue;
+            }
+            reached_through_loading.insert(needed);
+            if failure(needed).is_none() {
+                queue.push_back(needed);
+            }
+        }
+    }
     resolution
         .objects
         .iter()
         .skip(1)
-        .filter_map(|&dependency| dependency_breaks(index, dependency, resolution))
+        .filter_map(|&object| {
+            Some(FailingDependency {
+                object,
+                failure: failure(object)?,
+                behind_failing: !reached_through_loading.contains(&object),
+            })
+        })
         .collect()
 }
 
-fn dependency_breaks(
-    index: &TreeIndex,
-    dependency: usize,
-    resolution: &Resolution,
-) -> Option<Finding> {
-    let file = index.file(dependency)?;
-    let symbols = resolution
-        .symbols
-        .get(&dependency)
-        .cloned()
-        .unwrap_or_default();
-    let libraries = resolution.missing_libraries_of(dependency);
-    let relocations = &symbols.unsupported_relocations;
-    if symbols.missing.is_empty() && libraries.is_empty() && relocations.is_empty() {
-        return None;
+/// MC105: the file loads `dependency`, which fails.
+pub fn dependency_breaks(index: &TreeIndex, dependency: &FailingDependency) -> Option<Finding> {
+    let file = index.file(dependency.object)?;
+    Some(describe_dependency(file, &dependency.failure))
+}
+
+/// How much of a loaded library fails.
+struct DependencyFailure {
+    missing_symbols: usize,
+    missing_libraries: usize,
+    unsupported_relocations: usize,
+}
+
+impl DependencyFailure {
+    fn fails(&self) -> bool {
+        self.missing_symbols + self.missing_libraries + self.unsupported_relocations > 0
     }
-    let mut loader_messages: Vec<String> = libraries.iter().map(library_message).collect();
-    loader_messages.extend(symbol_messages(file.shown, &symbols.missing));
-    loader_messages.extend(relocation_messages(file.shown, relocations));
+}
+
+fn describe_dependency(file: &TreeFile, failure: &DependencyFailure) -> Finding {
     let mut parts = Vec::new();
-    if !symbols.missing.is_empty() {
-        parts.push(format!("{} missing symbol(s)", symbols.missing.len()));
+    if failure.missing_symbols > 0 {
+        parts.push(format!("{} missing symbol(s)", failure.missing_symbols));
     }
-    if !libraries.is_empty() {
-        parts.push(format!("{} missing librar(ies)", libraries.len()));
+    if failure.missing_libraries > 0 {
+        parts.push(format!("{} missing librar(ies)", failure.missing_libraries));
     }
-    if !relocations.is_empty() {
+    if failure.unsupported_relocations > 0 {
         parts.push("unsupported relocations".to_string());
     }
-    let evidence = Evidence::Dependency {
-        path: file.shown.to_string(),
-        relocations: relocation_evidence(file, relocations),
-        symbols: symbols.missing,
-        libraries,
-    };
-    Some(
-        Finding::new(
-            Code::DependencyBreaks,
-            format!(
-                "loads {} from the scanned tree, which fails: {}",
-                file.shown,
-                parts.join(", ")
-            ),
-            evidence,
-        )
-        .with_loader_messages(loader_messages)
-        .with_remedy(format!("fix {} first (see its own findings)", file.shown)),
+    Finding::new(
+        Code::DependencyBreaks,
+        format!(
+            "loads {} from the scanned tree, which fails: {}",
+            file.shown,
+            parts.join(", ")
+        ),
+        Evidence::Dependency {
+            path: file.shown.to_string(),
+            missing_symbols: failure.missing_symbols,
+            missing_libraries: failure.missing_libraries,
+            unsupported_relocations: failure.unsupported_relocations,
+        },
     )
+    .with_remedy(format!("fix {} first (see its own findings)", file.shown))
 }
 
 /// MC107: the Alpine packages the load needs, as one `apk add` line.

@@ -15,6 +15,8 @@ pub mod resolve;
 mod tree;
 pub mod wheel;
 
+use std::collections::HashSet;
+
 use rayon::prelude::*;
 
 use crate::model::{Assessment, ElfFacts, Finding, Linkage, LoadSummary, Severity, Verdict};
@@ -22,30 +24,114 @@ use crate::platform::Platform;
 
 pub use tree::{TreeFile, TreeIndex};
 
-use resolve::{Resolution, ResolveContext};
+use prebuild::MuslPrebuilds;
+use resolve::{Resolution, ResolveContext, Resolver};
 
 /// Assesses every analysed file (`None` entries are skipped).
+///
+/// In two passes. First each file is judged (in parallel); MC105 names the
+/// failing libraries of the tree it reaches through libraries that load,
+/// and leaves those it reaches only through failing ones to their own
+/// findings. Then each file also names those of them that the findings it
+/// refers to do not name, followed from file to file: a library's own
+/// process can load other libraries than this file's does (its RPATH, or
+/// this file's, finds them).
 pub fn assess_all(index: &TreeIndex, count: usize, platform: &Platform) -> Vec<Option<Assessment>> {
-    (0..count)
+    let resolver = Resolver::new(index, count, platform);
+    let musl_prebuilds = MuslPrebuilds::new(index, count);
+    let mut judged: Vec<Option<Judged>> = (0..count)
         .into_par_iter()
-        .map(|i| index.file(i).map(|file| assess(index, i, file, platform)))
+        .map(|i| {
+            index
+                .file(i)
+                .map(|file| judge(&resolver, &musl_prebuilds, i, file))
+        })
+        .collect();
+    let named: Vec<Vec<usize>> = judged
+        .iter()
+        .map(|j| j.as_ref().map(|j| j.named.clone()).unwrap_or_default())
+        .collect();
+    judged
+        .par_iter_mut()
+        .flatten()
+        .for_each(|j| j.name_the_unnamed(index, &named));
+    judged
+        .into_iter()
+        .map(|j| j.map(|j| j.assessment))
         .collect()
 }
 
-/// Whether `file` loads on `platform` as it is, and why not.
-pub fn assess(index: &TreeIndex, root: usize, file: &TreeFile, platform: &Platform) -> Assessment {
-    if let Some(assessment) = assess_without_loading(index, file, platform) {
-        return assessment;
+/// A file's assessment after the first pass.
+struct Judged {
+    assessment: Assessment,
+    /// Where its MC105 findings end.
+    dependencies_end: usize,
+    /// The libraries they name.
+    named: Vec<usize>,
+    /// Failing libraries it reaches only through failing ones.
+    behind: Vec<findings::FailingDependency>,
+}
+
+impl Judged {
+    fn of(assessment: Assessment) -> Judged {
+        Judged {
+            assessment,
+            dependencies_end: 0,
+            named: Vec::new(),
+            behind: Vec::new(),
+        }
+    }
+
+    /// Adds MC105 for the failing libraries behind failing ones that no
+    /// finding this file refers to names (`named`: each file's MC105 libraries).
+    fn name_the_unnamed(&mut self, index: &TreeIndex, named: &[Vec<usize>]) {
+        if self.behind.is_empty() {
+            return;
+        }
+        let mut unnamed: HashSet<usize> = self.behind.iter().map(|d| d.object).collect();
+        let mut seen: HashSet<usize> = HashSet::new();
+        let mut referred: Vec<usize> = self.named.clone();
+        while let Some(object) = referred.pop() {
+            if unnamed.is_empty() {
+                break;
+            }
+            if seen.insert(object) {
+                unnamed.remove(&object);
+                referred.extend(named.get(object).into_iter().flatten());
+            }
+        }
+        let extra: Vec<Finding> = self
+            .behind
+            .iter()
+            .filter(|d| unnamed.contains(&d.object))
+            .filter_map(|d| findings::dependency_breaks(index, d))
+            .collect();
+        let findings = &mut self.assessment.findings;
+        let at = self.dependencies_end.min(findings.len());
+        findings.splice(at..at, extra);
+    }
+}
+
+/// Whether `file` (the tree's file number `root`) loads on the resolver's
+/// platform as it is, and why not; MC105 for failing libraries behind
+/// failing ones is left to the second pass of [`assess_all`].
+fn judge(
+    resolver: &Resolver,
+    musl_prebuilds: &MuslPrebuilds,
+    root: usize,
+    file: &TreeFile,
+) -> Judged {
+    let (index, platform) = (resolver.index(), resolver.platform());
+    if let Some(assessment) = assess_without_loading(index, musl_prebuilds, file, platform) {
+        return Judged::of(assessment);
     }
     let facts = file.facts;
     let host = host::detect(file.file_name(), facts);
     let reach = gcompat::reach(file, facts, host.as_ref());
     let resolve_with = |gcompat_installed: bool| {
-        resolve::resolve(
-            index,
+        resolver.resolve(
             root,
             &ResolveContext {
-                platform,
                 gcompat_installed,
                 gcompat_reaches_root: reach.reaches,
                 host: host.as_ref(),
@@ -60,7 +146,16 @@ pub fn assess(index: &TreeIndex, root: usize, file: &TreeFile, platform: &Platfo
         findings.extend(findings::glibc_interpreter(file, platform));
     }
     findings.extend(findings::own_failures(file, root, &resolution, platform));
-    findings.extend(findings::dependencies(index, &resolution));
+    let (behind, reached): (Vec<_>, Vec<_>) = findings::failing_dependencies(root, &resolution)
+        .into_iter()
+        .partition(|d| d.behind_failing);
+    let named: Vec<usize> = reached.iter().map(|d| d.object).collect();
+    findings.extend(
+        reached
+            .iter()
+            .filter_map(|d| findings::dependency_breaks(index, d)),
+    );
+    let dependencies_end = findings.len();
     findings.extend(findings::alpine_packages(&resolution));
     let unchecked = resolution.unchecked_symbols();
     findings.extend(findings::unchecked(&resolution, &unchecked));
@@ -83,11 +178,16 @@ pub fn assess(index: &TreeIndex, root: usize, file: &TreeFile, platform: &Platfo
         }
     }
     let load = load_summary(index, root, &resolution, gcompat_use.symbols, reach.reason);
-    Assessment {
-        verdict,
-        findings,
-        host,
-        load: Some(load),
+    Judged {
+        assessment: Assessment {
+            verdict,
+            findings,
+            host,
+            load: Some(load),
+        },
+        dependencies_end,
+        named,
+        behind,
     }
 }
 
@@ -95,6 +195,7 @@ pub fn assess(index: &TreeIndex, root: usize, file: &TreeFile, platform: &Platfo
 /// platform's prebuild, another architecture, static programs.
 fn assess_without_loading(
     index: &TreeIndex,
+    musl_prebuilds: &MuslPrebuilds,
     file: &TreeFile,
     platform: &Platform,
 ) -> Option<Assessment> {
@@ -102,7 +203,7 @@ fn assess_without_loading(
     if !facts.is_loadable() {
         return Some(Assessment::of(Verdict::NotApplicable, Vec::new()));
     }
-    if let Some(reason) = prebuild::never_loaded(index, file, platform.arch) {
+    if let Some(reason) = prebuild::never_loaded(index, musl_prebuilds, file, platform.arch) {
         let mut assessment = Assessment::of(Verdict::NotApplicable, Vec::new());
         assessment.load = Some(LoadSummary {
             not_loaded: Some(reason),

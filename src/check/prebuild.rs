@@ -1,13 +1,49 @@
 //! Multi-platform npm packages ship every platform's prebuild; the target
 //! loads only its own (node-gyp-build's selection).
 
+use std::collections::HashMap;
+use std::path::PathBuf;
+
 use crate::ecosystem::npm::{npm_cpu, prebuild};
 use crate::model::{Arch, LibcKind};
 
 use super::tree::{TreeFile, TreeIndex};
 
+/// The first musl prebuild of each directory (in the tree's order), found in
+/// one pass: a directory of thousands of glibc prebuilds is not searched
+/// again for each of them.
+pub struct MuslPrebuilds {
+    by_directory: HashMap<PathBuf, usize>,
+}
+
+impl MuslPrebuilds {
+    pub fn new(index: &TreeIndex, count: usize) -> Self {
+        let mut by_directory = HashMap::new();
+        for i in 0..count {
+            let Some(file) = index.file(i) else { continue };
+            if prebuild(file.shown).is_some_and(|p| p.libc == Some(LibcKind::Musl)) {
+                by_directory
+                    .entry(index.directory_of(file.location))
+                    .or_insert(i);
+            }
+        }
+        MuslPrebuilds { by_directory }
+    }
+
+    /// The musl prebuild beside `file`, if any.
+    fn beside<'i>(&self, index: &'i TreeIndex, file: &TreeFile) -> Option<&'i TreeFile<'i>> {
+        let found = *self.by_directory.get(&index.directory_of(file.location))?;
+        index.file(found)
+    }
+}
+
 /// Why the target never loads `file`; `None` when it may.
-pub fn never_loaded(index: &TreeIndex, file: &TreeFile, arch: Arch) -> Option<String> {
+pub fn never_loaded(
+    index: &TreeIndex,
+    musl_prebuilds: &MuslPrebuilds,
+    file: &TreeFile,
+    arch: Arch,
+) -> Option<String> {
     let target_cpu = npm_cpu(arch);
     let prebuild = prebuild(file.shown)?;
     if prebuild.platform != "linux" {
@@ -23,10 +59,7 @@ pub fn never_loaded(index: &TreeIndex, file: &TreeFile, arch: Arch) -> Option<St
         ));
     }
     if prebuild.libc == Some(LibcKind::Glibc) {
-        let musl_sibling = index.siblings(file.location).find(|other| {
-            crate::ecosystem::npm::prebuild(other.shown)
-                .is_some_and(|p| p.libc == Some(LibcKind::Musl))
-        })?;
+        let musl_sibling = musl_prebuilds.beside(index, file)?;
         return Some(format!(
             "the glibc prebuild; on musl node-gyp-build loads {} instead",
             musl_sibling.shown

@@ -2,16 +2,28 @@
 //! where, and which symbols nothing provides. Modelled on `ldso/dynlink.c`:
 //! reserved libc names resolve to musl itself, every non-weak symbol is bound at
 //! load time by name alone, one global scope per process.
+//!
+//! Every file of the tree is resolved as the root of its own process, and the
+//! same libraries appear in many processes. What does not depend on the
+//! process is worked out once, in [`Resolver`]: which of an object's symbols
+//! musl itself provides, which tree files export a name, and where the tree
+//! has each library an object needs (except in the root's RPATH directories,
+//! the one part of the search that depends on the process). What does depend
+//! on it (the global scope: which objects are loaded, the root's RPATH, the
+//! host, gcompat) is decided per process.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use rayon::prelude::*;
 
 use super::tree::{TreeFile, TreeIndex, normalize};
 use crate::model::{
     Host, HostKind, MissingLibrary, MissingSymbol, RequiredSymbol, display_location,
 };
 use crate::platform::musl::{is_gcompat_soname, is_reserved_name};
-use crate::platform::{MuslProvides, Platform, SonameProvider, alpine_provider};
+use crate::platform::{GlibcSymbol, MuslProvides, Platform, SonameProvider, alpine_provider};
 
 /// Who provides a needed library.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +79,9 @@ pub struct Resolution {
     pub scope: Vec<String>,
     /// gcompat's symbols were in scope.
     pub gcompat_active: bool,
+    /// Object → the tree objects its needed libraries are (each needed name
+    /// once, also when another object loaded it first).
+    pub tree_needs: HashMap<usize, Vec<usize>>,
 }
 
 impl Resolution {
@@ -109,7 +124,6 @@ pub fn describe_provider(index: &TreeIndex, provider: &LibraryProvider) -> Strin
 
 /// What the resolver assumes about the process.
 pub struct ResolveContext<'t> {
-    pub platform: &'t Platform,
     /// gcompat's sonames and loader stub are installed (`apk add gcompat`).
     pub gcompat_installed: bool,
     /// gcompat is preloaded into the process that loads this file (a glibc
@@ -118,22 +132,265 @@ pub struct ResolveContext<'t> {
     pub host: Option<&'t Host>,
 }
 
-pub fn resolve(index: &TreeIndex, root: usize, ctx: &ResolveContext) -> Resolution {
-    let graph = LoadGraph::build(index, root, ctx);
-    let scope = Scope::new(index, ctx, &graph);
-    let symbols = graph
-        .objects
-        .iter()
-        .filter_map(|&object| Some((object, scope.resolve_object(object, index.file(object)?))))
-        .collect();
-    let (described, gcompat_active) = (scope.describe(), scope.gcompat_active);
-    Resolution {
-        objects: graph.objects,
-        symbols,
-        loaded: graph.loaded,
-        missing_libraries: graph.missing_libraries,
-        scope: described,
-        gcompat_active,
+/// What one object asks of the loader whoever loads it: the symbols it binds
+/// at load time that musl does not provide, the names musl provides through
+/// its LFS64 redirect, and the relocation types musl refuses.
+#[derive(Debug, Default)]
+struct ObjectNeeds<'a> {
+    lookups: Vec<Lookup<'a>>,
+    redirected: Vec<(String, String)>,
+    unsupported_relocations: Vec<(u32, usize)>,
+}
+
+/// A symbol musl does not provide, with what the platform's tables say of it.
+#[derive(Debug)]
+struct Lookup<'a> {
+    required: &'a RequiredSymbol,
+    libstdcxx: bool,
+    libgcc_s: bool,
+    gcompat_provides: bool,
+    glibc: Option<GlibcSymbol>,
+}
+
+impl<'a> Lookup<'a> {
+    fn new(required: &'a RequiredSymbol, platform: &Platform) -> Self {
+        let (tables, name) = (platform.tables(), required.name.as_str());
+        Lookup {
+            required,
+            libstdcxx: tables.libstdcxx_exports(name),
+            libgcc_s: tables.libgcc_s_exports(name),
+            gcompat_provides: tables.gcompat_provides(name),
+            glibc: tables.glibc_symbol(name),
+        }
+    }
+}
+
+impl<'a> ObjectNeeds<'a> {
+    fn of(file: &TreeFile<'a>, platform: &Platform) -> Self {
+        let mut needs = ObjectNeeds::default();
+        for required in file
+            .facts
+            .required_symbols
+            .iter()
+            .filter(|s| !s.weak && s.relocated)
+        {
+            match platform.libc_provides(&required.name) {
+                Some(MuslProvides::Exported) => {}
+                Some(MuslProvides::Lfs64Redirect(target)) => needs
+                    .redirected
+                    .push((required.name.clone(), target.to_string())),
+                None => needs.lookups.push(Lookup::new(required, platform)),
+            }
+        }
+        if let Some(handled) = crate::platform::musl::handled_relocation_types(file.facts.arch) {
+            needs.unsupported_relocations = file
+                .facts
+                .relocation_types
+                .iter()
+                .filter(|r| !handled.contains(&r.r_type))
+                .map(|r| (r.r_type, r.count))
+                .collect();
+        }
+        needs
+    }
+}
+
+/// Where the tree has a library an object needs, apart from the root's RPATH
+/// directories (searched between the object's own RPATH and its directory).
+#[derive(Debug)]
+enum Search {
+    /// A name with a slash: a path from the object's directory.
+    Path { found: Option<usize> },
+    Dirs {
+        /// The object's RPATH/RUNPATH directories, normalised, each once.
+        own: Vec<PathBuf>,
+        found_in_own: Option<usize>,
+        /// Its directory and auditwheel's `<pkg>.libs/`, normalised, each once.
+        after: Vec<PathBuf>,
+        found_after: Option<usize>,
+    },
+}
+
+impl Search {
+    /// The searches for every library `file` needs.
+    fn all(index: &TreeIndex, file: &TreeFile) -> Vec<Search> {
+        let own = unique(rpath_dirs(file).iter().map(|dir| normalize(dir)), &[]);
+        let mut after = Vec::new();
+        if let Some(dir) = file.location.parent() {
+            after.push(dir.to_path_buf());
+            after.extend(index.bundled_dirs(dir));
+        }
+        let after = unique(after.iter().map(|dir| normalize(dir)), &own);
+        let first = |dirs: &[PathBuf], name: &str| {
+            dirs.iter().find_map(|dir| index.lookup(&dir.join(name)))
+        };
+        file.facts
+            .needed
+            .iter()
+            .map(|name| {
+                if name.contains('/') {
+                    let found = file
+                        .location
+                        .parent()
+                        .and_then(|base| index.lookup(&base.join(name)));
+                    return Search::Path { found };
+                }
+                Search::Dirs {
+                    found_in_own: first(&own, name),
+                    found_after: first(&after, name),
+                    own: own.clone(),
+                    after: after.clone(),
+                }
+            })
+            .collect()
+    }
+
+    /// The tree file the loader finds with the root's RPATH directories
+    /// `root_dirs` (normalised) in the search, or where it looked.
+    fn run(
+        &self,
+        index: &TreeIndex,
+        name: &str,
+        root_dirs: &[PathBuf],
+    ) -> Result<usize, Vec<String>> {
+        let (own, found_in_own, after, found_after) = match self {
+            Search::Path { found } => return found.ok_or_else(|| vec![name.to_string()]),
+            Search::Dirs {
+                own,
+                found_in_own,
+                after,
+                found_after,
+            } => (own, found_in_own, after, found_after),
+        };
+        if let Some(found) = found_in_own {
+            return Ok(*found);
+        }
+        let root_only: Vec<&PathBuf> = root_dirs.iter().filter(|d| !own.contains(d)).collect();
+        if let Some(found) = root_only
+            .iter()
+            .find_map(|dir| index.lookup(&dir.join(name)))
+        {
+            return Ok(found);
+        }
+        // A directory also in the root's RPATH was searched there already.
+        if let Some(found) = found_after {
+            return Ok(*found);
+        }
+        Err(own
+            .iter()
+            .chain(root_only.iter().copied())
+            .chain(after.iter().filter(|d| !root_only.contains(d)))
+            .map(|dir| display_location(dir))
+            .collect())
+    }
+}
+
+/// `dirs` without repeats and without those in `already`, in order.
+fn unique(dirs: impl Iterator<Item = PathBuf>, already: &[PathBuf]) -> Vec<PathBuf> {
+    let mut seen: HashSet<PathBuf> = already.iter().cloned().collect();
+    dirs.filter(|dir| seen.insert(dir.clone())).collect()
+}
+
+type LibraryAnswer = Result<LibraryProvider, MissingLibrary>;
+
+/// Resolves the files of one tree on one platform, reusing what does not
+/// depend on the process (see the module documentation).
+pub struct Resolver<'t> {
+    index: &'t TreeIndex<'t>,
+    platform: &'t Platform,
+    /// Per file (by index): what it asks of the loader.
+    needs: Vec<Option<ObjectNeeds<'t>>>,
+    /// Per file: where the tree has each library it needs (by DT_NEEDED position).
+    searches: Vec<Vec<Search>>,
+    /// Per file: its RPATH/RUNPATH directories as a root, normalised, each once.
+    root_dirs: Vec<Vec<PathBuf>>,
+    /// Symbol name → tree files exporting it; built when a process first
+    /// loads more than one file of the tree.
+    exporters: OnceLock<HashMap<&'t str, Vec<usize>>>,
+}
+
+impl<'t> Resolver<'t> {
+    pub fn new(index: &'t TreeIndex<'t>, count: usize, platform: &'t Platform) -> Self {
+        let per_file: Vec<_> = (0..count)
+            .into_par_iter()
+            .map(|i| {
+                let Some(file) = index.file(i) else {
+                    return (None, Vec::new(), Vec::new());
+                };
+                let searches = Search::all(index, file);
+                let root_dirs = unique(rpath_dirs(file).iter().map(|dir| normalize(dir)), &[]);
+                (Some(ObjectNeeds::of(file, platform)), searches, root_dirs)
+            })
+            .collect();
+        let mut resolver = Resolver {
+            index,
+            platform,
+            needs: Vec::with_capacity(count),
+            searches: Vec::with_capacity(count),
+            root_dirs: Vec::with_capacity(count),
+            exporters: OnceLock::new(),
+        };
+        for (needs, searches, root_dirs) in per_file {
+            resolver.needs.push(needs);
+            resolver.searches.push(searches);
+            resolver.root_dirs.push(root_dirs);
+        }
+        resolver
+    }
+
+    /// The tree files that export `name`, in scan order.
+    fn exporters(&self, name: &str) -> &[usize] {
+        self.exporters
+            .get_or_init(|| self.index.exporters())
+            .get(name)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    pub fn index(&self) -> &'t TreeIndex<'t> {
+        self.index
+    }
+
+    pub fn platform(&self) -> &'t Platform {
+        self.platform
+    }
+
+    /// Loads `root` and everything it needs, and binds their symbols.
+    pub fn resolve(&self, root: usize, ctx: &ResolveContext) -> Resolution {
+        let graph = LoadGraph::build(self, root, ctx);
+        let scope = Scope::new(self, ctx, &graph);
+        let symbols = graph
+            .objects
+            .iter()
+            .filter_map(|&object| Some((object, scope.resolve_object(object)?)))
+            .collect();
+        let (described, gcompat_active) = (scope.describe(), scope.gcompat_active);
+        Resolution {
+            objects: graph.objects,
+            symbols,
+            loaded: graph.loaded,
+            missing_libraries: graph.missing_libraries,
+            scope: described,
+            gcompat_active,
+            tree_needs: graph.tree_needs,
+        }
+    }
+
+    /// Who provides the `position`th library `object` needs, in the process
+    /// of `root`.
+    fn find_library(
+        &self,
+        object: usize,
+        position: usize,
+        name: &str,
+        root: usize,
+        ctx: &ResolveContext,
+    ) -> LibraryAnswer {
+        let root_dirs = self.root_dirs.get(root).map_or(&[][..], Vec::as_slice);
+        let in_tree = match self.searches.get(object).and_then(|s| s.get(position)) {
+            Some(search) => search.run(self.index, name, root_dirs),
+            None => Err(Vec::new()),
+        };
+        find_library(self.index, self.platform, object, name, in_tree, ctx)
     }
 }
 
@@ -143,32 +400,44 @@ struct LoadGraph {
     objects: Vec<usize>,
     loaded: Vec<LoadedLibrary>,
     missing_libraries: Vec<(usize, MissingLibrary)>,
+    tree_needs: HashMap<usize, Vec<usize>>,
 }
 
 impl LoadGraph {
-    fn build(index: &TreeIndex, root: usize, ctx: &ResolveContext) -> LoadGraph {
+    fn build(resolver: &Resolver, root: usize, ctx: &ResolveContext) -> LoadGraph {
         let mut graph = LoadGraph {
             objects: vec![root],
             loaded: Vec::new(),
             missing_libraries: Vec::new(),
+            tree_needs: HashMap::new(),
         };
-        let mut loaded_names: HashSet<&str> = HashSet::new();
+        let mut in_graph: HashSet<usize> = HashSet::from([root]);
+        // Needed name → the tree object the first lookup found, if any.
+        let mut loaded_names: HashMap<&str, Option<usize>> = HashMap::new();
         let mut queue_position = 0;
         while let Some(&object) = graph.objects.get(queue_position) {
             queue_position += 1;
-            let Some(file) = index.file(object) else {
+            let Some(file) = resolver.index.file(object) else {
                 continue;
             };
-            for name in &file.facts.needed {
-                if !loaded_names.insert(name) {
+            let mut needs = Vec::new();
+            for (position, name) in file.facts.needed.iter().enumerate() {
+                if let Some(found) = loaded_names.get(name.as_str()) {
+                    needs.extend(*found);
                     continue;
                 }
-                match find_library(index, object, root, name, ctx) {
+                match resolver.find_library(object, position, name, root, ctx) {
                     Ok(provider) => {
-                        if let LibraryProvider::Tree(found) = provider
-                            && !graph.objects.contains(&found)
-                        {
-                            graph.objects.push(found);
+                        let found = match provider {
+                            LibraryProvider::Tree(found) => Some(found),
+                            _ => None,
+                        };
+                        loaded_names.insert(name, found);
+                        if let Some(found) = found {
+                            needs.push(found);
+                            if in_graph.insert(found) {
+                                graph.objects.push(found);
+                            }
                         }
                         graph.loaded.push(LoadedLibrary {
                             name: name.clone(),
@@ -176,8 +445,14 @@ impl LoadGraph {
                             provider,
                         });
                     }
-                    Err(missing) => graph.missing_libraries.push((object, missing)),
+                    Err(missing) => {
+                        loaded_names.insert(name, None);
+                        graph.missing_libraries.push((object, missing));
+                    }
                 }
+            }
+            if !needs.is_empty() {
+                graph.tree_needs.insert(object, needs);
             }
         }
         graph
@@ -186,17 +461,18 @@ impl LoadGraph {
 
 /// Where the process looks symbols up: musl, the loaded objects of the
 /// tree, tabulated packages, the host, gcompat.
-struct Scope<'g> {
-    index: &'g TreeIndex<'g>,
+struct Scope<'g, 't> {
+    resolver: &'g Resolver<'t>,
     ctx: &'g ResolveContext<'g>,
     gcompat_active: bool,
     objects: &'g [usize],
+    in_scope: HashSet<usize>,
     package_tables: Vec<PackageTable>,
     unchecked_libraries: Vec<&'g LoadedLibrary>,
 }
 
-impl<'g> Scope<'g> {
-    fn new(index: &'g TreeIndex<'g>, ctx: &'g ResolveContext<'g>, graph: &'g LoadGraph) -> Self {
+impl<'g, 't> Scope<'g, 't> {
+    fn new(resolver: &'g Resolver<'t>, ctx: &'g ResolveContext<'g>, graph: &'g LoadGraph) -> Self {
         let gcompat_active = ctx.gcompat_installed
             && (ctx.gcompat_reaches_root
                 || graph
@@ -222,42 +498,58 @@ impl<'g> Scope<'g> {
             })
             .collect();
         Scope {
-            index,
+            resolver,
             ctx,
             gcompat_active,
             objects: &graph.objects,
+            in_scope: graph.objects.iter().copied().collect(),
             package_tables,
             unchecked_libraries,
         }
     }
 
-    /// Every symbol `file` binds at load time, and the relocations the loader refuses.
-    fn resolve_object(&self, object: usize, file: &TreeFile) -> ObjectSymbols {
-        let mut result = ObjectSymbols::default();
-        for required in file
-            .facts
-            .required_symbols
-            .iter()
-            .filter(|s| !s.weak && s.relocated)
-        {
-            self.resolve_symbol(object, required, &mut result);
+    /// Every symbol `object` binds at load time, and the relocations the loader refuses.
+    fn resolve_object(&self, object: usize) -> Option<ObjectSymbols> {
+        let needs = self.resolver.needs.get(object)?.as_ref()?;
+        let mut result = ObjectSymbols {
+            redirected: needs.redirected.clone(),
+            unsupported_relocations: needs.unsupported_relocations.clone(),
+            ..ObjectSymbols::default()
+        };
+        for lookup in &needs.lookups {
+            self.resolve_symbol(object, lookup, &mut result);
         }
-        if let Some(handled) = crate::platform::musl::handled_relocation_types(file.facts.arch) {
-            result.unsupported_relocations = file
-                .facts
-                .relocation_types
+        Some(result)
+    }
+
+    /// Whether another loaded object of the tree exports `name`.
+    fn in_tree(&self, object: usize, name: &str) -> bool {
+        if self.objects.len() < 2 {
+            return false;
+        }
+        let exporters = self.resolver.exporters(name);
+        if exporters.len() <= self.objects.len() {
+            exporters
                 .iter()
-                .filter(|r| !handled.contains(&r.r_type))
-                .map(|r| (r.r_type, r.count))
-                .collect();
+                .any(|other| *other != object && self.in_scope.contains(other))
+        } else {
+            // A name many files export: ask the (fewer) loaded objects.
+            self.objects.iter().any(|&other| {
+                other != object
+                    && self
+                        .resolver
+                        .index
+                        .file(other)
+                        .is_some_and(|f| f.facts.exports_symbol(name))
+            })
         }
-        result
     }
 
     fn describe(&self) -> Vec<String> {
         let tree_libraries: Vec<usize> = self.objects.iter().skip(1).copied().collect();
         describe_scope(
-            self.index,
+            self.resolver.index,
+            self.resolver.platform,
             self.ctx,
             self.gcompat_active,
             &tree_libraries,
@@ -266,33 +558,18 @@ impl<'g> Scope<'g> {
         )
     }
 
-    /// Binds one symbol the way musl does: libc first, then the global scope
-    /// in load order; records where it came from or that nothing has it.
-    fn resolve_symbol(&self, object: usize, required: &RequiredSymbol, result: &mut ObjectSymbols) {
-        let (index, ctx) = (self.index, self.ctx);
+    /// Binds one symbol musl itself does not provide the way musl does: the
+    /// global scope in load order; records where it came from or that nothing
+    /// has it.
+    fn resolve_symbol(&self, object: usize, lookup: &Lookup, result: &mut ObjectSymbols) {
+        let (platform, ctx, required) = (self.resolver.platform, self.ctx, lookup.required);
         let name = required.name.as_str();
-        match ctx.platform.libc_provides(name) {
-            Some(MuslProvides::Exported) => return,
-            Some(MuslProvides::Lfs64Redirect(target)) => {
-                result
-                    .redirected
-                    .push((name.to_string(), target.to_string()));
-                return;
-            }
-            None => {}
-        }
-        let in_tree = self.objects.iter().any(|&other| {
-            other != object
-                && index
-                    .file(other)
-                    .is_some_and(|f| f.facts.exports_symbol(name))
-        });
-        if in_tree {
+        if self.in_tree(object, name) {
             return;
         }
         let in_package = self.package_tables.iter().any(|table| match table {
-            PackageTable::Libstdcxx => ctx.platform.tables().libstdcxx_exports(name),
-            PackageTable::LibgccS => ctx.platform.tables().libgcc_s_exports(name),
+            PackageTable::Libstdcxx => lookup.libstdcxx,
+            PackageTable::LibgccS => lookup.libgcc_s,
         });
         if in_package {
             return;
@@ -307,25 +584,17 @@ impl<'g> Scope<'g> {
         // Alpine's node (apk nodejs, the node:alpine images) links libstdc++ and
         // libgcc_s, so their names are in every addon's global scope.
         let node_on_alpine =
-            ctx.platform.has_packages() && ctx.host.is_some_and(|host| host.kind == HostKind::Node);
-        if node_on_alpine
-            && (ctx.platform.tables().libstdcxx_exports(name)
-                || ctx.platform.tables().libgcc_s_exports(name))
-        {
+            platform.has_packages() && ctx.host.is_some_and(|host| host.kind == HostKind::Node);
+        if node_on_alpine && (lookup.libstdcxx || lookup.libgcc_s) {
             result.from_host += 1;
             return;
         }
-        let gcompat_provides = ctx.platform.tables().gcompat_provides(name);
+        let gcompat_provides = lookup.gcompat_provides;
         if self.gcompat_active && gcompat_provides {
             result.from_gcompat.push(name.to_string());
             return;
         }
-        let glibc = ctx.platform.tables().glibc_symbol(name);
-        let expected_library = required
-            .library
-            .clone()
-            .or_else(|| glibc.map(|g| g.soname.to_string()))
-            .or_else(|| name.starts_with("_Z").then(|| "libstdc++.so.6".to_string()));
+        let glibc = lookup.glibc;
         // A system library with no export table may supply it; a glibc name it
         // does not (nothing but glibc exports glibc's own symbols).
         let maybe_unchecked = !self.unchecked_libraries.is_empty()
@@ -341,6 +610,11 @@ impl<'g> Scope<'g> {
             result.unchecked.push(name.to_string());
             return;
         }
+        let expected_library = required
+            .library
+            .clone()
+            .or_else(|| glibc.map(|g| g.soname.to_string()))
+            .or_else(|| name.starts_with("_Z").then(|| "libstdc++.so.6".to_string()));
         result.missing.push(MissingSymbol {
             name: name.to_string(),
             version: required.version.clone(),
@@ -354,6 +628,7 @@ impl<'g> Scope<'g> {
 
 fn describe_scope(
     index: &TreeIndex,
+    platform: &Platform,
     ctx: &ResolveContext,
     gcompat_active: bool,
     tree_libraries: &[usize],
@@ -362,8 +637,8 @@ fn describe_scope(
 ) -> Vec<String> {
     let mut scope = vec![format!(
         "musl {}{}",
-        ctx.platform.target.musl,
-        if ctx.platform.target.is_debian_build() {
+        platform.target.musl,
+        if platform.target.is_debian_build() {
             " (Debian build)"
         } else {
             ""
@@ -391,7 +666,7 @@ fn describe_scope(
     }
     if let Some(host) = ctx.host {
         scope.push(format!("host process {} ({})", host.name(), host.evidence));
-        if host.kind == HostKind::Node && ctx.platform.has_packages() {
+        if host.kind == HostKind::Node && platform.has_packages() {
             scope.push("libstdc++/libgcc_s linked by Alpine's node".to_string());
         }
     }
@@ -401,13 +676,16 @@ fn describe_scope(
     scope
 }
 
+/// Who provides library `name` that `object` needs, given what the search
+/// of the tree found (or where it looked).
 fn find_library(
     index: &TreeIndex,
+    platform: &Platform,
     object: usize,
-    root: usize,
     name: &str,
+    in_tree: Result<usize, Vec<String>>,
     ctx: &ResolveContext,
-) -> Result<LibraryProvider, MissingLibrary> {
+) -> LibraryAnswer {
     let needed_by = index
         .file(object)
         .map(|f| f.shown.to_string())
@@ -415,23 +693,25 @@ fn find_library(
     if is_reserved_name(name) {
         return Ok(LibraryProvider::Musl);
     }
-    let mut looked_in = Vec::new();
-    if let Some(found) = find_in_tree(index, object, root, name, &mut looked_in) {
-        let is_another_libc = index.file(found).is_some_and(|f| {
-            f.facts.exports_symbol("__libc_start_main") && f.facts.exports_symbol("stdin")
-        });
-        // musl drops a second libc found on disk and uses itself instead.
-        return Ok(if is_another_libc {
-            LibraryProvider::Musl
-        } else {
-            LibraryProvider::Tree(found)
-        });
-    }
+    let mut looked_in = match in_tree {
+        Ok(found) => {
+            let is_another_libc = index.file(found).is_some_and(|f| {
+                f.facts.exports_symbol("__libc_start_main") && f.facts.exports_symbol("stdin")
+            });
+            // musl drops a second libc found on disk and uses itself instead.
+            return Ok(if is_another_libc {
+                LibraryProvider::Musl
+            } else {
+                LibraryProvider::Tree(found)
+            });
+        }
+        Err(looked_in) => looked_in,
+    };
     if is_gcompat_soname(name) && ctx.gcompat_installed {
         return Ok(LibraryProvider::Gcompat);
     }
     let mut note = None;
-    if ctx.platform.has_packages() {
+    if platform.has_packages() {
         looked_in.push("Alpine packages".to_string());
         match alpine_provider(name) {
             Some(SonameProvider::Package(package)) if !is_gcompat_soname(name) => {
@@ -446,62 +726,28 @@ fn find_library(
             _ => {}
         }
     } else {
-        looked_in.push(format!("{} system paths (musl only)", ctx.platform.target));
+        looked_in.push(format!("{} system paths (musl only)", platform.target));
     }
     Err(MissingLibrary {
         name: name.to_string(),
         needed_by,
         looked_in,
-        gcompat_provides: is_gcompat_soname(name) && ctx.platform.has_packages(),
+        gcompat_provides: is_gcompat_soname(name) && platform.has_packages(),
         note,
     })
 }
 
-/// Searches the scanned tree the way the loader searches the file system:
-/// RPATH/RUNPATH of the needing object and of the root (with `$ORIGIN`), the
-/// directory of the needing object (what `LD_LIBRARY_PATH=.` gives), and
-/// auditwheel's `<pkg>.libs/`.
-fn find_in_tree(
-    index: &TreeIndex,
-    object: usize,
-    root: usize,
-    name: &str,
-    looked_in: &mut Vec<String>,
-) -> Option<usize> {
-    if name.contains('/') {
-        let base = index.file(object)?.location.parent()?.to_path_buf();
-        looked_in.push(name.to_string());
-        return index.lookup(&base.join(name));
-    }
-    let mut dirs: Vec<PathBuf> = Vec::new();
-    for owner in [object, root] {
-        let Some(file) = index.file(owner) else {
-            continue;
-        };
-        let origin = file.location.parent().unwrap_or(Path::new(""));
-        for entry in file.facts.rpath.iter().chain(&file.facts.runpath) {
-            for dir in entry.split(':').filter(|d| !d.is_empty()) {
-                let expanded = dir
-                    .replace("${ORIGIN}", &origin.to_string_lossy())
-                    .replace("$ORIGIN", &origin.to_string_lossy());
-                dirs.push(PathBuf::from(expanded));
-            }
+/// A file's RPATH and RUNPATH directories, `$ORIGIN` expanded.
+fn rpath_dirs(file: &TreeFile) -> Vec<PathBuf> {
+    let origin = file.location.parent().unwrap_or(Path::new(""));
+    let mut dirs = Vec::new();
+    for entry in file.facts.rpath.iter().chain(&file.facts.runpath) {
+        for dir in entry.split(':').filter(|d| !d.is_empty()) {
+            let expanded = dir
+                .replace("${ORIGIN}", &origin.to_string_lossy())
+                .replace("$ORIGIN", &origin.to_string_lossy());
+            dirs.push(PathBuf::from(expanded));
         }
     }
-    if let Some(dir) = index.file(object).and_then(|f| f.location.parent()) {
-        dirs.push(dir.to_path_buf());
-        dirs.extend(index.bundled_dirs(dir));
-    }
-    let mut seen = HashSet::new();
-    for dir in dirs {
-        let dir = normalize(&dir);
-        if !seen.insert(dir.clone()) {
-            continue;
-        }
-        if let Some(found) = index.lookup(&dir.join(name)) {
-            return Some(found);
-        }
-        looked_in.push(display_location(&dir));
-    }
-    None
+    dirs
 }

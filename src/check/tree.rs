@@ -69,14 +69,40 @@ impl<'a> TreeIndex<'a> {
         }
     }
 
+    /// Symbol name → the scanned files exporting it (in scan order), for the
+    /// names the scanned files require: one pass over every file's exports
+    /// instead of one per lookup.
+    pub(super) fn exporters(&self) -> HashMap<&'a str, Vec<usize>> {
+        let mut exporters: HashMap<&'a str, Vec<usize>> = HashMap::new();
+        for file in self.files.iter().flatten() {
+            for symbol in &file.facts.required_symbols {
+                exporters.entry(symbol.name.as_str()).or_default();
+            }
+        }
+        for (index, file) in self.files.iter().enumerate() {
+            let Some(file) = file else { continue };
+            // Each file's exports are sorted and unique: one entry per file and name.
+            for name in &file.facts.exports {
+                if let Some(list) = exporters.get_mut(name.as_str()) {
+                    list.push(index);
+                }
+            }
+        }
+        exporters
+    }
+
     /// The scanned files in the same directory as `location` (itself included).
     pub fn siblings(&self, location: &Path) -> impl Iterator<Item = &TreeFile<'a>> {
-        let dir = normalize(location.parent().unwrap_or(Path::new("")));
         self.children
-            .get(&dir)
+            .get(&self.directory_of(location))
             .into_iter()
             .flatten()
             .filter_map(|&i| self.file(i))
+    }
+
+    /// The directory of `location`, as [`TreeIndex::siblings`] groups files.
+    pub fn directory_of(&self, location: &Path) -> PathBuf {
+        normalize(location.parent().unwrap_or(Path::new("")))
     }
 
     pub fn file(&self, index: usize) -> Option<&TreeFile<'a>> {

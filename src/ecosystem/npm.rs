@@ -1,7 +1,7 @@
 //! npm: `package.json` manifests, `node_modules` layout, prebuild naming and
 //! `package-lock.json` platform variants.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Component, Path};
 
 use serde::Deserialize;
@@ -218,20 +218,27 @@ pub struct LockEntry {
 }
 
 /// Every locked package that declares Linux platform variants for `cpu`
-/// through `optionalDependencies`.
+/// through `optionalDependencies`. One pass over the entries: names are
+/// looked up in sets built once, never by scanning the entries again.
 pub fn lock_variants_of(entries: &[LockEntry], cpu: &str) -> Vec<LockVariant> {
-    let locked_names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+    let locked_names: HashSet<&str> = entries.iter().map(|e| e.name.as_str()).collect();
     // pnpm writes a package twice (packages: with os/cpu, snapshots: with deps).
-    let platform_packages: Vec<&str> = entries
+    let platform_packages: HashSet<&str> = entries
         .iter()
         // yarn v1 records no os/cpu: the name tells.
         .filter(|e| e.is_platform_package || is_linux_variant_name(&e.name, cpu))
         .map(|e| e.name.as_str())
         .collect();
+    let glibc_tagged: HashSet<&str> = entries
+        .iter()
+        .filter(|e| e.libc.iter().any(|l| l == "glibc"))
+        .map(|e| e.name.as_str())
+        .collect();
+    let mut seen: HashSet<(&str, &str)> = HashSet::new();
     let mut variants: Vec<LockVariant> = Vec::new();
     for entry in entries
         .iter()
-        .filter(|e| !platform_packages.contains(&e.name.as_str()))
+        .filter(|e| !platform_packages.contains(e.name.as_str()))
     {
         let declared: Vec<String> = entry
             .optional_dependencies
@@ -239,11 +246,7 @@ pub fn lock_variants_of(entries: &[LockEntry], cpu: &str) -> Vec<LockVariant> {
             .filter(|dep| is_linux_variant_name(dep, cpu))
             .cloned()
             .collect();
-        if declared.is_empty()
-            || variants
-                .iter()
-                .any(|v| v.parent == entry.name && v.version == entry.version)
-        {
+        if declared.is_empty() || !seen.insert((&entry.name, &entry.version)) {
             continue;
         }
         let musl_declared: Vec<String> = declared
@@ -253,16 +256,14 @@ pub fn lock_variants_of(entries: &[LockEntry], cpu: &str) -> Vec<LockVariant> {
             .collect();
         let musl_locked = musl_declared
             .iter()
-            .filter(|dep| locked_names.contains(&dep.as_str()))
+            .filter(|dep| locked_names.contains(dep.as_str()))
             .cloned()
             .collect();
         let split_by_libc = !musl_declared.is_empty()
             || declared.iter().any(|dep| {
                 let base = dep.rsplit('/').next().unwrap_or(dep);
                 base.split('-').any(|t| t == "gnu" || t == "glibc")
-                    || entries
-                        .iter()
-                        .any(|e| &e.name == dep && e.libc.iter().any(|l| l == "glibc"))
+                    || glibc_tagged.contains(dep.as_str())
             });
         variants.push(LockVariant {
             parent: entry.name.clone(),

@@ -2,12 +2,12 @@
 //!
 //! Knows no distribution and no loader's rules; `check` decides what the facts mean.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use goblin::elf::dynamic::{DF_1_PIE, DT_FLAGS_1};
 use goblin::elf::header::{ET_CORE, ET_DYN, ET_EXEC, ET_REL};
 use goblin::elf::program_header::{PT_DYNAMIC, PT_INTERP};
-use goblin::elf::section_header::SHN_UNDEF;
+use goblin::elf::section_header::{SHN_UNDEF, SHT_GNU_VERNEED};
 use goblin::elf::sym::{
     STB_GLOBAL, STB_GNU_UNIQUE, STB_WEAK, STT_FILE, STT_GNU_IFUNC, STT_SECTION,
 };
@@ -79,7 +79,8 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
     let needed: Vec<String> = elf.libraries.iter().map(|s| s.to_string()).collect();
     let linkage = linkage(&elf, elf_type, has_interp_segment, has_dynamic_segment);
 
-    let version_needs = version_needs(&elf);
+    let needed_versions = needed_versions(&elf);
+    let version_needs = version_needs(&needed_versions);
     let max_glibc = version_needs
         .iter()
         .flat_map(|need| need.versions.iter())
@@ -87,7 +88,7 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
         .max_by(|a, b| a.0.cmp(&b.0))
         .map(|(_, v)| v)
         .cloned();
-    let required_symbols = required_symbols(&elf, arch);
+    let required_symbols = required_symbols(&elf, arch, &needed_versions);
     let exports = exports(&elf);
     let relocation_types = relocation_types(&elf);
     let go_build_id = go_build_id(&elf, bytes);
@@ -142,57 +143,104 @@ fn linkage(elf: &Elf, elf_type: ElfType, has_interp: bool, has_dynamic: bool) ->
     Linkage::Dynamic
 }
 
-fn version_needs(elf: &Elf) -> Vec<VersionNeed> {
-    let mut needs: Vec<VersionNeed> = Vec::new();
+/// One version a verneed entry names: from `library`, version `version`,
+/// which `.gnu.version` refers to as `index`.
+struct NeededVersion<'a> {
+    /// `None` when the entry's file name is not in the string table.
+    library: Option<&'a str>,
+    version: &'a str,
+    index: u16,
+}
+
+/// Every version need of the file, read once.
+///
+/// Verneed and vernaux entries are 16 bytes each and all lie inside the
+/// section, so a section of S bytes holds at most S/16 of them. Crafted
+/// entries can point at a shared (or overlapping) vernaux array, and a reader
+/// that follows every pointer then yields the product of the counts (65535 ×
+/// 65535 from 2 MiB): the walk stops after S/16 entries of either kind.
+fn needed_versions<'a>(elf: &'a Elf) -> Vec<NeededVersion<'a>> {
+    let mut found = Vec::new();
     let Some(verneed) = &elf.verneed else {
-        return needs;
+        return found;
     };
-    for need in verneed.iter() {
-        let Some(library) = elf.dynstrtab.get_at(need.vn_file) else {
+    const ENTRY_SIZE: u64 = 16;
+    let section_size = elf
+        .section_headers
+        .iter()
+        .find(|shdr| shdr.sh_type == SHT_GNU_VERNEED)
+        .map_or(0, |shdr| shdr.sh_size);
+    let mut budget = section_size / ENTRY_SIZE;
+    let mut take_one = || {
+        let available = budget > 0;
+        budget = budget.saturating_sub(1);
+        available
+    };
+    'needs: for need in verneed.iter() {
+        if !take_one() {
+            break;
+        }
+        let library = elf.dynstrtab.get_at(need.vn_file);
+        for aux in need.iter() {
+            if !take_one() {
+                break 'needs;
+            }
+            if let Some(version) = elf.dynstrtab.get_at(aux.vna_name) {
+                found.push(NeededVersion {
+                    library,
+                    version,
+                    index: aux.vna_other,
+                });
+            }
+        }
+    }
+    found
+}
+
+/// The versions each library is needed at, libraries in the order first
+/// named, each version once.
+fn version_needs(needed: &[NeededVersion]) -> Vec<VersionNeed> {
+    let mut needs: Vec<VersionNeed> = Vec::new();
+    let mut position: HashMap<&str, usize> = HashMap::new();
+    for entry in needed {
+        let Some(library) = entry.library else {
             continue;
         };
-        let mut versions: Vec<String> = need
-            .iter()
-            .filter_map(|aux| elf.dynstrtab.get_at(aux.vna_name))
-            .map(str::to_string)
-            .collect();
-        versions.sort_by(|a, b| Version::cmp_nodes(a, b));
-        versions.dedup();
-        match needs.iter_mut().find(|n| n.library == library) {
-            Some(existing) => existing.versions.extend(versions),
-            None => needs.push(VersionNeed {
+        let at = *position.entry(library).or_insert_with(|| {
+            needs.push(VersionNeed {
                 library: library.to_string(),
-                versions,
-            }),
+                versions: Vec::new(),
+            });
+            needs.len() - 1
+        });
+        if let Some(need) = needs.get_mut(at) {
+            need.versions.push(entry.version.to_string());
         }
+    }
+    for need in &mut needs {
+        need.versions.sort_by(|a, b| Version::cmp_nodes(a, b));
+        need.versions.dedup();
     }
     needs
 }
 
-/// Version index (from `.gnu.version`) → (library, version name), from the verneed entries.
-fn needed_version_index(elf: &Elf) -> BTreeMap<u16, (String, String)> {
-    let mut index = BTreeMap::new();
-    if let Some(verneed) = &elf.verneed {
-        for need in verneed.iter() {
-            let library = elf.dynstrtab.get_at(need.vn_file).unwrap_or("");
-            for aux in need.iter() {
-                if let Some(version) = elf.dynstrtab.get_at(aux.vna_name) {
-                    index.insert(aux.vna_other, (library.to_string(), version.to_string()));
-                }
-            }
-        }
-    }
-    index
+/// Version index (from `.gnu.version`) → (library, version name); the last
+/// entry naming an index wins.
+fn needed_version_index<'a>(needed: &[NeededVersion<'a>]) -> BTreeMap<u16, (&'a str, &'a str)> {
+    needed
+        .iter()
+        .map(|entry| (entry.index, (entry.library.unwrap_or(""), entry.version)))
+        .collect()
 }
 
-fn required_symbols(elf: &Elf, arch: Arch) -> Vec<RequiredSymbol> {
-    let versions = needed_version_index(elf);
+fn required_symbols(elf: &Elf, arch: Arch, needed: &[NeededVersion]) -> Vec<RequiredSymbol> {
+    let versions = needed_version_index(needed);
     let version_of = |sym_index: usize| -> (Option<String>, Option<String>) {
         let Some(versym) = elf.versym.as_ref().and_then(|v| v.get_at(sym_index)) else {
             return (None, None);
         };
         match versions.get(&versym.version()) {
-            Some((library, version)) => (Some(version.clone()), Some(library.clone())),
+            Some((library, version)) => (Some(version.to_string()), Some(library.to_string())),
             None => (None, None),
         }
     };

@@ -213,8 +213,10 @@ Fix: install the build for the target architecture (check --arch), or remove the
         summary: "a library this file loads from the scanned tree does not load on the target",
         explanation: "The file needs a library that was found in the scanned tree (same directory, \
 RUNPATH, <pkg>.libs/), and that library itself fails on musl. The loader reports the \
-dependency's errors when loading this file, so this file fails too.\n\nFix: fix the \
-dependency (its own findings say how).",
+dependency's errors when loading this file, so this file fails too. The finding names the \
+dependency and counts what fails in it; the dependency's own findings list it. A library \
+reached only through other failing libraries is left to their findings when they name it, \
+not repeated here.\n\nFix: fix the dependency (its own findings say how).",
         remedy: None,
     },
     UnsupportedRelocation => {

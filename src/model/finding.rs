@@ -114,12 +114,15 @@ pub enum Evidence {
     Libraries {
         libraries: Vec<MissingLibrary>,
     },
-    /// A library in the scanned tree that this file loads, and what fails in it.
+    /// A library in the scanned tree that this file loads, and how much of it
+    /// fails in this file's process. Counts only: the library's own artifact
+    /// lists what (`path` names it in the same report).
     Dependency {
         path: String,
-        symbols: Vec<MissingSymbol>,
-        libraries: Vec<MissingLibrary>,
-        relocations: Vec<RelocationEvidence>,
+        missing_symbols: usize,
+        missing_libraries: usize,
+        /// Relocations of types the loader refuses (entries, not types).
+        unsupported_relocations: usize,
     },
     Relocations {
         relocations: Vec<RelocationEvidence>,

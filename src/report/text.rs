@@ -270,9 +270,7 @@ fn render_finding(out: &mut String, finding: &Finding, paint: &Paint) {
             messages.len() - MAX_LINES_PER_FINDING
         );
     }
-    if let Evidence::Symbols { symbols, .. } | Evidence::Dependency { symbols, .. } =
-        &finding.evidence
-    {
+    if let Evidence::Symbols { symbols, .. } = &finding.evidence {
         for symbol in symbols.iter().take(MAX_LINES_PER_FINDING) {
             let described = describe_symbol(symbol);
             let _ = writeln!(out, "        {}", paint.dim(&escape::text(&described)));

@@ -1,0 +1,556 @@
+//! Inputs crafted to make muslcheck's work grow faster than the input: every
+//! scan ends, within a time guard, with work and output in proportion to what
+//! was read.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use assert_cmd::Command;
+use muslcheck::check::{TreeFile, TreeIndex, assess_all};
+use muslcheck::ecosystem::npm::{indented_lock_entries, lock_variants_of};
+use muslcheck::elf::analyse;
+use muslcheck::model::{Arch, Code, ElfFacts, Verdict};
+use muslcheck::platform::{Platform, Target};
+use serde_json::Value;
+
+mod common;
+
+use common::synthetic_elf::{SharedObject, shared_vernaux};
+
+fn corpus_file(name: &str) -> Vec<u8> {
+    std::fs::read(common::corpus(name)).unwrap()
+}
+
+/// `muslcheck --format json` on `dir`, killed after 60 s (a hang fails the test).
+fn guarded_json_scan(dir: &Path, args: &[&str]) -> (Value, i32, usize) {
+    let output = Command::cargo_bin("muslcheck")
+        .unwrap()
+        .args(["--arch", "x86_64", "--no-config", "--format", "json"])
+        .args(args)
+        .arg(dir)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let code = output.status.code();
+    assert!(
+        code.is_some(),
+        "muslcheck did not finish within 60 s (or was killed): {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON report ({e}); stderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (report, code.unwrap(), output.stdout.len())
+}
+
+/// Runs `work` on its own thread and waits at most 30 s for it: a hang (or
+/// work growing with the square of the input) fails instead of stalling.
+fn within_guard<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || sender.send(work()));
+    receiver
+        .recv_timeout(Duration::from_secs(30))
+        .expect("did not finish within 30 s")
+}
+
+#[test]
+fn version_needs_sharing_one_aux_array_are_read_once_each() {
+    let bytes = shared_vernaux(&corpus_file("lib/libplain.so"), 300, 300);
+    let facts = analyse(&bytes).unwrap();
+    let libc: Vec<_> = facts
+        .version_needs
+        .iter()
+        .filter(|need| need.library == "libc.so.6")
+        .collect();
+    assert_eq!(libc.len(), 1, "{:?}", facts.version_needs);
+    assert_eq!(libc[0].versions, ["GLIBC_2.2.5"]);
+    assert_eq!(facts.max_glibc.as_deref(), Some("GLIBC_2.2.5"));
+}
+
+#[test]
+fn the_largest_shared_aux_array_is_judged_within_the_time_guard() {
+    // 65535 verneed entries × the same 65535 vernaux entries: 2 MiB, 4.3 billion
+    // (need, aux) pairs for a reader that follows every pointer.
+    let original = corpus_file("lib/libplain.so");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("libversions.so"),
+        shared_vernaux(&original, u16::MAX, u16::MAX),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("libplain.so"), &original).unwrap();
+    let (report, code, _) = guarded_json_scan(dir.path(), &["--fail-on", "never"]);
+    assert_eq!(code, 0);
+    let hostile = common::artifact(&report, "libversions.so");
+    let plain = common::artifact(&report, "libplain.so");
+    // The same symbols and version needs as the file it was made from.
+    assert_eq!(hostile["verdict"], plain["verdict"]);
+    assert_eq!(hostile["facts"]["max_glibc"], "GLIBC_2.2.5");
+    for fact in ["version_needs", "required_symbols"] {
+        assert_eq!(hostile["facts"][fact], plain["facts"][fact], "{fact}");
+    }
+}
+
+/// `lib/libchain0000.so` … : each needs libc.so.6 and the next, uses ten
+/// symbols the next defines and ten that nothing defines, and defines the ten
+/// the previous one uses. Every library breaks on its own ten.
+fn write_chain(dir: &Path, length: usize) {
+    let name = |i: usize| format!("libchain{i:04}.so");
+    for i in 0..length {
+        let mut needed = vec!["libc.so.6".to_string()];
+        if i + 1 < length {
+            needed.push(name(i + 1));
+        }
+        let object = SharedObject {
+            soname: Some(name(i)),
+            needed,
+            undefined: (0..10)
+                .map(|k| format!("chain{}_{k}", i + 1))
+                .chain((0..10).map(|k| format!("nowhere{i}_{k}")))
+                .collect(),
+            exports: (0..10).map(|k| format!("chain{i}_{k}")).collect(),
+            ..SharedObject::default()
+        };
+        std::fs::write(dir.join(name(i)), object.to_bytes()).unwrap();
+    }
+}
+
+fn findings_with_code<'a>(artifact: &'a Value, code: &str) -> Vec<&'a Value> {
+    artifact["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == code)
+        .collect()
+}
+
+fn missing_symbol_names(artifact: &Value) -> BTreeSet<String> {
+    findings_with_code(artifact, "MC102")
+        .iter()
+        .flat_map(|f| f["evidence"]["symbols"].as_array().unwrap())
+        .map(|s| s["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_chain_of_failing_libraries_is_judged_in_proportion_to_its_length() {
+    const LENGTH: usize = 300;
+    let dir = tempfile::tempdir().unwrap();
+    write_chain(dir.path(), LENGTH);
+    let (report, code, _) = guarded_json_scan(dir.path(), &[]);
+    assert_eq!(code, 1);
+    let mut dependency_findings = 0;
+    for i in 0..LENGTH {
+        let artifact = common::artifact(&report, &format!("libchain{i:04}.so"));
+        assert_eq!(artifact["verdict"], "breaks", "{i}");
+        // Its own ten; the ten from the next library are found in the global scope.
+        let mut expected: BTreeSet<String> = (0..10).map(|k| format!("nowhere{i}_{k}")).collect();
+        if i + 1 == LENGTH {
+            expected.extend((0..10).map(|k| format!("chain{}_{k}", i + 1)));
+        }
+        assert_eq!(missing_symbol_names(artifact), expected, "{i}");
+        // The next library fails too: said once, by reference, with counts.
+        let dependencies = findings_with_code(artifact, "MC105");
+        dependency_findings += dependencies.len();
+        if i + 1 < LENGTH {
+            assert_eq!(dependencies.len(), 1, "{i}: {dependencies:#?}");
+            let evidence = &dependencies[0]["evidence"];
+            assert_eq!(evidence["path"], format!("libchain{:04}.so", i + 1));
+            let own = if i + 2 == LENGTH { 20 } else { 10 };
+            assert_eq!(evidence["missing_symbols"], own, "{i}");
+            assert_eq!(evidence["missing_libraries"], 0, "{i}");
+        }
+    }
+    assert_eq!(dependency_findings, LENGTH - 1);
+}
+
+#[test]
+fn a_library_found_through_one_roots_runpath_is_not_found_for_another() {
+    // app/a.so (RUNPATH $ORIGIN/../vendor) and app/b.so both load app/libd.so,
+    // which needs vendor/libx.so: found in a.so's process only. Whatever is
+    // worked out once per library must not carry a.so's RUNPATH to b.so.
+    let dir = tempfile::tempdir().unwrap();
+    let (app, vendor) = (dir.path().join("app"), dir.path().join("vendor"));
+    std::fs::create_dir_all(&app).unwrap();
+    std::fs::create_dir_all(&vendor).unwrap();
+    let libc = || "libc.so.6".to_string();
+    let objects = [
+        (
+            app.join("a.so"),
+            SharedObject {
+                needed: vec![libc(), "libd.so".to_string()],
+                runpath: Some("$ORIGIN/../vendor".to_string()),
+                ..SharedObject::default()
+            },
+        ),
+        (
+            app.join("b.so"),
+            SharedObject {
+                needed: vec![libc(), "libd.so".to_string()],
+                ..SharedObject::default()
+            },
+        ),
+        (
+            app.join("libd.so"),
+            SharedObject {
+                needed: vec![libc(), "libx.so".to_string()],
+                undefined: vec!["from_x".to_string()],
+                ..SharedObject::default()
+            },
+        ),
+        (
+            vendor.join("libx.so"),
+            SharedObject {
+                needed: vec![libc()],
+                exports: vec!["from_x".to_string()],
+                ..SharedObject::default()
+            },
+        ),
+    ];
+    for (path, object) in &objects {
+        std::fs::write(path, object.to_bytes()).unwrap();
+    }
+    let (report, _, _) = guarded_json_scan(dir.path(), &["--fail-on", "never"]);
+    let a = common::artifact(&report, "app/a.so");
+    assert_eq!(a["verdict"], "ok", "{a:#}");
+    let b = common::artifact(&report, "app/b.so");
+    assert_eq!(b["verdict"], "breaks", "{b:#}");
+    let dependency = findings_with_code(b, "MC105");
+    assert_eq!(dependency.len(), 1, "{b:#}");
+    assert_eq!(dependency[0]["evidence"]["path"], "app/libd.so");
+    assert_eq!(dependency[0]["evidence"]["missing_libraries"], 1);
+    assert_eq!(dependency[0]["evidence"]["missing_symbols"], 1);
+}
+
+#[test]
+fn a_failing_library_behind_one_whose_own_process_does_not_load_it_is_named() {
+    // app/r.so (RUNPATH $ORIGIN/../vendor) loads app/libk.so, which needs
+    // libx.so: r.so's RUNPATH finds vendor/libx.so, libk.so alone does not.
+    // Both fail. libk.so's own findings say libx.so is missing, not that
+    // vendor/libx.so fails, so r.so names both.
+    let dir = tempfile::tempdir().unwrap();
+    let (app, vendor) = (dir.path().join("app"), dir.path().join("vendor"));
+    std::fs::create_dir_all(&app).unwrap();
+    std::fs::create_dir_all(&vendor).unwrap();
+    let libc = || "libc.so.6".to_string();
+    let objects = [
+        (
+            app.join("r.so"),
+            SharedObject {
+                needed: vec![libc(), "libk.so".to_string()],
+                runpath: Some("$ORIGIN/../vendor".to_string()),
+                ..SharedObject::default()
+            },
+        ),
+        (
+            app.join("libk.so"),
+            SharedObject {
+                needed: vec![libc(), "libx.so".to_string()],
+                undefined: vec!["k_nowhere".to_string()],
+                ..SharedObject::default()
+            },
+        ),
+        (
+            vendor.join("libx.so"),
+            SharedObject {
+                needed: vec![libc()],
+                undefined: vec!["x_nowhere".to_string()],
+                ..SharedObject::default()
+            },
+        ),
+    ];
+    for (path, object) in &objects {
+        std::fs::write(path, object.to_bytes()).unwrap();
+    }
+    let (report, _, _) = guarded_json_scan(dir.path(), &["--fail-on", "never"]);
+    let named = |path: &str| -> Vec<String> {
+        findings_with_code(common::artifact(&report, path), "MC105")
+            .iter()
+            .map(|f| f["evidence"]["path"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(named("app/r.so"), ["app/libk.so", "vendor/libx.so"]);
+    let libk = common::artifact(&report, "app/libk.so");
+    assert_eq!(named("app/libk.so"), Vec::<String>::new());
+    assert!(
+        common::codes(libk).contains(&"MC103".to_string()),
+        "{libk:#}"
+    );
+}
+
+#[test]
+fn eight_hundred_chained_libraries_are_resolved_within_the_guard() {
+    // Each of the 800 roots loads the rest of the chain: resolved root by root
+    // with linear searches, that is 800 × 400 objects × 20 symbols × 400 exports.
+    const LENGTH: usize = 800;
+    let dir = tempfile::tempdir().unwrap();
+    write_chain(dir.path(), LENGTH);
+    let paths: Vec<PathBuf> = (0..LENGTH)
+        .map(|i| dir.path().join(format!("libchain{i:04}.so")))
+        .collect();
+    let (verdicts, dependency_findings) = within_guard(move || {
+        let facts: Vec<ElfFacts> = paths
+            .iter()
+            .map(|path| analyse(&std::fs::read(path).unwrap()).unwrap())
+            .collect();
+        let shown: Vec<String> = paths
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        let files: Vec<Option<TreeFile>> = (0..LENGTH)
+            .map(|i| {
+                Some(TreeFile {
+                    location: &paths[i],
+                    shown: &shown[i],
+                    facts: &facts[i],
+                })
+            })
+            .collect();
+        let index = TreeIndex::new(&files, &HashMap::new());
+        let platform = Platform::new(Target::newest_alpine(), Arch::X86_64, false);
+        let assessments = assess_all(&index, files.len(), &platform);
+        let verdicts: BTreeSet<Verdict> = assessments.iter().flatten().map(|a| a.verdict).collect();
+        let dependency_findings = assessments
+            .iter()
+            .flatten()
+            .flat_map(|a| &a.findings)
+            .filter(|f| f.code == Code::DependencyBreaks)
+            .count();
+        (verdicts, dependency_findings)
+    });
+    assert_eq!(verdicts, BTreeSet::from([Verdict::Breaks]));
+    // Each library names the next one, not the whole rest of the chain.
+    assert_eq!(dependency_findings, LENGTH - 1);
+}
+
+/// `count` libraries in three directories (and a vendor directory reached
+/// through RUNPATH), each needing a few others (some of which do not exist)
+/// and using and defining names from a small shared pool: a tree on which
+/// resolution rules interact, to compare two builds' verdicts on.
+fn write_random_tree(root: &Path, seed: u64, count: usize) {
+    let mut state = seed;
+    let mut next = move |bound: usize| {
+        // xorshift64*
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % bound
+    };
+    let dirs = ["a", "b", "c", "vendor"];
+    for dir in dirs {
+        std::fs::create_dir_all(root.join(dir)).unwrap();
+    }
+    for i in 0..count {
+        let mut needed = vec!["libc.so.6".to_string()];
+        for _ in 0..next(6) {
+            // A library in this directory, another one, or nowhere.
+            needed.push(match next(8) {
+                0 => format!("libnowhere{}.so", next(10)),
+                _ => format!("librand{}.so", next(count)),
+            });
+        }
+        let runpath = match next(4) {
+            0 => Some("$ORIGIN/../vendor".to_string()),
+            1 => Some("$ORIGIN".to_string()),
+            _ => None,
+        };
+        let object = SharedObject {
+            soname: None,
+            needed,
+            runpath,
+            undefined: (0..next(6)).map(|_| format!("pool{}", next(60))).collect(),
+            exports: (0..next(6)).map(|_| format!("pool{}", next(60))).collect(),
+        };
+        let dir = dirs[next(dirs.len())];
+        let mut object = object;
+        object.exports.sort();
+        object.exports.dedup();
+        object.undefined.sort();
+        object.undefined.dedup();
+        object
+            .undefined
+            .retain(|name| !object.exports.contains(name));
+        std::fs::write(
+            root.join(dir).join(format!("librand{i}.so")),
+            object.to_bytes(),
+        )
+        .unwrap();
+    }
+}
+
+/// A yarn v1 lockfile of `parents` packages, each declaring a glibc and a
+/// musl Linux x64 variant (the musl one locked for even parents only), and
+/// `platform` more platform packages of a long scope that nothing declares
+/// (what a lockfile of a monorepo with many native packages looks like).
+fn yarn_lock(parents: usize, platform: usize) -> String {
+    let mut text = String::from("# yarn lockfile v1\n\n");
+    for i in 0..parents {
+        text.push_str(&format!(
+            "parent{i}@^1.0.0:\n  version \"1.0.{i}\"\n  optionalDependencies:\n    \"@v/parent{i}-linux-x64-gnu\" \"1.0.0\"\n    \"@v/parent{i}-linux-x64-musl\" \"1.0.0\"\n\n"
+        ));
+        text.push_str(&format!(
+            "\"@v/parent{i}-linux-x64-gnu@1.0.0\":\n  version \"1.0.0\"\n\n"
+        ));
+        if i % 2 == 0 {
+            text.push_str(&format!(
+                "\"@v/parent{i}-linux-x64-musl@1.0.0\":\n  version \"1.0.0\"\n\n"
+            ));
+        }
+    }
+    for i in 0..platform {
+        text.push_str(&format!(
+            "\"@a-long-organisation-scope/native-addon-{i:06}-linux-x64-gnu@1.0.0\":\n  version \"1.0.0\"\n\n"
+        ));
+    }
+    text
+}
+
+fn reinstall_answers(report: &Value, lockfile: &str) -> Vec<(String, String)> {
+    report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "package" && a["path"] == lockfile)
+        .map(|a| {
+            (
+                a["package"]["name"].as_str().unwrap().to_string(),
+                a["reinstall"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_yarn_lock_of_forty_thousand_platform_packages_answers_each_parent() {
+    const PARENTS: usize = 1_000;
+    let dir = tempfile::tempdir().unwrap();
+    let text = yarn_lock(PARENTS, 40_000);
+    std::fs::write(dir.path().join("yarn.lock"), text).unwrap();
+    let (report, code, _) = guarded_json_scan(dir.path(), &["--fail-on", "never"]);
+    assert_eq!(code, 0);
+    let answers = reinstall_answers(&report, "yarn.lock");
+    assert_eq!(answers.len(), PARENTS, "one answer per parent");
+    for (name, answer) in &answers {
+        let i: usize = name.trim_start_matches("parent").parse().unwrap();
+        let expected = if i % 2 == 0 {
+            "musl-build"
+        } else {
+            "musl-build-not-locked"
+        };
+        assert_eq!(answer, expected, "{name}");
+    }
+}
+
+#[test]
+fn lock_variants_of_eighty_thousand_parents_are_matched_within_the_guard() {
+    // Every parent declares a musl variant the lockfile does not record, under
+    // long names of one length: a search of the entries for each one compares
+    // 6.4 billion pairs.
+    const PARENTS: usize = 80_000;
+    let mut text = String::from("# yarn lockfile v1\n\n");
+    for i in 0..PARENTS {
+        let name = format!("@an-organisation-with-a-long-scope/native-addon-number-{i:06}");
+        text.push_str(&format!(
+            "\"{name}@^1.0.0\":\n  version \"1.0.0\"\n  optionalDependencies:\n    \"{name}-linux-x64-gnu\" \"1.0.0\"\n    \"{name}-linux-x64-musl\" \"1.0.0\"\n\n"
+        ));
+    }
+    let entries = indented_lock_entries(&text);
+    assert_eq!(entries.len(), PARENTS);
+    let variants = within_guard(move || lock_variants_of(&entries, "x64"));
+    assert_eq!(variants.len(), PARENTS);
+    for variant in &variants {
+        assert_eq!(variant.musl_declared.len(), 1, "{variant:?}");
+        assert!(variant.musl_locked.is_empty(), "{variant:?}");
+        assert!(variant.split_by_libc, "{variant:?}");
+    }
+}
+
+/// `count` glibc prebuilds for linux-x64 in `dir`, all the same small file
+/// (read and parsed once) that needs glibc's `gnu_get_libc_version`.
+fn write_glibc_prebuilds(dir: &Path, count: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    let object = SharedObject {
+        needed: vec!["libc.so.6".to_string()],
+        undefined: vec!["gnu_get_libc_version".to_string()],
+        exports: vec!["napi_register_module_v1".to_string()],
+        ..SharedObject::default()
+    }
+    .to_bytes();
+    for i in 0..count {
+        std::fs::write(dir.join(format!("addon{i:05}.glibc.node")), &object).unwrap();
+    }
+}
+
+#[test]
+fn twenty_thousand_glibc_prebuild_siblings_are_matched_once_per_directory() {
+    const BESIDE_MUSL: usize = 50;
+    const ALONE: usize = 20_000;
+    let root = tempfile::tempdir().unwrap();
+    let with_musl = root.path().join("node_modules/a/prebuilds/linux-x64");
+    let without = root.path().join("node_modules/b/prebuilds/linux-x64");
+    write_glibc_prebuilds(&with_musl, BESIDE_MUSL);
+    write_glibc_prebuilds(&without, ALONE);
+    let musl = SharedObject {
+        needed: vec!["libc.so".to_string()],
+        ..SharedObject::default()
+    };
+    std::fs::write(with_musl.join("zz.musl.node"), musl.to_bytes()).unwrap();
+    let (report, code, _) = guarded_json_scan(root.path(), &["--fail-on", "never"]);
+    assert_eq!(code, 0);
+    let mut judged = (0, 0);
+    for artifact in report["artifacts"].as_array().unwrap() {
+        let path = artifact["path"].as_str().unwrap();
+        if !path.ends_with(".glibc.node") {
+            continue;
+        }
+        if path.starts_with("node_modules/a/") {
+            // node-gyp-build loads the musl sibling instead.
+            assert_eq!(artifact["verdict"], "not-applicable", "{path}");
+            let reason = artifact["load"]["not_loaded"].as_str().unwrap();
+            assert!(
+                reason.ends_with("node_modules/a/prebuilds/linux-x64/zz.musl.node instead"),
+                "{reason}"
+            );
+            judged.0 += 1;
+        } else {
+            // No musl sibling: the glibc build is the one loaded, and it breaks.
+            assert_eq!(artifact["verdict"], "breaks", "{path}");
+            judged.1 += 1;
+        }
+    }
+    assert_eq!(judged, (BESIDE_MUSL, ALONE));
+}
+
+/// Writes the cases measured in the note (not a test):
+/// `MUSLCHECK_HOSTILE_DIR=/tmp/h cargo test --test bounded_work -- --ignored write_measured_cases`.
+#[test]
+#[ignore = "writes fixtures for measuring; run by hand"]
+fn write_measured_cases() {
+    let root = PathBuf::from(std::env::var_os("MUSLCHECK_HOSTILE_DIR").unwrap());
+    for length in [200, 400, 800] {
+        let dir = root.join(format!("chain-{length}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        write_chain(&dir, length);
+    }
+    let yarn = root.join("yarn-40k");
+    std::fs::create_dir_all(&yarn).unwrap();
+    std::fs::write(yarn.join("yarn.lock"), yarn_lock(1_000, 37_500)).unwrap();
+    for siblings in [5_000, 20_000] {
+        let dir = root.join(format!(
+            "prebuild-{siblings}/node_modules/addon/prebuilds/linux-x64"
+        ));
+        write_glibc_prebuilds(&dir, siblings);
+    }
+    write_random_tree(&root.join("random-tree"), 0x5eed, 240);
+    let original = corpus_file("lib/libplain.so");
+    for (needs, auxes) in [(8000, 8000), (u16::MAX, u16::MAX)] {
+        let dir = root.join(format!("verneed-{needs}x{auxes}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bytes = shared_vernaux(&original, needs, auxes);
+        std::fs::write(dir.join("libversions.so"), bytes).unwrap();
+    }
+}
