@@ -12,6 +12,7 @@ pub mod host;
 mod prebuild;
 pub mod reinstall;
 pub mod resolve;
+mod search;
 mod tree;
 pub mod wheel;
 

@@ -13,15 +13,14 @@
 //! host, gcompat) is decided per process.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
+use super::search::{Search, rpath_dirs, unique};
 use super::tree::{TreeFile, TreeIndex, normalize};
-use crate::model::{
-    Host, HostKind, MissingLibrary, MissingSymbol, RequiredSymbol, display_location,
-};
+use crate::model::{Host, HostKind, MissingLibrary, MissingSymbol, RequiredSymbol};
 use crate::platform::musl::{is_gcompat_soname, is_reserved_name};
 use crate::platform::{GlibcSymbol, MuslProvides, Platform, SonameProvider, alpine_provider};
 
@@ -193,102 +192,6 @@ impl<'a> ObjectNeeds<'a> {
         }
         needs
     }
-}
-
-/// Where the tree has a library an object needs, apart from the root's RPATH
-/// directories (searched between the object's own RPATH and its directory).
-#[derive(Debug)]
-enum Search {
-    /// A name with a slash: a path from the object's directory.
-    Path { found: Option<usize> },
-    Dirs {
-        /// The object's RPATH/RUNPATH directories, normalised, each once.
-        own: Vec<PathBuf>,
-        found_in_own: Option<usize>,
-        /// Its directory and auditwheel's `<pkg>.libs/`, normalised, each once.
-        after: Vec<PathBuf>,
-        found_after: Option<usize>,
-    },
-}
-
-impl Search {
-    /// The searches for every library `file` needs.
-    fn all(index: &TreeIndex, file: &TreeFile) -> Vec<Search> {
-        let own = unique(rpath_dirs(file).iter().map(|dir| normalize(dir)), &[]);
-        let mut after = Vec::new();
-        if let Some(dir) = file.location.parent() {
-            after.push(dir.to_path_buf());
-            after.extend(index.bundled_dirs(dir));
-        }
-        let after = unique(after.iter().map(|dir| normalize(dir)), &own);
-        let first = |dirs: &[PathBuf], name: &str| {
-            dirs.iter().find_map(|dir| index.lookup(&dir.join(name)))
-        };
-        file.facts
-            .needed
-            .iter()
-            .map(|name| {
-                if name.contains('/') {
-                    let found = file
-                        .location
-                        .parent()
-                        .and_then(|base| index.lookup(&base.join(name)));
-                    return Search::Path { found };
-                }
-                Search::Dirs {
-                    found_in_own: first(&own, name),
-                    found_after: first(&after, name),
-                    own: own.clone(),
-                    after: after.clone(),
-                }
-            })
-            .collect()
-    }
-
-    /// The tree file the loader finds with the root's RPATH directories
-    /// `root_dirs` (normalised) in the search, or where it looked.
-    fn run(
-        &self,
-        index: &TreeIndex,
-        name: &str,
-        root_dirs: &[PathBuf],
-    ) -> Result<usize, Vec<String>> {
-        let (own, found_in_own, after, found_after) = match self {
-            Search::Path { found } => return found.ok_or_else(|| vec![name.to_string()]),
-            Search::Dirs {
-                own,
-                found_in_own,
-                after,
-                found_after,
-            } => (own, found_in_own, after, found_after),
-        };
-        if let Some(found) = found_in_own {
-            return Ok(*found);
-        }
-        let root_only: Vec<&PathBuf> = root_dirs.iter().filter(|d| !own.contains(d)).collect();
-        if let Some(found) = root_only
-            .iter()
-            .find_map(|dir| index.lookup(&dir.join(name)))
-        {
-            return Ok(found);
-        }
-        // A directory also in the root's RPATH was searched there already.
-        if let Some(found) = found_after {
-            return Ok(*found);
-        }
-        Err(own
-            .iter()
-            .chain(root_only.iter().copied())
-            .chain(after.iter().filter(|d| !root_only.contains(d)))
-            .map(|dir| display_location(dir))
-            .collect())
-    }
-}
-
-/// `dirs` without repeats and without those in `already`, in order.
-fn unique(dirs: impl Iterator<Item = PathBuf>, already: &[PathBuf]) -> Vec<PathBuf> {
-    let mut seen: HashSet<PathBuf> = already.iter().cloned().collect();
-    dirs.filter(|dir| seen.insert(dir.clone())).collect()
 }
 
 type LibraryAnswer = Result<LibraryProvider, MissingLibrary>;
@@ -735,19 +638,4 @@ fn find_library(
         gcompat_provides: is_gcompat_soname(name) && platform.has_packages(),
         note,
     })
-}
-
-/// A file's RPATH and RUNPATH directories, `$ORIGIN` expanded.
-fn rpath_dirs(file: &TreeFile) -> Vec<PathBuf> {
-    let origin = file.location.parent().unwrap_or(Path::new(""));
-    let mut dirs = Vec::new();
-    for entry in file.facts.rpath.iter().chain(&file.facts.runpath) {
-        for dir in entry.split(':').filter(|d| !d.is_empty()) {
-            let expanded = dir
-                .replace("${ORIGIN}", &origin.to_string_lossy())
-                .replace("$ORIGIN", &origin.to_string_lossy());
-            dirs.push(PathBuf::from(expanded));
-        }
-    }
-    dirs
 }

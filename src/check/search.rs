@@ -1,0 +1,121 @@
+//! Where the scanned tree has a library an object needs: its own RPATH and
+//! RUNPATH directories, the root's, its directory and auditwheel's
+//! `<pkg>.libs/` — worked out once per file, since only the root's part
+//! depends on the process.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use super::tree::{TreeFile, TreeIndex, normalize};
+use crate::model::display_location;
+
+/// Where the tree has a library an object needs, apart from the root's RPATH
+/// directories (searched between the object's own RPATH and its directory).
+#[derive(Debug)]
+pub(super) enum Search {
+    /// A name with a slash: a path from the object's directory.
+    Path { found: Option<usize> },
+    Dirs {
+        /// The object's RPATH/RUNPATH directories, normalised, each once.
+        own: Vec<PathBuf>,
+        found_in_own: Option<usize>,
+        /// Its directory and auditwheel's `<pkg>.libs/`, normalised, each once.
+        after: Vec<PathBuf>,
+        found_after: Option<usize>,
+    },
+}
+
+impl Search {
+    /// The searches for every library `file` needs.
+    pub(super) fn all(index: &TreeIndex, file: &TreeFile) -> Vec<Search> {
+        let own = unique(rpath_dirs(file).iter().map(|dir| normalize(dir)), &[]);
+        let mut after = Vec::new();
+        if let Some(dir) = file.location.parent() {
+            after.push(dir.to_path_buf());
+            after.extend(index.bundled_dirs(dir));
+        }
+        let after = unique(after.iter().map(|dir| normalize(dir)), &own);
+        let first = |dirs: &[PathBuf], name: &str| {
+            dirs.iter().find_map(|dir| index.lookup(&dir.join(name)))
+        };
+        file.facts
+            .needed
+            .iter()
+            .map(|name| {
+                if name.contains('/') {
+                    let found = file
+                        .location
+                        .parent()
+                        .and_then(|base| index.lookup(&base.join(name)));
+                    return Search::Path { found };
+                }
+                Search::Dirs {
+                    found_in_own: first(&own, name),
+                    found_after: first(&after, name),
+                    own: own.clone(),
+                    after: after.clone(),
+                }
+            })
+            .collect()
+    }
+
+    /// The tree file the loader finds with the root's RPATH directories
+    /// `root_dirs` (normalised) in the search, or where it looked.
+    pub(super) fn run(
+        &self,
+        index: &TreeIndex,
+        name: &str,
+        root_dirs: &[PathBuf],
+    ) -> Result<usize, Vec<String>> {
+        let (own, found_in_own, after, found_after) = match self {
+            Search::Path { found } => return found.ok_or_else(|| vec![name.to_string()]),
+            Search::Dirs {
+                own,
+                found_in_own,
+                after,
+                found_after,
+            } => (own, found_in_own, after, found_after),
+        };
+        if let Some(found) = found_in_own {
+            return Ok(*found);
+        }
+        let root_only: Vec<&PathBuf> = root_dirs.iter().filter(|d| !own.contains(d)).collect();
+        if let Some(found) = root_only
+            .iter()
+            .find_map(|dir| index.lookup(&dir.join(name)))
+        {
+            return Ok(found);
+        }
+        // A directory also in the root's RPATH was searched there already.
+        if let Some(found) = found_after {
+            return Ok(*found);
+        }
+        Err(own
+            .iter()
+            .chain(root_only.iter().copied())
+            .chain(after.iter().filter(|d| !root_only.contains(d)))
+            .map(|dir| display_location(dir))
+            .collect())
+    }
+}
+
+/// `dirs` without repeats and without those in `already`, in order.
+pub(super) fn unique(dirs: impl Iterator<Item = PathBuf>, already: &[PathBuf]) -> Vec<PathBuf> {
+    let mut seen: HashSet<PathBuf> = already.iter().cloned().collect();
+    dirs.filter(|dir| seen.insert(dir.clone())).collect()
+}
+
+/// A file's RPATH and RUNPATH directories, `$ORIGIN` expanded.
+pub(super) fn rpath_dirs(file: &TreeFile) -> Vec<PathBuf> {
+    let origin = file.location.parent().unwrap_or(Path::new(""));
+    let mut dirs = Vec::new();
+    for entry in file.facts.rpath.iter().chain(&file.facts.runpath) {
+        for dir in entry.split(':').filter(|d| !d.is_empty()) {
+            let expanded = dir
+                .replace("${ORIGIN}", &origin.to_string_lossy())
+                .replace("$ORIGIN", &origin.to_string_lossy());
+            dirs.push(PathBuf::from(expanded));
+        }
+    }
+    dirs
+}
