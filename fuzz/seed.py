@@ -5,7 +5,8 @@ corpus/ (ELF files, wheels, the npm tarball, lockfiles), shaped as each
 entry point in src/fuzz_entry.rs reads its input (selector bytes, the
 `tree` target's control bytes and separator).
 
-    python3 fuzz/seed.py            # from the repository root
+    python3 fuzz/seed.py                # every target, from the repository root
+    python3 fuzz/seed.py wheel tarball  # only these (their directories are replaced)
 """
 
 import hashlib
@@ -13,6 +14,7 @@ import itertools
 import pathlib
 import shutil
 import subprocess
+import sys
 import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -48,7 +50,13 @@ CONFIGS = [
 ]
 
 
+TARGETS = ["elf", "wheel", "tarball", "manifests", "config", "baseline", "lock_variants", "tree"]
+CHOSEN = sys.argv[1:] or TARGETS
+
+
 def put(target, data):
+    if target not in CHOSEN:
+        return
     directory = OUT / target
     directory.mkdir(parents=True, exist_ok=True)
     (directory / hashlib.sha1(data).hexdigest()).write_bytes(data)
@@ -66,10 +74,13 @@ def files(*patterns):
 
 
 def main():
-    if OUT.exists():
-        shutil.rmtree(OUT)
-    for target in ["elf", "wheel", "tarball", "manifests", "config", "baseline",
-                   "lock_variants", "tree"]:
+    unknown = set(CHOSEN) - set(TARGETS)
+    if unknown:
+        sys.exit(f"unknown targets: {', '.join(sorted(unknown))}; known: {', '.join(TARGETS)}")
+    for target in CHOSEN:
+        if (OUT / target).exists():
+            shutil.rmtree(OUT / target)
+    for target in CHOSEN:
         regressions(target)
 
     elves = files("corpus/bin/*", "corpus/lib/*")
@@ -109,7 +120,8 @@ def main():
 ''')
 
     # And what a build of muslcheck writes for the fixtures, when there is one.
-    for binary in [ROOT / "target" / "release" / "muslcheck", ROOT / "target" / "debug" / "muslcheck"]:
+    for binary in [ROOT / "target" / "release" / "muslcheck", ROOT / "target" / "debug" / "muslcheck"] * (
+            "baseline" in CHOSEN):
         if binary.is_file():
             with tempfile.TemporaryDirectory() as temporary:
                 for fixture in ["corpus/bin", "corpus/lib", "corpus/projects"]:
@@ -137,8 +149,8 @@ def main():
             parts.append(bytes([place, links, flags]) + path.read_bytes())
         put("tree", bytes([start]) + TREE_SEPARATOR.join(parts))
 
-    for target in sorted(OUT.iterdir()):
-        print(f"{target.name}: {len(list(target.iterdir()))} seeds")
+    for target in CHOSEN:
+        print(f"{target}: {len(list((OUT / target).iterdir()))} seeds")
 
 
 if __name__ == "__main__":

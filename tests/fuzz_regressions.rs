@@ -9,11 +9,15 @@ type Entry = fn(&[u8]);
 #[test]
 fn fuzz_inputs_replay_without_panicking() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/fuzz-regressions");
-    let targets: [(&str, Entry); 4] = [
+    let targets: [(&str, Entry); 8] = [
         ("elf", muslcheck::fuzz_entry::elf),
         ("wheel", muslcheck::fuzz_entry::wheel),
         ("tarball", muslcheck::fuzz_entry::tarball),
         ("manifests", muslcheck::fuzz_entry::manifests),
+        ("config", muslcheck::fuzz_entry::config),
+        ("baseline", muslcheck::fuzz_entry::baseline),
+        ("lock_variants", muslcheck::fuzz_entry::lock_variants),
+        ("tree", muslcheck::fuzz_entry::tree),
     ];
     for (name, entry) in targets {
         let mut replayed = 0;
