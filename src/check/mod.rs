@@ -9,6 +9,7 @@
 mod findings;
 mod gcompat;
 pub mod host;
+pub mod packages;
 mod prebuild;
 pub mod reinstall;
 pub mod resolve;

@@ -70,6 +70,7 @@ pub fn scan_with_progress(
     let mut side_reads = SideReads::new(discover::ScannedPaths::new(paths));
     attribute_packages(&mut items, &inventory, &mut side_reads);
     let artifacts = judge(&items, &wheels, &inventory, side_reads, options);
+    let (packages, plan) = check::packages::decide(&artifacts, &[], &options.platform);
 
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
@@ -82,6 +83,8 @@ pub fn scan_with_progress(
         gcompat: options.platform.gcompat,
         roots: paths.iter().map(|p| discover::path_text(p)).collect(),
         artifacts,
+        packages,
+        plan,
         summary: Summary {
             files_walked: inventory.files_walked,
             skipped_by_name: inventory.skipped_by_name,
