@@ -16,7 +16,9 @@ mod wheel;
 
 pub use arch::Arch;
 pub use code::{Code, Rule, Severity};
-pub use decision::{Action, ActionPlan, AnswerSource, AsIs, PackageDecision, ReinstallAnswer};
+pub use decision::{
+    Action, ActionPlan, AnswerSource, AsIs, PackageDecision, ReinstallAnswer, Reinstallation,
+};
 pub use elf_facts::{
     Class, ElfFacts, ElfType, Endian, Libc, LibcKind, Linkage, RelocationCount, RequiredSymbol,
     VersionNeed,
