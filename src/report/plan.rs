@@ -117,13 +117,12 @@ fn is_fine(decision: &PackageDecision) -> bool {
             decision.as_is.verdict,
             None | Some(Verdict::Ok | Verdict::NotApplicable)
         )
-        && !matches!(
-            decision.reinstalled.reinstall,
-            Reinstall::SourceBuild
-                | Reinstall::CannotInstall
-                | Reinstall::NoMuslBuild
-                | Reinstall::MuslBuildNotLocked
-        )
+        && match decision.reinstalled.reinstall {
+            Reinstall::MuslBuild | Reinstall::NotNative => true,
+            // Not installed here and nothing known: worth a line.
+            Reinstall::Unknown => decision.as_is.verdict.is_some(),
+            _ => false,
+        }
 }
 
 fn package_name(decision: &PackageDecision) -> String {
