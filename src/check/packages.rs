@@ -8,7 +8,7 @@ use crate::model::{
     Action, ActionPlan, AnswerSource, Artifact, ArtifactKind, AsIs, Code, Ecosystem, Evidence,
     LibcKind, Package, PackageDecision, Reinstall, ReinstallAnswer, Reinstallation, Verdict,
 };
-use crate::platform::Platform;
+use crate::platform::{Platform, SonameProvider, alpine_provider};
 
 /// What one package is made of: its files (by archive, for a directory of
 /// wheels, so a manylinux and a musllinux wheel of one version stay apart)
@@ -138,6 +138,7 @@ fn decide_one(
     let as_is = as_is(&group.files);
     let reinstalled = best_answer(&group.answers)
         .cloned()
+        .or_else(|| distribution_answer(package.as_ref(), &group.files, platform))
         .unwrap_or_else(|| answer_from_files(package.as_ref(), &group.files, &as_is));
     let actions = actions(
         package.as_ref(),
@@ -222,6 +223,101 @@ fn answer_from_files(
     ReinstallAnswer::unknown("no lockfile, table or package index answered for this version")
 }
 
+/// A distribution package's files: on the target, its own package manager
+/// installs its build of the same library or program.
+fn distribution_answer(
+    package: Option<&Package>,
+    files: &[&Artifact],
+    platform: &Platform,
+) -> Option<ReinstallAnswer> {
+    let package = package?;
+    let source = AnswerSource::PackageFiles {
+        path: files
+            .first()
+            .map(|f| f.path.as_str().to_string())
+            .unwrap_or_default(),
+    };
+    let answer = |reinstall, detail: String, build| ReinstallAnswer {
+        reinstall,
+        detail,
+        source: source.clone(),
+        build,
+        first_musl_version: None,
+        build_packages: Vec::new(),
+    };
+    match package.ecosystem {
+        Ecosystem::Alpine => Some(answer(
+            Reinstall::MuslBuild,
+            format!("Alpine's own package {}", package.name),
+            None,
+        )),
+        Ecosystem::Debian if platform.has_packages() => {
+            // The libraries' sonames say which Alpine package has them.
+            let sonames: Vec<&str> = files
+                .iter()
+                .filter_map(|f| f.facts()?.soname.as_deref())
+                .collect();
+            let providers: Vec<SonameProvider> =
+                sonames.iter().filter_map(|s| alpine_provider(s)).collect();
+            if let Some(SonameProvider::Nothing(why)) = providers
+                .iter()
+                .find(|p| matches!(p, SonameProvider::Nothing(_)))
+            {
+                return Some(answer(
+                    Reinstall::NoMuslBuild,
+                    format!("Debian package {}: {why}", package.name),
+                    None,
+                ));
+            }
+            let names: BTreeSet<&str> = providers
+                .iter()
+                .filter_map(|p| match p {
+                    SonameProvider::Package(name) => Some(*name),
+                    SonameProvider::Nothing(_) => None,
+                })
+                .collect();
+            if !names.is_empty() && providers.len() == sonames.len() && sonames.len() == files.len()
+            {
+                let names: Vec<&str> = names.into_iter().collect();
+                return Some(answer(
+                    Reinstall::MuslBuild,
+                    format!(
+                        "Debian package {}: Alpine's {} provides the same libraries",
+                        package.name,
+                        names.join(", ")
+                    ),
+                    Some(format!("apk add {}", names.join(" "))),
+                ));
+            }
+            if !sonames.is_empty() && sonames.len() == files.len() {
+                // A library package: Alpine names its libraries' packages
+                // differently, and installs them with the programs needing them.
+                return Some(answer(
+                    Reinstall::Unknown,
+                    format!(
+                        "Debian library package {} ({}): Alpine's package of a program that needs it \
+                         brings Alpine's build; else find the package with {} on pkgs.alpinelinux.org",
+                        package.name,
+                        sonames.join(", "),
+                        sonames.first().copied().unwrap_or_default()
+                    ),
+                    None,
+                ));
+            }
+            Some(answer(
+                Reinstall::Unknown,
+                format!(
+                    "Debian package {}, built for glibc: install Alpine's build instead \
+                     (`apk add {}` if Alpine names it alike: check pkgs.alpinelinux.org)",
+                    package.name, package.name
+                ),
+                Some(format!("apk add {}", package.name)),
+            ))
+        }
+        _ => None,
+    }
+}
+
 /// What to change for one package.
 fn actions(
     package: Option<&Package>,
@@ -240,6 +336,24 @@ fn actions(
         Some(Verdict::Breaks | Verdict::NeedsGcompat | Verdict::Unknown)
     );
     let ecosystem = package.map(|p| p.ecosystem);
+    if ecosystem == Some(Ecosystem::Debian) && fails_as_is {
+        // Alpine's package in place of the copied Debian files.
+        match (&reinstalled.reinstall, &reinstalled.build) {
+            (Reinstall::MuslBuild, Some(build)) => actions.push(Action::ApkAdd {
+                packages: build
+                    .trim_start_matches("apk add ")
+                    .split(' ')
+                    .map(str::to_string)
+                    .collect(),
+            }),
+            (Reinstall::NoMuslBuild, _) => actions.push(Action::NoFix {
+                why: reinstalled.detail.clone(),
+            }),
+            (Reinstall::Unknown, Some(_)) => actions.push(reinstall_action(ecosystem)),
+            _ => {}
+        }
+        return actions;
+    }
     match reinstalled.reinstall {
         Reinstall::MuslBuild if fails_as_is => {
             actions.push(reinstall_action(ecosystem));

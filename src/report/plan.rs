@@ -88,6 +88,19 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
         ));
     }
     for step in &plan.reinstall {
+        if step.command == "apk add" {
+            // Distribution packages: Alpine's build under (usually) the same name.
+            let names: Vec<&str> = step
+                .packages
+                .iter()
+                .filter_map(|p| p.split(' ').next())
+                .collect();
+            lines.push(format!(
+                "RUN apk add --no-cache {}   # Alpine's builds of the Debian packages copied in (check each name on pkgs.alpinelinux.org)",
+                names.join(" ")
+            ));
+            continue;
+        }
         lines.push(format!(
             "RUN {}   # on the target, not copied from a glibc stage: {}",
             step.command,
@@ -183,6 +196,9 @@ fn action_text(actions: &[Action]) -> String {
     let parts: Vec<String> = actions
         .iter()
         .map(|action| match action {
+            Action::ReinstallOnTarget { command } if command == "apk add" => {
+                "Alpine's package instead".to_string()
+            }
             Action::ReinstallOnTarget { command } => format!("{command} on the target"),
             Action::Upgrade { to } => format!("upgrade to {to}"),
             Action::ApkAdd { packages } => format!("apk add {}", packages.join(" ")),

@@ -19,6 +19,7 @@ use crate::check::{self, TreeFile, TreeIndex};
 use crate::config::Options;
 use crate::discover::{self, Candidate, Inventory, Problem, ProblemKind};
 use crate::ecosystem::attribution::{npm_owners, python_owners};
+use crate::ecosystem::distro::distro_owners;
 use crate::model::{
     Artifact, ArtifactKind, Assessment, Code, Evidence, Finding, Report, ReportPath,
     SCHEMA_VERSION, Summary, ToolInfo, Verdict, on_disk,
@@ -303,11 +304,15 @@ fn attribute_packages(items: &mut [Item], inventory: &Inventory, side_reads: &mu
             .map(|item| on_disk(&item.location)),
         &mut read,
     );
+    // A language package's own metadata first: a Debian python3-numpy is
+    // also a numpy distribution, but the file is the same either way.
+    let distro = distro_owners(&inventory.package_databases, &mut read);
     for item in items.iter_mut() {
         if item.package.is_none() {
             item.package = owners
                 .get(&item.location)
                 .or_else(|| npm.get(on_disk(&item.location)))
+                .or_else(|| distro.get(&item.location))
                 .cloned();
         }
         if let Some(others) = inventory.hard_links.get(&item.location) {
