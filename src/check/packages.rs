@@ -406,7 +406,8 @@ fn reinstall_action(ecosystem: Option<Ecosystem>) -> Action {
     let command = match ecosystem {
         Some(Ecosystem::Npm) => "npm ci",
         Some(Ecosystem::Pypi) => "pip install",
-        Some(Ecosystem::Alpine | Ecosystem::Debian) => "apk add",
+        // The target's own package of a distribution's program.
+        Some(Ecosystem::Alpine | Ecosystem::Debian) => "distribution package",
         None => "rebuild on the target",
     };
     Action::ReinstallOnTarget {
@@ -499,7 +500,7 @@ fn plan(decisions: &[PackageDecision], platform: &Platform) -> ActionPlan {
         apk_add.insert("gcompat".to_string());
     }
     plan.from = newest.map(|(_, release)| format!("alpine:{release}"));
-    let _ = platform;
+    plan.install_command = platform.install_command().map(str::to_string);
     plan.apk_add = apk_add.into_iter().collect();
     plan.build_dependencies = build.into_iter().collect();
     plan.reinstall = reinstall

@@ -134,6 +134,10 @@ pub struct Reinstallation {
 /// The actions of all packages, merged into what goes into the Dockerfile.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ActionPlan {
+    /// How the target installs packages (`apk add --no-cache`); `None` when
+    /// it has no package manager.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub install_command: Option<String>,
     /// `alpine:3.20`, when a newer release is a fix.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,

@@ -67,12 +67,16 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
     if let Some(from) = &plan.from {
         lines.push(format!("FROM {from}"));
     }
+    let install = plan
+        .install_command
+        .as_deref()
+        .unwrap_or("apk add --no-cache");
     if !plan.apk_add.is_empty() {
-        lines.push(format!("RUN apk add --no-cache {}", plan.apk_add.join(" ")));
+        lines.push(format!("RUN {install} {}", plan.apk_add.join(" ")));
     }
     if !plan.build_dependencies.is_empty() {
         lines.push(format!(
-            "RUN apk add --no-cache --virtual .build-deps {}   # to compile; `apk del .build-deps` after the install",
+            "RUN {install} --virtual .build-deps {}   # to compile; `apk del .build-deps` after the install",
             plan.build_dependencies.join(" ")
         ));
     }
@@ -88,7 +92,7 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
         ));
     }
     for step in &plan.reinstall {
-        if step.command == "apk add" {
+        if step.command == "distribution package" {
             // Distribution packages: Alpine's build under (usually) the same name.
             let names: Vec<&str> = step
                 .packages
@@ -96,7 +100,7 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
                 .filter_map(|p| p.split(' ').next())
                 .collect();
             lines.push(format!(
-                "RUN apk add --no-cache {}   # Alpine's builds of the Debian packages copied in (check each name on pkgs.alpinelinux.org)",
+                "RUN {install} {}   # the target's builds of the distribution packages copied in (check each name on pkgs.alpinelinux.org)",
                 names.join(" ")
             ));
             continue;
@@ -196,8 +200,8 @@ fn action_text(actions: &[Action]) -> String {
     let parts: Vec<String> = actions
         .iter()
         .map(|action| match action {
-            Action::ReinstallOnTarget { command } if command == "apk add" => {
-                "Alpine's package instead".to_string()
+            Action::ReinstallOnTarget { command } if command == "distribution package" => {
+                "the target's package instead".to_string()
             }
             Action::ReinstallOnTarget { command } => format!("{command} on the target"),
             Action::Upgrade { to } => format!("upgrade to {to}"),

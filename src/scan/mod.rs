@@ -21,7 +21,7 @@ use crate::discover::{self, Candidate, Inventory, Problem, ProblemKind};
 use crate::ecosystem::attribution::{npm_owners, python_owners};
 use crate::ecosystem::distro::distro_owners;
 use crate::model::{
-    Artifact, ArtifactKind, Assessment, Code, Evidence, Finding, Report, ReportPath,
+    ActionPlan, Artifact, ArtifactKind, Assessment, Code, Evidence, Finding, Report, ReportPath,
     SCHEMA_VERSION, Summary, ToolInfo, Verdict, on_disk,
 };
 use crate::progress::{Progress, Silent};
@@ -71,7 +71,6 @@ pub fn scan_with_progress(
     let mut side_reads = SideReads::new(discover::ScannedPaths::new(paths));
     attribute_packages(&mut items, &inventory, &mut side_reads);
     let artifacts = judge(&items, &wheels, &inventory, side_reads, options);
-    let (packages, plan) = check::packages::decide(&artifacts, &[], &options.platform);
 
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
@@ -84,8 +83,8 @@ pub fn scan_with_progress(
         gcompat: options.platform.gcompat,
         roots: paths.iter().map(|p| discover::path_text(p)).collect(),
         artifacts,
-        packages,
-        plan,
+        packages: Vec::new(),
+        plan: ActionPlan::default(),
         summary: Summary {
             files_walked: inventory.files_walked,
             skipped_by_name: inventory.skipped_by_name,
@@ -107,6 +106,9 @@ pub fn scan_with_progress(
         rule.is_some()
     });
     report.summary.ignored_by_rule = by_rule;
+    // Decided on what the rules left: an accepted finding changes no plan.
+    (report.packages, report.plan) =
+        check::packages::decide(&report.artifacts, &[], &options.platform);
     report.summary.duration_ms = started.elapsed().as_millis();
     Ok(report)
 }
