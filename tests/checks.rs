@@ -886,12 +886,14 @@ mod wheel_audit {
 /// `check::reinstall` on lock entries and manifests built here.
 mod reinstall {
     use muslcheck::check::reinstall::{
-        assess_locked, assess_npm_install, assess_npm_variants, npm_known_problem,
+        assess_locked, assess_npm_install, assess_npm_variants, known_answer,
     };
     use muslcheck::ecosystem::npm::{LockVariant, NativeSource, PackageJson};
     use muslcheck::ecosystem::python::WheelName;
     use muslcheck::ecosystem::python_lock::LockedPackage;
-    use muslcheck::model::{Arch, Code, Evidence, Finding, Reinstall};
+    use muslcheck::model::{
+        AnswerSource, Arch, Code, Ecosystem, Evidence, Finding, Reinstall, ReinstallAnswer,
+    };
 
     fn codes(findings: &[Finding]) -> Vec<Code> {
         findings.iter().map(|f| f.code).collect()
@@ -909,6 +911,7 @@ mod reinstall {
                 .map(|n| n.to_string())
                 .collect(),
             musl_locked: strings(musl_locked),
+            musl_builds: musl_locked.iter().map(|n| format!("{n}@0.33.5")).collect(),
             split_by_libc,
         }
     }
@@ -922,7 +925,7 @@ mod reinstall {
             &variant(&["@esbuild/linux-x64"], &[], false),
             "package-lock.json",
         );
-        assert_eq!(reinstall, Reinstall::Unknown);
+        assert_eq!(reinstall.reinstall, Reinstall::Unknown);
         assert!(findings.is_empty());
     }
 
@@ -930,7 +933,7 @@ mod reinstall {
     fn npm_variants_without_a_musl_one_get_mc201() {
         let (reinstall, findings) =
             assess_npm_variants(&variant(GLIBC_ONLY, &[], true), "package-lock.json");
-        assert_eq!(reinstall, Reinstall::NoMuslBuild);
+        assert_eq!(reinstall.reinstall, Reinstall::NoMuslBuild);
         assert_eq!(codes(&findings), [Code::NoMuslBuild]);
         assert!(
             findings[0].message.contains(
@@ -957,7 +960,7 @@ mod reinstall {
     #[test]
     fn a_musl_variant_the_lock_does_not_record_gets_mc202() {
         let (reinstall, findings) = assess_npm_variants(&variant(BOTH, &[], true), "yarn.lock");
-        assert_eq!(reinstall, Reinstall::MuslBuildNotLocked);
+        assert_eq!(reinstall.reinstall, Reinstall::MuslBuildNotLocked);
         assert_eq!(codes(&findings), [Code::MuslVariantNotLocked]);
         let message = &findings[0].message;
         assert!(message.contains("@img/sharp-linuxmusl-x64"), "{message}");
@@ -984,7 +987,15 @@ mod reinstall {
             &variant(BOTH, &["@img/sharp-linuxmusl-x64"], true),
             "package-lock.json",
         );
-        assert_eq!(reinstall, Reinstall::MuslBuild);
+        assert_eq!(reinstall.reinstall, Reinstall::MuslBuild);
+        assert_eq!(
+            reinstall.build.as_deref(),
+            Some("@img/sharp-linuxmusl-x64@0.33.5")
+        );
+        assert_eq!(
+            reinstall.detail,
+            "npm ci on Alpine installs @img/sharp-linuxmusl-x64@0.33.5"
+        );
         assert!(findings.is_empty());
     }
 
@@ -1001,8 +1012,8 @@ mod reinstall {
     }
 
     /// What an assessment comes to, comparable in one assertion.
-    fn outcome((reinstall, findings): &(Reinstall, Vec<Finding>)) -> (Reinstall, Vec<Code>) {
-        (*reinstall, codes(findings))
+    fn outcome((answer, findings): &(ReinstallAnswer, Vec<Finding>)) -> (Reinstall, Vec<Code>) {
+        (answer.reinstall, codes(findings))
     }
 
     fn locked_wheels(finding: &Finding) -> (&str, &str, &str) {
@@ -1038,10 +1049,16 @@ mod reinstall {
         for arch in [Arch::X86_64, Arch::Armv7] {
             let assessed = assess_locked(&numpy, arch, "uv.lock");
             assert_eq!(outcome(&assessed), (Reinstall::MuslBuild, vec![]), "{arch}");
+            assert!(matches!(assessed.0.source, AnswerSource::Lockfile { .. }));
         }
+        let assessed = assess_locked(&numpy, Arch::X86_64, "uv.lock");
+        assert_eq!(
+            assessed.0.build.as_deref(),
+            Some("numpy-2.1.0-cp312-cp312-musllinux_1_2_x86_64.whl")
+        );
         // The lock lists no musllinux wheel for aarch64.
         let assessed = assess_locked(&numpy, Arch::Aarch64, "uv.lock");
-        assert_eq!(assessed.0, Reinstall::SourceBuild);
+        assert_eq!(assessed.0.reinstall, Reinstall::SourceBuild);
     }
 
     #[test]
@@ -1137,16 +1154,18 @@ mod reinstall {
             outcome(&assessed),
             (Reinstall::SourceBuild, vec![Code::NoMuslBuild])
         );
-        assert_eq!(
-            locked_wheels(&assessed.1[0]),
-            (
-                "requirements.txt",
-                "musllinux_*_x86_64",
-                "first version with a musl build: 1.25.0 (known-problem table)"
-            )
-        );
+        let (answer, findings) = &assessed;
+        assert!(matches!(answer.source, AnswerSource::KnownTable { .. }));
+        assert_eq!(answer.first_musl_version.as_deref(), Some("1.25.0"));
+        assert_eq!(&answer.build_packages[..2], ["build-base", "python3-dev"]);
+        match &findings[0].evidence {
+            Evidence::KnownProblem { first_musl, .. } => {
+                assert_eq!(first_musl.as_deref(), Some("1.25.0"))
+            }
+            other => panic!("{other:?}"),
+        }
 
-        // No version has one.
+        // No version has one, but pip can build the sdist: with libpq's headers.
         let assessed = assess_locked(
             &locked("psycopg2", "2.9.9", &[], false),
             Arch::X86_64,
@@ -1156,11 +1175,33 @@ mod reinstall {
             outcome(&assessed),
             (Reinstall::SourceBuild, vec![Code::NoMuslBuild])
         );
-        assert_eq!(
-            locked_wheels(&assessed.1[0]).2,
-            "no musl build for any version (known-problem table)"
+        assert!(
+            assessed
+                .0
+                .build_packages
+                .contains(&"postgresql-dev".to_string()),
+            "{:?}",
+            assessed.0.build_packages
         );
+        assert!(assessed.1[0].message.ends_with("; no version has one"));
         assert!(!assessed.1[0].message.contains("musllinux wheels from"));
+
+        // No musl build and no sdist: pip fails.
+        let assessed = assess_locked(
+            &locked("onnxruntime", "1.18.0", &[], false),
+            Arch::X86_64,
+            "requirements.txt",
+        );
+        assert_eq!(
+            outcome(&assessed),
+            (Reinstall::CannotInstall, vec![Code::NoMuslBuild])
+        );
+        assert!(
+            assessed.0.detail.contains("No matching distribution found"),
+            "{}",
+            assessed.0.detail
+        );
+        assert!(assessed.0.build_packages.is_empty());
 
         // New enough.
         let assessed = assess_locked(
@@ -1193,7 +1234,7 @@ mod reinstall {
             NativeSource::MuslPrebuild("addon.musl.node".to_string()),
             NativeSource::UntaggedPrebuild("addon.node".to_string()),
         ] {
-            let assessed = assess_npm_install(&manifest("addon", "1.0.0"), &source);
+            let assessed = assess_npm_install(&manifest("addon", "1.0.0"), &source, "package.json");
             assert_eq!(
                 outcome(&assessed),
                 (Reinstall::MuslBuild, vec![]),
@@ -1209,7 +1250,7 @@ mod reinstall {
             how: how.to_string(),
             falls_back_to_compiling,
         };
-        let assessed = assess_npm_install(&manifest("argon2", "0.31.0"), &download(false));
+        let assessed = assess_npm_install(&manifest("addon", "0.31.0"), &download(false), "p.json");
         assert_eq!(
             outcome(&assessed),
             (Reinstall::Unknown, vec![Code::DownloadedAtInstall])
@@ -1220,7 +1261,7 @@ mod reinstall {
         );
         assert!(!downloaded.message.contains("compiles from source"));
 
-        let assessed = assess_npm_install(&manifest("argon2", "0.31.0"), &download(true));
+        let assessed = assess_npm_install(&manifest("addon", "0.31.0"), &download(true), "p.json");
         assert_eq!(
             outcome(&assessed),
             (
@@ -1236,6 +1277,7 @@ mod reinstall {
         let assessed = assess_npm_install(
             &manifest("better-sqlite3", "9.0.0"),
             &NativeSource::Compiled,
+            "node_modules/better-sqlite3/package.json",
         );
         assert_eq!(
             outcome(&assessed),
@@ -1257,7 +1299,11 @@ mod reinstall {
 
     #[test]
     fn the_known_problem_table_speaks_for_installed_npm_versions() {
-        let old = npm_known_problem(&manifest("bcrypt", "5.1.1")).expect("bcrypt 5 has none");
+        let npm_known_problem = |m: PackageJson| {
+            known_answer(Ecosystem::Npm, &m.name, &m.version)
+                .and_then(|(_, findings)| findings.into_iter().next())
+        };
+        let old = npm_known_problem(manifest("bcrypt", "5.1.1")).expect("bcrypt 5 has none");
         assert_eq!(old.code, Code::NoMuslBuild);
         match &old.evidence {
             Evidence::KnownProblem {
@@ -1275,7 +1321,7 @@ mod reinstall {
             old.message
         );
 
-        let never = npm_known_problem(&manifest("electron", "30.0.0")).expect("never");
+        let never = npm_known_problem(manifest("electron", "30.0.0")).expect("never");
         assert!(
             never.message.contains("no version has one"),
             "{}",
@@ -1286,9 +1332,9 @@ mod reinstall {
             other => panic!("{other:?}"),
         }
 
-        assert!(npm_known_problem(&manifest("bcrypt", "6.0.0")).is_none());
-        assert!(npm_known_problem(&manifest("left-pad", "1.3.0")).is_none());
+        assert!(npm_known_problem(manifest("bcrypt", "6.0.0")).is_none());
+        assert!(npm_known_problem(manifest("left-pad", "1.3.0")).is_none());
         // The table's PyPI rows do not answer for npm names.
-        assert!(npm_known_problem(&manifest("numpy", "1.0.0")).is_none());
+        assert!(npm_known_problem(manifest("numpy", "1.0.0")).is_none());
     }
 }

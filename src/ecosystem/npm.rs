@@ -1,7 +1,7 @@
 //! npm: `package.json` manifests, `node_modules` layout, prebuild naming and
 //! `package-lock.json` platform variants.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Component, Path};
 
 use serde::Deserialize;
@@ -148,8 +148,111 @@ pub fn is_musl_variant_name(name: &str, cpu: &str) -> bool {
     let base = name.rsplit('/').next().unwrap_or(name);
     let tokens: Vec<&str> = base.split('-').collect();
     let has_cpu = tokens.contains(&cpu);
-    let musl = tokens.contains(&"musl") || tokens.contains(&"linuxmusl");
-    has_cpu && musl
+    has_cpu && tokens.iter().any(|t| MUSL_TOKENS.contains(t))
+}
+
+/// Name parts that mark a platform package for musl: napi-rs
+/// (`-linux-x64-musl`, `-linux-arm-musleabihf`) and sharp (`-linuxmusl-x64`).
+const MUSL_TOKENS: [&str; 3] = ["musl", "linuxmusl", "musleabihf"];
+/// Name parts that mark one for glibc: napi-rs (`-gnu`, `-gnueabihf`),
+/// @parcel/watcher (`-glibc`).
+const GLIBC_TOKENS: [&str; 3] = ["gnu", "glibc", "gnueabihf"];
+
+/// The libc an installed platform package's binary is built for: its
+/// `libc` field (npm 10+), else its name — napi-rs's `-gnu` / `-musl`
+/// suffixes, and sharp's `linux-x64` beside `linuxmusl-x64`, which is glibc
+/// only when the parent also declares a musl variant. `None`: one build for
+/// both (esbuild's static Go binary) or not a platform package.
+pub fn platform_package_libc(
+    name: &str,
+    libc_field: &[String],
+    parent_declares_musl: bool,
+) -> Option<LibcKind> {
+    if libc_field.iter().any(|l| l == "glibc") {
+        return Some(LibcKind::Glibc);
+    }
+    if libc_field.iter().any(|l| l == "musl") {
+        return Some(LibcKind::Musl);
+    }
+    let base = name.rsplit('/').next().unwrap_or(name);
+    let tokens: Vec<&str> = base.split('-').collect();
+    if tokens.iter().any(|t| GLIBC_TOKENS.contains(t)) {
+        Some(LibcKind::Glibc)
+    } else if tokens.iter().any(|t| MUSL_TOKENS.contains(t)) {
+        Some(LibcKind::Musl)
+    } else if parent_declares_musl && tokens.contains(&"linux") {
+        Some(LibcKind::Glibc)
+    } else {
+        None
+    }
+}
+
+/// An installed platform package built for glibc, and the package whose
+/// loader picks among its variants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GlibcPlatformPackage {
+    pub name: String,
+    /// The installed package that declares it in `optionalDependencies`.
+    pub parent: Option<String>,
+    /// The parent's musl variant for the target CPU, when it declares one.
+    pub musl_variant: Option<String>,
+}
+
+/// The installed platform packages built for glibc, by package directory:
+/// one pass over the installed manifests, names looked up in a map.
+pub fn glibc_platform_packages(
+    installed: &[(std::path::PathBuf, PackageJson)],
+    cpu: &str,
+) -> HashMap<std::path::PathBuf, GlibcPlatformPackage> {
+    // sharp's libvips package is declared by sharp and by its own glibc
+    // platform package: the parent is the one with a musl variant.
+    let mut parents_of: HashMap<&str, Vec<&PackageJson>> = HashMap::new();
+    for (_, manifest) in installed {
+        for dep in manifest.optional_dependencies.keys() {
+            parents_of.entry(dep.as_str()).or_default().push(manifest);
+        }
+    }
+    let musl_variant_of = |parent: &PackageJson, name: &str| {
+        parent
+            .optional_dependencies
+            .keys()
+            .filter(|dep| is_musl_variant_name(dep, cpu))
+            .max_by_key(|dep| common_prefix(dep, name))
+            .cloned()
+    };
+    installed
+        .iter()
+        .filter(|(_, manifest)| {
+            !manifest.os.is_empty() || !manifest.cpu.is_empty() || !manifest.libc.is_empty()
+        })
+        .filter_map(|(dir, manifest)| {
+            let name = manifest.name.as_str();
+            let parents = parents_of.get(name).map(Vec::as_slice).unwrap_or_default();
+            let parent = parents
+                .iter()
+                .find(|p| musl_variant_of(p, name).is_some())
+                .or_else(|| parents.first());
+            let musl_variant = parent.and_then(|p| musl_variant_of(p, name));
+            let libc =
+                platform_package_libc(&manifest.name, &manifest.libc, musl_variant.is_some())?;
+            (libc == LibcKind::Glibc).then(|| {
+                (
+                    dir.clone(),
+                    GlibcPlatformPackage {
+                        name: manifest.name.clone(),
+                        parent: parent.map(|p| p.name.clone()),
+                        musl_variant,
+                    },
+                )
+            })
+        })
+        .collect()
+}
+
+/// How many leading bytes two names share (`@img/sharp-linux-x64` is closer
+/// to `@img/sharp-linuxmusl-x64` than to `@img/sharp-libvips-linuxmusl-x64`).
+fn common_prefix(a: &str, b: &str) -> usize {
+    a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count()
 }
 
 /// Whether a platform package name is a Linux variant for `cpu` of either libc.
@@ -200,6 +303,8 @@ pub struct LockVariant {
     pub musl_declared: Vec<String>,
     /// Musl variants the lock records (installable by `npm ci`).
     pub musl_locked: Vec<String>,
+    /// Those, as `name@version`.
+    pub musl_builds: Vec<String>,
     /// Some declared variant is glibc-only (`-gnu` name or `libc: ["glibc"]`):
     /// the variants are split by libc, so a missing musl one matters.
     pub split_by_libc: bool,
@@ -215,13 +320,19 @@ pub struct LockEntry {
     pub is_platform_package: bool,
     /// Its `libc` field, when the lock records one.
     pub libc: Vec<String>,
+    /// npm's `hasInstallScript` (pnpm's `requiresBuild`): it runs a
+    /// preinstall, install or postinstall script (or node-gyp for a binding.gyp).
+    pub has_install_script: bool,
 }
 
 /// Every locked package that declares Linux platform variants for `cpu`
 /// through `optionalDependencies`. One pass over the entries: names are
 /// looked up in sets built once, never by scanning the entries again.
 pub fn lock_variants_of(entries: &[LockEntry], cpu: &str) -> Vec<LockVariant> {
-    let locked_names: HashSet<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+    let locked: HashMap<&str, &str> = entries
+        .iter()
+        .map(|e| (e.name.as_str(), e.version.as_str()))
+        .collect();
     // pnpm writes a package twice (packages: with os/cpu, snapshots: with deps).
     let platform_packages: HashSet<&str> = entries
         .iter()
@@ -254,10 +365,14 @@ pub fn lock_variants_of(entries: &[LockEntry], cpu: &str) -> Vec<LockVariant> {
             .filter(|dep| is_musl_variant_name(dep, cpu))
             .cloned()
             .collect();
-        let musl_locked = musl_declared
+        let musl_locked: Vec<String> = musl_declared
             .iter()
-            .filter(|dep| locked_names.contains(dep.as_str()))
+            .filter(|dep| locked.contains_key(dep.as_str()))
             .cloned()
+            .collect();
+        let musl_builds = musl_locked
+            .iter()
+            .map(|dep| format!("{dep}@{}", locked.get(dep.as_str()).unwrap_or(&"")))
             .collect();
         let split_by_libc = !musl_declared.is_empty()
             || declared.iter().any(|dep| {
@@ -271,6 +386,7 @@ pub fn lock_variants_of(entries: &[LockEntry], cpu: &str) -> Vec<LockVariant> {
             declared,
             musl_declared,
             musl_locked,
+            musl_builds,
             split_by_libc,
         });
     }
@@ -316,6 +432,10 @@ pub fn package_lock_entries(text: &str) -> Result<Vec<LockEntry>, String> {
                 // its glibc libvips) are variants of that one platform, not a choice.
                 is_platform_package: entry.get("os").is_some() || entry.get("cpu").is_some(),
                 libc: strings(entry.get("libc")),
+                has_install_script: entry
+                    .get("hasInstallScript")
+                    .and_then(serde_json::Value::as_bool)
+                    .unwrap_or(false),
             })
         })
         .collect())
@@ -378,6 +498,7 @@ pub fn indented_lock_entries(text: &str) -> Vec<LockEntry> {
             "version" => entry.version = value.trim_matches('\'').to_string(),
             "optionalDependencies" => in_optional = Some(indent),
             "os" | "cpu" => entry.is_platform_package = true,
+            "requiresBuild" => entry.has_install_script = value == "true",
             "libc" => entry.libc = list_values(value),
             // yarn berry: `conditions: os=linux & cpu=x64 & libc=musl`
             "conditions" => {

@@ -108,9 +108,9 @@ fn parse_requirements(text: &str) -> Vec<LockedPackage> {
         .collect()
 }
 
-/// Whether the lock lists a wheel pip on musl for `arch` would install.
-pub fn has_musllinux_wheel(package: &LockedPackage, arch: &str) -> bool {
-    package.wheels.iter().any(|w| {
+/// A wheel the lock lists that pip on musl for `arch` would install.
+pub fn musllinux_wheel<'p>(package: &'p LockedPackage, arch: &str) -> Option<&'p WheelName> {
+    package.wheels.iter().find(|w| {
         w.platform_tags.iter().any(|t| match t {
             PlatformTag::Musllinux { arch: a, .. } => a == arch,
             PlatformTag::Any => true,
