@@ -1220,6 +1220,108 @@ mod reinstall {
         assert_eq!(outcome(&assessed), (Reinstall::Unknown, vec![]));
     }
 
+    /// Every row of data/known-packages.tsv, for every name it lists, answers
+    /// an old and a new version sensibly.
+    #[test]
+    fn every_row_of_the_known_table_gives_a_sensible_answer() {
+        use muslcheck::ecosystem::known::{FirstMusl, WithoutMuslBuild, known_packages};
+        let table = include_str!("../data/known-packages.tsv");
+        let rows = table
+            .lines()
+            .skip(1)
+            .filter(|l| l.starts_with("pypi\t") || l.starts_with("npm\t"))
+            .count();
+        let known = known_packages();
+        let mut rows_seen: Vec<&str> = known.iter().map(|k| k.row_names.as_str()).collect();
+        rows_seen.dedup();
+        assert_eq!(rows_seen.len(), rows, "every PyPI and npm row lists a name");
+        for k in known {
+            let label = format!("{} ({})", k.name, k.row_names);
+            assert!(
+                !k.name.is_empty() && !k.name.contains(' ') && !k.name.contains('['),
+                "{label}"
+            );
+            assert!(!k.sources.is_empty(), "{label}");
+            for package in k.build_packages() {
+                assert!(
+                    package.chars().all(|c| c.is_ascii_lowercase()
+                        || c.is_ascii_digit()
+                        || "+-._".contains(c)),
+                    "{label}: {package}"
+                );
+            }
+            if let FirstMusl::Version { first, .. } | FirstMusl::AtMost(first) = &k.first_musl {
+                assert!(
+                    first.starts_with(|c: char| c.is_ascii_digit()),
+                    "{label}: {first}"
+                );
+            }
+            if matches!(k.without_musl_build, WithoutMuslBuild::CannotInstall { .. }) {
+                assert_eq!(k.ecosystem, Ecosystem::Pypi, "{label}: no sdist is PyPI's");
+            }
+            for version in ["0.0.1", "99999.0.0"] {
+                let Some((answer, findings)) = known_answer(k.ecosystem, &k.name, version) else {
+                    // The table cannot tell for this version.
+                    assert!(
+                        matches!(k.first_musl, FirstMusl::Unknown | FirstMusl::AtMost(_)),
+                        "{label} {version}: {:?}",
+                        k.first_musl
+                    );
+                    continue;
+                };
+                assert!(
+                    matches!(answer.source, AnswerSource::KnownTable { .. }),
+                    "{label}"
+                );
+                assert!(
+                    answer.detail.contains(&k.name) || findings.is_empty(),
+                    "{label}"
+                );
+                match answer.reinstall {
+                    Reinstall::MuslBuild => {
+                        assert!(findings.is_empty(), "{label} {version}");
+                        assert_eq!(answer.first_musl_version, None, "{label}");
+                    }
+                    Reinstall::SourceBuild => {
+                        let base = match k.ecosystem {
+                            Ecosystem::Npm => ["python3", "make", "g++"].as_slice(),
+                            _ => ["build-base", "python3-dev"].as_slice(),
+                        };
+                        assert_eq!(&answer.build_packages[..base.len()], base, "{label}");
+                        assert_eq!(codes(&findings), [Code::NoMuslBuild], "{label}");
+                    }
+                    Reinstall::CannotInstall | Reinstall::NoMuslBuild => {
+                        assert!(answer.build_packages.is_empty(), "{label}");
+                        assert_eq!(codes(&findings), [Code::NoMuslBuild], "{label}");
+                    }
+                    other => panic!("{label} {version}: {other:?}"),
+                }
+                let lacking = answer.reinstall != Reinstall::MuslBuild;
+                assert_eq!(
+                    lacking,
+                    k.lacks_musl_build(version) == Some(true),
+                    "{label} {version}"
+                );
+                if lacking {
+                    assert_eq!(
+                        answer.first_musl_version.as_deref(),
+                        k.first_version(),
+                        "{label}"
+                    );
+                }
+            }
+            // The newest versions have a musl build unless no version has one.
+            let newest = known_answer(k.ecosystem, &k.name, "99999.0.0");
+            if let Some((answer, _)) = newest {
+                assert_eq!(
+                    answer.reinstall == Reinstall::MuslBuild,
+                    k.first_musl != FirstMusl::Never,
+                    "{label}"
+                );
+            }
+        }
+    }
+
     fn manifest(name: &str, version: &str) -> PackageJson {
         PackageJson {
             name: name.to_string(),
