@@ -2,6 +2,7 @@
 //! break on musl, by name, the first version with a musl build, and what
 //! installing a version without one does on the target.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::python::normalize_name;
@@ -273,16 +274,27 @@ fn parse_without_musl_build(text: &str) -> WithoutMuslBuild {
     }
 }
 
-/// Looks a package up in the known-problem table.
+/// Looks a package up in the known-problem table (by name, once per
+/// lockfile entry: a map, not a walk over the rows).
 pub fn known_package_in(ecosystem: Ecosystem, name: &str) -> Option<&'static KnownPackage> {
+    static INDEX: OnceLock<HashMap<(Ecosystem, &'static str), &'static KnownPackage>> =
+        OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        let mut index = HashMap::new();
+        for known in known_packages() {
+            // The first row that names a package answers for it.
+            index
+                .entry((known.ecosystem, known.name.as_str()))
+                .or_insert(known);
+        }
+        index
+    });
     let wanted = if ecosystem == Ecosystem::Pypi {
         normalize_name(name)
     } else {
         name.to_string()
     };
-    known_packages()
-        .iter()
-        .find(|k| k.ecosystem == ecosystem && k.name == wanted)
+    index.get(&(ecosystem, wanted.as_str())).copied()
 }
 
 /// The PyPI part of the known-problem table.
