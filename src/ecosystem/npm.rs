@@ -163,6 +163,15 @@ const GLIBC_TOKENS: [&str; 3] = ["gnu", "glibc", "gnueabihf"];
 /// suffixes, and sharp's `linux-x64` beside `linuxmusl-x64`, which is glibc
 /// only when the parent also declares a musl variant. `None`: one build for
 /// both (esbuild's static Go binary) or not a platform package.
+///
+/// The loaders that make it so: napi-rs's generated binding (`@swc/core`
+/// 1.7.6 `binding.js`) requires `@swc/core-linux-x64-musl` when `isMusl()`,
+/// else `-linux-x64-gnu`; sharp 0.33 (`lib/sharp.js`, `lib/libvips.js`)
+/// requires `@img/sharp-${runtimePlatform}`, `linuxmusl-x64` on musl, and
+/// describes `@img/sharp-linux-x64` as "Prebuilt sharp for use with Linux
+/// (glibc) x64" (https://sharp.pixelplumbing.com/install#cross-platform);
+/// `@parcel/watcher` 2.6.0 `index.js` appends `-musl` or `-glibc` from
+/// detect-libc; `lightningcss` `node/index.js` appends `musl` or `gnu`.
 pub fn platform_package_libc(
     name: &str,
     libc_field: &[String],
