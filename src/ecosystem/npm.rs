@@ -213,22 +213,20 @@ pub fn glibc_platform_packages(
     installed: &[(std::path::PathBuf, PackageJson)],
     cpu: &str,
 ) -> HashMap<std::path::PathBuf, GlibcPlatformPackage> {
+    // Each installed manifest's musl variants, worked out once: a parent's
+    // declarations are read once, however many platform packages it has.
+    let musl_variants: Vec<MuslVariants> = installed
+        .iter()
+        .map(|(_, manifest)| MuslVariants::of(manifest, cpu))
+        .collect();
     // sharp's libvips package is declared by sharp and by its own glibc
     // platform package: the parent is the one with a musl variant.
-    let mut parents_of: HashMap<&str, Vec<&PackageJson>> = HashMap::new();
-    for (_, manifest) in installed {
+    let mut parents_of: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (index, (_, manifest)) in installed.iter().enumerate() {
         for dep in manifest.optional_dependencies.keys() {
-            parents_of.entry(dep.as_str()).or_default().push(manifest);
+            parents_of.entry(dep.as_str()).or_default().push(index);
         }
     }
-    let musl_variant_of = |parent: &PackageJson, name: &str| {
-        parent
-            .optional_dependencies
-            .keys()
-            .filter(|dep| is_musl_variant_name(dep, cpu))
-            .max_by_key(|dep| common_prefix(dep, name))
-            .cloned()
-    };
     installed
         .iter()
         .filter(|(_, manifest)| {
@@ -239,9 +237,12 @@ pub fn glibc_platform_packages(
             let parents = parents_of.get(name).map(Vec::as_slice).unwrap_or_default();
             let parent = parents
                 .iter()
-                .find(|p| musl_variant_of(p, name).is_some())
-                .or_else(|| parents.first());
-            let musl_variant = parent.and_then(|p| musl_variant_of(p, name));
+                .find(|&&p| musl_variants.get(p).is_some_and(|v| !v.names.is_empty()))
+                .or_else(|| parents.first())
+                .copied();
+            let musl_variant = parent
+                .and_then(|p| musl_variants.get(p))
+                .and_then(|variants| variants.counterpart(name));
             let libc =
                 platform_package_libc(&manifest.name, &manifest.libc, musl_variant.is_some())?;
             (libc == LibcKind::Glibc).then(|| {
@@ -249,7 +250,9 @@ pub fn glibc_platform_packages(
                     dir.clone(),
                     GlibcPlatformPackage {
                         name: manifest.name.clone(),
-                        parent: parent.map(|p| p.name.clone()),
+                        parent: parent
+                            .and_then(|p| installed.get(p))
+                            .map(|(_, p)| p.name.clone()),
                         musl_variant,
                     },
                 )
@@ -258,10 +261,63 @@ pub fn glibc_platform_packages(
         .collect()
 }
 
-/// How many leading bytes two names share (`@img/sharp-linux-x64` is closer
-/// to `@img/sharp-linuxmusl-x64` than to `@img/sharp-libvips-linuxmusl-x64`).
-fn common_prefix(a: &str, b: &str) -> usize {
-    a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count()
+/// The musl variants one package declares for a CPU.
+struct MuslVariants<'m> {
+    names: HashSet<&'m str>,
+    /// The one holding the binary itself when the name does not tell.
+    shortest: Option<&'m str>,
+}
+
+impl<'m> MuslVariants<'m> {
+    fn of(manifest: &'m PackageJson, cpu: &str) -> MuslVariants<'m> {
+        // Every CPU's: an arm64 glibc package's twin is the arm64 musl one.
+        let names: HashSet<&str> = manifest
+            .optional_dependencies
+            .keys()
+            .map(String::as_str)
+            .filter(|dep| {
+                let base = dep.rsplit('/').next().unwrap_or(dep);
+                base.split('-').any(|t| MUSL_TOKENS.contains(&t))
+            })
+            .collect();
+        let shortest = names
+            .iter()
+            .copied()
+            .filter(|dep| is_musl_variant_name(dep, cpu))
+            .min_by_key(|n| (n.len(), *n));
+        MuslVariants { names, shortest }
+    }
+
+    /// The musl twin of a glibc platform package, by the conventions'
+    /// spelling (`-gnu` → `-musl`, `-glibc` → `-musl`, sharp's `linux-` →
+    /// `linuxmusl-`, biome's `linux-x64` → `linux-x64-musl`), else the
+    /// parent's main musl package.
+    fn counterpart(&self, glibc: &str) -> Option<String> {
+        let (scope, base) = match glibc.rsplit_once('/') {
+            Some((scope, base)) => (format!("{scope}/"), base),
+            None => (String::new(), glibc),
+        };
+        let tokens: Vec<&str> = base.split('-').collect();
+        let swapped = |from: &str, to: &str| {
+            tokens
+                .iter()
+                .map(|t| if *t == from { to } else { t })
+                .collect::<Vec<_>>()
+                .join("-")
+        };
+        let candidates = [
+            swapped("gnu", "musl"),
+            swapped("glibc", "musl"),
+            swapped("gnueabihf", "musleabihf"),
+            swapped("linux", "linuxmusl"),
+            format!("{base}-musl"),
+        ];
+        candidates
+            .iter()
+            .map(|candidate| format!("{scope}{candidate}"))
+            .find(|candidate| self.names.contains(candidate.as_str()))
+            .or_else(|| self.shortest.map(str::to_string))
+    }
 }
 
 /// Whether a platform package name is a Linux variant for `cpu` of either libc.
@@ -581,6 +637,69 @@ mod tests {
         assert!(!is_musl_variant_name("@swc/core-linux-x64-gnu", "x64"));
         assert!(!is_musl_variant_name("@img/sharp-linuxmusl-arm64", "x64"));
         assert!(is_linux_variant_name("@esbuild/linux-x64", "x64"));
+    }
+
+    fn installed(
+        name: &str,
+        optional: &[&str],
+        libc: &[&str],
+    ) -> (std::path::PathBuf, PackageJson) {
+        let manifest = PackageJson {
+            name: name.to_string(),
+            version: "1.0.0".to_string(),
+            optional_dependencies: optional
+                .iter()
+                .map(|d| (d.to_string(), "1.0.0".to_string()))
+                .collect(),
+            os: if optional.is_empty() {
+                vec!["linux".to_string()]
+            } else {
+                Vec::new()
+            },
+            libc: libc.iter().map(|l| l.to_string()).collect(),
+            ..PackageJson::default()
+        };
+        (format!("/p/node_modules/{name}").into(), manifest)
+    }
+
+    #[test]
+    fn glibc_platform_packages_and_their_musl_twins() {
+        let tree = [
+            installed(
+                "@biomejs/biome",
+                &["@biomejs/cli-linux-x64", "@biomejs/cli-linux-x64-musl"],
+                &[],
+            ),
+            installed("@biomejs/cli-linux-x64", &[], &[]),
+            installed(
+                "rollup",
+                &[
+                    "@rollup/rollup-linux-arm-gnueabihf",
+                    "@rollup/rollup-linux-arm-musleabihf",
+                ],
+                &[],
+            ),
+            installed("@rollup/rollup-linux-arm-gnueabihf", &[], &["glibc"]),
+            // One build for both libcs: loaded on musl too.
+            installed("esbuild", &["@esbuild/linux-x64"], &[]),
+            installed("@esbuild/linux-x64", &[], &[]),
+        ];
+        let found = glibc_platform_packages(&tree, "x64");
+        let biome = &found[Path::new("/p/node_modules/@biomejs/cli-linux-x64")];
+        assert_eq!(biome.parent.as_deref(), Some("@biomejs/biome"));
+        assert_eq!(
+            biome.musl_variant.as_deref(),
+            Some("@biomejs/cli-linux-x64-musl")
+        );
+        let rollup_arm = &found[Path::new("/p/node_modules/@rollup/rollup-linux-arm-gnueabihf")];
+        // Declared for arm, not for the x64 target: its twin is arm's.
+        assert_eq!(rollup_arm.parent.as_deref(), Some("rollup"));
+        assert_eq!(
+            rollup_arm.musl_variant.as_deref(),
+            Some("@rollup/rollup-linux-arm-musleabihf")
+        );
+        assert!(!found.contains_key(Path::new("/p/node_modules/@esbuild/linux-x64")));
+        assert_eq!(found.len(), 2);
     }
 
     #[test]
