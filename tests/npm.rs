@@ -319,6 +319,8 @@ fn a_glibc_install_and_its_lockfile_alone_give_the_same_answers() {
     assert_npm_answers(&report, "node_modules");
     // Copied into Alpine as it is, the platform-split packages fail to load.
     assert_eq!(status, 1, "MC205 is an error");
+    // A dependency's own (v1) package-lock.json is not the project's: not read.
+    assert_eq!(report["summary"]["unreadable"], 0);
     let argon2 = artifact_where(&report, |a| {
         a["package"]["name"] == "argon2" && a["source"]["from"] == "package-files"
     })
