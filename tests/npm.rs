@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use common::{
-    artifact_where, artifacts, by_suffix, codes, corpus, fetched, json_scan, muslcheck,
-    package_codes, stdout,
+    artifact_where, artifacts, by_suffix, cli, codes, corpus, fetched, json_of, json_scan,
+    muslcheck, package_codes, stdout,
 };
 
 /// The first artifact of the package `name`.
@@ -375,6 +375,20 @@ fn glibc_platform_packages_are_never_loaded_on_musl() {
         assert_eq!(artifact["verdict"], "not-applicable", "{file}");
         assert_eq!(artifact["load"]["not_loaded"], reason, "{file}");
     }
+    // On another architecture the loader requires that architecture's package.
+    let arm = json_of(&cli(&[
+        "--arch",
+        "aarch64",
+        "--format",
+        "json",
+        tree.to_str().unwrap(),
+    ]));
+    let swc = by_suffix(&arm, "swc.linux-x64-gnu.node");
+    assert_eq!(swc["verdict"], "not-applicable");
+    assert_eq!(
+        swc["load"]["not_loaded"],
+        "platform package for glibc on x86_64 (@swc/core-linux-x64-gnu); @swc/core's loader never requires it on aarch64 musl"
+    );
     // The parents' own files answer: the musl variant is declared but not installed.
     for parent in ["@parcel/watcher", "@swc/core", "lightningcss", "sharp"] {
         let installed = artifact_where(&report, |a| {

@@ -45,6 +45,13 @@ pub fn never_loaded(
     arch: Arch,
 ) -> Option<String> {
     if let Some(package) = file.glibc_platform_package {
+        if file.facts.arch != arch {
+            let loader = package.parent.as_deref().unwrap_or("its parent");
+            return Some(format!(
+                "platform package for glibc on {} ({}); {loader}'s loader never requires it on {arch} musl",
+                file.facts.arch, package.name
+            ));
+        }
         return Some(glibc_platform_package_reason(package));
     }
     let target_cpu = npm_cpu(arch);
