@@ -999,6 +999,7 @@ mod reinstall {
         assert!(findings.is_empty());
     }
 
+    /// A lock entry; one that lists files lists the release's sdist too.
     fn locked(name: &str, version: &str, wheels: &[&str], lists_files: bool) -> LockedPackage {
         LockedPackage {
             name: name.to_string(),
@@ -1008,7 +1009,41 @@ mod reinstall {
                 .map(|w| WheelName::parse(w).unwrap())
                 .collect(),
             lists_files,
+            lists_sdist: lists_files,
         }
+    }
+
+    #[test]
+    fn a_lock_listing_no_musllinux_wheel_and_no_sdist_cannot_install() {
+        let mut torch = locked(
+            "torch",
+            "2.3.1",
+            &["torch-2.3.1-cp311-cp311-manylinux1_x86_64.whl"],
+            true,
+        );
+        torch.lists_sdist = false;
+        let assessed = assess_locked(&torch, Arch::X86_64, "uv.lock");
+        assert_eq!(
+            outcome(&assessed),
+            (
+                Reinstall::CannotInstall,
+                vec![Code::NoMusllinuxWheel, Code::NoMuslBuild]
+            )
+        );
+        assert!(matches!(assessed.0.source, AnswerSource::Lockfile { .. }));
+        assert!(assessed.0.build_packages.is_empty());
+        // With an sdist in the lock, pip builds it.
+        torch.lists_sdist = true;
+        let assessed = assess_locked(&torch, Arch::X86_64, "uv.lock");
+        assert_eq!(assessed.0.reinstall, Reinstall::SourceBuild);
+        // An entry listing only an sdist says nothing about native code: the table answers.
+        let psycopg2 = LockedPackage {
+            wheels: Vec::new(),
+            ..locked("psycopg2", "2.9.9", &[], true)
+        };
+        let assessed = assess_locked(&psycopg2, Arch::X86_64, "poetry.lock");
+        assert_eq!(assessed.0.reinstall, Reinstall::SourceBuild);
+        assert!(matches!(assessed.0.source, AnswerSource::KnownTable { .. }));
     }
 
     /// What an assessment comes to, comparable in one assertion.

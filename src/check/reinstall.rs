@@ -188,7 +188,9 @@ fn pip_arch(arch: Arch) -> &'static str {
 /// The answer for a pinned PyPI package: from the wheel files the lock
 /// lists, else from the known-problem table.
 pub fn assess_locked(package: &LockedPackage, arch: Arch, source: &str) -> Answered {
-    if !package.lists_files {
+    // Pins without files, and sdist-only entries (native or not: the lock
+    // cannot tell), are left to the table.
+    if !package.lists_files || package.wheels.is_empty() {
         return known_answer(Ecosystem::Pypi, &package.name, &package.version).unwrap_or_else(
             || {
                 (
@@ -244,9 +246,14 @@ pub fn assess_locked(package: &LockedPackage, arch: Arch, source: &str) -> Answe
         ),
         evidence(listed.clone()),
     );
-    let without = known.map_or(&WithoutMuslBuild::SourceBuild, |k| {
-        k.without_musl_build_of(&package.version)
-    });
+    // The lock lists every file of the release: whether one is an sdist
+    // answers before the table does.
+    let no_sdist = WithoutMuslBuild::CannotInstall { until: None };
+    let without = if package.lists_sdist {
+        &WithoutMuslBuild::SourceBuild
+    } else {
+        &no_sdist
+    };
     let (mut locked, finding) = without_musl_build(
         Ecosystem::Pypi,
         &package.name,
