@@ -307,6 +307,7 @@ fn eight_hundred_chained_libraries_are_resolved_within_the_guard() {
                     location: &paths[i],
                     shown: &shown[i],
                     facts: &facts[i],
+                    glibc_platform_package: None,
                 })
             })
             .collect();

@@ -273,6 +273,30 @@ fn real_manylinux_venv_groups_by_package_with_the_deciding_files() {
         numpy_breaks > 0,
         "numpy 1.26's bundled libgfortran needs glibc names"
     );
+    // Every distribution with native files that the table knows has its answer.
+    let answered: Vec<String> = artifacts(&report)
+        .iter()
+        .filter(|a| a["kind"] == "package")
+        .map(|a| {
+            format!(
+                "{} {}",
+                a["package"]["name"].as_str().unwrap(),
+                a["reinstall"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        answered,
+        [
+            "cryptography \"musl-build\"",
+            "grpcio \"musl-build\"",
+            "lxml \"musl-build\"",
+            "numpy \"musl-build\"",
+            "orjson \"musl-build\"",
+            "pandas \"musl-build\"",
+            "pillow \"musl-build\""
+        ]
+    );
     let details = stdout(&muslcheck(&venv, &["--details"]));
     for header in [
         "pypi numpy 1.26.4:",
@@ -304,4 +328,40 @@ fn real_manylinux_venv_groups_by_package_with_the_deciding_files() {
         text.lines().count() <= 3 * distributions.len() + 20,
         "{text}"
     );
+}
+
+#[test]
+fn installed_distributions_with_native_files_get_the_known_tables_answer() {
+    let venv = site_packages(&[MARKUPSAFE_GLIBC, UJSON_GLIBC]);
+    let (report, _) = json_scan(venv.path(), &[]);
+    let answers: Vec<&Value> = artifacts(&report)
+        .iter()
+        .filter(|a| a["kind"] == "package")
+        .collect();
+    // MarkupSafe is not in the table: nothing to say offline.
+    assert_eq!(answers.len(), 1, "{answers:#?}");
+    let ujson = answers[0];
+    assert_eq!(
+        ujson["path"],
+        "lib/python3.11/site-packages/ujson-5.10.0.dist-info"
+    );
+    assert_eq!(ujson["package"]["name"], "ujson");
+    assert_eq!(ujson["reinstall"], "musl-build");
+    assert_eq!(ujson["source"]["from"], "known-table");
+
+    // The same files under an older version's metadata (ujson before 4.2.0
+    // had no musllinux wheel): pip on Alpine builds the sdist.
+    let site = venv.path().join("lib/python3.11/site-packages");
+    std::fs::rename(
+        site.join("ujson-5.10.0.dist-info"),
+        site.join("ujson-4.0.2.dist-info"),
+    )
+    .unwrap();
+    let (report, _) = json_scan(venv.path(), &[]);
+    let old = artifact_where(&report, |a| a["kind"] == "package").expect("an answer");
+    assert_eq!(old["package"]["version"], "4.0.2");
+    assert_eq!(old["reinstall"], "source-build");
+    assert_eq!(old["first_musl_version"], "4.2.0");
+    assert_eq!(old["build_packages"][0], "build-base");
+    assert_eq!(codes(old), ["MC201"]);
 }

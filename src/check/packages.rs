@@ -17,6 +17,9 @@ use crate::platform::{Platform, SonameProvider, alpine_provider};
 struct Group<'a> {
     files: Vec<&'a Artifact>,
     answers: Vec<ReinstallAnswer>,
+    /// What the package's entries say of the installed tree as it is (the
+    /// musl platform package is not installed, so the JS loader fails).
+    as_is_notes: Vec<String>,
 }
 
 /// Packages are told apart by the archive their files came from, if any.
@@ -41,9 +44,17 @@ pub fn decide(
                 groups.entry(key).or_default().files.push(artifact);
             }
             ArtifactKind::Package { .. } => {
-                if let Some(answer) = entry_answer(artifact) {
+                if let Some(answer) = artifact.reinstall_answer().cloned() {
                     let key = (artifact.package.clone(), None);
-                    groups.entry(key).or_default().answers.push(answer);
+                    let group = groups.entry(key).or_default();
+                    group.answers.push(answer);
+                    group.as_is_notes.extend(
+                        artifact
+                            .findings()
+                            .iter()
+                            .filter(|f| f.code == Code::MuslVariantNotInstalled)
+                            .map(|f| f.message.clone()),
+                    );
                 }
             }
             ArtifactKind::Wheel { .. } => {}
@@ -92,50 +103,18 @@ pub fn decide(
     (decisions, plan)
 }
 
-/// The answer a lockfile or installed-package entry carries.
-fn entry_answer(artifact: &Artifact) -> Option<ReinstallAnswer> {
-    let reinstall = artifact.reinstall()?;
-    let detail = artifact
-        .findings()
-        .first()
-        .map_or_else(|| reinstall.as_str().to_string(), |f| f.message.clone());
-    let path = artifact.path.as_str().to_string();
-    let source = if artifact
-        .findings()
-        .iter()
-        .any(|f| matches!(f.evidence, Evidence::KnownProblem { .. }))
-    {
-        AnswerSource::KnownTable {
-            sources: String::new(),
-        }
-    } else if path.ends_with("package.json") {
-        AnswerSource::PackageFiles { path }
-    } else {
-        AnswerSource::Lockfile { path }
-    };
-    let build_packages = artifact
-        .findings()
-        .iter()
-        .find(|f| f.code == Code::NeedsBuildTools)
-        .map(|_| vec!["python3".to_string(), "make".to_string(), "g++".to_string()])
-        .unwrap_or_default();
-    Some(ReinstallAnswer {
-        reinstall,
-        detail,
-        source,
-        build: None,
-        first_musl_version: None,
-        build_packages,
-    })
-}
-
 fn decide_one(
     package: Option<Package>,
     origin: Option<String>,
     group: &Group,
     platform: &Platform,
 ) -> PackageDecision {
-    let as_is = as_is(&group.files);
+    let mut as_is = as_is(&group.files);
+    if let Some(note) = group.as_is_notes.first() {
+        // Its files may all load; the package does not, as installed.
+        as_is.verdict = Some(Verdict::Breaks);
+        as_is.note = Some(note.clone());
+    }
     let reinstalled = best_answer(&group.answers)
         .cloned()
         .or_else(|| distribution_answer(package.as_ref(), &group.files, platform))
@@ -183,6 +162,7 @@ fn as_is(files: &[&Artifact]) -> AsIs {
         verdict,
         files: files.len(),
         verdicts,
+        note: None,
     }
 }
 

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
+use crate::ecosystem::npm::GlibcPlatformPackage;
 use crate::model::{ElfFacts, is_archive_root};
 
 /// One analysed file, as the resolver sees it.
@@ -12,6 +13,8 @@ pub struct TreeFile<'a> {
     pub location: &'a Path,
     pub shown: &'a str,
     pub facts: &'a ElfFacts,
+    /// The installed npm platform package for glibc that holds the file.
+    pub glibc_platform_package: Option<&'a GlibcPlatformPackage>,
 }
 
 impl TreeFile<'_> {

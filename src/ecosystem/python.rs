@@ -42,6 +42,24 @@ impl WheelName {
             platform_tags: platform.split('.').filter_map(|t| t.parse().ok()).collect(),
         })
     }
+
+    /// The file name again (`numpy-1.26.4-cp311-cp311-musllinux_1_1_x86_64.whl`).
+    pub fn file_name(&self) -> String {
+        let build = self
+            .build
+            .as_ref()
+            .map(|b| format!("-{b}"))
+            .unwrap_or_default();
+        let platforms: Vec<String> = self.platform_tags.iter().map(ToString::to_string).collect();
+        format!(
+            "{}-{}{build}-{}-{}-{}.whl",
+            self.distribution,
+            self.version,
+            self.python_tags.join("."),
+            self.abi_tags.join("."),
+            platforms.join(".")
+        )
+    }
 }
 
 /// auditwheel's policies: name (`manylinux_2_17`) → the sonames a wheel

@@ -81,6 +81,9 @@ pub struct AsIs {
     /// ELF files (and unreadable ones) the package owns.
     pub files: usize,
     pub verdicts: BTreeMap<Verdict, usize>,
+    /// Why the package fails as installed beyond its files' verdicts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// One thing to change for one package.

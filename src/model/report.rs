@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::{
     ActionPlan, Arch, Assessment, ElfFacts, Finding, Package, PackageDecision, Reinstall,
-    ReportPath, Severity, Verdict, WheelAudit,
+    ReinstallAnswer, ReportPath, Severity, Verdict, WheelAudit,
 };
 
 /// The JSON schema version of [`Report`]; bumped on any incompatible change.
@@ -25,9 +25,13 @@ pub enum ArtifactKind {
         #[serde(skip_serializing_if = "Option::is_none")]
         wheel: Option<WheelAudit>,
     },
-    /// A package pinned in a lockfile or installed with a manifest, judged
-    /// for a reinstall on the target.
-    Package { reinstall: Reinstall },
+    /// A package pinned in a lockfile, installed with a manifest or known
+    /// to muslcheck's table, judged for a reinstall on the target; its
+    /// findings are the evidence of this one entry.
+    Package {
+        #[serde(flatten)]
+        answer: ReinstallAnswer,
+    },
     /// A file, member or lockfile that could not be read.
     Unreadable,
 }
@@ -96,8 +100,14 @@ impl Artifact {
     }
 
     pub fn reinstall(&self) -> Option<Reinstall> {
+        self.reinstall_answer().map(|answer| answer.reinstall)
+    }
+
+    /// What reinstalling this entry's package on the target gives, and
+    /// where the answer comes from.
+    pub fn reinstall_answer(&self) -> Option<&ReinstallAnswer> {
         match &self.kind {
-            ArtifactKind::Package { reinstall } => Some(*reinstall),
+            ArtifactKind::Package { answer } => Some(answer),
             _ => None,
         }
     }

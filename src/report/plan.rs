@@ -45,13 +45,21 @@ pub fn render_packages(out: &mut String, report: &Report) {
             }
         }
     }
-    if !quiet.is_empty() {
-        let names: Vec<String> = quiet.iter().map(|d| package_name(d)).collect();
-        let _ = writeln!(
-            out,
-            "{} package(s) load as they are and need nothing:",
-            names.len()
-        );
+    let (unused, fine): (Vec<&PackageDecision>, Vec<&PackageDecision>) = quiet
+        .into_iter()
+        .partition(|d| d.as_is.verdict == Some(Verdict::NotApplicable));
+    for (group, what) in [
+        (fine, "load as they are and need nothing"),
+        (
+            unused,
+            "are never loaded on the target (builds for another platform)",
+        ),
+    ] {
+        if group.is_empty() {
+            continue;
+        }
+        let names: Vec<String> = group.iter().map(|d| package_name(d)).collect();
+        let _ = writeln!(out, "{} package(s) {what}:", names.len());
         for chunk in names.chunks(OK_NAMES_PER_LINE) {
             let _ = writeln!(out, "    {}", escape::text(&chunk.join(", ")));
         }
@@ -167,6 +175,9 @@ fn as_is_text(decision: &PackageDecision) -> String {
     let Some(verdict) = as_is.verdict else {
         return "not installed here".to_string();
     };
+    if as_is.note.is_some() {
+        return format!("{verdict} (musl variant missing)");
+    }
     let count = as_is.verdicts.get(&verdict).copied().unwrap_or(0);
     if count == as_is.files {
         format!("{verdict} ({count} file{})", plural(count))

@@ -342,8 +342,26 @@ pub fn summary_line(report: &Report) -> String {
         0 => String::new(),
         n => format!(", {n} unreadable"),
     };
+    let answered = report
+        .artifacts
+        .iter()
+        .filter(|a| a.reinstall_answer().is_some())
+        .count();
+    let packages = match answered {
+        0 => String::new(),
+        n => format!(", {n} reinstall answers"),
+    };
+    let files = if verdicts.is_empty() {
+        if answered == 0 {
+            "nothing to check".to_string()
+        } else {
+            "no files to check".to_string()
+        }
+    } else {
+        verdicts.join(", ")
+    };
     format!(
-        "muslcheck {} on {} ({}{}): {} files walked{}, {} ELF: {} — {:.2}s",
+        "muslcheck {} on {} ({}{}): {} files walked{}, {} ELF: {}{} — {:.2}s",
         report.tool.version,
         report.target.name,
         report.arch,
@@ -351,11 +369,8 @@ pub fn summary_line(report: &Report) -> String {
         summary.files_walked,
         unreadable,
         summary.elf_files,
-        if verdicts.is_empty() {
-            "nothing to check".to_string()
-        } else {
-            verdicts.join(", ")
-        },
+        files,
+        packages,
         seconds
     )
 }

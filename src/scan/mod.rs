@@ -20,9 +20,10 @@ use crate::config::Options;
 use crate::discover::{self, Candidate, Inventory, Problem, ProblemKind};
 use crate::ecosystem::attribution::{npm_owners, python_owners};
 use crate::ecosystem::distro::distro_owners;
+use crate::ecosystem::npm::package_dir;
 use crate::model::{
-    ActionPlan, Artifact, ArtifactKind, Assessment, Code, Evidence, Finding, Report, ReportPath,
-    SCHEMA_VERSION, Summary, ToolInfo, Verdict, on_disk,
+    ActionPlan, Artifact, ArtifactKind, Assessment, Code, Ecosystem, Evidence, Finding, Report,
+    ReportPath, SCHEMA_VERSION, Summary, ToolInfo, Verdict, on_disk,
 };
 use crate::progress::{Progress, Silent};
 
@@ -173,6 +174,9 @@ fn judge(
     mut side_reads: SideReads,
     options: &Options,
 ) -> Vec<Artifact> {
+    let arch = options.platform.arch;
+    let read_manifests = manifests::read(&inventory.manifests, &mut side_reads);
+    let glibc_platform_packages = read_manifests.glibc_platform_packages(arch);
     let tree_files: Vec<Option<TreeFile>> = items
         .iter()
         .map(|item| match &item.read {
@@ -180,6 +184,8 @@ fn judge(
                 location: &item.location,
                 shown: item.shown.as_str(),
                 facts,
+                glibc_platform_package: package_dir(on_disk(&item.location))
+                    .and_then(|dir| glibc_platform_packages.get(&dir)),
             }),
             _ => None,
         })
@@ -213,10 +219,18 @@ fn judge(
             assessment,
         });
     }
-    artifacts.extend(manifests::artifacts(
-        &inventory.manifests,
-        options.platform.arch,
-        &mut side_reads,
+    artifacts.extend(read_manifests.artifacts(arch));
+    let native_python: HashSet<(String, String)> = items
+        .iter()
+        .filter(|item| matches!(item.read, Read::Elf(_)))
+        .filter_map(|item| item.package.as_ref())
+        .filter(|package| package.ecosystem == Ecosystem::Pypi)
+        .map(|package| (package.name.clone(), package.version.clone()))
+        .collect();
+    artifacts.extend(manifests::installed_python_artifacts(
+        &inventory.dist_infos,
+        &native_python,
+        |location| inventory.shown(location),
     ));
     artifacts.extend(problems(inventory, side_reads).iter().map(problem_artifact));
     artifacts.sort_by(|a, b| a.path.cmp(&b.path));
