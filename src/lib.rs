@@ -32,4 +32,4 @@ mod scan;
 
 pub use config::Options;
 pub use model::{Artifact, Report, SCHEMA_VERSION, Summary};
-pub use scan::{ScanError, scan, scan_with_progress};
+pub use scan::{ScanError, scan, scan_matrix, scan_with_progress};

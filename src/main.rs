@@ -22,10 +22,10 @@ use indicatif::{ProgressDrawTarget, ProgressStyle};
 use muslcheck::config::{Config, FailOn, Loaded, baseline};
 use muslcheck::discover::{path_text, write_atomically};
 use muslcheck::model::{Arch, Code};
-use muslcheck::platform::Target;
+use muslcheck::platform::{Platform, Target};
 use muslcheck::progress::Progress;
 use muslcheck::report::{self, ExitStatus, Format, TextOptions, escape};
-use muslcheck::{Options, Report, scan, scan_with_progress};
+use muslcheck::{Options, Report, scan, scan_matrix, scan_with_progress};
 
 /// Tells which native files of a project will break on Alpine Linux (musl), and why.
 #[derive(Debug, Parser)]
@@ -64,8 +64,10 @@ struct ScanArgs {
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
     /// What the files must run on: alpine (newest), alpine:3.18, musl:1.2.3, debian-musl.
+    /// Give it more than once for a matrix: every target side by side, by package
+    /// (exit status, SARIF and annotations from the first).
     #[arg(long)]
-    target: Option<Target>,
+    target: Vec<Target>,
     /// Target CPU architecture (default: this machine's).
     #[arg(long)]
     arch: Option<Arch>,
@@ -117,7 +119,7 @@ impl ScanArgs {
     /// The settings given on the command line; unset ones come from the file.
     fn config(&self) -> Config {
         Config {
-            target: self.target.clone(),
+            target: self.target.first().cloned(),
             arch: self.arch,
             gcompat: self.gcompat.then_some(true),
             fail_on: self.fail_on,
@@ -152,6 +154,9 @@ fn run_scan(args: ScanArgs) -> ExitStatus {
         Ok(settings) => settings,
         Err(message) => return usage_error(&message),
     };
+    if args.target.len() > 1 {
+        return run_matrix(&args, &options, fail_on);
+    }
     let progress = ProgressBar::for_stderr(!args.quiet);
     let scanned = scan_with_progress(&args.paths, &options, &progress);
     progress.finish();
@@ -169,6 +174,51 @@ fn run_scan(args: ScanArgs) -> ExitStatus {
         return usage_error(&message);
     }
     report::exit_status(&report, fail_on)
+}
+
+/// `--target` more than once: the matrix in text or JSON; SARIF, annotations
+/// and the exit status from the first target's report.
+fn run_matrix(args: &ScanArgs, options: &Options, fail_on: FailOn) -> ExitStatus {
+    let platforms: Vec<Platform> = args
+        .target
+        .iter()
+        .map(|target| {
+            Platform::new(
+                target.clone(),
+                options.platform.arch,
+                options.platform.gcompat,
+            )
+        })
+        .collect();
+    let progress = ProgressBar::for_stderr(!args.quiet);
+    let scanned = scan_matrix(&args.paths, options, &platforms, &progress);
+    progress.finish();
+    let mut matrix = match scanned {
+        Ok(matrix) => matrix,
+        Err(err) => return usage_error(&err.to_string()),
+    };
+    for report in &mut matrix.reports {
+        if let Err(message) = apply_baselines(args, report) {
+            return usage_error(&message);
+        }
+    }
+    let Some(first) = matrix.reports.first() else {
+        return ExitStatus::Clean;
+    };
+    let rendered = match args.format {
+        Format::Json => serde_json::to_string_pretty(&matrix)
+            .unwrap_or_else(|err| format!("{{\"error\": \"{err}\"}}")),
+        Format::Text if args.quiet => report::summary_line(first),
+        Format::Text => report::render_matrix_text(&matrix),
+        Format::Sarif | Format::Github => match print_report(args, first) {
+            Ok(()) => return report::exit_status(first, fail_on),
+            Err(message) => return usage_error(&message),
+        },
+    };
+    if let Err(message) = emit(args, &rendered, first) {
+        return usage_error(&message);
+    }
+    report::exit_status(first, fail_on)
 }
 
 /// Says on stderr which config file the scan used and what it changed. With
@@ -236,24 +286,8 @@ fn apply_baselines(args: &ScanArgs, report: &mut Report) -> Result<(), String> {
     Ok(())
 }
 
-/// Renders the report to stdout, or to `--output` with the summary on stderr.
-fn print_report(args: &ScanArgs, report: &Report) -> Result<(), String> {
-    let rendered = match args.format {
-        Format::Json => report::render_json(report),
-        Format::Sarif => report::render_sarif(report),
-        Format::Github => report::render_github(report),
-        Format::Text if args.quiet => report::summary_line(report),
-        Format::Text => report::render_text(
-            report,
-            TextOptions {
-                color: args.output.is_none()
-                    && std::io::stdout().is_terminal()
-                    && std::env::var_os("NO_COLOR").is_none(),
-                verbose: args.verbose,
-                details: args.details,
-            },
-        ),
-    };
+/// Writes `rendered` to stdout, or to `--output` with `report`'s summary on stderr.
+fn emit(args: &ScanArgs, rendered: &str, report: &Report) -> Result<(), String> {
     if let Some(path) = &args.output {
         let text = format!("{}\n", rendered.trim_end());
         write_atomically(path, text.as_bytes()).map_err(|err| {
@@ -274,6 +308,27 @@ fn print_report(args: &ScanArgs, report: &Report) -> Result<(), String> {
         }
         _ => Ok(()),
     }
+}
+
+/// Renders the report to stdout, or to `--output` with the summary on stderr.
+fn print_report(args: &ScanArgs, report: &Report) -> Result<(), String> {
+    let rendered = match args.format {
+        Format::Json => report::render_json(report),
+        Format::Sarif => report::render_sarif(report),
+        Format::Github => report::render_github(report),
+        Format::Text if args.quiet => report::summary_line(report),
+        Format::Text => report::render_text(
+            report,
+            TextOptions {
+                color: args.output.is_none()
+                    && std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none(),
+                verbose: args.verbose,
+                details: args.details,
+            },
+        ),
+    };
+    emit(args, &rendered, report)
 }
 
 /// A progress bar on stderr, drawn only on a terminal, outside CI, and once

@@ -9,6 +9,7 @@
 mod findings;
 mod gcompat;
 pub mod host;
+pub mod matrix;
 pub mod packages;
 mod prebuild;
 pub mod reinstall;

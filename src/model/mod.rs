@@ -8,6 +8,7 @@ mod code;
 mod decision;
 mod elf_facts;
 mod finding;
+mod matrix;
 mod package;
 mod path;
 mod report;
@@ -27,6 +28,7 @@ pub use finding::{
     Assessment, Evidence, Finding, Host, HostKind, LoadSummary, MissingLibrary, MissingSymbol,
     PackageNeed, RelocationEvidence, Verdict,
 };
+pub use matrix::{MATRIX_SCHEMA_VERSION, Matrix, MatrixCell, MatrixRow, MatrixTarget};
 pub use package::{Ecosystem, Package};
 pub use path::{
     ARCHIVE_ROOT, ReportPath, display_location, is_archive_root, member_location, on_disk,

@@ -6,6 +6,7 @@ pub mod escape;
 mod explain;
 mod github;
 mod json;
+mod matrix;
 mod plan;
 mod sarif;
 mod text;
@@ -18,6 +19,7 @@ use crate::model::Report;
 pub use explain::{explain, explain_list};
 pub use github::render_github;
 pub use json::render_json;
+pub use matrix::render_matrix_text;
 pub use sarif::render_sarif;
 pub use text::{TextOptions, render_text, render_wheel_audit, summary_line};
 

@@ -114,6 +114,25 @@ pub fn scan_with_progress(
     Ok(report)
 }
 
+/// Judges `paths` against each platform: one report per platform, side by
+/// side by package. The paths are scanned once per platform for now.
+pub fn scan_matrix(
+    paths: &[PathBuf],
+    options: &Options,
+    platforms: &[crate::platform::Platform],
+    progress: &dyn Progress,
+) -> Result<crate::model::Matrix, ScanError> {
+    let mut reports = Vec::with_capacity(platforms.len());
+    for platform in platforms {
+        let options = Options {
+            platform: platform.clone(),
+            ..options.clone()
+        };
+        reports.push(scan_with_progress(paths, &options, progress)?);
+    }
+    Ok(check::matrix::matrix(reports))
+}
+
 /// Walks on one thread while rayon readers read what it finds; the reads
 /// come back in the walk's order.
 fn walk_and_read(
