@@ -271,3 +271,73 @@ fn real_manylinux_venv_groups_by_package_with_the_deciding_files() {
         assert!(text.contains(header), "{header} missing");
     }
 }
+
+/// The musllinux venv corpus/thirdparty/make-musl-venv.sh builds, when built.
+fn musl_venv() -> Option<PathBuf> {
+    let venv = fetched("musl-venv");
+    if venv.is_none() {
+        if std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_some() {
+            panic!("corpus/thirdparty/fetched/musl-venv absent (MUSLCHECK_REQUIRE_TOOLS is set)");
+        }
+        eprintln!("SKIPPED: corpus/thirdparty/make-musl-venv.sh builds the musl venv from PyPI");
+    }
+    venv
+}
+
+/// pyarrow's `libarrow_python.so.2600` is not a module but is loaded
+/// (DT_NEEDED) by `pyarrow/lib.cpython-311-x86_64-linux-musl.so`, so the
+/// interpreter provides its `Py*` names.
+#[test]
+fn a_library_a_python_module_loads_gets_the_interpreters_symbols() {
+    let Some(venv) = musl_venv() else { return };
+    let (report, _) = json_scan(&venv, &[]);
+    let helper = by_suffix(&report, "pyarrow/libarrow_python.so.2600");
+    assert_eq!(helper["verdict"], "ok", "{helper:#}");
+    assert_eq!(helper["host"]["kind"], "cpython");
+    // The first of pyarrow's modules (in scan order) that loads it.
+    let loaded_by = helper["host"]["loaded_by"].as_str().unwrap();
+    assert!(
+        loaded_by.starts_with("pyarrow/")
+            && loaded_by.ends_with(".cpython-311-x86_64-linux-musl.so"),
+        "{loaded_by}"
+    );
+    let evidence = helper["host"]["evidence"].as_str().unwrap();
+    assert!(
+        evidence.contains("a CPython extension module"),
+        "{evidence}"
+    );
+    assert!(helper["load"]["from_host"].as_u64().unwrap() > 100);
+    // The copies a wheel ships under the other names of the same SONAME.
+    for copy in [
+        "pyarrow/libarrow_python.so",
+        "pyarrow/libarrow_python.so.2600.1.0",
+    ] {
+        let copy = by_suffix(&report, copy);
+        assert_eq!(copy["host"]["kind"], "cpython");
+        assert_eq!(copy["verdict"], "ok");
+    }
+    // The module itself: the libraries it loads get the host's names too.
+    let module = by_suffix(&report, "pyarrow/lib.cpython-311-x86_64-linux-musl.so");
+    assert_eq!(module["verdict"], "ok");
+    assert!(module["host"]["loaded_by"].is_null());
+
+    // The real loader: alone, the helper misses only names the host provides.
+    let loader = Path::new("/lib/ld-musl-x86_64.so.1");
+    if !loader.exists() {
+        eprintln!("note: no musl loader, the ground-truth half skipped");
+        return;
+    }
+    let output = std::process::Command::new(loader)
+        .arg("--list")
+        .arg(venv.join("pyarrow/libarrow_python.so.2600"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("Error")).collect();
+    assert!(errors.len() > 100, "{stderr}");
+    let not_python: Vec<&&str> = errors
+        .iter()
+        .filter(|l| !l.contains(": Py") && !l.contains(": _Py"))
+        .collect();
+    assert!(not_python.is_empty(), "{not_python:#?}");
+}

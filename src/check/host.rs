@@ -30,7 +30,13 @@ pub fn provides(host: &Host, symbol: &str) -> bool {
 
 /// Decides which host process loads the file, if any.
 pub fn detect(file_name: &str, facts: &ElfFacts) -> Option<Host> {
-    let host = |kind, evidence: String| Some(Host { kind, evidence });
+    let host = |kind, evidence: String| {
+        Some(Host {
+            kind,
+            evidence,
+            loaded_by: None,
+        })
+    };
     if let Some(init) = facts.exports.iter().find(|s| s.starts_with("PyInit_")) {
         return host(HostKind::Cpython, format!("exports {init}"));
     }
@@ -94,6 +100,7 @@ mod tests {
         let node = Host {
             kind: HostKind::Node,
             evidence: String::new(),
+            loaded_by: None,
         };
         assert!(provides(&node, "napi_create_string_utf8"));
         assert!(provides(&node, "_ZN2v87Isolate7GetCurrentEv"));

@@ -278,6 +278,11 @@ impl<'t> Resolver<'t> {
         }
     }
 
+    /// The tree objects a process of `root` loads, in load order (`root` first).
+    pub fn load_order(&self, root: usize, ctx: &ResolveContext) -> Vec<usize> {
+        LoadGraph::build(self, root, ctx).objects
+    }
+
     /// Who provides the `position`th library `object` needs, in the process
     /// of `root`.
     fn find_library(

@@ -232,6 +232,10 @@ pub struct Host {
     pub kind: HostKind,
     /// The fact that decided the host.
     pub evidence: String,
+    /// Not a module itself: a library that this module (a report path) of
+    /// the tree loads into the host process.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loaded_by: Option<String>,
 }
 
 impl Host {
@@ -240,6 +244,15 @@ impl Host {
             HostKind::Cpython => "CPython",
             HostKind::Node => "Node.js",
             HostKind::Jvm => "the JVM",
+        }
+    }
+
+    /// What a file the host loads directly is called.
+    pub fn module_kind(&self) -> &'static str {
+        match self.kind {
+            HostKind::Cpython => "CPython extension module",
+            HostKind::Node => "Node.js addon",
+            HostKind::Jvm => "JNI library",
         }
     }
 }

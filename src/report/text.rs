@@ -211,7 +211,10 @@ fn render_artifact(out: &mut String, artifact: &Artifact, paint: &Paint) {
                 facts.libc.kind.as_str().to_string(),
             ];
             if let Some(host) = &artifact.assessment.host {
-                parts.push(format!("{} module", host.name()));
+                parts.push(match host.loaded_by {
+                    Some(_) => format!("loaded into {}", host.name()),
+                    None => format!("{} module", host.name()),
+                });
             }
             format!("({})", parts.join(", "))
         }
