@@ -57,6 +57,11 @@ musl-gcc "${SHARED[@]}" -o lib/libplain-musl.so $SRC/plain.c
 musl-gcc "${SHARED[@]}" -o lib/libchain-musl.so $SRC/chain.c -Llib -l:libplain.so \
     -Wl,-rpath,'$ORIGIN'
 
+# An export defined only as an IFUNC (glibc gcc), and a musl library needing it.
+gcc "${SHARED[@]}" -Wl,-soname,libifunc-export.so -o lib/libifunc-export.so $SRC/ifunc_export.c
+musl-gcc "${SHARED[@]}" -o lib/libuses-ifunc-export.so $SRC/uses_ifunc_export.c \
+    -Llib -l:libifunc-export.so -Wl,-rpath,'$ORIGIN'
+
 # Host-loaded modules
 gcc "${SHARED[@]}" -o python/demo.cpython-311-x86_64-linux-gnu.so $SRC/pyext.c
 gcc "${SHARED[@]}" -o node/addon.node $SRC/napi_addon.c

@@ -135,6 +135,12 @@ fn every_fixture_gets_the_expected_verdict_and_codes() {
         ("lib/libfortified.so", Verdict::Breaks, &[MissingSymbols]),
         ("lib/libglibcisms.so", Verdict::Breaks, &[MissingSymbols]),
         ("lib/libifunc.so", Verdict::Breaks, &[UnsupportedRelocation]),
+        ("lib/libifunc-export.so", Verdict::Ok, &[]),
+        (
+            "lib/libuses-ifunc-export.so",
+            Verdict::Breaks,
+            &[MissingSymbols],
+        ),
         ("lib/liblfs64.so", Verdict::Ok, &[]),
         (
             "lib/libmissing-dep.so",
@@ -508,6 +514,78 @@ fn ifunc_relocation_is_refused() {
     assert_eq!(scan_one("lib/libifunc.so", true).verdict(), Verdict::Breaks);
 }
 
+/// musl's `find_sym` skips definitions whose type is not in OK_TYPES, which
+/// leaves out STT_GNU_IFUNC: a name a library defines only as an IFUNC
+/// satisfies nothing.
+#[test]
+fn a_name_defined_only_as_an_ifunc_satisfies_nothing() {
+    let user = in_corpus("lib/libuses-ifunc-export.so");
+    assert_eq!(
+        loaded(user),
+        [
+            ("libifunc-export.so", "lib/libifunc-export.so"),
+            ("libc.so", "musl")
+        ]
+    );
+    let missing = finding(user, Code::MissingSymbols);
+    let symbols = missing_symbols(missing);
+    assert_eq!(names(symbols), ["scaled"]);
+    assert_eq!(
+        symbols[0].ifunc_only_in.as_deref(),
+        Some("lib/libifunc-export.so")
+    );
+    assert!(
+        missing
+            .message
+            .contains("defined only as an IFUNC in lib/libifunc-export.so, which musl's loader does not resolve"),
+        "{}",
+        missing.message
+    );
+    assert!(
+        missing
+            .remedy
+            .as_deref()
+            .unwrap()
+            .contains("musl build of lib/libifunc-export.so"),
+        "{:?}",
+        missing.remedy
+    );
+    // The library itself loads: nothing inside calls its IFUNC.
+    assert_eq!(in_corpus("lib/libifunc-export.so").verdict(), Verdict::Ok);
+
+    // The real loader agrees.
+    let loader = std::path::Path::new("/lib/ld-musl-x86_64.so.1");
+    if !loader.exists() {
+        assert!(
+            std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_none(),
+            "no musl loader (MUSLCHECK_REQUIRE_TOOLS is set)"
+        );
+        eprintln!("note: no musl loader: the ground-truth half skipped");
+        return;
+    }
+    let list = |file: &str| {
+        let output = std::process::Command::new(loader)
+            .arg("--list")
+            .arg(corpus(file))
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (status, stderr) = list("lib/libuses-ifunc-export.so");
+    assert_ne!(status, Some(0));
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "Error relocating {}: scaled: symbol not found",
+            corpus("lib/libuses-ifunc-export.so").display()
+        )
+    );
+    assert_eq!(list("lib/libifunc-export.so"), (Some(0), String::new()));
+}
+
 #[test]
 fn host_symbols_come_from_the_interpreter() {
     let python = in_corpus("python/demo.cpython-311-x86_64-linux-gnu.so");
@@ -647,6 +725,7 @@ mod wheel_audit {
             required_symbols: Vec::new(),
             exports: Vec::new(),
             exports_count: 0,
+            ifunc_only_exports: Box::default(),
             relocation_types: Vec::new(),
             go_build_id: None,
             libc: Libc {

@@ -2,6 +2,7 @@
 //! see it on the target. Loader messages come from musl's own format strings.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::fmt::Write as _;
 
 use crate::model::{
     Code, Evidence, Finding, MissingLibrary, MissingSymbol, PackageNeed, RelocationEvidence,
@@ -85,13 +86,33 @@ fn missing_symbols(
     platform: &Platform,
 ) -> Finding {
     let names: Vec<String> = missing.iter().map(MissingSymbol::label).collect();
-    let message = format!(
+    let mut message = format!(
         "{} symbol(s) that musl {} and every loaded library lack: {}",
         missing.len(),
         platform.target.musl,
         describe_list(&names, 6)
     );
-    Finding::new(
+    let ifunc_only: Vec<&MissingSymbol> = missing
+        .iter()
+        .filter(|s| s.ifunc_only_in.is_some())
+        .collect();
+    let first_definer = ifunc_only.first().and_then(|s| s.ifunc_only_in.clone());
+    if let Some(definer) = &first_definer {
+        let _ = write!(
+            message,
+            "; {} of them defined only as an IFUNC in {definer}{}, which musl's loader does not resolve",
+            ifunc_only.len(),
+            if ifunc_only
+                .iter()
+                .all(|s| s.ifunc_only_in.as_ref() == Some(definer))
+            {
+                ""
+            } else {
+                " and others"
+            }
+        );
+    }
+    let finding = Finding::new(
         Code::MissingSymbols,
         message,
         Evidence::Symbols {
@@ -99,7 +120,13 @@ fn missing_symbols(
             looked_in: resolution.scope.clone(),
         },
     )
-    .with_loader_messages(symbol_messages(shown, missing))
+    .with_loader_messages(symbol_messages(shown, missing));
+    match first_definer {
+        Some(definer) if ifunc_only.len() == missing.len() => finding.with_remedy(format!(
+            "install a musl build of {definer} (musl's loader binds only plain definitions, never IFUNC resolvers)"
+        )),
+        _ => finding,
+    }
 }
 
 fn symbol_messages(shown: &str, missing: &[MissingSymbol]) -> Vec<String> {

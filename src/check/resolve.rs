@@ -375,6 +375,8 @@ struct Scope<'g, 't> {
     gcompat_active: bool,
     objects: &'g [usize],
     in_scope: HashSet<usize>,
+    /// The loaded objects that define some name only as an IFUNC (few).
+    ifunc_objects: Vec<usize>,
     package_tables: Vec<PackageTable>,
     unchecked_libraries: Vec<&'g LoadedLibrary>,
 }
@@ -411,6 +413,17 @@ impl<'g, 't> Scope<'g, 't> {
             gcompat_active,
             objects: &graph.objects,
             in_scope: graph.objects.iter().copied().collect(),
+            ifunc_objects: graph
+                .objects
+                .iter()
+                .copied()
+                .filter(|&o| {
+                    resolver
+                        .index
+                        .file(o)
+                        .is_some_and(|f| !f.facts.ifunc_only_exports.is_empty())
+                })
+                .collect(),
             package_tables,
             unchecked_libraries,
         }
@@ -451,6 +464,18 @@ impl<'g, 't> Scope<'g, 't> {
                         .is_some_and(|f| f.facts.exports_symbol(name))
             })
         }
+    }
+
+    /// The first loaded object (other than `object`) that defines `name`,
+    /// but only as an IFUNC.
+    fn ifunc_definer(&self, object: usize, name: &str) -> Option<String> {
+        let index = self.resolver.index;
+        self.ifunc_objects
+            .iter()
+            .filter(|&&other| other != object)
+            .filter_map(|&other| index.file(other))
+            .find(|file| file.facts.defines_only_as_ifunc(name))
+            .map(|file| file.shown.to_string())
     }
 
     fn describe(&self) -> Vec<String> {
@@ -530,6 +555,7 @@ impl<'g, 't> Scope<'g, 't> {
             glibc_since: glibc.map(|g| g.first_version.to_string()),
             gcompat_provides,
             copy_relocation: required.copy_relocation,
+            ifunc_only_in: self.ifunc_definer(object, name),
         });
     }
 }

@@ -79,6 +79,10 @@ pub struct MissingSymbol {
     pub gcompat_provides: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub copy_relocation: bool,
+    /// A loaded object (report path) that defines it, but only as an
+    /// STT_GNU_IFUNC, which musl's loader never binds to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ifunc_only_in: Option<String>,
 }
 
 impl MissingSymbol {

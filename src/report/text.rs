@@ -300,6 +300,11 @@ fn describe_symbol(symbol: &MissingSymbol) -> String {
     if symbol.copy_relocation {
         facts.push("copy-relocated data".to_string());
     }
+    if let Some(object) = &symbol.ifunc_only_in {
+        facts.push(format!(
+            "defined only as an IFUNC in {object}, which musl's loader does not resolve"
+        ));
+    }
     facts.push(if symbol.gcompat_provides {
         "gcompat has it".to_string()
     } else {
