@@ -62,6 +62,15 @@ gcc "${SHARED[@]}" -Wl,-soname,libifunc-export.so -o lib/libifunc-export.so $SRC
 musl-gcc "${SHARED[@]}" -o lib/libuses-ifunc-export.so $SRC/uses_ifunc_export.c \
     -Llib -l:libifunc-export.so -Wl,-rpath,'$ORIGIN'
 
+# A musl library needing zlib and libcrypto, found in the Alpine base image;
+# linked against stand-ins with their sonames, not kept.
+tmp=$(mktemp -d)
+musl-gcc "${SHARED[@]}" -DSTUB_ZLIB -Wl,-soname,libz.so.1 -o "$tmp/libz.so.1" $SRC/stub_base_libs.c
+musl-gcc "${SHARED[@]}" -Wl,-soname,libcrypto.so.3 -o "$tmp/libcrypto.so.3" $SRC/stub_base_libs.c
+musl-gcc "${SHARED[@]}" -o lib/libuses-base-libs.so $SRC/uses_base_libs.c \
+    "$tmp/libz.so.1" "$tmp/libcrypto.so.3"
+rm -rf "$tmp"
+
 # Host-loaded modules
 gcc "${SHARED[@]}" -o python/demo.cpython-311-x86_64-linux-gnu.so $SRC/pyext.c
 gcc "${SHARED[@]}" -o node/addon.node $SRC/napi_addon.c

@@ -341,3 +341,33 @@ fn a_library_a_python_module_loads_gets_the_interpreters_symbols() {
         .collect();
     assert!(not_python.is_empty(), "{not_python:#?}");
 }
+
+/// A correct musllinux install: every file loads on Alpine (pyarrow's
+/// helpers get the interpreter's names; pillow's `libz.so.1` is in the base
+/// image).
+#[test]
+fn real_musllinux_venv_loads_on_alpine() {
+    let Some(venv) = musl_venv() else { return };
+    let (report, status) = json_scan(&venv, &[]);
+    let failing: Vec<String> = artifacts(&report)
+        .iter()
+        .filter(|a| a["verdict"] == "breaks" || a["verdict"] == "unknown")
+        .map(|a| format!("{} {} {:?}", a["path"], a["verdict"], codes(a)))
+        .collect();
+    assert!(failing.is_empty(), "{failing:#?}");
+    assert_eq!(status, 0);
+    let with_codes: Vec<&str> = artifacts(&report)
+        .iter()
+        .filter(|a| !codes(a).is_empty())
+        .filter_map(|a| a["path"].as_str())
+        .collect();
+    assert!(with_codes.is_empty(), "no MC107 for zlib: {with_codes:?}");
+    let imaging = by_suffix(&report, "PIL/_imaging.cpython-311-x86_64-linux-musl.so");
+    let libraries = imaging["load"]["libraries"].as_array().unwrap();
+    assert!(
+        libraries.iter().any(|pair| pair[0] == "libz.so.1"
+            && pair[1].as_str().unwrap().starts_with("zlib ")
+            && pair[1].as_str().unwrap().contains("base image")),
+        "{libraries:?}"
+    );
+}

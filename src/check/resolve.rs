@@ -22,7 +22,9 @@ use super::search::{Search, rpath_dirs, unique};
 use super::tree::{TreeFile, TreeIndex, normalize};
 use crate::model::{Host, HostKind, MissingLibrary, MissingSymbol, RequiredSymbol};
 use crate::platform::musl::{is_gcompat_soname, is_reserved_name};
-use crate::platform::{GlibcSymbol, MuslProvides, Platform, SonameProvider, alpine_provider};
+use crate::platform::{
+    BaseLibrary, GlibcSymbol, MuslProvides, Platform, SonameProvider, alpine_provider,
+};
 
 /// Who provides a needed library.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +33,8 @@ pub enum LibraryProvider {
     /// A file in the scanned tree (index into the analysed files).
     Tree(usize),
     Gcompat,
+    /// A library the target's base image already has, with its exports.
+    BaseImage(BaseLibrary),
     /// An Alpine package; `checked` when muslcheck has its export table.
     AlpinePackage {
         package: &'static str,
@@ -117,6 +121,7 @@ pub fn describe_provider(index: &TreeIndex, provider: &LibraryProvider) -> Strin
             .map(|f| f.shown.to_string())
             .unwrap_or_default(),
         LibraryProvider::Gcompat => "gcompat".to_string(),
+        LibraryProvider::BaseImage(library) => library.describe(),
         LibraryProvider::AlpinePackage { package, .. } => format!("apk {package}"),
     }
 }
@@ -375,6 +380,8 @@ struct Scope<'g, 't> {
     gcompat_active: bool,
     objects: &'g [usize],
     in_scope: HashSet<usize>,
+    /// Libraries of the base image in the process.
+    base_libraries: Vec<&'g BaseLibrary>,
     /// The loaded objects that define some name only as an IFUNC (few).
     ifunc_objects: Vec<usize>,
     package_tables: Vec<PackageTable>,
@@ -413,6 +420,14 @@ impl<'g, 't> Scope<'g, 't> {
             gcompat_active,
             objects: &graph.objects,
             in_scope: graph.objects.iter().copied().collect(),
+            base_libraries: graph
+                .loaded
+                .iter()
+                .filter_map(|lib| match &lib.provider {
+                    LibraryProvider::BaseImage(base) => Some(base),
+                    _ => None,
+                })
+                .collect(),
             ifunc_objects: graph
                 .objects
                 .iter()
@@ -489,6 +504,13 @@ impl<'g, 't> Scope<'g, 't> {
             &self.package_tables,
             &self.unchecked_libraries,
         )
+        .into_iter()
+        .chain(
+            self.base_libraries
+                .iter()
+                .map(|library| format!("{} ({})", library.name, library.describe())),
+        )
+        .collect()
     }
 
     /// Binds one symbol musl itself does not provide the way musl does: the
@@ -505,6 +527,13 @@ impl<'g, 't> Scope<'g, 't> {
             PackageTable::LibgccS => lookup.libgcc_s,
         });
         if in_package {
+            return;
+        }
+        if self
+            .base_libraries
+            .iter()
+            .any(|library| platform.base_exports(library, name))
+        {
             return;
         }
         if ctx
@@ -643,6 +672,10 @@ fn find_library(
     };
     if is_gcompat_soname(name) && ctx.gcompat_installed {
         return Ok(LibraryProvider::Gcompat);
+    }
+    // musl's default path (/lib, /usr/local/lib, /usr/lib) on the image.
+    if let Some(library) = platform.base_library(name) {
+        return Ok(LibraryProvider::BaseImage(library));
     }
     let mut note = None;
     if platform.has_packages() {

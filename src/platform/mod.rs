@@ -6,6 +6,7 @@
 //! Alpine and musl ones; all musl and gcompat facts live here, read from the
 //! embedded tables in `data/`.
 
+mod base;
 pub mod musl;
 mod tables;
 
@@ -14,6 +15,7 @@ use std::str::FromStr;
 
 use crate::model::{Arch, TargetInfo};
 
+pub use base::BaseLibrary;
 pub use musl::LoaderMessage;
 pub use tables::{GlibcSymbol, MuslProvides, SonameProvider, SymbolTables, alpine_provider};
 
@@ -240,6 +242,20 @@ impl Platform {
     /// How the target's libc provides `name`, if it does.
     pub fn libc_provides(&self, name: &str) -> Option<MuslProvides> {
         self.target.musl_provides(self.tables(), name)
+    }
+
+    /// The library `name` (a DT_NEEDED entry) when the base image already has
+    /// it on the loader's default path (Alpine's zlib, OpenSSL …).
+    pub fn base_library(&self, name: &str) -> Option<BaseLibrary> {
+        if self.target.distribution != Distribution::Alpine {
+            return None;
+        }
+        base::base_library(self.target.release.as_deref()?, self.arch, name)
+    }
+
+    /// Whether the base image's `library` exports `symbol` to the loader.
+    pub fn base_exports(&self, library: &BaseLibrary, symbol: &str) -> bool {
+        base::base_exports(library, self.arch, symbol)
     }
 
     /// The target as the report names it.
