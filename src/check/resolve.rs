@@ -20,7 +20,7 @@ use rayon::prelude::*;
 
 use super::search::{Search, rpath_dirs, unique};
 use super::tree::{TreeFile, TreeIndex, normalize};
-use crate::model::{Host, HostKind, MissingLibrary, MissingSymbol, RequiredSymbol};
+use crate::model::{Host, MissingLibrary, MissingSymbol, RequiredSymbol};
 use crate::platform::musl::{is_gcompat_soname, is_reserved_name};
 use crate::platform::{
     BaseLibrary, GlibcSymbol, MuslProvides, Platform, SonameProvider, alpine_provider,
@@ -35,6 +35,13 @@ pub enum LibraryProvider {
     Gcompat,
     /// A library the target's base image already has, with its exports.
     BaseImage(BaseLibrary),
+    /// An Alpine package that installing the host program brings (`libstdc++`
+    /// with `nodejs`); `table` when muslcheck has its export table.
+    BroughtByHost {
+        package: &'static str,
+        host_package: &'static str,
+        table: Option<PackageTable>,
+    },
     /// An Alpine package; `checked` when muslcheck has its export table.
     AlpinePackage {
         package: &'static str,
@@ -123,6 +130,11 @@ pub fn describe_provider(index: &TreeIndex, provider: &LibraryProvider) -> Strin
         LibraryProvider::Gcompat => "gcompat".to_string(),
         LibraryProvider::BaseImage(library) => library.describe(),
         LibraryProvider::AlpinePackage { package, .. } => format!("apk {package}"),
+        LibraryProvider::BroughtByHost {
+            package,
+            host_package,
+            ..
+        } => format!("apk {package}, brought by Alpine's {host_package} package"),
     }
 }
 
@@ -380,6 +392,8 @@ struct Scope<'g, 't> {
     gcompat_active: bool,
     objects: &'g [usize],
     in_scope: HashSet<usize>,
+    /// Export tables of the libraries the host program links (its package brings them).
+    host_tables: Vec<PackageTable>,
     /// Libraries of the base image in the process.
     base_libraries: Vec<&'g BaseLibrary>,
     /// The loaded objects that define some name only as an IFUNC (few).
@@ -400,7 +414,8 @@ impl<'g, 't> Scope<'g, 't> {
             .loaded
             .iter()
             .filter_map(|lib| match lib.provider {
-                LibraryProvider::AlpinePackage { table, .. } => table,
+                LibraryProvider::AlpinePackage { table, .. }
+                | LibraryProvider::BroughtByHost { table, .. } => table,
                 _ => None,
             })
             .collect();
@@ -411,6 +426,7 @@ impl<'g, 't> Scope<'g, 't> {
                 matches!(
                     lib.provider,
                     LibraryProvider::AlpinePackage { table: None, .. }
+                        | LibraryProvider::BroughtByHost { table: None, .. }
                 )
             })
             .collect();
@@ -420,6 +436,13 @@ impl<'g, 't> Scope<'g, 't> {
             gcompat_active,
             objects: &graph.objects,
             in_scope: graph.objects.iter().copied().collect(),
+            host_tables: ctx
+                .host
+                .map(|host| resolver.platform.brought_by_host(host.kind))
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|brought| package_table(brought.soname))
+                .collect(),
             base_libraries: graph
                 .loaded
                 .iter()
@@ -543,11 +566,14 @@ impl<'g, 't> Scope<'g, 't> {
             result.from_host += 1;
             return;
         }
-        // Alpine's node (apk nodejs, the node:alpine images) links libstdc++ and
-        // libgcc_s, so their names are in every addon's global scope.
-        let node_on_alpine =
-            platform.has_packages() && ctx.host.is_some_and(|host| host.kind == HostKind::Node);
-        if node_on_alpine && (lookup.libstdcxx || lookup.libgcc_s) {
+        // The host program links the libraries its package brings (Alpine's
+        // node links libstdc++ and libgcc_s): their names are in every
+        // module's global scope.
+        let from_host_libraries = self.host_tables.iter().any(|table| match table {
+            PackageTable::Libstdcxx => lookup.libstdcxx,
+            PackageTable::LibgccS => lookup.libgcc_s,
+        });
+        if from_host_libraries {
             result.from_host += 1;
             return;
         }
@@ -629,14 +655,26 @@ fn describe_scope(
     }
     if let Some(host) = ctx.host {
         scope.push(format!("host process {} ({})", host.name(), host.evidence));
-        if host.kind == HostKind::Node && platform.has_packages() {
-            scope.push("libstdc++/libgcc_s linked by Alpine's node".to_string());
+        for brought in platform.brought_by_host(host.kind) {
+            scope.push(format!(
+                "{} (apk {}, linked by the host: brought by Alpine's {} package)",
+                brought.soname, brought.package, brought.host_package
+            ));
         }
     }
     if gcompat_active {
         scope.push("gcompat 1.1.0".to_string());
     }
     scope
+}
+
+/// The export table muslcheck has for the Alpine library `soname`, if any.
+fn package_table(soname: &str) -> Option<PackageTable> {
+    match soname {
+        "libstdc++.so.6" => Some(PackageTable::Libstdcxx),
+        "libgcc_s.so.1" => Some(PackageTable::LibgccS),
+        _ => None,
+    }
 }
 
 /// Who provides library `name` that `object` needs, given what the search
@@ -677,16 +715,25 @@ fn find_library(
     if let Some(library) = platform.base_library(name) {
         return Ok(LibraryProvider::BaseImage(library));
     }
+    let brought = ctx.host.and_then(|host| {
+        platform
+            .brought_by_host(host.kind)
+            .into_iter()
+            .find(|brought| brought.soname == name)
+    });
+    if let Some(brought) = brought {
+        return Ok(LibraryProvider::BroughtByHost {
+            package: brought.package,
+            host_package: brought.host_package,
+            table: package_table(name),
+        });
+    }
     let mut note = None;
     if platform.has_packages() {
         looked_in.push("Alpine packages".to_string());
         match alpine_provider(name) {
             Some(SonameProvider::Package(package)) if !is_gcompat_soname(name) => {
-                let table = match name {
-                    "libstdc++.so.6" => Some(PackageTable::Libstdcxx),
-                    "libgcc_s.so.1" => Some(PackageTable::LibgccS),
-                    _ => None,
-                };
+                let table = package_table(name);
                 return Ok(LibraryProvider::AlpinePackage { package, table });
             }
             Some(SonameProvider::Nothing(why)) => note = Some(why.to_string()),

@@ -13,11 +13,13 @@ mod tables;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::model::{Arch, TargetInfo};
+use crate::model::{Arch, HostKind, TargetInfo};
 
 pub use base::BaseLibrary;
 pub use musl::LoaderMessage;
-pub use tables::{GlibcSymbol, MuslProvides, SonameProvider, SymbolTables, alpine_provider};
+pub use tables::{
+    GlibcSymbol, HostBrought, MuslProvides, SonameProvider, SymbolTables, alpine_provider,
+};
 
 const ALPINE_MUSL_VERSIONS: &str = include_str!("../../data/alpine/alpine-musl-versions.tsv");
 
@@ -256,6 +258,19 @@ impl Platform {
     /// Whether the base image's `library` exports `symbol` to the loader.
     pub fn base_exports(&self, library: &BaseLibrary, symbol: &str) -> bool {
         base::base_exports(library, self.arch, symbol)
+    }
+
+    /// The libraries that installing `host` on the target brings with it.
+    pub fn brought_by_host(&self, host: HostKind) -> Vec<HostBrought> {
+        if !self.has_packages() {
+            return Vec::new();
+        }
+        let key = match host {
+            HostKind::Node => "node",
+            HostKind::Cpython => "cpython",
+            HostKind::Jvm => "jvm",
+        };
+        tables::host_brought(key).collect()
     }
 
     /// The target as the report names it.
