@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use crate::model::{
     Code, Evidence, Finding, MissingLibrary, MissingSymbol, PackageNeed, RelocationEvidence,
 };
+use crate::platform::musl::search_path_description;
 use crate::platform::{LoaderMessage, Platform};
 
 use super::resolve::{LibraryProvider, Resolution};
@@ -68,7 +69,7 @@ pub fn own_failures(
     }
     let libraries = resolution.missing_libraries_of(root);
     if !libraries.is_empty() {
-        findings.push(missing_libraries(libraries));
+        findings.push(missing_libraries(libraries, platform));
     }
     if let Some(relocations) = own
         .map(|own| &own.unsupported_relocations)
@@ -149,20 +150,53 @@ fn relocation_messages(shown: &str, relocations: &[(u32, usize)]) -> Vec<String>
         .collect()
 }
 
-fn missing_libraries(libraries: Vec<MissingLibrary>) -> Finding {
-    let names: Vec<String> = libraries.iter().map(|l| l.name.clone()).collect();
+fn missing_libraries(libraries: Vec<MissingLibrary>, platform: &Platform) -> Finding {
     let loader_messages = libraries.iter().map(library_message).collect();
+    let (off_path, absent): (Vec<&MissingLibrary>, Vec<&MissingLibrary>) =
+        libraries.iter().partition(|l| l.in_tree_at.is_some());
+    let mut parts = Vec::new();
+    if !absent.is_empty() {
+        let names: Vec<String> = absent.iter().map(|l| l.name.clone()).collect();
+        parts.push(format!(
+            "needs {} which neither the scanned tree nor the target provides",
+            describe_list(&names, 6)
+        ));
+    }
+    if !off_path.is_empty() {
+        let placed: Vec<String> = off_path
+            .iter()
+            .map(|l| {
+                format!(
+                    "{}, which is in the scanned tree at {}",
+                    l.name,
+                    l.in_tree_at.as_deref().unwrap_or_default()
+                )
+            })
+            .collect();
+        parts.push(format!(
+            "needs {} but not on musl's search path (no RPATH/RUNPATH reaches it; {})",
+            describe_list(&placed, 6),
+            search_path_description(platform.arch)
+        ));
+    }
+    let mut message = parts.join("; ");
+    let expected: usize = libraries.iter().map(|l| l.symbols_expected.len()).sum();
+    if expected > 0 {
+        let _ = write!(
+            message,
+            "; the {expected} symbol(s) the file expects from it fail with it and are not listed under MC102"
+        );
+    }
     let remedy = if libraries.iter().all(|l| l.gcompat_provides) {
         "gcompat provides it: `apk add gcompat`".to_string()
+    } else if absent.is_empty() {
+        "make the loader find it: an RPATH/RUNPATH that reaches it (`patchelf --set-rpath`), LD_LIBRARY_PATH, or the library installed on musl's default path".to_string()
     } else {
         "bundle the library with the artifact, install the Alpine package that provides it, or use a build that does not need it".to_string()
     };
     Finding::new(
         Code::MissingLibrary,
-        format!(
-            "needs {} which neither the scanned tree nor the target provides",
-            describe_list(&names, 6)
-        ),
+        message,
         Evidence::Libraries { libraries },
     )
     .with_loader_messages(loader_messages)
@@ -217,7 +251,10 @@ pub fn failing_dependencies(root: usize, resolution: &Resolution) -> Vec<Failing
     let failure = |object: usize| {
         let symbols = resolution.symbols.get(&object);
         let failure = DependencyFailure {
-            missing_symbols: symbols.map_or(0, |s| s.missing.len()),
+            // Also those that fail because a library it needs is missing
+            // (its own MC103 counts them; the loader reports each).
+            missing_symbols: symbols
+                .map_or(0, |s| s.missing.len() + s.from_missing_libraries.len()),
             missing_libraries: missing_libraries.get(&object).copied().unwrap_or(0),
             unsupported_relocations: symbols
                 .map_or(0, |s| s.unsupported_relocations.iter().map(|r| r.1).sum()),

@@ -28,8 +28,16 @@ pub fn provides(host: &Host, symbol: &str) -> bool {
     }
 }
 
-/// Decides which host process loads the file, if any.
+/// Decides which host process loads the file, if any. A program (ET_EXEC,
+/// or with an interpreter) is started, not loaded: `python3.11` exports
+/// `Py*` and its built-in modules' `PyInit_*`, and is the host itself —
+/// unless its name says it is a module (a module never has an interpreter,
+/// but the name decides for one that does).
 pub fn detect(file_name: &str, facts: &ElfFacts) -> Option<Host> {
+    let named_as_module = file_name.ends_with(".node") || is_python_extension_name(file_name);
+    if facts.is_executable() && !named_as_module {
+        return None;
+    }
     let host = |kind, evidence: String| {
         Some(Host {
             kind,

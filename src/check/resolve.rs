@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use super::search::{Search, rpath_dirs, unique};
 use super::tree::{TreeFile, TreeIndex, normalize};
 use crate::model::{Host, MissingLibrary, MissingSymbol, RequiredSymbol};
-use crate::platform::musl::{is_gcompat_soname, is_reserved_name};
+use crate::platform::musl::{is_gcompat_soname, is_reserved_name, search_path_description};
 use crate::platform::{
     BaseLibrary, GlibcSymbol, MuslProvides, Platform, SonameProvider, alpine_provider,
 };
@@ -75,6 +75,9 @@ pub struct ObjectSymbols {
     pub unchecked: Vec<String>,
     /// Relocation types musl refuses, with counts.
     pub unsupported_relocations: Vec<(u32, usize)>,
+    /// Symbols expected from a library that is missing, as (library,
+    /// symbol): MC103 says it, MC102 does not repeat it.
+    pub from_missing_libraries: Vec<(String, String)>,
 }
 
 /// The outcome of loading one file and its dependencies.
@@ -211,7 +214,7 @@ impl<'a> ObjectNeeds<'a> {
     }
 }
 
-type LibraryAnswer = Result<LibraryProvider, MissingLibrary>;
+type LibraryAnswer = Result<LibraryProvider, Box<MissingLibrary>>;
 
 /// Resolves the files of one tree on one platform, reusing what does not
 /// depend on the process (see the module documentation).
@@ -278,17 +281,30 @@ impl<'t> Resolver<'t> {
     pub fn resolve(&self, root: usize, ctx: &ResolveContext) -> Resolution {
         let graph = LoadGraph::build(self, root, ctx);
         let scope = Scope::new(self, ctx, &graph);
-        let symbols = graph
+        let symbols: HashMap<usize, ObjectSymbols> = graph
             .objects
             .iter()
             .filter_map(|&object| Some((object, scope.resolve_object(object)?)))
             .collect();
         let (described, gcompat_active) = (scope.describe(), scope.gcompat_active);
+        let mut missing_libraries = graph.missing_libraries;
+        for (object, library) in &mut missing_libraries {
+            library.symbols_expected = symbols
+                .get(object)
+                .map(|s| {
+                    s.from_missing_libraries
+                        .iter()
+                        .filter(|(from, _)| *from == library.name)
+                        .map(|(_, symbol)| symbol.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+        }
         Resolution {
             objects: graph.objects,
             symbols,
             loaded: graph.loaded,
-            missing_libraries: graph.missing_libraries,
+            missing_libraries,
             scope: described,
             gcompat_active,
             tree_needs: graph.tree_needs,
@@ -372,7 +388,7 @@ impl LoadGraph {
                     }
                     Err(missing) => {
                         loaded_names.insert(name, None);
-                        graph.missing_libraries.push((object, missing));
+                        graph.missing_libraries.push((object, *missing));
                     }
                 }
             }
@@ -392,6 +408,9 @@ struct Scope<'g, 't> {
     gcompat_active: bool,
     objects: &'g [usize],
     in_scope: HashSet<usize>,
+    /// Object → the libraries it needs that are missing, each with the
+    /// scanned file by that name the search did not reach, if any.
+    missing_for: HashMap<usize, Vec<(&'g str, Option<usize>)>>,
     /// Export tables of the libraries the host program links (its package brings them).
     host_tables: Vec<PackageTable>,
     /// Libraries of the base image in the process.
@@ -436,6 +455,17 @@ impl<'g, 't> Scope<'g, 't> {
             gcompat_active,
             objects: &graph.objects,
             in_scope: graph.objects.iter().copied().collect(),
+            missing_for: {
+                let mut missing_for: HashMap<usize, Vec<(&'g str, Option<usize>)>> = HashMap::new();
+                for (object, library) in &graph.missing_libraries {
+                    let file = resolver.index.named(&library.name).map(|(_, file)| file);
+                    missing_for
+                        .entry(*object)
+                        .or_default()
+                        .push((library.name.as_str(), file));
+                }
+                missing_for
+            },
             host_tables: ctx
                 .host
                 .map(|host| resolver.platform.brought_by_host(host.kind))
@@ -502,6 +532,23 @@ impl<'g, 't> Scope<'g, 't> {
                         .is_some_and(|f| f.facts.exports_symbol(name))
             })
         }
+    }
+
+    /// The missing library `object` expects `required` from: the one its
+    /// version need names, or the one whose file (in the tree, off the search
+    /// path) exports it.
+    fn expected_from_missing(&self, object: usize, required: &RequiredSymbol) -> Option<&'g str> {
+        let index = self.resolver.index;
+        self.missing_for
+            .get(&object)?
+            .iter()
+            .find(|(library, file)| {
+                required.library.as_deref() == Some(*library)
+                    || file
+                        .and_then(|f| index.file(f))
+                        .is_some_and(|f| f.facts.exports_symbol(&required.name))
+            })
+            .map(|(library, _)| *library)
     }
 
     /// The first loaded object (other than `object`) that defines `name`,
@@ -596,6 +643,12 @@ impl<'g, 't> Scope<'g, 't> {
             };
         if maybe_unchecked {
             result.unchecked.push(name.to_string());
+            return;
+        }
+        if let Some(library) = self.expected_from_missing(object, required) {
+            result
+                .from_missing_libraries
+                .push((library.to_string(), name.to_string()));
             return;
         }
         let expected_library = required
@@ -742,11 +795,37 @@ fn find_library(
     } else {
         looked_in.push(format!("{} system paths (musl only)", platform.target));
     }
-    Err(MissingLibrary {
+    let in_tree_at = off_search_path(index, name);
+    if let Some(at) = &in_tree_at {
+        note = Some(format!(
+            "in the scanned tree at {at}, but not on musl's search path: no RPATH/RUNPATH reaches it; {}",
+            search_path_description(platform.arch)
+        ));
+    }
+    Err(Box::new(MissingLibrary {
         name: name.to_string(),
         needed_by,
         looked_in,
         gcompat_provides: is_gcompat_soname(name) && platform.has_packages(),
         note,
-    })
+        in_tree_at,
+        symbols_expected: Vec::new(),
+    }))
+}
+
+/// Where the scanned tree has a file named `name` that the search did not
+/// reach, as the report shows it: beside the file it names (a symlink in
+/// the same directory), else the file itself.
+fn off_search_path(index: &TreeIndex, name: &str) -> Option<String> {
+    let (location, file) = index.named(name)?;
+    let file = index.file(file)?;
+    if location.parent() == file.location.parent()
+        && let Some((dir, _)) = file.shown.rsplit_once('/')
+    {
+        return Some(format!("{dir}/{name}"));
+    }
+    if location.parent() == file.location.parent() {
+        return Some(name.to_string());
+    }
+    Some(file.shown.to_string())
 }

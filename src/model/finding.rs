@@ -62,6 +62,15 @@ pub struct MissingLibrary {
     /// Why nothing on the target provides it, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// A file of the scanned tree by that name (its report path) that the
+    /// loader's search does not reach.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_tree_at: Option<String>,
+    /// The needing object's symbols expected from it (its version needs name
+    /// the library, or the file off the search path exports them): left out
+    /// of MC102, since they fail only because the library does.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub symbols_expected: Vec<String>,
 }
 
 /// A needed symbol nothing provides.
