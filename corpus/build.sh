@@ -71,6 +71,9 @@ musl-gcc "${SHARED[@]}" -o lib/libuses-base-libs.so $SRC/uses_base_libs.c \
     "$tmp/libz.so.1" "$tmp/libcrypto.so.3"
 rm -rf "$tmp"
 
+# A musl library needing statx (musl 1.2.5+, Alpine 3.20+).
+musl-gcc "${SHARED[@]}" -o lib/libstatx-musl.so $SRC/statx.c
+
 # Host-loaded modules
 gcc "${SHARED[@]}" -o python/demo.cpython-311-x86_64-linux-gnu.so $SRC/pyext.c
 gcc "${SHARED[@]}" -o node/addon.node $SRC/napi_addon.c

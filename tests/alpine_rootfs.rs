@@ -159,3 +159,35 @@ fn base_image_libraries_satisfy_needs_and_their_symbols_are_checked() {
         "{crypto:?}"
     );
 }
+
+/// statx came with musl 1.2.5 (Alpine 3.20): on 3.18 the file breaks, and
+/// the remedy is the newer image, with the release machine-readable.
+#[test]
+fn a_newer_musl_is_the_remedy_when_it_has_every_missing_name() {
+    let fixture = "lib/libstatx-musl.so";
+    let old = scan_on(fixture, "alpine:3.18");
+    assert_eq!(old.verdict(), Verdict::Breaks);
+    assert_eq!(codes_of(&old), [Code::MissingSymbols]);
+    let finding = &old.findings()[0];
+    assert_eq!(finding.min_alpine.as_deref(), Some("3.20"));
+    assert_eq!(
+        finding.remedy.as_deref(),
+        Some("use Alpine ≥ 3.20 (musl 1.2.5 adds statx): `FROM alpine:3.20`")
+    );
+    assert_eq!(scan_on(fixture, "alpine:3.20").verdict(), Verdict::Ok);
+    // No newer musl has a glibc-only name: no such remedy then.
+    let glibc = scan_on("lib/libfortified.so", "alpine:3.18");
+    assert!(glibc.findings().iter().all(|f| f.min_alpine.is_none()));
+
+    // Alpine's own loaders: 3.19's musl 1.2.4 lacks statx, 3.20's 1.2.5 has it.
+    for (release, loads) in [("3.19", false), ("3.20", true)] {
+        let Some(root) = alpine_root(release) else {
+            continue;
+        };
+        let (loaded, errors) = alpine_loader_says(&root, fixture);
+        assert_eq!(loaded, loads, "Alpine {release}: {errors:?}");
+        let predicted =
+            predicted_messages(&scan_on(fixture, &format!("alpine:{release}")), fixture);
+        assert_eq!(predicted, errors, "{release}");
+    }
+}

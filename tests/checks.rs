@@ -137,6 +137,7 @@ fn every_fixture_gets_the_expected_verdict_and_codes() {
         ("lib/libifunc.so", Verdict::Breaks, &[UnsupportedRelocation]),
         ("lib/libifunc-export.so", Verdict::Ok, &[]),
         ("lib/libuses-base-libs.so", Verdict::Ok, &[]),
+        ("lib/libstatx-musl.so", Verdict::Ok, &[]),
         (
             "lib/libuses-ifunc-export.so",
             Verdict::Breaks,

@@ -113,7 +113,7 @@ fn missing_symbols(
             }
         );
     }
-    let finding = Finding::new(
+    let mut finding = Finding::new(
         Code::MissingSymbols,
         message,
         Evidence::Symbols {
@@ -122,6 +122,16 @@ fn missing_symbols(
         },
     )
     .with_loader_messages(symbol_messages(shown, missing));
+    // Every missing name in a newer Alpine's musl: that image is the simpler fix.
+    let names: Vec<&str> = missing.iter().map(|s| s.name.as_str()).collect();
+    if let Some((release, musl)) = platform.newer_alpine_providing(&names) {
+        finding = finding.with_remedy(format!(
+            "use Alpine ≥ {release} (musl {musl} adds {}): `FROM alpine:{release}`",
+            describe_list(&names.iter().map(|n| n.to_string()).collect::<Vec<_>>(), 6)
+        ));
+        finding.min_alpine = Some(release);
+        return finding;
+    }
     match first_definer {
         Some(definer) if ifunc_only.len() == missing.len() => finding.with_remedy(format!(
             "install a musl build of {definer} (musl's loader binds only plain definitions, never IFUNC resolvers)"

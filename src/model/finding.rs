@@ -200,6 +200,10 @@ pub struct Finding {
     pub loader_messages: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remedy: Option<String>,
+    /// The oldest Alpine release (`3.20`) on which this finding goes away,
+    /// when a newer base image is the fix (for `FROM alpine:3.20`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_alpine: Option<String>,
     pub evidence: Evidence,
 }
 
@@ -213,6 +217,7 @@ impl Finding {
             message,
             loader_messages: Vec::new(),
             remedy: rule.remedy.map(str::to_string),
+            min_alpine: None,
             evidence,
         }
     }
