@@ -371,3 +371,53 @@ fn real_musllinux_venv_loads_on_alpine() {
         "{libraries:?}"
     );
 }
+
+/// Real manylinux wheels whose files need `ld-linux-x86-64.so.2` (through
+/// `__tls_get_addr` and friends): auditwheel always excludes the ELF loader
+/// (`filter_libs` in its policy module), and so does MC305.
+#[test]
+fn audit_wheel_never_counts_the_dynamic_loader_as_external() {
+    let Some(wheels) = fetched("wheels") else {
+        if std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_some() {
+            panic!("corpus/thirdparty/fetched/wheels absent (MUSLCHECK_REQUIRE_TOOLS is set)");
+        }
+        eprintln!("SKIPPED: corpus/thirdparty/make-wheels.sh downloads the wheels from PyPI");
+        return;
+    };
+    // The wheels do name the loader.
+    let (report, _) = json_scan(&wheels, &[]);
+    let needs_loader = artifacts(&report).iter().any(|a| {
+        a["facts"]["needed"]
+            .as_array()
+            .is_some_and(|n| n.iter().any(|l| l == "ld-linux-x86-64.so.2"))
+    });
+    assert!(needs_loader, "no member needs ld-linux-x86-64.so.2");
+    let output = cli(&["audit-wheel", wheels.to_str().unwrap()]);
+    let text = stdout(&output);
+    assert!(!text.contains("MC305"), "{text}");
+    assert_eq!(
+        text.matches("tag is true to the content").count(),
+        2,
+        "{text}"
+    );
+    assert_eq!(output.status.code(), Some(0), "{text}");
+}
+
+/// audit-wheel is for wheels: a directory without one, or another file,
+/// is a usage error (exit 2) saying what was expected.
+#[test]
+fn audit_wheel_on_something_else_than_wheels_is_a_usage_error() {
+    let text_file = corpus("src/hello.c");
+    let no_wheels = corpus("src");
+    for path in [&text_file, &no_wheels] {
+        let output = cli(&["audit-wheel", path.to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(2), "{}", path.display());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("audit-wheel expects wheel files")
+                && stderr.contains(&path.display().to_string()),
+            "{stderr}"
+        );
+        assert!(output.stdout.is_empty());
+    }
+}
