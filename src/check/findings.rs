@@ -194,7 +194,9 @@ fn missing_libraries(libraries: Vec<MissingLibrary>, platform: &Platform) -> Fin
     if expected > 0 {
         let _ = write!(
             message,
-            "; the {expected} symbol(s) the file expects from it fail with it and are not listed under MC102"
+            "; the {expected} symbol(s) the file expects from {} fail with {} and are not listed under MC102",
+            if libraries.len() == 1 { "it" } else { "them" },
+            if libraries.len() == 1 { "it" } else { "them" }
         );
     }
     let remedy = if libraries.iter().all(|l| l.gcompat_provides) {
