@@ -214,6 +214,8 @@ pub fn baseline(data: &[u8]) {
         gcompat: platform.gcompat,
         roots: vec![".".to_string()],
         artifacts,
+        packages: Vec::new(),
+        plan: Default::default(),
         summary: Summary::default(),
     };
     let again = baseline::create(&report);

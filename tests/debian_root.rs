@@ -1,6 +1,6 @@
-//! A Debian root filesystem's files judged for Alpine: real packages
-//! (corpus/thirdparty/make-debian-root.sh extracts jq, libjq1, libonig5 and
-//! the Python interpreter), checked against the real musl loader.
+//! Debian's files judged for Alpine, checked against the real musl loader:
+//! real packages extracted by corpus/thirdparty/make-debian-root.sh (jq,
+//! libjq1, libonig5) and make-debian-python.sh (the Python interpreter).
 
 mod common;
 
@@ -11,15 +11,15 @@ use serde_json::Value;
 
 use common::{by_suffix, codes, fetched, json_scan};
 
-fn debian_root() -> Option<std::path::PathBuf> {
-    let root = fetched("debian-root");
+/// corpus/thirdparty/fetched/`name`, which make-`name`.sh extracts from
+/// Debian's packages, when it was built.
+fn debian_tree(name: &str) -> Option<std::path::PathBuf> {
+    let root = fetched(name);
     if root.is_none() {
         if std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_some() {
-            panic!("corpus/thirdparty/fetched/debian-root absent (MUSLCHECK_REQUIRE_TOOLS is set)");
+            panic!("corpus/thirdparty/fetched/{name} absent (MUSLCHECK_REQUIRE_TOOLS is set)");
         }
-        eprintln!(
-            "SKIPPED: corpus/thirdparty/make-debian-root.sh extracts it from Debian's packages"
-        );
+        eprintln!("SKIPPED: corpus/thirdparty/make-{name}.sh extracts it from Debian's packages");
     }
     root
 }
@@ -38,7 +38,9 @@ fn finding<'a>(artifact: &'a Value, code: &str) -> &'a Value {
 /// the jq_* names it expects from that library are not listed in MC102.
 #[test]
 fn a_library_in_the_tree_but_off_the_search_path_is_named_where_it_is() {
-    let Some(root) = debian_root() else { return };
+    let Some(root) = debian_tree("debian-root") else {
+        return;
+    };
     let (report, _) = json_scan(&root, &[]);
     let jq = by_suffix(&report, "usr/bin/jq");
     let mc103 = finding(jq, "MC103");
@@ -112,7 +114,9 @@ fn a_library_in_the_tree_but_off_the_search_path_is_named_where_it_is() {
 /// is a program: the host, not a module.
 #[test]
 fn the_python_executable_is_not_a_module() {
-    let Some(root) = debian_root() else { return };
+    let Some(root) = debian_tree("debian-python") else {
+        return;
+    };
     let (report, _) = json_scan(&root, &[]);
     let python = common::artifact_where(&report, |a| {
         a["path"]

@@ -5,6 +5,7 @@
 
 mod arch;
 mod code;
+mod decision;
 mod elf_facts;
 mod finding;
 mod package;
@@ -15,6 +16,9 @@ mod wheel;
 
 pub use arch::Arch;
 pub use code::{Code, Rule, Severity};
+pub use decision::{
+    Action, ActionPlan, AnswerSource, AsIs, PackageDecision, ReinstallAnswer, Reinstallation,
+};
 pub use elf_facts::{
     Class, ElfFacts, ElfType, Endian, Libc, LibcKind, Linkage, RelocationCount, RequiredSymbol,
     VersionNeed,

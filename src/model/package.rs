@@ -15,6 +15,10 @@ pub struct Package {
 pub enum Ecosystem {
     Pypi,
     Npm,
+    /// A Debian or Ubuntu package (dpkg's database of a root filesystem).
+    Debian,
+    /// An Alpine package (apk's database of a root filesystem).
+    Alpine,
 }
 
 impl Ecosystem {
@@ -22,6 +26,8 @@ impl Ecosystem {
         match self {
             Ecosystem::Pypi => "pypi",
             Ecosystem::Npm => "npm",
+            Ecosystem::Debian => "debian",
+            Ecosystem::Alpine => "alpine",
         }
     }
 }

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{
-    Arch, Assessment, ElfFacts, Finding, Package, Reinstall, ReportPath, Severity, Verdict,
-    WheelAudit,
+    ActionPlan, Arch, Assessment, ElfFacts, Finding, Package, PackageDecision, Reinstall,
+    ReportPath, Severity, Verdict, WheelAudit,
 };
 
 /// The JSON schema version of [`Report`]; bumped on any incompatible change.
@@ -180,6 +180,10 @@ pub struct Report {
     pub gcompat: bool,
     pub roots: Vec<String>,
     pub artifacts: Vec<Artifact>,
+    /// One decision per package (and one for files no package owns).
+    pub packages: Vec<PackageDecision>,
+    /// What to change in the Dockerfile, all packages merged.
+    pub plan: ActionPlan,
     pub summary: Summary,
 }
 

@@ -177,6 +177,8 @@ pub enum Reinstall {
     MuslBuildNotLocked,
     /// Platform builds exist, none for musl.
     NoMuslBuild,
+    /// No musl build and no source to build from: the install fails.
+    CannotInstall,
 }
 
 impl Reinstall {
@@ -188,6 +190,7 @@ impl Reinstall {
             Reinstall::NotNative => "not-native",
             Reinstall::MuslBuildNotLocked => "musl-build-not-locked",
             Reinstall::NoMuslBuild => "no-musl-build",
+            Reinstall::CannotInstall => "cannot-install",
         }
     }
 }

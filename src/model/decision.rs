@@ -1,0 +1,159 @@
+//! The per-package answer a migrating team needs: how a package's files fare
+//! on the target as they are, what reinstalling it on the target gives, and
+//! what to change — merged into one plan for the Dockerfile.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Package, Reinstall, Verdict};
+
+/// Where a reinstall answer comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "from", rename_all = "kebab-case")]
+pub enum AnswerSource {
+    /// The package index (PyPI's simple API, the npm registry), asked about
+    /// this version.
+    Index { url: String },
+    /// The lockfile's own records (its wheel list, its platform packages).
+    Lockfile { path: String },
+    /// The installed package's files (bundled prebuilds, install scripts,
+    /// platform packages beside it).
+    PackageFiles { path: String },
+    /// muslcheck's table of known packages.
+    KnownTable { sources: String },
+    /// Nothing answered (offline, not in any table).
+    Nothing,
+}
+
+impl AnswerSource {
+    /// How far the answer is trusted when several sources answer: the index
+    /// asked about this very version first, muslcheck's own table last.
+    pub fn rank(&self) -> u8 {
+        match self {
+            AnswerSource::Index { .. } => 4,
+            AnswerSource::Lockfile { .. } => 3,
+            AnswerSource::PackageFiles { .. } => 2,
+            AnswerSource::KnownTable { .. } => 1,
+            AnswerSource::Nothing => 0,
+        }
+    }
+}
+
+/// What installing a package's pinned version on the target gives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReinstallAnswer {
+    pub reinstall: Reinstall,
+    /// What was found or missed, in a sentence.
+    pub detail: String,
+    pub source: AnswerSource,
+    /// The musl build: a wheel's file name, a platform package
+    /// (`@swc/core-linux-x64-musl@1.7.0`) or a prebuild's path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build: Option<String>,
+    /// The first version with a musl build, when this one has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_musl_version: Option<String>,
+    /// Alpine packages a build from source needs (`build-base`, `python3-dev`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub build_packages: Vec<String>,
+}
+
+impl ReinstallAnswer {
+    /// No source had anything to say.
+    pub fn unknown(detail: impl Into<String>) -> ReinstallAnswer {
+        ReinstallAnswer {
+            reinstall: Reinstall::Unknown,
+            detail: detail.into(),
+            source: AnswerSource::Nothing,
+            build: None,
+            first_musl_version: None,
+            build_packages: Vec::new(),
+        }
+    }
+}
+
+/// How a package's files load on the target as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AsIs {
+    /// The worst verdict of its files (`ok` when it has no ELF file).
+    pub verdict: Option<Verdict>,
+    /// ELF files (and unreadable ones) the package owns.
+    pub files: usize,
+    pub verdicts: BTreeMap<Verdict, usize>,
+}
+
+/// One thing to change for one package.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Action {
+    /// Install it on the target (`npm ci`, `pip install` in the Alpine
+    /// stage) instead of copying files built for glibc.
+    ReinstallOnTarget { command: String },
+    /// Upgrade to the first version with a musl build.
+    Upgrade { to: String },
+    /// Alpine packages the files need at run time.
+    ApkAdd { packages: Vec<String> },
+    /// Packages to compile it from source on the target, at build time.
+    BuildDependencies { packages: Vec<String> },
+    /// A newer Alpine release has what the files need.
+    NewerAlpine { release: String, why: String },
+    /// gcompat makes the files load as they are.
+    Gcompat,
+    /// Record the musl variant in the lockfile (`npm install` on the target).
+    RelockForMusl { packages: Vec<String> },
+    /// Nothing on this target fixes it.
+    NoFix { why: String },
+}
+
+/// One package's line of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageDecision {
+    /// `None` for files no package owns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<Package>,
+    /// The archive (wheel, tarball) its files came from, when they came from
+    /// one: two wheels of one version are two decisions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    pub as_is: AsIs,
+    pub reinstalled: ReinstallAnswer,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<Action>,
+}
+
+/// One install command of the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reinstallation {
+    /// `npm ci`, `pip install`.
+    pub command: String,
+    /// `name version` of the packages it is for.
+    pub packages: Vec<String>,
+}
+
+/// The actions of all packages, merged into what goes into the Dockerfile.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ActionPlan {
+    /// How the target installs packages (`apk add --no-cache`); `None` when
+    /// it has no package manager.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub install_command: Option<String>,
+    /// `alpine:3.20`, when a newer release is a fix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Run-time Alpine packages, merged and sorted.
+    pub apk_add: Vec<String>,
+    /// Build-time Alpine packages, merged and sorted.
+    pub build_dependencies: Vec<String>,
+    /// Install commands to run on the target, with the packages each brings
+    /// a musl build (or a source build) of.
+    pub reinstall: Vec<Reinstallation>,
+    /// `name → version` upgrades.
+    pub upgrades: Vec<(String, String)>,
+    /// Lockfile changes.
+    pub relock: Vec<String>,
+    /// Packages nothing fixes, and why.
+    pub no_fix: Vec<(String, String)>,
+    /// Whether the plan relies on gcompat.
+    pub gcompat: bool,
+}
