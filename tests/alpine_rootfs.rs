@@ -4,6 +4,9 @@
 //! and `chroot ROOT /lib/ld-musl-x86_64.so.1 --list FILE` says whether they
 //! load. Needs root (chroot) and the tarballs; without them the test says why
 //! and passes, unless MUSLCHECK_REQUIRE_TOOLS is set (CI).
+//!
+//! The tarballs are not committed (20 MB): they stay in the shared reference
+//! collection (`alpine-minirootfs/`, with its SHA256SUMS and README).
 
 mod common;
 
@@ -16,7 +19,18 @@ use muslcheck::{Artifact, Options};
 
 use common::{codes_of, corpus, scan_with};
 
-const TARBALLS: &str = "../shared/reference/alpine-minirootfs";
+/// Where the tarballs are: MUSLCHECK_ALPINE_MINIROOTFS, else the shared
+/// reference collection beside the repository (as in CI and the worktrees).
+fn tarball_dirs() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(dir) = std::env::var_os("MUSLCHECK_ALPINE_MINIROOTFS") {
+        dirs.push(PathBuf::from(dir));
+    }
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    dirs.push(repo.join("../shared/reference/alpine-minirootfs"));
+    dirs.push(repo.join("../../shared/reference/alpine-minirootfs"));
+    dirs
+}
 
 /// Alpine releases with a minirootfs here, and the tarball's full version.
 const ROOTS: &[(&str, &str)] = &[("3.17", "3.17.10"), ("3.19", "3.19.4"), ("3.20", "3.20.3")];
@@ -39,13 +53,17 @@ fn is_root() -> bool {
 /// temporary directory.
 fn alpine_root(release: &str) -> Option<PathBuf> {
     let full = ROOTS.iter().find(|(r, _)| *r == release)?.1;
-    let tarball = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(TARBALLS)
-        .join(format!("alpine-minirootfs-{full}-x86_64.tar.gz"));
-    if !tarball.exists() {
-        skip(&format!("{} absent", tarball.display()));
+    let name = format!("alpine-minirootfs-{full}-x86_64.tar.gz");
+    let Some(tarball) = tarball_dirs()
+        .into_iter()
+        .map(|dir| dir.join(&name))
+        .find(|path| path.exists())
+    else {
+        skip(&format!(
+            "{name} not found in MUSLCHECK_ALPINE_MINIROOTFS or the shared reference collection"
+        ));
         return None;
-    }
+    };
     if !is_root() {
         skip("chroot needs root");
         return None;
