@@ -76,6 +76,10 @@ musl-gcc "${SHARED[@]}" -o lib/libstatx-musl.so $SRC/statx.c
 
 # Host-loaded modules
 gcc "${SHARED[@]}" -o python/demo.cpython-311-x86_64-linux-gnu.so $SRC/pyext.c
+# A musl module and the helper library it loads, which uses Py* names.
+musl-gcc "${SHARED[@]}" -Wl,-soname,libpyhelper.so -o python/libpyhelper.so $SRC/pyhelper.c
+musl-gcc "${SHARED[@]}" -o python/helped.cpython-311-x86_64-linux-musl.so $SRC/pyext_helped.c \
+    -Lpython -l:libpyhelper.so -Wl,-rpath,'$ORIGIN'
 gcc "${SHARED[@]}" -o node/addon.node $SRC/napi_addon.c
 
 # Bad input: a truncated ELF and a text file with a library's name.

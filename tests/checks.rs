@@ -160,6 +160,12 @@ fn every_fixture_gets_the_expected_verdict_and_codes() {
             Verdict::Ok,
             &[],
         ),
+        (
+            "python/helped.cpython-311-x86_64-linux-musl.so",
+            Verdict::Ok,
+            &[],
+        ),
+        ("python/libpyhelper.so", Verdict::Ok, &[]),
     ];
     for (path, verdict, codes) in expected {
         let artifact = in_corpus(path);
@@ -586,6 +592,31 @@ fn a_name_defined_only_as_an_ifunc_satisfies_nothing() {
         )
     );
     assert_eq!(list("lib/libifunc-export.so"), (Some(0), String::new()));
+}
+
+/// A library an extension module loads is in the interpreter's process: its
+/// Py* names come from the host although it is no module itself (alone,
+/// the musl loader reports them missing; tests/loader_differential.rs
+/// filters host names by the artifact's host, inherited ones included).
+#[test]
+fn a_library_a_module_loads_gets_the_modules_host() {
+    let helper = in_corpus("python/libpyhelper.so");
+    assert_eq!(helper.verdict(), Verdict::Ok, "{:?}", codes_of(helper));
+    let host = helper.assessment.host.as_ref().expect("an inherited host");
+    assert_eq!(host.kind, HostKind::Cpython);
+    assert_eq!(
+        host.loaded_by.as_deref(),
+        Some("python/helped.cpython-311-x86_64-linux-musl.so")
+    );
+    assert_eq!(
+        host.evidence,
+        "loaded by python/helped.cpython-311-x86_64-linux-musl.so, a CPython extension module"
+    );
+    assert_eq!(helper.assessment.load.as_ref().unwrap().from_host, 2);
+    // Scanned alone, nothing loads it: judged as a root without a host.
+    let alone = scan_one("python/libpyhelper.so", false);
+    assert_eq!(alone.verdict(), Verdict::Breaks);
+    assert!(alone.assessment.host.is_none());
 }
 
 #[test]
