@@ -21,7 +21,7 @@ use indicatif::{ProgressDrawTarget, ProgressStyle};
 
 use muslcheck::config::{Config, FailOn, Loaded, baseline};
 use muslcheck::discover::{path_text, write_atomically};
-use muslcheck::model::{Arch, Code};
+use muslcheck::model::{Arch, ArtifactKind, Code};
 use muslcheck::platform::{Platform, Target};
 use muslcheck::progress::Progress;
 use muslcheck::report::{self, ExitStatus, Format, TextOptions, escape};
@@ -398,6 +398,14 @@ fn audit_wheels(wheels: &[PathBuf], format: Format) -> ExitStatus {
         Ok(report) => report,
         Err(err) => return usage_error(&err.to_string()),
     };
+    let is_wheel = |a: &muslcheck::Artifact| matches!(a.kind, ArtifactKind::Wheel { .. });
+    if !report.artifacts.iter().any(is_wheel) {
+        let given: Vec<String> = wheels.iter().map(|p| p.display().to_string()).collect();
+        return usage_error(&format!(
+            "audit-wheel expects wheel files (NAME-VERSION-TAGS.whl) or directories holding them; found no wheel in {}",
+            given.join(", ")
+        ));
+    }
     let rendered = match format {
         Format::Json => report::render_json(&report),
         Format::Sarif => report::render_sarif(&report),

@@ -135,6 +135,14 @@ fn every_fixture_gets_the_expected_verdict_and_codes() {
         ("lib/libfortified.so", Verdict::Breaks, &[MissingSymbols]),
         ("lib/libglibcisms.so", Verdict::Breaks, &[MissingSymbols]),
         ("lib/libifunc.so", Verdict::Breaks, &[UnsupportedRelocation]),
+        ("lib/libifunc-export.so", Verdict::Ok, &[]),
+        ("lib/libuses-base-libs.so", Verdict::Ok, &[]),
+        ("lib/libstatx-musl.so", Verdict::Ok, &[]),
+        (
+            "lib/libuses-ifunc-export.so",
+            Verdict::Breaks,
+            &[MissingSymbols],
+        ),
         ("lib/liblfs64.so", Verdict::Ok, &[]),
         (
             "lib/libmissing-dep.so",
@@ -152,6 +160,12 @@ fn every_fixture_gets_the_expected_verdict_and_codes() {
             Verdict::Ok,
             &[],
         ),
+        (
+            "python/helped.cpython-311-x86_64-linux-musl.so",
+            Verdict::Ok,
+            &[],
+        ),
+        ("python/libpyhelper.so", Verdict::Ok, &[]),
     ];
     for (path, verdict, codes) in expected {
         let artifact = in_corpus(path);
@@ -508,6 +522,103 @@ fn ifunc_relocation_is_refused() {
     assert_eq!(scan_one("lib/libifunc.so", true).verdict(), Verdict::Breaks);
 }
 
+/// musl's `find_sym` skips definitions whose type is not in OK_TYPES, which
+/// leaves out STT_GNU_IFUNC: a name a library defines only as an IFUNC
+/// satisfies nothing.
+#[test]
+fn a_name_defined_only_as_an_ifunc_satisfies_nothing() {
+    let user = in_corpus("lib/libuses-ifunc-export.so");
+    assert_eq!(
+        loaded(user),
+        [
+            ("libifunc-export.so", "lib/libifunc-export.so"),
+            ("libc.so", "musl")
+        ]
+    );
+    let missing = finding(user, Code::MissingSymbols);
+    let symbols = missing_symbols(missing);
+    assert_eq!(names(symbols), ["scaled"]);
+    assert_eq!(
+        symbols[0].ifunc_only_in.as_deref(),
+        Some("lib/libifunc-export.so")
+    );
+    assert!(
+        missing
+            .message
+            .contains("defined only as an IFUNC in lib/libifunc-export.so, which musl's loader does not resolve"),
+        "{}",
+        missing.message
+    );
+    assert!(
+        missing
+            .remedy
+            .as_deref()
+            .unwrap()
+            .contains("musl build of lib/libifunc-export.so"),
+        "{:?}",
+        missing.remedy
+    );
+    // The library itself loads: nothing inside calls its IFUNC.
+    assert_eq!(in_corpus("lib/libifunc-export.so").verdict(), Verdict::Ok);
+
+    // The real loader agrees.
+    let loader = std::path::Path::new("/lib/ld-musl-x86_64.so.1");
+    if !loader.exists() {
+        assert!(
+            std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_none(),
+            "no musl loader (MUSLCHECK_REQUIRE_TOOLS is set)"
+        );
+        eprintln!("note: no musl loader: the ground-truth half skipped");
+        return;
+    }
+    let list = |file: &str| {
+        let output = std::process::Command::new(loader)
+            .arg("--list")
+            .arg(corpus(file))
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (status, stderr) = list("lib/libuses-ifunc-export.so");
+    assert_ne!(status, Some(0));
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "Error relocating {}: scaled: symbol not found",
+            corpus("lib/libuses-ifunc-export.so").display()
+        )
+    );
+    assert_eq!(list("lib/libifunc-export.so"), (Some(0), String::new()));
+}
+
+/// A library an extension module loads is in the interpreter's process: its
+/// Py* names come from the host although it is no module itself (alone,
+/// the musl loader reports them missing; tests/loader_differential.rs
+/// filters host names by the artifact's host, inherited ones included).
+#[test]
+fn a_library_a_module_loads_gets_the_modules_host() {
+    let helper = in_corpus("python/libpyhelper.so");
+    assert_eq!(helper.verdict(), Verdict::Ok, "{:?}", codes_of(helper));
+    let host = helper.assessment.host.as_ref().expect("an inherited host");
+    assert_eq!(host.kind, HostKind::Cpython);
+    assert_eq!(
+        host.loaded_by.as_deref(),
+        Some("python/helped.cpython-311-x86_64-linux-musl.so")
+    );
+    assert_eq!(
+        host.evidence,
+        "loaded by python/helped.cpython-311-x86_64-linux-musl.so, a CPython extension module"
+    );
+    assert_eq!(helper.assessment.load.as_ref().unwrap().from_host, 2);
+    // Scanned alone, nothing loads it: judged as a root without a host.
+    let alone = scan_one("python/libpyhelper.so", false);
+    assert_eq!(alone.verdict(), Verdict::Breaks);
+    assert!(alone.assessment.host.is_none());
+}
+
 #[test]
 fn host_symbols_come_from_the_interpreter() {
     let python = in_corpus("python/demo.cpython-311-x86_64-linux-gnu.so");
@@ -647,6 +758,7 @@ mod wheel_audit {
             required_symbols: Vec::new(),
             exports: Vec::new(),
             exports_count: 0,
+            ifunc_only_exports: Box::default(),
             relocation_types: Vec::new(),
             go_build_id: None,
             libc: Libc {

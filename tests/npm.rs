@@ -42,6 +42,42 @@ fn prebuilds_node_gyp_build_would_not_load_are_not_applicable() {
     );
 }
 
+/// bcrypt's musl addon needs libstdc++.so.6 and libgcc_s.so.1: Alpine's
+/// nodejs package (and the node:alpine images) bring both, so no `apk add`
+/// is asked for; their names are still checked against Alpine's tables.
+#[test]
+fn libraries_the_node_package_brings_need_no_apk_add() {
+    let (report, _) = json_scan(&corpus("thirdparty/bcrypt-6.0.0.tgz"), &[]);
+    let musl = by_suffix(&report, "prebuilds/linux-x64/bcrypt.musl.node");
+    assert_eq!(musl["verdict"], "ok");
+    assert!(codes(musl).is_empty(), "no MC107: {:?}", codes(musl));
+    let libraries = musl["load"]["libraries"].as_array().unwrap();
+    for (soname, package) in [("libstdc++.so.6", "libstdc++"), ("libgcc_s.so.1", "libgcc")] {
+        let provider = libraries
+            .iter()
+            .find(|pair| pair[0] == soname)
+            .unwrap_or_else(|| panic!("{soname} not loaded: {libraries:?}"))[1]
+            .as_str()
+            .unwrap();
+        assert_eq!(
+            provider,
+            format!("apk {package}, brought by Alpine's nodejs package")
+        );
+    }
+    // A bare musl target has no packages: nothing brings them there.
+    let (report, _) = json_scan(
+        &corpus("thirdparty/bcrypt-6.0.0.tgz"),
+        &["--target", "musl:1.2.5"],
+    );
+    let musl = by_suffix(&report, "prebuilds/linux-x64/bcrypt.musl.node");
+    assert_eq!(musl["verdict"], "breaks");
+    assert!(
+        codes(musl).contains(&"MC103".to_string()),
+        "{:?}",
+        codes(musl)
+    );
+}
+
 #[test]
 fn installed_node_modules_are_attributed_to_their_package() {
     let project = tempfile::tempdir().unwrap();

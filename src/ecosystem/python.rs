@@ -83,6 +83,49 @@ fn policies() -> &'static HashMap<String, Vec<String>> {
     })
 }
 
+/// Needed names auditwheel never counts as external, whatever the policy:
+/// the ELF dynamic loader and libpython. From `filter_libs` in auditwheel's
+/// `policy/__init__.py` (`lddtree_external_references`): `if "ld-linux" in
+/// lib or lib in ["ld64.so.2", "ld64.so.1"]: # always exclude ELF dynamic
+/// linker/loader`, then `LIBPYTHON_RE = ^libpython\d+\.\d+m?.so(.\d)*$`
+/// (auditwheel 3.1.1, pypa/auditwheel#213).
+pub fn always_allowed_by_auditwheel(needed: &str) -> bool {
+    if needed.contains("ld-linux") || needed == "ld64.so.2" || needed == "ld64.so.1" {
+        return true;
+    }
+    is_libpython(needed)
+}
+
+/// `libpython3.11.so.1.0`, `libpython3.7m.so`: auditwheel's
+/// `^libpython\d+\.\d+m?.so(.\d)*$` (its unescaped dots match any character).
+fn is_libpython(needed: &str) -> bool {
+    let Some(rest) = needed.strip_prefix("libpython") else {
+        return false;
+    };
+    let mut chars = rest.chars().peekable();
+    let digits = |chars: &mut std::iter::Peekable<std::str::Chars>| {
+        let mut count = 0;
+        while chars.next_if(char::is_ascii_digit).is_some() {
+            count += 1;
+        }
+        count
+    };
+    if digits(&mut chars) == 0 || chars.next() != Some('.') || digits(&mut chars) == 0 {
+        return false;
+    }
+    chars.next_if_eq(&'m');
+    if chars.next().is_none() || chars.next() != Some('s') || chars.next() != Some('o') {
+        return false;
+    }
+    // Then any number of (any character, one digit) pairs.
+    while chars.next().is_some() {
+        if !chars.next().is_some_and(|c| c.is_ascii_digit()) {
+            return false;
+        }
+    }
+    true
+}
+
 /// The sonames a policy lets a wheel use without bundling them.
 pub fn policy_whitelist(tag: &PlatformTag) -> Option<&'static [String]> {
     let key = match tag {
@@ -136,6 +179,30 @@ pub fn normalize_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn auditwheel_never_counts_the_loader_or_libpython() {
+        for needed in [
+            "ld-linux-x86-64.so.2",
+            "ld-linux-aarch64.so.1",
+            "ld64.so.2",
+            "ld64.so.1",
+            "libpython3.11.so.1.0",
+            "libpython3.7m.so",
+            "libpython3.12.so",
+        ] {
+            assert!(always_allowed_by_auditwheel(needed), "{needed}");
+        }
+        for needed in [
+            "libc.so.6",
+            "libpython.so",
+            "libpython3.so",
+            "libpython3.11.so.10",
+            "ld64.so.3",
+        ] {
+            assert!(!always_allowed_by_auditwheel(needed), "{needed}");
+        }
+    }
 
     #[test]
     fn parses_compressed_tag_sets_and_legacy_aliases() {

@@ -234,7 +234,10 @@ fn render_artifact(out: &mut String, artifact: &Artifact, paint: &Paint) {
                 facts.libc.kind.as_str().to_string(),
             ];
             if let Some(host) = &artifact.assessment.host {
-                parts.push(format!("{} module", host.name()));
+                parts.push(match host.loaded_by {
+                    Some(_) => format!("loaded into {}", host.name()),
+                    None => format!("{} module", host.name()),
+                });
             }
             format!("({})", parts.join(", "))
         }
@@ -319,6 +322,11 @@ fn describe_symbol(symbol: &MissingSymbol) -> String {
     }
     if symbol.copy_relocation {
         facts.push("copy-relocated data".to_string());
+    }
+    if let Some(object) = &symbol.ifunc_only_in {
+        facts.push(format!(
+            "defined only as an IFUNC in {object}, which musl's loader does not resolve"
+        ));
     }
     facts.push(if symbol.gcompat_provides {
         "gcompat has it".to_string()
