@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{
     Action, ActionPlan, AnswerSource, Artifact, ArtifactKind, AsIs, Code, Ecosystem, Evidence,
-    LibcKind, Package, PackageDecision, Reinstall, ReinstallAnswer, Reinstallation, Verdict,
+    LibcKind, Package, PackageDecision, Reinstall, ReinstallAnswer, Reinstallation, Severity,
+    Verdict, Version,
 };
 use crate::platform::{Platform, SonameProvider, alpine_provider};
 
@@ -315,6 +316,11 @@ fn actions(
         as_is.verdict,
         Some(Verdict::Breaks | Verdict::NeedsGcompat | Verdict::Unknown)
     );
+    if let Some(action) = newer_release(files) {
+        // The files load as they are on a newer release: the simplest fix.
+        actions.push(action);
+        return actions;
+    }
     let ecosystem = package.map(|p| p.ecosystem);
     if ecosystem == Some(Ecosystem::Debian) && fails_as_is {
         // Alpine's package in place of the copied Debian files.
@@ -407,6 +413,30 @@ fn build_packages(ecosystem: Option<Ecosystem>, answer: &ReinstallAnswer) -> Vec
     defaults.iter().map(|s| s.to_string()).collect()
 }
 
+/// The newest release any failing file needs, when every failing file
+/// loads there as it is (each of its errors names a release that fixes it).
+fn newer_release(files: &[&Artifact]) -> Option<Action> {
+    let failing: Vec<&&Artifact> = files
+        .iter()
+        .filter(|f| f.verdict() == Verdict::Breaks)
+        .collect();
+    let mut newest: Option<(Version, String, String)> = None;
+    for file in &failing {
+        for finding in file
+            .findings()
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+        {
+            let release = finding.min_alpine.as_ref()?;
+            let version = Version::release(release);
+            if newest.as_ref().is_none_or(|(v, _, _)| version > *v) {
+                newest = Some((version, release.clone(), finding.message.clone()));
+            }
+        }
+    }
+    newest.map(|(_, release, why)| Action::NewerAlpine { release, why })
+}
+
 /// Alpine packages the files need at run time (MC107).
 fn runtime_packages(files: &[&Artifact]) -> Vec<String> {
     let mut packages = BTreeSet::new();
@@ -443,7 +473,7 @@ fn plan(decisions: &[PackageDecision], platform: &Platform) -> ActionPlan {
     let mut reinstall: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut relock = BTreeSet::new();
     let mut plan = ActionPlan::default();
-    let mut newest: Option<(crate::model::Version, String)> = None;
+    let mut newest: Option<(Version, String)> = None;
     for decision in decisions {
         let name = decision.package.as_ref().map_or_else(
             || "files no package owns".to_string(),
@@ -466,7 +496,7 @@ fn plan(decisions: &[PackageDecision], platform: &Platform) -> ActionPlan {
                 }
                 Action::RelockForMusl { packages } => relock.extend(packages.iter().cloned()),
                 Action::NewerAlpine { release, .. } => {
-                    let version = crate::model::Version::release(release);
+                    let version = Version::release(release);
                     if newest.as_ref().is_none_or(|(v, _)| version > *v) {
                         newest = Some((version, release.clone()));
                     }

@@ -234,6 +234,13 @@ fn action_text(actions: &[Action]) -> String {
 /// One more line for a package whose reinstall is a problem: why.
 fn why_line(decision: &PackageDecision) -> Option<String> {
     let answer = &decision.reinstalled;
+    if decision
+        .actions
+        .iter()
+        .any(|a| matches!(a, Action::NewerAlpine { .. }))
+    {
+        return None;
+    }
     let worth_saying = match answer.reinstall {
         Reinstall::MuslBuild | Reinstall::NotNative => false,
         Reinstall::Unknown => decision.as_is.verdict == Some(Verdict::Breaks),
