@@ -55,7 +55,7 @@ pub fn assess_npm_variants(variant: &LockVariant, source: &str) -> (Reinstall, V
 }
 
 /// pip's name for an architecture in platform tags.
-fn pip_arch(arch: Arch) -> &'static str {
+pub fn pip_arch(arch: Arch) -> &'static str {
     match arch {
         Arch::Armv7 => "armv7l",
         other => other.as_str(),

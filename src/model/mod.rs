@@ -16,7 +16,10 @@ mod wheel;
 
 pub use arch::Arch;
 pub use code::{Code, Rule, Severity};
-pub use decision::{Action, ActionPlan, AnswerSource, AsIs, PackageDecision, ReinstallAnswer};
+pub use decision::{
+    Action, ActionPlan, AnswerSource, AsIs, IndexMode, IndexSummary, PackageDecision,
+    ReinstallAnswer,
+};
 pub use elf_facts::{
     Class, ElfFacts, ElfType, Endian, Libc, LibcKind, Linkage, RelocationCount, RequiredSymbol,
     VersionNeed,

@@ -18,7 +18,7 @@ pub use explain::{explain, explain_list};
 pub use github::render_github;
 pub use json::render_json;
 pub use sarif::render_sarif;
-pub use text::{TextOptions, render_text, render_wheel_audit, summary_line};
+pub use text::{TextOptions, index_line, render_text, render_wheel_audit, summary_line};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,6 +19,7 @@ use crate::check::{self, TreeFile, TreeIndex};
 use crate::config::Options;
 use crate::discover::{self, Candidate, Inventory, Problem, ProblemKind};
 use crate::ecosystem::attribution::{npm_owners, python_owners};
+use crate::index;
 use crate::model::{
     Artifact, ArtifactKind, Assessment, Code, Evidence, Finding, Report, ReportPath,
     SCHEMA_VERSION, Summary, ToolInfo, Verdict, on_disk,
@@ -70,7 +71,9 @@ pub fn scan_with_progress(
     let mut side_reads = SideReads::new(discover::ScannedPaths::new(paths));
     attribute_packages(&mut items, &inventory, &mut side_reads);
     let artifacts = judge(&items, &wheels, &inventory, side_reads, options);
-    let (packages, plan) = check::packages::decide(&artifacts, &[], &options.platform);
+    let (answers, index_summary) =
+        index::answers(&artifacts, paths, &options.platform, &options.index);
+    let (packages, plan) = check::packages::decide(&artifacts, &answers, &options.platform);
 
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
@@ -85,6 +88,7 @@ pub fn scan_with_progress(
         artifacts,
         packages,
         plan,
+        index: index_summary,
         summary: Summary {
             files_walked: inventory.files_walked,
             skipped_by_name: inventory.skipped_by_name,
