@@ -65,6 +65,9 @@ pub struct IndexOptions {
     pub npm_url: Option<String>,
     /// Where index documents are cached; `None`: the user's cache directory.
     pub cache_dir: Option<PathBuf>,
+    /// The target's CPython 3 minor version (`12` for 3.12); `None`: the one
+    /// the installed extension modules were built for.
+    pub python_minor: Option<u32>,
     /// The whole of one request; `None`: `MUSLCHECK_INDEX_TIMEOUT` seconds, else 20 s.
     pub timeout: Option<std::time::Duration>,
 }

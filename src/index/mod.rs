@@ -94,7 +94,7 @@ pub fn answers(
     let accepts = |python_minor| pypi::Accepts {
         arch: pip_arch(platform.arch).to_string(),
         musl_minor: musl_minor(platform),
-        python_minor,
+        python_minor: options.python_minor.or(python_minor),
     };
     for (package, python_minor) in python {
         let url = pypi::project_url(&pypi_index, &package.name);

@@ -126,6 +126,44 @@ pub struct Verdict {
     pub detail: String,
 }
 
+/// How much pip prefers a wheel among those the target accepts: the
+/// interpreter's own ABI over the stable ABI over none, then the newest
+/// Python the tag names (`cp39-abi3` over `cp37-abi3`), then the newest
+/// musllinux (pip orders its supported tags so).
+fn preference(wheel: &WheelName) -> (u8, u32, u32) {
+    let abi = wheel
+        .abi_tags
+        .iter()
+        .map(|abi| match abi.as_str() {
+            "none" => 0,
+            "abi3" => 1,
+            _ => 2,
+        })
+        .max()
+        .unwrap_or(0);
+    let musl = wheel
+        .platform_tags
+        .iter()
+        .filter_map(|tag| match tag {
+            PlatformTag::Musllinux { minor, .. } => Some(*minor),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    let python = wheel
+        .python_tags
+        .iter()
+        .filter_map(|tag| {
+            let minor = tag
+                .strip_prefix("cp3")
+                .or_else(|| tag.strip_prefix("py3"))?;
+            minor.parse().ok()
+        })
+        .max()
+        .unwrap_or(0);
+    (abi, python, musl)
+}
+
 /// A file of the page, with its version and kind.
 enum Kind {
     Wheel(WheelName),
@@ -163,39 +201,67 @@ fn is_final(version: &str) -> bool {
 /// musllinux wheel, a pure wheel, build the sdist, or fail.
 /// `None` when the page has no file of that version.
 pub fn decide(project: &Project, version: &str, accepts: &Accepts) -> Option<Verdict> {
-    let files: Vec<(String, Kind, &str)> = project
-        .files
-        .iter()
-        .filter(|file| !file.is_yanked())
-        .filter_map(|file| {
-            classify(&file.filename).map(|(v, kind)| (v, kind, file.filename.as_str()))
-        })
-        .collect();
-    let pinned: Vec<&(String, Kind, &str)> = files
+    let classified = |yanked: bool| -> Vec<(String, Kind, &str)> {
+        project
+            .files
+            .iter()
+            .filter(|file| file.is_yanked() == yanked)
+            .filter_map(|file| {
+                classify(&file.filename).map(|(v, kind)| (v, kind, file.filename.as_str()))
+            })
+            .collect()
+    };
+    let files = classified(false);
+    let mut pinned: Vec<&(String, Kind, &str)> = files
         .iter()
         .filter(|(v, _, _)| same_version(v, version))
         .collect();
+    // PEP 592: yanked files are skipped, except that an exact pin of a
+    // version whose files are all yanked still installs them (pip warns).
+    let yanked_files = classified(true);
+    let all_yanked = pinned.is_empty();
+    if all_yanked {
+        pinned = yanked_files
+            .iter()
+            .filter(|(v, _, _)| same_version(v, version))
+            .collect();
+    }
     if pinned.is_empty() {
         return None;
     }
+    let mut verdict = decide_pinned(&files, &pinned, version, accepts);
+    if all_yanked {
+        verdict
+            .detail
+            .push_str(" (the version is yanked: pip installs it for an exact pin only)");
+    }
+    Some(verdict)
+}
+
+fn decide_pinned(
+    files: &[(String, Kind, &str)],
+    pinned: &[&(String, Kind, &str)],
+    version: &str,
+    accepts: &Accepts,
+) -> Verdict {
     let musl_wheel = |wheel: &WheelName| {
         accepts.wheel(wheel) && wheel.platform_tags.iter().any(PlatformTag::is_musl)
     };
-    let mut musl: Vec<&str> = pinned
+    let musl = pinned
         .iter()
         .filter_map(|(_, kind, name)| match kind {
-            Kind::Wheel(wheel) if musl_wheel(wheel) => Some(*name),
+            Kind::Wheel(wheel) if musl_wheel(wheel) => Some((preference(wheel), *name)),
             _ => None,
         })
-        .collect();
-    musl.sort_unstable();
-    if let Some(first) = musl.first() {
-        return Some(Verdict {
+        .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, name)| name);
+    if let Some(first) = musl {
+        return Verdict {
             reinstall: Reinstall::MuslBuild,
             build: Some((*first).to_string()),
             first_musl_version: None,
             detail: format!("pip installs the musllinux wheel {first}"),
-        });
+        };
     }
     let first_musl_version = files
         .iter()
@@ -232,12 +298,12 @@ pub fn decide(project: &Project, version: &str, accepts: &Accepts) -> Option<Ver
                  platform wheels"
             )
         };
-        return Some(Verdict {
+        return Verdict {
             reinstall: Reinstall::NotNative,
             build: Some((*first).to_string()),
             first_musl_version,
             detail,
-        });
+        };
     }
     let sdist = pinned.iter().find_map(|(_, kind, name)| match kind {
         Kind::Sdist => Some(*name),
@@ -251,7 +317,7 @@ pub fn decide(project: &Project, version: &str, accepts: &Accepts) -> Option<Ver
         "musllinux_1_{}_{} for {python}",
         accepts.musl_minor, accepts.arch
     );
-    Some(match sdist {
+    match sdist {
         Some(sdist) => Verdict {
             reinstall: Reinstall::SourceBuild,
             build: Some(sdist.to_string()),
@@ -270,7 +336,7 @@ pub fn decide(project: &Project, version: &str, accepts: &Accepts) -> Option<Ver
                  Alpine fails with 'No matching distribution found'"
             ),
         },
-    })
+    }
 }
 
 #[cfg(test)]
