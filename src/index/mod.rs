@@ -254,12 +254,20 @@ fn packages_to_ask(artifacts: &[Artifact]) -> BTreeMap<Package, Option<u32>> {
         .collect()
 }
 
-/// `11` for an extension module named `x.cpython-311-x86_64-linux-gnu.so`.
+/// `11` for an extension module named `x.cpython-311-x86_64-linux-gnu.so`,
+/// or for any file under `lib/python3.11/site-packages/`.
 fn cpython_minor(path: &str) -> Option<u32> {
     let name = path.rsplit('/').next()?;
-    let (_, tag) = name.split_once(".cpython-3")?;
-    let digits: String = tag.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
+    let digits = |tag: &str| -> Option<u32> {
+        let digits: String = tag.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    };
+    if let Some((_, tag)) = name.split_once(".cpython-3") {
+        return digits(tag);
+    }
+    path.split('/')
+        .find_map(|component| component.strip_prefix("python3."))
+        .and_then(digits)
 }
 
 #[cfg(test)]
@@ -277,5 +285,9 @@ mod tests {
             Some(9)
         );
         assert_eq!(cpython_minor("a/_x.abi3.so"), None);
+        assert_eq!(
+            cpython_minor("venv/lib/python3.12/site-packages/bcrypt/_bcrypt.abi3.so"),
+            Some(12)
+        );
     }
 }
