@@ -32,6 +32,11 @@ pub use fetch::{Fetched, RESPONSE_CAP, shown_url};
 /// Python headers.
 const SDIST_BUILD_PACKAGES: [&str; 2] = ["build-base", "python3-dev"];
 
+/// At most this many packages are asked about in one scan, and at most this
+/// many platform package documents fetched: a generated lockfile of
+/// thousands of native packages must not mean thousands of requests.
+const MAX_PACKAGES: usize = 1000;
+
 /// The index's answer for every package it can answer, and what the lookups did.
 pub fn answers(
     artifacts: &[Artifact],
@@ -44,7 +49,11 @@ pub fn answers(
         IndexLookups::CacheOnly => false,
         IndexLookups::Online => true,
     };
-    let asked = packages_to_ask(artifacts);
+    let mut asked = packages_to_ask(artifacts);
+    let found = asked.len();
+    while asked.len() > MAX_PACKAGES {
+        asked.pop_last();
+    }
     let mut summary = IndexSummary {
         mode: if online {
             IndexMode::Online
@@ -141,6 +150,7 @@ pub fn answers(
         .collect();
     let second_round: Vec<(String, &'static str)> = wanted
         .iter()
+        .take(MAX_PACKAGES)
         .map(|name| (npm::document_url(&npm_registry, name), npm::ACCEPT))
         .collect();
     let platform_fetched = fetcher.get_all(&second_round);
@@ -177,6 +187,13 @@ pub fn answers(
         summary.mode = IndexMode::Degraded;
     }
     summary.reason = fetcher.reason();
+    if found > MAX_PACKAGES {
+        let limit = format!("asked about the first {MAX_PACKAGES} of {found} packages");
+        summary.reason = Some(match summary.reason {
+            Some(reason) => format!("{limit}; {reason}"),
+            None => limit,
+        });
+    }
     (answers, summary)
 }
 
