@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use muslcheck::config::{IndexLookups, IndexOptions};
+use muslcheck::index::Asked;
 use muslcheck::model::{
     AnswerSource, Arch, Artifact, ArtifactKind, Assessment, Ecosystem, IndexMode, IndexSummary,
     Package, Reinstall, ReinstallAnswer, ReportPath, Verdict,
@@ -175,7 +176,12 @@ fn ask(
     artifacts: &[Artifact],
     options: &IndexOptions,
 ) -> (BTreeMap<String, ReinstallAnswer>, IndexSummary) {
-    let (answers, summary) = muslcheck::index::answers(artifacts, &[], &platform(), options);
+    let asked = Asked {
+        artifacts,
+        installed_python: &BTreeMap::new(),
+        roots: &[],
+    };
+    let (answers, summary) = muslcheck::index::answers(&asked, &platform(), options);
     let by_name = answers
         .into_iter()
         .map(|(package, answer)| (format!("{}=={}", package.name, package.version), answer))
@@ -268,9 +274,13 @@ fn arm64_targets_get_their_own_platform_package() {
     let cache = tempfile::tempdir().unwrap();
     let platform = Platform::new("alpine:3.20".parse().unwrap(), Arch::Aarch64, false);
     let swc = [entry(Ecosystem::Npm, "@swc/core", "1.7.0")];
+    let asked = Asked {
+        artifacts: &swc,
+        installed_python: &BTreeMap::new(),
+        roots: &[],
+    };
     let (answers, _) = muslcheck::index::answers(
-        &swc,
-        &[],
+        &asked,
         &platform,
         &options(&server, cache.path(), IndexLookups::Online),
     );
@@ -334,11 +344,18 @@ fn the_stack_as_installed_is_asked_about_with_its_python_version() {
     };
     let server = Server::start(Behaviour::Recorded);
     let cache = tempfile::tempdir().unwrap();
-    let report = muslcheck::scan(&[stack], &common::options(false)).unwrap();
     let mut index = options(&server, cache.path(), IndexLookups::Online);
-    // The installed extension modules say 3.11: nothing tells it here.
+    // The installed files say 3.11 (WHEEL tags, module names): nothing else does here.
     index.python_minor = None;
+    let mut scan_options = common::options(false);
+    scan_options.index = index.clone();
+    let report = muslcheck::scan(&[stack], &scan_options).unwrap();
+    assert_eq!(report.index.mode, IndexMode::Online, "{:?}", report.index);
+    assert!(report.index.asked >= 40, "{:?}", report.index);
+    assert_eq!(report.index.answered, report.index.asked, "{:?}", report.index);
+    assert_eq!(report.index.fetched, report.index.asked, "{:?}", report.index);
     let (answers, summary) = ask(&report.artifacts, &index);
+    assert_eq!(summary.from_cache, summary.asked, "the scan's lookups filled the cache");
     assert!(summary.asked >= 40, "{summary:?}");
     assert_eq!(summary.answered, summary.asked, "{summary:?}");
     let normalised = |name: &str| name.to_lowercase().replace(['_', '.'], "-");

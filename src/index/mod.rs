@@ -37,19 +37,30 @@ const SDIST_BUILD_PACKAGES: [&str; 2] = ["build-base", "python3-dev"];
 /// thousands of native packages must not mean thousands of requests.
 const MAX_PACKAGES: usize = 1000;
 
+/// What the index is asked about.
+pub struct Asked<'a> {
+    /// The report's artifacts: ELF files and lockfile entries name their packages.
+    pub artifacts: &'a [Artifact],
+    /// The CPython minor version installed distributions were built for
+    /// (their `WHEEL` files' tags).
+    pub installed_python: &'a BTreeMap<Package, u32>,
+    /// The scanned paths (a project's `.npmrc` names its registry).
+    pub roots: &'a [PathBuf],
+}
+
 /// The index's answer for every package it can answer, and what the lookups did.
 pub fn answers(
-    artifacts: &[Artifact],
-    roots: &[PathBuf],
+    asked_about: &Asked,
     platform: &Platform,
     options: &IndexOptions,
 ) -> (Vec<(Package, ReinstallAnswer)>, IndexSummary) {
+    let roots = asked_about.roots;
     let online = match options.lookups {
         IndexLookups::Off => return (Vec::new(), IndexSummary::default()),
         IndexLookups::CacheOnly => false,
         IndexLookups::Online => true,
     };
-    let mut asked = packages_to_ask(artifacts);
+    let mut asked = packages_to_ask(asked_about.artifacts, asked_about.installed_python);
     let found = asked.len();
     while asked.len() > MAX_PACKAGES {
         asked.pop_last();
@@ -228,11 +239,17 @@ fn musl_minor(platform: &Platform) -> u32 {
 
 /// The packages worth asking about: owners of ELF files and lockfile or
 /// manifest entries, of PyPI and npm; with, for PyPI, the CPython minor
-/// version its extension modules were built for (else the one most of the
-/// report's modules were built for).
-fn packages_to_ask(artifacts: &[Artifact]) -> BTreeMap<Package, Option<u32>> {
+/// version its `WHEEL` file or its extension modules say it was built for
+/// (else the one most of the report's modules were built for).
+fn packages_to_ask(
+    artifacts: &[Artifact],
+    installed_python: &BTreeMap<Package, u32>,
+) -> BTreeMap<Package, Option<u32>> {
     let mut packages: BTreeMap<Package, BTreeMap<u32, usize>> = BTreeMap::new();
     let mut everywhere: BTreeMap<u32, usize> = BTreeMap::new();
+    for minor in installed_python.values() {
+        *everywhere.entry(*minor).or_default() += 1;
+    }
     for artifact in artifacts {
         let Some(package) = &artifact.package else {
             continue;
@@ -263,7 +280,11 @@ fn packages_to_ask(artifacts: &[Artifact]) -> BTreeMap<Package, Option<u32>> {
         .into_iter()
         .map(|(package, minors)| {
             let minor = match package.ecosystem {
-                Ecosystem::Pypi => most(&minors).or(fallback),
+                Ecosystem::Pypi => installed_python
+                    .get(&package)
+                    .copied()
+                    .or_else(|| most(&minors))
+                    .or(fallback),
                 _ => None,
             };
             (package, minor)

@@ -9,20 +9,21 @@ mod manifests;
 mod read;
 mod side_reads;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
 use rayon::prelude::*;
 
 use crate::check::{self, TreeFile, TreeIndex};
-use crate::config::Options;
+use crate::config::{IndexLookups, Options};
 use crate::discover::{self, Candidate, Inventory, Problem, ProblemKind};
 use crate::ecosystem::attribution::{npm_owners, python_owners};
+use crate::ecosystem::python;
 use crate::index;
 use crate::model::{
-    Artifact, ArtifactKind, Assessment, Code, Evidence, Finding, Report, ReportPath,
-    SCHEMA_VERSION, Summary, ToolInfo, Verdict, on_disk,
+    Artifact, ArtifactKind, Assessment, Code, Ecosystem, Evidence, Finding, Package, Report,
+    ReportPath, SCHEMA_VERSION, Summary, ToolInfo, Verdict, on_disk,
 };
 use crate::progress::{Progress, Silent};
 
@@ -70,9 +71,18 @@ pub fn scan_with_progress(
     let (mut items, wheels) = flatten(reads);
     let mut side_reads = SideReads::new(discover::ScannedPaths::new(paths));
     attribute_packages(&mut items, &inventory, &mut side_reads);
+    let installed_python = if options.index.lookups == IndexLookups::Off {
+        BTreeMap::new()
+    } else {
+        installed_python(&inventory, &mut side_reads)
+    };
     let artifacts = judge(&items, &wheels, &inventory, side_reads, options);
-    let (answers, index_summary) =
-        index::answers(&artifacts, paths, &options.platform, &options.index);
+    let asked = index::Asked {
+        artifacts: &artifacts,
+        installed_python: &installed_python,
+        roots: paths,
+    };
+    let (answers, index_summary) = index::answers(&asked, &options.platform, &options.index);
     let (packages, plan) = check::packages::decide(&artifacts, &answers, &options.platform);
 
     let mut report = Report {
@@ -291,6 +301,28 @@ fn failure(code: Code, reason: String) -> Assessment {
         _ => format!("cannot be read: {reason}"),
     };
     Assessment::unreadable(code, message, reason)
+}
+
+/// The CPython minor version each installed distribution's `WHEEL` file
+/// names (`Tag: cp311-cp311-…`), for the index lookups.
+fn installed_python(inventory: &Inventory, side_reads: &mut SideReads) -> BTreeMap<Package, u32> {
+    inventory
+        .dist_infos
+        .iter()
+        .filter_map(|dist_info| {
+            let (name, version) = dist_info
+                .file_name()
+                .and_then(|n| python::dist_info_name(&n.to_string_lossy()))?;
+            let text = side_reads.package_metadata(&dist_info.join("WHEEL"))?;
+            let minor = python::wheel_file_python_minor(&text)?;
+            let package = Package {
+                ecosystem: Ecosystem::Pypi,
+                name,
+                version,
+            };
+            Some((package, minor))
+        })
+        .collect()
 }
 
 /// Gives each file its other names (hard links) and its owning package
