@@ -10,8 +10,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
@@ -46,6 +46,7 @@ enum Behaviour {
 struct Server {
     address: String,
     requests: Arc<AtomicUsize>,
+    paths: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -53,15 +54,26 @@ impl Server {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let address = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(AtomicUsize::new(0));
-        let counted = Arc::clone(&requests);
+        let paths = Arc::new(Mutex::new(Vec::new()));
+        let (counted, logged) = (Arc::clone(&requests), Arc::clone(&paths));
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
-                let counted = Arc::clone(&counted);
-                std::thread::spawn(move || answer(stream, behaviour, &counted));
+                let (counted, logged) = (Arc::clone(&counted), Arc::clone(&logged));
+                std::thread::spawn(move || answer(stream, behaviour, &counted, &logged));
             }
         });
-        Server { address, requests }
+        Server {
+            address,
+            requests,
+            paths,
+        }
+    }
+
+    fn paths(&self) -> Vec<String> {
+        let mut paths = self.paths.lock().unwrap().clone();
+        paths.sort();
+        paths
     }
 
     fn pypi(&self) -> String {
@@ -77,7 +89,12 @@ impl Server {
     }
 }
 
-fn answer(stream: TcpStream, behaviour: Behaviour, requests: &AtomicUsize) {
+fn answer(
+    stream: TcpStream,
+    behaviour: Behaviour,
+    requests: &AtomicUsize,
+    paths: &Mutex<Vec<String>>,
+) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut request_line = String::new();
     if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
@@ -92,6 +109,7 @@ fn answer(stream: TcpStream, behaviour: Behaviour, requests: &AtomicUsize) {
     requests.fetch_add(1, Ordering::SeqCst);
     let mut stream = stream;
     let path = request_line.split(' ').nth(1).unwrap_or("").to_string();
+    paths.lock().unwrap().push(path.clone());
     let (status, body) = match behaviour {
         Behaviour::Hanging => {
             std::thread::sleep(Duration::from_secs(60));
@@ -269,6 +287,98 @@ fn each_kind_of_package_gets_the_answer_its_files_on_the_index_give() {
 }
 
 #[test]
+fn a_musllinux_wheel_counts_only_for_the_python_the_files_were_built_for() {
+    let server = Server::start(Behaviour::Recorded);
+    let cache = tempfile::tempdir().unwrap();
+    let numpy = [entry(Ecosystem::Pypi, "numpy", "1.26.4")];
+    let mut options = options(&server, cache.path(), IndexLookups::Online);
+    options.python_minor = None;
+    let installed_for = |minor: u32| {
+        let package = numpy[0].package.clone().unwrap();
+        let installed_python = BTreeMap::from([(package, minor)]);
+        let asked = Asked {
+            artifacts: &numpy,
+            installed_python: &installed_python,
+            roots: &[],
+        };
+        let (answers, _) = muslcheck::index::answers(&asked, &platform(), &options);
+        answers.into_iter().next().unwrap().1
+    };
+    let py312 = installed_for(12);
+    assert_eq!(
+        py312.build.as_deref(),
+        Some("numpy-1.26.4-cp312-cp312-musllinux_1_1_x86_64.whl")
+    );
+    // numpy 1.26.4 has no CPython 3.13 wheel: pip builds the sdist.
+    let py313 = installed_for(13);
+    assert_eq!(py313.reinstall, Reinstall::SourceBuild, "{py313:?}");
+    assert!(py313.detail.contains("CPython 3.13"), "{}", py313.detail);
+}
+
+#[test]
+fn the_index_urls_come_from_pip_conf_and_the_project_npmrc() {
+    let server = Server::start(Behaviour::Recorded);
+    let cache = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        requirements().join("requirements.txt"),
+        project.path().join("requirements.txt"),
+    )
+    .unwrap();
+    for file in ["package-lock.json"] {
+        std::fs::copy(
+            common::corpus("projects/npm-sharp-glibc-lock").join(file),
+            project.path().join(file),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        project.path().join(".npmrc"),
+        format!(
+            "//registry.example/:_authToken=secret\nregistry={}/\n",
+            server.npm()
+        ),
+    )
+    .unwrap();
+    let pip_conf = cache.path().join("pip.conf");
+    std::fs::write(
+        &pip_conf,
+        format!("[global]\nindex-url = {}\n", server.pypi()),
+    )
+    .unwrap();
+    let pip_conf = pip_conf.to_str().unwrap();
+    let output = Command::cargo_bin("muslcheck")
+        .unwrap()
+        .args(["--arch", "x86_64", "--format", "json", "--fail-on", "never"])
+        .arg(project.path())
+        .env_remove("PIP_INDEX_URL")
+        .env_remove("UV_INDEX_URL")
+        .env_remove("UV_DEFAULT_INDEX")
+        .env_remove("npm_config_registry")
+        .env_remove("NPM_CONFIG_REGISTRY")
+        .env_remove("MUSLCHECK_OFFLINE")
+        .env("PIP_CONFIG_FILE", pip_conf)
+        .env("XDG_CACHE_HOME", cache.path())
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let index = index_of(&output);
+    let paths = server.paths();
+    for wanted in [
+        "/pypi/simple/numpy/",
+        "/pypi/simple/pandas/",
+        "/pypi/simple/psycopg2/",
+        "/npm/sharp",
+    ] {
+        assert!(
+            paths.iter().any(|p| p == wanted),
+            "{wanted} not asked: {paths:?} {index}"
+        );
+    }
+    assert!(!paths.iter().any(|p| p.contains("secret")));
+}
+
+#[test]
 fn arm64_targets_get_their_own_platform_package() {
     let server = Server::start(Behaviour::Recorded);
     let cache = tempfile::tempdir().unwrap();
@@ -352,10 +462,21 @@ fn the_stack_as_installed_is_asked_about_with_its_python_version() {
     let report = muslcheck::scan(&[stack], &scan_options).unwrap();
     assert_eq!(report.index.mode, IndexMode::Online, "{:?}", report.index);
     assert!(report.index.asked >= 40, "{:?}", report.index);
-    assert_eq!(report.index.answered, report.index.asked, "{:?}", report.index);
-    assert_eq!(report.index.fetched, report.index.asked, "{:?}", report.index);
+    assert_eq!(
+        report.index.answered, report.index.asked,
+        "{:?}",
+        report.index
+    );
+    assert_eq!(
+        report.index.fetched, report.index.asked,
+        "{:?}",
+        report.index
+    );
     let (answers, summary) = ask(&report.artifacts, &index);
-    assert_eq!(summary.from_cache, summary.asked, "the scan's lookups filled the cache");
+    assert_eq!(
+        summary.from_cache, summary.asked,
+        "the scan's lookups filled the cache"
+    );
     assert!(summary.asked >= 40, "{summary:?}");
     assert_eq!(summary.answered, summary.asked, "{summary:?}");
     let normalised = |name: &str| name.to_lowercase().replace(['_', '.'], "-");
