@@ -325,13 +325,11 @@ fn the_index_urls_come_from_pip_conf_and_the_project_npmrc() {
         project.path().join("requirements.txt"),
     )
     .unwrap();
-    for file in ["package-lock.json"] {
-        std::fs::copy(
-            common::corpus("projects/npm-sharp-glibc-lock").join(file),
-            project.path().join(file),
-        )
-        .unwrap();
-    }
+    std::fs::copy(
+        common::corpus("projects/npm-sharp-glibc-lock/package-lock.json"),
+        project.path().join("package-lock.json"),
+    )
+    .unwrap();
     std::fs::write(
         project.path().join(".npmrc"),
         format!(
