@@ -170,7 +170,11 @@ fn run_scan(args: ScanArgs) -> ExitStatus {
     if let Some(loaded) = &file {
         announce_config(&args, loaded, &report);
     }
-    if let Some(line) = report::index_line(&report.index) {
+    // With --quiet, only a lookup that went wrong is worth a line.
+    let index_went_wrong = report.index.failed > 0 || report.index.reason.is_some();
+    if (!args.quiet || index_went_wrong)
+        && let Some(line) = report::index_line(&report.index)
+    {
         eprintln!("{}", escape::text(&line));
     }
     if let Err(message) = apply_baselines(&args, &mut report) {

@@ -266,6 +266,50 @@ mod tests {
     }
 
     #[test]
+    fn a_version_without_a_musl_package_names_the_first_later_one_with_one() {
+        let parent: Document = serde_json::from_str(
+            r#"{"dist-tags":{"latest":"2.0.0"},"versions":{
+                "1.0.0":{"optionalDependencies":{"x-linux-x64-gnu":"1.0.0"}},
+                "1.1.0-rc.1":{"optionalDependencies":{"x-linux-x64-gnu":"1.1.0-rc.1","x-linux-x64-musl":"1.1.0-rc.1"}},
+                "1.2.0":{"optionalDependencies":{"x-linux-x64-gnu":"1.2.0","x-linux-x64-musl":"1.2.0"}},
+                "2.0.0":{"optionalDependencies":{"x-linux-x64-gnu":"2.0.0","x-linux-x64-musl":"2.0.0"}}}}"#,
+        )
+        .unwrap();
+        let platform = |libc: &str, versions: &[&str]| -> Document {
+            let entries: Vec<String> = versions
+                .iter()
+                .map(|v| format!(r#""{v}":{{"os":["linux"],"cpu":["x64"],"libc":["{libc}"]}}"#))
+                .collect();
+            serde_json::from_str(&format!(r#"{{"versions":{{{}}}}}"#, entries.join(","))).unwrap()
+        };
+        let documents = BTreeMap::from([
+            (
+                "x-linux-x64-gnu".to_string(),
+                platform("glibc", &["1.0.0", "1.1.0-rc.1", "1.2.0", "2.0.0"]),
+            ),
+            (
+                "x-linux-x64-musl".to_string(),
+                platform("musl", &["1.1.0-rc.1", "1.2.0", "2.0.0"]),
+            ),
+        ]);
+        assert_eq!(
+            optional_dependencies(&parent, "1.0.0").len(),
+            2,
+            "later versions' platform packages are looked up too"
+        );
+        let verdict = decide(&parent, "1.0.0", &documents, "x64").unwrap();
+        assert_eq!(verdict.reinstall, Reinstall::NoMuslBuild);
+        assert_eq!(verdict.first_musl_version.as_deref(), Some("1.2.0"));
+        assert!(
+            verdict.detail.contains("x-linux-x64-gnu@1.0.0"),
+            "{}",
+            verdict.detail
+        );
+        let newer = decide(&parent, "1.2.0", &documents, "x64").unwrap();
+        assert_eq!(newer.build.as_deref(), Some("x-linux-x64-musl@1.2.0"));
+    }
+
+    #[test]
     fn scoped_names_escape_their_slash() {
         assert_eq!(
             document_url("https://registry.npmjs.org/", "@swc/core"),
