@@ -399,6 +399,18 @@ fn arm64_targets_get_their_own_platform_package() {
     );
 }
 
+/// The 44 pinned distributions of the stack, as lockfile entries.
+fn stack_packages() -> Vec<Artifact> {
+    let text = std::fs::read_to_string(data().join("pip-download-musllinux.tsv")).unwrap();
+    text.lines()
+        .filter(|line| !line.starts_with('#') && !line.starts_with("name\t"))
+        .map(|line| {
+            let row: Vec<&str> = line.split('\t').collect();
+            entry(Ecosystem::Pypi, row[0], row[1])
+        })
+        .collect()
+}
+
 #[test]
 fn the_index_answers_agree_with_what_pip_finds_for_musllinux() {
     let server = Server::start(Behaviour::Recorded);
@@ -616,6 +628,22 @@ fn a_failing_index_degrades_the_scan_to_the_cache_and_the_scan_completes() {
             .count(),
         1
     );
+}
+
+#[test]
+fn after_the_first_server_error_no_new_request_goes_out() {
+    let server = Server::start(Behaviour::Broken);
+    let cache = tempfile::tempdir().unwrap();
+    let stack = stack_packages();
+    let (answers, summary) = ask(
+        &stack,
+        &options(&server, cache.path(), IndexLookups::Online),
+    );
+    assert!(answers.is_empty());
+    assert_eq!(summary.mode, IndexMode::Degraded);
+    assert_eq!(summary.failed, stack.len(), "{summary:?}");
+    // Only the requests already in flight (8 at once) when the first 500 came back.
+    assert!(server.requests() <= 8, "{} requests", server.requests());
 }
 
 #[test]
