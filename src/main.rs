@@ -106,9 +106,12 @@ struct ScanArgs {
     /// `offline = true` in the config, or MUSLCHECK_OFFLINE=1.
     #[arg(long)]
     offline: bool,
-    /// Also list files that are ok.
+    /// Also list files that are ok (implies --details).
     #[arg(short, long, conflicts_with = "quiet")]
     verbose: bool,
+    /// Every file's findings and evidence, not only the package table and the plan.
+    #[arg(long, conflicts_with = "quiet")]
+    details: bool,
     /// Print only the summary (text format) and no progress; a config file from the scanned tree that relaxes the scan is still named.
     #[arg(short, long)]
     quiet: bool,
@@ -265,6 +268,7 @@ fn print_report(args: &ScanArgs, report: &Report) -> Result<(), String> {
                     && std::io::stdout().is_terminal()
                     && std::env::var_os("NO_COLOR").is_none(),
                 verbose: args.verbose,
+                details: args.details,
             },
         ),
     };

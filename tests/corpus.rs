@@ -74,8 +74,20 @@ fn text_report_shows_the_loader_message_and_a_summary() {
     let output = muslcheck(&corpus(""), &NOT_FETCHED);
     assert_eq!(output.status.code(), Some(1));
     let text = stdout(&output);
-    assert!(text.contains("Error relocating lib/libfortified.so: __memcpy_chk: symbol not found"));
-    assert!(text.contains("sh: bin/hello-glibc: not found"));
+    // By default: the package table, the plan, and the first files no
+    // package owns with the loader's messages; the rest with --details.
+    assert!(text.contains("sh: bin/hello-glibc: not found"), "{text}");
+    assert!(text.contains("Plan for the Dockerfile:"), "{text}");
+    assert!(text.contains("Per-file evidence for"), "{text}");
+    assert!(!text.contains("__memcpy_chk"), "{text}");
+    let details = stdout(&muslcheck(
+        &corpus(""),
+        &[NOT_FETCHED[0], NOT_FETCHED[1], "--details"],
+    ));
+    assert!(
+        details.contains("Error relocating lib/libfortified.so: __memcpy_chk: symbol not found")
+    );
+    assert!(details.contains("sh: bin/hello-glibc: not found"));
     let summary = text.lines().last().unwrap();
     assert!(summary.contains("files walked"), "{summary}");
     assert!(summary.contains("breaks"), "{summary}");

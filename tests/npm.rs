@@ -123,7 +123,7 @@ fn node_modules_installed_on_glibc_break_and_say_how_to_reinstall() {
     // bcrypt 5.x: the known-problem table says musl builds start at 6.0.0.
     let bcrypt = package_codes(&report, "bcrypt");
     assert!(bcrypt.contains(&"MC201".to_string()), "{bcrypt:?}");
-    let text = stdout(&muslcheck(&tree, &[]));
+    let text = stdout(&muslcheck(&tree, &["--details"]));
     assert!(text.contains("apk add python3 make g++"));
     // The lock npm 11 writes records every platform variant: sharp and swc reinstall fine.
     let sharp_lock = artifact_where(&report, |a| {

@@ -156,10 +156,21 @@ fn site_packages_files_carry_their_distribution_and_group_in_the_text_report() {
         "needs apk add libstdc++ libgcc"
     );
 
+    // The package table says what it needs; --details groups the files.
     let text = stdout(&muslcheck(venv.path(), &[]));
+    let row = text
+        .lines()
+        .find(|line| line.starts_with("ujson 5.10.0 "))
+        .unwrap_or_else(|| panic!("no ujson row: {text}"));
+    assert!(row.contains("apk add libgcc libstdc++"), "{row}");
     assert!(
-        text.contains("pypi ujson 5.10.0: 0 of 1 ELF files break as they are"),
+        text.contains("RUN apk add --no-cache libgcc libstdc++"),
         "{text}"
+    );
+    let details = stdout(&muslcheck(venv.path(), &["--details"]));
+    assert!(
+        details.contains("pypi ujson 5.10.0: 0 of 1 ELF files break as they are"),
+        "{details}"
     );
 }
 
@@ -262,12 +273,35 @@ fn real_manylinux_venv_groups_by_package_with_the_deciding_files() {
         numpy_breaks > 0,
         "numpy 1.26's bundled libgfortran needs glibc names"
     );
-    let text = stdout(&muslcheck(&venv, &[]));
+    let details = stdout(&muslcheck(&venv, &["--details"]));
     for header in [
         "pypi numpy 1.26.4:",
         "pypi cryptography 42.0.8:",
         "pypi pillow 10.4.0:",
     ] {
-        assert!(text.contains(header), "{header} missing");
+        assert!(details.contains(header), "{header} missing");
     }
+    // By default: every distribution named, one merged `apk add`, a screen.
+    let text = stdout(&muslcheck(&venv, &[]));
+    let distributions: std::collections::BTreeSet<(String, String)> = elf
+        .iter()
+        .map(|a| {
+            let package = &a["package"];
+            (
+                package["name"].as_str().unwrap().to_string(),
+                package["version"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (name, version) in &distributions {
+        assert!(
+            text.contains(&format!("{name} {version}")),
+            "{name} {version} not named: {text}"
+        );
+    }
+    assert_eq!(text.matches("RUN apk add --no-cache ").count(), 1, "{text}");
+    assert!(
+        text.lines().count() <= 3 * distributions.len() + 20,
+        "{text}"
+    );
 }

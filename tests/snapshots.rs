@@ -100,12 +100,23 @@ fn packages(project: &Path) -> Report {
     stable(scan(&[project.to_path_buf()], &[]), Some(project))
 }
 
-fn rendered_text(report: &Report, verbose: bool, temporary: Option<&Path>) -> String {
+/// What the text report shows: the package table and plan (with the files
+/// no package owns), every file's findings (`--details`), or also the ok
+/// files (`--verbose`).
+#[derive(Clone, Copy)]
+enum Shown {
+    Default,
+    Details,
+    Verbose,
+}
+
+fn rendered_text(report: &Report, shown: Shown, temporary: Option<&Path>) -> String {
     let text = render_text(
         report,
         TextOptions {
             color: false,
-            verbose,
+            verbose: matches!(shown, Shown::Verbose),
+            details: matches!(shown, Shown::Details),
         },
     );
     assert!(!text.contains('\x1b'), "no colour asked for");
@@ -114,17 +125,26 @@ fn rendered_text(report: &Report, verbose: bool, temporary: Option<&Path>) -> St
 
 #[test]
 fn text() {
-    insta::assert_snapshot!("text", rendered_text(&bin(), false, None));
+    insta::assert_snapshot!("text", rendered_text(&bin(), Shown::Default, None));
 }
 
 #[test]
-fn text_verbose() {
+fn text_details_and_verbose() {
     let report = bin();
-    let verbose = rendered_text(&report, true, None);
-    // Verbose adds the ok files to what the default shows.
-    for line in rendered_text(&report, false, None).lines() {
+    let details = rendered_text(&report, Shown::Details, None);
+    let verbose = rendered_text(&report, Shown::Verbose, None);
+    // Verbose adds the ok files to what --details shows; --details adds
+    // the per-file evidence to the default's package table and plan.
+    for line in details.lines().filter(|l| !l.starts_with("Per-file")) {
         assert!(verbose.contains(line), "{line}");
     }
+    for line in rendered_text(&report, Shown::Default, None)
+        .lines()
+        .filter(|l| !l.starts_with("Per-file"))
+    {
+        assert!(details.contains(line), "{line}");
+    }
+    insta::assert_snapshot!("text_details", details);
     insta::assert_snapshot!("text_verbose", verbose);
 }
 
@@ -134,7 +154,7 @@ fn text_packages() {
     let report = packages(dir.path());
     insta::assert_snapshot!(
         "text_packages",
-        rendered_text(&report, false, Some(dir.path()))
+        rendered_text(&report, Shown::Default, Some(dir.path()))
     );
 }
 

@@ -168,6 +168,7 @@ fn judge(
     }
 
     let verdict = verdict(&findings, gcompat_use.used, !unchecked.is_empty());
+    let mut loads_with_gcompat = false;
     if verdict == Verdict::Breaks && !platform.gcompat && platform.has_packages() {
         let hint = gcompat::hint(
             &resolve_with(true),
@@ -177,9 +178,11 @@ fn judge(
         );
         if let Some(hint) = hint {
             gcompat::add_hint(&mut findings, &hint);
+            loads_with_gcompat = true;
         }
     }
-    let load = load_summary(index, root, &resolution, gcompat_use.symbols, reach.reason);
+    let mut load = load_summary(index, root, &resolution, gcompat_use.symbols, reach.reason);
+    load.loads_with_gcompat = loads_with_gcompat;
     Judged {
         assessment: Assessment {
             verdict,
@@ -267,6 +270,7 @@ fn load_summary(
         from_gcompat,
         gcompat_reach: Some(gcompat_reach),
         not_loaded: None,
+        loads_with_gcompat: false,
     }
 }
 

@@ -2,8 +2,25 @@
 //! answer (the most trusted source that answered), its actions, and the
 //! actions of all packages merged into one plan.
 
-use crate::model::{ActionPlan, Artifact, Package, PackageDecision, ReinstallAnswer};
-use crate::platform::Platform;
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::{
+    Action, ActionPlan, AnswerSource, Artifact, ArtifactKind, AsIs, Code, Ecosystem, Evidence,
+    LibcKind, Package, PackageDecision, Reinstall, ReinstallAnswer, Reinstallation, Verdict,
+};
+use crate::platform::{Platform, SonameProvider, alpine_provider};
+
+/// What one package is made of: its files (by archive, for a directory of
+/// wheels, so a manylinux and a musllinux wheel of one version stay apart)
+/// and the answers found for it.
+#[derive(Default)]
+struct Group<'a> {
+    files: Vec<&'a Artifact>,
+    answers: Vec<ReinstallAnswer>,
+}
+
+/// Packages are told apart by the archive their files came from, if any.
+type GroupKey = (Option<Package>, Option<String>);
 
 /// Decides every package of the report. `answers` are reinstall answers
 /// from outside the tree (the package index), by package.
@@ -12,6 +29,484 @@ pub fn decide(
     answers: &[(Package, ReinstallAnswer)],
     platform: &Platform,
 ) -> (Vec<PackageDecision>, ActionPlan) {
-    let _ = (artifacts, answers, platform);
-    (Vec::new(), ActionPlan::default())
+    let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
+    for artifact in artifacts {
+        match &artifact.kind {
+            ArtifactKind::Elf { .. } | ArtifactKind::Unreadable => {
+                let origin = artifact
+                    .path
+                    .is_member()
+                    .then(|| artifact.path.outer_file().to_string());
+                let key = (artifact.package.clone(), origin);
+                groups.entry(key).or_default().files.push(artifact);
+            }
+            ArtifactKind::Package { .. } => {
+                if let Some(answer) = entry_answer(artifact) {
+                    let key = (artifact.package.clone(), None);
+                    groups.entry(key).or_default().answers.push(answer);
+                }
+            }
+            ArtifactKind::Wheel { .. } => {}
+        }
+    }
+    // An answer about a package (a lockfile's, the index's) holds for each
+    // archive of it too.
+    let mut by_package: BTreeMap<&Package, Vec<ReinstallAnswer>> = BTreeMap::new();
+    for (package, answer) in answers {
+        by_package.entry(package).or_default().push(answer.clone());
+    }
+    let loose: Vec<(Package, Vec<ReinstallAnswer>)> = groups
+        .iter()
+        .filter(|((_, origin), group)| origin.is_none() && group.files.is_empty())
+        .filter_map(|((package, _), group)| Some((package.clone()?, group.answers.clone())))
+        .collect();
+    for (package, entry_answers) in loose {
+        let archives: Vec<GroupKey> = groups
+            .keys()
+            .filter(|(p, origin)| p.as_ref() == Some(&package) && origin.is_some())
+            .cloned()
+            .collect();
+        if archives.is_empty() {
+            continue;
+        }
+        groups.remove(&(Some(package), None));
+        for key in archives {
+            if let Some(group) = groups.get_mut(&key) {
+                group.answers.extend(entry_answers.iter().cloned());
+            }
+        }
+    }
+
+    let decisions: Vec<PackageDecision> = groups
+        .into_iter()
+        .map(|((package, origin), mut group)| {
+            if let Some(package) = &package
+                && let Some(found) = by_package.get(package)
+            {
+                group.answers.extend(found.iter().cloned());
+            }
+            decide_one(package, origin, &group, platform)
+        })
+        .collect();
+    let plan = plan(&decisions, platform);
+    (decisions, plan)
+}
+
+/// The answer a lockfile or installed-package entry carries.
+fn entry_answer(artifact: &Artifact) -> Option<ReinstallAnswer> {
+    let reinstall = artifact.reinstall()?;
+    let detail = artifact
+        .findings()
+        .first()
+        .map_or_else(|| reinstall.as_str().to_string(), |f| f.message.clone());
+    let path = artifact.path.as_str().to_string();
+    let source = if artifact
+        .findings()
+        .iter()
+        .any(|f| matches!(f.evidence, Evidence::KnownProblem { .. }))
+    {
+        AnswerSource::KnownTable {
+            sources: String::new(),
+        }
+    } else if path.ends_with("package.json") {
+        AnswerSource::PackageFiles { path }
+    } else {
+        AnswerSource::Lockfile { path }
+    };
+    let build_packages = artifact
+        .findings()
+        .iter()
+        .find(|f| f.code == Code::NeedsBuildTools)
+        .map(|_| vec!["python3".to_string(), "make".to_string(), "g++".to_string()])
+        .unwrap_or_default();
+    Some(ReinstallAnswer {
+        reinstall,
+        detail,
+        source,
+        build: None,
+        first_musl_version: None,
+        build_packages,
+    })
+}
+
+fn decide_one(
+    package: Option<Package>,
+    origin: Option<String>,
+    group: &Group,
+    platform: &Platform,
+) -> PackageDecision {
+    let as_is = as_is(&group.files);
+    let reinstalled = best_answer(&group.answers)
+        .cloned()
+        .or_else(|| distribution_answer(package.as_ref(), &group.files, platform))
+        .unwrap_or_else(|| answer_from_files(package.as_ref(), &group.files, &as_is));
+    let actions = actions(
+        package.as_ref(),
+        &group.files,
+        &as_is,
+        &reinstalled,
+        platform,
+    );
+    PackageDecision {
+        package,
+        origin,
+        as_is,
+        reinstalled,
+        actions,
+    }
+}
+
+/// The most trusted answer; among equals, the first.
+fn best_answer(answers: &[ReinstallAnswer]) -> Option<&ReinstallAnswer> {
+    answers
+        .iter()
+        .rev()
+        .filter(|a| a.reinstall != Reinstall::Unknown)
+        .max_by_key(|a| a.source.rank())
+        .or_else(|| answers.first())
+}
+
+fn as_is(files: &[&Artifact]) -> AsIs {
+    let mut verdicts: BTreeMap<Verdict, usize> = BTreeMap::new();
+    for file in files {
+        *verdicts.entry(file.verdict()).or_default() += 1;
+    }
+    // A file the target never loads does not make a package fail or pass,
+    // unless it is all there is.
+    let verdict = verdicts
+        .keys()
+        .copied()
+        .filter(|v| *v != Verdict::NotApplicable)
+        .max()
+        .or_else(|| verdicts.keys().copied().max());
+    AsIs {
+        verdict,
+        files: files.len(),
+        verdicts,
+    }
+}
+
+/// With no answer from outside: files built for musl are a musl build.
+fn answer_from_files(
+    package: Option<&Package>,
+    files: &[&Artifact],
+    as_is: &AsIs,
+) -> ReinstallAnswer {
+    let mut libcs = files
+        .iter()
+        .filter_map(|f| f.facts())
+        .filter(|facts| facts.is_loadable())
+        .map(|facts| facts.libc.kind)
+        .peekable();
+    let has_files = libcs.peek().is_some();
+    let none_glibc = libcs.all(|libc| matches!(libc, LibcKind::Musl | LibcKind::None));
+    if has_files && none_glibc && as_is.verdict == Some(Verdict::Ok) {
+        return ReinstallAnswer {
+            reinstall: Reinstall::MuslBuild,
+            detail: "the installed files are built for musl or need no C library".to_string(),
+            source: AnswerSource::PackageFiles {
+                path: files
+                    .first()
+                    .map(|f| f.path.as_str().to_string())
+                    .unwrap_or_default(),
+            },
+            build: None,
+            first_musl_version: None,
+            build_packages: Vec::new(),
+        };
+    }
+    if package.is_none() {
+        return ReinstallAnswer::unknown(
+            "no package manager installs these files: build them on the target or get musl builds from where they came from",
+        );
+    }
+    ReinstallAnswer::unknown("no lockfile, table or package index answered for this version")
+}
+
+/// A distribution package's files: on the target, its own package manager
+/// installs its build of the same library or program.
+fn distribution_answer(
+    package: Option<&Package>,
+    files: &[&Artifact],
+    platform: &Platform,
+) -> Option<ReinstallAnswer> {
+    let package = package?;
+    let source = AnswerSource::PackageFiles {
+        path: files
+            .first()
+            .map(|f| f.path.as_str().to_string())
+            .unwrap_or_default(),
+    };
+    let answer = |reinstall, detail: String, build| ReinstallAnswer {
+        reinstall,
+        detail,
+        source: source.clone(),
+        build,
+        first_musl_version: None,
+        build_packages: Vec::new(),
+    };
+    match package.ecosystem {
+        Ecosystem::Alpine => Some(answer(
+            Reinstall::MuslBuild,
+            format!("Alpine's own package {}", package.name),
+            None,
+        )),
+        Ecosystem::Debian if platform.has_packages() => {
+            // The libraries' sonames say which Alpine package has them.
+            let sonames: Vec<&str> = files
+                .iter()
+                .filter_map(|f| f.facts()?.soname.as_deref())
+                .collect();
+            let providers: Vec<SonameProvider> =
+                sonames.iter().filter_map(|s| alpine_provider(s)).collect();
+            if let Some(SonameProvider::Nothing(why)) = providers
+                .iter()
+                .find(|p| matches!(p, SonameProvider::Nothing(_)))
+            {
+                return Some(answer(
+                    Reinstall::NoMuslBuild,
+                    format!("Debian package {}: {why}", package.name),
+                    None,
+                ));
+            }
+            let names: BTreeSet<&str> = providers
+                .iter()
+                .filter_map(|p| match p {
+                    SonameProvider::Package(name) => Some(*name),
+                    SonameProvider::Nothing(_) => None,
+                })
+                .collect();
+            if !names.is_empty() && providers.len() == sonames.len() && sonames.len() == files.len()
+            {
+                let names: Vec<&str> = names.into_iter().collect();
+                return Some(answer(
+                    Reinstall::MuslBuild,
+                    format!(
+                        "Debian package {}: Alpine's {} provides the same libraries",
+                        package.name,
+                        names.join(", ")
+                    ),
+                    Some(format!("apk add {}", names.join(" "))),
+                ));
+            }
+            if !sonames.is_empty() && sonames.len() == files.len() {
+                // A library package: Alpine names its libraries' packages
+                // differently, and installs them with the programs needing them.
+                return Some(answer(
+                    Reinstall::Unknown,
+                    format!(
+                        "Debian library package {} ({}): Alpine's package of a program that needs it \
+                         brings Alpine's build; else find the package with {} on pkgs.alpinelinux.org",
+                        package.name,
+                        sonames.join(", "),
+                        sonames.first().copied().unwrap_or_default()
+                    ),
+                    None,
+                ));
+            }
+            Some(answer(
+                Reinstall::Unknown,
+                format!(
+                    "Debian package {}, built for glibc: install Alpine's build instead \
+                     (`apk add {}` if Alpine names it alike: check pkgs.alpinelinux.org)",
+                    package.name, package.name
+                ),
+                Some(format!("apk add {}", package.name)),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// What to change for one package.
+fn actions(
+    package: Option<&Package>,
+    files: &[&Artifact],
+    as_is: &AsIs,
+    reinstalled: &ReinstallAnswer,
+    platform: &Platform,
+) -> Vec<Action> {
+    let mut actions = Vec::new();
+    let runtime = runtime_packages(files);
+    if !runtime.is_empty() {
+        actions.push(Action::ApkAdd { packages: runtime });
+    }
+    let fails_as_is = matches!(
+        as_is.verdict,
+        Some(Verdict::Breaks | Verdict::NeedsGcompat | Verdict::Unknown)
+    );
+    let ecosystem = package.map(|p| p.ecosystem);
+    if ecosystem == Some(Ecosystem::Debian) && fails_as_is {
+        // Alpine's package in place of the copied Debian files.
+        match (&reinstalled.reinstall, &reinstalled.build) {
+            (Reinstall::MuslBuild, Some(build)) => actions.push(Action::ApkAdd {
+                packages: build
+                    .trim_start_matches("apk add ")
+                    .split(' ')
+                    .map(str::to_string)
+                    .collect(),
+            }),
+            (Reinstall::NoMuslBuild, _) => actions.push(Action::NoFix {
+                why: reinstalled.detail.clone(),
+            }),
+            (Reinstall::Unknown, Some(_)) => actions.push(reinstall_action(ecosystem)),
+            _ => {}
+        }
+        return actions;
+    }
+    match reinstalled.reinstall {
+        Reinstall::MuslBuild if fails_as_is => {
+            actions.push(reinstall_action(ecosystem));
+        }
+        Reinstall::MuslBuildNotLocked => {
+            actions.push(Action::RelockForMusl {
+                packages: reinstalled.build.iter().cloned().collect(),
+            });
+            actions.push(reinstall_action(ecosystem));
+        }
+        Reinstall::SourceBuild => {
+            if let Some(to) = &reinstalled.first_musl_version {
+                actions.push(Action::Upgrade { to: to.clone() });
+            } else {
+                actions.push(Action::BuildDependencies {
+                    packages: build_packages(ecosystem, reinstalled),
+                });
+            }
+            actions.push(reinstall_action(ecosystem));
+        }
+        Reinstall::NoMuslBuild | Reinstall::CannotInstall => {
+            if let Some(to) = &reinstalled.first_musl_version {
+                actions.push(Action::Upgrade { to: to.clone() });
+                actions.push(reinstall_action(ecosystem));
+            } else if fails_as_is && loads_with_gcompat(files) && platform.has_packages() {
+                actions.push(Action::Gcompat);
+            } else {
+                actions.push(Action::NoFix {
+                    why: reinstalled.detail.clone(),
+                });
+            }
+        }
+        Reinstall::Unknown | Reinstall::MuslBuild | Reinstall::NotNative if fails_as_is => {
+            if as_is.verdict == Some(Verdict::NeedsGcompat)
+                || loads_with_gcompat(files) && platform.has_packages()
+            {
+                actions.push(Action::Gcompat);
+            } else if as_is.verdict == Some(Verdict::Breaks) {
+                actions.push(Action::NoFix {
+                    why: reinstalled.detail.clone(),
+                });
+            }
+        }
+        _ => {}
+    }
+    actions
+}
+
+fn reinstall_action(ecosystem: Option<Ecosystem>) -> Action {
+    let command = match ecosystem {
+        Some(Ecosystem::Npm) => "npm ci",
+        Some(Ecosystem::Pypi) => "pip install",
+        // The target's own package of a distribution's program.
+        Some(Ecosystem::Alpine | Ecosystem::Debian) => "distribution package",
+        None => "rebuild on the target",
+    };
+    Action::ReinstallOnTarget {
+        command: command.to_string(),
+    }
+}
+
+fn build_packages(ecosystem: Option<Ecosystem>, answer: &ReinstallAnswer) -> Vec<String> {
+    if !answer.build_packages.is_empty() {
+        return answer.build_packages.clone();
+    }
+    let defaults: &[&str] = match ecosystem {
+        Some(Ecosystem::Npm) => &["python3", "make", "g++"],
+        Some(Ecosystem::Pypi) => &["build-base", "python3-dev"],
+        _ => &["build-base"],
+    };
+    defaults.iter().map(|s| s.to_string()).collect()
+}
+
+/// Alpine packages the files need at run time (MC107).
+fn runtime_packages(files: &[&Artifact]) -> Vec<String> {
+    let mut packages = BTreeSet::new();
+    for finding in files.iter().flat_map(|f| f.findings()) {
+        if let Evidence::Packages {
+            packages: needs, ..
+        } = &finding.evidence
+        {
+            packages.extend(needs.iter().map(|n| n.package.clone()));
+        }
+    }
+    packages.into_iter().collect()
+}
+
+/// Whether every failing file would load with gcompat.
+fn loads_with_gcompat(files: &[&Artifact]) -> bool {
+    let failing: Vec<&&Artifact> = files
+        .iter()
+        .filter(|f| matches!(f.verdict(), Verdict::Breaks))
+        .collect();
+    !failing.is_empty()
+        && failing.iter().all(|f| {
+            f.assessment
+                .load
+                .as_ref()
+                .is_some_and(|load| load.loads_with_gcompat)
+        })
+}
+
+/// Every package's actions merged.
+fn plan(decisions: &[PackageDecision], platform: &Platform) -> ActionPlan {
+    let mut apk_add = BTreeSet::new();
+    let mut build = BTreeSet::new();
+    let mut reinstall: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut relock = BTreeSet::new();
+    let mut plan = ActionPlan::default();
+    let mut newest: Option<(crate::model::Version, String)> = None;
+    for decision in decisions {
+        let name = decision.package.as_ref().map_or_else(
+            || "files no package owns".to_string(),
+            |p| format!("{} {}", p.name, p.version),
+        );
+        for action in &decision.actions {
+            match action {
+                Action::ApkAdd { packages } => apk_add.extend(packages.iter().cloned()),
+                Action::BuildDependencies { packages } => build.extend(packages.iter().cloned()),
+                Action::ReinstallOnTarget { command } => {
+                    reinstall
+                        .entry(command.clone())
+                        .or_default()
+                        .push(name.clone());
+                }
+                Action::Upgrade { to } => {
+                    if let Some(p) = &decision.package {
+                        plan.upgrades.push((p.name.clone(), to.clone()));
+                    }
+                }
+                Action::RelockForMusl { packages } => relock.extend(packages.iter().cloned()),
+                Action::NewerAlpine { release, .. } => {
+                    let version = crate::model::Version::release(release);
+                    if newest.as_ref().is_none_or(|(v, _)| version > *v) {
+                        newest = Some((version, release.clone()));
+                    }
+                }
+                Action::Gcompat => plan.gcompat = true,
+                Action::NoFix { why } => plan.no_fix.push((name.clone(), why.clone())),
+            }
+        }
+    }
+    if plan.gcompat {
+        apk_add.insert("gcompat".to_string());
+    }
+    plan.from = newest.map(|(_, release)| format!("alpine:{release}"));
+    plan.install_command = platform.install_command().map(str::to_string);
+    plan.apk_add = apk_add.into_iter().collect();
+    plan.build_dependencies = build.into_iter().collect();
+    plan.reinstall = reinstall
+        .into_iter()
+        .map(|(command, packages)| Reinstallation { command, packages })
+        .collect();
+    plan.relock = relock.into_iter().collect();
+    plan
 }

@@ -20,6 +20,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Serialize;
 use walkdir::WalkDir;
 
+use crate::ecosystem::distro::PackageDatabase;
 use crate::ecosystem::{ManifestKind, is_archive_inside_installed_packages};
 use crate::model::ReportPath;
 use crate::progress::Progress;
@@ -116,6 +117,8 @@ pub struct Inventory {
     pub dist_infos: Vec<PathBuf>,
     /// Lockfiles, requirements files and installed npm manifests.
     pub manifests: Vec<Manifest>,
+    /// dpkg and apk databases of root filesystems in the tree.
+    pub package_databases: Vec<PackageDatabase>,
     /// Each root as given and as walked, to show other paths below it.
     roots: Vec<(PathBuf, PathBuf)>,
     single_dir_root: bool,
@@ -324,6 +327,9 @@ impl Walker<'_> {
             {
                 self.inventory.dist_infos.push(entry.path().to_path_buf());
             }
+            self.inventory
+                .package_databases
+                .extend(PackageDatabase::recognise(entry.path(), true));
             return;
         }
         if file_type.is_symlink() {
@@ -359,6 +365,9 @@ impl Walker<'_> {
             };
             ManifestKind::recognise(name, name == "package.json" && in_node_modules())
         });
+        self.inventory
+            .package_databases
+            .extend(PackageDatabase::recognise(entry.path(), false));
         if let Some(kind) = manifest {
             self.inventory.manifests.push(Manifest {
                 shown: root.shown(entry.path()),

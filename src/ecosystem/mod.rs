@@ -2,6 +2,7 @@
 //! lockfiles say, and the known-problem table.
 
 pub mod attribution;
+pub mod distro;
 pub mod known;
 mod manifest;
 pub mod npm;

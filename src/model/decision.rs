@@ -112,15 +112,32 @@ pub struct PackageDecision {
     /// `None` for files no package owns.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub package: Option<Package>,
+    /// The archive (wheel, tarball) its files came from, when they came from
+    /// one: two wheels of one version are two decisions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
     pub as_is: AsIs,
     pub reinstalled: ReinstallAnswer,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<Action>,
 }
 
+/// One install command of the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reinstallation {
+    /// `npm ci`, `pip install`.
+    pub command: String,
+    /// `name version` of the packages it is for.
+    pub packages: Vec<String>,
+}
+
 /// The actions of all packages, merged into what goes into the Dockerfile.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ActionPlan {
+    /// How the target installs packages (`apk add --no-cache`); `None` when
+    /// it has no package manager.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub install_command: Option<String>,
     /// `alpine:3.20`, when a newer release is a fix.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
@@ -128,8 +145,9 @@ pub struct ActionPlan {
     pub apk_add: Vec<String>,
     /// Build-time Alpine packages, merged and sorted.
     pub build_dependencies: Vec<String>,
-    /// Install commands to run on the target (`npm ci`, `pip install …`).
-    pub reinstall: Vec<String>,
+    /// Install commands to run on the target, with the packages each brings
+    /// a musl build (or a source build) of.
+    pub reinstall: Vec<Reinstallation>,
     /// `name → version` upgrades.
     pub upgrades: Vec<(String, String)>,
     /// Lockfile changes.

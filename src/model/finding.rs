@@ -263,6 +263,9 @@ pub struct LoadSummary {
     /// Why the target never loads this file (another platform's prebuild).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_loaded: Option<String>,
+    /// The file breaks, and would load once gcompat is installed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub loads_with_gcompat: bool,
 }
 
 fn is_zero(n: &usize) -> bool {

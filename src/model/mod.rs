@@ -18,7 +18,7 @@ pub use arch::Arch;
 pub use code::{Code, Rule, Severity};
 pub use decision::{
     Action, ActionPlan, AnswerSource, AsIs, IndexMode, IndexSummary, PackageDecision,
-    ReinstallAnswer,
+    ReinstallAnswer, Reinstallation,
 };
 pub use elf_facts::{
     Class, ElfFacts, ElfType, Endian, Libc, LibcKind, Linkage, RelocationCount, RequiredSymbol,

@@ -212,6 +212,12 @@ impl Platform {
         self.target.has_packages()
     }
 
+    /// The command that installs the target's packages in a Dockerfile
+    /// (`apk add --no-cache`), when it has a package manager.
+    pub fn install_command(&self) -> Option<&'static str> {
+        self.has_packages().then_some("apk add --no-cache")
+    }
+
     /// Whether gcompat is on the image: asked for, and installable there.
     pub fn gcompat_installed(&self) -> bool {
         self.gcompat && self.has_packages()

@@ -6,6 +6,7 @@ pub mod escape;
 mod explain;
 mod github;
 mod json;
+mod plan;
 mod sarif;
 mod text;
 

@@ -4,7 +4,7 @@ use std::cmp::Reverse;
 use std::collections::HashMap;
 use std::fmt::Write;
 
-use super::escape;
+use super::{escape, plan};
 use crate::model::{
     Artifact, Evidence, Finding, IndexMode, IndexSummary, MissingSymbol, Package, Reinstall,
     Report, Severity, Verdict,
@@ -14,8 +14,10 @@ use crate::model::{
 pub struct TextOptions {
     /// ANSI colour (only on a terminal, never with `NO_COLOR`).
     pub color: bool,
-    /// Also list the files that are ok.
+    /// Also list the files that are ok (implies `details`).
     pub verbose: bool,
+    /// Every file's findings, not only the package table and the plan.
+    pub details: bool,
 }
 
 /// Caps the lines shown per finding; the JSON output has them all.
@@ -61,6 +63,7 @@ impl Paint {
 
 pub fn render_text(report: &Report, options: TextOptions) -> String {
     let paint = Paint { on: options.color };
+    let details = options.details || options.verbose;
     let packages = PackageSummaries::of(report);
     let mut shown: Vec<&Artifact> = report
         .artifacts
@@ -82,9 +85,17 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
             a.path.clone(),
         )
     });
+    // Without --details, a package's files are said in its line of the
+    // package table; files no package owns have no such line, so the first
+    // of them are shown here.
+    let total = shown.len();
+    if !details {
+        shown.retain(|a| a.package.is_none() && a.is_file());
+        shown.truncate(MAX_UNOWNED_FILES);
+    }
     let mut out = String::new();
     let mut current_package = None;
-    for artifact in shown {
+    for artifact in &shown {
         if let Some(package) = &artifact.package
             && current_package != Some(package)
         {
@@ -95,10 +106,22 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
         }
         render_artifact(&mut out, artifact, &paint);
     }
+    plan::render_packages(&mut out, report);
+    plan::render_plan(&mut out, &report.plan);
+    if total > shown.len() {
+        let _ = writeln!(
+            out,
+            "Per-file evidence for {} more file(s) and entries: --details (or --format json)\n",
+            total - shown.len()
+        );
+    }
     out.push_str(&summary_line(report));
     out.push('\n');
     out
 }
+
+/// Files no package owns shown without `--details`.
+const MAX_UNOWNED_FILES: usize = 20;
 
 /// What the report says of one package, gathered in one pass.
 struct PackageSummary {

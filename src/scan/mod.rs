@@ -19,11 +19,12 @@ use crate::check::{self, TreeFile, TreeIndex};
 use crate::config::{IndexLookups, Options};
 use crate::discover::{self, Candidate, Inventory, Problem, ProblemKind};
 use crate::ecosystem::attribution::{npm_owners, python_owners};
+use crate::ecosystem::distro::distro_owners;
 use crate::ecosystem::python;
 use crate::index;
 use crate::model::{
-    Artifact, ArtifactKind, Assessment, Code, Ecosystem, Evidence, Finding, Package, Report,
-    ReportPath, SCHEMA_VERSION, Summary, ToolInfo, Verdict, on_disk,
+    ActionPlan, Artifact, ArtifactKind, Assessment, Code, Ecosystem, Evidence, Finding, Package,
+    Report, ReportPath, SCHEMA_VERSION, Summary, ToolInfo, Verdict, on_disk,
 };
 use crate::progress::{Progress, Silent};
 
@@ -83,7 +84,6 @@ pub fn scan_with_progress(
         roots: paths,
     };
     let (answers, index_summary) = index::answers(&asked, &options.platform, &options.index);
-    let (packages, plan) = check::packages::decide(&artifacts, &answers, &options.platform);
 
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
@@ -96,8 +96,8 @@ pub fn scan_with_progress(
         gcompat: options.platform.gcompat,
         roots: paths.iter().map(|p| discover::path_text(p)).collect(),
         artifacts,
-        packages,
-        plan,
+        packages: Vec::new(),
+        plan: ActionPlan::default(),
         index: index_summary,
         summary: Summary {
             files_walked: inventory.files_walked,
@@ -120,6 +120,9 @@ pub fn scan_with_progress(
         rule.is_some()
     });
     report.summary.ignored_by_rule = by_rule;
+    // Decided on what the rules left: an accepted finding changes no plan.
+    (report.packages, report.plan) =
+        check::packages::decide(&report.artifacts, &answers, &options.platform);
     report.summary.duration_ms = started.elapsed().as_millis();
     Ok(report)
 }
@@ -339,11 +342,15 @@ fn attribute_packages(items: &mut [Item], inventory: &Inventory, side_reads: &mu
             .map(|item| on_disk(&item.location)),
         &mut read,
     );
+    // A language package's own metadata first: a Debian python3-numpy is
+    // also a numpy distribution, but the file is the same either way.
+    let distro = distro_owners(&inventory.package_databases, &mut read);
     for item in items.iter_mut() {
         if item.package.is_none() {
             item.package = owners
                 .get(&item.location)
                 .or_else(|| npm.get(on_disk(&item.location)))
+                .or_else(|| distro.get(&item.location))
                 .cloned();
         }
         if let Some(others) = inventory.hard_links.get(&item.location) {

@@ -1,0 +1,275 @@
+//! The text report's answer: one line per package (as it is, reinstalled on
+//! the target, the action), then the plan for the Dockerfile.
+
+use std::fmt::Write;
+
+use super::escape;
+use crate::model::{Action, ActionPlan, AnswerSource, PackageDecision, Reinstall, Report, Verdict};
+
+/// Packages listed by name only, per line, when all is well with them.
+const OK_NAMES_PER_LINE: usize = 8;
+
+pub fn render_packages(out: &mut String, report: &Report) {
+    let (quiet, listed): (Vec<&PackageDecision>, Vec<&PackageDecision>) =
+        report.packages.iter().partition(|d| is_fine(d));
+    if !listed.is_empty() {
+        let target = report
+            .target
+            .name
+            .split(' ')
+            .next()
+            .unwrap_or(&report.target.name);
+        let rows: Vec<[String; 4]> = listed
+            .iter()
+            .map(|d| {
+                [
+                    package_name(d),
+                    as_is_text(d),
+                    reinstall_text(d),
+                    action_text(&d.actions),
+                ]
+            })
+            .collect();
+        let header = [
+            "package".to_string(),
+            "as it is".to_string(),
+            format!("reinstalled on {target}"),
+            "action".to_string(),
+        ];
+        let widths = column_widths(&header, &rows);
+        write_row(out, &header, &widths);
+        for (row, decision) in rows.iter().zip(&listed) {
+            write_row(out, row, &widths);
+            if let Some(why) = why_line(decision) {
+                let _ = writeln!(out, "    {}", escape::text(&why));
+            }
+        }
+    }
+    if !quiet.is_empty() {
+        let names: Vec<String> = quiet.iter().map(|d| package_name(d)).collect();
+        let _ = writeln!(
+            out,
+            "{} package(s) load as they are and need nothing:",
+            names.len()
+        );
+        for chunk in names.chunks(OK_NAMES_PER_LINE) {
+            let _ = writeln!(out, "    {}", escape::text(&chunk.join(", ")));
+        }
+    }
+    if !report.packages.is_empty() {
+        out.push('\n');
+    }
+}
+
+/// The plan for the Dockerfile, and what nothing fixes.
+pub fn render_plan(out: &mut String, plan: &ActionPlan) {
+    let mut lines = Vec::new();
+    if let Some(from) = &plan.from {
+        lines.push(format!("FROM {from}"));
+    }
+    let install = plan
+        .install_command
+        .as_deref()
+        .unwrap_or("apk add --no-cache");
+    if !plan.apk_add.is_empty() {
+        lines.push(format!("RUN {install} {}", plan.apk_add.join(" ")));
+    }
+    if !plan.build_dependencies.is_empty() {
+        lines.push(format!(
+            "RUN {install} --virtual .build-deps {}   # to compile; `apk del .build-deps` after the install",
+            plan.build_dependencies.join(" ")
+        ));
+    }
+    for (name, version) in &plan.upgrades {
+        lines.push(format!(
+            "# upgrade {name} to {version} (first version with a musl build)"
+        ));
+    }
+    if !plan.relock.is_empty() {
+        lines.push(format!(
+            "# record the musl variants in the lockfile: {} (`npm install` once with optional dependencies)",
+            plan.relock.join(", ")
+        ));
+    }
+    for step in &plan.reinstall {
+        if step.command == "distribution package" {
+            // Distribution packages: Alpine's build under (usually) the same name.
+            let names: Vec<&str> = step
+                .packages
+                .iter()
+                .filter_map(|p| p.split(' ').next())
+                .collect();
+            lines.push(format!(
+                "RUN {install} {}   # the target's builds of the distribution packages copied in (check each name on pkgs.alpinelinux.org)",
+                names.join(" ")
+            ));
+            continue;
+        }
+        lines.push(format!(
+            "RUN {}   # on the target, not copied from a glibc stage: {}",
+            step.command,
+            list(&step.packages, 6)
+        ));
+    }
+    if !lines.is_empty() {
+        let _ = writeln!(out, "Plan for the Dockerfile:");
+        for line in &lines {
+            let _ = writeln!(out, "    {}", escape::text(line));
+        }
+        out.push('\n');
+    }
+    if !plan.no_fix.is_empty() {
+        let _ = writeln!(out, "No fix on this target:");
+        for (name, why) in &plan.no_fix {
+            let _ = writeln!(out, "    {}: {}", escape::text(name), escape::text(why));
+        }
+        out.push('\n');
+    }
+}
+
+/// Nothing to say beyond its name: loads as it is, nothing to do.
+fn is_fine(decision: &PackageDecision) -> bool {
+    decision.actions.is_empty()
+        && matches!(
+            decision.as_is.verdict,
+            None | Some(Verdict::Ok | Verdict::NotApplicable)
+        )
+        && match decision.reinstalled.reinstall {
+            Reinstall::MuslBuild | Reinstall::NotNative => true,
+            // Not installed here and nothing known: worth a line.
+            Reinstall::Unknown => decision.as_is.verdict.is_some(),
+            _ => false,
+        }
+}
+
+fn package_name(decision: &PackageDecision) -> String {
+    let name = match &decision.package {
+        Some(p) => format!("{} {}", p.name, p.version),
+        None => "(no package)".to_string(),
+    };
+    match &decision.origin {
+        // The wheel's tags tell two wheels of one version apart.
+        Some(origin) => {
+            let file = origin.rsplit('/').next().unwrap_or(origin);
+            let platform = file
+                .strip_suffix(".whl")
+                .and_then(|stem| stem.rsplit('-').next())
+                .and_then(|tags| tags.split('.').next())
+                .unwrap_or(file);
+            format!("{name} ({platform})")
+        }
+        None => name,
+    }
+}
+
+fn as_is_text(decision: &PackageDecision) -> String {
+    let as_is = &decision.as_is;
+    let Some(verdict) = as_is.verdict else {
+        return "not installed here".to_string();
+    };
+    let count = as_is.verdicts.get(&verdict).copied().unwrap_or(0);
+    if count == as_is.files {
+        format!("{verdict} ({count} file{})", plural(count))
+    } else {
+        format!("{verdict} ({count} of {} files)", as_is.files)
+    }
+}
+
+fn reinstall_text(decision: &PackageDecision) -> String {
+    let answer = &decision.reinstalled;
+    let what = match answer.reinstall {
+        Reinstall::MuslBuild => "musl build",
+        Reinstall::SourceBuild => "compiles from source",
+        Reinstall::CannotInstall => "cannot install",
+        Reinstall::NoMuslBuild => "no musl build",
+        Reinstall::MuslBuildNotLocked => "musl build, not locked",
+        Reinstall::NotNative => "nothing native",
+        Reinstall::Unknown => "unknown",
+    };
+    let from = match &answer.source {
+        AnswerSource::Index { .. } => "index",
+        AnswerSource::Lockfile { .. } => "lockfile",
+        AnswerSource::PackageFiles { .. } => "its files",
+        AnswerSource::KnownTable { .. } => "table",
+        AnswerSource::Nothing => return what.to_string(),
+    };
+    format!("{what} ({from})")
+}
+
+fn action_text(actions: &[Action]) -> String {
+    let parts: Vec<String> = actions
+        .iter()
+        .map(|action| match action {
+            Action::ReinstallOnTarget { command } if command == "distribution package" => {
+                "the target's package instead".to_string()
+            }
+            Action::ReinstallOnTarget { command } => format!("{command} on the target"),
+            Action::Upgrade { to } => format!("upgrade to {to}"),
+            Action::ApkAdd { packages } => format!("apk add {}", packages.join(" ")),
+            Action::BuildDependencies { .. } => "compile (build deps)".to_string(),
+            Action::NewerAlpine { release, .. } => format!("alpine ≥ {release}"),
+            Action::Gcompat => "apk add gcompat".to_string(),
+            Action::RelockForMusl { .. } => "relock".to_string(),
+            Action::NoFix { .. } => "no fix".to_string(),
+        })
+        .collect();
+    if parts.is_empty() {
+        "-".to_string()
+    } else {
+        parts.join("; ")
+    }
+}
+
+/// One more line for a package whose reinstall is a problem: why.
+fn why_line(decision: &PackageDecision) -> Option<String> {
+    let answer = &decision.reinstalled;
+    let worth_saying = match answer.reinstall {
+        Reinstall::MuslBuild | Reinstall::NotNative => false,
+        Reinstall::Unknown => decision.as_is.verdict == Some(Verdict::Breaks),
+        _ => true,
+    };
+    (worth_saying && !answer.detail.is_empty()).then(|| answer.detail.clone())
+}
+
+fn column_widths(header: &[String; 4], rows: &[[String; 4]]) -> [usize; 4] {
+    // The last column is not padded; the others at most this wide.
+    const CAP: usize = 40;
+    let mut widths = [0; 4];
+    for row in std::iter::once(header).chain(rows) {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count()).min(CAP);
+        }
+    }
+    widths
+}
+
+fn write_row(out: &mut String, row: &[String; 4], widths: &[usize; 4]) {
+    let mut line = String::new();
+    for (index, (cell, width)) in row.iter().zip(widths).enumerate() {
+        let cell = escape::text(cell);
+        if index + 1 == row.len() {
+            line.push_str(&cell);
+        } else {
+            let _ = write!(line, "{cell:<width$}  ");
+        }
+    }
+    let _ = writeln!(out, "{}", line.trim_end());
+}
+
+fn plural(count: usize) -> &'static str {
+    if count == 1 { "" } else { "s" }
+}
+
+/// `a, b, c and 4 more`.
+fn list(items: &[String], cap: usize) -> String {
+    let mut text = items
+        .iter()
+        .take(cap)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > cap {
+        let _ = write!(text, " and {} more", items.len() - cap);
+    }
+    text
+}

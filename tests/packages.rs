@@ -1,0 +1,106 @@
+//! The per-package roll-up and the plan: one decision per package (per wheel
+//! in a wheelhouse), files no package owns together, actions merged.
+
+mod common;
+
+use std::fs::File;
+
+use serde_json::Value;
+
+use common::{corpus, json_scan};
+
+fn decisions(report: &Value) -> &Vec<Value> {
+    report["packages"].as_array().expect("packages[]")
+}
+
+fn named<'a>(report: &'a Value, name: &str) -> Vec<&'a Value> {
+    decisions(report)
+        .iter()
+        .filter(|d| d["package"]["name"] == name)
+        .collect()
+}
+
+#[test]
+fn two_wheels_of_one_version_are_two_decisions() {
+    let dir = tempfile::tempdir().unwrap();
+    for wheel in [
+        "MarkupSafe-2.1.5-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+        "MarkupSafe-2.1.5-cp311-cp311-musllinux_1_1_x86_64.whl",
+    ] {
+        std::fs::copy(
+            corpus(&format!("thirdparty/{wheel}")),
+            dir.path().join(wheel),
+        )
+        .unwrap();
+    }
+    let (report, _) = json_scan(dir.path(), &[]);
+    let markupsafe = named(&report, "MarkupSafe");
+    assert_eq!(markupsafe.len(), 2, "{markupsafe:?}");
+    let musl = markupsafe
+        .iter()
+        .find(|d| d["origin"].as_str().unwrap().contains("musllinux_1_1"))
+        .expect("the musllinux wheel's decision");
+    assert_eq!(musl["reinstalled"]["reinstall"], "musl-build");
+    assert_eq!(musl["reinstalled"]["source"]["from"], "package-files");
+    assert_eq!(musl["as_is"]["verdict"], "ok");
+    assert!(
+        markupsafe
+            .iter()
+            .any(|d| d["origin"].as_str().unwrap().contains("manylinux_2_17"))
+    );
+}
+
+#[test]
+fn files_no_package_owns_are_one_decision_that_says_so() {
+    let (report, status) = json_scan(&corpus("bin"), &[]);
+    assert_eq!(status, 1);
+    let all = decisions(&report);
+    assert_eq!(all.len(), 1, "{all:?}");
+    let unowned = &all[0];
+    assert!(unowned.get("package").is_none());
+    assert_eq!(unowned["as_is"]["verdict"], "breaks");
+    let breaking = unowned["as_is"]["verdicts"]["breaks"].as_u64().unwrap();
+    assert!(breaking > 0 && breaking <= unowned["as_is"]["files"].as_u64().unwrap());
+    let no_fix = report["plan"]["no_fix"].as_array().unwrap();
+    assert_eq!(no_fix.len(), 1);
+    assert_eq!(no_fix[0][0], "files no package owns");
+}
+
+#[test]
+fn runtime_packages_of_all_packages_merge_into_one_apk_add() {
+    let venv = tempfile::tempdir().unwrap();
+    let site = venv.path().join("lib/python3.11/site-packages");
+    for wheel in [
+        "MarkupSafe-2.1.5-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+        "ujson-5.10.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    ] {
+        let file = File::open(corpus(&format!("thirdparty/{wheel}"))).unwrap();
+        zip::ZipArchive::new(file).unwrap().extract(&site).unwrap();
+    }
+    // A glibc C++ program of the corpus beside them needs the same libraries.
+    std::fs::copy(corpus("bin/uses-cxx"), venv.path().join("uses-cxx")).unwrap();
+    let (report, _) = json_scan(venv.path(), &[]);
+    let ujson = named(&report, "ujson");
+    assert_eq!(ujson.len(), 1);
+    let apk: Vec<&Value> = ujson[0]["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "apk-add")
+        .collect();
+    assert_eq!(apk.len(), 1, "{ujson:?}");
+    let merged: Vec<&str> = report["plan"]["apk_add"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert!(
+        merged.contains(&"libstdc++") && merged.contains(&"libgcc"),
+        "{merged:?}"
+    );
+    let mut sorted = merged.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(merged, sorted, "merged once, sorted");
+}
