@@ -260,7 +260,13 @@ fn decide_pinned(
             reinstall: Reinstall::MuslBuild,
             build: Some((*first).to_string()),
             first_musl_version: None,
-            detail: format!("pip installs the musllinux wheel {first}"),
+            detail: match accepts.python_minor {
+                Some(_) => format!("pip installs the musllinux wheel {first}"),
+                None => format!(
+                    "pip installs a musllinux wheel such as {first} (the scanned files do not \
+                     say which Python: any CPython 3 wheel counted)"
+                ),
+            },
         };
     }
     let first_musl_version = files
