@@ -217,6 +217,7 @@ pub fn baseline(data: &[u8]) {
         artifacts,
         packages: Vec::new(),
         plan: Default::default(),
+        index: Default::default(),
         summary: Summary::default(),
     };
     let again = baseline::create(&report);

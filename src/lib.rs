@@ -24,6 +24,7 @@ pub mod ecosystem;
 pub mod elf;
 #[doc(hidden)]
 pub mod fuzz_entry;
+pub mod index;
 pub mod model;
 pub mod platform;
 pub mod progress;

@@ -104,6 +104,10 @@ struct ScanArgs {
     /// Record today's findings as the accepted baseline in FILE.
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
+    /// Ask no package index (PyPI, npm): use cached answers only. Also
+    /// `offline = true` in the config, or MUSLCHECK_OFFLINE=1.
+    #[arg(long)]
+    offline: bool,
     /// Also list files that are ok (implies --details).
     #[arg(short, long, conflicts_with = "quiet")]
     verbose: bool,
@@ -125,10 +129,17 @@ impl ScanArgs {
             fail_on: self.fail_on,
             follow_symlinks: self.follow_symlinks.then_some(true),
             all_files: self.all_files.then_some(true),
+            offline: (self.offline || offline_from_environment()).then_some(true),
             exclude: self.exclude.clone(),
             ignore: Vec::new(),
         }
     }
+}
+
+/// `MUSLCHECK_OFFLINE=1` (or `true`, `yes`): no package index requests.
+fn offline_from_environment() -> bool {
+    std::env::var("MUSLCHECK_OFFLINE")
+        .is_ok_and(|value| matches!(value.trim(), "1" | "true" | "yes"))
 }
 
 fn main() -> ExitCode {
@@ -166,6 +177,13 @@ fn run_scan(args: ScanArgs) -> ExitStatus {
     };
     if let Some(loaded) = &file {
         announce_config(&args, loaded, &report);
+    }
+    // With --quiet, only a lookup that went wrong is worth a line.
+    let index_went_wrong = report.index.failed > 0 || report.index.reason.is_some();
+    if (!args.quiet || index_went_wrong)
+        && let Some(line) = report::index_line(&report.index)
+    {
+        eprintln!("{}", escape::text(&line));
     }
     if let Err(message) = apply_baselines(&args, &mut report) {
         return usage_error(&message);

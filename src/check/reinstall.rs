@@ -178,7 +178,7 @@ pub fn assess_installed_variants(variant: &LockVariant, manifest_path: &str) -> 
 }
 
 /// pip's name for an architecture in platform tags.
-fn pip_arch(arch: Arch) -> &'static str {
+pub fn pip_arch(arch: Arch) -> &'static str {
     match arch {
         Arch::Armv7 => "armv7l",
         other => other.as_str(),

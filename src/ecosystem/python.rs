@@ -149,6 +149,22 @@ pub fn manylinux_policies() -> Vec<(u32, u32)> {
     versions
 }
 
+/// The CPython 3 minor version an installed wheel was built for, from the
+/// `Tag:` lines of its `*.dist-info/WHEEL` (`Tag: cp311-cp311-manylinux_2_17_x86_64`
+/// → 11). Only a tag naming the interpreter's own ABI says it: `cp39-abi3`
+/// and `py3-none` fit many.
+pub fn wheel_file_python_minor(text: &str) -> Option<u32> {
+    text.lines()
+        .filter_map(|line| line.strip_prefix("Tag:"))
+        .find_map(|tag| {
+            let mut fields = tag.trim().split('-');
+            let python = fields.next()?;
+            let abi = fields.next()?;
+            let minor = python.strip_prefix("cp3")?;
+            (abi.trim_end_matches('m') == python).then(|| minor.parse().ok())?
+        })
+}
+
 /// Name and version from a `*.dist-info` directory name (`numpy-1.26.4.dist-info`).
 pub fn dist_info_name(dir_name: &str) -> Option<(String, String)> {
     let stem = dir_name
@@ -202,6 +218,21 @@ mod tests {
         ] {
             assert!(!always_allowed_by_auditwheel(needed), "{needed}");
         }
+    }
+
+    #[test]
+    fn wheel_files_name_the_interpreter_only_with_its_own_abi() {
+        let wheel = "Wheel-Version: 1.0\nGenerator: bdist_wheel\nRoot-Is-Purelib: false\nTag: cp311-cp311-manylinux_2_17_x86_64\nTag: cp311-cp311-manylinux2014_x86_64\n";
+        assert_eq!(wheel_file_python_minor(wheel), Some(11));
+        assert_eq!(
+            wheel_file_python_minor("Tag: cp39-abi3-manylinux_2_28_x86_64\n"),
+            None
+        );
+        assert_eq!(wheel_file_python_minor("Tag: py3-none-any\n"), None);
+        assert_eq!(
+            wheel_file_python_minor("Tag: cp37-cp37m-manylinux1_x86_64\n"),
+            Some(7)
+        );
     }
 
     #[test]

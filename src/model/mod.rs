@@ -18,7 +18,8 @@ mod wheel;
 pub use arch::Arch;
 pub use code::{Code, Rule, Severity};
 pub use decision::{
-    Action, ActionPlan, AnswerSource, AsIs, PackageDecision, ReinstallAnswer, Reinstallation,
+    Action, ActionPlan, AnswerSource, AsIs, IndexMode, IndexSummary, PackageDecision,
+    ReinstallAnswer, Reinstallation,
 };
 pub use elf_facts::{
     Class, ElfFacts, ElfType, Endian, Libc, LibcKind, Linkage, RelocationCount, RequiredSymbol,

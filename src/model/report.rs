@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{
-    ActionPlan, Arch, Assessment, ElfFacts, Finding, Package, PackageDecision, Reinstall,
-    ReinstallAnswer, ReportPath, Severity, Verdict, WheelAudit,
+    ActionPlan, Arch, Assessment, ElfFacts, Finding, IndexSummary, Package, PackageDecision,
+    Reinstall, ReinstallAnswer, ReportPath, Severity, Verdict, WheelAudit,
 };
 
 /// The JSON schema version of [`Report`]; bumped on any incompatible change.
@@ -194,6 +194,9 @@ pub struct Report {
     pub packages: Vec<PackageDecision>,
     /// What to change in the Dockerfile, all packages merged.
     pub plan: ActionPlan,
+    /// What the package index lookups did (absent when none were asked for).
+    #[serde(skip_serializing_if = "IndexSummary::is_off")]
+    pub index: IndexSummary,
     pub summary: Summary,
 }
 

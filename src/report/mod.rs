@@ -21,7 +21,7 @@ pub use github::render_github;
 pub use json::render_json;
 pub use matrix::render_matrix_text;
 pub use sarif::render_sarif;
-pub use text::{TextOptions, render_text, render_wheel_audit, summary_line};
+pub use text::{TextOptions, index_line, render_text, render_wheel_audit, summary_line};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

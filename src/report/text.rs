@@ -6,7 +6,8 @@ use std::fmt::Write;
 
 use super::{escape, plan};
 use crate::model::{
-    Artifact, Evidence, Finding, MissingSymbol, Package, Reinstall, Report, Severity, Verdict,
+    Artifact, Evidence, Finding, IndexMode, IndexSummary, MissingSymbol, Package, Reinstall,
+    Report, Severity, Verdict,
 };
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -381,4 +382,24 @@ pub fn summary_line(report: &Report) -> String {
         packages,
         seconds
     )
+}
+
+/// The one stderr line about the package index lookups; `None` when none
+/// were asked for or there was nothing to ask.
+pub fn index_line(index: &IndexSummary) -> Option<String> {
+    let mode = match index.mode {
+        IndexMode::Off => return None,
+        _ if index.asked == 0 => return None,
+        IndexMode::Online => "",
+        IndexMode::Offline => " (offline: cached answers only)",
+        IndexMode::Degraded => " (degraded: the network failed, cached answers only from then on)",
+    };
+    let mut line = format!(
+        "muslcheck: package index{mode}: {} of {} package(s) answered; {} document(s) fetched, {} from the cache, {} failed",
+        index.answered, index.asked, index.fetched, index.from_cache, index.failed
+    );
+    if let Some(reason) = &index.reason {
+        let _ = write!(line, ": {reason}");
+    }
+    Some(line)
 }

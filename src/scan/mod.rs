@@ -9,21 +9,23 @@ mod manifests;
 mod read;
 mod side_reads;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
 use rayon::prelude::*;
 
 use crate::check::{self, TreeFile, TreeIndex};
-use crate::config::Options;
+use crate::config::{IndexLookups, Options};
 use crate::discover::{self, Candidate, Inventory, Problem, ProblemKind};
 use crate::ecosystem::attribution::{npm_owners, python_owners};
 use crate::ecosystem::distro::distro_owners;
 use crate::ecosystem::npm::package_dir;
+use crate::ecosystem::python;
+use crate::index;
 use crate::model::{
-    ActionPlan, Artifact, ArtifactKind, Assessment, Code, Ecosystem, Evidence, Finding, Report,
-    ReportPath, SCHEMA_VERSION, Summary, ToolInfo, Verdict, on_disk,
+    ActionPlan, Artifact, ArtifactKind, Assessment, Code, Ecosystem, Evidence, Finding, Package,
+    Report, ReportPath, SCHEMA_VERSION, Summary, ToolInfo, Verdict, on_disk,
 };
 use crate::progress::{Progress, Silent};
 
@@ -71,7 +73,18 @@ pub fn scan_with_progress(
     let (mut items, wheels) = flatten(reads);
     let mut side_reads = SideReads::new(discover::ScannedPaths::new(paths));
     attribute_packages(&mut items, &inventory, &mut side_reads);
+    let installed_python = if options.index.lookups == IndexLookups::Off {
+        BTreeMap::new()
+    } else {
+        installed_python(&inventory, &mut side_reads)
+    };
     let artifacts = judge(&items, &wheels, &inventory, side_reads, options);
+    let asked = index::Asked {
+        artifacts: &artifacts,
+        installed_python: &installed_python,
+        roots: paths,
+    };
+    let (answers, index_summary) = index::answers(&asked, &options.platform, &options.index);
 
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
@@ -86,6 +99,7 @@ pub fn scan_with_progress(
         artifacts,
         packages: Vec::new(),
         plan: ActionPlan::default(),
+        index: index_summary,
         summary: Summary {
             files_walked: inventory.files_walked,
             skipped_by_name: inventory.skipped_by_name,
@@ -109,7 +123,7 @@ pub fn scan_with_progress(
     report.summary.ignored_by_rule = by_rule;
     // Decided on what the rules left: an accepted finding changes no plan.
     (report.packages, report.plan) =
-        check::packages::decide(&report.artifacts, &[], &options.platform);
+        check::packages::decide(&report.artifacts, &answers, &options.platform);
     report.summary.duration_ms = started.elapsed().as_millis();
     Ok(report)
 }
@@ -323,6 +337,28 @@ fn failure(code: Code, reason: String) -> Assessment {
         _ => format!("cannot be read: {reason}"),
     };
     Assessment::unreadable(code, message, reason)
+}
+
+/// The CPython minor version each installed distribution's `WHEEL` file
+/// names (`Tag: cp311-cp311-…`), for the index lookups.
+fn installed_python(inventory: &Inventory, side_reads: &mut SideReads) -> BTreeMap<Package, u32> {
+    inventory
+        .dist_infos
+        .iter()
+        .filter_map(|dist_info| {
+            let (name, version) = dist_info
+                .file_name()
+                .and_then(|n| python::dist_info_name(&n.to_string_lossy()))?;
+            let text = side_reads.package_metadata(&dist_info.join("WHEEL"))?;
+            let minor = python::wheel_file_python_minor(&text)?;
+            let package = Package {
+                ecosystem: Ecosystem::Pypi,
+                name,
+                version,
+            };
+            Some((package, minor))
+        })
+        .collect()
 }
 
 /// Gives each file its other names (hard links) and its owning package
