@@ -567,7 +567,8 @@ fn offline_makes_no_request_and_says_so() {
         );
         assert_eq!(index["answered"], 0);
         assert!(
-            common::stderr(&output).contains("package index (offline: cached answers only)"),
+            common::stderr(&output)
+                .contains("package index (offline): 0 of 3 package(s) answered from the cache"),
             "{}",
             common::stderr(&output)
         );

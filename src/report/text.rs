@@ -394,6 +394,14 @@ pub fn index_line(index: &IndexSummary) -> Option<String> {
         IndexMode::Offline => " (offline: cached answers only)",
         IndexMode::Degraded => " (degraded: the network failed, cached answers only from then on)",
     };
+    if index.mode == IndexMode::Offline {
+        // Offline, a document not in the cache was never asked for: not a failure.
+        return Some(format!(
+            "muslcheck: package index (offline): {} of {} package(s) answered from the cache; \
+             the others from the lockfiles and muslcheck's table only",
+            index.answered, index.asked
+        ));
+    }
     let mut line = format!(
         "muslcheck: package index{mode}: {} of {} package(s) answered; {} document(s) fetched, {} from the cache, {} failed",
         index.answered, index.asked, index.fetched, index.from_cache, index.failed

@@ -76,9 +76,9 @@ impl ReadManifests<'_> {
     }
 
     /// One artifact per pinned or installed package whose reinstall is answered.
-    pub(super) fn artifacts(self, arch: Arch) -> Vec<Artifact> {
+    pub(super) fn artifacts(&self, arch: Arch) -> Vec<Artifact> {
         let installed_variants = self.installed_variants(arch);
-        let mut artifacts = self.undecodable;
+        let mut artifacts = self.undecodable.clone();
         for (manifest, text) in &self.texts {
             let shown = ReportPath::file(&manifest.shown);
             let location = manifest.location.as_path();

@@ -55,6 +55,71 @@ pub fn scan_with_progress(
     progress: &dyn Progress,
 ) -> Result<Report, ScanError> {
     let started = Instant::now();
+    let (scanned, side_reads) = read_paths(paths, options, progress)?;
+    let inputs = Inputs::of(&scanned, side_reads);
+    Ok(report_for(&inputs, paths, options, started))
+}
+
+/// Judges `paths` against each platform: one report per platform, side by
+/// side by package. The paths are walked and read once.
+pub fn scan_matrix(
+    paths: &[PathBuf],
+    options: &Options,
+    platforms: &[crate::platform::Platform],
+    progress: &dyn Progress,
+) -> Result<crate::model::Matrix, ScanError> {
+    let started = Instant::now();
+    let (scanned, side_reads) = read_paths(paths, options, progress)?;
+    let inputs = Inputs::of(&scanned, side_reads);
+    let reports = platforms
+        .iter()
+        .map(|platform| {
+            let options = Options {
+                platform: platform.clone(),
+                ..options.clone()
+            };
+            report_for(&inputs, paths, &options, started)
+        })
+        .collect();
+    Ok(check::matrix::matrix(reports))
+}
+
+/// Everything read from the paths, before any platform judges it.
+struct Scanned {
+    inventory: Inventory,
+    items: Vec<Item>,
+    wheels: Vec<WheelRead>,
+    installed_python: BTreeMap<Package, u32>,
+}
+
+/// What every platform's judgement starts from: the files read, the
+/// manifests, and the paths that could not be read.
+struct Inputs<'s> {
+    scanned: &'s Scanned,
+    manifests: manifests::ReadManifests<'s>,
+    /// The walk's problems and the side reads that failed.
+    problems: Vec<Problem>,
+}
+
+impl<'s> Inputs<'s> {
+    fn of(scanned: &'s Scanned, mut side_reads: SideReads) -> Inputs<'s> {
+        let manifests = manifests::read(&scanned.inventory.manifests, &mut side_reads);
+        let problems = problems(&scanned.inventory, side_reads);
+        Inputs {
+            scanned,
+            manifests,
+            problems,
+        }
+    }
+}
+
+/// Walks and reads the paths and attributes files to packages; the side
+/// reads go on with the manifests.
+fn read_paths(
+    paths: &[PathBuf],
+    options: &Options,
+    progress: &dyn Progress,
+) -> Result<(Scanned, SideReads), ScanError> {
     if let Some(missing) = paths.iter().find(|p| std::fs::symlink_metadata(p).is_err()) {
         return Err(ScanError::PathNotFound {
             path: missing.display().to_string(),
@@ -78,10 +143,23 @@ pub fn scan_with_progress(
     } else {
         installed_python(&inventory, &mut side_reads)
     };
-    let artifacts = judge(&items, &wheels, &inventory, side_reads, options);
+    let scanned = Scanned {
+        inventory,
+        items,
+        wheels,
+        installed_python,
+    };
+    Ok((scanned, side_reads))
+}
+
+/// The report of what was read, judged against `options.platform`.
+fn report_for(inputs: &Inputs, paths: &[PathBuf], options: &Options, started: Instant) -> Report {
+    let scanned = inputs.scanned;
+    let inventory = &scanned.inventory;
+    let artifacts = judge(inputs, options);
     let asked = index::Asked {
         artifacts: &artifacts,
-        installed_python: &installed_python,
+        installed_python: &scanned.installed_python,
         roots: paths,
     };
     let (answers, index_summary) = index::answers(&asked, &options.platform, &options.index);
@@ -125,26 +203,7 @@ pub fn scan_with_progress(
     (report.packages, report.plan) =
         check::packages::decide(&report.artifacts, &answers, &options.platform);
     report.summary.duration_ms = started.elapsed().as_millis();
-    Ok(report)
-}
-
-/// Judges `paths` against each platform: one report per platform, side by
-/// side by package. The paths are scanned once per platform for now.
-pub fn scan_matrix(
-    paths: &[PathBuf],
-    options: &Options,
-    platforms: &[crate::platform::Platform],
-    progress: &dyn Progress,
-) -> Result<crate::model::Matrix, ScanError> {
-    let mut reports = Vec::with_capacity(platforms.len());
-    for platform in platforms {
-        let options = Options {
-            platform: platform.clone(),
-            ..options.clone()
-        };
-        reports.push(scan_with_progress(paths, &options, progress)?);
-    }
-    Ok(check::matrix::matrix(reports))
+    report
 }
 
 /// Walks on one thread while rayon readers read what it finds; the reads
@@ -200,15 +259,11 @@ fn flatten(reads: Vec<CandidateRead>) -> (Vec<Item>, Vec<WheelRead>) {
 
 /// Every artifact of the report: wheels, files and members, lockfile
 /// packages and the paths that could not be walked, sorted by path.
-fn judge(
-    items: &[Item],
-    wheels: &[WheelRead],
-    inventory: &Inventory,
-    mut side_reads: SideReads,
-    options: &Options,
-) -> Vec<Artifact> {
+fn judge(inputs: &Inputs, options: &Options) -> Vec<Artifact> {
+    let scanned = inputs.scanned;
+    let (items, wheels, inventory) = (&scanned.items, &scanned.wheels, &scanned.inventory);
+    let read_manifests = &inputs.manifests;
     let arch = options.platform.arch;
-    let read_manifests = manifests::read(&inventory.manifests, &mut side_reads);
     let glibc_platform_packages = read_manifests.glibc_platform_packages(arch);
     let tree_files: Vec<Option<TreeFile>> = items
         .iter()
@@ -265,7 +320,7 @@ fn judge(
         &native_python,
         |location| inventory.shown(location),
     ));
-    artifacts.extend(problems(inventory, side_reads).iter().map(problem_artifact));
+    artifacts.extend(inputs.problems.iter().map(problem_artifact));
     artifacts.sort_by(|a, b| a.path.cmp(&b.path));
     artifacts
 }
