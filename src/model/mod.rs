@@ -8,6 +8,7 @@ mod code;
 mod decision;
 mod elf_facts;
 mod finding;
+mod image;
 mod package;
 mod path;
 mod report;
@@ -27,6 +28,7 @@ pub use finding::{
     Assessment, Evidence, Finding, Host, HostKind, LoadSummary, MissingLibrary, MissingSymbol,
     PackageNeed, RelocationEvidence, Verdict,
 };
+pub use image::{DefinedVersions, Exactness, ImageFact, Presence, SymbolDefinition, TargetSummary};
 pub use package::{Ecosystem, Package};
 pub use path::{
     ARCHIVE_ROOT, ReportPath, display_location, is_archive_root, member_location, on_disk,

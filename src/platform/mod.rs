@@ -7,6 +7,8 @@
 //! embedded tables in `data/`.
 
 pub mod musl;
+mod profile_exports;
+pub mod profiles;
 mod tables;
 
 use std::fmt;
@@ -15,6 +17,7 @@ use std::str::FromStr;
 use crate::model::{Arch, TargetInfo};
 
 pub use musl::LoaderMessage;
+pub use profiles::{Library, LookupError, Profile, target_summaries};
 pub use tables::{GlibcSymbol, MuslProvides, SonameProvider, SymbolTables, alpine_provider};
 
 const ALPINE_MUSL_VERSIONS: &str = include_str!("../../data/alpine/alpine-musl-versions.tsv");

@@ -8,6 +8,7 @@ mod github;
 mod json;
 mod plan;
 mod sarif;
+mod targets;
 mod text;
 
 use std::str::FromStr;
@@ -19,6 +20,7 @@ pub use explain::{explain, explain_list};
 pub use github::render_github;
 pub use json::render_json;
 pub use sarif::render_sarif;
+pub use targets::{render_targets, render_targets_json};
 pub use text::{TextOptions, render_text, render_wheel_audit, summary_line};
 
 /// Output formats.

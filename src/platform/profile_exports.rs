@@ -1,0 +1,2 @@
+// placeholder until generation
+pub(super) const EXPORT_TABLES: &[(&str, &str)] = &[];
