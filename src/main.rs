@@ -374,7 +374,10 @@ fn targets(format: Format) -> ExitStatus {
     match format {
         Format::Text => print!("{}", report::render_targets(&rows)),
         Format::Json => println!("{}", report::render_targets_json(&rows)),
-        other => return usage_error(&format!("`targets` prints text or json, not {other:?}")),
+        other => {
+            let name = format!("{other:?}").to_lowercase();
+            return usage_error(&format!("`targets` prints text or json, not {name}"));
+        }
     }
     ExitStatus::Clean
 }

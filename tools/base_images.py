@@ -144,11 +144,13 @@ def reference(name, aliases, family, exactness, package_manager, install, note, 
     }
 
 
+ALPINE_NOTE = "musl; no libstdc++, libgcc_s or tzdata (apk add libstdc++ libgcc tzdata)"
 UBI_NOTE = "versions only: glibc, libstdc++, OpenSSL versions known, no library list"
 PROFILES = [
-    *[alpine(f"3.{minor}", tar) for minor, tar in [
-        (16, None), (17, "3.17.10"), (18, None), (19, "3.19.4"), (20, "3.20.3"),
-        (21, None), (22, None), (23, None), (24, None)]],
+    *[alpine(f"3.{minor}", tar, ALPINE_NOTE + extra) for minor, tar, extra in [
+        (16, None, "; OpenSSL 1.1 (libssl.so.1.1)"), (17, "3.17.10", ""), (18, None, ""),
+        (19, "3.19.4", ""), (20, "3.20.3", ""), (21, None, ""), (22, None, ""), (23, None, ""),
+        (24, None, "")]],
     debian_slim(11, "bullseye", "debian11-slim.rootfs.manifest", "/bin/sh",
                 "glibc 2.31: libc.so.6 defines no GLIBC_2.31 node (newest GLIBC_2.30)"),
     debian_slim(12, "bookworm", "debian12-slim.rootfs.manifest", "/bin/sh",
@@ -182,7 +184,7 @@ PROFILES = [
                 UBI_NOTE + ("; no package manager (build in ubi, copy in)" if flavor == "ubi-micro" else ""))
       for major in (8, 9, 10) for flavor in ("ubi", "ubi-minimal", "ubi-micro")],
     reference("amazonlinux:2", ["amazonlinux:2.0"], "Amazon Linux 2", "derived", "yum", "yum install -y",
-              "glibc 2.26 (older than manylinux2014's 2.17 baseline allows newer wheels to assume); EOL 2026-06-30",
+              "glibc 2.26: manylinux_2_28 wheels and Node >= 18 binaries do not run; EOL 2026-06-30",
               rpm_list="amazonlinux2.rpm-list.txt"),
     reference("amazonlinux:2023", ["amazonlinux"], "Amazon Linux 2023", "derived", "dnf", "dnf install -y",
               "glibc 2.34; libcrypt.so.2 (libxcrypt), not .so.1", rpm_list="amazonlinux2023.rpm-list.txt"),
@@ -264,17 +266,18 @@ WRITTEN_EXPORTS = {}
 
 
 def write_exports(path_in, key, arch):
-    """One table per distinct build: the arch joins the name only when builds differ."""
+    """One table per distinct build, named for the first architecture that has it."""
     rows = exports(path_in)
     lines = ["#symbol\tversion\t[compat: a non-default version, bound only when asked for by name]"]
     for sym, ver, default in rows:
         lines.append(f"{sym}\t{ver}" + ("" if default else "\tcompat"))
     text = "\n".join(lines) + "\n"
-    base = re.sub(r"[^A-Za-z0-9._+-]", "-", key)
-    for name in (base + ".tsv", f"{base}_{arch}.tsv"):
-        if WRITTEN_EXPORTS.get(name, text) == text:
-            break
-    WRITTEN_EXPORTS[name] = text
+    name = WRITTEN_EXPORTS.get(text)
+    if name is not None:
+        # Another architecture's build exports exactly the same: share its table.
+        return name
+    name = re.sub(r"[^A-Za-z0-9._+-]", "-", f"{key}_{arch}") + ".tsv"
+    WRITTEN_EXPORTS[text] = name
     (OUT / "exports").mkdir(parents=True, exist_ok=True)
     (OUT / "exports" / name).write_text(text)
     return name
@@ -317,7 +320,9 @@ def ubuntu_keyring():
     keyring = dest / "usr" / "share" / "keyrings" / "ubuntu-archive-keyring.gpg"
     if not keyring.exists():
         dest.mkdir(parents=True, exist_ok=True)
-        run(["apt-get", "download", "ubuntu-keyring"], cwd=dest)
+        # Debian ships Ubuntu's keyring (trixie and later): the trust comes from Debian's.
+        _, opts = apt_root("debian", "trixie")
+        run(["apt-get", *opts, "download", "ubuntu-keyring"], cwd=dest)
         deb = next(dest.glob("ubuntu-keyring_*.deb"))
         run(["dpkg-deb", "-x", str(deb), str(dest)])
     return keyring
