@@ -54,19 +54,13 @@ DISTROLESS_SOURCE = ("GoogleContainerTools/distroless private/repos/deb/{suite}.
 YES, NO, UNKNOWN = "yes", "no", "unknown"
 
 
-def debian_slim(version, suite, manifest, sh_path, note):
+def debian_slim(version, suite, manifest, note):
     return {
         "name": f"debian:{version}-slim",
         "aliases": [f"debian:{suite}-slim", f"debian:{version}", f"debian:{suite}"],
         "family": f"Debian {version} {suite}",
         "kind": "apt", "archive": "debian", "suite": suite, "manifest": manifest,
         "libc": "glibc",
-        "facts": {
-            "bin_sh": (YES, f"{sh_path} -> dash (package dash)"),
-            "ca_certificates": (NO, "ca-certificates not installed"),
-            "tzdata": (YES, "package tzdata"),
-            "etc_passwd": (YES, "package base-passwd"),
-        },
         "package_manager": "apt", "install": "apt-get install -y",
         "sources": f"docker-debian-artifacts {suite}/slim/rootfs.manifest (sources/{manifest}); "
                    f"packages from deb.debian.org {suite}, {suite}-updates, {suite}-security",
@@ -102,12 +96,6 @@ def ubuntu(version, codename, glibc_note):
         "kind": "apt", "archive": "ubuntu", "suite": codename,
         "manifest": f"ubuntu{version}.manifest",
         "libc": "glibc",
-        "facts": {
-            "bin_sh": (YES, "/bin/sh -> dash (package dash)"),
-            "ca_certificates": (NO, "ca-certificates not installed"),
-            "tzdata": (NO, "tzdata not installed"),
-            "etc_passwd": (YES, "package base-passwd"),
-        },
         "package_manager": "apt", "install": "apt-get install -y",
         "sources": f"image manifest (sources/ubuntu{version}.manifest); packages from "
                    f"archive.ubuntu.com {codename}, {codename}-updates, {codename}-security",
@@ -151,11 +139,11 @@ PROFILES = [
         (16, None, "; OpenSSL 1.1 (libssl.so.1.1)"), (17, "3.17.10", ""), (18, None, ""),
         (19, "3.19.4", ""), (20, "3.20.3", ""), (21, None, ""), (22, None, ""), (23, None, ""),
         (24, None, "")]],
-    debian_slim(11, "bullseye", "debian11-slim.rootfs.manifest", "/bin/sh",
+    debian_slim(11, "bullseye", "debian11-slim.rootfs.manifest",
                 "glibc 2.31: libc.so.6 defines no GLIBC_2.31 node (newest GLIBC_2.30)"),
-    debian_slim(12, "bookworm", "debian12-slim.rootfs.manifest", "/bin/sh",
+    debian_slim(12, "bookworm", "debian12-slim.rootfs.manifest",
                 "no OpenSSL at all (apt uses GnuTLS): apt-get install -y libssl3"),
-    debian_slim(13, "trixie", "debian13-slim.rootfs.manifest", "/usr/bin/sh",
+    debian_slim(13, "trixie", "debian13-slim.rootfs.manifest",
                 "merged /usr; libssl.so.3 present (libssl3t64)"),
     ubuntu("20.04", "focal", "glibc 2.31; no libssl in the base image"),
     ubuntu("22.04", "jammy", "glibc 2.35; libssl.so.3 present"),
@@ -442,7 +430,29 @@ def apt_profile(p, arch):
             raise RuntimeError(f"{p['name']} {arch}: libc6 could not be fetched")
         libc_version = fetched["libc6"][0].split("-")[0].split(":")[-1]
     missing = sorted(set(packages) - set(fetched))
-    return libs, libc_version, GLIBC_LOADER[arch] if p["libc"] == "glibc" else "", missing
+    facts = package_facts(fetched) if "manifest" in p else p["facts"]
+    return libs, libc_version, GLIBC_LOADER[arch] if p["libc"] == "glibc" else "", missing, facts
+
+
+def package_facts(fetched):
+    """Shell, certificates, tzdata and /etc/passwd of an image installed from packages."""
+    shell = [(pkg, path) for pkg, (_, root) in sorted(fetched.items())
+             for path in ("bin/sh", "usr/bin/sh") if (root / path).is_symlink() or (root / path).exists()]
+    if shell:
+        pkg, path = shell[0]
+        target = os.readlink(fetched[pkg][1] / path) if (fetched[pkg][1] / path).is_symlink() else ""
+        bin_sh = (YES, f"/{path}" + (f" -> {target}" if target else "") + f" (package {pkg})")
+    else:
+        bin_sh = (NO, "no package ships /bin/sh")
+    def by_package(pkg, present, absent):
+        return (YES, f"{present} (package {pkg})") if pkg in fetched else (NO, absent)
+    return {
+        "bin_sh": bin_sh,
+        "ca_certificates": by_package("ca-certificates", "/etc/ssl/certs/ca-certificates.crt",
+                                      "apt-get install -y ca-certificates"),
+        "tzdata": by_package("tzdata", "/usr/share/zoneinfo", "apt-get install -y tzdata"),
+        "etc_passwd": by_package("base-passwd", "/etc/passwd", "no base-passwd package"),
+    }
 
 
 # ---------------------------------------------------------------- Alpine minirootfs
@@ -562,12 +572,12 @@ def generate(selected=None, arches=("x86_64", "aarch64")):
                 if arch not in APT_ARCHIVES[p["archive"]][3]:
                     continue
                 try:
-                    libs, libc_version, loader, missing = apt_profile(p, arch)
+                    libs, libc_version, loader, missing, facts = apt_profile(p, arch)
                 except (RuntimeError, subprocess.CalledProcessError) as err:
                     print(f"SKIPPED {p['name']} {arch}: {err}", file=sys.stderr)
                     continue
                 exactness = "verified"
-                facts, sources, libc = p["facts"], p["sources"], p["libc"]
+                sources, libc = p["sources"], p["libc"]
                 if missing:
                     sources += "; not downloadable here: " + " ".join(missing)
                 if p["libc"] == "none":
@@ -643,6 +653,7 @@ def write_all(profile_rows, library_rows, export_files):
     GENERATED_RS.write_text(
         "// Generated by tools/gen-base-images.sh: the exported-symbol tables of\n"
         "// data/base-images/exports/, by file name. Do not edit.\n\n"
+        "#[rustfmt::skip]\n"
         "pub(super) const EXPORT_TABLES: &[(&str, &str)] = &[\n" + entries + "];\n")
 
 
