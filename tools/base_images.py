@@ -227,12 +227,17 @@ def version_definitions(path):
 def exports(path):
     """Defined dynamic symbols: (name, version or '', default?)."""
     out = run(["readelf", "--dyn-syms", "-W", str(path)])
+    # Each version node also appears as an absolute symbol of its own name: not an export.
+    markers = set(version_definitions(path))
     rows = set()
     for line in out.splitlines():
         f = line.split()
         if len(f) < 8 or not f[0].endswith(":"):
             continue
-        typ, bind, vis, ndx, name = f[3], f[4], f[5], f[6], f[7]
+        if re.fullmatch(r"\(\d+\)", f[-1]):  # `name@VER (2)`: the version index
+            f = f[:-1]
+        # Name and section index are the last fields (aarch64 adds `[VARIANT_PCS]` before them).
+        typ, bind, vis, ndx, name = f[3], f[4], f[5], f[-2], f[-1]
         if ndx == "UND" or bind not in ("GLOBAL", "WEAK", "UNIQUE") or typ in ("SECTION", "FILE"):
             continue
         if vis not in ("DEFAULT", "PROTECTED"):
@@ -244,7 +249,7 @@ def exports(path):
         else:
             sym, ver, default = name, "", True
         ver = ver.split(" ")[0]
-        if sym == ver:  # the node's own marker symbol
+        if sym == ver or (ndx == "ABS" and sym in markers):
             continue
         rows.add((sym, ver, default))
     return sorted(rows)
@@ -255,17 +260,23 @@ WRITTEN_EXPORTS = {}
 
 def write_exports(path_in, key, arch):
     """One table per distinct build, named for the first architecture that has it."""
-    rows = exports(path_in)
-    lines = ["#symbol\tversion\t[compat: a non-default version, bound only when asked for by name]"]
-    for sym, ver, default in rows:
-        lines.append(f"{sym}\t{ver}" + ("" if default else "\tcompat"))
+    groups = {}
+    for sym, ver, default in exports(path_in):
+        groups.setdefault((ver, default), []).append(sym)
+    lines = ["#exported dynamic symbols (readelf --dyn-syms), grouped by version node: `@NODE` opens",
+             "#the default (@@) definitions of NODE, `@NODE compat` the compat (@) ones, bound only",
+             "#by a reference naming NODE; `@` the unversioned exports"]
+    for (ver, default), symbols in sorted(groups.items(), key=lambda g: (g[0][0], not g[0][1])):
+        lines.append(f"@{ver}" + ("" if default else " compat"))
+        lines.extend(sorted(symbols))
     text = "\n".join(lines) + "\n"
-    name = WRITTEN_EXPORTS.get(text)
+    name = WRITTEN_EXPORTS.get((key, text))
     if name is not None:
-        # Another architecture's build exports exactly the same: share its table.
+        # The same package version built for another architecture exports exactly
+        # the same: share its table (never across packages, so names stay stable).
         return name
     name = re.sub(r"[^A-Za-z0-9._+-]", "-", f"{key}_{arch}") + ".tsv"
-    WRITTEN_EXPORTS[text] = name
+    WRITTEN_EXPORTS[(key, text)] = name
     (OUT / "exports").mkdir(parents=True, exist_ok=True)
     (OUT / "exports" / name).write_text(text)
     return name

@@ -93,21 +93,30 @@ fn export_table(index: usize) -> Option<&'static ExportTable> {
     Some(tables.get(index)?.get_or_init(|| parse_exports(text)))
 }
 
-/// `symbol<TAB>version[<TAB>compat]`; an empty version is an unversioned export.
+/// Symbols grouped under `@NODE` (default definitions), `@NODE compat`
+/// (compat ones) and `@` (unversioned), as the generator writes them.
 fn parse_exports(text: &'static str) -> ExportTable {
     let mut table: ExportTable = HashMap::new();
+    let mut group = SymbolDefinition {
+        version: None,
+        default: true,
+    };
     for line in text
         .lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
     {
-        let mut fields = line.split('\t');
-        let (Some(symbol), version) = (fields.next(), fields.next().unwrap_or("")) else {
+        if let Some(header) = line.strip_prefix('@') {
+            let (version, compat) = match header.strip_suffix(" compat") {
+                Some(version) => (version, true),
+                None => (header, false),
+            };
+            group = SymbolDefinition {
+                version: (!version.is_empty()).then_some(version),
+                default: !compat,
+            };
             continue;
-        };
-        table.entry(symbol).or_default().push(SymbolDefinition {
-            version: (!version.is_empty()).then_some(version),
-            default: fields.next() != Some("compat"),
-        });
+        }
+        table.entry(line).or_default().push(group);
     }
     table
 }
