@@ -530,3 +530,65 @@ fn edit_distance(a: &str, b: &str) -> usize {
     }
     previous.last().copied().unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn export_groups_give_version_and_kind() {
+        let table = parse_exports(
+            "#c\n@\nfoo\n@GLIBC_2.34\npthread_create\n@GLIBC_2.2.5 compat\npthread_create\n",
+        );
+        assert_eq!(
+            table.get("foo").cloned(),
+            Some(vec![SymbolDefinition {
+                version: None,
+                default: true
+            }])
+        );
+        assert_eq!(
+            table.get("pthread_create").cloned(),
+            Some(vec![
+                SymbolDefinition {
+                    version: Some("GLIBC_2.34"),
+                    default: true
+                },
+                SymbolDefinition {
+                    version: Some("GLIBC_2.2.5"),
+                    default: false
+                },
+            ])
+        );
+        // A symbol before any group is unversioned; comments are no symbols.
+        assert!(parse_exports("bar\n").contains_key("bar"));
+        assert!(!parse_exports("#c\n").contains_key("#c"));
+    }
+
+    #[test]
+    fn repositories_and_their_releases() {
+        let release = |name: &str| repository_and_version(name).map(|(r, v)| (r, v.to_string()));
+        assert_eq!(
+            release("alpine:3.20"),
+            Some(("alpine".into(), "3.20".into()))
+        );
+        assert_eq!(
+            release("debian:12-slim"),
+            Some(("debian".into(), "12".into()))
+        );
+        assert_eq!(
+            release("distroless/cc-debian13"),
+            Some(("distroless/cc".into(), "13".into()))
+        );
+        assert_eq!(release("debian:bookworm-slim"), None);
+        assert_eq!(release("scratch"), None);
+    }
+
+    #[test]
+    fn edit_distance_counts_edits() {
+        assert_eq!(edit_distance("debain", "debian"), 2);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("ubuntu", "ubuntu"), 0);
+        assert_eq!(edit_distance("ü", "u"), 1);
+    }
+}
