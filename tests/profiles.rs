@@ -121,6 +121,13 @@ fn names_as_users_write_them_resolve_to_the_same_profile() {
         ],
         "registry.access.redhat.com/ubi9/ubi-minimal",
     );
+    same(
+        &[
+            "ubi9/ubi-minimal:9.4",
+            "registry.access.redhat.com/ubi9/ubi-minimal:latest",
+        ],
+        "registry.access.redhat.com/ubi9/ubi-minimal",
+    );
     same(&["amazonlinux:2023", "amazonlinux"], "amazonlinux:2023");
     same(
         &["wolfi-base", "chainguard/wolfi-base"],
@@ -150,6 +157,10 @@ fn an_unknown_name_lists_the_close_ones() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("ubuntu:22.04"), "{err}");
+    // Where the tag is the release, an unknown release is no other release.
+    let err = Profile::lookup("alpine:3.99", X86).unwrap_err().to_string();
+    assert!(err.contains("unknown base image"), "{err}");
+    assert!(Profile::lookup("debian:10-slim", X86).is_err());
     let err = Profile::lookup("no-such-image", X86)
         .unwrap_err()
         .to_string();

@@ -475,9 +475,20 @@ fn resolve(table: &Table, typed: &str) -> Option<&'static str> {
             candidates.push(format!("{image}:{}", minor.join(".")));
         }
     }
-    candidates
+    let found = candidates
         .iter()
-        .find_map(|candidate| table.names.get(candidate).copied())
+        .find_map(|candidate| table.names.get(candidate).copied());
+    // An image whose profiles are not told apart by tag (`ubi9/ubi-minimal:9.4`,
+    // `distroless/cc-debian12:debug-nonroot`) is that image whatever the tag;
+    // where the tag is the release (`alpine:3.99`) an unknown tag stays unknown.
+    found.or_else(|| {
+        let (image, _tag) = short.split_once(':')?;
+        table
+            .names
+            .get(image)
+            .copied()
+            .filter(|canonical| !canonical.contains(':'))
+    })
 }
 
 /// The spellings that resolve to `name`, the name itself left out.
