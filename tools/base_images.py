@@ -388,7 +388,13 @@ def apt_fetch(archive, suite, arch, packages):
             extracted.mkdir(parents=True)
             run(["dpkg-deb", "-x", str(deb), str(extracted)])
         result[pkg] = (version, extracted)
-    return result
+    # Which packages are older than the archive's own candidate (a fallback above).
+    policy = subprocess.run(["apt-cache", *opts, "policy", *(f"{p}:{deb_arch}" for p in result)],
+                            capture_output=True, text=True).stdout
+    candidates = dict(re.findall(r"^(\S+?)(?::\w+)?:\n(?:  .*\n)*?  Candidate: (\S+)", policy, re.M))
+    stale = sorted(f"{pkg} {version}" for pkg, (version, _) in result.items()
+                   if candidates.get(pkg, version) not in (version, "(none)"))
+    return result, stale
 
 
 def manifest_packages(name):
@@ -430,7 +436,7 @@ def library_files(root, arch):
 
 def apt_profile(p, arch):
     packages = manifest_packages(p["manifest"]) if "manifest" in p else p["packages"]
-    fetched = apt_fetch(p["archive"], p["suite"], arch, packages)
+    fetched, stale = apt_fetch(p["archive"], p["suite"], arch, packages)
     libs = []
     for pkg, (version, root) in sorted(fetched.items()):
         for soname, (image_path, real) in library_files(root, arch).items():
@@ -442,7 +448,7 @@ def apt_profile(p, arch):
         libc_version = fetched["libc6"][0].split("-")[0].split(":")[-1]
     missing = sorted(set(packages) - set(fetched))
     facts = package_facts(fetched) if "manifest" in p else p["facts"]
-    return libs, libc_version, GLIBC_LOADER[arch] if p["libc"] == "glibc" else "", missing, facts
+    return libs, libc_version, GLIBC_LOADER[arch] if p["libc"] == "glibc" else "", missing, stale, facts
 
 
 def package_facts(fetched):
@@ -583,7 +589,7 @@ def generate(selected=None, arches=("x86_64", "aarch64")):
                 if arch not in APT_ARCHIVES[p["archive"]][3]:
                     continue
                 try:
-                    libs, libc_version, loader, missing, facts = apt_profile(p, arch)
+                    libs, libc_version, loader, missing, stale, facts = apt_profile(p, arch)
                 except (RuntimeError, subprocess.CalledProcessError) as err:
                     print(f"SKIPPED {p['name']} {arch}: {err}", file=sys.stderr)
                     continue
@@ -591,6 +597,9 @@ def generate(selected=None, arches=("x86_64", "aarch64")):
                 sources, libc = p["sources"], p["libc"]
                 if missing:
                     sources += "; not downloadable here: " + " ".join(missing)
+                if stale:
+                    sources += ("; older than the archive's candidate (the mirror lacked it for "
+                                "this architecture): " + ", ".join(stale))
                 if p["libc"] == "none":
                     libc_version, loader = "", ""
             elif p["kind"] == "alpine":
