@@ -57,8 +57,29 @@ musl-gcc "${SHARED[@]}" -o lib/libplain-musl.so $SRC/plain.c
 musl-gcc "${SHARED[@]}" -o lib/libchain-musl.so $SRC/chain.c -Llib -l:libplain.so \
     -Wl,-rpath,'$ORIGIN'
 
+# An export defined only as an IFUNC (glibc gcc), and a musl library needing it.
+gcc "${SHARED[@]}" -Wl,-soname,libifunc-export.so -o lib/libifunc-export.so $SRC/ifunc_export.c
+musl-gcc "${SHARED[@]}" -o lib/libuses-ifunc-export.so $SRC/uses_ifunc_export.c \
+    -Llib -l:libifunc-export.so -Wl,-rpath,'$ORIGIN'
+
+# A musl library needing zlib and libcrypto, found in the Alpine base image;
+# linked against stand-ins with their sonames, not kept.
+tmp=$(mktemp -d)
+musl-gcc "${SHARED[@]}" -DSTUB_ZLIB -Wl,-soname,libz.so.1 -o "$tmp/libz.so.1" $SRC/stub_base_libs.c
+musl-gcc "${SHARED[@]}" -Wl,-soname,libcrypto.so.3 -o "$tmp/libcrypto.so.3" $SRC/stub_base_libs.c
+musl-gcc "${SHARED[@]}" -o lib/libuses-base-libs.so $SRC/uses_base_libs.c \
+    "$tmp/libz.so.1" "$tmp/libcrypto.so.3"
+rm -rf "$tmp"
+
+# A musl library needing statx (musl 1.2.5+, Alpine 3.20+).
+musl-gcc "${SHARED[@]}" -o lib/libstatx-musl.so $SRC/statx.c
+
 # Host-loaded modules
 gcc "${SHARED[@]}" -o python/demo.cpython-311-x86_64-linux-gnu.so $SRC/pyext.c
+# A musl module and the helper library it loads, which uses Py* names.
+musl-gcc "${SHARED[@]}" -Wl,-soname,libpyhelper.so -o python/libpyhelper.so $SRC/pyhelper.c
+musl-gcc "${SHARED[@]}" -o python/helped.cpython-311-x86_64-linux-musl.so $SRC/pyext_helped.c \
+    -Lpython -l:libpyhelper.so -Wl,-rpath,'$ORIGIN'
 gcc "${SHARED[@]}" -o node/addon.node $SRC/napi_addon.c
 
 # Bad input: a truncated ELF and a text file with a library's name.

@@ -31,6 +31,7 @@ pub fn elf(data: &[u8]) {
         location: Path::new("/fuzz/site-packages/pkg/input.so"),
         shown: "input.so",
         facts: &facts,
+        glibc_platform_package: None,
     })];
     let index = TreeIndex::new(&files, &HashMap::new());
     let target = "alpine:3.18"
@@ -216,6 +217,7 @@ pub fn baseline(data: &[u8]) {
         artifacts,
         packages: Vec::new(),
         plan: Default::default(),
+        index: Default::default(),
         summary: Summary::default(),
     };
     let again = baseline::create(&report);
@@ -403,6 +405,7 @@ pub fn tree(data: &[u8]) {
                 location,
                 shown: location.to_str().unwrap_or_default(),
                 facts,
+                glibc_platform_package: None,
             })
         })
         .collect();

@@ -24,6 +24,7 @@ pub mod ecosystem;
 pub mod elf;
 #[doc(hidden)]
 pub mod fuzz_entry;
+pub mod index;
 pub mod model;
 pub mod platform;
 pub mod progress;
@@ -32,4 +33,4 @@ mod scan;
 
 pub use config::Options;
 pub use model::{Artifact, Report, SCHEMA_VERSION, Summary};
-pub use scan::{ScanError, scan, scan_with_progress};
+pub use scan::{ScanError, scan, scan_matrix, scan_with_progress};

@@ -21,11 +21,11 @@ use indicatif::{ProgressDrawTarget, ProgressStyle};
 
 use muslcheck::config::{Config, FailOn, Loaded, baseline};
 use muslcheck::discover::{path_text, write_atomically};
-use muslcheck::model::{Arch, Code};
-use muslcheck::platform::Target;
+use muslcheck::model::{Arch, ArtifactKind, Code};
+use muslcheck::platform::{Platform, Target};
 use muslcheck::progress::Progress;
 use muslcheck::report::{self, ExitStatus, Format, TextOptions, escape};
-use muslcheck::{Options, Report, scan, scan_with_progress};
+use muslcheck::{Options, Report, scan, scan_matrix, scan_with_progress};
 
 /// Tells which native files of a project will break on Alpine Linux (musl), and why.
 #[derive(Debug, Parser)]
@@ -70,8 +70,10 @@ struct ScanArgs {
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
     /// What the files must run on: alpine (newest), alpine:3.18, musl:1.2.3, debian-musl.
+    /// Give it more than once for a matrix: every target side by side, by package
+    /// (exit status, SARIF and annotations from the first).
     #[arg(long)]
-    target: Option<Target>,
+    target: Vec<Target>,
     /// Target CPU architecture (default: this machine's).
     #[arg(long)]
     arch: Option<Arch>,
@@ -108,6 +110,10 @@ struct ScanArgs {
     /// Record today's findings as the accepted baseline in FILE.
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
+    /// Ask no package index (PyPI, npm): use cached answers only. Also
+    /// `offline = true` in the config, or MUSLCHECK_OFFLINE=1.
+    #[arg(long)]
+    offline: bool,
     /// Also list files that are ok (implies --details).
     #[arg(short, long, conflicts_with = "quiet")]
     verbose: bool,
@@ -123,16 +129,23 @@ impl ScanArgs {
     /// The settings given on the command line; unset ones come from the file.
     fn config(&self) -> Config {
         Config {
-            target: self.target.clone(),
+            target: self.target.first().cloned(),
             arch: self.arch,
             gcompat: self.gcompat.then_some(true),
             fail_on: self.fail_on,
             follow_symlinks: self.follow_symlinks.then_some(true),
             all_files: self.all_files.then_some(true),
+            offline: (self.offline || offline_from_environment()).then_some(true),
             exclude: self.exclude.clone(),
             ignore: Vec::new(),
         }
     }
+}
+
+/// `MUSLCHECK_OFFLINE=1` (or `true`, `yes`): no package index requests.
+fn offline_from_environment() -> bool {
+    std::env::var("MUSLCHECK_OFFLINE")
+        .is_ok_and(|value| matches!(value.trim(), "1" | "true" | "yes"))
 }
 
 fn main() -> ExitCode {
@@ -159,6 +172,9 @@ fn run_scan(args: ScanArgs) -> ExitStatus {
         Ok(settings) => settings,
         Err(message) => return usage_error(&message),
     };
+    if args.target.len() > 1 {
+        return run_matrix(&args, &options, fail_on);
+    }
     let progress = ProgressBar::for_stderr(!args.quiet);
     let scanned = scan_with_progress(&args.paths, &options, &progress);
     progress.finish();
@@ -169,6 +185,13 @@ fn run_scan(args: ScanArgs) -> ExitStatus {
     if let Some(loaded) = &file {
         announce_config(&args, loaded, &report);
     }
+    // With --quiet, only a lookup that went wrong is worth a line.
+    let index_went_wrong = report.index.failed > 0 || report.index.reason.is_some();
+    if (!args.quiet || index_went_wrong)
+        && let Some(line) = report::index_line(&report.index)
+    {
+        eprintln!("{}", escape::text(&line));
+    }
     if let Err(message) = apply_baselines(&args, &mut report) {
         return usage_error(&message);
     }
@@ -176,6 +199,51 @@ fn run_scan(args: ScanArgs) -> ExitStatus {
         return usage_error(&message);
     }
     report::exit_status(&report, fail_on)
+}
+
+/// `--target` more than once: the matrix in text or JSON; SARIF, annotations
+/// and the exit status from the first target's report.
+fn run_matrix(args: &ScanArgs, options: &Options, fail_on: FailOn) -> ExitStatus {
+    let platforms: Vec<Platform> = args
+        .target
+        .iter()
+        .map(|target| {
+            Platform::new(
+                target.clone(),
+                options.platform.arch,
+                options.platform.gcompat,
+            )
+        })
+        .collect();
+    let progress = ProgressBar::for_stderr(!args.quiet);
+    let scanned = scan_matrix(&args.paths, options, &platforms, &progress);
+    progress.finish();
+    let mut matrix = match scanned {
+        Ok(matrix) => matrix,
+        Err(err) => return usage_error(&err.to_string()),
+    };
+    for report in &mut matrix.reports {
+        if let Err(message) = apply_baselines(args, report) {
+            return usage_error(&message);
+        }
+    }
+    let Some(first) = matrix.reports.first() else {
+        return ExitStatus::Clean;
+    };
+    let rendered = match args.format {
+        Format::Json => serde_json::to_string_pretty(&matrix)
+            .unwrap_or_else(|err| format!("{{\"error\": \"{err}\"}}")),
+        Format::Text if args.quiet => report::summary_line(first),
+        Format::Text => report::render_matrix_text(&matrix),
+        Format::Sarif | Format::Github => match print_report(args, first) {
+            Ok(()) => return report::exit_status(first, fail_on),
+            Err(message) => return usage_error(&message),
+        },
+    };
+    if let Err(message) = emit(args, &rendered, first) {
+        return usage_error(&message);
+    }
+    report::exit_status(first, fail_on)
 }
 
 /// Says on stderr which config file the scan used and what it changed. With
@@ -243,24 +311,8 @@ fn apply_baselines(args: &ScanArgs, report: &mut Report) -> Result<(), String> {
     Ok(())
 }
 
-/// Renders the report to stdout, or to `--output` with the summary on stderr.
-fn print_report(args: &ScanArgs, report: &Report) -> Result<(), String> {
-    let rendered = match args.format {
-        Format::Json => report::render_json(report),
-        Format::Sarif => report::render_sarif(report),
-        Format::Github => report::render_github(report),
-        Format::Text if args.quiet => report::summary_line(report),
-        Format::Text => report::render_text(
-            report,
-            TextOptions {
-                color: args.output.is_none()
-                    && std::io::stdout().is_terminal()
-                    && std::env::var_os("NO_COLOR").is_none(),
-                verbose: args.verbose,
-                details: args.details,
-            },
-        ),
-    };
+/// Writes `rendered` to stdout, or to `--output` with `report`'s summary on stderr.
+fn emit(args: &ScanArgs, rendered: &str, report: &Report) -> Result<(), String> {
     if let Some(path) = &args.output {
         let text = format!("{}\n", rendered.trim_end());
         write_atomically(path, text.as_bytes()).map_err(|err| {
@@ -281,6 +333,27 @@ fn print_report(args: &ScanArgs, report: &Report) -> Result<(), String> {
         }
         _ => Ok(()),
     }
+}
+
+/// Renders the report to stdout, or to `--output` with the summary on stderr.
+fn print_report(args: &ScanArgs, report: &Report) -> Result<(), String> {
+    let rendered = match args.format {
+        Format::Json => report::render_json(report),
+        Format::Sarif => report::render_sarif(report),
+        Format::Github => report::render_github(report),
+        Format::Text if args.quiet => report::summary_line(report),
+        Format::Text => report::render_text(
+            report,
+            TextOptions {
+                color: args.output.is_none()
+                    && std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none(),
+                verbose: args.verbose,
+                details: args.details,
+            },
+        ),
+    };
+    emit(args, &rendered, report)
 }
 
 /// A progress bar on stderr, drawn only on a terminal, outside CI, and once
@@ -350,6 +423,14 @@ fn audit_wheels(wheels: &[PathBuf], format: Format) -> ExitStatus {
         Ok(report) => report,
         Err(err) => return usage_error(&err.to_string()),
     };
+    let is_wheel = |a: &muslcheck::Artifact| matches!(a.kind, ArtifactKind::Wheel { .. });
+    if !report.artifacts.iter().any(is_wheel) {
+        let given: Vec<String> = wheels.iter().map(|p| p.display().to_string()).collect();
+        return usage_error(&format!(
+            "audit-wheel expects wheel files (NAME-VERSION-TAGS.whl) or directories holding them; found no wheel in {}",
+            given.join(", ")
+        ));
+    }
     let rendered = match format {
         Format::Json => report::render_json(&report),
         Format::Sarif => report::render_sarif(&report),

@@ -10,6 +10,7 @@ use std::path::Path;
 /// own. `report` and `scan` share a layer, so neither imports the other.
 const LAYERS: &[&[&str]] = &[
     &["report", "scan"],
+    &["index"],
     &["config"],
     &["discover"],
     &["check"],

@@ -336,6 +336,7 @@ fn an_elf_file_named_like_a_tar_is_judged_as_elf() {
 #[allow(clippy::zombie_processes)] // Reaped by wait4, which `Child::wait` cannot do.
 fn measured(args: &[&str], envs: &[(&str, &str)], report: &Path) -> (i32, u64) {
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("muslcheck"))
+        .env("MUSLCHECK_OFFLINE", "1")
         .args(["--arch", "x86_64", "--no-config", "--format", "json"])
         .args(args)
         .envs(envs.iter().copied())
@@ -469,6 +470,7 @@ fn measured_under_limit(limit: u64, args: &[&str], report: &Path) -> (i32, u64) 
     let child = std::process::Command::new("prlimit")
         .arg(format!("--as={limit}"))
         .arg(assert_cmd::cargo::cargo_bin("muslcheck"))
+        .env("MUSLCHECK_OFFLINE", "1")
         .args(["--arch", "x86_64", "--no-config", "--format", "json"])
         .args(args)
         // Fewer threads, fewer malloc arenas to reserve under the limit.

@@ -6,7 +6,6 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use assert_cmd::Command;
 use muslcheck::check::{TreeFile, TreeIndex, assess_all};
 use muslcheck::ecosystem::npm::{indented_lock_entries, lock_variants_of};
 use muslcheck::elf::analyse;
@@ -24,8 +23,7 @@ fn corpus_file(name: &str) -> Vec<u8> {
 
 /// `muslcheck --format json` on `dir`, killed after 60 s (a hang fails the test).
 fn guarded_json_scan(dir: &Path, args: &[&str]) -> (Value, i32, usize) {
-    let output = Command::cargo_bin("muslcheck")
-        .unwrap()
+    let output = common::command()
         .args(["--arch", "x86_64", "--no-config", "--format", "json"])
         .args(args)
         .arg(dir)
@@ -307,6 +305,7 @@ fn eight_hundred_chained_libraries_are_resolved_within_the_guard() {
                     location: &paths[i],
                     shown: &shown[i],
                     facts: &facts[i],
+                    glibc_platform_package: None,
                 })
             })
             .collect();

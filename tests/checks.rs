@@ -135,6 +135,14 @@ fn every_fixture_gets_the_expected_verdict_and_codes() {
         ("lib/libfortified.so", Verdict::Breaks, &[MissingSymbols]),
         ("lib/libglibcisms.so", Verdict::Breaks, &[MissingSymbols]),
         ("lib/libifunc.so", Verdict::Breaks, &[UnsupportedRelocation]),
+        ("lib/libifunc-export.so", Verdict::Ok, &[]),
+        ("lib/libuses-base-libs.so", Verdict::Ok, &[]),
+        ("lib/libstatx-musl.so", Verdict::Ok, &[]),
+        (
+            "lib/libuses-ifunc-export.so",
+            Verdict::Breaks,
+            &[MissingSymbols],
+        ),
         ("lib/liblfs64.so", Verdict::Ok, &[]),
         (
             "lib/libmissing-dep.so",
@@ -152,6 +160,12 @@ fn every_fixture_gets_the_expected_verdict_and_codes() {
             Verdict::Ok,
             &[],
         ),
+        (
+            "python/helped.cpython-311-x86_64-linux-musl.so",
+            Verdict::Ok,
+            &[],
+        ),
+        ("python/libpyhelper.so", Verdict::Ok, &[]),
     ];
     for (path, verdict, codes) in expected {
         let artifact = in_corpus(path);
@@ -508,6 +522,103 @@ fn ifunc_relocation_is_refused() {
     assert_eq!(scan_one("lib/libifunc.so", true).verdict(), Verdict::Breaks);
 }
 
+/// musl's `find_sym` skips definitions whose type is not in OK_TYPES, which
+/// leaves out STT_GNU_IFUNC: a name a library defines only as an IFUNC
+/// satisfies nothing.
+#[test]
+fn a_name_defined_only_as_an_ifunc_satisfies_nothing() {
+    let user = in_corpus("lib/libuses-ifunc-export.so");
+    assert_eq!(
+        loaded(user),
+        [
+            ("libifunc-export.so", "lib/libifunc-export.so"),
+            ("libc.so", "musl")
+        ]
+    );
+    let missing = finding(user, Code::MissingSymbols);
+    let symbols = missing_symbols(missing);
+    assert_eq!(names(symbols), ["scaled"]);
+    assert_eq!(
+        symbols[0].ifunc_only_in.as_deref(),
+        Some("lib/libifunc-export.so")
+    );
+    assert!(
+        missing
+            .message
+            .contains("defined only as an IFUNC in lib/libifunc-export.so, which musl's loader does not resolve"),
+        "{}",
+        missing.message
+    );
+    assert!(
+        missing
+            .remedy
+            .as_deref()
+            .unwrap()
+            .contains("musl build of lib/libifunc-export.so"),
+        "{:?}",
+        missing.remedy
+    );
+    // The library itself loads: nothing inside calls its IFUNC.
+    assert_eq!(in_corpus("lib/libifunc-export.so").verdict(), Verdict::Ok);
+
+    // The real loader agrees.
+    let loader = std::path::Path::new("/lib/ld-musl-x86_64.so.1");
+    if !loader.exists() {
+        assert!(
+            std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_none(),
+            "no musl loader (MUSLCHECK_REQUIRE_TOOLS is set)"
+        );
+        eprintln!("note: no musl loader: the ground-truth half skipped");
+        return;
+    }
+    let list = |file: &str| {
+        let output = std::process::Command::new(loader)
+            .arg("--list")
+            .arg(corpus(file))
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (status, stderr) = list("lib/libuses-ifunc-export.so");
+    assert_ne!(status, Some(0));
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "Error relocating {}: scaled: symbol not found",
+            corpus("lib/libuses-ifunc-export.so").display()
+        )
+    );
+    assert_eq!(list("lib/libifunc-export.so"), (Some(0), String::new()));
+}
+
+/// A library an extension module loads is in the interpreter's process: its
+/// Py* names come from the host although it is no module itself (alone,
+/// the musl loader reports them missing; tests/loader_differential.rs
+/// filters host names by the artifact's host, inherited ones included).
+#[test]
+fn a_library_a_module_loads_gets_the_modules_host() {
+    let helper = in_corpus("python/libpyhelper.so");
+    assert_eq!(helper.verdict(), Verdict::Ok, "{:?}", codes_of(helper));
+    let host = helper.assessment.host.as_ref().expect("an inherited host");
+    assert_eq!(host.kind, HostKind::Cpython);
+    assert_eq!(
+        host.loaded_by.as_deref(),
+        Some("python/helped.cpython-311-x86_64-linux-musl.so")
+    );
+    assert_eq!(
+        host.evidence,
+        "loaded by python/helped.cpython-311-x86_64-linux-musl.so, a CPython extension module"
+    );
+    assert_eq!(helper.assessment.load.as_ref().unwrap().from_host, 2);
+    // Scanned alone, nothing loads it: judged as a root without a host.
+    let alone = scan_one("python/libpyhelper.so", false);
+    assert_eq!(alone.verdict(), Verdict::Breaks);
+    assert!(alone.assessment.host.is_none());
+}
+
 #[test]
 fn host_symbols_come_from_the_interpreter() {
     let python = in_corpus("python/demo.cpython-311-x86_64-linux-gnu.so");
@@ -647,6 +758,7 @@ mod wheel_audit {
             required_symbols: Vec::new(),
             exports: Vec::new(),
             exports_count: 0,
+            ifunc_only_exports: Box::default(),
             relocation_types: Vec::new(),
             go_build_id: None,
             libc: Libc {
@@ -886,12 +998,14 @@ mod wheel_audit {
 /// `check::reinstall` on lock entries and manifests built here.
 mod reinstall {
     use muslcheck::check::reinstall::{
-        assess_locked, assess_npm_install, assess_npm_variants, npm_known_problem,
+        assess_locked, assess_npm_install, assess_npm_variants, known_answer,
     };
     use muslcheck::ecosystem::npm::{LockVariant, NativeSource, PackageJson};
     use muslcheck::ecosystem::python::WheelName;
     use muslcheck::ecosystem::python_lock::LockedPackage;
-    use muslcheck::model::{Arch, Code, Evidence, Finding, Reinstall};
+    use muslcheck::model::{
+        AnswerSource, Arch, Code, Ecosystem, Evidence, Finding, Reinstall, ReinstallAnswer,
+    };
 
     fn codes(findings: &[Finding]) -> Vec<Code> {
         findings.iter().map(|f| f.code).collect()
@@ -909,6 +1023,7 @@ mod reinstall {
                 .map(|n| n.to_string())
                 .collect(),
             musl_locked: strings(musl_locked),
+            musl_builds: musl_locked.iter().map(|n| format!("{n}@0.33.5")).collect(),
             split_by_libc,
         }
     }
@@ -922,7 +1037,7 @@ mod reinstall {
             &variant(&["@esbuild/linux-x64"], &[], false),
             "package-lock.json",
         );
-        assert_eq!(reinstall, Reinstall::Unknown);
+        assert_eq!(reinstall.reinstall, Reinstall::Unknown);
         assert!(findings.is_empty());
     }
 
@@ -930,7 +1045,7 @@ mod reinstall {
     fn npm_variants_without_a_musl_one_get_mc201() {
         let (reinstall, findings) =
             assess_npm_variants(&variant(GLIBC_ONLY, &[], true), "package-lock.json");
-        assert_eq!(reinstall, Reinstall::NoMuslBuild);
+        assert_eq!(reinstall.reinstall, Reinstall::NoMuslBuild);
         assert_eq!(codes(&findings), [Code::NoMuslBuild]);
         assert!(
             findings[0].message.contains(
@@ -957,7 +1072,7 @@ mod reinstall {
     #[test]
     fn a_musl_variant_the_lock_does_not_record_gets_mc202() {
         let (reinstall, findings) = assess_npm_variants(&variant(BOTH, &[], true), "yarn.lock");
-        assert_eq!(reinstall, Reinstall::MuslBuildNotLocked);
+        assert_eq!(reinstall.reinstall, Reinstall::MuslBuildNotLocked);
         assert_eq!(codes(&findings), [Code::MuslVariantNotLocked]);
         let message = &findings[0].message;
         assert!(message.contains("@img/sharp-linuxmusl-x64"), "{message}");
@@ -984,10 +1099,19 @@ mod reinstall {
             &variant(BOTH, &["@img/sharp-linuxmusl-x64"], true),
             "package-lock.json",
         );
-        assert_eq!(reinstall, Reinstall::MuslBuild);
+        assert_eq!(reinstall.reinstall, Reinstall::MuslBuild);
+        assert_eq!(
+            reinstall.build.as_deref(),
+            Some("@img/sharp-linuxmusl-x64@0.33.5")
+        );
+        assert_eq!(
+            reinstall.detail,
+            "npm ci on Alpine installs @img/sharp-linuxmusl-x64@0.33.5"
+        );
         assert!(findings.is_empty());
     }
 
+    /// A lock entry; one that lists files lists the release's sdist too.
     fn locked(name: &str, version: &str, wheels: &[&str], lists_files: bool) -> LockedPackage {
         LockedPackage {
             name: name.to_string(),
@@ -997,12 +1121,46 @@ mod reinstall {
                 .map(|w| WheelName::parse(w).unwrap())
                 .collect(),
             lists_files,
+            lists_sdist: lists_files,
         }
     }
 
+    #[test]
+    fn a_lock_listing_no_musllinux_wheel_and_no_sdist_cannot_install() {
+        let mut torch = locked(
+            "torch",
+            "2.3.1",
+            &["torch-2.3.1-cp311-cp311-manylinux1_x86_64.whl"],
+            true,
+        );
+        torch.lists_sdist = false;
+        let assessed = assess_locked(&torch, Arch::X86_64, "uv.lock");
+        assert_eq!(
+            outcome(&assessed),
+            (
+                Reinstall::CannotInstall,
+                vec![Code::NoMusllinuxWheel, Code::NoMuslBuild]
+            )
+        );
+        assert!(matches!(assessed.0.source, AnswerSource::Lockfile { .. }));
+        assert!(assessed.0.build_packages.is_empty());
+        // With an sdist in the lock, pip builds it.
+        torch.lists_sdist = true;
+        let assessed = assess_locked(&torch, Arch::X86_64, "uv.lock");
+        assert_eq!(assessed.0.reinstall, Reinstall::SourceBuild);
+        // An entry listing only an sdist says nothing about native code: the table answers.
+        let psycopg2 = LockedPackage {
+            wheels: Vec::new(),
+            ..locked("psycopg2", "2.9.9", &[], true)
+        };
+        let assessed = assess_locked(&psycopg2, Arch::X86_64, "poetry.lock");
+        assert_eq!(assessed.0.reinstall, Reinstall::SourceBuild);
+        assert!(matches!(assessed.0.source, AnswerSource::KnownTable { .. }));
+    }
+
     /// What an assessment comes to, comparable in one assertion.
-    fn outcome((reinstall, findings): &(Reinstall, Vec<Finding>)) -> (Reinstall, Vec<Code>) {
-        (*reinstall, codes(findings))
+    fn outcome((answer, findings): &(ReinstallAnswer, Vec<Finding>)) -> (Reinstall, Vec<Code>) {
+        (answer.reinstall, codes(findings))
     }
 
     fn locked_wheels(finding: &Finding) -> (&str, &str, &str) {
@@ -1038,10 +1196,16 @@ mod reinstall {
         for arch in [Arch::X86_64, Arch::Armv7] {
             let assessed = assess_locked(&numpy, arch, "uv.lock");
             assert_eq!(outcome(&assessed), (Reinstall::MuslBuild, vec![]), "{arch}");
+            assert!(matches!(assessed.0.source, AnswerSource::Lockfile { .. }));
         }
+        let assessed = assess_locked(&numpy, Arch::X86_64, "uv.lock");
+        assert_eq!(
+            assessed.0.build.as_deref(),
+            Some("numpy-2.1.0-cp312-cp312-musllinux_1_2_x86_64.whl")
+        );
         // The lock lists no musllinux wheel for aarch64.
         let assessed = assess_locked(&numpy, Arch::Aarch64, "uv.lock");
-        assert_eq!(assessed.0, Reinstall::SourceBuild);
+        assert_eq!(assessed.0.reinstall, Reinstall::SourceBuild);
     }
 
     #[test]
@@ -1137,16 +1301,18 @@ mod reinstall {
             outcome(&assessed),
             (Reinstall::SourceBuild, vec![Code::NoMuslBuild])
         );
-        assert_eq!(
-            locked_wheels(&assessed.1[0]),
-            (
-                "requirements.txt",
-                "musllinux_*_x86_64",
-                "first version with a musl build: 1.25.0 (known-problem table)"
-            )
-        );
+        let (answer, findings) = &assessed;
+        assert!(matches!(answer.source, AnswerSource::KnownTable { .. }));
+        assert_eq!(answer.first_musl_version.as_deref(), Some("1.25.0"));
+        assert_eq!(&answer.build_packages[..2], ["build-base", "python3-dev"]);
+        match &findings[0].evidence {
+            Evidence::KnownProblem { first_musl, .. } => {
+                assert_eq!(first_musl.as_deref(), Some("1.25.0"))
+            }
+            other => panic!("{other:?}"),
+        }
 
-        // No version has one.
+        // No version has one, but pip can build the sdist: with libpq's headers.
         let assessed = assess_locked(
             &locked("psycopg2", "2.9.9", &[], false),
             Arch::X86_64,
@@ -1156,11 +1322,33 @@ mod reinstall {
             outcome(&assessed),
             (Reinstall::SourceBuild, vec![Code::NoMuslBuild])
         );
-        assert_eq!(
-            locked_wheels(&assessed.1[0]).2,
-            "no musl build for any version (known-problem table)"
+        assert!(
+            assessed
+                .0
+                .build_packages
+                .contains(&"postgresql-dev".to_string()),
+            "{:?}",
+            assessed.0.build_packages
         );
+        assert!(assessed.1[0].message.ends_with("; no version has one"));
         assert!(!assessed.1[0].message.contains("musllinux wheels from"));
+
+        // No musl build and no sdist: pip fails.
+        let assessed = assess_locked(
+            &locked("onnxruntime", "1.18.0", &[], false),
+            Arch::X86_64,
+            "requirements.txt",
+        );
+        assert_eq!(
+            outcome(&assessed),
+            (Reinstall::CannotInstall, vec![Code::NoMuslBuild])
+        );
+        assert!(
+            assessed.0.detail.contains("No matching distribution found"),
+            "{}",
+            assessed.0.detail
+        );
+        assert!(assessed.0.build_packages.is_empty());
 
         // New enough.
         let assessed = assess_locked(
@@ -1179,6 +1367,108 @@ mod reinstall {
         assert_eq!(outcome(&assessed), (Reinstall::Unknown, vec![]));
     }
 
+    /// Every row of data/known-packages.tsv, for every name it lists, answers
+    /// an old and a new version sensibly.
+    #[test]
+    fn every_row_of_the_known_table_gives_a_sensible_answer() {
+        use muslcheck::ecosystem::known::{FirstMusl, WithoutMuslBuild, known_packages};
+        let table = include_str!("../data/known-packages.tsv");
+        let rows = table
+            .lines()
+            .skip(1)
+            .filter(|l| l.starts_with("pypi\t") || l.starts_with("npm\t"))
+            .count();
+        let known = known_packages();
+        let mut rows_seen: Vec<&str> = known.iter().map(|k| k.row_names.as_str()).collect();
+        rows_seen.dedup();
+        assert_eq!(rows_seen.len(), rows, "every PyPI and npm row lists a name");
+        for k in known {
+            let label = format!("{} ({})", k.name, k.row_names);
+            assert!(
+                !k.name.is_empty() && !k.name.contains(' ') && !k.name.contains('['),
+                "{label}"
+            );
+            assert!(!k.sources.is_empty(), "{label}");
+            for package in k.build_packages() {
+                assert!(
+                    package.chars().all(|c| c.is_ascii_lowercase()
+                        || c.is_ascii_digit()
+                        || "+-._".contains(c)),
+                    "{label}: {package}"
+                );
+            }
+            if let FirstMusl::Version { first, .. } | FirstMusl::AtMost(first) = &k.first_musl {
+                assert!(
+                    first.starts_with(|c: char| c.is_ascii_digit()),
+                    "{label}: {first}"
+                );
+            }
+            if matches!(k.without_musl_build, WithoutMuslBuild::CannotInstall { .. }) {
+                assert_eq!(k.ecosystem, Ecosystem::Pypi, "{label}: no sdist is PyPI's");
+            }
+            for version in ["0.0.1", "99999.0.0"] {
+                let Some((answer, findings)) = known_answer(k.ecosystem, &k.name, version) else {
+                    // The table cannot tell for this version.
+                    assert!(
+                        matches!(k.first_musl, FirstMusl::Unknown | FirstMusl::AtMost(_)),
+                        "{label} {version}: {:?}",
+                        k.first_musl
+                    );
+                    continue;
+                };
+                assert!(
+                    matches!(answer.source, AnswerSource::KnownTable { .. }),
+                    "{label}"
+                );
+                assert!(
+                    answer.detail.contains(&k.name) || findings.is_empty(),
+                    "{label}"
+                );
+                match answer.reinstall {
+                    Reinstall::MuslBuild => {
+                        assert!(findings.is_empty(), "{label} {version}");
+                        assert_eq!(answer.first_musl_version, None, "{label}");
+                    }
+                    Reinstall::SourceBuild => {
+                        let base = match k.ecosystem {
+                            Ecosystem::Npm => ["python3", "make", "g++"].as_slice(),
+                            _ => ["build-base", "python3-dev"].as_slice(),
+                        };
+                        assert_eq!(&answer.build_packages[..base.len()], base, "{label}");
+                        assert_eq!(codes(&findings), [Code::NoMuslBuild], "{label}");
+                    }
+                    Reinstall::CannotInstall | Reinstall::NoMuslBuild => {
+                        assert!(answer.build_packages.is_empty(), "{label}");
+                        assert_eq!(codes(&findings), [Code::NoMuslBuild], "{label}");
+                    }
+                    other => panic!("{label} {version}: {other:?}"),
+                }
+                let lacking = answer.reinstall != Reinstall::MuslBuild;
+                assert_eq!(
+                    lacking,
+                    k.lacks_musl_build(version) == Some(true),
+                    "{label} {version}"
+                );
+                if lacking {
+                    assert_eq!(
+                        answer.first_musl_version.as_deref(),
+                        k.first_version(),
+                        "{label}"
+                    );
+                }
+            }
+            // The newest versions have a musl build unless no version has one.
+            let newest = known_answer(k.ecosystem, &k.name, "99999.0.0");
+            if let Some((answer, _)) = newest {
+                assert_eq!(
+                    answer.reinstall == Reinstall::MuslBuild,
+                    k.first_musl != FirstMusl::Never,
+                    "{label}"
+                );
+            }
+        }
+    }
+
     fn manifest(name: &str, version: &str) -> PackageJson {
         PackageJson {
             name: name.to_string(),
@@ -1193,7 +1483,7 @@ mod reinstall {
             NativeSource::MuslPrebuild("addon.musl.node".to_string()),
             NativeSource::UntaggedPrebuild("addon.node".to_string()),
         ] {
-            let assessed = assess_npm_install(&manifest("addon", "1.0.0"), &source);
+            let assessed = assess_npm_install(&manifest("addon", "1.0.0"), &source, "package.json");
             assert_eq!(
                 outcome(&assessed),
                 (Reinstall::MuslBuild, vec![]),
@@ -1209,7 +1499,7 @@ mod reinstall {
             how: how.to_string(),
             falls_back_to_compiling,
         };
-        let assessed = assess_npm_install(&manifest("argon2", "0.31.0"), &download(false));
+        let assessed = assess_npm_install(&manifest("addon", "0.31.0"), &download(false), "p.json");
         assert_eq!(
             outcome(&assessed),
             (Reinstall::Unknown, vec![Code::DownloadedAtInstall])
@@ -1220,7 +1510,7 @@ mod reinstall {
         );
         assert!(!downloaded.message.contains("compiles from source"));
 
-        let assessed = assess_npm_install(&manifest("argon2", "0.31.0"), &download(true));
+        let assessed = assess_npm_install(&manifest("addon", "0.31.0"), &download(true), "p.json");
         assert_eq!(
             outcome(&assessed),
             (
@@ -1236,6 +1526,7 @@ mod reinstall {
         let assessed = assess_npm_install(
             &manifest("better-sqlite3", "9.0.0"),
             &NativeSource::Compiled,
+            "node_modules/better-sqlite3/package.json",
         );
         assert_eq!(
             outcome(&assessed),
@@ -1257,7 +1548,11 @@ mod reinstall {
 
     #[test]
     fn the_known_problem_table_speaks_for_installed_npm_versions() {
-        let old = npm_known_problem(&manifest("bcrypt", "5.1.1")).expect("bcrypt 5 has none");
+        let npm_known_problem = |m: PackageJson| {
+            known_answer(Ecosystem::Npm, &m.name, &m.version)
+                .and_then(|(_, findings)| findings.into_iter().next())
+        };
+        let old = npm_known_problem(manifest("bcrypt", "5.1.1")).expect("bcrypt 5 has none");
         assert_eq!(old.code, Code::NoMuslBuild);
         match &old.evidence {
             Evidence::KnownProblem {
@@ -1275,7 +1570,7 @@ mod reinstall {
             old.message
         );
 
-        let never = npm_known_problem(&manifest("electron", "30.0.0")).expect("never");
+        let never = npm_known_problem(manifest("electron", "30.0.0")).expect("never");
         assert!(
             never.message.contains("no version has one"),
             "{}",
@@ -1286,9 +1581,9 @@ mod reinstall {
             other => panic!("{other:?}"),
         }
 
-        assert!(npm_known_problem(&manifest("bcrypt", "6.0.0")).is_none());
-        assert!(npm_known_problem(&manifest("left-pad", "1.3.0")).is_none());
+        assert!(npm_known_problem(manifest("bcrypt", "6.0.0")).is_none());
+        assert!(npm_known_problem(manifest("left-pad", "1.3.0")).is_none());
         // The table's PyPI rows do not answer for npm names.
-        assert!(npm_known_problem(&manifest("numpy", "1.0.0")).is_none());
+        assert!(npm_known_problem(manifest("numpy", "1.0.0")).is_none());
     }
 }

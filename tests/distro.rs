@@ -38,7 +38,7 @@ fn a_debian_roots_files_are_owned_by_their_packages_and_answered_with_apk() {
     let steps = report["plan"]["reinstall"].as_array().unwrap();
     let apk = steps
         .iter()
-        .find(|s| s["command"] == "apk add")
+        .find(|s| s["command"] == "distribution package")
         .expect("Alpine's packages in place of Debian's");
     let packages: Vec<&str> = apk["packages"]
         .as_array()

@@ -149,6 +149,13 @@ fn muslcheck_says(report: &Report, artifact: &Artifact) -> Says {
                     missing
                         .libraries
                         .extend(libraries.iter().map(|l| l.name.clone()));
+                    // Symbols MC103 says fail with a missing library (MC102
+                    // does not repeat them); the loader reports each.
+                    for library in libraries {
+                        for symbol in &library.symbols_expected {
+                            missing.symbols.insert((own.clone(), symbol.clone()));
+                        }
+                    }
                 }
                 Evidence::Relocations { relocations } => {
                     for relocation in relocations {

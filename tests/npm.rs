@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use common::{
-    artifact_where, artifacts, by_suffix, codes, corpus, fetched, json_scan, muslcheck,
-    package_codes, stdout,
+    artifact_where, artifacts, by_suffix, cli, codes, corpus, fetched, json_of, json_scan,
+    muslcheck, package_codes, stdout,
 };
 
 /// The first artifact of the package `name`.
@@ -39,6 +39,42 @@ fn prebuilds_node_gyp_build_would_not_load_are_not_applicable() {
     assert_eq!(
         arm["verdict"], "not-applicable",
         "not MC104: never loaded here"
+    );
+}
+
+/// bcrypt's musl addon needs libstdc++.so.6 and libgcc_s.so.1: Alpine's
+/// nodejs package (and the node:alpine images) bring both, so no `apk add`
+/// is asked for; their names are still checked against Alpine's tables.
+#[test]
+fn libraries_the_node_package_brings_need_no_apk_add() {
+    let (report, _) = json_scan(&corpus("thirdparty/bcrypt-6.0.0.tgz"), &[]);
+    let musl = by_suffix(&report, "prebuilds/linux-x64/bcrypt.musl.node");
+    assert_eq!(musl["verdict"], "ok");
+    assert!(codes(musl).is_empty(), "no MC107: {:?}", codes(musl));
+    let libraries = musl["load"]["libraries"].as_array().unwrap();
+    for (soname, package) in [("libstdc++.so.6", "libstdc++"), ("libgcc_s.so.1", "libgcc")] {
+        let provider = libraries
+            .iter()
+            .find(|pair| pair[0] == soname)
+            .unwrap_or_else(|| panic!("{soname} not loaded: {libraries:?}"))[1]
+            .as_str()
+            .unwrap();
+        assert_eq!(
+            provider,
+            format!("apk {package}, brought by Alpine's nodejs package")
+        );
+    }
+    // A bare musl target has no packages: nothing brings them there.
+    let (report, _) = json_scan(
+        &corpus("thirdparty/bcrypt-6.0.0.tgz"),
+        &["--target", "musl:1.2.5"],
+    );
+    let musl = by_suffix(&report, "prebuilds/linux-x64/bcrypt.musl.node");
+    assert_eq!(musl["verdict"], "breaks");
+    assert!(
+        codes(musl).contains(&"MC103".to_string()),
+        "{:?}",
+        codes(musl)
     );
 }
 
@@ -76,8 +112,12 @@ fn lockfile_missing_the_musl_platform_package_gets_mc202() {
             .unwrap()
             .contains("@img/sharp-linuxmusl-x64")
     );
-    // esbuild's one Linux build serves both libcs: nothing to say from the lock.
-    assert!(artifact_where(&report, |a| a["package"]["name"] == "esbuild").is_none());
+    // esbuild's one Linux build serves both libcs: the lock's platform packages
+    // say nothing, and its install script is no worry: the table knows it.
+    let esbuild = of_package(&report, "esbuild");
+    assert_eq!(esbuild["reinstall"], "musl-build");
+    assert_eq!(esbuild["source"]["from"], "known-table");
+    assert!(esbuild["findings"].as_array().unwrap().is_empty());
 
     let (report, status) = json_scan(&corpus("projects/npm-sharp-all-platforms-lock"), &[]);
     assert_eq!(status, 0);
@@ -110,16 +150,38 @@ fn node_modules_installed_on_glibc_break_and_say_how_to_reinstall() {
     };
     let (report, status) = json_scan(&tree, &[]);
     assert_eq!(status, 1);
+    // The glibc platform packages are never loaded on musl: the parents'
+    // loaders require the -musl ones, which a glibc install lacks (MC205).
     assert_eq!(
         package_verdicts(&report, "@img/sharp-linux-x64"),
-        ["breaks"]
+        ["not-applicable"]
     );
+    let swc_gnu = by_suffix(&report, "swc.linux-x64-gnu.node");
+    assert_eq!(swc_gnu["verdict"], "not-applicable");
     assert_eq!(
-        package_verdicts(&report, "@swc/core-linux-x64-gnu"),
-        ["breaks"]
+        swc_gnu["load"]["not_loaded"],
+        "platform package for glibc (@swc/core-linux-x64-gnu); on musl, @swc/core's loader requires @swc/core-linux-x64-musl"
     );
-    let sqlite = package_codes(&report, "better-sqlite3");
-    assert!(sqlite.contains(&"MC204".to_string()), "{sqlite:?}");
+    for parent in ["sharp", "@swc/core"] {
+        let installed = artifact_where(&report, |a| {
+            a["package"]["name"] == parent && a["source"]["from"] == "package-files"
+        })
+        .unwrap_or_else(|| panic!("{parent}: no answer from its package files"));
+        assert_eq!(codes(installed), ["MC205"], "{parent}");
+    }
+    // better-sqlite3 11 downloads its build at install; the table says musl
+    // builds are published, with node-gyp as the fallback.
+    let sqlite = artifact_where(&report, |a| {
+        a["package"]["name"] == "better-sqlite3"
+            && a["path"] == "node_modules/better-sqlite3/package.json"
+    })
+    .expect("an answer for better-sqlite3");
+    assert_eq!(sqlite["reinstall"], "musl-build");
+    assert_eq!(codes(sqlite), ["MC203"]);
+    assert_eq!(
+        sqlite["build_packages"],
+        serde_json::json!(["python3", "make", "g++"])
+    );
     // bcrypt 5.x: the known-problem table says musl builds start at 6.0.0.
     let bcrypt = package_codes(&report, "bcrypt");
     assert!(bcrypt.contains(&"MC201".to_string()), "{bcrypt:?}");
@@ -163,8 +225,10 @@ fn node_modules_installed_for_musl_have_no_load_errors() {
 fn yarn_and_pnpm_locks_give_the_same_verdicts_as_package_lock() {
     let verdict = |project: &str| {
         let (report, _) = json_scan(&corpus(&format!("projects/{project}")), &[]);
+        // The npm fixture also pins esbuild; sharp is in all of them.
         artifacts(&report)
             .iter()
+            .filter(|a| a["package"]["name"] == "sharp")
             .map(|a| format!("{} {} {:?}", a["package"]["name"], a["reinstall"], codes(a)))
             .collect::<Vec<_>>()
     };
@@ -182,4 +246,219 @@ fn yarn_and_pnpm_locks_give_the_same_verdicts_as_package_lock() {
     ] {
         assert_eq!(verdict(other), complete, "{other}");
     }
+}
+
+/// The tree corpus/thirdparty/make-npm-answers.sh installs for glibc from
+/// the committed corpus/thirdparty/npm-answers lock, or `None` (test skips).
+fn npm_answers_tree() -> Option<PathBuf> {
+    let tree = fetched("npm-answers").filter(|d| d.join("node_modules").is_dir());
+    if tree.is_none() {
+        let reason = "no npm-answers tree (corpus/thirdparty/make-npm-answers.sh builds it)";
+        assert!(
+            std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_none(),
+            "{reason} (MUSLCHECK_REQUIRE_TOOLS is set)"
+        );
+        eprintln!("SKIPPED: {reason}");
+    }
+    tree
+}
+
+/// How far a reinstall answer's source is trusted (`AnswerSource::rank`).
+fn rank(answer: &Value) -> u8 {
+    match answer["source"]["from"].as_str().unwrap() {
+        "index" => 4,
+        "lockfile" => 3,
+        "package-files" => 2,
+        "known-table" => 1,
+        _ => 0,
+    }
+}
+
+/// Each package's most trusted reinstall answer, as the roll-up picks it.
+fn best_answers(report: &Value) -> std::collections::BTreeMap<String, Value> {
+    let mut best: std::collections::BTreeMap<String, Value> = Default::default();
+    for answer in artifacts(report).iter().filter(|a| a["kind"] == "package") {
+        let name = answer["package"]["name"].as_str().unwrap().to_string();
+        if best.get(&name).is_none_or(|b| rank(answer) > rank(b)) {
+            best.insert(name, answer.clone());
+        }
+    }
+    best
+}
+
+/// The answers a glibc-installed tree and its lockfile alone must both give.
+fn assert_npm_answers(report: &Value, scanned: &str) {
+    let best = best_answers(report);
+    let answer = |name: &str| {
+        best.get(name)
+            .unwrap_or_else(|| panic!("{scanned}: no answer for {name}"))
+    };
+    let strings = |value: &Value| -> Vec<String> {
+        value
+            .as_array()
+            .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default()
+    };
+    // Platform-split packages: the lock records the musl variant, `npm ci` installs it.
+    for (name, build) in [
+        ("@parcel/watcher", "@parcel/watcher-linux-x64-musl@2.6.0"),
+        ("@swc/core", "@swc/core-linux-x64-musl@1.7.6"),
+        ("lightningcss", "lightningcss-linux-x64-musl@1.27.0"),
+        ("sharp", "@img/sharp-linuxmusl-x64@0.33.5"),
+    ] {
+        let answer = answer(name);
+        assert_eq!(answer["reinstall"], "musl-build", "{scanned}: {name}");
+        assert_eq!(answer["source"]["from"], "lockfile", "{scanned}: {name}");
+        assert_eq!(answer["build"], build, "{scanned}: {name}");
+    }
+    // Downloaded at install (prebuild-install): the table says musl builds
+    // are published; node-gyp is the fallback.
+    for name in ["better-sqlite3", "sqlite3"] {
+        let answer = answer(name);
+        assert_eq!(answer["reinstall"], "musl-build", "{scanned}: {name}");
+        assert_eq!(answer["source"]["from"], "known-table", "{scanned}: {name}");
+        assert_eq!(
+            strings(&answer["build_packages"]),
+            ["python3", "make", "g++"],
+            "{scanned}: {name}"
+        );
+    }
+    // bcrypt 5: no musl build until 6.0.0, so node-gyp compiles it.
+    let bcrypt = answer("bcrypt");
+    assert_eq!(bcrypt["reinstall"], "source-build", "{scanned}");
+    assert_eq!(bcrypt["first_musl_version"], "6.0.0", "{scanned}");
+    assert_eq!(
+        strings(&bcrypt["build_packages"]),
+        ["python3", "make", "g++"]
+    );
+    // canvas: no musl build of any version; the table names the -dev packages.
+    let canvas = answer("canvas");
+    assert_eq!(canvas["reinstall"], "source-build", "{scanned}");
+    assert!(codes(canvas).contains(&"MC201".to_string()), "{scanned}");
+    let packages = strings(&canvas["build_packages"]);
+    for needed in ["python3", "make", "g++", "cairo-dev", "pango-dev"] {
+        assert!(
+            packages.iter().any(|p| p == needed),
+            "{scanned}: {packages:?}"
+        );
+    }
+    // argon2 0.41 bundles musl prebuilds (the table: from 0.40.1).
+    assert_eq!(answer("argon2")["reinstall"], "musl-build", "{scanned}");
+}
+
+#[test]
+fn a_glibc_install_and_its_lockfile_alone_give_the_same_answers() {
+    let Some(tree) = npm_answers_tree() else {
+        return;
+    };
+    let (report, status) = json_scan(&tree, &[]);
+    assert_npm_answers(&report, "node_modules");
+    // Copied into Alpine as it is, the platform-split packages fail to load.
+    assert_eq!(status, 1, "MC205 is an error");
+    // A dependency's own (v1) package-lock.json is not the project's: not read.
+    assert_eq!(report["summary"]["unreadable"], 0);
+    let argon2 = artifact_where(&report, |a| {
+        a["package"]["name"] == "argon2" && a["source"]["from"] == "package-files"
+    })
+    .expect("argon2's own files answer");
+    assert_eq!(argon2["build"], "argon2.musl.node");
+
+    let checkout = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        tree.join("package-lock.json"),
+        checkout.path().join("package-lock.json"),
+    )
+    .unwrap();
+    let (report, status) = json_scan(checkout.path(), &[]);
+    assert_npm_answers(&report, "package-lock.json");
+    // Only warnings (MC201, MC203): the default --fail-on error passes.
+    assert_eq!(status, 0);
+    let sqlite = artifact_where(&report, |a| a["package"]["name"] == "sqlite3").unwrap();
+    assert_eq!(codes(sqlite), Vec::<String>::new());
+    let text = stdout(&muslcheck(checkout.path(), &[]));
+    assert!(
+        text.contains("0 ELF: no files to check, 9 reinstall answers"),
+        "{text}"
+    );
+}
+
+#[test]
+fn glibc_platform_packages_are_never_loaded_on_musl() {
+    let Some(tree) = npm_answers_tree() else {
+        return;
+    };
+    let (report, _) = json_scan(&tree, &[]);
+    for (file, reason) in [
+        (
+            "node_modules/@parcel/watcher-linux-x64-glibc/watcher.node",
+            "platform package for glibc (@parcel/watcher-linux-x64-glibc); on musl, @parcel/watcher's loader requires @parcel/watcher-linux-x64-musl",
+        ),
+        (
+            "node_modules/lightningcss-linux-x64-gnu/lightningcss.linux-x64-gnu.node",
+            "platform package for glibc (lightningcss-linux-x64-gnu); on musl, lightningcss's loader requires lightningcss-linux-x64-musl",
+        ),
+        // No libc in the name: sharp's `linux-x64` beside `linuxmusl-x64`.
+        (
+            "node_modules/@img/sharp-linux-x64/lib/sharp-linux-x64.node",
+            "platform package for glibc (@img/sharp-linux-x64); on musl, sharp's loader requires @img/sharp-linuxmusl-x64",
+        ),
+        (
+            "node_modules/@img/sharp-libvips-linux-x64/lib/libvips-cpp.so.42",
+            "platform package for glibc (@img/sharp-libvips-linux-x64); on musl, sharp's loader requires @img/sharp-libvips-linuxmusl-x64",
+        ),
+    ] {
+        let artifact = by_suffix(&report, file);
+        assert_eq!(artifact["verdict"], "not-applicable", "{file}");
+        assert_eq!(artifact["load"]["not_loaded"], reason, "{file}");
+    }
+    // On another architecture the loader requires that architecture's package.
+    let arm = json_of(&cli(&[
+        "--arch",
+        "aarch64",
+        "--format",
+        "json",
+        tree.to_str().unwrap(),
+    ]));
+    let swc = by_suffix(&arm, "swc.linux-x64-gnu.node");
+    assert_eq!(swc["verdict"], "not-applicable");
+    assert_eq!(
+        swc["load"]["not_loaded"],
+        "platform package for glibc on x86_64 (@swc/core-linux-x64-gnu); @swc/core's loader never requires it on aarch64 musl"
+    );
+    // The parents' own files answer: the musl variant is declared but not installed.
+    for parent in ["@parcel/watcher", "@swc/core", "lightningcss", "sharp"] {
+        let installed = artifact_where(&report, |a| {
+            a["package"]["name"] == parent && a["source"]["from"] == "package-files"
+        })
+        .unwrap_or_else(|| panic!("{parent}"));
+        assert_eq!(installed["reinstall"], "musl-build", "{parent}");
+        assert_eq!(codes(installed), ["MC205"], "{parent}");
+    }
+}
+
+#[test]
+fn a_platform_split_package_is_answered_by_its_variants_not_its_binding_gyp() {
+    let Some(tree) = npm_answers_tree() else {
+        return;
+    };
+    // @parcel/watcher ships binding.gyp and an install script that builds
+    // only on request; its loader requires the platform package. Without
+    // the lockfile, its installed files answer.
+    let project = tempfile::tempdir().unwrap();
+    let modules = project.path().join("node_modules");
+    std::fs::create_dir_all(&modules).unwrap();
+    let copied = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(tree.join("node_modules/@parcel"))
+        .arg(&modules)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let (report, _) = json_scan(project.path(), &[]);
+    let watcher = artifact_where(&report, |a| a["package"]["name"] == "@parcel/watcher")
+        .expect("an answer for @parcel/watcher");
+    assert_eq!(watcher["reinstall"], "musl-build");
+    assert_eq!(watcher["source"]["from"], "package-files");
+    assert_eq!(watcher["build"], "@parcel/watcher-linux-x64-musl");
+    assert!(!codes(watcher).contains(&"MC204".to_string()));
 }

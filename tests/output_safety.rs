@@ -140,8 +140,7 @@ fn hostile_tree() -> tempfile::TempDir {
 }
 
 fn run(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("muslcheck")
-        .unwrap()
+    common::command()
         .args(["--arch", "x86_64", "--fail-on", "never"])
         .args(args)
         .arg(dir)

@@ -104,3 +104,21 @@ fn runtime_packages_of_all_packages_merge_into_one_apk_add() {
     sorted.dedup();
     assert_eq!(merged, sorted, "merged once, sorted");
 }
+
+#[test]
+fn a_newer_release_that_has_the_missing_symbols_is_the_plan() {
+    // The fixture needs statx, which musl has from 1.2.5 (Alpine 3.20).
+    let lib = corpus("lib/libstatx-musl.so");
+    let (old, status) = json_scan(&lib, &["--target", "alpine:3.18"]);
+    assert_eq!(status, 1);
+    assert_eq!(old["plan"]["from"], "alpine:3.20");
+    assert!(old["plan"]["no_fix"].as_array().unwrap().is_empty());
+    let actions = decisions(&old)[0]["actions"].as_array().unwrap().clone();
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    assert_eq!(actions[0]["kind"], "newer-alpine");
+    assert_eq!(actions[0]["release"], "3.20");
+
+    let (new, status) = json_scan(&lib, &["--target", "alpine:3.20"]);
+    assert_eq!(status, 0);
+    assert!(new["plan"].get("from").is_none());
+}

@@ -273,6 +273,30 @@ fn real_manylinux_venv_groups_by_package_with_the_deciding_files() {
         numpy_breaks > 0,
         "numpy 1.26's bundled libgfortran needs glibc names"
     );
+    // Every distribution with native files that the table knows has its answer.
+    let answered: Vec<String> = artifacts(&report)
+        .iter()
+        .filter(|a| a["kind"] == "package")
+        .map(|a| {
+            format!(
+                "{} {}",
+                a["package"]["name"].as_str().unwrap(),
+                a["reinstall"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        answered,
+        [
+            "cryptography \"musl-build\"",
+            "grpcio \"musl-build\"",
+            "lxml \"musl-build\"",
+            "numpy \"musl-build\"",
+            "orjson \"musl-build\"",
+            "pandas \"musl-build\"",
+            "pillow \"musl-build\""
+        ]
+    );
     let details = stdout(&muslcheck(&venv, &["--details"]));
     for header in [
         "pypi numpy 1.26.4:",
@@ -304,4 +328,190 @@ fn real_manylinux_venv_groups_by_package_with_the_deciding_files() {
         text.lines().count() <= 3 * distributions.len() + 20,
         "{text}"
     );
+}
+
+#[test]
+fn installed_distributions_with_native_files_get_the_known_tables_answer() {
+    let venv = site_packages(&[MARKUPSAFE_GLIBC, UJSON_GLIBC]);
+    let (report, _) = json_scan(venv.path(), &[]);
+    let answers: Vec<&Value> = artifacts(&report)
+        .iter()
+        .filter(|a| a["kind"] == "package")
+        .collect();
+    // MarkupSafe is not in the table: nothing to say offline.
+    assert_eq!(answers.len(), 1, "{answers:#?}");
+    let ujson = answers[0];
+    assert_eq!(
+        ujson["path"],
+        "lib/python3.11/site-packages/ujson-5.10.0.dist-info"
+    );
+    assert_eq!(ujson["package"]["name"], "ujson");
+    assert_eq!(ujson["reinstall"], "musl-build");
+    assert_eq!(ujson["source"]["from"], "known-table");
+
+    // The same files under an older version's metadata (ujson before 4.2.0
+    // had no musllinux wheel): pip on Alpine builds the sdist.
+    let site = venv.path().join("lib/python3.11/site-packages");
+    std::fs::rename(
+        site.join("ujson-5.10.0.dist-info"),
+        site.join("ujson-4.0.2.dist-info"),
+    )
+    .unwrap();
+    let (report, _) = json_scan(venv.path(), &[]);
+    let old = artifact_where(&report, |a| a["kind"] == "package").expect("an answer");
+    assert_eq!(old["package"]["version"], "4.0.2");
+    assert_eq!(old["reinstall"], "source-build");
+    assert_eq!(old["first_musl_version"], "4.2.0");
+    assert_eq!(old["build_packages"][0], "build-base");
+    assert_eq!(codes(old), ["MC201"]);
+}
+
+/// The musllinux venv corpus/thirdparty/make-musl-venv.sh builds, when built.
+fn musl_venv() -> Option<PathBuf> {
+    let venv = fetched("musl-venv");
+    if venv.is_none() {
+        if std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_some() {
+            panic!("corpus/thirdparty/fetched/musl-venv absent (MUSLCHECK_REQUIRE_TOOLS is set)");
+        }
+        eprintln!("SKIPPED: corpus/thirdparty/make-musl-venv.sh builds the musl venv from PyPI");
+    }
+    venv
+}
+
+/// pyarrow's `libarrow_python.so.2600` is not a module but is loaded
+/// (DT_NEEDED) by `pyarrow/lib.cpython-311-x86_64-linux-musl.so`, so the
+/// interpreter provides its `Py*` names.
+#[test]
+fn a_library_a_python_module_loads_gets_the_interpreters_symbols() {
+    let Some(venv) = musl_venv() else { return };
+    let (report, _) = json_scan(&venv, &[]);
+    let helper = by_suffix(&report, "pyarrow/libarrow_python.so.2600");
+    assert_eq!(helper["verdict"], "ok", "{helper:#}");
+    assert_eq!(helper["host"]["kind"], "cpython");
+    // The first of pyarrow's modules (in scan order) that loads it.
+    let loaded_by = helper["host"]["loaded_by"].as_str().unwrap();
+    assert!(
+        loaded_by.starts_with("pyarrow/")
+            && loaded_by.ends_with(".cpython-311-x86_64-linux-musl.so"),
+        "{loaded_by}"
+    );
+    let evidence = helper["host"]["evidence"].as_str().unwrap();
+    assert!(
+        evidence.contains("a CPython extension module"),
+        "{evidence}"
+    );
+    assert!(helper["load"]["from_host"].as_u64().unwrap() > 100);
+    // The copies a wheel ships under the other names of the same SONAME.
+    for copy in [
+        "pyarrow/libarrow_python.so",
+        "pyarrow/libarrow_python.so.2600.1.0",
+    ] {
+        let copy = by_suffix(&report, copy);
+        assert_eq!(copy["host"]["kind"], "cpython");
+        assert_eq!(copy["verdict"], "ok");
+    }
+    // The module itself: the libraries it loads get the host's names too.
+    let module = by_suffix(&report, "pyarrow/lib.cpython-311-x86_64-linux-musl.so");
+    assert_eq!(module["verdict"], "ok");
+    assert!(module["host"]["loaded_by"].is_null());
+
+    // The real loader: alone, the helper misses only names the host provides.
+    let loader = Path::new("/lib/ld-musl-x86_64.so.1");
+    if !loader.exists() {
+        eprintln!("note: no musl loader, the ground-truth half skipped");
+        return;
+    }
+    let output = std::process::Command::new(loader)
+        .arg("--list")
+        .arg(venv.join("pyarrow/libarrow_python.so.2600"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("Error")).collect();
+    assert!(errors.len() > 100, "{stderr}");
+    let not_python: Vec<&&str> = errors
+        .iter()
+        .filter(|l| !l.contains(": Py") && !l.contains(": _Py"))
+        .collect();
+    assert!(not_python.is_empty(), "{not_python:#?}");
+}
+
+/// A correct musllinux install: every file loads on Alpine (pyarrow's
+/// helpers get the interpreter's names; pillow's `libz.so.1` is in the base
+/// image).
+#[test]
+fn real_musllinux_venv_loads_on_alpine() {
+    let Some(venv) = musl_venv() else { return };
+    let (report, status) = json_scan(&venv, &[]);
+    let failing: Vec<String> = artifacts(&report)
+        .iter()
+        .filter(|a| a["verdict"] == "breaks" || a["verdict"] == "unknown")
+        .map(|a| format!("{} {} {:?}", a["path"], a["verdict"], codes(a)))
+        .collect();
+    assert!(failing.is_empty(), "{failing:#?}");
+    assert_eq!(status, 0);
+    let with_codes: Vec<&str> = artifacts(&report)
+        .iter()
+        .filter(|a| !codes(a).is_empty())
+        .filter_map(|a| a["path"].as_str())
+        .collect();
+    assert!(with_codes.is_empty(), "no MC107 for zlib: {with_codes:?}");
+    let imaging = by_suffix(&report, "PIL/_imaging.cpython-311-x86_64-linux-musl.so");
+    let libraries = imaging["load"]["libraries"].as_array().unwrap();
+    assert!(
+        libraries.iter().any(|pair| pair[0] == "libz.so.1"
+            && pair[1].as_str().unwrap().starts_with("zlib ")
+            && pair[1].as_str().unwrap().contains("base image")),
+        "{libraries:?}"
+    );
+}
+
+/// Real manylinux wheels whose files need `ld-linux-x86-64.so.2` (through
+/// `__tls_get_addr` and friends): auditwheel always excludes the ELF loader
+/// (`filter_libs` in its policy module), and so does MC305.
+#[test]
+fn audit_wheel_never_counts_the_dynamic_loader_as_external() {
+    let Some(wheels) = fetched("wheels") else {
+        if std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_some() {
+            panic!("corpus/thirdparty/fetched/wheels absent (MUSLCHECK_REQUIRE_TOOLS is set)");
+        }
+        eprintln!("SKIPPED: corpus/thirdparty/make-wheels.sh downloads the wheels from PyPI");
+        return;
+    };
+    // The wheels do name the loader.
+    let (report, _) = json_scan(&wheels, &[]);
+    let needs_loader = artifacts(&report).iter().any(|a| {
+        a["facts"]["needed"]
+            .as_array()
+            .is_some_and(|n| n.iter().any(|l| l == "ld-linux-x86-64.so.2"))
+    });
+    assert!(needs_loader, "no member needs ld-linux-x86-64.so.2");
+    let output = cli(&["audit-wheel", wheels.to_str().unwrap()]);
+    let text = stdout(&output);
+    assert!(!text.contains("MC305"), "{text}");
+    assert_eq!(
+        text.matches("tag is true to the content").count(),
+        2,
+        "{text}"
+    );
+    assert_eq!(output.status.code(), Some(0), "{text}");
+}
+
+/// audit-wheel is for wheels: a directory without one, or another file,
+/// is a usage error (exit 2) saying what was expected.
+#[test]
+fn audit_wheel_on_something_else_than_wheels_is_a_usage_error() {
+    let text_file = corpus("src/hello.c");
+    let no_wheels = corpus("src");
+    for path in [&text_file, &no_wheels] {
+        let output = cli(&["audit-wheel", path.to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(2), "{}", path.display());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("audit-wheel expects wheel files")
+                && stderr.contains(&path.display().to_string()),
+            "{stderr}"
+        );
+        assert!(output.stdout.is_empty());
+    }
 }

@@ -42,7 +42,7 @@ fn errors(validator: &jsonschema::Validator, instance: &Value) -> Vec<String> {
 fn scanned_trees() -> Vec<PathBuf> {
     let mut trees = vec![corpus("")];
     trees.extend(
-        ["venv", "npm-glibc", "npm-musl"]
+        ["venv", "npm-glibc", "npm-musl", "npm-answers"]
             .into_iter()
             .filter_map(fetched),
     );

@@ -2,10 +2,12 @@
 //! see it on the target. Loader messages come from musl's own format strings.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::fmt::Write as _;
 
 use crate::model::{
     Code, Evidence, Finding, MissingLibrary, MissingSymbol, PackageNeed, RelocationEvidence,
 };
+use crate::platform::musl::search_path_description;
 use crate::platform::{LoaderMessage, Platform};
 
 use super::resolve::{LibraryProvider, Resolution};
@@ -67,7 +69,7 @@ pub fn own_failures(
     }
     let libraries = resolution.missing_libraries_of(root);
     if !libraries.is_empty() {
-        findings.push(missing_libraries(libraries));
+        findings.push(missing_libraries(libraries, platform));
     }
     if let Some(relocations) = own
         .map(|own| &own.unsupported_relocations)
@@ -85,13 +87,33 @@ fn missing_symbols(
     platform: &Platform,
 ) -> Finding {
     let names: Vec<String> = missing.iter().map(MissingSymbol::label).collect();
-    let message = format!(
+    let mut message = format!(
         "{} symbol(s) that musl {} and every loaded library lack: {}",
         missing.len(),
         platform.target.musl,
         describe_list(&names, 6)
     );
-    Finding::new(
+    let ifunc_only: Vec<&MissingSymbol> = missing
+        .iter()
+        .filter(|s| s.ifunc_only_in.is_some())
+        .collect();
+    let first_definer = ifunc_only.first().and_then(|s| s.ifunc_only_in.clone());
+    if let Some(definer) = &first_definer {
+        let _ = write!(
+            message,
+            "; {} of them defined only as an IFUNC in {definer}{}, which musl's loader does not resolve",
+            ifunc_only.len(),
+            if ifunc_only
+                .iter()
+                .all(|s| s.ifunc_only_in.as_ref() == Some(definer))
+            {
+                ""
+            } else {
+                " and others"
+            }
+        );
+    }
+    let mut finding = Finding::new(
         Code::MissingSymbols,
         message,
         Evidence::Symbols {
@@ -99,7 +121,23 @@ fn missing_symbols(
             looked_in: resolution.scope.clone(),
         },
     )
-    .with_loader_messages(symbol_messages(shown, missing))
+    .with_loader_messages(symbol_messages(shown, missing));
+    // Every missing name in a newer Alpine's musl: that image is the simpler fix.
+    let names: Vec<&str> = missing.iter().map(|s| s.name.as_str()).collect();
+    if let Some((release, musl)) = platform.newer_alpine_providing(&names) {
+        finding = finding.with_remedy(format!(
+            "use Alpine ≥ {release} (musl {musl} adds {}): `FROM alpine:{release}`",
+            describe_list(&names.iter().map(|n| n.to_string()).collect::<Vec<_>>(), 6)
+        ));
+        finding.min_alpine = Some(release);
+        return finding;
+    }
+    match first_definer {
+        Some(definer) if ifunc_only.len() == missing.len() => finding.with_remedy(format!(
+            "install a musl build of {definer} (musl's loader binds only plain definitions, never IFUNC resolvers)"
+        )),
+        _ => finding,
+    }
 }
 
 fn symbol_messages(shown: &str, missing: &[MissingSymbol]) -> Vec<String> {
@@ -122,20 +160,55 @@ fn relocation_messages(shown: &str, relocations: &[(u32, usize)]) -> Vec<String>
         .collect()
 }
 
-fn missing_libraries(libraries: Vec<MissingLibrary>) -> Finding {
-    let names: Vec<String> = libraries.iter().map(|l| l.name.clone()).collect();
+fn missing_libraries(libraries: Vec<MissingLibrary>, platform: &Platform) -> Finding {
     let loader_messages = libraries.iter().map(library_message).collect();
+    let (off_path, absent): (Vec<&MissingLibrary>, Vec<&MissingLibrary>) =
+        libraries.iter().partition(|l| l.in_tree_at.is_some());
+    let mut parts = Vec::new();
+    if !absent.is_empty() {
+        let names: Vec<String> = absent.iter().map(|l| l.name.clone()).collect();
+        parts.push(format!(
+            "needs {} which neither the scanned tree nor the target provides",
+            describe_list(&names, 6)
+        ));
+    }
+    if !off_path.is_empty() {
+        let placed: Vec<String> = off_path
+            .iter()
+            .map(|l| {
+                format!(
+                    "{}, which is in the scanned tree at {}",
+                    l.name,
+                    l.in_tree_at.as_deref().unwrap_or_default()
+                )
+            })
+            .collect();
+        parts.push(format!(
+            "needs {} but not on musl's search path (no RPATH/RUNPATH reaches it; {})",
+            describe_list(&placed, 6),
+            search_path_description(platform.arch)
+        ));
+    }
+    let mut message = parts.join("; ");
+    let expected: usize = libraries.iter().map(|l| l.symbols_expected.len()).sum();
+    if expected > 0 {
+        let _ = write!(
+            message,
+            "; the {expected} symbol(s) the file expects from {} fail with {} and are not listed under MC102",
+            if libraries.len() == 1 { "it" } else { "them" },
+            if libraries.len() == 1 { "it" } else { "them" }
+        );
+    }
     let remedy = if libraries.iter().all(|l| l.gcompat_provides) {
         "gcompat provides it: `apk add gcompat`".to_string()
+    } else if absent.is_empty() {
+        "make the loader find it: an RPATH/RUNPATH that reaches it (`patchelf --set-rpath`), LD_LIBRARY_PATH, or the library installed on musl's default path".to_string()
     } else {
         "bundle the library with the artifact, install the Alpine package that provides it, or use a build that does not need it".to_string()
     };
     Finding::new(
         Code::MissingLibrary,
-        format!(
-            "needs {} which neither the scanned tree nor the target provides",
-            describe_list(&names, 6)
-        ),
+        message,
         Evidence::Libraries { libraries },
     )
     .with_loader_messages(loader_messages)
@@ -190,7 +263,10 @@ pub fn failing_dependencies(root: usize, resolution: &Resolution) -> Vec<Failing
     let failure = |object: usize| {
         let symbols = resolution.symbols.get(&object);
         let failure = DependencyFailure {
-            missing_symbols: symbols.map_or(0, |s| s.missing.len()),
+            // Also those that fail because a library it needs is missing
+            // (its own MC103 counts them; the loader reports each).
+            missing_symbols: symbols
+                .map_or(0, |s| s.missing.len() + s.from_missing_libraries.len()),
             missing_libraries: missing_libraries.get(&object).copied().unwrap_or(0),
             unsupported_relocations: symbols
                 .map_or(0, |s| s.unsupported_relocations.iter().map(|r| r.1).sum()),

@@ -28,9 +28,23 @@ pub fn provides(host: &Host, symbol: &str) -> bool {
     }
 }
 
-/// Decides which host process loads the file, if any.
+/// Decides which host process loads the file, if any. A program (ET_EXEC,
+/// or with an interpreter) is started, not loaded: `python3.11` exports
+/// `Py*` and its built-in modules' `PyInit_*`, and is the host itself —
+/// unless its name says it is a module (a module never has an interpreter,
+/// but the name decides for one that does).
 pub fn detect(file_name: &str, facts: &ElfFacts) -> Option<Host> {
-    let host = |kind, evidence: String| Some(Host { kind, evidence });
+    let named_as_module = file_name.ends_with(".node") || is_python_extension_name(file_name);
+    if facts.is_executable() && !named_as_module {
+        return None;
+    }
+    let host = |kind, evidence: String| {
+        Some(Host {
+            kind,
+            evidence,
+            loaded_by: None,
+        })
+    };
     if let Some(init) = facts.exports.iter().find(|s| s.starts_with("PyInit_")) {
         return host(HostKind::Cpython, format!("exports {init}"));
     }
@@ -94,6 +108,7 @@ mod tests {
         let node = Host {
             kind: HostKind::Node,
             evidence: String::new(),
+            loaded_by: None,
         };
         assert!(provides(&node, "napi_create_string_utf8"));
         assert!(provides(&node, "_ZN2v87Isolate7GetCurrentEv"));

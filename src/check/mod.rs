@@ -9,6 +9,7 @@
 mod findings;
 mod gcompat;
 pub mod host;
+pub mod matrix;
 pub mod packages;
 mod prebuild;
 pub mod reinstall;
@@ -18,10 +19,11 @@ mod tree;
 pub mod wheel;
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 
 use rayon::prelude::*;
 
-use crate::model::{Assessment, ElfFacts, Finding, Linkage, LoadSummary, Severity, Verdict};
+use crate::model::{Assessment, ElfFacts, Finding, Host, Linkage, LoadSummary, Severity, Verdict};
 use crate::platform::Platform;
 
 pub use tree::{TreeFile, TreeIndex};
@@ -41,12 +43,14 @@ use resolve::{Resolution, ResolveContext, Resolver};
 pub fn assess_all(index: &TreeIndex, count: usize, platform: &Platform) -> Vec<Option<Assessment>> {
     let resolver = Resolver::new(index, count, platform);
     let musl_prebuilds = MuslPrebuilds::new(index, count);
+    let hosts = hosts(&resolver, &musl_prebuilds, count);
     let mut judged: Vec<Option<Judged>> = (0..count)
         .into_par_iter()
         .map(|i| {
+            let host = hosts.get(i).cloned().flatten();
             index
                 .file(i)
-                .map(|file| judge(&resolver, &musl_prebuilds, i, file))
+                .map(|file| judge(&resolver, &musl_prebuilds, i, file, host))
         })
         .collect();
     let named: Vec<Vec<usize>> = judged
@@ -61,6 +65,102 @@ pub fn assess_all(index: &TreeIndex, count: usize, platform: &Platform) -> Vec<O
         .into_iter()
         .map(|j| j.map(|j| j.assessment))
         .collect()
+}
+
+/// The host process of every file: its own (from its exports and name), or
+/// else that of the first module of the tree (in scan order) whose process
+/// loads it through DT_NEEDED as the loader model resolves it — a library an
+/// extension module needs is loaded into the same interpreter.
+fn hosts(resolver: &Resolver, musl_prebuilds: &MuslPrebuilds, count: usize) -> Vec<Option<Host>> {
+    let (index, platform) = (resolver.index(), resolver.platform());
+    let own: Vec<Option<Host>> = (0..count)
+        .into_par_iter()
+        .map(|i| {
+            let file = index.file(i)?;
+            host::detect(file.file_name(), file.facts)
+        })
+        .collect();
+    let loads: Vec<(usize, Vec<usize>)> = own
+        .par_iter()
+        .enumerate()
+        .filter(|(_, host)| host.is_some())
+        .filter_map(|(module, _)| {
+            let file = index.file(module)?;
+            let loaded_by_loader = file.facts.is_loadable()
+                && file.facts.arch == platform.arch
+                && prebuild::never_loaded(index, musl_prebuilds, file, platform.arch).is_none();
+            if !loaded_by_loader {
+                return None;
+            }
+            let ctx = ResolveContext {
+                gcompat_installed: platform.gcompat_installed(),
+                gcompat_reaches_root: false,
+                host: None,
+            };
+            Some((module, resolver.load_order(module, &ctx)))
+        })
+        .collect();
+    let mut hosts = own.clone();
+    for (module, objects) in loads {
+        let (Some(Some(module_host)), Some(module_file)) = (own.get(module), index.file(module))
+        else {
+            continue;
+        };
+        for object in objects.into_iter().skip(1) {
+            if let Some(slot @ None) = hosts.get_mut(object) {
+                *slot = Some(Host {
+                    kind: module_host.kind,
+                    evidence: format!(
+                        "loaded by {}, a {}",
+                        module_file.shown,
+                        module_host.module_kind()
+                    ),
+                    loaded_by: Some(module_file.shown.to_string()),
+                });
+            }
+        }
+    }
+    copies_share_hosts(index, &mut hosts);
+    hosts
+}
+
+/// A wheel has no symlinks: `libx.so`, `libx.so.1` and `libx.so.1.0` are
+/// copies of one library, and only the name a module needs is loaded. The
+/// other copies (same SONAME, same directory) are that library too.
+fn copies_share_hosts(index: &TreeIndex, hosts: &mut [Option<Host>]) {
+    let mut by_soname: std::collections::HashMap<(PathBuf, &str), (usize, Host)> =
+        std::collections::HashMap::new();
+    for (i, host) in hosts.iter().enumerate() {
+        let (Some(host), Some(file)) = (host, index.file(i)) else {
+            continue;
+        };
+        if let (Some(_), Some(soname)) = (&host.loaded_by, &file.facts.soname) {
+            by_soname
+                .entry((index.directory_of(file.location), soname.as_str()))
+                .or_insert_with(|| (i, host.clone()));
+        }
+    }
+    for (i, slot) in hosts.iter_mut().enumerate() {
+        let Some(file) = index.file(i) else { continue };
+        let Some(soname) = &file.facts.soname else {
+            continue;
+        };
+        if slot.is_some() {
+            continue;
+        }
+        let key = (index.directory_of(file.location), soname.as_str());
+        if let Some((copy, host)) = by_soname.get(&key)
+            && let Some(copy_file) = index.file(*copy)
+        {
+            *slot = Some(Host {
+                evidence: format!(
+                    "a copy of {} (same SONAME {soname}), {}",
+                    copy_file.shown, host.evidence
+                ),
+                ..host.clone()
+            });
+        }
+    }
 }
 
 /// A file's assessment after the first pass.
@@ -122,13 +222,13 @@ fn judge(
     musl_prebuilds: &MuslPrebuilds,
     root: usize,
     file: &TreeFile,
+    host: Option<Host>,
 ) -> Judged {
     let (index, platform) = (resolver.index(), resolver.platform());
     if let Some(assessment) = assess_without_loading(index, musl_prebuilds, file, platform) {
         return Judged::of(assessment);
     }
     let facts = file.facts;
-    let host = host::detect(file.file_name(), facts);
     let reach = gcompat::reach(file, facts, host.as_ref());
     let resolve_with = |gcompat_installed: bool| {
         resolver.resolve(

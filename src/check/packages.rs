@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{
     Action, ActionPlan, AnswerSource, Artifact, ArtifactKind, AsIs, Code, Ecosystem, Evidence,
-    LibcKind, Package, PackageDecision, Reinstall, ReinstallAnswer, Reinstallation, Verdict,
+    LibcKind, Package, PackageDecision, Reinstall, ReinstallAnswer, Reinstallation, Severity,
+    Verdict, Version,
 };
 use crate::platform::{Platform, SonameProvider, alpine_provider};
 
@@ -17,6 +18,9 @@ use crate::platform::{Platform, SonameProvider, alpine_provider};
 struct Group<'a> {
     files: Vec<&'a Artifact>,
     answers: Vec<ReinstallAnswer>,
+    /// What the package's entries say of the installed tree as it is (the
+    /// musl platform package is not installed, so the JS loader fails).
+    as_is_notes: Vec<String>,
 }
 
 /// Packages are told apart by the archive their files came from, if any.
@@ -41,9 +45,17 @@ pub fn decide(
                 groups.entry(key).or_default().files.push(artifact);
             }
             ArtifactKind::Package { .. } => {
-                if let Some(answer) = entry_answer(artifact) {
+                if let Some(answer) = artifact.reinstall_answer().cloned() {
                     let key = (artifact.package.clone(), None);
-                    groups.entry(key).or_default().answers.push(answer);
+                    let group = groups.entry(key).or_default();
+                    group.answers.push(answer);
+                    group.as_is_notes.extend(
+                        artifact
+                            .findings()
+                            .iter()
+                            .filter(|f| f.code == Code::MuslVariantNotInstalled)
+                            .map(|f| f.message.clone()),
+                    );
                 }
             }
             ArtifactKind::Wheel { .. } => {}
@@ -92,50 +104,18 @@ pub fn decide(
     (decisions, plan)
 }
 
-/// The answer a lockfile or installed-package entry carries.
-fn entry_answer(artifact: &Artifact) -> Option<ReinstallAnswer> {
-    let reinstall = artifact.reinstall()?;
-    let detail = artifact
-        .findings()
-        .first()
-        .map_or_else(|| reinstall.as_str().to_string(), |f| f.message.clone());
-    let path = artifact.path.as_str().to_string();
-    let source = if artifact
-        .findings()
-        .iter()
-        .any(|f| matches!(f.evidence, Evidence::KnownProblem { .. }))
-    {
-        AnswerSource::KnownTable {
-            sources: String::new(),
-        }
-    } else if path.ends_with("package.json") {
-        AnswerSource::PackageFiles { path }
-    } else {
-        AnswerSource::Lockfile { path }
-    };
-    let build_packages = artifact
-        .findings()
-        .iter()
-        .find(|f| f.code == Code::NeedsBuildTools)
-        .map(|_| vec!["python3".to_string(), "make".to_string(), "g++".to_string()])
-        .unwrap_or_default();
-    Some(ReinstallAnswer {
-        reinstall,
-        detail,
-        source,
-        build: None,
-        first_musl_version: None,
-        build_packages,
-    })
-}
-
 fn decide_one(
     package: Option<Package>,
     origin: Option<String>,
     group: &Group,
     platform: &Platform,
 ) -> PackageDecision {
-    let as_is = as_is(&group.files);
+    let mut as_is = as_is(&group.files);
+    if let Some(note) = group.as_is_notes.first() {
+        // Its files may all load; the package does not, as installed.
+        as_is.verdict = Some(Verdict::Breaks);
+        as_is.note = Some(note.clone());
+    }
     let reinstalled = best_answer(&group.answers)
         .cloned()
         .or_else(|| distribution_answer(package.as_ref(), &group.files, platform))
@@ -183,6 +163,7 @@ fn as_is(files: &[&Artifact]) -> AsIs {
         verdict,
         files: files.len(),
         verdicts,
+        note: None,
     }
 }
 
@@ -335,6 +316,11 @@ fn actions(
         as_is.verdict,
         Some(Verdict::Breaks | Verdict::NeedsGcompat | Verdict::Unknown)
     );
+    if let Some(action) = newer_release(files) {
+        // The files load as they are on a newer release: the simplest fix.
+        actions.push(action);
+        return actions;
+    }
     let ecosystem = package.map(|p| p.ecosystem);
     if ecosystem == Some(Ecosystem::Debian) && fails_as_is {
         // Alpine's package in place of the copied Debian files.
@@ -406,7 +392,8 @@ fn reinstall_action(ecosystem: Option<Ecosystem>) -> Action {
     let command = match ecosystem {
         Some(Ecosystem::Npm) => "npm ci",
         Some(Ecosystem::Pypi) => "pip install",
-        Some(Ecosystem::Alpine | Ecosystem::Debian) => "apk add",
+        // The target's own package of a distribution's program.
+        Some(Ecosystem::Alpine | Ecosystem::Debian) => "distribution package",
         None => "rebuild on the target",
     };
     Action::ReinstallOnTarget {
@@ -424,6 +411,30 @@ fn build_packages(ecosystem: Option<Ecosystem>, answer: &ReinstallAnswer) -> Vec
         _ => &["build-base"],
     };
     defaults.iter().map(|s| s.to_string()).collect()
+}
+
+/// The newest release any failing file needs, when every failing file
+/// loads there as it is (each of its errors names a release that fixes it).
+fn newer_release(files: &[&Artifact]) -> Option<Action> {
+    let failing: Vec<&&Artifact> = files
+        .iter()
+        .filter(|f| f.verdict() == Verdict::Breaks)
+        .collect();
+    let mut newest: Option<(Version, String, String)> = None;
+    for file in &failing {
+        for finding in file
+            .findings()
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+        {
+            let release = finding.min_alpine.as_ref()?;
+            let version = Version::release(release);
+            if newest.as_ref().is_none_or(|(v, _, _)| version > *v) {
+                newest = Some((version, release.clone(), finding.message.clone()));
+            }
+        }
+    }
+    newest.map(|(_, release, why)| Action::NewerAlpine { release, why })
 }
 
 /// Alpine packages the files need at run time (MC107).
@@ -462,7 +473,7 @@ fn plan(decisions: &[PackageDecision], platform: &Platform) -> ActionPlan {
     let mut reinstall: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut relock = BTreeSet::new();
     let mut plan = ActionPlan::default();
-    let mut newest: Option<(crate::model::Version, String)> = None;
+    let mut newest: Option<(Version, String)> = None;
     for decision in decisions {
         let name = decision.package.as_ref().map_or_else(
             || "files no package owns".to_string(),
@@ -485,7 +496,7 @@ fn plan(decisions: &[PackageDecision], platform: &Platform) -> ActionPlan {
                 }
                 Action::RelockForMusl { packages } => relock.extend(packages.iter().cloned()),
                 Action::NewerAlpine { release, .. } => {
-                    let version = crate::model::Version::release(release);
+                    let version = Version::release(release);
                     if newest.as_ref().is_none_or(|(v, _)| version > *v) {
                         newest = Some((version, release.clone()));
                     }
@@ -499,7 +510,7 @@ fn plan(decisions: &[PackageDecision], platform: &Platform) -> ActionPlan {
         apk_add.insert("gcompat".to_string());
     }
     plan.from = newest.map(|(_, release)| format!("alpine:{release}"));
-    let _ = platform;
+    plan.install_command = platform.install_command().map(str::to_string);
     plan.apk_add = apk_add.into_iter().collect();
     plan.build_dependencies = build.into_iter().collect();
     plan.reinstall = reinstall

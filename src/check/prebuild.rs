@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use crate::ecosystem::npm::{npm_cpu, prebuild};
+use crate::ecosystem::npm::{GlibcPlatformPackage, npm_cpu, prebuild};
 use crate::model::{Arch, LibcKind};
 
 use super::tree::{TreeFile, TreeIndex};
@@ -44,6 +44,16 @@ pub fn never_loaded(
     file: &TreeFile,
     arch: Arch,
 ) -> Option<String> {
+    if let Some(package) = file.glibc_platform_package {
+        if file.facts.arch != arch {
+            let loader = package.parent.as_deref().unwrap_or("its parent");
+            return Some(format!(
+                "platform package for glibc on {} ({}); {loader}'s loader never requires it on {arch} musl",
+                file.facts.arch, package.name
+            ));
+        }
+        return Some(glibc_platform_package_reason(package));
+    }
     let target_cpu = npm_cpu(arch);
     let prebuild = prebuild(file.shown)?;
     if prebuild.platform != "linux" {
@@ -66,4 +76,23 @@ pub fn never_loaded(
         ));
     }
     None
+}
+
+/// Why a file of a glibc platform package is never loaded on musl: the
+/// parent's JS loader (napi-rs's generated index.js, sharp's
+/// lib/sharp.js, @parcel/watcher's index.js) asks detect-libc and requires
+/// the musl package there, never the glibc one.
+fn glibc_platform_package_reason(package: &GlibcPlatformPackage) -> String {
+    let name = &package.name;
+    match (&package.parent, &package.musl_variant) {
+        (Some(parent), Some(musl)) => format!(
+            "platform package for glibc ({name}); on musl, {parent}'s loader requires {musl}"
+        ),
+        (Some(parent), None) => format!(
+            "platform package for glibc ({name}); {parent} declares no musl variant, so on musl its loader finds none"
+        ),
+        (None, _) => format!(
+            "platform package for glibc ({name}); on musl its parent's loader requires the musl variant"
+        ),
+    }
 }

@@ -1,13 +1,55 @@
 //! The second question: if the same pinned versions are installed *on* the
-//! target, is there a musl build, or will pip compile (or fail)?
+//! target, is there a musl build, will the installer compile it, or fail?
+//! Every answer says where it comes from (the lockfile, the installed
+//! package's files, the known-problem table); its findings are the evidence.
 
-use crate::ecosystem::known::{FirstMusl, KnownPackage, known_package, known_package_in};
+use crate::ecosystem::known::{FirstMusl, KnownPackage, WithoutMuslBuild, known_package_in};
 use crate::ecosystem::npm::{LockVariant, NativeSource, PackageJson};
-use crate::ecosystem::python_lock::{LockedPackage, has_musllinux_wheel, has_native_wheels};
-use crate::model::{Arch, Code, Ecosystem, Evidence, Finding, Reinstall};
+use crate::ecosystem::python_lock::{LockedPackage, has_native_wheels, musllinux_wheel};
+use crate::model::{
+    AnswerSource, Arch, Code, Ecosystem, Evidence, Finding, Reinstall, ReinstallAnswer,
+};
 
-/// The reinstall answer for an npm package with platform-variant packages.
-pub fn assess_npm_variants(variant: &LockVariant, source: &str) -> (Reinstall, Vec<Finding>) {
+/// A reinstall answer and the findings behind it.
+pub type Answered = (ReinstallAnswer, Vec<Finding>);
+
+/// What node-gyp needs on Alpine to compile an addon.
+const NODE_GYP_BUILD: [&str; 3] = ["python3", "make", "g++"];
+/// What pip needs on Alpine to compile an sdist with C extensions.
+const PIP_BUILD: [&str; 2] = ["build-base", "python3-dev"];
+
+fn answer(reinstall: Reinstall, detail: String, source: AnswerSource) -> ReinstallAnswer {
+    ReinstallAnswer {
+        reinstall,
+        detail,
+        source,
+        build: None,
+        first_musl_version: None,
+        build_packages: Vec::new(),
+    }
+}
+
+/// The build tools of `ecosystem` plus the packages the table names.
+fn build_packages(ecosystem: Ecosystem, known: Option<&KnownPackage>) -> Vec<String> {
+    let base: &[&str] = match ecosystem {
+        Ecosystem::Npm => &NODE_GYP_BUILD,
+        _ => &PIP_BUILD,
+    };
+    let mut packages: Vec<String> = base.iter().map(|p| p.to_string()).collect();
+    for extra in known.map(KnownPackage::build_packages).unwrap_or_default() {
+        if !packages.contains(&extra) {
+            packages.push(extra);
+        }
+    }
+    packages
+}
+
+/// The reinstall answer for an npm package with platform-variant packages,
+/// as the lockfile `source` records them.
+pub fn assess_npm_variants(variant: &LockVariant, source: &str) -> Answered {
+    let lockfile = AnswerSource::Lockfile {
+        path: source.to_string(),
+    };
     let evidence = || Evidence::PlatformPackages {
         lockfile: source.to_string(),
         declared: variant.declared.clone(),
@@ -17,170 +59,450 @@ pub fn assess_npm_variants(variant: &LockVariant, source: &str) -> (Reinstall, V
     if !variant.split_by_libc {
         // One Linux build for both libcs (often static, like esbuild's Go binary):
         // the installed files' own verdicts answer.
-        return (Reinstall::Unknown, Vec::new());
+        return (
+            ReinstallAnswer::unknown("one Linux build serves both libcs: its files answer"),
+            Vec::new(),
+        );
     }
+    let package = format!("{} {}", variant.parent, variant.version);
     if variant.musl_declared.is_empty() {
+        let detail = format!(
+            "{package} declares Linux platform packages ({}) but none for musl",
+            variant.declared.join(", ")
+        );
+        let finding = Finding::new(Code::NoMuslBuild, detail.clone(), evidence())
+            .with_remedy("upgrade to a version that publishes a -musl platform package, or stay on a glibc base image");
+        return (
+            answer(Reinstall::NoMuslBuild, detail, lockfile),
+            vec![finding],
+        );
+    }
+    let Some(first_build) = main_package(&variant.musl_builds) else {
+        let it = if variant.musl_declared.len() == 1 {
+            "it"
+        } else {
+            "them"
+        };
+        let detail = format!(
+            "{package} declares {} but {source} does not record {it}: `npm ci` on Alpine will not install {it}",
+            variant.musl_declared.join(", "),
+        );
+        let finding = Finding::new(Code::MuslVariantNotLocked, detail.clone(), evidence());
+        let mut not_locked = answer(Reinstall::MuslBuildNotLocked, detail, lockfile);
+        not_locked.build = main_package(&variant.musl_declared);
+        return (not_locked, vec![finding]);
+    };
+    let mut locked = answer(
+        Reinstall::MuslBuild,
+        format!(
+            "npm ci on Alpine installs {}",
+            variant.musl_builds.join(", ")
+        ),
+        lockfile,
+    );
+    locked.build = Some(first_build);
+    (locked, Vec::new())
+}
+
+/// The platform package holding the binary itself: the shortest name
+/// (`@img/sharp-linuxmusl-x64`, not `@img/sharp-libvips-linuxmusl-x64`).
+fn main_package(packages: &[String]) -> Option<String> {
+    packages.iter().min_by_key(|p| p.len()).cloned()
+}
+
+/// The answer for an installed package whose loader picks one of its
+/// platform packages (`variant.musl_locked`: the musl ones installed here).
+/// The lockfile beside the tree, when there is one, answers for `npm ci`.
+pub fn assess_installed_variants(variant: &LockVariant, manifest_path: &str) -> Answered {
+    let files = AnswerSource::PackageFiles {
+        path: manifest_path.to_string(),
+    };
+    let package = format!("{} {}", variant.parent, variant.version);
+    if variant.musl_declared.is_empty() {
+        let detail = format!(
+            "{package} declares Linux platform packages ({}) but none for musl: its loader finds no binary on Alpine",
+            variant.declared.join(", ")
+        );
         let finding = Finding::new(
             Code::NoMuslBuild,
-            format!(
-                "{} {} declares Linux platform packages ({}) but none for musl",
-                variant.parent,
-                variant.version,
-                variant.declared.join(", ")
-            ),
-            evidence(),
+            detail.clone(),
+            Evidence::PlatformPackages {
+                lockfile: manifest_path.to_string(),
+                declared: variant.declared.clone(),
+                musl_declared: Vec::new(),
+                musl_locked: Vec::new(),
+            },
         )
         .with_remedy("upgrade to a version that publishes a -musl platform package, or stay on a glibc base image");
-        return (Reinstall::NoMuslBuild, vec![finding]);
+        return (answer(Reinstall::NoMuslBuild, detail, files), vec![finding]);
     }
-    if variant.musl_locked.is_empty() {
-        let finding = Finding::new(
-            Code::MuslVariantNotLocked,
+    if let Some(installed) = main_package(&variant.musl_builds) {
+        let mut here = answer(
+            Reinstall::MuslBuild,
             format!(
-                "{} {} declares {} but {source} does not record {it}: `npm ci` on Alpine will not install {it}",
-                variant.parent,
-                variant.version,
-                variant.musl_declared.join(", "),
-                it = if variant.musl_declared.len() == 1 {
-                    "it"
-                } else {
-                    "them"
-                },
+                "its musl platform package is installed here: {}",
+                variant.musl_builds.join(", ")
             ),
-            evidence(),
+            files,
         );
-        return (Reinstall::MuslBuildNotLocked, vec![finding]);
+        here.build = Some(installed);
+        return (here, Vec::new());
     }
-    (Reinstall::MuslBuild, Vec::new())
+    let musl = variant.musl_declared.join(", ");
+    let it = if variant.musl_declared.len() == 1 {
+        "it"
+    } else {
+        "them"
+    };
+    let finding = Finding::new(
+        Code::MuslVariantNotInstalled,
+        format!(
+            "{package}: only the glibc platform package is installed here; on Alpine its loader requires {musl}, so these files fail to load as they are"
+        ),
+        Evidence::PlatformPackages {
+            lockfile: manifest_path.to_string(),
+            declared: variant.declared.clone(),
+            musl_declared: variant.musl_declared.clone(),
+            musl_locked: Vec::new(),
+        },
+    );
+    let mut declared = answer(
+        Reinstall::MuslBuild,
+        format!(
+            "{package} declares {musl} in optionalDependencies: npm on Alpine installs {it} when the lockfile records {it}"
+        ),
+        files,
+    );
+    declared.build = main_package(&variant.musl_declared);
+    (declared, vec![finding])
 }
 
 /// pip's name for an architecture in platform tags.
-fn pip_arch(arch: Arch) -> &'static str {
+pub fn pip_arch(arch: Arch) -> &'static str {
     match arch {
         Arch::Armv7 => "armv7l",
         other => other.as_str(),
     }
 }
 
-pub fn assess_locked(
-    package: &LockedPackage,
-    arch: Arch,
-    source: &str,
-) -> (Reinstall, Vec<Finding>) {
-    let known = known_package(&package.name);
-    let arch_name = pip_arch(arch);
-    let remedy = |fallback: &str| match known {
-        Some(k) if !k.remedy.is_empty() => format!("{} (sources: {})", k.remedy, k.sources),
-        _ => fallback.to_string(),
+/// The answer for a pinned PyPI package: from the wheel files the lock
+/// lists, else from the known-problem table.
+pub fn assess_locked(package: &LockedPackage, arch: Arch, source: &str) -> Answered {
+    // Pins without files, and sdist-only entries (native or not: the lock
+    // cannot tell), are left to the table.
+    if !package.lists_files || package.wheels.is_empty() {
+        return known_answer(Ecosystem::Pypi, &package.name, &package.version).unwrap_or_else(
+            || {
+                (
+                    ReinstallAnswer::unknown(format!(
+                        "{source} pins the version only, and the known-problem table does not list {}",
+                        package.name
+                    )),
+                    Vec::new(),
+                )
+            },
+        );
+    }
+    let lockfile = AnswerSource::Lockfile {
+        path: source.to_string(),
     };
-    let generic = "pip will compile it from the sdist: `apk add build-base python3-dev` plus the -dev packages of the libraries it links; or upgrade to a version with musllinux wheels";
+    let arch_name = pip_arch(arch);
+    if !has_native_wheels(package) {
+        let detail = format!("{source} lists only pure-Python wheels");
+        return (answer(Reinstall::NotNative, detail, lockfile), Vec::new());
+    }
+    if let Some(wheel) = musllinux_wheel(package, arch_name) {
+        let mut musl = answer(
+            Reinstall::MuslBuild,
+            format!("{source} lists a wheel pip installs on musl"),
+            lockfile,
+        );
+        musl.build = Some(wheel.file_name());
+        return (musl, Vec::new());
+    }
+    let known = known_package_in(Ecosystem::Pypi, &package.name);
+    let tags: Vec<String> = package
+        .wheels
+        .iter()
+        .flat_map(|w| w.platform_tags.iter().map(ToString::to_string))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let listed = format!(
+        "{source} lists {} wheel(s): {}",
+        package.wheels.len(),
+        tags.join(", ")
+    );
     let evidence = |detail: String| Evidence::LockedWheels {
         lockfile: source.to_string(),
         wanted: format!("musllinux_*_{arch_name}"),
         detail,
     };
-    if package.lists_files {
-        if !has_native_wheels(package) {
-            return (Reinstall::NotNative, Vec::new());
-        }
-        if has_musllinux_wheel(package, arch_name) {
-            return (Reinstall::MuslBuild, Vec::new());
-        }
-        let tags: Vec<String> = package
-            .wheels
-            .iter()
-            .flat_map(|w| w.platform_tags.iter().map(ToString::to_string))
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let listed = format!(
-            "{source} lists {} wheel(s): {}",
-            package.wheels.len(),
-            tags.join(", ")
-        );
-        let no_wheel = Finding::new(
-            Code::NoMusllinuxWheel,
-            format!(
-                "{} {} has no musllinux wheel for {arch_name} in {source}",
-                package.name, package.version
-            ),
-            evidence(listed.clone()),
-        );
-        let build = source_build_finding(package, known, evidence(listed), remedy(generic));
-        return (Reinstall::SourceBuild, vec![no_wheel, build]);
-    }
-    match known.map(|k| (k, k.lacks_musl_build(&package.version))) {
-        Some((_, Some(false))) => (Reinstall::MuslBuild, Vec::new()),
-        Some((k, Some(true))) => {
-            let detail = match &k.first_musl {
-                FirstMusl::Version(first) => {
-                    format!("first version with a musl build: {first} (known-problem table)")
-                }
-                _ => "no musl build for any version (known-problem table)".to_string(),
-            };
-            let finding = source_build_finding(package, Some(k), evidence(detail), remedy(generic));
-            (Reinstall::SourceBuild, vec![finding])
-        }
-        _ => (Reinstall::Unknown, Vec::new()),
-    }
-}
-
-fn source_build_finding(
-    package: &LockedPackage,
-    known: Option<&KnownPackage>,
-    evidence: Evidence,
-    remedy: String,
-) -> Finding {
-    let upgrade = match known.map(|k| &k.first_musl) {
-        Some(FirstMusl::Version(first)) => format!("; musllinux wheels from {first}"),
-        _ => String::new(),
-    };
-    Finding::new(
-        Code::NoMuslBuild,
+    let no_wheel = Finding::new(
+        Code::NoMusllinuxWheel,
         format!(
-            "{} {}: no musl build, so pip on Alpine compiles it from source{upgrade}",
+            "{} {} has no musllinux wheel for {arch_name} in {source}",
             package.name, package.version
         ),
-        evidence,
-    )
-    .with_remedy(remedy)
+        evidence(listed.clone()),
+    );
+    // The lock lists every file of the release: whether one is an sdist
+    // answers before the table does.
+    let no_sdist = WithoutMuslBuild::CannotInstall { until: None };
+    let without = if package.lists_sdist {
+        &WithoutMuslBuild::SourceBuild
+    } else {
+        &no_sdist
+    };
+    let (mut locked, finding) = without_musl_build(
+        Ecosystem::Pypi,
+        &package.name,
+        &package.version,
+        known,
+        without,
+        lockfile,
+        evidence(listed),
+    );
+    locked.first_musl_version = known.and_then(|k| k.first_version()).map(str::to_string);
+    (locked, vec![no_wheel, finding])
 }
 
-/// The reinstall answer for an installed npm package with native code.
+/// What the known-problem table says of `name` `version`; `None` when it
+/// does not list the package or cannot tell for this version.
+pub fn known_answer(ecosystem: Ecosystem, name: &str, version: &str) -> Option<Answered> {
+    let known = known_package_in(ecosystem, name)?;
+    let table = AnswerSource::KnownTable {
+        sources: known.sources.clone(),
+    };
+    let about = match &known.first_musl {
+        FirstMusl::Version {
+            approximate: true, ..
+        } => " (the table's version is approximate)",
+        _ => "",
+    };
+    match known.lacks_musl_build(version)? {
+        false => {
+            let detail = match &known.first_musl {
+                FirstMusl::Version { first, .. } => {
+                    format!("musl builds since {first}{about} (known-problem table)")
+                }
+                FirstMusl::AtMost(bound) => {
+                    format!("musl builds by {bound} at the latest (known-problem table)")
+                }
+                _ => "every version works on musl: pure code or one static build (known-problem table)"
+                    .to_string(),
+            };
+            let mut musl = answer(Reinstall::MuslBuild, detail, table);
+            if ecosystem == Ecosystem::Npm
+                && known.without_musl_build_of(version) == &WithoutMuslBuild::SourceBuild
+            {
+                // Downloads and node-gyp-build fall back to compiling.
+                musl.build_packages = build_packages(ecosystem, Some(known));
+            }
+            Some((musl, Vec::new()))
+        }
+        true => {
+            let evidence = Evidence::KnownProblem {
+                first_musl: known.first_version().map(str::to_string),
+                sources: known.sources.clone(),
+            };
+            let (mut lacking, finding) = without_musl_build(
+                ecosystem,
+                name,
+                version,
+                Some(known),
+                known.without_musl_build_of(version),
+                table,
+                evidence,
+            );
+            lacking.first_musl_version = known.first_version().map(str::to_string);
+            Some((lacking, vec![finding]))
+        }
+    }
+}
+
+/// The answer and its MC201 finding for a version without a musl build.
+fn without_musl_build(
+    ecosystem: Ecosystem,
+    name: &str,
+    version: &str,
+    known: Option<&KnownPackage>,
+    without: &WithoutMuslBuild,
+    source: AnswerSource,
+    evidence: Evidence,
+) -> (ReinstallAnswer, Finding) {
+    let first_builds = match ecosystem {
+        Ecosystem::Npm => "musl builds",
+        _ => "musllinux wheels",
+    };
+    let since = match known.map(|k| &k.first_musl) {
+        Some(FirstMusl::Version { first, .. }) => format!("; {first_builds} from {first}"),
+        Some(FirstMusl::Never) => "; no version has one".to_string(),
+        _ => String::new(),
+    };
+    let (reinstall, what) = match without {
+        WithoutMuslBuild::SourceBuild => (
+            Reinstall::SourceBuild,
+            match ecosystem {
+                Ecosystem::Npm => ", so npm on Alpine compiles it with node-gyp",
+                _ => ", so pip on Alpine compiles it from source",
+            },
+        ),
+        WithoutMuslBuild::CannotInstall { .. } => (
+            Reinstall::CannotInstall,
+            " and no sdist, so pip on Alpine fails (\"No matching distribution found\")",
+        ),
+        WithoutMuslBuild::NoMuslBuild => {
+            (Reinstall::NoMuslBuild, " (only glibc builds are published)")
+        }
+        WithoutMuslBuild::Unknown => (Reinstall::NoMuslBuild, " for this version"),
+    };
+    let detail = format!("{name} {version}: no musl build{what}{since}");
+    let mut reinstall_answer = answer(reinstall, detail.clone(), source);
+    if reinstall == Reinstall::SourceBuild {
+        reinstall_answer.build_packages = build_packages(ecosystem, known);
+    }
+    let remedy = match known {
+        Some(k) if !k.remedy.is_empty() => format!("{} (sources: {})", k.remedy, k.sources),
+        _ => "pip will compile it from the sdist: `apk add build-base python3-dev` plus the -dev packages of the libraries it links; or upgrade to a version with musllinux wheels".to_string(),
+    };
+    let finding = Finding::new(Code::NoMuslBuild, detail, evidence).with_remedy(remedy);
+    (reinstall_answer, finding)
+}
+
+/// The answer for an installed npm package with native code, from its
+/// files (`manifest_path`: its package.json) and the known-problem table.
 pub fn assess_npm_install(
     manifest: &PackageJson,
     source: &NativeSource,
-) -> (Reinstall, Vec<Finding>) {
+    manifest_path: &str,
+) -> Answered {
     let package = format!("{} {}", manifest.name, manifest.version);
+    let files = AnswerSource::PackageFiles {
+        path: manifest_path.to_string(),
+    };
+    let known = known_package_in(Ecosystem::Npm, &manifest.name);
     match source {
-        NativeSource::MuslPrebuild(_) | NativeSource::UntaggedPrebuild(_) => {
-            (Reinstall::MuslBuild, Vec::new())
+        NativeSource::MuslPrebuild(prebuild) => {
+            let mut musl = answer(
+                Reinstall::MuslBuild,
+                format!(
+                    "it bundles a musl prebuild ({prebuild}) that node-gyp-build loads on Alpine"
+                ),
+                files,
+            );
+            musl.build = Some(prebuild.clone());
+            (musl, Vec::new())
+        }
+        NativeSource::UntaggedPrebuild(prebuild) => {
+            let mut any = answer(
+                Reinstall::MuslBuild,
+                format!(
+                    "it bundles a prebuild without a libc tag ({prebuild}) that node-gyp-build loads on any libc: its own verdict tells whether it loads on musl"
+                ),
+                files,
+            );
+            any.build = Some(prebuild.clone());
+            (any, Vec::new())
         }
         NativeSource::Downloaded {
             how,
             falls_back_to_compiling,
         } => {
-            let mut findings = vec![Finding::new(
+            let fallback = if *falls_back_to_compiling {
+                " and compiles from source if there is none"
+            } else {
+                ""
+            };
+            let downloads = Finding::new(
                 Code::DownloadedAtInstall,
                 format!(
-                    "{package} downloads its binary at install time ({how}); on Alpine it asks for a musl build{}",
-                    if *falls_back_to_compiling {
-                        " and compiles from source if there is none"
-                    } else {
-                        ""
-                    }
+                    "{package} downloads its binary at install time ({how}); on Alpine it asks for a musl build{fallback}"
                 ),
                 Evidence::InstallScript {
                     script: how.clone(),
                 },
-            )];
+            );
+            let mut findings = vec![downloads];
+            if let Some((mut table, table_findings)) =
+                known_answer(Ecosystem::Npm, &manifest.name, &manifest.version)
+            {
+                table.detail = match table.reinstall {
+                    Reinstall::MuslBuild => format!(
+                        "{how} downloads the musl build at install: {}{}",
+                        table.detail,
+                        if *falls_back_to_compiling {
+                            "; if the download fails it compiles with node-gyp"
+                        } else {
+                            ""
+                        }
+                    ),
+                    _ => table.detail,
+                };
+                if *falls_back_to_compiling {
+                    table.build_packages = build_packages(Ecosystem::Npm, known);
+                    if table.reinstall == Reinstall::SourceBuild {
+                        findings.push(needs_build_tools(&package));
+                    }
+                }
+                findings.extend(table_findings);
+                return (table, findings);
+            }
+            let mut unknown = answer(
+                Reinstall::Unknown,
+                format!(
+                    "{how} downloads a build for musl at install if the release publishes one{fallback}"
+                ),
+                files,
+            );
             if *falls_back_to_compiling {
+                unknown.build_packages = build_packages(Ecosystem::Npm, known);
                 findings.push(needs_build_tools(&package));
             }
-            (Reinstall::Unknown, findings)
+            (unknown, findings)
         }
-        NativeSource::Compiled => (Reinstall::SourceBuild, vec![needs_build_tools(&package)]),
+        NativeSource::Compiled => {
+            let mut compiled = answer(
+                Reinstall::SourceBuild,
+                "npm on Alpine compiles it with node-gyp (binding.gyp)".to_string(),
+                files,
+            );
+            compiled.build_packages = build_packages(Ecosystem::Npm, known);
+            let mut findings = vec![needs_build_tools(&package)];
+            // The table may know that this version has no musl build, and which has.
+            if let Some((table, table_findings)) =
+                known_answer(Ecosystem::Npm, &manifest.name, &manifest.version)
+            {
+                compiled.first_musl_version = table.first_musl_version;
+                findings.extend(table_findings);
+            }
+            (compiled, findings)
+        }
     }
+}
+
+/// The answer for a locked npm package that runs an install script and
+/// that nothing else answers for.
+pub fn install_script_answer(name: &str, version: &str, lockfile: &str) -> Answered {
+    let detail = format!(
+        "{name} {version} runs an install script on Alpine: downloads a build for musl or compiles"
+    );
+    let finding = Finding::new(
+        Code::DownloadedAtInstall,
+        detail.clone(),
+        Evidence::InstallScript {
+            script: format!("hasInstallScript in {lockfile}"),
+        },
+    );
+    let mut scripted = answer(
+        Reinstall::Unknown,
+        detail,
+        AnswerSource::Lockfile {
+            path: lockfile.to_string(),
+        },
+    );
+    scripted.build_packages = build_packages(Ecosystem::Npm, None);
+    (scripted, vec![finding])
 }
 
 fn needs_build_tools(package: &str) -> Finding {
@@ -193,31 +515,5 @@ fn needs_build_tools(package: &str) -> Finding {
             builder: "node-gyp".to_string(),
             detail: "binding.gyp: node-gyp rebuild at install".to_string(),
         },
-    )
-}
-
-/// What the known-problem table says of an installed npm package version.
-pub fn npm_known_problem(manifest: &PackageJson) -> Option<Finding> {
-    let known = known_package_in(Ecosystem::Npm, &manifest.name)?;
-    if known.lacks_musl_build(&manifest.version) != Some(true) {
-        return None;
-    }
-    let since = match &known.first_musl {
-        FirstMusl::Version(first) => format!("; musl builds from {first}"),
-        _ => "; no version has one".to_string(),
-    };
-    Some(
-        Finding::new(
-            Code::NoMuslBuild,
-            format!(
-                "{} {}: no musl build for this version{since} (known-problem table)",
-                manifest.name, manifest.version
-            ),
-            Evidence::KnownProblem {
-                first_musl: known.first_version().map(str::to_string),
-                sources: known.sources.clone(),
-            },
-        )
-        .with_remedy(known.remedy.clone()),
     )
 }

@@ -20,9 +20,11 @@ use rayon::prelude::*;
 
 use super::search::{Search, rpath_dirs, unique};
 use super::tree::{TreeFile, TreeIndex, normalize};
-use crate::model::{Host, HostKind, MissingLibrary, MissingSymbol, RequiredSymbol};
-use crate::platform::musl::{is_gcompat_soname, is_reserved_name};
-use crate::platform::{GlibcSymbol, MuslProvides, Platform, SonameProvider, alpine_provider};
+use crate::model::{Host, MissingLibrary, MissingSymbol, RequiredSymbol};
+use crate::platform::musl::{is_gcompat_soname, is_reserved_name, search_path_description};
+use crate::platform::{
+    BaseLibrary, GlibcSymbol, MuslProvides, Platform, SonameProvider, alpine_provider,
+};
 
 /// Who provides a needed library.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +33,15 @@ pub enum LibraryProvider {
     /// A file in the scanned tree (index into the analysed files).
     Tree(usize),
     Gcompat,
+    /// A library the target's base image already has, with its exports.
+    BaseImage(BaseLibrary),
+    /// An Alpine package that installing the host program brings (`libstdc++`
+    /// with `nodejs`); `table` when muslcheck has its export table.
+    BroughtByHost {
+        package: &'static str,
+        host_package: &'static str,
+        table: Option<PackageTable>,
+    },
     /// An Alpine package; `checked` when muslcheck has its export table.
     AlpinePackage {
         package: &'static str,
@@ -64,6 +75,9 @@ pub struct ObjectSymbols {
     pub unchecked: Vec<String>,
     /// Relocation types musl refuses, with counts.
     pub unsupported_relocations: Vec<(u32, usize)>,
+    /// Symbols expected from a library that is missing, as (library,
+    /// symbol): MC103 says it, MC102 does not repeat it.
+    pub from_missing_libraries: Vec<(String, String)>,
 }
 
 /// The outcome of loading one file and its dependencies.
@@ -117,7 +131,13 @@ pub fn describe_provider(index: &TreeIndex, provider: &LibraryProvider) -> Strin
             .map(|f| f.shown.to_string())
             .unwrap_or_default(),
         LibraryProvider::Gcompat => "gcompat".to_string(),
+        LibraryProvider::BaseImage(library) => library.describe(),
         LibraryProvider::AlpinePackage { package, .. } => format!("apk {package}"),
+        LibraryProvider::BroughtByHost {
+            package,
+            host_package,
+            ..
+        } => format!("apk {package}, brought by Alpine's {host_package} package"),
     }
 }
 
@@ -194,7 +214,7 @@ impl<'a> ObjectNeeds<'a> {
     }
 }
 
-type LibraryAnswer = Result<LibraryProvider, MissingLibrary>;
+type LibraryAnswer = Result<LibraryProvider, Box<MissingLibrary>>;
 
 /// Resolves the files of one tree on one platform, reusing what does not
 /// depend on the process (see the module documentation).
@@ -261,21 +281,39 @@ impl<'t> Resolver<'t> {
     pub fn resolve(&self, root: usize, ctx: &ResolveContext) -> Resolution {
         let graph = LoadGraph::build(self, root, ctx);
         let scope = Scope::new(self, ctx, &graph);
-        let symbols = graph
+        let symbols: HashMap<usize, ObjectSymbols> = graph
             .objects
             .iter()
             .filter_map(|&object| Some((object, scope.resolve_object(object)?)))
             .collect();
         let (described, gcompat_active) = (scope.describe(), scope.gcompat_active);
+        let mut missing_libraries = graph.missing_libraries;
+        for (object, library) in &mut missing_libraries {
+            library.symbols_expected = symbols
+                .get(object)
+                .map(|s| {
+                    s.from_missing_libraries
+                        .iter()
+                        .filter(|(from, _)| *from == library.name)
+                        .map(|(_, symbol)| symbol.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+        }
         Resolution {
             objects: graph.objects,
             symbols,
             loaded: graph.loaded,
-            missing_libraries: graph.missing_libraries,
+            missing_libraries,
             scope: described,
             gcompat_active,
             tree_needs: graph.tree_needs,
         }
+    }
+
+    /// The tree objects a process of `root` loads, in load order (`root` first).
+    pub fn load_order(&self, root: usize, ctx: &ResolveContext) -> Vec<usize> {
+        LoadGraph::build(self, root, ctx).objects
     }
 
     /// Who provides the `position`th library `object` needs, in the process
@@ -350,7 +388,7 @@ impl LoadGraph {
                     }
                     Err(missing) => {
                         loaded_names.insert(name, None);
-                        graph.missing_libraries.push((object, missing));
+                        graph.missing_libraries.push((object, *missing));
                     }
                 }
             }
@@ -370,6 +408,15 @@ struct Scope<'g, 't> {
     gcompat_active: bool,
     objects: &'g [usize],
     in_scope: HashSet<usize>,
+    /// Object → the libraries it needs that are missing, each with the
+    /// scanned file by that name the search did not reach, if any.
+    missing_for: HashMap<usize, Vec<(&'g str, Option<usize>)>>,
+    /// Export tables of the libraries the host program links (its package brings them).
+    host_tables: Vec<PackageTable>,
+    /// Libraries of the base image in the process.
+    base_libraries: Vec<&'g BaseLibrary>,
+    /// The loaded objects that define some name only as an IFUNC (few).
+    ifunc_objects: Vec<usize>,
     package_tables: Vec<PackageTable>,
     unchecked_libraries: Vec<&'g LoadedLibrary>,
 }
@@ -386,7 +433,8 @@ impl<'g, 't> Scope<'g, 't> {
             .loaded
             .iter()
             .filter_map(|lib| match lib.provider {
-                LibraryProvider::AlpinePackage { table, .. } => table,
+                LibraryProvider::AlpinePackage { table, .. }
+                | LibraryProvider::BroughtByHost { table, .. } => table,
                 _ => None,
             })
             .collect();
@@ -397,6 +445,7 @@ impl<'g, 't> Scope<'g, 't> {
                 matches!(
                     lib.provider,
                     LibraryProvider::AlpinePackage { table: None, .. }
+                        | LibraryProvider::BroughtByHost { table: None, .. }
                 )
             })
             .collect();
@@ -406,6 +455,43 @@ impl<'g, 't> Scope<'g, 't> {
             gcompat_active,
             objects: &graph.objects,
             in_scope: graph.objects.iter().copied().collect(),
+            missing_for: {
+                let mut missing_for: HashMap<usize, Vec<(&'g str, Option<usize>)>> = HashMap::new();
+                for (object, library) in &graph.missing_libraries {
+                    let file = resolver.index.named(&library.name).map(|(_, file)| file);
+                    missing_for
+                        .entry(*object)
+                        .or_default()
+                        .push((library.name.as_str(), file));
+                }
+                missing_for
+            },
+            host_tables: ctx
+                .host
+                .map(|host| resolver.platform.brought_by_host(host.kind))
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|brought| package_table(brought.soname))
+                .collect(),
+            base_libraries: graph
+                .loaded
+                .iter()
+                .filter_map(|lib| match &lib.provider {
+                    LibraryProvider::BaseImage(base) => Some(base),
+                    _ => None,
+                })
+                .collect(),
+            ifunc_objects: graph
+                .objects
+                .iter()
+                .copied()
+                .filter(|&o| {
+                    resolver
+                        .index
+                        .file(o)
+                        .is_some_and(|f| !f.facts.ifunc_only_exports.is_empty())
+                })
+                .collect(),
             package_tables,
             unchecked_libraries,
         }
@@ -448,6 +534,35 @@ impl<'g, 't> Scope<'g, 't> {
         }
     }
 
+    /// The missing library `object` expects `required` from: the one its
+    /// version need names, or the one whose file (in the tree, off the search
+    /// path) exports it.
+    fn expected_from_missing(&self, object: usize, required: &RequiredSymbol) -> Option<&'g str> {
+        let index = self.resolver.index;
+        self.missing_for
+            .get(&object)?
+            .iter()
+            .find(|(library, file)| {
+                required.library.as_deref() == Some(*library)
+                    || file
+                        .and_then(|f| index.file(f))
+                        .is_some_and(|f| f.facts.exports_symbol(&required.name))
+            })
+            .map(|(library, _)| *library)
+    }
+
+    /// The first loaded object (other than `object`) that defines `name`,
+    /// but only as an IFUNC.
+    fn ifunc_definer(&self, object: usize, name: &str) -> Option<String> {
+        let index = self.resolver.index;
+        self.ifunc_objects
+            .iter()
+            .filter(|&&other| other != object)
+            .filter_map(|&other| index.file(other))
+            .find(|file| file.facts.defines_only_as_ifunc(name))
+            .map(|file| file.shown.to_string())
+    }
+
     fn describe(&self) -> Vec<String> {
         let tree_libraries: Vec<usize> = self.objects.iter().skip(1).copied().collect();
         describe_scope(
@@ -459,6 +574,13 @@ impl<'g, 't> Scope<'g, 't> {
             &self.package_tables,
             &self.unchecked_libraries,
         )
+        .into_iter()
+        .chain(
+            self.base_libraries
+                .iter()
+                .map(|library| format!("{} ({})", library.name, library.describe())),
+        )
+        .collect()
     }
 
     /// Binds one symbol musl itself does not provide the way musl does: the
@@ -477,6 +599,13 @@ impl<'g, 't> Scope<'g, 't> {
         if in_package {
             return;
         }
+        if self
+            .base_libraries
+            .iter()
+            .any(|library| platform.base_exports(library, name))
+        {
+            return;
+        }
         if ctx
             .host
             .is_some_and(|host| super::host::provides(host, name))
@@ -484,11 +613,14 @@ impl<'g, 't> Scope<'g, 't> {
             result.from_host += 1;
             return;
         }
-        // Alpine's node (apk nodejs, the node:alpine images) links libstdc++ and
-        // libgcc_s, so their names are in every addon's global scope.
-        let node_on_alpine =
-            platform.has_packages() && ctx.host.is_some_and(|host| host.kind == HostKind::Node);
-        if node_on_alpine && (lookup.libstdcxx || lookup.libgcc_s) {
+        // The host program links the libraries its package brings (Alpine's
+        // node links libstdc++ and libgcc_s): their names are in every
+        // module's global scope.
+        let from_host_libraries = self.host_tables.iter().any(|table| match table {
+            PackageTable::Libstdcxx => lookup.libstdcxx,
+            PackageTable::LibgccS => lookup.libgcc_s,
+        });
+        if from_host_libraries {
             result.from_host += 1;
             return;
         }
@@ -513,6 +645,12 @@ impl<'g, 't> Scope<'g, 't> {
             result.unchecked.push(name.to_string());
             return;
         }
+        if let Some(library) = self.expected_from_missing(object, required) {
+            result
+                .from_missing_libraries
+                .push((library.to_string(), name.to_string()));
+            return;
+        }
         let expected_library = required
             .library
             .clone()
@@ -525,6 +663,7 @@ impl<'g, 't> Scope<'g, 't> {
             glibc_since: glibc.map(|g| g.first_version.to_string()),
             gcompat_provides,
             copy_relocation: required.copy_relocation,
+            ifunc_only_in: self.ifunc_definer(object, name),
         });
     }
 }
@@ -569,14 +708,26 @@ fn describe_scope(
     }
     if let Some(host) = ctx.host {
         scope.push(format!("host process {} ({})", host.name(), host.evidence));
-        if host.kind == HostKind::Node && platform.has_packages() {
-            scope.push("libstdc++/libgcc_s linked by Alpine's node".to_string());
+        for brought in platform.brought_by_host(host.kind) {
+            scope.push(format!(
+                "{} (apk {}, linked by the host: brought by Alpine's {} package)",
+                brought.soname, brought.package, brought.host_package
+            ));
         }
     }
     if gcompat_active {
         scope.push("gcompat 1.1.0".to_string());
     }
     scope
+}
+
+/// The export table muslcheck has for the Alpine library `soname`, if any.
+fn package_table(soname: &str) -> Option<PackageTable> {
+    match soname {
+        "libstdc++.so.6" => Some(PackageTable::Libstdcxx),
+        "libgcc_s.so.1" => Some(PackageTable::LibgccS),
+        _ => None,
+    }
 }
 
 /// Who provides library `name` that `object` needs, given what the search
@@ -613,16 +764,29 @@ fn find_library(
     if is_gcompat_soname(name) && ctx.gcompat_installed {
         return Ok(LibraryProvider::Gcompat);
     }
+    // musl's default path (/lib, /usr/local/lib, /usr/lib) on the image.
+    if let Some(library) = platform.base_library(name) {
+        return Ok(LibraryProvider::BaseImage(library));
+    }
+    let brought = ctx.host.and_then(|host| {
+        platform
+            .brought_by_host(host.kind)
+            .into_iter()
+            .find(|brought| brought.soname == name)
+    });
+    if let Some(brought) = brought {
+        return Ok(LibraryProvider::BroughtByHost {
+            package: brought.package,
+            host_package: brought.host_package,
+            table: package_table(name),
+        });
+    }
     let mut note = None;
     if platform.has_packages() {
         looked_in.push("Alpine packages".to_string());
         match alpine_provider(name) {
             Some(SonameProvider::Package(package)) if !is_gcompat_soname(name) => {
-                let table = match name {
-                    "libstdc++.so.6" => Some(PackageTable::Libstdcxx),
-                    "libgcc_s.so.1" => Some(PackageTable::LibgccS),
-                    _ => None,
-                };
+                let table = package_table(name);
                 return Ok(LibraryProvider::AlpinePackage { package, table });
             }
             Some(SonameProvider::Nothing(why)) => note = Some(why.to_string()),
@@ -631,11 +795,37 @@ fn find_library(
     } else {
         looked_in.push(format!("{} system paths (musl only)", platform.target));
     }
-    Err(MissingLibrary {
+    let in_tree_at = off_search_path(index, name);
+    if let Some(at) = &in_tree_at {
+        note = Some(format!(
+            "in the scanned tree at {at}, but not on musl's search path: no RPATH/RUNPATH reaches it; {}",
+            search_path_description(platform.arch)
+        ));
+    }
+    Err(Box::new(MissingLibrary {
         name: name.to_string(),
         needed_by,
         looked_in,
         gcompat_provides: is_gcompat_soname(name) && platform.has_packages(),
         note,
-    })
+        in_tree_at,
+        symbols_expected: Vec::new(),
+    }))
+}
+
+/// Where the scanned tree has a file named `name` that the search did not
+/// reach, as the report shows it: beside the file it names (a symlink in
+/// the same directory), else the file itself.
+fn off_search_path(index: &TreeIndex, name: &str) -> Option<String> {
+    let (location, file) = index.named(name)?;
+    let file = index.file(file)?;
+    if location.parent() == file.location.parent()
+        && let Some((dir, _)) = file.shown.rsplit_once('/')
+    {
+        return Some(format!("{dir}/{name}"));
+    }
+    if location.parent() == file.location.parent() {
+        return Some(name.to_string());
+    }
+    Some(file.shown.to_string())
 }

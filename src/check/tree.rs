@@ -3,8 +3,10 @@
 //! auditwheel bundles libraries into.
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
 
+use crate::ecosystem::npm::GlibcPlatformPackage;
 use crate::model::{ElfFacts, is_archive_root};
 
 /// One analysed file, as the resolver sees it.
@@ -12,6 +14,8 @@ pub struct TreeFile<'a> {
     pub location: &'a Path,
     pub shown: &'a str,
     pub facts: &'a ElfFacts,
+    /// The installed npm platform package for glibc that holds the file.
+    pub glibc_platform_package: Option<&'a GlibcPlatformPackage>,
 }
 
 impl TreeFile<'_> {
@@ -30,6 +34,9 @@ pub struct TreeIndex<'a> {
     libs_dirs: HashMap<PathBuf, Vec<PathBuf>>,
     /// Directory → scanned files directly inside it.
     children: HashMap<PathBuf, Vec<usize>>,
+    /// File name (of a scanned file or a symlink to one) → the first such
+    /// location (in path order) and the file it is.
+    by_name: HashMap<OsString, (PathBuf, usize)>,
 }
 
 impl<'a> TreeIndex<'a> {
@@ -56,17 +63,46 @@ impl<'a> TreeIndex<'a> {
             }
             by_location.insert(location, index);
         }
-        let symlinks = symlinks
+        let symlinks: HashMap<PathBuf, PathBuf> = symlinks
             .iter()
             .map(|(link, target)| (normalize(link), normalize(target)))
             .collect();
-        TreeIndex {
+        let mut index = TreeIndex {
             files,
             by_location,
             symlinks,
             libs_dirs,
             children,
+            by_name: HashMap::new(),
+        };
+        let mut by_name: HashMap<OsString, (PathBuf, usize)> = HashMap::new();
+        let named = index
+            .by_location
+            .iter()
+            .map(|(location, &file)| (location, Some(file)))
+            .chain(index.symlinks.keys().map(|link| (link, index.lookup(link))));
+        for (location, file) in named {
+            let (Some(name), Some(file)) = (location.file_name(), file) else {
+                continue;
+            };
+            let entry = by_name
+                .entry(name.to_os_string())
+                .or_insert_with(|| (location.clone(), file));
+            if *location < entry.0 {
+                *entry = (location.clone(), file);
+            }
         }
+        index.by_name = by_name;
+        index
+    }
+
+    /// A scanned file the tree has under the file name `name` (itself or
+    /// through a symlink), wherever it sits: its location by that name and
+    /// the file.
+    pub(super) fn named(&self, name: &str) -> Option<(&Path, usize)> {
+        self.by_name
+            .get(std::ffi::OsStr::new(name))
+            .map(|(location, file)| (location.as_path(), *file))
     }
 
     /// Symbol name → the scanned files exporting it (in scan order), for the

@@ -1,6 +1,8 @@
 //! The auditwheel question: is a wheel's platform tag true to the ELF inside?
 
-use crate::ecosystem::python::{WheelName, manylinux_policies, policy_whitelist};
+use crate::ecosystem::python::{
+    WheelName, always_allowed_by_auditwheel, manylinux_policies, policy_whitelist,
+};
 use crate::model::{Code, ElfFacts, Evidence, Finding, LibcKind, PlatformTag, Version, WheelAudit};
 
 /// A member as the audit sees it: its path inside the wheel and its facts.
@@ -159,6 +161,7 @@ fn external_libraries(
                 let allowed_here =
                     allowed.iter().any(|a| a == needed) || (tag.is_musl() && is_musl_libc);
                 if allowed_here
+                    || always_allowed_by_auditwheel(needed)
                     || bundled.contains(&needed.as_str())
                     || reported.contains(&needed.as_str())
                 {

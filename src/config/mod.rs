@@ -8,6 +8,7 @@
 //! gcompat = false
 //! fail-on = "error"
 //! exclude = ["docs/**"]
+//! offline = false
 //!
 //! [[ignore]]
 //! code = "MC102"
@@ -49,6 +50,40 @@ pub struct Options {
     pub walk: WalkOptions,
     /// Accepted findings (`[[ignore]]` in the config), left out of the report.
     pub ignore: Vec<IgnoreRule>,
+    /// Whether and where the package index is asked about the packages found.
+    pub index: IndexOptions,
+}
+
+/// How the package index (PyPI, the npm registry) is asked.
+#[derive(Debug, Clone, Default)]
+pub struct IndexOptions {
+    pub lookups: IndexLookups,
+    /// The PyPI simple index (`https://pypi.org/simple`); `None`: from
+    /// `PIP_INDEX_URL`, `UV_INDEX_URL`, `UV_DEFAULT_INDEX`, pip.conf, else PyPI.
+    pub pypi_url: Option<String>,
+    /// The npm registry; `None`: from `npm_config_registry`, `.npmrc`, else npmjs.
+    pub npm_url: Option<String>,
+    /// Where index documents are cached; `None`: the user's cache directory.
+    pub cache_dir: Option<PathBuf>,
+    /// The target's CPython 3 minor version (`12` for 3.12); `None`: the one
+    /// the installed extension modules were built for.
+    pub python_minor: Option<u32>,
+    /// The whole of one request; `None`: `MUSLCHECK_INDEX_TIMEOUT` seconds, else 20 s.
+    pub timeout: Option<std::time::Duration>,
+}
+
+/// Whether the package index is asked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum IndexLookups {
+    /// Not at all (the library's default: a scan makes no network request
+    /// unless asked to).
+    #[default]
+    Off,
+    /// From the cache only, whatever its age (`--offline`, `offline = true`,
+    /// `MUSLCHECK_OFFLINE=1`).
+    CacheOnly,
+    /// The network, with the cache in front (the command line's default).
+    Online,
 }
 
 /// The severity at or above which the scan fails (exit 1).
@@ -124,6 +159,8 @@ pub struct Config {
     pub fail_on: Option<FailOn>,
     pub follow_symlinks: Option<bool>,
     pub all_files: Option<bool>,
+    /// No package index requests: cached answers only.
+    pub offline: Option<bool>,
     /// Globs relative to the scanned root; file and command line add up.
     #[serde(default)]
     pub exclude: Vec<String>,
@@ -211,6 +248,13 @@ impl Loaded {
         }
         if let (Some(all_files), None) = (file.all_files, command_line.all_files) {
             effects.settings.push(format!("all-files = {all_files}"));
+        }
+        if let (Some(offline), None) = (file.offline, command_line.offline) {
+            effects.settings.push(if offline {
+                "offline = true: no package index requests, cached answers only".to_string()
+            } else {
+                "offline = false".to_string()
+            });
         }
         if !file.exclude.is_empty() {
             effects.settings.push(format!(
@@ -351,6 +395,7 @@ impl Config {
             fail_on: self.fail_on.or(lower.fail_on),
             follow_symlinks: self.follow_symlinks.or(lower.follow_symlinks),
             all_files: self.all_files.or(lower.all_files),
+            offline: self.offline.or(lower.offline),
             exclude,
             ignore,
         }
@@ -375,6 +420,14 @@ impl Config {
                 exclude,
             },
             ignore,
+            index: IndexOptions {
+                lookups: if self.offline.unwrap_or(false) {
+                    IndexLookups::CacheOnly
+                } else {
+                    IndexLookups::Online
+                },
+                ..IndexOptions::default()
+            },
         };
         Ok((options, self.fail_on.unwrap_or_default()))
     }

@@ -363,7 +363,12 @@ impl Walker<'_> {
                     .components()
                     .any(|c| c.as_os_str() == "node_modules")
             };
-            ManifestKind::recognise(name, name == "package.json" && in_node_modules())
+            // Only these names mean something else under node_modules.
+            let depends = matches!(
+                name,
+                "package.json" | "package-lock.json" | "yarn.lock" | "pnpm-lock.yaml"
+            );
+            ManifestKind::recognise(name, depends && in_node_modules())
         });
         self.inventory
             .package_databases

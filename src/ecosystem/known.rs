@@ -1,6 +1,8 @@
 //! The known-problem table (`data/known-packages.tsv`): packages known to
-//! break on musl, by name, and the first version with a musl build.
+//! break on musl, by name, the first version with a musl build, and what
+//! installing a version without one does on the target.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::python::normalize_name;
@@ -8,10 +10,22 @@ use crate::model::{Ecosystem, Version};
 
 const KNOWN_PACKAGES: &str = include_str!("../../data/known-packages.tsv");
 
+/// Column numbers of the table (its header names them).
+const PACKAGE: usize = 1;
+const FIRST_MUSL: usize = 5;
+const REMEDY: usize = 7;
+const SOURCES: usize = 8;
+const WITHOUT_MUSL_BUILD: usize = 10;
+
 /// When a package first had a musl build, per the known-problem table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FirstMusl {
-    Version(String),
+    /// This version and later have one; `approximate` when the table marks
+    /// the number `~`, `.x` or `[unverified]`.
+    Version { first: String, approximate: bool },
+    /// Versions from this one on have one; earlier ones are not known
+    /// (`<=6.0.6 [first unverified]`).
+    AtMost(String),
     /// Every version works on musl (pure code or static binaries).
     Always,
     /// No version has a musl build.
@@ -20,12 +34,32 @@ pub enum FirstMusl {
     Unknown,
 }
 
-/// A row of the known-problem table (`data/known-packages.tsv`).
+/// What installing a version without a musl build does on the target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WithoutMuslBuild {
+    /// The installer compiles it (an sdist, a node-gyp fallback).
+    SourceBuild,
+    /// Nothing to compile from: the install fails on the target. Versions
+    /// from `until` on publish a source to compile.
+    CannotInstall { until: Option<String> },
+    /// Only platform builds or downloads, none for musl.
+    NoMuslBuild,
+    /// The table does not say.
+    Unknown,
+}
+
+/// A row of the known-problem table (`data/known-packages.tsv`), for one
+/// of the names in its package column.
 #[derive(Debug, Clone)]
 pub struct KnownPackage {
     pub ecosystem: Ecosystem,
+    /// The name as lockfiles and installed packages spell it (PEP 503
+    /// normalised for PyPI).
     pub name: String,
+    /// The row's package column as written (`polars / polars-runtime-32`).
+    pub row_names: String,
     pub first_musl: FirstMusl,
+    pub without_musl_build: WithoutMuslBuild,
     pub remedy: String,
     pub sources: String,
 }
@@ -34,7 +68,7 @@ impl KnownPackage {
     /// The first version with a musl build, when the table names one.
     pub fn first_version(&self) -> Option<&str> {
         match &self.first_musl {
-            FirstMusl::Version(first) => Some(first),
+            FirstMusl::Version { first, .. } => Some(first),
             _ => None,
         }
     }
@@ -42,67 +76,225 @@ impl KnownPackage {
     /// Whether `version` has no musl build, per the table (`None`: the table cannot tell).
     pub fn lacks_musl_build(&self, version: &str) -> Option<bool> {
         match &self.first_musl {
-            FirstMusl::Version(first) => Some(Version::release(version) < Version::release(first)),
+            FirstMusl::Version { first, .. } => {
+                Some(Version::release(version) < Version::release(first))
+            }
+            FirstMusl::AtMost(bound) => {
+                (Version::release(version) >= Version::release(bound)).then_some(false)
+            }
             FirstMusl::Always => Some(false),
             FirstMusl::Never => Some(true),
             FirstMusl::Unknown => None,
         }
     }
+
+    /// What installing `version` without a musl build does.
+    pub fn without_musl_build_of(&self, version: &str) -> &WithoutMuslBuild {
+        match &self.without_musl_build {
+            WithoutMuslBuild::CannotInstall { until: Some(until) }
+                if Version::release(version) >= Version::release(until) =>
+            {
+                &WithoutMuslBuild::SourceBuild
+            }
+            other => other,
+        }
+    }
+
+    /// Alpine packages the remedy names for a build from source: the
+    /// `-dev` packages and build tools after `apk add` (not the run-time
+    /// libraries nor Alpine's own `py3-*` builds).
+    pub fn build_packages(&self) -> Vec<String> {
+        const BUILD_TOOLS: [&str; 10] = [
+            "build-base",
+            "gcc",
+            "g++",
+            "make",
+            "gfortran",
+            "cargo",
+            "pkgconf",
+            "linux-headers",
+            "cmake",
+            "python3",
+        ];
+        let mut packages: Vec<String> = Vec::new();
+        for (at, _) in self.remedy.match_indices("apk add ") {
+            let after = self.remedy.get(at + "apk add ".len()..).unwrap_or("");
+            for token in after.split_whitespace() {
+                let name = token.trim_end_matches([';', ',', ')']);
+                let is_name = !name.is_empty()
+                    && name.chars().all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || "+-._".contains(c)
+                    });
+                if !is_name {
+                    break;
+                }
+                let wanted = name.ends_with("-dev") || BUILD_TOOLS.contains(&name);
+                if wanted && !packages.iter().any(|p| p == name) {
+                    packages.push(name.to_string());
+                }
+                if name.len() != token.len() {
+                    break;
+                }
+            }
+        }
+        packages
+    }
 }
 
-/// Looks a package up in the known-problem table.
-pub fn known_package_in(ecosystem: Ecosystem, name: &str) -> Option<&'static KnownPackage> {
+/// Every row of the table, once per name it lists.
+pub fn known_packages() -> &'static [KnownPackage] {
     static TABLE: OnceLock<Vec<KnownPackage>> = OnceLock::new();
-    let table = TABLE.get_or_init(|| {
-        KNOWN_PACKAGES
-            .lines()
-            .skip(1)
-            .filter_map(|line| {
-                let fields: Vec<&str> = line.split('\t').collect();
-                let ecosystem = match *fields.first()? {
-                    "pypi" => Ecosystem::Pypi,
-                    "npm" => Ecosystem::Npm,
-                    _ => return None,
+    TABLE.get_or_init(|| KNOWN_PACKAGES.lines().skip(1).flat_map(parse_row).collect())
+}
+
+fn parse_row(line: &str) -> Vec<KnownPackage> {
+    let fields: Vec<&str> = line.split('\t').collect();
+    let field = |i: usize| fields.get(i).copied().unwrap_or("");
+    let ecosystem = match field(0) {
+        "pypi" => Ecosystem::Pypi,
+        "npm" => Ecosystem::Npm,
+        _ => return Vec::new(),
+    };
+    let row_names = field(PACKAGE);
+    let names = package_names(row_names);
+    let without_musl_build = parse_without_musl_build(field(WITHOUT_MUSL_BUILD));
+    names
+        .iter()
+        .map(|name| KnownPackage {
+            ecosystem,
+            name: if ecosystem == Ecosystem::Pypi {
+                normalize_name(name)
+            } else {
+                name.clone()
+            },
+            row_names: row_names.to_string(),
+            first_musl: parse_first_musl(field(FIRST_MUSL), name, &names),
+            without_musl_build: without_musl_build.clone(),
+            remedy: field(REMEDY).to_string(),
+            sources: field(SOURCES).to_string(),
+        })
+        .collect()
+}
+
+/// The names a package column lists: `opencv-python / opencv-python-headless`
+/// is two, `bcrypt (PyPI)` and `next (@next/swc)` are one (the parenthesis
+/// annotates), `psycopg[binary] (psycopg-binary)` is the distribution the
+/// extra installs, `dd-trace natives` is no name.
+fn package_names(column: &str) -> Vec<String> {
+    column
+        .split(" / ")
+        .flat_map(|part| part.split(" + "))
+        .filter_map(|part| {
+            let (name, note) = match part.split_once(" (") {
+                Some((name, note)) => (name.trim(), Some(note.trim_end_matches(')'))),
+                None => (part.trim(), None),
+            };
+            if name.contains('[') {
+                // An extra names no distribution of its own: the note does.
+                return note.filter(|n| is_package_name(n)).map(str::to_string);
+            }
+            is_package_name(name).then(|| name.to_string())
+        })
+        .collect()
+}
+
+fn is_package_name(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "@/-._".contains(c))
+}
+
+/// The first version with a musl build for `name`, from the table's
+/// `first_musl_version` text: `1.25.0 (…)`, `~7.4.x (…) [unverified exact]`,
+/// `none (cp310 checked)`, `<=6.0.6 [first unverified]`,
+/// `polars-runtime-32 1.37.0 (…)` (for that name only).
+fn parse_first_musl(text: &str, name: &str, row_names: &[String]) -> FirstMusl {
+    let clause = text.split(';').next().unwrap_or("").trim();
+    let mut tokens = clause.split_whitespace().peekable();
+    if let Some(named) = tokens
+        .peek()
+        .copied()
+        .filter(|t| row_names.iter().any(|n| n == t))
+    {
+        if named != name {
+            return FirstMusl::Unknown;
+        }
+        tokens.next();
+    }
+    let approximate = clause.contains("unverified") || clause.contains('~');
+    for (position, token) in tokens.enumerate() {
+        match token {
+            "none" if position == 0 => return FirstMusl::Never,
+            "all" if position == 0 => return FirstMusl::Always,
+            // `arm64: 1.21.4`: one architecture's answer; `(…)`, `[…]`: notes.
+            _ if token.ends_with(':') || token.starts_with(['(', '[']) => break,
+            bound if bound.starts_with("<=") => {
+                return match version_text(bound.trim_start_matches("<=")) {
+                    Some((version, _)) => FirstMusl::AtMost(version),
+                    None => FirstMusl::Unknown,
                 };
-                // "bcrypt (PyPI)", "polars / polars-runtime-32": the first name.
-                let name = fields.get(1)?.split([' ', '/']).find(|p| !p.is_empty())?;
-                let name = if name.starts_with('@') {
-                    // A scoped npm name keeps its slash: take it whole.
-                    fields.get(1)?.split(' ').next()?.to_string()
-                } else {
-                    name.to_string()
-                };
-                let first = fields.get(5)?.split_whitespace().next().unwrap_or("");
-                let first_musl = match first {
-                    "none" => FirstMusl::Never,
-                    "all" => FirstMusl::Always,
-                    v if v.starts_with(|c: char| c.is_ascii_digit()) => {
-                        FirstMusl::Version(v.trim_end_matches(';').to_string())
-                    }
-                    _ => FirstMusl::Unknown,
-                };
-                Some(KnownPackage {
-                    ecosystem,
-                    name: if ecosystem == Ecosystem::Pypi {
-                        normalize_name(&name)
-                    } else {
-                        name
-                    },
-                    first_musl,
-                    remedy: fields.get(7).unwrap_or(&"").to_string(),
-                    sources: fields.get(8).unwrap_or(&"").to_string(),
-                })
-            })
-            .collect()
+            }
+            _ => {
+                // `musl prebuild in 5.0.x`: the version may follow a few words.
+                if let Some((first, wildcard)) = version_text(token.trim_start_matches('~')) {
+                    return FirstMusl::Version {
+                        first,
+                        approximate: approximate || wildcard || position > 0,
+                    };
+                }
+            }
+        }
+    }
+    FirstMusl::Unknown
+}
+
+/// `1.25.0` → (`1.25.0`, false); `7.4.x` → (`7.4`, true); `musl` → `None`.
+fn version_text(token: &str) -> Option<(String, bool)> {
+    let token = token.trim_end_matches([';', ',']);
+    if !token.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let wildcard = token.ends_with(".x");
+    Some((token.trim_end_matches(".x").to_string(), wildcard))
+}
+
+fn parse_without_musl_build(text: &str) -> WithoutMuslBuild {
+    let mut words = text.split_whitespace();
+    match words.next() {
+        Some("source-build") => WithoutMuslBuild::SourceBuild,
+        Some("no-musl-build") => WithoutMuslBuild::NoMuslBuild,
+        Some("cannot-install") => WithoutMuslBuild::CannotInstall {
+            until: match (words.next(), words.next()) {
+                (Some("before"), Some(version)) => Some(version.to_string()),
+                _ => None,
+            },
+        },
+        _ => WithoutMuslBuild::Unknown,
+    }
+}
+
+/// Looks a package up in the known-problem table (by name, once per
+/// lockfile entry: a map, not a walk over the rows).
+pub fn known_package_in(ecosystem: Ecosystem, name: &str) -> Option<&'static KnownPackage> {
+    static INDEX: OnceLock<HashMap<(Ecosystem, &'static str), &'static KnownPackage>> =
+        OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        let mut index = HashMap::new();
+        for known in known_packages() {
+            // The first row that names a package answers for it.
+            index
+                .entry((known.ecosystem, known.name.as_str()))
+                .or_insert(known);
+        }
+        index
     });
     let wanted = if ecosystem == Ecosystem::Pypi {
         normalize_name(name)
     } else {
         name.to_string()
     };
-    table
-        .iter()
-        .find(|k| k.ecosystem == ecosystem && k.name == wanted)
+    index.get(&(ecosystem, wanted.as_str())).copied()
 }
 
 /// The PyPI part of the known-problem table.
@@ -114,10 +306,17 @@ pub fn known_package(name: &str) -> Option<&'static KnownPackage> {
 mod tests {
     use super::*;
 
+    fn version(first: &str) -> FirstMusl {
+        FirstMusl::Version {
+            first: first.to_string(),
+            approximate: false,
+        }
+    }
+
     #[test]
     fn known_table_has_numpy() {
         let numpy = known_package("NumPy").unwrap();
-        assert_eq!(numpy.first_musl, FirstMusl::Version("1.25.0".to_string()));
+        assert_eq!(numpy.first_musl, version("1.25.0"));
         assert_eq!(numpy.lacks_musl_build("1.24.4"), Some(true));
         assert_eq!(numpy.lacks_musl_build("2.0.0"), Some(false));
         assert_eq!(
@@ -134,5 +333,99 @@ mod tests {
                 .first_musl,
             FirstMusl::Unknown
         );
+    }
+
+    #[test]
+    fn every_name_of_a_row_is_known() {
+        for name in [
+            "opencv-python",
+            "opencv_python_headless",
+            "polars",
+            "polars-runtime-32",
+            "psycopg-binary",
+            "bcrypt",
+            "av",
+        ] {
+            assert!(known_package(name).is_some(), "{name}");
+        }
+        for name in ["@prisma/engines", "playwright-core", "oxlint", "next"] {
+            assert!(known_package_in(Ecosystem::Npm, name).is_some(), "{name}");
+        }
+        // psycopg itself is pure Python: the row is about the binary extra's distribution.
+        assert!(known_package("psycopg").is_none());
+        assert!(known_package("psycopg[binary]").is_none());
+        assert!(known_package_in(Ecosystem::Npm, "dd-trace").is_none());
+        assert!(known_package_in(Ecosystem::Npm, "@next/swc").is_none());
+    }
+
+    #[test]
+    fn first_versions_as_the_table_writes_them() {
+        assert_eq!(
+            known_package("polars-runtime-32").unwrap().first_musl,
+            version("1.37.0")
+        );
+        assert_eq!(
+            known_package("polars").unwrap().first_musl,
+            FirstMusl::Unknown
+        );
+        assert_eq!(
+            known_package_in(Ecosystem::Npm, "better-sqlite3")
+                .unwrap()
+                .first_musl,
+            FirstMusl::Version {
+                first: "7.4".to_string(),
+                approximate: true
+            }
+        );
+        let utf8 = known_package_in(Ecosystem::Npm, "utf-8-validate").unwrap();
+        assert_eq!(utf8.first_musl, FirstMusl::AtMost("6.0.6".to_string()));
+        assert_eq!(utf8.lacks_musl_build("6.0.6"), Some(false));
+        assert_eq!(utf8.lacks_musl_build("5.0.0"), None);
+        assert_eq!(
+            known_package_in(Ecosystem::Npm, "canvas")
+                .unwrap()
+                .first_musl,
+            FirstMusl::Never
+        );
+    }
+
+    #[test]
+    fn without_a_musl_build() {
+        let onnx = known_package("onnxruntime").unwrap();
+        assert_eq!(
+            onnx.without_musl_build,
+            WithoutMuslBuild::CannotInstall { until: None }
+        );
+        let playwright = known_package("playwright").unwrap();
+        assert!(matches!(
+            playwright.without_musl_build_of("1.40.0"),
+            WithoutMuslBuild::CannotInstall { .. }
+        ));
+        assert_eq!(
+            playwright.without_musl_build_of("1.65.0"),
+            &WithoutMuslBuild::SourceBuild
+        );
+        let canvas = known_package_in(Ecosystem::Npm, "canvas").unwrap();
+        assert_eq!(canvas.without_musl_build, WithoutMuslBuild::SourceBuild);
+        assert_eq!(
+            canvas.build_packages(),
+            [
+                "build-base",
+                "g++",
+                "python3",
+                "pkgconf",
+                "cairo-dev",
+                "pango-dev",
+                "jpeg-dev",
+                "giflib-dev"
+            ]
+        );
+        let psycopg2 = known_package("psycopg2").unwrap();
+        assert_eq!(
+            psycopg2.build_packages(),
+            ["postgresql-dev", "gcc", "musl-dev", "python3-dev"]
+        );
+        // Alpine's own build and run-time libraries are no build dependencies.
+        assert!(known_package("numpy").unwrap().build_packages().is_empty());
     }
 }

@@ -36,10 +36,15 @@ impl ManifestKind {
     pub fn recognise(file_name: &str, in_node_modules: bool) -> Option<ManifestKind> {
         Some(match file_name {
             "package.json" if in_node_modules => ManifestKind::InstalledPackageJson,
-            "package-lock.json" | "npm-shrinkwrap.json" => {
-                ManifestKind::NpmLock(NpmLock::PackageLock)
+            // npm ignores a dependency's package-lock.json ("it will be ignored if
+            // found in any place other than the top-level package", npm docs:
+            // package-lock.json); yarn and pnpm read only the project's lock.
+            // A published npm-shrinkwrap.json is honoured.
+            "package-lock.json" if !in_node_modules => ManifestKind::NpmLock(NpmLock::PackageLock),
+            "npm-shrinkwrap.json" => ManifestKind::NpmLock(NpmLock::PackageLock),
+            "yarn.lock" | "pnpm-lock.yaml" if !in_node_modules => {
+                ManifestKind::NpmLock(NpmLock::Indented)
             }
-            "yarn.lock" | "pnpm-lock.yaml" => ManifestKind::NpmLock(NpmLock::Indented),
             "uv.lock" | "poetry.lock" | "pdm.lock" => ManifestKind::PythonLock(PythonLock::Toml),
             "Pipfile.lock" => ManifestKind::PythonLock(PythonLock::Pipfile),
             name if name.starts_with("requirements") && name.ends_with(".txt") => {
@@ -79,5 +84,12 @@ mod tests {
             Some(ManifestKind::PythonLock(PythonLock::Pipfile))
         );
         assert_eq!(kind("Cargo.lock", false), None);
+        // A dependency's own lockfile is not what installs it.
+        assert_eq!(kind("package-lock.json", true), None);
+        assert_eq!(kind("yarn.lock", true), None);
+        assert_eq!(
+            kind("npm-shrinkwrap.json", true),
+            Some(ManifestKind::NpmLock(NpmLock::PackageLock))
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! npm: `package.json` manifests, `node_modules` layout, prebuild naming and
 //! `package-lock.json` platform variants.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Component, Path};
 
 use serde::Deserialize;
@@ -148,8 +148,176 @@ pub fn is_musl_variant_name(name: &str, cpu: &str) -> bool {
     let base = name.rsplit('/').next().unwrap_or(name);
     let tokens: Vec<&str> = base.split('-').collect();
     let has_cpu = tokens.contains(&cpu);
-    let musl = tokens.contains(&"musl") || tokens.contains(&"linuxmusl");
-    has_cpu && musl
+    has_cpu && tokens.iter().any(|t| MUSL_TOKENS.contains(t))
+}
+
+/// Name parts that mark a platform package for musl: napi-rs
+/// (`-linux-x64-musl`, `-linux-arm-musleabihf`) and sharp (`-linuxmusl-x64`).
+const MUSL_TOKENS: [&str; 3] = ["musl", "linuxmusl", "musleabihf"];
+/// Name parts that mark one for glibc: napi-rs (`-gnu`, `-gnueabihf`),
+/// @parcel/watcher (`-glibc`).
+const GLIBC_TOKENS: [&str; 3] = ["gnu", "glibc", "gnueabihf"];
+
+/// The libc an installed platform package's binary is built for: its
+/// `libc` field (npm 10+), else its name — napi-rs's `-gnu` / `-musl`
+/// suffixes, and sharp's `linux-x64` beside `linuxmusl-x64`, which is glibc
+/// only when the parent also declares a musl variant. `None`: one build for
+/// both (esbuild's static Go binary) or not a platform package.
+///
+/// The loaders that make it so: napi-rs's generated binding (`@swc/core`
+/// 1.7.6 `binding.js`) requires `@swc/core-linux-x64-musl` when `isMusl()`,
+/// else `-linux-x64-gnu`; sharp 0.33 (`lib/sharp.js`, `lib/libvips.js`)
+/// requires `@img/sharp-${runtimePlatform}`, `linuxmusl-x64` on musl, and
+/// describes `@img/sharp-linux-x64` as "Prebuilt sharp for use with Linux
+/// (glibc) x64" (https://sharp.pixelplumbing.com/install#cross-platform);
+/// `@parcel/watcher` 2.6.0 `index.js` appends `-musl` or `-glibc` from
+/// detect-libc; `lightningcss` `node/index.js` appends `musl` or `gnu`.
+pub fn platform_package_libc(
+    name: &str,
+    libc_field: &[String],
+    parent_declares_musl: bool,
+) -> Option<LibcKind> {
+    if libc_field.iter().any(|l| l == "glibc") {
+        return Some(LibcKind::Glibc);
+    }
+    if libc_field.iter().any(|l| l == "musl") {
+        return Some(LibcKind::Musl);
+    }
+    let base = name.rsplit('/').next().unwrap_or(name);
+    let tokens: Vec<&str> = base.split('-').collect();
+    if tokens.iter().any(|t| GLIBC_TOKENS.contains(t)) {
+        Some(LibcKind::Glibc)
+    } else if tokens.iter().any(|t| MUSL_TOKENS.contains(t)) {
+        Some(LibcKind::Musl)
+    } else if parent_declares_musl && tokens.contains(&"linux") {
+        Some(LibcKind::Glibc)
+    } else {
+        None
+    }
+}
+
+/// An installed platform package built for glibc, and the package whose
+/// loader picks among its variants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GlibcPlatformPackage {
+    pub name: String,
+    /// The installed package that declares it in `optionalDependencies`.
+    pub parent: Option<String>,
+    /// The parent's musl variant for the target CPU, when it declares one.
+    pub musl_variant: Option<String>,
+}
+
+/// The installed platform packages built for glibc, by package directory:
+/// one pass over the installed manifests, names looked up in a map.
+pub fn glibc_platform_packages(
+    installed: &[(std::path::PathBuf, PackageJson)],
+    cpu: &str,
+) -> HashMap<std::path::PathBuf, GlibcPlatformPackage> {
+    // Each installed manifest's musl variants, worked out once: a parent's
+    // declarations are read once, however many platform packages it has.
+    let musl_variants: Vec<MuslVariants> = installed
+        .iter()
+        .map(|(_, manifest)| MuslVariants::of(manifest, cpu))
+        .collect();
+    // sharp's libvips package is declared by sharp and by its own glibc
+    // platform package: the parent is the one with a musl variant.
+    let mut parents_of: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (index, (_, manifest)) in installed.iter().enumerate() {
+        for dep in manifest.optional_dependencies.keys() {
+            parents_of.entry(dep.as_str()).or_default().push(index);
+        }
+    }
+    installed
+        .iter()
+        .filter(|(_, manifest)| {
+            !manifest.os.is_empty() || !manifest.cpu.is_empty() || !manifest.libc.is_empty()
+        })
+        .filter_map(|(dir, manifest)| {
+            let name = manifest.name.as_str();
+            let parents = parents_of.get(name).map(Vec::as_slice).unwrap_or_default();
+            let parent = parents
+                .iter()
+                .find(|&&p| musl_variants.get(p).is_some_and(|v| !v.names.is_empty()))
+                .or_else(|| parents.first())
+                .copied();
+            let musl_variant = parent
+                .and_then(|p| musl_variants.get(p))
+                .and_then(|variants| variants.counterpart(name));
+            let libc =
+                platform_package_libc(&manifest.name, &manifest.libc, musl_variant.is_some())?;
+            (libc == LibcKind::Glibc).then(|| {
+                (
+                    dir.clone(),
+                    GlibcPlatformPackage {
+                        name: manifest.name.clone(),
+                        parent: parent
+                            .and_then(|p| installed.get(p))
+                            .map(|(_, p)| p.name.clone()),
+                        musl_variant,
+                    },
+                )
+            })
+        })
+        .collect()
+}
+
+/// The musl variants one package declares for a CPU.
+struct MuslVariants<'m> {
+    names: HashSet<&'m str>,
+    /// The one holding the binary itself when the name does not tell.
+    shortest: Option<&'m str>,
+}
+
+impl<'m> MuslVariants<'m> {
+    fn of(manifest: &'m PackageJson, cpu: &str) -> MuslVariants<'m> {
+        // Every CPU's: an arm64 glibc package's twin is the arm64 musl one.
+        let names: HashSet<&str> = manifest
+            .optional_dependencies
+            .keys()
+            .map(String::as_str)
+            .filter(|dep| {
+                let base = dep.rsplit('/').next().unwrap_or(dep);
+                base.split('-').any(|t| MUSL_TOKENS.contains(&t))
+            })
+            .collect();
+        let shortest = names
+            .iter()
+            .copied()
+            .filter(|dep| is_musl_variant_name(dep, cpu))
+            .min_by_key(|n| (n.len(), *n));
+        MuslVariants { names, shortest }
+    }
+
+    /// The musl twin of a glibc platform package, by the conventions'
+    /// spelling (`-gnu` → `-musl`, `-glibc` → `-musl`, sharp's `linux-` →
+    /// `linuxmusl-`, biome's `linux-x64` → `linux-x64-musl`), else the
+    /// parent's main musl package.
+    fn counterpart(&self, glibc: &str) -> Option<String> {
+        let (scope, base) = match glibc.rsplit_once('/') {
+            Some((scope, base)) => (format!("{scope}/"), base),
+            None => (String::new(), glibc),
+        };
+        let tokens: Vec<&str> = base.split('-').collect();
+        let swapped = |from: &str, to: &str| {
+            tokens
+                .iter()
+                .map(|t| if *t == from { to } else { t })
+                .collect::<Vec<_>>()
+                .join("-")
+        };
+        let candidates = [
+            swapped("gnu", "musl"),
+            swapped("glibc", "musl"),
+            swapped("gnueabihf", "musleabihf"),
+            swapped("linux", "linuxmusl"),
+            format!("{base}-musl"),
+        ];
+        candidates
+            .iter()
+            .map(|candidate| format!("{scope}{candidate}"))
+            .find(|candidate| self.names.contains(candidate.as_str()))
+            .or_else(|| self.shortest.map(str::to_string))
+    }
 }
 
 /// Whether a platform package name is a Linux variant for `cpu` of either libc.
@@ -200,6 +368,8 @@ pub struct LockVariant {
     pub musl_declared: Vec<String>,
     /// Musl variants the lock records (installable by `npm ci`).
     pub musl_locked: Vec<String>,
+    /// Those, as `name@version`.
+    pub musl_builds: Vec<String>,
     /// Some declared variant is glibc-only (`-gnu` name or `libc: ["glibc"]`):
     /// the variants are split by libc, so a missing musl one matters.
     pub split_by_libc: bool,
@@ -215,13 +385,19 @@ pub struct LockEntry {
     pub is_platform_package: bool,
     /// Its `libc` field, when the lock records one.
     pub libc: Vec<String>,
+    /// npm's `hasInstallScript` (pnpm's `requiresBuild`): it runs a
+    /// preinstall, install or postinstall script (or node-gyp for a binding.gyp).
+    pub has_install_script: bool,
 }
 
 /// Every locked package that declares Linux platform variants for `cpu`
 /// through `optionalDependencies`. One pass over the entries: names are
 /// looked up in sets built once, never by scanning the entries again.
 pub fn lock_variants_of(entries: &[LockEntry], cpu: &str) -> Vec<LockVariant> {
-    let locked_names: HashSet<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+    let locked: HashMap<&str, &str> = entries
+        .iter()
+        .map(|e| (e.name.as_str(), e.version.as_str()))
+        .collect();
     // pnpm writes a package twice (packages: with os/cpu, snapshots: with deps).
     let platform_packages: HashSet<&str> = entries
         .iter()
@@ -254,10 +430,14 @@ pub fn lock_variants_of(entries: &[LockEntry], cpu: &str) -> Vec<LockVariant> {
             .filter(|dep| is_musl_variant_name(dep, cpu))
             .cloned()
             .collect();
-        let musl_locked = musl_declared
+        let musl_locked: Vec<String> = musl_declared
             .iter()
-            .filter(|dep| locked_names.contains(dep.as_str()))
+            .filter(|dep| locked.contains_key(dep.as_str()))
             .cloned()
+            .collect();
+        let musl_builds = musl_locked
+            .iter()
+            .map(|dep| format!("{dep}@{}", locked.get(dep.as_str()).unwrap_or(&"")))
             .collect();
         let split_by_libc = !musl_declared.is_empty()
             || declared.iter().any(|dep| {
@@ -271,6 +451,7 @@ pub fn lock_variants_of(entries: &[LockEntry], cpu: &str) -> Vec<LockVariant> {
             declared,
             musl_declared,
             musl_locked,
+            musl_builds,
             split_by_libc,
         });
     }
@@ -316,6 +497,10 @@ pub fn package_lock_entries(text: &str) -> Result<Vec<LockEntry>, String> {
                 // its glibc libvips) are variants of that one platform, not a choice.
                 is_platform_package: entry.get("os").is_some() || entry.get("cpu").is_some(),
                 libc: strings(entry.get("libc")),
+                has_install_script: entry
+                    .get("hasInstallScript")
+                    .and_then(serde_json::Value::as_bool)
+                    .unwrap_or(false),
             })
         })
         .collect())
@@ -378,6 +563,7 @@ pub fn indented_lock_entries(text: &str) -> Vec<LockEntry> {
             "version" => entry.version = value.trim_matches('\'').to_string(),
             "optionalDependencies" => in_optional = Some(indent),
             "os" | "cpu" => entry.is_platform_package = true,
+            "requiresBuild" => entry.has_install_script = value == "true",
             "libc" => entry.libc = list_values(value),
             // yarn berry: `conditions: os=linux & cpu=x64 & libc=musl`
             "conditions" => {
@@ -451,6 +637,69 @@ mod tests {
         assert!(!is_musl_variant_name("@swc/core-linux-x64-gnu", "x64"));
         assert!(!is_musl_variant_name("@img/sharp-linuxmusl-arm64", "x64"));
         assert!(is_linux_variant_name("@esbuild/linux-x64", "x64"));
+    }
+
+    fn installed(
+        name: &str,
+        optional: &[&str],
+        libc: &[&str],
+    ) -> (std::path::PathBuf, PackageJson) {
+        let manifest = PackageJson {
+            name: name.to_string(),
+            version: "1.0.0".to_string(),
+            optional_dependencies: optional
+                .iter()
+                .map(|d| (d.to_string(), "1.0.0".to_string()))
+                .collect(),
+            os: if optional.is_empty() {
+                vec!["linux".to_string()]
+            } else {
+                Vec::new()
+            },
+            libc: libc.iter().map(|l| l.to_string()).collect(),
+            ..PackageJson::default()
+        };
+        (format!("/p/node_modules/{name}").into(), manifest)
+    }
+
+    #[test]
+    fn glibc_platform_packages_and_their_musl_twins() {
+        let tree = [
+            installed(
+                "@biomejs/biome",
+                &["@biomejs/cli-linux-x64", "@biomejs/cli-linux-x64-musl"],
+                &[],
+            ),
+            installed("@biomejs/cli-linux-x64", &[], &[]),
+            installed(
+                "rollup",
+                &[
+                    "@rollup/rollup-linux-arm-gnueabihf",
+                    "@rollup/rollup-linux-arm-musleabihf",
+                ],
+                &[],
+            ),
+            installed("@rollup/rollup-linux-arm-gnueabihf", &[], &["glibc"]),
+            // One build for both libcs: loaded on musl too.
+            installed("esbuild", &["@esbuild/linux-x64"], &[]),
+            installed("@esbuild/linux-x64", &[], &[]),
+        ];
+        let found = glibc_platform_packages(&tree, "x64");
+        let biome = &found[Path::new("/p/node_modules/@biomejs/cli-linux-x64")];
+        assert_eq!(biome.parent.as_deref(), Some("@biomejs/biome"));
+        assert_eq!(
+            biome.musl_variant.as_deref(),
+            Some("@biomejs/cli-linux-x64-musl")
+        );
+        let rollup_arm = &found[Path::new("/p/node_modules/@rollup/rollup-linux-arm-gnueabihf")];
+        // Declared for arm, not for the x64 target: its twin is arm's.
+        assert_eq!(rollup_arm.parent.as_deref(), Some("rollup"));
+        assert_eq!(
+            rollup_arm.musl_variant.as_deref(),
+            Some("@rollup/rollup-linux-arm-musleabihf")
+        );
+        assert!(!found.contains_key(Path::new("/p/node_modules/@esbuild/linux-x64")));
+        assert_eq!(found.len(), 2);
     }
 
     #[test]

@@ -42,6 +42,24 @@ impl WheelName {
             platform_tags: platform.split('.').filter_map(|t| t.parse().ok()).collect(),
         })
     }
+
+    /// The file name again (`numpy-1.26.4-cp311-cp311-musllinux_1_1_x86_64.whl`).
+    pub fn file_name(&self) -> String {
+        let build = self
+            .build
+            .as_ref()
+            .map(|b| format!("-{b}"))
+            .unwrap_or_default();
+        let platforms: Vec<String> = self.platform_tags.iter().map(ToString::to_string).collect();
+        format!(
+            "{}-{}{build}-{}-{}-{}.whl",
+            self.distribution,
+            self.version,
+            self.python_tags.join("."),
+            self.abi_tags.join("."),
+            platforms.join(".")
+        )
+    }
 }
 
 /// auditwheel's policies: name (`manylinux_2_17`) → the sonames a wheel
@@ -65,6 +83,49 @@ fn policies() -> &'static HashMap<String, Vec<String>> {
     })
 }
 
+/// Needed names auditwheel never counts as external, whatever the policy:
+/// the ELF dynamic loader and libpython. From `filter_libs` in auditwheel's
+/// `policy/__init__.py` (`lddtree_external_references`): `if "ld-linux" in
+/// lib or lib in ["ld64.so.2", "ld64.so.1"]: # always exclude ELF dynamic
+/// linker/loader`, then `LIBPYTHON_RE = ^libpython\d+\.\d+m?.so(.\d)*$`
+/// (auditwheel 3.1.1, pypa/auditwheel#213).
+pub fn always_allowed_by_auditwheel(needed: &str) -> bool {
+    if needed.contains("ld-linux") || needed == "ld64.so.2" || needed == "ld64.so.1" {
+        return true;
+    }
+    is_libpython(needed)
+}
+
+/// `libpython3.11.so.1.0`, `libpython3.7m.so`: auditwheel's
+/// `^libpython\d+\.\d+m?.so(.\d)*$` (its unescaped dots match any character).
+fn is_libpython(needed: &str) -> bool {
+    let Some(rest) = needed.strip_prefix("libpython") else {
+        return false;
+    };
+    let mut chars = rest.chars().peekable();
+    let digits = |chars: &mut std::iter::Peekable<std::str::Chars>| {
+        let mut count = 0;
+        while chars.next_if(char::is_ascii_digit).is_some() {
+            count += 1;
+        }
+        count
+    };
+    if digits(&mut chars) == 0 || chars.next() != Some('.') || digits(&mut chars) == 0 {
+        return false;
+    }
+    chars.next_if_eq(&'m');
+    if chars.next().is_none() || chars.next() != Some('s') || chars.next() != Some('o') {
+        return false;
+    }
+    // Then any number of (any character, one digit) pairs.
+    while chars.next().is_some() {
+        if !chars.next().is_some_and(|c| c.is_ascii_digit()) {
+            return false;
+        }
+    }
+    true
+}
+
 /// The sonames a policy lets a wheel use without bundling them.
 pub fn policy_whitelist(tag: &PlatformTag) -> Option<&'static [String]> {
     let key = match tag {
@@ -86,6 +147,22 @@ pub fn manylinux_policies() -> Vec<(u32, u32)> {
         .collect();
     versions.sort_unstable();
     versions
+}
+
+/// The CPython 3 minor version an installed wheel was built for, from the
+/// `Tag:` lines of its `*.dist-info/WHEEL` (`Tag: cp311-cp311-manylinux_2_17_x86_64`
+/// → 11). Only a tag naming the interpreter's own ABI says it: `cp39-abi3`
+/// and `py3-none` fit many.
+pub fn wheel_file_python_minor(text: &str) -> Option<u32> {
+    text.lines()
+        .filter_map(|line| line.strip_prefix("Tag:"))
+        .find_map(|tag| {
+            let mut fields = tag.trim().split('-');
+            let python = fields.next()?;
+            let abi = fields.next()?;
+            let minor = python.strip_prefix("cp3")?;
+            (abi.trim_end_matches('m') == python).then(|| minor.parse().ok())?
+        })
 }
 
 /// Name and version from a `*.dist-info` directory name (`numpy-1.26.4.dist-info`).
@@ -118,6 +195,45 @@ pub fn normalize_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn auditwheel_never_counts_the_loader_or_libpython() {
+        for needed in [
+            "ld-linux-x86-64.so.2",
+            "ld-linux-aarch64.so.1",
+            "ld64.so.2",
+            "ld64.so.1",
+            "libpython3.11.so.1.0",
+            "libpython3.7m.so",
+            "libpython3.12.so",
+        ] {
+            assert!(always_allowed_by_auditwheel(needed), "{needed}");
+        }
+        for needed in [
+            "libc.so.6",
+            "libpython.so",
+            "libpython3.so",
+            "libpython3.11.so.10",
+            "ld64.so.3",
+        ] {
+            assert!(!always_allowed_by_auditwheel(needed), "{needed}");
+        }
+    }
+
+    #[test]
+    fn wheel_files_name_the_interpreter_only_with_its_own_abi() {
+        let wheel = "Wheel-Version: 1.0\nGenerator: bdist_wheel\nRoot-Is-Purelib: false\nTag: cp311-cp311-manylinux_2_17_x86_64\nTag: cp311-cp311-manylinux2014_x86_64\n";
+        assert_eq!(wheel_file_python_minor(wheel), Some(11));
+        assert_eq!(
+            wheel_file_python_minor("Tag: cp39-abi3-manylinux_2_28_x86_64\n"),
+            None
+        );
+        assert_eq!(wheel_file_python_minor("Tag: py3-none-any\n"), None);
+        assert_eq!(
+            wheel_file_python_minor("Tag: cp37-cp37m-manylinux1_x86_64\n"),
+            Some(7)
+        );
+    }
 
     #[test]
     fn parses_compressed_tag_sets_and_legacy_aliases() {

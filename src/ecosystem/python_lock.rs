@@ -13,6 +13,8 @@ pub struct LockedPackage {
     pub wheels: Vec<WheelName>,
     /// The lock records wheel files at all (a requirements file does not).
     pub lists_files: bool,
+    /// Of the files it records, one is a source distribution (`.tar.gz`, `.zip`).
+    pub lists_sdist: bool,
 }
 
 /// Parses a manifest of the given format; `Err` says what is wrong with it.
@@ -41,24 +43,35 @@ fn parse_toml_lock(text: &str) -> Result<Vec<LockedPackage>, String> {
             continue;
         };
         let mut files = Vec::new();
-        collect_wheel_names(package, &mut files);
+        collect_file_names(package, &mut files);
+        let lists_sdist = files.iter().any(|f| is_sdist_name(f));
         locked.push(LockedPackage {
             name: name.to_string(),
             version: version.to_string(),
             lists_files: !files.is_empty() || package.get("files").is_some(),
+            lists_sdist,
             wheels: files.iter().filter_map(|f| WheelName::parse(f)).collect(),
         });
     }
     Ok(locked)
 }
 
-fn collect_wheel_names(value: &toml::Value, out: &mut Vec<String>) {
+/// A source distribution's file name (PEP 625 `.tar.gz`; older `.zip`, `.tar.bz2`).
+fn is_sdist_name(name: &str) -> bool {
+    [".tar.gz", ".zip", ".tar.bz2"]
+        .iter()
+        .any(|suffix| name.ends_with(suffix))
+}
+
+/// The wheel and sdist file names a lock entry records (uv's `url`s,
+/// poetry's and pdm's `file`s), wherever they sit in the entry.
+fn collect_file_names(value: &toml::Value, out: &mut Vec<String>) {
     match value {
-        toml::Value::String(s) if s.ends_with(".whl") => {
+        toml::Value::String(s) if s.ends_with(".whl") || is_sdist_name(s) => {
             out.push(s.rsplit('/').next().unwrap_or(s).to_string());
         }
-        toml::Value::Array(items) => items.iter().for_each(|v| collect_wheel_names(v, out)),
-        toml::Value::Table(table) => table.values().for_each(|v| collect_wheel_names(v, out)),
+        toml::Value::Array(items) => items.iter().for_each(|v| collect_file_names(v, out)),
+        toml::Value::Table(table) => table.values().for_each(|v| collect_file_names(v, out)),
         _ => {}
     }
 }
@@ -83,6 +96,7 @@ fn parse_pipfile_lock(text: &str) -> Result<Vec<LockedPackage>, String> {
                 version: version.to_string(),
                 wheels: Vec::new(),
                 lists_files: false,
+                lists_sdist: false,
             });
         }
     }
@@ -103,14 +117,15 @@ fn parse_requirements(text: &str) -> Vec<LockedPackage> {
                 version: version.to_string(),
                 wheels: Vec::new(),
                 lists_files: false,
+                lists_sdist: false,
             })
         })
         .collect()
 }
 
-/// Whether the lock lists a wheel pip on musl for `arch` would install.
-pub fn has_musllinux_wheel(package: &LockedPackage, arch: &str) -> bool {
-    package.wheels.iter().any(|w| {
+/// A wheel the lock lists that pip on musl for `arch` would install.
+pub fn musllinux_wheel<'p>(package: &'p LockedPackage, arch: &str) -> Option<&'p WheelName> {
+    package.wheels.iter().find(|w| {
         w.platform_tags.iter().any(|t| match t {
             PlatformTag::Musllinux { arch: a, .. } => a == arch,
             PlatformTag::Any => true,
@@ -131,6 +146,37 @@ pub fn has_native_wheels(package: &LockedPackage) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn locks_say_whether_a_release_has_an_sdist() {
+        let uv = r#"
+[[package]]
+name = "numpy"
+version = "1.24.4"
+source = { registry = "https://pypi.org/simple" }
+sdist = { url = "https://files.pythonhosted.org/packages/a4/9b/numpy-1.24.4.tar.gz", hash = "sha256:00" }
+wheels = [{ url = "https://files.pythonhosted.org/packages/x/numpy-1.24.4-cp311-cp311-manylinux_2_17_x86_64.whl" }]
+
+[[package]]
+name = "onnxruntime"
+version = "1.18.0"
+wheels = [{ url = "https://files.pythonhosted.org/packages/y/onnxruntime-1.18.0-cp311-cp311-manylinux_2_27_x86_64.whl" }]
+"#;
+        let parsed = parse_manifest(PythonLock::Toml, uv).unwrap();
+        let sdists: Vec<(&str, bool, usize)> = parsed
+            .iter()
+            .map(|p| (p.name.as_str(), p.lists_sdist, p.wheels.len()))
+            .collect();
+        assert_eq!(sdists, [("numpy", true, 1), ("onnxruntime", false, 1)]);
+        let poetry = r#"
+[[package]]
+name = "psycopg2"
+version = "2.9.9"
+files = [{file = "psycopg2-2.9.9.tar.gz", hash = "sha256:00"}]
+"#;
+        let parsed = parse_manifest(PythonLock::Toml, poetry).unwrap();
+        assert!(parsed[0].lists_files && parsed[0].lists_sdist && parsed[0].wheels.is_empty());
+    }
 
     #[test]
     fn parses_requirements_lines() {

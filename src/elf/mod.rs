@@ -90,6 +90,7 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
         .cloned();
     let required_symbols = required_symbols(&elf, arch, &needed_versions);
     let exports = exports(&elf);
+    let ifunc_only_exports = ifunc_only_exports(&elf, &exports);
     let relocation_types = relocation_types(&elf);
     let go_build_id = go_build_id(&elf, bytes);
     let libc = libc_flavour(
@@ -116,6 +117,7 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
         required_symbols,
         exports_count: exports.len(),
         exports,
+        ifunc_only_exports,
         relocation_types,
         go_build_id,
         libc,
@@ -314,7 +316,26 @@ fn required_symbols(elf: &Elf, arch: Arch, needed: &[NeededVersion]) -> Vec<Requ
     required.into_values().collect()
 }
 
+/// Defined dynamic symbols musl's loader binds to: `find_sym` in musl's
+/// ldso/dynlink.c skips any whose type is not in
+/// `OK_TYPES (1<<STT_NOTYPE | 1<<STT_OBJECT | 1<<STT_FUNC | 1<<STT_COMMON | 1<<STT_TLS)`,
+/// so never an STT_GNU_IFUNC definition.
 fn exports(elf: &Elf) -> Vec<String> {
+    defined_names(elf, |st_type| {
+        !matches!(st_type, STT_SECTION | STT_FILE | STT_GNU_IFUNC)
+    })
+}
+
+/// Names defined as STT_GNU_IFUNC and not also as a symbol musl binds to.
+fn ifunc_only_exports(elf: &Elf, exports: &[String]) -> Box<[String]> {
+    let mut names = defined_names(elf, |st_type| st_type == STT_GNU_IFUNC);
+    names.retain(|name| exports.binary_search(name).is_err());
+    names.into_boxed_slice()
+}
+
+/// Sorted, unique names of the defined global/weak/unique dynamic symbols
+/// whose type `keep` accepts.
+fn defined_names(elf: &Elf, keep: impl Fn(u8) -> bool) -> Vec<String> {
     let mut names: Vec<String> = elf
         .dynsyms
         .iter()
@@ -322,8 +343,7 @@ fn exports(elf: &Elf) -> Vec<String> {
             sym.st_shndx != SHN_UNDEF as usize
                 && sym.st_name != 0
                 && matches!(sym.st_bind(), STB_GLOBAL | STB_WEAK | STB_GNU_UNIQUE)
-                // musl never binds to IFUNC definitions (OK_TYPES in dynlink.c).
-                && !matches!(sym.st_type(), STT_SECTION | STT_FILE | STT_GNU_IFUNC)
+                && keep(sym.st_type())
         })
         .filter_map(|sym| elf.dynstrtab.get_at(sym.st_name))
         .filter(|name| !name.is_empty())

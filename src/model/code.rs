@@ -317,6 +317,23 @@ prebuilds.",
             "add `RUN apk add --no-cache python3 make g++` to the build stage (and `libstdc++` to the runtime stage)",
         ),
     },
+    MuslVariantNotInstalled => {
+        id: "MC205",
+        name: "musl-variant-not-installed",
+        severity: Severity::Error,
+        summary: "only the glibc platform package is installed: on musl the package's loader finds no binary",
+        explanation: "napi-rs and sharp style packages (`@swc/core`, `lightningcss`, `sharp`, \
+`@parcel/watcher`) ship each platform's binary in its own package, and their JavaScript loader \
+requires the musl one on musl (`@swc/core-linux-x64-musl`, `@img/sharp-linuxmusl-x64`); the glibc \
+package beside it is never loaded there. A node_modules installed on glibc and copied into an \
+Alpine image has only the glibc package, so `require()` fails (`Cannot find module \
+'@swc/core-linux-x64-musl'`, `Could not load the \"sharp\" module using the linuxmusl-x64 \
+runtime`).\n\nFix: run `npm ci` in the Alpine stage (with a lockfile that records the musl \
+variant), or install on the builder with `npm install --os=linux --cpu=x64 --libc=musl`.",
+        remedy: Some(
+            "run `npm ci` in the Alpine stage instead of copying node_modules, or install with `npm install --os=linux --cpu=x64 --libc=musl`",
+        ),
+    },
     TagTooLow => {
         id: "MC301",
         name: "wheel-tag-too-low",

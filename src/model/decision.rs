@@ -81,6 +81,9 @@ pub struct AsIs {
     /// ELF files (and unreadable ones) the package owns.
     pub files: usize,
     pub verdicts: BTreeMap<Verdict, usize>,
+    /// Why the package fails as installed beyond its files' verdicts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// One thing to change for one package.
@@ -134,6 +137,10 @@ pub struct Reinstallation {
 /// The actions of all packages, merged into what goes into the Dockerfile.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ActionPlan {
+    /// How the target installs packages (`apk add --no-cache`); `None` when
+    /// it has no package manager.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub install_command: Option<String>,
     /// `alpine:3.20`, when a newer release is a fix.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
@@ -152,4 +159,45 @@ pub struct ActionPlan {
     pub no_fix: Vec<(String, String)>,
     /// Whether the plan relies on gcompat.
     pub gcompat: bool,
+}
+
+/// What the package index lookups of one scan did: the one line the command
+/// line prints on stderr, and the report's `index` object.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IndexSummary {
+    /// `online`, `offline` (no network asked for: cached answers only),
+    /// `degraded` (the network failed during the scan: cached answers only
+    /// from then on), or `off` (lookups not asked for; not serialised).
+    pub mode: IndexMode,
+    /// Packages asked about (those with native files or lockfile entries).
+    pub asked: usize,
+    /// Of those, how many the index answered.
+    pub answered: usize,
+    /// Index documents fetched over the network.
+    pub fetched: usize,
+    /// Index documents read from the cache.
+    pub from_cache: usize,
+    /// Index documents that could be had neither way.
+    pub failed: usize,
+    /// Why lookups failed or were not made, in one line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IndexMode {
+    /// Lookups were not asked for (the library's default).
+    #[default]
+    Off,
+    Online,
+    Offline,
+    Degraded,
+}
+
+impl IndexSummary {
+    /// Whether lookups were not asked for: the report leaves the summary out.
+    pub fn is_off(&self) -> bool {
+        self.mode == IndexMode::Off
+    }
 }

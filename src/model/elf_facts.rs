@@ -152,6 +152,11 @@ pub struct ElfFacts {
     #[serde(skip)]
     pub exports: Vec<String>,
     pub exports_count: usize,
+    /// Names defined only as `STT_GNU_IFUNC` (never also as a plain symbol),
+    /// sorted: glibc's loader binds them, musl's skips them. (A boxed slice:
+    /// `ArtifactKind::Elf` stays within clippy's enum size bound.)
+    #[serde(skip)]
+    pub ifunc_only_exports: Box<[String]>,
     /// Relocation types in the dynamic relocation tables.
     pub relocation_types: Vec<RelocationCount>,
     pub go_build_id: Option<String>,
@@ -166,6 +171,12 @@ impl ElfFacts {
 
     pub fn is_executable(&self) -> bool {
         self.interpreter.is_some() || self.elf_type == ElfType::Exec
+    }
+
+    pub fn defines_only_as_ifunc(&self, name: &str) -> bool {
+        self.ifunc_only_exports
+            .binary_search_by(|probe| probe.as_str().cmp(name))
+            .is_ok()
     }
 
     pub fn exports_symbol(&self, name: &str) -> bool {

@@ -62,6 +62,15 @@ pub struct MissingLibrary {
     /// Why nothing on the target provides it, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// A file of the scanned tree by that name (its report path) that the
+    /// loader's search does not reach.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_tree_at: Option<String>,
+    /// The needing object's symbols expected from it (its version needs name
+    /// the library, or the file off the search path exports them): left out
+    /// of MC102, since they fail only because the library does.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub symbols_expected: Vec<String>,
 }
 
 /// A needed symbol nothing provides.
@@ -79,6 +88,10 @@ pub struct MissingSymbol {
     pub gcompat_provides: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub copy_relocation: bool,
+    /// A loaded object (report path) that defines it, but only as an
+    /// STT_GNU_IFUNC, which musl's loader never binds to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ifunc_only_in: Option<String>,
 }
 
 impl MissingSymbol {
@@ -187,6 +200,10 @@ pub struct Finding {
     pub loader_messages: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remedy: Option<String>,
+    /// The oldest Alpine release (`3.20`) on which this finding goes away,
+    /// when a newer base image is the fix (for `FROM alpine:3.20`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_alpine: Option<String>,
     pub evidence: Evidence,
 }
 
@@ -200,6 +217,7 @@ impl Finding {
             message,
             loader_messages: Vec::new(),
             remedy: rule.remedy.map(str::to_string),
+            min_alpine: None,
             evidence,
         }
     }
@@ -232,6 +250,10 @@ pub struct Host {
     pub kind: HostKind,
     /// The fact that decided the host.
     pub evidence: String,
+    /// Not a module itself: a library that this module (a report path) of
+    /// the tree loads into the host process.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loaded_by: Option<String>,
 }
 
 impl Host {
@@ -240,6 +262,15 @@ impl Host {
             HostKind::Cpython => "CPython",
             HostKind::Node => "Node.js",
             HostKind::Jvm => "the JVM",
+        }
+    }
+
+    /// What a file the host loads directly is called.
+    pub fn module_kind(&self) -> &'static str {
+        match self.kind {
+            HostKind::Cpython => "CPython extension module",
+            HostKind::Node => "Node.js addon",
+            HostKind::Jvm => "JNI library",
         }
     }
 }

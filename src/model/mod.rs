@@ -9,6 +9,7 @@ mod decision;
 mod elf_facts;
 mod finding;
 mod image;
+mod matrix;
 mod package;
 mod path;
 mod report;
@@ -18,7 +19,8 @@ mod wheel;
 pub use arch::Arch;
 pub use code::{Code, Rule, Severity};
 pub use decision::{
-    Action, ActionPlan, AnswerSource, AsIs, PackageDecision, ReinstallAnswer, Reinstallation,
+    Action, ActionPlan, AnswerSource, AsIs, IndexMode, IndexSummary, PackageDecision,
+    ReinstallAnswer, Reinstallation,
 };
 pub use elf_facts::{
     Class, ElfFacts, ElfType, Endian, Libc, LibcKind, Linkage, RelocationCount, RequiredSymbol,
@@ -29,6 +31,7 @@ pub use finding::{
     PackageNeed, RelocationEvidence, Verdict,
 };
 pub use image::{DefinedVersions, Exactness, ImageFact, Presence, SymbolDefinition, TargetSummary};
+pub use matrix::{MATRIX_SCHEMA_VERSION, Matrix, MatrixCell, MatrixRow, MatrixTarget};
 pub use package::{Ecosystem, Package};
 pub use path::{
     ARCHIVE_ROOT, ReportPath, display_location, is_archive_root, member_location, on_disk,

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{
-    ActionPlan, Arch, Assessment, ElfFacts, Finding, Package, PackageDecision, Reinstall,
-    ReportPath, Severity, Verdict, WheelAudit,
+    ActionPlan, Arch, Assessment, ElfFacts, Finding, IndexSummary, Package, PackageDecision,
+    Reinstall, ReinstallAnswer, ReportPath, Severity, Verdict, WheelAudit,
 };
 
 /// The JSON schema version of [`Report`]; bumped on any incompatible change.
@@ -25,9 +25,13 @@ pub enum ArtifactKind {
         #[serde(skip_serializing_if = "Option::is_none")]
         wheel: Option<WheelAudit>,
     },
-    /// A package pinned in a lockfile or installed with a manifest, judged
-    /// for a reinstall on the target.
-    Package { reinstall: Reinstall },
+    /// A package pinned in a lockfile, installed with a manifest or known
+    /// to muslcheck's table, judged for a reinstall on the target; its
+    /// findings are the evidence of this one entry.
+    Package {
+        #[serde(flatten)]
+        answer: ReinstallAnswer,
+    },
     /// A file, member or lockfile that could not be read.
     Unreadable,
 }
@@ -96,8 +100,14 @@ impl Artifact {
     }
 
     pub fn reinstall(&self) -> Option<Reinstall> {
+        self.reinstall_answer().map(|answer| answer.reinstall)
+    }
+
+    /// What reinstalling this entry's package on the target gives, and
+    /// where the answer comes from.
+    pub fn reinstall_answer(&self) -> Option<&ReinstallAnswer> {
         match &self.kind {
-            ArtifactKind::Package { reinstall } => Some(*reinstall),
+            ArtifactKind::Package { answer } => Some(answer),
             _ => None,
         }
     }
@@ -184,6 +194,9 @@ pub struct Report {
     pub packages: Vec<PackageDecision>,
     /// What to change in the Dockerfile, all packages merged.
     pub plan: ActionPlan,
+    /// What the package index lookups did (absent when none were asked for).
+    #[serde(skip_serializing_if = "IndexSummary::is_off")]
+    pub index: IndexSummary,
     pub summary: Summary,
 }
 

@@ -6,6 +6,7 @@
 //! Alpine and musl ones; all musl and gcompat facts live here, read from the
 //! embedded tables in `data/`.
 
+mod base;
 pub mod musl;
 mod profile_exports;
 pub mod profiles;
@@ -14,11 +15,14 @@ mod tables;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::model::{Arch, TargetInfo};
+use crate::model::{Arch, HostKind, TargetInfo};
 
+pub use base::BaseLibrary;
 pub use musl::LoaderMessage;
 pub use profiles::{Library, LookupError, Profile, target_summaries};
-pub use tables::{GlibcSymbol, MuslProvides, SonameProvider, SymbolTables, alpine_provider};
+pub use tables::{
+    GlibcSymbol, HostBrought, MuslProvides, SonameProvider, SymbolTables, alpine_provider,
+};
 
 const ALPINE_MUSL_VERSIONS: &str = include_str!("../../data/alpine/alpine-musl-versions.tsv");
 
@@ -215,6 +219,12 @@ impl Platform {
         self.target.has_packages()
     }
 
+    /// The command that installs the target's packages in a Dockerfile
+    /// (`apk add --no-cache`), when it has a package manager.
+    pub fn install_command(&self) -> Option<&'static str> {
+        self.has_packages().then_some("apk add --no-cache")
+    }
+
     /// Whether gcompat is on the image: asked for, and installable there.
     pub fn gcompat_installed(&self) -> bool {
         self.gcompat && self.has_packages()
@@ -243,6 +253,53 @@ impl Platform {
     /// How the target's libc provides `name`, if it does.
     pub fn libc_provides(&self, name: &str) -> Option<MuslProvides> {
         self.target.musl_provides(self.tables(), name)
+    }
+
+    /// The library `name` (a DT_NEEDED entry) when the base image already has
+    /// it on the loader's default path (Alpine's zlib, OpenSSL …).
+    pub fn base_library(&self, name: &str) -> Option<BaseLibrary> {
+        if self.target.distribution != Distribution::Alpine {
+            return None;
+        }
+        base::base_library(self.target.release.as_deref()?, self.arch, name)
+    }
+
+    /// Whether the base image's `library` exports `symbol` to the loader.
+    pub fn base_exports(&self, library: &BaseLibrary, symbol: &str) -> bool {
+        base::base_exports(library, self.arch, symbol)
+    }
+
+    /// The libraries that installing `host` on the target brings with it.
+    pub fn brought_by_host(&self, host: HostKind) -> Vec<HostBrought> {
+        if !self.has_packages() {
+            return Vec::new();
+        }
+        let key = match host {
+            HostKind::Node => "node",
+            HostKind::Cpython => "cpython",
+            HostKind::Jvm => "jvm",
+        };
+        tables::host_brought(key).collect()
+    }
+
+    /// The oldest Alpine release newer than the target whose musl provides
+    /// every one of `names`, with that musl; `None` when the target is not
+    /// Alpine, or no release muslcheck knows provides them all.
+    pub fn newer_alpine_providing(&self, names: &[&str]) -> Option<(String, MuslVersion)> {
+        let already = names.iter().all(|name| self.libc_provides(name).is_some());
+        if self.target.distribution != Distribution::Alpine || already {
+            return None;
+        }
+        let current = release_key(self.target.release.as_deref()?);
+        let tables = self.tables();
+        let mut releases = alpine_releases();
+        releases.sort_by_key(|(release, _)| release_key(release));
+        releases.into_iter().find(|(release, musl)| {
+            release_key(release) > current
+                && names
+                    .iter()
+                    .all(|name| tables.musl_provides(name, *musl, false).is_some())
+        })
     }
 
     /// The target as the report names it.
@@ -306,5 +363,20 @@ mod tests {
         assert!("alpine:3.14".parse::<Target>().is_err());
         assert!("ubuntu".parse::<Target>().is_err());
         assert!("musl:1.1.24".parse::<Target>().is_err());
+    }
+
+    #[test]
+    fn a_newer_alpine_is_found_when_its_musl_has_every_name() {
+        let on = |target: &str| Platform::new(target.parse().unwrap(), Arch::X86_64, false);
+        assert_eq!(
+            on("alpine:3.18").newer_alpine_providing(&["statx"]),
+            Some(("3.20".to_string(), MuslVersion::V1_2_5))
+        );
+        assert_eq!(on("alpine:3.20").newer_alpine_providing(&["statx"]), None);
+        assert_eq!(
+            on("alpine:3.18").newer_alpine_providing(&["statx", "__printf_chk"]),
+            None
+        );
+        assert_eq!(on("musl:1.2.3").newer_alpine_providing(&["statx"]), None);
     }
 }

@@ -40,6 +40,21 @@ pub fn interpreter(arch: Arch) -> Option<&'static str> {
         .and_then(|row| row.get(2).copied())
 }
 
+/// Where musl's loader looks for a library named without a slash, after the
+/// RPATH/RUNPATH directories (`ldso/dynlink.c`: `env_path`, then
+/// `/etc/ld-musl-$(LDSO_ARCH).path`, else `sys_path`).
+pub fn search_path_description(arch: Arch) -> String {
+    let ldso_arch = alpine_arch(arch).and_then(|wanted| {
+        rows(LOADER_PATHS)
+            .find(|row| row.first() == Some(&wanted))
+            .and_then(|row| row.get(1).copied())
+    });
+    format!(
+        "musl searches LD_LIBRARY_PATH, then /etc/ld-musl-{}.path or, without it, /lib:/usr/local/lib:/usr/lib",
+        ldso_arch.unwrap_or("ARCH")
+    )
+}
+
 /// Whether `interpreter` names a musl loader (of any architecture).
 pub fn is_musl_interpreter(interpreter: &str) -> bool {
     interpreter.contains("/ld-musl-")

@@ -22,6 +22,7 @@ const ALPINE_LIBSTDCXX: &str =
 const ALPINE_LIBGCC_S: &str =
     include_str!("../../data/alpine/alpine-libgcc_s-14.2.0-exports-x86_64.tsv");
 const SONAME_PACKAGES: &str = include_str!("../../data/alpine/soname-to-alpine-package.tsv");
+const HOST_BROUGHT: &str = include_str!("../../data/alpine/host-brought-libraries.tsv");
 
 /// Rows of a TSV file: `#` lines skipped, fields split on tabs.
 pub(super) fn rows(text: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
@@ -238,6 +239,40 @@ pub fn alpine_provider(soname: &str) -> Option<SonameProvider> {
     table.get(soname).copied()
 }
 
+/// A library a host program's Alpine package brings with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostBrought {
+    pub soname: &'static str,
+    /// The package that installs the library (`libstdc++`).
+    pub package: &'static str,
+    /// The host's own package (`nodejs`).
+    pub host_package: &'static str,
+}
+
+/// The libraries the Alpine package of the host `host` (`node`, `cpython`,
+/// `jvm`) brings (`data/alpine/host-brought-libraries.tsv`).
+pub fn host_brought(host: &str) -> impl Iterator<Item = HostBrought> + '_ {
+    static TABLE: OnceLock<Vec<(&'static str, HostBrought)>> = OnceLock::new();
+    TABLE
+        .get_or_init(|| {
+            rows(HOST_BROUGHT)
+                .filter_map(|row| {
+                    Some((
+                        *row.first()?,
+                        HostBrought {
+                            host_package: row.get(1)?,
+                            soname: row.get(2)?,
+                            package: row.get(3)?,
+                        },
+                    ))
+                })
+                .collect()
+        })
+        .iter()
+        .filter(move |(kind, _)| *kind == host)
+        .map(|(_, brought)| *brought)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,5 +363,15 @@ mod tests {
             alpine_provider("libanl.so.1"),
             Some(SonameProvider::Nothing(_))
         ));
+        let node: Vec<HostBrought> = host_brought("node").collect();
+        assert!(
+            node.iter()
+                .any(|b| b.soname == "libstdc++.so.6" && b.host_package == "nodejs")
+        );
+        assert!(
+            node.iter()
+                .any(|b| b.soname == "libgcc_s.so.1" && b.package == "libgcc")
+        );
+        assert_eq!(host_brought("jvm").count(), 0);
     }
 }

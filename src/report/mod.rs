@@ -6,6 +6,7 @@ pub mod escape;
 mod explain;
 mod github;
 mod json;
+mod matrix;
 mod plan;
 mod sarif;
 mod targets;
@@ -19,9 +20,10 @@ use crate::model::Report;
 pub use explain::{explain, explain_list};
 pub use github::render_github;
 pub use json::render_json;
+pub use matrix::render_matrix_text;
 pub use sarif::render_sarif;
 pub use targets::{render_targets, render_targets_json};
-pub use text::{TextOptions, render_text, render_wheel_audit, summary_line};
+pub use text::{TextOptions, index_line, render_text, render_wheel_audit, summary_line};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -45,13 +45,21 @@ pub fn render_packages(out: &mut String, report: &Report) {
             }
         }
     }
-    if !quiet.is_empty() {
-        let names: Vec<String> = quiet.iter().map(|d| package_name(d)).collect();
-        let _ = writeln!(
-            out,
-            "{} package(s) load as they are and need nothing:",
-            names.len()
-        );
+    let (unused, fine): (Vec<&PackageDecision>, Vec<&PackageDecision>) = quiet
+        .into_iter()
+        .partition(|d| d.as_is.verdict == Some(Verdict::NotApplicable));
+    for (group, what) in [
+        (fine, "load as they are and need nothing"),
+        (
+            unused,
+            "are never loaded on the target (builds for another platform)",
+        ),
+    ] {
+        if group.is_empty() {
+            continue;
+        }
+        let names: Vec<String> = group.iter().map(|d| package_name(d)).collect();
+        let _ = writeln!(out, "{} package(s) {what}:", names.len());
         for chunk in names.chunks(OK_NAMES_PER_LINE) {
             let _ = writeln!(out, "    {}", escape::text(&chunk.join(", ")));
         }
@@ -67,12 +75,16 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
     if let Some(from) = &plan.from {
         lines.push(format!("FROM {from}"));
     }
+    let install = plan
+        .install_command
+        .as_deref()
+        .unwrap_or("apk add --no-cache");
     if !plan.apk_add.is_empty() {
-        lines.push(format!("RUN apk add --no-cache {}", plan.apk_add.join(" ")));
+        lines.push(format!("RUN {install} {}", plan.apk_add.join(" ")));
     }
     if !plan.build_dependencies.is_empty() {
         lines.push(format!(
-            "RUN apk add --no-cache --virtual .build-deps {}   # to compile; `apk del .build-deps` after the install",
+            "RUN {install} --virtual .build-deps {}   # to compile; `apk del .build-deps` after the install",
             plan.build_dependencies.join(" ")
         ));
     }
@@ -88,7 +100,7 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
         ));
     }
     for step in &plan.reinstall {
-        if step.command == "apk add" {
+        if step.command == "distribution package" {
             // Distribution packages: Alpine's build under (usually) the same name.
             let names: Vec<&str> = step
                 .packages
@@ -96,7 +108,7 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
                 .filter_map(|p| p.split(' ').next())
                 .collect();
             lines.push(format!(
-                "RUN apk add --no-cache {}   # Alpine's builds of the Debian packages copied in (check each name on pkgs.alpinelinux.org)",
+                "RUN {install} {}   # the target's builds of the distribution packages copied in (check each name on pkgs.alpinelinux.org)",
                 names.join(" ")
             ));
             continue;
@@ -163,6 +175,9 @@ fn as_is_text(decision: &PackageDecision) -> String {
     let Some(verdict) = as_is.verdict else {
         return "not installed here".to_string();
     };
+    if as_is.note.is_some() {
+        return format!("{verdict} (musl variant missing)");
+    }
     let count = as_is.verdicts.get(&verdict).copied().unwrap_or(0);
     if count == as_is.files {
         format!("{verdict} ({count} file{})", plural(count))
@@ -196,8 +211,8 @@ fn action_text(actions: &[Action]) -> String {
     let parts: Vec<String> = actions
         .iter()
         .map(|action| match action {
-            Action::ReinstallOnTarget { command } if command == "apk add" => {
-                "Alpine's package instead".to_string()
+            Action::ReinstallOnTarget { command } if command == "distribution package" => {
+                "the target's package instead".to_string()
             }
             Action::ReinstallOnTarget { command } => format!("{command} on the target"),
             Action::Upgrade { to } => format!("upgrade to {to}"),
@@ -219,6 +234,13 @@ fn action_text(actions: &[Action]) -> String {
 /// One more line for a package whose reinstall is a problem: why.
 fn why_line(decision: &PackageDecision) -> Option<String> {
     let answer = &decision.reinstalled;
+    if decision
+        .actions
+        .iter()
+        .any(|a| matches!(a, Action::NewerAlpine { .. }))
+    {
+        return None;
+    }
     let worth_saying = match answer.reinstall {
         Reinstall::MuslBuild | Reinstall::NotNative => false,
         Reinstall::Unknown => decision.as_is.verdict == Some(Verdict::Breaks),

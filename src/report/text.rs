@@ -6,7 +6,8 @@ use std::fmt::Write;
 
 use super::{escape, plan};
 use crate::model::{
-    Artifact, Evidence, Finding, MissingSymbol, Package, Reinstall, Report, Severity, Verdict,
+    Artifact, Evidence, Finding, IndexMode, IndexSummary, MissingSymbol, Package, Reinstall,
+    Report, Severity, Verdict,
 };
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -234,7 +235,10 @@ fn render_artifact(out: &mut String, artifact: &Artifact, paint: &Paint) {
                 facts.libc.kind.as_str().to_string(),
             ];
             if let Some(host) = &artifact.assessment.host {
-                parts.push(format!("{} module", host.name()));
+                parts.push(match host.loaded_by {
+                    Some(_) => format!("loaded into {}", host.name()),
+                    None => format!("{} module", host.name()),
+                });
             }
             format!("({})", parts.join(", "))
         }
@@ -320,6 +324,11 @@ fn describe_symbol(symbol: &MissingSymbol) -> String {
     if symbol.copy_relocation {
         facts.push("copy-relocated data".to_string());
     }
+    if let Some(object) = &symbol.ifunc_only_in {
+        facts.push(format!(
+            "defined only as an IFUNC in {object}, which musl's loader does not resolve"
+        ));
+    }
     facts.push(if symbol.gcompat_provides {
         "gcompat has it".to_string()
     } else {
@@ -342,8 +351,26 @@ pub fn summary_line(report: &Report) -> String {
         0 => String::new(),
         n => format!(", {n} unreadable"),
     };
+    let answered = report
+        .artifacts
+        .iter()
+        .filter(|a| a.reinstall_answer().is_some())
+        .count();
+    let packages = match answered {
+        0 => String::new(),
+        n => format!(", {n} reinstall answers"),
+    };
+    let files = if verdicts.is_empty() {
+        if answered == 0 {
+            "nothing to check".to_string()
+        } else {
+            "no files to check".to_string()
+        }
+    } else {
+        verdicts.join(", ")
+    };
     format!(
-        "muslcheck {} on {} ({}{}): {} files walked{}, {} ELF: {} — {:.2}s",
+        "muslcheck {} on {} ({}{}): {} files walked{}, {} ELF: {}{} — {:.2}s",
         report.tool.version,
         report.target.name,
         report.arch,
@@ -351,11 +378,28 @@ pub fn summary_line(report: &Report) -> String {
         summary.files_walked,
         unreadable,
         summary.elf_files,
-        if verdicts.is_empty() {
-            "nothing to check".to_string()
-        } else {
-            verdicts.join(", ")
-        },
+        files,
+        packages,
         seconds
     )
+}
+
+/// The one stderr line about the package index lookups; `None` when none
+/// were asked for or there was nothing to ask.
+pub fn index_line(index: &IndexSummary) -> Option<String> {
+    let mode = match index.mode {
+        IndexMode::Off => return None,
+        _ if index.asked == 0 => return None,
+        IndexMode::Online => "",
+        IndexMode::Offline => " (offline: cached answers only)",
+        IndexMode::Degraded => " (degraded: the network failed, cached answers only from then on)",
+    };
+    let mut line = format!(
+        "muslcheck: package index{mode}: {} of {} package(s) answered; {} document(s) fetched, {} from the cache, {} failed",
+        index.answered, index.asked, index.fetched, index.from_cache, index.failed
+    );
+    if let Some(reason) = &index.reason {
+        let _ = write!(line, ": {reason}");
+    }
+    Some(line)
 }

@@ -5,28 +5,42 @@
 //! cap; a failure is reported at its path) and decoded line by line: a line
 //! that is not UTF-8 is reported with its number and the other lines are kept.
 
-use std::path::Path;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 use super::side_reads::SideReads;
 use crate::check::reinstall;
 use crate::discover::{LossyText, Manifest};
-use crate::ecosystem::npm::{self, NativeSource, PackageJson, native_source, npm_cpu};
+use crate::ecosystem::npm::{
+    self, GlibcPlatformPackage, LockEntry, LockVariant, PackageJson, native_source, npm_cpu,
+};
+use crate::ecosystem::python::dist_info_name;
 use crate::ecosystem::python_lock::parse_manifest;
 use crate::ecosystem::{ManifestKind, NpmLock, PythonLock};
 use crate::model::{
     Arch, Artifact, ArtifactKind, Assessment, Code, Ecosystem, Finding, Package, Reinstall,
-    ReportPath, Verdict,
+    ReinstallAnswer, ReportPath, Verdict,
 };
 
-/// One artifact per pinned package with native code whose reinstall is answered.
-pub(super) fn artifacts(
-    manifests: &[Manifest],
-    arch: Arch,
-    side_reads: &mut SideReads,
-) -> Vec<Artifact> {
-    let mut artifacts = Vec::new();
+/// The manifests of a scan, read once: the lockfiles' texts, and the
+/// installed npm packages parsed (the loader model needs to know which
+/// platform packages are for glibc before any file is judged).
+pub(super) struct ReadManifests<'m> {
+    texts: Vec<(&'m Manifest, String)>,
+    /// Artifacts for manifests with lines that are not UTF-8.
+    undecodable: Vec<Artifact>,
+    /// Installed npm packages: (package directory, manifest), package roots only.
+    installed: Vec<(PathBuf, PackageJson)>,
+}
+
+/// Reads every manifest through `side_reads`.
+pub(super) fn read<'m>(manifests: &'m [Manifest], side_reads: &mut SideReads) -> ReadManifests<'m> {
+    let mut read = ReadManifests {
+        texts: Vec::new(),
+        undecodable: Vec::new(),
+        installed: Vec::new(),
+    };
     for manifest in manifests {
-        let shown = ReportPath::file(&manifest.shown);
         let location = manifest.location.as_path();
         let Some(bytes) = side_reads.bytes(location, "what it pins or installs is not checked")
         else {
@@ -34,21 +48,118 @@ pub(super) fn artifacts(
         };
         let LossyText { text, bad_lines } = LossyText::decode(bytes);
         if !bad_lines.is_empty() {
-            artifacts.push(undecodable_lines(shown.clone(), &bad_lines));
+            read.undecodable.push(undecodable_lines(
+                ReportPath::file(&manifest.shown),
+                &bad_lines,
+            ));
         }
-        match manifest.kind {
-            ManifestKind::InstalledPackageJson => {
-                artifacts.extend(npm_install_artifact(shown, location, &text, arch));
-            }
-            ManifestKind::NpmLock(format) => {
-                artifacts.extend(npm_lock_artifacts(shown, location, &text, format, arch));
-            }
-            ManifestKind::PythonLock(format) => {
-                artifacts.extend(python_lock_artifacts(shown, location, &text, format, arch));
-            }
+        if manifest.kind == ManifestKind::InstalledPackageJson
+            && let Some(parsed) = PackageJson::parse(&text)
+            && let Some(dir) = location.parent()
+            // A package.json deeper inside a package (test fixtures, `lib/`) is not the package's.
+            && npm::package_dir(location).as_deref() == Some(dir)
+        {
+            read.installed.push((dir.to_path_buf(), parsed));
         }
+        read.texts.push((manifest, text));
     }
-    artifacts
+    read
+}
+
+impl ReadManifests<'_> {
+    /// The installed platform packages built for glibc, by package directory.
+    pub(super) fn glibc_platform_packages(
+        &self,
+        arch: Arch,
+    ) -> HashMap<PathBuf, GlibcPlatformPackage> {
+        npm::glibc_platform_packages(&self.installed, npm_cpu(arch))
+    }
+
+    /// One artifact per pinned or installed package whose reinstall is answered.
+    pub(super) fn artifacts(self, arch: Arch) -> Vec<Artifact> {
+        let installed_variants = self.installed_variants(arch);
+        let mut artifacts = self.undecodable;
+        for (manifest, text) in &self.texts {
+            let shown = ReportPath::file(&manifest.shown);
+            let location = manifest.location.as_path();
+            match manifest.kind {
+                ManifestKind::InstalledPackageJson => {
+                    artifacts.extend(npm_install_artifact(
+                        shown,
+                        location,
+                        text,
+                        arch,
+                        &installed_variants,
+                    ));
+                }
+                ManifestKind::NpmLock(format) => {
+                    artifacts.extend(npm_lock_artifacts(shown, location, text, format, arch));
+                }
+                ManifestKind::PythonLock(format) => {
+                    artifacts.extend(python_lock_artifacts(shown, location, text, format, arch));
+                }
+            }
+        }
+        artifacts
+    }
+
+    /// The installed packages whose loader picks a platform package by libc,
+    /// by name and version; a variant counts as locked when it is installed.
+    fn installed_variants(&self, arch: Arch) -> HashMap<(String, String), LockVariant> {
+        let entries: Vec<LockEntry> = self
+            .installed
+            .iter()
+            .map(|(_, manifest)| LockEntry {
+                name: manifest.name.clone(),
+                version: manifest.version.clone(),
+                optional_dependencies: manifest.optional_dependencies.keys().cloned().collect(),
+                is_platform_package: !manifest.os.is_empty() || !manifest.cpu.is_empty(),
+                libc: manifest.libc.clone(),
+                has_install_script: false,
+            })
+            .collect();
+        split_by_libc(npm::lock_variants_of(&entries, npm_cpu(arch)))
+    }
+}
+
+/// The variants whose loader picks by libc, by parent name and version.
+fn split_by_libc(variants: Vec<LockVariant>) -> HashMap<(String, String), LockVariant> {
+    variants
+        .into_iter()
+        .filter(|variant| variant.split_by_libc)
+        .map(|variant| ((variant.parent.clone(), variant.version.clone()), variant))
+        .collect()
+}
+
+/// The table's answer for each installed Python distribution that owns ELF
+/// files (`native`: name and version), at its `*.dist-info` directory.
+pub(super) fn installed_python_artifacts(
+    dist_infos: &[PathBuf],
+    native: &HashSet<(String, String)>,
+    shown: impl Fn(&Path) -> String,
+) -> Vec<Artifact> {
+    dist_infos
+        .iter()
+        .filter_map(|dist_info| {
+            let dir_name = dist_info.file_name()?.to_string_lossy().into_owned();
+            let (name, version) = dist_info_name(&dir_name)?;
+            if !native.contains(&(name.clone(), version.clone())) {
+                return None;
+            }
+            let (answer, findings) = reinstall::known_answer(Ecosystem::Pypi, &name, &version)?;
+            let package = Package {
+                ecosystem: Ecosystem::Pypi,
+                name,
+                version,
+            };
+            Some(reinstall_entry(
+                ReportPath::file(shown(dist_info)),
+                package,
+                answer,
+                findings,
+            ))
+        })
+        .collect()
 }
 
 /// The lines of a manifest that are not UTF-8 (read with U+FFFD in place
@@ -71,11 +182,11 @@ fn undecodable_lines(path: ReportPath, lines: &[usize]) -> Artifact {
     let assessment = Assessment::unreadable(Code::Unreadable, message, reason);
     Artifact::entry(path, None, ArtifactKind::Unreadable, assessment)
 }
-/// A pinned package's reinstall answer; `unknown` when it has findings.
+/// A package's reinstall answer; `unknown` when it has findings.
 fn reinstall_entry(
     path: ReportPath,
     package: Package,
-    reinstall: Reinstall,
+    answer: ReinstallAnswer,
     findings: Vec<Finding>,
 ) -> Artifact {
     let verdict = if findings.is_empty() {
@@ -86,7 +197,7 @@ fn reinstall_entry(
     Artifact::entry(
         path,
         Some(package),
-        ArtifactKind::Package { reinstall },
+        ArtifactKind::Package { answer },
         Assessment::of(verdict, findings),
     )
 }
@@ -128,8 +239,8 @@ fn python_lock_artifacts(
     packages
         .into_iter()
         .filter_map(|package| {
-            let (reinstall, findings) = reinstall::assess_locked(&package, arch, &file_name);
-            if matches!(reinstall, Reinstall::Unknown | Reinstall::NotNative) {
+            let (answer, findings) = reinstall::assess_locked(&package, arch, &file_name);
+            if matches!(answer.reinstall, Reinstall::Unknown | Reinstall::NotNative) {
                 return None;
             }
             let owner = Package {
@@ -137,7 +248,7 @@ fn python_lock_artifacts(
                 name: package.name,
                 version: package.version,
             };
-            Some(reinstall_entry(shown.clone(), owner, reinstall, findings))
+            Some(reinstall_entry(shown.clone(), owner, answer, findings))
         })
         .collect()
 }
@@ -154,9 +265,8 @@ fn npm_lock_artifacts(
         NpmLock::Indented => Ok(npm::indented_lock_entries(text)),
         NpmLock::PackageLock => npm::package_lock_entries(text),
     };
-    let variants = entries.map(|entries| npm::lock_variants_of(&entries, npm_cpu(arch)));
-    let variants = match variants {
-        Ok(variants) => variants,
+    let entries = match entries {
+        Ok(entries) => entries,
         Err(reason) => {
             return vec![unreadable(
                 shown,
@@ -164,44 +274,57 @@ fn npm_lock_artifacts(
             )];
         }
     };
-    variants
+    let cpu = npm_cpu(arch);
+    let variants = split_by_libc(npm::lock_variants_of(&entries, cpu));
+    let mut seen: HashSet<(&str, &str)> = HashSet::new();
+    entries
         .iter()
-        .filter_map(|variant| {
-            let (reinstall, findings) = reinstall::assess_npm_variants(variant, &file_name);
+        .filter(|entry| !entry.is_platform_package && !npm::is_linux_variant_name(&entry.name, cpu))
+        .filter(|entry| seen.insert((entry.name.as_str(), entry.version.as_str())))
+        .filter_map(|entry| {
+            let key = (entry.name.clone(), entry.version.clone());
+            let (answer, findings) = if let Some(variant) = variants.get(&key) {
+                reinstall::assess_npm_variants(variant, &file_name)
+            } else if let Some(known) =
+                reinstall::known_answer(Ecosystem::Npm, &entry.name, &entry.version)
+            {
+                known
+            } else if entry.has_install_script {
+                reinstall::install_script_answer(&entry.name, &entry.version, &file_name)
+            } else {
+                return None;
+            };
             let package = Package {
                 ecosystem: Ecosystem::Npm,
-                name: variant.parent.clone(),
-                version: variant.version.clone(),
+                name: entry.name.clone(),
+                version: entry.version.clone(),
             };
-            (reinstall != Reinstall::Unknown)
-                .then(|| reinstall_entry(shown.clone(), package, reinstall, findings))
+            Some(reinstall_entry(shown.clone(), package, answer, findings))
         })
         .collect()
 }
 
-/// How an installed npm package would get its native code on the target.
+/// How an installed npm package would get its native code on the target:
+/// its platform packages when its loader picks one by libc, else its
+/// prebuilds and install scripts, else the known-problem table.
 fn npm_install_artifact(
     shown: ReportPath,
     location: &Path,
     text: &str,
     arch: Arch,
+    installed_variants: &HashMap<(String, String), LockVariant>,
 ) -> Option<Artifact> {
     let manifest = PackageJson::parse(text)?;
     let dir = location.parent()?;
-    let known = reinstall::npm_known_problem(&manifest);
-    let (reinstall, mut findings) = match native_source(dir, &manifest, npm_cpu(arch)) {
-        Some(source @ (NativeSource::Downloaded { .. } | NativeSource::Compiled)) => {
-            reinstall::assess_npm_install(&manifest, &source)
+    let manifest_path = shown.as_str().to_string();
+    let key = (manifest.name.clone(), manifest.version.clone());
+    let (answer, findings) = if let Some(variant) = installed_variants.get(&key) {
+        reinstall::assess_installed_variants(variant, &manifest_path)
+    } else {
+        match native_source(dir, &manifest, npm_cpu(arch)) {
+            Some(source) => reinstall::assess_npm_install(&manifest, &source, &manifest_path),
+            None => reinstall::known_answer(Ecosystem::Npm, &manifest.name, &manifest.version)?,
         }
-        _ if known.is_some() => (Reinstall::NoMuslBuild, Vec::new()),
-        _ => return None,
     };
-    findings.extend(known);
-    // Install-time findings are warnings about the reinstall, never `ok`.
-    Some(Artifact::entry(
-        shown,
-        Some(manifest.package()),
-        ArtifactKind::Package { reinstall },
-        Assessment::of(Verdict::Unknown, findings),
-    ))
+    Some(reinstall_entry(shown, manifest.package(), answer, findings))
 }

@@ -9,20 +9,23 @@ mod manifests;
 mod read;
 mod side_reads;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
 use rayon::prelude::*;
 
 use crate::check::{self, TreeFile, TreeIndex};
-use crate::config::Options;
+use crate::config::{IndexLookups, Options};
 use crate::discover::{self, Candidate, Inventory, Problem, ProblemKind};
 use crate::ecosystem::attribution::{npm_owners, python_owners};
 use crate::ecosystem::distro::distro_owners;
+use crate::ecosystem::npm::package_dir;
+use crate::ecosystem::python;
+use crate::index;
 use crate::model::{
-    Artifact, ArtifactKind, Assessment, Code, Evidence, Finding, Report, ReportPath,
-    SCHEMA_VERSION, Summary, ToolInfo, Verdict, on_disk,
+    ActionPlan, Artifact, ArtifactKind, Assessment, Code, Ecosystem, Evidence, Finding, Package,
+    Report, ReportPath, SCHEMA_VERSION, Summary, ToolInfo, Verdict, on_disk,
 };
 use crate::progress::{Progress, Silent};
 
@@ -70,8 +73,18 @@ pub fn scan_with_progress(
     let (mut items, wheels) = flatten(reads);
     let mut side_reads = SideReads::new(discover::ScannedPaths::new(paths));
     attribute_packages(&mut items, &inventory, &mut side_reads);
+    let installed_python = if options.index.lookups == IndexLookups::Off {
+        BTreeMap::new()
+    } else {
+        installed_python(&inventory, &mut side_reads)
+    };
     let artifacts = judge(&items, &wheels, &inventory, side_reads, options);
-    let (packages, plan) = check::packages::decide(&artifacts, &[], &options.platform);
+    let asked = index::Asked {
+        artifacts: &artifacts,
+        installed_python: &installed_python,
+        roots: paths,
+    };
+    let (answers, index_summary) = index::answers(&asked, &options.platform, &options.index);
 
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
@@ -84,8 +97,9 @@ pub fn scan_with_progress(
         gcompat: options.platform.gcompat,
         roots: paths.iter().map(|p| discover::path_text(p)).collect(),
         artifacts,
-        packages,
-        plan,
+        packages: Vec::new(),
+        plan: ActionPlan::default(),
+        index: index_summary,
         summary: Summary {
             files_walked: inventory.files_walked,
             skipped_by_name: inventory.skipped_by_name,
@@ -107,8 +121,30 @@ pub fn scan_with_progress(
         rule.is_some()
     });
     report.summary.ignored_by_rule = by_rule;
+    // Decided on what the rules left: an accepted finding changes no plan.
+    (report.packages, report.plan) =
+        check::packages::decide(&report.artifacts, &answers, &options.platform);
     report.summary.duration_ms = started.elapsed().as_millis();
     Ok(report)
+}
+
+/// Judges `paths` against each platform: one report per platform, side by
+/// side by package. The paths are scanned once per platform for now.
+pub fn scan_matrix(
+    paths: &[PathBuf],
+    options: &Options,
+    platforms: &[crate::platform::Platform],
+    progress: &dyn Progress,
+) -> Result<crate::model::Matrix, ScanError> {
+    let mut reports = Vec::with_capacity(platforms.len());
+    for platform in platforms {
+        let options = Options {
+            platform: platform.clone(),
+            ..options.clone()
+        };
+        reports.push(scan_with_progress(paths, &options, progress)?);
+    }
+    Ok(check::matrix::matrix(reports))
 }
 
 /// Walks on one thread while rayon readers read what it finds; the reads
@@ -171,6 +207,9 @@ fn judge(
     mut side_reads: SideReads,
     options: &Options,
 ) -> Vec<Artifact> {
+    let arch = options.platform.arch;
+    let read_manifests = manifests::read(&inventory.manifests, &mut side_reads);
+    let glibc_platform_packages = read_manifests.glibc_platform_packages(arch);
     let tree_files: Vec<Option<TreeFile>> = items
         .iter()
         .map(|item| match &item.read {
@@ -178,6 +217,8 @@ fn judge(
                 location: &item.location,
                 shown: item.shown.as_str(),
                 facts,
+                glibc_platform_package: package_dir(on_disk(&item.location))
+                    .and_then(|dir| glibc_platform_packages.get(&dir)),
             }),
             _ => None,
         })
@@ -211,10 +252,18 @@ fn judge(
             assessment,
         });
     }
-    artifacts.extend(manifests::artifacts(
-        &inventory.manifests,
-        options.platform.arch,
-        &mut side_reads,
+    artifacts.extend(read_manifests.artifacts(arch));
+    let native_python: HashSet<(String, String)> = items
+        .iter()
+        .filter(|item| matches!(item.read, Read::Elf(_)))
+        .filter_map(|item| item.package.as_ref())
+        .filter(|package| package.ecosystem == Ecosystem::Pypi)
+        .map(|package| (package.name.clone(), package.version.clone()))
+        .collect();
+    artifacts.extend(manifests::installed_python_artifacts(
+        &inventory.dist_infos,
+        &native_python,
+        |location| inventory.shown(location),
     ));
     artifacts.extend(problems(inventory, side_reads).iter().map(problem_artifact));
     artifacts.sort_by(|a, b| a.path.cmp(&b.path));
@@ -288,6 +337,28 @@ fn failure(code: Code, reason: String) -> Assessment {
         _ => format!("cannot be read: {reason}"),
     };
     Assessment::unreadable(code, message, reason)
+}
+
+/// The CPython minor version each installed distribution's `WHEEL` file
+/// names (`Tag: cp311-cp311-…`), for the index lookups.
+fn installed_python(inventory: &Inventory, side_reads: &mut SideReads) -> BTreeMap<Package, u32> {
+    inventory
+        .dist_infos
+        .iter()
+        .filter_map(|dist_info| {
+            let (name, version) = dist_info
+                .file_name()
+                .and_then(|n| python::dist_info_name(&n.to_string_lossy()))?;
+            let text = side_reads.package_metadata(&dist_info.join("WHEEL"))?;
+            let minor = python::wheel_file_python_minor(&text)?;
+            let package = Package {
+                ecosystem: Ecosystem::Pypi,
+                name,
+                version,
+            };
+            Some((package, minor))
+        })
+        .collect()
 }
 
 /// Gives each file its other names (hard links) and its owning package

@@ -46,10 +46,20 @@ pub fn fetched(name: &str) -> Option<PathBuf> {
 
 // --- The binary ---------------------------------------------------------------
 
+/// The binary, asking no package index: offline, with a cache directory
+/// nothing is ever written to (tests/index.rs runs its own index server).
+pub fn command() -> Command {
+    let mut command = Command::cargo_bin("muslcheck").unwrap();
+    command.env("MUSLCHECK_OFFLINE", "1").env(
+        "XDG_CACHE_HOME",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-index-cache"),
+    );
+    command
+}
+
 /// `muslcheck ARGS`, nothing added.
 pub fn cli(args: &[&str]) -> Output {
-    Command::cargo_bin("muslcheck")
-        .unwrap()
+    command()
         .args(args)
         .timeout(Duration::from_secs(120))
         .output()
@@ -58,8 +68,7 @@ pub fn cli(args: &[&str]) -> Output {
 
 /// `muslcheck --arch x86_64 ARGS DIR`.
 pub fn muslcheck(dir: &Path, args: &[&str]) -> Output {
-    Command::cargo_bin("muslcheck")
-        .unwrap()
+    command()
         .args(["--arch", "x86_64"])
         .args(args)
         .arg(dir)

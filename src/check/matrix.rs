@@ -1,0 +1,103 @@
+//! The matrix: each target's report, side by side, by package.
+
+use std::collections::BTreeMap;
+
+use crate::model::{
+    Action, MATRIX_SCHEMA_VERSION, Matrix, MatrixCell, MatrixRow, MatrixTarget, Package,
+    PackageDecision, Report, Severity, Verdict,
+};
+
+type RowKey = (Option<Package>, Option<String>);
+
+/// Puts the reports (one per target, of the same paths) side by side.
+pub fn matrix(reports: Vec<Report>) -> Matrix {
+    let mut rows: BTreeMap<RowKey, Vec<Option<MatrixCell>>> = BTreeMap::new();
+    let columns = reports.len();
+    for (column, report) in reports.iter().enumerate() {
+        for decision in &report.packages {
+            let key = (decision.package.clone(), decision.origin.clone());
+            let cells = rows.entry(key).or_insert_with(|| vec![None; columns]);
+            if let Some(cell) = cells.get_mut(column) {
+                *cell = Some(MatrixCell {
+                    verdict: decision.as_is.verdict,
+                    reinstall: decision.reinstalled.reinstall,
+                    actions: decision.actions.clone(),
+                });
+            }
+        }
+    }
+    let targets = reports.iter().map(target_column).collect();
+    let (tool, roots) = match reports.first() {
+        Some(first) => (first.tool.clone(), first.roots.clone()),
+        None => (
+            crate::model::ToolInfo {
+                name: env!("CARGO_PKG_NAME"),
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            Vec::new(),
+        ),
+    };
+    Matrix {
+        schema_version: MATRIX_SCHEMA_VERSION,
+        tool,
+        roots,
+        targets,
+        rows: rows
+            .into_iter()
+            .map(|((package, origin), cells)| MatrixRow {
+                package,
+                origin,
+                cells,
+            })
+            .collect(),
+        reports,
+    }
+}
+
+fn target_column(report: &Report) -> MatrixTarget {
+    let fails = |d: &&PackageDecision| {
+        matches!(
+            d.as_is.verdict,
+            Some(Verdict::Breaks | Verdict::Unknown | Verdict::NeedsGcompat)
+        )
+    };
+    let runs_as_is = !report.packages.iter().any(|d| fails(&d))
+        && report.worst_severity() < Some(Severity::Error);
+    let runs_after_plan = report.plan.no_fix.is_empty()
+        && !report
+            .packages
+            .iter()
+            .any(|d| d.actions.iter().any(|a| matches!(a, Action::NoFix { .. })));
+    MatrixTarget {
+        target: report.target.clone(),
+        arch: report.arch,
+        gcompat: report.gcompat,
+        runs_as_is,
+        runs_after_plan,
+        main_reason: (!runs_as_is).then(|| main_reason(report)).flatten(),
+        apk_add: report.plan.apk_add.clone(),
+    }
+}
+
+/// The first error of the most common kind: what most files trip on.
+fn main_reason(report: &Report) -> Option<String> {
+    let mut by_code: BTreeMap<crate::model::Code, (usize, String)> = BTreeMap::new();
+    for artifact in &report.artifacts {
+        for finding in artifact.findings() {
+            if finding.severity == Severity::Error {
+                let entry = by_code.entry(finding.code).or_insert((
+                    0,
+                    format!("{}: {}", artifact.path.as_str(), finding.message),
+                ));
+                entry.0 += 1;
+            }
+        }
+    }
+    by_code
+        .into_values()
+        .max_by_key(|(count, _)| *count)
+        .map(|(count, first)| match count {
+            1 => first,
+            n => format!("{first} (and {} more like it)", n - 1),
+        })
+}

@@ -1,0 +1,319 @@
+//! Index documents over HTTP(S), with a cache on disk in front: a bounded
+//! number of requests at once, timeouts, a size cap, and a network failure
+//! that turns the rest of the scan to the cache alone.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::discover::{read_bounded, write_atomically};
+
+/// The largest index document read (numpy's PyPI page is about 2 MB, a
+/// busy npm package's full document tens of MB).
+pub const RESPONSE_CAP: u64 = 64 * 1024 * 1024;
+/// Requests in flight at once.
+const PARALLEL: usize = 8;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long a cached document answers without asking the network again.
+const FRESH_FOR: Duration = Duration::from_secs(24 * 60 * 60);
+/// The first line of every cache file, so that a file of another kind or an
+/// older layout is never taken for a document.
+const CACHE_MAGIC: &str = "muslcheck-index-cache 1";
+
+/// One URL's outcome.
+#[derive(Debug, Clone)]
+pub enum Fetched {
+    /// The document's bytes (valid JSON).
+    Document(Vec<u8>),
+    /// The index does not have it (404, 410): a private or misspelt package.
+    NotFound,
+    /// Neither the network nor the cache had it.
+    Failed,
+}
+
+/// The HTTP client, the cache and what they did.
+pub struct Fetcher {
+    agent: Option<ureq::Agent>,
+    cache: Cache,
+    /// Requests may still go out: not offline, and the network has not failed.
+    online: AtomicBool,
+    /// Why lookups stopped going to the network (the first failure).
+    reason: Mutex<Option<String>>,
+    degraded: AtomicBool,
+    pub fetched: AtomicUsize,
+    pub from_cache: AtomicUsize,
+    pub failed: AtomicUsize,
+}
+
+impl Fetcher {
+    /// `online: false` asks the cache only (any age).
+    pub fn new(online: bool, cache_dir: Option<PathBuf>, timeout: Duration) -> Fetcher {
+        let agent = online.then(|| {
+            let config = ureq::Agent::config_builder()
+                .timeout_connect(Some(CONNECT_TIMEOUT))
+                .timeout_global(Some(timeout))
+                .http_status_as_error(false)
+                .user_agent(concat!("muslcheck/", env!("CARGO_PKG_VERSION")))
+                // The system's trust store: a company's proxy or mirror
+                // certificate is trusted where pip and npm trust it.
+                .tls_config(
+                    ureq::tls::TlsConfig::builder()
+                        .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+                        .build(),
+                )
+                .build();
+            ureq::Agent::new_with_config(config)
+        });
+        Fetcher {
+            agent,
+            cache: Cache { dir: cache_dir },
+            online: AtomicBool::new(online),
+            reason: Mutex::new(None),
+            degraded: AtomicBool::new(false),
+            fetched: AtomicUsize::new(0),
+            from_cache: AtomicUsize::new(0),
+            failed: AtomicUsize::new(0),
+        }
+    }
+
+    /// Whether the network failed during the scan.
+    pub fn degraded(&self) -> bool {
+        self.degraded.load(Ordering::Relaxed)
+    }
+
+    /// The first reason lookups failed, if any did.
+    pub fn reason(&self) -> Option<String> {
+        self.reason.lock().ok().and_then(|reason| reason.clone())
+    }
+
+    fn note(&self, reason: String) {
+        if let Ok(mut first) = self.reason.lock()
+            && first.is_none()
+        {
+            *first = Some(reason);
+        }
+    }
+
+    /// Every URL (with its `Accept` type), at most [`PARALLEL`] at once.
+    pub fn get_all(&self, urls: &[(String, &'static str)]) -> HashMap<String, Fetched> {
+        let next = AtomicUsize::new(0);
+        let results = Mutex::new(HashMap::new());
+        let workers = PARALLEL.min(urls.len());
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| {
+                    while let Some((url, accept)) = urls.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let fetched = self.get(url, accept);
+                        if let Ok(mut results) = results.lock() {
+                            results.insert(url.clone(), fetched);
+                        }
+                    }
+                });
+            }
+        });
+        results.into_inner().unwrap_or_default()
+    }
+
+    /// One document: the cache when fresh, else the network, else the cache
+    /// whatever its age.
+    pub fn get(&self, url: &str, accept: &str) -> Fetched {
+        let cached = self.cache.read(url);
+        if let Some(entry) = &cached
+            && (entry.age < FRESH_FOR || !self.online.load(Ordering::Relaxed))
+        {
+            self.from_cache.fetch_add(1, Ordering::Relaxed);
+            return Fetched::Document(entry.body.clone());
+        }
+        let from_network = match (&self.agent, self.online.load(Ordering::Relaxed)) {
+            (Some(agent), true) => self.request(agent, url, accept),
+            _ => Err(None),
+        };
+        match from_network {
+            Ok(fetched) => {
+                self.fetched.fetch_add(1, Ordering::Relaxed);
+                fetched
+            }
+            Err(_) if cached.is_some() => {
+                self.from_cache.fetch_add(1, Ordering::Relaxed);
+                cached.map_or(Fetched::Failed, |entry| Fetched::Document(entry.body))
+            }
+            Err(reason) => {
+                self.failed.fetch_add(1, Ordering::Relaxed);
+                self.note(
+                    reason.unwrap_or_else(|| format!("not in the cache: {}", shown_url(url))),
+                );
+                Fetched::Failed
+            }
+        }
+    }
+
+    /// `Err(Some(reason))` when the request failed; a failure of the network
+    /// itself (connect, DNS, timeout, 5xx) stops all further requests.
+    fn request(
+        &self,
+        agent: &ureq::Agent,
+        url: &str,
+        accept: &str,
+    ) -> Result<Fetched, Option<String>> {
+        let shown = shown_url(url);
+        let degrade = |why: String| {
+            let reason = format!("{shown}: {why}");
+            self.online.store(false, Ordering::Relaxed);
+            self.degraded.store(true, Ordering::Relaxed);
+            self.note(reason.clone());
+            Some(reason)
+        };
+        let mut response = match agent.get(url).header("Accept", accept).call() {
+            Ok(response) => response,
+            Err(err) => return Err(degrade(err.to_string())),
+        };
+        let status = response.status().as_u16();
+        match status {
+            200 => {}
+            404 | 410 => return Ok(Fetched::NotFound),
+            500..=599 => return Err(degrade(format!("HTTP {status}"))),
+            _ => {
+                let reason = format!("{shown}: HTTP {status}");
+                self.note(reason.clone());
+                return Err(Some(reason));
+            }
+        }
+        let body = match response
+            .body_mut()
+            .with_config()
+            .limit(RESPONSE_CAP)
+            .read_to_vec()
+        {
+            Ok(body) => body,
+            Err(ureq::Error::BodyExceedsLimit(_)) => {
+                let reason = format!("{shown}: larger than {RESPONSE_CAP} bytes");
+                self.note(reason.clone());
+                return Err(Some(reason));
+            }
+            Err(err) => return Err(degrade(err.to_string())),
+        };
+        if !is_json(&body) {
+            let reason = format!("{shown}: the answer is not JSON");
+            self.note(reason.clone());
+            return Err(Some(reason));
+        }
+        self.cache.write(url, &body);
+        Ok(Fetched::Document(body))
+    }
+}
+
+fn is_json(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
+}
+
+/// A URL as it may be shown: without a user or password.
+pub fn shown_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://{host}{path}"),
+        None => url.to_string(),
+    }
+}
+
+/// Cached documents: one file per URL, named by its hash; the URL and the
+/// time it was fetched on the first lines. A file that does not read back
+/// whole (another layout, another URL, not JSON, from the future) is a miss.
+struct Cache {
+    dir: Option<PathBuf>,
+}
+
+struct CacheEntry {
+    age: Duration,
+    body: Vec<u8>,
+}
+
+impl Cache {
+    fn path(dir: &Path, url: &str) -> PathBuf {
+        let hash = xxhash_rust::xxh3::xxh3_128(url.as_bytes());
+        dir.join(format!("{hash:032x}.json"))
+    }
+
+    fn read(&self, url: &str) -> Option<CacheEntry> {
+        let path = Cache::path(self.dir.as_deref()?, url);
+        let bytes = read_bounded(&path, RESPONSE_CAP.saturating_add(4096)).ok()?;
+        let mut parts = bytes.splitn(4, |&b| b == b'\n');
+        if parts.next()? != CACHE_MAGIC.as_bytes() {
+            return None;
+        }
+        let fetched: u64 = std::str::from_utf8(parts.next()?).ok()?.parse().ok()?;
+        if parts.next()? != url.as_bytes() {
+            return None;
+        }
+        let body = parts.next()?.to_vec();
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
+        let age = Duration::from_secs(now.checked_sub(fetched)?);
+        is_json(&body).then_some(CacheEntry { age, body })
+    }
+
+    /// Best effort: a cache that cannot be written makes the next scan ask again.
+    fn write(&self, url: &str, body: &[u8]) {
+        let Some(dir) = &self.dir else { return };
+        let Ok(now) = SystemTime::now().duration_since(UNIX_EPOCH) else {
+            return;
+        };
+        if std::fs::create_dir_all(dir).is_err() {
+            return;
+        }
+        let mut bytes = format!("{CACHE_MAGIC}\n{}\n{url}\n", now.as_secs()).into_bytes();
+        bytes.extend_from_slice(body);
+        let _ = write_atomically(&Cache::path(dir, url), &bytes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shown_urls_drop_credentials() {
+        assert_eq!(
+            shown_url("https://user:secret@pypi.example/simple/numpy/"),
+            "https://pypi.example/simple/numpy/"
+        );
+        assert_eq!(
+            shown_url("https://pypi.org/simple/"),
+            "https://pypi.org/simple/"
+        );
+    }
+
+    #[test]
+    fn cache_files_read_back_only_whole_and_for_their_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache {
+            dir: Some(dir.path().to_path_buf()),
+        };
+        let url = "https://pypi.org/simple/numpy/";
+        cache.write(url, b"{\"files\":[]}");
+        let entry = cache.read(url).unwrap();
+        assert_eq!(entry.body, b"{\"files\":[]}");
+        assert!(entry.age < Duration::from_secs(60));
+        assert!(cache.read("https://pypi.org/simple/scipy/").is_none());
+        let path = Cache::path(dir.path(), url);
+        for corrupt in [
+            &b"garbage"[..],
+            b"muslcheck-index-cache 1\nnot a time\nhttps://pypi.org/simple/numpy/\n{}",
+            b"muslcheck-index-cache 1\n1\nhttps://pypi.org/simple/other/\n{}",
+            b"muslcheck-index-cache 1\n99999999999\nhttps://pypi.org/simple/numpy/\n{}",
+            b"muslcheck-index-cache 1\n1\nhttps://pypi.org/simple/numpy/\n{\"files\": [",
+        ] {
+            std::fs::write(&path, corrupt).unwrap();
+            assert!(
+                cache.read(url).is_none(),
+                "{}",
+                String::from_utf8_lossy(corrupt)
+            );
+        }
+    }
+}

@@ -1,0 +1,398 @@
+//! PyPI: the PEP 691 JSON simple API's project page, and what pip on the
+//! target would install from it for one pinned version.
+
+use serde::Deserialize;
+
+use crate::ecosystem::python::WheelName;
+use crate::model::{PlatformTag, Reinstall, Version};
+
+/// The JSON media type of the simple API (PEP 691).
+pub const ACCEPT: &str = "application/vnd.pypi.simple.v1+json";
+
+/// The URL of a project's page: `{index}/{normalised-name}/`.
+pub fn project_url(index: &str, name: &str) -> String {
+    format!(
+        "{}/{}/",
+        index.trim_end_matches('/'),
+        crate::ecosystem::python::normalize_name(name)
+    )
+}
+
+/// A project page: its files (every version's).
+#[derive(Debug, Deserialize)]
+pub struct Project {
+    #[serde(default)]
+    pub files: Vec<File>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct File {
+    pub filename: String,
+    /// `false`, `true` or the reason (a string) it was yanked.
+    #[serde(default)]
+    pub yanked: serde_json::Value,
+}
+
+impl File {
+    fn is_yanked(&self) -> bool {
+        match &self.yanked {
+            serde_json::Value::Bool(yanked) => *yanked,
+            serde_json::Value::String(_) => true,
+            _ => false,
+        }
+    }
+}
+
+/// What the target accepts: the wheel tags pip on it would install.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepts {
+    /// pip's name of the architecture (`x86_64`, `aarch64`, `armv7l`).
+    pub arch: String,
+    /// musl 1.x's minor version: musllinux_1_X wheels with X up to it install.
+    pub musl_minor: u32,
+    /// The interpreter's minor version of CPython 3 (`11` for 3.11); `None`
+    /// when the installed files do not say, and any CPython 3 tag is accepted.
+    pub python_minor: Option<u32>,
+}
+
+impl Accepts {
+    fn platform(&self, tag: &PlatformTag) -> bool {
+        match tag {
+            PlatformTag::Musllinux { major, minor, arch } => {
+                *major == 1 && *minor <= self.musl_minor && *arch == self.arch
+            }
+            PlatformTag::Any => true,
+            _ => false,
+        }
+    }
+
+    /// Whether the interpreter accepts one `python-abi` pair: `cp311-cp311`,
+    /// `cp3x-abi3` with x up to 11, `py3-none`, `py311-none`, `cp311-none`.
+    fn interpreter(&self, python: &str, abi: &str) -> bool {
+        let wanted = self.python_minor;
+        let fits = |minor: Option<u32>, at_most: bool| match (minor, wanted) {
+            (Some(minor), Some(wanted)) => {
+                if at_most {
+                    minor <= wanted
+                } else {
+                    minor == wanted
+                }
+            }
+            (None, _) | (_, None) => true,
+        };
+        if python == "py3" {
+            return abi == "none";
+        }
+        if let Some(rest) = python.strip_prefix("py3") {
+            return abi == "none" && fits(rest.parse().ok(), true);
+        }
+        let Some(minor) = python.strip_prefix("cp3") else {
+            return false;
+        };
+        let minor: Option<u32> = minor.parse().ok();
+        if minor.is_none() {
+            return false;
+        }
+        match abi {
+            "abi3" => fits(minor, true),
+            "none" => fits(minor, false),
+            _ => {
+                // The interpreter's own ABI: `cp311` (or `cp37m` of old).
+                let own = abi.trim_end_matches('m');
+                own == python && fits(minor, false)
+            }
+        }
+    }
+
+    /// Whether pip on the target would install this wheel.
+    pub fn wheel(&self, wheel: &WheelName) -> bool {
+        let interpreter = wheel.python_tags.iter().any(|python| {
+            wheel
+                .abi_tags
+                .iter()
+                .any(|abi| self.interpreter(python, abi))
+        });
+        interpreter && wheel.platform_tags.iter().any(|tag| self.platform(tag))
+    }
+}
+
+/// The answer for one pinned version, before it is worded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub reinstall: Reinstall,
+    /// The wheel pip installs, or the sdist it builds.
+    pub build: Option<String>,
+    pub first_musl_version: Option<String>,
+    pub detail: String,
+}
+
+/// How much pip prefers a wheel among those the target accepts: the
+/// interpreter's own ABI over the stable ABI over none, then the newest
+/// Python the tag names (`cp39-abi3` over `cp37-abi3`), then the newest
+/// musllinux (pip orders its supported tags so).
+fn preference(wheel: &WheelName) -> (u8, u32, u32) {
+    let abi = wheel
+        .abi_tags
+        .iter()
+        .map(|abi| match abi.as_str() {
+            "none" => 0,
+            "abi3" => 1,
+            _ => 2,
+        })
+        .max()
+        .unwrap_or(0);
+    let musl = wheel
+        .platform_tags
+        .iter()
+        .filter_map(|tag| match tag {
+            PlatformTag::Musllinux { minor, .. } => Some(*minor),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    let python = wheel
+        .python_tags
+        .iter()
+        .filter_map(|tag| {
+            let minor = tag
+                .strip_prefix("cp3")
+                .or_else(|| tag.strip_prefix("py3"))?;
+            minor.parse().ok()
+        })
+        .max()
+        .unwrap_or(0);
+    (abi, python, musl)
+}
+
+/// A file of the page, with its version and kind.
+enum Kind {
+    Wheel(WheelName),
+    Sdist,
+}
+
+fn sdist_version(filename: &str) -> Option<&str> {
+    let stem = [".tar.gz", ".zip", ".tar.bz2", ".tgz"]
+        .iter()
+        .find_map(|suffix| filename.strip_suffix(suffix))?;
+    stem.rsplit_once('-').map(|(_, version)| version)
+}
+
+fn classify(filename: &str) -> Option<(String, Kind)> {
+    if let Some(wheel) = WheelName::parse(filename) {
+        return Some((wheel.version.clone(), Kind::Wheel(wheel)));
+    }
+    sdist_version(filename).map(|version| (version.to_string(), Kind::Sdist))
+}
+
+/// Whether two spellings name one version: equal as written, or equal
+/// release numbers when neither is a pre-release (`1.0` and `1.0.0`).
+fn same_version(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+        || (is_final(a) && is_final(b) && Version::release(a) == Version::release(b))
+}
+
+/// A final release (`1.26.4`), not `2.0.0rc1` or `1.0.dev3`: what pip picks
+/// by default.
+fn is_final(version: &str) -> bool {
+    !version.is_empty() && version.chars().all(|c| c.is_ascii_digit() || c == '.')
+}
+
+/// What pip on the target does with `version` of the project: install a
+/// musllinux wheel, a pure wheel, build the sdist, or fail.
+/// `None` when the page has no file of that version.
+pub fn decide(project: &Project, version: &str, accepts: &Accepts) -> Option<Verdict> {
+    let classified = |yanked: bool| -> Vec<(String, Kind, &str)> {
+        project
+            .files
+            .iter()
+            .filter(|file| file.is_yanked() == yanked)
+            .filter_map(|file| {
+                classify(&file.filename).map(|(v, kind)| (v, kind, file.filename.as_str()))
+            })
+            .collect()
+    };
+    let files = classified(false);
+    let mut pinned: Vec<&(String, Kind, &str)> = files
+        .iter()
+        .filter(|(v, _, _)| same_version(v, version))
+        .collect();
+    // PEP 592: yanked files are skipped, except that an exact pin of a
+    // version whose files are all yanked still installs them (pip warns).
+    let yanked_files = classified(true);
+    let all_yanked = pinned.is_empty();
+    if all_yanked {
+        pinned = yanked_files
+            .iter()
+            .filter(|(v, _, _)| same_version(v, version))
+            .collect();
+    }
+    if pinned.is_empty() {
+        return None;
+    }
+    let mut verdict = decide_pinned(&files, &pinned, version, accepts);
+    if all_yanked {
+        verdict
+            .detail
+            .push_str(" (the version is yanked: pip installs it for an exact pin only)");
+    }
+    Some(verdict)
+}
+
+fn decide_pinned(
+    files: &[(String, Kind, &str)],
+    pinned: &[&(String, Kind, &str)],
+    version: &str,
+    accepts: &Accepts,
+) -> Verdict {
+    let musl_wheel = |wheel: &WheelName| {
+        accepts.wheel(wheel) && wheel.platform_tags.iter().any(PlatformTag::is_musl)
+    };
+    let musl = pinned
+        .iter()
+        .filter_map(|(_, kind, name)| match kind {
+            Kind::Wheel(wheel) if musl_wheel(wheel) => Some((preference(wheel), *name)),
+            _ => None,
+        })
+        .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, name)| name);
+    if let Some(first) = musl {
+        return Verdict {
+            reinstall: Reinstall::MuslBuild,
+            build: Some((*first).to_string()),
+            first_musl_version: None,
+            detail: match accepts.python_minor {
+                Some(_) => format!("pip installs the musllinux wheel {first}"),
+                None => format!(
+                    "pip installs a musllinux wheel such as {first} (the scanned files do not \
+                     say which Python: any CPython 3 wheel counted)"
+                ),
+            },
+        };
+    }
+    let first_musl_version = files
+        .iter()
+        .filter(|(v, kind, _)| {
+            is_final(v)
+                && Version::release(v) > Version::release(version)
+                && matches!(kind, Kind::Wheel(wheel) if musl_wheel(wheel))
+        })
+        .map(|(v, _, _)| v)
+        .min_by(|a, b| Version::release(a).cmp(&Version::release(b)))
+        .cloned();
+    let mut pure: Vec<&str> = pinned
+        .iter()
+        .filter_map(|(_, kind, name)| match kind {
+            Kind::Wheel(wheel)
+                if accepts.wheel(wheel) && wheel.platform_tags.contains(&PlatformTag::Any) =>
+            {
+                Some(*name)
+            }
+            _ => None,
+        })
+        .collect();
+    pure.sort_unstable();
+    let wheels = pinned
+        .iter()
+        .filter(|(_, kind, _)| matches!(kind, Kind::Wheel(_)))
+        .count();
+    if let Some(first) = pure.first() {
+        let detail = if pure.len() == wheels {
+            format!("only pure-Python wheels ({first}): nothing native to build")
+        } else {
+            format!(
+                "no musllinux wheel; pip installs the pure-Python wheel {first} instead of the \
+                 platform wheels"
+            )
+        };
+        return Verdict {
+            reinstall: Reinstall::NotNative,
+            build: Some((*first).to_string()),
+            first_musl_version,
+            detail,
+        };
+    }
+    let sdist = pinned.iter().find_map(|(_, kind, name)| match kind {
+        Kind::Sdist => Some(*name),
+        Kind::Wheel(_) => None,
+    });
+    let python = match accepts.python_minor {
+        Some(minor) => format!("CPython 3.{minor}"),
+        None => "CPython 3".to_string(),
+    };
+    let wanted = format!(
+        "musllinux_1_{}_{} for {python}",
+        accepts.musl_minor, accepts.arch
+    );
+    match sdist {
+        Some(sdist) => Verdict {
+            reinstall: Reinstall::SourceBuild,
+            build: Some(sdist.to_string()),
+            first_musl_version,
+            detail: format!(
+                "no wheel the target accepts ({wanted}, or older musllinux); pip builds the \
+                 sdist {sdist}"
+            ),
+        },
+        None => Verdict {
+            reinstall: Reinstall::CannotInstall,
+            build: None,
+            first_musl_version,
+            detail: format!(
+                "no musllinux wheel ({wanted}) and no sdist among {wheels} wheel(s): pip on \
+                 Alpine fails with 'No matching distribution found'"
+            ),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accepts(python_minor: Option<u32>) -> Accepts {
+        Accepts {
+            arch: "x86_64".into(),
+            musl_minor: 2,
+            python_minor,
+        }
+    }
+
+    fn wheel(name: &str) -> WheelName {
+        WheelName::parse(name).unwrap()
+    }
+
+    #[test]
+    fn accepts_the_tags_pip_on_musl_accepts() {
+        let py311 = accepts(Some(11));
+        assert!(py311.wheel(&wheel("a-1-cp311-cp311-musllinux_1_1_x86_64.whl")));
+        assert!(py311.wheel(&wheel("a-1-cp311-cp311-musllinux_1_2_x86_64.whl")));
+        assert!(py311.wheel(&wheel("a-1-cp38-abi3-musllinux_1_2_x86_64.whl")));
+        assert!(py311.wheel(&wheel("a-1-py3-none-musllinux_1_2_x86_64.whl")));
+        assert!(py311.wheel(&wheel("a-1-py3-none-any.whl")));
+        assert!(!py311.wheel(&wheel("a-1-cp312-cp312-musllinux_1_2_x86_64.whl")));
+        assert!(!py311.wheel(&wheel("a-1-cp312-abi3-musllinux_1_2_x86_64.whl")));
+        assert!(!py311.wheel(&wheel("a-1-cp311-cp311-musllinux_1_3_x86_64.whl")));
+        assert!(!py311.wheel(&wheel("a-1-cp311-cp311-musllinux_1_2_aarch64.whl")));
+        assert!(!py311.wheel(&wheel("a-1-cp311-cp311-manylinux2014_x86_64.whl")));
+        assert!(!py311.wheel(&wheel("a-1-py2-none-any.whl")));
+        let unknown = accepts(None);
+        assert!(unknown.wheel(&wheel("a-1-cp312-cp312-musllinux_1_2_x86_64.whl")));
+    }
+
+    #[test]
+    fn sdist_versions_come_from_the_last_dash() {
+        assert_eq!(
+            sdist_version("argon2-cffi-bindings-21.2.0.tar.gz"),
+            Some("21.2.0")
+        );
+        assert_eq!(sdist_version("PyYAML-6.0.1.tar.gz"), Some("6.0.1"));
+        assert_eq!(sdist_version("a-1.0.exe"), None);
+    }
+
+    #[test]
+    fn same_version_treats_missing_zeros_as_equal_but_not_prereleases() {
+        assert!(same_version("1.0", "1.0.0"));
+        assert!(!same_version("2.0.0rc1", "2.0.0"));
+        assert!(same_version("2.0.0RC1", "2.0.0rc1"));
+    }
+}

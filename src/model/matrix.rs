@@ -1,0 +1,60 @@
+//! One project judged against several targets: per package (or file, for a
+//! tree of binaries) and target, how it fares and what it needs.
+
+use serde::Serialize;
+
+use super::{Action, Arch, Package, Reinstall, Report, TargetInfo, ToolInfo, Verdict};
+
+/// The JSON schema version of [`Matrix`].
+pub const MATRIX_SCHEMA_VERSION: u32 = 1;
+
+/// A column of the matrix.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatrixTarget {
+    pub target: TargetInfo,
+    pub arch: Arch,
+    pub gcompat: bool,
+    /// Every package's files load as they are.
+    pub runs_as_is: bool,
+    /// Nothing is left without a fix once the plan is applied.
+    pub runs_after_plan: bool,
+    /// The one reason that matters most when it does not run as it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub main_reason: Option<String>,
+    /// The merged `apk add` (run time) of the plan for this target.
+    pub apk_add: Vec<String>,
+}
+
+/// How one package fares on one target.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatrixCell {
+    /// `None` when the package has no file here (a lockfile entry).
+    pub verdict: Option<Verdict>,
+    pub reinstall: Reinstall,
+    pub actions: Vec<Action>,
+}
+
+/// A package (or the files no package owns) across the targets.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatrixRow {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<Package>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    /// One cell per target, in the order of `targets`.
+    pub cells: Vec<Option<MatrixCell>>,
+}
+
+/// The whole matrix, and each target's own report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Matrix {
+    pub schema_version: u32,
+    pub tool: ToolInfo,
+    pub roots: Vec<String>,
+    pub targets: Vec<MatrixTarget>,
+    pub rows: Vec<MatrixRow>,
+    /// Each target's full report, in the order of `targets` (JSON leaves
+    /// them out: `--target X` gives one).
+    #[serde(skip)]
+    pub reports: Vec<Report>,
+}

@@ -1,0 +1,213 @@
+//! muslcheck against Alpine's own loaders: the fixtures are copied into the
+//! real Alpine root filesystems (the minirootfs tarballs the official images
+//! are built from, in the shared reference collection beside the repository)
+//! and `chroot ROOT /lib/ld-musl-x86_64.so.1 --list FILE` says whether they
+//! load. Needs root (chroot) and the tarballs; without them the test says why
+//! and passes (without root, only when MUSLCHECK_REQUIRE_TOOLS is unset).
+//!
+//! The tarballs are not committed (20 MB): they stay in the shared reference
+//! collection (`alpine-minirootfs/`, with its SHA256SUMS and README).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use muslcheck::model::{Arch, Code, Verdict};
+use muslcheck::platform::Platform;
+use muslcheck::{Artifact, Options};
+
+use common::{codes_of, corpus, scan_with};
+
+/// Where the tarballs are: MUSLCHECK_ALPINE_MINIROOTFS, else the shared
+/// reference collection beside the repository (as in CI and the worktrees).
+fn tarball_dirs() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(dir) = std::env::var_os("MUSLCHECK_ALPINE_MINIROOTFS") {
+        dirs.push(PathBuf::from(dir));
+    }
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    dirs.push(repo.join("../shared/reference/alpine-minirootfs"));
+    dirs.push(repo.join("../../shared/reference/alpine-minirootfs"));
+    dirs
+}
+
+/// Alpine releases with a minirootfs here, and the tarball's full version.
+const ROOTS: &[(&str, &str)] = &[("3.17", "3.17.10"), ("3.19", "3.19.4"), ("3.20", "3.20.3")];
+
+fn skip(reason: &str) {
+    if std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_some() {
+        panic!("{reason} (MUSLCHECK_REQUIRE_TOOLS is set)");
+    }
+    eprintln!("SKIPPED: {reason}");
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// The x86_64 minirootfs of `release`, extracted once (and kept) in the
+/// temporary directory.
+fn alpine_root(release: &str) -> Option<PathBuf> {
+    let full = ROOTS.iter().find(|(r, _)| *r == release)?.1;
+    let name = format!("alpine-minirootfs-{full}-x86_64.tar.gz");
+    let Some(tarball) = tarball_dirs()
+        .into_iter()
+        .map(|dir| dir.join(&name))
+        .find(|path| path.exists())
+    else {
+        // Not in the repository and not downloadable here (Alpine's CDN is out
+        // of reach): a clone without the collection beside it skips, even in CI.
+        eprintln!(
+            "SKIPPED: {name} not found in MUSLCHECK_ALPINE_MINIROOTFS or the shared reference collection"
+        );
+        return None;
+    };
+    if !is_root() {
+        skip("chroot needs root");
+        return None;
+    }
+    let root = std::env::temp_dir().join(format!("muslcheck-alpine-{full}-x86_64"));
+    if !root.join("lib").is_dir() {
+        // Extracted beside it, then renamed: tests running at once never see half a root.
+        let partial = PathBuf::from(format!("{}.partial-{}", root.display(), std::process::id()));
+        std::fs::create_dir_all(&partial).unwrap();
+        let status = Command::new("tar")
+            .arg("xzf")
+            .arg(&tarball)
+            .arg("-C")
+            .arg(&partial)
+            .status()
+            .unwrap();
+        assert!(status.success(), "extracting {}", tarball.display());
+        if std::fs::rename(&partial, &root).is_err() {
+            std::fs::remove_dir_all(&partial).unwrap();
+        }
+    }
+    Some(root)
+}
+
+/// What Alpine's loader says of `fixture` (a corpus path) copied into `root`:
+/// whether it loads, and its error lines.
+fn alpine_loader_says(root: &Path, fixture: &str) -> (bool, Vec<String>) {
+    let name = Path::new(fixture).file_name().unwrap();
+    std::fs::copy(corpus(fixture), root.join("tmp").join(name)).unwrap();
+    let inside = Path::new("/tmp").join(name);
+    let output = Command::new("chroot")
+        .arg(root)
+        .arg("/lib/ld-musl-x86_64.so.1")
+        .arg("--list")
+        .arg(&inside)
+        .output()
+        .unwrap();
+    let errors = String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .map(|l| l.replace(&inside.display().to_string(), fixture))
+        .collect();
+    (output.status.success(), errors)
+}
+
+fn scan_on(fixture: &str, target: &str) -> Artifact {
+    let options = Options {
+        platform: Platform::new(target.parse().unwrap(), Arch::X86_64, false),
+        ..Default::default()
+    };
+    let mut report = scan_with(&[corpus(fixture)], &options);
+    report.artifacts.remove(0)
+}
+
+/// The loader's messages muslcheck predicts, with the fixture's corpus path.
+fn predicted_messages(artifact: &Artifact, fixture: &str) -> Vec<String> {
+    let full = corpus(fixture).display().to_string();
+    artifact
+        .findings()
+        .iter()
+        .flat_map(|f| f.loader_messages.iter())
+        .map(|m| m.replace(&full, fixture))
+        .collect()
+}
+
+/// zlib and OpenSSL are in every Alpine base image: a file needing them
+/// loads without an `apk add`, and their symbols are checked like musl's.
+/// EVP_MD_CTX_dup (OpenSSL 3.1) is missing from Alpine 3.17's libcrypto3 3.0.
+#[test]
+fn base_image_libraries_satisfy_needs_and_their_symbols_are_checked() {
+    let fixture = "lib/libuses-base-libs.so";
+    for (release, loads) in [("3.17", false), ("3.19", true), ("3.20", true)] {
+        let artifact = scan_on(fixture, &format!("alpine:{release}"));
+        assert!(
+            !codes_of(&artifact).contains(&Code::NeedsAlpinePackage),
+            "{release}: {:?}",
+            codes_of(&artifact)
+        );
+        let libraries = &artifact.assessment.load.as_ref().unwrap().libraries;
+        let zlib = libraries
+            .iter()
+            .find(|(name, _)| name == "libz.so.1")
+            .unwrap();
+        assert!(
+            zlib.1.starts_with("zlib ") && zlib.1.contains(&format!("alpine:{release} base image")),
+            "{zlib:?}"
+        );
+        if loads {
+            assert_eq!(artifact.verdict(), Verdict::Ok, "{release}");
+        } else {
+            assert_eq!(artifact.verdict(), Verdict::Breaks, "{release}");
+            assert_eq!(codes_of(&artifact), [Code::MissingSymbols]);
+        }
+        let Some(root) = alpine_root(release) else {
+            continue;
+        };
+        let (loaded, errors) = alpine_loader_says(&root, fixture);
+        assert_eq!(loaded, loads, "Alpine {release}'s loader: {errors:?}");
+        assert_eq!(predicted_messages(&artifact, fixture), errors, "{release}");
+    }
+    // A release without a minirootfs here: the table of the nearest one with
+    // the same musl, and the evidence says which.
+    let artifact = scan_on(fixture, "alpine:3.18");
+    assert_eq!(artifact.verdict(), Verdict::Ok);
+    let libraries = &artifact.assessment.load.as_ref().unwrap().libraries;
+    let crypto = libraries
+        .iter()
+        .find(|(name, _)| name == "libcrypto.so.3")
+        .unwrap();
+    assert!(
+        crypto.1.contains("exports from Alpine 3.19's minirootfs"),
+        "{crypto:?}"
+    );
+}
+
+/// statx came with musl 1.2.5 (Alpine 3.20): on 3.18 the file breaks, and
+/// the remedy is the newer image, with the release machine-readable.
+#[test]
+fn a_newer_musl_is_the_remedy_when_it_has_every_missing_name() {
+    let fixture = "lib/libstatx-musl.so";
+    let old = scan_on(fixture, "alpine:3.18");
+    assert_eq!(old.verdict(), Verdict::Breaks);
+    assert_eq!(codes_of(&old), [Code::MissingSymbols]);
+    let finding = &old.findings()[0];
+    assert_eq!(finding.min_alpine.as_deref(), Some("3.20"));
+    assert_eq!(
+        finding.remedy.as_deref(),
+        Some("use Alpine ≥ 3.20 (musl 1.2.5 adds statx): `FROM alpine:3.20`")
+    );
+    assert_eq!(scan_on(fixture, "alpine:3.20").verdict(), Verdict::Ok);
+    // No newer musl has a glibc-only name: no such remedy then.
+    let glibc = scan_on("lib/libfortified.so", "alpine:3.18");
+    assert!(glibc.findings().iter().all(|f| f.min_alpine.is_none()));
+
+    // Alpine's own loaders: 3.19's musl 1.2.4 lacks statx, 3.20's 1.2.5 has it.
+    for (release, loads) in [("3.19", false), ("3.20", true)] {
+        let Some(root) = alpine_root(release) else {
+            continue;
+        };
+        let (loaded, errors) = alpine_loader_says(&root, fixture);
+        assert_eq!(loaded, loads, "Alpine {release}: {errors:?}");
+        let predicted =
+            predicted_messages(&scan_on(fixture, &format!("alpine:{release}")), fixture);
+        assert_eq!(predicted, errors, "{release}");
+    }
+}

@@ -1,0 +1,713 @@
+//! The package index lookups against a real local HTTP server serving
+//! responses recorded from pypi.org and registry.npmjs.org
+//! (tests/data/index/, re-recorded by tools/record-index.py): what each
+//! kind of package gets, that the answers agree with what pip itself finds
+//! for musllinux (tests/data/index/pip-download-musllinux.tsv), offline
+//! mode, a failing or hanging server, and a corrupt cache.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use muslcheck::config::{IndexLookups, IndexOptions};
+use muslcheck::index::Asked;
+use muslcheck::model::{
+    AnswerSource, Arch, Artifact, ArtifactKind, Assessment, Ecosystem, IndexMode, IndexSummary,
+    Package, Reinstall, ReinstallAnswer, ReportPath, Verdict,
+};
+use muslcheck::platform::Platform;
+use serde_json::Value;
+
+mod common;
+
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/index")
+}
+
+/// How the test server answers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Behaviour {
+    /// The recorded documents (404 for anything else).
+    Recorded,
+    /// HTTP 500 to everything.
+    Broken,
+    /// Reads the request, then says nothing for a minute.
+    Hanging,
+}
+
+/// A local HTTP/1.1 server on 127.0.0.1 that counts the requests it gets:
+/// `/pypi/simple/NAME/` and `/npm/NAME` serve the recorded documents.
+struct Server {
+    address: String,
+    requests: Arc<AtomicUsize>,
+    paths: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    fn start(behaviour: Behaviour) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = format!("http://{}", listener.local_addr().unwrap());
+        let requests = Arc::new(AtomicUsize::new(0));
+        let paths = Arc::new(Mutex::new(Vec::new()));
+        let (counted, logged) = (Arc::clone(&requests), Arc::clone(&paths));
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let (counted, logged) = (Arc::clone(&counted), Arc::clone(&logged));
+                std::thread::spawn(move || answer(stream, behaviour, &counted, &logged));
+            }
+        });
+        Server {
+            address,
+            requests,
+            paths,
+        }
+    }
+
+    fn paths(&self) -> Vec<String> {
+        let mut paths = self.paths.lock().unwrap().clone();
+        paths.sort();
+        paths
+    }
+
+    fn pypi(&self) -> String {
+        format!("{}/pypi/simple", self.address)
+    }
+
+    fn npm(&self) -> String {
+        format!("{}/npm", self.address)
+    }
+
+    fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+}
+
+fn answer(
+    stream: TcpStream,
+    behaviour: Behaviour,
+    requests: &AtomicUsize,
+    paths: &Mutex<Vec<String>>,
+) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+        return;
+    }
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+            break;
+        }
+    }
+    requests.fetch_add(1, Ordering::SeqCst);
+    let mut stream = stream;
+    let path = request_line.split(' ').nth(1).unwrap_or("").to_string();
+    paths.lock().unwrap().push(path.clone());
+    let (status, body) = match behaviour {
+        Behaviour::Hanging => {
+            std::thread::sleep(Duration::from_secs(60));
+            return;
+        }
+        Behaviour::Broken => ("500 Internal Server Error", b"oops".to_vec()),
+        Behaviour::Recorded => match recorded(&path) {
+            Some(body) => ("200 OK", body),
+            None => ("404 Not Found", b"{}".to_vec()),
+        },
+    };
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(&body);
+}
+
+fn recorded(path: &str) -> Option<Vec<u8>> {
+    let file = if let Some(name) = path.strip_prefix("/pypi/simple/") {
+        data()
+            .join("pypi")
+            .join(format!("{}.json", name.trim_end_matches('/')))
+    } else {
+        let name = path.strip_prefix("/npm/")?;
+        data().join("npm").join(format!("{name}.json"))
+    };
+    if file.components().any(|c| c.as_os_str() == "..") {
+        return None;
+    }
+    std::fs::read(file).ok()
+}
+
+fn platform() -> Platform {
+    Platform::new("alpine:3.20".parse().unwrap(), Arch::X86_64, false)
+}
+
+fn options(server: &Server, cache: &Path, lookups: IndexLookups) -> IndexOptions {
+    IndexOptions {
+        lookups,
+        pypi_url: Some(server.pypi()),
+        npm_url: Some(server.npm()),
+        cache_dir: Some(cache.to_path_buf()),
+        python_minor: Some(11),
+        timeout: Some(Duration::from_secs(10)),
+    }
+}
+
+/// A lockfile entry for `name==version`: a package the index is asked about.
+fn entry(ecosystem: Ecosystem, name: &str, version: &str) -> Artifact {
+    Artifact::entry(
+        ReportPath::file(format!("lock/{name}")),
+        Some(Package {
+            ecosystem,
+            name: name.to_string(),
+            version: version.to_string(),
+        }),
+        ArtifactKind::Package {
+            answer: ReinstallAnswer::unknown("a lockfile entry the index is asked about"),
+        },
+        Assessment::of(Verdict::Ok, Vec::new()),
+    )
+}
+
+fn test_packages() -> Vec<Artifact> {
+    let text = std::fs::read_to_string(data().join("test-packages.tsv")).unwrap();
+    text.lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            let ecosystem = match fields[0] {
+                "pypi" => Ecosystem::Pypi,
+                _ => Ecosystem::Npm,
+            };
+            entry(ecosystem, fields[1], fields[2])
+        })
+        .collect()
+}
+
+fn ask(
+    artifacts: &[Artifact],
+    options: &IndexOptions,
+) -> (BTreeMap<String, ReinstallAnswer>, IndexSummary) {
+    let asked = Asked {
+        artifacts,
+        installed_python: &BTreeMap::new(),
+        roots: &[],
+    };
+    let (answers, summary) = muslcheck::index::answers(&asked, &platform(), options);
+    let by_name = answers
+        .into_iter()
+        .map(|(package, answer)| (format!("{}=={}", package.name, package.version), answer))
+        .collect();
+    (by_name, summary)
+}
+
+fn answer_of<'a>(answers: &'a BTreeMap<String, ReinstallAnswer>, key: &str) -> &'a ReinstallAnswer {
+    answers
+        .get(key)
+        .unwrap_or_else(|| panic!("no index answer for {key}: {answers:#?}"))
+}
+
+#[test]
+fn each_kind_of_package_gets_the_answer_its_files_on_the_index_give() {
+    let server = Server::start(Behaviour::Recorded);
+    let cache = tempfile::tempdir().unwrap();
+    let (answers, summary) = ask(
+        &test_packages(),
+        &options(&server, cache.path(), IndexLookups::Online),
+    );
+
+    let numpy = answer_of(&answers, "numpy==1.26.4");
+    assert_eq!(numpy.reinstall, Reinstall::MuslBuild);
+    assert_eq!(
+        numpy.build.as_deref(),
+        Some("numpy-1.26.4-cp311-cp311-musllinux_1_1_x86_64.whl")
+    );
+    assert_eq!(
+        numpy.source,
+        AnswerSource::Index {
+            url: format!("{}/numpy/", server.pypi())
+        }
+    );
+
+    let old = answer_of(&answers, "numpy==1.24.4");
+    assert_eq!(old.reinstall, Reinstall::SourceBuild, "{old:?}");
+    assert_eq!(old.first_musl_version.as_deref(), Some("1.25.0"));
+    assert_eq!(old.build.as_deref(), Some("numpy-1.24.4.tar.gz"));
+
+    let onnx = answer_of(&answers, "onnxruntime==1.18.1");
+    assert_eq!(onnx.reinstall, Reinstall::CannotInstall, "{onnx:?}");
+    assert!(
+        onnx.detail.contains("No matching distribution found"),
+        "{}",
+        onnx.detail
+    );
+
+    let psycopg2 = answer_of(&answers, "psycopg2==2.9.9");
+    assert_eq!(psycopg2.reinstall, Reinstall::SourceBuild, "{psycopg2:?}");
+    assert_eq!(psycopg2.build_packages, ["build-base", "python3-dev"]);
+
+    let requests = answer_of(&answers, "requests==2.32.3");
+    assert_eq!(requests.reinstall, Reinstall::NotNative, "{requests:?}");
+    assert_eq!(
+        requests.build.as_deref(),
+        Some("requests-2.32.3-py3-none-any.whl")
+    );
+
+    let swc = answer_of(&answers, "@swc/core==1.7.0");
+    assert_eq!(swc.reinstall, Reinstall::MuslBuild, "{swc:?}");
+    assert_eq!(swc.build.as_deref(), Some("@swc/core-linux-x64-musl@1.7.0"));
+    let watcher = answer_of(&answers, "@parcel/watcher==2.4.1");
+    assert_eq!(watcher.reinstall, Reinstall::MuslBuild, "{watcher:?}");
+    assert_eq!(
+        watcher.build.as_deref(),
+        Some("@parcel/watcher-linux-x64-musl@2.4.1")
+    );
+
+    let ast_grep = answer_of(&answers, "@ast-grep/cli==0.51.1");
+    assert_eq!(ast_grep.reinstall, Reinstall::NoMuslBuild, "{ast_grep:?}");
+    assert!(
+        ast_grep
+            .detail
+            .contains("@ast-grep/cli-linux-x64-gnu@0.51.1"),
+        "{}",
+        ast_grep.detail
+    );
+
+    assert_eq!(summary.mode, IndexMode::Online);
+    assert_eq!(summary.asked, 8);
+    assert_eq!(summary.answered, 8);
+    assert_eq!(summary.failed, 0, "{summary:?}");
+    assert_eq!(summary.fetched, server.requests());
+}
+
+#[test]
+fn a_musllinux_wheel_counts_only_for_the_python_the_files_were_built_for() {
+    let server = Server::start(Behaviour::Recorded);
+    let cache = tempfile::tempdir().unwrap();
+    let numpy = [entry(Ecosystem::Pypi, "numpy", "1.26.4")];
+    let mut options = options(&server, cache.path(), IndexLookups::Online);
+    options.python_minor = None;
+    let installed_for = |minor: u32| {
+        let package = numpy[0].package.clone().unwrap();
+        let installed_python = BTreeMap::from([(package, minor)]);
+        let asked = Asked {
+            artifacts: &numpy,
+            installed_python: &installed_python,
+            roots: &[],
+        };
+        let (answers, _) = muslcheck::index::answers(&asked, &platform(), &options);
+        answers.into_iter().next().unwrap().1
+    };
+    let py312 = installed_for(12);
+    assert_eq!(
+        py312.build.as_deref(),
+        Some("numpy-1.26.4-cp312-cp312-musllinux_1_1_x86_64.whl")
+    );
+    // numpy 1.26.4 has no CPython 3.13 wheel: pip builds the sdist.
+    let py313 = installed_for(13);
+    assert_eq!(py313.reinstall, Reinstall::SourceBuild, "{py313:?}");
+    assert!(py313.detail.contains("CPython 3.13"), "{}", py313.detail);
+}
+
+#[test]
+fn the_index_urls_come_from_pip_conf_and_the_project_npmrc() {
+    let server = Server::start(Behaviour::Recorded);
+    let cache = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        requirements().join("requirements.txt"),
+        project.path().join("requirements.txt"),
+    )
+    .unwrap();
+    std::fs::copy(
+        common::corpus("projects/npm-sharp-glibc-lock/package-lock.json"),
+        project.path().join("package-lock.json"),
+    )
+    .unwrap();
+    std::fs::write(
+        project.path().join(".npmrc"),
+        format!(
+            "//registry.example/:_authToken=secret\nregistry={}/\n",
+            server.npm()
+        ),
+    )
+    .unwrap();
+    let pip_conf = cache.path().join("pip.conf");
+    std::fs::write(
+        &pip_conf,
+        format!("[global]\nindex-url = {}\n", server.pypi()),
+    )
+    .unwrap();
+    let pip_conf = pip_conf.to_str().unwrap();
+    let output = Command::cargo_bin("muslcheck")
+        .unwrap()
+        .args(["--arch", "x86_64", "--format", "json", "--fail-on", "never"])
+        .arg(project.path())
+        .env_remove("PIP_INDEX_URL")
+        .env_remove("UV_INDEX_URL")
+        .env_remove("UV_DEFAULT_INDEX")
+        .env_remove("npm_config_registry")
+        .env_remove("NPM_CONFIG_REGISTRY")
+        .env_remove("MUSLCHECK_OFFLINE")
+        .env("PIP_CONFIG_FILE", pip_conf)
+        .env("XDG_CACHE_HOME", cache.path())
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let index = index_of(&output);
+    let paths = server.paths();
+    for wanted in [
+        "/pypi/simple/numpy/",
+        "/pypi/simple/pandas/",
+        "/pypi/simple/psycopg2/",
+        "/npm/sharp",
+    ] {
+        assert!(
+            paths.iter().any(|p| p == wanted),
+            "{wanted} not asked: {paths:?} {index}"
+        );
+    }
+    assert!(!paths.iter().any(|p| p.contains("secret")));
+}
+
+#[test]
+fn arm64_targets_get_their_own_platform_package() {
+    let server = Server::start(Behaviour::Recorded);
+    let cache = tempfile::tempdir().unwrap();
+    let platform = Platform::new("alpine:3.20".parse().unwrap(), Arch::Aarch64, false);
+    let swc = [entry(Ecosystem::Npm, "@swc/core", "1.7.0")];
+    let asked = Asked {
+        artifacts: &swc,
+        installed_python: &BTreeMap::new(),
+        roots: &[],
+    };
+    let (answers, _) = muslcheck::index::answers(
+        &asked,
+        &platform,
+        &options(&server, cache.path(), IndexLookups::Online),
+    );
+    let (_, answer) = &answers[0];
+    assert_eq!(
+        answer.build.as_deref(),
+        Some("@swc/core-linux-arm64-musl@1.7.0")
+    );
+}
+
+/// The 44 pinned distributions of the stack, as lockfile entries.
+fn stack_packages() -> Vec<Artifact> {
+    let text = std::fs::read_to_string(data().join("pip-download-musllinux.tsv")).unwrap();
+    text.lines()
+        .filter(|line| !line.starts_with('#') && !line.starts_with("name\t"))
+        .map(|line| {
+            let row: Vec<&str> = line.split('\t').collect();
+            entry(Ecosystem::Pypi, row[0], row[1])
+        })
+        .collect()
+}
+
+#[test]
+fn the_index_answers_agree_with_what_pip_finds_for_musllinux() {
+    let server = Server::start(Behaviour::Recorded);
+    let cache = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(data().join("pip-download-musllinux.tsv")).unwrap();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.starts_with("name\t"))
+        .map(|line| line.split('\t').collect())
+        .collect();
+    assert!(rows.len() >= 40, "the stack has ~40 distributions");
+    let artifacts: Vec<Artifact> = rows
+        .iter()
+        .map(|row| entry(Ecosystem::Pypi, row[0], row[1]))
+        .collect();
+    let (answers, summary) = ask(
+        &artifacts,
+        &options(&server, cache.path(), IndexLookups::Online),
+    );
+    assert_eq!(summary.failed, 0, "{summary:?}");
+    let mut disagreements = Vec::new();
+    for row in &rows {
+        let key = format!("{}=={}", row[0], row[1]);
+        let answer = answer_of(&answers, &key);
+        let agrees = match (row[2], row[3]) {
+            ("found", wheel) if wheel.ends_with("-none-any.whl") => {
+                answer.reinstall == Reinstall::NotNative && answer.build.as_deref() == Some(wheel)
+            }
+            ("found", wheel) => {
+                answer.reinstall == Reinstall::MuslBuild && answer.build.as_deref() == Some(wheel)
+            }
+            _ => matches!(
+                answer.reinstall,
+                Reinstall::SourceBuild | Reinstall::CannotInstall
+            ),
+        };
+        if !agrees {
+            disagreements.push(format!(
+                "{key}: pip {} {}, index {answer:?}",
+                row[2], row[3]
+            ));
+        }
+    }
+    assert!(disagreements.is_empty(), "{disagreements:#?}");
+}
+
+#[test]
+fn the_stack_as_installed_is_asked_about_with_its_python_version() {
+    let Some(stack) = common::fetched("manylinux-stack") else {
+        return;
+    };
+    let server = Server::start(Behaviour::Recorded);
+    let cache = tempfile::tempdir().unwrap();
+    let mut index = options(&server, cache.path(), IndexLookups::Online);
+    // The installed files say 3.11 (WHEEL tags, module names): nothing else does here.
+    index.python_minor = None;
+    let mut scan_options = common::options(false);
+    scan_options.index = index.clone();
+    let report = muslcheck::scan(&[stack], &scan_options).unwrap();
+    assert_eq!(report.index.mode, IndexMode::Online, "{:?}", report.index);
+    assert!(report.index.asked >= 40, "{:?}", report.index);
+    assert_eq!(
+        report.index.answered, report.index.asked,
+        "{:?}",
+        report.index
+    );
+    assert_eq!(
+        report.index.fetched, report.index.asked,
+        "{:?}",
+        report.index
+    );
+    let (answers, summary) = ask(&report.artifacts, &index);
+    assert_eq!(
+        summary.from_cache, summary.asked,
+        "the scan's lookups filled the cache"
+    );
+    assert!(summary.asked >= 40, "{summary:?}");
+    assert_eq!(summary.answered, summary.asked, "{summary:?}");
+    let normalised = |name: &str| name.to_lowercase().replace(['_', '.'], "-");
+    let text = std::fs::read_to_string(data().join("pip-download-musllinux.tsv")).unwrap();
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("name\t"))
+    {
+        let row: Vec<&str> = line.split('\t').collect();
+        let answer = answers
+            .iter()
+            .find(|(key, _)| normalised(key) == normalised(&format!("{}=={}", row[0], row[1])))
+            .map(|(_, answer)| answer)
+            .unwrap_or_else(|| panic!("{} {} not asked about", row[0], row[1]));
+        let found = row[2] == "found";
+        let installs = matches!(
+            answer.reinstall,
+            Reinstall::MuslBuild | Reinstall::NotNative
+        );
+        assert_eq!(found, installs, "{line}: {answer:?}");
+    }
+}
+
+/// `muslcheck --format json ARGS DIR` with the index at `server` and its
+/// cache in `cache`.
+fn scan_cli(
+    server: &Server,
+    cache: &Path,
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Output {
+    let mut command = Command::cargo_bin("muslcheck").unwrap();
+    command
+        .args(["--arch", "x86_64", "--format", "json", "--fail-on", "never"])
+        .args(args)
+        .arg(dir)
+        .env("PIP_INDEX_URL", server.pypi())
+        .env("npm_config_registry", server.npm())
+        .env("XDG_CACHE_HOME", cache)
+        .env_remove("MUSLCHECK_OFFLINE")
+        .env_remove("HTTP_PROXY")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("ALL_PROXY")
+        .env_remove("http_proxy")
+        .env_remove("https_proxy")
+        .env_remove("all_proxy")
+        .timeout(Duration::from_secs(120));
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().unwrap()
+}
+
+fn index_of(output: &Output) -> Value {
+    common::json_of(output)["index"].clone()
+}
+
+/// A project pinning numpy, pandas and psycopg2 (and pure requests).
+fn requirements() -> PathBuf {
+    common::corpus("projects/requirements-mixed")
+}
+
+#[test]
+fn offline_makes_no_request_and_says_so() {
+    let server = Server::start(Behaviour::Recorded);
+    let cache = tempfile::tempdir().unwrap();
+    for (args, env) in [
+        (&["--offline"][..], &[][..]),
+        (&[][..], &[("MUSLCHECK_OFFLINE", "1")][..]),
+    ] {
+        let output = scan_cli(&server, cache.path(), &requirements(), args, env);
+        let index = index_of(&output);
+        assert_eq!(index["mode"], "offline", "{index}");
+        assert_eq!(
+            index["asked"], 3,
+            "numpy, pandas, psycopg2; never pure requests: {index}"
+        );
+        assert_eq!(index["answered"], 0);
+        assert!(
+            common::stderr(&output).contains("package index (offline: cached answers only)"),
+            "{}",
+            common::stderr(&output)
+        );
+    }
+    let project = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        requirements().join("requirements.txt"),
+        project.path().join("requirements.txt"),
+    )
+    .unwrap();
+    std::fs::write(project.path().join("muslcheck.toml"), "offline = true\n").unwrap();
+    let output = scan_cli(&server, cache.path(), project.path(), &[], &[]);
+    assert_eq!(index_of(&output)["mode"], "offline");
+    assert_eq!(server.requests(), 0, "offline asked the server");
+
+    // Online once fills the cache; offline then answers from it, still asking nothing.
+    let online = scan_cli(&server, cache.path(), &requirements(), &[], &[]);
+    assert_eq!(index_of(&online)["answered"], 3, "{}", index_of(&online));
+    let asked = server.requests();
+    assert_eq!(asked, 3);
+    let offline = scan_cli(&server, cache.path(), &requirements(), &["--offline"], &[]);
+    let index = index_of(&offline);
+    assert_eq!(
+        (index["answered"].clone(), index["from_cache"].clone()),
+        (3.into(), 3.into()),
+        "{index}"
+    );
+    let again = scan_cli(&server, cache.path(), &requirements(), &[], &[]);
+    assert_eq!(
+        index_of(&again)["from_cache"],
+        3,
+        "a fresh cache answers online too"
+    );
+    assert_eq!(server.requests(), asked);
+}
+
+#[test]
+fn a_failing_index_degrades_the_scan_to_the_cache_and_the_scan_completes() {
+    let server = Server::start(Behaviour::Broken);
+    let cache = tempfile::tempdir().unwrap();
+    let output = scan_cli(&server, cache.path(), &requirements(), &[], &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", common::stderr(&output));
+    let index = index_of(&output);
+    assert_eq!(index["mode"], "degraded", "{index}");
+    assert_eq!(index["answered"], 0);
+    assert!(
+        index["reason"].as_str().unwrap().contains("HTTP 500"),
+        "{index}"
+    );
+    // The first failure stops the requests still to make (up to 3 were in flight).
+    assert!(server.requests() <= 3, "{}", server.requests());
+    let stderr = common::stderr(&output);
+    assert!(stderr.contains("degraded"), "{stderr}");
+    assert_eq!(
+        stderr
+            .lines()
+            .filter(|l| l.contains("package index"))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn after_the_first_server_error_no_new_request_goes_out() {
+    let server = Server::start(Behaviour::Broken);
+    let cache = tempfile::tempdir().unwrap();
+    let stack = stack_packages();
+    let (answers, summary) = ask(
+        &stack,
+        &options(&server, cache.path(), IndexLookups::Online),
+    );
+    assert!(answers.is_empty());
+    assert_eq!(summary.mode, IndexMode::Degraded);
+    assert_eq!(summary.failed, stack.len(), "{summary:?}");
+    // Only the requests already in flight (8 at once) when the first 500 came back.
+    assert!(server.requests() <= 8, "{} requests", server.requests());
+}
+
+#[test]
+fn a_hanging_index_is_given_up_on_within_the_timeout() {
+    let server = Server::start(Behaviour::Hanging);
+    let cache = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let output = scan_cli(
+        &server,
+        cache.path(),
+        &requirements(),
+        &[],
+        &[("MUSLCHECK_INDEX_TIMEOUT", "1")],
+    );
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    let index = index_of(&output);
+    assert_eq!(index["mode"], "degraded", "{index}");
+    assert!(
+        index["reason"].as_str().unwrap().contains("timeout"),
+        "{index}"
+    );
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn a_corrupt_cache_is_a_miss_never_an_answer_nor_a_crash() {
+    let server = Server::start(Behaviour::Recorded);
+    let cache = tempfile::tempdir().unwrap();
+    let online = scan_cli(&server, cache.path(), &requirements(), &[], &[]);
+    assert_eq!(index_of(&online)["answered"], 3);
+    let files: Vec<PathBuf> = walk(cache.path());
+    assert_eq!(files.len(), 3, "{files:?}");
+    // Cut short, emptied, and overwritten with another kind of file.
+    let whole = std::fs::read(&files[0]).unwrap();
+    std::fs::write(&files[0], &whole[..whole.len() / 2]).unwrap();
+    std::fs::write(&files[1], b"").unwrap();
+    std::fs::write(&files[2], b"\x7fELF\x02\x01\x01garbage\n\n\n{}").unwrap();
+    let offline = scan_cli(&server, cache.path(), &requirements(), &["--offline"], &[]);
+    let index = index_of(&offline);
+    assert_eq!(
+        (index["answered"].clone(), index["failed"].clone()),
+        (0.into(), 3.into()),
+        "{index}"
+    );
+    let online = scan_cli(&server, cache.path(), &requirements(), &[], &[]);
+    let index = index_of(&online);
+    assert_eq!(
+        (index["answered"].clone(), index["fetched"].clone()),
+        (3.into(), 3.into()),
+        "{index}"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}
