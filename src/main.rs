@@ -47,6 +47,12 @@ enum Command {
         #[arg(long)]
         list: bool,
     },
+    /// List every base image muslcheck has facts for: libc, architectures, how exact.
+    Targets {
+        /// Output format: text or json.
+        #[arg(long, default_value = "text")]
+        format: Format,
+    },
     /// Audit wheels: is each one's manylinux/musllinux tag true to the ELF inside?
     AuditWheel {
         /// Wheel files (or directories holding them).
@@ -147,6 +153,7 @@ fn main() -> ExitCode {
     let status = match cli.command {
         Some(Command::Explain { code, list }) => explain(code.as_deref(), list),
         Some(Command::AuditWheel { wheels, format }) => audit_wheels(&wheels, format),
+        Some(Command::Targets { format }) => targets(format),
         None => run_scan(cli.scan),
     };
     ExitCode::from(status as u8)
@@ -441,6 +448,19 @@ fn audit_wheels(wheels: &[PathBuf], format: Format) -> ExitStatus {
     } else {
         ExitStatus::Clean
     }
+}
+
+fn targets(format: Format) -> ExitStatus {
+    let rows = muslcheck::platform::target_summaries();
+    match format {
+        Format::Text => print!("{}", report::render_targets(&rows)),
+        Format::Json => println!("{}", report::render_targets_json(&rows)),
+        other => {
+            let name = format!("{other:?}").to_lowercase();
+            return usage_error(&format!("`targets` prints text or json, not {name}"));
+        }
+    }
+    ExitStatus::Clean
 }
 
 fn explain(code: Option<&str>, list: bool) -> ExitStatus {

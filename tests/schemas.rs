@@ -238,3 +238,17 @@ fn sarif_multitool_with_github_rules_finds_nothing() {
         .collect();
     assert!(complaints.is_empty(), "{complaints:#?}");
 }
+
+#[test]
+fn targets_json_matches_its_schema() {
+    let validator = validator("targets.schema.json");
+    let output = cli(&["targets", "--format", "json"]);
+    assert!(output.status.success());
+    let rows = json_of(&output);
+    assert!(rows.as_array().is_some_and(|rows| rows.len() >= 38));
+    assert_eq!(errors(&validator, &rows), Vec::<String>::new());
+    // The schema rejects drift: an unknown exactness.
+    let mut drifted = rows.clone();
+    drifted[0]["exactness"] = Value::from("approximate");
+    assert!(!validator.is_valid(&drifted));
+}

@@ -238,3 +238,9 @@ fn explain_all_codes() {
 fn explain_one_code() {
     insta::assert_snapshot!("explain_mc102", explain(Code::MissingSymbols));
 }
+
+#[test]
+fn targets_list() {
+    let rows = muslcheck::platform::target_summaries();
+    insta::assert_snapshot!("targets_text", muslcheck::report::render_targets(&rows));
+}

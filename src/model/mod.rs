@@ -8,6 +8,7 @@ mod code;
 mod decision;
 mod elf_facts;
 mod finding;
+mod image;
 mod matrix;
 mod package;
 mod path;
@@ -29,6 +30,7 @@ pub use finding::{
     Assessment, Evidence, Finding, Host, HostKind, LoadSummary, MissingLibrary, MissingSymbol,
     PackageNeed, RelocationEvidence, Verdict,
 };
+pub use image::{DefinedVersions, Exactness, ImageFact, Presence, SymbolDefinition, TargetSummary};
 pub use matrix::{MATRIX_SCHEMA_VERSION, Matrix, MatrixCell, MatrixRow, MatrixTarget};
 pub use package::{Ecosystem, Package};
 pub use path::{

@@ -8,6 +8,8 @@
 
 mod base;
 pub mod musl;
+mod profile_exports;
+pub mod profiles;
 mod tables;
 
 use std::fmt;
@@ -17,6 +19,7 @@ use crate::model::{Arch, HostKind, TargetInfo};
 
 pub use base::BaseLibrary;
 pub use musl::LoaderMessage;
+pub use profiles::{Library, LookupError, Profile, target_summaries};
 pub use tables::{
     GlibcSymbol, HostBrought, MuslProvides, SonameProvider, SymbolTables, alpine_provider,
 };

@@ -9,6 +9,7 @@ mod json;
 mod matrix;
 mod plan;
 mod sarif;
+mod targets;
 mod text;
 
 use std::str::FromStr;
@@ -21,6 +22,7 @@ pub use github::render_github;
 pub use json::render_json;
 pub use matrix::render_matrix_text;
 pub use sarif::render_sarif;
+pub use targets::{render_targets, render_targets_json};
 pub use text::{TextOptions, index_line, render_text, render_wheel_audit, summary_line};
 
 /// Output formats.
