@@ -501,7 +501,10 @@ fn plan(decisions: &[PackageDecision], platform: &Platform) -> ActionPlan {
                         newest = Some((version, release.clone()));
                     }
                 }
-                Action::Gcompat => plan.gcompat = true,
+                Action::Gcompat => {
+                    plan.gcompat = true;
+                    plan.gcompat_for.push(name.clone());
+                }
                 Action::NoFix { why } => plan.no_fix.push((name.clone(), why.clone())),
             }
         }

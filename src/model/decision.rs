@@ -159,6 +159,9 @@ pub struct ActionPlan {
     pub no_fix: Vec<(String, String)>,
     /// Whether the plan relies on gcompat.
     pub gcompat: bool,
+    /// The packages whose glibc files the plan runs with gcompat.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub gcompat_for: Vec<String>,
 }
 
 /// What the package index lookups of one scan did: the one line the command

@@ -82,6 +82,12 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
     if !plan.apk_add.is_empty() {
         lines.push(format!("RUN {install} {}", plan.apk_add.join(" ")));
     }
+    if !plan.gcompat_for.is_empty() {
+        lines.push(format!(
+            "# gcompat: copy the glibc files of {} from a glibc stage; they load with gcompat",
+            list(&plan.gcompat_for, 6)
+        ));
+    }
     if !plan.build_dependencies.is_empty() {
         lines.push(format!(
             "RUN {install} --virtual .build-deps {}   # to compile; `apk del .build-deps` after the install",
