@@ -100,7 +100,7 @@ pub fn decide(
             decide_one(package, origin, &group, platform)
         })
         .collect();
-    let plan = plan(&decisions, platform);
+    let plan = plan(&decisions, &lockfile_names(artifacts), platform);
     (decisions, plan)
 }
 
@@ -466,8 +466,66 @@ fn loads_with_gcompat(files: &[&Artifact]) -> bool {
         })
 }
 
+/// The file names of the lockfiles and requirement files the scan read.
+fn lockfile_names(artifacts: &[Artifact]) -> BTreeSet<String> {
+    artifacts
+        .iter()
+        .filter(|a| matches!(a.kind, ArtifactKind::Package { .. }) && !a.path.is_member())
+        .filter_map(|a| a.path.as_str().rsplit('/').next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The command that installs the project's packages on the target: the
+/// lockfile's own install when the scan read one, else the pinned versions.
+fn install_command(
+    generic: &str,
+    lockfiles: &BTreeSet<String>,
+    packages: &[String],
+    upgrades: &[(String, String)],
+) -> String {
+    let has = |name: &str| lockfiles.contains(name);
+    let requirements = lockfiles
+        .iter()
+        .find(|name| name.starts_with("requirements") && name.ends_with(".txt"));
+    let pinned = |separator: &str| {
+        packages
+            .iter()
+            .filter_map(|p| p.split_once(' '))
+            .map(|(name, version)| {
+                // An upgrade the plan asks for is what gets installed.
+                let version = upgrades
+                    .iter()
+                    .find(|(upgraded, _)| upgraded == name)
+                    .map_or(version, |(_, to)| to.as_str());
+                format!("{name}{separator}{version}")
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    match generic {
+        "npm ci" if has("package-lock.json") || has("npm-shrinkwrap.json") => "npm ci".to_string(),
+        "npm ci" if has("pnpm-lock.yaml") => "pnpm install --frozen-lockfile".to_string(),
+        "npm ci" if has("yarn.lock") => "yarn install --frozen-lockfile".to_string(),
+        "npm ci" => format!("npm install {}", pinned("@")),
+        "pip install" if has("uv.lock") => "uv sync --frozen".to_string(),
+        "pip install" if has("poetry.lock") => "poetry install".to_string(),
+        "pip install" if has("pdm.lock") => "pdm sync".to_string(),
+        "pip install" if has("Pipfile.lock") => "pipenv install --deploy".to_string(),
+        "pip install" => match requirements {
+            Some(file) => format!("pip install -r {file}"),
+            None => format!("pip install {}", pinned("==")),
+        },
+        other => other.to_string(),
+    }
+}
+
 /// Every package's actions merged.
-fn plan(decisions: &[PackageDecision], platform: &Platform) -> ActionPlan {
+fn plan(
+    decisions: &[PackageDecision],
+    lockfiles: &BTreeSet<String>,
+    platform: &Platform,
+) -> ActionPlan {
     let mut apk_add = BTreeSet::new();
     let mut build = BTreeSet::new();
     let mut reinstall: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -518,8 +576,50 @@ fn plan(decisions: &[PackageDecision], platform: &Platform) -> ActionPlan {
     plan.build_dependencies = build.into_iter().collect();
     plan.reinstall = reinstall
         .into_iter()
-        .map(|(command, packages)| Reinstallation { command, packages })
+        .map(|(command, packages)| Reinstallation {
+            command: install_command(&command, lockfiles, &packages, &plan.upgrades),
+            packages,
+        })
         .collect();
     plan.relock = relock.into_iter().collect();
     plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(files: &[&str]) -> BTreeSet<String> {
+        files.iter().map(|f| f.to_string()).collect()
+    }
+
+    #[test]
+    fn the_install_command_is_the_lockfiles_own_else_the_pins() {
+        let packages = ["numpy 1.24.4".to_string(), "lxml 5.2.2".to_string()];
+        let upgrades = [("numpy".to_string(), "1.25.0".to_string())];
+        let command =
+            |generic, files: &[&str]| install_command(generic, &names(files), &packages, &upgrades);
+        assert_eq!(command("pip install", &["uv.lock"]), "uv sync --frozen");
+        assert_eq!(
+            command("pip install", &["requirements-prod.txt"]),
+            "pip install -r requirements-prod.txt"
+        );
+        // No lockfile: the pins, with the upgrade the plan asks for.
+        assert_eq!(
+            command("pip install", &[]),
+            "pip install numpy==1.25.0 lxml==5.2.2"
+        );
+        assert_eq!(
+            command("npm ci", &["yarn.lock"]),
+            "yarn install --frozen-lockfile"
+        );
+        assert_eq!(
+            command("npm ci", &["package-lock.json", "yarn.lock"]),
+            "npm ci"
+        );
+        assert_eq!(
+            command("npm ci", &[]),
+            "npm install numpy@1.25.0 lxml@5.2.2"
+        );
+    }
 }

@@ -119,11 +119,17 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
             ));
             continue;
         }
-        lines.push(format!(
-            "RUN {}   # on the target, not copied from a glibc stage: {}",
-            step.command,
-            list(&step.packages, 6)
-        ));
+        if step.command.len() > WRAP_AT {
+            // Pinned versions, one continuation line per few packages.
+            lines.push("# on the target, not copied from a glibc stage:".to_string());
+            lines.extend(wrapped_run(&step.command));
+        } else {
+            lines.push(format!(
+                "RUN {}   # on the target, not copied from a glibc stage: {}",
+                step.command,
+                list(&step.packages, 6)
+            ));
+        }
     }
     if !lines.is_empty() {
         let _ = writeln!(out, "Plan for the Dockerfile:");
@@ -282,6 +288,31 @@ fn write_row(out: &mut String, row: &[String; 4], widths: &[usize; 4]) {
 
 fn plural(count: usize) -> &'static str {
     if count == 1 { "" } else { "s" }
+}
+
+/// Longest `RUN` line written on one line.
+const WRAP_AT: usize = 90;
+
+/// `RUN a b c \` and continuation lines of at most [`WRAP_AT`] characters.
+fn wrapped_run(command: &str) -> Vec<String> {
+    let mut lines: Vec<String> = vec!["RUN".to_string()];
+    for word in command.split(' ') {
+        let fits = lines
+            .last()
+            .is_some_and(|line| line.len() + 1 + word.len() <= WRAP_AT);
+        match lines.last_mut() {
+            Some(line) if fits => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(format!("    {word}")),
+        }
+    }
+    let last = lines.len().saturating_sub(1);
+    for line in lines.iter_mut().take(last) {
+        line.push_str(" \\");
+    }
+    lines
 }
 
 /// `a, b, c and 4 more`.
