@@ -215,6 +215,9 @@ fn run_matrix(args: &ScanArgs, options: &Options, fail_on: FailOn) -> ExitStatus
             )
         })
         .collect();
+    if let Some(message) = platforms.iter().find_map(|p| p.validate().err()) {
+        return usage_error(&message);
+    }
     let progress = ProgressBar::for_stderr(!args.quiet);
     let scanned = scan_matrix(&args.paths, options, &platforms, &progress);
     progress.finish();
