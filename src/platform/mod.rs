@@ -553,7 +553,13 @@ mod tests {
                 .is_debian_build()
         );
         assert!("alpine:3.14".parse::<Target>().is_err());
-        assert!("ubuntu".parse::<Target>().is_err());
+        // Not a musl target: a profile, or an error naming close ones.
+        assert_eq!(
+            "ubuntu".parse::<Target>().unwrap(),
+            Target::Image("ubuntu:24.04")
+        );
+        let unknown = "debain:12".parse::<Target>().unwrap_err();
+        assert!(unknown.contains("did you mean"), "{unknown}");
         assert!("musl:1.1.24".parse::<Target>().is_err());
     }
 
