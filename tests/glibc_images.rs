@@ -243,3 +243,63 @@ fn scratch_runs_static_programs_only() {
             .contains("COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/")
     );
 }
+
+/// What the real loaders said in the chroots above (recorded from a run as
+/// root with the packages unpacked), checked without either: (image,
+/// fixture, verdict, first loader message with the program at /tmp/NAME).
+const RECORDED: [(&str, &str, &str, Option<&str>); 7] = [
+    (
+        "debian:11-slim",
+        "image/threads",
+        "breaks",
+        Some(
+            "/tmp/threads: /lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.34' not found (required by /tmp/threads)",
+        ),
+    ),
+    ("debian:12-slim", "image/threads", "ok", None),
+    (
+        "gcr.io/distroless/base-debian12",
+        "image/cxx-hello",
+        "breaks",
+        Some(
+            "/tmp/cxx-hello: error while loading shared libraries: libstdc++.so.6: cannot open shared object file: No such file or directory",
+        ),
+    ),
+    (
+        "gcr.io/distroless/cc-debian12",
+        "image/cxx-hello",
+        "ok",
+        None,
+    ),
+    ("scratch", "bin/hello-glibc", "breaks", None),
+    ("scratch", "image/static-certs", "ok", None),
+    (
+        "debian:12-slim",
+        "bin/hello-musl",
+        "breaks",
+        Some("sh: /tmp/hello-musl: not found"),
+    ),
+];
+
+#[test]
+fn predictions_match_the_recorded_loader_runs() {
+    for (image, fixture, verdict, message) in RECORDED {
+        let dir = tempfile::tempdir().unwrap();
+        let name = Path::new(fixture).file_name().unwrap();
+        std::fs::create_dir(dir.path().join("tmp")).unwrap();
+        let inside = dir.path().join("tmp").join(name);
+        std::fs::copy(corpus(fixture), &inside).unwrap();
+        let (artifact, messages) = judge(image, dir.path(), &inside);
+        assert_eq!(
+            artifact["verdict"], verdict,
+            "{image} {fixture}: {artifact:#}"
+        );
+        if let Some(message) = message {
+            assert_eq!(
+                messages.first().map(String::as_str),
+                Some(message),
+                "{image} {fixture}"
+            );
+        }
+    }
+}

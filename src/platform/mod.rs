@@ -316,11 +316,22 @@ impl Platform {
         self.profile().is_some_and(Profile::libraries_known)
     }
 
-    /// The package that provides `soname` on images of this one's family
-    /// (`libstdc++6`), read from the other profiles of the family.
+    /// The package that provides `soname` for this image (`libstdc++6`),
+    /// read from the other profiles of its family, else from those whose
+    /// packages come from the same archive and release (Debian 12's
+    /// distroless images for debian:12-slim).
     pub fn package_providing(&self, soname: &str) -> Option<&'static str> {
-        self.family_profiles()
-            .find_map(|p| p.library(soname).and_then(|l| l.package))
+        let own = self.profile()?;
+        let package = |p: &'static Profile| p.library(soname).and_then(|l| l.package);
+        let archive = package_archive(own);
+        self.family_profiles().find_map(package).or_else(|| {
+            Profile::all()
+                .iter()
+                .filter(|p| {
+                    p.arch == own.arch && archive.is_some() && package_archive(p) == archive
+                })
+                .find_map(package)
+        })
     }
 
     /// The smallest other image of this one's family and architecture that
@@ -351,13 +362,12 @@ impl Platform {
         self.musl_target().map(|t| t.musl)
     }
 
-    /// Whether distribution packages can be installed (`apk add libstdc++`,
-    /// `apt-get install -y libstdc++6` …).
+    /// Whether Alpine packages (`apk add libstdc++`, `gcompat` …) can be
+    /// installed: the musl model's package remedies and the roll-up's
+    /// Alpine-package answers ask this. An image's own package manager
+    /// (`apt-get install -y`) is [`Platform::install_command`].
     pub fn has_packages(&self) -> bool {
-        match &self.target {
-            Target::Musl(musl) => musl.has_packages(),
-            Target::Image(_) => self.install_command().is_some(),
-        }
+        self.musl_target().is_some_and(MuslTarget::has_packages)
     }
 
     /// The command that installs the target's packages in a Dockerfile
@@ -371,7 +381,7 @@ impl Platform {
 
     /// Whether gcompat is on the image: asked for, and installable there (Alpine only).
     pub fn gcompat_installed(&self) -> bool {
-        self.gcompat && self.musl_target().is_some_and(MuslTarget::has_packages)
+        self.gcompat && self.has_packages()
     }
 
     /// The path of the target's dynamic loader (`PT_INTERP` of its programs).
@@ -435,7 +445,7 @@ impl Platform {
 
     /// The libraries that installing `host` on the (Alpine) target brings with it.
     pub fn brought_by_host(&self, host: HostKind) -> Vec<HostBrought> {
-        if !self.musl_target().is_some_and(MuslTarget::has_packages) {
+        if !self.has_packages() {
             return Vec::new();
         }
         let key = match host {
@@ -503,6 +513,14 @@ impl Platform {
             }
         }
     }
+}
+
+/// The archive and release a profile's packages come from, as its sources
+/// say (`packages from deb.debian.org bookworm, …` → (`deb.debian.org`, `bookworm`)).
+fn package_archive(profile: &Profile) -> Option<(&'static str, &'static str)> {
+    let (_, from) = profile.sources.split_once("packages from ")?;
+    let mut words = from.split_whitespace();
+    Some((words.next()?, words.next()?.trim_end_matches([',', ';'])))
 }
 
 fn release_key(release: &str) -> Vec<u32> {
@@ -599,7 +617,9 @@ mod tests {
         let scratch = on("scratch");
         assert_eq!(scratch.loader_kind(), LoaderKind::None);
         assert_eq!(scratch.interpreter(), None);
-        assert!(!scratch.has_packages());
+        assert!(!scratch.has_packages() && scratch.install_command().is_none());
+        // apt, not apk: the Alpine-package answers stay off.
+        assert!(!debian.has_packages());
         assert_eq!(
             on("gcr.io/distroless/base-debian12").image_providing("libstdc++.so.6"),
             Some("gcr.io/distroless/cc-debian12")
