@@ -303,3 +303,88 @@ fn predictions_match_the_recorded_loader_runs() {
         }
     }
 }
+
+/// A function the tree's library lacks: glibc binds it lazily, so the
+/// program starts and fails at the call (or at load under LD_BIND_NOW, or
+/// when linked `-z now`); muslcheck says which, with ld.so's message.
+#[test]
+fn an_undefined_function_fails_at_its_call_or_at_load_when_bound_now() {
+    let Some(root) = image_root("debian:12-slim") else {
+        return;
+    };
+    let tmp = root.path().join("tmp");
+    std::fs::create_dir_all(tmp.join("lib")).unwrap();
+    for (fixture, to) in [
+        ("image/calls-absent", "calls-absent"),
+        ("image/calls-absent-now", "calls-absent-now"),
+        ("image/lib/libupgraded.so.1", "lib/libupgraded.so.1"),
+    ] {
+        std::fs::copy(corpus(fixture), tmp.join(to)).unwrap();
+    }
+    let run = |program: &str, args: &[&str], bind_now: bool| {
+        let mut command = Command::new("/usr/sbin/chroot");
+        // A container has /proc, where ld.so reads $ORIGIN (/proc/self/exe);
+        // this chroot has not, and LD_ORIGIN_PATH stands in for it.
+        command
+            .arg(root.path())
+            .arg(program)
+            .args(args)
+            .env_clear()
+            .env("LD_ORIGIN_PATH", "/tmp");
+        if bind_now {
+            command.env("LD_BIND_NOW", "1");
+        }
+        let output = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).trim().to_string();
+        (output.status.code(), stderr)
+    };
+    let lazy_message =
+        "/tmp/calls-absent: symbol lookup error: /tmp/calls-absent: undefined symbol: absent";
+    // Lazy: it runs until it calls the function.
+    assert_eq!(
+        run("/tmp/calls-absent", &[], false),
+        (Some(0), String::new())
+    );
+    assert_eq!(run("/tmp/calls-absent", &["call"], false).1, lazy_message);
+    assert_eq!(run("/tmp/calls-absent", &[], true).1, lazy_message);
+    // -z now: it fails before main.
+    let (status, now_message) = run("/tmp/calls-absent-now", &[], false);
+    assert_ne!(status, Some(0));
+
+    let (report, _) = json_scan(&tmp, &["--target", "debian:12-slim"]);
+    let shown = |name: &str| {
+        let artifact = report["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["path"].as_str().unwrap().ends_with(name))
+            .unwrap()
+            .clone();
+        let path = artifact["path"].as_str().unwrap().to_string();
+        let missing = finding(&artifact, "MC102").clone();
+        let message = missing["loader_messages"][0]
+            .as_str()
+            .unwrap()
+            .replace(&path, &format!("/tmp/{name}"));
+        (
+            artifact["verdict"].clone(),
+            missing["message"].clone(),
+            message,
+        )
+    };
+    let (verdict, message, loader) = shown("calls-absent");
+    assert_eq!(verdict, "breaks");
+    assert!(
+        message
+            .as_str()
+            .unwrap()
+            .contains("starts and fails at the first call")
+    );
+    assert_eq!(loader, lazy_message);
+    let (_, message, loader) = shown("calls-absent-now");
+    assert!(
+        message.as_str().unwrap().contains("fails at load time"),
+        "{message}"
+    );
+    assert_eq!(loader, now_message);
+}

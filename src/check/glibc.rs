@@ -536,9 +536,9 @@ fn missing_symbols(file: &TreeFile, missing: &[MissingSymbol], load: &Load) -> F
     let names: Vec<String> = missing.iter().map(MissingSymbol::label).collect();
     let at_load = file.facts.bind_now || missing.iter().all(|s| s.copy_relocation);
     let when = if at_load {
-        "at load time (the file binds now, or the symbols are copy-relocated data)"
+        "it fails at load time (it binds now, or the symbols are copy-relocated data)"
     } else {
-        "at load time for data, at the first call for functions bound lazily (`symbol lookup error`)"
+        "it starts and fails at the first call of a missing function (bound lazily), at load time for data or under LD_BIND_NOW"
     };
     let loader_messages = missing
         .iter()
@@ -557,7 +557,7 @@ fn missing_symbols(file: &TreeFile, missing: &[MissingSymbol], load: &Load) -> F
     Finding::new(
         Code::MissingSymbols,
         format!(
-            "{} symbol(s) that no loaded library of the image exports: {}; fails {when}",
+            "{} symbol(s) that no loaded library (the image's or the scanned tree's) exports: {}; {when}",
             missing.len(),
             describe_list(&names, 6)
         ),

@@ -172,7 +172,7 @@ impl FromStr for Target {
         if musl.is_ok() || matches!(repository, "alpine" | "musl" | "debian-musl") {
             return musl.map(Target::Musl);
         }
-        let canonical = Profile::canonical_name(s).map_err(|e| e.to_string())?;
+        let canonical = Profile::canonical_name(s).map_err(|e| format!("unknown target: {e}"))?;
         // Another spelling of an Alpine image (`docker.io/library/alpine:3.20`).
         if let Ok(musl) = canonical.parse::<MuslTarget>() {
             return Ok(Target::Musl(musl));
