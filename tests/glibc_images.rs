@@ -33,21 +33,46 @@ fn skip(why: &str) -> Option<tempfile::TempDir> {
     None
 }
 
-/// The extracted package `package` at `version` for amd64, in any suite.
+/// The extracted package `package` at `version` for amd64, in any suite;
+/// else the same upstream release with another Debian revision (the archive
+/// moved on with a security update since the profile was generated).
 fn extracted(package: &str, version: &str) -> Option<PathBuf> {
     let version = version.replace(':', "%3a");
-    let suites = std::fs::read_dir(packages_dir()).ok()?;
-    suites.flatten().find_map(|suite| {
-        ["amd64", "all"]
-            .iter()
-            .map(|arch| {
-                suite
-                    .path()
-                    .join("x")
-                    .join(format!("{package}_{version}_{arch}"))
-            })
-            .find(|dir| dir.is_dir())
-    })
+    let upstream = version
+        .rsplit_once('-')
+        .map_or(version.as_str(), |(u, _)| u);
+    let mut same_upstream = None;
+    for suite in std::fs::read_dir(packages_dir()).ok()?.flatten() {
+        for entry in std::fs::read_dir(suite.path().join("x"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let name = entry.file_name().to_string_lossy().to_string();
+            let Some(rest) = name.strip_prefix(&format!("{package}_")) else {
+                continue;
+            };
+            let Some((found, arch)) = rest.rsplit_once('_') else {
+                continue;
+            };
+            if !matches!(arch, "amd64" | "all") {
+                continue;
+            }
+            if found == version {
+                return Some(entry.path());
+            }
+            if found.rsplit_once('-').map_or(found, |(u, _)| u) == upstream {
+                same_upstream = Some(entry.path());
+            }
+        }
+    }
+    if let Some(dir) = &same_upstream {
+        eprintln!(
+            "note: {package} {version} not unpacked; using {}",
+            dir.display()
+        );
+    }
+    same_upstream
 }
 
 /// A root with the packages of `image`'s shared libraries (merged /usr: the
