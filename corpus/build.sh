@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 SRC=src
 COMMON=(-O2 -g0 -Wl,--build-id=none "-ffile-prefix-map=$PWD=.")
-mkdir -p bin lib python node bad
+mkdir -p bin lib python node bad image
 
 need() { command -v "$1" >/dev/null || { echo "build.sh: $1 not found ($2)" >&2; exit 1; }; }
 need gcc "apt-get install gcc"
@@ -26,6 +26,23 @@ gcc "${COMMON[@]}" -static-pie -fPIE -o bin/hello-static-pie $SRC/hello.c
 aarch64-linux-gnu-gcc "${COMMON[@]}" -o bin/hello-aarch64-glibc $SRC/hello.c
 gcc "${COMMON[@]}" -no-pie -o bin/copy-reloc-glibc $SRC/copy_reloc.c
 g++ "${COMMON[@]}" -no-pie -o bin/cxx-shared-ptr-nopie $SRC/cxx_main.cpp
+
+SHARED_EARLY=("${COMMON[@]}" -shared -fPIC)
+# Base-image fixtures (glibc loader model): a GLIBC_2.34 need, libstdc++, a
+# static program naming the CA bundle. Apart from bin/ so its snapshots stay put.
+gcc "${COMMON[@]}" -pthread -o image/threads $SRC/threads.c
+g++ "${COMMON[@]}" -o image/cxx-hello $SRC/cxx_hello.cpp
+gcc "${COMMON[@]}" -static -o image/static-certs $SRC/static_certs.c
+# A function the tree's library lacks: bound lazily (fails at the call) and now.
+mkdir -p image/lib
+tmp=$(mktemp -d)
+gcc "${SHARED_EARLY[@]}" -Wl,-soname,libupgraded.so.1 -o "$tmp/libupgraded.so.1" $SRC/upgraded.c
+gcc "${SHARED_EARLY[@]}" -DWITHOUT_ABSENT -Wl,-soname,libupgraded.so.1 -o image/lib/libupgraded.so.1 $SRC/upgraded.c
+gcc "${COMMON[@]}" -o image/calls-absent $SRC/calls_absent.c "$tmp/libupgraded.so.1" \
+    -Wl,--enable-new-dtags,-rpath,'$ORIGIN/lib'
+gcc "${COMMON[@]}" -Wl,-z,now -o image/calls-absent-now $SRC/calls_absent.c "$tmp/libupgraded.so.1" \
+    -Wl,--enable-new-dtags,-rpath,'$ORIGIN/lib'
+rm -rf "$tmp"
 
 # Shared libraries (glibc)
 SHARED=("${COMMON[@]}" -shared -fPIC)

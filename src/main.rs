@@ -69,7 +69,9 @@ struct ScanArgs {
     /// Directories or files to scan.
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
-    /// What the files must run on: alpine (newest), alpine:3.18, musl:1.2.3, debian-musl.
+    /// What the files must run on: alpine (newest), alpine:3.18, musl:1.2.3, debian-musl,
+    /// or any base image of `muslcheck targets` (debian:12-slim, distroless/cc, scratch …),
+    /// judged by its own loader's rules.
     /// Give it more than once for a matrix: every target side by side, by package
     /// (exit status, SARIF and annotations from the first).
     #[arg(long)]
@@ -215,6 +217,9 @@ fn run_matrix(args: &ScanArgs, options: &Options, fail_on: FailOn) -> ExitStatus
             )
         })
         .collect();
+    if let Some(message) = platforms.iter().find_map(|p| p.validate().err()) {
+        return usage_error(&message);
+    }
     let progress = ProgressBar::for_stderr(!args.quiet);
     let scanned = scan_matrix(&args.paths, options, &platforms, &progress);
     progress.finish();

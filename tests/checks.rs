@@ -765,6 +765,8 @@ mod wheel_audit {
                 kind: libc,
                 evidence: format!("{libc} by fiat"),
             },
+            bind_now: false,
+            runtime_files: Default::default(),
         }
     }
 

@@ -543,7 +543,7 @@ fn bad_paths_arguments_and_codes_exit_2_naming_the_problem() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("/no/such/dir"));
 
-    let output = cli(&["--target", "ubuntu", "."]);
+    let output = cli(&["--target", "ubuntu:99.04", "."]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("unknown target"));
 

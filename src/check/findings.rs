@@ -90,7 +90,7 @@ fn missing_symbols(
     let mut message = format!(
         "{} symbol(s) that musl {} and every loaded library lack: {}",
         missing.len(),
-        platform.target.musl,
+        platform.musl_version().map_or("?", |v| v.as_str()),
         describe_list(&names, 6)
     );
     let ifunc_only: Vec<&MissingSymbol> = missing

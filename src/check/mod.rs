@@ -8,6 +8,7 @@
 
 mod findings;
 mod gcompat;
+mod glibc;
 pub mod host;
 pub mod matrix;
 pub mod packages;
@@ -24,7 +25,7 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 
 use crate::model::{Assessment, ElfFacts, Finding, Host, Linkage, LoadSummary, Severity, Verdict};
-use crate::platform::Platform;
+use crate::platform::{LoaderKind, Platform};
 
 pub use tree::{TreeFile, TreeIndex};
 
@@ -44,13 +45,17 @@ pub fn assess_all(index: &TreeIndex, count: usize, platform: &Platform) -> Vec<O
     let resolver = Resolver::new(index, count, platform);
     let musl_prebuilds = MuslPrebuilds::new(index, count);
     let hosts = hosts(&resolver, &musl_prebuilds, count);
+    // A glibc or no-libc image: its own loader's rules (`glibc`), not musl's.
+    let glibc = (platform.loader_kind() != LoaderKind::Musl)
+        .then(|| glibc::GlibcResolver::new(index, count, platform));
     let mut judged: Vec<Option<Judged>> = (0..count)
         .into_par_iter()
         .map(|i| {
             let host = hosts.get(i).cloned().flatten();
-            index
-                .file(i)
-                .map(|file| judge(&resolver, &musl_prebuilds, i, file, host))
+            index.file(i).map(|file| match &glibc {
+                Some(glibc) => judge_on_image(glibc, index, &musl_prebuilds, i, file, host),
+                None => judge(&resolver, &musl_prebuilds, i, file, host),
+            })
         })
         .collect();
     let named: Vec<Vec<usize>> = judged
@@ -296,6 +301,24 @@ fn judge(
     }
 }
 
+/// Whether `file` loads on a glibc or no-libc image, by its own loader's rules.
+fn judge_on_image(
+    glibc: &glibc::GlibcResolver,
+    index: &TreeIndex,
+    musl_prebuilds: &MuslPrebuilds,
+    root: usize,
+    file: &TreeFile,
+    host: Option<Host>,
+) -> Judged {
+    let platform = glibc.platform();
+    let mut assessment = match assess_without_loading(index, musl_prebuilds, file, platform) {
+        Some(assessment) => assessment,
+        None => glibc.judge(root, file),
+    };
+    assessment.host = host;
+    Judged::of(assessment)
+}
+
 /// The answer for files the loader never resolves: object files, another
 /// platform's prebuild, another architecture, static programs.
 fn assess_without_loading(
@@ -320,7 +343,9 @@ fn assess_without_loading(
         let finding = findings::wrong_architecture(file, platform);
         return Some(Assessment::of(Verdict::Breaks, vec![finding]));
     }
-    if matches!(facts.linkage, Linkage::Static | Linkage::StaticPie) {
+    // On an image a static file may still need run-time files (`glibc`).
+    let musl = platform.loader_kind() == LoaderKind::Musl;
+    if musl && matches!(facts.linkage, Linkage::Static | Linkage::StaticPie) {
         return Some(Assessment::of(Verdict::Ok, Vec::new()));
     }
     None

@@ -677,10 +677,11 @@ fn describe_scope(
     package_tables: &[PackageTable],
     unchecked: &[&LoadedLibrary],
 ) -> Vec<String> {
+    let musl = platform.target.musl();
     let mut scope = vec![format!(
         "musl {}{}",
-        platform.target.musl,
-        if platform.target.is_debian_build() {
+        musl.map_or("?", |t| t.musl.as_str()),
+        if musl.is_some_and(|t| t.is_debian_build()) {
             " (Debian build)"
         } else {
             ""

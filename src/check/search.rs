@@ -99,6 +99,40 @@ impl Search {
     }
 }
 
+impl Search {
+    /// The tree file glibc's ld.so finds (elf/dl-load.c, `_dl_map_object`):
+    /// the object's DT_RPATH/DT_RUNPATH (`$ORIGIN` expanded), then the root's
+    /// — never the object's own directory, which glibc does not search.
+    pub(super) fn run_glibc(
+        &self,
+        index: &TreeIndex,
+        name: &str,
+        root_dirs: &[PathBuf],
+    ) -> Result<usize, Vec<String>> {
+        let (own, found_in_own) = match self {
+            Search::Path { found } => return found.ok_or_else(|| vec![name.to_string()]),
+            Search::Dirs {
+                own, found_in_own, ..
+            } => (own, found_in_own),
+        };
+        if let Some(found) = found_in_own {
+            return Ok(*found);
+        }
+        let root_only: Vec<&PathBuf> = root_dirs.iter().filter(|d| !own.contains(d)).collect();
+        if let Some(found) = root_only
+            .iter()
+            .find_map(|dir| index.lookup(&dir.join(name)))
+        {
+            return Ok(found);
+        }
+        Err(own
+            .iter()
+            .chain(root_only.iter().copied())
+            .map(|dir| display_location(dir))
+            .collect())
+    }
+}
+
 /// `dirs` without repeats and without those in `already`, in order.
 pub(super) fn unique(dirs: impl Iterator<Item = PathBuf>, already: &[PathBuf]) -> Vec<PathBuf> {
     let mut seen: HashSet<PathBuf> = already.iter().cloned().collect();

@@ -412,8 +412,10 @@ impl Config {
             .enumerate()
             .map(|(i, entry)| IgnoreRule::new(entry).map_err(|e| format!("ignore #{}: {e}", i + 1)))
             .collect::<Result<Vec<_>, _>>()?;
+        let platform = Platform::new(target, arch, self.gcompat.unwrap_or(false));
+        platform.validate()?;
         let options = Options {
-            platform: Platform::new(target, arch, self.gcompat.unwrap_or(false)),
+            platform,
             walk: WalkOptions {
                 follow_symlinks: self.follow_symlinks.unwrap_or(false),
                 all_files: self.all_files.unwrap_or(false),

@@ -13,11 +13,11 @@ use goblin::elf::sym::{
 };
 use goblin::elf::{Elf, RelocSection};
 
-use crate::model::Version;
 pub use crate::model::{
     Arch, Class, ElfFacts, ElfType, Endian, Libc, LibcKind, Linkage, RelocationCount,
     RequiredSymbol, VersionNeed,
 };
+use crate::model::{RuntimeFile, RuntimeFiles, Version};
 
 /// The four bytes every ELF file starts with.
 pub const ELF_MAGIC: [u8; 4] = *b"\x7fELF";
@@ -93,6 +93,12 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
     let ifunc_only_exports = ifunc_only_exports(&elf, &exports);
     let relocation_types = relocation_types(&elf);
     let go_build_id = go_build_id(&elf, bytes);
+    let bind_now = binds_now(&elf);
+    let runtime_files = if matches!(linkage, Linkage::Static | Linkage::StaticPie) {
+        runtime_files(bytes)
+    } else {
+        RuntimeFiles::default()
+    };
     let libc = libc_flavour(
         &elf,
         interpreter.as_deref(),
@@ -121,7 +127,65 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
         relocation_types,
         go_build_id,
         libc,
+        bind_now,
+        runtime_files,
     })
+}
+
+/// Whether the loader binds every symbol before running the file: DT_BIND_NOW,
+/// DF_BIND_NOW in DT_FLAGS or DF_1_NOW in DT_FLAGS_1 (`-z now`).
+fn binds_now(elf: &Elf) -> bool {
+    const DT_BIND_NOW: u64 = 24;
+    const DT_FLAGS: u64 = 30;
+    const DF_BIND_NOW: u64 = 0x8;
+    const DF_1_NOW: u64 = 0x1;
+    let Some(dynamic) = &elf.dynamic else {
+        return false;
+    };
+    dynamic.dyns.iter().any(|d| {
+        d.d_tag == DT_BIND_NOW
+            || (d.d_tag == DT_FLAGS && d.d_val & DF_BIND_NOW != 0)
+            || (d.d_tag == DT_FLAGS_1 && d.d_val & DF_1_NOW != 0)
+    })
+}
+
+/// Strings that show a static program opens a run-time file: CA
+/// certificates, the time-zone database, the user database.
+const RUNTIME_MARKERS: [(&str, RuntimeFile); 5] = [
+    ("/etc/ssl/certs", RuntimeFile::CaCertificates),
+    ("ca-certificates.crt", RuntimeFile::CaCertificates),
+    ("/usr/share/zoneinfo", RuntimeFile::Tzdata),
+    ("getpwnam", RuntimeFile::Passwd),
+    ("/etc/passwd", RuntimeFile::Passwd),
+];
+
+/// The run-time files a static program needs, judged by the strings it holds
+/// (Go's crypto/x509 and time packages, a hard-coded path, static glibc's NSS).
+fn runtime_files(bytes: &[u8]) -> RuntimeFiles {
+    let mut files = RuntimeFiles::default();
+    for (marker, file) in RUNTIME_MARKERS {
+        if !files.contains(file) && contains(bytes, marker.as_bytes()) {
+            files.insert(file);
+        }
+    }
+    files
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, _)) = needle.split_first() else {
+        return true;
+    };
+    let mut rest = haystack;
+    while let Some(at) = rest.iter().position(|&b| b == first) {
+        let Some(candidate) = rest.get(at..) else {
+            return false;
+        };
+        if candidate.starts_with(needle) {
+            return true;
+        }
+        rest = candidate.get(1..).unwrap_or_default();
+    }
+    false
 }
 
 fn linkage(elf: &Elf, elf_type: ElfType, has_interp: bool, has_dynamic: bool) -> Linkage {

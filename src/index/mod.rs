@@ -228,9 +228,8 @@ fn parse<T: serde::de::DeserializeOwned>(fetched: Option<&Fetched>) -> Option<T>
 /// musl 1.x's minor version on the target: musllinux_1_X wheels up to it install.
 fn musl_minor(platform: &Platform) -> u32 {
     platform
-        .target
-        .musl
-        .as_str()
+        .musl_version()
+        .map_or("1.2", |v| v.as_str())
         .split('.')
         .nth(1)
         .and_then(|minor| minor.parse().ok())

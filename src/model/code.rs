@@ -257,6 +257,64 @@ something else already breaks.\n\nFix: scan an Alpine image's /usr/lib alongside
 or check the file on Alpine with `ldd`.",
         remedy: None,
     },
+    VersionNodeMissing => {
+        id: "MC109",
+        name: "version-node-missing",
+        severity: Severity::Error,
+        summary: "a version node the file needs is not defined by that library on the image (glibc)",
+        explanation: "A file built against glibc records, in .gnu.version_r, each version node it \
+needs from each library (GLIBC_2.34 from libc.so.6, GLIBCXX_3.4.30 from libstdc++.so.6). glibc's \
+ld.so checks each one against the nodes the library defines (elf/dl-version.c, match_symbol) \
+before running anything: membership, not a maximum (glibc 2.31's libc.so.6 defines no \
+GLIBC_2.31 node). One missing node stops the program: `./app: /lib/x86_64-linux-gnu/libc.so.6: \
+version `GLIBC_2.34' not found (required by ./app)`.\n\nExample: a binary linked on a glibc 2.36 \
+builder calling pthread_create (GLIBC_2.34) run on debian:11-slim (glibc 2.31).\n\nFix: build on \
+the oldest glibc you must run on (or a manylinux image of that age), or use a newer base image.",
+        remedy: Some(
+            "build the file on a system no newer than the image (or a manylinux image of its age), or use a newer base image",
+        ),
+    },
+    InterpreterNotOnImage => {
+        id: "MC110",
+        name: "interpreter-not-on-image",
+        severity: Severity::Error,
+        summary: "the executable names a program interpreter the base image does not have",
+        explanation: "A dynamic executable names its loader in PT_INTERP; the kernel opens that file \
+to start it. An image without it (a musl program, /lib/ld-musl-x86_64.so.1, on Debian; any \
+dynamic program on scratch or distroless/static, which have no loader at all) makes exec fail \
+with ENOENT: the shell prints `sh: ./app: not found`, docker `exec /app: no such file or \
+directory`.\n\nFix: use a build for the image's C library, a static build, or an image with \
+the loader the file names.",
+        remedy: None,
+    },
+    GlibcPrivate => {
+        id: "MC111",
+        name: "glibc-private",
+        severity: Severity::Warning,
+        summary: "the file needs GLIBC_PRIVATE, glibc's internal interface",
+        explanation: "GLIBC_PRIVATE symbols are internal to one glibc build: their set changes \
+between releases without notice. A file that needs them (a copied ld.so, libc's own helpers) \
+runs only with the exact glibc it was built with; ld.so fails with `version `GLIBC_PRIVATE' \
+not found` where the node is missing, or a `symbol lookup error` where the symbol moved.\n\n\
+Fix: do not ship glibc's own libraries; use the image's.",
+        remedy: Some(
+            "do not ship glibc's own libraries or files built against its internals; use the image's glibc",
+        ),
+    },
+    RuntimeFileMissing => {
+        id: "MC112",
+        name: "runtime-file-missing",
+        severity: Severity::Warning,
+        summary: "a static program needs a file at run time (CA certificates, tzdata, /etc/passwd) the image lacks",
+        explanation: "A static program runs on an image without a C library, but it may still open \
+files: Go's crypto/x509 reads /etc/ssl/certs/ca-certificates.crt, its time package \
+/usr/share/zoneinfo, static glibc's getpwnam /etc/passwd. On scratch these are absent, and the \
+program fails when it first needs them (`x509: certificate signed by unknown authority`, \
+`unknown time zone`). muslcheck judges the need by the strings the file holds.\n\nFix: COPY the \
+files from a builder stage, e.g. `COPY --from=build /etc/ssl/certs/ca-certificates.crt \
+/etc/ssl/certs/`, or use distroless/static, which has them.",
+        remedy: None,
+    },
     NoMuslBuild => {
         id: "MC201",
         name: "no-musl-build",

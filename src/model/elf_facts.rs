@@ -161,6 +161,59 @@ pub struct ElfFacts {
     pub relocation_types: Vec<RelocationCount>,
     pub go_build_id: Option<String>,
     pub libc: Libc,
+    /// Every symbol is bound before the program runs (`-z now`): glibc then
+    /// fails at load time on a missing function, not at its first call.
+    #[serde(skip)]
+    pub bind_now: bool,
+    /// Run-time files a static program names; empty for dynamic files.
+    #[serde(skip)]
+    pub runtime_files: RuntimeFiles,
+}
+
+/// A file a static program may open at run time, which an image without a
+/// distribution lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuntimeFile {
+    CaCertificates,
+    Tzdata,
+    Passwd,
+}
+
+impl RuntimeFile {
+    pub const ALL: [RuntimeFile; 3] = [
+        RuntimeFile::CaCertificates,
+        RuntimeFile::Tzdata,
+        RuntimeFile::Passwd,
+    ];
+
+    /// The path the program opens.
+    pub fn path(self) -> &'static str {
+        match self {
+            RuntimeFile::CaCertificates => "/etc/ssl/certs/ca-certificates.crt",
+            RuntimeFile::Tzdata => "/usr/share/zoneinfo",
+            RuntimeFile::Passwd => "/etc/passwd",
+        }
+    }
+}
+
+/// A set of [`RuntimeFile`]s (one byte: it sits in `ElfFacts`' padding).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RuntimeFiles(u8);
+
+impl RuntimeFiles {
+    pub fn insert(&mut self, file: RuntimeFile) {
+        self.0 |= 1 << file as u8;
+    }
+
+    pub fn contains(self, file: RuntimeFile) -> bool {
+        self.0 & (1 << file as u8) != 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = RuntimeFile> {
+        RuntimeFile::ALL
+            .into_iter()
+            .filter(move |f| self.contains(*f))
+    }
 }
 
 impl ElfFacts {

@@ -73,6 +73,22 @@ pub struct MissingLibrary {
     pub symbols_expected: Vec<String>,
 }
 
+/// A version node a file needs that the image's library does not define.
+#[derive(Debug, Clone, Serialize)]
+pub struct MissingNode {
+    /// The library by soname (`libc.so.6`).
+    pub library: String,
+    /// Where the image holds it, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    pub node: String,
+    /// The newest node of the same family the library defines (`GLIBC_2.31`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub newest_defined: Option<String>,
+    /// The file that needs it (report path).
+    pub needed_by: String,
+}
+
 /// A needed symbol nothing provides.
 #[derive(Debug, Clone, Serialize)]
 pub struct MissingSymbol {
@@ -147,6 +163,14 @@ pub enum Evidence {
     Unchecked {
         symbols: Vec<String>,
         libraries: Vec<String>,
+    },
+    /// Version nodes (`.gnu.version_r`) the image's library does not define.
+    VersionNodes {
+        nodes: Vec<MissingNode>,
+    },
+    /// Run-time files a static program names that the image lacks.
+    RuntimeFiles {
+        files: Vec<String>,
     },
     Gcompat {
         symbols: Vec<String>,

@@ -24,11 +24,11 @@ pub use decision::{
 };
 pub use elf_facts::{
     Class, ElfFacts, ElfType, Endian, Libc, LibcKind, Linkage, RelocationCount, RequiredSymbol,
-    VersionNeed,
+    RuntimeFile, RuntimeFiles, VersionNeed,
 };
 pub use finding::{
-    Assessment, Evidence, Finding, Host, HostKind, LoadSummary, MissingLibrary, MissingSymbol,
-    PackageNeed, RelocationEvidence, Verdict,
+    Assessment, Evidence, Finding, Host, HostKind, LoadSummary, MissingLibrary, MissingNode,
+    MissingSymbol, PackageNeed, RelocationEvidence, Verdict,
 };
 pub use image::{DefinedVersions, Exactness, ImageFact, Presence, SymbolDefinition, TargetSummary};
 pub use matrix::{MATRIX_SCHEMA_VERSION, Matrix, MatrixCell, MatrixRow, MatrixTarget};

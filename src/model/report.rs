@@ -177,7 +177,11 @@ pub struct TargetInfo {
     /// `alpine`, `musl`, `debian-musl`.
     pub distribution: String,
     pub release: Option<String>,
-    pub musl: String,
+    /// The musl release of a musl target; `None` for a glibc or no-libc image.
+    pub musl: Option<String>,
+    /// `musl`, `glibc` or `none`.
+    pub libc: String,
+    pub libc_version: Option<String>,
 }
 
 /// Everything a scan found.

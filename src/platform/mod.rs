@@ -15,7 +15,7 @@ mod tables;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::model::{Arch, HostKind, TargetInfo};
+use crate::model::{Arch, HostKind, LibcKind, TargetInfo};
 
 pub use base::BaseLibrary;
 pub use musl::LoaderMessage;
@@ -89,23 +89,32 @@ pub enum Distribution {
     DebianMusl,
 }
 
-/// What the scanned files must run on.
+/// What the scanned files must run on: a musl target (muslcheck's own
+/// tables), or a base-image profile judged by its own loader's rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
+pub enum Target {
+    Musl(MuslTarget),
+    /// A profile of `data/base-images/` (glibc or no libc), by canonical name.
+    Image(&'static str),
+}
+
+/// A musl target: Alpine, upstream musl or Debian's musl build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MuslTarget {
     pub distribution: Distribution,
     /// Alpine release (`3.20`), when the target is an Alpine release.
     pub release: Option<String>,
     pub musl: MuslVersion,
 }
 
-impl Target {
+impl MuslTarget {
     /// The newest Alpine release muslcheck has facts for.
-    pub fn newest_alpine() -> Target {
+    pub fn newest_alpine() -> MuslTarget {
         let (release, musl) = alpine_releases()
             .into_iter()
             .max_by(|a, b| release_key(&a.0).cmp(&release_key(&b.0)))
             .unwrap_or_else(|| ("3.24".to_string(), MuslVersion::V1_2_6));
-        Target {
+        MuslTarget {
             distribution: Distribution::Alpine,
             release: Some(release),
             musl,
@@ -127,7 +136,52 @@ impl Target {
     }
 }
 
+impl Target {
+    /// The newest Alpine release muslcheck has facts for.
+    pub fn newest_alpine() -> Target {
+        Target::Musl(MuslTarget::newest_alpine())
+    }
+
+    /// The musl target, when the target is one.
+    pub fn musl(&self) -> Option<&MuslTarget> {
+        match self {
+            Target::Musl(musl) => Some(musl),
+            Target::Image(_) => None,
+        }
+    }
+}
+
 impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Musl(musl) => musl.fmt(f),
+            Target::Image(name) => f.write_str(name),
+        }
+    }
+}
+
+impl FromStr for Target {
+    type Err = String;
+
+    /// A musl target (`alpine:3.18`, `musl:1.2.3`, `debian-musl`), else a
+    /// base-image profile as users write it (`debian:12-slim`, `distroless/cc`,
+    /// `scratch`). Alpine names stay musl targets, with their base libraries.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let musl = s.parse::<MuslTarget>();
+        let repository = s.split(':').next().unwrap_or(s);
+        if musl.is_ok() || matches!(repository, "alpine" | "musl" | "debian-musl") {
+            return musl.map(Target::Musl);
+        }
+        let canonical = Profile::canonical_name(s).map_err(|e| format!("unknown target: {e}"))?;
+        // Another spelling of an Alpine image (`docker.io/library/alpine:3.20`).
+        if let Ok(musl) = canonical.parse::<MuslTarget>() {
+            return Ok(Target::Musl(musl));
+        }
+        Ok(Target::Image(canonical))
+    }
+}
+
+impl fmt::Display for MuslTarget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.distribution, &self.release) {
             (Distribution::Alpine, Some(release)) => {
@@ -139,7 +193,7 @@ impl fmt::Display for Target {
     }
 }
 
-impl FromStr for Target {
+impl FromStr for MuslTarget {
     type Err = String;
 
     /// `alpine`, `alpine:3.18`, `musl:1.2.3`, `debian-musl` (Debian's musl 1.2.3 package).
@@ -149,7 +203,7 @@ impl FromStr for Target {
             None => (s, None),
         };
         match (name, version) {
-            ("alpine", None | Some("latest")) => Ok(Target::newest_alpine()),
+            ("alpine", None | Some("latest")) => Ok(MuslTarget::newest_alpine()),
             ("alpine", Some(release)) => {
                 let releases = alpine_releases();
                 let release = release.trim_start_matches('v');
@@ -158,7 +212,7 @@ impl FromStr for Target {
                 releases
                     .iter()
                     .find(|(known, _)| *known == minor)
-                    .map(|(known, musl)| Target {
+                    .map(|(known, musl)| MuslTarget {
                         distribution: Distribution::Alpine,
                         release: Some(known.clone()),
                         musl: *musl,
@@ -171,12 +225,12 @@ impl FromStr for Target {
                         )
                     })
             }
-            ("musl", Some(version)) => Ok(Target {
+            ("musl", Some(version)) => Ok(MuslTarget {
                 distribution: Distribution::Musl,
                 release: None,
                 musl: version.parse()?,
             }),
-            ("debian-musl", None | Some("1.2.3")) => Ok(Target {
+            ("debian-musl", None | Some("1.2.3")) => Ok(MuslTarget {
                 distribution: Distribution::DebianMusl,
                 release: None,
                 musl: MuslVersion::V1_2_3,
@@ -205,6 +259,15 @@ impl Default for Platform {
     }
 }
 
+/// Whose rules load the target's programs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoaderKind {
+    Musl,
+    Glibc,
+    /// No C library and no loader (scratch, distroless/static): only static files run.
+    None,
+}
+
 impl Platform {
     pub fn new(target: Target, arch: Arch, gcompat: bool) -> Platform {
         Platform {
@@ -214,34 +277,144 @@ impl Platform {
         }
     }
 
-    /// Whether distribution packages (`apk add libstdc++`, `gcompat` …) can be installed.
+    /// Why this platform cannot be judged (a profile without facts for the
+    /// architecture), for the command line to report before scanning.
+    pub fn validate(&self) -> Result<(), String> {
+        match &self.target {
+            Target::Musl(_) => Ok(()),
+            Target::Image(name) => Profile::lookup(name, self.arch)
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    /// The base-image profile, for an image target.
+    pub fn profile(&self) -> Option<&'static Profile> {
+        match &self.target {
+            Target::Musl(_) => None,
+            Target::Image(name) => Profile::lookup(name, self.arch).ok(),
+        }
+    }
+
+    /// Whose loader rules apply. An image without facts for this architecture
+    /// (rejected by [`Platform::validate`]) is taken as glibc with nothing known.
+    pub fn loader_kind(&self) -> LoaderKind {
+        match (&self.target, self.profile()) {
+            (Target::Musl(_), _) => LoaderKind::Musl,
+            (Target::Image(_), Some(profile)) if profile.libc == LibcKind::None => LoaderKind::None,
+            (Target::Image(_), _) => LoaderKind::Glibc,
+        }
+    }
+
+    /// The shared library the image holds under `soname` (glibc and no-libc images).
+    pub fn image_library(&self, soname: &str) -> Option<&'static Library> {
+        self.profile()?.library(soname)
+    }
+
+    /// Whether the image's list of shared libraries is known (for musl targets: no).
+    pub fn image_libraries_known(&self) -> bool {
+        self.profile().is_some_and(Profile::libraries_known)
+    }
+
+    /// The package that provides `soname` for this image (`libstdc++6`),
+    /// read from the other profiles of its family, else from those whose
+    /// packages come from the same archive and release (Debian 12's
+    /// distroless images for debian:12-slim).
+    pub fn package_providing(&self, soname: &str) -> Option<&'static str> {
+        let own = self.profile()?;
+        let package = |p: &'static Profile| p.library(soname).and_then(|l| l.package);
+        let archive = package_archive(own);
+        self.family_profiles().find_map(package).or_else(|| {
+            Profile::all()
+                .iter()
+                .filter(|p| {
+                    p.arch == own.arch && archive.is_some() && package_archive(p) == archive
+                })
+                .find_map(package)
+        })
+    }
+
+    /// The smallest other image of this one's family and architecture that
+    /// holds `soname` (`gcr.io/distroless/cc-debian12` for libstdc++.so.6 on
+    /// distroless/base), when one holds it.
+    pub fn image_providing(&self, soname: &str) -> Option<&'static str> {
+        self.family_profiles()
+            .filter(|p| p.library(soname).is_some())
+            .min_by_key(|p| p.libraries().len())
+            .map(|p| p.name)
+    }
+
+    fn family_profiles(&self) -> impl Iterator<Item = &'static Profile> {
+        let own = self.profile();
+        Profile::all().iter().filter(move |p| {
+            own.is_some_and(|own| {
+                p.family == own.family && p.arch == own.arch && p.name != own.name
+            })
+        })
+    }
+
+    fn musl_target(&self) -> Option<&MuslTarget> {
+        self.target.musl()
+    }
+
+    /// The musl release of a musl target.
+    pub fn musl_version(&self) -> Option<MuslVersion> {
+        self.musl_target().map(|t| t.musl)
+    }
+
+    /// Whether Alpine packages (`apk add libstdc++`, `gcompat` …) can be
+    /// installed: the musl model's package remedies and the roll-up's
+    /// Alpine-package answers ask this. An image's own package manager
+    /// (`apt-get install -y`) is [`Platform::install_command`].
     pub fn has_packages(&self) -> bool {
-        self.target.has_packages()
+        self.musl_target().is_some_and(MuslTarget::has_packages)
     }
 
     /// The command that installs the target's packages in a Dockerfile
-    /// (`apk add --no-cache`), when it has a package manager.
+    /// (`apk add --no-cache`, `apt-get install -y`), when it has a package manager.
     pub fn install_command(&self) -> Option<&'static str> {
-        self.has_packages().then_some("apk add --no-cache")
+        match &self.target {
+            Target::Musl(musl) => musl.has_packages().then_some("apk add --no-cache"),
+            Target::Image(_) => self.profile()?.install_command,
+        }
     }
 
-    /// Whether gcompat is on the image: asked for, and installable there.
+    /// Whether gcompat is on the image: asked for, and installable there (Alpine only).
     pub fn gcompat_installed(&self) -> bool {
         self.gcompat && self.has_packages()
     }
 
     /// The path of the target's dynamic loader (`PT_INTERP` of its programs).
     pub fn interpreter(&self) -> Option<&'static str> {
-        musl::interpreter(self.arch)
+        match &self.target {
+            Target::Musl(_) => musl::interpreter(self.arch),
+            Target::Image(_) => self.profile()?.loader,
+        }
     }
 
     /// Whether the target's loader runs programs asking for `interpreter`.
     pub fn is_own_interpreter(&self, interpreter: &str) -> bool {
-        self.interpreter() == Some(interpreter) || musl::is_musl_interpreter(interpreter)
+        match self.loader_kind() {
+            LoaderKind::Musl => {
+                self.interpreter() == Some(interpreter) || musl::is_musl_interpreter(interpreter)
+            }
+            // Debian's ld.so is reachable as /lib64/… and /lib/<triplet>/… alike
+            // (merged /usr too): the same file name under a library directory.
+            LoaderKind::Glibc => self.interpreter().is_some_and(|own| {
+                let name = |path: &str| path.rsplit('/').next().map(str::to_string);
+                own == interpreter
+                    || (name(own) == name(interpreter)
+                        && ["/lib", "/lib64/", "/usr/lib"]
+                            .iter()
+                            .any(|dir| interpreter.starts_with(dir)))
+            }),
+            LoaderKind::None => false,
+        }
     }
 
     /// The relocation types the loader handles; `None` where unknown.
     pub fn handled_relocation_types(&self) -> Option<&'static [u32]> {
+        self.musl_target()?;
         musl::handled_relocation_types(self.arch)
     }
 
@@ -250,18 +423,19 @@ impl Platform {
         SymbolTables::for_arch(self.arch)
     }
 
-    /// How the target's libc provides `name`, if it does.
+    /// How the target's musl provides `name`, if it does (never on other targets).
     pub fn libc_provides(&self, name: &str) -> Option<MuslProvides> {
-        self.target.musl_provides(self.tables(), name)
+        self.musl_target()?.musl_provides(self.tables(), name)
     }
 
-    /// The library `name` (a DT_NEEDED entry) when the base image already has
-    /// it on the loader's default path (Alpine's zlib, OpenSSL …).
+    /// The library `name` (a DT_NEEDED entry) when the Alpine base image
+    /// already has it on the loader's default path (zlib, OpenSSL …).
     pub fn base_library(&self, name: &str) -> Option<BaseLibrary> {
-        if self.target.distribution != Distribution::Alpine {
+        let target = self.musl_target()?;
+        if target.distribution != Distribution::Alpine {
             return None;
         }
-        base::base_library(self.target.release.as_deref()?, self.arch, name)
+        base::base_library(target.release.as_deref()?, self.arch, name)
     }
 
     /// Whether the base image's `library` exports `symbol` to the loader.
@@ -269,7 +443,7 @@ impl Platform {
         base::base_exports(library, self.arch, symbol)
     }
 
-    /// The libraries that installing `host` on the target brings with it.
+    /// The libraries that installing `host` on the (Alpine) target brings with it.
     pub fn brought_by_host(&self, host: HostKind) -> Vec<HostBrought> {
         if !self.has_packages() {
             return Vec::new();
@@ -286,11 +460,12 @@ impl Platform {
     /// every one of `names`, with that musl; `None` when the target is not
     /// Alpine, or no release muslcheck knows provides them all.
     pub fn newer_alpine_providing(&self, names: &[&str]) -> Option<(String, MuslVersion)> {
+        let target = self.musl_target()?;
         let already = names.iter().all(|name| self.libc_provides(name).is_some());
-        if self.target.distribution != Distribution::Alpine || already {
+        if target.distribution != Distribution::Alpine || already {
             return None;
         }
-        let current = release_key(self.target.release.as_deref()?);
+        let current = release_key(target.release.as_deref()?);
         let tables = self.tables();
         let mut releases = alpine_releases();
         releases.sort_by_key(|(release, _)| release_key(release));
@@ -304,18 +479,48 @@ impl Platform {
 
     /// The target as the report names it.
     pub fn info(&self) -> TargetInfo {
-        let distribution = match self.target.distribution {
-            Distribution::Alpine => "alpine",
-            Distribution::Musl => "musl",
-            Distribution::DebianMusl => "debian-musl",
-        };
-        TargetInfo {
-            name: self.target.to_string(),
-            distribution: distribution.to_string(),
-            release: self.target.release.clone(),
-            musl: self.target.musl.as_str().to_string(),
+        match &self.target {
+            Target::Musl(target) => {
+                let distribution = match target.distribution {
+                    Distribution::Alpine => "alpine",
+                    Distribution::Musl => "musl",
+                    Distribution::DebianMusl => "debian-musl",
+                };
+                TargetInfo {
+                    name: target.to_string(),
+                    distribution: distribution.to_string(),
+                    release: target.release.clone(),
+                    musl: Some(target.musl.as_str().to_string()),
+                    libc: LibcKind::Musl.to_string(),
+                    libc_version: Some(target.musl.as_str().to_string()),
+                }
+            }
+            Target::Image(name) => {
+                let profile = self.profile();
+                let libc = profile.map_or(LibcKind::Unknown, |p| p.libc);
+                let libc_version = profile.and_then(|p| p.libc_version);
+                TargetInfo {
+                    name: match libc_version {
+                        Some(version) => format!("{name} ({libc} {version})"),
+                        None => format!("{name} (no libc)"),
+                    },
+                    distribution: "image".to_string(),
+                    release: None,
+                    musl: None,
+                    libc: libc.to_string(),
+                    libc_version: libc_version.map(str::to_string),
+                }
+            }
         }
     }
+}
+
+/// The archive and release a profile's packages come from, as its sources
+/// say (`packages from deb.debian.org bookworm, …` → (`deb.debian.org`, `bookworm`)).
+fn package_archive(profile: &Profile) -> Option<(&'static str, &'static str)> {
+    let (_, from) = profile.sources.split_once("packages from ")?;
+    let mut words = from.split_whitespace();
+    Some((words.next()?, words.next()?.trim_end_matches([',', ';'])))
 }
 
 fn release_key(release: &str) -> Vec<u32> {
@@ -345,24 +550,81 @@ mod tests {
 
     #[test]
     fn parses_targets() {
-        let newest: Target = "alpine".parse().unwrap();
+        let newest: MuslTarget = "alpine".parse().unwrap();
         assert_eq!(newest.release.as_deref(), Some("3.24"));
         assert_eq!(newest.musl, MuslVersion::V1_2_6);
-        let t318: Target = "alpine:3.18".parse().unwrap();
+        let t318: MuslTarget = "alpine:3.18".parse().unwrap();
         assert_eq!(t318.musl, MuslVersion::V1_2_4);
-        let t3203: Target = "alpine:3.20.3".parse().unwrap();
+        let t3203: MuslTarget = "alpine:3.20.3".parse().unwrap();
         assert_eq!(t3203.musl, MuslVersion::V1_2_5);
         assert_eq!(
-            "alpine:3.16".parse::<Target>().unwrap().musl,
+            "alpine:3.16".parse::<MuslTarget>().unwrap().musl,
             MuslVersion::V1_2_3
         );
-        let musl: Target = "musl:1.2.3".parse().unwrap();
+        let musl: MuslTarget = "musl:1.2.3".parse().unwrap();
         assert_eq!(musl.distribution, Distribution::Musl);
         assert!(!musl.has_packages());
-        assert!("debian-musl".parse::<Target>().unwrap().is_debian_build());
+        assert!(
+            "debian-musl"
+                .parse::<MuslTarget>()
+                .unwrap()
+                .is_debian_build()
+        );
         assert!("alpine:3.14".parse::<Target>().is_err());
-        assert!("ubuntu".parse::<Target>().is_err());
+        // Not a musl target: a profile, or an error naming close ones.
+        assert_eq!(
+            "ubuntu".parse::<Target>().unwrap(),
+            Target::Image("ubuntu:24.04")
+        );
+        let unknown = "debain:12".parse::<Target>().unwrap_err();
+        assert!(unknown.contains("did you mean"), "{unknown}");
         assert!("musl:1.1.24".parse::<Target>().is_err());
+    }
+
+    #[test]
+    fn other_images_are_profiles_and_alpine_stays_musl() {
+        assert_eq!(
+            "alpine:3.20".parse::<Target>().unwrap(),
+            Target::Musl("alpine:3.20".parse().unwrap())
+        );
+        // Another spelling of an Alpine image is still the musl target.
+        assert_eq!(
+            "docker.io/library/alpine:3.20".parse::<Target>().unwrap(),
+            Target::Musl("alpine:3.20".parse().unwrap())
+        );
+        assert_eq!(
+            "debian:bookworm-slim".parse::<Target>().unwrap(),
+            Target::Image("debian:12-slim")
+        );
+        assert_eq!(
+            "distroless/cc".parse::<Target>().unwrap(),
+            Target::Image("gcr.io/distroless/cc-debian13")
+        );
+        let on = |target: &str| Platform::new(target.parse().unwrap(), Arch::X86_64, false);
+        let debian = on("debian:11-slim");
+        assert_eq!(debian.loader_kind(), LoaderKind::Glibc);
+        assert_eq!(debian.install_command(), Some("apt-get install -y"));
+        assert!(debian.is_own_interpreter("/lib64/ld-linux-x86-64.so.2"));
+        assert!(debian.is_own_interpreter("/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"));
+        assert!(!debian.is_own_interpreter("/lib/ld-musl-x86_64.so.1"));
+        assert!(!debian.gcompat_installed() && debian.libc_provides("printf").is_none());
+        assert_eq!(
+            debian
+                .image_library("libc.so.6")
+                .and_then(|l| l.defines("GLIBC_2.31")),
+            Some(false)
+        );
+        let scratch = on("scratch");
+        assert_eq!(scratch.loader_kind(), LoaderKind::None);
+        assert_eq!(scratch.interpreter(), None);
+        assert!(!scratch.has_packages() && scratch.install_command().is_none());
+        // apt, not apk: the Alpine-package answers stay off.
+        assert!(!debian.has_packages());
+        assert_eq!(
+            on("gcr.io/distroless/base-debian12").image_providing("libstdc++.so.6"),
+            Some("gcr.io/distroless/cc-debian12")
+        );
+        assert_eq!(on("alpine:3.20").loader_kind(), LoaderKind::Musl);
     }
 
     #[test]

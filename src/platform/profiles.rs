@@ -148,6 +148,15 @@ impl Profile {
             })
     }
 
+    /// The canonical name of the image a user names, whatever the architecture.
+    pub fn canonical_name(name: &str) -> Result<&'static str, LookupError> {
+        let table = table();
+        resolve(table, name).ok_or_else(|| LookupError::Unknown {
+            name: name.to_string(),
+            close: close_matches(table, name),
+        })
+    }
+
     /// Every profile, each architecture apart, in the data's order.
     pub fn all() -> &'static [Profile] {
         &table().profiles

@@ -104,7 +104,7 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
                 render_package_header(&mut out, package, summary, &paint);
             }
         }
-        render_artifact(&mut out, artifact, &paint);
+        render_artifact(&mut out, artifact, &paint, Gcompat::of(report));
     }
     plan::render_packages(&mut out, report);
     plan::render_plan(&mut out, &report.plan);
@@ -213,7 +213,7 @@ pub fn render_wheel_audit(report: &Report) -> String {
             let _ = writeln!(out, "    because:  {}", escape::text(reason));
         }
         for finding in artifact.findings() {
-            render_finding(&mut out, finding, &paint);
+            render_finding(&mut out, finding, &paint, Gcompat::of(report));
         }
         if artifact.findings().is_empty() {
             let _ = writeln!(out, "    tag is true to the content");
@@ -226,7 +226,7 @@ pub fn render_wheel_audit(report: &Report) -> String {
     out
 }
 
-fn render_artifact(out: &mut String, artifact: &Artifact, paint: &Paint) {
+fn render_artifact(out: &mut String, artifact: &Artifact, paint: &Paint, gcompat: Gcompat) {
     let description = match artifact.facts() {
         Some(facts) => {
             let mut parts = vec![
@@ -256,7 +256,7 @@ fn render_artifact(out: &mut String, artifact: &Artifact, paint: &Paint) {
         let _ = writeln!(out, "    {}", paint.dim(&also));
     }
     for finding in artifact.findings() {
-        render_finding(out, finding, paint);
+        render_finding(out, finding, paint, gcompat);
     }
     if let Some(load) = &artifact.assessment.load
         && !load.lfs64_redirects.is_empty()
@@ -278,7 +278,18 @@ fn render_artifact(out: &mut String, artifact: &Artifact, paint: &Paint) {
     out.push('\n');
 }
 
-fn render_finding(out: &mut String, finding: &Finding, paint: &Paint) {
+/// Whether gcompat is a remedy on the report's target (musl only): a missing
+/// symbol's line says whether gcompat has it.
+#[derive(Clone, Copy)]
+struct Gcompat(bool);
+
+impl Gcompat {
+    fn of(report: &Report) -> Gcompat {
+        Gcompat(report.target.musl.is_some())
+    }
+}
+
+fn render_finding(out: &mut String, finding: &Finding, paint: &Paint, gcompat: Gcompat) {
     let _ = writeln!(
         out,
         "    {}[{}] {}",
@@ -299,7 +310,7 @@ fn render_finding(out: &mut String, finding: &Finding, paint: &Paint) {
     }
     if let Evidence::Symbols { symbols, .. } = &finding.evidence {
         for symbol in symbols.iter().take(MAX_LINES_PER_FINDING) {
-            let described = describe_symbol(symbol);
+            let described = describe_symbol(symbol, gcompat);
             let _ = writeln!(out, "        {}", paint.dim(&escape::text(&described)));
         }
     }
@@ -309,7 +320,7 @@ fn render_finding(out: &mut String, finding: &Finding, paint: &Paint) {
 }
 
 /// `__libc_single_threaded@GLIBC_2.32: glibc 2.32+, from libc.so.6; not in gcompat`.
-fn describe_symbol(symbol: &MissingSymbol) -> String {
+fn describe_symbol(symbol: &MissingSymbol, gcompat: Gcompat) -> String {
     let mut text = symbol.name.clone();
     if let Some(version) = &symbol.version {
         let _ = write!(text, "@{version}");
@@ -329,11 +340,16 @@ fn describe_symbol(symbol: &MissingSymbol) -> String {
             "defined only as an IFUNC in {object}, which musl's loader does not resolve"
         ));
     }
-    facts.push(if symbol.gcompat_provides {
-        "gcompat has it".to_string()
-    } else {
-        "not in gcompat".to_string()
-    });
+    if gcompat.0 {
+        facts.push(if symbol.gcompat_provides {
+            "gcompat has it".to_string()
+        } else {
+            "not in gcompat".to_string()
+        });
+    }
+    if facts.is_empty() {
+        return text;
+    }
     format!("{text}: {}", facts.join("; "))
 }
 

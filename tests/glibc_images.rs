@@ -1,0 +1,415 @@
+//! The glibc and no-libc loader model against the real thing: each profile's
+//! own Debian packages (left unpacked under /tmp/muslcheck-base-images by
+//! tools/gen-base-images.sh) laid out as a root, the fixture run there with
+//! `chroot` (root only), and muslcheck's verdict and loader message compared
+//! with what glibc's ld.so (or the kernel, on an image without one) says.
+//! Skips with a message when not root or the packages are absent.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use common::{codes, corpus, json_scan, running_as_root};
+use muslcheck::model::Arch;
+use muslcheck::platform::Profile;
+
+fn packages_dir() -> PathBuf {
+    std::env::var_os("MUSLCHECK_BASE_IMAGES_WORK")
+        .map_or_else(
+            || PathBuf::from("/tmp/muslcheck-base-images"),
+            PathBuf::from,
+        )
+        .join("apt")
+}
+
+fn skip(why: &str) -> Option<tempfile::TempDir> {
+    if std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_some() {
+        panic!("{why} (MUSLCHECK_REQUIRE_TOOLS is set)");
+    }
+    eprintln!("SKIPPED: {why}");
+    None
+}
+
+/// The extracted package `package` at `version` for amd64, in any suite;
+/// else the same upstream release with another Debian revision (the archive
+/// moved on with a security update since the profile was generated).
+fn extracted(package: &str, version: &str) -> Option<PathBuf> {
+    let version = version.replace(':', "%3a");
+    let upstream = version
+        .rsplit_once('-')
+        .map_or(version.as_str(), |(u, _)| u);
+    let mut same_upstream = None;
+    for suite in std::fs::read_dir(packages_dir()).ok()?.flatten() {
+        for entry in std::fs::read_dir(suite.path().join("x"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let name = entry.file_name().to_string_lossy().to_string();
+            let Some(rest) = name.strip_prefix(&format!("{package}_")) else {
+                continue;
+            };
+            let Some((found, arch)) = rest.rsplit_once('_') else {
+                continue;
+            };
+            if !matches!(arch, "amd64" | "all") {
+                continue;
+            }
+            if found == version {
+                return Some(entry.path());
+            }
+            if found.rsplit_once('-').map_or(found, |(u, _)| u) == upstream {
+                same_upstream = Some(entry.path());
+            }
+        }
+    }
+    if let Some(dir) = &same_upstream {
+        eprintln!(
+            "note: {package} {version} not unpacked; using {}",
+            dir.display()
+        );
+    }
+    same_upstream
+}
+
+/// A root with the packages of `image`'s shared libraries (merged /usr: the
+/// top-level lib, lib64, bin and sbin are links into usr/).
+fn image_root(image: &str) -> Option<tempfile::TempDir> {
+    if !running_as_root() {
+        return skip("chroot needs root");
+    }
+    let profile = Profile::lookup(image, Arch::X86_64).unwrap();
+    let root = tempfile::tempdir().unwrap();
+    for dir in ["usr/lib", "usr/lib64", "usr/bin", "usr/sbin", "tmp"] {
+        std::fs::create_dir_all(root.path().join(dir)).unwrap();
+    }
+    for link in ["lib", "lib64", "bin", "sbin"] {
+        std::os::unix::fs::symlink(format!("usr/{link}"), root.path().join(link)).unwrap();
+    }
+    let mut packages: Vec<(&str, &str)> = profile
+        .libraries()
+        .iter()
+        .filter_map(|l| Some((l.package?, l.package_version?)))
+        .collect();
+    packages.sort();
+    packages.dedup();
+    for (package, version) in packages {
+        let Some(dir) = extracted(package, version) else {
+            return skip(&format!(
+                "{package} {version} is not unpacked under {} (tools/gen-base-images.sh does it)",
+                packages_dir().display()
+            ));
+        };
+        copy_merged(&dir, &dir, root.path());
+    }
+    Some(root)
+}
+
+fn copy_merged(base: &Path, dir: &Path, root: &Path) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        let relative = path
+            .strip_prefix(base)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        let merged = ["lib/", "lib64/", "bin/", "sbin/"]
+            .iter()
+            .find(|top| relative.starts_with(*top))
+            .map_or(relative.clone(), |_| format!("usr/{relative}"));
+        let to = root.join(&merged);
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            std::fs::create_dir_all(&to).unwrap();
+            copy_merged(base, &path, root);
+        } else if kind.is_symlink() {
+            let _ = std::fs::remove_file(&to);
+            std::os::unix::fs::symlink(std::fs::read_link(&path).unwrap(), &to).unwrap();
+        } else if !to.exists() {
+            std::fs::copy(&path, &to).unwrap();
+        }
+    }
+}
+
+/// Runs corpus `fixture` as /tmp/NAME in `root`: (exit code, stderr first line).
+fn run_in(root: &Path, fixture: &str) -> (Option<i32>, String, PathBuf) {
+    let name = Path::new(fixture).file_name().unwrap();
+    let inside = root.join("tmp").join(name);
+    std::fs::copy(corpus(fixture), &inside).unwrap();
+    let output = Command::new("/usr/sbin/chroot")
+        .arg(root)
+        .arg(Path::new("/tmp").join(name))
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin:/usr/sbin:/sbin")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let first = stderr.lines().next().unwrap_or_default().to_string();
+    (output.status.code(), first, inside)
+}
+
+/// muslcheck on the copy inside the root, its artifact, with the copy's path
+/// written as the program sees it (/tmp/NAME).
+fn judge(image: &str, root: &Path, inside: &Path) -> (Value, Vec<String>) {
+    let (report, _) = json_scan(inside, &["--target", image]);
+    let artifact = report["artifacts"][0].clone();
+    let shown = artifact["path"].as_str().unwrap().to_string();
+    let in_root = format!("/{}", inside.strip_prefix(root).unwrap().display());
+    let messages = artifact["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["loader_messages"].as_array().cloned().unwrap_or_default())
+        .map(|m| m.as_str().unwrap().replace(&shown, &in_root))
+        .collect();
+    (artifact, messages)
+}
+
+fn finding<'a>(artifact: &'a Value, code: &str) -> &'a Value {
+    artifact["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == code)
+        .unwrap_or_else(|| panic!("no {code} in {:?}", codes(artifact)))
+}
+
+/// debian:11-slim has glibc 2.31: ld.so refuses a program needing
+/// pthread_create@GLIBC_2.34 with the message muslcheck predicts, and
+/// muslcheck names the newest node the image has (GLIBC_2.30: 2.31 defines none).
+#[test]
+fn a_glibc_2_34_program_fails_on_debian_11_as_ld_so_says() {
+    let Some(root) = image_root("debian:11-slim") else {
+        return;
+    };
+    let (status, real, inside) = run_in(root.path(), "image/threads");
+    assert_ne!(status, Some(0));
+    assert_eq!(
+        real,
+        "/tmp/threads: /lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.34' not found (required by /tmp/threads)"
+    );
+    let (artifact, messages) = judge("debian:11-slim", root.path(), &inside);
+    assert_eq!(artifact["verdict"], "breaks");
+    assert_eq!(messages.first(), Some(&real), "{messages:?}");
+    let nodes = &finding(&artifact, "MC109")["evidence"]["nodes"];
+    assert_eq!(nodes[0]["node"], "GLIBC_2.34");
+    assert_eq!(nodes[0]["newest_defined"], "GLIBC_2.30");
+}
+
+/// The same program runs on debian:12-slim (glibc 2.36), and muslcheck says ok.
+#[test]
+fn a_glibc_2_34_program_runs_on_debian_12() {
+    let Some(root) = image_root("debian:12-slim") else {
+        return;
+    };
+    let (status, real, inside) = run_in(root.path(), "image/threads");
+    assert_eq!(status, Some(0), "{real}");
+    let (artifact, _) = judge("debian:12-slim", root.path(), &inside);
+    assert_eq!(artifact["verdict"], "ok", "{artifact:#}");
+}
+
+/// distroless/base has no libstdc++: ld.so stops on it; muslcheck names it
+/// and the image of the family that has it (distroless/cc), where it runs.
+#[test]
+fn a_cxx_program_needs_distroless_cc() {
+    let Some(base) = image_root("gcr.io/distroless/base-debian12") else {
+        return;
+    };
+    let (status, real, inside) = run_in(base.path(), "image/cxx-hello");
+    assert_ne!(status, Some(0));
+    assert_eq!(
+        real,
+        "/tmp/cxx-hello: error while loading shared libraries: libstdc++.so.6: cannot open shared object file: No such file or directory"
+    );
+    let (artifact, messages) = judge("gcr.io/distroless/base-debian12", base.path(), &inside);
+    assert_eq!(artifact["verdict"], "breaks");
+    assert_eq!(messages.first(), Some(&real), "{messages:?}");
+    let remedy = finding(&artifact, "MC103")["remedy"].as_str().unwrap();
+    assert!(remedy.contains("gcr.io/distroless/cc-debian12"), "{remedy}");
+
+    let Some(cc) = image_root("gcr.io/distroless/cc-debian12") else {
+        return;
+    };
+    let (status, real, inside) = run_in(cc.path(), "image/cxx-hello");
+    assert_eq!(status, Some(0), "{real}");
+    let (artifact, _) = judge("gcr.io/distroless/cc-debian12", cc.path(), &inside);
+    assert_eq!(artifact["verdict"], "ok", "{artifact:#}");
+}
+
+/// scratch has no loader: the kernel cannot start a dynamic program (chroot
+/// reports ENOENT, as docker does); a static one runs, and fails only when it
+/// opens the CA bundle scratch lacks — the warning muslcheck gives.
+#[test]
+fn scratch_runs_static_programs_only() {
+    let Some(root) = image_root("scratch") else {
+        return;
+    };
+    let (status, real, inside) = run_in(root.path(), "bin/hello-glibc");
+    assert_ne!(status, Some(0));
+    assert!(real.ends_with("No such file or directory"), "{real}");
+    let (artifact, _) = judge("scratch", root.path(), &inside);
+    assert_eq!(artifact["verdict"], "breaks");
+    assert_eq!(codes(&artifact), ["MC110"]);
+
+    let (status, real, inside) = run_in(root.path(), "image/static-certs");
+    assert_eq!(status, Some(1), "it ran, and found no CA bundle");
+    assert!(real.starts_with("ca bundle: No such file"), "{real}");
+    let (artifact, _) = judge("scratch", root.path(), &inside);
+    assert_eq!(artifact["verdict"], "ok");
+    let warning = finding(&artifact, "MC112");
+    assert_eq!(warning["severity"], "warning");
+    assert!(
+        warning["remedy"]
+            .as_str()
+            .unwrap()
+            .contains("COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/")
+    );
+}
+
+/// What the real loaders said in the chroots above (recorded from a run as
+/// root with the packages unpacked), checked without either: (image,
+/// fixture, verdict, first loader message with the program at /tmp/NAME).
+const RECORDED: [(&str, &str, &str, Option<&str>); 7] = [
+    (
+        "debian:11-slim",
+        "image/threads",
+        "breaks",
+        Some(
+            "/tmp/threads: /lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.34' not found (required by /tmp/threads)",
+        ),
+    ),
+    ("debian:12-slim", "image/threads", "ok", None),
+    (
+        "gcr.io/distroless/base-debian12",
+        "image/cxx-hello",
+        "breaks",
+        Some(
+            "/tmp/cxx-hello: error while loading shared libraries: libstdc++.so.6: cannot open shared object file: No such file or directory",
+        ),
+    ),
+    (
+        "gcr.io/distroless/cc-debian12",
+        "image/cxx-hello",
+        "ok",
+        None,
+    ),
+    ("scratch", "bin/hello-glibc", "breaks", None),
+    ("scratch", "image/static-certs", "ok", None),
+    (
+        "debian:12-slim",
+        "bin/hello-musl",
+        "breaks",
+        Some("sh: /tmp/hello-musl: not found"),
+    ),
+];
+
+#[test]
+fn predictions_match_the_recorded_loader_runs() {
+    for (image, fixture, verdict, message) in RECORDED {
+        let dir = tempfile::tempdir().unwrap();
+        let name = Path::new(fixture).file_name().unwrap();
+        std::fs::create_dir(dir.path().join("tmp")).unwrap();
+        let inside = dir.path().join("tmp").join(name);
+        std::fs::copy(corpus(fixture), &inside).unwrap();
+        let (artifact, messages) = judge(image, dir.path(), &inside);
+        assert_eq!(
+            artifact["verdict"], verdict,
+            "{image} {fixture}: {artifact:#}"
+        );
+        if let Some(message) = message {
+            assert_eq!(
+                messages.first().map(String::as_str),
+                Some(message),
+                "{image} {fixture}"
+            );
+        }
+    }
+}
+
+/// A function the tree's library lacks: glibc binds it lazily, so the
+/// program starts and fails at the call (or at load under LD_BIND_NOW, or
+/// when linked `-z now`); muslcheck says which, with ld.so's message.
+#[test]
+fn an_undefined_function_fails_at_its_call_or_at_load_when_bound_now() {
+    let Some(root) = image_root("debian:12-slim") else {
+        return;
+    };
+    let tmp = root.path().join("tmp");
+    std::fs::create_dir_all(tmp.join("lib")).unwrap();
+    for (fixture, to) in [
+        ("image/calls-absent", "calls-absent"),
+        ("image/calls-absent-now", "calls-absent-now"),
+        ("image/lib/libupgraded.so.1", "lib/libupgraded.so.1"),
+    ] {
+        std::fs::copy(corpus(fixture), tmp.join(to)).unwrap();
+    }
+    let run = |program: &str, args: &[&str], bind_now: bool| {
+        let mut command = Command::new("/usr/sbin/chroot");
+        // A container has /proc, where ld.so reads $ORIGIN (/proc/self/exe);
+        // this chroot has not, and LD_ORIGIN_PATH stands in for it.
+        command
+            .arg(root.path())
+            .arg(program)
+            .args(args)
+            .env_clear()
+            .env("LD_ORIGIN_PATH", "/tmp");
+        if bind_now {
+            command.env("LD_BIND_NOW", "1");
+        }
+        let output = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).trim().to_string();
+        (output.status.code(), stderr)
+    };
+    let lazy_message =
+        "/tmp/calls-absent: symbol lookup error: /tmp/calls-absent: undefined symbol: absent";
+    // Lazy: it runs until it calls the function.
+    assert_eq!(
+        run("/tmp/calls-absent", &[], false),
+        (Some(0), String::new())
+    );
+    assert_eq!(run("/tmp/calls-absent", &["call"], false).1, lazy_message);
+    assert_eq!(run("/tmp/calls-absent", &[], true).1, lazy_message);
+    // -z now: it fails before main.
+    let (status, now_message) = run("/tmp/calls-absent-now", &[], false);
+    assert_ne!(status, Some(0));
+
+    let (report, _) = json_scan(&tmp, &["--target", "debian:12-slim"]);
+    let shown = |name: &str| {
+        let artifact = report["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["path"].as_str().unwrap().ends_with(name))
+            .unwrap()
+            .clone();
+        let path = artifact["path"].as_str().unwrap().to_string();
+        let missing = finding(&artifact, "MC102").clone();
+        let message = missing["loader_messages"][0]
+            .as_str()
+            .unwrap()
+            .replace(&path, &format!("/tmp/{name}"));
+        (
+            artifact["verdict"].clone(),
+            missing["message"].clone(),
+            message,
+        )
+    };
+    let (verdict, message, loader) = shown("calls-absent");
+    assert_eq!(verdict, "breaks");
+    assert!(
+        message
+            .as_str()
+            .unwrap()
+            .contains("starts and fails at the first call")
+    );
+    assert_eq!(loader, lazy_message);
+    let (_, message, loader) = shown("calls-absent-now");
+    assert!(
+        message.as_str().unwrap().contains("fails at load time"),
+        "{message}"
+    );
+    assert_eq!(loader, now_message);
+}
