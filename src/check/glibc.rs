@@ -19,6 +19,7 @@ use rayon::prelude::*;
 use super::search::{Search, rpath_dirs, unique};
 use super::tree::{TreeFile, TreeIndex, normalize};
 use super::{describe_list, verdict};
+use crate::model::Host;
 use crate::model::{
     Assessment, Code, Evidence, Finding, Linkage, LoadSummary, MissingLibrary, MissingNode,
     MissingSymbol, Presence, RequiredSymbol, RuntimeFile, Verdict, Version,
@@ -76,7 +77,8 @@ impl<'t> GlibcResolver<'t> {
     }
 
     /// Judges a loadable file of the target's architecture.
-    pub fn judge(&self, root: usize, file: &TreeFile) -> Assessment {
+    /// `host`: the process that loads the file (its symbols come from there).
+    pub fn judge(&self, root: usize, file: &TreeFile, host: Option<&Host>) -> Assessment {
         let platform = self.platform;
         let static_file = matches!(file.facts.linkage, Linkage::Static | Linkage::StaticPie);
         if static_file {
@@ -113,7 +115,7 @@ impl<'t> GlibcResolver<'t> {
         if !nodes.private.is_empty() {
             findings.push(glibc_private(&nodes.private));
         }
-        let symbols = self.symbols(file, &load, &nodes.failed_nodes);
+        let symbols = self.symbols(file, &load, &nodes.failed_nodes, host);
         if !symbols.missing.is_empty() {
             findings.push(missing_symbols(file, &symbols.missing, &load));
         }
@@ -259,6 +261,7 @@ impl<'t> GlibcResolver<'t> {
         file: &TreeFile,
         load: &Load,
         failed_nodes: &HashSet<(String, String)>,
+        host: Option<&Host>,
     ) -> SymbolCheck {
         let mut check = SymbolCheck::default();
         let tree_objects: Vec<&TreeFile> = load
@@ -267,7 +270,7 @@ impl<'t> GlibcResolver<'t> {
             .skip(1)
             .filter_map(|&o| self.index.file(o))
             .collect();
-        let image_libraries: Vec<&'static Library> = load
+        let mut image_libraries: Vec<&'static Library> = load
             .providers
             .values()
             .filter_map(|p| match p {
@@ -275,6 +278,16 @@ impl<'t> GlibcResolver<'t> {
                 _ => None,
             })
             .collect();
+        // A module is loaded into the interpreter's process, whose global
+        // scope already holds the C library's family (python and node link
+        // libm, libdl, libpthread): their names resolve there.
+        if host.is_some() {
+            image_libraries.extend(
+                HOST_PROCESS_LIBRARIES
+                    .iter()
+                    .filter_map(|soname| self.platform.image_library(soname)),
+            );
+        }
         let untabulated = load.providers.values().any(|p| match p {
             Provider::Image(library) => !library.has_exports(),
             Provider::Unknown => true,
@@ -288,6 +301,10 @@ impl<'t> GlibcResolver<'t> {
         {
             let name = required.name.as_str();
             if tree_objects.iter().any(|o| o.facts.exports_symbol(name)) {
+                continue;
+            }
+            // The interpreter's own names (`Py*`, `napi_*`): the process has them.
+            if host.is_some_and(|host| super::host::provides(host, name)) {
                 continue;
             }
             // A symbol from a missing library fails with it (MC103 says so).
@@ -338,6 +355,16 @@ impl<'t> GlibcResolver<'t> {
         check
     }
 }
+
+/// What an interpreter process (CPython, Node, a JVM) has loaded before any
+/// module: glibc's libraries every such program links.
+const HOST_PROCESS_LIBRARIES: [&str; 5] = [
+    "libc.so.6",
+    "libm.so.6",
+    "libdl.so.2",
+    "libpthread.so.0",
+    "librt.so.1",
+];
 
 fn untabulated_named(load: &Load, library: &str) -> bool {
     match load.providers.get(library) {

@@ -313,7 +313,7 @@ fn judge_on_image(
     let platform = glibc.platform();
     let mut assessment = match assess_without_loading(index, musl_prebuilds, file, platform) {
         Some(assessment) => assessment,
-        None => glibc.judge(root, file),
+        None => glibc.judge(root, file, host.as_ref()),
     };
     assessment.host = host;
     Judged::of(assessment)

@@ -109,11 +109,14 @@ impl Search {
         name: &str,
         root_dirs: &[PathBuf],
     ) -> Result<usize, Vec<String>> {
-        let (own, found_in_own) = match self {
+        let (own, found_in_own, found_after) = match self {
             Search::Path { found } => return found.ok_or_else(|| vec![name.to_string()]),
             Search::Dirs {
-                own, found_in_own, ..
-            } => (own, found_in_own),
+                own,
+                found_in_own,
+                found_after,
+                ..
+            } => (own, found_in_own, found_after),
         };
         if let Some(found) = found_in_own {
             return Ok(*found);
@@ -125,12 +128,28 @@ impl Search {
         {
             return Ok(found);
         }
+        // auditwheel's `<pkg>.libs/`: the modules' RPATH loads its libraries
+        // first, and ld.so reuses a loaded object whose soname matches
+        // (`_dl_name_match_p`), so a bundled library finds its siblings.
+        if let Some(found) = found_after
+            && index.file(*found).is_some_and(|f| in_bundled_dir(f))
+        {
+            return Ok(*found);
+        }
         Err(own
             .iter()
             .chain(root_only.iter().copied())
             .map(|dir| display_location(dir))
             .collect())
     }
+}
+
+/// Whether the file sits in an auditwheel `<pkg>.libs/` directory.
+fn in_bundled_dir(file: &TreeFile) -> bool {
+    file.location
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|name| name.to_string_lossy().ends_with(".libs"))
 }
 
 /// `dirs` without repeats and without those in `already`, in order.
