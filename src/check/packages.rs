@@ -307,6 +307,11 @@ fn actions(
     reinstalled: &ReinstallAnswer,
     platform: &Platform,
 ) -> Vec<Action> {
+    // Another platform's build (a glibc platform package on musl): the
+    // target never loads it, so nothing is to be done about it.
+    if as_is.verdict == Some(Verdict::NotApplicable) {
+        return Vec::new();
+    }
     let mut actions = Vec::new();
     let runtime = runtime_packages(files);
     if !runtime.is_empty() {

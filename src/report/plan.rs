@@ -149,6 +149,9 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
 
 /// Nothing to say beyond its name: loads as it is, nothing to do.
 fn is_fine(decision: &PackageDecision) -> bool {
+    if decision.as_is.verdict == Some(Verdict::NotApplicable) && decision.actions.is_empty() {
+        return true;
+    }
     decision.actions.is_empty()
         && matches!(
             decision.as_is.verdict,
