@@ -76,16 +76,10 @@ impl Search {
                 found_after,
             } => (own, found_in_own, after, found_after),
         };
-        if let Some(found) = found_in_own {
-            return Ok(*found);
-        }
-        let root_only: Vec<&PathBuf> = root_dirs.iter().filter(|d| !own.contains(d)).collect();
-        if let Some(found) = root_only
-            .iter()
-            .find_map(|dir| index.lookup(&dir.join(name)))
-        {
-            return Ok(found);
-        }
+        let root_only = match own_then_root(index, name, own, *found_in_own, root_dirs) {
+            Ok(found) => return Ok(found),
+            Err(root_only) => root_only,
+        };
         // A directory also in the root's RPATH was searched there already.
         if let Some(found) = found_after {
             return Ok(*found);
@@ -118,16 +112,10 @@ impl Search {
                 ..
             } => (own, found_in_own, found_after),
         };
-        if let Some(found) = found_in_own {
-            return Ok(*found);
-        }
-        let root_only: Vec<&PathBuf> = root_dirs.iter().filter(|d| !own.contains(d)).collect();
-        if let Some(found) = root_only
-            .iter()
-            .find_map(|dir| index.lookup(&dir.join(name)))
-        {
-            return Ok(found);
-        }
+        let root_only = match own_then_root(index, name, own, *found_in_own, root_dirs) {
+            Ok(found) => return Ok(found),
+            Err(root_only) => root_only,
+        };
         // auditwheel's `<pkg>.libs/`: the modules' RPATH loads its libraries
         // first, and ld.so reuses a loaded object whose soname matches
         // (`_dl_name_match_p`), so a bundled library finds its siblings.
@@ -141,6 +129,28 @@ impl Search {
             .chain(root_only.iter().copied())
             .map(|dir| display_location(dir))
             .collect())
+    }
+}
+
+/// Both loaders search the object's own RPATH/RUNPATH first, then the
+/// root's directories not among them; `Err` carries those root directories.
+fn own_then_root<'d>(
+    index: &TreeIndex,
+    name: &str,
+    own: &[PathBuf],
+    found_in_own: Option<usize>,
+    root_dirs: &'d [PathBuf],
+) -> Result<usize, Vec<&'d PathBuf>> {
+    if let Some(found) = found_in_own {
+        return Ok(found);
+    }
+    let root_only: Vec<&PathBuf> = root_dirs.iter().filter(|d| !own.contains(d)).collect();
+    match root_only
+        .iter()
+        .find_map(|dir| index.lookup(&dir.join(name)))
+    {
+        Some(found) => Ok(found),
+        None => Err(root_only),
     }
 }
 
