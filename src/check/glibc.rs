@@ -464,7 +464,13 @@ fn missing_libraries(
             )
         })
         .collect();
-    let names: Vec<String> = libraries.iter().map(|l| l.name.clone()).collect();
+    let mut names: Vec<String> = Vec::new();
+    for library in &libraries {
+        // One name, however many of the loaded objects need it.
+        if !names.contains(&library.name) {
+            names.push(library.name.clone());
+        }
+    }
     let message = format!(
         "needs {} which neither the scanned tree (RPATH/RUNPATH) nor {} provides",
         describe_list(&names, 6),

@@ -11,6 +11,7 @@ mod side_reads;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -57,7 +58,13 @@ pub fn scan_with_progress(
     let started = Instant::now();
     let (scanned, side_reads) = read_paths(paths, options, progress)?;
     let inputs = Inputs::of(&scanned, side_reads);
-    Ok(report_for(&inputs, paths, options, started))
+    Ok(report_for(
+        &inputs,
+        paths,
+        options,
+        &OnceLock::new(),
+        started,
+    ))
 }
 
 /// Judges `paths` against each platform: one report per platform, side by
@@ -71,6 +78,8 @@ pub fn scan_matrix(
     let started = Instant::now();
     let (scanned, side_reads) = read_paths(paths, options, progress)?;
     let inputs = Inputs::of(&scanned, side_reads);
+    // The index is asked once; each platform judges its documents.
+    let lookup = OnceLock::new();
     let reports = platforms
         .iter()
         .map(|platform| {
@@ -78,10 +87,10 @@ pub fn scan_matrix(
                 platform: platform.clone(),
                 ..options.clone()
             };
-            report_for(&inputs, paths, &options, started)
+            report_for(&inputs, paths, &options, &lookup, started)
         })
         .collect();
-    Ok(check::matrix::matrix(reports))
+    Ok(check::matrix::matrix(reports, platforms))
 }
 
 /// Everything read from the paths, before any platform judges it.
@@ -153,7 +162,13 @@ fn read_paths(
 }
 
 /// The report of what was read, judged against `options.platform`.
-fn report_for(inputs: &Inputs, paths: &[PathBuf], options: &Options, started: Instant) -> Report {
+fn report_for(
+    inputs: &Inputs,
+    paths: &[PathBuf],
+    options: &Options,
+    lookup: &OnceLock<index::Lookup>,
+    started: Instant,
+) -> Report {
     let scanned = inputs.scanned;
     let inventory = &scanned.inventory;
     let artifacts = judge(inputs, options);
@@ -162,7 +177,10 @@ fn report_for(inputs: &Inputs, paths: &[PathBuf], options: &Options, started: In
         installed_python: &scanned.installed_python,
         roots: paths,
     };
-    let (answers, index_summary) = index::answers(&asked, &options.platform, &options.index);
+    // The packages asked about do not depend on the platform.
+    let (answers, index_summary) = lookup
+        .get_or_init(|| index::look_up(&asked, &options.index))
+        .answers(&options.platform);
 
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
@@ -289,7 +307,7 @@ fn judge(inputs: &Inputs, options: &Options) -> Vec<Artifact> {
         let (kind, assessment) = match (&item.read, assessment) {
             (Read::Elf(facts), Some(assessment)) => (
                 ArtifactKind::Elf {
-                    facts: facts.as_ref().clone(),
+                    facts: std::sync::Arc::clone(facts),
                 },
                 assessment,
             ),
