@@ -25,8 +25,8 @@ use crate::ecosystem::npm::package_dir;
 use crate::ecosystem::python;
 use crate::index;
 use crate::model::{
-    ActionPlan, Artifact, ArtifactKind, Assessment, Code, Ecosystem, Evidence, Finding, Package,
-    Report, ReportPath, SCHEMA_VERSION, Summary, ToolInfo, Verdict, on_disk,
+    ActionPlan, Arch, Artifact, ArtifactKind, Assessment, Code, Ecosystem, Evidence, Finding,
+    Package, Report, ReportPath, SCHEMA_VERSION, Summary, ToolInfo, Verdict, on_disk,
 };
 use crate::progress::{Progress, Silent};
 
@@ -58,13 +58,10 @@ pub fn scan_with_progress(
     let started = Instant::now();
     let (scanned, side_reads) = read_paths(paths, options, progress)?;
     let inputs = Inputs::of(&scanned, side_reads);
-    Ok(report_for(
-        &inputs,
-        paths,
-        options,
-        &OnceLock::new(),
-        started,
-    ))
+    let report = with_tree(&inputs, options.platform.arch, |tree| {
+        report_for(&inputs, tree, paths, options, &OnceLock::new(), started)
+    });
+    Ok(report)
 }
 
 /// Judges `paths` against each platform: one report per platform, side by
@@ -80,16 +77,20 @@ pub fn scan_matrix(
     let inputs = Inputs::of(&scanned, side_reads);
     // The index is asked once; each platform judges its documents.
     let lookup = OnceLock::new();
-    let reports = platforms
-        .iter()
-        .map(|platform| {
-            let options = Options {
-                platform: platform.clone(),
-                ..options.clone()
-            };
-            report_for(&inputs, paths, &options, &lookup, started)
-        })
-        .collect();
+    // The tree's index and library searches are shared too: every
+    // platform of a matrix has the architecture of `options`.
+    let reports = with_tree(&inputs, options.platform.arch, |tree| {
+        platforms
+            .iter()
+            .map(|platform| {
+                let options = Options {
+                    platform: platform.clone(),
+                    ..options.clone()
+                };
+                report_for(&inputs, tree, paths, &options, &lookup, started)
+            })
+            .collect()
+    });
     Ok(check::matrix::matrix(reports, platforms))
 }
 
@@ -164,6 +165,7 @@ fn read_paths(
 /// The report of what was read, judged against `options.platform`.
 fn report_for(
     inputs: &Inputs,
+    tree: &TreeIndex,
     paths: &[PathBuf],
     options: &Options,
     lookup: &OnceLock<index::Lookup>,
@@ -171,7 +173,7 @@ fn report_for(
 ) -> Report {
     let scanned = inputs.scanned;
     let inventory = &scanned.inventory;
-    let artifacts = judge(inputs, options);
+    let artifacts = judge(inputs, tree, options);
     let asked = index::Asked {
         artifacts: &artifacts,
         installed_python: &scanned.installed_python,
@@ -275,15 +277,12 @@ fn flatten(reads: Vec<CandidateRead>) -> (Vec<Item>, Vec<WheelRead>) {
     (items, wheels)
 }
 
-/// Every artifact of the report: wheels, files and members, lockfile
-/// packages and the paths that could not be walked, sorted by path.
-fn judge(inputs: &Inputs, options: &Options) -> Vec<Artifact> {
+/// The ELF files read, indexed for the loaders' searches, for `run`.
+fn with_tree<R>(inputs: &Inputs, arch: Arch, run: impl FnOnce(&TreeIndex) -> R) -> R {
     let scanned = inputs.scanned;
-    let (items, wheels, inventory) = (&scanned.items, &scanned.wheels, &scanned.inventory);
-    let read_manifests = &inputs.manifests;
-    let arch = options.platform.arch;
-    let glibc_platform_packages = read_manifests.glibc_platform_packages(arch);
-    let tree_files: Vec<Option<TreeFile>> = items
+    let glibc_platform_packages = inputs.manifests.glibc_platform_packages(arch);
+    let tree_files: Vec<Option<TreeFile>> = scanned
+        .items
         .iter()
         .map(|item| match &item.read {
             Read::Elf(facts) => Some(TreeFile {
@@ -296,8 +295,18 @@ fn judge(inputs: &Inputs, options: &Options) -> Vec<Artifact> {
             _ => None,
         })
         .collect();
-    let index = TreeIndex::new(&tree_files, &inventory.symlinks);
-    let assessments = check::assess_all(&index, tree_files.len(), &options.platform);
+    let index = TreeIndex::new(&tree_files, &scanned.inventory.symlinks);
+    run(&index)
+}
+
+/// Every artifact of the report: wheels, files and members, lockfile
+/// packages and the paths that could not be walked, sorted by path.
+fn judge(inputs: &Inputs, index: &TreeIndex, options: &Options) -> Vec<Artifact> {
+    let scanned = inputs.scanned;
+    let (items, wheels, inventory) = (&scanned.items, &scanned.wheels, &scanned.inventory);
+    let read_manifests = &inputs.manifests;
+    let arch = options.platform.arch;
+    let assessments = check::assess_all(index, index.file_count(), &options.platform);
 
     let mut artifacts: Vec<Artifact> = wheels
         .iter()
