@@ -10,85 +10,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use muslcheck::model::{Arch, Code, Verdict};
 use muslcheck::platform::Platform;
 use muslcheck::{Artifact, Options};
 
-use common::{codes_of, corpus, scan_with};
-
-/// Where the tarballs are: MUSLCHECK_ALPINE_MINIROOTFS, else the shared
-/// reference collection beside the repository (as in CI and the worktrees).
-fn tarball_dirs() -> Vec<PathBuf> {
-    let mut dirs = Vec::new();
-    if let Some(dir) = std::env::var_os("MUSLCHECK_ALPINE_MINIROOTFS") {
-        dirs.push(PathBuf::from(dir));
-    }
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    dirs.push(repo.join("../shared/reference/alpine-minirootfs"));
-    dirs.push(repo.join("../../shared/reference/alpine-minirootfs"));
-    dirs
-}
-
-/// Alpine releases with a minirootfs here, and the tarball's full version.
-const ROOTS: &[(&str, &str)] = &[("3.17", "3.17.10"), ("3.19", "3.19.4"), ("3.20", "3.20.3")];
-
-fn skip(reason: &str) {
-    if std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_some() {
-        panic!("{reason} (MUSLCHECK_REQUIRE_TOOLS is set)");
-    }
-    eprintln!("SKIPPED: {reason}");
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
-
-/// The x86_64 minirootfs of `release`, extracted once (and kept) in the
-/// temporary directory.
-fn alpine_root(release: &str) -> Option<PathBuf> {
-    let full = ROOTS.iter().find(|(r, _)| *r == release)?.1;
-    let name = format!("alpine-minirootfs-{full}-x86_64.tar.gz");
-    let Some(tarball) = tarball_dirs()
-        .into_iter()
-        .map(|dir| dir.join(&name))
-        .find(|path| path.exists())
-    else {
-        // Not in the repository and not downloadable here (Alpine's CDN is out
-        // of reach): a clone without the collection beside it skips, even in CI.
-        eprintln!(
-            "SKIPPED: {name} not found in MUSLCHECK_ALPINE_MINIROOTFS or the shared reference collection"
-        );
-        return None;
-    };
-    if !is_root() {
-        skip("chroot needs root");
-        return None;
-    }
-    let root = std::env::temp_dir().join(format!("muslcheck-alpine-{full}-x86_64"));
-    if !root.join("lib").is_dir() {
-        // Extracted beside it, then renamed: tests running at once never see half a root.
-        let partial = PathBuf::from(format!("{}.partial-{}", root.display(), std::process::id()));
-        std::fs::create_dir_all(&partial).unwrap();
-        let status = Command::new("tar")
-            .arg("xzf")
-            .arg(&tarball)
-            .arg("-C")
-            .arg(&partial)
-            .status()
-            .unwrap();
-        assert!(status.success(), "extracting {}", tarball.display());
-        if std::fs::rename(&partial, &root).is_err() {
-            std::fs::remove_dir_all(&partial).unwrap();
-        }
-    }
-    Some(root)
-}
+use common::{alpine_root, codes_of, corpus, scan_with};
 
 /// What Alpine's loader says of `fixture` (a corpus path) copied into `root`:
 /// whether it loads, and its error lines.

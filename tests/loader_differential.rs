@@ -59,7 +59,47 @@ fn base_name(path: &str) -> String {
         .unwrap_or_default()
 }
 
-fn loader_says(file: &Path, artifact: &Artifact) -> Missing {
+/// Which musl loader runs `--list`: Debian's on this machine, or Alpine's
+/// inside an Alpine root filesystem (the files are then below it).
+enum Loader {
+    Host,
+    Chroot(PathBuf),
+}
+
+impl Loader {
+    /// The loader's output of `--list file` with `library_path`.
+    fn list(&self, file: &Path, library_path: &[PathBuf]) -> std::process::Output {
+        match self {
+            Loader::Host => Command::new(LOADER)
+                .arg("--list")
+                .arg(file)
+                .env(
+                    "LD_LIBRARY_PATH",
+                    std::env::join_paths(library_path).unwrap(),
+                )
+                .output()
+                .unwrap(),
+            Loader::Chroot(root) => {
+                let inside = |path: &Path| Path::new("/").join(path.strip_prefix(root).unwrap());
+                let library_path: Vec<PathBuf> = library_path.iter().map(|p| inside(p)).collect();
+                Command::new("/usr/sbin/chroot")
+                    .arg(root)
+                    .arg(LOADER)
+                    .arg("--list")
+                    .arg(inside(file))
+                    .env_clear()
+                    .env(
+                        "LD_LIBRARY_PATH",
+                        std::env::join_paths(library_path).unwrap(),
+                    )
+                    .output()
+                    .unwrap()
+            }
+        }
+    }
+}
+
+fn loader_says(loader: &Loader, file: &Path, artifact: &Artifact) -> Missing {
     let mut library_path: Vec<PathBuf> = file.parent().map(Path::to_path_buf).into_iter().collect();
     // auditwheel's bundled libraries, as a user's LD_LIBRARY_PATH would name them.
     for ancestor in file.ancestors().skip(1).take(3) {
@@ -71,13 +111,7 @@ fn loader_says(file: &Path, artifact: &Artifact) -> Missing {
             }
         }
     }
-    let joined = std::env::join_paths(&library_path).unwrap();
-    let output = Command::new(LOADER)
-        .arg("--list")
-        .arg(file)
-        .env("LD_LIBRARY_PATH", joined)
-        .output()
-        .unwrap();
+    let output = loader.list(file, &library_path);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let host = artifact.assessment.host.as_ref();
     let mut missing = Missing::default();
@@ -119,6 +153,8 @@ struct Says {
     own: String,
     /// Failing library → missing symbols in this file's process (MC105's count).
     dependency_counts: BTreeMap<String, usize>,
+    /// Libraries an `apk add` brings (MC107): absent from a bare root.
+    packaged: BTreeSet<String>,
 }
 
 /// Its own findings, and those of every library its MC105 findings refer to
@@ -129,6 +165,7 @@ fn muslcheck_says(report: &Report, artifact: &Artifact) -> Says {
         missing: Missing::default(),
         own: base_name(artifact.path.as_str()),
         dependency_counts: BTreeMap::new(),
+        packaged: BTreeSet::new(),
     };
     let mut pending = vec![(artifact, true)];
     let mut seen = BTreeSet::new();
@@ -156,6 +193,10 @@ fn muslcheck_says(report: &Report, artifact: &Artifact) -> Says {
                             missing.symbols.insert((own.clone(), symbol.clone()));
                         }
                     }
+                }
+                Evidence::Packages { packages, .. } => {
+                    says.packaged
+                        .extend(packages.iter().map(|need| need.library.clone()));
                 }
                 Evidence::Relocations { relocations } => {
                     for relocation in relocations {
@@ -247,27 +288,21 @@ fn extract_third_party(into: &Path) -> usize {
     archives
 }
 
-#[test]
-fn muslcheck_agrees_with_the_real_musl_loader() {
-    if !Path::new(LOADER).exists() {
-        let reason = format!("{LOADER} not found: apt-get install musl");
-        if std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_some() {
-            panic!("{reason} (MUSLCHECK_REQUIRE_TOOLS is set)");
-        }
-        eprintln!("SKIPPED loader differential test: {reason}");
-        return;
-    }
-    let scratch = tempfile::tempdir().unwrap();
-    assert!(extract_third_party(scratch.path()) >= 5);
-    let mut roots = vec![corpus(""), scratch.path().to_path_buf()];
-    // Real manylinux wheels and node_modules trees, when corpus/thirdparty/make-*.sh built them.
-    roots.extend(
-        ["venv", "npm-glibc", "npm-musl"]
-            .into_iter()
-            .filter_map(fetched),
-    );
+/// What one loader's comparison found.
+#[derive(Default)]
+struct Compared {
+    files: usize,
+    third_party: usize,
+    breaking: usize,
+    counted_dependencies: usize,
+    differences: Vec<String>,
+}
+
+/// Scans each root against `target` and compares every loadable file with
+/// what `loader` says of it. The first root is the project's corpus.
+fn compare(loader: &Loader, target: &str, roots: &[PathBuf]) -> Compared {
     let options = Options {
-        platform: Platform::new("debian-musl".parse().unwrap(), Arch::X86_64, false),
+        platform: Platform::new(target.parse().unwrap(), Arch::X86_64, false),
         walk: muslcheck::discover::WalkOptions {
             // Scanned as its own root below.
             // Fuzzer-mutated inputs are replayed for crashes, not compared:
@@ -281,13 +316,8 @@ fn muslcheck_agrees_with_the_real_musl_loader() {
         },
         ..Options::default()
     };
-
-    let mut compared = 0;
-    let mut third_party = 0;
-    let mut breaking = 0;
-    let mut differences = Vec::new();
-    let mut counted_dependencies = 0;
-    for root in &roots {
+    let mut compared = Compared::default();
+    for root in roots {
         let report = scan(std::slice::from_ref(root), &options).unwrap();
         for artifact in &report.artifacts {
             let Some(facts) = artifact.facts() else {
@@ -303,37 +333,88 @@ fn muslcheck_agrees_with_the_real_musl_loader() {
                 continue;
             }
             let file = root.join(artifact.path.as_str());
-            let mut loader = loader_says(&file, artifact);
+            let mut says = loader_says(loader, &file, artifact);
             let mut ours = muslcheck_says(&report, artifact);
             let graph_names_libc = artifact.assessment.load.as_ref().is_some_and(|load| {
                 load.libraries
                     .iter()
                     .any(|(_, provider)| provider == "musl")
             });
-            if !graph_names_libc {
-                loader.symbols.clear();
+            // A bare root lacks what an `apk add` brings, and what the host
+            // program's package brings (node's libstdc++): the loader stops
+            // on those libraries (and then binds nothing from them).
+            if let Some(load) = &artifact.assessment.load {
+                ours.packaged.extend(
+                    load.libraries
+                        .iter()
+                        .filter(|(_, provider)| provider.contains("brought by"))
+                        .map(|(name, _)| name.clone()),
+                );
+            }
+            if !ours.packaged.is_empty() {
+                ours.missing.libraries.extend(ours.packaged.iter().cloned());
+            }
+            if !graph_names_libc || !ours.packaged.is_empty() {
+                says.symbols.clear();
                 ours.missing.symbols.clear();
             }
-            if !loader.symbols.is_empty() {
-                counted_dependencies += ours.dependency_counts.len();
+            if !says.symbols.is_empty() {
+                compared.counted_dependencies += ours.dependency_counts.len();
             }
-            if let Some(problem) = disagreement(&loader, &ours) {
-                differences.push(format!(
-                    "{}: {problem}\n  loader:    {loader:?}\n  muslcheck: {:?}",
+            if let Some(problem) = disagreement(&says, &ours) {
+                compared.differences.push(format!(
+                    "{target}: {}: {problem}\n  loader:    {says:?}\n  muslcheck: {:?}",
                     artifact.path, ours.missing
                 ));
             }
-            compared += 1;
+            compared.files += 1;
             if root != &roots[0] {
-                third_party += 1;
+                compared.third_party += 1;
             }
             if artifact.verdict() == Verdict::Breaks {
-                breaking += 1;
+                compared.breaking += 1;
             }
         }
     }
+    compared
+}
+
+/// The corpus, the committed third-party archives extracted into `scratch`,
+/// and the fetched trees that were built.
+fn roots(scratch: &Path) -> Vec<PathBuf> {
+    assert!(extract_third_party(scratch) >= 5);
+    let mut roots = vec![corpus(""), scratch.to_path_buf()];
+    // Real manylinux wheels and node_modules trees, when corpus/thirdparty/make-*.sh built them.
+    roots.extend(
+        ["venv", "npm-glibc", "npm-musl"]
+            .into_iter()
+            .filter_map(fetched),
+    );
+    roots
+}
+
+#[test]
+fn muslcheck_agrees_with_the_real_musl_loader() {
+    if !Path::new(LOADER).exists() {
+        let reason = format!("{LOADER} not found: apt-get install musl");
+        if std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_some() {
+            panic!("{reason} (MUSLCHECK_REQUIRE_TOOLS is set)");
+        }
+        eprintln!("SKIPPED loader differential test: {reason}");
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let roots = roots(scratch.path());
+    let compared = compare(&Loader::Host, "debian-musl", &roots);
+    let Compared {
+        files,
+        third_party,
+        breaking,
+        counted_dependencies,
+        differences,
+    } = compared;
     eprintln!(
-        "compared {compared} ELF files ({third_party} third-party, {breaking} breaking, \
+        "compared {files} ELF files ({third_party} third-party, {breaking} breaking, \
          {counted_dependencies} MC105 counts) with {LOADER}"
     );
     assert!(
@@ -342,7 +423,7 @@ fn muslcheck_agrees_with_the_real_musl_loader() {
         differences.len(),
         differences.join("\n")
     );
-    assert!(compared >= 30, "only {compared} files compared");
+    assert!(files >= 30, "only {files} files compared");
     assert!(
         third_party >= 6,
         "only {third_party} third-party files compared"
@@ -354,5 +435,67 @@ fn muslcheck_agrees_with_the_real_musl_loader() {
     assert!(
         counted_dependencies >= 1,
         "the comparison must include a failing dependency's count"
+    );
+}
+
+/// The same comparison against Alpine's own loaders (musl 1.2.3, 1.2.4 and
+/// 1.2.5 of Alpine 3.17, 3.19 and 3.20), each in its minirootfs with its
+/// base libraries (zlib, OpenSSL): the trees are copied into the root and
+/// judged there against that release. The roots are bare: a library that
+/// muslcheck says an `apk add` (or node's package) brings is missing there,
+/// and its symbols are then not compared.
+#[test]
+fn muslcheck_agrees_with_alpine_s_own_loaders() {
+    let mut summary = Vec::new();
+    let mut differences = Vec::new();
+    for (release, _) in common::ALPINE_MINIROOTFS {
+        let Some(alpine) = common::alpine_root(release) else {
+            return;
+        };
+        let inside = tempfile::tempdir_in(alpine.join("tmp")).unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let roots: Vec<PathBuf> = roots(scratch.path())
+            .iter()
+            .enumerate()
+            .map(|(i, root)| {
+                let copy = inside.path().join(i.to_string());
+                std::fs::create_dir_all(&copy).unwrap();
+                let status = Command::new("sh")
+                    .arg("-c")
+                    .arg(
+                        "tar -C \"$1\" --exclude=./thirdparty/fetched --exclude=./fuzz-regressions \
+                         -cf - . | tar -C \"$2\" -xf -",
+                    )
+                    .args(["copy", root.to_str().unwrap(), copy.to_str().unwrap()])
+                    .status()
+                    .unwrap();
+                assert!(status.success(), "copying {}", root.display());
+                copy
+            })
+            .collect();
+        let target = format!("alpine:{release}");
+        let compared = compare(&Loader::Chroot(alpine.clone()), &target, &roots);
+        summary.push(format!(
+            "{target}: {} files ({} third-party, {} breaking)",
+            compared.files, compared.third_party, compared.breaking
+        ));
+        assert!(
+            compared.files >= 30,
+            "{target}: only {} files",
+            compared.files
+        );
+        assert!(
+            compared.breaking >= 8,
+            "{target}: {} breaking",
+            compared.breaking
+        );
+        differences.extend(compared.differences);
+    }
+    eprintln!("compared with Alpine's loaders: {}", summary.join("; "));
+    assert!(
+        differences.is_empty(),
+        "muslcheck and Alpine's loaders disagree on {} file(s):\n{}",
+        differences.len(),
+        differences.join("\n")
     );
 }
