@@ -227,11 +227,8 @@ impl Lookup {
         let python = self.python.iter().filter_map(|p| Some((p, wheel_libc?)));
         for (python, libc) in python {
             let package = &python.package;
-            let Some(verdict) = pypi::decide(
-                &python.page,
-                &package.version,
-                &accepts(python.python_minor, libc),
-            ) else {
+            let Some(verdict) = pypi::decide(&python.page, &accepts(python.python_minor, libc))
+            else {
                 continue;
             };
             // Alpine's names; other images' come from the roll-up.

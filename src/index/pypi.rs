@@ -202,6 +202,15 @@ fn sdist_version(filename: &str) -> Option<&str> {
     stem.rsplit_once('-').map(|(_, version)| version)
 }
 
+/// The version a file's name gives (`numpy-1.26.4-cp311-…whl`,
+/// `numpy-1.26.4.tar.gz`), without parsing the rest.
+fn named_version(filename: &str) -> Option<&str> {
+    if filename.ends_with(".whl") {
+        return filename.split('-').nth(1);
+    }
+    sdist_version(filename)
+}
+
 fn classify(filename: &str) -> Option<(String, Kind)> {
     if let Some(wheel) = WheelName::parse(filename) {
         return Some((wheel.version.clone(), Kind::Wheel(wheel)));
@@ -230,9 +239,13 @@ pub struct Page {
 
 struct PageFile {
     version: String,
+    /// Its release numbers, for ordering.
+    release: Version,
     kind: Kind,
     filename: String,
     yanked: bool,
+    /// A file of the pinned version (else of a later final release).
+    pinned: bool,
 }
 
 impl Page {
@@ -244,34 +257,42 @@ impl Page {
             .files
             .into_iter()
             .filter_map(|file| {
-                let yanked = file.is_yanked();
+                // The version from the name alone first: most of a page's
+                // files are other versions', never parsed further.
+                let named = named_version(&file.filename)?;
+                let release = Version::release(named);
+                let pinned = same_version(named, version);
+                let later = is_final(named) && release > pinned_release;
+                if !pinned && !later {
+                    return None;
+                }
                 let (file_version, kind) = classify(&file.filename)?;
-                let matters = same_version(&file_version, version)
-                    || (matches!(kind, Kind::Wheel(_))
-                        && is_final(&file_version)
-                        && Version::release(&file_version) > pinned_release);
-                matters.then_some((file, yanked, file_version, kind))
-            })
-            .map(|(file, yanked, version, kind)| PageFile {
-                version,
-                kind,
-                filename: file.filename,
-                yanked,
+                if !pinned && !matches!(kind, Kind::Wheel(_)) {
+                    return None;
+                }
+                Some(PageFile {
+                    version: file_version,
+                    release,
+                    kind,
+                    yanked: file.is_yanked(),
+                    filename: file.filename,
+                    pinned,
+                })
             })
             .collect();
         Page { files }
     }
 }
 
-/// What pip on the target does with `version` of the project: install a
-/// musllinux wheel, a pure wheel, build the sdist, or fail.
-/// `None` when the page has no file of that version.
-pub fn decide(page: &Page, version: &str, accepts: &Accepts) -> Option<Verdict> {
+/// What pip on the target does with the page's version of the project:
+/// install a platform wheel the target takes, a pure wheel, build the
+/// sdist, or fail. `None` when the page has no file of that version.
+pub fn decide(page: &Page, accepts: &Accepts) -> Option<Verdict> {
     let files: Vec<&PageFile> = page.files.iter().filter(|f| !f.yanked).collect();
     let pinned_among = |yanked: bool| -> Vec<&PageFile> {
         page.files
             .iter()
-            .filter(|f| f.yanked == yanked && same_version(&f.version, version))
+            .filter(|f| f.yanked == yanked && f.pinned)
             .collect()
     };
     let mut pinned = pinned_among(false);
@@ -284,7 +305,7 @@ pub fn decide(page: &Page, version: &str, accepts: &Accepts) -> Option<Verdict> 
     if pinned.is_empty() {
         return None;
     }
-    let mut verdict = decide_pinned(&files, &pinned, version, accepts);
+    let mut verdict = decide_pinned(&files, &pinned, accepts);
     if all_yanked {
         verdict
             .detail
@@ -293,12 +314,7 @@ pub fn decide(page: &Page, version: &str, accepts: &Accepts) -> Option<Verdict> 
     Some(verdict)
 }
 
-fn decide_pinned(
-    files: &[&PageFile],
-    pinned: &[&PageFile],
-    version: &str,
-    accepts: &Accepts,
-) -> Verdict {
+fn decide_pinned(files: &[&PageFile], pinned: &[&PageFile], accepts: &Accepts) -> Verdict {
     let musl_wheel = |wheel: &WheelName| accepts.platform_wheel(wheel);
     let (family, newest_tag) = accepts.libc.wanted(&accepts.arch);
     let (build_found, target_name) = match accepts.libc {
@@ -332,13 +348,10 @@ fn decide_pinned(
     let first_musl_version = files
         .iter()
         .filter(|file| {
-            is_final(&file.version)
-                && Version::release(&file.version) > Version::release(version)
-                && matches!(&file.kind, Kind::Wheel(wheel) if musl_wheel(wheel))
+            !file.pinned && matches!(&file.kind, Kind::Wheel(wheel) if musl_wheel(wheel))
         })
-        .map(|file| &file.version)
-        .min_by(|a, b| Version::release(a).cmp(&Version::release(b)))
-        .cloned();
+        .min_by(|a, b| a.release.cmp(&b.release))
+        .map(|file| file.version.clone());
     let mut pure: Vec<&str> = pinned
         .iter()
         .filter_map(|file| match &file.kind {
