@@ -65,7 +65,16 @@ impl Fetcher {
                         .build(),
                 )
                 .build();
-            ureq::Agent::new_with_config(config)
+            // A static glibc build must not reach getaddrinfo (see `dns`).
+            if cfg!(target_feature = "crt-static") {
+                ureq::Agent::with_parts(
+                    config,
+                    ureq::unversioned::transport::DefaultConnector::default(),
+                    super::dns::StaticResolver,
+                )
+            } else {
+                ureq::Agent::new_with_config(config)
+            }
         });
         Fetcher {
             agent,
