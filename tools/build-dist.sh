@@ -5,7 +5,7 @@
 #   dist/muslcheck-VERSION-py3-none-*.whl            the PyPI wheel (maturin, bindings = "bin")
 #   dist/npm/*.tgz                                   the npm launcher and platform packages
 #   dist/rootfs/, dist/oci/, dist/muslcheck-VERSION-oci.tar   the container image (Dockerfile)
-# Needs cargo, python3, npm; maturin is installed into target/dist-tools when absent.
+# Needs cargo, python3 and npm; maturin and wheel are installed into target/dist-tools.
 # tools/check-dist.sh then installs and runs each one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,27 +16,26 @@ triple=x86_64-unknown-linux-gnu
 # and glibc systems and in an empty root. docs/DISTRIBUTION.md says why this route.
 export RUSTFLAGS='-C target-feature=+crt-static'
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
-maturin_version=1.16.0
-
-maturin=$(command -v maturin || true)
-if [ -z "$maturin" ]; then
-    tools=target/dist-tools
-    if [ ! -x "$tools/bin/maturin" ]; then
-        python3 -m venv "$tools"
-        "$tools/bin/pip" install --quiet "maturin==$maturin_version"
-    fi
-    maturin=$tools/bin/maturin
+# The packaging tools, pinned, in a venv of their own (PyPI).
+tools=target/dist-tools
+if [ ! -x "$tools/bin/maturin" ] || [ ! -x "$tools/bin/wheel" ]; then
+    python3 -m venv "$tools"
+    "$tools/bin/pip" install --quiet maturin==1.16.0 wheel==0.48.0
 fi
 
 rm -rf dist
 mkdir -p dist
 
 # The wheel first: maturin runs the one cargo build (profile `dist`, locked),
-# and the binary it built is the one every other artifact holds.
-# Tags: the binary needs no libc at all, so it is installable where pip
-# accepts either manylinux_2_17 (glibc ≥ 2.17) or musllinux_1_1 (musl ≥ 1.1).
-"$maturin" build --quiet --locked --target "$triple" \
-    --compatibility manylinux_2_17 musllinux_1_1 --out dist
+# and the binary it built is the one every other artifact holds. Its tags: the
+# binary needs no libc at all, so it installs wherever pip accepts either
+# manylinux_2_17 (glibc >= 2.17) or musllinux_1_1 (musl >= 1.1). maturin will
+# not mix the two for a gnu target, so the musllinux tag is added after.
+"$tools/bin/maturin" build --quiet --locked --target "$triple" \
+    --compatibility manylinux_2_17 --out dist/wheel-build
+"$tools/bin/wheel" tags --remove --platform-tag +musllinux_1_1_x86_64 dist/wheel-build/*.whl >/dev/null
+mv dist/wheel-build/*.whl dist/
+rmdir dist/wheel-build
 binary=target/$triple/dist/muslcheck
 install -m 755 "$binary" dist/muslcheck
 

@@ -19,8 +19,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 LAUNCHER = REPO / "packaging" / "npm" / "muslcheck"
-# (npm os, npm cpu, libc) for each platform package the binary serves.
-PLATFORMS = [("linux", "x64", "gnu"), ("linux", "x64", "musl")]
+# (npm os, npm cpu, package name's libc, npm's libc value) for each platform
+# package the binary serves. npm names glibc "glibc" (process.report's
+# glibcVersionRuntime), the packages say "gnu" as Rust's target triples do.
+PLATFORMS = [("linux", "x64", "gnu", "glibc"), ("linux", "x64", "musl", "musl")]
 
 
 def main() -> None:
@@ -39,7 +41,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
 
     names = []
-    for os_name, cpu, libc in PLATFORMS:
+    for os_name, cpu, libc, npm_libc in PLATFORMS:
         name = f"@muslcheck/{os_name}-{cpu}-{libc}"
         package = staging / f"{os_name}-{cpu}-{libc}"
         (package / "bin").mkdir(parents=True)
@@ -51,7 +53,7 @@ def main() -> None:
             "description": f"The {os_name} {cpu} binary of muslcheck (static: runs with glibc or musl)",
             "os": [os_name],
             "cpu": [cpu],
-            "libc": [libc],
+            "libc": [npm_libc],
             "files": ["bin/muslcheck"],
             "preferUnplugged": True,
         }

@@ -72,6 +72,8 @@ impl Resolver for StaticResolver {
 
 /// What resolution reads from `/etc`.
 struct SystemFiles {
+    /// Whether `/etc/resolv.conf` was there (an empty root has none).
+    has_resolv_conf: bool,
     hosts: String,
     nameservers: Vec<IpAddr>,
     search: Vec<String>,
@@ -80,7 +82,9 @@ struct SystemFiles {
 impl SystemFiles {
     fn read(etc: &Path) -> SystemFiles {
         let text = |name: &str| read_text_file(&etc.join(name), SYSTEM_FILE_CAP).ok();
-        let resolv = text("resolv.conf").unwrap_or_default();
+        let resolv = text("resolv.conf");
+        let has_resolv_conf = resolv.is_some();
+        let resolv = resolv.unwrap_or_default();
         let mut nameservers = Vec::new();
         let mut search = Vec::new();
         for line in resolv.lines() {
@@ -101,6 +105,7 @@ impl SystemFiles {
             nameservers.push(IpAddr::V4(Ipv4Addr::LOCALHOST));
         }
         SystemFiles {
+            has_resolv_conf,
             hosts: text("hosts").unwrap_or_default(),
             nameservers,
             search,
@@ -145,7 +150,13 @@ fn lookup(host: &str, system: &SystemFiles, deadline: Instant) -> Result<Vec<IpA
     Err(if unreachable {
         ureq::Error::Io(std::io::Error::new(
             std::io::ErrorKind::TimedOut,
-            format!("no answer from the name servers of /etc/resolv.conf for {host}"),
+            if system.has_resolv_conf {
+                format!("no answer from the name servers of /etc/resolv.conf for {host}")
+            } else {
+                format!(
+                    "cannot resolve {host}: there is no /etc/resolv.conf (an empty root?) and no name server on 127.0.0.1"
+                )
+            },
         ))
     } else {
         ureq::Error::HostNotFound
@@ -447,6 +458,7 @@ mod tests {
     #[test]
     fn hosts_file_and_literals_answer_first() {
         let system = SystemFiles {
+            has_resolv_conf: true,
             hosts: "127.0.0.1 localhost\n10.1.2.3 mirror.corp mirror # pip\n".to_string(),
             nameservers: vec![],
             search: vec![],
@@ -544,10 +556,10 @@ mod tests {
             vec![IpAddr::from([10, 0, 0, 2]), IpAddr::V6(Ipv6Addr::LOCALHOST)]
         );
         assert_eq!(system.search, vec!["corp", "example"]);
+        assert!(system.has_resolv_conf);
         let empty = tempfile::tempdir().unwrap();
-        assert_eq!(
-            SystemFiles::read(empty.path()).nameservers,
-            vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]
-        );
+        let without = SystemFiles::read(empty.path());
+        assert!(!without.has_resolv_conf);
+        assert_eq!(without.nameservers, vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]);
     }
 }
