@@ -46,11 +46,15 @@ tar --sort=name --mtime="@$SOURCE_DATE_EPOCH" --owner=0 --group=0 --numeric-owne
 
 tools/make-npm-packages.py dist/muslcheck dist/npm >/dev/null
 
-# The image's root: the binary, and CA certificates for the index lookups
-# (the Debian bundle of the machine that builds it).
+# The image's root: the binary, and CA certificates for the index lookups:
+# Mozilla's roots as Debian's ca-certificates package ships them, never the
+# building machine's own additions (/usr/local/share/ca-certificates: a proxy's CA).
+mozilla=/usr/share/ca-certificates/mozilla
+ls "$mozilla"/*.crt >/dev/null || { echo "build-dist: no $mozilla (apt-get install ca-certificates)" >&2; exit 1; }
 mkdir -p dist/rootfs/etc/ssl/certs
 install -m 755 dist/muslcheck dist/rootfs/muslcheck
-install -m 644 /etc/ssl/certs/ca-certificates.crt dist/rootfs/etc/ssl/certs/ca-certificates.crt
+LC_ALL=C cat $(LC_ALL=C ls "$mozilla"/*.crt) >dist/rootfs/etc/ssl/certs/ca-certificates.crt
+chmod 644 dist/rootfs/etc/ssl/certs/ca-certificates.crt
 tools/make-oci-image.py dist/rootfs dist "$version" >/dev/null
 
 (cd dist && find . -maxdepth 2 -type f ! -path './oci/*' ! -path './rootfs/*' -printf '%s\t%p\n' | sort -k2)

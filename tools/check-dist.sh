@@ -37,6 +37,22 @@ assert len(elf) == 5 and not bad, (len(elf), bad)
 print(f"check-dist: {sys.argv[2]}: {len(elf)} ELF files (binary, wheel, npm x2, release tarball) ok")
 PY
 done
+# And the binary alone against every base image muslcheck knows (x86_64).
+every_target=()
+while read -r name; do every_target+=(--target "$name"); done < <(
+    "$muslcheck" targets --format json \
+        | python3 -c 'import json, sys; print("\n".join(t["name"] for t in json.load(sys.stdin) if "x86_64" in t["arches"]))')
+"$muslcheck" --offline --no-config "${every_target[@]}" --format json --fail-on error "$muslcheck" \
+    >"$work/every.json" 2>/dev/null || fail "muslcheck on its own binary for some base image"
+python3 - "$work/every.json" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+targets = [t["target"]["name"] for t in report["targets"]]
+verdicts = [cell["verdict"] for row in report["rows"] for cell in row["cells"]]
+assert len(verdicts) == len(targets) >= 30 and set(verdicts) == {"ok"}, (targets, verdicts)
+assert all(t["runs_as_is"] for t in report["targets"])
+print(f"check-dist: its own binary on all {len(targets)} x86_64 base images: ok, runs as is")
+PY
 "$muslcheck" audit-wheel "$wheel" | tee "$work/audit.txt" | sed 's/^/check-dist: audit-wheel: /'
 grep -q 'tag is true to the content' "$work/audit.txt" || fail "audit-wheel disputes the wheel's tags"
 
@@ -142,17 +158,24 @@ chroot "$work/image" /muslcheck --version
 [ -s "$work/image/etc/ssl/certs/ca-certificates.crt" ] || fail "the image has no CA bundle"
 
 # Live (not fatal: the registries may be out of reach): the image's root with
-# the runner's resolv.conf, as a container engine provides it, asks npm's registry.
+# the runner's resolv.conf, as a container engine provides it, asks npm's
+# registry; first with the image's CA bundle, then with the runner's (where
+# egress goes through a proxy with its own CA, only the runner's bundle has it).
 cp /etc/resolv.conf "$work/image/etc/resolv.conf" 2>/dev/null || true
+cp /etc/ssl/certs/ca-certificates.crt "$work/image/runner-ca.crt" 2>/dev/null || true
 cp corpus/projects/npm-sharp-glibc-lock/package-lock.json "$work/image/"
-chroot "$work/image" /muslcheck --no-config --fail-on never --format json /package-lock.json \
-    >"$work/live.json" 2>/dev/null || true
-python3 - "$work/live.json" <<'PY'
+for bundle in image runner; do
+    cert_env=()
+    [ "$bundle" = runner ] && cert_env=(SSL_CERT_FILE=/runner-ca.crt)
+    env -i "${cert_env[@]}" "$(command -v chroot)" "$work/image" /muslcheck --no-config --fail-on never --format json \
+        /package-lock.json >"$work/live.json" 2>/dev/null || true
+    python3 - "$work/live.json" "$bundle" <<'PY'
 import json, sys
 index = json.load(open(sys.argv[1]))["index"]
 if index["mode"] == "online":
-    print(f"check-dist: image, live: {index['fetched']} index documents fetched (own DNS resolver, the image's CA bundle)")
+    print(f"check-dist: image, live, {sys.argv[2]}'s CA bundle: {index['fetched']} index documents fetched")
 else:
-    print(f"check-dist: image, live lookup skipped: {index.get('reason')}")
+    print(f"check-dist: image, live, {sys.argv[2]}'s CA bundle: no lookups ({index.get('reason')})")
 PY
+done
 say "all artifacts checked"
