@@ -55,6 +55,12 @@ print(f"check-dist: its own binary on all {len(targets)} x86_64 base images: ok,
 PY
 "$muslcheck" audit-wheel "$wheel" | tee "$work/audit.txt" | sed 's/^/check-dist: audit-wheel: /'
 grep -q 'tag is true to the content' "$work/audit.txt" || fail "audit-wheel disputes the wheel's tags"
+# auditwheel's view (and PyYAML for the Action's check below), in the tools venv.
+tools=target/dist-tools
+[ -x "$tools/bin/python" ] || python3 -m venv "$tools"
+"$tools/bin/pip" install --quiet auditwheel==6.8.2 PyYAML==6.0.4
+"$tools/bin/auditwheel" show "$wheel" 2>&1 | tee "$work/auditwheel.txt" | sed 's/^/check-dist: auditwheel: /'
+grep -q 'requires no external shared libraries' "$work/auditwheel.txt" || fail "auditwheel finds external libraries"
 
 # --- An empty root holding only the binary (as in a scratch image).
 empty=$work/empty
@@ -178,4 +184,15 @@ else:
     print(f"check-dist: image, live, {sys.argv[2]}'s CA bundle: no lookups ({index.get('reason')})")
 PY
 done
+# --- The Action's shell steps, with the release asset served from dist/.
+"$tools/bin/python" tools/try-action.py dist "$work/action-ok" \
+    "path=corpus/bin/hello-musl corpus/bin/hello-static-musl" "targets=alpine,debian:12-slim" \
+    >"$work/action-ok.log" 2>&1 || { cat "$work/action-ok.log"; fail "action.yml on files that load"; }
+status=0
+"$tools/bin/python" tools/try-action.py dist "$work/action-breaks" path=corpus/bin/hello-glibc targets=alpine \
+    >"$work/action-breaks.log" 2>&1 || status=$?
+[ "$status" = 1 ] && [ -s "$work/action-breaks/runner-temp/muslcheck.sarif" ] \
+    && grep -q 'upload-sarif@v3 would run' "$work/action-breaks.log" \
+    || { cat "$work/action-breaks.log"; fail "action.yml on a file that breaks: exit $status"; }
+say "action.yml: installs the release asset (checksum), scans, SARIF for the upload, fails on findings"
 say "all artifacts checked"
