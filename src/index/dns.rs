@@ -455,6 +455,31 @@ mod tests {
         assert_eq!(build_query(1, &"x".repeat(64), TYPE_A), None);
     }
 
+    /// Through ureq's interface: the scheme's port, an address literal as is.
+    #[test]
+    fn resolves_a_uri_for_ureq() {
+        let resolve = |uri: &str| {
+            let timeout = NextTimeout {
+                after: ureq::unversioned::transport::time::Duration::NotHappening,
+                reason: ureq::Timeout::Global,
+                per_read: None,
+                per_write: None,
+            };
+            let found = StaticResolver
+                .resolve(&uri.parse().unwrap(), &Config::default(), timeout)
+                .unwrap();
+            found.iter().copied().collect::<Vec<SocketAddr>>()
+        };
+        assert_eq!(
+            resolve("https://127.0.0.1/simple/"),
+            vec![SocketAddr::from(([127, 0, 0, 1], 443))]
+        );
+        assert_eq!(
+            resolve("http://[::1]:8080/x"),
+            vec![SocketAddr::from((Ipv6Addr::LOCALHOST, 8080))]
+        );
+    }
+
     #[test]
     fn hosts_file_and_literals_answer_first() {
         let system = SystemFiles {
