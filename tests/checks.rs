@@ -930,6 +930,40 @@ mod wheel_audit {
         );
     }
 
+    /// A static program (the way ruff and muslcheck itself ship in a wheel)
+    /// needs no C library on the system: both tags are true to it.
+    #[test]
+    fn a_static_member_fits_manylinux_and_musllinux_tags() {
+        let mut program = facts(LibcKind::Glibc, None, &[]);
+        program.linkage = Linkage::StaticPie;
+        let (audit, findings) = run(
+            "tool-1.0-py3-none-manylinux_2_17_x86_64.musllinux_1_1_x86_64.whl",
+            &[("tool-1.0.data/scripts/tool", &program)],
+            &[],
+        );
+        assert_eq!(codes(&findings), []);
+        assert_eq!(audit.content_libc, LibcKind::None);
+        assert_eq!(audit.supported, None);
+        assert!(
+            audit.why[0].contains("needs no C library on the system"),
+            "{:?}",
+            audit.why
+        );
+        // A dynamic glibc member beside it still decides.
+        let ext = facts(LibcKind::Glibc, Some("GLIBC_2.17"), &[]);
+        let (audit, findings) = run(
+            "tool-1.0-py3-none-musllinux_1_1_x86_64.whl",
+            &[
+                ("tool-1.0.data/scripts/tool", &program),
+                ("tool/_ext.so", &ext),
+            ],
+            &[],
+        );
+        assert_eq!(audit.content_libc, LibcKind::Glibc);
+        assert_eq!(codes(&findings), [Code::MusllinuxTagOnGlibc]);
+        assert!(findings[0].message.contains("tool/_ext.so"));
+    }
+
     #[test]
     fn glibc_decides_when_members_disagree() {
         let glibc = facts(LibcKind::Glibc, Some("GLIBC_2.17"), &[]);

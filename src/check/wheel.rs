@@ -3,7 +3,9 @@
 use crate::ecosystem::python::{
     WheelName, always_allowed_by_auditwheel, manylinux_policies, policy_whitelist,
 };
-use crate::model::{Code, ElfFacts, Evidence, Finding, LibcKind, PlatformTag, Version, WheelAudit};
+use crate::model::{
+    Code, ElfFacts, Evidence, Finding, LibcKind, Linkage, PlatformTag, Version, WheelAudit,
+};
 
 /// A member as the audit sees it: its path inside the wheel and its facts.
 pub struct WheelMember<'a> {
@@ -55,16 +57,32 @@ struct Content<'m> {
 
 impl<'m> Content<'m> {
     fn of(members: &'m [WheelMember<'m>]) -> Content<'m> {
-        let linked = |kind| members.iter().find(|m| m.facts.libc.kind == kind);
+        // A static member carries its C library inside: it runs on glibc and
+        // musl systems alike, so it says nothing about the tag.
+        let is_static =
+            |m: &WheelMember| matches!(m.facts.linkage, Linkage::Static | Linkage::StaticPie);
+        let linked = |kind| {
+            members
+                .iter()
+                .find(|m| m.facts.libc.kind == kind && !is_static(m))
+        };
         let (libc, decided_by) = match (linked(LibcKind::Glibc), linked(LibcKind::Musl)) {
             (Some(m), _) => (LibcKind::Glibc, Some(m)),
             (None, Some(m)) => (LibcKind::Musl, Some(m)),
             (None, None) => (LibcKind::None, None),
         };
-        let why = decided_by
+        let mut why: Vec<String> = decided_by
             .map(|m| format!("{} is {libc}-linked ({})", m.name, m.facts.libc.evidence))
             .into_iter()
             .collect();
+        if decided_by.is_none()
+            && let Some(m) = members.iter().find(|m| is_static(m))
+        {
+            why.push(format!(
+                "{} needs no C library on the system ({})",
+                m.name, m.facts.libc.evidence
+            ));
+        }
         let required_glibc = members
             .iter()
             .filter_map(|m| Some((m.facts.max_glibc.clone()?, m.name.to_string())))

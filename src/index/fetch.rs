@@ -23,6 +23,19 @@ const FRESH_FOR: Duration = Duration::from_secs(24 * 60 * 60);
 /// older layout is never taken for a document.
 const CACHE_MAGIC: &str = "muslcheck-index-cache 1";
 
+/// The request's error, with what to do when the system lacks CA
+/// certificates (a scratch image, an empty root).
+fn explain_request_error(err: &ureq::Error) -> String {
+    let message = err.to_string();
+    if message.contains("No CA certificates") {
+        format!(
+            "{message}: index lookups need CA certificates (/etc/ssl/certs/ca-certificates.crt or SSL_CERT_FILE), or pass --offline"
+        )
+    } else {
+        message
+    }
+}
+
 /// One URL's outcome.
 #[derive(Debug, Clone)]
 pub enum Fetched {
@@ -65,7 +78,16 @@ impl Fetcher {
                         .build(),
                 )
                 .build();
-            ureq::Agent::new_with_config(config)
+            // A static glibc build must not reach getaddrinfo (see `dns`).
+            if cfg!(target_feature = "crt-static") {
+                ureq::Agent::with_parts(
+                    config,
+                    ureq::unversioned::transport::DefaultConnector::default(),
+                    super::dns::StaticResolver,
+                )
+            } else {
+                ureq::Agent::new_with_config(config)
+            }
         });
         Fetcher {
             agent,
@@ -168,7 +190,7 @@ impl Fetcher {
         };
         let mut response = match agent.get(url).header("Accept", accept).call() {
             Ok(response) => response,
-            Err(err) => return Err(degrade(err.to_string())),
+            Err(err) => return Err(degrade(explain_request_error(&err))),
         };
         let status = response.status().as_u16();
         match status {
