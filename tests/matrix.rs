@@ -179,3 +179,77 @@ fn an_image_known_by_versions_only_is_said_undecided_not_runnable() {
     assert_eq!(target["runs_after_plan"], false, "{target:#}");
     assert_eq!(target["undecided"], true, "{target:#}");
 }
+
+#[test]
+fn lockfile_findings_about_musl_builds_do_not_apply_to_glibc_images() {
+    let project = corpus("projects/npm-sharp-glibc-lock");
+    let scan = |target: &str| {
+        let output = cli(&[
+            "--arch",
+            "x86_64",
+            "--format",
+            "json",
+            "--target",
+            target,
+            project.to_str().unwrap(),
+        ]);
+        (json_of(&output), output.status.code())
+    };
+    let codes = |report: &Value| -> Vec<String> {
+        report["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|a| a["findings"].as_array().cloned().unwrap_or_default())
+            .map(|f| f["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (alpine, alpine_exit) = scan("alpine:3.20");
+    assert!(codes(&alpine).contains(&"MC202".to_string()), "{alpine:#}");
+    assert_eq!(alpine_exit, Some(1));
+    let (debian, debian_exit) = scan("debian:12-slim");
+    assert!(codes(&debian).is_empty(), "{:?}", codes(&debian));
+    assert_eq!(debian_exit, Some(0));
+}
+
+#[test]
+fn on_glibc_the_musl_platform_packages_are_the_ones_never_loaded() {
+    let Some(musl_tree) = common::fetched("npm-musl") else {
+        return;
+    };
+    let report = |target: &str| {
+        json_of(&cli(&[
+            "--arch",
+            "x86_64",
+            "--format",
+            "json",
+            "--target",
+            target,
+            musl_tree.to_str().unwrap(),
+        ]))
+    };
+    let musl_files = |report: &Value| -> Vec<(String, String)> {
+        report["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["kind"] == "elf")
+            .filter(|a| a["path"].as_str().unwrap().contains("musl"))
+            .map(|a| {
+                (
+                    a["path"].as_str().unwrap().to_string(),
+                    a["verdict"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let on_alpine = musl_files(&report("alpine:3.20"));
+    assert!(on_alpine.len() >= 3, "{on_alpine:?}");
+    assert!(on_alpine.iter().all(|(_, v)| v == "ok"), "{on_alpine:?}");
+    let on_debian = musl_files(&report("debian:12-slim"));
+    assert_eq!(on_debian.len(), on_alpine.len());
+    assert!(
+        on_debian.iter().all(|(_, v)| v == "not-applicable"),
+        "{on_debian:?}"
+    );
+}

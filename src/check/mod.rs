@@ -93,7 +93,7 @@ fn hosts(resolver: &Resolver, musl_prebuilds: &MuslPrebuilds, count: usize) -> V
             let file = index.file(module)?;
             let loaded_by_loader = file.facts.is_loadable()
                 && file.facts.arch == platform.arch
-                && prebuild::never_loaded(index, musl_prebuilds, file, platform.arch).is_none();
+                && prebuild::never_loaded(index, musl_prebuilds, file, platform).is_none();
             if !loaded_by_loader {
                 return None;
             }
@@ -331,7 +331,7 @@ fn assess_without_loading(
     if !facts.is_loadable() {
         return Some(Assessment::of(Verdict::NotApplicable, Vec::new()));
     }
-    if let Some(reason) = prebuild::never_loaded(index, musl_prebuilds, file, platform.arch) {
+    if let Some(reason) = prebuild::never_loaded(index, musl_prebuilds, file, platform) {
         let mut assessment = Assessment::of(Verdict::NotApplicable, Vec::new());
         assessment.load = Some(LoadSummary {
             not_loaded: Some(reason),

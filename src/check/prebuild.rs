@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use crate::ecosystem::npm::{GlibcPlatformPackage, npm_cpu, prebuild};
+use crate::ecosystem::npm::{GlibcPlatformPackage, is_musl_variant_name, npm_cpu, prebuild};
 use crate::model::{Arch, LibcKind};
+use crate::platform::{LoaderKind, Platform};
 
 use super::tree::{TreeFile, TreeIndex};
 
@@ -42,8 +43,12 @@ pub fn never_loaded(
     index: &TreeIndex,
     musl_prebuilds: &MuslPrebuilds,
     file: &TreeFile,
-    arch: Arch,
+    platform: &Platform,
 ) -> Option<String> {
+    let arch = platform.arch;
+    if platform.loader_kind() != LoaderKind::Musl {
+        return never_loaded_on_glibc(file, arch);
+    }
     if let Some(package) = file.glibc_platform_package {
         if file.facts.arch != arch {
             let loader = package.parent.as_deref().unwrap_or("its parent");
@@ -76,6 +81,56 @@ pub fn never_loaded(
         ));
     }
     None
+}
+
+/// On glibc (and on an image without a C library, where nothing dynamic
+/// runs anyway): the loaders pick the glibc variant, never the musl one.
+fn never_loaded_on_glibc(file: &TreeFile, arch: Arch) -> Option<String> {
+    let target_cpu = npm_cpu(arch);
+    if let Some(package) = file.glibc_platform_package {
+        return (file.facts.arch != arch).then(|| {
+            format!(
+                "platform package for {} ({}); never required on {arch}",
+                file.facts.arch, package.name
+            )
+        });
+    }
+    if let Some(name) = npm_package_name(file.shown)
+        && is_musl_variant_name(name, target_cpu)
+    {
+        return Some(format!(
+            "platform package for musl ({name}); on glibc its parent's loader requires the glibc variant"
+        ));
+    }
+    let prebuild = prebuild(file.shown)?;
+    if prebuild.platform != "linux" {
+        return Some(format!(
+            "a prebuild for {}; node-gyp-build loads prebuilds/linux-{target_cpu}/ here",
+            prebuild.platform
+        ));
+    }
+    if prebuild.cpu != target_cpu {
+        return Some(format!(
+            "a prebuild for linux-{}; node-gyp-build loads prebuilds/linux-{target_cpu}/ on {arch}",
+            prebuild.cpu
+        ));
+    }
+    (prebuild.libc == Some(LibcKind::Musl))
+        .then(|| "the musl prebuild; on glibc node-gyp-build never loads it".to_string())
+}
+
+/// The npm package a file is in: `@scope/name` or `name` after the last
+/// `node_modules/`.
+fn npm_package_name(shown: &str) -> Option<&str> {
+    let (_, rest) = shown.rsplit_once("node_modules/")?;
+    let mut parts = rest.splitn(3, '/');
+    let first = parts.next()?;
+    if first.starts_with('@') {
+        let second = parts.next()?;
+        rest.get(..first.len() + 1 + second.len())
+    } else {
+        Some(first)
+    }
 }
 
 /// Why a file of a glibc platform package is never loaded on musl: the

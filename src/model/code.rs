@@ -55,6 +55,21 @@ macro_rules! codes {
         }
 
         impl Code {
+    /// A finding about what installing on musl gives (MC201-MC205): it does
+    /// not apply to a glibc or no-libc target.
+    pub fn is_about_musl_installs(self) -> bool {
+        matches!(
+            self,
+            Code::NoMuslBuild
+                | Code::MuslVariantNotLocked
+                | Code::DownloadedAtInstall
+                | Code::NeedsBuildTools
+                | Code::MuslVariantNotInstalled
+        )
+    }
+}
+
+impl Code {
             /// Every code, in id order.
             pub const ALL: &'static [Code] = &[$(Code::$code,)*];
 

@@ -28,6 +28,7 @@ use crate::model::{
     ActionPlan, Arch, Artifact, ArtifactKind, Assessment, Code, Ecosystem, Evidence, Finding,
     Package, Report, ReportPath, SCHEMA_VERSION, Summary, ToolInfo, Verdict, on_disk,
 };
+use crate::platform::LoaderKind;
 use crate::progress::{Progress, Silent};
 
 use cache::{FactsCache, Read};
@@ -334,7 +335,14 @@ fn judge(inputs: &Inputs, index: &TreeIndex, options: &Options) -> Vec<Artifact>
             assessment,
         });
     }
-    artifacts.extend(read_manifests.artifacts(arch));
+    // Lockfile findings (MC201-MC205) are about installing on musl.
+    let musl_target = options.platform.loader_kind() == LoaderKind::Musl;
+    artifacts.extend(
+        read_manifests
+            .artifacts(arch)
+            .into_iter()
+            .map(|entry| if musl_target { entry } else { off_musl(entry) }),
+    );
     let native_python: HashSet<(String, String)> = items
         .iter()
         .filter(|item| matches!(item.read, Read::Elf(_)))
@@ -405,6 +413,21 @@ fn problem_artifact(problem: &Problem) -> Artifact {
         ArtifactKind::Unreadable,
         Assessment::of(verdict, vec![finding]),
     )
+}
+
+/// A lockfile or manifest entry judged for a glibc or no-libc target: its
+/// findings about musl builds do not apply there.
+fn off_musl(mut entry: Artifact) -> Artifact {
+    if matches!(entry.kind, ArtifactKind::Package { .. }) {
+        let assessment = &mut entry.assessment;
+        assessment
+            .findings
+            .retain(|f| !f.code.is_about_musl_installs());
+        if assessment.findings.is_empty() && assessment.verdict == Verdict::Unknown {
+            assessment.verdict = Verdict::Ok;
+        }
+    }
+    entry
 }
 
 /// The assessment of a file or manifest that could not be read.
