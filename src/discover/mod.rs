@@ -8,6 +8,7 @@ pub mod archive;
 pub mod budget;
 mod contents;
 pub mod files;
+pub mod image;
 #[cfg(target_os = "linux")]
 mod mapped;
 mod text_names;
@@ -22,7 +23,7 @@ use walkdir::WalkDir;
 
 use crate::ecosystem::distro::PackageDatabase;
 use crate::ecosystem::{ManifestKind, is_archive_inside_installed_packages};
-use crate::model::ReportPath;
+use crate::model::{ReportPath, display_location, on_disk};
 use crate::progress::Progress;
 
 pub use contents::{Contents, MAX_MAPPED_BYTES, MAX_READ_BYTES, read_if_elf};
@@ -128,6 +129,13 @@ impl Inventory {
     /// How a path below the scanned roots is shown in reports (as the
     /// files the walk met are shown).
     pub fn shown(&self, location: &Path) -> String {
+        // A member (of an image, a wheel): its archive as shown, then `!/member`.
+        let disk = on_disk(location);
+        if let Ok(member) = location.strip_prefix(disk)
+            && !member.as_os_str().is_empty()
+        {
+            return format!("{}{}", self.shown(disk), display_location(member));
+        }
         let root = self
             .roots
             .iter()
@@ -139,6 +147,15 @@ impl Inventory {
             }
             None => location.to_string_lossy().into_owned(),
         }
+    }
+}
+
+impl Inventory {
+    /// Registers a root read other than by walking (a container image), so
+    /// that paths below it are shown as the user named it.
+    pub fn add_root(&mut self, given: &Path, absolute: &Path) {
+        self.roots
+            .push((given.to_path_buf(), absolute.to_path_buf()));
     }
 }
 

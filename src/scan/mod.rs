@@ -5,6 +5,7 @@
 //! reading; every ELF file is then judged against the platform.
 
 mod cache;
+mod image;
 mod manifests;
 mod read;
 mod side_reads;
@@ -24,8 +25,8 @@ use crate::ecosystem::npm::package_dir;
 use crate::ecosystem::python;
 use crate::index;
 use crate::model::{
-    ActionPlan, Artifact, ArtifactKind, Assessment, Code, Ecosystem, Evidence, Finding, Package,
-    Report, ReportPath, SCHEMA_VERSION, Summary, ToolInfo, Verdict, on_disk,
+    ActionPlan, Artifact, ArtifactKind, Assessment, Code, ContainerImage, Ecosystem, Evidence,
+    Finding, Package, Report, ReportPath, SCHEMA_VERSION, Summary, ToolInfo, Verdict,
 };
 use crate::progress::{Progress, Silent};
 
@@ -90,6 +91,8 @@ struct Scanned {
     items: Vec<Item>,
     wheels: Vec<WheelRead>,
     installed_python: BTreeMap<Package, u32>,
+    /// The container images among the paths.
+    images: Vec<ContainerImage>,
 }
 
 /// What every platform's judgement starts from: the files read, the
@@ -134,9 +137,31 @@ fn read_paths(
             });
         }
     }
-    let (inventory, reads) = walk_and_read(paths, options, progress);
+    // Container images are read layer by layer, not walked.
+    let mut trees = Vec::new();
+    let mut images = Vec::new();
+    for path in paths {
+        match discover::image::Image::at(path) {
+            Some(image) => images.push((path, image)),
+            None => trees.push(path.clone()),
+        }
+    }
+    let (mut inventory, reads) = walk_and_read(&trees, options, progress);
     let (mut items, wheels) = flatten(reads);
     let mut side_reads = SideReads::new(discover::ScannedPaths::new(paths));
+    let images = images
+        .into_iter()
+        .map(|(path, image)| {
+            image::read_image(
+                path,
+                image,
+                options,
+                &mut inventory,
+                &mut items,
+                &mut side_reads,
+            )
+        })
+        .collect();
     attribute_packages(&mut items, &inventory, &mut side_reads);
     let installed_python = if options.index.lookups == IndexLookups::Off {
         BTreeMap::new()
@@ -148,6 +173,7 @@ fn read_paths(
         items,
         wheels,
         installed_python,
+        images,
     };
     Ok((scanned, side_reads))
 }
@@ -178,6 +204,7 @@ fn report_for(inputs: &Inputs, paths: &[PathBuf], options: &Options, started: In
         packages: Vec::new(),
         plan: ActionPlan::default(),
         index: index_summary,
+        images: scanned.images.clone(),
         summary: Summary {
             files_walked: inventory.files_walked,
             skipped_by_name: inventory.skipped_by_name,
@@ -272,7 +299,7 @@ fn judge(inputs: &Inputs, options: &Options) -> Vec<Artifact> {
                 location: &item.location,
                 shown: item.shown.as_str(),
                 facts,
-                glibc_platform_package: package_dir(on_disk(&item.location))
+                glibc_platform_package: package_dir(item.owner_location())
                     .and_then(|dir| glibc_platform_packages.get(&dir)),
             }),
             _ => None,
@@ -427,7 +454,7 @@ fn attribute_packages(items: &mut [Item], inventory: &Inventory, side_reads: &mu
         items
             .iter()
             .filter(|item| item.package.is_none())
-            .map(|item| on_disk(&item.location)),
+            .map(|item| item.owner_location()),
         &mut read,
     );
     // A language package's own metadata first: a Debian python3-numpy is
@@ -437,7 +464,7 @@ fn attribute_packages(items: &mut [Item], inventory: &Inventory, side_reads: &mu
         if item.package.is_none() {
             item.package = owners
                 .get(&item.location)
-                .or_else(|| npm.get(on_disk(&item.location)))
+                .or_else(|| npm.get(item.owner_location()))
                 .or_else(|| distro.get(&item.location))
                 .cloned();
         }

@@ -1,0 +1,539 @@
+//! One layer read once, streaming: its blob hashed as it passes, inflated
+//! (gzip, zstd or none, told by its first bytes), its tar members applied to
+//! the merged view after the whiteouts it holds.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read};
+use std::rc::Rc;
+
+use sha2::Digest as _;
+
+use super::manifest::{Digest, LayerRef, digest_mismatch, hex};
+use super::source::Blobs;
+use super::{
+    ImageConfig, ImageContents, ImageFile, ImageFormat, ImageProblem, ImageProblemKind, ImageRead,
+    ancestors_of, is_metadata, symlink_target,
+};
+use crate::discover::archive::{ElfMember, member_path, read_elf_member};
+use crate::discover::files::METADATA_CAP;
+use crate::discover::name_proves_text;
+use crate::model::ReportPath;
+
+/// A layer inflating to more than this many times its compressed size
+/// (past [`BOMB_FLOOR`]) is a bomb: real layers stay far below.
+const MAX_INFLATE_RATIO: u64 = 200;
+const BOMB_FLOOR: u64 = 256 * 1024 * 1024;
+/// Most bytes a single layer may inflate to, whatever its ratio.
+const MAX_LAYER_INFLATED: u64 = 64 * 1024 * 1024 * 1024;
+/// Most metadata kept for one image.
+const MAX_METADATA_TOTAL: u64 = 512 * 1024 * 1024;
+
+/// A path of the merged view.
+#[derive(Clone)]
+enum Node<T> {
+    Directory,
+    File {
+        size: u64,
+        read: Option<ImageRead<T>>,
+        kept: Option<Rc<Vec<u8>>>,
+        hard_link_of: Option<String>,
+    },
+    Symlink(String),
+}
+
+/// The view the layers applied so far make.
+pub struct Merged<T> {
+    view: BTreeMap<String, Node<T>>,
+    metadata_total: u64,
+    skipped_by_name: u64,
+}
+
+impl<T> Default for Merged<T> {
+    fn default() -> Self {
+        Merged {
+            view: BTreeMap::new(),
+            metadata_total: 0,
+            skipped_by_name: 0,
+        }
+    }
+}
+
+impl<T: Clone> Merged<T> {
+    /// Removes `path` and everything below it (`""`: everything).
+    fn remove_tree(&mut self, path: &str) {
+        if path.is_empty() {
+            self.view.clear();
+            return;
+        }
+        self.view.remove(path);
+        self.remove_below(path);
+    }
+
+    /// Removes everything below the directory `path` (`""`: everything).
+    fn remove_below(&mut self, path: &str) {
+        if path.is_empty() {
+            self.view.clear();
+            return;
+        }
+        let start = format!("{path}/");
+        // '0' follows '/' in byte order: the range is exactly `path/…`.
+        let end = format!("{path}0");
+        let below: Vec<String> = self
+            .view
+            .range(start..end)
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in below {
+            self.view.remove(&key);
+        }
+    }
+
+    fn insert(&mut self, path: String, node: Node<T>) {
+        match (&node, self.view.get(&path)) {
+            (Node::Directory, Some(Node::Directory)) => return,
+            (Node::Directory, _) => {}
+            _ => self.remove_below(&path),
+        }
+        self.view.insert(path, node);
+    }
+
+    pub fn into_contents(
+        self,
+        format: ImageFormat,
+        reference: Option<String>,
+        config: ImageConfig,
+        layers: usize,
+        problems: Vec<ImageProblem>,
+    ) -> ImageContents<T> {
+        let mut files = Vec::new();
+        let mut symlinks = Vec::new();
+        let mut metadata = BTreeMap::new();
+        let mut regular_files = 0;
+        let mut directories: Vec<String> = Vec::new();
+        for (path, node) in &self.view {
+            match node {
+                Node::Directory => directories.push(path.clone()),
+                Node::Symlink(target) => {
+                    symlinks.push((path.clone(), symlink_target(path, target)))
+                }
+                Node::File {
+                    size,
+                    read,
+                    kept,
+                    hard_link_of,
+                } => {
+                    regular_files += 1;
+                    if let Some(kept) = kept {
+                        metadata.insert(path.clone(), kept.as_ref().clone());
+                    }
+                    // A link whose first name a later layer removed is a file of its own.
+                    let hard_link_of = hard_link_of
+                        .clone()
+                        .filter(|first| matches!(self.view.get(first), Some(Node::File { .. })));
+                    if let Some(read) = read {
+                        files.push(ImageFile {
+                            path: path.clone(),
+                            size: *size,
+                            read: read.clone(),
+                            hard_link_of,
+                        });
+                    }
+                }
+            }
+        }
+        let implied = ancestors_of(self.view.keys().map(String::as_str));
+        directories.extend(implied);
+        directories.sort();
+        directories.dedup();
+        ImageContents {
+            format,
+            reference,
+            config,
+            layers,
+            files,
+            symlinks,
+            directories,
+            metadata,
+            regular_files,
+            skipped_by_name: self.skipped_by_name,
+            problems,
+        }
+    }
+}
+
+/// Counts and hashes the blob's bytes as they are read.
+struct Hashing<R> {
+    inner: R,
+    hasher: sha2::Sha256,
+    read: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(bytes) = buf.get(..n) {
+            self.hasher.update(bytes);
+        }
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
+    }
+}
+
+type Raw = BufReader<Hashing<Box<dyn Read>>>;
+
+/// The layer's tar stream, inflated as its first bytes say.
+enum Inflate {
+    Plain(Raw),
+    Gzip(flate2::bufread::MultiGzDecoder<Raw>),
+    Zstd(Box<ruzstd::decoding::StreamingDecoder<Raw, ruzstd::decoding::FrameDecoder>>),
+}
+
+impl Inflate {
+    fn into_raw(self) -> Raw {
+        match self {
+            Inflate::Plain(raw) => raw,
+            Inflate::Gzip(gzip) => gzip.into_inner(),
+            Inflate::Zstd(zstd) => zstd.into_inner(),
+        }
+    }
+}
+
+impl Read for Inflate {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Inflate::Plain(raw) => raw.read(buf),
+            Inflate::Gzip(gzip) => gzip.read(buf),
+            Inflate::Zstd(zstd) => zstd.read(buf),
+        }
+    }
+}
+
+/// Stops a layer that inflates like a bomb.
+struct Bounded {
+    inner: Inflate,
+    inflated: u64,
+    raw: Rc<Cell<u64>>,
+}
+
+impl Read for Bounded {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.inflated += n as u64;
+        let ratio_cap = self
+            .raw
+            .get()
+            .saturating_mul(MAX_INFLATE_RATIO)
+            .max(BOMB_FLOOR);
+        if self.inflated > ratio_cap || self.inflated > MAX_LAYER_INFLATED {
+            return Err(std::io::Error::other(format!(
+                "inflates to over {} MiB from {} KiB (a decompression bomb?); not read further",
+                self.inflated / (1024 * 1024),
+                self.raw.get() / 1024
+            )));
+        }
+        Ok(n)
+    }
+}
+
+fn open_inflated(mut raw: Raw) -> Result<Inflate, String> {
+    let head = raw.fill_buf().map_err(|e| e.to_string())?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Ok(Inflate::Gzip(flate2::bufread::MultiGzDecoder::new(raw)))
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        ruzstd::decoding::StreamingDecoder::new(raw)
+            .map(|zstd| Inflate::Zstd(Box::new(zstd)))
+            .map_err(|e| format!("not a readable zstd stream: {e}"))
+    } else {
+        Ok(Inflate::Plain(raw))
+    }
+}
+
+/// What one layer's tar stream asks of the view.
+struct Changes<T> {
+    /// Whited-out paths, and directories made opaque.
+    removed: Vec<String>,
+    opaque: Vec<String>,
+    added: Vec<(String, Node<T>)>,
+    /// Path → its last position in `added` (hard links look their target up).
+    added_at: std::collections::HashMap<String, usize>,
+}
+
+/// Reads one layer and applies it to `merged`.
+pub fn apply<T: Clone>(
+    blobs: &Blobs,
+    layer: &LayerRef,
+    merged: &mut Merged<T>,
+    problems: &mut Vec<ImageProblem>,
+    analyse: &mut impl FnMut(&[u8]) -> T,
+) {
+    let problem = |kind, reason| ImageProblem {
+        path: layer.path.clone(),
+        kind,
+        reason,
+    };
+    let (reader, _size) = match blobs.open_blob(&layer.path) {
+        Ok(opened) => opened,
+        Err(reason) => {
+            problems.push(problem(
+                ImageProblemKind::Unreadable,
+                format!("layer not read ({reason}); the files it adds are not judged"),
+            ));
+            return;
+        }
+    };
+    let raw_read = Rc::new(Cell::new(0));
+    let raw = BufReader::with_capacity(
+        256 * 1024,
+        Hashing {
+            inner: reader,
+            hasher: sha2::Sha256::new(),
+            read: Rc::clone(&raw_read),
+        },
+    );
+    let inflate = match open_inflated(raw) {
+        Ok(inflate) => inflate,
+        Err(reason) => {
+            problems.push(problem(
+                ImageProblemKind::Unreadable,
+                format!("layer not read: {reason}"),
+            ));
+            return;
+        }
+    };
+    let mut archive = tar::Archive::new(Bounded {
+        inner: inflate,
+        inflated: 0,
+        raw: Rc::clone(&raw_read),
+    });
+    let mut changes = Changes {
+        removed: Vec::new(),
+        opaque: Vec::new(),
+        added: Vec::new(),
+        added_at: std::collections::HashMap::new(),
+    };
+    match archive.entries() {
+        Ok(entries) => {
+            let mut read = LayerReader {
+                merged,
+                changes: &mut changes,
+                problems,
+                inflated: 0,
+            };
+            for entry in entries {
+                match entry {
+                    Ok(mut entry) => read.entry(&mut entry, analyse),
+                    Err(err) => {
+                        read.problems.push(problem(
+                            ImageProblemKind::Unreadable,
+                            format!(
+                                "corrupt layer: {err}; the members after this point were not read"
+                            ),
+                        ));
+                        break;
+                    }
+                }
+            }
+        }
+        Err(err) => problems.push(problem(
+            ImageProblemKind::Unreadable,
+            format!("layer not read: {err}"),
+        )),
+    }
+    // The rest of the blob (tar padding, the compressor's trailer) is hashed too.
+    let mut raw = archive.into_inner().inner.into_raw();
+    let drained = std::io::copy(&mut raw, &mut std::io::sink());
+    let hashing = raw.into_inner();
+    if let (Some(expected), Ok(_)) = (&layer.expected, drained) {
+        check_layer_digest(&layer.path, expected, hashing.hasher, problems);
+    }
+    for path in &changes.removed {
+        merged.remove_tree(path);
+    }
+    for dir in &changes.opaque {
+        merged.remove_below(dir);
+    }
+    for (path, node) in changes.added {
+        merged.insert(path, node);
+    }
+}
+
+fn check_layer_digest(
+    path: &str,
+    expected: &Digest,
+    hasher: sha2::Sha256,
+    problems: &mut Vec<ImageProblem>,
+) {
+    if expected.algorithm != "sha256" {
+        return;
+    }
+    let actual = hex(&hasher.finalize());
+    if actual != expected.hex {
+        problems.push(digest_mismatch(path, expected, &actual));
+    }
+}
+
+struct LayerReader<'a, T> {
+    merged: &'a mut Merged<T>,
+    changes: &'a mut Changes<T>,
+    problems: &'a mut Vec<ImageProblem>,
+    /// ELF bytes inflated from this layer (capped as an archive's are).
+    inflated: u64,
+}
+
+impl<T: Clone> LayerReader<'_, T> {
+    fn hostile(&mut self, name: String, reason: String) {
+        self.problems.push(ImageProblem {
+            path: name,
+            kind: ImageProblemKind::HostileName,
+            reason,
+        });
+    }
+
+    fn unreadable(&mut self, name: String, reason: String) {
+        self.problems.push(ImageProblem {
+            path: name,
+            kind: ImageProblemKind::Unreadable,
+            reason,
+        });
+    }
+
+    /// The node at `path` as this layer left it so far, or as the layers below did.
+    fn existing(&self, path: &str) -> Option<Node<T>> {
+        self.changes
+            .added_at
+            .get(path)
+            .and_then(|&at| self.changes.added.get(at))
+            .map(|(_, node)| node.clone())
+            .or_else(|| self.merged.view.get(path).cloned())
+    }
+
+    fn entry<R: Read>(&mut self, entry: &mut tar::Entry<R>, analyse: &mut impl FnMut(&[u8]) -> T) {
+        let name = ReportPath::text_of(&entry.path_bytes());
+        let path = match member_path(&name) {
+            Ok(path) => path,
+            Err(reason) => return self.hostile(name, reason),
+        };
+        if path.is_empty() {
+            return;
+        }
+        let (dir, base) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
+        if base == ".wh..wh..opq" {
+            self.changes.opaque.push(dir.to_string());
+            return;
+        }
+        if let Some(hidden) = base.strip_prefix(".wh.") {
+            if hidden.is_empty() || hidden == "." || hidden == ".." {
+                return self.hostile(
+                    name,
+                    "a whiteout of `.` or `..`: it would delete outside its directory".to_string(),
+                );
+            }
+            let removed = if dir.is_empty() {
+                hidden.to_string()
+            } else {
+                format!("{dir}/{hidden}")
+            };
+            self.changes.removed.push(removed);
+            return;
+        }
+        let kind = entry.header().entry_type();
+        let node = if kind.is_dir() {
+            Node::Directory
+        } else if kind.is_symlink() {
+            let target = entry
+                .link_name_bytes()
+                .map(|t| ReportPath::text_of(&t))
+                .unwrap_or_default();
+            Node::Symlink(target)
+        } else if kind.is_hard_link() {
+            let target = entry
+                .link_name_bytes()
+                .map(|t| ReportPath::text_of(&t))
+                .unwrap_or_default();
+            let first = match member_path(&target) {
+                Ok(first) => first,
+                Err(reason) => {
+                    return self.hostile(name, format!("a hard link whose target: {reason}"));
+                }
+            };
+            match self.existing(&first) {
+                Some(Node::File {
+                    size, read, kept, ..
+                }) => Node::File {
+                    size,
+                    read,
+                    kept,
+                    hard_link_of: Some(first),
+                },
+                _ => {
+                    return self.unreadable(
+                        name,
+                        format!("a hard link to {first}, which no earlier member is"),
+                    );
+                }
+            }
+        } else if kind.is_file() {
+            self.file(&name, &path, base, entry, analyse)
+        } else {
+            // Devices and FIFOs: nothing a loader maps.
+            return;
+        };
+        self.changes
+            .added_at
+            .insert(path.clone(), self.changes.added.len());
+        self.changes.added.push((path, node));
+    }
+
+    fn file<R: Read>(
+        &mut self,
+        name: &str,
+        path: &str,
+        base: &str,
+        entry: &mut tar::Entry<R>,
+        analyse: &mut impl FnMut(&[u8]) -> T,
+    ) -> Node<T> {
+        let declared = entry.header().size().unwrap_or(0);
+        let mut node = Node::File {
+            size: declared,
+            read: None,
+            kept: None,
+            hard_link_of: None,
+        };
+        if is_metadata(path) {
+            if declared > METADATA_CAP
+                || self.merged.metadata_total.saturating_add(declared) > MAX_METADATA_TOTAL
+            {
+                self.unreadable(
+                    name.to_string(),
+                    format!("{declared} bytes, over the metadata cap: not read, so what it says is not used"),
+                );
+                return node;
+            }
+            let mut bytes = Vec::new();
+            match entry.take(METADATA_CAP).read_to_end(&mut bytes) {
+                Ok(_) => {
+                    self.merged.metadata_total += bytes.len() as u64;
+                    if let Node::File { kept, .. } = &mut node {
+                        *kept = Some(Rc::new(bytes));
+                    }
+                }
+                Err(err) => self.unreadable(name.to_string(), err.to_string()),
+            }
+            return node;
+        }
+        if name_proves_text(std::ffi::OsStr::new(base)) {
+            self.merged.skipped_by_name += 1;
+            return node;
+        }
+        let read = match read_elf_member(&mut self.inflated, declared, entry, analyse) {
+            ElfMember::NotElf => None,
+            ElfMember::Analysed { analysed, .. } => Some(ImageRead::Elf(analysed)),
+            ElfMember::Unreadable(reason) => Some(ImageRead::Unreadable(reason)),
+        };
+        if let Node::File { read: slot, .. } = &mut node {
+            *slot = read;
+        }
+        node
+    }
+}
