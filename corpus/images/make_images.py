@@ -30,6 +30,7 @@ CONFIG = {
     "Env": [
         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "NODE_ENV=production",
+        "NODE_VERSION=20.18.0",
     ],
     "User": "1000",
     "WorkingDir": "/usr/src/app",
@@ -141,6 +142,11 @@ def app_layer():
             if not info.is_dir():
                 layer.file(f"{site}/{info.filename}", z.read(info), 0o755 if info.filename.endswith(".so") else 0o644)
     layer.file("usr/local/bin/vendored-tool", read(os.path.join(corpus, "bin/hello-glibc")), 0o755)
+    # A program copied from a glibc stage that needs the base's libjq.so.1.
+    layer.file(f"{app}/bin/jq", read(os.path.join(base_root, "usr/bin/jq")), 0o755)
+    # Where the official node images install node (outside dpkg); a stand-in
+    # binary: what is recognised is the place and NODE_VERSION.
+    layer.file("usr/local/bin/node", read(os.path.join(corpus, "bin/hello-glibc")), 0o755)
     layer.link("usr/local/bin/vendored-tool-again", "usr/local/bin/vendored-tool")
     layer.symlink("usr/local/bin/tool", "vendored-tool")
     # Deleted by the next layer: must not be reported.

@@ -26,6 +26,9 @@ pub struct ContainerImage {
     pub distro_packages: Option<DistroPackages>,
     pub entrypoint: Vec<String>,
     pub cmd: Vec<String>,
+    /// The program the container runs, found in the image and judged first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<ImageCommand>,
     /// `PATH` from the config's environment.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path_env: Option<String>,
@@ -47,6 +50,32 @@ pub struct DistroPackages {
     pub count: usize,
     /// Their ELF files scanned.
     pub elf_files: usize,
+    /// The libraries of those packages the app's own files need
+    /// (`libjq.so.1 (libjq1)`): on another base they come from its packages.
+    pub needed_by_app: Vec<String>,
+}
+
+/// The program the container runs (`Entrypoint`, else `Cmd`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImageCommand {
+    /// As the config names it (`node`, `/usr/local/bin/tool`).
+    pub name: String,
+    /// Where it is in the image, through symlinks; absent when it is not there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// `elf`, `script`, `other` or `missing`.
+    pub kind: String,
+    /// The file whose verdict is the command's: itself when ELF, a script's
+    /// interpreter (through symlinks) when the image holds it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub judged_file: Option<String>,
+    /// A script's `#!` line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interpreter: Option<String>,
+    /// The verdict of the file the command runs (an ELF file, or a script's
+    /// interpreter when the image holds it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<super::Verdict>,
 }
 
 /// A language runtime the image installs outside its package manager, and

@@ -19,7 +19,7 @@ mod wheel;
 
 pub use arch::Arch;
 pub use code::{Code, Rule, Severity};
-pub use container::{ContainerImage, DistroPackages, ImageRuntime};
+pub use container::{ContainerImage, DistroPackages, ImageCommand, ImageRuntime};
 pub use decision::{
     Action, ActionPlan, AnswerSource, AsIs, IndexMode, IndexSummary, PackageDecision,
     ReinstallAnswer, Reinstallation,

@@ -3,17 +3,23 @@
 //! directories, manifests and package databases join the inventory, and the
 //! metadata kept while its layers were read answers the side reads.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use super::cache::{FactsCache, Read};
 use super::read::Item;
 use super::side_reads::SideReads;
 use crate::config::Options;
-use crate::discover::image::{Image, ImageContents, ImageProblemKind, ImageRead};
+use crate::discover::image::{
+    Image, ImageContents, ImageProblemKind, ImageRead, command_candidates,
+};
 use crate::discover::{self, Inventory, Manifest, Problem, ProblemKind};
 use crate::ecosystem::ManifestKind;
-use crate::ecosystem::distro::PackageDatabase;
-use crate::model::{Code, ContainerImage, ReportPath, member_location};
+use crate::ecosystem::distro::{self, PackageDatabase};
+use crate::model::{
+    ActionPlan, Artifact, Code, ContainerImage, DistroPackages, Ecosystem, ImageCommand,
+    ImageRuntime, ReportPath, member_location,
+};
 
 /// Reads the image at `given` into `items`, `inventory` and `side_reads`;
 /// what the image is, for the report.
@@ -136,27 +142,362 @@ pub(super) fn read_image(
     summary
 }
 
-/// What the image is: its format, config and base.
+/// What the image is: its format, config, base, command and runtimes.
 fn describe(shown: &ReportPath, contents: &ImageContents<Read>) -> ContainerImage {
     let config = &contents.config;
-    let path_env = config
-        .env
-        .iter()
-        .find_map(|var| var.strip_prefix("PATH="))
-        .map(str::to_string);
+    let env = |name: &str| {
+        config
+            .env
+            .iter()
+            .find_map(|var| var.strip_prefix(name)?.strip_prefix('='))
+            .map(str::to_string)
+    };
     ContainerImage {
         path: shown.clone(),
         format: contents.format.as_str().to_string(),
         reference: contents.reference.clone(),
         layers: contents.layers,
         architecture: config.architecture.clone(),
-        base: None,
-        distro_packages: None,
+        base: base_name(&contents.metadata),
+        distro_packages: distro_packages(&contents.metadata),
         entrypoint: config.entrypoint.clone(),
         cmd: config.cmd.clone(),
-        path_env,
+        command: command(contents),
+        path_env: env("PATH"),
         user: config.user.clone(),
         working_dir: config.working_dir.clone(),
-        runtimes: Vec::new(),
+        runtimes: runtimes(contents, &env),
+    }
+}
+
+fn text_of(metadata: &BTreeMap<String, Vec<u8>>, path: &str) -> Option<String> {
+    metadata
+        .get(path)
+        .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// The base's name: `PRETTY_NAME` of os-release, else the release files.
+fn base_name(metadata: &BTreeMap<String, Vec<u8>>) -> Option<String> {
+    let os_release =
+        text_of(metadata, "etc/os-release").or_else(|| text_of(metadata, "usr/lib/os-release"));
+    let field = |text: &str, key: &str| {
+        text.lines().find_map(|line| {
+            let value = line.strip_prefix(key)?.strip_prefix('=')?;
+            Some(value.trim().trim_matches('"').to_string())
+        })
+    };
+    if let Some(text) = os_release
+        && let Some(name) = field(&text, "PRETTY_NAME").or_else(|| field(&text, "NAME"))
+    {
+        return Some(name);
+    }
+    if let Some(version) = text_of(metadata, "etc/alpine-release") {
+        return Some(format!("Alpine Linux {}", version.trim()));
+    }
+    text_of(metadata, "etc/debian_version").map(|version| format!("Debian {}", version.trim()))
+}
+
+fn distro_packages(metadata: &BTreeMap<String, Vec<u8>>) -> Option<DistroPackages> {
+    let (manager, count) = if let Some(status) = text_of(metadata, "var/lib/dpkg/status") {
+        ("debian", distro::dpkg_installed(&status).len())
+    } else {
+        let installed = text_of(metadata, "lib/apk/db/installed")?;
+        ("alpine", distro::apk_installed(&installed).len())
+    };
+    Some(DistroPackages {
+        manager: manager.to_string(),
+        count,
+        elf_files: 0,
+        needed_by_app: Vec::new(),
+    })
+}
+
+/// Follows the image's symlinks from `path` (at most 16).
+fn through_links<'a>(links: &HashMap<&'a str, &'a str>, path: &'a str) -> &'a str {
+    let mut current = path;
+    for _ in 0..16 {
+        match links.get(current) {
+            Some(target) => current = target,
+            None => break,
+        }
+    }
+    current
+}
+
+/// The program the container runs, found as the kernel and the shell would.
+fn command(contents: &ImageContents<Read>) -> Option<ImageCommand> {
+    let config = &contents.config;
+    let name = config.entrypoint.first().or(config.cmd.first())?.clone();
+    let links: HashMap<&str, &str> = contents
+        .symlinks
+        .iter()
+        .map(|(link, target)| (link.as_str(), target.as_str()))
+        .collect();
+    let elf: HashSet<&str> = contents.files.iter().map(|f| f.path.as_str()).collect();
+    let candidates = command_candidates(&config.entrypoint, &config.cmd, &config.env);
+    for candidate in &candidates {
+        let path = through_links(&links, candidate);
+        if elf.contains(path) {
+            return Some(ImageCommand {
+                name,
+                path: Some(format!("/{path}")),
+                kind: "elf".to_string(),
+                judged_file: Some(format!("/{path}")),
+                interpreter: None,
+                verdict: None,
+            });
+        }
+        let Some(head) = contents.metadata.get(path) else {
+            continue;
+        };
+        let (kind, interpreter) = match head.strip_prefix(b"#!") {
+            Some(rest) => {
+                let line = rest.split(|&b| b == b'\n').next().unwrap_or_default();
+                (
+                    "script",
+                    Some(String::from_utf8_lossy(line).trim().to_string()),
+                )
+            }
+            None => ("other", None),
+        };
+        // `#!/usr/bin/env node` runs node; `#!/bin/sh -e` runs /bin/sh.
+        let judged_file = interpreter.as_deref().and_then(|line| {
+            let mut words = line.split_whitespace();
+            let first = words.next()?;
+            let program = if first.ends_with("/env") {
+                words.next()?
+            } else {
+                first
+            };
+            let found = command_candidates(&[program.to_string()], &[], &config.env)
+                .into_iter()
+                .map(|p| through_links(&links, &p).to_string())
+                .find(|p| elf.contains(p.as_str()))?;
+            Some(format!("/{found}"))
+        });
+        return Some(ImageCommand {
+            name,
+            path: Some(format!("/{path}")),
+            kind: kind.to_string(),
+            judged_file,
+            interpreter,
+            verdict: None,
+        });
+    }
+    Some(ImageCommand {
+        name,
+        path: None,
+        kind: "missing".to_string(),
+        judged_file: None,
+        interpreter: None,
+        verdict: None,
+    })
+}
+
+/// Node and Python as the official images install them (under /usr/local,
+/// outside the package manager), with the version the config's environment
+/// (`NODE_VERSION`, `PYTHON_VERSION`) or the file name gives.
+fn runtimes(
+    contents: &ImageContents<Read>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Vec<ImageRuntime> {
+    let mut found = Vec::new();
+    for file in &contents.files {
+        let path = file.path.as_str();
+        if path == "usr/local/bin/node" {
+            found.push(ImageRuntime {
+                name: "node".to_string(),
+                version: env("NODE_VERSION").unwrap_or_default(),
+                path: format!("/{path}"),
+                official_variant: String::new(),
+            });
+        } else if let Some(minor) = path
+            .strip_prefix("usr/local/bin/python3.")
+            .filter(|m| !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()))
+        {
+            let version = env("PYTHON_VERSION")
+                .filter(|v| v.starts_with(&format!("3.{minor}")))
+                .unwrap_or_else(|| format!("3.{minor}"));
+            found.push(ImageRuntime {
+                name: "python".to_string(),
+                version,
+                path: format!("/{path}"),
+                official_variant: String::new(),
+            });
+        }
+    }
+    found
+}
+
+/// Sets aside what another base replaces, once every file is judged: the
+/// files of the image's distribution packages the app's own files do not
+/// need (directly or through each other; summarised in `distro_packages`,
+/// not listed), and the runtimes installed as the official images install
+/// them (answered by the official variant, not flagged as app binaries).
+pub(super) fn set_aside(images: &mut [ContainerImage], artifacts: &mut Vec<Artifact>) {
+    for image in images {
+        let prefix = format!("{}{}", image.path, ReportPath::SEPARATOR);
+        let inside = |a: &Artifact| a.path.as_str().starts_with(&prefix);
+        let is_distro = |a: &Artifact| {
+            a.package
+                .as_ref()
+                .is_some_and(|p| matches!(p.ecosystem, Ecosystem::Debian | Ecosystem::Alpine))
+        };
+        // The command is judged whoever installed it.
+        let command_file = image
+            .command
+            .as_ref()
+            .and_then(|c| c.judged_file.as_deref())
+            .map(|file| image.path.member(file.trim_start_matches('/')));
+        let is_command = |a: &Artifact| command_file.as_ref() == Some(&a.path);
+        let runtime_file = |a: &Artifact| {
+            let member = a.path.innermost();
+            image
+                .runtimes
+                .iter()
+                .any(|runtime| is_runtime_file(runtime, member))
+        };
+        // Distribution libraries by soname (or file name), and what each needs.
+        let mut provided: HashMap<&str, usize> = HashMap::new();
+        for (index, artifact) in artifacts.iter().enumerate() {
+            if inside(artifact)
+                && is_distro(artifact)
+                && let Some(facts) = artifact.facts()
+            {
+                let name = facts.soname.as_deref().unwrap_or(
+                    artifact
+                        .path
+                        .innermost()
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or_default(),
+                );
+                provided.entry(name).or_insert(index);
+            }
+        }
+        let mut needed: Vec<usize> = Vec::new();
+        let mut seen: HashSet<usize> = HashSet::new();
+        let mut queue: Vec<&str> = artifacts
+            .iter()
+            .filter(|a| inside(a) && (!is_distro(a) || is_command(a)) && !runtime_file(a))
+            .filter_map(Artifact::facts)
+            .flat_map(|facts| facts.needed.iter().map(String::as_str))
+            .collect();
+        while let Some(soname) = queue.pop() {
+            let Some(&index) = provided.get(soname) else {
+                continue;
+            };
+            if !seen.insert(index) {
+                continue;
+            }
+            needed.push(index);
+            if let Some(facts) = artifacts.get(index).and_then(Artifact::facts) {
+                queue.extend(facts.needed.iter().map(String::as_str));
+            }
+        }
+        if let Some(distro) = &mut image.distro_packages {
+            distro.elf_files = artifacts
+                .iter()
+                .filter(|a| inside(a) && is_distro(a) && a.facts().is_some())
+                .count();
+            let mut names: Vec<String> = needed
+                .iter()
+                .filter_map(|&index| artifacts.get(index))
+                .filter_map(|a| {
+                    let package = a.package.as_ref()?;
+                    let soname = a
+                        .facts()?
+                        .soname
+                        .clone()
+                        .unwrap_or_else(|| a.path.innermost().to_string());
+                    Some(format!("{soname} ({})", package.name))
+                })
+                .collect();
+            names.sort();
+            names.dedup();
+            distro.needed_by_app = names;
+        }
+        let mut index = 0;
+        artifacts.retain(|artifact| {
+            let keep = !inside(artifact)
+                || !(runtime_file(artifact)
+                    || (is_distro(artifact)
+                        && artifact.facts().is_some()
+                        && !is_command(artifact)
+                        && !seen.contains(&index)));
+            index += 1;
+            keep
+        });
+    }
+}
+
+/// Whether the member at `member` (below the image's root) is one of the
+/// runtime's own files: the interpreter, its shared library, Python's
+/// standard extension modules.
+fn is_runtime_file(runtime: &ImageRuntime, member: &str) -> bool {
+    match runtime.name.as_str() {
+        "node" => member == "usr/local/bin/node",
+        _ => {
+            let minor = runtime
+                .version
+                .split('.')
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(".");
+            member == format!("usr/local/bin/python{minor}")
+                || member.starts_with(&format!("usr/local/lib/libpython{minor}"))
+                || member.starts_with(&format!("usr/local/lib/python{minor}/lib-dynload/"))
+        }
+    }
+}
+
+/// What needs the judged artifacts: the command's verdict and the official
+/// image variant of each runtime on the target; a runtime's variant becomes
+/// the plan's `FROM` when nothing else set it.
+pub(super) fn complete(
+    images: &mut [ContainerImage],
+    artifacts: &[Artifact],
+    target_is_musl: bool,
+    plan: &mut ActionPlan,
+) {
+    for image in images {
+        if let Some(command) = &mut image.command {
+            let judged = command
+                .judged_file
+                .as_deref()
+                .map(|file| image.path.member(file.trim_start_matches('/')));
+            command.verdict = judged.and_then(|member| {
+                artifacts
+                    .iter()
+                    .find(|a| a.path == member || a.also_at.contains(&member))
+                    .map(Artifact::verdict)
+            });
+        }
+        for runtime in &mut image.runtimes {
+            let tag = match runtime.name.as_str() {
+                "node" => runtime
+                    .version
+                    .split('.')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+                _ => runtime
+                    .version
+                    .split('.')
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join("."),
+            };
+            let tag = if tag.is_empty() {
+                "lts".to_string()
+            } else {
+                tag
+            };
+            let flavour = if target_is_musl { "alpine" } else { "slim" };
+            runtime.official_variant = format!("{}:{tag}-{flavour}", runtime.name);
+            if plan.from.is_none() {
+                plan.from = Some(runtime.official_variant.clone());
+            }
+        }
     }
 }

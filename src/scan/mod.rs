@@ -182,7 +182,9 @@ fn read_paths(
 fn report_for(inputs: &Inputs, paths: &[PathBuf], options: &Options, started: Instant) -> Report {
     let scanned = inputs.scanned;
     let inventory = &scanned.inventory;
-    let artifacts = judge(inputs, options);
+    let mut artifacts = judge(inputs, options);
+    let mut images = scanned.images.clone();
+    image::set_aside(&mut images, &mut artifacts);
     let asked = index::Asked {
         artifacts: &artifacts,
         installed_python: &scanned.installed_python,
@@ -204,7 +206,7 @@ fn report_for(inputs: &Inputs, paths: &[PathBuf], options: &Options, started: In
         packages: Vec::new(),
         plan: ActionPlan::default(),
         index: index_summary,
-        images: scanned.images.clone(),
+        images,
         summary: Summary {
             files_walked: inventory.files_walked,
             skipped_by_name: inventory.skipped_by_name,
@@ -229,6 +231,12 @@ fn report_for(inputs: &Inputs, paths: &[PathBuf], options: &Options, started: In
     // Decided on what the rules left: an accepted finding changes no plan.
     (report.packages, report.plan) =
         check::packages::decide(&report.artifacts, &answers, &options.platform);
+    image::complete(
+        &mut report.images,
+        &report.artifacts,
+        report.target.libc == "musl",
+        &mut report.plan,
+    );
     report.summary.duration_ms = started.elapsed().as_millis();
     report
 }

@@ -45,6 +45,8 @@ enum Node<T> {
 /// The view the layers applied so far make.
 pub struct Merged<T> {
     view: BTreeMap<String, Node<T>>,
+    /// Paths whose first bytes are kept when not ELF (the command's candidates).
+    pub heads_wanted: std::collections::HashSet<String>,
     metadata_total: u64,
     skipped_by_name: u64,
 }
@@ -53,6 +55,7 @@ impl<T> Default for Merged<T> {
     fn default() -> Self {
         Merged {
             view: BTreeMap::new(),
+            heads_wanted: std::collections::HashSet::new(),
             metadata_total: 0,
             skipped_by_name: 0,
         }
@@ -373,6 +376,11 @@ fn check_layer_digest(
     }
 }
 
+/// Largest file read whole to tell a script's first line from ELF.
+const MAX_HEAD_FILE: u64 = 1024 * 1024;
+/// Bytes of a script kept: its `#!` line.
+const HEAD_BYTES: usize = 256;
+
 struct LayerReader<'a, T> {
     merged: &'a mut Merged<T>,
     changes: &'a mut Changes<T>,
@@ -485,6 +493,36 @@ impl<T: Clone> LayerReader<'_, T> {
         self.changes.added.push((path, node));
     }
 
+    /// A small file the command may be: ELF analysed, else its first bytes kept.
+    fn head<R: Read>(
+        &mut self,
+        name: &str,
+        declared: u64,
+        entry: &mut tar::Entry<R>,
+        analyse: &mut impl FnMut(&[u8]) -> T,
+    ) -> Node<T> {
+        let mut bytes = Vec::new();
+        if let Err(err) = entry.take(MAX_HEAD_FILE).read_to_end(&mut bytes) {
+            self.unreadable(name.to_string(), err.to_string());
+        }
+        let mut cursor = std::io::Cursor::new(bytes.as_slice());
+        let (read, kept) = match read_elf_member(&mut self.inflated, declared, &mut cursor, analyse)
+        {
+            ElfMember::NotElf => (
+                None,
+                Some(Rc::new(bytes.iter().take(HEAD_BYTES).copied().collect())),
+            ),
+            ElfMember::Analysed { analysed, .. } => (Some(ImageRead::Elf(analysed)), None),
+            ElfMember::Unreadable(reason) => (Some(ImageRead::Unreadable(reason)), None),
+        };
+        Node::File {
+            size: declared,
+            read,
+            kept,
+            hard_link_of: None,
+        }
+    }
+
     fn file<R: Read>(
         &mut self,
         name: &str,
@@ -521,6 +559,9 @@ impl<T: Clone> LayerReader<'_, T> {
                 Err(err) => self.unreadable(name.to_string(), err.to_string()),
             }
             return node;
+        }
+        if self.merged.heads_wanted.contains(path) && declared <= MAX_HEAD_FILE {
+            return self.head(name, declared, entry, analyse);
         }
         if name_proves_text(std::ffi::OsStr::new(base)) {
             self.merged.skipped_by_name += 1;

@@ -145,6 +145,19 @@ impl Image {
         let mut problems = self.problems;
         let located = manifest::locate(&self.blobs, arch, &mut problems)?;
         let mut merged = layer::Merged::default();
+        let command_config = located
+            .config
+            .as_ref()
+            .and_then(|file| file.config.as_ref());
+        if let Some(config) = command_config {
+            merged.heads_wanted = command_candidates(
+                config.entrypoint.as_deref().unwrap_or_default(),
+                config.cmd.as_deref().unwrap_or_default(),
+                config.env.as_deref().unwrap_or_default(),
+            )
+            .into_iter()
+            .collect();
+        }
         let mut analyse = analyse;
         for layer in &located.layers {
             layer::apply(&self.blobs, layer, &mut merged, &mut problems, &mut analyse);
@@ -199,6 +212,26 @@ pub fn is_metadata(path: &str) -> bool {
     name == "package.json"
         || crate::ecosystem::ManifestKind::recognise(name, false).is_some()
         || crate::ecosystem::ManifestKind::recognise(name, true).is_some()
+}
+
+/// Where the container's command may be: its first word as an absolute
+/// path, or joined to each directory of the config's `PATH` (paths below the
+/// root, in search order).
+pub fn command_candidates(entrypoint: &[String], cmd: &[String], env: &[String]) -> Vec<String> {
+    let Some(program) = entrypoint.first().or(cmd.first()) else {
+        return Vec::new();
+    };
+    if program.contains('/') {
+        return vec![resolve_in_root(program)];
+    }
+    let path = env
+        .iter()
+        .find_map(|var| var.strip_prefix("PATH="))
+        .unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    path.split(':')
+        .filter(|dir| !dir.is_empty())
+        .map(|dir| resolve_in_root(&format!("{dir}/{program}")))
+        .collect()
 }
 
 /// Folds `.` and `..` in `path` below the image's root, as a process whose
