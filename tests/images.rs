@@ -299,3 +299,28 @@ fn a_debian_based_image_with_a_glibc_app_says_base_command_packages_and_plan() {
         assert!(text.contains(expected), "{expected}: {text}");
     }
 }
+
+#[test]
+fn an_image_archive_met_in_a_tree_is_read_as_an_image() {
+    let Some(dir) = images() else { return };
+    let tree = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tree.path().join("dist")).unwrap();
+    std::fs::copy(
+        dir.join("app-docker-legacy.tar"),
+        tree.path().join("dist/app.tar"),
+    )
+    .unwrap();
+    let (report, _) = json_scan(tree.path(), &["--target", "alpine"]);
+    assert_eq!(report["images"][0]["path"], "dist/app.tar");
+    let tool = artifacts(&report)
+        .iter()
+        .find(|a| a["path"] == "dist/app.tar!/usr/local/bin/vendored-tool")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(tool["verdict"], "breaks");
+    assert!(
+        !artifacts(&report)
+            .iter()
+            .any(|a| codes(a).iter().any(|c| c == "MC007")),
+        "not reported as an archive left unread"
+    );
+}

@@ -271,7 +271,7 @@ pub fn unread_archive(file_name: &str) -> Option<&'static str> {
     const UNREAD: &[(&str, &str)] = &[
         (
             ".tar",
-            "an uncompressed tar archive (`docker save` writes these)",
+            "an uncompressed tar archive that is not a container image (no manifest.json or OCI layout)",
         ),
         (".tar.xz", "an xz-compressed tar archive"),
         (".txz", "an xz-compressed tar archive"),

@@ -13,7 +13,7 @@ use crate::config::Options;
 use crate::discover::image::{
     Image, ImageContents, ImageProblemKind, ImageRead, command_candidates,
 };
-use crate::discover::{self, Inventory, Manifest, Problem, ProblemKind};
+use crate::discover::{Inventory, Manifest, Problem, ProblemKind};
 use crate::ecosystem::ManifestKind;
 use crate::ecosystem::distro::{self, PackageDatabase};
 use crate::model::{
@@ -21,19 +21,16 @@ use crate::model::{
     ImageRuntime, ReportPath, member_location,
 };
 
-/// Reads the image at `given` into `items`, `inventory` and `side_reads`;
-/// what the image is, for the report.
+/// Reads the image at `location` (shown as `shown`) into `items`,
+/// `inventory` and `side_reads`; what the image is, for the report.
 pub(super) fn read_image(
-    given: &Path,
+    (location, shown): (&Path, ReportPath),
     image: Image,
     options: &Options,
     inventory: &mut Inventory,
     items: &mut Vec<Item>,
     side_reads: &mut SideReads,
 ) -> ContainerImage {
-    let location = std::path::absolute(given).unwrap_or_else(|_| given.to_path_buf());
-    inventory.add_root(given, &location);
-    let shown = ReportPath::file(discover::path_text(given));
     let cache = FactsCache::default();
     let contents = match image.read(options.platform.arch, |bytes| cache.analyse(bytes, None)) {
         Ok(contents) => contents,
@@ -49,7 +46,7 @@ pub(super) fn read_image(
             };
         }
     };
-    let inside = |path: &str| member_location(&location, path);
+    let inside = |path: &str| member_location(location, path);
     let first_item = items.len();
     for file in &contents.files {
         if let Some(first) = &file.hard_link_of {
@@ -85,7 +82,7 @@ pub(super) fn read_image(
                 shown: path,
                 also_at: Vec::new(),
                 // Not a name anything can look up.
-                location: location.clone(),
+                location: location.to_path_buf(),
                 size: 0,
                 read: Read::Failed(Code::HostileMemberName, problem.reason.clone()),
                 package: None,

@@ -149,11 +149,39 @@ fn read_paths(
     let (mut inventory, reads) = walk_and_read(&trees, options, progress);
     let (mut items, wheels) = flatten(reads);
     let mut side_reads = SideReads::new(discover::ScannedPaths::new(paths));
-    let images = images
+    let mut located: Vec<(PathBuf, ReportPath, discover::image::Image)> = Vec::new();
+    for (given, image) in images {
+        let location = std::path::absolute(given).unwrap_or_else(|_| given.clone());
+        inventory.add_root(given, &location);
+        located.push((
+            location,
+            ReportPath::file(discover::path_text(given)),
+            image,
+        ));
+    }
+    // A `docker save` archive met in a tree (`*.tar`, not read as an archive).
+    items.retain(|item| {
+        let skipped = matches!(item.read, Read::Failed(Code::SkippedArchive, _))
+            && item
+                .location
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("tar"));
+        match skipped
+            .then(|| discover::image::Image::at(&item.location))
+            .flatten()
+        {
+            Some(image) => {
+                located.push((item.location.clone(), item.shown.clone(), image));
+                false
+            }
+            None => true,
+        }
+    });
+    let images = located
         .into_iter()
-        .map(|(path, image)| {
+        .map(|(location, shown, image)| {
             image::read_image(
-                path,
+                (&location, shown),
                 image,
                 options,
                 &mut inventory,

@@ -96,8 +96,8 @@ pub(super) fn read_candidate(candidate: &Candidate, cache: &FactsCache) -> Candi
             return CandidateRead::nothing();
         };
         let reason = format!(
-            "{kind}: not read (muslcheck reads wheels and gzip tarballs), so ELF files inside \
-             it were not judged"
+            "{kind}: not read (muslcheck reads wheels, gzip tarballs and container images), so \
+             ELF files inside it were not judged"
         );
         read = Read::Failed(Code::SkippedArchive, reason);
     }

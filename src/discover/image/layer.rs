@@ -578,3 +578,39 @@ impl<T: Clone> LayerReader<'_, T> {
         node
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file() -> Node<u8> {
+        Node::File {
+            size: 1,
+            read: Some(ImageRead::Elf(1)),
+            kept: None,
+            hard_link_of: None,
+        }
+    }
+
+    fn paths(merged: &Merged<u8>) -> Vec<&str> {
+        merged.view.keys().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn whiteouts_remove_trees_and_opaque_directories_their_contents() {
+        let mut merged = Merged::default();
+        for path in ["a", "a/x.so", "a/b/y.so", "ab/z.so", "c/w.so"] {
+            merged.insert(path.to_string(), file());
+        }
+        merged.remove_tree("a");
+        assert_eq!(paths(&merged), ["ab/z.so", "c/w.so"], "a's tree, not ab's");
+        merged.insert("c".to_string(), Node::Directory);
+        merged.remove_below("c");
+        assert_eq!(paths(&merged), ["ab/z.so", "c"]);
+        // A file over a directory replaces the directory and what it held.
+        merged.insert("ab".to_string(), file());
+        assert_eq!(paths(&merged), ["ab", "c"]);
+        merged.remove_tree("");
+        assert!(paths(&merged).is_empty());
+    }
+}

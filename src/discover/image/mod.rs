@@ -273,3 +273,56 @@ fn ancestors_of<'a>(paths: impl Iterator<Item = &'a str>) -> Vec<String> {
     }
     dirs.into_iter().collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_and_dot_dot_stay_below_the_root() {
+        assert_eq!(resolve_in_root("/../../etc/passwd"), "etc/passwd");
+        assert_eq!(
+            symlink_target("usr/lib/libz.so", "libz.so.1"),
+            "usr/lib/libz.so.1"
+        );
+        assert_eq!(symlink_target("lib", "usr/lib"), "usr/lib");
+        assert_eq!(symlink_target("usr/bin/x", "/../../../bin/sh"), "bin/sh");
+        assert_eq!(symlink_target("a/b/c", "../../../../../etc"), "etc");
+    }
+
+    #[test]
+    fn metadata_is_what_attribution_and_the_base_read() {
+        for kept in [
+            "var/lib/dpkg/status",
+            "var/lib/dpkg/info/libjq1:amd64.list",
+            "lib/apk/db/installed",
+            "etc/os-release",
+            "app/node_modules/x/package.json",
+            "app/package-lock.json",
+            "venv/lib/python3.12/site-packages/a-1.0.dist-info/RECORD",
+        ] {
+            assert!(is_metadata(kept), "{kept}");
+        }
+        for other in [
+            "var/lib/dpkg/info/libjq1.md5sums",
+            "usr/lib/libz.so.1",
+            "venv/a-1.0.dist-info/LICENSE",
+        ] {
+            assert!(!is_metadata(other), "{other}");
+        }
+    }
+
+    #[test]
+    fn the_command_is_looked_for_on_the_configs_path() {
+        let env = ["PATH=/usr/local/bin:/bin".to_string()];
+        assert_eq!(
+            command_candidates(&["node".to_string()], &[], &env),
+            ["usr/local/bin/node", "bin/node"]
+        );
+        assert_eq!(
+            command_candidates(&[], &["/app/../srv/run".to_string()], &env),
+            ["srv/run"]
+        );
+        assert!(command_candidates(&[], &[], &env).is_empty());
+    }
+}
