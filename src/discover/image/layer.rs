@@ -26,6 +26,8 @@ const MAX_INFLATE_RATIO: u64 = 200;
 const BOMB_FLOOR: u64 = 256 * 1024 * 1024;
 /// Most bytes a single layer may inflate to, whatever its ratio.
 const MAX_LAYER_INFLATED: u64 = 64 * 1024 * 1024 * 1024;
+/// Symlinks followed at most while placing one path (loops end there).
+const MAX_LINK_HOPS: usize = 32;
 /// Most metadata kept for one image.
 const MAX_METADATA_TOTAL: u64 = 512 * 1024 * 1024;
 
@@ -92,7 +94,47 @@ impl<T: Clone> Merged<T> {
         }
     }
 
+    /// `path` with every directory on the way that is a symlink in the view
+    /// replaced by where it leads inside the root, as a runtime applying the
+    /// layer follows it (`lib/x` lands in `usr/lib/x` when `lib -> usr/lib`).
+    /// The last component is followed only when `follow_last`.
+    fn through_links(&self, path: &str, follow_last: bool) -> String {
+        let mut pending: std::collections::VecDeque<String> = path
+            .split('/')
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect();
+        let mut resolved = String::new();
+        let mut hops = 0;
+        while let Some(part) = pending.pop_front() {
+            let candidate = if resolved.is_empty() {
+                part
+            } else {
+                format!("{resolved}/{part}")
+            };
+            let is_last = pending.is_empty();
+            match self.view.get(&candidate) {
+                Some(Node::Symlink(target))
+                    if hops < MAX_LINK_HOPS && (!is_last || follow_last) =>
+                {
+                    hops += 1;
+                    let target = symlink_target(&candidate, target);
+                    for part in target.rsplit('/').filter(|p| !p.is_empty()) {
+                        pending.push_front(part.to_string());
+                    }
+                    resolved.clear();
+                }
+                _ => resolved = candidate,
+            }
+        }
+        resolved
+    }
+
     fn insert(&mut self, path: String, node: Node<T>) {
+        let path = self.through_links(&path, false);
+        if path.is_empty() {
+            return;
+        }
         match (&node, self.view.get(&path)) {
             (Node::Directory, Some(Node::Directory)) => return,
             (Node::Directory, _) => {}
@@ -351,10 +393,12 @@ pub fn apply<T: Clone>(
         check_layer_digest(&layer.path, expected, hashing.hasher, problems);
     }
     for path in &changes.removed {
-        merged.remove_tree(path);
+        let path = merged.through_links(path, false);
+        merged.remove_tree(&path);
     }
     for dir in &changes.opaque {
-        merged.remove_below(dir);
+        let dir = merged.through_links(dir, true);
+        merged.remove_below(&dir);
     }
     for (path, node) in changes.added {
         merged.insert(path, node);
@@ -612,5 +656,33 @@ mod tests {
         assert_eq!(paths(&merged), ["ab", "c"]);
         merged.remove_tree("");
         assert!(paths(&merged).is_empty());
+    }
+
+    #[test]
+    fn paths_through_symlinked_directories_land_where_the_link_leads() {
+        let mut merged = Merged::default();
+        merged.insert("usr/lib".to_string(), Node::Directory);
+        merged.insert("lib".to_string(), Node::Symlink("usr/lib".to_string()));
+        merged.insert("loop".to_string(), Node::Symlink("/loop".to_string()));
+        merged.insert("up".to_string(), Node::Symlink("../../..".to_string()));
+        merged.insert("lib/libx.so".to_string(), file());
+        merged.insert("up/usr/lib/liby.so".to_string(), file());
+        merged.insert("loop/z".to_string(), file());
+        let mut all = paths(&merged);
+        all.sort();
+        assert_eq!(
+            all,
+            [
+                "lib",
+                "loop",
+                "loop/z",
+                "up",
+                "usr/lib",
+                "usr/lib/libx.so",
+                "usr/lib/liby.so"
+            ]
+        );
+        assert_eq!(merged.through_links("lib", true), "usr/lib");
+        assert_eq!(merged.through_links("lib", false), "lib");
     }
 }
