@@ -11,7 +11,7 @@ use super::read::Item;
 use super::side_reads::SideReads;
 use crate::config::Options;
 use crate::discover::image::{
-    Image, ImageContents, ImageProblemKind, ImageRead, command_candidates,
+    Image, ImageContents, ImageProblemKind, ImageRead, command_candidates, resolve_links,
 };
 use crate::discover::{Inventory, Manifest, Problem, ProblemKind};
 use crate::ecosystem::ManifestKind;
@@ -209,16 +209,11 @@ fn distro_packages(metadata: &BTreeMap<String, Vec<u8>>) -> Option<DistroPackage
     })
 }
 
-/// Follows the image's symlinks from `path` (at most 16).
-fn through_links<'a>(links: &HashMap<&'a str, &'a str>, path: &'a str) -> &'a str {
-    let mut current = path;
-    for _ in 0..16 {
-        match links.get(current) {
-            Some(target) => current = target,
-            None => break,
-        }
-    }
-    current
+/// Where `path` leads through the image's symlinks (resolved inside its root).
+fn through_links(links: &HashMap<&str, &str>, path: &str) -> String {
+    resolve_links(path, true, |candidate| {
+        links.get(candidate).map(|target| format!("/{target}"))
+    })
 }
 
 /// The program the container runs, found as the kernel and the shell would.
@@ -234,6 +229,7 @@ fn command(contents: &ImageContents<Read>) -> Option<ImageCommand> {
     let candidates = command_candidates(&config.entrypoint, &config.cmd, &config.env);
     for candidate in &candidates {
         let path = through_links(&links, candidate);
+        let path = path.as_str();
         if elf.contains(path) {
             return Some(ImageCommand {
                 name,
@@ -268,7 +264,7 @@ fn command(contents: &ImageContents<Read>) -> Option<ImageCommand> {
             };
             let found = command_candidates(&[program.to_string()], &[], &config.env)
                 .into_iter()
-                .map(|p| through_links(&links, &p).to_string())
+                .map(|p| through_links(&links, &p))
                 .find(|p| elf.contains(p.as_str()))?;
             Some(format!("/{found}"))
         });
@@ -496,5 +492,70 @@ pub(super) fn complete(
                 plan.from = Some(runtime.official_variant.clone());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discover::image::{ImageConfig, ImageFile, ImageFormat};
+
+    fn contents(entrypoint: &[&str], metadata: &[(&str, &[u8])]) -> ImageContents<Read> {
+        ImageContents {
+            format: ImageFormat::OciLayout,
+            reference: None,
+            config: ImageConfig {
+                entrypoint: entrypoint.iter().map(|s| s.to_string()).collect(),
+                env: vec!["PATH=/usr/local/bin:/bin".to_string()],
+                ..ImageConfig::default()
+            },
+            layers: 1,
+            files: vec![ImageFile {
+                path: "usr/bin/dash".to_string(),
+                size: 1,
+                read: ImageRead::Elf(Read::NotElf),
+                hard_link_of: None,
+            }],
+            // Merged /usr: /bin is usr/bin; sh is dash.
+            symlinks: vec![
+                ("bin".to_string(), "usr/bin".to_string()),
+                ("usr/bin/sh".to_string(), "usr/bin/dash".to_string()),
+            ],
+            directories: Vec::new(),
+            metadata: metadata
+                .iter()
+                .map(|(path, bytes)| (path.to_string(), bytes.to_vec()))
+                .collect(),
+            regular_files: 2,
+            skipped_by_name: 0,
+            problems: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_script_command_is_judged_by_its_interpreter_through_links() {
+        let script = contents(
+            &["docker-entrypoint.sh"],
+            &[(
+                "usr/local/bin/docker-entrypoint.sh",
+                b"#!/bin/sh -e\nexec \"$@\"\n",
+            )],
+        );
+        let found = command(&script).unwrap();
+        assert_eq!(found.kind, "script");
+        assert_eq!(
+            found.path.as_deref(),
+            Some("/usr/local/bin/docker-entrypoint.sh")
+        );
+        assert_eq!(found.interpreter.as_deref(), Some("/bin/sh -e"));
+        assert_eq!(found.judged_file.as_deref(), Some("/usr/bin/dash"));
+
+        let binary = command(&contents(&["/bin/sh"], &[])).unwrap();
+        assert_eq!(binary.kind, "elf");
+        assert_eq!(binary.judged_file.as_deref(), Some("/usr/bin/dash"));
+
+        let missing = command(&contents(&["gunicorn"], &[])).unwrap();
+        assert_eq!(missing.kind, "missing");
+        assert_eq!(missing.path, None);
     }
 }

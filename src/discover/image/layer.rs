@@ -13,7 +13,7 @@ use super::manifest::{Digest, LayerRef, digest_mismatch, hex};
 use super::source::Blobs;
 use super::{
     ImageConfig, ImageContents, ImageFile, ImageFormat, ImageProblem, ImageProblemKind, ImageRead,
-    ancestors_of, is_metadata, symlink_target,
+    ancestors_of, is_metadata, resolve_links, symlink_target,
 };
 use crate::discover::archive::{ElfMember, member_path, read_elf_member};
 use crate::discover::files::METADATA_CAP;
@@ -26,8 +26,6 @@ const MAX_INFLATE_RATIO: u64 = 200;
 const BOMB_FLOOR: u64 = 256 * 1024 * 1024;
 /// Most bytes a single layer may inflate to, whatever its ratio.
 const MAX_LAYER_INFLATED: u64 = 64 * 1024 * 1024 * 1024;
-/// Symlinks followed at most while placing one path (loops end there).
-const MAX_LINK_HOPS: usize = 32;
 /// Most metadata kept for one image.
 const MAX_METADATA_TOTAL: u64 = 512 * 1024 * 1024;
 
@@ -99,35 +97,12 @@ impl<T: Clone> Merged<T> {
     /// layer follows it (`lib/x` lands in `usr/lib/x` when `lib -> usr/lib`).
     /// The last component is followed only when `follow_last`.
     fn through_links(&self, path: &str, follow_last: bool) -> String {
-        let mut pending: std::collections::VecDeque<String> = path
-            .split('/')
-            .filter(|p| !p.is_empty())
-            .map(str::to_string)
-            .collect();
-        let mut resolved = String::new();
-        let mut hops = 0;
-        while let Some(part) = pending.pop_front() {
-            let candidate = if resolved.is_empty() {
-                part
-            } else {
-                format!("{resolved}/{part}")
-            };
-            let is_last = pending.is_empty();
-            match self.view.get(&candidate) {
-                Some(Node::Symlink(target))
-                    if hops < MAX_LINK_HOPS && (!is_last || follow_last) =>
-                {
-                    hops += 1;
-                    let target = symlink_target(&candidate, target);
-                    for part in target.rsplit('/').filter(|p| !p.is_empty()) {
-                        pending.push_front(part.to_string());
-                    }
-                    resolved.clear();
-                }
-                _ => resolved = candidate,
+        resolve_links(path, follow_last, |candidate| {
+            match self.view.get(candidate) {
+                Some(Node::Symlink(target)) => Some(target.clone()),
+                _ => None,
             }
-        }
-        resolved
+        })
     }
 
     fn insert(&mut self, path: String, node: Node<T>) {

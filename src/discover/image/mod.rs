@@ -250,6 +250,48 @@ pub fn resolve_in_root(path: &str) -> String {
     parts.join("/")
 }
 
+/// Symlinks followed at most while resolving one path (loops end there).
+const MAX_LINK_HOPS: usize = 32;
+
+/// `path` with every directory on the way that is a symlink (`link_of`
+/// gives a link's target as written) replaced by where it leads inside the
+/// root, as a runtime applying a layer or the kernel opening the path
+/// follows it (`lib/x` is `usr/lib/x` when `lib -> usr/lib`). The last
+/// component is followed only when `follow_last`.
+pub fn resolve_links(
+    path: &str,
+    follow_last: bool,
+    link_of: impl Fn(&str) -> Option<String>,
+) -> String {
+    let mut pending: std::collections::VecDeque<String> = path
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect();
+    let mut resolved = String::new();
+    let mut hops = 0;
+    while let Some(part) = pending.pop_front() {
+        let candidate = if resolved.is_empty() {
+            part
+        } else {
+            format!("{resolved}/{part}")
+        };
+        let may_follow = hops < MAX_LINK_HOPS && (follow_last || !pending.is_empty());
+        match link_of(&candidate).filter(|_| may_follow) {
+            Some(target) => {
+                hops += 1;
+                let target = symlink_target(&candidate, &target);
+                for part in target.rsplit('/').filter(|p| !p.is_empty()) {
+                    pending.push_front(part.to_string());
+                }
+                resolved.clear();
+            }
+            None => resolved = candidate,
+        }
+    }
+    resolved
+}
+
 /// Where a symlink at `link` pointing to `target` leads, inside the root.
 pub fn symlink_target(link: &str, target: &str) -> String {
     if target.starts_with('/') {
