@@ -259,6 +259,19 @@ fn a_debian_based_image_with_a_glibc_app_says_base_command_packages_and_plan() {
     assert!(!verdicts(&report).contains_key("usr/bin/jq"));
     assert_eq!(image["runtimes"][0]["official_variant"], "node:20-alpine");
     assert_eq!(report["plan"]["from"], "node:20-alpine");
+    // Alpine's package for libjq.so.1 is not in the soname table: named, not guessed.
+    let no_fix = report["plan"]["no_fix"].to_string();
+    assert!(no_fix.contains("libjq.so.1 (libjq1)"), "{no_fix}");
+    // On a Debian base the image's own packages are the ones to install.
+    let (on_debian, _) = json_scan(
+        &dir.join("app-docker-legacy.tar"),
+        &["--target", "debian:12-slim"],
+    );
+    assert_eq!(
+        on_debian["plan"]["apk_add"],
+        serde_json::json!(["libjq1", "libonig5"])
+    );
+    assert_eq!(on_debian["plan"]["from"], "node:20-slim");
     let decisions: BTreeMap<&str, &str> = report["packages"]
         .as_array()
         .unwrap()

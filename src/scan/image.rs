@@ -20,6 +20,7 @@ use crate::model::{
     ActionPlan, Artifact, Code, ContainerImage, DistroPackages, Ecosystem, ImageCommand,
     ImageRuntime, ReportPath, member_location,
 };
+use crate::platform::{LoaderKind, Platform, SonameProvider, alpine_provider};
 
 /// Reads the image at `location` (shown as `shown`) into `items`,
 /// `inventory` and `side_reads`; what the image is, for the report.
@@ -424,6 +425,51 @@ pub(super) fn set_aside(images: &mut [ContainerImage], artifacts: &mut Vec<Artif
     }
 }
 
+/// The target's package for a library the app needs from the image's
+/// distribution: `Ok(None)` when the target provides it already, `Err` (why)
+/// when no package is known for it.
+/// `image_package` is the image's own package for it, when the target
+/// installs packages of the same distribution.
+fn target_package(
+    platform: &Platform,
+    soname: &str,
+    image_package: Option<&str>,
+) -> Result<Option<String>, String> {
+    let unknown = || {
+        format!(
+            "the app's files need it from the image's distribution packages, and no package of \
+             {} is known to provide it: find one, or build it on the target",
+            platform.info().name
+        )
+    };
+    match platform.loader_kind() {
+        LoaderKind::Musl => {
+            if platform.libc_provides(soname).is_some() {
+                return Ok(None);
+            }
+            match alpine_provider(soname) {
+                Some(SonameProvider::Package(package)) if platform.has_packages() => {
+                    Ok(Some(package.to_string()))
+                }
+                Some(SonameProvider::Nothing(why)) => Err(why.to_string()),
+                _ => Err(unknown()),
+            }
+        }
+        LoaderKind::Glibc => {
+            if platform.image_library(soname).is_some() {
+                return Ok(None);
+            }
+            platform
+                .package_providing(soname)
+                .map(str::to_string)
+                .or_else(|| image_package.filter(|p| !p.is_empty()).map(str::to_string))
+                .map(Some)
+                .ok_or_else(unknown)
+        }
+        LoaderKind::None => Err(unknown()),
+    }
+}
+
 /// Whether the member at `member` (below the image's root) is one of the
 /// runtime's own files: the interpreter, its shared library, Python's
 /// standard extension modules.
@@ -444,15 +490,44 @@ fn is_runtime_file(runtime: &ImageRuntime, member: &str) -> bool {
     }
 }
 
-/// What needs the judged artifacts: the command's verdict and the official
-/// image variant of each runtime on the target; a runtime's variant becomes
-/// the plan's `FROM` when nothing else set it.
+/// What needs the judged artifacts: the command's verdict, the official
+/// image variant of each runtime on the target (the plan's `FROM` when
+/// nothing else set it), and the target's packages for the distribution
+/// libraries the app needs (or, when none is known, the library named).
 pub(super) fn complete(
     images: &mut [ContainerImage],
     artifacts: &[Artifact],
-    target_is_musl: bool,
+    platform: &Platform,
     plan: &mut ActionPlan,
 ) {
+    let target_is_musl = platform.loader_kind() == LoaderKind::Musl;
+    for image in images.iter_mut() {
+        let Some(distro) = &image.distro_packages else {
+            continue;
+        };
+        for needed in &distro.needed_by_app {
+            // `libjq.so.1 (libjq1)`
+            let (soname, package) = needed
+                .split_once(" (")
+                .map_or((needed.as_str(), ""), |(soname, rest)| {
+                    (soname, rest.trim_end_matches(')'))
+                });
+            let same_manager = (distro.manager == "debian"
+                && platform
+                    .install_command()
+                    .is_some_and(|c| c.starts_with("apt")))
+            .then_some(package);
+            match target_package(platform, soname, same_manager) {
+                Ok(None) => {}
+                Ok(Some(package)) => plan.apk_add.push(package),
+                Err(why) => plan.no_fix.push((needed.clone(), why)),
+            }
+        }
+        plan.apk_add.sort();
+        plan.apk_add.dedup();
+        plan.no_fix.sort();
+        plan.no_fix.dedup();
+    }
     for image in images {
         if let Some(command) = &mut image.command {
             let judged = command

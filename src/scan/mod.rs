@@ -262,7 +262,7 @@ fn report_for(inputs: &Inputs, paths: &[PathBuf], options: &Options, started: In
     image::complete(
         &mut report.images,
         &report.artifacts,
-        report.target.libc == "musl",
+        &options.platform,
         &mut report.plan,
     );
     report.summary.duration_ms = started.elapsed().as_millis();
