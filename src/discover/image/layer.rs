@@ -27,7 +27,7 @@ const BOMB_FLOOR: u64 = 256 * 1024 * 1024;
 /// Most bytes a single layer may inflate to, whatever its ratio.
 const MAX_LAYER_INFLATED: u64 = 64 * 1024 * 1024 * 1024;
 /// Most metadata kept for one image.
-const MAX_METADATA_TOTAL: u64 = 512 * 1024 * 1024;
+const MAX_METADATA_TOTAL: u64 = 256 * 1024 * 1024;
 
 /// A path of the merged view.
 #[derive(Clone)]
