@@ -337,3 +337,32 @@ fn an_image_archive_met_in_a_tree_is_read_as_an_image() {
         "not reported as an archive left unread"
     );
 }
+
+#[test]
+fn exclude_globs_apply_to_an_images_paths() {
+    let Some(dir) = images() else { return };
+    let (report, _) = json_scan(
+        &dir.join("app.oci"),
+        &[
+            "--target",
+            "alpine",
+            "--exclude",
+            "usr/src/app/bin/**",
+            "--exclude",
+            "vendored-tool",
+        ],
+    );
+    let paths = verdicts(&report);
+    assert!(!paths.contains_key("usr/src/app/bin/jq"), "{paths:?}");
+    assert!(
+        !paths.contains_key("usr/local/bin/vendored-tool"),
+        "{paths:?}"
+    );
+    // Its hard link, not excluded, now names the file.
+    assert_eq!(
+        paths
+            .get("usr/local/bin/vendored-tool-again")
+            .map(|v| v.0.as_str()),
+        Some("breaks")
+    );
+}

@@ -64,7 +64,8 @@ impl Excludes {
         Ok(Excludes(set))
     }
 
-    fn matches(&self, relative: &Path) -> bool {
+    /// Whether `relative` (a path below a root, or inside an image) is excluded.
+    pub fn matches(&self, relative: &Path) -> bool {
         !self.0.is_empty()
             && (self.0.is_match(relative)
                 || relative

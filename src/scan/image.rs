@@ -49,8 +49,13 @@ pub(super) fn read_image(
     };
     let inside = |path: &str| member_location(location, path);
     let first_item = items.len();
+    let excluded = |path: &str| options.walk.exclude.matches(Path::new(path));
     for file in &contents.files {
-        if let Some(first) = &file.hard_link_of {
+        if excluded(&file.path) {
+            continue;
+        }
+        // A link whose first name is excluded stands for the file itself.
+        if let Some(first) = file.hard_link_of.as_ref().filter(|first| !excluded(first)) {
             inventory
                 .hard_links
                 .entry(inside(first))
