@@ -313,8 +313,20 @@ fn a_debian_based_image_with_a_glibc_app_says_base_command_packages_and_plan() {
     }
 }
 
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
 #[test]
-fn an_image_archive_met_in_a_tree_is_read_as_an_image() {
+fn images_met_in_a_tree_are_read_as_images() {
     let Some(dir) = images() else { return };
     let tree = tempfile::tempdir().unwrap();
     std::fs::create_dir(tree.path().join("dist")).unwrap();
@@ -323,8 +335,22 @@ fn an_image_archive_met_in_a_tree_is_read_as_an_image() {
         tree.path().join("dist/app.tar"),
     )
     .unwrap();
+    copy_dir(&dir.join("app.oci"), &tree.path().join("dist/layout"));
     let (report, _) = json_scan(tree.path(), &["--target", "alpine"]);
     assert_eq!(report["images"][0]["path"], "dist/app.tar");
+    assert_eq!(report["images"][1]["path"], "dist/layout");
+    assert!(
+        artifacts(&report)
+            .iter()
+            .any(|a| a["path"] == "dist/layout!/usr/local/bin/vendored-tool"),
+        "{report:#}"
+    );
+    assert!(
+        !artifacts(&report)
+            .iter()
+            .any(|a| a["path"].as_str().unwrap().starts_with("dist/layout/")),
+        "its blobs are not files of the tree"
+    );
     let tool = artifacts(&report)
         .iter()
         .find(|a| a["path"] == "dist/app.tar!/usr/local/bin/vendored-tool")
@@ -364,5 +390,23 @@ fn exclude_globs_apply_to_an_images_paths() {
             .get("usr/local/bin/vendored-tool-again")
             .map(|v| v.0.as_str()),
         Some("breaks")
+    );
+}
+
+#[test]
+fn a_gzip_compressed_image_is_said_not_read() {
+    let Some(dir) = images() else { return };
+    let tree = tempfile::tempdir().unwrap();
+    let tar = std::fs::read(dir.join("app-docker-legacy.tar")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &tar).unwrap();
+    std::fs::write(tree.path().join("app.tar.gz"), gz.finish().unwrap()).unwrap();
+    let (report, _) = json_scan(tree.path(), &[]);
+    let skipped = finding_at(&report, "app.tar.gz", "MC007");
+    assert!(
+        skipped
+            .to_string()
+            .contains("gzip-compressed container image"),
+        "{skipped}"
     );
 }

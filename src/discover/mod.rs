@@ -121,6 +121,9 @@ pub struct Inventory {
     pub manifests: Vec<Manifest>,
     /// dpkg and apk databases of root filesystems in the tree.
     pub package_databases: Vec<PackageDatabase>,
+    /// Directories holding an `oci-layout` file (OCI image layouts met in
+    /// the tree), with how each is shown: read as container images.
+    pub oci_layouts: Vec<(PathBuf, String)>,
     /// Each root as given and as walked, to show other paths below it.
     roots: Vec<(PathBuf, PathBuf)>,
     single_dir_root: bool,
@@ -375,6 +378,14 @@ impl Walker<'_> {
 
     fn visit_file(&mut self, root: &Root, entry: &walkdir::DirEntry) {
         let name = entry.file_name();
+        if name == "oci-layout"
+            && entry.depth() > 0
+            && let Some(dir) = entry.path().parent()
+        {
+            self.inventory
+                .oci_layouts
+                .push((dir.to_path_buf(), root.shown(dir)));
+        }
         let manifest = name.to_str().and_then(|name| {
             let in_node_modules = || {
                 root.relative(entry.path())

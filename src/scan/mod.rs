@@ -159,6 +159,14 @@ fn read_paths(
             image,
         ));
     }
+    // OCI layouts met in a tree: their blobs are the image's, not files of their own.
+    for (dir, shown) in std::mem::take(&mut inventory.oci_layouts) {
+        if let Some(image) = discover::image::Image::at(&dir) {
+            items.retain(|item| !item.location.starts_with(&dir));
+            inventory.problems.retain(|p| !p.path.starts_with(&shown));
+            located.push((dir, ReportPath::file(shown), image));
+        }
+    }
     // A `docker save` archive met in a tree (`*.tar`, not read as an archive).
     items.retain(|item| {
         let skipped = matches!(item.read, Read::Failed(Code::SkippedArchive, _))
@@ -177,6 +185,7 @@ fn read_paths(
             None => true,
         }
     });
+    located.sort_by(|a, b| a.1.cmp(&b.1));
     let images = located
         .into_iter()
         .map(|(location, shown, image)| {
