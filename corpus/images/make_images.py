@@ -172,7 +172,11 @@ def compress(data, how):
     if how == "gzip":
         return gzip.compress(data, mtime=0)
     if how == "zstd":
-        return subprocess.run(["zstd", "-q", "-c", "-3"], input=data, stdout=subprocess.PIPE, check=True).stdout
+        # Two frames with a skippable frame between, as zstd:chunked layers have.
+        zstd = lambda part: subprocess.run(["zstd", "-q", "-c", "-3"], input=part, stdout=subprocess.PIPE, check=True).stdout
+        half = len(data) // 2
+        skippable = bytes([0x50, 0x2A, 0x4D, 0x18]) + (5).to_bytes(4, "little") + b"notes"
+        return zstd(data[:half]) + skippable + zstd(data[half:])
     return data
 
 

@@ -189,6 +189,17 @@ struct Hashing<R> {
     read: Rc<Cell<u64>>,
 }
 
+impl Hashing<Box<dyn Read>> {
+    /// Reads nothing (a placeholder while a reader changes hands).
+    fn empty() -> Self {
+        Hashing {
+            inner: Box::new(std::io::empty()),
+            hasher: sha2::Sha256::new(),
+            read: Rc::new(Cell::new(0)),
+        }
+    }
+}
+
 impl<R: Read> Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
@@ -206,7 +217,7 @@ type Raw = BufReader<Hashing<Box<dyn Read>>>;
 enum Inflate {
     Plain(Raw),
     Gzip(flate2::bufread::MultiGzDecoder<Raw>),
-    Zstd(Box<ruzstd::decoding::StreamingDecoder<Raw, ruzstd::decoding::FrameDecoder>>),
+    Zstd(ZstdFrames),
 }
 
 impl Inflate {
@@ -214,7 +225,7 @@ impl Inflate {
         match self {
             Inflate::Plain(raw) => raw,
             Inflate::Gzip(gzip) => gzip.into_inner(),
-            Inflate::Zstd(zstd) => zstd.into_inner(),
+            Inflate::Zstd(zstd) => zstd.into_raw(),
         }
     }
 }
@@ -225,6 +236,81 @@ impl Read for Inflate {
             Inflate::Plain(raw) => raw.read(buf),
             Inflate::Gzip(gzip) => gzip.read(buf),
             Inflate::Zstd(zstd) => zstd.read(buf),
+        }
+    }
+}
+
+type ZstdDecoder = ruzstd::decoding::StreamingDecoder<Raw, ruzstd::decoding::FrameDecoder>;
+
+/// A zstd stream of one frame or more (zstd:chunked layers write several,
+/// and skippable frames between them), decoded one frame after another.
+enum ZstdFrames {
+    Decoding(Box<ZstdDecoder>),
+    Between(Raw),
+}
+
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+impl ZstdFrames {
+    fn new(raw: Raw) -> Result<ZstdFrames, String> {
+        ZstdDecoder::new(raw)
+            .map(|decoder| ZstdFrames::Decoding(Box::new(decoder)))
+            .map_err(|e| format!("not a readable zstd stream: {e}"))
+    }
+
+    fn into_raw(self) -> Raw {
+        match self {
+            ZstdFrames::Decoding(decoder) => decoder.into_inner(),
+            ZstdFrames::Between(raw) => raw,
+        }
+    }
+
+    /// After a frame: skips skippable frames; `true` when another zstd frame follows.
+    fn next_frame(raw: &mut Raw) -> std::io::Result<bool> {
+        loop {
+            let head = raw.fill_buf()?;
+            if head.starts_with(&ZSTD_MAGIC) {
+                return Ok(true);
+            }
+            // Skippable frames: magic 0x184D2A50..=0x184D2A5F (little-endian), then a u32 size.
+            let skippable = head.len() >= 8
+                && head.get(1..4) == Some([0x2a, 0x4d, 0x18].as_slice())
+                && head.first().is_some_and(|b| b & 0xf0 == 0x50);
+            if !skippable {
+                return Ok(false);
+            }
+            let mut header = [0u8; 8];
+            raw.read_exact(&mut header)?;
+            let size = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
+            std::io::copy(
+                &mut raw.by_ref().take(u64::from(size)),
+                &mut std::io::sink(),
+            )?;
+        }
+    }
+}
+
+impl Read for ZstdFrames {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let ZstdFrames::Decoding(decoder) = self else {
+                return Ok(0);
+            };
+            let n = decoder.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            // This frame ended: another may follow.
+            let placeholder = ZstdFrames::Between(BufReader::new(Hashing::empty()));
+            let ZstdFrames::Decoding(decoder) = std::mem::replace(self, placeholder) else {
+                return Ok(0);
+            };
+            let mut raw = decoder.into_inner();
+            if !Self::next_frame(&mut raw)? {
+                *self = ZstdFrames::Between(raw);
+                return Ok(0);
+            }
+            *self = ZstdFrames::new(raw).map_err(std::io::Error::other)?;
         }
     }
 }
@@ -261,9 +347,7 @@ fn open_inflated(mut raw: Raw) -> Result<Inflate, String> {
     if head.starts_with(&[0x1f, 0x8b]) {
         Ok(Inflate::Gzip(flate2::bufread::MultiGzDecoder::new(raw)))
     } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        ruzstd::decoding::StreamingDecoder::new(raw)
-            .map(|zstd| Inflate::Zstd(Box::new(zstd)))
-            .map_err(|e| format!("not a readable zstd stream: {e}"))
+        ZstdFrames::new(raw).map(Inflate::Zstd)
     } else {
         Ok(Inflate::Plain(raw))
     }
@@ -364,7 +448,10 @@ pub fn apply<T: Clone>(
     let mut raw = archive.into_inner().inner.into_raw();
     let drained = std::io::copy(&mut raw, &mut std::io::sink());
     let hashing = raw.into_inner();
-    if let (Some(expected), Ok(_)) = (&layer.expected, drained) {
+    // A stream lost to a failed zstd frame cannot be hashed whole (its
+    // corruption is the finding).
+    let whole = Rc::ptr_eq(&hashing.read, &raw_read);
+    if let (Some(expected), Ok(_), true) = (&layer.expected, drained, whole) {
         check_layer_digest(&layer.path, expected, hashing.hasher, problems);
     }
     for path in &changes.removed {
