@@ -21,19 +21,27 @@ use crate::model::{
     ImageRuntime, ReportPath, member_location,
 };
 use crate::platform::{LoaderKind, Platform, SonameProvider, alpine_provider};
+use crate::progress::Progress;
 
 /// Reads the image at `location` (shown as `shown`) into `items`,
 /// `inventory` and `side_reads`; what the image is, for the report.
 pub(super) fn read_image(
     (location, shown): (&Path, ReportPath),
     image: Image,
-    options: &Options,
+    (options, progress): (&Options, &dyn Progress),
     inventory: &mut Inventory,
     items: &mut Vec<Item>,
     side_reads: &mut SideReads,
 ) -> ContainerImage {
     let cache = FactsCache::default();
-    let contents = match image.read(options.platform.arch, |bytes| cache.analyse(bytes, None)) {
+    // Each ELF file is one more found and read, as the walk reports files.
+    let analyse = |bytes: &[u8]| {
+        progress.found_candidate();
+        let read = cache.analyse(bytes, None);
+        progress.read_one();
+        read
+    };
+    let contents = match image.read(options.platform.arch, analyse) {
         Ok(contents) => contents,
         Err(reason) => {
             inventory.problems.push(Problem {

@@ -192,7 +192,7 @@ fn read_paths(
             image::read_image(
                 (&location, shown),
                 image,
-                options,
+                (options, progress),
                 &mut inventory,
                 &mut items,
                 &mut side_reads,
