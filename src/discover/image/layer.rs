@@ -105,6 +105,21 @@ impl<T: Clone> Merged<T> {
         })
     }
 
+    /// Applies one layer's changes: its whiteouts, then what it adds.
+    pub fn apply(&mut self, changes: Changes<T>) {
+        for path in &changes.removed {
+            let path = self.through_links(path, false);
+            self.remove_tree(&path);
+        }
+        for dir in &changes.opaque {
+            let dir = self.through_links(dir, true);
+            self.remove_below(&dir);
+        }
+        for (path, node) in changes.added {
+            self.insert(path, node);
+        }
+    }
+
     fn insert(&mut self, path: String, node: Node<T>) {
         let path = self.through_links(&path, false);
         if path.is_empty() {
@@ -189,7 +204,7 @@ struct Hashing<R> {
     read: Rc<Cell<u64>>,
 }
 
-impl Hashing<Box<dyn Read>> {
+impl<'a> Hashing<Box<dyn Read + 'a>> {
     /// Reads nothing (a placeholder while a reader changes hands).
     fn empty() -> Self {
         Hashing {
@@ -211,17 +226,17 @@ impl<R: Read> Read for Hashing<R> {
     }
 }
 
-type Raw = BufReader<Hashing<Box<dyn Read>>>;
+type Raw<'a> = BufReader<Hashing<Box<dyn Read + 'a>>>;
 
 /// The layer's tar stream, inflated as its first bytes say.
-enum Inflate {
-    Plain(Raw),
-    Gzip(flate2::bufread::MultiGzDecoder<Raw>),
-    Zstd(ZstdFrames),
+enum Inflate<'a> {
+    Plain(Raw<'a>),
+    Gzip(flate2::bufread::MultiGzDecoder<Raw<'a>>),
+    Zstd(ZstdFrames<'a>),
 }
 
-impl Inflate {
-    fn into_raw(self) -> Raw {
+impl<'a> Inflate<'a> {
+    fn into_raw(self) -> Raw<'a> {
         match self {
             Inflate::Plain(raw) => raw,
             Inflate::Gzip(gzip) => gzip.into_inner(),
@@ -230,7 +245,7 @@ impl Inflate {
     }
 }
 
-impl Read for Inflate {
+impl Read for Inflate<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         match self {
             Inflate::Plain(raw) => raw.read(buf),
@@ -240,25 +255,25 @@ impl Read for Inflate {
     }
 }
 
-type ZstdDecoder = ruzstd::decoding::StreamingDecoder<Raw, ruzstd::decoding::FrameDecoder>;
+type ZstdDecoder<'a> = ruzstd::decoding::StreamingDecoder<Raw<'a>, ruzstd::decoding::FrameDecoder>;
 
 /// A zstd stream of one frame or more (zstd:chunked layers write several,
 /// and skippable frames between them), decoded one frame after another.
-enum ZstdFrames {
-    Decoding(Box<ZstdDecoder>),
-    Between(Raw),
+enum ZstdFrames<'a> {
+    Decoding(Box<ZstdDecoder<'a>>),
+    Between(Raw<'a>),
 }
 
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
-impl ZstdFrames {
-    fn new(raw: Raw) -> Result<ZstdFrames, String> {
+impl<'a> ZstdFrames<'a> {
+    fn new(raw: Raw<'a>) -> Result<ZstdFrames<'a>, String> {
         ZstdDecoder::new(raw)
             .map(|decoder| ZstdFrames::Decoding(Box::new(decoder)))
             .map_err(|e| format!("not a readable zstd stream: {e}"))
     }
 
-    fn into_raw(self) -> Raw {
+    fn into_raw(self) -> Raw<'a> {
         match self {
             ZstdFrames::Decoding(decoder) => decoder.into_inner(),
             ZstdFrames::Between(raw) => raw,
@@ -266,7 +281,7 @@ impl ZstdFrames {
     }
 
     /// After a frame: skips skippable frames; `true` when another zstd frame follows.
-    fn next_frame(raw: &mut Raw) -> std::io::Result<bool> {
+    fn next_frame(raw: &mut Raw<'a>) -> std::io::Result<bool> {
         loop {
             let head = raw.fill_buf()?;
             if head.starts_with(&ZSTD_MAGIC) {
@@ -290,7 +305,7 @@ impl ZstdFrames {
     }
 }
 
-impl Read for ZstdFrames {
+impl Read for ZstdFrames<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         loop {
             let ZstdFrames::Decoding(decoder) = self else {
@@ -316,13 +331,13 @@ impl Read for ZstdFrames {
 }
 
 /// Stops a layer that inflates like a bomb.
-struct Bounded {
-    inner: Inflate,
+struct Bounded<'a> {
+    inner: Inflate<'a>,
     inflated: u64,
     raw: Rc<Cell<u64>>,
 }
 
-impl Read for Bounded {
+impl Read for Bounded<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.inflated += n as u64;
@@ -342,7 +357,7 @@ impl Read for Bounded {
     }
 }
 
-fn open_inflated(mut raw: Raw) -> Result<Inflate, String> {
+fn open_inflated(mut raw: Raw<'_>) -> Result<Inflate<'_>, String> {
     let head = raw.fill_buf().map_err(|e| e.to_string())?;
     if head.starts_with(&[0x1f, 0x8b]) {
         Ok(Inflate::Gzip(flate2::bufread::MultiGzDecoder::new(raw)))
@@ -354,7 +369,8 @@ fn open_inflated(mut raw: Raw) -> Result<Inflate, String> {
 }
 
 /// What one layer's tar stream asks of the view.
-struct Changes<T> {
+#[derive(Clone)]
+pub struct Changes<T> {
     /// Whited-out paths, and directories made opaque.
     removed: Vec<String>,
     opaque: Vec<String>,
@@ -371,20 +387,45 @@ pub fn apply<T: Clone>(
     problems: &mut Vec<ImageProblem>,
     analyse: &mut impl FnMut(&[u8]) -> T,
 ) {
+    let reader = match blobs.open_blob(&layer.path) {
+        Ok((reader, _size)) => reader,
+        Err(reason) => {
+            problems.push(layer_not_read(layer, &reason));
+            return;
+        }
+    };
+    let changes = read_changes(reader, layer, merged, problems, analyse);
+    merged.apply(changes);
+}
+
+pub fn layer_not_read(layer: &LayerRef, reason: &str) -> ImageProblem {
+    ImageProblem {
+        path: layer.path.clone(),
+        kind: ImageProblemKind::Unreadable,
+        reason: format!("layer not read ({reason}); the files it adds are not judged"),
+    }
+}
+
+/// Reads one layer's blob from `reader` (hashed, inflated, its members
+/// analysed): what it changes in the layers below. `merged` is the view
+/// so far (hard links may name a lower layer's file).
+pub fn read_changes<T: Clone>(
+    reader: Box<dyn Read + '_>,
+    layer: &LayerRef,
+    merged: &mut Merged<T>,
+    problems: &mut Vec<ImageProblem>,
+    analyse: &mut impl FnMut(&[u8]) -> T,
+) -> Changes<T> {
     let problem = |kind, reason| ImageProblem {
         path: layer.path.clone(),
         kind,
         reason,
     };
-    let (reader, _size) = match blobs.open_blob(&layer.path) {
-        Ok(opened) => opened,
-        Err(reason) => {
-            problems.push(problem(
-                ImageProblemKind::Unreadable,
-                format!("layer not read ({reason}); the files it adds are not judged"),
-            ));
-            return;
-        }
+    let mut changes = Changes {
+        removed: Vec::new(),
+        opaque: Vec::new(),
+        added: Vec::new(),
+        added_at: std::collections::HashMap::new(),
     };
     let raw_read = Rc::new(Cell::new(0));
     let raw = BufReader::with_capacity(
@@ -402,7 +443,7 @@ pub fn apply<T: Clone>(
                 ImageProblemKind::Unreadable,
                 format!("layer not read: {reason}"),
             ));
-            return;
+            return changes;
         }
     };
     let mut archive = tar::Archive::new(Bounded {
@@ -410,12 +451,6 @@ pub fn apply<T: Clone>(
         inflated: 0,
         raw: Rc::clone(&raw_read),
     });
-    let mut changes = Changes {
-        removed: Vec::new(),
-        opaque: Vec::new(),
-        added: Vec::new(),
-        added_at: std::collections::HashMap::new(),
-    };
     match archive.entries() {
         Ok(entries) => {
             let mut read = LayerReader {
@@ -454,17 +489,7 @@ pub fn apply<T: Clone>(
     if let (Some(expected), Ok(_), true) = (&layer.expected, drained, whole) {
         check_layer_digest(&layer.path, expected, hashing.hasher, problems);
     }
-    for path in &changes.removed {
-        let path = merged.through_links(path, false);
-        merged.remove_tree(&path);
-    }
-    for dir in &changes.opaque {
-        let dir = merged.through_links(dir, true);
-        merged.remove_below(&dir);
-    }
-    for (path, node) in changes.added {
-        merged.insert(path, node);
-    }
+    changes
 }
 
 fn check_layer_digest(
