@@ -394,19 +394,19 @@ fn exclude_globs_apply_to_an_images_paths() {
 }
 
 #[test]
-fn a_gzip_compressed_image_is_said_not_read() {
+fn a_gzip_compressed_docker_save_is_read_as_an_image() {
     let Some(dir) = images() else { return };
     let tree = tempfile::tempdir().unwrap();
     let tar = std::fs::read(dir.join("app-docker-legacy.tar")).unwrap();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     std::io::Write::write_all(&mut gz, &tar).unwrap();
-    std::fs::write(tree.path().join("app.tar.gz"), gz.finish().unwrap()).unwrap();
-    let (report, _) = json_scan(tree.path(), &[]);
-    let skipped = finding_at(&report, "app.tar.gz", "MC007");
-    assert!(
-        skipped
-            .to_string()
-            .contains("gzip-compressed container image"),
-        "{skipped}"
-    );
+    let gzipped = tree.path().join("app.tar.gz");
+    std::fs::write(&gzipped, gz.finish().unwrap()).unwrap();
+    let (as_tar, _) = json_scan(&dir.join("app-docker-legacy.tar"), &["--target", "alpine"]);
+    // Given as the path, and met in a tree.
+    for scanned in [gzipped.as_path(), tree.path()] {
+        let (report, _) = json_scan(scanned, &["--target", "alpine"]);
+        assert_eq!(report["images"][0]["layers"], 3, "{report:#}");
+        assert_eq!(verdicts(&report), verdicts(&as_tar));
+    }
 }

@@ -167,13 +167,9 @@ fn read_paths(
             located.push((dir, ReportPath::file(shown), image));
         }
     }
-    // A `docker save` archive met in a tree (`*.tar`, not read as an archive).
+    // A `docker save` archive met in a tree (`*.tar`, or gzip-compressed: skipped as archives).
     items.retain(|item| {
-        let skipped = matches!(item.read, Read::Failed(Code::SkippedArchive, _))
-            && item
-                .location
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("tar"));
+        let skipped = matches!(item.read, Read::Failed(Code::SkippedArchive, _));
         match skipped
             .then(|| discover::image::Image::at(&item.location))
             .flatten()

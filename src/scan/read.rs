@@ -213,15 +213,12 @@ fn read_tarball(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) ->
     let Ok(contents) = read else {
         return CandidateRead::nothing();
     };
-    // `docker save | gzip`: an image muslcheck reads only uncompressed.
+    // `docker save | gzip`: read as an image when the scan finds it skipped here.
     let names = |name: &str| contents.names.iter().any(|n| n == name);
     if contents.package_json.is_none()
         && (names("manifest.json") || (names("oci-layout") && names("index.json")))
     {
-        let reason = "a gzip-compressed container image (`docker save | gzip`): not read, so \
-                      ELF files inside it were not judged; scan it uncompressed (gunzip it, or \
-                      `docker save` without gzip)"
-            .to_string();
+        let reason = "a gzip-compressed container image (`docker save | gzip`)".to_string();
         let item = Item {
             shown,
             also_at: Vec::new(),

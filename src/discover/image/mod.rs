@@ -16,7 +16,7 @@ mod layer;
 mod manifest;
 mod source;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use serde::Serialize;
@@ -159,8 +159,43 @@ impl Image {
             .collect();
         }
         let mut analyse = analyse;
-        for layer in &located.layers {
-            layer::apply(&self.blobs, layer, &mut merged, &mut problems, &mut analyse);
+        if self.blobs.is_streamed() {
+            // Each layer read as the archive's order brings it, applied in the image's.
+            let wanted: HashMap<String, &manifest::LayerRef> = located
+                .layers
+                .iter()
+                .filter_map(|layer| Some((self.blobs.data_member(&layer.path)?, layer)))
+                .collect();
+            let mut read: HashMap<String, layer::Changes<T>> = HashMap::new();
+            let streamed = self.blobs.stream(&mut |path, reader| {
+                if let Some(layer) = wanted.get(path) {
+                    let changes = layer::read_changes(
+                        Box::new(reader),
+                        layer,
+                        &mut merged,
+                        &mut problems,
+                        &mut analyse,
+                    );
+                    read.insert(path.to_string(), changes);
+                }
+            });
+            if let Err(reason) = streamed {
+                return Err(format!("the archive cannot be read again: {reason}"));
+            }
+            for layer in &located.layers {
+                match self
+                    .blobs
+                    .data_member(&layer.path)
+                    .and_then(|m| read.get(&m))
+                {
+                    Some(changes) => merged.apply(changes.clone()),
+                    None => problems.push(layer::layer_not_read(layer, "not in the archive")),
+                }
+            }
+        } else {
+            for layer in &located.layers {
+                layer::apply(&self.blobs, layer, &mut merged, &mut problems, &mut analyse);
+            }
         }
         let config = located
             .config

@@ -34,6 +34,14 @@ pub enum Blobs {
         root: PathBuf,
         canonical_root: PathBuf,
     },
+    /// A gzip-compressed tar (`docker save | gzip`): no seeking, so its
+    /// small members were kept in a first pass and layers are read in a
+    /// second, in the archive's order.
+    GzipTar {
+        file: PathBuf,
+        members: HashMap<String, TarMember>,
+        small: HashMap<String, Vec<u8>>,
+    },
 }
 
 impl std::fmt::Debug for Blobs {
@@ -43,6 +51,7 @@ impl std::fmt::Debug for Blobs {
                 write!(f, "Tar({}, {} members)", file.display(), members.len())
             }
             Blobs::Directory { root, .. } => write!(f, "Directory({})", root.display()),
+            Blobs::GzipTar { file, .. } => write!(f, "GzipTar({})", file.display()),
         }
     }
 }
@@ -69,16 +78,81 @@ impl Blobs {
                 canonical_root,
             });
         }
-        if !metadata.is_file() || !starts_like_tar(path) {
+        if !metadata.is_file() {
+            return None;
+        }
+        let is_image = |members: &HashMap<String, TarMember>| {
+            members.contains_key("manifest.json")
+                || (members.contains_key("oci-layout") && members.contains_key("index.json"))
+        };
+        if starts_like_gzip(path) {
+            let mut listing_problems = Vec::new();
+            let (members, small) = list_gzip_tar(path, &mut listing_problems).ok()?;
+            if !is_image(&members) {
+                return None;
+            }
+            problems.extend(listing_problems);
+            return Some(Blobs::GzipTar {
+                file: path.to_path_buf(),
+                members,
+                small,
+            });
+        }
+        if !starts_like_tar(path) {
             return None;
         }
         let members = list_tar(path, problems).ok()?;
-        let is_image = members.contains_key("manifest.json")
-            || (members.contains_key("oci-layout") && members.contains_key("index.json"));
-        is_image.then(|| Blobs::Tar {
+        is_image(&members).then(|| Blobs::Tar {
             file: path.to_path_buf(),
             members,
         })
+    }
+
+    /// Whether layers must be read in the archive's order ([`Blobs::stream`]).
+    pub fn is_streamed(&self) -> bool {
+        matches!(self, Blobs::GzipTar { .. })
+    }
+
+    /// The member a path names, through links (a streamed archive's layers
+    /// are found by it).
+    pub fn data_member(&self, path: &str) -> Option<String> {
+        let Blobs::GzipTar { members, .. } = self else {
+            return Some(path.to_string());
+        };
+        let mut current = path.to_string();
+        for _ in 0..8 {
+            match members.get(&current)? {
+                TarMember::Data { .. } => return Some(current),
+                TarMember::Link(target) => current = target.clone(),
+            }
+        }
+        None
+    }
+
+    /// A streamed archive read once more, in order: `take` gets each
+    /// regular member's placed path and data. Whether it could be opened.
+    pub fn stream(&self, take: &mut dyn FnMut(&str, &mut dyn Read)) -> Result<(), String> {
+        let Blobs::GzipTar { file, .. } = self else {
+            return Ok(());
+        };
+        let opened = crate::discover::files::open_nonblocking(file).map_err(|e| e.to_string())?;
+        let gzip = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(opened));
+        let mut archive = tar::Archive::new(gzip);
+        let entries = archive.entries().map_err(|e| e.to_string())?;
+        for entry in entries {
+            let Ok(mut entry) = entry else {
+                // Said by the first pass.
+                break;
+            };
+            if !entry.header().entry_type().is_file() {
+                continue;
+            }
+            let name = ReportPath::text_of(&entry.path_bytes());
+            if let Ok(placed) = member_path(&name) {
+                take(&placed, &mut entry);
+            }
+        }
+        Ok(())
     }
 
     pub fn is_directory(&self) -> bool {
@@ -89,6 +163,7 @@ impl Blobs {
         match self {
             Blobs::Tar { members, .. } => members.contains_key(path),
             Blobs::Directory { root, .. } => root.join(path).is_file(),
+            Blobs::GzipTar { members, .. } => members.contains_key(path),
         }
     }
 
@@ -96,6 +171,16 @@ impl Blobs {
     pub fn open_blob(&self, path: &str) -> Result<(Box<dyn Read>, u64), String> {
         let placed = member_path(path)?;
         match self {
+            Blobs::GzipTar { small, .. } => {
+                let member = self
+                    .data_member(&placed)
+                    .ok_or_else(|| format!("{placed}: not in the archive"))?;
+                let bytes = small.get(&member).ok_or_else(|| {
+                    format!("{placed}: not a small member of the gzip-compressed archive")
+                })?;
+                let size = bytes.len() as u64;
+                Ok((Box::new(std::io::Cursor::new(bytes.clone())), size))
+            }
             Blobs::Tar { file, members } => {
                 let (offset, size) = tar_data(members, &placed)?;
                 let mut opened = File::open(file).map_err(|e| e.to_string())?;
@@ -157,6 +242,106 @@ fn tar_data(members: &HashMap<String, TarMember>, path: &str) -> Result<(u64, u6
         }
     }
     Err(format!("{path}: too many links"))
+}
+
+/// An archive's members by placed path.
+type Members = HashMap<String, TarMember>;
+/// The bytes of an archive's small members, by placed path.
+type SmallMembers = HashMap<String, Vec<u8>>;
+
+/// Most bytes of small members kept from a gzip-compressed archive.
+const MAX_SMALL_TOTAL: u64 = 64 * 1024 * 1024;
+
+fn starts_like_gzip(path: &Path) -> bool {
+    let mut magic = [0u8; 2];
+    crate::discover::files::open_nonblocking(path)
+        .and_then(|mut file| file.read_exact(&mut magic))
+        .is_ok()
+        && magic == [0x1f, 0x8b]
+}
+
+/// Every member of a gzip-compressed tar, by placed path, and the small
+/// ones' bytes (manifests, configs): one pass, inflating it all.
+fn list_gzip_tar(
+    path: &Path,
+    problems: &mut Vec<ImageProblem>,
+) -> Result<(Members, SmallMembers), String> {
+    let opened = crate::discover::files::open_nonblocking(path).map_err(|e| e.to_string())?;
+    let gzip = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(opened));
+    let mut archive = tar::Archive::new(gzip);
+    let entries = archive.entries().map_err(|e| e.to_string())?;
+    let mut members = HashMap::new();
+    let mut small = HashMap::new();
+    let mut kept: u64 = 0;
+    for entry in entries {
+        let mut entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                if members.is_empty() {
+                    return Err(err.to_string());
+                }
+                problems.push(ImageProblem {
+                    path: String::new(),
+                    kind: ImageProblemKind::Unreadable,
+                    reason: format!(
+                        "the archive is corrupt after {} members: {err}",
+                        members.len()
+                    ),
+                });
+                break;
+            }
+        };
+        if members.len() >= MAX_ARCHIVE_MEMBERS {
+            break;
+        }
+        let name = ReportPath::text_of(&entry.path_bytes());
+        let Ok(placed) = member_path(&name) else {
+            problems.push(ImageProblem {
+                path: name,
+                kind: ImageProblemKind::HostileName,
+                reason: "a member named outside the archive: not read".to_string(),
+            });
+            continue;
+        };
+        let kind = entry.header().entry_type();
+        if kind.is_symlink() || kind.is_hard_link() {
+            let Some(target) = entry.link_name_bytes() else {
+                continue;
+            };
+            let target = ReportPath::text_of(&target);
+            let joined = match (kind.is_symlink(), placed.rsplit_once('/')) {
+                (true, Some((dir, _))) => format!("{dir}/{target}"),
+                _ => target,
+            };
+            if let Ok(target) = member_path(&joined) {
+                members.insert(placed, TarMember::Link(target));
+            }
+            continue;
+        }
+        if !kind.is_file() {
+            continue;
+        }
+        let size = entry.header().size().unwrap_or(0);
+        // What `locate` may read: manifests, indexes, configs.
+        let may_be_read =
+            placed.ends_with(".json") || placed == "oci-layout" || placed.starts_with("blobs/");
+        if may_be_read
+            && size <= super::manifest::MAX_MANIFEST_BYTES
+            && kept.saturating_add(size) <= MAX_SMALL_TOTAL
+        {
+            let mut bytes = Vec::new();
+            if (&mut entry)
+                .take(super::manifest::MAX_MANIFEST_BYTES)
+                .read_to_end(&mut bytes)
+                .is_ok()
+            {
+                kept += bytes.len() as u64;
+                small.insert(placed.clone(), bytes);
+            }
+        }
+        members.insert(placed, TarMember::Data { offset: 0, size });
+    }
+    Ok((members, small))
 }
 
 /// Whether the file starts with a tar header (`ustar` magic at 257).
