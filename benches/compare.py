@@ -157,7 +157,7 @@ def main():
     scales = [build_scale(modules, n) for n in SCALES]
 
     mc = f"{MUSLCHECK} --fail-on never --format json --arch x86_64"
-    results, ratios = [], []
+    results, ratios, matrix_ratios = [], [], []
     trees = [("node_modules (web app)", modules),
              ("node_modules (native-heavy app)", native),
              ("venv (data stack)", venv)]
@@ -167,6 +167,10 @@ def main():
         scanelf = row(name, files, "scanelf -R -n", f"scanelf -R -n {tree}", results)
         floor = row(name, files, "find -exec head -c4 (floor)", f"find {tree} -type f -exec head -c4 {{}} +", results)
         ratios.append((name, ours, scanelf, floor))
+        # The default matrix (11 images) against one target: facts read once.
+        matrix = row(name, files, "muslcheck matrix (11 images)",
+                     f"{MUSLCHECK} matrix --fail-on never --format json --arch x86_64 {tree}", results)
+        matrix_ratios.append((name, ours, matrix))
 
     wheel_files = sorted(wheels.glob("*.whl"))
     ours = row(f"{len(wheel_files)} wheels", len(wheel_files), "muslcheck audit-wheel",
@@ -186,7 +190,7 @@ def main():
         scaling.append((files, wall, cpu, rss))
         print(f"  scale {files:>7} files: wall {wall:.2f}s cpu {cpu:.2f}s rss {rss:.1f} MiB", flush=True)
 
-    write_results(results, ratios, wheel_ratio, scaling)
+    write_results(results, ratios, wheel_ratio, scaling, matrix_ratios)
 
 
 def machine() -> str:
@@ -201,7 +205,7 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}, Linux {platform.release()}"
 
 
-def write_results(results, ratios, wheel_ratio, scaling):
+def write_results(results, ratios, wheel_ratio, scaling, matrix_ratios):
     version = subprocess.run([str(MUSLCHECK), "--version"], capture_output=True, text=True).stdout.strip()
     lines = [
         f"Measured by `benches/compare.sh` ({RUNS} runs each, median, warm page cache) "
@@ -217,6 +221,8 @@ def write_results(results, ratios, wheel_ratio, scaling):
         lines.append(f"| {name}: muslcheck / head -c4 floor | {ours / floor:.2f}× |")
         lines.append(f"| {name}: scanelf -R -n / muslcheck | {scanelf / ours:.1f}× faster |")
     lines.append(f"| wheels: auditwheel show / muslcheck audit-wheel | {wheel_ratio:.1f}× faster |")
+    for name, one, matrix in matrix_ratios:
+        lines.append(f"| {name}: matrix of 11 images / one target | {matrix / one:.2f}× |")
     lines += ["", "Scaling (node_modules copies):", "", "| files | wall | CPU | peak RSS | µs per file |",
               "|---:|---:|---:|---:|---:|"]
     for files, wall, cpu, rss in scaling:

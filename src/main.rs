@@ -53,6 +53,11 @@ enum Command {
         #[arg(long, default_value = "text")]
         format: Format,
     },
+    /// Judge the paths against several base images side by side: by default
+    /// the newest Alpine, debian:12/13-slim, ubuntu:24.04, distroless
+    /// (cc, base, static), UBI 9 minimal, Amazon Linux 2023, Wolfi and
+    /// scratch; else each --target given, else `targets = [...]` in the config.
+    Matrix(ScanArgs),
     /// Audit wheels: is each one's manylinux/musllinux tag true to the ELF inside?
     AuditWheel {
         /// Wheel files (or directories holding them).
@@ -132,6 +137,7 @@ impl ScanArgs {
     fn config(&self) -> Config {
         Config {
             target: self.target.first().cloned(),
+            targets: self.target.clone(),
             arch: self.arch,
             gcompat: self.gcompat.then_some(true),
             fail_on: self.fail_on,
@@ -156,7 +162,8 @@ fn main() -> ExitCode {
         Some(Command::Explain { code, list }) => explain(code.as_deref(), list),
         Some(Command::AuditWheel { wheels, format }) => audit_wheels(&wheels, format),
         Some(Command::Targets { format }) => targets(format),
-        None => run_scan(cli.scan),
+        Some(Command::Matrix(args)) => run_scan(args, true),
+        None => run_scan(cli.scan, false),
     };
     ExitCode::from(status as u8)
 }
@@ -169,13 +176,27 @@ fn usage_error(message: &str) -> ExitStatus {
     ExitStatus::Failure
 }
 
-fn run_scan(args: ScanArgs) -> ExitStatus {
+fn run_scan(args: ScanArgs, matrix: bool) -> ExitStatus {
     let (file, options, fail_on) = match settings(&args) {
         Ok(settings) => settings,
         Err(message) => return usage_error(&message),
     };
-    if args.target.len() > 1 {
-        return run_matrix(&args, &options, fail_on);
+    if matrix || args.target.len() > 1 {
+        let from_file = file.as_ref().map(|loaded| &loaded.config.targets);
+        let targets = match from_file {
+            _ if !args.target.is_empty() => args.target.clone(),
+            Some(targets) if !targets.is_empty() => targets.clone(),
+            _ => Target::default_matrix(),
+        };
+        if let Some(loaded) = &file
+            && !args.quiet
+        {
+            eprintln!(
+                "muslcheck: using {}",
+                escape::text(&path_text(&loaded.path))
+            );
+        }
+        return run_matrix(&args, &targets, &options, fail_on);
     }
     let progress = ProgressBar::for_stderr(!args.quiet);
     let scanned = scan_with_progress(&args.paths, &options, &progress);
@@ -205,9 +226,13 @@ fn run_scan(args: ScanArgs) -> ExitStatus {
 
 /// `--target` more than once: the matrix in text or JSON; SARIF, annotations
 /// and the exit status from the first target's report.
-fn run_matrix(args: &ScanArgs, options: &Options, fail_on: FailOn) -> ExitStatus {
-    let platforms: Vec<Platform> = args
-        .target
+fn run_matrix(
+    args: &ScanArgs,
+    targets: &[Target],
+    options: &Options,
+    fail_on: FailOn,
+) -> ExitStatus {
+    let platforms: Vec<Platform> = targets
         .iter()
         .map(|target| {
             Platform::new(

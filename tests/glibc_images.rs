@@ -7,6 +7,7 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -412,4 +413,146 @@ fn an_undefined_function_fails_at_its_call_or_at_load_when_bound_now() {
         "{message}"
     );
     assert_eq!(loader, now_message);
+}
+
+/// What glibc's ld.so says of one file with `--list`: the sonames it could
+/// not find (it stops at the first: `error while loading shared libraries`)
+/// and the version nodes it found missing.
+fn ld_so_list(root: &Path, inside: &str) -> (BTreeSet<String>, BTreeSet<String>) {
+    let output = Command::new("/usr/sbin/chroot")
+        .arg(root)
+        .args(["/lib64/ld-linux-x86-64.so.2", "--list", inside])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut missing = BTreeSet::new();
+    let mut nodes = BTreeSet::new();
+    for line in text.lines() {
+        if let Some((name, _)) = line.trim().split_once(" => not found") {
+            missing.insert(name.to_string());
+        }
+        if let Some((_, rest)) = line.split_once("error while loading shared libraries: ")
+            && let Some((name, _)) = rest.split_once(": cannot open shared object file")
+        {
+            missing.insert(name.to_string());
+        }
+        if let Some((_, rest)) = line.split_once("version `") {
+            if let Some((node, _)) = rest.split_once('\'') {
+                nodes.insert(node.to_string());
+            }
+        }
+    }
+    (missing, nodes)
+}
+
+/// What muslcheck predicts ld.so --list says of one artifact: the sonames
+/// of its MC103 findings and the nodes of its MC109 findings.
+fn predicted(artifact: &Value) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut missing = BTreeSet::new();
+    let mut nodes = BTreeSet::new();
+    for finding in artifact["findings"].as_array().into_iter().flatten() {
+        let evidence = &finding["evidence"];
+        match finding["code"].as_str() {
+            Some("MC103") => missing.extend(
+                evidence["libraries"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|l| l["name"].as_str().map(str::to_string)),
+            ),
+            Some("MC109") => nodes.extend(
+                evidence["nodes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|n| n["node"].as_str().map(str::to_string)),
+            ),
+            _ => {}
+        }
+    }
+    (missing, nodes)
+}
+
+/// The fetched third-party trees (manylinux wheels installed in a venv,
+/// glibc node_modules) copied into each image's root: for every ELF file,
+/// the libraries and version nodes glibc's ld.so finds missing are the ones
+/// muslcheck names. Symbols are left out: `--list` binds none (the other
+/// tests above cover them). Needs root and the images' packages.
+#[test]
+fn fetched_trees_miss_what_ld_so_says_on_each_image() {
+    let trees: Vec<(&str, PathBuf)> = ["venv", "npm-glibc"]
+        .into_iter()
+        .filter_map(|name| Some((name, common::fetched(name)?)))
+        .collect();
+    if trees.is_empty() {
+        skip("no fetched tree (corpus/thirdparty/make-venv.sh, make-node-modules.sh)");
+        return;
+    }
+    let images = [
+        "debian:11-slim",
+        "debian:12-slim",
+        "gcr.io/distroless/base-debian12",
+        "gcr.io/distroless/cc-debian12",
+    ];
+    let mut summary = Vec::new();
+    let mut differences = Vec::new();
+    for image in images {
+        let Some(root) = image_root(image) else {
+            return;
+        };
+        for (name, tree) in &trees {
+            let inside = root.path().join("tmp").join(name);
+            let copied = Command::new("cp")
+                .args(["-a"])
+                .arg(tree)
+                .arg(&inside)
+                .status()
+                .unwrap();
+            assert!(copied.success());
+            let (report, _) = json_scan(&inside, &["--target", image]);
+            let mut files = 0;
+            for artifact in report["artifacts"].as_array().unwrap() {
+                if artifact["kind"] != "elf" || artifact["verdict"] == "not-applicable" {
+                    continue;
+                }
+                let path = artifact["path"].as_str().unwrap();
+                // auditwheel's `<pkg>.libs` libraries are loaded by the
+                // modules that need them (whose RPATH finds them), never on
+                // their own: their siblings are then found by soname.
+                if path.split('/').any(|part| part.ends_with(".libs")) {
+                    continue;
+                }
+                let in_root = format!("/tmp/{name}/{path}");
+                files += 1;
+                let real = ld_so_list(root.path(), &in_root);
+                let ours = predicted(artifact);
+                // ld.so stops at the first library it cannot open (and
+                // then checks no versions); muslcheck names them all.
+                let agree = if real.0.is_empty() {
+                    real == ours
+                } else {
+                    real.0.is_subset(&ours.0)
+                };
+                if !agree {
+                    differences.push(format!(
+                        "{image} {in_root}: ld.so {real:?}, muslcheck {ours:?}"
+                    ));
+                }
+            }
+            summary.push(format!("{image} {name}: {files} files"));
+        }
+    }
+    eprintln!("ld.so --list differential: {}", summary.join("; "));
+    assert!(
+        differences.is_empty(),
+        "{} difference(s):\n{}",
+        differences.len(),
+        differences.join("\n")
+    );
 }

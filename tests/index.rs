@@ -712,3 +712,66 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     files.sort();
     files
 }
+
+#[test]
+fn one_lookup_answers_every_target_and_glibc_images_get_the_manylinux_wheels_their_glibc_takes() {
+    let server = Server::start(Behaviour::Recorded);
+    let cache = tempfile::tempdir().unwrap();
+    let artifacts = test_packages();
+    let asked = Asked {
+        artifacts: &artifacts,
+        installed_python: &BTreeMap::new(),
+        roots: &[],
+    };
+    let lookup = muslcheck::index::look_up(
+        &asked,
+        &options(&server, cache.path(), IndexLookups::Online),
+    );
+    let fetched = server.requests();
+    assert!(fetched > 0);
+    let on = |target: &str| -> BTreeMap<String, ReinstallAnswer> {
+        let platform = Platform::new(target.parse().unwrap(), Arch::X86_64, false);
+        let (answers, summary) = lookup.answers(&platform);
+        assert_eq!(summary.answered, answers.len());
+        answers
+            .into_iter()
+            .map(|(package, answer)| (format!("{}=={}", package.name, package.version), answer))
+            .collect()
+    };
+    let musl = on("alpine:3.20");
+    let debian11 = on("debian:11-slim");
+    let amazon2 = on("amazonlinux:2");
+    let scratch = on("scratch");
+    // Judging the documents for another target asks the index nothing.
+    assert_eq!(server.requests(), fetched);
+
+    assert_eq!(
+        answer_of(&musl, "numpy==1.26.4").reinstall,
+        Reinstall::MuslBuild
+    );
+    let numpy = answer_of(&debian11, "numpy==1.26.4");
+    assert_eq!(numpy.reinstall, Reinstall::GlibcBuild, "{numpy:?}");
+    assert_eq!(
+        numpy.build.as_deref(),
+        Some("numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl")
+    );
+    // glibc 2.31 takes onnxruntime's manylinux_2_27 wheel; glibc 2.26 does
+    // not, and there is no sdist to build.
+    let onnx = answer_of(&debian11, "onnxruntime==1.18.1");
+    assert_eq!(onnx.reinstall, Reinstall::GlibcBuild, "{onnx:?}");
+    let onnx = answer_of(&amazon2, "onnxruntime==1.18.1");
+    assert_eq!(onnx.reinstall, Reinstall::CannotInstall, "{onnx:?}");
+    assert!(
+        onnx.detail.contains("manylinux_2_26_x86_64"),
+        "{}",
+        onnx.detail
+    );
+    // The sdist's build packages are Alpine's names, said on Alpine only.
+    let psycopg2 = answer_of(&debian11, "psycopg2==2.9.9");
+    assert_eq!(psycopg2.reinstall, Reinstall::SourceBuild, "{psycopg2:?}");
+    assert!(psycopg2.build_packages.is_empty());
+    // npm on glibc installs the platform package already installed: the
+    // files decide. Without a C library nothing installs at all.
+    assert!(!debian11.contains_key("@swc/core==1.7.0"), "{debian11:#?}");
+    assert!(scratch.is_empty(), "{scratch:#?}");
+}

@@ -14,10 +14,8 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
-use rayon::prelude::*;
-
-use super::search::{Search, rpath_dirs, unique};
-use super::tree::{TreeFile, TreeIndex, normalize};
+use super::search::Search;
+use super::tree::{TreeFile, TreeIndex};
 use super::{describe_list, verdict};
 use crate::model::Host;
 use crate::model::{
@@ -40,8 +38,8 @@ enum Provider {
 pub struct GlibcResolver<'t> {
     index: &'t TreeIndex<'t>,
     platform: &'t Platform,
-    searches: Vec<Vec<Search>>,
-    root_dirs: Vec<Vec<PathBuf>>,
+    searches: &'t [Vec<Search>],
+    root_dirs: &'t [Vec<PathBuf>],
 }
 
 /// One process: the tree objects loaded, in load order, and every needed name's provider.
@@ -53,17 +51,8 @@ struct Load {
 }
 
 impl<'t> GlibcResolver<'t> {
-    pub fn new(index: &'t TreeIndex<'t>, count: usize, platform: &'t Platform) -> Self {
-        let (searches, root_dirs) = (0..count)
-            .into_par_iter()
-            .map(|i| match index.file(i) {
-                Some(file) => (
-                    Search::all(index, file),
-                    unique(rpath_dirs(file).iter().map(|dir| normalize(dir)), &[]),
-                ),
-                None => (Vec::new(), Vec::new()),
-            })
-            .unzip();
+    pub fn new(index: &'t TreeIndex<'t>, platform: &'t Platform) -> Self {
+        let (searches, root_dirs) = index.searches();
         GlibcResolver {
             index,
             platform,
@@ -464,7 +453,13 @@ fn missing_libraries(
             )
         })
         .collect();
-    let names: Vec<String> = libraries.iter().map(|l| l.name.clone()).collect();
+    let mut names: Vec<String> = Vec::new();
+    for library in &libraries {
+        // One name, however many of the loaded objects need it.
+        if !names.contains(&library.name) {
+            names.push(library.name.clone());
+        }
+    }
     let message = format!(
         "needs {} which neither the scanned tree (RPATH/RUNPATH) nor {} provides",
         describe_list(&names, 6),

@@ -3,14 +3,16 @@
 use std::collections::BTreeMap;
 
 use crate::model::{
-    Action, MATRIX_SCHEMA_VERSION, Matrix, MatrixCell, MatrixRow, MatrixTarget, Package,
+    Action, Leanest, MATRIX_SCHEMA_VERSION, Matrix, MatrixCell, MatrixRow, MatrixTarget, Package,
     PackageDecision, Report, Severity, Verdict,
 };
+use crate::platform::Platform;
 
 type RowKey = (Option<Package>, Option<String>);
 
-/// Puts the reports (one per target, of the same paths) side by side.
-pub fn matrix(reports: Vec<Report>) -> Matrix {
+/// Puts the reports (one per platform, in the same order, of the same
+/// paths) side by side.
+pub fn matrix(reports: Vec<Report>, platforms: &[Platform]) -> Matrix {
     let mut rows: BTreeMap<RowKey, Vec<Option<MatrixCell>>> = BTreeMap::new();
     let columns = reports.len();
     for (column, report) in reports.iter().enumerate() {
@@ -26,7 +28,12 @@ pub fn matrix(reports: Vec<Report>) -> Matrix {
             }
         }
     }
-    let targets = reports.iter().map(target_column).collect();
+    let targets: Vec<MatrixTarget> = reports
+        .iter()
+        .zip(platforms)
+        .map(|(report, platform)| target_column(report, platform))
+        .collect();
+    let leanest = leanest(&targets);
     let (tool, roots) = match reports.first() {
         Some(first) => (first.tool.clone(), first.roots.clone()),
         None => (
@@ -42,6 +49,7 @@ pub fn matrix(reports: Vec<Report>) -> Matrix {
         tool,
         roots,
         targets,
+        leanest,
         rows: rows
             .into_iter()
             .map(|((package, origin), cells)| MatrixRow {
@@ -54,7 +62,32 @@ pub fn matrix(reports: Vec<Report>) -> Matrix {
     }
 }
 
-fn target_column(report: &Report) -> MatrixTarget {
+/// The target with the fewest libraries among those that run as they are,
+/// else among those that run after their plan (with what to install).
+fn leanest(targets: &[MatrixTarget]) -> Option<Leanest> {
+    let pick = |runs: &dyn Fn(&MatrixTarget) -> bool| {
+        targets
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| runs(t))
+            .min_by_key(|(column, t)| (t.libraries.is_none(), t.libraries, *column))
+    };
+    let (column, target) = pick(&|t| t.runs_as_is).or_else(|| pick(&|t| t.runs_after_plan))?;
+    let after = (!target.runs_as_is && !target.apk_add.is_empty()).then(|| {
+        format!(
+            "{} {}",
+            target.install_command.as_deref().unwrap_or("apk add"),
+            target.apk_add.join(" ")
+        )
+    });
+    Some(Leanest {
+        column,
+        target: target.target.name.clone(),
+        after,
+    })
+}
+
+fn target_column(report: &Report, platform: &Platform) -> MatrixTarget {
     let fails = |d: &&PackageDecision| {
         matches!(
             d.as_is.verdict,
@@ -63,19 +96,28 @@ fn target_column(report: &Report) -> MatrixTarget {
     };
     let runs_as_is = !report.packages.iter().any(|d| fails(&d))
         && report.worst_severity() < Some(Severity::Error);
-    let runs_after_plan = report.plan.no_fix.is_empty()
-        && !report
+    let no_fix = !report.plan.no_fix.is_empty()
+        || report
             .packages
             .iter()
             .any(|d| d.actions.iter().any(|a| matches!(a, Action::NoFix { .. })));
+    // A file that cannot be judged and that nothing is planned for.
+    let undecided = report
+        .packages
+        .iter()
+        .any(|d| d.as_is.verdict == Some(Verdict::Unknown) && d.actions.is_empty());
+    let runs_after_plan = !no_fix && !undecided;
     MatrixTarget {
         target: report.target.clone(),
         arch: report.arch,
         gcompat: report.gcompat,
         runs_as_is,
         runs_after_plan,
+        undecided: undecided && !no_fix,
         main_reason: (!runs_as_is).then(|| main_reason(report)).flatten(),
         apk_add: report.plan.apk_add.clone(),
+        install_command: platform.install_command().map(str::to_string),
+        libraries: platform.library_count(),
     }
 }
 

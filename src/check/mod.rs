@@ -47,7 +47,7 @@ pub fn assess_all(index: &TreeIndex, count: usize, platform: &Platform) -> Vec<O
     let hosts = hosts(&resolver, &musl_prebuilds, count);
     // A glibc or no-libc image: its own loader's rules (`glibc`), not musl's.
     let glibc = (platform.loader_kind() != LoaderKind::Musl)
-        .then(|| glibc::GlibcResolver::new(index, count, platform));
+        .then(|| glibc::GlibcResolver::new(index, platform));
     let mut judged: Vec<Option<Judged>> = (0..count)
         .into_par_iter()
         .map(|i| {

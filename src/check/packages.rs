@@ -9,7 +9,7 @@ use crate::model::{
     LibcKind, Package, PackageDecision, Reinstall, ReinstallAnswer, Reinstallation, Severity,
     Verdict, Version,
 };
-use crate::platform::{Platform, SonameProvider, alpine_provider};
+use crate::platform::{LoaderKind, Platform, SonameProvider, alpine_provider};
 
 /// What one package is made of: its files (by archive, for a directory of
 /// wheels, so a manylinux and a musllinux wheel of one version stay apart)
@@ -33,6 +33,7 @@ pub fn decide(
     answers: &[(Package, ReinstallAnswer)],
     platform: &Platform,
 ) -> (Vec<PackageDecision>, ActionPlan) {
+    let musl = platform.loader_kind() == LoaderKind::Musl;
     let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
     for artifact in artifacts {
         match &artifact.kind {
@@ -44,7 +45,8 @@ pub fn decide(
                 let key = (artifact.package.clone(), origin);
                 groups.entry(key).or_default().files.push(artifact);
             }
-            ArtifactKind::Package { .. } => {
+            // Lockfile and table answers are about musl builds.
+            ArtifactKind::Package { .. } if musl => {
                 if let Some(answer) = artifact.reinstall_answer().cloned() {
                     let key = (artifact.package.clone(), None);
                     let group = groups.entry(key).or_default();
@@ -58,7 +60,7 @@ pub fn decide(
                     );
                 }
             }
-            ArtifactKind::Wheel { .. } => {}
+            ArtifactKind::Package { .. } | ArtifactKind::Wheel { .. } => {}
         }
     }
     // An answer about a package (a lockfile's, the index's) holds for each
@@ -119,7 +121,7 @@ fn decide_one(
     let reinstalled = best_answer(&group.answers)
         .cloned()
         .or_else(|| distribution_answer(package.as_ref(), &group.files, platform))
-        .unwrap_or_else(|| answer_from_files(package.as_ref(), &group.files, &as_is));
+        .unwrap_or_else(|| answer_from_files(package.as_ref(), &group.files, &as_is, platform));
     let actions = actions(
         package.as_ref(),
         &group.files,
@@ -167,12 +169,49 @@ fn as_is(files: &[&Artifact]) -> AsIs {
     }
 }
 
-/// With no answer from outside: files built for musl are a musl build.
+/// With no answer from outside: files built for the target's C library
+/// that load there are its build; on an image without one, nothing installs.
 fn answer_from_files(
     package: Option<&Package>,
     files: &[&Artifact],
     as_is: &AsIs,
+    platform: &Platform,
 ) -> ReinstallAnswer {
+    let files_source = || AnswerSource::PackageFiles {
+        path: files
+            .first()
+            .map(|f| f.path.as_str().to_string())
+            .unwrap_or_default(),
+    };
+    match platform.loader_kind() {
+        LoaderKind::Musl => {}
+        LoaderKind::Glibc if as_is.verdict == Some(Verdict::Ok) => {
+            return ReinstallAnswer {
+                reinstall: Reinstall::GlibcBuild,
+                detail: "the installed files load on the target as they are".to_string(),
+                source: files_source(),
+                build: None,
+                first_musl_version: None,
+                build_packages: Vec::new(),
+            };
+        }
+        LoaderKind::Glibc => {}
+        LoaderKind::None if as_is.verdict == Some(Verdict::Breaks) => {
+            return ReinstallAnswer {
+                reinstall: Reinstall::CannotInstall,
+                detail: format!(
+                    "{} has no C library, no loader and no package manager: only static \
+                     files run there; build them static, or choose an image with glibc",
+                    platform.target
+                ),
+                source: files_source(),
+                build: None,
+                first_musl_version: None,
+                build_packages: Vec::new(),
+            };
+        }
+        LoaderKind::None => {}
+    }
     let mut libcs = files
         .iter()
         .filter_map(|f| f.facts())
@@ -227,7 +266,7 @@ fn distribution_answer(
         build_packages: Vec::new(),
     };
     match package.ecosystem {
-        Ecosystem::Alpine => Some(answer(
+        Ecosystem::Alpine if platform.loader_kind() == LoaderKind::Musl => Some(answer(
             Reinstall::MuslBuild,
             format!("Alpine's own package {}", package.name),
             None,
@@ -312,6 +351,9 @@ fn actions(
     if as_is.verdict == Some(Verdict::NotApplicable) {
         return Vec::new();
     }
+    if platform.loader_kind() != LoaderKind::Musl {
+        return image_actions(package, files, as_is, reinstalled, platform);
+    }
     let mut actions = Vec::new();
     let runtime = runtime_packages(files);
     if !runtime.is_empty() {
@@ -360,7 +402,7 @@ fn actions(
                 actions.push(Action::Upgrade { to: to.clone() });
             } else {
                 actions.push(Action::BuildDependencies {
-                    packages: build_packages(ecosystem, reinstalled),
+                    packages: build_packages(ecosystem, reinstalled, platform),
                 });
             }
             actions.push(reinstall_action(ecosystem));
@@ -393,6 +435,81 @@ fn actions(
     actions
 }
 
+/// What to change for one package on a glibc or no-libc image: install the
+/// libraries the image lacks; reinstall where the index has a build the
+/// image's glibc accepts and the files need a newer glibc than it has;
+/// else say what nothing on this image fixes.
+fn image_actions(
+    package: Option<&Package>,
+    files: &[&Artifact],
+    as_is: &AsIs,
+    reinstalled: &ReinstallAnswer,
+    platform: &Platform,
+) -> Vec<Action> {
+    let mut actions = Vec::new();
+    // The image's own packages of the libraries it lacks.
+    let mut runtime: BTreeSet<String> = runtime_packages(files).into_iter().collect();
+    let mut unprovided = false;
+    for finding in files.iter().flat_map(|f| f.findings()) {
+        if let Evidence::Libraries { libraries } = &finding.evidence {
+            for library in libraries {
+                match platform.package_providing(&library.name) {
+                    Some(package) => {
+                        runtime.insert(package.to_string());
+                    }
+                    None => unprovided = true,
+                }
+            }
+        }
+    }
+    let adds_libraries = !runtime.is_empty() && !unprovided && platform.install_command().is_some();
+    if adds_libraries {
+        actions.push(Action::ApkAdd {
+            packages: runtime.into_iter().collect(),
+        });
+    }
+    if as_is.verdict != Some(Verdict::Breaks) {
+        return actions;
+    }
+    let ecosystem = package.map(|p| p.ecosystem);
+    let too_new = files.iter().any(|f| {
+        f.findings()
+            .iter()
+            .any(|finding| finding.code == Code::VersionNodeMissing)
+    });
+    let from_index = matches!(reinstalled.source, AnswerSource::Index { .. });
+    match reinstalled.reinstall {
+        Reinstall::GlibcBuild if too_new && from_index => {
+            actions.push(reinstall_action(ecosystem));
+        }
+        Reinstall::SourceBuild if too_new && platform.install_command().is_some() => {
+            actions.push(Action::BuildDependencies {
+                packages: build_packages(ecosystem, reinstalled, platform),
+            });
+            actions.push(reinstall_action(ecosystem));
+        }
+        _ if adds_libraries && !too_new => {}
+        Reinstall::CannotInstall | Reinstall::NoGlibcBuild => actions.push(Action::NoFix {
+            why: reinstalled.detail.clone(),
+        }),
+        _ => actions.push(Action::NoFix {
+            why: first_error(files).unwrap_or_else(|| reinstalled.detail.clone()),
+        }),
+    }
+    actions
+}
+
+/// The first error any of the files has, as the report words it.
+fn first_error(files: &[&Artifact]) -> Option<String> {
+    files.iter().find_map(|file| {
+        let finding = file
+            .findings()
+            .iter()
+            .find(|f| f.severity == Severity::Error)?;
+        Some(format!("{}: {}", file.path.as_str(), finding.message))
+    })
+}
+
 fn reinstall_action(ecosystem: Option<Ecosystem>) -> Action {
     let command = match ecosystem {
         Some(Ecosystem::Npm) => "npm ci",
@@ -406,16 +523,19 @@ fn reinstall_action(ecosystem: Option<Ecosystem>) -> Action {
     }
 }
 
-fn build_packages(ecosystem: Option<Ecosystem>, answer: &ReinstallAnswer) -> Vec<String> {
+fn build_packages(
+    ecosystem: Option<Ecosystem>,
+    answer: &ReinstallAnswer,
+    platform: &Platform,
+) -> Vec<String> {
     if !answer.build_packages.is_empty() {
         return answer.build_packages.clone();
     }
-    let defaults: &[&str] = match ecosystem {
-        Some(Ecosystem::Npm) => &["python3", "make", "g++"],
-        Some(Ecosystem::Pypi) => &["build-base", "python3-dev"],
-        _ => &["build-base"],
-    };
-    defaults.iter().map(|s| s.to_string()).collect()
+    platform
+        .build_packages(ecosystem == Some(Ecosystem::Pypi))
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
 
 /// The newest release any failing file needs, when every failing file

@@ -18,8 +18,8 @@ use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
-use super::search::{Search, rpath_dirs, unique};
-use super::tree::{TreeFile, TreeIndex, normalize};
+use super::search::Search;
+use super::tree::{TreeFile, TreeIndex};
 use crate::model::{Host, MissingLibrary, MissingSymbol, RequiredSymbol};
 use crate::platform::musl::{is_gcompat_soname, is_reserved_name, search_path_description};
 use crate::platform::{
@@ -224,9 +224,9 @@ pub struct Resolver<'t> {
     /// Per file (by index): what it asks of the loader.
     needs: Vec<Option<ObjectNeeds<'t>>>,
     /// Per file: where the tree has each library it needs (by DT_NEEDED position).
-    searches: Vec<Vec<Search>>,
+    searches: &'t [Vec<Search>],
     /// Per file: its RPATH/RUNPATH directories as a root, normalised, each once.
-    root_dirs: Vec<Vec<PathBuf>>,
+    root_dirs: &'t [Vec<PathBuf>],
     /// Symbol name → tree files exporting it; built when a process first
     /// loads more than one file of the tree.
     exporters: OnceLock<HashMap<&'t str, Vec<usize>>>,
@@ -234,31 +234,19 @@ pub struct Resolver<'t> {
 
 impl<'t> Resolver<'t> {
     pub fn new(index: &'t TreeIndex<'t>, count: usize, platform: &'t Platform) -> Self {
-        let per_file: Vec<_> = (0..count)
+        let needs: Vec<_> = (0..count)
             .into_par_iter()
-            .map(|i| {
-                let Some(file) = index.file(i) else {
-                    return (None, Vec::new(), Vec::new());
-                };
-                let searches = Search::all(index, file);
-                let root_dirs = unique(rpath_dirs(file).iter().map(|dir| normalize(dir)), &[]);
-                (Some(ObjectNeeds::of(file, platform)), searches, root_dirs)
-            })
+            .map(|i| index.file(i).map(|file| ObjectNeeds::of(file, platform)))
             .collect();
-        let mut resolver = Resolver {
+        let (searches, root_dirs) = index.searches();
+        Resolver {
             index,
             platform,
-            needs: Vec::with_capacity(count),
-            searches: Vec::with_capacity(count),
-            root_dirs: Vec::with_capacity(count),
+            needs,
+            searches,
+            root_dirs,
             exporters: OnceLock::new(),
-        };
-        for (needs, searches, root_dirs) in per_file {
-            resolver.needs.push(needs);
-            resolver.searches.push(searches);
-            resolver.root_dirs.push(root_dirs);
         }
-        resolver
     }
 
     /// The tree files that export `name`, in scan order.

@@ -5,6 +5,11 @@
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
+use std::sync::OnceLock;
+
+use rayon::prelude::*;
+
+use super::search::{Search, rpath_dirs, unique};
 
 use crate::ecosystem::npm::GlibcPlatformPackage;
 use crate::model::{ElfFacts, is_archive_root};
@@ -37,9 +42,39 @@ pub struct TreeIndex<'a> {
     /// File name (of a scanned file or a symlink to one) → the first such
     /// location (in path order) and the file it is.
     by_name: HashMap<OsString, (PathBuf, usize)>,
+    /// Each file's library searches and own RPATH directories: they do not
+    /// depend on the target, so every target of a matrix shares them.
+    searches: OnceLock<FileSearches>,
 }
 
+/// Per file: the search for each needed library, and its own RPATH
+/// directories (normalised).
+type FileSearches = (Vec<Vec<Search>>, Vec<Vec<PathBuf>>);
+
 impl<'a> TreeIndex<'a> {
+    /// Every file's library searches (worked out once, in parallel, on
+    /// the first call) and its own RPATH directories.
+    pub(super) fn searches(&self) -> (&[Vec<Search>], &[Vec<PathBuf>]) {
+        let (searches, root_dirs) = self.searches.get_or_init(|| {
+            (0..self.files.len())
+                .into_par_iter()
+                .map(|i| match self.file(i) {
+                    Some(file) => (
+                        Search::all(self, file),
+                        unique(rpath_dirs(file).iter().map(|dir| normalize(dir)), &[]),
+                    ),
+                    None => (Vec::new(), Vec::new()),
+                })
+                .unzip()
+        });
+        (searches, root_dirs)
+    }
+
+    /// How many files (ELF or not) the index was built over.
+    pub fn file_count(&self) -> usize {
+        self.files.len()
+    }
+
     pub fn new(files: &'a [Option<TreeFile<'a>>], symlinks: &HashMap<PathBuf, PathBuf>) -> Self {
         let mut by_location = HashMap::new();
         let mut libs_dirs: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
@@ -74,6 +109,7 @@ impl<'a> TreeIndex<'a> {
             libs_dirs,
             children,
             by_name: HashMap::new(),
+            searches: OnceLock::new(),
         };
         let mut by_name: HashMap<OsString, (PathBuf, usize)> = HashMap::new();
         let named = index

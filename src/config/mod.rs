@@ -4,6 +4,7 @@
 //!
 //! ```toml
 //! target = "alpine:3.20"
+//! targets = ["alpine:3.20", "debian:12-slim", "distroless/cc"]   # muslcheck matrix
 //! arch = "x86_64"
 //! gcompat = false
 //! fail-on = "error"
@@ -152,6 +153,9 @@ pub enum ConfigError {
 pub struct Config {
     #[serde(default, deserialize_with = "parsed")]
     pub target: Option<Target>,
+    /// The columns of `muslcheck matrix` when no `--target` is given.
+    #[serde(default, deserialize_with = "parsed_list")]
+    pub targets: Vec<Target>,
     #[serde(default, deserialize_with = "parsed")]
     pub arch: Option<Arch>,
     pub gcompat: Option<bool>,
@@ -177,6 +181,19 @@ where
 {
     let text = String::deserialize(deserializer)?;
     text.parse().map(Some).map_err(serde::de::Error::custom)
+}
+
+/// A list of strings, each parsed with the type's own `FromStr`.
+fn parsed_list<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr,
+    T::Err: Display,
+{
+    Vec::<String>::deserialize(deserializer)?
+        .iter()
+        .map(|text| text.parse().map_err(serde::de::Error::custom))
+        .collect()
 }
 
 /// A config file found or given, and what it holds.
@@ -209,6 +226,13 @@ impl Loaded {
         let mut effects = ConfigEffects::default();
         if let (Some(target), None) = (&file.target, &command_line.target) {
             effects.settings.push(format!("target = \"{target}\""));
+        }
+        if !file.targets.is_empty() && command_line.targets.is_empty() {
+            let names: Vec<String> = file.targets.iter().map(|t| format!("\"{t}\"")).collect();
+            effects.settings.push(format!(
+                "targets = [{}] (muslcheck matrix)",
+                names.join(", ")
+            ));
         }
         if let (Some(arch), None) = (file.arch, command_line.arch) {
             effects.settings.push(format!("arch = \"{arch}\""));
@@ -390,6 +414,11 @@ impl Config {
         ignore.extend(self.ignore);
         Config {
             target: self.target.or(lower.target),
+            targets: if self.targets.is_empty() {
+                lower.targets
+            } else {
+                self.targets
+            },
             arch: self.arch.or(lower.arch),
             gcompat: self.gcompat.or(lower.gcompat),
             fail_on: self.fail_on.or(lower.fail_on),

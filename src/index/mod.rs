@@ -24,7 +24,8 @@ use crate::model::{
     AnswerSource, Artifact, ArtifactKind, Ecosystem, IndexMode, IndexSummary, Package, Reinstall,
     ReinstallAnswer,
 };
-use crate::platform::Platform;
+use crate::platform::{LoaderKind, Platform};
+use pypi::WheelLibc;
 
 pub use fetch::{Fetched, RESPONSE_CAP, shown_url};
 
@@ -54,9 +55,39 @@ pub fn answers(
     platform: &Platform,
     options: &IndexOptions,
 ) -> (Vec<(Package, ReinstallAnswer)>, IndexSummary) {
-    let roots = asked_about.roots;
+    look_up(asked_about, options).answers(platform)
+}
+
+/// What the index said of a scan's packages: fetched and parsed once, then
+/// judged for each target (a matrix asks nothing twice).
+#[derive(Default)]
+pub struct Lookup {
+    python: Vec<PythonDocument>,
+    npm: Vec<NpmDocument>,
+    /// The npm platform packages the documents name, by package name.
+    npm_platform_documents: BTreeMap<String, npm::Document>,
+    /// `python_minor` of the options, over what the installed files say.
+    python_minor: Option<u32>,
+    summary: IndexSummary,
+}
+
+struct PythonDocument {
+    package: Package,
+    python_minor: Option<u32>,
+    url: String,
+    page: pypi::Page,
+}
+
+struct NpmDocument {
+    package: Package,
+    url: String,
+    document: npm::Document,
+}
+
+/// Asks the index (or its cache) about the packages of `asked_about`.
+pub fn look_up(asked_about: &Asked, options: &IndexOptions) -> Lookup {
     let online = match options.lookups {
-        IndexLookups::Off => return (Vec::new(), IndexSummary::default()),
+        IndexLookups::Off => return Lookup::default(),
         IndexLookups::CacheOnly => false,
         IndexLookups::Online => true,
     };
@@ -65,17 +96,21 @@ pub fn answers(
     while asked.len() > MAX_PACKAGES {
         asked.pop_last();
     }
-    let mut summary = IndexSummary {
-        mode: if online {
-            IndexMode::Online
-        } else {
-            IndexMode::Offline
+    let mut lookup = Lookup {
+        python_minor: options.python_minor,
+        summary: IndexSummary {
+            mode: if online {
+                IndexMode::Online
+            } else {
+                IndexMode::Offline
+            },
+            asked: asked.len(),
+            ..IndexSummary::default()
         },
-        asked: asked.len(),
-        ..IndexSummary::default()
+        ..Lookup::default()
     };
     if asked.is_empty() {
-        return (Vec::new(), summary);
+        return lookup;
     }
     let timeout = options
         .timeout
@@ -87,77 +122,51 @@ pub fn answers(
     let npm_registry = options
         .npm_url
         .clone()
-        .unwrap_or_else(|| sources::npm_registry(roots));
+        .unwrap_or_else(|| sources::npm_registry(asked_about.roots));
 
-    let mut answers = Vec::new();
-    let python: Vec<(&Package, Option<u32>)> = asked
-        .iter()
-        .filter(|(package, _)| package.ecosystem == Ecosystem::Pypi)
-        .map(|(package, minor)| (package, *minor))
-        .collect();
-    let npm: Vec<&Package> = asked
+    let mut first_round: Vec<(String, &'static str)> = asked
         .keys()
-        .filter(|package| package.ecosystem == Ecosystem::Npm)
-        .collect();
-    let mut first_round: Vec<(String, &'static str)> = python
-        .iter()
-        .map(|(package, _)| (pypi::project_url(&pypi_index, &package.name), pypi::ACCEPT))
-        .chain(
-            npm.iter()
-                .map(|package| (npm::document_url(&npm_registry, &package.name), npm::ACCEPT)),
-        )
+        .filter_map(|package| match package.ecosystem {
+            Ecosystem::Pypi => Some((pypi::project_url(&pypi_index, &package.name), pypi::ACCEPT)),
+            Ecosystem::Npm => Some((npm::document_url(&npm_registry, &package.name), npm::ACCEPT)),
+            _ => None,
+        })
         .collect();
     first_round.sort();
     first_round.dedup();
     let documents = fetcher.get_all(&first_round);
 
-    let accepts = |python_minor| pypi::Accepts {
-        arch: pip_arch(platform.arch).to_string(),
-        musl_minor: musl_minor(platform),
-        python_minor: options.python_minor.or(python_minor),
-    };
-    for (package, python_minor) in python {
-        let url = pypi::project_url(&pypi_index, &package.name);
-        let Some(project) = parse::<pypi::Project>(documents.get(&url)) else {
-            continue;
-        };
-        if let Some(verdict) = pypi::decide(&project, &package.version, &accepts(python_minor)) {
-            let build_packages = if verdict.reinstall == Reinstall::SourceBuild {
-                SDIST_BUILD_PACKAGES
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            answers.push((
-                package.clone(),
-                ReinstallAnswer {
-                    reinstall: verdict.reinstall,
-                    detail: verdict.detail,
-                    source: AnswerSource::Index {
-                        url: shown_url(&url),
-                    },
-                    build: verdict.build,
-                    first_musl_version: verdict.first_musl_version,
-                    build_packages,
-                },
-            ));
+    for (package, python_minor) in asked {
+        match package.ecosystem {
+            Ecosystem::Pypi => {
+                let url = pypi::project_url(&pypi_index, &package.name);
+                if let Some(project) = parse::<pypi::Project>(documents.get(&url)) {
+                    let page = pypi::Page::of(project, &package.version);
+                    lookup.python.push(PythonDocument {
+                        package,
+                        python_minor,
+                        url,
+                        page,
+                    });
+                }
+            }
+            Ecosystem::Npm => {
+                let url = npm::document_url(&npm_registry, &package.name);
+                if let Some(document) = parse::<npm::Document>(documents.get(&url)) {
+                    lookup.npm.push(NpmDocument {
+                        package,
+                        url,
+                        document,
+                    });
+                }
+            }
+            _ => {}
         }
     }
-
-    let cpu = npm_cpu(platform.arch);
-    let parsed: Vec<(&Package, String, npm::Document)> = npm
+    let wanted: BTreeSet<String> = lookup
+        .npm
         .iter()
-        .filter_map(|package| {
-            let url = npm::document_url(&npm_registry, &package.name);
-            let document = parse::<npm::Document>(documents.get(&url))?;
-            Some((*package, url, document))
-        })
-        .collect();
-    let wanted: BTreeSet<String> = parsed
-        .iter()
-        .flat_map(|(package, _, document)| npm::optional_dependencies(document, &package.version))
+        .flat_map(|npm| npm::optional_dependencies(&npm.document, &npm.package.version))
         .collect();
     let second_round: Vec<(String, &'static str)> = wanted
         .iter()
@@ -165,32 +174,15 @@ pub fn answers(
         .map(|name| (npm::document_url(&npm_registry, name), npm::ACCEPT))
         .collect();
     let platform_fetched = fetcher.get_all(&second_round);
-    let platform_documents: BTreeMap<String, npm::Document> = wanted
+    lookup.npm_platform_documents = wanted
         .into_iter()
         .filter_map(|name| {
             let url = npm::document_url(&npm_registry, &name);
             parse::<npm::Document>(platform_fetched.get(&url)).map(|document| (name, document))
         })
         .collect();
-    for (package, url, document) in &parsed {
-        if let Some(verdict) = npm::decide(document, &package.version, &platform_documents, cpu) {
-            answers.push((
-                (*package).clone(),
-                ReinstallAnswer {
-                    reinstall: verdict.reinstall,
-                    detail: verdict.detail,
-                    source: AnswerSource::Index {
-                        url: shown_url(url),
-                    },
-                    build: verdict.build,
-                    first_musl_version: verdict.first_musl_version,
-                    build_packages: Vec::new(),
-                },
-            ));
-        }
-    }
 
-    summary.answered = answers.len();
+    let summary = &mut lookup.summary;
     summary.fetched = fetcher.fetched.load(Ordering::Relaxed);
     summary.from_cache = fetcher.from_cache.load(Ordering::Relaxed);
     summary.failed = fetcher.failed.load(Ordering::Relaxed);
@@ -200,12 +192,112 @@ pub fn answers(
     summary.reason = fetcher.reason();
     if found > MAX_PACKAGES {
         let limit = format!("asked about the first {MAX_PACKAGES} of {found} packages");
-        summary.reason = Some(match summary.reason {
+        summary.reason = Some(match summary.reason.take() {
             Some(reason) => format!("{limit}; {reason}"),
             None => limit,
         });
     }
-    (answers, summary)
+    lookup
+}
+
+impl Lookup {
+    /// What reinstalling each package on `platform` gives, by the documents.
+    pub fn answers(&self, platform: &Platform) -> (Vec<(Package, ReinstallAnswer)>, IndexSummary) {
+        let mut answers = Vec::new();
+        // An image without a C library runs no pip or npm; on glibc, npm
+        // installs the same platform package as here: its files decide.
+        let (wheel_libc, npm_answers) = match platform.loader_kind() {
+            LoaderKind::Musl => (
+                Some(WheelLibc::Musl {
+                    minor: musl_minor(platform),
+                }),
+                true,
+            ),
+            LoaderKind::Glibc => (
+                glibc_minor(platform).map(|minor| WheelLibc::Glibc { minor }),
+                false,
+            ),
+            LoaderKind::None => (None, false),
+        };
+        let accepts = |python_minor: Option<u32>, libc| pypi::Accepts {
+            arch: pip_arch(platform.arch).to_string(),
+            libc,
+            python_minor: self.python_minor.or(python_minor),
+        };
+        let python = self.python.iter().filter_map(|p| Some((p, wheel_libc?)));
+        for (python, libc) in python {
+            let package = &python.package;
+            let Some(verdict) = pypi::decide(
+                &python.page,
+                &package.version,
+                &accepts(python.python_minor, libc),
+            ) else {
+                continue;
+            };
+            // Alpine's names; other images' come from the roll-up.
+            let alpine = matches!(libc, WheelLibc::Musl { .. });
+            let build_packages = if verdict.reinstall == Reinstall::SourceBuild && alpine {
+                SDIST_BUILD_PACKAGES
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            answers.push((
+                package.clone(),
+                index_answer(verdict, &python.url, build_packages),
+            ));
+        }
+        let cpu = npm_cpu(platform.arch);
+        let npm = if npm_answers {
+            self.npm.as_slice()
+        } else {
+            &[]
+        };
+        for npm in npm {
+            let decided = npm::decide(
+                &npm.document,
+                &npm.package.version,
+                &self.npm_platform_documents,
+                cpu,
+            );
+            if let Some(verdict) = decided {
+                answers.push((
+                    npm.package.clone(),
+                    index_answer(verdict, &npm.url, Vec::new()),
+                ));
+            }
+        }
+        let summary = IndexSummary {
+            answered: answers.len(),
+            ..self.summary.clone()
+        };
+        (answers, summary)
+    }
+}
+
+/// What either index says installing one version on the target gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub reinstall: Reinstall,
+    /// The wheel or platform package installed, or the sdist built.
+    pub build: Option<String>,
+    pub first_musl_version: Option<String>,
+    pub detail: String,
+}
+
+fn index_answer(decided: Verdict, url: &str, build_packages: Vec<String>) -> ReinstallAnswer {
+    ReinstallAnswer {
+        reinstall: decided.reinstall,
+        detail: decided.detail,
+        source: AnswerSource::Index {
+            url: shown_url(url),
+        },
+        build: decided.build,
+        first_musl_version: decided.first_musl_version,
+        build_packages,
+    }
 }
 
 /// `MUSLCHECK_INDEX_TIMEOUT`: seconds for one whole request.
@@ -223,6 +315,14 @@ fn parse<T: serde::de::DeserializeOwned>(fetched: Option<&Fetched>) -> Option<T>
         Fetched::Document(bytes) => serde_json::from_slice(bytes).ok(),
         Fetched::NotFound | Fetched::Failed => None,
     }
+}
+
+/// glibc 2.x's minor version on a glibc image: manylinux_2_X wheels up to it install.
+fn glibc_minor(platform: &Platform) -> Option<u32> {
+    let version = platform.info().libc_version?;
+    let (major, minor) = version.split_once('.')?;
+    let minor: String = minor.chars().take_while(char::is_ascii_digit).collect();
+    (major == "2").then(|| minor.parse().ok()).flatten()
 }
 
 /// musl 1.x's minor version on the target: musllinux_1_X wheels up to it install.

@@ -5,6 +5,7 @@
 //! for; a registry may answer with the full document instead (a superset),
 //! and both are read the same way.
 
+use super::Verdict;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
@@ -157,15 +158,6 @@ pub fn optional_dependencies(document: &Document, version: &str) -> BTreeSet<Str
 
 fn is_final(version: &str) -> bool {
     !version.is_empty() && version.chars().all(|c| c.is_ascii_digit() || c == '.')
-}
-
-/// The answer for one pinned version, before it is worded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
-    pub reinstall: Reinstall,
-    pub build: Option<String>,
-    pub first_musl_version: Option<String>,
-    pub detail: String,
 }
 
 /// What `npm install` on the target does with `version`: install a musl

@@ -1,6 +1,7 @@
 //! PyPI: the PEP 691 JSON simple API's project page, and what pip on the
 //! target would install from it for one pinned version.
 
+use super::Verdict;
 use serde::Deserialize;
 
 use crate::ecosystem::python::WheelName;
@@ -48,22 +49,54 @@ impl File {
 pub struct Accepts {
     /// pip's name of the architecture (`x86_64`, `aarch64`, `armv7l`).
     pub arch: String,
-    /// musl 1.x's minor version: musllinux_1_X wheels with X up to it install.
-    pub musl_minor: u32,
+    /// The target's C library: which platform wheels install.
+    pub libc: WheelLibc,
     /// The interpreter's minor version of CPython 3 (`11` for 3.11); `None`
     /// when the installed files do not say, and any CPython 3 tag is accepted.
     pub python_minor: Option<u32>,
 }
 
+/// The C library wheels are chosen for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WheelLibc {
+    /// musl 1.`minor`: musllinux_1_X wheels with X up to it install.
+    Musl { minor: u32 },
+    /// glibc 2.`minor`: manylinux_2_X wheels with X up to it install.
+    Glibc { minor: u32 },
+}
+
+impl WheelLibc {
+    /// The wheel family and newest tag the target takes, for messages.
+    fn wanted(self, arch: &str) -> (&'static str, String) {
+        match self {
+            WheelLibc::Musl { minor } => ("musllinux", format!("musllinux_1_{minor}_{arch}")),
+            WheelLibc::Glibc { minor } => ("manylinux", format!("manylinux_2_{minor}_{arch}")),
+        }
+    }
+}
+
 impl Accepts {
     fn platform(&self, tag: &PlatformTag) -> bool {
-        match tag {
-            PlatformTag::Musllinux { major, minor, arch } => {
-                *major == 1 && *minor <= self.musl_minor && *arch == self.arch
+        match (tag, self.libc) {
+            (PlatformTag::Musllinux { major, minor, arch }, WheelLibc::Musl { minor: target }) => {
+                *major == 1 && *minor <= target && *arch == self.arch
             }
-            PlatformTag::Any => true,
+            (PlatformTag::Manylinux { major, minor, arch }, WheelLibc::Glibc { minor: target }) => {
+                *major == 2 && *minor <= target && *arch == self.arch
+            }
+            (PlatformTag::Any, _) => true,
             _ => false,
         }
+    }
+
+    /// Whether pip on the target installs this wheel, and it is a
+    /// platform wheel (not a pure one).
+    fn platform_wheel(&self, wheel: &WheelName) -> bool {
+        self.wheel(wheel)
+            && wheel
+                .platform_tags
+                .iter()
+                .any(|tag| *tag != PlatformTag::Any && self.platform(tag))
     }
 
     /// Whether the interpreter accepts one `python-abi` pair: `cp311-cp311`,
@@ -116,16 +149,6 @@ impl Accepts {
     }
 }
 
-/// The answer for one pinned version, before it is worded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
-    pub reinstall: Reinstall,
-    /// The wheel pip installs, or the sdist it builds.
-    pub build: Option<String>,
-    pub first_musl_version: Option<String>,
-    pub detail: String,
-}
-
 /// How much pip prefers a wheel among those the target accepts: the
 /// interpreter's own ABI over the stable ABI over none, then the newest
 /// Python the tag names (`cp39-abi3` over `cp37-abi3`), then the newest
@@ -145,7 +168,9 @@ fn preference(wheel: &WheelName) -> (u8, u32, u32) {
         .platform_tags
         .iter()
         .filter_map(|tag| match tag {
-            PlatformTag::Musllinux { minor, .. } => Some(*minor),
+            PlatformTag::Musllinux { minor, .. } | PlatformTag::Manylinux { minor, .. } => {
+                Some(*minor)
+            }
             _ => None,
         })
         .max()
@@ -197,34 +222,64 @@ fn is_final(version: &str) -> bool {
     !version.is_empty() && version.chars().all(|c| c.is_ascii_digit() || c == '.')
 }
 
+/// A project page with every file's version and kind read from its name,
+/// once (a matrix decides the same page for each target).
+pub struct Page {
+    files: Vec<PageFile>,
+}
+
+struct PageFile {
+    version: String,
+    kind: Kind,
+    filename: String,
+    yanked: bool,
+}
+
+impl Page {
+    /// The files of `project` that can matter for `version`: its own, and
+    /// later releases' wheels (the first with a musllinux wheel is named).
+    pub fn of(project: Project, version: &str) -> Page {
+        let pinned_release = Version::release(version);
+        let files = project
+            .files
+            .into_iter()
+            .filter_map(|file| {
+                let yanked = file.is_yanked();
+                let (file_version, kind) = classify(&file.filename)?;
+                let matters = same_version(&file_version, version)
+                    || (matches!(kind, Kind::Wheel(_))
+                        && is_final(&file_version)
+                        && Version::release(&file_version) > pinned_release);
+                matters.then_some((file, yanked, file_version, kind))
+            })
+            .map(|(file, yanked, version, kind)| PageFile {
+                version,
+                kind,
+                filename: file.filename,
+                yanked,
+            })
+            .collect();
+        Page { files }
+    }
+}
+
 /// What pip on the target does with `version` of the project: install a
 /// musllinux wheel, a pure wheel, build the sdist, or fail.
 /// `None` when the page has no file of that version.
-pub fn decide(project: &Project, version: &str, accepts: &Accepts) -> Option<Verdict> {
-    let classified = |yanked: bool| -> Vec<(String, Kind, &str)> {
-        project
-            .files
+pub fn decide(page: &Page, version: &str, accepts: &Accepts) -> Option<Verdict> {
+    let files: Vec<&PageFile> = page.files.iter().filter(|f| !f.yanked).collect();
+    let pinned_among = |yanked: bool| -> Vec<&PageFile> {
+        page.files
             .iter()
-            .filter(|file| file.is_yanked() == yanked)
-            .filter_map(|file| {
-                classify(&file.filename).map(|(v, kind)| (v, kind, file.filename.as_str()))
-            })
+            .filter(|f| f.yanked == yanked && same_version(&f.version, version))
             .collect()
     };
-    let files = classified(false);
-    let mut pinned: Vec<&(String, Kind, &str)> = files
-        .iter()
-        .filter(|(v, _, _)| same_version(v, version))
-        .collect();
+    let mut pinned = pinned_among(false);
     // PEP 592: yanked files are skipped, except that an exact pin of a
     // version whose files are all yanked still installs them (pip warns).
-    let yanked_files = classified(true);
     let all_yanked = pinned.is_empty();
     if all_yanked {
-        pinned = yanked_files
-            .iter()
-            .filter(|(v, _, _)| same_version(v, version))
-            .collect();
+        pinned = pinned_among(true);
     }
     if pinned.is_empty() {
         return None;
@@ -239,31 +294,36 @@ pub fn decide(project: &Project, version: &str, accepts: &Accepts) -> Option<Ver
 }
 
 fn decide_pinned(
-    files: &[(String, Kind, &str)],
-    pinned: &[&(String, Kind, &str)],
+    files: &[&PageFile],
+    pinned: &[&PageFile],
     version: &str,
     accepts: &Accepts,
 ) -> Verdict {
-    let musl_wheel = |wheel: &WheelName| {
-        accepts.wheel(wheel) && wheel.platform_tags.iter().any(PlatformTag::is_musl)
+    let musl_wheel = |wheel: &WheelName| accepts.platform_wheel(wheel);
+    let (family, newest_tag) = accepts.libc.wanted(&accepts.arch);
+    let (build_found, target_name) = match accepts.libc {
+        WheelLibc::Musl { .. } => (Reinstall::MuslBuild, "Alpine"),
+        WheelLibc::Glibc { .. } => (Reinstall::GlibcBuild, "the target"),
     };
     let musl = pinned
         .iter()
-        .filter_map(|(_, kind, name)| match kind {
-            Kind::Wheel(wheel) if musl_wheel(wheel) => Some((preference(wheel), *name)),
+        .filter_map(|file| match &file.kind {
+            Kind::Wheel(wheel) if musl_wheel(wheel) => {
+                Some((preference(wheel), file.filename.as_str()))
+            }
             _ => None,
         })
         .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(a.1)))
         .map(|(_, name)| name);
     if let Some(first) = musl {
         return Verdict {
-            reinstall: Reinstall::MuslBuild,
-            build: Some((*first).to_string()),
+            reinstall: build_found,
+            build: Some(first.to_string()),
             first_musl_version: None,
             detail: match accepts.python_minor {
-                Some(_) => format!("pip installs the musllinux wheel {first}"),
+                Some(_) => format!("pip installs the {family} wheel {first}"),
                 None => format!(
-                    "pip installs a musllinux wheel such as {first} (the scanned files do not \
+                    "pip installs a {family} wheel such as {first} (the scanned files do not \
                      say which Python: any CPython 3 wheel counted)"
                 ),
             },
@@ -271,21 +331,21 @@ fn decide_pinned(
     }
     let first_musl_version = files
         .iter()
-        .filter(|(v, kind, _)| {
-            is_final(v)
-                && Version::release(v) > Version::release(version)
-                && matches!(kind, Kind::Wheel(wheel) if musl_wheel(wheel))
+        .filter(|file| {
+            is_final(&file.version)
+                && Version::release(&file.version) > Version::release(version)
+                && matches!(&file.kind, Kind::Wheel(wheel) if musl_wheel(wheel))
         })
-        .map(|(v, _, _)| v)
+        .map(|file| &file.version)
         .min_by(|a, b| Version::release(a).cmp(&Version::release(b)))
         .cloned();
     let mut pure: Vec<&str> = pinned
         .iter()
-        .filter_map(|(_, kind, name)| match kind {
+        .filter_map(|file| match &file.kind {
             Kind::Wheel(wheel)
                 if accepts.wheel(wheel) && wheel.platform_tags.contains(&PlatformTag::Any) =>
             {
-                Some(*name)
+                Some(file.filename.as_str())
             }
             _ => None,
         })
@@ -293,14 +353,14 @@ fn decide_pinned(
     pure.sort_unstable();
     let wheels = pinned
         .iter()
-        .filter(|(_, kind, _)| matches!(kind, Kind::Wheel(_)))
+        .filter(|file| matches!(file.kind, Kind::Wheel(_)))
         .count();
     if let Some(first) = pure.first() {
         let detail = if pure.len() == wheels {
             format!("only pure-Python wheels ({first}): nothing native to build")
         } else {
             format!(
-                "no musllinux wheel; pip installs the pure-Python wheel {first} instead of the \
+                "no {family} wheel; pip installs the pure-Python wheel {first} instead of the \
                  platform wheels"
             )
         };
@@ -311,25 +371,22 @@ fn decide_pinned(
             detail,
         };
     }
-    let sdist = pinned.iter().find_map(|(_, kind, name)| match kind {
-        Kind::Sdist => Some(*name),
+    let sdist = pinned.iter().find_map(|file| match file.kind {
+        Kind::Sdist => Some(file.filename.as_str()),
         Kind::Wheel(_) => None,
     });
     let python = match accepts.python_minor {
         Some(minor) => format!("CPython 3.{minor}"),
         None => "CPython 3".to_string(),
     };
-    let wanted = format!(
-        "musllinux_1_{}_{} for {python}",
-        accepts.musl_minor, accepts.arch
-    );
+    let wanted = format!("{newest_tag} for {python}");
     match sdist {
         Some(sdist) => Verdict {
             reinstall: Reinstall::SourceBuild,
             build: Some(sdist.to_string()),
             first_musl_version,
             detail: format!(
-                "no wheel the target accepts ({wanted}, or older musllinux); pip builds the \
+                "no wheel the target accepts ({wanted}, or older {family}); pip builds the \
                  sdist {sdist}"
             ),
         },
@@ -338,8 +395,8 @@ fn decide_pinned(
             build: None,
             first_musl_version,
             detail: format!(
-                "no musllinux wheel ({wanted}) and no sdist among {wheels} wheel(s): pip on \
-                 Alpine fails with 'No matching distribution found'"
+                "no {family} wheel ({wanted}) and no sdist among {wheels} wheel(s): pip on \
+                 {target_name} fails with 'No matching distribution found'"
             ),
         },
     }
@@ -352,7 +409,7 @@ mod tests {
     fn accepts(python_minor: Option<u32>) -> Accepts {
         Accepts {
             arch: "x86_64".into(),
-            musl_minor: 2,
+            libc: WheelLibc::Musl { minor: 2 },
             python_minor,
         }
     }

@@ -16,13 +16,34 @@ pub struct MatrixTarget {
     pub gcompat: bool,
     /// Every package's files load as they are.
     pub runs_as_is: bool,
-    /// Nothing is left without a fix once the plan is applied.
+    /// Nothing is left without a fix once the plan is applied, and nothing
+    /// left undecided.
     pub runs_after_plan: bool,
+    /// Some package's files cannot be judged here (the image's library
+    /// list is not known) and nothing else fails.
+    pub undecided: bool,
     /// The one reason that matters most when it does not run as it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub main_reason: Option<String>,
     /// The merged `apk add` (run time) of the plan for this target.
     pub apk_add: Vec<String>,
+    /// The image's command that installs them (`apt-get install -y`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub install_command: Option<String>,
+    /// How many shared libraries the image holds, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub libraries: Option<usize>,
+}
+
+/// The leanest target that runs everything.
+#[derive(Debug, Clone, Serialize)]
+pub struct Leanest {
+    /// Its index in `targets`.
+    pub column: usize,
+    pub target: String,
+    /// The command to run first (`apt-get install -y libssl3`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
 }
 
 /// How one package fares on one target.
@@ -52,6 +73,10 @@ pub struct Matrix {
     pub tool: ToolInfo,
     pub roots: Vec<String>,
     pub targets: Vec<MatrixTarget>,
+    /// Of the targets that run everything (as they are, else after their
+    /// plan), the one with the fewest libraries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leanest: Option<Leanest>,
     pub rows: Vec<MatrixRow>,
     /// Each target's full report, in the order of `targets` (JSON leaves
     /// them out: `--target X` gives one).

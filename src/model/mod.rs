@@ -33,7 +33,7 @@ pub use finding::{
     MissingSymbol, PackageNeed, RelocationEvidence, Verdict,
 };
 pub use image::{DefinedVersions, Exactness, ImageFact, Presence, SymbolDefinition, TargetSummary};
-pub use matrix::{MATRIX_SCHEMA_VERSION, Matrix, MatrixCell, MatrixRow, MatrixTarget};
+pub use matrix::{Leanest, MATRIX_SCHEMA_VERSION, Matrix, MatrixCell, MatrixRow, MatrixTarget};
 pub use package::{Ecosystem, Package};
 pub use path::{
     ARCHIVE_ROOT, ReportPath, display_location, is_archive_root, member_location, on_disk,

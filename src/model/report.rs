@@ -18,7 +18,7 @@ pub const SCHEMA_VERSION: u32 = 2;
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum ArtifactKind {
     /// An ELF file, on disk or inside an archive.
-    Elf { facts: ElfFacts },
+    Elf { facts: std::sync::Arc<ElfFacts> },
     /// A wheel judged as a whole (its members are artifacts of their own);
     /// no audit when its file name is not a wheel name.
     Wheel {

@@ -179,6 +179,11 @@ pub enum Reinstall {
     NoMuslBuild,
     /// No musl build and no source to build from: the install fails.
     CannotInstall,
+    /// On a glibc image: a build its glibc accepts exists (a manylinux wheel
+    /// no newer than the image's glibc).
+    GlibcBuild,
+    /// On a glibc image: platform builds exist, none its glibc accepts.
+    NoGlibcBuild,
 }
 
 impl Reinstall {
@@ -191,6 +196,18 @@ impl Reinstall {
             Reinstall::MuslBuildNotLocked => "musl-build-not-locked",
             Reinstall::NoMuslBuild => "no-musl-build",
             Reinstall::CannotInstall => "cannot-install",
+            Reinstall::GlibcBuild => "glibc-build",
+            Reinstall::NoGlibcBuild => "no-glibc-build",
         }
+    }
+
+    /// A build for the target exists (for its musl or its glibc).
+    pub fn has_target_build(self) -> bool {
+        matches!(self, Reinstall::MuslBuild | Reinstall::GlibcBuild)
+    }
+
+    /// Platform builds exist, none for the target's C library.
+    pub fn lacks_target_build(self) -> bool {
+        matches!(self, Reinstall::NoMuslBuild | Reinstall::NoGlibcBuild)
     }
 }

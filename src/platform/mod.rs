@@ -136,7 +136,29 @@ impl MuslTarget {
     }
 }
 
+/// The images `muslcheck matrix` judges when no target is given: the
+/// common choices of the base-image guides, one of each kind.
+pub const DEFAULT_MATRIX: [&str; 10] = [
+    "debian:12-slim",
+    "debian:13-slim",
+    "ubuntu:24.04",
+    "gcr.io/distroless/cc-debian12",
+    "gcr.io/distroless/base-debian12",
+    "registry.access.redhat.com/ubi9/ubi-minimal",
+    "amazonlinux:2023",
+    "cgr.dev/chainguard/wolfi-base",
+    "gcr.io/distroless/static-debian12",
+    "scratch",
+];
+
 impl Target {
+    /// The default matrix: the newest Alpine, then [`DEFAULT_MATRIX`].
+    pub fn default_matrix() -> Vec<Target> {
+        std::iter::once(Target::newest_alpine())
+            .chain(DEFAULT_MATRIX.iter().filter_map(|name| name.parse().ok()))
+            .collect()
+    }
+
     /// The newest Alpine release muslcheck has facts for.
     pub fn newest_alpine() -> Target {
         Target::Musl(MuslTarget::newest_alpine())
@@ -377,6 +399,37 @@ impl Platform {
             Target::Musl(musl) => musl.has_packages().then_some("apk add --no-cache"),
             Target::Image(_) => self.profile()?.install_command,
         }
+    }
+
+    /// The packages a native build needs on the target (a C/C++ toolchain,
+    /// and the Python headers for a Python extension), by package manager.
+    pub fn build_packages(&self, python: bool) -> &'static [&'static str] {
+        let manager = match &self.target {
+            Target::Musl(_) => Some("apk"),
+            Target::Image(_) => self.profile().and_then(|p| p.package_manager),
+        };
+        match (manager.map(|m| m.split('/').next().unwrap_or(m)), python) {
+            (Some("apk"), true) => &["build-base", "python3-dev"],
+            (Some("apk"), false) => &["build-base", "python3"],
+            (Some("apt"), true) => &["build-essential", "python3-dev"],
+            (Some("apt"), false) => &["build-essential", "python3"],
+            (Some(_), true) => &["gcc", "gcc-c++", "make", "python3-devel"],
+            (Some(_), false) => &["gcc", "gcc-c++", "make", "python3"],
+            (None, _) => &[],
+        }
+    }
+
+    /// How many shared libraries the image holds, when its list is known:
+    /// the measure of how lean it is (muslcheck has no image sizes).
+    pub fn library_count(&self) -> Option<usize> {
+        let profile = match &self.target {
+            Target::Image(_) => self.profile(),
+            Target::Musl(musl) if musl.has_packages() => {
+                Profile::lookup(&musl.to_string(), self.arch).ok()
+            }
+            Target::Musl(_) => None,
+        }?;
+        profile.libraries_known().then(|| profile.libraries().len())
     }
 
     /// Whether gcompat is on the image: asked for, and installable there (Alpine only).

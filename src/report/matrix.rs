@@ -14,7 +14,7 @@ pub fn render_matrix_text(matrix: &Matrix) -> String {
         .targets
         .iter()
         .map(|t| {
-            let name = t.target.name.split(' ').next().unwrap_or(&t.target.name);
+            let name = short_name(t.target.name.split(' ').next().unwrap_or(&t.target.name));
             if t.gcompat {
                 format!("{name}+gcompat")
             } else {
@@ -84,6 +84,31 @@ pub fn render_matrix_text(matrix: &Matrix) -> String {
     });
     let _ = writeln!(out, "runs as it is on: {}", or_none(&as_is));
     let _ = writeln!(out, "runs after its plan on: {}", or_none(&after));
+    let undecided = names(&|i| matrix.targets.get(i).is_some_and(|t| t.undecided));
+    if !undecided.is_empty() {
+        let _ = writeln!(
+            out,
+            "cannot tell on: {} (muslcheck knows their C library's version, not their libraries)",
+            undecided.join(", ")
+        );
+    }
+    if let Some(leanest) = &matrix.leanest {
+        let name = headers.get(leanest.column).unwrap_or(&leanest.target);
+        let libraries = matrix
+            .targets
+            .get(leanest.column)
+            .and_then(|t| t.libraries)
+            .map(|n| format!(" ({n} shared libraries)"))
+            .unwrap_or_default();
+        let after = match &leanest.after {
+            Some(command) => format!(", after `{}`", escape::text(command)),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "leanest image that runs everything: {name}{libraries}{after}"
+        );
+    }
     for (target, header) in matrix.targets.iter().zip(&headers) {
         if let Some(reason) = &target.main_reason {
             let _ = writeln!(out, "{header}: {}", escape::text(&shorten(reason, 160)));
@@ -128,7 +153,7 @@ fn cell_text(cell: &Option<MatrixCell>) -> String {
     };
     let verdict = match cell.verdict {
         None => match cell.reinstall {
-            Reinstall::MuslBuild | Reinstall::NotNative => "ok".to_string(),
+            Reinstall::MuslBuild | Reinstall::GlibcBuild | Reinstall::NotNative => "ok".to_string(),
             other => other.as_str().to_string(),
         },
         Some(verdict) => verdict.as_str().to_string(),
@@ -150,6 +175,16 @@ fn cell_text(cell: &Option<MatrixCell>) -> String {
         verdict
     } else {
         format!("{verdict} {}", needs.join(" "))
+    }
+}
+
+/// An image name without its registry (`gcr.io/distroless/cc-debian12` →
+/// `distroless/cc-debian12`): the first part of a path names a registry
+/// when it holds a dot or a port.
+fn short_name(name: &str) -> &str {
+    match name.split_once('/') {
+        Some((registry, rest)) if registry.contains(['.', ':']) => rest,
+        _ => name,
     }
 }
 

@@ -89,10 +89,14 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
         ));
     }
     if !plan.build_dependencies.is_empty() {
-        lines.push(format!(
-            "RUN {install} --virtual .build-deps {}   # to compile; `apk del .build-deps` after the install",
-            plan.build_dependencies.join(" ")
-        ));
+        let packages = plan.build_dependencies.join(" ");
+        lines.push(if install.starts_with("apk ") {
+            format!(
+                "RUN {install} --virtual .build-deps {packages}   # to compile; `apk del .build-deps` after the install"
+            )
+        } else {
+            format!("RUN {install} {packages}   # to compile (or compile in a build stage)")
+        });
     }
     for (name, version) in &plan.upgrades {
         lines.push(format!(
@@ -121,11 +125,11 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
         }
         if step.command.len() > WRAP_AT {
             // Pinned versions, one continuation line per few packages.
-            lines.push("# on the target, not copied from a glibc stage:".to_string());
+            lines.push("# on the target, not copied from another image:".to_string());
             lines.extend(wrapped_run(&step.command));
         } else {
             lines.push(format!(
-                "RUN {}   # on the target, not copied from a glibc stage: {}",
+                "RUN {}   # on the target, not copied from another image: {}",
                 step.command,
                 list(&step.packages, 6)
             ));
@@ -158,7 +162,7 @@ fn is_fine(decision: &PackageDecision) -> bool {
             None | Some(Verdict::Ok | Verdict::NotApplicable)
         )
         && match decision.reinstalled.reinstall {
-            Reinstall::MuslBuild | Reinstall::NotNative => true,
+            Reinstall::MuslBuild | Reinstall::GlibcBuild | Reinstall::NotNative => true,
             // Not installed here and nothing known: worth a line.
             Reinstall::Unknown => decision.as_is.verdict.is_some(),
             _ => false,
@@ -208,6 +212,8 @@ fn reinstall_text(decision: &PackageDecision) -> String {
         Reinstall::SourceBuild => "compiles from source",
         Reinstall::CannotInstall => "cannot install",
         Reinstall::NoMuslBuild => "no musl build",
+        Reinstall::GlibcBuild => "glibc build",
+        Reinstall::NoGlibcBuild => "no glibc build",
         Reinstall::MuslBuildNotLocked => "musl build, not locked",
         Reinstall::NotNative => "nothing native",
         Reinstall::Unknown => "unknown",
@@ -257,7 +263,7 @@ fn why_line(decision: &PackageDecision) -> Option<String> {
         return None;
     }
     let worth_saying = match answer.reinstall {
-        Reinstall::MuslBuild | Reinstall::NotNative => false,
+        Reinstall::MuslBuild | Reinstall::GlibcBuild | Reinstall::NotNative => false,
         Reinstall::Unknown => decision.as_is.verdict == Some(Verdict::Breaks),
         _ => true,
     };

@@ -12,6 +12,7 @@ mod side_reads;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -25,8 +26,8 @@ use crate::ecosystem::npm::package_dir;
 use crate::ecosystem::python;
 use crate::index;
 use crate::model::{
-    ActionPlan, Artifact, ArtifactKind, Assessment, Code, ContainerImage, Ecosystem, Evidence,
-    Finding, Package, Report, ReportPath, SCHEMA_VERSION, Summary, ToolInfo, Verdict,
+    ActionPlan, Arch, Artifact, ArtifactKind, Assessment, Code, ContainerImage, Ecosystem,
+    Evidence, Finding, Package, Report, ReportPath, SCHEMA_VERSION, Summary, ToolInfo, Verdict,
 };
 use crate::progress::{Progress, Silent};
 
@@ -58,7 +59,10 @@ pub fn scan_with_progress(
     let started = Instant::now();
     let (scanned, side_reads) = read_paths(paths, options, progress)?;
     let inputs = Inputs::of(&scanned, side_reads);
-    Ok(report_for(&inputs, paths, options, started))
+    let report = with_tree(&inputs, options.platform.arch, |tree| {
+        report_for(&inputs, tree, paths, options, &OnceLock::new(), started)
+    });
+    Ok(report)
 }
 
 /// Judges `paths` against each platform: one report per platform, side by
@@ -72,17 +76,23 @@ pub fn scan_matrix(
     let started = Instant::now();
     let (scanned, side_reads) = read_paths(paths, options, progress)?;
     let inputs = Inputs::of(&scanned, side_reads);
-    let reports = platforms
-        .iter()
-        .map(|platform| {
-            let options = Options {
-                platform: platform.clone(),
-                ..options.clone()
-            };
-            report_for(&inputs, paths, &options, started)
-        })
-        .collect();
-    Ok(check::matrix::matrix(reports))
+    // The index is asked once; each platform judges its documents.
+    let lookup = OnceLock::new();
+    // The tree's index and library searches are shared too: every
+    // platform of a matrix has the architecture of `options`.
+    let reports = with_tree(&inputs, options.platform.arch, |tree| {
+        platforms
+            .iter()
+            .map(|platform| {
+                let options = Options {
+                    platform: platform.clone(),
+                    ..options.clone()
+                };
+                report_for(&inputs, tree, paths, &options, &lookup, started)
+            })
+            .collect()
+    });
+    Ok(check::matrix::matrix(reports, platforms))
 }
 
 /// Everything read from the paths, before any platform judges it.
@@ -212,10 +222,18 @@ fn read_paths(
 }
 
 /// The report of what was read, judged against `options.platform`.
-fn report_for(inputs: &Inputs, paths: &[PathBuf], options: &Options, started: Instant) -> Report {
+fn report_for(
+    inputs: &Inputs,
+    tree: &TreeIndex,
+    paths: &[PathBuf],
+    options: &Options,
+    lookup: &OnceLock<index::Lookup>,
+    started: Instant,
+) -> Report {
     let scanned = inputs.scanned;
     let inventory = &scanned.inventory;
-    let mut artifacts = judge(inputs, options);
+    let mut artifacts = judge(inputs, tree, options);
+    // What another base replaces does not depend on the target.
     let mut images = scanned.images.clone();
     image::set_aside(&mut images, &mut artifacts);
     let asked = index::Asked {
@@ -223,7 +241,10 @@ fn report_for(inputs: &Inputs, paths: &[PathBuf], options: &Options, started: In
         installed_python: &scanned.installed_python,
         roots: paths,
     };
-    let (answers, index_summary) = index::answers(&asked, &options.platform, &options.index);
+    // The packages asked about do not depend on the platform.
+    let (answers, index_summary) = lookup
+        .get_or_init(|| index::look_up(&asked, &options.index))
+        .answers(&options.platform);
 
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
@@ -325,15 +346,12 @@ fn flatten(reads: Vec<CandidateRead>) -> (Vec<Item>, Vec<WheelRead>) {
     (items, wheels)
 }
 
-/// Every artifact of the report: wheels, files and members, lockfile
-/// packages and the paths that could not be walked, sorted by path.
-fn judge(inputs: &Inputs, options: &Options) -> Vec<Artifact> {
+/// The ELF files read, indexed for the loaders' searches, for `run`.
+fn with_tree<R>(inputs: &Inputs, arch: Arch, run: impl FnOnce(&TreeIndex) -> R) -> R {
     let scanned = inputs.scanned;
-    let (items, wheels, inventory) = (&scanned.items, &scanned.wheels, &scanned.inventory);
-    let read_manifests = &inputs.manifests;
-    let arch = options.platform.arch;
-    let glibc_platform_packages = read_manifests.glibc_platform_packages(arch);
-    let tree_files: Vec<Option<TreeFile>> = items
+    let glibc_platform_packages = inputs.manifests.glibc_platform_packages(arch);
+    let tree_files: Vec<Option<TreeFile>> = scanned
+        .items
         .iter()
         .map(|item| match &item.read {
             Read::Elf(facts) => Some(TreeFile {
@@ -346,8 +364,18 @@ fn judge(inputs: &Inputs, options: &Options) -> Vec<Artifact> {
             _ => None,
         })
         .collect();
-    let index = TreeIndex::new(&tree_files, &inventory.symlinks);
-    let assessments = check::assess_all(&index, tree_files.len(), &options.platform);
+    let index = TreeIndex::new(&tree_files, &scanned.inventory.symlinks);
+    run(&index)
+}
+
+/// Every artifact of the report: wheels, files and members, lockfile
+/// packages and the paths that could not be walked, sorted by path.
+fn judge(inputs: &Inputs, index: &TreeIndex, options: &Options) -> Vec<Artifact> {
+    let scanned = inputs.scanned;
+    let (items, wheels, inventory) = (&scanned.items, &scanned.wheels, &scanned.inventory);
+    let read_manifests = &inputs.manifests;
+    let arch = options.platform.arch;
+    let assessments = check::assess_all(index, index.file_count(), &options.platform);
 
     let mut artifacts: Vec<Artifact> = wheels
         .iter()
@@ -357,7 +385,7 @@ fn judge(inputs: &Inputs, options: &Options) -> Vec<Artifact> {
         let (kind, assessment) = match (&item.read, assessment) {
             (Read::Elf(facts), Some(assessment)) => (
                 ArtifactKind::Elf {
-                    facts: facts.as_ref().clone(),
+                    facts: std::sync::Arc::clone(facts),
                 },
                 assessment,
             ),

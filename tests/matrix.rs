@@ -1,0 +1,181 @@
+//! The base-image matrix: `muslcheck matrix PATH` (the default images, the
+//! config's `targets`, or each `--target`), its cells against each target's
+//! own report, the leanest image that runs everything, and what the roll-up
+//! plans on glibc and no-libc images.
+
+mod common;
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use common::{cli, copy_fixture, corpus, json_of, stdout};
+
+fn matrix(dir: &Path, args: &[&str]) -> Value {
+    let dir = dir.to_str().unwrap();
+    let mut all = vec!["matrix", "--arch", "x86_64", "--format", "json"];
+    all.extend_from_slice(args);
+    all.push(dir);
+    json_of(&cli(&all))
+}
+
+fn target_names(matrix: &Value) -> Vec<String> {
+    matrix["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["target"]["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The one row of a matrix over files no package owns.
+fn unowned_cells(matrix: &Value) -> &Vec<Value> {
+    let rows = matrix["rows"].as_array().unwrap();
+    let row = rows
+        .iter()
+        .find(|r| r.get("package").is_none())
+        .unwrap_or_else(|| panic!("no row for unowned files: {rows:#?}"));
+    row["cells"].as_array().unwrap()
+}
+
+#[test]
+fn matrix_without_targets_judges_the_default_images_newest_alpine_first() {
+    let matrix = matrix(&corpus("bin"), &[]);
+    let names = target_names(&matrix);
+    assert_eq!(names.len(), 11, "{names:?}");
+    assert!(names[0].starts_with("alpine:"), "{names:?}");
+    for expected in ["debian:12-slim", "gcr.io/distroless/cc-debian12", "scratch"] {
+        assert!(
+            names.iter().any(|n| n.starts_with(expected)),
+            "{expected} not in {names:?}"
+        );
+    }
+    // One cell per target in every row.
+    for row in matrix["rows"].as_array().unwrap() {
+        assert_eq!(row["cells"].as_array().unwrap().len(), names.len());
+    }
+    // corpus/bin holds glibc, musl and aarch64 files: no image runs them all.
+    assert!(matrix.get("leanest").is_none(), "{:#?}", matrix["leanest"]);
+}
+
+#[test]
+fn each_cell_is_what_that_target_s_own_report_says() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["hello-glibc", "cxx-shared-ptr-nopie", "hello-static-musl"] {
+        copy_fixture(&format!("bin/{name}"), &dir.path().join(name));
+    }
+    let targets = [
+        "alpine:3.20",
+        "debian:12-slim",
+        "gcr.io/distroless/base-debian12",
+        "scratch",
+    ];
+    let mut args = Vec::new();
+    for target in targets {
+        args.extend(["--target", target]);
+    }
+    let matrix = matrix(dir.path(), &args);
+    let cells = unowned_cells(&matrix);
+    for (target, cell) in targets.iter().zip(cells) {
+        let own = json_of(&cli(&[
+            "--arch",
+            "x86_64",
+            "--format",
+            "json",
+            "--target",
+            target,
+            dir.path().to_str().unwrap(),
+        ]));
+        let decision = own["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d.get("package").is_none())
+            .unwrap();
+        assert_eq!(cell["verdict"], decision["as_is"]["verdict"], "{target}");
+        // A decision leaves out an empty action list.
+        let own_actions = match &decision["actions"] {
+            Value::Null => Value::Array(Vec::new()),
+            actions => actions.clone(),
+        };
+        assert_eq!(cell["actions"], own_actions, "{target}");
+    }
+    // The C++ file needs libstdc++, which distroless/base lacks and has no
+    // package manager to add: nothing on that image fixes it.
+    let base = &cells[2];
+    assert_eq!(base["verdict"], "breaks");
+    let why = base["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|a| a["why"].as_str())
+        .unwrap_or_else(|| panic!("no no-fix reason: {base:#}"));
+    assert!(why.contains("libstdc++.so.6"), "{why}");
+    // On scratch nothing dynamic runs, and nothing installs.
+    assert_eq!(cells[3]["verdict"], "breaks");
+    assert_eq!(cells[3]["reinstall"], "cannot-install");
+    // debian:12-slim runs them all as they are (libstdc++ is there; the
+    // static file needs no loader).
+    assert_eq!(cells[1]["verdict"], "ok");
+}
+
+#[test]
+fn static_files_run_everywhere_and_the_leanest_image_is_one_without_libraries() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["hello-static-musl", "hello-static-pie"] {
+        copy_fixture(&format!("bin/{name}"), &dir.path().join(name));
+    }
+    let matrix = matrix(dir.path(), &[]);
+    let targets = matrix["targets"].as_array().unwrap();
+    for target in targets {
+        assert_eq!(target["runs_as_is"], true, "{target:#}");
+    }
+    let leanest = &matrix["leanest"];
+    let column = leanest["column"].as_u64().unwrap() as usize;
+    assert_eq!(targets[column]["libraries"], 0, "{leanest:#}");
+    assert!(leanest.get("after").is_none());
+
+    let output = cli(&["matrix", "--arch", "x86_64", dir.path().to_str().unwrap()]);
+    let text = stdout(&output);
+    assert!(
+        text.contains("leanest image that runs everything: distroless/static-debian12"),
+        "{text}"
+    );
+    assert_eq!(output.status.code(), Some(0), "{text}");
+}
+
+#[test]
+fn the_config_names_the_matrix_targets_and_the_command_line_overrides_them() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_fixture("bin/hello-glibc", &dir.path().join("hello-glibc"));
+    std::fs::write(
+        dir.path().join("muslcheck.toml"),
+        "targets = [\"debian:12-slim\", \"scratch\"]\n",
+    )
+    .unwrap();
+    let from_config = matrix(dir.path(), &[]);
+    let names = target_names(&from_config);
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names[0].starts_with("debian:12-slim"), "{names:?}");
+    assert!(names[1].starts_with("scratch"), "{names:?}");
+    assert_eq!(from_config["targets"][0]["runs_as_is"], true);
+    assert_eq!(from_config["targets"][1]["runs_as_is"], false);
+
+    let given = matrix(dir.path(), &["--target", "alpine:3.20"]);
+    let names = target_names(&given);
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(names[0].starts_with("alpine:3.20"), "{names:?}");
+}
+
+#[test]
+fn an_image_known_by_versions_only_is_said_undecided_not_runnable() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_fixture("bin/cxx-shared-ptr-nopie", &dir.path().join("app"));
+    let matrix = matrix(
+        dir.path(),
+        &["--target", "registry.access.redhat.com/ubi9/ubi-minimal"],
+    );
+    let target = &matrix["targets"][0];
+    assert_eq!(target["runs_after_plan"], false, "{target:#}");
+    assert_eq!(target["undecided"], true, "{target:#}");
+}
