@@ -218,6 +218,7 @@ pub fn baseline(data: &[u8]) {
         packages: Vec::new(),
         plan: Default::default(),
         index: Default::default(),
+        images: Vec::new(),
         summary: Summary::default(),
     };
     let again = baseline::create(&report);

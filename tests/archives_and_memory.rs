@@ -289,7 +289,7 @@ fn an_archive_inside_an_installed_package_is_not_opened() {
 fn tar_archives_that_are_not_read_are_reported_not_skipped() {
     let dir = tempfile::tempdir().unwrap();
     let plain = plain();
-    // What `docker save` writes: an uncompressed tar (here with an ELF inside).
+    // An uncompressed tar that is not a container image (no manifest.json), with an ELF inside.
     let mut image = tar::Builder::new(Vec::new());
     let mut header = tar::Header::new_gnu();
     header.set_size(plain.len() as u64);

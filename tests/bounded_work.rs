@@ -555,3 +555,92 @@ fn write_measured_cases() {
         std::fs::write(dir.join("libversions.so"), bytes).unwrap();
     }
 }
+
+/// A tar of `entries`: (name, kind, data or link target).
+fn layer_tar(entries: &[(String, tar::EntryType, Vec<u8>)]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (name, kind, payload) in entries {
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(*kind);
+        header.set_mode(0o755);
+        if kind.is_symlink() || kind.is_hard_link() {
+            header.set_size(0);
+            builder
+                .append_link(&mut header, name, std::str::from_utf8(payload).unwrap())
+                .unwrap();
+        } else {
+            header.set_size(payload.len() as u64);
+            builder
+                .append_data(&mut header, name, payload.as_slice())
+                .unwrap();
+        }
+    }
+    builder.into_inner().unwrap()
+}
+
+/// An OCI layout at `dir` whose image is `layers` (uncompressed).
+fn write_oci_layout(dir: &Path, layers: &[Vec<u8>]) {
+    use sha2::Digest as _;
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let put = |bytes: &[u8]| {
+        let digest: String = sha2::Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        std::fs::write(blobs.join(&digest), bytes).unwrap();
+        serde_json::json!({"digest": format!("sha256:{digest}"), "size": bytes.len(),
+            "mediaType": "application/vnd.oci.image.layer.v1.tar"})
+    };
+    let layer_descriptors: Vec<Value> = layers.iter().map(|layer| put(layer)).collect();
+    let config = put(br#"{"architecture":"amd64","os":"linux","config":{}}"#);
+    let manifest =
+        serde_json::json!({"schemaVersion": 2, "config": config, "layers": layer_descriptors});
+    let manifest = put(manifest.to_string().as_bytes());
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [manifest]});
+    std::fs::write(dir.join("index.json"), index.to_string()).unwrap();
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+}
+
+#[test]
+fn image_layers_of_many_whiteouts_links_and_symlink_chains_are_applied_in_bounded_time() {
+    use tar::EntryType;
+    const N: usize = 40_000;
+    let elf = corpus_file("bin/hello-glibc");
+    let mut lower = vec![("d/elf".to_string(), EntryType::Regular, elf.clone())];
+    for i in 0..N {
+        lower.push((format!("d/f{i}"), EntryType::Regular, b"x".to_vec()));
+        lower.push((format!("d/h{i}"), EntryType::Link, b"d/elf".to_vec()));
+    }
+    // A chain of symlinked directories, and paths placed through its head.
+    for i in 0..N {
+        lower.push((
+            format!("l{i}"),
+            EntryType::Symlink,
+            format!("l{}", i + 1).into_bytes(),
+        ));
+    }
+    for i in 0..1000 {
+        lower.push((format!("l0/x{i}"), EntryType::Regular, b"y".to_vec()));
+    }
+    let mut upper: Vec<(String, EntryType, Vec<u8>)> = (0..N)
+        .map(|i| (format!("d/.wh.f{i}"), EntryType::Regular, Vec::new()))
+        .collect();
+    upper.push((
+        "l0/.wh..wh..opq".to_string(),
+        EntryType::Regular,
+        Vec::new(),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("image.oci");
+    write_oci_layout(&layout, &[layer_tar(&lower), layer_tar(&upper)]);
+    let (report, _, _) = guarded_json_scan(&layout, &["--target", "alpine"]);
+    let artifacts = report["artifacts"].as_array().unwrap();
+    let elf = artifacts
+        .iter()
+        .find(|a| a["path"].as_str().unwrap().ends_with("image.oci!/d/elf"))
+        .unwrap_or_else(|| panic!("{report:#}"));
+    // Every hard link is one more name of the one file, not a file of its own.
+    assert_eq!(elf["also_at"].as_array().unwrap().len(), N);
+    assert_eq!(artifacts.len(), 1, "one file judged");
+}

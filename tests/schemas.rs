@@ -46,6 +46,8 @@ fn scanned_trees() -> Vec<PathBuf> {
             .into_iter()
             .filter_map(fetched),
     );
+    // A container image: its `images` object and its members' artifacts.
+    trees.extend(fetched("images").map(|dir| dir.join("app-docker-legacy.tar")));
     trees
 }
 

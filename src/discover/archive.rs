@@ -189,8 +189,7 @@ pub fn read_zip<T>(
 
 /// Sniffs a member's first 4 bytes and, if they are ELF's, reads the rest
 /// within the per-member and per-archive caps and the memory budget every
-/// reader shares, and analyses it. Never reads past the declared size: a
-/// member that inflates further (a zip bomb) is refused after one byte more.
+/// reader shares, and analyses it.
 fn take_if_elf<T>(
     contents: &mut ArchiveContents<T>,
     inflated: &mut u64,
@@ -199,48 +198,70 @@ fn take_if_elf<T>(
     reader: &mut impl Read,
     analyse: &mut impl FnMut(&[u8]) -> T,
 ) {
+    match read_elf_member(inflated, declared, reader, analyse) {
+        ElfMember::NotElf => {}
+        ElfMember::Analysed { size, analysed } => contents.members.push(Member {
+            name,
+            path,
+            size,
+            analysed,
+        }),
+        ElfMember::Unreadable(reason) => contents
+            .problems
+            .push(MemberProblem::unreadable(name, reason)),
+    }
+}
+
+/// What reading a member that may be ELF gave.
+pub enum ElfMember<T> {
+    NotElf,
+    Analysed {
+        size: u64,
+        analysed: T,
+    },
+    /// It starts like ELF but was not read: over a cap, or failed.
+    Unreadable(String),
+}
+
+/// Sniffs a member's first 4 bytes and, if they are ELF's, reads the rest
+/// within the per-member cap, the per-archive total (`inflated`, updated) and
+/// the memory budget every reader shares, and analyses it. Never reads past
+/// the declared size: a member that inflates further (a zip bomb) is refused
+/// after one byte more.
+pub fn read_elf_member<T>(
+    inflated: &mut u64,
+    declared: u64,
+    reader: &mut impl Read,
+    analyse: &mut impl FnMut(&[u8]) -> T,
+) -> ElfMember<T> {
     if !starts_like_elf(reader) {
-        return;
+        return ElfMember::NotElf;
     }
     if declared > MAX_MEMBER_BYTES || inflated.saturating_add(declared) > MAX_ARCHIVE_BYTES {
-        contents.problems.push(MemberProblem::unreadable(
-            name,
-            format!(
-                "declares {declared} bytes, over the {} MiB inflate cap",
-                MAX_MEMBER_BYTES / (1024 * 1024)
-            ),
+        return ElfMember::Unreadable(format!(
+            "declares {declared} bytes, over the {} MiB inflate cap",
+            MAX_MEMBER_BYTES / (1024 * 1024)
         ));
-        return;
     }
     // Waits, if need be, until the bytes fit beside what other threads hold.
     let mut bytes = match budget::shared().buffer(declared.max(ELF_MAGIC.len() as u64)) {
         Ok(buffer) => buffer,
-        Err(reason) => {
-            contents
-                .problems
-                .push(MemberProblem::unreadable(name, reason));
-            return;
-        }
+        Err(reason) => return ElfMember::Unreadable(reason),
     };
     bytes.extend(&ELF_MAGIC);
     match bytes.fill_from(reader) {
-        Ok(true) => contents.problems.push(MemberProblem::unreadable(
-            name,
-            format!("inflates past its declared {declared} bytes (a zip bomb?); not read further"),
+        Ok(true) => ElfMember::Unreadable(format!(
+            "inflates past its declared {declared} bytes (a zip bomb?); not read further"
         )),
         Ok(false) => {
             *inflated += bytes.len() as u64;
             let analysed = analyse(&bytes);
-            contents.members.push(Member {
-                name,
-                path,
+            ElfMember::Analysed {
                 size: bytes.len() as u64,
                 analysed,
-            });
+            }
         }
-        Err(err) => contents
-            .problems
-            .push(MemberProblem::unreadable(name, err.to_string())),
+        Err(err) => ElfMember::Unreadable(err.to_string()),
     }
 }
 
@@ -250,7 +271,7 @@ pub fn unread_archive(file_name: &str) -> Option<&'static str> {
     const UNREAD: &[(&str, &str)] = &[
         (
             ".tar",
-            "an uncompressed tar archive (`docker save` writes these)",
+            "an uncompressed tar archive that is not a container image (no manifest.json or OCI layout)",
         ),
         (".tar.xz", "an xz-compressed tar archive"),
         (".txz", "an xz-compressed tar archive"),

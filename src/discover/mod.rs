@@ -8,6 +8,7 @@ pub mod archive;
 pub mod budget;
 mod contents;
 pub mod files;
+pub mod image;
 #[cfg(target_os = "linux")]
 mod mapped;
 mod text_names;
@@ -22,7 +23,7 @@ use walkdir::WalkDir;
 
 use crate::ecosystem::distro::PackageDatabase;
 use crate::ecosystem::{ManifestKind, is_archive_inside_installed_packages};
-use crate::model::ReportPath;
+use crate::model::{ReportPath, display_location, on_disk};
 use crate::progress::Progress;
 
 pub use contents::{Contents, MAX_MAPPED_BYTES, MAX_READ_BYTES, read_if_elf};
@@ -63,7 +64,8 @@ impl Excludes {
         Ok(Excludes(set))
     }
 
-    fn matches(&self, relative: &Path) -> bool {
+    /// Whether `relative` (a path below a root, or inside an image) is excluded.
+    pub fn matches(&self, relative: &Path) -> bool {
         !self.0.is_empty()
             && (self.0.is_match(relative)
                 || relative
@@ -119,6 +121,9 @@ pub struct Inventory {
     pub manifests: Vec<Manifest>,
     /// dpkg and apk databases of root filesystems in the tree.
     pub package_databases: Vec<PackageDatabase>,
+    /// Directories holding an `oci-layout` file (OCI image layouts met in
+    /// the tree), with how each is shown: read as container images.
+    pub oci_layouts: Vec<(PathBuf, String)>,
     /// Each root as given and as walked, to show other paths below it.
     roots: Vec<(PathBuf, PathBuf)>,
     single_dir_root: bool,
@@ -128,6 +133,13 @@ impl Inventory {
     /// How a path below the scanned roots is shown in reports (as the
     /// files the walk met are shown).
     pub fn shown(&self, location: &Path) -> String {
+        // A member (of an image, a wheel): its archive as shown, then `!/member`.
+        let disk = on_disk(location);
+        if let Ok(member) = location.strip_prefix(disk)
+            && !member.as_os_str().is_empty()
+        {
+            return format!("{}{}", self.shown(disk), display_location(member));
+        }
         let root = self
             .roots
             .iter()
@@ -139,6 +151,15 @@ impl Inventory {
             }
             None => location.to_string_lossy().into_owned(),
         }
+    }
+}
+
+impl Inventory {
+    /// Registers a root read other than by walking (a container image), so
+    /// that paths below it are shown as the user named it.
+    pub fn add_root(&mut self, given: &Path, absolute: &Path) {
+        self.roots
+            .push((given.to_path_buf(), absolute.to_path_buf()));
     }
 }
 
@@ -357,6 +378,14 @@ impl Walker<'_> {
 
     fn visit_file(&mut self, root: &Root, entry: &walkdir::DirEntry) {
         let name = entry.file_name();
+        if name == "oci-layout"
+            && entry.depth() > 0
+            && let Some(dir) = entry.path().parent()
+        {
+            self.inventory
+                .oci_layouts
+                .push((dir.to_path_buf(), root.shown(dir)));
+        }
         let manifest = name.to_str().and_then(|name| {
             let in_node_modules = || {
                 root.relative(entry.path())

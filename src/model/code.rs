@@ -154,8 +154,9 @@ you did not build with suspicion.",
         name: "skipped-archive",
         severity: Severity::Note,
         summary: "an archive muslcheck does not read yet was skipped",
-        explanation: "muslcheck reads wheels (`.whl`) and gzip tarballs (`.tgz`, `.tar.gz`). An \
-uncompressed `.tar` (such as `docker save` output, a container image) or a tarball compressed \
+        explanation: "muslcheck reads wheels (`.whl`), gzip tarballs (`.tgz`, `.tar.gz`) and \
+container images (`docker save` archives, OCI layouts and OCI archives). An uncompressed `.tar` \
+that is not a container image (a root filesystem from `docker export`) or a tarball compressed \
 otherwise (`.tar.xz`, `.tar.bz2`, `.tar.zst`) was met and not opened, so the ELF files inside it \
 were not judged. It is listed so that nothing is skipped silently.\n\nFix: extract the archive \
 (for an image: `docker create` then `docker export`, or a tool such as `crane export`) and scan \

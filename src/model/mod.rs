@@ -5,6 +5,7 @@
 
 mod arch;
 mod code;
+mod container;
 mod decision;
 mod elf_facts;
 mod finding;
@@ -18,6 +19,7 @@ mod wheel;
 
 pub use arch::Arch;
 pub use code::{Code, Rule, Severity};
+pub use container::{ContainerImage, DistroPackages, ImageCommand, ImageRuntime};
 pub use decision::{
     Action, ActionPlan, AnswerSource, AsIs, IndexMode, IndexSummary, PackageDecision,
     ReinstallAnswer, Reinstallation,

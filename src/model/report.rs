@@ -201,6 +201,9 @@ pub struct Report {
     /// What the package index lookups did (absent when none were asked for).
     #[serde(skip_serializing_if = "IndexSummary::is_off")]
     pub index: IndexSummary,
+    /// The container images scanned (absent when none was).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<super::ContainerImage>,
     pub summary: Summary,
 }
 

@@ -94,6 +94,7 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
         shown.truncate(MAX_UNOWNED_FILES);
     }
     let mut out = String::new();
+    render_images(&mut out, report);
     let mut current_package = None;
     for artifact in &shown {
         if let Some(package) = &artifact.package
@@ -118,6 +119,88 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
     out.push_str(&summary_line(report));
     out.push('\n');
     out
+}
+
+/// What each scanned container image is: base, command, distribution
+/// packages (summarised, not listed), runtimes and their official variants.
+fn render_images(out: &mut String, report: &Report) {
+    for image in &report.images {
+        let mut about = vec![image.format.clone(), format!("{} layer(s)", image.layers)];
+        about.extend(image.architecture.clone());
+        let _ = write!(
+            out,
+            "image {} ({})",
+            escape::text(image.path.as_str()),
+            escape::text(&about.join(", "))
+        );
+        if let Some(reference) = &image.reference {
+            let _ = write!(out, " {}", escape::text(reference));
+        }
+        match &image.base {
+            Some(base) => {
+                let _ = writeln!(out, ": {}", escape::text(base));
+            }
+            None => out.push('\n'),
+        }
+        if let Some(command) = &image.command {
+            let mut line = format!("    runs {}", command.name);
+            if let Some(path) = command.path.as_ref().filter(|p| **p != command.name) {
+                let _ = write!(line, " ({path})");
+            }
+            match command.kind.as_str() {
+                "missing" => line.push_str(": not found in the image"),
+                "script" => {
+                    let _ = write!(
+                        line,
+                        ": a script for `{}`",
+                        command.interpreter.as_deref().unwrap_or_default()
+                    );
+                }
+                kind => {
+                    let _ = write!(line, ": {kind}");
+                }
+            }
+            if let (Some(file), Some(verdict)) = (&command.judged_file, command.verdict) {
+                let _ = write!(line, "; {file} {verdict} on {}", report.target.name);
+            }
+            let _ = writeln!(out, "{}", escape::text(&line));
+        }
+        if let Some(user) = &image.user {
+            let _ = writeln!(out, "    user {}", escape::text(user));
+        }
+        if let Some(distro) = &image.distro_packages {
+            let manager = match distro.manager.as_str() {
+                "debian" => "Debian",
+                _ => "Alpine",
+            };
+            let mut line = format!(
+                "    {manager} packages: {} ({} ELF files, the base's: on another base its own packages replace them)",
+                distro.count, distro.elf_files
+            );
+            if distro.needed_by_app.is_empty() {
+                line.push_str("; the app's files need none of their libraries");
+            } else {
+                let _ = write!(
+                    line,
+                    "; the app's files need these {} of their libraries: {}",
+                    distro.needed_by_app.len(),
+                    distro.needed_by_app.join(", ")
+                );
+            }
+            let _ = writeln!(out, "{}", escape::text(&line));
+        }
+        for runtime in &image.runtimes {
+            let _ = writeln!(
+                out,
+                "    {} {} at {}, installed as the official image installs it: use {}",
+                runtime.name,
+                escape::text(&runtime.version),
+                escape::text(&runtime.path),
+                escape::text(&runtime.official_variant)
+            );
+        }
+        out.push('\n');
+    }
 }
 
 /// Files no package owns shown without `--details`.

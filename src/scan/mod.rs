@@ -5,6 +5,7 @@
 //! reading; every ELF file is then judged against the platform.
 
 mod cache;
+mod image;
 mod manifests;
 mod read;
 mod side_reads;
@@ -25,8 +26,8 @@ use crate::ecosystem::npm::package_dir;
 use crate::ecosystem::python;
 use crate::index;
 use crate::model::{
-    ActionPlan, Arch, Artifact, ArtifactKind, Assessment, Code, Ecosystem, Evidence, Finding,
-    Package, Report, ReportPath, SCHEMA_VERSION, Summary, ToolInfo, Verdict, on_disk,
+    ActionPlan, Arch, Artifact, ArtifactKind, Assessment, Code, ContainerImage, Ecosystem,
+    Evidence, Finding, Package, Report, ReportPath, SCHEMA_VERSION, Summary, ToolInfo, Verdict,
 };
 use crate::platform::LoaderKind;
 use crate::progress::{Progress, Silent};
@@ -101,6 +102,8 @@ struct Scanned {
     items: Vec<Item>,
     wheels: Vec<WheelRead>,
     installed_python: BTreeMap<Package, u32>,
+    /// The container images among the paths.
+    images: Vec<ContainerImage>,
 }
 
 /// What every platform's judgement starts from: the files read, the
@@ -145,9 +148,64 @@ fn read_paths(
             });
         }
     }
-    let (inventory, reads) = walk_and_read(paths, options, progress);
+    // Container images are read layer by layer, not walked.
+    let mut trees = Vec::new();
+    let mut images = Vec::new();
+    for path in paths {
+        match discover::image::Image::at(path) {
+            Some(image) => images.push((path, image)),
+            None => trees.push(path.clone()),
+        }
+    }
+    let (mut inventory, reads) = walk_and_read(&trees, options, progress);
     let (mut items, wheels) = flatten(reads);
     let mut side_reads = SideReads::new(discover::ScannedPaths::new(paths));
+    let mut located: Vec<(PathBuf, ReportPath, discover::image::Image)> = Vec::new();
+    for (given, image) in images {
+        let location = std::path::absolute(given).unwrap_or_else(|_| given.clone());
+        inventory.add_root(given, &location);
+        located.push((
+            location,
+            ReportPath::file(discover::path_text(given)),
+            image,
+        ));
+    }
+    // OCI layouts met in a tree: their blobs are the image's, not files of their own.
+    for (dir, shown) in std::mem::take(&mut inventory.oci_layouts) {
+        if let Some(image) = discover::image::Image::at(&dir) {
+            items.retain(|item| !item.location.starts_with(&dir));
+            inventory.problems.retain(|p| !p.path.starts_with(&shown));
+            located.push((dir, ReportPath::file(shown), image));
+        }
+    }
+    // A `docker save` archive met in a tree (`*.tar`, or gzip-compressed: skipped as archives).
+    items.retain(|item| {
+        let skipped = matches!(item.read, Read::Failed(Code::SkippedArchive, _));
+        match skipped
+            .then(|| discover::image::Image::at(&item.location))
+            .flatten()
+        {
+            Some(image) => {
+                located.push((item.location.clone(), item.shown.clone(), image));
+                false
+            }
+            None => true,
+        }
+    });
+    located.sort_by(|a, b| a.1.cmp(&b.1));
+    let images = located
+        .into_iter()
+        .map(|(location, shown, image)| {
+            image::read_image(
+                (&location, shown),
+                image,
+                (options, progress),
+                &mut inventory,
+                &mut items,
+                &mut side_reads,
+            )
+        })
+        .collect();
     attribute_packages(&mut items, &inventory, &mut side_reads);
     let installed_python = if options.index.lookups == IndexLookups::Off {
         BTreeMap::new()
@@ -159,6 +217,7 @@ fn read_paths(
         items,
         wheels,
         installed_python,
+        images,
     };
     Ok((scanned, side_reads))
 }
@@ -174,7 +233,10 @@ fn report_for(
 ) -> Report {
     let scanned = inputs.scanned;
     let inventory = &scanned.inventory;
-    let artifacts = judge(inputs, tree, options);
+    let mut artifacts = judge(inputs, tree, options);
+    // What another base replaces does not depend on the target.
+    let mut images = scanned.images.clone();
+    image::set_aside(&mut images, &mut artifacts);
     let asked = index::Asked {
         artifacts: &artifacts,
         installed_python: &scanned.installed_python,
@@ -199,6 +261,7 @@ fn report_for(
         packages: Vec::new(),
         plan: ActionPlan::default(),
         index: index_summary,
+        images,
         summary: Summary {
             files_walked: inventory.files_walked,
             skipped_by_name: inventory.skipped_by_name,
@@ -223,6 +286,12 @@ fn report_for(
     // Decided on what the rules left: an accepted finding changes no plan.
     (report.packages, report.plan) =
         check::packages::decide(&report.artifacts, &answers, &options.platform);
+    image::complete(
+        &mut report.images,
+        &report.artifacts,
+        &options.platform,
+        &mut report.plan,
+    );
     report.summary.duration_ms = started.elapsed().as_millis();
     report
 }
@@ -290,7 +359,7 @@ fn with_tree<R>(inputs: &Inputs, arch: Arch, run: impl FnOnce(&TreeIndex) -> R) 
                 location: &item.location,
                 shown: item.shown.as_str(),
                 facts,
-                glibc_platform_package: package_dir(on_disk(&item.location))
+                glibc_platform_package: package_dir(item.owner_location())
                     .and_then(|dir| glibc_platform_packages.get(&dir)),
             }),
             _ => None,
@@ -477,7 +546,7 @@ fn attribute_packages(items: &mut [Item], inventory: &Inventory, side_reads: &mu
         items
             .iter()
             .filter(|item| item.package.is_none())
-            .map(|item| on_disk(&item.location)),
+            .map(|item| item.owner_location()),
         &mut read,
     );
     // A language package's own metadata first: a Debian python3-numpy is
@@ -487,7 +556,7 @@ fn attribute_packages(items: &mut [Item], inventory: &Inventory, side_reads: &mu
         if item.package.is_none() {
             item.package = owners
                 .get(&item.location)
-                .or_else(|| npm.get(on_disk(&item.location)))
+                .or_else(|| npm.get(item.owner_location()))
                 .or_else(|| distro.get(&item.location))
                 .cloned();
         }

@@ -10,7 +10,7 @@ use crate::discover::{self, Candidate};
 use crate::ecosystem::python::WheelName;
 use crate::model::{
     Artifact, ArtifactKind, Assessment, Code, Ecosystem, Package, ReportPath, Verdict,
-    member_location,
+    member_location, on_disk,
 };
 
 /// One file to judge: a file on disk or a member of an archive.
@@ -23,6 +23,21 @@ pub(super) struct Item {
     pub size: u64,
     pub read: Read,
     pub package: Option<Package>,
+    /// A file of a container image: its package is found below the image's
+    /// root, as on disk (a wheel's or tarball's members have their archive's).
+    pub in_image: bool,
+}
+
+impl Item {
+    /// Where the file's package metadata is looked for: a member's own
+    /// location inside an image, else the file on disk.
+    pub fn owner_location(&self) -> &Path {
+        if self.in_image {
+            &self.location
+        } else {
+            on_disk(&self.location)
+        }
+    }
 }
 
 /// A wheel and the range of its members in the item list.
@@ -81,8 +96,8 @@ pub(super) fn read_candidate(candidate: &Candidate, cache: &FactsCache) -> Candi
             return CandidateRead::nothing();
         };
         let reason = format!(
-            "{kind}: not read (muslcheck reads wheels and gzip tarballs), so ELF files inside \
-             it were not judged"
+            "{kind}: not read (muslcheck reads wheels, gzip tarballs and container images), so \
+             ELF files inside it were not judged"
         );
         read = Read::Failed(Code::SkippedArchive, reason);
     }
@@ -93,6 +108,7 @@ pub(super) fn read_candidate(candidate: &Candidate, cache: &FactsCache) -> Candi
         size: candidate.size,
         read,
         package: None,
+        in_image: false,
     };
     CandidateRead {
         items: vec![item],
@@ -129,6 +145,7 @@ fn archive_items(
         size,
         read,
         package: package.clone(),
+        in_image: false,
     };
     let members = contents
         .members
@@ -169,6 +186,7 @@ fn read_wheel(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) -> C
                 size: candidate.size,
                 read: Read::Failed(Code::Unreadable, reason),
                 package,
+                in_image: false,
             }],
             Vec::new(),
         ),
@@ -195,6 +213,26 @@ fn read_tarball(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) ->
     let Ok(contents) = read else {
         return CandidateRead::nothing();
     };
+    // `docker save | gzip`: read as an image when the scan finds it skipped here.
+    let names = |name: &str| contents.names.iter().any(|n| n == name);
+    if contents.package_json.is_none()
+        && (names("manifest.json") || (names("oci-layout") && names("index.json")))
+    {
+        let reason = "a gzip-compressed container image (`docker save | gzip`)".to_string();
+        let item = Item {
+            shown,
+            also_at: Vec::new(),
+            location: candidate.location.clone(),
+            size: candidate.size,
+            read: Read::Failed(Code::SkippedArchive, reason),
+            package: None,
+            in_image: false,
+        };
+        return CandidateRead {
+            items: vec![item],
+            wheel: None,
+        };
+    }
     let package = contents
         .package_json
         .as_deref()

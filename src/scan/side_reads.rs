@@ -4,15 +4,18 @@
 //! that cannot be read is kept, once per path, and reported as an unreadable
 //! artifact at that path.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use crate::discover::{self, LossyText, METADATA_CAP, ScannedPaths};
+use crate::model::on_disk;
 
 pub(super) struct SideReads {
     scanned: ScannedPaths,
     /// Location → why it could not be read.
     failures: BTreeMap<PathBuf, String>,
+    /// Files kept in memory while a container image was read, by location.
+    kept: HashMap<PathBuf, Vec<u8>>,
 }
 
 impl SideReads {
@@ -20,12 +23,26 @@ impl SideReads {
         SideReads {
             scanned,
             failures: BTreeMap::new(),
+            kept: HashMap::new(),
         }
+    }
+
+    /// Answers reads of `location` with `bytes` (a container image's file,
+    /// kept while its layers were read).
+    pub fn keep(&mut self, location: PathBuf, bytes: Vec<u8>) {
+        self.kept.insert(location, bytes);
     }
 
     /// The bytes of `location`; `None` when it does not exist or could not
     /// be read (the failure is kept, with what it costs: `consequence`).
     pub fn bytes(&mut self, location: &Path, consequence: &str) -> Option<Vec<u8>> {
+        if let Some(kept) = self.kept.get(location) {
+            return Some(kept.clone());
+        }
+        // Inside an archive nothing is on disk: only what was kept is there.
+        if on_disk(location) != location {
+            return None;
+        }
         match discover::read_found(location, METADATA_CAP, &self.scanned) {
             Ok(bytes) => Some(bytes),
             Err(err) if err.is_not_found() => None,

@@ -1,0 +1,775 @@
+//! One layer read once, streaming: its blob hashed as it passes, inflated
+//! (gzip, zstd or none, told by its first bytes), its tar members applied to
+//! the merged view after the whiteouts it holds.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read};
+use std::rc::Rc;
+
+use sha2::Digest as _;
+
+use super::manifest::{Digest, LayerRef, digest_mismatch, hex};
+use super::source::Blobs;
+use super::{
+    ImageConfig, ImageContents, ImageFile, ImageFormat, ImageProblem, ImageProblemKind, ImageRead,
+    ancestors_of, is_metadata, resolve_links, symlink_target,
+};
+use crate::discover::archive::{ElfMember, member_path, read_elf_member};
+use crate::discover::files::METADATA_CAP;
+use crate::discover::name_proves_text;
+use crate::model::ReportPath;
+
+/// A layer inflating to more than this many times its compressed size
+/// (past [`BOMB_FLOOR`]) is a bomb: real layers stay far below.
+const MAX_INFLATE_RATIO: u64 = 200;
+const BOMB_FLOOR: u64 = 256 * 1024 * 1024;
+/// Most bytes a single layer may inflate to, whatever its ratio.
+const MAX_LAYER_INFLATED: u64 = 64 * 1024 * 1024 * 1024;
+/// Most metadata kept for one image.
+const MAX_METADATA_TOTAL: u64 = 256 * 1024 * 1024;
+
+/// A path of the merged view.
+#[derive(Clone)]
+enum Node<T> {
+    Directory,
+    File {
+        size: u64,
+        read: Option<ImageRead<T>>,
+        kept: Option<Rc<Vec<u8>>>,
+        hard_link_of: Option<String>,
+    },
+    Symlink(String),
+}
+
+/// The view the layers applied so far make.
+pub struct Merged<T> {
+    view: BTreeMap<String, Node<T>>,
+    /// Paths whose first bytes are kept when not ELF (the command's candidates).
+    pub heads_wanted: std::collections::HashSet<String>,
+    metadata_total: u64,
+    skipped_by_name: u64,
+}
+
+impl<T> Default for Merged<T> {
+    fn default() -> Self {
+        Merged {
+            view: BTreeMap::new(),
+            heads_wanted: std::collections::HashSet::new(),
+            metadata_total: 0,
+            skipped_by_name: 0,
+        }
+    }
+}
+
+impl<T: Clone> Merged<T> {
+    /// Removes `path` and everything below it (`""`: everything).
+    fn remove_tree(&mut self, path: &str) {
+        if path.is_empty() {
+            self.view.clear();
+            return;
+        }
+        self.view.remove(path);
+        self.remove_below(path);
+    }
+
+    /// Removes everything below the directory `path` (`""`: everything).
+    fn remove_below(&mut self, path: &str) {
+        if path.is_empty() {
+            self.view.clear();
+            return;
+        }
+        let start = format!("{path}/");
+        // '0' follows '/' in byte order: the range is exactly `path/…`.
+        let end = format!("{path}0");
+        let below: Vec<String> = self
+            .view
+            .range(start..end)
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in below {
+            self.view.remove(&key);
+        }
+    }
+
+    /// `path` with every directory on the way that is a symlink in the view
+    /// replaced by where it leads inside the root, as a runtime applying the
+    /// layer follows it (`lib/x` lands in `usr/lib/x` when `lib -> usr/lib`).
+    /// The last component is followed only when `follow_last`.
+    fn through_links(&self, path: &str, follow_last: bool) -> String {
+        resolve_links(path, follow_last, |candidate| {
+            match self.view.get(candidate) {
+                Some(Node::Symlink(target)) => Some(target.clone()),
+                _ => None,
+            }
+        })
+    }
+
+    /// Applies one layer's changes: its whiteouts, then what it adds.
+    pub fn apply(&mut self, changes: Changes<T>) {
+        for path in &changes.removed {
+            let path = self.through_links(path, false);
+            self.remove_tree(&path);
+        }
+        for dir in &changes.opaque {
+            let dir = self.through_links(dir, true);
+            self.remove_below(&dir);
+        }
+        for (path, node) in changes.added {
+            self.insert(path, node);
+        }
+    }
+
+    fn insert(&mut self, path: String, node: Node<T>) {
+        let path = self.through_links(&path, false);
+        if path.is_empty() {
+            return;
+        }
+        match (&node, self.view.get(&path)) {
+            (Node::Directory, Some(Node::Directory)) => return,
+            (Node::Directory, _) => {}
+            _ => self.remove_below(&path),
+        }
+        self.view.insert(path, node);
+    }
+
+    pub fn into_contents(
+        self,
+        format: ImageFormat,
+        reference: Option<String>,
+        config: ImageConfig,
+        layers: usize,
+        problems: Vec<ImageProblem>,
+    ) -> ImageContents<T> {
+        let mut files = Vec::new();
+        let mut symlinks = Vec::new();
+        let mut metadata = BTreeMap::new();
+        let mut regular_files = 0;
+        let mut directories: Vec<String> = Vec::new();
+        for (path, node) in &self.view {
+            match node {
+                Node::Directory => directories.push(path.clone()),
+                Node::Symlink(target) => {
+                    symlinks.push((path.clone(), symlink_target(path, target)))
+                }
+                Node::File {
+                    size,
+                    read,
+                    kept,
+                    hard_link_of,
+                } => {
+                    regular_files += 1;
+                    if let Some(kept) = kept {
+                        metadata.insert(path.clone(), kept.as_ref().clone());
+                    }
+                    // A link whose first name a later layer removed is a file of its own.
+                    let hard_link_of = hard_link_of
+                        .clone()
+                        .filter(|first| matches!(self.view.get(first), Some(Node::File { .. })));
+                    if let Some(read) = read {
+                        files.push(ImageFile {
+                            path: path.clone(),
+                            size: *size,
+                            read: read.clone(),
+                            hard_link_of,
+                        });
+                    }
+                }
+            }
+        }
+        let implied = ancestors_of(self.view.keys().map(String::as_str));
+        directories.extend(implied);
+        directories.sort();
+        directories.dedup();
+        ImageContents {
+            format,
+            reference,
+            config,
+            layers,
+            files,
+            symlinks,
+            directories,
+            metadata,
+            regular_files,
+            skipped_by_name: self.skipped_by_name,
+            problems,
+        }
+    }
+}
+
+/// Counts and hashes the blob's bytes as they are read.
+struct Hashing<R> {
+    inner: R,
+    hasher: sha2::Sha256,
+    read: Rc<Cell<u64>>,
+}
+
+impl<'a> Hashing<Box<dyn Read + 'a>> {
+    /// Reads nothing (a placeholder while a reader changes hands).
+    fn empty() -> Self {
+        Hashing {
+            inner: Box::new(std::io::empty()),
+            hasher: sha2::Sha256::new(),
+            read: Rc::new(Cell::new(0)),
+        }
+    }
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(bytes) = buf.get(..n) {
+            self.hasher.update(bytes);
+        }
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
+    }
+}
+
+type Raw<'a> = BufReader<Hashing<Box<dyn Read + 'a>>>;
+
+/// The layer's tar stream, inflated as its first bytes say.
+enum Inflate<'a> {
+    Plain(Raw<'a>),
+    Gzip(flate2::bufread::MultiGzDecoder<Raw<'a>>),
+    Zstd(ZstdFrames<'a>),
+}
+
+impl<'a> Inflate<'a> {
+    fn into_raw(self) -> Raw<'a> {
+        match self {
+            Inflate::Plain(raw) => raw,
+            Inflate::Gzip(gzip) => gzip.into_inner(),
+            Inflate::Zstd(zstd) => zstd.into_raw(),
+        }
+    }
+}
+
+impl Read for Inflate<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Inflate::Plain(raw) => raw.read(buf),
+            Inflate::Gzip(gzip) => gzip.read(buf),
+            Inflate::Zstd(zstd) => zstd.read(buf),
+        }
+    }
+}
+
+type ZstdDecoder<'a> = ruzstd::decoding::StreamingDecoder<Raw<'a>, ruzstd::decoding::FrameDecoder>;
+
+/// A zstd stream of one frame or more (zstd:chunked layers write several,
+/// and skippable frames between them), decoded one frame after another.
+enum ZstdFrames<'a> {
+    Decoding(Box<ZstdDecoder<'a>>),
+    Between(Raw<'a>),
+}
+
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+impl<'a> ZstdFrames<'a> {
+    fn new(raw: Raw<'a>) -> Result<ZstdFrames<'a>, String> {
+        ZstdDecoder::new(raw)
+            .map(|decoder| ZstdFrames::Decoding(Box::new(decoder)))
+            .map_err(|e| format!("not a readable zstd stream: {e}"))
+    }
+
+    fn into_raw(self) -> Raw<'a> {
+        match self {
+            ZstdFrames::Decoding(decoder) => decoder.into_inner(),
+            ZstdFrames::Between(raw) => raw,
+        }
+    }
+
+    /// After a frame: skips skippable frames; `true` when another zstd frame follows.
+    fn next_frame(raw: &mut Raw<'a>) -> std::io::Result<bool> {
+        loop {
+            let head = raw.fill_buf()?;
+            if head.starts_with(&ZSTD_MAGIC) {
+                return Ok(true);
+            }
+            // Skippable frames: magic 0x184D2A50..=0x184D2A5F (little-endian), then a u32 size.
+            let skippable = head.len() >= 8
+                && head.get(1..4) == Some([0x2a, 0x4d, 0x18].as_slice())
+                && head.first().is_some_and(|b| b & 0xf0 == 0x50);
+            if !skippable {
+                return Ok(false);
+            }
+            let mut header = [0u8; 8];
+            raw.read_exact(&mut header)?;
+            let size = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
+            std::io::copy(
+                &mut raw.by_ref().take(u64::from(size)),
+                &mut std::io::sink(),
+            )?;
+        }
+    }
+}
+
+impl Read for ZstdFrames<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let ZstdFrames::Decoding(decoder) = self else {
+                return Ok(0);
+            };
+            let n = decoder.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            // This frame ended: another may follow.
+            let placeholder = ZstdFrames::Between(BufReader::new(Hashing::empty()));
+            let ZstdFrames::Decoding(decoder) = std::mem::replace(self, placeholder) else {
+                return Ok(0);
+            };
+            let mut raw = decoder.into_inner();
+            if !Self::next_frame(&mut raw)? {
+                *self = ZstdFrames::Between(raw);
+                return Ok(0);
+            }
+            *self = ZstdFrames::new(raw).map_err(std::io::Error::other)?;
+        }
+    }
+}
+
+/// Stops a layer that inflates like a bomb.
+struct Bounded<'a> {
+    inner: Inflate<'a>,
+    inflated: u64,
+    raw: Rc<Cell<u64>>,
+}
+
+impl Read for Bounded<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.inflated += n as u64;
+        let ratio_cap = self
+            .raw
+            .get()
+            .saturating_mul(MAX_INFLATE_RATIO)
+            .max(BOMB_FLOOR);
+        if self.inflated > ratio_cap || self.inflated > MAX_LAYER_INFLATED {
+            return Err(std::io::Error::other(format!(
+                "inflates to over {} MiB from {} KiB (a decompression bomb?); not read further",
+                self.inflated / (1024 * 1024),
+                self.raw.get() / 1024
+            )));
+        }
+        Ok(n)
+    }
+}
+
+fn open_inflated(mut raw: Raw<'_>) -> Result<Inflate<'_>, String> {
+    let head = raw.fill_buf().map_err(|e| e.to_string())?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Ok(Inflate::Gzip(flate2::bufread::MultiGzDecoder::new(raw)))
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        ZstdFrames::new(raw).map(Inflate::Zstd)
+    } else {
+        Ok(Inflate::Plain(raw))
+    }
+}
+
+/// What one layer's tar stream asks of the view.
+#[derive(Clone)]
+pub struct Changes<T> {
+    /// Whited-out paths, and directories made opaque.
+    removed: Vec<String>,
+    opaque: Vec<String>,
+    added: Vec<(String, Node<T>)>,
+    /// Path → its last position in `added` (hard links look their target up).
+    added_at: std::collections::HashMap<String, usize>,
+}
+
+/// Reads one layer and applies it to `merged`.
+pub fn apply<T: Clone>(
+    blobs: &Blobs,
+    layer: &LayerRef,
+    merged: &mut Merged<T>,
+    problems: &mut Vec<ImageProblem>,
+    analyse: &mut impl FnMut(&[u8]) -> T,
+) {
+    let reader = match blobs.open_blob(&layer.path) {
+        Ok((reader, _size)) => reader,
+        Err(reason) => {
+            problems.push(layer_not_read(layer, &reason));
+            return;
+        }
+    };
+    let changes = read_changes(reader, layer, merged, problems, analyse);
+    merged.apply(changes);
+}
+
+pub fn layer_not_read(layer: &LayerRef, reason: &str) -> ImageProblem {
+    ImageProblem {
+        path: layer.path.clone(),
+        kind: ImageProblemKind::Unreadable,
+        reason: format!("layer not read ({reason}); the files it adds are not judged"),
+    }
+}
+
+/// Reads one layer's blob from `reader` (hashed, inflated, its members
+/// analysed): what it changes in the layers below. `merged` is the view
+/// so far (hard links may name a lower layer's file).
+pub fn read_changes<T: Clone>(
+    reader: Box<dyn Read + '_>,
+    layer: &LayerRef,
+    merged: &mut Merged<T>,
+    problems: &mut Vec<ImageProblem>,
+    analyse: &mut impl FnMut(&[u8]) -> T,
+) -> Changes<T> {
+    let problem = |kind, reason| ImageProblem {
+        path: layer.path.clone(),
+        kind,
+        reason,
+    };
+    let mut changes = Changes {
+        removed: Vec::new(),
+        opaque: Vec::new(),
+        added: Vec::new(),
+        added_at: std::collections::HashMap::new(),
+    };
+    let raw_read = Rc::new(Cell::new(0));
+    let raw = BufReader::with_capacity(
+        256 * 1024,
+        Hashing {
+            inner: reader,
+            hasher: sha2::Sha256::new(),
+            read: Rc::clone(&raw_read),
+        },
+    );
+    let inflate = match open_inflated(raw) {
+        Ok(inflate) => inflate,
+        Err(reason) => {
+            problems.push(problem(
+                ImageProblemKind::Unreadable,
+                format!("layer not read: {reason}"),
+            ));
+            return changes;
+        }
+    };
+    let mut archive = tar::Archive::new(Bounded {
+        inner: inflate,
+        inflated: 0,
+        raw: Rc::clone(&raw_read),
+    });
+    match archive.entries() {
+        Ok(entries) => {
+            let mut read = LayerReader {
+                merged,
+                changes: &mut changes,
+                problems,
+                inflated: 0,
+            };
+            for entry in entries {
+                match entry {
+                    Ok(mut entry) => read.entry(&mut entry, analyse),
+                    Err(err) => {
+                        read.problems.push(problem(
+                            ImageProblemKind::Unreadable,
+                            format!(
+                                "corrupt layer: {err}; the members after this point were not read"
+                            ),
+                        ));
+                        break;
+                    }
+                }
+            }
+        }
+        Err(err) => problems.push(problem(
+            ImageProblemKind::Unreadable,
+            format!("layer not read: {err}"),
+        )),
+    }
+    // The rest of the blob (tar padding, the compressor's trailer) is hashed too.
+    let mut raw = archive.into_inner().inner.into_raw();
+    let drained = std::io::copy(&mut raw, &mut std::io::sink());
+    let hashing = raw.into_inner();
+    // A stream lost to a failed zstd frame cannot be hashed whole (its
+    // corruption is the finding).
+    let whole = Rc::ptr_eq(&hashing.read, &raw_read);
+    if let (Some(expected), Ok(_), true) = (&layer.expected, drained, whole) {
+        check_layer_digest(&layer.path, expected, hashing.hasher, problems);
+    }
+    changes
+}
+
+fn check_layer_digest(
+    path: &str,
+    expected: &Digest,
+    hasher: sha2::Sha256,
+    problems: &mut Vec<ImageProblem>,
+) {
+    if expected.algorithm != "sha256" {
+        return;
+    }
+    let actual = hex(&hasher.finalize());
+    if actual != expected.hex {
+        problems.push(digest_mismatch(path, expected, &actual));
+    }
+}
+
+/// Largest file read whole to tell a script's first line from ELF.
+const MAX_HEAD_FILE: u64 = 1024 * 1024;
+/// Bytes of a script kept: its `#!` line.
+const HEAD_BYTES: usize = 256;
+
+struct LayerReader<'a, T> {
+    merged: &'a mut Merged<T>,
+    changes: &'a mut Changes<T>,
+    problems: &'a mut Vec<ImageProblem>,
+    /// ELF bytes inflated from this layer (capped as an archive's are).
+    inflated: u64,
+}
+
+impl<T: Clone> LayerReader<'_, T> {
+    fn hostile(&mut self, name: String, reason: String) {
+        self.problems.push(ImageProblem {
+            path: name,
+            kind: ImageProblemKind::HostileName,
+            reason,
+        });
+    }
+
+    fn unreadable(&mut self, name: String, reason: String) {
+        self.problems.push(ImageProblem {
+            path: name,
+            kind: ImageProblemKind::Unreadable,
+            reason,
+        });
+    }
+
+    /// The node at `path` as this layer left it so far, or as the layers below did.
+    fn existing(&self, path: &str) -> Option<Node<T>> {
+        self.changes
+            .added_at
+            .get(path)
+            .and_then(|&at| self.changes.added.get(at))
+            .map(|(_, node)| node.clone())
+            .or_else(|| self.merged.view.get(path).cloned())
+    }
+
+    fn entry<R: Read>(&mut self, entry: &mut tar::Entry<R>, analyse: &mut impl FnMut(&[u8]) -> T) {
+        let name = ReportPath::text_of(&entry.path_bytes());
+        let path = match member_path(&name) {
+            Ok(path) => path,
+            Err(reason) => return self.hostile(name, reason),
+        };
+        if path.is_empty() {
+            return;
+        }
+        let (dir, base) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
+        if base == ".wh..wh..opq" {
+            self.changes.opaque.push(dir.to_string());
+            return;
+        }
+        if let Some(hidden) = base.strip_prefix(".wh.") {
+            if hidden.is_empty() || hidden == "." || hidden == ".." {
+                return self.hostile(
+                    name,
+                    "a whiteout of `.` or `..`: it would delete outside its directory".to_string(),
+                );
+            }
+            let removed = if dir.is_empty() {
+                hidden.to_string()
+            } else {
+                format!("{dir}/{hidden}")
+            };
+            self.changes.removed.push(removed);
+            return;
+        }
+        let kind = entry.header().entry_type();
+        let node = if kind.is_dir() {
+            Node::Directory
+        } else if kind.is_symlink() {
+            let target = entry
+                .link_name_bytes()
+                .map(|t| ReportPath::text_of(&t))
+                .unwrap_or_default();
+            Node::Symlink(target)
+        } else if kind.is_hard_link() {
+            let target = entry
+                .link_name_bytes()
+                .map(|t| ReportPath::text_of(&t))
+                .unwrap_or_default();
+            let first = match member_path(&target) {
+                Ok(first) => first,
+                Err(reason) => {
+                    return self.hostile(name, format!("a hard link whose target: {reason}"));
+                }
+            };
+            match self.existing(&first) {
+                Some(Node::File {
+                    size, read, kept, ..
+                }) => Node::File {
+                    size,
+                    read,
+                    kept,
+                    hard_link_of: Some(first),
+                },
+                _ => {
+                    return self.unreadable(
+                        name,
+                        format!("a hard link to {first}, which no earlier member is"),
+                    );
+                }
+            }
+        } else if kind.is_file() {
+            self.file(&name, &path, base, entry, analyse)
+        } else {
+            // Devices and FIFOs: nothing a loader maps.
+            return;
+        };
+        self.changes
+            .added_at
+            .insert(path.clone(), self.changes.added.len());
+        self.changes.added.push((path, node));
+    }
+
+    /// A small file the command may be: ELF analysed, else its first bytes kept.
+    fn head<R: Read>(
+        &mut self,
+        name: &str,
+        declared: u64,
+        entry: &mut tar::Entry<R>,
+        analyse: &mut impl FnMut(&[u8]) -> T,
+    ) -> Node<T> {
+        let mut bytes = Vec::new();
+        if let Err(err) = entry.take(MAX_HEAD_FILE).read_to_end(&mut bytes) {
+            self.unreadable(name.to_string(), err.to_string());
+        }
+        let mut cursor = std::io::Cursor::new(bytes.as_slice());
+        let (read, kept) = match read_elf_member(&mut self.inflated, declared, &mut cursor, analyse)
+        {
+            ElfMember::NotElf => (
+                None,
+                Some(Rc::new(bytes.iter().take(HEAD_BYTES).copied().collect())),
+            ),
+            ElfMember::Analysed { analysed, .. } => (Some(ImageRead::Elf(analysed)), None),
+            ElfMember::Unreadable(reason) => (Some(ImageRead::Unreadable(reason)), None),
+        };
+        Node::File {
+            size: declared,
+            read,
+            kept,
+            hard_link_of: None,
+        }
+    }
+
+    fn file<R: Read>(
+        &mut self,
+        name: &str,
+        path: &str,
+        base: &str,
+        entry: &mut tar::Entry<R>,
+        analyse: &mut impl FnMut(&[u8]) -> T,
+    ) -> Node<T> {
+        let declared = entry.header().size().unwrap_or(0);
+        let mut node = Node::File {
+            size: declared,
+            read: None,
+            kept: None,
+            hard_link_of: None,
+        };
+        if is_metadata(path) {
+            if declared > METADATA_CAP
+                || self.merged.metadata_total.saturating_add(declared) > MAX_METADATA_TOTAL
+            {
+                self.unreadable(
+                    name.to_string(),
+                    format!("{declared} bytes, over the metadata cap: not read, so what it says is not used"),
+                );
+                return node;
+            }
+            let mut bytes = Vec::new();
+            match entry.take(METADATA_CAP).read_to_end(&mut bytes) {
+                Ok(_) => {
+                    self.merged.metadata_total += bytes.len() as u64;
+                    if let Node::File { kept, .. } = &mut node {
+                        *kept = Some(Rc::new(bytes));
+                    }
+                }
+                Err(err) => self.unreadable(name.to_string(), err.to_string()),
+            }
+            return node;
+        }
+        if self.merged.heads_wanted.contains(path) && declared <= MAX_HEAD_FILE {
+            return self.head(name, declared, entry, analyse);
+        }
+        if name_proves_text(std::ffi::OsStr::new(base)) {
+            self.merged.skipped_by_name += 1;
+            return node;
+        }
+        let read = match read_elf_member(&mut self.inflated, declared, entry, analyse) {
+            ElfMember::NotElf => None,
+            ElfMember::Analysed { analysed, .. } => Some(ImageRead::Elf(analysed)),
+            ElfMember::Unreadable(reason) => Some(ImageRead::Unreadable(reason)),
+        };
+        if let Node::File { read: slot, .. } = &mut node {
+            *slot = read;
+        }
+        node
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file() -> Node<u8> {
+        Node::File {
+            size: 1,
+            read: Some(ImageRead::Elf(1)),
+            kept: None,
+            hard_link_of: None,
+        }
+    }
+
+    fn paths(merged: &Merged<u8>) -> Vec<&str> {
+        merged.view.keys().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn whiteouts_remove_trees_and_opaque_directories_their_contents() {
+        let mut merged = Merged::default();
+        for path in ["a", "a/x.so", "a/b/y.so", "ab/z.so", "c/w.so"] {
+            merged.insert(path.to_string(), file());
+        }
+        merged.remove_tree("a");
+        assert_eq!(paths(&merged), ["ab/z.so", "c/w.so"], "a's tree, not ab's");
+        merged.insert("c".to_string(), Node::Directory);
+        merged.remove_below("c");
+        assert_eq!(paths(&merged), ["ab/z.so", "c"]);
+        // A file over a directory replaces the directory and what it held.
+        merged.insert("ab".to_string(), file());
+        assert_eq!(paths(&merged), ["ab", "c"]);
+        merged.remove_tree("");
+        assert!(paths(&merged).is_empty());
+    }
+
+    #[test]
+    fn paths_through_symlinked_directories_land_where_the_link_leads() {
+        let mut merged = Merged::default();
+        merged.insert("usr/lib".to_string(), Node::Directory);
+        merged.insert("lib".to_string(), Node::Symlink("usr/lib".to_string()));
+        merged.insert("loop".to_string(), Node::Symlink("/loop".to_string()));
+        merged.insert("up".to_string(), Node::Symlink("../../..".to_string()));
+        merged.insert("lib/libx.so".to_string(), file());
+        merged.insert("up/usr/lib/liby.so".to_string(), file());
+        merged.insert("loop/z".to_string(), file());
+        let mut all = paths(&merged);
+        all.sort();
+        assert_eq!(
+            all,
+            [
+                "lib",
+                "loop",
+                "loop/z",
+                "up",
+                "usr/lib",
+                "usr/lib/libx.so",
+                "usr/lib/liby.so"
+            ]
+        );
+        assert_eq!(merged.through_links("lib", true), "usr/lib");
+        assert_eq!(merged.through_links("lib", false), "lib");
+    }
+}

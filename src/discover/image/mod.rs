@@ -1,0 +1,405 @@
+//! Container images read in memory, never extracted: `docker save` archives
+//! (legacy `manifest.json` + `<id>/layer.tar`, and Docker ≥ 25's OCI layout
+//! inside the tar), OCI image layout directories and OCI archives.
+//!
+//! Each layer is read once, streaming, in order (uncompressed, gzip or
+//! zstd); whiteouts (`.wh.<name>`) and opaque directories (`.wh..wh..opq`)
+//! are applied so the merged view is what the container sees. ELF files are
+//! analysed as they stream past (bytes leased from [`super::budget`], as for
+//! wheels), the small metadata files later steps read (package manifests,
+//! `RECORD`, package databases, `os-release`) are kept within
+//! [`METADATA_CAP`], links are resolved inside the image's root. Every blob
+//! is hashed as it is read and checked against its manifest; a mismatch, a
+//! hostile name or a corrupt layer is a problem, and the rest is still read.
+
+mod layer;
+mod manifest;
+mod source;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::model::Arch;
+
+pub use manifest::oci_arch;
+use source::Blobs;
+
+/// How the image was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImageFormat {
+    /// `docker save` (or `podman save`): `manifest.json` in a tar.
+    DockerSave,
+    /// An OCI image layout directory.
+    OciLayout,
+    /// A tar of an OCI image layout.
+    OciArchive,
+}
+
+impl ImageFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImageFormat::DockerSave => "docker-save",
+            ImageFormat::OciLayout => "oci-layout",
+            ImageFormat::OciArchive => "oci-archive",
+        }
+    }
+}
+
+/// Why part of an image was not read, or not as the manifest says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageProblemKind {
+    /// A blob, layer or member could not be read (corrupt, over a cap).
+    Unreadable,
+    /// A name pointing outside the image (absolute, `..`, a whiteout of the root).
+    HostileName,
+    /// A blob whose content does not hash to the digest its manifest names.
+    DigestMismatch,
+}
+
+/// A problem at `path`, a name inside the image (a blob, or a member of a
+/// layer; empty for the image itself).
+#[derive(Debug, Clone)]
+pub struct ImageProblem {
+    pub path: String,
+    pub kind: ImageProblemKind,
+    pub reason: String,
+}
+
+/// What the image's config says of how it runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImageConfig {
+    pub architecture: Option<String>,
+    pub os: Option<String>,
+    pub entrypoint: Vec<String>,
+    pub cmd: Vec<String>,
+    pub env: Vec<String>,
+    pub user: Option<String>,
+    pub working_dir: Option<String>,
+}
+
+/// A regular file of the merged view that is ELF (or looked like it and
+/// could not be read).
+pub struct ImageFile<T> {
+    /// Where it is below the image's root: relative, `/`-separated.
+    pub path: String,
+    pub size: u64,
+    pub read: ImageRead<T>,
+    /// Another path of the merged view naming the same file (a hard link).
+    pub hard_link_of: Option<String>,
+}
+
+/// What was made of a file of the image.
+#[derive(Clone)]
+pub enum ImageRead<T> {
+    Elf(T),
+    Unreadable(String),
+}
+
+/// The merged filesystem of an image, as far as muslcheck needs it.
+pub struct ImageContents<T> {
+    pub format: ImageFormat,
+    /// The first tag `docker save` recorded.
+    pub reference: Option<String>,
+    pub config: ImageConfig,
+    /// Layers read (whether whole or not).
+    pub layers: usize,
+    /// ELF files of the merged view, by path.
+    pub files: Vec<ImageFile<T>>,
+    /// Symlinks of the merged view: link path → target, resolved inside the root.
+    pub symlinks: Vec<(String, String)>,
+    /// Directories of the merged view (explicit or implied by a file below).
+    pub directories: Vec<String>,
+    /// The metadata files kept (package manifests, databases, os-release), by path.
+    pub metadata: BTreeMap<String, Vec<u8>>,
+    /// Regular files in the merged view, and those skipped by a name that proves text.
+    pub regular_files: u64,
+    pub skipped_by_name: u64,
+    pub problems: Vec<ImageProblem>,
+}
+
+/// An image found at a path, not read yet.
+pub struct Image {
+    blobs: Blobs,
+    /// Problems met while listing it.
+    problems: Vec<ImageProblem>,
+}
+
+impl Image {
+    /// The image at `path`, if it is one (by content: an OCI layout
+    /// directory, a tar holding `manifest.json` or an OCI layout).
+    pub fn at(path: &Path) -> Option<Image> {
+        let mut problems = Vec::new();
+        Blobs::open(path, &mut problems).map(|blobs| Image { blobs, problems })
+    }
+
+    /// Reads the image for `arch`, handing each ELF file's bytes to `analyse`.
+    /// `Err` (the reason) when no image can be found in it at all.
+    pub fn read<T: Clone>(
+        self,
+        arch: Arch,
+        analyse: impl FnMut(&[u8]) -> T,
+    ) -> Result<ImageContents<T>, String> {
+        let mut problems = self.problems;
+        let located = manifest::locate(&self.blobs, arch, &mut problems)?;
+        let mut merged = layer::Merged::default();
+        let command_config = located
+            .config
+            .as_ref()
+            .and_then(|file| file.config.as_ref());
+        if let Some(config) = command_config {
+            merged.heads_wanted = command_candidates(
+                config.entrypoint.as_deref().unwrap_or_default(),
+                config.cmd.as_deref().unwrap_or_default(),
+                config.env.as_deref().unwrap_or_default(),
+            )
+            .into_iter()
+            .collect();
+        }
+        let mut analyse = analyse;
+        if self.blobs.is_streamed() {
+            // Each layer read as the archive's order brings it, applied in the image's.
+            let wanted: HashMap<String, &manifest::LayerRef> = located
+                .layers
+                .iter()
+                .filter_map(|layer| Some((self.blobs.data_member(&layer.path)?, layer)))
+                .collect();
+            let mut read: HashMap<String, layer::Changes<T>> = HashMap::new();
+            let streamed = self.blobs.stream(&mut |path, reader| {
+                if let Some(layer) = wanted.get(path) {
+                    let changes = layer::read_changes(
+                        Box::new(reader),
+                        layer,
+                        &mut merged,
+                        &mut problems,
+                        &mut analyse,
+                    );
+                    read.insert(path.to_string(), changes);
+                }
+            });
+            if let Err(reason) = streamed {
+                return Err(format!("the archive cannot be read again: {reason}"));
+            }
+            for layer in &located.layers {
+                match self
+                    .blobs
+                    .data_member(&layer.path)
+                    .and_then(|m| read.get(&m))
+                {
+                    Some(changes) => merged.apply(changes.clone()),
+                    None => problems.push(layer::layer_not_read(layer, "not in the archive")),
+                }
+            }
+        } else {
+            for layer in &located.layers {
+                layer::apply(&self.blobs, layer, &mut merged, &mut problems, &mut analyse);
+            }
+        }
+        let config = located
+            .config
+            .map(|file| {
+                let inner = file.config.unwrap_or_default();
+                ImageConfig {
+                    architecture: file.architecture,
+                    os: file.os,
+                    entrypoint: inner.entrypoint.unwrap_or_default(),
+                    cmd: inner.cmd.unwrap_or_default(),
+                    env: inner.env.unwrap_or_default(),
+                    user: inner.user.filter(|u| !u.is_empty()),
+                    working_dir: inner.working_dir.filter(|w| !w.is_empty()),
+                }
+            })
+            .unwrap_or_default();
+        Ok(merged.into_contents(
+            located.format,
+            located.reference,
+            config,
+            located.layers.len(),
+            problems,
+        ))
+    }
+}
+
+/// Whether a file at `path` (inside an image) is metadata a later step reads:
+/// package manifests and lockfiles, `*.dist-info` files, the dpkg and apk
+/// databases, the release files.
+pub fn is_metadata(path: &str) -> bool {
+    const EXACT: [&str; 6] = [
+        "var/lib/dpkg/status",
+        "lib/apk/db/installed",
+        "etc/os-release",
+        "usr/lib/os-release",
+        "etc/alpine-release",
+        "etc/debian_version",
+    ];
+    if EXACT.contains(&path) {
+        return true;
+    }
+    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+    if dir == "var/lib/dpkg/info" {
+        return name.ends_with(".list");
+    }
+    if dir.ends_with(".dist-info") {
+        return matches!(name, "RECORD" | "METADATA" | "WHEEL");
+    }
+    name == "package.json"
+        || crate::ecosystem::ManifestKind::recognise(name, false).is_some()
+        || crate::ecosystem::ManifestKind::recognise(name, true).is_some()
+}
+
+/// Where the container's command may be: its first word as an absolute
+/// path, or joined to each directory of the config's `PATH` (paths below the
+/// root, in search order).
+pub fn command_candidates(entrypoint: &[String], cmd: &[String], env: &[String]) -> Vec<String> {
+    let Some(program) = entrypoint.first().or(cmd.first()) else {
+        return Vec::new();
+    };
+    if program.contains('/') {
+        return vec![resolve_in_root(program)];
+    }
+    let path = env
+        .iter()
+        .find_map(|var| var.strip_prefix("PATH="))
+        .unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    path.split(':')
+        .filter(|dir| !dir.is_empty())
+        .map(|dir| resolve_in_root(&format!("{dir}/{program}")))
+        .collect()
+}
+
+/// Folds `.` and `..` in `path` below the image's root, as a process whose
+/// root is the image's would: `..` at the root stays at the root.
+pub fn resolve_in_root(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            part => parts.push(part),
+        }
+    }
+    parts.join("/")
+}
+
+/// Symlinks followed at most while resolving one path (loops end there).
+const MAX_LINK_HOPS: usize = 32;
+
+/// `path` with every directory on the way that is a symlink (`link_of`
+/// gives a link's target as written) replaced by where it leads inside the
+/// root, as a runtime applying a layer or the kernel opening the path
+/// follows it (`lib/x` is `usr/lib/x` when `lib -> usr/lib`). The last
+/// component is followed only when `follow_last`.
+pub fn resolve_links(
+    path: &str,
+    follow_last: bool,
+    link_of: impl Fn(&str) -> Option<String>,
+) -> String {
+    let mut pending: std::collections::VecDeque<String> = path
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect();
+    let mut resolved = String::new();
+    let mut hops = 0;
+    while let Some(part) = pending.pop_front() {
+        let candidate = if resolved.is_empty() {
+            part
+        } else {
+            format!("{resolved}/{part}")
+        };
+        let may_follow = hops < MAX_LINK_HOPS && (follow_last || !pending.is_empty());
+        match link_of(&candidate).filter(|_| may_follow) {
+            Some(target) => {
+                hops += 1;
+                let target = symlink_target(&candidate, &target);
+                for part in target.rsplit('/').filter(|p| !p.is_empty()) {
+                    pending.push_front(part.to_string());
+                }
+                resolved.clear();
+            }
+            None => resolved = candidate,
+        }
+    }
+    resolved
+}
+
+/// Where a symlink at `link` pointing to `target` leads, inside the root.
+pub fn symlink_target(link: &str, target: &str) -> String {
+    if target.starts_with('/') {
+        return resolve_in_root(target);
+    }
+    let dir = link.rsplit_once('/').map_or("", |(dir, _)| dir);
+    resolve_in_root(&format!("{dir}/{target}"))
+}
+
+/// Directories implied by the paths of `files` (every ancestor).
+fn ancestors_of<'a>(paths: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut dirs: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for path in paths {
+        let mut rest = path;
+        while let Some((dir, _)) = rest.rsplit_once('/') {
+            if !dirs.insert(dir.to_string()) {
+                break;
+            }
+            rest = dir;
+        }
+    }
+    dirs.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_and_dot_dot_stay_below_the_root() {
+        assert_eq!(resolve_in_root("/../../etc/passwd"), "etc/passwd");
+        assert_eq!(
+            symlink_target("usr/lib/libz.so", "libz.so.1"),
+            "usr/lib/libz.so.1"
+        );
+        assert_eq!(symlink_target("lib", "usr/lib"), "usr/lib");
+        assert_eq!(symlink_target("usr/bin/x", "/../../../bin/sh"), "bin/sh");
+        assert_eq!(symlink_target("a/b/c", "../../../../../etc"), "etc");
+    }
+
+    #[test]
+    fn metadata_is_what_attribution_and_the_base_read() {
+        for kept in [
+            "var/lib/dpkg/status",
+            "var/lib/dpkg/info/libjq1:amd64.list",
+            "lib/apk/db/installed",
+            "etc/os-release",
+            "app/node_modules/x/package.json",
+            "app/package-lock.json",
+            "venv/lib/python3.12/site-packages/a-1.0.dist-info/RECORD",
+        ] {
+            assert!(is_metadata(kept), "{kept}");
+        }
+        for other in [
+            "var/lib/dpkg/info/libjq1.md5sums",
+            "usr/lib/libz.so.1",
+            "venv/a-1.0.dist-info/LICENSE",
+        ] {
+            assert!(!is_metadata(other), "{other}");
+        }
+    }
+
+    #[test]
+    fn the_command_is_looked_for_on_the_configs_path() {
+        let env = ["PATH=/usr/local/bin:/bin".to_string()];
+        assert_eq!(
+            command_candidates(&["node".to_string()], &[], &env),
+            ["usr/local/bin/node", "bin/node"]
+        );
+        assert_eq!(
+            command_candidates(&[], &["/app/../srv/run".to_string()], &env),
+            ["srv/run"]
+        );
+        assert!(command_candidates(&[], &[], &env).is_empty());
+    }
+}

@@ -1,0 +1,649 @@
+//! A container image as the pipeline sees a tree: its merged filesystem's ELF
+//! files become items at `image!/path`, its symlinks, `*.dist-info`
+//! directories, manifests and package databases join the inventory, and the
+//! metadata kept while its layers were read answers the side reads.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use super::cache::{FactsCache, Read};
+use super::read::Item;
+use super::side_reads::SideReads;
+use crate::config::Options;
+use crate::discover::image::{
+    Image, ImageContents, ImageProblemKind, ImageRead, command_candidates, resolve_links,
+};
+use crate::discover::{Inventory, Manifest, Problem, ProblemKind};
+use crate::ecosystem::ManifestKind;
+use crate::ecosystem::distro::{self, PackageDatabase};
+use crate::model::{
+    ActionPlan, Artifact, Code, ContainerImage, DistroPackages, Ecosystem, ImageCommand,
+    ImageRuntime, ReportPath, member_location,
+};
+use crate::platform::{LoaderKind, Platform, SonameProvider, alpine_provider};
+use crate::progress::Progress;
+
+/// Reads the image at `location` (shown as `shown`) into `items`,
+/// `inventory` and `side_reads`; what the image is, for the report.
+pub(super) fn read_image(
+    (location, shown): (&Path, ReportPath),
+    image: Image,
+    (options, progress): (&Options, &dyn Progress),
+    inventory: &mut Inventory,
+    items: &mut Vec<Item>,
+    side_reads: &mut SideReads,
+) -> ContainerImage {
+    let cache = FactsCache::default();
+    // Each ELF file is one more found and read, as the walk reports files.
+    let analyse = |bytes: &[u8]| {
+        progress.found_candidate();
+        let read = cache.analyse(bytes, None);
+        progress.read_one();
+        read
+    };
+    let contents = match image.read(options.platform.arch, analyse) {
+        Ok(contents) => contents,
+        Err(reason) => {
+            inventory.problems.push(Problem {
+                path: shown.to_string(),
+                kind: ProblemKind::Unreadable,
+                reason: format!("a container image, but {reason}"),
+            });
+            return ContainerImage {
+                path: shown,
+                ..ContainerImage::default()
+            };
+        }
+    };
+    let inside = |path: &str| member_location(location, path);
+    let first_item = items.len();
+    let excluded = |path: &str| options.walk.exclude.matches(Path::new(path));
+    for file in &contents.files {
+        if excluded(&file.path) {
+            continue;
+        }
+        // A link whose first name is excluded stands for the file itself.
+        if let Some(first) = file.hard_link_of.as_ref().filter(|first| !excluded(first)) {
+            inventory
+                .hard_links
+                .entry(inside(first))
+                .or_default()
+                .push(shown.member(&file.path).to_string());
+            continue;
+        }
+        let read = match &file.read {
+            ImageRead::Elf(read) => read.clone(),
+            ImageRead::Unreadable(reason) => Read::Failed(Code::Unreadable, reason.clone()),
+        };
+        items.push(Item {
+            shown: shown.member(&file.path),
+            also_at: Vec::new(),
+            location: inside(&file.path),
+            size: file.size,
+            read,
+            package: None,
+            in_image: true,
+        });
+    }
+    for problem in &contents.problems {
+        let path = if problem.path.is_empty() {
+            shown.clone()
+        } else {
+            shown.member(&problem.path)
+        };
+        match problem.kind {
+            ImageProblemKind::HostileName => items.push(Item {
+                shown: path,
+                also_at: Vec::new(),
+                // Not a name anything can look up.
+                location: location.to_path_buf(),
+                size: 0,
+                read: Read::Failed(Code::HostileMemberName, problem.reason.clone()),
+                package: None,
+                in_image: true,
+            }),
+            ImageProblemKind::Unreadable | ImageProblemKind::DigestMismatch => {
+                inventory.problems.push(Problem {
+                    path: path.to_string(),
+                    kind: ProblemKind::Unreadable,
+                    reason: problem.reason.clone(),
+                });
+            }
+        }
+    }
+    // The walk's order: by path.
+    if let Some(added) = items.get_mut(first_item..) {
+        added.sort_by(|a, b| a.shown.cmp(&b.shown));
+    }
+    for (link, target) in &contents.symlinks {
+        inventory.symlinks.insert(inside(link), inside(target));
+    }
+    for dir in &contents.directories {
+        if dir.ends_with(".dist-info") {
+            inventory.dist_infos.push(inside(dir));
+        }
+        inventory
+            .package_databases
+            .extend(PackageDatabase::recognise(&inside(dir), true));
+    }
+    for path in contents.metadata.keys() {
+        inventory
+            .package_databases
+            .extend(PackageDatabase::recognise(&inside(path), false));
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let in_node_modules = path.split('/').any(|part| part == "node_modules");
+        let depends = matches!(
+            name,
+            "package.json" | "package-lock.json" | "yarn.lock" | "pnpm-lock.yaml"
+        );
+        if let Some(kind) = ManifestKind::recognise(name, depends && in_node_modules) {
+            inventory.manifests.push(Manifest {
+                shown: shown.member(path).to_string(),
+                location: inside(path),
+                kind,
+            });
+        }
+    }
+    inventory.files_walked += contents.regular_files;
+    inventory.skipped_by_name += contents.skipped_by_name;
+    let summary = describe(&shown, &contents);
+    for (path, bytes) in contents.metadata {
+        side_reads.keep(inside(&path), bytes);
+    }
+    summary
+}
+
+/// What the image is: its format, config, base, command and runtimes.
+fn describe(shown: &ReportPath, contents: &ImageContents<Read>) -> ContainerImage {
+    let config = &contents.config;
+    let env = |name: &str| {
+        config
+            .env
+            .iter()
+            .find_map(|var| var.strip_prefix(name)?.strip_prefix('='))
+            .map(str::to_string)
+    };
+    ContainerImage {
+        path: shown.clone(),
+        format: contents.format.as_str().to_string(),
+        reference: contents.reference.clone(),
+        layers: contents.layers,
+        architecture: config.architecture.clone(),
+        base: base_name(&contents.metadata),
+        distro_packages: distro_packages(&contents.metadata),
+        entrypoint: config.entrypoint.clone(),
+        cmd: config.cmd.clone(),
+        command: command(contents),
+        path_env: env("PATH"),
+        user: config.user.clone(),
+        working_dir: config.working_dir.clone(),
+        runtimes: runtimes(contents, &env),
+    }
+}
+
+fn text_of(metadata: &BTreeMap<String, Vec<u8>>, path: &str) -> Option<String> {
+    metadata
+        .get(path)
+        .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// The base's name: `PRETTY_NAME` of os-release, else the release files.
+fn base_name(metadata: &BTreeMap<String, Vec<u8>>) -> Option<String> {
+    let os_release =
+        text_of(metadata, "etc/os-release").or_else(|| text_of(metadata, "usr/lib/os-release"));
+    let field = |text: &str, key: &str| {
+        text.lines().find_map(|line| {
+            let value = line.strip_prefix(key)?.strip_prefix('=')?;
+            Some(value.trim().trim_matches('"').to_string())
+        })
+    };
+    if let Some(text) = os_release
+        && let Some(name) = field(&text, "PRETTY_NAME").or_else(|| field(&text, "NAME"))
+    {
+        return Some(name);
+    }
+    if let Some(version) = text_of(metadata, "etc/alpine-release") {
+        return Some(format!("Alpine Linux {}", version.trim()));
+    }
+    text_of(metadata, "etc/debian_version").map(|version| format!("Debian {}", version.trim()))
+}
+
+fn distro_packages(metadata: &BTreeMap<String, Vec<u8>>) -> Option<DistroPackages> {
+    let (manager, count) = if let Some(status) = text_of(metadata, "var/lib/dpkg/status") {
+        ("debian", distro::dpkg_installed(&status).len())
+    } else {
+        let installed = text_of(metadata, "lib/apk/db/installed")?;
+        ("alpine", distro::apk_installed(&installed).len())
+    };
+    Some(DistroPackages {
+        manager: manager.to_string(),
+        count,
+        elf_files: 0,
+        needed_by_app: Vec::new(),
+    })
+}
+
+/// Where `path` leads through the image's symlinks (resolved inside its root).
+fn through_links(links: &HashMap<&str, &str>, path: &str) -> String {
+    resolve_links(path, true, |candidate| {
+        links.get(candidate).map(|target| format!("/{target}"))
+    })
+}
+
+/// The program the container runs, found as the kernel and the shell would.
+fn command(contents: &ImageContents<Read>) -> Option<ImageCommand> {
+    let config = &contents.config;
+    let name = config.entrypoint.first().or(config.cmd.first())?.clone();
+    let links: HashMap<&str, &str> = contents
+        .symlinks
+        .iter()
+        .map(|(link, target)| (link.as_str(), target.as_str()))
+        .collect();
+    let elf: HashSet<&str> = contents.files.iter().map(|f| f.path.as_str()).collect();
+    let candidates = command_candidates(&config.entrypoint, &config.cmd, &config.env);
+    for candidate in &candidates {
+        let path = through_links(&links, candidate);
+        let path = path.as_str();
+        if elf.contains(path) {
+            return Some(ImageCommand {
+                name,
+                path: Some(format!("/{path}")),
+                kind: "elf".to_string(),
+                judged_file: Some(format!("/{path}")),
+                interpreter: None,
+                verdict: None,
+            });
+        }
+        let Some(head) = contents.metadata.get(path) else {
+            continue;
+        };
+        let (kind, interpreter) = match head.strip_prefix(b"#!") {
+            Some(rest) => {
+                let line = rest.split(|&b| b == b'\n').next().unwrap_or_default();
+                (
+                    "script",
+                    Some(String::from_utf8_lossy(line).trim().to_string()),
+                )
+            }
+            None => ("other", None),
+        };
+        // `#!/usr/bin/env node` runs node; `#!/bin/sh -e` runs /bin/sh.
+        let judged_file = interpreter.as_deref().and_then(|line| {
+            let mut words = line.split_whitespace();
+            let first = words.next()?;
+            let program = if first.ends_with("/env") {
+                words.next()?
+            } else {
+                first
+            };
+            let found = command_candidates(&[program.to_string()], &[], &config.env)
+                .into_iter()
+                .map(|p| through_links(&links, &p))
+                .find(|p| elf.contains(p.as_str()))?;
+            Some(format!("/{found}"))
+        });
+        return Some(ImageCommand {
+            name,
+            path: Some(format!("/{path}")),
+            kind: kind.to_string(),
+            judged_file,
+            interpreter,
+            verdict: None,
+        });
+    }
+    Some(ImageCommand {
+        name,
+        path: None,
+        kind: "missing".to_string(),
+        judged_file: None,
+        interpreter: None,
+        verdict: None,
+    })
+}
+
+/// Node and Python as the official images install them (under /usr/local,
+/// outside the package manager), with the version the config's environment
+/// (`NODE_VERSION`, `PYTHON_VERSION`) or the file name gives.
+fn runtimes(
+    contents: &ImageContents<Read>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Vec<ImageRuntime> {
+    let mut found = Vec::new();
+    for file in &contents.files {
+        let path = file.path.as_str();
+        if path == "usr/local/bin/node" {
+            found.push(ImageRuntime {
+                name: "node".to_string(),
+                version: env("NODE_VERSION").unwrap_or_default(),
+                path: format!("/{path}"),
+                official_variant: String::new(),
+            });
+        } else if let Some(minor) = path
+            .strip_prefix("usr/local/bin/python3.")
+            .filter(|m| !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()))
+        {
+            let version = env("PYTHON_VERSION")
+                .filter(|v| v.starts_with(&format!("3.{minor}")))
+                .unwrap_or_else(|| format!("3.{minor}"));
+            found.push(ImageRuntime {
+                name: "python".to_string(),
+                version,
+                path: format!("/{path}"),
+                official_variant: String::new(),
+            });
+        }
+    }
+    found
+}
+
+/// Sets aside what another base replaces, once every file is judged: the
+/// files of the image's distribution packages the app's own files do not
+/// need (directly or through each other; summarised in `distro_packages`,
+/// not listed), and the runtimes installed as the official images install
+/// them (answered by the official variant, not flagged as app binaries).
+pub(super) fn set_aside(images: &mut [ContainerImage], artifacts: &mut Vec<Artifact>) {
+    for image in images {
+        let prefix = format!("{}{}", image.path, ReportPath::SEPARATOR);
+        let inside = |a: &Artifact| a.path.as_str().starts_with(&prefix);
+        let is_distro = |a: &Artifact| {
+            a.package
+                .as_ref()
+                .is_some_and(|p| matches!(p.ecosystem, Ecosystem::Debian | Ecosystem::Alpine))
+        };
+        // The command is judged whoever installed it.
+        let command_file = image
+            .command
+            .as_ref()
+            .and_then(|c| c.judged_file.as_deref())
+            .map(|file| image.path.member(file.trim_start_matches('/')));
+        let is_command = |a: &Artifact| command_file.as_ref() == Some(&a.path);
+        let runtime_file = |a: &Artifact| {
+            let member = a.path.innermost();
+            image
+                .runtimes
+                .iter()
+                .any(|runtime| is_runtime_file(runtime, member))
+        };
+        // Distribution libraries by soname (or file name), and what each needs.
+        let mut provided: HashMap<&str, usize> = HashMap::new();
+        for (index, artifact) in artifacts.iter().enumerate() {
+            if inside(artifact)
+                && is_distro(artifact)
+                && let Some(facts) = artifact.facts()
+            {
+                let name = facts.soname.as_deref().unwrap_or(
+                    artifact
+                        .path
+                        .innermost()
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or_default(),
+                );
+                provided.entry(name).or_insert(index);
+            }
+        }
+        let mut needed: Vec<usize> = Vec::new();
+        let mut seen: HashSet<usize> = HashSet::new();
+        let mut queue: Vec<&str> = artifacts
+            .iter()
+            .filter(|a| inside(a) && (!is_distro(a) || is_command(a)) && !runtime_file(a))
+            .filter_map(Artifact::facts)
+            .flat_map(|facts| facts.needed.iter().map(String::as_str))
+            .collect();
+        while let Some(soname) = queue.pop() {
+            let Some(&index) = provided.get(soname) else {
+                continue;
+            };
+            if !seen.insert(index) {
+                continue;
+            }
+            needed.push(index);
+            if let Some(facts) = artifacts.get(index).and_then(Artifact::facts) {
+                queue.extend(facts.needed.iter().map(String::as_str));
+            }
+        }
+        if let Some(distro) = &mut image.distro_packages {
+            distro.elf_files = artifacts
+                .iter()
+                .filter(|a| inside(a) && is_distro(a) && a.facts().is_some())
+                .count();
+            let mut names: Vec<String> = needed
+                .iter()
+                .filter_map(|&index| artifacts.get(index))
+                .filter_map(|a| {
+                    let package = a.package.as_ref()?;
+                    let soname = a
+                        .facts()?
+                        .soname
+                        .clone()
+                        .unwrap_or_else(|| a.path.innermost().to_string());
+                    Some(format!("{soname} ({})", package.name))
+                })
+                .collect();
+            names.sort();
+            names.dedup();
+            distro.needed_by_app = names;
+        }
+        let mut index = 0;
+        artifacts.retain(|artifact| {
+            let keep = !inside(artifact)
+                || !(runtime_file(artifact)
+                    || (is_distro(artifact)
+                        && artifact.facts().is_some()
+                        && !is_command(artifact)
+                        && !seen.contains(&index)));
+            index += 1;
+            keep
+        });
+    }
+}
+
+/// The target's package for a library the app needs from the image's
+/// distribution: `Ok(None)` when the target provides it already, `Err` (why)
+/// when no package is known for it.
+/// `image_package` is the image's own package for it, when the target
+/// installs packages of the same distribution.
+fn target_package(
+    platform: &Platform,
+    soname: &str,
+    image_package: Option<&str>,
+) -> Result<Option<String>, String> {
+    let unknown = || {
+        format!(
+            "the app's files need it from the image's distribution packages, and no package of \
+             {} is known to provide it: find one, or build it on the target",
+            platform.info().name
+        )
+    };
+    match platform.loader_kind() {
+        LoaderKind::Musl => {
+            if platform.libc_provides(soname).is_some() {
+                return Ok(None);
+            }
+            match alpine_provider(soname) {
+                Some(SonameProvider::Package(package)) if platform.has_packages() => {
+                    Ok(Some(package.to_string()))
+                }
+                Some(SonameProvider::Nothing(why)) => Err(why.to_string()),
+                _ => Err(unknown()),
+            }
+        }
+        LoaderKind::Glibc => {
+            if platform.image_library(soname).is_some() {
+                return Ok(None);
+            }
+            platform
+                .package_providing(soname)
+                .map(str::to_string)
+                .or_else(|| image_package.filter(|p| !p.is_empty()).map(str::to_string))
+                .map(Some)
+                .ok_or_else(unknown)
+        }
+        LoaderKind::None => Err(unknown()),
+    }
+}
+
+/// Whether the member at `member` (below the image's root) is one of the
+/// runtime's own files: the interpreter, its shared library, Python's
+/// standard extension modules.
+fn is_runtime_file(runtime: &ImageRuntime, member: &str) -> bool {
+    match runtime.name.as_str() {
+        "node" => member == "usr/local/bin/node",
+        _ => {
+            let minor = runtime
+                .version
+                .split('.')
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(".");
+            member == format!("usr/local/bin/python{minor}")
+                || member.starts_with(&format!("usr/local/lib/libpython{minor}"))
+                || member.starts_with(&format!("usr/local/lib/python{minor}/lib-dynload/"))
+        }
+    }
+}
+
+/// What needs the judged artifacts: the command's verdict, the official
+/// image variant of each runtime on the target (the plan's `FROM` when
+/// nothing else set it), and the target's packages for the distribution
+/// libraries the app needs (or, when none is known, the library named).
+pub(super) fn complete(
+    images: &mut [ContainerImage],
+    artifacts: &[Artifact],
+    platform: &Platform,
+    plan: &mut ActionPlan,
+) {
+    let target_is_musl = platform.loader_kind() == LoaderKind::Musl;
+    for image in images.iter_mut() {
+        let Some(distro) = &image.distro_packages else {
+            continue;
+        };
+        for needed in &distro.needed_by_app {
+            // `libjq.so.1 (libjq1)`
+            let (soname, package) = needed
+                .split_once(" (")
+                .map_or((needed.as_str(), ""), |(soname, rest)| {
+                    (soname, rest.trim_end_matches(')'))
+                });
+            let same_manager = (distro.manager == "debian"
+                && platform
+                    .install_command()
+                    .is_some_and(|c| c.starts_with("apt")))
+            .then_some(package);
+            match target_package(platform, soname, same_manager) {
+                Ok(None) => {}
+                Ok(Some(package)) => plan.apk_add.push(package),
+                Err(why) => plan.no_fix.push((needed.clone(), why)),
+            }
+        }
+        plan.apk_add.sort();
+        plan.apk_add.dedup();
+        plan.no_fix.sort();
+        plan.no_fix.dedup();
+    }
+    for image in images {
+        if let Some(command) = &mut image.command {
+            let judged = command
+                .judged_file
+                .as_deref()
+                .map(|file| image.path.member(file.trim_start_matches('/')));
+            command.verdict = judged.and_then(|member| {
+                artifacts
+                    .iter()
+                    .find(|a| a.path == member || a.also_at.contains(&member))
+                    .map(Artifact::verdict)
+            });
+        }
+        for runtime in &mut image.runtimes {
+            let tag = match runtime.name.as_str() {
+                "node" => runtime
+                    .version
+                    .split('.')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+                _ => runtime
+                    .version
+                    .split('.')
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join("."),
+            };
+            let tag = if tag.is_empty() {
+                "lts".to_string()
+            } else {
+                tag
+            };
+            let flavour = if target_is_musl { "alpine" } else { "slim" };
+            runtime.official_variant = format!("{}:{tag}-{flavour}", runtime.name);
+            if plan.from.is_none() {
+                plan.from = Some(runtime.official_variant.clone());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discover::image::{ImageConfig, ImageFile, ImageFormat};
+
+    fn contents(entrypoint: &[&str], metadata: &[(&str, &[u8])]) -> ImageContents<Read> {
+        ImageContents {
+            format: ImageFormat::OciLayout,
+            reference: None,
+            config: ImageConfig {
+                entrypoint: entrypoint.iter().map(|s| s.to_string()).collect(),
+                env: vec!["PATH=/usr/local/bin:/bin".to_string()],
+                ..ImageConfig::default()
+            },
+            layers: 1,
+            files: vec![ImageFile {
+                path: "usr/bin/dash".to_string(),
+                size: 1,
+                read: ImageRead::Elf(Read::NotElf),
+                hard_link_of: None,
+            }],
+            // Merged /usr: /bin is usr/bin; sh is dash.
+            symlinks: vec![
+                ("bin".to_string(), "usr/bin".to_string()),
+                ("usr/bin/sh".to_string(), "usr/bin/dash".to_string()),
+            ],
+            directories: Vec::new(),
+            metadata: metadata
+                .iter()
+                .map(|(path, bytes)| (path.to_string(), bytes.to_vec()))
+                .collect(),
+            regular_files: 2,
+            skipped_by_name: 0,
+            problems: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_script_command_is_judged_by_its_interpreter_through_links() {
+        let script = contents(
+            &["docker-entrypoint.sh"],
+            &[(
+                "usr/local/bin/docker-entrypoint.sh",
+                b"#!/bin/sh -e\nexec \"$@\"\n",
+            )],
+        );
+        let found = command(&script).unwrap();
+        assert_eq!(found.kind, "script");
+        assert_eq!(
+            found.path.as_deref(),
+            Some("/usr/local/bin/docker-entrypoint.sh")
+        );
+        assert_eq!(found.interpreter.as_deref(), Some("/bin/sh -e"));
+        assert_eq!(found.judged_file.as_deref(), Some("/usr/bin/dash"));
+
+        let binary = command(&contents(&["/bin/sh"], &[])).unwrap();
+        assert_eq!(binary.kind, "elf");
+        assert_eq!(binary.judged_file.as_deref(), Some("/usr/bin/dash"));
+
+        let missing = command(&contents(&["gunicorn"], &[])).unwrap();
+        assert_eq!(missing.kind, "missing");
+        assert_eq!(missing.path, None);
+    }
+}

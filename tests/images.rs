@@ -1,0 +1,412 @@
+//! Container images in: `docker save` archives (legacy and Docker ≥ 25), OCI
+//! layouts and OCI archives give the app's files the same verdicts and
+//! packages as the same files scanned as a tree; whiteouts hide files;
+//! hostile and damaged images are findings while the rest is still judged;
+//! the report says what the image is. The images are assembled by
+//! corpus/images/make-images.sh from real pieces (Debian's jq with its dpkg
+//! database, bcrypt 6.0.0, MarkupSafe's manylinux wheel, corpus binaries).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use common::{artifacts, cli, codes, fetched, json_of, json_scan, muslcheck, stdout};
+
+/// The images directory, or `None` (the test then skips, unless
+/// MUSLCHECK_REQUIRE_TOOLS says nothing may).
+fn images() -> Option<PathBuf> {
+    let dir = fetched("images");
+    if dir.is_none() {
+        assert!(
+            std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_none(),
+            "corpus/thirdparty/fetched/images is absent (MUSLCHECK_REQUIRE_TOOLS is set): \
+             run corpus/images/make-images.sh"
+        );
+        eprintln!("SKIPPED: corpus/images/make-images.sh builds the images");
+    }
+    dir
+}
+
+const FORMATS: [&str; 6] = [
+    "app.oci",
+    "app-oci-archive.tar",
+    "app-zstd.oci",
+    "app-docker-legacy.tar",
+    "app-docker25.tar",
+    // Picked for x86_64 out of a nested multi-platform index.
+    "multi.oci",
+];
+
+/// Path (below the root) → (verdict, package name) of each file artifact.
+fn verdicts(report: &Value) -> BTreeMap<String, (String, String)> {
+    artifacts(report)
+        .iter()
+        .map(|a| {
+            let path = a["path"].as_str().unwrap();
+            let inside = path.split_once("!/").map_or(path, |(_, member)| member);
+            let package = a["package"]["name"].as_str().unwrap_or("-").to_string();
+            (
+                inside.to_string(),
+                (a["verdict"].as_str().unwrap().to_string(), package),
+            )
+        })
+        .collect()
+}
+
+fn is_distro(report: &Value, path: &str) -> bool {
+    artifacts(report).iter().any(|a| {
+        a["path"].as_str().unwrap().ends_with(path)
+            && matches!(
+                a["package"]["ecosystem"].as_str(),
+                Some("debian" | "alpine")
+            )
+    })
+}
+
+#[test]
+fn the_app_files_get_the_same_verdicts_as_a_tree_in_every_format() {
+    let Some(dir) = images() else { return };
+    let (tree, _) = json_scan(&dir.join("rootfs"), &["--target", "alpine"]);
+    let tree_verdicts = verdicts(&tree);
+    // The app's files: what the distribution's packages and the node runtime
+    // do not own (an image report answers those as the base and the runtime).
+    let app: BTreeMap<&String, &(String, String)> = tree_verdicts
+        .iter()
+        .filter(|(path, _)| !is_distro(&tree, path) && path.as_str() != "usr/local/bin/node")
+        .collect();
+    assert!(
+        app.len() >= 10,
+        "bcrypt, native-demo, MarkupSafe, vendored: {app:?}"
+    );
+    for format in FORMATS {
+        let (report, status) = json_scan(&dir.join(format), &["--target", "alpine"]);
+        assert_eq!(status, 1, "{format}: the vendored glibc binaries break");
+        let image = verdicts(&report);
+        let image_app: BTreeMap<&String, &(String, String)> = image
+            .iter()
+            .filter(|(path, _)| !is_distro(&report, path))
+            .collect();
+        assert_eq!(image_app, app, "{format}");
+        assert_eq!(report["images"][0]["layers"], 3, "{format}");
+    }
+}
+
+#[test]
+fn whiteouts_and_opaque_directories_hide_lower_layers_files() {
+    let Some(dir) = images() else { return };
+    for format in FORMATS {
+        let (report, _) = json_scan(&dir.join(format), &["--target", "alpine"]);
+        let paths = verdicts(&report);
+        // libgone.so (glibc-only, breaks) is deleted by a whiteout in layer 3,
+        // old/uses-cxx by layer 3's opaque old/.
+        assert!(
+            !paths
+                .keys()
+                .any(|p| p.contains("libgone") || p.contains("uses-cxx")),
+            "{format}: {paths:?}"
+        );
+        assert!(
+            paths.contains_key("usr/local/bin/vendored-tool"),
+            "{format}"
+        );
+    }
+    // A lower layer does hold both (the legacy archive's layer tars, as `tar -xO` gives them).
+    let listing = std::process::Command::new("tar")
+        .args(["-xOf"])
+        .arg(dir.join("app-docker-legacy.tar"))
+        .arg("--wildcards")
+        .arg("*/layer.tar")
+        .output()
+        .unwrap();
+    let layers = String::from_utf8_lossy(&listing.stdout);
+    assert!(
+        layers.contains("usr/src/app/lib/libgone.so")
+            && layers.contains("usr/src/app/old/uses-cxx"),
+        "a lower layer holds both files"
+    );
+}
+
+fn finding_at<'a>(report: &'a Value, path_end: &str, code: &str) -> &'a Value {
+    artifacts(report)
+        .iter()
+        .find(|a| {
+            a["path"].as_str().unwrap().ends_with(path_end) && codes(a).iter().any(|c| c == code)
+        })
+        .unwrap_or_else(|| panic!("{code} at …{path_end}: {report:#}"))
+}
+
+fn has_ok_file(report: &Value, member: &str) -> bool {
+    artifacts(report).iter().any(|a| {
+        a["path"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("!/{member}"))
+            && a["verdict"] == "ok"
+    })
+}
+
+#[test]
+fn hostile_names_are_findings_and_the_rest_is_judged() {
+    let Some(dir) = images() else { return };
+    let (report, _) = json_scan(&dir.join("hostile/names.tar"), &["--target", "alpine"]);
+    finding_at(&report, "!/../escaped.so", "MC006");
+    finding_at(&report, "!//absolute.so", "MC006");
+    let whiteout = finding_at(&report, "!/usr/.wh..", "MC006");
+    assert!(whiteout.to_string().contains("whiteout"), "{whiteout}");
+    assert!(has_ok_file(&report, "usr/local/bin/ok"), "{report:#}");
+    // Nothing was written next to the archive or above it.
+    assert!(!dir.join("hostile/escaped.so").exists() && !dir.join("escaped.so").exists());
+
+    let (report, _) = json_scan(&dir.join("hostile/manifest-outside.tar"), &[]);
+    let outside: Vec<String> = artifacts(&report)
+        .iter()
+        .filter(|a| codes(a).iter().any(|c| c == "MC006"))
+        .map(|a| a.to_string())
+        .collect();
+    assert_eq!(outside.len(), 2, "{outside:?}");
+    assert!(outside.iter().any(|a| a.contains("../../../../etc/passwd")));
+    assert!(outside.iter().any(|a| a.contains("/etc/shadow")));
+    assert!(has_ok_file(&report, "usr/local/bin/ok"), "{report:#}");
+}
+
+#[test]
+fn damaged_layers_are_findings_and_the_other_layers_are_read() {
+    let Some(dir) = images() else { return };
+    let (report, _) = json_scan(&dir.join("hostile/corrupt.oci"), &[]);
+    let corrupt = finding_at(&report, "", "MC001");
+    assert!(corrupt.to_string().contains("corrupt layer"), "{corrupt}");
+    assert!(has_ok_file(&report, "usr/local/bin/ok"), "{report:#}");
+
+    let (report, _) = json_scan(&dir.join("hostile/digest.oci"), &["--target", "alpine"]);
+    let mismatch = finding_at(&report, "", "MC001");
+    assert!(
+        mismatch.to_string().contains("digest mismatch"),
+        "{mismatch}"
+    );
+    // The altered layer's files are still judged.
+    assert!(verdicts(&report).contains_key("usr/local/bin/vendored-tool"));
+
+    let started = Instant::now();
+    let (report, _) = json_scan(&dir.join("hostile/bomb.oci"), &[]);
+    let bomb = finding_at(&report, "", "MC001");
+    assert!(bomb.to_string().contains("decompression bomb"), "{bomb}");
+    assert!(has_ok_file(&report, "usr/local/bin/ok"), "{report:#}");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "a 1 GiB layer is stopped early: {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_multi_platform_index_is_picked_by_arch_or_names_its_platforms() {
+    let Some(dir) = images() else { return };
+    let multi = dir.join("multi.oci");
+    let report = json_of(&cli(&[
+        "--arch",
+        "aarch64",
+        "--format",
+        "json",
+        multi.to_str().unwrap(),
+    ]));
+    let tool = artifacts(&report)
+        .iter()
+        .find(|a| {
+            a["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("!/usr/local/bin/vendored-tool")
+        })
+        .expect("the arm64 image's file");
+    assert_eq!(tool["facts"]["arch"], "aarch64");
+
+    let (report, _) = json_scan(&dir.join("s390x-only.oci"), &[]);
+    let none = finding_at(&report, "s390x-only.oci", "MC001");
+    let text = none.to_string();
+    assert!(
+        text.contains("linux/s390x") && text.contains("linux/arm64") && text.contains("--arch"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_debian_based_image_with_a_glibc_app_says_base_command_packages_and_plan() {
+    let Some(dir) = images() else { return };
+    let (report, _) = json_scan(&dir.join("app-docker-legacy.tar"), &["--target", "alpine"]);
+    let image = &report["images"][0];
+    assert_eq!(image["format"], "docker-save");
+    assert_eq!(image["reference"], "app:latest");
+    assert_eq!(image["base"], "Debian GNU/Linux 12 (bookworm)");
+    assert_eq!(image["working_dir"], "/usr/src/app");
+    assert_eq!(
+        image["command"]["path"], "/usr/local/bin/vendored-tool",
+        "through the symlink"
+    );
+    assert_eq!(image["command"]["verdict"], "breaks");
+    let distro = &image["distro_packages"];
+    assert_eq!(distro["manager"], "debian");
+    assert_eq!(distro["count"], 3);
+    // The copied jq needs libjq.so.1, which needs libonig.so.5; Debian's own
+    // /usr/bin/jq is the base's and is not listed.
+    assert_eq!(
+        distro["needed_by_app"],
+        serde_json::json!(["libjq.so.1 (libjq1)", "libonig.so.5 (libonig5)"])
+    );
+    assert!(!verdicts(&report).contains_key("usr/bin/jq"));
+    assert_eq!(image["runtimes"][0]["official_variant"], "node:20-alpine");
+    assert_eq!(report["plan"]["from"], "node:20-alpine");
+    // Alpine's package for libjq.so.1 is not in the soname table: named, not guessed.
+    let no_fix = report["plan"]["no_fix"].to_string();
+    assert!(no_fix.contains("libjq.so.1 (libjq1)"), "{no_fix}");
+    // On a Debian base the image's own packages are the ones to install.
+    let (on_debian, _) = json_scan(
+        &dir.join("app-docker-legacy.tar"),
+        &["--target", "debian:12-slim"],
+    );
+    assert_eq!(
+        on_debian["plan"]["apk_add"],
+        serde_json::json!(["libjq1", "libonig5"])
+    );
+    assert_eq!(on_debian["plan"]["from"], "node:20-slim");
+    let decisions: BTreeMap<&str, &str> = report["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p["package"]["name"].as_str()?,
+                p["as_is"]["verdict"].as_str()?,
+            ))
+        })
+        .collect();
+    for (package, verdict) in [
+        ("bcrypt", "ok"),
+        ("native-demo", "ok"),
+        ("MarkupSafe", "ok"),
+        ("libjq1", "breaks"),
+    ] {
+        assert_eq!(
+            decisions.get(package),
+            Some(&verdict),
+            "{package}: {decisions:?}"
+        );
+    }
+
+    let text = stdout(&muslcheck(
+        &dir.join("app-docker-legacy.tar"),
+        &["--target", "alpine"],
+    ));
+    for expected in [
+        "image ",
+        "Debian GNU/Linux 12 (bookworm)",
+        "runs /usr/local/bin/tool (/usr/local/bin/vendored-tool): elf; /usr/local/bin/vendored-tool breaks",
+        "Debian packages: 3",
+        "libjq.so.1 (libjq1)",
+        "use node:20-alpine",
+        "FROM node:20-alpine",
+    ] {
+        assert!(text.contains(expected), "{expected}: {text}");
+    }
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn images_met_in_a_tree_are_read_as_images() {
+    let Some(dir) = images() else { return };
+    let tree = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tree.path().join("dist")).unwrap();
+    std::fs::copy(
+        dir.join("app-docker-legacy.tar"),
+        tree.path().join("dist/app.tar"),
+    )
+    .unwrap();
+    copy_dir(&dir.join("app.oci"), &tree.path().join("dist/layout"));
+    let (report, _) = json_scan(tree.path(), &["--target", "alpine"]);
+    assert_eq!(report["images"][0]["path"], "dist/app.tar");
+    assert_eq!(report["images"][1]["path"], "dist/layout");
+    assert!(
+        artifacts(&report)
+            .iter()
+            .any(|a| a["path"] == "dist/layout!/usr/local/bin/vendored-tool"),
+        "{report:#}"
+    );
+    assert!(
+        !artifacts(&report)
+            .iter()
+            .any(|a| a["path"].as_str().unwrap().starts_with("dist/layout/")),
+        "its blobs are not files of the tree"
+    );
+    let tool = artifacts(&report)
+        .iter()
+        .find(|a| a["path"] == "dist/app.tar!/usr/local/bin/vendored-tool")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(tool["verdict"], "breaks");
+    assert!(
+        !artifacts(&report)
+            .iter()
+            .any(|a| codes(a).iter().any(|c| c == "MC007")),
+        "not reported as an archive left unread"
+    );
+}
+
+#[test]
+fn exclude_globs_apply_to_an_images_paths() {
+    let Some(dir) = images() else { return };
+    let (report, _) = json_scan(
+        &dir.join("app.oci"),
+        &[
+            "--target",
+            "alpine",
+            "--exclude",
+            "usr/src/app/bin/**",
+            "--exclude",
+            "vendored-tool",
+        ],
+    );
+    let paths = verdicts(&report);
+    assert!(!paths.contains_key("usr/src/app/bin/jq"), "{paths:?}");
+    assert!(
+        !paths.contains_key("usr/local/bin/vendored-tool"),
+        "{paths:?}"
+    );
+    // Its hard link, not excluded, now names the file.
+    assert_eq!(
+        paths
+            .get("usr/local/bin/vendored-tool-again")
+            .map(|v| v.0.as_str()),
+        Some("breaks")
+    );
+}
+
+#[test]
+fn a_gzip_compressed_docker_save_is_read_as_an_image() {
+    let Some(dir) = images() else { return };
+    let tree = tempfile::tempdir().unwrap();
+    let tar = std::fs::read(dir.join("app-docker-legacy.tar")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &tar).unwrap();
+    let gzipped = tree.path().join("app.tar.gz");
+    std::fs::write(&gzipped, gz.finish().unwrap()).unwrap();
+    let (as_tar, _) = json_scan(&dir.join("app-docker-legacy.tar"), &["--target", "alpine"]);
+    // Given as the path, and met in a tree.
+    for scanned in [gzipped.as_path(), tree.path()] {
+        let (report, _) = json_scan(scanned, &["--target", "alpine"]);
+        assert_eq!(report["images"][0]["layers"], 3, "{report:#}");
+        assert_eq!(verdicts(&report), verdicts(&as_tar));
+    }
+}
