@@ -497,6 +497,7 @@ fn fetched_trees_miss_what_ld_so_says_on_each_image() {
     let images = [
         "debian:11-slim",
         "debian:12-slim",
+        "debian:13-slim",
         "gcr.io/distroless/base-debian12",
         "gcr.io/distroless/cc-debian12",
     ];
