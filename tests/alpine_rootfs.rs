@@ -1,12 +1,9 @@
 //! muslcheck against Alpine's own loaders: the fixtures are copied into the
 //! real Alpine root filesystems (the minirootfs tarballs the official images
-//! are built from, in the shared reference collection beside the repository)
-//! and `chroot ROOT /lib/ld-musl-x86_64.so.1 --list FILE` says whether they
-//! load. Needs root (chroot) and the tarballs; without them the test says why
-//! and passes (without root, only when MUSLCHECK_REQUIRE_TOOLS is unset).
-//!
-//! The tarballs are not committed (20 MB): they stay in the shared reference
-//! collection (`alpine-minirootfs/`, with its SHA256SUMS and README).
+//! are built from, committed in corpus/alpine-minirootfs with their
+//! provenance) and `chroot ROOT /lib/ld-musl-x86_64.so.1 --list FILE` says
+//! whether they load. Needs root (chroot); without it the test says why and
+//! passes, only when MUSLCHECK_REQUIRE_TOOLS is unset.
 
 mod common;
 

@@ -2,7 +2,7 @@
 # Installs and runs every artifact tools/build-dist.sh wrote into dist/, each
 # from a fresh environment, the way a user gets it. Needs root (chroot),
 # python3, npm, readelf. The Alpine root comes from the minirootfs tarballs the
-# tests use (MUSLCHECK_ALPINE_MINIROOTFS, else ../shared/reference/alpine-minirootfs);
+# tests use (MUSLCHECK_ALPINE_MINIROOTFS, else corpus/alpine-minirootfs);
 # without them that one check says so and is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,7 +77,7 @@ say "empty root: --version, the wheel ok, a glibc program breaks (exit 1)"
 
 # --- Alpine's own root filesystem (musl, no gcompat).
 tarball=""
-for dir in "${MUSLCHECK_ALPINE_MINIROOTFS:-}" ../shared/reference/alpine-minirootfs ../../shared/reference/alpine-minirootfs; do
+for dir in "${MUSLCHECK_ALPINE_MINIROOTFS:-}" corpus/alpine-minirootfs; do
     if [ -n "$dir" ] && [ -f "$dir/alpine-minirootfs-3.20.3-x86_64.tar.gz" ]; then
         tarball=$dir/alpine-minirootfs-3.20.3-x86_64.tar.gz
         break
@@ -92,7 +92,7 @@ if [ -n "$tarball" ]; then
     chroot "$alpine" /muslcheck --offline --quiet --target alpine:3.20 /bin/busybox /lib/libcrypto.so.3 /muslcheck
     say "alpine 3.20 root: --version and a scan of its own busybox, libcrypto and muslcheck"
 else
-    say "alpine root skipped: no alpine-minirootfs-3.20.3-x86_64.tar.gz in MUSLCHECK_ALPINE_MINIROOTFS or ../shared/reference"
+    say "alpine root skipped: no alpine-minirootfs-3.20.3-x86_64.tar.gz in MUSLCHECK_ALPINE_MINIROOTFS or corpus/alpine-minirootfs"
 fi
 
 # --- The wheel: pip in a fresh venv; pip's tag check for glibc and musl systems.

@@ -180,16 +180,14 @@ pub fn running_as_root() -> bool {
 
 // --- Alpine's root filesystems -------------------------------------------------
 
-/// Where the tarballs are: MUSLCHECK_ALPINE_MINIROOTFS, else the shared
-/// reference collection beside the repository (as in CI and the worktrees).
+/// Where the tarballs are: MUSLCHECK_ALPINE_MINIROOTFS, else the copies
+/// committed in corpus/alpine-minirootfs (with their provenance).
 fn tarball_dirs() -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     if let Some(dir) = std::env::var_os("MUSLCHECK_ALPINE_MINIROOTFS") {
         dirs.push(PathBuf::from(dir));
     }
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    dirs.push(repo.join("../shared/reference/alpine-minirootfs"));
-    dirs.push(repo.join("../../shared/reference/alpine-minirootfs"));
+    dirs.push(corpus("alpine-minirootfs"));
     dirs
 }
 
@@ -214,11 +212,9 @@ pub fn alpine_root(release: &str) -> Option<PathBuf> {
         .map(|dir| dir.join(&name))
         .find(|path| path.exists())
     else {
-        // Not in the repository and not downloadable here (Alpine's CDN is out
-        // of reach): a clone without the collection beside it skips, even in CI.
-        eprintln!(
-            "SKIPPED: {name} not found in MUSLCHECK_ALPINE_MINIROOTFS or the shared reference collection"
-        );
+        skip_without_root(&format!(
+            "{name} not found in MUSLCHECK_ALPINE_MINIROOTFS or corpus/alpine-minirootfs"
+        ));
         return None;
     };
     if !running_as_root() {
