@@ -4,7 +4,8 @@
 //! hostile and damaged images are findings while the rest is still judged;
 //! the report says what the image is. The images are assembled by
 //! corpus/images/make-images.sh from real pieces (Debian's jq with its dpkg
-//! database, bcrypt 6.0.0, MarkupSafe's manylinux wheel, corpus binaries).
+//! database, bcrypt 6.0.0, sharp 0.33.5 installed for glibc with its
+//! lockfile, MarkupSafe's manylinux wheel, corpus binaries).
 
 mod common;
 
@@ -288,6 +289,10 @@ fn a_debian_based_image_with_a_glibc_app_says_base_command_packages_and_plan() {
         ("native-demo", "ok"),
         ("MarkupSafe", "ok"),
         ("libjq1", "breaks"),
+        // Installed for glibc: on Alpine its loader requires the musl
+        // platform package, which is not there.
+        ("sharp", "breaks"),
+        ("@img/sharp-linux-x64", "not-applicable"),
     ] {
         assert_eq!(
             decisions.get(package),
@@ -308,6 +313,8 @@ fn a_debian_based_image_with_a_glibc_app_says_base_command_packages_and_plan() {
         "libjq.so.1 (libjq1)",
         "use node:20-alpine",
         "FROM node:20-alpine",
+        // The image's own lockfile: reinstalled on the target, not copied.
+        "RUN npm ci",
     ] {
         assert!(text.contains(expected), "{expected}: {text}");
     }

@@ -118,12 +118,42 @@ def base_layer():
     return layer
 
 
+# sharp and its platform packages as npm installs them on glibc, from the
+# tree make-node-modules.sh installed from the registry.
+SHARP_PACKAGES = ["sharp", "@img/sharp-linux-x64", "@img/sharp-libvips-linux-x64"]
+SHARP_LOCKED = SHARP_PACKAGES + ["@img/sharp-linuxmusl-x64", "@img/sharp-libvips-linuxmusl-x64"]
+
+
+def add_sharp(layer, app):
+    """sharp 0.33.5 installed for glibc, and the lockfile entries npm wrote."""
+    tree = os.path.join(corpus, "thirdparty/fetched/npm-glibc")
+    lock = json.loads(read(os.path.join(tree, "package-lock.json")))
+    packages = {"": {"name": "app", "version": "1.0.0",
+                     "dependencies": {"bcrypt": "6.0.0", "native-demo": "1.0.0", "sharp": "0.33.5"}}}
+    for name in SHARP_LOCKED:
+        packages[f"node_modules/{name}"] = lock["packages"][f"node_modules/{name}"]
+    layer.file(f"{app}/package-lock.json", json.dumps(
+        {"name": "app", "version": "1.0.0", "lockfileVersion": 3, "requires": True,
+         "packages": packages}, indent=2).encode())
+    for name in SHARP_PACKAGES:
+        top = os.path.join(tree, "node_modules", name)
+        for dirpath, _, files in os.walk(top):
+            for file in sorted(files):
+                path = os.path.join(dirpath, file)
+                if os.path.islink(path):
+                    continue
+                relative = os.path.relpath(path, os.path.join(tree, "node_modules"))
+                mode = 0o755 if os.access(path, os.X_OK) else 0o644
+                layer.file(f"{app}/node_modules/{relative}", read(path), mode)
+
+
 def app_layer():
     layer = Layer()
     app = "usr/src/app"
     layer.file(f"{app}/package.json", json.dumps({
         "name": "app", "version": "1.0.0",
-        "dependencies": {"bcrypt": "6.0.0", "native-demo": "1.0.0"}}).encode())
+        "dependencies": {"bcrypt": "6.0.0", "native-demo": "1.0.0", "sharp": "0.33.5"}}).encode())
+    add_sharp(layer, app)
     # bcrypt 6.0.0 as npm installs it: the tarball's package/ is the package directory.
     with tarfile.open(os.path.join(corpus, "thirdparty/bcrypt-6.0.0.tgz")) as t:
         for member in t.getmembers():

@@ -591,14 +591,24 @@ fn loads_with_gcompat(files: &[&Artifact]) -> bool {
         })
 }
 
-/// The file names of the lockfiles and requirement files the scan read.
+/// The file names of the lockfiles and requirement files the scan read:
+/// on disk or in a container image, not inside a package's own archive
+/// (a wheel's or npm tarball's files are not the project's lockfiles).
 fn lockfile_names(artifacts: &[Artifact]) -> BTreeSet<String> {
     artifacts
         .iter()
-        .filter(|a| matches!(a.kind, ArtifactKind::Package { .. }) && !a.path.is_member())
-        .filter_map(|a| a.path.as_str().rsplit('/').next())
+        .filter(|a| matches!(a.kind, ArtifactKind::Package { .. }))
+        .filter(|a| !a.path.is_member() || !is_package_archive(a.path.outer_file()))
+        .filter_map(|a| a.path.innermost().rsplit('/').next())
         .map(str::to_string)
         .collect()
+}
+
+/// A wheel or an npm tarball: an archive of one package.
+fn is_package_archive(path: &str) -> bool {
+    [".whl", ".tgz", ".tar.gz"]
+        .iter()
+        .any(|suffix| path.ends_with(suffix))
 }
 
 /// The command that installs the project's packages on the target: the
