@@ -273,6 +273,13 @@ fn a_debian_based_image_with_a_glibc_app_says_base_command_packages_and_plan() {
         serde_json::json!(["libjq1", "libonig5"])
     );
     assert_eq!(on_debian["plan"]["from"], "node:20-slim");
+    // Those packages are the fix for the copied jq too: nothing is left
+    // without one.
+    let left = &on_debian["plan"]["no_fix"];
+    assert!(
+        left.is_null() || left.as_array().is_some_and(Vec::is_empty),
+        "{left:#}"
+    );
     let decisions: BTreeMap<&str, &str> = report["packages"]
         .as_array()
         .unwrap()

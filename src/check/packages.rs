@@ -91,6 +91,18 @@ pub fn decide(
         }
     }
 
+    // Libraries a distribution package of the scanned root (an image's base)
+    // holds: on another base that base's packages provide them, which the
+    // image's plan step works out.
+    let distro_sonames: BTreeSet<String> = artifacts
+        .iter()
+        .filter(|a| {
+            a.package
+                .as_ref()
+                .is_some_and(|p| matches!(p.ecosystem, Ecosystem::Debian | Ecosystem::Alpine))
+        })
+        .filter_map(|a| a.facts()?.soname.clone())
+        .collect();
     let decisions: Vec<PackageDecision> = groups
         .into_iter()
         .map(|((package, origin), mut group)| {
@@ -99,7 +111,7 @@ pub fn decide(
             {
                 group.answers.extend(found.iter().cloned());
             }
-            decide_one(package, origin, &group, platform)
+            decide_one(package, origin, &group, platform, &distro_sonames)
         })
         .collect();
     let plan = plan(&decisions, &lockfile_names(artifacts), platform);
@@ -111,6 +123,7 @@ fn decide_one(
     origin: Option<String>,
     group: &Group,
     platform: &Platform,
+    distro_sonames: &BTreeSet<String>,
 ) -> PackageDecision {
     let mut as_is = as_is(&group.files);
     if let Some(note) = group.as_is_notes.first() {
@@ -128,6 +141,7 @@ fn decide_one(
         &as_is,
         &reinstalled,
         platform,
+        distro_sonames,
     );
     PackageDecision {
         package,
@@ -345,6 +359,7 @@ fn actions(
     as_is: &AsIs,
     reinstalled: &ReinstallAnswer,
     platform: &Platform,
+    distro_sonames: &BTreeSet<String>,
 ) -> Vec<Action> {
     // Another platform's build (a glibc platform package on musl): the
     // target never loads it, so nothing is to be done about it.
@@ -352,7 +367,7 @@ fn actions(
         return Vec::new();
     }
     if platform.loader_kind() != LoaderKind::Musl {
-        return image_actions(package, files, as_is, reinstalled, platform);
+        return image_actions(package, files, as_is, reinstalled, platform, distro_sonames);
     }
     let mut actions = Vec::new();
     let runtime = runtime_packages(files);
@@ -445,11 +460,13 @@ fn image_actions(
     as_is: &AsIs,
     reinstalled: &ReinstallAnswer,
     platform: &Platform,
+    distro_sonames: &BTreeSet<String>,
 ) -> Vec<Action> {
     let mut actions = Vec::new();
     // The image's own packages of the libraries it lacks.
     let mut runtime: BTreeSet<String> = runtime_packages(files).into_iter().collect();
     let mut unprovided = false;
+    let mut from_distro = false;
     for finding in files.iter().flat_map(|f| f.findings()) {
         if let Evidence::Libraries { libraries } = &finding.evidence {
             for library in libraries {
@@ -457,13 +474,17 @@ fn image_actions(
                     Some(package) => {
                         runtime.insert(package.to_string());
                     }
+                    // The image's plan step names the target's package for
+                    // it (or says that none is known): not said twice.
+                    None if distro_sonames.contains(&library.name) => from_distro = true,
                     None => unprovided = true,
                 }
             }
         }
     }
-    let adds_libraries = !runtime.is_empty() && !unprovided && platform.install_command().is_some();
-    if adds_libraries {
+    let adds_libraries =
+        (!runtime.is_empty() || from_distro) && !unprovided && platform.install_command().is_some();
+    if adds_libraries && !runtime.is_empty() {
         actions.push(Action::ApkAdd {
             packages: runtime.into_iter().collect(),
         });
