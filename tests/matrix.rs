@@ -253,3 +253,31 @@ fn on_glibc_the_musl_platform_packages_are_the_ones_never_loaded() {
         "{on_debian:?}"
     );
 }
+
+#[test]
+fn a_matrix_of_an_image_says_what_the_image_is_and_the_leanest_base_with_its_packages() {
+    let Some(images) = common::fetched("images") else {
+        return;
+    };
+    let matrix = matrix(
+        &images.join("app.oci"),
+        &["--target", "alpine:3.20", "--target", "debian:12-slim"],
+    );
+    assert_eq!(
+        matrix["images"][0]["base"], "Debian GNU/Linux 12 (bookworm)",
+        "{:#}",
+        matrix["images"]
+    );
+    // The copied jq needs the image's libjq1 and libonig5: on Debian those
+    // are packages to install, on Alpine no package is known for them.
+    let leanest = &matrix["leanest"];
+    assert!(
+        leanest["target"]
+            .as_str()
+            .unwrap()
+            .starts_with("debian:12-slim"),
+        "{leanest:#}"
+    );
+    assert_eq!(leanest["after"], "apt-get install -y libjq1 libonig5");
+    assert_eq!(matrix["targets"][0]["runs_after_plan"], false);
+}

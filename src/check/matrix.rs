@@ -48,6 +48,10 @@ pub fn matrix(reports: Vec<Report>, platforms: &[Platform]) -> Matrix {
         schema_version: MATRIX_SCHEMA_VERSION,
         tool,
         roots,
+        images: reports
+            .first()
+            .map(|report| report.images.clone())
+            .unwrap_or_default(),
         targets,
         leanest,
         rows: rows

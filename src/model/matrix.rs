@@ -72,6 +72,10 @@ pub struct Matrix {
     pub schema_version: u32,
     pub tool: ToolInfo,
     pub roots: Vec<String>,
+    /// The container images scanned, as the first target's report says
+    /// (absent when none was).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<super::ContainerImage>,
     pub targets: Vec<MatrixTarget>,
     /// Of the targets that run everything (as they are, else after their
     /// plan), the one with the fewest libraries.

@@ -10,6 +10,7 @@ const NAME_CAP: usize = 40;
 
 pub fn render_matrix_text(matrix: &Matrix) -> String {
     let mut out = String::new();
+    render_images(&mut out, matrix);
     let headers: Vec<String> = matrix
         .targets
         .iter()
@@ -119,6 +120,38 @@ pub fn render_matrix_text(matrix: &Matrix) -> String {
         "\nEach target's own report: muslcheck --target NAME PATH (--details for the evidence)"
     );
     out
+}
+
+/// Each scanned image in a line or two: what it is and what it runs (each
+/// target's own report says how the command fares there).
+fn render_images(out: &mut String, matrix: &Matrix) {
+    for image in &matrix.images {
+        let mut about = vec![image.format.clone(), format!("{} layer(s)", image.layers)];
+        about.extend(image.architecture.clone());
+        let mut line = format!("image {} ({})", image.path.as_str(), about.join(", "));
+        if let Some(reference) = &image.reference {
+            let _ = write!(line, " {reference}");
+        }
+        if let Some(base) = &image.base {
+            let _ = write!(line, ": {base}");
+        }
+        let _ = writeln!(out, "{}", escape::text(&line));
+        if let Some(command) = &image.command {
+            let _ = writeln!(out, "    runs {}", escape::text(&command.name));
+        }
+        for runtime in &image.runtimes {
+            let _ = writeln!(
+                out,
+                "    {} {} at {}: each target's report names its official variant",
+                runtime.name,
+                escape::text(&runtime.version),
+                escape::text(&runtime.path)
+            );
+        }
+    }
+    if !matrix.images.is_empty() {
+        out.push('\n');
+    }
 }
 
 /// Rows where every target says ok and nothing is to do are counted, not shown.
