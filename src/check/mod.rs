@@ -12,6 +12,7 @@ mod glibc;
 pub mod host;
 pub mod matrix;
 pub mod packages;
+mod plan;
 mod prebuild;
 pub mod reinstall;
 pub mod resolve;

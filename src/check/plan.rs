@@ -1,0 +1,177 @@
+//! The plan: every package's actions merged into one set of Dockerfile
+//! lines, with the install command the project's own lockfile implies.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::{
+    Action, ActionPlan, Artifact, ArtifactKind, PackageDecision, Reinstallation, Version,
+};
+use crate::platform::Platform;
+
+/// The file names of the lockfiles and requirement files the scan read:
+/// on disk or in a container image, not inside a package's own archive
+/// (a wheel's or npm tarball's files are not the project's lockfiles).
+pub(super) fn lockfile_names(artifacts: &[Artifact]) -> BTreeSet<String> {
+    artifacts
+        .iter()
+        .filter(|a| matches!(a.kind, ArtifactKind::Package { .. }))
+        .filter(|a| !a.path.is_member() || !is_package_archive(a.path.outer_file()))
+        .filter_map(|a| a.path.innermost().rsplit('/').next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A wheel or an npm tarball: an archive of one package.
+fn is_package_archive(path: &str) -> bool {
+    [".whl", ".tgz", ".tar.gz"]
+        .iter()
+        .any(|suffix| path.ends_with(suffix))
+}
+
+/// The command that installs the project's packages on the target: the
+/// lockfile's own install when the scan read one, else the pinned versions.
+fn install_command(
+    generic: &str,
+    lockfiles: &BTreeSet<String>,
+    packages: &[String],
+    upgrades: &[(String, String)],
+) -> String {
+    let has = |name: &str| lockfiles.contains(name);
+    let requirements = lockfiles
+        .iter()
+        .find(|name| name.starts_with("requirements") && name.ends_with(".txt"));
+    let pinned = |separator: &str| {
+        packages
+            .iter()
+            .filter_map(|p| p.split_once(' '))
+            .map(|(name, version)| {
+                // An upgrade the plan asks for is what gets installed.
+                let version = upgrades
+                    .iter()
+                    .find(|(upgraded, _)| upgraded == name)
+                    .map_or(version, |(_, to)| to.as_str());
+                format!("{name}{separator}{version}")
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    match generic {
+        "npm ci" if has("package-lock.json") || has("npm-shrinkwrap.json") => "npm ci".to_string(),
+        "npm ci" if has("pnpm-lock.yaml") => "pnpm install --frozen-lockfile".to_string(),
+        "npm ci" if has("yarn.lock") => "yarn install --frozen-lockfile".to_string(),
+        "npm ci" => format!("npm install {}", pinned("@")),
+        "pip install" if has("uv.lock") => "uv sync --frozen".to_string(),
+        "pip install" if has("poetry.lock") => "poetry install".to_string(),
+        "pip install" if has("pdm.lock") => "pdm sync".to_string(),
+        "pip install" if has("Pipfile.lock") => "pipenv install --deploy".to_string(),
+        "pip install" => match requirements {
+            Some(file) => format!("pip install -r {file}"),
+            None => format!("pip install {}", pinned("==")),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// Every package's actions merged.
+pub(super) fn plan(
+    decisions: &[PackageDecision],
+    lockfiles: &BTreeSet<String>,
+    platform: &Platform,
+) -> ActionPlan {
+    let mut apk_add = BTreeSet::new();
+    let mut build = BTreeSet::new();
+    let mut reinstall: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut relock = BTreeSet::new();
+    let mut plan = ActionPlan::default();
+    let mut newest: Option<(Version, String)> = None;
+    for decision in decisions {
+        let name = decision.package.as_ref().map_or_else(
+            || "files no package owns".to_string(),
+            |p| format!("{} {}", p.name, p.version),
+        );
+        for action in &decision.actions {
+            match action {
+                Action::ApkAdd { packages } => apk_add.extend(packages.iter().cloned()),
+                Action::BuildDependencies { packages } => build.extend(packages.iter().cloned()),
+                Action::ReinstallOnTarget { command } => {
+                    reinstall
+                        .entry(command.clone())
+                        .or_default()
+                        .push(name.clone());
+                }
+                Action::Upgrade { to } => {
+                    if let Some(p) = &decision.package {
+                        plan.upgrades.push((p.name.clone(), to.clone()));
+                    }
+                }
+                Action::RelockForMusl { packages } => relock.extend(packages.iter().cloned()),
+                Action::NewerAlpine { release, .. } => {
+                    let version = Version::release(release);
+                    if newest.as_ref().is_none_or(|(v, _)| version > *v) {
+                        newest = Some((version, release.clone()));
+                    }
+                }
+                Action::Gcompat => {
+                    plan.gcompat = true;
+                    plan.gcompat_for.push(name.clone());
+                }
+                Action::NoFix { why } => plan.no_fix.push((name.clone(), why.clone())),
+            }
+        }
+    }
+    if plan.gcompat {
+        apk_add.insert("gcompat".to_string());
+    }
+    plan.from = newest.map(|(_, release)| format!("alpine:{release}"));
+    plan.install_command = platform.install_command().map(str::to_string);
+    plan.apk_add = apk_add.into_iter().collect();
+    plan.build_dependencies = build.into_iter().collect();
+    plan.reinstall = reinstall
+        .into_iter()
+        .map(|(command, packages)| Reinstallation {
+            command: install_command(&command, lockfiles, &packages, &plan.upgrades),
+            packages,
+        })
+        .collect();
+    plan.relock = relock.into_iter().collect();
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(files: &[&str]) -> BTreeSet<String> {
+        files.iter().map(|f| f.to_string()).collect()
+    }
+
+    #[test]
+    fn the_install_command_is_the_lockfiles_own_else_the_pins() {
+        let packages = ["numpy 1.24.4".to_string(), "lxml 5.2.2".to_string()];
+        let upgrades = [("numpy".to_string(), "1.25.0".to_string())];
+        let command =
+            |generic, files: &[&str]| install_command(generic, &names(files), &packages, &upgrades);
+        assert_eq!(command("pip install", &["uv.lock"]), "uv sync --frozen");
+        assert_eq!(
+            command("pip install", &["requirements-prod.txt"]),
+            "pip install -r requirements-prod.txt"
+        );
+        // No lockfile: the pins, with the upgrade the plan asks for.
+        assert_eq!(
+            command("pip install", &[]),
+            "pip install numpy==1.25.0 lxml==5.2.2"
+        );
+        assert_eq!(
+            command("npm ci", &["yarn.lock"]),
+            "yarn install --frozen-lockfile"
+        );
+        assert_eq!(
+            command("npm ci", &["package-lock.json", "yarn.lock"]),
+            "npm ci"
+        );
+        assert_eq!(
+            command("npm ci", &[]),
+            "npm install numpy@1.25.0 lxml@5.2.2"
+        );
+    }
+}
