@@ -30,10 +30,6 @@ use pypi::WheelLibc;
 
 pub use fetch::{Fetched, RESPONSE_CAP, shown_url};
 
-/// Alpine packages every build from an sdist needs: a C toolchain and the
-/// Python headers.
-const SDIST_BUILD_PACKAGES: [&str; 2] = ["build-base", "python3-dev"];
-
 /// At most this many packages are asked about in one scan, and at most this
 /// many platform package documents fetched: a generated lockfile of
 /// thousands of native packages must not mean thousands of requests.
@@ -232,10 +228,10 @@ impl Lookup {
             else {
                 continue;
             };
-            // Alpine's names; other images' come from the roll-up.
-            let alpine = matches!(libc, WheelLibc::Musl { .. });
-            let build_packages = if verdict.reinstall == Reinstall::SourceBuild && alpine {
-                SDIST_BUILD_PACKAGES
+            // What building the sdist needs, in the target's package names.
+            let build_packages = if verdict.reinstall == Reinstall::SourceBuild {
+                platform
+                    .build_packages(true)
                     .iter()
                     .map(ToString::to_string)
                     .collect()
