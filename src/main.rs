@@ -186,7 +186,7 @@ fn run_scan(args: ScanArgs, matrix: bool) -> ExitStatus {
         let targets = match from_file {
             _ if !args.target.is_empty() => args.target.clone(),
             Some(targets) if !targets.is_empty() => targets.clone(),
-            _ => Target::default_matrix(),
+            _ => default_matrix(&options, args.quiet),
         };
         if let Some(loaded) = &file
             && !args.quiet
@@ -222,6 +222,26 @@ fn run_scan(args: ScanArgs, matrix: bool) -> ExitStatus {
         return usage_error(&message);
     }
     report::exit_status(&report, fail_on)
+}
+
+/// The default matrix's images that have facts for the scan's architecture
+/// (the others are named on stderr, not an error: nobody asked for them).
+fn default_matrix(options: &Options, quiet: bool) -> Vec<Target> {
+    let (known, unknown): (Vec<Target>, Vec<Target>) =
+        Target::default_matrix().into_iter().partition(|target| {
+            Platform::new(target.clone(), options.platform.arch, false)
+                .validate()
+                .is_ok()
+        });
+    if !unknown.is_empty() && !quiet {
+        let names: Vec<String> = unknown.iter().map(ToString::to_string).collect();
+        eprintln!(
+            "muslcheck: no {} facts for {}: left out of the matrix",
+            options.platform.arch,
+            names.join(", ")
+        );
+    }
+    known
 }
 
 /// `--target` more than once: the matrix in text or JSON; SARIF, annotations

@@ -281,3 +281,37 @@ fn a_matrix_of_an_image_says_what_the_image_is_and_the_leanest_base_with_its_pac
     assert_eq!(leanest["after"], "apt-get install -y libjq1 libonig5");
     assert_eq!(matrix["targets"][0]["runs_after_plan"], false);
 }
+
+#[test]
+fn the_default_matrix_leaves_out_images_without_facts_for_the_architecture() {
+    let output = cli(&[
+        "matrix",
+        "--arch",
+        "aarch64",
+        "--format",
+        "json",
+        corpus("bin").to_str().unwrap(),
+    ]);
+    assert_ne!(output.status.code(), Some(2));
+    let names = target_names(&json_of(&output));
+    assert!(
+        names.iter().any(|n| n.starts_with("debian:12-slim")),
+        "{names:?}"
+    );
+    assert!(!names.iter().any(|n| n.starts_with("ubuntu")), "{names:?}");
+    let stderr = common::stderr(&output);
+    assert!(
+        stderr.contains("no aarch64 facts for ubuntu:24.04"),
+        "{stderr}"
+    );
+    // Asked for by name, an image without those facts is an error.
+    let asked = cli(&[
+        "matrix",
+        "--arch",
+        "aarch64",
+        "--target",
+        "ubuntu:24.04",
+        corpus("bin").to_str().unwrap(),
+    ]);
+    assert_eq!(asked.status.code(), Some(2));
+}
