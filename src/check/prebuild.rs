@@ -8,6 +8,7 @@ use crate::ecosystem::npm::{GlibcPlatformPackage, is_musl_variant_name, npm_cpu,
 use crate::model::{Arch, LibcKind};
 use crate::platform::{LoaderKind, Platform};
 
+use super::jni::{self, MuslJniMembers};
 use super::tree::{TreeFile, TreeIndex};
 
 /// The first musl prebuild of each directory (in the tree's order), found in
@@ -15,6 +16,8 @@ use super::tree::{TreeFile, TreeIndex};
 /// again for each of them.
 pub struct MuslPrebuilds {
     by_directory: HashMap<PathBuf, usize>,
+    /// The musl JNI members of jars, for the same question about jars.
+    jni: MuslJniMembers,
 }
 
 impl MuslPrebuilds {
@@ -28,7 +31,10 @@ impl MuslPrebuilds {
                     .or_insert(i);
             }
         }
-        MuslPrebuilds { by_directory }
+        MuslPrebuilds {
+            by_directory,
+            jni: MuslJniMembers::new(index, count),
+        }
     }
 
     /// The musl prebuild beside `file`, if any.
@@ -45,6 +51,9 @@ pub fn never_loaded(
     file: &TreeFile,
     platform: &Platform,
 ) -> Option<String> {
+    if jni::jar_member(file.shown).is_some() {
+        return jni::never_loaded(index, &musl_prebuilds.jni, file, platform);
+    }
     let arch = platform.arch;
     if platform.loader_kind() != LoaderKind::Musl {
         return never_loaded_on_glibc(file, arch);

@@ -5,6 +5,7 @@ pub mod attribution;
 pub mod distro;
 pub mod known;
 mod manifest;
+pub mod maven;
 pub mod npm;
 pub mod python;
 pub mod python_lock;

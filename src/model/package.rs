@@ -19,6 +19,8 @@ pub enum Ecosystem {
     Debian,
     /// An Alpine package (apk's database of a root filesystem).
     Alpine,
+    /// A jar (Maven coordinates `group:artifact`).
+    Maven,
 }
 
 impl Ecosystem {
@@ -28,6 +30,7 @@ impl Ecosystem {
             Ecosystem::Npm => "npm",
             Ecosystem::Debian => "debian",
             Ecosystem::Alpine => "alpine",
+            Ecosystem::Maven => "maven",
         }
     }
 }
