@@ -510,3 +510,66 @@ fn read_text(reader: &mut impl Read) -> Option<String> {
         .ok()
         .map(|_| text)
 }
+
+#[cfg(test)]
+mod jar_tests {
+    use std::io::{Cursor, Write};
+
+    use super::*;
+
+    fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for (name, bytes) in members {
+            writer.start_file(*name, stored).unwrap();
+            writer.write_all(bytes).unwrap();
+        }
+        writer.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn nested_jars_are_read_one_level_deep() {
+        let elf: &[u8] = b"\x7fELF-not-really";
+        let deeper = zip_of(&[("lib.so", elf)]);
+        let inner = zip_of(&[
+            (
+                "META-INF/maven/g/a/pom.properties",
+                b"groupId=g\nartifactId=a\nversion=1\n",
+            ),
+            ("linux/amd64/liba.so", elf),
+            ("BOOT-INF/lib/deeper.jar", &deeper),
+        ]);
+        let outer = zip_of(&[
+            ("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\n"),
+            ("BOOT-INF/lib/a-1.jar", &inner),
+            ("BOOT-INF/classes/own.so", elf),
+        ]);
+        let parts = read_jar(Cursor::new(outer), |bytes| bytes.len()).unwrap();
+        let nested: Vec<Option<&str>> = parts.iter().map(|p| p.nested_at.as_deref()).collect();
+        assert_eq!(nested, [None, Some("BOOT-INF/lib/a-1.jar")]);
+        let members = |i: usize| -> Vec<&str> {
+            parts[i]
+                .contents
+                .members
+                .iter()
+                .map(|m| m.path.as_str())
+                .collect()
+        };
+        assert_eq!(members(0), ["BOOT-INF/classes/own.so"]);
+        // deeper.jar, two levels down, is neither opened nor taken for ELF.
+        assert_eq!(members(1), ["linux/amd64/liba.so"]);
+        assert!(parts[0].manifest.is_some());
+        assert_eq!(parts[1].pom_properties.len(), 1);
+    }
+
+    #[test]
+    fn nested_jar_places() {
+        assert!(is_nested_jar("BOOT-INF/lib/snappy-java-1.1.10.3.jar"));
+        assert!(is_nested_jar("WEB-INF/lib/x.jar"));
+        assert!(is_nested_jar("lib/x.jar"));
+        assert!(is_nested_jar("module.war"));
+        assert!(!is_nested_jar("org/example/resources/fixture.jar"));
+        assert!(!is_nested_jar("BOOT-INF/lib/readme.txt"));
+    }
+}
