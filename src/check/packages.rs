@@ -595,6 +595,7 @@ fn reinstall_action(ecosystem: Option<Ecosystem>) -> Action {
         Some(Ecosystem::Alpine | Ecosystem::Debian) => "distribution package",
         // The application is built with the jar its build tool resolves.
         Some(Ecosystem::Maven) => "mvn package (or gradle build)",
+        Some(Ecosystem::Rubygems) => "bundle install",
         None => "rebuild on the target",
     };
     Action::ReinstallOnTarget {

@@ -9,6 +9,7 @@ pub mod maven;
 pub mod npm;
 pub mod python;
 pub mod python_lock;
+pub mod ruby;
 
 pub use manifest::{ManifestKind, NpmLock, PythonLock};
 

@@ -21,6 +21,8 @@ pub enum Ecosystem {
     Alpine,
     /// A jar (Maven coordinates `group:artifact`).
     Maven,
+    /// A Ruby gem.
+    Rubygems,
 }
 
 impl Ecosystem {
@@ -31,6 +33,7 @@ impl Ecosystem {
             Ecosystem::Debian => "debian",
             Ecosystem::Alpine => "alpine",
             Ecosystem::Maven => "maven",
+            Ecosystem::Rubygems => "rubygems",
         }
     }
 }

@@ -419,6 +419,19 @@ fn judge(inputs: &Inputs, index: &TreeIndex, options: &Options) -> Vec<Artifact>
         .filter(|package| package.ecosystem == Ecosystem::Pypi)
         .map(|package| (package.name.clone(), package.version.clone()))
         .collect();
+    let native_gems: HashSet<(String, String)> = items
+        .iter()
+        .filter(|item| matches!(item.read, Read::Elf(_)))
+        .filter_map(|item| item.package.as_ref())
+        .filter(|package| package.ecosystem == Ecosystem::Rubygems)
+        .map(|package| (package.name.clone(), package.version.clone()))
+        .collect();
+    let gem_locks = read_manifests.gem_lock_artifacts(&native_gems, arch);
+    artifacts.extend(
+        gem_locks
+            .into_iter()
+            .map(|entry| if musl_target { entry } else { off_musl(entry) }),
+    );
     artifacts.extend(manifests::installed_python_artifacts(
         &inventory.dist_infos,
         &native_python,
@@ -557,8 +570,9 @@ fn attribute_packages(items: &mut [Item], inventory: &Inventory, side_reads: &mu
             item.package = owners
                 .get(&item.location)
                 .or_else(|| npm.get(item.owner_location()))
-                .or_else(|| distro.get(&item.location))
-                .cloned();
+                .cloned()
+                .or_else(|| gem_package(item.owner_location()))
+                .or_else(|| distro.get(&item.location).cloned());
         }
         if let Some(others) = inventory.hard_links.get(&item.location) {
             // The smallest path names the file, whatever the walk met first.
@@ -569,4 +583,14 @@ fn attribute_packages(items: &mut [Item], inventory: &Inventory, side_reads: &mu
             item.also_at = paths;
         }
     }
+}
+
+/// The gem a file is installed in, by its gem directory.
+fn gem_package(location: &std::path::Path) -> Option<Package> {
+    let (name, version, _) = crate::ecosystem::ruby::gem_of(location)?;
+    Some(Package {
+        ecosystem: Ecosystem::Rubygems,
+        name,
+        version,
+    })
 }
