@@ -159,3 +159,31 @@ fn extension_agrees_with_the_real_musl_loader() {
     assert!(symbols.is_empty(), "{symbols:?}");
     assert_eq!(extension.verdict(), Verdict::Breaks);
 }
+
+#[test]
+fn platform_gems_the_target_never_uses_are_not_applicable() {
+    let Some(bundle) = bundle() else { return };
+    let root = bundle.join("platform-gems");
+    let gem = |platform: &str| {
+        format!("vendor/bundle/ruby/3.1.0/gems/bcrypt-3.1.18-{platform}/lib/bcrypt_ext.so")
+    };
+    let alpine = scan_on("alpine:3.20", &root);
+    assert_eq!(
+        common::found(&alpine, &gem("x86_64-linux-gnu")).verdict(),
+        Verdict::NotApplicable
+    );
+    // The synthetic "musl" gem holds the glibc build: judged, and breaks.
+    assert_eq!(
+        common::found(&alpine, &gem("x86_64-linux-musl")).verdict(),
+        Verdict::Breaks
+    );
+    let debian = scan_on("debian:12-slim", &root);
+    assert_eq!(
+        common::found(&debian, &gem("x86_64-linux-musl")).verdict(),
+        Verdict::NotApplicable
+    );
+    assert_ne!(
+        common::found(&debian, &gem("x86_64-linux-gnu")).verdict(),
+        Verdict::NotApplicable
+    );
+}

@@ -7,6 +7,10 @@
 # Gemfile.lock differ only in PLATFORMS:
 #   glibc-lock/  PLATFORMS ruby, x86_64-linux            (no musl platform)
 #   musl-lock/   PLATFORMS ruby, x86_64-linux, x86_64-linux-musl
+# and platform-gems/: the same file under Bundler 2.5+'s platform gem names
+# bcrypt-3.1.18-x86_64-linux-gnu and bcrypt-3.1.18-x86_64-linux-musl
+# (synthetic: bcrypt publishes no platform gems, and the "musl" one is the
+# glibc build; only the names decide which one Bundler uses).
 # About 30 KB; not committed. The tests skip, saying why, when absent.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -44,5 +48,10 @@ DEPENDENCIES
 BUNDLED WITH
    2.5.3
 LOCK
+done
+for platform in x86_64-linux-gnu x86_64-linux-musl; do
+    dir="$target/platform-gems/vendor/bundle/ruby/3.1.0/gems/bcrypt-3.1.18-$platform/lib"
+    mkdir -p "$dir"
+    cp "$ext" "$dir/bcrypt_ext.so"
 done
 echo "built $target"
