@@ -88,3 +88,25 @@ pub fn never_loaded(
         _ => None,
     }
 }
+
+/// Why the target never loads a jar member whose ELF header could not be
+/// read, from its path alone (another OS or architecture, or the musl
+/// variant on glibc); `None` when it may be the one its loader extracts.
+pub fn unread_member_never_loaded(shown: &str, platform: &Platform) -> Option<String> {
+    let (_, member) = jar_member(shown)?;
+    let variant = native_variant(member);
+    let arch = platform.arch;
+    if let Some(os) = variant.other_os {
+        return Some(format!(
+            "a JNI library for {os} (by its path); on Linux its loader extracts the Linux {arch} member"
+        ));
+    }
+    if let Some(named) = variant.arch.filter(|named| *named != arch) {
+        return Some(format!(
+            "a JNI library for Linux {named} (by its path); on {arch} its loader extracts the {arch} member"
+        ));
+    }
+    (variant.libc == LibcKind::Musl && platform.loader_kind() != LoaderKind::Musl).then(|| {
+        "the musl variant (by its path); on glibc its loader extracts the glibc member".to_string()
+    })
+}

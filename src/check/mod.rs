@@ -10,7 +10,7 @@ mod findings;
 mod gcompat;
 mod glibc;
 pub mod host;
-mod jni;
+pub mod jni;
 pub mod matrix;
 pub mod packages;
 mod prebuild;

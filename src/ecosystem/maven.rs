@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use crate::model::{Ecosystem, LibcKind, Package};
+use crate::model::{Arch, Ecosystem, LibcKind, Package};
 
 const JNI_LIBRARIES: &str = include_str!("../../data/jni/jni-libraries.tsv");
 
@@ -151,6 +151,27 @@ pub struct NativeVariant {
     /// `Some(Musl)` when the path names musl; otherwise the loader's
     /// default Linux build, which is glibc's.
     pub libc: LibcKind,
+    /// The architecture the path names (`amd64`, `x86_64`, `linux64`,
+    /// `aarch64`, `s390x` …), for members whose ELF header cannot be read.
+    pub arch: Option<Arch>,
+}
+
+/// The architecture a folder or file-name token names, as the JNI
+/// libraries' loaders spell them (Java's `os.arch`, `uname -m`, rocksdb's
+/// `linux64`/`linux32`).
+fn arch_of_token(token: &str) -> Option<Arch> {
+    Some(match token {
+        "x86_64" | "amd64" | "x64" | "linux64" => Arch::X86_64,
+        "aarch64" | "arm64" => Arch::Aarch64,
+        "x86" | "i386" | "i686" | "linux32" => Arch::I686,
+        "arm" | "armv6" | "armv7" | "armhf" => Arch::Armv7,
+        "ppc64le" => Arch::Ppc64le,
+        "ppc64" => Arch::Ppc64,
+        "s390x" => Arch::S390x,
+        "riscv64" => Arch::Riscv64,
+        "loongarch64" => Arch::Loongarch64,
+        _ => return None,
+    })
 }
 
 const OTHER_OSES: &[&str] = &[
@@ -173,11 +194,16 @@ const OTHER_OSES: &[&str] = &[
 
 /// The variant a member's path names.
 pub fn native_variant(member_path: &str) -> NativeVariant {
-    let lower = member_path.to_ascii_lowercase();
+    // `x86_64` (and netty's `aarch_64`) are one name each, split on nothing.
+    let lower = member_path
+        .to_ascii_lowercase()
+        .replace("x86_64", "amd64")
+        .replace("aarch_64", "aarch64");
     let tokens: Vec<&str> = lower
         .split(['/', '-', '_', '.'])
         .filter(|t| !t.is_empty())
         .collect();
+    let arch = tokens.iter().rev().find_map(|t| arch_of_token(t));
     let other_os = OTHER_OSES
         .iter()
         .copied()
@@ -190,6 +216,7 @@ pub fn native_variant(member_path: &str) -> NativeVariant {
         } else {
             LibcKind::Glibc
         },
+        arch,
     }
 }
 
@@ -234,6 +261,25 @@ mod tests {
             native_variant("freebsd/amd64/libzstd-jni-1.5.5-4.so").other_os,
             Some("freebsd")
         );
+        let arch = |p: &str| native_variant(p).arch;
+        assert_eq!(
+            arch("org/xerial/snappy/native/Linux/s390x/libsnappyjava.so"),
+            Some(Arch::S390x)
+        );
+        assert_eq!(
+            arch("org/xerial/snappy/native/Linux/x86_64/libsnappyjava.so"),
+            Some(Arch::X86_64)
+        );
+        assert_eq!(arch("librocksdbjni-linux64-musl.so"), Some(Arch::X86_64));
+        assert_eq!(
+            arch("META-INF/native/libnetty_tcnative_linux_x86_64.so"),
+            Some(Arch::X86_64)
+        );
+        assert_eq!(
+            arch("META-INF/native/libnetty_transport_native_epoll_aarch_64.so"),
+            Some(Arch::Aarch64)
+        );
+        assert_eq!(arch("lib/libfoo.so"), None);
         assert_eq!(
             native_variant("org/xerial/snappy/native/Linux/android-aarch64/libsnappyjava.so")
                 .other_os,

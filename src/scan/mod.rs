@@ -391,7 +391,21 @@ fn judge(inputs: &Inputs, index: &TreeIndex, options: &Options) -> Vec<Artifact>
                 assessment,
             ),
             (Read::Failed(code, reason), _) => {
-                (ArtifactKind::Unreadable, failure(*code, reason.clone()))
+                let mut assessment = failure(*code, reason.clone());
+                // A jar member the target's loader never extracts, by its path.
+                if *code == Code::MalformedElf
+                    && let Some(why) = check::jni::unread_member_never_loaded(
+                        item.shown.as_str(),
+                        &options.platform,
+                    )
+                {
+                    assessment.verdict = Verdict::NotApplicable;
+                    assessment.load = Some(crate::model::LoadSummary {
+                        not_loaded: Some(why),
+                        ..crate::model::LoadSummary::default()
+                    });
+                }
+                (ArtifactKind::Unreadable, assessment)
             }
             _ => continue,
         };
