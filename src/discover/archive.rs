@@ -391,13 +391,16 @@ pub fn read_jar<T>(
     mut analyse: impl FnMut(&[u8]) -> T,
 ) -> Result<Vec<JarPart<T>>, String> {
     let mut parts = Vec::new();
-    read_jar_level(archive, None, &mut analyse, &mut parts)?;
+    // One inflate total for the jar and every jar nested in it.
+    let mut inflated: u64 = 0;
+    read_jar_level(archive, None, &mut inflated, &mut analyse, &mut parts)?;
     Ok(parts)
 }
 
 fn read_jar_level<T>(
     archive: impl Read + Seek,
     nested_at: Option<String>,
+    inflated: &mut u64,
     analyse: &mut impl FnMut(&[u8]) -> T,
     parts: &mut Vec<JarPart<T>>,
 ) -> Result<(), String> {
@@ -408,7 +411,6 @@ fn read_jar_level<T>(
         pom_properties: Vec::new(),
         manifest: None,
     };
-    let mut inflated: u64 = 0;
     let mut nested: Vec<(String, String)> = Vec::new();
     for index in 0..zip.len() {
         let mut entry = match zip.by_index(index) {
@@ -454,12 +456,12 @@ fn read_jar_level<T>(
         }
         let declared = entry.size();
         part.contents
-            .take(&mut inflated, name, placed, declared, &mut entry, analyse);
+            .take(inflated, name, placed, declared, &mut entry, analyse);
     }
     parts.push(part);
     // One level of nesting, each inner jar held in memory while it is read.
     for (name, path) in nested {
-        let outcome = read_nested(&mut zip, &name, &path, &mut inflated, analyse, parts);
+        let outcome = read_nested(&mut zip, &name, &path, inflated, analyse, parts);
         if let (Err(reason), Some(outer)) = (outcome, parts.first_mut()) {
             outer
                 .contents
@@ -497,6 +499,7 @@ fn read_nested<T, R: Read + Seek>(
     read_jar_level(
         std::io::Cursor::new(&*bytes),
         Some(path.to_string()),
+        inflated,
         analyse,
         parts,
     )
