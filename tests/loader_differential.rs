@@ -384,9 +384,10 @@ fn compare(loader: &Loader, target: &str, roots: &[PathBuf]) -> Compared {
 fn roots(scratch: &Path) -> Vec<PathBuf> {
     assert!(extract_third_party(scratch) >= 5);
     let mut roots = vec![corpus(""), scratch.to_path_buf()];
-    // Real manylinux wheels and node_modules trees, when corpus/thirdparty/make-*.sh built them.
+    // Real manylinux wheels, node_modules trees and a Ruby vendor/bundle, when
+    // corpus/thirdparty/make-*.sh built them.
     roots.extend(
-        ["venv", "npm-glibc", "npm-musl"]
+        ["venv", "npm-glibc", "npm-musl", "ruby-bundle"]
             .into_iter()
             .filter_map(fetched),
     );

@@ -25,6 +25,7 @@ pub fn provides(host: &Host, symbol: &str) -> bool {
         HostKind::Jvm => {
             symbol.starts_with("JNI_") || symbol.starts_with("JVM_") || symbol.starts_with("jio_")
         }
+        HostKind::Ruby => symbol.starts_with("rb_") || symbol.starts_with("ruby_"),
     }
 }
 
@@ -61,6 +62,16 @@ pub fn detect(file_name: &str, facts: &ElfFacts) -> Option<Host> {
         .find(|s| *s == "JNI_OnLoad" || s.starts_with("Java_"))
     {
         return host(HostKind::Jvm, format!("exports {jni}"));
+    }
+    // `Init_<name>` is what `require` calls; the interpreter's own API
+    // (`rb_*`) among the imports tells it from other `Init_` exports.
+    if let Some(init) = facts.exports.iter().find(|s| s.starts_with("Init_"))
+        && facts
+            .required_symbols
+            .iter()
+            .any(|s| s.name.starts_with("rb_"))
+    {
+        return host(HostKind::Ruby, format!("exports {init} and imports rb_*"));
     }
     if file_name.ends_with(".node") {
         return host(HostKind::Node, "file name ends in .node".to_string());

@@ -10,6 +10,7 @@ mod findings;
 mod gcompat;
 mod glibc;
 pub mod host;
+pub mod jni;
 pub mod matrix;
 pub mod packages;
 mod plan;
@@ -25,7 +26,9 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
-use crate::model::{Assessment, ElfFacts, Finding, Host, Linkage, LoadSummary, Severity, Verdict};
+use crate::model::{
+    Assessment, ElfFacts, Finding, Host, HostKind, Linkage, LoadSummary, Severity, Verdict,
+};
 use crate::platform::{LoaderKind, Platform};
 
 pub use tree::{TreeFile, TreeIndex};
@@ -83,7 +86,17 @@ fn hosts(resolver: &Resolver, musl_prebuilds: &MuslPrebuilds, count: usize) -> V
         .into_par_iter()
         .map(|i| {
             let file = index.file(i)?;
-            host::detect(file.file_name(), file.facts)
+            host::detect(file.file_name(), file.facts).or_else(|| {
+                // Only the JVM loads code out of a jar (its libraries' loaders extract it).
+                (jni::jar_member(file.shown).is_some()
+                    && file.facts.is_loadable()
+                    && !file.facts.is_executable())
+                .then(|| Host {
+                    kind: HostKind::Jvm,
+                    evidence: "a member of a jar: extracted and loaded by the JVM".to_string(),
+                    loaded_by: None,
+                })
+            })
         })
         .collect();
     let loads: Vec<(usize, Vec<usize>)> = own

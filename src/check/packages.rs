@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::ecosystem::maven::jni_library;
 use crate::model::{
     Action, ActionPlan, AnswerSource, Artifact, ArtifactKind, AsIs, Code, Ecosystem, Evidence,
     LibcKind, Package, PackageDecision, Reinstall, ReinstallAnswer, Severity, Verdict, Version,
@@ -229,6 +230,12 @@ fn answer_from_files(
         }
         LoaderKind::None => {}
     }
+    if let Some(answer) = package
+        .filter(|p| p.ecosystem == Ecosystem::Maven)
+        .and_then(|p| jni_answer(p, files))
+    {
+        return answer;
+    }
     let mut libcs = files
         .iter()
         .filter_map(|f| f.facts())
@@ -258,6 +265,73 @@ fn answer_from_files(
         );
     }
     ReinstallAnswer::unknown("no lockfile, table or package index answered for this version")
+}
+
+/// A jar's JNI code on musl: the member its library's loader extracts is
+/// the musl variant when the jar ships one; else the table of JNI libraries
+/// says which version ships one (`data/jni/jni-libraries.tsv`).
+fn jni_answer(package: &Package, files: &[&Artifact]) -> Option<ReinstallAnswer> {
+    let loaded: Vec<&&Artifact> = files
+        .iter()
+        .filter(|f| f.verdict() != Verdict::NotApplicable)
+        .filter(|f| f.facts().is_some_and(|facts| facts.is_loadable()))
+        .collect();
+    let answer = |reinstall, detail: String, source, first_musl_version| ReinstallAnswer {
+        reinstall,
+        detail,
+        source,
+        build: None,
+        first_musl_version,
+        build_packages: Vec::new(),
+    };
+    if let Some(musl) = loaded.iter().find(|f| {
+        f.facts()
+            .is_some_and(|facts| facts.libc.kind == LibcKind::Musl)
+    }) {
+        return Some(answer(
+            Reinstall::MuslBuild,
+            format!(
+                "the jar ships a musl variant its loader extracts on musl: {}",
+                musl.path
+            ),
+            AnswerSource::PackageFiles {
+                path: musl.path.as_str().to_string(),
+            },
+            None,
+        ));
+    }
+    // Glibc builds that load on musl as they are need no answer.
+    if !loaded.iter().any(|f| f.verdict() == Verdict::Breaks) {
+        return None;
+    }
+    let library = jni_library(&package.name)?;
+    let table = AnswerSource::KnownTable {
+        sources: library.source.clone(),
+    };
+    let Some(musl_in) = &library.musl_in else {
+        let detail = "no version is known to ship a musl variant: its loader extracts the glibc \
+                      build on musl (data/jni table)"
+            .to_string();
+        return Some(answer(Reinstall::NoMuslBuild, detail, table, None));
+    };
+    if Version::release(&package.version) >= Version::release(musl_in) {
+        let detail = format!(
+            "{} {musl_in} ships a musl variant, but this jar has none: a repackaged jar?",
+            library.coordinates
+        );
+        return Some(answer(Reinstall::NoMuslBuild, detail, table, None));
+    }
+    let member = library.musl_member.as_deref().unwrap_or("its musl member");
+    let detail = format!(
+        "only glibc JNI code in this version; upgrade to {musl_in}, which ships a musl variant \
+         ({member}) its loader extracts on musl"
+    );
+    Some(answer(
+        Reinstall::NoMuslBuild,
+        detail,
+        table,
+        Some(musl_in.clone()),
+    ))
 }
 
 /// A distribution package's files: on the target, its own package manager
@@ -428,7 +502,10 @@ fn actions(
         Reinstall::NoMuslBuild | Reinstall::CannotInstall => {
             if let Some(to) = &reinstalled.first_musl_version {
                 actions.push(Action::Upgrade { to: to.clone() });
-                actions.push(reinstall_action(ecosystem));
+                // A jar is upgraded in the build, not installed on the target.
+                if ecosystem != Some(Ecosystem::Maven) {
+                    actions.push(reinstall_action(ecosystem));
+                }
             } else if fails_as_is && loads_with_gcompat(files) && platform.has_packages() {
                 actions.push(Action::Gcompat);
             } else {
@@ -540,6 +617,9 @@ fn reinstall_action(ecosystem: Option<Ecosystem>) -> Action {
         Some(Ecosystem::Pypi) => "pip install",
         // The target's own package of a distribution's program.
         Some(Ecosystem::Alpine | Ecosystem::Debian) => "distribution package",
+        // The application is built with the jar its build tool resolves.
+        Some(Ecosystem::Maven) => "mvn package (or gradle build)",
+        Some(Ecosystem::Rubygems) => "bundle install",
         None => "rebuild on the target",
     };
     Action::ReinstallOnTarget {

@@ -1,13 +1,15 @@
 //! Multi-platform npm packages ship every platform's prebuild; the target
 //! loads only its own (node-gyp-build's selection).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use crate::ecosystem::npm::{GlibcPlatformPackage, is_musl_variant_name, npm_cpu, prebuild};
+use crate::ecosystem::ruby;
 use crate::model::{Arch, LibcKind};
 use crate::platform::{LoaderKind, Platform};
 
+use super::jni::{self, MuslJniMembers};
 use super::tree::{TreeFile, TreeIndex};
 
 /// The first musl prebuild of each directory (in the tree's order), found in
@@ -15,6 +17,10 @@ use super::tree::{TreeFile, TreeIndex};
 /// again for each of them.
 pub struct MuslPrebuilds {
     by_directory: HashMap<PathBuf, usize>,
+    /// The musl JNI members of jars, for the same question about jars.
+    jni: MuslJniMembers,
+    /// Installed musl platform gems: (name, version, platform).
+    musl_gems: HashSet<(String, String, String)>,
 }
 
 impl MuslPrebuilds {
@@ -28,7 +34,20 @@ impl MuslPrebuilds {
                     .or_insert(i);
             }
         }
-        MuslPrebuilds { by_directory }
+        let musl_gems = (0..count)
+            .filter_map(|i| index.file(i))
+            .filter_map(|file| ruby::gem_of(file.location))
+            .filter_map(|(name, version, platform)| {
+                platform
+                    .filter(|p| p.ends_with("-linux-musl"))
+                    .map(|p| (name, version, p))
+            })
+            .collect();
+        MuslPrebuilds {
+            by_directory,
+            jni: MuslJniMembers::new(index, count),
+            musl_gems,
+        }
     }
 
     /// The musl prebuild beside `file`, if any.
@@ -45,6 +64,14 @@ pub fn never_loaded(
     file: &TreeFile,
     platform: &Platform,
 ) -> Option<String> {
+    if jni::jar_member(file.shown).is_some() {
+        return jni::never_loaded(index, &musl_prebuilds.jni, file, platform);
+    }
+    if let Some(gem) = ruby::gem_of(file.location)
+        && let (name, version, Some(gem_platform)) = gem
+    {
+        return platform_gem_never_loaded(musl_prebuilds, &name, &version, &gem_platform, platform);
+    }
     let arch = platform.arch;
     if platform.loader_kind() != LoaderKind::Musl {
         return never_loaded_on_glibc(file, arch);
@@ -81,6 +108,35 @@ pub fn never_loaded(
         ));
     }
     None
+}
+
+/// Platform gems: Bundler 2.5+ installs (and Ruby then loads) the
+/// `<arch>-linux-musl` gem on musl and the `<arch>-linux`/`-linux-gnu` one on
+/// glibc; with both installed, the other one is never loaded.
+fn platform_gem_never_loaded(
+    musl_prebuilds: &MuslPrebuilds,
+    name: &str,
+    version: &str,
+    gem_platform: &str,
+    platform: &Platform,
+) -> Option<String> {
+    let musl_platform = format!("{}-linux-musl", super::reinstall::pip_arch(platform.arch));
+    if platform.loader_kind() != LoaderKind::Musl {
+        return gem_platform.ends_with("-linux-musl").then(|| {
+            format!("a platform gem for musl ({name}-{version}-{gem_platform}); on glibc Bundler uses the glibc one")
+        });
+    }
+    let glibc_platform = gem_platform.ends_with("-linux") || gem_platform.ends_with("-linux-gnu");
+    let musl_installed = musl_prebuilds.musl_gems.contains(&(
+        name.to_string(),
+        version.to_string(),
+        musl_platform.clone(),
+    ));
+    (glibc_platform && musl_installed).then(|| {
+        format!(
+            "a platform gem for glibc ({name}-{version}-{gem_platform}); on musl Bundler uses {name}-{version}-{musl_platform}"
+        )
+    })
 }
 
 /// On glibc (and on an image without a C library, where nothing dynamic

@@ -517,3 +517,72 @@ fn needs_build_tools(package: &str) -> Finding {
         },
     )
 }
+
+/// What `bundle install` on the musl target gives for gem `name` `version`,
+/// from the lockfile's `PLATFORMS` and specs: Bundler 2.5+ resolves a
+/// `<arch>-linux-musl` platform gem on musl when the lock records that
+/// platform, builds the `ruby` (source) gem there, and otherwise stops
+/// (the lock lacks the platform it runs on).
+pub fn assess_gem_lock(
+    lock: &crate::ecosystem::ruby::GemLock,
+    name: &str,
+    version: &str,
+    arch: Arch,
+    lockfile: &str,
+) -> Option<ReinstallAnswer> {
+    let specs: Vec<Option<&str>> = lock
+        .specs
+        .iter()
+        .filter(|(n, v, _)| n == name && v == version)
+        .map(|(_, _, platform)| platform.as_deref())
+        .collect();
+    if specs.is_empty() {
+        return None;
+    }
+    let musl_platform = format!("{}-linux-musl", pip_arch(arch));
+    let source = AnswerSource::Lockfile {
+        path: lockfile.to_string(),
+    };
+    let locks_musl = lock.platforms.contains(&musl_platform);
+    if !locks_musl {
+        let mut relock = answer(
+            Reinstall::MuslBuildNotLocked,
+            format!(
+                "{lockfile} PLATFORMS ({}) lacks {musl_platform}: `bundle lock --add-platform \
+                 {musl_platform}`, then `bundle install` on the target",
+                lock.platforms.join(", ")
+            ),
+            source,
+        );
+        relock.build = Some(format!(
+            "bundle lock --add-platform {musl_platform} ({name} {version})"
+        ));
+        return Some(relock);
+    }
+    if specs.contains(&Some(musl_platform.as_str())) {
+        let mut musl = answer(
+            Reinstall::MuslBuild,
+            format!("{lockfile} locks the {musl_platform} platform gem"),
+            source,
+        );
+        musl.build = Some(format!("{name}-{version}-{musl_platform}"));
+        return Some(musl);
+    }
+    if specs.contains(&None) {
+        let mut build = answer(
+            Reinstall::SourceBuild,
+            format!(
+                "{lockfile} locks {musl_platform} and the source gem: `bundle install` on the \
+                 target compiles its extension"
+            ),
+            source,
+        );
+        build.build_packages = vec!["build-base".to_string(), "ruby-dev".to_string()];
+        return Some(build);
+    }
+    Some(answer(
+        Reinstall::NoMuslBuild,
+        format!("{lockfile} locks {musl_platform} but no gem of {name} {version} for it"),
+        source,
+    ))
+}

@@ -358,3 +358,221 @@ pub fn read_tar_gz<T>(
     }
     Ok(contents)
 }
+
+/// Largest `pom.properties` or `MANIFEST.MF` read from a jar.
+const JAR_METADATA_CAP: u64 = 64 * 1024;
+
+/// One jar read: the outer one, or a jar nested inside it.
+pub struct JarPart<T> {
+    /// The nested jar's path inside the outer one; `None` for the outer jar.
+    pub nested_at: Option<String>,
+    pub contents: ArchiveContents<T>,
+    /// Every `META-INF/maven/<group>/<artifact>/pom.properties`, as text.
+    pub pom_properties: Vec<String>,
+    /// `META-INF/MANIFEST.MF`, as text.
+    pub manifest: Option<String>,
+}
+
+/// Whether a member of a jar is a jar the application's class loader reads
+/// from inside it: Spring Boot's `BOOT-INF/lib/`, a war's `WEB-INF/lib/`,
+/// an ear's modules and `lib/`.
+pub fn is_nested_jar(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let (dir, file) = lower.rsplit_once('/').unwrap_or(("", lower.as_str()));
+    let archive = [".jar", ".war"].iter().any(|ext| file.ends_with(ext));
+    archive && matches!(dir, "boot-inf/lib" | "web-inf/lib" | "lib" | "")
+}
+
+/// Reads a jar (`.jar`, `.war`, `.ear`) in memory like a wheel: its ELF
+/// members, its Maven metadata, and the jars nested one level inside it
+/// (read from memory, within the shared budget, never extracted).
+pub fn read_jar<T>(
+    archive: impl Read + Seek,
+    mut analyse: impl FnMut(&[u8]) -> T,
+) -> Result<Vec<JarPart<T>>, String> {
+    let mut parts = Vec::new();
+    // One inflate total for the jar and every jar nested in it.
+    let mut inflated: u64 = 0;
+    read_jar_level(archive, None, &mut inflated, &mut analyse, &mut parts)?;
+    Ok(parts)
+}
+
+fn read_jar_level<T>(
+    archive: impl Read + Seek,
+    nested_at: Option<String>,
+    inflated: &mut u64,
+    analyse: &mut impl FnMut(&[u8]) -> T,
+    parts: &mut Vec<JarPart<T>>,
+) -> Result<(), String> {
+    let mut zip = zip::ZipArchive::new(archive).map_err(|e| format!("not a readable zip: {e}"))?;
+    let mut part = JarPart {
+        nested_at: nested_at.clone(),
+        contents: ArchiveContents::default(),
+        pom_properties: Vec::new(),
+        manifest: None,
+    };
+    let mut nested: Vec<(String, String)> = Vec::new();
+    for index in 0..zip.len() {
+        let mut entry = match zip.by_index(index) {
+            Ok(entry) => entry,
+            Err(err) => {
+                part.contents.problems.push(MemberProblem::unreadable(
+                    format!("#{index}"),
+                    err.to_string(),
+                ));
+                continue;
+            }
+        };
+        let name = match entry.name() {
+            Ok(name) => ReportPath::text_of(name.as_bytes()),
+            Err(err) => {
+                part.contents.problems.push(MemberProblem::unreadable(
+                    format!("#{index}"),
+                    format!("unreadable member name: {err}"),
+                ));
+                continue;
+            }
+        };
+        let placed = part.contents.place(&name);
+        if entry.is_dir() {
+            continue;
+        }
+        if let Ok(path) = &placed {
+            if path == "META-INF/MANIFEST.MF" {
+                part.manifest = read_text(&mut entry);
+                continue;
+            }
+            if path.starts_with("META-INF/maven/") && path.ends_with("/pom.properties") {
+                part.pom_properties.extend(read_text(&mut entry));
+                continue;
+            }
+            if nested_at.is_none() && is_nested_jar(path) {
+                nested.push((name, path.clone()));
+                continue;
+            }
+        }
+        if name_proves_text(std::ffi::OsStr::new(base_name(&name))) {
+            continue;
+        }
+        let declared = entry.size();
+        part.contents
+            .take(inflated, name, placed, declared, &mut entry, analyse);
+    }
+    parts.push(part);
+    // One level of nesting, each inner jar held in memory while it is read.
+    for (name, path) in nested {
+        let outcome = read_nested(&mut zip, &name, &path, inflated, analyse, parts);
+        if let (Err(reason), Some(outer)) = (outcome, parts.first_mut()) {
+            outer
+                .contents
+                .problems
+                .push(MemberProblem::unreadable(name, reason));
+        }
+    }
+    Ok(())
+}
+
+fn read_nested<T, R: Read + Seek>(
+    zip: &mut zip::ZipArchive<R>,
+    name: &str,
+    path: &str,
+    inflated: &mut u64,
+    analyse: &mut impl FnMut(&[u8]) -> T,
+    parts: &mut Vec<JarPart<T>>,
+) -> Result<(), String> {
+    let mut entry = zip.by_name(name).map_err(|e| e.to_string())?;
+    let declared = entry.size();
+    if declared > MAX_MEMBER_BYTES || inflated.saturating_add(declared) > MAX_ARCHIVE_BYTES {
+        return Err(format!(
+            "a nested jar declaring {declared} bytes, over the {} MiB inflate cap",
+            MAX_MEMBER_BYTES / (1024 * 1024)
+        ));
+    }
+    let mut bytes = budget::shared().buffer(declared.max(1))?;
+    if bytes.fill_from(&mut entry).map_err(|e| e.to_string())? {
+        return Err(format!(
+            "inflates past its declared {declared} bytes (a zip bomb?); not read further"
+        ));
+    }
+    *inflated += bytes.len() as u64;
+    drop(entry);
+    read_jar_level(
+        std::io::Cursor::new(&*bytes),
+        Some(path.to_string()),
+        inflated,
+        analyse,
+        parts,
+    )
+}
+
+fn read_text(reader: &mut impl Read) -> Option<String> {
+    let mut text = String::new();
+    reader
+        .take(JAR_METADATA_CAP)
+        .read_to_string(&mut text)
+        .ok()
+        .map(|_| text)
+}
+
+#[cfg(test)]
+mod jar_tests {
+    use std::io::{Cursor, Write};
+
+    use super::*;
+
+    fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for (name, bytes) in members {
+            writer.start_file(*name, stored).unwrap();
+            writer.write_all(bytes).unwrap();
+        }
+        writer.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn nested_jars_are_read_one_level_deep() {
+        let elf: &[u8] = b"\x7fELF-not-really";
+        let deeper = zip_of(&[("lib.so", elf)]);
+        let inner = zip_of(&[
+            (
+                "META-INF/maven/g/a/pom.properties",
+                b"groupId=g\nartifactId=a\nversion=1\n",
+            ),
+            ("linux/amd64/liba.so", elf),
+            ("BOOT-INF/lib/deeper.jar", &deeper),
+        ]);
+        let outer = zip_of(&[
+            ("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\n"),
+            ("BOOT-INF/lib/a-1.jar", &inner),
+            ("BOOT-INF/classes/own.so", elf),
+        ]);
+        let parts = read_jar(Cursor::new(outer), |bytes| bytes.len()).unwrap();
+        let nested: Vec<Option<&str>> = parts.iter().map(|p| p.nested_at.as_deref()).collect();
+        assert_eq!(nested, [None, Some("BOOT-INF/lib/a-1.jar")]);
+        let members = |i: usize| -> Vec<&str> {
+            parts[i]
+                .contents
+                .members
+                .iter()
+                .map(|m| m.path.as_str())
+                .collect()
+        };
+        assert_eq!(members(0), ["BOOT-INF/classes/own.so"]);
+        // deeper.jar, two levels down, is neither opened nor taken for ELF.
+        assert_eq!(members(1), ["linux/amd64/liba.so"]);
+        assert!(parts[0].manifest.is_some());
+        assert_eq!(parts[1].pom_properties.len(), 1);
+    }
+
+    #[test]
+    fn nested_jar_places() {
+        assert!(is_nested_jar("BOOT-INF/lib/snappy-java-1.1.10.3.jar"));
+        assert!(is_nested_jar("WEB-INF/lib/x.jar"));
+        assert!(is_nested_jar("lib/x.jar"));
+        assert!(is_nested_jar("module.war"));
+        assert!(!is_nested_jar("org/example/resources/fixture.jar"));
+        assert!(!is_nested_jar("BOOT-INF/lib/readme.txt"));
+    }
+}

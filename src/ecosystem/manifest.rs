@@ -28,6 +28,8 @@ pub enum ManifestKind {
     InstalledPackageJson,
     NpmLock(NpmLock),
     PythonLock(PythonLock),
+    /// Bundler's `Gemfile.lock`.
+    GemLock,
 }
 
 impl ManifestKind {
@@ -47,6 +49,7 @@ impl ManifestKind {
             }
             "uv.lock" | "poetry.lock" | "pdm.lock" => ManifestKind::PythonLock(PythonLock::Toml),
             "Pipfile.lock" => ManifestKind::PythonLock(PythonLock::Pipfile),
+            "Gemfile.lock" => ManifestKind::GemLock,
             name if name.starts_with("requirements") && name.ends_with(".txt") => {
                 ManifestKind::PythonLock(PythonLock::Requirements)
             }

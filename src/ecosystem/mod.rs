@@ -5,9 +5,11 @@ pub mod attribution;
 pub mod distro;
 pub mod known;
 mod manifest;
+pub mod maven;
 pub mod npm;
 pub mod python;
 pub mod python_lock;
+pub mod ruby;
 
 pub use manifest::{ManifestKind, NpmLock, PythonLock};
 

@@ -267,6 +267,8 @@ pub enum HostKind {
     Node,
     /// A JNI library: `JNI_*`, `JVM_*` and `jio_*` come from the JVM.
     Jvm,
+    /// A Ruby C extension: `rb_*` and `ruby_*` come from the interpreter.
+    Ruby,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -286,6 +288,7 @@ impl Host {
             HostKind::Cpython => "CPython",
             HostKind::Node => "Node.js",
             HostKind::Jvm => "the JVM",
+            HostKind::Ruby => "Ruby",
         }
     }
 
@@ -295,6 +298,7 @@ impl Host {
             HostKind::Cpython => "CPython extension module",
             HostKind::Node => "Node.js addon",
             HostKind::Jvm => "JNI library",
+            HostKind::Ruby => "Ruby C extension",
         }
     }
 }

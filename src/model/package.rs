@@ -19,6 +19,10 @@ pub enum Ecosystem {
     Debian,
     /// An Alpine package (apk's database of a root filesystem).
     Alpine,
+    /// A jar (Maven coordinates `group:artifact`).
+    Maven,
+    /// A Ruby gem.
+    Rubygems,
 }
 
 impl Ecosystem {
@@ -28,6 +32,8 @@ impl Ecosystem {
             Ecosystem::Npm => "npm",
             Ecosystem::Debian => "debian",
             Ecosystem::Alpine => "alpine",
+            Ecosystem::Maven => "maven",
+            Ecosystem::Rubygems => "rubygems",
         }
     }
 }

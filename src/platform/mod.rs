@@ -505,6 +505,7 @@ impl Platform {
             HostKind::Node => "node",
             HostKind::Cpython => "cpython",
             HostKind::Jvm => "jvm",
+            HostKind::Ruby => "ruby",
         };
         tables::host_brought(key).collect()
     }

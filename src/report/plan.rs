@@ -103,10 +103,21 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
             "# upgrade {name} to {version} (first version with a musl build)"
         ));
     }
-    if !plan.relock.is_empty() {
+    // Bundler's relock is its own command (check::reinstall::assess_gem_lock).
+    let (bundler, npm): (Vec<&String>, Vec<&String>) = plan
+        .relock
+        .iter()
+        .partition(|entry| entry.starts_with("bundle lock "));
+    if !npm.is_empty() {
+        let npm: Vec<&str> = npm.iter().map(|entry| entry.as_str()).collect();
         lines.push(format!(
             "# record the musl variants in the lockfile: {} (`npm install` once with optional dependencies)",
-            plan.relock.join(", ")
+            npm.join(", ")
+        ));
+    }
+    for entry in bundler {
+        lines.push(format!(
+            "# in the repository, then commit Gemfile.lock: {entry}"
         ));
     }
     for step in &plan.reinstall {

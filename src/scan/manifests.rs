@@ -98,6 +98,37 @@ impl ReadManifests<'_> {
                 ManifestKind::PythonLock(format) => {
                     artifacts.extend(python_lock_artifacts(shown, location, text, format, arch));
                 }
+                // Answered for the gems found installed: `gem_lock_artifacts`.
+                ManifestKind::GemLock => {}
+            }
+        }
+        artifacts
+    }
+
+    /// Each `Gemfile.lock`'s answer for the installed gems with native code
+    /// (`native`: name and version).
+    pub(super) fn gem_lock_artifacts(
+        &self,
+        native: &HashSet<(String, String)>,
+        arch: Arch,
+    ) -> Vec<Artifact> {
+        let mut artifacts = Vec::new();
+        for (manifest, text) in &self.texts {
+            if manifest.kind != ManifestKind::GemLock {
+                continue;
+            }
+            let lock = crate::ecosystem::ruby::GemLock::parse(text);
+            for (name, version) in native {
+                let answer = reinstall::assess_gem_lock(&lock, name, version, arch, "Gemfile.lock");
+                if let Some(answer) = answer {
+                    let package = Package {
+                        ecosystem: Ecosystem::Rubygems,
+                        name: name.clone(),
+                        version: version.clone(),
+                    };
+                    let shown = ReportPath::file(&manifest.shown);
+                    artifacts.push(reinstall_entry(shown, package, answer, Vec::new()));
+                }
             }
         }
         artifacts

@@ -391,7 +391,21 @@ fn judge(inputs: &Inputs, index: &TreeIndex, options: &Options) -> Vec<Artifact>
                 assessment,
             ),
             (Read::Failed(code, reason), _) => {
-                (ArtifactKind::Unreadable, failure(*code, reason.clone()))
+                let mut assessment = failure(*code, reason.clone());
+                // A jar member the target's loader never extracts, by its path.
+                if *code == Code::MalformedElf
+                    && let Some(why) = check::jni::unread_member_never_loaded(
+                        item.shown.as_str(),
+                        &options.platform,
+                    )
+                {
+                    assessment.verdict = Verdict::NotApplicable;
+                    assessment.load = Some(crate::model::LoadSummary {
+                        not_loaded: Some(why),
+                        ..crate::model::LoadSummary::default()
+                    });
+                }
+                (ArtifactKind::Unreadable, assessment)
             }
             _ => continue,
         };
@@ -419,6 +433,19 @@ fn judge(inputs: &Inputs, index: &TreeIndex, options: &Options) -> Vec<Artifact>
         .filter(|package| package.ecosystem == Ecosystem::Pypi)
         .map(|package| (package.name.clone(), package.version.clone()))
         .collect();
+    let native_gems: HashSet<(String, String)> = items
+        .iter()
+        .filter(|item| matches!(item.read, Read::Elf(_)))
+        .filter_map(|item| item.package.as_ref())
+        .filter(|package| package.ecosystem == Ecosystem::Rubygems)
+        .map(|package| (package.name.clone(), package.version.clone()))
+        .collect();
+    let gem_locks = read_manifests.gem_lock_artifacts(&native_gems, arch);
+    artifacts.extend(
+        gem_locks
+            .into_iter()
+            .map(|entry| if musl_target { entry } else { off_musl(entry) }),
+    );
     artifacts.extend(manifests::installed_python_artifacts(
         &inventory.dist_infos,
         &native_python,
@@ -557,8 +584,9 @@ fn attribute_packages(items: &mut [Item], inventory: &Inventory, side_reads: &mu
             item.package = owners
                 .get(&item.location)
                 .or_else(|| npm.get(item.owner_location()))
-                .or_else(|| distro.get(&item.location))
-                .cloned();
+                .cloned()
+                .or_else(|| gem_package(item.owner_location()))
+                .or_else(|| distro.get(&item.location).cloned());
         }
         if let Some(others) = inventory.hard_links.get(&item.location) {
             // The smallest path names the file, whatever the walk met first.
@@ -569,4 +597,14 @@ fn attribute_packages(items: &mut [Item], inventory: &Inventory, side_reads: &mu
             item.also_at = paths;
         }
     }
+}
+
+/// The gem a file is installed in, by its gem directory.
+fn gem_package(location: &std::path::Path) -> Option<Package> {
+    let (name, version, _) = crate::ecosystem::ruby::gem_of(location)?;
+    Some(Package {
+        ecosystem: Ecosystem::Rubygems,
+        name,
+        version,
+    })
 }

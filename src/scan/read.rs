@@ -7,6 +7,7 @@ use super::cache::{FactsCache, Read};
 use crate::check::wheel::{self, WheelMember};
 use crate::discover::archive::MemberProblemKind;
 use crate::discover::{self, Candidate};
+use crate::ecosystem::maven;
 use crate::ecosystem::python::WheelName;
 use crate::model::{
     Artifact, ArtifactKind, Assessment, Code, Ecosystem, Package, ReportPath, Verdict,
@@ -89,6 +90,12 @@ pub(super) fn read_candidate(candidate: &Candidate, cache: &FactsCache) -> Candi
         .unwrap_or_default();
     if file_name.ends_with(".tgz") || file_name.ends_with(".tar.gz") {
         return read_tarball(candidate, shown, cache);
+    }
+    if [".jar", ".war", ".ear"]
+        .iter()
+        .any(|ext| file_name.ends_with(ext))
+    {
+        return read_jar(candidate, shown, cache);
     }
     let mut read = read_file(&candidate.location, cache);
     if matches!(read, Read::NotElf) {
@@ -242,6 +249,66 @@ fn read_tarball(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) ->
         items: archive_items(candidate, &shown, contents, package),
         wheel: None,
     }
+}
+
+/// A jar, war or ear: its members and those of the jars nested in it, each
+/// attributed to its own jar's Maven coordinates.
+fn read_jar(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) -> CandidateRead {
+    let read = std::fs::File::open(&candidate.location)
+        .map_err(|e| e.to_string())
+        .and_then(|file| {
+            discover::archive::read_jar(std::io::BufReader::new(file), |bytes| {
+                cache.analyse(bytes, None)
+            })
+        });
+    let parts = match read {
+        Ok(parts) => parts,
+        Err(reason) => {
+            let item = Item {
+                shown,
+                also_at: Vec::new(),
+                location: candidate.location.clone(),
+                size: candidate.size,
+                read: Read::Failed(Code::Unreadable, reason),
+                package: None,
+                in_image: false,
+            };
+            return CandidateRead {
+                items: vec![item],
+                wheel: None,
+            };
+        }
+    };
+    let outer_name = candidate
+        .location
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut items = Vec::new();
+    for part in parts {
+        let (jar_shown, jar_path, jar_name) = match &part.nested_at {
+            Some(path) => (shown.member(path), format!("{path}/"), path.as_str()),
+            None => (shown.clone(), String::new(), outer_name.as_str()),
+        };
+        let package = maven::jar_package(&part.pom_properties, part.manifest.as_deref(), jar_name);
+        // A nested jar's members are located below its path in the outer one.
+        let located = discover::archive::ArchiveContents {
+            members: part
+                .contents
+                .members
+                .into_iter()
+                .map(|mut member| {
+                    member.path = format!("{jar_path}{}", member.path);
+                    member
+                })
+                .collect(),
+            problems: part.contents.problems,
+            names: Vec::new(),
+            package_json: None,
+        };
+        items.extend(archive_items(candidate, &jar_shown, located, package));
+    }
+    CandidateRead { items, wheel: None }
 }
 
 fn wheel_package(name: &WheelName) -> Package {
