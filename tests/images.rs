@@ -424,3 +424,27 @@ fn a_gzip_compressed_docker_save_is_read_as_an_image() {
         assert_eq!(verdicts(&report), verdicts(&as_tar));
     }
 }
+
+#[test]
+fn a_temurin_jre_is_the_runtime_answered_by_its_official_variant() {
+    let Some(dir) = images() else { return };
+    let image = dir.join("java-docker-legacy.tar");
+    let (on_alpine, status) = json_scan(&image, &["--target", "alpine"]);
+    let runtime = &on_alpine["images"][0]["runtimes"][0];
+    assert_eq!(runtime["name"], "java", "{runtime:#}");
+    assert_eq!(runtime["version"], "21");
+    assert_eq!(runtime["official_variant"], "eclipse-temurin:21-jre-alpine");
+    assert_eq!(on_alpine["plan"]["from"], "eclipse-temurin:21-jre-alpine");
+    // The JDK's own files (a glibc java and libjvm.so) come with the
+    // variant: not flagged as the app's.
+    assert!(
+        !artifacts(&on_alpine)
+            .iter()
+            .any(|a| a["path"].as_str().unwrap().contains("opt/java/openjdk")),
+        "{:#}",
+        on_alpine["artifacts"]
+    );
+    assert_eq!(status, 0);
+    let (on_debian, _) = json_scan(&image, &["--target", "debian:12-slim"]);
+    assert_eq!(on_debian["plan"]["from"], "eclipse-temurin:21-jre");
+}

@@ -396,6 +396,31 @@ simple_layout(os.path.join(out, "app-zstd.oci"), tars, "zstd")
 docker_legacy(os.path.join(out, "app-docker-legacy.tar"), tars)
 docker25(os.path.join(out, "app-docker25.tar"), tars)
 
+# A JRE where Eclipse Temurin's images install it (stand-in binaries: what is
+# recognised is the place and JAVA_VERSION), running an app jar.
+JAVA_CONFIG = {
+    "Entrypoint": ["/opt/java/openjdk/bin/java", "-jar", "/app/app.jar"],
+    "Env": [
+        "PATH=/opt/java/openjdk/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "JAVA_HOME=/opt/java/openjdk",
+        "JAVA_VERSION=jdk-21.0.5+11",
+    ],
+}
+
+
+def java_layer():
+    layer = Layer()
+    layer.file("opt/java/openjdk/bin/java", read(os.path.join(corpus, "bin/hello-glibc")), 0o755)
+    layer.file("opt/java/openjdk/lib/server/libjvm.so",
+               read(os.path.join(corpus, "lib/libfortified.so")), 0o755)
+    layer.file("app/app.jar", b"PK\x05\x06" + b"\0" * 18)
+    return layer
+
+
+java_tars = [base_layer().tar(), java_layer().tar()]
+docker_legacy(os.path.join(out, "java-docker-legacy.tar"), java_tars,
+              config=config_blob([sha(t) for t in java_tars], config=JAVA_CONFIG))
+
 # Multi-platform: an index naming an amd64 and an arm64 image (behind a nested index).
 blobs = Blobs()
 amd64 = oci_manifest(blobs, tars, "gzip")

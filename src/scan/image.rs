@@ -303,7 +303,8 @@ fn command(contents: &ImageContents<Read>) -> Option<ImageCommand> {
 
 /// Node and Python as the official images install them (under /usr/local,
 /// outside the package manager), with the version the config's environment
-/// (`NODE_VERSION`, `PYTHON_VERSION`) or the file name gives.
+/// (`NODE_VERSION`, `PYTHON_VERSION`) or the file name gives; Java as the
+/// Eclipse Temurin images install it (/opt/java/openjdk, `JAVA_VERSION`).
 fn runtimes(
     contents: &ImageContents<Read>,
     env: &dyn Fn(&str) -> Option<String>,
@@ -315,6 +316,15 @@ fn runtimes(
             found.push(ImageRuntime {
                 name: "node".to_string(),
                 version: env("NODE_VERSION").unwrap_or_default(),
+                path: format!("/{path}"),
+                official_variant: String::new(),
+            });
+        } else if path == JAVA_BINARY
+            && let Some(major) = env("JAVA_VERSION").as_deref().and_then(java_major)
+        {
+            found.push(ImageRuntime {
+                name: "java".to_string(),
+                version: major,
                 path: format!("/{path}"),
                 official_variant: String::new(),
             });
@@ -334,6 +344,17 @@ fn runtimes(
         }
     }
     found
+}
+
+/// Where the Eclipse Temurin images install the JDK's (or JRE's) `java`.
+const JAVA_BINARY: &str = "opt/java/openjdk/bin/java";
+
+/// The Java major version of a Temurin `JAVA_VERSION` (`jdk-21.0.5+11` → 21,
+/// `jdk8u432-b06` → 8).
+fn java_major(version: &str) -> Option<String> {
+    let rest = version.trim().strip_prefix("jdk")?.trim_start_matches('-');
+    let major: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    (!major.is_empty()).then_some(major)
 }
 
 /// Sets aside what another base replaces, once every file is judged: the
@@ -489,6 +510,8 @@ fn target_package(
 fn is_runtime_file(runtime: &ImageRuntime, member: &str) -> bool {
     match runtime.name.as_str() {
         "node" => member == "usr/local/bin/node",
+        // The whole JDK: libjvm.so and its libraries come with the variant.
+        "java" => member.starts_with("opt/java/openjdk/"),
         _ => {
             let minor = runtime
                 .version
@@ -574,8 +597,15 @@ pub(super) fn complete(
             } else {
                 tag
             };
-            let flavour = if target_is_musl { "alpine" } else { "slim" };
-            runtime.official_variant = format!("{}:{tag}-{flavour}", runtime.name);
+            runtime.official_variant = match runtime.name.as_str() {
+                // Temurin's JRE images: Alpine's, else its Ubuntu-based ones.
+                "java" if target_is_musl => format!("eclipse-temurin:{tag}-jre-alpine"),
+                "java" => format!("eclipse-temurin:{tag}-jre"),
+                name => {
+                    let flavour = if target_is_musl { "alpine" } else { "slim" };
+                    format!("{name}:{tag}-{flavour}")
+                }
+            };
             if plan.from.is_none() {
                 plan.from = Some(runtime.official_variant.clone());
             }
@@ -618,6 +648,14 @@ mod tests {
             skipped_by_name: 0,
             problems: Vec::new(),
         }
+    }
+
+    #[test]
+    fn temurin_java_versions_give_the_major() {
+        assert_eq!(java_major("jdk-21.0.5+11").as_deref(), Some("21"));
+        assert_eq!(java_major("jdk8u432-b06").as_deref(), Some("8"));
+        assert_eq!(java_major("21.0.5"), None);
+        assert_eq!(java_major("jdk-"), None);
     }
 
     #[test]
