@@ -444,7 +444,39 @@ fn a_temurin_jre_is_the_runtime_answered_by_its_official_variant() {
         "{:#}",
         on_alpine["artifacts"]
     );
-    assert_eq!(status, 0);
     let (on_debian, _) = json_scan(&image, &["--target", "debian:12-slim"]);
     assert_eq!(on_debian["plan"]["from"], "eclipse-temurin:21-jre");
+    // The app's fat jar is read inside the image as on disk: the JNI member
+    // each library's loader extracts, judged (snappy-java's glibc build
+    // breaks on Alpine).
+    let Some(jars) = fetched("jars") else {
+        return;
+    };
+    let (on_disk, _) = json_scan(&jars.join("app-fat.jar"), &["--target", "alpine"]);
+    let judged = |report: &Value| -> BTreeMap<String, String> {
+        artifacts(report)
+            .iter()
+            .filter(|a| a["kind"] == "elf")
+            .filter_map(|a| {
+                let path = a["path"].as_str()?;
+                let inside_jar = path
+                    .split_once("app-fat.jar!/")
+                    .or_else(|| path.split_once("app.jar!/"))?
+                    .1;
+                Some((inside_jar.to_string(), a["verdict"].as_str()?.to_string()))
+            })
+            .collect()
+    };
+    let in_image = judged(&on_alpine);
+    assert!(in_image.len() >= 10, "{in_image:?}");
+    assert_eq!(in_image, judged(&on_disk));
+    assert!(in_image.values().any(|v| v == "breaks"), "{in_image:?}");
+    assert_eq!(status, 1);
+    let snappy = on_alpine["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["package"]["name"] == "org.xerial.snappy:snappy-java")
+        .unwrap_or_else(|| panic!("{:#}", on_alpine["packages"]));
+    assert_eq!(snappy["as_is"]["verdict"], "breaks");
 }

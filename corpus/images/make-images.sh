@@ -22,6 +22,10 @@ base=$corpus/thirdparty/fetched/debian-root
 if [ ! -d "$base" ]; then
     "$corpus/thirdparty/make-debian-root.sh" >/dev/null
 fi
+# The fat jar (snappy-java, zstd-jni, lz4-java) the Java image runs.
+if [ ! -f "$corpus/thirdparty/fetched/jars/app-fat.jar" ]; then
+    "$corpus/thirdparty/make-jars.sh" >/dev/null
+fi
 # sharp 0.33.5 as npm installs it on glibc (its glibc platform packages only).
 if [ ! -d "$corpus/thirdparty/fetched/npm-glibc" ]; then
     "$corpus/thirdparty/make-node-modules.sh" >/dev/null

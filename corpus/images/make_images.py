@@ -413,7 +413,10 @@ def java_layer():
     layer.file("opt/java/openjdk/bin/java", read(os.path.join(corpus, "bin/hello-glibc")), 0o755)
     layer.file("opt/java/openjdk/lib/server/libjvm.so",
                read(os.path.join(corpus, "lib/libfortified.so")), 0o755)
-    layer.file("app/app.jar", b"PK\x05\x06" + b"\0" * 18)
+    # The fat jar of make-jars.sh (snappy-java, zstd-jni, lz4-java in
+    # BOOT-INF/lib/) when it was built, else an empty jar.
+    fat = os.path.join(corpus, "thirdparty/fetched/jars/app-fat.jar")
+    layer.file("app/app.jar", read(fat) if os.path.exists(fat) else b"PK\x05\x06" + b"\0" * 18)
     return layer
 
 

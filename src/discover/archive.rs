@@ -17,6 +17,7 @@ pub const MAX_MEMBER_BYTES: u64 = 512 * 1024 * 1024;
 pub const MAX_ARCHIVE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
 /// An ELF member of an archive, and what the caller's analysis made of it.
+#[derive(Clone)]
 pub struct Member<T> {
     /// The name as the archive gives it (shown in the report).
     pub name: String,
@@ -36,6 +37,7 @@ pub enum MemberProblemKind {
 }
 
 /// A member that was not analysed, and why.
+#[derive(Clone)]
 pub struct MemberProblem {
     pub name: String,
     pub kind: MemberProblemKind,
@@ -78,6 +80,7 @@ pub fn member_path(name: &str) -> Result<String, String> {
     Ok(parts.join("/"))
 }
 
+#[derive(Clone)]
 pub struct ArchiveContents<T> {
     pub members: Vec<Member<T>>,
     pub problems: Vec<MemberProblem>,
@@ -363,6 +366,7 @@ pub fn read_tar_gz<T>(
 const JAR_METADATA_CAP: u64 = 64 * 1024;
 
 /// One jar read: the outer one, or a jar nested inside it.
+#[derive(Clone)]
 pub struct JarPart<T> {
     /// The nested jar's path inside the outer one; `None` for the outer jar.
     pub nested_at: Option<String>,

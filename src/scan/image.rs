@@ -74,6 +74,18 @@ pub(super) fn read_image(
         let read = match &file.read {
             ImageRead::Elf(read) => read.clone(),
             ImageRead::Unreadable(reason) => Read::Failed(Code::Unreadable, reason.clone()),
+            ImageRead::Jar(parts) => {
+                // Its members, each at `image!/path/app.jar!/member`.
+                let name = file.path.rsplit('/').next().unwrap_or(&file.path);
+                items.extend(super::read::jar_items(
+                    parts.clone(),
+                    &shown.member(&file.path),
+                    &inside(&file.path),
+                    name,
+                    true,
+                ));
+                continue;
+            }
         };
         items.push(Item {
             shown: shown.member(&file.path),

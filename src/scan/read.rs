@@ -140,19 +140,20 @@ fn read_file(location: &Path, cache: &FactsCache) -> Read {
 
 /// Items for the ELF members of an archive (and for members that could not be read).
 fn archive_items(
-    candidate: &Candidate,
+    archive: &Path,
     shown: &ReportPath,
     contents: discover::archive::ArchiveContents<Read>,
     package: Option<Package>,
+    in_image: bool,
 ) -> Vec<Item> {
     let item = |name: &str, path: &str, size: u64, read: Read| Item {
         shown: shown.member(name),
         also_at: Vec::new(),
-        location: member_location(&candidate.location, path),
+        location: member_location(archive, path),
         size,
         read,
         package: package.clone(),
-        in_image: false,
+        in_image,
     };
     let members = contents
         .members
@@ -183,7 +184,10 @@ fn read_wheel(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) -> C
     let (items, member_names) = match read {
         Ok(mut contents) => {
             let names = std::mem::take(&mut contents.names);
-            (archive_items(candidate, &shown, contents, package), names)
+            (
+                archive_items(&candidate.location, &shown, contents, package, false),
+                names,
+            )
         }
         Err(reason) => (
             vec![Item {
@@ -246,7 +250,7 @@ fn read_tarball(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) ->
         .and_then(crate::ecosystem::npm::PackageJson::parse)
         .map(|manifest| manifest.package());
     CandidateRead {
-        items: archive_items(candidate, &shown, contents, package),
+        items: archive_items(&candidate.location, &shown, contents, package, false),
         wheel: None,
     }
 }
@@ -284,11 +288,24 @@ fn read_jar(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) -> Can
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let items = jar_items(parts, &shown, &candidate.location, &outer_name, false);
+    CandidateRead { items, wheel: None }
+}
+
+/// The items of a jar's parts (the jar and the jars nested in it), each
+/// attributed to its own jar's Maven coordinates; `location` is the jar's.
+pub(super) fn jar_items(
+    parts: Vec<discover::archive::JarPart<Read>>,
+    shown: &ReportPath,
+    location: &Path,
+    outer_name: &str,
+    in_image: bool,
+) -> Vec<Item> {
     let mut items = Vec::new();
     for part in parts {
         let (jar_shown, jar_path, jar_name) = match &part.nested_at {
             Some(path) => (shown.member(path), format!("{path}/"), path.as_str()),
-            None => (shown.clone(), String::new(), outer_name.as_str()),
+            None => (shown.clone(), String::new(), outer_name),
         };
         let package = maven::jar_package(&part.pom_properties, part.manifest.as_deref(), jar_name);
         // A nested jar's members are located below its path in the outer one.
@@ -306,9 +323,11 @@ fn read_jar(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) -> Can
             names: Vec::new(),
             package_json: None,
         };
-        items.extend(archive_items(candidate, &jar_shown, located, package));
+        items.extend(archive_items(
+            location, &jar_shown, located, package, in_image,
+        ));
     }
-    CandidateRead { items, wheel: None }
+    items
 }
 
 fn wheel_package(name: &WheelName) -> Package {

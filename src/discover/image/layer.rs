@@ -15,7 +15,10 @@ use super::{
     ImageConfig, ImageContents, ImageFile, ImageFormat, ImageProblem, ImageProblemKind, ImageRead,
     ancestors_of, is_metadata, resolve_links, symlink_target,
 };
-use crate::discover::archive::{ElfMember, member_path, read_elf_member};
+use crate::discover::archive::{
+    ElfMember, MAX_MEMBER_BYTES, member_path, read_elf_member, read_jar,
+};
+use crate::discover::budget;
 use crate::discover::files::METADATA_CAP;
 use crate::discover::name_proves_text;
 use crate::model::ReportPath;
@@ -698,6 +701,12 @@ impl<T: Clone> LayerReader<'_, T> {
             self.merged.skipped_by_name += 1;
             return node;
         }
+        if is_jar_name(base) {
+            if let Node::File { read: slot, .. } = &mut node {
+                *slot = Some(read_jar_entry(declared, entry, analyse));
+            }
+            return node;
+        }
         let read = match read_elf_member(&mut self.inflated, declared, entry, analyse) {
             ElfMember::NotElf => None,
             ElfMember::Analysed { analysed, .. } => Some(ImageRead::Elf(analysed)),
@@ -707,6 +716,46 @@ impl<T: Clone> LayerReader<'_, T> {
             *slot = read;
         }
         node
+    }
+}
+
+/// `.jar`, `.war` or `.ear`: read whole, like a wheel, for its JNI members.
+fn is_jar_name(base: &str) -> bool {
+    let lower = base.to_ascii_lowercase();
+    [".jar", ".war", ".ear"]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
+}
+
+/// A jar in a layer: held in the shared memory budget (never on disk) and
+/// read as a jar on disk is.
+fn read_jar_entry<T, R: Read>(
+    declared: u64,
+    entry: &mut tar::Entry<R>,
+    analyse: &mut impl FnMut(&[u8]) -> T,
+) -> ImageRead<T> {
+    if declared > MAX_MEMBER_BYTES {
+        return ImageRead::Unreadable(format!(
+            "a jar of {declared} bytes, over the {} MiB cap: not read",
+            MAX_MEMBER_BYTES / (1024 * 1024)
+        ));
+    }
+    let mut bytes = match budget::shared().buffer(declared.max(1)) {
+        Ok(bytes) => bytes,
+        Err(reason) => return ImageRead::Unreadable(reason),
+    };
+    match bytes.fill_from(entry) {
+        Ok(false) => {}
+        Ok(true) => {
+            return ImageRead::Unreadable(format!(
+                "longer than its declared {declared} bytes; not read further"
+            ));
+        }
+        Err(err) => return ImageRead::Unreadable(err.to_string()),
+    }
+    match read_jar(std::io::Cursor::new(&*bytes), &mut *analyse) {
+        Ok(parts) => ImageRead::Jar(parts),
+        Err(reason) => ImageRead::Unreadable(format!("a jar that cannot be read: {reason}")),
     }
 }
 

@@ -95,6 +95,8 @@ pub struct ImageFile<T> {
 #[derive(Clone)]
 pub enum ImageRead<T> {
     Elf(T),
+    /// A jar, war or ear: its ELF members and those of its nested jars.
+    Jar(Vec<crate::discover::archive::JarPart<T>>),
     Unreadable(String),
 }
 
