@@ -4,7 +4,9 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
-use crate::ecosystem::npm::{GlibcPlatformPackage, is_musl_variant_name, npm_cpu, prebuild};
+use crate::ecosystem::npm::{
+    GlibcPlatformPackage, Prebuild, is_musl_variant_name, npm_cpu, prebuild,
+};
 use crate::ecosystem::ruby;
 use crate::model::{Arch, LibcKind};
 use crate::platform::{LoaderKind, Platform};
@@ -88,17 +90,8 @@ pub fn never_loaded(
     }
     let target_cpu = npm_cpu(arch);
     let prebuild = prebuild(file.shown)?;
-    if prebuild.platform != "linux" {
-        return Some(format!(
-            "a prebuild for {}; node-gyp-build loads prebuilds/linux-{target_cpu}/ here",
-            prebuild.platform
-        ));
-    }
-    if prebuild.cpu != target_cpu {
-        return Some(format!(
-            "a prebuild for linux-{}; node-gyp-build loads prebuilds/linux-{target_cpu}/ on {arch}",
-            prebuild.cpu
-        ));
+    if let Some(reason) = another_platform(&prebuild, target_cpu, arch) {
+        return Some(reason);
     }
     if prebuild.libc == Some(LibcKind::Glibc) {
         let musl_sibling = musl_prebuilds.beside(index, file)?;
@@ -159,20 +152,27 @@ fn never_loaded_on_glibc(file: &TreeFile, arch: Arch) -> Option<String> {
         ));
     }
     let prebuild = prebuild(file.shown)?;
+    if let Some(reason) = another_platform(&prebuild, target_cpu, arch) {
+        return Some(reason);
+    }
+    (prebuild.libc == Some(LibcKind::Musl))
+        .then(|| "the musl prebuild; on glibc node-gyp-build never loads it".to_string())
+}
+
+/// Why node-gyp-build never loads a prebuild for another OS or CPU, on any libc.
+fn another_platform(prebuild: &Prebuild, target_cpu: &str, arch: Arch) -> Option<String> {
     if prebuild.platform != "linux" {
         return Some(format!(
             "a prebuild for {}; node-gyp-build loads prebuilds/linux-{target_cpu}/ here",
             prebuild.platform
         ));
     }
-    if prebuild.cpu != target_cpu {
-        return Some(format!(
+    (prebuild.cpu != target_cpu).then(|| {
+        format!(
             "a prebuild for linux-{}; node-gyp-build loads prebuilds/linux-{target_cpu}/ on {arch}",
             prebuild.cpu
-        ));
-    }
-    (prebuild.libc == Some(LibcKind::Musl))
-        .then(|| "the musl prebuild; on glibc node-gyp-build never loads it".to_string())
+        )
+    })
 }
 
 /// The npm package a file is in: `@scope/name` or `name` after the last
