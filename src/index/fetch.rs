@@ -19,9 +19,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a cached document answers without asking the network again.
 const FRESH_FOR: Duration = Duration::from_secs(24 * 60 * 60);
-/// The first line of every cache file, so that a file of another kind or an
-/// older layout is never taken for a document.
-const CACHE_MAGIC: &str = "muslcheck-index-cache 1";
+/// The first line of every cache file, so that a file of another kind is
+/// never taken for a document. Layout 2 holds the compacted document.
+const CACHE_MAGIC: &str = "muslcheck-index-cache 2";
+/// Layout 1 held the document as served: read, compacted and rewritten.
+const CACHE_MAGIC_AS_SERVED: &str = "muslcheck-index-cache 1";
 
 /// The request's error, with what to do when the system lacks CA
 /// certificates (a scratch image, an empty root).
@@ -36,10 +38,21 @@ fn explain_request_error(err: &ureq::Error) -> String {
     }
 }
 
+/// One document to get: where, in which media type, and what of it to keep.
+pub struct Request {
+    pub url: String,
+    pub accept: &'static str,
+    /// The part of the document muslcheck reads, as JSON (`None`: not a
+    /// document of this kind). Applied once, before caching: reading a
+    /// cached document then costs what the scan uses of it, not what the
+    /// index served (numpy's PyPI page is 2 MB, next's npm document 20 MB).
+    pub compact: fn(&[u8]) -> Option<Vec<u8>>,
+}
+
 /// One URL's outcome.
 #[derive(Debug, Clone)]
 pub enum Fetched {
-    /// The document's bytes (valid JSON).
+    /// The document's compacted bytes (valid JSON).
     Document(Vec<u8>),
     /// The index does not have it (404, 410): a private or misspelt package.
     NotFound,
@@ -119,18 +132,18 @@ impl Fetcher {
         }
     }
 
-    /// Every URL (with its `Accept` type), at most [`PARALLEL`] at once.
-    pub fn get_all(&self, urls: &[(String, &'static str)]) -> HashMap<String, Fetched> {
+    /// Every request, at most [`PARALLEL`] at once; results by URL.
+    pub fn get_all(&self, requests: &[Request]) -> HashMap<String, Fetched> {
         let next = AtomicUsize::new(0);
         let results = Mutex::new(HashMap::new());
-        let workers = PARALLEL.min(urls.len());
+        let workers = PARALLEL.min(requests.len());
         std::thread::scope(|scope| {
             for _ in 0..workers {
                 scope.spawn(|| {
-                    while let Some((url, accept)) = urls.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        let fetched = self.get(url, accept);
+                    while let Some(request) = requests.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let fetched = self.get(request);
                         if let Ok(mut results) = results.lock() {
-                            results.insert(url.clone(), fetched);
+                            results.insert(request.url.clone(), fetched);
                         }
                     }
                 });
@@ -141,8 +154,9 @@ impl Fetcher {
 
     /// One document: the cache when fresh, else the network, else the cache
     /// whatever its age.
-    pub fn get(&self, url: &str, accept: &str) -> Fetched {
-        let cached = self.cache.read(url);
+    pub fn get(&self, request: &Request) -> Fetched {
+        let url = request.url.as_str();
+        let cached = self.cache.read(request);
         if let Some(entry) = &cached
             && (entry.age < FRESH_FOR || !self.online.load(Ordering::Relaxed))
         {
@@ -150,7 +164,7 @@ impl Fetcher {
             return Fetched::Document(entry.body.clone());
         }
         let from_network = match (&self.agent, self.online.load(Ordering::Relaxed)) {
-            (Some(agent), true) => self.request(agent, url, accept),
+            (Some(agent), true) => self.request(agent, request),
             _ => Err(None),
         };
         match from_network {
@@ -174,12 +188,12 @@ impl Fetcher {
 
     /// `Err(Some(reason))` when the request failed; a failure of the network
     /// itself (connect, DNS, timeout, 5xx) stops all further requests.
-    fn request(
-        &self,
-        agent: &ureq::Agent,
-        url: &str,
-        accept: &str,
-    ) -> Result<Fetched, Option<String>> {
+    fn request(&self, agent: &ureq::Agent, request: &Request) -> Result<Fetched, Option<String>> {
+        let Request {
+            url,
+            accept,
+            compact,
+        } = request;
         let shown = shown_url(url);
         let degrade = |why: String| {
             let reason = format!("{shown}: {why}");
@@ -188,7 +202,7 @@ impl Fetcher {
             self.note(reason.clone());
             Some(reason)
         };
-        let mut response = match agent.get(url).header("Accept", accept).call() {
+        let mut response = match agent.get(url).header("Accept", *accept).call() {
             Ok(response) => response,
             Err(err) => return Err(degrade(explain_request_error(&err))),
         };
@@ -217,11 +231,11 @@ impl Fetcher {
             }
             Err(err) => return Err(degrade(err.to_string())),
         };
-        if !is_json(&body) {
-            let reason = format!("{shown}: the answer is not JSON");
+        let Some(body) = compact(&body) else {
+            let reason = format!("{shown}: the answer is not JSON of the kind asked for");
             self.note(reason.clone());
             return Err(Some(reason));
-        }
+        };
         self.cache.write(url, &body);
         Ok(Fetched::Document(body))
     }
@@ -262,33 +276,49 @@ impl Cache {
         dir.join(format!("{hash:032x}.json"))
     }
 
-    fn read(&self, url: &str) -> Option<CacheEntry> {
+    fn read(&self, request: &Request) -> Option<CacheEntry> {
+        let url = request.url.as_str();
         let path = Cache::path(self.dir.as_deref()?, url);
         let bytes = read_bounded(&path, RESPONSE_CAP.saturating_add(4096)).ok()?;
         let mut parts = bytes.splitn(4, |&b| b == b'\n');
-        if parts.next()? != CACHE_MAGIC.as_bytes() {
+        let magic = parts.next()?;
+        let as_served = magic == CACHE_MAGIC_AS_SERVED.as_bytes();
+        if magic != CACHE_MAGIC.as_bytes() && !as_served {
             return None;
         }
         let fetched: u64 = std::str::from_utf8(parts.next()?).ok()?.parse().ok()?;
         if parts.next()? != url.as_bytes() {
             return None;
         }
-        let body = parts.next()?.to_vec();
+        let body = parts.next()?;
         let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
         let age = Duration::from_secs(now.checked_sub(fetched)?);
-        is_json(&body).then_some(CacheEntry { age, body })
+        if as_served {
+            let body = (request.compact)(body)?;
+            self.write_at(url, &body, fetched);
+            return Some(CacheEntry { age, body });
+        }
+        is_json(body).then(|| CacheEntry {
+            age,
+            body: body.to_vec(),
+        })
     }
 
     /// Best effort: a cache that cannot be written makes the next scan ask again.
     fn write(&self, url: &str, body: &[u8]) {
-        let Some(dir) = &self.dir else { return };
         let Ok(now) = SystemTime::now().duration_since(UNIX_EPOCH) else {
             return;
         };
+        self.write_at(url, body, now.as_secs());
+    }
+
+    /// `body`, fetched at `fetched` (seconds since the epoch).
+    fn write_at(&self, url: &str, body: &[u8], fetched: u64) {
+        let Some(dir) = &self.dir else { return };
         if std::fs::create_dir_all(dir).is_err() {
             return;
         }
-        let mut bytes = format!("{CACHE_MAGIC}\n{}\n{url}\n", now.as_secs()).into_bytes();
+        let mut bytes = format!("{CACHE_MAGIC}\n{fetched}\n{url}\n").into_bytes();
         bytes.extend_from_slice(body);
         let _ = write_atomically(&Cache::path(dir, url), &bytes);
     }
@@ -317,11 +347,20 @@ mod tests {
             dir: Some(dir.path().to_path_buf()),
         };
         let url = "https://pypi.org/simple/numpy/";
+        let request = |url: &str| Request {
+            url: url.to_string(),
+            accept: super::super::pypi::ACCEPT,
+            compact: super::super::pypi::compact,
+        };
         cache.write(url, b"{\"files\":[]}");
-        let entry = cache.read(url).unwrap();
+        let entry = cache.read(&request(url)).unwrap();
         assert_eq!(entry.body, b"{\"files\":[]}");
         assert!(entry.age < Duration::from_secs(60));
-        assert!(cache.read("https://pypi.org/simple/scipy/").is_none());
+        assert!(
+            cache
+                .read(&request("https://pypi.org/simple/scipy/"))
+                .is_none()
+        );
         let path = Cache::path(dir.path(), url);
         for corrupt in [
             &b"garbage"[..],
@@ -332,10 +371,44 @@ mod tests {
         ] {
             std::fs::write(&path, corrupt).unwrap();
             assert!(
-                cache.read(url).is_none(),
+                cache.read(&request(url)).is_none(),
                 "{}",
                 String::from_utf8_lossy(corrupt)
             );
         }
+    }
+
+    #[test]
+    fn a_cached_document_as_served_is_compacted_and_rewritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache {
+            dir: Some(dir.path().to_path_buf()),
+        };
+        let url = "https://pypi.org/simple/numpy/";
+        let served = br#"{"meta": {"api-version": "1.1"}, "name": "numpy", "files": [
+            {"filename": "numpy-1.26.4.tar.gz", "hashes": {"sha256": "abc"}, "requires-python": ">=3.9", "yanked": false},
+            {"filename": "numpy-1.0.tar.gz", "url": "https://files/numpy-1.0.tar.gz", "yanked": "broken build"}]}"#;
+        let mut layout_1 = format!("muslcheck-index-cache 1\n1700000000\n{url}\n").into_bytes();
+        layout_1.extend_from_slice(served);
+        let path = Cache::path(dir.path(), url);
+        std::fs::write(&path, &layout_1).unwrap();
+        let request = Request {
+            url: url.to_string(),
+            accept: super::super::pypi::ACCEPT,
+            compact: super::super::pypi::compact,
+        };
+        let entry = cache.read(&request).unwrap();
+        let kept = br#"{"files":[{"filename":"numpy-1.26.4.tar.gz"},{"filename":"numpy-1.0.tar.gz","yanked":true}]}"#;
+        assert_eq!(
+            String::from_utf8_lossy(&entry.body),
+            String::from_utf8_lossy(kept)
+        );
+        let rewritten = std::fs::read(&path).unwrap();
+        assert!(rewritten.starts_with(b"muslcheck-index-cache 2\n1700000000\n"));
+        assert!(rewritten.ends_with(kept));
+        // Read back as layout 2, the same document and the same age.
+        let again = cache.read(&request).unwrap();
+        assert_eq!(again.body, entry.body);
+        assert!(again.age >= entry.age);
     }
 }

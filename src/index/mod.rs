@@ -121,16 +121,20 @@ pub fn look_up(asked_about: &Asked, options: &IndexOptions) -> Lookup {
         .clone()
         .unwrap_or_else(|| sources::npm_registry(asked_about.roots));
 
-    let mut first_round: Vec<(String, &'static str)> = asked
+    let mut first_round: Vec<fetch::Request> = asked
         .keys()
         .filter_map(|package| match package.ecosystem {
-            Ecosystem::Pypi => Some((pypi::project_url(&pypi_index, &package.name), pypi::ACCEPT)),
-            Ecosystem::Npm => Some((npm::document_url(&npm_registry, &package.name), npm::ACCEPT)),
+            Ecosystem::Pypi => Some(fetch::Request {
+                url: pypi::project_url(&pypi_index, &package.name),
+                accept: pypi::ACCEPT,
+                compact: pypi::compact,
+            }),
+            Ecosystem::Npm => Some(npm_request(&npm_registry, &package.name)),
             _ => None,
         })
         .collect();
-    first_round.sort();
-    first_round.dedup();
+    first_round.sort_by(|a, b| a.url.cmp(&b.url));
+    first_round.dedup_by(|a, b| a.url == b.url);
     let documents = fetcher.get_all(&first_round);
 
     for (package, python_minor) in asked {
@@ -165,10 +169,10 @@ pub fn look_up(asked_about: &Asked, options: &IndexOptions) -> Lookup {
         .iter()
         .flat_map(|npm| npm::optional_dependencies(&npm.document, &npm.package.version))
         .collect();
-    let second_round: Vec<(String, &'static str)> = wanted
+    let second_round: Vec<fetch::Request> = wanted
         .iter()
         .take(MAX_PACKAGES)
-        .map(|name| (npm::document_url(&npm_registry, name), npm::ACCEPT))
+        .map(|name| npm_request(&npm_registry, name))
         .collect();
     let platform_fetched = fetcher.get_all(&second_round);
     lookup.npm_platform_documents = wanted
@@ -302,6 +306,14 @@ fn timeout_from_environment() -> Option<Duration> {
         .parse()
         .ok()?;
     (seconds.is_finite() && seconds > 0.0).then(|| Duration::from_secs_f64(seconds.min(3600.0)))
+}
+
+fn npm_request(registry: &str, name: &str) -> fetch::Request {
+    fetch::Request {
+        url: npm::document_url(registry, name),
+        accept: npm::ACCEPT,
+        compact: npm::compact,
+    }
 }
 
 fn parse<T: serde::de::DeserializeOwned>(fetched: Option<&Fetched>) -> Option<T> {

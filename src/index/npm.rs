@@ -8,7 +8,7 @@
 use super::Verdict;
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ecosystem::npm::{is_linux_variant_name, is_musl_variant_name};
 use crate::model::{Reinstall, Version};
@@ -28,7 +28,7 @@ pub fn document_url(registry: &str, name: &str) -> String {
     )
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 pub struct Document {
     #[serde(default)]
     pub versions: BTreeMap<String, Manifest>,
@@ -37,16 +37,41 @@ pub struct Document {
 }
 
 /// One version's manifest, as far as muslcheck reads it.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 pub struct Manifest {
-    #[serde(default, rename = "optionalDependencies")]
+    #[serde(
+        default,
+        rename = "optionalDependencies",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub optional_dependencies: BTreeMap<String, String>,
-    #[serde(default, deserialize_with = "strings")]
+    #[serde(
+        default,
+        deserialize_with = "strings",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub os: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "strings")]
+    #[serde(
+        default,
+        deserialize_with = "strings",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cpu: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "strings")]
+    #[serde(
+        default,
+        deserialize_with = "strings",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub libc: Option<Vec<String>>,
+}
+
+/// The document as muslcheck keeps it (in its cache): each version's
+/// optional dependencies and platform fields, and the dist-tags; a busy
+/// package's abbreviated document is megabytes as served, a fraction kept.
+/// `None` when `document` is not a package document.
+pub fn compact(document: &[u8]) -> Option<Vec<u8>> {
+    let document: Document = serde_json::from_slice(document).ok()?;
+    serde_json::to_vec(&document).ok()
 }
 
 /// A list of strings, or one string (as some manifests write `"os": "linux"`).

@@ -2,7 +2,7 @@
 //! target would install from it for one pinned version.
 
 use super::Verdict;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ecosystem::python::WheelName;
 use crate::model::{PlatformTag, Reinstall, Version};
@@ -20,18 +20,36 @@ pub fn project_url(index: &str, name: &str) -> String {
 }
 
 /// A project page: its files (every version's).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct Project {
     #[serde(default)]
     pub files: Vec<File>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct File {
     pub filename: String,
     /// `false`, `true` or the reason (a string) it was yanked.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub yanked: serde_json::Value,
+}
+
+fn is_false(value: &serde_json::Value) -> bool {
+    matches!(
+        value,
+        serde_json::Value::Bool(false) | serde_json::Value::Null
+    )
+}
+
+/// The page as muslcheck keeps it (in its cache): each file's name and
+/// whether it was yanked. numpy's page is 2 MB as served, a tenth of that
+/// kept. `None` when `document` is not a project page.
+pub fn compact(document: &[u8]) -> Option<Vec<u8>> {
+    let mut project: Project = serde_json::from_slice(document).ok()?;
+    for file in &mut project.files {
+        file.yanked = serde_json::Value::Bool(file.is_yanked());
+    }
+    serde_json::to_vec(&project).ok()
 }
 
 impl File {
