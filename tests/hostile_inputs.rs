@@ -80,6 +80,38 @@ fn elf_truncated_at_every_header_boundary_is_malformed_or_judged_never_a_panic()
     }
 }
 
+/// `.symtab` and its `.strtab` are for debuggers; the loader never reads
+/// them. A symbol name there that is not UTF-8 (goblin's `Elf::parse`
+/// rejected the whole file for it) leaves the loader's facts as they are.
+#[test]
+fn a_symbol_table_the_loader_does_not_read_cannot_hide_a_file() {
+    let original = corpus_file("lib/libglibcisms.so");
+    let elf = Elf::parse(&original).unwrap();
+    let symtab = elf
+        .section_headers
+        .iter()
+        .find(|s| s.sh_type == goblin::elf::section_header::SHT_SYMTAB)
+        .expect("the fixture keeps its .symtab");
+    let strtab = &elf.section_headers[symtab.sh_link as usize];
+    let mut damaged = original.clone();
+    // The first byte of the second name: inside a string, not a terminator.
+    let at = strtab.sh_offset as usize + 1;
+    assert_ne!(damaged[at], 0);
+    damaged[at] = 0xff;
+    drop(elf);
+    assert!(
+        Elf::parse(&damaged).is_err(),
+        "goblin's full parse rejects it"
+    );
+    let facts = analyse(&damaged).expect("the loader's parts are whole");
+    let expected = analyse(&original).unwrap();
+    assert_eq!(
+        serde_json::to_value(&facts).unwrap(),
+        serde_json::to_value(&expected).unwrap()
+    );
+    assert!(!facts.required_symbols.is_empty());
+}
+
 /// Patches a little-endian integer of `width` bytes at `at`.
 fn patch(bytes: &mut [u8], at: usize, width: usize, value: u64) {
     bytes[at..at + width].copy_from_slice(&value.to_le_bytes()[..width]);

@@ -4,14 +4,17 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use goblin::elf::Elf;
 use goblin::elf::dynamic::{DF_1_PIE, DT_FLAGS_1};
 use goblin::elf::header::{ET_CORE, ET_DYN, ET_EXEC, ET_REL};
 use goblin::elf::program_header::{PT_DYNAMIC, PT_INTERP};
-use goblin::elf::section_header::{SHN_UNDEF, SHT_GNU_VERNEED};
+use goblin::elf::section_header::{SHF_EXECINSTR, SHN_UNDEF, SHT_GNU_VERNEED, SHT_NOBITS};
 use goblin::elf::sym::{
     STB_GLOBAL, STB_GNU_UNIQUE, STB_WEAK, STT_FILE, STT_GNU_IFUNC, STT_SECTION,
 };
-use goblin::elf::{Elf, RelocSection};
+
+mod read;
+use read::Parsed;
 
 pub use crate::model::{
     Arch, Class, ElfFacts, ElfType, Endian, Libc, LibcKind, Linkage, RelocationCount,
@@ -47,7 +50,8 @@ pub fn analyse(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
 }
 
 fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
-    let elf = Elf::parse(bytes).map_err(|err| ElfError::Malformed(err.to_string()))?;
+    let parsed = read::parse(bytes).map_err(|err| ElfError::Malformed(err.to_string()))?;
+    let elf = &parsed.elf;
     let header = &elf.header;
     let class = if elf.is_64 {
         Class::Elf64
@@ -77,9 +81,9 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
         .any(|phdr| phdr.p_type == PT_DYNAMIC);
     let interpreter = elf.interpreter.map(str::to_string);
     let needed: Vec<String> = elf.libraries.iter().map(|s| s.to_string()).collect();
-    let linkage = linkage(&elf, elf_type, has_interp_segment, has_dynamic_segment);
+    let linkage = linkage(elf, elf_type, has_interp_segment, has_dynamic_segment);
 
-    let needed_versions = needed_versions(&elf);
+    let needed_versions = needed_versions(&parsed);
     let version_needs = version_needs(&needed_versions);
     let max_glibc = version_needs
         .iter()
@@ -88,19 +92,19 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
         .max_by(|a, b| a.0.cmp(&b.0))
         .map(|(_, v)| v)
         .cloned();
-    let required_symbols = required_symbols(&elf, arch, &needed_versions);
-    let exports = exports(&elf);
-    let ifunc_only_exports = ifunc_only_exports(&elf, &exports);
-    let relocation_types = relocation_types(&elf);
-    let go_build_id = go_build_id(&elf, bytes);
-    let bind_now = binds_now(&elf);
+    let required_symbols = required_symbols(&parsed, &needed_versions);
+    let exports = exports(&parsed);
+    let ifunc_only_exports = ifunc_only_exports(&parsed, &exports);
+    let relocation_types = relocation_types(&parsed);
+    let go_build_id = go_build_id(elf, bytes);
+    let bind_now = binds_now(elf);
     let runtime_files = if matches!(linkage, Linkage::Static | Linkage::StaticPie) {
-        runtime_files(bytes)
+        runtime_files(elf, bytes)
     } else {
         RuntimeFiles::default()
     };
     let libc = libc_flavour(
-        &elf,
+        &parsed,
         interpreter.as_deref(),
         &needed,
         &version_needs,
@@ -161,31 +165,44 @@ const RUNTIME_MARKERS: [(&str, RuntimeFile); 5] = [
 
 /// The run-time files a static program needs, judged by the strings it holds
 /// (Go's crypto/x509 and time packages, a hard-coded path, static glibc's NSS).
-fn runtime_files(bytes: &[u8]) -> RuntimeFiles {
+/// Strings are data: machine code is not searched when the section headers
+/// say where it is (it is most of a large static program).
+fn runtime_files(elf: &Elf, bytes: &[u8]) -> RuntimeFiles {
+    static MARKERS: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::OnceLock::new();
+    let Some(markers) = MARKERS.get_or_init(|| {
+        aho_corasick::AhoCorasick::new(RUNTIME_MARKERS.iter().map(|(marker, _)| marker)).ok()
+    }) else {
+        return RuntimeFiles::default();
+    };
     let mut files = RuntimeFiles::default();
-    for (marker, file) in RUNTIME_MARKERS {
-        if !files.contains(file) && contains(bytes, marker.as_bytes()) {
-            files.insert(file);
+    for region in data_regions(elf, bytes) {
+        for found in markers.find_iter(region) {
+            if let Some((_, file)) = RUNTIME_MARKERS.get(found.pattern().as_usize()) {
+                files.insert(*file);
+            }
         }
     }
     files
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    let Some((&first, _)) = needle.split_first() else {
-        return true;
-    };
-    let mut rest = haystack;
-    while let Some(at) = rest.iter().position(|&b| b == first) {
-        let Some(candidate) = rest.get(at..) else {
-            return false;
-        };
-        if candidate.starts_with(needle) {
-            return true;
-        }
-        rest = candidate.get(1..).unwrap_or_default();
+/// The parts of the file that hold data: every section with contents but
+/// machine code, or the whole file when there are no section headers.
+fn data_regions<'a>(elf: &Elf, bytes: &'a [u8]) -> Vec<&'a [u8]> {
+    if elf.section_headers.is_empty() {
+        return vec![bytes];
     }
-    false
+    elf.section_headers
+        .iter()
+        .filter(|section| {
+            section.sh_type != SHT_NOBITS && section.sh_flags & u64::from(SHF_EXECINSTR) == 0
+        })
+        .filter_map(|section| {
+            let start = usize::try_from(section.sh_offset).ok()?;
+            let end = start.checked_add(usize::try_from(section.sh_size).ok()?)?;
+            bytes.get(start..end.min(bytes.len()))
+        })
+        .collect()
 }
 
 fn linkage(elf: &Elf, elf_type: ElfType, has_interp: bool, has_dynamic: bool) -> Linkage {
@@ -225,7 +242,8 @@ struct NeededVersion<'a> {
 /// entries can point at a shared (or overlapping) vernaux array, and a reader
 /// that follows every pointer then yields the product of the counts (65535 ×
 /// 65535 from 2 MiB): the walk stops after S/16 entries of either kind.
-fn needed_versions<'a>(elf: &'a Elf) -> Vec<NeededVersion<'a>> {
+fn needed_versions<'a>(parsed: &Parsed<'a>) -> Vec<NeededVersion<'a>> {
+    let elf = &parsed.elf;
     let mut found = Vec::new();
     let Some(verneed) = &elf.verneed else {
         return found;
@@ -246,12 +264,12 @@ fn needed_versions<'a>(elf: &'a Elf) -> Vec<NeededVersion<'a>> {
         if !take_one() {
             break;
         }
-        let library = elf.dynstrtab.get_at(need.vn_file);
+        let library = parsed.dynstr.get(need.vn_file);
         for aux in need.iter() {
             if !take_one() {
                 break 'needs;
             }
-            if let Some(version) = elf.dynstrtab.get_at(aux.vna_name) {
+            if let Some(version) = parsed.dynstr.get(aux.vna_name) {
                 found.push(NeededVersion {
                     library,
                     version,
@@ -299,7 +317,8 @@ fn needed_version_index<'a>(needed: &[NeededVersion<'a>]) -> BTreeMap<u16, (&'a 
         .collect()
 }
 
-fn required_symbols(elf: &Elf, arch: Arch, needed: &[NeededVersion]) -> Vec<RequiredSymbol> {
+fn required_symbols(parsed: &Parsed, needed: &[NeededVersion]) -> Vec<RequiredSymbol> {
+    let elf = &parsed.elf;
     let versions = needed_version_index(needed);
     let version_of = |sym_index: usize| -> (Option<String>, Option<String>) {
         let Some(versym) = elf.versym.as_ref().and_then(|v| v.get_at(sym_index)) else {
@@ -311,17 +330,10 @@ fn required_symbols(elf: &Elf, arch: Arch, needed: &[NeededVersion]) -> Vec<Requ
         }
     };
 
-    let relocated: std::collections::HashSet<usize> = elf
-        .dynrelas
-        .iter()
-        .chain(elf.dynrels.iter())
-        .chain(elf.pltrelocs.iter())
-        .map(|r| r.r_sym)
-        .filter(|&index| index != 0)
-        .collect();
+    let relocations = &parsed.relocations;
     // Without any parsed relocation (packed or unusual formats), assume every
     // undefined symbol is looked up.
-    let is_relocated = |index: usize| relocated.is_empty() || relocated.contains(&index);
+    let is_relocated = |index: usize| !relocations.any_symbol || relocations.names(index);
     let mut required: BTreeMap<String, RequiredSymbol> = BTreeMap::new();
     for (index, sym) in elf.dynsyms.iter().enumerate() {
         if sym.st_shndx != SHN_UNDEF as usize || sym.st_name == 0 {
@@ -331,7 +343,7 @@ fn required_symbols(elf: &Elf, arch: Arch, needed: &[NeededVersion]) -> Vec<Requ
         if bind != STB_GLOBAL && bind != STB_WEAK {
             continue;
         }
-        let Some(name) = elf.dynstrtab.get_at(sym.st_name).filter(|n| !n.is_empty()) else {
+        let Some(name) = parsed.dynstr.get(sym.st_name).filter(|n| !n.is_empty()) else {
             continue;
         };
         let (version, library) = version_of(index);
@@ -352,30 +364,25 @@ fn required_symbols(elf: &Elf, arch: Arch, needed: &[NeededVersion]) -> Vec<Requ
     }
 
     // An executable defines copy-relocated data itself, yet a library must supply it.
-    if let Some(copy_type) = arch.copy_relocation_type() {
-        for reloc in elf.dynrelas.iter().chain(elf.dynrels.iter()) {
-            if reloc.r_type != copy_type || reloc.r_sym == 0 {
-                continue;
-            }
-            let Some(sym) = elf.dynsyms.get(reloc.r_sym) else {
-                continue;
-            };
-            let Some(name) = elf.dynstrtab.get_at(sym.st_name).filter(|n| !n.is_empty()) else {
-                continue;
-            };
-            let (version, library) = version_of(reloc.r_sym);
-            required
-                .entry(name.to_string())
-                .or_insert(RequiredSymbol {
-                    name: name.to_string(),
-                    weak: false,
-                    version,
-                    library,
-                    copy_relocation: true,
-                    relocated: true,
-                })
-                .copy_relocation = true;
-        }
+    for &index in &relocations.copied {
+        let Some(sym) = elf.dynsyms.get(index) else {
+            continue;
+        };
+        let Some(name) = parsed.dynstr.get(sym.st_name).filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        let (version, library) = version_of(index);
+        required
+            .entry(name.to_string())
+            .or_insert(RequiredSymbol {
+                name: name.to_string(),
+                weak: false,
+                version,
+                library,
+                copy_relocation: true,
+                relocated: true,
+            })
+            .copy_relocation = true;
     }
     required.into_values().collect()
 }
@@ -384,23 +391,24 @@ fn required_symbols(elf: &Elf, arch: Arch, needed: &[NeededVersion]) -> Vec<Requ
 /// ldso/dynlink.c skips any whose type is not in
 /// `OK_TYPES (1<<STT_NOTYPE | 1<<STT_OBJECT | 1<<STT_FUNC | 1<<STT_COMMON | 1<<STT_TLS)`,
 /// so never an STT_GNU_IFUNC definition.
-fn exports(elf: &Elf) -> Vec<String> {
-    defined_names(elf, |st_type| {
+fn exports(parsed: &Parsed) -> Vec<String> {
+    defined_names(parsed, |st_type| {
         !matches!(st_type, STT_SECTION | STT_FILE | STT_GNU_IFUNC)
     })
 }
 
 /// Names defined as STT_GNU_IFUNC and not also as a symbol musl binds to.
-fn ifunc_only_exports(elf: &Elf, exports: &[String]) -> Box<[String]> {
-    let mut names = defined_names(elf, |st_type| st_type == STT_GNU_IFUNC);
+fn ifunc_only_exports(parsed: &Parsed, exports: &[String]) -> Box<[String]> {
+    let mut names = defined_names(parsed, |st_type| st_type == STT_GNU_IFUNC);
     names.retain(|name| exports.binary_search(name).is_err());
     names.into_boxed_slice()
 }
 
 /// Sorted, unique names of the defined global/weak/unique dynamic symbols
 /// whose type `keep` accepts.
-fn defined_names(elf: &Elf, keep: impl Fn(u8) -> bool) -> Vec<String> {
-    let mut names: Vec<String> = elf
+fn defined_names(parsed: &Parsed, keep: impl Fn(u8) -> bool) -> Vec<String> {
+    let mut names: Vec<String> = parsed
+        .elf
         .dynsyms
         .iter()
         .filter(|sym| {
@@ -409,7 +417,7 @@ fn defined_names(elf: &Elf, keep: impl Fn(u8) -> bool) -> Vec<String> {
                 && matches!(sym.st_bind(), STB_GLOBAL | STB_WEAK | STB_GNU_UNIQUE)
                 && keep(sym.st_type())
         })
-        .filter_map(|sym| elf.dynstrtab.get_at(sym.st_name))
+        .filter_map(|sym| parsed.dynstr.get(sym.st_name))
         .filter(|name| !name.is_empty())
         .map(str::to_string)
         .collect();
@@ -418,17 +426,12 @@ fn defined_names(elf: &Elf, keep: impl Fn(u8) -> bool) -> Vec<String> {
     names
 }
 
-fn relocation_types(elf: &Elf) -> Vec<RelocationCount> {
-    let mut counts: BTreeMap<u32, usize> = BTreeMap::new();
-    let sections: [&RelocSection; 3] = [&elf.dynrelas, &elf.dynrels, &elf.pltrelocs];
-    for section in sections {
-        for reloc in section.iter() {
-            *counts.entry(reloc.r_type).or_default() += 1;
-        }
-    }
-    counts
-        .into_iter()
-        .map(|(r_type, count)| RelocationCount { r_type, count })
+fn relocation_types(parsed: &Parsed) -> Vec<RelocationCount> {
+    parsed
+        .relocations
+        .counts
+        .iter()
+        .map(|(&r_type, &count)| RelocationCount { r_type, count })
         .collect()
 }
 
@@ -450,7 +453,7 @@ fn go_build_id(elf: &Elf, bytes: &[u8]) -> Option<String> {
 }
 
 fn libc_flavour(
-    elf: &Elf,
+    parsed: &Parsed,
     interpreter: Option<&str>,
     needed: &[String],
     version_needs: &[VersionNeed],
@@ -496,10 +499,11 @@ fn libc_flavour(
     }
     match linkage {
         Linkage::Static | Linkage::StaticPie => {
-            let abi_tag = elf
+            let abi_tag = parsed
+                .elf
                 .section_headers
                 .iter()
-                .any(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(".note.ABI-tag"));
+                .any(|sh| parsed.shstr.get(sh.sh_name) == Some(".note.ABI-tag"));
             if abi_tag {
                 decided(
                     LibcKind::Glibc,

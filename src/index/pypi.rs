@@ -268,7 +268,8 @@ struct PageFile {
 
 impl Page {
     /// The files of `project` that can matter for `version`: its own, and
-    /// later releases' wheels (the first with a musllinux wheel is named).
+    /// later releases' Linux wheels (the first with a wheel for the target
+    /// is named).
     pub fn of(project: Project, version: &str) -> Page {
         let pinned_release = Version::release(version);
         let files = project
@@ -276,18 +277,21 @@ impl Page {
             .into_iter()
             .filter_map(|file| {
                 // The version from the name alone first: most of a page's
-                // files are other versions', never parsed further.
+                // files are other versions' or other systems', never parsed
+                // further (grpcio's page names 4,000 wheels).
                 let named = named_version(&file.filename)?;
-                let release = Version::release(named);
                 let pinned = same_version(named, version);
-                let later = is_final(named) && release > pinned_release;
-                if !pinned && !later {
+                let later_candidate = file.filename.ends_with(".whl")
+                    && file.filename.contains("linux")
+                    && is_final(named);
+                if !pinned && !later_candidate {
+                    return None;
+                }
+                let release = Version::release(named);
+                if !pinned && release <= pinned_release {
                     return None;
                 }
                 let (file_version, kind) = classify(&file.filename)?;
-                if !pinned && !matches!(kind, Kind::Wheel(_)) {
-                    return None;
-                }
                 Some(PageFile {
                     version: file_version,
                     release,

@@ -1,0 +1,361 @@
+//! The parts of an ELF file the loader reads, parsed with goblin's pieces one
+//! at a time.
+//!
+//! goblin's `Elf::parse` also reads `.symtab` and splits every string table
+//! into a vector of strings up front (an unstripped library's `.strtab` is
+//! megabytes the loader never looks at), and callers then walk the
+//! relocations several times. Here: the headers, the dynamic section, the
+//! dynamic symbols and the version sections as `Elf::parse` reads them (the
+//! same calls, the same errors), string tables checked once and looked up in
+//! place, and the relocations walked once.
+
+use std::collections::BTreeMap;
+
+use goblin::container::{Container, Ctx, Endian};
+use goblin::elf::dynamic::DT_RELA;
+use goblin::elf::header::{EM_FAKE_ALPHA, EM_S390};
+use goblin::elf::program_header::PT_INTERP;
+use goblin::elf::section_header::SHN_XINDEX;
+use goblin::elf::sym::Sym;
+use goblin::elf::symver::{VerneedSection, VersymSection};
+use goblin::elf::{Dynamic, Elf, ProgramHeader, RelocSection, SectionHeader, Symtab};
+use goblin::error::{Error, Result};
+
+use crate::model::Arch;
+
+/// A string table: NUL-terminated strings, looked up by byte offset.
+#[derive(Default, Clone, Copy)]
+pub struct Strings<'a> {
+    text: &'a str,
+}
+
+impl<'a> Strings<'a> {
+    /// The table at `offset..offset + size` of `bytes`. Like goblin's, an
+    /// error when it lies outside the file or is not UTF-8.
+    fn at(bytes: &'a [u8], offset: usize, size: usize) -> Result<Strings<'a>> {
+        let table = offset
+            .checked_add(size)
+            .and_then(|end| bytes.get(offset..end))
+            .ok_or_else(|| {
+                Error::Malformed(format!(
+                    "string table at {offset:#x} ({size} bytes) lies outside the file ({} bytes)",
+                    bytes.len()
+                ))
+            })?;
+        let text = std::str::from_utf8(table)
+            .map_err(|err| Error::Malformed(format!("string table is not UTF-8: {err}")))?;
+        Ok(Strings { text })
+    }
+
+    /// The string starting at `offset` (possibly inside another string, as
+    /// suffix sharing makes them).
+    pub fn get(&self, offset: usize) -> Option<&'a str> {
+        if offset >= self.text.len() {
+            return None;
+        }
+        let rest = self.text.get(offset..)?;
+        Some(rest.split('\0').next().unwrap_or(rest))
+    }
+}
+
+/// What one walk over the dynamic relocations (RELA, REL and PLT) found.
+#[derive(Default)]
+pub struct Relocations {
+    /// How many of each type.
+    pub counts: BTreeMap<u32, usize>,
+    /// Whether any relocation names a symbol.
+    pub any_symbol: bool,
+    /// Symbol indices a relocation names, as a bit set; indices past the
+    /// end of the file are not kept (no symbol can be there).
+    named: Vec<u64>,
+    /// Symbol indices of copy relocations (RELA and REL only), in order.
+    pub copied: Vec<usize>,
+    /// The largest symbol index named (goblin sizes the symbol table by it).
+    max_symbol: usize,
+}
+
+impl Relocations {
+    /// Whether a relocation names symbol `index`.
+    pub fn names(&self, index: usize) -> bool {
+        self.named
+            .get(index / 64)
+            .is_some_and(|word| word & (1 << (index % 64)) != 0)
+    }
+
+    fn walk(&mut self, section: &RelocSection, copy_type: Option<u32>, symbols_in_file: usize) {
+        for reloc in section.iter() {
+            *self.counts.entry(reloc.r_type).or_default() += 1;
+            let index = reloc.r_sym;
+            if index == 0 {
+                continue;
+            }
+            self.any_symbol = true;
+            self.max_symbol = self.max_symbol.max(index);
+            if copy_type == Some(reloc.r_type) {
+                self.copied.push(index);
+            }
+            if index < symbols_in_file {
+                let word = index / 64;
+                if self.named.len() <= word {
+                    self.named.resize(word + 1, 0);
+                }
+                if let Some(bits) = self.named.get_mut(word) {
+                    *bits |= 1 << (index % 64);
+                }
+            }
+        }
+    }
+}
+
+/// An ELF file's loader-facing parts. `elf` holds goblin's header, program
+/// and section headers, dynamic section, dynamic symbols and version
+/// sections; its string tables are left empty (`dynstr` and `shstr` instead).
+pub struct Parsed<'a> {
+    pub elf: Elf<'a>,
+    pub dynstr: Strings<'a>,
+    /// Section names.
+    pub shstr: Strings<'a>,
+    pub relocations: Relocations,
+}
+
+/// Reads `bytes` as `Elf::parse` would, minus what the loader never reads.
+pub fn parse(bytes: &[u8]) -> Result<Parsed<'_>> {
+    let header = Elf::parse_header(bytes)?;
+    let mut elf = Elf::lazy_parse(header)?;
+    let container = if elf.is_64 {
+        Container::Big
+    } else {
+        Container::Little
+    };
+    let ctx = Ctx::new(container, Endian::from(elf.little_endian));
+
+    elf.program_headers = ProgramHeader::parse(
+        bytes,
+        usize::try_from(header.e_phoff).unwrap_or(usize::MAX),
+        usize::from(header.e_phnum),
+        ctx,
+    )?;
+    // The last PT_INTERP counts, as in goblin.
+    elf.interpreter = elf
+        .program_headers
+        .iter()
+        .rfind(|ph| ph.p_type == PT_INTERP && ph.p_filesz != 0)
+        .and_then(|ph| {
+            let start = usize::try_from(ph.p_offset).ok()?;
+            let length = usize::try_from(ph.p_filesz - 1).ok()?;
+            let text = bytes.get(start..start.checked_add(length)?)?;
+            std::str::from_utf8(text).ok()
+        });
+    elf.section_headers = SectionHeader::parse(
+        bytes,
+        usize::try_from(header.e_shoff).unwrap_or(usize::MAX),
+        usize::from(header.e_shnum),
+        ctx,
+    )?;
+    let shstr = section_names(bytes, &elf.section_headers, header.e_shstrndx)?;
+
+    let mut dynstr = Strings::default();
+    let mut relocations = Relocations::default();
+    elf.dynamic = Dynamic::parse(bytes, &elf.program_headers, ctx)?;
+    if let Some(dynamic) = &elf.dynamic {
+        let info = &dynamic.info;
+        dynstr = Strings::at(bytes, info.strtab, info.strsz)?;
+        if info.soname != 0 {
+            elf.soname = dynstr.get(info.soname);
+        }
+        for entry in &dynamic.dyns {
+            let Some(value) = usize::try_from(entry.d_val)
+                .ok()
+                .and_then(|at| dynstr.get(at))
+            else {
+                continue;
+            };
+            match entry.d_tag {
+                goblin::elf::dynamic::DT_NEEDED => elf.libraries.push(value),
+                goblin::elf::dynamic::DT_RPATH => elf.rpaths.push(value),
+                goblin::elf::dynamic::DT_RUNPATH => elf.runpaths.push(value),
+                _ => {}
+            }
+        }
+        elf.dynrelas = RelocSection::parse(bytes, info.rela, info.relasz, true, ctx)?;
+        elf.dynrels = RelocSection::parse(bytes, info.rel, info.relsz, false, ctx)?;
+        let plt_is_rela = info.pltrel == DT_RELA;
+        elf.pltrelocs = RelocSection::parse(bytes, info.jmprel, info.pltrelsz, plt_is_rela, ctx)?;
+
+        let arch = Arch::from_elf(header.e_machine, elf.is_64, elf.little_endian);
+        let copy_type = arch.copy_relocation_type();
+        let symbol_size = Sym::size(container);
+        let symbols_in_file = bytes.len().saturating_sub(info.symtab) / symbol_size.max(1);
+        relocations.walk(&elf.dynrelas, copy_type, symbols_in_file);
+        relocations.walk(&elf.dynrels, copy_type, symbols_in_file);
+        relocations.walk(&elf.pltrelocs, None, symbols_in_file);
+
+        let mut symbols = if let Some(gnu_hash) = info.gnu_hash {
+            gnu_hash_len(bytes, usize::try_from(gnu_hash).unwrap_or(usize::MAX), ctx)?
+        } else if let Some(hash) = info.hash {
+            hash_len(
+                bytes,
+                usize::try_from(hash).unwrap_or(usize::MAX),
+                header.e_machine,
+                ctx,
+            )?
+        } else {
+            0
+        };
+        if relocations.max_symbol != 0 {
+            symbols = symbols.max(relocations.max_symbol.saturating_add(1));
+        }
+        elf.dynsyms = Symtab::parse(bytes, info.symtab, symbols, ctx)?;
+    }
+    elf.versym = VersymSection::parse(bytes, &elf.section_headers, ctx)?;
+    elf.verneed = VerneedSection::parse(bytes, &elf.section_headers, ctx)?;
+    Ok(Parsed {
+        elf,
+        dynstr,
+        shstr,
+        relocations,
+    })
+}
+
+/// The section name table (`e_shstrndx`, or section 0's `sh_link` for
+/// SHN_XINDEX); none when the index is past the table, as goblin has it.
+fn section_names<'a>(
+    bytes: &'a [u8],
+    sections: &[SectionHeader],
+    shstrndx: u16,
+) -> Result<Strings<'a>> {
+    let mut index = usize::from(shstrndx);
+    if shstrndx == SHN_XINDEX as u16 {
+        let Some(first) = sections.first() else {
+            return Ok(Strings::default());
+        };
+        index = usize::try_from(first.sh_link).unwrap_or(usize::MAX);
+    }
+    let Some(section) = sections.get(index) else {
+        return Ok(Strings::default());
+    };
+    section.check_size(bytes.len())?;
+    Strings::at(
+        bytes,
+        usize::try_from(section.sh_offset).unwrap_or(usize::MAX),
+        usize::try_from(section.sh_size).unwrap_or(usize::MAX),
+    )
+}
+
+/// The number of dynamic symbols by DT_GNU_HASH: one past the last chain's
+/// end (as goblin counts them).
+fn gnu_hash_len(bytes: &[u8], offset: usize, ctx: Ctx) -> Result<usize> {
+    let word = |at: usize| read_u32(bytes, at, ctx);
+    let buckets = word(offset)?;
+    let min_chain = word(offset.saturating_add(4))?;
+    let bloom_size = word(offset.saturating_add(8))?;
+    if buckets == 0 || min_chain == 0 || bloom_size == 0 {
+        return Err(Error::Malformed(format!(
+            "Invalid DT_GNU_HASH: buckets_num={buckets} min_chain={min_chain} bloom_size={bloom_size}"
+        )));
+    }
+    let bloom_word = if ctx.container.is_big() { 8 } else { 4 };
+    let buckets_at = bloom_size
+        .checked_mul(bloom_word)
+        .and_then(|bloom| offset.checked_add(16)?.checked_add(bloom))
+        .ok_or_else(|| Error::Malformed("DT_GNU_HASH bloom filter past the end".to_string()))?;
+    let mut max_chain = 0;
+    for bucket in 0..buckets {
+        let at = bucket
+            .checked_mul(4)
+            .and_then(|b| buckets_at.checked_add(b))
+            .ok_or_else(|| Error::Malformed("DT_GNU_HASH buckets past the end".to_string()))?;
+        max_chain = max_chain.max(word(at)?);
+    }
+    if max_chain < min_chain {
+        return Ok(0);
+    }
+    let mut chain_at = (max_chain - min_chain)
+        .checked_mul(4)
+        .and_then(|chain| {
+            buckets_at
+                .checked_add(buckets.checked_mul(4)?)?
+                .checked_add(chain)
+        })
+        .ok_or_else(|| Error::Malformed("DT_GNU_HASH chains past the end".to_string()))?;
+    loop {
+        let hash = word(chain_at)?;
+        max_chain = max_chain.saturating_add(1);
+        chain_at = chain_at.saturating_add(4);
+        if hash & 1 != 0 {
+            return Ok(max_chain);
+        }
+    }
+}
+
+/// The number of dynamic symbols by DT_HASH: its `nchain` (readelf's rule).
+fn hash_len(bytes: &[u8], offset: usize, machine: u16, ctx: Ctx) -> Result<usize> {
+    let at = offset.saturating_add(4);
+    let wide = (machine == EM_FAKE_ALPHA || machine == EM_S390) && ctx.container.is_big();
+    if !wide {
+        return read_u32(bytes, at, ctx);
+    }
+    let raw: [u8; 8] = at
+        .checked_add(8)
+        .and_then(|end| bytes.get(at..end))
+        .and_then(|raw| raw.try_into().ok())
+        .ok_or_else(|| past_the_end(at))?;
+    let count = if ctx.le.is_little() {
+        u64::from_le_bytes(raw)
+    } else {
+        u64::from_be_bytes(raw)
+    };
+    Ok(usize::try_from(count).unwrap_or(usize::MAX))
+}
+
+fn read_u32(bytes: &[u8], at: usize, ctx: Ctx) -> Result<usize> {
+    let raw: [u8; 4] = at
+        .checked_add(4)
+        .and_then(|end| bytes.get(at..end))
+        .and_then(|raw| raw.try_into().ok())
+        .ok_or_else(|| past_the_end(at))?;
+    let value = if ctx.le.is_little() {
+        u32::from_le_bytes(raw)
+    } else {
+        u32::from_be_bytes(raw)
+    };
+    Ok(usize::try_from(value).unwrap_or(usize::MAX))
+}
+
+fn past_the_end(at: usize) -> Error {
+    Error::Malformed(format!(
+        "hash table read at {at:#x} is past the end of the file"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_looked_up_in_place_including_suffixes() {
+        let table = b"\0libc.so.6\0GLIBC_2.34\0";
+        let strings = Strings::at(table, 0, table.len()).unwrap();
+        assert_eq!(strings.get(0), Some(""));
+        assert_eq!(strings.get(1), Some("libc.so.6"));
+        assert_eq!(strings.get(6), Some("so.6"));
+        assert_eq!(strings.get(11), Some("GLIBC_2.34"));
+        assert_eq!(strings.get(table.len()), None);
+        assert_eq!(strings.get(usize::MAX), None);
+        assert!(Strings::at(table, 20, 10).is_err());
+        assert!(Strings::at(table, usize::MAX, 2).is_err());
+        assert!(Strings::at(b"\0\xff\0", 0, 3).is_err());
+    }
+
+    #[test]
+    fn relocated_symbols_past_the_file_are_not_kept() {
+        let relocations = Relocations {
+            named: vec![0b1010],
+            ..Relocations::default()
+        };
+        assert!(relocations.names(1));
+        assert!(relocations.names(3));
+        assert!(!relocations.names(2));
+        assert!(!relocations.names(1 << 40));
+    }
+}
