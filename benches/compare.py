@@ -27,6 +27,8 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,22 +119,26 @@ def build_scale(modules: Path, target: int) -> Path:
     return tree
 
 
+def run_timed(cmd: str):
+    """Wall s (perf_counter), CPU s (wait4's rusage) and peak RSS MiB (GNU time's,
+    which counts the command, not the forked copy of this script) of one run:
+    microseconds, where /usr/bin/time alone rounds times to 10 ms."""
+    with tempfile.NamedTemporaryFile("r") as rss:
+        start = time.perf_counter()
+        process = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", rss.name,
+                                    "sh", "-c", cmd + " >/dev/null 2>/dev/null"])
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        peak_kib = int(rss.read().split()[-1])
+    return wall, usage.ru_utime + usage.ru_stime, peak_kib / 1024
+
+
 def measure(cmd: str):
     """Median wall s, CPU s, peak RSS MiB over RUNS runs, after one warm-up."""
-    subprocess.run(cmd, shell=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    walls, cpus, rsss = [], [], []
-    for _ in range(RUNS):
-        result = subprocess.run(
-            ["/usr/bin/time", "-f", "TIME %e %U %S %M", "sh", "-c", cmd + " >/dev/null 2>/dev/null"],
-            stderr=subprocess.PIPE, text=True)
-        match = re.search(r"TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)", result.stderr)
-        if not match:
-            raise SystemExit(f"could not time {cmd}: {result.stderr}")
-        wall, user, system, rss_kib = match.groups()
-        walls.append(float(wall))
-        cpus.append(float(user) + float(system))
-        rsss.append(int(rss_kib) / 1024)
-    return statistics.median(walls), statistics.median(cpus), statistics.median(rsss)
+    run_timed(cmd)
+    runs = [run_timed(cmd) for _ in range(RUNS)]
+    return tuple(statistics.median(run[i] for run in runs) for i in range(3))
 
 
 def row(tree_name, files, tool, cmd, results):

@@ -164,7 +164,12 @@ pub(super) fn open_nonblocking(path: &Path) -> std::io::Result<File> {
 /// Opens a regular file for reading without ever blocking: the type is
 /// checked first, the open is non-blocking, and the opened descriptor is
 /// checked again (the path may have been swapped in between).
-fn open_regular(path: &Path, cap: u64, within: Option<&ScannedPaths>) -> Result<File, ReadError> {
+/// The file opened, and the size it claims.
+fn open_regular(
+    path: &Path,
+    cap: u64,
+    within: Option<&ScannedPaths>,
+) -> Result<(File, u64), ReadError> {
     let metadata = regular_metadata(path, within)?;
     if metadata.len() > cap {
         return Err(ReadError::TooLarge { cap });
@@ -176,13 +181,19 @@ fn open_regular(path: &Path, cap: u64, within: Option<&ScannedPaths>) -> Result<
             kind_of(&opened.file_type()).to_string(),
         ));
     }
-    Ok(file)
+    Ok((file, opened.len()))
 }
+
+/// What is reserved up front from a file's claimed size: enough for the
+/// usual manifest or cached document in one read, never more than this
+/// whatever the claim.
+const RESERVED_FROM_CLAIM: u64 = 1024 * 1024;
 
 /// The bytes of a regular file of at most `cap` bytes, named by the user
 /// (`--config`, `--baseline`): a symlink may lead anywhere. At most `cap + 1`
 /// bytes are read, whatever the file's size claims (files in `/proc` claim 0,
-/// a file may grow), and nothing is allocated from the claim.
+/// a file may grow), and at most [`RESERVED_FROM_CLAIM`] allocated from the
+/// claim.
 pub fn read_bounded(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
     read_capped(path, cap, None)
 }
@@ -194,8 +205,11 @@ pub fn read_found(path: &Path, cap: u64, scanned: &ScannedPaths) -> Result<Vec<u
 }
 
 fn read_capped(path: &Path, cap: u64, within: Option<&ScannedPaths>) -> Result<Vec<u8>, ReadError> {
-    let file = open_regular(path, cap, within)?;
-    let mut bytes = Vec::new();
+    let (file, claimed) = open_regular(path, cap, within)?;
+    // `take` hides the size from `read_to_end`, which would then grow the
+    // buffer from nothing in many small reads.
+    let reserved = claimed.min(cap).min(RESERVED_FROM_CLAIM).saturating_add(1);
+    let mut bytes = Vec::with_capacity(usize::try_from(reserved).unwrap_or(0));
     file.take(cap.saturating_add(1)).read_to_end(&mut bytes)?;
     if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > cap {
         return Err(ReadError::TooLarge { cap });

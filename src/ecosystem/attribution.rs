@@ -20,9 +20,15 @@ const PACKAGE_JSON: &str = "package.json";
 /// Reads one metadata file's text; `None` leaves its files unattributed.
 pub type ReadText<'r> = dyn FnMut(&Path) -> Option<String> + 'r;
 
-/// Owner of every file listed in a `*.dist-info/RECORD`, by location.
-pub fn python_owners(dist_infos: &[PathBuf], read: &mut ReadText) -> HashMap<PathBuf, Package> {
-    let mut owners = HashMap::new();
+/// Owner of each of `locations` that a `*.dist-info/RECORD` lists, by
+/// location. A RECORD lists every file of its distribution (thousands for
+/// a data stack); only the asked-for ones get an entry.
+pub fn python_owners<'a>(
+    dist_infos: &[PathBuf],
+    locations: impl Iterator<Item = &'a Path>,
+    read: &mut ReadText,
+) -> HashMap<PathBuf, Package> {
+    let mut records = Vec::new();
     for dist_info in dist_infos {
         let Some((name, version)) = dist_info
             .file_name()
@@ -41,11 +47,28 @@ pub fn python_owners(dist_infos: &[PathBuf], read: &mut ReadText) -> HashMap<Pat
             name,
             version,
         };
+        records.push((site_packages, package, record));
+    }
+    // Per site-packages directory, each listed path (compared by components,
+    // as the joined path was) → its distribution; a later RECORD wins.
+    let mut listed: HashMap<&Path, HashMap<&Path, &Package>> = HashMap::new();
+    for (site_packages, package, record) in &records {
+        let files = listed.entry(*site_packages).or_default();
         for line in record.lines() {
             let path = line.split(',').next().unwrap_or("").trim_matches('"');
             if !path.is_empty() {
-                owners.insert(site_packages.join(path), package.clone());
+                files.insert(Path::new(path), package);
             }
+        }
+    }
+    let mut owners = HashMap::new();
+    for location in locations {
+        let owner = location.ancestors().skip(1).find_map(|dir| {
+            let files = listed.get(dir)?;
+            files.get(location.strip_prefix(dir).ok()?)
+        });
+        if let Some(package) = owner {
+            owners.insert(location.to_path_buf(), (*package).clone());
         }
     }
     owners

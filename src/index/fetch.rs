@@ -20,7 +20,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a cached document answers without asking the network again.
 const FRESH_FOR: Duration = Duration::from_secs(24 * 60 * 60);
 /// The first line of every cache file, so that a file of another kind is
-/// never taken for a document. Layout 2 holds the compacted document.
+/// never taken for a document. Layout 2 holds the compacted document and
+/// its hash (a file cut short or changed reads back as a miss, checked at a
+/// fraction of the cost of parsing it).
 const CACHE_MAGIC: &str = "muslcheck-index-cache 2";
 /// Layout 1 held the document as served: read, compacted and rewritten.
 const CACHE_MAGIC_AS_SERVED: &str = "muslcheck-index-cache 1";
@@ -156,13 +158,13 @@ impl Fetcher {
     /// whatever its age.
     pub fn get(&self, request: &Request) -> Fetched {
         let url = request.url.as_str();
-        let cached = self.cache.read(request);
-        if let Some(entry) = &cached
-            && (entry.age < FRESH_FOR || !self.online.load(Ordering::Relaxed))
-        {
-            self.from_cache.fetch_add(1, Ordering::Relaxed);
-            return Fetched::Document(entry.body.clone());
-        }
+        let cached = match self.cache.read(request) {
+            Some(entry) if entry.age < FRESH_FOR || !self.online.load(Ordering::Relaxed) => {
+                self.from_cache.fetch_add(1, Ordering::Relaxed);
+                return Fetched::Document(entry.body);
+            }
+            stale_or_none => stale_or_none,
+        };
         let from_network = match (&self.agent, self.online.load(Ordering::Relaxed)) {
             (Some(agent), true) => self.request(agent, request),
             _ => Err(None),
@@ -241,8 +243,9 @@ impl Fetcher {
     }
 }
 
-fn is_json(bytes: &[u8]) -> bool {
-    serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
+/// A cached body's check: its 128-bit xxh3, in hex.
+fn body_hash(body: &[u8]) -> String {
+    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(body))
 }
 
 /// A URL as it may be shown: without a user or password.
@@ -258,9 +261,10 @@ pub fn shown_url(url: &str) -> String {
     }
 }
 
-/// Cached documents: one file per URL, named by its hash; the URL and the
-/// time it was fetched on the first lines. A file that does not read back
-/// whole (another layout, another URL, not JSON, from the future) is a miss.
+/// Cached documents: one file per URL, named by its hash; the time it was
+/// fetched, the URL and the body's hash on the first lines. A file that does
+/// not read back whole (another layout, another URL, another body, from the
+/// future) is a miss.
 struct Cache {
     dir: Option<PathBuf>,
 }
@@ -290,15 +294,17 @@ impl Cache {
         if parts.next()? != url.as_bytes() {
             return None;
         }
-        let body = parts.next()?;
+        let rest = parts.next()?;
         let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
         let age = Duration::from_secs(now.checked_sub(fetched)?);
         if as_served {
-            let body = (request.compact)(body)?;
+            let body = (request.compact)(rest)?;
             self.write_at(url, &body, fetched);
             return Some(CacheEntry { age, body });
         }
-        is_json(body).then(|| CacheEntry {
+        let (hash, body) = rest.split_at_checked(rest.iter().position(|&b| b == b'\n')?)?;
+        let body = body.get(1..)?;
+        (hash == body_hash(body).as_bytes()).then(|| CacheEntry {
             age,
             body: body.to_vec(),
         })
@@ -318,7 +324,8 @@ impl Cache {
         if std::fs::create_dir_all(dir).is_err() {
             return;
         }
-        let mut bytes = format!("{CACHE_MAGIC}\n{fetched}\n{url}\n").into_bytes();
+        let hash = body_hash(body);
+        let mut bytes = format!("{CACHE_MAGIC}\n{fetched}\n{url}\n{hash}\n").into_bytes();
         bytes.extend_from_slice(body);
         let _ = write_atomically(&Cache::path(dir, url), &bytes);
     }
@@ -353,6 +360,11 @@ mod tests {
             compact: super::super::pypi::compact,
         };
         cache.write(url, b"{\"files\":[]}");
+        let path = Cache::path(dir.path(), url);
+        let whole = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &whole[..whole.len() - 1]).unwrap();
+        assert!(cache.read(&request(url)).is_none(), "cut short");
+        cache.write(url, b"{\"files\":[]}");
         let entry = cache.read(&request(url)).unwrap();
         assert_eq!(entry.body, b"{\"files\":[]}");
         assert!(entry.age < Duration::from_secs(60));
@@ -368,6 +380,9 @@ mod tests {
             b"muslcheck-index-cache 1\n1\nhttps://pypi.org/simple/other/\n{}",
             b"muslcheck-index-cache 1\n99999999999\nhttps://pypi.org/simple/numpy/\n{}",
             b"muslcheck-index-cache 1\n1\nhttps://pypi.org/simple/numpy/\n{\"files\": [",
+            // Layout 2 with another body than its hash says, or none.
+            b"muslcheck-index-cache 2\n1\nhttps://pypi.org/simple/numpy/\n00000000000000000000000000000000\n{\"files\":[]}",
+            b"muslcheck-index-cache 2\n1\nhttps://pypi.org/simple/numpy/\n{\"files\":[]}",
         ] {
             std::fs::write(&path, corrupt).unwrap();
             assert!(
@@ -404,7 +419,10 @@ mod tests {
             String::from_utf8_lossy(kept)
         );
         let rewritten = std::fs::read(&path).unwrap();
-        assert!(rewritten.starts_with(b"muslcheck-index-cache 2\n1700000000\n"));
+        assert!(
+            rewritten
+                .starts_with(format!("muslcheck-index-cache 2\n1700000000\n{url}\n").as_bytes())
+        );
         assert!(rewritten.ends_with(kept));
         // Read back as layout 2, the same document and the same age.
         let again = cache.read(&request).unwrap();

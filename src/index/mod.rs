@@ -13,10 +13,12 @@ pub mod npm;
 pub mod pypi;
 pub mod sources;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
+
+use rayon::prelude::*;
 
 use crate::check::reinstall::pip_arch;
 use crate::config::{IndexLookups, IndexOptions};
@@ -136,32 +138,41 @@ pub fn look_up(asked_about: &Asked, options: &IndexOptions) -> Lookup {
     first_round.sort_by(|a, b| a.url.cmp(&b.url));
     first_round.dedup_by(|a, b| a.url == b.url);
     let documents = fetcher.get_all(&first_round);
-
-    for (package, python_minor) in asked {
-        match package.ecosystem {
+    // Each document is read on its own (a busy project's page names
+    // thousands of files): in parallel, in the order asked.
+    let read: Vec<Read> = asked
+        .into_iter()
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .filter_map(|(package, python_minor)| match package.ecosystem {
             Ecosystem::Pypi => {
                 let url = pypi::project_url(&pypi_index, &package.name);
-                if let Some(project) = parse::<pypi::Project>(documents.get(&url)) {
-                    let page = pypi::Page::of(project, &package.version);
-                    lookup.python.push(PythonDocument {
-                        package,
-                        python_minor,
-                        url,
-                        page,
-                    });
-                }
+                let project = document(&documents, &url)
+                    .and_then(|bytes| serde_json::from_slice::<pypi::Project>(bytes).ok())?;
+                let page = pypi::Page::of(project, &package.version);
+                Some(Read::Python(PythonDocument {
+                    package,
+                    python_minor,
+                    url,
+                    page,
+                }))
             }
             Ecosystem::Npm => {
                 let url = npm::document_url(&npm_registry, &package.name);
-                if let Some(document) = parse::<npm::Document>(documents.get(&url)) {
-                    lookup.npm.push(NpmDocument {
-                        package,
-                        url,
-                        document,
-                    });
-                }
+                let document = parse::<npm::Document>(documents.get(&url))?;
+                Some(Read::Npm(NpmDocument {
+                    package,
+                    url,
+                    document,
+                }))
             }
-            _ => {}
+            _ => None,
+        })
+        .collect();
+    for document in read {
+        match document {
+            Read::Python(python) => lookup.python.push(python),
+            Read::Npm(npm) => lookup.npm.push(npm),
         }
     }
     let wanted: BTreeSet<String> = lookup
@@ -313,6 +324,20 @@ fn npm_request(registry: &str, name: &str) -> fetch::Request {
         url: npm::document_url(registry, name),
         accept: npm::ACCEPT,
         compact: npm::compact,
+    }
+}
+
+/// One document as read, of either kind.
+enum Read {
+    Python(PythonDocument),
+    Npm(NpmDocument),
+}
+
+/// The bytes of a document that was found.
+fn document<'d>(documents: &'d HashMap<String, Fetched>, url: &str) -> Option<&'d [u8]> {
+    match documents.get(url)? {
+        Fetched::Document(bytes) => Some(bytes),
+        Fetched::NotFound | Fetched::Failed => None,
     }
 }
 

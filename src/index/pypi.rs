@@ -2,6 +2,8 @@
 //! target would install from it for one pinned version.
 
 use super::Verdict;
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::ecosystem::python::WheelName;
@@ -19,47 +21,41 @@ pub fn project_url(index: &str, name: &str) -> String {
     )
 }
 
-/// A project page: its files (every version's).
+/// A project page: its files (every version's), names borrowed from the
+/// document.
 #[derive(Debug, Deserialize, Serialize)]
-pub struct Project {
-    #[serde(default)]
-    pub files: Vec<File>,
+pub struct Project<'a> {
+    #[serde(default, borrow)]
+    pub files: Vec<File<'a>>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
-pub struct File {
-    pub filename: String,
-    /// `false`, `true` or the reason (a string) it was yanked.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub yanked: serde_json::Value,
+pub struct File<'a> {
+    #[serde(borrow)]
+    pub filename: Cow<'a, str>,
+    /// Served as `false`, `true` or the reason (a string) it was yanked.
+    #[serde(
+        default,
+        deserialize_with = "yanked",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub yanked: bool,
 }
 
-fn is_false(value: &serde_json::Value) -> bool {
-    matches!(
-        value,
-        serde_json::Value::Bool(false) | serde_json::Value::Null
-    )
+fn yanked<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    Ok(match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::Bool(yanked) => yanked,
+        serde_json::Value::String(_) => true,
+        _ => false,
+    })
 }
 
 /// The page as muslcheck keeps it (in its cache): each file's name and
 /// whether it was yanked. numpy's page is 2 MB as served, a tenth of that
 /// kept. `None` when `document` is not a project page.
 pub fn compact(document: &[u8]) -> Option<Vec<u8>> {
-    let mut project: Project = serde_json::from_slice(document).ok()?;
-    for file in &mut project.files {
-        file.yanked = serde_json::Value::Bool(file.is_yanked());
-    }
+    let project: Project = serde_json::from_slice(document).ok()?;
     serde_json::to_vec(&project).ok()
-}
-
-impl File {
-    fn is_yanked(&self) -> bool {
-        match &self.yanked {
-            serde_json::Value::Bool(yanked) => *yanked,
-            serde_json::Value::String(_) => true,
-            _ => false,
-        }
-    }
 }
 
 /// What the target accepts: the wheel tags pip on it would install.
@@ -296,8 +292,8 @@ impl Page {
                     version: file_version,
                     release,
                     kind,
-                    yanked: file.is_yanked(),
-                    filename: file.filename,
+                    yanked: file.yanked,
+                    filename: file.filename.into_owned(),
                     pinned,
                 })
             })

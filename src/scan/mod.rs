@@ -566,7 +566,14 @@ fn installed_python(inventory: &Inventory, side_reads: &mut SideReads) -> BTreeM
 /// (a wheel's or tarball's members already have theirs).
 fn attribute_packages(items: &mut [Item], inventory: &Inventory, side_reads: &mut SideReads) {
     let mut read = |location: &std::path::Path| side_reads.package_metadata(location);
-    let owners = python_owners(&inventory.dist_infos, &mut read);
+    let owners = python_owners(
+        &inventory.dist_infos,
+        items
+            .iter()
+            .filter(|item| item.package.is_none())
+            .map(|item| item.location.as_path()),
+        &mut read,
+    );
     // A member without a package of its own belongs to its archive's:
     // nothing is looked for on disk under an archive's path.
     let npm = npm_owners(
