@@ -82,16 +82,35 @@ impl Relocations {
             .is_some_and(|word| word & (1 << (index % 64)) != 0)
     }
 
-    fn walk(&mut self, section: &RelocSection, copy_type: Option<u32>, symbols_in_file: usize) {
-        for reloc in section.iter() {
-            *self.counts.entry(reloc.r_type).or_default() += 1;
-            let index = reloc.r_sym;
+    /// One table of relocations, read in place: a large program has
+    /// millions (nearly all R_*_RELATIVE, naming no symbol), so each entry
+    /// costs a load and a compare, and counts are kept per run of one type.
+    fn walk(
+        &mut self,
+        entries: &[u8],
+        layout: RelocLayout,
+        copy_type: Option<u32>,
+        symbols_in_file: usize,
+    ) {
+        let mut run: Option<(u32, usize)> = None;
+        for entry in entries.chunks_exact(layout.size) {
+            let Some((r_type, index)) = layout.info(entry) else {
+                continue;
+            };
+            match &mut run {
+                Some((current, count)) if *current == r_type => *count += 1,
+                _ => {
+                    if let Some((done, count)) = run.replace((r_type, 1)) {
+                        *self.counts.entry(done).or_default() += count;
+                    }
+                }
+            }
             if index == 0 {
                 continue;
             }
             self.any_symbol = true;
             self.max_symbol = self.max_symbol.max(index);
-            if copy_type == Some(reloc.r_type) {
+            if copy_type == Some(r_type) {
                 self.copied.push(index);
             }
             if index < symbols_in_file {
@@ -103,6 +122,57 @@ impl Relocations {
                     *bits |= 1 << (index % 64);
                 }
             }
+        }
+        if let Some((done, count)) = run {
+            *self.counts.entry(done).or_default() += count;
+        }
+    }
+}
+
+/// Where `r_info` is in a REL or RELA entry of one ELF class and byte order.
+#[derive(Clone, Copy)]
+struct RelocLayout {
+    size: usize,
+    wide: bool,
+    little: bool,
+}
+
+impl RelocLayout {
+    fn new(is_rela: bool, ctx: Ctx) -> RelocLayout {
+        let wide = ctx.container.is_big();
+        let size = match (wide, is_rela) {
+            (true, true) => 24,
+            (true, false) => 16,
+            (false, true) => 12,
+            (false, false) => 8,
+        };
+        RelocLayout {
+            size,
+            wide,
+            little: ctx.le.is_little(),
+        }
+    }
+
+    /// (type, symbol index) of one entry, as goblin decodes `r_info`:
+    /// ELF64 `sym << 32 | type`, ELF32 `sym << 8 | type`.
+    fn info(self, entry: &[u8]) -> Option<(u32, usize)> {
+        if self.wide {
+            let raw: [u8; 8] = entry.get(8..16)?.try_into().ok()?;
+            let info = if self.little {
+                u64::from_le_bytes(raw)
+            } else {
+                u64::from_be_bytes(raw)
+            };
+            let symbol = usize::try_from(info >> 32).ok()?;
+            Some(((info & 0xffff_ffff) as u32, symbol))
+        } else {
+            let raw: [u8; 4] = entry.get(4..8)?.try_into().ok()?;
+            let info = if self.little {
+                u32::from_le_bytes(raw)
+            } else {
+                u32::from_be_bytes(raw)
+            };
+            Some((info & 0xff, (info >> 8) as usize))
         }
     }
 }
@@ -186,9 +256,31 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed<'_>> {
         let copy_type = arch.copy_relocation_type();
         let symbol_size = Sym::size(container);
         let symbols_in_file = bytes.len().saturating_sub(info.symtab) / symbol_size.max(1);
-        relocations.walk(&elf.dynrelas, copy_type, symbols_in_file);
-        relocations.walk(&elf.dynrels, copy_type, symbols_in_file);
-        relocations.walk(&elf.pltrelocs, None, symbols_in_file);
+        // The tables as goblin checked them above, read in place.
+        let table = |offset: usize, size: usize| {
+            offset
+                .checked_add(size)
+                .and_then(|end| bytes.get(offset..end))
+                .unwrap_or_default()
+        };
+        relocations.walk(
+            table(info.rela, info.relasz),
+            RelocLayout::new(true, ctx),
+            copy_type,
+            symbols_in_file,
+        );
+        relocations.walk(
+            table(info.rel, info.relsz),
+            RelocLayout::new(false, ctx),
+            copy_type,
+            symbols_in_file,
+        );
+        relocations.walk(
+            table(info.jmprel, info.pltrelsz),
+            RelocLayout::new(plt_is_rela, ctx),
+            None,
+            symbols_in_file,
+        );
 
         let mut symbols = if let Some(gnu_hash) = info.gnu_hash {
             gnu_hash_len(bytes, usize::try_from(gnu_hash).unwrap_or(usize::MAX), ctx)?

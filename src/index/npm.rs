@@ -74,22 +74,72 @@ pub fn compact(document: &[u8]) -> Option<Vec<u8>> {
     serde_json::to_vec(&document).ok()
 }
 
-/// A list of strings, or one string (as some manifests write `"os": "linux"`).
+/// A list of strings, or one string (as some manifests write `"os": "linux"`);
+/// anything else is no list. A visitor, not an untagged enum: serde buffers
+/// every value of an untagged enum first, and a busy package's document has
+/// thousands of versions, each with these three fields.
 fn strings<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Vec<String>>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(String),
-        Many(Vec<String>),
-        Other(serde::de::IgnoredAny),
+    struct Strings;
+    impl<'de> serde::de::Visitor<'de> for Strings {
+        type Value = Option<Vec<String>>;
+
+        fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+            formatter.write_str("a string or a list of strings")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, one: &str) -> Result<Self::Value, E> {
+            Ok(Some(vec![one.to_string()]))
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut many = Vec::new();
+            let mut all_strings = true;
+            while let Some(entry) = seq.next_element::<serde_json::Value>()? {
+                match entry {
+                    serde_json::Value::String(text) => many.push(text),
+                    _ => all_strings = false,
+                }
+            }
+            Ok(all_strings.then_some(many))
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            while map
+                .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                .is_some()
+            {}
+            Ok(None)
+        }
+
+        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
     }
-    Ok(match OneOrMany::deserialize(deserializer)? {
-        OneOrMany::One(one) => Some(vec![one]),
-        OneOrMany::Many(many) => Some(many),
-        OneOrMany::Other(_) => None,
-    })
+    deserializer.deserialize_any(Strings)
 }
 
 /// Whether a list field (`os`, `cpu`, `libc`) admits `value`: absent admits
@@ -324,6 +374,34 @@ mod tests {
         );
         let newer = decide(&parent, "1.2.0", &documents, "x64").unwrap();
         assert_eq!(newer.build.as_deref(), Some("x-linux-x64-musl@1.2.0"));
+    }
+
+    #[test]
+    fn platform_fields_are_a_list_or_one_string_and_anything_else_is_none() {
+        let cases = [
+            (
+                r#"{"os":["linux","!win32"]}"#,
+                Some(vec!["linux", "!win32"]),
+            ),
+            (r#"{"os":"linux"}"#, Some(vec!["linux"])),
+            (r#"{"os":[]}"#, Some(vec![])),
+            (r#"{"os":["linux",3]}"#, None),
+            (r#"{"os":{"linux":true}}"#, None),
+            (r#"{"os":7}"#, None),
+            (r#"{"os":null}"#, None),
+            (r#"{"os":true}"#, None),
+            (r#"{}"#, None),
+        ];
+        for (json, expected) in cases {
+            let parsed = manifest(json);
+            let expected: Option<Vec<String>> =
+                expected.map(|list| list.into_iter().map(String::from).collect());
+            assert_eq!(parsed.os, expected, "{json}");
+        }
+        // The fields after a skipped value are still read.
+        let after = manifest(r#"{"os":{"a":[1,{"b":2}]},"cpu":"x64","libc":["musl"]}"#);
+        assert_eq!(after.cpu, Some(vec!["x64".to_string()]));
+        assert_eq!(after.libc, Some(vec!["musl".to_string()]));
     }
 
     #[test]

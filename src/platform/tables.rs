@@ -38,21 +38,30 @@ pub struct GlibcSymbol {
     pub first_version: &'static str,
 }
 
-/// The symbol tables for one architecture.
+/// The symbol tables for one architecture, each parsed when first asked:
+/// most scans need two or three of them (libstdc++'s is the largest and only
+/// matters to C++ files).
 #[derive(Debug)]
 pub struct SymbolTables {
+    musl_exports: &'static str,
+    glibc_vs_musl: &'static str,
     /// musl exports: name → bit per [`MuslVersion`] column (1.2.3 = bit 0 … 1.2.6 = bit 3).
-    musl: HashMap<&'static str, u8>,
+    musl: OnceLock<HashMap<&'static str, u8>>,
     /// LFS64 names: glibc name → (musl target, bit per version the loader remaps it).
-    lfs64: HashMap<&'static str, (&'static str, u8)>,
+    lfs64: OnceLock<HashMap<&'static str, (&'static str, u8)>>,
     /// Debian's musl 1.2.3 build: names it adds and names it lacks, against upstream.
-    debian_added: HashSet<&'static str>,
-    debian_removed: HashSet<&'static str>,
-    /// gcompat 1.1.0 and the libraries it links (musl-obstack, libucontext).
-    gcompat: HashSet<&'static str>,
-    glibc: HashMap<&'static str, GlibcSymbol>,
-    libstdcxx: HashSet<&'static str>,
-    libgcc_s: HashSet<&'static str>,
+    debian: OnceLock<DebianMusl>,
+    /// gcompat 1.1.0 and the libraries it links (musl-obstack, libucontext),
+    /// and where glibc puts each symbol (one file holds both).
+    glibc: OnceLock<(HashSet<&'static str>, HashMap<&'static str, GlibcSymbol>)>,
+    libstdcxx: OnceLock<HashSet<&'static str>>,
+    libgcc_s: OnceLock<HashSet<&'static str>>,
+}
+
+#[derive(Debug, Default)]
+struct DebianMusl {
+    added: HashSet<&'static str>,
+    removed: HashSet<&'static str>,
 }
 
 /// How musl resolves a name.
@@ -69,96 +78,110 @@ impl SymbolTables {
         static AARCH64: OnceLock<SymbolTables> = OnceLock::new();
         match arch {
             Arch::Aarch64 => AARCH64
-                .get_or_init(|| SymbolTables::parse(MUSL_EXPORTS_AARCH64, GLIBC_VS_MUSL_AARCH64)),
-            Arch::X86_64 => X86_64
-                .get_or_init(|| SymbolTables::parse(MUSL_EXPORTS_X86_64, GLIBC_VS_MUSL_X86_64)),
+                .get_or_init(|| SymbolTables::new(MUSL_EXPORTS_AARCH64, GLIBC_VS_MUSL_AARCH64)),
+            Arch::X86_64 => {
+                X86_64.get_or_init(|| SymbolTables::new(MUSL_EXPORTS_X86_64, GLIBC_VS_MUSL_X86_64))
+            }
             // No table for the other architectures: the x86_64 names are the nearest
             // (musl's exports differ between architectures only in a handful of names).
             _ => {
                 static APPROX: OnceLock<SymbolTables> = OnceLock::new();
-                APPROX
-                    .get_or_init(|| SymbolTables::parse(MUSL_EXPORTS_X86_64, GLIBC_VS_MUSL_X86_64))
+                APPROX.get_or_init(|| SymbolTables::new(MUSL_EXPORTS_X86_64, GLIBC_VS_MUSL_X86_64))
             }
         }
     }
 
-    fn parse(musl_exports: &'static str, glibc_vs_musl: &'static str) -> Self {
-        let musl = rows(musl_exports)
-            .filter_map(|row| {
-                let name = *row.first()?;
-                let mut bits = 0u8;
-                for (bit, column) in (3..7).enumerate() {
-                    if row.get(column) == Some(&"1") {
-                        bits |= 1 << bit;
-                    }
-                }
-                Some((name, bits))
-            })
-            .collect();
-        let lfs64 = rows(MUSL_LFS64)
-            .filter_map(|row| {
-                let name = *row.first()?;
-                let target = *row.get(1)?;
-                // Columns: exported in 1.2.3, remapped in 1.2.4, 1.2.5, 1.2.6.
-                let mut bits = 0u8;
-                for (bit, column) in (3..6).enumerate() {
-                    if row.get(column) == Some(&"1") {
-                        bits |= 1 << (bit + 1);
-                    }
-                }
-                Some((name, (target, bits)))
-            })
-            .collect();
-        let mut debian_added = HashSet::new();
-        let mut debian_removed = HashSet::new();
-        for row in rows(DEBIAN_MUSL_DIFF) {
-            match (row.first(), row.get(1), row.get(2)) {
-                (Some(name), Some(&"1"), Some(&"0")) => {
-                    debian_added.insert(*name);
-                }
-                (Some(name), Some(&"0"), Some(&"1")) => {
-                    debian_removed.insert(*name);
-                }
-                _ => {}
-            }
-        }
-        let mut gcompat: HashSet<&'static str> = rows(GCOMPAT_EXPORTS)
-            .filter_map(|row| row.first().copied())
-            .filter(|name| !name.starts_with("GCOMPAT_"))
-            .collect();
-        let mut glibc = HashMap::new();
-        for row in rows(glibc_vs_musl) {
-            let (Some(soname), Some(name), Some(first_version)) =
-                (row.first(), row.get(1), row.get(2))
-            else {
-                continue;
-            };
-            // musl-obstack and libucontext come with Alpine's gcompat package.
-            if matches!(row.get(7), Some(&"O") | Some(&"U")) {
-                gcompat.insert(name);
-            }
-            glibc.entry(*name).or_insert(GlibcSymbol {
-                soname,
-                first_version,
-            });
-        }
-        let libstdcxx = rows(ALPINE_LIBSTDCXX)
-            .filter_map(|row| row.first().copied())
-            .collect();
-        let libgcc_s = rows(ALPINE_LIBGCC_S)
-            .filter_map(|row| row.first().copied())
-            .map(|name| name.split('@').next().unwrap_or(name))
-            .collect();
+    fn new(musl_exports: &'static str, glibc_vs_musl: &'static str) -> Self {
         SymbolTables {
-            musl,
-            lfs64,
-            debian_added,
-            debian_removed,
-            gcompat,
-            glibc,
-            libstdcxx,
-            libgcc_s,
+            musl_exports,
+            glibc_vs_musl,
+            musl: OnceLock::new(),
+            lfs64: OnceLock::new(),
+            debian: OnceLock::new(),
+            glibc: OnceLock::new(),
+            libstdcxx: OnceLock::new(),
+            libgcc_s: OnceLock::new(),
         }
+    }
+
+    fn musl(&self) -> &HashMap<&'static str, u8> {
+        self.musl.get_or_init(|| {
+            rows(self.musl_exports)
+                .filter_map(|row| {
+                    let name = *row.first()?;
+                    let mut bits = 0u8;
+                    for (bit, column) in (3..7).enumerate() {
+                        if row.get(column) == Some(&"1") {
+                            bits |= 1 << bit;
+                        }
+                    }
+                    Some((name, bits))
+                })
+                .collect()
+        })
+    }
+
+    fn lfs64(&self) -> &HashMap<&'static str, (&'static str, u8)> {
+        self.lfs64.get_or_init(|| {
+            rows(MUSL_LFS64)
+                .filter_map(|row| {
+                    let name = *row.first()?;
+                    let target = *row.get(1)?;
+                    // Columns: exported in 1.2.3, remapped in 1.2.4, 1.2.5, 1.2.6.
+                    let mut bits = 0u8;
+                    for (bit, column) in (3..6).enumerate() {
+                        if row.get(column) == Some(&"1") {
+                            bits |= 1 << (bit + 1);
+                        }
+                    }
+                    Some((name, (target, bits)))
+                })
+                .collect()
+        })
+    }
+
+    fn debian(&self) -> &DebianMusl {
+        self.debian.get_or_init(|| {
+            let mut debian = DebianMusl::default();
+            for row in rows(DEBIAN_MUSL_DIFF) {
+                match (row.first(), row.get(1), row.get(2)) {
+                    (Some(name), Some(&"1"), Some(&"0")) => {
+                        debian.added.insert(*name);
+                    }
+                    (Some(name), Some(&"0"), Some(&"1")) => {
+                        debian.removed.insert(*name);
+                    }
+                    _ => {}
+                }
+            }
+            debian
+        })
+    }
+
+    fn glibc(&self) -> &(HashSet<&'static str>, HashMap<&'static str, GlibcSymbol>) {
+        self.glibc.get_or_init(|| {
+            let mut gcompat: HashSet<&'static str> = rows(GCOMPAT_EXPORTS)
+                .filter_map(|row| row.first().copied())
+                .filter(|name| !name.starts_with("GCOMPAT_"))
+                .collect();
+            let mut glibc = HashMap::new();
+            for row in rows(self.glibc_vs_musl) {
+                let (Some(soname), Some(name), Some(first_version)) =
+                    (row.first(), row.get(1), row.get(2))
+                else {
+                    continue;
+                };
+                // musl-obstack and libucontext come with Alpine's gcompat package.
+                if matches!(row.get(7), Some(&"O") | Some(&"U")) {
+                    gcompat.insert(name);
+                }
+                glibc.entry(*name).or_insert(GlibcSymbol {
+                    soname,
+                    first_version,
+                });
+            }
+            (gcompat, glibc)
+        })
     }
 
     /// Whether musl of `version` (upstream or Debian's build) resolves `name` at load time.
@@ -170,41 +193,55 @@ impl SymbolTables {
     ) -> Option<MuslProvides> {
         let bit = 1u8 << version.column();
         if debian_build {
-            if self.debian_added.contains(name) {
+            let debian = self.debian();
+            if debian.added.contains(name) {
                 return Some(MuslProvides::Exported);
             }
-            if self.debian_removed.contains(name) {
+            if debian.removed.contains(name) {
                 return None;
             }
         }
-        if self.musl.get(name).is_some_and(|bits| bits & bit != 0) {
+        if self.musl().get(name).is_some_and(|bits| bits & bit != 0) {
             return Some(MuslProvides::Exported);
         }
-        match self.lfs64.get(name) {
+        match self.lfs64().get(name) {
             Some((target, bits)) if bits & bit != 0 => Some(MuslProvides::Lfs64Redirect(target)),
             _ => None,
         }
     }
 
     pub fn gcompat_provides(&self, name: &str) -> bool {
-        self.gcompat.contains(name)
+        self.glibc().0.contains(name)
     }
 
     pub fn glibc_symbol(&self, name: &str) -> Option<GlibcSymbol> {
-        self.glibc.get(name).copied()
+        self.glibc().1.get(name).copied()
     }
 
     pub fn libstdcxx_exports(&self, name: &str) -> bool {
-        self.libstdcxx.contains(name)
+        self.libstdcxx
+            .get_or_init(|| {
+                rows(ALPINE_LIBSTDCXX)
+                    .filter_map(|row| row.first().copied())
+                    .collect()
+            })
+            .contains(name)
     }
 
     pub fn libgcc_s_exports(&self, name: &str) -> bool {
-        self.libgcc_s.contains(name)
+        self.libgcc_s
+            .get_or_init(|| {
+                rows(ALPINE_LIBGCC_S)
+                    .filter_map(|row| row.first().copied())
+                    .map(|name| name.split('@').next().unwrap_or(name))
+                    .collect()
+            })
+            .contains(name)
     }
 
     /// All gcompat names, for tests.
     pub fn gcompat_len(&self) -> usize {
-        self.gcompat.len()
+        self.glibc().0.len()
     }
 }
 
