@@ -3,6 +3,7 @@
 
 use super::Verdict;
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -248,18 +249,33 @@ fn is_final(version: &str) -> bool {
 /// A project page with every file's version and kind read from its name,
 /// once (a matrix decides the same page for each target).
 pub struct Page {
+    /// The pinned version's files.
     files: Vec<PageFile>,
+    /// Later final releases' Linux wheels, oldest release first, each name
+    /// parsed only when a target asks (the first one it takes ends the search).
+    later: Vec<LaterWheel>,
 }
 
 struct PageFile {
-    version: String,
-    /// Its release numbers, for ordering.
-    release: Version,
     kind: Kind,
     filename: String,
     yanked: bool,
-    /// A file of the pinned version (else of a later final release).
-    pinned: bool,
+}
+
+struct LaterWheel {
+    /// Its release numbers, for ordering.
+    release: Version,
+    filename: String,
+    yanked: bool,
+    wheel: OnceLock<Option<WheelName>>,
+}
+
+impl LaterWheel {
+    fn wheel(&self) -> Option<&WheelName> {
+        self.wheel
+            .get_or_init(|| WheelName::parse(&self.filename))
+            .as_ref()
+    }
 }
 
 impl Page {
@@ -268,37 +284,42 @@ impl Page {
     /// is named).
     pub fn of(project: Project, version: &str) -> Page {
         let pinned_release = Version::release(version);
-        let files = project
-            .files
-            .into_iter()
-            .filter_map(|file| {
-                // The version from the name alone first: most of a page's
-                // files are other versions' or other systems', never parsed
-                // further (grpcio's page names 4,000 wheels).
-                let named = named_version(&file.filename)?;
-                let pinned = same_version(named, version);
-                let later_candidate = file.filename.ends_with(".whl")
-                    && file.filename.contains("linux")
-                    && is_final(named);
-                if !pinned && !later_candidate {
-                    return None;
+        let mut files = Vec::new();
+        let mut later = Vec::new();
+        for file in project.files {
+            // The version from the name alone first: most of a page's files
+            // are other versions' or other systems', never parsed further
+            // (grpcio's page names 4,000 wheels).
+            let Some(named) = named_version(&file.filename) else {
+                continue;
+            };
+            if same_version(named, version) {
+                if let Some((_, kind)) = classify(&file.filename) {
+                    files.push(PageFile {
+                        kind,
+                        yanked: file.yanked,
+                        filename: file.filename.into_owned(),
+                    });
                 }
-                let release = Version::release(named);
-                if !pinned && release <= pinned_release {
-                    return None;
-                }
-                let (file_version, kind) = classify(&file.filename)?;
-                Some(PageFile {
-                    version: file_version,
+                continue;
+            }
+            let linux_wheel = file.filename.ends_with(".whl") && file.filename.contains("linux");
+            if !linux_wheel || !is_final(named) {
+                continue;
+            }
+            let release = Version::release(named);
+            if release > pinned_release {
+                later.push(LaterWheel {
                     release,
-                    kind,
                     yanked: file.yanked,
                     filename: file.filename.into_owned(),
-                    pinned,
-                })
-            })
-            .collect();
-        Page { files }
+                    wheel: OnceLock::new(),
+                });
+            }
+        }
+        // Stable: among one release's wheels the page's order stays.
+        later.sort_by(|a, b| a.release.cmp(&b.release));
+        Page { files, later }
     }
 }
 
@@ -306,12 +327,8 @@ impl Page {
 /// install a platform wheel the target takes, a pure wheel, build the
 /// sdist, or fail. `None` when the page has no file of that version.
 pub fn decide(page: &Page, accepts: &Accepts) -> Option<Verdict> {
-    let files: Vec<&PageFile> = page.files.iter().filter(|f| !f.yanked).collect();
     let pinned_among = |yanked: bool| -> Vec<&PageFile> {
-        page.files
-            .iter()
-            .filter(|f| f.yanked == yanked && f.pinned)
-            .collect()
+        page.files.iter().filter(|f| f.yanked == yanked).collect()
     };
     let mut pinned = pinned_among(false);
     // PEP 592: yanked files are skipped, except that an exact pin of a
@@ -323,7 +340,7 @@ pub fn decide(page: &Page, accepts: &Accepts) -> Option<Verdict> {
     if pinned.is_empty() {
         return None;
     }
-    let mut verdict = decide_pinned(&files, &pinned, accepts);
+    let mut verdict = decide_pinned(&page.later, &pinned, accepts);
     if all_yanked {
         verdict
             .detail
@@ -332,7 +349,7 @@ pub fn decide(page: &Page, accepts: &Accepts) -> Option<Verdict> {
     Some(verdict)
 }
 
-fn decide_pinned(files: &[&PageFile], pinned: &[&PageFile], accepts: &Accepts) -> Verdict {
+fn decide_pinned(later: &[LaterWheel], pinned: &[&PageFile], accepts: &Accepts) -> Verdict {
     let musl_wheel = |wheel: &WheelName| accepts.platform_wheel(wheel);
     let (family, newest_tag) = accepts.libc.wanted(&accepts.arch);
     let (build_found, target_name) = match accepts.libc {
@@ -363,13 +380,12 @@ fn decide_pinned(files: &[&PageFile], pinned: &[&PageFile], accepts: &Accepts) -
             },
         };
     }
-    let first_musl_version = files
+    let first_musl_version = later
         .iter()
-        .filter(|file| {
-            !file.pinned && matches!(&file.kind, Kind::Wheel(wheel) if musl_wheel(wheel))
-        })
-        .min_by(|a, b| a.release.cmp(&b.release))
-        .map(|file| file.version.clone());
+        .filter(|file| !file.yanked)
+        .filter_map(LaterWheel::wheel)
+        .find(|wheel| musl_wheel(wheel))
+        .map(|wheel| wheel.version.clone());
     let mut pure: Vec<&str> = pinned
         .iter()
         .filter_map(|file| match &file.kind {
@@ -465,6 +481,43 @@ mod tests {
         assert!(!py311.wheel(&wheel("a-1-py2-none-any.whl")));
         let unknown = accepts(None);
         assert!(unknown.wheel(&wheel("a-1-cp312-cp312-musllinux_1_2_x86_64.whl")));
+    }
+
+    #[test]
+    fn the_first_later_release_with_a_wheel_for_the_target_is_named_whatever_the_page_order() {
+        let page: Project = serde_json::from_str(
+            r#"{"files": [
+                {"filename": "a-1.0.tar.gz"},
+                {"filename": "a-3.0-cp311-cp311-musllinux_1_1_x86_64.whl"},
+                {"filename": "a-2.1-cp311-cp311-musllinux_1_2_x86_64.whl", "yanked": "broken"},
+                {"filename": "a-2.0-cp311-cp311-manylinux2014_x86_64.whl"},
+                {"filename": "a-1.5-cp311-cp311-win_amd64.whl"},
+                {"filename": "a-2.2rc1-cp311-cp311-musllinux_1_1_x86_64.whl"},
+                {"filename": "a-2.2-cp312-cp312-musllinux_1_1_x86_64.whl"},
+                {"filename": "a-2.5-cp311-cp311-musllinux_1_1_x86_64.whl"},
+                {"filename": "a-0.9-cp311-cp311-musllinux_1_1_x86_64.whl"}
+            ]}"#,
+        )
+        .unwrap();
+        let page = Page::of(page, "1.0");
+        // Later Linux wheels of final releases only, oldest first.
+        let later: Vec<&str> = page.later.iter().map(|w| w.filename.as_str()).collect();
+        assert_eq!(
+            later,
+            [
+                "a-2.0-cp311-cp311-manylinux2014_x86_64.whl",
+                "a-2.1-cp311-cp311-musllinux_1_2_x86_64.whl",
+                "a-2.2-cp312-cp312-musllinux_1_1_x86_64.whl",
+                "a-2.5-cp311-cp311-musllinux_1_1_x86_64.whl",
+                "a-3.0-cp311-cp311-musllinux_1_1_x86_64.whl",
+            ]
+        );
+        let verdict = decide(&page, &accepts(Some(11))).unwrap();
+        assert_eq!(verdict.reinstall, Reinstall::SourceBuild);
+        // 2.1 is yanked, 2.2's wheel is for CPython 3.12.
+        assert_eq!(verdict.first_musl_version.as_deref(), Some("2.5"));
+        // Names are parsed as far as the search went, not further.
+        assert!(page.later.last().unwrap().wheel.get().is_none());
     }
 
     #[test]
