@@ -670,6 +670,48 @@ fn a_hanging_index_is_given_up_on_within_the_timeout() {
     assert_eq!(output.status.code(), Some(0));
 }
 
+/// A package the index does not have (a private one, or one of a crafted
+/// lockfile's thousand names) is asked about once a day, not on every scan.
+#[test]
+fn a_package_the_index_does_not_have_is_not_asked_about_again_the_same_day() {
+    let server = Server::start(Behaviour::Recorded);
+    let cache = tempfile::tempdir().unwrap();
+    let online = options(&server, cache.path(), IndexLookups::Online);
+    let packages = [
+        entry(Ecosystem::Pypi, "no-such-private-package", "1.0"),
+        entry(Ecosystem::Npm, "@private/no-such-addon", "1.0.0"),
+    ];
+    let (_, first) = ask(&packages, &online);
+    assert_eq!(
+        (first.asked, first.answered, first.fetched),
+        (2, 0, 2),
+        "{first:?}"
+    );
+    assert_eq!(
+        server.paths(),
+        [
+            "/npm/@private%2fno-such-addon",
+            "/pypi/simple/no-such-private-package/"
+        ]
+    );
+    let (_, again) = ask(&packages, &online);
+    assert_eq!(server.requests(), 2, "asked again: {:?}", server.paths());
+    assert_eq!(
+        (
+            again.answered,
+            again.fetched,
+            again.from_cache,
+            again.failed
+        ),
+        (0, 0, 2, 0),
+        "{again:?}"
+    );
+    // Offline, the cached "not found" is an answer too: nothing failed.
+    let offline = options(&server, cache.path(), IndexLookups::CacheOnly);
+    let (_, offline) = ask(&packages, &offline);
+    assert_eq!((offline.from_cache, offline.failed), (2, 0), "{offline:?}");
+}
+
 #[test]
 fn a_corrupt_cache_is_a_miss_never_an_answer_nor_a_crash() {
     let server = Server::start(Behaviour::Recorded);

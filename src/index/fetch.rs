@@ -161,7 +161,7 @@ impl Fetcher {
         let cached = match self.cache.read(request) {
             Some(entry) if entry.age < FRESH_FOR || !self.online.load(Ordering::Relaxed) => {
                 self.from_cache.fetch_add(1, Ordering::Relaxed);
-                return Fetched::Document(entry.body);
+                return entry.fetched();
             }
             stale_or_none => stale_or_none,
         };
@@ -176,7 +176,7 @@ impl Fetcher {
             }
             Err(_) if cached.is_some() => {
                 self.from_cache.fetch_add(1, Ordering::Relaxed);
-                cached.map_or(Fetched::Failed, |entry| Fetched::Document(entry.body))
+                cached.map_or(Fetched::Failed, CacheEntry::fetched)
             }
             Err(reason) => {
                 self.failed.fetch_add(1, Ordering::Relaxed);
@@ -211,7 +211,14 @@ impl Fetcher {
         let status = response.status().as_u16();
         match status {
             200 => {}
-            404 | 410 => return Ok(Fetched::NotFound),
+            404 | 410 => {
+                // Said once a day, not on every scan: a lockfile's private
+                // packages (or a crafted one's thousand names) are not
+                // asked about again and again.
+                self.cache
+                    .write_at(url, NOT_FOUND_BODY, now_seconds(), NOT_FOUND);
+                return Ok(Fetched::NotFound);
+            }
             500..=599 => return Err(degrade(format!("HTTP {status}"))),
             _ => {
                 let reason = format!("{shown}: HTTP {status}");
@@ -271,7 +278,27 @@ struct Cache {
 
 struct CacheEntry {
     age: Duration,
-    body: Vec<u8>,
+    /// `None`: the index said it has no such document.
+    body: Option<Vec<u8>>,
+}
+
+impl CacheEntry {
+    fn fetched(self) -> Fetched {
+        match self.body {
+            Some(body) => Fetched::Document(body),
+            None => Fetched::NotFound,
+        }
+    }
+}
+
+/// The hash line of a cached "not found" answer (and its empty body).
+const NOT_FOUND: &str = "not-found";
+const NOT_FOUND_BODY: &[u8] = b"";
+
+fn now_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |now| now.as_secs())
 }
 
 impl Cache {
@@ -299,32 +326,35 @@ impl Cache {
         let age = Duration::from_secs(now.checked_sub(fetched)?);
         if as_served {
             let body = (request.compact)(rest)?;
-            self.write_at(url, &body, fetched);
-            return Some(CacheEntry { age, body });
+            self.write_at(url, &body, fetched, &body_hash(&body));
+            return Some(CacheEntry {
+                age,
+                body: Some(body),
+            });
         }
         let (hash, body) = rest.split_at_checked(rest.iter().position(|&b| b == b'\n')?)?;
         let body = body.get(1..)?;
+        if hash == NOT_FOUND.as_bytes() && body.is_empty() {
+            return Some(CacheEntry { age, body: None });
+        }
         (hash == body_hash(body).as_bytes()).then(|| CacheEntry {
             age,
-            body: body.to_vec(),
+            body: Some(body.to_vec()),
         })
     }
 
     /// Best effort: a cache that cannot be written makes the next scan ask again.
     fn write(&self, url: &str, body: &[u8]) {
-        let Ok(now) = SystemTime::now().duration_since(UNIX_EPOCH) else {
-            return;
-        };
-        self.write_at(url, body, now.as_secs());
+        self.write_at(url, body, now_seconds(), &body_hash(body));
     }
 
-    /// `body`, fetched at `fetched` (seconds since the epoch).
-    fn write_at(&self, url: &str, body: &[u8], fetched: u64) {
+    /// `body`, fetched at `fetched` (seconds since the epoch), with its hash
+    /// line (the body's hash, or [`NOT_FOUND`]).
+    fn write_at(&self, url: &str, body: &[u8], fetched: u64, hash: &str) {
         let Some(dir) = &self.dir else { return };
         if std::fs::create_dir_all(dir).is_err() {
             return;
         }
-        let hash = body_hash(body);
         let mut bytes = format!("{CACHE_MAGIC}\n{fetched}\n{url}\n{hash}\n").into_bytes();
         bytes.extend_from_slice(body);
         let _ = write_atomically(&Cache::path(dir, url), &bytes);
@@ -366,7 +396,7 @@ mod tests {
         assert!(cache.read(&request(url)).is_none(), "cut short");
         cache.write(url, b"{\"files\":[]}");
         let entry = cache.read(&request(url)).unwrap();
-        assert_eq!(entry.body, b"{\"files\":[]}");
+        assert_eq!(entry.body.as_deref(), Some(&b"{\"files\":[]}"[..]));
         assert!(entry.age < Duration::from_secs(60));
         assert!(
             cache
@@ -415,7 +445,7 @@ mod tests {
         let entry = cache.read(&request).unwrap();
         let kept = br#"{"files":[{"filename":"numpy-1.26.4.tar.gz"},{"filename":"numpy-1.0.tar.gz","yanked":true}]}"#;
         assert_eq!(
-            String::from_utf8_lossy(&entry.body),
+            String::from_utf8_lossy(entry.body.as_deref().unwrap()),
             String::from_utf8_lossy(kept)
         );
         let rewritten = std::fs::read(&path).unwrap();
