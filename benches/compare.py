@@ -144,8 +144,8 @@ def measure(cmd: str):
 def row(tree_name, files, tool, cmd, results):
     wall, cpu, rss = measure(cmd)
     results.append((tree_name, files, tool, wall, cpu, rss))
-    print(f"  {tree_name:<22} {tool:<28} wall {wall:7.2f}s cpu {cpu:7.2f}s rss {rss:7.1f} MiB", flush=True)
-    return wall
+    print(f"  {tree_name:<22} {tool:<28} wall {wall:7.3f}s cpu {cpu:7.3f}s rss {rss:7.1f} MiB", flush=True)
+    return wall, cpu
 
 
 def main():
@@ -169,20 +169,21 @@ def main():
              ("venv (data stack)", venv)]
     for name, tree in trees:
         files = count_files(tree)
-        ours = row(name, files, "muslcheck", f"{mc} {tree}", results)
-        scanelf = row(name, files, "scanelf -R -n", f"scanelf -R -n {tree}", results)
-        floor = row(name, files, "find -exec head -c4 (floor)", f"find {tree} -type f -exec head -c4 {{}} +", results)
-        ratios.append((name, ours, scanelf, floor))
+        ours, our_cpu = row(name, files, "muslcheck", f"{mc} {tree}", results)
+        scanelf, _ = row(name, files, "scanelf -R -n", f"scanelf -R -n {tree}", results)
+        floor, floor_cpu = row(name, files, "find -exec head -c4 (floor)",
+                               f"find {tree} -type f -exec head -c4 {{}} +", results)
+        ratios.append((name, ours, scanelf, floor, our_cpu / floor_cpu if floor_cpu else float("inf")))
         # The default matrix (11 images) against one target: facts read once.
-        matrix = row(name, files, "muslcheck matrix (11 images)",
-                     f"{MUSLCHECK} matrix --fail-on never --format json --arch x86_64 {tree}", results)
+        matrix, _ = row(name, files, "muslcheck matrix (11 images)",
+                        f"{MUSLCHECK} matrix --fail-on never --format json --arch x86_64 {tree}", results)
         matrix_ratios.append((name, ours, matrix))
 
     wheel_files = sorted(wheels.glob("*.whl"))
-    ours = row(f"{len(wheel_files)} wheels", len(wheel_files), "muslcheck audit-wheel",
-               f"{MUSLCHECK} audit-wheel {wheels}", results)
-    theirs = row(f"{len(wheel_files)} wheels", len(wheel_files), "auditwheel show (each)",
-                 f"for w in {wheels}/*.whl; do {auditwheel} show $w; done", results)
+    ours, _ = row(f"{len(wheel_files)} wheels", len(wheel_files), "muslcheck audit-wheel",
+                  f"{MUSLCHECK} audit-wheel {wheels}", results)
+    theirs, _ = row(f"{len(wheel_files)} wheels", len(wheel_files), "auditwheel show (each)",
+                    f"for w in {wheels}/*.whl; do {auditwheel} show $w; done", results)
     wheel_ratio = theirs / ours if ours else float("inf")
 
     for case in sorted(p.name for p in hostile.iterdir()):
@@ -194,7 +195,7 @@ def main():
         files = count_files(tree)
         wall, cpu, rss = measure(f"{mc} {tree}")
         scaling.append((files, wall, cpu, rss))
-        print(f"  scale {files:>7} files: wall {wall:.2f}s cpu {cpu:.2f}s rss {rss:.1f} MiB", flush=True)
+        print(f"  scale {files:>7} files: wall {wall:.3f}s cpu {cpu:.3f}s rss {rss:.1f} MiB", flush=True)
 
     write_results(results, ratios, wheel_ratio, scaling, matrix_ratios)
 
@@ -221,18 +222,19 @@ def write_results(results, ratios, wheel_ratio, scaling, matrix_ratios):
         "|---|---:|---|---:|---:|---:|",
     ]
     for tree, files, tool, wall, cpu, rss in results:
-        lines.append(f"| {tree} | {files:,} | {tool} | {wall:.2f} s | {cpu:.2f} s | {rss:.0f} MiB |")
+        lines.append(f"| {tree} | {files:,} | {tool} | {wall:.3f} s | {cpu:.3f} s | {rss:.0f} MiB |")
     lines += ["", "| ratio | value |", "|---|---:|"]
-    for name, ours, scanelf, floor in ratios:
-        lines.append(f"| {name}: muslcheck / head -c4 floor | {ours / floor:.2f}× |")
-        lines.append(f"| {name}: scanelf -R -n / muslcheck | {scanelf / ours:.1f}× faster |")
+    for name, ours, scanelf, floor, cpu_ratio in ratios:
+        lines.append(f"| {name}: muslcheck / head -c4 floor (wall) | {ours / floor:.2f}× |")
+        lines.append(f"| {name}: muslcheck / head -c4 floor (CPU) | {cpu_ratio:.2f}× |")
+        lines.append(f"| {name}: muslcheck / scanelf -R -n (wall) | {ours / scanelf:.2f}× |")
     lines.append(f"| wheels: auditwheel show / muslcheck audit-wheel | {wheel_ratio:.1f}× faster |")
     for name, one, matrix in matrix_ratios:
         lines.append(f"| {name}: matrix of 11 images / one target | {matrix / one:.2f}× |")
     lines += ["", "Scaling (node_modules copies):", "", "| files | wall | CPU | peak RSS | µs per file |",
               "|---:|---:|---:|---:|---:|"]
     for files, wall, cpu, rss in scaling:
-        lines.append(f"| {files:,} | {wall:.2f} s | {cpu:.2f} s | {rss:.0f} MiB | {wall / files * 1e6:.1f} |")
+        lines.append(f"| {files:,} | {wall:.3f} s | {cpu:.3f} s | {rss:.0f} MiB | {wall / files * 1e6:.1f} |")
     table = "\n".join(lines) + "\n"
     (ROOT / "benches" / "RESULTS.md").write_text("# Benchmark results\n\n" + table)
     readme = ROOT / "README.md"
