@@ -387,11 +387,7 @@ fn hash_len(bytes: &[u8], offset: usize, machine: u16, ctx: Ctx) -> Result<usize
     if !wide {
         return read_u32(bytes, at, ctx);
     }
-    let raw: [u8; 8] = at
-        .checked_add(8)
-        .and_then(|end| bytes.get(at..end))
-        .and_then(|raw| raw.try_into().ok())
-        .ok_or_else(|| past_the_end(at))?;
+    let raw = bytes_at::<8>(bytes, at)?;
     let count = if ctx.le.is_little() {
         u64::from_le_bytes(raw)
     } else {
@@ -401,17 +397,21 @@ fn hash_len(bytes: &[u8], offset: usize, machine: u16, ctx: Ctx) -> Result<usize
 }
 
 fn read_u32(bytes: &[u8], at: usize, ctx: Ctx) -> Result<usize> {
-    let raw: [u8; 4] = at
-        .checked_add(4)
-        .and_then(|end| bytes.get(at..end))
-        .and_then(|raw| raw.try_into().ok())
-        .ok_or_else(|| past_the_end(at))?;
+    let raw = bytes_at::<4>(bytes, at)?;
     let value = if ctx.le.is_little() {
         u32::from_le_bytes(raw)
     } else {
         u32::from_be_bytes(raw)
     };
     Ok(usize::try_from(value).unwrap_or(usize::MAX))
+}
+
+/// The `N` bytes at `at`, or an error naming the offset.
+fn bytes_at<const N: usize>(bytes: &[u8], at: usize) -> Result<[u8; N]> {
+    at.checked_add(N)
+        .and_then(|end| bytes.get(at..end))
+        .and_then(|raw| raw.try_into().ok())
+        .ok_or_else(|| past_the_end(at))
 }
 
 fn past_the_end(at: usize) -> Error {
