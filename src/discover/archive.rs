@@ -152,26 +152,8 @@ pub fn read_zip<T>(
     let mut contents = ArchiveContents::default();
     let mut inflated: u64 = 0;
     for index in 0..zip.len() {
-        let mut entry = match zip.by_index(index) {
-            Ok(entry) => entry,
-            Err(err) => {
-                contents.problems.push(MemberProblem::unreadable(
-                    format!("#{index}"),
-                    err.to_string(),
-                ));
-                continue;
-            }
-        };
-        // Names are data, never paths to write to.
-        let name = match entry.name() {
-            Ok(name) => ReportPath::text_of(name.as_bytes()),
-            Err(err) => {
-                contents.problems.push(MemberProblem::unreadable(
-                    format!("#{index}"),
-                    format!("unreadable member name: {err}"),
-                ));
-                continue;
-            }
+        let Some((mut entry, name)) = zip_member(&mut zip, index, &mut contents.problems) else {
+            continue;
         };
         let placed = contents.place(&name);
         if entry.is_dir() || name_proves_text(std::ffi::OsStr::new(base_name(&name))) {
@@ -417,25 +399,9 @@ fn read_jar_level<T>(
     };
     let mut nested: Vec<(String, String)> = Vec::new();
     for index in 0..zip.len() {
-        let mut entry = match zip.by_index(index) {
-            Ok(entry) => entry,
-            Err(err) => {
-                part.contents.problems.push(MemberProblem::unreadable(
-                    format!("#{index}"),
-                    err.to_string(),
-                ));
-                continue;
-            }
-        };
-        let name = match entry.name() {
-            Ok(name) => ReportPath::text_of(name.as_bytes()),
-            Err(err) => {
-                part.contents.problems.push(MemberProblem::unreadable(
-                    format!("#{index}"),
-                    format!("unreadable member name: {err}"),
-                ));
-                continue;
-            }
+        let Some((mut entry, name)) = zip_member(&mut zip, index, &mut part.contents.problems)
+        else {
+            continue;
         };
         let placed = part.contents.place(&name);
         if entry.is_dir() {
@@ -516,6 +482,37 @@ fn read_text(reader: &mut impl Read) -> Option<String> {
         .read_to_string(&mut text)
         .ok()
         .map(|_| text)
+}
+
+/// The zip member at `index` and its name as report text (names are data,
+/// never paths to write to); a member or name that cannot be read is a
+/// problem of the archive, and `None`.
+fn zip_member<'z, R: Read + Seek>(
+    zip: &'z mut zip::ZipArchive<R>,
+    index: usize,
+    problems: &mut Vec<MemberProblem>,
+) -> Option<(zip::read::ZipFile<'z, R>, String)> {
+    let entry = match zip.by_index(index) {
+        Ok(entry) => entry,
+        Err(err) => {
+            problems.push(MemberProblem::unreadable(
+                format!("#{index}"),
+                err.to_string(),
+            ));
+            return None;
+        }
+    };
+    let name = match entry.name() {
+        Ok(name) => ReportPath::text_of(name.as_bytes()),
+        Err(err) => {
+            problems.push(MemberProblem::unreadable(
+                format!("#{index}"),
+                format!("unreadable member name: {err}"),
+            ));
+            return None;
+        }
+    };
+    Some((entry, name))
 }
 
 #[cfg(test)]

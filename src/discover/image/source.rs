@@ -280,14 +280,7 @@ fn list_gzip_tar(
                 if members.is_empty() {
                     return Err(err.to_string());
                 }
-                problems.push(ImageProblem {
-                    path: String::new(),
-                    kind: ImageProblemKind::Unreadable,
-                    reason: format!(
-                        "the archive is corrupt after {} members: {err}",
-                        members.len()
-                    ),
-                });
+                problems.push(corrupt_after(members.len(), &err));
                 break;
             }
         };
@@ -367,14 +360,7 @@ fn list_tar(
         let entry = match entry {
             Ok(entry) => entry,
             Err(err) => {
-                problems.push(ImageProblem {
-                    path: String::new(),
-                    kind: ImageProblemKind::Unreadable,
-                    reason: format!(
-                        "the archive is corrupt after {} members: {err}",
-                        members.len()
-                    ),
-                });
+                problems.push(corrupt_after(members.len(), &err));
                 break;
             }
         };
@@ -436,4 +422,13 @@ fn list_tar(
         members.insert(placed, member);
     }
     Ok(members)
+}
+
+/// The archive stopped reading after `members` good ones: the rest is lost.
+fn corrupt_after(members: usize, err: &std::io::Error) -> ImageProblem {
+    ImageProblem {
+        path: String::new(),
+        kind: ImageProblemKind::Unreadable,
+        reason: format!("the archive is corrupt after {members} members: {err}"),
+    }
 }
