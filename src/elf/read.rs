@@ -82,9 +82,10 @@ impl Relocations {
             .is_some_and(|word| word & (1 << (index % 64)) != 0)
     }
 
-    /// One table of relocations, read in place: a large program has
-    /// millions (nearly all R_*_RELATIVE, naming no symbol), so each entry
-    /// costs a load and a compare, and counts are kept per run of one type.
+    /// One table of relocations, read in place: a large library has hundreds
+    /// of thousands (next-swc 384k, nearly all R_*_RELATIVE, naming no
+    /// symbol), so each entry costs a load and a compare, and counts are kept
+    /// per run of one type.
     fn walk(
         &mut self,
         entries: &[u8],

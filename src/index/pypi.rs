@@ -52,8 +52,8 @@ fn yanked<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::
 }
 
 /// The page as muslcheck keeps it (in its cache): each file's name and
-/// whether it was yanked. numpy's page is 2 MB as served, a tenth of that
-/// kept. `None` when `document` is not a project page.
+/// whether it was yanked (numpy's 1.9 MB page keeps 0.29 MB). `None` when
+/// `document` is not a project page.
 pub fn compact(document: &[u8]) -> Option<Vec<u8>> {
     let project: Project = serde_json::from_slice(document).ok()?;
     serde_json::to_vec(&project).ok()
