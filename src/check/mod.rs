@@ -6,6 +6,7 @@
 //! audits wheel tags (MC3xx) and [`reinstall`] answers the reinstall question
 //! (MC2xx).
 
+mod actions;
 mod findings;
 mod gcompat;
 mod glibc;

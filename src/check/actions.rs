@@ -1,0 +1,278 @@
+//! What to change for each package: on musl, the `apk add`, the reinstall
+//! or upgrade, the build packages; on a glibc or no-libc image, the image's
+//! own packages for the libraries it lacks, a reinstall where an older build
+//! fits its glibc, or what nothing on the image fixes. `plan` merges them.
+
+use std::collections::BTreeSet;
+
+use crate::model::{
+    Action, AnswerSource, Artifact, AsIs, Code, Ecosystem, Evidence, Package, Reinstall,
+    ReinstallAnswer, Severity, Verdict, Version,
+};
+use crate::platform::{LoaderKind, Platform};
+
+/// What to change for one package.
+pub(super) fn actions(
+    package: Option<&Package>,
+    files: &[&Artifact],
+    as_is: &AsIs,
+    reinstalled: &ReinstallAnswer,
+    platform: &Platform,
+    distro_sonames: &BTreeSet<String>,
+) -> Vec<Action> {
+    // Another platform's build (a glibc platform package on musl): the
+    // target never loads it, so nothing is to be done about it.
+    if as_is.verdict == Some(Verdict::NotApplicable) {
+        return Vec::new();
+    }
+    if platform.loader_kind() != LoaderKind::Musl {
+        return image_actions(package, files, as_is, reinstalled, platform, distro_sonames);
+    }
+    let mut actions = Vec::new();
+    let runtime = runtime_packages(files);
+    if !runtime.is_empty() {
+        actions.push(Action::ApkAdd { packages: runtime });
+    }
+    let fails_as_is = matches!(
+        as_is.verdict,
+        Some(Verdict::Breaks | Verdict::NeedsGcompat | Verdict::Unknown)
+    );
+    if let Some(action) = newer_release(files) {
+        // The files load as they are on a newer release: the simplest fix.
+        actions.push(action);
+        return actions;
+    }
+    let ecosystem = package.map(|p| p.ecosystem);
+    if ecosystem == Some(Ecosystem::Debian) && fails_as_is {
+        // Alpine's package in place of the copied Debian files.
+        match (&reinstalled.reinstall, &reinstalled.build) {
+            (Reinstall::MuslBuild, Some(build)) => actions.push(Action::ApkAdd {
+                packages: build
+                    .trim_start_matches("apk add ")
+                    .split(' ')
+                    .map(str::to_string)
+                    .collect(),
+            }),
+            (Reinstall::NoMuslBuild, _) => actions.push(Action::NoFix {
+                why: reinstalled.detail.clone(),
+            }),
+            (Reinstall::Unknown, Some(_)) => actions.push(reinstall_action(ecosystem)),
+            _ => {}
+        }
+        return actions;
+    }
+    match reinstalled.reinstall {
+        Reinstall::MuslBuild if fails_as_is => {
+            actions.push(reinstall_action(ecosystem));
+        }
+        Reinstall::MuslBuildNotLocked => {
+            actions.push(Action::RelockForMusl {
+                packages: reinstalled.build.iter().cloned().collect(),
+            });
+            actions.push(reinstall_action(ecosystem));
+        }
+        Reinstall::SourceBuild => {
+            if let Some(to) = &reinstalled.first_musl_version {
+                actions.push(Action::Upgrade { to: to.clone() });
+            } else {
+                actions.push(Action::BuildDependencies {
+                    packages: build_packages(ecosystem, reinstalled, platform),
+                });
+            }
+            actions.push(reinstall_action(ecosystem));
+        }
+        Reinstall::NoMuslBuild | Reinstall::CannotInstall => {
+            if let Some(to) = &reinstalled.first_musl_version {
+                actions.push(Action::Upgrade { to: to.clone() });
+                // A jar is upgraded in the build, not installed on the target.
+                if ecosystem != Some(Ecosystem::Maven) {
+                    actions.push(reinstall_action(ecosystem));
+                }
+            } else if fails_as_is && loads_with_gcompat(files) && platform.has_packages() {
+                actions.push(Action::Gcompat);
+            } else {
+                actions.push(Action::NoFix {
+                    why: reinstalled.detail.clone(),
+                });
+            }
+        }
+        Reinstall::Unknown | Reinstall::MuslBuild | Reinstall::NotNative if fails_as_is => {
+            if as_is.verdict == Some(Verdict::NeedsGcompat)
+                || loads_with_gcompat(files) && platform.has_packages()
+            {
+                actions.push(Action::Gcompat);
+            } else if as_is.verdict == Some(Verdict::Breaks) {
+                actions.push(Action::NoFix {
+                    why: reinstalled.detail.clone(),
+                });
+            }
+        }
+        _ => {}
+    }
+    actions
+}
+
+/// What to change for one package on a glibc or no-libc image: install the
+/// libraries the image lacks; reinstall where the index has a build the
+/// image's glibc accepts and the files need a newer glibc than it has;
+/// else say what nothing on this image fixes.
+fn image_actions(
+    package: Option<&Package>,
+    files: &[&Artifact],
+    as_is: &AsIs,
+    reinstalled: &ReinstallAnswer,
+    platform: &Platform,
+    distro_sonames: &BTreeSet<String>,
+) -> Vec<Action> {
+    let mut actions = Vec::new();
+    // The image's own packages of the libraries it lacks.
+    let mut runtime: BTreeSet<String> = runtime_packages(files).into_iter().collect();
+    let mut unprovided = false;
+    let mut from_distro = false;
+    for finding in files.iter().flat_map(|f| f.findings()) {
+        if let Evidence::Libraries { libraries } = &finding.evidence {
+            for library in libraries {
+                match platform.package_providing(&library.name) {
+                    Some(package) => {
+                        runtime.insert(package.to_string());
+                    }
+                    // The image's plan step names the target's package for
+                    // it (or says that none is known): not said twice.
+                    None if distro_sonames.contains(&library.name) => from_distro = true,
+                    None => unprovided = true,
+                }
+            }
+        }
+    }
+    let adds_libraries =
+        (!runtime.is_empty() || from_distro) && !unprovided && platform.install_command().is_some();
+    if adds_libraries && !runtime.is_empty() {
+        actions.push(Action::ApkAdd {
+            packages: runtime.into_iter().collect(),
+        });
+    }
+    if as_is.verdict != Some(Verdict::Breaks) {
+        return actions;
+    }
+    let ecosystem = package.map(|p| p.ecosystem);
+    let too_new = files.iter().any(|f| {
+        f.findings()
+            .iter()
+            .any(|finding| finding.code == Code::VersionNodeMissing)
+    });
+    let from_index = matches!(reinstalled.source, AnswerSource::Index { .. });
+    match reinstalled.reinstall {
+        Reinstall::GlibcBuild if too_new && from_index => {
+            actions.push(reinstall_action(ecosystem));
+        }
+        Reinstall::SourceBuild if too_new && platform.install_command().is_some() => {
+            actions.push(Action::BuildDependencies {
+                packages: build_packages(ecosystem, reinstalled, platform),
+            });
+            actions.push(reinstall_action(ecosystem));
+        }
+        _ if adds_libraries && !too_new => {}
+        Reinstall::CannotInstall | Reinstall::NoGlibcBuild => actions.push(Action::NoFix {
+            why: reinstalled.detail.clone(),
+        }),
+        _ => actions.push(Action::NoFix {
+            why: first_error(files).unwrap_or_else(|| reinstalled.detail.clone()),
+        }),
+    }
+    actions
+}
+
+/// The first error any of the files has, as the report words it.
+fn first_error(files: &[&Artifact]) -> Option<String> {
+    files.iter().find_map(|file| {
+        let finding = file
+            .findings()
+            .iter()
+            .find(|f| f.severity == Severity::Error)?;
+        Some(format!("{}: {}", file.path.as_str(), finding.message))
+    })
+}
+
+fn reinstall_action(ecosystem: Option<Ecosystem>) -> Action {
+    let command = match ecosystem {
+        Some(Ecosystem::Npm) => "npm ci",
+        Some(Ecosystem::Pypi) => "pip install",
+        // The target's own package of a distribution's program.
+        Some(Ecosystem::Alpine | Ecosystem::Debian) => "distribution package",
+        // The application is built with the jar its build tool resolves.
+        Some(Ecosystem::Maven) => "mvn package (or gradle build)",
+        Some(Ecosystem::Rubygems) => "bundle install",
+        None => "rebuild on the target",
+    };
+    Action::ReinstallOnTarget {
+        command: command.to_string(),
+    }
+}
+
+fn build_packages(
+    ecosystem: Option<Ecosystem>,
+    answer: &ReinstallAnswer,
+    platform: &Platform,
+) -> Vec<String> {
+    if !answer.build_packages.is_empty() {
+        return answer.build_packages.clone();
+    }
+    platform
+        .build_packages(ecosystem == Some(Ecosystem::Pypi))
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// The newest release any failing file needs, when every failing file
+/// loads there as it is (each of its errors names a release that fixes it).
+fn newer_release(files: &[&Artifact]) -> Option<Action> {
+    let failing: Vec<&&Artifact> = files
+        .iter()
+        .filter(|f| f.verdict() == Verdict::Breaks)
+        .collect();
+    let mut newest: Option<(Version, String, String)> = None;
+    for file in &failing {
+        for finding in file
+            .findings()
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+        {
+            let release = finding.min_alpine.as_ref()?;
+            let version = Version::release(release);
+            if newest.as_ref().is_none_or(|(v, _, _)| version > *v) {
+                newest = Some((version, release.clone(), finding.message.clone()));
+            }
+        }
+    }
+    newest.map(|(_, release, why)| Action::NewerAlpine { release, why })
+}
+
+/// Alpine packages the files need at run time (MC107).
+fn runtime_packages(files: &[&Artifact]) -> Vec<String> {
+    let mut packages = BTreeSet::new();
+    for finding in files.iter().flat_map(|f| f.findings()) {
+        if let Evidence::Packages {
+            packages: needs, ..
+        } = &finding.evidence
+        {
+            packages.extend(needs.iter().map(|n| n.package.clone()));
+        }
+    }
+    packages.into_iter().collect()
+}
+
+/// Whether every failing file would load with gcompat.
+fn loads_with_gcompat(files: &[&Artifact]) -> bool {
+    let failing: Vec<&&Artifact> = files
+        .iter()
+        .filter(|f| matches!(f.verdict(), Verdict::Breaks))
+        .collect();
+    !failing.is_empty()
+        && failing.iter().all(|f| {
+            f.assessment
+                .load
+                .as_ref()
+                .is_some_and(|load| load.loads_with_gcompat)
+        })
+}
