@@ -266,22 +266,14 @@ fn loader_missing(
     };
     let stderr = String::from_utf8_lossy(&output.stderr);
     let host = artifact.assessment.host.as_ref();
-    let (mut libraries, mut symbols) = (BTreeSet::new(), BTreeSet::new());
-    for line in stderr.lines() {
-        if let Some(rest) = line.strip_prefix("Error loading shared library ") {
-            libraries.insert(rest.split(':').next().unwrap().to_string());
-        } else if let Some(rest) = line.strip_prefix("Error relocating ") {
-            let (_, symbol) = rest
-                .strip_suffix(": symbol not found")
-                .unwrap()
-                .rsplit_once(": ")
-                .unwrap();
-            if !host.is_some_and(|h| provides(h, symbol)) {
-                symbols.insert(symbol.to_string());
-            }
-        }
-    }
-    (libraries, symbols)
+    let errors = common::musl_loader_errors(&stderr);
+    let symbols = errors
+        .symbols
+        .into_iter()
+        .map(|(_, symbol)| symbol)
+        .filter(|symbol| !host.is_some_and(|h| provides(h, symbol)))
+        .collect();
+    (errors.libraries, symbols)
 }
 
 /// What muslcheck reports missing: MC103's libraries (and MC107's, which a

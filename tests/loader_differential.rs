@@ -114,34 +114,21 @@ fn loader_says(loader: &Loader, file: &Path, artifact: &Artifact) -> Missing {
     let output = loader.list(file, &library_path);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let host = artifact.assessment.host.as_ref();
-    let mut missing = Missing::default();
-    for line in stderr.lines() {
-        if let Some(rest) = line.strip_prefix("Error relocating ") {
-            if let Some(rest) = rest.strip_suffix(": symbol not found")
-                && let Some((object, symbol)) = rest.rsplit_once(": ")
-            {
-                if host.is_some_and(|h| provides(h, symbol)) {
-                    continue;
-                }
-                missing
-                    .symbols
-                    .insert((base_name(object), symbol.to_string()));
-            } else if let Some((object, kind)) = rest.rsplit_once(": unsupported relocation type ")
-            {
-                missing
-                    .relocations
-                    .insert((base_name(object), kind.trim().parse().unwrap()));
-            } else {
-                panic!("unexpected loader line: {line}");
-            }
-        } else if let Some(rest) = line.strip_prefix("Error loading shared library ") {
-            let name = rest.split(':').next().unwrap();
-            missing.libraries.insert(name.to_string());
-        } else if !line.trim().is_empty() {
-            panic!("unexpected loader line for {}: {line}", file.display());
-        }
+    let errors = common::musl_loader_errors(&stderr);
+    Missing {
+        libraries: errors.libraries,
+        symbols: errors
+            .symbols
+            .into_iter()
+            .filter(|(_, symbol)| !host.is_some_and(|h| provides(h, symbol)))
+            .map(|(object, symbol)| (base_name(&object), symbol))
+            .collect(),
+        relocations: errors
+            .relocations
+            .into_iter()
+            .map(|(object, kind)| (base_name(&object), kind))
+            .collect(),
     }
-    missing
 }
 
 /// What muslcheck says fails when a file is loaded.

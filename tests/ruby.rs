@@ -126,24 +126,14 @@ fn extension_agrees_with_the_real_musl_loader() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     let host = extension.assessment.host.as_ref().unwrap();
-    let (mut libraries, mut symbols) = (BTreeSet::new(), BTreeSet::new());
-    let mut host_symbols = 0;
-    for line in stderr.lines() {
-        if let Some(rest) = line.strip_prefix("Error loading shared library ") {
-            libraries.insert(rest.split(':').next().unwrap().to_string());
-        } else if let Some(rest) = line.strip_prefix("Error relocating ") {
-            let (_, symbol) = rest
-                .strip_suffix(": symbol not found")
-                .unwrap()
-                .rsplit_once(": ")
-                .unwrap();
-            if provides(host, symbol) {
-                host_symbols += 1;
-            } else {
-                symbols.insert(symbol.to_string());
-            }
-        }
-    }
+    let errors = common::musl_loader_errors(&stderr);
+    let libraries = errors.libraries;
+    let (hosted, symbols): (Vec<_>, Vec<_>) = errors
+        .symbols
+        .into_iter()
+        .map(|(_, symbol)| symbol)
+        .partition(|symbol| provides(host, symbol));
+    let host_symbols = hosted.len();
     let ours: BTreeSet<String> = extension
         .findings()
         .iter()

@@ -290,3 +290,43 @@ pub fn found<'a>(report: &'a Report, suffix: &str) -> &'a Artifact {
 pub fn codes_of(artifact: &Artifact) -> Vec<Code> {
     artifact.findings().iter().map(|f| f.code).collect()
 }
+
+/// What musl's loader wrote on stderr for `ld-musl-*.so.1 --list FILE`.
+#[derive(Debug, Default)]
+pub struct MuslLoaderErrors {
+    /// "Error loading shared library NAME: …"
+    pub libraries: std::collections::BTreeSet<String>,
+    /// "Error relocating OBJECT: SYMBOL: symbol not found", in order.
+    pub symbols: Vec<(String, String)>,
+    /// "Error relocating OBJECT: unsupported relocation type N"
+    pub relocations: Vec<(String, u32)>,
+}
+
+/// Reads musl's loader errors; any other non-empty line is a test failure
+/// (a message the parser does not know must not pass unseen).
+pub fn musl_loader_errors(stderr: &str) -> MuslLoaderErrors {
+    let mut errors = MuslLoaderErrors::default();
+    for line in stderr.lines() {
+        if let Some(rest) = line.strip_prefix("Error relocating ") {
+            if let Some(rest) = rest.strip_suffix(": symbol not found")
+                && let Some((object, symbol)) = rest.rsplit_once(": ")
+            {
+                errors
+                    .symbols
+                    .push((object.to_string(), symbol.to_string()));
+            } else if let Some((object, kind)) = rest.rsplit_once(": unsupported relocation type ")
+            {
+                let kind = kind.trim().parse().expect("a relocation type number");
+                errors.relocations.push((object.to_string(), kind));
+            } else {
+                panic!("unexpected loader line: {line}");
+            }
+        } else if let Some(rest) = line.strip_prefix("Error loading shared library ") {
+            let name = rest.split(':').next().unwrap_or(rest);
+            errors.libraries.insert(name.to_string());
+        } else if !line.trim().is_empty() {
+            panic!("unexpected loader line: {line}");
+        }
+    }
+    errors
+}
