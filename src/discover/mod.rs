@@ -225,10 +225,8 @@ impl Root<'_> {
         display_path(self.given, &self.absolute, path, self.single_dir_root)
     }
 
-    fn relative(&self, path: &Path) -> PathBuf {
-        path.strip_prefix(&self.absolute)
-            .unwrap_or(path)
-            .to_path_buf()
+    fn relative<'p>(&self, path: &'p Path) -> &'p Path {
+        below(path, &self.absolute).unwrap_or(path)
     }
 }
 
@@ -305,7 +303,7 @@ impl Walker<'_> {
         if !self.options.follow_symlinks || entry.depth() == 0 || !entry.path_is_symlink() {
             return false;
         }
-        let excluded = self.options.exclude.matches(&root.relative(entry.path()));
+        let excluded = self.options.exclude.matches(root.relative(entry.path()));
         // Not followed unless shown to stay inside.
         let reason = match std::fs::canonicalize(entry.path()) {
             Ok(target) if self.canonical_roots.iter().any(|r| target.starts_with(r)) => {
@@ -331,7 +329,7 @@ impl Walker<'_> {
     }
 
     fn visit(&mut self, root: &Root, entry: &walkdir::DirEntry) {
-        if entry.depth() > 0 && self.options.exclude.matches(&root.relative(entry.path())) {
+        if entry.depth() > 0 && self.options.exclude.matches(root.relative(entry.path())) {
             return;
         }
         let file_type = if entry.depth() == 0 && entry.path_is_symlink() {
@@ -442,7 +440,7 @@ impl Walker<'_> {
 /// The path shown in reports: relative to the root when one directory is
 /// scanned, else the root as the user wrote it joined with the relative path.
 fn display_path(root: &Path, walk_root: &Path, path: &Path, single_dir_root: bool) -> String {
-    let Ok(relative) = path.strip_prefix(walk_root) else {
+    let Some(relative) = below(path, walk_root) else {
         return path_text(path);
     };
     if relative.as_os_str().is_empty() {
@@ -452,6 +450,27 @@ fn display_path(root: &Path, walk_root: &Path, path: &Path, single_dir_root: boo
         return path_text(relative);
     }
     path_text(&root.join(relative))
+}
+
+/// `path` relative to `root`. The walk's paths are `root` joined with names,
+/// so a byte prefix decides, without `Path::strip_prefix`'s component by
+/// component comparison (a sixth of the walk's time on a large tree).
+fn below<'p>(path: &'p Path, root: &Path) -> Option<&'p Path> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let root_bytes = root.as_os_str().as_bytes();
+        let rest = path.as_os_str().as_bytes().strip_prefix(root_bytes);
+        let rest = match rest {
+            Some(rest) if rest.is_empty() || root_bytes.ends_with(b"/") => Some(rest),
+            Some(rest) => rest.strip_prefix(b"/"),
+            None => None,
+        };
+        if let Some(rest) = rest.filter(|rest| !rest.starts_with(b"/")) {
+            return Some(Path::new(std::ffi::OsStr::from_bytes(rest)));
+        }
+    }
+    path.strip_prefix(root).ok()
 }
 
 /// A path as report text, losslessly (invalid UTF-8 as `\xNN`).
@@ -502,4 +521,25 @@ fn inode_key(metadata: &Metadata) -> Option<(u64, u64)> {
 #[cfg(not(unix))]
 fn inode_key(_metadata: &Metadata) -> Option<(u64, u64)> {
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_below_a_root_is_cut_at_a_name_boundary() {
+        let below = |path: &str, root: &str| {
+            super::below(Path::new(path), Path::new(root)).map(|p| p.to_string_lossy().into_owned())
+        };
+        assert_eq!(below("/a/b/c.so", "/a/b").as_deref(), Some("c.so"));
+        assert_eq!(below("/a/b/c.so", "/a/b/").as_deref(), Some("c.so"));
+        assert_eq!(below("/a/b/c/d.so", "/").as_deref(), Some("a/b/c/d.so"));
+        assert_eq!(below("/a/b", "/a/b").as_deref(), Some(""));
+        // A sibling whose name merely starts like the root is not below it.
+        assert_eq!(below("/a/bc/d.so", "/a/b"), None);
+        assert_eq!(below("/x/y", "/a"), None);
+        // Not as the walk makes paths: components decide.
+        assert_eq!(below("/a/b//c.so", "/a/b").as_deref(), Some("c.so"));
+    }
 }

@@ -30,9 +30,14 @@ impl PackageDatabase {
     /// The database `path` is, if any: a directory `var/lib/dpkg` or a file
     /// `lib/apk/db/installed`.
     pub fn recognise(path: &Path, is_dir: bool) -> Option<PackageDatabase> {
-        if is_dir && path.ends_with(DPKG_DIR) {
+        // The last name first: this runs for every path of the walk.
+        let named = |full: &str| {
+            let last = full.rsplit('/').next().unwrap_or(full);
+            path.file_name().is_some_and(|name| name == last)
+        };
+        if is_dir && named(DPKG_DIR) && path.ends_with(DPKG_DIR) {
             Some(PackageDatabase::Dpkg(path.to_path_buf()))
-        } else if !is_dir && path.ends_with(APK_INSTALLED) {
+        } else if !is_dir && named(APK_INSTALLED) && path.ends_with(APK_INSTALLED) {
             Some(PackageDatabase::Apk(path.to_path_buf()))
         } else {
             None
