@@ -3,13 +3,14 @@
 //! official images are built from (`data/alpine/alpine-base-*.tsv`, made by
 //! `tools/extract-alpine-base-libs.py`).
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
+
+use rustc_hash::FxHashMap;
 
 use crate::model::Arch;
 
 use super::MuslVersion;
-use super::tables::rows;
+use super::tables::{flag_bits, lines, rows};
 
 /// The musl an Alpine release ships.
 fn alpine_musl(release: &str) -> Option<MuslVersion> {
@@ -136,7 +137,7 @@ pub fn base_library(release: &str, arch: Arch, name: &str) -> Option<BaseLibrary
 
 /// Per architecture: (soname, symbol) → bit per release column, and the columns.
 struct Exports {
-    symbols: HashMap<(&'static str, &'static str), u32>,
+    symbols: FxHashMap<(&'static str, &'static str), u32>,
     releases: Vec<&'static str>,
 }
 
@@ -158,18 +159,13 @@ fn parse_exports(text: &'static str) -> Exports {
         .find_map(|line| line.strip_prefix("#soname\t"))
         .map(|header| header.split('\t').skip(2).collect())
         .unwrap_or_default();
-    let mut symbols: HashMap<(&'static str, &'static str), u32> = HashMap::new();
-    for row in rows(text) {
-        let (Some(soname), Some(symbol)) = (row.first(), row.get(1)) else {
+    let mut symbols: FxHashMap<(&'static str, &'static str), u32> = FxHashMap::default();
+    for line in lines(text) {
+        let mut fields = line.split('\t');
+        let (Some(soname), Some(symbol)) = (fields.next(), fields.next()) else {
             continue;
         };
-        let mut bits = 0u32;
-        for (bit, flag) in row.iter().skip(3).enumerate().take(32) {
-            if *flag == "1" {
-                bits |= 1 << bit;
-            }
-        }
-        *symbols.entry((soname, symbol)).or_default() |= bits;
+        *symbols.entry((soname, symbol)).or_default() |= flag_bits(fields.skip(1));
     }
     Exports { symbols, releases }
 }

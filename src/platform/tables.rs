@@ -2,8 +2,10 @@
 //!
 //! Every table's source and version is in `data/README.md`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::OnceLock;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::model::Arch;
 
@@ -26,9 +28,29 @@ const HOST_BROUGHT: &str = include_str!("../../data/alpine/host-brought-librarie
 
 /// Rows of a TSV file: `#` lines skipped, fields split on tabs.
 pub(super) fn rows(text: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
+    lines(text).map(|line| line.split('\t').collect())
+}
+
+/// The rows of a TSV file unsplit, for the large symbol tables: they are
+/// parsed at the start of most scans, where a `Vec` of fields per row cost
+/// more than the rest of the parse.
+pub(super) fn lines(text: &'static str) -> impl Iterator<Item = &'static str> {
     text.lines()
         .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
-        .map(|line| line.split('\t').collect())
+}
+
+/// The first field of a TSV row.
+fn first_field(line: &'static str) -> &'static str {
+    line.split_once('\t').map_or(line, |(first, _)| first)
+}
+
+/// Bit `i` set for each of `flags` that is `1` (at most 32).
+pub(super) fn flag_bits<'a>(flags: impl Iterator<Item = &'a str>) -> u32 {
+    flags
+        .take(32)
+        .enumerate()
+        .filter(|(_, flag)| *flag == "1")
+        .fold(0, |bits, (bit, _)| bits | 1 << bit)
 }
 
 /// Where glibc puts a symbol, from its abilists.
@@ -46,22 +68,25 @@ pub struct SymbolTables {
     musl_exports: &'static str,
     glibc_vs_musl: &'static str,
     /// musl exports: name → bit per [`MuslVersion`] column (1.2.3 = bit 0 … 1.2.6 = bit 3).
-    musl: OnceLock<HashMap<&'static str, u8>>,
+    musl: OnceLock<FxHashMap<&'static str, u8>>,
     /// LFS64 names: glibc name → (musl target, bit per version the loader remaps it).
     lfs64: OnceLock<HashMap<&'static str, (&'static str, u8)>>,
     /// Debian's musl 1.2.3 build: names it adds and names it lacks, against upstream.
     debian: OnceLock<DebianMusl>,
     /// gcompat 1.1.0 and the libraries it links (musl-obstack, libucontext),
     /// and where glibc puts each symbol (one file holds both).
-    glibc: OnceLock<(HashSet<&'static str>, HashMap<&'static str, GlibcSymbol>)>,
-    libstdcxx: OnceLock<HashSet<&'static str>>,
-    libgcc_s: OnceLock<HashSet<&'static str>>,
+    glibc: OnceLock<(
+        FxHashSet<&'static str>,
+        FxHashMap<&'static str, GlibcSymbol>,
+    )>,
+    libstdcxx: OnceLock<FxHashSet<&'static str>>,
+    libgcc_s: OnceLock<FxHashSet<&'static str>>,
 }
 
 #[derive(Debug, Default)]
 struct DebianMusl {
-    added: HashSet<&'static str>,
-    removed: HashSet<&'static str>,
+    added: FxHashSet<&'static str>,
+    removed: FxHashSet<&'static str>,
 }
 
 /// How musl resolves a name.
@@ -104,18 +129,15 @@ impl SymbolTables {
         }
     }
 
-    fn musl(&self) -> &HashMap<&'static str, u8> {
+    fn musl(&self) -> &FxHashMap<&'static str, u8> {
         self.musl.get_or_init(|| {
-            rows(self.musl_exports)
-                .filter_map(|row| {
-                    let name = *row.first()?;
-                    let mut bits = 0u8;
-                    for (bit, column) in (3..7).enumerate() {
-                        if row.get(column) == Some(&"1") {
-                            bits |= 1 << bit;
-                        }
-                    }
-                    Some((name, bits))
+            lines(self.musl_exports)
+                .map(|line| {
+                    // Columns 3 to 6: exported by 1.2.3 … 1.2.6.
+                    let mut fields = line.split('\t');
+                    let name = fields.next().unwrap_or(line);
+                    let bits = flag_bits(fields.skip(2).take(4));
+                    (name, u8::try_from(bits).unwrap_or(0))
                 })
                 .collect()
         })
@@ -158,24 +180,30 @@ impl SymbolTables {
         })
     }
 
-    fn glibc(&self) -> &(HashSet<&'static str>, HashMap<&'static str, GlibcSymbol>) {
+    fn glibc(
+        &self,
+    ) -> &(
+        FxHashSet<&'static str>,
+        FxHashMap<&'static str, GlibcSymbol>,
+    ) {
         self.glibc.get_or_init(|| {
-            let mut gcompat: HashSet<&'static str> = rows(GCOMPAT_EXPORTS)
-                .filter_map(|row| row.first().copied())
+            let mut gcompat: FxHashSet<&'static str> = lines(GCOMPAT_EXPORTS)
+                .map(first_field)
                 .filter(|name| !name.starts_with("GCOMPAT_"))
                 .collect();
-            let mut glibc = HashMap::new();
-            for row in rows(self.glibc_vs_musl) {
+            let mut glibc = FxHashMap::default();
+            for line in lines(self.glibc_vs_musl) {
+                let mut fields = line.split('\t');
                 let (Some(soname), Some(name), Some(first_version)) =
-                    (row.first(), row.get(1), row.get(2))
+                    (fields.next(), fields.next(), fields.next())
                 else {
                     continue;
                 };
                 // musl-obstack and libucontext come with Alpine's gcompat package.
-                if matches!(row.get(7), Some(&"O") | Some(&"U")) {
+                if matches!(fields.nth(4), Some("O" | "U")) {
                     gcompat.insert(name);
                 }
-                glibc.entry(*name).or_insert(GlibcSymbol {
+                glibc.entry(name).or_insert(GlibcSymbol {
                     soname,
                     first_version,
                 });
@@ -220,19 +248,15 @@ impl SymbolTables {
 
     pub fn libstdcxx_exports(&self, name: &str) -> bool {
         self.libstdcxx
-            .get_or_init(|| {
-                rows(ALPINE_LIBSTDCXX)
-                    .filter_map(|row| row.first().copied())
-                    .collect()
-            })
+            .get_or_init(|| lines(ALPINE_LIBSTDCXX).map(first_field).collect())
             .contains(name)
     }
 
     pub fn libgcc_s_exports(&self, name: &str) -> bool {
         self.libgcc_s
             .get_or_init(|| {
-                rows(ALPINE_LIBGCC_S)
-                    .filter_map(|row| row.first().copied())
+                lines(ALPINE_LIBGCC_S)
+                    .map(first_field)
                     .map(|name| name.split('@').next().unwrap_or(name))
                     .collect()
             })
