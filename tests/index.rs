@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use muslcheck::config::{IndexLookups, IndexOptions};
-use muslcheck::index::Asked;
+use muslcheck::index::{Asked, Subject};
 use muslcheck::model::{
     AnswerSource, Arch, Artifact, ArtifactKind, Assessment, Ecosystem, IndexMode, IndexSummary,
     Package, Reinstall, ReinstallAnswer, ReportPath, Verdict,
@@ -194,8 +194,9 @@ fn ask(
     artifacts: &[Artifact],
     options: &IndexOptions,
 ) -> (BTreeMap<String, ReinstallAnswer>, IndexSummary) {
+    let subjects = Subject::of_artifacts(artifacts);
     let asked = Asked {
-        artifacts,
+        subjects: &subjects,
         installed_python: &BTreeMap::new(),
         roots: &[],
     };
@@ -296,8 +297,9 @@ fn a_musllinux_wheel_counts_only_for_the_python_the_files_were_built_for() {
     let installed_for = |minor: u32| {
         let package = numpy[0].package.clone().unwrap();
         let installed_python = BTreeMap::from([(package, minor)]);
+        let subjects = Subject::of_artifacts(&numpy);
         let asked = Asked {
-            artifacts: &numpy,
+            subjects: &subjects,
             installed_python: &installed_python,
             roots: &[],
         };
@@ -382,8 +384,9 @@ fn arm64_targets_get_their_own_platform_package() {
     let cache = tempfile::tempdir().unwrap();
     let platform = Platform::new("alpine:3.20".parse().unwrap(), Arch::Aarch64, false);
     let swc = [entry(Ecosystem::Npm, "@swc/core", "1.7.0")];
+    let subjects = Subject::of_artifacts(&swc);
     let asked = Asked {
-        artifacts: &swc,
+        subjects: &subjects,
         installed_python: &BTreeMap::new(),
         roots: &[],
     };
@@ -760,8 +763,9 @@ fn one_lookup_answers_every_target_and_glibc_images_get_the_manylinux_wheels_the
     let server = Server::start(Behaviour::Recorded);
     let cache = tempfile::tempdir().unwrap();
     let artifacts = test_packages();
+    let subjects = Subject::of_artifacts(&artifacts);
     let asked = Asked {
-        artifacts: &artifacts,
+        subjects: &subjects,
         installed_python: &BTreeMap::new(),
         roots: &[],
     };

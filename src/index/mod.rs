@@ -39,13 +39,44 @@ const MAX_PACKAGES: usize = 1000;
 
 /// What the index is asked about.
 pub struct Asked<'a> {
-    /// The report's artifacts: ELF files and lockfile entries name their packages.
-    pub artifacts: &'a [Artifact],
+    /// The packages of the report's ELF files and lockfile entries.
+    pub subjects: &'a [Subject<'a>],
     /// The CPython minor version installed distributions were built for
     /// (their `WHEEL` files' tags).
     pub installed_python: &'a BTreeMap<Package, u32>,
     /// The scanned paths (a project's `.npmrc` names its registry).
     pub roots: &'a [PathBuf],
+}
+
+/// A package the report names, at one of its paths: an ELF file of the
+/// package, or its lockfile (or installed-distribution) entry.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    pub package: &'a Package,
+    /// The file's path in the report: an extension module's name says
+    /// which CPython it was built for.
+    pub path: &'a str,
+}
+
+impl<'a> Subject<'a> {
+    /// The subjects among a report's artifacts.
+    pub fn of_artifacts(artifacts: &'a [Artifact]) -> Vec<Subject<'a>> {
+        artifacts
+            .iter()
+            .filter(|artifact| {
+                matches!(
+                    artifact.kind,
+                    ArtifactKind::Elf { .. } | ArtifactKind::Package { .. }
+                )
+            })
+            .filter_map(|artifact| {
+                Some(Subject {
+                    package: artifact.package.as_ref()?,
+                    path: artifact.path.as_str(),
+                })
+            })
+            .collect()
+    }
 }
 
 /// The index's answer for every package it can answer, and what the lookups did.
@@ -90,7 +121,7 @@ pub fn look_up(asked_about: &Asked, options: &IndexOptions) -> Lookup {
         IndexLookups::CacheOnly => false,
         IndexLookups::Online => true,
     };
-    let mut asked = packages_to_ask(asked_about.artifacts, asked_about.installed_python);
+    let mut asked = packages_to_ask(asked_about.subjects, asked_about.installed_python);
     let found = asked.len();
     while asked.len() > MAX_PACKAGES {
         asked.pop_last();
@@ -372,7 +403,7 @@ fn musl_minor(platform: &Platform) -> u32 {
 /// version its `WHEEL` file or its extension modules say it was built for
 /// (else the one most of the report's modules were built for).
 fn packages_to_ask(
-    artifacts: &[Artifact],
+    subjects: &[Subject],
     installed_python: &BTreeMap<Package, u32>,
 ) -> BTreeMap<Package, Option<u32>> {
     let mut packages: BTreeMap<Package, BTreeMap<u32, usize>> = BTreeMap::new();
@@ -380,21 +411,15 @@ fn packages_to_ask(
     for minor in installed_python.values() {
         *everywhere.entry(*minor).or_default() += 1;
     }
-    for artifact in artifacts {
-        let Some(package) = &artifact.package else {
-            continue;
-        };
+    for subject in subjects {
+        let package = subject.package;
         if !matches!(package.ecosystem, Ecosystem::Pypi | Ecosystem::Npm)
             || package.version.is_empty()
         {
             continue;
         }
-        let minors = match &artifact.kind {
-            ArtifactKind::Elf { .. } => packages.entry(package.clone()).or_default(),
-            ArtifactKind::Package { .. } => packages.entry(package.clone()).or_default(),
-            _ => continue,
-        };
-        if let Some(minor) = cpython_minor(artifact.path.as_str()) {
+        let minors = packages.entry(package.clone()).or_default();
+        if let Some(minor) = cpython_minor(subject.path) {
             *minors.entry(minor).or_default() += 1;
             *everywhere.entry(minor).or_default() += 1;
         }

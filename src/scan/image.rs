@@ -376,7 +376,7 @@ fn java_major(version: &str) -> Option<String> {
 /// them (answered by the official variant, not flagged as app binaries).
 pub(super) fn set_aside(images: &mut [ContainerImage], artifacts: &mut Vec<Artifact>) {
     for image in images {
-        let prefix = format!("{}{}", image.path, ReportPath::SEPARATOR);
+        let prefix = member_prefix(image);
         let inside = |a: &Artifact| a.path.as_str().starts_with(&prefix);
         let is_distro = |a: &Artifact| {
             a.package
@@ -390,13 +390,8 @@ pub(super) fn set_aside(images: &mut [ContainerImage], artifacts: &mut Vec<Artif
             .and_then(|c| c.judged_file.as_deref())
             .map(|file| image.path.member(file.trim_start_matches('/')));
         let is_command = |a: &Artifact| command_file.as_ref() == Some(&a.path);
-        let runtime_file = |a: &Artifact| {
-            let member = a.path.innermost();
-            image
-                .runtimes
-                .iter()
-                .any(|runtime| is_runtime_file(runtime, member))
-        };
+        let runtimes = image.runtimes.clone();
+        let runtime_file = |a: &Artifact| is_runtime_file_of(&runtimes, &a.path);
         // Distribution libraries by soname (or file name), and what each needs.
         let mut provided: HashMap<&str, usize> = HashMap::new();
         for (index, artifact) in artifacts.iter().enumerate() {
@@ -519,6 +514,27 @@ fn target_package(
 /// Whether the member at `member` (below the image's root) is one of the
 /// runtime's own files: the interpreter, its shared library, Python's
 /// standard extension modules.
+/// How the paths of an image's members begin.
+fn member_prefix(image: &ContainerImage) -> String {
+    format!("{}{}", image.path, ReportPath::SEPARATOR)
+}
+
+/// Whether `path` is a file of one of the images' language runtimes (their
+/// node, python or JDK): [`set_aside`] takes those out of the report.
+pub(super) fn is_runtime_member(images: &[ContainerImage], path: &ReportPath) -> bool {
+    images.iter().any(|image| {
+        path.as_str().starts_with(&member_prefix(image))
+            && is_runtime_file_of(&image.runtimes, path)
+    })
+}
+
+fn is_runtime_file_of(runtimes: &[ImageRuntime], path: &ReportPath) -> bool {
+    let member = path.innermost();
+    runtimes
+        .iter()
+        .any(|runtime| is_runtime_file(runtime, member))
+}
+
 fn is_runtime_file(runtime: &ImageRuntime, member: &str) -> bool {
     match runtime.name.as_str() {
         "node" => member == "usr/local/bin/node",

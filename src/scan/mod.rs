@@ -59,7 +59,7 @@ pub fn scan_with_progress(
 ) -> Result<Report, ScanError> {
     let started = Instant::now();
     let (scanned, side_reads) = read_paths(paths, options, progress)?;
-    let inputs = Inputs::of(&scanned, side_reads);
+    let inputs = Inputs::of(&scanned, side_reads, options.platform.arch);
     let report = with_tree(&inputs, options.platform.arch, |tree| {
         report_for(&inputs, tree, paths, options, &OnceLock::new(), started)
     });
@@ -76,7 +76,7 @@ pub fn scan_matrix(
 ) -> Result<crate::model::Matrix, ScanError> {
     let started = Instant::now();
     let (scanned, side_reads) = read_paths(paths, options, progress)?;
-    let inputs = Inputs::of(&scanned, side_reads);
+    let inputs = Inputs::of(&scanned, side_reads, options.platform.arch);
     // The index is asked once; each platform judges its documents.
     let lookup = OnceLock::new();
     // The tree's index and library searches are shared too: every
@@ -111,20 +111,94 @@ struct Scanned {
 struct Inputs<'s> {
     scanned: &'s Scanned,
     manifests: manifests::ReadManifests<'s>,
+    /// Lockfile and gem lock entries, judged for musl, then installed
+    /// distributions (the same on every platform of one architecture).
+    entries: Entries,
     /// The walk's problems and the side reads that failed.
     problems: Vec<Problem>,
 }
 
 impl<'s> Inputs<'s> {
-    fn of(scanned: &'s Scanned, mut side_reads: SideReads) -> Inputs<'s> {
+    fn of(scanned: &'s Scanned, mut side_reads: SideReads, arch: Arch) -> Inputs<'s> {
         let manifests = manifests::read(&scanned.inventory.manifests, &mut side_reads);
         let problems = problems(&scanned.inventory, side_reads);
+        let entries = entries(scanned, &manifests, arch);
         Inputs {
             scanned,
             manifests,
+            entries,
             problems,
         }
     }
+
+    /// What the index is asked about: the packages of the ELF files and of
+    /// the entries, known before any file is judged (so the lookup runs
+    /// beside the judging). The files another base replaces are left out
+    /// as the report leaves them out ([`image::set_aside`]).
+    fn index_subjects(&self) -> Vec<index::Subject<'_>> {
+        let images = &self.scanned.images;
+        let elf_files = self
+            .scanned
+            .items
+            .iter()
+            .filter(|item| matches!(item.read, Read::Elf(_)))
+            .filter(|item| !image::is_runtime_member(images, &item.shown))
+            .filter_map(|item| {
+                Some(index::Subject {
+                    package: item.package.as_ref()?,
+                    path: item.shown.as_str(),
+                })
+            });
+        let entries = self
+            .entries
+            .all()
+            .filter(|entry| matches!(entry.kind, ArtifactKind::Package { .. }))
+            .filter_map(|entry| {
+                Some(index::Subject {
+                    package: entry.package.as_ref()?,
+                    path: entry.path.as_str(),
+                })
+            });
+        elf_files.chain(entries).collect()
+    }
+}
+
+/// Packages the report names without an ELF file of theirs.
+struct Entries {
+    /// Lockfile and gem lock packages: their findings about installing on
+    /// musl are dropped on other platforms.
+    locked: Vec<Artifact>,
+    /// Installed Python distributions with native files: the known-package
+    /// table's answer, at their `*.dist-info`.
+    installed: Vec<Artifact>,
+}
+
+impl Entries {
+    fn all(&self) -> impl Iterator<Item = &Artifact> {
+        self.locked.iter().chain(&self.installed)
+    }
+}
+
+/// The entries of [`Inputs`].
+fn entries(scanned: &Scanned, manifests: &manifests::ReadManifests, arch: Arch) -> Entries {
+    let items = &scanned.items;
+    let native_packages = |ecosystem: Ecosystem| -> HashSet<(String, String)> {
+        items
+            .iter()
+            .filter(|item| matches!(item.read, Read::Elf(_)))
+            .filter_map(|item| item.package.as_ref())
+            .filter(|package| package.ecosystem == ecosystem)
+            .map(|package| (package.name.clone(), package.version.clone()))
+            .collect()
+    };
+    let mut locked = manifests.artifacts(arch);
+    locked.extend(manifests.gem_lock_artifacts(&native_packages(Ecosystem::Rubygems), arch));
+    let installed = manifests::installed_python_artifacts(
+        &scanned.inventory.dist_infos,
+        &native_packages(Ecosystem::Pypi),
+        |location| scanned.inventory.shown(location),
+    );
+    Entries { locked, installed }
 }
 
 /// Walks and reads the paths and attributes files to packages; the side
@@ -233,19 +307,28 @@ fn report_for(
 ) -> Report {
     let scanned = inputs.scanned;
     let inventory = &scanned.inventory;
-    let mut artifacts = judge(inputs, tree, options);
-    // What another base replaces does not depend on the target.
-    let mut images = scanned.images.clone();
-    image::set_aside(&mut images, &mut artifacts);
+    // The packages asked about do not depend on the platform, and are known
+    // before judging: the lookup (the cache's documents, or the network)
+    // runs while the files are judged.
+    let subjects = inputs.index_subjects();
     let asked = index::Asked {
-        artifacts: &artifacts,
+        subjects: &subjects,
         installed_python: &scanned.installed_python,
         roots: paths,
     };
-    // The packages asked about do not depend on the platform.
-    let (answers, index_summary) = lookup
-        .get_or_init(|| index::look_up(&asked, &options.index))
-        .answers(&options.platform);
+    let (mut artifacts, lookup) = std::thread::scope(|scope| {
+        let looking_up =
+            scope.spawn(|| lookup.get_or_init(|| index::look_up(&asked, &options.index)));
+        let artifacts = judge(inputs, tree, options);
+        match looking_up.join() {
+            Ok(lookup) => (artifacts, lookup),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
+    let (answers, index_summary) = lookup.answers(&options.platform);
+    // What another base replaces does not depend on the target.
+    let mut images = scanned.images.clone();
+    image::set_aside(&mut images, &mut artifacts);
 
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
@@ -373,9 +456,7 @@ fn with_tree<R>(inputs: &Inputs, arch: Arch, run: impl FnOnce(&TreeIndex) -> R) 
 /// packages and the paths that could not be walked, sorted by path.
 fn judge(inputs: &Inputs, index: &TreeIndex, options: &Options) -> Vec<Artifact> {
     let scanned = inputs.scanned;
-    let (items, wheels, inventory) = (&scanned.items, &scanned.wheels, &scanned.inventory);
-    let read_manifests = &inputs.manifests;
-    let arch = options.platform.arch;
+    let (items, wheels) = (&scanned.items, &scanned.wheels);
     let assessments = check::assess_all(index, index.file_count(), &options.platform);
 
     let mut artifacts: Vec<Artifact> = wheels
@@ -421,36 +502,14 @@ fn judge(inputs: &Inputs, index: &TreeIndex, options: &Options) -> Vec<Artifact>
     // Lockfile findings (MC201-MC205) are about installing on musl.
     let musl_target = options.platform.loader_kind() == LoaderKind::Musl;
     artifacts.extend(
-        read_manifests
-            .artifacts(arch)
-            .into_iter()
+        inputs
+            .entries
+            .locked
+            .iter()
+            .cloned()
             .map(|entry| if musl_target { entry } else { off_musl(entry) }),
     );
-    let native_python: HashSet<(String, String)> = items
-        .iter()
-        .filter(|item| matches!(item.read, Read::Elf(_)))
-        .filter_map(|item| item.package.as_ref())
-        .filter(|package| package.ecosystem == Ecosystem::Pypi)
-        .map(|package| (package.name.clone(), package.version.clone()))
-        .collect();
-    let native_gems: HashSet<(String, String)> = items
-        .iter()
-        .filter(|item| matches!(item.read, Read::Elf(_)))
-        .filter_map(|item| item.package.as_ref())
-        .filter(|package| package.ecosystem == Ecosystem::Rubygems)
-        .map(|package| (package.name.clone(), package.version.clone()))
-        .collect();
-    let gem_locks = read_manifests.gem_lock_artifacts(&native_gems, arch);
-    artifacts.extend(
-        gem_locks
-            .into_iter()
-            .map(|entry| if musl_target { entry } else { off_musl(entry) }),
-    );
-    artifacts.extend(manifests::installed_python_artifacts(
-        &inventory.dist_infos,
-        &native_python,
-        |location| inventory.shown(location),
-    ));
+    artifacts.extend(inputs.entries.installed.iter().cloned());
     artifacts.extend(inputs.problems.iter().map(problem_artifact));
     artifacts.sort_by(|a, b| a.path.cmp(&b.path));
     artifacts
