@@ -62,14 +62,27 @@ pub enum Fetched {
     Failed,
 }
 
+/// Why a document could not be had, most telling first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Failure {
+    /// The network itself (connect, DNS, timeout, 5xx): later requests stop.
+    Network,
+    /// The index's answer (a status, too large, not the JSON asked for).
+    Answer,
+    /// Offline, or after the network failed: the cache does not have it.
+    NotCached,
+}
+
 /// The HTTP client, the cache and what they did.
 pub struct Fetcher {
     agent: Option<ureq::Agent>,
     cache: Cache,
     /// Requests may still go out: not offline, and the network has not failed.
     online: AtomicBool,
-    /// Why lookups stopped going to the network (the first failure).
-    reason: Mutex<Option<String>>,
+    /// Why lookups failed: the network's own failure first, then the
+    /// smallest URL's (parallel requests fail in any order; the summary
+    /// names the same one every run).
+    reason: Mutex<Option<(Failure, String, String)>>,
     degraded: AtomicBool,
     pub fetched: AtomicUsize,
     pub from_cache: AtomicUsize,
@@ -121,16 +134,21 @@ impl Fetcher {
         self.degraded.load(Ordering::Relaxed)
     }
 
-    /// The first reason lookups failed, if any did.
+    /// Why lookups failed, if any did (see [`Fetcher::reason`]'s field).
     pub fn reason(&self) -> Option<String> {
-        self.reason.lock().ok().and_then(|reason| reason.clone())
+        let reason = self.reason.lock().ok()?;
+        reason.as_ref().map(|(_, _, reason)| reason.clone())
     }
 
-    fn note(&self, reason: String) {
-        if let Ok(mut first) = self.reason.lock()
-            && first.is_none()
-        {
-            *first = Some(reason);
+    fn note(&self, failure: Failure, url: &str, reason: String) {
+        if let Ok(mut kept) = self.reason.lock() {
+            let noted = (failure, url.to_string(), reason);
+            if kept
+                .as_ref()
+                .is_none_or(|kept| (noted.0, &noted.1) < (kept.0, &kept.1))
+            {
+                *kept = Some(noted);
+            }
         }
     }
 
@@ -180,9 +198,14 @@ impl Fetcher {
             }
             Err(reason) => {
                 self.failed.fetch_add(1, Ordering::Relaxed);
-                self.note(
-                    reason.unwrap_or_else(|| format!("not in the cache: {}", shown_url(url))),
-                );
+                let (failure, reason) = match reason {
+                    Some(reason) => (Failure::Answer, reason),
+                    None => (
+                        Failure::NotCached,
+                        format!("not in the cache: {}", shown_url(url)),
+                    ),
+                };
+                self.note(failure, url, reason);
                 Fetched::Failed
             }
         }
@@ -201,7 +224,7 @@ impl Fetcher {
             let reason = format!("{shown}: {why}");
             self.online.store(false, Ordering::Relaxed);
             self.degraded.store(true, Ordering::Relaxed);
-            self.note(reason.clone());
+            self.note(Failure::Network, url, reason.clone());
             Some(reason)
         };
         let mut response = match agent.get(url).header("Accept", *accept).call() {
@@ -222,7 +245,7 @@ impl Fetcher {
             500..=599 => return Err(degrade(format!("HTTP {status}"))),
             _ => {
                 let reason = format!("{shown}: HTTP {status}");
-                self.note(reason.clone());
+                self.note(Failure::Answer, url, reason.clone());
                 return Err(Some(reason));
             }
         }
@@ -235,14 +258,14 @@ impl Fetcher {
             Ok(body) => body,
             Err(ureq::Error::BodyExceedsLimit(_)) => {
                 let reason = format!("{shown}: larger than {RESPONSE_CAP} bytes");
-                self.note(reason.clone());
+                self.note(Failure::Answer, url, reason.clone());
                 return Err(Some(reason));
             }
             Err(err) => return Err(degrade(err.to_string())),
         };
         let Some(body) = compact(&body) else {
             let reason = format!("{shown}: the answer is not JSON of the kind asked for");
-            self.note(reason.clone());
+            self.note(Failure::Answer, url, reason.clone());
             return Err(Some(reason));
         };
         self.cache.write(url, &body);
@@ -458,5 +481,35 @@ mod tests {
         let again = cache.read(&request).unwrap();
         assert_eq!(again.body, entry.body);
         assert!(again.age >= entry.age);
+    }
+
+    #[test]
+    fn the_failure_named_is_the_same_whichever_request_fails_first() {
+        let empty_cache = tempfile::tempdir().unwrap();
+        let fetcher = Fetcher::new(
+            false,
+            Some(empty_cache.path().to_path_buf()),
+            Duration::from_secs(1),
+        );
+        let request = |name: &str| Request {
+            url: format!("https://pypi.org/simple/{name}/"),
+            accept: super::super::pypi::ACCEPT,
+            compact: super::super::pypi::compact,
+        };
+        // Failed in this order, one by one: the summary still names `aiohttp`.
+        for name in ["numpy", "cffi", "aiohttp", "zstd"] {
+            assert!(matches!(fetcher.get(&request(name)), Fetched::Failed));
+        }
+        assert_eq!(
+            fetcher.reason().as_deref(),
+            Some("not in the cache: https://pypi.org/simple/aiohttp/")
+        );
+        // The network's own failure outranks a document the cache lacks.
+        fetcher.note(
+            Failure::Network,
+            "https://pypi.org/simple/zstd/",
+            "timed out".into(),
+        );
+        assert_eq!(fetcher.reason().as_deref(), Some("timed out"));
     }
 }
