@@ -529,17 +529,17 @@ mod tests {
 
     #[test]
     fn a_path_below_a_root_is_cut_at_a_name_boundary() {
-        let below = |path: &str, root: &str| {
-            super::below(Path::new(path), Path::new(root)).map(|p| p.to_string_lossy().into_owned())
+        let cut = |path: &str, root: &str| {
+            below(Path::new(path), Path::new(root)).map(|p| p.to_string_lossy().into_owned())
         };
-        assert_eq!(below("/a/b/c.so", "/a/b").as_deref(), Some("c.so"));
-        assert_eq!(below("/a/b/c.so", "/a/b/").as_deref(), Some("c.so"));
-        assert_eq!(below("/a/b/c/d.so", "/").as_deref(), Some("a/b/c/d.so"));
-        assert_eq!(below("/a/b", "/a/b").as_deref(), Some(""));
+        assert_eq!(cut("/a/b/c.so", "/a/b").as_deref(), Some("c.so"));
+        assert_eq!(cut("/a/b/c.so", "/a/b/").as_deref(), Some("c.so"));
+        assert_eq!(cut("/a/b/c/d.so", "/").as_deref(), Some("a/b/c/d.so"));
+        assert_eq!(cut("/a/b", "/a/b").as_deref(), Some(""));
         // A sibling whose name merely starts like the root is not below it.
-        assert_eq!(below("/a/bc/d.so", "/a/b"), None);
-        assert_eq!(below("/x/y", "/a"), None);
+        assert_eq!(cut("/a/bc/d.so", "/a/b"), None);
+        assert_eq!(cut("/x/y", "/a"), None);
         // Not as the walk makes paths: components decide.
-        assert_eq!(below("/a/b//c.so", "/a/b").as_deref(), Some("c.so"));
+        assert_eq!(cut("/a/b//c.so", "/a/b").as_deref(), Some("c.so"));
     }
 }
