@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use super::search::Search;
 use super::tree::{TreeFile, TreeIndex};
@@ -229,7 +230,7 @@ pub struct Resolver<'t> {
     root_dirs: &'t [Vec<PathBuf>],
     /// Symbol name → tree files exporting it; built when a process first
     /// loads more than one file of the tree.
-    exporters: OnceLock<HashMap<&'t str, Vec<usize>>>,
+    exporters: OnceLock<FxHashMap<&'t str, Vec<usize>>>,
 }
 
 impl<'t> Resolver<'t> {

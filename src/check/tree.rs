@@ -8,6 +8,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use super::search::{Search, rpath_dirs, unique};
 
@@ -144,8 +145,8 @@ impl<'a> TreeIndex<'a> {
     /// Symbol name → the scanned files exporting it (in scan order), for the
     /// names the scanned files require: one pass over every file's exports
     /// instead of one per lookup.
-    pub(super) fn exporters(&self) -> HashMap<&'a str, Vec<usize>> {
-        let mut exporters: HashMap<&'a str, Vec<usize>> = HashMap::new();
+    pub(super) fn exporters(&self) -> FxHashMap<&'a str, Vec<usize>> {
+        let mut exporters: FxHashMap<&'a str, Vec<usize>> = FxHashMap::default();
         for file in self.files.iter().flatten() {
             for symbol in &file.facts.required_symbols {
                 exporters.entry(symbol.name.as_str()).or_default();

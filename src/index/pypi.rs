@@ -237,7 +237,7 @@ fn classify(filename: &str) -> Option<(String, Kind)> {
 /// release numbers when neither is a pre-release (`1.0` and `1.0.0`).
 fn same_version(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
-        || (is_final(a) && is_final(b) && Version::release(a) == Version::release(b))
+        || (is_final(a) && is_final(b) && Version::compare_releases(a, b).is_eq())
 }
 
 /// A final release (`1.26.4`), not `2.0.0rc1` or `1.0.dev3`: what pip picks
@@ -283,7 +283,6 @@ impl Page {
     /// later releases' Linux wheels (the first with a wheel for the target
     /// is named).
     pub fn of(project: Project, version: &str) -> Page {
-        let pinned_release = Version::release(version);
         let mut files = Vec::new();
         let mut later = Vec::new();
         for file in project.files {
@@ -307,10 +306,9 @@ impl Page {
             if !linux_wheel || !is_final(named) {
                 continue;
             }
-            let release = Version::release(named);
-            if release > pinned_release {
+            if Version::compare_releases(named, version).is_gt() {
                 later.push(LaterWheel {
-                    release,
+                    release: Version::release(named),
                     yanked: file.yanked,
                     filename: file.filename.into_owned(),
                     wheel: OnceLock::new(),

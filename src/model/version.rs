@@ -13,17 +13,22 @@ pub struct Version(Vec<u64>);
 impl Version {
     /// `1.24.4`, `v2.0`, `2.0.0rc1` (→ 2.0.0). A part without leading digits counts as 0.
     pub fn release(text: &str) -> Version {
-        Version(
-            text.trim_start_matches('v')
-                .split('.')
-                .map(|part| {
-                    let end = part
-                        .find(|c: char| !c.is_ascii_digit())
-                        .unwrap_or(part.len());
-                    part.get(..end).and_then(|d| d.parse().ok()).unwrap_or(0)
-                })
-                .collect(),
-        )
+        Version(release_segments(text).collect())
+    }
+
+    /// `Version::release(a).cmp(&Version::release(b))` without building
+    /// either: a package index page compares thousands of file names' versions.
+    pub fn compare_releases(a: &str, b: &str) -> Ordering {
+        let (mut a, mut b) = (release_segments(a), release_segments(b));
+        loop {
+            match (a.next(), b.next()) {
+                (None, None) => return Ordering::Equal,
+                (x, y) => match x.unwrap_or(0).cmp(&y.unwrap_or(0)) {
+                    Ordering::Equal => {}
+                    unequal => return unequal,
+                },
+            }
+        }
     }
 
     /// A version node such as `GLIBC_2.17` or `GLIBCXX_3.4.30`: its prefix
@@ -64,6 +69,16 @@ impl Version {
     }
 }
 
+/// The numeric segments of a release, as [`Version::release`] reads them.
+fn release_segments(text: &str) -> impl Iterator<Item = u64> + '_ {
+    text.trim_start_matches('v').split('.').map(|part| {
+        let end = part
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(part.len());
+        part.get(..end).and_then(|d| d.parse().ok()).unwrap_or(0)
+    })
+}
+
 impl PartialEq for Version {
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other) == Ordering::Equal
@@ -100,7 +115,13 @@ mod tests {
     use super::*;
 
     fn less(a: &str, b: &str) -> bool {
-        Version::release(a) < Version::release(b)
+        let built = Version::release(a) < Version::release(b);
+        assert_eq!(
+            built,
+            Version::compare_releases(a, b) == Ordering::Less,
+            "{a} < {b}: compared in place as when built"
+        );
+        built
     }
 
     #[test]
