@@ -4,9 +4,11 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rayon::prelude::*;
 
 use crate::discover::{read_bounded, write_atomically};
 
@@ -75,7 +77,10 @@ enum Failure {
 
 /// The HTTP client, the cache and what they did.
 pub struct Fetcher {
-    agent: Option<ureq::Agent>,
+    /// The HTTP client, made when the first request goes out (a scan the
+    /// cache answers makes none).
+    agent: OnceLock<ureq::Agent>,
+    timeout: Duration,
     cache: Cache,
     /// Requests may still go out: not offline, and the network has not failed.
     online: AtomicBool,
@@ -92,10 +97,24 @@ pub struct Fetcher {
 impl Fetcher {
     /// `online: false` asks the cache only (any age).
     pub fn new(online: bool, cache_dir: Option<PathBuf>, timeout: Duration) -> Fetcher {
-        let agent = online.then(|| {
+        Fetcher {
+            agent: OnceLock::new(),
+            timeout,
+            cache: Cache { dir: cache_dir },
+            online: AtomicBool::new(online),
+            reason: Mutex::new(None),
+            degraded: AtomicBool::new(false),
+            fetched: AtomicUsize::new(0),
+            from_cache: AtomicUsize::new(0),
+            failed: AtomicUsize::new(0),
+        }
+    }
+
+    fn agent(&self) -> &ureq::Agent {
+        self.agent.get_or_init(|| {
             let config = ureq::Agent::config_builder()
                 .timeout_connect(Some(CONNECT_TIMEOUT))
-                .timeout_global(Some(timeout))
+                .timeout_global(Some(self.timeout))
                 .http_status_as_error(false)
                 .user_agent(concat!("muslcheck/", env!("CARGO_PKG_VERSION")))
                 // The system's trust store: a company's proxy or mirror
@@ -116,17 +135,7 @@ impl Fetcher {
             } else {
                 ureq::Agent::new_with_config(config)
             }
-        });
-        Fetcher {
-            agent,
-            cache: Cache { dir: cache_dir },
-            online: AtomicBool::new(online),
-            reason: Mutex::new(None),
-            degraded: AtomicBool::new(false),
-            fetched: AtomicUsize::new(0),
-            from_cache: AtomicUsize::new(0),
-            failed: AtomicUsize::new(0),
-        }
+        })
     }
 
     /// Whether the network failed during the scan.
@@ -152,16 +161,33 @@ impl Fetcher {
         }
     }
 
-    /// Every request, at most [`PARALLEL`] at once; results by URL.
+    /// Every request, results by URL: what the cache answers first (no
+    /// thread is started for it), the rest from the network, at most
+    /// [`PARALLEL`] at once.
     pub fn get_all(&self, requests: &[Request]) -> HashMap<String, Fetched> {
+        let cached: Vec<(&Request, Result<Fetched, Option<CacheEntry>>)> = requests
+            .par_iter()
+            .map(|request| (request, self.cached(request)))
+            .collect();
+        let mut results = HashMap::new();
+        let mut to_fetch: Vec<(&Request, Option<CacheEntry>)> = Vec::new();
+        for (request, cached) in cached {
+            match cached {
+                Ok(fetched) => {
+                    results.insert(request.url.clone(), fetched);
+                }
+                Err(stale) => to_fetch.push((request, stale)),
+            }
+        }
         let next = AtomicUsize::new(0);
-        let results = Mutex::new(HashMap::new());
-        let workers = PARALLEL.min(requests.len());
+        let results = Mutex::new(results);
         std::thread::scope(|scope| {
-            for _ in 0..workers {
+            for _ in 0..PARALLEL.min(to_fetch.len()) {
                 scope.spawn(|| {
-                    while let Some(request) = requests.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        let fetched = self.get(request);
+                    while let Some((request, stale)) =
+                        to_fetch.get(next.fetch_add(1, Ordering::Relaxed))
+                    {
+                        let fetched = self.fetch(request, stale.as_ref());
                         if let Ok(mut results) = results.lock() {
                             results.insert(request.url.clone(), fetched);
                         }
@@ -174,18 +200,33 @@ impl Fetcher {
 
     /// One document: the cache when fresh, else the network, else the cache
     /// whatever its age.
-    pub fn get(&self, request: &Request) -> Fetched {
-        let url = request.url.as_str();
-        let cached = match self.cache.read(request) {
+    #[cfg(test)]
+    fn get(&self, request: &Request) -> Fetched {
+        match self.cached(request) {
+            Ok(fetched) => fetched,
+            Err(stale) => self.fetch(request, stale.as_ref()),
+        }
+    }
+
+    /// The cache's document when it is fresh (or the network is not asked);
+    /// else `Err` with the stale entry, if any.
+    fn cached(&self, request: &Request) -> Result<Fetched, Option<CacheEntry>> {
+        match self.cache.read(request) {
             Some(entry) if entry.age < FRESH_FOR || !self.online.load(Ordering::Relaxed) => {
                 self.from_cache.fetch_add(1, Ordering::Relaxed);
-                return entry.fetched();
+                Ok(entry.fetched())
             }
-            stale_or_none => stale_or_none,
-        };
-        let from_network = match (&self.agent, self.online.load(Ordering::Relaxed)) {
-            (Some(agent), true) => self.request(agent, request),
-            _ => Err(None),
+            stale_or_none => Err(stale_or_none),
+        }
+    }
+
+    /// The network's document, else the stale one `cached`, else a failure.
+    fn fetch(&self, request: &Request, cached: Option<&CacheEntry>) -> Fetched {
+        let url = request.url.as_str();
+        let from_network = if self.online.load(Ordering::Relaxed) {
+            self.request(self.agent(), request)
+        } else {
+            Err(None)
         };
         match from_network {
             Ok(fetched) => {
@@ -194,7 +235,7 @@ impl Fetcher {
             }
             Err(_) if cached.is_some() => {
                 self.from_cache.fetch_add(1, Ordering::Relaxed);
-                cached.map_or(Fetched::Failed, CacheEntry::fetched)
+                cached.map_or(Fetched::Failed, CacheEntry::fetched_copy)
             }
             Err(reason) => {
                 self.failed.fetch_add(1, Ordering::Relaxed);
@@ -309,6 +350,15 @@ impl CacheEntry {
     fn fetched(self) -> Fetched {
         match self.body {
             Some(body) => Fetched::Document(body),
+            None => Fetched::NotFound,
+        }
+    }
+
+    /// [`CacheEntry::fetched`] of a stale entry kept aside: copied, as only
+    /// a failed request falls back to it.
+    fn fetched_copy(&self) -> Fetched {
+        match &self.body {
+            Some(body) => Fetched::Document(body.clone()),
             None => Fetched::NotFound,
         }
     }
