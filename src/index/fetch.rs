@@ -22,12 +22,14 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a cached document answers without asking the network again.
 const FRESH_FOR: Duration = Duration::from_secs(24 * 60 * 60);
 /// The first line of every cache file, so that a file of another kind is
-/// never taken for a document. Layout 2 holds the compacted document and
-/// its hash (a file cut short or changed reads back as a miss, checked at a
-/// fraction of the cost of parsing it).
-const CACHE_MAGIC: &str = "muslcheck-index-cache 2";
-/// Layout 1 held the document as served: read, compacted and rewritten.
+/// never taken for a document. Layout 3 holds the compacted document (a
+/// PyPI page as lines) and its hash (a file cut short or changed reads back
+/// as a miss, checked at a fraction of the cost of parsing it).
+const CACHE_MAGIC: &str = "muslcheck-index-cache 3";
+/// Earlier layouts, read, compacted again and rewritten: 1 held the document
+/// as served; 2 held it compacted as JSON, with its hash.
 const CACHE_MAGIC_AS_SERVED: &str = "muslcheck-index-cache 1";
+const CACHE_MAGIC_JSON: &str = "muslcheck-index-cache 2";
 
 /// The request's error, with what to do when the system lacks CA
 /// certificates (a scratch image, an empty root).
@@ -386,8 +388,11 @@ impl Cache {
         let bytes = read_bounded(&path, RESPONSE_CAP.saturating_add(4096)).ok()?;
         let mut parts = bytes.splitn(4, |&b| b == b'\n');
         let magic = parts.next()?;
-        let as_served = magic == CACHE_MAGIC_AS_SERVED.as_bytes();
-        if magic != CACHE_MAGIC.as_bytes() && !as_served {
+        let (as_served, current) = (
+            magic == CACHE_MAGIC_AS_SERVED.as_bytes(),
+            magic == CACHE_MAGIC.as_bytes(),
+        );
+        if !(as_served || current || magic == CACHE_MAGIC_JSON.as_bytes()) {
             return None;
         }
         let fetched: u64 = std::str::from_utf8(parts.next()?).ok()?.parse().ok()?;
@@ -397,22 +402,31 @@ impl Cache {
         let rest = parts.next()?;
         let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
         let age = Duration::from_secs(now.checked_sub(fetched)?);
-        if as_served {
-            let body = (request.compact)(rest)?;
-            self.write_at(url, &body, fetched, &body_hash(&body));
+        let body = if as_served {
+            rest
+        } else {
+            let (hash, body) = rest.split_at_checked(rest.iter().position(|&b| b == b'\n')?)?;
+            let body = body.get(1..)?;
+            if hash == NOT_FOUND.as_bytes() && body.is_empty() {
+                return Some(CacheEntry { age, body: None });
+            }
+            if hash != body_hash(body).as_bytes() {
+                return None;
+            }
+            body
+        };
+        if current {
             return Some(CacheEntry {
                 age,
-                body: Some(body),
+                body: Some(body.to_vec()),
             });
         }
-        let (hash, body) = rest.split_at_checked(rest.iter().position(|&b| b == b'\n')?)?;
-        let body = body.get(1..)?;
-        if hash == NOT_FOUND.as_bytes() && body.is_empty() {
-            return Some(CacheEntry { age, body: None });
-        }
-        (hash == body_hash(body).as_bytes()).then(|| CacheEntry {
+        // An earlier layout: kept as this one keeps it, and rewritten.
+        let body = (request.compact)(body)?;
+        self.write_at(url, &body, fetched, &body_hash(&body));
+        Some(CacheEntry {
             age,
-            body: Some(body.to_vec()),
+            body: Some(body),
         })
     }
 
@@ -483,9 +497,11 @@ mod tests {
             b"muslcheck-index-cache 1\n1\nhttps://pypi.org/simple/other/\n{}",
             b"muslcheck-index-cache 1\n99999999999\nhttps://pypi.org/simple/numpy/\n{}",
             b"muslcheck-index-cache 1\n1\nhttps://pypi.org/simple/numpy/\n{\"files\": [",
-            // Layout 2 with another body than its hash says, or none.
+            // Layouts 2 and 3 with another body than their hash says, or none.
             b"muslcheck-index-cache 2\n1\nhttps://pypi.org/simple/numpy/\n00000000000000000000000000000000\n{\"files\":[]}",
             b"muslcheck-index-cache 2\n1\nhttps://pypi.org/simple/numpy/\n{\"files\":[]}",
+            b"muslcheck-index-cache 3\n1\nhttps://pypi.org/simple/numpy/\n00000000000000000000000000000000\nnumpy-1.0.tar.gz\n",
+            b"muslcheck-index-cache 3\n1\nhttps://pypi.org/simple/numpy/\nnumpy-1.0.tar.gz\n",
         ] {
             std::fs::write(&path, corrupt).unwrap();
             assert!(
@@ -516,7 +532,7 @@ mod tests {
             compact: super::super::pypi::compact,
         };
         let entry = cache.read(&request).unwrap();
-        let kept = br#"{"files":[{"filename":"numpy-1.26.4.tar.gz"},{"filename":"numpy-1.0.tar.gz","yanked":true}]}"#;
+        let kept = b"numpy-1.26.4.tar.gz\nnumpy-1.0.tar.gz\tyanked\n";
         assert_eq!(
             String::from_utf8_lossy(entry.body.as_deref().unwrap()),
             String::from_utf8_lossy(kept)
@@ -524,13 +540,24 @@ mod tests {
         let rewritten = std::fs::read(&path).unwrap();
         assert!(
             rewritten
-                .starts_with(format!("muslcheck-index-cache 2\n1700000000\n{url}\n").as_bytes())
+                .starts_with(format!("muslcheck-index-cache 3\n1700000000\n{url}\n").as_bytes())
         );
         assert!(rewritten.ends_with(kept));
-        // Read back as layout 2, the same document and the same age.
+        // Read back as layout 3, the same document and the same age.
         let again = cache.read(&request).unwrap();
         assert_eq!(again.body, entry.body);
         assert!(again.age >= entry.age);
+
+        // Layout 2 (0.3.x after its first read): the page compacted as JSON.
+        let json = br#"{"files":[{"filename":"numpy-1.26.4.tar.gz"},{"filename":"numpy-1.0.tar.gz","yanked":true}]}"#;
+        let hash = body_hash(json);
+        let mut layout_2 =
+            format!("muslcheck-index-cache 2\n1700000000\n{url}\n{hash}\n").into_bytes();
+        layout_2.extend_from_slice(json);
+        std::fs::write(&path, &layout_2).unwrap();
+        let from_layout_2 = cache.read(&request).unwrap();
+        assert_eq!(from_layout_2.body, entry.body);
+        assert!(std::fs::read(&path).unwrap().ends_with(kept));
     }
 
     #[test]

@@ -178,8 +178,7 @@ pub fn look_up(asked_about: &Asked, options: &IndexOptions) -> Lookup {
         .filter_map(|(package, python_minor)| match package.ecosystem {
             Ecosystem::Pypi => {
                 let url = pypi::project_url(&pypi_index, &package.name);
-                let project = document(&documents, &url)
-                    .and_then(|bytes| serde_json::from_slice::<pypi::Project>(bytes).ok())?;
+                let project = document(&documents, &url).and_then(pypi::Project::read)?;
                 let page = pypi::Page::of(project, &package.version);
                 Some(Read::Python(PythonDocument {
                     package,
