@@ -587,3 +587,39 @@ fn bad_paths_arguments_and_codes_exit_2_naming_the_problem() {
     assert_eq!(output.status.code(), Some(0));
     assert!(stdout(&output).contains("symbol not found"));
 }
+
+/// A static program's run-time files are read from the strings it can read:
+/// the sections loaded at run time. A path in a section the loader never
+/// maps (`.comment`, the symbol tables, debug information) is no file the
+/// program opens, and must not make it look like it needs a CA bundle.
+#[test]
+fn a_path_in_a_section_never_loaded_is_no_runtime_file_of_the_program() {
+    use muslcheck::model::RuntimeFile;
+    let original = corpus_file("bin/hello-static-glibc");
+    let needs_certs = |bytes: &[u8]| {
+        analyse(bytes)
+            .unwrap()
+            .runtime_files
+            .contains(RuntimeFile::CaCertificates)
+    };
+    assert!(!needs_certs(&original), "hello opens no CA bundle");
+    let elf = Elf::parse(&original).unwrap();
+    let section = |name: &str| {
+        elf.section_headers
+            .iter()
+            .find(|s| elf.shdr_strtab.get_at(s.sh_name) == Some(name))
+            .map(|s| (s.sh_offset as usize, s.sh_size as usize))
+            .unwrap()
+    };
+    let with_path_in = |name: &str| {
+        let (offset, size) = section(name);
+        let path = b"/etc/ssl/certs\0";
+        assert!(size >= path.len(), "{name} holds the path");
+        let mut bytes = original.clone();
+        bytes[offset..offset + path.len()].copy_from_slice(path);
+        bytes
+    };
+    assert!(!needs_certs(&with_path_in(".comment")), "never loaded");
+    assert!(!needs_certs(&with_path_in(".strtab")), "never loaded");
+    assert!(needs_certs(&with_path_in(".rodata")), "read at run time");
+}

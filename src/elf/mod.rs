@@ -8,7 +8,9 @@ use goblin::elf::Elf;
 use goblin::elf::dynamic::{DF_1_PIE, DT_FLAGS_1};
 use goblin::elf::header::{ET_CORE, ET_DYN, ET_EXEC, ET_REL};
 use goblin::elf::program_header::{PT_DYNAMIC, PT_INTERP};
-use goblin::elf::section_header::{SHF_EXECINSTR, SHN_UNDEF, SHT_GNU_VERNEED, SHT_NOBITS};
+use goblin::elf::section_header::{
+    SHF_ALLOC, SHF_EXECINSTR, SHN_UNDEF, SHT_GNU_VERNEED, SHT_NOBITS,
+};
 use goblin::elf::sym::{
     STB_GLOBAL, STB_GNU_UNIQUE, STB_WEAK, STT_FILE, STT_GNU_IFUNC, STT_SECTION,
 };
@@ -186,8 +188,10 @@ fn runtime_files(elf: &Elf, bytes: &[u8]) -> RuntimeFiles {
     files
 }
 
-/// The parts of the file that hold data: every section with contents but
-/// machine code, or the whole file when there are no section headers.
+/// The parts of the file that hold data the program can read: every section
+/// loaded at run time (`SHF_ALLOC`) with contents but machine code, or the
+/// whole file when there are no section headers. Symbol tables and debug
+/// information are never loaded: a name there is no string the program uses.
 fn data_regions<'a>(elf: &Elf, bytes: &'a [u8]) -> Vec<&'a [u8]> {
     if elf.section_headers.is_empty() {
         return vec![bytes];
@@ -195,7 +199,10 @@ fn data_regions<'a>(elf: &Elf, bytes: &'a [u8]) -> Vec<&'a [u8]> {
     elf.section_headers
         .iter()
         .filter(|section| {
-            section.sh_type != SHT_NOBITS && section.sh_flags & u64::from(SHF_EXECINSTR) == 0
+            let flags = section.sh_flags;
+            section.sh_type != SHT_NOBITS
+                && flags & u64::from(SHF_ALLOC) != 0
+                && flags & u64::from(SHF_EXECINSTR) == 0
         })
         .filter_map(|section| {
             let start = usize::try_from(section.sh_offset).ok()?;
