@@ -462,3 +462,21 @@ fn a_platform_split_package_is_answered_by_its_variants_not_its_binding_gyp() {
     assert_eq!(watcher["build"], "@parcel/watcher-linux-x64-musl");
     assert!(!codes(watcher).contains(&"MC204".to_string()));
 }
+
+/// esbuild's Linux build is a static Go program. The paths it opens at run
+/// time are string data: found without searching `.gopclntab` (a third of a
+/// Go program: function and source file names), and said on scratch.
+#[test]
+fn a_static_go_program_is_seen_to_open_the_ca_bundle_and_zoneinfo() {
+    use muslcheck::model::RuntimeFile;
+    let Some(tree) = fetched("npm-glibc") else {
+        return;
+    };
+    let esbuild = tree.join("node_modules/@esbuild/linux-x64/bin/esbuild");
+    let facts = muslcheck::elf::analyse(&std::fs::read(&esbuild).unwrap()).unwrap();
+    assert!(facts.runtime_files.contains(RuntimeFile::CaCertificates));
+    assert!(facts.runtime_files.contains(RuntimeFile::Tzdata));
+    assert!(!facts.runtime_files.contains(RuntimeFile::Passwd));
+    let (report, _) = json_scan(&esbuild, &["--target", "scratch"]);
+    assert_eq!(codes(&artifacts(&report)[0]), ["MC112"]);
+}

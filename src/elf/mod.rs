@@ -101,7 +101,7 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
     let go_build_id = go_build_id(elf, bytes);
     let bind_now = binds_now(elf);
     let runtime_files = if matches!(linkage, Linkage::Static | Linkage::StaticPie) {
-        runtime_files(elf, bytes)
+        runtime_files(&parsed, bytes)
     } else {
         RuntimeFiles::default()
     };
@@ -169,7 +169,7 @@ const RUNTIME_MARKERS: [(&str, RuntimeFile); 5] = [
 /// (Go's crypto/x509 and time packages, a hard-coded path, static glibc's NSS).
 /// Strings are data: machine code is not searched when the section headers
 /// say where it is (it is most of a large static program).
-fn runtime_files(elf: &Elf, bytes: &[u8]) -> RuntimeFiles {
+fn runtime_files(parsed: &Parsed, bytes: &[u8]) -> RuntimeFiles {
     static MARKERS: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
         std::sync::OnceLock::new();
     let Some(markers) = MARKERS.get_or_init(|| {
@@ -178,10 +178,13 @@ fn runtime_files(elf: &Elf, bytes: &[u8]) -> RuntimeFiles {
         return RuntimeFiles::default();
     };
     let mut files = RuntimeFiles::default();
-    for region in data_regions(elf, bytes) {
+    for region in data_regions(parsed, bytes) {
         for found in markers.find_iter(region) {
             if let Some((_, file)) = RUNTIME_MARKERS.get(found.pattern().as_usize()) {
                 files.insert(*file);
+            }
+            if files == RuntimeFiles::all() {
+                return files;
             }
         }
     }
@@ -191,18 +194,22 @@ fn runtime_files(elf: &Elf, bytes: &[u8]) -> RuntimeFiles {
 /// The parts of the file that hold data the program can read: every section
 /// loaded at run time (`SHF_ALLOC`) with contents but machine code, or the
 /// whole file when there are no section headers. Symbol tables and debug
-/// information are never loaded: a name there is no string the program uses.
-fn data_regions<'a>(elf: &Elf, bytes: &'a [u8]) -> Vec<&'a [u8]> {
-    if elf.section_headers.is_empty() {
+/// information are never loaded: a name there is no string the program uses;
+/// nor is Go's `.gopclntab` (function and source file names, for
+/// tracebacks: a third of a Go program).
+fn data_regions<'a>(parsed: &Parsed, bytes: &'a [u8]) -> Vec<&'a [u8]> {
+    let sections = &parsed.elf.section_headers;
+    if sections.is_empty() {
         return vec![bytes];
     }
-    elf.section_headers
+    sections
         .iter()
         .filter(|section| {
             let flags = section.sh_flags;
             section.sh_type != SHT_NOBITS
                 && flags & u64::from(SHF_ALLOC) != 0
                 && flags & u64::from(SHF_EXECINSTR) == 0
+                && parsed.shstr.get(section.sh_name) != Some(".gopclntab")
         })
         .filter_map(|section| {
             let start = usize::try_from(section.sh_offset).ok()?;

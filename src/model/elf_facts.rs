@@ -201,6 +201,15 @@ impl RuntimeFile {
 pub struct RuntimeFiles(u8);
 
 impl RuntimeFiles {
+    /// Every kind: a search that has found these can stop.
+    pub fn all() -> RuntimeFiles {
+        let mut all = RuntimeFiles::default();
+        RuntimeFile::ALL
+            .into_iter()
+            .for_each(|file| all.insert(file));
+        all
+    }
+
     pub fn insert(&mut self, file: RuntimeFile) {
         self.0 |= 1 << file as u8;
     }
