@@ -145,7 +145,8 @@ impl Fetcher {
         self.degraded.load(Ordering::Relaxed)
     }
 
-    /// Why lookups failed, if any did (see [`Fetcher::reason`]'s field).
+    /// Why lookups failed, if any did: the network's own failure, else the
+    /// failure of the smallest URL.
     pub fn reason(&self) -> Option<String> {
         let reason = self.reason.lock().ok()?;
         reason.as_ref().map(|(_, _, reason)| reason.clone())
