@@ -177,13 +177,13 @@ fn runtime_files(parsed: &Parsed, bytes: &[u8]) -> RuntimeFiles {
     }) else {
         return RuntimeFiles::default();
     };
-    let mut files = RuntimeFiles::default();
+    let (mut files, every_kind) = (RuntimeFiles::default(), RuntimeFiles::all());
     for region in data_regions(parsed, bytes) {
         for found in markers.find_iter(region) {
             if let Some((_, file)) = RUNTIME_MARKERS.get(found.pattern().as_usize()) {
                 files.insert(*file);
             }
-            if files == RuntimeFiles::all() {
+            if files == every_kind {
                 return files;
             }
         }

@@ -75,13 +75,16 @@ pub struct SymbolTables {
     debian: OnceLock<DebianMusl>,
     /// gcompat 1.1.0 and the libraries it links (musl-obstack, libucontext),
     /// and where glibc puts each symbol (one file holds both).
-    glibc: OnceLock<(
-        FxHashSet<&'static str>,
-        FxHashMap<&'static str, GlibcSymbol>,
-    )>,
+    glibc: OnceLock<GlibcTables>,
     libstdcxx: OnceLock<FxHashSet<&'static str>>,
     libgcc_s: OnceLock<FxHashSet<&'static str>>,
 }
+
+/// What gcompat provides, and where glibc puts each symbol.
+type GlibcTables = (
+    FxHashSet<&'static str>,
+    FxHashMap<&'static str, GlibcSymbol>,
+);
 
 #[derive(Debug, Default)]
 struct DebianMusl {
@@ -180,12 +183,7 @@ impl SymbolTables {
         })
     }
 
-    fn glibc(
-        &self,
-    ) -> &(
-        FxHashSet<&'static str>,
-        FxHashMap<&'static str, GlibcSymbol>,
-    ) {
+    fn glibc(&self) -> &GlibcTables {
         self.glibc.get_or_init(|| {
             let mut gcompat: FxHashSet<&'static str> = lines(GCOMPAT_EXPORTS)
                 .map(first_field)
