@@ -30,10 +30,15 @@ impl PackageDatabase {
     /// The database `path` is, if any: a directory `var/lib/dpkg` or a file
     /// `lib/apk/db/installed`.
     pub fn recognise(path: &Path, is_dir: bool) -> Option<PackageDatabase> {
-        // The last name first: this runs for every path of the walk.
+        // The last name first, by bytes: this runs for every path of the
+        // walk (`Path::file_name` parses components: a twelfth of the walk).
+        let bytes = path.as_os_str().as_encoded_bytes();
+        let bytes = bytes.strip_suffix(b"/").unwrap_or(bytes);
         let named = |full: &str| {
             let last = full.rsplit('/').next().unwrap_or(full);
-            path.file_name().is_some_and(|name| name == last)
+            bytes
+                .strip_suffix(last.as_bytes())
+                .is_some_and(|rest| rest.is_empty() || rest.ends_with(b"/"))
         };
         if is_dir && named(DPKG_DIR) && path.ends_with(DPKG_DIR) {
             Some(PackageDatabase::Dpkg(path.to_path_buf()))
@@ -214,6 +219,31 @@ fn merged_usr_aliases(relative: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn package_databases_are_recognised_by_their_whole_last_names() {
+        let dpkg = |path: &str| {
+            matches!(
+                PackageDatabase::recognise(Path::new(path), true),
+                Some(PackageDatabase::Dpkg(_))
+            )
+        };
+        let apk = |path: &str, is_dir: bool| {
+            matches!(
+                PackageDatabase::recognise(Path::new(path), is_dir),
+                Some(PackageDatabase::Apk(_))
+            )
+        };
+        assert!(dpkg("/root/var/lib/dpkg"));
+        assert!(dpkg("/root/var/lib/dpkg/"));
+        assert!(dpkg("var/lib/dpkg"));
+        assert!(!dpkg("/root/var/lib/notdpkg"));
+        assert!(!dpkg("/root/var/lib2/dpkg"));
+        assert!(apk("/root/lib/apk/db/installed", false));
+        assert!(!apk("/root/lib/apk/db/installed", true));
+        assert!(!apk("/root/lib/apk/db/uninstalled", false));
+        assert!(!apk("/root/lib/apk/installed", false));
+    }
 
     #[test]
     fn reads_installed_packages_from_dpkg_status() {
