@@ -4,8 +4,10 @@
 //! channel; facts are cached by content; packages are attributed after
 //! reading; every ELF file is then judged against the platform.
 
+mod attribute;
 mod cache;
 mod image;
+mod inputs;
 mod manifests;
 mod read;
 mod side_reads;
@@ -20,19 +22,18 @@ use rayon::prelude::*;
 use crate::check::{self, TreeFile, TreeIndex};
 use crate::config::{IndexLookups, Options};
 use crate::discover::{self, Candidate, Inventory, Problem, ProblemKind};
-use crate::ecosystem::attribution::{npm_owners, python_owners};
-use crate::ecosystem::distro::distro_owners;
 use crate::ecosystem::npm::package_dir;
-use crate::ecosystem::python;
 use crate::index;
 use crate::model::{
-    ActionPlan, Arch, Artifact, ArtifactKind, Assessment, Code, ContainerImage, Ecosystem,
-    Evidence, Finding, Package, Report, ReportPath, SCHEMA_VERSION, Summary, ToolInfo, Verdict,
+    ActionPlan, Arch, Artifact, ArtifactKind, Assessment, Code, ContainerImage, Evidence, Finding,
+    Package, Report, ReportPath, SCHEMA_VERSION, Summary, ToolInfo, Verdict,
 };
 use crate::platform::LoaderKind;
 use crate::progress::{Progress, Silent};
 
+use attribute::{attribute_packages, installed_python};
 use cache::{FactsCache, Read};
+use inputs::Inputs;
 use read::{CandidateRead, Item, WheelRead};
 use side_reads::SideReads;
 
@@ -104,101 +105,6 @@ struct Scanned {
     installed_python: BTreeMap<Package, u32>,
     /// The container images among the paths.
     images: Vec<ContainerImage>,
-}
-
-/// What every platform's judgement starts from: the files read, the
-/// manifests, and the paths that could not be read.
-struct Inputs<'s> {
-    scanned: &'s Scanned,
-    manifests: manifests::ReadManifests<'s>,
-    /// Lockfile and gem lock entries, judged for musl, then installed
-    /// distributions (the same on every platform of one architecture).
-    entries: Entries,
-    /// The walk's problems and the side reads that failed.
-    problems: Vec<Problem>,
-}
-
-impl<'s> Inputs<'s> {
-    fn of(scanned: &'s Scanned, mut side_reads: SideReads, arch: Arch) -> Inputs<'s> {
-        let manifests = manifests::read(&scanned.inventory.manifests, &mut side_reads);
-        let problems = problems(&scanned.inventory, side_reads);
-        let entries = entries(scanned, &manifests, arch);
-        Inputs {
-            scanned,
-            manifests,
-            entries,
-            problems,
-        }
-    }
-
-    /// What the index is asked about: the packages of the ELF files and of
-    /// the entries, known before any file is judged (so the lookup runs
-    /// beside the judging). The files another base replaces are left out
-    /// as the report leaves them out ([`image::set_aside`]).
-    fn index_subjects(&self) -> Vec<index::Subject<'_>> {
-        let images = &self.scanned.images;
-        let elf_files = self
-            .scanned
-            .items
-            .iter()
-            .filter(|item| matches!(item.read, Read::Elf(_)))
-            .filter(|item| !image::is_runtime_member(images, &item.shown))
-            .filter_map(|item| {
-                Some(index::Subject {
-                    package: item.package.as_ref()?,
-                    path: item.shown.as_str(),
-                })
-            });
-        let entries = self
-            .entries
-            .all()
-            .filter(|entry| matches!(entry.kind, ArtifactKind::Package { .. }))
-            .filter_map(|entry| {
-                Some(index::Subject {
-                    package: entry.package.as_ref()?,
-                    path: entry.path.as_str(),
-                })
-            });
-        elf_files.chain(entries).collect()
-    }
-}
-
-/// Packages the report names without an ELF file of theirs.
-struct Entries {
-    /// Lockfile and gem lock packages: their findings about installing on
-    /// musl are dropped on other platforms.
-    locked: Vec<Artifact>,
-    /// Installed Python distributions with native files: the known-package
-    /// table's answer, at their `*.dist-info`.
-    installed: Vec<Artifact>,
-}
-
-impl Entries {
-    fn all(&self) -> impl Iterator<Item = &Artifact> {
-        self.locked.iter().chain(&self.installed)
-    }
-}
-
-/// The entries of [`Inputs`].
-fn entries(scanned: &Scanned, manifests: &manifests::ReadManifests, arch: Arch) -> Entries {
-    let items = &scanned.items;
-    let native_packages = |ecosystem: Ecosystem| -> HashSet<(String, String)> {
-        items
-            .iter()
-            .filter(|item| matches!(item.read, Read::Elf(_)))
-            .filter_map(|item| item.package.as_ref())
-            .filter(|package| package.ecosystem == ecosystem)
-            .map(|package| (package.name.clone(), package.version.clone()))
-            .collect()
-    };
-    let mut locked = manifests.artifacts(arch);
-    locked.extend(manifests.gem_lock_artifacts(&native_packages(Ecosystem::Rubygems), arch));
-    let installed = manifests::installed_python_artifacts(
-        &scanned.inventory.dist_infos,
-        &native_packages(Ecosystem::Pypi),
-        |location| scanned.inventory.shown(location),
-    );
-    Entries { locked, installed }
 }
 
 /// Walks and reads the paths and attributes files to packages; the side
@@ -515,28 +421,6 @@ fn judge(inputs: &Inputs, index: &TreeIndex, options: &Options) -> Vec<Artifact>
     artifacts
 }
 
-/// The walk's problems and the side reads that failed, one per path: a file
-/// that was needed and could not be read says so, not only that it was
-/// met (a FIFO `RECORD` is unreadable, not merely a special file).
-fn problems(inventory: &Inventory, side_reads: SideReads) -> Vec<Problem> {
-    let failed: Vec<Problem> = side_reads
-        .into_failures()
-        .into_iter()
-        .map(|(location, reason)| Problem {
-            path: inventory.shown(&location),
-            kind: ProblemKind::Unreadable,
-            reason,
-        })
-        .collect();
-    let replaced: HashSet<&str> = failed.iter().map(|p| p.path.as_str()).collect();
-    let walked = inventory
-        .problems
-        .iter()
-        .filter(|p| !replaced.contains(p.path.as_str()))
-        .cloned();
-    walked.chain(failed.iter().cloned()).collect()
-}
-
 /// How many paths could not be read, or only in part (an MC001 finding).
 fn unreadable_paths(artifacts: &[Artifact]) -> usize {
     artifacts
@@ -597,80 +481,4 @@ fn failure(code: Code, reason: String) -> Assessment {
         _ => format!("cannot be read: {reason}"),
     };
     Assessment::unreadable(code, message, reason)
-}
-
-/// The CPython minor version each installed distribution's `WHEEL` file
-/// names (`Tag: cp311-cp311-…`), for the index lookups.
-fn installed_python(inventory: &Inventory, side_reads: &mut SideReads) -> BTreeMap<Package, u32> {
-    inventory
-        .dist_infos
-        .iter()
-        .filter_map(|dist_info| {
-            let (name, version) = dist_info
-                .file_name()
-                .and_then(|n| python::dist_info_name(&n.to_string_lossy()))?;
-            let text = side_reads.package_metadata(&dist_info.join("WHEEL"))?;
-            let minor = python::wheel_file_python_minor(&text)?;
-            let package = Package {
-                ecosystem: Ecosystem::Pypi,
-                name,
-                version,
-            };
-            Some((package, minor))
-        })
-        .collect()
-}
-
-/// Gives each file its other names (hard links) and its owning package
-/// (a wheel's or tarball's members already have theirs).
-fn attribute_packages(items: &mut [Item], inventory: &Inventory, side_reads: &mut SideReads) {
-    let mut read = |location: &std::path::Path| side_reads.package_metadata(location);
-    let owners = python_owners(
-        &inventory.dist_infos,
-        items
-            .iter()
-            .filter(|item| item.package.is_none())
-            .map(|item| item.location.as_path()),
-        &mut read,
-    );
-    // A member without a package of its own belongs to its archive's:
-    // nothing is looked for on disk under an archive's path.
-    let npm = npm_owners(
-        items
-            .iter()
-            .filter(|item| item.package.is_none())
-            .map(|item| item.owner_location()),
-        &mut read,
-    );
-    // A language package's own metadata first: a Debian python3-numpy is
-    // also a numpy distribution, but the file is the same either way.
-    let distro = distro_owners(&inventory.package_databases, &mut read);
-    for item in items.iter_mut() {
-        if item.package.is_none() {
-            item.package = owners
-                .get(&item.location)
-                .or_else(|| npm.get(item.owner_location()))
-                .cloned()
-                .or_else(|| gem_package(item.owner_location()))
-                .or_else(|| distro.get(&item.location).cloned());
-        }
-        if let Some(others) = inventory.hard_links.get(&item.location) {
-            // The smallest path names the file, whatever the walk met first.
-            let mut paths: Vec<ReportPath> = others.iter().map(ReportPath::file).collect();
-            paths.push(std::mem::take(&mut item.shown));
-            paths.sort();
-            item.shown = paths.remove(0);
-            item.also_at = paths;
-        }
-    }
-}
-
-/// The gem a file is installed in, by its gem directory.
-fn gem_package(location: &std::path::Path) -> Option<Package> {
-    let (name, version, _) = crate::ecosystem::ruby::gem_of(location)?;
-    Some(Package {
-        ecosystem: Ecosystem::Rubygems,
-        name,
-        version,
-    })
 }

@@ -1,0 +1,97 @@
+//! Which package owns each file read, and which CPython each installed
+//! distribution was built for.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::discover::Inventory;
+use crate::ecosystem::attribution::{npm_owners, python_owners};
+use crate::ecosystem::distro::distro_owners;
+use crate::ecosystem::python;
+use crate::model::{Ecosystem, Package, ReportPath};
+
+use super::read::Item;
+use super::side_reads::SideReads;
+
+/// The CPython minor version each installed distribution's `WHEEL` file
+/// names (`Tag: cp311-cp311-…`), for the index lookups.
+pub(super) fn installed_python(
+    inventory: &Inventory,
+    side_reads: &mut SideReads,
+) -> BTreeMap<Package, u32> {
+    inventory
+        .dist_infos
+        .iter()
+        .filter_map(|dist_info| {
+            let (name, version) = dist_info
+                .file_name()
+                .and_then(|n| python::dist_info_name(&n.to_string_lossy()))?;
+            let text = side_reads.package_metadata(&dist_info.join("WHEEL"))?;
+            let minor = python::wheel_file_python_minor(&text)?;
+            let package = Package {
+                ecosystem: Ecosystem::Pypi,
+                name,
+                version,
+            };
+            Some((package, minor))
+        })
+        .collect()
+}
+
+/// Gives each file its other names (hard links) and its owning package
+/// (a wheel's or tarball's members already have theirs).
+pub(super) fn attribute_packages(
+    items: &mut [Item],
+    inventory: &Inventory,
+    side_reads: &mut SideReads,
+) {
+    let mut read = |location: &Path| side_reads.package_metadata(location);
+    let owners = python_owners(
+        &inventory.dist_infos,
+        items
+            .iter()
+            .filter(|item| item.package.is_none())
+            .map(|item| item.location.as_path()),
+        &mut read,
+    );
+    // A member without a package of its own belongs to its archive's:
+    // nothing is looked for on disk under an archive's path.
+    let npm = npm_owners(
+        items
+            .iter()
+            .filter(|item| item.package.is_none())
+            .map(|item| item.owner_location()),
+        &mut read,
+    );
+    // A language package's own metadata first: a Debian python3-numpy is
+    // also a numpy distribution, but the file is the same either way.
+    let distro = distro_owners(&inventory.package_databases, &mut read);
+    for item in items.iter_mut() {
+        if item.package.is_none() {
+            item.package = owners
+                .get(&item.location)
+                .or_else(|| npm.get(item.owner_location()))
+                .cloned()
+                .or_else(|| gem_package(item.owner_location()))
+                .or_else(|| distro.get(&item.location).cloned());
+        }
+        if let Some(others) = inventory.hard_links.get(&item.location) {
+            // The smallest path names the file, whatever the walk met first.
+            let mut paths: Vec<ReportPath> = others.iter().map(ReportPath::file).collect();
+            paths.push(std::mem::take(&mut item.shown));
+            paths.sort();
+            item.shown = paths.remove(0);
+            item.also_at = paths;
+        }
+    }
+}
+
+/// The gem a file is installed in, by its gem directory.
+fn gem_package(location: &Path) -> Option<Package> {
+    let (name, version, _) = crate::ecosystem::ruby::gem_of(location)?;
+    Some(Package {
+        ecosystem: Ecosystem::Rubygems,
+        name,
+        version,
+    })
+}
