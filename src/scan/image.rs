@@ -522,8 +522,11 @@ fn member_prefix(image: &ContainerImage) -> String {
 /// Whether `path` is a file of one of the images' language runtimes (their
 /// node, python or JDK): [`set_aside`] takes those out of the report.
 pub(super) fn is_runtime_member(images: &[ContainerImage], path: &ReportPath) -> bool {
+    // Asked for every ELF file: the prefix is compared, not formatted.
     images.iter().any(|image| {
-        path.as_str().starts_with(&member_prefix(image))
+        path.as_str()
+            .strip_prefix(image.path.as_str())
+            .is_some_and(|rest| rest.starts_with(ReportPath::SEPARATOR))
             && is_runtime_file_of(&image.runtimes, path)
     })
 }
