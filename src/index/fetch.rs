@@ -22,14 +22,18 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a cached document answers without asking the network again.
 const FRESH_FOR: Duration = Duration::from_secs(24 * 60 * 60);
 /// The first line of every cache file, so that a file of another kind is
-/// never taken for a document. Layout 3 holds the compacted document (a
-/// PyPI page as lines) and its hash (a file cut short or changed reads back
-/// as a miss, checked at a fraction of the cost of parsing it).
-const CACHE_MAGIC: &str = "muslcheck-index-cache 3";
-/// Earlier layouts, read, compacted again and rewritten: 1 held the document
-/// as served; 2 held it compacted as JSON, with its hash.
+/// never taken for a document. Layout 4 holds the compacted document (PyPI
+/// pages and npm documents as lines) and its hash (a file cut short or
+/// changed reads back as a miss, checked at a fraction of the cost of
+/// parsing it).
+const CACHE_MAGIC: &str = "muslcheck-index-cache 4";
+/// Earlier layouts, read, compacted again where their body is not kept as
+/// this one keeps it, and rewritten: 1 held the document as served; 2 held
+/// it compacted as JSON, with its hash; 3 held PyPI pages as lines (as 4
+/// does) and npm documents as JSON.
 const CACHE_MAGIC_AS_SERVED: &str = "muslcheck-index-cache 1";
 const CACHE_MAGIC_JSON: &str = "muslcheck-index-cache 2";
+const CACHE_MAGIC_PYPI_LINES: &str = "muslcheck-index-cache 3";
 
 /// The request's error, with what to do when the system lacks CA
 /// certificates (a scratch image, an empty root).
@@ -48,7 +52,7 @@ fn explain_request_error(err: &ureq::Error) -> String {
 pub struct Request {
     pub url: String,
     pub accept: &'static str,
-    /// The part of the document muslcheck reads, as JSON (`None`: not a
+    /// The part of the document muslcheck reads, as lines (`None`: not a
     /// document of this kind). Applied once, before caching: reading a
     /// cached document then costs what the scan uses of it, not what the
     /// index served (numpy's PyPI page is 1.9 MB, next's npm document 21 MB).
@@ -58,7 +62,7 @@ pub struct Request {
 /// One URL's outcome.
 #[derive(Debug, Clone)]
 pub enum Fetched {
-    /// The document's compacted bytes (valid JSON).
+    /// The document's compacted bytes (lines, as the request's `compact` keeps them).
     Document(Vec<u8>),
     /// The index does not have it (404, 410): a private or misspelt package.
     NotFound,
@@ -389,11 +393,12 @@ impl Cache {
         let bytes = read_bounded(&path, RESPONSE_CAP.saturating_add(4096)).ok()?;
         let mut parts = bytes.splitn(4, |&b| b == b'\n');
         let magic = parts.next()?;
-        let (as_served, current) = (
+        let (as_served, current, lines_unless_json) = (
             magic == CACHE_MAGIC_AS_SERVED.as_bytes(),
             magic == CACHE_MAGIC.as_bytes(),
+            magic == CACHE_MAGIC_PYPI_LINES.as_bytes(),
         );
-        if !(as_served || current || magic == CACHE_MAGIC_JSON.as_bytes()) {
+        if !(as_served || current || lines_unless_json || magic == CACHE_MAGIC_JSON.as_bytes()) {
             return None;
         }
         let fetched: u64 = std::str::from_utf8(parts.next()?).ok()?.parse().ok()?;
@@ -416,7 +421,8 @@ impl Cache {
             }
             body
         };
-        if current {
+        // Kept forms are lines, never a JSON object.
+        if current || (lines_unless_json && body.first() != Some(&b'{')) {
             return Some(CacheEntry {
                 age,
                 body: Some(body.to_vec()),
@@ -541,10 +547,10 @@ mod tests {
         let rewritten = std::fs::read(&path).unwrap();
         assert!(
             rewritten
-                .starts_with(format!("muslcheck-index-cache 3\n1700000000\n{url}\n").as_bytes())
+                .starts_with(format!("muslcheck-index-cache 4\n1700000000\n{url}\n").as_bytes())
         );
         assert!(rewritten.ends_with(kept));
-        // Read back as layout 3, the same document and the same age.
+        // Read back as layout 4, the same document and the same age.
         let again = cache.read(&request).unwrap();
         assert_eq!(again.body, entry.body);
         assert!(again.age >= entry.age);
@@ -559,6 +565,51 @@ mod tests {
         let from_layout_2 = cache.read(&request).unwrap();
         assert_eq!(from_layout_2.body, entry.body);
         assert!(std::fs::read(&path).unwrap().ends_with(kept));
+
+        // Layout 3 kept PyPI pages as lines already: read as they are.
+        let mut layout_3 = format!(
+            "muslcheck-index-cache 3\n1700000000\n{url}\n{}\n",
+            body_hash(kept)
+        )
+        .into_bytes();
+        layout_3.extend_from_slice(kept);
+        std::fs::write(&path, &layout_3).unwrap();
+        assert_eq!(cache.read(&request).unwrap().body, entry.body);
+    }
+
+    #[test]
+    fn an_npm_document_kept_as_json_by_layout_3_is_kept_as_lines_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache {
+            dir: Some(dir.path().to_path_buf()),
+        };
+        let url = "https://registry.npmjs.org/sharp";
+        let json = br#"{"versions":{"0.33.0":{"optionalDependencies":{"@img/sharp-linuxmusl-x64":"0.33.0"}},"0.34.1":{"os":["linux"]}},"dist-tags":{"latest":"0.34.1"}}"#;
+        let mut layout_3 = format!(
+            "muslcheck-index-cache 3\n1700000000\n{url}\n{}\n",
+            body_hash(json)
+        )
+        .into_bytes();
+        layout_3.extend_from_slice(json);
+        let path = Cache::path(dir.path(), url);
+        std::fs::write(&path, &layout_3).unwrap();
+        let request = Request {
+            url: url.to_string(),
+            accept: super::super::npm::ACCEPT,
+            compact: super::super::npm::compact,
+        };
+        let kept = "latest\t0.34.1\n\
+                    0.33.0\t{\"optionalDependencies\":{\"@img/sharp-linuxmusl-x64\":\"0.33.0\"}}\n\
+                    0.34.1\t{\"os\":[\"linux\"]}\n";
+        let entry = cache.read(&request).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(entry.body.as_deref().unwrap()),
+            kept
+        );
+        let rewritten = std::fs::read(&path).unwrap();
+        assert!(rewritten.starts_with(b"muslcheck-index-cache 4\n1700000000\n"));
+        assert!(rewritten.ends_with(kept.as_bytes()));
+        assert_eq!(cache.read(&request).unwrap().body, entry.body);
     }
 
     #[test]

@@ -94,8 +94,9 @@ pub fn answers(
 pub struct Lookup {
     python: Vec<PythonDocument>,
     npm: Vec<NpmDocument>,
-    /// The npm platform packages the documents name, by package name.
-    npm_platform_documents: BTreeMap<String, npm::Document>,
+    /// What was read of the npm platform packages the documents name, by
+    /// package name.
+    npm_platform_documents: BTreeMap<String, npm::PlatformVersions>,
     /// `python_minor` of the options, over what the installed files say.
     python_minor: Option<u32>,
     summary: IndexSummary,
@@ -111,7 +112,7 @@ struct PythonDocument {
 struct NpmDocument {
     package: Package,
     url: String,
-    document: npm::Document,
+    releases: npm::Releases,
 }
 
 /// Asks the index (or its cache) about the packages of `asked_about`.
@@ -189,11 +190,12 @@ pub fn look_up(asked_about: &Asked, options: &IndexOptions) -> Lookup {
             }
             Ecosystem::Npm => {
                 let url = npm::document_url(&npm_registry, &package.name);
-                let document = parse::<npm::Document>(documents.get(&url))?;
+                let document = document(&documents, &url).and_then(npm::Kept::read)?;
+                let releases = npm::Releases::of(&document, &package.version);
                 Some(Read::Npm(NpmDocument {
                     package,
                     url,
-                    document,
+                    releases,
                 }))
             }
             _ => None,
@@ -205,24 +207,34 @@ pub fn look_up(asked_about: &Asked, options: &IndexOptions) -> Lookup {
             Read::Npm(npm) => lookup.npm.push(npm),
         }
     }
-    let wanted: BTreeSet<String> = lookup
+    // The platform packages to look up, each with the version specs that
+    // any package's releases name for it.
+    let mut wanted: BTreeMap<String, BTreeSet<&str>> = lookup
         .npm
         .iter()
-        .flat_map(|npm| npm::optional_dependencies(&npm.document, &npm.package.version))
+        .flat_map(|npm| npm.releases.optional_dependencies())
+        .map(|name| (name, BTreeSet::new()))
         .collect();
+    for (name, spec) in lookup.npm.iter().flat_map(|npm| npm.releases.specs()) {
+        if let Some(specs) = wanted.get_mut(name) {
+            specs.insert(spec);
+        }
+    }
     let second_round: Vec<fetch::Request> = wanted
-        .iter()
+        .keys()
         .take(MAX_PACKAGES)
         .map(|name| npm_request(&npm_registry, name))
         .collect();
     let platform_fetched = fetcher.get_all(&second_round);
-    lookup.npm_platform_documents = wanted
-        .into_iter()
-        .filter_map(|name| {
+    let platform_documents: BTreeMap<String, npm::PlatformVersions> = wanted
+        .into_par_iter()
+        .filter_map(|(name, specs)| {
             let url = npm::document_url(&npm_registry, &name);
-            parse::<npm::Document>(platform_fetched.get(&url)).map(|document| (name, document))
+            let document = document(&platform_fetched, &url).and_then(npm::Kept::read)?;
+            Some((name, npm::PlatformVersions::of(&document, specs)))
         })
         .collect();
+    lookup.npm_platform_documents = platform_documents;
 
     let summary = &mut lookup.summary;
     summary.fetched = fetcher.fetched.load(Ordering::Relaxed);
@@ -295,12 +307,7 @@ impl Lookup {
             &[]
         };
         for npm in npm {
-            let decided = npm::decide(
-                &npm.document,
-                &npm.package.version,
-                &self.npm_platform_documents,
-                cpu,
-            );
+            let decided = npm::decide(&npm.releases, &self.npm_platform_documents, cpu);
             if let Some(verdict) = decided {
                 answers.push((
                     npm.package.clone(),
@@ -367,13 +374,6 @@ enum Read {
 fn document<'d>(documents: &'d HashMap<String, Fetched>, url: &str) -> Option<&'d [u8]> {
     match documents.get(url)? {
         Fetched::Document(bytes) => Some(bytes),
-        Fetched::NotFound | Fetched::Failed => None,
-    }
-}
-
-fn parse<T: serde::de::DeserializeOwned>(fetched: Option<&Fetched>) -> Option<T> {
-    match fetched? {
-        Fetched::Document(bytes) => serde_json::from_slice(bytes).ok(),
         Fetched::NotFound | Fetched::Failed => None,
     }
 }

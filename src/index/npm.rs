@@ -28,12 +28,13 @@ pub fn document_url(registry: &str, name: &str) -> String {
     )
 }
 
-#[derive(Debug, Default, Deserialize, Serialize)]
-pub struct Document {
+/// A document as served (abbreviated or full), read once to be kept.
+#[derive(Debug, Default, Deserialize)]
+struct Served {
     #[serde(default)]
-    pub versions: BTreeMap<String, Manifest>,
+    versions: BTreeMap<String, Manifest>,
     #[serde(default, rename = "dist-tags")]
-    pub dist_tags: BTreeMap<String, String>,
+    dist_tags: BTreeMap<String, String>,
 }
 
 /// One version's manifest, as far as muslcheck reads it.
@@ -65,13 +66,175 @@ pub struct Manifest {
     pub libc: Option<Vec<String>>,
 }
 
-/// The document as muslcheck keeps it (in its cache): each version's
-/// optional dependencies and platform fields, and the dist-tags (next's
-/// 21 MB abbreviated document keeps 0.95 MB).
+/// The first line of a kept document; the version tagged `latest` follows.
+const LATEST: &str = "latest\t";
+
+/// The document as muslcheck keeps it (in its cache), as lines: the version
+/// tagged `latest`, then each version and its manifest as JSON (optional
+/// dependencies and platform fields), in version-string order. A reader
+/// parses the few manifests it needs: next's 21 MB abbreviated document
+/// keeps 0.95 MB, ~3,000 versions, most of them canaries no scan reads.
 /// `None` when `document` is not a package document.
 pub fn compact(document: &[u8]) -> Option<Vec<u8>> {
-    let document: Document = serde_json::from_slice(document).ok()?;
-    serde_json::to_vec(&document).ok()
+    let served: Served = serde_json::from_slice(document).ok()?;
+    let mut kept = Vec::with_capacity(document.len() / 8);
+    kept.extend_from_slice(LATEST.as_bytes());
+    if let Some(latest) = served.dist_tags.get("latest").filter(|v| fits_a_line(v)) {
+        kept.extend_from_slice(latest.as_bytes());
+    }
+    kept.push(b'\n');
+    // A version with a line break or tab is no version npm installs: not kept.
+    for (version, manifest) in served.versions.iter().filter(|(v, _)| fits_a_line(v)) {
+        kept.extend_from_slice(version.as_bytes());
+        kept.push(b'\t');
+        // Compact JSON: line breaks inside strings are escaped.
+        serde_json::to_writer(&mut kept, manifest).ok()?;
+        kept.push(b'\n');
+    }
+    Some(kept)
+}
+
+fn fits_a_line(text: &str) -> bool {
+    !text.is_empty() && !text.contains(['\n', '\r', '\t'])
+}
+
+/// A document as [`compact`] keeps it: versions borrowed, each manifest
+/// parsed only when asked for.
+#[derive(Debug)]
+pub struct Kept<'a> {
+    latest: Option<&'a str>,
+    /// (version, manifest as JSON), sorted by version string.
+    versions: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> Kept<'a> {
+    /// `None` when `kept` is not a kept document.
+    pub fn read(kept: &'a [u8]) -> Option<Kept<'a>> {
+        let mut lines = std::str::from_utf8(kept).ok()?.lines();
+        let latest = lines.next()?.strip_prefix(LATEST)?;
+        let mut versions: Vec<(&str, &str)> =
+            lines.filter_map(|line| line.split_once('\t')).collect();
+        // Written sorted; a file edited by hand is sorted here, first line
+        // of a version kept, so that lookups can bisect.
+        if !versions.is_sorted_by(|a, b| a.0 < b.0) {
+            versions.sort_by(|a, b| a.0.cmp(b.0));
+            versions.dedup_by(|later, first| later.0 == first.0);
+        }
+        Some(Kept {
+            latest: (!latest.is_empty()).then_some(latest),
+            versions,
+        })
+    }
+
+    /// `version`'s manifest; `None` when the document has no such version
+    /// (or its line is not a manifest).
+    fn manifest(&self, version: &str) -> Option<Manifest> {
+        let at = self
+            .versions
+            .binary_search_by(|(other, _)| (*other).cmp(version))
+            .ok()?;
+        let (_, json) = self.versions.get(at)?;
+        serde_json::from_str(json).ok()
+    }
+}
+
+/// What muslcheck reads of an installed package's document: the installed
+/// version's manifest and every later final version's (to name the first
+/// with a musl build).
+#[derive(Debug, Default)]
+pub struct Releases {
+    installed: Option<Manifest>,
+    /// Final versions after the installed one, in version-string order.
+    later: Vec<(String, Manifest)>,
+}
+
+impl Releases {
+    pub fn of(document: &Kept, installed: &str) -> Releases {
+        let later = document
+            .versions
+            .iter()
+            .filter(|(other, _)| {
+                is_final(other) && Version::compare_releases(other, installed).is_gt()
+            })
+            .filter_map(|(other, json)| Some((other.to_string(), serde_json::from_str(json).ok()?)))
+            .collect();
+        Releases {
+            installed: document.manifest(installed),
+            later,
+        }
+    }
+
+    fn manifests(&self) -> impl Iterator<Item = &Manifest> {
+        self.installed
+            .iter()
+            .chain(self.later.iter().map(|(_, manifest)| manifest))
+    }
+
+    /// The optional dependencies worth looking up: the installed version's,
+    /// then later versions' (to find the first with a musl build), at most
+    /// [`PLATFORM_PACKAGES_CAP`].
+    pub fn optional_dependencies(&self) -> BTreeSet<String> {
+        let mut names = BTreeSet::new();
+        for name in self
+            .manifests()
+            .flat_map(|manifest| manifest.optional_dependencies.keys())
+        {
+            if names.len() < PLATFORM_PACKAGES_CAP {
+                names.insert(name.clone());
+            }
+        }
+        names
+    }
+
+    /// Every (optional dependency, version spec) these releases name.
+    pub fn specs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.manifests().flat_map(|manifest| {
+            manifest
+                .optional_dependencies
+                .iter()
+                .map(|(name, spec)| (name.as_str(), spec.as_str()))
+        })
+    }
+}
+
+/// What muslcheck reads of a platform package's document: the versions
+/// the scan's packages ask for, and the one tagged `latest`.
+#[derive(Debug, Default)]
+pub struct PlatformVersions {
+    named: BTreeMap<String, Manifest>,
+    latest: Option<(String, Manifest)>,
+}
+
+impl PlatformVersions {
+    pub fn of<'s>(document: &Kept, specs: impl IntoIterator<Item = &'s str>) -> PlatformVersions {
+        let named = specs
+            .into_iter()
+            .filter_map(|spec| {
+                let version = exact_version(spec);
+                Some((version.to_string(), document.manifest(version)?))
+            })
+            .collect();
+        let latest = document
+            .latest
+            .and_then(|version| Some((version.to_string(), document.manifest(version)?)));
+        PlatformVersions { named, latest }
+    }
+
+    /// The version an optional dependency's spec names: the exact version
+    /// when the spec is one (`1.7.0`, `=1.7.0`), else the one tagged `latest`.
+    pub fn resolve(&self, spec: &str) -> Option<(&str, &Manifest)> {
+        self.named
+            .get_key_value(exact_version(spec))
+            .or(self
+                .latest
+                .as_ref()
+                .map(|(version, manifest)| (version, manifest)))
+            .map(|(version, manifest)| (version.as_str(), manifest))
+    }
+}
+
+fn exact_version(spec: &str) -> &str {
+    spec.trim().trim_start_matches(['=', 'v', '^', '~'])
 }
 
 /// A list of strings, or one string (as some manifests write `"os": "linux"`);
@@ -192,68 +355,27 @@ pub fn fit(name: &str, manifest: &Manifest, cpu: &str) -> Option<Fit> {
     })
 }
 
-/// The version of a platform package an optional dependency names: the exact
-/// version when the spec is one (`1.7.0`, `=1.7.0`), else the newest the
-/// document tags `latest`.
-pub fn resolve<'d>(document: &'d Document, spec: &str) -> Option<(&'d str, &'d Manifest)> {
-    let exact = spec.trim().trim_start_matches(['=', 'v', '^', '~']);
-    if let Some((version, manifest)) = document.versions.get_key_value(exact) {
-        return Some((version.as_str(), manifest));
-    }
-    let latest = document.dist_tags.get("latest")?;
-    document
-        .versions
-        .get_key_value(latest)
-        .map(|(v, m)| (v.as_str(), m))
-}
-
-/// The optional dependencies worth looking up for `version` and every later
-/// version (to find the first with a musl build), at most
-/// [`PLATFORM_PACKAGES_CAP`].
-pub fn optional_dependencies(document: &Document, version: &str) -> BTreeSet<String> {
-    let pinned = Version::release(version);
-    let mut names = BTreeSet::new();
-    let mut add = |manifest: &Manifest| {
-        for name in manifest.optional_dependencies.keys() {
-            if names.len() < PLATFORM_PACKAGES_CAP {
-                names.insert(name.clone());
-            }
-        }
-    };
-    if let Some(manifest) = document.versions.get(version) {
-        add(manifest);
-    }
-    for (other, manifest) in &document.versions {
-        if is_final(other) && Version::release(other) > pinned {
-            add(manifest);
-        }
-    }
-    names
-}
-
 fn is_final(version: &str) -> bool {
     !version.is_empty() && version.chars().all(|c| c.is_ascii_digit() || c == '.')
 }
 
-/// What `npm install` on the target does with `version`: install a musl
-/// platform package, or none fits. `None` when the version declares no
-/// platform package (or one for any libc): the files decide.
-/// `platform_documents` holds the documents of its optional dependencies
-/// that could be had.
+/// What `npm install` on the target does with the installed version: install
+/// a musl platform package, or none fits. `None` when the version declares
+/// no platform package (or one for any libc): the files decide.
+/// `platform_documents` holds what was read of its optional dependencies'
+/// documents that could be had.
 pub fn decide(
-    document: &Document,
-    version: &str,
-    platform_documents: &BTreeMap<String, Document>,
+    releases: &Releases,
+    platform_documents: &BTreeMap<String, PlatformVersions>,
     cpu: &str,
 ) -> Option<Verdict> {
-    let manifest = document.versions.get(version)?;
+    let manifest = releases.installed.as_ref()?;
     let fits = |manifest: &Manifest| -> Vec<(String, Fit)> {
         manifest
             .optional_dependencies
             .iter()
             .filter_map(|(name, spec)| {
-                let document = platform_documents.get(name)?;
-                let (resolved, dependency) = resolve(document, spec)?;
+                let (resolved, dependency) = platform_documents.get(name)?.resolve(spec)?;
                 fit(name, dependency, cpu).map(|fit| (format!("{name}@{resolved}"), fit))
             })
             .collect()
@@ -278,14 +400,12 @@ pub fn decide(
         .filter(|(_, fit)| *fit == Fit::Glibc)
         .map(|(name, _)| name.as_str())
         .collect();
-    let pinned_release = Version::release(version);
-    let first_musl_version = document
-        .versions
+    let first_musl_version = releases
+        .later
         .iter()
-        .filter(|(other, _)| is_final(other) && Version::release(other) > pinned_release)
         .filter(|(_, later)| fits(later).iter().any(|(_, fit)| *fit == Fit::Musl))
         .map(|(other, _)| other)
-        .min_by(|a, b| Version::release(a).cmp(&Version::release(b)))
+        .min_by(|a, b| Version::compare_releases(a, b))
         .cloned();
     let declared = if glibc.is_empty() {
         format!("{} platform package(s), none for linux {cpu}", pinned.len())
@@ -332,39 +452,53 @@ mod tests {
         assert_eq!(fit("a", &not_windows, "x64"), Some(Fit::AnyLibc));
     }
 
+    /// A served document, kept as the cache keeps it.
+    fn kept(served: &str) -> Vec<u8> {
+        compact(served.as_bytes()).unwrap()
+    }
+
     #[test]
     fn a_version_without_a_musl_package_names_the_first_later_one_with_one() {
-        let parent: Document = serde_json::from_str(
+        let parent = kept(
             r#"{"dist-tags":{"latest":"2.0.0"},"versions":{
                 "1.0.0":{"optionalDependencies":{"x-linux-x64-gnu":"1.0.0"}},
                 "1.1.0-rc.1":{"optionalDependencies":{"x-linux-x64-gnu":"1.1.0-rc.1","x-linux-x64-musl":"1.1.0-rc.1"}},
                 "1.2.0":{"optionalDependencies":{"x-linux-x64-gnu":"1.2.0","x-linux-x64-musl":"1.2.0"}},
                 "2.0.0":{"optionalDependencies":{"x-linux-x64-gnu":"2.0.0","x-linux-x64-musl":"2.0.0"}}}}"#,
-        )
-        .unwrap();
-        let platform = |libc: &str, versions: &[&str]| -> Document {
+        );
+        let parent = Kept::read(&parent).unwrap();
+        let platform = |libc: &str, versions: &[&str], releases: &Releases| {
             let entries: Vec<String> = versions
                 .iter()
                 .map(|v| format!(r#""{v}":{{"os":["linux"],"cpu":["x64"],"libc":["{libc}"]}}"#))
                 .collect();
-            serde_json::from_str(&format!(r#"{{"versions":{{{}}}}}"#, entries.join(","))).unwrap()
+            let document = kept(&format!(r#"{{"versions":{{{}}}}}"#, entries.join(",")));
+            let specs: Vec<&str> = releases.specs().map(|(_, spec)| spec).collect();
+            PlatformVersions::of(&Kept::read(&document).unwrap(), specs)
         };
-        let documents = BTreeMap::from([
-            (
-                "x-linux-x64-gnu".to_string(),
-                platform("glibc", &["1.0.0", "1.1.0-rc.1", "1.2.0", "2.0.0"]),
-            ),
-            (
-                "x-linux-x64-musl".to_string(),
-                platform("musl", &["1.1.0-rc.1", "1.2.0", "2.0.0"]),
-            ),
-        ]);
+        let documents = |releases: &Releases| {
+            BTreeMap::from([
+                (
+                    "x-linux-x64-gnu".to_string(),
+                    platform(
+                        "glibc",
+                        &["1.0.0", "1.1.0-rc.1", "1.2.0", "2.0.0"],
+                        releases,
+                    ),
+                ),
+                (
+                    "x-linux-x64-musl".to_string(),
+                    platform("musl", &["1.1.0-rc.1", "1.2.0", "2.0.0"], releases),
+                ),
+            ])
+        };
+        let old = Releases::of(&parent, "1.0.0");
         assert_eq!(
-            optional_dependencies(&parent, "1.0.0").len(),
+            old.optional_dependencies().len(),
             2,
             "later versions' platform packages are looked up too"
         );
-        let verdict = decide(&parent, "1.0.0", &documents, "x64").unwrap();
+        let verdict = decide(&old, &documents(&old), "x64").unwrap();
         assert_eq!(verdict.reinstall, Reinstall::NoMuslBuild);
         assert_eq!(verdict.first_musl_version.as_deref(), Some("1.2.0"));
         assert!(
@@ -372,8 +506,65 @@ mod tests {
             "{}",
             verdict.detail
         );
-        let newer = decide(&parent, "1.2.0", &documents, "x64").unwrap();
+        let newer = Releases::of(&parent, "1.2.0");
+        let newer = decide(&newer, &documents(&newer), "x64").unwrap();
         assert_eq!(newer.build.as_deref(), Some("x-linux-x64-musl@1.2.0"));
+        // A version the document does not have is not judged.
+        let unknown = Releases::of(&parent, "9.9.9");
+        assert!(decide(&unknown, &documents(&unknown), "x64").is_none());
+    }
+
+    #[test]
+    fn a_kept_document_is_one_line_per_version_and_read_back_whatever_its_order() {
+        let document = kept(
+            r#"{"dist-tags":{"latest":"1.2.0","next":"2.0.0-rc.1"},"versions":{
+                "1.2.0":{"os":"linux","cpu":["x64"],"description":"dropped"},
+                "1.0.0":{},
+                "bad\tversion":{"os":["linux"]},
+                "2.0.0-rc.1":{"optionalDependencies":{"a\nb":"1"}}}}"#,
+        );
+        let text = String::from_utf8(document.clone()).unwrap();
+        assert_eq!(
+            text,
+            "latest\t1.2.0\n1.0.0\t{}\n1.2.0\t{\"os\":[\"linux\"],\"cpu\":[\"x64\"]}\n\
+             2.0.0-rc.1\t{\"optionalDependencies\":{\"a\\nb\":\"1\"}}\n"
+        );
+        // Lines out of order (a file edited by hand) are sorted; the first of
+        // a repeated version counts.
+        let shuffled = "latest\t\n2.0.0\t{\"os\":[\"linux\"]}\n1.0.0\t{\"cpu\":[\"x64\"]}\n\
+                        2.0.0\t{\"os\":[\"darwin\"]}\nno tab here\n";
+        let read = Kept::read(shuffled.as_bytes()).unwrap();
+        assert_eq!(read.latest, None);
+        assert_eq!(
+            read.manifest("2.0.0").unwrap().os,
+            Some(vec!["linux".to_string()])
+        );
+        assert_eq!(
+            read.manifest("1.0.0").unwrap().cpu,
+            Some(vec!["x64".to_string()])
+        );
+        assert!(read.manifest("3.0.0").is_none());
+        // Not a kept document: a served one, or bytes that are not text.
+        assert!(Kept::read(br#"{"versions":{}}"#).is_none());
+        assert!(Kept::read(b"latest\t1.0\n\xff\n").is_none());
+        assert!(compact(b"latest\t1.0\n").is_none());
+    }
+
+    #[test]
+    fn a_platform_package_spec_that_is_no_exact_version_resolves_to_latest() {
+        let document = kept(
+            r#"{"dist-tags":{"latest":"1.3.0"},"versions":{
+                "1.2.0":{"libc":["glibc"]},"1.3.0":{"libc":["musl"]}}}"#,
+        );
+        let document = Kept::read(&document).unwrap();
+        let versions = PlatformVersions::of(&document, ["=1.2.0", "^1.0.0", "9.0.0"]);
+        assert_eq!(versions.resolve("=1.2.0").unwrap().0, "1.2.0");
+        assert_eq!(versions.resolve(" v1.2.0 ").unwrap().0, "1.2.0");
+        assert_eq!(versions.resolve("^1.0.0").unwrap().0, "1.3.0");
+        assert_eq!(versions.resolve("9.0.0").unwrap().0, "1.3.0");
+        let no_latest = kept(r#"{"versions":{"1.2.0":{}}}"#);
+        let no_latest = PlatformVersions::of(&Kept::read(&no_latest).unwrap(), ["^1"]);
+        assert!(no_latest.resolve("^1").is_none());
     }
 
     #[test]
