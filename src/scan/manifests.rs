@@ -8,9 +8,11 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use super::side_reads::SideReads;
 use crate::check::reinstall;
-use crate::discover::{LossyText, Manifest};
+use crate::discover::{LossyText, Manifest, ReadError};
 use crate::ecosystem::npm::{
     self, GlibcPlatformPackage, LockEntry, LockVariant, PackageJson, native_source, npm_cpu,
 };
@@ -26,42 +28,87 @@ use crate::model::{
 /// installed npm packages parsed (the loader model needs to know which
 /// platform packages are for glibc before any file is judged).
 pub(super) struct ReadManifests<'m> {
-    texts: Vec<(&'m Manifest, String)>,
+    texts: Vec<ManifestText<'m>>,
     /// Artifacts for manifests with lines that are not UTF-8.
     undecodable: Vec<Artifact>,
     /// Installed npm packages: (package directory, manifest), package roots only.
     installed: Vec<(PathBuf, PackageJson)>,
 }
 
-/// Reads every manifest through `side_reads`.
+struct ManifestText<'m> {
+    manifest: &'m Manifest,
+    text: String,
+    /// An installed `package.json`, parsed.
+    package_json: Option<PackageJson>,
+}
+
+/// One manifest as read, before its failures and findings are kept.
+struct OneRead {
+    text: String,
+    bad_lines: Vec<usize>,
+    package_json: Option<PackageJson>,
+    /// The package directory, when the manifest is its package's root
+    /// `package.json` (not one deeper inside: test fixtures, `lib/`).
+    package_root: Option<PathBuf>,
+}
+
+/// Reads every manifest through `side_reads`: in parallel (a node_modules
+/// holds a `package.json` per package), kept in the walk's order.
 pub(super) fn read<'m>(manifests: &'m [Manifest], side_reads: &mut SideReads) -> ReadManifests<'m> {
+    let shared: &SideReads = side_reads;
+    let reads: Vec<Result<Option<OneRead>, ReadError>> = manifests
+        .par_iter()
+        .map(|manifest| {
+            let location = manifest.location.as_path();
+            let Some(bytes) = shared.read(location)? else {
+                return Ok(None);
+            };
+            let LossyText { text, bad_lines } = LossyText::decode(bytes);
+            let package_json = (manifest.kind == ManifestKind::InstalledPackageJson)
+                .then(|| PackageJson::parse(&text))
+                .flatten();
+            let package_root = package_json
+                .as_ref()
+                .and(location.parent())
+                .filter(|dir| npm::package_dir(location).as_deref() == Some(*dir))
+                .map(Path::to_path_buf);
+            Ok(Some(OneRead {
+                text,
+                bad_lines,
+                package_json,
+                package_root,
+            }))
+        })
+        .collect();
     let mut read = ReadManifests {
         texts: Vec::new(),
         undecodable: Vec::new(),
         installed: Vec::new(),
     };
-    for manifest in manifests {
-        let location = manifest.location.as_path();
-        let Some(bytes) = side_reads.bytes(location, "what it pins or installs is not checked")
-        else {
-            continue;
+    for (manifest, outcome) in manifests.iter().zip(reads) {
+        let one = match outcome {
+            Ok(Some(one)) => one,
+            Ok(None) => continue,
+            Err(failure) => {
+                let consequence = "what it pins or installs is not checked";
+                side_reads.fail::<()>(&manifest.location, failure, consequence);
+                continue;
+            }
         };
-        let LossyText { text, bad_lines } = LossyText::decode(bytes);
-        if !bad_lines.is_empty() {
+        if !one.bad_lines.is_empty() {
             read.undecodable.push(undecodable_lines(
                 ReportPath::file(&manifest.shown),
-                &bad_lines,
+                &one.bad_lines,
             ));
         }
-        if manifest.kind == ManifestKind::InstalledPackageJson
-            && let Some(parsed) = PackageJson::parse(&text)
-            && let Some(dir) = location.parent()
-            // A package.json deeper inside a package (test fixtures, `lib/`) is not the package's.
-            && npm::package_dir(location).as_deref() == Some(dir)
-        {
-            read.installed.push((dir.to_path_buf(), parsed));
+        if let (Some(dir), Some(parsed)) = (one.package_root, &one.package_json) {
+            read.installed.push((dir, parsed.clone()));
         }
-        read.texts.push((manifest, text));
+        read.texts.push(ManifestText {
+            manifest,
+            text: one.text,
+            package_json: one.package_json,
+        });
     }
     read
 }
@@ -78,30 +125,38 @@ impl ReadManifests<'_> {
     /// One artifact per pinned or installed package whose reinstall is answered.
     pub(super) fn artifacts(&self, arch: Arch) -> Vec<Artifact> {
         let installed_variants = self.installed_variants(arch);
+        let per_manifest: Vec<Vec<Artifact>> = self
+            .texts
+            .par_iter()
+            .map(|read| {
+                let ManifestText {
+                    manifest,
+                    text,
+                    package_json,
+                } = read;
+                let shown = ReportPath::file(&manifest.shown);
+                let location = manifest.location.as_path();
+                match manifest.kind {
+                    ManifestKind::InstalledPackageJson => package_json
+                        .as_ref()
+                        .and_then(|parsed| {
+                            npm_install_artifact(shown, location, parsed, arch, &installed_variants)
+                        })
+                        .into_iter()
+                        .collect(),
+                    ManifestKind::NpmLock(format) => {
+                        npm_lock_artifacts(shown, location, text, format, arch)
+                    }
+                    ManifestKind::PythonLock(format) => {
+                        python_lock_artifacts(shown, location, text, format, arch)
+                    }
+                    // Answered for the gems found installed: `gem_lock_artifacts`.
+                    ManifestKind::GemLock => Vec::new(),
+                }
+            })
+            .collect();
         let mut artifacts = self.undecodable.clone();
-        for (manifest, text) in &self.texts {
-            let shown = ReportPath::file(&manifest.shown);
-            let location = manifest.location.as_path();
-            match manifest.kind {
-                ManifestKind::InstalledPackageJson => {
-                    artifacts.extend(npm_install_artifact(
-                        shown,
-                        location,
-                        text,
-                        arch,
-                        &installed_variants,
-                    ));
-                }
-                ManifestKind::NpmLock(format) => {
-                    artifacts.extend(npm_lock_artifacts(shown, location, text, format, arch));
-                }
-                ManifestKind::PythonLock(format) => {
-                    artifacts.extend(python_lock_artifacts(shown, location, text, format, arch));
-                }
-                // Answered for the gems found installed: `gem_lock_artifacts`.
-                ManifestKind::GemLock => {}
-            }
-        }
+        artifacts.extend(per_manifest.into_iter().flatten());
         artifacts
     }
 
@@ -113,7 +168,7 @@ impl ReadManifests<'_> {
         arch: Arch,
     ) -> Vec<Artifact> {
         let mut artifacts = Vec::new();
-        for (manifest, text) in &self.texts {
+        for ManifestText { manifest, text, .. } in &self.texts {
             if manifest.kind != ManifestKind::GemLock {
                 continue;
             }
@@ -341,19 +396,18 @@ fn npm_lock_artifacts(
 fn npm_install_artifact(
     shown: ReportPath,
     location: &Path,
-    text: &str,
+    manifest: &PackageJson,
     arch: Arch,
     installed_variants: &HashMap<(String, String), LockVariant>,
 ) -> Option<Artifact> {
-    let manifest = PackageJson::parse(text)?;
     let dir = location.parent()?;
     let manifest_path = shown.as_str().to_string();
     let key = (manifest.name.clone(), manifest.version.clone());
     let (answer, findings) = if let Some(variant) = installed_variants.get(&key) {
         reinstall::assess_installed_variants(variant, &manifest_path)
     } else {
-        match native_source(dir, &manifest, npm_cpu(arch)) {
-            Some(source) => reinstall::assess_npm_install(&manifest, &source, &manifest_path),
+        match native_source(dir, manifest, npm_cpu(arch)) {
+            Some(source) => reinstall::assess_npm_install(manifest, &source, &manifest_path),
             None => reinstall::known_answer(Ecosystem::Npm, &manifest.name, &manifest.version)?,
         }
     };

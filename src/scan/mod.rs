@@ -285,8 +285,12 @@ fn report_for(
     report
 }
 
-/// Walks on one thread while rayon readers read what it finds; the reads
-/// come back in the walk's order.
+/// Candidates handed to the readers at once: sent one at a time, each could
+/// wake a sleeping reader for one file (3–9 ms of CPU on the benchmark trees).
+const CANDIDATE_BATCH: usize = 16;
+
+/// Walks on one thread while rayon readers read what it finds, in batches;
+/// the reads come back in the walk's order.
 fn walk_and_read(
     paths: &[PathBuf],
     options: &Options,
@@ -294,20 +298,29 @@ fn walk_and_read(
 ) -> (Inventory, Vec<CandidateRead>) {
     let cache = FactsCache::default();
     let (walked, reads) = std::thread::scope(|scope| {
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<Candidate>(4096);
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Candidate>>(256);
         let walker = scope.spawn(move || {
-            discover::walk(paths, &options.walk, progress, &mut |candidate| {
-                // The receiver lives until the walk ends; a send cannot fail.
-                let _ = sender.send(candidate);
-            })
+            let mut batch = Vec::with_capacity(CANDIDATE_BATCH);
+            let inventory = discover::walk(paths, &options.walk, progress, &mut |candidate| {
+                batch.push(candidate);
+                if batch.len() == CANDIDATE_BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(CANDIDATE_BATCH));
+                    // The receiver lives until the walk ends; a send cannot fail.
+                    let _ = sender.send(full);
+                }
+            });
+            let _ = sender.send(batch);
+            inventory
         });
         let mut reads: Vec<CandidateRead> = receiver
             .into_iter()
             .par_bridge()
-            .map(|candidate| {
-                let read = read::read_candidate(&candidate, &cache);
-                progress.read_one();
-                read
+            .flat_map_iter(|batch| {
+                batch.into_iter().map(|candidate| {
+                    let read = read::read_candidate(&candidate, &cache);
+                    progress.read_one();
+                    read
+                })
             })
             .filter(|read| read.wheel.is_some() || !read.items.is_empty())
             .collect();

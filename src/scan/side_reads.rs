@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use crate::discover::{self, LossyText, METADATA_CAP, ScannedPaths};
+use crate::discover::{self, LossyText, METADATA_CAP, ReadError, ScannedPaths};
 use crate::model::on_disk;
 
 pub(super) struct SideReads {
@@ -36,23 +36,34 @@ impl SideReads {
     /// The bytes of `location`; `None` when it does not exist or could not
     /// be read (the failure is kept, with what it costs: `consequence`).
     pub fn bytes(&mut self, location: &Path, consequence: &str) -> Option<Vec<u8>> {
+        self.read(location)
+            .unwrap_or_else(|failure| self.fail(location, failure, consequence))
+    }
+
+    /// [`SideReads::bytes`] without keeping the failure (so that many reads
+    /// can run at once): `Err` with the reason, for [`SideReads::fail`].
+    pub fn read(&self, location: &Path) -> Result<Option<Vec<u8>>, ReadError> {
         if let Some(kept) = self.kept.get(location) {
-            return Some(kept.clone());
+            return Ok(Some(kept.clone()));
         }
         // Inside an archive nothing is on disk: only what was kept is there.
         if on_disk(location) != location {
-            return None;
+            return Ok(None);
         }
         match discover::read_found(location, METADATA_CAP, &self.scanned) {
-            Ok(bytes) => Some(bytes),
-            Err(err) if err.is_not_found() => None,
-            Err(err) => {
-                self.failures
-                    .entry(location.to_path_buf())
-                    .or_insert_with(|| format!("{err}; {consequence}"));
-                None
-            }
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(err) if err.is_not_found() => Ok(None),
+            Err(err) => Err(err),
         }
+    }
+
+    /// Keeps why `location` could not be read (the first reason, once per
+    /// path), with what it costs: `consequence`.
+    pub fn fail<T>(&mut self, location: &Path, failure: ReadError, consequence: &str) -> Option<T> {
+        self.failures
+            .entry(location.to_path_buf())
+            .or_insert_with(|| format!("{failure}; {consequence}"));
+        None
     }
 
     /// The text of package metadata (`RECORD`, `package.json`) read to
