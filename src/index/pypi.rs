@@ -75,7 +75,7 @@ const YANKED: &str = "\tyanked";
 /// A project page as [`compact`] keeps it: its files, names borrowed.
 #[derive(Debug)]
 pub struct Project<'a> {
-    pub files: Vec<File<'a>>,
+    kept: &'a str,
 }
 
 #[derive(Debug)]
@@ -87,8 +87,13 @@ pub struct File<'a> {
 impl<'a> Project<'a> {
     /// `None` when `kept` is not text of [`compact`]'s making.
     pub fn read(kept: &'a [u8]) -> Option<Project<'a>> {
-        let text = std::str::from_utf8(kept).ok()?;
-        let files = text
+        let kept = std::str::from_utf8(kept).ok()?;
+        Some(Project { kept })
+    }
+
+    /// The page's files, in its order.
+    pub fn files(&self) -> impl Iterator<Item = File<'a>> + use<'a> {
+        self.kept
             .lines()
             .filter(|line| !line.is_empty())
             .map(|line| match line.strip_suffix(YANKED) {
@@ -101,8 +106,6 @@ impl<'a> Project<'a> {
                     yanked: false,
                 },
             })
-            .collect();
-        Some(Project { files })
     }
 }
 
@@ -332,14 +335,27 @@ impl Page {
     pub fn of(project: Project, version: &str) -> Page {
         let mut files = Vec::new();
         let mut later = Vec::new();
-        for file in project.files {
+        // A page lists a release's files together: each version is compared
+        // once, not once per file (grpcio's page names 4,000 wheels).
+        let mut last: Option<(&str, bool, bool)> = None;
+        for file in project.files() {
             // The version from the name alone first: most of a page's files
-            // are other versions' or other systems', never parsed further
-            // (grpcio's page names 4,000 wheels).
+            // are other versions' or other systems', never parsed further.
             let Some(named) = named_version(file.filename) else {
                 continue;
             };
-            if same_version(named, version) {
+            let (same, is_later) = match last {
+                Some((last_named, same, is_later)) if last_named == named => (same, is_later),
+                _ => {
+                    let same = same_version(named, version);
+                    let is_later = !same
+                        && is_final(named)
+                        && Version::compare_releases(named, version).is_gt();
+                    last = Some((named, same, is_later));
+                    (same, is_later)
+                }
+            };
+            if same {
                 if let Some((_, kind)) = classify(file.filename) {
                     files.push(PageFile {
                         kind,
@@ -350,10 +366,7 @@ impl Page {
                 continue;
             }
             let linux_wheel = file.filename.ends_with(".whl") && file.filename.contains("linux");
-            if !linux_wheel || !is_final(named) {
-                continue;
-            }
-            if Version::compare_releases(named, version).is_gt() {
+            if is_later && linux_wheel {
                 later.push(LaterWheel {
                     release: Version::release(named),
                     yanked: file.yanked,
@@ -563,6 +576,41 @@ mod tests {
         assert_eq!(verdict.first_musl_version.as_deref(), Some("2.5"));
         // Names are parsed as far as the search went, not further.
         assert!(page.later.last().unwrap().wheel.get().is_none());
+    }
+
+    #[test]
+    fn a_release_listed_in_runs_is_compared_once_per_run_with_the_same_answer() {
+        let kept = compact(
+            br#"{"files": [
+                {"filename": "a-1.0-cp311-cp311-manylinux2014_x86_64.whl"},
+                {"filename": "a-1.0-cp311-cp311-musllinux_1_1_x86_64.whl"},
+                {"filename": "a-2.0-cp311-cp311-manylinux2014_x86_64.whl"},
+                {"filename": "a-2.0-cp311-cp311-musllinux_1_1_x86_64.whl"},
+                {"filename": "a-1.0.0.tar.gz"},
+                {"filename": "a-1.0.0rc1-cp311-cp311-musllinux_1_1_x86_64.whl"},
+                {"filename": "a-2.0-cp311-cp311-musllinux_1_2_aarch64.whl"}
+            ]}"#,
+        )
+        .unwrap();
+        let page = Page::of(Project::read(&kept).unwrap(), "1.0");
+        let pinned: Vec<&str> = page.files.iter().map(|f| f.filename.as_str()).collect();
+        assert_eq!(
+            pinned,
+            [
+                "a-1.0-cp311-cp311-manylinux2014_x86_64.whl",
+                "a-1.0-cp311-cp311-musllinux_1_1_x86_64.whl",
+                "a-1.0.0.tar.gz",
+            ]
+        );
+        let later: Vec<&str> = page.later.iter().map(|w| w.filename.as_str()).collect();
+        assert_eq!(
+            later,
+            [
+                "a-2.0-cp311-cp311-manylinux2014_x86_64.whl",
+                "a-2.0-cp311-cp311-musllinux_1_1_x86_64.whl",
+                "a-2.0-cp311-cp311-musllinux_1_2_aarch64.whl",
+            ]
+        );
     }
 
     #[test]
