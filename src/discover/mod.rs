@@ -180,13 +180,27 @@ pub enum DiscoverError {
     },
 }
 
-/// Walks every root, handing each candidate file to `found` as soon as it is
-/// met (once per inode), and collects everything else.
+/// What the walk hands on as soon as it meets it.
+#[derive(Debug)]
+pub enum Found {
+    /// A file to read (once per inode).
+    Candidate(Candidate),
+    /// A manifest, also kept in [`Inventory::manifests`] at `index`: its
+    /// reader need not wait for the walk to end.
+    Manifest {
+        index: usize,
+        location: PathBuf,
+        kind: ManifestKind,
+    },
+}
+
+/// Walks every root, handing each candidate file and manifest to `found` as
+/// soon as it is met, and collects everything else.
 pub fn walk(
     roots: &[PathBuf],
     options: &WalkOptions,
     progress: &dyn Progress,
-    found: &mut dyn FnMut(Candidate),
+    found: &mut dyn FnMut(Found),
 ) -> Inventory {
     let mut walker = Walker {
         options,
@@ -233,7 +247,7 @@ impl Root<'_> {
 struct Walker<'w> {
     options: &'w WalkOptions,
     progress: &'w dyn Progress,
-    found: &'w mut dyn FnMut(Candidate),
+    found: &'w mut dyn FnMut(Found),
     inventory: Inventory,
     /// First location of every inode met, to join hard links.
     by_inode: HashMap<(u64, u64), PathBuf>,
@@ -401,8 +415,14 @@ impl Walker<'_> {
             .package_databases
             .extend(PackageDatabase::recognise(entry.path(), false));
         if let Some(kind) = manifest {
+            let index = self.inventory.manifests.len();
             self.inventory.manifests.push(Manifest {
                 shown: root.shown(entry.path()),
+                location: entry.path().to_path_buf(),
+                kind,
+            });
+            (self.found)(Found::Manifest {
+                index,
                 location: entry.path().to_path_buf(),
                 kind,
             });
@@ -429,11 +449,11 @@ impl Walker<'_> {
             self.by_inode.insert(key, entry.path().to_path_buf());
         }
         self.progress.found_candidate();
-        (self.found)(Candidate {
+        (self.found)(Found::Candidate(Candidate {
             shown,
             location: entry.path().to_path_buf(),
             size: metadata.len(),
-        });
+        }));
     }
 }
 

@@ -52,15 +52,19 @@ struct OneRead {
     package_root: Option<PathBuf>,
 }
 
-/// Reads every manifest through `side_reads`: in parallel (a node_modules
-/// holds a `package.json` per package), kept in the walk's order.
+/// Reads every manifest through `side_reads` (those not read during the
+/// walk): in parallel (a node_modules holds a `package.json` per package),
+/// kept in the walk's order.
 pub(super) fn read<'m>(manifests: &'m [Manifest], side_reads: &mut SideReads) -> ReadManifests<'m> {
+    let early = side_reads.take_early(manifests.len());
     let shared: &SideReads = side_reads;
     let reads: Vec<Result<Option<OneRead>, ReadError>> = manifests
         .par_iter()
-        .map(|manifest| {
+        .zip(early)
+        .map(|(manifest, early)| {
             let location = manifest.location.as_path();
-            let Some(bytes) = shared.read(location)? else {
+            let read = early.unwrap_or_else(|| shared.read(location));
+            let Some(bytes) = read? else {
                 return Ok(None);
             };
             let LossyText { text, bad_lines } = LossyText::decode(bytes);

@@ -21,7 +21,7 @@ use rayon::prelude::*;
 
 use crate::check::{self, TreeFile, TreeIndex};
 use crate::config::{IndexLookups, Options};
-use crate::discover::{self, Candidate, Inventory, Problem, ProblemKind};
+use crate::discover::{self, Found, Inventory, Problem, ProblemKind};
 use crate::ecosystem::npm::package_dir;
 use crate::index;
 use crate::model::{
@@ -35,7 +35,7 @@ use attribute::{attribute_packages, installed_python};
 use cache::{FactsCache, Read};
 use inputs::Inputs;
 use read::{CandidateRead, Item, WheelRead};
-use side_reads::SideReads;
+use side_reads::{ReadOutcome, SideReads};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
@@ -137,9 +137,11 @@ fn read_paths(
             None => trees.push(path.clone()),
         }
     }
-    let (mut inventory, reads) = walk_and_read(&trees, options, progress);
-    let (mut items, wheels) = flatten(reads);
     let mut side_reads = SideReads::new(discover::ScannedPaths::new(paths));
+    let (mut inventory, reads, manifests_read) =
+        walk_and_read(&trees, options, progress, &side_reads);
+    side_reads.read_early(manifests_read);
+    let (mut items, wheels) = flatten(reads);
     let mut located: Vec<(PathBuf, ReportPath, discover::image::Image)> = Vec::new();
     for (given, image) in images {
         let location = std::path::absolute(given).unwrap_or_else(|_| given.clone());
@@ -285,26 +287,34 @@ fn report_for(
     report
 }
 
-/// Candidates handed to the readers at once: sent one at a time, each could
-/// wake a sleeping reader for one file (3–9 ms of CPU on the benchmark trees).
-const CANDIDATE_BATCH: usize = 16;
+/// What the walk finds, handed to the readers this many at once: sent one at
+/// a time, each could wake a sleeping reader for one file (3–9 ms of CPU on
+/// the benchmark trees).
+const FOUND_BATCH: usize = 16;
 
-/// Walks on one thread while rayon readers read what it finds, in batches;
-/// the reads come back in the walk's order.
+/// Walks on one thread while rayon readers read what it finds, in batches:
+/// candidate files, and manifests (through `side_reads`). The reads come
+/// back in the walk's order; the manifests' by their index.
 fn walk_and_read(
     paths: &[PathBuf],
     options: &Options,
     progress: &dyn Progress,
-) -> (Inventory, Vec<CandidateRead>) {
+    side_reads: &SideReads,
+) -> (Inventory, Vec<CandidateRead>, Vec<(usize, ReadOutcome)>) {
+    /// One thing read: a candidate, or a manifest by its index.
+    enum Reading {
+        Candidate(CandidateRead),
+        Manifest(usize, ReadOutcome),
+    }
     let cache = FactsCache::default();
-    let (walked, reads) = std::thread::scope(|scope| {
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Candidate>>(256);
+    let (walked, readings) = std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Found>>(256);
         let walker = scope.spawn(move || {
-            let mut batch = Vec::with_capacity(CANDIDATE_BATCH);
-            let inventory = discover::walk(paths, &options.walk, progress, &mut |candidate| {
-                batch.push(candidate);
-                if batch.len() == CANDIDATE_BATCH {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(CANDIDATE_BATCH));
+            let mut batch = Vec::with_capacity(FOUND_BATCH);
+            let inventory = discover::walk(paths, &options.walk, progress, &mut |found| {
+                batch.push(found);
+                if batch.len() == FOUND_BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(FOUND_BATCH));
                     // The receiver lives until the walk ends; a send cannot fail.
                     let _ = sender.send(full);
                 }
@@ -312,24 +322,37 @@ fn walk_and_read(
             let _ = sender.send(batch);
             inventory
         });
-        let mut reads: Vec<CandidateRead> = receiver
+        let readings: Vec<Reading> = receiver
             .into_iter()
             .par_bridge()
             .flat_map_iter(|batch| {
-                batch.into_iter().map(|candidate| {
-                    let read = read::read_candidate(&candidate, &cache);
-                    progress.read_one();
-                    read
+                batch.into_iter().filter_map(|found| match found {
+                    Found::Candidate(candidate) => {
+                        let read = read::read_candidate(&candidate, &cache);
+                        progress.read_one();
+                        (read.wheel.is_some() || !read.items.is_empty())
+                            .then_some(Reading::Candidate(read))
+                    }
+                    Found::Manifest {
+                        index, location, ..
+                    } => Some(Reading::Manifest(index, side_reads.read(&location))),
                 })
             })
-            .filter(|read| read.wheel.is_some() || !read.items.is_empty())
             .collect();
-        // Readers finish in any order; what follows sees the walk's order.
-        reads.sort_by(|a, b| a.sort_key().cmp(b.sort_key()));
-        (walker.join(), reads)
+        (walker.join(), readings)
     });
+    let mut reads = Vec::new();
+    let mut manifests = Vec::new();
+    for reading in readings {
+        match reading {
+            Reading::Candidate(read) => reads.push(read),
+            Reading::Manifest(index, outcome) => manifests.push((index, outcome)),
+        }
+    }
+    // Readers finish in any order; what follows sees the walk's order.
+    reads.sort_by(|a, b| a.sort_key().cmp(b.sort_key()));
     match walked {
-        Ok(inventory) => (inventory, reads),
+        Ok(inventory) => (inventory, reads, manifests),
         Err(panic) => std::panic::resume_unwind(panic),
     }
 }

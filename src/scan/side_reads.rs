@@ -16,7 +16,13 @@ pub(super) struct SideReads {
     failures: BTreeMap<PathBuf, String>,
     /// Files kept in memory while a container image was read, by location.
     kept: HashMap<PathBuf, Vec<u8>>,
+    /// Manifests read while the walk went on, by their index in the
+    /// inventory's manifests.
+    early: Vec<Option<ReadOutcome>>,
 }
+
+/// A side read's outcome: the bytes, nothing there, or why not.
+pub(super) type ReadOutcome = Result<Option<Vec<u8>>, ReadError>;
 
 impl SideReads {
     pub fn new(scanned: ScannedPaths) -> SideReads {
@@ -24,7 +30,27 @@ impl SideReads {
             scanned,
             failures: BTreeMap::new(),
             kept: HashMap::new(),
+            early: Vec::new(),
         }
+    }
+
+    /// Keeps the manifests read during the walk (manifest index, outcome).
+    pub fn read_early(&mut self, reads: impl IntoIterator<Item = (usize, ReadOutcome)>) {
+        for (index, outcome) in reads {
+            if self.early.len() <= index {
+                self.early.resize_with(index + 1, || None);
+            }
+            if let Some(slot) = self.early.get_mut(index) {
+                *slot = Some(outcome);
+            }
+        }
+    }
+
+    /// The manifests read during the walk, `count` long (`None`: not read).
+    pub fn take_early(&mut self, count: usize) -> Vec<Option<ReadOutcome>> {
+        let mut early = std::mem::take(&mut self.early);
+        early.resize_with(count, || None);
+        early
     }
 
     /// Answers reads of `location` with `bytes` (a container image's file,
@@ -42,7 +68,7 @@ impl SideReads {
 
     /// [`SideReads::bytes`] without keeping the failure (so that many reads
     /// can run at once): `Err` with the reason, for [`SideReads::fail`].
-    pub fn read(&self, location: &Path) -> Result<Option<Vec<u8>>, ReadError> {
+    pub fn read(&self, location: &Path) -> ReadOutcome {
         if let Some(kept) = self.kept.get(location) {
             return Ok(Some(kept.clone()));
         }
