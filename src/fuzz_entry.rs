@@ -367,9 +367,11 @@ pub fn tree(data: &[u8]) {
         if flags & 0x08 != 0
             && let Some(previous) = required.get((i + placed.len() - 1) % placed.len())
         {
-            file.exports.extend(previous.iter().cloned());
-            file.exports.sort();
-            file.exports.dedup();
+            file.exports = file
+                .exports
+                .iter()
+                .chain(previous.iter().map(String::as_str))
+                .collect();
             file.exports_count = file.exports.len();
         }
         if flags & 0x10 != 0 {

@@ -756,9 +756,9 @@ mod wheel_audit {
             version_needs: Vec::new(),
             max_glibc: max_glibc.map(str::to_string),
             required_symbols: Vec::new(),
-            exports: Vec::new(),
+            exports: Default::default(),
             exports_count: 0,
-            ifunc_only_exports: Box::default(),
+            ifunc_only_exports: Default::default(),
             relocation_types: Vec::new(),
             go_build_id: None,
             libc: Libc {

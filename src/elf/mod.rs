@@ -22,7 +22,7 @@ pub use crate::model::{
     Arch, Class, ElfFacts, ElfType, Endian, Libc, LibcKind, Linkage, RelocationCount,
     RequiredSymbol, VersionNeed,
 };
-use crate::model::{RuntimeFile, RuntimeFiles, Version};
+use crate::model::{RuntimeFile, RuntimeFiles, SymbolNames, Version};
 
 /// The four bytes every ELF file starts with.
 pub const ELF_MAGIC: [u8; 4] = *b"\x7fELF";
@@ -332,23 +332,27 @@ fn needed_version_index<'a>(needed: &[NeededVersion<'a>]) -> BTreeMap<u16, (&'a 
 }
 
 fn required_symbols(parsed: &Parsed, needed: &[NeededVersion]) -> Vec<RequiredSymbol> {
+    /// One dynamic symbol table entry that asks for a name.
+    struct Asks<'a> {
+        name: &'a str,
+        index: usize,
+        weak: bool,
+        relocated: bool,
+        /// From an `R_*_COPY` relocation, not an undefined entry.
+        copy: bool,
+    }
     let elf = &parsed.elf;
     let versions = needed_version_index(needed);
-    let version_of = |sym_index: usize| -> (Option<String>, Option<String>) {
-        let Some(versym) = elf.versym.as_ref().and_then(|v| v.get_at(sym_index)) else {
-            return (None, None);
-        };
-        match versions.get(&versym.version()) {
-            Some((library, version)) => (Some(version.to_string()), Some(library.to_string())),
-            None => (None, None),
-        }
+    let version_of = |sym_index: usize| -> Option<&(&str, &str)> {
+        let versym = elf.versym.as_ref()?.get_at(sym_index)?;
+        versions.get(&versym.version())
     };
 
     let relocations = &parsed.relocations;
     // Without any parsed relocation (packed or unusual formats), assume every
     // undefined symbol is looked up.
     let is_relocated = |index: usize| !relocations.any_symbol || relocations.names(index);
-    let mut required: BTreeMap<String, RequiredSymbol> = BTreeMap::new();
+    let mut asks: Vec<Asks> = Vec::new();
     for (index, sym) in elf.dynsyms.iter().enumerate() {
         if sym.st_shndx != SHN_UNDEF as usize || sym.st_name == 0 {
             continue;
@@ -360,23 +364,14 @@ fn required_symbols(parsed: &Parsed, needed: &[NeededVersion]) -> Vec<RequiredSy
         let Some(name) = parsed.dynstr.get(sym.st_name).filter(|n| !n.is_empty()) else {
             continue;
         };
-        let (version, library) = version_of(index);
-        required
-            .entry(name.to_string())
-            .and_modify(|existing| {
-                existing.weak &= bind == STB_WEAK;
-                existing.relocated |= is_relocated(index);
-            })
-            .or_insert(RequiredSymbol {
-                name: name.to_string(),
-                weak: bind == STB_WEAK,
-                version,
-                library,
-                copy_relocation: false,
-                relocated: is_relocated(index),
-            });
+        asks.push(Asks {
+            name,
+            index,
+            weak: bind == STB_WEAK,
+            relocated: is_relocated(index),
+            copy: false,
+        });
     }
-
     // An executable defines copy-relocated data itself, yet a library must supply it.
     for &index in &relocations.copied {
         let Some(sym) = elf.dynsyms.get(index) else {
@@ -385,47 +380,70 @@ fn required_symbols(parsed: &Parsed, needed: &[NeededVersion]) -> Vec<RequiredSy
         let Some(name) = parsed.dynstr.get(sym.st_name).filter(|n| !n.is_empty()) else {
             continue;
         };
-        let (version, library) = version_of(index);
-        required
-            .entry(name.to_string())
-            .or_insert(RequiredSymbol {
-                name: name.to_string(),
-                weak: false,
-                version,
-                library,
-                copy_relocation: true,
-                relocated: true,
-            })
-            .copy_relocation = true;
+        asks.push(Asks {
+            name,
+            index,
+            weak: false,
+            relocated: true,
+            copy: true,
+        });
     }
-    required.into_values().collect()
+    // One symbol per name, by name: stable, so a name's undefined entries
+    // come first, in table order, and the first one gives its version.
+    asks.sort_by(|a, b| a.name.cmp(b.name));
+    let mut required: Vec<RequiredSymbol> = Vec::new();
+    for group in asks.chunk_by(|a, b| a.name == b.name) {
+        let Some(first) = group.first() else { continue };
+        let undefined = group.iter().filter(|ask| !ask.copy);
+        let (weak, relocated) = if first.copy {
+            (false, true)
+        } else {
+            undefined.fold((true, false), |(weak, relocated), ask| {
+                (weak && ask.weak, relocated || ask.relocated)
+            })
+        };
+        let version = version_of(first.index);
+        required.push(RequiredSymbol {
+            name: first.name.to_string(),
+            weak,
+            version: version.map(|(_, version)| version.to_string()),
+            library: version.map(|(library, _)| library.to_string()),
+            copy_relocation: group.iter().any(|ask| ask.copy),
+            relocated,
+        });
+    }
+    required
 }
 
 /// Defined dynamic symbols musl's loader binds to: `find_sym` in musl's
 /// ldso/dynlink.c skips any whose type is not in
 /// `OK_TYPES (1<<STT_NOTYPE | 1<<STT_OBJECT | 1<<STT_FUNC | 1<<STT_COMMON | 1<<STT_TLS)`,
 /// so never an STT_GNU_IFUNC definition.
-fn exports(parsed: &Parsed) -> Vec<String> {
+fn exports(parsed: &Parsed) -> SymbolNames {
     defined_names(parsed, |st_type| {
         !matches!(st_type, STT_SECTION | STT_FILE | STT_GNU_IFUNC)
     })
+    .collect()
 }
 
 /// Names defined as STT_GNU_IFUNC and not also as a symbol musl binds to.
-fn ifunc_only_exports(parsed: &Parsed, exports: &[String]) -> Box<[String]> {
-    let mut names = defined_names(parsed, |st_type| st_type == STT_GNU_IFUNC);
-    names.retain(|name| exports.binary_search(name).is_err());
-    names.into_boxed_slice()
+fn ifunc_only_exports(parsed: &Parsed, exports: &SymbolNames) -> SymbolNames {
+    defined_names(parsed, |st_type| st_type == STT_GNU_IFUNC)
+        .filter(|name| !exports.contains(name))
+        .collect()
 }
 
-/// Sorted, unique names of the defined global/weak/unique dynamic symbols
-/// whose type `keep` accepts.
-fn defined_names(parsed: &Parsed, keep: impl Fn(u8) -> bool) -> Vec<String> {
-    let mut names: Vec<String> = parsed
+/// The names of the defined global/weak/unique dynamic symbols whose type
+/// `keep` accepts.
+fn defined_names<'p>(
+    parsed: &'p Parsed,
+    keep: impl Fn(u8) -> bool + 'p,
+) -> impl Iterator<Item = &'p str> {
+    parsed
         .elf
         .dynsyms
         .iter()
-        .filter(|sym| {
+        .filter(move |sym| {
             sym.st_shndx != SHN_UNDEF as usize
                 && sym.st_name != 0
                 && matches!(sym.st_bind(), STB_GLOBAL | STB_WEAK | STB_GNU_UNIQUE)
@@ -433,11 +451,6 @@ fn defined_names(parsed: &Parsed, keep: impl Fn(u8) -> bool) -> Vec<String> {
         })
         .filter_map(|sym| parsed.dynstr.get(sym.st_name))
         .filter(|name| !name.is_empty())
-        .map(str::to_string)
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    names
 }
 
 fn relocation_types(parsed: &Parsed) -> Vec<RelocationCount> {

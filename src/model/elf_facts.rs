@@ -148,15 +148,14 @@ pub struct ElfFacts {
     pub max_glibc: Option<String>,
     /// Undefined dynamic symbols (and copy-relocated ones), sorted by name.
     pub required_symbols: Vec<RequiredSymbol>,
-    /// Defined dynamic symbols other objects can bind to, sorted.
+    /// Defined dynamic symbols other objects can bind to.
     #[serde(skip)]
-    pub exports: Vec<String>,
+    pub exports: SymbolNames,
     pub exports_count: usize,
-    /// Names defined only as `STT_GNU_IFUNC` (never also as a plain symbol),
-    /// sorted: glibc's loader binds them, musl's skips them. (A boxed slice:
-    /// `ArtifactKind::Elf` stays within clippy's enum size bound.)
+    /// Names defined only as `STT_GNU_IFUNC` (never also as a plain symbol):
+    /// glibc's loader binds them, musl's skips them.
     #[serde(skip)]
-    pub ifunc_only_exports: Box<[String]>,
+    pub ifunc_only_exports: SymbolNames,
     /// Relocation types in the dynamic relocation tables.
     pub relocation_types: Vec<RelocationCount>,
     pub go_build_id: Option<String>,
@@ -236,14 +235,109 @@ impl ElfFacts {
     }
 
     pub fn defines_only_as_ifunc(&self, name: &str) -> bool {
-        self.ifunc_only_exports
-            .binary_search_by(|probe| probe.as_str().cmp(name))
-            .is_ok()
+        self.ifunc_only_exports.contains(name)
     }
 
     pub fn exports_symbol(&self, name: &str) -> bool {
-        self.exports
-            .binary_search_by(|probe| probe.as_str().cmp(name))
-            .is_ok()
+        self.exports.contains(name)
+    }
+}
+
+/// Sorted, unique symbol names in one buffer: a large library exports tens
+/// of thousands, and allocating a `String` for each was most of the cost of
+/// reading them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SymbolNames {
+    text: String,
+    /// Where each name ends in `text`.
+    ends: Vec<usize>,
+}
+
+impl SymbolNames {
+    /// `names`, sorted, each once.
+    pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> SymbolNames {
+        let mut names: Vec<&str> = names.into_iter().collect();
+        names.sort_unstable();
+        names.dedup();
+        let mut text = String::with_capacity(names.iter().map(|name| name.len()).sum());
+        let ends = names
+            .iter()
+            .map(|name| {
+                text.push_str(name);
+                text.len()
+            })
+            .collect();
+        SymbolNames { text, ends }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The `index`th name in sorted order.
+    pub fn get(&self, index: usize) -> Option<&str> {
+        let end = *self.ends.get(index)?;
+        let start = match index.checked_sub(1) {
+            Some(previous) => *self.ends.get(previous)?,
+            None => 0,
+        };
+        self.text.get(start..end)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..self.len()).filter_map(|index| self.get(index))
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        let (mut low, mut high) = (0, self.len());
+        while low < high {
+            let middle = low + (high - low) / 2;
+            match self.get(middle).map(|probe| probe.cmp(name)) {
+                Some(std::cmp::Ordering::Less) => low = middle + 1,
+                Some(std::cmp::Ordering::Greater) => high = middle,
+                Some(std::cmp::Ordering::Equal) => return true,
+                None => return false,
+            }
+        }
+        false
+    }
+}
+
+impl<'a> FromIterator<&'a str> for SymbolNames {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(names: I) -> SymbolNames {
+        SymbolNames::new(names)
+    }
+}
+
+impl FromIterator<String> for SymbolNames {
+    fn from_iter<I: IntoIterator<Item = String>>(names: I) -> SymbolNames {
+        let names: Vec<String> = names.into_iter().collect();
+        SymbolNames::new(names.iter().map(String::as_str))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symbol_names_are_sorted_once_each_and_found_by_exact_name() {
+        let names = SymbolNames::new(["zlibVersion", "a", "deflate", "a", "deflateEnd", "Z"]);
+        let listed: Vec<&str> = names.iter().collect();
+        assert_eq!(listed, ["Z", "a", "deflate", "deflateEnd", "zlibVersion"]);
+        assert_eq!(names.len(), 5);
+        for name in &listed {
+            assert!(names.contains(name), "{name}");
+        }
+        for absent in ["", "b", "deflat", "deflateEn", "deflateEndX", "zz", "A"] {
+            assert!(!names.contains(absent), "{absent}");
+        }
+        assert_eq!(names.get(5), None);
+        let empty = SymbolNames::default();
+        assert!(empty.is_empty() && !empty.contains("a") && empty.iter().next().is_none());
     }
 }

@@ -26,7 +26,7 @@ pub use decision::{
 };
 pub use elf_facts::{
     Class, ElfFacts, ElfType, Endian, Libc, LibcKind, Linkage, RelocationCount, RequiredSymbol,
-    RuntimeFile, RuntimeFiles, VersionNeed,
+    RuntimeFile, RuntimeFiles, SymbolNames, VersionNeed,
 };
 pub use finding::{
     Assessment, Evidence, Finding, Host, HostKind, LoadSummary, MissingLibrary, MissingNode,
