@@ -171,6 +171,12 @@ fn parse_exports(text: &'static str) -> Exports {
 }
 
 /// Whether `library` (as the base image has it) exports `symbol` to musl's loader.
+/// Parses the base images' library tables for `arch` ahead of their use.
+pub fn prepare(arch: Arch) {
+    libraries();
+    exports(arch);
+}
+
 pub fn base_exports(library: &BaseLibrary, arch: Arch, symbol: &str) -> bool {
     let Some(exports) = exports(arch) else {
         return false;

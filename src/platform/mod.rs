@@ -476,6 +476,15 @@ impl Platform {
         SymbolTables::for_arch(self.arch)
     }
 
+    /// Parses the symbol tables judging against this platform reads, so
+    /// that a scan can do it beside the walk rather than when judging starts.
+    pub fn prepare_tables(&self) {
+        self.tables().prepare();
+        if self.musl_target().is_some() {
+            base::prepare(self.arch);
+        }
+    }
+
     /// How the target's musl provides `name`, if it does (never on other targets).
     pub fn libc_provides(&self, name: &str) -> Option<MuslProvides> {
         self.musl_target()?.musl_provides(self.tables(), name)

@@ -137,6 +137,10 @@ fn read_paths(
             None => trees.push(path.clone()),
         }
     }
+    // The symbol tables are parsed while the walk goes on; the judging
+    // would otherwise wait for them (2–4 ms on one thread).
+    let platform = options.platform.clone();
+    std::thread::spawn(move || platform.prepare_tables());
     let mut side_reads = SideReads::new(discover::ScannedPaths::new(paths));
     let (mut inventory, reads, manifests_read) =
         walk_and_read(&trees, options, progress, &side_reads);
