@@ -483,6 +483,12 @@ impl Platform {
         if self.musl_target().is_some() {
             base::prepare(self.arch);
         }
+        for library in self
+            .profile()
+            .map_or(&[][..], |profile| profile.libraries())
+        {
+            library.prepare();
+        }
     }
 
     /// How the target's musl provides `name`, if it does (never on other targets).

@@ -76,6 +76,13 @@ impl Library {
         self.exports.is_some()
     }
 
+    /// Parses this build's export table, if it has one, ahead of its use.
+    pub fn prepare(&self) {
+        if let Some(index) = self.exports {
+            export_table(index);
+        }
+    }
+
     /// Every definition of `symbol` this build exports; `None` when the
     /// exports of this library are not tabulated.
     pub fn exports(&self, symbol: &str) -> Option<Vec<SymbolDefinition<'static>>> {
