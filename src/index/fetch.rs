@@ -465,6 +465,15 @@ impl Cache {
 mod tests {
     use super::*;
 
+    /// A cache in a directory of its own (removed when the first is dropped).
+    fn temp_cache() -> (tempfile::TempDir, Cache) {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache {
+            dir: Some(dir.path().to_path_buf()),
+        };
+        (dir, cache)
+    }
+
     #[test]
     fn shown_urls_drop_credentials() {
         assert_eq!(
@@ -479,10 +488,7 @@ mod tests {
 
     #[test]
     fn cache_files_read_back_only_whole_and_for_their_url() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache {
-            dir: Some(dir.path().to_path_buf()),
-        };
+        let (dir, cache) = temp_cache();
         let url = "https://pypi.org/simple/numpy/";
         let request = |url: &str| Request {
             url: url.to_string(),
@@ -527,10 +533,7 @@ mod tests {
 
     #[test]
     fn a_cached_document_as_served_is_compacted_and_rewritten() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache {
-            dir: Some(dir.path().to_path_buf()),
-        };
+        let (dir, cache) = temp_cache();
         let url = "https://pypi.org/simple/numpy/";
         let served = br#"{"meta": {"api-version": "1.1"}, "name": "numpy", "files": [
             {"filename": "numpy-1.26.4.tar.gz", "hashes": {"sha256": "abc"}, "requires-python": ">=3.9", "yanked": false},
@@ -585,10 +588,7 @@ mod tests {
 
     #[test]
     fn an_npm_document_kept_as_json_by_layout_3_is_kept_as_lines_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache {
-            dir: Some(dir.path().to_path_buf()),
-        };
+        let (dir, cache) = temp_cache();
         let url = "https://registry.npmjs.org/sharp";
         let json = br#"{"versions":{"0.33.0":{"optionalDependencies":{"@img/sharp-linuxmusl-x64":"0.33.0"}},"0.34.1":{"os":["linux"]}},"dist-tags":{"latest":"0.34.1"}}"#;
         let mut layout_3 = format!(

@@ -541,9 +541,19 @@ mod tests {
         assert!(unknown.wheel(&wheel("a-1-cp312-cp312-musllinux_1_2_x86_64.whl")));
     }
 
+    /// The page a served document gives for `version`, as a scan reads it.
+    fn page_of(served: &[u8], version: &str) -> Page {
+        let kept = compact(served).unwrap();
+        Page::of(Project::read(&kept).unwrap(), version)
+    }
+
+    fn later_names(page: &Page) -> Vec<&str> {
+        page.later.iter().map(|w| w.filename.as_str()).collect()
+    }
+
     #[test]
     fn the_first_later_release_with_a_wheel_for_the_target_is_named_whatever_the_page_order() {
-        let kept = compact(
+        let page = page_of(
             br#"{"files": [
                 {"filename": "a-1.0.tar.gz"},
                 {"filename": "a-3.0-cp311-cp311-musllinux_1_1_x86_64.whl"},
@@ -555,13 +565,11 @@ mod tests {
                 {"filename": "a-2.5-cp311-cp311-musllinux_1_1_x86_64.whl"},
                 {"filename": "a-0.9-cp311-cp311-musllinux_1_1_x86_64.whl"}
             ]}"#,
-        )
-        .unwrap();
-        let page = Page::of(Project::read(&kept).unwrap(), "1.0");
+            "1.0",
+        );
         // Later Linux wheels of final releases only, oldest first.
-        let later: Vec<&str> = page.later.iter().map(|w| w.filename.as_str()).collect();
         assert_eq!(
-            later,
+            later_names(&page),
             [
                 "a-2.0-cp311-cp311-manylinux2014_x86_64.whl",
                 "a-2.1-cp311-cp311-musllinux_1_2_x86_64.whl",
@@ -580,7 +588,7 @@ mod tests {
 
     #[test]
     fn a_release_listed_in_runs_is_compared_once_per_run_with_the_same_answer() {
-        let kept = compact(
+        let page = page_of(
             br#"{"files": [
                 {"filename": "a-1.0-cp311-cp311-manylinux2014_x86_64.whl"},
                 {"filename": "a-1.0-cp311-cp311-musllinux_1_1_x86_64.whl"},
@@ -590,9 +598,8 @@ mod tests {
                 {"filename": "a-1.0.0rc1-cp311-cp311-musllinux_1_1_x86_64.whl"},
                 {"filename": "a-2.0-cp311-cp311-musllinux_1_2_aarch64.whl"}
             ]}"#,
-        )
-        .unwrap();
-        let page = Page::of(Project::read(&kept).unwrap(), "1.0");
+            "1.0",
+        );
         let pinned: Vec<&str> = page.files.iter().map(|f| f.filename.as_str()).collect();
         assert_eq!(
             pinned,
@@ -602,9 +609,8 @@ mod tests {
                 "a-1.0.0.tar.gz",
             ]
         );
-        let later: Vec<&str> = page.later.iter().map(|w| w.filename.as_str()).collect();
         assert_eq!(
-            later,
+            later_names(&page),
             [
                 "a-2.0-cp311-cp311-manylinux2014_x86_64.whl",
                 "a-2.0-cp311-cp311-musllinux_1_1_x86_64.whl",
