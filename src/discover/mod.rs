@@ -187,11 +187,7 @@ pub enum Found {
     Candidate(Candidate),
     /// A manifest, also kept in [`Inventory::manifests`] at `index`: its
     /// reader need not wait for the walk to end.
-    Manifest {
-        index: usize,
-        location: PathBuf,
-        kind: ManifestKind,
-    },
+    Manifest { index: usize, location: PathBuf },
 }
 
 /// Walks every root, handing each candidate file and manifest to `found` as
@@ -424,7 +420,6 @@ impl Walker<'_> {
             (self.found)(Found::Manifest {
                 index,
                 location: entry.path().to_path_buf(),
-                kind,
             });
         }
         if !self.options.all_files && name_proves_text(name) {

@@ -337,9 +337,9 @@ fn walk_and_read(
                         (read.wheel.is_some() || !read.items.is_empty())
                             .then_some(Reading::Candidate(read))
                     }
-                    Found::Manifest {
-                        index, location, ..
-                    } => Some(Reading::Manifest(index, side_reads.read(&location))),
+                    Found::Manifest { index, location } => {
+                        Some(Reading::Manifest(index, side_reads.read(&location)))
+                    }
                 })
             })
             .collect();
