@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use rustc_hash::FxHashMap;
 
-use crate::model::Arch;
+use crate::model::{Arch, Version};
 
 use super::MuslVersion;
 use super::tables::{flag_bits, lines, rows};
@@ -84,11 +84,6 @@ fn libraries() -> &'static [Row] {
     })
 }
 
-/// `3.20` → `[3, 20]`.
-fn release_key(release: &str) -> Vec<u32> {
-    release.split('.').filter_map(|p| p.parse().ok()).collect()
-}
-
 /// The release with a table nearest `release` for `arch`: first one that
 /// ships the same musl (`musl_of` names each release's), then the nearest,
 /// then the older.
@@ -98,22 +93,26 @@ fn nearest_table_release(
     musl_of: impl Fn(&str) -> Option<MuslVersion>,
 ) -> Option<&'static str> {
     let musl = musl_of(release);
-    let wanted = release_key(release);
-    let minor = |key: &[u32]| {
-        i64::from(key.first().copied().unwrap_or(0)) * 1000
-            + i64::from(key.get(1).copied().unwrap_or(0))
+    // `3.20` → 3020: how far apart two releases are.
+    let minor = |release: &str| {
+        let version = Version::release(release);
+        let key = version
+            .segment(0)
+            .saturating_mul(1000)
+            .saturating_add(version.segment(1));
+        i64::try_from(key).unwrap_or(i64::MAX)
     };
-    let target = minor(&wanted);
+    let target = minor(release);
     let mut releases: Vec<&'static str> = libraries()
         .iter()
         .filter(|row| row.arch == arch)
         .map(|row| row.release)
         .collect();
-    releases.sort_by_key(|r| release_key(r));
+    releases.sort_by(|a, b| Version::compare_releases(a, b));
     releases.dedup();
     releases.into_iter().min_by_key(|r| {
         let other_musl = musl.is_none() || musl_of(r) != musl;
-        let key = minor(&release_key(r));
+        let key = minor(r);
         (other_musl, (key - target).abs(), key)
     })
 }

@@ -13,9 +13,7 @@ pub mod profiles;
 mod tables;
 mod target;
 
-use target::release_key;
-
-use crate::model::{Arch, HostKind, LibcKind, TargetInfo};
+use crate::model::{Arch, HostKind, LibcKind, TargetInfo, Version};
 
 pub use base::BaseLibrary;
 pub use musl::LoaderMessage;
@@ -295,12 +293,12 @@ impl Platform {
         if target.distribution != Distribution::Alpine || already {
             return None;
         }
-        let current = release_key(target.release.as_deref()?);
+        let current = target.release.as_deref()?;
         let tables = self.tables();
         let mut releases = alpine_releases();
-        releases.sort_by_key(|(release, _)| release_key(release));
+        releases.sort_by(|(a, _), (b, _)| Version::compare_releases(a, b));
         releases.into_iter().find(|(release, musl)| {
-            release_key(release) > current
+            Version::compare_releases(release, current).is_gt()
                 && names
                     .iter()
                     .all(|name| tables.musl_provides(name, *musl, false).is_some())

@@ -6,6 +6,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::{MuslProvides, Profile, SymbolTables};
+use crate::model::Version;
 
 const ALPINE_MUSL_VERSIONS: &str = include_str!("../../data/alpine/alpine-musl-versions.tsv");
 
@@ -95,7 +96,7 @@ impl MuslTarget {
     pub fn newest_alpine() -> MuslTarget {
         let (release, musl) = alpine_releases()
             .into_iter()
-            .max_by(|a, b| release_key(&a.0).cmp(&release_key(&b.0)))
+            .max_by(|a, b| Version::compare_releases(&a.0, &b.0))
             .unwrap_or_else(|| ("3.24".to_string(), MuslVersion::V1_2_6));
         MuslTarget {
             distribution: Distribution::Alpine,
@@ -245,10 +246,6 @@ impl FromStr for MuslTarget {
             )),
         }
     }
-}
-
-pub(super) fn release_key(release: &str) -> Vec<u32> {
-    release.split('.').filter_map(|p| p.parse().ok()).collect()
 }
 
 /// Alpine releases with a tabulated musl version, from `data/alpine/alpine-musl-versions.tsv`.
