@@ -73,7 +73,8 @@ const LATEST: &str = "latest\t";
 /// tagged `latest`, then each version and its manifest as JSON (optional
 /// dependencies and platform fields), in version-string order. A reader
 /// parses the few manifests it needs: next's 21 MB abbreviated document
-/// keeps 0.95 MB, ~3,000 versions, most of them canaries no scan reads.
+/// keeps 0.95 MB: 2,600 versions, of which a scan parses the installed one
+/// and the later final releases (417 finals in all).
 /// `None` when `document` is not a package document.
 pub fn compact(document: &[u8]) -> Option<Vec<u8>> {
     let served: Served = serde_json::from_slice(document).ok()?;

@@ -244,8 +244,8 @@ impl ElfFacts {
 }
 
 /// Sorted, unique symbol names in one buffer: a large library exports tens
-/// of thousands, and allocating a `String` for each was most of the cost of
-/// reading them.
+/// of thousands (the venv's 99 files 24k), and a `String` each was one
+/// allocation and one free per name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SymbolNames {
     text: String,
