@@ -96,6 +96,45 @@ fn the_app_files_get_the_same_verdicts_as_a_tree_in_every_format() {
     }
 }
 
+/// Path (below the root) → how reinstalling each installed or pinned package
+/// is answered: (reinstall, detail, where the answer came from, build, apk packages).
+fn reinstall_answers(report: &Value) -> BTreeMap<String, [String; 5]> {
+    artifacts(report)
+        .iter()
+        .filter(|a| a["kind"] == "package")
+        .map(|a| {
+            let path = a["path"].as_str().unwrap();
+            let inside = path.split_once("!/").map_or(path, |(_, member)| member);
+            let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
+            let answer = [
+                text(&a["reinstall"]),
+                text(&a["detail"]),
+                text(&a["source"]["from"]),
+                text(&a["build"]),
+                text(&a["build_packages"]),
+            ];
+            (inside.to_string(), answer)
+        })
+        .collect()
+}
+
+#[test]
+fn an_installed_packages_own_files_answer_its_reinstall_in_an_image_as_in_a_tree() {
+    let Some(dir) = images() else { return };
+    let (tree, _) = json_scan(&dir.join("rootfs"), &["--target", "alpine"]);
+    let tree_answers = reinstall_answers(&tree);
+    // bcrypt 6.0.0 bundles prebuilds/linux-x64/bcrypt.musl.node: its files
+    // answer, not the known-problem table (whose answer is to compile).
+    let bcrypt = &tree_answers["usr/src/app/node_modules/bcrypt/package.json"];
+    assert_eq!(bcrypt[0], "musl-build", "{bcrypt:?}");
+    assert_eq!(bcrypt[2], "package-files", "{bcrypt:?}");
+    assert_eq!(bcrypt[3], "bcrypt.musl.node", "{bcrypt:?}");
+    for format in FORMATS {
+        let (report, _) = json_scan(&dir.join(format), &["--target", "alpine"]);
+        assert_eq!(reinstall_answers(&report), tree_answers, "{format}");
+    }
+}
+
 #[test]
 fn whiteouts_and_opaque_directories_hide_lower_layers_files() {
     let Some(dir) = images() else { return };

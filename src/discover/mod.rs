@@ -22,6 +22,7 @@ use serde::Serialize;
 use walkdir::WalkDir;
 
 use crate::ecosystem::distro::PackageDatabase;
+use crate::ecosystem::npm::is_native_file;
 use crate::ecosystem::{ManifestKind, is_archive_inside_installed_packages};
 use crate::model::{ReportPath, display_location, on_disk};
 use crate::progress::Progress;
@@ -119,6 +120,9 @@ pub struct Inventory {
     pub dist_infos: Vec<PathBuf>,
     /// Lockfiles, requirements files and installed npm manifests.
     pub manifests: Vec<Manifest>,
+    /// Files that say how an installed npm package gets its native code
+    /// (`binding.gyp`, prebuilds): see [`crate::ecosystem::npm::NativeFiles`].
+    pub npm_native_files: Vec<PathBuf>,
     /// dpkg and apk databases of root filesystems in the tree.
     pub package_databases: Vec<PackageDatabase>,
     /// Directories holding an `oci-layout` file (OCI image layouts met in
@@ -421,6 +425,11 @@ impl Walker<'_> {
                 index,
                 location: entry.path().to_path_buf(),
             });
+        }
+        if is_native_file(entry.path()) {
+            self.inventory
+                .npm_native_files
+                .push(entry.path().to_path_buf());
         }
         if !self.options.all_files && name_proves_text(name) {
             self.inventory.skipped_by_name += 1;

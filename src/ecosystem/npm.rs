@@ -2,7 +2,7 @@
 //! `package-lock.json` platform variants.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -49,32 +49,134 @@ pub enum NativeSource {
     Compiled,
 }
 
-/// What an installed package directory says about its native code, if it has any.
-pub fn native_source(dir: &Path, manifest: &PackageJson, cpu: &str) -> Option<NativeSource> {
-    let prebuilds = dir.join("prebuilds").join(format!("linux-{cpu}"));
-    if let Ok(entries) = std::fs::read_dir(&prebuilds) {
+/// The files of a tree that say how installed npm packages get their native
+/// code (each `binding.gyp`, each `.node` file in `prebuilds/linux-<cpu>/`),
+/// by package directory. Gathered from what the walk or an image's merged
+/// view met, never looked up on disk: a package inside an image is answered
+/// as the same package on disk is.
+#[derive(Debug, Default)]
+pub struct NativeFiles {
+    by_package: HashMap<PathBuf, PackageNativeFiles>,
+}
+
+#[derive(Debug, Default)]
+struct PackageNativeFiles {
+    binding_gyp: bool,
+    /// (CPU, file name) of each prebuild, sorted.
+    prebuilds: Vec<(String, String)>,
+}
+
+/// What one file says about its package's native code.
+enum NativeFile<'p> {
+    BindingGyp {
+        package: &'p Path,
+    },
+    Prebuild {
+        package: &'p Path,
+        cpu: &'p str,
+        name: &'p str,
+    },
+}
+
+impl<'p> NativeFile<'p> {
+    fn of(path: &'p Path) -> Option<NativeFile<'p>> {
+        let name = path.file_name()?.to_str()?;
+        let parent = path.parent()?;
+        if name == "binding.gyp" {
+            return Some(NativeFile::BindingGyp { package: parent });
+        }
+        if !name.ends_with(".node") {
+            return None;
+        }
+        let cpu = parent.file_name()?.to_str()?.strip_prefix("linux-")?;
+        let prebuilds = parent.parent()?;
+        if prebuilds.file_name()? != "prebuilds" {
+            return None;
+        }
+        Some(NativeFile::Prebuild {
+            package: prebuilds.parent()?,
+            cpu,
+            name,
+        })
+    }
+}
+
+/// Whether a file at `path` says how its npm package gets native code (see
+/// [`NativeFiles`]): asked of every file the walk meets, so by name only.
+pub fn is_native_file(path: &Path) -> bool {
+    NativeFile::of(path).is_some()
+}
+
+impl NativeFiles {
+    pub fn new<'p>(paths: impl IntoIterator<Item = &'p Path>) -> NativeFiles {
+        let mut files = NativeFiles::default();
+        for path in paths {
+            match NativeFile::of(path) {
+                Some(NativeFile::BindingGyp { package }) => {
+                    files.entry(package).binding_gyp = true;
+                }
+                Some(NativeFile::Prebuild { package, cpu, name }) => files
+                    .entry(package)
+                    .prebuilds
+                    .push((cpu.to_string(), name.to_string())),
+                None => {}
+            }
+        }
+        for package in files.by_package.values_mut() {
+            package.prebuilds.sort();
+        }
+        files
+    }
+
+    fn entry(&mut self, package: &Path) -> &mut PackageNativeFiles {
+        self.by_package.entry(package.to_path_buf()).or_default()
+    }
+
+    /// The prebuild node-gyp-build would load for `cpu` on musl: one tagged
+    /// `.musl.`, else one without a libc tag (by name, for a stable answer).
+    fn musl_prebuild(&self, package: &Path, cpu: &str) -> Option<NativeSource> {
+        let names = self
+            .by_package
+            .get(package)?
+            .prebuilds
+            .iter()
+            .filter(|(for_cpu, _)| for_cpu == cpu)
+            .map(|(_, name)| name);
         let mut untagged = None;
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if !name.ends_with(".node") {
-                continue;
-            }
+        for name in names {
             if name.contains(".musl.") {
-                return Some(NativeSource::MuslPrebuild(name));
+                return Some(NativeSource::MuslPrebuild(name.clone()));
             }
-            if !name.contains(".glibc.") {
+            if !name.contains(".glibc.") && untagged.is_none() {
                 untagged = Some(name);
             }
         }
-        if let Some(name) = untagged {
-            return Some(NativeSource::UntaggedPrebuild(name));
-        }
+        untagged.map(|name| NativeSource::UntaggedPrebuild(name.clone()))
+    }
+
+    fn has_binding_gyp(&self, package: &Path) -> bool {
+        self.by_package
+            .get(package)
+            .is_some_and(|files| files.binding_gyp)
+    }
+}
+
+/// What an installed package (in directory `dir`) says about its native
+/// code, if it has any: its files (`files`), then its manifest.
+pub fn native_source(
+    dir: &Path,
+    manifest: &PackageJson,
+    cpu: &str,
+    files: &NativeFiles,
+) -> Option<NativeSource> {
+    if let Some(prebuild) = files.musl_prebuild(dir, cpu) {
+        return Some(prebuild);
     }
     let install: Vec<&String> = ["preinstall", "install", "postinstall"]
         .iter()
         .filter_map(|k| manifest.scripts.get(*k))
         .collect();
-    let has_gyp = manifest.gypfile || dir.join("binding.gyp").is_file();
+    let has_gyp = manifest.gypfile || files.has_binding_gyp(dir);
     let compiles = has_gyp || install.iter().any(|s| s.contains("node-gyp "));
     // node-pre-gyp needs `binary.host`; a bare `binary` object (sharp's napi_versions) is not a download.
     let pre_gyp_host = manifest
@@ -113,7 +215,7 @@ impl PackageJson {
 
 /// The package directory owning `path` under `node_modules` (nearest one, so
 /// nested and pnpm `.pnpm/<name>@<ver>/node_modules/<name>` layouts work).
-pub fn package_dir(path: &Path) -> Option<std::path::PathBuf> {
+pub fn package_dir(path: &Path) -> Option<PathBuf> {
     let components: Vec<Component> = path.components().collect();
     let position = components
         .iter()
@@ -210,9 +312,9 @@ pub struct GlibcPlatformPackage {
 /// The installed platform packages built for glibc, by package directory:
 /// one pass over the installed manifests, names looked up in a map.
 pub fn glibc_platform_packages(
-    installed: &[(std::path::PathBuf, PackageJson)],
+    installed: &[(PathBuf, PackageJson)],
     cpu: &str,
-) -> HashMap<std::path::PathBuf, GlibcPlatformPackage> {
+) -> HashMap<PathBuf, GlibcPlatformPackage> {
     // Each installed manifest's musl variants, worked out once: a parent's
     // declarations are read once, however many platform packages it has.
     let musl_variants: Vec<MuslVariants> = installed
@@ -631,6 +733,55 @@ mod tests {
     }
 
     #[test]
+    fn a_packages_native_files_answer_how_it_gets_native_code_without_the_disk() {
+        let paths = [
+            "/p/node_modules/a/prebuilds/linux-x64/a.glibc.node",
+            "/p/node_modules/a/prebuilds/linux-x64/a.node",
+            "/p/node_modules/a/prebuilds/linux-arm64/a.musl.node",
+            "/p/node_modules/b/prebuilds/linux-x64/b.glibc.node",
+            "/p/node_modules/b/prebuilds/linux-x64/b.musl.node",
+            "/p/node_modules/c/prebuilds/linux-x64/c.glibc.node",
+            "/p/node_modules/c/binding.gyp",
+            // Not the package's own: a dependency's sources, another directory's name.
+            "/p/node_modules/d/deps/x/binding.gyp",
+            "/p/node_modules/d/build/linux-x64/d.node",
+            "/p/node_modules/d/prebuilds/darwin-x64/d.node",
+        ];
+        for path in paths {
+            // Any binding.gyp is kept (by name only); whose it is is decided later.
+            let expected = !path.contains("/d/") || path.ends_with("binding.gyp");
+            assert_eq!(is_native_file(Path::new(path)), expected, "{path}");
+        }
+        let files = NativeFiles::new(paths.iter().map(Path::new));
+        let manifest = PackageJson::default();
+        let source = |package: &str, cpu: &str| {
+            native_source(
+                Path::new(&format!("/p/node_modules/{package}")),
+                &manifest,
+                cpu,
+                &files,
+            )
+        };
+        // An untagged prebuild loads on any libc; a tagged musl one is preferred.
+        assert_eq!(
+            source("a", "x64"),
+            Some(NativeSource::UntaggedPrebuild("a.node".to_string()))
+        );
+        assert_eq!(
+            source("a", "arm64"),
+            Some(NativeSource::MuslPrebuild("a.musl.node".to_string()))
+        );
+        assert_eq!(
+            source("b", "x64"),
+            Some(NativeSource::MuslPrebuild("b.musl.node".to_string()))
+        );
+        // Only a glibc prebuild: node-gyp compiles on musl.
+        assert_eq!(source("c", "x64"), Some(NativeSource::Compiled));
+        assert_eq!(source("d", "x64"), None);
+        assert_eq!(source("e", "x64"), None);
+    }
+
+    #[test]
     fn platform_variant_names() {
         assert!(is_musl_variant_name("@img/sharp-linuxmusl-x64", "x64"));
         assert!(is_musl_variant_name("@swc/core-linux-x64-musl", "x64"));
@@ -639,11 +790,7 @@ mod tests {
         assert!(is_linux_variant_name("@esbuild/linux-x64", "x64"));
     }
 
-    fn installed(
-        name: &str,
-        optional: &[&str],
-        libc: &[&str],
-    ) -> (std::path::PathBuf, PackageJson) {
+    fn installed(name: &str, optional: &[&str], libc: &[&str]) -> (PathBuf, PackageJson) {
         let manifest = PackageJson {
             name: name.to_string(),
             version: "1.0.0".to_string(),

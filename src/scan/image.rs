@@ -16,6 +16,7 @@ use crate::discover::image::{
 use crate::discover::{Inventory, Manifest, Problem, ProblemKind};
 use crate::ecosystem::ManifestKind;
 use crate::ecosystem::distro::{self, PackageDatabase};
+use crate::ecosystem::npm::is_native_file;
 use crate::model::{
     ActionPlan, Artifact, Code, ContainerImage, DistroPackages, Ecosystem, ImageCommand,
     ImageRuntime, ReportPath, member_location,
@@ -138,6 +139,11 @@ pub(super) fn read_image(
             .package_databases
             .extend(PackageDatabase::recognise(&inside(dir), true));
     }
+    let native_files = (contents.files.iter().map(|file| &file.path))
+        .chain(contents.metadata.keys())
+        .map(|path| inside(path))
+        .filter(|location| is_native_file(location));
+    inventory.npm_native_files.extend(native_files);
     for path in contents.metadata.keys() {
         inventory
             .package_databases

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 
 use crate::discover::{Inventory, Problem, ProblemKind};
+use crate::ecosystem::npm::NativeFiles;
 use crate::index;
 use crate::model::{Arch, Artifact, ArtifactKind, Ecosystem};
 
@@ -97,7 +98,14 @@ fn entries(scanned: &Scanned, manifests: &manifests::ReadManifests, arch: Arch) 
             .map(|package| (package.name.clone(), package.version.clone()))
             .collect()
     };
-    let mut locked = manifests.artifacts(arch);
+    let native_files = NativeFiles::new(
+        scanned
+            .inventory
+            .npm_native_files
+            .iter()
+            .map(|p| p.as_path()),
+    );
+    let mut locked = manifests.artifacts(arch, &native_files);
     locked.extend(manifests.gem_lock_artifacts(&native_packages(Ecosystem::Rubygems), arch));
     let installed = manifests::installed_python_artifacts(
         &scanned.inventory.dist_infos,

@@ -14,7 +14,8 @@ use super::side_reads::SideReads;
 use crate::check::reinstall;
 use crate::discover::{LossyText, Manifest, ReadError};
 use crate::ecosystem::npm::{
-    self, GlibcPlatformPackage, LockEntry, LockVariant, PackageJson, native_source, npm_cpu,
+    self, GlibcPlatformPackage, LockEntry, LockVariant, NativeFiles, PackageJson, native_source,
+    npm_cpu,
 };
 use crate::ecosystem::python::dist_info_name;
 use crate::ecosystem::python_lock::parse_manifest;
@@ -127,7 +128,7 @@ impl ReadManifests<'_> {
     }
 
     /// One artifact per pinned or installed package whose reinstall is answered.
-    pub(super) fn artifacts(&self, arch: Arch) -> Vec<Artifact> {
+    pub(super) fn artifacts(&self, arch: Arch, native_files: &NativeFiles) -> Vec<Artifact> {
         let installed_variants = self.installed_variants(arch);
         let per_manifest: Vec<Vec<Artifact>> = self
             .texts
@@ -144,7 +145,12 @@ impl ReadManifests<'_> {
                     ManifestKind::InstalledPackageJson => package_json
                         .as_ref()
                         .and_then(|parsed| {
-                            npm_install_artifact(shown, location, parsed, arch, &installed_variants)
+                            let installed = Installed {
+                                arch,
+                                variants: &installed_variants,
+                                native_files,
+                            };
+                            npm_install_artifact(shown, location, parsed, &installed)
                         })
                         .into_iter()
                         .collect(),
@@ -401,19 +407,27 @@ fn npm_install_artifact(
     shown: ReportPath,
     location: &Path,
     manifest: &PackageJson,
-    arch: Arch,
-    installed_variants: &HashMap<(String, String), LockVariant>,
+    installed: &Installed,
 ) -> Option<Artifact> {
     let dir = location.parent()?;
     let manifest_path = shown.as_str().to_string();
     let key = (manifest.name.clone(), manifest.version.clone());
-    let (answer, findings) = if let Some(variant) = installed_variants.get(&key) {
+    let (answer, findings) = if let Some(variant) = installed.variants.get(&key) {
         reinstall::assess_installed_variants(variant, &manifest_path)
     } else {
-        match native_source(dir, manifest, npm_cpu(arch)) {
+        let cpu = npm_cpu(installed.arch);
+        match native_source(dir, manifest, cpu, installed.native_files) {
             Some(source) => reinstall::assess_npm_install(manifest, &source, &manifest_path),
             None => reinstall::known_answer(Ecosystem::Npm, &manifest.name, &manifest.version)?,
         }
     };
     Some(reinstall_entry(shown, manifest.package(), answer, findings))
+}
+
+/// What answers an installed npm package besides its manifest.
+struct Installed<'a> {
+    arch: Arch,
+    /// The lockfiles' platform variants of installed packages, by (name, version).
+    variants: &'a HashMap<(String, String), LockVariant>,
+    native_files: &'a NativeFiles,
 }

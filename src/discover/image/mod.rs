@@ -246,7 +246,9 @@ pub fn is_metadata(path: &str) -> bool {
     if dir.ends_with(".dist-info") {
         return matches!(name, "RECORD" | "METADATA" | "WHEEL");
     }
+    // binding.gyp: whether an installed npm package compiles at install.
     name == "package.json"
+        || name == "binding.gyp"
         || crate::ecosystem::ManifestKind::recognise(name, false).is_some()
         || crate::ecosystem::ManifestKind::recognise(name, true).is_some()
 }
@@ -377,6 +379,7 @@ mod tests {
             "lib/apk/db/installed",
             "etc/os-release",
             "app/node_modules/x/package.json",
+            "app/node_modules/x/binding.gyp",
             "app/package-lock.json",
             "venv/lib/python3.12/site-packages/a-1.0.dist-info/RECORD",
         ] {
