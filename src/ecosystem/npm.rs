@@ -80,6 +80,11 @@ enum NativeFile<'p> {
 
 impl<'p> NativeFile<'p> {
     fn of(path: &'p Path) -> Option<NativeFile<'p>> {
+        // Most files are neither: told by the bytes' end, before parsing components.
+        let bytes = path.as_os_str().as_encoded_bytes();
+        if !bytes.ends_with(b".node") && !bytes.ends_with(b"binding.gyp") {
+            return None;
+        }
         let name = path.file_name()?.to_str()?;
         let parent = path.parent()?;
         if name == "binding.gyp" {
