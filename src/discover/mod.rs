@@ -281,7 +281,7 @@ impl Walker<'_> {
             .follow_root_links(true)
             .into_iter()
             .filter_entry(|entry| {
-                !(entry.depth() > 0 && entry.file_type().is_dir() && entry.file_name() == ".git")
+                !(entry.depth() > 0 && entry.file_type().is_dir() && walked_name(entry) == ".git")
             });
         while let Some(entry) = entries.next() {
             match entry {
@@ -353,8 +353,7 @@ impl Walker<'_> {
             entry.file_type()
         };
         if file_type.is_dir() {
-            if entry
-                .file_name()
+            if walked_name(entry)
                 .as_encoded_bytes()
                 .ends_with(b".dist-info")
             {
@@ -389,7 +388,7 @@ impl Walker<'_> {
     }
 
     fn visit_file(&mut self, root: &Root, entry: &walkdir::DirEntry) {
-        let name = entry.file_name();
+        let name = walked_name(entry);
         if name == "oci-layout"
             && entry.depth() > 0
             && let Some(dir) = entry.path().parent()
@@ -459,6 +458,24 @@ impl Walker<'_> {
             size: metadata.len(),
         }));
     }
+}
+
+/// The name of an entry the walk met: below the root its path is a
+/// directory's joined with the name, so the bytes after the last `/` are it
+/// (`DirEntry::file_name` parses components: a percent of the walk).
+fn walked_name(entry: &walkdir::DirEntry) -> &std::ffi::OsStr {
+    #[cfg(unix)]
+    if entry.depth() > 0 {
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = entry.path().as_os_str().as_bytes();
+        if let Some(slash) = bytes.iter().rposition(|&b| b == b'/')
+            && let Some(name) = bytes.get(slash + 1..)
+            && !name.is_empty()
+        {
+            return std::ffi::OsStr::from_bytes(name);
+        }
+    }
+    entry.file_name()
 }
 
 /// The path shown in reports: relative to the root when one directory is
@@ -551,6 +568,24 @@ fn inode_key(_metadata: &Metadata) -> Option<(u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_walked_entrys_name_is_what_file_name_says() {
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("a.dist-info");
+        std::fs::create_dir(&nested).unwrap();
+        std::fs::write(nested.join("RECORD"), "").unwrap();
+        std::fs::write(dir.path().join("caf\u{e9}.so"), "").unwrap();
+        // A root with a trailing slash, and one without.
+        let with_slash = format!("{}/", dir.path().display());
+        for root in [PathBuf::from(with_slash), dir.path().to_path_buf()] {
+            let entries: Vec<_> = WalkDir::new(&root).into_iter().map(Result::unwrap).collect();
+            assert_eq!(entries.len(), 4, "{entries:?}");
+            for entry in &entries {
+                assert_eq!(walked_name(entry), entry.file_name(), "{entry:?}");
+            }
+        }
+    }
 
     #[test]
     fn a_path_below_a_root_is_cut_at_a_name_boundary() {
