@@ -579,7 +579,10 @@ mod tests {
         // A root with a trailing slash, and one without.
         let with_slash = format!("{}/", dir.path().display());
         for root in [PathBuf::from(with_slash), dir.path().to_path_buf()] {
-            let entries: Vec<_> = WalkDir::new(&root).into_iter().map(Result::unwrap).collect();
+            let entries: Vec<_> = WalkDir::new(&root)
+                .into_iter()
+                .map(Result::unwrap)
+                .collect();
             assert_eq!(entries.len(), 4, "{entries:?}");
             for entry in &entries {
                 assert_eq!(walked_name(entry), entry.file_name(), "{entry:?}");

@@ -6,7 +6,10 @@
 //! how files are opened and reports the ones that could not be).
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
+
+use rustc_hash::FxHashSet;
 
 use super::npm::{PackageJson, package_dir};
 use super::python::dist_info_name;
@@ -28,6 +31,10 @@ pub fn python_owners<'a>(
     locations: impl Iterator<Item = &'a Path>,
     read: &mut ReadText,
 ) -> HashMap<PathBuf, Package> {
+    let locations: Vec<&Path> = locations.collect();
+    // A RECORD line can only be one of the locations if its name is one of theirs:
+    // telling that by name spares hashing thousands of paths component by component.
+    let names: FxHashSet<&OsStr> = locations.iter().filter_map(|l| l.file_name()).collect();
     let mut records = Vec::new();
     for dist_info in dist_infos {
         let Some((name, version)) = dist_info
@@ -55,9 +62,9 @@ pub fn python_owners<'a>(
     for (site_packages, package, record) in &records {
         let files = listed.entry(*site_packages).or_default();
         for line in record.lines() {
-            let path = line.split(',').next().unwrap_or("").trim_matches('"');
-            if !path.is_empty() {
-                files.insert(Path::new(path), package);
+            let path = Path::new(line.split(',').next().unwrap_or("").trim_matches('"'));
+            if path.file_name().is_some_and(|name| names.contains(name)) {
+                files.insert(path, package);
             }
         }
     }
@@ -97,4 +104,49 @@ pub fn npm_owners<'a>(
         }
     }
     owners
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_belongs_to_the_distribution_whose_record_lists_it() {
+        let site = Path::new("/v/lib/python3.12/site-packages");
+        let dist_infos = [
+            site.join("pkg-1.0.dist-info"),
+            site.join("later-2.0.dist-info"),
+        ];
+        let records: HashMap<PathBuf, &str> = HashMap::from([
+            (
+                dist_infos[0].join(RECORD),
+                "pkg/a.so,sha256=x,1\n\"pkg/c d.so\",sha256=y,2\npkg.libs/libz-1.so,,\nx/b.so,,\n",
+            ),
+            (dist_infos[1].join(RECORD), "x/b.so,sha256=z,3\n"),
+        ]);
+        let locations: Vec<PathBuf> = [
+            "pkg/a.so",
+            "pkg/c d.so",
+            "pkg.libs/libz-1.so",
+            "x/b.so",
+            // Named like a listed file, in a directory no RECORD lists.
+            "other/a.so",
+        ]
+        .iter()
+        .map(|relative| site.join(relative))
+        .collect();
+        let mut read = |path: &Path| records.get(path).map(|text| text.to_string());
+        let owners = python_owners(
+            &dist_infos,
+            locations.iter().map(PathBuf::as_path),
+            &mut read,
+        );
+        let owner = |relative: &str| owners.get(&site.join(relative)).map(|p| p.name.as_str());
+        assert_eq!(owner("pkg/a.so"), Some("pkg"));
+        assert_eq!(owner("pkg/c d.so"), Some("pkg"));
+        assert_eq!(owner("pkg.libs/libz-1.so"), Some("pkg"));
+        assert_eq!(owner("x/b.so"), Some("later"), "a later RECORD wins");
+        assert_eq!(owner("other/a.so"), None);
+        assert_eq!(owners.len(), 4);
+    }
 }
