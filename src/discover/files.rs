@@ -204,8 +204,44 @@ pub fn read_found(path: &Path, cap: u64, scanned: &ScannedPaths) -> Result<Vec<u
     read_capped(path, cap, Some(scanned))
 }
 
+/// [`read_found`] for a file the walk met as a regular file (its directory
+/// entry's type, not a link's): opened with `O_NOFOLLOW` and checked on the
+/// descriptor, without a `stat` of its path first. A link swapped in since
+/// fails that open and is then read as [`read_found`] reads one.
+pub fn read_walked(path: &Path, cap: u64, scanned: &ScannedPaths) -> Result<Vec<u8>, ReadError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut options = OpenOptions::new();
+        options
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_NOFOLLOW);
+        match options.open(path) {
+            Ok(file) => {
+                let opened = file.metadata()?;
+                if !opened.is_file() {
+                    let kind = kind_of(&opened.file_type()).to_string();
+                    return Err(ReadError::NotRegular(kind));
+                }
+                if opened.len() > cap {
+                    return Err(ReadError::TooLarge { cap });
+                }
+                return read_opened(file, opened.len(), cap);
+            }
+            Err(err) if err.raw_os_error() == Some(libc::ELOOP) => {}
+            Err(err) => return Err(err.into()),
+        }
+    }
+    read_found(path, cap, scanned)
+}
+
 fn read_capped(path: &Path, cap: u64, within: Option<&ScannedPaths>) -> Result<Vec<u8>, ReadError> {
     let (file, claimed) = open_regular(path, cap, within)?;
+    read_opened(file, claimed, cap)
+}
+
+/// At most `cap` bytes of an opened regular file that claims `claimed`.
+fn read_opened(file: File, claimed: u64, cap: u64) -> Result<Vec<u8>, ReadError> {
     // `take` hides the size from `read_to_end`, which would then grow the
     // buffer from nothing in many small reads.
     let reserved = claimed.min(cap).min(RESERVED_FROM_CLAIM).saturating_add(1);
@@ -372,6 +408,45 @@ mod tests {
             b"{}"
         );
         assert_eq!(read_bounded(&to_secret, METADATA_CAP).unwrap(), b"token");
+    }
+
+    /// A file the walk met as regular, replaced before it is read: by a
+    /// link, a FIFO (never waited on), a directory or a larger file.
+    #[cfg(unix)]
+    #[test]
+    fn a_walked_file_swapped_since_is_read_as_a_found_one_or_refused() {
+        let outside = tempfile::tempdir().unwrap();
+        let secret = outside.path().join("secret");
+        std::fs::write(&secret, "token").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let scanned = ScannedPaths::new(&[dir.path().to_path_buf()]);
+        let path = dir.path().join("package.json");
+        let read = |path: &Path, cap| read_walked(path, cap, &scanned);
+
+        std::fs::write(&path, "{}").unwrap();
+        assert_eq!(read(&path, METADATA_CAP).unwrap(), b"{}");
+        let err = read(&path, 1).unwrap_err();
+        assert!(matches!(err, ReadError::TooLarge { cap: 1 }), "{err}");
+
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(&secret, &path).unwrap();
+        let err = read(&path, METADATA_CAP).unwrap_err();
+        assert!(matches!(err, ReadError::Outside(_)), "{err}");
+
+        std::fs::remove_file(&path).unwrap();
+        // coreutils' mkfifo: the crate has no unsafe code, libc's mkfifo would need some.
+        let made = std::process::Command::new("mkfifo").arg(&path).status();
+        assert!(made.is_ok_and(|status| status.success()), "mkfifo");
+        let err = read(&path, METADATA_CAP).unwrap_err();
+        assert_eq!(err.to_string(), "not a regular file (FIFO)");
+
+        std::fs::remove_file(&path).unwrap();
+        std::fs::create_dir(&path).unwrap();
+        let err = read(&path, METADATA_CAP).unwrap_err();
+        assert_eq!(err.to_string(), "not a regular file (directory)");
+
+        std::fs::remove_dir(&path).unwrap();
+        assert!(read(&path, METADATA_CAP).unwrap_err().is_not_found());
     }
 
     #[test]

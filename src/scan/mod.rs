@@ -338,7 +338,7 @@ fn walk_and_read(
                             .then_some(Reading::Candidate(read))
                     }
                     Found::Manifest { index, location } => {
-                        Some(Reading::Manifest(index, side_reads.read(&location)))
+                        Some(Reading::Manifest(index, side_reads.read_walked(&location)))
                     }
                 })
             })

@@ -83,6 +83,16 @@ impl SideReads {
         }
     }
 
+    /// [`SideReads::read`] of a file the walk met as a regular file
+    /// ([`discover::read_walked`]: no `stat` of its path before the open).
+    pub fn read_walked(&self, location: &Path) -> ReadOutcome {
+        match discover::read_walked(location, METADATA_CAP, &self.scanned) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(err) if err.is_not_found() => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
     /// Keeps why `location` could not be read (the first reason, once per
     /// path), with what it costs: `consequence`.
     pub fn fail<T>(&mut self, location: &Path, failure: ReadError, consequence: &str) -> Option<T> {
