@@ -98,6 +98,13 @@ musl-gcc "${SHARED[@]}" -Wl,-soname,libpyhelper.so -o python/libpyhelper.so $SRC
 musl-gcc "${SHARED[@]}" -o python/helped.cpython-311-x86_64-linux-musl.so $SRC/pyext_helped.c \
     -Lpython -l:libpyhelper.so -Wl,-rpath,'$ORIGIN'
 gcc "${SHARED[@]}" -o node/addon.node $SRC/napi_addon.c
+# Shaped like an Android (bionic) build: needs libc.so with bionic's version
+# node LIBC, from a stand-in linked with bionic's version script, not kept.
+tmp=$(mktemp -d)
+gcc "${SHARED[@]}" -nostdlib -Wl,-soname,libc.so -Wl,--version-script=$SRC/bionic_libc.map \
+    -o "$tmp/libc.so" $SRC/bionic_libc.c
+gcc "${SHARED[@]}" -nostdlib -o node/bionic-addon.node $SRC/bionic_addon.c "$tmp/libc.so"
+rm -rf "$tmp"
 
 # Bad input: a truncated ELF and a text file with a library's name.
 head -c 200 bin/hello-glibc > bad/truncated.so

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use common::{
-    artifact_where, artifacts, by_suffix, cli, codes, corpus, fetched, json_of, json_scan,
-    muslcheck, package_codes, stdout,
+    artifact_where, artifacts, by_suffix, cli, codes, copy_fixture, corpus, fetched, json_of,
+    json_scan, muslcheck, package_codes, stdout,
 };
 
 /// The first artifact of the package `name`.
@@ -479,4 +479,48 @@ fn a_static_go_program_is_seen_to_open_the_ca_bundle_and_zoneinfo() {
     assert!(!facts.runtime_files.contains(RuntimeFile::Passwd));
     let (report, _) = json_scan(&esbuild, &["--target", "scratch"]);
     assert_eq!(codes(&artifacts(&report)[0]), ["MC112"]);
+}
+
+/// A package made for Node and the Bare runtime (sodium-native's layout):
+/// each `prebuilds/<platform>-<cpu>/` holds a `.node` addon for Node and a
+/// `.bare` one for Bare, whose `js_*` symbols only Bare provides. Node never
+/// loads the `.bare` files, nor the Android builds (bionic), on any target.
+#[test]
+fn bare_runtime_addons_and_android_builds_are_never_loaded_by_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let package = dir.path().join("node_modules/dual");
+    let prebuilds = package.join("prebuilds");
+    std::fs::create_dir_all(&prebuilds).unwrap();
+    std::fs::write(
+        package.join("package.json"),
+        r#"{"name": "dual", "version": "1.0.0"}"#,
+    )
+    .unwrap();
+    for (fixture, at) in [
+        ("node/addon.node", "linux-x64/dual.node"),
+        ("node/addon.node", "linux-x64/dual.bare"),
+        ("node/bionic-addon.node", "android-x64/dual.node"),
+        ("node/bionic-addon.node", "android-x64/dual.bare"),
+    ] {
+        copy_fixture(fixture, &prebuilds.join(at));
+    }
+    for target in ["alpine:3.20", "debian:12-slim"] {
+        let (report, _) = json_scan(dir.path(), &["--target", target, "--offline"]);
+        let node = by_suffix(&report, "linux-x64/dual.node");
+        assert_ne!(node["verdict"], "not-applicable", "{target}: {node}");
+        let bare = by_suffix(&report, "linux-x64/dual.bare");
+        assert_eq!(bare["verdict"], "not-applicable", "{target}: {bare}");
+        let reason = bare["load"]["not_loaded"].as_str().unwrap();
+        assert!(reason.contains("Bare runtime"), "{target}: {reason}");
+        for android in ["android-x64/dual.node", "android-x64/dual.bare"] {
+            let file = by_suffix(&report, android);
+            assert_eq!(file["verdict"], "not-applicable", "{target}: {file}");
+            let reason = file["load"]["not_loaded"].as_str().unwrap();
+            assert!(
+                reason.contains("prebuild for android"),
+                "{target}: {reason}"
+            );
+            assert_eq!(file["facts"]["libc"]["kind"], "bionic", "{target}");
+        }
+    }
 }

@@ -30,7 +30,7 @@ impl MuslPrebuilds {
         let mut by_directory = HashMap::new();
         for i in 0..count {
             let Some(file) = index.file(i) else { continue };
-            if prebuild(file.shown).is_some_and(|p| p.libc == Some(LibcKind::Musl)) {
+            if prebuild(file.shown).is_some_and(|p| !p.bare && p.libc == Some(LibcKind::Musl)) {
                 by_directory
                     .entry(index.directory_of(file.location))
                     .or_insert(i);
@@ -92,6 +92,9 @@ pub fn never_loaded(
     let prebuild = prebuild(file.shown)?;
     if let Some(reason) = another_platform(&prebuild, target_cpu, arch) {
         return Some(reason);
+    }
+    if prebuild.bare {
+        return Some(BARE_ADDON.to_string());
     }
     if prebuild.libc == Some(LibcKind::Glibc) {
         let musl_sibling = musl_prebuilds.beside(index, file)?;
@@ -155,9 +158,18 @@ fn never_loaded_on_glibc(file: &TreeFile, arch: Arch) -> Option<String> {
     if let Some(reason) = another_platform(&prebuild, target_cpu, arch) {
         return Some(reason);
     }
+    if prebuild.bare {
+        return Some(BARE_ADDON.to_string());
+    }
     (prebuild.libc == Some(LibcKind::Musl))
         .then(|| "the musl prebuild; on glibc node-gyp-build never loads it".to_string())
 }
+
+/// Why a `.bare` prebuild is never loaded: Node's loaders (node-gyp-build,
+/// require-addon) pick `.node` files; `.bare` ones are the Bare runtime's
+/// (its symbols `js_*` come from Bare, not from Node).
+const BARE_ADDON: &str = "an addon for the Bare runtime (.bare): Node never loads it \
+                          (node-gyp-build and require-addon load .node files)";
 
 /// Why node-gyp-build never loads a prebuild for another OS or CPU, on any libc.
 fn another_platform(prebuild: &Prebuild, target_cpu: &str, arch: Arch) -> Option<String> {

@@ -442,13 +442,17 @@ pub struct Prebuild {
     pub cpu: String,
     /// `None` for an untagged prebuild.
     pub libc: Option<LibcKind>,
+    /// An addon for the Bare runtime (`<name>.bare`, beside or instead of
+    /// the `.node` one in packages made for both): Node never loads it.
+    pub bare: bool,
 }
 
 pub fn prebuild(path: &str) -> Option<Prebuild> {
     let mut parts = path.rsplit('/');
     let file = parts.next()?;
     let dir = parts.next()?;
-    if parts.next()? != "prebuilds" || !file.ends_with(".node") {
+    let bare = file.ends_with(".bare");
+    if parts.next()? != "prebuilds" || !(file.ends_with(".node") || bare) {
         return None;
     }
     let (platform, cpu) = dir.split_once('-')?;
@@ -461,6 +465,7 @@ pub fn prebuild(path: &str) -> Option<Prebuild> {
         platform: platform.to_string(),
         cpu: cpu.split('+').next().unwrap_or(cpu).to_string(),
         libc,
+        bare,
     })
 }
 
@@ -880,7 +885,17 @@ mod tests {
             Some(Prebuild {
                 platform: "linux".into(),
                 cpu: "x64".into(),
-                libc: Some(LibcKind::Musl)
+                libc: Some(LibcKind::Musl),
+                bare: false,
+            })
+        );
+        assert_eq!(
+            prebuild("node_modules/sodium-native/prebuilds/linux-x64/sodium-native.bare"),
+            Some(Prebuild {
+                platform: "linux".into(),
+                cpu: "x64".into(),
+                libc: None,
+                bare: true,
             })
         );
         assert_eq!(

@@ -479,6 +479,15 @@ fn go_build_id(elf: &Elf, bytes: &[u8]) -> Option<String> {
     None
 }
 
+/// A version node of bionic's libc.so: `LIBC`, or `LIBC_` and a release
+/// letter or name (`LIBC_N`, `LIBC_PRIVATE`).
+fn is_bionic_node(node: &str) -> bool {
+    node == "LIBC"
+        || node
+            .strip_prefix("LIBC_")
+            .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_uppercase()))
+}
+
 fn libc_flavour(
     parsed: &Parsed,
     interpreter: Option<&str>,
@@ -495,6 +504,19 @@ fn libc_flavour(
         if base.starts_with("ld-linux") || base.starts_with("ld64.so") || base == "ld.so.1" {
             return decided(LibcKind::Glibc, format!("interpreter {interp}"));
         }
+        if interp.starts_with("/system/bin/linker") {
+            return decided(LibcKind::Bionic, format!("interpreter {interp}"));
+        }
+    }
+    // musl versions no symbol; bionic's libc.so gives its symbols the nodes
+    // LIBC, LIBC_N, LIBC_O … (a library needs no interpreter to say so).
+    if let Some(need) = version_needs.iter().find(|need| need.library == "libc.so")
+        && let Some(node) = need.versions.iter().find(|v| is_bionic_node(v))
+    {
+        return decided(
+            LibcKind::Bionic,
+            format!("version need {node} from libc.so (Android's bionic)"),
+        );
     }
     if let Some(need) = version_needs
         .iter()

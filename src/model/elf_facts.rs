@@ -65,6 +65,8 @@ impl Linkage {
 pub enum LibcKind {
     Glibc,
     Musl,
+    /// Android's C library: a build for Android, which no Linux distribution's loader runs.
+    Bionic,
     /// Needs no C library at run time (static, Go, freestanding).
     None,
     Unknown,
@@ -75,6 +77,7 @@ impl LibcKind {
         match self {
             LibcKind::Glibc => "glibc",
             LibcKind::Musl => "musl",
+            LibcKind::Bionic => "bionic",
             LibcKind::None => "none",
             LibcKind::Unknown => "unknown",
         }
