@@ -90,11 +90,8 @@ pub fn never_loaded(
     }
     let target_cpu = npm_cpu(arch);
     let prebuild = prebuild(file.shown)?;
-    if let Some(reason) = another_platform(&prebuild, target_cpu, arch) {
+    if let Some(reason) = never_picked(&prebuild, target_cpu, arch) {
         return Some(reason);
-    }
-    if prebuild.bare {
-        return Some(BARE_ADDON.to_string());
     }
     if prebuild.libc == Some(LibcKind::Glibc) {
         let musl_sibling = musl_prebuilds.beside(index, file)?;
@@ -155,35 +152,33 @@ fn never_loaded_on_glibc(file: &TreeFile, arch: Arch) -> Option<String> {
         ));
     }
     let prebuild = prebuild(file.shown)?;
-    if let Some(reason) = another_platform(&prebuild, target_cpu, arch) {
+    if let Some(reason) = never_picked(&prebuild, target_cpu, arch) {
         return Some(reason);
-    }
-    if prebuild.bare {
-        return Some(BARE_ADDON.to_string());
     }
     (prebuild.libc == Some(LibcKind::Musl))
         .then(|| "the musl prebuild; on glibc node-gyp-build never loads it".to_string())
 }
 
-/// Why a `.bare` prebuild is never loaded: Node's loaders (node-gyp-build,
-/// require-addon) pick `.node` files; `.bare` ones are the Bare runtime's
-/// (its symbols `js_*` come from Bare, not from Node).
-const BARE_ADDON: &str = "an addon for the Bare runtime (.bare): Node never loads it \
-                          (node-gyp-build and require-addon load .node files)";
-
-/// Why node-gyp-build never loads a prebuild for another OS or CPU, on any libc.
-fn another_platform(prebuild: &Prebuild, target_cpu: &str, arch: Arch) -> Option<String> {
+/// Why node-gyp-build never picks a prebuild, on any libc: one for another
+/// OS or CPU, or an addon for the Bare runtime (`.bare`: Node's loaders pick
+/// `.node` files; its `js_*` symbols come from Bare).
+fn never_picked(prebuild: &Prebuild, target_cpu: &str, arch: Arch) -> Option<String> {
     if prebuild.platform != "linux" {
         return Some(format!(
             "a prebuild for {}; node-gyp-build loads prebuilds/linux-{target_cpu}/ here",
             prebuild.platform
         ));
     }
-    (prebuild.cpu != target_cpu).then(|| {
-        format!(
+    if prebuild.cpu != target_cpu {
+        return Some(format!(
             "a prebuild for linux-{}; node-gyp-build loads prebuilds/linux-{target_cpu}/ on {arch}",
             prebuild.cpu
-        )
+        ));
+    }
+    prebuild.bare.then(|| {
+        "an addon for the Bare runtime (.bare): Node never loads it \
+         (node-gyp-build and require-addon load .node files)"
+            .to_string()
     })
 }
 

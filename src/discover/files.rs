@@ -174,7 +174,11 @@ fn open_regular(
     if metadata.len() > cap {
         return Err(ReadError::TooLarge { cap });
     }
-    let file = open_nonblocking(path)?;
+    regular_descriptor(open_nonblocking(path)?)
+}
+
+/// `file` and the size it claims, if the opened descriptor is a regular file.
+fn regular_descriptor(file: File) -> Result<(File, u64), ReadError> {
     let opened = file.metadata()?;
     if !opened.is_file() {
         return Err(ReadError::NotRegular(
@@ -218,15 +222,11 @@ pub fn read_walked(path: &Path, cap: u64, scanned: &ScannedPaths) -> Result<Vec<
             .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_NOFOLLOW);
         match options.open(path) {
             Ok(file) => {
-                let opened = file.metadata()?;
-                if !opened.is_file() {
-                    let kind = kind_of(&opened.file_type()).to_string();
-                    return Err(ReadError::NotRegular(kind));
-                }
-                if opened.len() > cap {
+                let (file, claimed) = regular_descriptor(file)?;
+                if claimed > cap {
                     return Err(ReadError::TooLarge { cap });
                 }
-                return read_opened(file, opened.len(), cap);
+                return read_opened(file, claimed, cap);
             }
             Err(err) if err.raw_os_error() == Some(libc::ELOOP) => {}
             Err(err) => return Err(err.into()),

@@ -62,8 +62,8 @@ pub struct NativeFiles {
 #[derive(Debug, Default)]
 struct PackageNativeFiles {
     binding_gyp: bool,
-    /// (CPU, file name) of each prebuild, sorted.
-    prebuilds: Vec<(String, String)>,
+    /// Each Linux prebuild and its file name, by name.
+    prebuilds: Vec<(Prebuild, String)>,
 }
 
 /// What one file says about its package's native code.
@@ -71,9 +71,10 @@ enum NativeFile<'p> {
     BindingGyp {
         package: &'p Path,
     },
+    /// A Linux `.node` prebuild, named as [`prebuild`] reads the names.
     Prebuild {
         package: &'p Path,
-        cpu: &'p str,
+        prebuild: Prebuild,
         name: &'p str,
     },
 }
@@ -86,21 +87,16 @@ impl<'p> NativeFile<'p> {
             return None;
         }
         let name = path.file_name()?.to_str()?;
-        let parent = path.parent()?;
         if name == "binding.gyp" {
-            return Some(NativeFile::BindingGyp { package: parent });
+            return Some(NativeFile::BindingGyp {
+                package: path.parent()?,
+            });
         }
-        if !name.ends_with(".node") {
-            return None;
-        }
-        let cpu = parent.file_name()?.to_str()?.strip_prefix("linux-")?;
-        let prebuilds = parent.parent()?;
-        if prebuilds.file_name()? != "prebuilds" {
-            return None;
-        }
+        let parsed = prebuild(path.to_str()?).filter(|p| p.platform == "linux" && !p.bare)?;
         Some(NativeFile::Prebuild {
-            package: prebuilds.parent()?,
-            cpu,
+            // <package>/prebuilds/linux-<cpu>/<name>
+            package: path.ancestors().nth(3)?,
+            prebuild: parsed,
             name,
         })
     }
@@ -120,15 +116,19 @@ impl NativeFiles {
                 Some(NativeFile::BindingGyp { package }) => {
                     files.entry(package).binding_gyp = true;
                 }
-                Some(NativeFile::Prebuild { package, cpu, name }) => files
+                Some(NativeFile::Prebuild {
+                    package,
+                    prebuild,
+                    name,
+                }) => files
                     .entry(package)
                     .prebuilds
-                    .push((cpu.to_string(), name.to_string())),
+                    .push((prebuild, name.to_string())),
                 None => {}
             }
         }
         for package in files.by_package.values_mut() {
-            package.prebuilds.sort();
+            package.prebuilds.sort_by(|a, b| a.1.cmp(&b.1));
         }
         files
     }
@@ -140,20 +140,18 @@ impl NativeFiles {
     /// The prebuild node-gyp-build would load for `cpu` on musl: one tagged
     /// `.musl.`, else one without a libc tag (by name, for a stable answer).
     fn musl_prebuild(&self, package: &Path, cpu: &str) -> Option<NativeSource> {
-        let names = self
+        let for_cpu = self
             .by_package
             .get(package)?
             .prebuilds
             .iter()
-            .filter(|(for_cpu, _)| for_cpu == cpu)
-            .map(|(_, name)| name);
+            .filter(|(prebuild, _)| prebuild.cpu == cpu);
         let mut untagged = None;
-        for name in names {
-            if name.contains(".musl.") {
-                return Some(NativeSource::MuslPrebuild(name.clone()));
-            }
-            if !name.contains(".glibc.") && untagged.is_none() {
-                untagged = Some(name);
+        for (prebuild, name) in for_cpu {
+            match prebuild.libc {
+                Some(LibcKind::Musl) => return Some(NativeSource::MuslPrebuild(name.clone())),
+                None if untagged.is_none() => untagged = Some(name),
+                _ => {}
             }
         }
         untagged.map(|name| NativeSource::UntaggedPrebuild(name.clone()))

@@ -76,21 +76,13 @@ impl SideReads {
         if on_disk(location) != location {
             return Ok(None);
         }
-        match discover::read_found(location, METADATA_CAP, &self.scanned) {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(err) if err.is_not_found() => Ok(None),
-            Err(err) => Err(err),
-        }
+        absent_as_none(discover::read_found(location, METADATA_CAP, &self.scanned))
     }
 
     /// [`SideReads::read`] of a file the walk met as a regular file
     /// ([`discover::read_walked`]: no `stat` of its path before the open).
     pub fn read_walked(&self, location: &Path) -> ReadOutcome {
-        match discover::read_walked(location, METADATA_CAP, &self.scanned) {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(err) if err.is_not_found() => Ok(None),
-            Err(err) => Err(err),
-        }
+        absent_as_none(discover::read_walked(location, METADATA_CAP, &self.scanned))
     }
 
     /// Keeps why `location` could not be read (the first reason, once per
@@ -115,5 +107,14 @@ impl SideReads {
     /// Every file that could not be read, by location, with the reason.
     pub fn into_failures(self) -> BTreeMap<PathBuf, String> {
         self.failures
+    }
+}
+
+/// A read's outcome, with a file that does not exist as nothing there.
+fn absent_as_none(read: Result<Vec<u8>, ReadError>) -> ReadOutcome {
+    match read {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(err) if err.is_not_found() => Ok(None),
+        Err(err) => Err(err),
     }
 }
