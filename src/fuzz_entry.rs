@@ -12,9 +12,8 @@ use crate::config::baseline;
 use crate::config::{Config, Loaded};
 use crate::discover::archive::{read_tar_gz, read_zip};
 use crate::ecosystem::PythonLock;
-use crate::ecosystem::npm::{
-    PackageJson, indented_lock_entries, lock_variants_of, npm_cpu, package_lock_entries,
-};
+use crate::ecosystem::npm::{PackageJson, npm_cpu};
+use crate::ecosystem::npm_lock::{indented_lock_entries, lock_variants_of, package_lock_entries};
 use crate::ecosystem::python::WheelName;
 use crate::ecosystem::python_lock::parse_manifest;
 use crate::elf::analyse;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use muslcheck::check::{TreeFile, TreeIndex, assess_all};
-use muslcheck::ecosystem::npm::{indented_lock_entries, lock_variants_of};
+use muslcheck::ecosystem::npm_lock::{indented_lock_entries, lock_variants_of};
 use muslcheck::elf::analyse;
 use muslcheck::model::{Arch, Code, ElfFacts, Verdict};
 use muslcheck::platform::{Platform, Target};

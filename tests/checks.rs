@@ -1036,7 +1036,8 @@ mod reinstall {
     use muslcheck::check::reinstall::{
         assess_locked, assess_npm_install, assess_npm_variants, known_answer,
     };
-    use muslcheck::ecosystem::npm::{LockVariant, NativeSource, PackageJson};
+    use muslcheck::ecosystem::npm::{NativeSource, PackageJson};
+    use muslcheck::ecosystem::npm_lock::LockVariant;
     use muslcheck::ecosystem::python::WheelName;
     use muslcheck::ecosystem::python_lock::LockedPackage;
     use muslcheck::model::{

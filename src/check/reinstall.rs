@@ -4,7 +4,8 @@
 //! package's files, the known-problem table); its findings are the evidence.
 
 use crate::ecosystem::known::{FirstMusl, KnownPackage, WithoutMuslBuild, known_package_in};
-use crate::ecosystem::npm::{LockVariant, NativeSource, PackageJson};
+use crate::ecosystem::npm::{NativeSource, PackageJson};
+use crate::ecosystem::npm_lock::LockVariant;
 use crate::ecosystem::python_lock::{LockedPackage, has_native_wheels, musllinux_wheel};
 use crate::model::{
     AnswerSource, Arch, Code, Ecosystem, Evidence, Finding, Reinstall, ReinstallAnswer,

@@ -7,6 +7,7 @@ pub mod known;
 mod manifest;
 pub mod maven;
 pub mod npm;
+pub mod npm_lock;
 pub mod python;
 pub mod python_lock;
 pub mod ruby;

@@ -14,9 +14,9 @@ use super::side_reads::SideReads;
 use crate::check::reinstall;
 use crate::discover::{LossyText, Manifest, ReadError};
 use crate::ecosystem::npm::{
-    self, GlibcPlatformPackage, LockEntry, LockVariant, NativeFiles, PackageJson, native_source,
-    npm_cpu,
+    self, GlibcPlatformPackage, NativeFiles, PackageJson, native_source, npm_cpu,
 };
+use crate::ecosystem::npm_lock::{self, LockEntry, LockVariant};
 use crate::ecosystem::python::dist_info_name;
 use crate::ecosystem::python_lock::parse_manifest;
 use crate::ecosystem::{ManifestKind, NpmLock, PythonLock};
@@ -214,7 +214,7 @@ impl ReadManifests<'_> {
                 has_install_script: false,
             })
             .collect();
-        split_by_libc(npm::lock_variants_of(&entries, npm_cpu(arch)))
+        split_by_libc(npm_lock::lock_variants_of(&entries, npm_cpu(arch)))
     }
 }
 
@@ -358,8 +358,8 @@ fn npm_lock_artifacts(
 ) -> Vec<Artifact> {
     let file_name = file_name(location);
     let entries = match format {
-        NpmLock::Indented => Ok(npm::indented_lock_entries(text)),
-        NpmLock::PackageLock => npm::package_lock_entries(text),
+        NpmLock::Indented => Ok(npm_lock::indented_lock_entries(text)),
+        NpmLock::PackageLock => npm_lock::package_lock_entries(text),
     };
     let entries = match entries {
         Ok(entries) => entries,
@@ -371,7 +371,7 @@ fn npm_lock_artifacts(
         }
     };
     let cpu = npm_cpu(arch);
-    let variants = split_by_libc(npm::lock_variants_of(&entries, cpu));
+    let variants = split_by_libc(npm_lock::lock_variants_of(&entries, cpu));
     let mut seen: HashSet<(&str, &str)> = HashSet::new();
     entries
         .iter()

@@ -1,0 +1,281 @@
+//! npm lockfiles (`package-lock.json`, `npm-shrinkwrap.json`, `yarn.lock`,
+//! `pnpm-lock.yaml`): their package entries, and the platform variants
+//! (`optionalDependencies` split by OS, CPU and libc) each locked package declares.
+
+use std::collections::{HashMap, HashSet};
+
+use super::npm::{is_linux_variant_name, is_musl_variant_name};
+
+/// A platform-variant problem in `package-lock.json`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockVariant {
+    pub parent: String,
+    pub version: String,
+    /// Linux variants the parent declares for the target CPU.
+    pub declared: Vec<String>,
+    /// Of those, the musl ones.
+    pub musl_declared: Vec<String>,
+    /// Musl variants the lock records (installable by `npm ci`).
+    pub musl_locked: Vec<String>,
+    /// Those, as `name@version`.
+    pub musl_builds: Vec<String>,
+    /// Some declared variant is glibc-only (`-gnu` name or `libc: ["glibc"]`):
+    /// the variants are split by libc, so a missing musl one matters.
+    pub split_by_libc: bool,
+}
+
+/// One package entry of a lockfile, whatever the format.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LockEntry {
+    pub name: String,
+    pub version: String,
+    pub optional_dependencies: Vec<String>,
+    /// The entry is itself a platform package (`os`/`cpu` fields).
+    pub is_platform_package: bool,
+    /// Its `libc` field, when the lock records one.
+    pub libc: Vec<String>,
+    /// npm's `hasInstallScript` (pnpm's `requiresBuild`): it runs a
+    /// preinstall, install or postinstall script (or node-gyp for a binding.gyp).
+    pub has_install_script: bool,
+}
+
+/// Every locked package that declares Linux platform variants for `cpu`
+/// through `optionalDependencies`. One pass over the entries: names are
+/// looked up in sets built once, never by scanning the entries again.
+pub fn lock_variants_of(entries: &[LockEntry], cpu: &str) -> Vec<LockVariant> {
+    let locked: HashMap<&str, &str> = entries
+        .iter()
+        .map(|e| (e.name.as_str(), e.version.as_str()))
+        .collect();
+    // pnpm writes a package twice (packages: with os/cpu, snapshots: with deps).
+    let platform_packages: HashSet<&str> = entries
+        .iter()
+        // yarn v1 records no os/cpu: the name tells.
+        .filter(|e| e.is_platform_package || is_linux_variant_name(&e.name, cpu))
+        .map(|e| e.name.as_str())
+        .collect();
+    let glibc_tagged: HashSet<&str> = entries
+        .iter()
+        .filter(|e| e.libc.iter().any(|l| l == "glibc"))
+        .map(|e| e.name.as_str())
+        .collect();
+    let mut seen: HashSet<(&str, &str)> = HashSet::new();
+    let mut variants: Vec<LockVariant> = Vec::new();
+    for entry in entries
+        .iter()
+        .filter(|e| !platform_packages.contains(e.name.as_str()))
+    {
+        let declared: Vec<String> = entry
+            .optional_dependencies
+            .iter()
+            .filter(|dep| is_linux_variant_name(dep, cpu))
+            .cloned()
+            .collect();
+        if declared.is_empty() || !seen.insert((&entry.name, &entry.version)) {
+            continue;
+        }
+        let musl_declared: Vec<String> = declared
+            .iter()
+            .filter(|dep| is_musl_variant_name(dep, cpu))
+            .cloned()
+            .collect();
+        let musl_locked: Vec<String> = musl_declared
+            .iter()
+            .filter(|dep| locked.contains_key(dep.as_str()))
+            .cloned()
+            .collect();
+        let musl_builds = musl_locked
+            .iter()
+            .map(|dep| format!("{dep}@{}", locked.get(dep.as_str()).unwrap_or(&"")))
+            .collect();
+        let split_by_libc = !musl_declared.is_empty()
+            || declared.iter().any(|dep| {
+                let base = dep.rsplit('/').next().unwrap_or(dep);
+                base.split('-').any(|t| t == "gnu" || t == "glibc")
+                    || glibc_tagged.contains(dep.as_str())
+            });
+        variants.push(LockVariant {
+            parent: entry.name.clone(),
+            version: entry.version.clone(),
+            declared,
+            musl_declared,
+            musl_locked,
+            musl_builds,
+            split_by_libc,
+        });
+    }
+    variants
+}
+
+/// Entries of package-lock.json / npm-shrinkwrap.json (v2/v3 `packages` map).
+pub fn package_lock_entries(text: &str) -> Result<Vec<LockEntry>, String> {
+    let lock: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let Some(packages) = lock.get("packages").and_then(|p| p.as_object()) else {
+        return Err(
+            "no `packages` map (lockfile v1 is not supported; run npm install with npm 7+)"
+                .to_string(),
+        );
+    };
+    let strings = |value: Option<&serde_json::Value>| -> Vec<String> {
+        value
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    Ok(packages
+        .iter()
+        .filter_map(|(key, entry)| {
+            let (_, name) = key.rsplit_once("node_modules/")?;
+            Some(LockEntry {
+                name: name.to_string(),
+                version: entry
+                    .get("version")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string(),
+                optional_dependencies: entry
+                    .get("optionalDependencies")
+                    .and_then(|o| o.as_object())
+                    .map(|o| o.keys().cloned().collect())
+                    .unwrap_or_default(),
+                // A platform package's own optional dependencies (sharp-linux-x64 →
+                // its glibc libvips) are variants of that one platform, not a choice.
+                is_platform_package: entry.get("os").is_some() || entry.get("cpu").is_some(),
+                libc: strings(entry.get("libc")),
+                has_install_script: entry
+                    .get("hasInstallScript")
+                    .and_then(serde_json::Value::as_bool)
+                    .unwrap_or(false),
+            })
+        })
+        .collect())
+}
+
+/// Entries of yarn.lock (v1 and berry) and pnpm-lock.yaml, read by indentation:
+/// an entry header is a `name@version:` line, its fields are indented below it.
+pub fn indented_lock_entries(text: &str) -> Vec<LockEntry> {
+    let mut entries: Vec<LockEntry> = Vec::new();
+    let mut header_indent = 0usize;
+    let mut in_optional: Option<usize> = None;
+    for line in text.lines() {
+        let trimmed = line.trim_end();
+        let content = trimmed.trim_start();
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        let indent = trimmed.len() - content.len();
+        if let Some(block_indent) = in_optional {
+            if indent > block_indent {
+                if let Some(entry) = entries.last_mut() {
+                    let name = content
+                        .split([':', ' '])
+                        .next()
+                        .unwrap_or("")
+                        .trim_matches(['"', '\''].as_ref());
+                    // A quoted scoped name ("@img/x": or '@img/x':) keeps its slash.
+                    let name = match content.strip_prefix(['"', '\'']) {
+                        Some(quoted) => quoted.split(['"', '\'']).next().unwrap_or(name),
+                        None => name,
+                    };
+                    if !name.is_empty() {
+                        entry.optional_dependencies.push(name.to_string());
+                    }
+                }
+                continue;
+            }
+            in_optional = None;
+        }
+        let header = (content.ends_with(':') && indent <= 2)
+            .then(|| entry_name(content.trim_end_matches(':')))
+            .flatten();
+        if let Some(name) = header {
+            header_indent = indent;
+            entries.push(LockEntry {
+                name,
+                ..LockEntry::default()
+            });
+            continue;
+        }
+        let Some(entry) = entries.last_mut() else {
+            continue;
+        };
+        if indent <= header_indent {
+            continue;
+        }
+        let (key, value) = content.split_once([':', ' ']).unwrap_or((content, ""));
+        let value = value.trim().trim_matches('"');
+        match key {
+            "version" => entry.version = value.trim_matches('\'').to_string(),
+            "optionalDependencies" => in_optional = Some(indent),
+            "os" | "cpu" => entry.is_platform_package = true,
+            "requiresBuild" => entry.has_install_script = value == "true",
+            "libc" => entry.libc = list_values(value),
+            // yarn berry: `conditions: os=linux & cpu=x64 & libc=musl`
+            "conditions" => {
+                entry.is_platform_package = true;
+                entry.libc = value
+                    .split('&')
+                    .filter_map(|c| c.trim().strip_prefix("libc="))
+                    .map(str::to_string)
+                    .collect();
+            }
+            _ => {}
+        }
+    }
+    entries
+}
+
+fn list_values(value: &str) -> Vec<String> {
+    value
+        .trim_matches(['[', ']'].as_ref())
+        .split(',')
+        .map(|v| v.trim().trim_matches(['"', '\''].as_ref()).to_string())
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+/// The package name of a lock entry header: `sharp@^0.33.5, sharp@0.33.5`,
+/// `"@img/sharp-linux-x64@0.33.5"`, `'@img/x@1.0.0'`, `sharp@npm:^0.33.5`, `/sharp/0.33.5` (pnpm v5).
+fn entry_name(header: &str) -> Option<String> {
+    let first = header
+        .split(',')
+        .next()?
+        .trim()
+        .trim_matches(['"', '\''].as_ref());
+    if let Some(path) = first.strip_prefix('/') {
+        // pnpm v5: /name/version or /@scope/name/version
+        let (name, _) = path.rsplit_once('/')?;
+        return Some(name.to_string());
+    }
+    let at = first.get(1..)?.find('@')? + 1;
+    let name = first.get(..at)?;
+    (!name.is_empty() && !name.contains(' ')).then(|| name.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_entry_headers() {
+        assert_eq!(
+            entry_name("sharp@^0.33.5, sharp@0.33.5").as_deref(),
+            Some("sharp")
+        );
+        assert_eq!(
+            entry_name("\"@img/sharp-linux-x64@0.33.5\"").as_deref(),
+            Some("@img/sharp-linux-x64")
+        );
+        assert_eq!(entry_name("'@img/x@1.0.0'").as_deref(), Some("@img/x"));
+        assert_eq!(
+            entry_name("\"sharp@npm:^0.33.5\"").as_deref(),
+            Some("sharp")
+        );
+        assert_eq!(entry_name("/@img/x/1.0.0").as_deref(), Some("@img/x"));
+        assert_eq!(entry_name("packages"), None);
+    }
+}
