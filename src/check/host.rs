@@ -46,26 +46,22 @@ pub fn detect(file_name: &str, facts: &ElfFacts) -> Option<Host> {
             loaded_by: None,
         })
     };
-    if let Some(init) = facts.exports.iter().find(|s| s.starts_with("PyInit_")) {
+    // The alphabetically first of several, whatever order exports are kept in.
+    let first = |wanted: &dyn Fn(&str) -> bool| facts.exports.iter().filter(|s| wanted(s)).min();
+    if let Some(init) = first(&|s| s.starts_with("PyInit_")) {
         return host(HostKind::Cpython, format!("exports {init}"));
     }
-    if let Some(register) = facts
-        .exports
-        .iter()
-        .find(|s| *s == "napi_register_module_v1" || s.starts_with("node_register_module_v"))
+    if let Some(register) =
+        first(&|s| s == "napi_register_module_v1" || s.starts_with("node_register_module_v"))
     {
         return host(HostKind::Node, format!("exports {register}"));
     }
-    if let Some(jni) = facts
-        .exports
-        .iter()
-        .find(|s| *s == "JNI_OnLoad" || s.starts_with("Java_"))
-    {
+    if let Some(jni) = first(&|s| s == "JNI_OnLoad" || s.starts_with("Java_")) {
         return host(HostKind::Jvm, format!("exports {jni}"));
     }
     // `Init_<name>` is what `require` calls; the interpreter's own API
     // (`rb_*`) among the imports tells it from other `Init_` exports.
-    if let Some(init) = facts.exports.iter().find(|s| s.starts_with("Init_"))
+    if let Some(init) = first(&|s| s.starts_with("Init_"))
         && facts
             .required_symbols
             .iter()

@@ -154,7 +154,7 @@ impl<'a> TreeIndex<'a> {
         }
         for (index, file) in self.files.iter().enumerate() {
             let Some(file) = file else { continue };
-            // Each file's exports are sorted and unique: one entry per file and name.
+            // Each file's exports are unique: one entry per file and name.
             for name in file.facts.exports.iter() {
                 if let Some(list) = exporters.get_mut(name) {
                     list.push(index);

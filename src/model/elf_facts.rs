@@ -246,31 +246,45 @@ impl ElfFacts {
     }
 }
 
-/// Sorted, unique symbol names in one buffer: a large library exports tens
-/// of thousands (the venv's 99 files 24k), and a `String` each was one
-/// allocation and one free per name.
+/// Unique symbol names in one buffer: a large library exports tens of
+/// thousands (the venv's 99 files 24k), and a `String` each was one
+/// allocation and one free per name. Kept in the order of their 64-bit
+/// hashes, not by name: sorting integers is several times cheaper than
+/// comparing mangled C++ names sharing long prefixes, and a lookup compares
+/// one name, not log₂ n of them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SymbolNames {
     text: String,
     /// Where each name ends in `text`.
     ends: Vec<usize>,
+    /// Each name's hash, ascending (names of one hash stay together).
+    hashes: Vec<u64>,
+}
+
+fn name_hash(name: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(name.as_bytes())
 }
 
 impl SymbolNames {
-    /// `names`, sorted, each once.
+    /// `names`, each once.
     pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> SymbolNames {
-        let mut names: Vec<&str> = names.into_iter().collect();
-        names.sort_unstable();
-        names.dedup();
-        let mut text = String::with_capacity(names.iter().map(|name| name.len()).sum());
-        let ends = names
-            .iter()
-            .map(|name| {
-                text.push_str(name);
-                text.len()
-            })
+        let mut hashed: Vec<(u64, &str)> = names
+            .into_iter()
+            .map(|name| (name_hash(name), name))
             .collect();
-        SymbolNames { text, ends }
+        // By hash, then by name: the order (and so `iter`) does not depend
+        // on the order the names came in.
+        hashed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+        hashed.dedup();
+        let mut text = String::with_capacity(hashed.iter().map(|(_, name)| name.len()).sum());
+        let mut ends = Vec::with_capacity(hashed.len());
+        let mut hashes = Vec::with_capacity(hashed.len());
+        for (hash, name) in hashed {
+            text.push_str(name);
+            ends.push(text.len());
+            hashes.push(hash);
+        }
+        SymbolNames { text, ends, hashes }
     }
 
     pub fn len(&self) -> usize {
@@ -281,7 +295,7 @@ impl SymbolNames {
         self.ends.is_empty()
     }
 
-    /// The `index`th name in sorted order.
+    /// The `index`th name in hash order.
     pub fn get(&self, index: usize) -> Option<&str> {
         let end = *self.ends.get(index)?;
         let start = match index.checked_sub(1) {
@@ -291,22 +305,21 @@ impl SymbolNames {
         self.text.get(start..end)
     }
 
+    /// Every name once, in an order fixed by the names alone (not sorted).
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         (0..self.len()).filter_map(|index| self.get(index))
     }
 
     pub fn contains(&self, name: &str) -> bool {
-        let (mut low, mut high) = (0, self.len());
-        while low < high {
-            let middle = low + (high - low) / 2;
-            match self.get(middle).map(|probe| probe.cmp(name)) {
-                Some(std::cmp::Ordering::Less) => low = middle + 1,
-                Some(std::cmp::Ordering::Greater) => high = middle,
-                Some(std::cmp::Ordering::Equal) => return true,
-                None => return false,
-            }
-        }
-        false
+        let hash = name_hash(name);
+        let first = self.hashes.partition_point(|&probe| probe < hash);
+        self.hashes
+            .get(first..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|&&probe| probe == hash)
+            .enumerate()
+            .any(|(offset, _)| self.get(first + offset) == Some(name))
     }
 }
 
@@ -328,9 +341,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn symbol_names_are_sorted_once_each_and_found_by_exact_name() {
+    fn symbol_names_are_kept_once_each_and_found_by_exact_name() {
         let names = SymbolNames::new(["zlibVersion", "a", "deflate", "a", "deflateEnd", "Z"]);
-        let listed: Vec<&str> = names.iter().collect();
+        let mut listed: Vec<&str> = names.iter().collect();
+        let reordered = SymbolNames::new(["Z", "deflateEnd", "a", "deflate", "zlibVersion"]);
+        assert!(names == reordered, "the order comes from the names alone");
+        listed.sort_unstable();
         assert_eq!(listed, ["Z", "a", "deflate", "deflateEnd", "zlibVersion"]);
         assert_eq!(names.len(), 5);
         for name in &listed {
