@@ -5,12 +5,11 @@
 
 use std::sync::OnceLock;
 
-use rustc_hash::FxHashMap;
-
 use crate::model::{Arch, Version};
 
 use super::MuslVersion;
-use super::tables::{flag_bits, lines, rows};
+use super::table_rows::Indexed;
+use super::tables::{flag_bits, index, rows};
 
 /// The musl an Alpine release ships.
 fn alpine_musl(release: &str) -> Option<MuslVersion> {
@@ -21,8 +20,6 @@ fn alpine_musl(release: &str) -> Option<MuslVersion> {
 }
 
 const LIBRARIES: &str = include_str!("../../data/alpine/alpine-base-libraries.tsv");
-const EXPORTS_X86_64: &str = include_str!("../../data/alpine/alpine-base-exports-x86_64.tsv");
-const EXPORTS_AARCH64: &str = include_str!("../../data/alpine/alpine-base-exports-aarch64.tsv");
 
 /// A library the base image has on the loader's default path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,63 +131,39 @@ pub fn base_library(release: &str, arch: Arch, name: &str) -> Option<BaseLibrary
     })
 }
 
-/// Per architecture: (soname, symbol) → bit per release column, and the columns.
-struct Exports {
-    symbols: FxHashMap<(&'static str, &'static str), u32>,
-    releases: Vec<&'static str>,
+fn exports(arch: Arch) -> Option<&'static Indexed> {
+    match arch {
+        Arch::X86_64 => Some(&index::BASE_EXPORTS_X86_64),
+        Arch::Aarch64 => Some(&index::BASE_EXPORTS_AARCH64),
+        _ => None,
+    }
 }
 
-fn exports(arch: Arch) -> Option<&'static Exports> {
-    static X86_64: OnceLock<Exports> = OnceLock::new();
-    static AARCH64: OnceLock<Exports> = OnceLock::new();
-    let (cell, text) = match arch {
-        Arch::X86_64 => (&X86_64, EXPORTS_X86_64),
-        Arch::Aarch64 => (&AARCH64, EXPORTS_AARCH64),
-        _ => return None,
-    };
-    Some(cell.get_or_init(|| parse_exports(text)))
-}
-
-fn parse_exports(text: &'static str) -> Exports {
-    // The column header: `#soname	symbol	version	3.17	3.19	3.20`.
-    let releases: Vec<&'static str> = text
+/// The table's release columns, from its header
+/// (`#soname`, `symbol`, `version`, then one per release: `3.17` …).
+fn releases(table: &Indexed) -> impl Iterator<Item = &'static str> {
+    table
+        .text
         .lines()
         .find_map(|line| line.strip_prefix("#soname\t"))
-        .map(|header| header.split('\t').skip(2).collect())
-        .unwrap_or_default();
-    let mut symbols: FxHashMap<(&'static str, &'static str), u32> = FxHashMap::default();
-    for line in lines(text) {
-        let mut fields = line.split('\t');
-        let (Some(soname), Some(symbol)) = (fields.next(), fields.next()) else {
-            continue;
-        };
-        *symbols.entry((soname, symbol)).or_default() |= flag_bits(fields.skip(1));
-    }
-    Exports { symbols, releases }
+        .into_iter()
+        .flat_map(|header| header.split('\t').skip(2))
 }
 
 /// Whether `library` (as the base image has it) exports `symbol` to musl's loader.
-/// Parses the base images' library tables for `arch` ahead of their use.
-pub fn prepare(arch: Arch) {
-    libraries();
-    exports(arch);
-}
-
 pub fn base_exports(library: &BaseLibrary, arch: Arch, symbol: &str) -> bool {
     let Some(exports) = exports(arch) else {
         return false;
     };
-    let Some(column) = exports
-        .releases
-        .iter()
-        .position(|r| *r == library.table_release)
-    else {
+    let Some(column) = releases(exports).position(|r| r == library.table_release) else {
         return false;
     };
-    exports
-        .symbols
-        .get(&(library.soname, symbol))
-        .is_some_and(|bits| bits & (1 << column) != 0)
+    // One row per version of the symbol: exported when any row says so.
+    let key = format!("{}\t{symbol}", library.soname);
+    exports.rows(&key).any(|row| {
+        let flags = row.split('\t').skip(3);
+        flag_bits(flags) & (1 << column) != 0
+    })
 }
 
 #[cfg(test)]

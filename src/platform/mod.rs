@@ -10,6 +10,7 @@ mod base;
 pub mod musl;
 mod profile_exports;
 pub mod profiles;
+mod table_rows;
 mod tables;
 mod target;
 
@@ -235,13 +236,10 @@ impl Platform {
         SymbolTables::for_arch(self.arch)
     }
 
-    /// Parses the symbol tables judging against this platform reads, so
-    /// that a scan can do it beside the walk rather than when judging starts.
+    /// Parses the base image's export tables judging against this platform
+    /// reads, so that a scan can do it beside the walk rather than when
+    /// judging starts (musl's and Alpine's tables are indexed at build time).
     pub fn prepare_tables(&self) {
-        self.tables().prepare();
-        if self.musl_target().is_some() {
-            base::prepare(self.arch);
-        }
         for library in self
             .profile()
             .map_or(&[][..], |profile| profile.libraries())

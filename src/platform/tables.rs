@@ -1,28 +1,17 @@
-//! Symbol and soname tables, embedded from `data/` and parsed once.
+//! Symbol and soname tables, embedded from `data/`: the large ones indexed
+//! at build time, the small ones parsed once.
 //!
 //! Every table's source and version is in `data/README.md`.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use super::table_rows::{Indexed, is_row};
 
 use crate::model::Arch;
 
 use super::MuslVersion;
 
-const MUSL_EXPORTS_X86_64: &str = include_str!("../../data/musl/musl-exports-x86_64.tsv");
-const MUSL_EXPORTS_AARCH64: &str = include_str!("../../data/musl/musl-exports-aarch64.tsv");
-const MUSL_LFS64: &str = include_str!("../../data/musl/musl-lfs64-remap.tsv");
-const DEBIAN_MUSL_DIFF: &str =
-    include_str!("../../data/musl/debian-musl-1.2.3-vs-upstream-x86_64.tsv");
-const GCOMPAT_EXPORTS: &str = include_str!("../../data/gcompat/gcompat-1.1.0-exports-x86_64.tsv");
-const GLIBC_VS_MUSL_X86_64: &str = include_str!("../../data/glibc/glibc-vs-musl-x86_64.tsv");
-const GLIBC_VS_MUSL_AARCH64: &str = include_str!("../../data/glibc/glibc-vs-musl-aarch64.tsv");
-const ALPINE_LIBSTDCXX: &str =
-    include_str!("../../data/alpine/alpine-libstdcxx-14.2.0-exports-x86_64.tsv");
-const ALPINE_LIBGCC_S: &str =
-    include_str!("../../data/alpine/alpine-libgcc_s-14.2.0-exports-x86_64.tsv");
 const SONAME_PACKAGES: &str = include_str!("../../data/alpine/soname-to-alpine-package.tsv");
 const HOST_BROUGHT: &str = include_str!("../../data/alpine/host-brought-libraries.tsv");
 
@@ -31,12 +20,9 @@ pub(super) fn rows(text: &'static str) -> impl Iterator<Item = Vec<&'static str>
     lines(text).map(|line| line.split('\t').collect())
 }
 
-/// The rows of a TSV file unsplit, for the large symbol tables: they are
-/// parsed at the start of most scans (4.5 ms for the four on one thread,
-/// with a `Vec` of fields per row and SipHash), so no row allocates.
+/// The rows of a TSV file unsplit.
 pub(super) fn lines(text: &'static str) -> impl Iterator<Item = &'static str> {
-    text.lines()
-        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+    text.lines().filter(|line| is_row(line))
 }
 
 /// The first field of a TSV row.
@@ -60,36 +46,14 @@ pub struct GlibcSymbol {
     pub first_version: &'static str,
 }
 
-/// The symbol tables for one architecture, each parsed when first asked:
-/// most scans need two or three of them (libstdc++'s is the largest and only
-/// matters to C++ files).
+/// The symbol tables for one architecture, indexed at build time.
 #[derive(Debug)]
 pub struct SymbolTables {
-    musl_exports: &'static str,
-    glibc_vs_musl: &'static str,
-    /// musl exports: name → bit per [`MuslVersion`] column (1.2.3 = bit 0 … 1.2.6 = bit 3).
-    musl: OnceLock<FxHashMap<&'static str, u8>>,
-    /// LFS64 names: glibc name → (musl target, bit per version the loader remaps it).
-    lfs64: OnceLock<HashMap<&'static str, (&'static str, u8)>>,
-    /// Debian's musl 1.2.3 build: names it adds and names it lacks, against upstream.
-    debian: OnceLock<DebianMusl>,
-    /// gcompat 1.1.0 and the libraries it links (musl-obstack, libucontext),
-    /// and where glibc puts each symbol (one file holds both).
-    glibc: OnceLock<GlibcTables>,
-    libstdcxx: OnceLock<FxHashSet<&'static str>>,
-    libgcc_s: OnceLock<FxHashSet<&'static str>>,
-}
-
-/// What gcompat provides, and where glibc puts each symbol.
-type GlibcTables = (
-    FxHashSet<&'static str>,
-    FxHashMap<&'static str, GlibcSymbol>,
-);
-
-#[derive(Debug, Default)]
-struct DebianMusl {
-    added: FxHashSet<&'static str>,
-    removed: FxHashSet<&'static str>,
+    /// musl exports: name, kind, and a flag per [`MuslVersion`] column (1.2.3 … 1.2.6).
+    musl_exports: &'static Indexed,
+    /// Where glibc puts each symbol, and whether gcompat's dependencies
+    /// (musl-obstack, libucontext) provide it.
+    glibc_vs_musl: &'static Indexed,
 }
 
 /// How musl resolves a name.
@@ -102,111 +66,55 @@ pub enum MuslProvides {
 
 impl SymbolTables {
     pub fn for_arch(arch: Arch) -> &'static SymbolTables {
-        static X86_64: OnceLock<SymbolTables> = OnceLock::new();
-        static AARCH64: OnceLock<SymbolTables> = OnceLock::new();
+        static X86_64: SymbolTables = SymbolTables {
+            musl_exports: &index::MUSL_EXPORTS_X86_64,
+            glibc_vs_musl: &index::GLIBC_VS_MUSL_X86_64,
+        };
+        static AARCH64: SymbolTables = SymbolTables {
+            musl_exports: &index::MUSL_EXPORTS_AARCH64,
+            glibc_vs_musl: &index::GLIBC_VS_MUSL_AARCH64,
+        };
         match arch {
-            Arch::Aarch64 => AARCH64
-                .get_or_init(|| SymbolTables::new(MUSL_EXPORTS_AARCH64, GLIBC_VS_MUSL_AARCH64)),
-            Arch::X86_64 => {
-                X86_64.get_or_init(|| SymbolTables::new(MUSL_EXPORTS_X86_64, GLIBC_VS_MUSL_X86_64))
-            }
+            Arch::Aarch64 => &AARCH64,
             // No table for the other architectures: the x86_64 names are the nearest
             // (musl's exports differ between architectures only in a handful of names).
-            _ => {
-                static APPROX: OnceLock<SymbolTables> = OnceLock::new();
-                APPROX.get_or_init(|| SymbolTables::new(MUSL_EXPORTS_X86_64, GLIBC_VS_MUSL_X86_64))
-            }
+            _ => &X86_64,
         }
     }
 
-    fn new(musl_exports: &'static str, glibc_vs_musl: &'static str) -> Self {
-        SymbolTables {
-            musl_exports,
-            glibc_vs_musl,
-            musl: OnceLock::new(),
-            lfs64: OnceLock::new(),
-            debian: OnceLock::new(),
-            glibc: OnceLock::new(),
-            libstdcxx: OnceLock::new(),
-            libgcc_s: OnceLock::new(),
+    /// Bit per musl version column exporting `name` (1.2.3 = bit 0 … 1.2.6 = bit 3).
+    fn musl_bits(&self, name: &str) -> u8 {
+        self.musl_exports.rows(name).next().map_or(0, |row| {
+            // After name, type and bind: exported by 1.2.3 … 1.2.6.
+            let bits = flag_bits(row.split('\t').skip(3).take(4));
+            u8::try_from(bits).unwrap_or(0)
+        })
+    }
+
+    /// The LFS64 name's musl target, and a bit per version whose loader remaps it.
+    fn lfs64(name: &str) -> Option<(&'static str, u8)> {
+        let row: Vec<&'static str> = index::MUSL_LFS64.rows(name).next()?.split('\t').collect();
+        let target = *row.get(1)?;
+        // Columns: exported in 1.2.3, remapped in 1.2.4, 1.2.5, 1.2.6.
+        let mut bits = 0u8;
+        for (bit, column) in (3..6).enumerate() {
+            if row.get(column) == Some(&"1") {
+                bits |= 1 << (bit + 1);
+            }
         }
+        Some((target, bits))
     }
 
-    fn musl(&self) -> &FxHashMap<&'static str, u8> {
-        self.musl.get_or_init(|| {
-            lines(self.musl_exports)
-                .map(|line| {
-                    // Columns 3 to 6: exported by 1.2.3 … 1.2.6.
-                    let mut fields = line.split('\t');
-                    let name = fields.next().unwrap_or(line);
-                    let bits = flag_bits(fields.skip(2).take(4));
-                    (name, u8::try_from(bits).unwrap_or(0))
-                })
-                .collect()
-        })
-    }
-
-    fn lfs64(&self) -> &HashMap<&'static str, (&'static str, u8)> {
-        self.lfs64.get_or_init(|| {
-            rows(MUSL_LFS64)
-                .filter_map(|row| {
-                    let name = *row.first()?;
-                    let target = *row.get(1)?;
-                    // Columns: exported in 1.2.3, remapped in 1.2.4, 1.2.5, 1.2.6.
-                    let mut bits = 0u8;
-                    for (bit, column) in (3..6).enumerate() {
-                        if row.get(column) == Some(&"1") {
-                            bits |= 1 << (bit + 1);
-                        }
-                    }
-                    Some((name, (target, bits)))
-                })
-                .collect()
-        })
-    }
-
-    fn debian(&self) -> &DebianMusl {
-        self.debian.get_or_init(|| {
-            let mut debian = DebianMusl::default();
-            for row in rows(DEBIAN_MUSL_DIFF) {
-                match (row.first(), row.get(1), row.get(2)) {
-                    (Some(name), Some(&"1"), Some(&"0")) => {
-                        debian.added.insert(*name);
-                    }
-                    (Some(name), Some(&"0"), Some(&"1")) => {
-                        debian.removed.insert(*name);
-                    }
-                    _ => {}
-                }
+    /// Whether Debian's musl 1.2.3 build adds (`Some(true)`) or lacks
+    /// (`Some(false)`) `name` against upstream.
+    fn debian_differs(name: &str) -> Option<bool> {
+        index::DEBIAN_MUSL_DIFF.rows(name).find_map(|row| {
+            let mut fields = row.split('\t').skip(1);
+            match (fields.next(), fields.next()) {
+                (Some("1"), Some("0")) => Some(true),
+                (Some("0"), Some("1")) => Some(false),
+                _ => None,
             }
-            debian
-        })
-    }
-
-    fn glibc(&self) -> &GlibcTables {
-        self.glibc.get_or_init(|| {
-            let mut gcompat: FxHashSet<&'static str> = lines(GCOMPAT_EXPORTS)
-                .map(first_field)
-                .filter(|name| !name.starts_with("GCOMPAT_"))
-                .collect();
-            let mut glibc = FxHashMap::default();
-            for line in lines(self.glibc_vs_musl) {
-                let mut fields = line.split('\t');
-                let (Some(soname), Some(name), Some(first_version)) =
-                    (fields.next(), fields.next(), fields.next())
-                else {
-                    continue;
-                };
-                // musl-obstack and libucontext come with Alpine's gcompat package.
-                if matches!(fields.nth(4), Some("O" | "U")) {
-                    gcompat.insert(name);
-                }
-                glibc.entry(name).or_insert(GlibcSymbol {
-                    soname,
-                    first_version,
-                });
-            }
-            (gcompat, glibc)
         })
     }
 
@@ -219,64 +127,71 @@ impl SymbolTables {
     ) -> Option<MuslProvides> {
         let bit = 1u8 << version.column();
         if debian_build {
-            let debian = self.debian();
-            if debian.added.contains(name) {
-                return Some(MuslProvides::Exported);
-            }
-            if debian.removed.contains(name) {
-                return None;
+            match SymbolTables::debian_differs(name) {
+                Some(true) => return Some(MuslProvides::Exported),
+                Some(false) => return None,
+                None => {}
             }
         }
-        if self.musl().get(name).is_some_and(|bits| bits & bit != 0) {
+        if self.musl_bits(name) & bit != 0 {
             return Some(MuslProvides::Exported);
         }
-        match self.lfs64().get(name) {
+        match SymbolTables::lfs64(name) {
             Some((target, bits)) if bits & bit != 0 => Some(MuslProvides::Lfs64Redirect(target)),
             _ => None,
         }
     }
 
-    /// Parses every table a musl model of this architecture asks (about
-    /// 2–4 ms on one thread): run beside the walk, the judging never waits
-    /// on it.
-    pub fn prepare(&self) {
-        self.musl();
-        self.lfs64();
-        self.debian();
-        self.glibc();
-        self.libstdcxx_exports("");
-        self.libgcc_s_exports("");
-    }
-
+    /// gcompat 1.1.0 (its own exports, and musl-obstack's and libucontext's,
+    /// which come with Alpine's gcompat package).
     pub fn gcompat_provides(&self, name: &str) -> bool {
-        self.glibc().0.contains(name)
+        (!name.starts_with("GCOMPAT_") && index::GCOMPAT_EXPORTS.has(name))
+            || self
+                .glibc_vs_musl
+                .rows(name)
+                .any(|row| matches!(row.split('\t').nth(7), Some("O" | "U")))
     }
 
     pub fn glibc_symbol(&self, name: &str) -> Option<GlibcSymbol> {
-        self.glibc().1.get(name).copied()
+        let row = self.glibc_vs_musl.rows(name).next()?;
+        let mut fields = row.split('\t');
+        let soname = fields.next()?;
+        let _name = fields.next()?;
+        let first_version = fields.next()?;
+        Some(GlibcSymbol {
+            soname,
+            first_version,
+        })
     }
 
     pub fn libstdcxx_exports(&self, name: &str) -> bool {
-        self.libstdcxx
-            .get_or_init(|| lines(ALPINE_LIBSTDCXX).map(first_field).collect())
-            .contains(name)
+        index::ALPINE_LIBSTDCXX.has(name)
     }
 
     pub fn libgcc_s_exports(&self, name: &str) -> bool {
-        self.libgcc_s
-            .get_or_init(|| {
-                lines(ALPINE_LIBGCC_S)
-                    .map(first_field)
-                    .map(|name| name.split('@').next().unwrap_or(name))
-                    .collect()
-            })
-            .contains(name)
+        index::ALPINE_LIBGCC_S.has(name)
     }
 
     /// All gcompat names, for tests.
     pub fn gcompat_len(&self) -> usize {
-        self.glibc().0.len()
+        let own = lines(index::GCOMPAT_EXPORTS.text).map(first_field);
+        let dependencies = lines(self.glibc_vs_musl.text).filter_map(|row| {
+            let fields: Vec<&str> = row.split('\t').collect();
+            matches!(fields.get(7), Some(&("O" | "U")))
+                .then(|| fields.get(1).copied())
+                .flatten()
+        });
+        own.chain(dependencies)
+            .filter(|name| self.gcompat_provides(name))
+            .collect::<std::collections::HashSet<_>>()
+            .len()
     }
+}
+
+/// The build-time indexes of the large tables (see `build.rs`).
+pub(super) mod index {
+    use super::super::table_rows::{Indexed, Key};
+    include!(concat!(env!("OUT_DIR"), "/table_index.rs"));
 }
 
 /// What Alpine offers for a soname.
@@ -347,6 +262,33 @@ pub fn host_brought(host: &str) -> impl Iterator<Item = HostBrought> + '_ {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platform::table_rows::row_key;
+
+    #[test]
+    fn every_row_of_an_indexed_table_is_found_by_its_key_and_only_by_it() {
+        for table in index::ALL {
+            let mut rows = 0;
+            for row in lines(table.text) {
+                let Some(key) = row_key(row, table.key) else {
+                    continue;
+                };
+                rows += 1;
+                assert!(table.rows(key).any(|found| found == row), "{row:?}");
+                assert!(
+                    table
+                        .rows(key)
+                        .all(|found| row_key(found, table.key) == Some(key))
+                );
+                let absent = format!("{key}\u{1}");
+                assert!(!table.has(&absent), "{absent:?}");
+            }
+            assert!(
+                rows > 0 && rows == table.hashes.len(),
+                "{rows} rows, {} indexed",
+                table.hashes.len()
+            );
+        }
+    }
 
     #[test]
     fn musl_exports_differ_by_version_as_documented() {

@@ -1,0 +1,128 @@
+//! Indexes the large embedded symbol tables by key (see
+//! `src/platform/table_rows.rs`), so no scan parses them.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+#[allow(dead_code)]
+#[path = "src/platform/table_rows.rs"]
+mod table_rows;
+
+use table_rows::{Key, bucket_bits, is_row, key_hash, row_key};
+
+/// (static name, table under `data/`, its key).
+const TABLES: &[(&str, &str, Key)] = &[
+    (
+        "MUSL_EXPORTS_X86_64",
+        "musl/musl-exports-x86_64.tsv",
+        Key::First,
+    ),
+    (
+        "MUSL_EXPORTS_AARCH64",
+        "musl/musl-exports-aarch64.tsv",
+        Key::First,
+    ),
+    ("MUSL_LFS64", "musl/musl-lfs64-remap.tsv", Key::First),
+    (
+        "DEBIAN_MUSL_DIFF",
+        "musl/debian-musl-1.2.3-vs-upstream-x86_64.tsv",
+        Key::First,
+    ),
+    (
+        "GCOMPAT_EXPORTS",
+        "gcompat/gcompat-1.1.0-exports-x86_64.tsv",
+        Key::First,
+    ),
+    (
+        "GLIBC_VS_MUSL_X86_64",
+        "glibc/glibc-vs-musl-x86_64.tsv",
+        Key::Second,
+    ),
+    (
+        "GLIBC_VS_MUSL_AARCH64",
+        "glibc/glibc-vs-musl-aarch64.tsv",
+        Key::Second,
+    ),
+    (
+        "ALPINE_LIBSTDCXX",
+        "alpine/alpine-libstdcxx-14.2.0-exports-x86_64.tsv",
+        Key::First,
+    ),
+    (
+        "ALPINE_LIBGCC_S",
+        "alpine/alpine-libgcc_s-14.2.0-exports-x86_64.tsv",
+        Key::FirstBeforeAt,
+    ),
+    (
+        "BASE_EXPORTS_X86_64",
+        "alpine/alpine-base-exports-x86_64.tsv",
+        Key::FirstTwo,
+    ),
+    (
+        "BASE_EXPORTS_AARCH64",
+        "alpine/alpine-base-exports-aarch64.tsv",
+        Key::FirstTwo,
+    ),
+];
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=src/platform/table_rows.rs");
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    let mut code = String::new();
+    for (name, file, key) in TABLES {
+        let path = Path::new(&manifest).join("data").join(file);
+        println!("cargo:rerun-if-changed={}", path.display());
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|err| panic!("reading {}: {err}", path.display()));
+        let mut index: Vec<(u64, u32)> = Vec::new();
+        let mut offset = 0usize;
+        for line in text.split_inclusive('\n') {
+            let row = line.strip_suffix('\n').unwrap_or(line);
+            if is_row(row) {
+                if let Some(row_key) = row_key(row, *key) {
+                    let at = u32::try_from(offset).expect("tables are under 4 GiB");
+                    index.push((key_hash(row_key), at));
+                }
+            }
+            offset += line.len();
+        }
+        index.sort_unstable();
+        let hashes: Vec<String> = index.iter().map(|(hash, _)| format!("{hash:#x}")).collect();
+        let offsets: Vec<String> = index.iter().map(|(_, at)| at.to_string()).collect();
+        let bits = bucket_bits(index.len());
+        let shift = 64 - bits;
+        let buckets: Vec<String> = (0..=(1u64 << bits))
+            .map(|bucket| {
+                index
+                    .partition_point(|(hash, _)| (hash >> shift) < bucket)
+                    .to_string()
+            })
+            .collect();
+        writeln!(
+            code,
+            "pub static {name}: Indexed = Indexed {{ text: include_str!({path:?}), key: Key::{key:?}, \
+             hashes: &[{}], offsets: &[{}], buckets: &[{}], shift: {shift} }};",
+            hashes.join(","),
+            offsets.join(","),
+            buckets.join(","),
+            path = path.display().to_string(),
+        )
+        .expect("writing to a String");
+    }
+    let names: Vec<&str> = TABLES.iter().map(|(name, _, _)| *name).collect();
+    writeln!(
+        code,
+        "#[cfg(test)]\npub static ALL: &[&Indexed] = &[{}];",
+        names
+            .iter()
+            .map(|name| format!("&{name}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    )
+    .expect("writing to a String");
+    let target = Path::new(&out).join("table_index.rs");
+    std::fs::write(&target, code)
+        .unwrap_or_else(|err| panic!("writing {}: {err}", target.display()));
+}
