@@ -524,3 +524,30 @@ fn bare_runtime_addons_and_android_builds_are_never_loaded_by_node() {
         }
     }
 }
+
+/// An Android library's missing `__register_atfork@LIBC` is bionic's, not
+/// glibc's: glibc's table (which lists a `__register_atfork` since 2.3.2)
+/// says nothing about it.
+#[test]
+fn glibc_facts_are_not_attached_to_another_librarys_version_node() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_fixture(
+        "node/bionic-addon.node",
+        &dir.path().join("libandroid-only.so"),
+    );
+    let (report, _) = json_scan(dir.path(), &["--target", "alpine:3.20", "--offline"]);
+    let file = by_suffix(&report, "libandroid-only.so");
+    let symbols: Vec<&Value> = file["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["evidence"]["symbols"].as_array().into_iter().flatten())
+        .collect();
+    let atfork = symbols
+        .iter()
+        .find(|s| s["name"] == "__register_atfork")
+        .unwrap_or_else(|| panic!("no missing __register_atfork: {file}"));
+    assert_eq!(atfork["version"], "LIBC", "{atfork}");
+    assert!(atfork.get("glibc_since").is_none(), "{atfork}");
+    assert_ne!(atfork["expected_library"], "libc.so.6", "{atfork}");
+}

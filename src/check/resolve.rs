@@ -180,7 +180,14 @@ impl<'a> Lookup<'a> {
             libstdcxx: tables.libstdcxx_exports(name),
             libgcc_s: tables.libgcc_s_exports(name),
             gcompat_provides: tables.gcompat_provides(name),
-            glibc: tables.glibc_symbol(name),
+            // glibc's table speaks for glibc's names: not for one bound to
+            // another library's version node (`__register_atfork@LIBC` is bionic's).
+            glibc: required
+                .version
+                .as_deref()
+                .is_none_or(|node| node.starts_with("GLIBC_"))
+                .then(|| tables.glibc_symbol(name))
+                .flatten(),
         }
     }
 }
