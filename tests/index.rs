@@ -821,3 +821,58 @@ fn one_lookup_answers_every_target_and_glibc_images_get_the_manylinux_wheels_the
     assert!(!debian11.contains_key("@swc/core==1.7.0"), "{debian11:#?}");
     assert!(scratch.is_empty(), "{scratch:#?}");
 }
+
+/// A venv installed on Alpine (a musllinux build of MarkupSafe) moved to a
+/// glibc image: its files need musl's libc, and reinstalling on the target
+/// gets the manylinux wheel, which is the fix, not "no fix".
+#[test]
+fn a_musl_build_on_a_glibc_image_is_fixed_by_reinstalling_when_the_index_has_a_glibc_build() {
+    let server = Server::start(Behaviour::Recorded);
+    let cache = tempfile::tempdir().unwrap();
+    let venv = tempfile::tempdir().unwrap();
+    let site = venv.path().join("site-packages");
+    let module = "markupsafe/_speedups.cpython-311-x86_64-linux-musl.so";
+    common::copy_fixture("lib/libplain-musl.so", &site.join(module));
+    let info = site.join("MarkupSafe-2.1.5.dist-info");
+    std::fs::create_dir_all(&info).unwrap();
+    std::fs::write(
+        info.join("METADATA"),
+        "Metadata-Version: 2.1\nName: MarkupSafe\nVersion: 2.1.5\n",
+    )
+    .unwrap();
+    std::fs::write(info.join("RECORD"), format!("{module},,\n")).unwrap();
+
+    let output = scan_cli(
+        &server,
+        cache.path(),
+        venv.path(),
+        &["--target", "debian:12-slim"],
+        &[],
+    );
+    let report = common::json_of(&output);
+    let file = common::by_suffix(&report, module);
+    assert_eq!(file["verdict"], "breaks", "{file}");
+    assert_eq!(file["facts"]["libc"]["kind"], "musl");
+    let package = report["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["package"]["name"] == "MarkupSafe")
+        .unwrap_or_else(|| panic!("{:#}", report["packages"]));
+    assert_eq!(
+        package["reinstalled"]["reinstall"], "glibc-build",
+        "{package}"
+    );
+    let kinds: Vec<&str> = package["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["reinstall-on-target"], "{package}");
+    assert!(
+        report["plan"]["no_fix"].as_array().unwrap().is_empty(),
+        "{:#}",
+        report["plan"]
+    );
+}

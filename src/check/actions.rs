@@ -1,12 +1,13 @@
 //! What to change for each package: on musl, the `apk add`, the reinstall
 //! or upgrade, the build packages; on a glibc or no-libc image, the image's
-//! own packages for the libraries it lacks, a reinstall where an older build
-//! fits its glibc, or what nothing on the image fixes. `plan` merges them.
+//! own packages for the libraries it lacks, a reinstall where the index has
+//! a build for its glibc (of files built for musl, or for a newer glibc), or
+//! what nothing on the image fixes. `plan` merges them.
 
 use std::collections::BTreeSet;
 
 use crate::model::{
-    Action, AnswerSource, Artifact, AsIs, Code, Ecosystem, Evidence, Package, Reinstall,
+    Action, AnswerSource, Artifact, AsIs, Code, Ecosystem, Evidence, LibcKind, Package, Reinstall,
     ReinstallAnswer, Severity, Verdict, Version,
 };
 use crate::platform::{LoaderKind, Platform};
@@ -114,8 +115,8 @@ pub(super) fn actions(
 
 /// What to change for one package on a glibc or no-libc image: install the
 /// libraries the image lacks; reinstall where the index has a build the
-/// image's glibc accepts and the files need a newer glibc than it has;
-/// else say what nothing on this image fixes.
+/// image's glibc accepts and the files were built for musl or need a newer
+/// glibc than it has; else say what nothing on this image fixes.
 fn image_actions(
     package: Option<&Package>,
     files: &[&Artifact],
@@ -160,12 +161,21 @@ fn image_actions(
             .iter()
             .any(|finding| finding.code == Code::VersionNodeMissing)
     });
+    // Files built for musl (a tree installed on Alpine): reinstalling on the
+    // target fetches the glibc build, as for files too new for its glibc.
+    let built_for_musl = files.iter().any(|f| {
+        f.verdict() == Verdict::Breaks
+            && f.facts()
+                .is_some_and(|facts| facts.libc.kind == LibcKind::Musl)
+    });
     let from_index = matches!(reinstalled.source, AnswerSource::Index { .. });
     match reinstalled.reinstall {
-        Reinstall::GlibcBuild if too_new && from_index => {
+        Reinstall::GlibcBuild if (too_new || built_for_musl) && from_index => {
             actions.push(reinstall_action(ecosystem));
         }
-        Reinstall::SourceBuild if too_new && platform.install_command().is_some() => {
+        Reinstall::SourceBuild
+            if (too_new || built_for_musl) && platform.install_command().is_some() =>
+        {
             actions.push(Action::BuildDependencies {
                 packages: build_packages(ecosystem, reinstalled, platform),
             });
