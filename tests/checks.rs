@@ -1061,6 +1061,8 @@ mod reinstall {
                 .collect(),
             musl_locked: strings(musl_locked),
             musl_builds: musl_locked.iter().map(|n| format!("{n}@0.33.5")).collect(),
+            glibc_declared: Vec::new(),
+            glibc_builds: Vec::new(),
             split_by_libc,
         }
     }

@@ -551,3 +551,63 @@ fn glibc_facts_are_not_attached_to_another_librarys_version_node() {
     assert!(atfork.get("glibc_since").is_none(), "{atfork}");
     assert_ne!(atfork["expected_library"], "libc.so.6", "{atfork}");
 }
+
+/// A node_modules installed on Alpine (only sharp's musl platform package)
+/// moved to a glibc image: sharp's loader requires `@img/sharp-linux-x64`,
+/// which is not installed, so sharp breaks there (MC206) and `npm ci` on the
+/// target is the fix. On Alpine the same tree is fine.
+#[test]
+fn a_musl_installed_tree_on_a_glibc_image_lacks_the_glibc_platform_package() {
+    let dir = tempfile::tempdir().unwrap();
+    let modules = dir.path().join("node_modules");
+    let write = |at: &str, json: &str| {
+        let path = modules.join(at).join("package.json");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, json).unwrap();
+    };
+    write(
+        "sharp",
+        r#"{"name": "sharp", "version": "0.33.5", "optionalDependencies": {
+            "@img/sharp-linux-x64": "0.33.5", "@img/sharp-linuxmusl-x64": "0.33.5"}}"#,
+    );
+    write(
+        "@img/sharp-linuxmusl-x64",
+        r#"{"name": "@img/sharp-linuxmusl-x64", "version": "0.33.5",
+            "os": ["linux"], "cpu": ["x64"], "libc": ["musl"]}"#,
+    );
+    copy_fixture(
+        "lib/libplain-musl.so",
+        &modules.join("@img/sharp-linuxmusl-x64/lib/sharp-linuxmusl-x64.node"),
+    );
+
+    let (report, status) = json_scan(dir.path(), &["--target", "debian:12-slim", "--offline"]);
+    let sharp = artifact_where(&report, |a| {
+        a["package"]["name"] == "sharp" && a["source"]["from"] == "package-files"
+    })
+    .unwrap_or_else(|| panic!("no entry for sharp: {report:#}"));
+    assert_eq!(codes(sharp), ["MC206"], "{sharp}");
+    assert_eq!(status, 1, "MC206 is an error");
+    let decision = report["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["package"]["name"] == "sharp")
+        .unwrap();
+    assert_eq!(decision["as_is"]["verdict"], "breaks", "{decision}");
+    assert_eq!(decision["reinstalled"]["reinstall"], "glibc-build");
+    assert_eq!(decision["reinstalled"]["build"], "@img/sharp-linux-x64");
+    assert_eq!(decision["actions"][0]["kind"], "reinstall-on-target");
+    let text = stdout(&muslcheck(
+        dir.path(),
+        &["--target", "debian:12-slim", "--offline"],
+    ));
+    assert!(text.contains("breaks (glibc variant missing)"), "{text}");
+
+    let (alpine, status) = json_scan(dir.path(), &["--target", "alpine:3.20", "--offline"]);
+    let codes_on_alpine: Vec<String> = artifacts(&alpine).iter().flat_map(codes).collect();
+    assert!(
+        !codes_on_alpine.contains(&"MC206".to_string()),
+        "{codes_on_alpine:?}"
+    );
+    assert_eq!(status, 0, "{alpine:#}");
+}

@@ -169,8 +169,11 @@ fn image_actions(
                 .is_some_and(|facts| facts.libc.kind == LibcKind::Musl)
     });
     let from_index = matches!(reinstalled.source, AnswerSource::Index { .. });
+    // Only the musl platform package is installed (MC206): npm on the
+    // target installs the glibc one.
+    let variant_missing = as_is.note.is_some();
     match reinstalled.reinstall {
-        Reinstall::GlibcBuild if (too_new || built_for_musl) && from_index => {
+        Reinstall::GlibcBuild if ((too_new || built_for_musl) && from_index) || variant_missing => {
             actions.push(reinstall_action(ecosystem));
         }
         Reinstall::SourceBuild

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::actions::actions;
+use super::reinstall::glibc_variant_answer;
 use crate::ecosystem::maven::jni_library;
 use crate::model::{
     ActionPlan, AnswerSource, Artifact, ArtifactKind, AsIs, Code, Ecosystem, LibcKind, Package,
@@ -20,7 +21,8 @@ struct Group<'a> {
     files: Vec<&'a Artifact>,
     answers: Vec<ReinstallAnswer>,
     /// What the package's entries say of the installed tree as it is (the
-    /// musl platform package is not installed, so the JS loader fails).
+    /// platform package for the target's libc is not installed, so the JS
+    /// loader fails).
     as_is_notes: Vec<String>,
 }
 
@@ -61,7 +63,21 @@ pub fn decide(
                     );
                 }
             }
-            ArtifactKind::Package { .. } | ArtifactKind::Wheel { .. } => {}
+            // On glibc, only a package whose glibc platform package is not
+            // installed (MC206) has something to say.
+            ArtifactKind::Package { .. } => {
+                for finding in artifact
+                    .findings()
+                    .iter()
+                    .filter(|f| f.code == Code::GlibcVariantNotInstalled)
+                {
+                    let key = (artifact.package.clone(), None);
+                    let group = groups.entry(key).or_default();
+                    group.answers.extend(glibc_variant_answer(finding));
+                    group.as_is_notes.push(finding.message.clone());
+                }
+            }
+            ArtifactKind::Wheel { .. } => {}
         }
     }
     // An answer about a package (a lockfile's, the index's) holds for each

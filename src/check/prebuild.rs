@@ -75,8 +75,10 @@ pub fn never_loaded(
         return platform_gem_never_loaded(musl_prebuilds, &name, &version, &gem_platform, platform);
     }
     let arch = platform.arch;
-    if platform.loader_kind() != LoaderKind::Musl {
-        return never_loaded_on_glibc(file, arch);
+    match platform.loader_kind() {
+        LoaderKind::Glibc => return never_loaded_on_glibc(file, arch, true),
+        LoaderKind::None => return never_loaded_on_glibc(file, arch, false),
+        LoaderKind::Musl => {}
     }
     if let Some(package) = file.glibc_platform_package {
         if file.facts.arch != arch {
@@ -132,9 +134,11 @@ fn platform_gem_never_loaded(
     })
 }
 
-/// On glibc (and on an image without a C library, where nothing dynamic
-/// runs anyway): the loaders pick the glibc variant, never the musl one.
-fn never_loaded_on_glibc(file: &TreeFile, arch: Arch) -> Option<String> {
+/// On glibc: the loaders pick the glibc variant, never the musl one. On an
+/// image without a C library (`glibc: false`) neither loads, and the musl
+/// variant is judged as any file is (it fails there), not set aside: a tree
+/// installed on Alpine does not run on scratch.
+fn never_loaded_on_glibc(file: &TreeFile, arch: Arch, glibc: bool) -> Option<String> {
     let target_cpu = npm_cpu(arch);
     if let Some(package) = file.glibc_platform_package {
         return (file.facts.arch != arch).then(|| {
@@ -146,6 +150,7 @@ fn never_loaded_on_glibc(file: &TreeFile, arch: Arch) -> Option<String> {
     }
     if let Some(name) = npm_package_name(file.shown)
         && is_musl_variant_name(name, target_cpu)
+        && glibc
     {
         return Some(format!(
             "platform package for musl ({name}); on glibc its parent's loader requires the glibc variant"
@@ -155,7 +160,7 @@ fn never_loaded_on_glibc(file: &TreeFile, arch: Arch) -> Option<String> {
     if let Some(reason) = never_picked(&prebuild, target_cpu, arch) {
         return Some(reason);
     }
-    (prebuild.libc == Some(LibcKind::Musl))
+    (glibc && prebuild.libc == Some(LibcKind::Musl))
         .then(|| "the musl prebuild; on glibc node-gyp-build never loads it".to_string())
 }
 

@@ -178,6 +178,66 @@ pub fn assess_installed_variants(variant: &LockVariant, manifest_path: &str) -> 
     (declared, vec![finding])
 }
 
+/// For a glibc target: the installed package's loader requires a glibc
+/// platform package, and only musl ones are installed (a node_modules
+/// installed on Alpine). `None` when a glibc one is installed, or the
+/// variants are not split by libc.
+pub fn glibc_variant_missing(variant: &LockVariant, manifest_path: &str) -> Option<Finding> {
+    if variant.glibc_declared.is_empty()
+        || !variant.glibc_builds.is_empty()
+        || variant.musl_builds.is_empty()
+    {
+        return None;
+    }
+    let glibc = variant.glibc_declared.join(", ");
+    Some(Finding::new(
+        Code::GlibcVariantNotInstalled,
+        format!(
+            "{} {}: only the musl platform package is installed here ({}); on glibc its loader requires {glibc}, so npm on the target must install it",
+            variant.parent,
+            variant.version,
+            variant.musl_builds.join(", ")
+        ),
+        Evidence::PlatformPackages {
+            lockfile: manifest_path.to_string(),
+            declared: variant.declared.clone(),
+            musl_declared: variant.musl_declared.clone(),
+            musl_locked: variant.musl_locked.clone(),
+        },
+    ))
+}
+
+/// The answer on a glibc target for a package of [`glibc_variant_missing`]:
+/// npm there installs the glibc platform package its loader requires.
+pub fn glibc_variant_answer(finding: &Finding) -> Option<ReinstallAnswer> {
+    let Evidence::PlatformPackages {
+        lockfile,
+        declared,
+        musl_declared,
+        ..
+    } = &finding.evidence
+    else {
+        return None;
+    };
+    let glibc: Vec<String> = declared
+        .iter()
+        .filter(|name| !musl_declared.contains(name))
+        .cloned()
+        .collect();
+    let mut reinstalled = answer(
+        Reinstall::GlibcBuild,
+        format!(
+            "npm on the target installs the glibc platform package ({})",
+            glibc.join(", ")
+        ),
+        AnswerSource::PackageFiles {
+            path: lockfile.clone(),
+        },
+    );
+    reinstalled.build = main_package(&glibc);
+    Some(reinstalled)
+}
+
 /// pip's name for an architecture in platform tags.
 pub fn pip_arch(arch: Arch) -> &'static str {
     match arch {

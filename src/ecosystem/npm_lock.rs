@@ -19,6 +19,10 @@ pub struct LockVariant {
     pub musl_locked: Vec<String>,
     /// Those, as `name@version`.
     pub musl_builds: Vec<String>,
+    /// When the variants are split by libc: the declared ones for glibc
+    /// (the others), and those the lock records, as `name@version`.
+    pub glibc_declared: Vec<String>,
+    pub glibc_builds: Vec<String>,
     /// Some declared variant is glibc-only (`-gnu` name or `libc: ["glibc"]`):
     /// the variants are split by libc, so a missing musl one matters.
     pub split_by_libc: bool,
@@ -94,6 +98,19 @@ pub fn lock_variants_of(entries: &[LockEntry], cpu: &str) -> Vec<LockVariant> {
                 base.split('-').any(|t| t == "gnu" || t == "glibc")
                     || glibc_tagged.contains(dep.as_str())
             });
+        let glibc_declared: Vec<String> = if split_by_libc {
+            declared
+                .iter()
+                .filter(|dep| !musl_declared.contains(dep))
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let glibc_builds = glibc_declared
+            .iter()
+            .filter_map(|dep| Some(format!("{dep}@{}", locked.get(dep.as_str())?)))
+            .collect();
         variants.push(LockVariant {
             parent: entry.name.clone(),
             version: entry.version.clone(),
@@ -101,6 +118,8 @@ pub fn lock_variants_of(entries: &[LockEntry], cpu: &str) -> Vec<LockVariant> {
             musl_declared,
             musl_locked,
             musl_builds,
+            glibc_declared,
+            glibc_builds,
             split_by_libc,
         });
     }

@@ -67,6 +67,12 @@ macro_rules! codes {
                 | Code::MuslVariantNotInstalled
         )
     }
+
+    /// A finding about what installing on glibc gives (MC206): it does not
+    /// apply to a musl target.
+    pub fn is_about_glibc_installs(self) -> bool {
+        self == Code::GlibcVariantNotInstalled
+    }
 }
 
 impl Code {
@@ -406,6 +412,23 @@ runtime`).\n\nFix: run `npm ci` in the Alpine stage (with a lockfile that record
 variant), or install on the builder with `npm install --os=linux --cpu=x64 --libc=musl`.",
         remedy: Some(
             "run `npm ci` in the Alpine stage instead of copying node_modules, or install with `npm install --os=linux --cpu=x64 --libc=musl`",
+        ),
+    },
+    GlibcVariantNotInstalled => {
+        id: "MC206",
+        name: "glibc-variant-not-installed",
+        severity: Severity::Error,
+        summary: "only the musl platform package is installed: on glibc the package's loader finds no binary",
+        explanation: "napi-rs and sharp style packages ship each platform's binary in its own \
+package, and their JavaScript loader requires the glibc one on glibc (`@swc/core-linux-x64-gnu`, \
+`@img/sharp-linux-x64`); the musl package beside it is never loaded there. A node_modules \
+installed on Alpine and copied into a glibc image (Debian, Ubuntu, distroless, UBI) has only the \
+musl package, so `require()` fails (`Cannot find module '@swc/core-linux-x64-gnu'`, `Could not \
+load the \"sharp\" module using the linux-x64 runtime`).\n\nFix: run `npm ci` in the glibc \
+image's stage (with a lockfile that records the glibc variant), or install on the builder with \
+`npm install --os=linux --cpu=x64 --libc=glibc`.",
+        remedy: Some(
+            "run `npm ci` in the glibc image's stage instead of copying node_modules from an Alpine one, or install with `npm install --os=linux --cpu=x64 --libc=glibc`",
         ),
     },
     TagTooLow => {

@@ -206,7 +206,13 @@ fn as_is_text(decision: &PackageDecision) -> String {
         return "not installed here".to_string();
     };
     if as_is.note.is_some() {
-        return format!("{verdict} (musl variant missing)");
+        // The note is that the platform package for the target's libc is
+        // not installed; a glibc target's answer is a glibc build.
+        let libc = match decision.reinstalled.reinstall {
+            Reinstall::GlibcBuild | Reinstall::NoGlibcBuild => "glibc",
+            _ => "musl",
+        };
+        return format!("{verdict} ({libc} variant missing)");
     }
     let count = as_is.verdicts.get(&verdict).copied().unwrap_or(0);
     if count == as_is.files {

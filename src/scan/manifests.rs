@@ -413,7 +413,10 @@ fn npm_install_artifact(
     let manifest_path = shown.as_str().to_string();
     let key = (manifest.name.clone(), manifest.version.clone());
     let (answer, findings) = if let Some(variant) = installed.variants.get(&key) {
-        reinstall::assess_installed_variants(variant, &manifest_path)
+        let (answer, mut findings) = reinstall::assess_installed_variants(variant, &manifest_path);
+        // Kept for glibc targets only (the musl ones drop it, as glibc ones drop MC205).
+        findings.extend(reinstall::glibc_variant_missing(variant, &manifest_path));
+        (answer, findings)
     } else {
         let cpu = npm_cpu(installed.arch);
         match native_source(dir, manifest, cpu, installed.native_files) {

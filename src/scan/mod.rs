@@ -445,15 +445,15 @@ fn judge(inputs: &Inputs, index: &TreeIndex, options: &Options) -> Vec<Artifact>
             assessment,
         });
     }
-    // Lockfile findings (MC201-MC205) are about installing on musl.
-    let musl_target = options.platform.loader_kind() == LoaderKind::Musl;
+    // Lockfile findings are about installing on musl (MC201-MC205) or on glibc (MC206).
+    let loader = options.platform.loader_kind();
     artifacts.extend(
         inputs
             .entries
             .locked
             .iter()
             .cloned()
-            .map(|entry| if musl_target { entry } else { off_musl(entry) }),
+            .map(|entry| for_target_libc(entry, loader)),
     );
     artifacts.extend(inputs.entries.installed.iter().cloned());
     artifacts.extend(inputs.problems.iter().map(problem_artifact));
@@ -494,14 +494,19 @@ fn problem_artifact(problem: &Problem) -> Artifact {
     )
 }
 
-/// A lockfile or manifest entry judged for a glibc or no-libc target: its
-/// findings about musl builds do not apply there.
-fn off_musl(mut entry: Artifact) -> Artifact {
+/// A lockfile or manifest entry judged for the target: its findings about
+/// installing on another libc (or on one, for an image without any) do not
+/// apply there.
+fn for_target_libc(mut entry: Artifact, loader: LoaderKind) -> Artifact {
     if matches!(entry.kind, ArtifactKind::Package { .. }) {
         let assessment = &mut entry.assessment;
-        assessment
-            .findings
-            .retain(|f| !f.code.is_about_musl_installs());
+        assessment.findings.retain(|f| match loader {
+            LoaderKind::Musl => !f.code.is_about_glibc_installs(),
+            LoaderKind::Glibc => !f.code.is_about_musl_installs(),
+            LoaderKind::None => {
+                !f.code.is_about_musl_installs() && !f.code.is_about_glibc_installs()
+            }
+        });
         if assessment.findings.is_empty() && assessment.verdict == Verdict::Unknown {
             assessment.verdict = Verdict::Ok;
         }
