@@ -610,4 +610,16 @@ fn a_musl_installed_tree_on_a_glibc_image_lacks_the_glibc_platform_package() {
         "{codes_on_alpine:?}"
     );
     assert_eq!(status, 0, "{alpine:#}");
+
+    // Without a C library neither variant loads: the musl one fails there,
+    // rather than being set aside as another platform's.
+    let (scratch, status) = json_scan(dir.path(), &["--target", "scratch", "--offline"]);
+    let addon = by_suffix(&scratch, "sharp-linuxmusl-x64.node");
+    assert_eq!(addon["verdict"], "breaks", "{addon}");
+    assert_eq!(status, 1);
+    let codes_on_scratch: Vec<String> = artifacts(&scratch).iter().flat_map(codes).collect();
+    assert!(
+        !codes_on_scratch.contains(&"MC206".to_string()),
+        "{codes_on_scratch:?}"
+    );
 }

@@ -515,3 +515,35 @@ fn audit_wheel_on_something_else_than_wheels_is_a_usage_error() {
         assert!(output.stdout.is_empty());
     }
 }
+
+/// An installed distribution's known-problem answer is about installing on
+/// musl (numpy 1.24 has no musllinux wheel: MC201): it is said for Alpine,
+/// not for a glibc image, where the manylinux files load as they are.
+#[test]
+fn installed_distributions_get_musl_install_findings_on_musl_targets_only() {
+    let venv = tempfile::tempdir().unwrap();
+    let site = venv.path().join("site-packages");
+    let module = "numpy/core/_demo.cpython-311-x86_64-linux-gnu.so";
+    common::copy_fixture(
+        "python/demo.cpython-311-x86_64-linux-gnu.so",
+        &site.join(module),
+    );
+    let info = site.join("numpy-1.24.4.dist-info");
+    std::fs::create_dir_all(&info).unwrap();
+    std::fs::write(
+        info.join("METADATA"),
+        "Metadata-Version: 2.1\nName: numpy\nVersion: 1.24.4\n",
+    )
+    .unwrap();
+    std::fs::write(info.join("RECORD"), format!("{module},,\n")).unwrap();
+    let entry_codes = |target: &str| -> Vec<String> {
+        let (report, _) = json_scan(venv.path(), &["--target", target, "--offline"]);
+        let entry = artifact_where(&report, |a| {
+            a["kind"] == "package" && a["package"]["name"] == "numpy"
+        })
+        .unwrap_or_else(|| panic!("{target}: no entry for numpy: {report:#}"));
+        codes(entry)
+    };
+    assert_eq!(entry_codes("alpine:3.20"), ["MC201"]);
+    assert_eq!(entry_codes("debian:12-slim"), Vec::<String>::new());
+}

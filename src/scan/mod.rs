@@ -455,7 +455,14 @@ fn judge(inputs: &Inputs, index: &TreeIndex, options: &Options) -> Vec<Artifact>
             .cloned()
             .map(|entry| for_target_libc(entry, loader)),
     );
-    artifacts.extend(inputs.entries.installed.iter().cloned());
+    artifacts.extend(
+        inputs
+            .entries
+            .installed
+            .iter()
+            .cloned()
+            .map(|entry| for_target_libc(entry, loader)),
+    );
     artifacts.extend(inputs.problems.iter().map(problem_artifact));
     artifacts.sort_by(|a, b| a.path.cmp(&b.path));
     artifacts
