@@ -722,12 +722,34 @@ fn a_corrupt_cache_is_a_miss_never_an_answer_nor_a_crash() {
     let online = scan_cli(&server, cache.path(), &requirements(), &[], &[]);
     assert_eq!(index_of(&online)["answered"], 3);
     let files: Vec<PathBuf> = walk(cache.path());
-    assert_eq!(files.len(), 3, "{files:?}");
-    // Cut short, emptied, and overwritten with another kind of file.
-    let whole = std::fs::read(&files[0]).unwrap();
-    std::fs::write(&files[0], &whole[..whole.len() / 2]).unwrap();
-    std::fs::write(&files[1], b"").unwrap();
-    std::fs::write(&files[2], b"\x7fELF\x02\x01\x01garbage\n\n\n{}").unwrap();
+    // The pages, and each page's digest for the version asked.
+    assert_eq!(files.len(), 6, "{files:?}");
+    // Each kind of file cut short (a digest at its last line's end, where
+    // what is left still parses), emptied, and overwritten with another
+    // kind of file.
+    for extension in ["json", "digest"] {
+        let of_kind = files
+            .iter()
+            .filter(|file| file.extension().is_some_and(|e| e == extension));
+        for (i, file) in of_kind.enumerate() {
+            let whole = std::fs::read(file).unwrap();
+            let cut = match extension {
+                "digest" => {
+                    whole[..whole.len() - 1]
+                        .iter()
+                        .rposition(|&b| b == b'\n')
+                        .unwrap()
+                        + 1
+                }
+                _ => whole.len() / 2,
+            };
+            match i {
+                0 => std::fs::write(file, &whole[..cut]).unwrap(),
+                1 => std::fs::write(file, b"").unwrap(),
+                _ => std::fs::write(file, b"\x7fELF\x02\x01\x01garbage\n\n\n{}").unwrap(),
+            }
+        }
+    }
     let offline = scan_cli(&server, cache.path(), &requirements(), &["--offline"], &[]);
     let index = index_of(&offline);
     assert_eq!(
@@ -875,4 +897,75 @@ fn a_musl_build_on_a_glibc_image_is_fixed_by_reinstalling_when_the_index_has_a_g
         "{:#}",
         report["plan"]
     );
+}
+
+/// Once a page has been decided for a version, its digest (the pinned
+/// version's files and later wheels) answers the next scans while the page
+/// in the cache is the same: the page itself is not read again. Cut the
+/// cached pages' bodies (headers kept) and the digests still answer, with
+/// nothing asked; without the digests the cut pages are misses.
+#[test]
+fn a_pages_digest_answers_its_version_without_reading_the_page_again() {
+    let server = Server::start(Behaviour::Recorded);
+    let cache = tempfile::tempdir().unwrap();
+    let decisions = |output: &Output| {
+        let report = common::json_of(output);
+        (report["packages"].clone(), report["artifacts"].clone())
+    };
+    let first = scan_cli(&server, cache.path(), &requirements(), &[], &[]);
+    assert_eq!(server.requests(), 3);
+    let index = cache.path().join("muslcheck/index");
+    let with_extension = |extension: &str| -> Vec<PathBuf> {
+        std::fs::read_dir(&index)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|e| e == extension))
+            .collect()
+    };
+    assert_eq!(
+        with_extension("digest").len(),
+        3,
+        "one per package and version"
+    );
+    for page in with_extension("json") {
+        let bytes = std::fs::read(&page).unwrap();
+        let header: Vec<&[u8]> = bytes.splitn(5, |&b| b == b'\n').take(4).collect();
+        let mut cut = header.join(&b'\n');
+        cut.extend_from_slice(b"\nnot the page\n");
+        std::fs::write(&page, cut).unwrap();
+    }
+    let second = scan_cli(&server, cache.path(), &requirements(), &[], &[]);
+    assert_eq!(server.requests(), 3, "the digests answered");
+    assert_eq!(index_of(&second)["from_cache"], 3, "{}", index_of(&second));
+    assert_eq!(decisions(&second), decisions(&first));
+
+    // A digest cut at a line's end still parses, but is a miss: its page,
+    // cut too, is asked again.
+    let digests = with_extension("digest");
+    let whole = std::fs::read(&digests[0]).unwrap();
+    let line_end = whole[..whole.len() - 1]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .unwrap();
+    std::fs::write(&digests[0], &whole[..=line_end]).unwrap();
+    let third = scan_cli(&server, cache.path(), &requirements(), &[], &[]);
+    assert_eq!(server.requests(), 4, "one cut digest, one page asked again");
+    assert_eq!(decisions(&third), decisions(&first));
+
+    for digest in with_extension("digest") {
+        std::fs::remove_file(digest).unwrap();
+    }
+    for page in with_extension("json") {
+        let bytes = std::fs::read(&page).unwrap();
+        let mut cut = bytes[..bytes.len() / 2].to_vec();
+        cut.push(b'\n');
+        std::fs::write(&page, cut).unwrap();
+    }
+    let fourth = scan_cli(&server, cache.path(), &requirements(), &[], &[]);
+    assert_eq!(
+        server.requests(),
+        7,
+        "without digests, cut pages are misses"
+    );
+    assert_eq!(decisions(&fourth), decisions(&first));
 }

@@ -253,6 +253,15 @@ fn read_opened(file: File, claimed: u64, cap: u64) -> Result<Vec<u8>, ReadError>
     Ok(bytes)
 }
 
+/// The first `len` bytes (or fewer) of a regular file, opened as
+/// [`read_bounded`] opens one: for a header, without reading the rest.
+pub fn read_prefix(path: &Path, len: u64) -> Result<Vec<u8>, ReadError> {
+    let (file, claimed) = open_regular(path, u64::MAX, None)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(claimed.min(len)).unwrap_or(0));
+    file.take(len).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// [`read_bounded`] as UTF-8 text; invalid UTF-8 is an error naming the line.
 pub fn read_text_file(path: &Path, cap: u64) -> Result<String, ReadError> {
     utf8(read_bounded(path, cap)?)

@@ -30,7 +30,7 @@ use crate::progress::Progress;
 pub use contents::{Contents, MAX_MAPPED_BYTES, MAX_READ_BYTES, read_if_elf};
 pub use files::{
     LossyText, METADATA_CAP, ReadError, ScannedPaths, read_bounded, read_found, read_found_text,
-    read_text_file, read_walked, write_atomically,
+    read_prefix, read_text_file, read_walked, write_atomically,
 };
 pub use text_names::{TEXT_EXTENSIONS, name_proves_text};
 

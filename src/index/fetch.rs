@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::discover::{read_bounded, write_atomically};
+use crate::discover::{read_bounded, read_prefix, write_atomically};
 
 /// The largest index document read (numpy's PyPI page is about 2 MB, a
 /// busy npm package's full document tens of MB).
@@ -206,6 +206,48 @@ impl Fetcher {
         results.into_inner().unwrap_or_default()
     }
 
+    /// What [`Fetcher::keep_digest`] kept under `key` for `request`'s
+    /// document, when this fetcher would answer with the cached document it
+    /// was made from (fresh, or the network is not asked): its header is read,
+    /// not the document. `None` when there is no such digest, the document
+    /// changed since, or it would be fetched again.
+    pub fn cached_digest(&self, request: &Request, key: &str) -> Option<Vec<u8>> {
+        let dir = self.cache.dir.as_deref()?;
+        let (age, hash) = self.cache.header(request)?;
+        if age >= FRESH_FOR && self.online.load(Ordering::Relaxed) {
+            return None;
+        }
+        let path = Cache::digest_path(dir, &request.url, key);
+        let bytes = read_bounded(&path, RESPONSE_CAP).ok()?;
+        let mut parts = bytes.splitn(4, |&b| b == b'\n');
+        if parts.next()? != DIGEST_MAGIC.as_bytes() || parts.next()? != hash.as_slice() {
+            return None;
+        }
+        // A digest cut short (even at a line's end) is a miss, never a smaller answer.
+        let own_hash = parts.next()?;
+        let digest = parts.next()?;
+        if own_hash != body_hash(digest).as_bytes() {
+            return None;
+        }
+        Some(digest.to_vec())
+    }
+
+    /// Keeps `digest`, made from `document` (the fetched or cached body of
+    /// `request`), under `key`. Best effort, as the cache is.
+    pub fn keep_digest(&self, request: &Request, key: &str, document: &[u8], digest: &[u8]) {
+        let Some(dir) = self.cache.dir.as_deref() else {
+            return;
+        };
+        let mut bytes = format!(
+            "{DIGEST_MAGIC}\n{}\n{}\n",
+            body_hash(document),
+            body_hash(digest)
+        )
+        .into_bytes();
+        bytes.extend_from_slice(digest);
+        let _ = write_atomically(&Cache::digest_path(dir, &request.url, key), &bytes);
+    }
+
     /// One document: the cache when fresh, else the network, else the cache
     /// whatever its age.
     #[cfg(test)]
@@ -372,6 +414,12 @@ impl CacheEntry {
     }
 }
 
+/// The first line of a digest file; its second is its document's hash,
+/// its third its own body's.
+const DIGEST_MAGIC: &str = "muslcheck-index-digest 1";
+/// Enough of a cached document's file for its header (URLs are short).
+const HEADER_CAP: u64 = 8192;
+
 /// The hash line of a cached "not found" answer (and its empty body).
 const NOT_FOUND: &str = "not-found";
 const NOT_FOUND_BODY: &[u8] = b"";
@@ -386,6 +434,37 @@ impl Cache {
     fn path(dir: &Path, url: &str) -> PathBuf {
         let hash = xxhash_rust::xxh3::xxh3_128(url.as_bytes());
         dir.join(format!("{hash:032x}.json"))
+    }
+
+    /// A digest of the document at `url`, one per `key`.
+    fn digest_path(dir: &Path, url: &str, key: &str) -> PathBuf {
+        let hash = xxhash_rust::xxh3::xxh3_128(format!("{url}\n{key}").as_bytes());
+        dir.join(format!("{hash:032x}.digest"))
+    }
+
+    /// The age and body hash of the cached document of `request`, from its
+    /// header alone. Layouts 3 and 4 share their header; a layout-3 body
+    /// that `read` compacts again gets another hash, so its digests miss.
+    fn header(&self, request: &Request) -> Option<(Duration, Vec<u8>)> {
+        let url = request.url.as_str();
+        let path = Cache::path(self.dir.as_deref()?, url);
+        let head = read_prefix(&path, HEADER_CAP).ok()?;
+        let mut lines = head.split(|&b| b == b'\n');
+        let magic = lines.next()?;
+        if magic != CACHE_MAGIC.as_bytes() && magic != CACHE_MAGIC_PYPI_LINES.as_bytes() {
+            return None;
+        }
+        let fetched: u64 = std::str::from_utf8(lines.next()?).ok()?.parse().ok()?;
+        if lines.next()? != url.as_bytes() {
+            return None;
+        }
+        let hash = lines.next()?;
+        // A hash line cut by the prefix is no hash; "not found" has no digest.
+        if lines.next().is_none() || hash == NOT_FOUND.as_bytes() {
+            return None;
+        }
+        let age = Duration::from_secs(now_seconds().checked_sub(fetched)?);
+        Some((age, hash.to_vec()))
     }
 
     fn read(&self, request: &Request) -> Option<CacheEntry> {

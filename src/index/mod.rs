@@ -155,51 +155,88 @@ pub fn look_up(asked_about: &Asked, options: &IndexOptions) -> Lookup {
         .clone()
         .unwrap_or_else(|| sources::npm_registry(asked_about.roots));
 
+    let pypi_request = |name: &str| fetch::Request {
+        url: pypi::project_url(&pypi_index, name),
+        accept: pypi::ACCEPT,
+        compact: pypi::compact,
+    };
+    // A PyPI page's digest for the pinned version, when the cached page it
+    // was made from is still the one to use: the page is then not read
+    // (the venv's eight pages are 1.9 MB of file names).
+    let mut digests: HashMap<Package, pypi::Page> = asked
+        .keys()
+        .filter(|package| package.ecosystem == Ecosystem::Pypi)
+        .filter_map(|package| {
+            let digest = fetcher.cached_digest(&pypi_request(&package.name), &package.version)?;
+            Some((package.clone(), pypi::Page::from_digest(&digest)?))
+        })
+        .collect();
     let mut first_round: Vec<fetch::Request> = asked
         .keys()
+        .filter(|package| !digests.contains_key(package))
         .filter_map(|package| match package.ecosystem {
-            Ecosystem::Pypi => Some(fetch::Request {
-                url: pypi::project_url(&pypi_index, &package.name),
-                accept: pypi::ACCEPT,
-                compact: pypi::compact,
-            }),
+            Ecosystem::Pypi => Some(pypi_request(&package.name)),
             Ecosystem::Npm => Some(npm_request(&npm_registry, &package.name)),
             _ => None,
         })
         .collect();
     first_round.sort_by(|a, b| a.url.cmp(&b.url));
     first_round.dedup_by(|a, b| a.url == b.url);
+    // A page answered by digests alone counts once, as its document would.
+    let digested_pages: BTreeSet<String> = digests
+        .keys()
+        .map(|package| pypi_request(&package.name).url)
+        .filter(|url| !first_round.iter().any(|request| &request.url == url))
+        .collect();
+    fetcher
+        .from_cache
+        .fetch_add(digested_pages.len(), Ordering::Relaxed);
     let documents = fetcher.get_all(&first_round);
     // Each document is read on its own (a busy project's page names
     // thousands of files): in parallel, in the order asked.
-    let read: Vec<Read> = asked
+    let asked: Vec<(Package, Option<u32>, Option<pypi::Page>)> = asked
         .into_iter()
-        .collect::<Vec<_>>()
-        .into_par_iter()
-        .filter_map(|(package, python_minor)| match package.ecosystem {
-            Ecosystem::Pypi => {
-                let url = pypi::project_url(&pypi_index, &package.name);
-                let project = document(&documents, &url).and_then(pypi::Project::read)?;
-                let page = pypi::Page::of(project, &package.version);
-                Some(Read::Python(PythonDocument {
-                    package,
-                    python_minor,
-                    url,
-                    page,
-                }))
-            }
-            Ecosystem::Npm => {
-                let url = npm::document_url(&npm_registry, &package.name);
-                let document = document(&documents, &url).and_then(npm::Kept::read)?;
-                let releases = npm::Releases::of(&document, &package.version);
-                Some(Read::Npm(NpmDocument {
-                    package,
-                    url,
-                    releases,
-                }))
-            }
-            _ => None,
+        .map(|(package, python_minor)| {
+            let digested = digests.remove(&package);
+            (package, python_minor, digested)
         })
+        .collect();
+    let read: Vec<Read> = asked
+        .into_par_iter()
+        .filter_map(
+            |(package, python_minor, digested)| match package.ecosystem {
+                Ecosystem::Pypi => {
+                    let request = pypi_request(&package.name);
+                    let page = match digested {
+                        Some(page) => page,
+                        None => {
+                            let body = document(&documents, &request.url)?;
+                            let page = pypi::Page::of(pypi::Project::read(body)?, &package.version);
+                            fetcher.keep_digest(&request, &package.version, body, &page.digest());
+                            page
+                        }
+                    };
+                    let url = request.url;
+                    Some(Read::Python(PythonDocument {
+                        package,
+                        python_minor,
+                        url,
+                        page,
+                    }))
+                }
+                Ecosystem::Npm => {
+                    let url = npm::document_url(&npm_registry, &package.name);
+                    let document = document(&documents, &url).and_then(npm::Kept::read)?;
+                    let releases = npm::Releases::of(&document, &package.version);
+                    Some(Read::Npm(NpmDocument {
+                        package,
+                        url,
+                        releases,
+                    }))
+                }
+                _ => None,
+            },
+        )
         .collect();
     for document in read {
         match document {

@@ -381,6 +381,58 @@ impl Page {
     }
 }
 
+impl Page {
+    /// The page as a digest keeps it (one line per file, `P` for the pinned
+    /// version's, `L` for a later wheel, then `yanked` when it was): all a
+    /// target's decision reads, a few lines instead of the whole page.
+    pub fn digest(&self) -> Vec<u8> {
+        let pinned = self.files.iter().map(|f| ("P", &f.filename, f.yanked));
+        let later = self.later.iter().map(|f| ("L", &f.filename, f.yanked));
+        let mut kept = Vec::new();
+        for (kind, filename, yanked) in pinned.chain(later) {
+            kept.extend_from_slice(kind.as_bytes());
+            kept.push(b'\t');
+            kept.extend_from_slice(filename.as_bytes());
+            if yanked {
+                kept.extend_from_slice(YANKED.as_bytes());
+            }
+            kept.push(b'\n');
+        }
+        kept
+    }
+
+    /// A page from its [`Page::digest`]; `None` when `digest` is not one.
+    pub fn from_digest(digest: &[u8]) -> Option<Page> {
+        let text = std::str::from_utf8(digest).ok()?;
+        let mut page = Page {
+            files: Vec::new(),
+            later: Vec::new(),
+        };
+        for line in text.lines() {
+            let (kind, file) = line.split_once('\t')?;
+            let (filename, yanked) = match file.strip_suffix(YANKED) {
+                Some(filename) => (filename, true),
+                None => (file, false),
+            };
+            match kind {
+                "P" => page.files.push(PageFile {
+                    kind: classify(filename)?.1,
+                    filename: filename.to_string(),
+                    yanked,
+                }),
+                "L" => page.later.push(LaterWheel {
+                    release: Version::release(named_version(filename)?),
+                    filename: filename.to_string(),
+                    yanked,
+                    wheel: OnceLock::new(),
+                }),
+                _ => return None,
+            }
+        }
+        Some(page)
+    }
+}
+
 /// What pip on the target does with the page's version of the project:
 /// install a platform wheel the target takes, a pure wheel, build the
 /// sdist, or fail. `None` when the page has no file of that version.
@@ -521,6 +573,49 @@ mod tests {
 
     fn wheel(name: &str) -> WheelName {
         WheelName::parse(name).unwrap()
+    }
+
+    #[test]
+    fn a_page_read_back_from_its_digest_decides_as_the_page_does() {
+        let recorded =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/index/pypi");
+        let mut compared = 0;
+        for (name, versions) in [
+            ("numpy", &["1.24.4", "1.26.4", "2.4.6", "9.9"][..]),
+            ("pyyaml", &["6.0.1", "6.0.4"][..]),
+            ("psycopg2", &["2.9.9"][..]),
+            ("onnxruntime", &["1.18.1"][..]),
+        ] {
+            let served = std::fs::read(recorded.join(format!("{name}.json"))).unwrap();
+            for version in versions {
+                let page = page_of(&served, version);
+                let digest = page.digest();
+                let back = Page::from_digest(&digest).unwrap();
+                assert_eq!(back.digest(), digest, "{name} {version}");
+                for libc in [
+                    WheelLibc::Musl { minor: 2 },
+                    WheelLibc::Glibc { minor: 17 },
+                    WheelLibc::Glibc { minor: 36 },
+                ] {
+                    for python_minor in [None, Some(9), Some(11), Some(13)] {
+                        let accepts = Accepts {
+                            arch: "x86_64".into(),
+                            libc,
+                            python_minor,
+                        };
+                        assert_eq!(
+                            decide(&back, &accepts),
+                            decide(&page, &accepts),
+                            "{name} {version}"
+                        );
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(compared, 96);
+        assert!(Page::from_digest(b"X\tnumpy-1.0.tar.gz\n").is_none());
+        assert!(Page::from_digest(b"P\tnot a file name\n").is_none());
     }
 
     #[test]
