@@ -24,7 +24,7 @@ use super::tree::{TreeFile, TreeIndex};
 use crate::model::{Host, MissingLibrary, MissingSymbol, RequiredSymbol};
 use crate::platform::musl::{is_gcompat_soname, is_reserved_name, search_path_description};
 use crate::platform::{
-    BaseLibrary, GlibcSymbol, MuslProvides, Platform, SonameProvider, alpine_provider,
+    BaseLibrary, GlibcSymbol, LoaderKind, MuslProvides, Platform, SonameProvider, alpine_provider,
 };
 
 /// Who provides a needed library.
@@ -195,6 +195,12 @@ impl<'a> Lookup<'a> {
 impl<'a> ObjectNeeds<'a> {
     fn of(file: &TreeFile<'a>, platform: &Platform) -> Self {
         let mut needs = ObjectNeeds::default();
+        // Only musl's loader is modelled here: a glibc or no-libc image's
+        // resolver (`glibc`) asks its own tables. The matrix built these for
+        // ten images that never read them.
+        if platform.loader_kind() != LoaderKind::Musl {
+            return needs;
+        }
         for required in file
             .facts
             .required_symbols
