@@ -49,7 +49,7 @@ use resolve::{Resolution, ResolveContext, Resolver};
 pub fn assess_all(index: &TreeIndex, count: usize, platform: &Platform) -> Vec<Option<Assessment>> {
     let resolver = Resolver::new(index, count, platform);
     let musl_prebuilds = MuslPrebuilds::new(index, count);
-    let hosts = hosts(&resolver, &musl_prebuilds, count);
+    let hosts = hosts(&resolver, &musl_prebuilds);
     // A glibc or no-libc image: its own loader's rules (`glibc`), not musl's.
     let glibc = (platform.loader_kind() != LoaderKind::Musl)
         .then(|| glibc::GlibcResolver::new(index, platform));
@@ -81,25 +81,21 @@ pub fn assess_all(index: &TreeIndex, count: usize, platform: &Platform) -> Vec<O
 /// else that of the first module of the tree (in scan order) whose process
 /// loads it through DT_NEEDED as the loader model resolves it — a library an
 /// extension module needs is loaded into the same interpreter.
-fn hosts(resolver: &Resolver, musl_prebuilds: &MuslPrebuilds, count: usize) -> Vec<Option<Host>> {
+fn hosts(resolver: &Resolver, musl_prebuilds: &MuslPrebuilds) -> Vec<Option<Host>> {
     let (index, platform) = (resolver.index(), resolver.platform());
-    let own: Vec<Option<Host>> = (0..count)
-        .into_par_iter()
-        .map(|i| {
-            let file = index.file(i)?;
-            host::detect(file.file_name(), file.facts).or_else(|| {
-                // Only the JVM loads code out of a jar (its libraries' loaders extract it).
-                (jni::jar_member(file.shown).is_some()
-                    && file.facts.is_loadable()
-                    && !file.facts.is_executable())
-                .then(|| Host {
-                    kind: HostKind::Jvm,
-                    evidence: "a member of a jar: extracted and loaded by the JVM".to_string(),
-                    loaded_by: None,
-                })
+    let own = index.own_hosts(|file| {
+        host::detect(file.file_name(), file.facts).or_else(|| {
+            // Only the JVM loads code out of a jar (its libraries' loaders extract it).
+            (jni::jar_member(file.shown).is_some()
+                && file.facts.is_loadable()
+                && !file.facts.is_executable())
+            .then(|| Host {
+                kind: HostKind::Jvm,
+                evidence: "a member of a jar: extracted and loaded by the JVM".to_string(),
+                loaded_by: None,
             })
         })
-        .collect();
+    });
     let loads: Vec<(usize, Vec<usize>)> = own
         .par_iter()
         .enumerate()
@@ -120,7 +116,7 @@ fn hosts(resolver: &Resolver, musl_prebuilds: &MuslPrebuilds, count: usize) -> V
             Some((module, resolver.load_order(module, &ctx)))
         })
         .collect();
-    let mut hosts = own.clone();
+    let mut hosts = own.to_vec();
     for (module, objects) in loads {
         let (Some(Some(module_host)), Some(module_file)) = (own.get(module), index.file(module))
         else {

@@ -13,7 +13,7 @@ use rustc_hash::FxHashMap;
 use super::search::{Search, rpath_dirs, unique};
 
 use crate::ecosystem::npm::GlibcPlatformPackage;
-use crate::model::{ElfFacts, is_archive_root};
+use crate::model::{ElfFacts, Host, is_archive_root};
 
 /// One analysed file, as the resolver sees it.
 pub struct TreeFile<'a> {
@@ -46,6 +46,9 @@ pub struct TreeIndex<'a> {
     /// Each file's library searches and own RPATH directories: they do not
     /// depend on the target, so every target of a matrix shares them.
     searches: OnceLock<FileSearches>,
+    /// Each file's own host program (from its exports and name), shared the
+    /// same way.
+    own_hosts: OnceLock<Vec<Option<Host>>>,
 }
 
 /// Per file: the search for each needed library, and its own RPATH
@@ -53,6 +56,20 @@ pub struct TreeIndex<'a> {
 type FileSearches = (Vec<Vec<Search>>, Vec<Vec<PathBuf>>);
 
 impl<'a> TreeIndex<'a> {
+    /// Every file's own host program, by `detect` (worked out once, in
+    /// parallel, on the first call: the matrix asks for each target).
+    pub(super) fn own_hosts(
+        &self,
+        detect: impl Fn(&TreeFile) -> Option<Host> + Sync,
+    ) -> &[Option<Host>] {
+        self.own_hosts.get_or_init(|| {
+            (0..self.files.len())
+                .into_par_iter()
+                .map(|i| detect(self.file(i)?))
+                .collect()
+        })
+    }
+
     /// Every file's library searches (worked out once, in parallel, on
     /// the first call) and its own RPATH directories.
     pub(super) fn searches(&self) -> (&[Vec<Search>], &[Vec<PathBuf>]) {
@@ -111,6 +128,7 @@ impl<'a> TreeIndex<'a> {
             children,
             by_name: HashMap::new(),
             searches: OnceLock::new(),
+            own_hosts: OnceLock::new(),
         };
         let mut by_name: HashMap<OsString, (PathBuf, usize)> = HashMap::new();
         let named = index
