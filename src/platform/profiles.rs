@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::sync::OnceLock;
 
+use rustc_hash::FxHashMap;
+
 use crate::model::{
     Arch, DefinedVersions, Exactness, ImageFact, LibcKind, SymbolDefinition, TargetSummary, Version,
 };
@@ -85,13 +87,14 @@ impl Library {
 
     /// Every definition of `symbol` this build exports; `None` when the
     /// exports of this library are not tabulated.
-    pub fn exports(&self, symbol: &str) -> Option<Vec<SymbolDefinition<'static>>> {
+    pub fn exports(&self, symbol: &str) -> Option<&'static [SymbolDefinition<'static>]> {
         let table = export_table(self.exports?)?;
-        Some(table.get(symbol).cloned().unwrap_or_default())
+        Some(table.get(symbol).map_or(&[][..], Vec::as_slice))
     }
 }
 
-type ExportTable = HashMap<&'static str, Vec<SymbolDefinition<'static>>>;
+/// FxHash: thousands of names per table, hashed on parse and on each lookup.
+type ExportTable = FxHashMap<&'static str, Vec<SymbolDefinition<'static>>>;
 
 fn export_table(index: usize) -> Option<&'static ExportTable> {
     static TABLES: OnceLock<Vec<OnceLock<ExportTable>>> = OnceLock::new();
@@ -103,7 +106,7 @@ fn export_table(index: usize) -> Option<&'static ExportTable> {
 /// Symbols grouped under `@NODE` (default definitions), `@NODE compat`
 /// (compat ones) and `@` (unversioned), as the generator writes them.
 fn parse_exports(text: &'static str) -> ExportTable {
-    let mut table: ExportTable = HashMap::new();
+    let mut table = ExportTable::default();
     let mut group = SymbolDefinition {
         version: None,
         default: true,
