@@ -12,7 +12,8 @@ Builds (once, under target/bench/) from pinned real packages:
   - a data-stack venv (corpus/thirdparty/make-venv.sh);
   - a directory of manylinux wheels (benches/wheels.txt, pip download);
   - node_modules copies of 10k, 30k, 100k and 300k files, for scaling.
-Then times, warm page cache, RUNS runs each (median): muslcheck; `scanelf -R -n`
+Then times, warm page cache, RUNS runs each (median; the tools of one tree
+interleaved, round by round): muslcheck; `scanelf -R -n`
 (pax-utils); the floor `find TREE -type f -exec head -c4 {} +`; and for the
 wheels `auditwheel show` on each wheel. Wall, CPU (user+sys) and peak RSS come
 from /usr/bin/time. Writes benches/RESULTS.md and the README's table.
@@ -142,10 +143,26 @@ def measure(cmd: str):
 
 
 def row(tree_name, files, tool, cmd, results):
-    wall, cpu, rss = measure(cmd)
-    results.append((tree_name, files, tool, wall, cpu, rss))
-    print(f"  {tree_name:<22} {tool:<28} wall {wall:7.3f}s cpu {cpu:7.3f}s rss {rss:7.1f} MiB", flush=True)
-    return wall, cpu
+    return rows(tree_name, files, [(tool, cmd)], results)[tool]
+
+
+def rows(tree_name, files, tools, results):
+    """The tools on one tree, interleaved: each round runs every tool once,
+    so that the machine's drift (a shared VM's varies by half between
+    minutes) falls on all of them alike, not on whichever ran last."""
+    for _, cmd in tools:
+        run_timed(cmd)
+    runs = {tool: [] for tool, _ in tools}
+    for _ in range(RUNS):
+        for tool, cmd in tools:
+            runs[tool].append(run_timed(cmd))
+    measured = {}
+    for tool, _ in tools:
+        wall, cpu, rss = (statistics.median(run[i] for run in runs[tool]) for i in range(3))
+        results.append((tree_name, files, tool, wall, cpu, rss))
+        print(f"  {tree_name:<22} {tool:<28} wall {wall:7.3f}s cpu {cpu:7.3f}s rss {rss:7.1f} MiB", flush=True)
+        measured[tool] = (wall, cpu)
+    return measured
 
 
 def main():
@@ -169,14 +186,19 @@ def main():
              ("venv (data stack)", venv)]
     for name, tree in trees:
         files = count_files(tree)
-        ours, our_cpu = row(name, files, "muslcheck", f"{mc} {tree}", results)
-        scanelf, _ = row(name, files, "scanelf -R -n", f"scanelf -R -n {tree}", results)
-        floor, floor_cpu = row(name, files, "find -exec head -c4 (floor)",
-                               f"find {tree} -type f -exec head -c4 {{}} +", results)
+        measured = rows(name, files, [
+            ("muslcheck", f"{mc} {tree}"),
+            ("scanelf -R -n", f"scanelf -R -n {tree}"),
+            ("find -exec head -c4 (floor)", f"find {tree} -type f -exec head -c4 {{}} +"),
+            # The default matrix (11 images) against one target: facts read once.
+            ("muslcheck matrix (11 images)",
+             f"{MUSLCHECK} matrix --fail-on never --format json --arch x86_64 {tree}"),
+        ], results)
+        ours, our_cpu = measured["muslcheck"]
+        scanelf, _ = measured["scanelf -R -n"]
+        floor, floor_cpu = measured["find -exec head -c4 (floor)"]
+        matrix, _ = measured["muslcheck matrix (11 images)"]
         ratios.append((name, ours, scanelf, floor, our_cpu / floor_cpu if floor_cpu else float("inf")))
-        # The default matrix (11 images) against one target: facts read once.
-        matrix, _ = row(name, files, "muslcheck matrix (11 images)",
-                        f"{MUSLCHECK} matrix --fail-on never --format json --arch x86_64 {tree}", results)
         matrix_ratios.append((name, ours, matrix))
 
     wheel_files = sorted(wheels.glob("*.whl"))
