@@ -854,15 +854,7 @@ fn a_musl_build_on_a_glibc_image_is_fixed_by_reinstalling_when_the_index_has_a_g
     let venv = tempfile::tempdir().unwrap();
     let site = venv.path().join("site-packages");
     let module = "markupsafe/_speedups.cpython-311-x86_64-linux-musl.so";
-    common::copy_fixture("lib/libplain-musl.so", &site.join(module));
-    let info = site.join("MarkupSafe-2.1.5.dist-info");
-    std::fs::create_dir_all(&info).unwrap();
-    std::fs::write(
-        info.join("METADATA"),
-        "Metadata-Version: 2.1\nName: MarkupSafe\nVersion: 2.1.5\n",
-    )
-    .unwrap();
-    std::fs::write(info.join("RECORD"), format!("{module},,\n")).unwrap();
+    common::install_distribution(&site, "MarkupSafe", "2.1.5", "lib/libplain-musl.so", module);
 
     let output = scan_cli(
         &server,

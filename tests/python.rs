@@ -523,19 +523,13 @@ fn audit_wheel_on_something_else_than_wheels_is_a_usage_error() {
 fn installed_distributions_get_musl_install_findings_on_musl_targets_only() {
     let venv = tempfile::tempdir().unwrap();
     let site = venv.path().join("site-packages");
-    let module = "numpy/core/_demo.cpython-311-x86_64-linux-gnu.so";
-    common::copy_fixture(
+    common::install_distribution(
+        &site,
+        "numpy",
+        "1.24.4",
         "python/demo.cpython-311-x86_64-linux-gnu.so",
-        &site.join(module),
+        "numpy/core/_demo.cpython-311-x86_64-linux-gnu.so",
     );
-    let info = site.join("numpy-1.24.4.dist-info");
-    std::fs::create_dir_all(&info).unwrap();
-    std::fs::write(
-        info.join("METADATA"),
-        "Metadata-Version: 2.1\nName: numpy\nVersion: 1.24.4\n",
-    )
-    .unwrap();
-    std::fs::write(info.join("RECORD"), format!("{module},,\n")).unwrap();
     let entry_codes = |target: &str| -> Vec<String> {
         let (report, _) = json_scan(venv.path(), &["--target", target, "--offline"]);
         let entry = artifact_where(&report, |a| {

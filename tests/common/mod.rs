@@ -30,6 +30,21 @@ pub fn copy_fixture(name: &str, to: &Path) {
         .unwrap_or_else(|e| panic!("copying {name} to {}: {e}", to.display()));
 }
 
+/// An installed distribution in `site` (`site-packages`): the fixture
+/// `fixture` at `module`, and a `*.dist-info` naming `name` `version` whose
+/// RECORD lists it.
+pub fn install_distribution(site: &Path, name: &str, version: &str, fixture: &str, module: &str) {
+    copy_fixture(fixture, &site.join(module));
+    let info = site.join(format!("{name}-{version}.dist-info"));
+    std::fs::create_dir_all(&info).unwrap();
+    std::fs::write(
+        info.join("METADATA"),
+        format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"),
+    )
+    .unwrap();
+    std::fs::write(info.join("RECORD"), format!("{module},,\n")).unwrap();
+}
+
 /// A tree that corpus/thirdparty/make-*.sh builds from the package
 /// registries (not committed), when it was built; says so when it was not.
 pub fn fetched(name: &str) -> Option<PathBuf> {
