@@ -65,26 +65,25 @@ const TABLES: &[(&str, &str, Key)] = &[
     ),
 ];
 
-fn main() {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=src/platform/table_rows.rs");
-    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
-    let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    let manifest = std::env::var("CARGO_MANIFEST_DIR")?;
+    let out = std::env::var("OUT_DIR")?;
     let mut code = String::new();
     for (name, file, key) in TABLES {
         let path = Path::new(&manifest).join("data").join(file);
         println!("cargo:rerun-if-changed={}", path.display());
         let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|err| panic!("reading {}: {err}", path.display()));
+            .map_err(|err| format!("reading {}: {err}", path.display()))?;
         let mut index: Vec<(u64, u32)> = Vec::new();
         let mut offset = 0usize;
         for line in text.split_inclusive('\n') {
             let row = line.strip_suffix('\n').unwrap_or(line);
-            if is_row(row) {
-                if let Some(row_key) = row_key(row, *key) {
-                    let at = u32::try_from(offset).expect("tables are under 4 GiB");
-                    index.push((key_hash(row_key), at));
-                }
+            if is_row(row)
+                && let Some(row_key) = row_key(row, *key)
+            {
+                index.push((key_hash(row_key), u32::try_from(offset)?));
             }
             offset += line.len();
         }
@@ -108,21 +107,18 @@ fn main() {
             offsets.join(","),
             buckets.join(","),
             path = path.display().to_string(),
-        )
-        .expect("writing to a String");
+        )?;
     }
-    let names: Vec<&str> = TABLES.iter().map(|(name, _, _)| *name).collect();
+    let names: Vec<String> = TABLES
+        .iter()
+        .map(|(name, _, _)| format!("&{name}"))
+        .collect();
     writeln!(
         code,
         "#[cfg(test)]\npub static ALL: &[&Indexed] = &[{}];",
-        names
-            .iter()
-            .map(|name| format!("&{name}"))
-            .collect::<Vec<_>>()
-            .join(",")
-    )
-    .expect("writing to a String");
+        names.join(",")
+    )?;
     let target = Path::new(&out).join("table_index.rs");
-    std::fs::write(&target, code)
-        .unwrap_or_else(|err| panic!("writing {}: {err}", target.display()));
+    std::fs::write(&target, code).map_err(|err| format!("writing {}: {err}", target.display()))?;
+    Ok(())
 }
