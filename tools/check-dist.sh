@@ -135,10 +135,18 @@ for target in "${targets[@]}"; do
     # The lockfile rules (both variants recorded), then the tree as installed for musl.
     "$muslcheck" --offline --no-config --quiet --target "$target" "$work/npm-here/package-lock.json" 2>/dev/null \
         || fail "muslcheck's lockfile rules on the npm project for $target"
-    "$muslcheck" --offline --no-config --quiet --target "$target" "$work/npm-musl" 2>/dev/null \
-        || fail "muslcheck on the musl-installed npm project for $target"
+    if [ "$target" = debian:12-slim ]; then
+        # A glibc image: only the musl platform package is installed, so MC206 (the launcher
+        # falls back to it, which muslcheck cannot know: docs/DISTRIBUTION.md).
+        "$muslcheck" --offline --no-config --format json --fail-on never --target "$target" \
+            "$work/npm-musl" 2>/dev/null | grep -q '"MC206"' \
+            || fail "muslcheck on the musl-installed npm project for $target: no MC206"
+    else
+        "$muslcheck" --offline --no-config --quiet --target "$target" "$work/npm-musl" 2>/dev/null \
+            || fail "muslcheck on the musl-installed npm project for $target"
+    fi
 done
-say "npm: npx muslcheck from the tarballs (gnu and musl installs); lockfile and tree ok on ${targets[*]}"
+say "npm: npx muslcheck from the tarballs (gnu and musl installs); lockfile ok on ${targets[*]}, the musl-installed tree ok except MC206 on debian:12-slim"
 
 # --- The container image: the OCI layout's digests, then its root run as a container would.
 python3 - "$repo/dist/oci" "$work/image" <<'PY'
