@@ -239,7 +239,14 @@ pub fn alpine_root(release: &str) -> Option<PathBuf> {
     let root = std::env::temp_dir().join(format!("muslcheck-alpine-{full}-x86_64"));
     if !root.join("lib").is_dir() {
         // Extracted beside it, then renamed: tests running at once never see half a root.
-        let partial = PathBuf::from(format!("{}.partial-{}", root.display(), std::process::id()));
+        // Named per process and per call: tests in one binary share a process id.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let partial = PathBuf::from(format!(
+            "{}.partial-{}-{call}",
+            root.display(),
+            std::process::id()
+        ));
         std::fs::create_dir_all(&partial).unwrap();
         let status = std::process::Command::new("tar")
             .arg("xzf")
