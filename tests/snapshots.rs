@@ -244,3 +244,40 @@ fn targets_list() {
     let rows = muslcheck::platform::target_summaries();
     insta::assert_snapshot!("targets_text", muslcheck::report::render_targets(&rows));
 }
+
+/// `render_json` writes the artifacts in parallel and the report's fields by
+/// name: its text must stay exactly serde_json's pretty text of the report,
+/// including the optional fields (`index`, `images`).
+#[test]
+fn the_json_text_is_serde_jsons_pretty_text_of_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut reports = vec![bin_few(), packages(dir.path())];
+    // The index asked (from an empty cache): the report has its `index`.
+    let cache = tempfile::tempdir().unwrap();
+    let asking = muslcheck::Options {
+        index: muslcheck::config::IndexOptions {
+            lookups: muslcheck::config::IndexLookups::CacheOnly,
+            cache_dir: Some(cache.path().to_path_buf()),
+            ..Default::default()
+        },
+        ..options(false)
+    };
+    reports.push(scan_with(&[dir.path().to_path_buf()], &asking));
+    if let Some(images) = common::fetched("images") {
+        reports.push(scan_with(&[images.join("app.oci")], &options(false)));
+    }
+    for report in &reports {
+        assert_eq!(
+            render_json(report),
+            serde_json::to_string_pretty(report).unwrap()
+        );
+    }
+    assert!(
+        reports.iter().any(|r| !r.images.is_empty()) || common::fetched("images").is_none(),
+        "the image report has its images"
+    );
+    assert!(
+        reports.iter().any(|r| !r.index.is_off()),
+        "one report has index lookups"
+    );
+}
