@@ -162,33 +162,74 @@ struct ObjectNeeds<'a> {
     unsupported_relocations: Vec<(u32, usize)>,
 }
 
-/// A symbol musl does not provide, with what the platform's tables say of it.
+/// A symbol musl does not provide. What the platform's tables say of it is
+/// read once, and only when a process asks: most such names (Python's C API)
+/// are bound by the tree or the host before any table is consulted.
 #[derive(Debug)]
 struct Lookup<'a> {
     required: &'a RequiredSymbol,
+    /// Whether Alpine's libstdc++ and libgcc_s export it.
+    packages: OnceLock<PackageExports>,
+    /// What gcompat and glibc say of it, for a name nothing else binds.
+    libc: OnceLock<LibcFacts>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct PackageExports {
     libstdcxx: bool,
     libgcc_s: bool,
+}
+
+impl PackageExports {
+    fn in_any(self, tables: &[PackageTable]) -> bool {
+        tables.iter().any(|table| match table {
+            PackageTable::Libstdcxx => self.libstdcxx,
+            PackageTable::LibgccS => self.libgcc_s,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct LibcFacts {
     gcompat_provides: bool,
     glibc: Option<GlibcSymbol>,
 }
 
 impl<'a> Lookup<'a> {
-    fn new(required: &'a RequiredSymbol, platform: &Platform) -> Self {
-        let (tables, name) = (platform.tables(), required.name.as_str());
+    fn new(required: &'a RequiredSymbol) -> Self {
         Lookup {
             required,
-            libstdcxx: tables.libstdcxx_exports(name),
-            libgcc_s: tables.libgcc_s_exports(name),
-            gcompat_provides: tables.gcompat_provides(name),
-            // glibc's table speaks for glibc's names: not for one bound to
-            // another library's version node (`__register_atfork@LIBC` is bionic's).
-            glibc: required
-                .version
-                .as_deref()
-                .is_none_or(|node| node.starts_with("GLIBC_"))
-                .then(|| tables.glibc_symbol(name))
-                .flatten(),
+            packages: OnceLock::new(),
+            libc: OnceLock::new(),
         }
+    }
+
+    fn packages(&self, platform: &Platform) -> PackageExports {
+        *self.packages.get_or_init(|| {
+            let (tables, name) = (platform.tables(), self.required.name.as_str());
+            PackageExports {
+                libstdcxx: tables.libstdcxx_exports(name),
+                libgcc_s: tables.libgcc_s_exports(name),
+            }
+        })
+    }
+
+    fn libc(&self, platform: &Platform) -> LibcFacts {
+        *self.libc.get_or_init(|| {
+            let (tables, name) = (platform.tables(), self.required.name.as_str());
+            LibcFacts {
+                gcompat_provides: tables.gcompat_provides(name),
+                // glibc's table speaks for glibc's names: not for one bound to
+                // another library's version node (`__register_atfork@LIBC` is bionic's).
+                glibc: self
+                    .required
+                    .version
+                    .as_deref()
+                    .is_none_or(|node| node.starts_with("GLIBC_"))
+                    .then(|| tables.glibc_symbol(name))
+                    .flatten(),
+            }
+        })
     }
 }
 
@@ -212,7 +253,7 @@ impl<'a> ObjectNeeds<'a> {
                 Some(MuslProvides::Lfs64Redirect(target)) => needs
                     .redirected
                     .push((required.name.clone(), target.to_string())),
-                None => needs.lookups.push(Lookup::new(required, platform)),
+                None => needs.lookups.push(Lookup::new(required)),
             }
         }
         if let Some(handled) = crate::platform::musl::handled_relocation_types(file.facts.arch) {
@@ -594,11 +635,8 @@ impl<'g, 't> Scope<'g, 't> {
         if self.in_tree(object, name) {
             return;
         }
-        let in_package = self.package_tables.iter().any(|table| match table {
-            PackageTable::Libstdcxx => lookup.libstdcxx,
-            PackageTable::LibgccS => lookup.libgcc_s,
-        });
-        if in_package {
+        if !self.package_tables.is_empty() && lookup.packages(platform).in_any(&self.package_tables)
+        {
             return;
         }
         if self
@@ -618,20 +656,18 @@ impl<'g, 't> Scope<'g, 't> {
         // The host program links the libraries its package brings (Alpine's
         // node links libstdc++ and libgcc_s): their names are in every
         // module's global scope.
-        let from_host_libraries = self.host_tables.iter().any(|table| match table {
-            PackageTable::Libstdcxx => lookup.libstdcxx,
-            PackageTable::LibgccS => lookup.libgcc_s,
-        });
-        if from_host_libraries {
+        if !self.host_tables.is_empty() && lookup.packages(platform).in_any(&self.host_tables) {
             result.from_host += 1;
             return;
         }
-        let gcompat_provides = lookup.gcompat_provides;
+        let LibcFacts {
+            gcompat_provides,
+            glibc,
+        } = lookup.libc(platform);
         if self.gcompat_active && gcompat_provides {
             result.from_gcompat.push(name.to_string());
             return;
         }
-        let glibc = lookup.glibc;
         // A system library with no export table may supply it; a glibc name it
         // does not (nothing but glibc exports glibc's own symbols).
         let maybe_unchecked = !self.unchecked_libraries.is_empty()
