@@ -587,6 +587,9 @@ fn a_musl_installed_tree_on_a_glibc_image_lacks_the_glibc_platform_package() {
     .unwrap_or_else(|| panic!("no entry for sharp: {report:#}"));
     assert_eq!(codes(sharp), ["MC206"], "{sharp}");
     assert_eq!(status, 1, "MC206 is an error");
+    // The entry's own answer is the target's, not the musl one.
+    assert_eq!(sharp["reinstall"], "glibc-build", "{sharp}");
+    assert_eq!(sharp["build"], "@img/sharp-linux-x64", "{sharp}");
     let decision = report["packages"]
         .as_array()
         .unwrap()

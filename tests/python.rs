@@ -530,14 +530,24 @@ fn installed_distributions_get_musl_install_findings_on_musl_targets_only() {
         "python/demo.cpython-311-x86_64-linux-gnu.so",
         "numpy/core/_demo.cpython-311-x86_64-linux-gnu.so",
     );
-    let entry_codes = |target: &str| -> Vec<String> {
+    let entry = |target: &str| -> Value {
         let (report, _) = json_scan(venv.path(), &["--target", target, "--offline"]);
-        let entry = artifact_where(&report, |a| {
+        artifact_where(&report, |a| {
             a["kind"] == "package" && a["package"]["name"] == "numpy"
         })
-        .unwrap_or_else(|| panic!("{target}: no entry for numpy: {report:#}"));
-        codes(entry)
+        .unwrap_or_else(|| panic!("{target}: no entry for numpy: {report:#}"))
+        .clone()
     };
-    assert_eq!(entry_codes("alpine:3.20"), ["MC201"]);
-    assert_eq!(entry_codes("debian:12-slim"), Vec::<String>::new());
+    let on_alpine = entry("alpine:3.20");
+    assert_eq!(codes(&on_alpine), ["MC201"]);
+    assert_eq!(on_alpine["reinstall"], "source-build", "{on_alpine}");
+    // The known-problem answer is about musl: not the glibc image's answer.
+    for target in ["debian:12-slim", "scratch"] {
+        let elsewhere = entry(target);
+        assert_eq!(codes(&elsewhere), Vec::<String>::new(), "{target}");
+        assert_eq!(elsewhere["reinstall"], "unknown", "{target}: {elsewhere}");
+        let detail = elsewhere["detail"].as_str().unwrap();
+        assert!(detail.contains("numpy 1.24.4") && detail.contains("musl builds"), "{detail}");
+        assert!(elsewhere.get("first_musl_version").is_none(), "{elsewhere}");
+    }
 }

@@ -26,7 +26,7 @@ use crate::ecosystem::npm::package_dir;
 use crate::index;
 use crate::model::{
     ActionPlan, Arch, Artifact, ArtifactKind, Assessment, Code, ContainerImage, Evidence, Finding,
-    Package, Report, ReportPath, SCHEMA_VERSION, Summary, ToolInfo, Verdict,
+    Package, ReinstallAnswer, Report, ReportPath, SCHEMA_VERSION, Summary, ToolInfo, Verdict,
 };
 use crate::platform::LoaderKind;
 use crate::progress::{Progress, Silent};
@@ -503,8 +503,24 @@ fn problem_artifact(problem: &Problem) -> Artifact {
 
 /// A lockfile or manifest entry judged for the target: its findings about
 /// installing on another libc (or on one, for an image without any) do not
-/// apply there.
+/// apply there, nor does a reinstall answer about musl builds.
 fn for_target_libc(mut entry: Artifact, loader: LoaderKind) -> Artifact {
+    if let ArtifactKind::Package { answer } = &mut entry.kind
+        && loader != LoaderKind::Musl
+    {
+        let glibc_variant = entry
+            .assessment
+            .findings
+            .iter()
+            .find(|f| f.code.is_about_glibc_installs());
+        *answer = match (
+            loader,
+            glibc_variant.and_then(check::reinstall::glibc_variant_answer),
+        ) {
+            (LoaderKind::Glibc, Some(glibc_answer)) => glibc_answer,
+            _ => ReinstallAnswer::unknown(not_for_musl(entry.package.as_ref(), loader)),
+        };
+    }
     if matches!(entry.kind, ArtifactKind::Package { .. }) {
         let assessment = &mut entry.assessment;
         assessment.findings.retain(|f| match loader {
@@ -519,6 +535,26 @@ fn for_target_libc(mut entry: Artifact, loader: LoaderKind) -> Artifact {
         }
     }
     entry
+}
+
+/// Why a package entry has no reinstall answer on a glibc image or one
+/// without a C library: the lockfile's variants and the known-problem table
+/// speak of musl builds.
+fn not_for_musl(package: Option<&Package>, loader: LoaderKind) -> String {
+    let package = package.map_or_else(
+        || "this package".to_string(),
+        |p| format!("{} {}", p.name, p.version),
+    );
+    match loader {
+        LoaderKind::None => format!(
+            "{package}: an image without a C library loads no build of a native package; \
+             what is known here is about musl builds"
+        ),
+        _ => format!(
+            "{package}: what is known here is about its musl builds, which a glibc image does \
+             not install; its files are judged as they are"
+        ),
+    }
 }
 
 /// The assessment of a file or manifest that could not be read.
