@@ -547,7 +547,10 @@ fn installed_distributions_get_musl_install_findings_on_musl_targets_only() {
         assert_eq!(codes(&elsewhere), Vec::<String>::new(), "{target}");
         assert_eq!(elsewhere["reinstall"], "unknown", "{target}: {elsewhere}");
         let detail = elsewhere["detail"].as_str().unwrap();
-        assert!(detail.contains("numpy 1.24.4") && detail.contains("musl builds"), "{detail}");
+        assert!(
+            detail.contains("numpy 1.24.4") && detail.contains("musl builds"),
+            "{detail}"
+        );
         assert!(elsewhere.get("first_musl_version").is_none(), "{elsewhere}");
     }
 }

@@ -121,35 +121,59 @@ struct Pretty {
     has_value: bool,
 }
 
-/// A line break and the indentation of the deepest line written at once.
-const BREAKS: &[u8] = b"\n                                                                ";
+/// A comma, a line break and the indentation of the deepest line: a value's
+/// separator is a slice of it, written at once.
+const BREAKS: &[u8] = b",\n                                                                ";
 
 impl Pretty {
-    fn newline<W: ?Sized + std::io::Write>(&self, writer: &mut W) -> std::io::Result<()> {
-        let spaces = self.depth * 2;
-        match BREAKS.get(..spaces + 1) {
-            Some(line) => writer.write_all(line),
+    /// Before an array's item or an object's key: a comma unless it is the
+    /// first, then a new line indented to the current depth.
+    fn separate<W: ?Sized + std::io::Write>(
+        &self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        let from = usize::from(first);
+        match BREAKS.get(from..self.depth * 2 + 2) {
+            Some(separator) => writer.write_all(separator),
             None => {
-                writer.write_all(b"\n")?;
+                writer.write_all(if first { b"\n" } else { b",\n" })?;
                 (0..self.depth).try_for_each(|_| writer.write_all(b"  "))
             }
         }
+    }
+
+    fn open<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        bracket: &[u8],
+    ) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        writer.write_all(bracket)
+    }
+
+    /// Closes an array or object: on a line of its own when it held anything.
+    fn close<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        bracket: &[u8],
+    ) -> std::io::Result<()> {
+        self.depth = self.depth.saturating_sub(1);
+        if self.has_value {
+            self.separate(writer, true)?;
+        }
+        writer.write_all(bracket)
     }
 }
 
 impl Formatter for Pretty {
     fn begin_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
-        self.depth += 1;
-        self.has_value = false;
-        writer.write_all(b"[")
+        self.open(writer, b"[")
     }
 
     fn end_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
-        self.depth -= 1;
-        if self.has_value {
-            self.newline(writer)?;
-        }
-        writer.write_all(b"]")
+        self.close(writer, b"]")
     }
 
     fn begin_array_value<W: ?Sized + std::io::Write>(
@@ -157,10 +181,7 @@ impl Formatter for Pretty {
         writer: &mut W,
         first: bool,
     ) -> std::io::Result<()> {
-        if !first {
-            writer.write_all(b",")?;
-        }
-        self.newline(writer)
+        self.separate(writer, first)
     }
 
     fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
@@ -169,17 +190,11 @@ impl Formatter for Pretty {
     }
 
     fn begin_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
-        self.depth += 1;
-        self.has_value = false;
-        writer.write_all(b"{")
+        self.open(writer, b"{")
     }
 
     fn end_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
-        self.depth -= 1;
-        if self.has_value {
-            self.newline(writer)?;
-        }
-        writer.write_all(b"}")
+        self.close(writer, b"}")
     }
 
     fn begin_object_key<W: ?Sized + std::io::Write>(
@@ -187,10 +202,7 @@ impl Formatter for Pretty {
         writer: &mut W,
         first: bool,
     ) -> std::io::Result<()> {
-        if !first {
-            writer.write_all(b",")?;
-        }
-        self.newline(writer)
+        self.separate(writer, first)
     }
 
     fn begin_object_value<W: ?Sized + std::io::Write>(
