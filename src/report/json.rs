@@ -22,7 +22,7 @@ pub fn render_json(report: &Report) -> String {
 fn render(report: &Report) -> serde_json::Result<String> {
     // Every field, in the order (and with the omissions) of Report's
     // `Serialize`: a field added there does not compile here until it is
-    // placed (the test below compares the two texts).
+    // placed (tests/snapshots.rs compares the two texts).
     let Report {
         schema_version,
         tool,
