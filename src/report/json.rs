@@ -82,24 +82,31 @@ impl TopLevel {
     }
 }
 
-/// `items` as a pretty array at depth 1, each item rendered on its own thread.
+/// `items` as a pretty array at depth 1, the items of each window rendered in
+/// parallel, then appended: the rendered copies held at once are a window's,
+/// not the whole array's (20k prebuilds make 56 MB of text).
 fn render_array<T: Serialize + Sync>(out: &mut Vec<u8>, items: &[T]) -> serde_json::Result<()> {
     if items.is_empty() {
         out.extend_from_slice(b"[]");
         return Ok(());
     }
-    let rendered: Vec<Vec<u8>> = items
-        .par_iter()
-        .map(|item| {
-            let mut text = Vec::new();
-            write_at(&mut text, 2, item).map(|()| text)
-        })
-        .collect::<serde_json::Result<_>>()?;
-    out.reserve(rendered.iter().map(|text| text.len() + 8).sum());
+    let window = rayon::current_num_threads().saturating_mul(4).max(16);
     out.push(b'[');
-    for (i, text) in rendered.iter().enumerate() {
-        out.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
-        out.extend_from_slice(text);
+    let mut first = true;
+    for items in items.chunks(window) {
+        let rendered: Vec<Vec<u8>> = items
+            .par_iter()
+            .map(|item| {
+                let mut text = Vec::new();
+                write_at(&mut text, 2, item).map(|()| text)
+            })
+            .collect::<serde_json::Result<_>>()?;
+        out.reserve(rendered.iter().map(|text| text.len() + 6).sum());
+        for text in &rendered {
+            out.extend_from_slice(if first { b"\n    " } else { b",\n    " });
+            out.extend_from_slice(text);
+            first = false;
+        }
     }
     out.extend_from_slice(b"\n  ]");
     Ok(())
@@ -233,7 +240,10 @@ mod tests {
             String::from_utf8(text).unwrap(),
             serde_json::to_string_pretty(&deep).unwrap()
         );
-        let items = vec![deep.clone(), serde_json::json!([]), deep];
+        // More items than a window holds: windows join as one array.
+        let mut items: Vec<serde_json::Value> =
+            (0..300).map(|i| serde_json::json!({ "n": i })).collect();
+        items.extend([deep.clone(), serde_json::json!([]), deep]);
         let mut array = Vec::new();
         render_array(&mut array, &items).unwrap();
         let whole = serde_json::to_string_pretty(&serde_json::json!({ "a": items })).unwrap();
