@@ -157,6 +157,7 @@ fn offline_from_environment() -> bool {
 }
 
 fn main() -> ExitCode {
+    grow_heaps_in_large_steps();
     let cli = Cli::parse();
     let status = match cli.command {
         Some(Command::Explain { code, list }) => explain(code.as_deref(), list),
@@ -167,6 +168,22 @@ fn main() -> ExitCode {
     };
     ExitCode::from(status as u8)
 }
+
+/// glibc grows a thread's heap a few pages at a time, one mprotect(2) each:
+/// 400 calls on the venv benchmark, 20 with 8 MiB of headroom per step
+/// (its CPU 3-6 ms less in interleaved runs). Headroom never touched is not
+/// memory used: peak RSS is unchanged.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn grow_heaps_in_large_steps() {
+    // SAFETY: sets one malloc parameter; called first, before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_TOP_PAD, 8 << 20);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn grow_heaps_in_large_steps() {}
 
 fn usage_error(message: &str) -> ExitStatus {
     // Messages quote paths and config text from the scanned tree; their own
