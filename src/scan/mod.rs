@@ -547,8 +547,8 @@ fn not_for_musl(package: Option<&Package>, loader: LoaderKind) -> String {
     );
     match loader {
         LoaderKind::None => format!(
-            "{package}: an image without a C library loads no build of a native package; \
-             what is known here is about musl builds"
+            "{package}: an image without a C library has no package manager to reinstall it \
+             with, and what is known here is about musl builds; its files are judged as they are"
         ),
         _ => format!(
             "{package}: what is known here is about its musl builds, which a glibc image does \
