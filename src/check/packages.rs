@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::actions::actions;
-use super::reinstall::glibc_variant_answer;
 use crate::ecosystem::maven::jni_library;
 use crate::model::{
     ActionPlan, AnswerSource, Artifact, ArtifactKind, AsIs, Code, Ecosystem, LibcKind, Package,
@@ -64,8 +63,9 @@ pub fn decide(
                 }
             }
             // On glibc, only a package whose glibc platform package is not
-            // installed (MC206) has something to say.
-            ArtifactKind::Package { .. } => {
+            // installed (MC206) has something to say; its entry already holds
+            // the glibc answer (the scan sets each entry's answer for the target).
+            ArtifactKind::Package { answer } => {
                 for finding in artifact
                     .findings()
                     .iter()
@@ -73,7 +73,7 @@ pub fn decide(
                 {
                     let key = (artifact.package.clone(), None);
                     let group = groups.entry(key).or_default();
-                    group.answers.extend(glibc_variant_answer(finding));
+                    group.answers.push(answer.clone());
                     group.as_is_notes.push(finding.message.clone());
                 }
             }
