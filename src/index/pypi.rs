@@ -379,9 +379,7 @@ impl Page {
         later.sort_by(|a, b| a.release.cmp(&b.release));
         Page { files, later }
     }
-}
 
-impl Page {
     /// The page as a digest keeps it (one line per file, `P` for the pinned
     /// version's, `L` for a later wheel, then `yanked` when it was): all a
     /// target's decision reads, a few lines instead of the whole page.
