@@ -13,6 +13,7 @@ mod glibc;
 pub mod host;
 pub mod jni;
 pub mod matrix;
+mod needs;
 pub mod packages;
 mod plan;
 mod prebuild;

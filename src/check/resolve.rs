@@ -19,13 +19,12 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
+use super::needs::{LibcFacts, Lookup, ObjectNeeds};
 use super::search::Search;
-use super::tree::{TreeFile, TreeIndex};
+use super::tree::TreeIndex;
 use crate::model::{Host, MissingLibrary, MissingSymbol, RequiredSymbol};
 use crate::platform::musl::{is_gcompat_soname, is_reserved_name, search_path_description};
-use crate::platform::{
-    BaseLibrary, GlibcSymbol, LoaderKind, MuslProvides, Platform, SonameProvider, alpine_provider,
-};
+use crate::platform::{BaseLibrary, Platform, SonameProvider, alpine_provider};
 
 /// Who provides a needed library.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,123 +149,6 @@ pub struct ResolveContext<'t> {
     /// executable started through gcompat's loader stub).
     pub gcompat_reaches_root: bool,
     pub host: Option<&'t Host>,
-}
-
-/// What one object asks of the loader whoever loads it: the symbols it binds
-/// at load time that musl does not provide, the names musl provides through
-/// its LFS64 redirect, and the relocation types musl refuses.
-#[derive(Debug, Default)]
-struct ObjectNeeds<'a> {
-    lookups: Vec<Lookup<'a>>,
-    redirected: Vec<(String, String)>,
-    unsupported_relocations: Vec<(u32, usize)>,
-}
-
-/// A symbol musl does not provide. What the platform's tables say of it is
-/// read once, and only when a process asks: most such names (Python's C API)
-/// are bound by the tree or the host before any table is consulted.
-#[derive(Debug)]
-struct Lookup<'a> {
-    required: &'a RequiredSymbol,
-    /// Whether Alpine's libstdc++ and libgcc_s export it.
-    packages: OnceLock<PackageExports>,
-    /// What gcompat and glibc say of it, for a name nothing else binds.
-    libc: OnceLock<LibcFacts>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct PackageExports {
-    libstdcxx: bool,
-    libgcc_s: bool,
-}
-
-impl PackageExports {
-    fn in_any(self, tables: &[PackageTable]) -> bool {
-        tables.iter().any(|table| match table {
-            PackageTable::Libstdcxx => self.libstdcxx,
-            PackageTable::LibgccS => self.libgcc_s,
-        })
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-struct LibcFacts {
-    gcompat_provides: bool,
-    glibc: Option<GlibcSymbol>,
-}
-
-impl<'a> Lookup<'a> {
-    fn new(required: &'a RequiredSymbol) -> Self {
-        Lookup {
-            required,
-            packages: OnceLock::new(),
-            libc: OnceLock::new(),
-        }
-    }
-
-    fn packages(&self, platform: &Platform) -> PackageExports {
-        *self.packages.get_or_init(|| {
-            let (tables, name) = (platform.tables(), self.required.name.as_str());
-            PackageExports {
-                libstdcxx: tables.libstdcxx_exports(name),
-                libgcc_s: tables.libgcc_s_exports(name),
-            }
-        })
-    }
-
-    fn libc(&self, platform: &Platform) -> LibcFacts {
-        *self.libc.get_or_init(|| {
-            let (tables, name) = (platform.tables(), self.required.name.as_str());
-            LibcFacts {
-                gcompat_provides: tables.gcompat_provides(name),
-                // glibc's table speaks for glibc's names: not for one bound to
-                // another library's version node (`__register_atfork@LIBC` is bionic's).
-                glibc: self
-                    .required
-                    .version
-                    .as_deref()
-                    .is_none_or(|node| node.starts_with("GLIBC_"))
-                    .then(|| tables.glibc_symbol(name))
-                    .flatten(),
-            }
-        })
-    }
-}
-
-impl<'a> ObjectNeeds<'a> {
-    fn of(file: &TreeFile<'a>, platform: &Platform) -> Self {
-        let mut needs = ObjectNeeds::default();
-        // Only musl's loader is modelled here: a glibc or no-libc image's
-        // resolver (`glibc`) asks its own tables. The matrix built these for
-        // ten images that never read them.
-        if platform.loader_kind() != LoaderKind::Musl {
-            return needs;
-        }
-        for required in file
-            .facts
-            .required_symbols
-            .iter()
-            .filter(|s| !s.weak && s.relocated)
-        {
-            match platform.libc_provides(&required.name) {
-                Some(MuslProvides::Exported) => {}
-                Some(MuslProvides::Lfs64Redirect(target)) => needs
-                    .redirected
-                    .push((required.name.clone(), target.to_string())),
-                None => needs.lookups.push(Lookup::new(required)),
-            }
-        }
-        if let Some(handled) = crate::platform::musl::handled_relocation_types(file.facts.arch) {
-            needs.unsupported_relocations = file
-                .facts
-                .relocation_types
-                .iter()
-                .filter(|r| !handled.contains(&r.r_type))
-                .map(|r| (r.r_type, r.count))
-                .collect();
-        }
-        needs
-    }
 }
 
 type LibraryAnswer = Result<LibraryProvider, Box<MissingLibrary>>;
