@@ -12,9 +12,8 @@
 //! BIND_NOW, else at their first call.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 
-use super::search::Search;
+use super::search::{NotFound, Search};
 use super::tree::{TreeFile, TreeIndex};
 use super::{describe_list, verdict};
 use crate::model::Host;
@@ -38,8 +37,7 @@ enum Provider {
 pub struct GlibcResolver<'t> {
     index: &'t TreeIndex<'t>,
     platform: &'t Platform,
-    searches: &'t [Vec<Search>],
-    root_dirs: &'t [Vec<PathBuf>],
+    searches: &'t [Search],
 }
 
 /// One process: the tree objects loaded, in load order, and every needed name's provider.
@@ -52,12 +50,10 @@ struct Load {
 
 impl<'t> GlibcResolver<'t> {
     pub fn new(index: &'t TreeIndex<'t>, platform: &'t Platform) -> Self {
-        let (searches, root_dirs) = index.searches();
         GlibcResolver {
             index,
             platform,
-            searches,
-            root_dirs,
+            searches: index.searches(),
         }
     }
 
@@ -130,7 +126,7 @@ impl<'t> GlibcResolver<'t> {
             loaded: Vec::new(),
             missing: Vec::new(),
         };
-        let root_dirs = self.root_dirs.get(root).map_or(&[][..], Vec::as_slice);
+        let root_dirs = self.searches.get(root).map_or(&[][..], Search::root_dirs);
         let mut in_graph: HashSet<usize> = HashSet::from([root]);
         let mut position_in_queue = 0;
         while let Some(&object) = load.objects.get(position_in_queue) {
@@ -142,9 +138,9 @@ impl<'t> GlibcResolver<'t> {
                 if load.providers.contains_key(name) {
                     continue;
                 }
-                let in_tree = match self.searches.get(object).and_then(|s| s.get(position)) {
-                    Some(search) => search.run_glibc(self.index, name, root_dirs),
-                    None => Err(Vec::new()),
+                let in_tree = match self.searches.get(object) {
+                    Some(search) => search.run_glibc(self.index, position, name, root_dirs),
+                    None => Err(NotFound::nowhere()),
                 };
                 let provider = match in_tree {
                     Ok(found) => {
@@ -157,7 +153,7 @@ impl<'t> GlibcResolver<'t> {
                         Some(library) => Some(Provider::Image(library)),
                         None if !self.platform.image_libraries_known() => Some(Provider::Unknown),
                         None => {
-                            let mut looked_in = looked_in;
+                            let mut looked_in = looked_in.looked_in();
                             looked_in.push(format!("{} (its libraries)", self.platform.target));
                             load.missing.push((
                                 object,

@@ -13,14 +13,13 @@
 //! host, gcompat) is decided per process.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::needs::{LibcFacts, Lookup, ObjectNeeds};
-use super::search::Search;
+use super::search::{NotFound, Search};
 use super::tree::TreeIndex;
 use crate::model::{Host, MissingLibrary, MissingSymbol, RequiredSymbol};
 use crate::platform::musl::{is_gcompat_soname, is_reserved_name, search_path_description};
@@ -161,9 +160,7 @@ pub struct Resolver<'t> {
     /// Per file (by index): what it asks of the loader.
     needs: Vec<Option<ObjectNeeds<'t>>>,
     /// Per file: where the tree has each library it needs (by DT_NEEDED position).
-    searches: &'t [Vec<Search>],
-    /// Per file: its RPATH/RUNPATH directories as a root, normalised, each once.
-    root_dirs: &'t [Vec<PathBuf>],
+    searches: &'t [Search],
     /// Symbol name → tree files exporting it; built when a process first
     /// loads more than one file of the tree.
     exporters: OnceLock<FxHashMap<&'t str, Vec<usize>>>,
@@ -171,17 +168,21 @@ pub struct Resolver<'t> {
 
 impl<'t> Resolver<'t> {
     pub fn new(index: &'t TreeIndex<'t>, count: usize, platform: &'t Platform) -> Self {
-        let needs: Vec<_> = (0..count)
-            .into_par_iter()
-            .map(|i| index.file(i).map(|file| ObjectNeeds::of(file, platform)))
-            .collect();
-        let (searches, root_dirs) = index.searches();
+        // Independent: worked out side by side.
+        let (needs, searches) = rayon::join(
+            || {
+                (0..count)
+                    .into_par_iter()
+                    .map(|i| index.file(i).map(|file| ObjectNeeds::of(file, platform)))
+                    .collect()
+            },
+            || index.searches(),
+        );
         Resolver {
             index,
             platform,
             needs,
             searches,
-            root_dirs,
             exporters: OnceLock::new(),
         }
     }
@@ -251,10 +252,10 @@ impl<'t> Resolver<'t> {
         root: usize,
         ctx: &ResolveContext,
     ) -> LibraryAnswer {
-        let root_dirs = self.root_dirs.get(root).map_or(&[][..], Vec::as_slice);
-        let in_tree = match self.searches.get(object).and_then(|s| s.get(position)) {
-            Some(search) => search.run(self.index, name, root_dirs),
-            None => Err(Vec::new()),
+        let root_dirs = self.searches.get(root).map_or(&[][..], Search::root_dirs);
+        let in_tree = match self.searches.get(object) {
+            Some(search) => search.run(self.index, position, name, root_dirs),
+            None => Err(NotFound::nowhere()),
         };
         find_library(self.index, self.platform, object, name, in_tree, ctx)
     }
@@ -658,17 +659,13 @@ fn find_library(
     platform: &Platform,
     object: usize,
     name: &str,
-    in_tree: Result<usize, Vec<String>>,
+    in_tree: Result<usize, NotFound>,
     ctx: &ResolveContext,
 ) -> LibraryAnswer {
-    let needed_by = index
-        .file(object)
-        .map(|f| f.shown.to_string())
-        .unwrap_or_default();
     if is_reserved_name(name) {
         return Ok(LibraryProvider::Musl);
     }
-    let mut looked_in = match in_tree {
+    let not_found = match in_tree {
         Ok(found) => {
             let is_another_libc = index.file(found).is_some_and(|f| {
                 f.facts.exports_symbol("__libc_start_main") && f.facts.exports_symbol("stdin")
@@ -680,7 +677,7 @@ fn find_library(
                 LibraryProvider::Tree(found)
             });
         }
-        Err(looked_in) => looked_in,
+        Err(not_found) => not_found,
     };
     if is_gcompat_soname(name) && ctx.gcompat_installed {
         return Ok(LibraryProvider::Gcompat);
@@ -703,6 +700,7 @@ fn find_library(
         });
     }
     let mut note = None;
+    let mut looked_in = not_found.looked_in();
     if platform.has_packages() {
         looked_in.push("Alpine packages".to_string());
         match alpine_provider(name) {
@@ -723,6 +721,10 @@ fn find_library(
             search_path_description(platform.arch)
         ));
     }
+    let needed_by = index
+        .file(object)
+        .map(|f| f.shown.to_string())
+        .unwrap_or_default();
     Err(Box::new(MissingLibrary {
         name: name.to_string(),
         needed_by,

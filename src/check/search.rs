@@ -9,25 +9,60 @@ use std::path::{Path, PathBuf};
 use super::tree::{TreeFile, TreeIndex, normalize};
 use crate::model::display_location;
 
-/// Where the tree has a library an object needs, apart from the root's RPATH
-/// directories (searched between the object's own RPATH and its directory).
+/// Where the tree has the libraries one object needs, apart from the root's
+/// RPATH directories (searched between the object's own RPATH and its directory).
+#[derive(Debug, Default)]
+pub(super) struct Search {
+    /// The object's RPATH/RUNPATH directories, normalised, each once (also
+    /// the directories it adds to the search when it is a process's root).
+    own: Vec<PathBuf>,
+    /// Its directory and auditwheel's `<pkg>.libs/`, normalised, each once.
+    after: Vec<PathBuf>,
+    /// What the search finds of each needed name, in DT_NEEDED order.
+    names: Vec<Found>,
+}
+
+/// What a search finds of one needed name, whoever the root is.
 #[derive(Debug)]
-pub(super) enum Search {
+enum Found {
     /// A name with a slash: a path from the object's directory.
-    Path { found: Option<usize> },
+    Path(Option<usize>),
     Dirs {
-        /// The object's RPATH/RUNPATH directories, normalised, each once.
-        own: Vec<PathBuf>,
-        found_in_own: Option<usize>,
-        /// Its directory and auditwheel's `<pkg>.libs/`, normalised, each once.
-        after: Vec<PathBuf>,
-        found_after: Option<usize>,
+        in_own: Option<usize>,
+        after: Option<usize>,
     },
+}
+
+/// Where a search looked without finding the library: shown only when a
+/// finding needs it (most names are musl's or the image's).
+pub(super) struct NotFound<'s> {
+    /// Looked for at this path (a name with a slash), when not in `dirs`.
+    path: Option<&'s str>,
+    dirs: Vec<&'s PathBuf>,
+}
+
+impl NotFound<'_> {
+    /// The search of a name nothing says how to look for.
+    pub(super) fn nowhere() -> NotFound<'static> {
+        NotFound {
+            path: None,
+            dirs: Vec::new(),
+        }
+    }
+
+    /// The places looked in, as the report shows them.
+    pub(super) fn looked_in(&self) -> Vec<String> {
+        self.path
+            .map(str::to_string)
+            .into_iter()
+            .chain(self.dirs.iter().map(|dir| display_location(dir)))
+            .collect()
+    }
 }
 
 impl Search {
     /// The searches for every library `file` needs.
-    pub(super) fn all(index: &TreeIndex, file: &TreeFile) -> Vec<Search> {
+    pub(super) fn of(index: &TreeIndex, file: &TreeFile) -> Search {
         let own = unique(rpath_dirs(file).iter().map(|dir| normalize(dir)), &[]);
         let mut after = Vec::new();
         if let Some(dir) = file.location.parent() {
@@ -38,7 +73,8 @@ impl Search {
         let first = |dirs: &[PathBuf], name: &str| {
             dirs.iter().find_map(|dir| index.lookup(&dir.join(name)))
         };
-        file.facts
+        let names = file
+            .facts
             .needed
             .iter()
             .map(|name| {
@@ -47,72 +83,74 @@ impl Search {
                         .location
                         .parent()
                         .and_then(|base| index.lookup(&base.join(name)));
-                    return Search::Path { found };
+                    return Found::Path(found);
                 }
-                Search::Dirs {
-                    found_in_own: first(&own, name),
-                    found_after: first(&after, name),
-                    own: own.clone(),
-                    after: after.clone(),
+                Found::Dirs {
+                    in_own: first(&own, name),
+                    after: first(&after, name),
                 }
             })
-            .collect()
+            .collect();
+        Search { own, after, names }
     }
 
-    /// The tree file the loader finds with the root's RPATH directories
-    /// `root_dirs` (normalised) in the search, or where it looked.
-    pub(super) fn run(
-        &self,
+    /// The directories the object adds to every search of a process it is
+    /// the root of (its RPATH/RUNPATH, normalised).
+    pub(super) fn root_dirs(&self) -> &[PathBuf] {
+        &self.own
+    }
+
+    /// The tree file musl's loader finds for the object's needed library at
+    /// `position`, `name`, with the root's RPATH directories `root_dirs`
+    /// (normalised) in the search, or where it looked.
+    pub(super) fn run<'s>(
+        &'s self,
         index: &TreeIndex,
-        name: &str,
-        root_dirs: &[PathBuf],
-    ) -> Result<usize, Vec<String>> {
-        let (own, found_in_own, after, found_after) = match self {
-            Search::Path { found } => return found.ok_or_else(|| vec![name.to_string()]),
-            Search::Dirs {
-                own,
-                found_in_own,
-                after,
-                found_after,
-            } => (own, found_in_own, after, found_after),
+        position: usize,
+        name: &'s str,
+        root_dirs: &'s [PathBuf],
+    ) -> Result<usize, NotFound<'s>> {
+        let (found_in_own, found_after) = match self.names.get(position) {
+            Some(Found::Dirs { in_own, after }) => (*in_own, *after),
+            Some(Found::Path(found)) => return found.ok_or(looked_at(name)),
+            None => return Err(NotFound::nowhere()),
         };
-        let root_only = match own_then_root(index, name, own, *found_in_own, root_dirs) {
+        let root_only = match own_then_root(index, name, &self.own, found_in_own, root_dirs) {
             Ok(found) => return Ok(found),
             Err(root_only) => root_only,
         };
         // A directory also in the root's RPATH was searched there already.
         if let Some(found) = found_after {
-            return Ok(*found);
+            return Ok(found);
         }
-        Err(own
+        let after = self.after.iter().filter(|d| !root_only.contains(d));
+        let dirs = self
+            .own
             .iter()
             .chain(root_only.iter().copied())
-            .chain(after.iter().filter(|d| !root_only.contains(d)))
-            .map(|dir| display_location(dir))
-            .collect())
+            .chain(after);
+        Err(NotFound {
+            path: None,
+            dirs: dirs.collect(),
+        })
     }
-}
 
-impl Search {
     /// The tree file glibc's ld.so finds (elf/dl-load.c, `_dl_map_object`):
     /// the object's DT_RPATH/DT_RUNPATH (`$ORIGIN` expanded), then the root's
     /// — never the object's own directory, which glibc does not search.
-    pub(super) fn run_glibc(
-        &self,
+    pub(super) fn run_glibc<'s>(
+        &'s self,
         index: &TreeIndex,
-        name: &str,
-        root_dirs: &[PathBuf],
-    ) -> Result<usize, Vec<String>> {
-        let (own, found_in_own, found_after) = match self {
-            Search::Path { found } => return found.ok_or_else(|| vec![name.to_string()]),
-            Search::Dirs {
-                own,
-                found_in_own,
-                found_after,
-                ..
-            } => (own, found_in_own, found_after),
+        position: usize,
+        name: &'s str,
+        root_dirs: &'s [PathBuf],
+    ) -> Result<usize, NotFound<'s>> {
+        let (found_in_own, found_after) = match self.names.get(position) {
+            Some(Found::Dirs { in_own, after }) => (*in_own, *after),
+            Some(Found::Path(found)) => return found.ok_or(looked_at(name)),
+            None => return Err(NotFound::nowhere()),
         };
-        let root_only = match own_then_root(index, name, own, *found_in_own, root_dirs) {
+        let root_only = match own_then_root(index, name, &self.own, found_in_own, root_dirs) {
             Ok(found) => return Ok(found),
             Err(root_only) => root_only,
         };
@@ -120,15 +158,23 @@ impl Search {
         // first, and ld.so reuses a loaded object whose soname matches
         // (`_dl_name_match_p`), so a bundled library finds its siblings.
         if let Some(found) = found_after
-            && index.file(*found).is_some_and(|f| in_bundled_dir(f))
+            && index.file(found).is_some_and(|f| in_bundled_dir(f))
         {
-            return Ok(*found);
+            return Ok(found);
         }
-        Err(own
-            .iter()
-            .chain(root_only.iter().copied())
-            .map(|dir| display_location(dir))
-            .collect())
+        let dirs = self.own.iter().chain(root_only);
+        Err(NotFound {
+            path: None,
+            dirs: dirs.collect(),
+        })
+    }
+}
+
+/// A name with a slash, looked for at that path only.
+fn looked_at(name: &str) -> NotFound<'_> {
+    NotFound {
+        path: Some(name),
+        dirs: Vec::new(),
     }
 }
 

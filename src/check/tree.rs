@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::search::{Search, rpath_dirs, unique};
+use super::search::Search;
 
 use crate::ecosystem::npm::GlibcPlatformPackage;
 use crate::model::{ElfFacts, Host, is_archive_root};
@@ -43,17 +43,13 @@ pub struct TreeIndex<'a> {
     /// File name (of a scanned file or a symlink to one) → the first such
     /// location (in path order) and the file it is.
     by_name: HashMap<OsString, (PathBuf, usize)>,
-    /// Each file's library searches and own RPATH directories: they do not
-    /// depend on the target, so every target of a matrix shares them.
-    searches: OnceLock<FileSearches>,
+    /// Each file's library searches: they do not depend on the target, so
+    /// every target of a matrix shares them.
+    searches: OnceLock<Vec<Search>>,
     /// Each file's own host program (from its exports and name), shared the
     /// same way.
     own_hosts: OnceLock<Vec<Option<Host>>>,
 }
-
-/// Per file: the search for each needed library, and its own RPATH
-/// directories (normalised).
-type FileSearches = (Vec<Vec<Search>>, Vec<Vec<PathBuf>>);
 
 impl<'a> TreeIndex<'a> {
     /// Every file's own host program, by `detect` (worked out once, in
@@ -71,21 +67,17 @@ impl<'a> TreeIndex<'a> {
     }
 
     /// Every file's library searches (worked out once, in parallel, on
-    /// the first call) and its own RPATH directories.
-    pub(super) fn searches(&self) -> (&[Vec<Search>], &[Vec<PathBuf>]) {
-        let (searches, root_dirs) = self.searches.get_or_init(|| {
+    /// the first call).
+    pub(super) fn searches(&self) -> &[Search] {
+        self.searches.get_or_init(|| {
             (0..self.files.len())
                 .into_par_iter()
                 .map(|i| match self.file(i) {
-                    Some(file) => (
-                        Search::all(self, file),
-                        unique(rpath_dirs(file).iter().map(|dir| normalize(dir)), &[]),
-                    ),
-                    None => (Vec::new(), Vec::new()),
+                    Some(file) => Search::of(self, file),
+                    None => Search::default(),
                 })
-                .unzip()
-        });
-        (searches, root_dirs)
+                .collect()
+        })
     }
 
     /// How many files (ELF or not) the index was built over.
@@ -202,12 +194,22 @@ impl<'a> TreeIndex<'a> {
 
     /// The scanned file at `path`, following symlinks recorded during the walk.
     pub(super) fn lookup(&self, path: &Path) -> Option<usize> {
-        let mut current = normalize(path);
+        // Paths compare (and hash) by components: only `.` and `..` need
+        // folding first, and most lookups join a normalised directory and a name.
+        let folded;
+        let mut current = path;
+        if path
+            .components()
+            .any(|c| matches!(c, Component::CurDir | Component::ParentDir))
+        {
+            folded = normalize(path);
+            current = &folded;
+        }
         for _ in 0..16 {
-            if let Some(&index) = self.by_location.get(&current) {
+            if let Some(&index) = self.by_location.get(current) {
                 return Some(index);
             }
-            current = self.symlinks.get(&current)?.clone();
+            current = self.symlinks.get(current)?;
         }
         None
     }

@@ -95,8 +95,7 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
         .map(|(_, v)| v)
         .cloned();
     let required_symbols = required_symbols(&parsed, &needed_versions);
-    let exports = exports(&parsed);
-    let ifunc_only_exports = ifunc_only_exports(&parsed, &exports);
+    let (exports, ifunc_only_exports) = exports(&parsed);
     let relocation_types = relocation_types(&parsed);
     let go_build_id = go_build_id(elf, bytes);
     let bind_now = binds_now(elf);
@@ -418,39 +417,40 @@ fn required_symbols(parsed: &Parsed, needed: &[NeededVersion]) -> Vec<RequiredSy
 /// Defined dynamic symbols musl's loader binds to: `find_sym` in musl's
 /// ldso/dynlink.c skips any whose type is not in
 /// `OK_TYPES (1<<STT_NOTYPE | 1<<STT_OBJECT | 1<<STT_FUNC | 1<<STT_COMMON | 1<<STT_TLS)`,
-/// so never an STT_GNU_IFUNC definition.
-fn exports(parsed: &Parsed) -> SymbolNames {
-    defined_names(parsed, |st_type| {
-        !matches!(st_type, STT_SECTION | STT_FILE | STT_GNU_IFUNC)
-    })
-    .collect()
-}
-
-/// Names defined as STT_GNU_IFUNC and not also as a symbol musl binds to.
-fn ifunc_only_exports(parsed: &Parsed, exports: &SymbolNames) -> SymbolNames {
-    defined_names(parsed, |st_type| st_type == STT_GNU_IFUNC)
+/// so never an STT_GNU_IFUNC definition; and the names defined as
+/// STT_GNU_IFUNC and not also as such a symbol. One walk of the table.
+fn exports(parsed: &Parsed) -> (SymbolNames, SymbolNames) {
+    let mut ifuncs = Vec::new();
+    let exports: SymbolNames = defined_names(parsed)
+        .filter_map(|(name, st_type)| match st_type {
+            STT_GNU_IFUNC => {
+                ifuncs.push(name);
+                None
+            }
+            STT_SECTION | STT_FILE => None,
+            _ => Some(name),
+        })
+        .collect();
+    let ifunc_only = ifuncs
+        .into_iter()
         .filter(|name| !exports.contains(name))
-        .collect()
+        .collect();
+    (exports, ifunc_only)
 }
 
-/// The names of the defined global/weak/unique dynamic symbols whose type
-/// `keep` accepts.
-fn defined_names<'p>(
-    parsed: &'p Parsed,
-    keep: impl Fn(u8) -> bool + 'p,
-) -> impl Iterator<Item = &'p str> {
+/// The names and types of the defined global/weak/unique dynamic symbols.
+fn defined_names<'p>(parsed: &'p Parsed) -> impl Iterator<Item = (&'p str, u8)> {
     parsed
         .elf
         .dynsyms
         .iter()
-        .filter(move |sym| {
+        .filter(|sym| {
             sym.st_shndx != SHN_UNDEF as usize
                 && sym.st_name != 0
                 && matches!(sym.st_bind(), STB_GLOBAL | STB_WEAK | STB_GNU_UNIQUE)
-                && keep(sym.st_type())
         })
-        .filter_map(|sym| parsed.dynstr.get(sym.st_name))
-        .filter(|name| !name.is_empty())
+        .filter_map(|sym| Some((parsed.dynstr.get(sym.st_name)?, sym.st_type())))
+        .filter(|(name, _)| !name.is_empty())
 }
 
 fn relocation_types(parsed: &Parsed) -> Vec<RelocationCount> {

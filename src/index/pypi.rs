@@ -3,7 +3,6 @@
 
 use super::Verdict;
 use std::borrow::Cow;
-use std::sync::OnceLock;
 
 use serde::Deserialize;
 
@@ -296,14 +295,15 @@ fn is_final(version: &str) -> bool {
     !version.is_empty() && version.chars().all(|c| c.is_ascii_digit() || c == '.')
 }
 
-/// A project page with every file's version and kind read from its name,
+/// A project page with the pinned version's files read from their names,
 /// once (a matrix decides the same page for each target).
 pub struct Page {
     /// The pinned version's files.
     files: Vec<PageFile>,
-    /// Later final releases' Linux wheels, oldest release first, each name
-    /// parsed only when a target asks (the first one it takes ends the search).
-    later: Vec<LaterWheel>,
+    /// Later final releases' Linux wheels, oldest release first, one line
+    /// each (the name, then [`YANKED`] when it was): parsed only as far as
+    /// a target's search goes, which the first wheel it takes ends.
+    later: String,
 }
 
 struct PageFile {
@@ -312,19 +312,15 @@ struct PageFile {
     yanked: bool,
 }
 
-struct LaterWheel {
-    /// Its release numbers, for ordering.
-    release: Version,
-    filename: String,
-    yanked: bool,
-    wheel: OnceLock<Option<WheelName>>,
-}
-
-impl LaterWheel {
-    fn wheel(&self) -> Option<&WheelName> {
-        self.wheel
-            .get_or_init(|| WheelName::parse(&self.filename))
-            .as_ref()
+impl Page {
+    /// The later wheels, oldest release first: each name and whether it was yanked.
+    fn later_wheels(&self) -> impl Iterator<Item = (&str, bool)> {
+        self.later
+            .lines()
+            .map(|line| match line.strip_suffix(YANKED) {
+                Some(filename) => (filename, true),
+                None => (line, false),
+            })
     }
 }
 
@@ -367,33 +363,41 @@ impl Page {
             }
             let linux_wheel = file.filename.ends_with(".whl") && file.filename.contains("linux");
             if is_later && linux_wheel {
-                later.push(LaterWheel {
-                    release: Version::release(named),
-                    yanked: file.yanked,
-                    filename: file.filename.to_string(),
-                    wheel: OnceLock::new(),
-                });
+                later.push((Version::release(named), file.filename, file.yanked));
             }
         }
         // Stable: among one release's wheels the page's order stays.
-        later.sort_by(|a, b| a.release.cmp(&b.release));
-        Page { files, later }
+        later.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut later_lines = String::new();
+        for (_, filename, yanked) in later {
+            later_lines.push_str(filename);
+            if yanked {
+                later_lines.push_str(YANKED);
+            }
+            later_lines.push('\n');
+        }
+        Page {
+            files,
+            later: later_lines,
+        }
     }
 
     /// The page as a digest keeps it (one line per file, `P` for the pinned
     /// version's, `L` for a later wheel, then `yanked` when it was): all a
     /// target's decision reads, a few lines instead of the whole page.
     pub fn digest(&self) -> Vec<u8> {
-        let pinned = self.files.iter().map(|f| ("P", &f.filename, f.yanked));
-        let later = self.later.iter().map(|f| ("L", &f.filename, f.yanked));
         let mut kept = Vec::new();
-        for (kind, filename, yanked) in pinned.chain(later) {
-            kept.extend_from_slice(kind.as_bytes());
-            kept.push(b'\t');
-            kept.extend_from_slice(filename.as_bytes());
-            if yanked {
+        for file in &self.files {
+            kept.extend_from_slice(b"P\t");
+            kept.extend_from_slice(file.filename.as_bytes());
+            if file.yanked {
                 kept.extend_from_slice(YANKED.as_bytes());
             }
+            kept.push(b'\n');
+        }
+        for line in self.later.lines() {
+            kept.extend_from_slice(b"L\t");
+            kept.extend_from_slice(line.as_bytes());
             kept.push(b'\n');
         }
         kept
@@ -404,26 +408,27 @@ impl Page {
         let text = std::str::from_utf8(digest).ok()?;
         let mut page = Page {
             files: Vec::new(),
-            later: Vec::new(),
+            later: String::new(),
         };
         for line in text.lines() {
             let (kind, file) = line.split_once('\t')?;
-            let (filename, yanked) = match file.strip_suffix(YANKED) {
-                Some(filename) => (filename, true),
-                None => (file, false),
-            };
             match kind {
-                "P" => page.files.push(PageFile {
-                    kind: classify(filename)?.1,
-                    filename: filename.to_string(),
-                    yanked,
-                }),
-                "L" => page.later.push(LaterWheel {
-                    release: Version::release(named_version(filename)?),
-                    filename: filename.to_string(),
-                    yanked,
-                    wheel: OnceLock::new(),
-                }),
+                "P" => {
+                    let (filename, yanked) = match file.strip_suffix(YANKED) {
+                        Some(filename) => (filename, true),
+                        None => (file, false),
+                    };
+                    page.files.push(PageFile {
+                        kind: classify(filename)?.1,
+                        filename: filename.to_string(),
+                        yanked,
+                    });
+                }
+                // Kept as written: a name is parsed when a search reaches it.
+                "L" => {
+                    page.later.push_str(file);
+                    page.later.push('\n');
+                }
                 _ => return None,
             }
         }
@@ -448,7 +453,7 @@ pub fn decide(page: &Page, accepts: &Accepts) -> Option<Verdict> {
     if pinned.is_empty() {
         return None;
     }
-    let mut verdict = decide_pinned(&page.later, &pinned, accepts);
+    let mut verdict = decide_pinned(page, &pinned, accepts);
     if all_yanked {
         verdict
             .detail
@@ -457,7 +462,7 @@ pub fn decide(page: &Page, accepts: &Accepts) -> Option<Verdict> {
     Some(verdict)
 }
 
-fn decide_pinned(later: &[LaterWheel], pinned: &[&PageFile], accepts: &Accepts) -> Verdict {
+fn decide_pinned(page: &Page, pinned: &[&PageFile], accepts: &Accepts) -> Verdict {
     let musl_wheel = |wheel: &WheelName| accepts.platform_wheel(wheel);
     let (family, newest_tag) = accepts.libc.wanted(&accepts.arch);
     let (build_found, target_name) = match accepts.libc {
@@ -488,12 +493,12 @@ fn decide_pinned(later: &[LaterWheel], pinned: &[&PageFile], accepts: &Accepts) 
             },
         };
     }
-    let first_musl_version = later
-        .iter()
-        .filter(|file| !file.yanked)
-        .filter_map(LaterWheel::wheel)
+    let first_musl_version = page
+        .later_wheels()
+        .filter(|(_, yanked)| !yanked)
+        .filter_map(|(filename, _)| WheelName::parse(filename))
         .find(|wheel| musl_wheel(wheel))
-        .map(|wheel| wheel.version.clone());
+        .map(|wheel| wheel.version);
     let mut pure: Vec<&str> = pinned
         .iter()
         .filter_map(|file| match &file.kind {
@@ -641,7 +646,7 @@ mod tests {
     }
 
     fn later_names(page: &Page) -> Vec<&str> {
-        page.later.iter().map(|w| w.filename.as_str()).collect()
+        page.later_wheels().map(|(filename, _)| filename).collect()
     }
 
     #[test]
@@ -675,8 +680,6 @@ mod tests {
         assert_eq!(verdict.reinstall, Reinstall::SourceBuild);
         // 2.1 is yanked, 2.2's wheel is for CPython 3.12.
         assert_eq!(verdict.first_musl_version.as_deref(), Some("2.5"));
-        // Names are parsed as far as the search went, not further.
-        assert!(page.later.last().unwrap().wheel.get().is_none());
     }
 
     #[test]
