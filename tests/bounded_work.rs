@@ -95,9 +95,10 @@ fn the_largest_shared_aux_array_is_judged_within_the_time_guard() {
     }
 }
 
-/// `lib/libchain0000.so` … : each needs libc.so.6 and the next, uses ten
-/// symbols the next defines and ten that nothing defines, and defines the ten
-/// the previous one uses. Every library breaks on its own ten.
+/// `lib/libchain0000.so` … : each needs libc.so.6 and the next (found
+/// through its RUNPATH `$ORIGIN`), uses ten symbols the next defines and ten
+/// that nothing defines, and defines the ten the previous one uses. Every
+/// library breaks on its own ten.
 fn write_chain(dir: &Path, length: usize) {
     let name = |i: usize| format!("libchain{i:04}.so");
     for i in 0..length {
@@ -108,12 +109,12 @@ fn write_chain(dir: &Path, length: usize) {
         let object = SharedObject {
             soname: Some(name(i)),
             needed,
+            runpath: Some("$ORIGIN".to_string()),
             undefined: (0..10)
                 .map(|k| format!("chain{}_{k}", i + 1))
                 .chain((0..10).map(|k| format!("nowhere{i}_{k}")))
                 .collect(),
             exports: (0..10).map(|k| format!("chain{i}_{k}")).collect(),
-            ..SharedObject::default()
         };
         std::fs::write(dir.join(name(i)), object.to_bytes()).unwrap();
     }
@@ -170,9 +171,11 @@ fn a_chain_of_failing_libraries_is_judged_in_proportion_to_its_length() {
 
 #[test]
 fn a_library_found_through_one_roots_runpath_is_not_found_for_another() {
-    // app/a.so (RUNPATH $ORIGIN/../vendor) and app/b.so both load app/libd.so,
-    // which needs vendor/libx.so: found in a.so's process only. Whatever is
-    // worked out once per library must not carry a.so's RUNPATH to b.so.
+    // app/a.so (RUNPATH $ORIGIN:$ORIGIN/../vendor) and app/b.so (RUNPATH
+    // $ORIGIN) both load app/libd.so, which needs vendor/libx.so: found in
+    // a.so's process only (musl searches the RUNPATH of the object that loaded
+    // libd.so). Whatever is worked out once per library must not carry a.so's
+    // RUNPATH to b.so.
     let dir = tempfile::tempdir().unwrap();
     let (app, vendor) = (dir.path().join("app"), dir.path().join("vendor"));
     std::fs::create_dir_all(&app).unwrap();
@@ -183,7 +186,7 @@ fn a_library_found_through_one_roots_runpath_is_not_found_for_another() {
             app.join("a.so"),
             SharedObject {
                 needed: vec![libc(), "libd.so".to_string()],
-                runpath: Some("$ORIGIN/../vendor".to_string()),
+                runpath: Some("$ORIGIN:$ORIGIN/../vendor".to_string()),
                 ..SharedObject::default()
             },
         ),
@@ -191,6 +194,7 @@ fn a_library_found_through_one_roots_runpath_is_not_found_for_another() {
             app.join("b.so"),
             SharedObject {
                 needed: vec![libc(), "libd.so".to_string()],
+                runpath: Some("$ORIGIN".to_string()),
                 ..SharedObject::default()
             },
         ),
@@ -228,8 +232,8 @@ fn a_library_found_through_one_roots_runpath_is_not_found_for_another() {
 
 #[test]
 fn a_failing_library_behind_one_whose_own_process_does_not_load_it_is_named() {
-    // app/r.so (RUNPATH $ORIGIN/../vendor) loads app/libk.so, which needs
-    // libx.so: r.so's RUNPATH finds vendor/libx.so, libk.so alone does not.
+    // app/r.so (RUNPATH $ORIGIN:$ORIGIN/../vendor) loads app/libk.so, which
+    // needs libx.so: r.so's RUNPATH finds vendor/libx.so, libk.so alone does not.
     // Both fail. libk.so's own findings say libx.so is missing, not that
     // vendor/libx.so fails, so r.so names both.
     let dir = tempfile::tempdir().unwrap();
@@ -242,7 +246,7 @@ fn a_failing_library_behind_one_whose_own_process_does_not_load_it_is_named() {
             app.join("r.so"),
             SharedObject {
                 needed: vec![libc(), "libk.so".to_string()],
-                runpath: Some("$ORIGIN/../vendor".to_string()),
+                runpath: Some("$ORIGIN:$ORIGIN/../vendor".to_string()),
                 ..SharedObject::default()
             },
         ),

@@ -1626,3 +1626,66 @@ mod reinstall {
         assert!(npm_known_problem(manifest("numpy", "1.0.0")).is_none());
     }
 }
+
+/// The shared objects of the committed musllinux ujson wheel, extracted as
+/// pip lays them out (`keep_layout`) or copied into one directory, as a
+/// Dockerfile's `COPY` of built libraries leaves them.
+fn ujson_musllinux(keep_layout: bool, into: &std::path::Path) {
+    let wheel = corpus("thirdparty/ujson-5.10.0-cp311-cp311-musllinux_1_2_x86_64.whl");
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(wheel).unwrap()).unwrap();
+    for i in 0..zip.len() {
+        let mut member = zip.by_index(i).unwrap();
+        let name = member.name().unwrap().to_string();
+        if !name.contains(".so") {
+            continue;
+        }
+        let to = match keep_layout {
+            true => into.join(&name),
+            false => into.join(name.rsplit('/').next().unwrap()),
+        };
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::io::copy(&mut member, &mut std::fs::File::create(to).unwrap()).unwrap();
+    }
+}
+
+#[test]
+fn musl_never_looks_for_a_library_beside_the_object_that_needs_it() {
+    // Laid out as pip installs it, the module's RPATH ($ORIGIN/ujson.libs)
+    // reaches its bundled libraries, and libstdc++ finds libgcc_s through
+    // the module that loads it (musl searches the RPATH of the chain).
+    let installed = tempfile::tempdir().unwrap();
+    ujson_musllinux(true, installed.path());
+    let report = scan_with(&[installed.path().to_path_buf()], &options(false));
+    assert_eq!(report.artifacts.len(), 3);
+    for artifact in &report.artifacts {
+        assert_eq!(artifact.verdict(), Verdict::Ok, "{}", artifact.path);
+    }
+
+    // Copied flat, the RPATH reaches nothing and musl does not search the
+    // module's own directory: `Error loading shared library` for both.
+    let flat = tempfile::tempdir().unwrap();
+    ujson_musllinux(false, flat.path());
+    let report = scan_with(&[flat.path().to_path_buf()], &options(false));
+    let module = found(&report, "ujson.cpython-311-x86_64-linux-musl.so");
+    assert_eq!(module.verdict(), Verdict::Breaks);
+    match &finding(module, Code::MissingLibrary).evidence {
+        Evidence::Libraries { libraries } => {
+            let names: Vec<&str> = libraries.iter().map(|l| l.name.as_str()).collect();
+            assert_eq!(
+                names,
+                ["libstdc++-496613c0.so.6.0.32", "libgcc_s-a3a07607.so.1"]
+            );
+            for library in libraries {
+                // Said to be in the tree, off the search path; the directory
+                // the RPATH names is where it looked.
+                assert_eq!(library.in_tree_at.as_deref(), Some(library.name.as_str()));
+                assert!(
+                    library.looked_in.iter().any(|d| d.ends_with("ujson.libs")),
+                    "{:?}",
+                    library.looked_in
+                );
+            }
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -100,20 +100,27 @@ impl Loader {
 }
 
 fn loader_says(loader: &Loader, file: &Path, artifact: &Artifact) -> Missing {
-    let mut library_path: Vec<PathBuf> = file.parent().map(Path::to_path_buf).into_iter().collect();
-    // auditwheel's bundled libraries, as a user's LD_LIBRARY_PATH would name them.
-    for ancestor in file.ancestors().skip(1).take(3) {
-        if let Ok(entries) = std::fs::read_dir(ancestor) {
-            for entry in entries.flatten() {
-                if entry.file_name().to_string_lossy().ends_with(".libs") {
-                    library_path.push(entry.path());
+    let host = artifact.assessment.host.as_ref();
+    // A file listed on its own is the root of its process, as muslcheck judges
+    // it: nothing but RPATH/RUNPATH and the system paths is searched. A library
+    // muslcheck judges in the process of the module that loads it is searched
+    // for there through the module's RPATH too: its directory and auditwheel's
+    // bundled libraries stand in for that here.
+    let mut library_path: Vec<PathBuf> = Vec::new();
+    if host.is_some_and(|host| host.loaded_by.is_some()) {
+        library_path.extend(file.parent().map(Path::to_path_buf));
+        for ancestor in file.ancestors().skip(1).take(3) {
+            if let Ok(entries) = std::fs::read_dir(ancestor) {
+                for entry in entries.flatten() {
+                    if entry.file_name().to_string_lossy().ends_with(".libs") {
+                        library_path.push(entry.path());
+                    }
                 }
             }
         }
     }
     let output = loader.list(file, &library_path);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let host = artifact.assessment.host.as_ref();
     let errors = common::musl_loader_errors(&stderr);
     Missing {
         libraries: errors.libraries,
@@ -266,6 +273,9 @@ fn extract_third_party(into: &Path) -> usize {
             let mut zip = zip::ZipArchive::new(File::open(&path).unwrap()).unwrap();
             zip.extract(&target).unwrap();
             archives += 1;
+            if name.contains("musllinux") {
+                copy_shared_objects_flat(&target, &into.join(format!("{name}-flat")));
+            }
         } else if name.ends_with(".tgz") {
             let gz = flate2::read::GzDecoder::new(File::open(&path).unwrap());
             tar::Archive::new(gz).unpack(&target).unwrap();
@@ -273,6 +283,20 @@ fn extract_third_party(into: &Path) -> usize {
         }
     }
     archives
+}
+
+/// The shared objects under `tree` copied into one directory, as a
+/// Dockerfile's `COPY` of built libraries leaves them: the extension module's
+/// RPATH (`$ORIGIN/<pkg>.libs`) no longer reaches its bundled libraries, which
+/// musl then does not find beside it.
+fn copy_shared_objects_flat(tree: &Path, into: &Path) {
+    std::fs::create_dir_all(into).unwrap();
+    for entry in walkdir::WalkDir::new(tree).into_iter().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.file_type().is_file() && name.contains(".so") {
+            std::fs::copy(entry.path(), into.join(&name)).unwrap();
+        }
+    }
 }
 
 /// What one loader's comparison found.
@@ -486,4 +510,82 @@ fn muslcheck_agrees_with_alpine_s_own_loaders() {
         differences.len(),
         differences.join("\n")
     );
+}
+
+/// musl's `load_library` looks a name up in the RPATH/RUNPATH of the object
+/// that needs it and then of each object up the chain that loaded it, not
+/// only the root's. Here `root.so` (RUNPATH `$ORIGIN/a`) loads `a/liba.so`
+/// (RUNPATH `$ORIGIN/../b:$ORIGIN/../c`), which loads `b/libb.so` (no
+/// RUNPATH), which needs `libc_only.so`: in `c/`, which only `liba.so`'s
+/// RUNPATH names. Loaded on its own, `libb.so` finds nothing.
+#[test]
+fn a_library_is_found_through_the_runpath_of_the_object_that_loaded_it() {
+    use common::synthetic_elf::SharedObject;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for sub in ["a", "b", "c"] {
+        std::fs::create_dir_all(root.join(sub)).unwrap();
+    }
+    let objects = [
+        ("root.so", "liba.so", Some("$ORIGIN/a")),
+        ("a/liba.so", "libb.so", Some("$ORIGIN/../b:$ORIGIN/../c")),
+        ("b/libb.so", "libc_only.so", None),
+        ("c/libc_only.so", "", None),
+    ];
+    for (path, needs, runpath) in objects {
+        let object = SharedObject {
+            needed: ["libc.so", needs]
+                .into_iter()
+                .filter(|n| !n.is_empty())
+                .map(str::to_string)
+                .collect(),
+            runpath: runpath.map(str::to_string),
+            ..SharedObject::default()
+        };
+        std::fs::write(root.join(path), object.to_bytes()).unwrap();
+    }
+    let options = Options {
+        platform: Platform::new("debian-musl".parse().unwrap(), Arch::X86_64, false),
+        ..Options::default()
+    };
+    let report = scan(&[root.to_path_buf()], &options).unwrap();
+    let verdict_and_missing = |path: &str| {
+        let artifact = report
+            .artifacts
+            .iter()
+            .find(|a| a.path.as_str() == path)
+            .unwrap_or_else(|| panic!("{path} not judged"));
+        let missing: Vec<String> = artifact
+            .findings()
+            .iter()
+            .flat_map(|f| match &f.evidence {
+                Evidence::Libraries { libraries } => {
+                    libraries.iter().map(|l| l.name.clone()).collect()
+                }
+                _ => Vec::new(),
+            })
+            .collect();
+        (artifact.verdict(), missing)
+    };
+    assert_eq!(verdict_and_missing("root.so"), (Verdict::Ok, Vec::new()));
+    assert_eq!(
+        verdict_and_missing("b/libb.so"),
+        (Verdict::Breaks, vec!["libc_only.so".to_string()])
+    );
+
+    if !Path::new(LOADER).exists() {
+        let reason = format!("{LOADER} not found: apt-get install musl");
+        if std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_some() {
+            panic!("{reason} (MUSLCHECK_REQUIRE_TOOLS is set)");
+        }
+        eprintln!("SKIPPED the loader's side: {reason}");
+        return;
+    }
+    for (file, missing) in [("root.so", vec![]), ("b/libb.so", vec!["libc_only.so"])] {
+        let output = Loader::Host.list(&root.join(file), &[]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let errors = common::musl_loader_errors(&stderr);
+        let libraries: Vec<&str> = errors.libraries.iter().map(String::as_str).collect();
+        assert_eq!(libraries, missing, "{file}: {stderr}");
+    }
 }

@@ -36,7 +36,7 @@ use crate::platform::{LoaderKind, Platform};
 pub use tree::{TreeFile, TreeIndex};
 
 use prebuild::MuslPrebuilds;
-use resolve::{Resolution, ResolveContext, Resolver};
+use resolve::{LoadChains, Resolution, ResolveContext, Resolver};
 
 /// Assesses every analysed file (`None` entries are skipped).
 ///
@@ -50,7 +50,7 @@ use resolve::{Resolution, ResolveContext, Resolver};
 pub fn assess_all(index: &TreeIndex, count: usize, platform: &Platform) -> Vec<Option<Assessment>> {
     let resolver = Resolver::new(index, count, platform);
     let musl_prebuilds = MuslPrebuilds::new(index, count);
-    let hosts = hosts(&resolver, &musl_prebuilds);
+    let (hosts, loaders) = hosts(&resolver, &musl_prebuilds);
     // A glibc or no-libc image: its own loader's rules (`glibc`), not musl's.
     let glibc = (platform.loader_kind() != LoaderKind::Musl)
         .then(|| glibc::GlibcResolver::new(index, platform));
@@ -58,9 +58,15 @@ pub fn assess_all(index: &TreeIndex, count: usize, platform: &Platform) -> Vec<O
         .into_par_iter()
         .map(|i| {
             let host = hosts.get(i).cloned().flatten();
+            let loaded_through = loaders.get(i).map_or(&[][..], Vec::as_slice);
             index.file(i).map(|file| match &glibc {
                 Some(glibc) => judge_on_image(glibc, index, &musl_prebuilds, i, file, host),
-                None => judge(&resolver, &musl_prebuilds, i, file, host),
+                None => judge(
+                    &resolver,
+                    &musl_prebuilds,
+                    (i, file),
+                    (host, loaded_through),
+                ),
             })
         })
         .collect();
@@ -81,8 +87,13 @@ pub fn assess_all(index: &TreeIndex, count: usize, platform: &Platform) -> Vec<O
 /// The host process of every file: its own (from its exports and name), or
 /// else that of the first module of the tree (in scan order) whose process
 /// loads it through DT_NEEDED as the loader model resolves it — a library an
-/// extension module needs is loaded into the same interpreter.
-fn hosts(resolver: &Resolver, musl_prebuilds: &MuslPrebuilds) -> Vec<Option<Host>> {
+/// extension module needs is loaded into the same interpreter. With each,
+/// the objects that load it in that module's process, nearest first
+/// ([`ResolveContext::loaded_through`]).
+fn hosts(
+    resolver: &Resolver,
+    musl_prebuilds: &MuslPrebuilds,
+) -> (Vec<Option<Host>>, Vec<Vec<usize>>) {
     let (index, platform) = (resolver.index(), resolver.platform());
     let own = index.own_hosts(|file| {
         host::detect(file.file_name(), file.facts).or_else(|| {
@@ -97,7 +108,7 @@ fn hosts(resolver: &Resolver, musl_prebuilds: &MuslPrebuilds) -> Vec<Option<Host
             })
         })
     });
-    let loads: Vec<(usize, Vec<usize>)> = own
+    let loads: Vec<(usize, LoadChains)> = own
         .par_iter()
         .enumerate()
         .filter(|(_, host)| host.is_some())
@@ -113,18 +124,23 @@ fn hosts(resolver: &Resolver, musl_prebuilds: &MuslPrebuilds) -> Vec<Option<Host
                 gcompat_installed: platform.gcompat_installed(),
                 gcompat_reaches_root: false,
                 host: None,
+                loaded_through: &[],
             };
-            Some((module, resolver.load_order(module, &ctx)))
+            Some((module, resolver.load_chains(module, &ctx)))
         })
         .collect();
     let mut hosts = own.to_vec();
+    let mut loaders = vec![Vec::new(); hosts.len()];
     for (module, objects) in loads {
         let (Some(Some(module_host)), Some(module_file)) = (own.get(module), index.file(module))
         else {
             continue;
         };
-        for object in objects.into_iter().skip(1) {
+        for (object, chain) in objects.into_iter().skip(1) {
             if let Some(slot @ None) = hosts.get_mut(object) {
+                if let Some(loaded_through) = loaders.get_mut(object) {
+                    *loaded_through = chain;
+                }
                 *slot = Some(Host {
                     kind: module_host.kind,
                     evidence: format!(
@@ -137,14 +153,14 @@ fn hosts(resolver: &Resolver, musl_prebuilds: &MuslPrebuilds) -> Vec<Option<Host
             }
         }
     }
-    copies_share_hosts(index, &mut hosts);
-    hosts
+    copies_share_hosts(index, &mut hosts, &mut loaders);
+    (hosts, loaders)
 }
 
 /// A wheel has no symlinks: `libx.so`, `libx.so.1` and `libx.so.1.0` are
 /// copies of one library, and only the name a module needs is loaded. The
 /// other copies (same SONAME, same directory) are that library too.
-fn copies_share_hosts(index: &TreeIndex, hosts: &mut [Option<Host>]) {
+fn copies_share_hosts(index: &TreeIndex, hosts: &mut [Option<Host>], loaders: &mut [Vec<usize>]) {
     let mut by_soname: std::collections::HashMap<(PathBuf, &str), (usize, Host)> =
         std::collections::HashMap::new();
     for (i, host) in hosts.iter().enumerate() {
@@ -169,6 +185,10 @@ fn copies_share_hosts(index: &TreeIndex, hosts: &mut [Option<Host>]) {
         if let Some((copy, host)) = by_soname.get(&key)
             && let Some(copy_file) = index.file(*copy)
         {
+            let chain = loaders.get(*copy).cloned().unwrap_or_default();
+            if let Some(loaded_through) = loaders.get_mut(i) {
+                *loaded_through = chain;
+            }
             *slot = Some(Host {
                 evidence: format!(
                     "a copy of {} (same SONAME {soname}), {}",
@@ -237,9 +257,8 @@ impl Judged {
 fn judge(
     resolver: &Resolver,
     musl_prebuilds: &MuslPrebuilds,
-    root: usize,
-    file: &TreeFile,
-    host: Option<Host>,
+    (root, file): (usize, &TreeFile),
+    (host, loaded_through): (Option<Host>, &[usize]),
 ) -> Judged {
     let (index, platform) = (resolver.index(), resolver.platform());
     if let Some(assessment) = assess_without_loading(index, musl_prebuilds, file, platform) {
@@ -254,6 +273,7 @@ fn judge(
                 gcompat_installed,
                 gcompat_reaches_root: reach.reaches,
                 host: host.as_ref(),
+                loaded_through,
             },
         )
     };

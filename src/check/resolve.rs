@@ -3,14 +3,16 @@
 //! reserved libc names resolve to musl itself, every non-weak symbol is bound at
 //! load time by name alone, one global scope per process.
 //!
-//! Every file of the tree is resolved as the root of its own process, and the
+//! Every file of the tree is resolved as the root of its own process (a
+//! library an extension module loads, as loaded through that module), and the
 //! same libraries appear in many processes. What does not depend on the
 //! process is worked out once, in [`Resolver`]: which of an object's symbols
 //! musl itself provides, which tree files export a name, and where the tree
-//! has each library an object needs (except in the root's RPATH directories,
-//! the one part of the search that depends on the process). What does depend
-//! on it (the global scope: which objects are loaded, the root's RPATH, the
-//! host, gcompat) is decided per process.
+//! has each library an object needs in the object's own RPATH/RUNPATH. What
+//! does depend on it (the global scope: which objects are loaded, the RPATHs
+//! of the chain that loaded each object, the host, gcompat) is decided per
+//! process. As in musl, a library is never looked for beside the object that
+//! needs it: only `LD_LIBRARY_PATH` would do that.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
@@ -148,9 +150,17 @@ pub struct ResolveContext<'t> {
     /// executable started through gcompat's loader stub).
     pub gcompat_reaches_root: bool,
     pub host: Option<&'t Host>,
+    /// The objects that load the root in its host module's process, nearest
+    /// first, the module last (empty for a file the host loads itself):
+    /// their RPATH/RUNPATH end every library search of the process.
+    pub loaded_through: &'t [usize],
 }
 
 type LibraryAnswer = Result<LibraryProvider, Box<MissingLibrary>>;
+
+/// The objects of one process in load order, each with the objects that
+/// loaded it, nearest first.
+pub type LoadChains = Vec<(usize, Vec<usize>)>;
 
 /// Resolves the files of one tree on one platform, reusing what does not
 /// depend on the process (see the module documentation).
@@ -237,29 +247,51 @@ impl<'t> Resolver<'t> {
         }
     }
 
-    /// The tree objects a process of `root` loads, in load order (`root` first).
-    pub fn load_order(&self, root: usize, ctx: &ResolveContext) -> Vec<usize> {
-        LoadGraph::build(self, root, ctx).objects
+    /// The tree objects a process of `root` loads, in load order (`root`
+    /// first), each after it the objects that loaded it, nearest first
+    /// (`root` last; none for `root`).
+    pub fn load_chains(&self, root: usize, ctx: &ResolveContext) -> LoadChains {
+        let graph = LoadGraph::build(self, root, ctx);
+        let parent = |object: &usize| graph.needed_by.get(object).copied();
+        graph
+            .objects
+            .iter()
+            .map(|&object| {
+                let loaders = std::iter::successors(parent(&object), parent);
+                (object, loaders.take(CHAIN_SEARCHED).collect())
+            })
+            .collect()
     }
 
     /// Who provides the `position`th library `object` needs, in the process
-    /// of `root`.
+    /// of `root` in which `needed_by` says which object loaded each other one.
     fn find_library(
         &self,
-        object: usize,
-        position: usize,
-        name: &str,
-        root: usize,
+        (object, position, name): (usize, usize, &str),
+        (root, needed_by): (usize, &HashMap<usize, usize>),
         ctx: &ResolveContext,
     ) -> LibraryAnswer {
-        let root_dirs = self.searches.get(root).map_or(&[][..], Search::root_dirs);
+        let parent = |object: &usize| needed_by.get(object).copied();
+        // Nearest first; the root, whose directories every search ends with,
+        // last even when the chain is cut.
+        let chain = std::iter::successors(parent(&object), parent)
+            .take(CHAIN_SEARCHED)
+            .chain(std::iter::once(root))
+            .chain(ctx.loaded_through.iter().copied())
+            .filter_map(|loader| self.searches.get(loader));
         let in_tree = match self.searches.get(object) {
-            Some(search) => search.run(self.index, position, name, root_dirs),
+            Some(search) => search.run(self.index, position, name, chain),
             None => Err(NotFound::nowhere()),
         };
         find_library(self.index, self.platform, object, name, in_tree, ctx)
     }
 }
+
+/// How many objects up the chain that loaded an object its library search
+/// goes before the root's directories: musl walks the whole chain, but real
+/// ones are a few objects deep, and a crafted one must not make every search
+/// of every process walk hundreds.
+const CHAIN_SEARCHED: usize = 16;
 
 /// The objects a load pulls in, breadth first as musl's `load_deps` does,
 /// and every needed library's provider (or why there is none).
@@ -268,6 +300,8 @@ struct LoadGraph {
     loaded: Vec<LoadedLibrary>,
     missing_libraries: Vec<(usize, MissingLibrary)>,
     tree_needs: HashMap<usize, Vec<usize>>,
+    /// Object → the object whose needs loaded it (musl's `needed_by`).
+    needed_by: HashMap<usize, usize>,
 }
 
 impl LoadGraph {
@@ -277,6 +311,7 @@ impl LoadGraph {
             loaded: Vec::new(),
             missing_libraries: Vec::new(),
             tree_needs: HashMap::new(),
+            needed_by: HashMap::new(),
         };
         let mut in_graph: HashSet<usize> = HashSet::from([root]);
         // Needed name → the tree object the first lookup found, if any.
@@ -293,7 +328,8 @@ impl LoadGraph {
                     needs.extend(*found);
                     continue;
                 }
-                match resolver.find_library(object, position, name, root, ctx) {
+                match resolver.find_library((object, position, name), (root, &graph.needed_by), ctx)
+                {
                     Ok(provider) => {
                         let found = match provider {
                             LibraryProvider::Tree(found) => Some(found),
@@ -304,6 +340,7 @@ impl LoadGraph {
                             needs.push(found);
                             if in_graph.insert(found) {
                                 graph.objects.push(found);
+                                graph.needed_by.insert(found, object);
                             }
                         }
                         graph.loaded.push(LoadedLibrary {

@@ -1,7 +1,6 @@
-//! Where the scanned tree has a library an object needs: its own RPATH and
-//! RUNPATH directories, the root's, its directory and auditwheel's
-//! `<pkg>.libs/` — worked out once per file, since only the root's part
-//! depends on the process.
+//! Where the scanned tree has a library an object needs: in its own RPATH
+//! and RUNPATH directories (worked out once per file), then in those of the
+//! objects that loaded it (which depend on the process).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -9,15 +8,13 @@ use std::path::{Path, PathBuf};
 use super::tree::{TreeFile, TreeIndex, normalize};
 use crate::model::display_location;
 
-/// Where the tree has the libraries one object needs, apart from the root's
-/// RPATH directories (searched between the object's own RPATH and its directory).
+/// Where the tree has the libraries one object needs, as far as the object
+/// alone says.
 #[derive(Debug, Default)]
 pub(super) struct Search {
     /// The object's RPATH/RUNPATH directories, normalised, each once (also
     /// the directories it adds to the search when it is a process's root).
     own: Vec<PathBuf>,
-    /// Its directory and auditwheel's `<pkg>.libs/`, normalised, each once.
-    after: Vec<PathBuf>,
     /// What the search finds of each needed name, in DT_NEEDED order.
     names: Vec<Found>,
 }
@@ -29,7 +26,9 @@ enum Found {
     Path(Option<usize>),
     Dirs {
         in_own: Option<usize>,
-        after: Option<usize>,
+        /// In its directory or auditwheel's `<pkg>.libs/` (for glibc's
+        /// reuse of a loaded bundled library, [`Search::run_glibc`]).
+        beside: Option<usize>,
     },
 }
 
@@ -64,12 +63,12 @@ impl Search {
     /// The searches for every library `file` needs.
     pub(super) fn of(index: &TreeIndex, file: &TreeFile) -> Search {
         let own = unique(rpath_dirs(file).iter().map(|dir| normalize(dir)), &[]);
-        let mut after = Vec::new();
+        let mut beside = Vec::new();
         if let Some(dir) = file.location.parent() {
-            after.push(dir.to_path_buf());
-            after.extend(index.bundled_dirs(dir));
+            beside.push(dir.to_path_buf());
+            beside.extend(index.bundled_dirs(dir));
         }
-        let after = unique(after.iter().map(|dir| normalize(dir)), &own);
+        let beside = unique(beside.iter().map(|dir| normalize(dir)), &own);
         let first = |dirs: &[PathBuf], name: &str| {
             dirs.iter().find_map(|dir| index.lookup(&dir.join(name)))
         };
@@ -87,11 +86,11 @@ impl Search {
                 }
                 Found::Dirs {
                     in_own: first(&own, name),
-                    after: first(&after, name),
+                    beside: first(&beside, name),
                 }
             })
             .collect();
-        Search { own, after, names }
+        Search { own, names }
     }
 
     /// The directories the object adds to every search of a process it is
@@ -101,38 +100,39 @@ impl Search {
     }
 
     /// The tree file musl's loader finds for the object's needed library at
-    /// `position`, `name`, with the root's RPATH directories `root_dirs`
-    /// (normalised) in the search, or where it looked.
+    /// `position`, `name`, or where it looked. `load_library` in musl's
+    /// ldso/dynlink.c searches the RPATH/RUNPATH of the object, then of each
+    /// object up the chain that loaded it (`needed_by`), `chain` (nearest
+    /// first, the process's root last) — never a directory for being the
+    /// object's own, which takes `LD_LIBRARY_PATH` (unset here).
     pub(super) fn run<'s>(
         &'s self,
         index: &TreeIndex,
         position: usize,
         name: &'s str,
-        root_dirs: &'s [PathBuf],
+        chain: impl Iterator<Item = &'s Search>,
     ) -> Result<usize, NotFound<'s>> {
-        let (found_in_own, found_after) = match self.names.get(position) {
-            Some(Found::Dirs { in_own, after }) => (*in_own, *after),
+        let found_in_own = match self.names.get(position) {
+            Some(Found::Dirs { in_own, .. }) => *in_own,
             Some(Found::Path(found)) => return found.ok_or(looked_at(name)),
             None => return Err(NotFound::nowhere()),
         };
-        let root_only = match own_then_root(index, name, &self.own, found_in_own, root_dirs) {
-            Ok(found) => return Ok(found),
-            Err(root_only) => root_only,
-        };
-        // A directory also in the root's RPATH was searched there already.
-        if let Some(found) = found_after {
+        if let Some(found) = found_in_own {
             return Ok(found);
         }
-        let after = self.after.iter().filter(|d| !root_only.contains(d));
-        let dirs = self
-            .own
-            .iter()
-            .chain(root_only.iter().copied())
-            .chain(after);
-        Err(NotFound {
-            path: None,
-            dirs: dirs.collect(),
-        })
+        let mut dirs: Vec<&PathBuf> = self.own.iter().collect();
+        // Most names (the C library's, the image's) are nowhere in the tree.
+        let in_tree = index.named(name).is_some();
+        for dir in chain.flat_map(|search| &search.own) {
+            if in_tree && let Some(found) = index.lookup(&dir.join(name)) {
+                return Ok(found);
+            }
+            dirs.push(dir);
+        }
+        // Each directory said once, where the search first came to it.
+        let mut seen = HashSet::new();
+        dirs.retain(|dir| seen.insert(*dir));
+        Err(NotFound { path: None, dirs })
     }
 
     /// The tree file glibc's ld.so finds (elf/dl-load.c, `_dl_map_object`):
@@ -145,8 +145,8 @@ impl Search {
         name: &'s str,
         root_dirs: &'s [PathBuf],
     ) -> Result<usize, NotFound<'s>> {
-        let (found_in_own, found_after) = match self.names.get(position) {
-            Some(Found::Dirs { in_own, after }) => (*in_own, *after),
+        let (found_in_own, found_beside) = match self.names.get(position) {
+            Some(Found::Dirs { in_own, beside }) => (*in_own, *beside),
             Some(Found::Path(found)) => return found.ok_or(looked_at(name)),
             None => return Err(NotFound::nowhere()),
         };
@@ -157,7 +157,7 @@ impl Search {
         // auditwheel's `<pkg>.libs/`: the modules' RPATH loads its libraries
         // first, and ld.so reuses a loaded object whose soname matches
         // (`_dl_name_match_p`), so a bundled library finds its siblings.
-        if let Some(found) = found_after
+        if let Some(found) = found_beside
             && index.file(found).is_some_and(|f| in_bundled_dir(f))
         {
             return Ok(found);
@@ -178,7 +178,7 @@ fn looked_at(name: &str) -> NotFound<'_> {
     }
 }
 
-/// Both loaders search the object's own RPATH/RUNPATH first, then the
+/// glibc's ld.so searches the object's own RPATH/RUNPATH first, then the
 /// root's directories not among them; `Err` carries those root directories.
 fn own_then_root<'d>(
     index: &TreeIndex,
@@ -214,11 +214,16 @@ pub(super) fn unique(dirs: impl Iterator<Item = PathBuf>, already: &[PathBuf]) -
     dirs.filter(|dir| seen.insert(dir.clone())).collect()
 }
 
-/// A file's RPATH and RUNPATH directories, `$ORIGIN` expanded.
+/// A file's RUNPATH directories, else its RPATH ones (both loaders ignore
+/// DT_RPATH beside DT_RUNPATH), `$ORIGIN` expanded.
 pub(super) fn rpath_dirs(file: &TreeFile) -> Vec<PathBuf> {
     let origin = file.location.parent().unwrap_or(Path::new(""));
     let mut dirs = Vec::new();
-    for entry in file.facts.rpath.iter().chain(&file.facts.runpath) {
+    let entries = match file.facts.runpath.is_empty() {
+        true => &file.facts.rpath,
+        false => &file.facts.runpath,
+    };
+    for entry in entries {
         for dir in entry.split(':').filter(|d| !d.is_empty()) {
             let expanded = dir
                 .replace("${ORIGIN}", &origin.to_string_lossy())
