@@ -110,6 +110,7 @@ fn write_chain(dir: &Path, length: usize) {
             soname: Some(name(i)),
             needed,
             runpath: Some("$ORIGIN".to_string()),
+            rpath: None,
             undefined: (0..10)
                 .map(|k| format!("chain{}_{k}", i + 1))
                 .chain((0..10).map(|k| format!("nowhere{i}_{k}")))
@@ -367,6 +368,7 @@ fn write_random_tree(root: &Path, seed: u64, count: usize) {
             soname: None,
             needed,
             runpath,
+            rpath: None,
             undefined: (0..next(6)).map(|_| format!("pool{}", next(60))).collect(),
             exports: (0..next(6)).map(|_| format!("pool{}", next(60))).collect(),
         };

@@ -415,6 +415,71 @@ fn an_undefined_function_fails_at_its_call_or_at_load_when_bound_now() {
     assert_eq!(loader, now_message);
 }
 
+/// ld.so searches an object's DT_RUNPATH for that object's own needs only;
+/// a DT_RPATH serves the libraries it loads too (`_dl_map_object` walks the
+/// loaders' DT_RPATHs unless the needing object has a DT_RUNPATH). Each root
+/// below needs lib/liba.so, which needs lib/libb.so and names no path itself.
+#[test]
+fn a_runpath_serves_its_own_object_and_an_rpath_the_libraries_it_loads() {
+    use common::synthetic_elf::SharedObject;
+    let Some(root) = image_root("debian:12-slim") else {
+        return;
+    };
+    let tmp = root.path().join("tmp");
+    std::fs::create_dir_all(tmp.join("lib")).unwrap();
+    let needing = |name: &str| SharedObject {
+        needed: vec!["libc.so.6".to_string(), name.to_string()],
+        ..SharedObject::default()
+    };
+    let objects = [
+        (
+            "with-runpath.so",
+            SharedObject {
+                runpath: Some("$ORIGIN/lib".to_string()),
+                ..needing("liba.so")
+            },
+        ),
+        (
+            "with-rpath.so",
+            SharedObject {
+                rpath: Some("$ORIGIN/lib".to_string()),
+                ..needing("liba.so")
+            },
+        ),
+        ("lib/liba.so", needing("libb.so")),
+        (
+            "lib/libb.so",
+            SharedObject {
+                needed: vec!["libc.so.6".to_string()],
+                ..SharedObject::default()
+            },
+        ),
+    ];
+    for (path, object) in &objects {
+        std::fs::write(tmp.join(path), object.to_bytes()).unwrap();
+    }
+    let (report, _) = json_scan(&tmp, &["--target", "debian:12-slim"]);
+    for (file, missing) in [
+        ("with-runpath.so", vec!["libb.so"]),
+        ("with-rpath.so", vec![]),
+    ] {
+        let artifact = report["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["path"] == file)
+            .unwrap();
+        let missing: BTreeSet<String> = missing.into_iter().map(str::to_string).collect();
+        let (ld_so, _) = ld_so_list(root.path(), &format!("/tmp/{file}"));
+        assert_eq!(ld_so, missing, "ld.so --list {file}");
+        assert_eq!(
+            predicted(artifact).0,
+            missing,
+            "muslcheck on {file}: {artifact:#}"
+        );
+    }
+}
+
 /// What glibc's ld.so says of one file with `--list`: the sonames it could
 /// not find (it stops at the first: `error while loading shared libraries`)
 /// and the version nodes it found missing.

@@ -13,7 +13,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::search::{NotFound, Search};
+use super::resolve::off_search_path;
+use super::search::{CHAIN_SEARCHED, NotFound, Search};
 use super::tree::{TreeFile, TreeIndex};
 use super::{describe_list, verdict};
 use crate::model::Host;
@@ -126,8 +127,9 @@ impl<'t> GlibcResolver<'t> {
             loaded: Vec::new(),
             missing: Vec::new(),
         };
-        let root_dirs = self.searches.get(root).map_or(&[][..], Search::root_dirs);
         let mut in_graph: HashSet<usize> = HashSet::from([root]);
+        // Object → the object whose needs loaded it (ld.so's `l_loader`).
+        let mut loaded_by: HashMap<usize, usize> = HashMap::new();
         let mut position_in_queue = 0;
         while let Some(&object) = load.objects.get(position_in_queue) {
             position_in_queue += 1;
@@ -138,14 +140,20 @@ impl<'t> GlibcResolver<'t> {
                 if load.providers.contains_key(name) {
                     continue;
                 }
+                let parent = |object: &usize| loaded_by.get(object).copied();
+                let chain = std::iter::successors(parent(&object), parent)
+                    .take(CHAIN_SEARCHED)
+                    .chain(std::iter::once(root))
+                    .filter_map(|loader| self.searches.get(loader));
                 let in_tree = match self.searches.get(object) {
-                    Some(search) => search.run_glibc(self.index, position, name, root_dirs),
+                    Some(search) => search.run_glibc(self.index, position, name, chain),
                     None => Err(NotFound::nowhere()),
                 };
                 let provider = match in_tree {
                     Ok(found) => {
                         if in_graph.insert(found) {
                             load.objects.push(found);
+                            loaded_by.insert(found, object);
                         }
                         Some(Provider::Tree(found))
                     }
@@ -163,7 +171,7 @@ impl<'t> GlibcResolver<'t> {
                                     looked_in,
                                     gcompat_provides: false,
                                     note: None,
-                                    in_tree_at: None,
+                                    in_tree_at: off_search_path(self.index, name),
                                     symbols_expected: Vec::new(),
                                 },
                             ));
@@ -449,18 +457,38 @@ fn missing_libraries(
             )
         })
         .collect();
-    let mut names: Vec<String> = Vec::new();
+    let (mut names, mut absent, mut off_path) = (Vec::new(), Vec::new(), Vec::new());
     for library in &libraries {
         // One name, however many of the loaded objects need it.
-        if !names.contains(&library.name) {
-            names.push(library.name.clone());
+        if names.contains(&library.name) {
+            continue;
+        }
+        names.push(library.name.clone());
+        match &library.in_tree_at {
+            Some(at) => off_path.push(format!(
+                "{}, which is in the scanned tree at {at}",
+                library.name
+            )),
+            None => absent.push(library.name.clone()),
         }
     }
-    let message = format!(
-        "needs {} which neither the scanned tree (RPATH/RUNPATH) nor {} provides",
-        describe_list(&names, 6),
-        platform.target
-    );
+    let mut parts = Vec::new();
+    if !absent.is_empty() {
+        parts.push(format!(
+            "needs {} which neither the scanned tree (RPATH/RUNPATH) nor {} provides",
+            describe_list(&absent, 6),
+            platform.target
+        ));
+    }
+    if !off_path.is_empty() {
+        parts.push(format!(
+            "needs {} but not on ld.so's search path (an object's DT_RUNPATH serves its own \
+             needs only, not the libraries it loads; without one, the DT_RPATH of each object up \
+             the chain that loaded it is searched)",
+            describe_list(&off_path, 6)
+        ));
+    }
+    let message = parts.join("; ");
     let mut remedies = Vec::new();
     let packages: Vec<&str> = names
         .iter()
@@ -486,6 +514,14 @@ fn missing_libraries(
             "has them"
         };
         remedies.push(format!("use `FROM {image}`, which {has}"));
+    }
+    if !off_path.is_empty() {
+        remedies.push(
+            "give the object that needs it a RUNPATH that reaches it (`patchelf --set-rpath`), \
+             or link the program with DT_RPATH (`-Wl,--disable-new-dtags`), which the libraries \
+             it loads inherit"
+                .to_string(),
+        );
     }
     if remedies.is_empty() {
         remedies.push("bundle the library with the artifact (and an RPATH that reaches it), or use a build that does not need it".to_string());

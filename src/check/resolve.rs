@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::needs::{LibcFacts, Lookup, ObjectNeeds};
-use super::search::{NotFound, Search};
+use super::search::{CHAIN_SEARCHED, NotFound, Search};
 use super::tree::TreeIndex;
 use crate::model::{Host, MissingLibrary, MissingSymbol, RequiredSymbol};
 use crate::platform::musl::{is_gcompat_soname, is_reserved_name, search_path_description};
@@ -286,12 +286,6 @@ impl<'t> Resolver<'t> {
         find_library(self.index, self.platform, object, name, in_tree, ctx)
     }
 }
-
-/// How many objects up the chain that loaded an object its library search
-/// goes before the root's directories: musl walks the whole chain, but real
-/// ones are a few objects deep, and a crafted one must not make every search
-/// of every process walk hundreds.
-const CHAIN_SEARCHED: usize = 16;
 
 /// The objects a load pulls in, breadth first as musl's `load_deps` does,
 /// and every needed library's provider (or why there is none).
@@ -776,7 +770,7 @@ fn find_library(
 /// Where the scanned tree has a file named `name` that the search did not
 /// reach, as the report shows it: beside the file it names (a symlink in
 /// the same directory), else the file itself.
-fn off_search_path(index: &TreeIndex, name: &str) -> Option<String> {
+pub(super) fn off_search_path(index: &TreeIndex, name: &str) -> Option<String> {
     let (location, file) = index.named(name)?;
     let file = index.file(file)?;
     if location.parent() == file.location.parent()

@@ -8,13 +8,22 @@ use std::path::{Path, PathBuf};
 use super::tree::{TreeFile, TreeIndex, normalize};
 use crate::model::display_location;
 
+/// How many objects up the chain that loaded an object its library search
+/// goes before the root's directories: the loaders walk the whole chain, but real
+/// ones are a few objects deep, and a crafted one must not make every search
+/// of every process walk hundreds.
+pub(super) const CHAIN_SEARCHED: usize = 16;
+
 /// Where the tree has the libraries one object needs, as far as the object
 /// alone says.
 #[derive(Debug, Default)]
 pub(super) struct Search {
-    /// The object's RPATH/RUNPATH directories, normalised, each once (also
-    /// the directories it adds to the search when it is a process's root).
+    /// The object's RUNPATH directories, else its RPATH ones, normalised,
+    /// each once.
     own: Vec<PathBuf>,
+    /// `own` is its DT_RUNPATH: glibc searches it for the object's own needs
+    /// only, and then none of the RPATHs of the objects that loaded it.
+    own_is_runpath: bool,
     /// What the search finds of each needed name, in DT_NEEDED order.
     names: Vec<Found>,
 }
@@ -47,6 +56,13 @@ impl NotFound<'_> {
             path: None,
             dirs: Vec::new(),
         }
+    }
+
+    /// Looked for in `dirs`: each said once, where the search first came to it.
+    fn in_dirs(mut dirs: Vec<&PathBuf>) -> NotFound<'_> {
+        let mut seen = HashSet::new();
+        dirs.retain(|dir| seen.insert(*dir));
+        NotFound { path: None, dirs }
     }
 
     /// The places looked in, as the report shows them.
@@ -90,13 +106,11 @@ impl Search {
                 }
             })
             .collect();
-        Search { own, names }
-    }
-
-    /// The directories the object adds to every search of a process it is
-    /// the root of (its RPATH/RUNPATH, normalised).
-    pub(super) fn root_dirs(&self) -> &[PathBuf] {
-        &self.own
+        Search {
+            own,
+            own_is_runpath: !file.facts.runpath.is_empty(),
+            names,
+        }
     }
 
     /// The tree file musl's loader finds for the object's needed library at
@@ -129,31 +143,42 @@ impl Search {
             }
             dirs.push(dir);
         }
-        // Each directory said once, where the search first came to it.
-        let mut seen = HashSet::new();
-        dirs.retain(|dir| seen.insert(*dir));
-        Err(NotFound { path: None, dirs })
+        Err(NotFound::in_dirs(dirs))
     }
 
-    /// The tree file glibc's ld.so finds (elf/dl-load.c, `_dl_map_object`):
-    /// the object's DT_RPATH/DT_RUNPATH (`$ORIGIN` expanded), then the root's
-    /// — never the object's own directory, which glibc does not search.
+    /// The tree file glibc's ld.so finds (elf/dl-load.c, `_dl_map_object`)
+    /// for the object's needed library at `position`, `name`, or where it
+    /// looked: without a DT_RUNPATH, the object's DT_RPATH and then that of
+    /// each object up the chain that loaded it, `chain` (nearest first, the
+    /// root last; one with a DT_RUNPATH has no DT_RPATH); with one, that
+    /// DT_RUNPATH alone, which no object it loads inherits. Never the
+    /// object's own directory.
     pub(super) fn run_glibc<'s>(
         &'s self,
         index: &TreeIndex,
         position: usize,
         name: &'s str,
-        root_dirs: &'s [PathBuf],
+        chain: impl Iterator<Item = &'s Search>,
     ) -> Result<usize, NotFound<'s>> {
         let (found_in_own, found_beside) = match self.names.get(position) {
             Some(Found::Dirs { in_own, beside }) => (*in_own, *beside),
             Some(Found::Path(found)) => return found.ok_or(looked_at(name)),
             None => return Err(NotFound::nowhere()),
         };
-        let root_only = match own_then_root(index, name, &self.own, found_in_own, root_dirs) {
-            Ok(found) => return Ok(found),
-            Err(root_only) => root_only,
-        };
+        if let Some(found) = found_in_own {
+            return Ok(found);
+        }
+        let mut dirs: Vec<&PathBuf> = self.own.iter().collect();
+        if !self.own_is_runpath {
+            let in_tree = index.named(name).is_some();
+            let rpaths = chain.filter(|search| !search.own_is_runpath);
+            for dir in rpaths.flat_map(|search| &search.own) {
+                if in_tree && let Some(found) = index.lookup(&dir.join(name)) {
+                    return Ok(found);
+                }
+                dirs.push(dir);
+            }
+        }
         // auditwheel's `<pkg>.libs/`: the modules' RPATH loads its libraries
         // first, and ld.so reuses a loaded object whose soname matches
         // (`_dl_name_match_p`), so a bundled library finds its siblings.
@@ -162,11 +187,7 @@ impl Search {
         {
             return Ok(found);
         }
-        let dirs = self.own.iter().chain(root_only);
-        Err(NotFound {
-            path: None,
-            dirs: dirs.collect(),
-        })
+        Err(NotFound::in_dirs(dirs))
     }
 }
 
@@ -175,28 +196,6 @@ fn looked_at(name: &str) -> NotFound<'_> {
     NotFound {
         path: Some(name),
         dirs: Vec::new(),
-    }
-}
-
-/// glibc's ld.so searches the object's own RPATH/RUNPATH first, then the
-/// root's directories not among them; `Err` carries those root directories.
-fn own_then_root<'d>(
-    index: &TreeIndex,
-    name: &str,
-    own: &[PathBuf],
-    found_in_own: Option<usize>,
-    root_dirs: &'d [PathBuf],
-) -> Result<usize, Vec<&'d PathBuf>> {
-    if let Some(found) = found_in_own {
-        return Ok(found);
-    }
-    let root_only: Vec<&PathBuf> = root_dirs.iter().filter(|d| !own.contains(d)).collect();
-    match root_only
-        .iter()
-        .find_map(|dir| index.lookup(&dir.join(name)))
-    {
-        Some(found) => Ok(found),
-        None => Err(root_only),
     }
 }
 

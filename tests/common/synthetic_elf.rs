@@ -8,6 +8,8 @@ pub struct SharedObject {
     pub needed: Vec<String>,
     /// DT_RUNPATH.
     pub runpath: Option<String>,
+    /// DT_RPATH.
+    pub rpath: Option<String>,
     /// Global function symbols it uses and does not define.
     pub undefined: Vec<String>,
     /// Global function symbols it defines.
@@ -51,6 +53,7 @@ impl SharedObject {
         let needed: Vec<u64> = self.needed.iter().map(|n| intern(n)).collect();
         let soname = self.soname.as_deref().map(&mut intern);
         let runpath = self.runpath.as_deref().map(&mut intern);
+        let rpath = self.rpath.as_deref().map(&mut intern);
         // (name offset, defined)
         let mut symbols: Vec<(u64, bool)> = Vec::new();
         for name in &self.undefined {
@@ -99,6 +102,9 @@ impl SharedObject {
         let mut entries: Vec<(u64, u64)> = needed.iter().map(|&n| (1, n)).collect();
         if let Some(soname) = soname {
             entries.push((14, soname));
+        }
+        if let Some(rpath) = rpath {
+            entries.push((15, rpath));
         }
         if let Some(runpath) = runpath {
             entries.push((29, runpath));
