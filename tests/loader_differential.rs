@@ -405,14 +405,23 @@ fn roots(scratch: &Path) -> Vec<PathBuf> {
     roots
 }
 
+/// Whether Debian's musl loader is absent, which skips `what` (saying so),
+/// unless MUSLCHECK_REQUIRE_TOOLS is set (CI), which fails it.
+fn loader_missing(what: &str) -> bool {
+    if Path::new(LOADER).exists() {
+        return false;
+    }
+    let reason = format!("{LOADER} not found: apt-get install musl");
+    if std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_some() {
+        panic!("{reason} (MUSLCHECK_REQUIRE_TOOLS is set)");
+    }
+    eprintln!("SKIPPED {what}: {reason}");
+    true
+}
+
 #[test]
 fn muslcheck_agrees_with_the_real_musl_loader() {
-    if !Path::new(LOADER).exists() {
-        let reason = format!("{LOADER} not found: apt-get install musl");
-        if std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_some() {
-            panic!("{reason} (MUSLCHECK_REQUIRE_TOOLS is set)");
-        }
-        eprintln!("SKIPPED loader differential test: {reason}");
+    if loader_missing("loader differential test") {
         return;
     }
     let scratch = tempfile::tempdir().unwrap();
@@ -573,12 +582,7 @@ fn a_library_is_found_through_the_runpath_of_the_object_that_loaded_it() {
         (Verdict::Breaks, vec!["libc_only.so".to_string()])
     );
 
-    if !Path::new(LOADER).exists() {
-        let reason = format!("{LOADER} not found: apt-get install musl");
-        if std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_some() {
-            panic!("{reason} (MUSLCHECK_REQUIRE_TOOLS is set)");
-        }
-        eprintln!("SKIPPED the loader's side: {reason}");
+    if loader_missing("the loader's side") {
         return;
     }
     for (file, missing) in [("root.so", vec![]), ("b/libb.so", vec!["libc_only.so"])] {
