@@ -117,8 +117,8 @@ impl Search {
     /// `position`, `name`, or where it looked. `load_library` in musl's
     /// ldso/dynlink.c searches the RPATH/RUNPATH of the object, then of each
     /// object up the chain that loaded it (`needed_by`), `chain` (nearest
-    /// first, the process's root last) — never a directory for being the
-    /// object's own, which takes `LD_LIBRARY_PATH` (unset here).
+    /// first, the process's root last) — never the object's own directory,
+    /// which only `LD_LIBRARY_PATH` would add (unset here).
     pub(super) fn run<'s>(
         &'s self,
         index: &TreeIndex,
