@@ -2,10 +2,10 @@
 //! would do with one file on a base-image target.
 //!
 //! Modelled on glibc's `elf/`: the program interpreter must exist (the
-//! kernel opens PT_INTERP); each DT_NEEDED name is looked up in the object's
-//! DT_RPATH/DT_RUNPATH and the root's, then in the image's libraries
-//! (`dl-load.c`, `_dl_map_object`; the object's own directory is never
-//! searched); every (library, version node) of `.gnu.version_r` must be
+//! kernel opens PT_INTERP); each DT_NEEDED name is looked up in the DT_RPATHs
+//! of the object and of each object up the chain that loaded it, or in the
+//! object's own DT_RUNPATH alone, then in the image's libraries (`dl-load.c`,
+//! `_dl_map_object`; the object's own directory is never searched); every (library, version node) of `.gnu.version_r` must be
 //! defined by the library that was loaded (`dl-version.c`, `match_symbol`:
 //! membership, not a maximum); symbols are looked up by name and version in
 //! the global scope (`dl-lookup.c`), at load time for data and under

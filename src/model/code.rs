@@ -208,14 +208,19 @@ gcompat`.",
         id: "MC103",
         name: "missing-library",
         severity: Severity::Error,
-        summary: "a needed library (DT_NEEDED) exists neither on Alpine nor in the scanned tree",
+        summary: "a needed library (DT_NEEDED) is neither on the target nor on the loader's search path in the scanned tree",
         explanation: "musl resolves libc.so.6, libm.so.6, libpthread.so.0, libdl.so.2, librt.so.1 \
-and libutil.so.1 to itself. Other names must be found as files: next to the artifact \
-(RPATH/RUNPATH, $ORIGIN, auditwheel's <pkg>.libs/), or in /lib and /usr/lib from an apk \
-package. ld-linux-x86-64.so.2, libcrypt.so.1 and libresolv.so.2 exist only through gcompat; \
-nothing on Alpine provides libanl, libnsl.so.1 or libmvec. The loader prints `Error loading \
-shared library <lib>: No such file or directory (needed by <file>)`.\n\nFix: install the apk \
-package that provides it, bundle it, or use a build that does not need it.",
+and libutil.so.1 to itself. Other names must be found as files: in the RPATH/RUNPATH \
+directories ($ORIGIN expanded, e.g. auditwheel's <pkg>.libs/) of the file and of each object \
+up the chain that loaded it, or in /lib and /usr/lib from an apk package. The directory beside \
+the file is not searched unless LD_LIBRARY_PATH names it: a library there, unreached, is \
+named with where it is. On a glibc image ld.so searches the DT_RPATHs of the chain, or the \
+needing object's own DT_RUNPATH alone, then the image's libraries. ld-linux-x86-64.so.2, \
+libcrypt.so.1 and libresolv.so.2 exist on Alpine only through gcompat; nothing on Alpine \
+provides libanl, libnsl.so.1 or libmvec. The loader prints `Error loading shared library \
+<lib>: No such file or directory (needed by <file>)`.\n\nFix: install the package that \
+provides it, give the needing object an RPATH/RUNPATH that reaches it, bundle it, or use a \
+build that does not need it.",
         remedy: None,
     },
     WrongArchitecture => {
@@ -233,8 +238,8 @@ Fix: install the build for the target architecture (check --arch), or remove the
         name: "dependency-breaks",
         severity: Severity::Error,
         summary: "a library this file loads from the scanned tree does not load on the target",
-        explanation: "The file needs a library that was found in the scanned tree (same directory, \
-RUNPATH, <pkg>.libs/), and that library itself fails on musl. The loader reports the \
+        explanation: "The file needs a library that was found in the scanned tree (through an \
+RPATH/RUNPATH, e.g. auditwheel's <pkg>.libs/), and that library itself fails on musl. The loader reports the \
 dependency's errors when loading this file, so this file fails too. The finding names the \
 dependency and counts what fails in it; the dependency's own findings list it. A library \
 reached only through other failing libraries is left to their findings when they name it, \
