@@ -458,19 +458,89 @@ fn a_runpath_serves_its_own_object_and_an_rpath_the_libraries_it_loads() {
     for (path, object) in &objects {
         std::fs::write(tmp.join(path), object.to_bytes()).unwrap();
     }
-    let (report, _) = json_scan(&tmp, &["--target", "debian:12-slim"]);
-    for (file, missing) in [
-        ("with-runpath.so", vec!["libb.so"]),
-        ("with-rpath.so", vec![]),
-    ] {
+    ld_so_and_muslcheck_miss(
+        root.path(),
+        &[("with-runpath.so", &["libb.so"]), ("with-rpath.so", &[])],
+    );
+}
+
+/// Two more of ld.so's rules: a sibling in auditwheel's `<pkg>.libs/` is not
+/// found through a module's DT_RUNPATH (which the bundled library that needs
+/// it does not inherit), and a loaded object answers a later need for its
+/// SONAME whatever its file is called.
+#[test]
+fn bundled_siblings_need_an_inherited_rpath_and_sonames_answer_later_needs() {
+    use common::synthetic_elf::SharedObject;
+    let Some(root) = image_root("debian:12-slim") else {
+        return;
+    };
+    let tmp = root.path().join("tmp");
+    for dir in ["site/pkg", "site/pkg.libs", "app"] {
+        std::fs::create_dir_all(tmp.join(dir)).unwrap();
+    }
+    let object = |needed: &[&str], soname: Option<&str>| SharedObject {
+        needed: ["libc.so.6"]
+            .iter()
+            .chain(needed)
+            .map(|n| n.to_string())
+            .collect(),
+        soname: soname.map(str::to_string),
+        ..SharedObject::default()
+    };
+    let objects = [
+        (
+            "site/pkg/_ext.so",
+            SharedObject {
+                runpath: Some("$ORIGIN/../pkg.libs".to_string()),
+                ..object(&["liba-1234.so"], None)
+            },
+        ),
+        (
+            "site/pkg.libs/liba-1234.so",
+            object(&["libb-5678.so"], None),
+        ),
+        ("site/pkg.libs/libb-5678.so", object(&[], None)),
+        (
+            "app/prog.so",
+            SharedObject {
+                runpath: Some("$ORIGIN".to_string()),
+                ..object(&["libb-renamed.so", "liba.so"], None)
+            },
+        ),
+        ("app/libb-renamed.so", object(&[], Some("libb.so.1"))),
+        (
+            "app/liba.so",
+            SharedObject {
+                runpath: Some("$ORIGIN/none".to_string()),
+                ..object(&["libb.so.1"], None)
+            },
+        ),
+    ];
+    for (path, object) in &objects {
+        std::fs::write(tmp.join(path), object.to_bytes()).unwrap();
+    }
+    ld_so_and_muslcheck_miss(
+        root.path(),
+        &[
+            ("site/pkg/_ext.so", &["libb-5678.so"]),
+            ("app/prog.so", &[]),
+        ],
+    );
+}
+
+/// For each (file under the root's /tmp, libraries), ld.so `--list` and
+/// muslcheck on debian:12-slim both find exactly those libraries missing.
+fn ld_so_and_muslcheck_miss(root: &Path, cases: &[(&str, &[&str])]) {
+    let (report, _) = json_scan(&root.join("tmp"), &["--target", "debian:12-slim"]);
+    for (file, missing) in cases {
         let artifact = report["artifacts"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|a| a["path"] == file)
+            .find(|a| a["path"] == *file)
             .unwrap();
-        let missing: BTreeSet<String> = missing.into_iter().map(str::to_string).collect();
-        let (ld_so, _) = ld_so_list(root.path(), &format!("/tmp/{file}"));
+        let missing: BTreeSet<String> = missing.iter().map(|m| m.to_string()).collect();
+        let (ld_so, _) = ld_so_list(root, &format!("/tmp/{file}"));
         assert_eq!(ld_so, missing, "ld.so --list {file}");
         assert_eq!(
             predicted(artifact).0,

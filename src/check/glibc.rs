@@ -63,8 +63,14 @@ impl<'t> GlibcResolver<'t> {
     }
 
     /// Judges a loadable file of the target's architecture.
-    /// `host`: the process that loads the file (its symbols come from there).
-    pub fn judge(&self, root: usize, file: &TreeFile, host: Option<&Host>) -> Assessment {
+    /// `host`: the process that loads the file (its symbols come from there);
+    /// `loaded_through`: the objects that load it there, nearest first
+    /// ([`super::resolve::ResolveContext::loaded_through`]).
+    pub fn judge(
+        &self,
+        (root, file): (usize, &TreeFile),
+        (host, loaded_through): (Option<&Host>, &[usize]),
+    ) -> Assessment {
         let platform = self.platform;
         let static_file = matches!(file.facts.linkage, Linkage::Static | Linkage::StaticPie);
         if static_file {
@@ -75,7 +81,7 @@ impl<'t> GlibcResolver<'t> {
         if let Some(finding) = interpreter_missing(file, platform) {
             return Assessment::of(Verdict::Breaks, vec![finding]);
         }
-        let load = self.load(root);
+        let load = self.load(root, loaded_through);
         let mut findings = Vec::new();
         let own_missing: Vec<MissingLibrary> = load
             .missing
@@ -118,9 +124,10 @@ impl<'t> GlibcResolver<'t> {
         assessment
     }
 
-    /// Loads `root` and the tree libraries it needs, breadth first as
-    /// `_dl_map_object_deps` does; image libraries are taken as loading.
-    fn load(&self, root: usize) -> Load {
+    /// Loads `root` (loaded itself through `loaded_through`) and the tree
+    /// libraries it needs, breadth first as `_dl_map_object_deps` does;
+    /// image libraries are taken as loading.
+    fn load(&self, root: usize, loaded_through: &[usize]) -> Load {
         let mut load = Load {
             objects: vec![root],
             providers: HashMap::new(),
@@ -144,6 +151,7 @@ impl<'t> GlibcResolver<'t> {
                 let chain = std::iter::successors(parent(&object), parent)
                     .take(CHAIN_SEARCHED)
                     .chain(std::iter::once(root))
+                    .chain(loaded_through.iter().copied())
                     .filter_map(|loader| self.searches.get(loader));
                 let in_tree = match self.searches.get(object) {
                     Some(search) => search.run_glibc(self.index, position, name, chain),
@@ -182,6 +190,14 @@ impl<'t> GlibcResolver<'t> {
                 if let Some(provider) = provider {
                     load.providers.insert(name.clone(), provider);
                     load.loaded.push((name.clone(), self.describe(provider)));
+                    // ld.so also answers a later need from a loaded object
+                    // whose SONAME it names (`_dl_name_match_p`).
+                    if let Provider::Tree(found) = provider
+                        && let Some(soname) =
+                            self.index.file(found).and_then(|f| f.facts.soname.clone())
+                    {
+                        load.providers.entry(soname).or_insert(provider);
+                    }
                 }
             }
         }

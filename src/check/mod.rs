@@ -60,7 +60,11 @@ pub fn assess_all(index: &TreeIndex, count: usize, platform: &Platform) -> Vec<O
             let host = hosts.get(i).cloned().flatten();
             let loaded_through = loaders.get(i).map_or(&[][..], Vec::as_slice);
             index.file(i).map(|file| match &glibc {
-                Some(glibc) => judge_on_image(glibc, index, &musl_prebuilds, i, file, host),
+                Some(glibc) => judge_on_image(
+                    (glibc, index, &musl_prebuilds),
+                    (i, file),
+                    (host, loaded_through),
+                ),
                 None => judge(
                     &resolver,
                     &musl_prebuilds,
@@ -335,17 +339,14 @@ fn judge(
 
 /// Whether `file` loads on a glibc or no-libc image, by its own loader's rules.
 fn judge_on_image(
-    glibc: &glibc::GlibcResolver,
-    index: &TreeIndex,
-    musl_prebuilds: &MuslPrebuilds,
-    root: usize,
-    file: &TreeFile,
-    host: Option<Host>,
+    (glibc, index, musl_prebuilds): (&glibc::GlibcResolver, &TreeIndex, &MuslPrebuilds),
+    (root, file): (usize, &TreeFile),
+    (host, loaded_through): (Option<Host>, &[usize]),
 ) -> Judged {
     let platform = glibc.platform();
     let mut assessment = match assess_without_loading(index, musl_prebuilds, file, platform) {
         Some(assessment) => assessment,
-        None => glibc.judge(root, file, host.as_ref()),
+        None => glibc.judge((root, file), (host.as_ref(), loaded_through)),
     };
     assessment.host = host;
     Judged::of(assessment)

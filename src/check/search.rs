@@ -33,12 +33,8 @@ pub(super) struct Search {
 enum Found {
     /// A name with a slash: a path from the object's directory.
     Path(Option<usize>),
-    Dirs {
-        in_own: Option<usize>,
-        /// In its directory or auditwheel's `<pkg>.libs/` (for glibc's
-        /// reuse of a loaded bundled library, [`Search::run_glibc`]).
-        beside: Option<usize>,
-    },
+    /// A plain name: found in the object's own RPATH/RUNPATH directories.
+    InOwn(Option<usize>),
 }
 
 /// Where a search looked without finding the library: shown only when a
@@ -79,12 +75,6 @@ impl Search {
     /// The searches for every library `file` needs.
     pub(super) fn of(index: &TreeIndex, file: &TreeFile) -> Search {
         let own = unique(rpath_dirs(file).iter().map(|dir| normalize(dir)), &[]);
-        let mut beside = Vec::new();
-        if let Some(dir) = file.location.parent() {
-            beside.push(dir.to_path_buf());
-            beside.extend(index.bundled_dirs(dir));
-        }
-        let beside = unique(beside.iter().map(|dir| normalize(dir)), &own);
         let first = |dirs: &[PathBuf], name: &str| {
             dirs.iter().find_map(|dir| index.lookup(&dir.join(name)))
         };
@@ -100,10 +90,7 @@ impl Search {
                         .and_then(|base| index.lookup(&base.join(name)));
                     return Found::Path(found);
                 }
-                Found::Dirs {
-                    in_own: first(&own, name),
-                    beside: first(&beside, name),
-                }
+                Found::InOwn(first(&own, name))
             })
             .collect();
         Search {
@@ -126,8 +113,37 @@ impl Search {
         name: &'s str,
         chain: impl Iterator<Item = &'s Search>,
     ) -> Result<usize, NotFound<'s>> {
+        self.search(index, (position, name), chain)
+    }
+
+    /// The tree file glibc's ld.so finds (elf/dl-load.c, `_dl_map_object`)
+    /// for the object's needed library at `position`, `name`, or where it
+    /// looked: without a DT_RUNPATH, the object's DT_RPATH and then that of
+    /// each object up the chain that loaded it, `chain` (nearest first, the
+    /// root last; one with a DT_RUNPATH has no DT_RPATH); with one, that
+    /// DT_RUNPATH alone, which no object it loads inherits. Never the
+    /// object's own directory.
+    pub(super) fn run_glibc<'s>(
+        &'s self,
+        index: &TreeIndex,
+        position: usize,
+        name: &'s str,
+        chain: impl Iterator<Item = &'s Search>,
+    ) -> Result<usize, NotFound<'s>> {
+        let inherits = !self.own_is_runpath;
+        let rpaths = chain.filter(move |loader| inherits && !loader.own_is_runpath);
+        self.search(index, (position, name), rpaths)
+    }
+
+    /// The object's own directories, then those of `chain` in order.
+    fn search<'s>(
+        &'s self,
+        index: &TreeIndex,
+        (position, name): (usize, &'s str),
+        chain: impl Iterator<Item = &'s Search>,
+    ) -> Result<usize, NotFound<'s>> {
         let found_in_own = match self.names.get(position) {
-            Some(Found::Dirs { in_own, .. }) => *in_own,
+            Some(Found::InOwn(found)) => *found,
             Some(Found::Path(found)) => return found.ok_or(looked_at(name)),
             None => return Err(NotFound::nowhere()),
         };
@@ -145,50 +161,6 @@ impl Search {
         }
         Err(NotFound::in_dirs(dirs))
     }
-
-    /// The tree file glibc's ld.so finds (elf/dl-load.c, `_dl_map_object`)
-    /// for the object's needed library at `position`, `name`, or where it
-    /// looked: without a DT_RUNPATH, the object's DT_RPATH and then that of
-    /// each object up the chain that loaded it, `chain` (nearest first, the
-    /// root last; one with a DT_RUNPATH has no DT_RPATH); with one, that
-    /// DT_RUNPATH alone, which no object it loads inherits. Never the
-    /// object's own directory.
-    pub(super) fn run_glibc<'s>(
-        &'s self,
-        index: &TreeIndex,
-        position: usize,
-        name: &'s str,
-        chain: impl Iterator<Item = &'s Search>,
-    ) -> Result<usize, NotFound<'s>> {
-        let (found_in_own, found_beside) = match self.names.get(position) {
-            Some(Found::Dirs { in_own, beside }) => (*in_own, *beside),
-            Some(Found::Path(found)) => return found.ok_or(looked_at(name)),
-            None => return Err(NotFound::nowhere()),
-        };
-        if let Some(found) = found_in_own {
-            return Ok(found);
-        }
-        let mut dirs: Vec<&PathBuf> = self.own.iter().collect();
-        if !self.own_is_runpath {
-            let in_tree = index.named(name).is_some();
-            let rpaths = chain.filter(|search| !search.own_is_runpath);
-            for dir in rpaths.flat_map(|search| &search.own) {
-                if in_tree && let Some(found) = index.lookup(&dir.join(name)) {
-                    return Ok(found);
-                }
-                dirs.push(dir);
-            }
-        }
-        // auditwheel's `<pkg>.libs/`: the modules' RPATH loads its libraries
-        // first, and ld.so reuses a loaded object whose soname matches
-        // (`_dl_name_match_p`), so a bundled library finds its siblings.
-        if let Some(found) = found_beside
-            && index.file(found).is_some_and(|f| in_bundled_dir(f))
-        {
-            return Ok(found);
-        }
-        Err(NotFound::in_dirs(dirs))
-    }
 }
 
 /// A name with a slash, looked for at that path only.
@@ -197,14 +169,6 @@ fn looked_at(name: &str) -> NotFound<'_> {
         path: Some(name),
         dirs: Vec::new(),
     }
-}
-
-/// Whether the file sits in an auditwheel `<pkg>.libs/` directory.
-fn in_bundled_dir(file: &TreeFile) -> bool {
-    file.location
-        .parent()
-        .and_then(Path::file_name)
-        .is_some_and(|name| name.to_string_lossy().ends_with(".libs"))
 }
 
 /// `dirs` without repeats and without those in `already`, in order.

@@ -36,8 +36,6 @@ pub struct TreeIndex<'a> {
     files: &'a [Option<TreeFile<'a>>],
     by_location: HashMap<PathBuf, usize>,
     symlinks: HashMap<PathBuf, PathBuf>,
-    /// Directory → auditwheel `<pkg>.libs/` directories directly inside it.
-    libs_dirs: HashMap<PathBuf, Vec<PathBuf>>,
     /// Directory → scanned files directly inside it.
     children: HashMap<PathBuf, Vec<usize>>,
     /// File name (of a scanned file or a symlink to one) → the first such
@@ -87,24 +85,12 @@ impl<'a> TreeIndex<'a> {
 
     pub fn new(files: &'a [Option<TreeFile<'a>>], symlinks: &HashMap<PathBuf, PathBuf>) -> Self {
         let mut by_location = HashMap::new();
-        let mut libs_dirs: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
         let mut children: HashMap<PathBuf, Vec<usize>> = HashMap::new();
         for (index, file) in files.iter().enumerate() {
             let Some(file) = file else { continue };
             let location = normalize(file.location);
             if let Some(dir) = location.parent() {
                 children.entry(dir.to_path_buf()).or_default().push(index);
-            }
-            if let Some(dir) = location.parent()
-                && dir
-                    .file_name()
-                    .is_some_and(|n| n.to_string_lossy().ends_with(".libs"))
-                && let Some(grandparent) = dir.parent()
-            {
-                let entry = libs_dirs.entry(grandparent.to_path_buf()).or_default();
-                if !entry.iter().any(|d| d == dir) {
-                    entry.push(dir.to_path_buf());
-                }
             }
             by_location.insert(location, index);
         }
@@ -116,7 +102,6 @@ impl<'a> TreeIndex<'a> {
             files,
             by_location,
             symlinks,
-            libs_dirs,
             children,
             by_name: HashMap::new(),
             searches: OnceLock::new(),
@@ -212,23 +197,6 @@ impl<'a> TreeIndex<'a> {
             current = self.symlinks.get(current)?;
         }
         None
-    }
-
-    /// auditwheel's `<pkg>.libs/` directories next to any ancestor of `dir`
-    /// (inside an archive: up to the archive's root, never past it).
-    pub(super) fn bundled_dirs(&self, dir: &Path) -> Vec<PathBuf> {
-        let mut left_archive = false;
-        dir.ancestors()
-            .take_while(|ancestor| {
-                let inside = !left_archive;
-                left_archive |= ancestor.file_name().is_some_and(is_archive_root);
-                inside
-            })
-            .take(6)
-            .filter_map(|ancestor| self.libs_dirs.get(ancestor))
-            .flatten()
-            .cloned()
-            .collect()
     }
 }
 
