@@ -5,7 +5,8 @@
 //! kernel opens PT_INTERP); each DT_NEEDED name is looked up in the DT_RPATHs
 //! of the object and of each object up the chain that loaded it, or in the
 //! object's own DT_RUNPATH alone, then in the image's libraries (`dl-load.c`,
-//! `_dl_map_object`; the object's own directory is never searched); every (library, version node) of `.gnu.version_r` must be
+//! `_dl_map_object`; the object's own directory is never searched); every
+//! (library, version node) of `.gnu.version_r` must be
 //! defined by the library that was loaded (`dl-version.c`, `match_symbol`:
 //! membership, not a maximum); symbols are looked up by name and version in
 //! the global scope (`dl-lookup.c`), at load time for data and under
