@@ -593,3 +593,50 @@ fn a_library_is_found_through_the_runpath_of_the_object_that_loaded_it() {
         assert_eq!(libraries, missing, "{file}: {stderr}");
     }
 }
+
+/// The kernel follows a directory symlink on a RUNPATH for the loader:
+/// `root.so` (RUNPATH `$ORIGIN/lib`, `lib -> real`) finds `real/liba.so`.
+#[test]
+fn a_directory_symlink_on_the_runpath_is_followed() {
+    use common::synthetic_elf::SharedObject;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("real")).unwrap();
+    std::os::unix::fs::symlink("real", root.join("lib")).unwrap();
+    let library = |needed: &[&str], runpath: Option<&str>| SharedObject {
+        needed: ["libc.so"]
+            .iter()
+            .chain(needed)
+            .map(|n| n.to_string())
+            .collect(),
+        runpath: runpath.map(str::to_string),
+        ..SharedObject::default()
+    };
+    std::fs::write(
+        root.join("root.so"),
+        library(&["liba.so"], Some("$ORIGIN/lib")).to_bytes(),
+    )
+    .unwrap();
+    std::fs::write(root.join("real/liba.so"), library(&[], None).to_bytes()).unwrap();
+    let options = Options {
+        platform: Platform::new("debian-musl".parse().unwrap(), Arch::X86_64, false),
+        ..Options::default()
+    };
+    let report = scan(&[root.to_path_buf()], &options).unwrap();
+    let artifact = report
+        .artifacts
+        .iter()
+        .find(|a| a.path.as_str() == "root.so")
+        .expect("root.so judged");
+    assert_eq!(artifact.verdict(), Verdict::Ok, "{:?}", artifact.findings());
+
+    if loader_missing("the loader's side") {
+        return;
+    }
+    let output = Loader::Host.list(&root.join("root.so"), &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        common::musl_loader_errors(&stderr).libraries.is_empty(),
+        "{stderr}"
+    );
+}

@@ -90,7 +90,11 @@ impl Search {
                         .and_then(|base| index.lookup(&base.join(name)));
                     return Found::Path(found);
                 }
-                Found::InOwn(first(&own, name))
+                // Most names (the C library's, the image's) are nowhere in the tree.
+                match index.named(name) {
+                    Some(_) => Found::InOwn(first(&own, name)),
+                    None => Found::InOwn(None),
+                }
             })
             .collect();
         Search {

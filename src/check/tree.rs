@@ -2,6 +2,7 @@
 //! location, through the symlinks met while walking, with the directories
 //! auditwheel bundles libraries into.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
@@ -177,24 +178,38 @@ impl<'a> TreeIndex<'a> {
         self.files.get(index).and_then(Option::as_ref)
     }
 
-    /// The scanned file at `path`, following symlinks recorded during the walk.
+    /// The scanned file at `path`, following symlinks recorded during the
+    /// walk: the file's own, and a directory's on the way (`lib -> real`
+    /// makes `lib/x` `real/x`), as the kernel does for the loader's open().
     pub(super) fn lookup(&self, path: &Path) -> Option<usize> {
         // Paths compare (and hash) by components: only `.` and `..` need
         // folding first, and most lookups join a normalised directory and a name.
-        let folded;
-        let mut current = path;
-        if path
+        let mut current = if path
             .components()
             .any(|c| matches!(c, Component::CurDir | Component::ParentDir))
         {
-            folded = normalize(path);
-            current = &folded;
-        }
+            Cow::Owned(normalize(path))
+        } else {
+            Cow::Borrowed(path)
+        };
         for _ in 0..16 {
-            if let Some(&index) = self.by_location.get(current) {
+            if let Some(&index) = self.by_location.get(current.as_ref()) {
                 return Some(index);
             }
-            current = self.symlinks.get(current)?;
+            if let Some(target) = self.symlinks.get(current.as_ref()) {
+                current = Cow::Borrowed(target);
+                continue;
+            }
+            if self.symlinks.is_empty() {
+                return None;
+            }
+            let through_directory = current.ancestors().skip(1).find_map(|directory| {
+                let target = self.symlinks.get(directory)?;
+                Some(normalize(
+                    &target.join(current.strip_prefix(directory).ok()?),
+                ))
+            })?;
+            current = Cow::Owned(through_directory);
         }
         None
     }
