@@ -15,7 +15,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::resolve::off_search_path;
-use super::search::{CHAIN_SEARCHED, NotFound, Search};
+use super::search::{NotFound, Search, chain};
 use super::tree::{TreeFile, TreeIndex};
 use super::{describe_list, verdict};
 use crate::model::Host;
@@ -148,14 +148,12 @@ impl<'t> GlibcResolver<'t> {
                 if load.providers.contains_key(name) {
                     continue;
                 }
-                let parent = |object: &usize| loaded_by.get(object).copied();
-                let chain = std::iter::successors(parent(&object), parent)
-                    .take(CHAIN_SEARCHED)
-                    .chain(std::iter::once(root))
-                    .chain(loaded_through.iter().copied())
-                    .filter_map(|loader| self.searches.get(loader));
                 let in_tree = match self.searches.get(object) {
-                    Some(search) => search.run_glibc(self.index, position, name, chain),
+                    Some(search) => {
+                        let chain =
+                            chain(self.searches, (&loaded_by, object), (root, loaded_through));
+                        search.run_glibc(self.index, position, name, chain)
+                    }
                     None => Err(NotFound::nowhere()),
                 };
                 let provider = match in_tree {

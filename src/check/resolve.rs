@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::needs::{LibcFacts, Lookup, ObjectNeeds};
-use super::search::{CHAIN_SEARCHED, NotFound, Search};
+use super::search::{NotFound, Search, chain, loaders};
 use super::tree::TreeIndex;
 use crate::model::{Host, MissingLibrary, MissingSymbol, RequiredSymbol};
 use crate::platform::musl::{is_gcompat_soname, is_reserved_name, search_path_description};
@@ -252,14 +252,10 @@ impl<'t> Resolver<'t> {
     /// (`root` last; none for `root`).
     pub fn load_chains(&self, root: usize, ctx: &ResolveContext) -> LoadChains {
         let graph = LoadGraph::build(self, root, ctx);
-        let parent = |object: &usize| graph.needed_by.get(object).copied();
         graph
             .objects
             .iter()
-            .map(|&object| {
-                let loaders = std::iter::successors(parent(&object), parent);
-                (object, loaders.take(CHAIN_SEARCHED).collect())
-            })
+            .map(|&object| (object, loaders(&graph.needed_by, object).collect()))
             .collect()
     }
 
@@ -271,14 +267,11 @@ impl<'t> Resolver<'t> {
         (root, needed_by): (usize, &HashMap<usize, usize>),
         ctx: &ResolveContext,
     ) -> LibraryAnswer {
-        let parent = |object: &usize| needed_by.get(object).copied();
-        // Nearest first; the root, whose directories every search ends with,
-        // last even when the chain is cut.
-        let chain = std::iter::successors(parent(&object), parent)
-            .take(CHAIN_SEARCHED)
-            .chain(std::iter::once(root))
-            .chain(ctx.loaded_through.iter().copied())
-            .filter_map(|loader| self.searches.get(loader));
+        let chain = chain(
+            self.searches,
+            (needed_by, object),
+            (root, ctx.loaded_through),
+        );
         let in_tree = match self.searches.get(object) {
             Some(search) => search.run(self.index, position, name, chain),
             None => Err(NotFound::nowhere()),

@@ -2,7 +2,7 @@
 //! and RUNPATH directories (worked out once per file), then in those of the
 //! objects that loaded it (which depend on the process).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::tree::{TreeFile, TreeIndex, normalize};
@@ -12,7 +12,31 @@ use crate::model::display_location;
 /// goes before the root's directories: the loaders walk the whole chain, but real
 /// ones are a few objects deep, and a crafted one must not make every search
 /// of every process walk hundreds.
-pub(super) const CHAIN_SEARCHED: usize = 16;
+const CHAIN_SEARCHED: usize = 16;
+
+/// The objects up the chain that loaded `object` in one process (`loaded_by`:
+/// each object's loader), nearest first, at most [`CHAIN_SEARCHED`].
+pub(super) fn loaders(
+    loaded_by: &HashMap<usize, usize>,
+    object: usize,
+) -> impl Iterator<Item = usize> + '_ {
+    let parent = |object: &usize| loaded_by.get(object).copied();
+    std::iter::successors(parent(&object), parent).take(CHAIN_SEARCHED)
+}
+
+/// The searches a library `object` needs goes through after its own: its
+/// loaders', then the root's (last even when the chain is cut), then those
+/// of the objects that load the root in its host's process.
+pub(super) fn chain<'s, 'p>(
+    searches: &'s [Search],
+    (loaded_by, object): (&'p HashMap<usize, usize>, usize),
+    (root, loaded_through): (usize, &'p [usize]),
+) -> impl Iterator<Item = &'s Search> + use<'s, 'p> {
+    loaders(loaded_by, object)
+        .chain(std::iter::once(root))
+        .chain(loaded_through.iter().copied())
+        .filter_map(|loader| searches.get(loader))
+}
 
 /// Where the tree has the libraries one object needs, as far as the object
 /// alone says.
