@@ -29,7 +29,18 @@ pub const TEXT_EXTENSIONS: &[&str] = &[
     "pyo",
     "pyx",
     "pxd",
-    "pth", // C, C++ and other sources and headers
+    "pth",
+    "pxi",
+    "pyf",
+    "ipynb",
+    // Fortran sources (SciPy and NumPy ship thousands)
+    "f",
+    "for",
+    "f77",
+    "f90",
+    "f95",
+    "f03",
+    "f08", // C, C++ and other sources and headers
     "c",
     "h",
     "cc",
@@ -89,7 +100,21 @@ pub const TEXT_EXTENSIONS: &[&str] = &[
     "patch",
     "diff",
     "typed",
-    "record", // media and fonts
+    "record",
+    "xsl",
+    "xslt",
+    "rng",
+    "tpl",
+    "sql",
+    "proto",
+    "po",
+    "pem",
+    // array and model data, WebAssembly (its own magic)
+    "npy",
+    "npz",
+    "pkl",
+    "pickle",
+    "wasm", // media and fonts
     "svg",
     "png",
     "jpg",
@@ -140,6 +165,8 @@ mod tests {
             "types.d.ts",
             "x.PY",
             "package.json",
+            "lapack.f90",
+            "weights.npy",
         ] {
             assert!(name_proves_text(OsStr::new(text)), "{text}");
         }
