@@ -408,6 +408,9 @@ fn emit(args: &ScanArgs, rendered: &str, report: &Report) -> Result<(), String> 
 
 /// Renders the report to stdout, or to `--output` with the summary on stderr.
 fn print_report(args: &ScanArgs, report: &Report) -> Result<(), String> {
+    if args.format == Format::Json && args.output.is_none() {
+        return stream_json(report);
+    }
     let rendered = match args.format {
         Format::Json => report::render_json(report),
         Format::Sarif => report::render_sarif(report),
@@ -425,6 +428,21 @@ fn print_report(args: &ScanArgs, report: &Report) -> Result<(), String> {
         ),
     };
     emit(args, &rendered, report)
+}
+
+/// `--format json` to stdout, written as it is rendered.
+fn stream_json(report: &Report) -> Result<(), String> {
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = report::write_json(report, &mut stdout)
+        .and_then(|()| stdout.write_all(b"\n"))
+        .and_then(|()| stdout.flush());
+    match written {
+        // A closed pipe (`| head`) is not a scan failure.
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("writing the report: {err}"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A progress bar on stderr, drawn only on a terminal, outside CI, and once

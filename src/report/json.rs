@@ -13,13 +13,23 @@ use serde_json::ser::Formatter;
 use crate::model::Report;
 
 pub fn render_json(report: &Report) -> String {
-    // Serialising plain data cannot fail; fall back to an error object anyway.
-    render(report).unwrap_or_else(|err| {
-        serde_json::json!({ "error": format!("could not serialise the report: {err}") }).to_string()
-    })
+    let mut text = Vec::new();
+    // Serialising plain data into memory cannot fail; fall back to an error object anyway.
+    match write_json(report, &mut text).map(|()| String::from_utf8(text)) {
+        Ok(Ok(text)) => text,
+        Ok(Err(err)) => error_object(&err.to_string()),
+        Err(err) => error_object(&err.to_string()),
+    }
 }
 
-fn render(report: &Report) -> serde_json::Result<String> {
+fn error_object(err: &str) -> String {
+    serde_json::json!({ "error": format!("could not serialise the report: {err}") }).to_string()
+}
+
+/// [`render_json`]'s text written to `out` as it is rendered, without a
+/// final line break: a large report (2 MB for a data-science venv) is never
+/// held whole.
+pub fn write_json(report: &Report, out: &mut impl std::io::Write) -> std::io::Result<()> {
     // Every field, in the order (and with the omissions) of Report's
     // `Serialize`: a field added there does not compile here until it is
     // placed (tests/snapshots.rs compares the two texts).
@@ -37,15 +47,15 @@ fn render(report: &Report) -> serde_json::Result<String> {
         images,
         summary,
     } = report;
-    let mut object = TopLevel::default();
+    let mut object = TopLevel { out, first: true };
     object.field("schema_version", schema_version)?;
     object.field("tool", tool)?;
     object.field("target", target)?;
     object.field("arch", arch)?;
     object.field("gcompat", gcompat)?;
     object.field("roots", roots)?;
-    object.key("artifacts");
-    render_array(&mut object.text, artifacts)?;
+    object.key("artifacts")?;
+    render_array(object.out, artifacts)?;
     object.field("packages", packages)?;
     object.field("plan", plan)?;
     if !index.is_off() {
@@ -55,43 +65,44 @@ fn render(report: &Report) -> serde_json::Result<String> {
         object.field("images", images)?;
     }
     object.field("summary", summary)?;
-    object.text.extend_from_slice(b"\n}");
-    // Everything written was JSON from `serde_json` and ASCII punctuation.
-    String::from_utf8(object.text).map_err(|err| serde::ser::Error::custom(err.to_string()))
+    object.out.write_all(b"\n}")
 }
 
 /// The report's own object, written key by key at depth 1.
-#[derive(Default)]
-struct TopLevel {
-    text: Vec<u8>,
+struct TopLevel<'w, W> {
+    out: &'w mut W,
+    first: bool,
 }
 
-impl TopLevel {
-    fn key(&mut self, key: &str) {
-        self.text
-            .extend_from_slice(if self.text.is_empty() { b"{\n" } else { b",\n" });
-        self.text.extend_from_slice(b"  \"");
+impl<W: std::io::Write> TopLevel<'_, W> {
+    fn key(&mut self, key: &str) -> std::io::Result<()> {
+        let separator: &[u8] = if self.first { b"{\n" } else { b",\n" };
+        self.first = false;
+        self.out.write_all(separator)?;
+        self.out.write_all(b"  \"")?;
         // The report's keys are plain identifiers: nothing to escape.
-        self.text.extend_from_slice(key.as_bytes());
-        self.text.extend_from_slice(b"\": ");
+        self.out.write_all(key.as_bytes())?;
+        self.out.write_all(b"\": ")
     }
 
-    fn field(&mut self, key: &str, value: &impl Serialize) -> serde_json::Result<()> {
-        self.key(key);
-        write_at(&mut self.text, 1, value)
+    fn field(&mut self, key: &str, value: &impl Serialize) -> std::io::Result<()> {
+        self.key(key)?;
+        write_at(self.out, 1, value).map_err(std::io::Error::other)
     }
 }
 
 /// `items` as a pretty array at depth 1, the items of each window rendered in
 /// parallel, then appended: the rendered copies held at once are a window's,
 /// not the whole array's (20k prebuilds make 56 MB of text).
-fn render_array<T: Serialize + Sync>(out: &mut Vec<u8>, items: &[T]) -> serde_json::Result<()> {
+fn render_array<T: Serialize + Sync>(
+    out: &mut impl std::io::Write,
+    items: &[T],
+) -> std::io::Result<()> {
     if items.is_empty() {
-        out.extend_from_slice(b"[]");
-        return Ok(());
+        return out.write_all(b"[]");
     }
     let window = rayon::current_num_threads().saturating_mul(4).max(16);
-    out.push(b'[');
+    out.write_all(b"[")?;
     let mut first = true;
     for items in items.chunks(window) {
         let rendered: Vec<Vec<u8>> = items
@@ -100,20 +111,23 @@ fn render_array<T: Serialize + Sync>(out: &mut Vec<u8>, items: &[T]) -> serde_js
                 let mut text = Vec::new();
                 write_at(&mut text, 2, item).map(|()| text)
             })
-            .collect::<serde_json::Result<_>>()?;
-        out.reserve(rendered.iter().map(|text| text.len() + 6).sum());
+            .collect::<serde_json::Result<_>>()
+            .map_err(std::io::Error::other)?;
         for text in &rendered {
-            out.extend_from_slice(if first { b"\n    " } else { b",\n    " });
-            out.extend_from_slice(text);
+            out.write_all(if first { b"\n    " } else { b",\n    " })?;
+            out.write_all(text)?;
             first = false;
         }
     }
-    out.extend_from_slice(b"\n  ]");
-    Ok(())
+    out.write_all(b"\n  ]")
 }
 
 /// `value` pretty-printed as it would be at `depth` of a larger document.
-fn write_at(out: &mut Vec<u8>, depth: usize, value: &impl Serialize) -> serde_json::Result<()> {
+fn write_at(
+    out: &mut impl std::io::Write,
+    depth: usize,
+    value: &impl Serialize,
+) -> serde_json::Result<()> {
     let formatter = Pretty {
         depth,
         has_value: false,

@@ -19,7 +19,7 @@ use crate::model::Report;
 
 pub use explain::{explain, explain_list};
 pub use github::render_github;
-pub use json::render_json;
+pub use json::{render_json, write_json};
 pub use matrix::render_matrix_text;
 pub use sarif::render_sarif;
 pub use targets::{render_targets, render_targets_json};
