@@ -1,7 +1,7 @@
 //! The pipeline: discover → read (elf, archives) → attribute → check → [`Report`].
 //!
-//! The walk runs on its own thread and feeds rayon readers through a bounded
-//! channel; facts are cached by content; packages are attributed after
+//! The walk runs on its own thread and feeds reader threads (one per other
+//! core) through a bounded channel; facts are cached by content; packages are attributed after
 //! reading; every ELF file is then judged against the platform.
 
 mod attribute;
@@ -16,8 +16,6 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Instant;
-
-use rayon::prelude::*;
 
 use crate::check::{self, TreeFile, TreeIndex};
 use crate::config::{IndexLookups, Options};
@@ -296,7 +294,8 @@ fn report_for(
 /// the benchmark trees).
 const FOUND_BATCH: usize = 16;
 
-/// Walks on one thread while rayon readers read what it finds, in batches:
+/// Walks on one thread while readers (this thread and one more per core
+/// beyond the walker's and this one) read what it finds, in batches:
 /// candidate files, and manifests (through `side_reads`). The reads come
 /// back in the walk's order; the manifests' by their index.
 fn walk_and_read(
@@ -311,8 +310,9 @@ fn walk_and_read(
         Manifest(usize, ReadOutcome),
     }
     let cache = FactsCache::default();
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Found>>(256);
+    let receiver = std::sync::Mutex::new(receiver);
     let (walked, readings) = std::thread::scope(|scope| {
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Found>>(256);
         let walker = scope.spawn(move || {
             let mut batch = Vec::with_capacity(FOUND_BATCH);
             let inventory = discover::walk(paths, &options.walk, progress, &mut |found| {
@@ -326,11 +326,18 @@ fn walk_and_read(
             let _ = sender.send(batch);
             inventory
         });
-        let readings: Vec<Reading> = receiver
-            .into_iter()
-            .par_bridge()
-            .flat_map_iter(|batch| {
-                batch.into_iter().filter_map(|found| match found {
+        // The walker is a thread of its own: the readers take the other
+        // cores, this thread one of them (on two cores, a third thread only
+        // took turns with the walker, whose pace bounds the phase).
+        let read_batches = || {
+            let mut readings = Vec::new();
+            loop {
+                let batch = match receiver.lock() {
+                    Ok(receiver) => receiver.recv(),
+                    Err(_) => break,
+                };
+                let Ok(batch) = batch else { break };
+                readings.extend(batch.into_iter().filter_map(|found| match found {
                     Found::Candidate(candidate) => {
                         let read = read::read_candidate(&candidate, &cache);
                         progress.read_one();
@@ -340,9 +347,20 @@ fn walk_and_read(
                     Found::Manifest { index, location } => {
                         Some(Reading::Manifest(index, side_reads.read_walked(&location)))
                     }
-                })
-            })
+                }));
+            }
+            readings
+        };
+        let others: Vec<_> = (1..rayon::current_num_threads().saturating_sub(1))
+            .map(|_| scope.spawn(read_batches))
             .collect();
+        let mut readings = read_batches();
+        for reader in others {
+            match reader.join() {
+                Ok(more) => readings.extend(more),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
         (walker.join(), readings)
     });
     let mut reads = Vec::new();
