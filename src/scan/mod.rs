@@ -14,7 +14,8 @@ mod side_reads;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use crate::check::{self, TreeFile, TreeIndex};
@@ -304,22 +305,27 @@ fn walk_and_read(
     progress: &dyn Progress,
     side_reads: &SideReads,
 ) -> (Inventory, Vec<CandidateRead>, Vec<(usize, ReadOutcome)>) {
+    /// What the walker sends, shared by the readers.
+    type Batches = Arc<Mutex<Receiver<Vec<Found>>>>;
     /// One thing read: a candidate, or a manifest by its index.
     enum Reading {
         Candidate(CandidateRead),
         Manifest(usize, ReadOutcome),
     }
     let cache = FactsCache::default();
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Found>>(256);
-    let receiver = std::sync::Mutex::new(receiver);
     let (walked, readings) = std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Found>>(256);
+        // Each reader holds the receiver: should one panic, the others
+        // still drain the channel, and when none is left the walker's sends
+        // fail, so the walker ends and the panic reaches the caller.
+        let receiver: Batches = Arc::new(Mutex::new(receiver));
         let walker = scope.spawn(move || {
             let mut batch = Vec::with_capacity(FOUND_BATCH);
             let inventory = discover::walk(paths, &options.walk, progress, &mut |found| {
                 batch.push(found);
                 if batch.len() == FOUND_BATCH {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(FOUND_BATCH));
-                    // The receiver lives until the walk ends; a send cannot fail.
+                    // Fails only when every reader is gone (a panic): nothing to feed.
                     let _ = sender.send(full);
                 }
             });
@@ -329,7 +335,7 @@ fn walk_and_read(
         // The walker is a thread of its own: the readers take the other
         // cores, this thread one of them (on two cores, a third thread only
         // took turns with the walker, whose pace bounds the phase).
-        let read_batches = || {
+        let read_batches = |receiver: Batches| {
             let mut readings = Vec::new();
             loop {
                 let batch = match receiver.lock() {
@@ -352,9 +358,12 @@ fn walk_and_read(
             readings
         };
         let others: Vec<_> = (1..rayon::current_num_threads().saturating_sub(1))
-            .map(|_| scope.spawn(read_batches))
+            .map(|_| {
+                let receiver = Arc::clone(&receiver);
+                scope.spawn(move || read_batches(receiver))
+            })
             .collect();
-        let mut readings = read_batches();
+        let mut readings = read_batches(receiver);
         for reader in others {
             match reader.join() {
                 Ok(more) => readings.extend(more),
@@ -431,7 +440,7 @@ fn judge(inputs: &Inputs, index: &TreeIndex, options: &Options) -> Vec<Artifact>
         let (kind, assessment) = match (&item.read, assessment) {
             (Read::Elf(facts), Some(assessment)) => (
                 ArtifactKind::Elf {
-                    facts: std::sync::Arc::clone(facts),
+                    facts: Arc::clone(facts),
                 },
                 assessment,
             ),
