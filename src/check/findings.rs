@@ -10,7 +10,8 @@ use crate::model::{
 use crate::platform::musl::search_path_description;
 use crate::platform::{LoaderMessage, Platform};
 
-use super::resolve::{LibraryProvider, Resolution};
+use super::provider::LibraryProvider;
+use super::resolve::Resolution;
 use super::tree::{TreeFile, TreeIndex};
 use super::{describe_list, has_glibc_interpreter};
 

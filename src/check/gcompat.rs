@@ -4,7 +4,8 @@
 use crate::model::{Code, ElfFacts, Evidence, Finding, Host, LibcKind};
 
 use super::describe_list;
-use super::resolve::{LibraryProvider, Resolution};
+use super::provider::LibraryProvider;
+use super::resolve::Resolution;
 use super::tree::TreeFile;
 
 /// Whether gcompat's preload reaches the process loading a file, and why.

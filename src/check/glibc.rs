@@ -14,7 +14,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::resolve::off_search_path;
+use super::provider::off_search_path;
 use super::search::{NotFound, Search, chain};
 use super::tree::{TreeFile, TreeIndex};
 use super::{describe_list, verdict};

@@ -17,6 +17,7 @@ mod needs;
 pub mod packages;
 mod plan;
 mod prebuild;
+mod provider;
 pub mod reinstall;
 pub mod resolve;
 mod search;
@@ -419,7 +420,7 @@ fn load_summary(
             .map(|lib| {
                 (
                     lib.name.clone(),
-                    resolve::describe_provider(index, &lib.provider),
+                    provider::describe_provider(index, &lib.provider),
                 )
             })
             .collect(),

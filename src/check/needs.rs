@@ -6,7 +6,7 @@
 
 use std::sync::OnceLock;
 
-use super::resolve::PackageTable;
+use super::provider::PackageTable;
 use super::tree::TreeFile;
 use crate::model::RequiredSymbol;
 use crate::platform::{GlibcSymbol, LoaderKind, MuslProvides, Platform};

@@ -21,40 +21,11 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::needs::{LibcFacts, Lookup, ObjectNeeds};
+use super::provider::{self, LibraryAnswer, LibraryProvider, PackageTable};
 use super::search::{NotFound, Search, chain, loaders};
 use super::tree::TreeIndex;
 use crate::model::{Host, MissingLibrary, MissingSymbol, RequiredSymbol};
-use crate::platform::musl::{is_gcompat_soname, is_reserved_name, search_path_description};
-use crate::platform::{BaseLibrary, Platform, SonameProvider, alpine_provider};
-
-/// Who provides a needed library.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LibraryProvider {
-    Musl,
-    /// A file in the scanned tree (index into the analysed files).
-    Tree(usize),
-    Gcompat,
-    /// A library the target's base image already has, with its exports.
-    BaseImage(BaseLibrary),
-    /// An Alpine package that installing the host program brings (`libstdc++`
-    /// with `nodejs`); `table` when muslcheck has its export table.
-    BroughtByHost {
-        package: &'static str,
-        host_package: &'static str,
-        table: Option<PackageTable>,
-    },
-    /// An Alpine package; `checked` when muslcheck has its export table.
-    AlpinePackage {
-        package: &'static str,
-        table: Option<PackageTable>,
-    },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PackageTable {
-    Libstdcxx,
-    LibgccS,
-}
+use crate::platform::{BaseLibrary, Platform};
 
 #[derive(Debug, Clone)]
 pub struct LoadedLibrary {
@@ -123,25 +94,6 @@ impl Resolution {
     }
 }
 
-/// Who provided a library, for the load summary.
-pub fn describe_provider(index: &TreeIndex, provider: &LibraryProvider) -> String {
-    match provider {
-        LibraryProvider::Musl => "musl".to_string(),
-        LibraryProvider::Tree(found) => index
-            .file(*found)
-            .map(|f| f.shown.to_string())
-            .unwrap_or_default(),
-        LibraryProvider::Gcompat => "gcompat".to_string(),
-        LibraryProvider::BaseImage(library) => library.describe(),
-        LibraryProvider::AlpinePackage { package, .. } => format!("apk {package}"),
-        LibraryProvider::BroughtByHost {
-            package,
-            host_package,
-            ..
-        } => format!("apk {package}, brought by Alpine's {host_package} package"),
-    }
-}
-
 /// What the resolver assumes about the process.
 pub struct ResolveContext<'t> {
     /// gcompat's sonames and loader stub are installed (`apk add gcompat`).
@@ -155,8 +107,6 @@ pub struct ResolveContext<'t> {
     /// their RPATH/RUNPATH end every library search of the process.
     pub loaded_through: &'t [usize],
 }
-
-type LibraryAnswer = Result<LibraryProvider, Box<MissingLibrary>>;
 
 /// The objects of one process in load order, each with the objects that
 /// loaded it, nearest first.
@@ -276,7 +226,7 @@ impl<'t> Resolver<'t> {
             Some(search) => search.run(self.index, position, name, chain),
             None => Err(NotFound::nowhere()),
         };
-        find_library(self.index, self.platform, object, name, in_tree, ctx)
+        provider::find_library(self.index, self.platform, object, name, in_tree, ctx)
     }
 }
 
@@ -421,7 +371,7 @@ impl<'g, 't> Scope<'g, 't> {
                 .map(|host| resolver.platform.brought_by_host(host.kind))
                 .unwrap_or_default()
                 .iter()
-                .filter_map(|brought| package_table(brought.soname))
+                .filter_map(|brought| provider::package_table(brought.soname))
                 .collect(),
             base_libraries: graph
                 .loaded
@@ -665,114 +615,4 @@ fn describe_scope(
         scope.push("gcompat 1.1.0".to_string());
     }
     scope
-}
-
-/// The export table muslcheck has for the Alpine library `soname`, if any.
-fn package_table(soname: &str) -> Option<PackageTable> {
-    match soname {
-        "libstdc++.so.6" => Some(PackageTable::Libstdcxx),
-        "libgcc_s.so.1" => Some(PackageTable::LibgccS),
-        _ => None,
-    }
-}
-
-/// Who provides library `name` that `object` needs, given what the search
-/// of the tree found (or where it looked).
-fn find_library(
-    index: &TreeIndex,
-    platform: &Platform,
-    object: usize,
-    name: &str,
-    in_tree: Result<usize, NotFound>,
-    ctx: &ResolveContext,
-) -> LibraryAnswer {
-    if is_reserved_name(name) {
-        return Ok(LibraryProvider::Musl);
-    }
-    let not_found = match in_tree {
-        Ok(found) => {
-            let is_another_libc = index.file(found).is_some_and(|f| {
-                f.facts.exports_symbol("__libc_start_main") && f.facts.exports_symbol("stdin")
-            });
-            // musl drops a second libc found on disk and uses itself instead.
-            return Ok(if is_another_libc {
-                LibraryProvider::Musl
-            } else {
-                LibraryProvider::Tree(found)
-            });
-        }
-        Err(not_found) => not_found,
-    };
-    if is_gcompat_soname(name) && ctx.gcompat_installed {
-        return Ok(LibraryProvider::Gcompat);
-    }
-    // musl's default path (/lib, /usr/local/lib, /usr/lib) on the image.
-    if let Some(library) = platform.base_library(name) {
-        return Ok(LibraryProvider::BaseImage(library));
-    }
-    let brought = ctx.host.and_then(|host| {
-        platform
-            .brought_by_host(host.kind)
-            .into_iter()
-            .find(|brought| brought.soname == name)
-    });
-    if let Some(brought) = brought {
-        return Ok(LibraryProvider::BroughtByHost {
-            package: brought.package,
-            host_package: brought.host_package,
-            table: package_table(name),
-        });
-    }
-    let mut note = None;
-    let mut looked_in = not_found.looked_in();
-    if platform.has_packages() {
-        looked_in.push("Alpine packages".to_string());
-        match alpine_provider(name) {
-            Some(SonameProvider::Package(package)) if !is_gcompat_soname(name) => {
-                let table = package_table(name);
-                return Ok(LibraryProvider::AlpinePackage { package, table });
-            }
-            Some(SonameProvider::Nothing(why)) => note = Some(why.to_string()),
-            _ => {}
-        }
-    } else {
-        looked_in.push(format!("{} system paths (musl only)", platform.target));
-    }
-    let in_tree_at = off_search_path(index, name);
-    if let Some(at) = &in_tree_at {
-        note = Some(format!(
-            "in the scanned tree at {at}, but not on musl's search path: no RPATH/RUNPATH reaches it; {}",
-            search_path_description(platform.arch)
-        ));
-    }
-    let needed_by = index
-        .file(object)
-        .map(|f| f.shown.to_string())
-        .unwrap_or_default();
-    Err(Box::new(MissingLibrary {
-        name: name.to_string(),
-        needed_by,
-        looked_in,
-        gcompat_provides: is_gcompat_soname(name) && platform.has_packages(),
-        note,
-        in_tree_at,
-        symbols_expected: Vec::new(),
-    }))
-}
-
-/// Where the scanned tree has a file named `name` that the search did not
-/// reach, as the report shows it: beside the file it names (a symlink in
-/// the same directory), else the file itself.
-pub(super) fn off_search_path(index: &TreeIndex, name: &str) -> Option<String> {
-    let (location, file) = index.named(name)?;
-    let file = index.file(file)?;
-    if location.parent() == file.location.parent()
-        && let Some((dir, _)) = file.shown.rsplit_once('/')
-    {
-        return Some(format!("{dir}/{name}"));
-    }
-    if location.parent() == file.location.parent() {
-        return Some(name.to_string());
-    }
-    Some(file.shown.to_string())
 }
