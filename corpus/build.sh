@@ -106,6 +106,18 @@ gcc "${SHARED[@]}" -nostdlib -Wl,-soname,libc.so -Wl,--version-script=$SRC/bioni
 gcc "${SHARED[@]}" -nostdlib -o node/bionic-addon.node $SRC/bionic_addon.c "$tmp/libc.so"
 rm -rf "$tmp"
 
+# aarch64 libraries calling into Alpine's libgcc_s: __frame_state_for is in
+# its aarch64 build only, __mulxc3 (x87 complex multiply) in its x86_64 build only.
+tmp=$(mktemp -d)
+for stub in libc.so libgcc_s.so.1; do
+    aarch64-linux-gnu-gcc "${SHARED[@]}" -nostdlib -Wl,-soname,$stub -o "$tmp/$stub" $SRC/stub_gcc_runtime.c
+done
+for called in __frame_state_for __mulxc3; do
+    aarch64-linux-gnu-gcc "${SHARED[@]}" -nostdlib -DCALLED=$called -o lib/libcalls$called-aarch64.so \
+        $SRC/calls_gcc_runtime.c -Wl,--no-as-needed "$tmp/libc.so" "$tmp/libgcc_s.so.1"
+done
+rm -rf "$tmp"
+
 # Bad input: a truncated ELF and a text file with a library's name.
 head -c 200 bin/hello-glibc > bad/truncated.so
 printf 'INPUT(-lplain)\n' > bad/libfake.so.1

@@ -275,6 +275,35 @@ fn wrong_architecture_gets_mc104_and_only_that() {
     assert!(!codes.contains(&Code::WrongArchitecture), "{codes:?}");
 }
 
+/// Alpine's aarch64 libgcc_s is not its x86_64 one. Under qemu, Alpine
+/// 3.17–3.20's own aarch64 loader (with Alpine-built GCC 14.2 libgcc_s)
+/// loads the first library and stops the second with `Error relocating …:
+/// __mulxc3: symbol not found`; judged against the x86_64 exports, both
+/// verdicts were the other way round.
+#[test]
+fn aarch64_files_are_checked_against_alpines_aarch64_gcc_runtime() {
+    let frame_state = scan_on(
+        "lib/libcalls__frame_state_for-aarch64.so",
+        "alpine:3.20",
+        Arch::Aarch64,
+        false,
+    );
+    assert_eq!(
+        codes_of(&frame_state),
+        [Code::NeedsAlpinePackage],
+        "apk add libgcc, and nothing missing from it"
+    );
+    let x87 = scan_on(
+        "lib/libcalls__mulxc3-aarch64.so",
+        "alpine:3.20",
+        Arch::Aarch64,
+        false,
+    );
+    assert_eq!(x87.verdict(), Verdict::Breaks);
+    let missing = missing_symbols(finding(&x87, Code::MissingSymbols));
+    assert_eq!(names(missing), ["__mulxc3"]);
+}
+
 #[test]
 fn static_and_musl_fixtures_are_ok_with_no_findings() {
     for (name, linkage, libc) in [

@@ -54,6 +54,11 @@ pub struct SymbolTables {
     /// Where glibc puts each symbol, and whether gcompat's dependencies
     /// (musl-obstack, libucontext) provide it.
     glibc_vs_musl: &'static Indexed,
+    /// Alpine's libstdc++ and libgcc_s (GCC 14.2.0) of this architecture: they
+    /// differ (aarch64 has `__frame_state_for` and `__bf16` typeinfo, x86_64
+    /// the x87 `__mulxc3`, `__powixf2` and `__float128` typeinfo).
+    libstdcxx: &'static Indexed,
+    libgcc_s: &'static Indexed,
 }
 
 /// How musl resolves a name.
@@ -69,10 +74,14 @@ impl SymbolTables {
         static X86_64: SymbolTables = SymbolTables {
             musl_exports: &index::MUSL_EXPORTS_X86_64,
             glibc_vs_musl: &index::GLIBC_VS_MUSL_X86_64,
+            libstdcxx: &index::ALPINE_LIBSTDCXX_X86_64,
+            libgcc_s: &index::ALPINE_LIBGCC_S_X86_64,
         };
         static AARCH64: SymbolTables = SymbolTables {
             musl_exports: &index::MUSL_EXPORTS_AARCH64,
             glibc_vs_musl: &index::GLIBC_VS_MUSL_AARCH64,
+            libstdcxx: &index::ALPINE_LIBSTDCXX_AARCH64,
+            libgcc_s: &index::ALPINE_LIBGCC_S_AARCH64,
         };
         match arch {
             Arch::Aarch64 => &AARCH64,
@@ -165,11 +174,11 @@ impl SymbolTables {
     }
 
     pub fn libstdcxx_exports(&self, name: &str) -> bool {
-        index::ALPINE_LIBSTDCXX.has(name)
+        self.libstdcxx.has(name)
     }
 
     pub fn libgcc_s_exports(&self, name: &str) -> bool {
-        index::ALPINE_LIBGCC_S.has(name)
+        self.libgcc_s.has(name)
     }
 
     /// All gcompat names, for tests.
@@ -355,6 +364,28 @@ mod tests {
             tables.musl_provides("fts_open", MuslVersion::V1_2_3, false),
             None
         );
+    }
+
+    #[test]
+    fn each_architecture_has_its_own_gcc_runtime_exports() {
+        let (x86_64, aarch64) = (
+            SymbolTables::for_arch(Arch::X86_64),
+            SymbolTables::for_arch(Arch::Aarch64),
+        );
+        for tables in [x86_64, aarch64] {
+            assert!(tables.libgcc_s_exports("_Unwind_Resume"));
+            assert!(tables.libstdcxx_exports("_Znwm"));
+        }
+        // x87 complex arithmetic and __float128 typeinfo: x86 only.
+        assert!(x86_64.libgcc_s_exports("__mulxc3"));
+        assert!(!aarch64.libgcc_s_exports("__mulxc3"));
+        assert!(x86_64.libstdcxx_exports("_ZTIg"));
+        assert!(!aarch64.libstdcxx_exports("_ZTIg"));
+        // The unwinder's old entry point and __fp16 typeinfo: aarch64 only.
+        assert!(aarch64.libgcc_s_exports("__frame_state_for"));
+        assert!(!x86_64.libgcc_s_exports("__frame_state_for"));
+        assert!(aarch64.libstdcxx_exports("_ZTIDh"));
+        assert!(!x86_64.libstdcxx_exports("_ZTIDh"));
     }
 
     #[test]
