@@ -60,13 +60,45 @@ fn base_name(path: &str) -> String {
 }
 
 /// Which musl loader runs `--list`: Debian's on this machine, or Alpine's
-/// inside an Alpine root filesystem (the files are then below it).
+/// inside an Alpine root filesystem (the files are then below it); an
+/// aarch64 root's through qemu-user, copied into the root.
 enum Loader {
     Host,
-    Chroot(PathBuf),
+    Chroot {
+        root: PathBuf,
+        arch: Arch,
+        /// Libraries put in the root as an `apk add` would (beyond its base).
+        installed: Vec<String>,
+    },
 }
 
+/// Where Debian's `qemu-user-static` puts the aarch64 emulator; copied to
+/// the same place in an aarch64 root, as a static program it runs there.
+const QEMU_AARCH64: &str = "/usr/bin/qemu-aarch64-static";
+
 impl Loader {
+    fn alpine(root: PathBuf) -> Loader {
+        Loader::Chroot {
+            root,
+            arch: Arch::X86_64,
+            installed: Vec::new(),
+        }
+    }
+
+    fn arch(&self) -> Arch {
+        match self {
+            Loader::Host => Arch::X86_64,
+            Loader::Chroot { arch, .. } => *arch,
+        }
+    }
+
+    fn installed(&self) -> &[String] {
+        match self {
+            Loader::Host => &[],
+            Loader::Chroot { installed, .. } => installed,
+        }
+    }
+
     /// The loader's output of `--list file` with `library_path`.
     fn list(&self, file: &Path, library_path: &[PathBuf]) -> std::process::Output {
         match self {
@@ -79,12 +111,17 @@ impl Loader {
                 )
                 .output()
                 .unwrap(),
-            Loader::Chroot(root) => {
+            Loader::Chroot { root, arch, .. } => {
                 let inside = |path: &Path| Path::new("/").join(path.strip_prefix(root).unwrap());
                 let library_path: Vec<PathBuf> = library_path.iter().map(|p| inside(p)).collect();
-                Command::new("/usr/sbin/chroot")
-                    .arg(root)
-                    .arg(LOADER)
+                let mut command = Command::new("/usr/sbin/chroot");
+                command.arg(root);
+                match arch {
+                    Arch::Aarch64 => command.args([QEMU_AARCH64, "/lib/ld-musl-aarch64.so.1"]),
+                    _ => command.arg(LOADER),
+                };
+                // qemu hands its environment to the program it runs.
+                command
                     .arg("--list")
                     .arg(inside(file))
                     .env_clear()
@@ -306,6 +343,8 @@ struct Compared {
     third_party: usize,
     breaking: usize,
     counted_dependencies: usize,
+    /// (object, symbol) the loader reported missing, as compared.
+    loader_symbols: BTreeSet<(String, String)>,
     differences: Vec<String>,
 }
 
@@ -313,7 +352,7 @@ struct Compared {
 /// what `loader` says of it. The first root is the project's corpus.
 fn compare(loader: &Loader, target: &str, roots: &[PathBuf]) -> Compared {
     let options = Options {
-        platform: Platform::new(target.parse().unwrap(), Arch::X86_64, false),
+        platform: Platform::new(target.parse().unwrap(), loader.arch(), false),
         walk: muslcheck::discover::WalkOptions {
             // Scanned as its own root below.
             // Fuzzer-mutated inputs are replayed for crashes, not compared:
@@ -337,7 +376,7 @@ fn compare(loader: &Loader, target: &str, roots: &[PathBuf]) -> Compared {
             // Archive members have no file of their own for the loader to open.
             if artifact.path.is_member()
                 || artifact.verdict() == Verdict::NotApplicable
-                || facts.arch != Arch::X86_64
+                || facts.arch != loader.arch()
                 || facts.linkage != Linkage::Dynamic
                 || !facts.is_loadable()
             {
@@ -362,6 +401,8 @@ fn compare(loader: &Loader, target: &str, roots: &[PathBuf]) -> Compared {
                         .map(|(name, _)| name.clone()),
                 );
             }
+            ours.packaged
+                .retain(|library| !loader.installed().contains(library));
             if !ours.packaged.is_empty() {
                 ours.missing.libraries.extend(ours.packaged.iter().cloned());
             }
@@ -372,6 +413,7 @@ fn compare(loader: &Loader, target: &str, roots: &[PathBuf]) -> Compared {
             if !says.symbols.is_empty() {
                 compared.counted_dependencies += ours.dependency_counts.len();
             }
+            compared.loader_symbols.extend(says.symbols.iter().cloned());
             if let Some(problem) = disagreement(&says, &ours) {
                 compared.differences.push(format!(
                     "{target}: {}: {problem}\n  loader:    {says:?}\n  muslcheck: {:?}",
@@ -433,6 +475,7 @@ fn muslcheck_agrees_with_the_real_musl_loader() {
         breaking,
         counted_dependencies,
         differences,
+        ..
     } = compared;
     eprintln!(
         "compared {files} ELF files ({third_party} third-party, {breaking} breaking, \
@@ -478,24 +521,10 @@ fn muslcheck_agrees_with_alpine_s_own_loaders() {
         let roots: Vec<PathBuf> = roots(scratch.path())
             .iter()
             .enumerate()
-            .map(|(i, root)| {
-                let copy = inside.path().join(i.to_string());
-                std::fs::create_dir_all(&copy).unwrap();
-                let status = Command::new("sh")
-                    .arg("-c")
-                    .arg(
-                        "tar -C \"$1\" --exclude=./thirdparty/fetched --exclude=./fuzz-regressions \
-                         -cf - . | tar -C \"$2\" -xf -",
-                    )
-                    .args(["copy", root.to_str().unwrap(), copy.to_str().unwrap()])
-                    .status()
-                    .unwrap();
-                assert!(status.success(), "copying {}", root.display());
-                copy
-            })
+            .map(|(i, root)| copy_tree(root, &inside.path().join(i.to_string())))
             .collect();
         let target = format!("alpine:{release}");
-        let compared = compare(&Loader::Chroot(alpine.clone()), &target, &roots);
+        let compared = compare(&Loader::alpine(alpine.clone()), &target, &roots);
         summary.push(format!(
             "{target}: {} files ({} third-party, {} breaking)",
             compared.files, compared.third_party, compared.breaking
@@ -519,6 +548,144 @@ fn muslcheck_agrees_with_alpine_s_own_loaders() {
         differences.len(),
         differences.join("\n")
     );
+}
+
+/// `from` copied to `to` (made), without the fetched trees and fuzzer inputs
+/// a copy of the corpus would bring.
+fn copy_tree(from: &Path, to: &Path) -> PathBuf {
+    std::fs::create_dir_all(to).unwrap();
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(
+            "tar -C \"$1\" --exclude=./thirdparty/fetched --exclude=./fuzz-regressions \
+             -cf - . | tar -C \"$2\" -xf -",
+        )
+        .args(["copy", from.to_str().unwrap(), to.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "copying {}", from.display());
+    to.to_path_buf()
+}
+
+/// The same against Alpine's aarch64 loaders (3.17, 3.19, 3.20), run by
+/// qemu-aarch64-static in each root, on the corpus's aarch64 files and real
+/// aarch64 wheels (corpus/thirdparty/make-aarch64.sh) as installed and, for
+/// the musllinux ones, copied flat. Each root also gets Alpine-built libgcc_s
+/// and libstdc++ (numpy's bundled GCC 14.2.0 copies), as `apk add libgcc
+/// libstdc++` would install them, so that what a file binds there is compared
+/// too: the checks against muslcheck's tables of those packages, per
+/// architecture (`__frame_state_for` is aarch64's, `__mulxc3` x86's).
+#[test]
+fn muslcheck_agrees_with_alpine_s_aarch64_loaders_under_qemu() {
+    if !Path::new(QEMU_AARCH64).exists() {
+        let reason = format!("{QEMU_AARCH64} not found: apt-get install qemu-user-static");
+        if std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_some() {
+            panic!("{reason} (MUSLCHECK_REQUIRE_TOOLS is set)");
+        }
+        eprintln!("SKIPPED aarch64 loader differential test: {reason}");
+        return;
+    }
+    // Absent when PyPI could not be reached, like every fetched tree.
+    let Some(wheels) = fetched("aarch64") else {
+        return;
+    };
+    let gcc_runtime = wheels.join("numpy-2.4.6-cp311-cp311-musllinux_1_2_aarch64/numpy.libs");
+    let mut summary = Vec::new();
+    let mut differences = Vec::new();
+    for (release, _) in common::ALPINE_MINIROOTFS {
+        let Some(alpine) = common::alpine_root_for(release, "aarch64") else {
+            return;
+        };
+        std::fs::copy(QEMU_AARCH64, alpine.join(&QEMU_AARCH64[1..])).unwrap();
+        install_gcc_runtime(&gcc_runtime, &alpine.join("usr/lib"));
+        let inside = tempfile::tempdir_in(alpine.join("tmp")).unwrap();
+        let mut roots = vec![copy_tree(&corpus(""), &inside.path().join("corpus"))];
+        for entry in std::fs::read_dir(&wheels).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name == "wheels" {
+                continue;
+            }
+            roots.push(copy_tree(&entry.path(), &inside.path().join(&name)));
+            if name.contains("musllinux") {
+                let flat = inside.path().join(format!("{name}-flat"));
+                copy_shared_objects_flat(&entry.path(), &flat);
+                roots.push(flat);
+            }
+        }
+        let loader = Loader::Chroot {
+            root: alpine.clone(),
+            arch: Arch::Aarch64,
+            installed: vec!["libgcc_s.so.1".to_string(), "libstdc++.so.6".to_string()],
+        };
+        let target = format!("alpine:{release}");
+        let compared = compare(&loader, &target, &roots);
+        summary.push(format!(
+            "{target}: {} files ({} third-party, {} breaking)",
+            compared.files, compared.third_party, compared.breaking
+        ));
+        assert!(
+            compared.files >= 40,
+            "{target}: only {} files",
+            compared.files
+        );
+        assert!(
+            compared.breaking >= 4,
+            "{target}: {} breaking",
+            compared.breaking
+        );
+        // The loader really bound symbols in libgcc_s: the x87 function is not there.
+        let x87 = (
+            "libcalls__mulxc3-aarch64.so".to_string(),
+            "__mulxc3".to_string(),
+        );
+        assert!(
+            compared.loader_symbols.contains(&x87),
+            "{target}: {:?}",
+            compared.loader_symbols
+        );
+        differences.extend(compared.differences);
+    }
+    eprintln!(
+        "compared with Alpine's aarch64 loaders: {}",
+        summary.join("; ")
+    );
+    assert!(
+        differences.is_empty(),
+        "muslcheck and Alpine's aarch64 loaders disagree on {} file(s):\n{}",
+        differences.len(),
+        differences.join("\n")
+    );
+}
+
+/// numpy's bundled libgcc_s and libstdc++ installed in `lib` under Alpine's
+/// names, libstdc++'s need of auditwheel's renamed libgcc_s
+/// (`libgcc_s-<hash>.so.1`) written back as `libgcc_s.so.1` in its string
+/// table (shorter, so the rest of the string is NULs), as Alpine's has it.
+fn install_gcc_runtime(bundled: &Path, lib: &Path) {
+    let mut names: Vec<String> = std::fs::read_dir(bundled)
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort_by_key(|name| (name.len(), name.clone()));
+    let find = |prefix: &str| {
+        names
+            .iter()
+            .find(|name| name.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix}* in {}", bundled.display()))
+    };
+    std::fs::copy(bundled.join(find("libgcc_s-")), lib.join("libgcc_s.so.1")).unwrap();
+    let mut libstdcxx = std::fs::read(bundled.join(find("libstdc++-"))).unwrap();
+    let needed = libstdcxx
+        .windows(b"\0libgcc_s-".len())
+        .position(|window| window == b"\0libgcc_s-")
+        .expect("libstdc++ needs a renamed libgcc_s")
+        + 1;
+    let length = libstdcxx[needed..].iter().position(|&b| b == 0).unwrap();
+    let mut renamed = b"libgcc_s.so.1".to_vec();
+    renamed.resize(length, 0);
+    libstdcxx[needed..needed + length].copy_from_slice(&renamed);
+    std::fs::write(lib.join("libstdc++.so.6"), libstdcxx).unwrap();
 }
 
 /// musl's `load_library` looks a name up in the RPATH/RUNPATH of the object

@@ -220,8 +220,14 @@ fn skip_without_root(reason: &str) {
 /// The x86_64 minirootfs of `release`, extracted once (and kept) in the
 /// temporary directory.
 pub fn alpine_root(release: &str) -> Option<PathBuf> {
+    alpine_root_for(release, "x86_64")
+}
+
+/// The minirootfs of `release` for `arch` (`x86_64`, `aarch64`), extracted
+/// once (and kept) in the temporary directory.
+pub fn alpine_root_for(release: &str, arch: &str) -> Option<PathBuf> {
     let full = ALPINE_MINIROOTFS.iter().find(|(r, _)| *r == release)?.1;
-    let name = format!("alpine-minirootfs-{full}-x86_64.tar.gz");
+    let name = format!("alpine-minirootfs-{full}-{arch}.tar.gz");
     let Some(tarball) = tarball_dirs()
         .into_iter()
         .map(|dir| dir.join(&name))
@@ -236,7 +242,7 @@ pub fn alpine_root(release: &str) -> Option<PathBuf> {
         skip_without_root("chroot needs root");
         return None;
     }
-    let root = std::env::temp_dir().join(format!("muslcheck-alpine-{full}-x86_64"));
+    let root = std::env::temp_dir().join(format!("muslcheck-alpine-{full}-{arch}"));
     if !root.join("lib").is_dir() {
         // Extracted beside it, then renamed: tests running at once never see half a root.
         // Named per process and per call: tests in one binary share a process id.
