@@ -7,7 +7,9 @@
 //! test prints why and passes, unless MUSLCHECK_REQUIRE_TOOLS is set (CI).
 //! The target is `debian-musl`: Debian's build of musl 1.2.3, whose exports
 //! differ from upstream (data/musl/debian-musl-1.2.3-vs-upstream-x86_64.tsv),
-//! with no system libraries besides musl.
+//! with no system libraries besides musl. The same comparison runs with
+//! Alpine's own loaders in their minirootfs (as root, in a chroot): x86_64,
+//! and aarch64 under `qemu-aarch64-static` (Debian's `qemu-user-static`).
 //!
 //! Not compared, by design:
 //! - files for another architecture (MC104: the loader cannot map them);
