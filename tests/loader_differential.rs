@@ -347,6 +347,8 @@ struct Compared {
     counted_dependencies: usize,
     /// (object, symbol) the loader reported missing, as compared.
     loader_symbols: BTreeSet<(String, String)>,
+    /// Files needing an installed library whose symbols were compared.
+    bound_in_installed: usize,
     differences: Vec<String>,
 }
 
@@ -393,22 +395,28 @@ fn compare(loader: &Loader, target: &str, roots: &[PathBuf]) -> Compared {
                     .any(|(_, provider)| provider == "musl")
             });
             // A bare root lacks what an `apk add` brings, and what the host
-            // program's package brings (node's libstdc++): the loader stops
-            // on those libraries (and then binds nothing from them).
-            if let Some(load) = &artifact.assessment.load {
-                ours.packaged.extend(
-                    load.libraries
-                        .iter()
-                        .filter(|(_, provider)| provider.contains("brought by"))
-                        .map(|(name, _)| name.clone()),
-                );
-            }
+            // program's package brings (node's libgcc_s): the loader stops
+            // on those libraries (and then binds nothing from them). A root
+            // given them loads them, but `--list` runs no host: what the
+            // host's libraries would supply (node's libstdc++) is missing
+            // there, so symbols are not compared for such a file either.
+            let brought_by_host: BTreeSet<String> = artifact
+                .assessment
+                .load
+                .iter()
+                .flat_map(|load| &load.libraries)
+                .filter(|(_, provider)| provider.contains("brought by"))
+                .map(|(name, _)| name.clone())
+                .collect();
+            ours.packaged.extend(brought_by_host.iter().cloned());
+            let needs = ours.packaged.len();
             ours.packaged
                 .retain(|library| !loader.installed().contains(library));
+            let needs_installed = ours.packaged.len() < needs;
             if !ours.packaged.is_empty() {
                 ours.missing.libraries.extend(ours.packaged.iter().cloned());
             }
-            if !graph_names_libc || !ours.packaged.is_empty() {
+            if !graph_names_libc || !ours.packaged.is_empty() || !brought_by_host.is_empty() {
                 says.symbols.clear();
                 ours.missing.symbols.clear();
             }
@@ -416,6 +424,9 @@ fn compare(loader: &Loader, target: &str, roots: &[PathBuf]) -> Compared {
                 compared.counted_dependencies += ours.dependency_counts.len();
             }
             compared.loader_symbols.extend(says.symbols.iter().cloned());
+            if needs_installed && graph_names_libc && ours.packaged.is_empty() {
+                compared.bound_in_installed += 1;
+            }
             if let Some(problem) = disagreement(&says, &ours) {
                 compared.differences.push(format!(
                     "{target}: {}: {problem}\n  loader:    {says:?}\n  muslcheck: {:?}",
@@ -547,6 +558,76 @@ fn muslcheck_agrees_with_alpine_s_own_loaders() {
     assert!(
         differences.is_empty(),
         "muslcheck and Alpine's loaders disagree on {} file(s):\n{}",
+        differences.len(),
+        differences.join("\n")
+    );
+}
+
+/// The same comparison in copies of the x86_64 roots given Alpine-built
+/// libgcc_s and libstdc++ (the musl venv's numpy bundles GCC 14.2.0's), as
+/// `apk add libgcc libstdc++` would install them: a file that needs them
+/// then has what it binds there compared too, against muslcheck's x86_64
+/// tables of those packages (in the bare roots it stops at the missing
+/// library). Copies: the shared roots stay as Alpine ships them.
+#[test]
+fn muslcheck_agrees_with_alpine_s_loaders_given_the_gcc_runtime() {
+    // Absent when PyPI could not be reached, like every fetched tree.
+    let Some(venv) = fetched("musl-venv") else {
+        return;
+    };
+    let mut summary = Vec::new();
+    let mut differences = Vec::new();
+    for (release, _) in common::ALPINE_MINIROOTFS {
+        let Some(alpine) = common::alpine_root(release) else {
+            return;
+        };
+        let copy = tempfile::tempdir().unwrap();
+        let root = copy.path().join("root");
+        let status = Command::new("cp")
+            .arg("-a")
+            .arg(&alpine)
+            .arg(&root)
+            .status()
+            .unwrap();
+        assert!(status.success(), "copying {}", alpine.display());
+        install_gcc_runtime(&venv.join("numpy.libs"), &root.join("usr/lib"));
+        let inside = tempfile::tempdir_in(root.join("tmp")).unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let roots: Vec<PathBuf> = roots(scratch.path())
+            .iter()
+            .enumerate()
+            .map(|(i, tree)| copy_tree(tree, &inside.path().join(i.to_string())))
+            .collect();
+        let loader = Loader::Chroot {
+            root: root.clone(),
+            arch: Arch::X86_64,
+            installed: vec!["libgcc_s.so.1".to_string(), "libstdc++.so.6".to_string()],
+        };
+        let target = format!("alpine:{release}");
+        let compared = compare(&loader, &target, &roots);
+        summary.push(format!(
+            "{target}: {} files ({} breaking, {} binding in libgcc_s or libstdc++)",
+            compared.files, compared.breaking, compared.bound_in_installed
+        ));
+        assert!(
+            compared.bound_in_installed >= 5,
+            "{target}: {} files bind in the installed libraries",
+            compared.bound_in_installed
+        );
+        assert!(
+            compared.files >= 30,
+            "{target}: only {} files",
+            compared.files
+        );
+        differences.extend(compared.differences);
+    }
+    eprintln!(
+        "compared with Alpine's loaders, libgcc_s and libstdc++ installed: {}",
+        summary.join("; ")
+    );
+    assert!(
+        differences.is_empty(),
+        "muslcheck and Alpine's loaders (with libgcc_s, libstdc++) disagree on {} file(s):\n{}",
         differences.len(),
         differences.join("\n")
     );
