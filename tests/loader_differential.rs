@@ -445,6 +445,56 @@ fn compare(loader: &Loader, target: &str, roots: &[PathBuf]) -> Compared {
     compared
 }
 
+/// The comparisons of one test over Alpine's releases: each release's
+/// figures, and every difference, reported together at the end.
+#[derive(Default)]
+struct Releases {
+    summary: Vec<String>,
+    differences: Vec<String>,
+}
+
+impl Releases {
+    /// Compares `roots` on `alpine:<release>` with `loader`; at least
+    /// `min_files` files, `min_breaking` of them breaking.
+    fn compare(
+        &mut self,
+        loader: &Loader,
+        release: &str,
+        roots: &[PathBuf],
+        (min_files, min_breaking): (usize, usize),
+    ) -> Compared {
+        let target = format!("alpine:{release}");
+        let mut compared = compare(loader, &target, roots);
+        self.summary.push(format!(
+            "{target}: {} files ({} third-party, {} breaking, {} binding in installed libraries)",
+            compared.files, compared.third_party, compared.breaking, compared.bound_in_installed
+        ));
+        assert!(
+            compared.files >= min_files,
+            "{target}: only {} files",
+            compared.files
+        );
+        assert!(
+            compared.breaking >= min_breaking,
+            "{target}: {} breaking",
+            compared.breaking
+        );
+        self.differences.append(&mut compared.differences);
+        compared
+    }
+
+    /// Says what was compared, and fails on any difference.
+    fn finish(self, loaders: &str) {
+        eprintln!("compared with {loaders}: {}", self.summary.join("; "));
+        assert!(
+            self.differences.is_empty(),
+            "muslcheck and {loaders} disagree on {} file(s):\n{}",
+            self.differences.len(),
+            self.differences.join("\n")
+        );
+    }
+}
+
 /// The corpus, the committed third-party archives extracted into `scratch`,
 /// and the fetched trees that were built.
 fn roots(scratch: &Path) -> Vec<PathBuf> {
@@ -523,8 +573,7 @@ fn muslcheck_agrees_with_the_real_musl_loader() {
 /// and its symbols are then not compared.
 #[test]
 fn muslcheck_agrees_with_alpine_s_own_loaders() {
-    let mut summary = Vec::new();
-    let mut differences = Vec::new();
+    let mut releases = Releases::default();
     for (release, _) in common::ALPINE_MINIROOTFS {
         let Some(alpine) = common::alpine_root(release) else {
             return;
@@ -536,31 +585,9 @@ fn muslcheck_agrees_with_alpine_s_own_loaders() {
             .enumerate()
             .map(|(i, root)| copy_tree(root, &inside.path().join(i.to_string())))
             .collect();
-        let target = format!("alpine:{release}");
-        let compared = compare(&Loader::alpine(alpine.clone()), &target, &roots);
-        summary.push(format!(
-            "{target}: {} files ({} third-party, {} breaking)",
-            compared.files, compared.third_party, compared.breaking
-        ));
-        assert!(
-            compared.files >= 30,
-            "{target}: only {} files",
-            compared.files
-        );
-        assert!(
-            compared.breaking >= 8,
-            "{target}: {} breaking",
-            compared.breaking
-        );
-        differences.extend(compared.differences);
+        releases.compare(&Loader::alpine(alpine.clone()), release, &roots, (30, 8));
     }
-    eprintln!("compared with Alpine's loaders: {}", summary.join("; "));
-    assert!(
-        differences.is_empty(),
-        "muslcheck and Alpine's loaders disagree on {} file(s):\n{}",
-        differences.len(),
-        differences.join("\n")
-    );
+    releases.finish("Alpine's loaders");
 }
 
 /// The same comparison in copies of the x86_64 roots given Alpine-built
@@ -575,8 +602,7 @@ fn muslcheck_agrees_with_alpine_s_loaders_given_the_gcc_runtime() {
     let Some(venv) = fetched("musl-venv") else {
         return;
     };
-    let mut summary = Vec::new();
-    let mut differences = Vec::new();
+    let mut releases = Releases::default();
     for (release, _) in common::ALPINE_MINIROOTFS {
         let Some(alpine) = common::alpine_root(release) else {
             return;
@@ -601,36 +627,16 @@ fn muslcheck_agrees_with_alpine_s_loaders_given_the_gcc_runtime() {
         let loader = Loader::Chroot {
             root: root.clone(),
             arch: Arch::X86_64,
-            installed: vec!["libgcc_s.so.1".to_string(), "libstdc++.so.6".to_string()],
+            installed: gcc_runtime(),
         };
-        let target = format!("alpine:{release}");
-        let compared = compare(&loader, &target, &roots);
-        summary.push(format!(
-            "{target}: {} files ({} breaking, {} binding in libgcc_s or libstdc++)",
-            compared.files, compared.breaking, compared.bound_in_installed
-        ));
+        let compared = releases.compare(&loader, release, &roots, (30, 8));
         assert!(
             compared.bound_in_installed >= 5,
-            "{target}: {} files bind in the installed libraries",
+            "alpine:{release}: {} files bind in the installed libraries",
             compared.bound_in_installed
         );
-        assert!(
-            compared.files >= 30,
-            "{target}: only {} files",
-            compared.files
-        );
-        differences.extend(compared.differences);
     }
-    eprintln!(
-        "compared with Alpine's loaders, libgcc_s and libstdc++ installed: {}",
-        summary.join("; ")
-    );
-    assert!(
-        differences.is_empty(),
-        "muslcheck and Alpine's loaders (with libgcc_s, libstdc++) disagree on {} file(s):\n{}",
-        differences.len(),
-        differences.join("\n")
-    );
+    releases.finish("Alpine's loaders given libgcc_s and libstdc++");
 }
 
 /// `from` copied to `to` (made), without the fetched trees and fuzzer inputs
@@ -672,15 +678,14 @@ fn muslcheck_agrees_with_alpine_s_aarch64_loaders_under_qemu() {
     let Some(wheels) = fetched("aarch64") else {
         return;
     };
-    let gcc_runtime = wheels.join("numpy-2.4.6-cp311-cp311-musllinux_1_2_aarch64/numpy.libs");
-    let mut summary = Vec::new();
-    let mut differences = Vec::new();
+    let bundled = wheels.join("numpy-2.4.6-cp311-cp311-musllinux_1_2_aarch64/numpy.libs");
+    let mut releases = Releases::default();
     for (release, _) in common::ALPINE_MINIROOTFS {
         let Some(alpine) = common::alpine_root_for(release, "aarch64") else {
             return;
         };
         std::fs::copy(QEMU_AARCH64, alpine.join(&QEMU_AARCH64[1..])).unwrap();
-        install_gcc_runtime(&gcc_runtime, &alpine.join("usr/lib"));
+        install_gcc_runtime(&bundled, &alpine.join("usr/lib"));
         let inside = tempfile::tempdir_in(alpine.join("tmp")).unwrap();
         let mut roots = vec![copy_tree(&corpus(""), &inside.path().join("corpus"))];
         for entry in std::fs::read_dir(&wheels).unwrap().flatten() {
@@ -698,24 +703,9 @@ fn muslcheck_agrees_with_alpine_s_aarch64_loaders_under_qemu() {
         let loader = Loader::Chroot {
             root: alpine.clone(),
             arch: Arch::Aarch64,
-            installed: vec!["libgcc_s.so.1".to_string(), "libstdc++.so.6".to_string()],
+            installed: gcc_runtime(),
         };
-        let target = format!("alpine:{release}");
-        let compared = compare(&loader, &target, &roots);
-        summary.push(format!(
-            "{target}: {} files ({} third-party, {} breaking)",
-            compared.files, compared.third_party, compared.breaking
-        ));
-        assert!(
-            compared.files >= 40,
-            "{target}: only {} files",
-            compared.files
-        );
-        assert!(
-            compared.breaking >= 4,
-            "{target}: {} breaking",
-            compared.breaking
-        );
+        let compared = releases.compare(&loader, release, &roots, (40, 4));
         // The loader really bound symbols in libgcc_s: the x87 function is not there.
         let x87 = (
             "libcalls__mulxc3-aarch64.so".to_string(),
@@ -723,21 +713,16 @@ fn muslcheck_agrees_with_alpine_s_aarch64_loaders_under_qemu() {
         );
         assert!(
             compared.loader_symbols.contains(&x87),
-            "{target}: {:?}",
+            "alpine:{release}: {:?}",
             compared.loader_symbols
         );
-        differences.extend(compared.differences);
     }
-    eprintln!(
-        "compared with Alpine's aarch64 loaders: {}",
-        summary.join("; ")
-    );
-    assert!(
-        differences.is_empty(),
-        "muslcheck and Alpine's aarch64 loaders disagree on {} file(s):\n{}",
-        differences.len(),
-        differences.join("\n")
-    );
+    releases.finish("Alpine's aarch64 loaders");
+}
+
+/// Alpine's names of the libraries [`install_gcc_runtime`] puts in a root.
+fn gcc_runtime() -> Vec<String> {
+    vec!["libgcc_s.so.1".to_string(), "libstdc++.so.6".to_string()]
 }
 
 /// numpy's bundled libgcc_s and libstdc++ installed in `lib` under Alpine's
