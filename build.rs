@@ -64,6 +64,26 @@ const TABLES: &[(&str, &str, Key)] = &[
         Key::FirstBeforeAt,
     ),
     (
+        "ALPINE_LIBSTDCXX_13_X86_64",
+        "alpine/alpine-libstdcxx-13.2.1-exports-x86_64.tsv",
+        Key::First,
+    ),
+    (
+        "ALPINE_LIBSTDCXX_13_AARCH64",
+        "alpine/alpine-libstdcxx-13.2.1-exports-aarch64.tsv",
+        Key::First,
+    ),
+    (
+        "ALPINE_LIBGCC_S_13_X86_64",
+        "alpine/alpine-libgcc_s-13.2.1-exports-x86_64.tsv",
+        Key::FirstBeforeAt,
+    ),
+    (
+        "ALPINE_LIBGCC_S_13_AARCH64",
+        "alpine/alpine-libgcc_s-13.2.1-exports-aarch64.tsv",
+        Key::FirstBeforeAt,
+    ),
+    (
         "BASE_EXPORTS_X86_64",
         "alpine/alpine-base-exports-x86_64.tsv",
         Key::FirstTwo,

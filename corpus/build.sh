@@ -118,6 +118,14 @@ for called in __frame_state_for __mulxc3; do
 done
 rm -rf "$tmp"
 
+# An x86_64 musl library calling GCC 14's std::__basic_file<char>::native_handle(),
+# which Alpine 3.21's libstdc++ has and 3.19's and 3.20's (GCC 13.2) lack.
+tmp=$(mktemp -d)
+musl-gcc "${SHARED[@]}" -nostdlib -Wl,-soname,libstdc++.so.6 -o "$tmp/libstdc++.so.6" $SRC/stub_gcc_runtime.c
+musl-gcc "${SHARED[@]}" -DCALLED=_ZNKSt12__basic_fileIcE13native_handleEv \
+    -o lib/libcalls-gcc14-libstdcxx.so $SRC/calls_gcc_runtime.c -Wl,--no-as-needed "$tmp/libstdc++.so.6"
+rm -rf "$tmp"
+
 # Bad input: a truncated ELF and a text file with a library's name.
 head -c 200 bin/hello-glibc > bad/truncated.so
 printf 'INPUT(-lplain)\n' > bad/libfake.so.1

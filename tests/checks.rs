@@ -304,6 +304,30 @@ fn aarch64_files_are_checked_against_alpines_aarch64_gcc_runtime() {
     assert_eq!(names(missing), ["__mulxc3"]);
 }
 
+/// Each Alpine release installs its own GCC's libstdc++: 3.19 and 3.20 GCC
+/// 13.2's, which lacks GCC 14's `std::__basic_file<char>::native_handle()`
+/// (a library built on Alpine 3.21 can call it: std::print), 3.21 GCC 14.2's.
+#[test]
+fn each_alpine_release_is_checked_against_its_own_libstdcxx() {
+    let name = "lib/libcalls-gcc14-libstdcxx.so";
+    for target in ["alpine:3.19", "alpine:3.20"] {
+        let file = scan_on(name, target, Arch::X86_64, false);
+        assert_eq!(file.verdict(), Verdict::Breaks, "{target}");
+        let missing = missing_symbols(finding(&file, Code::MissingSymbols));
+        assert_eq!(
+            names(missing),
+            ["_ZNKSt12__basic_fileIcE13native_handleEv"],
+            "{target}"
+        );
+    }
+    let file = scan_on(name, "alpine:3.21", Arch::X86_64, false);
+    assert_eq!(
+        codes_of(&file),
+        [Code::NeedsAlpinePackage],
+        "apk add libstdc++"
+    );
+}
+
 #[test]
 fn static_and_musl_fixtures_are_ok_with_no_findings() {
     for (name, linkage, libc) in [

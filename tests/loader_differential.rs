@@ -590,18 +590,16 @@ fn muslcheck_agrees_with_alpine_s_own_loaders() {
     releases.finish("Alpine's loaders");
 }
 
-/// The same comparison in copies of the x86_64 roots given Alpine-built
-/// libgcc_s and libstdc++ (the musl venv's numpy bundles GCC 14.2.0's), as
-/// `apk add libgcc libstdc++` would install them: a file that needs them
-/// then has what it binds there compared too, against muslcheck's x86_64
-/// tables of those packages (in the bare roots it stops at the missing
-/// library). Copies: the shared roots stay as Alpine ships them.
+/// The same comparison in copies of the x86_64 roots given Alpine's own
+/// libgcc_s and libstdc++ as `apk add libgcc libstdc++` installs them on
+/// 3.19 (GCC 13.2.1_git20231014: the copies the committed ujson musllinux
+/// wheel bundles; 3.17's GCC 12 and 3.20's later 13.2 snapshot are judged
+/// with 3.19's too): a file that needs them then has what it binds there
+/// compared, against muslcheck's tables of those packages (in the bare
+/// roots it stops at the missing library). Copies: the shared roots stay
+/// as Alpine ships them.
 #[test]
 fn muslcheck_agrees_with_alpine_s_loaders_given_the_gcc_runtime() {
-    // Absent when PyPI could not be reached, like every fetched tree.
-    let Some(venv) = fetched("musl-venv") else {
-        return;
-    };
     let mut releases = Releases::default();
     for (release, _) in common::ALPINE_MINIROOTFS {
         let Some(alpine) = common::alpine_root(release) else {
@@ -616,7 +614,6 @@ fn muslcheck_agrees_with_alpine_s_loaders_given_the_gcc_runtime() {
             .status()
             .unwrap();
         assert!(status.success(), "copying {}", alpine.display());
-        install_gcc_runtime(&venv.join("numpy.libs"), &root.join("usr/lib"));
         let inside = tempfile::tempdir_in(root.join("tmp")).unwrap();
         let scratch = tempfile::tempdir().unwrap();
         let roots: Vec<PathBuf> = roots(scratch.path())
@@ -624,6 +621,10 @@ fn muslcheck_agrees_with_alpine_s_loaders_given_the_gcc_runtime() {
             .enumerate()
             .map(|(i, tree)| copy_tree(tree, &inside.path().join(i.to_string())))
             .collect();
+        let bundled = scratch
+            .path()
+            .join("ujson-5.10.0-cp311-cp311-musllinux_1_2_x86_64.whl/ujson.libs");
+        install_gcc_runtime(&bundled, &root.join("usr/lib"));
         let loader = Loader::Chroot {
             root: root.clone(),
             arch: Arch::X86_64,
@@ -659,11 +660,11 @@ fn copy_tree(from: &Path, to: &Path) -> PathBuf {
 /// The same against Alpine's aarch64 loaders (3.17, 3.19, 3.20), run by
 /// qemu-aarch64-static in each root, on the corpus's aarch64 files and real
 /// aarch64 wheels (corpus/thirdparty/make-aarch64.sh) as installed and, for
-/// the musllinux ones, copied flat. Each root also gets Alpine-built libgcc_s
-/// and libstdc++ (numpy's bundled GCC 14.2.0 copies), as `apk add libgcc
-/// libstdc++` would install them, so that what a file binds there is compared
-/// too: the checks against muslcheck's tables of those packages, per
-/// architecture (`__frame_state_for` is aarch64's, `__mulxc3` x86's).
+/// the musllinux ones, copied flat. Each root also gets Alpine 3.19's libgcc_s
+/// and libstdc++ (the copies ujson's aarch64 musllinux wheel bundles), as
+/// `apk add libgcc libstdc++` installs them, so that what a file binds there
+/// is compared too: the checks against muslcheck's tables of those packages,
+/// per architecture (`__frame_state_for` is aarch64's, `__mulxc3` x86's).
 #[test]
 fn muslcheck_agrees_with_alpine_s_aarch64_loaders_under_qemu() {
     if !Path::new(QEMU_AARCH64).exists() {
@@ -678,7 +679,7 @@ fn muslcheck_agrees_with_alpine_s_aarch64_loaders_under_qemu() {
     let Some(wheels) = fetched("aarch64") else {
         return;
     };
-    let bundled = wheels.join("numpy-2.4.6-cp311-cp311-musllinux_1_2_aarch64/numpy.libs");
+    let bundled = wheels.join("ujson-5.10.0-cp311-cp311-musllinux_1_2_aarch64/ujson.libs");
     let mut releases = Releases::default();
     for (release, _) in common::ALPINE_MINIROOTFS {
         let Some(alpine) = common::alpine_root_for(release, "aarch64") else {
@@ -725,7 +726,7 @@ fn gcc_runtime() -> Vec<String> {
     vec!["libgcc_s.so.1".to_string(), "libstdc++.so.6".to_string()]
 }
 
-/// numpy's bundled libgcc_s and libstdc++ installed in `lib` under Alpine's
+/// A wheel's bundled libgcc_s and libstdc++ installed in `lib` under Alpine's
 /// names, libstdc++'s need of auditwheel's renamed libgcc_s
 /// (`libgcc_s-<hash>.so.1`) written back as `libgcc_s.so.1` in its string
 /// table (shorter, so the rest of the string is NULs), as Alpine's has it.

@@ -65,10 +65,10 @@ impl<'a> Lookup<'a> {
 
     pub fn packages(&self, platform: &Platform) -> PackageExports {
         *self.packages.get_or_init(|| {
-            let (tables, name) = (platform.tables(), self.required.name.as_str());
+            let (runtime, name) = (platform.gcc_runtime(), self.required.name.as_str());
             PackageExports {
-                libstdcxx: tables.libstdcxx_exports(name),
-                libgcc_s: tables.libgcc_s_exports(name),
+                libstdcxx: runtime.libstdcxx_exports(name),
+                libgcc_s: runtime.libgcc_s_exports(name),
             }
         })
     }

@@ -587,14 +587,14 @@ fn describe_scope(
             scope.push(format!("{} (scanned)", file.shown));
         }
     }
+    let gcc = platform.gcc_runtime().gcc;
     for table in package_tables {
-        scope.push(
-            match table {
-                PackageTable::Libstdcxx => "libstdc++.so.6 (Alpine libstdc++, GCC 14.2 exports)",
-                PackageTable::LibgccS => "libgcc_s.so.1 (Alpine libgcc, GCC 14.2 exports)",
+        scope.push(match table {
+            PackageTable::Libstdcxx => {
+                format!("libstdc++.so.6 (Alpine libstdc++, GCC {gcc} exports)")
             }
-            .to_string(),
-        );
+            PackageTable::LibgccS => format!("libgcc_s.so.1 (Alpine libgcc, GCC {gcc} exports)"),
+        });
     }
     for lib in unchecked {
         scope.push(format!(

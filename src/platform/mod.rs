@@ -20,7 +20,8 @@ pub use base::BaseLibrary;
 pub use musl::LoaderMessage;
 pub use profiles::{Library, LookupError, Profile, target_summaries};
 pub use tables::{
-    GlibcSymbol, HostBrought, MuslProvides, SonameProvider, SymbolTables, alpine_provider,
+    GccRuntime, GlibcSymbol, HostBrought, MuslProvides, SonameProvider, SymbolTables,
+    alpine_provider,
 };
 pub use target::{DEFAULT_MATRIX, Distribution, MuslTarget, MuslVersion, Target, alpine_releases};
 
@@ -234,6 +235,13 @@ impl Platform {
     /// The symbol tables of this architecture.
     pub fn tables(&self) -> &'static SymbolTables {
         SymbolTables::for_arch(self.arch)
+    }
+
+    /// The exports of the libstdc++ and libgcc_s the target's Alpine
+    /// release installs (`apk add libstdc++ libgcc`), or the newest tabulated.
+    pub fn gcc_runtime(&self) -> &'static GccRuntime {
+        let release = self.musl_target().and_then(|t| t.release.as_deref());
+        GccRuntime::of(self.arch, release)
     }
 
     /// Parses the base image's export tables judging against this platform

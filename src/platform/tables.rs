@@ -54,11 +54,68 @@ pub struct SymbolTables {
     /// Where glibc puts each symbol, and whether gcompat's dependencies
     /// (musl-obstack, libucontext) provide it.
     glibc_vs_musl: &'static Indexed,
-    /// Alpine's libstdc++ and libgcc_s (GCC 14.2.0) of this architecture: they
-    /// differ (aarch64 has `__frame_state_for` and `__bf16` typeinfo, x86_64
-    /// the x87 `__mulxc3`, `__powixf2` and `__float128` typeinfo).
+}
+
+/// The exports of the libstdc++ and libgcc_s an Alpine release installs
+/// (`apk add libstdc++ libgcc`), for one architecture: they differ between
+/// architectures (aarch64 has `__frame_state_for` and `__bf16` typeinfo,
+/// x86_64 the x87 `__mulxc3`, `__powixf2` and `__float128` typeinfo) and
+/// between GCC releases (GCC 14 added `__basic_file::native_handle` …).
+pub struct GccRuntime {
+    /// The GCC release the tables are of (`13.2`).
+    pub gcc: &'static str,
     libstdcxx: &'static Indexed,
     libgcc_s: &'static Indexed,
+}
+
+impl GccRuntime {
+    /// Alpine `release`'s (`3.20`; `None`: the newest tabulated) on `arch`:
+    /// GCC 13.2 up to 3.20 (3.19's and 3.20's; older releases' GCC 11 and 12
+    /// are nearer it than 14.2), GCC 14.2 from 3.21 (3.21's and 3.22's; the
+    /// GCC 15 of later releases is not tabulated).
+    pub fn of(arch: Arch, release: Option<&str>) -> &'static GccRuntime {
+        static GCC_14_X86_64: GccRuntime = GccRuntime {
+            gcc: "14.2",
+            libstdcxx: &index::ALPINE_LIBSTDCXX_X86_64,
+            libgcc_s: &index::ALPINE_LIBGCC_S_X86_64,
+        };
+        static GCC_14_AARCH64: GccRuntime = GccRuntime {
+            gcc: "14.2",
+            libstdcxx: &index::ALPINE_LIBSTDCXX_AARCH64,
+            libgcc_s: &index::ALPINE_LIBGCC_S_AARCH64,
+        };
+        static GCC_13_X86_64: GccRuntime = GccRuntime {
+            gcc: "13.2",
+            libstdcxx: &index::ALPINE_LIBSTDCXX_13_X86_64,
+            libgcc_s: &index::ALPINE_LIBGCC_S_13_X86_64,
+        };
+        static GCC_13_AARCH64: GccRuntime = GccRuntime {
+            gcc: "13.2",
+            libstdcxx: &index::ALPINE_LIBSTDCXX_13_AARCH64,
+            libgcc_s: &index::ALPINE_LIBGCC_S_13_AARCH64,
+        };
+        let before_gcc_14 = release
+            .and_then(|release| {
+                let (major, minor) = release.split_once('.')?;
+                Some((major.parse::<u32>().ok()?, minor.parse::<u32>().ok()?))
+            })
+            .is_some_and(|version| version < (3, 21));
+        // Other architectures borrow x86_64's, as for musl's own exports.
+        match (arch, before_gcc_14) {
+            (Arch::Aarch64, true) => &GCC_13_AARCH64,
+            (Arch::Aarch64, false) => &GCC_14_AARCH64,
+            (_, true) => &GCC_13_X86_64,
+            (_, false) => &GCC_14_X86_64,
+        }
+    }
+
+    pub fn libstdcxx_exports(&self, name: &str) -> bool {
+        self.libstdcxx.has(name)
+    }
+
+    pub fn libgcc_s_exports(&self, name: &str) -> bool {
+        self.libgcc_s.has(name)
+    }
 }
 
 /// How musl resolves a name.
@@ -74,14 +131,10 @@ impl SymbolTables {
         static X86_64: SymbolTables = SymbolTables {
             musl_exports: &index::MUSL_EXPORTS_X86_64,
             glibc_vs_musl: &index::GLIBC_VS_MUSL_X86_64,
-            libstdcxx: &index::ALPINE_LIBSTDCXX_X86_64,
-            libgcc_s: &index::ALPINE_LIBGCC_S_X86_64,
         };
         static AARCH64: SymbolTables = SymbolTables {
             musl_exports: &index::MUSL_EXPORTS_AARCH64,
             glibc_vs_musl: &index::GLIBC_VS_MUSL_AARCH64,
-            libstdcxx: &index::ALPINE_LIBSTDCXX_AARCH64,
-            libgcc_s: &index::ALPINE_LIBGCC_S_AARCH64,
         };
         match arch {
             Arch::Aarch64 => &AARCH64,
@@ -171,14 +224,6 @@ impl SymbolTables {
             soname,
             first_version,
         })
-    }
-
-    pub fn libstdcxx_exports(&self, name: &str) -> bool {
-        self.libstdcxx.has(name)
-    }
-
-    pub fn libgcc_s_exports(&self, name: &str) -> bool {
-        self.libgcc_s.has(name)
     }
 
     /// All gcompat names, for tests.
@@ -368,24 +413,53 @@ mod tests {
 
     #[test]
     fn each_architecture_has_its_own_gcc_runtime_exports() {
-        let (x86_64, aarch64) = (
-            SymbolTables::for_arch(Arch::X86_64),
-            SymbolTables::for_arch(Arch::Aarch64),
-        );
-        for tables in [x86_64, aarch64] {
-            assert!(tables.libgcc_s_exports("_Unwind_Resume"));
-            assert!(tables.libstdcxx_exports("_Znwm"));
+        for release in [Some("3.19"), Some("3.21"), None] {
+            let (x86_64, aarch64) = (
+                GccRuntime::of(Arch::X86_64, release),
+                GccRuntime::of(Arch::Aarch64, release),
+            );
+            for tables in [x86_64, aarch64] {
+                assert!(tables.libgcc_s_exports("_Unwind_Resume"));
+                assert!(tables.libstdcxx_exports("_Znwm"));
+            }
+            // x87 complex arithmetic: x86 only; the unwinder's old entry point: aarch64 only.
+            assert!(x86_64.libgcc_s_exports("__mulxc3"));
+            assert!(!aarch64.libgcc_s_exports("__mulxc3"));
+            assert!(aarch64.libgcc_s_exports("__frame_state_for"));
+            assert!(!x86_64.libgcc_s_exports("__frame_state_for"));
         }
-        // x87 complex arithmetic and __float128 typeinfo: x86 only.
-        assert!(x86_64.libgcc_s_exports("__mulxc3"));
-        assert!(!aarch64.libgcc_s_exports("__mulxc3"));
+        let (x86_64, aarch64) = (
+            GccRuntime::of(Arch::X86_64, None),
+            GccRuntime::of(Arch::Aarch64, None),
+        );
+        // __float128 typeinfo: x86 only; __fp16's: aarch64 only.
         assert!(x86_64.libstdcxx_exports("_ZTIg"));
         assert!(!aarch64.libstdcxx_exports("_ZTIg"));
-        // The unwinder's old entry point and __fp16 typeinfo: aarch64 only.
-        assert!(aarch64.libgcc_s_exports("__frame_state_for"));
-        assert!(!x86_64.libgcc_s_exports("__frame_state_for"));
         assert!(aarch64.libstdcxx_exports("_ZTIDh"));
         assert!(!x86_64.libstdcxx_exports("_ZTIDh"));
+    }
+
+    #[test]
+    fn each_alpine_release_has_its_own_gcc_runtime() {
+        // GCC 14's std::print support: in 3.21's libstdc++, not in 3.19's or 3.20's (GCC 13.2).
+        let native_handle = "_ZNKSt12__basic_fileIcE13native_handleEv";
+        for arch in [Arch::X86_64, Arch::Aarch64] {
+            for (release, exports) in [
+                (Some("3.17"), false),
+                (Some("3.19"), false),
+                (Some("3.20"), false),
+                (Some("3.21"), true),
+                (Some("3.24"), true),
+                (None, true),
+            ] {
+                let runtime = GccRuntime::of(arch, release);
+                assert_eq!(
+                    runtime.libstdcxx_exports(native_handle),
+                    exports,
+                    "{arch:?} {release:?}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -397,8 +471,6 @@ mod tests {
         assert!(tables.gcompat_len() > 250);
         let single = tables.glibc_symbol("__libc_single_threaded");
         assert_eq!(single.map(|s| s.first_version), Some("GLIBC_2.32"));
-        assert!(tables.libstdcxx_exports("_Znwm"));
-        assert!(tables.libgcc_s_exports("_Unwind_Resume"));
         assert_eq!(
             alpine_provider("libstdc++.so.6"),
             Some(SonameProvider::Package("libstdc++"))
