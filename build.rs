@@ -44,22 +44,22 @@ const TABLES: &[(&str, &str, Key)] = &[
         Key::Second,
     ),
     (
-        "ALPINE_LIBSTDCXX_X86_64",
+        "ALPINE_LIBSTDCXX_14_X86_64",
         "alpine/alpine-libstdcxx-14.2.0-exports-x86_64.tsv",
         Key::First,
     ),
     (
-        "ALPINE_LIBSTDCXX_AARCH64",
+        "ALPINE_LIBSTDCXX_14_AARCH64",
         "alpine/alpine-libstdcxx-14.2.0-exports-aarch64.tsv",
         Key::First,
     ),
     (
-        "ALPINE_LIBGCC_S_X86_64",
+        "ALPINE_LIBGCC_S_14_X86_64",
         "alpine/alpine-libgcc_s-14.2.0-exports-x86_64.tsv",
         Key::FirstBeforeAt,
     ),
     (
-        "ALPINE_LIBGCC_S_AARCH64",
+        "ALPINE_LIBGCC_S_14_AARCH64",
         "alpine/alpine-libgcc_s-14.2.0-exports-aarch64.tsv",
         Key::FirstBeforeAt,
     ),

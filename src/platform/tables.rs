@@ -76,13 +76,13 @@ impl GccRuntime {
     pub fn of(arch: Arch, release: Option<&str>) -> &'static GccRuntime {
         static GCC_14_X86_64: GccRuntime = GccRuntime {
             gcc: "14.2",
-            libstdcxx: &index::ALPINE_LIBSTDCXX_X86_64,
-            libgcc_s: &index::ALPINE_LIBGCC_S_X86_64,
+            libstdcxx: &index::ALPINE_LIBSTDCXX_14_X86_64,
+            libgcc_s: &index::ALPINE_LIBGCC_S_14_X86_64,
         };
         static GCC_14_AARCH64: GccRuntime = GccRuntime {
             gcc: "14.2",
-            libstdcxx: &index::ALPINE_LIBSTDCXX_AARCH64,
-            libgcc_s: &index::ALPINE_LIBGCC_S_AARCH64,
+            libstdcxx: &index::ALPINE_LIBSTDCXX_14_AARCH64,
+            libgcc_s: &index::ALPINE_LIBGCC_S_14_AARCH64,
         };
         static GCC_13_X86_64: GccRuntime = GccRuntime {
             gcc: "13.2",
