@@ -12,6 +12,7 @@
 //! is hashed as it is read and checked against its manifest; a mismatch, a
 //! hostile name or a corrupt layer is a problem, and the rest is still read.
 
+mod blob_stream;
 mod layer;
 mod manifest;
 mod source;

@@ -14,16 +14,23 @@
 
 use std::collections::{HashMap, HashSet};
 
+mod findings;
+
+use findings::{
+    glibc_private, interpreter_missing, missing_libraries, missing_symbols, runtime_files_missing,
+    unchecked_needs, version_nodes_missing,
+};
+
 use super::provider::off_search_path;
 use super::search::{NotFound, Search, chain};
 use super::tree::{TreeFile, TreeIndex};
-use super::{describe_list, verdict};
+use super::verdict;
 use crate::model::Host;
 use crate::model::{
-    Assessment, Code, Evidence, Finding, Linkage, LoadSummary, MissingLibrary, MissingNode,
-    MissingSymbol, Presence, RequiredSymbol, RuntimeFile, Verdict, Version,
+    Assessment, Finding, Linkage, LoadSummary, MissingLibrary, MissingNode, MissingSymbol,
+    RequiredSymbol, Verdict, Version,
 };
-use crate::platform::{Library, LoaderKind, Platform};
+use crate::platform::{Library, Platform};
 
 /// Where a needed library came from in one process.
 #[derive(Debug, Clone, Copy)]
@@ -110,7 +117,7 @@ impl<'t> GlibcResolver<'t> {
         }
         let symbols = self.symbols(file, &load, &nodes.failed_nodes, host);
         if !symbols.missing.is_empty() {
-            findings.push(missing_symbols(file, &symbols.missing, &load));
+            findings.push(missing_symbols(file, &symbols.missing, &load.loaded));
         }
         let unchecked = symbols.unchecked.len() + nodes.unknown.len();
         if unchecked > 0 {
@@ -406,318 +413,4 @@ struct NodeCheck {
 struct SymbolCheck {
     missing: Vec<MissingSymbol>,
     unchecked: Vec<String>,
-}
-
-/// MC110: the kernel finds no PT_INTERP file on the image (or no loader at all).
-fn interpreter_missing(file: &TreeFile, platform: &Platform) -> Option<Finding> {
-    let no_loader = platform.loader_kind() == LoaderKind::None;
-    let (message, loader_messages) = match &file.facts.interpreter {
-        Some(interpreter) if !platform.is_own_interpreter(interpreter) => {
-            let message = match platform.interpreter() {
-                Some(own) => format!(
-                    "its interpreter {interpreter} is not on {}, whose loader is {own}",
-                    platform.target
-                ),
-                None => format!(
-                    "its interpreter {interpreter} is not on {}, which has no C library and no dynamic loader",
-                    platform.target
-                ),
-            };
-            let messages = vec![
-                format!("sh: {}: not found", file.shown),
-                format!("exec {}: no such file or directory", file.shown),
-            ];
-            (message, messages)
-        }
-        // A shared library: nothing on a loader-less image could load it.
-        None if no_loader => (
-            format!(
-                "a dynamically linked file, and {} has no dynamic loader to load it",
-                platform.target
-            ),
-            Vec::new(),
-        ),
-        _ => return None,
-    };
-    Some(
-        Finding::new(
-            Code::InterpreterNotOnImage,
-            message,
-            Evidence::Interpreter {
-                interpreter: file.facts.interpreter.clone().unwrap_or_default(),
-                expected: platform.interpreter().map(str::to_string),
-            },
-        )
-        .with_loader_messages(loader_messages)
-        .with_remedy(if no_loader {
-            "use a static build, or a base image with the C library the file was built for".to_string()
-        } else {
-            "use a build for the image's C library (or a static build), or an image with the loader the file names".to_string()
-        }),
-    )
-}
-
-/// MC103 in ld.so's words.
-fn missing_libraries(
-    file: &TreeFile,
-    libraries: Vec<MissingLibrary>,
-    platform: &Platform,
-) -> Finding {
-    let loader_messages = libraries
-        .iter()
-        .map(|l| {
-            format!(
-                "{}: error while loading shared libraries: {}: cannot open shared object file: No such file or directory",
-                file.shown, l.name
-            )
-        })
-        .collect();
-    let (mut names, mut absent, mut off_path) = (Vec::new(), Vec::new(), Vec::new());
-    for library in &libraries {
-        // One name, however many of the loaded objects need it.
-        if names.contains(&library.name) {
-            continue;
-        }
-        names.push(library.name.clone());
-        match &library.in_tree_at {
-            Some(at) => off_path.push(format!(
-                "{}, which is in the scanned tree at {at}",
-                library.name
-            )),
-            None => absent.push(library.name.clone()),
-        }
-    }
-    let mut parts = Vec::new();
-    if !absent.is_empty() {
-        parts.push(format!(
-            "needs {} which neither the scanned tree (RPATH/RUNPATH) nor {} provides",
-            describe_list(&absent, 6),
-            platform.target
-        ));
-    }
-    if !off_path.is_empty() {
-        parts.push(format!(
-            "needs {} but not on ld.so's search path (an object's DT_RUNPATH serves its own \
-             needs only, not the libraries it loads; without one, the DT_RPATH of each object up \
-             the chain that loaded it is searched)",
-            describe_list(&off_path, 6)
-        ));
-    }
-    let message = parts.join("; ");
-    let mut remedies = Vec::new();
-    let packages: Vec<&str> = names
-        .iter()
-        .filter_map(|n| platform.package_providing(n))
-        .collect();
-    if let (Some(install), false) = (platform.install_command(), packages.is_empty()) {
-        let mut unique_packages: Vec<&str> = Vec::new();
-        for package in packages {
-            if !unique_packages.contains(&package) {
-                unique_packages.push(package);
-            }
-        }
-        remedies.push(format!("`RUN {install} {}`", unique_packages.join(" ")));
-    }
-    let images: Vec<&str> = names
-        .iter()
-        .filter_map(|n| platform.image_providing(n))
-        .collect();
-    if let Some(image) = images.first().filter(|_| images.len() == names.len()) {
-        let has = if names.len() == 1 {
-            "has it"
-        } else {
-            "has them"
-        };
-        remedies.push(format!("use `FROM {image}`, which {has}"));
-    }
-    if !off_path.is_empty() {
-        remedies.push(
-            "give the object that needs it a RUNPATH that reaches it (`patchelf --set-rpath`), \
-             or link the program with DT_RPATH (`-Wl,--disable-new-dtags`), which the libraries \
-             it loads inherit"
-                .to_string(),
-        );
-    }
-    if remedies.is_empty() {
-        remedies.push("bundle the library with the artifact (and an RPATH that reaches it), or use a build that does not need it".to_string());
-    }
-    Finding::new(
-        Code::MissingLibrary,
-        message,
-        Evidence::Libraries { libraries },
-    )
-    .with_loader_messages(loader_messages)
-    .with_remedy(remedies.join(", or "))
-}
-
-/// MC109 in dl-version.c's words.
-fn version_nodes_missing(file: &TreeFile, nodes: Vec<MissingNode>) -> Finding {
-    let loader_messages = nodes
-        .iter()
-        .map(|n| {
-            format!(
-                "{}: {}: version `{}' not found (required by {})",
-                file.shown,
-                n.path.as_deref().unwrap_or(&n.library),
-                n.node,
-                n.needed_by
-            )
-        })
-        .collect();
-    let described: Vec<String> = nodes
-        .iter()
-        .map(|n| match &n.newest_defined {
-            Some(newest) => format!(
-                "{} from {} (the image's newest is {newest})",
-                n.node, n.library
-            ),
-            None => format!("{} from {}", n.node, n.library),
-        })
-        .collect();
-    Finding::new(
-        Code::VersionNodeMissing,
-        format!(
-            "needs version node(s) the image's libraries do not define: {}",
-            describe_list(&described, 6)
-        ),
-        Evidence::VersionNodes { nodes },
-    )
-    .with_loader_messages(loader_messages)
-}
-
-/// MC111: GLIBC_PRIVATE needs.
-fn glibc_private(needed_by: &[String]) -> Finding {
-    Finding::new(
-        Code::GlibcPrivate,
-        format!(
-            "needs GLIBC_PRIVATE, glibc's internal interface, in {}: it loads only with the exact glibc it was built against",
-            describe_list(needed_by, 6)
-        ),
-        Evidence::Unchecked {
-            symbols: vec!["GLIBC_PRIVATE".to_string()],
-            libraries: needed_by.to_vec(),
-        },
-    )
-}
-
-/// MC102 in dl-lookup.c's words, saying when the failure comes.
-fn missing_symbols(file: &TreeFile, missing: &[MissingSymbol], load: &Load) -> Finding {
-    let names: Vec<String> = missing.iter().map(MissingSymbol::label).collect();
-    let at_load = file.facts.bind_now || missing.iter().all(|s| s.copy_relocation);
-    let when = if at_load {
-        "it fails at load time (it binds now, or the symbols are copy-relocated data)"
-    } else {
-        "it starts and fails at the first call of a missing function (bound lazily), at load time for data or under LD_BIND_NOW"
-    };
-    let loader_messages = missing
-        .iter()
-        .map(|s| {
-            format!(
-                "{0}: symbol lookup error: {0}: undefined symbol: {1}{2}",
-                file.shown,
-                s.name,
-                s.version
-                    .as_ref()
-                    .map(|v| format!(", version {v}"))
-                    .unwrap_or_default()
-            )
-        })
-        .collect();
-    Finding::new(
-        Code::MissingSymbols,
-        format!(
-            "{} symbol(s) that no loaded library (the image's or the scanned tree's) exports: {}; {when}",
-            missing.len(),
-            describe_list(&names, 6)
-        ),
-        Evidence::Symbols {
-            symbols: missing.to_vec(),
-            looked_in: load
-                .loaded
-                .iter()
-                .map(|(name, from)| format!("{name}: {from}"))
-                .collect(),
-        },
-    )
-    .with_loader_messages(loader_messages)
-    .with_remedy(
-        "build the file against the image's libraries, or use an image whose libraries export them",
-    )
-}
-
-/// MC108: needs whose library's exports or definitions are not tabulated.
-fn unchecked_needs(symbols: &[String], nodes: &[String]) -> Finding {
-    let mut all: Vec<String> = symbols.to_vec();
-    all.extend(nodes.iter().cloned());
-    Finding::new(
-        Code::UncheckedSymbols,
-        format!(
-            "{} symbol(s) or version node(s) expected from image libraries whose exports muslcheck has no table for: {}",
-            all.len(),
-            describe_list(&all, 6)
-        ),
-        Evidence::Unchecked {
-            symbols: all,
-            libraries: Vec::new(),
-        },
-    )
-}
-
-/// MC112: a static program's run-time files the image lacks, with the COPY line.
-fn runtime_files_missing(file: &TreeFile, platform: &Platform) -> Option<Finding> {
-    let profile = platform.profile()?;
-    let fact = |needed: RuntimeFile| match needed {
-        RuntimeFile::CaCertificates => &profile.ca_certificates,
-        RuntimeFile::Tzdata => &profile.tzdata,
-        RuntimeFile::Passwd => &profile.etc_passwd,
-    };
-    let lacking: Vec<RuntimeFile> = file
-        .facts
-        .runtime_files
-        .iter()
-        .filter(|f| fact(*f).presence == Presence::No)
-        .collect();
-    let files: Vec<String> = lacking.iter().map(|f| f.path().to_string()).collect();
-    if files.is_empty() {
-        return None;
-    }
-    // The image's own package where it has a package manager, else a COPY line.
-    let copies: Vec<String> = lacking
-        .iter()
-        .map(|needed| {
-            let detail = fact(*needed).detail.as_str();
-            if let Some(install) = profile.install_command
-                && detail.starts_with(install)
-            {
-                return format!("RUN {detail}");
-            }
-            let path = needed.path();
-            match needed {
-                RuntimeFile::Tzdata => format!("COPY --from=build {path} {path}"),
-                _ => {
-                    let directory = path.rsplit_once('/').map_or("", |(dir, _)| dir);
-                    format!("COPY --from=build {path} {directory}/")
-                }
-            }
-        })
-        .collect();
-    Some(
-        Finding::new(
-            Code::RuntimeFileMissing,
-            format!(
-                "a static program that names {}, which {} lacks: it runs, and fails when it first needs them",
-                describe_list(&files, 4),
-                platform.target
-            ),
-            Evidence::RuntimeFiles { files },
-        )
-        .with_remedy(format!(
-            "add them to the image: {}",
-            copies
-                .iter()
-                .map(|c| format!("`{c}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-    )
 }
