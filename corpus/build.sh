@@ -43,6 +43,23 @@ gcc "${COMMON[@]}" -o image/calls-absent $SRC/calls_absent.c "$tmp/libupgraded.s
 gcc "${COMMON[@]}" -Wl,-z,now -o image/calls-absent-now $SRC/calls_absent.c "$tmp/libupgraded.so.1" \
     -Wl,--enable-new-dtags,-rpath,'$ORIGIN/lib'
 rm -rf "$tmp"
+# Executable stacks (glibc 2.41+ refuses them to dlopen): a CPython module
+# needing a -z execstack library, one asking for it itself, a library with no
+# PT_GNU_STACK (x86_64: executable by default; aarch64: not), and a program
+# needing the execstack library at start (allowed).
+mkdir -p image/execstack
+gcc "${SHARED_EARLY[@]}" -Wl,-z,execstack -o image/execstack/libstack-exec.so $SRC/stack_helper.c
+gcc "${SHARED_EARLY[@]}" -o image/execstack/libstack-unmarked.so $SRC/stack_helper.c
+python3 drop-gnu-stack.py image/execstack/libstack-unmarked.so
+aarch64-linux-gnu-gcc "${SHARED_EARLY[@]}" -o image/execstack/libstack-unmarked-aarch64.so $SRC/stack_helper.c
+python3 drop-gnu-stack.py image/execstack/libstack-unmarked-aarch64.so
+gcc "${SHARED_EARLY[@]}" -o image/execstack/stackmod.cpython-312-x86_64-linux-gnu.so \
+    $SRC/stack_module.c -Limage/execstack -l:libstack-exec.so -Wl,--enable-new-dtags,-rpath,'$ORIGIN'
+gcc "${SHARED_EARLY[@]}" -Wl,-z,execstack -o image/execstack/stackown.cpython-312-x86_64-linux-gnu.so \
+    $SRC/stack_module.c $SRC/stack_helper.c
+gcc "${COMMON[@]}" -o image/execstack/stack-program $SRC/stack_program.c \
+    -Limage/execstack -l:libstack-exec.so -Wl,--enable-new-dtags,-rpath,'$ORIGIN'
+gcc "${COMMON[@]}" -o image/execstack/dlopen-probe $SRC/dlopen_probe.c
 
 # Shared libraries (glibc)
 SHARED=("${COMMON[@]}" -shared -fPIC)

@@ -13,7 +13,8 @@ use std::sync::OnceLock;
 
 use muslcheck::discover::Excludes;
 use muslcheck::model::{
-    Arch, Code, Evidence, Finding, HostKind, LibcKind, Linkage, MissingSymbol, Severity, Verdict,
+    Arch, Code, Evidence, Finding, HostKind, LibcKind, Linkage, MissingSymbol, Severity, Stack,
+    Verdict,
 };
 use muslcheck::platform::Platform;
 use muslcheck::{Artifact, Options, Report};
@@ -325,6 +326,126 @@ fn each_alpine_release_is_checked_against_its_own_libstdcxx() {
         codes_of(&file),
         [Code::NeedsAlpinePackage],
         "apk add libstdc++"
+    );
+}
+
+/// The execstack fixtures scanned together on `target` (a module and the
+/// library it needs must be in one tree for the host to reach the library).
+fn execstack_on(target: &str, arch: Arch) -> Report {
+    let options = Options {
+        platform: Platform::new(target.parse().unwrap(), arch, false),
+        ..Default::default()
+    };
+    scan_with(&[corpus("image/execstack")], &options)
+}
+
+/// The `(path, stack)` pairs of an `Evidence::ExecutableStack`.
+fn stack_objects(finding: &Finding) -> Vec<(String, Stack)> {
+    match &finding.evidence {
+        Evidence::ExecutableStack { objects, .. } => {
+            objects.iter().map(|o| (o.path.clone(), o.stack)).collect()
+        }
+        other => panic!("{}: not executable-stack evidence: {other:?}", finding.code),
+    }
+}
+
+#[test]
+fn glibc_2_41_refuses_executable_stacks_to_what_a_host_dlopens() {
+    let report = execstack_on("debian:13-slim", Arch::X86_64);
+    // A CPython module whose library asks for an executable stack: ld.so
+    // names the library, by the name the module needs it under.
+    let module = found(&report, "stackmod.cpython-312-x86_64-linux-gnu.so");
+    assert_eq!(module.verdict(), Verdict::Breaks);
+    let refused = finding(module, Code::ExecutableStackRefused);
+    assert_eq!(
+        stack_objects(refused),
+        [("libstack-exec.so".to_string(), Stack::Executable)]
+    );
+    assert_eq!(
+        refused.loader_messages,
+        [
+            "libstack-exec.so: cannot enable executable stack as shared object requires: Invalid argument"
+        ]
+    );
+    // That library is loaded into CPython by the module: the same error.
+    let library = found(&report, "libstack-exec.so");
+    assert_eq!(library.verdict(), Verdict::Breaks);
+    assert!(
+        library
+            .assessment
+            .host
+            .as_ref()
+            .is_some_and(|h| h.kind == HostKind::Cpython),
+        "loaded into CPython by the module"
+    );
+    // A module asking for it itself.
+    let own = found(&report, "stackown.cpython-312-x86_64-linux-gnu.so");
+    let refused = finding(own, Code::ExecutableStackRefused);
+    assert!(
+        refused.message.contains("and it needs an executable stack"),
+        "{}",
+        refused.message
+    );
+    // A program needing the library at start: glibc makes the stack executable.
+    let program = found(&report, "stack-program");
+    assert_eq!(program.verdict(), Verdict::Ok, "{:?}", codes_of(program));
+    // A library with no PT_GNU_STACK that nothing loads: x86_64's default is
+    // an executable stack, and no host is known: a note, not a verdict.
+    let unmarked = found(&report, "libstack-unmarked.so");
+    assert_eq!(unmarked.facts().map(|f| f.stack), Some(Stack::Unmarked));
+    assert_eq!(unmarked.verdict(), Verdict::Ok);
+    assert_eq!(codes_of(unmarked), [Code::ExecutableStack]);
+    assert_eq!(
+        finding(unmarked, Code::ExecutableStack).severity,
+        Severity::Note
+    );
+}
+
+#[test]
+fn executable_stacks_load_before_glibc_2_41_and_on_musl() {
+    for target in ["debian:12-slim", "ubuntu:24.04", "alpine:3.22"] {
+        let report = execstack_on(target, Arch::X86_64);
+        for artifact in &report.artifacts {
+            let codes = codes_of(artifact);
+            assert!(
+                !codes.contains(&Code::ExecutableStackRefused)
+                    && !codes.contains(&Code::ExecutableStack),
+                "{target} {}: {codes:?}",
+                artifact.path
+            );
+        }
+    }
+    // Wolfi's glibc is newer than 2.41.
+    let report = execstack_on("cgr.dev/chainguard/wolfi-base", Arch::X86_64);
+    let module = found(&report, "stackmod.cpython-312-x86_64-linux-gnu.so");
+    assert!(codes_of(module).contains(&Code::ExecutableStackRefused));
+}
+
+#[test]
+fn an_unmarked_stack_is_executable_on_x86_64_only() {
+    let file = scan_on(
+        "image/execstack/libstack-unmarked-aarch64.so",
+        "debian:13-slim",
+        Arch::Aarch64,
+        false,
+    );
+    assert_eq!(file.facts().map(|f| f.stack), Some(Stack::Unmarked));
+    assert!(file.findings().is_empty(), "{:?}", codes_of(&file));
+    assert_eq!(
+        Stack::Unmarked.executable_for_glibc(Arch::X86_64),
+        Some(true)
+    );
+    assert_eq!(
+        Stack::Unmarked.executable_for_glibc(Arch::Aarch64),
+        Some(false)
+    );
+    assert_eq!(
+        Stack::Executable.executable_for_glibc(Arch::Aarch64),
+        Some(true)
+    );
+    assert_eq!(
+        Stack::NonExecutable.executable_for_glibc(Arch::X86_64),
+        Some(false)
     );
 }
 
@@ -791,7 +912,7 @@ mod wheel_audit {
     use muslcheck::ecosystem::python::WheelName;
     use muslcheck::model::{
         Arch, Class, Code, ElfFacts, ElfType, Endian, Evidence, Finding, Libc, LibcKind, Linkage,
-        PlatformTag, WheelAudit,
+        PlatformTag, Stack, WheelAudit,
     };
 
     fn facts(libc: LibcKind, max_glibc: Option<&str>, needed: &[&str]) -> ElfFacts {
@@ -818,6 +939,7 @@ mod wheel_audit {
                 kind: libc,
                 evidence: format!("{libc} by fiat"),
             },
+            stack: Stack::NonExecutable,
             bind_now: false,
             runtime_files: Default::default(),
         }

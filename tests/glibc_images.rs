@@ -212,6 +212,94 @@ fn a_glibc_2_34_program_runs_on_debian_12() {
     assert_eq!(artifact["verdict"], "ok", "{artifact:#}");
 }
 
+/// glibc 2.41 (debian:13-slim) refuses to dlopen an object that needs an
+/// executable stack, 2.36 (debian:12-slim) makes the stack executable. The
+/// probe dlopens each fixture in a root of the image's own glibc; a file is
+/// refused exactly where muslcheck says so (MC113 for what a host loads,
+/// MC402 for a library no host loads), in the loader's words, and the
+/// program that needs the library at start runs on both.
+#[test]
+fn dlopen_refuses_executable_stacks_where_muslcheck_says() {
+    let files = [
+        "stackmod.cpython-312-x86_64-linux-gnu.so",
+        "stackown.cpython-312-x86_64-linux-gnu.so",
+        "libstack-exec.so",
+        "libstack-unmarked.so",
+        "dlopen-probe",
+    ];
+    let mut refused_on = Vec::new();
+    for image in ["debian:12-slim", "debian:13-slim"] {
+        let Some(root) = image_root(image) else {
+            return;
+        };
+        let dir = root.path().join("tmp/execstack");
+        std::fs::create_dir_all(&dir).unwrap();
+        for entry in std::fs::read_dir(corpus("image/execstack")).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+        }
+        let chroot = |args: &[String]| {
+            Command::new("/usr/sbin/chroot")
+                .arg(root.path())
+                .args(args)
+                .env_clear()
+                .env("PATH", "/usr/bin:/bin")
+                // $ORIGIN of the program without /proc (the root has none).
+                .env("LD_ORIGIN_PATH", "/tmp/execstack")
+                .output()
+                .unwrap()
+        };
+        let mut probe = vec!["/tmp/execstack/dlopen-probe".to_string()];
+        probe.extend(files.iter().map(|f| format!("/tmp/execstack/{f}")));
+        let output = chroot(&probe);
+        assert_eq!(output.status.code(), Some(0), "{image}: {output:?}");
+        let lines: Vec<String> = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        assert_eq!(lines.len(), files.len(), "{image}: {lines:?}");
+        let (report, _) = json_scan(&dir, &["--target", image]);
+        for (file, line) in files.iter().zip(&lines) {
+            let artifact = report["artifacts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["path"] == *file)
+                .unwrap_or_else(|| panic!("{file} not in the report"));
+            let found: Vec<&Value> = artifact["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["code"] == "MC113" || f["code"] == "MC402")
+                .collect();
+            let refused = line.ends_with(
+                "cannot enable executable stack as shared object requires: Invalid argument",
+            );
+            assert_eq!(
+                !found.is_empty(),
+                refused,
+                "{image} {file}: ld.so `{line}`, muslcheck {:?}",
+                codes(artifact)
+            );
+            if let Some(finding) = found.first() {
+                refused_on.push(format!("{image} {file}"));
+                // muslcheck names the file as shown; the probe gave its path in the root.
+                let message = finding["loader_messages"][0].as_str().unwrap();
+                let real = line.replace("/tmp/execstack/", "");
+                assert_eq!(message, real, "{image} {file}");
+            }
+        }
+        let program = chroot(&["/tmp/execstack/stack-program".to_string()]);
+        assert_eq!(program.status.code(), Some(0), "{image}: {program:?}");
+    }
+    // The comparison was not vacuous: 2.41 refused all four, 2.36 none.
+    assert_eq!(refused_on.len(), 4, "{refused_on:?}");
+    assert!(
+        refused_on.iter().all(|r| r.starts_with("debian:13-slim")),
+        "{refused_on:?}"
+    );
+}
+
 /// distroless/base has no libstdc++: ld.so stops on it; muslcheck names it
 /// and the image of the family that has it (distroless/cc), where it runs.
 #[test]

@@ -277,9 +277,13 @@ fn answer_from_files(
         };
     }
     if package.is_none() {
-        return ReinstallAnswer::unknown(
-            "no package manager installs these files: build them on the target or get musl builds from where they came from",
-        );
+        let builds = match platform.loader_kind() {
+            LoaderKind::Musl => "musl builds",
+            LoaderKind::Glibc | LoaderKind::None => "builds made for it",
+        };
+        return ReinstallAnswer::unknown(format!(
+            "no package manager installs these files: build them on the target or get {builds} from where they came from"
+        ));
     }
     ReinstallAnswer::unknown("no lockfile, table or package index answered for this version")
 }

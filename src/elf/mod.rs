@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use goblin::elf::Elf;
 use goblin::elf::dynamic::{DF_1_PIE, DT_FLAGS_1};
 use goblin::elf::header::{ET_CORE, ET_DYN, ET_EXEC, ET_REL};
-use goblin::elf::program_header::{PT_DYNAMIC, PT_INTERP};
+use goblin::elf::program_header::{PF_X, PT_DYNAMIC, PT_GNU_STACK, PT_INTERP};
 use goblin::elf::section_header::{
     SHF_ALLOC, SHF_EXECINSTR, SHN_UNDEF, SHT_GNU_VERNEED, SHT_NOBITS,
 };
@@ -22,7 +22,7 @@ pub use crate::model::{
     Arch, Class, ElfFacts, ElfType, Endian, Libc, LibcKind, Linkage, RelocationCount,
     RequiredSymbol, VersionNeed,
 };
-use crate::model::{RuntimeFile, RuntimeFiles, SymbolNames, Version};
+use crate::model::{RuntimeFile, RuntimeFiles, Stack, SymbolNames, Version};
 
 /// The four bytes every ELF file starts with.
 pub const ELF_MAGIC: [u8; 4] = *b"\x7fELF";
@@ -99,6 +99,7 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
     let relocation_types = relocation_types(&parsed);
     let go_build_id = go_build_id(elf, bytes);
     let bind_now = binds_now(elf);
+    let stack = stack(elf);
     let runtime_files = if matches!(linkage, Linkage::Static | Linkage::StaticPie) {
         runtime_files(&parsed, bytes)
     } else {
@@ -132,9 +133,25 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
         relocation_types,
         go_build_id,
         libc,
+        stack,
         bind_now,
         runtime_files,
     })
+}
+
+/// What the stack must allow, as glibc's loader reads it: the flags of the
+/// last `PT_GNU_STACK` (`_dl_map_object_from_fd` keeps overwriting them).
+fn stack(elf: &Elf) -> Stack {
+    match elf
+        .program_headers
+        .iter()
+        .rev()
+        .find(|phdr| phdr.p_type == PT_GNU_STACK)
+    {
+        Some(phdr) if phdr.p_flags & PF_X != 0 => Stack::Executable,
+        Some(_) => Stack::NonExecutable,
+        None => Stack::Unmarked,
+    }
 }
 
 /// Whether the loader binds every symbol before running the file: DT_BIND_NOW,

@@ -342,6 +342,29 @@ files from a builder stage, e.g. `COPY --from=build /etc/ssl/certs/ca-certificat
 /etc/ssl/certs/`, or use distroless/static, which has them.",
         remedy: None,
     },
+    ExecutableStackRefused => {
+        id: "MC113",
+        name: "executable-stack-refused",
+        severity: Severity::Error,
+        summary: "the file is loaded with dlopen and needs an executable stack, which glibc 2.41 and later refuse",
+        explanation: "A library whose PT_GNU_STACK program header has the execute flag (linked \
+with -z execstack, or from an assembler file without a .note.GNU-stack section), or that has no \
+PT_GNU_STACK at all on x86 (where glibc's default is an executable stack), asks the loader to make \
+the stack executable. Until glibc 2.40 dlopen did so; since glibc 2.41 (Debian 13, distroless \
+debian13, Wolfi) dlopen refuses when the process's stack is not already executable, and \
+`import`, `require()` or System.loadLibrary fails with `<library>: cannot enable executable \
+stack as shared object requires: Invalid argument`. Python extension modules, Node addons, JNI \
+and Ruby libraries are all loaded with dlopen, and so is every library they need that the \
+process has not loaded yet. Libraries a program needs when it starts are not affected. musl \
+ignores PT_GNU_STACK.\n\nExample: libtorch_cpu.so from an older build imported on \
+debian:13-slim.\n\nFix: rebuild with `-Wl,-z,noexecstack` (or add the missing \
+.note.GNU-stack section); clear the flag of a built file with `patchelf --clear-execstack` \
+(patchelf 0.18+) if its code does not really run on the stack; or start the process with \
+`GLIBC_TUNABLES=glibc.rtld.execstack=2`, which restores the old behaviour.",
+        remedy: Some(
+            "rebuild with `-Wl,-z,noexecstack`, or clear the flag with `patchelf --clear-execstack` (patchelf 0.18+); `GLIBC_TUNABLES=glibc.rtld.execstack=2` restores the old behaviour",
+        ),
+    },
     NoMuslBuild => {
         id: "MC201",
         name: "no-musl-build",
@@ -513,6 +536,23 @@ LD_PRELOAD; it does not reach a Python extension or Node addon loaded by Alpine'
 python or node. Semantics can differ (strerror_r, basename), and symbols gcompat lacks still \
 fail.\n\nFix: prefer a musl build; keep gcompat if there is none.",
         remedy: None,
+    },
+    ExecutableStack => {
+        id: "MC402",
+        name: "executable-stack",
+        severity: Severity::Note,
+        summary: "the library needs an executable stack: glibc 2.41 and later load it only at program start, not with dlopen",
+        explanation: "The library's PT_GNU_STACK has the execute flag (or, on x86, it has no \
+PT_GNU_STACK, and glibc's default is an executable stack). glibc 2.41 and later still make the \
+stack executable for the libraries a program needs when it starts, but dlopen refuses such a \
+library: `<library>: cannot enable executable stack as shared object requires: Invalid \
+argument`. muslcheck saw no module loading this one, so it cannot tell how it is loaded; \
+through ctypes.CDLL, a plugin loader or any other dlopen it fails on this image.\n\nFix: \
+rebuild with `-Wl,-z,noexecstack`, or clear the flag with `patchelf --clear-execstack` \
+(patchelf 0.18+) if its code does not really run on the stack.",
+        remedy: Some(
+            "rebuild with `-Wl,-z,noexecstack`, or clear the flag with `patchelf --clear-execstack` (patchelf 0.18+)",
+        ),
     },
 }
 

@@ -133,6 +133,43 @@ pub struct RelocationCount {
     pub count: usize,
 }
 
+/// What the file's `PT_GNU_STACK` program header asks of the stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stack {
+    /// `PT_GNU_STACK` without `PF_X`.
+    NonExecutable,
+    /// `PT_GNU_STACK` with `PF_X` (`-z execstack`, or an assembler file
+    /// without a `.note.GNU-stack` section).
+    Executable,
+    /// No `PT_GNU_STACK`: glibc applies its architecture's default.
+    Unmarked,
+}
+
+impl Stack {
+    /// Whether glibc's loader takes the file to need an executable stack:
+    /// `PF_X`, or no `PT_GNU_STACK` where its default (`DEFAULT_STACK_PERMS`
+    /// in `sysdeps/<arch>/stackinfo.h`) is executable: x86 (both widths) but
+    /// not aarch64. `None` for an unmarked file of another architecture.
+    pub fn executable_for_glibc(self, arch: Arch) -> Option<bool> {
+        match (self, arch) {
+            (Stack::NonExecutable, _) => Some(false),
+            (Stack::Executable, _) => Some(true),
+            (Stack::Unmarked, Arch::X86_64 | Arch::I686) => Some(true),
+            (Stack::Unmarked, Arch::Aarch64) => Some(false),
+            (Stack::Unmarked, _) => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stack::NonExecutable => "non-executable",
+            Stack::Executable => "executable",
+            Stack::Unmarked => "unmarked",
+        }
+    }
+}
+
 /// Everything muslcheck needs to know about one ELF file.
 #[derive(Debug, Clone, Serialize)]
 pub struct ElfFacts {
@@ -163,6 +200,9 @@ pub struct ElfFacts {
     pub relocation_types: Vec<RelocationCount>,
     pub go_build_id: Option<String>,
     pub libc: Libc,
+    /// What `PT_GNU_STACK` asks of the stack (glibc 2.41+ refuses to dlopen
+    /// a library that needs it executable).
+    pub stack: Stack,
     /// Every symbol is bound before the program runs (`-z now`): glibc then
     /// fails at load time on a missing function, not at its first call.
     #[serde(skip)]

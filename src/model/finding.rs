@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Arch, Code, Severity};
+use super::{Arch, Code, Severity, Stack};
 
 /// Per-file answer to "will this load on the target as it is?".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -120,6 +120,16 @@ impl MissingSymbol {
     }
 }
 
+/// An object that needs an executable stack, and why glibc reads it so.
+#[derive(Debug, Clone, Serialize)]
+pub struct StackNeed {
+    /// The report path of the object.
+    pub path: String,
+    /// `executable` (`PF_X` in `PT_GNU_STACK`) or `unmarked` (no
+    /// `PT_GNU_STACK`: executable by the architecture's default).
+    pub stack: Stack,
+}
+
 /// The facts behind a finding. The `kind` tag names what was looked at.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -171,6 +181,12 @@ pub enum Evidence {
     /// Run-time files a static program names that the image lacks.
     RuntimeFiles {
         files: Vec<String>,
+    },
+    /// Objects a `dlopen` of the file maps that need an executable stack,
+    /// and the image's glibc, which refuses them.
+    ExecutableStack {
+        objects: Vec<StackNeed>,
+        glibc: String,
     },
     Gcompat {
         symbols: Vec<String>,

@@ -26,11 +26,11 @@ pub use decision::{
 };
 pub use elf_facts::{
     Class, ElfFacts, ElfType, Endian, Libc, LibcKind, Linkage, RelocationCount, RequiredSymbol,
-    RuntimeFile, RuntimeFiles, SymbolNames, VersionNeed,
+    RuntimeFile, RuntimeFiles, Stack, SymbolNames, VersionNeed,
 };
 pub use finding::{
     Assessment, Evidence, Finding, Host, HostKind, LoadSummary, MissingLibrary, MissingNode,
-    MissingSymbol, PackageNeed, RelocationEvidence, Verdict,
+    MissingSymbol, PackageNeed, RelocationEvidence, StackNeed, Verdict,
 };
 pub use image::{DefinedVersions, Exactness, ImageFact, Presence, SymbolDefinition, TargetSummary};
 pub use matrix::{Leanest, MATRIX_SCHEMA_VERSION, Matrix, MatrixCell, MatrixRow, MatrixTarget};

@@ -25,6 +25,10 @@ pub use tables::{
 };
 pub use target::{DEFAULT_MATRIX, Distribution, MuslTarget, MuslVersion, Target, alpine_releases};
 
+/// The first glibc release whose `dlopen` fails on a library needing an
+/// executable stack.
+pub const GLIBC_REFUSING_EXECUTABLE_STACK: &str = "2.41";
+
 /// One base image as it ships, for one architecture: what the scanned files
 /// must run on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,6 +147,23 @@ impl Platform {
     /// The musl release of a musl target.
     pub fn musl_version(&self) -> Option<MuslVersion> {
         self.musl_target().map(|t| t.musl)
+    }
+
+    /// The glibc release of a glibc image (`2.41`), when its profile says.
+    pub fn glibc_version(&self) -> Option<Version> {
+        let profile = self.profile()?;
+        (profile.libc == LibcKind::Glibc)
+            .then_some(profile.libc_version)
+            .flatten()
+            .map(Version::release)
+    }
+
+    /// Whether the image's glibc refuses to `dlopen` a library that needs
+    /// an executable stack while the process's stack is not executable
+    /// (glibc 2.41 NEWS; before, it made the stack executable).
+    pub fn refuses_executable_stack_in_dlopen(&self) -> bool {
+        self.glibc_version()
+            .is_some_and(|version| version >= Version::release(GLIBC_REFUSING_EXECUTABLE_STACK))
     }
 
     /// Whether Alpine packages (`apk add libstdc++`, `gcompat` …) can be

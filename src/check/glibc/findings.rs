@@ -4,7 +4,8 @@
 use crate::check::describe_list;
 use crate::check::tree::TreeFile;
 use crate::model::{
-    Code, Evidence, Finding, MissingLibrary, MissingNode, MissingSymbol, Presence, RuntimeFile,
+    Arch, Code, Evidence, Finding, Host, MissingLibrary, MissingNode, MissingSymbol, Presence,
+    RuntimeFile, Stack, StackNeed,
 };
 use crate::platform::{LoaderKind, Platform};
 
@@ -55,6 +56,80 @@ pub(super) fn interpreter_missing(file: &TreeFile, platform: &Platform) -> Optio
             "use a build for the image's C library (or a static build), or an image with the loader the file names".to_string()
         }),
     )
+}
+
+/// Why glibc reads an object as needing an executable stack.
+fn stack_reason(need: &StackNeed, arch: Arch) -> String {
+    match need.stack {
+        Stack::Unmarked => {
+            format!("it has no PT_GNU_STACK, and on {arch} glibc then makes the stack executable")
+        }
+        _ => "its PT_GNU_STACK has the execute flag".to_string(),
+    }
+}
+
+/// ld.so's words when a dlopen meets an object needing an executable stack.
+fn refused_message(name: &str) -> String {
+    format!("{name}: cannot enable executable stack as shared object requires: Invalid argument")
+}
+
+/// MC113: the host dlopens the file, and the first of `needs` (objects of
+/// its load in load order, each with the name ld.so loaded it under) stops it.
+pub(super) fn executable_stack_refused(
+    file: &TreeFile,
+    needs: Vec<(StackNeed, String)>,
+    host: &Host,
+    glibc: &str,
+    platform: &Platform,
+) -> Option<Finding> {
+    let arch = file.facts.arch;
+    let (first, first_name) = needs.first()?;
+    let own = first.path == file.shown;
+    let whose = if own {
+        "it needs an executable stack".to_string()
+    } else {
+        format!("{}, which it loads, needs an executable stack", first.path)
+    };
+    let message = format!(
+        "{} loads this file with dlopen, and {whose} ({}); glibc {glibc} on {} refuses to make the stack executable for dlopen, so loading it fails",
+        host.name(),
+        stack_reason(first, arch),
+        platform.target
+    );
+    // ld.so names the file as dlopen was given it, a dependency by its needed name.
+    let stopped_at = if own { file.shown } else { first_name };
+    let loader_messages = vec![refused_message(stopped_at)];
+    Some(
+        Finding::new(
+            Code::ExecutableStackRefused,
+            message,
+            Evidence::ExecutableStack {
+                objects: needs.into_iter().map(|(need, _)| need).collect(),
+                glibc: glibc.to_string(),
+            },
+        )
+        .with_loader_messages(loader_messages),
+    )
+}
+
+/// MC402: a library needing an executable stack that no known host loads.
+pub(super) fn executable_stack_note(need: StackNeed, glibc: &str, platform: &Platform) -> Finding {
+    let arch = platform.arch;
+    let message = format!(
+        "needs an executable stack ({}): glibc {glibc} on {} loads it when a program that needs it starts, but refuses it to dlopen (ctypes.CDLL, plugins)",
+        stack_reason(&need, arch),
+        platform.target
+    );
+    let shown = need.path.clone();
+    Finding::new(
+        Code::ExecutableStack,
+        message,
+        Evidence::ExecutableStack {
+            objects: vec![need],
+            glibc: glibc.to_string(),
+        },
+    )
+    .with_loader_messages(vec![refused_message(&shown)])
 }
 
 /// MC103 in ld.so's words.

@@ -17,8 +17,9 @@ use std::collections::{HashMap, HashSet};
 mod findings;
 
 use findings::{
-    glibc_private, interpreter_missing, missing_libraries, missing_symbols, runtime_files_missing,
-    unchecked_needs, version_nodes_missing,
+    executable_stack_note, executable_stack_refused, glibc_private, interpreter_missing,
+    missing_libraries, missing_symbols, runtime_files_missing, unchecked_needs,
+    version_nodes_missing,
 };
 
 use super::provider::off_search_path;
@@ -28,7 +29,7 @@ use super::verdict;
 use crate::model::Host;
 use crate::model::{
     Assessment, Finding, Linkage, LoadSummary, MissingLibrary, MissingNode, MissingSymbol,
-    RequiredSymbol, Verdict, Version,
+    RequiredSymbol, StackNeed, Verdict, Version,
 };
 use crate::platform::{Library, Platform};
 
@@ -49,12 +50,38 @@ pub struct GlibcResolver<'t> {
     searches: &'t [Search],
 }
 
+/// The file's need of an executable stack, as glibc reads its `PT_GNU_STACK`.
+fn stack_need(file: &TreeFile) -> Option<StackNeed> {
+    let facts = file.facts;
+    facts
+        .stack
+        .executable_for_glibc(facts.arch)?
+        .then(|| StackNeed {
+            path: file.shown.to_string(),
+            stack: facts.stack,
+        })
+}
+
 /// One process: the tree objects loaded, in load order, and every needed name's provider.
 struct Load {
     objects: Vec<usize>,
     providers: HashMap<String, Provider>,
     loaded: Vec<(String, String)>,
     missing: Vec<(usize, MissingLibrary)>,
+}
+
+impl Load {
+    /// The first needed name `object` was loaded under (ld.so names a
+    /// dependency by it in its messages).
+    fn needed_name(&self, object: usize) -> Option<String> {
+        self.loaded
+            .iter()
+            .map(|(name, _)| name)
+            .find(
+                |name| matches!(self.providers.get(*name), Some(Provider::Tree(o)) if *o == object),
+            )
+            .cloned()
+    }
 }
 
 impl<'t> GlibcResolver<'t> {
@@ -123,6 +150,7 @@ impl<'t> GlibcResolver<'t> {
         if unchecked > 0 {
             findings.push(unchecked_needs(&symbols.unchecked, &nodes.unknown));
         }
+        findings.extend(self.executable_stack(file, &load, host));
         let verdict = verdict(&findings, false, unchecked > 0);
         let mut assessment = Assessment::of(verdict, findings);
         assessment.load = Some(LoadSummary {
@@ -130,6 +158,42 @@ impl<'t> GlibcResolver<'t> {
             ..LoadSummary::default()
         });
         assessment
+    }
+
+    /// MC113 when the file's host loads it with dlopen and an object that
+    /// maps needs an executable stack the image's glibc refuses to grant;
+    /// MC402 for such a library itself when no host is known.
+    fn executable_stack(
+        &self,
+        file: &TreeFile,
+        load: &Load,
+        host: Option<&Host>,
+    ) -> Option<Finding> {
+        let platform = self.platform;
+        if !platform.refuses_executable_stack_in_dlopen() {
+            return None;
+        }
+        let glibc = platform.glibc_version()?.to_string();
+        let Some(host) = host else {
+            // A program makes its stack executable when it starts; a library
+            // nothing in the tree loads may still be dlopened.
+            let needs = stack_need(file)?;
+            return (!file.facts.is_executable())
+                .then(|| executable_stack_note(needs, &glibc, platform));
+        };
+        let needs: Vec<(StackNeed, String)> = load
+            .objects
+            .iter()
+            .filter_map(|&object| {
+                let loaded = self.index.file(object)?;
+                let need = stack_need(loaded)?;
+                let name = load
+                    .needed_name(object)
+                    .unwrap_or_else(|| loaded.file_name().to_string());
+                Some((need, name))
+            })
+            .collect();
+        executable_stack_refused(file, needs, host, &glibc, platform)
     }
 
     /// Loads `root` (loaded itself through `loaded_through`) and the tree
