@@ -60,6 +60,14 @@ gcc "${SHARED_EARLY[@]}" -Wl,-z,execstack -o image/execstack/stackown.cpython-31
 gcc "${COMMON[@]}" -o image/execstack/stack-program $SRC/stack_program.c \
     -Limage/execstack -l:libstack-exec.so -Wl,--enable-new-dtags,-rpath,'$ORIGIN'
 gcc "${COMMON[@]}" -o image/execstack/dlopen-probe $SRC/dlopen_probe.c
+# Thread stacks: a glibc-built library running 512 KiB of stack in a thread
+# with default attributes (128 KiB on musl) and one that asks for 1 MiB; a
+# musl program loading either, with musl's default and with -z stack-size.
+mkdir -p image/threads-stack
+gcc "${SHARED_EARLY[@]}" -pthread -o image/threads-stack/libdeep-default.so $SRC/deep_thread.c
+gcc "${SHARED_EARLY[@]}" -pthread -DSET_STACK -o image/threads-stack/libdeep-sized.so $SRC/deep_thread.c
+musl-gcc "${COMMON[@]}" -o image/threads-stack/host-default $SRC/deep_thread_host.c
+musl-gcc "${COMMON[@]}" -Wl,-z,stack-size=1048576 -o image/threads-stack/host-1m $SRC/deep_thread_host.c
 
 # Shared libraries (glibc)
 SHARED=("${COMMON[@]}" -shared -fPIC)

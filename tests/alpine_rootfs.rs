@@ -137,3 +137,72 @@ fn a_newer_musl_is_the_remedy_when_it_has_every_missing_name() {
         assert_eq!(predicted, errors, "{release}");
     }
 }
+
+/// musl gives a thread created with default attributes 128 KiB of stack
+/// (glibc: the stack limit, 8 MiB). A glibc-built library running 512 KiB
+/// of stack in such a thread loads under Alpine's loaders and then crashes
+/// (SIGSEGV); it survives when its thread asks for 1 MiB, or when the program
+/// raises musl's default with `-z stack-size`. MC403 is said of the first
+/// library only, and not on a glibc image.
+#[test]
+fn threads_with_default_stacks_overflow_on_musl_where_mc403_says() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = "image/threads-stack";
+    for release in ["3.17", "3.20"] {
+        let Some(root) = alpine_root(release) else {
+            return;
+        };
+        let tmp = root
+            .join("tmp")
+            .join(format!("threads-stack-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).unwrap();
+        for name in [
+            "host-default",
+            "host-1m",
+            "libdeep-default.so",
+            "libdeep-sized.so",
+        ] {
+            std::fs::copy(corpus(&format!("{dir}/{name}")), tmp.join(name)).unwrap();
+        }
+        let inside = Path::new("/tmp").join(tmp.file_name().unwrap());
+        let run = |host: &str, library: &str| {
+            Command::new("chroot")
+                .arg(&root)
+                .arg(inside.join(host))
+                .arg(inside.join(library))
+                .output()
+                .unwrap()
+        };
+        let crashed = run("host-default", "libdeep-default.so");
+        assert_eq!(
+            crashed.status.signal(),
+            Some(libc::SIGSEGV),
+            "{release}: {crashed:?}"
+        );
+        for (host, library) in [
+            ("host-default", "libdeep-sized.so"),
+            ("host-1m", "libdeep-default.so"),
+        ] {
+            let output = run(host, library);
+            assert_eq!(
+                output.status.code(),
+                Some(0),
+                "{release} {host} {library}: {output:?}"
+            );
+            assert!(String::from_utf8_lossy(&output.stdout).starts_with("survived"));
+        }
+        std::fs::remove_dir_all(&tmp).unwrap();
+        let target = format!("alpine:{release}");
+        let default = scan_on(&format!("{dir}/libdeep-default.so"), &target);
+        assert_eq!(default.verdict(), Verdict::Ok, "it loads");
+        assert_eq!(codes_of(&default), [Code::SmallThreadStacks], "{target}");
+        let sized = scan_on(&format!("{dir}/libdeep-sized.so"), &target);
+        assert!(
+            sized.findings().is_empty(),
+            "{target}: {:?}",
+            codes_of(&sized)
+        );
+    }
+    let on_glibc = scan_on(&format!("{dir}/libdeep-default.so"), "debian:12-slim");
+    assert!(on_glibc.findings().is_empty(), "{:?}", codes_of(&on_glibc));
+}

@@ -940,6 +940,7 @@ mod wheel_audit {
                 evidence: format!("{libc} by fiat"),
             },
             stack: Stack::NonExecutable,
+            stack_size: 0,
             bind_now: false,
             runtime_files: Default::default(),
         }

@@ -21,6 +21,7 @@ mod provider;
 pub mod reinstall;
 pub mod resolve;
 mod search;
+mod threads;
 mod tree;
 pub mod wheel;
 
@@ -304,9 +305,10 @@ fn judge(
     let unchecked = resolution.unchecked_symbols();
     findings.extend(findings::unchecked(&resolution, &unchecked));
     let gcompat_use = gcompat::Usage::of(&resolution, facts, glibc_interpreter);
-    // "Loads only with gcompat" is said of files that load.
+    // "Loads only with gcompat" and how its threads fare are said of files that load.
     if !findings.iter().any(|f| f.severity == Severity::Error) {
         findings.extend(gcompat_use.finding(&reach));
+        findings.extend(threads::small_thread_stacks(facts, platform));
     }
 
     let verdict = verdict(&findings, gcompat_use.used, !unchecked.is_empty());

@@ -99,7 +99,7 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
     let relocation_types = relocation_types(&parsed);
     let go_build_id = go_build_id(elf, bytes);
     let bind_now = binds_now(elf);
-    let stack = stack(elf);
+    let (stack, stack_size) = stack(elf);
     let runtime_files = if matches!(linkage, Linkage::Static | Linkage::StaticPie) {
         runtime_files(&parsed, bytes)
     } else {
@@ -134,23 +134,25 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
         go_build_id,
         libc,
         stack,
+        stack_size,
         bind_now,
         runtime_files,
     })
 }
 
-/// What the stack must allow, as glibc's loader reads it: the flags of the
-/// last `PT_GNU_STACK` (`_dl_map_object_from_fd` keeps overwriting them).
-fn stack(elf: &Elf) -> Stack {
+/// What the stack must allow, as glibc's loader reads it (the flags of the
+/// last `PT_GNU_STACK`: `_dl_map_object_from_fd` keeps overwriting them),
+/// and the size it asks for.
+fn stack(elf: &Elf) -> (Stack, u64) {
     match elf
         .program_headers
         .iter()
         .rev()
         .find(|phdr| phdr.p_type == PT_GNU_STACK)
     {
-        Some(phdr) if phdr.p_flags & PF_X != 0 => Stack::Executable,
-        Some(_) => Stack::NonExecutable,
-        None => Stack::Unmarked,
+        Some(phdr) if phdr.p_flags & PF_X != 0 => (Stack::Executable, phdr.p_memsz),
+        Some(phdr) => (Stack::NonExecutable, phdr.p_memsz),
+        None => (Stack::Unmarked, 0),
     }
 }
 

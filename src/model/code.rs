@@ -554,6 +554,25 @@ rebuild with `-Wl,-z,noexecstack`, or clear the flag with `patchelf --clear-exec
             "rebuild with `-Wl,-z,noexecstack`, or clear the flag with `patchelf --clear-execstack` (patchelf 0.18+)",
         ),
     },
+    SmallThreadStacks => {
+        id: "MC403",
+        name: "small-thread-stacks",
+        severity: Severity::Note,
+        summary: "a glibc-built file creates threads with the default stack size: 128 KiB on musl, 8 MiB on glibc",
+        explanation: "A thread created without a stack size (pthread_create with default \
+attributes, C++ std::thread, OpenMP's worker threads) gets the C library's default stack. \
+glibc's is the stack limit (`ulimit -s`, usually 8 MiB); musl's is 128 KiB. Code written and \
+tested on glibc that recurses deeply or keeps large arrays on the stack in such a thread \
+overflows it on musl and dies with a segmentation fault, at run time, long after it loaded. \
+musl raises its default to the PT_GNU_STACK size of the program and of the libraries it \
+starts with (`-Wl,-z,stack-size=`), never to that of a library loaded later with dlopen; \
+CPython's own threads on Alpine get 1 MiB from its build, but those an extension module \
+creates do not. muslcheck says this of glibc-built files that load on the target and name \
+pthread_create without pthread_attr_setstacksize, std::thread, or GOMP_parallel.\n\nFix: \
+link the program with `-Wl,-z,stack-size=1048576` (or more), set a stack size where the \
+threads are created, for OpenMP set OMP_STACKSIZE; or install a musl build, tested on musl.",
+        remedy: None,
+    },
 }
 
 impl Code {

@@ -203,6 +203,10 @@ pub struct ElfFacts {
     /// What `PT_GNU_STACK` asks of the stack (glibc 2.41+ refuses to dlopen
     /// a library that needs it executable).
     pub stack: Stack,
+    /// `PT_GNU_STACK`'s size (`-z stack-size=`): musl takes it as the
+    /// default thread stack of a program and of the libraries it starts with.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub stack_size: u64,
     /// Every symbol is bound before the program runs (`-z now`): glibc then
     /// fails at load time on a missing function, not at its first call.
     #[serde(skip)]
@@ -400,6 +404,10 @@ impl FromIterator<String> for SymbolNames {
         let names: Vec<String> = names.into_iter().collect();
         SymbolNames::new(names.iter().map(String::as_str))
     }
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 #[cfg(test)]

@@ -182,6 +182,12 @@ pub enum Evidence {
     RuntimeFiles {
         files: Vec<String>,
     },
+    /// What in the file creates threads with the default stack size, and
+    /// the size they get on the target.
+    Threads {
+        creators: Vec<String>,
+        default_stack: u64,
+    },
     /// Objects a `dlopen` of the file maps that need an executable stack,
     /// and the image's glibc, which refuses them.
     ExecutableStack {
