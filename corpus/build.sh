@@ -68,6 +68,21 @@ gcc "${SHARED_EARLY[@]}" -pthread -o image/threads-stack/libdeep-default.so $SRC
 gcc "${SHARED_EARLY[@]}" -pthread -DSET_STACK -o image/threads-stack/libdeep-sized.so $SRC/deep_thread.c
 musl-gcc "${COMMON[@]}" -o image/threads-stack/host-default $SRC/deep_thread_host.c
 musl-gcc "${COMMON[@]}" -Wl,-z,stack-size=1048576 -o image/threads-stack/host-1m $SRC/deep_thread_host.c
+# Initial-exec TLS (musl gives static TLS only to what loads at start):
+# CPython-shaped modules reaching an exported __thread symbol or their own
+# block with -ftls-model=initial-exec, one with the default model, a program
+# needing the by-name one at start, and a musl program that dlopens one.
+mkdir -p image/tls
+musl-gcc "${SHARED_EARLY[@]}" -ftls-model=initial-exec -DBY_NAME \
+    -o image/tls/ietls_named.cpython-312-x86_64-linux-musl.so $SRC/ie_tls.c
+musl-gcc "${SHARED_EARLY[@]}" -ftls-model=initial-exec \
+    -o image/tls/ietls_own.cpython-312-x86_64-linux-musl.so $SRC/ie_tls.c
+musl-gcc "${SHARED_EARLY[@]}" -o image/tls/gdtls.cpython-312-x86_64-linux-musl.so $SRC/ie_tls.c
+musl-gcc "${COMMON[@]}" -o image/tls/tls-probe $SRC/tls_probe.c
+musl-gcc "${SHARED_EARLY[@]}" -ftls-model=initial-exec -DBY_NAME -DNO_MODULE \
+    -Wl,-soname,libietls-named.so -o image/tls/libietls-named.so $SRC/ie_tls.c
+musl-gcc "${COMMON[@]}" -o image/tls/ietls-program $SRC/tls_probe.c \
+    image/tls/libietls-named.so -Wl,-rpath,'$ORIGIN'
 
 # Shared libraries (glibc)
 SHARED=("${COMMON[@]}" -shared -fPIC)

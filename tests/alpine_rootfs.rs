@@ -14,7 +14,7 @@ use muslcheck::model::{Arch, Code, Verdict};
 use muslcheck::platform::Platform;
 use muslcheck::{Artifact, Options};
 
-use common::{alpine_root, codes_of, corpus, scan_with};
+use common::{alpine_root, codes, codes_of, corpus, scan_with};
 
 /// What Alpine's loader says of `fixture` (a corpus path) copied into `root`:
 /// whether it loads, and its error lines.
@@ -205,4 +205,81 @@ fn threads_with_default_stacks_overflow_on_musl_where_mc403_says() {
     }
     let on_glibc = scan_on(&format!("{dir}/libdeep-default.so"), "debian:12-slim");
     assert!(on_glibc.findings().is_empty(), "{:?}", codes_of(&on_glibc));
+}
+
+/// musl gives static TLS only to what a program loads at start. Alpine's
+/// loaders refuse a module dlopened with initial-exec TLS, whether it reaches
+/// an exported thread-local symbol or its own block; they load one built
+/// with the default model, and start a program that needs an initial-exec
+/// library. MC114 is said of exactly the refused modules, in the loader's
+/// words where the symbol is known.
+#[test]
+fn initial_exec_tls_is_refused_to_dlopen_where_mc114_says() {
+    let modules = [
+        "ietls_named.cpython-312-x86_64-linux-musl.so",
+        "ietls_own.cpython-312-x86_64-linux-musl.so",
+        "gdtls.cpython-312-x86_64-linux-musl.so",
+    ];
+    for release in ["3.17", "3.20"] {
+        let Some(root) = alpine_root(release) else {
+            return;
+        };
+        let tmp = root.join("tmp").join(format!("tls-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).unwrap();
+        for entry in std::fs::read_dir(corpus("image/tls")).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), tmp.join(entry.file_name())).unwrap();
+        }
+        let inside = Path::new("/tmp").join(tmp.file_name().unwrap());
+        let run = |program: &str, argument: &str| {
+            Command::new("chroot")
+                .arg(&root)
+                .arg("env")
+                .arg(format!("LD_LIBRARY_PATH={}", inside.display()))
+                .arg(inside.join(program))
+                .arg(inside.join(argument))
+                .output()
+                .unwrap()
+        };
+        let target = format!("alpine:{release}");
+        let (report, _) = common::json_scan(&tmp, &["--target", &target]);
+        let mut refused = Vec::new();
+        for module in modules {
+            let output = run("tls-probe", module);
+            let said = String::from_utf8_lossy(&output.stdout).trim().to_string();
+            let loader_refused = said.contains("initial-exec TLS resolves to dynamic definition");
+            let artifact = common::artifact(&report, module);
+            let mc114 = artifact["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["code"] == "MC114");
+            assert_eq!(
+                mc114.is_some(),
+                loader_refused,
+                "{target} {module}: `{said}`"
+            );
+            if loader_refused {
+                refused.push(module);
+            } else {
+                assert_eq!(said, "bumped: 2", "{target} {module}");
+            }
+            // The loader's line, where muslcheck can know it (the symbol is named).
+            if let Some(message) = mc114.and_then(|f| f["loader_messages"][0].as_str()) {
+                assert_eq!(said.replace(&format!("{}/", inside.display()), ""), message);
+            }
+        }
+        assert_eq!(refused, modules[..2], "{target}");
+        // A program needing an initial-exec library at start: static TLS, fine.
+        let program = run("ietls-program", "gdtls.cpython-312-x86_64-linux-musl.so");
+        assert_eq!(program.status.code(), Some(0), "{target}: {program:?}");
+        for file in ["ietls-program", "libietls-named.so"] {
+            let codes = codes(common::artifact(&report, file));
+            assert!(
+                !codes.contains(&"MC114".to_string()),
+                "{target} {file}: {codes:?}"
+            );
+        }
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
 }

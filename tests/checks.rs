@@ -941,6 +941,7 @@ mod wheel_audit {
             },
             stack: Stack::NonExecutable,
             stack_size: 0,
+            initial_exec_tls: Default::default(),
             bind_now: false,
             runtime_files: Default::default(),
         }

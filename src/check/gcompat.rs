@@ -106,6 +106,25 @@ impl Usage {
     }
 }
 
+/// What gcompat would do for a failing file.
+pub enum Hint {
+    /// It would load with gcompat installed.
+    Loads,
+    /// gcompat does not reach it (its host loads it): why.
+    DoesNotHelp(String),
+}
+
+impl Hint {
+    pub fn text(&self) -> String {
+        match self {
+            Hint::Loads => {
+                "would load with gcompat: `apk add gcompat` (check with --gcompat)".to_string()
+            }
+            Hint::DoesNotHelp(reason) => format!("gcompat does not help here: {reason}"),
+        }
+    }
+}
+
 /// "would load with gcompat" — or why it would not — from a resolution
 /// made as if gcompat were installed.
 pub fn hint(
@@ -113,7 +132,7 @@ pub fn hint(
     glibc_interpreter: bool,
     host: Option<&Host>,
     reach: &Reach,
-) -> Option<String> {
+) -> Option<Hint> {
     let all_resolved = with_gcompat.missing_libraries.is_empty()
         && with_gcompat
             .symbols
@@ -121,12 +140,10 @@ pub fn hint(
             .all(|s| s.missing.is_empty() && s.unsupported_relocations.is_empty());
     // A glibc executable needs gcompat's loader stub even when no symbol is missing.
     if all_resolved && (with_gcompat.gcompat_active || glibc_interpreter) {
-        return Some(
-            "would load with gcompat: `apk add gcompat` (check with --gcompat)".to_string(),
-        );
+        return Some(Hint::Loads);
     }
     if host.is_some() && !with_gcompat.gcompat_active {
-        return Some(format!("gcompat does not help here: {}", reach.reason));
+        return Some(Hint::DoesNotHelp(reach.reason.clone()));
     }
     None
 }

@@ -22,6 +22,7 @@ pub mod reinstall;
 pub mod resolve;
 mod search;
 mod threads;
+mod tls;
 mod tree;
 pub mod wheel;
 
@@ -31,7 +32,7 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 
 use crate::model::{
-    Assessment, ElfFacts, Finding, Host, HostKind, Linkage, LoadSummary, Severity, Verdict,
+    Assessment, Code, ElfFacts, Finding, Host, HostKind, Linkage, LoadSummary, Severity, Verdict,
 };
 use crate::platform::{LoaderKind, Platform};
 
@@ -291,6 +292,12 @@ fn judge(
         findings.extend(findings::glibc_interpreter(file, platform));
     }
     findings.extend(findings::own_failures(file, root, &resolution, platform));
+    findings.extend(tls::initial_exec_tls(
+        index,
+        &resolution,
+        host.as_ref(),
+        platform,
+    ));
     let (behind, reached): (Vec<_>, Vec<_>) = findings::failing_dependencies(root, &resolution)
         .into_iter()
         .partition(|d| d.behind_failing);
@@ -313,7 +320,13 @@ fn judge(
 
     let verdict = verdict(&findings, gcompat_use.used, !unchecked.is_empty());
     let mut loads_with_gcompat = false;
-    if verdict == Verdict::Breaks && !platform.gcompat && platform.has_packages() {
+    // gcompat supplies names and a loader path; what else fails stays failing.
+    let only_gcompat_could_fix = !findings.iter().any(|f| f.code == Code::InitialExecTls);
+    if verdict == Verdict::Breaks
+        && !platform.gcompat
+        && platform.has_packages()
+        && only_gcompat_could_fix
+    {
         let hint = gcompat::hint(
             &resolve_with(true),
             glibc_interpreter,
@@ -321,8 +334,8 @@ fn judge(
             &reach,
         );
         if let Some(hint) = hint {
-            gcompat::add_hint(&mut findings, &hint);
-            loads_with_gcompat = true;
+            gcompat::add_hint(&mut findings, &hint.text());
+            loads_with_gcompat = matches!(hint, gcompat::Hint::Loads);
         }
     }
     let mut load = load_summary(index, root, &resolution, gcompat_use.symbols, reach.reason);

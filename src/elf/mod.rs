@@ -22,7 +22,7 @@ pub use crate::model::{
     Arch, Class, ElfFacts, ElfType, Endian, Libc, LibcKind, Linkage, RelocationCount,
     RequiredSymbol, VersionNeed,
 };
-use crate::model::{RuntimeFile, RuntimeFiles, Stack, SymbolNames, Version};
+use crate::model::{InitialExecTls, RuntimeFile, RuntimeFiles, Stack, SymbolNames, Version};
 
 /// The four bytes every ELF file starts with.
 pub const ELF_MAGIC: [u8; 4] = *b"\x7fELF";
@@ -100,6 +100,7 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
     let go_build_id = go_build_id(elf, bytes);
     let bind_now = binds_now(elf);
     let (stack, stack_size) = stack(elf);
+    let initial_exec_tls = initial_exec_tls(&parsed);
     let runtime_files = if matches!(linkage, Linkage::Static | Linkage::StaticPie) {
         runtime_files(&parsed, bytes)
     } else {
@@ -135,9 +136,35 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
         libc,
         stack,
         stack_size,
+        initial_exec_tls,
         bind_now,
         runtime_files,
     })
+}
+
+/// The initial-exec TLS relocations' targets: the object's own block (no
+/// symbol) and the names of the symbols.
+fn initial_exec_tls(parsed: &Parsed) -> InitialExecTls {
+    let mut tls = InitialExecTls::default();
+    for &index in &parsed.relocations.initial_exec {
+        if index == 0 {
+            tls.own_block = true;
+            continue;
+        }
+        let name = parsed
+            .elf
+            .dynsyms
+            .get(index)
+            .and_then(|sym| parsed.dynstr.get(sym.st_name));
+        match name {
+            Some(name) if !name.is_empty() => tls.symbols.push(name.to_string()),
+            // A nameless symbol (a section's): the object's own block too.
+            _ => tls.own_block = true,
+        }
+    }
+    tls.symbols.sort_unstable();
+    tls.symbols.dedup();
+    tls
 }
 
 /// What the stack must allow, as glibc's loader reads it (the flags of the

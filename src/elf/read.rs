@@ -60,6 +60,10 @@ impl<'a> Strings<'a> {
     }
 }
 
+/// How many initial-exec TLS symbols a file's facts name (a library has a
+/// handful; the walk stays linear on a crafted one).
+pub const INITIAL_EXEC_KEPT: usize = 32;
+
 /// What one walk over the dynamic relocations (RELA, REL and PLT) found.
 #[derive(Default)]
 pub struct Relocations {
@@ -72,6 +76,9 @@ pub struct Relocations {
     named: Vec<u64>,
     /// Symbol indices of copy relocations (RELA and REL only), in order.
     pub copied: Vec<usize>,
+    /// Symbol indices (0: the object's own TLS block) of initial-exec TLS
+    /// relocations, each once, at most [`INITIAL_EXEC_KEPT`].
+    pub initial_exec: Vec<usize>,
     /// The largest symbol index named (goblin sizes the symbol table by it).
     max_symbol: usize,
 }
@@ -92,10 +99,11 @@ impl Relocations {
         &mut self,
         entries: &[u8],
         layout: RelocLayout,
-        copy_type: Option<u32>,
+        (copy_type, initial_exec_types): (Option<u32>, &[u32]),
         symbols_in_file: usize,
     ) {
         let mut run: Option<(u32, usize)> = None;
+        let mut initial_exec_run = false;
         for entry in entries.chunks_exact(layout.size) {
             let Some((r_type, index)) = layout.info(entry) else {
                 continue;
@@ -103,10 +111,17 @@ impl Relocations {
             match &mut run {
                 Some((current, count)) if *current == r_type => *count += 1,
                 _ => {
+                    initial_exec_run = initial_exec_types.contains(&r_type);
                     if let Some((done, count)) = run.replace((r_type, 1)) {
                         *self.counts.entry(done).or_default() += count;
                     }
                 }
+            }
+            if initial_exec_run
+                && self.initial_exec.len() < INITIAL_EXEC_KEPT
+                && !self.initial_exec.contains(&index)
+            {
+                self.initial_exec.push(index);
             }
             if index == 0 {
                 continue;
@@ -256,7 +271,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed<'_>> {
         elf.pltrelocs = RelocSection::parse(bytes, info.jmprel, info.pltrelsz, plt_is_rela, ctx)?;
 
         let arch = Arch::from_elf(header.e_machine, elf.is_64, elf.little_endian);
-        let copy_type = arch.copy_relocation_type();
+        let kinds = (arch.copy_relocation_type(), arch.initial_exec_tls_types());
         let symbol_size = Sym::size(container);
         let symbols_in_file = bytes.len().saturating_sub(info.symtab) / symbol_size.max(1);
         // The tables as goblin checked them above, read in place.
@@ -269,19 +284,19 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed<'_>> {
         relocations.walk(
             table(info.rela, info.relasz),
             RelocLayout::new(true, ctx),
-            copy_type,
+            kinds,
             symbols_in_file,
         );
         relocations.walk(
             table(info.rel, info.relsz),
             RelocLayout::new(false, ctx),
-            copy_type,
+            kinds,
             symbols_in_file,
         );
         relocations.walk(
             table(info.jmprel, info.pltrelsz),
             RelocLayout::new(plt_is_rela, ctx),
-            None,
+            (None, kinds.1),
             symbols_in_file,
         );
 

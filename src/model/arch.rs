@@ -75,6 +75,23 @@ impl Arch {
         }
     }
 
+    /// The relocation types of initial-exec TLS (musl's `REL_TPOFF` and
+    /// `REL_TPOFF_NEG` in `arch/*/reloc.h`): a fixed offset from the thread
+    /// pointer, which only objects loaded at program start have.
+    pub fn initial_exec_tls_types(self) -> &'static [u32] {
+        match self {
+            Arch::X86_64 => &[18],
+            Arch::I686 => &[14, 37],
+            Arch::Aarch64 => &[1030],
+            Arch::Armv7 => &[19],
+            Arch::Ppc64le | Arch::Ppc64 => &[73],
+            Arch::S390x => &[56],
+            Arch::Riscv64 => &[11],
+            Arch::Loongarch64 => &[10],
+            Arch::Other(_) => &[],
+        }
+    }
+
     /// Name of a relocation type, for messages.
     pub fn relocation_name(self, r_type: u32) -> String {
         let name = match (self, r_type) {

@@ -365,6 +365,29 @@ debian:13-slim.\n\nFix: rebuild with `-Wl,-z,noexecstack` (or add the missing \
             "rebuild with `-Wl,-z,noexecstack`, or clear the flag with `patchelf --clear-execstack` (patchelf 0.18+); `GLIBC_TUNABLES=glibc.rtld.execstack=2` restores the old behaviour",
         ),
     },
+    InitialExecTls => {
+        id: "MC114",
+        name: "initial-exec-tls",
+        severity: Severity::Error,
+        summary: "a library loaded with dlopen uses initial-exec TLS, which musl gives only to what a program loads at start",
+        explanation: "Thread-local variables reached through the initial-exec model \
+(`-ftls-model=initial-exec`, the DF_STATIC_TLS flag; R_X86_64_TPOFF64 relocations) sit at a \
+fixed offset from the thread pointer, in the static TLS area the loader lays out when the \
+program starts. glibc keeps a little spare room there for libraries loaded later; musl keeps \
+none. A Python extension module, Node addon or JNI library is loaded with dlopen, and so are the \
+libraries it brings: when one of them reaches a thread-local symbol of a library of the same \
+load this way, musl stops: `Error relocating <file>: <symbol>: initial-exec TLS resolves to \
+dynamic definition in <library>`. When it reaches its own thread-local variables without a \
+symbol, musl does not notice: the library loads and its first access uses memory that is not its \
+TLS (a segmentation fault under Alpine's loader, or silent corruption). A program and the \
+libraries it needs at start are not affected.\n\nExample: a manylinux wheel's bundled \
+libgomp (built with initial-exec TLS on glibc) loaded by an extension module.\n\nFix: \
+install a musl build (musllinux wheels bundle a libgomp built for musl), or rebuild the library \
+with the default TLS model (`-ftls-model=global-dynamic`).",
+        remedy: Some(
+            "install a musl build of this library (musllinux wheel, musl prebuild) or rebuild it without `-ftls-model=initial-exec`",
+        ),
+    },
     NoMuslBuild => {
         id: "MC201",
         name: "no-musl-build",

@@ -133,6 +133,23 @@ pub struct RelocationCount {
     pub count: usize,
 }
 
+/// The initial-exec thread-local storage a file uses (`R_*_TPOFF`
+/// relocations): a fixed offset from the thread pointer, which musl gives
+/// only the objects loaded when the program starts.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct InitialExecTls {
+    /// Its own thread-local block, reached without a symbol (`static __thread`).
+    pub own_block: bool,
+    /// Thread-local symbols reached by name.
+    pub symbols: Vec<String>,
+}
+
+impl InitialExecTls {
+    pub fn is_empty(&self) -> bool {
+        !self.own_block && self.symbols.is_empty()
+    }
+}
+
 /// What the file's `PT_GNU_STACK` program header asks of the stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -207,6 +224,10 @@ pub struct ElfFacts {
     /// default thread stack of a program and of the libraries it starts with.
     #[serde(skip_serializing_if = "is_zero")]
     pub stack_size: u64,
+    /// Initial-exec TLS (`-ftls-model=initial-exec`, DF_STATIC_TLS): musl
+    /// cannot give it to a library loaded with dlopen.
+    #[serde(skip_serializing_if = "InitialExecTls::is_empty")]
+    pub initial_exec_tls: InitialExecTls,
     /// Every symbol is bound before the program runs (`-z now`): glibc then
     /// fails at load time on a missing function, not at its first call.
     #[serde(skip)]

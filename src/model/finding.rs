@@ -120,6 +120,16 @@ impl MissingSymbol {
     }
 }
 
+/// An object's initial-exec TLS: its own block, and the symbols it reaches
+/// with the object of the same load that defines each.
+#[derive(Debug, Clone, Serialize)]
+pub struct TlsUse {
+    pub path: String,
+    pub own_block: bool,
+    /// `(symbol, defining object's report path)`.
+    pub symbols: Vec<(String, String)>,
+}
+
 /// An object that needs an executable stack, and why glibc reads it so.
 #[derive(Debug, Clone, Serialize)]
 pub struct StackNeed {
@@ -181,6 +191,11 @@ pub enum Evidence {
     /// Run-time files a static program names that the image lacks.
     RuntimeFiles {
         files: Vec<String>,
+    },
+    /// Objects of the file's load that use initial-exec TLS, which musl
+    /// gives only to what the program loads at start.
+    InitialExecTls {
+        objects: Vec<TlsUse>,
     },
     /// What in the file creates threads with the default stack size, and
     /// the size they get on the target.

@@ -25,12 +25,12 @@ pub use decision::{
     ReinstallAnswer, Reinstallation,
 };
 pub use elf_facts::{
-    Class, ElfFacts, ElfType, Endian, Libc, LibcKind, Linkage, RelocationCount, RequiredSymbol,
-    RuntimeFile, RuntimeFiles, Stack, SymbolNames, VersionNeed,
+    Class, ElfFacts, ElfType, Endian, InitialExecTls, Libc, LibcKind, Linkage, RelocationCount,
+    RequiredSymbol, RuntimeFile, RuntimeFiles, Stack, SymbolNames, VersionNeed,
 };
 pub use finding::{
     Assessment, Evidence, Finding, Host, HostKind, LoadSummary, MissingLibrary, MissingNode,
-    MissingSymbol, PackageNeed, RelocationEvidence, StackNeed, Verdict,
+    MissingSymbol, PackageNeed, RelocationEvidence, StackNeed, TlsUse, Verdict,
 };
 pub use image::{DefinedVersions, Exactness, ImageFact, Presence, SymbolDefinition, TargetSummary};
 pub use matrix::{Leanest, MATRIX_SCHEMA_VERSION, Matrix, MatrixCell, MatrixRow, MatrixTarget};
