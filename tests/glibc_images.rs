@@ -300,6 +300,68 @@ fn dlopen_refuses_executable_stacks_where_muslcheck_says() {
     );
 }
 
+/// A real wheel: ctranslate2 4.5.0 bundles a libctranslate2 whose
+/// PT_GNU_STACK asks for an executable stack. Its extension module, dlopened
+/// in a Debian 13 root, fails on it in the words MC113 predicts; in a Debian
+/// 12 root the stack is no obstacle (the module then stops at CPython's own
+/// symbols, which a real import has), and MC113 is not said.
+#[test]
+fn a_real_wheels_executable_stack_library_is_refused_on_debian_13() {
+    let Some(site) = common::fetched("execstack") else {
+        skip("corpus/thirdparty/fetched/execstack is absent (corpus/thirdparty/make-execstack.sh)");
+        return;
+    };
+    let module = "ctranslate2/_ext.cpython-312-x86_64-linux-gnu.so";
+    for (image, refused) in [("debian:12-slim", false), ("debian:13-slim", true)] {
+        let Some(root) = image_root(image) else {
+            return;
+        };
+        let inside = root.path().join("tmp/site");
+        copy_merged(
+            &site.join("site-packages"),
+            &site.join("site-packages"),
+            &inside,
+        );
+        std::fs::copy(
+            corpus("image/execstack/dlopen-probe"),
+            root.path().join("tmp/dlopen-probe"),
+        )
+        .unwrap();
+        let output = Command::new("/usr/sbin/chroot")
+            .arg(root.path())
+            .arg("/tmp/dlopen-probe")
+            .arg(format!("/tmp/site/{module}"))
+            .env_clear()
+            .output()
+            .unwrap();
+        let line = String::from_utf8_lossy(&output.stdout).trim().to_string();
+        let (report, _) = json_scan(&inside, &["--target", image]);
+        let artifact = report["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["path"] == module)
+            .unwrap_or_else(|| panic!("{module} not in the report"));
+        let refusal = "cannot enable executable stack as shared object requires: Invalid argument";
+        assert_eq!(line.ends_with(refusal), refused, "{image}: ld.so `{line}`");
+        if refused {
+            let mc113 = finding(artifact, "MC113");
+            assert_eq!(
+                mc113["loader_messages"][0].as_str(),
+                Some(line.as_str()),
+                "{image}"
+            );
+            assert_eq!(mc113["evidence"]["objects"][0]["stack"], "executable");
+        } else {
+            assert!(
+                !codes(artifact).contains(&"MC113".to_string()),
+                "{image}: {:?}",
+                codes(artifact)
+            );
+        }
+    }
+}
+
 /// distroless/base has no libstdc++: ld.so stops on it; muslcheck names it
 /// and the image of the family that has it (distroless/cc), where it runs.
 #[test]
