@@ -83,6 +83,18 @@ musl-gcc "${SHARED_EARLY[@]}" -ftls-model=initial-exec -DBY_NAME -DNO_MODULE \
     -Wl,-soname,libietls-named.so -o image/tls/libietls-named.so $SRC/ie_tls.c
 musl-gcc "${COMMON[@]}" -o image/tls/ietls-program $SRC/tls_probe.c \
     image/tls/libietls-named.so -Wl,-rpath,'$ORIGIN'
+# Lazy binding: musl's dlopen with RTLD_LAZY leaves a PLT or GOT entry it
+# cannot bind for later; an absolute data reference still stops the load.
+# Node-shaped addons and a CPython-shaped module (RTLD_NOW), for musl and
+# glibc, and a probe for each C library.
+mkdir -p image/lazy
+musl-gcc "${SHARED_EARLY[@]}" -o image/lazy/calls-absent-musl.node $SRC/lazy_module.c
+musl-gcc "${SHARED_EARLY[@]}" -DBY_ADDRESS -o image/lazy/data-absent-musl.node $SRC/lazy_module.c
+musl-gcc "${SHARED_EARLY[@]}" -DCPYTHON -o image/lazy/lazy.cpython-312-x86_64-linux-musl.so $SRC/lazy_module.c
+gcc "${SHARED_EARLY[@]}" -o image/lazy/calls-absent-glibc.node $SRC/lazy_module.c
+gcc "${SHARED_EARLY[@]}" -DCPYTHON -o image/lazy/lazy.cpython-312-x86_64-linux-gnu.so $SRC/lazy_module.c
+musl-gcc "${COMMON[@]}" -o image/lazy/lazy-probe-musl $SRC/lazy_probe.c
+gcc "${COMMON[@]}" -o image/lazy/lazy-probe-glibc $SRC/lazy_probe.c
 
 # Shared libraries (glibc)
 SHARED=("${COMMON[@]}" -shared -fPIC)

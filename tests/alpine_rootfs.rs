@@ -283,3 +283,81 @@ fn initial_exec_tls_is_refused_to_dlopen_where_mc114_says() {
         std::fs::remove_dir_all(&tmp).unwrap();
     }
 }
+
+/// musl binds every symbol when it loads a file, except under a dlopen with
+/// RTLD_LAZY (Node, the JVM, Ruby), which leaves a PLT or GOT entry it cannot
+/// bind for later: the addon loads, and the process dies at the first call.
+/// An absolute data reference still stops the load, and CPython dlopens with
+/// RTLD_NOW. muslcheck's MC102 gives the loader's line exactly where the
+/// load fails, and none where it does not.
+#[test]
+fn a_lazy_dlopen_defers_plt_and_got_entries_as_mc102_says() {
+    use std::os::unix::process::ExitStatusExt;
+    // (module, dlopen mode the host uses)
+    let modules = [
+        ("calls-absent-musl.node", "lazy"),
+        ("data-absent-musl.node", "lazy"),
+        ("lazy.cpython-312-x86_64-linux-musl.so", "now"),
+    ];
+    for release in ["3.17", "3.20"] {
+        let Some(root) = alpine_root(release) else {
+            return;
+        };
+        let tmp = root
+            .join("tmp")
+            .join(format!("lazy-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).unwrap();
+        for entry in std::fs::read_dir(corpus("image/lazy")).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), tmp.join(entry.file_name())).unwrap();
+        }
+        let inside = Path::new("/tmp").join(tmp.file_name().unwrap());
+        let probe = |module: &str, mode: &str| {
+            Command::new("chroot")
+                .arg(&root)
+                .arg(inside.join("lazy-probe-musl"))
+                .arg(inside.join(module))
+                .arg(mode)
+                .output()
+                .unwrap()
+        };
+        let target = format!("alpine:{release}");
+        let (report, _) = common::json_scan(&tmp, &["--target", &target]);
+        let mut loaded = Vec::new();
+        for (module, mode) in modules {
+            let output = probe(module, mode);
+            let said = String::from_utf8_lossy(&output.stdout).trim().to_string();
+            let artifact = common::artifact(&report, module);
+            assert_eq!(artifact["verdict"], "breaks", "{target} {module}");
+            let mc102 = artifact["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["code"] == "MC102")
+                .unwrap_or_else(|| panic!("{target} {module}: {:?}", codes(artifact)));
+            let predicted: Vec<String> = mc102["loader_messages"]
+                .as_array()
+                .map(|m| m.iter().map(|l| l.as_str().unwrap().to_string()).collect())
+                .unwrap_or_default();
+            if said == "loaded" {
+                assert!(
+                    predicted.is_empty(),
+                    "{target} {module}: loads, muslcheck says {predicted:?}"
+                );
+                loaded.push(module);
+            } else {
+                let real = said.replace(&format!("{}/", inside.display()), "");
+                assert_eq!(predicted, [real], "{target} {module}");
+            }
+        }
+        assert_eq!(loaded, ["calls-absent-musl.node"], "{target}");
+        // The deferred slot: the first call kills the process.
+        let call = probe("calls-absent-musl.node", "call");
+        assert_eq!(
+            call.status.signal(),
+            Some(libc::SIGSEGV),
+            "{target}: {call:?}"
+        );
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+}

@@ -362,6 +362,69 @@ fn a_real_wheels_executable_stack_library_is_refused_on_debian_13() {
     }
 }
 
+/// glibc's ld.so binds a module's PLT slots at their first call under the
+/// RTLD_LAZY of Node, the JVM and Ruby, and all at once under CPython's
+/// RTLD_NOW: a missing function fails a CPython import with dlerror's line,
+/// and a Node addon at its first call with `symbol lookup error`. MC102 says
+/// which, in ld.so's words.
+#[test]
+fn a_missing_function_fails_at_import_under_rtld_now_and_at_its_call_under_rtld_lazy() {
+    let Some(root) = image_root("debian:12-slim") else {
+        return;
+    };
+    let dir = root.path().join("tmp/lazy");
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in [
+        "lazy-probe-glibc",
+        "calls-absent-glibc.node",
+        "lazy.cpython-312-x86_64-linux-gnu.so",
+    ] {
+        std::fs::copy(corpus(&format!("image/lazy/{name}")), dir.join(name)).unwrap();
+    }
+    let probe = |module: &str, mode: &str| {
+        let output = Command::new("/usr/sbin/chroot")
+            .arg(root.path())
+            .arg("/tmp/lazy/lazy-probe-glibc")
+            .arg(format!("/tmp/lazy/{module}"))
+            .arg(mode)
+            .env_clear()
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&output.stdout).to_string()
+            + &String::from_utf8_lossy(&output.stderr);
+        text.trim().replace("/tmp/lazy/", "")
+    };
+    let (report, _) = json_scan(&dir, &["--target", "debian:12-slim"]);
+    let predicted = |module: &str| -> String {
+        let artifact = report["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["path"] == module)
+            .unwrap()
+            .clone();
+        finding(&artifact, "MC102")["loader_messages"][0]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // CPython: the import fails, with dlerror's line.
+    let module = "lazy.cpython-312-x86_64-linux-gnu.so";
+    assert_eq!(probe(module, "now"), predicted(module));
+    // Node: require() succeeds; the call stops the process (ld.so names the
+    // program: `node` in Node, the probe here).
+    let addon = "calls-absent-glibc.node";
+    assert_eq!(probe(addon, "lazy"), "loaded");
+    let at_call = probe(addon, "call");
+    let predicted_call = predicted(addon);
+    let (_, real) = at_call.split_once("\n").unwrap_or(("", &at_call));
+    assert_eq!(
+        real.strip_prefix("lazy-probe-glibc"),
+        predicted_call.strip_prefix("node"),
+        "{at_call}"
+    );
+}
+
 /// distroless/base has no libstdc++: ld.so stops on it; muslcheck names it
 /// and the image of the family that has it (distroless/cc), where it runs.
 #[test]

@@ -5,7 +5,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
 
 use crate::model::{
-    Code, Evidence, Finding, MissingLibrary, MissingSymbol, PackageNeed, RelocationEvidence,
+    Code, Evidence, Finding, Host, MissingLibrary, MissingSymbol, PackageNeed, Reference,
+    RelocationEvidence,
 };
 use crate::platform::musl::search_path_description;
 use crate::platform::{LoaderMessage, Platform};
@@ -59,14 +60,25 @@ pub fn glibc_interpreter(file: &TreeFile, platform: &Platform) -> Option<Finding
 /// MC102, MC103 and MC106 for the file itself.
 pub fn own_failures(
     file: &TreeFile,
-    root: usize,
+    (root, host): (usize, Option<&Host>),
     resolution: &Resolution,
     platform: &Platform,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     let own = resolution.symbols.get(&root);
     if let Some(missing) = own.map(|own| &own.missing).filter(|m| !m.is_empty()) {
-        findings.push(missing_symbols(file.shown, missing, resolution, platform));
+        // musl's dlopen with RTLD_LAZY leaves PLT and GOT entries it cannot
+        // bind for later (`prepare_lazy` in ldso/dynlink.c), unless the
+        // object binds now: those fail at their first use, not at load.
+        let lazy_host = host
+            .filter(|host| !host.dlopens_now() && !file.facts.bind_now)
+            .map(Host::name);
+        findings.push(missing_symbols(
+            (file.shown, lazy_host),
+            missing,
+            resolution,
+            platform,
+        ));
     }
     let libraries = resolution.missing_libraries_of(root);
     if !libraries.is_empty() {
@@ -82,7 +94,7 @@ pub fn own_failures(
 }
 
 fn missing_symbols(
-    shown: &str,
+    (shown, lazy_host): (&str, Option<&str>),
     missing: &[MissingSymbol],
     resolution: &Resolution,
     platform: &Platform,
@@ -94,6 +106,31 @@ fn missing_symbols(
         platform.musl_version().map_or("?", |v| v.as_str()),
         describe_list(&names, 6)
     );
+    // Under a lazy dlopen only the names another relocation type binds stop the load.
+    let at_load: Vec<MissingSymbol> = match lazy_host {
+        Some(_) => missing
+            .iter()
+            .filter(|s| s.reference == Reference::Load)
+            .cloned()
+            .collect(),
+        None => missing.to_vec(),
+    };
+    if let (Some(host), true) = (lazy_host, at_load.len() < missing.len()) {
+        let _ = write!(
+            message,
+            "; {host} loads it with RTLD_LAZY, so musl leaves {} unbound instead of failing: {}",
+            if at_load.is_empty() {
+                "them"
+            } else {
+                "those only a PLT or GOT entry names"
+            },
+            if at_load.is_empty() {
+                "it loads, and the process dies (SIGSEGV) at the first use of one of them"
+            } else {
+                "the others stop the load"
+            }
+        );
+    }
     let ifunc_only: Vec<&MissingSymbol> = missing
         .iter()
         .filter(|s| s.ifunc_only_in.is_some())
@@ -122,7 +159,7 @@ fn missing_symbols(
             looked_in: resolution.scope.clone(),
         },
     )
-    .with_loader_messages(symbol_messages(shown, missing));
+    .with_loader_messages(symbol_messages(shown, &at_load));
     // Every missing name in a newer Alpine's musl: that image is the simpler fix.
     let names: Vec<&str> = missing.iter().map(|s| s.name.as_str()).collect();
     if let Some((release, musl)) = platform.newer_alpine_providing(&names) {

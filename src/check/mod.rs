@@ -291,7 +291,12 @@ fn judge(
     if !platform.gcompat_installed() {
         findings.extend(findings::glibc_interpreter(file, platform));
     }
-    findings.extend(findings::own_failures(file, root, &resolution, platform));
+    findings.extend(findings::own_failures(
+        file,
+        (root, host.as_ref()),
+        &resolution,
+        platform,
+    ));
     findings.extend(tls::initial_exec_tls(
         index,
         &resolution,

@@ -559,6 +559,7 @@ impl<'g, 't> Scope<'g, 't> {
             gcompat_provides,
             copy_relocation: required.copy_relocation,
             ifunc_only_in: self.ifunc_definer(object, name),
+            reference: required.reference,
         });
     }
 }

@@ -22,7 +22,9 @@ pub use crate::model::{
     Arch, Class, ElfFacts, ElfType, Endian, Libc, LibcKind, Linkage, RelocationCount,
     RequiredSymbol, VersionNeed,
 };
-use crate::model::{InitialExecTls, RuntimeFile, RuntimeFiles, Stack, SymbolNames, Version};
+use crate::model::{
+    InitialExecTls, Reference, RuntimeFile, RuntimeFiles, Stack, SymbolNames, Version,
+};
 
 /// The four bytes every ELF file starts with.
 pub const ELF_MAGIC: [u8; 4] = *b"\x7fELF";
@@ -448,13 +450,23 @@ fn required_symbols(parsed: &Parsed, needed: &[NeededVersion]) -> Vec<RequiredSy
             })
         };
         let version = version_of(first.index);
+        let copy_relocation = group.iter().any(|ask| ask.copy);
+        let reference = match copy_relocation {
+            true => Reference::Load,
+            false => group
+                .iter()
+                .map(|ask| relocations.reference(ask.index))
+                .max()
+                .unwrap_or_default(),
+        };
         required.push(RequiredSymbol {
             name: first.name.to_string(),
             weak,
             version: version.map(|(_, version)| version.to_string()),
             library: version.map(|(library, _)| library.to_string()),
-            copy_relocation: group.iter().any(|ask| ask.copy),
+            copy_relocation,
             relocated,
+            reference,
         });
     }
     required

@@ -21,7 +21,7 @@ use goblin::elf::symver::{VerneedSection, VersymSection};
 use goblin::elf::{Dynamic, Elf, ProgramHeader, RelocSection, SectionHeader, Symtab};
 use goblin::error::{Error, Result};
 
-use crate::model::Arch;
+use crate::model::{Arch, Reference};
 
 /// A string table: NUL-terminated strings, looked up by byte offset.
 #[derive(Default, Clone, Copy)]
@@ -76,6 +76,10 @@ pub struct Relocations {
     named: Vec<u64>,
     /// Symbol indices of copy relocations (RELA and REL only), in order.
     pub copied: Vec<usize>,
+    /// Symbol indices named by a GOT entry or a load-time type, and by a
+    /// load-time type (neither: only PLT slots), as bit sets.
+    got_or_load: Vec<u64>,
+    load: Vec<u64>,
     /// Symbol indices (0: the object's own TLS block) of initial-exec TLS
     /// relocations, each once, at most [`INITIAL_EXEC_KEPT`].
     pub initial_exec: Vec<usize>,
@@ -86,9 +90,18 @@ pub struct Relocations {
 impl Relocations {
     /// Whether a relocation names symbol `index`.
     pub fn names(&self, index: usize) -> bool {
-        self.named
-            .get(index / 64)
-            .is_some_and(|word| word & (1 << (index % 64)) != 0)
+        is_set(&self.named, index)
+    }
+
+    /// When a loader binds symbol `index`, by the relocations naming it.
+    pub fn reference(&self, index: usize) -> Reference {
+        if is_set(&self.load, index) {
+            Reference::Load
+        } else if is_set(&self.got_or_load, index) {
+            Reference::Got
+        } else {
+            Reference::Plt
+        }
     }
 
     /// One table of relocations, read in place: a large library has hundreds
@@ -99,11 +112,11 @@ impl Relocations {
         &mut self,
         entries: &[u8],
         layout: RelocLayout,
-        (copy_type, initial_exec_types): (Option<u32>, &[u32]),
+        kinds: &RelocKinds,
         symbols_in_file: usize,
     ) {
         let mut run: Option<(u32, usize)> = None;
-        let mut initial_exec_run = false;
+        let (mut initial_exec_run, mut reference_run) = (false, Reference::Load);
         for entry in entries.chunks_exact(layout.size) {
             let Some((r_type, index)) = layout.info(entry) else {
                 continue;
@@ -111,7 +124,8 @@ impl Relocations {
             match &mut run {
                 Some((current, count)) if *current == r_type => *count += 1,
                 _ => {
-                    initial_exec_run = initial_exec_types.contains(&r_type);
+                    initial_exec_run = kinds.initial_exec.contains(&r_type);
+                    reference_run = kinds.reference(r_type);
                     if let Some((done, count)) = run.replace((r_type, 1)) {
                         *self.counts.entry(done).or_default() += count;
                     }
@@ -128,21 +142,57 @@ impl Relocations {
             }
             self.any_symbol = true;
             self.max_symbol = self.max_symbol.max(index);
-            if copy_type == Some(r_type) {
+            if kinds.copy == Some(r_type) {
                 self.copied.push(index);
             }
             if index < symbols_in_file {
-                let word = index / 64;
-                if self.named.len() <= word {
-                    self.named.resize(word + 1, 0);
+                set(&mut self.named, index);
+                if reference_run >= Reference::Got {
+                    set(&mut self.got_or_load, index);
                 }
-                if let Some(bits) = self.named.get_mut(word) {
-                    *bits |= 1 << (index % 64);
+                if reference_run == Reference::Load {
+                    set(&mut self.load, index);
                 }
             }
         }
         if let Some((done, count)) = run {
             *self.counts.entry(done).or_default() += count;
+        }
+    }
+}
+
+fn is_set(bits: &[u64], index: usize) -> bool {
+    bits.get(index / 64)
+        .is_some_and(|word| word & (1 << (index % 64)) != 0)
+}
+
+fn set(bits: &mut Vec<u64>, index: usize) {
+    let word = index / 64;
+    if bits.len() <= word {
+        bits.resize(word + 1, 0);
+    }
+    if let Some(bits) = bits.get_mut(word) {
+        *bits |= 1 << (index % 64);
+    }
+}
+
+/// The relocation types one walk tells apart, for one architecture.
+struct RelocKinds {
+    /// `R_*_COPY` (RELA and REL tables only).
+    copy: Option<u32>,
+    initial_exec: &'static [u32],
+    plt: &'static [u32],
+    got: &'static [u32],
+}
+
+impl RelocKinds {
+    fn reference(&self, r_type: u32) -> Reference {
+        if self.plt.contains(&r_type) {
+            Reference::Plt
+        } else if self.got.contains(&r_type) {
+            Reference::Got
+        } else {
+            Reference::Load
         }
     }
 }
@@ -271,7 +321,13 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed<'_>> {
         elf.pltrelocs = RelocSection::parse(bytes, info.jmprel, info.pltrelsz, plt_is_rela, ctx)?;
 
         let arch = Arch::from_elf(header.e_machine, elf.is_64, elf.little_endian);
-        let kinds = (arch.copy_relocation_type(), arch.initial_exec_tls_types());
+        let (plt, got) = arch.slot_relocation_types();
+        let kinds = RelocKinds {
+            copy: arch.copy_relocation_type(),
+            initial_exec: arch.initial_exec_tls_types(),
+            plt,
+            got,
+        };
         let symbol_size = Sym::size(container);
         let symbols_in_file = bytes.len().saturating_sub(info.symtab) / symbol_size.max(1);
         // The tables as goblin checked them above, read in place.
@@ -284,19 +340,22 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed<'_>> {
         relocations.walk(
             table(info.rela, info.relasz),
             RelocLayout::new(true, ctx),
-            kinds,
+            &kinds,
             symbols_in_file,
         );
         relocations.walk(
             table(info.rel, info.relsz),
             RelocLayout::new(false, ctx),
-            kinds,
+            &kinds,
             symbols_in_file,
         );
         relocations.walk(
             table(info.jmprel, info.pltrelsz),
             RelocLayout::new(plt_is_rela, ctx),
-            (None, kinds.1),
+            &RelocKinds {
+                copy: None,
+                ..kinds
+            },
             symbols_in_file,
         );
 

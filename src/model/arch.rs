@@ -92,6 +92,22 @@ impl Arch {
         }
     }
 
+    /// The relocation types a lazy loader may leave unbound: the PLT's
+    /// jump slots and the GOT's data entries (musl's `REL_PLT` and
+    /// `REL_GOT` in `arch/*/reloc.h`). Any other type naming a symbol binds
+    /// it when the object is loaded.
+    pub fn slot_relocation_types(self) -> (&'static [u32], &'static [u32]) {
+        match self {
+            Arch::X86_64 | Arch::I686 => (&[7], &[6]),
+            Arch::Aarch64 => (&[1026], &[1025]),
+            Arch::Armv7 => (&[22], &[21]),
+            Arch::Ppc64le | Arch::Ppc64 => (&[21], &[20]),
+            Arch::S390x => (&[11], &[10]),
+            Arch::Riscv64 | Arch::Loongarch64 => (&[5], &[]),
+            Arch::Other(_) => (&[], &[]),
+        }
+    }
+
     /// Name of a relocation type, for messages.
     pub fn relocation_name(self, r_type: u32) -> String {
         let name = match (self, r_type) {

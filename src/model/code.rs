@@ -191,7 +191,10 @@ gcompat (muslcheck --gcompat tells).",
         summary: "symbols the file needs are not provided by musl or by any library it loads",
         explanation: "musl binds every symbol when a file is loaded (no lazy binding), so a single \
 undefined, non-weak symbol that no loaded object provides makes the whole file fail: \
-`Error relocating <file>: <symbol>: symbol not found`. musl ignores symbol versions \
+`Error relocating <file>: <symbol>: symbol not found`. One exception: a dlopen with RTLD_LAZY \
+(how Node, the JVM and Ruby load native code; CPython uses RTLD_NOW) leaves a PLT or GOT entry \
+it cannot bind for later, so the addon loads and the process dies (SIGSEGV) at the first use of \
+that name; muslcheck says which. musl ignores symbol versions \
 (memcpy@GLIBC_2.14 is satisfied by musl's memcpy), so only names matter. The usual culprits \
 are glibc-only names: the _FORTIFY_SOURCE family (__memcpy_chk, __sprintf_chk …), \
 __libc_single_threaded (GCC 12+ libstdc++ headers), arc4random, fcntl64, __isoc23_* (C23 \
@@ -378,9 +381,9 @@ none. A Python extension module, Node addon or JNI library is loaded with dlopen
 libraries it brings: when one of them reaches a thread-local symbol of a library of the same \
 load this way, musl stops: `Error relocating <file>: <symbol>: initial-exec TLS resolves to \
 dynamic definition in <library>`. When it reaches its own thread-local variables without a \
-symbol, musl does not notice: the library loads and its first access uses memory that is not its \
-TLS (a segmentation fault under Alpine's loader, or silent corruption). A program and the \
-libraries it needs at start are not affected.\n\nExample: a manylinux wheel's bundled \
+symbol, the load stops too, but the message names whatever symbol the loader relocated before \
+(or, when there was none, the loader itself crashes with a segmentation fault). A program and \
+the libraries it needs at start are not affected.\n\nExample: a manylinux wheel's bundled \
 libgomp (built with initial-exec TLS on glibc) loaded by an extension module.\n\nFix: \
 install a musl build (musllinux wheels bundle a libgomp built for musl), or rebuild the library \
 with the default TLS model (`-ftls-model=global-dynamic`).",

@@ -104,6 +104,20 @@ pub struct VersionNeed {
     pub versions: Vec<String>,
 }
 
+/// The most eager kind of relocation that names a symbol: when a loader
+/// binds it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reference {
+    /// Only PLT jump slots: bound at the first call under lazy binding.
+    Plt,
+    /// GOT data entries too: glibc binds them at load; musl's lazy dlopen
+    /// defers them as it defers jump slots.
+    Got,
+    /// Another type (absolute data, copy): bound at load by every loader.
+    #[default]
+    Load,
+}
+
 /// A symbol the loader must find in some other object for this file to load.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct RequiredSymbol {
@@ -124,6 +138,9 @@ pub struct RequiredSymbol {
     /// processing relocations, so an undefined symbol no relocation uses is
     /// never looked up and cannot fail.
     pub relocated: bool,
+    /// When a loader binds it (the most eager relocation naming it).
+    #[serde(skip)]
+    pub reference: Reference,
 }
 
 /// A relocation type and how many relocations of that type the file holds.

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Arch, Code, Severity, Stack};
+use super::{Arch, Code, Reference, Severity, Stack};
 
 /// Per-file answer to "will this load on the target as it is?".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -108,6 +108,9 @@ pub struct MissingSymbol {
     /// STT_GNU_IFUNC, which musl's loader never binds to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ifunc_only_in: Option<String>,
+    /// When a loader binds it (PLT slot, GOT entry or at load).
+    #[serde(skip)]
+    pub reference: Reference,
 }
 
 impl MissingSymbol {
@@ -326,6 +329,23 @@ impl Host {
             HostKind::Node => "Node.js",
             HostKind::Jvm => "the JVM",
             HostKind::Ruby => "Ruby",
+        }
+    }
+
+    /// Whether the host's dlopen binds every symbol at once (CPython:
+    /// RTLD_NOW) rather than leaving PLT entries for their first call
+    /// (Node, the JVM and Ruby: RTLD_LAZY).
+    pub fn dlopens_now(&self) -> bool {
+        self.kind == HostKind::Cpython
+    }
+
+    /// The host's program, as it names itself in ld.so's messages.
+    pub fn program(&self) -> &'static str {
+        match self.kind {
+            HostKind::Cpython => "python3",
+            HostKind::Node => "node",
+            HostKind::Jvm => "java",
+            HostKind::Ruby => "ruby",
         }
     }
 

@@ -25,8 +25,8 @@ pub use decision::{
     ReinstallAnswer, Reinstallation,
 };
 pub use elf_facts::{
-    Class, ElfFacts, ElfType, Endian, InitialExecTls, Libc, LibcKind, Linkage, RelocationCount,
-    RequiredSymbol, RuntimeFile, RuntimeFiles, Stack, SymbolNames, VersionNeed,
+    Class, ElfFacts, ElfType, Endian, InitialExecTls, Libc, LibcKind, Linkage, Reference,
+    RelocationCount, RequiredSymbol, RuntimeFile, RuntimeFiles, Stack, SymbolNames, VersionNeed,
 };
 pub use finding::{
     Assessment, Evidence, Finding, Host, HostKind, LoadSummary, MissingLibrary, MissingNode,

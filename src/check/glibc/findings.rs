@@ -5,7 +5,7 @@ use crate::check::describe_list;
 use crate::check::tree::TreeFile;
 use crate::model::{
     Arch, Code, Evidence, Finding, Host, MissingLibrary, MissingNode, MissingSymbol, Presence,
-    RuntimeFile, Stack, StackNeed,
+    Reference, RuntimeFile, Stack, StackNeed,
 };
 use crate::platform::{LoaderKind, Platform};
 
@@ -277,29 +277,57 @@ pub(super) fn glibc_private(needed_by: &[String]) -> Finding {
 
 /// MC102 in dl-lookup.c's words, saying when the failure comes.
 pub(super) fn missing_symbols(
-    file: &TreeFile,
+    (file, host): (&TreeFile, Option<&Host>),
     missing: &[MissingSymbol],
     loaded: &[(String, String)],
 ) -> Finding {
     let names: Vec<String> = missing.iter().map(MissingSymbol::label).collect();
-    let at_load = file.facts.bind_now || missing.iter().all(|s| s.copy_relocation);
-    let when = if at_load {
-        "it fails at load time (it binds now, or the symbols are copy-relocated data)"
-    } else {
-        "it starts and fails at the first call of a missing function (bound lazily), at load time for data or under LD_BIND_NOW"
+    // ld.so binds GOT entries and other data relocations at load; PLT slots
+    // at their first call, unless the object or the dlopen binds now.
+    let binds_now = file.facts.bind_now || host.is_some_and(Host::dlopens_now);
+    let bound_at_load = |s: &MissingSymbol| binds_now || s.reference >= Reference::Got;
+    let at_load = missing.iter().all(bound_at_load);
+    let when = match (host, at_load) {
+        (Some(host), true) if host.dlopens_now() => format!(
+            "{} loads it with dlopen(RTLD_NOW), so loading it fails",
+            host.name()
+        ),
+        (Some(host), true) => format!("{}'s dlopen of it fails", host.name()),
+        (Some(host), false) => format!(
+            "{} loads it with dlopen(RTLD_LAZY): it loads, and the process stops at the first call of a missing function",
+            host.name()
+        ),
+        (None, true) => "it fails at load time (it binds now, or the symbols are data)".to_string(),
+        (None, false) => "it starts and fails at the first call of a missing function (bound \
+             lazily), at load time for data or under LD_BIND_NOW"
+            .to_string(),
+    };
+    let version = |s: &MissingSymbol| {
+        s.version
+            .as_ref()
+            .map(|v| format!(", version {v}"))
+            .unwrap_or_default()
     };
     let loader_messages = missing
         .iter()
-        .map(|s| {
-            format!(
+        .map(|s| match host {
+            // dlerror()'s text, as `import` and `require()` print it.
+            Some(_) if bound_at_load(s) => {
+                format!("{}: undefined symbol: {}{}", file.shown, s.name, version(s))
+            }
+            Some(host) => format!(
+                "{}: symbol lookup error: {}: undefined symbol: {}{}",
+                host.program(),
+                file.shown,
+                s.name,
+                version(s)
+            ),
+            None => format!(
                 "{0}: symbol lookup error: {0}: undefined symbol: {1}{2}",
                 file.shown,
                 s.name,
-                s.version
-                    .as_ref()
-                    .map(|v| format!(", version {v}"))
-                    .unwrap_or_default()
-            )
+                version(s)
+            ),
         })
         .collect();
     Finding::new(

@@ -144,7 +144,11 @@ impl<'t> GlibcResolver<'t> {
         }
         let symbols = self.symbols(file, &load, &nodes.failed_nodes, host);
         if !symbols.missing.is_empty() {
-            findings.push(missing_symbols(file, &symbols.missing, &load.loaded));
+            findings.push(missing_symbols(
+                (file, host),
+                &symbols.missing,
+                &load.loaded,
+            ));
         }
         let unchecked = symbols.unchecked.len() + nodes.unknown.len();
         if unchecked > 0 {
@@ -155,6 +159,7 @@ impl<'t> GlibcResolver<'t> {
         let mut assessment = Assessment::of(verdict, findings);
         assessment.load = Some(LoadSummary {
             libraries: load.loaded,
+            from_host: symbols.from_host,
             ..LoadSummary::default()
         });
         assessment
@@ -384,6 +389,7 @@ impl<'t> GlibcResolver<'t> {
             }
             // The interpreter's own names (`Py*`, `napi_*`): the process has them.
             if host.is_some_and(|host| super::host::provides(host, name)) {
+                check.from_host += 1;
                 continue;
             }
             // A symbol from a missing library fails with it (MC103 says so).
@@ -462,6 +468,7 @@ fn missing_symbol(required: &RequiredSymbol) -> MissingSymbol {
         gcompat_provides: false,
         copy_relocation: required.copy_relocation,
         ifunc_only_in: None,
+        reference: required.reference,
     }
 }
 
@@ -477,4 +484,6 @@ struct NodeCheck {
 struct SymbolCheck {
     missing: Vec<MissingSymbol>,
     unchecked: Vec<String>,
+    /// Names the host process provides (`Py*`, `napi_*`).
+    from_host: usize,
 }

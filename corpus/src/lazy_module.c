@@ -1,0 +1,18 @@
+/* A module calling a function nothing defines (a PLT slot only) or, with
+ * -DBY_ADDRESS, storing the address of data nothing defines (an absolute
+ * R_X86_64_64). Exported as a Node addon (napi_register_module_v1; Node
+ * dlopens with RTLD_LAZY) or, with -DCPYTHON, as a CPython module (PyInit_*;
+ * RTLD_NOW). tests/alpine_rootfs.rs and tests/glibc_images.rs dlopen them. */
+#ifdef BY_ADDRESS
+extern int absent_data;
+int *absent_address = &absent_data;
+int use_absent(void) { return *absent_address; }
+#else
+extern int absent_function(void);
+int use_absent(void) { return absent_function(); }
+#endif
+#ifdef CPYTHON
+void *PyInit_lazy(void) { return 0; }
+#else
+void *napi_register_module_v1(void *env, void *exports) { (void)env; return exports; }
+#endif
