@@ -36,6 +36,19 @@ fn alpine_loader_says(root: &Path, fixture: &str) -> (bool, Vec<String>) {
     (output.status.success(), errors)
 }
 
+/// The corpus directory `dir` copied into `root`'s /tmp under a name of this
+/// process: (its path on the host, its path inside the root).
+fn fixtures_in_root(root: &Path, dir: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let name = format!("{}-{}", dir.replace('/', "-"), std::process::id());
+    let on_host = root.join("tmp").join(&name);
+    std::fs::create_dir_all(&on_host).unwrap();
+    for entry in std::fs::read_dir(corpus(dir)).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), on_host.join(entry.file_name())).unwrap();
+    }
+    (on_host, Path::new("/tmp").join(name))
+}
+
 fn scan_on(fixture: &str, target: &str) -> Artifact {
     let options = Options {
         platform: Platform::new(target.parse().unwrap(), Arch::X86_64, false),
@@ -152,19 +165,7 @@ fn threads_with_default_stacks_overflow_on_musl_where_mc403_says() {
         let Some(root) = alpine_root(release) else {
             return;
         };
-        let tmp = root
-            .join("tmp")
-            .join(format!("threads-stack-{}", std::process::id()));
-        std::fs::create_dir_all(&tmp).unwrap();
-        for name in [
-            "host-default",
-            "host-1m",
-            "libdeep-default.so",
-            "libdeep-sized.so",
-        ] {
-            std::fs::copy(corpus(&format!("{dir}/{name}")), tmp.join(name)).unwrap();
-        }
-        let inside = Path::new("/tmp").join(tmp.file_name().unwrap());
+        let (tmp, inside) = fixtures_in_root(&root, dir);
         let run = |host: &str, library: &str| {
             Command::new("chroot")
                 .arg(&root)
@@ -224,13 +225,7 @@ fn initial_exec_tls_is_refused_to_dlopen_where_mc114_says() {
         let Some(root) = alpine_root(release) else {
             return;
         };
-        let tmp = root.join("tmp").join(format!("tls-{}", std::process::id()));
-        std::fs::create_dir_all(&tmp).unwrap();
-        for entry in std::fs::read_dir(corpus("image/tls")).unwrap() {
-            let entry = entry.unwrap();
-            std::fs::copy(entry.path(), tmp.join(entry.file_name())).unwrap();
-        }
-        let inside = Path::new("/tmp").join(tmp.file_name().unwrap());
+        let (tmp, inside) = fixtures_in_root(&root, "image/tls");
         let run = |program: &str, argument: &str| {
             Command::new("chroot")
                 .arg(&root)
@@ -303,15 +298,7 @@ fn a_lazy_dlopen_defers_plt_and_got_entries_as_mc102_says() {
         let Some(root) = alpine_root(release) else {
             return;
         };
-        let tmp = root
-            .join("tmp")
-            .join(format!("lazy-{}", std::process::id()));
-        std::fs::create_dir_all(&tmp).unwrap();
-        for entry in std::fs::read_dir(corpus("image/lazy")).unwrap() {
-            let entry = entry.unwrap();
-            std::fs::copy(entry.path(), tmp.join(entry.file_name())).unwrap();
-        }
-        let inside = Path::new("/tmp").join(tmp.file_name().unwrap());
+        let (tmp, inside) = fixtures_in_root(&root, "image/lazy");
         let probe = |module: &str, mode: &str| {
             Command::new("chroot")
                 .arg(&root)
