@@ -66,6 +66,7 @@ gcc "${COMMON[@]}" -o image/execstack/dlopen-probe $SRC/dlopen_probe.c
 mkdir -p image/threads-stack
 gcc "${SHARED_EARLY[@]}" -pthread -o image/threads-stack/libdeep-default.so $SRC/deep_thread.c
 gcc "${SHARED_EARLY[@]}" -pthread -DSET_STACK -o image/threads-stack/libdeep-sized.so $SRC/deep_thread.c
+gcc "${SHARED_EARLY[@]}" -pthread -Wl,-z,stack-size=1048576 -o image/threads-stack/libdeep-zsize.so $SRC/deep_thread.c
 musl-gcc "${COMMON[@]}" -o image/threads-stack/host-default $SRC/deep_thread_host.c
 musl-gcc "${COMMON[@]}" -Wl,-z,stack-size=1048576 -o image/threads-stack/host-1m $SRC/deep_thread_host.c
 # Initial-exec TLS (musl gives static TLS only to what loads at start):
@@ -92,6 +93,7 @@ musl-gcc "${SHARED_EARLY[@]}" -o image/lazy/calls-absent-musl.node $SRC/lazy_mod
 musl-gcc "${SHARED_EARLY[@]}" -DBY_ADDRESS -o image/lazy/data-absent-musl.node $SRC/lazy_module.c
 musl-gcc "${SHARED_EARLY[@]}" -DCPYTHON -o image/lazy/lazy.cpython-312-x86_64-linux-musl.so $SRC/lazy_module.c
 gcc "${SHARED_EARLY[@]}" -o image/lazy/calls-absent-glibc.node $SRC/lazy_module.c
+gcc "${SHARED_EARLY[@]}" -DMIXED -o image/lazy/mixed-absent-glibc.node $SRC/lazy_module.c
 gcc "${SHARED_EARLY[@]}" -DCPYTHON -o image/lazy/lazy.cpython-312-x86_64-linux-gnu.so $SRC/lazy_module.c
 musl-gcc "${COMMON[@]}" -o image/lazy/lazy-probe-musl $SRC/lazy_probe.c
 gcc "${COMMON[@]}" -o image/lazy/lazy-probe-glibc $SRC/lazy_probe.c

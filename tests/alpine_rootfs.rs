@@ -180,6 +180,13 @@ fn threads_with_default_stacks_overflow_on_musl_where_mc403_says() {
             Some(libc::SIGSEGV),
             "{release}: {crashed:?}"
         );
+        // A library's own `-z stack-size` does not count: it is dlopened.
+        let zsize = run("host-default", "libdeep-zsize.so");
+        assert_eq!(
+            zsize.status.signal(),
+            Some(libc::SIGSEGV),
+            "{release}: {zsize:?}"
+        );
         for (host, library) in [
             ("host-default", "libdeep-sized.so"),
             ("host-1m", "libdeep-default.so"),
@@ -197,6 +204,8 @@ fn threads_with_default_stacks_overflow_on_musl_where_mc403_says() {
         let default = scan_on(&format!("{dir}/libdeep-default.so"), &target);
         assert_eq!(default.verdict(), Verdict::Ok, "it loads");
         assert_eq!(codes_of(&default), [Code::SmallThreadStacks], "{target}");
+        let zsize = scan_on(&format!("{dir}/libdeep-zsize.so"), &target);
+        assert_eq!(codes_of(&zsize), [Code::SmallThreadStacks], "{target}");
         let sized = scan_on(&format!("{dir}/libdeep-sized.so"), &target);
         assert!(
             sized.findings().is_empty(),

@@ -1,9 +1,14 @@
 /* A module calling a function nothing defines (a PLT slot only) or, with
  * -DBY_ADDRESS, storing the address of data nothing defines (an absolute
- * R_X86_64_64). Exported as a Node addon (napi_register_module_v1; Node
+ * R_X86_64_64), or with -DMIXED both. Exported as a Node addon (napi_register_module_v1; Node
  * dlopens with RTLD_LAZY) or, with -DCPYTHON, as a CPython module (PyInit_*;
  * RTLD_NOW). tests/alpine_rootfs.rs and tests/glibc_images.rs dlopen them. */
-#ifdef BY_ADDRESS
+#if defined(MIXED)
+extern int absent_function(void);
+extern int absent_data;
+int *absent_address = &absent_data;
+int use_absent(void) { return absent_function() + *absent_address; }
+#elif defined(BY_ADDRESS)
 extern int absent_data;
 int *absent_address = &absent_data;
 int use_absent(void) { return *absent_address; }

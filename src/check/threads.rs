@@ -36,12 +36,14 @@ fn default_stack_threads(facts: &ElfFacts) -> Vec<&'static str> {
 }
 
 /// MC403 for a glibc-built file that loads on a musl target, creates
-/// threads with the default stack size and does not raise the default
-/// itself (a PT_GNU_STACK size musl would use).
+/// threads with the default stack size and, if a program, does not raise
+/// the default itself (musl takes a PT_GNU_STACK size from what loads at
+/// start, never from a library loaded with dlopen).
 pub fn small_thread_stacks(facts: &ElfFacts, platform: &Platform) -> Option<Finding> {
+    let raises_default = facts.is_executable() && facts.stack_size > MUSL_DEFAULT_THREAD_STACK;
     let applies = platform.loader_kind() == LoaderKind::Musl
         && facts.libc.kind == LibcKind::Glibc
-        && facts.stack_size <= MUSL_DEFAULT_THREAD_STACK;
+        && !raises_default;
     if !applies {
         return None;
     }

@@ -147,18 +147,17 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
 /// The initial-exec TLS relocations' targets: the object's own block (no
 /// symbol) and the names of the symbols.
 fn initial_exec_tls(parsed: &Parsed) -> InitialExecTls {
-    let mut tls = InitialExecTls::default();
-    for &index in &parsed.relocations.initial_exec {
-        if index == 0 {
-            tls.own_block = true;
+    let relocations = &parsed.relocations;
+    let mut tls = InitialExecTls {
+        own_block: relocations.initial_exec_own,
+        symbols: Vec::new(),
+    };
+    for &index in &relocations.initial_exec {
+        // An index past the table names nothing the loader could find.
+        let Some(sym) = parsed.elf.dynsyms.get(index) else {
             continue;
-        }
-        let name = parsed
-            .elf
-            .dynsyms
-            .get(index)
-            .and_then(|sym| parsed.dynstr.get(sym.st_name));
-        match name {
+        };
+        match parsed.dynstr.get(sym.st_name) {
             Some(name) if !name.is_empty() => tls.symbols.push(name.to_string()),
             // A nameless symbol (a section's): the object's own block too.
             _ => tls.own_block = true,
@@ -171,18 +170,21 @@ fn initial_exec_tls(parsed: &Parsed) -> InitialExecTls {
 
 /// What the stack must allow, as glibc's loader reads it (the flags of the
 /// last `PT_GNU_STACK`: `_dl_map_object_from_fd` keeps overwriting them),
-/// and the size it asks for.
+/// and the size it asks for, as musl reads it (the largest: each header
+/// can only raise its default).
 fn stack(elf: &Elf) -> (Stack, u64) {
-    match elf
-        .program_headers
-        .iter()
-        .rev()
-        .find(|phdr| phdr.p_type == PT_GNU_STACK)
-    {
-        Some(phdr) if phdr.p_flags & PF_X != 0 => (Stack::Executable, phdr.p_memsz),
-        Some(phdr) => (Stack::NonExecutable, phdr.p_memsz),
-        None => (Stack::Unmarked, 0),
-    }
+    let headers = || {
+        elf.program_headers
+            .iter()
+            .filter(|phdr| phdr.p_type == PT_GNU_STACK)
+    };
+    let size = headers().map(|phdr| phdr.p_memsz).max().unwrap_or(0);
+    let stack = match headers().next_back() {
+        Some(phdr) if phdr.p_flags & PF_X != 0 => Stack::Executable,
+        Some(_) => Stack::NonExecutable,
+        None => Stack::Unmarked,
+    };
+    (stack, size)
 }
 
 /// Whether the loader binds every symbol before running the file: DT_BIND_NOW,

@@ -80,8 +80,11 @@ pub struct Relocations {
     /// load-time type (neither: only PLT slots), as bit sets.
     got_or_load: Vec<u64>,
     load: Vec<u64>,
-    /// Symbol indices (0: the object's own TLS block) of initial-exec TLS
-    /// relocations, each once, at most [`INITIAL_EXEC_KEPT`].
+    /// Whether an initial-exec TLS relocation names no symbol (the
+    /// object's own block).
+    pub initial_exec_own: bool,
+    /// Symbol indices of initial-exec TLS relocations, each once, at most
+    /// [`INITIAL_EXEC_KEPT`].
     pub initial_exec: Vec<usize>,
     /// The largest symbol index named (goblin sizes the symbol table by it).
     max_symbol: usize,
@@ -131,11 +134,14 @@ impl Relocations {
                     }
                 }
             }
-            if initial_exec_run
-                && self.initial_exec.len() < INITIAL_EXEC_KEPT
-                && !self.initial_exec.contains(&index)
-            {
-                self.initial_exec.push(index);
+            if initial_exec_run {
+                if index == 0 {
+                    self.initial_exec_own = true;
+                } else if self.initial_exec.len() < INITIAL_EXEC_KEPT
+                    && !self.initial_exec.contains(&index)
+                {
+                    self.initial_exec.push(index);
+                }
             }
             if index == 0 {
                 continue;
@@ -526,5 +532,57 @@ mod tests {
         assert!(relocations.names(3));
         assert!(!relocations.names(2));
         assert!(!relocations.names(1 << 40));
+    }
+
+    /// RELA entries for x86_64: (type, symbol index).
+    fn rela(entries: &[(u32, u64)]) -> Vec<u8> {
+        entries
+            .iter()
+            .flat_map(|&(r_type, symbol)| {
+                let info = (symbol << 32) | u64::from(r_type);
+                [0u64.to_le_bytes(), info.to_le_bytes(), 0u64.to_le_bytes()].concat()
+            })
+            .collect()
+    }
+
+    fn walk_x86_64(entries: &[(u32, u64)]) -> Relocations {
+        let (plt, got) = Arch::X86_64.slot_relocation_types();
+        let kinds = RelocKinds {
+            copy: Arch::X86_64.copy_relocation_type(),
+            initial_exec: Arch::X86_64.initial_exec_tls_types(),
+            plt,
+            got,
+        };
+        let ctx = Ctx::new(Container::Big, Endian::Little);
+        let mut relocations = Relocations::default();
+        relocations.walk(&rela(entries), RelocLayout::new(true, ctx), &kinds, 1000);
+        relocations
+    }
+
+    #[test]
+    fn the_own_tls_block_is_kept_past_the_cap_on_named_symbols() {
+        const TPOFF64: u32 = 18;
+        let mut entries: Vec<(u32, u64)> = (1..=40).map(|s| (TPOFF64, s)).collect();
+        entries.push((TPOFF64, 0));
+        let relocations = walk_x86_64(&entries);
+        assert!(relocations.initial_exec_own);
+        assert_eq!(relocations.initial_exec.len(), INITIAL_EXEC_KEPT);
+    }
+
+    #[test]
+    fn a_symbol_is_bound_by_its_most_eager_relocation() {
+        const R64: u32 = 1;
+        const GLOB_DAT: u32 = 6;
+        const JUMP_SLOT: u32 = 7;
+        let relocations = walk_x86_64(&[
+            (JUMP_SLOT, 1),
+            (JUMP_SLOT, 2),
+            (GLOB_DAT, 2),
+            (JUMP_SLOT, 3),
+            (R64, 3),
+        ]);
+        assert_eq!(relocations.reference(1), Reference::Plt);
+        assert_eq!(relocations.reference(2), Reference::Got);
+        assert_eq!(relocations.reference(3), Reference::Load);
     }
 }

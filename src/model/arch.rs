@@ -87,7 +87,7 @@ impl Arch {
             Arch::Ppc64le | Arch::Ppc64 => &[73],
             Arch::S390x => &[56],
             Arch::Riscv64 => &[11],
-            Arch::Loongarch64 => &[10],
+            Arch::Loongarch64 => &[11],
             Arch::Other(_) => &[],
         }
     }

@@ -286,7 +286,8 @@ pub(super) fn missing_symbols(
     // at their first call, unless the object or the dlopen binds now.
     let binds_now = file.facts.bind_now || host.is_some_and(Host::dlopens_now);
     let bound_at_load = |s: &MissingSymbol| binds_now || s.reference >= Reference::Got;
-    let at_load = missing.iter().all(bound_at_load);
+    // One name bound at load fails the load; the PLT slots are never reached.
+    let at_load = missing.iter().any(bound_at_load);
     let when = match (host, at_load) {
         (Some(host), true) if host.dlopens_now() => format!(
             "{} loads it with dlopen(RTLD_NOW), so loading it fails",
@@ -310,6 +311,7 @@ pub(super) fn missing_symbols(
     };
     let loader_messages = missing
         .iter()
+        .filter(|s| !at_load || bound_at_load(s))
         .map(|s| match host {
             // dlerror()'s text, as `import` and `require()` print it.
             Some(_) if bound_at_load(s) => {
