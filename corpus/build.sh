@@ -92,6 +92,10 @@ mkdir -p image/lazy
 musl-gcc "${SHARED_EARLY[@]}" -o image/lazy/calls-absent-musl.node $SRC/lazy_module.c
 musl-gcc "${SHARED_EARLY[@]}" -DBY_ADDRESS -o image/lazy/data-absent-musl.node $SRC/lazy_module.c
 musl-gcc "${SHARED_EARLY[@]}" -DCPYTHON -o image/lazy/lazy.cpython-312-x86_64-linux-musl.so $SRC/lazy_module.c
+musl-gcc "${SHARED_EARLY[@]}" -DNO_MODULE -Wl,-soname,libcalls-absent.so \
+    -o image/lazy/libcalls-absent.so $SRC/lazy_module.c
+musl-gcc "${SHARED_EARLY[@]}" -o image/lazy/needs-lazy-dep.node $SRC/lazy_dep_addon.c \
+    image/lazy/libcalls-absent.so -Wl,-rpath,'$ORIGIN'
 gcc "${SHARED_EARLY[@]}" -o image/lazy/calls-absent-glibc.node $SRC/lazy_module.c
 gcc "${SHARED_EARLY[@]}" -DMIXED -o image/lazy/mixed-absent-glibc.node $SRC/lazy_module.c
 gcc "${SHARED_EARLY[@]}" -DCPYTHON -o image/lazy/lazy.cpython-312-x86_64-linux-gnu.so $SRC/lazy_module.c

@@ -305,6 +305,12 @@ pub fn failing_dependencies(root: usize, resolution: &Resolution) -> Vec<Failing
             // (its own MC103 counts them; the loader reports each).
             missing_symbols: symbols
                 .map_or(0, |s| s.missing.len() + s.from_missing_libraries.len()),
+            deferrable_symbols: symbols.map_or(0, |s| {
+                s.missing
+                    .iter()
+                    .filter(|m| m.reference <= Reference::Got)
+                    .count()
+            }),
             missing_libraries: missing_libraries.get(&object).copied().unwrap_or(0),
             unsupported_relocations: symbols
                 .map_or(0, |s| s.unsupported_relocations.iter().map(|r| r.1).sum()),
@@ -341,14 +347,21 @@ pub fn failing_dependencies(root: usize, resolution: &Resolution) -> Vec<Failing
 }
 
 /// MC105: the file loads `dependency`, which fails.
-pub fn dependency_breaks(index: &TreeIndex, dependency: &FailingDependency) -> Option<Finding> {
+pub fn dependency_breaks(
+    index: &TreeIndex,
+    dependency: &FailingDependency,
+    host: Option<&Host>,
+) -> Option<Finding> {
     let file = index.file(dependency.object)?;
-    Some(describe_dependency(file, &dependency.failure))
+    Some(describe_dependency(file, &dependency.failure, host))
 }
 
 /// How much of a loaded library fails.
 struct DependencyFailure {
     missing_symbols: usize,
+    /// Of those, the ones only a PLT or GOT entry names (a lazy dlopen
+    /// leaves them unbound).
+    deferrable_symbols: usize,
     missing_libraries: usize,
     unsupported_relocations: usize,
 }
@@ -357,9 +370,42 @@ impl DependencyFailure {
     fn fails(&self) -> bool {
         self.missing_symbols + self.missing_libraries + self.unsupported_relocations > 0
     }
+
+    /// Whether a lazy dlopen of the dependency succeeds: nothing fails
+    /// but names a PLT or GOT entry leaves for later.
+    fn only_deferrable(&self) -> bool {
+        self.missing_libraries == 0
+            && self.unsupported_relocations == 0
+            && self.deferrable_symbols == self.missing_symbols
+    }
 }
 
-fn describe_dependency(file: &TreeFile, failure: &DependencyFailure) -> Finding {
+fn describe_dependency(
+    file: &TreeFile,
+    failure: &DependencyFailure,
+    host: Option<&Host>,
+) -> Finding {
+    // musl's lazy dlopen (Node, the JVM, Ruby) loads such a dependency.
+    let lazy_host = host
+        .filter(|host| !host.dlopens_now() && !file.facts.bind_now && failure.only_deferrable())
+        .map(Host::name);
+    if let Some(host) = lazy_host {
+        return Finding::new(
+            Code::DependencyBreaks,
+            format!(
+                "loads {} from the scanned tree, which lacks {} symbol(s) that {host}'s lazy dlopen \
+                 leaves unbound: it loads, and the process dies (SIGSEGV) at the first use of one",
+                file.shown, failure.missing_symbols
+            ),
+            Evidence::Dependency {
+                path: file.shown.to_string(),
+                missing_symbols: failure.missing_symbols,
+                missing_libraries: 0,
+                unsupported_relocations: 0,
+            },
+        )
+        .with_remedy(format!("fix {} first (see its own findings)", file.shown));
+    }
     let mut parts = Vec::new();
     if failure.missing_symbols > 0 {
         parts.push(format!("{} missing symbol(s)", failure.missing_symbols));

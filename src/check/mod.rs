@@ -250,7 +250,7 @@ impl Judged {
             .behind
             .iter()
             .filter(|d| unnamed.contains(&d.object))
-            .filter_map(|d| findings::dependency_breaks(index, d))
+            .filter_map(|d| findings::dependency_breaks(index, d, self.assessment.host.as_ref()))
             .collect();
         let findings = &mut self.assessment.findings;
         let at = self.dependencies_end.min(findings.len());
@@ -310,7 +310,7 @@ fn judge(
     findings.extend(
         reached
             .iter()
-            .filter_map(|d| findings::dependency_breaks(index, d)),
+            .filter_map(|d| findings::dependency_breaks(index, d, host.as_ref())),
     );
     let dependencies_end = findings.len();
     findings.extend(findings::alpine_packages(&resolution));
