@@ -107,14 +107,10 @@ fn missing_symbols(
         describe_list(&names, 6)
     );
     // Under a lazy dlopen only the names another relocation type binds stop the load.
-    let at_load: Vec<MissingSymbol> = match lazy_host {
-        Some(_) => missing
-            .iter()
-            .filter(|s| s.reference == Reference::Load)
-            .cloned()
-            .collect(),
-        None => missing.to_vec(),
-    };
+    let at_load: Vec<&MissingSymbol> = missing
+        .iter()
+        .filter(|s| lazy_host.is_none() || s.reference == Reference::Load)
+        .collect();
     if let (Some(host), true) = (lazy_host, at_load.len() < missing.len()) {
         let _ = write!(
             message,
@@ -178,7 +174,7 @@ fn missing_symbols(
     }
 }
 
-fn symbol_messages(shown: &str, missing: &[MissingSymbol]) -> Vec<String> {
+fn symbol_messages(shown: &str, missing: &[&MissingSymbol]) -> Vec<String> {
     missing
         .iter()
         .map(|s| LoaderMessage::SymbolNotFound.format(&[shown, &s.name]))
@@ -389,40 +385,33 @@ fn describe_dependency(
     let lazy_host = host
         .filter(|host| !host.dlopens_now() && !file.facts.bind_now && failure.only_deferrable())
         .map(Host::name);
-    if let Some(host) = lazy_host {
-        return Finding::new(
-            Code::DependencyBreaks,
+    let message = match lazy_host {
+        Some(host) => format!(
+            "loads {} from the scanned tree, which lacks {} symbol(s) that {host}'s lazy dlopen \
+             leaves unbound: it loads, and the process dies (SIGSEGV) at the first use of one",
+            file.shown, failure.missing_symbols
+        ),
+        None => {
+            let mut parts = Vec::new();
+            if failure.missing_symbols > 0 {
+                parts.push(format!("{} missing symbol(s)", failure.missing_symbols));
+            }
+            if failure.missing_libraries > 0 {
+                parts.push(format!("{} missing librar(ies)", failure.missing_libraries));
+            }
+            if failure.unsupported_relocations > 0 {
+                parts.push("unsupported relocations".to_string());
+            }
             format!(
-                "loads {} from the scanned tree, which lacks {} symbol(s) that {host}'s lazy dlopen \
-                 leaves unbound: it loads, and the process dies (SIGSEGV) at the first use of one",
-                file.shown, failure.missing_symbols
-            ),
-            Evidence::Dependency {
-                path: file.shown.to_string(),
-                missing_symbols: failure.missing_symbols,
-                missing_libraries: 0,
-                unsupported_relocations: 0,
-            },
-        )
-        .with_remedy(format!("fix {} first (see its own findings)", file.shown));
-    }
-    let mut parts = Vec::new();
-    if failure.missing_symbols > 0 {
-        parts.push(format!("{} missing symbol(s)", failure.missing_symbols));
-    }
-    if failure.missing_libraries > 0 {
-        parts.push(format!("{} missing librar(ies)", failure.missing_libraries));
-    }
-    if failure.unsupported_relocations > 0 {
-        parts.push("unsupported relocations".to_string());
-    }
+                "loads {} from the scanned tree, which fails: {}",
+                file.shown,
+                parts.join(", ")
+            )
+        }
+    };
     Finding::new(
         Code::DependencyBreaks,
-        format!(
-            "loads {} from the scanned tree, which fails: {}",
-            file.shown,
-            parts.join(", ")
-        ),
+        message,
         Evidence::Dependency {
             path: file.shown.to_string(),
             missing_symbols: failure.missing_symbols,

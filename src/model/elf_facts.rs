@@ -194,14 +194,6 @@ impl Stack {
             (Stack::Unmarked, _) => None,
         }
     }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stack::NonExecutable => "non-executable",
-            Stack::Executable => "executable",
-            Stack::Unmarked => "unmarked",
-        }
-    }
 }
 
 /// Everything muslcheck needs to know about one ELF file.

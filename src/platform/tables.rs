@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use super::table_rows::{Indexed, is_row};
 
-use crate::model::Arch;
+use crate::model::{Arch, Version};
 
 use super::MuslVersion;
 
@@ -94,12 +94,9 @@ impl GccRuntime {
             libstdcxx: &index::ALPINE_LIBSTDCXX_13_AARCH64,
             libgcc_s: &index::ALPINE_LIBGCC_S_13_AARCH64,
         };
-        let before_gcc_14 = release
-            .and_then(|release| {
-                let (major, minor) = release.split_once('.')?;
-                Some((major.parse::<u32>().ok()?, minor.parse::<u32>().ok()?))
-            })
-            .is_some_and(|version| version < (3, 21));
+        // A release is one muslcheck has facts for (`alpine_releases`).
+        let before_gcc_14 =
+            release.is_some_and(|release| Version::compare_releases(release, "3.21").is_lt());
         // Other architectures borrow x86_64's, as for musl's own exports.
         match (arch, before_gcc_14) {
             (Arch::Aarch64, true) => &GCC_13_AARCH64,

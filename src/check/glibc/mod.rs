@@ -48,6 +48,8 @@ pub struct GlibcResolver<'t> {
     index: &'t TreeIndex<'t>,
     platform: &'t Platform,
     searches: &'t [Search],
+    /// The image's glibc release when it refuses executable stacks to dlopen.
+    refusing_executable_stacks: Option<String>,
 }
 
 /// The file's need of an executable stack, as glibc reads its `PT_GNU_STACK`.
@@ -90,6 +92,10 @@ impl<'t> GlibcResolver<'t> {
             index,
             platform,
             searches: index.searches(),
+            refusing_executable_stacks: platform
+                .refuses_executable_stack_in_dlopen()
+                .then(|| platform.glibc_version().map(|v| v.to_string()))
+                .flatten(),
         }
     }
 
@@ -175,16 +181,13 @@ impl<'t> GlibcResolver<'t> {
         host: Option<&Host>,
     ) -> Option<Finding> {
         let platform = self.platform;
-        if !platform.refuses_executable_stack_in_dlopen() {
-            return None;
-        }
-        let glibc = platform.glibc_version()?.to_string();
+        let glibc = self.refusing_executable_stacks.as_deref()?;
         let Some(host) = host else {
             // A program makes its stack executable when it starts; a library
             // nothing in the tree loads may still be dlopened.
             let needs = stack_need(file)?;
             return (!file.facts.is_executable())
-                .then(|| executable_stack_note(needs, &glibc, platform));
+                .then(|| executable_stack_note(needs, glibc, platform));
         };
         let needs: Vec<(StackNeed, String)> = load
             .objects
@@ -198,7 +201,7 @@ impl<'t> GlibcResolver<'t> {
                 Some((need, name))
             })
             .collect();
-        executable_stack_refused(file, needs, host, &glibc, platform)
+        executable_stack_refused(file, needs, host, glibc, platform)
     }
 
     /// Loads `root` (loaded itself through `loaded_through`) and the tree
