@@ -16,8 +16,8 @@ use muslcheck::elf::{ElfError, analyse};
 mod common;
 
 use common::{
-    artifact, cli, codes, codes_at, copy_fixture, json_of, json_scan, paths, running_as_root,
-    stderr, stdout,
+    artifact, cli, codes, codes_at, copy_fixture, install_distribution, json_of, json_scan,
+    options, paths, running_as_root, scan_with, stderr, stdout,
 };
 
 fn corpus_file(name: &str) -> Vec<u8> {
@@ -553,6 +553,17 @@ fn hard_links_are_analysed_once_and_reported_with_every_path() {
         report["artifacts"][0]["also_at"],
         serde_json::json!(["b.so"])
     );
+    // A third link in another directory, and a copy (another inode) beside it.
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    std::fs::hard_link(dir.path().join("a.so"), dir.path().join("sub/c.so")).unwrap();
+    copy_fixture("lib/libplain.so", &dir.path().join("sub/d.so"));
+    let (report, _) = json_scan(dir.path(), &[]);
+    assert_eq!(paths(&report), ["a.so", "sub/d.so"]);
+    assert_eq!(
+        artifact(&report, "a.so")["also_at"],
+        serde_json::json!(["b.so", "sub/c.so"])
+    );
+    assert!(artifact(&report, "sub/d.so")["also_at"].is_null());
 }
 
 #[test]
@@ -622,4 +633,57 @@ fn a_path_in_a_section_never_loaded_is_no_runtime_file_of_the_program() {
     assert!(!needs_certs(&with_path_in(".comment")), "never loaded");
     assert!(!needs_certs(&with_path_in(".strtab")), "never loaded");
     assert!(needs_certs(&with_path_in(".rodata")), "read at run time");
+}
+
+/// A `*.dist-info` directory holds a wheel's metadata and nothing a loader
+/// loads: its files are not opened as candidates (an ELF file placed there is
+/// skipped by name, unless --all-files), while its RECORD still names the
+/// owner of the distribution's files.
+#[test]
+fn dist_info_metadata_is_read_for_attribution_never_as_elf() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site-packages");
+    install_distribution(&site, "demo", "1.0", "lib/libfortified.so", "demo/_ext.so");
+    copy_fixture(
+        "lib/libfortified.so",
+        &site.join("demo-1.0.dist-info/INSTALLER"),
+    );
+    let (report, _) = json_scan(dir.path(), &[]);
+    assert_eq!(paths(&report), ["site-packages/demo/_ext.so"]);
+    let owner = &artifact(&report, "site-packages/demo/_ext.so")["package"];
+    assert_eq!(owner["name"], "demo", "{owner}");
+    assert_eq!(owner["version"], "1.0", "{owner}");
+    // METADATA, RECORD and the ELF file named INSTALLER.
+    assert_eq!(report["summary"]["skipped_by_name"], 3);
+    let (report, _) = json_scan(dir.path(), &["--all-files"]);
+    assert_eq!(
+        paths(&report),
+        [
+            "site-packages/demo-1.0.dist-info/INSTALLER",
+            "site-packages/demo/_ext.so"
+        ]
+    );
+}
+
+/// Files mapped while they were read are unmapped together once the readers
+/// are done: none is still mapped when `scan` returns (a library user's
+/// address space does not grow with each scan).
+#[test]
+fn no_scanned_file_stays_mapped_after_the_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    for index in 0..8 {
+        // Large enough to be mapped rather than read (64 KiB and up).
+        let mut bytes = vec![0u8; 1 << 20];
+        bytes[..4].copy_from_slice(b"\x7fELF");
+        std::fs::write(dir.path().join(format!("big{index}.so")), bytes).unwrap();
+    }
+    let location = std::fs::canonicalize(dir.path()).unwrap();
+    let report = scan_with(std::slice::from_ref(&location), &options(false));
+    assert_eq!(report.artifacts.len(), 8, "each file was read");
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    let needle = location.to_string_lossy().into_owned();
+    assert!(
+        !maps.lines().any(|line| line.contains(needle.as_str())),
+        "still mapped after the scan:\n{maps}"
+    );
 }

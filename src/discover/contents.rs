@@ -78,7 +78,8 @@ pub fn read_if_elf(path: &Path) -> std::io::Result<Option<Contents>> {
     #[cfg(target_os = "linux")]
     if len >= MAP_THRESHOLD {
         // A file that cannot be mapped (address space, file system) is read.
-        if let Ok(Some(map)) = mapped::GuardedMap::map(&file) {
+        let mapped = usize::try_from(len).map(|len| mapped::GuardedMap::map(&file, len));
+        if let Ok(Ok(Some(map))) = mapped {
             return Ok(Some(Contents::Mapped(map)));
         }
     }

@@ -28,6 +28,12 @@ use crate::model::{ReportPath, display_location, on_disk};
 use crate::progress::Progress;
 
 pub use contents::{Contents, MAX_MAPPED_BYTES, MAX_READ_BYTES, read_if_elf};
+
+/// Unmaps the files read and retired while the readers ran (see `mapped`).
+pub fn release_retired_maps() {
+    #[cfg(target_os = "linux")]
+    mapped::release_retired();
+}
 pub use files::{
     LossyText, METADATA_CAP, ReadError, ScannedPaths, read_bounded, read_found, read_found_text,
     read_prefix, read_text_file, read_walked, write_atomically,
@@ -80,9 +86,9 @@ impl Excludes {
 pub struct Candidate {
     /// The path as shown in reports.
     pub shown: String,
-    /// Where to open it.
+    /// Where to open it (its reader learns its size: the walk does not
+    /// `stat` it).
     pub location: PathBuf,
-    pub size: u64,
 }
 
 /// Why a path could not be scanned.
@@ -192,6 +198,9 @@ pub enum Found {
     /// A manifest, also kept in [`Inventory::manifests`] at `index`: its
     /// reader need not wait for the walk to end.
     Manifest { index: usize, location: PathBuf },
+    /// Package metadata read after the walk (a `*.dist-info`'s `RECORD` and
+    /// `WHEEL`), read while it goes on.
+    Metadata(PathBuf),
 }
 
 /// Walks every root, handing each candidate file and manifest to `found` as
@@ -207,6 +216,7 @@ pub fn walk(
         progress,
         found,
         inventory: Inventory::default(),
+        by_listed_inode: HashMap::new(),
         by_inode: HashMap::new(),
         // Only needed to keep followed links inside the roots.
         canonical_roots: if options.follow_symlinks {
@@ -249,7 +259,11 @@ struct Walker<'w> {
     progress: &'w dyn Progress,
     found: &'w mut dyn FnMut(Found),
     inventory: Inventory,
-    /// First location of every inode met, to join hard links.
+    /// First location of every inode number the directory listings gave
+    /// (free, unlike a `stat` per file), to find hard links.
+    by_listed_inode: HashMap<u64, PathBuf>,
+    /// First location of every (device, inode) a `stat` confirmed, for the
+    /// candidates whose listed inode number another shares.
     by_inode: HashMap<(u64, u64), PathBuf>,
     /// Where the roots really are; a followed link must stay below one.
     canonical_roots: Vec<PathBuf>,
@@ -397,6 +411,16 @@ impl Walker<'_> {
                 .oci_layouts
                 .push((dir.to_path_buf(), root.shown(dir)));
         }
+        // A wheel's `.dist-info` holds its metadata, never a file anything loads.
+        if in_dist_info(entry) {
+            if matches!(name.to_str(), Some("RECORD" | "WHEEL")) {
+                (self.found)(Found::Metadata(entry.path().to_path_buf()));
+            }
+            if !self.options.all_files {
+                self.inventory.skipped_by_name += 1;
+                return;
+            }
+        }
         let manifest = name.to_str().and_then(|name| {
             let in_node_modules = || {
                 root.relative(entry.path())
@@ -439,25 +463,69 @@ impl Walker<'_> {
             return;
         }
         let shown = root.shown(entry.path());
-        let metadata = match entry.metadata() {
-            Ok(metadata) => metadata,
-            Err(err) => return self.problem(shown, ProblemKind::Unreadable, io_reason(&err)),
-        };
-        if let Some(key) = inode_key(&metadata) {
-            if let Some(first) = self.by_inode.get(&key) {
-                let links = self.inventory.hard_links.entry(first.clone()).or_default();
-                links.push(shown);
+        match self.first_link(entry) {
+            Ok(Some(first)) => {
+                self.inventory
+                    .hard_links
+                    .entry(first)
+                    .or_default()
+                    .push(shown);
                 return;
             }
-            self.by_inode.insert(key, entry.path().to_path_buf());
+            Ok(None) => {}
+            Err(err) => return self.problem(shown, ProblemKind::Unreadable, io_reason(&err)),
         }
         self.progress.found_candidate();
         (self.found)(Found::Candidate(Candidate {
             shown,
             location: entry.path().to_path_buf(),
-            size: metadata.len(),
         }));
     }
+
+    /// The first location met of the file `entry` is a hard link to, if any.
+    /// Two entries are one file when their (device, inode) are; the inode
+    /// number the listing gave tells which may be, so only those are
+    /// `stat`ed (the first one met too, when it is first needed).
+    fn first_link(&mut self, entry: &walkdir::DirEntry) -> Result<Option<PathBuf>, walkdir::Error> {
+        #[cfg(unix)]
+        {
+            use walkdir::DirEntryExt;
+            let first = match self.by_listed_inode.entry(entry.ino()) {
+                std::collections::hash_map::Entry::Vacant(vacant) => {
+                    vacant.insert(entry.path().to_path_buf());
+                    return Ok(None);
+                }
+                std::collections::hash_map::Entry::Occupied(first) => first.get().clone(),
+            };
+            // Gone or unreadable since: then it joins nothing.
+            if let Some(key) = std::fs::symlink_metadata(&first)
+                .ok()
+                .and_then(|metadata| inode_key(&metadata))
+            {
+                self.by_inode.entry(key).or_insert(first);
+            }
+        }
+        let Some(key) = inode_key(&entry.metadata()?) else {
+            return Ok(None);
+        };
+        match self.by_inode.get(&key) {
+            Some(first) => Ok(Some(first.clone())),
+            None => {
+                self.by_inode.insert(key, entry.path().to_path_buf());
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// Whether the walk met `entry` directly in a `*.dist-info` directory.
+fn in_dist_info(entry: &walkdir::DirEntry) -> bool {
+    entry.depth() > 0
+        && entry
+            .path()
+            .parent()
+            .and_then(Path::file_name)
+            .is_some_and(|dir| dir.as_encoded_bytes().ends_with(b".dist-info"))
 }
 
 /// The name of an entry the walk met: below the root its path is a

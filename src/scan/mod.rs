@@ -141,9 +141,16 @@ fn read_paths(
     let platform = options.platform.clone();
     std::thread::spawn(move || platform.prepare_tables());
     let mut side_reads = SideReads::new(discover::ScannedPaths::new(paths));
-    let (mut inventory, reads, manifests_read) =
-        walk_and_read(&trees, options, progress, &side_reads);
-    side_reads.read_early(manifests_read);
+    let Walked {
+        mut inventory,
+        reads,
+        manifests,
+        metadata,
+    } = walk_and_read(&trees, options, progress, &side_reads);
+    side_reads.read_early(manifests);
+    for (location, outcome) in metadata {
+        side_reads.read_during_walk(location, outcome);
+    }
     let (mut items, wheels) = flatten(reads);
     let mut located: Vec<(PathBuf, ReportPath, discover::image::Image)> = Vec::new();
     for (given, image) in images {
@@ -290,27 +297,39 @@ fn report_for(
     report
 }
 
+/// What [`walk_and_read`] met and read.
+struct Walked {
+    inventory: Inventory,
+    /// In the walk's order.
+    reads: Vec<CandidateRead>,
+    /// By the manifest's index in the inventory.
+    manifests: Vec<(usize, ReadOutcome)>,
+    /// Package metadata, by location.
+    metadata: Vec<(PathBuf, ReadOutcome)>,
+}
+
 /// What the walk finds, handed to the readers this many at once: sent one at
 /// a time, each could wake a sleeping reader for one file (3–9 ms of CPU on
 /// the benchmark trees).
 const FOUND_BATCH: usize = 16;
 
 /// Walks on one thread while readers (this thread and one more per core
-/// beyond the walker's and this one) read what it finds, in batches:
-/// candidate files, and manifests (through `side_reads`). The reads come
-/// back in the walk's order; the manifests' by their index.
+/// beyond the walker's and this one; the walker too once it is done) read
+/// what it finds, in batches: candidate files, and manifests and package
+/// metadata (through `side_reads`).
 fn walk_and_read(
     paths: &[PathBuf],
     options: &Options,
     progress: &dyn Progress,
     side_reads: &SideReads,
-) -> (Inventory, Vec<CandidateRead>, Vec<(usize, ReadOutcome)>) {
+) -> Walked {
     /// What the walker sends, shared by the readers.
     type Batches = Arc<Mutex<Receiver<Vec<Found>>>>;
     /// One thing read: a candidate, or a manifest by its index.
     enum Reading {
         Candidate(CandidateRead),
         Manifest(usize, ReadOutcome),
+        Metadata(PathBuf, ReadOutcome),
     }
     let cache = FactsCache::default();
     let (walked, readings) = std::thread::scope(|scope| {
@@ -319,19 +338,6 @@ fn walk_and_read(
         // still drain the channel, and when none is left the walker's sends
         // fail, so the walker ends and the panic reaches the caller.
         let receiver: Batches = Arc::new(Mutex::new(receiver));
-        let walker = scope.spawn(move || {
-            let mut batch = Vec::with_capacity(FOUND_BATCH);
-            let inventory = discover::walk(paths, &options.walk, progress, &mut |found| {
-                batch.push(found);
-                if batch.len() == FOUND_BATCH {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(FOUND_BATCH));
-                    // Fails only when every reader is gone (a panic): nothing to feed.
-                    let _ = sender.send(full);
-                }
-            });
-            let _ = sender.send(batch);
-            inventory
-        });
         // The walker is a thread of its own: the readers take the other
         // cores, this thread one of them (on two cores, a third thread only
         // took turns with the walker, whose pace bounds the phase).
@@ -353,10 +359,34 @@ fn walk_and_read(
                     Found::Manifest { index, location } => {
                         Some(Reading::Manifest(index, side_reads.read_walked(&location)))
                     }
+                    Found::Metadata(location) => {
+                        let outcome = side_reads.read_walked(&location);
+                        Some(Reading::Metadata(location, outcome))
+                    }
                 }));
             }
             readings
         };
+        // Weak while walking: a receiver the walker held would keep its
+        // sends from failing should every reader be gone.
+        let walker_receiver = Arc::downgrade(&receiver);
+        let walker = scope.spawn(move || {
+            let mut batch = Vec::with_capacity(FOUND_BATCH);
+            let inventory = discover::walk(paths, &options.walk, progress, &mut |found| {
+                batch.push(found);
+                if batch.len() == FOUND_BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(FOUND_BATCH));
+                    // Fails only when every reader is gone (a panic): nothing to feed.
+                    let _ = sender.send(full);
+                }
+            });
+            let _ = sender.send(batch);
+            // Done walking: a reader like the others until the backlog is
+            // read (the readers were behind by 1-2 ms on the venv).
+            drop(sender);
+            let more = walker_receiver.upgrade().map(read_batches);
+            (inventory, more.unwrap_or_default())
+        });
         let others: Vec<_> = (1..rayon::current_num_threads().saturating_sub(1))
             .map(|_| {
                 let receiver = Arc::clone(&receiver);
@@ -370,22 +400,34 @@ fn walk_and_read(
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         }
-        (walker.join(), readings)
+        let walked = walker.join().map(|(inventory, more)| {
+            readings.extend(more);
+            inventory
+        });
+        (walked, readings)
     });
-    let mut reads = Vec::new();
-    let mut manifests = Vec::new();
+    // Every reader is done: no other core is interrupted by the unmapping.
+    discover::release_retired_maps();
+    let inventory = match walked {
+        Ok(inventory) => inventory,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
+    let mut walked = Walked {
+        inventory,
+        reads: Vec::new(),
+        manifests: Vec::new(),
+        metadata: Vec::new(),
+    };
     for reading in readings {
         match reading {
-            Reading::Candidate(read) => reads.push(read),
-            Reading::Manifest(index, outcome) => manifests.push((index, outcome)),
+            Reading::Candidate(read) => walked.reads.push(read),
+            Reading::Manifest(index, outcome) => walked.manifests.push((index, outcome)),
+            Reading::Metadata(location, outcome) => walked.metadata.push((location, outcome)),
         }
     }
     // Readers finish in any order; what follows sees the walk's order.
-    reads.sort_by(|a, b| a.sort_key().cmp(b.sort_key()));
-    match walked {
-        Ok(inventory) => (inventory, reads, manifests),
-        Err(panic) => std::panic::resume_unwind(panic),
-    }
+    walked.reads.sort_by(|a, b| a.sort_key().cmp(b.sort_key()));
+    walked
 }
 
 /// One list of items; each wheel remembers the range of its members.

@@ -97,7 +97,7 @@ pub(super) fn read_candidate(candidate: &Candidate, cache: &FactsCache) -> Candi
     {
         return read_jar(candidate, shown, cache);
     }
-    let mut read = read_file(&candidate.location, cache);
+    let (mut read, size) = read_file(&candidate.location, cache);
     if matches!(read, Read::NotElf) {
         let Some(kind) = discover::archive::unread_archive(&file_name) else {
             return CandidateRead::nothing();
@@ -112,7 +112,7 @@ pub(super) fn read_candidate(candidate: &Candidate, cache: &FactsCache) -> Candi
         shown,
         also_at: Vec::new(),
         location: candidate.location.clone(),
-        size: candidate.size,
+        size: size.unwrap_or_else(|| size_on_disk(&candidate.location)),
         read,
         package: None,
         in_image: false,
@@ -123,19 +123,27 @@ pub(super) fn read_candidate(candidate: &Candidate, cache: &FactsCache) -> Candi
     }
 }
 
-fn read_file(location: &Path, cache: &FactsCache) -> Read {
+/// What `location` holds, and its size when it was read.
+fn read_file(location: &Path, cache: &FactsCache) -> (Read, Option<u64>) {
     match discover::read_if_elf(location) {
         Ok(Some(contents)) => {
+            let size = Some(contents.len() as u64);
             let read = cache.analyse(&contents, Some(location));
             if contents.changed() {
                 let reason = "the file shrank or failed while it was read".to_string();
-                return Read::Failed(Code::Unreadable, reason);
+                return (Read::Failed(Code::Unreadable, reason), size);
             }
-            read
+            (read, size)
         }
-        Ok(None) => Read::NotElf,
-        Err(err) => Read::Failed(Code::Unreadable, err.to_string()),
+        Ok(None) => (Read::NotElf, None),
+        Err(err) => (Read::Failed(Code::Unreadable, err.to_string()), None),
     }
+}
+
+/// The size of a candidate not read as an ELF file (an archive, or a file
+/// that could not be read): 0 when it cannot be told either.
+fn size_on_disk(location: &Path) -> u64 {
+    std::fs::symlink_metadata(location).map_or(0, |metadata| metadata.len())
 }
 
 /// Items for the ELF members of an archive (and for members that could not be read).
@@ -177,6 +185,7 @@ fn read_wheel(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) -> C
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let name = WheelName::parse(&file_name);
+    let size = size_on_disk(&candidate.location);
     let package = name.as_ref().map(wheel_package);
     let read = std::fs::File::open(&candidate.location)
         .map_err(|e| e.to_string())
@@ -194,7 +203,7 @@ fn read_wheel(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) -> C
                 shown: shown.clone(),
                 also_at: Vec::new(),
                 location: candidate.location.clone(),
-                size: candidate.size,
+                size,
                 read: Read::Failed(Code::Unreadable, reason),
                 package,
                 in_image: false,
@@ -206,7 +215,7 @@ fn read_wheel(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) -> C
         items,
         wheel: Some(WheelRead {
             shown,
-            size: candidate.size,
+            size,
             name,
             member_names,
             first_item: 0,
@@ -234,7 +243,7 @@ fn read_tarball(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) ->
             shown,
             also_at: Vec::new(),
             location: candidate.location.clone(),
-            size: candidate.size,
+            size: size_on_disk(&candidate.location),
             read: Read::Failed(Code::SkippedArchive, reason),
             package: None,
             in_image: false,
@@ -272,7 +281,7 @@ fn read_jar(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) -> Can
                 shown,
                 also_at: Vec::new(),
                 location: candidate.location.clone(),
-                size: candidate.size,
+                size: size_on_disk(&candidate.location),
                 read: Read::Failed(Code::Unreadable, reason),
                 package: None,
                 in_image: false,

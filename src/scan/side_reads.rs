@@ -19,6 +19,9 @@ pub(super) struct SideReads {
     /// Manifests read while the walk went on, by their index in the
     /// inventory's manifests.
     early: Vec<Option<ReadOutcome>>,
+    /// Package metadata read while the walk went on, by location, until
+    /// asked for once.
+    walked: HashMap<PathBuf, ReadOutcome>,
 }
 
 /// A side read's outcome: the bytes, nothing there, or why not.
@@ -31,6 +34,7 @@ impl SideReads {
             failures: BTreeMap::new(),
             kept: HashMap::new(),
             early: Vec::new(),
+            walked: HashMap::new(),
         }
     }
 
@@ -44,6 +48,12 @@ impl SideReads {
                 *slot = Some(outcome);
             }
         }
+    }
+
+    /// Keeps what was read of a file the walk met ([`SideReads::bytes`]
+    /// answers with it once).
+    pub fn read_during_walk(&mut self, location: PathBuf, outcome: ReadOutcome) {
+        self.walked.insert(location, outcome);
     }
 
     /// The manifests read during the walk, `count` long (`None`: not read).
@@ -62,8 +72,11 @@ impl SideReads {
     /// The bytes of `location`; `None` when it does not exist or could not
     /// be read (the failure is kept, with what it costs: `consequence`).
     pub fn bytes(&mut self, location: &Path, consequence: &str) -> Option<Vec<u8>> {
-        self.read(location)
-            .unwrap_or_else(|failure| self.fail(location, failure, consequence))
+        let outcome = match self.walked.remove(location) {
+            Some(outcome) => outcome,
+            None => self.read(location),
+        };
+        outcome.unwrap_or_else(|failure| self.fail(location, failure, consequence))
     }
 
     /// [`SideReads::bytes`] without keeping the failure (so that many reads
