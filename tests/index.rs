@@ -961,3 +961,54 @@ fn a_pages_digest_answers_its_version_without_reading_the_page_again() {
     );
     assert_eq!(decisions(&fourth), decisions(&first));
 }
+
+/// A package whose installed files load as they are needs nothing in the
+/// plan, though reinstalling it on the target would compile it (psycopg2
+/// 2.9.9 has no musllinux wheel); the same package failing as it is gets the
+/// build dependencies and the install on the target.
+#[test]
+fn a_package_that_loads_as_it_is_needs_nothing_though_a_reinstall_would_compile() {
+    let server = Server::start(Behaviour::Recorded);
+    let cache = tempfile::tempdir().unwrap();
+    for (fixture, loads) in [
+        ("lib/libplain-musl.so", true),
+        ("lib/libfortified.so", false),
+    ] {
+        let venv = tempfile::tempdir().unwrap();
+        let site = venv.path().join("lib/python3.11/site-packages");
+        common::install_distribution(
+            &site,
+            "psycopg2",
+            "2.9.9",
+            fixture,
+            "psycopg2/_psycopg.cpython-311-x86_64-linux-gnu.so",
+        );
+        let report = common::json_of(&scan_cli(&server, cache.path(), venv.path(), &[], &[]));
+        let decision = report["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["package"]["name"] == "psycopg2")
+            .unwrap_or_else(|| panic!("no decision for psycopg2: {report:#}"));
+        assert_eq!(
+            decision["reinstalled"]["reinstall"], "source-build",
+            "{decision:#}"
+        );
+        let build = &report["plan"]["build_dependencies"];
+        if loads {
+            assert_eq!(decision["as_is"]["verdict"], "ok", "{decision:#}");
+            let actions = decision["actions"].as_array();
+            assert!(actions.is_none_or(Vec::is_empty), "{decision:#}");
+            assert!(build.as_array().is_none_or(Vec::is_empty), "{build}");
+        } else {
+            assert_eq!(decision["as_is"]["verdict"], "breaks", "{decision:#}");
+            let build: Vec<&str> = build
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p.as_str().unwrap())
+                .collect();
+            assert!(build.contains(&"build-base"), "{build:?}");
+        }
+    }
+}

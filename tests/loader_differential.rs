@@ -607,13 +607,23 @@ fn muslcheck_agrees_with_alpine_s_loaders_given_the_gcc_runtime() {
         };
         let copy = tempfile::tempdir().unwrap();
         let root = copy.path().join("root");
-        let status = Command::new("cp")
-            .arg("-a")
-            .arg(&alpine)
-            .arg(&root)
-            .status()
-            .unwrap();
-        assert!(status.success(), "copying {}", alpine.display());
+        std::fs::create_dir(&root).unwrap();
+        // All but tmp/, where the test above makes and removes its trees
+        // meanwhile (cp -a of a file removed under it fails).
+        for entry in std::fs::read_dir(&alpine).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_name() == "tmp" {
+                std::fs::create_dir(root.join("tmp")).unwrap();
+                continue;
+            }
+            let status = Command::new("cp")
+                .arg("-a")
+                .arg(entry.path())
+                .arg(&root)
+                .status()
+                .unwrap();
+            assert!(status.success(), "copying {}", entry.path().display());
+        }
         let inside = tempfile::tempdir_in(root.join("tmp")).unwrap();
         let scratch = tempfile::tempdir().unwrap();
         let roots: Vec<PathBuf> = roots(scratch.path())

@@ -4,7 +4,8 @@
 mod common;
 
 use std::fs::File;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use serde_json::Value;
 
@@ -45,6 +46,133 @@ fn prebuilds_node_gyp_build_would_not_load_are_not_applicable() {
 /// bcrypt's musl addon needs libstdc++.so.6 and libgcc_s.so.1: Alpine's
 /// nodejs package (and the node:alpine images) bring both, so no `apk add`
 /// is asked for; their names are still checked against Alpine's tables.
+/// Unpacks the committed tarball `thirdparty/<tarball>` as `<dir>/<name>`.
+fn unpack_tarball(tarball: &str, dir: &Path, name: &str) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let unpacked = tempfile::tempdir_in(dir).unwrap();
+    let gz =
+        flate2::read::GzDecoder::new(File::open(corpus(&format!("thirdparty/{tarball}"))).unwrap());
+    tar::Archive::new(gz).unpack(unpacked.path()).unwrap();
+    let installed = dir.join(name);
+    std::fs::create_dir_all(installed.parent().unwrap()).unwrap();
+    std::fs::rename(unpacked.path().join("package"), &installed).unwrap();
+    installed
+}
+
+/// The file node-gyp-build's own resolver (`resolver`: the committed
+/// tarball of node-gyp-build or node-gyp-build-optional-packages) chooses for
+/// the package at `package` with `LIBC` set as it detects it; `None`
+/// without Node (said, and fatal in CI).
+fn chosen_by_node_gyp_build(resolver: &Path, package: &Path, libc: &str) -> Option<PathBuf> {
+    let output = Command::new("node")
+        .env("LIBC", libc)
+        .args([
+            "-e",
+            "console.log(require(process.argv[1]).path(process.argv[2]))",
+        ])
+        .arg(resolver)
+        .arg(package)
+        .output()
+        .ok()
+        .filter(|o| o.status.success());
+    let Some(output) = output else {
+        assert!(
+            std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_none(),
+            "node could not run node-gyp-build (MUSLCHECK_REQUIRE_TOOLS is set)"
+        );
+        eprintln!("SKIPPED: node could not run node-gyp-build's resolver");
+        return None;
+    };
+    Some(PathBuf::from(
+        String::from_utf8(output.stdout).unwrap().trim(),
+    ))
+}
+
+/// node-gyp-build chooses among tagged prebuilds by its tags (libc, ABI,
+/// N-API, specificity): an untagged prebuild beside a `.musl` one never
+/// loads on musl (utf-8-validate), nor the other libc's files at the root of
+/// a platform package (msgpackr-extract-linux-x64, chosen by
+/// node-gyp-build-optional-packages). What node-gyp-build's own resolvers
+/// choose is judged, and loads; none of these packages breaks.
+#[test]
+fn the_prebuild_node_gyp_build_chooses_is_the_one_judged() {
+    let project = tempfile::tempdir().unwrap();
+    let modules = project.path().join("node_modules");
+    let resolvers = tempfile::tempdir().unwrap();
+    let plain = unpack_tarball("node-gyp-build-4.8.4.tgz", resolvers.path(), "plain");
+    let optional = unpack_tarball(
+        "node-gyp-build-optional-packages-5.2.2.tgz",
+        resolvers.path(),
+        "optional",
+    );
+    let utf8 = unpack_tarball("utf-8-validate-6.0.6.tgz", &modules, "utf-8-validate");
+    unpack_tarball(
+        "msgpackr-extract-msgpackr-extract-linux-x64-3.0.7.tgz",
+        &modules,
+        "@msgpackr-extract/msgpackr-extract-linux-x64",
+    );
+    // The package that requires the platform package (its manifest is all
+    // the resolver reads of it).
+    let parent = modules.join("msgpackr-extract");
+    std::fs::create_dir_all(&parent).unwrap();
+    std::fs::write(
+        parent.join("package.json"),
+        r#"{"name":"msgpackr-extract"}"#,
+    )
+    .unwrap();
+
+    for (target, libc) in [("alpine:3.20", "musl"), ("debian:12-slim", "glibc")] {
+        let (report, _) = json_scan(project.path(), &["--target", target]);
+        let verdict = |path: &Path| {
+            let shown = path.strip_prefix(project.path()).unwrap().to_str().unwrap();
+            artifact_where(&report, |a| a["path"] == shown)
+                .unwrap_or_else(|| panic!("{shown} not reported"))["verdict"]
+                .clone()
+        };
+        for package in [
+            "utf-8-validate",
+            "@msgpackr-extract/msgpackr-extract-linux-x64",
+        ] {
+            let broken: Vec<&Value> = artifacts(&report)
+                .iter()
+                .filter(|a| a["package"]["name"] == package && a["verdict"] == "breaks")
+                .collect();
+            assert!(broken.is_empty(), "{target}: {package}: {broken:#?}");
+        }
+        let never = |suffix: &str| {
+            let artifact = by_suffix(&report, suffix);
+            assert_eq!(
+                artifact["verdict"], "not-applicable",
+                "{target}: {artifact:#}"
+            );
+            artifact["load"]["not_loaded"].as_str().unwrap().to_string()
+        };
+        if libc == "musl" {
+            let why = never("utf-8-validate/prebuilds/linux-x64/utf-8-validate.node");
+            assert!(why.contains("utf-8-validate.musl.node"), "{why}");
+            never("msgpackr-extract-linux-x64/node.napi.glibc.node");
+            never("msgpackr-extract-linux-x64/node.abi115.glibc.node");
+        } else {
+            assert_eq!(
+                by_suffix(
+                    &report,
+                    "utf-8-validate/prebuilds/linux-x64/utf-8-validate.node"
+                )["verdict"],
+                "ok"
+            );
+            never("utf-8-validate/prebuilds/linux-x64/utf-8-validate.musl.node");
+            never("msgpackr-extract-linux-x64/node.napi.musl.node");
+        }
+        // Ground truth: what node-gyp-build itself chooses here loads.
+        for (resolver, package) in [(&plain, &utf8), (&optional, &parent)] {
+            let Some(chosen) = chosen_by_node_gyp_build(resolver, package, libc) else {
+                return;
+            };
+            assert_eq!(verdict(&chosen), "ok", "{target}: {}", chosen.display());
+        }
+    }
+}
+
 #[test]
 fn libraries_the_node_package_brings_need_no_apk_add() {
     let (report, _) = json_scan(&corpus("thirdparty/bcrypt-6.0.0.tgz"), &[]);
@@ -447,7 +575,7 @@ fn a_platform_split_package_is_answered_by_its_variants_not_its_binding_gyp() {
     let project = tempfile::tempdir().unwrap();
     let modules = project.path().join("node_modules");
     std::fs::create_dir_all(&modules).unwrap();
-    let copied = std::process::Command::new("cp")
+    let copied = Command::new("cp")
         .arg("-r")
         .arg(tree.join("node_modules/@parcel"))
         .arg(&modules)

@@ -43,6 +43,11 @@ pub(super) fn actions(
         actions.push(action);
         return actions;
     }
+    // Installed files that load as they are need nothing more, whatever a
+    // reinstall on the target would take (a compile, or no build at all).
+    if as_is.verdict == Some(Verdict::Ok) {
+        return actions;
+    }
     let ecosystem = package.map(|p| p.ecosystem);
     if ecosystem == Some(Ecosystem::Debian) && fails_as_is {
         // Alpine's package in place of the copied Debian files.

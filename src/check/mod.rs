@@ -38,7 +38,7 @@ use crate::platform::{LoaderKind, Platform};
 
 pub use tree::{TreeFile, TreeIndex};
 
-use prebuild::MuslPrebuilds;
+use prebuild::Prebuilds;
 use resolve::{LoadChains, Resolution, ResolveContext, Resolver};
 
 /// Assesses every analysed file (`None` entries are skipped).
@@ -52,8 +52,8 @@ use resolve::{LoadChains, Resolution, ResolveContext, Resolver};
 /// this file's, finds them).
 pub fn assess_all(index: &TreeIndex, count: usize, platform: &Platform) -> Vec<Option<Assessment>> {
     let resolver = Resolver::new(index, count, platform);
-    let musl_prebuilds = MuslPrebuilds::new(index, count);
-    let (hosts, loaders) = hosts(&resolver, &musl_prebuilds);
+    let prebuilds = Prebuilds::new(index, count, platform);
+    let (hosts, loaders) = hosts(&resolver, &prebuilds);
     // A glibc or no-libc image: its own loader's rules (`glibc`), not musl's.
     let glibc = (platform.loader_kind() != LoaderKind::Musl)
         .then(|| glibc::GlibcResolver::new(index, platform));
@@ -64,16 +64,11 @@ pub fn assess_all(index: &TreeIndex, count: usize, platform: &Platform) -> Vec<O
             let loaded_through = loaders.get(i).map_or(&[][..], Vec::as_slice);
             index.file(i).map(|file| match &glibc {
                 Some(glibc) => judge_on_image(
-                    (glibc, index, &musl_prebuilds),
+                    (glibc, index, &prebuilds),
                     (i, file),
                     (host, loaded_through),
                 ),
-                None => judge(
-                    &resolver,
-                    &musl_prebuilds,
-                    (i, file),
-                    (host, loaded_through),
-                ),
+                None => judge(&resolver, &prebuilds, (i, file), (host, loaded_through)),
             })
         })
         .collect();
@@ -97,10 +92,7 @@ pub fn assess_all(index: &TreeIndex, count: usize, platform: &Platform) -> Vec<O
 /// extension module needs is loaded into the same interpreter. With each,
 /// the objects that load it in that module's process, nearest first
 /// ([`ResolveContext::loaded_through`]).
-fn hosts(
-    resolver: &Resolver,
-    musl_prebuilds: &MuslPrebuilds,
-) -> (Vec<Option<Host>>, Vec<Vec<usize>>) {
+fn hosts(resolver: &Resolver, prebuilds: &Prebuilds) -> (Vec<Option<Host>>, Vec<Vec<usize>>) {
     let (index, platform) = (resolver.index(), resolver.platform());
     let own = index.own_hosts(|file| {
         host::detect(file.file_name(), file.facts).or_else(|| {
@@ -123,7 +115,7 @@ fn hosts(
             let file = index.file(module)?;
             let loaded_by_loader = file.facts.is_loadable()
                 && file.facts.arch == platform.arch
-                && prebuild::never_loaded(index, musl_prebuilds, file, platform).is_none();
+                && prebuild::never_loaded(index, prebuilds, file, platform).is_none();
             if !loaded_by_loader {
                 return None;
             }
@@ -263,12 +255,12 @@ impl Judged {
 /// failing ones is left to the second pass of [`assess_all`].
 fn judge(
     resolver: &Resolver,
-    musl_prebuilds: &MuslPrebuilds,
+    prebuilds: &Prebuilds,
     (root, file): (usize, &TreeFile),
     (host, loaded_through): (Option<Host>, &[usize]),
 ) -> Judged {
     let (index, platform) = (resolver.index(), resolver.platform());
-    if let Some(assessment) = assess_without_loading(index, musl_prebuilds, file, platform) {
+    if let Some(assessment) = assess_without_loading(index, prebuilds, file, platform) {
         return Judged::of(assessment);
     }
     let facts = file.facts;
@@ -360,12 +352,12 @@ fn judge(
 
 /// Whether `file` loads on a glibc or no-libc image, by its own loader's rules.
 fn judge_on_image(
-    (glibc, index, musl_prebuilds): (&glibc::GlibcResolver, &TreeIndex, &MuslPrebuilds),
+    (glibc, index, prebuilds): (&glibc::GlibcResolver, &TreeIndex, &Prebuilds),
     (root, file): (usize, &TreeFile),
     (host, loaded_through): (Option<Host>, &[usize]),
 ) -> Judged {
     let platform = glibc.platform();
-    let mut assessment = match assess_without_loading(index, musl_prebuilds, file, platform) {
+    let mut assessment = match assess_without_loading(index, prebuilds, file, platform) {
         Some(assessment) => assessment,
         None => glibc.judge((root, file), (host.as_ref(), loaded_through)),
     };
@@ -377,7 +369,7 @@ fn judge_on_image(
 /// platform's prebuild, another architecture, static programs.
 fn assess_without_loading(
     index: &TreeIndex,
-    musl_prebuilds: &MuslPrebuilds,
+    prebuilds: &Prebuilds,
     file: &TreeFile,
     platform: &Platform,
 ) -> Option<Assessment> {
@@ -385,7 +377,7 @@ fn assess_without_loading(
     if !facts.is_loadable() {
         return Some(Assessment::of(Verdict::NotApplicable, Vec::new()));
     }
-    if let Some(reason) = prebuild::never_loaded(index, musl_prebuilds, file, platform) {
+    if let Some(reason) = prebuild::never_loaded(index, prebuilds, file, platform) {
         let mut assessment = Assessment::of(Verdict::NotApplicable, Vec::new());
         assessment.load = Some(LoadSummary {
             not_loaded: Some(reason),

@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
+use crate::ecosystem::node_gyp_build::{self, Runner};
 use crate::ecosystem::npm::{
     GlibcPlatformPackage, Prebuild, is_musl_variant_name, npm_cpu, prebuild,
 };
@@ -14,28 +15,44 @@ use crate::platform::{LoaderKind, Platform};
 use super::jni::{self, MuslJniMembers};
 use super::tree::{TreeFile, TreeIndex};
 
-/// The first musl prebuild of each directory (in the tree's order), found in
-/// one pass: a directory of thousands of glibc prebuilds is not searched
-/// again for each of them.
-pub struct MuslPrebuilds {
+/// What the prebuilds of the tree tell, found in one pass over it: a
+/// directory of thousands of prebuilds is not searched again for each.
+pub struct Prebuilds {
+    /// The first musl prebuild of each directory (in the tree's order).
     by_directory: HashMap<PathBuf, usize>,
+    /// Prebuilds node-gyp-build never chooses on the target although their
+    /// tags match it, by location: the one it chooses before each.
+    never_chosen: HashMap<PathBuf, String>,
     /// The musl JNI members of jars, for the same question about jars.
     jni: MuslJniMembers,
     /// Installed musl platform gems: (name, version, platform).
     musl_gems: HashSet<(String, String, String)>,
 }
 
-impl MuslPrebuilds {
-    pub fn new(index: &TreeIndex, count: usize) -> Self {
+impl Prebuilds {
+    pub fn new(index: &TreeIndex, count: usize, platform: &Platform) -> Self {
         let mut by_directory = HashMap::new();
+        // The prebuilds node-gyp-build chooses among on the target, by directory.
+        let mut choices: HashMap<PathBuf, Vec<&TreeFile>> = HashMap::new();
+        let target_cpu = npm_cpu(platform.arch);
         for i in 0..count {
             let Some(file) = index.file(i) else { continue };
-            if prebuild(file.shown).is_some_and(|p| !p.bare && p.libc == Some(LibcKind::Musl)) {
-                by_directory
-                    .entry(index.directory_of(file.location))
-                    .or_insert(i);
+            let Some(prebuild) = prebuild(file.shown).filter(|p| !p.bare) else {
+                continue;
+            };
+            let directory = index.directory_of(file.location);
+            if prebuild.platform == "linux" && prebuild.cpu == target_cpu {
+                choices.entry(directory.clone()).or_default().push(file);
+            }
+            if prebuild.libc == Some(LibcKind::Musl) {
+                by_directory.entry(directory).or_insert(i);
             }
         }
+        let never_chosen = match platform.loader_kind() {
+            LoaderKind::Musl => never_chosen(&choices, LibcKind::Musl, platform.arch),
+            LoaderKind::Glibc => never_chosen(&choices, LibcKind::Glibc, platform.arch),
+            LoaderKind::None => HashMap::new(),
+        };
         let musl_gems = (0..count)
             .filter_map(|i| index.file(i))
             .filter_map(|file| ruby::gem_of(file.location))
@@ -45,8 +62,9 @@ impl MuslPrebuilds {
                     .map(|p| (name, version, p))
             })
             .collect();
-        MuslPrebuilds {
+        Prebuilds {
             by_directory,
+            never_chosen,
             jni: MuslJniMembers::new(index, count),
             musl_gems,
         }
@@ -57,27 +75,60 @@ impl MuslPrebuilds {
         let found = *self.by_directory.get(&index.directory_of(file.location))?;
         index.file(found)
     }
+
+    /// Why node-gyp-build never chooses `file`, a prebuild whose tags match
+    /// the target, if another always comes first.
+    fn never_chosen(&self, file: &TreeFile) -> Option<String> {
+        let chosen = self.never_chosen.get(file.location)?;
+        Some(format!(
+            "node-gyp-build loads {chosen} instead: by the tags in the file names it \
+             ranks first here under every Node ABI this file matches"
+        ))
+    }
+}
+
+/// For each directory of prebuilds, those node-gyp-build never chooses on
+/// `libc` (see [`node_gyp_build::never_chosen`]).
+fn never_chosen(
+    choices: &HashMap<PathBuf, Vec<&TreeFile>>,
+    libc: LibcKind,
+    arch: Arch,
+) -> HashMap<PathBuf, String> {
+    let runner = Runner {
+        libc,
+        armv: (arch == Arch::Aarch64).then_some("8"),
+    };
+    let mut found = HashMap::new();
+    for files in choices.values().filter(|files| files.len() > 1) {
+        let names: Vec<&str> = files.iter().map(|f| f.file_name()).collect();
+        for (lost, won) in node_gyp_build::never_chosen(&names, runner) {
+            if let (Some(lost), Some(won)) = (files.get(lost), files.get(won)) {
+                found.insert(lost.location.to_path_buf(), won.shown.to_string());
+            }
+        }
+    }
+    found
 }
 
 /// Why the target never loads `file`; `None` when it may.
 pub fn never_loaded(
     index: &TreeIndex,
-    musl_prebuilds: &MuslPrebuilds,
+    prebuilds: &Prebuilds,
     file: &TreeFile,
     platform: &Platform,
 ) -> Option<String> {
     if jni::jar_member(file.shown).is_some() {
-        return jni::never_loaded(index, &musl_prebuilds.jni, file, platform);
+        return jni::never_loaded(index, &prebuilds.jni, file, platform);
     }
     if let Some(gem) = ruby::gem_of(file.location)
         && let (name, version, Some(gem_platform)) = gem
     {
-        return platform_gem_never_loaded(musl_prebuilds, &name, &version, &gem_platform, platform);
+        return platform_gem_never_loaded(prebuilds, &name, &version, &gem_platform, platform);
     }
     let arch = platform.arch;
     match platform.loader_kind() {
-        LoaderKind::Glibc => return never_loaded_on_glibc(file, arch, true),
-        LoaderKind::None => return never_loaded_on_glibc(file, arch, false),
+        LoaderKind::Glibc => return never_loaded_on_glibc(prebuilds, file, arch, true),
+        LoaderKind::None => return never_loaded_on_glibc(prebuilds, file, arch, false),
         LoaderKind::Musl => {}
     }
     if let Some(package) = file.glibc_platform_package {
@@ -96,20 +147,20 @@ pub fn never_loaded(
         return Some(reason);
     }
     if prebuild.libc == Some(LibcKind::Glibc) {
-        let musl_sibling = musl_prebuilds.beside(index, file)?;
+        let musl_sibling = prebuilds.beside(index, file)?;
         return Some(format!(
             "the glibc prebuild; on musl node-gyp-build loads {} instead",
             musl_sibling.shown
         ));
     }
-    None
+    prebuilds.never_chosen(file)
 }
 
 /// Platform gems: Bundler 2.5+ installs (and Ruby then loads) the
 /// `<arch>-linux-musl` gem on musl and the `<arch>-linux`/`-linux-gnu` one on
 /// glibc; with both installed, the other one is never loaded.
 fn platform_gem_never_loaded(
-    musl_prebuilds: &MuslPrebuilds,
+    prebuilds: &Prebuilds,
     name: &str,
     version: &str,
     gem_platform: &str,
@@ -122,7 +173,7 @@ fn platform_gem_never_loaded(
         });
     }
     let glibc_platform = gem_platform.ends_with("-linux") || gem_platform.ends_with("-linux-gnu");
-    let musl_installed = musl_prebuilds.musl_gems.contains(&(
+    let musl_installed = prebuilds.musl_gems.contains(&(
         name.to_string(),
         version.to_string(),
         musl_platform.clone(),
@@ -138,7 +189,12 @@ fn platform_gem_never_loaded(
 /// image without a C library (`glibc: false`) neither loads, and the musl
 /// variant is judged as any file is (it fails there), not set aside: a tree
 /// installed on Alpine does not run on scratch.
-fn never_loaded_on_glibc(file: &TreeFile, arch: Arch, glibc: bool) -> Option<String> {
+fn never_loaded_on_glibc(
+    prebuilds: &Prebuilds,
+    file: &TreeFile,
+    arch: Arch,
+    glibc: bool,
+) -> Option<String> {
     let target_cpu = npm_cpu(arch);
     if let Some(package) = file.glibc_platform_package {
         return (file.facts.arch != arch).then(|| {
@@ -160,8 +216,10 @@ fn never_loaded_on_glibc(file: &TreeFile, arch: Arch, glibc: bool) -> Option<Str
     if let Some(reason) = never_picked(&prebuild, target_cpu, arch) {
         return Some(reason);
     }
-    (glibc && prebuild.libc == Some(LibcKind::Musl))
-        .then(|| "the musl prebuild; on glibc node-gyp-build never loads it".to_string())
+    if glibc && prebuild.libc == Some(LibcKind::Musl) {
+        return Some("the musl prebuild; on glibc node-gyp-build never loads it".to_string());
+    }
+    prebuilds.never_chosen(file)
 }
 
 /// Why node-gyp-build never picks a prebuild, on any libc: one for another

@@ -6,6 +6,7 @@ pub mod distro;
 pub mod known;
 mod manifest;
 pub mod maven;
+pub mod node_gyp_build;
 pub mod npm;
 pub mod npm_lock;
 pub mod python;

@@ -94,8 +94,8 @@ impl<'p> NativeFile<'p> {
         }
         let parsed = prebuild(path.to_str()?).filter(|p| p.platform == "linux" && !p.bare)?;
         Some(NativeFile::Prebuild {
-            // <package>/prebuilds/linux-<cpu>/<name>
-            package: path.ancestors().nth(3)?,
+            // <package>/prebuilds/linux-<cpu>/<name>, or <package>/<name>
+            package: path.ancestors().nth(parsed.package_depth())?,
             prebuild: parsed,
             name,
         })
@@ -433,7 +433,10 @@ pub fn is_linux_variant_name(name: &str, cpu: &str) -> bool {
 }
 
 /// A prebuild's libc and architecture, from prebuildify / node-gyp-build naming:
-/// `prebuilds/linux-x64/<name>.musl.node`, `.glibc.node`, or untagged.
+/// `prebuilds/linux-x64/<name>.musl.node`, `.glibc.node`, or untagged; or
+/// the same tags on a file at the root of a platform package named for its
+/// OS and CPU (`@lmdb/lmdb-linux-x64/node.napi.musl.node`), which
+/// node-gyp-build-optional-packages chooses among the same way.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prebuild {
     pub platform: String,
@@ -443,27 +446,67 @@ pub struct Prebuild {
     /// An addon for the Bare runtime (`<name>.bare`, beside or instead of
     /// the `.node` one in packages made for both): Node never loads it.
     pub bare: bool,
+    /// At the root of a platform package, not in its `prebuilds/`.
+    pub in_platform_package: bool,
 }
+
+impl Prebuild {
+    /// How many directories up from the file its package's root is.
+    pub fn package_depth(&self) -> usize {
+        if self.in_platform_package { 1 } else { 3 }
+    }
+}
+
+/// Node's `os.platform()` names (`process.platform`).
+const NODE_PLATFORMS: &[&str] = &[
+    "linux", "darwin", "win32", "freebsd", "openbsd", "netbsd", "sunos", "aix", "android",
+];
+
+/// Node's `os.arch()` names (`process.arch`).
+const NODE_CPUS: &[&str] = &[
+    "x64", "arm64", "arm", "ia32", "ppc64", "s390x", "riscv64", "loong64", "mips64el", "mipsel",
+];
 
 pub fn prebuild(path: &str) -> Option<Prebuild> {
     let mut parts = path.rsplit('/');
     let file = parts.next()?;
     let dir = parts.next()?;
     let bare = file.ends_with(".bare");
-    if parts.next()? != "prebuilds" || !(file.ends_with(".node") || bare) {
+    if !(file.ends_with(".node") || bare) {
         return None;
     }
-    let (platform, cpu) = dir.split_once('-')?;
     let libc = file.split('.').find_map(|tag| match tag {
         "musl" => Some(LibcKind::Musl),
         "glibc" => Some(LibcKind::Glibc),
         _ => None,
     });
-    Some(Prebuild {
+    let above = parts.next()?;
+    if above == "prebuilds" {
+        let (platform, cpu) = dir.split_once('-')?;
+        return Some(Prebuild {
+            platform: platform.to_string(),
+            cpu: cpu.split('+').next().unwrap_or(cpu).to_string(),
+            libc,
+            bare,
+            in_platform_package: false,
+        });
+    }
+    // `node_modules/<name>-<os>-<cpu>/` or `node_modules/@scope/<name>-<os>-<cpu>/`.
+    let installed =
+        above == "node_modules" || (above.starts_with('@') && parts.next() == Some("node_modules"));
+    let mut suffix = dir.rsplitn(3, '-');
+    let (cpu, platform, name) = (suffix.next()?, suffix.next()?, suffix.next()?);
+    (installed
+        && !bare
+        && !name.is_empty()
+        && NODE_PLATFORMS.contains(&platform)
+        && NODE_CPUS.contains(&cpu))
+    .then(|| Prebuild {
         platform: platform.to_string(),
-        cpu: cpu.split('+').next().unwrap_or(cpu).to_string(),
+        cpu: cpu.to_string(),
         libc,
         bare,
+        in_platform_package: true,
     })
 }
 
@@ -616,6 +659,7 @@ mod tests {
                 cpu: "x64".into(),
                 libc: Some(LibcKind::Musl),
                 bare: false,
+                in_platform_package: false,
             })
         );
         assert_eq!(
@@ -625,6 +669,7 @@ mod tests {
                 cpu: "x64".into(),
                 libc: None,
                 bare: true,
+                in_platform_package: false,
             })
         );
         assert_eq!(
@@ -634,5 +679,25 @@ mod tests {
             None
         );
         assert_eq!(prebuild("build/Release/x.node"), None);
+        // node-gyp-build-optional-packages: at a platform package's root.
+        let lmdb = prebuild("p/node_modules/@lmdb/lmdb-linux-x64/node.napi.musl.node").unwrap();
+        assert_eq!(
+            (lmdb.platform.as_str(), lmdb.cpu.as_str()),
+            ("linux", "x64")
+        );
+        assert_eq!(lmdb.libc, Some(LibcKind::Musl));
+        assert_eq!(lmdb.package_depth(), 1);
+        assert!(prebuild("node_modules/x-darwin-arm64/x.node").is_some());
+        // napi-rs names its packages for the libc too (another rule), and a
+        // file below the root is not chosen by tags.
+        assert_eq!(
+            prebuild("node_modules/@swc/core-linux-x64-gnu/swc.linux-x64-gnu.node"),
+            None
+        );
+        assert_eq!(
+            prebuild("node_modules/@img/sharp-linux-x64/lib/sharp-linux-x64.node"),
+            None
+        );
+        assert_eq!(prebuild("src/foo-linux-x64/x.node"), None);
     }
 }
