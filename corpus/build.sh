@@ -101,6 +101,12 @@ gcc "${SHARED_EARLY[@]}" -DMIXED -o image/lazy/mixed-absent-glibc.node $SRC/lazy
 gcc "${SHARED_EARLY[@]}" -DCPYTHON -o image/lazy/lazy.cpython-312-x86_64-linux-gnu.so $SRC/lazy_module.c
 musl-gcc "${COMMON[@]}" -o image/lazy/lazy-probe-musl $SRC/lazy_probe.c
 gcc "${COMMON[@]}" -o image/lazy/lazy-probe-glibc $SRC/lazy_probe.c
+# shm_open@GLIBC_2.2.5 without librt: found where the host links librt (JVM, Ruby) only.
+mkdir -p image/host-librt
+gcc "${SHARED_EARLY[@]}" -o image/host-librt/host_librt.cpython-39-x86_64-linux-gnu.so \
+    $SRC/host_librt.c
+gcc "${SHARED_EARLY[@]}" -DJNI -o image/host-librt/libhost_librt_jni.so $SRC/host_librt.c
+musl-gcc "${COMMON[@]}" -static -o image/host-librt/with-env $SRC/with_env.c
 
 # Shared libraries (glibc)
 SHARED=("${COMMON[@]}" -shared -fPIC)

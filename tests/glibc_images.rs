@@ -913,3 +913,80 @@ fn fetched_trees_miss_what_ld_so_says_on_each_image() {
         differences.join("\n")
     );
 }
+
+/// An interpreter's process has what its program links in its global scope:
+/// a module calling shm_open@GLIBC_2.2.5 (librt's before glibc 2.34) without
+/// linking librt finds it under a JVM or Ruby (libjvm and libruby link
+/// librt), not under CPython or Node (Debian 11's python3.9 links libpthread,
+/// libdl, libutil, libm, libexpat, libz; libnode72 no librt either). ld.so in
+/// the debian:11-slim root, the host's libraries preloaded as its global
+/// scope, says what muslcheck says.
+#[test]
+fn a_module_finds_what_its_host_links_and_nothing_else() {
+    let Some(root) = image_root("debian:11-slim") else {
+        return;
+    };
+    let dir = root.path().join("tmp/host-librt");
+    std::fs::create_dir_all(&dir).unwrap();
+    let hosts = [
+        (
+            "host_librt.cpython-39-x86_64-linux-gnu.so",
+            "libpthread.so.0 libdl.so.2 libutil.so.1 libm.so.6",
+        ),
+        (
+            "libhost_librt_jni.so",
+            "libdl.so.2 libpthread.so.0 librt.so.1 libm.so.6",
+        ),
+    ];
+    for name in ["with-env", hosts[0].0, hosts[1].0] {
+        std::fs::copy(corpus(&format!("image/host-librt/{name}")), dir.join(name)).unwrap();
+    }
+    let (report, _) = json_scan(&dir, &["--target", "debian:11-slim"]);
+    let mut verdicts = Vec::new();
+    for (module, host_links) in hosts {
+        // The loader's variables for ld.so in the root, not for chroot(1).
+        let output = Command::new("/usr/sbin/chroot")
+            .arg(root.path())
+            .arg("/tmp/host-librt/with-env")
+            .args(["LD_TRACE_LOADED_OBJECTS=1", "LD_BIND_NOW=1", "LD_WARN=yes"])
+            .arg(format!("LD_PRELOAD={host_links}"))
+            .args(["--", "/lib64/ld-linux-x86-64.so.2"])
+            .arg(format!("/tmp/host-librt/{module}"))
+            .env_clear()
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&output.stdout).to_string()
+            + &String::from_utf8_lossy(&output.stderr);
+        let real: Vec<String> = text
+            .lines()
+            .filter(|line| line.starts_with("undefined symbol"))
+            .map(|line| line.replace(&format!("\t(/tmp/host-librt/{module})"), ""))
+            .collect();
+        let artifact = report["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["path"] == module)
+            .unwrap();
+        let predicted: Vec<String> = artifact["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "MC102")
+            .flat_map(|f| f["loader_messages"].as_array().cloned().unwrap_or_default())
+            .map(|m| {
+                let m = m.as_str().unwrap();
+                m.strip_prefix(&format!("{module}: "))
+                    .unwrap_or(m)
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(real, predicted, "{module}: {text}");
+        verdicts.push(artifact["verdict"].clone());
+    }
+    assert_eq!(
+        verdicts,
+        ["breaks", "ok"],
+        "CPython's fails, the JVM's loads"
+    );
+}

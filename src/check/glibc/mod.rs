@@ -26,11 +26,11 @@ use super::provider::off_search_path;
 use super::search::{NotFound, Search, chain};
 use super::tree::{TreeFile, TreeIndex};
 use super::verdict;
-use crate::model::Host;
 use crate::model::{
     Assessment, Finding, Linkage, LoadSummary, MissingLibrary, MissingNode, MissingSymbol,
     RequiredSymbol, StackNeed, Verdict, Version,
 };
+use crate::model::{Host, HostKind};
 use crate::platform::{Library, Platform};
 
 /// Where a needed library came from in one process.
@@ -366,11 +366,11 @@ impl<'t> GlibcResolver<'t> {
             })
             .collect();
         // A module is loaded into the interpreter's process, whose global
-        // scope already holds the C library's family (python and node link
-        // libm, libdl, libpthread): their names resolve there.
-        if host.is_some() {
+        // scope already holds what the interpreter links: their names
+        // resolve there.
+        if let Some(host) = host {
             image_libraries.extend(
-                HOST_PROCESS_LIBRARIES
+                host_process_libraries(host.kind)
                     .iter()
                     .filter_map(|soname| self.platform.image_library(soname)),
             );
@@ -444,15 +444,46 @@ impl<'t> GlibcResolver<'t> {
     }
 }
 
-/// What an interpreter process (CPython, Node, a JVM) has loaded before any
-/// module: glibc's libraries every such program links.
-const HOST_PROCESS_LIBRARIES: [&str; 5] = [
-    "libc.so.6",
-    "libm.so.6",
-    "libdl.so.2",
-    "libpthread.so.0",
-    "librt.so.1",
-];
+/// What an interpreter process has loaded before any module: the image's
+/// libraries its program links (DT_NEEDED of Debian 11's python3.9,
+/// libnode72, OpenJDK 17's libjvm and libruby2.7; from glibc 2.34 libdl,
+/// libpthread and librt are stubs, their names in libc). Only the JVM and
+/// Ruby link librt: a module calling shm_open without it loads there, not
+/// under CPython or Node.
+fn host_process_libraries(kind: HostKind) -> &'static [&'static str] {
+    match kind {
+        HostKind::Cpython => &[
+            "libc.so.6",
+            "libm.so.6",
+            "libdl.so.2",
+            "libpthread.so.0",
+            "libutil.so.1",
+        ],
+        HostKind::Node => &[
+            "libc.so.6",
+            "libm.so.6",
+            "libdl.so.2",
+            "libpthread.so.0",
+            "libstdc++.so.6",
+            "libgcc_s.so.1",
+        ],
+        HostKind::Jvm => &[
+            "libc.so.6",
+            "libm.so.6",
+            "libdl.so.2",
+            "libpthread.so.0",
+            "librt.so.1",
+        ],
+        HostKind::Ruby => &[
+            "libc.so.6",
+            "libm.so.6",
+            "libdl.so.2",
+            "libpthread.so.0",
+            "librt.so.1",
+            "libcrypt.so.1",
+        ],
+    }
+}
 
 fn untabulated_named(load: &Load, library: &str) -> bool {
     match load.providers.get(library) {
