@@ -96,6 +96,13 @@ impl NotFound<'_> {
 }
 
 impl Search {
+    /// Whether the object's own searches find any library in the tree.
+    pub(super) fn finds_any(&self) -> bool {
+        self.names
+            .iter()
+            .any(|found| matches!(found, Found::Path(Some(_)) | Found::InOwn(Some(_))))
+    }
+
     /// The searches for every library `file` needs.
     pub(super) fn of(index: &TreeIndex, file: &TreeFile) -> Search {
         let own = unique(rpath_dirs(file).iter().map(|dir| normalize(dir)), &[]);

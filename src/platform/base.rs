@@ -3,7 +3,7 @@
 //! official images are built from (`data/alpine/alpine-base-*.tsv`, made by
 //! `tools/extract-alpine-base-libs.py`).
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use crate::model::{Arch, Version};
 
@@ -81,6 +81,25 @@ fn libraries() -> &'static [Row] {
     })
 }
 
+/// The table release for `release` on `arch`, and the arch as the table
+/// names it: worked out once per pair (it is asked for every library every
+/// process of a scan needs).
+fn table_for(release: &str, arch: Arch) -> Option<(&'static str, &'static str)> {
+    type Known = Vec<(String, Arch, Option<(&'static str, &'static str)>)>;
+    static KNOWN: Mutex<Known> = Mutex::new(Vec::new());
+    let mut known = KNOWN.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, _, found)) = known.iter().find(|(r, a, _)| r == release && *a == arch) {
+        return *found;
+    }
+    let arch_name = arch.to_string();
+    let found = nearest_table_release(release, &arch_name, alpine_musl).and_then(|table| {
+        let row = libraries().iter().find(|row| row.arch == arch_name)?;
+        Some((table, row.arch))
+    });
+    known.push((release.to_string(), arch, found));
+    found
+}
+
 /// The release with a table nearest `release` for `arch`: first one that
 /// ships the same musl (`musl_of` names each release's), then the nearest,
 /// then the older.
@@ -116,8 +135,7 @@ fn nearest_table_release(
 
 /// The library `name` in the base image of Alpine `release` on `arch`.
 pub fn base_library(release: &str, arch: Arch, name: &str) -> Option<BaseLibrary> {
-    let arch = arch.to_string();
-    let table_release = nearest_table_release(release, &arch, alpine_musl)?;
+    let (table_release, arch) = table_for(release, arch)?;
     let row = libraries()
         .iter()
         .find(|row| row.release == table_release && row.arch == arch && row.name == name)?;

@@ -198,7 +198,12 @@ fn read_paths(
             )
         })
         .collect();
-    attribute_packages(&mut items, &inventory, &mut side_reads);
+    // Every reader is done: the mappings they retired are unmapped beside
+    // the attribution (0.5 ms on the venv benchmark).
+    rayon::join(
+        || attribute_packages(&mut items, &inventory, &mut side_reads),
+        discover::release_retired_maps,
+    );
     let installed_python = if options.index.lookups == IndexLookups::Off {
         BTreeMap::new()
     } else {
@@ -234,15 +239,12 @@ fn report_for(
         installed_python: &scanned.installed_python,
         roots: paths,
     };
-    let (mut artifacts, lookup) = std::thread::scope(|scope| {
-        let looking_up =
-            scope.spawn(|| lookup.get_or_init(|| index::look_up(&asked, &options.index)));
-        let artifacts = judge(inputs, tree, options);
-        match looking_up.join() {
-            Ok(lookup) => (artifacts, lookup),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-    });
+    // On a pool thread: a thread spawned here took the judging's core for
+    // about a millisecond before the scheduler moved it to the idle one.
+    let (mut artifacts, lookup) = rayon::join(
+        || judge(inputs, tree, options),
+        || lookup.get_or_init(|| index::look_up(&asked, &options.index)),
+    );
     let (answers, index_summary) = lookup.answers(&options.platform);
     // What another base replaces does not depend on the target.
     let mut images = scanned.images.clone();
@@ -406,8 +408,6 @@ fn walk_and_read(
         });
         (walked, readings)
     });
-    // Every reader is done: no other core is interrupted by the unmapping.
-    discover::release_retired_maps();
     let inventory = match walked {
         Ok(inventory) => inventory,
         Err(panic) => std::panic::resume_unwind(panic),
