@@ -94,10 +94,14 @@ fn never_chosen(
     libc: LibcKind,
     arch: Arch,
 ) -> HashMap<PathBuf, String> {
-    let runner = Runner {
-        libc,
-        armv: (arch == Arch::Aarch64).then_some("8"),
+    // node-gyp-build's ARM_VERSION: 8 on arm64, Node's arm_version (7 in
+    // its armv7 builds) on arm.
+    let armv = match arch {
+        Arch::Aarch64 => Some("8"),
+        Arch::Armv7 => Some("7"),
+        _ => None,
     };
+    let runner = Runner { libc, armv };
     let mut found = HashMap::new();
     for files in choices.values().filter(|files| files.len() > 1) {
         let names: Vec<&str> = files.iter().map(|f| f.file_name()).collect();

@@ -28,17 +28,17 @@ use crate::model::{ReportPath, display_location, on_disk};
 use crate::progress::Progress;
 
 pub use contents::{Contents, MAX_MAPPED_BYTES, MAX_READ_BYTES, read_if_elf};
+pub use files::{
+    LossyText, METADATA_CAP, ReadError, ScannedPaths, read_bounded, read_found, read_found_text,
+    read_prefix, read_text_file, read_walked, write_atomically,
+};
+pub use text_names::{TEXT_EXTENSIONS, name_proves_text};
 
 /// Unmaps the files read and retired while the readers ran (see `mapped`).
 pub fn release_retired_maps() {
     #[cfg(target_os = "linux")]
     mapped::release_retired();
 }
-pub use files::{
-    LossyText, METADATA_CAP, ReadError, ScannedPaths, read_bounded, read_found, read_found_text,
-    read_prefix, read_text_file, read_walked, write_atomically,
-};
-pub use text_names::{TEXT_EXTENSIONS, name_proves_text};
 
 /// How to walk.
 #[derive(Debug, Clone, Default)]

@@ -327,7 +327,8 @@ fn walk_and_read(
 ) -> Walked {
     /// What the walker sends, shared by the readers.
     type Batches = Arc<Mutex<Receiver<Vec<Found>>>>;
-    /// One thing read: a candidate, or a manifest by its index.
+    /// One thing read: a candidate, a manifest by its index, or package
+    /// metadata by its location.
     enum Reading {
         Candidate(CandidateRead),
         Manifest(usize, ReadOutcome),
