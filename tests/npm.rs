@@ -754,3 +754,71 @@ fn a_musl_installed_tree_on_a_glibc_image_lacks_the_glibc_platform_package() {
         "{codes_on_scratch:?}"
     );
 }
+
+/// node-gyp-build 3 (still pinned by Datadog's addons) reads
+/// `prebuilds/linux<libc>-<cpu>/` then `prebuilds/linux-<cpu>/`, never the
+/// other libc's, loading `node-<abi>.node` or else `node-napi.node`;
+/// node-gyp-build 4 reads only the directory naming the fewest CPUs among
+/// those naming the target's. What each resolver chooses is judged; what
+/// neither ever reads is `not-applicable`.
+#[test]
+fn node_gyp_build_3_and_multi_cpu_directories_are_read_as_their_resolvers_read_them() {
+    let project = tempfile::tempdir().unwrap();
+    let modules = project.path().join("node_modules");
+    let resolvers = tempfile::tempdir().unwrap();
+    let v3 = unpack_tarball("node-gyp-build-3.9.0.tgz", resolvers.path(), "v3");
+    let v4 = unpack_tarball("node-gyp-build-4.8.4.tgz", resolvers.path(), "v4");
+    let layout = [
+        (
+            "dd/prebuilds/linuxmusl-x64/node-napi.node",
+            "lib/libplain-musl.so",
+        ),
+        (
+            "dd/prebuilds/linuxglibc-x64/node-napi.node",
+            "lib/libplain.so",
+        ),
+        ("dd/prebuilds/linux-x64/node-115.node", "lib/libplain.so"),
+        ("dd/prebuilds/linux-x64/node-napi.node", "lib/libplain.so"),
+        ("mc/prebuilds/linux-x64/mc.node", "lib/libplain.so"),
+        (
+            "mc/prebuilds/linux-x64+arm64/mc.node",
+            "lib/libplain-musl.so",
+        ),
+    ];
+    for (path, fixture) in layout {
+        copy_fixture(fixture, &modules.join(path));
+    }
+    for name in ["dd", "mc"] {
+        let manifest = format!(r#"{{"name":"{name}","version":"1.0.0"}}"#);
+        std::fs::write(modules.join(name).join("package.json"), manifest).unwrap();
+    }
+    for (target, libc) in [("alpine:3.20", "musl"), ("debian:12-slim", "glibc")] {
+        let (report, _) = json_scan(project.path(), &["--target", target]);
+        let verdict = |path: &str| {
+            let shown = format!("node_modules/{path}");
+            artifact_where(&report, |a| a["path"] == shown.as_str())
+                .unwrap_or_else(|| panic!("{shown} not reported"))["verdict"]
+                .clone()
+        };
+        let own = format!("dd/prebuilds/linux{libc}-x64/node-napi.node");
+        for (path, _) in layout {
+            let read = path == own || path == "mc/prebuilds/linux-x64/mc.node";
+            let expected = if read { "ok" } else { "not-applicable" };
+            assert_eq!(verdict(path), expected, "{target}: {path}");
+        }
+        // Ground truth: what the resolvers themselves choose here is judged.
+        for (resolver, package) in [(&v3, "dd"), (&v4, "mc")] {
+            let Some(chosen) = chosen_by_node_gyp_build(resolver, &modules.join(package), libc)
+            else {
+                return;
+            };
+            let relative = chosen
+                .strip_prefix(&modules)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_string();
+            assert_eq!(verdict(&relative), "ok", "{target}: {relative}");
+        }
+    }
+}

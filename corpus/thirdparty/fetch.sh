@@ -21,6 +21,7 @@ npm pack -q utf-8-validate@6.0.6 >/dev/null     # an untagged linux-x64 prebuild
 npm pack -q @msgpackr-extract/msgpackr-extract-linux-x64@3.0.7 >/dev/null  # tags at a platform package's root
 npm pack -q node-gyp-build@4.8.4 >/dev/null     # the resolvers themselves (JavaScript)
 npm pack -q node-gyp-build-optional-packages@5.2.2 >/dev/null
+npm pack -q node-gyp-build@3.9.0 >/dev/null     # its older layout: prebuilds/linuxmusl-x64/node-napi.node
 
 sha256sum -c SHA256SUMS
 
@@ -31,5 +32,6 @@ tar -xzOf bcrypt-6.0.0.tgz package/LICENSE > LICENSES/bcrypt-6.0.0-LICENSE
 tar -xzOf utf-8-validate-6.0.6.tgz package/LICENSE > LICENSES/utf-8-validate-6.0.6-LICENSE
 tar -xzOf node-gyp-build-4.8.4.tgz package/LICENSE > LICENSES/node-gyp-build-4.8.4-LICENSE
 tar -xzOf node-gyp-build-optional-packages-5.2.2.tgz package/LICENSE > LICENSES/node-gyp-build-optional-packages-5.2.2-LICENSE
+tar -xzOf node-gyp-build-3.9.0.tgz package/LICENSE > LICENSES/node-gyp-build-3.9.0-LICENSE
 # @msgpackr-extract/msgpackr-extract-linux-x64 ships no license file; its package.json says MIT.
 echo "fetched and verified"

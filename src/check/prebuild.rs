@@ -2,7 +2,7 @@
 //! loads only its own (node-gyp-build's selection).
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::ecosystem::node_gyp_build::{self, Runner};
 use crate::ecosystem::npm::{
@@ -23,6 +23,11 @@ pub struct Prebuilds {
     /// Prebuilds node-gyp-build never chooses on the target although their
     /// tags match it, by location: the one it chooses before each.
     never_chosen: HashMap<PathBuf, String>,
+    /// Prebuilds in a directory for the target's OS and CPU that
+    /// node-gyp-build never reads here, by location: why.
+    never_consulted: HashMap<PathBuf, String>,
+    /// The Node process choosing on the target (none without a libc).
+    runner: Option<Runner<'static>>,
     /// The musl JNI members of jars, for the same question about jars.
     jni: MuslJniMembers,
     /// Installed musl platform gems: (name, version, platform).
@@ -34,6 +39,7 @@ impl Prebuilds {
         let mut by_directory = HashMap::new();
         // The prebuilds node-gyp-build chooses among on the target, by directory.
         let mut choices: HashMap<PathBuf, Vec<&TreeFile>> = HashMap::new();
+        let mut tuples: HashMap<PathBuf, TupleDir> = HashMap::new();
         let target_cpu = npm_cpu(platform.arch);
         for i in 0..count {
             let Some(file) = index.file(i) else { continue };
@@ -41,18 +47,29 @@ impl Prebuilds {
                 continue;
             };
             let directory = index.directory_of(file.location);
-            if prebuild.platform == "linux" && prebuild.cpu == target_cpu {
+            if prebuild.platform == "linux" && prebuild.cpus.iter().any(|c| c == target_cpu) {
                 choices.entry(directory.clone()).or_default().push(file);
+                if !prebuild.in_platform_package {
+                    tuples
+                        .entry(directory.clone())
+                        .or_insert_with(|| TupleDir::of(&prebuild))
+                        .files
+                        .push(file);
+                }
             }
             if prebuild.libc == Some(LibcKind::Musl) {
                 by_directory.entry(directory).or_insert(i);
             }
         }
-        let never_chosen = match platform.loader_kind() {
-            LoaderKind::Musl => never_chosen(&choices, LibcKind::Musl, platform.arch),
-            LoaderKind::Glibc => never_chosen(&choices, LibcKind::Glibc, platform.arch),
-            LoaderKind::None => HashMap::new(),
+        let runner = match platform.loader_kind() {
+            LoaderKind::Musl => Some(runner(LibcKind::Musl, platform.arch)),
+            LoaderKind::Glibc => Some(runner(LibcKind::Glibc, platform.arch)),
+            LoaderKind::None => None,
         };
+        let never_chosen = runner.map_or_else(HashMap::new, |r| never_chosen(&choices, r));
+        let never_consulted = runner.map_or_else(HashMap::new, |r| {
+            never_consulted(&tuples, r.libc, target_cpu)
+        });
         let musl_gems = (0..count)
             .filter_map(|i| index.file(i))
             .filter_map(|file| ruby::gem_of(file.location))
@@ -65,6 +82,8 @@ impl Prebuilds {
         Prebuilds {
             by_directory,
             never_chosen,
+            never_consulted,
+            runner,
             jni: MuslJniMembers::new(index, count),
             musl_gems,
         }
@@ -74,6 +93,20 @@ impl Prebuilds {
     fn beside<'i>(&self, index: &'i TreeIndex, file: &TreeFile) -> Option<&'i TreeFile<'i>> {
         let found = *self.by_directory.get(&index.directory_of(file.location))?;
         index.file(found)
+    }
+
+    /// Why node-gyp-build never reads the directory of `file` here.
+    fn never_consulted(&self, file: &TreeFile) -> Option<String> {
+        self.never_consulted.get(file.location).cloned()
+    }
+
+    /// Why node-gyp-build never picks `file` for Node here by a tag of its
+    /// name (another runtime, libuv or ARM version).
+    fn never_matching(&self, file: &TreeFile) -> Option<String> {
+        let why = node_gyp_build::never_matches(file.file_name(), self.runner?)?;
+        Some(format!(
+            "{why}: node-gyp-build never loads it for Node here"
+        ))
     }
 
     /// Why node-gyp-build never chooses `file`, a prebuild whose tags match
@@ -87,21 +120,154 @@ impl Prebuilds {
     }
 }
 
-/// For each directory of prebuilds, those node-gyp-build never chooses on
-/// `libc` (see [`node_gyp_build::never_chosen`]).
-fn never_chosen(
-    choices: &HashMap<PathBuf, Vec<&TreeFile>>,
+/// A `prebuilds/` directory for the target's OS and CPU, with its files.
+struct TupleDir<'t> {
+    /// How many CPUs its name gives (`linux-x64+arm64`: 2).
+    cpus: usize,
+    /// The libc its name gives (node-gyp-build 3's `linuxmusl-x64`).
+    libc: Option<LibcKind>,
+    /// Its name ends with an ARM version (node-gyp-build 3's `-v8`).
+    armv: bool,
+    files: Vec<&'t TreeFile<'t>>,
+}
+
+impl TupleDir<'_> {
+    fn of(prebuild: &Prebuild) -> Self {
+        TupleDir {
+            cpus: prebuild.cpus.len(),
+            libc: prebuild.libc.filter(|_| prebuild.libc_directory),
+            armv: prebuild.armv_directory.is_some(),
+            files: Vec::new(),
+        }
+    }
+}
+
+/// The prebuilds of the directories for the target's OS and CPU that
+/// node-gyp-build never reads on `libc`: node-gyp-build 4 reads only the
+/// first naming the CPU, fewest CPUs first (`linux-x64` before
+/// `linux-x64+arm64`); node-gyp-build 3 (whose directories may name a libc,
+/// `linuxmusl-x64`) reads the one of its libc, then `linux-<cpu>`, never the
+/// other libc's.
+fn never_consulted(
+    tuples: &HashMap<PathBuf, TupleDir>,
     libc: LibcKind,
-    arch: Arch,
+    cpu: &str,
 ) -> HashMap<PathBuf, String> {
-    // node-gyp-build's ARM_VERSION: 8 on arm64, Node's arm_version (7 in
-    // its armv7 builds) on arm.
+    let mut by_package: HashMap<&Path, Vec<(&PathBuf, &TupleDir)>> = HashMap::new();
+    for (dir, tuple) in tuples {
+        if let Some(prebuilds) = dir.parent() {
+            by_package.entry(prebuilds).or_default().push((dir, tuple));
+        }
+    }
+    let mut found = HashMap::new();
+    let name = |dir: &Path| {
+        dir.file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    };
+    for dirs in by_package.values() {
+        if dirs.iter().any(|(_, t)| t.libc.is_some()) {
+            node_gyp_build_3(dirs, libc, cpu, &mut found);
+            continue;
+        }
+        let Some(fewest) = dirs.iter().map(|(_, t)| t.cpus).min() else {
+            continue;
+        };
+        let first: Vec<&PathBuf> = dirs
+            .iter()
+            .filter(|(_, t)| t.cpus == fewest)
+            .map(|(dir, _)| *dir)
+            .collect();
+        let read = match first.as_slice() {
+            [only] => format!("prebuilds/{}/", name(only)),
+            _ => "a directory naming fewer CPUs".to_string(),
+        };
+        for (_, tuple) in dirs.iter().filter(|(_, t)| t.cpus > fewest) {
+            for file in &tuple.files {
+                found.insert(
+                    file.location.to_path_buf(),
+                    format!("node-gyp-build reads only {read} here (fewest CPUs first)"),
+                );
+            }
+        }
+    }
+    found
+}
+
+/// node-gyp-build 3 on `libc`: the other libc's directory is never read,
+/// and in `linux-<cpu>`, read after `linux<libc>-<cpu>`, a file that one
+/// has for the same ABI (`node-115.node`, or `node-napi.node` for any) is
+/// never loaded. Directories with an ARM version are read in another order:
+/// nothing is said of those packages but the other libc's directories.
+fn node_gyp_build_3(
+    dirs: &[(&PathBuf, &TupleDir)],
+    libc: LibcKind,
+    cpu: &str,
+    found: &mut HashMap<PathBuf, String>,
+) {
+    let own_name = format!("linux{libc}-{cpu}");
+    for (_, tuple) in dirs
+        .iter()
+        .filter(|(_, t)| t.libc.is_some_and(|l| l != libc))
+    {
+        for file in &tuple.files {
+            found.insert(
+                file.location.to_path_buf(),
+                format!(
+                    "node-gyp-build 3 reads prebuilds/{own_name}/ and prebuilds/linux-{cpu}/ \
+                     here, never the other libc's directory"
+                ),
+            );
+        }
+    }
+    if dirs.iter().any(|(_, t)| t.armv) {
+        return;
+    }
+    let own: Vec<&str> = dirs
+        .iter()
+        .filter(|(_, t)| t.libc == Some(libc) && t.cpus == 1)
+        .flat_map(|(_, t)| t.files.iter().map(|f| f.file_name()))
+        .collect();
+    let own_has = |name: &str| own.contains(&name);
+    for (_, tuple) in dirs.iter().filter(|(_, t)| t.libc.is_none() && t.cpus == 1) {
+        for file in &tuple.files {
+            let name = file.file_name();
+            let before = match name
+                .strip_prefix("node-")
+                .and_then(|n| n.strip_suffix(".node"))
+            {
+                Some("napi") => own_has("node-napi.node").then_some("node-napi.node"),
+                Some(abi) if !abi.is_empty() && abi.bytes().all(|b| b.is_ascii_digit()) => {
+                    [name, "node-napi.node"].into_iter().find(|n| own_has(n))
+                }
+                _ => None,
+            };
+            if let Some(before) = before {
+                found.insert(
+                    file.location.to_path_buf(),
+                    format!("node-gyp-build 3 loads prebuilds/{own_name}/{before} here instead"),
+                );
+            }
+        }
+    }
+}
+
+/// The Node process choosing on `libc` and `arch`: node-gyp-build's
+/// ARM_VERSION is 8 on arm64, Node's arm_version (7 in its armv7 builds) on arm.
+fn runner(libc: LibcKind, arch: Arch) -> Runner<'static> {
     let armv = match arch {
         Arch::Aarch64 => Some("8"),
         Arch::Armv7 => Some("7"),
         _ => None,
     };
-    let runner = Runner { libc, armv };
+    Runner { libc, armv }
+}
+
+/// For each directory of prebuilds, those node-gyp-build never chooses for
+/// `runner` (see [`node_gyp_build::never_chosen`]).
+fn never_chosen(
+    choices: &HashMap<PathBuf, Vec<&TreeFile>>,
+    runner: Runner,
+) -> HashMap<PathBuf, String> {
     let mut found = HashMap::new();
     for files in choices.values().filter(|files| files.len() > 1) {
         let names: Vec<&str> = files.iter().map(|f| f.file_name()).collect();
@@ -148,6 +314,12 @@ pub fn never_loaded(
     let target_cpu = npm_cpu(arch);
     let prebuild = prebuild(file.shown)?;
     if let Some(reason) = never_picked(&prebuild, target_cpu, arch) {
+        return Some(reason);
+    }
+    if let Some(reason) = prebuilds
+        .never_consulted(file)
+        .or_else(|| prebuilds.never_matching(file))
+    {
         return Some(reason);
     }
     if prebuild.libc == Some(LibcKind::Glibc) {
@@ -220,6 +392,12 @@ fn never_loaded_on_glibc(
     if let Some(reason) = never_picked(&prebuild, target_cpu, arch) {
         return Some(reason);
     }
+    if let Some(reason) = prebuilds
+        .never_consulted(file)
+        .or_else(|| prebuilds.never_matching(file))
+    {
+        return Some(reason);
+    }
     if glibc && prebuild.libc == Some(LibcKind::Musl) {
         return Some("the musl prebuild; on glibc node-gyp-build never loads it".to_string());
     }
@@ -236,10 +414,10 @@ fn never_picked(prebuild: &Prebuild, target_cpu: &str, arch: Arch) -> Option<Str
             prebuild.platform
         ));
     }
-    if prebuild.cpu != target_cpu {
+    if !prebuild.cpus.iter().any(|cpu| cpu == target_cpu) {
         return Some(format!(
             "a prebuild for linux-{}; node-gyp-build loads prebuilds/linux-{target_cpu}/ on {arch}",
-            prebuild.cpu
+            prebuild.cpus.join("+")
         ));
     }
     prebuild.bare.then(|| {

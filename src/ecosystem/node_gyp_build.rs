@@ -50,11 +50,12 @@ pub fn parse_tags(file_name: &str) -> Option<Tags<'_>> {
         } else if tag == "napi" {
             tags.napi = true;
         } else if let Some(abi) = tag.strip_prefix("abi") {
+            // Kept as it is: `''` is false, yet differs from no tag in compareTags.
             tags.abi = Some(abi);
         } else if let Some(uv) = tag.strip_prefix("uv") {
-            tags.uv = Some(uv);
+            tags.uv = non_empty(uv);
         } else if let Some(armv) = tag.strip_prefix("armv") {
-            tags.armv = Some(armv);
+            tags.armv = non_empty(armv);
         } else if tag == "glibc" {
             tags.libc = Some(LibcKind::Glibc);
         } else if tag == "musl" {
@@ -65,6 +66,12 @@ pub fn parse_tags(file_name: &str) -> Option<Tags<'_>> {
         tags.specificity += 1;
     }
     Some(tags)
+}
+
+/// A tag's value; an empty one (`x.uv.node`) counts for specificity but
+/// JavaScript's `''` is false where node-gyp-build tests it.
+fn non_empty(value: &str) -> Option<&str> {
+    (!value.is_empty()).then_some(value)
 }
 
 /// The Node process choosing: its C library and ARM version (`ARM_VERSION`,
@@ -78,22 +85,53 @@ pub struct Runner<'r> {
 impl Runner<'_> {
     /// `matchTags` but for the ABI, which the caller decides.
     fn may_match(&self, tags: &Tags) -> bool {
+        self.never_matches(tags).is_none() && tags.libc.is_none_or(|libc| libc == self.libc)
+    }
+
+    /// The tag by which a file never matches Node on this platform, whatever
+    /// its ABI or libc: another runtime (Electron, NW.js), libuv or ARM version.
+    fn never_matches(&self, tags: &Tags) -> Option<String> {
         // A `node` runtime tag, or none: Node is the runtime.
-        tags.runtime.is_none_or(|runtime| runtime == "node")
-            && tags.uv.is_none_or(|uv| uv == NODE_UV_MAJOR)
-            && tags.armv.is_none_or(|armv| Some(armv) == self.armv)
-            && tags.libc.is_none_or(|libc| libc == self.libc)
+        if let Some(runtime) = tags.runtime.filter(|&runtime| runtime != "node") {
+            return Some(format!("a build for the {runtime} runtime"));
+        }
+        if let Some(uv) = tags.uv.filter(|&uv| uv != NODE_UV_MAJOR) {
+            return Some(format!(
+                "a build for libuv {uv} (Node has libuv {NODE_UV_MAJOR})"
+            ));
+        }
+        match (tags.armv, self.armv) {
+            (Some(armv), Some(own)) if armv != own => Some(format!(
+                "a build for ARMv{armv} (Node here asks for ARMv{own})"
+            )),
+            (Some(armv), None) => Some(format!("a build for ARMv{armv}")),
+            _ => None,
+        }
+    }
+}
+
+/// Why node-gyp-build never picks the file `name` for Node here whatever
+/// its ABI and libc, by a tag of its name (`x.electron.napi.node`).
+pub fn never_matches(name: &str, runner: Runner) -> Option<String> {
+    runner.never_matches(&parse_tags(name)?)
+}
+
+impl Tags<'_> {
+    /// An ABI tag with a value (`x.abi.node`'s empty one is false in JavaScript).
+    fn has_abi(&self) -> bool {
+        self.abi.is_some_and(|abi| !abi.is_empty())
     }
 }
 
 /// Whether `first` sorts before `second` under `compareTags` whatever the
-/// order they came in (two different ABI tags compare either way).
+/// order they came in: when their ABI tags differ, `a.abi ? -1 : 1` puts
+/// first the one with a value, and either one when both or neither have one.
 fn always_before(first: &Tags, second: &Tags) -> bool {
     if first.runtime != second.runtime {
         return first.runtime == Some("node");
     }
     if first.abi != second.abi {
-        return first.abi.is_some() && second.abi.is_none();
+        return first.has_abi() && !second.has_abi();
     }
     first.specificity > second.specificity
 }
@@ -110,21 +148,30 @@ pub fn never_chosen(names: &[&str], runner: Runner) -> HashMap<usize, usize> {
     // Candidates under an ABI no tag names: no ABI tag, or N-API ones.
     // Under ABI x, also the files tagged abi x without napi.
     let any_abi: Vec<usize> = (tags.iter().enumerate())
-        .filter(|(_, t)| t.as_ref().is_some_and(|t| t.abi.is_none() || t.napi))
+        .filter(|(_, t)| t.as_ref().is_some_and(|t| !t.has_abi() || t.napi))
         .map(|(index, _)| index)
         .collect();
     let mut by_abi: HashMap<&str, Vec<usize>> = HashMap::new();
     for (index, tags) in tags.iter().enumerate() {
-        if let Some(Tags {
-            abi: Some(abi),
-            napi: false,
-            ..
-        }) = tags
+        if let Some(tags) = tags.as_ref().filter(|t| t.has_abi() && !t.napi)
+            && let Some(abi) = tags.abi
         {
             by_abi.entry(abi).or_default().push(index);
         }
     }
     let mut beaten = HashMap::new();
+    // Two N-API files with different ABI tags each sort before the other:
+    // Array.prototype.sort's result is then the engine's, not the tags'.
+    let mut napi_abis = tags
+        .iter()
+        .flatten()
+        .filter(|t| t.napi && t.has_abi())
+        .filter_map(|t| t.abi);
+    if let Some(first) = napi_abis.next()
+        && napi_abis.any(|abi| abi != first)
+    {
+        return beaten;
+    }
     let best_of_any_abi = Best::of(&tags, &any_abi);
     // A file matching under every ABI loses under every ABI if it loses
     // where there are fewest rivals: where no ABI tag matches.
@@ -169,7 +216,7 @@ impl<'n> Best<'n> {
             if file.runtime == Some("node") {
                 best.node_runtime.get_or_insert(index);
             }
-            if file.abi.is_some() {
+            if file.has_abi() {
                 best.with_abi.entry(file.runtime).or_insert(index);
             }
             let specificity = |i: &usize| {
@@ -303,6 +350,63 @@ mod tests {
             never(&names, GLIBC),
             pairs(&[("node.napi.node", "node.napi.glibc.node")])
         );
+    }
+
+    #[test]
+    fn empty_tag_values_are_false_yet_differ_from_none() {
+        // compareTags: '' !== undefined, and '' is false: either order.
+        assert!(never(&["x.abi.node", "x.node"], MUSL).is_empty());
+        // An empty uv tag matches and counts.
+        assert_eq!(
+            never(&["x.uv.node", "x.node"], MUSL),
+            pairs(&[("x.node", "x.uv.node")])
+        );
+        // A real ABI tag comes before an empty one.
+        assert_eq!(
+            never(&["x.abi.node", "x.abi115.node"], MUSL),
+            Vec::<(String, String)>::new(),
+            "x.abi.node still loads under other ABIs"
+        );
+    }
+
+    #[test]
+    fn other_runtimes_and_versions_never_match_node() {
+        assert!(
+            never_matches("x.electron.napi.node", MUSL)
+                .unwrap()
+                .contains("electron")
+        );
+        assert!(
+            never_matches("x.uv2.node", MUSL)
+                .unwrap()
+                .contains("libuv 2")
+        );
+        assert!(
+            never_matches("x.armv7.node", MUSL).is_some(),
+            "no ARM version on x64"
+        );
+        let arm64 = Runner {
+            libc: LibcKind::Musl,
+            armv: Some("8"),
+        };
+        assert!(never_matches("x.armv7.node", arm64).is_some());
+        assert_eq!(never_matches("x.armv8.musl.node", arm64), None);
+        assert_eq!(
+            never_matches("x.glibc.node", MUSL),
+            None,
+            "libc: another rule"
+        );
+        assert_eq!(never_matches("x.napi.node", MUSL), None);
+    }
+
+    #[test]
+    fn no_claim_where_the_order_depends_on_the_sort() {
+        let names = [
+            "b.napi.node.abi115.node",
+            "b.node.abi108.napi.node",
+            "x.abi115.node.node",
+        ];
+        assert!(never(&names, MUSL).is_empty());
     }
 
     #[test]

@@ -145,7 +145,7 @@ impl NativeFiles {
             .get(package)?
             .prebuilds
             .iter()
-            .filter(|(prebuild, _)| prebuild.cpu == cpu);
+            .filter(|(prebuild, _)| prebuild.cpus.iter().any(|c| c == cpu));
         let mut untagged = None;
         for (prebuild, name) in for_cpu {
             match prebuild.libc {
@@ -440,9 +440,17 @@ pub fn is_linux_variant_name(name: &str, cpu: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prebuild {
     pub platform: String,
+    /// The directory's first CPU (`x64` of `linux-x64+arm64`).
     pub cpu: String,
-    /// `None` for an untagged prebuild.
+    /// Every CPU the directory names.
+    pub cpus: Vec<String>,
+    /// `None` for an untagged prebuild; else its name's last libc tag, or
+    /// its directory's (`linuxmusl-x64`: node-gyp-build 3's layout).
     pub libc: Option<LibcKind>,
+    /// The libc is the directory's (`prebuilds/linuxglibc-x64/`).
+    pub libc_directory: bool,
+    /// The directory's ARM version suffix (`linux-arm64-v8`: node-gyp-build 3).
+    pub armv_directory: Option<String>,
     /// An addon for the Bare runtime (`<name>.bare`, beside or instead of
     /// the `.node` one in packages made for both): Node never loads it.
     pub bare: bool,
@@ -475,18 +483,37 @@ pub fn prebuild(path: &str) -> Option<Prebuild> {
     if !(file.ends_with(".node") || bare) {
         return None;
     }
-    let libc = file.split('.').find_map(|tag| match tag {
+    // The last libc tag, as node-gyp-build's parseTags keeps it.
+    let libc = file.split('.').rev().find_map(|tag| match tag {
         "musl" => Some(LibcKind::Musl),
         "glibc" => Some(LibcKind::Glibc),
         _ => None,
     });
     let above = parts.next()?;
     if above == "prebuilds" {
-        let (platform, cpu) = dir.split_once('-')?;
+        let (platform, rest) = dir.split_once('-')?;
+        // node-gyp-build 3: `<platform><libc>-<cpus>[-v<armv>]`.
+        let (platform, dir_libc) = match platform.strip_suffix("musl") {
+            Some(platform) => (platform, Some(LibcKind::Musl)),
+            None => match platform.strip_suffix("glibc") {
+                Some(platform) => (platform, Some(LibcKind::Glibc)),
+                None => (platform, None),
+            },
+        };
+        let (cpus, armv) = match rest.rsplit_once("-v") {
+            Some((cpus, armv)) if !armv.is_empty() && armv.bytes().all(|b| b.is_ascii_digit()) => {
+                (cpus, Some(armv.to_string()))
+            }
+            _ => (rest, None),
+        };
+        let cpus: Vec<String> = cpus.split('+').map(str::to_string).collect();
         return Some(Prebuild {
             platform: platform.to_string(),
-            cpu: cpu.split('+').next().unwrap_or(cpu).to_string(),
-            libc,
+            cpu: cpus.first().cloned().unwrap_or_default(),
+            cpus,
+            libc: libc.or(dir_libc),
+            libc_directory: dir_libc.is_some(),
+            armv_directory: armv,
             bare,
             in_platform_package: false,
         });
@@ -504,7 +531,10 @@ pub fn prebuild(path: &str) -> Option<Prebuild> {
     .then(|| Prebuild {
         platform: platform.to_string(),
         cpu: cpu.to_string(),
+        cpus: vec![cpu.to_string()],
         libc,
+        libc_directory: false,
+        armv_directory: None,
         bare,
         in_platform_package: true,
     })
@@ -657,7 +687,10 @@ mod tests {
             Some(Prebuild {
                 platform: "linux".into(),
                 cpu: "x64".into(),
+                cpus: vec!["x64".into()],
                 libc: Some(LibcKind::Musl),
+                libc_directory: false,
+                armv_directory: None,
                 bare: false,
                 in_platform_package: false,
             })
@@ -667,7 +700,10 @@ mod tests {
             Some(Prebuild {
                 platform: "linux".into(),
                 cpu: "x64".into(),
+                cpus: vec!["x64".into()],
                 libc: None,
+                libc_directory: false,
+                armv_directory: None,
                 bare: true,
                 in_platform_package: false,
             })
@@ -699,5 +735,14 @@ mod tests {
             None
         );
         assert_eq!(prebuild("src/foo-linux-x64/x.node"), None);
+        // node-gyp-build 3: the libc, and an ARM version, in the directory.
+        let v3 = prebuild("p/prebuilds/linuxmusl-arm64-v8/node-napi.node").unwrap();
+        assert_eq!((v3.platform.as_str(), v3.cpu.as_str()), ("linux", "arm64"));
+        assert_eq!((v3.libc, v3.libc_directory), (Some(LibcKind::Musl), true));
+        assert_eq!(v3.armv_directory.as_deref(), Some("8"));
+        // Several CPUs; the last libc tag, as parseTags keeps it.
+        let multi = prebuild("p/prebuilds/linux-arm64+x64/a.musl.glibc.node").unwrap();
+        assert_eq!(multi.cpus, ["arm64", "x64"]);
+        assert_eq!(multi.libc, Some(LibcKind::Glibc));
     }
 }
