@@ -107,6 +107,7 @@ gcc "${SHARED_EARLY[@]}" -o image/host-librt/host_librt.cpython-39-x86_64-linux-
     $SRC/host_librt.c
 gcc "${SHARED_EARLY[@]}" -DJNI -o image/host-librt/libhost_librt_jni.so $SRC/host_librt.c
 musl-gcc "${COMMON[@]}" -static -o image/host-librt/with-env $SRC/with_env.c
+gcc "${SHARED_EARLY[@]}" -nostdlib -o image/host-librt/tls-no-needed.node $SRC/tls_no_needed.c
 
 # Shared libraries (glibc)
 SHARED=("${COMMON[@]}" -shared -fPIC)

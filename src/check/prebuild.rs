@@ -38,7 +38,8 @@ impl Prebuilds {
     pub fn new(index: &TreeIndex, count: usize, platform: &Platform) -> Self {
         let mut by_directory = HashMap::new();
         // The prebuilds node-gyp-build chooses among on the target, by directory.
-        let mut choices: HashMap<PathBuf, Vec<&TreeFile>> = HashMap::new();
+        // (node-gyp-build-optional-packages' platform package, its files).
+        let mut choices: HashMap<PathBuf, (bool, Vec<&TreeFile>)> = HashMap::new();
         let mut tuples: HashMap<PathBuf, TupleDir> = HashMap::new();
         let target_cpu = npm_cpu(platform.arch);
         for i in 0..count {
@@ -48,7 +49,13 @@ impl Prebuilds {
             };
             let directory = index.directory_of(file.location);
             if prebuild.platform == "linux" && prebuild.cpus.iter().any(|c| c == target_cpu) {
-                choices.entry(directory.clone()).or_default().push(file);
+                if prebuild.addon {
+                    choices
+                        .entry(directory.clone())
+                        .or_insert_with(|| (prebuild.in_platform_package, Vec::new()))
+                        .1
+                        .push(file);
+                }
                 if !prebuild.in_platform_package {
                     tuples
                         .entry(directory.clone())
@@ -57,7 +64,7 @@ impl Prebuilds {
                         .push(file);
                 }
             }
-            if prebuild.libc == Some(LibcKind::Musl) {
+            if prebuild.addon && prebuild.libc == Some(LibcKind::Musl) {
                 by_directory.entry(directory).or_insert(i);
             }
         }
@@ -102,8 +109,12 @@ impl Prebuilds {
 
     /// Why node-gyp-build never picks `file` for Node here by a tag of its
     /// name (another runtime, libuv or ARM version).
-    fn never_matching(&self, file: &TreeFile) -> Option<String> {
-        let why = node_gyp_build::never_matches(file.file_name(), self.runner?)?;
+    fn never_matching(&self, file: &TreeFile, prebuild: &Prebuild) -> Option<String> {
+        let runner = Runner {
+            optional_packages: prebuild.in_platform_package,
+            ..self.runner?
+        };
+        let why = node_gyp_build::never_matches(file.file_name(), runner)?;
         Some(format!(
             "{why}: node-gyp-build never loads it for Node here"
         ))
@@ -259,18 +270,26 @@ fn runner(libc: LibcKind, arch: Arch) -> Runner<'static> {
         Arch::Armv7 => Some("7"),
         _ => None,
     };
-    Runner { libc, armv }
+    Runner {
+        libc,
+        armv,
+        optional_packages: false,
+    }
 }
 
 /// For each directory of prebuilds, those node-gyp-build never chooses for
 /// `runner` (see [`node_gyp_build::never_chosen`]).
 fn never_chosen(
-    choices: &HashMap<PathBuf, Vec<&TreeFile>>,
+    choices: &HashMap<PathBuf, (bool, Vec<&TreeFile>)>,
     runner: Runner,
 ) -> HashMap<PathBuf, String> {
     let mut found = HashMap::new();
-    for files in choices.values().filter(|files| files.len() > 1) {
+    for (optional_packages, files) in choices.values().filter(|(_, files)| files.len() > 1) {
         let names: Vec<&str> = files.iter().map(|f| f.file_name()).collect();
+        let runner = Runner {
+            optional_packages: *optional_packages,
+            ..runner
+        };
         for (lost, won) in node_gyp_build::never_chosen(&names, runner) {
             if let (Some(lost), Some(won)) = (files.get(lost), files.get(won)) {
                 found.insert(lost.location.to_path_buf(), won.shown.to_string());
@@ -318,11 +337,11 @@ pub fn never_loaded(
     }
     if let Some(reason) = prebuilds
         .never_consulted(file)
-        .or_else(|| prebuilds.never_matching(file))
+        .or_else(|| prebuilds.never_matching(file, &prebuild))
     {
         return Some(reason);
     }
-    if prebuild.libc == Some(LibcKind::Glibc) {
+    if prebuild.addon && prebuild.libc == Some(LibcKind::Glibc) {
         let musl_sibling = prebuilds.beside(index, file)?;
         return Some(format!(
             "the glibc prebuild; on musl node-gyp-build loads {} instead",
@@ -394,11 +413,11 @@ fn never_loaded_on_glibc(
     }
     if let Some(reason) = prebuilds
         .never_consulted(file)
-        .or_else(|| prebuilds.never_matching(file))
+        .or_else(|| prebuilds.never_matching(file, &prebuild))
     {
         return Some(reason);
     }
-    if glibc && prebuild.libc == Some(LibcKind::Musl) {
+    if glibc && prebuild.addon && prebuild.libc == Some(LibcKind::Musl) {
         return Some("the musl prebuild; on glibc node-gyp-build never loads it".to_string());
     }
     prebuilds.never_chosen(file)

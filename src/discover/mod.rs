@@ -198,8 +198,8 @@ pub enum Found {
     /// A manifest, also kept in [`Inventory::manifests`] at `index`: its
     /// reader need not wait for the walk to end.
     Manifest { index: usize, location: PathBuf },
-    /// Package metadata read after the walk (a `*.dist-info`'s `RECORD` and
-    /// `WHEEL`), read while it goes on.
+    /// Package metadata the attribution reads (a `*.dist-info`'s `RECORD`
+    /// and `WHEEL`): the readers read it while the walk goes on.
     Metadata(PathBuf),
 }
 
@@ -260,8 +260,9 @@ struct Walker<'w> {
     found: &'w mut dyn FnMut(Found),
     inventory: Inventory,
     /// First location of every inode number the directory listings gave
-    /// (free, unlike a `stat` per file), to find hard links.
-    by_listed_inode: HashMap<u64, PathBuf>,
+    /// (free, unlike a `stat` per file), to find hard links; `true` once
+    /// that location was `stat`ed into `by_inode`.
+    by_listed_inode: HashMap<u64, (PathBuf, bool)>,
     /// First location of every (device, inode) a `stat` confirmed, for the
     /// candidates whose listed inode number another shares.
     by_inode: HashMap<(u64, u64), PathBuf>,
@@ -490,19 +491,27 @@ impl Walker<'_> {
         #[cfg(unix)]
         {
             use walkdir::DirEntryExt;
-            let first = match self.by_listed_inode.entry(entry.ino()) {
+            let (first, stated) = match self.by_listed_inode.entry(entry.ino()) {
                 std::collections::hash_map::Entry::Vacant(vacant) => {
-                    vacant.insert(entry.path().to_path_buf());
+                    vacant.insert((entry.path().to_path_buf(), false));
                     return Ok(None);
                 }
-                std::collections::hash_map::Entry::Occupied(first) => first.get().clone(),
+                std::collections::hash_map::Entry::Occupied(mut first) => {
+                    let (path, stated) = first.get_mut();
+                    (path.clone(), std::mem::replace(stated, true))
+                }
             };
-            // Gone or unreadable since: then it joins nothing.
-            if let Some(key) = std::fs::symlink_metadata(&first)
-                .ok()
-                .and_then(|metadata| inode_key(&metadata))
-            {
-                self.by_inode.entry(key).or_insert(first);
+            // Stated once, as its entry was (through a followed link); gone
+            // or unreadable since: then it joins nothing.
+            if !stated {
+                let metadata = if self.options.follow_symlinks {
+                    std::fs::metadata(&first)
+                } else {
+                    std::fs::symlink_metadata(&first)
+                };
+                if let Some(key) = metadata.ok().and_then(|metadata| inode_key(&metadata)) {
+                    self.by_inode.entry(key).or_insert(first);
+                }
             }
         }
         let Some(key) = inode_key(&entry.metadata()?) else {

@@ -1,6 +1,7 @@
 //! Which of the `.node` files of one directory node-gyp-build loads
-//! (node-gyp-build 4.8 `resolve`, node-gyp-build-optional-packages 5.2
-//! `resolveFile`, the same rules): every file's name is parsed into tags
+//! (node-gyp-build 4.8 `resolve`; node-gyp-build-optional-packages 5.2
+//! `resolveFile`, whose `matchTags` also wants a `node` runtime tag and an
+//! ABI tag equal to Node's or `napi`): every file's name is parsed into tags
 //! (`parseTags`: `node`, `napi`, `abi115`, `uv1`, `armv8`, `glibc`/`musl`,
 //! one point of specificity each), the files whose tags match the running
 //! Node are kept (`matchTags`), and the first of them after sorting
@@ -68,6 +69,16 @@ pub fn parse_tags(file_name: &str) -> Option<Tags<'_>> {
     Some(tags)
 }
 
+/// Whether every part of `file_name` before `.node` is a tag
+/// (`node.napi.musl.node`, as node-gyp-build-optional-packages' platform
+/// packages name their files; `duckdb.node` is not).
+pub fn only_tags(file_name: &str) -> bool {
+    let Some(stem) = file_name.strip_suffix(".node") else {
+        return false;
+    };
+    parse_tags(file_name).is_some_and(|tags| tags.specificity as usize == stem.split('.').count())
+}
+
 /// A tag's value; an empty one (`x.uv.node`) counts for specificity but
 /// JavaScript's `''` is false where node-gyp-build tests it.
 fn non_empty(value: &str) -> Option<&str> {
@@ -75,11 +86,13 @@ fn non_empty(value: &str) -> Option<&str> {
 }
 
 /// The Node process choosing: its C library and ARM version (`ARM_VERSION`,
-/// 8 on arm64, none on other CPUs).
+/// 8 on arm64, none on other CPUs), and whether the choosing is
+/// node-gyp-build-optional-packages' (stricter `matchTags`).
 #[derive(Debug, Clone, Copy)]
 pub struct Runner<'r> {
     pub libc: LibcKind,
     pub armv: Option<&'r str>,
+    pub optional_packages: bool,
 }
 
 impl Runner<'_> {
@@ -94,6 +107,15 @@ impl Runner<'_> {
         // A `node` runtime tag, or none: Node is the runtime.
         if let Some(runtime) = tags.runtime.filter(|&runtime| runtime != "node") {
             return Some(format!("a build for the {runtime} runtime"));
+        }
+        if self.optional_packages && tags.runtime.is_none() {
+            return Some("a file without the node tag (node-gyp-build-optional-packages)".into());
+        }
+        if self.optional_packages && !tags.napi && !tags.has_abi() {
+            return Some(
+                "a file tagged neither napi nor with an ABI (node-gyp-build-optional-packages)"
+                    .into(),
+            );
         }
         if let Some(uv) = tags.uv.filter(|&uv| uv != NODE_UV_MAJOR) {
             return Some(format!(
@@ -145,10 +167,14 @@ pub fn never_chosen(names: &[&str], runner: Runner) -> HashMap<usize, usize> {
         .iter()
         .map(|name| parse_tags(name).filter(|tags| runner.may_match(tags)))
         .collect();
-    // Candidates under an ABI no tag names: no ABI tag, or N-API ones.
-    // Under ABI x, also the files tagged abi x without napi.
+    // Candidates under an ABI no tag names: no ABI tag (for
+    // optional-packages: none), or N-API ones. Under ABI x, also the files
+    // tagged abi x without napi.
     let any_abi: Vec<usize> = (tags.iter().enumerate())
-        .filter(|(_, t)| t.as_ref().is_some_and(|t| !t.has_abi() || t.napi))
+        .filter(|(_, t)| {
+            t.as_ref()
+                .is_some_and(|t| t.napi || (!t.has_abi() && !runner.optional_packages))
+        })
         .map(|(index, _)| index)
         .collect();
     let mut by_abi: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -160,16 +186,10 @@ pub fn never_chosen(names: &[&str], runner: Runner) -> HashMap<usize, usize> {
         }
     }
     let mut beaten = HashMap::new();
-    // Two N-API files with different ABI tags each sort before the other:
+    // A file tagged both napi and with an ABI matches under other ABIs,
+    // where it and the files of that ABI each sort before the other:
     // Array.prototype.sort's result is then the engine's, not the tags'.
-    let mut napi_abis = tags
-        .iter()
-        .flatten()
-        .filter(|t| t.napi && t.has_abi())
-        .filter_map(|t| t.abi);
-    if let Some(first) = napi_abis.next()
-        && napi_abis.any(|abi| abi != first)
-    {
+    if tags.iter().flatten().any(|t| t.napi && t.has_abi()) {
         return beaten;
     }
     let best_of_any_abi = Best::of(&tags, &any_abi);
@@ -263,10 +283,12 @@ mod tests {
     const MUSL: Runner = Runner {
         libc: LibcKind::Musl,
         armv: None,
+        optional_packages: false,
     };
     const GLIBC: Runner = Runner {
         libc: LibcKind::Glibc,
         armv: None,
+        optional_packages: false,
     };
 
     fn never(names: &[&str], runner: Runner) -> Vec<(String, String)> {
@@ -283,6 +305,13 @@ mod tests {
             .iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn names_made_of_tags_only() {
+        assert!(only_tags("node.abi115.glibc.node"));
+        assert!(!only_tags("duckdb.node"));
+        assert!(!only_tags("x.musl.node"));
     }
 
     #[test]
@@ -388,6 +417,7 @@ mod tests {
         let arm64 = Runner {
             libc: LibcKind::Musl,
             armv: Some("8"),
+            optional_packages: false,
         };
         assert!(never_matches("x.armv7.node", arm64).is_some());
         assert_eq!(never_matches("x.armv8.musl.node", arm64), None);
@@ -407,6 +437,28 @@ mod tests {
             "x.abi115.node.node",
         ];
         assert!(never(&names, MUSL).is_empty());
+        // One napi file with an ABI tag is enough (a review's case).
+        let names = ["x.abi115.node", "x.abi115.uv1.node", "x.napi.abi108.node"];
+        assert!(never(&names, MUSL).is_empty());
+    }
+
+    #[test]
+    fn optional_packages_want_a_node_tag_and_napi_or_an_abi() {
+        let strict = Runner {
+            optional_packages: true,
+            ..MUSL
+        };
+        // node.musl.uv1.node has no ABI tag: never matches there, so
+        // node.napi.node is what loads (node-gyp-build 4 would rank it first).
+        let names = ["node.napi.node", "node.musl.uv1.node"];
+        assert!(never(&names, strict).is_empty());
+        assert_eq!(
+            never(&names, MUSL),
+            pairs(&[("node.napi.node", "node.musl.uv1.node")])
+        );
+        assert!(never_matches("node.musl.uv1.node", strict).is_some());
+        assert!(never_matches("napi.musl.node", strict).is_some());
+        assert_eq!(never_matches("node.napi.musl.node", strict), None);
     }
 
     #[test]

@@ -456,6 +456,9 @@ pub struct Prebuild {
     pub bare: bool,
     /// At the root of a platform package, not in its `prebuilds/`.
     pub in_platform_package: bool,
+    /// A `.node` (or `.bare`) file node-gyp-build chooses among; else a
+    /// file beside them (a library the addon needs), read only with them.
+    pub addon: bool,
 }
 
 impl Prebuild {
@@ -480,9 +483,7 @@ pub fn prebuild(path: &str) -> Option<Prebuild> {
     let file = parts.next()?;
     let dir = parts.next()?;
     let bare = file.ends_with(".bare");
-    if !(file.ends_with(".node") || bare) {
-        return None;
-    }
+    let addon = file.ends_with(".node") || bare;
     // The last libc tag, as node-gyp-build's parseTags keeps it.
     let libc = file.split('.').rev().find_map(|tag| match tag {
         "musl" => Some(LibcKind::Musl),
@@ -516,14 +517,20 @@ pub fn prebuild(path: &str) -> Option<Prebuild> {
             armv_directory: armv,
             bare,
             in_platform_package: false,
+            addon,
         });
     }
-    // `node_modules/<name>-<os>-<cpu>/` or `node_modules/@scope/<name>-<os>-<cpu>/`.
-    let installed =
-        above == "node_modules" || (above.starts_with('@') && parts.next() == Some("node_modules"));
+    // `node_modules/@scope/<name>-<os>-<cpu>/`, its files named by tags
+    // alone (`node.napi.musl.node`): how node-gyp-build-optional-packages
+    // names the platform packages it reads (a `duckdb.node` at the root of
+    // `@duckdb/node-bindings-linux-x64` is required by its own loader).
+    let installed = above.starts_with('@')
+        && parts.next() == Some("node_modules")
+        && super::node_gyp_build::only_tags(file);
     let mut suffix = dir.rsplitn(3, '-');
     let (cpu, platform, name) = (suffix.next()?, suffix.next()?, suffix.next()?);
     (installed
+        && addon
         && !bare
         && !name.is_empty()
         && NODE_PLATFORMS.contains(&platform)
@@ -537,6 +544,7 @@ pub fn prebuild(path: &str) -> Option<Prebuild> {
         armv_directory: None,
         bare,
         in_platform_package: true,
+        addon,
     })
 }
 
@@ -693,6 +701,7 @@ mod tests {
                 armv_directory: None,
                 bare: false,
                 in_platform_package: false,
+                addon: true,
             })
         );
         assert_eq!(
@@ -706,6 +715,7 @@ mod tests {
                 armv_directory: None,
                 bare: true,
                 in_platform_package: false,
+                addon: true,
             })
         );
         assert_eq!(
@@ -715,6 +725,13 @@ mod tests {
             None
         );
         assert_eq!(prebuild("build/Release/x.node"), None);
+        // A library beside the addons shares their directory's fate.
+        let beside = prebuild("p/prebuilds/linuxglibc-arm64/libddwaf.so").unwrap();
+        assert!(!beside.addon);
+        assert_eq!(
+            (beside.cpu.as_str(), beside.libc),
+            ("arm64", Some(LibcKind::Glibc))
+        );
         // node-gyp-build-optional-packages: at a platform package's root.
         let lmdb = prebuild("p/node_modules/@lmdb/lmdb-linux-x64/node.napi.musl.node").unwrap();
         assert_eq!(
@@ -723,7 +740,17 @@ mod tests {
         );
         assert_eq!(lmdb.libc, Some(LibcKind::Musl));
         assert_eq!(lmdb.package_depth(), 1);
-        assert!(prebuild("node_modules/x-darwin-arm64/x.node").is_some());
+        assert!(prebuild("node_modules/@x/x-darwin-arm64/node.napi.node").is_some());
+        assert_eq!(
+            prebuild("node_modules/x-linux-x64/node.napi.node"),
+            None,
+            "unscoped"
+        );
+        assert_eq!(
+            prebuild("node_modules/@duckdb/node-bindings-linux-x64/duckdb.node"),
+            None,
+            "not named by tags"
+        );
         // napi-rs names its packages for the libc too (another rule), and a
         // file below the root is not chosen by tags.
         assert_eq!(

@@ -125,7 +125,8 @@ impl Artifact {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
     pub files_walked: u64,
-    /// Files not opened because their name proves they are text.
+    /// Files not opened because their name proves they are not ELF (text
+    /// and data formats, and a wheel's `*.dist-info` metadata).
     pub skipped_by_name: u64,
     /// Tarballs and wheels inside installed packages (`node_modules`,
     /// `site-packages`): data, not opened.

@@ -14,6 +14,7 @@ mod side_reads;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
@@ -310,6 +311,11 @@ struct Walked {
     metadata: Vec<(PathBuf, ReadOutcome)>,
 }
 
+/// At most this many bytes of package metadata read during the walk are
+/// kept for the attribution (a venv's RECORDs: 0.6 MB); the rest is read
+/// when it is asked for.
+const EARLY_METADATA_BYTES: usize = 32 * 1024 * 1024;
+
 /// What the walk finds, handed to the readers this many at once: sent one at
 /// a time, each could wake a sleeping reader for one file (3–9 ms of CPU on
 /// the benchmark trees).
@@ -335,6 +341,7 @@ fn walk_and_read(
         Metadata(PathBuf, ReadOutcome),
     }
     let cache = FactsCache::default();
+    let early_metadata = AtomicUsize::new(0);
     let (walked, readings) = std::thread::scope(|scope| {
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Found>>(256);
         // Each reader holds the receiver: should one panic, the others
@@ -364,7 +371,15 @@ fn walk_and_read(
                     }
                     Found::Metadata(location) => {
                         let outcome = side_reads.read_walked(&location);
-                        Some(Reading::Metadata(location, outcome))
+                        // Kept within a budget; past it, read again when asked
+                        // (held until then: 16 hostile 60 MiB WHEELs were 1 GB).
+                        let size = match &outcome {
+                            Ok(Some(bytes)) => bytes.len(),
+                            _ => 0,
+                        };
+                        let held = early_metadata.fetch_add(size, Ordering::Relaxed);
+                        (held.saturating_add(size) <= EARLY_METADATA_BYTES)
+                            .then_some(Reading::Metadata(location, outcome))
                     }
                 }));
             }

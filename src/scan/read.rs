@@ -141,9 +141,10 @@ fn read_file(location: &Path, cache: &FactsCache) -> (Read, Option<u64>) {
 }
 
 /// The size of a candidate not read as an ELF file (an archive, or a file
-/// that could not be read): 0 when it cannot be told either.
+/// that could not be read), through a followed link: 0 when it cannot be
+/// told either.
 fn size_on_disk(location: &Path) -> u64 {
-    std::fs::symlink_metadata(location).map_or(0, |metadata| metadata.len())
+    std::fs::metadata(location).map_or(0, |metadata| metadata.len())
 }
 
 /// Items for the ELF members of an archive (and for members that could not be read).

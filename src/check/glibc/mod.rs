@@ -365,6 +365,15 @@ impl<'t> GlibcResolver<'t> {
                 _ => None,
             })
             .collect();
+        // Every process has ld.so in its global scope, whatever loads
+        // first: __tls_get_addr and _dl_* resolve there even for a library
+        // that needs nothing (libddwaf.so links its runtime statically).
+        image_libraries.extend(
+            self.platform
+                .interpreter()
+                .and_then(|path| path.rsplit('/').next())
+                .and_then(|name| self.platform.image_library(name)),
+        );
         // A module is loaded into the interpreter's process, whose global
         // scope already holds what the interpreter links: their names
         // resolve there.
