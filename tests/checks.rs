@@ -1691,7 +1691,10 @@ mod reinstall {
     fn installed_npm_packages_with_a_musl_or_untagged_prebuild_are_musl_builds() {
         for source in [
             NativeSource::MuslPrebuild("addon.musl.node".to_string()),
-            NativeSource::UntaggedPrebuild("addon.node".to_string()),
+            NativeSource::UntaggedPrebuild {
+                name: "addon.node".to_string(),
+                compiles: false,
+            },
         ] {
             let assessed = assess_npm_install(&manifest("addon", "1.0.0"), &source, "package.json");
             assert_eq!(

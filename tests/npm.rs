@@ -822,3 +822,59 @@ fn node_gyp_build_3_and_multi_cpu_directories_are_read_as_their_resolvers_read_t
         }
     }
 }
+
+/// A prebuild without a libc tag that breaks on the target is what a
+/// reinstall installs again: node-gyp-build's install then compiles the
+/// addon (an install script running it, and a binding.gyp), else nothing
+/// gives the package a build that loads. No "npm ci on the target" either way.
+#[test]
+fn an_untagged_prebuild_that_breaks_is_no_musl_build() {
+    for (compiles, expected) in [(true, "source-build"), (false, "no-musl-build")] {
+        let project = tempfile::tempdir().unwrap();
+        let package = project.path().join("node_modules/addon");
+        copy_fixture(
+            "lib/libfortified.so",
+            &package.join("prebuilds/linux-x64/addon.node"),
+        );
+        let scripts = if compiles {
+            std::fs::write(package.join("binding.gyp"), "{}").unwrap();
+            r#""scripts":{"install":"node-gyp-build"},"#
+        } else {
+            ""
+        };
+        std::fs::write(
+            package.join("package.json"),
+            format!(r#"{{"name":"addon","version":"1.0.0",{scripts}"main":"index.js"}}"#),
+        )
+        .unwrap();
+        let (report, _) = json_scan(project.path(), &["--target", "alpine:3.20"]);
+        let decision = report["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["package"]["name"] == "addon")
+            .unwrap_or_else(|| panic!("no decision: {report:#}"));
+        assert_eq!(decision["as_is"]["verdict"], "breaks", "{decision:#}");
+        assert_eq!(
+            decision["reinstalled"]["reinstall"], expected,
+            "{decision:#}"
+        );
+        let actions = decision["actions"].to_string();
+        assert!(
+            !actions.contains("reinstall-on-target") || compiles,
+            "{actions}"
+        );
+        // Where it loads (a glibc image), the bundled prebuild is the answer.
+        let (report, _) = json_scan(project.path(), &["--target", "debian:12-slim"]);
+        let decision = report["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["package"]["name"] == "addon")
+            .unwrap();
+        assert_ne!(
+            decision["reinstalled"]["reinstall"], expected,
+            "{decision:#}"
+        );
+    }
+}

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::actions::actions;
 use crate::ecosystem::maven::jni_library;
+use crate::ecosystem::npm::npm_cpu;
 use crate::model::{
     ActionPlan, AnswerSource, Artifact, ArtifactKind, AsIs, Code, Ecosystem, LibcKind, Package,
     PackageDecision, Reinstall, ReinstallAnswer, Verdict, Version,
@@ -156,6 +157,7 @@ fn decide_one(
         .cloned()
         .or_else(|| distribution_answer(package.as_ref(), &group.files, platform))
         .unwrap_or_else(|| answer_from_files(package.as_ref(), &group.files, &as_is, platform));
+    let reinstalled = untagged_prebuild_fallback(reinstalled, &group.files, platform);
     let actions = actions(
         package.as_ref(),
         &group.files,
@@ -181,6 +183,61 @@ fn best_answer(answers: &[ReinstallAnswer]) -> Option<&ReinstallAnswer> {
         .filter(|a| a.reinstall != Reinstall::Unknown)
         .max_by_key(|a| a.source.rank())
         .or_else(|| answers.first())
+}
+
+/// A reinstall answered by a bundled prebuild without a libc tag installs
+/// that very file again: where it breaks here, node-gyp-build's install
+/// compiles the addon with node-gyp when it can (the answer's build
+/// packages, set by `assess_npm_install` for that case, say so), else
+/// nothing installs a build that loads.
+fn untagged_prebuild_fallback(
+    answer: ReinstallAnswer,
+    files: &[&Artifact],
+    platform: &Platform,
+) -> ReinstallAnswer {
+    let from_files = matches!(answer.source, AnswerSource::PackageFiles { .. });
+    let Some(name) = answer
+        .build
+        .as_deref()
+        .filter(|_| answer.reinstall == Reinstall::MuslBuild && from_files)
+        .filter(|name| name.ends_with(".node") && !name.split('.').any(|tag| tag == "musl"))
+    else {
+        return answer;
+    };
+    let bundled = format!("prebuilds/linux-{}/{name}", npm_cpu(platform.arch));
+    let breaks = files
+        .iter()
+        .any(|f| f.verdict() == Verdict::Breaks && f.path.as_str().ends_with(&bundled));
+    if !breaks {
+        // The prebuild loads: nothing is compiled (the build packages only
+        // carried what a compile would take).
+        return ReinstallAnswer {
+            build_packages: Vec::new(),
+            ..answer
+        };
+    }
+    let name = name.to_string();
+    let compiles = !answer.build_packages.is_empty();
+    ReinstallAnswer {
+        reinstall: if compiles {
+            Reinstall::SourceBuild
+        } else {
+            Reinstall::NoMuslBuild
+        },
+        detail: if compiles {
+            format!(
+                "its prebuild without a libc tag ({name}) does not load here, so \
+                 node-gyp-build's install compiles the addon with node-gyp"
+            )
+        } else {
+            format!(
+                "its prebuild without a libc tag ({name}) does not load here, and a reinstall \
+                 gets the same file: nothing compiles it at install"
+            )
+        },
+        build: None,
+        ..answer
+    }
 }
 
 fn as_is(files: &[&Artifact]) -> AsIs {

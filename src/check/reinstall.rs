@@ -455,15 +455,22 @@ pub fn assess_npm_install(
             musl.build = Some(prebuild.clone());
             (musl, Vec::new())
         }
-        NativeSource::UntaggedPrebuild(prebuild) => {
+        NativeSource::UntaggedPrebuild { name, compiles } => {
             let mut any = answer(
                 Reinstall::MuslBuild,
                 format!(
-                    "it bundles a prebuild without a libc tag ({prebuild}) that node-gyp-build loads on any libc: its own verdict tells whether it loads on musl"
+                    "it bundles a prebuild without a libc tag ({name}) that node-gyp-build loads on any libc: its own verdict tells whether it loads on musl"
                 ),
                 files,
             );
-            any.build = Some(prebuild.clone());
+            any.build = Some(name.clone());
+            // What a reinstall takes should that prebuild not load here.
+            if *compiles {
+                any.build_packages = build_packages(Ecosystem::Npm, known);
+                any.detail.push_str(
+                    "; where it does not, node-gyp-build's install compiles the addon with node-gyp",
+                );
+            }
             (any, Vec::new())
         }
         NativeSource::Downloaded {

@@ -38,7 +38,9 @@ pub enum NativeSource {
     /// A `.node` prebuild for musl and this CPU is in the package.
     MuslPrebuild(String),
     /// A prebuild without a libc tag: node-gyp-build loads it on any libc.
-    UntaggedPrebuild(String),
+    /// `compiles`: where it does not load, the install compiles the addon
+    /// instead (an install script running node-gyp-build, and a binding.gyp).
+    UntaggedPrebuild { name: String, compiles: bool },
     /// Downloaded by an install script (node-pre-gyp `binary.host`, prebuild-install),
     /// often with node-gyp as the fallback when no matching binary exists.
     Downloaded {
@@ -154,7 +156,10 @@ impl NativeFiles {
                 _ => {}
             }
         }
-        untagged.map(|name| NativeSource::UntaggedPrebuild(name.clone()))
+        untagged.map(|name| NativeSource::UntaggedPrebuild {
+            name: name.clone(),
+            compiles: false,
+        })
     }
 
     fn has_binding_gyp(&self, package: &Path) -> bool {
@@ -172,14 +177,21 @@ pub fn native_source(
     cpu: &str,
     files: &NativeFiles,
 ) -> Option<NativeSource> {
-    if let Some(prebuild) = files.musl_prebuild(dir, cpu) {
-        return Some(prebuild);
-    }
     let install: Vec<&String> = ["preinstall", "install", "postinstall"]
         .iter()
         .filter_map(|k| manifest.scripts.get(*k))
         .collect();
     let has_gyp = manifest.gypfile || files.has_binding_gyp(dir);
+    match files.musl_prebuild(dir, cpu) {
+        Some(NativeSource::UntaggedPrebuild { name, .. }) => {
+            // node-gyp-build's install command tests the prebuild and
+            // compiles with node-gyp when it does not load.
+            let compiles = has_gyp && install.iter().any(|s| s.contains("node-gyp-build"));
+            return Some(NativeSource::UntaggedPrebuild { name, compiles });
+        }
+        Some(prebuild) => return Some(prebuild),
+        None => {}
+    }
     let compiles = has_gyp || install.iter().any(|s| s.contains("node-gyp "));
     // node-pre-gyp needs `binary.host`; a bare `binary` object (sharp's napi_versions) is not a download.
     let pre_gyp_host = manifest
@@ -604,7 +616,10 @@ mod tests {
         // An untagged prebuild loads on any libc; a tagged musl one is preferred.
         assert_eq!(
             source("a", "x64"),
-            Some(NativeSource::UntaggedPrebuild("a.node".to_string()))
+            Some(NativeSource::UntaggedPrebuild {
+                name: "a.node".to_string(),
+                compiles: false
+            })
         );
         assert_eq!(
             source("a", "arm64"),
