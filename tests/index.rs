@@ -984,12 +984,7 @@ fn a_package_that_loads_as_it_is_needs_nothing_though_a_reinstall_would_compile(
             "psycopg2/_psycopg.cpython-311-x86_64-linux-gnu.so",
         );
         let report = common::json_of(&scan_cli(&server, cache.path(), venv.path(), &[], &[]));
-        let decision = report["packages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["package"]["name"] == "psycopg2")
-            .unwrap_or_else(|| panic!("no decision for psycopg2: {report:#}"));
+        let decision = common::decision(&report, "psycopg2");
         assert_eq!(
             decision["reinstalled"]["reinstall"], "source-build",
             "{decision:#}"

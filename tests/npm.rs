@@ -718,12 +718,7 @@ fn a_musl_installed_tree_on_a_glibc_image_lacks_the_glibc_platform_package() {
     // The entry's own answer is the target's, not the musl one.
     assert_eq!(sharp["reinstall"], "glibc-build", "{sharp}");
     assert_eq!(sharp["build"], "@img/sharp-linux-x64", "{sharp}");
-    let decision = report["packages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["package"]["name"] == "sharp")
-        .unwrap();
+    let decision = common::decision(&report, "sharp");
     assert_eq!(decision["as_is"]["verdict"], "breaks", "{decision}");
     assert_eq!(decision["reinstalled"]["reinstall"], "glibc-build");
     assert_eq!(decision["reinstalled"]["build"], "@img/sharp-linux-x64");
@@ -848,12 +843,7 @@ fn an_untagged_prebuild_that_breaks_is_no_musl_build() {
         )
         .unwrap();
         let (report, _) = json_scan(project.path(), &["--target", "alpine:3.20"]);
-        let decision = report["packages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["package"]["name"] == "addon")
-            .unwrap_or_else(|| panic!("no decision: {report:#}"));
+        let decision = common::decision(&report, "addon");
         assert_eq!(decision["as_is"]["verdict"], "breaks", "{decision:#}");
         assert_eq!(
             decision["reinstalled"]["reinstall"], expected,
@@ -866,12 +856,7 @@ fn an_untagged_prebuild_that_breaks_is_no_musl_build() {
         );
         // Where it loads (a glibc image), the bundled prebuild is the answer.
         let (report, _) = json_scan(project.path(), &["--target", "debian:12-slim"]);
-        let decision = report["packages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["package"]["name"] == "addon")
-            .unwrap();
+        let decision = common::decision(&report, "addon");
         assert_ne!(
             decision["reinstalled"]["reinstall"], expected,
             "{decision:#}"

@@ -176,6 +176,14 @@ pub fn codes_at(report: &Value, path: &str) -> Vec<String> {
 }
 
 /// The finding codes of every artifact of the package `name`.
+/// The package table's decision for the package `name`.
+pub fn decision<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["packages"]
+        .as_array()
+        .and_then(|all| all.iter().find(|d| d["package"]["name"] == name))
+        .unwrap_or_else(|| panic!("no decision for {name}: {report:#}"))
+}
+
 pub fn package_codes(report: &Value, name: &str) -> Vec<String> {
     artifacts(report)
         .iter()
