@@ -520,6 +520,13 @@ pub fn prebuild(path: &str) -> Option<Prebuild> {
             _ => (rest, None),
         };
         let cpus: Vec<String> = cpus.split('+').map(str::to_string).collect();
+        // A file beside the addons counts only in a directory named as
+        // node-gyp-build names them (not `prebuilds/release-v2/`).
+        let node_names = NODE_PLATFORMS.contains(&platform)
+            && cpus.iter().all(|cpu| NODE_CPUS.contains(&cpu.as_str()));
+        if !addon && !node_names {
+            return None;
+        }
         return Some(Prebuild {
             platform: platform.to_string(),
             cpu: cpus.first().cloned().unwrap_or_default(),
