@@ -8,18 +8,20 @@ pub mod archive;
 pub mod budget;
 mod contents;
 pub mod files;
+mod hard_links;
 pub mod image;
 #[cfg(target_os = "linux")]
 mod mapped;
 mod text_names;
 
 use std::collections::HashMap;
-use std::fs::Metadata;
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Serialize;
 use walkdir::WalkDir;
+
+use hard_links::HardLinks;
 
 use crate::ecosystem::distro::PackageDatabase;
 use crate::ecosystem::npm::is_native_file;
@@ -216,8 +218,7 @@ pub fn walk(
         progress,
         found,
         inventory: Inventory::default(),
-        by_listed_inode: HashMap::new(),
-        by_inode: HashMap::new(),
+        hard_links: HardLinks::new(options.follow_symlinks),
         // Only needed to keep followed links inside the roots.
         canonical_roots: if options.follow_symlinks {
             roots
@@ -259,13 +260,7 @@ struct Walker<'w> {
     progress: &'w dyn Progress,
     found: &'w mut dyn FnMut(Found),
     inventory: Inventory,
-    /// First location of every inode number the directory listings gave
-    /// (free, unlike a `stat` per file), to find hard links; `true` once
-    /// that location was `stat`ed into `by_inode`.
-    by_listed_inode: HashMap<u64, (PathBuf, bool)>,
-    /// First location of every (device, inode) a `stat` confirmed, for the
-    /// candidates whose listed inode number another shares.
-    by_inode: HashMap<(u64, u64), PathBuf>,
+    hard_links: HardLinks,
     /// Where the roots really are; a followed link must stay below one.
     canonical_roots: Vec<PathBuf>,
 }
@@ -464,7 +459,7 @@ impl Walker<'_> {
             return;
         }
         let shown = root.shown(entry.path());
-        match self.first_link(entry) {
+        match self.hard_links.first_link(entry) {
             Ok(Some(first)) => {
                 self.inventory
                     .hard_links
@@ -481,49 +476,6 @@ impl Walker<'_> {
             shown,
             location: entry.path().to_path_buf(),
         }));
-    }
-
-    /// The first location met of the file `entry` is a hard link to, if any.
-    /// Two entries are one file when their (device, inode) are; the inode
-    /// number the listing gave tells which may be, so only those are
-    /// `stat`ed (the first one met too, when it is first needed).
-    fn first_link(&mut self, entry: &walkdir::DirEntry) -> Result<Option<PathBuf>, walkdir::Error> {
-        #[cfg(unix)]
-        {
-            use walkdir::DirEntryExt;
-            let (first, stated) = match self.by_listed_inode.entry(entry.ino()) {
-                std::collections::hash_map::Entry::Vacant(vacant) => {
-                    vacant.insert((entry.path().to_path_buf(), false));
-                    return Ok(None);
-                }
-                std::collections::hash_map::Entry::Occupied(mut first) => {
-                    let (path, stated) = first.get_mut();
-                    (path.clone(), std::mem::replace(stated, true))
-                }
-            };
-            // Stated once, as its entry was (through a followed link); gone
-            // or unreadable since: then it joins nothing.
-            if !stated {
-                let metadata = if self.options.follow_symlinks {
-                    std::fs::metadata(&first)
-                } else {
-                    std::fs::symlink_metadata(&first)
-                };
-                if let Some(key) = metadata.ok().and_then(|metadata| inode_key(&metadata)) {
-                    self.by_inode.entry(key).or_insert(first);
-                }
-            }
-        }
-        let Some(key) = inode_key(&entry.metadata()?) else {
-            return Ok(None);
-        };
-        match self.by_inode.get(&key) {
-            Some(first) => Ok(Some(first.clone())),
-            None => {
-                self.by_inode.insert(key, entry.path().to_path_buf());
-                Ok(None)
-            }
-        }
     }
 }
 
@@ -629,17 +581,6 @@ pub fn unreadable_root(root: &Path) -> Option<String> {
         }
     });
     result.err().map(|err| io_error_reason(&err))
-}
-
-#[cfg(unix)]
-fn inode_key(metadata: &Metadata) -> Option<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    (metadata.nlink() > 1).then(|| (metadata.dev(), metadata.ino()))
-}
-
-#[cfg(not(unix))]
-fn inode_key(_metadata: &Metadata) -> Option<(u64, u64)> {
-    None
 }
 
 #[cfg(test)]

@@ -1,0 +1,87 @@
+//! Hard links: one file met under several paths is read once and reported
+//! with every path. The inode number each directory listing gives (free,
+//! unlike a `stat` per file) tells which entries may be one file; only
+//! those are `stat`ed for their (device, inode).
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::fs::Metadata;
+use std::path::PathBuf;
+
+pub(super) struct HardLinks {
+    /// `stat` the first location through a link, as its entry was met.
+    follow_symlinks: bool,
+    /// First location of every inode number the listings gave; `true` once
+    /// that location was `stat`ed into `by_inode`.
+    by_listed_inode: HashMap<u64, (PathBuf, bool)>,
+    /// First location of every (device, inode) a `stat` confirmed, for the
+    /// entries whose listed inode number another shares.
+    by_inode: HashMap<(u64, u64), PathBuf>,
+}
+
+impl HardLinks {
+    pub(super) fn new(follow_symlinks: bool) -> Self {
+        HardLinks {
+            follow_symlinks,
+            by_listed_inode: HashMap::new(),
+            by_inode: HashMap::new(),
+        }
+    }
+
+    /// The first location met of the file `entry` is a hard link to, if any.
+    /// Two entries are one file when their (device, inode) are; the inode
+    /// number the listing gave tells which may be, so only those are
+    /// `stat`ed (the first one met too, when it is first needed).
+    pub(super) fn first_link(
+        &mut self,
+        entry: &walkdir::DirEntry,
+    ) -> Result<Option<PathBuf>, walkdir::Error> {
+        #[cfg(unix)]
+        {
+            use walkdir::DirEntryExt;
+            let (first, stated) = match self.by_listed_inode.entry(entry.ino()) {
+                Entry::Vacant(vacant) => {
+                    vacant.insert((entry.path().to_path_buf(), false));
+                    return Ok(None);
+                }
+                Entry::Occupied(mut first) => {
+                    let (path, stated) = first.get_mut();
+                    (path.clone(), std::mem::replace(stated, true))
+                }
+            };
+            // Stated once, as its entry was (through a followed link); gone
+            // or unreadable since: then it joins nothing.
+            if !stated {
+                let metadata = if self.follow_symlinks {
+                    std::fs::metadata(&first)
+                } else {
+                    std::fs::symlink_metadata(&first)
+                };
+                if let Some(key) = metadata.ok().and_then(|metadata| inode_key(&metadata)) {
+                    self.by_inode.entry(key).or_insert(first);
+                }
+            }
+        }
+        let Some(key) = inode_key(&entry.metadata()?) else {
+            return Ok(None);
+        };
+        match self.by_inode.get(&key) {
+            Some(first) => Ok(Some(first.clone())),
+            None => {
+                self.by_inode.insert(key, entry.path().to_path_buf());
+                Ok(None)
+            }
+        }
+    }
+}
+
+#[cfg(unix)]
+fn inode_key(metadata: &Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    (metadata.nlink() > 1).then(|| (metadata.dev(), metadata.ino()))
+}
+
+#[cfg(not(unix))]
+fn inode_key(_metadata: &Metadata) -> Option<(u64, u64)> {
+    None
+}
