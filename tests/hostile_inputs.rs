@@ -566,6 +566,61 @@ fn hard_links_are_analysed_once_and_reported_with_every_path() {
     assert!(artifact(&report, "sub/d.so")["also_at"].is_null());
 }
 
+/// The walk is split into jobs by directory across the cores: the report is
+/// the same run after run, and the same as the one-thread walk
+/// (`--follow-symlinks` walks on one thread), hard links met by different
+/// jobs included.
+#[test]
+fn a_walk_split_across_cores_reports_one_tree_the_same_every_time() {
+    const PACKAGES: usize = 120;
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..PACKAGES {
+        let package = dir.path().join(format!("pkg{i}/lib/sub{}", i % 7));
+        copy_fixture("lib/libplain.so", &package.join(format!("libp{i}.so")));
+        std::fs::write(package.join("README.md"), "text").unwrap();
+        std::fs::write(package.join("requirements.txt"), "numpy==1.26.4\n").unwrap();
+    }
+    let first = dir.path().join("pkg3/lib/sub3/libp3.so");
+    std::fs::create_dir_all(dir.path().join("pkg99/deep/er")).unwrap();
+    std::fs::hard_link(&first, dir.path().join("pkg99/deep/er/linked.so")).unwrap();
+    std::fs::hard_link(&first, dir.path().join("pkg119/a-link.so")).unwrap();
+    let scan = |args: &[&str]| {
+        let (mut report, status) = json_scan(dir.path(), args);
+        assert_eq!(status, 0, "{report:#}");
+        report["summary"]["duration_ms"] = serde_json::Value::Null;
+        report
+    };
+    let report = scan(&[]);
+    assert_eq!(
+        report["summary"]["files_walked"],
+        3 * PACKAGES as u64 + 2,
+        "{:#}",
+        report["summary"]
+    );
+    let elf_paths: Vec<&str> = paths(&report)
+        .into_iter()
+        .filter(|p| p.ends_with(".so"))
+        .collect();
+    assert_eq!(
+        elf_paths.len(),
+        PACKAGES,
+        "one artifact per file: {elf_paths:?}"
+    );
+    // The smallest path names the linked file, the others are its other names.
+    assert_eq!(
+        artifact(&report, "pkg119/a-link.so")["also_at"],
+        serde_json::json!(["pkg3/lib/sub3/libp3.so", "pkg99/deep/er/linked.so"])
+    );
+    for _ in 0..3 {
+        assert_eq!(scan(&[]), report, "a second walk reported otherwise");
+    }
+    assert_eq!(
+        scan(&["--follow-symlinks"]),
+        report,
+        "the one-thread walk reported otherwise"
+    );
+}
+
 #[test]
 fn excluded_and_text_named_files_are_not_read() {
     let dir = tempfile::tempdir().unwrap();

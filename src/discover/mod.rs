@@ -16,6 +16,8 @@ mod text_names;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Serialize;
@@ -167,6 +169,42 @@ impl Inventory {
 }
 
 impl Inventory {
+    /// Takes in what a job of the walk collected.
+    fn absorb(&mut self, other: Inventory) {
+        self.files_walked += other.files_walked;
+        self.skipped_by_name += other.skipped_by_name;
+        self.archives_in_packages += other.archives_in_packages;
+        for (first, mut others) in other.hard_links {
+            self.hard_links
+                .entry(first)
+                .or_default()
+                .append(&mut others);
+        }
+        self.problems.extend(other.problems);
+        self.symlinks.extend(other.symlinks);
+        self.dist_infos.extend(other.dist_infos);
+        self.manifests.extend(other.manifests);
+        self.npm_native_files.extend(other.npm_native_files);
+        self.package_databases.extend(other.package_databases);
+        self.oci_layouts.extend(other.oci_layouts);
+    }
+
+    /// In one order whatever order the jobs of the walk ended in.
+    fn sort(&mut self) {
+        self.problems
+            .sort_by(|a, b| (&a.path, &a.reason).cmp(&(&b.path, &b.reason)));
+        self.dist_infos.sort();
+        self.manifests.sort_by(|a, b| a.location.cmp(&b.location));
+        self.npm_native_files.sort();
+        self.package_databases.sort();
+        self.oci_layouts.sort();
+        for others in self.hard_links.values_mut() {
+            others.sort();
+        }
+    }
+}
+
+impl Inventory {
     /// Registers a root read other than by walking (a container image), so
     /// that paths below it are shown as the user named it.
     pub fn add_root(&mut self, given: &Path, absolute: &Path) {
@@ -197,28 +235,36 @@ pub enum DiscoverError {
 pub enum Found {
     /// A file to read (once per inode).
     Candidate(Candidate),
-    /// A manifest, also kept in [`Inventory::manifests`] at `index`: its
-    /// reader need not wait for the walk to end.
-    Manifest { index: usize, location: PathBuf },
+    /// A manifest, also kept in [`Inventory::manifests`]: its reader need
+    /// not wait for the walk to end.
+    Manifest(PathBuf),
     /// Package metadata the attribution reads (a `*.dist-info`'s `RECORD`
-    /// and `WHEEL`): the readers read it while the walk goes on.
+    /// and `WHEEL`): read while the walk goes on.
     Metadata(PathBuf),
 }
 
-/// Walks every root, handing each candidate file and manifest to `found` as
-/// soon as it is met, and collects everything else.
+/// A directory met while fewer than this many jobs per thread wait is
+/// walked as a job of its own, on whichever core is free; otherwise by the
+/// job that met it. Enough waiting jobs keep every core busy; more cost a
+/// `stat` each (walkdir's of its root) and balanced nothing.
+const WAITING_JOBS_PER_THREAD: usize = 8;
+
+/// Walks every root, handing each candidate file, manifest and package
+/// metadata to `found` as soon as it is met, on the thread that met it, and
+/// collects everything else. Directories are jobs on rayon's pool (see
+/// [`WAITING_JOBS_PER_THREAD`]): the listing (most of a walk's time, in the
+/// kernel) and the reads `found` does go on on every core.
 pub fn walk(
     roots: &[PathBuf],
     options: &WalkOptions,
     progress: &dyn Progress,
-    found: &mut dyn FnMut(Found),
+    found: &(dyn Fn(Found) + Sync),
 ) -> Inventory {
-    let mut walker = Walker {
+    let shared = Shared {
         options,
         progress,
         found,
-        inventory: Inventory::default(),
-        hard_links: HardLinks::new(options.follow_symlinks),
+        hard_links: Mutex::new(HardLinks::new(options.follow_symlinks)),
         // Only needed to keep followed links inside the roots.
         canonical_roots: if options.follow_symlinks {
             roots
@@ -228,13 +274,123 @@ pub fn walk(
         } else {
             Vec::new()
         },
+        walked: Mutex::new(Inventory::default()),
+        waiting_jobs: AtomicUsize::new(0),
+        enough_waiting: rayon::current_num_threads().saturating_mul(WAITING_JOBS_PER_THREAD),
     };
     let single_dir_root = roots.len() == 1 && roots.first().is_some_and(|r| r.is_dir());
-    walker.inventory.single_dir_root = single_dir_root;
-    for root in roots {
-        walker.walk_root(root, single_dir_root);
+    let mut inventory = Inventory {
+        single_dir_root,
+        ..Inventory::default()
+    };
+    for given in roots {
+        if std::fs::symlink_metadata(given).is_err() {
+            inventory.problems.push(Problem {
+                path: path_text(given),
+                kind: ProblemKind::Missing,
+                reason: "no such file or directory".to_string(),
+            });
+            continue;
+        }
+        let root = Root {
+            given,
+            absolute: std::path::absolute(given).unwrap_or_else(|_| given.to_path_buf()),
+            single_dir_root,
+        };
+        inventory
+            .roots
+            .push((given.to_path_buf(), root.absolute.clone()));
+        if options.follow_symlinks {
+            // On one thread: a followed link is checked for a loop against
+            // every directory above it, which a job of its own would not know.
+            let mut walker = Walker::new(&shared, 0);
+            walker.walk_following_links(&root);
+            shared.keep(walker);
+        } else {
+            let (shared, root) = (&shared, &root);
+            rayon::scope(|scope| walk_job(scope, shared, root, root.absolute.clone(), 0));
+        }
     }
-    walker.inventory
+    let walked = shared
+        .walked
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
+    inventory.absorb(walked);
+    inventory.sort();
+    inventory
+}
+
+/// What every job of one walk shares.
+struct Shared<'w> {
+    options: &'w WalkOptions,
+    progress: &'w dyn Progress,
+    found: &'w (dyn Fn(Found) + Sync),
+    hard_links: Mutex<HardLinks>,
+    /// Where the roots really are; a followed link must stay below one.
+    canonical_roots: Vec<PathBuf>,
+    /// What the jobs collected.
+    walked: Mutex<Inventory>,
+    /// Jobs spawned and not yet started.
+    waiting_jobs: AtomicUsize,
+    enough_waiting: usize,
+}
+
+impl Shared<'_> {
+    /// Keeps what a job collected.
+    fn keep(&self, walker: Walker) {
+        self.progress
+            .walked(walker.inventory.files_walked % PROGRESS_STEP);
+        self.walked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .absorb(walker.inventory);
+    }
+}
+
+/// The progress hears of walked files this many at a time.
+const PROGRESS_STEP: u64 = 1024;
+
+/// Walks `dir` (`depth` below `root`, met by the job above, or the root
+/// itself) with everything below it, but for the directories met while
+/// few jobs wait: those are jobs of their own.
+fn walk_job<'s>(
+    scope: &rayon::Scope<'s>,
+    shared: &'s Shared<'s>,
+    root: &'s Root<'s>,
+    dir: PathBuf,
+    depth: usize,
+) {
+    if depth > 0 {
+        shared.waiting_jobs.fetch_sub(1, Ordering::Relaxed);
+    }
+    let mut walker = Walker::new(shared, depth);
+    let entries = WalkDir::new(&dir)
+        .follow_root_links(depth == 0)
+        .into_iter()
+        .filter_entry(|entry| {
+            if entry.depth() == 0 || !entry.file_type().is_dir() {
+                return true;
+            }
+            if walked_name(entry) == ".git" {
+                return false;
+            }
+            if shared.waiting_jobs.load(Ordering::Relaxed) >= shared.enough_waiting {
+                return true;
+            }
+            shared.waiting_jobs.fetch_add(1, Ordering::Relaxed);
+            let below_root = depth + entry.depth();
+            // Met (and shown) by the job that walks it.
+            let dir = entry.path().to_path_buf();
+            scope.spawn(move |scope| walk_job(scope, shared, root, dir, below_root));
+            false
+        });
+    for entry in entries {
+        match entry {
+            Ok(entry) => walker.visit(root, &entry),
+            Err(err) => walker.walk_error(root, &err),
+        }
+    }
+    shared.keep(walker);
 }
 
 /// One root being walked: how its paths are shown and made relative.
@@ -255,39 +411,54 @@ impl Root<'_> {
     }
 }
 
+/// One job of a walk: a directory and what is below it.
 struct Walker<'w> {
-    options: &'w WalkOptions,
-    progress: &'w dyn Progress,
-    found: &'w mut dyn FnMut(Found),
+    shared: &'w Shared<'w>,
+    /// How deep below its root the job's directory is.
+    depth: usize,
+    /// What the job collected.
     inventory: Inventory,
-    hard_links: HardLinks,
-    /// Where the roots really are; a followed link must stay below one.
-    canonical_roots: Vec<PathBuf>,
 }
 
-impl Walker<'_> {
+impl<'w> Walker<'w> {
+    fn new(shared: &'w Shared<'w>, depth: usize) -> Self {
+        Walker {
+            shared,
+            depth,
+            inventory: Inventory::default(),
+        }
+    }
+
+    /// How deep below its root `entry` is.
+    fn depth_of(&self, entry: &walkdir::DirEntry) -> usize {
+        self.depth + entry.depth()
+    }
+
     fn problem(&mut self, path: String, kind: ProblemKind, reason: String) {
         self.inventory.problems.push(Problem { path, kind, reason });
     }
 
-    fn walk_root(&mut self, given: &Path, single_dir_root: bool) {
-        if std::fs::symlink_metadata(given).is_err() {
-            let reason = "no such file or directory".to_string();
-            self.problem(path_text(given), ProblemKind::Missing, reason);
-            return;
-        }
-        let root = Root {
-            given,
-            absolute: std::path::absolute(given).unwrap_or_else(|_| given.to_path_buf()),
-            single_dir_root,
+    fn walk_error(&mut self, root: &Root, err: &walkdir::Error) {
+        let path = err
+            .path()
+            .map(|p| root.shown(p))
+            .unwrap_or_else(|| path_text(root.given));
+        let (kind, reason) = match err.loop_ancestor() {
+            Some(ancestor) => (
+                ProblemKind::SymlinkLoop,
+                format!("symlink loop back to {}", ancestor.display()),
+            ),
+            None => (ProblemKind::Unreadable, io_reason(err)),
         };
-        self.inventory
-            .roots
-            .push((given.to_path_buf(), root.absolute.clone()));
+        self.problem(path, kind, reason);
+    }
+
+    /// The whole root on this thread, following links that stay inside the roots.
+    fn walk_following_links(&mut self, root: &Root) {
         // Unsorted: the report is sorted at the end, and sorting every
         // directory by name was most of the walk's CPU time.
         let mut entries = WalkDir::new(&root.absolute)
-            .follow_links(self.options.follow_symlinks)
+            .follow_links(true)
             .follow_root_links(true)
             .into_iter()
             .filter_entry(|entry| {
@@ -295,26 +466,13 @@ impl Walker<'_> {
             });
         while let Some(entry) = entries.next() {
             match entry {
-                Ok(entry) if self.leaves_the_roots(&root, &entry) => {
+                Ok(entry) if self.leaves_the_roots(root, &entry) => {
                     if entry.file_type().is_dir() {
                         entries.skip_current_dir();
                     }
                 }
-                Ok(entry) => self.visit(&root, &entry),
-                Err(err) => {
-                    let path = err
-                        .path()
-                        .map(|p| root.shown(p))
-                        .unwrap_or_else(|| path_text(given));
-                    let (kind, reason) = match err.loop_ancestor() {
-                        Some(ancestor) => (
-                            ProblemKind::SymlinkLoop,
-                            format!("symlink loop back to {}", ancestor.display()),
-                        ),
-                        None => (ProblemKind::Unreadable, io_reason(&err)),
-                    };
-                    self.problem(path, kind, reason);
-                }
+                Ok(entry) => self.visit(root, &entry),
+                Err(err) => self.walk_error(root, &err),
             }
         }
     }
@@ -324,13 +482,23 @@ impl Walker<'_> {
     /// excluded) and as an unfollowed link, and must not be visited or
     /// descended into.
     fn leaves_the_roots(&mut self, root: &Root, entry: &walkdir::DirEntry) -> bool {
-        if !self.options.follow_symlinks || entry.depth() == 0 || !entry.path_is_symlink() {
+        if self.depth_of(entry) == 0 || !entry.path_is_symlink() {
             return false;
         }
-        let excluded = self.options.exclude.matches(root.relative(entry.path()));
+        let excluded = self
+            .shared
+            .options
+            .exclude
+            .matches(root.relative(entry.path()));
         // Not followed unless shown to stay inside.
         let reason = match std::fs::canonicalize(entry.path()) {
-            Ok(target) if self.canonical_roots.iter().any(|r| target.starts_with(r)) => {
+            Ok(target)
+                if self
+                    .shared
+                    .canonical_roots
+                    .iter()
+                    .any(|r| target.starts_with(r)) =>
+            {
                 return false;
             }
             Ok(target) => format!(
@@ -353,10 +521,17 @@ impl Walker<'_> {
     }
 
     fn visit(&mut self, root: &Root, entry: &walkdir::DirEntry) {
-        if entry.depth() > 0 && self.options.exclude.matches(root.relative(entry.path())) {
+        let depth = self.depth_of(entry);
+        if depth > 0
+            && self
+                .shared
+                .options
+                .exclude
+                .matches(root.relative(entry.path()))
+        {
             return;
         }
-        let file_type = if entry.depth() == 0 && entry.path_is_symlink() {
+        let file_type = if depth == 0 && entry.path_is_symlink() {
             // A root the user named is followed even when it is a link.
             std::fs::metadata(entry.path()).map_or(entry.file_type(), |m| m.file_type())
         } else {
@@ -386,8 +561,8 @@ impl Walker<'_> {
             return;
         }
         self.inventory.files_walked += 1;
-        if self.inventory.files_walked % 1024 == 0 {
-            self.progress.walked(1024);
+        if self.inventory.files_walked % PROGRESS_STEP == 0 {
+            self.shared.progress.walked(PROGRESS_STEP);
         }
         if !file_type.is_file() {
             let reason = format!("{}: not opened", files::kind_of(&file_type));
@@ -399,8 +574,9 @@ impl Walker<'_> {
 
     fn visit_file(&mut self, root: &Root, entry: &walkdir::DirEntry) {
         let name = walked_name(entry);
+        let depth = self.depth_of(entry);
         if name == "oci-layout"
-            && entry.depth() > 0
+            && depth > 0
             && let Some(dir) = entry.path().parent()
         {
             self.inventory
@@ -408,11 +584,11 @@ impl Walker<'_> {
                 .push((dir.to_path_buf(), root.shown(dir)));
         }
         // A wheel's `.dist-info` holds its metadata, never a file anything loads.
-        if in_dist_info(entry) {
+        if depth > 0 && in_dist_info(entry) {
             if matches!(name.to_str(), Some("RECORD" | "WHEEL")) {
-                (self.found)(Found::Metadata(entry.path().to_path_buf()));
+                (self.shared.found)(Found::Metadata(entry.path().to_path_buf()));
             }
-            if !self.options.all_files {
+            if !self.shared.options.all_files {
                 self.inventory.skipped_by_name += 1;
                 return;
             }
@@ -434,23 +610,19 @@ impl Walker<'_> {
             .package_databases
             .extend(PackageDatabase::recognise(entry.path(), false));
         if let Some(kind) = manifest {
-            let index = self.inventory.manifests.len();
             self.inventory.manifests.push(Manifest {
                 shown: root.shown(entry.path()),
                 location: entry.path().to_path_buf(),
                 kind,
             });
-            (self.found)(Found::Manifest {
-                index,
-                location: entry.path().to_path_buf(),
-            });
+            (self.shared.found)(Found::Manifest(entry.path().to_path_buf()));
         }
         if is_native_file(entry.path()) {
             self.inventory
                 .npm_native_files
                 .push(entry.path().to_path_buf());
         }
-        if !self.options.all_files && name_proves_text(name) {
+        if !self.shared.options.all_files && name_proves_text(name) {
             self.inventory.skipped_by_name += 1;
             return;
         }
@@ -459,7 +631,13 @@ impl Walker<'_> {
             return;
         }
         let shown = root.shown(entry.path());
-        match self.hard_links.first_link(entry) {
+        let first_link = self
+            .shared
+            .hard_links
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .first_link(entry);
+        match first_link {
             Ok(Some(first)) => {
                 self.inventory
                     .hard_links
@@ -471,22 +649,21 @@ impl Walker<'_> {
             Ok(None) => {}
             Err(err) => return self.problem(shown, ProblemKind::Unreadable, io_reason(&err)),
         }
-        self.progress.found_candidate();
-        (self.found)(Found::Candidate(Candidate {
+        self.shared.progress.found_candidate();
+        (self.shared.found)(Found::Candidate(Candidate {
             shown,
             location: entry.path().to_path_buf(),
         }));
     }
 }
 
-/// Whether the walk met `entry` directly in a `*.dist-info` directory.
+/// Whether `entry`, below its root, is directly in a `*.dist-info` directory.
 fn in_dist_info(entry: &walkdir::DirEntry) -> bool {
-    entry.depth() > 0
-        && entry
-            .path()
-            .parent()
-            .and_then(Path::file_name)
-            .is_some_and(|dir| dir.as_encoded_bytes().ends_with(b".dist-info"))
+    entry
+        .path()
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|dir| dir.as_encoded_bytes().ends_with(b".dist-info"))
 }
 
 /// The name of an entry the walk met: below the root its path is a

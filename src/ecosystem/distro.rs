@@ -18,7 +18,7 @@ pub const DPKG_DIR: &str = "var/lib/dpkg";
 pub const APK_INSTALLED: &str = "lib/apk/db/installed";
 
 /// A package database found in the scanned tree.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum PackageDatabase {
     /// The `var/lib/dpkg` directory.
     Dpkg(PathBuf),
