@@ -1,5 +1,5 @@
-//! The walk and the reads beside it: what the walk finds is read by the
-//! thread that found it.
+//! The walk and the reads beside it: what the walk finds is read as soon as
+//! it is found, on whichever core takes it.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -30,8 +30,8 @@ pub(super) struct Walked {
 /// when it is asked for.
 const EARLY_METADATA_BYTES: usize = 32 * 1024 * 1024;
 
-/// Walks the paths, reading what the walk finds on the thread that found
-/// it: candidate files, and manifests and package metadata (through
+/// Walks the paths, reading what the walk finds as soon as it is found:
+/// candidate files, and manifests and package metadata (through
 /// `side_reads`).
 pub(super) fn walk_and_read(
     paths: &[PathBuf],

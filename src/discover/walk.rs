@@ -1,0 +1,520 @@
+//! The walk: every root's directories as jobs on rayon's pool, each job
+//! handing on what it meets (candidates, manifests, package metadata: read
+//! at once, as jobs of their own while few wait) and collecting the rest
+//! into an [`Inventory`] of its own, merged at the end.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use walkdir::WalkDir;
+
+use super::hard_links::HardLinks;
+use super::{
+    Candidate, Inventory, Manifest, Problem, ProblemKind, WalkOptions, archive, below,
+    display_path, files, io_reason, name_proves_text, path_text,
+};
+use crate::ecosystem::distro::PackageDatabase;
+use crate::ecosystem::npm::is_native_file;
+use crate::ecosystem::{ManifestKind, is_archive_inside_installed_packages};
+use crate::progress::Progress;
+
+/// What the walk hands on as soon as it meets it.
+#[derive(Debug)]
+pub enum Found {
+    /// A file to read (once per inode).
+    Candidate(Candidate),
+    /// A manifest, also kept in [`Inventory::manifests`]: its reader need
+    /// not wait for the walk to end.
+    Manifest(PathBuf),
+    /// Package metadata the attribution reads (a `*.dist-info`'s `RECORD`
+    /// and `WHEEL`): read while the walk goes on.
+    Metadata(PathBuf),
+}
+
+/// A directory (or a file to hand on) met while fewer than this many jobs
+/// per thread wait is a job of its own, on whichever core is free;
+/// otherwise the job that met it walks (or hands on) it. Enough waiting jobs keep every core busy; more cost a
+/// `stat` each (walkdir's of its root) and balanced nothing.
+const WAITING_JOBS_PER_THREAD: usize = 8;
+
+/// Walks every root, handing each candidate file, manifest and package
+/// metadata to `found` as soon as it is met (on any thread), and collects
+/// everything else. Directories, and what `found` is handed, are jobs on
+/// rayon's pool (see [`WAITING_JOBS_PER_THREAD`]): the listing (most of a
+/// walk's time, in the kernel) and the reads go on on every core.
+pub fn walk(
+    roots: &[PathBuf],
+    options: &WalkOptions,
+    progress: &dyn Progress,
+    found: &(dyn Fn(Found) + Sync),
+) -> Inventory {
+    let shared = Shared {
+        options,
+        progress,
+        found,
+        hard_links: Mutex::new(HardLinks::new(options.follow_symlinks)),
+        // Only needed to keep followed links inside the roots.
+        canonical_roots: if options.follow_symlinks {
+            roots
+                .iter()
+                .filter_map(|root| std::fs::canonicalize(root).ok())
+                .collect()
+        } else {
+            Vec::new()
+        },
+        walked: Mutex::new(Inventory::default()),
+        waiting_jobs: AtomicUsize::new(0),
+        enough_waiting: rayon::current_num_threads().saturating_mul(WAITING_JOBS_PER_THREAD),
+    };
+    let single_dir_root = roots.len() == 1 && roots.first().is_some_and(|r| r.is_dir());
+    let mut inventory = Inventory {
+        single_dir_root,
+        ..Inventory::default()
+    };
+    for given in roots {
+        if std::fs::symlink_metadata(given).is_err() {
+            inventory.problems.push(Problem {
+                path: path_text(given),
+                kind: ProblemKind::Missing,
+                reason: "no such file or directory".to_string(),
+            });
+            continue;
+        }
+        let root = Root {
+            given,
+            absolute: std::path::absolute(given).unwrap_or_else(|_| given.to_path_buf()),
+            single_dir_root,
+        };
+        inventory
+            .roots
+            .push((given.to_path_buf(), root.absolute.clone()));
+        if options.follow_symlinks {
+            // On one thread: a followed link is checked for a loop against
+            // every directory above it, which a job of its own would not know.
+            let mut walker = Walker::new(&shared, None, 0);
+            walker.walk_following_links(&root);
+            shared.keep(walker);
+        } else {
+            let (shared, root) = (&shared, &root);
+            rayon::scope(|scope| walk_job(scope, shared, root, root.absolute.clone(), 0));
+        }
+    }
+    let walked = shared
+        .walked
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
+    inventory.absorb(walked);
+    inventory.sort();
+    inventory
+}
+
+/// What every job of one walk shares.
+struct Shared<'w> {
+    options: &'w WalkOptions,
+    progress: &'w dyn Progress,
+    found: &'w (dyn Fn(Found) + Sync),
+    hard_links: Mutex<HardLinks>,
+    /// Where the roots really are; a followed link must stay below one.
+    canonical_roots: Vec<PathBuf>,
+    /// What the jobs collected.
+    walked: Mutex<Inventory>,
+    /// Jobs spawned and not yet started.
+    waiting_jobs: AtomicUsize,
+    enough_waiting: usize,
+}
+
+impl Shared<'_> {
+    /// Keeps what a job collected.
+    fn keep(&self, walker: Walker) {
+        self.progress
+            .walked(walker.inventory.files_walked % PROGRESS_STEP);
+        self.walked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .absorb(walker.inventory);
+    }
+}
+
+/// The progress hears of walked files this many at a time.
+const PROGRESS_STEP: u64 = 1024;
+
+/// Walks `dir` (`depth` below `root`, met by the job above, or the root
+/// itself) with everything below it, but for the directories met while
+/// few jobs wait: those are jobs of their own.
+fn walk_job<'s>(
+    scope: &rayon::Scope<'s>,
+    shared: &'s Shared<'s>,
+    root: &'s Root<'s>,
+    dir: PathBuf,
+    depth: usize,
+) {
+    if depth > 0 {
+        shared.waiting_jobs.fetch_sub(1, Ordering::Relaxed);
+    }
+    let mut walker = Walker::new(shared, Some(scope), depth);
+    let entries = WalkDir::new(&dir)
+        .follow_root_links(depth == 0)
+        .into_iter()
+        .filter_entry(|entry| {
+            if entry.depth() == 0 || !entry.file_type().is_dir() {
+                return true;
+            }
+            if walked_name(entry) == ".git" {
+                return false;
+            }
+            if shared.waiting_jobs.load(Ordering::Relaxed) >= shared.enough_waiting {
+                return true;
+            }
+            shared.waiting_jobs.fetch_add(1, Ordering::Relaxed);
+            let below_root = depth + entry.depth();
+            // Met (and shown) by the job that walks it.
+            let dir = entry.path().to_path_buf();
+            scope.spawn(move |scope| walk_job(scope, shared, root, dir, below_root));
+            false
+        });
+    for entry in entries {
+        match entry {
+            Ok(entry) => walker.visit(root, &entry),
+            Err(err) => walker.walk_error(root, &err),
+        }
+    }
+    shared.keep(walker);
+}
+
+/// One root being walked: how its paths are shown and made relative.
+struct Root<'r> {
+    given: &'r Path,
+    /// Absolute, so RUNPATHs and symlink targets meet scanned paths.
+    absolute: PathBuf,
+    single_dir_root: bool,
+}
+
+impl Root<'_> {
+    fn shown(&self, path: &Path) -> String {
+        display_path(self.given, &self.absolute, path, self.single_dir_root)
+    }
+
+    fn relative<'p>(&self, path: &'p Path) -> &'p Path {
+        below(path, &self.absolute).unwrap_or(path)
+    }
+}
+
+/// One job of a walk: a directory and what is below it.
+struct Walker<'a, 's> {
+    shared: &'s Shared<'s>,
+    /// Where what the job meets is handed on as a job of its own while few
+    /// wait (a directory of 20,000 addons is one job: its reads are not).
+    scope: Option<&'a rayon::Scope<'s>>,
+    /// How deep below its root the job's directory is.
+    depth: usize,
+    /// What the job collected.
+    inventory: Inventory,
+}
+
+impl<'a, 's> Walker<'a, 's> {
+    fn new(shared: &'s Shared<'s>, scope: Option<&'a rayon::Scope<'s>>, depth: usize) -> Self {
+        Walker {
+            shared,
+            scope,
+            depth,
+            inventory: Inventory::default(),
+        }
+    }
+
+    /// How deep below its root `entry` is.
+    fn depth_of(&self, entry: &walkdir::DirEntry) -> usize {
+        self.depth + entry.depth()
+    }
+
+    /// Hands `found` on: as a job of its own while few jobs wait, so that
+    /// another core reads it, else on this thread now.
+    fn hand_on(&self, found: Found) {
+        let shared = self.shared;
+        match self.scope {
+            Some(scope) if shared.waiting_jobs.load(Ordering::Relaxed) < shared.enough_waiting => {
+                shared.waiting_jobs.fetch_add(1, Ordering::Relaxed);
+                scope.spawn(move |_| {
+                    shared.waiting_jobs.fetch_sub(1, Ordering::Relaxed);
+                    (shared.found)(found);
+                });
+            }
+            _ => (shared.found)(found),
+        }
+    }
+
+    fn problem(&mut self, path: String, kind: ProblemKind, reason: String) {
+        self.inventory.problems.push(Problem { path, kind, reason });
+    }
+
+    fn walk_error(&mut self, root: &Root, err: &walkdir::Error) {
+        let path = err
+            .path()
+            .map(|p| root.shown(p))
+            .unwrap_or_else(|| path_text(root.given));
+        let (kind, reason) = match err.loop_ancestor() {
+            Some(ancestor) => (
+                ProblemKind::SymlinkLoop,
+                format!("symlink loop back to {}", ancestor.display()),
+            ),
+            None => (ProblemKind::Unreadable, io_reason(err)),
+        };
+        self.problem(path, kind, reason);
+    }
+
+    /// The whole root on this thread, following links that stay inside the roots.
+    fn walk_following_links(&mut self, root: &Root) {
+        // Unsorted: the report is sorted at the end, and sorting every
+        // directory by name was most of the walk's CPU time.
+        let mut entries = WalkDir::new(&root.absolute)
+            .follow_links(true)
+            .follow_root_links(true)
+            .into_iter()
+            .filter_entry(|entry| {
+                !(entry.depth() > 0 && entry.file_type().is_dir() && walked_name(entry) == ".git")
+            });
+        while let Some(entry) = entries.next() {
+            match entry {
+                Ok(entry) if self.leaves_the_roots(root, &entry) => {
+                    if entry.file_type().is_dir() {
+                        entries.skip_current_dir();
+                    }
+                }
+                Ok(entry) => self.visit(root, &entry),
+                Err(err) => self.walk_error(root, &err),
+            }
+        }
+    }
+
+    /// Whether `entry` is a link the walk followed (with `--follow-symlinks`)
+    /// to a place outside every root; if so it is recorded as a problem (unless
+    /// excluded) and as an unfollowed link, and must not be visited or
+    /// descended into.
+    fn leaves_the_roots(&mut self, root: &Root, entry: &walkdir::DirEntry) -> bool {
+        if self.depth_of(entry) == 0 || !entry.path_is_symlink() {
+            return false;
+        }
+        let excluded = self
+            .shared
+            .options
+            .exclude
+            .matches(root.relative(entry.path()));
+        // Not followed unless shown to stay inside.
+        let reason = match std::fs::canonicalize(entry.path()) {
+            Ok(target)
+                if self
+                    .shared
+                    .canonical_roots
+                    .iter()
+                    .any(|r| target.starts_with(r)) =>
+            {
+                return false;
+            }
+            Ok(target) => format!(
+                "a symlink to {}, outside the scanned paths: not followed (scan that path too to include it)",
+                path_text(&target)
+            ),
+            Err(err) => format!("a symlink whose target cannot be resolved ({err}): not followed"),
+        };
+        if let Ok(link) = std::fs::read_link(entry.path()) {
+            let parent = entry.path().parent().unwrap_or(Path::new(""));
+            self.inventory
+                .symlinks
+                .insert(entry.path().to_path_buf(), parent.join(link));
+        }
+        if !excluded {
+            let shown = root.shown(entry.path());
+            self.problem(shown, ProblemKind::SymlinkOutside, reason);
+        }
+        true
+    }
+
+    fn visit(&mut self, root: &Root, entry: &walkdir::DirEntry) {
+        let depth = self.depth_of(entry);
+        if depth > 0
+            && self
+                .shared
+                .options
+                .exclude
+                .matches(root.relative(entry.path()))
+        {
+            return;
+        }
+        let file_type = if depth == 0 && entry.path_is_symlink() {
+            // A root the user named is followed even when it is a link.
+            std::fs::metadata(entry.path()).map_or(entry.file_type(), |m| m.file_type())
+        } else {
+            entry.file_type()
+        };
+        if file_type.is_dir() {
+            if walked_name(entry)
+                .as_encoded_bytes()
+                .ends_with(b".dist-info")
+            {
+                self.inventory.dist_infos.push(entry.path().to_path_buf());
+            }
+            self.inventory
+                .package_databases
+                .extend(PackageDatabase::recognise(entry.path(), true));
+            return;
+        }
+        if file_type.is_symlink() {
+            // Not followed: remember where it points, for library resolution.
+            if let Ok(target) = std::fs::read_link(entry.path()) {
+                let parent = entry.path().parent().unwrap_or(Path::new(""));
+                let location = entry.path().to_path_buf();
+                self.inventory
+                    .symlinks
+                    .insert(location, parent.join(target));
+            }
+            return;
+        }
+        self.inventory.files_walked += 1;
+        if self.inventory.files_walked % PROGRESS_STEP == 0 {
+            self.shared.progress.walked(PROGRESS_STEP);
+        }
+        if !file_type.is_file() {
+            let reason = format!("{}: not opened", files::kind_of(&file_type));
+            self.problem(root.shown(entry.path()), ProblemKind::SpecialFile, reason);
+            return;
+        }
+        self.visit_file(root, entry);
+    }
+
+    fn visit_file(&mut self, root: &Root, entry: &walkdir::DirEntry) {
+        let name = walked_name(entry);
+        let depth = self.depth_of(entry);
+        if name == "oci-layout"
+            && depth > 0
+            && let Some(dir) = entry.path().parent()
+        {
+            self.inventory
+                .oci_layouts
+                .push((dir.to_path_buf(), root.shown(dir)));
+        }
+        // A wheel's `.dist-info` holds its metadata, never a file anything loads.
+        if depth > 0 && in_dist_info(entry) {
+            if matches!(name.to_str(), Some("RECORD" | "WHEEL")) {
+                self.hand_on(Found::Metadata(entry.path().to_path_buf()));
+            }
+            if !self.shared.options.all_files {
+                self.inventory.skipped_by_name += 1;
+                return;
+            }
+        }
+        let manifest = name.to_str().and_then(|name| {
+            let in_node_modules = || {
+                root.relative(entry.path())
+                    .components()
+                    .any(|c| c.as_os_str() == "node_modules")
+            };
+            // Only these names mean something else under node_modules.
+            let depends = matches!(
+                name,
+                "package.json" | "package-lock.json" | "yarn.lock" | "pnpm-lock.yaml"
+            );
+            ManifestKind::recognise(name, depends && in_node_modules())
+        });
+        self.inventory
+            .package_databases
+            .extend(PackageDatabase::recognise(entry.path(), false));
+        if let Some(kind) = manifest {
+            self.inventory.manifests.push(Manifest {
+                shown: root.shown(entry.path()),
+                location: entry.path().to_path_buf(),
+                kind,
+            });
+            self.hand_on(Found::Manifest(entry.path().to_path_buf()));
+        }
+        if is_native_file(entry.path()) {
+            self.inventory
+                .npm_native_files
+                .push(entry.path().to_path_buf());
+        }
+        if !self.shared.options.all_files && name_proves_text(name) {
+            self.inventory.skipped_by_name += 1;
+            return;
+        }
+        if archive::is_archive_name(name) && is_archive_inside_installed_packages(entry.path()) {
+            self.inventory.archives_in_packages += 1;
+            return;
+        }
+        let shown = root.shown(entry.path());
+        let first_link = self
+            .shared
+            .hard_links
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .first_link(entry);
+        match first_link {
+            Ok(Some(first)) => {
+                self.inventory
+                    .hard_links
+                    .entry(first)
+                    .or_default()
+                    .push(shown);
+                return;
+            }
+            Ok(None) => {}
+            Err(err) => return self.problem(shown, ProblemKind::Unreadable, io_reason(&err)),
+        }
+        self.shared.progress.found_candidate();
+        self.hand_on(Found::Candidate(Candidate {
+            shown,
+            location: entry.path().to_path_buf(),
+        }));
+    }
+}
+
+/// Whether `entry`, below its root, is directly in a `*.dist-info` directory.
+fn in_dist_info(entry: &walkdir::DirEntry) -> bool {
+    entry
+        .path()
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|dir| dir.as_encoded_bytes().ends_with(b".dist-info"))
+}
+
+/// The name of an entry the walk met: below the root its path is a
+/// directory's joined with the name, so the bytes after the last `/` are it
+/// (`DirEntry::file_name` parses components: a percent of the walk).
+fn walked_name(entry: &walkdir::DirEntry) -> &std::ffi::OsStr {
+    #[cfg(unix)]
+    if entry.depth() > 0 {
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = entry.path().as_os_str().as_bytes();
+        if let Some(slash) = bytes.iter().rposition(|&b| b == b'/')
+            && let Some(name) = bytes.get(slash + 1..)
+            && !name.is_empty()
+        {
+            return std::ffi::OsStr::from_bytes(name);
+        }
+    }
+    entry.file_name()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_walked_entrys_name_is_what_file_name_says() {
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("a.dist-info");
+        std::fs::create_dir(&nested).unwrap();
+        std::fs::write(nested.join("RECORD"), "").unwrap();
+        std::fs::write(dir.path().join("caf\u{e9}.so"), "").unwrap();
+        // A root with a trailing slash, and one without.
+        let with_slash = format!("{}/", dir.path().display());
+        for root in [PathBuf::from(with_slash), dir.path().to_path_buf()] {
+            let entries: Vec<_> = WalkDir::new(&root)
+                .into_iter()
+                .map(Result::unwrap)
+                .collect();
+            assert_eq!(entries.len(), 4, "{entries:?}");
+            for entry in &entries {
+                assert_eq!(walked_name(entry), entry.file_name(), "{entry:?}");
+            }
+        }
+    }
+}
