@@ -824,12 +824,19 @@ fn node_gyp_build_3_and_multi_cpu_directories_are_read_as_their_resolvers_read_t
 /// gives the package a build that loads. No "npm ci on the target" either way.
 #[test]
 fn an_untagged_prebuild_that_breaks_is_no_musl_build() {
-    for (compiles, expected) in [(true, "source-build"), (false, "no-musl-build")] {
+    // A directory for several CPUs (`linux-x64+arm64`) holds it as well.
+    let cases = [
+        (true, "source-build", "linux-x64"),
+        (false, "no-musl-build", "linux-x64"),
+        (true, "source-build", "linux-x64+arm64"),
+        (false, "no-musl-build", "linux-x64+arm64"),
+    ];
+    for (compiles, expected, directory) in cases {
         let project = tempfile::tempdir().unwrap();
         let package = project.path().join("node_modules/addon");
         copy_fixture(
             "lib/libfortified.so",
-            &package.join("prebuilds/linux-x64/addon.node"),
+            &package.join(format!("prebuilds/{directory}/addon.node")),
         );
         let scripts = if compiles {
             std::fs::write(package.join("binding.gyp"), "{}").unwrap();
@@ -847,7 +854,7 @@ fn an_untagged_prebuild_that_breaks_is_no_musl_build() {
         assert_eq!(decision["as_is"]["verdict"], "breaks", "{decision:#}");
         assert_eq!(
             decision["reinstalled"]["reinstall"], expected,
-            "{decision:#}"
+            "{directory}: {decision:#}"
         );
         let actions = decision["actions"].to_string();
         assert!(

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::actions::actions;
 use crate::ecosystem::maven::jni_library;
-use crate::ecosystem::npm::npm_cpu;
+use crate::ecosystem::npm::{npm_cpu, prebuild};
 use crate::model::{
     ActionPlan, AnswerSource, Artifact, ArtifactKind, AsIs, Code, Ecosystem, LibcKind, Package,
     PackageDecision, Reinstall, ReinstallAnswer, Verdict, Version,
@@ -204,10 +204,17 @@ fn untagged_prebuild_fallback(
     else {
         return answer;
     };
-    let bundled = format!("prebuilds/linux-{}/{name}", npm_cpu(platform.arch));
-    let breaks = files
-        .iter()
-        .any(|f| f.verdict() == Verdict::Breaks && f.path.as_str().ends_with(&bundled));
+    // That file in a directory for Linux and this CPU (`linux-x64`, or one
+    // of several: `linux-x64+arm64`), as node-gyp-build's paths are parsed.
+    let cpu = npm_cpu(platform.arch);
+    let breaks = files.iter().any(|f| {
+        let path = f.path.as_str();
+        f.verdict() == Verdict::Breaks
+            && path.rsplit('/').next() == Some(name)
+            && prebuild(path).is_some_and(|p| {
+                p.platform == "linux" && p.libc.is_none() && p.cpus.iter().any(|c| c == cpu)
+            })
+    });
     if !breaks {
         // The prebuild loads: nothing is compiled (the build packages only
         // carried what a compile would take).
