@@ -28,6 +28,7 @@ pub fn elf(data: &[u8]) {
     let Ok(facts) = analyse(data) else { return };
     let files = [Some(TreeFile {
         location: Path::new("/fuzz/site-packages/pkg/input.so"),
+        other_locations: &[],
         shown: "input.so",
         facts: &facts,
         glibc_platform_package: None,
@@ -405,6 +406,7 @@ pub fn tree(data: &[u8]) {
         .map(|(facts, (location, _))| {
             facts.as_ref().map(|facts| TreeFile {
                 location,
+                other_locations: &[],
                 shown: location.to_str().unwrap_or_default(),
                 facts,
                 glibc_platform_package: None,

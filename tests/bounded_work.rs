@@ -310,6 +310,7 @@ fn eight_hundred_chained_libraries_are_resolved_within_the_guard() {
             .map(|i| {
                 Some(TreeFile {
                     location: &paths[i],
+                    other_locations: &[],
                     shown: &shown[i],
                     facts: &facts[i],
                     glibc_platform_package: None,

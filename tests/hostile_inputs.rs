@@ -566,6 +566,54 @@ fn hard_links_are_analysed_once_and_reported_with_every_path() {
     assert!(artifact(&report, "sub/d.so")["also_at"].is_null());
 }
 
+/// A library with three names (hard links), one of them where a program's
+/// RUNPATH looks: the loader finds it there whichever name the walk met
+/// first, and the file is named by its smallest path every time.
+#[test]
+fn a_hard_linked_library_is_found_under_every_name() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_fixture("bin/uses-fortified", &dir.path().join("bin/uses-fortified"));
+    // Met first or not, depending on the listing's order and the jobs'.
+    copy_fixture("lib/libfortified.so", &dir.path().join("b/libfortified.so"));
+    for other in ["a", "lib"] {
+        std::fs::create_dir(dir.path().join(other)).unwrap();
+        std::fs::hard_link(
+            dir.path().join("b/libfortified.so"),
+            dir.path().join(other).join("libfortified.so"),
+        )
+        .unwrap();
+    }
+    let glibc_loader = Path::new("/lib64/ld-linux-x86-64.so.2");
+    if glibc_loader.exists() {
+        // The real loader's answer: RUNPATH $ORIGIN/../lib reaches lib/.
+        let listed = Command::new(glibc_loader)
+            .arg("--list")
+            .arg(dir.path().join("bin/uses-fortified"))
+            .output()
+            .unwrap();
+        let listed = String::from_utf8_lossy(&listed.stdout);
+        assert!(listed.contains("lib/libfortified.so"), "{listed}");
+    } else {
+        eprintln!(
+            "SKIPPED the glibc loader's check: no {}",
+            glibc_loader.display()
+        );
+    }
+    for args in [&[][..], &[], &[], &["--follow-symlinks"]] {
+        let mut all = vec!["--target", "debian:12-slim"];
+        all.extend_from_slice(args);
+        let (report, status) = json_scan(dir.path(), &all);
+        assert_eq!(status, 0, "{report:#}");
+        assert_eq!(paths(&report), ["a/libfortified.so", "bin/uses-fortified"]);
+        assert_eq!(
+            artifact(&report, "a/libfortified.so")["also_at"],
+            serde_json::json!(["b/libfortified.so", "lib/libfortified.so"])
+        );
+        let program = artifact(&report, "bin/uses-fortified");
+        assert_eq!(program["verdict"], "ok", "{program:#}");
+    }
+}
+
 /// The walk is split into jobs by directory across the cores: the report is
 /// the same run after run, and the same as the one-thread walk
 /// (`--follow-symlinks` walks on one thread), hard links met by different

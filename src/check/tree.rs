@@ -19,6 +19,8 @@ use crate::model::{ElfFacts, Host, is_archive_root};
 /// One analysed file, as the resolver sees it.
 pub struct TreeFile<'a> {
     pub location: &'a Path,
+    /// Where its other names (hard links) are: found there too.
+    pub other_locations: &'a [PathBuf],
     pub shown: &'a str,
     pub facts: &'a ElfFacts,
     /// The installed npm platform package for glibc that holds the file.
@@ -89,11 +91,15 @@ impl<'a> TreeIndex<'a> {
         let mut children: HashMap<PathBuf, Vec<usize>> = HashMap::new();
         for (index, file) in files.iter().enumerate() {
             let Some(file) = file else { continue };
-            let location = normalize(file.location);
-            if let Some(dir) = location.parent() {
-                children.entry(dir.to_path_buf()).or_default().push(index);
+            let locations = std::iter::once(file.location)
+                .chain(file.other_locations.iter().map(PathBuf::as_path));
+            for location in locations {
+                let location = normalize(location);
+                if let Some(dir) = location.parent() {
+                    children.entry(dir.to_path_buf()).or_default().push(index);
+                }
+                by_location.insert(location, index);
             }
-            by_location.insert(location, index);
         }
         let symlinks: HashMap<PathBuf, PathBuf> = symlinks
             .iter()

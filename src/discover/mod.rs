@@ -102,6 +102,13 @@ pub enum ProblemKind {
     Missing,
 }
 
+/// Another name of a file met before (a hard link): as shown, and where.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct OtherName {
+    pub shown: String,
+    pub location: PathBuf,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Problem {
     pub path: String,
@@ -116,8 +123,9 @@ pub struct Inventory {
     pub skipped_by_name: u64,
     /// Tarballs and wheels inside installed packages, not opened (data).
     pub archives_in_packages: u64,
-    /// Files met again under another name (hard links): first location → paths shown.
-    pub hard_links: HashMap<PathBuf, Vec<String>>,
+    /// Files met again under another name (hard links): first location →
+    /// the other names.
+    pub hard_links: HashMap<PathBuf, Vec<OtherName>>,
     pub problems: Vec<Problem>,
     /// Symlinks met while walking (not followed): link location → target location.
     pub symlinks: HashMap<PathBuf, PathBuf>,

@@ -11,7 +11,7 @@ use walkdir::WalkDir;
 
 use super::hard_links::HardLinks;
 use super::{
-    Candidate, Inventory, Manifest, Problem, ProblemKind, WalkOptions, archive, below,
+    Candidate, Inventory, Manifest, OtherName, Problem, ProblemKind, WalkOptions, archive, below,
     display_path, files, io_reason, name_proves_text, path_text,
 };
 use crate::ecosystem::distro::PackageDatabase;
@@ -452,7 +452,10 @@ impl<'a, 's> Walker<'a, 's> {
                     .hard_links
                     .entry(first)
                     .or_default()
-                    .push(shown);
+                    .push(OtherName {
+                        shown,
+                        location: entry.path().to_path_buf(),
+                    });
                 return;
             }
             Ok(None) => {}

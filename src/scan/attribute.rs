@@ -2,7 +2,7 @@
 //! distribution was built for.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::discover::Inventory;
 use crate::ecosystem::attribution::{npm_owners, python_owners};
@@ -45,6 +45,7 @@ pub(super) fn attribute_packages(
     inventory: &Inventory,
     side_reads: &mut SideReads,
 ) {
+    name_hard_links(items, inventory);
     let mut read = |location: &Path| side_reads.package_metadata(location);
     let owners = python_owners(
         &inventory.dist_infos,
@@ -75,14 +76,31 @@ pub(super) fn attribute_packages(
                 .or_else(|| gem_package(item.owner_location()))
                 .or_else(|| distro.get(&item.location).cloned());
         }
-        if let Some(others) = inventory.hard_links.get(&item.location) {
-            // The smallest path names the file, whatever the walk met first.
-            let mut paths: Vec<ReportPath> = others.iter().map(ReportPath::file).collect();
-            paths.push(std::mem::take(&mut item.shown));
-            paths.sort();
-            item.shown = paths.remove(0);
-            item.also_at = paths;
+    }
+}
+
+/// A file met under several names (hard links) is named, located and so
+/// attributed by its smallest path, whichever name the walk (its jobs in
+/// any order) met first; the loader model finds it under every name.
+fn name_hard_links(items: &mut [Item], inventory: &Inventory) {
+    for item in items.iter_mut() {
+        let Some(others) = inventory.hard_links.get(&item.location) else {
+            continue;
+        };
+        let mut names: Vec<(ReportPath, PathBuf)> = others
+            .iter()
+            .map(|other| (ReportPath::file(&other.shown), other.location.clone()))
+            .collect();
+        names.push((
+            std::mem::take(&mut item.shown),
+            std::mem::take(&mut item.location),
+        ));
+        names.sort();
+        let mut names = names.into_iter();
+        if let Some((shown, location)) = names.next() {
+            (item.shown, item.location) = (shown, location);
         }
+        (item.also_at, item.also_located) = names.unzip();
     }
 }
 

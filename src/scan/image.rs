@@ -13,7 +13,7 @@ use crate::config::Options;
 use crate::discover::image::{
     Image, ImageContents, ImageProblemKind, ImageRead, command_candidates, resolve_links,
 };
-use crate::discover::{Inventory, Manifest, Problem, ProblemKind};
+use crate::discover::{Inventory, Manifest, OtherName, Problem, ProblemKind};
 use crate::ecosystem::ManifestKind;
 use crate::ecosystem::distro::{self, PackageDatabase};
 use crate::ecosystem::npm::is_native_file;
@@ -69,7 +69,10 @@ pub(super) fn read_image(
                 .hard_links
                 .entry(inside(first))
                 .or_default()
-                .push(shown.member(&file.path).to_string());
+                .push(OtherName {
+                    shown: shown.member(&file.path).to_string(),
+                    location: inside(&file.path),
+                });
             continue;
         }
         let read = match &file.read {
@@ -91,6 +94,7 @@ pub(super) fn read_image(
         items.push(Item {
             shown: shown.member(&file.path),
             also_at: Vec::new(),
+            also_located: Vec::new(),
             location: inside(&file.path),
             size: file.size,
             read,
@@ -108,6 +112,7 @@ pub(super) fn read_image(
             ImageProblemKind::HostileName => items.push(Item {
                 shown: path,
                 also_at: Vec::new(),
+                also_located: Vec::new(),
                 // Not a name anything can look up.
                 location: location.to_path_buf(),
                 size: 0,

@@ -325,6 +325,7 @@ fn with_tree<R>(inputs: &Inputs, arch: Arch, run: impl FnOnce(&TreeIndex) -> R) 
         .map(|item| match &item.read {
             Read::Elf(facts) => Some(TreeFile {
                 location: &item.location,
+                other_locations: &item.also_located,
                 shown: item.shown.as_str(),
                 facts,
                 glibc_platform_package: package_dir(item.owner_location())

@@ -17,7 +17,9 @@ use crate::model::{
 /// One file to judge: a file on disk or a member of an archive.
 pub(super) struct Item {
     pub shown: ReportPath,
+    /// The file's other names (hard links), as shown and where they are.
     pub also_at: Vec<ReportPath>,
+    pub also_located: Vec<PathBuf>,
     /// Where the file is (for a member: inside its archive's location, see
     /// [`member_location`]).
     pub location: PathBuf,
@@ -111,6 +113,7 @@ pub(super) fn read_candidate(candidate: &Candidate, cache: &FactsCache) -> Candi
     let item = Item {
         shown,
         also_at: Vec::new(),
+        also_located: Vec::new(),
         location: candidate.location.clone(),
         size: size.unwrap_or_else(|| size_on_disk(&candidate.location)),
         read,
@@ -158,6 +161,7 @@ fn archive_items(
     let item = |name: &str, path: &str, size: u64, read: Read| Item {
         shown: shown.member(name),
         also_at: Vec::new(),
+        also_located: Vec::new(),
         location: member_location(archive, path),
         size,
         read,
@@ -203,6 +207,7 @@ fn read_wheel(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) -> C
             vec![Item {
                 shown: shown.clone(),
                 also_at: Vec::new(),
+                also_located: Vec::new(),
                 location: candidate.location.clone(),
                 size,
                 read: Read::Failed(Code::Unreadable, reason),
@@ -243,6 +248,7 @@ fn read_tarball(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) ->
         let item = Item {
             shown,
             also_at: Vec::new(),
+            also_located: Vec::new(),
             location: candidate.location.clone(),
             size: size_on_disk(&candidate.location),
             read: Read::Failed(Code::SkippedArchive, reason),
@@ -281,6 +287,7 @@ fn read_jar(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) -> Can
             let item = Item {
                 shown,
                 also_at: Vec::new(),
+                also_located: Vec::new(),
                 location: candidate.location.clone(),
                 size: size_on_disk(&candidate.location),
                 read: Read::Failed(Code::Unreadable, reason),
