@@ -15,6 +15,7 @@
 mod blob_stream;
 mod layer;
 mod manifest;
+mod merged;
 mod source;
 
 use std::collections::{BTreeMap, HashMap};
@@ -147,7 +148,7 @@ impl Image {
     ) -> Result<ImageContents<T>, String> {
         let mut problems = self.problems;
         let located = manifest::locate(&self.blobs, arch, &mut problems)?;
-        let mut merged = layer::Merged::default();
+        let mut merged = merged::Merged::default();
         let command_config = located
             .config
             .as_ref()
@@ -169,7 +170,7 @@ impl Image {
                 .iter()
                 .filter_map(|layer| Some((self.blobs.data_member(&layer.path)?, layer)))
                 .collect();
-            let mut read: HashMap<String, layer::Changes<T>> = HashMap::new();
+            let mut read: HashMap<String, merged::Changes<T>> = HashMap::new();
             let streamed = self.blobs.stream(&mut |path, reader| {
                 if let Some(layer) = wanted.get(path) {
                     let changes = layer::read_changes(
