@@ -1,8 +1,8 @@
 //! The pipeline: discover → read (elf, archives) → attribute → check → [`Report`].
 //!
-//! The walk runs on its own thread and feeds reader threads (one per other
-//! core) through a bounded channel; facts are cached by content; packages are attributed after
-//! reading; every ELF file is then judged against the platform.
+//! The walk runs as jobs on every core, each reading what it meets (see
+//! [`discover::walk`]); facts are cached by content; packages are attributed
+//! after reading; every ELF file is then judged against the platform.
 
 mod attribute;
 mod cache;
