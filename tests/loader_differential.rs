@@ -886,3 +886,104 @@ fn a_directory_symlink_on_the_runpath_is_followed() {
         "{stderr}"
     );
 }
+
+/// Each loader reads a RUNPATH by its own rules, and so does muslcheck's
+/// model of it, checked against the loaders themselves: musl drops a path
+/// holding any `$` token but `$ORIGIN` whole (`$LIB`), splits it at line
+/// breaks too, and takes `$ORIGIN` as a prefix (`$ORIGINAL` is the origin
+/// and `AL`); glibc splits at `:` only, and its `$ORIGIN` ends where an
+/// identifier would (`$ORIGINAL` stays as written: here a directory).
+#[test]
+fn each_loader_reads_a_runpath_by_its_own_rules() {
+    use common::synthetic_elf::SharedObject;
+    // (file, RUNPATH, found by musl, found by glibc)
+    let cases = [
+        ("other-token.so", "$ORIGIN/lib:/opt/$LIB", false, true),
+        ("line-break.so", "$ORIGIN/none\n$ORIGIN/lib", true, false),
+        ("longer-token.so", "$ORIGIN/$ORIGINAL", false, true),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (loader, libc, target) in [
+        ("musl", "libc.so", "debian-musl"),
+        ("glibc", "libc.so.6", "debian:12-slim"),
+    ] {
+        let root = dir.path().join(loader);
+        let library = SharedObject {
+            needed: vec![libc.to_string()],
+            ..SharedObject::default()
+        };
+        for at in ["lib", "$ORIGINAL"] {
+            std::fs::create_dir_all(root.join(at)).unwrap();
+            std::fs::write(root.join(at).join("liba.so"), library.to_bytes()).unwrap();
+        }
+        for (file, runpath, _, _) in cases {
+            let object = SharedObject {
+                needed: vec![libc.to_string(), "liba.so".to_string()],
+                runpath: Some(runpath.to_string()),
+                ..SharedObject::default()
+            };
+            std::fs::write(root.join(file), object.to_bytes()).unwrap();
+        }
+        let options = Options {
+            platform: Platform::new(target.parse().unwrap(), Arch::X86_64, false),
+            ..Options::default()
+        };
+        let report = scan(std::slice::from_ref(&root), &options).unwrap();
+        for (file, runpath, musl_finds, glibc_finds) in cases {
+            let expected = if loader == "musl" {
+                musl_finds
+            } else {
+                glibc_finds
+            };
+            let artifact = report
+                .artifacts
+                .iter()
+                .find(|a| a.path.as_str() == file)
+                .unwrap_or_else(|| panic!("{file} not judged"));
+            let missing = artifact.findings().iter().any(|f| {
+                matches!(&f.evidence, Evidence::Libraries { libraries }
+                    if libraries.iter().any(|l| l.name == "liba.so"))
+            });
+            assert_eq!(
+                !missing,
+                expected,
+                "{loader}: {file} (RUNPATH {runpath:?}): {:?}",
+                artifact.findings()
+            );
+        }
+    }
+
+    if !loader_missing("musl's side") {
+        for (file, runpath, musl_finds, _) in cases {
+            let output = Loader::Host.list(&dir.path().join("musl").join(file), &[]);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let errors = common::musl_loader_errors(&stderr);
+            assert_eq!(
+                errors.libraries.is_empty(),
+                musl_finds,
+                "musl: {file} (RUNPATH {runpath:?}): {stderr}"
+            );
+        }
+    }
+    let glibc_loader = Path::new("/lib64/ld-linux-x86-64.so.2");
+    if !glibc_loader.exists() {
+        eprintln!(
+            "SKIPPED glibc's side: no {} (a glibc x86_64 host)",
+            glibc_loader.display()
+        );
+        return;
+    }
+    for (file, runpath, _, glibc_finds) in cases {
+        let output = Command::new(glibc_loader)
+            .arg("--list")
+            .arg(dir.path().join("glibc").join(file))
+            .output()
+            .unwrap();
+        let listed = String::from_utf8_lossy(&output.stdout);
+        let found = listed.lines().any(|line| line.contains("liba.so => /"));
+        assert_eq!(
+            found, glibc_finds,
+            "glibc: {file} (RUNPATH {runpath:?}): {listed}"
+        );
+    }
+}

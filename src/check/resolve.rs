@@ -22,7 +22,7 @@ use rustc_hash::FxHashMap;
 
 use super::needs::{LibcFacts, Lookup, ObjectNeeds};
 use super::provider::{self, LibraryAnswer, LibraryProvider, PackageTable};
-use super::search::{NotFound, Search, chain, loaders};
+use super::search::{NotFound, Search, SearchRules, chain, loaders};
 use super::tree::TreeIndex;
 use crate::model::{Host, MissingLibrary, MissingSymbol, RequiredSymbol};
 use crate::platform::{BaseLibrary, Platform};
@@ -139,7 +139,7 @@ impl<'t> Resolver<'t> {
                     .collect()
             },
             || {
-                let searches = index.searches();
+                let searches = index.searches(SearchRules::Musl);
                 let exporters = OnceLock::new();
                 if searches.iter().any(Search::finds_any) {
                     let _ = exporters.set(index.exporters());

@@ -103,9 +103,12 @@ impl Search {
             .any(|found| matches!(found, Found::Path(Some(_)) | Found::InOwn(Some(_))))
     }
 
-    /// The searches for every library `file` needs.
-    pub(super) fn of(index: &TreeIndex, file: &TreeFile) -> Search {
-        let own = unique(rpath_dirs(file).iter().map(|dir| normalize(dir)), &[]);
+    /// The searches for every library `file` needs, by `rules`.
+    pub(super) fn of(index: &TreeIndex, file: &TreeFile, rules: SearchRules) -> Search {
+        let own = unique(
+            rpath_dirs(file, rules).iter().map(|dir| normalize(dir)),
+            &[],
+        );
         let first = |dirs: &[PathBuf], name: &str| {
             dirs.iter().find_map(|dir| index.lookup(&dir.join(name)))
         };
@@ -212,22 +215,134 @@ pub(super) fn unique(dirs: impl Iterator<Item = PathBuf>, already: &[PathBuf]) -
     dirs.filter(|dir| seen.insert(dir.clone())).collect()
 }
 
-/// A file's RUNPATH directories, else its RPATH ones (both loaders ignore
-/// DT_RPATH beside DT_RUNPATH), `$ORIGIN` expanded.
-pub(super) fn rpath_dirs(file: &TreeFile) -> Vec<PathBuf> {
-    let origin = file.location.parent().unwrap_or(Path::new(""));
-    let mut dirs = Vec::new();
-    let entries = match file.facts.runpath.is_empty() {
-        true => &file.facts.rpath,
-        false => &file.facts.runpath,
+/// Whose rules read an object's RPATH or RUNPATH.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchRules {
+    /// musl's `fixup_rpath` and `path_open` (ldso/dynlink.c).
+    Musl,
+    /// glibc's `fillin_rpath` and `_dl_dst_substitute` (elf/dl-load.c).
+    Glibc,
+}
+
+/// A file's RUNPATH directories, else its RPATH ones, `$ORIGIN` expanded
+/// as `rules` say. Both loaders read the last DT_RUNPATH tag, else the
+/// last DT_RPATH (a later tag overwrites an earlier one), never DT_RPATH
+/// beside DT_RUNPATH.
+pub(super) fn rpath_dirs(file: &TreeFile, rules: SearchRules) -> Vec<PathBuf> {
+    let Some(entry) = file.facts.runpath.last().or(file.facts.rpath.last()) else {
+        return Vec::new();
     };
-    for entry in entries {
-        for dir in entry.split(':').filter(|d| !d.is_empty()) {
-            let expanded = dir
-                .replace("${ORIGIN}", &origin.to_string_lossy())
-                .replace("$ORIGIN", &origin.to_string_lossy());
-            dirs.push(PathBuf::from(expanded));
+    let origin = file.location.parent().unwrap_or(Path::new(""));
+    let origin = origin.to_string_lossy();
+    match rules {
+        SearchRules::Musl => musl_rpath(entry, &origin),
+        SearchRules::Glibc => entry
+            .split(':')
+            .filter(|dir| !dir.is_empty())
+            .map(|dir| PathBuf::from(glibc_expand(dir, &origin)))
+            .collect(),
+    }
+}
+
+/// musl: a path with any `$` but `$ORIGIN` or `${ORIGIN}` (`$LIB`,
+/// `$PLATFORM`) is dropped whole, not a directory of it searched; `$ORIGIN`
+/// is matched as a prefix (`$ORIGINAL` is the origin and `AL`); directories
+/// are split at `:` and at line breaks.
+fn musl_rpath(entry: &str, origin: &str) -> Vec<PathBuf> {
+    let mut expanded = String::with_capacity(entry.len());
+    let mut rest = entry;
+    while let Some(at) = rest.find('$') {
+        let (before, token) = rest.split_at(at);
+        expanded.push_str(before);
+        let len = if token.starts_with("$ORIGIN") {
+            "$ORIGIN".len()
+        } else if token.starts_with("${ORIGIN}") {
+            "${ORIGIN}".len()
+        } else {
+            return Vec::new();
+        };
+        expanded.push_str(origin);
+        rest = token.get(len..).unwrap_or_default();
+    }
+    expanded.push_str(rest);
+    expanded
+        .split([':', '\n'])
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .collect()
+}
+
+/// glibc: `$ORIGIN` or `${ORIGIN}` ends where an identifier would
+/// (`$ORIGINAL` is no token, kept as it is). `$LIB` and `$PLATFORM` depend
+/// on how the image's glibc was built and on the CPU: kept as written, so
+/// the directory is shown, not guessed.
+fn glibc_expand(dir: &str, origin: &str) -> String {
+    let mut expanded = String::with_capacity(dir.len());
+    let mut rest = dir;
+    while let Some(at) = rest.find('$') {
+        let (before, token) = rest.split_at(at);
+        expanded.push_str(before);
+        let after = token.get(1..).unwrap_or_default();
+        match glibc_token_len(after, "ORIGIN") {
+            Some(len) => {
+                expanded.push_str(origin);
+                rest = after.get(len..).unwrap_or_default();
+            }
+            None => {
+                expanded.push('$');
+                rest = after;
+            }
         }
     }
-    dirs
+    expanded.push_str(rest);
+    expanded
+}
+
+/// The length of the token `name` (or `{name}`) at the start of `text`, as
+/// glibc's `is_dst` matches it: not followed by a letter, digit or `_`.
+fn glibc_token_len(text: &str, name: &str) -> Option<usize> {
+    if let Some(braced) = text.strip_prefix('{') {
+        return braced
+            .strip_prefix(name)
+            .filter(|after| after.starts_with('}'))
+            .map(|_| name.len() + 2);
+    }
+    let after = text.strip_prefix(name)?;
+    let continues = after
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
+    (!continues).then_some(name.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dirs(paths: Vec<PathBuf>) -> Vec<String> {
+        paths.iter().map(|p| p.display().to_string()).collect()
+    }
+
+    #[test]
+    fn musl_drops_a_path_with_another_token_and_splits_at_line_breaks() {
+        assert_eq!(
+            dirs(musl_rpath("$ORIGIN/../lib:${ORIGIN}/x", "/o")),
+            ["/o/../lib", "/o/x"]
+        );
+        assert!(musl_rpath("$ORIGIN/lib:/opt/$LIB", "/o").is_empty());
+        assert!(musl_rpath("${PLATFORM}:$ORIGIN", "/o").is_empty());
+        assert_eq!(dirs(musl_rpath("/a\n/b::", "/o")), ["/a", "/b"]);
+        assert_eq!(dirs(musl_rpath("$ORIGINAL", "/o")), ["/oAL"]);
+        assert_eq!(dirs(musl_rpath("/plain", "/o")), ["/plain"]);
+    }
+
+    #[test]
+    fn glibc_expands_origin_only_as_a_whole_token() {
+        assert_eq!(glibc_expand("$ORIGIN/../lib", "/o"), "/o/../lib");
+        assert_eq!(glibc_expand("${ORIGIN}x", "/o"), "/ox");
+        assert_eq!(glibc_expand("$ORIGINAL", "/o"), "$ORIGINAL");
+        assert_eq!(glibc_expand("$ORIGIN_1/$ORIGIN", "/o"), "$ORIGIN_1//o");
+        assert_eq!(glibc_expand("/opt/$LIB/$", "/o"), "/opt/$LIB/$");
+        assert_eq!(glibc_expand("${ORIGIN", "/o"), "${ORIGIN");
+    }
 }

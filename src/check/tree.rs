@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::search::Search;
+use super::search::{Search, SearchRules};
 
 use crate::ecosystem::npm::GlibcPlatformPackage;
 use crate::model::{ElfFacts, Host, is_archive_root};
@@ -44,9 +44,11 @@ pub struct TreeIndex<'a> {
     /// File name (of a scanned file or a symlink to one) → the first such
     /// location (in path order) and the file it is.
     by_name: HashMap<OsString, (PathBuf, usize)>,
-    /// Each file's library searches: they do not depend on the target, so
-    /// every target of a matrix shares them.
-    searches: OnceLock<Vec<Search>>,
+    /// Each file's library searches, by the loader's rules for RPATH and
+    /// RUNPATH: they depend on nothing else of the target, so the targets
+    /// of a matrix with one kind of loader share them.
+    musl_searches: OnceLock<Vec<Search>>,
+    glibc_searches: OnceLock<Vec<Search>>,
     /// Each file's own host program (from its exports and name), shared the
     /// same way.
     own_hosts: OnceLock<Vec<Option<Host>>>,
@@ -67,14 +69,18 @@ impl<'a> TreeIndex<'a> {
         })
     }
 
-    /// Every file's library searches (worked out once, in parallel, on
-    /// the first call).
-    pub(super) fn searches(&self) -> &[Search] {
-        self.searches.get_or_init(|| {
+    /// Every file's library searches by `rules` (worked out once, in
+    /// parallel, on the first call).
+    pub(super) fn searches(&self, rules: SearchRules) -> &[Search] {
+        let searches = match rules {
+            SearchRules::Musl => &self.musl_searches,
+            SearchRules::Glibc => &self.glibc_searches,
+        };
+        searches.get_or_init(|| {
             (0..self.files.len())
                 .into_par_iter()
                 .map(|i| match self.file(i) {
-                    Some(file) => Search::of(self, file),
+                    Some(file) => Search::of(self, file, rules),
                     None => Search::default(),
                 })
                 .collect()
@@ -111,7 +117,8 @@ impl<'a> TreeIndex<'a> {
             symlinks,
             children,
             by_name: HashMap::new(),
-            searches: OnceLock::new(),
+            musl_searches: OnceLock::new(),
+            glibc_searches: OnceLock::new(),
             own_hosts: OnceLock::new(),
         };
         let mut by_name: HashMap<OsString, (PathBuf, usize)> = HashMap::new();

@@ -23,7 +23,7 @@ use findings::{
 };
 
 use super::provider::off_search_path;
-use super::search::{NotFound, Search, chain};
+use super::search::{NotFound, Search, SearchRules, chain};
 use super::tree::{TreeFile, TreeIndex};
 use super::verdict;
 use crate::model::{
@@ -91,7 +91,7 @@ impl<'t> GlibcResolver<'t> {
         GlibcResolver {
             index,
             platform,
-            searches: index.searches(),
+            searches: index.searches(SearchRules::Glibc),
             refusing_executable_stacks: platform
                 .refuses_executable_stack_in_dlopen()
                 .then(|| platform.glibc_version().map(|v| v.to_string()))
