@@ -102,7 +102,7 @@ struct ScanArgs {
     /// Read every file, even those whose name proves they are text.
     #[arg(long)]
     all_files: bool,
-    /// Skip paths matching this glob (relative to the scanned root); repeatable.
+    /// Skip paths matching this glob (relative to the scanned root, or a file name); a matching directory, or DIR for DIR/**, is not walked at all; repeatable.
     #[arg(long, value_name = "GLOB")]
     exclude: Vec<String>,
     /// Config file (default: muslcheck.toml, or [tool.muslcheck] in pyproject.toml, in the scanned directory).

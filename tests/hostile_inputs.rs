@@ -683,6 +683,63 @@ fn excluded_and_text_named_files_are_not_read() {
     assert_eq!(paths(&report), ["odd.txt"]);
 }
 
+/// A path given twice, or a directory inside another given one, is walked
+/// once: no file is reported or counted twice.
+#[test]
+fn a_path_given_twice_or_inside_another_is_walked_once() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_fixture("lib/libplain.so", &dir.path().join("sub/a.so"));
+    copy_fixture("lib/libfortified.so", &dir.path().join("b.so"));
+    let (root, sub) = (dir.path(), dir.path().join("sub"));
+    let scan = |paths: &[&Path]| {
+        let mut args = vec!["--arch", "x86_64", "--format", "json", "--fail-on", "never"];
+        args.extend(paths.iter().map(|p| p.to_str().unwrap()));
+        let mut report = json_of(&cli(&args));
+        report["summary"]["duration_ms"] = serde_json::Value::Null;
+        (report["artifacts"].clone(), report["summary"].clone())
+    };
+    let once = scan(&[root]);
+    assert_eq!(once.1["files_walked"], 2, "{:#}", once.1);
+    assert_eq!(scan(&[root, root]), once, "given twice");
+    assert_eq!(scan(&[&sub, root, &sub.join("a.so")]), once, "nested");
+}
+
+/// An excluded directory is not walked: what is below it is neither read
+/// nor reported, and a walk error there (here a symlink loop, met with
+/// `--follow-symlinks`) is no finding of the scan.
+#[test]
+fn an_excluded_directory_is_not_walked() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_fixture("lib/libplain.so", &dir.path().join("src/a.so"));
+    copy_fixture("lib/libfortified.so", &dir.path().join("vendor/lib/v.so"));
+    std::fs::create_dir(dir.path().join("vendor/sub")).unwrap();
+    symlink("..", dir.path().join("vendor/sub/up")).unwrap();
+    for args in [
+        &["--exclude", "vendor"][..],
+        &["--exclude", "vendor/**"],
+        &["--exclude", "vendor/**", "--follow-symlinks"],
+        &[
+            "--exclude",
+            "**/sub/**",
+            "--exclude",
+            "vendor/lib",
+            "--follow-symlinks",
+        ],
+    ] {
+        let mut all = vec!["--fail-on", "warning"];
+        all.extend_from_slice(args);
+        let (report, status) = json_scan(dir.path(), &all);
+        assert_eq!(paths(&report), ["src/a.so"], "{args:?}: {report:#}");
+        assert_eq!(status, 0, "{args:?}");
+    }
+    // Not excluded, the loop is met and said.
+    let (report, _) = json_scan(
+        dir.path(),
+        &["--follow-symlinks", "--exclude", "vendor/lib"],
+    );
+    assert_eq!(codes_at(&report, "vendor/sub/up"), ["MC004"]);
+}
+
 #[test]
 fn bad_paths_arguments_and_codes_exit_2_naming_the_problem() {
     let output = cli(&["/no/such/dir"]);

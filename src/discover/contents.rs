@@ -21,6 +21,55 @@ pub const MAX_READ_BYTES: u64 = 512 * 1024 * 1024;
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 const MAP_THRESHOLD: u64 = 64 * 1024;
 
+/// One version of a file: a file replaced, or rewritten in place even to
+/// the same length, has another (its inode, or its modification and change
+/// times, differ).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStamp {
+    device: u64,
+    inode: u64,
+    len: u64,
+    modified: (i64, i64),
+    changed: (i64, i64),
+}
+
+impl FileStamp {
+    /// The file's size in bytes.
+    pub fn size(&self) -> u64 {
+        self.len
+    }
+
+    #[cfg(unix)]
+    pub fn of(metadata: &std::fs::Metadata) -> FileStamp {
+        use std::os::unix::fs::MetadataExt;
+        FileStamp {
+            device: metadata.dev(),
+            inode: metadata.ino(),
+            len: metadata.len(),
+            modified: (metadata.mtime(), metadata.mtime_nsec()),
+            changed: (metadata.ctime(), metadata.ctime_nsec()),
+        }
+    }
+
+    #[cfg(not(unix))]
+    pub fn of(metadata: &std::fs::Metadata) -> FileStamp {
+        let since_epoch = |time: std::io::Result<std::time::SystemTime>| {
+            time.ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or((0, 0), |d| {
+                    (d.as_secs() as i64, i64::from(d.subsec_nanos()))
+                })
+        };
+        FileStamp {
+            device: 0,
+            inode: 0,
+            len: metadata.len(),
+            modified: since_epoch(metadata.modified()),
+            changed: since_epoch(metadata.created()),
+        }
+    }
+}
+
 /// File contents: mapped when large, read when small.
 pub enum Contents {
     #[cfg(target_os = "linux")]
@@ -53,11 +102,12 @@ impl std::ops::Deref for Contents {
 }
 
 /// Opens a file once: `None` when its first bytes are not ELF's magic, else
-/// its contents: mapped when large (guarded against truncation), read when
-/// small or when it cannot be mapped. Never allocates what the file claims
-/// before reading it: files over the caps are errors (the reason), and what
-/// is read holds bytes of the shared memory budget.
-pub fn read_if_elf(path: &Path) -> std::io::Result<Option<Contents>> {
+/// its contents and its stamp as it was opened: mapped when large (guarded
+/// against truncation), read when small or when it cannot be mapped. Never
+/// allocates what the file claims before reading it: files over the caps are
+/// errors (the reason), and what is read holds bytes of the shared memory
+/// budget.
+pub fn read_if_elf(path: &Path) -> std::io::Result<Option<(Contents, FileStamp)>> {
     use std::io::{Seek, SeekFrom};
     let mut file = File::open(path)?;
     let mut magic = [0u8; 4];
@@ -71,7 +121,8 @@ pub fn read_if_elf(path: &Path) -> std::io::Result<Option<Contents>> {
     if magic != ELF_MAGIC {
         return Ok(None);
     }
-    let len = file.metadata()?.len();
+    let stamp = FileStamp::of(&file.metadata()?);
+    let len = stamp.len;
     if len > MAX_MAPPED_BYTES {
         return Err(over_cap(len, MAX_MAPPED_BYTES, ""));
     }
@@ -80,7 +131,7 @@ pub fn read_if_elf(path: &Path) -> std::io::Result<Option<Contents>> {
         // A file that cannot be mapped (address space, file system) is read.
         let mapped = usize::try_from(len).map(|len| mapped::GuardedMap::map(&file, len));
         if let Ok(Ok(Some(map))) = mapped {
-            return Ok(Some(Contents::Mapped(map)));
+            return Ok(Some((Contents::Mapped(map), stamp)));
         }
     }
     if len > MAX_READ_BYTES {
@@ -100,7 +151,7 @@ pub fn read_if_elf(path: &Path) -> std::io::Result<Option<Contents>> {
             "grew past its {len} bytes while it was read"
         )));
     }
-    Ok(Some(Contents::Read(buffer)))
+    Ok(Some((Contents::Read(buffer), stamp)))
 }
 
 fn over_cap(len: u64, cap: u64, how: &str) -> std::io::Error {
@@ -121,7 +172,7 @@ mod tests {
         let mut bytes = vec![7u8; 1 << 20];
         bytes[..4].copy_from_slice(&ELF_MAGIC);
         std::fs::write(&path, &bytes).unwrap();
-        let contents = read_if_elf(&path).unwrap().unwrap();
+        let (contents, _) = read_if_elf(&path).unwrap().unwrap();
         assert!(matches!(contents, Contents::Mapped(_)), "1 MiB is mapped");
         File::options()
             .write(true)

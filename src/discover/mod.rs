@@ -25,7 +25,7 @@ use crate::ecosystem::ManifestKind;
 use crate::ecosystem::distro::PackageDatabase;
 use crate::model::{ReportPath, display_location, on_disk};
 
-pub use contents::{Contents, MAX_MAPPED_BYTES, MAX_READ_BYTES, read_if_elf};
+pub use contents::{Contents, FileStamp, MAX_MAPPED_BYTES, MAX_READ_BYTES, read_if_elf};
 pub use files::{
     LossyText, METADATA_CAP, ReadError, ScannedPaths, read_bounded, read_found, read_found_text,
     read_prefix, read_text_file, read_walked, write_atomically,
@@ -49,34 +49,70 @@ pub struct WalkOptions {
 }
 
 /// `--exclude` globs, compiled once: matched against the path relative to
-/// its root and against the file name.
+/// its root and against the file name. An excluded directory is excluded
+/// whole, and so is `dir` for a glob `dir/**`: nothing below it is walked.
 #[derive(Debug, Clone, Default)]
-pub struct Excludes(GlobSet);
+pub struct Excludes {
+    paths: GlobSet,
+    /// The globs ending in `/**`, without it: the directories they empty.
+    emptied: GlobSet,
+}
 
 impl Excludes {
     pub fn new(patterns: &[String]) -> Result<Excludes, DiscoverError> {
-        let mut builder = GlobSetBuilder::new();
-        for pattern in patterns {
-            let glob = Glob::new(pattern).map_err(|source| DiscoverError::BadGlob {
-                glob: pattern.clone(),
+        let compile = |patterns: &[&str]| {
+            let mut builder = GlobSetBuilder::new();
+            for pattern in patterns {
+                let glob = Glob::new(pattern).map_err(|source| DiscoverError::BadGlob {
+                    glob: pattern.to_string(),
+                    source,
+                })?;
+                builder.add(glob);
+            }
+            builder.build().map_err(|source| DiscoverError::BadGlob {
+                glob: patterns.join(", "),
                 source,
-            })?;
-            builder.add(glob);
-        }
-        let set = builder.build().map_err(|source| DiscoverError::BadGlob {
-            glob: patterns.join(", "),
-            source,
-        })?;
-        Ok(Excludes(set))
+            })
+        };
+        let all: Vec<&str> = patterns.iter().map(String::as_str).collect();
+        let emptied: Vec<&str> = all
+            .iter()
+            .filter_map(|pattern| pattern.strip_suffix("/**"))
+            .filter(|dir| !dir.is_empty())
+            .collect();
+        Ok(Excludes {
+            paths: compile(&all)?,
+            emptied: compile(&emptied)?,
+        })
     }
 
-    /// Whether `relative` (a path below a root, or inside an image) is excluded.
+    /// Whether `relative` (a path below a root, or inside an image) is
+    /// excluded, by itself or by a directory above it.
     pub fn matches(&self, relative: &Path) -> bool {
-        !self.0.is_empty()
-            && (self.0.is_match(relative)
+        !self.paths.is_empty()
+            && (self.matches_itself(relative)
+                || relative
+                    .ancestors()
+                    .skip(1)
+                    .any(|dir| self.excludes_below(dir)))
+    }
+
+    /// Whether nothing below the directory `relative` is scanned (the walk
+    /// does not go in).
+    pub fn excludes_below(&self, relative: &Path) -> bool {
+        !self.paths.is_empty()
+            && !relative.as_os_str().is_empty()
+            && (self.matches_itself(relative) || self.emptied.is_match(relative))
+    }
+
+    /// Whether `relative` itself is excluded, its directories aside (the
+    /// walk never goes below an excluded one).
+    pub fn matches_itself(&self, relative: &Path) -> bool {
+        !self.paths.is_empty()
+            && (self.paths.is_match(relative)
                 || relative
                     .file_name()
-                    .is_some_and(|name| self.0.is_match(Path::new(name))))
+                    .is_some_and(|name| self.paths.is_match(Path::new(name))))
     }
 }
 
@@ -312,6 +348,34 @@ pub fn unreadable_root(root: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_excluded_directory_excludes_what_is_below_it() {
+        let excludes = |globs: &[&str]| {
+            Excludes::new(&globs.iter().map(|g| g.to_string()).collect::<Vec<_>>()).unwrap()
+        };
+        let vendor = excludes(&["vendor"]);
+        assert!(vendor.matches(Path::new("vendor/lib/x.so")));
+        assert!(vendor.excludes_below(Path::new("vendor")));
+        assert!(vendor.matches(Path::new("a/vendor/x.so")), "by its name");
+        assert!(!vendor.matches(Path::new("vendored/x.so")));
+        let below = excludes(&["third_party/**"]);
+        assert!(below.excludes_below(Path::new("third_party")));
+        assert!(below.matches(Path::new("third_party/a/b.so")));
+        assert!(!below.matches(Path::new("third_party_b/x.so")));
+        assert!(!below.matches_itself(Path::new("third_party")));
+        let some = excludes(&["docs/*.so"]);
+        assert!(some.matches(Path::new("docs/x.so")));
+        assert!(
+            !some.excludes_below(Path::new("docs")),
+            "docs/*.txt is scanned"
+        );
+        assert!(!excludes(&[]).matches(Path::new("x.so")));
+        assert!(
+            !excludes(&["**"]).excludes_below(Path::new("")),
+            "never the root"
+        );
+    }
 
     #[test]
     fn a_path_below_a_root_is_cut_at_a_name_boundary() {

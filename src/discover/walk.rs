@@ -49,6 +49,7 @@ pub fn walk(
     progress: &dyn Progress,
     found: &(dyn Fn(Found) + Sync),
 ) -> Inventory {
+    let roots = &outermost(roots);
     let shared = Shared {
         options,
         progress,
@@ -109,6 +110,37 @@ pub fn walk(
     inventory
 }
 
+/// `roots` without those another one holds: a path given twice, or a
+/// directory inside another given one, is walked once, as part of the
+/// outer one (in the order given).
+fn outermost(roots: &[PathBuf]) -> Vec<PathBuf> {
+    let mut resolved: Vec<(PathBuf, usize)> = roots
+        .iter()
+        .enumerate()
+        .filter_map(|(i, root)| Some((std::fs::canonicalize(root).ok()?, i)))
+        .collect();
+    // By components: a directory sorts right before what is below it.
+    resolved.sort();
+    let mut held = vec![false; roots.len()];
+    let mut outer: Option<&Path> = None;
+    for (path, i) in &resolved {
+        match outer {
+            Some(outer) if path.starts_with(outer) => {
+                if let Some(held) = held.get_mut(*i) {
+                    *held = true;
+                }
+            }
+            _ => outer = Some(path),
+        }
+    }
+    roots
+        .iter()
+        .zip(held)
+        .filter(|(_, held)| !held)
+        .map(|(root, _)| root.clone())
+        .collect()
+}
+
 /// What every job of one walk shares.
 struct Shared<'w> {
     options: &'w WalkOptions,
@@ -160,7 +192,12 @@ fn walk_job<'s>(
             if entry.depth() == 0 || !entry.file_type().is_dir() {
                 return true;
             }
-            if walked_name(entry) == ".git" {
+            if walked_name(entry) == ".git"
+                || shared
+                    .options
+                    .exclude
+                    .excludes_below(root.relative(entry.path()))
+            {
                 return false;
             }
             if shared.waiting_jobs.load(Ordering::Relaxed) >= shared.enough_waiting {
@@ -266,12 +303,17 @@ impl<'a, 's> Walker<'a, 's> {
     fn walk_following_links(&mut self, root: &Root) {
         // Unsorted: the report is sorted at the end, and sorting every
         // directory by name was most of the walk's CPU time.
+        let exclude = &self.shared.options.exclude;
         let mut entries = WalkDir::new(&root.absolute)
             .follow_links(true)
             .follow_root_links(true)
             .into_iter()
             .filter_entry(|entry| {
-                !(entry.depth() > 0 && entry.file_type().is_dir() && walked_name(entry) == ".git")
+                let excluded_dir = entry.depth() > 0
+                    && entry.file_type().is_dir()
+                    && (walked_name(entry) == ".git"
+                        || exclude.excludes_below(root.relative(entry.path())));
+                !excluded_dir
             });
         while let Some(entry) = entries.next() {
             match entry {
@@ -298,7 +340,7 @@ impl<'a, 's> Walker<'a, 's> {
             .shared
             .options
             .exclude
-            .matches(root.relative(entry.path()));
+            .matches_itself(root.relative(entry.path()));
         // Not followed unless shown to stay inside.
         let reason = match std::fs::canonicalize(entry.path()) {
             Ok(target)
@@ -336,7 +378,7 @@ impl<'a, 's> Walker<'a, 's> {
                 .shared
                 .options
                 .exclude
-                .matches(root.relative(entry.path()))
+                .matches_itself(root.relative(entry.path()))
         {
             return;
         }

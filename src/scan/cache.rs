@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use crate::discover::FileStamp;
 use crate::elf::{self, ElfError, ElfFacts};
 use crate::model::Code;
 
@@ -20,34 +21,43 @@ pub(super) enum Read {
 /// Facts by content: copies of one file (vendored twice, several venvs or
 /// node_modules side by side) are parsed once. Content is hashed (xxh3-128
 /// of the whole file) only once a second ELF file of the same length shows up,
-/// so a tree without copies never pays for reading whole files.
+/// so a tree without copies never pays for reading whole files. A file is
+/// hashed from disk only while it is the version that was read (its
+/// [`FileStamp`]): one rewritten since must not lend what it held to the
+/// copies of what it holds now.
 #[derive(Default)]
 pub(super) struct FactsCache(Mutex<HashMap<usize, SameLength>>);
 
 /// The ELF files of one length met so far.
 enum SameLength {
     /// One file on disk, not hashed yet: read again if a second one comes.
-    One { location: PathBuf, read: Read },
+    One {
+        location: PathBuf,
+        stamp: FileStamp,
+        read: Read,
+    },
     /// Files hashed by content.
     Hashed(HashMap<u128, Read>),
 }
 
 impl FactsCache {
-    /// The facts of `bytes`; `location` is where they can be read again
-    /// (`None` for an archive member, which is hashed at once).
-    pub(super) fn analyse(&self, bytes: &[u8], location: Option<&Path>) -> Read {
+    /// The facts of `bytes`; `on_disk` is where they can be read again, and
+    /// the file's stamp when they were read (`None` for an archive member,
+    /// which is hashed at once).
+    pub(super) fn analyse(&self, bytes: &[u8], on_disk: Option<(&Path, FileStamp)>) -> Read {
         let length = bytes.len();
         let earlier = {
             let Ok(mut map) = self.0.lock() else {
                 return analyse_bytes(bytes);
             };
-            match (map.get(&length), location) {
-                (None, Some(location)) => {
+            match (map.get(&length), on_disk) {
+                (None, Some((location, stamp))) => {
                     drop(map);
                     let read = analyse_bytes(bytes);
                     if let Ok(mut map) = self.0.lock() {
                         map.entry(length).or_insert_with(|| SameLength::One {
                             location: location.to_path_buf(),
+                            stamp,
                             read: read.clone(),
                         });
                     }
@@ -58,25 +68,35 @@ impl FactsCache {
             }
         };
         let mut hashed = HashMap::new();
-        if let Some(SameLength::One { location, read }) = earlier {
-            if let Some(key) = hash_file(&location, length) {
-                hashed.insert(key, read);
-            }
+        if let Some(SameLength::One {
+            location,
+            stamp,
+            read,
+        }) = earlier
+            && let Some(key) = hash_file(&location, stamp)
+        {
+            hashed.insert(key, read);
         }
         // A file on disk is hashed through a small buffer, not through its
         // mapping, so that hashing does not make the whole file resident.
-        let key = location
-            .and_then(|location| hash_file(location, length))
-            .unwrap_or_else(|| xxhash_rust::xxh3::xxh3_128(bytes));
-        let known = hashed.get(&key).cloned().or_else(|| {
-            let map = self.0.lock().ok()?;
-            match map.get(&length)? {
-                SameLength::Hashed(by_hash) => by_hash.get(&key).cloned(),
-                SameLength::One { .. } => None,
-            }
+        // One that changed since it was read is judged, and not shared.
+        let key = match on_disk {
+            Some((location, stamp)) => hash_file(location, stamp),
+            None => Some(xxhash_rust::xxh3::xxh3_128(bytes)),
+        };
+        let known = key.and_then(|key| {
+            hashed.get(&key).cloned().or_else(|| {
+                let map = self.0.lock().ok()?;
+                match map.get(&length)? {
+                    SameLength::Hashed(by_hash) => by_hash.get(&key).cloned(),
+                    SameLength::One { .. } => None,
+                }
+            })
         });
         let read = known.unwrap_or_else(|| analyse_bytes(bytes));
-        hashed.insert(key, read.clone());
+        if let Some(key) = key {
+            hashed.insert(key, read.clone());
+        }
         if let Ok(mut map) = self.0.lock() {
             match map.get_mut(&length) {
                 Some(SameLength::Hashed(by_hash)) => by_hash.extend(hashed),
@@ -90,10 +110,18 @@ impl FactsCache {
     }
 }
 
-/// The xxh3-128 of a file's content, if it still has `length` bytes.
-fn hash_file(location: &Path, length: usize) -> Option<u128> {
+/// The xxh3-128 of a file's content, if it is still the version `stamp`
+/// says, from before hashing to after.
+fn hash_file(location: &Path, stamp: FileStamp) -> Option<u128> {
     use std::io::Read as _;
     let mut file = std::fs::File::open(location).ok()?;
+    let unchanged = |file: &std::fs::File| {
+        file.metadata()
+            .is_ok_and(|metadata| FileStamp::of(&metadata) == stamp)
+    };
+    if !unchanged(&file) {
+        return None;
+    }
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
     let mut buffer = vec![0u8; 256 * 1024];
     let mut total = 0;
@@ -105,7 +133,8 @@ fn hash_file(location: &Path, length: usize) -> Option<u128> {
         hasher.update(buffer.get(..n)?);
         total += n;
     }
-    (total == length).then(|| hasher.digest128())
+    (u64::try_from(total).ok() == Some(stamp.size()) && unchanged(&file))
+        .then(|| hasher.digest128())
 }
 
 fn analyse_bytes(bytes: &[u8]) -> Read {
@@ -129,6 +158,11 @@ mod tests {
         .unwrap()
     }
 
+    /// Where a file is, and its stamp now.
+    fn on_disk(path: &Path) -> Option<(&Path, FileStamp)> {
+        Some((path, FileStamp::of(&std::fs::metadata(path).unwrap())))
+    }
+
     #[test]
     fn identical_content_is_parsed_once() {
         let dir = tempfile::tempdir().unwrap();
@@ -145,8 +179,8 @@ mod tests {
             Read::Elf(facts) => facts,
             _ => panic!("libplain.so is ELF"),
         };
-        let first = facts(cache.analyse(&plain, Some(&first_path)));
-        let copy = facts(cache.analyse(&plain, Some(&copy_path)));
+        let first = facts(cache.analyse(&plain, on_disk(&first_path)));
+        let copy = facts(cache.analyse(&plain, on_disk(&copy_path)));
         assert!(Arc::ptr_eq(&first, &copy), "the copy came from the cache");
         let member = facts(cache.analyse(&plain, None));
         assert!(Arc::ptr_eq(&first, &member), "so did an archive member");
@@ -155,7 +189,49 @@ mod tests {
             !Arc::ptr_eq(&first, &other),
             "one byte differs: parsed again"
         );
-        let unique = facts(cache.analyse(&fixture("lib/libplain-musl.so"), Some(&copy_path)));
+        let unique = facts(cache.analyse(&fixture("lib/libplain-musl.so"), on_disk(&copy_path)));
         assert!(!Arc::ptr_eq(&first, &unique));
+    }
+
+    /// A file rewritten in place (to the same length) after it was read
+    /// must not lend what it held to a copy of what it holds now.
+    #[test]
+    fn a_file_rewritten_since_it_was_read_lends_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = fixture("lib/libplain.so");
+        let mut new = old.clone();
+        if let Some(last) = new.last_mut() {
+            *last ^= 1;
+        }
+        let (first, copy) = (dir.path().join("a.so"), dir.path().join("b.so"));
+        std::fs::write(&first, &old).unwrap();
+        let cache = FactsCache::default();
+        let Read::Elf(old_facts) = cache.analyse(&old, on_disk(&first)) else {
+            panic!("libplain.so is ELF");
+        };
+        let read_at = std::fs::metadata(&first).unwrap().modified().unwrap();
+        std::fs::write(&first, &new).unwrap();
+        // Later, whatever the clock's granularity.
+        std::fs::File::options()
+            .write(true)
+            .open(&first)
+            .unwrap()
+            .set_modified(read_at + std::time::Duration::from_secs(1))
+            .unwrap();
+        std::fs::write(&copy, &new).unwrap();
+        let Read::Elf(copy_facts) = cache.analyse(&new, on_disk(&copy)) else {
+            panic!("still ELF");
+        };
+        assert!(
+            !Arc::ptr_eq(&old_facts, &copy_facts),
+            "the copy got the facts of what a.so held before"
+        );
+        // Unchanged since: the copy of the copy shares them.
+        let again = dir.path().join("c.so");
+        std::fs::write(&again, &new).unwrap();
+        let Read::Elf(again_facts) = cache.analyse(&new, on_disk(&again)) else {
+            panic!("still ELF");
+        };
+        assert!(Arc::ptr_eq(&copy_facts, &again_facts));
     }
 }

@@ -129,9 +129,9 @@ pub(super) fn read_candidate(candidate: &Candidate, cache: &FactsCache) -> Candi
 /// What `location` holds, and its size when it was read.
 fn read_file(location: &Path, cache: &FactsCache) -> (Read, Option<u64>) {
     match discover::read_if_elf(location) {
-        Ok(Some(contents)) => {
+        Ok(Some((contents, stamp))) => {
             let size = Some(contents.len() as u64);
-            let read = cache.analyse(&contents, Some(location));
+            let read = cache.analyse(&contents, Some((location, stamp)));
             if contents.changed() {
                 let reason = "the file shrank or failed while it was read".to_string();
                 return (Read::Failed(Code::Unreadable, reason), size);
