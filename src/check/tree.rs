@@ -37,10 +37,13 @@ impl TreeFile<'_> {
 /// Finds scanned files by location, through symlinks met while walking.
 pub struct TreeIndex<'a> {
     files: &'a [Option<TreeFile<'a>>],
-    by_location: HashMap<PathBuf, usize>,
+    /// Keys borrow the files' own locations unless `.` or `..` had to be
+    /// folded: a file with 60,000 names (hard links) is not copied 60,000
+    /// times more.
+    by_location: HashMap<Cow<'a, Path>, usize>,
     symlinks: HashMap<PathBuf, PathBuf>,
     /// Directory → scanned files directly inside it.
-    children: HashMap<PathBuf, Vec<usize>>,
+    children: HashMap<Cow<'a, Path>, Vec<usize>>,
     /// File name (of a scanned file or a symlink to one) → the first such
     /// location (in path order) and the file it is.
     by_name: HashMap<OsString, (PathBuf, usize)>,
@@ -94,15 +97,24 @@ impl<'a> TreeIndex<'a> {
 
     pub fn new(files: &'a [Option<TreeFile<'a>>], symlinks: &HashMap<PathBuf, PathBuf>) -> Self {
         let mut by_location = HashMap::new();
-        let mut children: HashMap<PathBuf, Vec<usize>> = HashMap::new();
+        let mut children: HashMap<Cow<'a, Path>, Vec<usize>> = HashMap::new();
         for (index, file) in files.iter().enumerate() {
             let Some(file) = file else { continue };
             let locations = std::iter::once(file.location)
                 .chain(file.other_locations.iter().map(PathBuf::as_path));
             for location in locations {
-                let location = normalize(location);
-                if let Some(dir) = location.parent() {
-                    children.entry(dir.to_path_buf()).or_default().push(index);
+                let location = normalized(location);
+                let dir = match &location {
+                    Cow::Borrowed(location) => location.parent().map(Cow::Borrowed),
+                    Cow::Owned(location) => location.parent().map(|d| Cow::Owned(d.to_path_buf())),
+                };
+                if let Some(dir) = dir {
+                    match children.get_mut(&dir) {
+                        Some(files) => files.push(index),
+                        None => {
+                            children.insert(dir, vec![index]);
+                        }
+                    }
                 }
                 by_location.insert(location, index);
             }
@@ -125,17 +137,25 @@ impl<'a> TreeIndex<'a> {
         let named = index
             .by_location
             .iter()
-            .map(|(location, &file)| (location, Some(file)))
-            .chain(index.symlinks.keys().map(|link| (link, index.lookup(link))));
+            .map(|(location, &file)| (location.as_ref(), Some(file)))
+            .chain(
+                index
+                    .symlinks
+                    .keys()
+                    .map(|link| (link.as_path(), index.lookup(link))),
+            );
         for (location, file) in named {
             let (Some(name), Some(file)) = (location.file_name(), file) else {
                 continue;
             };
-            let entry = by_name
-                .entry(name.to_os_string())
-                .or_insert_with(|| (location.clone(), file));
-            if *location < entry.0 {
-                *entry = (location.clone(), file);
+            match by_name.get_mut(name) {
+                Some(first) if location < first.0.as_path() => {
+                    *first = (location.to_path_buf(), file);
+                }
+                Some(_) => {}
+                None => {
+                    by_name.insert(name.to_os_string(), (location.to_path_buf(), file));
+                }
             }
         }
         index.by_name = by_name;
@@ -176,7 +196,7 @@ impl<'a> TreeIndex<'a> {
     /// The scanned files in the same directory as `location` (itself included).
     pub fn siblings(&self, location: &Path) -> impl Iterator<Item = &TreeFile<'a>> {
         self.children
-            .get(&self.directory_of(location))
+            .get(self.directory_of(location).as_path())
             .into_iter()
             .flatten()
             .filter_map(|&i| self.file(i))
@@ -225,6 +245,18 @@ impl<'a> TreeIndex<'a> {
             current = Cow::Owned(through_directory);
         }
         None
+    }
+}
+
+/// `path` [`normalize`]d, borrowed when there is nothing to fold.
+fn normalized(path: &Path) -> Cow<'_, Path> {
+    if path
+        .components()
+        .any(|c| matches!(c, Component::CurDir | Component::ParentDir))
+    {
+        Cow::Owned(normalize(path))
+    } else {
+        Cow::Borrowed(path)
     }
 }
 

@@ -1,10 +1,10 @@
 //! Which package owns each file read, and which CPython each installed
 //! distribution was built for.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use crate::discover::Inventory;
+use crate::discover::{Inventory, OtherName};
 use crate::ecosystem::attribution::{npm_owners, python_owners};
 use crate::ecosystem::distro::distro_owners;
 use crate::ecosystem::python;
@@ -38,14 +38,13 @@ pub(super) fn installed_python(
         .collect()
 }
 
-/// Gives each file its other names (hard links) and its owning package
-/// (a wheel's or tarball's members already have theirs).
+/// Gives each file its owning package (a wheel's or tarball's members
+/// already have theirs), after [`name_hard_links`].
 pub(super) fn attribute_packages(
     items: &mut [Item],
     inventory: &Inventory,
     side_reads: &mut SideReads,
 ) {
-    name_hard_links(items, inventory);
     let mut read = |location: &Path| side_reads.package_metadata(location);
     let owners = python_owners(
         &inventory.dist_infos,
@@ -82,14 +81,20 @@ pub(super) fn attribute_packages(
 /// A file met under several names (hard links) is named, located and so
 /// attributed by its smallest path, whichever name the walk (its jobs in
 /// any order) met first; the loader model finds it under every name.
-fn name_hard_links(items: &mut [Item], inventory: &Inventory) {
+pub(super) fn name_hard_links(
+    items: &mut [Item],
+    mut hard_links: HashMap<PathBuf, Vec<OtherName>>,
+) {
+    if hard_links.is_empty() {
+        return;
+    }
     for item in items.iter_mut() {
-        let Some(others) = inventory.hard_links.get(&item.location) else {
+        let Some(others) = hard_links.remove(&item.location) else {
             continue;
         };
         let mut names: Vec<(ReportPath, PathBuf)> = others
-            .iter()
-            .map(|other| (ReportPath::file(&other.shown), other.location.clone()))
+            .into_iter()
+            .map(|other| (ReportPath::file(other.shown), other.location))
             .collect();
         names.push((
             std::mem::take(&mut item.shown),

@@ -30,7 +30,7 @@ use crate::model::{
 use crate::platform::LoaderKind;
 use crate::progress::{Progress, Silent};
 
-use attribute::{attribute_packages, installed_python};
+use attribute::{attribute_packages, installed_python, name_hard_links};
 use cache::Read;
 use inputs::Inputs;
 use read::{CandidateRead, Item, WheelRead};
@@ -201,6 +201,7 @@ fn read_paths(
         .collect();
     // Every reader is done: the mappings they retired are unmapped beside
     // the attribution (0.5 ms on the venv benchmark).
+    name_hard_links(&mut items, std::mem::take(&mut inventory.hard_links));
     rayon::join(
         || attribute_packages(&mut items, &inventory, &mut side_reads),
         discover::release_retired_maps,
