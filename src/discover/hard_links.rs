@@ -5,15 +5,18 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::ffi::OsString;
 use std::fs::Metadata;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub(super) struct HardLinks {
     /// `stat` the first location through a link, as its entry was met.
     follow_symlinks: bool,
-    /// First location of every inode number the listings gave; `true` once
-    /// that location was `stat`ed into `by_inode`.
-    by_listed_inode: HashMap<u64, (PathBuf, bool)>,
+    /// First location of every inode number the listings gave, as its
+    /// directory (shared by its files: a deep tree's paths are long) and
+    /// name; `true` once that location was `stat`ed into `by_inode`.
+    by_listed_inode: HashMap<u64, (Arc<Path>, OsString, bool)>,
     /// First location of every (device, inode) a `stat` confirmed, for the
     /// entries whose listed inode number another shares.
     by_inode: HashMap<(u64, u64), PathBuf>,
@@ -28,25 +31,27 @@ impl HardLinks {
         }
     }
 
-    /// The first location met of the file `entry` is a hard link to, if any.
-    /// Two entries are one file when their (device, inode) are; the inode
-    /// number the listing gave tells which may be, so only those are
-    /// `stat`ed (the first one met too, when it is first needed).
+    /// The first location met of the file `entry` (in the directory `dir`)
+    /// is a hard link to, if any. Two entries are one file when their
+    /// (device, inode) are; the inode number the listing gave tells which
+    /// may be, so only those are `stat`ed (the first one met too, when it is
+    /// first needed).
     pub(super) fn first_link(
         &mut self,
         entry: &walkdir::DirEntry,
+        dir: &Arc<Path>,
     ) -> Result<Option<PathBuf>, walkdir::Error> {
         #[cfg(unix)]
         {
             use walkdir::DirEntryExt;
             let (first, stated) = match self.by_listed_inode.entry(entry.ino()) {
                 Entry::Vacant(vacant) => {
-                    vacant.insert((entry.path().to_path_buf(), false));
+                    vacant.insert((Arc::clone(dir), entry.file_name().to_os_string(), false));
                     return Ok(None);
                 }
                 Entry::Occupied(mut first) => {
-                    let (path, stated) = first.get_mut();
-                    (path.clone(), std::mem::replace(stated, true))
+                    let (dir, name, stated) = first.get_mut();
+                    (dir.join(&*name), std::mem::replace(stated, true))
                 }
             };
             // Stated once, as its entry was (through a followed link); gone

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use walkdir::WalkDir;
 
@@ -247,6 +247,8 @@ struct Walker<'a, 's> {
     depth: usize,
     /// What the job collected.
     inventory: Inventory,
+    /// The directory of the last file met: its files share it.
+    last_dir: Option<Arc<Path>>,
 }
 
 impl<'a, 's> Walker<'a, 's> {
@@ -256,6 +258,20 @@ impl<'a, 's> Walker<'a, 's> {
             scope,
             depth,
             inventory: Inventory::default(),
+            last_dir: None,
+        }
+    }
+
+    /// The directory `entry` is in, shared with the files met before it there.
+    fn directory_of(&mut self, entry: &walkdir::DirEntry) -> Arc<Path> {
+        let parent = entry.path().parent().unwrap_or(Path::new(""));
+        match &self.last_dir {
+            Some(dir) if **dir == *parent => Arc::clone(dir),
+            _ => {
+                let dir: Arc<Path> = Arc::from(parent);
+                self.last_dir = Some(Arc::clone(&dir));
+                dir
+            }
         }
     }
 
@@ -482,12 +498,13 @@ impl<'a, 's> Walker<'a, 's> {
             return;
         }
         let shown = root.shown(entry.path());
+        let dir = self.directory_of(entry);
         let first_link = self
             .shared
             .hard_links
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .first_link(entry);
+            .first_link(entry, &dir);
         match first_link {
             Ok(Some(first)) => {
                 self.inventory
