@@ -199,9 +199,9 @@ fn read_paths(
             )
         })
         .collect();
+    name_hard_links(&mut items, std::mem::take(&mut inventory.hard_links));
     // Every reader is done: the mappings they retired are unmapped beside
     // the attribution (0.5 ms on the venv benchmark).
-    name_hard_links(&mut items, std::mem::take(&mut inventory.hard_links));
     rayon::join(
         || attribute_packages(&mut items, &inventory, &mut side_reads),
         discover::release_retired_maps,
