@@ -987,3 +987,83 @@ fn each_loader_reads_a_runpath_by_its_own_rules() {
         );
     }
 }
+
+/// glibc's loader passes over a library for another machine on its search
+/// path and searches on (`open_verify`); checked against the loader itself.
+#[test]
+fn glibc_passes_over_a_library_for_another_machine() {
+    use common::synthetic_elf::SharedObject;
+    let dir = tempfile::tempdir().unwrap();
+    let library = SharedObject {
+        needed: vec!["libc.so.6".to_string()],
+        ..SharedObject::default()
+    }
+    .to_bytes();
+    let mut for_aarch64 = library.clone();
+    // e_machine: EM_AARCH64.
+    for_aarch64[18..20].copy_from_slice(&183u16.to_le_bytes());
+    // (case, where liba.so is: the other machine's first, then this one's)
+    for (case, copies) in [
+        ("other-only", &[&for_aarch64][..]),
+        ("other-first", &[&for_aarch64, &library]),
+    ] {
+        let root = dir.path().join(case);
+        for (at, bytes) in ["d1", "d2"].iter().zip(copies) {
+            std::fs::create_dir_all(root.join(at)).unwrap();
+            std::fs::write(root.join(at).join("liba.so"), bytes).unwrap();
+        }
+        let object = SharedObject {
+            needed: vec!["libc.so.6".to_string(), "liba.so".to_string()],
+            runpath: Some("$ORIGIN/d1:$ORIGIN/d2".to_string()),
+            ..SharedObject::default()
+        };
+        std::fs::write(root.join("root.so"), object.to_bytes()).unwrap();
+    }
+    let options = Options {
+        platform: Platform::new("debian:12-slim".parse().unwrap(), Arch::X86_64, false),
+        ..Options::default()
+    };
+    let report = scan(&[dir.path().to_path_buf()], &options).unwrap();
+    let verdict = |path: &str| {
+        let artifact = report
+            .artifacts
+            .iter()
+            .find(|a| a.path.as_str() == path)
+            .unwrap_or_else(|| panic!("{path} not judged"));
+        let missing = artifact.findings().iter().any(|f| {
+            matches!(&f.evidence, Evidence::Libraries { libraries }
+                if libraries.iter().any(|l| l.name == "liba.so"))
+        });
+        (artifact.verdict(), missing)
+    };
+    assert_eq!(verdict("other-only/root.so"), (Verdict::Breaks, true));
+    assert_eq!(verdict("other-first/root.so"), (Verdict::Ok, false));
+
+    let glibc_loader = Path::new("/lib64/ld-linux-x86-64.so.2");
+    if !glibc_loader.exists() {
+        eprintln!(
+            "SKIPPED glibc's side: no {} (a glibc x86_64 host)",
+            glibc_loader.display()
+        );
+        return;
+    }
+    for (case, found_in) in [("other-only", None), ("other-first", Some("d2/liba.so"))] {
+        let output = Command::new(glibc_loader)
+            .arg("--list")
+            .arg(dir.path().join(case).join("root.so"))
+            .output()
+            .unwrap();
+        let listed = String::from_utf8_lossy(&output.stdout);
+        let errors = String::from_utf8_lossy(&output.stderr);
+        let line = listed.lines().find(|line| line.contains("liba.so =>"));
+        match found_in {
+            Some(at) => assert!(line.is_some_and(|l| l.contains(at)), "{case}: {listed}"),
+            // A library's missing need ends `--list` with the error.
+            None => assert!(
+                errors.contains("liba.so: cannot open shared object file")
+                    || line.is_some_and(|l| l.contains("not found")),
+                "{case}: {listed}{errors}"
+            ),
+        }
+    }
+}

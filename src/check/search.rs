@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::tree::{TreeFile, TreeIndex, normalize};
-use crate::model::display_location;
+use crate::model::{Arch, Class, display_location};
 
 /// How many objects up the chain that loaded an object its library search
 /// goes before the root's directories: the loaders walk the whole chain, but real
@@ -50,6 +50,10 @@ pub(super) struct Search {
     own_is_runpath: bool,
     /// What the search finds of each needed name, in DT_NEEDED order.
     names: Vec<Found>,
+    /// glibc's loader passes over a library of another ELF class or
+    /// machine than its own (the object's) and searches on (`open_verify`,
+    /// elf/dl-load.c); musl's takes the first file by the name.
+    only_for: Option<(Class, Arch)>,
 }
 
 /// What a search finds of one needed name, whoever the root is.
@@ -109,8 +113,10 @@ impl Search {
             rpath_dirs(file, rules).iter().map(|dir| normalize(dir)),
             &[],
         );
+        let only_for = (rules == SearchRules::Glibc).then_some((file.facts.class, file.facts.arch));
         let first = |dirs: &[PathBuf], name: &str| {
-            dirs.iter().find_map(|dir| index.lookup(&dir.join(name)))
+            dirs.iter()
+                .find_map(|dir| takes(index, only_for, index.lookup(&dir.join(name))?))
         };
         let names = file
             .facts
@@ -135,6 +141,7 @@ impl Search {
             own,
             own_is_runpath: !file.facts.runpath.is_empty(),
             names,
+            only_for,
         }
     }
 
@@ -192,12 +199,29 @@ impl Search {
         // Most names (the C library's, the image's) are nowhere in the tree.
         let in_tree = index.named(name).is_some();
         for dir in chain.flat_map(|search| &search.own) {
-            if in_tree && let Some(found) = index.lookup(&dir.join(name)) {
+            if in_tree
+                && let Some(found) = index
+                    .lookup(&dir.join(name))
+                    .and_then(|found| takes(index, self.only_for, found))
+            {
                 return Ok(found);
             }
             dirs.push(dir);
         }
         Err(NotFound::in_dirs(dirs))
+    }
+}
+
+/// `found`, unless the loader passes over it: a file of another ELF class
+/// or machine than `only_for`.
+fn takes(index: &TreeIndex, only_for: Option<(Class, Arch)>, found: usize) -> Option<usize> {
+    match (only_for, index.file(found)) {
+        (Some((class, arch)), Some(file))
+            if (file.facts.class, file.facts.arch) != (class, arch) =>
+        {
+            None
+        }
+        _ => Some(found),
     }
 }
 
