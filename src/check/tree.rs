@@ -217,14 +217,7 @@ impl<'a> TreeIndex<'a> {
     pub(super) fn lookup(&self, path: &Path) -> Option<usize> {
         // Paths compare (and hash) by components: only `.` and `..` need
         // folding first, and most lookups join a normalised directory and a name.
-        let mut current = if path
-            .components()
-            .any(|c| matches!(c, Component::CurDir | Component::ParentDir))
-        {
-            Cow::Owned(normalize(path))
-        } else {
-            Cow::Borrowed(path)
-        };
+        let mut current = normalized(path);
         for _ in 0..16 {
             if let Some(&index) = self.by_location.get(current.as_ref()) {
                 return Some(index);
