@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::check::reinstall::assess_npm_variants;
-use crate::check::{TreeFile, TreeIndex, assess_all};
+use crate::check::{NotElfEntry, TreeFile, TreeIndex, assess_all};
 use crate::config::baseline;
 use crate::config::{Config, Loaded};
 use crate::discover::archive::{read_tar_gz, read_zip};
@@ -33,7 +33,8 @@ pub fn elf(data: &[u8]) {
         facts: &facts,
         glibc_platform_package: None,
     })];
-    let index = TreeIndex::new(&files, &HashMap::new());
+    let no_links = HashMap::new();
+    let index = TreeIndex::new(&files, &no_links, &[]);
     let target = "alpine:3.18"
         .parse()
         .unwrap_or_else(|_| Target::newest_alpine());
@@ -413,7 +414,19 @@ pub fn tree(data: &[u8]) {
             })
         })
         .collect();
-    let index = TreeIndex::new(&files, &symlinks);
+    // Inputs that are not ELF stand for text files at their places: a
+    // search that meets one stops.
+    let not_elf: Vec<NotElfEntry> = facts
+        .iter()
+        .zip(&placed)
+        .filter(|(facts, _)| facts.is_none())
+        .map(|(_, (location, _))| NotElfEntry {
+            location,
+            shown: location.to_str().unwrap_or_default(),
+            head_len: 0,
+        })
+        .collect();
+    let index = TreeIndex::new(&files, &symlinks, &not_elf);
     let arch = facts
         .iter()
         .flatten()

@@ -317,7 +317,8 @@ fn eight_hundred_chained_libraries_are_resolved_within_the_guard() {
                 })
             })
             .collect();
-        let index = TreeIndex::new(&files, &HashMap::new());
+        let no_links = HashMap::new();
+        let index = TreeIndex::new(&files, &no_links, &[]);
         let platform = Platform::new(Target::newest_alpine(), Arch::X86_64, false);
         let assessments = assess_all(&index, files.len(), &platform);
         let verdicts: BTreeSet<Verdict> = assessments.iter().flatten().map(|a| a.verdict).collect();

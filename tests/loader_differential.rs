@@ -1030,6 +1030,138 @@ fn glibc_passes_over_a_library_for_another_machine() {
     }
 }
 
+/// A loader's library search stops at the first file it can open by the
+/// needed name: one that is not ELF, shorter than an ELF header, or an ELF
+/// object file ends it and the load fails, though the real library is next
+/// on the path. Checked against both loaders (the file names the error).
+#[test]
+fn a_library_search_stops_at_the_first_file_by_the_name() {
+    use common::synthetic_elf::SharedObject;
+    use muslcheck::model::Unloadable;
+    let dir = tempfile::tempdir().unwrap();
+    // (case, why what is first on the path does not load, glibc's words)
+    let cases = [
+        ("nothing", None),
+        ("text", Some((Unloadable::NotElf, "invalid ELF header"))),
+        ("empty", Some((Unloadable::TooShort, "file too short"))),
+        (
+            "object",
+            Some((
+                Unloadable::NotLoadableType,
+                "only ET_DYN and ET_EXEC can be loaded",
+            )),
+        ),
+    ];
+    for (loader, libc, target) in [
+        ("musl", "libc.so", "debian-musl"),
+        ("glibc", "libc.so.6", "debian:12-slim"),
+    ] {
+        let library = SharedObject {
+            needed: vec![libc.to_string()],
+            exports: vec!["a".to_string()],
+            ..SharedObject::default()
+        }
+        .to_bytes();
+        for (case, _) in &cases {
+            let root = dir.path().join(loader).join(case);
+            for at in ["d1", "d2"] {
+                std::fs::create_dir_all(root.join(at)).unwrap();
+            }
+            let first = match *case {
+                "text" => Some("INPUT(-la)\n".repeat(8).into_bytes()),
+                "empty" => Some(Vec::new()),
+                "object" => {
+                    let mut object = library.clone();
+                    // e_type: ET_REL.
+                    object[16..18].copy_from_slice(&1u16.to_le_bytes());
+                    Some(object)
+                }
+                _ => None,
+            };
+            if let Some(first) = first {
+                std::fs::write(root.join("d1/liba.so"), first).unwrap();
+            }
+            std::fs::write(root.join("d2/liba.so"), &library).unwrap();
+            let program = SharedObject {
+                needed: vec![libc.to_string(), "liba.so".to_string()],
+                runpath: Some("$ORIGIN/d1:$ORIGIN/d2".to_string()),
+                undefined: vec!["a".to_string()],
+                ..SharedObject::default()
+            };
+            std::fs::write(root.join("root.so"), program.to_bytes()).unwrap();
+        }
+        let options = Options {
+            platform: Platform::new(target.parse().unwrap(), Arch::X86_64, false),
+            ..Options::default()
+        };
+        let report = scan(&[dir.path().join(loader)], &options).unwrap();
+        for (case, stops) in &cases {
+            let path = format!("{case}/root.so");
+            let (verdict, missing, findings) = judged_missing(&report, &path, "liba.so");
+            let artifact = report
+                .artifacts
+                .iter()
+                .find(|a| a.path.as_str() == path)
+                .unwrap();
+            let stopped_at = artifact.findings().iter().find_map(|f| match &f.evidence {
+                Evidence::Libraries { libraries } => libraries
+                    .iter()
+                    .find_map(|l| l.unloadable_at.as_ref())
+                    .map(|at| (at.reason, at.path.clone())),
+                _ => None,
+            });
+            match stops {
+                None => assert_eq!(
+                    (verdict, missing),
+                    (Verdict::Ok, false),
+                    "{loader}: {case}: {findings}"
+                ),
+                Some((reason, _)) => {
+                    assert_eq!(verdict, Verdict::Breaks, "{loader}: {case}: {findings}");
+                    assert_eq!(
+                        stopped_at,
+                        Some((*reason, format!("{case}/d1/liba.so"))),
+                        "{loader}: {case}: {findings}"
+                    );
+                }
+            }
+        }
+    }
+
+    if !loader_missing("musl's side") {
+        for (case, stops) in &cases {
+            let output =
+                Loader::Host.list(&dir.path().join("musl").join(case).join("root.so"), &[]);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let errors = common::musl_loader_errors(&stderr);
+            assert_eq!(
+                errors.libraries.contains("liba.so"),
+                stops.is_some(),
+                "musl: {case}: {stderr}"
+            );
+        }
+    }
+    for (case, stops) in &cases {
+        let Some(output) = glibc_list(&dir.path().join("glibc").join(case).join("root.so")) else {
+            return;
+        };
+        let listed = String::from_utf8_lossy(&output.stdout);
+        let errors = String::from_utf8_lossy(&output.stderr);
+        match stops {
+            None => assert!(
+                listed
+                    .lines()
+                    .any(|l| l.contains("liba.so => ") && l.contains("/d2/liba.so")),
+                "glibc: {case}: {listed}{errors}"
+            ),
+            Some((_, words)) => assert!(
+                errors.contains(&format!("/d1/liba.so: {words}")),
+                "glibc: {case}: {listed}{errors}"
+            ),
+        }
+    }
+}
+
 /// The verdict on `path`, whether a finding names `library` missing, and
 /// the findings.
 fn judged_missing(report: &Report, path: &str, library: &str) -> (Verdict, bool, String) {

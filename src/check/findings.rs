@@ -182,7 +182,37 @@ fn symbol_messages(shown: &str, missing: &[&MissingSymbol]) -> Vec<String> {
 }
 
 fn library_message(library: &MissingLibrary) -> String {
-    LoaderMessage::LibraryNotFound.format(&[&library.name, &library.needed_by])
+    let args = [library.name.as_str(), library.needed_by.as_str()];
+    match &library.unloadable_at {
+        Some(file) => {
+            LoaderMessage::LibraryNotFound.format_with_error(&args, file.reason.musl_error())
+        }
+        None => LoaderMessage::LibraryNotFound.format(&args),
+    }
+}
+
+/// "liba.so, whose first file on the search path, d1/liba.so, is not an
+/// ELF file": the libraries whose search stopped at a file that does not
+/// load.
+pub(super) fn stopped_at_unloadable(libraries: &[&MissingLibrary]) -> Option<String> {
+    let stopped: Vec<String> = libraries
+        .iter()
+        .filter_map(|library| {
+            let file = library.unloadable_at.as_ref()?;
+            Some(format!(
+                "{}, but the first file by that name on the search path, {}, is {}",
+                library.name,
+                file.path,
+                file.reason.describe()
+            ))
+        })
+        .collect();
+    (!stopped.is_empty()).then(|| {
+        format!(
+            "needs {} (the loader stops at the first file it can open by the name)",
+            describe_list(&stopped, 6)
+        )
+    })
 }
 
 fn relocation_messages(shown: &str, relocations: &[(u32, usize)]) -> Vec<String> {
@@ -194,11 +224,17 @@ fn relocation_messages(shown: &str, relocations: &[(u32, usize)]) -> Vec<String>
         .collect()
 }
 
+/// The fix when a library's search stopped at a file that does not load.
+pub(super) const UNLOADABLE_REMEDY: &str = "remove or rename the file the search stops at, or \
+     put the real library ahead of it on the search path";
+
 fn missing_libraries(libraries: Vec<MissingLibrary>, platform: &Platform) -> Finding {
     let loader_messages = libraries.iter().map(library_message).collect();
+    let (unloadable, searched): (Vec<&MissingLibrary>, Vec<&MissingLibrary>) =
+        libraries.iter().partition(|l| l.unloadable_at.is_some());
     let (off_path, absent): (Vec<&MissingLibrary>, Vec<&MissingLibrary>) =
-        libraries.iter().partition(|l| l.in_tree_at.is_some());
-    let mut parts = Vec::new();
+        searched.iter().partition(|l| l.in_tree_at.is_some());
+    let mut parts: Vec<String> = stopped_at_unloadable(&unloadable).into_iter().collect();
     if !absent.is_empty() {
         let names: Vec<String> = absent.iter().map(|l| l.name.clone()).collect();
         parts.push(format!(
@@ -233,7 +269,9 @@ fn missing_libraries(libraries: Vec<MissingLibrary>, platform: &Platform) -> Fin
             if libraries.len() == 1 { "it" } else { "them" }
         );
     }
-    let remedy = if libraries.iter().all(|l| l.gcompat_provides) {
+    let remedy = if searched.is_empty() {
+        UNLOADABLE_REMEDY.to_string()
+    } else if libraries.iter().all(|l| l.gcompat_provides) {
         "gcompat provides it: `apk add gcompat`".to_string()
     } else if absent.is_empty() {
         "make the loader find it: an RPATH/RUNPATH that reaches it (`patchelf --set-rpath`), LD_LIBRARY_PATH, or the library installed on musl's default path".to_string()

@@ -36,7 +36,7 @@ use crate::model::{
 };
 use crate::platform::{LoaderKind, Platform};
 
-pub use tree::{TreeFile, TreeIndex};
+pub use tree::{NotElfEntry, TreeFile, TreeIndex};
 
 use prebuild::Prebuilds;
 use resolve::{LoadChains, Resolution, ResolveContext, Resolver};

@@ -99,6 +99,26 @@ pub(super) fn find_library(
         }
         Err(not_found) => not_found,
     };
+    let needed_by = || {
+        index
+            .file(object)
+            .map(|f| f.shown.to_string())
+            .unwrap_or_default()
+    };
+    // The search stopped at a file by the name that does not load: musl
+    // looks nowhere else.
+    if let Some(unloadable) = not_found.unloadable_at() {
+        return Err(Box::new(MissingLibrary {
+            name: name.to_string(),
+            needed_by: needed_by(),
+            looked_in: not_found.looked_in(),
+            gcompat_provides: false,
+            note: None,
+            in_tree_at: None,
+            symbols_expected: Vec::new(),
+            unloadable_at: Some(unloadable.clone()),
+        }));
+    }
     if is_gcompat_soname(name) && ctx.gcompat_installed {
         return Ok(LibraryProvider::Gcompat);
     }
@@ -141,18 +161,15 @@ pub(super) fn find_library(
             search_path_description(platform.arch)
         ));
     }
-    let needed_by = index
-        .file(object)
-        .map(|f| f.shown.to_string())
-        .unwrap_or_default();
     Err(Box::new(MissingLibrary {
         name: name.to_string(),
-        needed_by,
+        needed_by: needed_by(),
         looked_in,
         gcompat_provides: is_gcompat_soname(name) && platform.has_packages(),
         note,
         in_tree_at,
         symbols_expected: Vec::new(),
+        unloadable_at: None,
     }))
 }
 

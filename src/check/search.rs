@@ -5,8 +5,8 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use super::tree::{TreeFile, TreeIndex, normalize};
-use crate::model::{Arch, Class, display_location};
+use super::tree::{Entry, TreeFile, TreeIndex, normalize};
+use crate::model::{Arch, Class, ElfType, Unloadable, UnloadableLibrary, display_location};
 
 /// How many objects up the chain that loaded an object its library search
 /// goes before the root's directories: the loaders walk the whole chain, but real
@@ -54,15 +54,29 @@ pub(super) struct Search {
     /// machine than its own (the object's) and searches on (`open_verify`,
     /// elf/dl-load.c); musl's takes the first file by the name.
     only_for: Option<(Class, Arch)>,
+    /// The size of an ELF header of the object's class: a file shorter
+    /// than that is "too short" to glibc's loader.
+    header_len: usize,
 }
 
 /// What a search finds of one needed name, whoever the root is.
 #[derive(Debug)]
 enum Found {
     /// A name with a slash: a path from the object's directory.
-    Path(Option<usize>),
-    /// A plain name: found in the object's own RPATH/RUNPATH directories.
-    InOwn(Option<usize>),
+    Path(Met),
+    /// A plain name: met in the object's own RPATH/RUNPATH directories,
+    /// of which `dirs_searched` (the first ones) were looked in.
+    InOwn { met: Met, dirs_searched: usize },
+}
+
+/// What the loader's open() of one path meets.
+#[derive(Debug, Clone)]
+enum Met {
+    /// Nothing it takes: no file, or (glibc) a library for another machine.
+    Nothing,
+    Library(usize),
+    /// A file it cannot load: the search stops there and the load fails.
+    Unloadable(UnloadableLibrary),
 }
 
 /// Where a search looked without finding the library: shown only when a
@@ -71,6 +85,8 @@ pub(super) struct NotFound<'s> {
     /// Looked for at this path (a name with a slash), when not in `dirs`.
     path: Option<&'s str>,
     dirs: Vec<&'s PathBuf>,
+    /// The file by the name where the search stopped, unable to load it.
+    unloadable_at: Option<UnloadableLibrary>,
 }
 
 impl NotFound<'_> {
@@ -79,6 +95,7 @@ impl NotFound<'_> {
         NotFound {
             path: None,
             dirs: Vec::new(),
+            unloadable_at: None,
         }
     }
 
@@ -86,7 +103,25 @@ impl NotFound<'_> {
     fn in_dirs(mut dirs: Vec<&PathBuf>) -> NotFound<'_> {
         let mut seen = HashSet::new();
         dirs.retain(|dir| seen.insert(*dir));
-        NotFound { path: None, dirs }
+        NotFound {
+            path: None,
+            dirs,
+            unloadable_at: None,
+        }
+    }
+
+    /// The search stopped at `file`, which the loader cannot load.
+    fn stopped_at(self, file: UnloadableLibrary) -> Self {
+        NotFound {
+            unloadable_at: Some(file),
+            ..self
+        }
+    }
+
+    /// Where the search stopped at a file it cannot load, if it did: then
+    /// no other place (the target's own libraries) is looked in.
+    pub(super) fn unloadable_at(&self) -> Option<&UnloadableLibrary> {
+        self.unloadable_at.as_ref()
     }
 
     /// The places looked in, as the report shows them.
@@ -102,9 +137,16 @@ impl NotFound<'_> {
 impl Search {
     /// Whether the object's own searches find any library in the tree.
     pub(super) fn finds_any(&self) -> bool {
-        self.names
-            .iter()
-            .any(|found| matches!(found, Found::Path(Some(_)) | Found::InOwn(Some(_))))
+        self.names.iter().any(|found| {
+            matches!(
+                found,
+                Found::Path(Met::Library(_))
+                    | Found::InOwn {
+                        met: Met::Library(_),
+                        ..
+                    }
+            )
+        })
     }
 
     /// The searches for every library `file` needs, by `rules`.
@@ -114,9 +156,13 @@ impl Search {
             &[],
         );
         let only_for = (rules == SearchRules::Glibc).then_some((file.facts.class, file.facts.arch));
+        let header_len = file.facts.class.header_len();
         let first = |dirs: &[PathBuf], name: &str| {
             dirs.iter()
-                .find_map(|dir| takes(index, only_for, index.lookup(&dir.join(name))?))
+                .map(|dir| meet(index, (only_for, header_len), &dir.join(name)))
+                .enumerate()
+                .find(|(_, met)| !matches!(met, Met::Nothing))
+                .map_or((Met::Nothing, dirs.len()), |(at, met)| (met, at + 1))
         };
         let names = file
             .facts
@@ -124,17 +170,18 @@ impl Search {
             .iter()
             .map(|name| {
                 if name.contains('/') {
-                    let found = file
-                        .location
-                        .parent()
-                        .and_then(|base| index.lookup(&base.join(name)));
-                    return Found::Path(found);
+                    let met = file.location.parent().map_or(Met::Nothing, |base| {
+                        meet(index, (only_for, header_len), &base.join(name))
+                    });
+                    return Found::Path(met);
                 }
                 // Most names (the C library's, the image's) are nowhere in the tree.
-                match index.named(name) {
-                    Some(_) => Found::InOwn(first(&own, name)),
-                    None => Found::InOwn(None),
-                }
+                let (met, dirs_searched) = if index.has_name(name) {
+                    first(&own, name)
+                } else {
+                    (Met::Nothing, own.len())
+                };
+                Found::InOwn { met, dirs_searched }
             })
             .collect();
         Search {
@@ -142,6 +189,7 @@ impl Search {
             own_is_runpath: !file.facts.runpath.is_empty(),
             names,
             only_for,
+            header_len,
         }
     }
 
@@ -187,28 +235,78 @@ impl Search {
         (position, name): (usize, &'s str),
         chain: impl Iterator<Item = &'s Search>,
     ) -> Result<usize, NotFound<'s>> {
-        let found_in_own = match self.names.get(position) {
-            Some(Found::InOwn(found)) => *found,
-            Some(Found::Path(found)) => return found.ok_or(looked_at(name)),
+        let (met_in_own, dirs_searched) = match self.names.get(position) {
+            Some(Found::InOwn { met, dirs_searched }) => (met, *dirs_searched),
+            Some(Found::Path(met)) => {
+                return match met {
+                    Met::Library(found) => Ok(*found),
+                    Met::Unloadable(file) => Err(looked_at(name).stopped_at(file.clone())),
+                    Met::Nothing => Err(looked_at(name)),
+                };
+            }
             None => return Err(NotFound::nowhere()),
         };
-        if let Some(found) = found_in_own {
-            return Ok(found);
+        let mut dirs: Vec<&PathBuf> = self.own.iter().take(dirs_searched).collect();
+        match met_in_own {
+            Met::Library(found) => return Ok(*found),
+            Met::Unloadable(file) => return Err(NotFound::in_dirs(dirs).stopped_at(file.clone())),
+            Met::Nothing => {}
         }
-        let mut dirs: Vec<&PathBuf> = self.own.iter().collect();
         // Most names (the C library's, the image's) are nowhere in the tree.
-        let in_tree = index.named(name).is_some();
+        let in_tree = index.has_name(name);
         for dir in chain.flat_map(|search| &search.own) {
-            if in_tree
-                && let Some(found) = index
-                    .lookup(&dir.join(name))
-                    .and_then(|found| takes(index, self.only_for, found))
-            {
-                return Ok(found);
-            }
             dirs.push(dir);
+            if !in_tree {
+                continue;
+            }
+            match meet(index, (self.only_for, self.header_len), &dir.join(name)) {
+                Met::Library(found) => return Ok(found),
+                Met::Unloadable(file) => return Err(NotFound::in_dirs(dirs).stopped_at(file)),
+                Met::Nothing => {}
+            }
         }
         Err(NotFound::in_dirs(dirs))
+    }
+}
+
+/// What the loader's open() of `path` meets: a library it takes, nothing
+/// (no file; for glibc, `only_for` another class or machine, passed over),
+/// or a file it cannot load, which ends the search: a file that is not ELF
+/// (`header_len`: an ELF header's size, for "too short"), or an ELF file
+/// that is neither ET_DYN nor ET_EXEC (musl's `map_library`, glibc's
+/// `open_verify`).
+fn meet(
+    index: &TreeIndex,
+    (only_for, header_len): (Option<(Class, Arch)>, usize),
+    path: &Path,
+) -> Met {
+    match index.entry(path) {
+        None => Met::Nothing,
+        Some(Entry::NotElf(entry)) => match index.not_elf(entry) {
+            Some(entry) => Met::Unloadable(UnloadableLibrary {
+                path: entry.shown.to_string(),
+                reason: if entry.head_len < header_len {
+                    Unloadable::TooShort
+                } else {
+                    Unloadable::NotElf
+                },
+            }),
+            None => Met::Nothing,
+        },
+        Some(Entry::Elf(found)) => {
+            let Some(found) = takes(index, only_for, found) else {
+                return Met::Nothing;
+            };
+            match index.file(found) {
+                Some(file) if !matches!(file.facts.elf_type, ElfType::Dyn | ElfType::Exec) => {
+                    Met::Unloadable(UnloadableLibrary {
+                        path: file.shown.to_string(),
+                        reason: Unloadable::NotLoadableType,
+                    })
+                }
+                _ => Met::Library(found),
+            }
+        }
     }
 }
 
@@ -230,6 +328,7 @@ fn looked_at(name: &str) -> NotFound<'_> {
     NotFound {
         path: Some(name),
         dirs: Vec::new(),
+        unloadable_at: None,
     }
 }
 

@@ -3,8 +3,8 @@
 //! auditwheel bundles libraries into.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::ffi::OsString;
+use std::collections::{HashMap, HashSet};
+use std::ffi::{OsStr, OsString};
 use std::path::{Component, Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -27,6 +27,25 @@ pub struct TreeFile<'a> {
     pub glibc_platform_package: Option<&'a GlibcPlatformPackage>,
 }
 
+/// A file of the tree that is not an ELF file (a text file, a placeholder,
+/// a linker script). A loader that opens it for a needed library stops
+/// there and fails: only ENOENT, ENOTDIR and EACCES let its search go on.
+pub struct NotElfEntry<'a> {
+    pub location: &'a Path,
+    pub shown: &'a str,
+    /// How many of an ELF header's bytes it has.
+    pub head_len: usize,
+}
+
+/// What a loader's open() of a path in the tree meets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Entry {
+    /// An analysed ELF file (index into the files).
+    Elf(usize),
+    /// A file that is not ELF (index into the index's non-ELF entries).
+    NotElf(usize),
+}
+
 impl TreeFile<'_> {
     /// The file's own name (for an archive member, the member's).
     pub fn file_name(&self) -> &str {
@@ -47,6 +66,12 @@ pub struct TreeIndex<'a> {
     /// File name (of a scanned file or a symlink to one) → the first such
     /// location (in path order) and the file it is.
     by_name: HashMap<OsString, (PathBuf, usize)>,
+    /// The non-ELF files that a needed name (or a symlink by one) reaches,
+    /// by location: most of the tree's files are never looked up.
+    not_elf: Vec<&'a NotElfEntry<'a>>,
+    not_elf_by_location: HashMap<Cow<'a, Path>, usize>,
+    /// Names by which a search can meet one of them.
+    not_elf_names: HashSet<&'a OsStr>,
     /// Each file's library searches, by the loader's rules for RPATH and
     /// RUNPATH: they depend on nothing else of the target, so the targets
     /// of a matrix with one kind of loader share them.
@@ -95,7 +120,11 @@ impl<'a> TreeIndex<'a> {
         self.files.len()
     }
 
-    pub fn new(files: &'a [Option<TreeFile<'a>>], symlinks: &HashMap<PathBuf, PathBuf>) -> Self {
+    pub fn new(
+        files: &'a [Option<TreeFile<'a>>],
+        symlinks: &'a HashMap<PathBuf, PathBuf>,
+        not_elf: &'a [NotElfEntry<'a>],
+    ) -> Self {
         let mut by_location = HashMap::new();
         let mut children: HashMap<Cow<'a, Path>, Vec<usize>> = HashMap::new();
         for (index, file) in files.iter().enumerate() {
@@ -119,16 +148,19 @@ impl<'a> TreeIndex<'a> {
                 by_location.insert(location, index);
             }
         }
-        let symlinks: HashMap<PathBuf, PathBuf> = symlinks
+        let normalized_symlinks: HashMap<PathBuf, PathBuf> = symlinks
             .iter()
             .map(|(link, target)| (normalize(link), normalize(target)))
             .collect();
         let mut index = TreeIndex {
             files,
             by_location,
-            symlinks,
+            symlinks: normalized_symlinks,
             children,
             by_name: HashMap::new(),
+            not_elf: Vec::new(),
+            not_elf_by_location: HashMap::new(),
+            not_elf_names: HashSet::new(),
             musl_searches: OnceLock::new(),
             glibc_searches: OnceLock::new(),
             own_hosts: OnceLock::new(),
@@ -159,7 +191,46 @@ impl<'a> TreeIndex<'a> {
             }
         }
         index.by_name = by_name;
+        index.index_not_elf(not_elf, symlinks);
         index
+    }
+
+    /// Keeps the non-ELF files a search can meet: by a name some file
+    /// needs, or at the end of a symlink by one.
+    fn index_not_elf(
+        &mut self,
+        entries: &'a [NotElfEntry<'a>],
+        symlinks: &'a HashMap<PathBuf, PathBuf>,
+    ) {
+        if entries.is_empty() {
+            return;
+        }
+        let needed: HashSet<&OsStr> = self
+            .files
+            .iter()
+            .flatten()
+            .flat_map(|file| file.facts.needed.iter())
+            .map(|name| OsStr::new(name.as_str()))
+            .collect();
+        let is_needed = |path: &Path| path.file_name().is_some_and(|name| needed.contains(name));
+        let linked_from_needed: HashMap<PathBuf, &'a OsStr> = symlinks
+            .iter()
+            .filter(|(link, _)| is_needed(link))
+            .filter_map(|(link, target)| Some((normalize(target), link.file_name()?)))
+            .collect();
+        for entry in entries {
+            let location = normalized(entry.location);
+            let link_name = linked_from_needed.get(location.as_ref()).copied();
+            let name = location.file_name().filter(|name| needed.contains(name));
+            if name.is_none() && link_name.is_none() {
+                continue;
+            }
+            self.not_elf_names
+                .extend(entry.location.file_name().into_iter().chain(link_name));
+            self.not_elf_by_location
+                .insert(location, self.not_elf.len());
+            self.not_elf.push(entry);
+        }
     }
 
     /// A scanned file the tree has under the file name `name` (itself or
@@ -167,7 +238,7 @@ impl<'a> TreeIndex<'a> {
     /// the file.
     pub(super) fn named(&self, name: &str) -> Option<(&Path, usize)> {
         self.by_name
-            .get(std::ffi::OsStr::new(name))
+            .get(OsStr::new(name))
             .map(|(location, file)| (location.as_path(), *file))
     }
 
@@ -211,16 +282,28 @@ impl<'a> TreeIndex<'a> {
         self.files.get(index).and_then(Option::as_ref)
     }
 
-    /// The scanned file at `path`, following symlinks recorded during the
-    /// walk: the file's own, and a directory's on the way (`lib -> real`
-    /// makes `lib/x` `real/x`), as the kernel does for the loader's open().
+    /// The scanned ELF file at `path`, following symlinks recorded during
+    /// the walk (see [`TreeIndex::entry`]).
     pub(super) fn lookup(&self, path: &Path) -> Option<usize> {
+        match self.entry(path)? {
+            Entry::Elf(index) => Some(index),
+            Entry::NotElf(_) => None,
+        }
+    }
+
+    /// What is at `path`, following symlinks recorded during the walk: the
+    /// file's own, and a directory's on the way (`lib -> real` makes `lib/x`
+    /// `real/x`), as the kernel does for the loader's open().
+    pub(super) fn entry(&self, path: &Path) -> Option<Entry> {
         // Paths compare (and hash) by components: only `.` and `..` need
         // folding first, and most lookups join a normalised directory and a name.
         let mut current = normalized(path);
         for _ in 0..16 {
             if let Some(&index) = self.by_location.get(current.as_ref()) {
-                return Some(index);
+                return Some(Entry::Elf(index));
+            }
+            if let Some(&index) = self.not_elf_by_location.get(current.as_ref()) {
+                return Some(Entry::NotElf(index));
             }
             if let Some(target) = self.symlinks.get(current.as_ref()) {
                 current = Cow::Borrowed(target);
@@ -238,6 +321,17 @@ impl<'a> TreeIndex<'a> {
             current = Cow::Owned(through_directory);
         }
         None
+    }
+
+    /// Whether a search for `name` can meet anything in the tree (most
+    /// needed names, the C library's and the image's, are nowhere in it).
+    pub(super) fn has_name(&self, name: &str) -> bool {
+        self.by_name.contains_key(OsStr::new(name)) || self.not_elf_names.contains(OsStr::new(name))
+    }
+
+    /// The non-ELF file of [`Entry::NotElf`].
+    pub(super) fn not_elf(&self, index: usize) -> Option<&NotElfEntry<'a>> {
+        self.not_elf.get(index).copied()
     }
 }
 

@@ -101,25 +101,37 @@ impl std::ops::Deref for Contents {
     }
 }
 
-/// Opens a file once: `None` when its first bytes are not ELF's magic, else
-/// its contents and its stamp as it was opened: mapped when large (guarded
-/// against truncation), read when small or when it cannot be mapped. Never
-/// allocates what the file claims before reading it: files over the caps are
-/// errors (the reason), and what is read holds bytes of the shared memory
-/// budget.
-pub fn read_if_elf(path: &Path) -> std::io::Result<Option<(Contents, FileStamp)>> {
+/// What a file opened for ELF turned out to hold.
+pub enum Sniffed {
+    /// An ELF file: its contents, and its stamp as it was opened.
+    Elf(Contents, FileStamp),
+    /// Not an ELF file; `head_len`: how many of the first [`HEAD_BYTES`] it
+    /// has (a loader tells a file shorter than a header from any other).
+    NotElf { head_len: usize },
+}
+
+/// The bytes read to tell an ELF file: an ELF64 header's.
+pub const HEAD_BYTES: usize = 64;
+
+/// Opens a file once: [`Sniffed::NotElf`] when its first bytes are not ELF's
+/// magic, else its contents and its stamp as it was opened: mapped when large
+/// (guarded against truncation), read when small or when it cannot be mapped.
+/// Never allocates what the file claims before reading it: files over the
+/// caps are errors (the reason), and what is read holds bytes of the shared
+/// memory budget.
+pub fn read_if_elf(path: &Path) -> std::io::Result<Sniffed> {
     use std::io::{Seek, SeekFrom};
     let mut file = File::open(path)?;
-    let mut magic = [0u8; 4];
+    let mut head = [0u8; HEAD_BYTES];
     let mut filled = 0;
-    while let Some(rest) = magic.get_mut(filled..).filter(|r| !r.is_empty()) {
+    while let Some(rest) = head.get_mut(filled..).filter(|r| !r.is_empty()) {
         match file.read(rest)? {
             0 => break,
             n => filled += n,
         }
     }
-    if magic != ELF_MAGIC {
-        return Ok(None);
+    if head.get(..ELF_MAGIC.len()) != Some(&ELF_MAGIC[..]) {
+        return Ok(Sniffed::NotElf { head_len: filled });
     }
     let stamp = FileStamp::of(&file.metadata()?);
     let len = stamp.len;
@@ -131,7 +143,7 @@ pub fn read_if_elf(path: &Path) -> std::io::Result<Option<(Contents, FileStamp)>
         // A file that cannot be mapped (address space, file system) is read.
         let mapped = usize::try_from(len).map(|len| mapped::GuardedMap::map(&file, len));
         if let Ok(Ok(Some(map))) = mapped {
-            return Ok(Some((Contents::Mapped(map), stamp)));
+            return Ok(Sniffed::Elf(Contents::Mapped(map), stamp));
         }
     }
     if len > MAX_READ_BYTES {
@@ -151,7 +163,7 @@ pub fn read_if_elf(path: &Path) -> std::io::Result<Option<(Contents, FileStamp)>
             "grew past its {len} bytes while it was read"
         )));
     }
-    Ok(Some((Contents::Read(buffer), stamp)))
+    Ok(Sniffed::Elf(Contents::Read(buffer), stamp))
 }
 
 fn over_cap(len: u64, cap: u64, how: &str) -> std::io::Error {
@@ -172,7 +184,9 @@ mod tests {
         let mut bytes = vec![7u8; 1 << 20];
         bytes[..4].copy_from_slice(&ELF_MAGIC);
         std::fs::write(&path, &bytes).unwrap();
-        let (contents, _) = read_if_elf(&path).unwrap().unwrap();
+        let Sniffed::Elf(contents, _) = read_if_elf(&path).unwrap() else {
+            panic!("an ELF file")
+        };
         assert!(matches!(contents, Contents::Mapped(_)), "1 MiB is mapped");
         File::options()
             .write(true)

@@ -25,7 +25,9 @@ use crate::ecosystem::ManifestKind;
 use crate::ecosystem::distro::PackageDatabase;
 use crate::model::{ReportPath, display_location, on_disk};
 
-pub use contents::{Contents, FileStamp, MAX_MAPPED_BYTES, MAX_READ_BYTES, read_if_elf};
+pub use contents::{
+    Contents, FileStamp, HEAD_BYTES, MAX_MAPPED_BYTES, MAX_READ_BYTES, Sniffed, read_if_elf,
+};
 pub use files::{
     LossyText, METADATA_CAP, ReadError, ScannedPaths, read_bounded, read_found, read_found_text,
     read_prefix, read_text_file, read_walked, write_atomically,

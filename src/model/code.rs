@@ -211,7 +211,7 @@ gcompat`.",
         id: "MC103",
         name: "missing-library",
         severity: Severity::Error,
-        summary: "a needed library (DT_NEEDED) is neither on the target nor on the loader's search path in the scanned tree",
+        summary: "a needed library (DT_NEEDED) is neither on the target nor on the loader's search path in the scanned tree, or the first file by its name there cannot be loaded",
         explanation: "musl resolves libc.so.6, libm.so.6, libpthread.so.0, libdl.so.2, librt.so.1 \
 and libutil.so.1 to itself. Other names must be found as files: in the RPATH/RUNPATH \
 directories ($ORIGIN expanded, e.g. auditwheel's <pkg>.libs/) of the file and of each object \
@@ -221,9 +221,14 @@ named with where it is. On a glibc image ld.so searches the DT_RPATHs of the cha
 needing object's own DT_RUNPATH alone, then the image's libraries. ld-linux-x86-64.so.2, \
 libcrypt.so.1 and libresolv.so.2 exist on Alpine only through gcompat; nothing on Alpine \
 provides libanl, libnsl.so.1 or libmvec. The loader prints `Error loading shared library \
-<lib>: No such file or directory (needed by <file>)`.\n\nFix: install the package that \
-provides it, give the needing object an RPATH/RUNPATH that reaches it, bundle it, or use a \
-build that does not need it.",
+<lib>: No such file or directory (needed by <file>)`.\n\nBoth loaders stop at the first \
+file they can open by the name: if it is not a library they can load (a text file or linker \
+script, an empty placeholder, an object file), the load fails there, though the real library \
+is further down the path (musl: `Exec format error`; glibc: `invalid ELF header`, `file too \
+short`, `only ET_DYN and ET_EXEC can be loaded`). Only glibc passes over a library built for \
+another machine.\n\nFix: install the package that provides it, give the needing object an \
+RPATH/RUNPATH that reaches it, bundle it, or use a build that does not need it; remove the file \
+a search stops at.",
         remedy: None,
     },
     WrongArchitecture => {

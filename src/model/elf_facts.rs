@@ -12,6 +12,16 @@ pub enum Class {
     Elf64,
 }
 
+impl Class {
+    /// The size of the ELF header (`Elf32_Ehdr`, `Elf64_Ehdr`).
+    pub fn header_len(self) -> usize {
+        match self {
+            Class::Elf32 => 52,
+            Class::Elf64 => 64,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Endian {

@@ -71,6 +71,57 @@ pub struct MissingLibrary {
     /// of MC102, since they fail only because the library does.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub symbols_expected: Vec<String>,
+    /// The first file by that name on the search path, where the loader
+    /// stopped because it cannot load it (it searches no further).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unloadable_at: Option<UnloadableLibrary>,
+}
+
+/// A file the loader opened for a needed library and could not load.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnloadableLibrary {
+    /// Its report path.
+    pub path: String,
+    pub reason: Unloadable,
+}
+
+/// Why a loader cannot load a file it opened as a library.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Unloadable {
+    /// Shorter than an ELF header (an empty file, a placeholder).
+    TooShort,
+    /// Not an ELF file (a text file, a linker script).
+    NotElf,
+    /// An ELF file of a type neither loader maps: an object file (ET_REL)
+    /// or a core dump.
+    NotLoadableType,
+}
+
+impl Unloadable {
+    /// What the file is, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Unloadable::TooShort => "shorter than an ELF header",
+            Unloadable::NotElf => "not an ELF file",
+            Unloadable::NotLoadableType => "an ELF object file (neither ET_DYN nor ET_EXEC)",
+        }
+    }
+
+    /// The `%m` of musl's `Error loading shared library` line (map_library
+    /// reads the header and fails with ENOEXEC).
+    pub fn musl_error(self) -> &'static str {
+        "Exec format error"
+    }
+
+    /// The reason glibc's `open_verify` (elf/dl-load.c) gives.
+    pub fn glibc_error(self) -> &'static str {
+        match self {
+            Unloadable::TooShort => "file too short",
+            Unloadable::NotElf => "invalid ELF header",
+            Unloadable::NotLoadableType => "only ET_DYN and ET_EXEC can be loaded",
+        }
+    }
 }
 
 /// A version node a file needs that the image's library does not define.

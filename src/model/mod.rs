@@ -30,7 +30,8 @@ pub use elf_facts::{
 };
 pub use finding::{
     Assessment, Evidence, Finding, Host, HostKind, LoadSummary, MissingLibrary, MissingNode,
-    MissingSymbol, PackageNeed, RelocationEvidence, StackNeed, TlsUse, Verdict,
+    MissingSymbol, PackageNeed, RelocationEvidence, StackNeed, TlsUse, Unloadable,
+    UnloadableLibrary, Verdict,
 };
 pub use image::{DefinedVersions, Exactness, ImageFact, Presence, SymbolDefinition, TargetSummary};
 pub use matrix::{Leanest, MATRIX_SCHEMA_VERSION, Matrix, MatrixCell, MatrixRow, MatrixTarget};

@@ -131,6 +131,12 @@ impl LoaderMessage {
     /// The line the loader prints, with `args` in place of `%s`/`%d` and
     /// ENOENT's text for `%m`.
     pub fn format(self, args: &[&str]) -> String {
+        self.format_with_error(args, "No such file or directory")
+    }
+
+    /// The line the loader prints, with `args` in place of `%s`/`%d` and
+    /// `error` (strerror's text) for `%m`.
+    pub fn format_with_error(self, args: &[&str], error: &str) -> String {
         static FORMATS: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
         let formats = FORMATS.get_or_init(|| {
             rows(MESSAGES)
@@ -138,12 +144,13 @@ impl LoaderMessage {
                 .collect()
         });
         let format = formats.get(self.id()).copied().unwrap_or("%s");
-        printf(format, args)
+        printf(format, args, error)
     }
 }
 
-/// The subset of printf the loader's messages use: `%s`, `%d`, `%m`.
-fn printf(format: &str, args: &[&str]) -> String {
+/// The subset of printf the loader's messages use: `%s`, `%d`, `%m`
+/// (`error`).
+fn printf(format: &str, args: &[&str], error: &str) -> String {
     let mut out = String::with_capacity(format.len() + 64);
     let mut args = args.iter();
     let mut chars = format.chars();
@@ -154,7 +161,7 @@ fn printf(format: &str, args: &[&str]) -> String {
         }
         match chars.next() {
             Some('s' | 'd') => out.push_str(args.next().copied().unwrap_or("")),
-            Some('m') => out.push_str("No such file or directory"),
+            Some('m') => out.push_str(error),
             Some(other) => {
                 out.push('%');
                 out.push(other);

@@ -13,7 +13,10 @@ use crate::model::Code;
 /// The result of reading one candidate file.
 #[derive(Clone)]
 pub(super) enum Read {
-    NotElf,
+    /// Not an ELF file; `head_len`: how many of an ELF header's bytes it has.
+    NotElf {
+        head_len: usize,
+    },
     Elf(Arc<ElfFacts>),
     Failed(Code, String),
 }
@@ -140,7 +143,9 @@ fn hash_file(location: &Path, stamp: FileStamp) -> Option<u128> {
 fn analyse_bytes(bytes: &[u8]) -> Read {
     match elf::analyse(bytes) {
         Ok(facts) => Read::Elf(Arc::new(facts)),
-        Err(ElfError::NotElf) => Read::NotElf,
+        Err(ElfError::NotElf) => Read::NotElf {
+            head_len: bytes.len().min(crate::discover::HEAD_BYTES),
+        },
         Err(ElfError::Malformed(reason)) => Read::Failed(Code::MalformedElf, reason),
     }
 }

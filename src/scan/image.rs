@@ -673,7 +673,7 @@ mod tests {
             files: vec![ImageFile {
                 path: "usr/bin/dash".to_string(),
                 size: 1,
-                read: ImageRead::Elf(Read::NotElf),
+                read: ImageRead::Elf(Read::NotElf { head_len: 1 }),
                 hard_link_of: None,
             }],
             // Merged /usr: /bin is usr/bin; sh is dash.

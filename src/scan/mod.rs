@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use crate::check::{self, TreeFile, TreeIndex};
+use crate::check::{self, NotElfEntry, TreeFile, TreeIndex};
 use crate::config::{IndexLookups, Options};
 use crate::discover::{self, Inventory, Problem, ProblemKind};
 use crate::ecosystem::npm::package_dir;
@@ -33,7 +33,7 @@ use crate::progress::{Progress, Silent};
 use attribute::{attribute_packages, installed_python, name_hard_links};
 use cache::Read;
 use inputs::Inputs;
-use read::{CandidateRead, Item, WheelRead};
+use read::{CandidateRead, Item, NotElfFile, WheelRead};
 use side_reads::SideReads;
 use walk::{Walked, walk_and_read};
 
@@ -102,6 +102,8 @@ struct Scanned {
     inventory: Inventory,
     items: Vec<Item>,
     wheels: Vec<WheelRead>,
+    /// The files read that are not ELF: a library search can stop at one.
+    not_elf: Vec<NotElfFile>,
     installed_python: BTreeMap<Package, u32>,
     /// The container images among the paths.
     images: Vec<ContainerImage>,
@@ -152,7 +154,7 @@ fn read_paths(
     for (location, outcome) in metadata {
         side_reads.read_during_walk(location, outcome);
     }
-    let (mut items, wheels) = flatten(reads);
+    let (mut items, wheels, not_elf) = flatten(reads);
     let mut located: Vec<(PathBuf, ReportPath, discover::image::Image)> = Vec::new();
     for (given, image) in images {
         let location = std::path::absolute(given).unwrap_or_else(|_| given.clone());
@@ -215,6 +217,7 @@ fn read_paths(
         inventory,
         items,
         wheels,
+        not_elf,
         installed_python,
         images,
     };
@@ -301,10 +304,12 @@ fn report_for(
     report
 }
 
-/// One list of items; each wheel remembers the range of its members.
-fn flatten(reads: Vec<CandidateRead>) -> (Vec<Item>, Vec<WheelRead>) {
+/// One list of items; each wheel remembers the range of its members. And
+/// the files that are not ELF.
+fn flatten(reads: Vec<CandidateRead>) -> (Vec<Item>, Vec<WheelRead>, Vec<NotElfFile>) {
     let mut items: Vec<Item> = Vec::new();
     let mut wheels: Vec<WheelRead> = Vec::new();
+    let mut not_elf: Vec<NotElfFile> = Vec::new();
     for read in reads {
         if let Some(mut wheel) = read.wheel {
             wheel.first_item = items.len();
@@ -312,8 +317,9 @@ fn flatten(reads: Vec<CandidateRead>) -> (Vec<Item>, Vec<WheelRead>) {
             wheels.push(wheel);
         }
         items.extend(read.items);
+        not_elf.extend(read.not_elf.map(|file| *file));
     }
-    (items, wheels)
+    (items, wheels, not_elf)
 }
 
 /// The ELF files read, indexed for the loaders' searches, for `run`.
@@ -335,7 +341,16 @@ fn with_tree<R>(inputs: &Inputs, arch: Arch, run: impl FnOnce(&TreeIndex) -> R) 
             _ => None,
         })
         .collect();
-    let index = TreeIndex::new(&tree_files, &scanned.inventory.symlinks);
+    let not_elf: Vec<NotElfEntry> = scanned
+        .not_elf
+        .iter()
+        .map(|file| NotElfEntry {
+            location: &file.location,
+            shown: &file.shown,
+            head_len: file.head_len,
+        })
+        .collect();
+    let index = TreeIndex::new(&tree_files, &scanned.inventory.symlinks, &not_elf);
     run(&index)
 }
 

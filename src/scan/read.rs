@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use super::cache::{FactsCache, Read};
 use crate::check::wheel::{self, WheelMember};
 use crate::discover::archive::MemberProblemKind;
-use crate::discover::{self, Candidate};
+use crate::discover::{self, Candidate, Sniffed};
 use crate::ecosystem::maven;
 use crate::ecosystem::python::WheelName;
 use crate::model::{
@@ -57,21 +57,43 @@ pub(super) struct WheelRead {
 pub(super) struct CandidateRead {
     pub items: Vec<Item>,
     pub wheel: Option<WheelRead>,
+    /// The candidate, when it is a file on disk that is not an ELF file.
+    pub not_elf: Option<Box<NotElfFile>>,
+}
+
+/// A file read for ELF that is not one. A loader's library search that
+/// opens it by a needed name stops there and fails: it is kept for that.
+pub(super) struct NotElfFile {
+    pub shown: String,
+    pub location: PathBuf,
+    /// How many of an ELF header's bytes the file has (it may be shorter).
+    pub head_len: usize,
 }
 
 impl CandidateRead {
     pub fn sort_key(&self) -> &str {
-        match (&self.wheel, self.items.first()) {
-            (Some(wheel), _) => wheel.shown.as_str(),
-            (None, Some(item)) => item.shown.as_str(),
-            (None, None) => "",
+        match (&self.wheel, self.items.first(), &self.not_elf) {
+            (Some(wheel), _, _) => wheel.shown.as_str(),
+            (None, Some(item), _) => item.shown.as_str(),
+            (None, None, Some(file)) => file.shown.as_str(),
+            (None, None, None) => "",
         }
     }
 
+    /// Whether the candidate gave anything to keep.
+    pub fn holds_anything(&self) -> bool {
+        self.wheel.is_some() || !self.items.is_empty() || self.not_elf.is_some()
+    }
+
     fn nothing() -> CandidateRead {
+        CandidateRead::of_items(Vec::new())
+    }
+
+    fn of_items(items: Vec<Item>) -> CandidateRead {
         CandidateRead {
-            items: Vec::new(),
+            items,
             wheel: None,
+            not_elf: None,
         }
     }
 }
@@ -100,9 +122,16 @@ pub(super) fn read_candidate(candidate: &Candidate, cache: &FactsCache) -> Candi
         return read_jar(candidate, shown, cache);
     }
     let (mut read, size) = read_file(&candidate.location, cache);
-    if matches!(read, Read::NotElf) {
+    if let Read::NotElf { head_len } = read {
         let Some(kind) = discover::archive::unread_archive(&file_name) else {
-            return CandidateRead::nothing();
+            return CandidateRead {
+                not_elf: Some(Box::new(NotElfFile {
+                    shown: candidate.shown.clone(),
+                    location: candidate.location.clone(),
+                    head_len,
+                })),
+                ..CandidateRead::nothing()
+            };
         };
         let reason = format!(
             "{kind}: not read (muslcheck reads wheels, gzip tarballs and container images), so \
@@ -120,16 +149,13 @@ pub(super) fn read_candidate(candidate: &Candidate, cache: &FactsCache) -> Candi
         package: None,
         in_image: false,
     };
-    CandidateRead {
-        items: vec![item],
-        wheel: None,
-    }
+    CandidateRead::of_items(vec![item])
 }
 
 /// What `location` holds, and its size when it was read.
 fn read_file(location: &Path, cache: &FactsCache) -> (Read, Option<u64>) {
     match discover::read_if_elf(location) {
-        Ok(Some((contents, stamp))) => {
+        Ok(Sniffed::Elf(contents, stamp)) => {
             let size = Some(contents.len() as u64);
             let read = cache.analyse(&contents, Some((location, stamp)));
             if contents.changed() {
@@ -138,7 +164,7 @@ fn read_file(location: &Path, cache: &FactsCache) -> (Read, Option<u64>) {
             }
             (read, size)
         }
-        Ok(None) => (Read::NotElf, None),
+        Ok(Sniffed::NotElf { head_len }) => (Read::NotElf { head_len }, None),
         Err(err) => (Read::Failed(Code::Unreadable, err.to_string()), None),
     }
 }
@@ -227,6 +253,7 @@ fn read_wheel(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) -> C
             first_item: 0,
             item_count: 0,
         }),
+        not_elf: None,
     }
 }
 
@@ -255,20 +282,20 @@ fn read_tarball(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) ->
             package: None,
             in_image: false,
         };
-        return CandidateRead {
-            items: vec![item],
-            wheel: None,
-        };
+        return CandidateRead::of_items(vec![item]);
     }
     let package = contents
         .package_json
         .as_deref()
         .and_then(crate::ecosystem::npm::PackageJson::parse)
         .map(|manifest| manifest.package());
-    CandidateRead {
-        items: archive_items(&candidate.location, &shown, contents, package, false),
-        wheel: None,
-    }
+    CandidateRead::of_items(archive_items(
+        &candidate.location,
+        &shown,
+        contents,
+        package,
+        false,
+    ))
 }
 
 /// A jar, war or ear: its members and those of the jars nested in it, each
@@ -294,10 +321,7 @@ fn read_jar(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) -> Can
                 package: None,
                 in_image: false,
             };
-            return CandidateRead {
-                items: vec![item],
-                wheel: None,
-            };
+            return CandidateRead::of_items(vec![item]);
         }
     };
     let outer_name = candidate
@@ -306,7 +330,7 @@ fn read_jar(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) -> Can
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let items = jar_items(parts, &shown, &candidate.location, &outer_name, false);
-    CandidateRead { items, wheel: None }
+    CandidateRead::of_items(items)
 }
 
 /// The items of a jar's parts (the jar and the jars nested in it), each

@@ -54,7 +54,7 @@ pub(super) fn walk_and_read(
             Found::Candidate(candidate) => {
                 let read = read::read_candidate(&candidate, &cache);
                 progress.read_one();
-                (read.wheel.is_some() || !read.items.is_empty()).then_some(Reading::Candidate(read))
+                read.holds_anything().then_some(Reading::Candidate(read))
             }
             Found::Manifest(location) => {
                 let outcome = side_reads.read_walked(&location);

@@ -2,6 +2,7 @@
 //! what [`super::GlibcResolver`] found missing, as MC1xx findings.
 
 use crate::check::describe_list;
+use crate::check::findings::{UNLOADABLE_REMEDY, stopped_at_unloadable};
 use crate::check::tree::TreeFile;
 use crate::model::{
     Arch, Code, Evidence, Finding, Host, MissingLibrary, MissingNode, MissingSymbol, Presence,
@@ -140,17 +141,34 @@ pub(super) fn missing_libraries(
 ) -> Finding {
     let loader_messages = libraries
         .iter()
-        .map(|l| {
-            format!(
+        .map(|l| match &l.unloadable_at {
+            // ld.so names the file it opened, by its path.
+            Some(at) => format!(
+                "{}: error while loading shared libraries: {}: {}",
+                file.shown,
+                at.path,
+                at.reason.glibc_error()
+            ),
+            None => format!(
                 "{}: error while loading shared libraries: {}: cannot open shared object file: No such file or directory",
                 file.shown, l.name
-            )
+            ),
         })
         .collect();
-    let (mut names, mut absent, mut off_path) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut names, mut absent, mut off_path, mut unloadable) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for library in &libraries {
         // One name, however many of the loaded objects need it.
         if names.contains(&library.name) {
+            continue;
+        }
+        if library.unloadable_at.is_some() {
+            if !unloadable
+                .iter()
+                .any(|l: &&MissingLibrary| l.name == library.name)
+            {
+                unloadable.push(library);
+            }
             continue;
         }
         names.push(library.name.clone());
@@ -162,7 +180,7 @@ pub(super) fn missing_libraries(
             None => absent.push(library.name.clone()),
         }
     }
-    let mut parts = Vec::new();
+    let mut parts: Vec<String> = stopped_at_unloadable(&unloadable).into_iter().collect();
     if !absent.is_empty() {
         parts.push(format!(
             "needs {} which neither the scanned tree (RPATH/RUNPATH) nor {} provides",
@@ -212,6 +230,9 @@ pub(super) fn missing_libraries(
              it loads inherit"
                 .to_string(),
         );
+    }
+    if !unloadable.is_empty() {
+        remedies.push(UNLOADABLE_REMEDY.to_string());
     }
     if remedies.is_empty() {
         remedies.push("bundle the library with the artifact (and an RPATH that reaches it), or use a build that does not need it".to_string());

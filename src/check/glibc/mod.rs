@@ -243,6 +243,24 @@ impl<'t> GlibcResolver<'t> {
                         }
                         Some(Provider::Tree(found))
                     }
+                    // The search stopped at a file by the name that does
+                    // not load: ld.so looks nowhere else.
+                    Err(not_found) if not_found.unloadable_at().is_some() => {
+                        load.missing.push((
+                            object,
+                            MissingLibrary {
+                                name: name.clone(),
+                                needed_by: file.shown.to_string(),
+                                looked_in: not_found.looked_in(),
+                                gcompat_provides: false,
+                                note: None,
+                                in_tree_at: None,
+                                symbols_expected: Vec::new(),
+                                unloadable_at: not_found.unloadable_at().cloned(),
+                            },
+                        ));
+                        None
+                    }
                     Err(looked_in) => match self.platform.image_library(name) {
                         Some(library) => Some(Provider::Image(library)),
                         None if !self.platform.image_libraries_known() => Some(Provider::Unknown),
@@ -259,6 +277,7 @@ impl<'t> GlibcResolver<'t> {
                                     note: None,
                                     in_tree_at: off_search_path(self.index, name),
                                     symbols_expected: Vec::new(),
+                                    unloadable_at: None,
                                 },
                             ));
                             None
