@@ -116,6 +116,7 @@ fn write_chain(dir: &Path, length: usize) {
                 .chain((0..10).map(|k| format!("nowhere{i}_{k}")))
                 .collect(),
             exports: (0..10).map(|k| format!("chain{i}_{k}")).collect(),
+            ..SharedObject::default()
         };
         std::fs::write(dir.join(name(i)), object.to_bytes()).unwrap();
     }
@@ -373,6 +374,7 @@ fn write_random_tree(root: &Path, seed: u64, count: usize) {
             rpath: None,
             undefined: (0..next(6)).map(|_| format!("pool{}", next(60))).collect(),
             exports: (0..next(6)).map(|_| format!("pool{}", next(60))).collect(),
+            ..SharedObject::default()
         };
         let dir = dirs[next(dirs.len())];
         let mut object = object;

@@ -1162,6 +1162,92 @@ fn a_library_search_stops_at_the_first_file_by_the_name() {
     }
 }
 
+/// musl's loader looks up by name every symbol a relocation names that is
+/// not STB_LOCAL, the file's own definitions included, and never binds an
+/// IFUNC definition: a file whose relocations name its own IFUNCs (Debian's
+/// libatomic) fails unless another loaded object defines the names plainly.
+/// Checked against the loader itself.
+#[test]
+fn musl_never_binds_a_file_s_own_ifunc() {
+    use common::synthetic_elf::SharedObject;
+    let dir = tempfile::tempdir().unwrap();
+    let with_own_ifunc = |needed: &[&str]| SharedObject {
+        needed: needed.iter().map(|n| n.to_string()).collect(),
+        runpath: Some("$ORIGIN".to_string()),
+        ifunc_exports: vec!["atomic_op".to_string()],
+        exports: vec!["plain_op".to_string()],
+        ..SharedObject::default()
+    };
+    // (file, bytes, whether musl finds `atomic_op`)
+    let files = [
+        ("alone.so", with_own_ifunc(&["libc.so"]), false),
+        (
+            "with-plain.so",
+            with_own_ifunc(&["libc.so", "libplain.so"]),
+            true,
+        ),
+        (
+            "libplain.so",
+            SharedObject {
+                needed: vec!["libc.so".to_string()],
+                exports: vec!["atomic_op".to_string()],
+                ..SharedObject::default()
+            },
+            true,
+        ),
+    ];
+    for (file, object, _) in &files {
+        std::fs::write(dir.path().join(file), object.to_bytes()).unwrap();
+    }
+    let options = Options {
+        platform: Platform::new("debian-musl".parse().unwrap(), Arch::X86_64, false),
+        ..Options::default()
+    };
+    let report = scan(&[dir.path().to_path_buf()], &options).unwrap();
+    for (file, _, found) in &files {
+        let artifact = report
+            .artifacts
+            .iter()
+            .find(|a| a.path.as_str() == *file)
+            .unwrap();
+        let missing: Vec<(String, Option<String>)> = artifact
+            .findings()
+            .iter()
+            .flat_map(|f| match &f.evidence {
+                Evidence::Symbols { symbols, .. } => symbols
+                    .iter()
+                    .map(|s| (s.name.clone(), s.ifunc_only_in.clone()))
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        if *found {
+            assert_eq!(artifact.verdict(), Verdict::Ok, "{file}: {missing:?}");
+        } else {
+            assert_eq!(artifact.verdict(), Verdict::Breaks, "{file}");
+            assert_eq!(
+                missing,
+                [("atomic_op".to_string(), Some(file.to_string()))],
+                "{file}"
+            );
+        }
+    }
+
+    if loader_missing("musl's side") {
+        return;
+    }
+    for (file, _, found) in &files {
+        let output = Loader::Host.list(&dir.path().join(file), &[]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let errors = common::musl_loader_errors(&stderr);
+        let failed_on_it = errors
+            .symbols
+            .iter()
+            .any(|(_, symbol)| symbol == "atomic_op");
+        assert_eq!(failed_on_it, !found, "musl: {file}: {stderr}");
+    }
+}
+
 /// The verdict on `path`, whether a finding names `library` missing, and
 /// the findings.
 fn judged_missing(report: &Report, path: &str, library: &str) -> (Verdict, bool, String) {

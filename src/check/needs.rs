@@ -101,11 +101,13 @@ impl<'a> ObjectNeeds<'a> {
         if platform.loader_kind() != LoaderKind::Musl {
             return needs;
         }
+        let own_ifuncs = file.facts.own_ifunc_references.iter();
         for required in file
             .facts
             .required_symbols
             .iter()
             .filter(|s| !s.weak && s.relocated)
+            .chain(own_ifuncs)
         {
             match platform.libc_provides(&required.name) {
                 Some(MuslProvides::Exported) => {}

@@ -460,13 +460,13 @@ impl<'g, 't> Scope<'g, 't> {
             .map(|(library, _)| *library)
     }
 
-    /// The first loaded object (other than `object`) that defines `name`,
-    /// but only as an IFUNC.
-    fn ifunc_definer(&self, object: usize, name: &str) -> Option<String> {
+    /// The first loaded object that defines `name`, but only as an IFUNC:
+    /// another one for an undefined name, `object` itself for one of its
+    /// own IFUNCs a relocation names.
+    fn ifunc_definer(&self, name: &str) -> Option<String> {
         let index = self.resolver.index;
         self.ifunc_objects
             .iter()
-            .filter(|&&other| other != object)
             .filter_map(|&other| index.file(other))
             .find(|file| file.facts.defines_only_as_ifunc(name))
             .map(|file| file.shown.to_string())
@@ -567,7 +567,7 @@ impl<'g, 't> Scope<'g, 't> {
             glibc_since: glibc.map(|g| g.first_version.to_string()),
             gcompat_provides,
             copy_relocation: required.copy_relocation,
-            ifunc_only_in: self.ifunc_definer(object, name),
+            ifunc_only_in: self.ifunc_definer(name),
             reference: required.reference,
         });
     }

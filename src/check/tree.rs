@@ -243,12 +243,17 @@ impl<'a> TreeIndex<'a> {
     }
 
     /// Symbol name → the scanned files exporting it (in scan order), for the
-    /// names the scanned files require: one pass over every file's exports
-    /// instead of one per lookup.
+    /// names the scanned files look up (undefined, or their own IFUNCs): one
+    /// pass over every file's exports instead of one per lookup.
     pub(super) fn exporters(&self) -> FxHashMap<&'a str, Vec<usize>> {
         let mut exporters: FxHashMap<&'a str, Vec<usize>> = FxHashMap::default();
         for file in self.files.iter().flatten() {
-            for symbol in &file.facts.required_symbols {
+            let facts = file.facts;
+            for symbol in facts
+                .required_symbols
+                .iter()
+                .chain(&facts.own_ifunc_references)
+            {
                 exporters.entry(symbol.name.as_str()).or_default();
             }
         }

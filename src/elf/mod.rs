@@ -96,6 +96,7 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
         .cloned();
     let required_symbols = required_symbols(&parsed, &needed_versions);
     let (exports, ifunc_only_exports) = exports(&parsed);
+    let own_ifunc_references = own_ifunc_references(&parsed, &ifunc_only_exports);
     let relocation_types = relocation_types(&parsed);
     let go_build_id = go_build_id(elf, bytes);
     let bind_now = binds_now(elf);
@@ -131,6 +132,7 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
         exports_count: exports.len(),
         exports,
         ifunc_only_exports,
+        own_ifunc_references,
         relocation_types,
         go_build_id,
         libc,
@@ -430,6 +432,45 @@ fn exports(parsed: &Parsed) -> (SymbolNames, SymbolNames) {
         .filter(|name| !exports.contains(name))
         .collect();
     (exports, ifunc_only)
+}
+
+/// The symbols the file defines only as IFUNC (`ifunc_only`) that a dynamic
+/// relocation names: musl's `do_relocs` looks any symbol that is not
+/// STB_LOCAL up by name, and never binds an IFUNC definition. Not weak: a
+/// defined symbol left unresolved is an error even when weak. Without any
+/// parsed relocation, none (nothing says one is named).
+fn own_ifunc_references(parsed: &Parsed, ifunc_only: &SymbolNames) -> Vec<RequiredSymbol> {
+    let relocations = &parsed.relocations;
+    if ifunc_only.is_empty() || !relocations.any_symbol {
+        return Vec::new();
+    }
+    let mut references: Vec<RequiredSymbol> = parsed
+        .elf
+        .dynsyms
+        .iter()
+        .enumerate()
+        .filter(|(index, sym)| {
+            sym.st_type() == STT_GNU_IFUNC
+                && sym.st_shndx != SHN_UNDEF as usize
+                && matches!(sym.st_bind(), STB_GLOBAL | STB_WEAK | STB_GNU_UNIQUE)
+                && relocations.names(*index)
+        })
+        .filter_map(|(index, sym)| {
+            let name = parsed.dynstr.get(sym.st_name)?;
+            ifunc_only.contains(name).then(|| RequiredSymbol {
+                name: name.to_string(),
+                weak: false,
+                version: None,
+                library: None,
+                copy_relocation: false,
+                relocated: true,
+                reference: relocations.reference(index),
+            })
+        })
+        .collect();
+    references.sort_by(|a, b| a.name.cmp(&b.name));
+    references.dedup_by(|a, b| a.name == b.name);
+    references
 }
 
 /// The names and types of the defined global/weak/unique dynamic symbols.

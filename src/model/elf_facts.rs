@@ -232,6 +232,12 @@ pub struct ElfFacts {
     /// glibc's loader binds them, musl's skips them.
     #[serde(skip)]
     pub ifunc_only_exports: SymbolNames,
+    /// Names the file defines only as `STT_GNU_IFUNC` and names in a
+    /// dynamic relocation (libatomic's `__atomic_load_16`): musl's loader
+    /// looks each up by name like an undefined one (`do_relocs`), and its
+    /// `find_sym` skips IFUNC definitions, this file's own included.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub own_ifunc_references: Vec<RequiredSymbol>,
     /// Relocation types in the dynamic relocation tables.
     pub relocation_types: Vec<RelocationCount>,
     pub go_build_id: Option<String>,

@@ -14,6 +14,9 @@ pub struct SharedObject {
     pub undefined: Vec<String>,
     /// Global function symbols it defines.
     pub exports: Vec<String>,
+    /// Global symbols it defines as STT_GNU_IFUNC and names in a relocation
+    /// of its own (as libatomic's PLT does).
+    pub ifunc_exports: Vec<String>,
 }
 
 const EHDR_SIZE: usize = 64;
@@ -40,7 +43,8 @@ impl SharedObject {
     /// address 0 (so addresses are offsets), PT_DYNAMIC, `.dynstr`, `.dynsym`,
     /// a SysV hash table (which gives goblin the symbol count and musl its lookup) and the dynamic
     /// section, with one R_X86_64_GLOB_DAT relocation (into a GOT slot of
-    /// its own) per undefined symbol, so musl's loader looks each one up.
+    /// its own) per undefined symbol and per IFUNC export, so musl's loader
+    /// looks each one up.
     /// No section headers.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut strings = vec![0u8];
@@ -54,13 +58,17 @@ impl SharedObject {
         let soname = self.soname.as_deref().map(&mut intern);
         let runpath = self.runpath.as_deref().map(&mut intern);
         let rpath = self.rpath.as_deref().map(&mut intern);
-        // (name offset, defined)
-        let mut symbols: Vec<(u64, bool)> = Vec::new();
+        // (name offset, st_info, defined), the relocated ones first
+        let mut symbols: Vec<(u64, u8, bool)> = Vec::new();
         for name in &self.undefined {
-            symbols.push((intern(name), false));
+            symbols.push((intern(name), 0x12, false)); // STB_GLOBAL, STT_FUNC
         }
+        for name in &self.ifunc_exports {
+            symbols.push((intern(name), 0x1a, true)); // STB_GLOBAL, STT_GNU_IFUNC
+        }
+        let relocated = symbols.len();
         for name in &self.exports {
-            symbols.push((intern(name), true));
+            symbols.push((intern(name), 0x12, true));
         }
 
         let mut body = Vec::new();
@@ -71,9 +79,9 @@ impl SharedObject {
         align(&mut body, 8);
         let symtab = at(&body);
         body.extend_from_slice(&[0; SYM_SIZE]);
-        for &(name, defined) in &symbols {
+        for &(name, info, defined) in &symbols {
             push_u32(&mut body, name as u32);
-            body.push(0x12); // STB_GLOBAL, STT_FUNC
+            body.push(info);
             body.push(0);
             push_u16(&mut body, if defined { 1 } else { 0 }); // SHN_UNDEF when undefined
             push_u64(&mut body, if defined { 0x1000 } else { 0 });
@@ -90,14 +98,14 @@ impl SharedObject {
         }
         align(&mut body, 8);
         let got = at(&body);
-        body.extend(std::iter::repeat_n(0u8, 8 * self.undefined.len()));
+        body.extend(std::iter::repeat_n(0u8, 8 * relocated));
         let rela = at(&body);
-        for index in 0..self.undefined.len() {
+        for index in 0..relocated {
             push_u64(&mut body, got + 8 * index as u64); // r_offset
             push_u64(&mut body, ((index as u64 + 1) << 32) | 6); // symbol, R_X86_64_GLOB_DAT
             push_u64(&mut body, 0); // r_addend
         }
-        let rela_size = (24 * self.undefined.len()) as u64;
+        let rela_size = (24 * relocated) as u64;
         let dynamic = at(&body);
         let mut entries: Vec<(u64, u64)> = needed.iter().map(|&n| (1, n)).collect();
         if let Some(soname) = soname {
