@@ -1248,6 +1248,105 @@ fn musl_never_binds_a_file_s_own_ifunc() {
     }
 }
 
+/// A library no module loads is judged in the process of the program of
+/// the tree that loads it: musl searches the RPATH or RUNPATH of every
+/// object up the chain that loaded a library, so a bundled library without
+/// one finds its sibling through the program's (a wheel's `node` binary and
+/// its `libstdc++`); glibc inherits only DT_RPATH, never DT_RUNPATH. Checked
+/// against both loaders.
+#[test]
+fn a_library_is_judged_in_the_process_of_the_program_that_loads_it() {
+    use common::synthetic_elf::SharedObject;
+    let dir = tempfile::tempdir().unwrap();
+    // (loader, libc, interpreter, target, program's path tag, found in its process)
+    let cases = [
+        ("musl", "libc.so", LOADER, "debian-musl", "runpath", true),
+        (
+            "glibc",
+            "libc.so.6",
+            "/lib64/ld-linux-x86-64.so.2",
+            "debian:12-slim",
+            "runpath",
+            false,
+        ),
+        (
+            "glibc",
+            "libc.so.6",
+            "/lib64/ld-linux-x86-64.so.2",
+            "debian:12-slim",
+            "rpath",
+            true,
+        ),
+    ];
+    for (loader, libc, interpreter, target, tag, found) in cases {
+        let root = dir.path().join(format!("{loader}-{tag}"));
+        std::fs::create_dir_all(root.join("bin")).unwrap();
+        std::fs::create_dir_all(root.join("libs")).unwrap();
+        let path = Some("$ORIGIN/../libs".to_string());
+        let (runpath, rpath) = match tag {
+            "rpath" => (None, path),
+            _ => (path, None),
+        };
+        let program = SharedObject {
+            needed: vec![libc.to_string(), "liba.so".to_string()],
+            runpath,
+            rpath,
+            interpreter: Some(interpreter.to_string()),
+            ..SharedObject::default()
+        };
+        std::fs::write(root.join("bin/prog"), program.to_bytes()).unwrap();
+        for (name, needed) in [("liba.so", vec![libc, "libb.so"]), ("libb.so", vec![libc])] {
+            let library = SharedObject {
+                needed: needed.iter().map(|n| n.to_string()).collect(),
+                ..SharedObject::default()
+            };
+            std::fs::write(root.join("libs").join(name), library.to_bytes()).unwrap();
+        }
+        let options = Options {
+            platform: Platform::new(target.parse().unwrap(), Arch::X86_64, false),
+            ..Options::default()
+        };
+        let report = scan(std::slice::from_ref(&root), &options).unwrap();
+        for file in ["bin/prog", "libs/liba.so"] {
+            let (verdict, missing, findings) = judged_missing(&report, file, "libb.so");
+            let case = format!("{loader} ({tag}): {file}: {findings}");
+            assert_eq!(missing, !found, "{case}");
+            assert_eq!(verdict == Verdict::Ok, found, "{case}");
+        }
+        let library = report
+            .artifacts
+            .iter()
+            .find(|a| a.path.as_str() == "libs/liba.so")
+            .unwrap();
+        let judged_in = library
+            .assessment
+            .load
+            .as_ref()
+            .and_then(|load| load.loaded_by_program.as_deref());
+        assert_eq!(judged_in, Some("bin/prog"), "{loader} ({tag})");
+    }
+
+    if !loader_missing("musl's side") {
+        let output = Loader::Host.list(&dir.path().join("musl-runpath/bin/prog"), &[]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            common::musl_loader_errors(&stderr).libraries.is_empty(),
+            "musl: {stderr}"
+        );
+    }
+    for (tag, found) in [("runpath", false), ("rpath", true)] {
+        let Some(output) = glibc_list(&dir.path().join(format!("glibc-{tag}/bin/prog"))) else {
+            return;
+        };
+        let listed = String::from_utf8_lossy(&output.stdout);
+        let errors = String::from_utf8_lossy(&output.stderr);
+        let finds = listed
+            .lines()
+            .any(|l| l.contains("libb.so => ") && l.contains("/libs/libb.so"));
+        assert_eq!(finds, found, "glibc ({tag}): {listed}{errors}");
+    }
+}
+
 /// The verdict on `path`, whether a finding names `library` missing, and
 /// the findings.
 fn judged_missing(report: &Report, path: &str, library: &str) -> (Verdict, bool, String) {

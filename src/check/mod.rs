@@ -53,7 +53,8 @@ use resolve::{LoadChains, Resolution, ResolveContext, Resolver};
 pub fn assess_all(index: &TreeIndex, count: usize, platform: &Platform) -> Vec<Option<Assessment>> {
     let resolver = Resolver::new(index, count, platform);
     let prebuilds = Prebuilds::new(index, count, platform);
-    let (hosts, loaders) = hosts(&resolver, &prebuilds);
+    let (hosts, mut loaders) = hosts(&resolver, &prebuilds);
+    let programs = programs_loading(&resolver, &prebuilds, &hosts, &mut loaders);
     // A glibc or no-libc image: its own loader's rules (`glibc`), not musl's.
     let glibc = (platform.loader_kind() != LoaderKind::Musl)
         .then(|| glibc::GlibcResolver::new(index, platform));
@@ -82,8 +83,67 @@ pub fn assess_all(index: &TreeIndex, count: usize, platform: &Platform) -> Vec<O
         .for_each(|j| j.name_the_unnamed(index, &named));
     judged
         .into_iter()
-        .map(|j| j.map(|j| j.assessment))
+        .zip(programs)
+        .map(|(judged, program)| {
+            let mut assessment = judged?.assessment;
+            if let (Some(load), Some(program)) = (&mut assessment.load, program) {
+                load.loaded_by_program = index.file(program).map(|f| f.shown.to_string());
+            }
+            Some(assessment)
+        })
         .collect()
+}
+
+/// A library no module loads is judged in the process of the first program
+/// of the tree (in scan order) that loads it through DT_NEEDED: its needs
+/// are searched for in the RPATHs of the objects that load it there too, as
+/// both loaders do (a wheel's `node` binary finds the `libgcc_s` its bundled
+/// `libstdc++` needs through its own RPATH). Sets those libraries' chains in
+/// `loaders` and returns, for each file, the program.
+fn programs_loading(
+    resolver: &Resolver,
+    prebuilds: &Prebuilds,
+    hosts: &[Option<Host>],
+    loaders: &mut [Vec<usize>],
+) -> Vec<Option<usize>> {
+    let (index, platform) = (resolver.index(), resolver.platform());
+    let mut programs = vec![None; index.file_count()];
+    let loads: Vec<(usize, LoadChains)> = (0..index.file_count())
+        .into_par_iter()
+        .filter_map(|program| {
+            let file = index.file(program)?;
+            let runs = hosts.get(program).is_some_and(Option::is_none)
+                && file.facts.is_loadable()
+                && file.facts.interpreter.is_some()
+                && file.facts.arch == platform.arch
+                && prebuild::never_loaded(index, prebuilds, file, platform).is_none();
+            if !runs {
+                return None;
+            }
+            let ctx = ResolveContext {
+                gcompat_installed: platform.gcompat_installed(),
+                gcompat_reaches_root: false,
+                host: None,
+                loaded_through: &[],
+            };
+            Some((program, resolver.load_chains(program, &ctx)))
+        })
+        .collect();
+    for (program, objects) in loads {
+        for (object, chain) in objects.into_iter().skip(1) {
+            let unplaced = hosts.get(object).is_some_and(Option::is_none)
+                && programs.get(object).is_some_and(Option::is_none);
+            if let (true, Some(loaded_through)) = (unplaced, loaders.get_mut(object))
+                && loaded_through.is_empty()
+            {
+                *loaded_through = chain;
+                if let Some(slot) = programs.get_mut(object) {
+                    *slot = Some(program);
+                }
+            }
+        }
+    }
+    programs
 }
 
 /// The host process of every file: its own (from its exports and name), or
@@ -442,6 +502,7 @@ fn load_summary(
         gcompat_reach: Some(gcompat_reach),
         not_loaded: None,
         loads_with_gcompat: false,
+        loaded_by_program: None,
     }
 }
 

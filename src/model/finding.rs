@@ -433,6 +433,11 @@ pub struct LoadSummary {
     /// The file breaks, and would load once gcompat is installed.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub loads_with_gcompat: bool,
+    /// A library judged in the process of this program of the tree (a
+    /// report path), the first that loads it: the RPATHs of the objects
+    /// that load it there are searched for its needs too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loaded_by_program: Option<String>,
 }
 
 fn is_zero(n: &usize) -> bool {

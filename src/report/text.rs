@@ -323,6 +323,10 @@ fn render_artifact(out: &mut String, artifact: &Artifact, paint: &Paint, gcompat
                     None => format!("{} module", host.name()),
                 });
             }
+            let program = artifact.assessment.load.as_ref();
+            if let Some(program) = program.and_then(|load| load.loaded_by_program.as_deref()) {
+                parts.push(format!("loaded by {program}"));
+            }
             format!("({})", parts.join(", "))
         }
         None => String::new(),

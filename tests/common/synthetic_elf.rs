@@ -17,6 +17,8 @@ pub struct SharedObject {
     /// Global symbols it defines as STT_GNU_IFUNC and names in a relocation
     /// of its own (as libatomic's PLT does).
     pub ifunc_exports: Vec<String>,
+    /// PT_INTERP: a program (position-independent) rather than a library.
+    pub interpreter: Option<String>,
 }
 
 const EHDR_SIZE: usize = 64;
@@ -72,9 +74,16 @@ impl SharedObject {
         }
 
         let mut body = Vec::new();
-        let body_start = EHDR_SIZE + 2 * PHDR_SIZE;
+        let phnum = if self.interpreter.is_some() { 3 } else { 2 };
+        let body_start = EHDR_SIZE + phnum * PHDR_SIZE;
         let strtab = body_start as u64;
         body.extend_from_slice(&strings);
+        let interpreter = self.interpreter.as_ref().map(|path| {
+            let at = (body_start + body.len()) as u64;
+            body.extend_from_slice(path.as_bytes());
+            body.push(0);
+            (at, path.len() as u64 + 1)
+        });
         let at = |body: &Vec<u8>| (body_start + body.len()) as u64;
         align(&mut body, 8);
         let symtab = at(&body);
@@ -148,15 +157,17 @@ impl SharedObject {
         push_u32(&mut out, 0); // e_flags
         push_u16(&mut out, EHDR_SIZE as u16);
         push_u16(&mut out, PHDR_SIZE as u16);
-        push_u16(&mut out, 2); // e_phnum
+        push_u16(&mut out, phnum as u16); // e_phnum
         push_u16(&mut out, 64); // e_shentsize
         push_u16(&mut out, 0); // e_shnum
         push_u16(&mut out, 0); // e_shstrndx
-        // PT_LOAD, read-write (the GOT is written), the whole file at address 0.
-        for (p_type, flags, offset, size, alignment) in [
-            (1u32, 6u32, 0u64, total, 0x1000u64),
-            (2, 6, dynamic, dynamic_size, 8),
-        ] {
+        // PT_INTERP first, then PT_LOAD, read-write (the GOT is written),
+        // the whole file at address 0.
+        let headers = interpreter
+            .map(|(at, len)| (3u32, 4u32, at, len, 1u64))
+            .into_iter()
+            .chain([(1, 6, 0, total, 0x1000), (2, 6, dynamic, dynamic_size, 8)]);
+        for (p_type, flags, offset, size, alignment) in headers {
             push_u32(&mut out, p_type);
             push_u32(&mut out, flags);
             push_u64(&mut out, offset);
