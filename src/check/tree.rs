@@ -196,7 +196,8 @@ impl<'a> TreeIndex<'a> {
     }
 
     /// Keeps the non-ELF files a search can meet: by a name some file
-    /// needs, or at the end of a symlink by one.
+    /// needs (the last part of one with a slash), or at the end of a
+    /// symlink by one.
     fn index_not_elf(
         &mut self,
         entries: &'a [NotElfEntry<'a>],
@@ -210,7 +211,7 @@ impl<'a> TreeIndex<'a> {
             .iter()
             .flatten()
             .flat_map(|file| file.facts.needed.iter())
-            .map(|name| OsStr::new(name.as_str()))
+            .filter_map(|name| Path::new(name.as_str()).file_name())
             .collect();
         let is_needed = |path: &Path| path.file_name().is_some_and(|name| needed.contains(name));
         let linked_from_needed: HashMap<PathBuf, &'a OsStr> = symlinks
