@@ -32,6 +32,8 @@ pub fn elf(data: &[u8]) {
         shown: "input.so",
         facts: &facts,
         glibc_platform_package: None,
+        filesystem_root: None,
+        distro_owned: false,
     })];
     let no_links = HashMap::new();
     let index = TreeIndex::new(&files, &no_links, &[]);
@@ -411,6 +413,8 @@ pub fn tree(data: &[u8]) {
                 shown: location.to_str().unwrap_or_default(),
                 facts,
                 glibc_platform_package: None,
+                filesystem_root: None,
+                distro_owned: false,
             })
         })
         .collect();

@@ -315,6 +315,8 @@ fn eight_hundred_chained_libraries_are_resolved_within_the_guard() {
                     shown: &shown[i],
                     facts: &facts[i],
                     glibc_platform_package: None,
+                    filesystem_root: None,
+                    distro_owned: false,
                 })
             })
             .collect();

@@ -519,3 +519,161 @@ fn a_temurin_jre_is_the_runtime_answered_by_its_official_variant() {
         .unwrap_or_else(|| panic!("{:#}", on_alpine["packages"]));
     assert_eq!(snappy["as_is"]["verdict"], "breaks");
 }
+
+/// A `docker save` archive (legacy layout, one uncompressed layer) holding
+/// `files` (path in the image, bytes).
+fn docker_save(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let tar_of = |members: &[(&str, &[u8])]| {
+        let mut builder = tar::Builder::new(Vec::new());
+        for (name, data) in members {
+            let mut header = tar::Header::new_gnu();
+            header.set_entry_type(tar::EntryType::Regular);
+            header.set_size(data.len() as u64);
+            header.set_mode(0o755);
+            builder.append_data(&mut header, name, *data).unwrap();
+        }
+        builder.into_inner().unwrap()
+    };
+    let members: Vec<(&str, &[u8])> = files.iter().map(|(p, d)| (*p, d.as_slice())).collect();
+    let layer = tar_of(&members);
+    let config = br#"{"architecture":"amd64","os":"linux","config":{}}"#;
+    let manifest = br#"[{"Config":"config.json","RepoTags":["app:1"],"Layers":["l1/layer.tar"]}]"#;
+    tar_of(&[
+        ("manifest.json", manifest),
+        ("config.json", config),
+        ("l1/layer.tar", &layer),
+    ])
+}
+
+#[test]
+fn an_images_libraries_are_found_where_its_loader_looks_by_default() {
+    use common::synthetic_elf::SharedObject;
+    const MUSL: &str = "libc.musl-x86_64.so.1";
+    let program = |needs: &str, calls: &str, rpath: Option<&str>, runpath: Option<&str>| {
+        SharedObject {
+            needed: vec![MUSL.to_string(), needs.to_string()],
+            undefined: vec![calls.to_string()],
+            rpath: rpath.map(str::to_string),
+            runpath: runpath.map(str::to_string),
+            interpreter: Some("/lib/ld-musl-x86_64.so.1".to_string()),
+            ..SharedObject::default()
+        }
+        .to_bytes()
+    };
+    let library = |soname: &str, defines: &str| {
+        SharedObject {
+            soname: Some(soname.to_string()),
+            needed: vec![MUSL.to_string()],
+            exports: vec![defines.to_string()],
+            ..SharedObject::default()
+        }
+        .to_bytes()
+    };
+    let files = vec![
+        // No RPATH: musl's default path (/lib, /usr/local/lib, /usr/lib).
+        ("usr/local/bin/app", program("libapp.so.1", "app_fn", None, None)),
+        ("usr/local/lib/libapp.so.1", library("libapp.so.1", "app_fn")),
+        // An absolute RPATH is the image's directory.
+        ("opt/tool/bin/tool", program("libtool.so", "tool_fn", Some("/opt/tool/lib"), None)),
+        ("opt/tool/lib/libtool.so", library("libtool.so", "tool_fn")),
+        // `..` past the image's / stays at its /.
+        ("opt/up/bin/up", program("libup.so", "up_fn", None, Some("$ORIGIN/../../../../../lib2"))),
+        ("lib2/libup.so", library("libup.so", "up_fn")),
+        // A library the image's distribution installed does not move to the target.
+        ("usr/local/bin/uses-distro", program("libdistro.so.1", "distro_fn", None, None)),
+        ("usr/lib/libdistro.so.1", library("libdistro.so.1", "distro_fn")),
+        // glibc's ld.so: its built-in multiarch directory.
+        (
+            "usr/local/bin/gapp",
+            SharedObject {
+                needed: vec!["libc.so.6".to_string(), "libgapp.so.1".to_string()],
+                undefined: vec!["gapp_fn".to_string()],
+                interpreter: Some("/lib64/ld-linux-x86-64.so.2".to_string()),
+                ..SharedObject::default()
+            }
+            .to_bytes(),
+        ),
+        (
+            "usr/lib/x86_64-linux-gnu/libgapp.so.1",
+            SharedObject {
+                soname: Some("libgapp.so.1".to_string()),
+                needed: vec!["libc.so.6".to_string()],
+                exports: vec!["gapp_fn".to_string()],
+                ..SharedObject::default()
+            }
+            .to_bytes(),
+        ),
+        (
+            "var/lib/dpkg/status",
+            b"Package: libdistro1\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.0-1\n\n"
+                .to_vec(),
+        ),
+        ("var/lib/dpkg/info/libdistro1:amd64.list", b"/.\n/usr/lib/libdistro.so.1\n".to_vec()),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("app.tar");
+    std::fs::write(&image, docker_save(&files)).unwrap();
+    let (report, status) = json_scan(&image, &["--target", "alpine:3.20"]);
+    let missing = |report: &Value, member: &str| -> Vec<String> {
+        let artifact = artifacts(report)
+            .iter()
+            .find(|a| {
+                a["path"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("!/{member}"))
+            })
+            .unwrap_or_else(|| panic!("{member} not in {report:#}"));
+        artifact["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "MC103")
+            .flat_map(|f| f["evidence"]["libraries"].as_array().unwrap().clone())
+            .map(|library| library["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for found in ["usr/local/bin/app", "opt/tool/bin/tool", "opt/up/bin/up"] {
+        assert_eq!(
+            missing(&report, found),
+            Vec::<String>::new(),
+            "{found}: {report:#}"
+        );
+    }
+    assert_eq!(
+        missing(&report, "usr/local/bin/uses-distro"),
+        ["libdistro.so.1"]
+    );
+    let text = stdout(&muslcheck(&image, &["--target", "alpine:3.20"]));
+    assert!(
+        text.contains(
+            "needs libdistro.so.1 which neither the scanned tree nor the target provides"
+        ),
+        "{text}"
+    );
+    assert_eq!(status, 1);
+    // glibc's ld.so: its multiarch directory, on a glibc target.
+    let (report, _) = json_scan(&image, &["--target", "debian:12-slim"]);
+    assert_eq!(
+        missing(&report, "usr/local/bin/gapp"),
+        Vec::<String>::new(),
+        "{report:#}"
+    );
+
+    // The same files as a directory: nothing says where / is, so only the
+    // RPATHs that name the tree's directories count.
+    let tree = dir.path().join("tree");
+    for (path, data) in &files {
+        let to = tree.join(path);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, data).unwrap();
+    }
+    let (report, _) = json_scan(&tree, &["--target", "alpine:3.20"]);
+    let breaks = |member: &str| {
+        artifacts(&report)
+            .iter()
+            .any(|a| a["path"].as_str().unwrap().ends_with(member) && a["verdict"] == "breaks")
+    };
+    assert!(breaks("usr/local/bin/app"), "{report:#}");
+    assert!(breaks("opt/tool/bin/tool"), "{report:#}");
+}

@@ -175,10 +175,14 @@ pub(super) fn find_library(
 
 /// Where the scanned tree has a file named `name` that the search did not
 /// reach, as the report shows it: beside the file it names (a symlink in
-/// the same directory), else the file itself.
+/// the same directory), else the file itself. Not an image's distribution
+/// file: the target's own packages replace those, wherever they lie.
 pub(super) fn off_search_path(index: &TreeIndex, name: &str) -> Option<String> {
     let (location, file) = index.named(name)?;
     let file = index.file(file)?;
+    if file.distro_owned && file.filesystem_root.is_some() {
+        return None;
+    }
     if location.parent() == file.location.parent()
         && let Some((dir, _)) = file.shown.rsplit_once('/')
     {

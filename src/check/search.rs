@@ -57,6 +57,9 @@ pub(super) struct Search {
     /// The size of an ELF header of the object's class: a file shorter
     /// than that is "too short" to glibc's loader.
     header_len: usize,
+    /// For a file of a container image, the loader's default directories
+    /// in that image, searched after every RPATH and RUNPATH.
+    defaults: Vec<PathBuf>,
 }
 
 /// What a search finds of one needed name, whoever the root is.
@@ -184,12 +187,19 @@ impl Search {
                 Found::InOwn { met, dirs_searched }
             })
             .collect();
+        let defaults = file.filesystem_root.map_or_else(Vec::new, |root| {
+            default_dirs(rules)
+                .iter()
+                .map(|dir| root.join(dir))
+                .collect()
+        });
         Search {
             own,
             own_is_runpath: !file.facts.runpath.is_empty(),
             names,
             only_for,
             header_len,
+            defaults,
         }
     }
 
@@ -228,7 +238,8 @@ impl Search {
         self.search(index, (position, name), rpaths)
     }
 
-    /// The object's own directories, then those of `chain` in order.
+    /// The object's own directories, then those of `chain` in order, then
+    /// (in an image) the loader's default ones.
     fn search<'s>(
         &'s self,
         index: &TreeIndex,
@@ -263,6 +274,21 @@ impl Search {
                 Met::Library(found) => return Ok(found),
                 Met::Unloadable(file) => return Err(NotFound::in_dirs(dirs).stopped_at(file)),
                 Met::Nothing => {}
+            }
+        }
+        for dir in &self.defaults {
+            dirs.push(dir);
+            if !in_tree {
+                continue;
+            }
+            // The image's distribution's own files are replaced by the
+            // target's packages (modelled apart), and so is what else
+            // lies there by the name; only the image's own libraries move.
+            if let Met::Library(found) =
+                meet(index, (self.only_for, self.header_len), &dir.join(name))
+                && index.file(found).is_some_and(|file| !file.distro_owned)
+            {
+                return Ok(found);
             }
         }
         Err(NotFound::in_dirs(dirs))
@@ -347,23 +373,69 @@ pub enum SearchRules {
     Glibc,
 }
 
+/// The directories a loader searches last, with no RPATH, RUNPATH or
+/// `LD_LIBRARY_PATH` naming the library: musl's built-in path (with no
+/// `/etc/ld-musl-ARCH.path`); glibc's built-in directories, multiarch
+/// (Debian, Ubuntu) and lib64 (Red Hat's family) both, and `/usr/local/lib`,
+/// which Debian's and Ubuntu's `ld.so.cache` hold (`libc.conf`) once
+/// `ldconfig` has run, as every package install runs it.
+fn default_dirs(rules: SearchRules) -> &'static [&'static str] {
+    match rules {
+        SearchRules::Musl => &["lib", "usr/local/lib", "usr/lib"],
+        SearchRules::Glibc => &[
+            "usr/local/lib",
+            "lib/x86_64-linux-gnu",
+            "usr/lib/x86_64-linux-gnu",
+            "lib/aarch64-linux-gnu",
+            "usr/lib/aarch64-linux-gnu",
+            "lib64",
+            "usr/lib64",
+            "lib",
+            "usr/lib",
+        ],
+    }
+}
+
 /// A file's RUNPATH directories, else its RPATH ones, `$ORIGIN` expanded
 /// as `rules` say. Both loaders read the last DT_RUNPATH tag, else the
 /// last DT_RPATH (a later tag overwrites an earlier one), never DT_RPATH
-/// beside DT_RUNPATH.
+/// beside DT_RUNPATH. In a container image, paths are the image's: `$ORIGIN`
+/// is the file's directory there, and an absolute directory (or a `..`
+/// past `/`) stays below the image's root.
 pub(super) fn rpath_dirs(file: &TreeFile, rules: SearchRules) -> Vec<PathBuf> {
     let Some(entry) = file.facts.runpath.last().or(file.facts.rpath.last()) else {
         return Vec::new();
     };
-    let origin = file.location.parent().unwrap_or(Path::new(""));
+    let in_image = file
+        .filesystem_root
+        .and_then(|root| Some((root, file.location.strip_prefix(root).ok()?)));
+    let origin = match in_image {
+        Some((_, inside)) => Path::new("/").join(inside.parent().unwrap_or(Path::new(""))),
+        None => file
+            .location
+            .parent()
+            .unwrap_or(Path::new(""))
+            .to_path_buf(),
+    };
     let origin = origin.to_string_lossy();
-    match rules {
+    let dirs = match rules {
         SearchRules::Musl => musl_rpath(entry, &origin),
         SearchRules::Glibc => entry
             .split(':')
             .filter(|dir| !dir.is_empty())
             .map(|dir| PathBuf::from(glibc_expand(dir, &origin)))
             .collect(),
+    };
+    match in_image {
+        Some((root, _)) => dirs
+            .into_iter()
+            .map(|dir| match normalize(&dir).strip_prefix("/") {
+                Ok(inside) => root.join(inside),
+                // Relative to the process's working directory: unknown.
+                Err(_) => dir,
+            })
+            .collect(),
+        None => dirs,
     }
 }
 

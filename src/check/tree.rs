@@ -25,6 +25,12 @@ pub struct TreeFile<'a> {
     pub facts: &'a ElfFacts,
     /// The installed npm platform package for glibc that holds the file.
     pub glibc_platform_package: Option<&'a GlibcPlatformPackage>,
+    /// For a file of a container image, the image's `/`: absolute RPATH
+    /// directories and the loader's default ones are below it.
+    pub filesystem_root: Option<&'a Path>,
+    /// Installed by the image's distribution (dpkg, apk): the target's own
+    /// packages stand in for it, so no default-path search finds it.
+    pub distro_owned: bool,
 }
 
 /// A file of the tree that is not an ELF file (a text file, a placeholder,

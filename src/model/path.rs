@@ -158,6 +158,15 @@ pub fn on_disk(location: &Path) -> &Path {
     disk
 }
 
+/// The root of the outermost archive `location` is in (`image/\0` for a
+/// member of a container image: the image's `/`), if any.
+pub fn outermost_archive_root(location: &Path) -> Option<&Path> {
+    location
+        .ancestors()
+        .filter(|ancestor| ancestor.file_name().is_some_and(is_archive_root))
+        .last()
+}
+
 /// A location as messages show it: `archive!/member` for a member.
 pub fn display_location(location: &Path) -> String {
     let mut shown = String::new();

@@ -24,8 +24,9 @@ use crate::discover::{self, Inventory, Problem, ProblemKind};
 use crate::ecosystem::npm::package_dir;
 use crate::index;
 use crate::model::{
-    ActionPlan, Arch, Artifact, ArtifactKind, Assessment, Code, ContainerImage, Evidence, Finding,
-    Package, ReinstallAnswer, Report, ReportPath, SCHEMA_VERSION, Summary, ToolInfo, Verdict,
+    ActionPlan, Arch, Artifact, ArtifactKind, Assessment, Code, ContainerImage, Ecosystem,
+    Evidence, Finding, Package, ReinstallAnswer, Report, ReportPath, SCHEMA_VERSION, Summary,
+    ToolInfo, Verdict, outermost_archive_root,
 };
 use crate::platform::LoaderKind;
 use crate::progress::{Progress, Silent};
@@ -337,6 +338,14 @@ fn with_tree<R>(inputs: &Inputs, arch: Arch, run: impl FnOnce(&TreeIndex) -> R) 
                 facts,
                 glibc_platform_package: package_dir(item.owner_location())
                     .and_then(|dir| glibc_platform_packages.get(&dir)),
+                filesystem_root: item
+                    .in_image
+                    .then(|| outermost_archive_root(&item.location))
+                    .flatten(),
+                distro_owned: item
+                    .package
+                    .as_ref()
+                    .is_some_and(|p| matches!(p.ecosystem, Ecosystem::Debian | Ecosystem::Alpine)),
             }),
             _ => None,
         })
