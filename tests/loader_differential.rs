@@ -1386,3 +1386,78 @@ fn glibc_list(file: &Path) -> Option<std::process::Output> {
             .unwrap(),
     )
 }
+
+/// Both loaders answer a need by the name of a library already loaded,
+/// without searching: a program with a DT_RUNPATH needing liba.so and
+/// libb.so loads both through it, and liba.so's need of libb.so (liba has
+/// no RUNPATH, and glibc does not pass the program's on) is met by the
+/// libb.so loaded. liba.so, judged in the program's process, loads there.
+/// Checked against both loaders.
+#[test]
+fn a_need_is_met_by_a_library_the_process_already_loaded() {
+    use common::synthetic_elf::SharedObject;
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("musl", "libc.so", LOADER, "debian-musl"),
+        (
+            "glibc",
+            "libc.so.6",
+            "/lib64/ld-linux-x86-64.so.2",
+            "debian:12-slim",
+        ),
+    ];
+    for (loader, libc, interpreter, target) in cases {
+        let root = dir.path().join(loader);
+        std::fs::create_dir_all(root.join("bin")).unwrap();
+        std::fs::create_dir_all(root.join("libs")).unwrap();
+        let program = SharedObject {
+            needed: vec![
+                libc.to_string(),
+                "libb.so".to_string(),
+                "liba.so".to_string(),
+            ],
+            runpath: Some("$ORIGIN/../libs".to_string()),
+            interpreter: Some(interpreter.to_string()),
+            ..SharedObject::default()
+        };
+        std::fs::write(root.join("bin/prog"), program.to_bytes()).unwrap();
+        for (name, needed) in [("liba.so", vec![libc, "libb.so"]), ("libb.so", vec![libc])] {
+            let library = SharedObject {
+                needed: needed.iter().map(|n| n.to_string()).collect(),
+                ..SharedObject::default()
+            };
+            std::fs::write(root.join("libs").join(name), library.to_bytes()).unwrap();
+        }
+        let options = Options {
+            platform: Platform::new(target.parse().unwrap(), Arch::X86_64, false),
+            ..Options::default()
+        };
+        let report = scan(std::slice::from_ref(&root), &options).unwrap();
+        for file in ["bin/prog", "libs/liba.so"] {
+            let (verdict, missing, findings) = judged_missing(&report, file, "libb.so");
+            let case = format!("{loader}: {file}: {findings}");
+            assert!(!missing, "{case}");
+            assert_eq!(verdict, Verdict::Ok, "{case}");
+        }
+    }
+
+    if !loader_missing("musl's side") {
+        let output = Loader::Host.list(&dir.path().join("musl/bin/prog"), &[]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            common::musl_loader_errors(&stderr).libraries.is_empty(),
+            "musl: {stderr}"
+        );
+    }
+    let Some(output) = glibc_list(&dir.path().join("glibc/bin/prog")) else {
+        return;
+    };
+    let listed = String::from_utf8_lossy(&output.stdout);
+    let errors = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success()
+            && listed.contains("/libs/liba.so")
+            && !listed.contains("not found"),
+        "glibc: {listed}{errors}"
+    );
+}

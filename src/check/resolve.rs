@@ -22,7 +22,7 @@ use rustc_hash::FxHashMap;
 
 use super::needs::{LibcFacts, Lookup, ObjectNeeds};
 use super::provider::{self, LibraryAnswer, LibraryProvider, PackageTable};
-use super::search::{NotFound, Search, SearchRules, chain, loaders};
+use super::search::{NotFound, Search, SearchRules, chain, loaded_before, loaders};
 use super::tree::TreeIndex;
 use crate::model::{Host, MissingLibrary, MissingSymbol, RequiredSymbol};
 use crate::platform::{BaseLibrary, Platform};
@@ -260,6 +260,12 @@ impl LoadGraph {
             needed_by: HashMap::new(),
         };
         let mut in_graph: HashSet<usize> = HashSet::from([root]);
+        let preloaded = loaded_before(
+            resolver.index,
+            resolver.searches,
+            ctx.loaded_through,
+            SearchRules::Musl,
+        );
         // Needed name → the tree object the first lookup found, if any.
         let mut loaded_names: HashMap<&str, Option<usize>> = HashMap::new();
         let mut queue_position = 0;
@@ -274,8 +280,22 @@ impl LoadGraph {
                     needs.extend(*found);
                     continue;
                 }
-                match resolver.find_library((object, position, name), (root, &graph.needed_by), ctx)
-                {
+                let answer = match preloaded.get(name.as_str()) {
+                    Some(&found) => provider::find_library(
+                        resolver.index,
+                        resolver.platform,
+                        object,
+                        name,
+                        Ok(found),
+                        ctx,
+                    ),
+                    None => resolver.find_library(
+                        (object, position, name),
+                        (root, &graph.needed_by),
+                        ctx,
+                    ),
+                };
+                match answer {
                     Ok(provider) => {
                         let found = match provider {
                             LibraryProvider::Tree(found) => Some(found),

@@ -38,6 +38,52 @@ pub(super) fn chain<'s, 'p>(
         .filter_map(|loader| searches.get(loader))
 }
 
+/// The tree libraries the objects that load a root in its process
+/// (`loaded_through`, nearest first) need themselves, by needed name: both
+/// loaders load breadth first, so these are loaded before any need of the
+/// root is searched for, and both answer a need by the name of a loaded
+/// library without searching (musl's `shortname`, glibc's
+/// `_dl_name_match_p`) — though the root's own search would not reach it
+/// (glibc: a program's DT_RUNPATH, which its libraries do not inherit).
+pub(super) fn loaded_before<'a>(
+    index: &TreeIndex<'a>,
+    searches: &[Search],
+    loaded_through: &[usize],
+    rules: SearchRules,
+) -> HashMap<&'a str, usize> {
+    let mut loaded = HashMap::new();
+    for (depth, &loader) in loaded_through.iter().enumerate() {
+        let (Some(search), Some(file)) = (searches.get(loader), index.file(loader)) else {
+            continue;
+        };
+        let its_loaders = || {
+            loaded_through
+                .get(depth + 1..)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|l| searches.get(*l))
+        };
+        for (position, name) in file.facts.needed.iter().enumerate() {
+            let Some(Found::InOwn { .. }) = search.names.get(position) else {
+                continue;
+            };
+            let found = match rules {
+                SearchRules::Musl => search.run(index, position, name, its_loaders()),
+                SearchRules::Glibc => search.run_glibc(index, position, name, its_loaders()),
+            };
+            let Ok(found) = found else { continue };
+            loaded.entry(name.as_str()).or_insert(found);
+            // glibc matches a loaded library's SONAME too.
+            if rules == SearchRules::Glibc
+                && let Some(soname) = index.file(found).and_then(|f| f.facts.soname.as_deref())
+            {
+                loaded.entry(soname).or_insert(found);
+            }
+        }
+    }
+    loaded
+}
+
 /// Where the tree has the libraries one object needs, as far as the object
 /// alone says.
 #[derive(Debug, Default)]

@@ -23,7 +23,7 @@ use findings::{
 };
 
 use super::provider::off_search_path;
-use super::search::{NotFound, Search, SearchRules, chain};
+use super::search::{NotFound, Search, SearchRules, chain, loaded_before};
 use super::tree::{TreeFile, TreeIndex};
 use super::verdict;
 use crate::model::{
@@ -214,6 +214,12 @@ impl<'t> GlibcResolver<'t> {
             loaded: Vec::new(),
             missing: Vec::new(),
         };
+        let preloaded = loaded_before(
+            self.index,
+            self.searches,
+            loaded_through,
+            SearchRules::Glibc,
+        );
         let mut in_graph: HashSet<usize> = HashSet::from([root]);
         // Object → the object whose needs loaded it (ld.so's `l_loader`).
         let mut loaded_by: HashMap<usize, usize> = HashMap::new();
@@ -227,13 +233,14 @@ impl<'t> GlibcResolver<'t> {
                 if load.providers.contains_key(name) {
                     continue;
                 }
-                let in_tree = match self.searches.get(object) {
-                    Some(search) => {
+                let in_tree = match (preloaded.get(name.as_str()), self.searches.get(object)) {
+                    (Some(&found), _) => Ok(found),
+                    (None, Some(search)) => {
                         let chain =
                             chain(self.searches, (&loaded_by, object), (root, loaded_through));
                         search.run_glibc(self.index, position, name, chain)
                     }
-                    None => Err(NotFound::nowhere()),
+                    (None, None) => Err(NotFound::nowhere()),
                 };
                 let provider = match in_tree {
                     Ok(found) => {
