@@ -4,7 +4,8 @@
 //! The host is decided from the file's own exports and name, never from where
 //! it sits, and the evidence says which fact decided it.
 
-use crate::model::{ElfFacts, Host, HostKind};
+use crate::model::{Arch, ElfFacts, Host, HostKind};
+use crate::platform::SymbolTables;
 
 /// Whether the host process provides `symbol`.
 pub fn provides(host: &Host, symbol: &str) -> bool {
@@ -26,6 +27,18 @@ pub fn provides(host: &Host, symbol: &str) -> bool {
             symbol.starts_with("JNI_") || symbol.starts_with("JVM_") || symbol.starts_with("jio_")
         }
         HostKind::Ruby => symbol.starts_with("rb_") || symbol.starts_with("ruby_"),
+        HostKind::Perl => ["Perl_", "PL_", "PerlIO", "perl_"]
+            .iter()
+            .any(|p| symbol.starts_with(p)),
+        // The backend's names have no prefix: any name that is not the C
+        // library's (those are checked against the target's libc) or an
+        // implementation name (`__*`, `_ITM_*`).
+        HostKind::Postgres => {
+            !symbol.starts_with('_')
+                && SymbolTables::for_arch(Arch::X86_64)
+                    .glibc_symbol(symbol)
+                    .is_none()
+        }
     }
 }
 
@@ -68,6 +81,20 @@ pub fn detect(file_name: &str, facts: &ElfFacts) -> Option<Host> {
             .any(|s| s.name.starts_with("rb_"))
     {
         return host(HostKind::Ruby, format!("exports {init} and imports rb_*"));
+    }
+    // `boot_<Module>` is what DynaLoader calls; the interpreter's API among
+    // the imports tells it from other `boot_` exports.
+    if let Some(boot) = first(&|s| s.starts_with("boot_"))
+        && facts
+            .required_symbols
+            .iter()
+            .any(|s| s.name.starts_with("Perl_") || s.name.starts_with("PL_"))
+    {
+        return host(HostKind::Perl, format!("exports {boot} and imports Perl_*"));
+    }
+    // PG_MODULE_MAGIC's function, which the server checks before anything.
+    if facts.exports_symbol("Pg_magic_func") {
+        return host(HostKind::Postgres, "exports Pg_magic_func".to_string());
     }
     if file_name.ends_with(".node") {
         return host(HostKind::Node, "file name ends in .node".to_string());

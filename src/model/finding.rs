@@ -360,6 +360,12 @@ pub enum HostKind {
     Jvm,
     /// A Ruby C extension: `rb_*` and `ruby_*` come from the interpreter.
     Ruby,
+    /// A Perl XS module: `Perl_*`, `PL_*`, `PerlIO*` and `perl_*` come from
+    /// the interpreter (libperl, which the module does not name).
+    Perl,
+    /// A PostgreSQL extension module: the server exports its whole backend
+    /// (`palloc`, `errstart`, `SPI_*` …), unprefixed.
+    Postgres,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -380,14 +386,17 @@ impl Host {
             HostKind::Node => "Node.js",
             HostKind::Jvm => "the JVM",
             HostKind::Ruby => "Ruby",
+            HostKind::Perl => "Perl",
+            HostKind::Postgres => "PostgreSQL",
         }
     }
 
-    /// Whether the host's dlopen binds every symbol at once (CPython:
-    /// RTLD_NOW) rather than leaving PLT entries for their first call
-    /// (Node, the JVM and Ruby: RTLD_LAZY).
+    /// Whether the host's dlopen binds every symbol at once (CPython;
+    /// PostgreSQL's `internal_load_library`: RTLD_NOW | RTLD_GLOBAL) rather
+    /// than leaving PLT entries for their first call (Node, the JVM, Ruby,
+    /// Perl's DynaLoader unless PERL_DL_NONLAZY: RTLD_LAZY).
     pub fn dlopens_now(&self) -> bool {
-        self.kind == HostKind::Cpython
+        matches!(self.kind, HostKind::Cpython | HostKind::Postgres)
     }
 
     /// The host's program, as it names itself in ld.so's messages.
@@ -397,6 +406,8 @@ impl Host {
             HostKind::Node => "node",
             HostKind::Jvm => "java",
             HostKind::Ruby => "ruby",
+            HostKind::Perl => "perl",
+            HostKind::Postgres => "postgres",
         }
     }
 
@@ -407,6 +418,8 @@ impl Host {
             HostKind::Node => "Node.js addon",
             HostKind::Jvm => "JNI library",
             HostKind::Ruby => "Ruby C extension",
+            HostKind::Perl => "Perl XS module",
+            HostKind::Postgres => "PostgreSQL extension module",
         }
     }
 }

@@ -307,6 +307,8 @@ impl Platform {
             HostKind::Cpython => "cpython",
             HostKind::Jvm => "jvm",
             HostKind::Ruby => "ruby",
+            HostKind::Perl => "perl",
+            HostKind::Postgres => "postgres",
         };
         tables::host_brought(key).collect()
     }

@@ -517,6 +517,17 @@ fn host_process_libraries(kind: HostKind) -> &'static [&'static str] {
             "librt.so.1",
             "libcrypt.so.1",
         ],
+        // Debian's perl links libperl, which links these.
+        HostKind::Perl => &[
+            "libc.so.6",
+            "libm.so.6",
+            "libdl.so.2",
+            "libpthread.so.0",
+            "libcrypt.so.1",
+        ],
+        // The server links many more (libssl, libxml2, ICU …) depending on
+        // its build: only those every build has.
+        HostKind::Postgres => &["libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0"],
     }
 }
 

@@ -1,0 +1,144 @@
+//! Modules loaded into an interpreter or server take its symbols: Perl XS
+//! modules (`boot_*`, importing `Perl_*`/`PL_*` from libperl, which they do
+//! not name) and PostgreSQL extension modules (`Pg_magic_func`, importing
+//! the server's unprefixed backend API). Debian's own XS modules (perl-base,
+//! on every Debian system) are the real artifacts; the real loaders the
+//! ground truth.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use muslcheck::check::host::provides;
+use muslcheck::model::{Arch, Evidence, HostKind, Verdict};
+use muslcheck::platform::Platform;
+use muslcheck::{Options, Report};
+
+mod common;
+
+use common::scan_with;
+use common::synthetic_elf::SharedObject;
+
+const LOADER: &str = "/lib/ld-musl-x86_64.so.1";
+const PERL_BASE: &str = "/usr/lib/x86_64-linux-gnu/perl-base/auto";
+const XS_MODULES: [&str; 2] = ["POSIX/POSIX.so", "List/Util/Util.so"];
+
+fn scan_on(target: &str, path: &Path) -> Report {
+    let options = Options {
+        platform: Platform::new(target.parse().unwrap(), Arch::X86_64, false),
+        ..Default::default()
+    };
+    scan_with(&[path.to_path_buf()], &options)
+}
+
+/// Debian's perl-base XS modules copied into a directory, or `None` (not a
+/// Debian x86-64 system: the test says so and skips).
+fn perl_modules(dir: &Path) -> Option<PathBuf> {
+    if !Path::new(PERL_BASE).join(XS_MODULES[0]).exists() {
+        eprintln!("SKIPPED: {PERL_BASE} (Debian's perl-base) is absent");
+        return None;
+    }
+    for module in XS_MODULES {
+        let to = dir.join("auto").join(module);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(Path::new(PERL_BASE).join(module), to).unwrap();
+    }
+    Some(dir.join("auto"))
+}
+
+#[test]
+fn perl_xs_modules_take_the_interpreters_symbols() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(auto) = perl_modules(dir.path()) else {
+        return;
+    };
+    // The glibc side: this system's perl loads them (it is Debian's glibc).
+    if let Ok(perl) = Command::new("perl")
+        .args(["-MPOSIX", "-MList::Util", "-e", "1"])
+        .output()
+    {
+        assert!(perl.status.success(), "{perl:?}");
+    }
+    let report = scan_on("debian:12-slim", &auto);
+    for module in XS_MODULES {
+        let artifact = common::found(&report, module);
+        let host = artifact.assessment.host.as_ref().unwrap();
+        assert_eq!(host.kind, HostKind::Perl, "{module}");
+        assert!(host.evidence.starts_with("exports boot_"), "{host:?}");
+        assert_eq!(
+            artifact.verdict(),
+            Verdict::Ok,
+            "{module}: {:?}",
+            artifact.findings()
+        );
+        let load = artifact.assessment.load.as_ref().unwrap();
+        assert!(load.from_host > 10, "{module}: {load:?}");
+    }
+
+    // musl's side: every symbol its loader cannot bind in List::Util is
+    // the interpreter's, so with perl it loads; muslcheck says ok.
+    if !Path::new(LOADER).exists() {
+        assert!(
+            std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_none(),
+            "{LOADER} missing"
+        );
+        eprintln!("SKIPPED: {LOADER} not found");
+        return;
+    }
+    let util = auto.join("List/Util/Util.so");
+    let output = Command::new(LOADER)
+        .arg("--list")
+        .arg(&util)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let errors = common::musl_loader_errors(&stderr);
+    let report = scan_on("debian-musl", &auto);
+    let artifact = common::found(&report, "List/Util/Util.so");
+    let host = artifact.assessment.host.as_ref().unwrap();
+    assert!(errors.libraries.is_empty(), "{stderr}");
+    assert!(errors.symbols.len() > 10, "{stderr}");
+    for (_, symbol) in &errors.symbols {
+        assert!(provides(host, symbol), "{symbol}: {stderr}");
+    }
+    assert_eq!(artifact.verdict(), Verdict::Ok, "{:?}", artifact.findings());
+}
+
+#[test]
+fn a_postgresql_extension_takes_the_servers_symbols_and_not_the_c_library_s() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = |undefined: &[&str]| SharedObject {
+        needed: vec!["libc.so.6".to_string()],
+        exports: vec!["Pg_magic_func".to_string(), "pg_finfo_my_func".to_string()],
+        undefined: undefined.iter().map(|s| s.to_string()).collect(),
+        ..SharedObject::default()
+    };
+    let server_api = ["palloc", "errstart", "errfinish", "SPI_connect", "strlen"];
+    std::fs::write(dir.path().join("good.so"), module(&server_api).to_bytes()).unwrap();
+    // glibc 2.38's C23 strtol: not in debian:12's glibc 2.36, nor the server's.
+    std::fs::write(
+        dir.path().join("newer-glibc.so"),
+        module(&["palloc", "__isoc23_strtol"]).to_bytes(),
+    )
+    .unwrap();
+    let report = scan_on("debian:12-slim", dir.path());
+    let good = common::found(&report, "good.so");
+    assert_eq!(
+        good.assessment.host.as_ref().unwrap().kind,
+        HostKind::Postgres
+    );
+    assert_eq!(good.verdict(), Verdict::Ok, "{:?}", good.findings());
+    assert_eq!(good.assessment.load.as_ref().unwrap().from_host, 4);
+
+    let newer = common::found(&report, "newer-glibc.so");
+    assert_eq!(newer.verdict(), Verdict::Breaks);
+    let missing: Vec<&str> = newer
+        .findings()
+        .iter()
+        .filter_map(|f| match &f.evidence {
+            Evidence::Symbols { symbols, .. } => Some(symbols.iter().map(|s| s.name.as_str())),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(missing, ["__isoc23_strtol"]);
+}
