@@ -993,3 +993,92 @@ fn a_module_finds_what_its_host_links_and_nothing_else() {
         "CPython's fails, the JVM's and the one needing only ld.so load"
     );
 }
+
+/// Symbols needed from glibc's other libraries (libresolv, libutil …) and
+/// from libcrypt are checked against their export tables, not left
+/// `unknown` (MC108): in a debian:12-slim root, glibc's dlopen (RTLD_NOW)
+/// loads a library needing ns_initparse@GLIBC_2.9 (libresolv) or
+/// crypt@XCRYPT_2.0 (libcrypt), and one needing forkpty from libutil.so.1
+/// (libc.so.6 has it since 2.34; libutil is a stub), and refuses one needing
+/// a name libresolv does not export; muslcheck says ok, ok, ok and MC102.
+#[test]
+fn needs_from_glibc_s_other_libraries_are_checked_against_their_exports() {
+    use common::synthetic_elf::SharedObject;
+    let Some(root) = image_root("debian:12-slim") else {
+        return;
+    };
+    let dir = root.path().join("tmp/needs");
+    std::fs::create_dir_all(&dir).unwrap();
+    for fixture in [
+        "lib/libuses-resolv.so",
+        "lib/libuses-crypt.so",
+        "image/execstack/dlopen-probe",
+    ] {
+        common::copy_fixture(fixture, &dir.join(Path::new(fixture).file_name().unwrap()));
+    }
+    let needing = |library: &str, symbol: &str| SharedObject {
+        needed: vec!["libc.so.6".to_string(), library.to_string()],
+        undefined: vec![symbol.to_string()],
+        ..SharedObject::default()
+    };
+    for (name, object) in [
+        ("libuses-util.so", needing("libutil.so.1", "forkpty")),
+        (
+            "libuses-absent.so",
+            needing("libresolv.so.2", "ns_no_such_export"),
+        ),
+    ] {
+        std::fs::write(dir.join(name), object.to_bytes()).unwrap();
+    }
+    let files = [
+        ("libuses-resolv.so", true),
+        ("libuses-crypt.so", true),
+        ("libuses-util.so", true),
+        ("libuses-absent.so", false),
+    ];
+    let output = Command::new("/usr/sbin/chroot")
+        .arg(root.path())
+        .arg("/tmp/needs/dlopen-probe")
+        .args(files.iter().map(|(f, _)| format!("/tmp/needs/{f}")))
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let lines: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(lines.len(), files.len(), "{lines:?}");
+    std::fs::remove_file(dir.join("dlopen-probe")).unwrap();
+    let (report, _) = json_scan(&dir, &["--target", "debian:12-slim"]);
+    for ((file, loads), line) in files.iter().zip(&lines) {
+        assert_eq!(
+            line.ends_with(": loaded"),
+            *loads,
+            "{file}: ld.so says `{line}`"
+        );
+        let artifact = report["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["path"] == *file)
+            .unwrap_or_else(|| panic!("{file} not in the report"));
+        let found = codes(artifact);
+        assert!(!found.contains(&"MC108".to_string()), "{file}: {found:?}");
+        if *loads {
+            assert_eq!(artifact["verdict"], "ok", "{file}: {found:?}");
+        } else {
+            assert_eq!(artifact["verdict"], "breaks", "{file}: {found:?}");
+            let missing = finding(artifact, "MC102");
+            assert_eq!(
+                missing["evidence"]["symbols"][0]["name"], "ns_no_such_export",
+                "{missing:#}"
+            );
+            assert!(
+                line.ends_with("undefined symbol: ns_no_such_export"),
+                "{line}"
+            );
+        }
+    }
+}

@@ -217,6 +217,86 @@ fn exported_symbols_carry_their_versions() {
     assert!(definitions.iter().any(|d| d.version.is_none()));
 }
 
+/// The other libraries of glibc's package that programs name in DT_NEEDED
+/// (and libxcrypt's libcrypt) have export tables wherever an image has them
+/// read from its packages: a symbol needed from them is checked, not
+/// `unknown` (MC108). The NSS modules and the LD_PRELOAD helpers have none.
+#[test]
+fn glibc_s_other_libraries_have_export_tables() {
+    const TABULATED: &[&str] = &[
+        "libresolv.so.2",
+        "libutil.so.1",
+        "libanl.so.1",
+        "libnsl.so.1",
+        "libBrokenLocale.so.1",
+        "libmvec.so.1",
+        "libthread_db.so.1",
+        "libcrypt.so.1",
+    ];
+    let mut checked = 0;
+    for found in Profile::all() {
+        if found.exactness != Exactness::Verified || found.libc != LibcKind::Glibc {
+            continue;
+        }
+        for library in found.libraries() {
+            let name = format!("{} {:?} {}", found.name, found.arch, library.soname);
+            if TABULATED.contains(&library.soname) {
+                assert!(library.has_exports(), "{name}: no export table");
+                checked += 1;
+            } else if library.soname.starts_with("libnss_") {
+                assert!(
+                    !library.has_exports(),
+                    "{name}: NSS modules are not tabulated"
+                );
+            }
+        }
+    }
+    // Debian 11/12/13 (two architectures), Ubuntu 20.04/22.04/24.04, distroless.
+    assert!(checked >= 100, "only {checked} libraries checked");
+
+    let bookworm = profile("debian:12-slim");
+    let resolv = bookworm.library("libresolv.so.2").expect("libresolv.so.2");
+    // ns_initparse stayed in libresolv in glibc 2.34; res_search moved to libc.so.6.
+    let definitions = resolv.exports("ns_initparse").expect("libresolv tabulated");
+    assert!(
+        definitions
+            .iter()
+            .any(|d| d.version == Some("GLIBC_2.9") && d.default),
+        "{definitions:?}"
+    );
+    assert_eq!(resolv.exports("res_search"), Some(&[][..]));
+    assert_eq!(resolv.exports("ns_no_such_export"), Some(&[][..]));
+    // glibc 2.31 still has __res_search in libresolv.
+    let bullseye = profile("debian:11-slim").library("libresolv.so.2").unwrap();
+    assert!(
+        bullseye
+            .exports("__res_search")
+            .unwrap()
+            .iter()
+            .any(|d| d.version == Some("GLIBC_2.2.5") && d.default)
+    );
+    let crypt = bookworm.library("libcrypt.so.1").expect("libcrypt.so.1");
+    assert!(
+        crypt
+            .exports("crypt")
+            .unwrap()
+            .iter()
+            .any(|d| d.version == Some("XCRYPT_2.0") && d.default)
+    );
+    // aarch64 has its own tables (its oldest node is GLIBC_2.17).
+    let arm = Profile::lookup("debian:12-slim", Arch::Aarch64).unwrap();
+    let resolv = arm
+        .library("libresolv.so.2")
+        .expect("libresolv.so.2 aarch64");
+    assert!(
+        resolv
+            .exports("ns_initparse")
+            .unwrap()
+            .iter()
+            .any(|d| d.version == Some("GLIBC_2.17"))
+    );
+}
+
 #[test]
 fn the_libraries_that_distinguish_the_images() {
     assert!(profile("debian:12-slim").library("libssl.so.3").is_none());

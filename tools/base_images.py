@@ -29,9 +29,20 @@ REFERENCE = Path(os.environ.get("MUSLCHECK_REFERENCE", REPO.parent / "shared" / 
 WORK = Path(os.environ.get("MUSLCHECK_BASE_IMAGES_WORK", "/tmp/muslcheck-base-images"))
 GENERATED_RS = REPO / "src" / "platform" / "profile_exports.rs"
 
-# Libraries whose exported symbols are kept (a per-symbol check needs them).
+# Libraries whose exported symbols are kept (a per-symbol check needs them). Besides
+# libc/libm/libpthread/libdl/librt and the loader, the other libraries of glibc's own
+# package a program or library is linked against with -l (so names in DT_NEEDED):
+# libresolv (ns_*, res_* of glibc <= 2.33 builds: manylinux's bundled libkrb5, libldap,
+# libcurl), libutil (openpty, forkpty), libanl (getaddrinfo_a), libnsl.so.1 (NIS; compat
+# symbols only from glibc 2.28 on), libBrokenLocale, libmvec (gcc's vectorized libm calls),
+# libthread_db (debuggers, profilers); and libcrypt.so.1/.2 (libxcrypt, glibc's libcrypt
+# before 2.39). Not the NSS modules (libnss_*: loaded by libc itself through
+# nsswitch.conf, not named in DT_NEEDED) nor the LD_PRELOAD helpers (libSegFault,
+# libmemusage, libpcprofile, libc_malloc_debug).
 EXPORT_SONAMES = re.compile(
     r"^(libc\.so\.6|libm\.so\.6|libpthread\.so\.0|libdl\.so\.2|librt\.so\.1|ld-linux[^/]*\.so\.\d+"
+    r"|libresolv\.so\.2|libutil\.so\.1|libanl\.so\.1|libnsl\.so\.1|libBrokenLocale\.so\.1"
+    r"|libmvec\.so\.1|libthread_db\.so\.1|libcrypt\.so\.[12]"
     r"|libstdc\+\+\.so\.6|libgcc_s\.so\.1|libz\.so\.1|libcrypto\.so\.[\d.]+|libssl\.so\.[\d.]+"
     r"|libc\.musl-[a-z0-9_]+\.so\.1)$"
 )
