@@ -112,12 +112,13 @@ fn a_postgresql_extension_takes_the_servers_symbols_and_not_the_c_library_s() {
         undefined: undefined.iter().map(|s| s.to_string()).collect(),
         ..SharedObject::default()
     };
-    let server_api = ["palloc", "errstart", "errfinish", "SPI_connect", "strlen"];
+    // `_bt_*`: nbtree's functions, which amcheck and pageinspect call.
+    let server_api = ["palloc", "errstart", "_bt_search", "SPI_connect", "strlen"];
     std::fs::write(dir.path().join("good.so"), module(&server_api).to_bytes()).unwrap();
     // glibc 2.38's C23 strtol: not in debian:12's glibc 2.36, nor the server's.
     std::fs::write(
         dir.path().join("newer-glibc.so"),
-        module(&["palloc", "__isoc23_strtol"]).to_bytes(),
+        module(&["palloc", "__isoc23_strtol", "_ZdlPv"]).to_bytes(),
     )
     .unwrap();
     let report = scan_on("debian:12-slim", dir.path());
@@ -140,5 +141,6 @@ fn a_postgresql_extension_takes_the_servers_symbols_and_not_the_c_library_s() {
         })
         .flatten()
         .collect();
-    assert_eq!(missing, ["__isoc23_strtol"]);
+    // And C++'s `operator delete`, which libstdc++ (not linked) has.
+    assert_eq!(missing, ["_ZdlPv", "__isoc23_strtol"]);
 }

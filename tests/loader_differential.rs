@@ -1010,6 +1010,13 @@ fn glibc_passes_over_a_library_for_another_machine() {
     };
     assert_eq!(verdict("other-only/root.so"), (Verdict::Breaks, true));
     assert_eq!(verdict("other-first/root.so"), (Verdict::Ok, false));
+    // Said as it is: on the path, for another machine.
+    let (_, _, findings) = judged_missing(&report, "other-only/root.so", "liba.so");
+    assert!(
+        findings.contains("which the scanned tree has at other-only/d1/liba.so built for aarch64")
+            && findings.contains("ld.so passes over"),
+        "{findings}"
+    );
 
     for (case, found_in) in [("other-only", None), ("other-first", Some("d2/liba.so"))] {
         let Some(output) = glibc_list(&dir.path().join(case).join("root.so")) else {
@@ -1459,5 +1466,212 @@ fn a_need_is_met_by_a_library_the_process_already_loaded() {
             && listed.contains("/libs/liba.so")
             && !listed.contains("not found"),
         "glibc: {listed}{errors}"
+    );
+}
+
+/// Compiles with `compiler` (`gcc`, `musl-gcc`), or says why not: `None`
+/// when the compiler is absent (a failure when MUSLCHECK_REQUIRE_TOOLS is set).
+fn compile(compiler: &str, args: &[&str], dir: &Path) -> Option<()> {
+    match Command::new(compiler).args(args).current_dir(dir).output() {
+        Ok(output) => {
+            assert!(output.status.success(), "{compiler} {args:?}: {output:?}");
+            Some(())
+        }
+        Err(error) => {
+            let reason = format!("{compiler}: {error} (apt-get install gcc musl-tools)");
+            assert!(
+                std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_none(),
+                "{reason} (MUSLCHECK_REQUIRE_TOOLS is set)"
+            );
+            eprintln!("SKIPPED: {reason}");
+            None
+        }
+    }
+}
+
+/// musl's lookup never binds a definition whose version is hidden
+/// (`foo@V1`, not `foo@@V1`: a negative versym); glibc's takes it. A
+/// program needing `foo` from a library defining it only as `foo@V1` (as
+/// libbsd keeps its old MD5 functions) fails under musl's loader and loads
+/// under glibc's.
+#[test]
+fn musl_never_binds_a_hidden_version_and_glibc_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write(
+        "lib.c",
+        "int foo_old(void){return 0;}\n__asm__(\".symver foo_old,foo@V1\");\nint bar(void){return 2;}\n",
+    );
+    write("v.map", "V1 { };\nV2 { global: bar; local: *; } V1;\n");
+    write("stub.c", "int foo(void){return 0;}\n");
+    write("main.c", "int foo(void); int main(void){return foo();}\n");
+    for (compiler, out, target) in [
+        ("gcc", "g", "debian:12-slim"),
+        ("musl-gcc", "m", "debian-musl"),
+    ] {
+        std::fs::create_dir_all(dir.path().join(out).join("stub")).unwrap();
+        let steps: [&[&str]; 3] = [
+            &[
+                "-shared",
+                "-fPIC",
+                "-o",
+                &format!("{out}/libh.so"),
+                "-Wl,-soname,libh.so",
+                "-Wl,--version-script=v.map",
+                "lib.c",
+            ],
+            &[
+                "-shared",
+                "-fPIC",
+                "-o",
+                &format!("{out}/stub/libh.so"),
+                "-Wl,-soname,libh.so",
+                "stub.c",
+            ],
+            &[
+                "-o",
+                &format!("{out}/main"),
+                "main.c",
+                &format!("-L{out}/stub"),
+                "-lh",
+                "-Wl,-rpath,$ORIGIN",
+            ],
+        ];
+        for args in steps {
+            if compile(compiler, args, dir.path()).is_none() {
+                return;
+            }
+        }
+        std::fs::remove_dir_all(dir.path().join(out).join("stub")).unwrap();
+        let options = Options {
+            platform: Platform::new(target.parse().unwrap(), Arch::X86_64, false),
+            ..Options::default()
+        };
+        let report = scan(&[dir.path().join(out)], &options).unwrap();
+        let program = report
+            .artifacts
+            .iter()
+            .find(|a| a.path.as_str() == "main")
+            .unwrap();
+        let missing: Vec<String> = program
+            .findings()
+            .iter()
+            .filter_map(|f| match &f.evidence {
+                Evidence::Symbols { symbols, .. } => Some(symbols.iter().map(|s| s.name.clone())),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let expected: &[&str] = if out == "m" { &["foo"] } else { &[] };
+        assert_eq!(missing, expected, "{target}: {:?}", program.findings());
+    }
+
+    // The real loaders.
+    let run = |program: &str| Command::new(dir.path().join(program)).output().unwrap();
+    let glibc = run("g/main");
+    assert!(glibc.status.success(), "glibc: {glibc:?}");
+    if loader_missing("musl's side") {
+        return;
+    }
+    let musl = run("m/main");
+    let stderr = String::from_utf8_lossy(&musl.stderr);
+    assert!(
+        !musl.status.success() && stderr.contains("foo: symbol not found"),
+        "musl: {musl:?}"
+    );
+}
+
+/// glibc binds a library's STT_GNU_IFUNC definition (it calls the resolver),
+/// which musl never does: on a glibc target a program needing a name its
+/// tree library defines only as an IFUNC loads.
+#[test]
+fn glibc_binds_an_ifunc_definition() {
+    use common::synthetic_elf::SharedObject;
+    let dir = tempfile::tempdir().unwrap();
+    let library = SharedObject {
+        soname: Some("libifunc.so".to_string()),
+        needed: vec!["libc.so.6".to_string()],
+        ifunc_exports: vec!["atomic_op".to_string()],
+        ..SharedObject::default()
+    };
+    std::fs::write(dir.path().join("libifunc.so"), library.to_bytes()).unwrap();
+    let program = SharedObject {
+        needed: vec!["libc.so.6".to_string(), "libifunc.so".to_string()],
+        undefined: vec!["atomic_op".to_string()],
+        runpath: Some("$ORIGIN".to_string()),
+        interpreter: Some("/lib64/ld-linux-x86-64.so.2".to_string()),
+        ..SharedObject::default()
+    };
+    std::fs::write(dir.path().join("prog"), program.to_bytes()).unwrap();
+    for (target, breaks) in [("debian:12-slim", false), ("debian-musl", true)] {
+        let options = Options {
+            platform: Platform::new(target.parse().unwrap(), Arch::X86_64, false),
+            ..Options::default()
+        };
+        let report = scan(&[dir.path().to_path_buf()], &options).unwrap();
+        let program = report
+            .artifacts
+            .iter()
+            .find(|a| a.path.as_str() == "prog")
+            .unwrap();
+        let missing = program.findings().iter().any(|f| {
+            matches!(&f.evidence, Evidence::Symbols { symbols, .. }
+                if symbols.iter().any(|s| s.name == "atomic_op"))
+        });
+        assert_eq!(missing, breaks, "{target}: {:?}", program.findings());
+    }
+}
+
+/// A musl object needing its loader by name (`ld-musl-x86_64.so.1`) loads
+/// on Alpine: musl's search finds `/lib/ld-musl-x86_64.so.1`, the file it
+/// already is, and takes itself. Debian's musl searches only its
+/// `/lib/x86_64-linux-musl` and `/usr/lib/x86_64-linux-musl`
+/// (`/etc/ld-musl-x86_64.path`), where no file has that name: it fails.
+/// Debian's musl loader and Alpine's in a chroot as ground truth.
+#[test]
+fn a_musl_object_needing_the_loader_by_name_loads() {
+    use common::synthetic_elf::SharedObject;
+    let dir = tempfile::tempdir().unwrap();
+    let loader_name = LOADER.rsplit('/').next().unwrap();
+    let program = SharedObject {
+        needed: vec!["libc.so".to_string(), loader_name.to_string()],
+        interpreter: Some(LOADER.to_string()),
+        ..SharedObject::default()
+    };
+    std::fs::write(dir.path().join("prog"), program.to_bytes()).unwrap();
+    for (target, loads) in [("alpine:3.20", true), ("debian-musl", false)] {
+        let options = Options {
+            platform: Platform::new(target.parse().unwrap(), Arch::X86_64, false),
+            ..Options::default()
+        };
+        let report = scan(&[dir.path().to_path_buf()], &options).unwrap();
+        let (verdict, missing, findings) = judged_missing(&report, "prog", loader_name);
+        assert_eq!(missing, !loads, "{target}: {findings}");
+        assert_eq!(verdict == Verdict::Ok, loads, "{target}: {findings}");
+    }
+    if loader_missing("musl's side") {
+        return;
+    }
+    let output = Command::new(LOADER)
+        .arg("--list")
+        .arg(dir.path().join("prog"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        common::musl_loader_errors(&stderr)
+            .libraries
+            .contains(loader_name),
+        "Debian's musl: {output:?}"
+    );
+    let Some(alpine) = common::alpine_root("3.20") else {
+        return;
+    };
+    let inside = tempfile::tempdir_in(alpine.join("tmp")).unwrap();
+    std::fs::copy(dir.path().join("prog"), inside.path().join("prog")).unwrap();
+    let output = Loader::alpine(alpine.clone()).list(&inside.path().join("prog"), &[]);
+    assert!(
+        output.status.success() && output.stderr.is_empty(),
+        "Alpine 3.20: {output:?}"
     );
 }

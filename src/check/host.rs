@@ -30,11 +30,14 @@ pub fn provides(host: &Host, symbol: &str) -> bool {
         HostKind::Perl => ["Perl_", "PL_", "PerlIO", "perl_"]
             .iter()
             .any(|p| symbol.starts_with(p)),
-        // The backend's names have no prefix: any name that is not the C
-        // library's (those are checked against the target's libc) or an
-        // implementation name (`__*`, `_ITM_*`).
+        // The backend's names have no prefix (`palloc`, `_bt_search`): any
+        // name that is not the C library's (checked against the target's
+        // libc), the compiler runtime's (`__*`, `_Unwind_*`, `_ITM_*`) or
+        // C++ (`_Z*`, libstdc++'s).
         HostKind::Postgres => {
-            !symbol.starts_with('_')
+            !["__", "_Z", "_Unwind_", "_ITM_"]
+                .iter()
+                .any(|p| symbol.starts_with(p))
                 && SymbolTables::for_arch(Arch::X86_64)
                     .glibc_symbol(symbol)
                     .is_none()

@@ -119,6 +119,11 @@ pub(super) fn find_library(
             unloadable_at: Some(unloadable.clone()),
         }));
     }
+    // The loader itself, found on the default path: musl sees the file it
+    // already is (same device and inode) and does not load it again.
+    if platform.musl_loader_on_search_path() == Some(name) {
+        return Ok(LibraryProvider::Musl);
+    }
     if is_gcompat_soname(name) && ctx.gcompat_installed {
         return Ok(LibraryProvider::Gcompat);
     }

@@ -136,6 +136,9 @@ pub(super) struct NotFound<'s> {
     dirs: Vec<&'s PathBuf>,
     /// The file by the name where the search stopped, unable to load it.
     unloadable_at: Option<UnloadableLibrary>,
+    /// (glibc) The first file by the name the search passed over, built
+    /// for another machine or ELF class.
+    passed_over: Option<usize>,
 }
 
 impl NotFound<'_> {
@@ -145,6 +148,7 @@ impl NotFound<'_> {
             path: None,
             dirs: Vec::new(),
             unloadable_at: None,
+            passed_over: None,
         }
     }
 
@@ -156,6 +160,7 @@ impl NotFound<'_> {
             path: None,
             dirs,
             unloadable_at: None,
+            passed_over: None,
         }
     }
 
@@ -165,6 +170,12 @@ impl NotFound<'_> {
             unloadable_at: Some(file),
             ..self
         }
+    }
+
+    /// The first file by the name on the search path that glibc passed
+    /// over, built for another machine or ELF class, if any.
+    pub(super) fn passed_over(&self) -> Option<usize> {
+        self.passed_over
     }
 
     /// Where the search stopped at a file it cannot load, if it did: then
@@ -337,7 +348,22 @@ impl Search {
                 return Ok(found);
             }
         }
-        Err(NotFound::in_dirs(dirs))
+        // Only now, the search failed: what it passed over, for the message.
+        let passed_over = match (self.only_for, in_tree) {
+            (Some(_), true) => dirs
+                .iter()
+                .find_map(|dir| match index.entry(&dir.join(name)) {
+                    Some(Entry::Elf(found)) => takes(index, self.only_for, found)
+                        .is_none()
+                        .then_some(found),
+                    _ => None,
+                }),
+            _ => None,
+        };
+        Err(NotFound {
+            passed_over,
+            ..NotFound::in_dirs(dirs)
+        })
     }
 }
 
@@ -401,6 +427,7 @@ fn looked_at(name: &str) -> NotFound<'_> {
         path: Some(name),
         dirs: Vec::new(),
         unloadable_at: None,
+        passed_over: None,
     }
 }
 

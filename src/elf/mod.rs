@@ -95,7 +95,7 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
         .map(|(_, v)| v)
         .cloned();
     let required_symbols = required_symbols(&parsed, &needed_versions);
-    let (exports, ifunc_only_exports) = exports(&parsed);
+    let (exports, ifunc_only_exports, hidden_only_exports) = exports(&parsed);
     let own_ifunc_references = own_ifunc_references(&parsed, &ifunc_only_exports);
     let relocation_types = relocation_types(&parsed);
     let go_build_id = go_build_id(elf, bytes);
@@ -132,6 +132,7 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
         exports_count: exports.len(),
         exports,
         ifunc_only_exports,
+        hidden_only_exports,
         own_ifunc_references,
         relocation_types,
         go_build_id,
@@ -413,25 +414,41 @@ fn required_symbols(parsed: &Parsed, needed: &[NeededVersion]) -> Vec<RequiredSy
 /// Defined dynamic symbols musl's loader binds to: `find_sym` in musl's
 /// ldso/dynlink.c skips any whose type is not in
 /// `OK_TYPES (1<<STT_NOTYPE | 1<<STT_OBJECT | 1<<STT_FUNC | 1<<STT_COMMON | 1<<STT_TLS)`,
-/// so never an STT_GNU_IFUNC definition; and the names defined as
-/// STT_GNU_IFUNC and not also as such a symbol. One walk of the table.
-fn exports(parsed: &Parsed) -> (SymbolNames, SymbolNames) {
+/// so never an STT_GNU_IFUNC definition, and any whose version is hidden
+/// (`foo@V1`, not `foo@@V1`: a negative `versym`); then the names defined
+/// only as STT_GNU_IFUNC, and those defined only with a hidden version
+/// (glibc binds each to a reference asking for its version). One walk.
+fn exports(parsed: &Parsed) -> (SymbolNames, SymbolNames, SymbolNames) {
     let mut ifuncs = Vec::new();
+    let mut hidden = Vec::new();
+    let versym = parsed.elf.versym.as_ref();
     let exports: SymbolNames = defined_names(parsed)
-        .filter_map(|(name, st_type)| match st_type {
-            STT_GNU_IFUNC => {
-                ifuncs.push(name);
-                None
+        .filter_map(|(index, name, st_type)| {
+            if versym
+                .and_then(|versym| versym.get_at(index))
+                .is_some_and(|version| version.is_hidden())
+            {
+                hidden.push(name);
+                return None;
             }
-            STT_SECTION | STT_FILE => None,
-            _ => Some(name),
+            match st_type {
+                STT_GNU_IFUNC => {
+                    ifuncs.push(name);
+                    None
+                }
+                STT_SECTION | STT_FILE => None,
+                _ => Some(name),
+            }
         })
         .collect();
-    let ifunc_only = ifuncs
-        .into_iter()
-        .filter(|name| !exports.contains(name))
-        .collect();
-    (exports, ifunc_only)
+    let only = |names: Vec<&str>| -> SymbolNames {
+        names
+            .into_iter()
+            .filter(|name| !exports.contains(name))
+            .collect()
+    };
+    let (ifunc_only, hidden_only) = (only(ifuncs), only(hidden));
+    (exports, ifunc_only, hidden_only)
 }
 
 /// The symbols the file defines only as IFUNC (`ifunc_only`) that a dynamic
@@ -474,18 +491,20 @@ fn own_ifunc_references(parsed: &Parsed, ifunc_only: &SymbolNames) -> Vec<Requir
 }
 
 /// The names and types of the defined global/weak/unique dynamic symbols.
-fn defined_names<'p>(parsed: &'p Parsed) -> impl Iterator<Item = (&'p str, u8)> {
+/// Defined global dynamic symbols: (index in the table, name, type).
+fn defined_names<'p>(parsed: &'p Parsed) -> impl Iterator<Item = (usize, &'p str, u8)> {
     parsed
         .elf
         .dynsyms
         .iter()
-        .filter(|sym| {
+        .enumerate()
+        .filter(|(_, sym)| {
             sym.st_shndx != SHN_UNDEF as usize
                 && sym.st_name != 0
                 && matches!(sym.st_bind(), STB_GLOBAL | STB_WEAK | STB_GNU_UNIQUE)
         })
-        .filter_map(|sym| Some((parsed.dynstr.get(sym.st_name)?, sym.st_type())))
-        .filter(|(name, _)| !name.is_empty())
+        .filter_map(|(index, sym)| Some((index, parsed.dynstr.get(sym.st_name)?, sym.st_type())))
+        .filter(|(_, name, _)| !name.is_empty())
 }
 
 fn relocation_types(parsed: &Parsed) -> Vec<RelocationCount> {

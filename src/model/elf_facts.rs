@@ -232,6 +232,10 @@ pub struct ElfFacts {
     /// glibc's loader binds them, musl's skips them.
     #[serde(skip)]
     pub ifunc_only_exports: SymbolNames,
+    /// Names defined only with a hidden version (`foo@V1`): glibc's loader
+    /// binds them to a reference asking for that version, musl's never.
+    #[serde(skip)]
+    pub hidden_only_exports: SymbolNames,
     /// Names the file defines only as `STT_GNU_IFUNC` and names in a
     /// dynamic relocation (libatomic's `__atomic_load_16`): musl's loader
     /// looks each up by name like an undefined one (`do_relocs`), and its
@@ -333,6 +337,16 @@ impl ElfFacts {
 
     pub fn exports_symbol(&self, name: &str) -> bool {
         self.exports.contains(name)
+    }
+
+    /// Whether glibc's loader may bind `name` to this file's definition: an
+    /// IFUNC one too, and a hidden version's (`check_match` takes one for a
+    /// reference asking for that version, and for an unversioned reference
+    /// when it is the object's first version).
+    pub fn binds_for_glibc(&self, name: &str) -> bool {
+        self.exports.contains(name)
+            || self.ifunc_only_exports.contains(name)
+            || self.hidden_only_exports.contains(name)
     }
 }
 

@@ -144,6 +144,18 @@ impl Platform {
         self.target.musl()
     }
 
+    /// The musl loader's file name when musl's own library search finds it:
+    /// it lies in `/lib`, on musl's built-in path (Alpine); Debian's musl
+    /// reads `/etc/ld-musl-ARCH.path`, which names only `/lib/TRIPLET-musl`
+    /// and `/usr/lib/TRIPLET-musl`.
+    pub fn musl_loader_on_search_path(&self) -> Option<&'static str> {
+        let target = self.musl_target()?;
+        if target.is_debian_build() {
+            return None;
+        }
+        musl::interpreter(self.arch).and_then(|path| path.rsplit('/').next())
+    }
+
     /// The musl release of a musl target.
     pub fn musl_version(&self) -> Option<MuslVersion> {
         self.musl_target().map(|t| t.musl)

@@ -157,6 +157,7 @@ pub(super) fn missing_libraries(
         .collect();
     let (mut names, mut absent, mut off_path, mut unloadable) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut other_machine = Vec::new();
     for library in &libraries {
         // One name, however many of the loaded objects need it.
         if names.contains(&library.name) {
@@ -172,12 +173,17 @@ pub(super) fn missing_libraries(
             continue;
         }
         names.push(library.name.clone());
-        match &library.in_tree_at {
-            Some(at) => off_path.push(format!(
+        match (&library.in_tree_at, &library.note) {
+            // glibc's findings note only a copy for another machine.
+            (Some(at), Some(built_for)) => other_machine.push(format!(
+                "{}, which the scanned tree has at {at} {built_for}",
+                library.name
+            )),
+            (Some(at), None) => off_path.push(format!(
                 "{}, which is in the scanned tree at {at}",
                 library.name
             )),
-            None => absent.push(library.name.clone()),
+            (None, _) => absent.push(library.name.clone()),
         }
     }
     let mut parts: Vec<String> = stopped_at_unloadable(&unloadable).into_iter().collect();
@@ -194,6 +200,13 @@ pub(super) fn missing_libraries(
              needs only, not the libraries it loads; without one, the DT_RPATH of each object up \
              the chain that loaded it is searched)",
             describe_list(&off_path, 6)
+        ));
+    }
+    if !other_machine.is_empty() {
+        parts.push(format!(
+            "needs {}, which ld.so passes over: it loads a library of its own machine and ELF \
+             class only",
+            describe_list(&other_machine, 6)
         ));
     }
     let message = parts.join("; ");

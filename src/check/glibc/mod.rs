@@ -27,7 +27,7 @@ use super::search::{NotFound, Search, SearchRules, chain, loaded_before};
 use super::tree::{TreeFile, TreeIndex};
 use super::verdict;
 use crate::model::{
-    Assessment, Finding, Linkage, LoadSummary, MissingLibrary, MissingNode, MissingSymbol,
+    Assessment, Class, Finding, Linkage, LoadSummary, MissingLibrary, MissingNode, MissingSymbol,
     RequiredSymbol, StackNeed, Verdict, Version,
 };
 use crate::model::{Host, HostKind};
@@ -268,11 +268,13 @@ impl<'t> GlibcResolver<'t> {
                         ));
                         None
                     }
-                    Err(looked_in) => match self.platform.image_library(name) {
+                    Err(not_found) => match self.platform.image_library(name) {
                         Some(library) => Some(Provider::Image(library)),
                         None if !self.platform.image_libraries_known() => Some(Provider::Unknown),
                         None => {
-                            let mut looked_in = looked_in.looked_in();
+                            let mut looked_in = not_found.looked_in();
+                            let passed_over =
+                                not_found.passed_over().and_then(|f| self.index.file(f));
                             looked_in.push(format!("{} (its libraries)", self.platform.target));
                             load.missing.push((
                                 object,
@@ -281,8 +283,11 @@ impl<'t> GlibcResolver<'t> {
                                     needed_by: file.shown.to_string(),
                                     looked_in,
                                     gcompat_provides: false,
-                                    note: None,
-                                    in_tree_at: off_search_path(self.index, name),
+                                    note: passed_over.and_then(|other| built_for(file, other)),
+                                    in_tree_at: match passed_over {
+                                        Some(other) => Some(other.shown.to_string()),
+                                        None => off_search_path(self.index, name),
+                                    },
                                     symbols_expected: Vec::new(),
                                     unloadable_at: None,
                                 },
@@ -422,7 +427,7 @@ impl<'t> GlibcResolver<'t> {
             .filter(|s| !s.weak && s.relocated)
         {
             let name = required.name.as_str();
-            if tree_objects.iter().any(|o| o.facts.exports_symbol(name)) {
+            if tree_objects.iter().any(|o| o.facts.binds_for_glibc(name)) {
                 continue;
             }
             // The interpreter's own names (`Py*`, `napi_*`): the process has them.
@@ -529,6 +534,18 @@ fn host_process_libraries(kind: HostKind) -> &'static [&'static str] {
         // its build: only those every build has.
         HostKind::Postgres => &["libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0"],
     }
+}
+
+/// What `other`, passed over on `file`'s search path, is built for, when
+/// that is another machine or ELF class than `file`.
+fn built_for(file: &TreeFile, other: &TreeFile) -> Option<String> {
+    if other.facts.arch != file.facts.arch {
+        return Some(format!("built for {}", other.facts.arch));
+    }
+    (other.facts.class != file.facts.class).then(|| match other.facts.class {
+        Class::Elf32 => "built as 32-bit ELF".to_string(),
+        Class::Elf64 => "built as 64-bit ELF".to_string(),
+    })
 }
 
 fn untabulated_named(load: &Load, library: &str) -> bool {
