@@ -43,7 +43,7 @@ mod common;
 
 use common::{corpus, fetched};
 
-const LOADER: &str = "/lib/ld-musl-x86_64.so.1";
+const LOADER: &str = common::MUSL_LOADER;
 
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Missing {
@@ -513,15 +513,7 @@ fn roots(scratch: &Path) -> Vec<PathBuf> {
 /// Whether Debian's musl loader is absent, which skips `what` (saying so),
 /// unless MUSLCHECK_REQUIRE_TOOLS is set (CI), which fails it.
 fn loader_missing(what: &str) -> bool {
-    if Path::new(LOADER).exists() {
-        return false;
-    }
-    let reason = format!("{LOADER} not found: apt-get install musl");
-    if std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_some() {
-        panic!("{reason} (MUSLCHECK_REQUIRE_TOOLS is set)");
-    }
-    eprintln!("SKIPPED {what}: {reason}");
-    true
+    common::musl_loader_missing(what)
 }
 
 #[test]
@@ -1255,6 +1247,32 @@ fn musl_never_binds_a_file_s_own_ifunc() {
     }
 }
 
+/// `root/bin/prog` (`program`), `root/libs/liba.so` needing libb.so and
+/// `root/libs/libb.so`, each needing `libc`, judged on `target`.
+fn program_with_chained_libraries(
+    root: &Path,
+    program: &common::synthetic_elf::SharedObject,
+    libc: &str,
+    target: &str,
+) -> Report {
+    use common::synthetic_elf::SharedObject;
+    std::fs::create_dir_all(root.join("bin")).unwrap();
+    std::fs::create_dir_all(root.join("libs")).unwrap();
+    std::fs::write(root.join("bin/prog"), program.to_bytes()).unwrap();
+    for (name, needed) in [("liba.so", vec![libc, "libb.so"]), ("libb.so", vec![libc])] {
+        let library = SharedObject {
+            needed: needed.iter().map(|n| n.to_string()).collect(),
+            ..SharedObject::default()
+        };
+        std::fs::write(root.join("libs").join(name), library.to_bytes()).unwrap();
+    }
+    let options = Options {
+        platform: Platform::new(target.parse().unwrap(), Arch::X86_64, false),
+        ..Options::default()
+    };
+    scan(&[root.to_path_buf()], &options).unwrap()
+}
+
 /// A library no module loads is judged in the process of the program of
 /// the tree that loads it: musl searches the RPATH or RUNPATH of every
 /// object up the chain that loaded a library, so a bundled library without
@@ -1287,8 +1305,6 @@ fn a_library_is_judged_in_the_process_of_the_program_that_loads_it() {
     ];
     for (loader, libc, interpreter, target, tag, found) in cases {
         let root = dir.path().join(format!("{loader}-{tag}"));
-        std::fs::create_dir_all(root.join("bin")).unwrap();
-        std::fs::create_dir_all(root.join("libs")).unwrap();
         let path = Some("$ORIGIN/../libs".to_string());
         let (runpath, rpath) = match tag {
             "rpath" => (None, path),
@@ -1301,19 +1317,7 @@ fn a_library_is_judged_in_the_process_of_the_program_that_loads_it() {
             interpreter: Some(interpreter.to_string()),
             ..SharedObject::default()
         };
-        std::fs::write(root.join("bin/prog"), program.to_bytes()).unwrap();
-        for (name, needed) in [("liba.so", vec![libc, "libb.so"]), ("libb.so", vec![libc])] {
-            let library = SharedObject {
-                needed: needed.iter().map(|n| n.to_string()).collect(),
-                ..SharedObject::default()
-            };
-            std::fs::write(root.join("libs").join(name), library.to_bytes()).unwrap();
-        }
-        let options = Options {
-            platform: Platform::new(target.parse().unwrap(), Arch::X86_64, false),
-            ..Options::default()
-        };
-        let report = scan(std::slice::from_ref(&root), &options).unwrap();
+        let report = program_with_chained_libraries(&root, &program, libc, target);
         for file in ["bin/prog", "libs/liba.so"] {
             let (verdict, missing, findings) = judged_missing(&report, file, "libb.so");
             let case = format!("{loader} ({tag}): {file}: {findings}");
@@ -1415,8 +1419,6 @@ fn a_need_is_met_by_a_library_the_process_already_loaded() {
     ];
     for (loader, libc, interpreter, target) in cases {
         let root = dir.path().join(loader);
-        std::fs::create_dir_all(root.join("bin")).unwrap();
-        std::fs::create_dir_all(root.join("libs")).unwrap();
         let program = SharedObject {
             needed: vec![
                 libc.to_string(),
@@ -1427,19 +1429,7 @@ fn a_need_is_met_by_a_library_the_process_already_loaded() {
             interpreter: Some(interpreter.to_string()),
             ..SharedObject::default()
         };
-        std::fs::write(root.join("bin/prog"), program.to_bytes()).unwrap();
-        for (name, needed) in [("liba.so", vec![libc, "libb.so"]), ("libb.so", vec![libc])] {
-            let library = SharedObject {
-                needed: needed.iter().map(|n| n.to_string()).collect(),
-                ..SharedObject::default()
-            };
-            std::fs::write(root.join("libs").join(name), library.to_bytes()).unwrap();
-        }
-        let options = Options {
-            platform: Platform::new(target.parse().unwrap(), Arch::X86_64, false),
-            ..Options::default()
-        };
-        let report = scan(std::slice::from_ref(&root), &options).unwrap();
+        let report = program_with_chained_libraries(&root, &program, libc, target);
         for file in ["bin/prog", "libs/liba.so"] {
             let (verdict, missing, findings) = judged_missing(&report, file, "libb.so");
             let case = format!("{loader}: {file}: {findings}");

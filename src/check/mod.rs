@@ -94,6 +94,33 @@ pub fn assess_all(index: &TreeIndex, count: usize, platform: &Platform) -> Vec<O
         .collect()
 }
 
+/// The objects each of `roots` loads in a process of its own, as the loader
+/// model resolves it, for those the target's loader maps at all (of its
+/// machine, loadable, not a prebuild the target never loads).
+fn load_chains_of(
+    resolver: &Resolver,
+    prebuilds: &Prebuilds,
+    roots: Vec<usize>,
+) -> Vec<(usize, LoadChains)> {
+    let (index, platform) = (resolver.index(), resolver.platform());
+    let ctx = ResolveContext {
+        gcompat_installed: platform.gcompat_installed(),
+        gcompat_reaches_root: false,
+        host: None,
+        loaded_through: &[],
+    };
+    roots
+        .into_par_iter()
+        .filter_map(|root| {
+            let file = index.file(root)?;
+            let mapped = file.facts.is_loadable()
+                && file.facts.arch == platform.arch
+                && prebuild::never_loaded(index, prebuilds, file, platform).is_none();
+            mapped.then(|| (root, resolver.load_chains(root, &ctx)))
+        })
+        .collect()
+}
+
 /// A library no module loads is judged in the process of the first program
 /// of the tree (in scan order) that loads it through DT_NEEDED: its needs
 /// are searched for in the RPATHs of the objects that load it there too, as
@@ -106,29 +133,17 @@ fn programs_loading(
     hosts: &[Option<Host>],
     loaders: &mut [Vec<usize>],
 ) -> Vec<Option<usize>> {
-    let (index, platform) = (resolver.index(), resolver.platform());
+    let index = resolver.index();
     let mut programs = vec![None; index.file_count()];
-    let loads: Vec<(usize, LoadChains)> = (0..index.file_count())
-        .into_par_iter()
-        .filter_map(|program| {
-            let file = index.file(program)?;
-            let runs = hosts.get(program).is_some_and(Option::is_none)
-                && file.facts.is_loadable()
-                && file.facts.interpreter.is_some()
-                && file.facts.arch == platform.arch
-                && prebuild::never_loaded(index, prebuilds, file, platform).is_none();
-            if !runs {
-                return None;
-            }
-            let ctx = ResolveContext {
-                gcompat_installed: platform.gcompat_installed(),
-                gcompat_reaches_root: false,
-                host: None,
-                loaded_through: &[],
-            };
-            Some((program, resolver.load_chains(program, &ctx)))
+    let started: Vec<usize> = (0..index.file_count())
+        .filter(|&program| {
+            hosts.get(program).is_some_and(Option::is_none)
+                && index
+                    .file(program)
+                    .is_some_and(|file| file.facts.interpreter.is_some())
         })
         .collect();
+    let loads = load_chains_of(resolver, prebuilds, started);
     for (program, objects) in loads {
         for (object, chain) in objects.into_iter().skip(1) {
             let unplaced = hosts.get(object).is_some_and(Option::is_none)
@@ -153,7 +168,7 @@ fn programs_loading(
 /// the objects that load it in that module's process, nearest first
 /// ([`ResolveContext::loaded_through`]).
 fn hosts(resolver: &Resolver, prebuilds: &Prebuilds) -> (Vec<Option<Host>>, Vec<Vec<usize>>) {
-    let (index, platform) = (resolver.index(), resolver.platform());
+    let index = resolver.index();
     let own = index.own_hosts(|file| {
         host::detect(file.file_name(), file.facts).or_else(|| {
             // Only the JVM loads code out of a jar (its libraries' loaders extract it).
@@ -167,27 +182,10 @@ fn hosts(resolver: &Resolver, prebuilds: &Prebuilds) -> (Vec<Option<Host>>, Vec<
             })
         })
     });
-    let loads: Vec<(usize, LoadChains)> = own
-        .par_iter()
-        .enumerate()
-        .filter(|(_, host)| host.is_some())
-        .filter_map(|(module, _)| {
-            let file = index.file(module)?;
-            let loaded_by_loader = file.facts.is_loadable()
-                && file.facts.arch == platform.arch
-                && prebuild::never_loaded(index, prebuilds, file, platform).is_none();
-            if !loaded_by_loader {
-                return None;
-            }
-            let ctx = ResolveContext {
-                gcompat_installed: platform.gcompat_installed(),
-                gcompat_reaches_root: false,
-                host: None,
-                loaded_through: &[],
-            };
-            Some((module, resolver.load_chains(module, &ctx)))
-        })
+    let modules: Vec<usize> = (0..own.len())
+        .filter(|&module| own.get(module).is_some_and(Option::is_some))
         .collect();
+    let loads = load_chains_of(resolver, prebuilds, modules);
     let mut hosts = own.to_vec();
     let mut loaders = vec![Vec::new(); hosts.len()];
     for (module, objects) in loads {

@@ -366,3 +366,21 @@ pub fn musl_loader_errors(stderr: &str) -> MuslLoaderErrors {
     }
     errors
 }
+
+/// Debian's musl loader, the ground truth of the differential tests.
+pub const MUSL_LOADER: &str = "/lib/ld-musl-x86_64.so.1";
+
+/// Whether the musl loader is absent: then `what` is skipped, saying so
+/// (a failure when MUSLCHECK_REQUIRE_TOOLS is set).
+pub fn musl_loader_missing(what: &str) -> bool {
+    if Path::new(MUSL_LOADER).exists() {
+        return false;
+    }
+    let reason = format!("{MUSL_LOADER} not found: apt-get install musl");
+    assert!(
+        std::env::var_os("MUSLCHECK_REQUIRE_TOOLS").is_none(),
+        "{reason} (MUSLCHECK_REQUIRE_TOOLS is set)"
+    );
+    eprintln!("SKIPPED {what}: {reason}");
+    true
+}
