@@ -870,3 +870,91 @@ fn an_untagged_prebuild_that_breaks_is_no_musl_build() {
         );
     }
 }
+
+/// Packages that keep every platform's build under names of their own
+/// (onnxruntime-node's `bin/napi-v6/<platform>/<arch>/`, @sentry/node-cpu-profiler's
+/// `<name>-<platform>-<arch>-<libc>-<abi>.node`) require only the file named
+/// for the platform they run on: the others are not-applicable there, when
+/// the package has one named for the target; a package with none for the
+/// target keeps its files judged (it does not run there).
+#[test]
+fn addons_named_for_another_platform_are_not_applicable_beside_the_targets_own() {
+    use common::synthetic_elf::SharedObject;
+    let dir = tempfile::tempdir().unwrap();
+    let addon = |libc: &str| {
+        SharedObject {
+            needed: vec![libc.to_string()],
+            exports: vec!["napi_register_module_v1".to_string()],
+            ..SharedObject::default()
+        }
+        .to_bytes()
+    };
+    let arm64 = std::fs::read(corpus("lib/libcalls__mulxc3-aarch64.so")).unwrap();
+    let files: [(&str, Vec<u8>); 7] = [
+        (
+            "profiler/lib/prof-linux-x64-glibc-115.node",
+            addon("libc.so.6"),
+        ),
+        (
+            "profiler/lib/prof-linux-x64-musl-115.node",
+            addon("libc.musl-x86_64.so.1"),
+        ),
+        (
+            "profiler/lib/prof-linux-arm64-glibc-115.node",
+            arm64.clone(),
+        ),
+        ("ort/bin/napi-v6/linux/x64/binding.node", addon("libc.so.6")),
+        ("ort/bin/napi-v6/linux/arm64/binding.node", arm64.clone()),
+        // Nothing for musl: its glibc build is what Alpine gets.
+        (
+            "glibc-only/lib/g-linux-x64-glibc-115.node",
+            addon("libc.so.6"),
+        ),
+        ("glibc-only/lib/g-linux-arm64-glibc-115.node", arm64),
+    ];
+    for (path, bytes) in &files {
+        let to = dir.path().join("node_modules").join(path);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, bytes).unwrap();
+    }
+    for package in ["profiler", "ort", "glibc-only"] {
+        std::fs::write(
+            dir.path()
+                .join("node_modules")
+                .join(package)
+                .join("package.json"),
+            format!(r#"{{"name":"{package}","version":"1.0.0"}}"#),
+        )
+        .unwrap();
+    }
+    let applicable = |target: &str| -> Vec<(String, bool)> {
+        let (report, _) = json_scan(dir.path(), &["--target", target]);
+        files
+            .iter()
+            .map(|(path, _)| {
+                let artifact = by_suffix(&report, path);
+                let skipped = artifact["verdict"] == "not-applicable";
+                if skipped {
+                    let reason = artifact["load"]["not_loaded"].as_str().unwrap();
+                    assert!(reason.starts_with("named for linux-"), "{path}: {reason}");
+                }
+                (path.to_string(), !skipped)
+            })
+            .collect()
+    };
+    let judged = |flags: [bool; 7]| -> Vec<(String, bool)> {
+        files
+            .iter()
+            .zip(flags)
+            .map(|((path, _), judged)| (path.to_string(), judged))
+            .collect()
+    };
+    assert_eq!(
+        applicable("alpine:3.20"),
+        judged([false, true, false, true, false, true, true])
+    );
+    assert_eq!(
+        applicable("debian:12-slim"),
+        judged([true, false, false, true, false, true, false])
+    );
+}

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use crate::ecosystem::node_gyp_build::{self, Runner};
 use crate::ecosystem::npm::{
-    GlibcPlatformPackage, Prebuild, is_musl_variant_name, npm_cpu, prebuild,
+    GlibcPlatformPackage, NamedPlatform, Prebuild, is_musl_variant_name, named_platform, npm_cpu,
+    package_dir, prebuild,
 };
 use crate::ecosystem::ruby;
 use crate::model::{Arch, LibcKind};
@@ -32,6 +33,10 @@ pub struct Prebuilds {
     jni: MuslJniMembers,
     /// Installed musl platform gems: (name, version, platform).
     musl_gems: HashSet<(String, String, String)>,
+    /// `.node` files outside node-gyp-build's layout whose path names
+    /// another platform than the target's, in a package with one named for
+    /// the target: why the package's loader never requires them.
+    named_for_others: HashMap<PathBuf, String>,
 }
 
 impl Prebuilds {
@@ -42,9 +47,13 @@ impl Prebuilds {
         let mut choices: HashMap<PathBuf, (bool, Vec<&TreeFile>)> = HashMap::new();
         let mut tuples: HashMap<PathBuf, TupleDir> = HashMap::new();
         let target_cpu = npm_cpu(platform.arch);
+        let mut named: HashMap<PathBuf, Vec<(&TreeFile, NamedPlatform)>> = HashMap::new();
         for i in 0..count {
             let Some(file) = index.file(i) else { continue };
             let Some(prebuild) = prebuild(file.shown).filter(|p| !p.bare) else {
+                if let Some((package, platform)) = named_addon(file) {
+                    named.entry(package).or_default().push((file, platform));
+                }
                 continue;
             };
             let directory = index.directory_of(file.location);
@@ -77,6 +86,9 @@ impl Prebuilds {
         let never_consulted = runner.map_or_else(HashMap::new, |r| {
             never_consulted(&tuples, r.libc, target_cpu)
         });
+        let named_for_others = runner.map_or_else(HashMap::new, |r| {
+            named_for_others(&named, r.libc, target_cpu)
+        });
         let musl_gems = (0..count)
             .filter_map(|i| index.file(i))
             .filter_map(|file| ruby::gem_of(file.location))
@@ -93,7 +105,14 @@ impl Prebuilds {
             runner,
             jni: MuslJniMembers::new(index, count),
             musl_gems,
+            named_for_others,
         }
+    }
+
+    /// Why the package's loader never requires `file`, a `.node` file named
+    /// for another platform (see [`named_for_others`]).
+    fn named_for_another(&self, file: &TreeFile) -> Option<String> {
+        self.named_for_others.get(file.location).cloned()
     }
 
     /// The musl prebuild beside `file`, if any.
@@ -129,6 +148,54 @@ impl Prebuilds {
              ranks first here under every Node ABI this file matches"
         ))
     }
+}
+
+/// A `.node` file outside node-gyp-build's layout whose path inside its npm
+/// package names a platform: the package and the platform.
+fn named_addon(file: &TreeFile) -> Option<(PathBuf, NamedPlatform)> {
+    if !file.shown.ends_with(".node") {
+        return None;
+    }
+    let package = package_dir(file.location)?;
+    let inside = file.location.strip_prefix(&package).ok()?.to_str()?;
+    Some((package.clone(), named_platform(inside)?))
+}
+
+/// The `.node` files of each package (`named`) a loader choosing by the
+/// platform their paths name never requires on `libc` and `target_cpu`:
+/// those named for another platform, when the package has one named for
+/// this one (its libc's, else one naming no libc), which it requires
+/// instead. A package with none for the target is left alone: it does not
+/// run here, and its files say why. By location: why.
+fn named_for_others(
+    named: &HashMap<PathBuf, Vec<(&TreeFile, NamedPlatform)>>,
+    libc: LibcKind,
+    target_cpu: &str,
+) -> HashMap<PathBuf, String> {
+    let mut never = HashMap::new();
+    for variants in named.values() {
+        let for_target =
+            |p: &NamedPlatform, wanted| p.os == "linux" && p.cpu == target_cpu && p.libc == wanted;
+        let Some((chosen, chosen_platform)) = variants
+            .iter()
+            .find(|(_, p)| for_target(p, Some(libc)))
+            .or_else(|| variants.iter().find(|(_, p)| for_target(p, None)))
+        else {
+            continue;
+        };
+        for (file, platform) in variants {
+            if platform != chosen_platform {
+                never.insert(
+                    file.location.to_path_buf(),
+                    format!(
+                        "named for {platform}; on {chosen_platform} the package's loader requires {}",
+                        chosen.shown
+                    ),
+                );
+            }
+        }
+    }
+    never
 }
 
 /// A `prebuilds/` directory for the target's OS and CPU, with its files.
@@ -330,6 +397,9 @@ pub fn never_loaded(
         }
         return Some(glibc_platform_package_reason(package));
     }
+    if let Some(reason) = prebuilds.named_for_another(file) {
+        return Some(reason);
+    }
     let target_cpu = npm_cpu(arch);
     let prebuild = prebuild(file.shown)?;
     if let Some(reason) = never_picked(&prebuild, target_cpu, arch) {
@@ -406,6 +476,9 @@ fn never_loaded_on_glibc(
         return Some(format!(
             "platform package for musl ({name}); on glibc its parent's loader requires the glibc variant"
         ));
+    }
+    if let Some(reason) = prebuilds.named_for_another(file) {
+        return Some(reason);
     }
     let prebuild = prebuild(file.shown)?;
     if let Some(reason) = never_picked(&prebuild, target_cpu, arch) {

@@ -244,6 +244,81 @@ pub fn package_dir(path: &Path) -> Option<PathBuf> {
     Some(components.iter().take(position + 1 + take).collect())
 }
 
+/// The platform a file's path inside its package names, when it names an
+/// OS and a CPU (and maybe a libc): `bin/napi-v6/linux/arm64/x.node`,
+/// `x-linux-x64-glibc-115.node`, `linux-x64-musl/x.node`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NamedPlatform {
+    pub os: &'static str,
+    /// npm's name (`x64`, `arm64` …).
+    pub cpu: &'static str,
+    pub libc: Option<LibcKind>,
+}
+
+impl std::fmt::Display for NamedPlatform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.os, self.cpu)?;
+        match self.libc {
+            Some(LibcKind::Musl) => write!(f, "-musl"),
+            Some(LibcKind::Glibc) => write!(f, "-glibc"),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The platform `path_in_package` names by whole tokens (split at `/`, `-`,
+/// `_`, `.`), if it names both an OS and a CPU, each once.
+pub fn named_platform(path_in_package: &str) -> Option<NamedPlatform> {
+    let text = path_in_package
+        .to_ascii_lowercase()
+        .replace("x86_64", "x64")
+        .replace("x86-64", "x64");
+    let (mut os, mut cpu, mut libc) = (Vec::new(), Vec::new(), Vec::new());
+    for token in text.split(['/', '-', '_', '.']) {
+        match token {
+            "linux" | "darwin" | "win32" | "windows" | "freebsd" | "openbsd" | "netbsd"
+            | "android" | "sunos" | "aix" => os.push(match token {
+                "linux" => "linux",
+                "darwin" => "darwin",
+                "win32" | "windows" => "win32",
+                "freebsd" => "freebsd",
+                "openbsd" => "openbsd",
+                "netbsd" => "netbsd",
+                "android" => "android",
+                "sunos" => "sunos",
+                _ => "aix",
+            }),
+            "linuxmusl" => {
+                os.push("linux");
+                libc.push(LibcKind::Musl);
+            }
+            "x64" | "amd64" => cpu.push("x64"),
+            "arm64" | "aarch64" => cpu.push("arm64"),
+            "ia32" | "x86" | "i386" | "i686" => cpu.push("ia32"),
+            "arm" | "armv7" | "armv7l" | "armhf" => cpu.push("arm"),
+            "ppc64" | "ppc64le" => cpu.push("ppc64"),
+            "s390x" => cpu.push("s390x"),
+            "riscv64" => cpu.push("riscv64"),
+            "loong64" => cpu.push("loong64"),
+            "musl" => libc.push(LibcKind::Musl),
+            "glibc" | "gnu" => libc.push(LibcKind::Glibc),
+            _ => {}
+        }
+    }
+    let one = |found: &[&'static str]| match found {
+        [only] => Some(*only),
+        _ => None,
+    };
+    Some(NamedPlatform {
+        os: one(&os)?,
+        cpu: one(&cpu)?,
+        libc: match libc.as_slice() {
+            [only] => Some(*only),
+            _ => None,
+        },
+    })
+}
+
 /// npm's name for an architecture (`cpu` field, platform package names).
 pub fn npm_cpu(arch: Arch) -> &'static str {
     match arch {
