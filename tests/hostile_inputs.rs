@@ -112,6 +112,36 @@ fn a_symbol_table_the_loader_does_not_read_cannot_hide_a_file() {
     assert!(!facts.required_symbols.is_empty());
 }
 
+/// Neither loader reads section headers: version sections (`.gnu.version`,
+/// `.gnu.version_r`) whose headers point past the end of the file lose
+/// their facts, not the file, which still parses and is judged.
+#[test]
+fn damaged_version_section_headers_cannot_hide_a_file() {
+    use goblin::elf::section_header::{SHT_GNU_VERNEED, SHT_GNU_VERSYM};
+    let original = corpus_file("lib/libplain.so");
+    let elf = Elf::parse(&original).unwrap();
+    let shoff = elf.header.e_shoff as usize;
+    let entsize = elf.header.e_shentsize as usize;
+    let version_headers: Vec<usize> = elf
+        .section_headers
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| matches!(s.sh_type, SHT_GNU_VERSYM | SHT_GNU_VERNEED))
+        .map(|(i, _)| shoff + i * entsize)
+        .collect();
+    assert_eq!(version_headers.len(), 2, "the fixture has both sections");
+    drop(elf);
+    for header in version_headers {
+        let mut damaged = original.clone();
+        // Elf64_Shdr.sh_offset, at 0x18.
+        patch(&mut damaged, header + 0x18, 8, u64::MAX - 0xff);
+        let facts = analyse(&damaged).expect("the loader's parts are whole");
+        let expected = analyse(&original).unwrap();
+        assert_eq!(facts.needed, expected.needed);
+        assert_eq!(facts.exports_count, expected.exports_count);
+    }
+}
+
 /// Patches a little-endian integer of `width` bytes at `at`.
 fn patch(bytes: &mut [u8], at: usize, width: usize, value: u64) {
     bytes[at..at + width].copy_from_slice(&value.to_le_bytes()[..width]);

@@ -382,8 +382,10 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed<'_>> {
         }
         elf.dynsyms = Symtab::parse(bytes, info.symtab, symbols, ctx)?;
     }
-    elf.versym = VersymSection::parse(bytes, &elf.section_headers, ctx)?;
-    elf.verneed = VerneedSection::parse(bytes, &elf.section_headers, ctx)?;
+    // Read through the section headers, which no loader reads: damaged
+    // ones lose the version facts, not the file (it may well load).
+    elf.versym = VersymSection::parse(bytes, &elf.section_headers, ctx).unwrap_or(None);
+    elf.verneed = VerneedSection::parse(bytes, &elf.section_headers, ctx).unwrap_or(None);
     Ok(Parsed {
         elf,
         dynstr,
