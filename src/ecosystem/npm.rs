@@ -267,7 +267,8 @@ impl std::fmt::Display for NamedPlatform {
 }
 
 /// The platform `path_in_package` names by whole tokens (split at `/`, `-`,
-/// `_`, `.`), if it names both an OS and a CPU, each once.
+/// `_`, `.`) of Node's platform and CPU names and the libc tokens of
+/// platform package names, if it names both an OS and a CPU, each once.
 pub fn named_platform(path_in_package: &str) -> Option<NamedPlatform> {
     let text = path_in_package
         .to_ascii_lowercase()
@@ -275,34 +276,24 @@ pub fn named_platform(path_in_package: &str) -> Option<NamedPlatform> {
         .replace("x86-64", "x64");
     let (mut os, mut cpu, mut libc) = (Vec::new(), Vec::new(), Vec::new());
     for token in text.split(['/', '-', '_', '.']) {
-        match token {
-            "linux" | "darwin" | "win32" | "windows" | "freebsd" | "openbsd" | "netbsd"
-            | "android" | "sunos" | "aix" => os.push(match token {
-                "linux" => "linux",
-                "darwin" => "darwin",
-                "win32" | "windows" => "win32",
-                "freebsd" => "freebsd",
-                "openbsd" => "openbsd",
-                "netbsd" => "netbsd",
-                "android" => "android",
-                "sunos" => "sunos",
-                _ => "aix",
-            }),
-            "linuxmusl" => {
-                os.push("linux");
-                libc.push(LibcKind::Musl);
-            }
-            "x64" | "amd64" => cpu.push("x64"),
-            "arm64" | "aarch64" => cpu.push("arm64"),
-            "ia32" | "x86" | "i386" | "i686" => cpu.push("ia32"),
-            "arm" | "armv7" | "armv7l" | "armhf" => cpu.push("arm"),
-            "ppc64" | "ppc64le" => cpu.push("ppc64"),
-            "s390x" => cpu.push("s390x"),
-            "riscv64" => cpu.push("riscv64"),
-            "loong64" => cpu.push("loong64"),
-            "musl" => libc.push(LibcKind::Musl),
-            "glibc" | "gnu" => libc.push(LibcKind::Glibc),
-            _ => {}
+        // Other spellings of Node's CPU names.
+        let token = match token {
+            "amd64" => "x64",
+            "aarch64" => "arm64",
+            "x86" | "i386" | "i686" => "ia32",
+            "armv7" | "armv7l" | "armhf" => "arm",
+            "ppc64le" => "ppc64",
+            other => other,
+        };
+        if token == "linuxmusl" {
+            os.push("linux");
+        }
+        os.extend(NODE_PLATFORMS.iter().find(|p| **p == token));
+        cpu.extend(NODE_CPUS.iter().find(|c| **c == token));
+        if MUSL_TOKENS.contains(&token) {
+            libc.push(LibcKind::Musl);
+        } else if GLIBC_TOKENS.contains(&token) {
+            libc.push(LibcKind::Glibc);
         }
     }
     let one = |found: &[&'static str]| match found {
@@ -783,6 +774,32 @@ mod tests {
         );
         assert!(!found.contains_key(Path::new("/p/node_modules/@esbuild/linux-x64")));
         assert_eq!(found.len(), 2);
+    }
+
+    #[test]
+    fn platforms_named_in_paths() {
+        let named = |path| named_platform(path).map(|p| p.to_string());
+        assert_eq!(
+            named("bin/napi-v6/linux/arm64/x.node").as_deref(),
+            Some("linux-arm64")
+        );
+        assert_eq!(
+            named("lib/prof-linux-x64-glibc-115.node").as_deref(),
+            Some("linux-x64-glibc")
+        );
+        assert_eq!(
+            named("sharp-linuxmusl-x64.node").as_deref(),
+            Some("linux-x64-musl")
+        );
+        assert_eq!(
+            named("lib/x86_64-linux-gnu/x.node").as_deref(),
+            Some("linux-x64-glibc")
+        );
+        // An OS without a CPU, a CPU without an OS, or two of either: nothing named.
+        assert_eq!(named("build/Release/linux.node"), None);
+        assert_eq!(named("x64/addon.node"), None);
+        assert_eq!(named("linux-x64/linux-arm64/a.node"), None);
+        assert_eq!(named("farm/sunrise/a.node"), None);
     }
 
     #[test]
