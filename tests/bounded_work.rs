@@ -338,6 +338,100 @@ fn eight_hundred_chained_libraries_are_resolved_within_the_guard() {
     assert_eq!(dependency_findings, LENGTH - 1);
 }
 
+/// `programs` musl programs in two directories, each needing twenty
+/// libraries and one nothing provides, with a RUNPATH of 1,000 directories
+/// that all exist (each holds a filler library), the twenty being in the
+/// last: `{bin,bin2}/prog*`, `d*/libfill.so`, `lib/libneed*.so`.
+fn write_long_runpath_tree(root: &Path, programs: usize) {
+    const DIRS: usize = 1000;
+    let runpath: Vec<String> = (0..DIRS - 1)
+        .map(|i| format!("$ORIGIN/../d{i}"))
+        .chain(["$ORIGIN/../lib".to_string()])
+        .collect();
+    let filler = SharedObject {
+        soname: Some("libfill.so".to_string()),
+        ..SharedObject::default()
+    }
+    .to_bytes();
+    for i in 0..DIRS - 1 {
+        let dir = root.join(format!("d{i}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("libfill.so"), &filler).unwrap();
+    }
+    std::fs::create_dir_all(root.join("lib")).unwrap();
+    let needed: Vec<String> = (0..20).map(|k| format!("libneed{k}.so")).collect();
+    for name in &needed {
+        let library = SharedObject {
+            soname: Some(name.clone()),
+            exports: vec![format!("{}_fn", name.trim_end_matches(".so"))],
+            ..SharedObject::default()
+        };
+        std::fs::write(root.join("lib").join(name), library.to_bytes()).unwrap();
+    }
+    let program = SharedObject {
+        needed: needed
+            .iter()
+            .cloned()
+            .chain(["libabsent.so.1".to_string()])
+            .collect(),
+        runpath: Some(runpath.join(":")),
+        undefined: needed
+            .iter()
+            .map(|name| format!("{}_fn", name.trim_end_matches(".so")))
+            .collect(),
+        interpreter: Some("/lib/ld-musl-x86_64.so.1".to_string()),
+        ..SharedObject::default()
+    }
+    .to_bytes();
+    for i in 0..programs {
+        let dir = root.join(if i % 2 == 0 { "bin" } else { "bin2" });
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("prog{i}")), &program).unwrap();
+    }
+}
+
+#[test]
+fn a_runpath_of_a_thousand_directories_is_searched_once_per_list() {
+    // 1,500 programs × 21 needed names × 1,000 directories: 31 million
+    // lookups when every name is looked up in every directory of every
+    // program (minutes in a debug build), one per directory and name here.
+    let dir = tempfile::tempdir().unwrap();
+    write_long_runpath_tree(dir.path(), 1500);
+    let (report, code, _) = guarded_json_scan(dir.path(), &["--target", "alpine:3.20"]);
+    assert_eq!(code, 1, "libabsent.so.1 breaks every program");
+    let programs: Vec<&Value> = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["path"].as_str().unwrap().contains("/prog"))
+        .collect();
+    assert_eq!(programs.len(), 1500);
+    for program in programs {
+        let missing = findings_with_code(program, "MC103");
+        assert_eq!(missing.len(), 1, "{program:#}");
+        let libraries = missing[0]["evidence"]["libraries"].as_array().unwrap();
+        let names: Vec<&str> = libraries
+            .iter()
+            .map(|l| l["name"].as_str().unwrap())
+            .collect();
+        // The twenty were found in the RUNPATH's last directory.
+        assert_eq!(names, ["libabsent.so.1"]);
+        // Where it looked is shown in part: a crafted RUNPATH is not
+        // copied into every finding.
+        let looked_in: Vec<&str> = libraries[0]["looked_in"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_str().unwrap())
+            .collect();
+        assert!(looked_in[0].ends_with("/d0"), "{looked_in:?}");
+        assert!(
+            looked_in.contains(&"936 more directories"),
+            "1,000 directories, 64 shown: {looked_in:?}"
+        );
+    }
+}
+
 /// `count` libraries in three directories (and a vendor directory reached
 /// through RUNPATH), each needing a few others (some of which do not exist)
 /// and using and defining names from a small shared pool: a tree on which
@@ -559,6 +653,7 @@ fn write_measured_cases() {
         write_glibc_prebuilds(&dir, siblings);
     }
     write_random_tree(&root.join("random-tree"), 0x5eed, 240);
+    write_long_runpath_tree(&root.join("runpath-1000x1500"), 1500);
     let original = corpus_file("lib/libplain.so");
     for (needs, auxes) in [(8000, 8000), (u16::MAX, u16::MAX)] {
         let dir = root.join(format!("verneed-{needs}x{auxes}"));

@@ -111,7 +111,7 @@ pub(super) fn find_library(
         return Err(Box::new(MissingLibrary {
             name: name.to_string(),
             needed_by: needed_by(),
-            looked_in: not_found.looked_in(),
+            looked_in: not_found.looked_in(index),
             gcompat_provides: false,
             note: None,
             in_tree_at: None,
@@ -145,7 +145,7 @@ pub(super) fn find_library(
         });
     }
     let mut note = None;
-    let mut looked_in = not_found.looked_in();
+    let mut looked_in = not_found.looked_in(index);
     if platform.has_packages() {
         looked_in.push("Alpine packages".to_string());
         match alpine_provider(name) {

@@ -4,8 +4,12 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
-use super::tree::{Entry, TreeFile, TreeIndex, normalize};
+use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::tree::{DirId, Entry, TreeFile, TreeIndex, normalize};
 use crate::model::{Arch, Class, ElfType, Unloadable, UnloadableLibrary, display_location};
 
 /// How many objects up the chain that loaded an object its library search
@@ -88,9 +92,11 @@ pub(super) fn loaded_before<'a>(
 /// alone says.
 #[derive(Debug, Default)]
 pub(super) struct Search {
-    /// The object's RUNPATH directories, else its RPATH ones, normalised,
-    /// each once.
-    own: Vec<PathBuf>,
+    /// The object (none for an empty slot of the index).
+    object: Option<usize>,
+    rules: Option<SearchRules>,
+    /// Where its RUNPATH directories, else its RPATH ones, meet the tree.
+    own: Arc<OwnDirs>,
     /// `own` is its DT_RUNPATH: glibc searches it for the object's own needs
     /// only, and then none of the RPATHs of the objects that loaded it.
     own_is_runpath: bool,
@@ -108,14 +114,91 @@ pub(super) struct Search {
     defaults: Vec<PathBuf>,
 }
 
+/// The directories of one RUNPATH (or RPATH) list where the tree has
+/// something: shared by every object with the same list from the same
+/// directory. A crafted list of thousands of directories costs one lookup
+/// per directory, not one per directory and needed name and process.
+#[derive(Debug, Default)]
+struct OwnDirs {
+    /// (position in the list of [`own_dirs`], tree directory), in list order.
+    in_tree: Vec<(usize, DirId)>,
+    /// Each tree directory's first position in the list.
+    first_position: FxHashMap<DirId, usize>,
+    /// The whole list, for a finding that shows where a search looked
+    /// (worked out only then: most lists are never shown).
+    shown: OnceLock<Vec<PathBuf>>,
+}
+
+impl OwnDirs {
+    fn of(index: &TreeIndex, file: &TreeFile, rules: SearchRules) -> OwnDirs {
+        let in_tree: Vec<(usize, DirId)> = own_dirs(file, rules)
+            .iter()
+            .enumerate()
+            .filter_map(|(position, dir)| Some((position, index.directory(dir)?)))
+            .collect();
+        let mut first_position = FxHashMap::default();
+        for &(position, dir) in &in_tree {
+            first_position.entry(dir).or_insert(position);
+        }
+        OwnDirs {
+            in_tree,
+            first_position,
+            shown: OnceLock::new(),
+        }
+    }
+
+    /// The list's directories that hold an entry named `name`: (position,
+    /// directory), in list order. Walks the shorter of the list and the
+    /// directories holding the name.
+    fn holding(&self, index: &TreeIndex, name: &str) -> Vec<(usize, DirId)> {
+        let holding = index.directories_holding(name);
+        if holding.len() <= self.in_tree.len() {
+            let mut found: Vec<(usize, DirId)> = holding
+                .iter()
+                .filter_map(|dir| Some((*self.first_position.get(dir)?, *dir)))
+                .collect();
+            found.sort_unstable();
+            found
+        } else {
+            self.in_tree
+                .iter()
+                .filter(|(_, dir)| holding.binary_search(dir).is_ok())
+                .copied()
+                .collect()
+        }
+    }
+
+    /// What the loader's open() meets in the first of the list's
+    /// directories where it meets anything for `name`, and how many of the
+    /// list's directories it looked in; nothing and `None` (all of them)
+    /// when it meets nothing.
+    fn first(
+        &self,
+        index: &TreeIndex,
+        looker: (Option<(Class, Arch)>, usize),
+        name: &str,
+    ) -> (Met, Option<usize>) {
+        for (position, dir) in self.holding(index, name) {
+            let met = meet(index, looker, &index.directory_path(dir).join(name));
+            if !matches!(met, Met::Nothing) {
+                return (met, Some(position + 1));
+            }
+        }
+        (Met::Nothing, None)
+    }
+}
+
 /// What a search finds of one needed name, whoever the root is.
 #[derive(Debug)]
 enum Found {
     /// A name with a slash: a path from the object's directory.
     Path(Met),
     /// A plain name: met in the object's own RPATH/RUNPATH directories,
-    /// of which `dirs_searched` (the first ones) were looked in.
-    InOwn { met: Met, dirs_searched: usize },
+    /// of which `dirs_searched` (the first ones; `None`: all) were looked in.
+    InOwn {
+        met: Met,
+        dirs_searched: Option<usize>,
+    },
 }
 
 /// What the loader's open() of one path meets.
@@ -128,39 +211,42 @@ enum Met {
     Unloadable(UnloadableLibrary),
 }
 
-/// Where a search looked without finding the library: shown only when a
-/// finding needs it (most names are musl's or the image's).
+/// Where a search looked without finding the library: worked out only when
+/// a finding shows it (most names are musl's or the image's).
 pub(super) struct NotFound<'s> {
-    /// Looked for at this path (a name with a slash), when not in `dirs`.
+    /// Looked for at this path (a name with a slash), when not in `looked`.
     path: Option<&'s str>,
-    dirs: Vec<&'s PathBuf>,
+    /// The name looked for, and by whom (for what glibc passes over).
+    name: &'s str,
+    looker: Option<&'s Search>,
+    /// The directories looked in, in order.
+    looked: Vec<Looked<'s>>,
     /// The file by the name where the search stopped, unable to load it.
     unloadable_at: Option<UnloadableLibrary>,
-    /// (glibc) The first file by the name the search passed over, built
-    /// for another machine or ELF class.
-    passed_over: Option<usize>,
 }
+
+/// Directories a search looked in.
+#[derive(Clone, Copy)]
+enum Looked<'s> {
+    /// The first ones (`None`: all) of an object's own RUNPATH or RPATH.
+    Own(&'s Search, Option<usize>),
+    /// The loader's default directories in an image.
+    Defaults(&'s Search),
+}
+
+/// How many directories a finding lists of where a search looked: a crafted
+/// RUNPATH can name thousands.
+const LOOKED_IN_SHOWN: usize = 64;
 
 impl NotFound<'_> {
     /// The search of a name nothing says how to look for.
     pub(super) fn nowhere() -> NotFound<'static> {
         NotFound {
             path: None,
-            dirs: Vec::new(),
+            name: "",
+            looker: None,
+            looked: Vec::new(),
             unloadable_at: None,
-            passed_over: None,
-        }
-    }
-
-    /// Looked for in `dirs`: each said once, where the search first came to it.
-    fn in_dirs(mut dirs: Vec<&PathBuf>) -> NotFound<'_> {
-        let mut seen = HashSet::new();
-        dirs.retain(|dir| seen.insert(*dir));
-        NotFound {
-            path: None,
-            dirs,
-            unloadable_at: None,
-            passed_over: None,
         }
     }
 
@@ -174,8 +260,30 @@ impl NotFound<'_> {
 
     /// The first file by the name on the search path that glibc passed
     /// over, built for another machine or ELF class, if any.
-    pub(super) fn passed_over(&self) -> Option<usize> {
-        self.passed_over
+    pub(super) fn passed_over(&self, index: &TreeIndex) -> Option<usize> {
+        let looker = self.looker?;
+        looker.only_for?;
+        if self.path.is_some() || !index.has_name(self.name) {
+            return None;
+        }
+        let passed_over = |path: &Path| match index.entry(path) {
+            Some(Entry::Elf(found)) => takes(index, looker.only_for, found)
+                .is_none()
+                .then_some(found),
+            _ => None,
+        };
+        self.looked.iter().find_map(|looked| match *looked {
+            Looked::Own(search, searched) => search
+                .own
+                .holding(index, self.name)
+                .into_iter()
+                .take_while(|(position, _)| searched.is_none_or(|n| *position < n))
+                .find_map(|(_, dir)| passed_over(&index.directory_path(dir).join(self.name))),
+            Looked::Defaults(search) => search
+                .defaults
+                .iter()
+                .find_map(|dir| passed_over(&dir.join(self.name))),
+        })
     }
 
     /// Where the search stopped at a file it cannot load, if it did: then
@@ -184,12 +292,30 @@ impl NotFound<'_> {
         self.unloadable_at.as_ref()
     }
 
-    /// The places looked in, as the report shows them.
-    pub(super) fn looked_in(&self) -> Vec<String> {
+    /// The places looked in, as the report shows them: each directory once,
+    /// where the search first came to it, at most [`LOOKED_IN_SHOWN`].
+    pub(super) fn looked_in(&self, index: &TreeIndex) -> Vec<String> {
+        // Normalised paths: equal as bytes when equal as paths, and
+        // hashed much faster so.
+        let mut seen = FxHashSet::default();
+        let mut dirs: Vec<&PathBuf> = Vec::new();
+        for looked in &self.looked {
+            let these = match *looked {
+                Looked::Own(search, searched) => {
+                    let own = search.own_dirs(index);
+                    own.get(..searched.unwrap_or(own.len())).unwrap_or(own)
+                }
+                Looked::Defaults(search) => search.defaults.as_slice(),
+            };
+            dirs.extend(these.iter().filter(|dir| seen.insert(dir.as_os_str())));
+        }
+        let more = dirs.len().saturating_sub(LOOKED_IN_SHOWN);
+        dirs.truncate(LOOKED_IN_SHOWN);
         self.path
             .map(str::to_string)
             .into_iter()
-            .chain(self.dirs.iter().map(|dir| display_location(dir)))
+            .chain(dirs.iter().map(|dir| display_location(dir)))
+            .chain((more > 0).then(|| format!("{more} more directories")))
             .collect()
     }
 }
@@ -209,21 +335,52 @@ impl Search {
         })
     }
 
-    /// The searches for every library `file` needs, by `rules`.
-    pub(super) fn of(index: &TreeIndex, file: &TreeFile, rules: SearchRules) -> Search {
-        let own = unique(
-            rpath_dirs(file, rules).iter().map(|dir| normalize(dir)),
-            &[],
-        );
+    /// Every file's library searches by `rules`. Files with the same list
+    /// of RPATH or RUNPATH directories from the same directory share it.
+    pub(super) fn all(index: &TreeIndex, rules: SearchRules) -> Vec<Search> {
+        let mut lists: HashMap<(&str, Option<&Path>, Option<&Path>), usize> = HashMap::new();
+        let mut first_with_list = Vec::new();
+        let list_of: Vec<Option<usize>> = (0..index.file_count())
+            .map(|i| {
+                let file = index.file(i)?;
+                let entry = file.facts.runpath.last().or(file.facts.rpath.last())?;
+                let key = (entry.as_str(), file.location.parent(), file.filesystem_root);
+                Some(*lists.entry(key).or_insert_with(|| {
+                    first_with_list.push(i);
+                    first_with_list.len() - 1
+                }))
+            })
+            .collect();
+        let own: Vec<Arc<OwnDirs>> = first_with_list
+            .par_iter()
+            .map(|&i| match index.file(i) {
+                Some(file) => Arc::new(OwnDirs::of(index, file, rules)),
+                None => Arc::default(),
+            })
+            .collect();
+        list_of
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, list)| match index.file(i) {
+                Some(file) => {
+                    let own = list.and_then(|list| own.get(list)).cloned();
+                    Search::of(index, (i, file), rules, own.unwrap_or_default())
+                }
+                None => Search::default(),
+            })
+            .collect()
+    }
+
+    /// The searches for every library `file` (the index's `object`) needs,
+    /// by `rules`, its own directories being `own`.
+    fn of(
+        index: &TreeIndex,
+        (object, file): (usize, &TreeFile),
+        rules: SearchRules,
+        own: Arc<OwnDirs>,
+    ) -> Search {
         let only_for = (rules == SearchRules::Glibc).then_some((file.facts.class, file.facts.arch));
         let header_len = file.facts.class.header_len();
-        let first = |dirs: &[PathBuf], name: &str| {
-            dirs.iter()
-                .map(|dir| meet(index, (only_for, header_len), &dir.join(name)))
-                .enumerate()
-                .find(|(_, met)| !matches!(met, Met::Nothing))
-                .map_or((Met::Nothing, dirs.len()), |(at, met)| (met, at + 1))
-        };
         let names = file
             .facts
             .needed
@@ -237,9 +394,9 @@ impl Search {
                 }
                 // Most names (the C library's, the image's) are nowhere in the tree.
                 let (met, dirs_searched) = if index.has_name(name) {
-                    first(&own, name)
+                    own.first(index, (only_for, header_len), name)
                 } else {
-                    (Met::Nothing, own.len())
+                    (Met::Nothing, None)
                 };
                 Found::InOwn { met, dirs_searched }
             })
@@ -251,6 +408,8 @@ impl Search {
                 .collect()
         });
         Search {
+            object: Some(object),
+            rules: Some(rules),
             own,
             own_is_runpath: !file.facts.runpath.is_empty(),
             names,
@@ -258,6 +417,19 @@ impl Search {
             header_len,
             defaults,
         }
+    }
+
+    /// The object's own RUNPATH or RPATH directories, as searched.
+    fn own_dirs(&self, index: &TreeIndex) -> &[PathBuf] {
+        self.own.shown.get_or_init(|| {
+            match (
+                self.object.and_then(|object| index.file(object)),
+                self.rules,
+            ) {
+                (Some(file), Some(rules)) => own_dirs(file, rules),
+                _ => Vec::new(),
+            }
+        })
     }
 
     /// The tree file musl's loader finds for the object's needed library at
@@ -303,67 +475,61 @@ impl Search {
         (position, name): (usize, &'s str),
         chain: impl Iterator<Item = &'s Search>,
     ) -> Result<usize, NotFound<'s>> {
+        let mut not_found = NotFound {
+            path: None,
+            name,
+            looker: Some(self),
+            looked: Vec::new(),
+            unloadable_at: None,
+        };
         let (met_in_own, dirs_searched) = match self.names.get(position) {
             Some(Found::InOwn { met, dirs_searched }) => (met, *dirs_searched),
             Some(Found::Path(met)) => {
+                not_found.path = Some(name);
                 return match met {
                     Met::Library(found) => Ok(*found),
-                    Met::Unloadable(file) => Err(looked_at(name).stopped_at(file.clone())),
-                    Met::Nothing => Err(looked_at(name)),
+                    Met::Unloadable(file) => Err(not_found.stopped_at(file.clone())),
+                    Met::Nothing => Err(not_found),
                 };
             }
             None => return Err(NotFound::nowhere()),
         };
-        let mut dirs: Vec<&PathBuf> = self.own.iter().take(dirs_searched).collect();
+        not_found.looked.push(Looked::Own(self, dirs_searched));
         match met_in_own {
             Met::Library(found) => return Ok(*found),
-            Met::Unloadable(file) => return Err(NotFound::in_dirs(dirs).stopped_at(file.clone())),
+            Met::Unloadable(file) => return Err(not_found.stopped_at(file.clone())),
             Met::Nothing => {}
         }
         // Most names (the C library's, the image's) are nowhere in the tree.
         let in_tree = index.has_name(name);
-        for dir in chain.flat_map(|search| &search.own) {
-            dirs.push(dir);
-            if !in_tree {
-                continue;
-            }
-            match meet(index, (self.only_for, self.header_len), &dir.join(name)) {
+        let looker = (self.only_for, self.header_len);
+        for search in chain {
+            let (met, searched) = if in_tree {
+                search.own.first(index, looker, name)
+            } else {
+                (Met::Nothing, None)
+            };
+            not_found.looked.push(Looked::Own(search, searched));
+            match met {
                 Met::Library(found) => return Ok(found),
-                Met::Unloadable(file) => return Err(NotFound::in_dirs(dirs).stopped_at(file)),
+                Met::Unloadable(file) => return Err(not_found.stopped_at(file)),
                 Met::Nothing => {}
             }
         }
-        for dir in &self.defaults {
-            dirs.push(dir);
-            if !in_tree {
-                continue;
-            }
-            // The image's distribution's own files are replaced by the
-            // target's packages (modelled apart), and so is what else
-            // lies there by the name; only the image's own libraries move.
-            if let Met::Library(found) =
-                meet(index, (self.only_for, self.header_len), &dir.join(name))
-                && index.file(found).is_some_and(|file| !file.distro_owned)
-            {
-                return Ok(found);
+        not_found.looked.push(Looked::Defaults(self));
+        if in_tree {
+            for dir in &self.defaults {
+                // The image's distribution's own files are replaced by the
+                // target's packages (modelled apart), and so is what else
+                // lies there by the name; only the image's own libraries move.
+                if let Met::Library(found) = meet(index, looker, &dir.join(name))
+                    && index.file(found).is_some_and(|file| !file.distro_owned)
+                {
+                    return Ok(found);
+                }
             }
         }
-        // Only now, the search failed: what it passed over, for the message.
-        let passed_over = match (self.only_for, in_tree) {
-            (Some(_), true) => dirs
-                .iter()
-                .find_map(|dir| match index.entry(&dir.join(name)) {
-                    Some(Entry::Elf(found)) => takes(index, self.only_for, found)
-                        .is_none()
-                        .then_some(found),
-                    _ => None,
-                }),
-            _ => None,
-        };
-        Err(NotFound {
-            passed_over,
-            ..NotFound::in_dirs(dirs)
-        })
+        Err(not_found)
     }
 }
 
@@ -421,20 +587,20 @@ fn takes(index: &TreeIndex, only_for: Option<(Class, Arch)>, found: usize) -> Op
     }
 }
 
-/// A name with a slash, looked for at that path only.
-fn looked_at(name: &str) -> NotFound<'_> {
-    NotFound {
-        path: Some(name),
-        dirs: Vec::new(),
-        unloadable_at: None,
-        passed_over: None,
-    }
-}
+/// The longest path the loaders open: a longer directory is skipped
+/// (musl's `path_open` when the path would not fit its buffer; glibc's
+/// open() fails with ENAMETOOLONG and the search goes on).
+const PATH_MAX: usize = 4096;
 
-/// `dirs` without repeats and without those in `already`, in order.
-pub(super) fn unique(dirs: impl Iterator<Item = PathBuf>, already: &[PathBuf]) -> Vec<PathBuf> {
-    let mut seen: HashSet<PathBuf> = already.iter().cloned().collect();
-    dirs.filter(|dir| seen.insert(dir.clone())).collect()
+/// `file`'s RUNPATH or RPATH directories as `rules` search them: normalised,
+/// each once, none too long to open.
+fn own_dirs(file: &TreeFile, rules: SearchRules) -> Vec<PathBuf> {
+    let mut seen = HashSet::new();
+    rpath_dirs(file, rules)
+        .iter()
+        .map(|dir| normalize(dir))
+        .filter(|dir| dir.as_os_str().len() < PATH_MAX && seen.insert(dir.clone()))
+        .collect()
 }
 
 /// Whose rules read an object's RPATH or RUNPATH.

@@ -83,6 +83,9 @@ pub struct TreeIndex<'a> {
     /// of a matrix with one kind of loader share them.
     musl_searches: OnceLock<Vec<Search>>,
     glibc_searches: OnceLock<Vec<Search>>,
+    /// The directories holding what a search can meet, by number (worked
+    /// out on the first RPATH or RUNPATH search).
+    directories: OnceLock<Directories>,
     /// Each file's own host program (from its exports and name), shared the
     /// same way.
     own_hosts: OnceLock<Vec<Option<Host>>>,
@@ -110,15 +113,7 @@ impl<'a> TreeIndex<'a> {
             SearchRules::Musl => &self.musl_searches,
             SearchRules::Glibc => &self.glibc_searches,
         };
-        searches.get_or_init(|| {
-            (0..self.files.len())
-                .into_par_iter()
-                .map(|i| match self.file(i) {
-                    Some(file) => Search::of(self, file, rules),
-                    None => Search::default(),
-                })
-                .collect()
-        })
+        searches.get_or_init(|| Search::all(self, rules))
     }
 
     /// How many files (ELF or not) the index was built over.
@@ -169,6 +164,7 @@ impl<'a> TreeIndex<'a> {
             not_elf_names: HashSet::new(),
             musl_searches: OnceLock::new(),
             glibc_searches: OnceLock::new(),
+            directories: OnceLock::new(),
             own_hosts: OnceLock::new(),
         };
         let mut by_name: HashMap<OsString, (PathBuf, usize)> = HashMap::new();
@@ -307,15 +303,27 @@ impl<'a> TreeIndex<'a> {
     /// file's own, and a directory's on the way (`lib -> real` makes `lib/x`
     /// `real/x`), as the kernel does for the loader's open().
     pub(super) fn entry(&self, path: &Path) -> Option<Entry> {
+        self.follow(path, |current| {
+            if let Some(&index) = self.by_location.get(current) {
+                return Some(Entry::Elf(index));
+            }
+            self.not_elf_by_location
+                .get(current)
+                .map(|&index| Entry::NotElf(index))
+        })
+    }
+
+    /// The first thing `found` finds at `path` or where the symlinks
+    /// recorded during the walk lead from it: `path` itself, or its target
+    /// when it is a symlink, or the path through a symlinked directory on
+    /// the way; at most 16 links, as the kernel's ELOOP limit.
+    fn follow<T>(&self, path: &Path, found: impl Fn(&Path) -> Option<T>) -> Option<T> {
         // Paths compare (and hash) by components: only `.` and `..` need
         // folding first, and most lookups join a normalised directory and a name.
         let mut current = normalized(path);
         for _ in 0..16 {
-            if let Some(&index) = self.by_location.get(current.as_ref()) {
-                return Some(Entry::Elf(index));
-            }
-            if let Some(&index) = self.not_elf_by_location.get(current.as_ref()) {
-                return Some(Entry::NotElf(index));
+            if let Some(found) = found(current.as_ref()) {
+                return Some(found);
             }
             if let Some(target) = self.symlinks.get(current.as_ref()) {
                 current = Cow::Borrowed(target);
@@ -335,6 +343,42 @@ impl<'a> TreeIndex<'a> {
         None
     }
 
+    fn directories(&self) -> &Directories {
+        self.directories.get_or_init(|| {
+            let entries = self
+                .by_location
+                .keys()
+                .chain(self.not_elf_by_location.keys())
+                .map(Cow::as_ref)
+                .chain(self.symlinks.keys().map(PathBuf::as_path));
+            Directories::of(entries)
+        })
+    }
+
+    /// The tree directory the loader's open() of `dir/NAME` looks in, `dir`
+    /// followed through the tree's symlinks as [`TreeIndex::entry`] does; none
+    /// when the tree has nothing there.
+    pub(super) fn directory(&self, dir: &Path) -> Option<DirId> {
+        let directories = self.directories();
+        self.follow(dir, |current| directories.ids.get(current).copied())
+    }
+
+    /// The path of a directory [`TreeIndex::directory`] found.
+    pub(super) fn directory_path(&self, dir: DirId) -> &Path {
+        self.directories()
+            .paths
+            .get(dir.0 as usize)
+            .map_or(Path::new(""), PathBuf::as_path)
+    }
+
+    /// The directories holding an entry named `name`, in [`DirId`] order.
+    pub(super) fn directories_holding(&self, name: &str) -> &[DirId] {
+        self.directories()
+            .holding
+            .get(OsStr::new(name))
+            .map_or(&[], Vec::as_slice)
+    }
+
     /// Whether a search for `name` can meet anything in the tree (most
     /// needed names, the C library's and the image's, are nowhere in it).
     pub(super) fn has_name(&self, name: &str) -> bool {
@@ -344,6 +388,54 @@ impl<'a> TreeIndex<'a> {
     /// The non-ELF file of [`Entry::NotElf`].
     pub(super) fn not_elf(&self, index: usize) -> Option<&NotElfEntry<'a>> {
         self.not_elf.get(index).copied()
+    }
+}
+
+/// A directory of the tree that holds something a search can meet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(super) struct DirId(u32);
+
+/// The directories holding the tree's files and symlinks: a search of an
+/// object's RUNPATH looks each of its directories up once, then each needed
+/// name only where it is, however many directories the RUNPATH has.
+#[derive(Default)]
+struct Directories {
+    paths: Vec<PathBuf>,
+    ids: HashMap<PathBuf, DirId>,
+    /// File name → the directories holding an entry by it, sorted.
+    holding: HashMap<OsString, Vec<DirId>>,
+}
+
+impl Directories {
+    fn of<'p>(entries: impl Iterator<Item = &'p Path>) -> Directories {
+        let mut directories = Directories::default();
+        for entry in entries {
+            let (Some(dir), Some(name)) = (entry.parent(), entry.file_name()) else {
+                continue;
+            };
+            let id = match directories.ids.get(dir) {
+                Some(&id) => id,
+                None => {
+                    let Ok(number) = u32::try_from(directories.paths.len()) else {
+                        continue;
+                    };
+                    directories.paths.push(dir.to_path_buf());
+                    directories.ids.insert(dir.to_path_buf(), DirId(number));
+                    DirId(number)
+                }
+            };
+            match directories.holding.get_mut(name) {
+                Some(holding) => holding.push(id),
+                None => {
+                    directories.holding.insert(name.to_os_string(), vec![id]);
+                }
+            }
+        }
+        for holding in directories.holding.values_mut() {
+            holding.sort_unstable();
+            holding.dedup();
+        }
+        directories
     }
 }
 

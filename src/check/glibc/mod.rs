@@ -258,7 +258,7 @@ impl<'t> GlibcResolver<'t> {
                             MissingLibrary {
                                 name: name.clone(),
                                 needed_by: file.shown.to_string(),
-                                looked_in: not_found.looked_in(),
+                                looked_in: not_found.looked_in(self.index),
                                 gcompat_provides: false,
                                 note: None,
                                 in_tree_at: None,
@@ -272,9 +272,10 @@ impl<'t> GlibcResolver<'t> {
                         Some(library) => Some(Provider::Image(library)),
                         None if !self.platform.image_libraries_known() => Some(Provider::Unknown),
                         None => {
-                            let mut looked_in = not_found.looked_in();
-                            let passed_over =
-                                not_found.passed_over().and_then(|f| self.index.file(f));
+                            let mut looked_in = not_found.looked_in(self.index);
+                            let passed_over = not_found
+                                .passed_over(self.index)
+                                .and_then(|f| self.index.file(f));
                             looked_in.push(format!("{} (its libraries)", self.platform.target));
                             load.missing.push((
                                 object,
