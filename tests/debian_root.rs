@@ -127,3 +127,78 @@ fn the_python_executable_is_not_a_module() {
     assert!(python["host"].is_null(), "{}", python["host"]);
     assert_eq!(python["facts"]["elf_type"], "exec");
 }
+
+/// A directory holding a root filesystem (here with dpkg's database) is
+/// searched as the loaders search `/`: on debian:12-slim, jq finds libjq.so.1
+/// and libonig.so.5 in the multiarch directory, as ld.so does in a chroot of
+/// it; only its C library is the target's.
+#[test]
+fn a_root_filesystem_directory_is_searched_as_its_root() {
+    let Some(root) = debian_tree("debian-root") else {
+        return;
+    };
+    let copy = tempfile::tempdir().unwrap();
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(root.join("."))
+        .arg(copy.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (report, _) = json_scan(copy.path(), &["--target", "debian:12-slim"]);
+    for path in [
+        "usr/bin/jq",
+        "usr/lib/x86_64-linux-gnu/libjq.so.1.0.4",
+        "usr/lib/x86_64-linux-gnu/libonig.so.5.3.0",
+    ] {
+        let file = by_suffix(&report, path);
+        assert_eq!(file["verdict"], "ok", "{file:#}");
+    }
+    // On an older glibc the root's files need what it lacks.
+    let (report, _) = json_scan(copy.path(), &["--target", "debian:11-slim"]);
+    assert!(
+        codes(by_suffix(&report, "usr/bin/jq")).contains(&"MC109".to_string()),
+        "{report:#}"
+    );
+
+    // The real ld.so in a chroot of the root, with this machine's C library
+    // standing in for the target's (the same glibc 2.36 as debian:12-slim).
+    let ldd = Command::new("ldd").arg("--version").output();
+    let same_glibc = ldd.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(" 2.36"));
+    if !common::running_as_root() || !same_glibc {
+        eprintln!(
+            "note: not root, or this machine's glibc is not 2.36: the ground-truth half skipped"
+        );
+        return;
+    }
+    let multiarch = copy.path().join("usr/lib/x86_64-linux-gnu");
+    for library in ["libc.so.6", "libm.so.6"] {
+        std::fs::copy(
+            Path::new("/lib/x86_64-linux-gnu").join(library),
+            multiarch.join(library),
+        )
+        .unwrap();
+    }
+    std::fs::create_dir_all(copy.path().join("lib64")).unwrap();
+    std::fs::copy(
+        "/lib64/ld-linux-x86-64.so.2",
+        copy.path().join("lib64/ld-linux-x86-64.so.2"),
+    )
+    .unwrap();
+    // Debian's ld.so.cache is absent: its built-in path has the multiarch directory.
+    let output = Command::new("chroot")
+        .arg(copy.path())
+        .args(["/lib64/ld-linux-x86-64.so.2", "--list", "/usr/bin/jq"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{listed}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        listed.contains("libjq.so.1 => /usr/lib/x86_64-linux-gnu/libjq.so.1"),
+        "{listed}"
+    );
+}

@@ -660,20 +660,43 @@ fn an_images_libraries_are_found_where_its_loader_looks_by_default() {
         "{report:#}"
     );
 
-    // The same files as a directory: nothing says where / is, so only the
-    // RPATHs that name the tree's directories count.
+    // The same files as a directory with its package database: a root
+    // filesystem (an image exported and unpacked), searched as `/`. Its
+    // distribution's libraries are there as they are: only an image's base
+    // is replaced by the target's.
     let tree = dir.path().join("tree");
     for (path, data) in &files {
         let to = tree.join(path);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::write(to, data).unwrap();
     }
-    let (report, _) = json_scan(&tree, &["--target", "alpine:3.20"]);
-    let breaks = |member: &str| {
-        artifacts(&report)
+    let verdict_of = |report: &Value, member: &str| -> String {
+        artifacts(report)
             .iter()
-            .any(|a| a["path"].as_str().unwrap().ends_with(member) && a["verdict"] == "breaks")
+            .find(|a| a["path"].as_str().unwrap().ends_with(member))
+            .map(|a| a["verdict"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("{member} not in {report:#}"))
     };
-    assert!(breaks("usr/local/bin/app"), "{report:#}");
-    assert!(breaks("opt/tool/bin/tool"), "{report:#}");
+    let (report, _) = json_scan(&tree, &["--target", "alpine:3.20"]);
+    for member in [
+        "usr/local/bin/app",
+        "opt/tool/bin/tool",
+        "usr/local/bin/uses-distro",
+    ] {
+        assert_eq!(verdict_of(&report, member), "ok", "{member}: {report:#}");
+    }
+    // Without one, nothing says where `/` is: only the RPATHs that name the
+    // tree's directories count.
+    std::fs::remove_dir_all(tree.join("var/lib/dpkg")).unwrap();
+    let (report, _) = json_scan(&tree, &["--target", "alpine:3.20"]);
+    assert_eq!(
+        verdict_of(&report, "usr/local/bin/app"),
+        "breaks",
+        "{report:#}"
+    );
+    assert_eq!(
+        verdict_of(&report, "opt/tool/bin/tool"),
+        "breaks",
+        "{report:#}"
+    );
 }

@@ -28,8 +28,9 @@ pub struct TreeFile<'a> {
     /// For a file of a container image, the image's `/`: absolute RPATH
     /// directories and the loader's default ones are below it.
     pub filesystem_root: Option<&'a Path>,
-    /// Installed by the image's distribution (dpkg, apk): the target's own
-    /// packages stand in for it, so no default-path search finds it.
+    /// The target stands in for it, so no default-path search finds it: a
+    /// file of an image's distribution packages (dpkg, apk), which the
+    /// target's packages replace, or of a root filesystem's C library.
     pub distro_owned: bool,
 }
 

@@ -50,12 +50,23 @@ impl PackageDatabase {
     }
 
     /// The root filesystem the database describes.
-    fn root(&self) -> Option<&Path> {
+    pub fn root(&self) -> Option<&Path> {
         let (path, depth) = match self {
             PackageDatabase::Dpkg(dir) => (dir, 3),
             PackageDatabase::Apk(file) => (file, 4),
         };
         path.ancestors().nth(depth)
+    }
+}
+
+/// Whether `package` (Debian's or Ubuntu's, Alpine's) is the C library's
+/// own: its loader and libraries, which the target's C library stands in for.
+pub fn is_c_library_package(package: &Package) -> bool {
+    let name = package.name.as_str();
+    match package.ecosystem {
+        Ecosystem::Debian => name == "libc6" || name.starts_with("libc6-"),
+        Ecosystem::Alpine => name == "musl",
+        _ => false,
     }
 }
 

@@ -14,13 +14,14 @@ mod side_reads;
 mod walk;
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use crate::check::{self, NotElfEntry, TreeFile, TreeIndex};
 use crate::config::{IndexLookups, Options};
 use crate::discover::{self, Inventory, Problem, ProblemKind};
+use crate::ecosystem::distro;
 use crate::ecosystem::npm::package_dir;
 use crate::index;
 use crate::model::{
@@ -108,6 +109,9 @@ struct Scanned {
     installed_python: BTreeMap<Package, u32>,
     /// The container images among the paths.
     images: Vec<ContainerImage>,
+    /// The directories on disk that hold a root filesystem (a package
+    /// database below them: an image exported and unpacked, a chroot).
+    root_filesystems: Vec<PathBuf>,
 }
 
 /// Walks and reads the paths and attributes files to packages; the side
@@ -214,6 +218,7 @@ fn read_paths(
     } else {
         installed_python(&inventory, &mut side_reads)
     };
+    let root_filesystems = root_filesystems(&inventory);
     let scanned = Scanned {
         inventory,
         items,
@@ -221,6 +226,7 @@ fn read_paths(
         not_elf,
         installed_python,
         images,
+        root_filesystems,
     };
     Ok((scanned, side_reads))
 }
@@ -323,6 +329,38 @@ fn flatten(reads: Vec<CandidateRead>) -> (Vec<Item>, Vec<WheelRead>, Vec<NotElfF
     (items, wheels, not_elf)
 }
 
+/// The directories on disk whose package database the walk met: each is a
+/// root filesystem, searched as the loaders search `/`.
+fn root_filesystems(inventory: &Inventory) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = inventory
+        .package_databases
+        .iter()
+        .filter_map(|database| database.root())
+        .filter(|root| outermost_archive_root(root).is_none())
+        .map(Path::to_path_buf)
+        .collect();
+    roots.sort();
+    roots.dedup();
+    roots
+}
+
+/// Where the loaders' `/` is for a file: for a file of a container image,
+/// the image's root; for a file on disk below a root filesystem, that
+/// directory (the innermost, when one holds another); else none.
+fn filesystem_root<'i>(item: &'i Item, root_filesystems: &'i [PathBuf]) -> Option<&'i Path> {
+    if item.in_image {
+        return outermost_archive_root(&item.location);
+    }
+    if root_filesystems.is_empty() || outermost_archive_root(&item.location).is_some() {
+        return None;
+    }
+    root_filesystems
+        .iter()
+        .rev()
+        .find(|root| item.location.starts_with(root))
+        .map(PathBuf::as_path)
+}
+
 /// The ELF files read, indexed for the loaders' searches, for `run`.
 fn with_tree<R>(inputs: &Inputs, arch: Arch, run: impl FnOnce(&TreeIndex) -> R) -> R {
     let scanned = inputs.scanned;
@@ -338,14 +376,14 @@ fn with_tree<R>(inputs: &Inputs, arch: Arch, run: impl FnOnce(&TreeIndex) -> R) 
                 facts,
                 glibc_platform_package: package_dir(item.owner_location())
                     .and_then(|dir| glibc_platform_packages.get(&dir)),
-                filesystem_root: item
-                    .in_image
-                    .then(|| outermost_archive_root(&item.location))
-                    .flatten(),
-                distro_owned: item
-                    .package
-                    .as_ref()
-                    .is_some_and(|p| matches!(p.ecosystem, Ecosystem::Debian | Ecosystem::Alpine)),
+                filesystem_root: filesystem_root(item, &scanned.root_filesystems),
+                // An image's distribution packages are its base's, which the
+                // target replaces; a root filesystem on disk is judged as it
+                // is, but for its C library, which the target's stands in for.
+                distro_owned: item.package.as_ref().is_some_and(|p| {
+                    matches!(p.ecosystem, Ecosystem::Debian | Ecosystem::Alpine)
+                        && (item.in_image || distro::is_c_library_package(p))
+                }),
             }),
             _ => None,
         })
