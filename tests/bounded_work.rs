@@ -230,6 +230,16 @@ fn a_library_found_through_one_roots_runpath_is_not_found_for_another() {
     assert_eq!(dependency[0]["evidence"]["path"], "app/libd.so");
     assert_eq!(dependency[0]["evidence"]["missing_libraries"], 1);
     assert_eq!(dependency[0]["evidence"]["missing_symbols"], 1);
+    // libd.so loads in its own verdict's process (a.so's): the finding names
+    // what it lacks in b.so's, not findings of its own that say nothing.
+    let message = dependency[0]["message"].as_str().unwrap();
+    assert!(message.ends_with("; it lacks libx.so"), "{message}");
+    let remedy = dependency[0]["remedy"].as_str().unwrap();
+    assert!(
+        remedy.starts_with("bundle libx.so where the search of app/libd.so reaches it"),
+        "{remedy}"
+    );
+    assert!(!remedy.contains("its own findings"), "{remedy}");
 }
 
 #[test]

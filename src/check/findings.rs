@@ -328,13 +328,24 @@ pub struct FailingDependency {
 /// findings, unless their own process does not fail on it (see
 /// `check::assess_all`).
 pub fn failing_dependencies(root: usize, resolution: &Resolution) -> Vec<FailingDependency> {
-    let mut missing_libraries: HashMap<usize, usize> = HashMap::new();
-    for (object, _) in &resolution.missing_libraries {
-        *missing_libraries.entry(*object).or_default() += 1;
+    let mut missing_libraries: HashMap<usize, Vec<&str>> = HashMap::new();
+    for (object, library) in &resolution.missing_libraries {
+        missing_libraries
+            .entry(*object)
+            .or_default()
+            .push(library.name.as_str());
     }
     let failure = |object: usize| {
         let symbols = resolution.symbols.get(&object);
+        let missing_here = missing_libraries.get(&object);
+        let named = missing_here
+            .into_iter()
+            .flatten()
+            .take(NAMED_FAILURES)
+            .map(|name| name.to_string())
+            .collect();
         let failure = DependencyFailure {
+            named,
             // Also those that fail because a library it needs is missing
             // (its own MC103 counts them; the loader reports each).
             missing_symbols: symbols
@@ -345,7 +356,7 @@ pub fn failing_dependencies(root: usize, resolution: &Resolution) -> Vec<Failing
                     .filter(|m| m.reference <= Reference::Got)
                     .count()
             }),
-            missing_libraries: missing_libraries.get(&object).copied().unwrap_or(0),
+            missing_libraries: missing_here.map_or(0, Vec::len),
             unsupported_relocations: symbols
                 .map_or(0, |s| s.unsupported_relocations.iter().map(|r| r.1).sum()),
         };
@@ -390,8 +401,13 @@ pub fn dependency_breaks(
     Some(describe_dependency(file, &dependency.failure, host))
 }
 
+/// How many of the libraries a loaded library lacks MC105 names.
+const NAMED_FAILURES: usize = 3;
+
 /// How much of a loaded library fails.
 struct DependencyFailure {
+    /// The first libraries it lacks in the process, by name.
+    named: Vec<String>,
     missing_symbols: usize,
     /// Of those, the ones only a PLT or GOT entry names (a lazy dlopen
     /// leaves them unbound).
@@ -440,10 +456,14 @@ fn describe_dependency(
             if failure.unsupported_relocations > 0 {
                 parts.push("unsupported relocations".to_string());
             }
+            let named = match failure.named.as_slice() {
+                [] => String::new(),
+                named => format!("; it lacks {}", named.join(", ")),
+            };
             format!(
-                "loads {} from the scanned tree, which fails: {}",
+                "loads {} from the scanned tree, which fails in this process: {}{named}",
                 file.shown,
-                parts.join(", ")
+                parts.join(", "),
             )
         }
     };
@@ -457,7 +477,18 @@ fn describe_dependency(
             unsupported_relocations: failure.unsupported_relocations,
         },
     )
-    .with_remedy(format!("fix {} first (see its own findings)", file.shown))
+    // What fails may fail only here (a library it needs is found through
+    // another program's RUNPATH), so its own findings need not say it.
+    .with_remedy(if failure.named.is_empty() {
+        format!("fix {} first (see its own findings)", file.shown)
+    } else {
+        format!(
+            "bundle {} where the search of {} reaches it in this process, or fix {}",
+            failure.named.join(", "),
+            file.shown,
+            file.shown
+        )
+    })
 }
 
 /// MC107: the Alpine packages the load needs, as one `apk add` line.

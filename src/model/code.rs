@@ -249,9 +249,11 @@ Fix: install the build for the target architecture (check --arch), or remove the
         explanation: "The file needs a library that was found in the scanned tree (through an \
 RPATH/RUNPATH, e.g. auditwheel's <pkg>.libs/), and that library itself fails on musl. The loader reports the \
 dependency's errors when loading this file, so this file fails too. The finding names the \
-dependency and counts what fails in it; the dependency's own findings list it. A library \
-reached only through other failing libraries is left to their findings when they name it, \
-not repeated here.\n\nFix: fix the dependency (its own findings say how).",
+dependency, counts what fails in it in this file's process and names the first of it. That \
+can differ from the dependency's own verdict: a library its search finds only through one \
+program's RUNPATH is missing when another program loads it. A library reached only through \
+other failing libraries is left to their findings when they name it, not repeated \
+here.\n\nFix: give the dependency what it lacks in this process, or fix the dependency.",
         remedy: None,
     },
     UnsupportedRelocation => {
