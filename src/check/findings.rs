@@ -483,10 +483,9 @@ fn describe_dependency(
         format!("fix {} first (see its own findings)", file.shown)
     } else {
         format!(
-            "bundle {} where the search of {} reaches it in this process, or fix {}",
-            failure.named.join(", "),
+            "fix {}, which lacks {} in this process",
             file.shown,
-            file.shown
+            failure.named.join(", ")
         )
     })
 }

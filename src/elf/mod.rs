@@ -8,7 +8,7 @@ use goblin::elf::Elf;
 use goblin::elf::dynamic::{DF_1_PIE, DT_FLAGS_1};
 use goblin::elf::header::{ET_CORE, ET_DYN, ET_EXEC, ET_REL};
 use goblin::elf::program_header::{PF_X, PT_DYNAMIC, PT_GNU_STACK, PT_INTERP};
-use goblin::elf::section_header::{SHN_UNDEF, SHT_GNU_VERNEED};
+use goblin::elf::section_header::SHN_UNDEF;
 use goblin::elf::sym::{
     STB_GLOBAL, STB_GNU_UNIQUE, STB_WEAK, STT_FILE, STT_GNU_IFUNC, STT_SECTION,
 };
@@ -249,12 +249,7 @@ fn needed_versions<'a>(parsed: &Parsed<'a>) -> Vec<NeededVersion<'a>> {
         return found;
     };
     const ENTRY_SIZE: u64 = 16;
-    let section_size = elf
-        .section_headers
-        .iter()
-        .find(|shdr| shdr.sh_type == SHT_GNU_VERNEED)
-        .map_or(0, |shdr| shdr.sh_size);
-    let mut budget = section_size / ENTRY_SIZE;
+    let mut budget = parsed.verneed_size / ENTRY_SIZE;
     let mut take_one = || {
         let available = budget > 0;
         budget = budget.saturating_sub(1);

@@ -15,7 +15,7 @@ use goblin::container::{Container, Ctx, Endian};
 use goblin::elf::dynamic::DT_RELA;
 use goblin::elf::header::{EM_FAKE_ALPHA, EM_S390};
 use goblin::elf::program_header::PT_INTERP;
-use goblin::elf::section_header::SHN_XINDEX;
+use goblin::elf::section_header::{SHN_XINDEX, SHT_GNU_VERNEED, SHT_GNU_VERSYM};
 use goblin::elf::sym::Sym;
 use goblin::elf::symver::{VerneedSection, VersymSection};
 use goblin::elf::{Dynamic, Elf, ProgramHeader, RelocSection, SectionHeader, Symtab};
@@ -260,6 +260,9 @@ pub struct Parsed<'a> {
     /// Section names.
     pub shstr: Strings<'a>,
     pub relocations: Relocations,
+    /// How many bytes the version needs (`elf.verneed`) may span: an
+    /// entry of either kind is 16 bytes and lies inside them.
+    pub verneed_size: u64,
 }
 
 /// Reads `bytes` as `Elf::parse` would, minus what the loader never reads.
@@ -382,16 +385,74 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed<'_>> {
         }
         elf.dynsyms = Symtab::parse(bytes, info.symtab, symbols, ctx)?;
     }
-    // Read through the section headers, which no loader reads: damaged
-    // ones lose the version facts, not the file (it may well load).
-    elf.versym = VersymSection::parse(bytes, &elf.section_headers, ctx).unwrap_or(None);
-    elf.verneed = VerneedSection::parse(bytes, &elf.section_headers, ctx).unwrap_or(None);
+    // The loaders find the version tables through the dynamic section
+    // (DT_VERSYM, DT_VERNEED and DT_VERNEEDNUM): a file without section
+    // headers, or with ones that say otherwise, has the versions they read.
+    // The section headers, which no loader reads, are the fallback; damaged
+    // tables lose the version facts, not the file (it may well load).
+    let tables = version_tables(bytes, &elf);
+    let versym_headers = tables.versym.as_slice();
+    elf.versym = VersymSection::parse(bytes, versym_headers, ctx)
+        .ok()
+        .flatten()
+        .or_else(|| {
+            VersymSection::parse(bytes, &elf.section_headers, ctx)
+                .ok()
+                .flatten()
+        });
+    let mut verneed_size = 0;
+    for headers in [tables.verneed.as_slice(), &elf.section_headers] {
+        if let Ok(Some(verneed)) = VerneedSection::parse(bytes, headers, ctx) {
+            elf.verneed = Some(verneed);
+            verneed_size = headers
+                .iter()
+                .find(|shdr| shdr.sh_type == SHT_GNU_VERNEED)
+                .map_or(0, |shdr| shdr.sh_size);
+            break;
+        }
+    }
     Ok(Parsed {
         elf,
         dynstr,
         shstr,
         relocations,
+        verneed_size,
     })
+}
+
+/// The version tables the dynamic section names, as section headers for
+/// goblin's readers: `.gnu.version` with one entry per dynamic symbol,
+/// `.gnu.version_r` up to the end of the file.
+struct VersionTables {
+    versym: Option<SectionHeader>,
+    verneed: Option<SectionHeader>,
+}
+
+fn version_tables(bytes: &[u8], elf: &Elf) -> VersionTables {
+    let Some(info) = elf.dynamic.as_ref().map(|dynamic| &dynamic.info) else {
+        return VersionTables {
+            versym: None,
+            verneed: None,
+        };
+    };
+    let file_len = bytes.len() as u64;
+    // goblin gives 0 for a table that is absent or outside every segment.
+    let table = |offset: u64, sh_type: u32, size: u64, count: u64| {
+        (offset != 0 && offset < file_len).then(|| SectionHeader {
+            sh_type,
+            sh_offset: offset,
+            sh_size: size.min(file_len - offset),
+            sh_info: u32::try_from(count).unwrap_or(u32::MAX),
+            ..SectionHeader::default()
+        })
+    };
+    let symbols = elf.dynsyms.len() as u64;
+    VersionTables {
+        versym: table(info.versym, SHT_GNU_VERSYM, symbols.saturating_mul(2), 0),
+        // glibc's ld.so follows vn_next to the last entry and never reads
+        // DT_VERNEEDNUM (elf/dl-version.c): no count, the chain decides.
+        verneed: table(info.verneed, SHT_GNU_VERNEED, u64::MAX, u64::MAX),
+    }
 }
 
 /// The section name table (`e_shstrndx`, or section 0's `sh_link` for

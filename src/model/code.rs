@@ -253,7 +253,7 @@ dependency, counts what fails in it in this file's process and names the first o
 can differ from the dependency's own verdict: a library its search finds only through one \
 program's RUNPATH is missing when another program loads it. A library reached only through \
 other failing libraries is left to their findings when they name it, not repeated \
-here.\n\nFix: give the dependency what it lacks in this process, or fix the dependency.",
+here.\n\nFix: fix the dependency, or give it what it lacks in this process.",
         remedy: None,
     },
     UnsupportedRelocation => {
