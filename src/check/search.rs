@@ -92,9 +92,6 @@ pub(super) fn loaded_before<'a>(
 /// alone says.
 #[derive(Debug, Default)]
 pub(super) struct Search {
-    /// The object (none for an empty slot of the index).
-    object: Option<usize>,
-    rules: Option<SearchRules>,
     /// Where its RUNPATH directories, else its RPATH ones, meet the tree.
     own: Arc<OwnDirs>,
     /// `own` is its DT_RUNPATH: glibc searches it for the object's own needs
@@ -116,35 +113,68 @@ pub(super) struct Search {
 
 /// The directories of one RUNPATH (or RPATH) list where the tree has
 /// something: shared by every object with the same list from the same
-/// directory. A crafted list of thousands of directories costs one lookup
-/// per directory, not one per directory and needed name and process.
+/// directory, and worked out on the first search for a name the tree has
+/// (most lists only ever meet the C library's names). A crafted list of
+/// thousands of directories costs one lookup per directory, not one per
+/// directory and needed name and process.
 #[derive(Debug, Default)]
 struct OwnDirs {
-    /// (position in the list of [`own_dirs`], tree directory), in list order.
-    in_tree: Vec<(usize, DirId)>,
-    /// Each tree directory's first position in the list.
-    first_position: FxHashMap<DirId, usize>,
+    /// An object whose list it is, and whose rules read it.
+    of: Option<(usize, SearchRules)>,
+    in_tree: OnceLock<InTree>,
     /// The whole list, for a finding that shows where a search looked
     /// (worked out only then: most lists are never shown).
     shown: OnceLock<Vec<PathBuf>>,
 }
 
+/// The directories of a list that the tree has.
+#[derive(Debug, Default)]
+struct InTree {
+    /// (position in the list of [`own_dirs`], tree directory), in list order.
+    dirs: Vec<(usize, DirId)>,
+    /// Each tree directory's first position in the list.
+    first_position: FxHashMap<DirId, usize>,
+}
+
 impl OwnDirs {
-    fn of(index: &TreeIndex, file: &TreeFile, rules: SearchRules) -> OwnDirs {
-        let in_tree: Vec<(usize, DirId)> = own_dirs(file, rules)
-            .iter()
-            .enumerate()
-            .filter_map(|(position, dir)| Some((position, index.directory(dir)?)))
-            .collect();
-        let mut first_position = FxHashMap::default();
-        for &(position, dir) in &in_tree {
-            first_position.entry(dir).or_insert(position);
-        }
+    fn of(object: usize, rules: SearchRules) -> OwnDirs {
         OwnDirs {
-            in_tree,
-            first_position,
-            shown: OnceLock::new(),
+            of: Some((object, rules)),
+            ..OwnDirs::default()
         }
+    }
+
+    fn listed(&self, index: &TreeIndex) -> Vec<PathBuf> {
+        match self.of {
+            Some((object, rules)) => index
+                .file(object)
+                .map_or_else(Vec::new, |file| own_dirs(file, rules)),
+            None => Vec::new(),
+        }
+    }
+
+    /// The whole list, as searched.
+    fn shown(&self, index: &TreeIndex) -> &[PathBuf] {
+        self.shown.get_or_init(|| self.listed(index))
+    }
+
+    fn in_tree(&self, index: &TreeIndex) -> &InTree {
+        self.in_tree.get_or_init(|| {
+            let dirs: Vec<(usize, DirId)> = self
+                .listed(index)
+                .iter()
+                .enumerate()
+                .filter_map(|(position, dir)| Some((position, index.directory(dir)?)))
+                .collect();
+            let mut first_position = FxHashMap::default();
+            for &(position, dir) in &dirs {
+                first_position.entry(dir).or_insert(position);
+            }
+            InTree {
+                dirs,
+                first_position,
+            }
+        })
     }
 
     /// The list's directories that hold an entry named `name`: (position,
@@ -152,15 +182,20 @@ impl OwnDirs {
     /// directories holding the name.
     fn holding(&self, index: &TreeIndex, name: &str) -> Vec<(usize, DirId)> {
         let holding = index.directories_holding(name);
-        if holding.len() <= self.in_tree.len() {
+        if holding.is_empty() || self.of.is_none() {
+            return Vec::new();
+        }
+        let in_tree = self.in_tree(index);
+        if holding.len() <= in_tree.dirs.len() {
             let mut found: Vec<(usize, DirId)> = holding
                 .iter()
-                .filter_map(|dir| Some((*self.first_position.get(dir)?, *dir)))
+                .filter_map(|dir| Some((*in_tree.first_position.get(dir)?, *dir)))
                 .collect();
             found.sort_unstable();
             found
         } else {
-            self.in_tree
+            in_tree
+                .dirs
                 .iter()
                 .filter(|(_, dir)| holding.binary_search(dir).is_ok())
                 .copied()
@@ -352,11 +387,8 @@ impl Search {
             })
             .collect();
         let own: Vec<Arc<OwnDirs>> = first_with_list
-            .par_iter()
-            .map(|&i| match index.file(i) {
-                Some(file) => Arc::new(OwnDirs::of(index, file, rules)),
-                None => Arc::default(),
-            })
+            .iter()
+            .map(|&i| Arc::new(OwnDirs::of(i, rules)))
             .collect();
         list_of
             .into_par_iter()
@@ -364,21 +396,16 @@ impl Search {
             .map(|(i, list)| match index.file(i) {
                 Some(file) => {
                     let own = list.and_then(|list| own.get(list)).cloned();
-                    Search::of(index, (i, file), rules, own.unwrap_or_default())
+                    Search::of(index, file, rules, own.unwrap_or_default())
                 }
                 None => Search::default(),
             })
             .collect()
     }
 
-    /// The searches for every library `file` (the index's `object`) needs,
-    /// by `rules`, its own directories being `own`.
-    fn of(
-        index: &TreeIndex,
-        (object, file): (usize, &TreeFile),
-        rules: SearchRules,
-        own: Arc<OwnDirs>,
-    ) -> Search {
+    /// The searches for every library `file` needs, by `rules`, its own
+    /// directories being `own`.
+    fn of(index: &TreeIndex, file: &TreeFile, rules: SearchRules, own: Arc<OwnDirs>) -> Search {
         let only_for = (rules == SearchRules::Glibc).then_some((file.facts.class, file.facts.arch));
         let header_len = file.facts.class.header_len();
         let names = file
@@ -408,8 +435,6 @@ impl Search {
                 .collect()
         });
         Search {
-            object: Some(object),
-            rules: Some(rules),
             own,
             own_is_runpath: !file.facts.runpath.is_empty(),
             names,
@@ -421,15 +446,7 @@ impl Search {
 
     /// The object's own RUNPATH or RPATH directories, as searched.
     fn own_dirs(&self, index: &TreeIndex) -> &[PathBuf] {
-        self.own.shown.get_or_init(|| {
-            match (
-                self.object.and_then(|object| index.file(object)),
-                self.rules,
-            ) {
-                (Some(file), Some(rules)) => own_dirs(file, rules),
-                _ => Vec::new(),
-            }
-        })
+        self.own.shown(index)
     }
 
     /// The tree file musl's loader finds for the object's needed library at
@@ -596,10 +613,16 @@ const PATH_MAX: usize = 4096;
 /// each once, none too long to open.
 fn own_dirs(file: &TreeFile, rules: SearchRules) -> Vec<PathBuf> {
     let mut seen = HashSet::new();
+    // In an image, the loader opens the path below the image's `/`.
+    let root_len = file
+        .filesystem_root
+        .map_or(0, |root| root.as_os_str().len());
     rpath_dirs(file, rules)
         .iter()
         .map(|dir| normalize(dir))
-        .filter(|dir| dir.as_os_str().len() < PATH_MAX && seen.insert(dir.clone()))
+        .filter(|dir| {
+            dir.as_os_str().len().saturating_sub(root_len) < PATH_MAX && seen.insert(dir.clone())
+        })
         .collect()
 }
 

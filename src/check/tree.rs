@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::path::{Component, Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -68,6 +68,10 @@ pub struct TreeIndex<'a> {
     /// times more.
     by_location: HashMap<Cow<'a, Path>, usize>,
     symlinks: HashMap<PathBuf, PathBuf>,
+    /// [`prefix_hashes`] of the symlinks' paths: which ancestors of a path
+    /// may be symlinks, found in one pass over its bytes instead of hashing
+    /// every ancestor (a path 2,000 directories deep has 2,000).
+    symlink_hashes: rustc_hash::FxHashSet<u64>,
     /// Directory → scanned files directly inside it.
     children: HashMap<Cow<'a, Path>, Vec<usize>>,
     /// File name (of a scanned file or a symlink to one) → the first such
@@ -154,10 +158,15 @@ impl<'a> TreeIndex<'a> {
             .iter()
             .map(|(link, target)| (normalize(link), normalize(target)))
             .collect();
+        let symlink_hashes = normalized_symlinks
+            .keys()
+            .filter_map(|link| prefix_hashes(link).last().map(|(_, hash)| hash))
+            .collect();
         let mut index = TreeIndex {
             files,
             by_location,
             symlinks: normalized_symlinks,
+            symlink_hashes,
             children,
             by_name: HashMap::new(),
             not_elf: Vec::new(),
@@ -333,12 +342,7 @@ impl<'a> TreeIndex<'a> {
             if self.symlinks.is_empty() {
                 return None;
             }
-            let through_directory = current.ancestors().skip(1).find_map(|directory| {
-                let target = self.symlinks.get(directory)?;
-                Some(normalize(
-                    &target.join(current.strip_prefix(directory).ok()?),
-                ))
-            })?;
+            let through_directory = self.symlinked_ancestor(&current)?;
             current = Cow::Owned(through_directory);
         }
         None
@@ -361,7 +365,32 @@ impl<'a> TreeIndex<'a> {
     /// when the tree has nothing there.
     pub(super) fn directory(&self, dir: &Path) -> Option<DirId> {
         let directories = self.directories();
-        self.follow(dir, |current| directories.ids.get(current).copied())
+        // A symlink is followed even when entries were recorded below its
+        // name (an image's layers can file them there): the kernel follows it.
+        self.follow(dir, |current| {
+            if self.symlinks.contains_key(current) {
+                return None;
+            }
+            directories.ids.get(current).copied()
+        })
+    }
+
+    /// `path` through its deepest ancestor that is a symlink, if any.
+    fn symlinked_ancestor(&self, path: &Path) -> Option<PathBuf> {
+        let mut candidates: Vec<usize> = prefix_hashes(path)
+            .filter(|(len, hash)| {
+                *len < path.as_os_str().len() && self.symlink_hashes.contains(hash)
+            })
+            .map(|(len, _)| len)
+            .collect();
+        candidates.reverse();
+        candidates.into_iter().find_map(|len| {
+            let directory = path
+                .ancestors()
+                .find(|ancestor| ancestor.as_os_str().len() == len)?;
+            let target = self.symlinks.get(directory)?;
+            Some(normalize(&target.join(path.strip_prefix(directory).ok()?)))
+        })
     }
 
     /// The path of a directory [`TreeIndex::directory`] found.
@@ -369,7 +398,7 @@ impl<'a> TreeIndex<'a> {
         self.directories()
             .paths
             .get(dir.0 as usize)
-            .map_or(Path::new(""), PathBuf::as_path)
+            .map_or(Path::new(""), |path| path)
     }
 
     /// The directories holding an entry named `name`, in [`DirId`] order.
@@ -401,8 +430,9 @@ pub(super) struct DirId(u32);
 /// name only where it is, however many directories the RUNPATH has.
 #[derive(Default)]
 struct Directories {
-    paths: Vec<PathBuf>,
-    ids: HashMap<PathBuf, DirId>,
+    /// Shared with `ids`: a tree of deep directories is not kept twice.
+    paths: Vec<Arc<Path>>,
+    ids: HashMap<Arc<Path>, DirId>,
     /// File name → the directories holding an entry by it, sorted.
     holding: HashMap<OsString, Vec<DirId>>,
 }
@@ -420,8 +450,9 @@ impl Directories {
                     let Ok(number) = u32::try_from(directories.paths.len()) else {
                         continue;
                     };
-                    directories.paths.push(dir.to_path_buf());
-                    directories.ids.insert(dir.to_path_buf(), DirId(number));
+                    let dir: Arc<Path> = Arc::from(dir);
+                    directories.paths.push(Arc::clone(&dir));
+                    directories.ids.insert(dir, DirId(number));
                     DirId(number)
                 }
             };
@@ -438,6 +469,34 @@ impl Directories {
         }
         directories
     }
+}
+
+/// A hash of each leading part of `path` that is an ancestor of it or
+/// itself (ending before a `/`, or at the end; `/` for the root), with its
+/// length in bytes: one pass, each byte hashed once (FNV-1a).
+fn prefix_hashes(path: &Path) -> impl Iterator<Item = (usize, u64)> + '_ {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0100_0000_01b3;
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let mut hash = OFFSET;
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while let Some(&byte) = bytes.get(at) {
+            let ends_before = byte == b'/' && at > 0;
+            let root = at == 1 && bytes.first() == Some(&b'/');
+            let prefix = (ends_before || root).then_some((at, hash));
+            hash = (hash ^ u64::from(byte)).wrapping_mul(PRIME);
+            at += 1;
+            if prefix.is_some() {
+                return prefix;
+            }
+        }
+        if at == bytes.len() && !bytes.is_empty() {
+            at += 1;
+            return Some((bytes.len(), hash));
+        }
+        None
+    })
 }
 
 /// `path` [`normalize`]d, borrowed when there is nothing to fold.
@@ -476,6 +535,26 @@ pub(super) fn normalize(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefix_hashes_name_every_ancestor_once() {
+        let whole = |path: &str| prefix_hashes(Path::new(path)).last().unwrap();
+        let prefixes: Vec<(usize, u64)> = prefix_hashes(Path::new("/ab/c/d")).collect();
+        assert_eq!(
+            prefixes,
+            [
+                (1, whole("/").1),
+                (3, whole("/ab").1),
+                (5, whole("/ab/c").1),
+                (7, whole("/ab/c/d").1)
+            ]
+        );
+        let relative: Vec<usize> = prefix_hashes(Path::new("a/b"))
+            .map(|(len, _)| len)
+            .collect();
+        assert_eq!(relative, [1, 3]);
+        assert_eq!(prefix_hashes(Path::new("")).count(), 0);
+    }
 
     #[test]
     fn normalizes_origin_paths() {
