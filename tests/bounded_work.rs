@@ -298,6 +298,30 @@ fn a_failing_library_behind_one_whose_own_process_does_not_load_it_is_named() {
     );
 }
 
+/// The tree files of a plain directory: `paths[i]`, shown as `shown[i]`.
+fn plain_tree_files<'a>(
+    paths: &'a [PathBuf],
+    shown: &'a [String],
+    facts: &'a [ElfFacts],
+) -> Vec<Option<TreeFile<'a>>> {
+    paths
+        .iter()
+        .zip(shown)
+        .zip(facts)
+        .map(|((location, shown), facts)| {
+            Some(TreeFile {
+                location,
+                other_locations: &[],
+                shown,
+                facts,
+                glibc_platform_package: None,
+                filesystem_root: None,
+                distro_owned: false,
+            })
+        })
+        .collect()
+}
+
 #[test]
 fn eight_hundred_chained_libraries_are_resolved_within_the_guard() {
     // Each of the 800 roots loads the rest of the chain: resolved root by root
@@ -317,19 +341,7 @@ fn eight_hundred_chained_libraries_are_resolved_within_the_guard() {
             .iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
-        let files: Vec<Option<TreeFile>> = (0..LENGTH)
-            .map(|i| {
-                Some(TreeFile {
-                    location: &paths[i],
-                    other_locations: &[],
-                    shown: &shown[i],
-                    facts: &facts[i],
-                    glibc_platform_package: None,
-                    filesystem_root: None,
-                    distro_owned: false,
-                })
-            })
-            .collect();
+        let files = plain_tree_files(&paths, &shown, &facts);
         let no_links = HashMap::new();
         let index = TreeIndex::new(&files, &no_links, &[]);
         let platform = Platform::new(Target::newest_alpine(), Arch::X86_64, false);
@@ -507,19 +519,7 @@ fn a_symlinked_directory_is_followed_even_with_files_recorded_below_its_name() {
         .map(|object| analyse(&object.to_bytes()).unwrap())
         .collect();
     let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    let files: Vec<Option<TreeFile>> = (0..paths.len())
-        .map(|i| {
-            Some(TreeFile {
-                location: &paths[i],
-                other_locations: &[],
-                shown: &shown[i],
-                facts: &facts[i],
-                glibc_platform_package: None,
-                filesystem_root: None,
-                distro_owned: false,
-            })
-        })
-        .collect();
+    let files = plain_tree_files(&paths, &shown, &facts);
     let links = HashMap::from([(PathBuf::from("/r/l32"), PathBuf::from("/r/d"))]);
     let index = TreeIndex::new(&files, &links, &[]);
     let platform = Platform::new(Target::newest_alpine(), Arch::X86_64, false);
