@@ -604,9 +604,10 @@ fn takes(index: &TreeIndex, only_for: Option<(Class, Arch)>, found: usize) -> Op
     }
 }
 
-/// The longest path the loaders open: a longer directory is skipped
-/// (musl's `path_open` when the path would not fit its buffer; glibc's
-/// open() fails with ENAMETOOLONG and the search goes on).
+/// The longest path the kernel opens: nothing is found in a longer
+/// directory. (Not modelled: musl's 512-byte buffer for `dir/name`, and
+/// glibc dropping the rest of a list after ENAMETOOLONG in a directory
+/// that exists.)
 const PATH_MAX: usize = 4096;
 
 /// `file`'s RUNPATH or RPATH directories as `rules` search them: normalised,
