@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use crate::check::reinstall::assess_npm_variants;
 use crate::check::{NotElfEntry, TreeFile, TreeIndex, assess_all};
@@ -23,6 +24,28 @@ use crate::model::{
 };
 use crate::platform::{Platform, Target};
 
+/// The targets the entry points judge on, by name.
+const TARGET_NAMES: [&str; 4] = ["alpine:3.18", "musl:1.2.3", "debian-musl", "alpine:3.14"];
+
+/// The target of one of [`TARGET_NAMES`] (the newest Alpine for `None` or
+/// another name), parsed once for every execution: a parse reads the
+/// Alpine release table.
+fn target(name: Option<&str>) -> Target {
+    static PARSED: OnceLock<(Target, Vec<(&str, Target)>)> = OnceLock::new();
+    let (newest, named) = PARSED.get_or_init(|| {
+        let named = TARGET_NAMES
+            .iter()
+            .filter_map(|&name| Some((name, name.parse().ok()?)))
+            .collect();
+        (Target::newest_alpine(), named)
+    });
+    named
+        .iter()
+        .find(|(known, _)| Some(*known) == name)
+        .map_or(newest, |(_, target)| target)
+        .clone()
+}
+
 /// ELF facts, then the checks on them as a library inside site-packages.
 pub fn elf(data: &[u8]) {
     let Ok(facts) = analyse(data) else { return };
@@ -37,10 +60,11 @@ pub fn elf(data: &[u8]) {
     })];
     let no_links = HashMap::new();
     let index = TreeIndex::new(&files, &no_links, &[]);
-    let target = "alpine:3.18"
-        .parse()
-        .unwrap_or_else(|_| Target::newest_alpine());
-    let platform = Platform::new(target, Arch::X86_64, data.len() % 2 == 0);
+    let platform = Platform::new(
+        target(Some("alpine:3.18")),
+        Arch::X86_64,
+        data.len() % 2 == 0,
+    );
     let _ = assess_all(&index, files.len(), &platform);
 }
 
@@ -437,14 +461,11 @@ pub fn tree(data: &[u8]) {
         .map(|f| f.arch)
         .next()
         .unwrap_or(Arch::X86_64);
-    let second = ["alpine:3.18", "musl:1.2.3", "debian-musl", "alpine:3.14"]
-        .get(usize::from((selector >> 1) % 4))
-        .and_then(|name| name.parse().ok())
-        .unwrap_or_else(Target::newest_alpine);
+    let second = TARGET_NAMES.get(usize::from((selector >> 1) % 4)).copied();
     let gcompat = selector % 2 == 0;
     for platform in [
-        Platform::new(Target::newest_alpine(), arch, gcompat),
-        Platform::new(second, arch, !gcompat),
+        Platform::new(target(None), arch, gcompat),
+        Platform::new(target(second), arch, !gcompat),
     ] {
         let _ = assess_all(&index, files.len(), &platform);
     }
