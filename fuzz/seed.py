@@ -3,7 +3,7 @@
 regressions in corpus/fuzz-regressions/<target>/ and the small fixtures under
 corpus/ (ELF files, wheels, the npm tarball, lockfiles), shaped as each
 entry point in src/fuzz_entry.rs reads its input (selector bytes, the
-`tree` target's control bytes and separator).
+`tree` and `tree_image` targets' control bytes and separator).
 
     python3 fuzz/seed.py                # every target, from the repository root
     python3 fuzz/seed.py wheel tarball  # only these (their directories are replaced)
@@ -50,7 +50,8 @@ CONFIGS = [
 ]
 
 
-TARGETS = ["elf", "wheel", "tarball", "manifests", "config", "baseline", "lock_variants", "tree"]
+TARGETS = ["elf", "wheel", "tarball", "manifests", "config", "baseline", "lock_variants", "tree",
+           "tree_image"]
 CHOSEN = sys.argv[1:] or TARGETS
 
 
@@ -148,6 +149,27 @@ def main():
             place, links, flags = controls[(start + index) % len(controls)]
             parts.append(bytes([place, links, flags]) + path.read_bytes())
         put("tree", bytes([start]) + TREE_SEPARATOR.join(parts))
+
+    # Trees in a container image: programs (glibc's and musl's) and libraries
+    # in its directories, with a fourth control byte (which RUNPATH and RPATH,
+    # needed names with a slash); the first byte's 0x10 and 0x20 bits pick
+    # merged-usr links and glibc's interpreter and C library.
+    image_files = files("corpus/bin/hello-glibc", "corpus/bin/hello-musl", "corpus/lib/*.so")
+    image_controls = [
+        (0x18, 0x42, 0x05, 0x03), (0x01, 0x40, 0x10, 0x00), (0x12, 0x40, 0x90, 0x00),
+        (0x1C, 0x48, 0x06, 0x08), (0x05, 0x40, 0x28, 0x00), (0x06, 0x80, 0x50, 0x40),
+        (0x07, 0x01, 0x01, 0x82), (0x1B, 0x44, 0x85, 0x2D), (0x03, 0x00, 0x02, 0x30),
+        (0x14, 0x20, 0x11, 0x07), (0x19, 0x43, 0x04, 0x00), (0x02, 0x02, 0x18, 0x04),
+    ]
+    for number, (count, start) in enumerate([(2, 0), (3, 1), (3, 4), (4, 0), (4, 6), (5, 2),
+                                             (6, 0), (6, 8), (2, 10), (5, 1)]):
+        chosen = list(itertools.islice(itertools.cycle(image_files), start, start + count))
+        parts = []
+        for index, path in enumerate(chosen):
+            control = image_controls[(start + index) % len(image_controls)]
+            parts.append(bytes(control) + path.read_bytes())
+        selector = number * 2 + (0x20 if number % 2 else 0) + (0x10 if number % 3 == 0 else 0)
+        put("tree_image", bytes([selector]) + TREE_SEPARATOR.join(parts))
 
     for target in CHOSEN:
         print(f"{target}: {len(list((OUT / target).iterdir()))} seeds")

@@ -9,7 +9,7 @@ type Entry = fn(&[u8]);
 #[test]
 fn fuzz_inputs_replay_without_panicking() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/fuzz-regressions");
-    let targets: [(&str, Entry); 8] = [
+    let targets: [(&str, Entry); 9] = [
         ("elf", muslcheck::fuzz_entry::elf),
         ("wheel", muslcheck::fuzz_entry::wheel),
         ("tarball", muslcheck::fuzz_entry::tarball),
@@ -18,6 +18,7 @@ fn fuzz_inputs_replay_without_panicking() {
         ("baseline", muslcheck::fuzz_entry::baseline),
         ("lock_variants", muslcheck::fuzz_entry::lock_variants),
         ("tree", muslcheck::fuzz_entry::tree),
+        ("tree_image", muslcheck::fuzz_entry::tree_image),
     ];
     for (name, entry) in targets {
         let mut replayed = 0;

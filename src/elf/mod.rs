@@ -12,6 +12,7 @@ use goblin::elf::section_header::SHN_UNDEF;
 use goblin::elf::sym::{
     STB_GLOBAL, STB_GNU_UNIQUE, STB_WEAK, STT_FILE, STT_GNU_IFUNC, STT_SECTION,
 };
+use rustc_hash::FxHashSet;
 
 mod read;
 mod runtime_files;
@@ -279,28 +280,36 @@ fn needed_versions<'a>(parsed: &Parsed<'a>) -> Vec<NeededVersion<'a>> {
 /// The versions each library is needed at, libraries in the order first
 /// named, each version once.
 fn version_needs(needed: &[NeededVersion]) -> Vec<VersionNeed> {
-    let mut needs: Vec<VersionNeed> = Vec::new();
+    let mut needs: Vec<(&str, Vec<&str>)> = Vec::new();
     let mut position: HashMap<&str, usize> = HashMap::new();
+    // A damaged or hostile file can name the same version thousands of times.
+    let mut seen: FxHashSet<(&str, &str)> = FxHashSet::default();
     for entry in needed {
         let Some(library) = entry.library else {
             continue;
         };
+        if !seen.insert((library, entry.version)) {
+            continue;
+        }
         let at = *position.entry(library).or_insert_with(|| {
-            needs.push(VersionNeed {
-                library: library.to_string(),
-                versions: Vec::new(),
-            });
+            needs.push((library, Vec::new()));
             needs.len() - 1
         });
-        if let Some(need) = needs.get_mut(at) {
-            need.versions.push(entry.version.to_string());
+        if let Some((_, versions)) = needs.get_mut(at) {
+            versions.push(entry.version);
         }
     }
-    for need in &mut needs {
-        need.versions.sort_by(|a, b| Version::cmp_nodes(a, b));
-        need.versions.dedup();
-    }
     needs
+        .into_iter()
+        .map(|(library, mut versions)| {
+            // Each name's key made once, not twice per comparison.
+            versions.sort_by_cached_key(|&version| Version::node_order(version));
+            VersionNeed {
+                library: library.to_string(),
+                versions: versions.into_iter().map(str::to_string).collect(),
+            }
+        })
+        .collect()
 }
 
 /// Version index (from `.gnu.version`) → (library, version name); the last
@@ -645,5 +654,40 @@ mod tests {
             assert!(analyse(&bytes[..len]).is_err());
         }
         assert!(matches!(analyse(&bytes), Err(ElfError::Malformed(_))));
+    }
+
+    #[test]
+    fn version_needs_name_each_version_once_in_node_order() {
+        let entry = |library, version| NeededVersion {
+            library: Some(library),
+            version,
+            index: 2,
+        };
+        let needed = [
+            entry("libc.so.6", "GLIBC_2.34"),
+            entry("libm.so.6", "GLIBC_2.2.5"),
+            entry("libc.so.6", "GLIBC_2.2.5"),
+            entry("libc.so.6", "GLIBC_2.34"),
+            entry("libc.so.6", "GLIBC_PRIVATE"),
+            entry("libc.so.6", "GLIBC_2.17"),
+            NeededVersion {
+                library: None,
+                version: "GLIBC_2.0",
+                index: 3,
+            },
+        ];
+        let needs = version_needs(&needed);
+        let needs: Vec<(&str, Vec<&str>)> = needs
+            .iter()
+            .map(|need| {
+                let versions = need.versions.iter().map(String::as_str).collect();
+                (need.library.as_str(), versions)
+            })
+            .collect();
+        let libc = vec!["GLIBC_2.2.5", "GLIBC_2.17", "GLIBC_2.34", "GLIBC_PRIVATE"];
+        assert_eq!(
+            needs,
+            [("libc.so.6", libc), ("libm.so.6", vec!["GLIBC_2.2.5"])]
+        );
     }
 }

@@ -53,14 +53,17 @@ impl Version {
     /// Orders version node names: by prefix, then numerically
     /// (`GLIBC_2.2.5` < `GLIBC_2.17` < `GLIBC_2.34`), then as text.
     pub fn cmp_nodes(a: &str, b: &str) -> Ordering {
-        fn key(node: &str) -> (&str, Version) {
-            let split = node
-                .find(|c: char| c.is_ascii_digit())
-                .unwrap_or(node.len());
-            let (prefix, digits) = node.split_at(split);
-            (prefix, Version::release(digits))
-        }
-        key(a).cmp(&key(b)).then_with(|| a.cmp(b))
+        Version::node_order(a).cmp(&Version::node_order(b))
+    }
+
+    /// What [`Version::cmp_nodes`] orders a node name by, for sorting many
+    /// names with each one's key made once (`sort_by_cached_key`).
+    pub fn node_order(node: &str) -> (&str, Version, &str) {
+        let split = node
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(node.len());
+        let (prefix, digits) = node.split_at(split);
+        (prefix, Version::release(digits), node)
     }
 
     /// The segment at `index` (0 when absent).
