@@ -579,6 +579,9 @@ fn an_images_libraries_are_found_where_its_loader_looks_by_default() {
         // `..` past the image's / stays at its /.
         ("opt/up/bin/up", program("libup.so", "up_fn", None, Some("$ORIGIN/../../../../../lib2"))),
         ("lib2/libup.so", library("libup.so", "up_fn")),
+        // A needed name with a slash, absolute: the image's path.
+        ("usr/local/bin/abs", program("/opt/abs/libabs.so", "abs_fn", None, None)),
+        ("opt/abs/libabs.so", library("libabs.so", "abs_fn")),
         // A library the image's distribution installed does not move to the target.
         ("usr/local/bin/uses-distro", program("libdistro.so.1", "distro_fn", None, None)),
         ("usr/lib/libdistro.so.1", library("libdistro.so.1", "distro_fn")),
@@ -633,7 +636,12 @@ fn an_images_libraries_are_found_where_its_loader_looks_by_default() {
             .map(|library| library["name"].as_str().unwrap().to_string())
             .collect()
     };
-    for found in ["usr/local/bin/app", "opt/tool/bin/tool", "opt/up/bin/up"] {
+    for found in [
+        "usr/local/bin/app",
+        "opt/tool/bin/tool",
+        "opt/up/bin/up",
+        "usr/local/bin/abs",
+    ] {
         assert_eq!(
             missing(&report, found),
             Vec::<String>::new(),
@@ -682,6 +690,7 @@ fn an_images_libraries_are_found_where_its_loader_looks_by_default() {
         "usr/local/bin/app",
         "opt/tool/bin/tool",
         "usr/local/bin/uses-distro",
+        "usr/local/bin/abs",
     ] {
         assert_eq!(verdict_of(&report, member), "ok", "{member}: {report:#}");
     }

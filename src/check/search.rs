@@ -414,8 +414,13 @@ impl Search {
             .iter()
             .map(|name| {
                 if name.contains('/') {
-                    let met = file.location.parent().map_or(Met::Nothing, |base| {
-                        meet(index, (only_for, header_len), &base.join(name))
+                    // An absolute name in an image is below the image's `/`.
+                    let path = match (name.strip_prefix('/'), file.filesystem_root) {
+                        (Some(inside), Some(root)) => Some(root.join(inside)),
+                        _ => file.location.parent().map(|base| base.join(name)),
+                    };
+                    let met = path.map_or(Met::Nothing, |path| {
+                        meet(index, (only_for, header_len), &path)
                     });
                     return Found::Path(met);
                 }
