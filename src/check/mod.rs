@@ -20,6 +20,7 @@ mod prebuild;
 mod provider;
 pub mod reinstall;
 pub mod resolve;
+mod rpath;
 mod search;
 mod threads;
 mod tls;

@@ -22,7 +22,8 @@ use rustc_hash::FxHashMap;
 
 use super::needs::{LibcFacts, Lookup, ObjectNeeds};
 use super::provider::{self, LibraryAnswer, LibraryProvider, PackageTable};
-use super::search::{NotFound, Search, SearchRules, chain, loaded_before, loaders};
+use super::rpath::SearchRules;
+use super::search::{NotFound, Search, chain, loaded_before, loaders};
 use super::tree::TreeIndex;
 use crate::model::{Host, MissingLibrary, MissingSymbol, RequiredSymbol};
 use crate::platform::{BaseLibrary, Platform};

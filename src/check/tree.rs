@@ -11,7 +11,8 @@ use std::sync::{Arc, OnceLock};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::search::{Search, SearchRules};
+use super::rpath::SearchRules;
+use super::search::Search;
 
 use crate::ecosystem::npm::GlibcPlatformPackage;
 use crate::model::{ElfFacts, Host, is_archive_root};

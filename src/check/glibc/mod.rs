@@ -23,7 +23,8 @@ use findings::{
 };
 
 use super::provider::off_search_path;
-use super::search::{NotFound, Search, SearchRules, chain, loaded_before};
+use super::rpath::SearchRules;
+use super::search::{NotFound, Search, chain, loaded_before};
 use super::tree::{TreeFile, TreeIndex};
 use super::verdict;
 use crate::model::{
