@@ -20,7 +20,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressDrawTarget, ProgressStyle};
 
 use muslcheck::config::{Config, FailOn, Loaded, baseline};
-use muslcheck::discover::{path_text, write_atomically};
+use muslcheck::discover::{path_text, write_atomically_with};
 use muslcheck::model::{Arch, ArtifactKind, Code};
 use muslcheck::platform::{Platform, Target};
 use muslcheck::progress::Progress;
@@ -385,16 +385,10 @@ fn apply_baselines(args: &ScanArgs, report: &mut Report) -> Result<(), String> {
 /// Writes `rendered` to stdout, or to `--output` with `report`'s summary on stderr.
 fn emit(args: &ScanArgs, rendered: &str, report: &Report) -> Result<(), String> {
     if let Some(path) = &args.output {
-        let text = format!("{}\n", rendered.trim_end());
-        write_atomically(path, text.as_bytes()).map_err(|err| {
-            format!(
-                "could not write the report to {}: {err}; the previous file (if any) is \
-                 unchanged; check the directory exists, is writable and has space",
-                path.display()
-            )
-        })?;
-        eprintln!("{}", report::summary_line(report));
-        return Ok(());
+        return write_output(path, report, |out| {
+            out.write_all(rendered.trim_end().as_bytes())?;
+            out.write_all(b"\n")
+        });
     }
     let mut stdout = std::io::stdout().lock();
     match writeln!(stdout, "{}", rendered.trim_end()) {
@@ -406,10 +400,35 @@ fn emit(args: &ScanArgs, rendered: &str, report: &Report) -> Result<(), String> 
     }
 }
 
+/// Writes the report to `path` by `write`, with `report`'s summary on stderr.
+fn write_output(
+    path: &std::path::Path,
+    report: &Report,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), String> {
+    write_atomically_with(path, write).map_err(|err| {
+        format!(
+            "could not write the report to {}: {err}; the previous file (if any) is \
+             unchanged; check the directory exists, is writable and has space",
+            path.display()
+        )
+    })?;
+    eprintln!("{}", report::summary_line(report));
+    Ok(())
+}
+
 /// Renders the report to stdout, or to `--output` with the summary on stderr.
 fn print_report(args: &ScanArgs, report: &Report) -> Result<(), String> {
-    if args.format == Format::Json && args.output.is_none() {
-        return stream_json(report);
+    if args.format == Format::Json {
+        return match &args.output {
+            // A large report (100 MB for thousands of crafted findings) is
+            // written as it is rendered, never held whole.
+            Some(path) => write_output(path, report, |mut out| {
+                report::write_json(report, &mut out)?;
+                out.write_all(b"\n")
+            }),
+            None => stream_json(report),
+        };
     }
     let rendered = match args.format {
         Format::Json => report::render_json(report),

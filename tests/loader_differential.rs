@@ -1029,6 +1029,74 @@ fn glibc_passes_over_a_library_for_another_machine() {
     }
 }
 
+/// musl's loader takes the first file by the needed name, whatever its
+/// machine: a real aarch64 library ahead of the x86_64 one on the RUNPATH
+/// is mapped and fails to relocate, though the right one is next on the
+/// path (glibc's passes over it: the test above). Checked against the loader.
+#[test]
+fn musl_stops_at_a_library_for_another_machine() {
+    use common::synthetic_elf::SharedObject;
+    use muslcheck::model::Unloadable;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("tree");
+    for at in ["d1", "d2"] {
+        std::fs::create_dir_all(root.join(at)).unwrap();
+    }
+    // Built by corpus/build.sh with aarch64-linux-gnu-gcc: R_AARCH64_JUMP_SLOT.
+    std::fs::copy(
+        corpus("lib/libcalls__mulxc3-aarch64.so"),
+        root.join("d1/liba.so"),
+    )
+    .unwrap();
+    let library = SharedObject {
+        needed: vec!["libc.so".to_string()],
+        exports: vec!["a".to_string()],
+        ..SharedObject::default()
+    };
+    std::fs::write(root.join("d2/liba.so"), library.to_bytes()).unwrap();
+    let program = SharedObject {
+        needed: vec!["libc.so".to_string(), "liba.so".to_string()],
+        runpath: Some("$ORIGIN/d1:$ORIGIN/d2".to_string()),
+        undefined: vec!["a".to_string()],
+        ..SharedObject::default()
+    };
+    std::fs::write(root.join("root.so"), program.to_bytes()).unwrap();
+    let options = Options {
+        platform: Platform::new("debian-musl".parse().unwrap(), Arch::X86_64, false),
+        ..Options::default()
+    };
+    let report = scan(std::slice::from_ref(&root), &options).unwrap();
+    let (verdict, _, findings) = judged_missing(&report, "root.so", "liba.so");
+    assert_eq!(verdict, Verdict::Breaks, "{findings}");
+    assert_eq!(
+        stopped_at(&report, "root.so"),
+        Some((Unloadable::OtherMachine, "d1/liba.so".to_string())),
+        "{findings}"
+    );
+    assert!(findings.contains("built for another machine"), "{findings}");
+
+    if loader_missing("musl's side") {
+        return;
+    }
+    let output = Loader::Host.list(&root.join("root.so"), &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let errors = common::musl_loader_errors(&stderr);
+    // It maps the aarch64 file (whose own needs and relocations fail) and
+    // never opens d2/liba.so, so the program's `a` is not found.
+    assert!(
+        errors
+            .symbols
+            .iter()
+            .any(|(object, symbol)| object.ends_with("/root.so") && symbol == "a"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("d1/liba.so") && !stderr.contains("d2/liba.so"),
+        "{stderr}"
+    );
+    assert!(!output.status.success(), "{stderr}");
+}
+
 /// A loader's library search stops at the first file it can open by the
 /// needed name: one that is not ELF, shorter than an ELF header, or an ELF
 /// object file ends it and the load fails, though the real library is next
@@ -1097,18 +1165,7 @@ fn a_library_search_stops_at_the_first_file_by_the_name() {
         for (case, stops) in &cases {
             let path = format!("{case}/root.so");
             let (verdict, missing, findings) = judged_missing(&report, &path, "liba.so");
-            let artifact = report
-                .artifacts
-                .iter()
-                .find(|a| a.path.as_str() == path)
-                .unwrap();
-            let stopped_at = artifact.findings().iter().find_map(|f| match &f.evidence {
-                Evidence::Libraries { libraries } => libraries
-                    .iter()
-                    .find_map(|l| l.unloadable_at.as_ref())
-                    .map(|at| (at.reason, at.path.clone())),
-                _ => None,
-            });
+            let stopped_at = stopped_at(&report, &path);
             match stops {
                 None => assert_eq!(
                     (verdict, missing),
@@ -1375,6 +1432,19 @@ fn judged_missing(report: &Report, path: &str, library: &str) -> (Verdict, bool,
         missing,
         format!("{:?}", artifact.findings()),
     )
+}
+
+/// Where the library search of the artifact at `path` stopped at a file it
+/// cannot load, and why.
+fn stopped_at(report: &Report, path: &str) -> Option<(muslcheck::model::Unloadable, String)> {
+    let artifact = report.artifacts.iter().find(|a| a.path.as_str() == path)?;
+    artifact.findings().iter().find_map(|f| match &f.evidence {
+        Evidence::Libraries { libraries } => libraries
+            .iter()
+            .find_map(|l| l.unloadable_at.as_ref())
+            .map(|at| (at.reason, at.path.clone())),
+        _ => None,
+    })
 }
 
 /// The host's glibc loader listing `file` (`ld.so --list`), or `None`,

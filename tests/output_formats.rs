@@ -64,8 +64,15 @@ fn output_file_gets_the_report_and_stderr_the_summary() {
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty());
     assert!(stderr(&output).contains("files walked"));
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let mut report: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(report["schema_version"], muslcheck::SCHEMA_VERSION);
+    // The same report as on stdout (written as it is rendered, in both).
+    let mut printed: Value = serde_json::from_slice(&run(&["--format", "json"]).stdout).unwrap();
+    for report in [&mut report, &mut printed] {
+        report["summary"]["duration_ms"] = Value::Null;
+    }
+    assert_eq!(report, printed);
+    assert!(report["artifacts"].as_array().unwrap().len() > 10);
 
     let output = run(&["--output", "/no/such/dir/report.txt"]);
     assert_eq!(output.status.code(), Some(2));

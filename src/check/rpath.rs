@@ -2,8 +2,11 @@
 //! directories, `$ORIGIN` expanded (in an image, below its `/`), and the
 //! default directories searched after them.
 
-use std::collections::HashSet;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+
+use rustc_hash::FxHashSet;
 
 use super::tree::{TreeFile, normalize};
 
@@ -15,19 +18,56 @@ const PATH_MAX: usize = 4096;
 
 /// `file`'s RUNPATH or RPATH directories as `rules` search them: normalised,
 /// each once, none too long to open.
-pub(super) fn own_dirs(file: &TreeFile, rules: SearchRules) -> Vec<PathBuf> {
-    let mut seen = HashSet::new();
+pub(super) fn own_dirs(file: &TreeFile, rules: SearchRules) -> DirList {
     // In an image, the loader opens the path below the image's `/`.
     let root_len = file
         .filesystem_root
         .map_or(0, |root| root.as_os_str().len());
-    rpath_dirs(file, rules)
+    let dirs: Vec<PathBuf> = rpath_dirs(file, rules)
         .iter()
         .map(|dir| normalize(dir))
-        .filter(|dir| {
-            dir.as_os_str().len().saturating_sub(root_len) < PATH_MAX && seen.insert(dir.clone())
+        .collect();
+    // Normalised paths are equal as bytes when equal as paths, and hashed
+    // much faster so.
+    let mut seen = FxHashSet::default();
+    let mut list = DirList::default();
+    for dir in &dirs {
+        let path = dir.as_os_str();
+        if path.len().saturating_sub(root_len) < PATH_MAX && seen.insert(path) {
+            list.push(dir);
+        }
+    }
+    list
+}
+
+/// Directories in one allocation: a crafted RUNPATH names thousands, and
+/// thousands of objects can each have their own.
+#[derive(Debug, Default)]
+pub(super) struct DirList {
+    bytes: Vec<u8>,
+    /// Where each directory ends in `bytes`.
+    ends: Vec<usize>,
+}
+
+impl DirList {
+    fn push(&mut self, dir: &Path) {
+        self.bytes.extend_from_slice(dir.as_os_str().as_bytes());
+        self.ends.push(self.bytes.len());
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The directories, in list order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &Path> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(start, &end)| {
+            Path::new(OsStr::from_bytes(
+                self.bytes.get(start..end).unwrap_or_default(),
+            ))
         })
-        .collect()
+    }
 }
 
 /// Whose rules read an object's RPATH or RUNPATH.

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 
-use super::rpath::{SearchRules, default_dirs, own_dirs};
+use super::rpath::{DirList, SearchRules, default_dirs, own_dirs};
 use super::tree::{DirId, Entry, TreeFile, TreeIndex};
 use crate::model::{Arch, Class, ElfType, Unloadable, UnloadableLibrary, display_location};
 
@@ -100,16 +100,36 @@ pub(super) struct Search {
     own_is_runpath: bool,
     /// What the search finds of each needed name, in DT_NEEDED order.
     names: Vec<Found>,
-    /// glibc's loader passes over a library of another ELF class or
-    /// machine than its own (the object's) and searches on (`open_verify`,
-    /// elf/dl-load.c); musl's takes the first file by the name.
-    only_for: Option<(Class, Arch)>,
-    /// The size of an ELF header of the object's class: a file shorter
-    /// than that is "too short" to glibc's loader.
-    header_len: usize,
+    /// How the loader judges the files it opens for this object.
+    looker: Looker,
     /// For a file of a container image, the loader's default directories
     /// in that image, searched after every RPATH and RUNPATH.
     defaults: Vec<PathBuf>,
+}
+
+/// What a loader checks of a file it opens for an object's needed library.
+#[derive(Debug, Clone, Copy)]
+struct Looker {
+    /// The object's ELF class and machine, which its process's are.
+    machine: (Class, Arch),
+    /// glibc's loader passes over a library of another ELF class or
+    /// machine and searches on (`open_verify`, elf/dl-load.c); musl's takes
+    /// the first file by the name, and fails on one of another machine.
+    passes_over_other_machines: bool,
+    /// The size of an ELF header of the object's class: a file shorter
+    /// than that is "too short" to glibc's loader.
+    header_len: usize,
+}
+
+/// The looker of a search of nothing (an index without the file): never consulted.
+impl Default for Looker {
+    fn default() -> Looker {
+        Looker {
+            machine: (Class::Elf64, Arch::X86_64),
+            passes_over_other_machines: false,
+            header_len: Class::Elf64.header_len(),
+        }
+    }
 }
 
 /// The directories of one RUNPATH (or RPATH) list where the tree has
@@ -125,16 +145,27 @@ struct OwnDirs {
     in_tree: OnceLock<InTree>,
     /// The whole list, for a finding that shows where a search looked
     /// (worked out only then: most lists are never shown).
-    shown: OnceLock<Vec<PathBuf>>,
+    shown: OnceLock<DirList>,
 }
 
 /// The directories of a list that the tree has.
 #[derive(Debug, Default)]
 struct InTree {
     /// (position in the list of [`own_dirs`], tree directory), in list order.
-    dirs: Vec<(usize, DirId)>,
-    /// Each tree directory's first position in the list.
-    first_position: FxHashMap<DirId, usize>,
+    dirs: Vec<(u32, DirId)>,
+    /// Each tree directory's first position in the list, sorted by directory.
+    first_position: Vec<(DirId, u32)>,
+}
+
+impl InTree {
+    fn first_position(&self, dir: DirId) -> Option<usize> {
+        let at = self
+            .first_position
+            .binary_search_by_key(&dir, |&(dir, _)| dir)
+            .ok()?;
+        let (_, position) = self.first_position.get(at)?;
+        Some(*position as usize)
+    }
 }
 
 impl OwnDirs {
@@ -145,32 +176,37 @@ impl OwnDirs {
         }
     }
 
-    fn listed(&self, index: &TreeIndex) -> Vec<PathBuf> {
+    fn listed(&self, index: &TreeIndex) -> DirList {
         match self.of {
             Some((object, rules)) => index
                 .file(object)
-                .map_or_else(Vec::new, |file| own_dirs(file, rules)),
-            None => Vec::new(),
+                .map_or_else(DirList::default, |file| own_dirs(file, rules)),
+            None => DirList::default(),
         }
     }
 
     /// The whole list, as searched.
-    fn shown(&self, index: &TreeIndex) -> &[PathBuf] {
+    fn shown(&self, index: &TreeIndex) -> &DirList {
         self.shown.get_or_init(|| self.listed(index))
     }
 
     fn in_tree(&self, index: &TreeIndex) -> &InTree {
         self.in_tree.get_or_init(|| {
-            let dirs: Vec<(usize, DirId)> = self
+            // A list longer than u32 positions cannot come from a file the
+            // scan reads whole; its tail is not searched.
+            let dirs: Vec<(u32, DirId)> = self
                 .listed(index)
                 .iter()
-                .enumerate()
-                .filter_map(|(position, dir)| Some((position, index.directory(dir)?)))
+                .zip(0..u32::MAX)
+                .filter_map(|(dir, position)| Some((position, index.directory(dir)?)))
                 .collect();
-            let mut first_position = FxHashMap::default();
-            for &(position, dir) in &dirs {
-                first_position.entry(dir).or_insert(position);
-            }
+            let mut first_position: Vec<(DirId, u32)> = dirs
+                .iter()
+                .map(|&(position, dir)| (dir, position))
+                .collect();
+            // Stable: each directory's first position stays first.
+            first_position.sort_by_key(|&(dir, _)| dir);
+            first_position.dedup_by_key(|&mut (dir, _)| dir);
             InTree {
                 dirs,
                 first_position,
@@ -190,7 +226,7 @@ impl OwnDirs {
         if holding.len() <= in_tree.dirs.len() {
             let mut found: Vec<(usize, DirId)> = holding
                 .iter()
-                .filter_map(|dir| Some((*in_tree.first_position.get(dir)?, *dir)))
+                .filter_map(|dir| Some((in_tree.first_position(*dir)?, *dir)))
                 .collect();
             found.sort_unstable();
             found
@@ -199,7 +235,7 @@ impl OwnDirs {
                 .dirs
                 .iter()
                 .filter(|(_, dir)| holding.binary_search(dir).is_ok())
-                .copied()
+                .map(|&(position, dir)| (position as usize, dir))
                 .collect()
         }
     }
@@ -208,12 +244,7 @@ impl OwnDirs {
     /// directories where it meets anything for `name`, and how many of the
     /// list's directories it looked in; nothing and `None` (all of them)
     /// when it meets nothing.
-    fn first(
-        &self,
-        index: &TreeIndex,
-        looker: (Option<(Class, Arch)>, usize),
-        name: &str,
-    ) -> (Met, Option<usize>) {
+    fn first(&self, index: &TreeIndex, looker: Looker, name: &str) -> (Met, Option<usize>) {
         for (position, dir) in self.holding(index, name) {
             let met = meet(index, looker, &index.directory_path(dir).join(name));
             if !matches!(met, Met::Nothing) {
@@ -297,15 +328,12 @@ impl NotFound<'_> {
     /// The first file by the name on the search path that glibc passed
     /// over, built for another machine or ELF class, if any.
     pub(super) fn passed_over(&self, index: &TreeIndex) -> Option<usize> {
-        let looker = self.looker?;
-        looker.only_for?;
-        if self.path.is_some() || !index.has_name(self.name) {
+        let looker = self.looker?.looker;
+        if !looker.passes_over_other_machines || self.path.is_some() || !index.has_name(self.name) {
             return None;
         }
         let passed_over = |path: &Path| match index.entry(path) {
-            Some(Entry::Elf(found)) => takes(index, looker.only_for, found)
-                .is_none()
-                .then_some(found),
+            Some(Entry::Elf(found)) => (!same_machine(index, looker, found)).then_some(found),
             _ => None,
         };
         self.looked.iter().find_map(|looked| match *looked {
@@ -334,16 +362,22 @@ impl NotFound<'_> {
         // Normalised paths: equal as bytes when equal as paths, and
         // hashed much faster so.
         let mut seen = FxHashSet::default();
-        let mut dirs: Vec<&PathBuf> = Vec::new();
+        let mut dirs: Vec<&Path> = Vec::new();
         for looked in &self.looked {
-            let these = match *looked {
+            match *looked {
                 Looked::Own(search, searched) => {
                     let own = search.own_dirs(index);
-                    own.get(..searched.unwrap_or(own.len())).unwrap_or(own)
+                    let these = own.iter().take(searched.unwrap_or(own.len()));
+                    dirs.extend(these.filter(|dir| seen.insert(dir.as_os_str())));
                 }
-                Looked::Defaults(search) => search.defaults.as_slice(),
-            };
-            dirs.extend(these.iter().filter(|dir| seen.insert(dir.as_os_str())));
+                Looked::Defaults(search) => dirs.extend(
+                    search
+                        .defaults
+                        .iter()
+                        .map(PathBuf::as_path)
+                        .filter(|dir| seen.insert(dir.as_os_str())),
+                ),
+            }
         }
         let more = dirs.len().saturating_sub(LOOKED_IN_SHOWN);
         dirs.truncate(LOOKED_IN_SHOWN);
@@ -407,8 +441,11 @@ impl Search {
     /// The searches for every library `file` needs, by `rules`, its own
     /// directories being `own`.
     fn of(index: &TreeIndex, file: &TreeFile, rules: SearchRules, own: Arc<OwnDirs>) -> Search {
-        let only_for = (rules == SearchRules::Glibc).then_some((file.facts.class, file.facts.arch));
-        let header_len = file.facts.class.header_len();
+        let looker = Looker {
+            machine: (file.facts.class, file.facts.arch),
+            passes_over_other_machines: rules == SearchRules::Glibc,
+            header_len: file.facts.class.header_len(),
+        };
         let names = file
             .facts
             .needed
@@ -420,14 +457,12 @@ impl Search {
                         (Some(inside), Some(root)) => Some(root.join(inside)),
                         _ => file.location.parent().map(|base| base.join(name)),
                     };
-                    let met = path.map_or(Met::Nothing, |path| {
-                        meet(index, (only_for, header_len), &path)
-                    });
+                    let met = path.map_or(Met::Nothing, |path| meet(index, looker, &path));
                     return Found::Path(met);
                 }
                 // Most names (the C library's, the image's) are nowhere in the tree.
                 let (met, dirs_searched) = if index.has_name(name) {
-                    own.first(index, (only_for, header_len), name)
+                    own.first(index, looker, name)
                 } else {
                     (Met::Nothing, None)
                 };
@@ -444,14 +479,13 @@ impl Search {
             own,
             own_is_runpath: !file.facts.runpath.is_empty(),
             names,
-            only_for,
-            header_len,
+            looker,
             defaults,
         }
     }
 
     /// The object's own RUNPATH or RPATH directories, as searched.
-    fn own_dirs(&self, index: &TreeIndex) -> &[PathBuf] {
+    fn own_dirs(&self, index: &TreeIndex) -> &DirList {
         self.own.shown(index)
     }
 
@@ -525,7 +559,7 @@ impl Search {
         }
         // Most names (the C library's, the image's) are nowhere in the tree.
         let in_tree = index.has_name(name);
-        let looker = (self.only_for, self.header_len);
+        let looker = self.looker;
         for search in chain {
             let (met, searched) = if in_tree {
                 search.own.first(index, looker, name)
@@ -562,17 +596,13 @@ impl Search {
 /// (`header_len`: an ELF header's size, for "too short"), or an ELF file
 /// that is neither ET_DYN nor ET_EXEC (musl's `map_library`, glibc's
 /// `open_verify`).
-fn meet(
-    index: &TreeIndex,
-    (only_for, header_len): (Option<(Class, Arch)>, usize),
-    path: &Path,
-) -> Met {
+fn meet(index: &TreeIndex, looker: Looker, path: &Path) -> Met {
     match index.entry(path) {
         None => Met::Nothing,
         Some(Entry::NotElf(entry)) => match index.not_elf(entry) {
             Some(entry) => Met::Unloadable(UnloadableLibrary {
                 path: entry.shown.to_string(),
-                reason: if entry.head_len < header_len {
+                reason: if entry.head_len < looker.header_len {
                     Unloadable::TooShort
                 } else {
                     Unloadable::NotElf
@@ -581,31 +611,33 @@ fn meet(
             None => Met::Nothing,
         },
         Some(Entry::Elf(found)) => {
-            let Some(found) = takes(index, only_for, found) else {
+            let same_machine = same_machine(index, looker, found);
+            if !same_machine && looker.passes_over_other_machines {
                 return Met::Nothing;
-            };
-            match index.file(found) {
-                Some(file) if !matches!(file.facts.elf_type, ElfType::Dyn | ElfType::Exec) => {
-                    Met::Unloadable(UnloadableLibrary {
-                        path: file.shown.to_string(),
-                        reason: Unloadable::NotLoadableType,
-                    })
-                }
-                _ => Met::Library(found),
             }
+            let Some(file) = index.file(found) else {
+                return Met::Library(found);
+            };
+            let reason = if !same_machine {
+                // musl maps it (or fails on its header) and cannot relocate it.
+                Unloadable::OtherMachine
+            } else if !matches!(file.facts.elf_type, ElfType::Dyn | ElfType::Exec) {
+                Unloadable::NotLoadableType
+            } else {
+                return Met::Library(found);
+            };
+            Met::Unloadable(UnloadableLibrary {
+                path: file.shown.to_string(),
+                reason,
+            })
         }
     }
 }
 
-/// `found`, unless the loader passes over it: a file of another ELF class
-/// or machine than `only_for`.
-fn takes(index: &TreeIndex, only_for: Option<(Class, Arch)>, found: usize) -> Option<usize> {
-    match (only_for, index.file(found)) {
-        (Some((class, arch)), Some(file))
-            if (file.facts.class, file.facts.arch) != (class, arch) =>
-        {
-            None
-        }
-        _ => Some(found),
-    }
+/// Whether `found` is built for the machine and ELF class of the object
+/// that `looker` looks for.
+fn same_machine(index: &TreeIndex, looker: Looker, found: usize) -> bool {
+    index
+        .file(found)
+        .is_none_or(|file| (file.facts.class, file.facts.arch) == looker.machine)
 }

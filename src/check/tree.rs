@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
@@ -516,21 +517,45 @@ fn normalized(path: &Path) -> Cow<'_, Path> {
 /// `/..` is `/`. A `..` at an archive's root climbs out of the archive, where
 /// none of its members are: the path keeps that `..` and so names no file.
 pub(super) fn normalize(path: &Path) -> PathBuf {
-    let mut parts: Vec<Component> = Vec::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => match parts.last() {
-                Some(Component::RootDir) => {}
-                Some(Component::Normal(name)) if !is_archive_root(name) => {
-                    parts.pop();
+    let bytes = path.as_os_str().as_bytes();
+    let absolute = bytes.first() == Some(&b'/');
+    let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
+    if absolute {
+        out.push(b'/');
+    }
+    // Where each kept component starts in `out` (its separator included),
+    // and whether it can be folded by a following `..`.
+    let mut kept: Vec<(usize, bool)> = Vec::new();
+    for part in bytes.split(|&b| b == b'/') {
+        match part {
+            b"" | b"." => {}
+            b".." => match kept.last() {
+                None if absolute => {}
+                Some(&(start, true)) => {
+                    out.truncate(start);
+                    kept.pop();
                 }
-                _ => parts.push(Component::ParentDir),
+                _ => push_component(&mut out, &mut kept, part, false),
             },
-            other => parts.push(other),
+            name => {
+                let foldable = !is_archive_root(OsStr::from_bytes(name));
+                push_component(&mut out, &mut kept, name, foldable);
+            }
         }
     }
-    parts.iter().collect()
+    if absolute && out.is_empty() {
+        out.push(b'/');
+    }
+    PathBuf::from(OsString::from_vec(out))
+}
+
+fn push_component(out: &mut Vec<u8>, kept: &mut Vec<(usize, bool)>, name: &[u8], foldable: bool) {
+    let start = out.len();
+    if !(out.is_empty() || out.ends_with(b"/")) {
+        out.push(b'/');
+    }
+    out.extend_from_slice(name);
+    kept.push((start, foldable));
 }
 
 #[cfg(test)]
@@ -569,6 +594,64 @@ mod tests {
             normalize(Path::new("../../lib")),
             PathBuf::from("../../lib")
         );
+    }
+
+    /// The definition `normalize` implements on bytes: by `Path::components`.
+    fn normalize_by_components(path: &Path) -> PathBuf {
+        let mut parts: Vec<Component> = Vec::new();
+        for component in path.components() {
+            match component {
+                Component::CurDir => {}
+                Component::ParentDir => match parts.last() {
+                    Some(Component::RootDir) => {}
+                    Some(Component::Normal(name)) if !is_archive_root(name) => {
+                        parts.pop();
+                    }
+                    _ => parts.push(Component::ParentDir),
+                },
+                other => parts.push(other),
+            }
+        }
+        parts.iter().collect()
+    }
+
+    #[test]
+    fn normalize_agrees_with_path_components() {
+        let archive_root = crate::model::member_location(Path::new("w.whl"), "x");
+        let archive_root = archive_root.parent().unwrap().file_name().unwrap();
+        let pieces: [&OsStr; 8] = [
+            OsStr::new(""),
+            OsStr::new("."),
+            OsStr::new(".."),
+            OsStr::new("a"),
+            OsStr::new("bc"),
+            OsStr::new("..."),
+            OsStr::new(".x"),
+            archive_root,
+        ];
+        // Every path of up to five pieces, absolute and relative.
+        let mut checked = 0;
+        for len in 0..=5u32 {
+            for code in 0..pieces.len().pow(len) {
+                let mut path = OsString::new();
+                let mut rest = code;
+                for _ in 0..len {
+                    path.push("/");
+                    path.push(pieces[rest % pieces.len()]);
+                    rest /= pieces.len();
+                }
+                for path in [
+                    Path::new(&path),
+                    Path::new(&path)
+                        .strip_prefix("/")
+                        .unwrap_or(Path::new(&path)),
+                ] {
+                    assert_eq!(normalize(path), normalize_by_components(path), "{path:?}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 70_000);
     }
 
     #[test]

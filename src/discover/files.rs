@@ -323,9 +323,20 @@ impl LossyText {
 /// path that is not a regular file (`/dev/stdout`, a FIFO) is written to
 /// directly, never replaced.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomically_with(path, |out| out.write_all(bytes))
+}
+
+/// [`write_atomically`] with the contents written by `write` as they are
+/// made (a large report is never held whole), buffered.
+pub fn write_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let (target, permissions) = match std::fs::metadata(path) {
         Ok(metadata) if !metadata.is_file() => {
-            return OpenOptions::new().write(true).open(path)?.write_all(bytes);
+            let mut out = std::io::BufWriter::new(OpenOptions::new().write(true).open(path)?);
+            write(&mut out)?;
+            return out.flush();
         }
         Ok(metadata) => (std::fs::canonicalize(path)?, Some(metadata.permissions())),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => (path.to_path_buf(), None),
@@ -347,7 +358,11 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(permissions) = permissions {
         temporary.as_file().set_permissions(permissions)?;
     }
-    temporary.write_all(bytes)?;
+    {
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, temporary.as_file_mut());
+        write(&mut out)?;
+        out.flush()?;
+    }
     temporary.as_file().sync_all()?;
     // On failure the temporary is removed when dropped.
     temporary.persist(&target).map_err(|err| err.error)?;

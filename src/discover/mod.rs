@@ -30,7 +30,7 @@ pub use contents::{
 };
 pub use files::{
     LossyText, METADATA_CAP, ReadError, ScannedPaths, read_bounded, read_found, read_found_text,
-    read_prefix, read_text_file, read_walked, write_atomically,
+    read_prefix, read_text_file, read_walked, write_atomically, write_atomically_with,
 };
 pub use text_names::{TEXT_EXTENSIONS, name_proves_text};
 pub use walk::{Found, walk};

@@ -96,6 +96,9 @@ pub enum Unloadable {
     /// An ELF file of a type neither loader maps: an object file (ET_REL)
     /// or a core dump.
     NotLoadableType,
+    /// An ELF file for another machine or ELF class, which musl's loader
+    /// opens and fails on (glibc's passes over it and searches on).
+    OtherMachine,
 }
 
 impl Unloadable {
@@ -105,11 +108,14 @@ impl Unloadable {
             Unloadable::TooShort => "shorter than an ELF header",
             Unloadable::NotElf => "not an ELF file",
             Unloadable::NotLoadableType => "an ELF object file (neither ET_DYN nor ET_EXEC)",
+            Unloadable::OtherMachine => "built for another machine or ELF class",
         }
     }
 
     /// The `%m` of musl's `Error loading shared library` line (map_library
-    /// reads the header and fails with ENOEXEC).
+    /// reads the header and fails with ENOEXEC). A library of another
+    /// machine but the same class is mapped, and fails instead with `Error
+    /// relocating …: unsupported relocation type N` lines.
     pub fn musl_error(self) -> &'static str {
         "Exec format error"
     }
@@ -120,6 +126,7 @@ impl Unloadable {
             Unloadable::TooShort => "file too short",
             Unloadable::NotElf => "invalid ELF header",
             Unloadable::NotLoadableType => "only ET_DYN and ET_EXEC can be loaded",
+            Unloadable::OtherMachine => "wrong ELF class",
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::discover::image::{
 };
 use crate::discover::{Inventory, Manifest, OtherName, Problem, ProblemKind};
 use crate::ecosystem::ManifestKind;
-use crate::ecosystem::distro::{self, PackageDatabase};
+use crate::ecosystem::distro::{self, DPKG_DIR, PackageDatabase};
 use crate::ecosystem::npm::is_native_file;
 use crate::model::{
     ActionPlan, Artifact, Code, ContainerImage, DistroPackages, Ecosystem, ImageCommand,
@@ -136,14 +136,16 @@ pub(super) fn read_image(
     for (link, target) in &contents.symlinks {
         inventory.symlinks.insert(inside(link), inside(target));
     }
-    for dir in &contents.directories {
+    contents.every_directory(|dir| {
         if dir.ends_with(".dist-info") {
             inventory.dist_infos.push(inside(dir));
         }
-        inventory
-            .package_databases
-            .extend(PackageDatabase::recognise(&inside(dir), true));
-    }
+        if dir.ends_with(DPKG_DIR) {
+            inventory
+                .package_databases
+                .extend(PackageDatabase::recognise(&inside(dir), true));
+        }
+    });
     let native_files = (contents.files.iter().map(|file| &file.path))
         .chain(contents.metadata.keys())
         .map(|path| inside(path))

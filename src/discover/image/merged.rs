@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 
 use super::{
-    ImageConfig, ImageContents, ImageFile, ImageFormat, ImageProblem, ImageRead, ancestors_of,
-    resolve_links, symlink_target,
+    ImageConfig, ImageContents, ImageFile, ImageFormat, ImageProblem, ImageRead, resolve_links,
+    symlink_target,
 };
 
 /// A path of the merged view.
@@ -159,8 +159,10 @@ impl<T: Clone> Merged<T> {
                 }
             }
         }
-        let implied = ancestors_of(self.view.keys().map(String::as_str));
-        directories.extend(implied);
+        // The directory of each path; their ancestors are implied
+        // (ImageContents::every_directory).
+        let parents = self.view.keys().filter_map(|path| path.rsplit_once('/'));
+        directories.extend(parents.map(|(dir, _)| dir.to_string()));
         directories.sort();
         directories.dedup();
         ImageContents {

@@ -21,6 +21,8 @@ mod source;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+use rustc_hash::FxHashSet;
+
 use serde::Serialize;
 
 use crate::model::Arch;
@@ -114,7 +116,8 @@ pub struct ImageContents<T> {
     pub files: Vec<ImageFile<T>>,
     /// Symlinks of the merged view: link path → target, resolved inside the root.
     pub symlinks: Vec<(String, String)>,
-    /// Directories of the merged view (explicit or implied by a file below).
+    /// Directories of the merged view: those it holds, and the directory of
+    /// each path (see [`ImageContents::every_directory`] for all).
     pub directories: Vec<String>,
     /// The metadata files kept (package manifests, databases, os-release), by path.
     pub metadata: BTreeMap<String, Vec<u8>>,
@@ -312,22 +315,20 @@ pub fn resolve_links(
     let mut resolved = String::new();
     let mut hops = 0;
     while let Some(part) = pending.pop_front() {
-        let candidate = if resolved.is_empty() {
-            part
-        } else {
-            format!("{resolved}/{part}")
-        };
+        // Extended in place: a path thousands of directories deep is not
+        // copied once per directory.
+        if !resolved.is_empty() {
+            resolved.push('/');
+        }
+        resolved.push_str(&part);
         let may_follow = hops < MAX_LINK_HOPS && (follow_last || !pending.is_empty());
-        match link_of(&candidate).filter(|_| may_follow) {
-            Some(target) => {
-                hops += 1;
-                let target = symlink_target(&candidate, &target);
-                for part in target.rsplit('/').filter(|p| !p.is_empty()) {
-                    pending.push_front(part.to_string());
-                }
-                resolved.clear();
+        if let Some(target) = link_of(&resolved).filter(|_| may_follow) {
+            hops += 1;
+            let target = symlink_target(&resolved, &target);
+            for part in target.rsplit('/').filter(|p| !p.is_empty()) {
+                pending.push_front(part.to_string());
             }
-            None => resolved = candidate,
+            resolved.clear();
         }
     }
     resolved
@@ -342,24 +343,127 @@ pub fn symlink_target(link: &str, target: &str) -> String {
     resolve_in_root(&format!("{dir}/{target}"))
 }
 
-/// Directories implied by the paths of `files` (every ancestor).
-fn ancestors_of<'a>(paths: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let mut dirs: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-    for path in paths {
-        let mut rest = path;
-        while let Some((dir, _)) = rest.rsplit_once('/') {
-            if !dirs.insert(dir.to_string()) {
-                break;
-            }
-            rest = dir;
-        }
+impl<T> ImageContents<T> {
+    /// Every directory of the merged view, explicit or implied by a path
+    /// below it, once each: [`ImageContents::directories`] and all their
+    /// ancestors, borrowed. Linear in the bytes of `directories`: a crafted
+    /// image of deep paths implies millions of directories, and copying (or
+    /// hashing) each whole took gigabytes.
+    pub fn every_directory(&self, visit: impl FnMut(&str)) {
+        every_directory_of(&self.directories, visit);
     }
-    dirs.into_iter().collect()
+}
+
+/// `directories` (sorted, each once) and their ancestors, each once.
+fn every_directory_of(directories: &[String], mut visit: impl FnMut(&str)) {
+    let listed: FxHashSet<&str> = directories.iter().map(String::as_str).collect();
+    let listed_hashes: FxHashSet<u64> = directories
+        .iter()
+        .filter_map(|dir| prefix_hashes(dir).last().map(|&(_, hash)| hash))
+        .collect();
+    let mut previous = "";
+    for dir in directories {
+        visit(dir);
+        // `directories` is sorted, so the paths below a directory are
+        // together: an ancestor `dir` shares with the previous one was
+        // shown with it, and one it does not share was not shown
+        // before, unless it is listed itself (and so shown as itself).
+        let shared = shared_ancestor_len(previous, dir);
+        for (len, hash) in prefix_hashes(dir) {
+            let Some(ancestor) = dir.get(..len) else {
+                continue;
+            };
+            let listed_itself = listed_hashes.contains(&hash) && listed.contains(ancestor);
+            if len > shared && !listed_itself {
+                visit(ancestor);
+            }
+        }
+        previous = dir;
+    }
+}
+
+/// The length of the longest directory (or whole path) that `earlier` and
+/// `path` both are or are below; 0 when none.
+fn shared_ancestor_len(earlier: &str, path: &str) -> usize {
+    let common = earlier
+        .bytes()
+        .zip(path.bytes())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let ends_a_component =
+        |text: &str, at: usize| at == text.len() || text.as_bytes().get(at) == Some(&b'/');
+    if ends_a_component(earlier, common) && ends_a_component(path, common) {
+        return common;
+    }
+    path.get(..common)
+        .and_then(|prefix| prefix.rfind('/'))
+        .unwrap_or(0)
+}
+
+/// (length, hash) of each directory on `path` and of `path` itself,
+/// shallowest first, in one pass over its bytes.
+fn prefix_hashes(path: &str) -> Vec<(usize, u64)> {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0100_0000_01b3;
+    let mut prefixes = Vec::new();
+    let mut hash = OFFSET;
+    for (at, byte) in path.bytes().enumerate() {
+        if byte == b'/' && at > 0 {
+            prefixes.push((at, hash));
+        }
+        hash = (hash ^ u64::from(byte)).wrapping_mul(PRIME);
+    }
+    if !path.is_empty() {
+        prefixes.push((path.len(), hash));
+    }
+    prefixes
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_directory_names_each_directory_and_ancestor_once() {
+        // Names that sort between `a` and `a/…` (`a-b`, `a.b`) break up the
+        // paths below `a`.
+        let names = ["a", "a-b", "a.b", "ab", "b"];
+        let mut state = 0x5eed_u64;
+        let mut next = |n: usize| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as usize % n
+        };
+        for _ in 0..300 {
+            let mut directories: Vec<String> = (0..next(12))
+                .map(|_| {
+                    let depth = 1 + next(5);
+                    (0..depth)
+                        .map(|_| names[next(names.len())])
+                        .collect::<Vec<_>>()
+                        .join("/")
+                })
+                .collect();
+            directories.sort();
+            directories.dedup();
+            let mut expected = std::collections::BTreeSet::new();
+            for dir in &directories {
+                let mut rest = dir.as_str();
+                expected.insert(rest.to_string());
+                while let Some((parent, _)) = rest.rsplit_once('/') {
+                    expected.insert(parent.to_string());
+                    rest = parent;
+                }
+            }
+            let mut visited = Vec::new();
+            every_directory_of(&directories, |dir| visited.push(dir.to_string()));
+            let count = visited.len();
+            let visited: std::collections::BTreeSet<String> = visited.into_iter().collect();
+            assert_eq!(visited, expected, "{directories:?}");
+            assert_eq!(count, expected.len(), "each once: {directories:?}");
+        }
+    }
 
     #[test]
     fn links_and_dot_dot_stay_below_the_root() {
