@@ -591,11 +591,11 @@ impl Search {
 }
 
 /// What the loader's open() of `path` meets: a library it takes, nothing
-/// (no file; for glibc, `only_for` another class or machine, passed over),
+/// (no file; for glibc, a file of another class or machine, passed over),
 /// or a file it cannot load, which ends the search: a file that is not ELF
-/// (`header_len`: an ELF header's size, for "too short"), or an ELF file
-/// that is neither ET_DYN nor ET_EXEC (musl's `map_library`, glibc's
-/// `open_verify`).
+/// (the looker's `header_len`: an ELF header's size, for "too short"), an
+/// ELF file that is neither ET_DYN nor ET_EXEC (musl's `map_library`,
+/// glibc's `open_verify`), or, for musl, one of another class or machine.
 fn meet(index: &TreeIndex, looker: Looker, path: &Path) -> Met {
     match index.entry(path) {
         None => Met::Nothing,
