@@ -183,6 +183,11 @@ for called in __frame_state_for __mulxc3; do
 done
 rm -rf "$tmp"
 
+# A 32-bit (i686) library by a name an x86_64 one also has. -nostdlib and no
+# headers: gcc -m32 needs no 32-bit C library (gcc-multilib would remove the
+# aarch64 cross compiler on Debian 12).
+gcc "${SHARED[@]}" -m32 -nostdlib -Wl,-soname,liba.so -o lib/liba-i686.so $SRC/answer32.c
+
 # An x86_64 musl library calling GCC 14's std::__basic_file<char>::native_handle(),
 # which Alpine 3.21's libstdc++ has and 3.19's and 3.20's (GCC 13.2) lack.
 tmp=$(mktemp -d)

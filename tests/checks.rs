@@ -105,6 +105,7 @@ fn every_fixture_gets_the_expected_verdict_and_codes() {
             Verdict::Breaks,
             &[WrongArchitecture],
         ),
+        ("lib/liba-i686.so", Verdict::Breaks, &[WrongArchitecture]),
         (
             "bin/hello-glibc",
             Verdict::Breaks,

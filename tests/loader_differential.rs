@@ -1030,71 +1030,83 @@ fn glibc_passes_over_a_library_for_another_machine() {
 }
 
 /// musl's loader takes the first file by the needed name, whatever its
-/// machine: a real aarch64 library ahead of the x86_64 one on the RUNPATH
-/// is mapped and fails to relocate, though the right one is next on the
-/// path (glibc's passes over it: the test above). Checked against the loader.
+/// machine or class: a real aarch64 or i686 library ahead of the x86_64 one
+/// on the RUNPATH fails the load, though the right one is next on the path
+/// (glibc's passes over it: the test above). Checked against the loader.
 #[test]
 fn musl_stops_at_a_library_for_another_machine() {
     use common::synthetic_elf::SharedObject;
     use muslcheck::model::Unloadable;
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("tree");
-    for at in ["d1", "d2"] {
-        std::fs::create_dir_all(root.join(at)).unwrap();
-    }
-    // Built by corpus/build.sh with aarch64-linux-gnu-gcc: R_AARCH64_JUMP_SLOT.
-    std::fs::copy(
-        corpus("lib/libcalls__mulxc3-aarch64.so"),
-        root.join("d1/liba.so"),
-    )
-    .unwrap();
+    // Built by corpus/build.sh: aarch64-linux-gnu-gcc (R_AARCH64_JUMP_SLOT),
+    // and gcc -m32.
+    let copies = [
+        ("aarch64", "lib/libcalls__mulxc3-aarch64.so"),
+        ("i686", "lib/liba-i686.so"),
+    ];
     let library = SharedObject {
         needed: vec!["libc.so".to_string()],
         exports: vec!["a".to_string()],
         ..SharedObject::default()
     };
-    std::fs::write(root.join("d2/liba.so"), library.to_bytes()).unwrap();
     let program = SharedObject {
         needed: vec!["libc.so".to_string(), "liba.so".to_string()],
         runpath: Some("$ORIGIN/d1:$ORIGIN/d2".to_string()),
         undefined: vec!["a".to_string()],
         ..SharedObject::default()
     };
-    std::fs::write(root.join("root.so"), program.to_bytes()).unwrap();
+    for (case, fixture) in copies {
+        let root = dir.path().join(case);
+        for at in ["d1", "d2"] {
+            std::fs::create_dir_all(root.join(at)).unwrap();
+        }
+        std::fs::copy(corpus(fixture), root.join("d1/liba.so")).unwrap();
+        std::fs::write(root.join("d2/liba.so"), library.to_bytes()).unwrap();
+        std::fs::write(root.join("root.so"), program.to_bytes()).unwrap();
+    }
     let options = Options {
         platform: Platform::new("debian-musl".parse().unwrap(), Arch::X86_64, false),
         ..Options::default()
     };
-    let report = scan(std::slice::from_ref(&root), &options).unwrap();
-    let (verdict, _, findings) = judged_missing(&report, "root.so", "liba.so");
-    assert_eq!(verdict, Verdict::Breaks, "{findings}");
-    assert_eq!(
-        stopped_at(&report, "root.so"),
-        Some((Unloadable::OtherMachine, "d1/liba.so".to_string())),
-        "{findings}"
-    );
-    assert!(findings.contains("built for another machine"), "{findings}");
+    let report = scan(&[dir.path().to_path_buf()], &options).unwrap();
+    for (case, _) in copies {
+        let path = format!("{case}/root.so");
+        let (verdict, _, findings) = judged_missing(&report, &path, "liba.so");
+        assert_eq!(verdict, Verdict::Breaks, "{case}: {findings}");
+        assert_eq!(
+            stopped_at(&report, &path),
+            Some((Unloadable::OtherMachine, format!("{case}/d1/liba.so"))),
+            "{case}: {findings}"
+        );
+        assert!(findings.contains("built for another machine"), "{findings}");
+    }
 
     if loader_missing("musl's side") {
         return;
     }
-    let output = Loader::Host.list(&root.join("root.so"), &[]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let errors = common::musl_loader_errors(&stderr);
-    // It maps the aarch64 file (whose own needs and relocations fail) and
-    // never opens d2/liba.so, so the program's `a` is not found.
-    assert!(
-        errors
-            .symbols
-            .iter()
-            .any(|(object, symbol)| object.ends_with("/root.so") && symbol == "a"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("d1/liba.so") && !stderr.contains("d2/liba.so"),
-        "{stderr}"
-    );
-    assert!(!output.status.success(), "{stderr}");
+    for (case, _) in copies {
+        let output = Loader::Host.list(&dir.path().join(case).join("root.so"), &[]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let errors = common::musl_loader_errors(&stderr);
+        assert!(!output.status.success(), "{case}: {stderr}");
+        // It never opens d2/liba.so, which defines the program's `a`.
+        assert!(!stderr.contains("d2/liba.so"), "{case}: {stderr}");
+        match case {
+            // The 32-bit header fails map_library: ENOEXEC.
+            "i686" => assert!(
+                stderr.contains("Error loading shared library liba.so: Exec format error"),
+                "{stderr}"
+            ),
+            // The aarch64 file is mapped; its needs and relocations fail.
+            _ => assert!(
+                errors
+                    .symbols
+                    .iter()
+                    .any(|(object, symbol)| object.ends_with("/root.so") && symbol == "a"),
+                "{stderr}"
+            ),
+        }
+    }
 }
 
 /// A loader's library search stops at the first file it can open by the
