@@ -161,8 +161,14 @@ impl<T: Clone> Merged<T> {
         }
         // The directory of each path; their ancestors are implied
         // (ImageContents::every_directory).
-        let parents = self.view.keys().filter_map(|path| path.rsplit_once('/'));
-        directories.extend(parents.map(|(dir, _)| dir.to_string()));
+        // The view is sorted: most paths share the previous one's directory.
+        let mut parents: Vec<&str> = self
+            .view
+            .keys()
+            .filter_map(|path| Some(path.rsplit_once('/')?.0))
+            .collect();
+        parents.dedup();
+        directories.extend(parents.into_iter().map(str::to_string));
         directories.sort();
         directories.dedup();
         ImageContents {
