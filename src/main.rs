@@ -419,19 +419,18 @@ fn write_output(
 
 /// Renders the report to stdout, or to `--output` with the summary on stderr.
 fn print_report(args: &ScanArgs, report: &Report) -> Result<(), String> {
-    if args.format == Format::Json {
-        return match &args.output {
-            // A large report (100 MB for thousands of crafted findings) is
-            // written as it is rendered, never held whole.
-            Some(path) => write_output(path, report, |mut out| {
-                report::write_json(report, &mut out)?;
-                out.write_all(b"\n")
-            }),
-            None => stream_json(report),
-        };
-    }
     let rendered = match args.format {
-        Format::Json => report::render_json(report),
+        // A large report (100 MB for thousands of crafted findings) is
+        // written as it is rendered, never held whole.
+        Format::Json => {
+            return match &args.output {
+                Some(path) => write_output(path, report, |mut out| {
+                    report::write_json(report, &mut out)?;
+                    out.write_all(b"\n")
+                }),
+                None => stream_json(report),
+            };
+        }
         Format::Sarif => report::render_sarif(report),
         Format::Github => report::render_github(report),
         Format::Text if args.quiet => report::summary_line(report),

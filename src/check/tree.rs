@@ -16,7 +16,7 @@ use super::rpath::SearchRules;
 use super::search::Search;
 
 use crate::ecosystem::npm::GlibcPlatformPackage;
-use crate::model::{ElfFacts, Host, is_archive_root};
+use crate::model::{ElfFacts, Host, is_archive_root, prefix_hashes};
 
 /// One analysed file, as the resolver sees it.
 pub struct TreeFile<'a> {
@@ -162,7 +162,11 @@ impl<'a> TreeIndex<'a> {
             .collect();
         let symlink_hashes = normalized_symlinks
             .keys()
-            .filter_map(|link| prefix_hashes(link).last().map(|(_, hash)| hash))
+            .filter_map(|link| {
+                prefix_hashes(link.as_os_str().as_encoded_bytes())
+                    .last()
+                    .map(|(_, hash)| hash)
+            })
             .collect();
         let mut index = TreeIndex {
             files,
@@ -379,7 +383,7 @@ impl<'a> TreeIndex<'a> {
 
     /// `path` through its deepest ancestor that is a symlink, if any.
     fn symlinked_ancestor(&self, path: &Path) -> Option<PathBuf> {
-        let mut candidates: Vec<usize> = prefix_hashes(path)
+        let mut candidates: Vec<usize> = prefix_hashes(path.as_os_str().as_encoded_bytes())
             .filter(|(len, hash)| {
                 *len < path.as_os_str().len() && self.symlink_hashes.contains(hash)
             })
@@ -473,34 +477,6 @@ impl Directories {
     }
 }
 
-/// A hash of each leading part of `path` that is an ancestor of it or
-/// itself (ending before a `/`, or at the end; `/` for the root), with its
-/// length in bytes: one pass, each byte hashed once (FNV-1a).
-fn prefix_hashes(path: &Path) -> impl Iterator<Item = (usize, u64)> + '_ {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0100_0000_01b3;
-    let bytes = path.as_os_str().as_encoded_bytes();
-    let mut hash = OFFSET;
-    let mut at = 0;
-    std::iter::from_fn(move || {
-        while let Some(&byte) = bytes.get(at) {
-            let ends_before = byte == b'/' && at > 0;
-            let root = at == 1 && bytes.first() == Some(&b'/');
-            let prefix = (ends_before || root).then_some((at, hash));
-            hash = (hash ^ u64::from(byte)).wrapping_mul(PRIME);
-            at += 1;
-            if prefix.is_some() {
-                return prefix;
-            }
-        }
-        if at == bytes.len() && !bytes.is_empty() {
-            at += 1;
-            return Some((bytes.len(), hash));
-        }
-        None
-    })
-}
-
 /// `path` [`normalize`]d, borrowed when there is nothing to fold.
 fn normalized(path: &Path) -> Cow<'_, Path> {
     if path
@@ -561,26 +537,6 @@ fn push_component(out: &mut Vec<u8>, kept: &mut Vec<(usize, bool)>, name: &[u8],
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn prefix_hashes_name_every_ancestor_once() {
-        let whole = |path: &str| prefix_hashes(Path::new(path)).last().unwrap();
-        let prefixes: Vec<(usize, u64)> = prefix_hashes(Path::new("/ab/c/d")).collect();
-        assert_eq!(
-            prefixes,
-            [
-                (1, whole("/").1),
-                (3, whole("/ab").1),
-                (5, whole("/ab/c").1),
-                (7, whole("/ab/c/d").1)
-            ]
-        );
-        let relative: Vec<usize> = prefix_hashes(Path::new("a/b"))
-            .map(|(len, _)| len)
-            .collect();
-        assert_eq!(relative, [1, 3]);
-        assert_eq!(prefix_hashes(Path::new("")).count(), 0);
-    }
 
     #[test]
     fn normalizes_origin_paths() {

@@ -38,7 +38,7 @@ pub use matrix::{Leanest, MATRIX_SCHEMA_VERSION, Matrix, MatrixCell, MatrixRow, 
 pub use package::{Ecosystem, Package};
 pub use path::{
     ARCHIVE_ROOT, ReportPath, display_location, is_archive_root, member_location, on_disk,
-    outermost_archive_root,
+    outermost_archive_root, prefix_hashes,
 };
 pub use report::{Artifact, ArtifactKind, Report, SCHEMA_VERSION, Summary, TargetInfo, ToolInfo};
 pub use version::Version;

@@ -184,9 +184,56 @@ pub fn display_location(location: &Path) -> String {
     shown
 }
 
+/// A hash of each leading part of the path `bytes` that is an ancestor of it or
+/// itself (ending before a `/`, or at the end; `/` for the root), with its
+/// length in bytes: one pass, each byte hashed once (FNV-1a). Equal paths
+/// written alike hash alike, so a set of these finds an ancestor without
+/// hashing (or copying) each ancestor whole.
+pub fn prefix_hashes(bytes: &[u8]) -> impl Iterator<Item = (usize, u64)> + '_ {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0100_0000_01b3;
+    let mut hash = OFFSET;
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while let Some(&byte) = bytes.get(at) {
+            let ends_before = byte == b'/' && at > 0;
+            let root = at == 1 && bytes.first() == Some(&b'/');
+            let prefix = (ends_before || root).then_some((at, hash));
+            hash = (hash ^ u64::from(byte)).wrapping_mul(PRIME);
+            at += 1;
+            if prefix.is_some() {
+                return prefix;
+            }
+        }
+        if at == bytes.len() && !bytes.is_empty() {
+            at += 1;
+            return Some((bytes.len(), hash));
+        }
+        None
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefix_hashes_name_every_ancestor_once() {
+        let whole = |path: &str| prefix_hashes(path.as_bytes()).last().unwrap();
+        let prefixes: Vec<(usize, u64)> = prefix_hashes(b"/ab/c/d").collect();
+        assert_eq!(
+            prefixes,
+            [
+                (1, whole("/").1),
+                (3, whole("/ab").1),
+                (5, whole("/ab/c").1),
+                (7, whole("/ab/c/d").1)
+            ]
+        );
+        let relative: Vec<usize> = prefix_hashes(b"a/b").map(|(len, _)| len).collect();
+        assert_eq!(relative, [1, 3]);
+        assert_eq!(prefix_hashes(b"").count(), 0);
+    }
 
     #[test]
     fn names_become_text_losslessly() {

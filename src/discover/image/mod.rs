@@ -25,7 +25,7 @@ use rustc_hash::FxHashSet;
 
 use serde::Serialize;
 
-use crate::model::Arch;
+use crate::model::{Arch, prefix_hashes};
 
 pub use manifest::oci_arch;
 use source::Blobs;
@@ -359,7 +359,7 @@ fn every_directory_of(directories: &[String], mut visit: impl FnMut(&str)) {
     let listed: FxHashSet<&str> = directories.iter().map(String::as_str).collect();
     let listed_hashes: FxHashSet<u64> = directories
         .iter()
-        .filter_map(|dir| prefix_hashes(dir).last().map(|&(_, hash)| hash))
+        .filter_map(|dir| prefix_hashes(dir.as_bytes()).last().map(|(_, hash)| hash))
         .collect();
     let mut previous = "";
     for dir in directories {
@@ -369,7 +369,7 @@ fn every_directory_of(directories: &[String], mut visit: impl FnMut(&str)) {
         // shown with it, and one it does not share was not shown
         // before, unless it is listed itself (and so shown as itself).
         let shared = shared_ancestor_len(previous, dir);
-        for (len, hash) in prefix_hashes(dir) {
+        for (len, hash) in prefix_hashes(dir.as_bytes()) {
             let Some(ancestor) = dir.get(..len) else {
                 continue;
             };
@@ -398,25 +398,6 @@ fn shared_ancestor_len(earlier: &str, path: &str) -> usize {
     path.get(..common)
         .and_then(|prefix| prefix.rfind('/'))
         .unwrap_or(0)
-}
-
-/// (length, hash) of each directory on `path` and of `path` itself,
-/// shallowest first, in one pass over its bytes.
-fn prefix_hashes(path: &str) -> Vec<(usize, u64)> {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0100_0000_01b3;
-    let mut prefixes = Vec::new();
-    let mut hash = OFFSET;
-    for (at, byte) in path.bytes().enumerate() {
-        if byte == b'/' && at > 0 {
-            prefixes.push((at, hash));
-        }
-        hash = (hash ^ u64::from(byte)).wrapping_mul(PRIME);
-    }
-    if !path.is_empty() {
-        prefixes.push((path.len(), hash));
-    }
-    prefixes
 }
 
 #[cfg(test)]
