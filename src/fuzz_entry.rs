@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::check::reinstall::assess_npm_variants;
-use crate::check::{NotElfEntry, TreeFile, TreeIndex, assess_all};
+use crate::check::{NotElfEntry, NotElfKind, TreeFile, TreeIndex, assess_all};
 use crate::config::baseline;
 use crate::config::{Config, Loaded};
 use crate::discover::archive::{read_tar_gz, read_zip};
@@ -720,7 +720,7 @@ fn judge_tree(data: &[u8], layout: &TreeLayout) {
         .map(|(_, (location, _))| NotElfEntry {
             location,
             shown: location.to_str().unwrap_or_default(),
-            head_len: 0,
+            kind: NotElfKind::File { head_len: 0 },
         })
         .collect();
     let index = TreeIndex::new(&files, &symlinks, &not_elf);

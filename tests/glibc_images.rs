@@ -839,13 +839,25 @@ fn predicted(artifact: &Value) -> (BTreeSet<String>, BTreeSet<String>) {
 /// glibc node_modules) copied into each image's root: for every ELF file,
 /// the libraries and version nodes glibc's ld.so finds missing are the ones
 /// muslcheck names. Symbols are left out: `--list` binds none (the other
-/// tests above cover them). Needs root and the images' packages.
+/// tests above cover them). Needs root and the images' packages. The
+/// directories listed in `MUSLCHECK_DIFFERENTIAL_ROOTS` (`:`-separated) are
+/// compared too.
 #[test]
 fn fetched_trees_miss_what_ld_so_says_on_each_image() {
-    let trees: Vec<(&str, PathBuf)> = ["venv", "npm-glibc"]
+    let mut trees: Vec<(String, PathBuf)> = ["venv", "npm-glibc"]
         .into_iter()
-        .filter_map(|name| Some((name, common::fetched(name)?)))
+        .filter_map(|name| Some((name.to_string(), common::fetched(name)?)))
         .collect();
+    if let Some(listed) = std::env::var_os("MUSLCHECK_DIFFERENTIAL_ROOTS") {
+        let listed: Vec<PathBuf> = std::env::split_paths(&listed).collect();
+        trees.extend(
+            listed
+                .into_iter()
+                .filter(|root| root.is_dir())
+                .enumerate()
+                .map(|(i, root)| (format!("listed{i}"), root)),
+        );
+    }
     if trees.is_empty() {
         skip("no fetched tree (corpus/thirdparty/make-venv.sh, make-node-modules.sh)");
         return;

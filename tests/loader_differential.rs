@@ -496,7 +496,9 @@ impl Releases {
 }
 
 /// The corpus, the committed third-party archives extracted into `scratch`,
-/// and the fetched trees that were built.
+/// the fetched trees that were built, and the directories listed in
+/// `MUSLCHECK_DIFFERENTIAL_ROOTS` (`:`-separated: installed packages of your
+/// own to compare on).
 fn roots(scratch: &Path) -> Vec<PathBuf> {
     assert!(extract_third_party(scratch) >= 5);
     let mut roots = vec![corpus(""), scratch.to_path_buf()];
@@ -507,6 +509,9 @@ fn roots(scratch: &Path) -> Vec<PathBuf> {
             .into_iter()
             .filter_map(fetched),
     );
+    if let Some(listed) = std::env::var_os("MUSLCHECK_DIFFERENTIAL_ROOTS") {
+        roots.extend(std::env::split_paths(&listed).filter(|root| root.is_dir()));
+    }
     roots
 }
 
@@ -1130,6 +1135,11 @@ fn a_library_search_stops_at_the_first_file_by_the_name() {
                 "only ET_DYN and ET_EXEC can be loaded",
             )),
         ),
+        // Opened, then read: EISDIR (glibc 2.36's ld.so has no words for it).
+        (
+            "directory",
+            Some((Unloadable::Directory, "cannot read file data: Error 21")),
+        ),
     ];
     for (loader, libc, target) in [
         ("musl", "libc.so", "debian-musl"),
@@ -1154,6 +1164,10 @@ fn a_library_search_stops_at_the_first_file_by_the_name() {
                     // e_type: ET_REL.
                     object[16..18].copy_from_slice(&1u16.to_le_bytes());
                     Some(object)
+                }
+                "directory" => {
+                    std::fs::create_dir(root.join("d1/liba.so")).unwrap();
+                    None
                 }
                 _ => None,
             };
@@ -1207,6 +1221,14 @@ fn a_library_search_stops_at_the_first_file_by_the_name() {
                 stops.is_some(),
                 "musl: {case}: {stderr}"
             );
+            // The line muslcheck shows is the loader's.
+            if let Some((reason, _)) = stops {
+                let line = format!(
+                    "Error loading shared library liba.so: {}",
+                    reason.musl_error()
+                );
+                assert!(stderr.contains(&line), "musl: {case}: {stderr}");
+            }
         }
     }
     for (case, stops) in &cases {

@@ -37,7 +37,7 @@ use crate::model::{
 };
 use crate::platform::{LoaderKind, Platform};
 
-pub use tree::{NotElfEntry, TreeFile, TreeIndex};
+pub use tree::{NotElfEntry, NotElfKind, TreeFile, TreeIndex};
 
 use prebuild::Prebuilds;
 use resolve::{LoadChains, Resolution, ResolveContext, Resolver};

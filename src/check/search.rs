@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 
 use super::rpath::{DirList, SearchRules, default_dirs, own_dirs};
-use super::tree::{DirId, Entry, TreeFile, TreeIndex};
+use super::tree::{DirId, Entry, NotElfKind, TreeFile, TreeIndex};
 use crate::model::{Arch, Class, ElfType, Unloadable, UnloadableLibrary, display_location};
 
 /// How many objects up the chain that loaded an object its library search
@@ -602,10 +602,12 @@ fn meet(index: &TreeIndex, looker: Looker, path: &Path) -> Met {
         Some(Entry::NotElf(entry)) => match index.not_elf(entry) {
             Some(entry) => Met::Unloadable(UnloadableLibrary {
                 path: entry.shown.to_string(),
-                reason: if entry.head_len < looker.header_len {
-                    Unloadable::TooShort
-                } else {
-                    Unloadable::NotElf
+                reason: match entry.kind {
+                    NotElfKind::Directory => Unloadable::Directory,
+                    NotElfKind::File { head_len } if head_len < looker.header_len => {
+                        Unloadable::TooShort
+                    }
+                    NotElfKind::File { .. } => Unloadable::NotElf,
                 },
             }),
             None => Met::Nothing,

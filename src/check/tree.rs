@@ -36,14 +36,24 @@ pub struct TreeFile<'a> {
     pub distro_owned: bool,
 }
 
-/// A file of the tree that is not an ELF file (a text file, a placeholder,
-/// a linker script). A loader that opens it for a needed library stops
-/// there and fails: only ENOENT, ENOTDIR and EACCES let its search go on.
+/// A path of the tree that is not an ELF file (a text file, a placeholder,
+/// a linker script, a directory). A loader that opens it for a needed
+/// library stops there and fails: only ENOENT, ENOTDIR and EACCES let its
+/// search go on, and a directory opens.
 pub struct NotElfEntry<'a> {
     pub location: &'a Path,
     pub shown: &'a str,
-    /// How many of an ELF header's bytes it has.
-    pub head_len: usize,
+    pub kind: NotElfKind,
+}
+
+/// What a [`NotElfEntry`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotElfKind {
+    /// A file; `head_len`: how many of an ELF header's bytes it has.
+    File {
+        head_len: usize,
+    },
+    Directory,
 }
 
 /// What a loader's open() of a path in the tree meets.

@@ -169,6 +169,9 @@ pub struct Inventory {
     pub symlinks: HashMap<PathBuf, PathBuf>,
     /// `*.dist-info` directories met while walking (Python package metadata).
     pub dist_infos: Vec<PathBuf>,
+    /// Directories by a library's name (`libfoo.so/`), with how each is
+    /// shown: a library search that meets one stops there.
+    pub library_named_dirs: Vec<(PathBuf, String)>,
     /// Lockfiles, requirements files and installed npm manifests.
     pub manifests: Vec<Manifest>,
     /// Files that say how an installed npm package gets its native code
@@ -224,6 +227,7 @@ impl Inventory {
         self.problems.extend(other.problems);
         self.symlinks.extend(other.symlinks);
         self.dist_infos.extend(other.dist_infos);
+        self.library_named_dirs.extend(other.library_named_dirs);
         self.manifests.extend(other.manifests);
         self.npm_native_files.extend(other.npm_native_files);
         self.package_databases.extend(other.package_databases);
@@ -235,6 +239,7 @@ impl Inventory {
         self.problems
             .sort_by(|a, b| (&a.path, &a.reason).cmp(&(&b.path, &b.reason)));
         self.dist_infos.sort();
+        self.library_named_dirs.sort();
         self.manifests.sort_by(|a, b| a.location.cmp(&b.location));
         self.npm_native_files.sort();
         self.package_databases.sort();

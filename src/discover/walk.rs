@@ -405,11 +405,14 @@ impl<'a, 's> Walker<'a, 's> {
             entry.file_type()
         };
         if file_type.is_dir() {
-            if walked_name(entry)
-                .as_encoded_bytes()
-                .ends_with(b".dist-info")
-            {
+            let name = walked_name(entry).as_encoded_bytes();
+            if name.ends_with(b".dist-info") {
                 self.inventory.dist_infos.push(entry.path().to_path_buf());
+            }
+            if depth > 0 && may_name_a_library(name) {
+                self.inventory
+                    .library_named_dirs
+                    .push((entry.path().to_path_buf(), root.shown(entry.path())));
             }
             self.inventory
                 .package_databases
@@ -526,6 +529,14 @@ impl<'a, 's> Walker<'a, 's> {
             location: entry.path().to_path_buf(),
         }));
     }
+}
+
+/// Whether a directory's name could be a needed library's (`libfoo.so`,
+/// `libfoo.so.1`): a loader searching for that name opens the directory
+/// and fails. Needed names are `*.so*` in practice; keeping only those
+/// keeps a tree's thousands of other directories out of the index.
+fn may_name_a_library(name: &[u8]) -> bool {
+    name.ends_with(b".so") || name.windows(4).any(|part| part == b".so.")
 }
 
 /// Whether `entry`, below its root, is directly in a `*.dist-info` directory.

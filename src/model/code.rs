@@ -223,9 +223,10 @@ libcrypt.so.1 and libresolv.so.2 exist on Alpine only through gcompat; nothing o
 provides libanl, libnsl.so.1 or libmvec. The loader prints `Error loading shared library \
 <lib>: No such file or directory (needed by <file>)`.\n\nBoth loaders stop at the first \
 file they can open by the name: if it is not a library they can load (a text file or linker \
-script, an empty placeholder, an object file), the load fails there, though the real library \
-is further down the path (musl: `Exec format error`; glibc: `invalid ELF header`, `file too \
-short`, `only ET_DYN and ET_EXEC can be loaded`). Only glibc passes over a library built for \
+script, an empty placeholder, an object file, a directory), the load fails there, though the \
+real library is further down the path (musl: `Exec format error`, `Is a directory`; glibc: \
+`invalid ELF header`, `file too short`, `only ET_DYN and ET_EXEC can be loaded`, `cannot read \
+file data`). Only glibc passes over a library built for \
 another machine.\n\nFix: install the package that provides it, give the needing object an \
 RPATH/RUNPATH that reaches it, bundle it, or use a build that does not need it; remove the file \
 a search stops at.",

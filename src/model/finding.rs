@@ -99,6 +99,8 @@ pub enum Unloadable {
     /// An ELF file for another machine or ELF class, which musl's loader
     /// opens and fails on (glibc's passes over it and searches on).
     OtherMachine,
+    /// A directory: both loaders open it and fail to read it (EISDIR).
+    Directory,
 }
 
 impl Unloadable {
@@ -109,6 +111,7 @@ impl Unloadable {
             Unloadable::NotElf => "not an ELF file",
             Unloadable::NotLoadableType => "an ELF object file (neither ET_DYN nor ET_EXEC)",
             Unloadable::OtherMachine => "built for another machine or ELF class",
+            Unloadable::Directory => "a directory",
         }
     }
 
@@ -117,7 +120,11 @@ impl Unloadable {
     /// machine but the same class is mapped, and fails instead with `Error
     /// relocating …: unsupported relocation type N` lines.
     pub fn musl_error(self) -> &'static str {
-        "Exec format error"
+        match self {
+            // The open succeeds; map_library's read of the header fails.
+            Unloadable::Directory => "Is a directory",
+            _ => "Exec format error",
+        }
     }
 
     /// The reason glibc's `open_verify` (elf/dl-load.c) gives.
@@ -127,6 +134,8 @@ impl Unloadable {
             Unloadable::NotElf => "invalid ELF header",
             Unloadable::NotLoadableType => "only ET_DYN and ET_EXEC can be loaded",
             Unloadable::OtherMachine => "wrong ELF class",
+            // ld.so's own strerror has words for a few errors only (glibc 2.36).
+            Unloadable::Directory => "cannot read file data: Error 21",
         }
     }
 }

@@ -159,7 +159,16 @@ fn read_paths(
     for (location, outcome) in metadata {
         side_reads.read_during_walk(location, outcome);
     }
-    let (mut items, wheels, not_elf) = flatten(reads);
+    let (mut items, wheels, mut not_elf) = flatten(reads);
+    not_elf.extend(
+        std::mem::take(&mut inventory.library_named_dirs)
+            .into_iter()
+            .map(|(location, shown)| NotElfFile {
+                shown,
+                location,
+                kind: check::NotElfKind::Directory,
+            }),
+    );
     let mut located: Vec<(PathBuf, ReportPath, discover::image::Image)> = Vec::new();
     for (given, image) in images {
         let location = std::path::absolute(given).unwrap_or_else(|_| given.clone());
@@ -394,7 +403,7 @@ fn with_tree<R>(inputs: &Inputs, arch: Arch, run: impl FnOnce(&TreeIndex) -> R) 
         .map(|file| NotElfEntry {
             location: &file.location,
             shown: &file.shown,
-            head_len: file.head_len,
+            kind: file.kind,
         })
         .collect();
     let index = TreeIndex::new(&tree_files, &scanned.inventory.symlinks, &not_elf);

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::cache::{FactsCache, Read};
+use crate::check::NotElfKind;
 use crate::check::wheel::{self, WheelMember};
 use crate::discover::archive::MemberProblemKind;
 use crate::discover::{self, Candidate, Sniffed};
@@ -66,8 +67,7 @@ pub(super) struct CandidateRead {
 pub(super) struct NotElfFile {
     pub shown: String,
     pub location: PathBuf,
-    /// How many of an ELF header's bytes the file has (it may be shorter).
-    pub head_len: usize,
+    pub kind: NotElfKind,
 }
 
 impl CandidateRead {
@@ -128,7 +128,7 @@ pub(super) fn read_candidate(candidate: &Candidate, cache: &FactsCache) -> Candi
                 not_elf: Some(Box::new(NotElfFile {
                     shown: candidate.shown.clone(),
                     location: candidate.location.clone(),
-                    head_len,
+                    kind: NotElfKind::File { head_len },
                 })),
                 ..CandidateRead::nothing()
             };
