@@ -1135,7 +1135,7 @@ fn a_library_search_stops_at_the_first_file_by_the_name() {
                 "only ET_DYN and ET_EXEC can be loaded",
             )),
         ),
-        // Opened, then read: EISDIR (glibc 2.36's ld.so has no words for it).
+        // Opened, then read: EISDIR (glibc's ld.so has no words for it).
         (
             "directory",
             Some((Unloadable::Directory, "cannot read file data: Error 21")),

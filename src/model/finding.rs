@@ -134,7 +134,7 @@ impl Unloadable {
             Unloadable::NotElf => "invalid ELF header",
             Unloadable::NotLoadableType => "only ET_DYN and ET_EXEC can be loaded",
             Unloadable::OtherMachine => "wrong ELF class",
-            // ld.so's own strerror has words for a few errors only (glibc 2.36).
+            // ld.so's own strerror has words for a few errors only (2.31, 2.36, 2.41 alike).
             Unloadable::Directory => "cannot read file data: Error 21",
         }
     }
