@@ -965,7 +965,9 @@ fn a_pages_digest_answers_its_version_without_reading_the_page_again() {
 /// A package whose installed files load as they are needs nothing in the
 /// plan, though reinstalling it on the target would compile it (psycopg2
 /// 2.9.9 has no musllinux wheel); the same package failing as it is gets the
-/// build dependencies and the install on the target.
+/// build dependencies and the install on the target: the build tools the
+/// index's answer names and the `-dev` package of the library it links,
+/// which the known-problem table names.
 #[test]
 fn a_package_that_loads_as_it_is_needs_nothing_though_a_reinstall_would_compile() {
     let server = Server::start(Behaviour::Recorded);
@@ -1004,6 +1006,14 @@ fn a_package_that_loads_as_it_is_needs_nothing_though_a_reinstall_would_compile(
                 .map(|p| p.as_str().unwrap())
                 .collect();
             assert!(build.contains(&"build-base"), "{build:?}");
+            assert!(build.contains(&"postgresql-dev"), "{build:?}");
+            // What build-base brings is not named again.
+            assert!(
+                !build.contains(&"gcc") && !build.contains(&"musl-dev"),
+                "{build:?}"
+            );
+            let source = &decision["reinstalled"]["source"];
+            assert_eq!(source["from"], "index", "{decision:#}");
         }
     }
 }

@@ -154,7 +154,7 @@ fn decide_one(
         as_is.note = Some(note.clone());
     }
     let reinstalled = best_answer(&group.answers)
-        .cloned()
+        .map(|best| with_every_build_package(best, &group.answers))
         .or_else(|| distribution_answer(package.as_ref(), &group.files, platform))
         .unwrap_or_else(|| answer_from_files(package.as_ref(), &group.files, &as_is, platform));
     let reinstalled = untagged_prebuild_fallback(reinstalled, &group.files, platform);
@@ -183,6 +183,37 @@ fn best_answer(answers: &[ReinstallAnswer]) -> Option<&ReinstallAnswer> {
         .filter(|a| a.reinstall != Reinstall::Unknown)
         .max_by_key(|a| a.source.rank())
         .or_else(|| answers.first())
+}
+
+/// `best`, which a build from source answers, with the build packages of
+/// every answer that says so too: the index knows the build tools, the
+/// known-problem table the `-dev` packages of the libraries it links.
+fn with_every_build_package(
+    best: &ReinstallAnswer,
+    answers: &[ReinstallAnswer],
+) -> ReinstallAnswer {
+    let mut best = best.clone();
+    if best.reinstall != Reinstall::SourceBuild {
+        return best;
+    }
+    // Alpine's build-base depends on these.
+    const IN_BUILD_BASE: [&str; 7] = [
+        "gcc", "g++", "make", "musl-dev", "libc-dev", "binutils", "patch",
+    ];
+    let named = answers
+        .iter()
+        .filter(|answer| answer.reinstall == Reinstall::SourceBuild)
+        .flat_map(|answer| &answer.build_packages);
+    for package in named {
+        if !best.build_packages.contains(package) {
+            best.build_packages.push(package.clone());
+        }
+    }
+    if best.build_packages.iter().any(|p| p == "build-base") {
+        best.build_packages
+            .retain(|p| !IN_BUILD_BASE.contains(&p.as_str()));
+    }
+    best
 }
 
 /// A reinstall answered by a bundled prebuild without a libc tag installs

@@ -90,6 +90,12 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
     }
     if !plan.build_dependencies.is_empty() {
         let packages = plan.build_dependencies.join(" ");
+        // A library's -dev package pulls the library in, and `apk del` takes
+        // it away again: the modules built against it then fail to load.
+        let links_libraries = plan
+            .build_dependencies
+            .iter()
+            .any(|p| p.ends_with("-dev") && p != "python3-dev");
         lines.push(if install.starts_with("apk ") {
             format!(
                 "RUN {install} --virtual .build-deps {packages}   # to compile; `apk del .build-deps` after the install"
@@ -97,6 +103,12 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
         } else {
             format!("RUN {install} {packages}   # to compile (or compile in a build stage)")
         });
+        if install.starts_with("apk ") && links_libraries {
+            lines.push(
+                "# `apk del .build-deps` also removes the libraries the -dev packages brought: `apk add` by name those the built modules load"
+                    .to_string(),
+            );
+        }
     }
     for (name, version) in &plan.upgrades {
         lines.push(format!(
@@ -353,4 +365,35 @@ fn list(items: &[String], cap: usize) -> String {
         let _ = write!(text, " and {} more", items.len() - cap);
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan_text(build_dependencies: &[&str]) -> String {
+        let plan = ActionPlan {
+            install_command: Some("apk add --no-cache".to_string()),
+            build_dependencies: build_dependencies.iter().map(|p| p.to_string()).collect(),
+            ..ActionPlan::default()
+        };
+        let mut out = String::new();
+        render_plan(&mut out, &plan);
+        out
+    }
+
+    #[test]
+    fn build_dependencies_that_bring_libraries_say_apk_del_takes_them_away() {
+        let caveat = "also removes the libraries the -dev packages brought";
+        let linking = plan_text(&["build-base", "librdkafka-dev", "python3-dev"]);
+        assert!(
+            linking.contains("--virtual .build-deps build-base librdkafka-dev python3-dev"),
+            "{linking}"
+        );
+        assert!(linking.contains(caveat), "{linking}");
+        // Python's headers bring no library a module loads.
+        let tools_only = plan_text(&["build-base", "python3-dev"]);
+        assert!(tools_only.contains("--virtual .build-deps"), "{tools_only}");
+        assert!(!tools_only.contains(caveat), "{tools_only}");
+    }
 }
