@@ -1017,3 +1017,49 @@ fn a_package_that_loads_as_it_is_needs_nothing_though_a_reinstall_would_compile(
         }
     }
 }
+
+/// A glibc C++ module needs libstdc++ and libgcc_s from Alpine as it is.
+/// Reinstalled from a musllinux wheel (numpy 1.26.4 has one), which bundles
+/// every library but libc and libz (auditwheel's policy), it needs neither:
+/// the plan adds no package. Compiled from source on the target (psycopg2
+/// 2.9.9 has no musllinux wheel), the module links Alpine's: they stay.
+#[test]
+fn a_musllinux_wheel_in_place_of_glibc_files_needs_none_of_their_system_libraries() {
+    let server = Server::start(Behaviour::Recorded);
+    let cache = tempfile::tempdir().unwrap();
+    for (name, version, reinstall, adds) in [
+        ("numpy", "1.26.4", "musl-build", false),
+        ("psycopg2", "2.9.9", "source-build", true),
+    ] {
+        let venv = tempfile::tempdir().unwrap();
+        let site = venv.path().join("lib/python3.11/site-packages");
+        common::install_distribution(
+            &site,
+            name,
+            version,
+            "lib/libcxx-shared-ptr.so",
+            &format!("{name}/_core.cpython-311-x86_64-linux-gnu.so"),
+        );
+        let report = common::json_of(&scan_cli(&server, cache.path(), venv.path(), &[], &[]));
+        let decision = common::decision(&report, name);
+        assert_eq!(decision["as_is"]["verdict"], "breaks", "{decision:#}");
+        assert_eq!(
+            decision["reinstalled"]["reinstall"], reinstall,
+            "{decision:#}"
+        );
+        let as_is_needs: Vec<&str> = common::artifacts(&report)
+            .iter()
+            .flat_map(|a| a["findings"].as_array().into_iter().flatten())
+            .filter(|f| f["code"] == "MC107")
+            .flat_map(|f| f["evidence"]["packages"].as_array().into_iter().flatten())
+            .filter_map(|p| p["package"].as_str())
+            .collect();
+        assert!(as_is_needs.contains(&"libstdc++"), "{report:#}");
+        let apk_add = report["plan"]["apk_add"].as_array().unwrap();
+        assert_eq!(
+            apk_add.iter().any(|p| p == "libstdc++"),
+            adds,
+            "{name}: {apk_add:?}"
+        );
+    }
+}

@@ -305,7 +305,9 @@ fn real_manylinux_venv_groups_by_package_with_the_deciding_files() {
     ] {
         assert!(details.contains(header), "{header} missing");
     }
-    // By default: every distribution named, one merged `apk add`, a screen.
+    // By default: every distribution named, no `apk add` (each breaking one
+    // is reinstalled from a musllinux wheel, which bundles what its glibc
+    // files needed from the system), a screen.
     let text = stdout(&muslcheck(&venv, &[]));
     let distributions: std::collections::BTreeSet<(String, String)> = elf
         .iter()
@@ -323,7 +325,8 @@ fn real_manylinux_venv_groups_by_package_with_the_deciding_files() {
             "{name} {version} not named: {text}"
         );
     }
-    assert_eq!(text.matches("RUN apk add --no-cache ").count(), 1, "{text}");
+    assert!(text.contains("MC107") || details.contains("MC107"), "{details}");
+    assert_eq!(text.matches("RUN apk add --no-cache ").count(), 0, "{text}");
     assert!(
         text.lines().count() <= 3 * distributions.len() + 20,
         "{text}"

@@ -30,15 +30,33 @@ pub(super) fn actions(
         return image_actions(package, files, as_is, reinstalled, platform, distro_sonames);
     }
     let mut actions = Vec::new();
-    let runtime = runtime_packages(files);
-    if !runtime.is_empty() {
-        actions.push(Action::ApkAdd { packages: runtime });
-    }
     let fails_as_is = matches!(
         as_is.verdict,
         Some(Verdict::Breaks | Verdict::NeedsGcompat | Verdict::Unknown)
     );
-    if let Some(action) = newer_release(files) {
+    let newer = newer_release(files);
+    // A musllinux wheel bundles every library but libc and libz (auditwheel's
+    // policy): when one replaces the files built for glibc, what they need
+    // from the system goes with them.
+    let replaced_by_wheel = newer.is_none()
+        && fails_as_is
+        && package.is_some_and(|p| p.ecosystem == Ecosystem::Pypi)
+        && reinstalled.reinstall == Reinstall::MuslBuild;
+    let kept: Vec<&Artifact> = files
+        .iter()
+        .copied()
+        .filter(|file| {
+            !replaced_by_wheel
+                || file
+                    .facts()
+                    .is_some_and(|facts| facts.libc.kind == LibcKind::Musl)
+        })
+        .collect();
+    let runtime = runtime_packages(&kept);
+    if !runtime.is_empty() {
+        actions.push(Action::ApkAdd { packages: runtime });
+    }
+    if let Some(action) = newer {
         // The files load as they are on a newer release: the simplest fix.
         actions.push(action);
         return actions;
