@@ -711,16 +711,21 @@ fn judge_tree(data: &[u8], layout: &TreeLayout) {
             })
         })
         .collect();
-    // Inputs that are not ELF stand for text files at their places: a
-    // search that meets one stops.
+    // Inputs that are not ELF stand for text files (or, by a control bit,
+    // directories) at their places: a search that meets one stops.
     let not_elf: Vec<NotElfEntry> = facts
         .iter()
         .zip(&placed)
-        .filter(|(facts, _)| facts.is_none())
-        .map(|(_, (location, _))| NotElfEntry {
+        .zip(&controls)
+        .filter(|((facts, _), _)| facts.is_none())
+        .map(|((_, (location, _)), &[_, _, flags, _])| NotElfEntry {
             location,
             shown: location.to_str().unwrap_or_default(),
-            kind: NotElfKind::File { head_len: 0 },
+            kind: if flags & 0x40 != 0 {
+                NotElfKind::Directory
+            } else {
+                NotElfKind::File { head_len: 0 }
+            },
         })
         .collect();
     let index = TreeIndex::new(&files, &symlinks, &not_elf);

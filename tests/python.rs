@@ -325,7 +325,10 @@ fn real_manylinux_venv_groups_by_package_with_the_deciding_files() {
             "{name} {version} not named: {text}"
         );
     }
-    assert!(text.contains("MC107") || details.contains("MC107"), "{details}");
+    assert!(
+        text.contains("MC107") || details.contains("MC107"),
+        "{details}"
+    );
     assert_eq!(text.matches("RUN apk add --no-cache ").count(), 0, "{text}");
     assert!(
         text.lines().count() <= 3 * distributions.len() + 20,
