@@ -2,7 +2,7 @@
 """Seeds fuzz/corpus/<target>/ (ignored by git) from committed files: the
 regressions in corpus/fuzz-regressions/<target>/ and the small fixtures under
 corpus/ (ELF files, wheels, the npm tarball, lockfiles), shaped as each
-entry point in src/fuzz_entry.rs reads its input (selector bytes, the
+entry point in src/fuzz_entry/ reads its input (selector bytes, the
 `tree` and `tree_image` targets' control bytes and separator).
 
     python3 fuzz/seed.py                # every target, from the repository root

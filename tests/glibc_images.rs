@@ -848,16 +848,12 @@ fn fetched_trees_miss_what_ld_so_says_on_each_image() {
         .into_iter()
         .filter_map(|name| Some((name.to_string(), common::fetched(name)?)))
         .collect();
-    if let Some(listed) = std::env::var_os("MUSLCHECK_DIFFERENTIAL_ROOTS") {
-        let listed: Vec<PathBuf> = std::env::split_paths(&listed).collect();
-        trees.extend(
-            listed
-                .into_iter()
-                .filter(|root| root.is_dir())
-                .enumerate()
-                .map(|(i, root)| (format!("listed{i}"), root)),
-        );
-    }
+    trees.extend(
+        common::differential_roots()
+            .into_iter()
+            .enumerate()
+            .map(|(i, root)| (format!("listed{i}"), root)),
+    );
     if trees.is_empty() {
         skip("no fetched tree (corpus/thirdparty/make-venv.sh, make-node-modules.sh)");
         return;

@@ -509,9 +509,7 @@ fn roots(scratch: &Path) -> Vec<PathBuf> {
             .into_iter()
             .filter_map(fetched),
     );
-    if let Some(listed) = std::env::var_os("MUSLCHECK_DIFFERENTIAL_ROOTS") {
-        roots.extend(std::env::split_paths(&listed).filter(|root| root.is_dir()));
-    }
+    roots.extend(common::differential_roots());
     roots
 }
 

@@ -47,6 +47,18 @@ pub fn install_distribution(site: &Path, name: &str, version: &str, fixture: &st
 
 /// A tree that corpus/thirdparty/make-*.sh builds from the package
 /// registries (not committed), when it was built; says so when it was not.
+/// The directories listed in `MUSLCHECK_DIFFERENTIAL_ROOTS` (`:`-separated):
+/// installed packages of one's own for the loader differential tests.
+pub fn differential_roots() -> Vec<PathBuf> {
+    std::env::var_os("MUSLCHECK_DIFFERENTIAL_ROOTS")
+        .map(|listed| {
+            std::env::split_paths(&listed)
+                .filter(|root| root.is_dir())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub fn fetched(name: &str) -> Option<PathBuf> {
     let dir = corpus(&format!("thirdparty/fetched/{name}"));
     if dir.is_dir() {
