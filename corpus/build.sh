@@ -42,6 +42,10 @@ gcc "${COMMON[@]}" -o image/calls-absent $SRC/calls_absent.c "$tmp/libupgraded.s
     -Wl,--enable-new-dtags,-rpath,'$ORIGIN/lib'
 gcc "${COMMON[@]}" -Wl,-z,now -o image/calls-absent-now $SRC/calls_absent.c "$tmp/libupgraded.so.1" \
     -Wl,--enable-new-dtags,-rpath,'$ORIGIN/lib'
+# A library needed by its full file name, not its soname (numba's omppool:
+# libgomp.so.1.0.0): ld.so finds it in the default directories by that name.
+gcc "${SHARED_EARLY[@]}" -o "$tmp/libgomp.so.1.0.0" $SRC/omp_stub.c
+gcc "${COMMON[@]}" -o image/omp-threads $SRC/omp_threads.c -L"$tmp" -l:libgomp.so.1.0.0
 rm -rf "$tmp"
 # Executable stacks (glibc 2.41+ refuses them to dlopen): a CPython module
 # needing a -z execstack library, one asking for it itself, a library with no

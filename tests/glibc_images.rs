@@ -461,6 +461,46 @@ fn a_cxx_program_needs_distroless_cc() {
     assert_eq!(artifact["verdict"], "ok", "{artifact:#}");
 }
 
+/// A program that needs libgomp by its real file name, `libgomp.so.1.0.0`
+/// (numba's omppool module does), not by its soname: ld.so finds that file in
+/// the default directories of an image that has libgomp1, and nowhere else.
+#[test]
+fn a_library_needed_by_its_real_file_name_is_found_where_the_image_has_that_file() {
+    let (report, _) = json_scan(
+        &corpus("image/omp-threads"),
+        &["--target", "debian:12-slim"],
+    );
+    let remedy = finding(&report["artifacts"][0], "MC103")["remedy"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The package is known from the distroless image of the same release.
+    assert!(remedy.contains("apt-get install -y libgomp1"), "{remedy}");
+
+    let Some(base) = image_root("gcr.io/distroless/base-debian12") else {
+        return;
+    };
+    let (status, real, inside) = run_in(base.path(), "image/omp-threads");
+    assert_ne!(status, Some(0));
+    assert_eq!(
+        real,
+        "/tmp/omp-threads: error while loading shared libraries: libgomp.so.1.0.0: cannot open shared object file: No such file or directory"
+    );
+    let (artifact, messages) = judge("gcr.io/distroless/base-debian12", base.path(), &inside);
+    assert_eq!(artifact["verdict"], "breaks");
+    assert_eq!(messages.first(), Some(&real), "{messages:?}");
+    let remedy = finding(&artifact, "MC103")["remedy"].as_str().unwrap();
+    assert!(remedy.contains("gcr.io/distroless/cc-debian12"), "{remedy}");
+
+    let Some(cc) = image_root("gcr.io/distroless/cc-debian12") else {
+        return;
+    };
+    let (status, real, inside) = run_in(cc.path(), "image/omp-threads");
+    assert_eq!(status, Some(0), "{real}");
+    let (artifact, _) = judge("gcr.io/distroless/cc-debian12", cc.path(), &inside);
+    assert_eq!(artifact["verdict"], "ok", "{artifact:#}");
+}
+
 /// scratch has no loader: the kernel cannot start a dynamic program (chroot
 /// reports ENOENT, as docker does); a static one runs, and fails only when it
 /// opens the CA bundle scratch lacks — the warning muslcheck gives.

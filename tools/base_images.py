@@ -43,7 +43,7 @@ EXPORT_SONAMES = re.compile(
     r"^(libc\.so\.6|libm\.so\.6|libpthread\.so\.0|libdl\.so\.2|librt\.so\.1|ld-linux[^/]*\.so\.\d+"
     r"|libresolv\.so\.2|libutil\.so\.1|libanl\.so\.1|libnsl\.so\.1|libBrokenLocale\.so\.1"
     r"|libmvec\.so\.1|libthread_db\.so\.1|libcrypt\.so\.[12]"
-    r"|libstdc\+\+\.so\.6|libgcc_s\.so\.1|libz\.so\.1|libcrypto\.so\.[\d.]+|libssl\.so\.[\d.]+"
+    r"|libstdc\+\+\.so\.6|libgcc_s\.so\.1|libgomp\.so\.1|libz\.so\.1|libcrypto\.so\.[\d.]+|libssl\.so\.[\d.]+"
     r"|libc\.musl-[a-z0-9_]+\.so\.1)$"
 )
 
@@ -420,9 +420,12 @@ def manifest_packages(name):
 
 
 def library_files(root, arch):
-    """(soname, path in the image, real file) for shared objects in the default search dirs."""
+    """soname -> (path in the image, real file, other paths) for shared objects in the default
+    search dirs. The other paths are the library's further names there (the real file
+    libgomp.so.1.0.0 behind the soname's link libgomp.so.1): ld.so finds a needed name in
+    these directories by file name, so a file that links the full name loads it too."""
     dirs = ["lib", "lib64", "usr/lib", "usr/lib64", f"lib/{TRIPLET[arch]}", f"usr/lib/{TRIPLET[arch]}"]
-    found = {}
+    found, names = {}, {}
     for d in dirs:
         base = root / d
         if not base.is_dir() or base.is_symlink():
@@ -438,11 +441,13 @@ def library_files(root, arch):
             if not soname:
                 continue
             image_path = "/" + str(entry.relative_to(root))
+            names.setdefault(soname, []).append(image_path)
             # The loader finds a library by its soname as a file name: prefer that entry.
             prev = found.get(soname)
             if prev is None or (entry.name == soname and Path(prev[0]).name != soname):
                 found[soname] = (image_path, real)
-    return found
+    return {soname: (image_path, real, sorted(set(names[soname]) - {image_path}))
+            for soname, (image_path, real) in found.items()}
 
 
 def apt_profile(p, arch):
@@ -450,8 +455,8 @@ def apt_profile(p, arch):
     fetched, stale = apt_fetch(p["archive"], p["suite"], arch, packages)
     libs = []
     for pkg, (version, root) in sorted(fetched.items()):
-        for soname, (image_path, real) in library_files(root, arch).items():
-            libs.append((soname, image_path, pkg, version, real))
+        for soname, (image_path, real, others) in library_files(root, arch).items():
+            libs.append((soname, image_path, pkg, version, real, others))
     libc_version = ""
     if p["libc"] == "glibc":
         if "libc6" not in fetched:
@@ -503,10 +508,10 @@ def alpine_profile(p, arch):
         elif line.startswith("R:"):
             owner[f"/{folder}/{line[2:]}"] = pkg
     libs = []
-    for soname, (image_path, real) in library_files(root, arch).items():
+    for soname, (image_path, real, others) in library_files(root, arch).items():
         real_in_image = "/" + str(real.relative_to(root)) if real.is_relative_to(root) else image_path
         pkg = owner.get(image_path) or owner.get(real_in_image) or ""
-        libs.append((soname, image_path, pkg, versions.get(pkg, ""), real))
+        libs.append((soname, image_path, pkg, versions.get(pkg, ""), real, others))
     musl = versions["musl"]
     loader = f"/lib/ld-musl-{arch}.so.1"
     return libs, musl.rsplit("-r", 1)[0], loader, []
@@ -571,7 +576,7 @@ def reference_profile(p, arch, refs):
     nodes = glibc_nodes_up_to(version, arch) if libc == "glibc" else None
     for s in sonames:
         defines = nodes if s == "libc.so.6" and nodes is not None else None
-        libs.append((s, "", "", "", defines))
+        libs.append((s, "", "", "", defines, None))
     loader = r["dynamic_loader"].split(" ")[0]
     facts = {k: presence(r[k]) for k in ("bin_sh", "ca_certificates", "tzdata", "etc_passwd")}
     return libs, libc, version, loader, facts, r["sources"].strip('"')
@@ -636,7 +641,7 @@ def generate(selected=None, arches=("x86_64", "aarch64")):
                     sources += f"; sources/{p['rpm_list']}"
                 if libc == "glibc" and loader and arch != "x86_64":
                     loader = GLIBC_LOADER[arch]
-            for soname, image_path, pkg, version, real in libs:
+            for soname, image_path, pkg, version, real, others in libs:
                 if isinstance(real, Path):
                     defines = " ".join(version_definitions(real))
                     export_file = ""
@@ -647,7 +652,8 @@ def generate(selected=None, arches=("x86_64", "aarch64")):
                     defines = "?" if real is None else " ".join(real)
                     export_file = ""
                 library_rows.append([set_id, soname, image_path or "?", pkg or "?", version or "?",
-                                     defines or "-", export_file or "-"])
+                                     defines or "-", export_file or "-",
+                                     "?" if others is None else " ".join(others) or "-"])
             if p["kind"] == "reference" and exactness == "versions-only":
                 library_set = "-"
             else:
@@ -667,7 +673,8 @@ PROFILE_HEADER = ("#name\taliases\tfamily\tarch\tlibc\tlibc_version\tloader\tbin
                   "\ttzdata\tetc_passwd\tpackage_manager\tinstall_command\texactness\tlibrary_set"
                   "\tsources\tnote")
 LIBRARY_HEADER = ("#library_set\tsoname\tpath\tpackage\tpackage_version"
-                  "\tdefined_version_nodes(space-separated; - none; ? unknown)\texports_file")
+                  "\tdefined_version_nodes(space-separated; - none; ? unknown)\texports_file"
+                  "\tother_paths(further names in the search dirs; - none; ? unknown)")
 
 
 def write_all(profile_rows, library_rows, export_files):

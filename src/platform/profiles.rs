@@ -65,9 +65,22 @@ pub struct Library {
     pub package_version: Option<&'static str>,
     pub versions: DefinedVersions,
     exports: Option<usize>,
+    /// Further paths of the same library in the search directories (the
+    /// real file `libgomp.so.1.0.0` behind the soname's link).
+    other_paths: Vec<&'static str>,
 }
 
 impl Library {
+    /// Whether ld.so, looking for `name` in the default directories, finds
+    /// this library: by its soname or by any other file name it has there.
+    fn is_found_by(&self, name: &str) -> bool {
+        self.soname == name
+            || self
+                .other_paths
+                .iter()
+                .any(|path| path.rsplit('/').next() == Some(name))
+    }
+
     /// Whether the library defines version node `node` (`None`: not known).
     pub fn defines(&self, node: &str) -> Option<bool> {
         self.versions.defines(node)
@@ -182,10 +195,15 @@ impl Profile {
         self.libraries.as_deref().unwrap_or_default()
     }
 
-    /// The library the loader would find by `soname`; `None` also when the
-    /// list is not known (ask [`Profile::libraries_known`]).
-    pub fn library(&self, soname: &str) -> Option<&Library> {
-        self.libraries().iter().find(|l| l.soname == soname)
+    /// The library the loader would find by `name`, a soname or another of
+    /// its file names; `None` also when the list is not known (ask
+    /// [`Profile::libraries_known`]).
+    pub fn library(&self, name: &str) -> Option<&Library> {
+        let libraries = self.libraries();
+        libraries
+            .iter()
+            .find(|l| l.soname == name)
+            .or_else(|| libraries.iter().find(|l| l.is_found_by(name)))
     }
 }
 
@@ -308,9 +326,10 @@ fn parse_libraries(errors: &mut Vec<String>) -> HashMap<&'static str, Vec<Librar
             package_version,
             defines,
             export_file,
+            other_paths,
         ] = fields.as_slice()
         else {
-            errors.push(format!("libraries.tsv: expected 7 fields: {line}"));
+            errors.push(format!("libraries.tsv: expected 8 fields: {line}"));
             continue;
         };
         let versions = match defines {
@@ -335,6 +354,9 @@ fn parse_libraries(errors: &mut Vec<String>) -> HashMap<&'static str, Vec<Librar
             package_version: optional(package_version),
             versions,
             exports,
+            other_paths: optional(other_paths)
+                .map(|paths| paths.split(' ').collect())
+                .unwrap_or_default(),
         });
     }
     sets

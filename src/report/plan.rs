@@ -19,6 +19,7 @@ pub fn render_packages(out: &mut String, report: &Report) {
             .split(' ')
             .next()
             .unwrap_or(&report.target.name);
+        let install = install_verb(report.plan.install_command.as_deref());
         let rows: Vec<[String; 4]> = listed
             .iter()
             .map(|d| {
@@ -26,7 +27,7 @@ pub fn render_packages(out: &mut String, report: &Report) {
                     package_name(d),
                     as_is_text(d),
                     reinstall_text(d),
-                    action_text(&d.actions),
+                    action_text(&d.actions, &install),
                 ]
             })
             .collect();
@@ -257,7 +258,18 @@ fn reinstall_text(decision: &PackageDecision) -> String {
     format!("{what} ({from})")
 }
 
-fn action_text(actions: &[Action]) -> String {
+/// The target's install command without its options, for the table
+/// (`apk add`, `apt-get install`).
+fn install_verb(install_command: Option<&str>) -> String {
+    let words: Vec<&str> = install_command
+        .unwrap_or("apk add")
+        .split_whitespace()
+        .filter(|word| !word.starts_with('-'))
+        .collect();
+    words.join(" ")
+}
+
+fn action_text(actions: &[Action], install: &str) -> String {
     let parts: Vec<String> = actions
         .iter()
         .map(|action| match action {
@@ -266,7 +278,7 @@ fn action_text(actions: &[Action]) -> String {
             }
             Action::ReinstallOnTarget { command } => format!("{command} on the target"),
             Action::Upgrade { to } => format!("upgrade to {to}"),
-            Action::ApkAdd { packages } => format!("apk add {}", packages.join(" ")),
+            Action::ApkAdd { packages } => format!("{install} {}", packages.join(" ")),
             Action::BuildDependencies { .. } => "compile (build deps)".to_string(),
             Action::NewerAlpine { release, .. } => format!("alpine ≥ {release}"),
             Action::Gcompat => "apk add gcompat".to_string(),
@@ -395,5 +407,16 @@ mod tests {
         let tools_only = plan_text(&["build-base", "python3-dev"]);
         assert!(tools_only.contains("--virtual .build-deps"), "{tools_only}");
         assert!(!tools_only.contains(caveat), "{tools_only}");
+    }
+
+    #[test]
+    fn the_package_table_installs_with_the_targets_own_command() {
+        let add = [Action::ApkAdd {
+            packages: vec!["libgomp1".to_string()],
+        }];
+        let on = |command: &str| action_text(&add, &install_verb(Some(command)));
+        assert_eq!(on("apt-get install -y"), "apt-get install libgomp1");
+        assert_eq!(on("apk add --no-cache"), "apk add libgomp1");
+        assert_eq!(on("microdnf install -y"), "microdnf install libgomp1");
     }
 }
