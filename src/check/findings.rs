@@ -12,7 +12,7 @@ use crate::platform::musl::search_path_description;
 use crate::platform::{LoaderMessage, Platform};
 
 use super::provider::LibraryProvider;
-use super::resolve::Resolution;
+use super::resolve::{ObjectSymbols, Resolution};
 use super::tree::{TreeFile, TreeIndex};
 use super::{describe_list, has_glibc_interpreter};
 
@@ -349,13 +349,8 @@ pub fn failing_dependencies(root: usize, resolution: &Resolution) -> Vec<Failing
             // Also those that fail because a library it needs is missing
             // (its own MC103 counts them; the loader reports each).
             missing_symbols: symbols
-                .map_or(0, |s| s.missing.len() + s.from_missing_libraries.len()),
-            deferrable_symbols: symbols.map_or(0, |s| {
-                s.missing
-                    .iter()
-                    .filter(|m| m.reference <= Reference::Got)
-                    .count()
-            }),
+                .map_or(0, |s| s.missing_count() + s.from_missing_libraries.len()),
+            deferrable_symbols: symbols.map_or(0, ObjectSymbols::deferrable_count),
             missing_libraries: missing_here.map_or(0, Vec::len),
             unsupported_relocations: symbols
                 .map_or(0, |s| s.unsupported_relocations.iter().map(|r| r.1).sum()),

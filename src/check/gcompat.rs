@@ -137,7 +137,7 @@ pub fn hint(
         && with_gcompat
             .symbols
             .values()
-            .all(|s| s.missing.is_empty() && s.unsupported_relocations.is_empty());
+            .all(|s| s.missing_count() == 0 && s.unsupported_relocations.is_empty());
     // A glibc executable needs gcompat's loader stub even when no symbol is missing.
     if all_resolved && (with_gcompat.gcompat_active || glibc_interpreter) {
         return Some(Hint::Loads);

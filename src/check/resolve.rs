@@ -14,18 +14,17 @@
 //! process. As in musl, a library is never looked for beside the object that
 //! needs it: only `LD_LIBRARY_PATH` would do that.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::needs::{LibcFacts, Lookup, ObjectNeeds};
 use super::provider::{self, LibraryAnswer, LibraryProvider, PackageTable};
 use super::rpath::SearchRules;
 use super::search::{NotFound, Search, chain, loaded_before, loaders};
 use super::tree::TreeIndex;
-use crate::model::{Host, MissingLibrary, MissingSymbol, RequiredSymbol};
+use crate::model::{Host, MissingLibrary, MissingSymbol, Reference, RequiredSymbol};
 use crate::platform::{BaseLibrary, Platform};
 
 #[derive(Debug, Clone)]
@@ -38,7 +37,13 @@ pub struct LoadedLibrary {
 /// How the symbols of one object in the load graph were resolved.
 #[derive(Debug, Clone, Default)]
 pub struct ObjectSymbols {
+    /// The symbols nothing provides, each in full: for the process's root
+    /// only, whose findings name them (see [`ObjectSymbols::missing_count`]).
     pub missing: Vec<MissingSymbol>,
+    /// For the other objects, only how many, and how many of those only a
+    /// PLT or GOT entry names: their own findings name them, and a process
+    /// of N objects would otherwise build N objects' worth of symbols.
+    missing_tally: MissingTally,
     /// Supplied by gcompat (only when gcompat is active for the process).
     pub from_gcompat: Vec<String>,
     /// `stat64` → `stat`: found through musl 1.2.4+'s LFS64 redirect.
@@ -53,12 +58,36 @@ pub struct ObjectSymbols {
     pub from_missing_libraries: Vec<(String, String)>,
 }
 
+#[derive(Debug, Clone, Copy, Default)]
+struct MissingTally {
+    total: usize,
+    deferrable: usize,
+}
+
+impl ObjectSymbols {
+    /// How many symbols nothing provides.
+    pub fn missing_count(&self) -> usize {
+        self.missing.len() + self.missing_tally.total
+    }
+
+    /// Of those, how many only a PLT or GOT entry names (a lazy dlopen
+    /// leaves them unbound).
+    pub fn deferrable_count(&self) -> usize {
+        let listed = self
+            .missing
+            .iter()
+            .filter(|m| m.reference <= Reference::Got)
+            .count();
+        listed + self.missing_tally.deferrable
+    }
+}
+
 /// The outcome of loading one file and its dependencies.
 #[derive(Debug, Clone)]
 pub struct Resolution {
     /// Tree objects in load order; the first is the file itself.
     pub objects: Vec<usize>,
-    pub symbols: HashMap<usize, ObjectSymbols>,
+    pub symbols: FxHashMap<usize, ObjectSymbols>,
     pub loaded: Vec<LoadedLibrary>,
     pub missing_libraries: Vec<(usize, MissingLibrary)>,
     /// Where symbols were looked for, in order.
@@ -67,7 +96,7 @@ pub struct Resolution {
     pub gcompat_active: bool,
     /// Object → the tree objects its needed libraries are (each needed name
     /// once, also when another object loaded it first).
-    pub tree_needs: HashMap<usize, Vec<usize>>,
+    pub tree_needs: FxHashMap<usize, Vec<usize>>,
 }
 
 impl Resolution {
@@ -177,10 +206,10 @@ impl<'t> Resolver<'t> {
     pub fn resolve(&self, root: usize, ctx: &ResolveContext) -> Resolution {
         let graph = LoadGraph::build(self, root, ctx);
         let scope = Scope::new(self, ctx, &graph);
-        let symbols: HashMap<usize, ObjectSymbols> = graph
+        let symbols: FxHashMap<usize, ObjectSymbols> = graph
             .objects
             .iter()
-            .filter_map(|&object| Some((object, scope.resolve_object(object)?)))
+            .filter_map(|&object| Some((object, scope.resolve_object(object, object == root)?)))
             .collect();
         let (described, gcompat_active) = (scope.describe(), scope.gcompat_active);
         let mut missing_libraries = graph.missing_libraries;
@@ -224,7 +253,7 @@ impl<'t> Resolver<'t> {
     fn find_library(
         &self,
         (object, position, name): (usize, usize, &str),
-        (root, needed_by): (usize, &HashMap<usize, usize>),
+        (root, needed_by): (usize, &FxHashMap<usize, usize>),
         ctx: &ResolveContext,
     ) -> LibraryAnswer {
         let chain = chain(
@@ -246,9 +275,9 @@ struct LoadGraph {
     objects: Vec<usize>,
     loaded: Vec<LoadedLibrary>,
     missing_libraries: Vec<(usize, MissingLibrary)>,
-    tree_needs: HashMap<usize, Vec<usize>>,
+    tree_needs: FxHashMap<usize, Vec<usize>>,
     /// Object → the object whose needs loaded it (musl's `needed_by`).
-    needed_by: HashMap<usize, usize>,
+    needed_by: FxHashMap<usize, usize>,
 }
 
 impl LoadGraph {
@@ -257,10 +286,10 @@ impl LoadGraph {
             objects: vec![root],
             loaded: Vec::new(),
             missing_libraries: Vec::new(),
-            tree_needs: HashMap::new(),
-            needed_by: HashMap::new(),
+            tree_needs: FxHashMap::default(),
+            needed_by: FxHashMap::default(),
         };
-        let mut in_graph: HashSet<usize> = HashSet::from([root]);
+        let mut in_graph: FxHashSet<usize> = FxHashSet::from_iter([root]);
         let preloaded = loaded_before(
             resolver.index,
             resolver.searches,
@@ -268,7 +297,7 @@ impl LoadGraph {
             SearchRules::Musl,
         );
         // Needed name → the tree object the first lookup found, if any.
-        let mut loaded_names: HashMap<&str, Option<usize>> = HashMap::new();
+        let mut loaded_names: FxHashMap<&str, Option<usize>> = FxHashMap::default();
         let mut queue_position = 0;
         while let Some(&object) = graph.objects.get(queue_position) {
             queue_position += 1;
@@ -337,10 +366,10 @@ struct Scope<'g, 't> {
     ctx: &'g ResolveContext<'g>,
     gcompat_active: bool,
     objects: &'g [usize],
-    in_scope: HashSet<usize>,
+    in_scope: FxHashSet<usize>,
     /// Object → the libraries it needs that are missing, each with the
     /// scanned file by that name the search did not reach, if any.
-    missing_for: HashMap<usize, Vec<(&'g str, Option<usize>)>>,
+    missing_for: FxHashMap<usize, Vec<(&'g str, Option<usize>)>>,
     /// Export tables of the libraries the host program links (its package brings them).
     host_tables: Vec<PackageTable>,
     /// Libraries of the base image in the process.
@@ -386,7 +415,8 @@ impl<'g, 't> Scope<'g, 't> {
             objects: &graph.objects,
             in_scope: graph.objects.iter().copied().collect(),
             missing_for: {
-                let mut missing_for: HashMap<usize, Vec<(&'g str, Option<usize>)>> = HashMap::new();
+                let mut missing_for: FxHashMap<usize, Vec<(&'g str, Option<usize>)>> =
+                    FxHashMap::default();
                 for (object, library) in &graph.missing_libraries {
                     let file = resolver.index.named(&library.name).map(|(_, file)| file);
                     missing_for
@@ -427,8 +457,9 @@ impl<'g, 't> Scope<'g, 't> {
         }
     }
 
-    /// Every symbol `object` binds at load time, and the relocations the loader refuses.
-    fn resolve_object(&self, object: usize) -> Option<ObjectSymbols> {
+    /// Every symbol `object` binds at load time, and the relocations the
+    /// loader refuses; each missing symbol in full when `listed`, else counted.
+    fn resolve_object(&self, object: usize, listed: bool) -> Option<ObjectSymbols> {
         let needs = self.resolver.needs.get(object)?.as_ref()?;
         let mut result = ObjectSymbols {
             redirected: needs.redirected.clone(),
@@ -436,7 +467,7 @@ impl<'g, 't> Scope<'g, 't> {
             ..ObjectSymbols::default()
         };
         for lookup in &needs.lookups {
-            self.resolve_symbol(object, lookup, &mut result);
+            self.resolve_symbol((object, listed), lookup, &mut result);
         }
         Some(result)
     }
@@ -516,7 +547,12 @@ impl<'g, 't> Scope<'g, 't> {
     /// Binds one symbol musl itself does not provide the way musl does: the
     /// global scope in load order; records where it came from or that nothing
     /// has it.
-    fn resolve_symbol(&self, object: usize, lookup: &Lookup, result: &mut ObjectSymbols) {
+    fn resolve_symbol(
+        &self,
+        (object, listed): (usize, bool),
+        lookup: &Lookup,
+        result: &mut ObjectSymbols,
+    ) {
         let (platform, ctx, required) = (self.resolver.platform, self.ctx, lookup.required);
         let name = required.name.as_str();
         if self.in_tree(object, name) {
@@ -574,6 +610,13 @@ impl<'g, 't> Scope<'g, 't> {
             result
                 .from_missing_libraries
                 .push((library.to_string(), name.to_string()));
+            return;
+        }
+        if !listed {
+            result.missing_tally.total += 1;
+            if required.reference <= Reference::Got {
+                result.missing_tally.deferrable += 1;
+            }
             return;
         }
         let expected_library = required

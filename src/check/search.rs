@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::rpath::{DirList, SearchRules, default_dirs, own_dirs};
 use super::tree::{DirId, Entry, NotElfKind, TreeFile, TreeIndex};
@@ -22,7 +22,7 @@ const CHAIN_SEARCHED: usize = 16;
 /// The objects up the chain that loaded `object` in one process (`loaded_by`:
 /// each object's loader), nearest first, at most [`CHAIN_SEARCHED`].
 pub(super) fn loaders(
-    loaded_by: &HashMap<usize, usize>,
+    loaded_by: &FxHashMap<usize, usize>,
     object: usize,
 ) -> impl Iterator<Item = usize> + '_ {
     let parent = |object: &usize| loaded_by.get(object).copied();
@@ -34,7 +34,7 @@ pub(super) fn loaders(
 /// of the objects that load the root in its host's process.
 pub(super) fn chain<'s, 'p>(
     searches: &'s [Search],
-    (loaded_by, object): (&'p HashMap<usize, usize>, usize),
+    (loaded_by, object): (&'p FxHashMap<usize, usize>, usize),
     (root, loaded_through): (usize, &'p [usize]),
 ) -> impl Iterator<Item = &'s Search> + use<'s, 'p> {
     loaders(loaded_by, object)

@@ -12,6 +12,7 @@
 //! the global scope (`dl-lookup.c`), at load time for data and under
 //! BIND_NOW, else at their first call.
 
+use rustc_hash::FxHashMap;
 use std::collections::{HashMap, HashSet};
 
 mod findings;
@@ -223,7 +224,7 @@ impl<'t> GlibcResolver<'t> {
         );
         let mut in_graph: HashSet<usize> = HashSet::from([root]);
         // Object → the object whose needs loaded it (ld.so's `l_loader`).
-        let mut loaded_by: HashMap<usize, usize> = HashMap::new();
+        let mut loaded_by: FxHashMap<usize, usize> = FxHashMap::default();
         let mut position_in_queue = 0;
         while let Some(&object) = load.objects.get(position_in_queue) {
             position_in_queue += 1;
