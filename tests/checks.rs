@@ -1663,19 +1663,22 @@ mod reinstall {
                     "{label} {version}"
                 );
                 if lacking {
+                    // An upgrade is offered to a version older than the first
+                    // with a musl build, not to one past the last.
                     assert_eq!(
                         answer.first_musl_version.as_deref(),
-                        k.first_version(),
+                        k.upgrade_for(version),
                         "{label}"
                     );
                 }
             }
-            // The newest versions have a musl build unless no version has one.
+            // The newest versions have a musl build unless no version has
+            // one, or the musl builds stopped.
             let newest = known_answer(k.ecosystem, &k.name, "99999.0.0");
             if let Some((answer, _)) = newest {
                 assert_eq!(
                     answer.reinstall == Reinstall::MuslBuild,
-                    k.first_musl != FirstMusl::Never,
+                    k.first_musl != FirstMusl::Never && k.musl_until.is_none(),
                     "{label}"
                 );
             }

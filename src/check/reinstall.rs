@@ -324,7 +324,9 @@ pub fn assess_locked(package: &LockedPackage, arch: Arch, source: &str) -> Answe
         lockfile,
         evidence(listed),
     );
-    locked.first_musl_version = known.and_then(|k| k.first_version()).map(str::to_string);
+    locked.first_musl_version = known
+        .and_then(|k| k.upgrade_for(&package.version))
+        .map(str::to_string);
     (locked, vec![no_wheel, finding])
 }
 
@@ -344,9 +346,12 @@ pub fn known_answer(ecosystem: Ecosystem, name: &str, version: &str) -> Option<A
     match known.lacks_musl_build(version)? {
         false => {
             let detail = match &known.first_musl {
-                FirstMusl::Version { first, .. } => {
-                    format!("musl builds since {first}{about} (known-problem table)")
-                }
+                FirstMusl::Version { first, .. } => match &known.musl_until {
+                    Some(until) => format!(
+                        "musl builds from {first} until before {until}{about} (known-problem table)"
+                    ),
+                    None => format!("musl builds since {first}{about} (known-problem table)"),
+                },
                 FirstMusl::AtMost(bound) => {
                     format!("musl builds by {bound} at the latest (known-problem table)")
                 }
@@ -376,7 +381,7 @@ pub fn known_answer(ecosystem: Ecosystem, name: &str, version: &str) -> Option<A
                 table,
                 evidence,
             );
-            lacking.first_musl_version = known.first_version().map(str::to_string);
+            lacking.first_musl_version = known.upgrade_for(version).map(str::to_string);
             Some((lacking, vec![finding]))
         }
     }
@@ -396,9 +401,12 @@ fn without_musl_build(
         Ecosystem::Npm => "musl builds",
         _ => "musllinux wheels",
     };
-    let since = match known.map(|k| &k.first_musl) {
-        Some(FirstMusl::Version { first, .. }) => format!("; {first_builds} from {first}"),
-        Some(FirstMusl::Never) => "; no version has one".to_string(),
+    let since = match known.map(|k| (&k.first_musl, k.musl_until.as_deref())) {
+        Some((FirstMusl::Version { first, .. }, Some(until))) => {
+            format!("; {first_builds} from {first} until before {until}")
+        }
+        Some((FirstMusl::Version { first, .. }, None)) => format!("; {first_builds} from {first}"),
+        Some((FirstMusl::Never, _)) => "; no version has one".to_string(),
         _ => String::new(),
     };
     let (reinstall, what) = match without {

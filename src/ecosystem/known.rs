@@ -59,12 +59,29 @@ pub struct KnownPackage {
     /// The row's package column as written (`polars / polars-runtime-32`).
     pub row_names: String,
     pub first_musl: FirstMusl,
+    /// Versions from this one on have no musl build again (the table's
+    /// `<2.0.0` after the first version: pymupdf's musllinux wheels stop at 1.28).
+    pub musl_until: Option<String>,
     pub without_musl_build: WithoutMuslBuild,
     pub remedy: String,
     pub sources: String,
 }
 
 impl KnownPackage {
+    /// The first version with a musl build when upgrading `version` to it
+    /// gets one: `version` is older, and not past the table's last.
+    pub fn upgrade_for(&self, version: &str) -> Option<&str> {
+        let first = self.first_version()?;
+        (Version::release(version) < Version::release(first)).then_some(first)
+    }
+
+    /// Whether `version` is past the versions with a musl build.
+    pub fn past_musl_builds(&self, version: &str) -> bool {
+        self.musl_until
+            .as_deref()
+            .is_some_and(|until| Version::release(version) >= Version::release(until))
+    }
+
     /// The first version with a musl build, when the table names one.
     pub fn first_version(&self) -> Option<&str> {
         match &self.first_musl {
@@ -75,6 +92,9 @@ impl KnownPackage {
 
     /// Whether `version` has no musl build, per the table (`None`: the table cannot tell).
     pub fn lacks_musl_build(&self, version: &str) -> Option<bool> {
+        if self.past_musl_builds(version) {
+            return Some(true);
+        }
         match &self.first_musl {
             FirstMusl::Version { first, .. } => {
                 Some(Version::release(version) < Version::release(first))
@@ -169,6 +189,7 @@ fn parse_row(line: &str) -> Vec<KnownPackage> {
             },
             row_names: row_names.to_string(),
             first_musl: parse_first_musl(field(FIRST_MUSL), name, &names),
+            musl_until: parse_musl_until(field(FIRST_MUSL)),
             without_musl_build: without_musl_build.clone(),
             remedy: field(REMEDY).to_string(),
             sources: field(SOURCES).to_string(),
@@ -247,6 +268,17 @@ fn parse_first_musl(text: &str, name: &str, row_names: &[String]) -> FirstMusl {
         }
     }
     FirstMusl::Unknown
+}
+
+/// `1.24.6 <2.0.0 (…)`: the version from which musl builds stop, if any.
+fn parse_musl_until(text: &str) -> Option<String> {
+    let clause = text.split(';').next().unwrap_or("");
+    clause
+        .split_whitespace()
+        .take_while(|t| !t.starts_with(['(', '[']))
+        .find_map(|t| t.strip_prefix('<').filter(|v| !v.starts_with('=')))
+        .and_then(version_text)
+        .map(|(version, _)| version)
 }
 
 /// `1.25.0` → (`1.25.0`, false); `7.4.x` → (`7.4`, true); `musl` → `None`.
@@ -356,6 +388,21 @@ mod tests {
         assert!(known_package("psycopg[binary]").is_none());
         assert!(known_package_in(Ecosystem::Npm, "dd-trace").is_none());
         assert!(known_package_in(Ecosystem::Npm, "@next/swc").is_none());
+    }
+
+    #[test]
+    fn musl_builds_that_stop_at_a_version_are_lacking_from_it_on() {
+        let pymupdf = known_package("pymupdf").unwrap();
+        assert_eq!(pymupdf.musl_until.as_deref(), Some("2.0.0"));
+        assert_eq!(pymupdf.lacks_musl_build("1.24.0"), Some(true));
+        assert_eq!(pymupdf.lacks_musl_build("1.28.2"), Some(false));
+        assert_eq!(pymupdf.lacks_musl_build("2.1"), Some(true));
+        // Upgrading helps an older version, not a newer one.
+        assert_eq!(pymupdf.upgrade_for("1.24.0"), Some("1.24.6"));
+        assert_eq!(pymupdf.upgrade_for("2.1"), None);
+        // `<=` is a first version's bound, not an end.
+        assert_eq!(parse_musl_until("<=6.0.6 [first unverified]"), None);
+        assert_eq!(known_package("numpy").unwrap().musl_until, None);
     }
 
     #[test]

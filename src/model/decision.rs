@@ -164,6 +164,19 @@ pub struct ActionPlan {
     pub gcompat_for: Vec<String>,
 }
 
+/// The shell command of a Dockerfile `RUN` line that installs `packages`
+/// with `install` (`apk add --no-cache`, `apt-get install -y`). Debian and
+/// Ubuntu images ship without package lists: apt needs `apt-get update`
+/// first ("Unable to locate package" otherwise), and the lists are removed
+/// after, as the images themselves do.
+pub fn install_shell_command(install: &str, packages: &str) -> String {
+    if install.starts_with("apt-get ") {
+        format!("apt-get update && {install} {packages} && rm -rf /var/lib/apt/lists/*")
+    } else {
+        format!("{install} {packages}")
+    }
+}
+
 /// What the package index lookups of one scan did: the one line the command
 /// line prints on stderr, and the report's `index` object.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -4,7 +4,10 @@
 use std::fmt::Write;
 
 use super::escape;
-use crate::model::{Action, ActionPlan, AnswerSource, PackageDecision, Reinstall, Report, Verdict};
+use crate::model::{
+    Action, ActionPlan, AnswerSource, PackageDecision, Reinstall, Report, Verdict,
+    install_shell_command,
+};
 
 /// Packages listed by name only, per line, when all is well with them.
 const OK_NAMES_PER_LINE: usize = 8;
@@ -81,7 +84,10 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
         .as_deref()
         .unwrap_or("apk add --no-cache");
     if !plan.apk_add.is_empty() {
-        lines.push(format!("RUN {install} {}", plan.apk_add.join(" ")));
+        lines.push(format!(
+            "RUN {}",
+            install_shell_command(install, &plan.apk_add.join(" "))
+        ));
     }
     if !plan.gcompat_for.is_empty() {
         lines.push(format!(
@@ -102,7 +108,10 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
                 "RUN {install} --virtual .build-deps {packages}   # to compile; `apk del .build-deps` after the install"
             )
         } else {
-            format!("RUN {install} {packages}   # to compile (or compile in a build stage)")
+            format!(
+                "RUN {}   # to compile (or compile in a build stage)",
+                install_shell_command(install, &packages)
+            )
         });
         if install.starts_with("apk ") && links_libraries {
             lines.push(
@@ -142,8 +151,8 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
                 .filter_map(|p| p.split(' ').next())
                 .collect();
             lines.push(format!(
-                "RUN {install} {}   # the target's builds of the distribution packages copied in (check each name on pkgs.alpinelinux.org)",
-                names.join(" ")
+                "RUN {}   # the target's builds of the distribution packages copied in (check each name on pkgs.alpinelinux.org)",
+                install_shell_command(install, &names.join(" "))
             ));
             continue;
         }
@@ -407,6 +416,31 @@ mod tests {
         let tools_only = plan_text(&["build-base", "python3-dev"]);
         assert!(tools_only.contains("--virtual .build-deps"), "{tools_only}");
         assert!(!tools_only.contains(caveat), "{tools_only}");
+    }
+
+    #[test]
+    fn apt_installs_update_the_package_lists_first() {
+        let plan = |install: &str| {
+            let mut out = String::new();
+            render_plan(
+                &mut out,
+                &ActionPlan {
+                    install_command: Some(install.to_string()),
+                    apk_add: vec!["libgomp1".to_string()],
+                    ..ActionPlan::default()
+                },
+            );
+            out
+        };
+        let apt = plan("apt-get install -y");
+        assert!(
+            apt.contains(
+                "RUN apt-get update && apt-get install -y libgomp1 && rm -rf /var/lib/apt/lists/*"
+            ),
+            "{apt}"
+        );
+        let apk = plan("apk add --no-cache");
+        assert!(apk.contains("RUN apk add --no-cache libgomp1\n"), "{apk}");
     }
 
     #[test]

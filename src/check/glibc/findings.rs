@@ -6,7 +6,7 @@ use crate::check::findings::{UNLOADABLE_REMEDY, stopped_at_unloadable};
 use crate::check::tree::TreeFile;
 use crate::model::{
     Arch, Code, Evidence, Finding, Host, MissingLibrary, MissingNode, MissingSymbol, Presence,
-    Reference, RuntimeFile, Stack, StackNeed,
+    Reference, RuntimeFile, Stack, StackNeed, install_shell_command,
 };
 use crate::platform::{LoaderKind, Platform};
 
@@ -222,7 +222,10 @@ pub(super) fn missing_libraries(
                 unique_packages.push(package);
             }
         }
-        remedies.push(format!("`RUN {install} {}`", unique_packages.join(" ")));
+        remedies.push(format!(
+            "`RUN {}`",
+            install_shell_command(install, &unique_packages.join(" "))
+        ));
     }
     let images: Vec<&str> = names
         .iter()
@@ -429,9 +432,9 @@ pub(super) fn runtime_files_missing(file: &TreeFile, platform: &Platform) -> Opt
         .map(|needed| {
             let detail = fact(*needed).detail.as_str();
             if let Some(install) = profile.install_command
-                && detail.starts_with(install)
+                && let Some(packages) = detail.strip_prefix(install)
             {
-                return format!("RUN {detail}");
+                return format!("RUN {}", install_shell_command(install, packages.trim()));
             }
             let path = needed.path();
             match needed {
