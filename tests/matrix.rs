@@ -315,3 +315,43 @@ fn the_default_matrix_leaves_out_images_without_facts_for_the_architecture() {
     ]);
     assert_eq!(asked.status.code(), Some(2));
 }
+
+#[test]
+fn a_package_nothing_answered_for_leaves_alpine_undecided_not_without_a_fix() {
+    // Its glibc module needs a library nothing provides: on Alpine a
+    // musllinux wheel (which would bundle it) may exist, so the target is
+    // undecided; on a glibc image a reinstall gets the same build: no fix.
+    let venv = common::venv_with_an_unanswered_package();
+    let matrix = matrix(
+        venv.path(),
+        &["--target", "alpine:3.20", "--target", "debian:12-slim"],
+    );
+    let targets = matrix["targets"].as_array().unwrap();
+    let rows = matrix["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    let kinds = |cell: &Value| -> Vec<String> {
+        cell["actions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|a| a["kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let cells = rows[0]["cells"].as_array().unwrap();
+    assert_eq!(kinds(&cells[0]), ["unanswered"], "{:#}", cells[0]);
+    assert_eq!(kinds(&cells[1]), ["no-fix"], "{:#}", cells[1]);
+    assert_eq!(targets[0]["undecided"], true, "{:#}", targets[0]);
+    assert_eq!(targets[0]["runs_after_plan"], false);
+    assert_eq!(targets[1]["undecided"], false, "{:#}", targets[1]);
+
+    let text = stdout(&cli(&[
+        "matrix",
+        "--arch",
+        "x86_64",
+        "--target",
+        "alpine:3.20",
+        venv.path().to_str().unwrap(),
+    ]));
+    assert!(text.contains("breaks unanswered"), "{text}");
+    assert!(text.contains("cannot tell on: alpine:3.20"), "{text}");
+}

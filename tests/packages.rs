@@ -122,3 +122,48 @@ fn a_newer_release_that_has_the_missing_symbols_is_the_plan() {
     assert_eq!(status, 0);
     assert!(new["plan"].get("from").is_none());
 }
+
+#[test]
+fn a_breaking_package_nothing_answered_for_is_unanswered_with_the_command_that_asks_pip() {
+    // Scanned offline: whether a musllinux wheel of it exists is unknown,
+    // which is not "no fix".
+    let venv = common::venv_with_an_unanswered_package();
+    let (report, status) = json_scan(venv.path(), &["--target", "alpine:3.20"]);
+    assert_eq!(status, 1);
+    let package = named(&report, "madeup_native");
+    assert_eq!(package.len(), 1, "{:#}", report["packages"]);
+    let decision = package[0];
+    assert_eq!(decision["as_is"]["verdict"], "breaks");
+    assert_eq!(decision["reinstalled"]["reinstall"], "unknown");
+    let kinds: Vec<&str> = decision["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["unanswered"], "{decision:#}");
+    assert!(report["plan"]["no_fix"].as_array().unwrap().is_empty());
+    let unanswered = report["plan"]["unanswered"].as_array().unwrap();
+    assert_eq!(unanswered.len(), 1, "{:#}", report["plan"]);
+    assert_eq!(unanswered[0]["package"], "madeup_native 0.4.2");
+    // pip on Alpine 3.20 (musl 1.2.5) installs musllinux_1_2 and _1_1
+    // wheels; the module says CPython 3.12.
+    assert_eq!(
+        unanswered[0]["check"],
+        "pip download --no-deps --only-binary=:all: --platform musllinux_1_2_x86_64 \
+         --platform musllinux_1_1_x86_64 --python-version 3.12 -d /tmp/musl-wheels \
+         madeup_native==0.4.2"
+    );
+
+    let text = common::stdout(&common::muslcheck(
+        venv.path(),
+        &["--target", "alpine:3.20"],
+    ));
+    assert!(text.contains("unanswered (below)"), "{text}");
+    assert!(
+        text.contains("Not answered: these break as they are"),
+        "{text}"
+    );
+    assert!(text.contains("(the scan was offline"), "{text}");
+    assert!(!text.contains("No fix on this target"), "{text}");
+}

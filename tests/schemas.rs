@@ -78,6 +78,21 @@ fn json_output_validates_against_the_report_schema() {
         }
     }
     assert!(artifacts > 100, "validated {artifacts} artifacts");
+    // A package nothing answered for: its `unanswered` action and plan entry.
+    let venv = common::venv_with_an_unanswered_package();
+    let report = output_of(&[
+        "--arch",
+        "x86_64",
+        "--format",
+        "json",
+        venv.path().to_str().unwrap(),
+    ]);
+    assert_eq!(
+        report["plan"]["unanswered"].as_array().map(Vec::len),
+        Some(1)
+    );
+    let problems = errors(&schema, &report);
+    assert!(problems.is_empty(), "{problems:#?}");
     // The corpus alone exercises most evidence shapes.
     for kind in [
         "read",

@@ -6,11 +6,14 @@
 
 use std::collections::BTreeSet;
 
+use crate::ecosystem::python::cpython_minor;
 use crate::model::{
     Action, AnswerSource, Artifact, AsIs, Code, Ecosystem, Evidence, LibcKind, Package, Reinstall,
     ReinstallAnswer, Severity, Verdict, Version,
 };
 use crate::platform::{LoaderKind, Platform};
+
+use super::reinstall::pip_arch;
 
 /// What to change for one package.
 pub(super) fn actions(
@@ -120,15 +123,13 @@ pub(super) fn actions(
                 });
             }
         }
-        Reinstall::Unknown | Reinstall::MuslBuild | Reinstall::NotNative if fails_as_is => {
+        Reinstall::Unknown | Reinstall::NotNative if fails_as_is => {
             if as_is.verdict == Some(Verdict::NeedsGcompat)
                 || loads_with_gcompat(files) && platform.has_packages()
             {
                 actions.push(Action::Gcompat);
             } else if as_is.verdict == Some(Verdict::Breaks) {
-                actions.push(Action::NoFix {
-                    why: reinstalled.detail.clone(),
-                });
+                actions.push(no_fix_or_unanswered(package, files, reinstalled, platform));
             }
         }
         _ => {}
@@ -208,6 +209,14 @@ fn image_actions(
             actions.push(reinstall_action(ecosystem));
         }
         _ if adds_libraries && !too_new => {}
+        // Another build (glibc's, or one for an older glibc) may exist;
+        // a reinstall of the same glibc build changes nothing.
+        Reinstall::Unknown
+            if (too_new || built_for_musl)
+                && package.is_some_and(|p| !p.ecosystem.is_distribution()) =>
+        {
+            actions.push(no_fix_or_unanswered(package, files, reinstalled, platform));
+        }
         Reinstall::CannotInstall | Reinstall::NoGlibcBuild => actions.push(Action::NoFix {
             why: reinstalled.detail.clone(),
         }),
@@ -216,6 +225,59 @@ fn image_actions(
         }),
     }
     actions
+}
+
+/// What to say of a package whose files break when nothing fixes them as
+/// they are: when no source answered whether the target has a build of it,
+/// that is unknown (a musllinux wheel may exist), not "no fix"; files no
+/// package owns have nothing to reinstall.
+fn no_fix_or_unanswered(
+    package: Option<&Package>,
+    files: &[&Artifact],
+    reinstalled: &ReinstallAnswer,
+    platform: &Platform,
+) -> Action {
+    match package {
+        // A distribution's package is answered by the distribution (its
+        // own builds or none), never by an index.
+        Some(package)
+            if reinstalled.reinstall == Reinstall::Unknown
+                && !package.ecosystem.is_distribution() =>
+        {
+            Action::Unanswered {
+                why: reinstalled.detail.clone(),
+                check: check_command(package, files, platform),
+            }
+        }
+        _ => Action::NoFix {
+            why: reinstalled.detail.clone(),
+        },
+    }
+}
+
+/// A command that asks the user's own package index whether the target
+/// gets a build of this version: pip with the target's wheel tags (every
+/// musllinux minor up to the target's musl, as pip on it accepts), for
+/// the CPython the files were built for.
+fn check_command(package: &Package, files: &[&Artifact], platform: &Platform) -> Option<String> {
+    if package.ecosystem != Ecosystem::Pypi || package.version.is_empty() {
+        return None;
+    }
+    let musl_minor = platform.musl_version()?.musllinux_minor();
+    let arch = pip_arch(platform.arch);
+    let platforms: String = (1..=musl_minor)
+        .rev()
+        .map(|minor| format!(" --platform musllinux_1_{minor}_{arch}"))
+        .collect();
+    let python = files
+        .iter()
+        .find_map(|file| cpython_minor(file.path.innermost()))
+        .map(|minor| format!(" --python-version 3.{minor}"))
+        .unwrap_or_default();
+    Some(format!(
+        "pip download --no-deps --only-binary=:all:{platforms}{python} -d /tmp/musl-wheels {}=={}",
+        package.name, package.version
+    ))
 }
 
 /// The first error any of the files has, as the report words it.

@@ -105,11 +105,13 @@ fn target_column(report: &Report, platform: &Platform) -> MatrixTarget {
             .packages
             .iter()
             .any(|d| d.actions.iter().any(|a| matches!(a, Action::NoFix { .. })));
-    // A file that cannot be judged and that nothing is planned for.
-    let undecided = report
-        .packages
-        .iter()
-        .any(|d| d.as_is.verdict == Some(Verdict::Unknown) && d.actions.is_empty());
+    // A file that cannot be judged and that nothing is planned for, or a
+    // package that breaks with no answer on a reinstall.
+    let undecided = !report.plan.unanswered.is_empty()
+        || report
+            .packages
+            .iter()
+            .any(|d| d.as_is.verdict == Some(Verdict::Unknown) && d.actions.is_empty());
     let runs_after_plan = !no_fix && !undecided;
     MatrixTarget {
         target: report.target.clone(),

@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{
-    Action, ActionPlan, Artifact, ArtifactKind, PackageDecision, Reinstallation, Version,
+    Action, ActionPlan, Artifact, ArtifactKind, PackageDecision, Reinstallation, Unanswered,
+    Version,
 };
 use crate::platform::Platform;
 
@@ -116,6 +117,11 @@ pub(super) fn plan(
                     plan.gcompat_for.push(name.clone());
                 }
                 Action::NoFix { why } => plan.no_fix.push((name.clone(), why.clone())),
+                Action::Unanswered { why, check } => plan.unanswered.push(Unanswered {
+                    package: name.clone(),
+                    why: why.clone(),
+                    check: check.clone(),
+                }),
             }
         }
     }

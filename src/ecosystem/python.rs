@@ -165,6 +165,22 @@ pub fn wheel_file_python_minor(text: &str) -> Option<u32> {
         })
 }
 
+/// `11` for an extension module named `x.cpython-311-x86_64-linux-gnu.so`,
+/// or for any file under `lib/python3.11/site-packages/`.
+pub fn cpython_minor(path: &str) -> Option<u32> {
+    let name = path.rsplit('/').next()?;
+    let digits = |tag: &str| -> Option<u32> {
+        let digits: String = tag.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    };
+    if let Some((_, tag)) = name.split_once(".cpython-3") {
+        return digits(tag);
+    }
+    path.split('/')
+        .find_map(|component| component.strip_prefix("python3."))
+        .and_then(digits)
+}
+
 /// Name and version from a `*.dist-info` directory name (`numpy-1.26.4.dist-info`).
 pub fn dist_info_name(dir_name: &str) -> Option<(String, String)> {
     let stem = dir_name
@@ -290,5 +306,22 @@ mod tests {
             Some(("numpy".to_string(), "1.26.4".to_string()))
         );
         assert_eq!(normalize_name("Markup_Safe.x"), "markup-safe-x");
+    }
+
+    #[test]
+    fn extension_suffixes_give_the_python_minor() {
+        assert_eq!(
+            cpython_minor("venv/lib/numpy/core/_multiarray.cpython-311-x86_64-linux-gnu.so"),
+            Some(11)
+        );
+        assert_eq!(
+            cpython_minor("a/_x.cpython-39-x86_64-linux-gnu.so"),
+            Some(9)
+        );
+        assert_eq!(cpython_minor("a/_x.abi3.so"), None);
+        assert_eq!(
+            cpython_minor("venv/lib/python3.12/site-packages/bcrypt/_bcrypt.abi3.so"),
+            Some(12)
+        );
     }
 }

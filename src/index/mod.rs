@@ -23,6 +23,7 @@ use rayon::prelude::*;
 use crate::check::reinstall::pip_arch;
 use crate::config::{IndexLookups, IndexOptions};
 use crate::ecosystem::npm::npm_cpu;
+use crate::ecosystem::python::cpython_minor;
 use crate::model::{
     AnswerSource, Artifact, ArtifactKind, Ecosystem, IndexMode, IndexSummary, Package, Reinstall,
     ReinstallAnswer,
@@ -427,11 +428,7 @@ fn glibc_minor(platform: &Platform) -> Option<u32> {
 fn musl_minor(platform: &Platform) -> u32 {
     platform
         .musl_version()
-        .map_or("1.2", |v| v.as_str())
-        .split('.')
-        .nth(1)
-        .and_then(|minor| minor.parse().ok())
-        .unwrap_or(2)
+        .map_or(2, |musl| musl.musllinux_minor())
 }
 
 /// The packages worth asking about: owners of ELF files and lockfile or
@@ -481,42 +478,4 @@ fn packages_to_ask(
             (package, minor)
         })
         .collect()
-}
-
-/// `11` for an extension module named `x.cpython-311-x86_64-linux-gnu.so`,
-/// or for any file under `lib/python3.11/site-packages/`.
-fn cpython_minor(path: &str) -> Option<u32> {
-    let name = path.rsplit('/').next()?;
-    let digits = |tag: &str| -> Option<u32> {
-        let digits: String = tag.chars().take_while(char::is_ascii_digit).collect();
-        digits.parse().ok()
-    };
-    if let Some((_, tag)) = name.split_once(".cpython-3") {
-        return digits(tag);
-    }
-    path.split('/')
-        .find_map(|component| component.strip_prefix("python3."))
-        .and_then(digits)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn extension_suffixes_give_the_python_minor() {
-        assert_eq!(
-            cpython_minor("venv/lib/numpy/core/_multiarray.cpython-311-x86_64-linux-gnu.so"),
-            Some(11)
-        );
-        assert_eq!(
-            cpython_minor("a/_x.cpython-39-x86_64-linux-gnu.so"),
-            Some(9)
-        );
-        assert_eq!(cpython_minor("a/_x.abi3.so"), None);
-        assert_eq!(
-            cpython_minor("venv/lib/python3.12/site-packages/bcrypt/_bcrypt.abi3.so"),
-            Some(12)
-        );
-    }
 }

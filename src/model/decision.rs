@@ -107,6 +107,14 @@ pub enum Action {
     RelockForMusl { packages: Vec<String> },
     /// Nothing on this target fixes it.
     NoFix { why: String },
+    /// The files break as they are and no source said whether installing
+    /// it on the target gets a build for it: `check` is a command that asks
+    /// the user's own index (it honours their pip configuration).
+    Unanswered {
+        why: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        check: Option<String>,
+    },
 }
 
 /// One package's line of the report.
@@ -157,11 +165,25 @@ pub struct ActionPlan {
     pub relock: Vec<String>,
     /// Packages nothing fixes, and why.
     pub no_fix: Vec<(String, String)>,
+    /// Packages that break as they are and that no source answered for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unanswered: Vec<Unanswered>,
     /// Whether the plan relies on gcompat.
     pub gcompat: bool,
     /// The packages whose glibc files the plan runs with gcompat.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub gcompat_for: Vec<String>,
+}
+
+/// A package that breaks as it is, with no answer on a reinstall.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unanswered {
+    /// `faiss-cpu 1.15.1`.
+    pub package: String,
+    pub why: String,
+    /// A command that answers it (`pip download … --platform musllinux_1_2_x86_64`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
 }
 
 /// The shell command of a Dockerfile `RUN` line that installs `packages`

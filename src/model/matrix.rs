@@ -20,7 +20,8 @@ pub struct MatrixTarget {
     /// left undecided.
     pub runs_after_plan: bool,
     /// Some package's files cannot be judged here (the image's library
-    /// list is not known) and nothing else fails.
+    /// list is not known), or break with no answer on whether a reinstall
+    /// gets a build; and nothing else is without a fix.
     pub undecided: bool,
     /// The one reason that matters most when it does not run as it is.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -22,7 +22,7 @@ pub use code::{Code, Rule, Severity};
 pub use container::{ContainerImage, DistroPackages, ImageCommand, ImageRuntime};
 pub use decision::{
     Action, ActionPlan, AnswerSource, AsIs, IndexMode, IndexSummary, PackageDecision,
-    ReinstallAnswer, Reinstallation, install_shell_command,
+    ReinstallAnswer, Reinstallation, Unanswered, install_shell_command,
 };
 pub use elf_facts::{
     Class, ElfFacts, ElfType, Endian, InitialExecTls, Libc, LibcKind, Linkage, Reference,

@@ -26,6 +26,12 @@ pub enum Ecosystem {
 }
 
 impl Ecosystem {
+    /// A distribution's package: answered by the distribution's own builds,
+    /// never by a package index.
+    pub fn is_distribution(self) -> bool {
+        matches!(self, Ecosystem::Debian | Ecosystem::Alpine)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Ecosystem::Pypi => "pypi",

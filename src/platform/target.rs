@@ -40,6 +40,17 @@ impl MuslVersion {
             MuslVersion::V1_2_6 => "1.2.6",
         }
     }
+
+    /// The `X` of the newest `musllinux_1_X` wheel tag this musl installs
+    /// (PEP 656: the tag names musl's major and minor release).
+    pub fn musllinux_minor(self) -> u32 {
+        match self {
+            MuslVersion::V1_2_3
+            | MuslVersion::V1_2_4
+            | MuslVersion::V1_2_5
+            | MuslVersion::V1_2_6 => 2,
+        }
+    }
 }
 
 impl FromStr for MuslVersion {

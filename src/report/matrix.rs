@@ -89,7 +89,7 @@ pub fn render_matrix_text(matrix: &Matrix) -> String {
     if !undecided.is_empty() {
         let _ = writeln!(
             out,
-            "cannot tell on: {} (muslcheck knows their C library's version, not their libraries)",
+            "cannot tell on: {} (files it cannot judge there, or packages no source said has a build for it)",
             undecided.join(", ")
         );
     }
@@ -198,6 +198,7 @@ fn cell_text(cell: &Option<MatrixCell>) -> String {
             Action::ApkAdd { packages } => Some(format!("+{}", packages.join("+"))),
             Action::Gcompat => Some("+gcompat".to_string()),
             Action::NoFix { .. } => Some("no fix".to_string()),
+            Action::Unanswered { .. } => Some("unanswered".to_string()),
             Action::NewerAlpine { release, .. } => Some(format!("alpine≥{release}")),
             Action::Upgrade { to } => Some(format!("upgrade {to}")),
             Action::ReinstallOnTarget { .. } => Some("reinstall".to_string()),

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use super::escape;
 use crate::model::{
-    Action, ActionPlan, AnswerSource, PackageDecision, Reinstall, Report, Verdict,
+    Action, ActionPlan, AnswerSource, IndexMode, PackageDecision, Reinstall, Report, Verdict,
     install_shell_command,
 };
 
@@ -184,6 +184,41 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
     }
 }
 
+/// The packages that break as they are and that nothing answered for:
+/// whether the target gets a build of them decides between a reinstall
+/// and no fix, so each comes with the command that finds out.
+pub fn render_unanswered(out: &mut String, plan: &ActionPlan, index: IndexMode) {
+    if plan.unanswered.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "Not answered: these break as they are, and no lockfile, table or index said whether the target has a build for them:"
+    );
+    for unanswered in &plan.unanswered {
+        let _ = writeln!(
+            out,
+            "    {}: {}",
+            escape::text(&unanswered.package),
+            escape::text(&unanswered.why)
+        );
+        if let Some(check) = &unanswered.check {
+            let _ = writeln!(
+                out,
+                "        a musl wheel exists if this succeeds: {}",
+                escape::text(check)
+            );
+        }
+    }
+    if index == IndexMode::Offline {
+        let _ = writeln!(
+            out,
+            "    (the scan was offline: without --offline muslcheck asks PyPI and the npm registry)"
+        );
+    }
+    out.push('\n');
+}
+
 /// Nothing to say beyond its name: loads as it is, nothing to do.
 fn is_fine(decision: &PackageDecision) -> bool {
     if decision.as_is.verdict == Some(Verdict::NotApplicable) && decision.actions.is_empty() {
@@ -293,6 +328,7 @@ fn action_text(actions: &[Action], install: &str) -> String {
             Action::Gcompat => "apk add gcompat".to_string(),
             Action::RelockForMusl { .. } => "relock".to_string(),
             Action::NoFix { .. } => "no fix".to_string(),
+            Action::Unanswered { .. } => "unanswered (below)".to_string(),
         })
         .collect();
     if parts.is_empty() {

@@ -109,6 +109,7 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
     }
     plan::render_packages(&mut out, report);
     plan::render_plan(&mut out, &report.plan);
+    plan::render_unanswered(&mut out, &report.plan, report.index.mode);
     if total > shown.len() {
         let _ = writeln!(
             out,

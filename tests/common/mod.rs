@@ -59,6 +59,26 @@ pub fn differential_roots() -> Vec<PathBuf> {
         .unwrap_or_default()
 }
 
+/// A venv holding `madeup_native 0.4.2`, a PyPI package no table knows,
+/// whose CPython 3.12 module needs a library nothing on Alpine provides
+/// (gcompat does not help either).
+pub fn venv_with_an_unanswered_package() -> tempfile::TempDir {
+    let venv = tempfile::tempdir().unwrap();
+    let site = venv.path().join("lib/python3.12/site-packages");
+    let module = "madeup_native/_core.cpython-312-x86_64-linux-gnu.so";
+    std::fs::create_dir_all(site.join("madeup_native")).unwrap();
+    std::fs::copy(corpus("lib/libmissing-dep.so"), site.join(module)).unwrap();
+    let dist_info = site.join("madeup_native-0.4.2.dist-info");
+    std::fs::create_dir_all(&dist_info).unwrap();
+    std::fs::write(
+        dist_info.join("METADATA"),
+        "Metadata-Version: 2.1\nName: madeup-native\nVersion: 0.4.2\n",
+    )
+    .unwrap();
+    std::fs::write(dist_info.join("RECORD"), format!("{module},,\n")).unwrap();
+    venv
+}
+
 pub fn fetched(name: &str) -> Option<PathBuf> {
     let dir = corpus(&format!("thirdparty/fetched/{name}"));
     if dir.is_dir() {
