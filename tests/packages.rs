@@ -64,6 +64,40 @@ fn files_no_package_owns_are_one_decision_that_says_so() {
     let no_fix = report["plan"]["no_fix"].as_array().unwrap();
     assert_eq!(no_fix.len(), 1);
     assert_eq!(no_fix[0][0], "files no package owns");
+    // They are separate programs: those that load with gcompat get it, and
+    // only the others are left without a fix.
+    let gcompat = unowned["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "gcompat")
+        .unwrap_or_else(|| panic!("no gcompat action: {unowned:#}"));
+    let with_gcompat: Vec<&str> = gcompat["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    let why = no_fix[0][1].as_str().unwrap();
+    // "… (uses-cxx, uses-fortified; the others load with gcompat)"
+    let without: Vec<&str> = why
+        .rsplit_once('(')
+        .and_then(|(_, list)| list.split_once(';'))
+        .map(|(names, _)| names.split(", ").collect())
+        .unwrap_or_else(|| panic!("no file list in {why}"));
+    for artifact in common::artifacts(&report) {
+        let path = artifact["path"].as_str().unwrap();
+        let loads = artifact["load"]["loads_with_gcompat"] == true;
+        let expected = (
+            artifact["verdict"] == "breaks" && loads,
+            artifact["verdict"] == "breaks" && !loads,
+        );
+        let listed = (with_gcompat.contains(&path), without.contains(&path));
+        assert_eq!(listed, expected, "{path}: {with_gcompat:?} / {why}");
+    }
+    assert!(with_gcompat.contains(&"hello-glibc"), "{with_gcompat:?}");
+    assert!(without.contains(&"uses-cxx"), "{why}");
+    assert_eq!(report["plan"]["gcompat"], true);
 }
 
 #[test]

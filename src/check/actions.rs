@@ -116,7 +116,7 @@ pub(super) fn actions(
                     actions.push(reinstall_action(ecosystem));
                 }
             } else if fails_as_is && loads_with_gcompat(files) && platform.has_packages() {
-                actions.push(Action::Gcompat);
+                actions.push(Action::Gcompat { files: Vec::new() });
             } else {
                 actions.push(Action::NoFix {
                     why: reinstalled.detail.clone(),
@@ -127,7 +127,25 @@ pub(super) fn actions(
             if as_is.verdict == Some(Verdict::NeedsGcompat)
                 || loads_with_gcompat(files) && platform.has_packages()
             {
-                actions.push(Action::Gcompat);
+                actions.push(Action::Gcompat { files: Vec::new() });
+            } else if package.is_none() && platform.has_packages() && some_load_with_gcompat(files)
+            {
+                // Files no package owns are separate programs: those that
+                // load with gcompat get it, the others are named.
+                actions.push(Action::Gcompat {
+                    files: files
+                        .iter()
+                        .filter(|f| f.verdict() == Verdict::Breaks && file_loads_with_gcompat(f))
+                        .map(|f| f.path.as_str().to_string())
+                        .collect(),
+                });
+                actions.push(Action::NoFix {
+                    why: format!(
+                        "{} ({}; the others load with gcompat)",
+                        reinstalled.detail,
+                        list_paths(&breaking_without_gcompat(files))
+                    ),
+                });
             } else if as_is.verdict == Some(Verdict::Breaks) {
                 actions.push(no_fix_or_unanswered(package, files, reinstalled, platform));
             }
@@ -366,11 +384,43 @@ fn loads_with_gcompat(files: &[&Artifact]) -> bool {
         .iter()
         .filter(|f| matches!(f.verdict(), Verdict::Breaks))
         .collect();
-    !failing.is_empty()
-        && failing.iter().all(|f| {
-            f.assessment
-                .load
-                .as_ref()
-                .is_some_and(|load| load.loads_with_gcompat)
-        })
+    !failing.is_empty() && failing.iter().all(|f| file_loads_with_gcompat(f))
+}
+
+/// Whether any of the failing files would load with gcompat.
+fn some_load_with_gcompat(files: &[&Artifact]) -> bool {
+    files
+        .iter()
+        .any(|f| f.verdict() == Verdict::Breaks && file_loads_with_gcompat(f))
+}
+
+/// The failing files gcompat does not make load.
+fn breaking_without_gcompat<'a>(files: &[&'a Artifact]) -> Vec<&'a Artifact> {
+    files
+        .iter()
+        .copied()
+        .filter(|f| f.verdict() == Verdict::Breaks && !file_loads_with_gcompat(f))
+        .collect()
+}
+
+fn file_loads_with_gcompat(file: &Artifact) -> bool {
+    file.assessment
+        .load
+        .as_ref()
+        .is_some_and(|load| load.loads_with_gcompat)
+}
+
+/// Up to five paths, then how many more.
+fn list_paths(files: &[&Artifact]) -> String {
+    const SHOWN: usize = 5;
+    let mut text = files
+        .iter()
+        .take(SHOWN)
+        .map(|f| f.path.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if files.len() > SHOWN {
+        text.push_str(&format!(" and {} more", files.len() - SHOWN));
+    }
+    text
 }

@@ -112,9 +112,13 @@ pub(super) fn plan(
                         newest = Some((version, release.clone()));
                     }
                 }
-                Action::Gcompat => {
+                Action::Gcompat { files } => {
                     plan.gcompat = true;
-                    plan.gcompat_for.push(name.clone());
+                    plan.gcompat_for.push(if files.is_empty() {
+                        name.clone()
+                    } else {
+                        format!("{name} ({})", files.join(", "))
+                    });
                 }
                 Action::NoFix { why } => plan.no_fix.push((name.clone(), why.clone())),
                 Action::Unanswered { why, check } => plan.unanswered.push(Unanswered {

@@ -101,8 +101,12 @@ pub enum Action {
     BuildDependencies { packages: Vec<String> },
     /// A newer Alpine release has what the files need.
     NewerAlpine { release: String, why: String },
-    /// gcompat makes the files load as they are.
-    Gcompat,
+    /// gcompat makes the files load as they are: all of them, or only
+    /// `files` (of the files no package owns, separate programs).
+    Gcompat {
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        files: Vec<String>,
+    },
     /// Record the musl variant in the lockfile (`npm install` on the target).
     RelockForMusl { packages: Vec<String> },
     /// Nothing on this target fixes it.

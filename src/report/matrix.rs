@@ -196,7 +196,7 @@ fn cell_text(cell: &Option<MatrixCell>) -> String {
         .iter()
         .filter_map(|action| match action {
             Action::ApkAdd { packages } => Some(format!("+{}", packages.join("+"))),
-            Action::Gcompat => Some("+gcompat".to_string()),
+            Action::Gcompat { .. } => Some("+gcompat".to_string()),
             Action::NoFix { .. } => Some("no fix".to_string()),
             Action::Unanswered { .. } => Some("unanswered".to_string()),
             Action::NewerAlpine { release, .. } => Some(format!("alpine≥{release}")),

@@ -91,7 +91,7 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
     }
     if !plan.gcompat_for.is_empty() {
         lines.push(format!(
-            "# gcompat: copy the glibc files of {} from a glibc stage; they load with gcompat",
+            "# gcompat: the glibc files of {} load with it as they are (copy them from a glibc stage)",
             list(&plan.gcompat_for, 6)
         ));
     }
@@ -325,7 +325,7 @@ fn action_text(actions: &[Action], install: &str) -> String {
             Action::ApkAdd { packages } => format!("{install} {}", packages.join(" ")),
             Action::BuildDependencies { .. } => "compile (build deps)".to_string(),
             Action::NewerAlpine { release, .. } => format!("alpine ≥ {release}"),
-            Action::Gcompat => "apk add gcompat".to_string(),
+            Action::Gcompat { .. } => "apk add gcompat".to_string(),
             Action::RelockForMusl { .. } => "relock".to_string(),
             Action::NoFix { .. } => "no fix".to_string(),
             Action::Unanswered { .. } => "unanswered (below)".to_string(),
