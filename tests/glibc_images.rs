@@ -1123,3 +1123,30 @@ fn needs_from_glibc_s_other_libraries_are_checked_against_their_exports() {
         }
     }
 }
+
+/// A library built for musl on a glibc image needs musl's C library, which
+/// no package of the image has and no bundled copy makes ld.so use: the fix
+/// is the file's glibc build, not bundling the library.
+#[test]
+fn a_musl_build_on_a_glibc_image_is_told_to_use_its_glibc_build() {
+    for image in [
+        "debian:12-slim",
+        "ubuntu:24.04",
+        "gcr.io/distroless/cc-debian12",
+    ] {
+        let (report, status) = json_scan(&corpus("lib/libplain-musl.so"), &["--target", image]);
+        assert_eq!(status, 1, "{image}");
+        let finding = report["artifacts"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == "MC103")
+            .unwrap_or_else(|| panic!("{image}: no MC103 in {report:#}"));
+        let remedy = finding["remedy"].as_str().unwrap();
+        assert!(
+            remedy.starts_with("it was built for musl: install its glibc build"),
+            "{image}: {remedy}"
+        );
+        assert!(!remedy.contains("bundle the library"), "{image}: {remedy}");
+    }
+}

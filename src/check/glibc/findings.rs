@@ -211,6 +211,18 @@ pub(super) fn missing_libraries(
     }
     let message = parts.join("; ");
     let mut remedies = Vec::new();
+    // musl's C library on a glibc image: the file was built for musl, and
+    // no package of the image, nor a bundled copy, makes ld.so run it.
+    let built_for_musl = names
+        .iter()
+        .any(|n| n.starts_with("libc.musl-") || n.as_str() == "libc.so");
+    if built_for_musl {
+        remedies.push(
+            "it was built for musl: install its glibc build instead (a manylinux wheel, the \
+             -gnu platform package; reinstalling on the target picks it) or build it on the target"
+                .to_string(),
+        );
+    }
     let packages: Vec<&str> = names
         .iter()
         .filter_map(|n| platform.package_providing(n))
