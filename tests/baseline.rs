@@ -33,7 +33,15 @@ fn baseline_reports_only_new_findings_and_counts_stale_ones() {
     assert_eq!(output.status.code(), Some(1));
     let text = stdout(&output);
     assert!(text.contains("fast.node"), "{text}");
-    assert!(!text.contains("libfortified.so"), "{text}");
+    // Its accepted finding is not reported (the plan may still name it:
+    // gcompat is what makes it load).
+    assert!(
+        !text
+            .lines()
+            .any(|line| line.starts_with("breaks") && line.contains("libfortified.so")),
+        "{text}"
+    );
+    assert!(!text.contains("__strcpy_chk"), "{text}");
 
     // It is removed again, and the old library is fixed: one entry is stale.
     std::fs::remove_dir_all(project.path().join("node_modules")).unwrap();

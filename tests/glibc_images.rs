@@ -1150,3 +1150,57 @@ fn a_musl_build_on_a_glibc_image_is_told_to_use_its_glibc_build() {
         assert!(!remedy.contains("bundle the library"), "{image}: {remedy}");
     }
 }
+
+/// A static program that opens the CA bundle (MC112) puts its fix in the
+/// plan, not only in its finding: the image's package where it has a
+/// package manager, a `COPY --from=build` line where it has none, nothing
+/// where the image has the file.
+#[test]
+fn a_run_time_file_the_image_lacks_is_in_the_plan() {
+    let program = corpus("image/static-certs");
+    let plan_of = |image: &str| {
+        let (report, status) = json_scan(&program, &["--target", image]);
+        assert_eq!(status, 0, "{image}: a warning does not fail the scan");
+        report["plan"].clone()
+    };
+    let strings = |value: &Value| -> Vec<String> {
+        value
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    let debian = plan_of("debian:12-slim");
+    assert_eq!(
+        strings(&debian["apk_add"]),
+        ["ca-certificates"],
+        "{debian:#}"
+    );
+    assert_eq!(debian["install_command"], "apt-get install -y");
+    assert!(debian.get("copy_from_build").is_none(), "{debian:#}");
+
+    let scratch = plan_of("scratch");
+    assert!(strings(&scratch["apk_add"]).is_empty(), "{scratch:#}");
+    assert_eq!(
+        strings(&scratch["copy_from_build"]),
+        ["COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/"]
+    );
+
+    let distroless = plan_of("gcr.io/distroless/static-debian12");
+    assert!(strings(&distroless["apk_add"]).is_empty(), "{distroless:#}");
+    assert!(
+        distroless.get("copy_from_build").is_none(),
+        "{distroless:#}"
+    );
+
+    // The text report lists the program's package row and the plan line.
+    let text = common::stdout(&common::muslcheck(
+        &program,
+        &["--target", "debian:12-slim"],
+    ));
+    assert!(
+        text.contains("RUN apt-get update && apt-get install -y ca-certificates"),
+        "{text}"
+    );
+}

@@ -93,6 +93,22 @@ fn json_output_validates_against_the_report_schema() {
     );
     let problems = errors(&schema, &report);
     assert!(problems.is_empty(), "{problems:#?}");
+    // A static program on scratch, which lacks its CA bundle: `copy-from-build`.
+    let report = output_of(&[
+        "--arch",
+        "x86_64",
+        "--format",
+        "json",
+        "--target",
+        "scratch",
+        corpus("image/static-certs").to_str().unwrap(),
+    ]);
+    assert_eq!(
+        report["plan"]["copy_from_build"].as_array().map(Vec::len),
+        Some(1)
+    );
+    let problems = errors(&schema, &report);
+    assert!(problems.is_empty(), "{problems:#?}");
     // The corpus alone exercises most evidence shapes.
     for kind in [
         "read",

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use crate::ecosystem::python::cpython_minor;
 use crate::model::{
     Action, AnswerSource, Artifact, AsIs, Code, Ecosystem, Evidence, LibcKind, Package, Reinstall,
-    ReinstallAnswer, Severity, Verdict, Version,
+    ReinstallAnswer, RuntimeFile, Severity, Verdict, Version,
 };
 use crate::platform::{LoaderKind, Platform};
 
@@ -189,10 +189,21 @@ fn image_actions(
     }
     let adds_libraries =
         (!runtime.is_empty() || from_distro) && !unprovided && platform.install_command().is_some();
-    if adds_libraries && !runtime.is_empty() {
+    // Run-time files its static programs open (MC112): the image's
+    // package, else copied from the build stage.
+    let (file_packages, copies) = runtime_file_fixes(files, platform);
+    if adds_libraries {
+        runtime.extend(file_packages);
+    } else {
+        runtime = file_packages;
+    }
+    if !runtime.is_empty() {
         actions.push(Action::ApkAdd {
             packages: runtime.into_iter().collect(),
         });
+    }
+    if !copies.is_empty() {
+        actions.push(Action::CopyFromBuild { lines: copies });
     }
     if as_is.verdict != Some(Verdict::Breaks) {
         return actions;
@@ -243,6 +254,30 @@ fn image_actions(
         }),
     }
     actions
+}
+
+/// The image's packages, and the `COPY --from=build` lines where it has no
+/// package manager, of the run-time files the files' MC112 findings name.
+fn runtime_file_fixes(files: &[&Artifact], platform: &Platform) -> (BTreeSet<String>, Vec<String>) {
+    let mut packages = BTreeSet::new();
+    let mut copies = BTreeSet::new();
+    let Some(profile) = platform.profile() else {
+        return (packages, Vec::new());
+    };
+    for finding in files.iter().flat_map(|f| f.findings()) {
+        let Evidence::RuntimeFiles { files: paths } = &finding.evidence else {
+            continue;
+        };
+        for needed in paths.iter().filter_map(|path| RuntimeFile::at(path)) {
+            match profile.runtime_file_packages(needed) {
+                Some(names) if profile.install_command.is_some() => packages.extend(names),
+                _ => {
+                    copies.insert(needed.copy_line());
+                }
+            }
+        }
+    }
+    (packages, copies.into_iter().collect())
 }
 
 /// What to say of a package whose files break when nothing fixes them as

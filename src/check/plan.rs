@@ -83,6 +83,7 @@ pub(super) fn plan(
     let mut build = BTreeSet::new();
     let mut reinstall: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut relock = BTreeSet::new();
+    let mut copies = BTreeSet::new();
     let mut plan = ActionPlan::default();
     let mut newest: Option<(Version, String)> = None;
     for decision in decisions {
@@ -106,6 +107,7 @@ pub(super) fn plan(
                     }
                 }
                 Action::RelockForMusl { packages } => relock.extend(packages.iter().cloned()),
+                Action::CopyFromBuild { lines } => copies.extend(lines.iter().cloned()),
                 Action::NewerAlpine { release, .. } => {
                     let version = Version::release(release);
                     if newest.as_ref().is_none_or(|(v, _)| version > *v) {
@@ -144,6 +146,7 @@ pub(super) fn plan(
         })
         .collect();
     plan.relock = relock.into_iter().collect();
+    plan.copy_from_build = copies.into_iter().collect();
     plan
 }
 

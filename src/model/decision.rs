@@ -109,6 +109,9 @@ pub enum Action {
     },
     /// Record the musl variant in the lockfile (`npm install` on the target).
     RelockForMusl { packages: Vec<String> },
+    /// Files a static program opens at run time that the image lacks and
+    /// has no package manager to install (`COPY --from=build` lines).
+    CopyFromBuild { lines: Vec<String> },
     /// Nothing on this target fixes it.
     NoFix { why: String },
     /// The files break as they are and no source said whether installing
@@ -167,6 +170,9 @@ pub struct ActionPlan {
     pub upgrades: Vec<(String, String)>,
     /// Lockfile changes.
     pub relock: Vec<String>,
+    /// `COPY --from=build` lines of run-time files the image lacks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub copy_from_build: Vec<String>,
     /// Packages nothing fixes, and why.
     pub no_fix: Vec<(String, String)>,
     /// Packages that break as they are and that no source answered for.

@@ -290,6 +290,24 @@ impl RuntimeFile {
             RuntimeFile::Passwd => "/etc/passwd",
         }
     }
+
+    /// The Dockerfile line that copies it from the build stage into an
+    /// image with no package manager.
+    pub fn copy_line(self) -> String {
+        let path = self.path();
+        match self {
+            RuntimeFile::Tzdata => format!("COPY --from=build {path} {path}"),
+            _ => {
+                let directory = path.rsplit_once('/').map_or("", |(dir, _)| dir);
+                format!("COPY --from=build {path} {directory}/")
+            }
+        }
+    }
+
+    /// The kind of file at `path`, as [`RuntimeFile::path`] names it.
+    pub fn at(path: &str) -> Option<RuntimeFile> {
+        RuntimeFile::ALL.into_iter().find(|f| f.path() == path)
+    }
 }
 
 /// A set of [`RuntimeFile`]s (one byte: it sits in `ElfFacts`' padding).

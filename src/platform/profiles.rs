@@ -10,7 +10,8 @@ use std::sync::OnceLock;
 use rustc_hash::FxHashMap;
 
 use crate::model::{
-    Arch, DefinedVersions, Exactness, ImageFact, LibcKind, SymbolDefinition, TargetSummary, Version,
+    Arch, DefinedVersions, Exactness, ImageFact, LibcKind, Presence, RuntimeFile, SymbolDefinition,
+    TargetSummary, Version,
 };
 
 use super::profile_exports::EXPORT_TABLES;
@@ -145,6 +146,28 @@ fn parse_exports(text: &'static str) -> ExportTable {
 }
 
 impl Profile {
+    /// What the image has of a file static programs open at run time.
+    pub fn runtime_file(&self, file: RuntimeFile) -> &ImageFact {
+        match file {
+            RuntimeFile::CaCertificates => &self.ca_certificates,
+            RuntimeFile::Tzdata => &self.tzdata,
+            RuntimeFile::Passwd => &self.etc_passwd,
+        }
+    }
+
+    /// The image's packages that install a run-time file it lacks
+    /// (`ca-certificates`), where its table names them after the install
+    /// command (`no: apt-get install -y ca-certificates`).
+    pub fn runtime_file_packages(&self, file: RuntimeFile) -> Option<Vec<String>> {
+        let fact = self.runtime_file(file);
+        if fact.presence != Presence::No {
+            return None;
+        }
+        let packages = fact.detail.strip_prefix(self.install_command?)?;
+        let packages: Vec<String> = packages.split_whitespace().map(str::to_string).collect();
+        (!packages.is_empty()).then_some(packages)
+    }
+
     /// The profile a user names (`distroless/cc`, `debian:bookworm-slim`,
     /// `ubi9/ubi-minimal`, `alpine`) on `arch`.
     pub fn lookup(name: &str, arch: Arch) -> Result<&'static Profile, LookupError> {

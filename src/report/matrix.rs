@@ -199,6 +199,7 @@ fn cell_text(cell: &Option<MatrixCell>) -> String {
             Action::Gcompat { .. } => Some("+gcompat".to_string()),
             Action::NoFix { .. } => Some("no fix".to_string()),
             Action::Unanswered { .. } => Some("unanswered".to_string()),
+            Action::CopyFromBuild { .. } => Some("+copy".to_string()),
             Action::NewerAlpine { release, .. } => Some(format!("alpine≥{release}")),
             Action::Upgrade { to } => Some(format!("upgrade {to}")),
             Action::ReinstallOnTarget { .. } => Some("reinstall".to_string()),

@@ -89,6 +89,11 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
             install_shell_command(install, &plan.apk_add.join(" "))
         ));
     }
+    for copy in &plan.copy_from_build {
+        lines.push(format!(
+            "{copy}   # a static program opens it at run time; the image has no package manager"
+        ));
+    }
     if !plan.gcompat_for.is_empty() {
         lines.push(format!(
             "# gcompat: the glibc files of {} load with it as they are (copy them from a glibc stage)",
@@ -329,6 +334,12 @@ fn action_text(actions: &[Action], install: &str) -> String {
             Action::RelockForMusl { .. } => "relock".to_string(),
             Action::NoFix { .. } => "no fix".to_string(),
             Action::Unanswered { .. } => "unanswered (below)".to_string(),
+            Action::CopyFromBuild { lines } => lines
+                .iter()
+                .filter_map(|line| line.split(' ').nth(2))
+                .map(|path| format!("copy {path}"))
+                .collect::<Vec<_>>()
+                .join("; "),
         })
         .collect();
     if parts.is_empty() {

@@ -423,16 +423,11 @@ pub(super) fn unchecked_needs(symbols: &[String], nodes: &[String]) -> Finding {
 /// MC112: a static program's run-time files the image lacks, with the COPY line.
 pub(super) fn runtime_files_missing(file: &TreeFile, platform: &Platform) -> Option<Finding> {
     let profile = platform.profile()?;
-    let fact = |needed: RuntimeFile| match needed {
-        RuntimeFile::CaCertificates => &profile.ca_certificates,
-        RuntimeFile::Tzdata => &profile.tzdata,
-        RuntimeFile::Passwd => &profile.etc_passwd,
-    };
     let lacking: Vec<RuntimeFile> = file
         .facts
         .runtime_files
         .iter()
-        .filter(|f| fact(*f).presence == Presence::No)
+        .filter(|f| profile.runtime_file(*f).presence == Presence::No)
         .collect();
     let files: Vec<String> = lacking.iter().map(|f| f.path().to_string()).collect();
     if files.is_empty() {
@@ -442,20 +437,15 @@ pub(super) fn runtime_files_missing(file: &TreeFile, platform: &Platform) -> Opt
     let copies: Vec<String> = lacking
         .iter()
         .map(|needed| {
-            let detail = fact(*needed).detail.as_str();
             if let Some(install) = profile.install_command
-                && let Some(packages) = detail.strip_prefix(install)
+                && let Some(packages) = profile.runtime_file_packages(*needed)
             {
-                return format!("RUN {}", install_shell_command(install, packages.trim()));
+                return format!(
+                    "RUN {}",
+                    install_shell_command(install, &packages.join(" "))
+                );
             }
-            let path = needed.path();
-            match needed {
-                RuntimeFile::Tzdata => format!("COPY --from=build {path} {path}"),
-                _ => {
-                    let directory = path.rsplit_once('/').map_or("", |(dir, _)| dir);
-                    format!("COPY --from=build {path} {directory}/")
-                }
-            }
+            needed.copy_line()
         })
         .collect();
     Some(
