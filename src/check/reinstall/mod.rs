@@ -1,0 +1,321 @@
+//! The second question: if the same pinned versions are installed *on* the
+//! target, is there a musl build, will the installer compile it, or fail?
+//! Every answer says where it comes from (the lockfile, the installed
+//! package's files, the known-problem table); its findings are the evidence.
+
+use crate::ecosystem::known::{FirstMusl, KnownPackage, WithoutMuslBuild, known_package_in};
+use crate::ecosystem::python_lock::{LockedPackage, has_native_wheels, musllinux_wheel};
+use crate::model::{
+    AnswerSource, Arch, Code, Ecosystem, Evidence, Finding, Reinstall, ReinstallAnswer,
+};
+
+mod npm;
+
+pub use npm::{
+    assess_installed_variants, assess_npm_install, assess_npm_variants, glibc_variant_answer,
+    glibc_variant_missing, install_script_answer,
+};
+
+/// A reinstall answer and the findings behind it.
+pub type Answered = (ReinstallAnswer, Vec<Finding>);
+
+/// What node-gyp needs on Alpine to compile an addon.
+const NODE_GYP_BUILD: [&str; 3] = ["python3", "make", "g++"];
+/// What pip needs on Alpine to compile an sdist with C extensions.
+const PIP_BUILD: [&str; 2] = ["build-base", "python3-dev"];
+
+fn answer(reinstall: Reinstall, detail: String, source: AnswerSource) -> ReinstallAnswer {
+    ReinstallAnswer {
+        reinstall,
+        detail,
+        source,
+        build: None,
+        first_musl_version: None,
+        build_packages: Vec::new(),
+    }
+}
+
+/// The build tools of `ecosystem` plus the packages the table names.
+fn build_packages(ecosystem: Ecosystem, known: Option<&KnownPackage>) -> Vec<String> {
+    let base: &[&str] = match ecosystem {
+        Ecosystem::Npm => &NODE_GYP_BUILD,
+        _ => &PIP_BUILD,
+    };
+    let mut packages: Vec<String> = base.iter().map(|p| p.to_string()).collect();
+    for extra in known.map(KnownPackage::build_packages).unwrap_or_default() {
+        if !packages.contains(&extra) {
+            packages.push(extra);
+        }
+    }
+    packages
+}
+
+/// pip's name for an architecture in platform tags.
+pub fn pip_arch(arch: Arch) -> &'static str {
+    match arch {
+        Arch::Armv7 => "armv7l",
+        other => other.as_str(),
+    }
+}
+
+/// The answer for a pinned PyPI package: from the wheel files the lock
+/// lists, else from the known-problem table.
+pub fn assess_locked(package: &LockedPackage, arch: Arch, source: &str) -> Answered {
+    // Pins without files, and sdist-only entries (native or not: the lock
+    // cannot tell), are left to the table.
+    if !package.lists_files || package.wheels.is_empty() {
+        return known_answer(Ecosystem::Pypi, &package.name, &package.version).unwrap_or_else(
+            || {
+                (
+                    ReinstallAnswer::unknown(format!(
+                        "{source} pins the version only, and the known-problem table does not list {}",
+                        package.name
+                    )),
+                    Vec::new(),
+                )
+            },
+        );
+    }
+    let lockfile = AnswerSource::Lockfile {
+        path: source.to_string(),
+    };
+    let arch_name = pip_arch(arch);
+    if !has_native_wheels(package) {
+        let detail = format!("{source} lists only pure-Python wheels");
+        return (answer(Reinstall::NotNative, detail, lockfile), Vec::new());
+    }
+    if let Some(wheel) = musllinux_wheel(package, arch_name) {
+        let mut musl = answer(
+            Reinstall::MuslBuild,
+            format!("{source} lists a wheel pip installs on musl"),
+            lockfile,
+        );
+        musl.build = Some(wheel.file_name());
+        return (musl, Vec::new());
+    }
+    let known = known_package_in(Ecosystem::Pypi, &package.name);
+    let tags: Vec<String> = package
+        .wheels
+        .iter()
+        .flat_map(|w| w.platform_tags.iter().map(ToString::to_string))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let listed = format!(
+        "{source} lists {} wheel(s): {}",
+        package.wheels.len(),
+        tags.join(", ")
+    );
+    let evidence = |detail: String| Evidence::LockedWheels {
+        lockfile: source.to_string(),
+        wanted: format!("musllinux_*_{arch_name}"),
+        detail,
+    };
+    let no_wheel = Finding::new(
+        Code::NoMusllinuxWheel,
+        format!(
+            "{} {} has no musllinux wheel for {arch_name} in {source}",
+            package.name, package.version
+        ),
+        evidence(listed.clone()),
+    );
+    // The lock lists every file of the release: whether one is an sdist
+    // answers before the table does.
+    let no_sdist = WithoutMuslBuild::CannotInstall { until: None };
+    let without = if package.lists_sdist {
+        &WithoutMuslBuild::SourceBuild
+    } else {
+        &no_sdist
+    };
+    let (mut locked, finding) = without_musl_build(
+        Ecosystem::Pypi,
+        &package.name,
+        &package.version,
+        known,
+        without,
+        lockfile,
+        evidence(listed),
+    );
+    locked.first_musl_version = known
+        .and_then(|k| k.upgrade_for(&package.version))
+        .map(str::to_string);
+    (locked, vec![no_wheel, finding])
+}
+
+/// What the known-problem table says of `name` `version`; `None` when it
+/// does not list the package or cannot tell for this version.
+pub fn known_answer(ecosystem: Ecosystem, name: &str, version: &str) -> Option<Answered> {
+    let known = known_package_in(ecosystem, name)?;
+    let table = AnswerSource::KnownTable {
+        sources: known.sources.clone(),
+    };
+    let about = match &known.first_musl {
+        FirstMusl::Version {
+            approximate: true, ..
+        } => " (the table's version is approximate)",
+        _ => "",
+    };
+    match known.lacks_musl_build(version)? {
+        false => {
+            let detail = match &known.first_musl {
+                FirstMusl::Version { first, .. } => match &known.musl_until {
+                    Some(until) => format!(
+                        "musl builds from {first} until before {until}{about} (known-problem table)"
+                    ),
+                    None => format!("musl builds since {first}{about} (known-problem table)"),
+                },
+                FirstMusl::AtMost(bound) => {
+                    format!("musl builds by {bound} at the latest (known-problem table)")
+                }
+                _ => "every version works on musl: pure code or one static build (known-problem table)"
+                    .to_string(),
+            };
+            let mut musl = answer(Reinstall::MuslBuild, detail, table);
+            if ecosystem == Ecosystem::Npm
+                && known.without_musl_build_of(version) == &WithoutMuslBuild::SourceBuild
+            {
+                // Downloads and node-gyp-build fall back to compiling.
+                musl.build_packages = build_packages(ecosystem, Some(known));
+            }
+            Some((musl, Vec::new()))
+        }
+        true => {
+            let evidence = Evidence::KnownProblem {
+                first_musl: known.first_version().map(str::to_string),
+                sources: known.sources.clone(),
+            };
+            let (mut lacking, finding) = without_musl_build(
+                ecosystem,
+                name,
+                version,
+                Some(known),
+                known.without_musl_build_of(version),
+                table,
+                evidence,
+            );
+            lacking.first_musl_version = known.upgrade_for(version).map(str::to_string);
+            Some((lacking, vec![finding]))
+        }
+    }
+}
+
+/// The answer and its MC201 finding for a version without a musl build.
+fn without_musl_build(
+    ecosystem: Ecosystem,
+    name: &str,
+    version: &str,
+    known: Option<&KnownPackage>,
+    without: &WithoutMuslBuild,
+    source: AnswerSource,
+    evidence: Evidence,
+) -> (ReinstallAnswer, Finding) {
+    let first_builds = match ecosystem {
+        Ecosystem::Npm => "musl builds",
+        _ => "musllinux wheels",
+    };
+    let since = match known.map(|k| (&k.first_musl, k.musl_until.as_deref())) {
+        Some((FirstMusl::Version { first, .. }, Some(until))) => {
+            format!("; {first_builds} from {first} until before {until}")
+        }
+        Some((FirstMusl::Version { first, .. }, None)) => format!("; {first_builds} from {first}"),
+        Some((FirstMusl::Never, _)) => "; no version has one".to_string(),
+        _ => String::new(),
+    };
+    let (reinstall, what) = match without {
+        WithoutMuslBuild::SourceBuild => (
+            Reinstall::SourceBuild,
+            match ecosystem {
+                Ecosystem::Npm => ", so npm on Alpine compiles it with node-gyp",
+                _ => ", so pip on Alpine compiles it from source",
+            },
+        ),
+        WithoutMuslBuild::CannotInstall { .. } => (
+            Reinstall::CannotInstall,
+            " and no sdist, so pip on Alpine fails (\"No matching distribution found\")",
+        ),
+        WithoutMuslBuild::NoMuslBuild => {
+            (Reinstall::NoMuslBuild, " (only glibc builds are published)")
+        }
+        WithoutMuslBuild::Unknown => (Reinstall::NoMuslBuild, " for this version"),
+    };
+    let detail = format!("{name} {version}: no musl build{what}{since}");
+    let mut reinstall_answer = answer(reinstall, detail.clone(), source);
+    if reinstall == Reinstall::SourceBuild {
+        reinstall_answer.build_packages = build_packages(ecosystem, known);
+    }
+    let remedy = match known {
+        Some(k) if !k.remedy.is_empty() => format!("{} (sources: {})", k.remedy, k.sources),
+        _ => "pip will compile it from the sdist: `apk add build-base python3-dev` plus the -dev packages of the libraries it links; or upgrade to a version with musllinux wheels".to_string(),
+    };
+    let finding = Finding::new(Code::NoMuslBuild, detail, evidence).with_remedy(remedy);
+    (reinstall_answer, finding)
+}
+
+/// What `bundle install` on the musl target gives for gem `name` `version`,
+/// from the lockfile's `PLATFORMS` and specs: Bundler 2.5+ resolves a
+/// `<arch>-linux-musl` platform gem on musl when the lock records that
+/// platform, builds the `ruby` (source) gem there, and otherwise stops
+/// (the lock lacks the platform it runs on).
+pub fn assess_gem_lock(
+    lock: &crate::ecosystem::ruby::GemLock,
+    name: &str,
+    version: &str,
+    arch: Arch,
+    lockfile: &str,
+) -> Option<ReinstallAnswer> {
+    let specs: Vec<Option<&str>> = lock
+        .specs
+        .iter()
+        .filter(|(n, v, _)| n == name && v == version)
+        .map(|(_, _, platform)| platform.as_deref())
+        .collect();
+    if specs.is_empty() {
+        return None;
+    }
+    let musl_platform = format!("{}-linux-musl", pip_arch(arch));
+    let source = AnswerSource::Lockfile {
+        path: lockfile.to_string(),
+    };
+    let locks_musl = lock.platforms.contains(&musl_platform);
+    if !locks_musl {
+        let mut relock = answer(
+            Reinstall::MuslBuildNotLocked,
+            format!(
+                "{lockfile} PLATFORMS ({}) lacks {musl_platform}: `bundle lock --add-platform \
+                 {musl_platform}`, then `bundle install` on the target",
+                lock.platforms.join(", ")
+            ),
+            source,
+        );
+        relock.build = Some(format!(
+            "bundle lock --add-platform {musl_platform} ({name} {version})"
+        ));
+        return Some(relock);
+    }
+    if specs.contains(&Some(musl_platform.as_str())) {
+        let mut musl = answer(
+            Reinstall::MuslBuild,
+            format!("{lockfile} locks the {musl_platform} platform gem"),
+            source,
+        );
+        musl.build = Some(format!("{name}-{version}-{musl_platform}"));
+        return Some(musl);
+    }
+    if specs.contains(&None) {
+        let mut build = answer(
+            Reinstall::SourceBuild,
+            format!(
+                "{lockfile} locks {musl_platform} and the source gem: `bundle install` on the \
+                 target compiles its extension"
+            ),
+            source,
+        );
+        build.build_packages = vec!["build-base".to_string(), "ruby-dev".to_string()];
+        return Some(build);
+    }
+    Some(answer(
+        Reinstall::NoMuslBuild,
+        format!("{lockfile} locks {musl_platform} but no gem of {name} {version} for it"),
+        source,
+    ))
+}
