@@ -709,3 +709,42 @@ fn an_images_libraries_are_found_where_its_loader_looks_by_default() {
         "{report:#}"
     );
 }
+
+/// A file linked against a library without a SONAME by a relative path
+/// needs that path (`lib/libf.so`), which both loaders open from the
+/// working directory: the fix says so, on musl and on glibc.
+#[test]
+fn a_needed_relative_path_is_explained_as_relative_to_the_working_directory() {
+    use common::synthetic_elf::SharedObject;
+    let dir = tempfile::tempdir().unwrap();
+    let program = SharedObject {
+        needed: vec!["lib/libf.so".to_string(), "libc.so.6".to_string()],
+        undefined: vec!["f".to_string()],
+        interpreter: Some("/lib64/ld-linux-x86-64.so.2".to_string()),
+        ..SharedObject::default()
+    }
+    .to_bytes();
+    std::fs::create_dir(dir.path().join("bin")).unwrap();
+    std::fs::write(dir.path().join("bin/app"), program).unwrap();
+    for target in ["alpine:3.20", "debian:12-slim"] {
+        let (report, status) = json_scan(dir.path(), &["--target", target]);
+        assert_eq!(status, 1, "{target}");
+        let finding = report["artifacts"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == "MC103")
+            .unwrap_or_else(|| panic!("{target}: no MC103 in {report:#}"));
+        let remedy = finding["remedy"].as_str().unwrap();
+        assert!(
+            remedy.starts_with(
+                "`lib/libf.so` is a path relative to the directory the program is started in"
+            ),
+            "{target}: {remedy}"
+        );
+        assert!(
+            remedy.contains("patchelf --replace-needed lib/libf.so libf.so"),
+            "{target}: {remedy}"
+        );
+    }
+}

@@ -228,6 +228,23 @@ fn relocation_messages(shown: &str, relocations: &[(u32, usize)]) -> Vec<String>
 pub(super) const UNLOADABLE_REMEDY: &str = "remove or rename the file the search stops at, or \
      put the real library ahead of it on the search path";
 
+/// The fix when a needed name is a relative path (`lib/libf.so`: the
+/// library had no SONAME when the file was linked against it by path).
+/// Both loaders open such a name from the working directory, so it loads
+/// only when the program starts where that path exists.
+pub(super) fn relative_name_remedy<'a>(names: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let name = names
+        .into_iter()
+        .find(|name| name.contains('/') && !name.starts_with('/'))?;
+    let file_name = name.rsplit('/').next().unwrap_or(name);
+    Some(format!(
+        "`{name}` is a path relative to the directory the program is started in (the library \
+         had no SONAME when it was linked), so it loads only when started where that path \
+         exists: relink against the library built with `-Wl,-soname,{file_name}`, or \
+         `patchelf --replace-needed {name} {file_name}` with an RPATH that reaches it"
+    ))
+}
+
 fn missing_libraries(libraries: Vec<MissingLibrary>, platform: &Platform) -> Finding {
     let loader_messages = libraries.iter().map(library_message).collect();
     let (unloadable, searched): (Vec<&MissingLibrary>, Vec<&MissingLibrary>) =
@@ -269,7 +286,10 @@ fn missing_libraries(libraries: Vec<MissingLibrary>, platform: &Platform) -> Fin
             if libraries.len() == 1 { "it" } else { "them" }
         );
     }
-    let remedy = if searched.is_empty() {
+    let relative = relative_name_remedy(absent.iter().map(|l| l.name.as_str()));
+    let remedy = if let Some(remedy) = relative {
+        remedy
+    } else if searched.is_empty() {
         UNLOADABLE_REMEDY.to_string()
     } else if libraries.iter().all(|l| l.gcompat_provides) {
         "gcompat provides it: `apk add gcompat`".to_string()

@@ -2,7 +2,7 @@
 //! what [`super::GlibcResolver`] found missing, as MC1xx findings.
 
 use crate::check::describe_list;
-use crate::check::findings::{UNLOADABLE_REMEDY, stopped_at_unloadable};
+use crate::check::findings::{UNLOADABLE_REMEDY, relative_name_remedy, stopped_at_unloadable};
 use crate::check::tree::TreeFile;
 use crate::model::{
     Arch, Code, Evidence, Finding, Host, MissingLibrary, MissingNode, MissingSymbol, Presence,
@@ -216,6 +216,7 @@ pub(super) fn missing_libraries(
     let built_for_musl = names
         .iter()
         .any(|n| n.starts_with("libc.musl-") || n.as_str() == "libc.so");
+    remedies.extend(relative_name_remedy(absent.iter().map(String::as_str)));
     if built_for_musl {
         remedies.push(
             "it was built for musl: install its glibc build instead (a manylinux wheel, the \
