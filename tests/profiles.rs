@@ -455,3 +455,48 @@ fn the_targets_command_lists_every_profile() {
     assert!(text.contains("gcr.io/distroless/cc-debian12"), "{text}");
     assert!(text.contains("versions-only"), "{text}");
 }
+
+/// Libraries the glibc images ship that applications outside auditwheel's
+/// reach link directly (npm addons and CLIs): a symbol needed from them is
+/// checked, not `unknown` (MC108). tauri-cli's `cli.linux-x64-gnu.node`
+/// needs `lzma_code@XZ_5.0` from liblzma.so.5.
+#[test]
+fn common_libraries_of_the_glibc_images_have_export_tables() {
+    const TABULATED: &[&str] = &[
+        "liblzma.so.5",
+        "libzstd.so.1",
+        "libbz2.so.1.0",
+        "liblz4.so.1",
+        "libuuid.so.1",
+        "libtinfo.so.6",
+    ];
+    let mut checked = 0;
+    for found in Profile::all() {
+        if found.exactness != Exactness::Verified || found.libc != LibcKind::Glibc {
+            continue;
+        }
+        for library in found.libraries() {
+            if TABULATED.contains(&library.soname) {
+                assert!(
+                    library.has_exports(),
+                    "{} {:?} {}: no export table",
+                    found.name,
+                    found.arch,
+                    library.soname
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 30, "only {checked} libraries checked");
+    let bookworm = profile("debian:12-slim");
+    let lzma = bookworm.library("liblzma.so.5").expect("liblzma.so.5");
+    let definitions = lzma.exports("lzma_code").expect("liblzma tabulated");
+    assert!(
+        definitions
+            .iter()
+            .any(|d| d.version == Some("XZ_5.0") && d.default),
+        "{definitions:?}"
+    );
+    assert_eq!(lzma.exports("lzma_no_such_function"), Some(&[][..]));
+}

@@ -44,6 +44,10 @@ EXPORT_SONAMES = re.compile(
     r"|libresolv\.so\.2|libutil\.so\.1|libanl\.so\.1|libnsl\.so\.1|libBrokenLocale\.so\.1"
     r"|libmvec\.so\.1|libthread_db\.so\.1|libcrypt\.so\.[12]"
     r"|libstdc\+\+\.so\.6|libgcc_s\.so\.1|libgomp\.so\.1|libz\.so\.1|libcrypto\.so\.[\d.]+|libssl\.so\.[\d.]+"
+    # Libraries the images ship that applications link directly (npm
+    # addons and CLIs are not auditwheel'd: tauri-cli needs liblzma.so.5).
+    r"|liblzma\.so\.5|libzstd\.so\.1|libbz2\.so\.1\.0|liblz4\.so\.1|libuuid\.so\.1|libtinfo\.so\.6"
+    r"|libgmp\.so\.10|libpcre2-8\.so\.0|libudev\.so\.1|libffi\.so\.\d+"
     r"|libc\.musl-[a-z0-9_]+\.so\.1)$"
 )
 
