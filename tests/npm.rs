@@ -958,3 +958,97 @@ fn addons_named_for_another_platform_are_not_applicable_beside_the_targets_own()
         judged([true, false, false, true, false, true, false])
     );
 }
+
+/// `muslcheck node_modules` (or a scan started inside it) judges the
+/// installed packages as a scan of the project does: their package.json
+/// files are installed manifests and their platform variants are known,
+/// though the shown paths no longer contain `node_modules/`.
+#[test]
+fn a_scan_of_node_modules_itself_judges_as_a_scan_of_the_project() {
+    use common::synthetic_elf::SharedObject;
+    let project = tempfile::tempdir().unwrap();
+    let modules = project.path().join("node_modules");
+    let addon = |libc: &str, calls: &str| {
+        SharedObject {
+            needed: vec![libc.to_string()],
+            undefined: vec![calls.to_string()],
+            exports: vec!["napi_register_module_v1".to_string()],
+            ..SharedObject::default()
+        }
+        .to_bytes()
+    };
+    let write = |path: &str, bytes: &[u8]| {
+        let to = modules.join(path);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, bytes).unwrap();
+    };
+    write(
+        "fast/package.json",
+        br#"{"name":"fast","version":"1.0.0","optionalDependencies":{"fast-linux-x64-gnu":"1.0.0","fast-linux-x64-musl":"1.0.0"}}"#,
+    );
+    for (libc, npm_libc, needs, calls) in [
+        ("gnu", "glibc", "libc.so.6", "gnu_get_libc_version"),
+        ("musl", "musl", "libc.musl-x86_64.so.1", "malloc"),
+    ] {
+        let name = format!("fast-linux-x64-{libc}");
+        write(
+            &format!("{name}/package.json"),
+            format!(
+                r#"{{"name":"{name}","version":"1.0.0","os":["linux"],"cpu":["x64"],"libc":["{npm_libc}"]}}"#
+            )
+            .as_bytes(),
+        );
+        write(
+            &format!("{name}/fast.linux-x64-{libc}.node"),
+            &addon(needs, calls),
+        );
+    }
+    write(
+        "pb/package.json",
+        br#"{"name":"pb","version":"2.0.0","dependencies":{"node-gyp-build":"4"}}"#,
+    );
+    write(
+        "pb/prebuilds/linux-x64/pb.glibc.node",
+        &addon("libc.so.6", "gnu_get_libc_version"),
+    );
+    write(
+        "pb/prebuilds/linux-x64/pb.musl.node",
+        &addon("libc.musl-x86_64.so.1", "malloc"),
+    );
+    let verdicts = |root: &Path, target: &str| -> Vec<(String, String)> {
+        let (report, _) = json_scan(root, &["--target", target]);
+        let mut all: Vec<(String, String)> = artifacts(&report)
+            .iter()
+            .filter(|a| a["facts"].is_object())
+            .map(|a| {
+                let path = a["path"].as_str().unwrap();
+                let below = path.strip_prefix("node_modules/").unwrap_or(path);
+                (
+                    below.to_string(),
+                    a["verdict"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        all.sort();
+        all
+    };
+    for (target, never_loaded) in [
+        ("alpine:3.20", ["fast.linux-x64-gnu.node", "pb.glibc.node"]),
+        (
+            "debian:12-slim",
+            ["fast.linux-x64-musl.node", "pb.musl.node"],
+        ),
+    ] {
+        let of_project = verdicts(project.path(), target);
+        assert_eq!(of_project.len(), 4, "{of_project:?}");
+        for file in never_loaded {
+            assert!(
+                of_project
+                    .iter()
+                    .any(|(path, verdict)| path.ends_with(file) && verdict == "not-applicable"),
+                "{target}: {file}: {of_project:?}"
+            );
+        }
+        assert_eq!(verdicts(&modules, target), of_project, "{target}");
+    }
+}

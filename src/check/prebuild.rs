@@ -50,7 +50,7 @@ impl Prebuilds {
         let mut named: HashMap<PathBuf, Vec<(&TreeFile, NamedPlatform)>> = HashMap::new();
         for i in 0..count {
             let Some(file) = index.file(i) else { continue };
-            let Some(prebuild) = prebuild(file.shown).filter(|p| !p.bare) else {
+            let Some(prebuild) = prebuild(file.npm_path()).filter(|p| !p.bare) else {
                 if let Some((package, platform)) = named_addon(file) {
                     named.entry(package).or_default().push((file, platform));
                 }
@@ -401,7 +401,7 @@ pub fn never_loaded(
         return Some(reason);
     }
     let target_cpu = npm_cpu(arch);
-    let prebuild = prebuild(file.shown)?;
+    let prebuild = prebuild(file.npm_path())?;
     if let Some(reason) = never_picked(&prebuild, target_cpu, arch) {
         return Some(reason);
     }
@@ -469,7 +469,7 @@ fn never_loaded_on_glibc(
             )
         });
     }
-    if let Some(name) = npm_package_name(file.shown)
+    if let Some(name) = npm_package_name(file.npm_path())
         && is_musl_variant_name(name, target_cpu)
         && glibc
     {
@@ -480,7 +480,7 @@ fn never_loaded_on_glibc(
     if let Some(reason) = prebuilds.named_for_another(file) {
         return Some(reason);
     }
-    let prebuild = prebuild(file.shown)?;
+    let prebuild = prebuild(file.npm_path())?;
     if let Some(reason) = never_picked(&prebuild, target_cpu, arch) {
         return Some(reason);
     }

@@ -70,6 +70,24 @@ impl TreeFile<'_> {
     pub fn file_name(&self) -> &str {
         self.shown.rsplit('/').next().unwrap_or(self.shown)
     }
+
+    /// The path whose `node_modules/…` components say which npm package
+    /// holds the file: the shown path, or its location on disk when the
+    /// scan starts inside `node_modules` (`muslcheck node_modules`: shown
+    /// paths begin below it). An archive member keeps its shown path.
+    pub fn npm_path(&self) -> &str {
+        if self.shown.contains("node_modules/") {
+            return self.shown;
+        }
+        match self.location.to_str() {
+            Some(location)
+                if location.ends_with(self.shown) && location.contains("/node_modules/") =>
+            {
+                location
+            }
+            _ => self.shown,
+        }
+    }
 }
 
 /// Finds scanned files by location, through symlinks met while walking.

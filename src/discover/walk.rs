@@ -464,8 +464,11 @@ impl<'a, 's> Walker<'a, 's> {
             }
         }
         let manifest = name.to_str().and_then(|name| {
+            // The whole path: a scan of `node_modules` itself (or of one
+            // installed package) reads installed packages too.
             let in_node_modules = || {
-                root.relative(entry.path())
+                entry
+                    .path()
                     .components()
                     .any(|c| c.as_os_str() == "node_modules")
             };
