@@ -155,6 +155,7 @@ fn decide_one(
     }
     let reinstalled = best_answer(&group.answers)
         .map(|best| with_every_build_package(best, &group.answers))
+        .map(|best| with_table_advice(best, &group.answers))
         .or_else(|| distribution_answer(package.as_ref(), &group.files, platform))
         .unwrap_or_else(|| answer_from_files(package.as_ref(), &group.files, &as_is, platform));
     let reinstalled = untagged_prebuild_fallback(reinstalled, &group.files, platform);
@@ -212,6 +213,20 @@ fn with_every_build_package(
     if best.build_packages.iter().any(|p| p == "build-base") {
         best.build_packages
             .retain(|p| !IN_BUILD_BASE.contains(&p.as_str()));
+    }
+    best
+}
+
+/// `best`, when it has no musl build to install, with the known-problem
+/// table's advice from whichever answer carries it (the index may answer
+/// "compiles from source" where the table says which route works).
+fn with_table_advice(mut best: ReinstallAnswer, answers: &[ReinstallAnswer]) -> ReinstallAnswer {
+    let lacks_musl_build = matches!(
+        best.reinstall,
+        Reinstall::SourceBuild | Reinstall::NoMuslBuild | Reinstall::CannotInstall
+    );
+    if lacks_musl_build && best.advice.is_none() {
+        best.advice = answers.iter().find_map(|answer| answer.advice.clone());
     }
     best
 }
@@ -323,6 +338,7 @@ fn answer_from_files(
                 build: None,
                 first_musl_version: None,
                 build_packages: Vec::new(),
+                advice: None,
             };
         }
         LoaderKind::Glibc => {}
@@ -338,6 +354,7 @@ fn answer_from_files(
                 build: None,
                 first_musl_version: None,
                 build_packages: Vec::new(),
+                advice: None,
             };
         }
         LoaderKind::None => {}
@@ -369,6 +386,7 @@ fn answer_from_files(
             build: None,
             first_musl_version: None,
             build_packages: Vec::new(),
+            advice: None,
         };
     }
     if package.is_none() {
@@ -399,6 +417,7 @@ fn jni_answer(package: &Package, files: &[&Artifact]) -> Option<ReinstallAnswer>
         build: None,
         first_musl_version,
         build_packages: Vec::new(),
+        advice: None,
     };
     if let Some(musl) = loaded.iter().find(|f| {
         f.facts()
@@ -471,6 +490,7 @@ fn distribution_answer(
         build,
         first_musl_version: None,
         build_packages: Vec::new(),
+        advice: None,
     };
     match package.ecosystem {
         Ecosystem::Alpine if platform.loader_kind() == LoaderKind::Musl => Some(answer(
@@ -542,5 +562,43 @@ fn distribution_answer(
             ))
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(reinstall: Reinstall, source: AnswerSource, advice: Option<&str>) -> ReinstallAnswer {
+        ReinstallAnswer {
+            advice: advice.map(str::to_string),
+            source,
+            reinstall,
+            ..ReinstallAnswer::unknown("detail")
+        }
+    }
+
+    #[test]
+    fn the_tables_advice_joins_an_index_answer_without_a_musl_build() {
+        let index = AnswerSource::Index {
+            url: "https://pypi.org/simple/opencv-python-headless/".to_string(),
+        };
+        let table = AnswerSource::KnownTable {
+            sources: "issues".to_string(),
+        };
+        let advice = "apk add py3-opencv (full build, no headless); or glibc image";
+        let answers = [
+            answer(Reinstall::SourceBuild, index.clone(), None),
+            answer(Reinstall::NoMuslBuild, table, Some(advice)),
+        ];
+        let best = best_answer(&answers).unwrap().clone();
+        assert_eq!(best.source, index);
+        assert_eq!(
+            with_table_advice(best, &answers).advice.as_deref(),
+            Some(advice)
+        );
+        // A musl build to install needs no advice.
+        let musl = answer(Reinstall::MuslBuild, index, None);
+        assert_eq!(with_table_advice(musl, &answers).advice, None);
     }
 }

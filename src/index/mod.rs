@@ -381,6 +381,7 @@ fn index_answer(decided: Verdict, url: &str, build_packages: Vec<String>) -> Rei
         build: decided.build,
         first_musl_version: decided.first_musl_version,
         build_packages,
+        advice: None,
     }
 }
 

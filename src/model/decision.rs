@@ -57,6 +57,12 @@ pub struct ReinstallAnswer {
     /// Alpine packages a build from source needs (`build-base`, `python3-dev`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub build_packages: Vec<String>,
+    /// What muslcheck's known-problem table advises for a version without a
+    /// musl build (`apk add py3-opencv …; or a glibc image`), whichever
+    /// source answered: a compile from source may need more than the
+    /// build packages, or be the wrong route.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advice: Option<String>,
 }
 
 impl ReinstallAnswer {
@@ -69,6 +75,7 @@ impl ReinstallAnswer {
             build: None,
             first_musl_version: None,
             build_packages: Vec::new(),
+            advice: None,
         }
     }
 }

@@ -364,7 +364,17 @@ fn why_line(decision: &PackageDecision) -> Option<String> {
         Reinstall::Unknown => decision.as_is.verdict == Some(Verdict::Breaks),
         _ => true,
     };
-    (worth_saying && !answer.detail.is_empty()).then(|| answer.detail.clone())
+    let mut why = (worth_saying && !answer.detail.is_empty()).then(|| answer.detail.clone())?;
+    // The table's own answers already follow its advice (the upgrade, the
+    // build packages); another source's answer gains what the table knows.
+    if let Some(advice) = answer
+        .advice
+        .as_ref()
+        .filter(|_| !matches!(answer.source, AnswerSource::KnownTable { .. }))
+    {
+        why.push_str(&format!(". Known-problem table: {advice}"));
+    }
+    Some(why)
 }
 
 fn column_widths(header: &[String; 4], rows: &[[String; 4]]) -> [usize; 4] {

@@ -32,6 +32,7 @@ fn answer(reinstall: Reinstall, detail: String, source: AnswerSource) -> Reinsta
         build: None,
         first_musl_version: None,
         build_packages: Vec::new(),
+        advice: None,
     }
 }
 
@@ -243,6 +244,9 @@ fn without_musl_build(
     if reinstall == Reinstall::SourceBuild {
         reinstall_answer.build_packages = build_packages(ecosystem, known);
     }
+    reinstall_answer.advice = known
+        .map(|k| k.remedy.clone())
+        .filter(|remedy| !remedy.is_empty());
     let remedy = match known {
         Some(k) if !k.remedy.is_empty() => format!("{} (sources: {})", k.remedy, k.sources),
         _ => "pip will compile it from the sdist: `apk add build-base python3-dev` plus the -dev packages of the libraries it links; or upgrade to a version with musllinux wheels".to_string(),
