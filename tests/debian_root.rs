@@ -7,9 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use serde_json::Value;
-
-use common::{by_suffix, codes, fetched, json_scan};
+use common::{by_suffix, codes, fetched, finding, json_scan};
 
 /// corpus/thirdparty/fetched/`name`, which make-`name`.sh extracts from
 /// Debian's packages, when it was built.
@@ -22,15 +20,6 @@ fn debian_tree(name: &str) -> Option<std::path::PathBuf> {
         eprintln!("SKIPPED: corpus/thirdparty/make-{name}.sh extracts it from Debian's packages");
     }
     root
-}
-
-fn finding<'a>(artifact: &'a Value, code: &str) -> &'a Value {
-    artifact["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == code)
-        .unwrap_or_else(|| panic!("no {code} in {:?}", codes(artifact)))
 }
 
 /// usr/bin/jq needs libjq.so.1, which the tree has in

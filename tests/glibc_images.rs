@@ -13,7 +13,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use common::{codes, corpus, json_scan, running_as_root};
+use common::{codes, corpus, finding, json_scan, running_as_root};
 use muslcheck::model::Arch;
 use muslcheck::platform::Profile;
 
@@ -167,15 +167,6 @@ fn judge(image: &str, root: &Path, inside: &Path) -> (Value, Vec<String>) {
         .map(|m| m.as_str().unwrap().replace(&shown, &in_root))
         .collect();
     (artifact, messages)
-}
-
-fn finding<'a>(artifact: &'a Value, code: &str) -> &'a Value {
-    artifact["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == code)
-        .unwrap_or_else(|| panic!("no {code} in {:?}", codes(artifact)))
 }
 
 /// debian:11-slim has glibc 2.31: ld.so refuses a program needing
@@ -1136,13 +1127,9 @@ fn a_musl_build_on_a_glibc_image_is_told_to_use_its_glibc_build() {
     ] {
         let (report, status) = json_scan(&corpus("lib/libplain-musl.so"), &["--target", image]);
         assert_eq!(status, 1, "{image}");
-        let finding = report["artifacts"][0]["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["code"] == "MC103")
-            .unwrap_or_else(|| panic!("{image}: no MC103 in {report:#}"));
-        let remedy = finding["remedy"].as_str().unwrap();
+        let remedy = finding(&report["artifacts"][0], "MC103")["remedy"]
+            .as_str()
+            .unwrap();
         assert!(
             remedy.starts_with("it was built for musl: install its glibc build"),
             "{image}: {remedy}"

@@ -729,13 +729,9 @@ fn a_needed_relative_path_is_explained_as_relative_to_the_working_directory() {
     for target in ["alpine:3.20", "debian:12-slim"] {
         let (report, status) = json_scan(dir.path(), &["--target", target]);
         assert_eq!(status, 1, "{target}");
-        let finding = report["artifacts"][0]["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["code"] == "MC103")
-            .unwrap_or_else(|| panic!("{target}: no MC103 in {report:#}"));
-        let remedy = finding["remedy"].as_str().unwrap();
+        let remedy = common::finding(&report["artifacts"][0], "MC103")["remedy"]
+            .as_str()
+            .unwrap();
         assert!(
             remedy.starts_with(
                 "`lib/libf.so` is a path relative to the directory the program is started in"

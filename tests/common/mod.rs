@@ -188,6 +188,16 @@ pub fn by_suffix<'a>(report: &'a Value, suffix: &str) -> &'a Value {
     .unwrap_or_else(|| panic!("no path ending with {suffix} in the report"))
 }
 
+/// The artifact's first finding with `code`.
+pub fn finding<'a>(artifact: &'a Value, code: &str) -> &'a Value {
+    artifact["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == code)
+        .unwrap_or_else(|| panic!("no {code} in {:?}", codes(artifact)))
+}
+
 /// The finding codes of an artifact.
 pub fn codes(artifact: &Value) -> Vec<String> {
     artifact["findings"]
