@@ -195,7 +195,7 @@ pub struct ActionPlan {
 /// A package that breaks as it is, with no answer on a reinstall.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Unanswered {
-    /// `faiss-cpu 1.15.1`.
+    /// `faiss_cpu 1.15.1`: the name and version as installed.
     pub package: String,
     pub why: String,
     /// A command that answers it (`pip download … --platform musllinux_1_2_x86_64`).
