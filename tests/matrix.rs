@@ -355,3 +355,32 @@ fn a_package_nothing_answered_for_leaves_alpine_undecided_not_without_a_fix() {
     assert!(text.contains("breaks unanswered"), "{text}");
     assert!(text.contains("cannot tell on: alpine:3.20"), "{text}");
 }
+
+/// Alpine's profile counts its libraries like any image's: a library that
+/// runs on Alpine and the glibc images has Alpine, the fewest, as the
+/// leanest (its library count was missing, so a glibc image won).
+#[test]
+fn alpine_counts_its_libraries_and_can_be_the_leanest_image() {
+    let matrix = matrix(&corpus("lib/libplain.so"), &[]);
+    let targets = matrix["targets"].as_array().unwrap();
+    let alpine = &targets[0];
+    assert!(
+        alpine["target"]["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("alpine:"),
+        "{alpine:#}"
+    );
+    assert_eq!(alpine["runs_as_is"], true, "{alpine:#}");
+    let alpine_libraries = alpine["libraries"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no library count: {alpine:#}"));
+    let running_glibc: Vec<u64> = targets[1..]
+        .iter()
+        .filter(|t| t["runs_as_is"] == true)
+        .filter_map(|t| t["libraries"].as_u64())
+        .collect();
+    assert!(!running_glibc.is_empty(), "{targets:#?}");
+    assert!(running_glibc.iter().all(|&n| n > alpine_libraries));
+    assert_eq!(matrix["leanest"]["column"], 0, "{:#}", matrix["leanest"]);
+}

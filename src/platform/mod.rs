@@ -218,9 +218,12 @@ impl Platform {
     pub fn library_count(&self) -> Option<usize> {
         let profile = match &self.target {
             Target::Image(_) => self.profile(),
-            Target::Musl(musl) if musl.has_packages() => {
-                Profile::lookup(&musl.to_string(), self.arch).ok()
-            }
+            // By the image's name (`alpine:3.24`), not the target's display
+            // (`alpine:3.24 (musl 1.2.6)`), which names no profile.
+            Target::Musl(musl) if musl.has_packages() => musl
+                .release
+                .as_ref()
+                .and_then(|release| Profile::lookup(&format!("alpine:{release}"), self.arch).ok()),
             Target::Musl(_) => None,
         }?;
         profile.libraries_known().then(|| profile.libraries().len())
