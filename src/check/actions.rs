@@ -13,6 +13,7 @@ use crate::model::{
 };
 use crate::platform::{LoaderKind, Platform};
 
+use super::describe_list;
 use super::reinstall::pip_arch;
 
 /// What to change for one package.
@@ -128,22 +129,19 @@ pub(super) fn actions(
                 || loads_with_gcompat(files) && platform.has_packages()
             {
                 actions.push(Action::Gcompat { files: Vec::new() });
-            } else if package.is_none() && platform.has_packages() && some_load_with_gcompat(files)
+            } else if let Some((with, without)) = package
+                .is_none()
+                .then(|| split_by_gcompat(files))
+                .filter(|(with, _)| !with.is_empty() && platform.has_packages())
             {
                 // Files no package owns are separate programs: those that
                 // load with gcompat get it, the others are named.
-                actions.push(Action::Gcompat {
-                    files: files
-                        .iter()
-                        .filter(|f| f.verdict() == Verdict::Breaks && file_loads_with_gcompat(f))
-                        .map(|f| f.path.as_str().to_string())
-                        .collect(),
-                });
+                actions.push(Action::Gcompat { files: with });
                 actions.push(Action::NoFix {
                     why: format!(
                         "{} ({}; the others load with gcompat)",
                         reinstalled.detail,
-                        list_paths(&breaking_without_gcompat(files))
+                        describe_list(&without, 5)
                     ),
                 });
             } else if as_is.verdict == Some(Verdict::Breaks) {
@@ -269,9 +267,11 @@ fn runtime_file_fixes(files: &[&Artifact], platform: &Platform) -> (BTreeSet<Str
             continue;
         };
         for needed in paths.iter().filter_map(|path| RuntimeFile::at(path)) {
+            // The image's packages, where its table names them (only
+            // with a package manager), else a copy from the build stage.
             match profile.runtime_file_packages(needed) {
-                Some(names) if profile.install_command.is_some() => packages.extend(names),
-                _ => {
+                Some(names) => packages.extend(names),
+                None => {
                     copies.insert(needed.copy_line());
                 }
             }
@@ -422,20 +422,15 @@ fn loads_with_gcompat(files: &[&Artifact]) -> bool {
     !failing.is_empty() && failing.iter().all(|f| file_loads_with_gcompat(f))
 }
 
-/// Whether any of the failing files would load with gcompat.
-fn some_load_with_gcompat(files: &[&Artifact]) -> bool {
-    files
+/// The paths of the failing files: those gcompat makes load, and the others.
+fn split_by_gcompat(files: &[&Artifact]) -> (Vec<String>, Vec<String>) {
+    let (with, without): (Vec<&&Artifact>, Vec<&&Artifact>) = files
         .iter()
-        .any(|f| f.verdict() == Verdict::Breaks && file_loads_with_gcompat(f))
-}
-
-/// The failing files gcompat does not make load.
-fn breaking_without_gcompat<'a>(files: &[&'a Artifact]) -> Vec<&'a Artifact> {
-    files
-        .iter()
-        .copied()
-        .filter(|f| f.verdict() == Verdict::Breaks && !file_loads_with_gcompat(f))
-        .collect()
+        .filter(|f| f.verdict() == Verdict::Breaks)
+        .partition(|f| file_loads_with_gcompat(f));
+    let paths =
+        |files: Vec<&&Artifact>| files.iter().map(|f| f.path.as_str().to_string()).collect();
+    (paths(with), paths(without))
 }
 
 fn file_loads_with_gcompat(file: &Artifact) -> bool {
@@ -443,19 +438,4 @@ fn file_loads_with_gcompat(file: &Artifact) -> bool {
         .load
         .as_ref()
         .is_some_and(|load| load.loads_with_gcompat)
-}
-
-/// Up to five paths, then how many more.
-fn list_paths(files: &[&Artifact]) -> String {
-    const SHOWN: usize = 5;
-    let mut text = files
-        .iter()
-        .take(SHOWN)
-        .map(|f| f.path.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
-    if files.len() > SHOWN {
-        text.push_str(&format!(" and {} more", files.len() - SHOWN));
-    }
-    text
 }
