@@ -560,3 +560,30 @@ fn installed_distributions_get_musl_install_findings_on_musl_targets_only() {
         assert!(elsewhere.get("first_musl_version").is_none(), "{elsewhere}");
     }
 }
+
+/// CPython writes only bytecode to `__pycache__` and never imports an
+/// extension module from it: the walk does not enter it, unless
+/// `--all-files`, and a library another file needs from there is not found.
+#[test]
+fn bytecode_caches_are_not_walked_unless_all_files() {
+    let venv = site_packages(&[MARKUPSAFE_GLIBC]);
+    let package = venv.path().join("lib/python3.11/site-packages/markupsafe");
+    let cache = package.join("__pycache__");
+    std::fs::create_dir_all(&cache).unwrap();
+    std::fs::write(cache.join("__init__.cpython-311.pyc"), b"\xa7\x0d\x0d\x0a").unwrap();
+    std::fs::copy(corpus("lib/libfcntl64.so"), cache.join("hidden.so")).unwrap();
+
+    let (walked, _) = json_scan(venv.path(), &[]);
+    let (all, _) = json_scan(venv.path(), &["--all-files"]);
+    let in_cache = |report: &Value| {
+        artifacts(report)
+            .iter()
+            .any(|a| a["path"].as_str().is_some_and(|p| p.contains("__pycache__")))
+    };
+    assert!(!in_cache(&walked), "{walked:#}");
+    assert!(in_cache(&all), "{all:#}");
+    // The module beside the cache is judged either way.
+    by_suffix(&walked, "_speedups.cpython-311-x86_64-linux-gnu.so");
+    let files = |report: &Value| report["summary"]["files_walked"].as_u64().unwrap();
+    assert_eq!(files(&all), files(&walked) + 2, "{all:#}");
+}

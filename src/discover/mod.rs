@@ -32,7 +32,7 @@ pub use files::{
     LossyText, METADATA_CAP, ReadError, ScannedPaths, read_bounded, read_found, read_found_text,
     read_prefix, read_text_file, read_walked, write_atomically, write_atomically_with,
 };
-pub use text_names::{TEXT_EXTENSIONS, name_proves_text};
+pub use text_names::{TEXT_EXTENSIONS, dir_name_proves_no_elf, name_proves_text};
 pub use walk::{Found, walk};
 
 /// Unmaps the files read and retired while the readers ran (see `mapped`).

@@ -138,6 +138,14 @@ pub const TEXT_EXTENSIONS: &[&str] = &[
     "webm",
 ];
 
+/// Whether a directory's name alone proves that nothing in it is loaded:
+/// CPython's import system writes only bytecode (`*.pyc`) to `__pycache__`
+/// (PEP 3147) and never loads an extension module from it. A library a
+/// scanned file needs from there is still searched for, and found missing.
+pub fn dir_name_proves_no_elf(name: &OsStr) -> bool {
+    name == "__pycache__"
+}
+
 /// Whether the file's name alone proves it is not ELF.
 pub fn name_proves_text(name: &OsStr) -> bool {
     let Some(name) = name.to_str() else {
@@ -156,6 +164,17 @@ pub fn name_proves_text(name: &OsStr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn skips_bytecode_caches_only() {
+        assert!(dir_name_proves_no_elf(OsStr::new("__pycache__")));
+        for maybe_code in ["pycache", "__pycache__.d", "lib", "_cython", ".libs"] {
+            assert!(
+                !dir_name_proves_no_elf(OsStr::new(maybe_code)),
+                "{maybe_code}"
+            );
+        }
+    }
 
     #[test]
     fn skips_text_names_only() {

@@ -12,7 +12,7 @@ use walkdir::WalkDir;
 use super::hard_links::HardLinks;
 use super::{
     Candidate, Inventory, Manifest, OtherName, Problem, ProblemKind, WalkOptions, archive, below,
-    display_path, files, io_reason, name_proves_text, path_text,
+    dir_name_proves_no_elf, display_path, files, io_reason, name_proves_text, path_text,
 };
 use crate::ecosystem::distro::PackageDatabase;
 use crate::ecosystem::npm::is_native_file;
@@ -192,12 +192,7 @@ fn walk_job<'s>(
             if entry.depth() == 0 || !entry.file_type().is_dir() {
                 return true;
             }
-            if walked_name(entry) == ".git"
-                || shared
-                    .options
-                    .exclude
-                    .excludes_below(root.relative(entry.path()))
-            {
+            if skipped_dir(entry, root, shared.options) {
                 return false;
             }
             if shared.waiting_jobs.load(Ordering::Relaxed) >= shared.enough_waiting {
@@ -319,17 +314,15 @@ impl<'a, 's> Walker<'a, 's> {
     fn walk_following_links(&mut self, root: &Root) {
         // Unsorted: the report is sorted at the end, and sorting every
         // directory by name was most of the walk's CPU time.
-        let exclude = &self.shared.options.exclude;
+        let options = self.shared.options;
         let mut entries = WalkDir::new(&root.absolute)
             .follow_links(true)
             .follow_root_links(true)
             .into_iter()
             .filter_entry(|entry| {
-                let excluded_dir = entry.depth() > 0
-                    && entry.file_type().is_dir()
-                    && (walked_name(entry) == ".git"
-                        || exclude.excludes_below(root.relative(entry.path())));
-                !excluded_dir
+                entry.depth() == 0
+                    || !entry.file_type().is_dir()
+                    || !skipped_dir(entry, root, options)
             });
         while let Some(entry) = entries.next() {
             match entry {
@@ -554,6 +547,15 @@ fn in_dist_info(entry: &walkdir::DirEntry) -> bool {
 /// The name of an entry the walk met: below the root its path is a
 /// directory's joined with the name, so the bytes after the last `/` are it
 /// (`DirEntry::file_name` parses components: a percent of the walk).
+/// A directory below a root the walk does not enter: `.git`, an excluded
+/// one, or one whose name proves nothing in it is loaded (unless `--all-files`).
+fn skipped_dir(entry: &walkdir::DirEntry, root: &Root, options: &WalkOptions) -> bool {
+    let name = walked_name(entry);
+    name == ".git"
+        || (!options.all_files && dir_name_proves_no_elf(name))
+        || options.exclude.excludes_below(root.relative(entry.path()))
+}
+
 fn walked_name(entry: &walkdir::DirEntry) -> &std::ffi::OsStr {
     #[cfg(unix)]
     if entry.depth() > 0 {
