@@ -368,3 +368,81 @@ fn a_lazy_dlopen_defers_plt_and_got_entries_as_mc102_says() {
         std::fs::remove_dir_all(&tmp).unwrap();
     }
 }
+
+/// The plan's command that keeps the libraries files built from source load
+/// (`apk del .build-deps` would remove them with the `-dev` packages), run
+/// by Alpine's own busybox, scanelf and apk in a copy of the root: every
+/// library Alpine-built files need becomes a dependency of `.run-deps` by
+/// soname, but for the names the tree has itself (a musllinux wheel's
+/// bundled libstdc++) and for what glibc files beside them need.
+#[test]
+fn the_plans_command_keeps_what_built_files_load_in_a_real_alpine() {
+    let Some(shared) = alpine_root("3.20") else {
+        return;
+    };
+    // apk writes its database: a root of this test's own.
+    let root =
+        std::env::temp_dir().join(format!("muslcheck-keep-libraries-{}", std::process::id()));
+    let copied = Command::new("cp")
+        .arg("-a")
+        .arg(&shared)
+        .arg(&root)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let site = root.join("tmp/site");
+    std::fs::create_dir_all(site.join("built")).unwrap();
+    // Built on Alpine: libapk needs libssl, libcrypto, zlib and musl.
+    let libapk = std::fs::read_dir(root.join("lib"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.to_string_lossy().contains("libapk.so"))
+        .expect("the minirootfs's libapk");
+    std::fs::copy(&libapk, site.join("built/_ext.so")).unwrap();
+    // A musllinux wheel (its libstdc++ and libgcc_s bundled), and a glibc one.
+    for wheel in [
+        "ujson-5.10.0-cp311-cp311-musllinux_1_2_x86_64.whl",
+        "ujson-5.10.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    ] {
+        let into = site.join(if wheel.contains("musl") {
+            "musl"
+        } else {
+            "glibc"
+        });
+        let file = std::fs::File::open(corpus(&format!("thirdparty/{wheel}"))).unwrap();
+        zip::ZipArchive::new(file).unwrap().extract(&into).unwrap();
+    }
+
+    let command = muslcheck::model::keep_built_libraries_command(
+        "apk add --no-network",
+        &["/tmp/site".to_string()],
+    )
+    .join(" ");
+    let run = Command::new("chroot")
+        .arg(&root)
+        .args(["/bin/sh", "-c", &command])
+        .output()
+        .unwrap();
+    let kept = Command::new("chroot")
+        .arg(&root)
+        .args(["/sbin/apk", "info", "--no-network", "-R", ".run-deps"])
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&root).unwrap();
+    assert!(run.status.success(), "{command}\n{run:?}");
+    let depends: Vec<String> = String::from_utf8_lossy(&kept.stdout)
+        .lines()
+        .filter(|line| line.starts_with("so:"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        depends,
+        [
+            "so:libc.musl-x86_64.so.1",
+            "so:libcrypto.so.3",
+            "so:libssl.so.3",
+            "so:libz.so.1"
+        ],
+        "{kept:?}"
+    );
+}

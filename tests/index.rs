@@ -1015,6 +1015,21 @@ fn a_package_that_loads_as_it_is_needs_nothing_though_a_reinstall_would_compile(
             let source = &decision["reinstalled"]["source"];
             assert_eq!(source["from"], "index", "{decision:#}");
         }
+        // postgresql-dev brings libpq, which `apk del .build-deps` would
+        // take away from the module built against it: the plan keeps it.
+        let keep = &report["plan"]["keep_built_libraries"];
+        if loads {
+            assert!(keep.is_null(), "{keep:#}");
+        } else {
+            let dirs = keep["dirs"].as_array().unwrap();
+            assert_eq!(dirs.len(), 1, "{keep:#}");
+            assert!(dirs[0].as_str().unwrap().contains("platlib"), "{keep:#}");
+            let command = keep["command"].as_str().unwrap();
+            assert!(
+                command.ends_with("| xargs -rt apk add --no-cache --virtual .run-deps"),
+                "{command}"
+            );
+        }
     }
 }
 

@@ -576,9 +576,11 @@ fn bytecode_caches_are_not_walked_unless_all_files() {
     let (walked, _) = json_scan(venv.path(), &[]);
     let (all, _) = json_scan(venv.path(), &["--all-files"]);
     let in_cache = |report: &Value| {
-        artifacts(report)
-            .iter()
-            .any(|a| a["path"].as_str().is_some_and(|p| p.contains("__pycache__")))
+        artifacts(report).iter().any(|a| {
+            a["path"]
+                .as_str()
+                .is_some_and(|p| p.contains("__pycache__"))
+        })
     };
     assert!(!in_cache(&walked), "{walked:#}");
     assert!(in_cache(&all), "{all:#}");

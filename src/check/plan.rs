@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{
-    Action, ActionPlan, Artifact, ArtifactKind, PackageDecision, Reinstallation, Unanswered,
-    Version,
+    Action, ActionPlan, Artifact, ArtifactKind, Ecosystem, KeepBuiltLibraries, PackageDecision,
+    Reinstallation, Unanswered, Version, brings_a_library, keep_built_libraries_command,
 };
 use crate::platform::Platform;
 
@@ -73,6 +73,19 @@ fn install_command(
     }
 }
 
+/// Where `pip`, `npm` and `gem` install packages in the image, as a shell
+/// word: the files built there are the ones whose libraries must stay.
+fn installed_packages_dir(ecosystem: Ecosystem) -> Option<&'static str> {
+    match ecosystem {
+        Ecosystem::Pypi => {
+            Some(r#""$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["platlib"])')""#)
+        }
+        Ecosystem::Npm => Some("node_modules"),
+        Ecosystem::Rubygems => Some(r#""$(gem env gemdir)""#),
+        Ecosystem::Debian | Ecosystem::Alpine | Ecosystem::Maven => None,
+    }
+}
+
 /// Every package's actions merged.
 pub(super) fn plan(
     decisions: &[PackageDecision],
@@ -81,6 +94,8 @@ pub(super) fn plan(
 ) -> ActionPlan {
     let mut apk_add = BTreeSet::new();
     let mut build = BTreeSet::new();
+    // Where the packages built against a library's -dev package are installed.
+    let mut built_in = BTreeSet::new();
     let mut reinstall: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut relock = BTreeSet::new();
     let mut copies = BTreeSet::new();
@@ -94,7 +109,17 @@ pub(super) fn plan(
         for action in &decision.actions {
             match action {
                 Action::ApkAdd { packages } => apk_add.extend(packages.iter().cloned()),
-                Action::BuildDependencies { packages } => build.extend(packages.iter().cloned()),
+                Action::BuildDependencies { packages } => {
+                    build.extend(packages.iter().cloned());
+                    if packages.iter().any(|p| brings_a_library(p)) {
+                        built_in.extend(
+                            decision
+                                .package
+                                .as_ref()
+                                .and_then(|p| installed_packages_dir(p.ecosystem)),
+                        );
+                    }
+                }
                 Action::ReinstallOnTarget { command } => {
                     reinstall
                         .entry(command.clone())
@@ -138,6 +163,17 @@ pub(super) fn plan(
     plan.install_command = platform.install_command().map(str::to_string);
     plan.apk_add = apk_add.into_iter().collect();
     plan.build_dependencies = build.into_iter().collect();
+    plan.keep_built_libraries = plan
+        .install_command
+        .as_deref()
+        .filter(|install| install.starts_with("apk ") && !built_in.is_empty())
+        .map(|install| {
+            let dirs: Vec<String> = built_in.into_iter().map(str::to_string).collect();
+            KeepBuiltLibraries {
+                command: keep_built_libraries_command(install, &dirs).join(" "),
+                dirs,
+            }
+        });
     plan.reinstall = reinstall
         .into_iter()
         .map(|(command, packages)| Reinstallation {
@@ -153,6 +189,63 @@ pub(super) fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A package of `ecosystem` compiled on the target with `build`.
+    fn built_from_source(ecosystem: Ecosystem, build: &[&str]) -> PackageDecision {
+        PackageDecision {
+            package: Some(crate::model::Package {
+                ecosystem,
+                name: "pkg".to_string(),
+                version: "1.0".to_string(),
+            }),
+            origin: None,
+            as_is: crate::model::AsIs::default(),
+            reinstalled: crate::model::ReinstallAnswer::unknown("test"),
+            actions: vec![
+                Action::BuildDependencies {
+                    packages: build.iter().map(|p| p.to_string()).collect(),
+                },
+                Action::ReinstallOnTarget {
+                    command: "pip install".to_string(),
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn only_libraries_built_against_with_apk_are_kept_where_each_ecosystem_installs() {
+        let keep = |target: &str, decisions: &[PackageDecision]| {
+            let platform =
+                Platform::new(target.parse().unwrap(), crate::model::Arch::X86_64, false);
+            plan(decisions, &BTreeSet::new(), &platform).keep_built_libraries
+        };
+        let kept = keep(
+            "alpine:3.20",
+            &[
+                built_from_source(Ecosystem::Npm, &["build-base", "libsecret-dev"]),
+                built_from_source(Ecosystem::Pypi, &["build-base", "postgresql-dev"]),
+                // Python's headers bring no library.
+                built_from_source(Ecosystem::Rubygems, &["build-base", "python3-dev"]),
+            ],
+        )
+        .unwrap();
+        assert_eq!(kept.dirs.len(), 2, "{kept:?}");
+        assert!(kept.dirs.contains(&"node_modules".to_string()), "{kept:?}");
+        assert!(kept.dirs.iter().any(|d| d.contains("platlib")), "{kept:?}");
+        assert!(
+            kept.command
+                .contains("apk add --no-cache --virtual .run-deps"),
+            "{kept:?}"
+        );
+        let headers_only = [built_from_source(
+            Ecosystem::Pypi,
+            &["build-base", "python3-dev"],
+        )];
+        assert_eq!(keep("alpine:3.20", &headers_only), None);
+        // apt has no `.build-deps` to delete.
+        let on_debian = [built_from_source(Ecosystem::Pypi, &["libpq-dev"])];
+        assert_eq!(keep("debian:12-slim", &on_debian), None);
+    }
 
     fn names(files: &[&str]) -> BTreeSet<String> {
         files.iter().map(|f| f.to_string()).collect()

@@ -190,6 +190,46 @@ pub struct ActionPlan {
     /// The packages whose glibc files the plan runs with gcompat.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub gcompat_for: Vec<String>,
+    /// After source builds against `-dev` packages installed as `apk`'s
+    /// `.build-deps`: the command that keeps the libraries the built files
+    /// load, which `apk del .build-deps` would take away with them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keep_built_libraries: Option<KeepBuiltLibraries>,
+}
+
+/// Keeping the libraries that files built from source load.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeepBuiltLibraries {
+    /// Where the built packages are installed, as shell words
+    /// (`node_modules`, `"$(gem env gemdir)"`).
+    pub dirs: Vec<String>,
+    /// The command: [`keep_built_libraries_command`] on one line.
+    pub command: String,
+}
+
+/// Whether a build package brings a library the files built against it
+/// load (`librdkafka-dev` brings `librdkafka`); Python's headers bring none.
+pub fn brings_a_library(build_package: &str) -> bool {
+    build_package.ends_with("-dev") && build_package != "python3-dev"
+}
+
+/// The shell command, in parts to be joined by spaces (or line
+/// continuations), that adds every library the musl-linked ELF files under
+/// `dirs` load, by soname (`so:libpq.so.5`, which apk resolves to its
+/// package), to the virtual package `.run-deps` with `install` (`apk add
+/// --no-cache`): what Alpine's own images run before `apk del .build-deps`.
+/// Left out: files not linked against musl (glibc prebuilds beside the musl
+/// ones: apk has no `so:libc.so.6`), and names a file under `dirs` has
+/// (libraries bundled in wheels, which no package provides).
+pub fn keep_built_libraries_command(install: &str, dirs: &[String]) -> Vec<String> {
+    vec![
+        format!("set -- {};", dirs.join(" ")),
+        "scanelf --needed --nobanner --format '%n#p' --recursive \"$@\" | grep 'libc\\.musl-' | tr ',' '\\n' | sort -u"
+            .to_string(),
+        "| while read -r so; do [ -z \"$so\" ] || [ -n \"$(find \"$@\" -name \"$so\" -print -quit)\" ] || echo \"so:$so\"; done"
+            .to_string(),
+        format!("| xargs -rt {install} --virtual .run-deps"),
+    ]
 }
 
 /// A package that breaks as it is, with no answer on a reinstall.

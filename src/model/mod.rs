@@ -21,8 +21,9 @@ pub use arch::Arch;
 pub use code::{Code, Rule, Severity};
 pub use container::{ContainerImage, DistroPackages, ImageCommand, ImageRuntime};
 pub use decision::{
-    Action, ActionPlan, AnswerSource, AsIs, IndexMode, IndexSummary, PackageDecision,
-    ReinstallAnswer, Reinstallation, Unanswered, install_shell_command,
+    Action, ActionPlan, AnswerSource, AsIs, IndexMode, IndexSummary, KeepBuiltLibraries,
+    PackageDecision, ReinstallAnswer, Reinstallation, Unanswered, brings_a_library,
+    install_shell_command, keep_built_libraries_command,
 };
 pub use elf_facts::{
     Class, ElfFacts, ElfType, Endian, InitialExecTls, Libc, LibcKind, Linkage, Reference,

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use super::escape;
 use crate::model::{
     Action, ActionPlan, AnswerSource, IndexMode, PackageDecision, Reinstall, Report, Verdict,
-    install_shell_command,
+    brings_a_library, install_shell_command, keep_built_libraries_command,
 };
 
 /// Packages listed by name only, per line, when all is well with them.
@@ -104,10 +104,8 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
         let packages = plan.build_dependencies.join(" ");
         // A library's -dev package pulls the library in, and `apk del` takes
         // it away again: the modules built against it then fail to load.
-        let links_libraries = plan
-            .build_dependencies
-            .iter()
-            .any(|p| p.ends_with("-dev") && p != "python3-dev");
+        let links_libraries = plan.build_dependencies.iter().any(|p| brings_a_library(p))
+            && plan.keep_built_libraries.is_none();
         lines.push(if install.starts_with("apk ") {
             format!(
                 "RUN {install} --virtual .build-deps {packages}   # to compile; `apk del .build-deps` after the install"
@@ -172,6 +170,21 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
                 list(&step.packages, 6)
             ));
         }
+    }
+    if let (Some(install), Some(keep)) = (&plan.install_command, &plan.keep_built_libraries) {
+        lines.push(
+            "# after the builds, before `apk del .build-deps`: keep the libraries the built files load"
+                .to_string(),
+        );
+        let parts = keep_built_libraries_command(install, &keep.dirs);
+        let last = parts.len().saturating_sub(1);
+        lines.extend(parts.into_iter().enumerate().map(|(i, part)| {
+            let (lead, end) = (
+                if i == 0 { "RUN " } else { "    " },
+                if i < last { " \\" } else { "" },
+            );
+            format!("{lead}{part}{end}")
+        }));
     }
     if !lines.is_empty() {
         let _ = writeln!(out, "Plan for the Dockerfile:");
@@ -448,6 +461,7 @@ fn list(items: &[String], cap: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{KeepBuiltLibraries, Reinstallation};
 
     fn plan_text(build_dependencies: &[&str]) -> String {
         let plan = ActionPlan {
@@ -462,6 +476,7 @@ mod tests {
 
     #[test]
     fn build_dependencies_that_bring_libraries_say_apk_del_takes_them_away() {
+        // Without a command that keeps them (a package of no known install directory).
         let caveat = "also removes the libraries the -dev packages brought";
         let linking = plan_text(&["build-base", "librdkafka-dev", "python3-dev"]);
         assert!(
@@ -473,6 +488,49 @@ mod tests {
         let tools_only = plan_text(&["build-base", "python3-dev"]);
         assert!(tools_only.contains("--virtual .build-deps"), "{tools_only}");
         assert!(!tools_only.contains(caveat), "{tools_only}");
+    }
+
+    #[test]
+    fn the_libraries_built_files_load_are_kept_after_the_builds() {
+        let plan = ActionPlan {
+            install_command: Some("apk add --no-cache".to_string()),
+            build_dependencies: vec!["build-base".to_string(), "postgresql-dev".to_string()],
+            reinstall: vec![Reinstallation {
+                command: "pip install -r requirements.txt".to_string(),
+                packages: vec!["psycopg2 2.9.9".to_string()],
+            }],
+            keep_built_libraries: Some(KeepBuiltLibraries {
+                dirs: vec!["node_modules".to_string()],
+                command: String::new(),
+            }),
+            ..ActionPlan::default()
+        };
+        let mut out = String::new();
+        render_plan(&mut out, &plan);
+        let lines: Vec<&str> = out.lines().map(str::trim).collect();
+        let install = lines.iter().position(|l| l.starts_with("RUN pip install"));
+        let keep = lines
+            .iter()
+            .position(|l| l.starts_with("RUN set -- node_modules;"));
+        assert!(install.is_some() && keep > install, "{out}");
+        // One RUN: every line but the last continues.
+        let last = lines
+            .iter()
+            .position(|l| l.ends_with("--virtual .run-deps"));
+        assert!(last > keep, "{out}");
+        let run = lines.get(keep.unwrap()..=last.unwrap()).unwrap();
+        assert!(
+            run.split_last()
+                .unwrap()
+                .1
+                .iter()
+                .all(|l| l.ends_with(" \\")),
+            "{out}"
+        );
+        assert!(
+            !out.contains("by name those the built modules load"),
+            "{out}"
+        );
     }
 
     #[test]
