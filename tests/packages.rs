@@ -201,3 +201,40 @@ fn a_breaking_package_nothing_answered_for_is_unanswered_with_the_command_that_a
     assert!(text.contains("(the scan was offline"), "{text}");
     assert!(!text.contains("No fix on this target"), "{text}");
 }
+
+/// On a glibc image the command lists every manylinux tag pip there takes
+/// (pip does not widen `--platform manylinux_2_36` to older tags), for a
+/// package built for musl: its glibc build is what would load.
+#[test]
+fn on_a_glibc_image_the_command_that_asks_pip_lists_each_manylinux_tag_it_takes() {
+    let venv = tempfile::tempdir().unwrap();
+    let site = venv.path().join("lib/python3.12/site-packages");
+    common::install_distribution(
+        &site,
+        "madeup-musl",
+        "1.0",
+        "lib/libplain-musl.so",
+        "madeup_musl/_core.cpython-312-x86_64-linux-musl.so",
+    );
+    let (report, status) = json_scan(venv.path(), &["--target", "debian:12-slim"]);
+    assert_eq!(status, 1, "{:#}", report["packages"]);
+    let unanswered = report["plan"]["unanswered"].as_array().unwrap();
+    assert_eq!(unanswered.len(), 1, "{:#}", report["plan"]);
+    let check = unanswered[0]["check"].as_str().unwrap();
+    // Debian 12's glibc is 2.36.
+    let tags: Vec<&str> = check
+        .split(" --platform ")
+        .skip(1)
+        .map(|rest| rest.split(' ').next().unwrap())
+        .collect();
+    let mut expected: Vec<String> = (17..=36)
+        .rev()
+        .map(|minor| format!("manylinux_2_{minor}_x86_64"))
+        .collect();
+    expected.push("manylinux2014_x86_64".to_string());
+    assert_eq!(tags, expected, "{check}");
+    assert!(
+        check.ends_with("--python-version 3.12 -d /tmp/glibc-wheels madeup-musl==1.0"),
+        "{check}"
+    );
+}

@@ -309,18 +309,37 @@ fn no_fix_or_unanswered(
 }
 
 /// A command that asks the user's own package index whether the target
-/// gets a build of this version: pip with the target's wheel tags (every
-/// musllinux minor up to the target's musl, as pip on it accepts), for
-/// the CPython the files were built for.
+/// gets a build of this version: pip with the target's wheel tags, for the
+/// CPython the files were built for. pip does not widen a `--platform` to
+/// older tags (but for manylinux2014's to 2010 and 1), so every tag pip on
+/// the target accepts is listed: each musllinux minor up to the target's
+/// musl, or each manylinux_2_X from the image's glibc down to 2_17.
 fn check_command(package: &Package, files: &[&Artifact], platform: &Platform) -> Option<String> {
     if package.ecosystem != Ecosystem::Pypi || package.version.is_empty() {
         return None;
     }
-    let musl_minor = platform.musl_version()?.musllinux_minor();
     let arch = pip_arch(platform.arch);
-    let platforms: String = (1..=musl_minor)
-        .rev()
-        .map(|minor| format!(" --platform musllinux_1_{minor}_{arch}"))
+    let (tags, into) = match platform.musl_version() {
+        Some(musl) => (
+            (1..=musl.musllinux_minor())
+                .rev()
+                .map(|minor| format!("musllinux_1_{minor}_{arch}"))
+                .collect::<Vec<_>>(),
+            "/tmp/musl-wheels",
+        ),
+        None => {
+            let glibc_minor = platform.manylinux_minor()?;
+            let mut tags: Vec<String> = (17..=glibc_minor)
+                .rev()
+                .map(|minor| format!("manylinux_2_{minor}_{arch}"))
+                .collect();
+            tags.push(format!("manylinux2014_{arch}"));
+            (tags, "/tmp/glibc-wheels")
+        }
+    };
+    let platforms: String = tags
+        .iter()
+        .map(|tag| format!(" --platform {tag}"))
         .collect();
     let python = files
         .iter()
@@ -328,7 +347,7 @@ fn check_command(package: &Package, files: &[&Artifact], platform: &Platform) ->
         .map(|minor| format!(" --python-version 3.{minor}"))
         .unwrap_or_default();
     Some(format!(
-        "pip download --no-deps --only-binary=:all:{platforms}{python} -d /tmp/musl-wheels {}=={}",
+        "pip download --no-deps --only-binary=:all:{platforms}{python} -d {into} {}=={}",
         package.name, package.version
     ))
 }

@@ -306,7 +306,9 @@ impl Lookup {
                 true,
             ),
             LoaderKind::Glibc => (
-                glibc_minor(platform).map(|minor| WheelLibc::Glibc { minor }),
+                platform
+                    .manylinux_minor()
+                    .map(|minor| WheelLibc::Glibc { minor }),
                 false,
             ),
             LoaderKind::None => (None, false),
@@ -415,14 +417,6 @@ fn document<'d>(documents: &'d HashMap<String, Fetched>, url: &str) -> Option<&'
         Fetched::Document(bytes) => Some(bytes),
         Fetched::NotFound | Fetched::Failed => None,
     }
-}
-
-/// glibc 2.x's minor version on a glibc image: manylinux_2_X wheels up to it install.
-fn glibc_minor(platform: &Platform) -> Option<u32> {
-    let version = platform.info().libc_version?;
-    let (major, minor) = version.split_once('.')?;
-    let minor: String = minor.chars().take_while(char::is_ascii_digit).collect();
-    (major == "2").then(|| minor.parse().ok()).flatten()
 }
 
 /// musl 1.x's minor version on the target: musllinux_1_X wheels up to it install.

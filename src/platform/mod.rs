@@ -170,6 +170,15 @@ impl Platform {
             .map(Version::release)
     }
 
+    /// glibc 2.x's minor on a glibc image: pip there installs wheels tagged
+    /// manylinux_2_X with X up to it.
+    pub fn manylinux_minor(&self) -> Option<u32> {
+        let version = self.glibc_version()?;
+        (version.segment(0) == 2)
+            .then(|| u32::try_from(version.segment(1)).ok())
+            .flatten()
+    }
+
     /// Whether the image's glibc refuses to `dlopen` a library that needs
     /// an executable stack while the process's stack is not executable
     /// (glibc 2.41 NEWS; before, it made the stack executable).
