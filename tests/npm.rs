@@ -1052,3 +1052,47 @@ fn a_scan_of_node_modules_itself_judges_as_a_scan_of_the_project() {
         assert_eq!(verdicts(&modules, target), of_project, "{target}");
     }
 }
+
+/// npm takes `"libc": "glibc"` (and `os`, `cpu`) as a string as well as a
+/// list: sass-embedded's platform packages write it so. Such a manifest
+/// still names the package and its libc, and a field of an unexpected type
+/// drops that field only: each libc's binary is never loaded on the other.
+#[test]
+fn a_platform_package_may_write_its_libc_as_a_string() {
+    let project = tempfile::tempdir().unwrap();
+    let modules = project.path().join("node_modules");
+    for (name, libc, fixture) in [
+        ("sass-embedded-linux-x64", "glibc", "bin/hello-glibc"),
+        ("sass-embedded-linux-musl-x64", "musl", "bin/hello-musl"),
+    ] {
+        let dir = modules.join(name);
+        std::fs::create_dir_all(dir.join("dart-sass/src")).unwrap();
+        std::fs::write(
+            dir.join("package.json"),
+            format!(
+                r#"{{"name":"{name}","version":"1.108.2","os":"linux","cpu":["x64"],"libc":"{libc}","gypfile":"yes","scripts":{{"x":1}}}}"#
+            ),
+        )
+        .unwrap();
+        copy_fixture(fixture, &dir.join("dart-sass/src/dart"));
+    }
+    for (target, not_loaded) in [
+        ("alpine:3.20", "sass-embedded-linux-x64"),
+        ("debian:12-slim", "sass-embedded-linux-musl-x64"),
+    ] {
+        let (report, status) = json_scan(project.path(), &["--target", target]);
+        assert_eq!(status, 0, "{target}: {:#}", report["packages"]);
+        for artifact in artifacts(&report).iter().filter(|a| a["facts"].is_object()) {
+            let path = artifact["path"].as_str().unwrap();
+            let name = path.split('/').nth(1).unwrap();
+            assert_eq!(artifact["package"]["name"], name, "{artifact:#}");
+            assert_eq!(artifact["package"]["version"], "1.108.2", "{artifact:#}");
+            let expected = if name == not_loaded {
+                "not-applicable"
+            } else {
+                "ok"
+            };
+            assert_eq!(artifact["verdict"], expected, "{target}: {artifact:#}");
+        }
+    }
+}

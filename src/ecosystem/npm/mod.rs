@@ -16,28 +16,85 @@ pub use platform::{
     is_musl_variant_name, named_platform, npm_cpu, platform_package_libc, prebuild,
 };
 
-/// The fields of `package.json` muslcheck reads.
+/// The fields of `package.json` muslcheck reads. Each is read leniently:
+/// npm takes a string where a list is usual (`"libc": "glibc"`), and a
+/// field of another type than expected is as if absent, never a reason to
+/// drop the whole manifest (and with it the package its files belong to).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct PackageJson {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::string")]
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::string")]
     pub version: String,
-    #[serde(default, rename = "optionalDependencies")]
+    #[serde(
+        default,
+        rename = "optionalDependencies",
+        deserialize_with = "lenient::string_map"
+    )]
     pub optional_dependencies: BTreeMap<String, String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::strings")]
     pub os: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::strings")]
     pub cpu: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::strings")]
     pub libc: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::string_map")]
     pub scripts: BTreeMap<String, String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::boolean")]
     pub gypfile: bool,
     /// node-pre-gyp's download settings (`binary.host`, `module_path` …).
     #[serde(default)]
     pub binary: Option<serde_json::Value>,
+}
+
+/// Field readers that take any JSON value and keep what has the expected shape.
+mod lenient {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer};
+    use serde_json::Value;
+
+    pub fn string<'de, D: Deserializer<'de>>(value: D) -> Result<String, D::Error> {
+        Ok(match Value::deserialize(value)? {
+            Value::String(text) => text,
+            _ => String::new(),
+        })
+    }
+
+    /// A list of strings, or one string as a list of one.
+    pub fn strings<'de, D: Deserializer<'de>>(value: D) -> Result<Vec<String>, D::Error> {
+        Ok(match Value::deserialize(value)? {
+            Value::String(text) => vec![text],
+            Value::Array(items) => items
+                .into_iter()
+                .filter_map(|item| match item {
+                    Value::String(text) => Some(text),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        })
+    }
+
+    /// An object's entries whose values are strings.
+    pub fn string_map<'de, D: Deserializer<'de>>(
+        value: D,
+    ) -> Result<BTreeMap<String, String>, D::Error> {
+        Ok(match Value::deserialize(value)? {
+            Value::Object(entries) => entries
+                .into_iter()
+                .filter_map(|(key, value)| match value {
+                    Value::String(text) => Some((key, text)),
+                    _ => None,
+                })
+                .collect(),
+            _ => BTreeMap::new(),
+        })
+    }
+
+    pub fn boolean<'de, D: Deserializer<'de>>(value: D) -> Result<bool, D::Error> {
+        Ok(matches!(Value::deserialize(value)?, Value::Bool(true)))
+    }
 }
 
 /// How an installed package gets its native code.
