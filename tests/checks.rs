@@ -146,11 +146,7 @@ fn every_fixture_gets_the_expected_verdict_and_codes() {
             &[MissingSymbols],
         ),
         ("lib/liblfs64.so", Verdict::Ok, &[]),
-        (
-            "lib/libmissing-dep.so",
-            Verdict::Breaks,
-            &[MissingSymbols, MissingLibrary],
-        ),
+        ("lib/libmissing-dep.so", Verdict::Breaks, &[MissingLibrary]),
         ("lib/libplain-musl.so", Verdict::Ok, &[]),
         ("lib/libplain.so", Verdict::Ok, &[]),
         ("lib/libuses-crypt.so", Verdict::Breaks, &[MissingLibrary]),
@@ -495,24 +491,18 @@ fn fortified_library_names_the_chk_symbols_and_gcompat_rescues_it() {
 
 #[test]
 fn a_program_breaks_through_the_fortified_library_it_loads() {
-    // Alone, its library is missing and so is the symbol it takes from it.
+    // Alone, its library is missing, and the symbol it takes from it (no
+    // version says from where, and no other library is missing) fails with it.
     let alone = scan_one("bin/uses-fortified", false);
     assert_eq!(
         codes_of(&alone),
-        [
-            Code::GlibcInterpreter,
-            Code::MissingSymbols,
-            Code::MissingLibrary
-        ]
-    );
-    assert_eq!(
-        names(missing_symbols(finding(&alone, Code::MissingSymbols))),
-        ["fill"]
+        [Code::GlibcInterpreter, Code::MissingLibrary]
     );
     match &finding(&alone, Code::MissingLibrary).evidence {
         Evidence::Libraries { libraries } => {
             assert_eq!(libraries.len(), 1);
             assert_eq!(libraries[0].name, "libfortified.so");
+            assert_eq!(libraries[0].symbols_expected, ["fill"]);
             assert!(!libraries[0].gcompat_provides);
             // DT_RUNPATH $ORIGIN/../lib is looked in, then the Alpine packages.
             let looked_in = &libraries[0].looked_in;

@@ -238,3 +238,50 @@ fn on_a_glibc_image_the_command_that_asks_pip_lists_each_manylinux_tag_it_takes(
         "{check}"
     );
 }
+
+/// A musl build that lacks only a library nothing has (pyodbc's musllinux
+/// wheel needs the system's libodbc.so.2): another build would lack it too,
+/// and gcompat, glibc's, is beside the point. apk installs the package that
+/// provides a soname (`so:NAME`); the names the file expects from the
+/// library fail with it, not as MC102.
+#[test]
+fn a_musl_build_lacking_a_system_library_is_told_to_apk_add_its_soname() {
+    let venv = tempfile::tempdir().unwrap();
+    let site = venv.path().join("lib/python3.12/site-packages");
+    common::install_distribution(
+        &site,
+        "chained",
+        "1.0",
+        "lib/libchain-musl.so",
+        "chained/_c.cpython-312-x86_64-linux-musl.so",
+    );
+    let (report, status) = json_scan(venv.path(), &["--target", "alpine:3.20"]);
+    assert_eq!(status, 1);
+    let module = common::by_suffix(&report, "_c.cpython-312-x86_64-linux-musl.so");
+    assert_eq!(common::codes(module), ["MC103"], "{module:#}");
+    let missing = common::finding(module, "MC103");
+    let remedy = missing["remedy"].as_str().unwrap();
+    assert!(remedy.starts_with("`apk add so:libplain.so`"), "{remedy}");
+    assert!(!remedy.contains("gcompat"), "{remedy}");
+    let expected = &missing["evidence"]["libraries"][0]["symbols_expected"];
+    assert_eq!(
+        expected,
+        &serde_json::json!(["plain_length"]),
+        "{missing:#}"
+    );
+    let decision = named(&report, "chained")[0];
+    assert_eq!(
+        decision["actions"],
+        serde_json::json!([{"kind": "apk-add", "packages": ["so:libplain.so"]}]),
+        "{decision:#}"
+    );
+    assert!(
+        report["plan"]["unanswered"]
+            .as_array()
+            .is_none_or(Vec::is_empty)
+    );
+    assert_eq!(
+        report["plan"]["apk_add"],
+        serde_json::json!(["so:libplain.so"])
+    );
+}

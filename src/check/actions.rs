@@ -65,6 +65,12 @@ pub(super) fn actions(
         actions.push(action);
         return actions;
     }
+    // musl builds that lack only system libraries: another build of them
+    // would lack them too; apk installs what provides each soname.
+    if let Some(sonames) = absent_system_libraries(files) {
+        actions.push(Action::ApkAdd { packages: sonames });
+        return actions;
+    }
     // Installed files that load as they are need nothing more, whatever a
     // reinstall on the target would take (a compile, or no build at all).
     if as_is.verdict == Some(Verdict::Ok) {
@@ -430,6 +436,41 @@ fn runtime_packages(files: &[&Artifact]) -> Vec<String> {
         }
     }
     packages.into_iter().collect()
+}
+
+/// When every failing file is a musl build whose only errors are libraries
+/// neither the tree nor the target has (MC103, by soname): those sonames
+/// as apk names them (`so:libodbc.so.2`).
+fn absent_system_libraries(files: &[&Artifact]) -> Option<Vec<String>> {
+    let failing: Vec<&&Artifact> = files
+        .iter()
+        .filter(|f| f.verdict() == Verdict::Breaks)
+        .collect();
+    let mut sonames = BTreeSet::new();
+    for file in &failing {
+        if file.facts()?.libc.kind != LibcKind::Musl {
+            return None;
+        }
+        for finding in file
+            .findings()
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+        {
+            let Evidence::Libraries { libraries } = &finding.evidence else {
+                return None;
+            };
+            for library in libraries {
+                let absent = library.in_tree_at.is_none()
+                    && library.unloadable_at.is_none()
+                    && !library.name.contains('/');
+                if finding.code != Code::MissingLibrary || !absent {
+                    return None;
+                }
+                sonames.insert(format!("so:{}", library.name));
+            }
+        }
+    }
+    (!sonames.is_empty()).then(|| sonames.into_iter().collect())
 }
 
 /// Whether every failing file would load with gcompat.

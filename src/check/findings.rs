@@ -277,12 +277,17 @@ fn missing_libraries(libraries: Vec<MissingLibrary>, platform: &Platform) -> Fin
         ));
     }
     let mut message = parts.join("; ");
-    let expected: usize = libraries.iter().map(|l| l.symbols_expected.len()).sum();
-    if expected > 0 {
+    let expected: Vec<String> = libraries
+        .iter()
+        .flat_map(|l| l.symbols_expected.iter().cloned())
+        .collect();
+    if !expected.is_empty() {
         let _ = write!(
             message,
-            "; the {expected} symbol(s) the file expects from {} fail with {} and are not listed under MC102",
+            "; the {} symbol(s) the file expects from {} ({}) fail with {} and are not listed under MC102",
+            expected.len(),
             if libraries.len() == 1 { "it" } else { "them" },
+            describe_list(&expected, 6),
             if libraries.len() == 1 { "it" } else { "them" }
         );
     }
@@ -296,7 +301,15 @@ fn missing_libraries(libraries: Vec<MissingLibrary>, platform: &Platform) -> Fin
     } else if absent.is_empty() {
         "make the loader find it: an RPATH/RUNPATH that reaches it (`patchelf --set-rpath`), LD_LIBRARY_PATH, or the library installed on musl's default path".to_string()
     } else {
-        "bundle the library with the artifact, install the Alpine package that provides it, or use a build that does not need it".to_string()
+        // apk resolves a soname (`so:libodbc.so.2`) to the package that
+        // provides it, for names muslcheck's own table does not know.
+        let sonames: Vec<String> = absent.iter().map(|l| format!("so:{}", l.name)).collect();
+        format!(
+            "`apk add {}` installs the Alpine package that provides {}, if there is one; \
+             else bundle the library with the artifact, or use a build that does not need it",
+            sonames.join(" "),
+            if sonames.len() == 1 { "it" } else { "each" }
+        )
     };
     Finding::new(
         Code::MissingLibrary,

@@ -33,7 +33,8 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 
 use crate::model::{
-    Assessment, Code, ElfFacts, Finding, Host, HostKind, Linkage, LoadSummary, Severity, Verdict,
+    Assessment, Code, ElfFacts, Finding, Host, HostKind, LibcKind, Linkage, LoadSummary, Severity,
+    Verdict,
 };
 use crate::platform::{LoaderKind, Platform};
 
@@ -378,7 +379,15 @@ fn judge(
     let mut loads_with_gcompat = false;
     // gcompat supplies names and a loader path; what else fails stays failing.
     let only_gcompat_could_fix = !findings.iter().any(|f| f.code == Code::InitialExecTls);
+    // gcompat is glibc's: it has nothing to say to a process of musl builds.
+    let glibc_in_process = glibc_interpreter
+        || resolution.objects.iter().any(|&object| {
+            index
+                .file(object)
+                .is_some_and(|f| matches!(f.facts.libc.kind, LibcKind::Glibc | LibcKind::Unknown))
+        });
     if verdict == Verdict::Breaks
+        && glibc_in_process
         && !platform.gcompat
         && platform.has_packages()
         && only_gcompat_could_fix

@@ -153,17 +153,22 @@ impl<'g, 't> Scope<'g, 't> {
 
     /// The missing library `object` expects `required` from: the one its
     /// version need names, or the one whose file (in the tree, off the search
-    /// path) exports it.
+    /// path) exports it, or for a name without a version (what musl builds
+    /// and unversioned libraries ask for) the one library missing.
     fn expected_from_missing(&self, object: usize, required: &RequiredSymbol) -> Option<&'g str> {
         let index = self.resolver.index;
-        self.missing_for
-            .get(&object)?
+        let missing = self.missing_for.get(&object)?;
+        missing
             .iter()
             .find(|(library, file)| {
                 required.library.as_deref() == Some(*library)
                     || file
                         .and_then(|f| index.file(f))
                         .is_some_and(|f| f.facts.exports_symbol(&required.name))
+            })
+            .or_else(|| match missing.as_slice() {
+                [only] if required.library.is_none() => Some(only),
+                _ => None,
             })
             .map(|(library, _)| *library)
     }
