@@ -6,7 +6,7 @@
 use crate::ecosystem::known::{FirstMusl, KnownPackage, WithoutMuslBuild, known_package_in};
 use crate::ecosystem::python_lock::{LockedPackage, has_native_wheels, musllinux_wheel};
 use crate::model::{
-    AnswerSource, Arch, Code, Ecosystem, Evidence, Finding, Reinstall, ReinstallAnswer,
+    AnswerSource, Arch, Code, Ecosystem, Evidence, Finding, Reinstall, ReinstallAnswer, Version,
 };
 
 mod npm;
@@ -244,10 +244,28 @@ fn without_musl_build(
     if reinstall == Reinstall::SourceBuild {
         reinstall_answer.build_packages = build_packages(ecosystem, known);
     }
-    reinstall_answer.advice = known
-        .map(|k| k.remedy.clone())
-        .filter(|remedy| !remedy.is_empty());
+    // Past the last version with musl builds, the way back is down.
+    let pin_below = known
+        .and_then(|k| k.musl_until.as_deref())
+        .filter(|until| Version::release(version) >= Version::release(until))
+        .map(|until| {
+            let pin = match ecosystem {
+                Ecosystem::Npm => format!("{name}@<{until}"),
+                _ => format!("{name}<{until}"),
+            };
+            format!("pin `{pin}`: the versions before {until} have {first_builds}")
+        });
+    reinstall_answer.advice = pin_below.clone().or_else(|| {
+        known
+            .map(|k| k.remedy.clone())
+            .filter(|remedy| !remedy.is_empty())
+    });
     let remedy = match known {
+        Some(k) if pin_below.is_some() => format!(
+            "{}; or compile it on the target (sources: {})",
+            pin_below.unwrap_or_default(),
+            k.sources
+        ),
         Some(k) if !k.remedy.is_empty() => format!("{} (sources: {})", k.remedy, k.sources),
         _ => "pip will compile it from the sdist: `apk add build-base python3-dev` plus the -dev packages of the libraries it links; or upgrade to a version with musllinux wheels".to_string(),
     };
@@ -322,4 +340,26 @@ pub fn assess_gem_lock(
         format!("{lockfile} locks {musl_platform} but no gem of {name} {version} for it"),
         source,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// pymupdf has musllinux wheels from 1.24.6 until before 2.0.0: for 2.1
+    /// the way to a musl build is down, never "upgrade".
+    #[test]
+    fn past_the_last_musl_build_the_advice_is_to_pin_below_it() {
+        let (answer, findings) = known_answer(Ecosystem::Pypi, "pymupdf", "2.1").unwrap();
+        assert_ne!(answer.reinstall, Reinstall::MuslBuild, "{answer:?}");
+        let advice = answer.advice.unwrap();
+        assert!(advice.starts_with("pin `pymupdf<2.0.0`"), "{advice}");
+        let remedy = findings[0].remedy.clone().unwrap();
+        assert!(remedy.starts_with("pin `pymupdf<2.0.0`"), "{remedy}");
+        // Within the range it has a musl build; before it, the table's own advice.
+        let (within, _) = known_answer(Ecosystem::Pypi, "pymupdf", "1.28.2").unwrap();
+        assert_eq!(within.reinstall, Reinstall::MuslBuild);
+        let (before, _) = known_answer(Ecosystem::Pypi, "pymupdf", "1.20.0").unwrap();
+        assert!(!before.advice.unwrap_or_default().starts_with("pin"));
+    }
 }
