@@ -1191,3 +1191,65 @@ fn a_run_time_file_the_image_lacks_is_in_the_plan() {
         "{text}"
     );
 }
+
+/// A library no image package muslcheck knows of provides (its tables hold
+/// what the base images ship) is not "no fix": apk on Wolfi installs it by
+/// soname; for apt and dnf the user's own package lists say which package
+/// has the file, and the plan gives the command that asks them.
+#[test]
+fn a_library_no_known_package_provides_is_asked_of_the_images_package_manager() {
+    let venv = tempfile::tempdir().unwrap();
+    let site = venv.path().join("lib/python3.12/site-packages");
+    common::install_distribution(
+        &site,
+        "needs-odd",
+        "1.0",
+        "lib/libmissing-dep.so",
+        "needs_odd/_c.cpython-312-x86_64-linux-gnu.so",
+    );
+    for (target, check) in [
+        (
+            "debian:12-slim",
+            Some(
+                "apt-get update && apt-get install -y apt-file && apt-file update && apt-file search libnotthere.so.1",
+            ),
+        ),
+        (
+            "amazonlinux:2023",
+            Some("dnf provides '*/libnotthere.so.1'"),
+        ),
+        ("cgr.dev/chainguard/wolfi-base", None),
+    ] {
+        let (report, _) = json_scan(venv.path(), &["--target", target]);
+        let decision = common::decision(&report, "needs-odd");
+        let actions = &decision["actions"];
+        match check {
+            Some(check) => {
+                assert_eq!(actions[0]["kind"], "unanswered", "{target}: {decision:#}");
+                assert_eq!(actions[0]["check"], check, "{target}: {decision:#}");
+                let why = actions[0]["why"].as_str().unwrap();
+                assert!(why.contains("needs libnotthere.so.1"), "{why}");
+            }
+            None => assert_eq!(
+                actions[0],
+                serde_json::json!({"kind": "apk-add", "packages": ["so:libnotthere.so.1"]}),
+                "{target}: {decision:#}"
+            ),
+        }
+        assert!(
+            report["plan"]["no_fix"]
+                .as_array()
+                .is_none_or(Vec::is_empty),
+            "{target}: {:#}",
+            report["plan"]
+        );
+    }
+    let text = common::stdout(&common::muslcheck(
+        venv.path(),
+        &["--target", "debian:12-slim"],
+    ));
+    assert!(
+        text.contains("        find out with: apt-get update && apt-get install -y apt-file"),
+        "{text}"
+    );
+}

@@ -174,10 +174,15 @@ fn image_actions(
     let mut actions = Vec::new();
     // The image's own packages of the libraries it lacks.
     let mut runtime: BTreeSet<String> = runtime_packages(files).into_iter().collect();
-    let mut unprovided = false;
+    // The libraries no package muslcheck knows of provides, with a file needing each.
+    let mut unprovided: Vec<(&str, &Artifact)> = Vec::new();
+    let mut placed = false;
     let mut from_distro = false;
-    for finding in files.iter().flat_map(|f| f.findings()) {
-        if let Evidence::Libraries { libraries } = &finding.evidence {
+    for file in files {
+        for finding in file.findings() {
+            let Evidence::Libraries { libraries } = &finding.evidence else {
+                continue;
+            };
             for library in libraries {
                 match platform.package_providing(&library.name) {
                     Some(package) => {
@@ -186,17 +191,24 @@ fn image_actions(
                     // The image's plan step names the target's package for
                     // it (or says that none is known): not said twice.
                     None if distro_sonames.contains(&library.name) => from_distro = true,
-                    None => unprovided = true,
+                    None => {
+                        unprovided.push((&library.name, file));
+                        // In the tree but not found, or a relative path: its own fix.
+                        placed |= library.in_tree_at.is_some()
+                            || library.unloadable_at.is_some()
+                            || library.name.contains('/');
+                    }
                 }
             }
         }
     }
-    let adds_libraries =
-        (!runtime.is_empty() || from_distro) && !unprovided && platform.install_command().is_some();
+    let installs = platform.install_command().is_some();
+    let adds_libraries = (!runtime.is_empty() || from_distro) && unprovided.is_empty() && installs;
     // Run-time files its static programs open (MC112): the image's
     // package, else copied from the build stage.
     let (file_packages, copies) = runtime_file_fixes(files, platform);
-    if adds_libraries {
+    // The packages known are installed also when another library has none.
+    if installs {
         runtime.extend(file_packages);
     } else {
         runtime = file_packages;
@@ -253,6 +265,13 @@ fn image_actions(
         Reinstall::CannotInstall | Reinstall::NoGlibcBuild => actions.push(Action::NoFix {
             why: reinstalled.detail.clone(),
         }),
+        // A library the image may well have a package of, under a name
+        // muslcheck does not know: which one is for apt-file to say.
+        _ if !too_new && !built_for_musl && !placed && !unprovided.is_empty() => {
+            if let Some(action) = unknown_library_packages(&unprovided, platform) {
+                actions.push(action);
+            }
+        }
         _ => actions.push(Action::NoFix {
             why: first_error(files).unwrap_or_else(|| reinstalled.detail.clone()),
         }),
@@ -436,6 +455,49 @@ fn runtime_packages(files: &[&Artifact]) -> Vec<String> {
         }
     }
     packages.into_iter().collect()
+}
+
+/// For libraries that no image package muslcheck knows of provides (by
+/// name: its tables hold what the base images ship): apk installs by soname
+/// (`so:libtbb.so.12`, Wolfi); for apt and dnf, which package has the file
+/// is for the user's own package lists to say.
+fn unknown_library_packages(
+    unprovided: &[(&str, &Artifact)],
+    platform: &Platform,
+) -> Option<Action> {
+    let install = platform.install_command()?;
+    let names: BTreeSet<&str> = unprovided.iter().map(|(name, _)| *name).collect();
+    let names: Vec<&str> = names.into_iter().collect();
+    if install.starts_with("apk ") {
+        return Some(Action::ApkAdd {
+            packages: names.iter().map(|name| format!("so:{name}")).collect(),
+        });
+    }
+    let check = if install.starts_with("apt-get ") {
+        Some(format!(
+            "apt-get update && apt-get install -y apt-file && apt-file update && apt-file search {}",
+            names.join(" ")
+        ))
+    } else if install.contains("dnf ") || install.starts_with("yum ") {
+        Some(
+            names
+                .iter()
+                .map(|name| format!("dnf provides '*/{name}'"))
+                .collect::<Vec<_>>()
+                .join(" && "),
+        )
+    } else {
+        None
+    };
+    let (_, file) = unprovided.first()?;
+    Some(Action::Unanswered {
+        why: format!(
+            "{}: needs {}, which no package of the image muslcheck knows of provides",
+            file.path.as_str(),
+            names.join(", ")
+        ),
+        check,
+    })
 }
 
 /// When every failing file is a musl build whose only errors are libraries

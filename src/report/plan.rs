@@ -211,7 +211,7 @@ pub fn render_unanswered(out: &mut String, plan: &ActionPlan, index: IndexMode) 
     }
     let _ = writeln!(
         out,
-        "Not answered: these break as they are, and no lockfile, table or index said whether the target has a build for them:"
+        "Not answered: these break as they are, and nothing muslcheck read said whether the target has what fixes them:"
     );
     for unanswered in &plan.unanswered {
         let _ = writeln!(
@@ -221,11 +221,12 @@ pub fn render_unanswered(out: &mut String, plan: &ActionPlan, index: IndexMode) 
             escape::text(&unanswered.why)
         );
         if let Some(check) = &unanswered.check {
-            let _ = writeln!(
-                out,
-                "        a musl wheel exists if this succeeds: {}",
-                escape::text(check)
-            );
+            let label = if check.starts_with("pip download ") {
+                "a build for the target exists if this succeeds"
+            } else {
+                "find out with"
+            };
+            let _ = writeln!(out, "        {label}: {}", escape::text(check));
         }
     }
     if index == IndexMode::Offline {
