@@ -1859,3 +1859,35 @@ fn musl_never_looks_for_a_library_beside_the_object_that_needs_it() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Every warning and error says what to do, on each kind of target: a
+/// finding without a fix leaves the user where the scan found them.
+#[test]
+fn every_warning_and_error_has_a_fix_on_every_kind_of_target() {
+    for target in [
+        "alpine:3.20",
+        "debian:12-slim",
+        "gcr.io/distroless/cc-debian12",
+        "scratch",
+    ] {
+        let options = Options {
+            platform: Platform::new(target.parse().unwrap(), Arch::X86_64, false),
+            ..Default::default()
+        };
+        let report = scan_with(&[corpus("")], &options);
+        for artifact in &report.artifacts {
+            for finding in artifact.findings() {
+                if finding.severity == Severity::Note {
+                    continue;
+                }
+                assert!(
+                    finding.remedy.as_ref().is_some_and(|r| !r.is_empty()),
+                    "{target}: {} {:?} has no fix: {}",
+                    artifact.path.as_str(),
+                    finding.code,
+                    finding.message
+                );
+            }
+        }
+    }
+}

@@ -53,7 +53,11 @@ pub fn glibc_interpreter(file: &TreeFile, platform: &Platform) -> Option<Finding
                 expected: own.map(str::to_string),
             },
         )
-        .with_loader_messages(vec![format!("sh: {}: not found", file.shown)]),
+        .with_loader_messages(vec![format!("sh: {}: not found", file.shown)])
+        .with_remedy(
+            "install a musl build of this program (a musl release, the -musl platform package, \
+             a musllinux wheel) or build it on the target",
+        ),
     )
 }
 
@@ -587,5 +591,10 @@ pub fn unchecked(resolution: &Resolution, symbols: &[String]) -> Option<Finding>
             symbols: symbols.to_vec(),
             libraries,
         },
-    ))
+    )
+    .with_remedy(UNCHECKED_REMEDY))
 }
+
+/// MC108's fix: the target's own loader knows the library's exports.
+pub(super) const UNCHECKED_REMEDY: &str = "check on the target, with the libraries installed: \
+     `ldd FILE` lists each symbol its loader cannot bind (`ldd -r` with glibc's)";

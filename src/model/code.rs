@@ -98,7 +98,9 @@ codes! {
         explanation: "muslcheck could not open or read this file (permissions, I/O error). \
 Nothing is known about whether it loads on musl.\n\nFix: make the file readable by the user \
 running muslcheck, or exclude it with --exclude if it is not part of the image.",
-        remedy: None,
+        remedy: Some(
+            "make it readable by the user running muslcheck (a regular file within the scanned paths), or exclude it with --exclude if it is not part of the image",
+        ),
     },
     MalformedElf => {
         id: "MC002",
@@ -108,7 +110,7 @@ running muslcheck, or exclude it with --exclude if it is not part of the image."
         explanation: "The file begins with the ELF magic bytes but its headers are truncated or \
 inconsistent. A loader would refuse it on any libc; often it is a partial download or a \
 test fixture.\n\nFix: rebuild or re-download the file; exclude it if it is data.",
-        remedy: None,
+        remedy: Some("rebuild or re-download the file; exclude it with --exclude if it is data"),
     },
     SpecialFile => {
         id: "MC003",

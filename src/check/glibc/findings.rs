@@ -2,7 +2,9 @@
 //! what [`super::GlibcResolver`] found missing, as MC1xx findings.
 
 use crate::check::describe_list;
-use crate::check::findings::{UNLOADABLE_REMEDY, relative_name_remedy, stopped_at_unloadable};
+use crate::check::findings::{
+    UNCHECKED_REMEDY, UNLOADABLE_REMEDY, relative_name_remedy, stopped_at_unloadable,
+};
 use crate::check::tree::TreeFile;
 use crate::model::{
     Arch, Code, Evidence, Finding, Host, MissingLibrary, MissingNode, MissingSymbol, Presence,
@@ -419,6 +421,7 @@ pub(super) fn unchecked_needs(symbols: &[String], nodes: &[String]) -> Finding {
             libraries: Vec::new(),
         },
     )
+    .with_remedy(UNCHECKED_REMEDY)
 }
 
 /// MC112: a static program's run-time files the image lacks, with the COPY line.
