@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::npm::{is_linux_variant_name, is_musl_variant_name};
+use super::npm::{is_linux_variant_name, is_musl_variant_name, string_list};
 
 /// A platform-variant problem in `package-lock.json`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,16 +135,6 @@ pub fn package_lock_entries(text: &str) -> Result<Vec<LockEntry>, String> {
                 .to_string(),
         );
     };
-    let strings = |value: Option<&serde_json::Value>| -> Vec<String> {
-        value
-            .and_then(|v| v.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
     Ok(packages
         .iter()
         .filter_map(|(key, entry)| {
@@ -164,7 +154,7 @@ pub fn package_lock_entries(text: &str) -> Result<Vec<LockEntry>, String> {
                 // A platform package's own optional dependencies (sharp-linux-x64 →
                 // its glibc libvips) are variants of that one platform, not a choice.
                 is_platform_package: entry.get("os").is_some() || entry.get("cpu").is_some(),
-                libc: strings(entry.get("libc")),
+                libc: entry.get("libc").map(string_list).unwrap_or_default(),
                 has_install_script: entry
                     .get("hasInstallScript")
                     .and_then(serde_json::Value::as_bool)
@@ -278,6 +268,24 @@ fn entry_name(header: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// npm copies a manifest's `"libc": "glibc"` into the lock as written.
+    #[test]
+    fn a_lock_entrys_libc_may_be_a_string() {
+        let lock = r#"{"packages": {
+            "node_modules/a-linux-x64": {"version": "1.0.0", "os": ["linux"], "libc": "glibc"},
+            "node_modules/a-linux-musl-x64": {"version": "1.0.0", "libc": ["musl"]},
+            "node_modules/b": {"version": "1.0.0", "libc": {"odd": 1}}
+        }}"#;
+        let entries = package_lock_entries(lock).unwrap();
+        let libc = |name: &str| {
+            let entry = entries.iter().find(|e| e.name == name).unwrap();
+            entry.libc.clone()
+        };
+        assert_eq!(libc("a-linux-x64"), ["glibc"]);
+        assert_eq!(libc("a-linux-musl-x64"), ["musl"]);
+        assert!(libc("b").is_empty());
+    }
 
     #[test]
     fn lock_entry_headers() {

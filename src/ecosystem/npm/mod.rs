@@ -47,6 +47,20 @@ pub struct PackageJson {
     pub binary: Option<serde_json::Value>,
 }
 
+/// An `os`, `cpu` or `libc` field, in a manifest or a lockfile entry: a
+/// list of strings, or one string as a list of one (npm takes both);
+/// anything else is empty.
+pub fn string_list(value: &serde_json::Value) -> Vec<String> {
+    match value {
+        serde_json::Value::String(text) => vec![text.clone()],
+        serde_json::Value::Array(items) => items
+            .iter()
+            .filter_map(|item| item.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// Field readers that take any JSON value and keep what has the expected shape.
 mod lenient {
     use std::collections::BTreeMap;
@@ -61,19 +75,8 @@ mod lenient {
         })
     }
 
-    /// A list of strings, or one string as a list of one.
     pub fn strings<'de, D: Deserializer<'de>>(value: D) -> Result<Vec<String>, D::Error> {
-        Ok(match Value::deserialize(value)? {
-            Value::String(text) => vec![text],
-            Value::Array(items) => items
-                .into_iter()
-                .filter_map(|item| match item {
-                    Value::String(text) => Some(text),
-                    _ => None,
-                })
-                .collect(),
-            _ => Vec::new(),
-        })
+        Ok(super::string_list(&Value::deserialize(value)?))
     }
 
     /// An object's entries whose values are strings.
