@@ -544,9 +544,6 @@ fn in_dist_info(entry: &walkdir::DirEntry) -> bool {
         .is_some_and(|dir| dir.as_encoded_bytes().ends_with(b".dist-info"))
 }
 
-/// The name of an entry the walk met: below the root its path is a
-/// directory's joined with the name, so the bytes after the last `/` are it
-/// (`DirEntry::file_name` parses components: a percent of the walk).
 /// A directory below a root the walk does not enter: `.git`, an excluded
 /// one, or one whose name proves nothing in it is loaded (unless `--all-files`).
 fn skipped_dir(entry: &walkdir::DirEntry, root: &Root, options: &WalkOptions) -> bool {
@@ -556,6 +553,9 @@ fn skipped_dir(entry: &walkdir::DirEntry, root: &Root, options: &WalkOptions) ->
         || options.exclude.excludes_below(root.relative(entry.path()))
 }
 
+/// The name of an entry the walk met: below the root its path is a
+/// directory's joined with the name, so the bytes after the last `/` are it
+/// (`DirEntry::file_name` parses components: a percent of the walk).
 fn walked_name(entry: &walkdir::DirEntry) -> &std::ffi::OsStr {
     #[cfg(unix)]
     if entry.depth() > 0 {
