@@ -391,20 +391,6 @@ impl NotFound<'_> {
 }
 
 impl Search {
-    /// Whether the object's own searches find any library in the tree.
-    pub(super) fn finds_any(&self) -> bool {
-        self.names.iter().any(|found| {
-            matches!(
-                found,
-                Found::Path(Met::Library(_))
-                    | Found::InOwn {
-                        met: Met::Library(_),
-                        ..
-                    }
-            )
-        })
-    }
-
     /// Every file's library searches by `rules`. Files with the same list
     /// of RPATH or RUNPATH directories from the same directory share it.
     pub(super) fn all(index: &TreeIndex, rules: SearchRules) -> Vec<Search> {

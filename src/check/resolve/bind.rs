@@ -11,6 +11,11 @@ use super::{LoadGraph, LoadedLibrary, ObjectSymbols, ResolveContext, Resolver};
 use crate::model::{MissingSymbol, Reference, RequiredSymbol};
 use crate::platform::{BaseLibrary, Platform};
 
+/// A process of at most this many objects asks each of them for a symbol
+/// name; a larger one (a chain of hundreds) looks the name up in the index
+/// of every tree file's exports, which only such a process needs built.
+pub(super) const PROBED_OBJECTS: usize = 16;
+
 /// Where the process looks symbols up: musl, the loaded objects of the
 /// tree, tabulated packages, the host, gcompat.
 pub(super) struct Scope<'g, 't> {
@@ -130,16 +135,7 @@ impl<'g, 't> Scope<'g, 't> {
 
     /// Whether another loaded object of the tree exports `name`.
     fn in_tree(&self, object: usize, name: &str) -> bool {
-        if self.objects.len() < 2 {
-            return false;
-        }
-        let exporters = self.resolver.exporters(name);
-        if exporters.len() <= self.objects.len() {
-            exporters
-                .iter()
-                .any(|other| *other != object && self.in_scope.contains(other))
-        } else {
-            // A name many files export: ask the (fewer) loaded objects.
+        let loaded_export = || {
             self.objects.iter().any(|&other| {
                 other != object
                     && self
@@ -148,6 +144,21 @@ impl<'g, 't> Scope<'g, 't> {
                         .file(other)
                         .is_some_and(|f| f.facts.exports_symbol(name))
             })
+        };
+        match self.objects.len() {
+            0 | 1 => false,
+            2..=PROBED_OBJECTS => loaded_export(),
+            loaded => {
+                let exporters = self.resolver.exporters(name);
+                if exporters.len() <= loaded {
+                    exporters
+                        .iter()
+                        .any(|other| *other != object && self.in_scope.contains(other))
+                } else {
+                    // A name many files export: ask the (fewer) loaded objects.
+                    loaded_export()
+                }
+            }
         }
     }
 

@@ -154,38 +154,29 @@ pub struct Resolver<'t> {
     needs: Vec<Option<ObjectNeeds<'t>>>,
     /// Per file: where the tree has each library it needs (by DT_NEEDED position).
     searches: &'t [Search],
-    /// Symbol name → tree files exporting it; built up front when the
-    /// tree's files find one another, else when a process first loads two.
+    /// Symbol name → tree files exporting it; built when a process of more
+    /// than [`bind::PROBED_OBJECTS`] objects first asks (the others wait).
     exporters: OnceLock<FxHashMap<&'t str, Vec<usize>>>,
 }
 
 impl<'t> Resolver<'t> {
     pub fn new(index: &'t TreeIndex<'t>, count: usize, platform: &'t Platform) -> Self {
-        // Independent: worked out side by side. A tree whose files find
-        // one another needs the exporters: built here rather than by the
-        // first process that loads two (the others waiting on it).
-        let (needs, (searches, exporters)) = rayon::join(
+        // Independent: worked out side by side.
+        let (needs, searches) = rayon::join(
             || {
                 (0..count)
                     .into_par_iter()
                     .map(|i| index.file(i).map(|file| ObjectNeeds::of(file, platform)))
                     .collect()
             },
-            || {
-                let searches = index.searches(SearchRules::Musl);
-                let exporters = OnceLock::new();
-                if searches.iter().any(Search::finds_any) {
-                    let _ = exporters.set(index.exporters());
-                }
-                (searches, exporters)
-            },
+            || index.searches(SearchRules::Musl),
         );
         Resolver {
             index,
             platform,
             needs,
             searches,
-            exporters,
+            exporters: OnceLock::new(),
         }
     }
 
