@@ -55,10 +55,6 @@ impl DirList {
         self.ends.push(self.bytes.len());
     }
 
-    pub(super) fn len(&self) -> usize {
-        self.ends.len()
-    }
-
     /// The directories, in list order.
     pub(super) fn iter(&self) -> impl Iterator<Item = &Path> {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());

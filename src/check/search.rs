@@ -3,8 +3,10 @@
 //! objects that loaded it (which depend on the process).
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -144,8 +146,56 @@ struct OwnDirs {
     of: Option<(usize, SearchRules)>,
     in_tree: OnceLock<InTree>,
     /// The whole list, for a finding that shows where a search looked
-    /// (worked out only then: most lists are never shown).
-    shown: OnceLock<DirList>,
+    /// (worked out only then: most lists are never shown), as names in `names`.
+    shown: OnceLock<Vec<DirName>>,
+    /// Where the directories of every shown list of the scan are kept.
+    names: Arc<DirNames>,
+}
+
+/// A directory in [`DirNames`].
+type DirName = u32;
+
+/// The directories of the shown lists, each kept once: a crafted tree gives
+/// thousands of objects each a list of its own of the same thousand
+/// directories (548 MiB for 5,000 lists kept as paths).
+#[derive(Debug, Default)]
+struct DirNames(RwLock<KeptDirs>);
+
+#[derive(Debug, Default)]
+struct KeptDirs {
+    names: FxHashMap<Arc<[u8]>, DirName>,
+    paths: Vec<Arc<[u8]>>,
+}
+
+impl DirNames {
+    /// The name of each of `dirs`, in order; a directory past the last
+    /// name there can be is left out.
+    fn keep<'d>(&self, dirs: impl Iterator<Item = &'d Path>) -> Vec<DirName> {
+        let mut kept = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        let KeptDirs { names, paths } = &mut *kept;
+        dirs.filter_map(|dir| {
+            let bytes = dir.as_os_str().as_bytes();
+            if let Some(&name) = names.get(bytes) {
+                return Some(name);
+            }
+            let name = DirName::try_from(paths.len()).ok()?;
+            let path: Arc<[u8]> = Arc::from(bytes);
+            paths.push(Arc::clone(&path));
+            names.insert(path, name);
+            Some(name)
+        })
+        .collect()
+    }
+
+    /// The directories `names` name, in order.
+    fn paths(&self, names: &[DirName]) -> Vec<PathBuf> {
+        let kept = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        names
+            .iter()
+            .filter_map(|&name| kept.paths.get(name as usize))
+            .map(|path| PathBuf::from(OsStr::from_bytes(path)))
+            .collect()
+    }
 }
 
 /// The directories of a list that the tree has.
@@ -169,9 +219,10 @@ impl InTree {
 }
 
 impl OwnDirs {
-    fn of(object: usize, rules: SearchRules) -> OwnDirs {
+    fn of(object: usize, rules: SearchRules, names: Arc<DirNames>) -> OwnDirs {
         OwnDirs {
             of: Some((object, rules)),
+            names,
             ..OwnDirs::default()
         }
     }
@@ -186,8 +237,9 @@ impl OwnDirs {
     }
 
     /// The whole list, as searched.
-    fn shown(&self, index: &TreeIndex) -> &DirList {
-        self.shown.get_or_init(|| self.listed(index))
+    fn shown(&self, index: &TreeIndex) -> &[DirName] {
+        self.shown
+            .get_or_init(|| self.names.keep(self.listed(index).iter()))
     }
 
     fn in_tree(&self, index: &TreeIndex) -> &InTree {
@@ -359,28 +411,39 @@ impl NotFound<'_> {
     /// The places looked in, as the report shows them: each directory once,
     /// where the search first came to it, at most [`LOOKED_IN_SHOWN`].
     pub(super) fn looked_in(&self, index: &TreeIndex) -> Vec<String> {
-        // Normalised paths: equal as bytes when equal as paths, and
-        // hashed much faster so.
+        // Normalised paths, kept once each: the same directory is the same
+        // name (in the names of the first search; every search of a tree
+        // keeps its lists in the same ones).
+        let Some(names) = self.looked.first().map(|place| match *place {
+            Looked::Own(search, _) | Looked::Defaults(search) => Arc::clone(&search.own.names),
+        }) else {
+            return self.path.map(str::to_string).into_iter().collect();
+        };
         let mut seen = FxHashSet::default();
-        let mut dirs: Vec<&Path> = Vec::new();
-        for looked in &self.looked {
-            match *looked {
+        let mut looked: Vec<DirName> = Vec::new();
+        for place in &self.looked {
+            let (search, these) = match *place {
                 Looked::Own(search, searched) => {
                     let own = search.own_dirs(index);
-                    let these = own.iter().take(searched.unwrap_or(own.len()));
-                    dirs.extend(these.filter(|dir| seen.insert(dir.as_os_str())));
+                    let these = own.get(..searched.unwrap_or(own.len())).unwrap_or(own);
+                    (search, these.to_vec())
                 }
-                Looked::Defaults(search) => dirs.extend(
-                    search
-                        .defaults
-                        .iter()
-                        .map(PathBuf::as_path)
-                        .filter(|dir| seen.insert(dir.as_os_str())),
+                Looked::Defaults(search) => (
+                    search,
+                    names.keep(search.defaults.iter().map(PathBuf::as_path)),
                 ),
-            }
+            };
+            let these = if Arc::ptr_eq(&search.own.names, &names) {
+                these
+            } else {
+                let paths = search.own.names.paths(&these);
+                names.keep(paths.iter().map(PathBuf::as_path))
+            };
+            looked.extend(these.into_iter().filter(|&dir| seen.insert(dir)));
         }
-        let more = dirs.len().saturating_sub(LOOKED_IN_SHOWN);
-        dirs.truncate(LOOKED_IN_SHOWN);
+        let more = looked.len().saturating_sub(LOOKED_IN_SHOWN);
+        looked.truncate(LOOKED_IN_SHOWN);
+        let dirs = names.paths(&looked);
         self.path
             .map(str::to_string)
             .into_iter()
@@ -407,9 +470,10 @@ impl Search {
                 }))
             })
             .collect();
+        let names = Arc::new(DirNames::default());
         let own: Vec<Arc<OwnDirs>> = first_with_list
             .iter()
-            .map(|&i| Arc::new(OwnDirs::of(i, rules)))
+            .map(|&i| Arc::new(OwnDirs::of(i, rules, Arc::clone(&names))))
             .collect();
         list_of
             .into_par_iter()
@@ -471,7 +535,7 @@ impl Search {
     }
 
     /// The object's own RUNPATH or RPATH directories, as searched.
-    fn own_dirs(&self, index: &TreeIndex) -> &DirList {
+    fn own_dirs(&self, index: &TreeIndex) -> &[DirName] {
         self.own.shown(index)
     }
 
