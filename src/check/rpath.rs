@@ -5,8 +5,9 @@
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, PoisonError, RwLock};
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::tree::{TreeFile, normalize};
 
@@ -63,6 +64,52 @@ impl DirList {
                 self.bytes.get(start..end).unwrap_or_default(),
             ))
         })
+    }
+}
+
+/// A directory in [`DirNames`].
+pub(super) type DirName = u32;
+
+/// The directories of the shown lists, each kept once: a crafted tree gives
+/// thousands of objects each a list of its own of the same thousand
+/// directories (548 MiB for 5,000 lists kept as paths).
+#[derive(Debug, Default)]
+pub(super) struct DirNames(RwLock<KeptDirs>);
+
+#[derive(Debug, Default)]
+struct KeptDirs {
+    names: FxHashMap<Arc<[u8]>, DirName>,
+    paths: Vec<Arc<[u8]>>,
+}
+
+impl DirNames {
+    /// The name of each of `dirs`, in order; a directory past the last
+    /// name there can be is left out.
+    pub(super) fn keep<'d>(&self, dirs: impl Iterator<Item = &'d Path>) -> Vec<DirName> {
+        let mut kept = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        let KeptDirs { names, paths } = &mut *kept;
+        dirs.filter_map(|dir| {
+            let bytes = dir.as_os_str().as_bytes();
+            if let Some(&name) = names.get(bytes) {
+                return Some(name);
+            }
+            let name = DirName::try_from(paths.len()).ok()?;
+            let path: Arc<[u8]> = Arc::from(bytes);
+            paths.push(Arc::clone(&path));
+            names.insert(path, name);
+            Some(name)
+        })
+        .collect()
+    }
+
+    /// The directories `names` name, in order.
+    pub(super) fn paths(&self, names: &[DirName]) -> Vec<PathBuf> {
+        let kept = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        names
+            .iter()
+            .filter_map(|&name| kept.paths.get(name as usize))
+            .map(|path| PathBuf::from(OsStr::from_bytes(path)))
+            .collect()
     }
 }
 
@@ -218,6 +265,18 @@ mod tests {
 
     fn dirs(paths: Vec<PathBuf>) -> Vec<String> {
         paths.iter().map(|p| p.display().to_string()).collect()
+    }
+
+    #[test]
+    fn each_directory_is_kept_once_and_read_back_in_the_order_asked() {
+        let names = DirNames::default();
+        let first = names.keep([Path::new("/a"), Path::new("/b"), Path::new("/a")].into_iter());
+        let second = names.keep([Path::new("/b"), Path::new("/c")].into_iter());
+        assert_eq!(first, [0, 1, 0]);
+        assert_eq!(second, [1, 2]);
+        assert_eq!(dirs(names.paths(&[2, 0, 1])), ["/c", "/a", "/b"]);
+        // A number nothing was kept under names nothing.
+        assert_eq!(dirs(names.paths(&[7, 1])), ["/b"]);
     }
 
     #[test]

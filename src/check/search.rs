@@ -3,15 +3,13 @@
 //! objects that loaded it (which depend on the process).
 
 use std::collections::HashMap;
-use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::rpath::{DirList, SearchRules, default_dirs, own_dirs};
+use super::rpath::{DirList, DirName, DirNames, SearchRules, default_dirs, own_dirs};
 use super::tree::{DirId, Entry, NotElfKind, TreeFile, TreeIndex};
 use crate::model::{Arch, Class, ElfType, Unloadable, UnloadableLibrary, display_location};
 
@@ -150,52 +148,6 @@ struct OwnDirs {
     shown: OnceLock<Vec<DirName>>,
     /// Where the directories of every shown list of the scan are kept.
     names: Arc<DirNames>,
-}
-
-/// A directory in [`DirNames`].
-type DirName = u32;
-
-/// The directories of the shown lists, each kept once: a crafted tree gives
-/// thousands of objects each a list of its own of the same thousand
-/// directories (548 MiB for 5,000 lists kept as paths).
-#[derive(Debug, Default)]
-struct DirNames(RwLock<KeptDirs>);
-
-#[derive(Debug, Default)]
-struct KeptDirs {
-    names: FxHashMap<Arc<[u8]>, DirName>,
-    paths: Vec<Arc<[u8]>>,
-}
-
-impl DirNames {
-    /// The name of each of `dirs`, in order; a directory past the last
-    /// name there can be is left out.
-    fn keep<'d>(&self, dirs: impl Iterator<Item = &'d Path>) -> Vec<DirName> {
-        let mut kept = self.0.write().unwrap_or_else(PoisonError::into_inner);
-        let KeptDirs { names, paths } = &mut *kept;
-        dirs.filter_map(|dir| {
-            let bytes = dir.as_os_str().as_bytes();
-            if let Some(&name) = names.get(bytes) {
-                return Some(name);
-            }
-            let name = DirName::try_from(paths.len()).ok()?;
-            let path: Arc<[u8]> = Arc::from(bytes);
-            paths.push(Arc::clone(&path));
-            names.insert(path, name);
-            Some(name)
-        })
-        .collect()
-    }
-
-    /// The directories `names` name, in order.
-    fn paths(&self, names: &[DirName]) -> Vec<PathBuf> {
-        let kept = self.0.read().unwrap_or_else(PoisonError::into_inner);
-        names
-            .iter()
-            .filter_map(|&name| kept.paths.get(name as usize))
-            .map(|path| PathBuf::from(OsStr::from_bytes(path)))
-            .collect()
-    }
 }
 
 /// The directories of a list that the tree has.
