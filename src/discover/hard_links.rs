@@ -31,51 +31,50 @@ impl HardLinks {
         }
     }
 
-    /// The first location met of the file `entry` (in the directory `dir`)
-    /// is a hard link to, if any. Two entries are one file when their
-    /// (device, inode) are; the inode number the listing gave tells which
-    /// may be, so only those are `stat`ed (the first one met too, when it is
-    /// first needed).
+    /// The first location met of the file at `path` (in the directory
+    /// `dir`, listed with the inode number `ino`) is a hard link to, if any.
+    /// Two entries are one file when their (device, inode) are; the inode
+    /// number the listing gave tells which may be, so only those are
+    /// `stat`ed (the first one met too, when it is first needed).
     pub(super) fn first_link(
         &mut self,
-        entry: &walkdir::DirEntry,
+        (path, ino): (&Path, u64),
         dir: &Arc<Path>,
-    ) -> Result<Option<PathBuf>, walkdir::Error> {
-        #[cfg(unix)]
-        {
-            use walkdir::DirEntryExt;
-            let (first, stated) = match self.by_listed_inode.entry(entry.ino()) {
-                Entry::Vacant(vacant) => {
-                    vacant.insert((Arc::clone(dir), entry.file_name().to_os_string(), false));
-                    return Ok(None);
-                }
-                Entry::Occupied(mut first) => {
-                    let (dir, name, stated) = first.get_mut();
-                    (dir.join(&*name), std::mem::replace(stated, true))
-                }
-            };
-            // Stated once, as its entry was (through a followed link); gone
-            // or unreadable since: then it joins nothing.
-            if !stated {
-                let metadata = if self.follow_symlinks {
-                    std::fs::metadata(&first)
-                } else {
-                    std::fs::symlink_metadata(&first)
-                };
-                if let Some(key) = metadata.ok().and_then(|metadata| inode_key(&metadata)) {
-                    self.by_inode.entry(key).or_insert(first);
-                }
+    ) -> std::io::Result<Option<PathBuf>> {
+        let (first, stated) = match self.by_listed_inode.entry(ino) {
+            Entry::Vacant(vacant) => {
+                let name = path.file_name().unwrap_or(path.as_os_str());
+                vacant.insert((Arc::clone(dir), name.to_os_string(), false));
+                return Ok(None);
             }
+            Entry::Occupied(mut first) => {
+                let (dir, name, stated) = first.get_mut();
+                (dir.join(&*name), std::mem::replace(stated, true))
+            }
+        };
+        // Stated once, as its entry was (through a followed link); gone
+        // or unreadable since: then it joins nothing.
+        if !stated && let Some(key) = self.stat(&first).ok().and_then(|m| inode_key(&m)) {
+            self.by_inode.entry(key).or_insert(first);
         }
-        let Some(key) = inode_key(&entry.metadata()?) else {
+        let Some(key) = inode_key(&self.stat(path)?) else {
             return Ok(None);
         };
         match self.by_inode.get(&key) {
             Some(first) => Ok(Some(first.clone())),
             None => {
-                self.by_inode.insert(key, entry.path().to_path_buf());
+                self.by_inode.insert(key, path.to_path_buf());
                 Ok(None)
             }
+        }
+    }
+
+    /// `path`'s metadata, through a link when links are followed.
+    fn stat(&self, path: &Path) -> std::io::Result<Metadata> {
+        if self.follow_symlinks {
+            std::fs::metadata(path)
+        } else {
+            std::fs::symlink_metadata(path)
         }
     }
 }

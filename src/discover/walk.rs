@@ -3,6 +3,7 @@
 //! at once, as jobs of their own while few wait) and collecting the rest
 //! into an [`Inventory`] of its own, merged at the end.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -12,7 +13,8 @@ use walkdir::WalkDir;
 use super::hard_links::HardLinks;
 use super::{
     Candidate, Inventory, Manifest, OtherName, Problem, ProblemKind, WalkOptions, archive, below,
-    dir_name_proves_no_elf, display_path, files, io_reason, name_proves_text, path_text,
+    dir_name_proves_no_elf, display_path, files, io_error_reason, io_reason, name_proves_text,
+    path_text,
 };
 use crate::ecosystem::distro::PackageDatabase;
 use crate::ecosystem::npm::is_native_file;
@@ -93,12 +95,12 @@ pub fn walk(
         if options.follow_symlinks {
             // On one thread: a followed link is checked for a loop against
             // every directory above it, which a job of its own would not know.
-            let mut walker = Walker::new(&shared, None, 0);
+            let mut walker = Walker::new(&shared, None);
             walker.walk_following_links(&root);
             shared.keep(walker);
         } else {
             let (shared, root) = (&shared, &root);
-            rayon::scope(|scope| walk_job(scope, shared, root, root.absolute.clone(), 0));
+            rayon::scope(|scope| walk_root(scope, shared, root));
         }
     }
     let walked = shared
@@ -171,9 +173,30 @@ impl Shared<'_> {
 /// The progress hears of walked files this many at a time.
 const PROGRESS_STEP: u64 = 1024;
 
-/// Walks `dir` (`depth` below `root`, met by the job above, or the root
-/// itself) with everything below it, but for the directories met while
-/// few jobs wait: those are jobs of their own.
+/// The root itself (followed when it is a link), then what is below it.
+fn walk_root<'s>(scope: &rayon::Scope<'s>, shared: &'s Shared<'s>, root: &'s Root<'s>) {
+    let mut walker = Walker::new(shared, Some(scope));
+    let path = root.absolute.clone();
+    match std::fs::metadata(&path) {
+        Ok(metadata) => {
+            let met = Met {
+                file_type: metadata.file_type(),
+                depth: 0,
+                ino: inode_number(&metadata),
+                path,
+            };
+            walker.visit(root, &met);
+            if met.file_type.is_dir() {
+                walker.walk_below(root, met.path, 0);
+            }
+        }
+        Err(err) => walker.unreadable(root, &path, &err),
+    }
+    shared.keep(walker);
+}
+
+/// Walks what is below `dir` (`depth` below `root`, met by the job above),
+/// but for the directories met while few jobs wait: those are jobs of their own.
 fn walk_job<'s>(
     scope: &rayon::Scope<'s>,
     shared: &'s Shared<'s>,
@@ -181,37 +204,48 @@ fn walk_job<'s>(
     dir: PathBuf,
     depth: usize,
 ) {
-    if depth > 0 {
-        shared.waiting_jobs.fetch_sub(1, Ordering::Relaxed);
-    }
-    let mut walker = Walker::new(shared, Some(scope), depth);
-    let entries = WalkDir::new(&dir)
-        .follow_root_links(depth == 0)
-        .into_iter()
-        .filter_entry(|entry| {
-            if entry.depth() == 0 || !entry.file_type().is_dir() {
-                return true;
-            }
-            if skipped_dir(entry, root, shared.options) {
-                return false;
-            }
-            if shared.waiting_jobs.load(Ordering::Relaxed) >= shared.enough_waiting {
-                return true;
-            }
-            shared.waiting_jobs.fetch_add(1, Ordering::Relaxed);
-            let below_root = depth + entry.depth();
-            // Met (and shown) by the job that walks it.
-            let dir = entry.path().to_path_buf();
-            scope.spawn(move |scope| walk_job(scope, shared, root, dir, below_root));
-            false
-        });
-    for entry in entries {
-        match entry {
-            Ok(entry) => walker.visit(root, &entry),
-            Err(err) => walker.walk_error(root, &err),
+    shared.waiting_jobs.fetch_sub(1, Ordering::Relaxed);
+    let mut walker = Walker::new(shared, Some(scope));
+    walker.walk_below(root, dir, depth);
+    shared.keep(walker);
+}
+
+/// An entry the walk met, as its directory's listing gave it (a root, as
+/// `stat` gives it).
+struct Met {
+    path: PathBuf,
+    /// The entry's own type; a root's is its target's.
+    file_type: std::fs::FileType,
+    /// How deep below its root it is.
+    depth: usize,
+    /// The inode number the listing gave.
+    ino: u64,
+}
+
+impl Met {
+    /// An entry of the walk that follows links.
+    fn followed(entry: walkdir::DirEntry) -> Met {
+        #[cfg(unix)]
+        let ino = walkdir::DirEntryExt::ino(&entry);
+        #[cfg(not(unix))]
+        let ino = 0;
+        Met {
+            file_type: entry.file_type(),
+            depth: entry.depth(),
+            ino,
+            path: entry.into_path(),
         }
     }
-    shared.keep(walker);
+}
+
+#[cfg(unix)]
+fn inode_number(metadata: &std::fs::Metadata) -> u64 {
+    std::os::unix::fs::MetadataExt::ino(metadata)
+}
+
+#[cfg(not(unix))]
+fn inode_number(_metadata: &std::fs::Metadata) -> u64 {
+    0
 }
 
 /// One root being walked: how its paths are shown and made relative.
@@ -238,8 +272,6 @@ struct Walker<'a, 's> {
     /// Where what the job meets is handed on as a job of its own while few
     /// wait (a directory of 20,000 addons is one job: its reads are not).
     scope: Option<&'a rayon::Scope<'s>>,
-    /// How deep below its root the job's directory is.
-    depth: usize,
     /// What the job collected.
     inventory: Inventory,
     /// The directory of the last file met: its files share it.
@@ -247,19 +279,90 @@ struct Walker<'a, 's> {
 }
 
 impl<'a, 's> Walker<'a, 's> {
-    fn new(shared: &'s Shared<'s>, scope: Option<&'a rayon::Scope<'s>>, depth: usize) -> Self {
+    fn new(shared: &'s Shared<'s>, scope: Option<&'a rayon::Scope<'s>>) -> Self {
         Walker {
             shared,
             scope,
-            depth,
             inventory: Inventory::default(),
             last_dir: None,
         }
     }
 
-    /// The directory `entry` is in, shared with the files met before it there.
-    fn directory_of(&mut self, entry: &walkdir::DirEntry) -> Arc<Path> {
-        let parent = entry.path().parent().unwrap_or(Path::new(""));
+    /// What is below `dir` (`depth` below the root), each directory as a
+    /// job of its own while few jobs wait, else walked here. Listed whole
+    /// before anything below is: one directory open at a time, however deep.
+    fn walk_below(&mut self, root: &'s Root<'s>, dir: PathBuf, depth: usize) {
+        let shared = self.shared;
+        let mut pending = vec![(dir, depth)];
+        while let Some((dir, depth)) = pending.pop() {
+            for below in self.list(root, &dir, depth) {
+                match self.scope {
+                    Some(scope)
+                        if shared.waiting_jobs.load(Ordering::Relaxed) < shared.enough_waiting =>
+                    {
+                        shared.waiting_jobs.fetch_add(1, Ordering::Relaxed);
+                        scope.spawn(move |scope| walk_job(scope, shared, root, below, depth + 1));
+                    }
+                    _ => pending.push((below, depth + 1)),
+                }
+            }
+        }
+    }
+
+    /// Visits what `dir` (`depth` below the root) holds; returns the
+    /// directories in it to walk.
+    fn list(&mut self, root: &Root, dir: &Path, depth: usize) -> Vec<PathBuf> {
+        let listing = match std::fs::read_dir(dir) {
+            Ok(listing) => listing,
+            Err(err) => {
+                self.unreadable(root, dir, &err);
+                return Vec::new();
+            }
+        };
+        let mut entries = Vec::new();
+        for entry in listing {
+            let read = entry.and_then(|entry| {
+                #[cfg(unix)]
+                let ino = std::os::unix::fs::DirEntryExt::ino(&entry);
+                #[cfg(not(unix))]
+                let ino = 0;
+                Ok((entry.file_name(), entry.file_type()?, ino))
+            });
+            match read {
+                Ok(entry) => entries.push(entry),
+                Err(err) => self.unreadable(root, dir, &err),
+            }
+        }
+        let mut dirs = Vec::new();
+        for (name, file_type, ino) in entries {
+            let met = Met {
+                path: dir.join(name),
+                file_type,
+                depth: depth + 1,
+                ino,
+            };
+            if file_type.is_dir() && skipped_dir(&met, root, self.shared.options) {
+                continue;
+            }
+            self.visit(root, &met);
+            if file_type.is_dir() {
+                dirs.push(met.path);
+            }
+        }
+        dirs
+    }
+
+    fn unreadable(&mut self, root: &Root, path: &Path, err: &std::io::Error) {
+        self.problem(
+            root.shown(path),
+            ProblemKind::Unreadable,
+            io_error_reason(err),
+        );
+    }
+
+    /// The directory `met` is in, shared with the files met before it there.
+    fn directory_of(&mut self, met: &Met) -> Arc<Path> {
+        let parent = met.path.parent().unwrap_or(Path::new(""));
         match &self.last_dir {
             Some(dir) if **dir == *parent => Arc::clone(dir),
             _ => {
@@ -268,11 +371,6 @@ impl<'a, 's> Walker<'a, 's> {
                 dir
             }
         }
-    }
-
-    /// How deep below its root `entry` is.
-    fn depth_of(&self, entry: &walkdir::DirEntry) -> usize {
-        self.depth + entry.depth()
     }
 
     /// Hands `found` on: as a job of its own while few jobs wait, so that
@@ -322,7 +420,7 @@ impl<'a, 's> Walker<'a, 's> {
             .filter_entry(|entry| {
                 entry.depth() == 0
                     || !entry.file_type().is_dir()
-                    || !skipped_dir(entry, root, options)
+                    || !skipped_dir_named(walked_name(entry.path()), entry.path(), root, options)
             });
         while let Some(entry) = entries.next() {
             match entry {
@@ -331,7 +429,7 @@ impl<'a, 's> Walker<'a, 's> {
                         entries.skip_current_dir();
                     }
                 }
-                Ok(entry) => self.visit(root, &entry),
+                Ok(entry) => self.visit(root, &Met::followed(entry)),
                 Err(err) => self.walk_error(root, &err),
             }
         }
@@ -342,7 +440,7 @@ impl<'a, 's> Walker<'a, 's> {
     /// excluded) and as an unfollowed link, and must not be visited or
     /// descended into.
     fn leaves_the_roots(&mut self, root: &Root, entry: &walkdir::DirEntry) -> bool {
-        if self.depth_of(entry) == 0 || !entry.path_is_symlink() {
+        if entry.depth() == 0 || !entry.path_is_symlink() {
             return false;
         }
         let excluded = self
@@ -380,43 +478,38 @@ impl<'a, 's> Walker<'a, 's> {
         true
     }
 
-    fn visit(&mut self, root: &Root, entry: &walkdir::DirEntry) {
-        let depth = self.depth_of(entry);
+    fn visit(&mut self, root: &Root, entry: &Met) {
+        let depth = entry.depth;
         if depth > 0
             && self
                 .shared
                 .options
                 .exclude
-                .matches_itself(root.relative(entry.path()))
+                .matches_itself(root.relative(&entry.path))
         {
             return;
         }
-        let file_type = if depth == 0 && entry.path_is_symlink() {
-            // A root the user named is followed even when it is a link.
-            std::fs::metadata(entry.path()).map_or(entry.file_type(), |m| m.file_type())
-        } else {
-            entry.file_type()
-        };
+        let file_type = entry.file_type;
         if file_type.is_dir() {
-            let name = walked_name(entry).as_encoded_bytes();
+            let name = walked_name(&entry.path).as_encoded_bytes();
             if name.ends_with(b".dist-info") {
-                self.inventory.dist_infos.push(entry.path().to_path_buf());
+                self.inventory.dist_infos.push(entry.path.clone());
             }
             if depth > 0 && may_name_a_library(name) {
                 self.inventory
                     .library_named_dirs
-                    .push((entry.path().to_path_buf(), root.shown(entry.path())));
+                    .push((entry.path.clone(), root.shown(&entry.path)));
             }
             self.inventory
                 .package_databases
-                .extend(PackageDatabase::recognise(entry.path(), true));
+                .extend(PackageDatabase::recognise(&entry.path, true));
             return;
         }
         if file_type.is_symlink() {
             // Not followed: remember where it points, for library resolution.
-            if let Ok(target) = std::fs::read_link(entry.path()) {
-                let parent = entry.path().parent().unwrap_or(Path::new(""));
-                let location = entry.path().to_path_buf();
+            if let Ok(target) = std::fs::read_link(&entry.path) {
+                let parent = entry.path.parent().unwrap_or(Path::new(""));
+                let location = entry.path.clone();
                 self.inventory
                     .symlinks
                     .insert(location, parent.join(target));
@@ -429,18 +522,18 @@ impl<'a, 's> Walker<'a, 's> {
         }
         if !file_type.is_file() {
             let reason = format!("{}: not opened", files::kind_of(&file_type));
-            self.problem(root.shown(entry.path()), ProblemKind::SpecialFile, reason);
+            self.problem(root.shown(&entry.path), ProblemKind::SpecialFile, reason);
             return;
         }
         self.visit_file(root, entry);
     }
 
-    fn visit_file(&mut self, root: &Root, entry: &walkdir::DirEntry) {
-        let name = walked_name(entry);
-        let depth = self.depth_of(entry);
+    fn visit_file(&mut self, root: &Root, entry: &Met) {
+        let name = walked_name(&entry.path);
+        let depth = entry.depth;
         if name == "oci-layout"
             && depth > 0
-            && let Some(dir) = entry.path().parent()
+            && let Some(dir) = entry.path.parent()
         {
             self.inventory
                 .oci_layouts
@@ -449,7 +542,7 @@ impl<'a, 's> Walker<'a, 's> {
         // A wheel's `.dist-info` holds its metadata, never a file anything loads.
         if depth > 0 && in_dist_info(entry) {
             if matches!(name.to_str(), Some("RECORD" | "WHEEL")) {
-                self.hand_on(Found::Metadata(entry.path().to_path_buf()));
+                self.hand_on(Found::Metadata(entry.path.clone()));
             }
             if !self.shared.options.all_files {
                 self.inventory.skipped_by_name += 1;
@@ -461,7 +554,7 @@ impl<'a, 's> Walker<'a, 's> {
             // installed package) reads installed packages too.
             let in_node_modules = || {
                 entry
-                    .path()
+                    .path
                     .components()
                     .any(|c| c.as_os_str() == "node_modules")
             };
@@ -474,36 +567,34 @@ impl<'a, 's> Walker<'a, 's> {
         });
         self.inventory
             .package_databases
-            .extend(PackageDatabase::recognise(entry.path(), false));
+            .extend(PackageDatabase::recognise(&entry.path, false));
         if let Some(kind) = manifest {
             self.inventory.manifests.push(Manifest {
-                shown: root.shown(entry.path()),
-                location: entry.path().to_path_buf(),
+                shown: root.shown(&entry.path),
+                location: entry.path.clone(),
                 kind,
             });
-            self.hand_on(Found::Manifest(entry.path().to_path_buf()));
+            self.hand_on(Found::Manifest(entry.path.clone()));
         }
-        if is_native_file(entry.path()) {
-            self.inventory
-                .npm_native_files
-                .push(entry.path().to_path_buf());
+        if is_native_file(&entry.path) {
+            self.inventory.npm_native_files.push(entry.path.clone());
         }
         if !self.shared.options.all_files && name_proves_text(name) {
             self.inventory.skipped_by_name += 1;
             return;
         }
-        if archive::is_archive_name(name) && is_archive_inside_installed_packages(entry.path()) {
+        if archive::is_archive_name(name) && is_archive_inside_installed_packages(&entry.path) {
             self.inventory.archives_in_packages += 1;
             return;
         }
-        let shown = root.shown(entry.path());
+        let shown = root.shown(&entry.path);
         let dir = self.directory_of(entry);
         let first_link = self
             .shared
             .hard_links
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .first_link(entry, &dir);
+            .first_link((&entry.path, entry.ino), &dir);
         match first_link {
             Ok(Some(first)) => {
                 self.inventory
@@ -512,17 +603,17 @@ impl<'a, 's> Walker<'a, 's> {
                     .or_default()
                     .push(OtherName {
                         shown,
-                        location: entry.path().to_path_buf(),
+                        location: entry.path.clone(),
                     });
                 return;
             }
             Ok(None) => {}
-            Err(err) => return self.problem(shown, ProblemKind::Unreadable, io_reason(&err)),
+            Err(err) => return self.problem(shown, ProblemKind::Unreadable, io_error_reason(&err)),
         }
         self.shared.progress.found_candidate();
         self.hand_on(Found::Candidate(Candidate {
             shown,
-            location: entry.path().to_path_buf(),
+            location: entry.path.clone(),
         }));
     }
 }
@@ -536,9 +627,9 @@ fn may_name_a_library(name: &[u8]) -> bool {
 }
 
 /// Whether `entry`, below its root, is directly in a `*.dist-info` directory.
-fn in_dist_info(entry: &walkdir::DirEntry) -> bool {
+fn in_dist_info(entry: &Met) -> bool {
     entry
-        .path()
+        .path
         .parent()
         .and_then(Path::file_name)
         .is_some_and(|dir| dir.as_encoded_bytes().ends_with(b".dist-info"))
@@ -546,29 +637,32 @@ fn in_dist_info(entry: &walkdir::DirEntry) -> bool {
 
 /// A directory below a root the walk does not enter: `.git`, an excluded
 /// one, or one whose name proves nothing in it is loaded (unless `--all-files`).
-fn skipped_dir(entry: &walkdir::DirEntry, root: &Root, options: &WalkOptions) -> bool {
-    let name = walked_name(entry);
-    name == ".git"
-        || (!options.all_files && dir_name_proves_no_elf(name))
-        || options.exclude.excludes_below(root.relative(entry.path()))
+fn skipped_dir(entry: &Met, root: &Root, options: &WalkOptions) -> bool {
+    skipped_dir_named(walked_name(&entry.path), &entry.path, root, options)
 }
 
-/// The name of an entry the walk met: below the root its path is a
-/// directory's joined with the name, so the bytes after the last `/` are it
-/// (`DirEntry::file_name` parses components: a percent of the walk).
-fn walked_name(entry: &walkdir::DirEntry) -> &std::ffi::OsStr {
+fn skipped_dir_named(name: &OsStr, path: &Path, root: &Root, options: &WalkOptions) -> bool {
+    name == ".git"
+        || (!options.all_files && dir_name_proves_no_elf(name))
+        || options.exclude.excludes_below(root.relative(path))
+}
+
+/// The name of an entry the walk met: the bytes after the last `/` of its
+/// path (`Path::file_name` parses components: a percent of the walk), or for
+/// a root, what `file_name` says.
+fn walked_name(path: &Path) -> &OsStr {
     #[cfg(unix)]
-    if entry.depth() > 0 {
+    {
         use std::os::unix::ffi::OsStrExt;
-        let bytes = entry.path().as_os_str().as_bytes();
+        let bytes = path.as_os_str().as_bytes();
         if let Some(slash) = bytes.iter().rposition(|&b| b == b'/')
             && let Some(name) = bytes.get(slash + 1..)
             && !name.is_empty()
         {
-            return std::ffi::OsStr::from_bytes(name);
+            return OsStr::from_bytes(name);
         }
     }
-    entry.file_name()
+    path.file_name().unwrap_or(path.as_os_str())
 }
 
 #[cfg(test)]
@@ -591,7 +685,7 @@ mod tests {
                 .collect();
             assert_eq!(entries.len(), 4, "{entries:?}");
             for entry in &entries {
-                assert_eq!(walked_name(entry), entry.file_name(), "{entry:?}");
+                assert_eq!(walked_name(entry.path()), entry.file_name(), "{entry:?}");
             }
         }
     }
