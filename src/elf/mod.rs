@@ -108,8 +108,15 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
     } else {
         RuntimeFiles::default()
     };
+    let has_abi_tag = || {
+        parsed
+            .elf
+            .section_headers
+            .iter()
+            .any(|sh| parsed.shstr.get(sh.sh_name) == Some(".note.ABI-tag"))
+    };
     let libc = libc_flavour(
-        &parsed,
+        has_abi_tag,
         interpreter.as_deref(),
         &needed,
         &version_needs,
@@ -128,7 +135,8 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
         rpath: elf.rpaths.iter().map(|s| s.to_string()).collect(),
         runpath: elf.runpaths.iter().map(|s| s.to_string()).collect(),
         version_needs,
-        max_glibc,
+        // A musl file's GLIBC_ nodes (aarch64 libgcc_s's) ask nothing of glibc.
+        max_glibc: max_glibc.filter(|_| libc.kind != LibcKind::Musl),
         required_symbols,
         exports_count: exports.len(),
         exports,
@@ -547,7 +555,7 @@ fn is_bionic_node(node: &str) -> bool {
 }
 
 fn libc_flavour(
-    parsed: &Parsed,
+    has_abi_tag: impl FnOnce() -> bool,
     interpreter: Option<&str>,
     needed: &[String],
     version_needs: &[VersionNeed],
@@ -576,10 +584,19 @@ fn libc_flavour(
             format!("version need {node} from libc.so (Android's bionic)"),
         );
     }
-    if let Some(need) = version_needs
+    let musl_soname = needed
         .iter()
-        .find(|need| need.versions.iter().any(|v| v.starts_with("GLIBC_")))
-    {
+        .find(|n| n.starts_with("libc.musl-") || *n == "libc.so");
+    // aarch64's libgcc_s names `__register_frame_info` GLIBC_2.0 on musl
+    // too: with musl's soname needed, only glibc's own C library (or
+    // loader) asking GLIBC_ nodes says glibc.
+    let glibc_need = |need: &&VersionNeed| {
+        need.versions.iter().any(|v| v.starts_with("GLIBC_"))
+            && (musl_soname.is_none()
+                || need.library == "libc.so.6"
+                || need.library.starts_with("ld-linux"))
+    };
+    if let Some(need) = version_needs.iter().find(glibc_need) {
         let version = need
             .versions
             .iter()
@@ -592,11 +609,12 @@ fn libc_flavour(
             format!("version need {version} from {}", need.library),
         );
     }
-    if let Some(name) = needed.iter().find(|n| n.starts_with("libc.musl-")) {
-        return decided(LibcKind::Musl, format!("needs {name}"));
-    }
-    if needed.iter().any(|n| n == "libc.so") {
-        return decided(LibcKind::Musl, "needs libc.so (musl's soname)".to_string());
+    match musl_soname.map(String::as_str) {
+        Some("libc.so") => {
+            return decided(LibcKind::Musl, "needs libc.so (musl's soname)".to_string());
+        }
+        Some(name) => return decided(LibcKind::Musl, format!("needs {name}")),
+        None => {}
     }
     if needed.iter().any(|n| n == "libc.so.6") {
         return decided(
@@ -606,12 +624,7 @@ fn libc_flavour(
     }
     match linkage {
         Linkage::Static | Linkage::StaticPie => {
-            let abi_tag = parsed
-                .elf
-                .section_headers
-                .iter()
-                .any(|sh| parsed.shstr.get(sh.sh_name) == Some(".note.ABI-tag"));
-            if abi_tag {
+            if has_abi_tag() {
                 decided(
                     LibcKind::Glibc,
                     "statically linked; .note.ABI-tag (glibc's crt1)".to_string(),
@@ -654,6 +667,27 @@ mod tests {
             assert!(analyse(&bytes[..len]).is_err());
         }
         assert!(matches!(analyse(&bytes), Err(ElfError::Malformed(_))));
+    }
+
+    #[test]
+    fn glibc_nodes_of_another_library_do_not_make_a_musl_file_glibc() {
+        let need = |library: &str, version: &str| VersionNeed {
+            library: library.to_string(),
+            versions: vec![version.to_string()],
+        };
+        let flavour = |needed: &[&str], needs: &[VersionNeed]| {
+            let needed: Vec<String> = needed.iter().map(|n| n.to_string()).collect();
+            libc_flavour(|| false, None, &needed, needs, Linkage::Dynamic).kind
+        };
+        // aarch64's libgcc_s names `__register_frame_info` GLIBC_2.0 on musl too.
+        let libgcc = [need("libgcc_s.so.1", "GLIBC_2.0")];
+        let musl = ["libgcc_s.so.1", "libc.musl-aarch64.so.1"];
+        assert_eq!(flavour(&musl, &libgcc), LibcKind::Musl);
+        assert_eq!(flavour(&["libgcc_s.so.1", "libc.so"], &libgcc), LibcKind::Musl);
+        // Without musl's soname, or with glibc's own C library asked, glibc.
+        assert_eq!(flavour(&["libgcc_s.so.1"], &libgcc), LibcKind::Glibc);
+        let libc6 = [need("libc.so.6", "GLIBC_2.17")];
+        assert_eq!(flavour(&musl, &libc6), LibcKind::Glibc);
     }
 
     #[test]
