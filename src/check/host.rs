@@ -12,14 +12,36 @@ pub fn provides(host: &Host, symbol: &str) -> bool {
     match host.kind {
         HostKind::Cpython => symbol.starts_with("Py") || symbol.starts_with("_Py"),
         HostKind::Node => {
+            // Node's own API, V8's (with its inspector and cppgc), and the
+            // libraries every Node build has in the process: bundled and
+            // exported by nodejs.org's builds, linked by distributions' (Alpine's
+            // nodejs needs libssl.so.3, libcrypto.so.3, libuv, libcares, libnghttp2).
             const PREFIXES: &[&str] = &[
                 "napi_",
                 "node_api_",
                 "uv_",
                 "_ZN2v8",
                 "_ZNK2v8",
+                "_ZN12v8_inspector",
+                "_ZNK12v8_inspector",
+                "_ZN6cppgc",
+                "_ZNK6cppgc",
                 "_ZN4node",
                 "_ZNK4node",
+                "ares_",
+                "nghttp2_",
+                "SSL_",
+                "TLS_",
+                "DTLS_",
+                "EVP_",
+                "OPENSSL_",
+                "CRYPTO_",
+                "ERR_",
+                "BIO_",
+                "X509_",
+                "PEM_",
+                "BN_",
+                "OSSL_",
             ];
             PREFIXES.iter().any(|p| symbol.starts_with(p)) || symbol == "node_module_register"
         }
@@ -150,6 +172,12 @@ mod tests {
         assert!(provides(&node, "napi_create_string_utf8"));
         assert!(provides(&node, "_ZN2v87Isolate7GetCurrentEv"));
         assert!(provides(&node, "uv_loop_init"));
+        // isolated-vm 7's prebuilds use the inspector, which node exports.
+        let inspector =
+            "_ZN12v8_inspector11V8Inspector6createEPN2v87IsolateEPNS_17V8InspectorClientE";
+        assert!(provides(&node, inspector));
+        assert!(provides(&node, "SSL_CTX_new"));
         assert!(!provides(&node, "__memcpy_chk"));
+        assert!(!provides(&node, "_ZNSt6thread6_StateD2Ev"));
     }
 }

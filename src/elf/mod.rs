@@ -683,7 +683,10 @@ mod tests {
         let libgcc = [need("libgcc_s.so.1", "GLIBC_2.0")];
         let musl = ["libgcc_s.so.1", "libc.musl-aarch64.so.1"];
         assert_eq!(flavour(&musl, &libgcc), LibcKind::Musl);
-        assert_eq!(flavour(&["libgcc_s.so.1", "libc.so"], &libgcc), LibcKind::Musl);
+        assert_eq!(
+            flavour(&["libgcc_s.so.1", "libc.so"], &libgcc),
+            LibcKind::Musl
+        );
         // Without musl's soname, or with glibc's own C library asked, glibc.
         assert_eq!(flavour(&["libgcc_s.so.1"], &libgcc), LibcKind::Glibc);
         let libc6 = [need("libc.so.6", "GLIBC_2.17")];
