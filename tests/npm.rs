@@ -1096,3 +1096,37 @@ fn a_platform_package_may_write_its_libc_as_a_string() {
         }
     }
 }
+
+#[test]
+fn a_package_json_below_an_installed_packages_root_is_no_package_of_its_own() {
+    // isolated-vm ships `native-example/` with a package.json and a
+    // binding.gyp: npm never installs it, and `npm install native-example`
+    // would fail (no such package).
+    let project = tempfile::tempdir().unwrap();
+    let package = project.path().join("node_modules/isolated-vm");
+    std::fs::create_dir_all(package.join("native-example")).unwrap();
+    std::fs::create_dir_all(package.join("dist")).unwrap();
+    std::fs::write(
+        package.join("package.json"),
+        r#"{"name":"isolated-vm","version":"7.0.1"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        package.join("native-example/package.json"),
+        r#"{"name":"native-example","version":"1.0.0","gypfile":true}"#,
+    )
+    .unwrap();
+    std::fs::write(package.join("native-example/binding.gyp"), "{}").unwrap();
+    std::fs::write(package.join("dist/package.json"), r#"{"type":"module"}"#).unwrap();
+    copy_fixture("bin/hello-glibc", &package.join("out/isolated_vm.node"));
+    let (report, _) = json_scan(project.path(), &["--target", "alpine:3.20"]);
+    let names: Vec<&str> = report["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["package"]["name"].as_str())
+        .collect();
+    assert_eq!(names, ["isolated-vm"], "{:#}", report["packages"]);
+    let plan = report["plan"].to_string();
+    assert!(!plan.contains("native-example"), "{plan}");
+}

@@ -17,7 +17,7 @@ use super::{
     path_text,
 };
 use crate::ecosystem::distro::PackageDatabase;
-use crate::ecosystem::npm::is_native_file;
+use crate::ecosystem::npm::{is_native_file, package_dir};
 use crate::ecosystem::{ManifestKind, is_archive_inside_installed_packages};
 use crate::progress::Progress;
 
@@ -558,12 +558,16 @@ impl<'a, 's> Walker<'a, 's> {
                     .components()
                     .any(|c| c.as_os_str() == "node_modules")
             };
-            // Only these names mean something else under node_modules.
-            let depends = matches!(
-                name,
-                "package.json" | "package-lock.json" | "yarn.lock" | "pnpm-lock.yaml"
-            );
-            ManifestKind::recognise(name, depends && in_node_modules())
+            // Only these names mean something else under node_modules. An
+            // installed package's manifest is at its root: one deeper
+            // (`dist/package.json` saying `"type": "module"`, an example's)
+            // installs nothing.
+            let under_node_modules = match name {
+                "package.json" => package_dir(&entry.path).as_deref() == entry.path.parent(),
+                "package-lock.json" | "yarn.lock" | "pnpm-lock.yaml" => in_node_modules(),
+                _ => false,
+            };
+            ManifestKind::recognise(name, under_node_modules)
         });
         self.inventory
             .package_databases
