@@ -9,7 +9,7 @@ use crate::model::{
     RelocationEvidence,
 };
 use crate::platform::musl::search_path_description;
-use crate::platform::{LoaderMessage, Platform};
+use crate::platform::{LoaderMessage, Platform, SonameProvider, alpine_provider};
 
 use super::provider::LibraryProvider;
 use super::resolve::{ObjectSymbols, Resolution};
@@ -305,15 +305,7 @@ fn missing_libraries(libraries: Vec<MissingLibrary>, platform: &Platform) -> Fin
     } else if absent.is_empty() {
         "make the loader find it: an RPATH/RUNPATH that reaches it (`patchelf --set-rpath`), LD_LIBRARY_PATH, or the library installed on musl's default path".to_string()
     } else {
-        // apk resolves a soname (`so:libodbc.so.2`) to the package that
-        // provides it, for names muslcheck's own table does not know.
-        let sonames: Vec<String> = absent.iter().map(|l| format!("so:{}", l.name)).collect();
-        format!(
-            "`apk add {}` installs the Alpine package that provides {}, if there is one; \
-             else bundle the library with the artifact, or use a build that does not need it",
-            sonames.join(" "),
-            if sonames.len() == 1 { "it" } else { "each" }
-        )
+        absent_library_remedy(&absent)
     };
     Finding::new(
         Code::MissingLibrary,
@@ -322,6 +314,64 @@ fn missing_libraries(libraries: Vec<MissingLibrary>, platform: &Platform) -> Fin
     )
     .with_loader_messages(loader_messages)
     .with_remedy(remedy)
+}
+
+/// What to do about libraries nothing provides, each as Alpine has it:
+/// gcompat's names, the packages muslcheck's table knows, the names
+/// nothing on Alpine provides, and the rest asked of apk by soname.
+fn absent_library_remedy(absent: &[&MissingLibrary]) -> String {
+    let mut gcompat = Vec::new();
+    let mut packages = Vec::new();
+    let mut nothing = Vec::new();
+    let mut unknown = Vec::new();
+    for library in absent {
+        let name = library.name.as_str();
+        match alpine_provider(name) {
+            _ if library.gcompat_provides => gcompat.push(name),
+            Some(SonameProvider::Package(package)) => packages.push(package),
+            Some(SonameProvider::Nothing(why)) => {
+                match why
+                    .trim_start_matches("(none)")
+                    .trim_start_matches([' ', '-'])
+                {
+                    "" => nothing.push(name.to_string()),
+                    why => nothing.push(format!("{name} ({why})")),
+                }
+            }
+            None => unknown.push(format!("so:{name}")),
+        }
+    }
+    packages.sort_unstable();
+    packages.dedup();
+    let mut parts = Vec::new();
+    if !gcompat.is_empty() {
+        parts.push(format!(
+            "gcompat provides {}: `apk add gcompat`",
+            gcompat.join(", ")
+        ));
+    }
+    if !packages.is_empty() {
+        parts.push(format!("`apk add {}`", packages.join(" ")));
+    }
+    if !unknown.is_empty() {
+        // apk resolves a soname (`so:libodbc.so.2`) to the package that
+        // provides it, for names muslcheck's own table does not know.
+        parts.push(format!(
+            "`apk add {}` installs the Alpine package that provides {}, if there is one",
+            unknown.join(" "),
+            if unknown.len() == 1 { "it" } else { "each" }
+        ));
+    }
+    if !nothing.is_empty() {
+        parts.push(format!("nothing on Alpine provides {}", nothing.join("; ")));
+    }
+    if !unknown.is_empty() || !nothing.is_empty() {
+        parts.push(
+            "else bundle the library with the artifact, or use a build that does not need it"
+                .to_string(),
+        );
+    }
+    parts.join("; ")
 }
 
 fn relocation_evidence(file: &TreeFile, relocations: &[(u32, usize)]) -> Vec<RelocationEvidence> {
@@ -598,3 +648,47 @@ pub fn unchecked(resolution: &Resolution, symbols: &[String]) -> Option<Finding>
 /// MC108's fix: the target's own loader knows the library's exports.
 pub(super) const UNCHECKED_REMEDY: &str = "check on the target, with the libraries installed: \
      `ldd FILE` lists each symbol its loader cannot bind (`ldd -r` with glibc's)";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn missing(name: &str, gcompat_provides: bool) -> MissingLibrary {
+        MissingLibrary {
+            name: name.to_string(),
+            needed_by: "x.so".to_string(),
+            looked_in: Vec::new(),
+            gcompat_provides,
+            note: None,
+            in_tree_at: None,
+            symbols_expected: Vec::new(),
+            unloadable_at: None,
+        }
+    }
+
+    #[test]
+    fn each_absent_library_gets_the_remedy_alpine_has_for_it() {
+        // imageio_ffmpeg's binary: gcompat's loader name, and libmvec,
+        // which nothing on Alpine provides (no `apk add so:libmvec.so.1`).
+        let loader = missing("ld-linux-x86-64.so.2", true);
+        let mvec = missing("libmvec.so.1", false);
+        let remedy = absent_library_remedy(&[&loader, &mvec]);
+        assert!(
+            remedy.starts_with("gcompat provides ld-linux-x86-64.so.2: `apk add gcompat`"),
+            "{remedy}"
+        );
+        assert!(
+            remedy.contains("nothing on Alpine provides libmvec.so.1 ("),
+            "{remedy}"
+        );
+        assert!(!remedy.contains("so:"), "{remedy}");
+        // A name the table knows is its package; one it does not, asked by soname.
+        let odbc = missing("libodbc.so.2", false);
+        let zlib = missing("libz.so.1", false);
+        let remedy = absent_library_remedy(&[&odbc, &zlib]);
+        assert!(
+            remedy.starts_with("`apk add zlib`; `apk add so:libodbc.so.2`"),
+            "{remedy}"
+        );
+    }
+}
