@@ -6,12 +6,12 @@
 
 use std::collections::BTreeSet;
 
-use crate::ecosystem::python::cpython_minor;
+use crate::ecosystem::python::{WheelName, cpython_minor};
 use crate::model::{
-    Action, AnswerSource, Artifact, AsIs, Code, Ecosystem, Evidence, LibcKind, Package, Reinstall,
-    ReinstallAnswer, RuntimeFile, Severity, Verdict, Version,
+    Action, AnswerSource, Artifact, AsIs, Code, Ecosystem, Evidence, LibcKind, Package,
+    PlatformTag, Reinstall, ReinstallAnswer, RuntimeFile, Severity, Verdict, Version,
 };
-use crate::platform::{LoaderKind, Platform};
+use crate::platform::{LoaderKind, Platform, SonameProvider};
 
 use super::describe_list;
 use super::reinstall::pip_arch;
@@ -42,10 +42,11 @@ pub(super) fn actions(
     // A musllinux wheel bundles every library but libc and libz (auditwheel's
     // policy): when one replaces the files built for glibc, what they need
     // from the system goes with them.
+    let pure_wheel = fails_as_is && reinstalls_a_pure_wheel(reinstalled);
     let replaced_by_wheel = newer.is_none()
         && fails_as_is
         && package.is_some_and(|p| p.ecosystem == Ecosystem::Pypi)
-        && reinstalled.reinstall == Reinstall::MuslBuild;
+        && (reinstalled.reinstall == Reinstall::MuslBuild || pure_wheel);
     let kept: Vec<&Artifact> = files
         .iter()
         .copied()
@@ -130,6 +131,9 @@ pub(super) fn actions(
                 });
             }
         }
+        // The project's pure-Python wheel replaces the files (its fallback:
+        // slower, but it installs and imports).
+        Reinstall::NotNative if pure_wheel => actions.push(reinstall_action(ecosystem)),
         Reinstall::Unknown | Reinstall::NotNative if fails_as_is => {
             if as_is.verdict == Some(Verdict::NeedsGcompat)
                 || loads_with_gcompat(files) && platform.has_packages()
@@ -457,6 +461,40 @@ fn runtime_packages(files: &[&Artifact]) -> Vec<String> {
     packages.into_iter().collect()
 }
 
+/// Whether reinstalling takes a pure-Python wheel (`py3-none-any`) in
+/// place of the platform wheels the target has none of.
+fn reinstalls_a_pure_wheel(reinstalled: &ReinstallAnswer) -> bool {
+    reinstalled.reinstall == Reinstall::NotNative
+        && reinstalled
+            .build
+            .as_deref()
+            .and_then(WheelName::parse)
+            .is_some_and(|wheel| wheel.platform_tags.contains(&PlatformTag::Any))
+}
+
+/// The command that asks apt which package has each of `names`: apt-file
+/// searches one pattern (more words are not more patterns).
+fn apt_file_search(names: &[&str]) -> String {
+    let search = match names {
+        [name] => format!("apt-file search {name}"),
+        _ => format!(
+            "for name in {}; do apt-file search \"$name\"; done",
+            names.join(" ")
+        ),
+    };
+    format!("apt-get update && apt-get install -y apt-file && apt-file update && {search}")
+}
+
+/// The command that asks dnf which package has each of `names`, each on
+/// its own: one that nothing provides (dnf exits 1) stops no other.
+fn dnf_provides(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|name| format!("dnf provides '*/{name}'"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// For libraries that no image package muslcheck knows of provides (by
 /// name: its tables hold what the base images ship): apk installs by soname
 /// (`so:libtbb.so.12`, Wolfi); for apt and dnf, which package has the file
@@ -474,18 +512,9 @@ fn unknown_library_packages(
         });
     }
     let check = if install.starts_with("apt-get ") {
-        Some(format!(
-            "apt-get update && apt-get install -y apt-file && apt-file update && apt-file search {}",
-            names.join(" ")
-        ))
+        Some(apt_file_search(&names))
     } else if install.contains("dnf ") || install.starts_with("yum ") {
-        Some(
-            names
-                .iter()
-                .map(|name| format!("dnf provides '*/{name}'"))
-                .collect::<Vec<_>>()
-                .join(" && "),
-        )
+        Some(dnf_provides(&names))
     } else {
         None
     };
@@ -528,7 +557,12 @@ fn absent_system_libraries(files: &[&Artifact]) -> Option<Vec<String>> {
                 if finding.code != Code::MissingLibrary || !absent {
                     return None;
                 }
-                sonames.insert(format!("so:{}", library.name));
+                // A name nothing on Alpine provides (libmvec) is no apk add.
+                match crate::platform::alpine_provider(&library.name) {
+                    Some(SonameProvider::Nothing(_)) => return None,
+                    Some(SonameProvider::Package(package)) => sonames.insert(package.to_string()),
+                    None => sonames.insert(format!("so:{}", library.name)),
+                };
             }
         }
     }
@@ -560,4 +594,50 @@ fn file_loads_with_gcompat(file: &Artifact) -> bool {
         .load
         .as_ref()
         .is_some_and(|load| load.loads_with_gcompat)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pure_wheel_is_a_reinstall_and_only_a_pure_wheel() {
+        let answer = |reinstall, build: &str| ReinstallAnswer {
+            reinstall,
+            detail: String::new(),
+            source: AnswerSource::Index {
+                url: "https://pypi.org/simple/protobuf/".to_string(),
+            },
+            build: Some(build.to_string()),
+            first_musl_version: None,
+            build_packages: Vec::new(),
+            advice: None,
+        };
+        // protobuf 7.36.2: no musllinux wheel; pip takes the pure wheel.
+        let pure = answer(Reinstall::NotNative, "protobuf-7.36.2-py3-none-any.whl");
+        assert!(reinstalls_a_pure_wheel(&pure));
+        let sdist = answer(Reinstall::NotNative, "protobuf-7.36.2.tar.gz");
+        assert!(!reinstalls_a_pure_wheel(&sdist));
+        let musl = answer(
+            Reinstall::MuslBuild,
+            "protobuf-7.36.2-cp39-abi3-musllinux_1_2_x86_64.whl",
+        );
+        assert!(!reinstalls_a_pure_wheel(&musl));
+    }
+
+    #[test]
+    fn each_library_is_asked_of_the_package_lists_on_its_own() {
+        assert!(apt_file_search(&["libtbb.so.12"]).ends_with("&& apt-file search libtbb.so.12"));
+        let both = apt_file_search(&["libX11.so.6", "libglib-2.0.so.0"]);
+        assert!(
+            both.ends_with(
+                "&& for name in libX11.so.6 libglib-2.0.so.0; do apt-file search \"$name\"; done"
+            ),
+            "{both}"
+        );
+        assert_eq!(
+            dnf_provides(&["libX11.so.6", "libglib-2.0.so.0"]),
+            "dnf provides '*/libX11.so.6'; dnf provides '*/libglib-2.0.so.0'"
+        );
+    }
 }
