@@ -1130,3 +1130,29 @@ fn a_package_json_below_an_installed_packages_root_is_no_package_of_its_own() {
     let plan = report["plan"].to_string();
     assert!(!plan.contains("native-example"), "{plan}");
 }
+
+#[test]
+fn a_package_with_no_platform_package_installed_is_not_said_to_have_the_glibc_one() {
+    // usb 3.1.0 declares @node-usb/usb-linux-x64-gnu and -musl; here neither
+    // is installed.
+    let project = tempfile::tempdir().unwrap();
+    let package = project.path().join("node_modules/usb");
+    std::fs::create_dir_all(&package).unwrap();
+    std::fs::write(
+        package.join("package.json"),
+        r#"{"name":"usb","version":"3.1.0","optionalDependencies":{"@node-usb/usb-linux-x64-gnu":"3.1.0","@node-usb/usb-linux-x64-musl":"3.1.0"}}"#,
+    )
+    .unwrap();
+    copy_fixture(
+        "bin/hello-glibc",
+        &package.join("build/Release/usb_bindings.node"),
+    );
+    let (report, _) = json_scan(project.path(), &["--target", "alpine:3.20"]);
+    let text = report.to_string();
+    assert!(
+        text.contains("usb 3.1.0: no platform package is installed here"),
+        "{:#}",
+        report["artifacts"]
+    );
+    assert!(!text.contains("only the glibc platform package"), "{text}");
+}

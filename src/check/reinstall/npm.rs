@@ -119,10 +119,16 @@ pub fn assess_installed_variants(variant: &LockVariant, manifest_path: &str) -> 
     } else {
         "them"
     };
+    // usb 3.1.0 with neither of its @node-usb packages installed.
+    let installed = if variant.glibc_builds.is_empty() {
+        "no platform package is installed here"
+    } else {
+        "only the glibc platform package is installed here"
+    };
     let finding = Finding::new(
         Code::MuslVariantNotInstalled,
         format!(
-            "{package}: only the glibc platform package is installed here; on Alpine its loader requires {musl}, so these files fail to load as they are"
+            "{package}: {installed}; on Alpine its loader requires {musl}, so these files fail to load as they are"
         ),
         Evidence::PlatformPackages {
             lockfile: manifest_path.to_string(),
