@@ -382,7 +382,10 @@ impl NotFound<'_> {
                 }
                 Looked::Defaults(search) => (
                     search,
-                    names.keep(search.defaults.iter().map(PathBuf::as_path)),
+                    search
+                        .own
+                        .names
+                        .keep(search.defaults.iter().map(PathBuf::as_path)),
                 ),
             };
             let these = if Arc::ptr_eq(&search.own.names, &names) {
