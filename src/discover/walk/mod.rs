@@ -8,13 +8,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use walkdir::WalkDir;
+mod follow;
 
 use super::hard_links::HardLinks;
 use super::{
     Candidate, Inventory, Manifest, OtherName, Problem, ProblemKind, WalkOptions, archive, below,
-    dir_name_proves_no_elf, display_path, files, io_error_reason, io_reason, name_proves_text,
-    path_text,
+    dir_name_proves_no_elf, display_path, files, io_error_reason, name_proves_text, path_text,
 };
 use crate::ecosystem::distro::PackageDatabase;
 use crate::ecosystem::npm::{is_native_file, package_dir};
@@ -222,22 +221,6 @@ struct Met {
     ino: u64,
 }
 
-impl Met {
-    /// An entry of the walk that follows links.
-    fn followed(entry: walkdir::DirEntry) -> Met {
-        #[cfg(unix)]
-        let ino = walkdir::DirEntryExt::ino(&entry);
-        #[cfg(not(unix))]
-        let ino = 0;
-        Met {
-            file_type: entry.file_type(),
-            depth: entry.depth(),
-            ino,
-            path: entry.into_path(),
-        }
-    }
-}
-
 #[cfg(unix)]
 fn inode_number(metadata: &std::fs::Metadata) -> u64 {
     std::os::unix::fs::MetadataExt::ino(metadata)
@@ -391,91 +374,6 @@ impl<'a, 's> Walker<'a, 's> {
 
     fn problem(&mut self, path: String, kind: ProblemKind, reason: String) {
         self.inventory.problems.push(Problem { path, kind, reason });
-    }
-
-    fn walk_error(&mut self, root: &Root, err: &walkdir::Error) {
-        let path = err
-            .path()
-            .map(|p| root.shown(p))
-            .unwrap_or_else(|| path_text(root.given));
-        let (kind, reason) = match err.loop_ancestor() {
-            Some(ancestor) => (
-                ProblemKind::SymlinkLoop,
-                format!("symlink loop back to {}", ancestor.display()),
-            ),
-            None => (ProblemKind::Unreadable, io_reason(err)),
-        };
-        self.problem(path, kind, reason);
-    }
-
-    /// The whole root on this thread, following links that stay inside the roots.
-    fn walk_following_links(&mut self, root: &Root) {
-        // Unsorted: the report is sorted at the end, and sorting every
-        // directory by name was most of the walk's CPU time.
-        let options = self.shared.options;
-        let mut entries = WalkDir::new(&root.absolute)
-            .follow_links(true)
-            .follow_root_links(true)
-            .into_iter()
-            .filter_entry(|entry| {
-                entry.depth() == 0
-                    || !entry.file_type().is_dir()
-                    || !skipped_dir_named(walked_name(entry.path()), entry.path(), root, options)
-            });
-        while let Some(entry) = entries.next() {
-            match entry {
-                Ok(entry) if self.leaves_the_roots(root, &entry) => {
-                    if entry.file_type().is_dir() {
-                        entries.skip_current_dir();
-                    }
-                }
-                Ok(entry) => self.visit(root, &Met::followed(entry)),
-                Err(err) => self.walk_error(root, &err),
-            }
-        }
-    }
-
-    /// Whether `entry` is a link the walk followed (with `--follow-symlinks`)
-    /// to a place outside every root; if so it is recorded as a problem (unless
-    /// excluded) and as an unfollowed link, and must not be visited or
-    /// descended into.
-    fn leaves_the_roots(&mut self, root: &Root, entry: &walkdir::DirEntry) -> bool {
-        if entry.depth() == 0 || !entry.path_is_symlink() {
-            return false;
-        }
-        let excluded = self
-            .shared
-            .options
-            .exclude
-            .matches_itself(root.relative(entry.path()));
-        // Not followed unless shown to stay inside.
-        let reason = match std::fs::canonicalize(entry.path()) {
-            Ok(target)
-                if self
-                    .shared
-                    .canonical_roots
-                    .iter()
-                    .any(|r| target.starts_with(r)) =>
-            {
-                return false;
-            }
-            Ok(target) => format!(
-                "a symlink to {}, outside the scanned paths: not followed (scan that path too to include it)",
-                path_text(&target)
-            ),
-            Err(err) => format!("a symlink whose target cannot be resolved ({err}): not followed"),
-        };
-        if let Ok(link) = std::fs::read_link(entry.path()) {
-            let parent = entry.path().parent().unwrap_or(Path::new(""));
-            self.inventory
-                .symlinks
-                .insert(entry.path().to_path_buf(), parent.join(link));
-        }
-        if !excluded {
-            let shown = root.shown(entry.path());
-            self.problem(shown, ProblemKind::SymlinkOutside, reason);
-        }
-        true
     }
 
     fn visit(&mut self, root: &Root, entry: &Met) {
@@ -683,7 +581,7 @@ mod tests {
         // A root with a trailing slash, and one without.
         let with_slash = format!("{}/", dir.path().display());
         for root in [PathBuf::from(with_slash), dir.path().to_path_buf()] {
-            let entries: Vec<_> = WalkDir::new(&root)
+            let entries: Vec<_> = walkdir::WalkDir::new(&root)
                 .into_iter()
                 .map(Result::unwrap)
                 .collect();
