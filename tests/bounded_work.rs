@@ -327,6 +327,7 @@ fn plain_tree_files<'a>(
                 glibc_platform_package: None,
                 filesystem_root: None,
                 distro_owned: false,
+                ecosystem: None,
             })
         })
         .collect()

@@ -139,3 +139,130 @@ fn a_postgresql_extension_takes_the_servers_symbols_and_not_the_c_library_s() {
     // And C++'s `operator delete`, which libstdc++ (not linked) has.
     assert_eq!(missing, ["_ZdlPv", "__isoc23_strtol"]);
 }
+
+/// A Python package's library that no file of the tree needs is loaded by
+/// the interpreter itself (ctypes, cffi): it is the root of its process, and
+/// the libraries it loads are judged there, found through its RPATH too, as
+/// musl's loader searches the RPATH of each object up the chain. So
+/// tree_sitter_languages' `languages.so` (RPATH `$ORIGIN/../….libs`) loads its
+/// bundled libstdc++, whose libgcc_s only that RPATH finds. The same files
+/// outside a Python package: nothing says what loads `ffi.so`, and the
+/// bundled library is judged on its own, as `ld-musl --list` judges it.
+#[test]
+fn a_library_a_python_package_loads_through_ctypes_is_the_root_of_its_process() {
+    let musl = || "libc.musl-x86_64.so.1".to_string();
+    let objects = [
+        (
+            "pkg/ffi.so",
+            SharedObject {
+                needed: vec!["libhelper-1a2b.so.1".to_string(), musl()],
+                rpath: Some("$ORIGIN/../pkg.libs".to_string()),
+                exports: vec!["ffi_entry".to_string()],
+                undefined: vec!["helper_fn".to_string()],
+                ..SharedObject::default()
+            },
+        ),
+        (
+            "pkg.libs/libhelper-1a2b.so.1",
+            SharedObject {
+                soname: Some("libhelper-1a2b.so.1".to_string()),
+                needed: vec![musl(), "libdep-3c4d.so.1".to_string()],
+                exports: vec!["helper_fn".to_string()],
+                undefined: vec!["dep_fn".to_string()],
+                ..SharedObject::default()
+            },
+        ),
+        (
+            "pkg.libs/libdep-3c4d.so.1",
+            SharedObject {
+                soname: Some("libdep-3c4d.so.1".to_string()),
+                needed: vec![musl()],
+                exports: vec!["dep_fn".to_string()],
+                ..SharedObject::default()
+            },
+        ),
+    ];
+    let write_tree = |root: &Path| {
+        for (path, object) in &objects {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, object.to_bytes()).unwrap();
+        }
+    };
+    let installed = tempfile::tempdir().unwrap();
+    let site = installed.path();
+    write_tree(site);
+    let dist_info = site.join("pkg-1.0.dist-info");
+    std::fs::create_dir_all(&dist_info).unwrap();
+    std::fs::write(
+        dist_info.join("METADATA"),
+        "Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n",
+    )
+    .unwrap();
+    let record: String = objects
+        .iter()
+        .map(|(path, _)| format!("{path},,\n"))
+        .chain(["pkg-1.0.dist-info/METADATA,,\n".to_string()])
+        .collect();
+    std::fs::write(dist_info.join("RECORD"), record).unwrap();
+
+    let report = scan_on("alpine:3.20", site);
+    let ffi = common::found(&report, "pkg/ffi.so");
+    let host = ffi.assessment.host.as_ref().expect("ffi.so has a host");
+    assert_eq!(
+        (host.kind, host.loaded_by.as_deref()),
+        (HostKind::Cpython, None)
+    );
+    assert!(host.evidence.contains("ctypes"), "{}", host.evidence);
+    let helper = common::found(&report, "libhelper-1a2b.so.1");
+    assert_eq!(
+        helper
+            .assessment
+            .host
+            .as_ref()
+            .and_then(|h| h.loaded_by.as_deref()),
+        Some("pkg/ffi.so")
+    );
+    for artifact in [ffi, helper] {
+        assert_eq!(
+            artifact.verdict(),
+            Verdict::Ok,
+            "{:#?}",
+            artifact.findings()
+        );
+    }
+    let package = report
+        .packages
+        .iter()
+        .find(|p| p.package.as_ref().is_some_and(|p| p.name == "pkg"))
+        .expect("pkg's decision");
+    assert_eq!(package.as_is.verdict, Some(Verdict::Ok));
+
+    let loose = tempfile::tempdir().unwrap();
+    write_tree(loose.path());
+    let report = scan_on("alpine:3.20", loose.path());
+    let helper = common::found(&report, "libhelper-1a2b.so.1");
+    assert!(helper.assessment.host.is_none());
+    assert_eq!(helper.verdict(), Verdict::Breaks);
+
+    if common::musl_loader_missing("the loader's side") {
+        return;
+    }
+    for (root, file, missing) in [
+        (site, "pkg/ffi.so", vec![]),
+        (
+            site,
+            "pkg.libs/libhelper-1a2b.so.1",
+            vec!["libdep-3c4d.so.1"],
+        ),
+    ] {
+        let output = Command::new(LOADER)
+            .arg("--list")
+            .arg(root.join(file))
+            .output()
+            .unwrap();
+        let errors = common::musl_loader_errors(&String::from_utf8_lossy(&output.stderr));
+        let libraries: Vec<&str> = errors.libraries.iter().map(String::as_str).collect();
+        assert_eq!(libraries, missing, "{file}");
+    }
+}

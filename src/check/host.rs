@@ -1,11 +1,16 @@
 //! Host processes: a Python extension, a Node addon or a JNI library is loaded
 //! into a running interpreter that already provides some of its symbols.
 //!
-//! The host is decided from the file's own exports and name, never from where
-//! it sits, and the evidence says which fact decided it.
+//! The host is decided from the file's own exports and name, and for a
+//! library nothing in the tree needs, from the interpreter package it belongs
+//! to; the evidence says which fact decided it.
 
-use crate::model::{Arch, ElfFacts, Host, HostKind};
+use std::collections::HashSet;
+
+use crate::model::{Arch, Ecosystem, ElfFacts, ElfType, Host, HostKind};
 use crate::platform::SymbolTables;
+
+use super::TreeFile;
 
 /// Whether the host process provides `symbol`.
 pub fn provides(host: &Host, symbol: &str) -> bool {
@@ -82,6 +87,7 @@ pub fn detect(file_name: &str, facts: &ElfFacts) -> Option<Host> {
             kind,
             evidence,
             loaded_by: None,
+            foreign_library: false,
         })
     };
     // The alphabetically first of several, whatever order exports are kept in.
@@ -133,6 +139,27 @@ pub fn detect(file_name: &str, facts: &ElfFacts) -> Option<Host> {
     None
 }
 
+/// A shared library of an installed Python package that no file of the tree
+/// needs (`needed`: the file names of every DT_NEEDED entry) is loaded by the
+/// interpreter itself, through ctypes or cffi, both of which dlopen with
+/// RTLD_NOW: CPython is its host, and what it loads is loaded in its process,
+/// found through its RPATH too (tree_sitter_languages' `languages.so` loads
+/// its bundled libstdc++, whose libgcc_s only that RPATH finds).
+pub fn foreign_library(file: &TreeFile, needed: &HashSet<&str>) -> Option<Host> {
+    let facts = file.facts;
+    let library = facts.elf_type == ElfType::Dyn && facts.is_loadable() && !facts.is_executable();
+    let named = |name: &str| needed.contains(name);
+    let needed_by_the_tree = named(file.file_name()) || facts.soname.as_deref().is_some_and(named);
+    (file.ecosystem == Some(Ecosystem::Pypi) && library && !needed_by_the_tree).then(|| Host {
+        kind: HostKind::Cpython,
+        evidence: "a library of a Python package that no file of the tree needs: the \
+                   interpreter loads it (ctypes, cffi)"
+            .to_string(),
+        loaded_by: None,
+        foreign_library: true,
+    })
+}
+
 /// `_ext.cpython-312-x86_64-linux-gnu.so`, `_ext.abi3.so`, `_ext.pypy310-pp73-x86_64-linux-gnu.so`.
 fn is_python_extension_name(name: &str) -> bool {
     let Some(stem) = name.strip_suffix(".so") else {
@@ -168,6 +195,7 @@ mod tests {
             kind: HostKind::Node,
             evidence: String::new(),
             loaded_by: None,
+            foreign_library: false,
         };
         assert!(provides(&node, "napi_create_string_utf8"));
         assert!(provides(&node, "_ZN2v87Isolate7GetCurrentEv"));

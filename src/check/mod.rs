@@ -171,6 +171,7 @@ fn programs_loading(
 /// ([`ResolveContext::loaded_through`]).
 fn hosts(resolver: &Resolver, prebuilds: &Prebuilds) -> (Vec<Option<Host>>, Vec<Vec<usize>>) {
     let index = resolver.index();
+    let needed = needed_file_names(index);
     let own = index.own_hosts(|file| {
         host::detect(file.file_name(), file.facts).or_else(|| {
             // Only the JVM loads code out of a jar (its libraries' loaders extract it).
@@ -181,7 +182,9 @@ fn hosts(resolver: &Resolver, prebuilds: &Prebuilds) -> (Vec<Option<Host>>, Vec<
                 kind: HostKind::Jvm,
                 evidence: "a member of a jar: extracted and loaded by the JVM".to_string(),
                 loaded_by: None,
+                foreign_library: false,
             })
+            .or_else(|| host::foreign_library(file, &needed))
         })
     });
     let modules: Vec<usize> = (0..own.len())
@@ -208,12 +211,22 @@ fn hosts(resolver: &Resolver, prebuilds: &Prebuilds) -> (Vec<Option<Host>>, Vec<
                         module_host.module_kind()
                     ),
                     loaded_by: Some(module_file.shown.to_string()),
+                    foreign_library: false,
                 });
             }
         }
     }
     copies_share_hosts(index, &mut hosts, &mut loaders);
     (hosts, loaders)
+}
+
+/// The file name of every library a file of the tree needs.
+fn needed_file_names<'a>(index: &TreeIndex<'a>) -> HashSet<&'a str> {
+    (0..index.file_count())
+        .filter_map(|i| index.file(i))
+        .flat_map(|file| file.facts.needed.iter())
+        .map(|name| name.rsplit('/').next().unwrap_or(name))
+        .collect()
 }
 
 /// A wheel has no symlinks: `libx.so`, `libx.so.1` and `libx.so.1.0` are

@@ -16,7 +16,7 @@ use super::rpath::SearchRules;
 use super::search::Search;
 
 use crate::ecosystem::npm::GlibcPlatformPackage;
-use crate::model::{ElfFacts, Host, is_archive_root, prefix_hashes};
+use crate::model::{Ecosystem, ElfFacts, Host, is_archive_root, prefix_hashes};
 
 /// One analysed file, as the resolver sees it.
 pub struct TreeFile<'a> {
@@ -34,6 +34,8 @@ pub struct TreeFile<'a> {
     /// file of an image's distribution packages (dpkg, apk), which the
     /// target's packages replace, or of a root filesystem's C library.
     pub distro_owned: bool,
+    /// The ecosystem of the package the file belongs to, if known.
+    pub ecosystem: Option<Ecosystem>,
 }
 
 /// A path of the tree that is not an ELF file (a text file, a placeholder,

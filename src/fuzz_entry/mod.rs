@@ -70,6 +70,7 @@ pub fn elf(data: &[u8]) {
         glibc_platform_package: None,
         filesystem_root: None,
         distro_owned: false,
+        ecosystem: Some(Ecosystem::Pypi),
     })];
     let no_links = HashMap::new();
     let index = TreeIndex::new(&files, &no_links, &[]);

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::target;
 use crate::check::{NotElfEntry, NotElfKind, TreeFile, TreeIndex, assess_all};
 use crate::elf::analyse;
-use crate::model::{ARCHIVE_ROOT, Arch, ElfFacts};
+use crate::model::{ARCHIVE_ROOT, Arch, Ecosystem, ElfFacts};
 use crate::platform::Platform;
 
 /// Separates the files of a [`tree`] or [`tree_image`] input.
@@ -416,6 +416,11 @@ fn judge_tree(data: &[u8], layout: &TreeLayout) {
                 glibc_platform_package: None,
                 filesystem_root: layout.filesystem_root,
                 distro_owned,
+                // A file of site-packages or a wheel belongs to a Python package.
+                ecosystem: [".whl/", "site-packages/"]
+                    .iter()
+                    .any(|dir| location.to_string_lossy().contains(dir))
+                    .then_some(Ecosystem::Pypi),
             })
         })
         .collect();

@@ -393,6 +393,10 @@ pub struct Host {
     /// the tree loads into the host process.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loaded_by: Option<String>,
+    /// Not a module the host imports: a library it loads through a foreign
+    /// function interface (ctypes, cffi), which its evidence names.
+    #[serde(skip)]
+    pub foreign_library: bool,
 }
 
 impl Host {
@@ -429,6 +433,12 @@ impl Host {
 
     /// What a file the host loads directly is called.
     pub fn module_kind(&self) -> &'static str {
+        if self.foreign_library {
+            return match self.kind {
+                HostKind::Cpython => "library CPython loads through ctypes or cffi",
+                _ => "library its host loads through a foreign function interface",
+            };
+        }
         match self.kind {
             HostKind::Cpython => "CPython extension module",
             HostKind::Node => "Node.js addon",

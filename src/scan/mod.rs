@@ -393,6 +393,7 @@ fn with_tree<R>(inputs: &Inputs, arch: Arch, run: impl FnOnce(&TreeIndex) -> R) 
                     matches!(p.ecosystem, Ecosystem::Debian | Ecosystem::Alpine)
                         && (item.in_image || distro::is_c_library_package(p))
                 }),
+                ecosystem: item.package.as_ref().map(|p| p.ecosystem),
             }),
             _ => None,
         })
