@@ -32,6 +32,11 @@ pub struct Tags<'n> {
     specificity: u32,
 }
 
+/// Whether `file_name` is tagged `napi` (loads under any Node version).
+pub fn is_napi(file_name: &str) -> bool {
+    parse_tags(file_name).is_some_and(|tags| tags.napi)
+}
+
 /// The tags of `file_name`; `None` unless it ends with `.node` (node-gyp-build
 /// considers no other file).
 pub fn parse_tags(file_name: &str) -> Option<Tags<'_>> {

@@ -232,6 +232,19 @@ pub fn assess_npm_install(
             musl.build = Some(prebuild.clone());
             (musl, Vec::new())
         }
+        NativeSource::MuslPlatformPackage { package, prebuild } => {
+            let mut musl = answer(
+                Reinstall::MuslBuild,
+                format!(
+                    "its platform package {package}, which npm installs on any Linux libc, \
+                     holds a musl prebuild ({prebuild}) that node-gyp-build-optional-packages \
+                     loads on Alpine before it would compile"
+                ),
+                files,
+            );
+            musl.build = Some(prebuild.clone());
+            (musl, Vec::new())
+        }
         NativeSource::UntaggedPrebuild { name, compiles } => {
             let mut any = answer(
                 Reinstall::MuslBuild,

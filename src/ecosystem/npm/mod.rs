@@ -105,6 +105,10 @@ mod lenient {
 pub enum NativeSource {
     /// A `.node` prebuild for musl and this CPU is in the package.
     MuslPrebuild(String),
+    /// A `.node` prebuild for musl and this CPU is in the package's platform
+    /// package for Linux and this CPU (`@name/name-linux-x64`), which
+    /// node-gyp-build-optional-packages loads before it compiles anything.
+    MuslPlatformPackage { package: String, prebuild: String },
     /// A prebuild without a libc tag: node-gyp-build loads it on any libc.
     /// `compiles`: where it does not load, the install compiles the addon
     /// instead (an install script running node-gyp-build, and a binding.gyp).
@@ -209,6 +213,8 @@ impl NativeFiles {
 
     /// The prebuild node-gyp-build would load for `cpu` on musl: one tagged
     /// `.musl.`, else one without a libc tag (by name, for a stable answer).
+    /// An N-API one first: it loads under any Node version, a `.abi115.`
+    /// one under one alone.
     fn musl_prebuild(&self, package: &Path, cpu: &str) -> Option<NativeSource> {
         let for_cpu = self
             .by_package
@@ -216,18 +222,45 @@ impl NativeFiles {
             .prebuilds
             .iter()
             .filter(|(prebuild, _)| prebuild.cpus.iter().any(|c| c == cpu));
+        let napi_first = |name: &str| !crate::ecosystem::node_gyp_build::is_napi(name);
+        let mut musl: Option<&String> = None;
         let mut untagged = None;
         for (prebuild, name) in for_cpu {
             match prebuild.libc {
-                Some(LibcKind::Musl) => return Some(NativeSource::MuslPrebuild(name.clone())),
+                Some(LibcKind::Musl)
+                    if musl.is_none_or(|chosen| napi_first(chosen) && !napi_first(name)) =>
+                {
+                    musl = Some(name);
+                }
                 None if untagged.is_none() => untagged = Some(name),
                 _ => {}
             }
+        }
+        if let Some(name) = musl {
+            return Some(NativeSource::MuslPrebuild(name.clone()));
         }
         untagged.map(|name| NativeSource::UntaggedPrebuild {
             name: name.clone(),
             compiles: false,
         })
+    }
+
+    /// The installed platform package for Linux and `cpu` that
+    /// node-gyp-build-optional-packages resolves from the package `dir`
+    /// named `name` (`@name/name-linux-x64`; `@scope/name-linux-x64` for a
+    /// scoped one), with its directory: looked up as Node resolves a
+    /// package, in each `node_modules` above `dir`, nearest first.
+    fn platform_package(&self, dir: &Path, name: &str, cpu: &str) -> Option<(String, PathBuf)> {
+        let package = match name.strip_prefix('@') {
+            Some(_) => format!("{name}-linux-{cpu}"),
+            None => format!("@{name}/{name}-linux-{cpu}"),
+        };
+        let found = dir
+            .ancestors()
+            .filter(|a| a.file_name().is_some_and(|n| n == "node_modules"))
+            .map(|node_modules| node_modules.join(&package))
+            .find(|candidate| self.by_package.contains_key(candidate))?;
+        Some((package, found))
     }
 
     fn has_binding_gyp(&self, package: &Path) -> bool {
@@ -250,7 +283,23 @@ pub fn native_source(
         .filter_map(|k| manifest.scripts.get(*k))
         .collect();
     let has_gyp = manifest.gypfile || files.has_binding_gyp(dir);
-    match files.musl_prebuild(dir, cpu) {
+    let optional_packages = install
+        .iter()
+        .any(|s| s.contains("node-gyp-build-optional-packages"));
+    let platform_package = optional_packages
+        .then(|| files.platform_package(dir, &manifest.name, cpu))
+        .flatten();
+    let prebuild = files.musl_prebuild(dir, cpu).or_else(|| {
+        let (package, package_dir) = platform_package.as_ref()?;
+        match files.musl_prebuild(package_dir, cpu)? {
+            NativeSource::MuslPrebuild(prebuild) => Some(NativeSource::MuslPlatformPackage {
+                package: package.clone(),
+                prebuild,
+            }),
+            untagged => Some(untagged),
+        }
+    });
+    match prebuild {
         Some(NativeSource::UntaggedPrebuild { name, .. }) => {
             // node-gyp-build's install command tests the prebuild and
             // compiles with node-gyp when it does not load.
@@ -385,6 +434,50 @@ mod tests {
         assert_eq!(source("c", "x64"), Some(NativeSource::Compiled));
         assert_eq!(source("d", "x64"), None);
         assert_eq!(source("e", "x64"), None);
+    }
+
+    /// msgpackr-extract 3.0.7: its install script, node-gyp-build-optional-packages,
+    /// loads a prebuild of `@msgpackr-extract/msgpackr-extract-linux-x64`
+    /// (found as Node resolves it, in any `node_modules` above) before it
+    /// would compile; its N-API musl one loads under any Node version.
+    #[test]
+    fn node_gyp_build_optional_packages_loads_its_platform_package_s_prebuild() {
+        let paths = [
+            "/p/node_modules/@x/x-linux-x64/node.abi115.musl.node",
+            "/p/node_modules/@x/x-linux-x64/node.napi.glibc.node",
+            "/p/node_modules/@x/x-linux-x64/node.napi.musl.node",
+            "/p/node_modules/@x/x-linux-arm64/node.napi.musl.node",
+            "/p/node_modules/app/node_modules/x/binding.gyp",
+            "/p/node_modules/@s/y-linux-x64/node.napi.glibc.node",
+            "/p/node_modules/@s/y/binding.gyp",
+        ];
+        let files = NativeFiles::new(paths.iter().map(Path::new));
+        let source = |dir: &str, name: &str, script: &str| {
+            let manifest = PackageJson {
+                name: name.to_string(),
+                scripts: [("install".to_string(), script.to_string())].into(),
+                ..PackageJson::default()
+            };
+            native_source(Path::new(dir), &manifest, "x64", &files)
+        };
+        let optional = "node-gyp-build-optional-packages";
+        assert_eq!(
+            source("/p/node_modules/app/node_modules/x", "x", optional),
+            Some(NativeSource::MuslPlatformPackage {
+                package: "@x/x-linux-x64".to_string(),
+                prebuild: "node.napi.musl.node".to_string(),
+            })
+        );
+        // Plain node-gyp-build does not look there.
+        assert_eq!(
+            source("/p/node_modules/app/node_modules/x", "x", "node-gyp-build"),
+            Some(NativeSource::Compiled)
+        );
+        // A scoped package's platform package; only a glibc prebuild in it.
+        assert_eq!(
+            source("/p/node_modules/@s/y", "@s/y", optional),
+            Some(NativeSource::Compiled)
+        );
     }
 
     #[test]
