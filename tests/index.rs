@@ -260,6 +260,14 @@ fn each_kind_of_package_gets_the_answer_its_files_on_the_index_give() {
         Some("requests-2.32.3-py3-none-any.whl")
     );
 
+    // Its manylinux wheel bundles libsndfile; the pure wheel comes first on musl.
+    let soundfile = answer_of(&answers, "soundfile==0.14.0");
+    assert_eq!(soundfile.reinstall, Reinstall::NotNative, "{soundfile:?}");
+    assert_eq!(
+        soundfile.build.as_deref(),
+        Some("soundfile-0.14.0-py2.py3-none-any.whl")
+    );
+
     let swc = answer_of(&answers, "@swc/core==1.7.0");
     assert_eq!(swc.reinstall, Reinstall::MuslBuild, "{swc:?}");
     assert_eq!(swc.build.as_deref(), Some("@swc/core-linux-x64-musl@1.7.0"));
@@ -281,8 +289,8 @@ fn each_kind_of_package_gets_the_answer_its_files_on_the_index_give() {
     );
 
     assert_eq!(summary.mode, IndexMode::Online);
-    assert_eq!(summary.asked, 8);
-    assert_eq!(summary.answered, 8);
+    assert_eq!(summary.asked, 9);
+    assert_eq!(summary.answered, 9);
     assert_eq!(summary.failed, 0, "{summary:?}");
     assert_eq!(summary.fetched, server.requests());
 }
@@ -1077,4 +1085,60 @@ fn a_musllinux_wheel_in_place_of_glibc_files_needs_none_of_their_system_librarie
             "{name}: {apk_add:?}"
         );
     }
+}
+
+/// soundfile 0.14.0 has no musllinux wheel; pip takes its pure wheel, which
+/// loads the system's libsndfile through ctypes (`find_library('sndfile')`)
+/// where the manylinux wheel bundled one. The plan installs it by SONAME.
+#[test]
+fn a_pure_wheel_in_place_of_a_bundled_ctypes_library_gets_the_system_s() {
+    use common::synthetic_elf::SharedObject;
+    let server = Server::start(Behaviour::Recorded);
+    let cache = tempfile::tempdir().unwrap();
+    let venv = tempfile::tempdir().unwrap();
+    let site = venv.path().join("lib/python3.11/site-packages");
+    let bundled = "_soundfile_data/libsndfile_x86_64.so";
+    let library = SharedObject {
+        soname: Some("libsndfile.so.1".to_string()),
+        // glibc's vector libm, which nothing on Alpine provides.
+        needed: ["libm.so.6", "libmvec.so.1", "libc.so.6"]
+            .map(String::from)
+            .to_vec(),
+        exports: vec!["sf_open".to_string()],
+        ..SharedObject::default()
+    };
+    std::fs::create_dir_all(site.join("_soundfile_data")).unwrap();
+    std::fs::write(site.join(bundled), library.to_bytes()).unwrap();
+    std::fs::write(site.join("soundfile.py"), "import ctypes\n").unwrap();
+    let info = site.join("soundfile-0.14.0.dist-info");
+    std::fs::create_dir_all(&info).unwrap();
+    std::fs::write(
+        info.join("METADATA"),
+        "Metadata-Version: 2.1\nName: soundfile\nVersion: 0.14.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        info.join("RECORD"),
+        format!("{bundled},,\nsoundfile.py,,\n"),
+    )
+    .unwrap();
+
+    let report = common::json_of(&scan_cli(&server, cache.path(), venv.path(), &[], &[]));
+    let decision = common::decision(&report, "soundfile");
+    assert_eq!(decision["as_is"]["verdict"], "breaks", "{decision:#}");
+    assert_eq!(
+        decision["reinstalled"]["reinstall"], "not-native",
+        "{decision:#}"
+    );
+    let library = common::artifact(&report, &format!("lib/python3.11/site-packages/{bundled}"));
+    assert!(
+        library["host"]["evidence"]
+            .as_str()
+            .is_some_and(|e| e.contains("ctypes")),
+        "{library:#}"
+    );
+    let apk_add = report["plan"]["apk_add"].as_array().unwrap();
+    assert_eq!(apk_add, &["so:libsndfile.so.1"], "{:#}", report["plan"]);
+    let reinstalled = report["plan"]["reinstall"].to_string();
+    assert!(reinstalled.contains("soundfile"), "{reinstalled}");
 }

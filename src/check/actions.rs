@@ -133,7 +133,13 @@ pub(super) fn actions(
         }
         // The project's pure-Python wheel replaces the files (its fallback:
         // slower, but it installs and imports).
-        Reinstall::NotNative if pure_wheel => actions.push(reinstall_action(ecosystem)),
+        Reinstall::NotNative if pure_wheel => {
+            let system = libraries_in_place_of_bundled(files);
+            if !system.is_empty() {
+                actions.push(Action::ApkAdd { packages: system });
+            }
+            actions.push(reinstall_action(ecosystem));
+        }
         Reinstall::Unknown | Reinstall::NotNative if fails_as_is => {
             if as_is.verdict == Some(Verdict::NeedsGcompat)
                 || loads_with_gcompat(files) && platform.has_packages()
@@ -558,15 +564,40 @@ fn absent_system_libraries(files: &[&Artifact]) -> Option<Vec<String>> {
                     return None;
                 }
                 // A name nothing on Alpine provides (libmvec) is no apk add.
-                match crate::platform::alpine_provider(&library.name) {
-                    Some(SonameProvider::Nothing(_)) => return None,
-                    Some(SonameProvider::Package(package)) => sonames.insert(package.to_string()),
-                    None => sonames.insert(format!("so:{}", library.name)),
-                };
+                sonames.insert(alpine_package(&library.name)?);
             }
         }
     }
     (!sonames.is_empty()).then(|| sonames.into_iter().collect())
+}
+
+/// The Alpine package that installs `soname`: the table's, else apk's
+/// `so:` name; `None` when nothing on Alpine provides it.
+fn alpine_package(soname: &str) -> Option<String> {
+    match crate::platform::alpine_provider(soname) {
+        Some(SonameProvider::Nothing(_)) => None,
+        Some(SonameProvider::Package(package)) => Some(package.to_string()),
+        None => Some(format!("so:{soname}")),
+    }
+}
+
+/// What a pure-Python reinstall loads from the system in place of the
+/// libraries the glibc build bundled for ctypes or cffi: their SONAMEs
+/// (soundfile's wheel bundles `libsndfile.so.1`; its pure wheel asks
+/// `ctypes.util.find_library('sndfile')`).
+fn libraries_in_place_of_bundled(files: &[&Artifact]) -> Vec<String> {
+    let packages: BTreeSet<String> = files
+        .iter()
+        .filter(|file| {
+            file.assessment
+                .host
+                .as_ref()
+                .is_some_and(|host| host.foreign_library)
+        })
+        .filter_map(|file| file.facts()?.soname.as_deref())
+        .filter_map(alpine_package)
+        .collect();
+    packages.into_iter().collect()
 }
 
 /// Whether every failing file would load with gcompat.
