@@ -273,6 +273,55 @@ fn wrong_architecture_gets_mc104_and_only_that() {
     assert!(!codes.contains(&Code::WrongArchitecture), "{codes:?}");
 }
 
+/// A multi-machine package's build for another machine (onnxruntime-node's
+/// `bin/napi-v6/linux/arm64/`): a library that an aarch64 file beside it
+/// needs, in a directory of aarch64 files only, is never loaded on x86_64.
+/// The file nothing beside it needs stays MC104, and so does a library that
+/// an x86_64 file beside it needs (its process would find it and fail).
+#[test]
+fn another_machine_s_library_needed_only_by_its_own_build_is_never_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // libcalls__mulxc3-aarch64.so needs libgcc_s.so.1.
+    copy_fixture(
+        "lib/libcalls__mulxc3-aarch64.so",
+        &root.join("arm64/addon.so"),
+    );
+    copy_fixture(
+        "lib/libcalls__frame_state_for-aarch64.so",
+        &root.join("arm64/libgcc_s.so.1"),
+    );
+    copy_fixture("lib/libplain.so", &root.join("x64/addon.so"));
+    copy_fixture(
+        "lib/libcalls__mulxc3-aarch64.so",
+        &root.join("mixed/addon-arm64.so"),
+    );
+    copy_fixture("lib/libplain.so", &root.join("mixed/addon.so"));
+    copy_fixture(
+        "lib/libcalls__frame_state_for-aarch64.so",
+        &root.join("mixed/libgcc_s.so.1"),
+    );
+    let report = scan_with(&[root.to_path_buf()], &options(false));
+
+    let library = found(&report, "arm64/libgcc_s.so.1");
+    assert_eq!(library.verdict(), Verdict::NotApplicable, "{library:#?}");
+    let reason = library
+        .assessment
+        .load
+        .as_ref()
+        .unwrap()
+        .not_loaded
+        .as_deref();
+    assert!(
+        reason.is_some_and(|r| r.contains("arm64/addon.so") && r.contains("aarch64")),
+        "{reason:?}"
+    );
+    for breaks in ["arm64/addon.so", "mixed/libgcc_s.so.1"] {
+        let file = found(&report, breaks);
+        assert_eq!(codes_of(file), [Code::WrongArchitecture], "{breaks}");
+    }
+}
+
 /// Alpine's aarch64 libgcc_s is not its x86_64 one. Under qemu, Alpine
 /// 3.17–3.20's own aarch64 loader (with Alpine-built GCC 14.2 libgcc_s)
 /// loads the first library and stops the second with `Error relocating …:

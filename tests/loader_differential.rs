@@ -142,11 +142,16 @@ fn loader_says(loader: &Loader, file: &Path, artifact: &Artifact) -> Missing {
     let host = artifact.assessment.host.as_ref();
     // A file listed on its own is the root of its process, as muslcheck judges
     // it: nothing but RPATH/RUNPATH and the system paths is searched. A library
-    // muslcheck judges in the process of the module that loads it is searched
-    // for there through the module's RPATH too: its directory and auditwheel's
-    // bundled libraries stand in for that here.
+    // muslcheck judges in the process of the module or program that loads it
+    // is searched for there through that one's RPATH too: its directory and
+    // auditwheel's bundled libraries stand in for that here.
     let mut library_path: Vec<PathBuf> = Vec::new();
-    if host.is_some_and(|host| host.loaded_by.is_some()) {
+    let loaded_by_program = artifact
+        .assessment
+        .load
+        .as_ref()
+        .is_some_and(|load| load.loaded_by_program.is_some());
+    if loaded_by_program || host.is_some_and(|host| host.loaded_by.is_some()) {
         library_path.extend(file.parent().map(Path::to_path_buf));
         for ancestor in file.ancestors().skip(1).take(3) {
             if let Ok(entries) = std::fs::read_dir(ancestor) {

@@ -458,7 +458,9 @@ fn assess_without_loading(
     if !facts.is_loadable() {
         return Some(Assessment::of(Verdict::NotApplicable, Vec::new()));
     }
-    if let Some(reason) = prebuild::never_loaded(index, prebuilds, file, platform) {
+    let never_loaded = prebuild::never_loaded(index, prebuilds, file, platform)
+        .or_else(|| prebuilds.needed_only_off_target(index, file));
+    if let Some(reason) = never_loaded {
         let mut assessment = Assessment::of(Verdict::NotApplicable, Vec::new());
         assessment.load = Some(LoadSummary {
             not_loaded: Some(reason),

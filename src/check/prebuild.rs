@@ -37,6 +37,10 @@ pub struct Prebuilds {
     /// another platform than the target's, in a package with one named for
     /// the target: why the package's loader never requires them.
     named_for_others: HashMap<PathBuf, String>,
+    /// Directories of files built for another machine than the target's,
+    /// none for it: what their files need, by name, and the first that
+    /// needs each name.
+    other_machine_dirs: HashMap<PathBuf, HashMap<String, String>>,
 }
 
 impl Prebuilds {
@@ -106,7 +110,28 @@ impl Prebuilds {
             jni: MuslJniMembers::new(index, count),
             musl_gems,
             named_for_others,
+            other_machine_dirs: other_machine_dirs(index, count, platform.arch),
         }
+    }
+
+    /// Why the target never loads `file`, a library built for another
+    /// machine than `arch` in a directory of that machine's files, one of
+    /// which needs it (onnxruntime-node's `linux/arm64/libonnxruntime.so.1`,
+    /// needed by the arm64 addon beside it): a multi-machine package's other
+    /// build. `None` when nothing beside it needs it (a file to run, that
+    /// fails: MC104).
+    pub fn needed_only_off_target(&self, index: &TreeIndex, file: &TreeFile) -> Option<String> {
+        let needed_by = self
+            .other_machine_dirs
+            .get(&index.directory_of(file.location))?;
+        let needer = std::iter::once(file.file_name())
+            .chain(file.facts.soname.as_deref())
+            .find_map(|name| needed_by.get(name).filter(|needer| *needer != file.shown))?;
+        Some(format!(
+            "built for {}, as are the files beside it, one of which needs it ({needer}): \
+             the package's build for another machine, which the target never loads",
+            file.facts.arch
+        ))
     }
 
     /// Why the package's loader never requires `file`, a `.node` file named
@@ -364,6 +389,35 @@ fn never_chosen(
         }
     }
     found
+}
+
+/// The directories holding ELF files built for another machine than
+/// `arch` and none for it, each with what its files need (by file name) and
+/// the first file that needs each.
+fn other_machine_dirs(
+    index: &TreeIndex,
+    count: usize,
+    arch: Arch,
+) -> HashMap<PathBuf, HashMap<String, String>> {
+    let mut dirs: HashMap<PathBuf, Option<HashMap<String, String>>> = HashMap::new();
+    for file in (0..count).filter_map(|i| index.file(i)) {
+        let entry = dirs
+            .entry(index.directory_of(file.location))
+            .or_insert_with(|| Some(HashMap::new()));
+        if file.facts.arch == arch {
+            *entry = None;
+        } else if let Some(needed) = entry {
+            for name in &file.facts.needed {
+                let name = name.rsplit('/').next().unwrap_or(name);
+                needed
+                    .entry(name.to_string())
+                    .or_insert_with(|| file.shown.to_string());
+            }
+        }
+    }
+    dirs.into_iter()
+        .filter_map(|(dir, needed)| Some((dir, needed?)))
+        .collect()
 }
 
 /// Why the target never loads `file`; `None` when it may.
