@@ -1177,6 +1177,36 @@ mod wheel_audit {
         assert!(findings[0].message.contains("tool/_ext.so"));
     }
 
+    /// debugpy 1.8.22's `py2.py3-none-any` wheel carries a glibc 2.34 ELF
+    /// file: pip installs it on Alpine (no musllinux wheel), where it fails.
+    #[test]
+    fn native_content_under_a_pure_tag_gets_mc306() {
+        let ext = facts(LibcKind::Glibc, Some("GLIBC_2.34"), &["libc.so.6"]);
+        let (audit, findings) = run(
+            "pkg-1.0-py2.py3-none-any.whl",
+            &[("pkg/attach_linux_amd64.so", &ext)],
+            &[],
+        );
+        assert_eq!(audit.content_libc, LibcKind::Glibc);
+        assert_eq!(codes(&findings), [Code::PureTagOnNativeContent]);
+        assert!(
+            findings[0]
+                .message
+                .contains("pkg/attach_linux_amd64.so is linked against glibc"),
+            "{}",
+            findings[0].message
+        );
+        // A static member needs no C library: the tag is true to it.
+        let mut program = facts(LibcKind::Glibc, None, &[]);
+        program.linkage = Linkage::Static;
+        let (_, findings) = run(
+            "tool-1.0-py3-none-any.whl",
+            &[("tool/bin/helper", &program)],
+            &[],
+        );
+        assert_eq!(codes(&findings), []);
+    }
+
     #[test]
     fn glibc_decides_when_members_disagree() {
         let glibc = facts(LibcKind::Glibc, Some("GLIBC_2.17"), &[]);

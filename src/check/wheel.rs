@@ -151,6 +151,15 @@ impl<'m> Content<'m> {
                 format!("claims {tag}, but {member} is linked against musl"),
                 evidence(libc_evidence),
             )),
+            (PlatformTag::Any, LibcKind::Glibc | LibcKind::Musl) => Some(Finding::new(
+                Code::PureTagOnNativeContent,
+                format!(
+                    "claims {tag} (pure Python: installed on every platform), but {member} is \
+                     linked against {}",
+                    self.libc
+                ),
+                evidence(libc_evidence),
+            )),
             _ => None,
         }
     }

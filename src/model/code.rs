@@ -559,6 +559,21 @@ repair`.",
             "bundle it with `auditwheel repair`, or make it an install requirement users know about",
         ),
     },
+    PureTagOnNativeContent => {
+        id: "MC306",
+        name: "pure-tag-on-native-content",
+        severity: Severity::Warning,
+        summary: "a wheel tagged for any platform contains ELF files linked against a C library",
+        explanation: "A wheel whose platform tag is `any` (`py3-none-any`) promises pure Python: \
+pip installs it on every system, Alpine, Windows and macOS included, and prefers it wherever \
+no platform wheel matches. ELF files linked against glibc (or musl) inside it load only where \
+that C library is (debugpy's attach helper needs glibc's `__printf_chk`).\n\nFix: ship the ELF \
+files in platform wheels (manylinux, musllinux) and keep the pure wheel pure, or make the code \
+that loads them optional.",
+        remedy: Some(
+            "move the ELF files into platform wheels (manylinux, musllinux) and keep the `any` wheel pure",
+        ),
+    },
     OnlyWithGcompat => {
         id: "MC401",
         name: "only-with-gcompat",
