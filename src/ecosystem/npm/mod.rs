@@ -40,8 +40,10 @@ pub struct PackageJson {
     pub libc: Vec<String>,
     #[serde(default, deserialize_with = "lenient::string_map")]
     pub scripts: BTreeMap<String, String>,
-    #[serde(default, deserialize_with = "lenient::boolean")]
-    pub gypfile: bool,
+    /// `false` turns off npm's `node-gyp rebuild` for a package with a
+    /// binding.gyp (better-sqlite3 13 bundles its prebuilds).
+    #[serde(default, deserialize_with = "lenient::optional_boolean")]
+    pub gypfile: Option<bool>,
     /// node-pre-gyp's download settings (`binary.host`, `module_path` …).
     #[serde(default)]
     pub binary: Option<serde_json::Value>,
@@ -95,8 +97,13 @@ mod lenient {
         })
     }
 
-    pub fn boolean<'de, D: Deserializer<'de>>(value: D) -> Result<bool, D::Error> {
-        Ok(matches!(Value::deserialize(value)?, Value::Bool(true)))
+    pub fn optional_boolean<'de, D: Deserializer<'de>>(
+        value: D,
+    ) -> Result<Option<bool>, D::Error> {
+        Ok(match Value::deserialize(value)? {
+            Value::Bool(on) => Some(on),
+            _ => None,
+        })
     }
 }
 
@@ -282,7 +289,9 @@ pub fn native_source(
         .iter()
         .filter_map(|k| manifest.scripts.get(*k))
         .collect();
-    let has_gyp = manifest.gypfile || files.has_binding_gyp(dir);
+    let has_gyp = manifest
+        .gypfile
+        .unwrap_or_else(|| files.has_binding_gyp(dir));
     let optional_packages = install
         .iter()
         .any(|s| s.contains("node-gyp-build-optional-packages"));
@@ -478,6 +487,23 @@ mod tests {
             source("/p/node_modules/@s/y", "@s/y", optional),
             Some(NativeSource::Compiled)
         );
+    }
+
+    /// better-sqlite3 13.2.0 keeps its binding.gyp but says `"gypfile":
+    /// false` and has no install script: npm compiles nothing.
+    #[test]
+    fn gypfile_false_turns_off_npm_s_implicit_node_gyp_build() {
+        let files = NativeFiles::new([Path::new("/p/node_modules/b/binding.gyp")]);
+        let source = |gypfile: &str| {
+            let manifest =
+                PackageJson::parse(&format!(r#"{{"name": "b", "version": "1.0.0"{gypfile}}}"#))
+                    .unwrap();
+            native_source(Path::new("/p/node_modules/b"), &manifest, "x64", &files)
+        };
+        assert_eq!(source(""), Some(NativeSource::Compiled));
+        assert_eq!(source(r#", "gypfile": true"#), Some(NativeSource::Compiled));
+        assert_eq!(source(r#", "gypfile": false"#), None);
+        assert_eq!(source(r#", "gypfile": "no""#), Some(NativeSource::Compiled));
     }
 
     #[test]
