@@ -971,6 +971,7 @@ mod wheel_audit {
             own_ifunc_references: Vec::new(),
             relocation_types: Vec::new(),
             go_build_id: None,
+            built_by_rustc: false,
             libc: Libc {
                 kind: libc,
                 evidence: format!("{libc} by fiat"),

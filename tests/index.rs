@@ -1142,3 +1142,50 @@ fn a_pure_wheel_in_place_of_a_bundled_ctypes_library_gets_the_system_s() {
     let reinstalled = report["plan"]["reinstall"].to_string();
     assert!(reinstalled.contains("soundfile"), "{reinstalled}");
 }
+
+/// A build from source of Rust code needs cargo: psycopg2 2.9.9 compiles
+/// from its sdist on Alpine, and when its module is one rustc built (its
+/// `.comment` says so: here cryptography's, which needs glibc), the build
+/// dependencies say cargo too.
+#[test]
+fn a_source_build_of_rust_code_needs_cargo() {
+    const RUST_MODULE: &str = "thirdparty/fetched/venv/cryptography/hazmat/bindings/_rust.abi3.so";
+    if !common::corpus(RUST_MODULE).exists() {
+        eprintln!("SKIPPED: {RUST_MODULE} absent (corpus/thirdparty/make-venv.sh fetches it)");
+        return;
+    }
+    let server = Server::start(Behaviour::Recorded);
+    let cache = tempfile::tempdir().unwrap();
+    for (fixture, cargo) in [(RUST_MODULE, true), ("lib/libcxx-shared-ptr.so", false)] {
+        let venv = tempfile::tempdir().unwrap();
+        let site = venv.path().join("lib/python3.11/site-packages");
+        common::install_distribution(
+            &site,
+            "psycopg2",
+            "2.9.9",
+            fixture,
+            "psycopg2/_psycopg.cpython-311-x86_64-linux-gnu.so",
+        );
+        let report = common::json_of(&scan_cli(&server, cache.path(), venv.path(), &[], &[]));
+        let decision = common::decision(&report, "psycopg2");
+        assert_eq!(
+            decision["reinstalled"]["reinstall"], "source-build",
+            "{decision:#}"
+        );
+        let module = common::artifact(
+            &report,
+            "lib/python3.11/site-packages/psycopg2/_psycopg.cpython-311-x86_64-linux-gnu.so",
+        );
+        assert_eq!(
+            module["facts"]["built_by_rustc"].as_bool(),
+            cargo.then_some(true)
+        );
+        let build = report["plan"]["build_dependencies"].as_array().unwrap();
+        assert_eq!(
+            build.iter().any(|p| p == "cargo"),
+            cargo,
+            "{fixture}: {build:?}"
+        );
+        assert!(build.iter().any(|p| p == "build-base"), "{build:?}");
+    }
+}

@@ -111,7 +111,7 @@ pub(super) fn actions(
                 actions.push(Action::Upgrade { to: to.clone() });
             } else {
                 actions.push(Action::BuildDependencies {
-                    packages: build_packages(ecosystem, reinstalled, platform),
+                    packages: build_packages(ecosystem, reinstalled, files, platform),
                 });
             }
             actions.push(reinstall_action(ecosystem));
@@ -259,7 +259,7 @@ fn image_actions(
             if (too_new || built_for_musl) && platform.install_command().is_some() =>
         {
             actions.push(Action::BuildDependencies {
-                packages: build_packages(ecosystem, reinstalled, platform),
+                packages: build_packages(ecosystem, reinstalled, files, platform),
             });
             actions.push(reinstall_action(ecosystem));
         }
@@ -417,16 +417,28 @@ fn reinstall_action(ecosystem: Option<Ecosystem>) -> Action {
 fn build_packages(
     ecosystem: Option<Ecosystem>,
     answer: &ReinstallAnswer,
+    files: &[&Artifact],
     platform: &Platform,
 ) -> Vec<String> {
-    if !answer.build_packages.is_empty() {
-        return answer.build_packages.clone();
-    }
-    platform
-        .build_packages(ecosystem == Some(Ecosystem::Pypi))
+    let mut packages: Vec<String> = if answer.build_packages.is_empty() {
+        platform
+            .build_packages(ecosystem == Some(Ecosystem::Pypi))
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    } else {
+        answer.build_packages.clone()
+    };
+    // Rust code (maturin, setuptools-rust) compiles with cargo: its package
+    // has that name under apk, apt and dnf alike.
+    let rust = files
         .iter()
-        .map(|s| s.to_string())
-        .collect()
+        .filter_map(|file| file.facts())
+        .any(|facts| facts.built_by_rustc);
+    if rust && !packages.is_empty() && !packages.iter().any(|p| p == "cargo" || p == "rust") {
+        packages.push("cargo".to_string());
+    }
+    packages
 }
 
 /// The newest release any failing file needs, when every failing file

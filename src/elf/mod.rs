@@ -102,6 +102,7 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
     let own_ifunc_references = own_ifunc_references(&parsed, &ifunc_only_exports);
     let relocation_types = relocation_types(&parsed);
     let go_build_id = go_build_id(elf, bytes);
+    let built_by_rustc = comment_names(&parsed, bytes, b"rustc version");
     let bind_now = binds_now(elf);
     let (stack, stack_size) = stack(elf);
     let initial_exec_tls = initial_exec_tls(&parsed);
@@ -147,6 +148,7 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
         own_ifunc_references,
         relocation_types,
         go_build_id,
+        built_by_rustc,
         libc,
         stack,
         stack_size,
@@ -531,6 +533,27 @@ fn relocation_types(parsed: &Parsed) -> Vec<RelocationCount> {
 }
 
 /// The Go toolchain's build id note (`.note.go.buildid`, owner "Go", type 4).
+/// Whether the `.comment` section (where each compiler and linker names
+/// itself: `GCC: (GNU) 10.2.1`, `rustc version 1.81.0`) holds `needle`.
+/// Only its first 64 KiB are read: real ones are a few hundred bytes.
+fn comment_names(parsed: &Parsed, bytes: &[u8], needle: &[u8]) -> bool {
+    const SHT_NOBITS: u32 = 8;
+    let Some(comment) =
+        parsed.elf.section_headers.iter().find(|sh| {
+            sh.sh_type != SHT_NOBITS && parsed.shstr.get(sh.sh_name) == Some(".comment")
+        })
+    else {
+        return false;
+    };
+    let start = usize::try_from(comment.sh_offset).unwrap_or(usize::MAX);
+    let size = usize::try_from(comment.sh_size)
+        .unwrap_or(usize::MAX)
+        .min(64 * 1024);
+    bytes
+        .get(start..start.saturating_add(size).min(bytes.len()))
+        .is_some_and(|text| memchr::memmem::find(text, needle).is_some())
+}
+
 fn go_build_id(elf: &Elf, bytes: &[u8]) -> Option<String> {
     const NT_GO_BUILD_ID: u32 = 4;
     let notes = elf

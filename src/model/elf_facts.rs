@@ -245,6 +245,9 @@ pub struct ElfFacts {
     /// Relocation types in the dynamic relocation tables.
     pub relocation_types: Vec<RelocationCount>,
     pub go_build_id: Option<String>,
+    /// Its `.comment` names rustc: a build from source needs cargo.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub built_by_rustc: bool,
     pub libc: Libc,
     /// What `PT_GNU_STACK` asks of the stack (glibc 2.41+ refuses to dlopen
     /// a library that needs it executable).

@@ -97,9 +97,7 @@ mod lenient {
         })
     }
 
-    pub fn optional_boolean<'de, D: Deserializer<'de>>(
-        value: D,
-    ) -> Result<Option<bool>, D::Error> {
+    pub fn optional_boolean<'de, D: Deserializer<'de>>(value: D) -> Result<Option<bool>, D::Error> {
         Ok(match Value::deserialize(value)? {
             Value::Bool(on) => Some(on),
             _ => None,
