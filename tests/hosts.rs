@@ -192,19 +192,8 @@ fn a_library_a_python_package_loads_through_ctypes_is_the_root_of_its_process() 
     let installed = tempfile::tempdir().unwrap();
     let site = installed.path();
     write_tree(site);
-    let dist_info = site.join("pkg-1.0.dist-info");
-    std::fs::create_dir_all(&dist_info).unwrap();
-    std::fs::write(
-        dist_info.join("METADATA"),
-        "Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n",
-    )
-    .unwrap();
-    let record: String = objects
-        .iter()
-        .map(|(path, _)| format!("{path},,\n"))
-        .chain(["pkg-1.0.dist-info/METADATA,,\n".to_string()])
-        .collect();
-    std::fs::write(dist_info.join("RECORD"), record).unwrap();
+    let files: Vec<&str> = objects.iter().map(|(path, _)| *path).collect();
+    common::write_dist_info(site, "pkg", "1.0", &files);
 
     let report = scan_on("alpine:3.20", site);
     let ffi = common::found(&report, "pkg/ffi.so");

@@ -970,6 +970,27 @@ fn a_pages_digest_answers_its_version_without_reading_the_page_again() {
     assert_eq!(decisions(&fourth), decisions(&first));
 }
 
+/// The report of a venv holding psycopg2 2.9.9, which compiles from its
+/// sdist on Alpine, with the fixture `fixture` as its module.
+fn psycopg2_with_module(server: &Server, cache: &Path, fixture: &str) -> Value {
+    let venv = tempfile::tempdir().unwrap();
+    let site = venv.path().join("lib/python3.11/site-packages");
+    common::install_distribution(
+        &site,
+        "psycopg2",
+        "2.9.9",
+        fixture,
+        "psycopg2/_psycopg.cpython-311-x86_64-linux-gnu.so",
+    );
+    let report = common::json_of(&scan_cli(server, cache, venv.path(), &[], &[]));
+    let decision = common::decision(&report, "psycopg2");
+    assert_eq!(
+        decision["reinstalled"]["reinstall"], "source-build",
+        "{decision:#}"
+    );
+    report
+}
+
 /// A package whose installed files load as they are needs nothing in the
 /// plan, though reinstalling it on the target would compile it (psycopg2
 /// 2.9.9 has no musllinux wheel); the same package failing as it is gets the
@@ -984,21 +1005,8 @@ fn a_package_that_loads_as_it_is_needs_nothing_though_a_reinstall_would_compile(
         ("lib/libplain-musl.so", true),
         ("lib/libfortified.so", false),
     ] {
-        let venv = tempfile::tempdir().unwrap();
-        let site = venv.path().join("lib/python3.11/site-packages");
-        common::install_distribution(
-            &site,
-            "psycopg2",
-            "2.9.9",
-            fixture,
-            "psycopg2/_psycopg.cpython-311-x86_64-linux-gnu.so",
-        );
-        let report = common::json_of(&scan_cli(&server, cache.path(), venv.path(), &[], &[]));
+        let report = psycopg2_with_module(&server, cache.path(), fixture);
         let decision = common::decision(&report, "psycopg2");
-        assert_eq!(
-            decision["reinstalled"]["reinstall"], "source-build",
-            "{decision:#}"
-        );
         let build = &report["plan"]["build_dependencies"];
         if loads {
             assert_eq!(decision["as_is"]["verdict"], "ok", "{decision:#}");
@@ -1110,18 +1118,7 @@ fn a_pure_wheel_in_place_of_a_bundled_ctypes_library_gets_the_system_s() {
     std::fs::create_dir_all(site.join("_soundfile_data")).unwrap();
     std::fs::write(site.join(bundled), library.to_bytes()).unwrap();
     std::fs::write(site.join("soundfile.py"), "import ctypes\n").unwrap();
-    let info = site.join("soundfile-0.14.0.dist-info");
-    std::fs::create_dir_all(&info).unwrap();
-    std::fs::write(
-        info.join("METADATA"),
-        "Metadata-Version: 2.1\nName: soundfile\nVersion: 0.14.0\n",
-    )
-    .unwrap();
-    std::fs::write(
-        info.join("RECORD"),
-        format!("{bundled},,\nsoundfile.py,,\n"),
-    )
-    .unwrap();
+    common::write_dist_info(&site, "soundfile", "0.14.0", &[bundled, "soundfile.py"]);
 
     let report = common::json_of(&scan_cli(&server, cache.path(), venv.path(), &[], &[]));
     let decision = common::decision(&report, "soundfile");
@@ -1157,21 +1154,7 @@ fn a_source_build_of_rust_code_needs_cargo() {
     let server = Server::start(Behaviour::Recorded);
     let cache = tempfile::tempdir().unwrap();
     for (fixture, cargo) in [(RUST_MODULE, true), ("lib/libcxx-shared-ptr.so", false)] {
-        let venv = tempfile::tempdir().unwrap();
-        let site = venv.path().join("lib/python3.11/site-packages");
-        common::install_distribution(
-            &site,
-            "psycopg2",
-            "2.9.9",
-            fixture,
-            "psycopg2/_psycopg.cpython-311-x86_64-linux-gnu.so",
-        );
-        let report = common::json_of(&scan_cli(&server, cache.path(), venv.path(), &[], &[]));
-        let decision = common::decision(&report, "psycopg2");
-        assert_eq!(
-            decision["reinstalled"]["reinstall"], "source-build",
-            "{decision:#}"
-        );
+        let report = psycopg2_with_module(&server, cache.path(), fixture);
         let module = common::artifact(
             &report,
             "lib/python3.11/site-packages/psycopg2/_psycopg.cpython-311-x86_64-linux-gnu.so",

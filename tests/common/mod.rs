@@ -35,6 +35,12 @@ pub fn copy_fixture(name: &str, to: &Path) {
 /// RECORD lists it.
 pub fn install_distribution(site: &Path, name: &str, version: &str, fixture: &str, module: &str) {
     copy_fixture(fixture, &site.join(module));
+    write_dist_info(site, name, version, &[module]);
+}
+
+/// The `*.dist-info` of `name` `version` in `site`: its METADATA, and a
+/// RECORD listing `files` (paths below `site`).
+pub fn write_dist_info(site: &Path, name: &str, version: &str, files: &[&str]) {
     let info = site.join(format!("{name}-{version}.dist-info"));
     std::fs::create_dir_all(&info).unwrap();
     std::fs::write(
@@ -42,7 +48,8 @@ pub fn install_distribution(site: &Path, name: &str, version: &str, fixture: &st
         format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"),
     )
     .unwrap();
-    std::fs::write(info.join("RECORD"), format!("{module},,\n")).unwrap();
+    let record: String = files.iter().map(|file| format!("{file},,\n")).collect();
+    std::fs::write(info.join("RECORD"), record).unwrap();
 }
 
 /// A tree that corpus/thirdparty/make-*.sh builds from the package
@@ -68,14 +75,7 @@ pub fn venv_with_an_unanswered_package() -> tempfile::TempDir {
     let module = "madeup_native/_core.cpython-312-x86_64-linux-gnu.so";
     std::fs::create_dir_all(site.join("madeup_native")).unwrap();
     std::fs::copy(corpus("lib/libmissing-dep.so"), site.join(module)).unwrap();
-    let dist_info = site.join("madeup_native-0.4.2.dist-info");
-    std::fs::create_dir_all(&dist_info).unwrap();
-    std::fs::write(
-        dist_info.join("METADATA"),
-        "Metadata-Version: 2.1\nName: madeup-native\nVersion: 0.4.2\n",
-    )
-    .unwrap();
-    std::fs::write(dist_info.join("RECORD"), format!("{module},,\n")).unwrap();
+    write_dist_info(&site, "madeup_native", "0.4.2", &[module]);
     venv
 }
 
