@@ -532,7 +532,6 @@ fn relocation_types(parsed: &Parsed) -> Vec<RelocationCount> {
         .collect()
 }
 
-/// The Go toolchain's build id note (`.note.go.buildid`, owner "Go", type 4).
 /// Whether the `.comment` section (where each compiler and linker names
 /// itself: `GCC: (GNU) 10.2.1`, `rustc version 1.81.0`) holds `needle`.
 /// Only its first 64 KiB are read: real ones are a few hundred bytes.
@@ -554,6 +553,7 @@ fn comment_names(parsed: &Parsed, bytes: &[u8], needle: &[u8]) -> bool {
         .is_some_and(|text| memchr::memmem::find(text, needle).is_some())
 }
 
+/// The Go toolchain's build id note (`.note.go.buildid`, owner "Go", type 4).
 fn go_build_id(elf: &Elf, bytes: &[u8]) -> Option<String> {
     const NT_GO_BUILD_ID: u32 = 4;
     let notes = elf

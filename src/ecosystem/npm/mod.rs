@@ -227,13 +227,13 @@ impl NativeFiles {
             .prebuilds
             .iter()
             .filter(|(prebuild, _)| prebuild.cpus.iter().any(|c| c == cpu));
-        let napi_first = |name: &str| !crate::ecosystem::node_gyp_build::is_napi(name);
+        let is_napi = crate::ecosystem::node_gyp_build::is_napi;
         let mut musl: Option<&String> = None;
         let mut untagged = None;
         for (prebuild, name) in for_cpu {
             match prebuild.libc {
                 Some(LibcKind::Musl)
-                    if musl.is_none_or(|chosen| napi_first(chosen) && !napi_first(name)) =>
+                    if musl.is_none_or(|chosen| !is_napi(chosen) && is_napi(name)) =>
                 {
                     musl = Some(name);
                 }
