@@ -1156,3 +1156,38 @@ fn a_package_with_no_platform_package_installed_is_not_said_to_have_the_glibc_on
     );
     assert!(!text.contains("only the glibc platform package"), "{text}");
 }
+
+/// pkg-prebuilds (node-hid 3.4's loader) loads
+/// `prebuilds/<name>-linux-<cpu>-musl/node-napi-v<N>.node` on Alpine and the
+/// directory without `-musl` elsewhere: no other directory, and not
+/// node-gyp-build's `prebuilds/linux-x64/`, which the package does not have.
+#[test]
+fn pkg_prebuilds_loads_the_musl_directory_on_alpine_and_the_plain_one_on_glibc() {
+    let dir = tempfile::tempdir().unwrap();
+    let prebuilds = dir.path().join("node_modules/node-hid/prebuilds");
+    let musl = "HID_hidraw-linux-x64-musl/node-napi-v4.node";
+    let glibc = "HID_hidraw-linux-x64/node-napi-v4.node";
+    let arm = "HID_hidraw-linux-arm64/node-napi-v4.node";
+    copy_fixture("lib/libplain-musl.so", &prebuilds.join(musl));
+    copy_fixture("lib/libplain.so", &prebuilds.join(glibc));
+    copy_fixture("lib/libcalls__mulxc3-aarch64.so", &prebuilds.join(arm));
+    for (target, loaded, set_aside) in [
+        ("alpine:3.20", musl, glibc),
+        ("debian:12-slim", glibc, musl),
+    ] {
+        let (report, _) = json_scan(dir.path(), &["--target", target, "--fail-on", "never"]);
+        let path = |file: &str| format!("node_modules/node-hid/prebuilds/{file}");
+        let judged = common::artifact(&report, &path(loaded));
+        assert_eq!(judged["verdict"], "ok", "{target}: {judged:#}");
+        for file in [set_aside, arm] {
+            let never = common::artifact(&report, &path(file));
+            assert_eq!(never["verdict"], "not-applicable", "{target}: {never:#}");
+            let reason = never["load"]["not_loaded"].as_str().unwrap_or_default();
+            assert!(
+                reason.contains("pkg-prebuilds loads")
+                    && reason.contains(loaded.split('/').next().unwrap()),
+                "{target}: {reason}"
+            );
+        }
+    }
+}

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use crate::ecosystem::node_gyp_build::{self, Runner};
 use crate::ecosystem::npm::{
-    GlibcPlatformPackage, NamedPlatform, Prebuild, is_musl_variant_name, named_platform, npm_cpu,
-    package_dir, prebuild,
+    GlibcPlatformPackage, NamedPlatform, PkgPrebuild, Prebuild, is_musl_variant_name,
+    named_platform, npm_cpu, package_dir, pkg_prebuild, prebuild,
 };
 use crate::ecosystem::ruby;
 use crate::model::{Arch, LibcKind};
@@ -436,6 +436,9 @@ pub fn never_loaded(
         return platform_gem_never_loaded(prebuilds, &name, &version, &gem_platform, platform);
     }
     let arch = platform.arch;
+    if let Some(prebuild) = pkg_prebuild(file.npm_path()) {
+        return pkg_prebuild_never_loaded(&prebuild, platform);
+    }
     match platform.loader_kind() {
         LoaderKind::Glibc => return never_loaded_on_glibc(prebuilds, file, arch, true),
         LoaderKind::None => return never_loaded_on_glibc(prebuilds, file, arch, false),
@@ -548,6 +551,30 @@ fn never_loaded_on_glibc(
         return Some("the musl prebuild; on glibc node-gyp-build never loads it".to_string());
     }
     prebuilds.never_chosen(file)
+}
+
+/// Why pkg-prebuilds never loads `prebuild` on the target: it loads
+/// `<name>-linux-<cpu>-musl/` on Alpine and `<name>-linux-<cpu>/` on glibc.
+/// On an image without a C library, neither is set aside (both fail there).
+fn pkg_prebuild_never_loaded(prebuild: &PkgPrebuild, platform: &Platform) -> Option<String> {
+    let musl = match platform.loader_kind() {
+        LoaderKind::Musl => true,
+        LoaderKind::Glibc => false,
+        LoaderKind::None => return None,
+    };
+    let cpu = npm_cpu(platform.arch);
+    let loaded = format!(
+        "{}-linux-{cpu}{}",
+        prebuild.name,
+        if musl { "-musl" } else { "" }
+    );
+    (prebuild.directory != loaded).then(|| {
+        format!(
+            "a prebuild for {}; pkg-prebuilds loads prebuilds/{loaded}/ here{}",
+            prebuild.directory,
+            if musl { " (on Alpine)" } else { "" }
+        )
+    })
 }
 
 /// Why node-gyp-build never picks a prebuild, on any libc: one for another

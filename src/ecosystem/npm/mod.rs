@@ -12,8 +12,9 @@ use crate::model::{Ecosystem, LibcKind, Package};
 mod platform;
 
 pub use platform::{
-    GlibcPlatformPackage, NamedPlatform, Prebuild, glibc_platform_packages, is_linux_variant_name,
-    is_musl_variant_name, named_platform, npm_cpu, platform_package_libc, prebuild,
+    GlibcPlatformPackage, NamedPlatform, PkgPrebuild, Prebuild, glibc_platform_packages,
+    is_linux_variant_name, is_musl_variant_name, named_platform, npm_cpu, pkg_prebuild,
+    platform_package_libc, prebuild,
 };
 
 /// The fields of `package.json` muslcheck reads. Each is read leniently:

@@ -321,6 +321,48 @@ const NODE_CPUS: &[&str] = &[
     "x64", "arm64", "arm", "ia32", "ppc64", "s390x", "riscv64", "loong64", "mips64el", "mipsel",
 ];
 
+/// A prebuild in pkg-prebuilds' layout (node-hid, @julusian packages):
+/// `prebuilds/<name>-<platform>-<arch>[-musl]/<runtime>-napi-v<N>.node`.
+/// pkg-prebuilds loads the `-musl` directory on Alpine (it looks for
+/// `/etc/alpine-release`) and the unsuffixed one elsewhere, nothing else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PkgPrebuild<'p> {
+    /// The directory's name (`HID_hidraw-linux-x64-musl`).
+    pub directory: &'p str,
+    /// The binding's name (`HID_hidraw`).
+    pub name: &'p str,
+    pub platform: &'p str,
+    pub cpu: &'p str,
+    pub musl: bool,
+}
+
+pub fn pkg_prebuild(path: &str) -> Option<PkgPrebuild<'_>> {
+    let mut parts = path.rsplit('/');
+    let file = parts.next()?;
+    let directory = parts.next()?;
+    if parts.next()? != "prebuilds" || !file.ends_with(".node") || !file.contains("-napi-v") {
+        return None;
+    }
+    let (rest, musl) = match directory.strip_suffix("-musl") {
+        Some(rest) => (rest, true),
+        None => (directory, false),
+    };
+    let (rest, cpu) = rest.rsplit_once('-')?;
+    let (name, platform) = rest.rsplit_once('-')?;
+    // node-gyp-build's own `<platform>-<cpu>` directories start with the platform.
+    let ours = !name.is_empty()
+        && !NODE_PLATFORMS.iter().any(|p| directory.starts_with(p))
+        && NODE_PLATFORMS.contains(&platform)
+        && NODE_CPUS.contains(&cpu);
+    ours.then_some(PkgPrebuild {
+        directory,
+        name,
+        platform,
+        cpu,
+        musl,
+    })
+}
+
 pub fn prebuild(path: &str) -> Option<Prebuild> {
     let mut parts = path.rsplit('/');
     let file = parts.next()?;
