@@ -121,6 +121,10 @@ impl Prebuilds {
     /// build. `None` when nothing beside it needs it (a file to run, that
     /// fails: MC104).
     pub fn needed_only_off_target(&self, index: &TreeIndex, file: &TreeFile) -> Option<String> {
+        // Most trees hold no other machine's files: no directory to look up.
+        if self.other_machine_dirs.is_empty() {
+            return None;
+        }
         let needed_by = self
             .other_machine_dirs
             .get(&index.directory_of(file.location))?;

@@ -433,11 +433,8 @@ impl Host {
 
     /// What a file the host loads directly is called.
     pub fn module_kind(&self) -> &'static str {
-        if self.foreign_library {
-            return match self.kind {
-                HostKind::Cpython => "library CPython loads through ctypes or cffi",
-                _ => "library its host loads through a foreign function interface",
-            };
+        if self.foreign_library && self.kind == HostKind::Cpython {
+            return "library CPython loads through ctypes or cffi";
         }
         match self.kind {
             HostKind::Cpython => "CPython extension module",

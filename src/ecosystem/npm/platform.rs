@@ -331,9 +331,6 @@ pub struct PkgPrebuild<'p> {
     pub directory: &'p str,
     /// The binding's name (`HID_hidraw`).
     pub name: &'p str,
-    pub platform: &'p str,
-    pub cpu: &'p str,
-    pub musl: bool,
 }
 
 pub fn pkg_prebuild(path: &str) -> Option<PkgPrebuild<'_>> {
@@ -343,10 +340,7 @@ pub fn pkg_prebuild(path: &str) -> Option<PkgPrebuild<'_>> {
     if parts.next()? != "prebuilds" || !file.ends_with(".node") || !file.contains("-napi-v") {
         return None;
     }
-    let (rest, musl) = match directory.strip_suffix("-musl") {
-        Some(rest) => (rest, true),
-        None => (directory, false),
-    };
+    let rest = directory.strip_suffix("-musl").unwrap_or(directory);
     let (rest, cpu) = rest.rsplit_once('-')?;
     let (name, platform) = rest.rsplit_once('-')?;
     // node-gyp-build's own `<platform>-<cpu>` directories start with the platform.
@@ -354,13 +348,7 @@ pub fn pkg_prebuild(path: &str) -> Option<PkgPrebuild<'_>> {
         && !NODE_PLATFORMS.iter().any(|p| directory.starts_with(p))
         && NODE_PLATFORMS.contains(&platform)
         && NODE_CPUS.contains(&cpu);
-    ours.then_some(PkgPrebuild {
-        directory,
-        name,
-        platform,
-        cpu,
-        musl,
-    })
+    ours.then_some(PkgPrebuild { directory, name })
 }
 
 pub fn prebuild(path: &str) -> Option<Prebuild> {
