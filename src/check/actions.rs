@@ -9,11 +9,15 @@ use std::collections::BTreeSet;
 use crate::ecosystem::python::{WheelName, cpython_minor};
 use crate::model::{
     Action, AnswerSource, Artifact, AsIs, Code, Ecosystem, Evidence, LibcKind, Package,
-    PlatformTag, Reinstall, ReinstallAnswer, RuntimeFile, Severity, Verdict, Version,
+    PlatformTag, Reinstall, ReinstallAnswer, Severity, Verdict, Version,
 };
-use crate::platform::{LoaderKind, Platform, SonameProvider};
+use crate::platform::{LoaderKind, Platform};
 
 use super::describe_list;
+use super::library_packages::{
+    absent_system_libraries, libraries_in_place_of_bundled, runtime_file_fixes, runtime_packages,
+    unknown_library_packages,
+};
 use super::reinstall::pip_arch;
 
 /// What to change for one package.
@@ -289,32 +293,6 @@ fn image_actions(
     actions
 }
 
-/// The image's packages, and the `COPY --from=build` lines where it has no
-/// package manager, of the run-time files the files' MC112 findings name.
-fn runtime_file_fixes(files: &[&Artifact], platform: &Platform) -> (BTreeSet<String>, Vec<String>) {
-    let mut packages = BTreeSet::new();
-    let mut copies = BTreeSet::new();
-    let Some(profile) = platform.profile() else {
-        return (packages, Vec::new());
-    };
-    for finding in files.iter().flat_map(|f| f.findings()) {
-        let Evidence::RuntimeFiles { files: paths } = &finding.evidence else {
-            continue;
-        };
-        for needed in paths.iter().filter_map(|path| RuntimeFile::at(path)) {
-            // The image's packages, where its table names them (only
-            // with a package manager), else a copy from the build stage.
-            match profile.runtime_file_packages(needed) {
-                Some(names) => packages.extend(names),
-                None => {
-                    copies.insert(needed.copy_line());
-                }
-            }
-        }
-    }
-    (packages, copies.into_iter().collect())
-}
-
 /// What to say of a package whose files break when nothing fixes them as
 /// they are: when no source answered whether the target has a build of it,
 /// that is unknown (a musllinux wheel may exist), not "no fix"; files no
@@ -465,20 +443,6 @@ fn newer_release(files: &[&Artifact]) -> Option<Action> {
     newest.map(|(_, release, why)| Action::NewerAlpine { release, why })
 }
 
-/// Alpine packages the files need at run time (MC107).
-fn runtime_packages(files: &[&Artifact]) -> Vec<String> {
-    let mut packages = BTreeSet::new();
-    for finding in files.iter().flat_map(|f| f.findings()) {
-        if let Evidence::Packages {
-            packages: needs, ..
-        } = &finding.evidence
-        {
-            packages.extend(needs.iter().map(|n| n.package.clone()));
-        }
-    }
-    packages.into_iter().collect()
-}
-
 /// Whether reinstalling takes a pure-Python wheel (`py3-none-any`) in
 /// place of the platform wheels the target has none of.
 fn reinstalls_a_pure_wheel(reinstalled: &ReinstallAnswer) -> bool {
@@ -488,128 +452,6 @@ fn reinstalls_a_pure_wheel(reinstalled: &ReinstallAnswer) -> bool {
             .as_deref()
             .and_then(WheelName::parse)
             .is_some_and(|wheel| wheel.platform_tags.contains(&PlatformTag::Any))
-}
-
-/// The command that asks apt which package has each of `names`: apt-file
-/// searches one pattern (more words are not more patterns).
-fn apt_file_search(names: &[&str]) -> String {
-    let search = match names {
-        [name] => format!("apt-file search {name}"),
-        _ => format!(
-            "for name in {}; do apt-file search \"$name\"; done",
-            names.join(" ")
-        ),
-    };
-    format!("apt-get update && apt-get install -y apt-file && apt-file update && {search}")
-}
-
-/// The command that asks dnf which package has each of `names`, each on
-/// its own: one that nothing provides (dnf exits 1) stops no other.
-fn dnf_provides(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|name| format!("dnf provides '*/{name}'"))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-/// For libraries that no image package muslcheck knows of provides (by
-/// name: its tables hold what the base images ship): apk installs by soname
-/// (`so:libtbb.so.12`, Wolfi); for apt and dnf, which package has the file
-/// is for the user's own package lists to say.
-fn unknown_library_packages(
-    unprovided: &[(&str, &Artifact)],
-    platform: &Platform,
-) -> Option<Action> {
-    let install = platform.install_command()?;
-    let names: BTreeSet<&str> = unprovided.iter().map(|(name, _)| *name).collect();
-    let names: Vec<&str> = names.into_iter().collect();
-    if install.starts_with("apk ") {
-        return Some(Action::ApkAdd {
-            packages: names.iter().map(|name| format!("so:{name}")).collect(),
-        });
-    }
-    let check = if install.starts_with("apt-get ") {
-        Some(apt_file_search(&names))
-    } else if install.contains("dnf ") || install.starts_with("yum ") {
-        Some(dnf_provides(&names))
-    } else {
-        None
-    };
-    let (_, file) = unprovided.first()?;
-    Some(Action::Unanswered {
-        why: format!(
-            "{}: needs {}, which no package of the image muslcheck knows of provides",
-            file.path.as_str(),
-            names.join(", ")
-        ),
-        check,
-    })
-}
-
-/// When every failing file is a musl build whose only errors are libraries
-/// neither the tree nor the target has (MC103, by soname): those sonames
-/// as apk names them (`so:libodbc.so.2`).
-fn absent_system_libraries(files: &[&Artifact]) -> Option<Vec<String>> {
-    let failing: Vec<&&Artifact> = files
-        .iter()
-        .filter(|f| f.verdict() == Verdict::Breaks)
-        .collect();
-    let mut sonames = BTreeSet::new();
-    for file in &failing {
-        if file.facts()?.libc.kind != LibcKind::Musl {
-            return None;
-        }
-        for finding in file
-            .findings()
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
-        {
-            let Evidence::Libraries { libraries } = &finding.evidence else {
-                return None;
-            };
-            for library in libraries {
-                let absent = library.in_tree_at.is_none()
-                    && library.unloadable_at.is_none()
-                    && !library.name.contains('/');
-                if finding.code != Code::MissingLibrary || !absent {
-                    return None;
-                }
-                // A name nothing on Alpine provides (libmvec) is no apk add.
-                sonames.insert(alpine_package(&library.name)?);
-            }
-        }
-    }
-    (!sonames.is_empty()).then(|| sonames.into_iter().collect())
-}
-
-/// The Alpine package that installs `soname`: the table's, else apk's
-/// `so:` name; `None` when nothing on Alpine provides it.
-fn alpine_package(soname: &str) -> Option<String> {
-    match crate::platform::alpine_provider(soname) {
-        Some(SonameProvider::Nothing(_)) => None,
-        Some(SonameProvider::Package(package)) => Some(package.to_string()),
-        None => Some(format!("so:{soname}")),
-    }
-}
-
-/// What a pure-Python reinstall loads from the system in place of the
-/// libraries the glibc build bundled for ctypes or cffi: their SONAMEs
-/// (soundfile's wheel bundles `libsndfile.so.1`; its pure wheel asks
-/// `ctypes.util.find_library('sndfile')`).
-fn libraries_in_place_of_bundled(files: &[&Artifact]) -> Vec<String> {
-    let packages: BTreeSet<String> = files
-        .iter()
-        .filter(|file| {
-            file.assessment
-                .host
-                .as_ref()
-                .is_some_and(|host| host.foreign_library)
-        })
-        .filter_map(|file| file.facts()?.soname.as_deref())
-        .filter_map(alpine_package)
-        .collect();
-    packages.into_iter().collect()
 }
 
 /// Whether every failing file would load with gcompat.
@@ -666,21 +508,5 @@ mod tests {
             "protobuf-7.36.2-cp39-abi3-musllinux_1_2_x86_64.whl",
         );
         assert!(!reinstalls_a_pure_wheel(&musl));
-    }
-
-    #[test]
-    fn each_library_is_asked_of_the_package_lists_on_its_own() {
-        assert!(apt_file_search(&["libtbb.so.12"]).ends_with("&& apt-file search libtbb.so.12"));
-        let both = apt_file_search(&["libX11.so.6", "libglib-2.0.so.0"]);
-        assert!(
-            both.ends_with(
-                "&& for name in libX11.so.6 libglib-2.0.so.0; do apt-file search \"$name\"; done"
-            ),
-            "{both}"
-        );
-        assert_eq!(
-            dnf_provides(&["libX11.so.6", "libglib-2.0.so.0"]),
-            "dnf provides '*/libX11.so.6'; dnf provides '*/libglib-2.0.so.0'"
-        );
     }
 }

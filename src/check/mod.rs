@@ -12,6 +12,7 @@ mod gcompat;
 mod glibc;
 pub mod host;
 pub mod jni;
+mod library_packages;
 pub mod matrix;
 mod needs;
 pub mod packages;
