@@ -1171,6 +1171,25 @@ fn pkg_prebuilds_loads_the_musl_directory_on_alpine_and_the_plain_one_on_glibc()
     copy_fixture("lib/libplain-musl.so", &prebuilds.join(musl));
     copy_fixture("lib/libplain.so", &prebuilds.join(glibc));
     copy_fixture("lib/libcalls__mulxc3-aarch64.so", &prebuilds.join(arm));
+    // Its install script: the platform's prebuild if it loads, else node-gyp.
+    let package = dir.path().join("node_modules/node-hid");
+    std::fs::write(package.join("binding.gyp"), "{}").unwrap();
+    std::fs::write(
+        package.join("package.json"),
+        r#"{"name": "node-hid", "version": "3.4.0", "gypfile": true, "scripts":
+            {"install": "pkg-prebuilds-verify ./binding-options.js || node-gyp rebuild"}}"#,
+    )
+    .unwrap();
+    let (report, _) = json_scan(dir.path(), &["--target", "alpine:3.20", "--offline"]);
+    let answer = artifact_where(&report, |a| {
+        a["path"] == "node_modules/node-hid/package.json"
+    })
+    .expect("an answer for node-hid");
+    assert_eq!(answer["reinstall"], "musl-build", "{answer:#}");
+    assert!(
+        answer["build"].as_str() == Some(&format!("prebuilds/{musl}")),
+        "{answer:#}"
+    );
     for (target, loaded, set_aside) in [
         ("alpine:3.20", musl, glibc),
         ("debian:12-slim", glibc, musl),

@@ -232,6 +232,18 @@ pub fn assess_npm_install(
             musl.build = Some(prebuild.clone());
             (musl, Vec::new())
         }
+        NativeSource::MuslPkgPrebuild(prebuild) => {
+            let mut musl = answer(
+                Reinstall::MuslBuild,
+                format!(
+                    "it bundles a musl prebuild ({prebuild}) that pkg-prebuilds loads on \
+                     Alpine; its install script checks that before it would compile"
+                ),
+                files,
+            );
+            musl.build = Some(prebuild.clone());
+            (musl, Vec::new())
+        }
         NativeSource::MuslPlatformPackage { package, prebuild } => {
             let mut musl = answer(
                 Reinstall::MuslBuild,

@@ -115,6 +115,10 @@ pub enum NativeSource {
     /// package for Linux and this CPU (`@name/name-linux-x64`), which
     /// node-gyp-build-optional-packages loads before it compiles anything.
     MuslPlatformPackage { package: String, prebuild: String },
+    /// A musl prebuild for this CPU in pkg-prebuilds' layout
+    /// (`prebuilds/HID-linux-x64-musl/node-napi-v4.node`), which the
+    /// install script's `pkg-prebuilds-verify` finds before it compiles.
+    MuslPkgPrebuild(String),
     /// A prebuild without a libc tag: node-gyp-build loads it on any libc.
     /// `compiles`: where it does not load, the install compiles the addon
     /// instead (an install script running node-gyp-build, and a binding.gyp).
@@ -144,6 +148,8 @@ struct PackageNativeFiles {
     binding_gyp: bool,
     /// Each Linux prebuild and its file name, by name.
     prebuilds: Vec<(Prebuild, String)>,
+    /// Each prebuild in pkg-prebuilds' layout, as `<directory>/<file>`.
+    pkg_prebuilds: Vec<String>,
 }
 
 /// What one file says about its package's native code.
@@ -156,6 +162,12 @@ enum NativeFile<'p> {
         package: &'p Path,
         prebuild: Prebuild,
         name: &'p str,
+    },
+    /// A `.node` file in pkg-prebuilds' layout.
+    PkgPrebuild {
+        package: &'p Path,
+        /// `<directory>/<file>`, below `prebuilds/`.
+        prebuild: &'p str,
     },
 }
 
@@ -172,7 +184,16 @@ impl<'p> NativeFile<'p> {
                 package: path.parent()?,
             });
         }
-        let parsed = prebuild(path.to_str()?).filter(|p| p.platform == "linux" && !p.bare)?;
+        let text = path.to_str()?;
+        if pkg_prebuild(text).is_some() {
+            // <package>/prebuilds/<directory>/<file>
+            let above = text.rsplitn(3, '/').nth(2)?;
+            return Some(NativeFile::PkgPrebuild {
+                package: path.ancestors().nth(3)?,
+                prebuild: text.get(above.len() + 1..)?,
+            });
+        }
+        let parsed = prebuild(text).filter(|p| p.platform == "linux" && !p.bare)?;
         Some(NativeFile::Prebuild {
             // <package>/prebuilds/linux-<cpu>/<name>, or <package>/<name>
             package: path.ancestors().nth(parsed.package_depth())?,
@@ -204,11 +225,16 @@ impl NativeFiles {
                     .entry(package)
                     .prebuilds
                     .push((prebuild, name.to_string())),
+                Some(NativeFile::PkgPrebuild { package, prebuild }) => files
+                    .entry(package)
+                    .pkg_prebuilds
+                    .push(prebuild.to_string()),
                 None => {}
             }
         }
         for package in files.by_package.values_mut() {
             package.prebuilds.sort_by(|a, b| a.1.cmp(&b.1));
+            package.pkg_prebuilds.sort();
         }
         files
     }
@@ -269,6 +295,22 @@ impl NativeFiles {
         Some((package, found))
     }
 
+    /// The musl prebuild for `cpu` pkg-prebuilds loads on Alpine, in its
+    /// `prebuilds/<name>-linux-<cpu>-musl/` (the first by name).
+    fn musl_pkg_prebuild(&self, package: &Path, cpu: &str) -> Option<NativeSource> {
+        let suffix = format!("-linux-{cpu}-musl");
+        self.by_package
+            .get(package)?
+            .pkg_prebuilds
+            .iter()
+            .find(|prebuild| {
+                prebuild
+                    .split_once('/')
+                    .is_some_and(|(directory, _)| directory.ends_with(&suffix))
+            })
+            .map(|prebuild| NativeSource::MuslPkgPrebuild(format!("prebuilds/{prebuild}")))
+    }
+
     fn has_binding_gyp(&self, package: &Path) -> bool {
         self.by_package
             .get(package)
@@ -297,6 +339,15 @@ pub fn native_source(
     let platform_package = optional_packages
         .then(|| files.platform_package(dir, &manifest.name, cpu))
         .flatten();
+    // pkg-prebuilds-verify exits 0 when the platform's prebuild loads, and
+    // the script's `|| node-gyp rebuild` compiles only when it does not.
+    let pkg_prebuilds = install.iter().any(|s| s.contains("pkg-prebuilds"));
+    if let Some(prebuild) = pkg_prebuilds
+        .then(|| files.musl_pkg_prebuild(dir, cpu))
+        .flatten()
+    {
+        return Some(prebuild);
+    }
     let prebuild = files.musl_prebuild(dir, cpu).or_else(|| {
         let (package, package_dir) = platform_package.as_ref()?;
         match files.musl_prebuild(package_dir, cpu)? {
@@ -484,6 +535,47 @@ mod tests {
         // A scoped package's platform package; only a glibc prebuild in it.
         assert_eq!(
             source("/p/node_modules/@s/y", "@s/y", optional),
+            Some(NativeSource::Compiled)
+        );
+    }
+
+    /// node-hid 3.4.0: `"install": "pkg-prebuilds-verify ./binding-options.js
+    /// || node-gyp rebuild"`, with `prebuilds/HID-linux-x64-musl/` beside
+    /// the glibc and other platforms' directories.
+    #[test]
+    fn pkg_prebuilds_verify_finds_the_musl_directory_before_node_gyp_compiles() {
+        let paths = [
+            "/p/node_modules/h/binding.gyp",
+            "/p/node_modules/h/prebuilds/HID-linux-x64/node-napi-v4.node",
+            "/p/node_modules/h/prebuilds/HID_hidraw-linux-x64-musl/node-napi-v4.node",
+            "/p/node_modules/h/prebuilds/HID-linux-x64-musl/node-napi-v4.node",
+            "/p/node_modules/h/prebuilds/HID-linux-arm64/node-napi-v4.node",
+            "/p/node_modules/h/prebuilds/HID-darwin-x64-musl/node-napi-v4.node",
+        ];
+        for path in paths {
+            assert!(is_native_file(Path::new(path)), "{path}");
+        }
+        let files = NativeFiles::new(paths.iter().map(Path::new));
+        let source = |script: &str, cpu: &str| {
+            let manifest = PackageJson {
+                name: "h".to_string(),
+                scripts: [("install".to_string(), script.to_string())].into(),
+                ..PackageJson::default()
+            };
+            native_source(Path::new("/p/node_modules/h"), &manifest, cpu, &files)
+        };
+        let verify = "pkg-prebuilds-verify ./binding-options.js || node-gyp rebuild";
+        assert_eq!(
+            source(verify, "x64"),
+            Some(NativeSource::MuslPkgPrebuild(
+                "prebuilds/HID-linux-x64-musl/node-napi-v4.node".to_string()
+            ))
+        );
+        // No musl directory for this CPU: the script's node-gyp compiles.
+        assert_eq!(source(verify, "arm64"), Some(NativeSource::Compiled));
+        // Without pkg-prebuilds in the install script, npm runs node-gyp.
+        assert_eq!(
+            source("node-gyp rebuild", "x64"),
             Some(NativeSource::Compiled)
         );
     }
