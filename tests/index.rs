@@ -1098,46 +1098,70 @@ fn a_musllinux_wheel_in_place_of_glibc_files_needs_none_of_their_system_librarie
 /// soundfile 0.14.0 has no musllinux wheel; pip takes its pure wheel, which
 /// loads the system's libsndfile through ctypes (`find_library('sndfile')`)
 /// where the manylinux wheel bundled one. The plan installs it by SONAME.
+/// Not so beside an extension module: a library nothing needs is then a
+/// plugin a bundled library opens (mysql-connector-python 26.10's SASL
+/// mechanisms), and the pure wheel needs none.
 #[test]
 fn a_pure_wheel_in_place_of_a_bundled_ctypes_library_gets_the_system_s() {
     use common::synthetic_elf::SharedObject;
     let server = Server::start(Behaviour::Recorded);
-    let cache = tempfile::tempdir().unwrap();
-    let venv = tempfile::tempdir().unwrap();
-    let site = venv.path().join("lib/python3.11/site-packages");
     let bundled = "_soundfile_data/libsndfile_x86_64.so";
-    let library = SharedObject {
-        soname: Some("libsndfile.so.1".to_string()),
-        // glibc's vector libm, which nothing on Alpine provides.
-        needed: ["libm.so.6", "libmvec.so.1", "libc.so.6"]
-            .map(String::from)
-            .to_vec(),
-        exports: vec!["sf_open".to_string()],
-        ..SharedObject::default()
-    };
-    std::fs::create_dir_all(site.join("_soundfile_data")).unwrap();
-    std::fs::write(site.join(bundled), library.to_bytes()).unwrap();
-    std::fs::write(site.join("soundfile.py"), "import ctypes\n").unwrap();
-    common::write_dist_info(&site, "soundfile", "0.14.0", &[bundled, "soundfile.py"]);
+    let module = "_soundfile.cpython-311-x86_64-linux-gnu.so";
+    for with_module in [false, true] {
+        let cache = tempfile::tempdir().unwrap();
+        let venv = tempfile::tempdir().unwrap();
+        let site = venv.path().join("lib/python3.11/site-packages");
+        let library = SharedObject {
+            soname: Some("libsndfile.so.1".to_string()),
+            // glibc's vector libm, which nothing on Alpine provides.
+            needed: ["libm.so.6", "libmvec.so.1", "libc.so.6"]
+                .map(String::from)
+                .to_vec(),
+            exports: vec!["sf_open".to_string()],
+            ..SharedObject::default()
+        };
+        std::fs::create_dir_all(site.join("_soundfile_data")).unwrap();
+        std::fs::write(site.join(bundled), library.to_bytes()).unwrap();
+        std::fs::write(site.join("soundfile.py"), "import ctypes\n").unwrap();
+        let mut files = vec![bundled, "soundfile.py"];
+        if with_module {
+            let extension = SharedObject {
+                needed: vec!["libc.so.6".to_string()],
+                exports: vec!["PyInit__soundfile".to_string()],
+                ..SharedObject::default()
+            };
+            std::fs::write(site.join(module), extension.to_bytes()).unwrap();
+            files.push(module);
+        }
+        common::write_dist_info(&site, "soundfile", "0.14.0", &files);
 
-    let report = common::json_of(&scan_cli(&server, cache.path(), venv.path(), &[], &[]));
-    let decision = common::decision(&report, "soundfile");
-    assert_eq!(decision["as_is"]["verdict"], "breaks", "{decision:#}");
-    assert_eq!(
-        decision["reinstalled"]["reinstall"], "not-native",
-        "{decision:#}"
-    );
-    let library = common::artifact(&report, &format!("lib/python3.11/site-packages/{bundled}"));
-    assert!(
-        library["host"]["evidence"]
-            .as_str()
-            .is_some_and(|e| e.contains("ctypes")),
-        "{library:#}"
-    );
-    let apk_add = report["plan"]["apk_add"].as_array().unwrap();
-    assert_eq!(apk_add, &["so:libsndfile.so.1"], "{:#}", report["plan"]);
-    let reinstalled = report["plan"]["reinstall"].to_string();
-    assert!(reinstalled.contains("soundfile"), "{reinstalled}");
+        let report = common::json_of(&scan_cli(&server, cache.path(), venv.path(), &[], &[]));
+        let decision = common::decision(&report, "soundfile");
+        assert_eq!(decision["as_is"]["verdict"], "breaks", "{decision:#}");
+        assert_eq!(
+            decision["reinstalled"]["reinstall"], "not-native",
+            "{decision:#}"
+        );
+        let library = common::artifact(&report, &format!("lib/python3.11/site-packages/{bundled}"));
+        assert!(
+            library["host"]["evidence"]
+                .as_str()
+                .is_some_and(|e| e.contains("ctypes")),
+            "{library:#}"
+        );
+        let apk_add = report["plan"]["apk_add"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let expected: &[&str] = if with_module {
+            &[]
+        } else {
+            &["so:libsndfile.so.1"]
+        };
+        assert_eq!(apk_add, expected, "{:#}", report["plan"]);
+        let reinstalled = report["plan"]["reinstall"].to_string();
+        assert!(reinstalled.contains("soundfile"), "{reinstalled}");
+    }
 }
 
 /// A build from source of Rust code needs cargo: psycopg2 2.9.9 compiles

@@ -5,7 +5,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::model::{Action, Artifact, Code, Evidence, LibcKind, RuntimeFile, Severity, Verdict};
+use crate::model::{
+    Action, Artifact, Code, Evidence, HostKind, LibcKind, RuntimeFile, Severity, Verdict,
+};
 use crate::platform::{Platform, SonameProvider};
 
 /// The image's packages, and the `COPY --from=build` lines where it has no
@@ -157,8 +159,19 @@ pub(super) fn alpine_package(soname: &str) -> Option<String> {
 /// What a pure-Python reinstall loads from the system in place of the
 /// libraries the glibc build bundled for ctypes or cffi: their SONAMEs
 /// (soundfile's wheel bundles `libsndfile.so.1`; its pure wheel asks
-/// `ctypes.util.find_library('sndfile')`).
+/// `ctypes.util.find_library('sndfile')`). Where the build has extension
+/// modules, a library none of its files needs is a plugin its bundled
+/// libraries open (mysql-connector-python's SASL mechanisms), and the pure
+/// wheel, in place of those modules, needs none of them.
 pub(super) fn libraries_in_place_of_bundled(files: &[&Artifact]) -> Vec<String> {
+    let has_extension_modules = files.iter().any(|file| {
+        file.assessment.host.as_ref().is_some_and(|host| {
+            host.kind == HostKind::Cpython && !host.foreign_library && host.loaded_by.is_none()
+        })
+    });
+    if has_extension_modules {
+        return Vec::new();
+    }
     let packages: BTreeSet<String> = files
         .iter()
         .filter(|file| {
