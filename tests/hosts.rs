@@ -255,3 +255,97 @@ fn a_library_a_python_package_loads_through_ctypes_is_the_root_of_its_process() 
         assert_eq!(libraries, missing, "{file}");
     }
 }
+
+/// cvxopt 1.3.3: its `gsl` module needs the bundled libgsl and OpenBLAS,
+/// and libgsl calls OpenBLAS's `cblas_*` without needing it. The module's
+/// dlopen relocates libgsl in a scope that holds all the module loads
+/// (musl makes them global while it relocates; glibc's scope is the
+/// module's search list), so libgsl loads there, on musl and on glibc.
+#[test]
+fn a_library_binds_names_in_what_its_module_loads_with_it() {
+    for (target, libc, tag) in [
+        ("alpine:3.20", "libc.musl-x86_64.so.1", "musl"),
+        ("debian:12-slim", "libc.so.6", "gnu"),
+    ] {
+        let module = format!("pkg/gsl.cpython-312-x86_64-linux-{tag}.so");
+        let objects = [
+            (
+                module.as_str(),
+                SharedObject {
+                    needed: ["libgsl-1a2b.so.27", "libblas-3c4d.so", libc]
+                        .map(String::from)
+                        .to_vec(),
+                    rpath: Some("$ORIGIN/../pkg.libs".to_string()),
+                    exports: vec!["PyInit_gsl".to_string()],
+                    undefined: vec!["gsl_blas_daxpy".to_string()],
+                    ..SharedObject::default()
+                },
+            ),
+            (
+                "pkg.libs/libgsl-1a2b.so.27",
+                SharedObject {
+                    soname: Some("libgsl-1a2b.so.27".to_string()),
+                    needed: vec![libc.to_string()],
+                    exports: vec!["gsl_blas_daxpy".to_string()],
+                    undefined: vec!["cblas_daxpy".to_string()],
+                    ..SharedObject::default()
+                },
+            ),
+            (
+                "pkg.libs/libblas-3c4d.so",
+                SharedObject {
+                    soname: Some("libblas-3c4d.so".to_string()),
+                    needed: vec![libc.to_string()],
+                    exports: vec!["cblas_daxpy".to_string()],
+                    ..SharedObject::default()
+                },
+            ),
+        ];
+        let site = tempfile::tempdir().unwrap();
+        for (path, object) in &objects {
+            let path = site.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, object.to_bytes()).unwrap();
+        }
+        let report = scan_on(target, site.path());
+        let gsl = common::found(&report, "libgsl-1a2b.so.27");
+        assert_eq!(
+            gsl.assessment
+                .host
+                .as_ref()
+                .and_then(|h| h.loaded_by.as_deref()),
+            Some(module.as_str()),
+            "{target}"
+        );
+        for artifact in &report.artifacts {
+            assert_eq!(
+                artifact.verdict(),
+                Verdict::Ok,
+                "{target}: {}: {:#?}",
+                artifact.path.as_str(),
+                artifact.findings()
+            );
+        }
+        if tag != "musl" || common::musl_loader_missing("the loader's side") {
+            continue;
+        }
+        // Alone, libgsl does not load; in its module's process it does.
+        for (file, missing) in [
+            (module.as_str(), vec![]),
+            ("pkg.libs/libgsl-1a2b.so.27", vec!["cblas_daxpy"]),
+        ] {
+            let output = Command::new(LOADER)
+                .arg("--list")
+                .arg(site.path().join(file))
+                .output()
+                .unwrap();
+            let errors = common::musl_loader_errors(&String::from_utf8_lossy(&output.stderr));
+            let symbols: Vec<&str> = errors
+                .symbols
+                .iter()
+                .map(|(_, symbol)| symbol.as_str())
+                .collect();
+            assert_eq!(symbols, missing, "{file}");
+        }
+    }
+}

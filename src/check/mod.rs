@@ -32,6 +32,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use crate::model::{
     Assessment, Code, ElfFacts, Finding, Host, HostKind, LibcKind, Linkage, LoadSummary, Severity,
@@ -56,8 +57,8 @@ use resolve::{LoadChains, Resolution, ResolveContext, Resolver};
 pub fn assess_all(index: &TreeIndex, count: usize, platform: &Platform) -> Vec<Option<Assessment>> {
     let resolver = Resolver::new(index, count, platform);
     let prebuilds = Prebuilds::new(index, count, platform);
-    let (hosts, mut loaders) = hosts(&resolver, &prebuilds);
-    let programs = programs_loading(&resolver, &prebuilds, &hosts, &mut loaders);
+    let (hosts, mut loaders, mut groups) = hosts(&resolver, &prebuilds);
+    let programs = programs_loading(&resolver, &prebuilds, &hosts, (&mut loaders, &mut groups));
     // A glibc or no-libc image: its own loader's rules (`glibc`), not musl's.
     let glibc = (platform.loader_kind() != LoaderKind::Musl)
         .then(|| glibc::GlibcResolver::new(index, platform));
@@ -72,7 +73,18 @@ pub fn assess_all(index: &TreeIndex, count: usize, platform: &Platform) -> Vec<O
                     (i, file),
                     (host, loaded_through),
                 ),
-                None => judge(&resolver, &prebuilds, (i, file), (host, loaded_through)),
+                None => {
+                    let loaded_with = loaded_through
+                        .last()
+                        .and_then(|outermost| groups.get(outermost))
+                        .map_or(&[][..], Vec::as_slice);
+                    judge(
+                        &resolver,
+                        &prebuilds,
+                        (i, file),
+                        (host, loaded_through, loaded_with),
+                    )
+                }
             })
         })
         .collect();
@@ -111,6 +123,7 @@ fn load_chains_of(
         gcompat_reaches_root: false,
         host: None,
         loaded_through: &[],
+        loaded_with: &[],
     };
     roots
         .into_par_iter()
@@ -129,12 +142,13 @@ fn load_chains_of(
 /// are searched for in the RPATHs of the objects that load it there too, as
 /// both loaders do (a wheel's `node` binary finds the `libgcc_s` its bundled
 /// `libstdc++` needs through its own RPATH). Sets those libraries' chains in
-/// `loaders` and returns, for each file, the program.
+/// `loaders` (and the objects each program loads in `groups`) and returns,
+/// for each file, the program.
 fn programs_loading(
     resolver: &Resolver,
     prebuilds: &Prebuilds,
     hosts: &[Option<Host>],
-    loaders: &mut [Vec<usize>],
+    (loaders, groups): (&mut [Vec<usize>], &mut Groups),
 ) -> Vec<Option<usize>> {
     let index = resolver.index();
     let mut programs = vec![None; index.file_count()];
@@ -148,6 +162,7 @@ fn programs_loading(
         .collect();
     let loads = load_chains_of(resolver, prebuilds, started);
     for (program, objects) in loads {
+        groups.insert(program, objects.iter().map(|(object, _)| *object).collect());
         for (object, chain) in objects.into_iter().skip(1) {
             let unplaced = hosts.get(object).is_some_and(Option::is_none)
                 && programs.get(object).is_some_and(Option::is_none);
@@ -169,8 +184,11 @@ fn programs_loading(
 /// loads it through DT_NEEDED as the loader model resolves it — a library an
 /// extension module needs is loaded into the same interpreter. With each,
 /// the objects that load it in that module's process, nearest first
-/// ([`ResolveContext::loaded_through`]).
-fn hosts(resolver: &Resolver, prebuilds: &Prebuilds) -> (Vec<Option<Host>>, Vec<Vec<usize>>) {
+/// ([`ResolveContext::loaded_through`]), and the objects each module loads.
+fn hosts(
+    resolver: &Resolver,
+    prebuilds: &Prebuilds,
+) -> (Vec<Option<Host>>, Vec<Vec<usize>>, Groups) {
     let index = resolver.index();
     let needed = needed_file_names(index);
     let own = index.own_hosts(|file| {
@@ -194,7 +212,9 @@ fn hosts(resolver: &Resolver, prebuilds: &Prebuilds) -> (Vec<Option<Host>>, Vec<
     let loads = load_chains_of(resolver, prebuilds, modules);
     let mut hosts = own.to_vec();
     let mut loaders = vec![Vec::new(); hosts.len()];
+    let mut groups = Groups::default();
     for (module, objects) in loads {
+        groups.insert(module, objects.iter().map(|(object, _)| *object).collect());
         let (Some(Some(module_host)), Some(module_file)) = (own.get(module), index.file(module))
         else {
             continue;
@@ -218,8 +238,12 @@ fn hosts(resolver: &Resolver, prebuilds: &Prebuilds) -> (Vec<Option<Host>>, Vec<
         }
     }
     copies_share_hosts(index, &mut hosts, &mut loaders);
-    (hosts, loaders)
+    (hosts, loaders, groups)
 }
+
+/// The tree objects a module's or a program's process loads, by the module
+/// or program ([`ResolveContext::loaded_with`]).
+type Groups = FxHashMap<usize, Vec<usize>>;
 
 /// The file name of every library a file of the tree needs.
 fn needed_file_names<'a>(index: &TreeIndex<'a>) -> HashSet<&'a str> {
@@ -331,7 +355,7 @@ fn judge(
     resolver: &Resolver,
     prebuilds: &Prebuilds,
     (root, file): (usize, &TreeFile),
-    (host, loaded_through): (Option<Host>, &[usize]),
+    (host, loaded_through, loaded_with): (Option<Host>, &[usize], &[usize]),
 ) -> Judged {
     let (index, platform) = (resolver.index(), resolver.platform());
     if let Some(assessment) = assess_without_loading(index, prebuilds, file, platform) {
@@ -347,6 +371,7 @@ fn judge(
                 gcompat_reaches_root: reach.reaches,
                 host: host.as_ref(),
                 loaded_through,
+                loaded_with,
             },
         )
     };

@@ -14,6 +14,7 @@
 
 use rustc_hash::FxHashMap;
 use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 
 mod findings;
 
@@ -52,6 +53,20 @@ pub struct GlibcResolver<'t> {
     searches: &'t [Search],
     /// The image's glibc release when it refuses executable stacks to dlopen.
     refusing_executable_stacks: Option<String>,
+    /// Per file: what it loads when it is the module or program that loads
+    /// others (worked out when first asked).
+    groups: Vec<OnceLock<Group>>,
+}
+
+/// What a module's dlopen (or a program's start) loads: the scope in which
+/// ld.so relocates each of those objects holds them all (the dlopened
+/// object's local search list, or the global scope), so a library's names
+/// bind in objects it does not itself need (libgsl's `cblas_*` in the
+/// OpenBLAS that cvxopt's module needs).
+#[derive(Default)]
+struct Group {
+    objects: Vec<usize>,
+    image_libraries: Vec<&'static Library>,
 }
 
 /// The file's need of an executable stack, as glibc reads its `PT_GNU_STACK`.
@@ -98,6 +113,7 @@ impl<'t> GlibcResolver<'t> {
                 .refuses_executable_stack_in_dlopen()
                 .then(|| platform.glibc_version().map(|v| v.to_string()))
                 .flatten(),
+            groups: (0..index.file_count()).map(|_| OnceLock::new()).collect(),
         }
     }
 
@@ -150,7 +166,10 @@ impl<'t> GlibcResolver<'t> {
         if !nodes.private.is_empty() {
             findings.push(glibc_private(&nodes.private));
         }
-        let symbols = self.symbols(file, &load, &nodes.failed_nodes, host);
+        let group = loaded_through
+            .last()
+            .and_then(|&outermost| self.group(outermost));
+        let symbols = self.symbols(file, (&load, group), &nodes.failed_nodes, host);
         if !symbols.missing.is_empty() {
             findings.push(missing_symbols(
                 (file, host),
@@ -375,30 +394,41 @@ impl<'t> GlibcResolver<'t> {
         check
     }
 
+    /// What `outermost` loads in a process of its own.
+    fn group(&self, outermost: usize) -> Option<&Group> {
+        let cell = self.groups.get(outermost)?;
+        Some(cell.get_or_init(|| {
+            let load = self.load(outermost, &[]);
+            Group {
+                image_libraries: image_libraries(&load),
+                objects: load.objects,
+            }
+        }))
+    }
+
     /// The root's needed symbols against the exports of the image's
-    /// libraries and the tree objects in the process.
+    /// libraries and the tree objects in the process: its own load's, and
+    /// those loaded with it (`group`).
     fn symbols(
         &self,
         file: &TreeFile,
-        load: &Load,
+        (load, group): (&Load, Option<&Group>),
         failed_nodes: &HashSet<(String, String)>,
         host: Option<&Host>,
     ) -> SymbolCheck {
         let mut check = SymbolCheck::default();
+        let root = load.objects.first().copied();
+        let loaded_with = group.map_or(&[][..], |g| g.objects.as_slice());
+        let mut seen: HashSet<usize> = HashSet::new();
         let tree_objects: Vec<&TreeFile> = load
             .objects
             .iter()
-            .skip(1)
+            .chain(loaded_with)
+            .filter(|&&o| Some(o) != root && seen.insert(o))
             .filter_map(|&o| self.index.file(o))
             .collect();
-        let mut image_libraries: Vec<&'static Library> = load
-            .providers
-            .values()
-            .filter_map(|p| match p {
-                Provider::Image(library) => Some(*library),
-                _ => None,
-            })
-            .collect();
+        let mut image_libraries = image_libraries(load);
+        image_libraries.extend(group.into_iter().flat_map(|g| g.image_libraries.iter()));
         // Every process has ld.so in its global scope, whatever loads
         // first: __tls_get_addr and _dl_* resolve there even for a library
         // that needs nothing (libddwaf.so links its runtime statically).
@@ -485,6 +515,17 @@ impl<'t> GlibcResolver<'t> {
         }
         check
     }
+}
+
+/// The image's libraries a load maps.
+fn image_libraries(load: &Load) -> Vec<&'static Library> {
+    load.providers
+        .values()
+        .filter_map(|p| match p {
+            Provider::Image(library) => Some(*library),
+            _ => None,
+        })
+        .collect()
 }
 
 /// What an interpreter process has loaded before any module: the image's

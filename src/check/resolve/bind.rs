@@ -22,7 +22,8 @@ pub(super) struct Scope<'g, 't> {
     resolver: &'g Resolver<'t>,
     ctx: &'g ResolveContext<'g>,
     pub(super) gcompat_active: bool,
-    objects: &'g [usize],
+    /// The loaded objects: the root's load, then the others loaded with it.
+    objects: Vec<usize>,
     in_scope: FxHashSet<usize>,
     /// Object → the libraries it needs that are missing, each with the
     /// scanned file by that name the search did not reach, if any.
@@ -69,12 +70,22 @@ impl<'g, 't> Scope<'g, 't> {
                 )
             })
             .collect();
+        let in_scope: FxHashSet<usize> = graph
+            .objects
+            .iter()
+            .chain(ctx.loaded_with)
+            .copied()
+            .collect();
+        let mut objects = graph.objects.clone();
+        if in_scope.len() > objects.len() {
+            let in_graph: FxHashSet<usize> = objects.iter().copied().collect();
+            objects.extend(ctx.loaded_with.iter().filter(|o| !in_graph.contains(o)));
+        }
         Scope {
             resolver,
             ctx,
             gcompat_active,
-            objects: &graph.objects,
-            in_scope: graph.objects.iter().copied().collect(),
+            in_scope,
             missing_for: {
                 let mut missing_for: FxHashMap<usize, Vec<(&'g str, Option<usize>)>> =
                     FxHashMap::default();
@@ -102,8 +113,7 @@ impl<'g, 't> Scope<'g, 't> {
                     _ => None,
                 })
                 .collect(),
-            ifunc_objects: graph
-                .objects
+            ifunc_objects: objects
                 .iter()
                 .copied()
                 .filter(|&o| {
@@ -115,6 +125,7 @@ impl<'g, 't> Scope<'g, 't> {
                 .collect(),
             package_tables,
             unchecked_libraries,
+            objects,
         }
     }
 

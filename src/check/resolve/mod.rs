@@ -139,6 +139,12 @@ pub struct ResolveContext<'t> {
     /// first, the module last (empty for a file the host loads itself):
     /// their RPATH/RUNPATH end every library search of the process.
     pub loaded_through: &'t [usize],
+    /// The tree objects the outermost of `loaded_through` loads with it
+    /// (empty when that is nothing): their names bind the root's symbols.
+    /// musl's dlopen makes the module and all it needs global while it
+    /// relocates them, as a program's are from its start (libgsl's `cblas_*`
+    /// come from the OpenBLAS that cvxopt's module needs, not libgsl).
+    pub loaded_with: &'t [usize],
 }
 
 /// The objects of one process in load order, each with the objects that
