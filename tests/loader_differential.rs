@@ -101,18 +101,30 @@ impl Loader {
         }
     }
 
-    /// The loader's output of `--list file` with `library_path`.
-    fn list(&self, file: &Path, library_path: &[PathBuf]) -> std::process::Output {
+    /// The loader's output of `--list file` with `library_path`, after
+    /// `preload` and what it needs (a module's dlopen group).
+    fn list(
+        &self,
+        file: &Path,
+        library_path: &[PathBuf],
+        preload: Option<&Path>,
+    ) -> std::process::Output {
         match self {
-            Loader::Host => Command::new(LOADER)
-                .arg("--list")
-                .arg(file)
-                .env(
-                    "LD_LIBRARY_PATH",
-                    std::env::join_paths(library_path).unwrap(),
-                )
-                .output()
-                .unwrap(),
+            Loader::Host => {
+                let mut command = Command::new(LOADER);
+                if let Some(preload) = preload {
+                    command.arg("--preload").arg(preload);
+                }
+                command
+                    .arg("--list")
+                    .arg(file)
+                    .env(
+                        "LD_LIBRARY_PATH",
+                        std::env::join_paths(library_path).unwrap(),
+                    )
+                    .output()
+                    .unwrap()
+            }
             Loader::Chroot { root, arch, .. } => {
                 let inside = |path: &Path| Path::new("/").join(path.strip_prefix(root).unwrap());
                 let library_path: Vec<PathBuf> = library_path.iter().map(|p| inside(p)).collect();
@@ -122,6 +134,9 @@ impl Loader {
                     Arch::Aarch64 => command.args([QEMU_AARCH64, "/lib/ld-musl-aarch64.so.1"]),
                     _ => command.arg(LOADER),
                 };
+                if let Some(preload) = preload {
+                    command.arg("--preload").arg(inside(preload));
+                }
                 // qemu hands its environment to the program it runs.
                 command
                     .arg("--list")
@@ -163,9 +178,34 @@ fn loader_says(loader: &Loader, file: &Path, artifact: &Artifact) -> Missing {
             }
         }
     }
-    let output = loader.list(file, &library_path);
+    let output = loader.list(file, &library_path, None);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let errors = common::musl_loader_errors(&stderr);
+    let mut errors = common::musl_loader_errors(&stderr);
+    // A library a module loads is relocated in the module's dlopen, where
+    // the module and all it needs are global: its symbols are what a run
+    // with the module preloaded says of the objects this file's own load
+    // maps (the module's own failures are the module's).
+    let module = host.and_then(|host| {
+        let root = file.to_str()?.strip_suffix(artifact.path.as_str())?;
+        Some(PathBuf::from(format!(
+            "{root}{}",
+            host.loaded_by.as_deref()?
+        )))
+    });
+    if let Some(module) = module {
+        let mut own_load: BTreeSet<String> = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| line.split(" => ").next())
+            .map(|name| base_name(name.trim()))
+            .collect();
+        own_load.insert(base_name(artifact.path.as_str()));
+        let preloaded = loader.list(file, &library_path, Some(&module));
+        errors.symbols = common::musl_loader_errors(&String::from_utf8_lossy(&preloaded.stderr))
+            .symbols
+            .into_iter()
+            .filter(|(object, _)| own_load.contains(&base_name(object)))
+            .collect();
+    }
     Missing {
         libraries: errors.libraries,
         symbols: errors
@@ -832,7 +872,7 @@ fn a_library_is_found_through_the_runpath_of_the_object_that_loaded_it() {
         return;
     }
     for (file, missing) in [("root.so", vec![]), ("b/libb.so", vec!["libc_only.so"])] {
-        let output = Loader::Host.list(&root.join(file), &[]);
+        let output = Loader::Host.list(&root.join(file), &[], None);
         let stderr = String::from_utf8_lossy(&output.stderr);
         let errors = common::musl_loader_errors(&stderr);
         let libraries: Vec<&str> = errors.libraries.iter().map(String::as_str).collect();
@@ -879,7 +919,7 @@ fn a_directory_symlink_on_the_runpath_is_followed() {
     if loader_missing("the loader's side") {
         return;
     }
-    let output = Loader::Host.list(&root.join("root.so"), &[]);
+    let output = Loader::Host.list(&root.join("root.so"), &[], None);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         common::musl_loader_errors(&stderr).libraries.is_empty(),
@@ -945,7 +985,7 @@ fn each_loader_reads_a_runpath_by_its_own_rules() {
 
     if !loader_missing("musl's side") {
         for (file, runpath, musl_finds, _) in cases {
-            let output = Loader::Host.list(&dir.path().join("musl").join(file), &[]);
+            let output = Loader::Host.list(&dir.path().join("musl").join(file), &[], None);
             let stderr = String::from_utf8_lossy(&output.stderr);
             let errors = common::musl_loader_errors(&stderr);
             assert_eq!(
@@ -1093,7 +1133,7 @@ fn musl_stops_at_a_library_for_another_machine() {
         return;
     }
     for (case, _) in copies {
-        let output = Loader::Host.list(&dir.path().join(case).join("root.so"), &[]);
+        let output = Loader::Host.list(&dir.path().join(case).join("root.so"), &[], None);
         let stderr = String::from_utf8_lossy(&output.stderr);
         let errors = common::musl_loader_errors(&stderr);
         assert!(!output.status.success(), "{case}: {stderr}");
@@ -1215,8 +1255,11 @@ fn a_library_search_stops_at_the_first_file_by_the_name() {
 
     if !loader_missing("musl's side") {
         for (case, stops) in &cases {
-            let output =
-                Loader::Host.list(&dir.path().join("musl").join(case).join("root.so"), &[]);
+            let output = Loader::Host.list(
+                &dir.path().join("musl").join(case).join("root.so"),
+                &[],
+                None,
+            );
             let stderr = String::from_utf8_lossy(&output.stderr);
             let errors = common::musl_loader_errors(&stderr);
             assert_eq!(
@@ -1330,7 +1373,7 @@ fn musl_never_binds_a_file_s_own_ifunc() {
         return;
     }
     for (file, _, found) in &files {
-        let output = Loader::Host.list(&dir.path().join(file), &[]);
+        let output = Loader::Host.list(&dir.path().join(file), &[], None);
         let stderr = String::from_utf8_lossy(&output.stderr);
         let errors = common::musl_loader_errors(&stderr);
         let failed_on_it = errors
@@ -1432,7 +1475,7 @@ fn a_library_is_judged_in_the_process_of_the_program_that_loads_it() {
     }
 
     if !loader_missing("musl's side") {
-        let output = Loader::Host.list(&dir.path().join("musl-runpath/bin/prog"), &[]);
+        let output = Loader::Host.list(&dir.path().join("musl-runpath/bin/prog"), &[], None);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
             common::musl_loader_errors(&stderr).libraries.is_empty(),
@@ -1546,7 +1589,7 @@ fn a_need_is_met_by_a_library_the_process_already_loaded() {
     }
 
     if !loader_missing("musl's side") {
-        let output = Loader::Host.list(&dir.path().join("musl/bin/prog"), &[]);
+        let output = Loader::Host.list(&dir.path().join("musl/bin/prog"), &[], None);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
             common::musl_loader_errors(&stderr).libraries.is_empty(),
@@ -1766,7 +1809,7 @@ fn a_musl_object_needing_the_loader_by_name_loads() {
     };
     let inside = tempfile::tempdir_in(alpine.join("tmp")).unwrap();
     std::fs::copy(dir.path().join("prog"), inside.path().join("prog")).unwrap();
-    let output = Loader::alpine(alpine.clone()).list(&inside.path().join("prog"), &[]);
+    let output = Loader::alpine(alpine.clone()).list(&inside.path().join("prog"), &[], None);
     assert!(
         output.status.success() && output.stderr.is_empty(),
         "Alpine 3.20: {output:?}"

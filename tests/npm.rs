@@ -215,13 +215,19 @@ fn installed_node_modules_are_attributed_to_their_package() {
         flate2::read::GzDecoder::new(File::open(corpus("thirdparty/bcrypt-6.0.0.tgz")).unwrap());
     tar::Archive::new(gz).unpack(&modules).unwrap();
     std::fs::rename(modules.join("package"), modules.join("bcrypt")).unwrap();
-    // Without the musl prebuild, node-gyp-build would load the glibc one on Alpine.
+    // Without the musl prebuild, node-gyp-build loads nothing on Alpine: its
+    // matchTags rejects the glibc tag there (`libc` is musl where
+    // /etc/alpine-release exists), and on glibc it loads that one.
     std::fs::remove_file(modules.join("bcrypt/prebuilds/linux-x64/bcrypt.musl.node")).unwrap();
-    let (report, _) = json_scan(project.path(), &[]);
-    let glibc = by_suffix(
-        &report,
-        "node_modules/bcrypt/prebuilds/linux-x64/bcrypt.glibc.node",
-    );
+    let glibc_prebuild = "node_modules/bcrypt/prebuilds/linux-x64/bcrypt.glibc.node";
+    let (report, _) = json_scan(project.path(), &["--offline"]);
+    let glibc = by_suffix(&report, glibc_prebuild);
+    assert_eq!(glibc["package"]["name"], "bcrypt");
+    assert_eq!(glibc["verdict"], "not-applicable", "{glibc:#}");
+    let bcrypt = common::decision(&report, "bcrypt");
+    assert_eq!(bcrypt["as_is"]["verdict"], "breaks", "{bcrypt:#}");
+    let (report, _) = json_scan(project.path(), &["--offline", "--target", "debian:12-slim"]);
+    let glibc = by_suffix(&report, glibc_prebuild);
     assert_eq!(glibc["package"]["name"], "bcrypt");
     assert_eq!(glibc["host"]["kind"], "node");
     assert_ne!(glibc["verdict"], "not-applicable");
@@ -871,6 +877,96 @@ fn an_untagged_prebuild_that_breaks_is_no_musl_build() {
     }
 }
 
+/// @newrelic/native-metrics 13.1.0 ships only glibc-tagged prebuilds for
+/// linux-x64: node-gyp-build's matchTags rejects each on musl, so none is
+/// loaded (not-applicable) and the package, as installed, has no build
+/// (`require` throws "No native build was found").
+#[test]
+fn glibc_tagged_prebuilds_alone_leave_the_package_without_a_build_on_musl() {
+    let project = tempfile::tempdir().unwrap();
+    let package = project.path().join("node_modules/metrics");
+    let files = [
+        "prebuilds/linux-x64/metrics.abi127.uv1.glibc.node",
+        "prebuilds/linux-x64/metrics.abi137.uv1.glibc.node",
+    ];
+    for file in files {
+        copy_fixture("lib/libplain.so", &package.join(file));
+    }
+    std::fs::write(
+        package.join("package.json"),
+        r#"{"name":"metrics","version":"13.1.0"}"#,
+    )
+    .unwrap();
+    let (report, _) = json_scan(
+        project.path(),
+        &["--target", "alpine:3.20", "--offline", "--fail-on", "never"],
+    );
+    for file in files {
+        let artifact = common::artifact(&report, &format!("node_modules/metrics/{file}"));
+        assert_eq!(artifact["verdict"], "not-applicable", "{artifact:#}");
+    }
+    let decision = common::decision(&report, "metrics");
+    assert_eq!(decision["as_is"]["verdict"], "breaks", "{decision:#}");
+    let note = decision["as_is"]["note"].as_str().unwrap_or_default();
+    assert!(note.contains("tagged glibc"), "{note}");
+    // On glibc they load as they are.
+    let (report, _) = json_scan(project.path(), &["--target", "debian:12-slim", "--offline"]);
+    let decision = common::decision(&report, "metrics");
+    assert_eq!(decision["as_is"]["verdict"], "ok", "{decision:#}");
+}
+
+/// tree-sitter 0.25.1: its untagged prebuild lacks `__snprintf_chk` on musl,
+/// named only by GOT and PLT entries. Node's lazy dlopen loads it (the
+/// first call fails), so node-gyp-build's install test passes and npm
+/// keeps it: nothing compiles unless asked, and the plan asks
+/// (`npm rebuild tree-sitter --build-from-source`). Without a binding.gyp
+/// nothing can be asked.
+#[test]
+fn an_untagged_prebuild_that_loads_lazily_is_kept_unless_a_build_is_asked_for() {
+    use common::synthetic_elf::SharedObject;
+    for (compiles, expected) in [(true, "source-build"), (false, "no-musl-build")] {
+        let project = tempfile::tempdir().unwrap();
+        let package = project.path().join("node_modules/tree-sitter");
+        let addon = SharedObject {
+            needed: vec!["libc.so.6".to_string()],
+            exports: vec!["napi_register_module_v1".to_string()],
+            undefined: vec!["__snprintf_chk".to_string()],
+            ..SharedObject::default()
+        };
+        let prebuilds = package.join("prebuilds/linux-x64");
+        std::fs::create_dir_all(&prebuilds).unwrap();
+        std::fs::write(prebuilds.join("tree-sitter.node"), addon.to_bytes()).unwrap();
+        // An Electron build sorts first by name; Node never loads it.
+        std::fs::write(prebuilds.join("electron.napi.node"), addon.to_bytes()).unwrap();
+        if compiles {
+            std::fs::write(package.join("binding.gyp"), "{}").unwrap();
+        }
+        std::fs::write(
+            package.join("package.json"),
+            r#"{"name":"tree-sitter","version":"0.25.1","scripts":{"install":"node-gyp-build"}}"#,
+        )
+        .unwrap();
+        let (report, _) = json_scan(project.path(), &["--target", "alpine:3.20", "--offline"]);
+        let decision = common::decision(&report, "tree-sitter");
+        assert_eq!(decision["as_is"]["verdict"], "breaks", "{decision:#}");
+        let reinstalled = &decision["reinstalled"];
+        assert_eq!(reinstalled["reinstall"], expected, "{decision:#}");
+        let detail = reinstalled["detail"].as_str().unwrap_or_default();
+        assert!(
+            detail.contains("tree-sitter.node") && detail.contains("lazy"),
+            "{detail}"
+        );
+        let commands: Vec<&str> = report["plan"]["reinstall"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r["command"].as_str())
+            .collect();
+        let rebuild = "npm rebuild tree-sitter --build-from-source";
+        assert_eq!(commands.contains(&rebuild), compiles, "{commands:?}");
+    }
+}
+
 /// Packages that keep every platform's build under names of their own
 /// (onnxruntime-node's `bin/napi-v6/<platform>/<arch>/`, @sentry/node-cpu-profiler's
 /// `<name>-<platform>-<arch>-<libc>-<abi>.node`) require only the file named
@@ -1171,6 +1267,11 @@ fn pkg_prebuilds_loads_the_musl_directory_on_alpine_and_the_plain_one_on_glibc()
     copy_fixture("lib/libplain-musl.so", &prebuilds.join(musl));
     copy_fixture("lib/libplain.so", &prebuilds.join(glibc));
     copy_fixture("lib/libcalls__mulxc3-aarch64.so", &prebuilds.join(arm));
+    // A library beside each addon (@julusian/jpeg-turbo's libturbojpeg.so.0)
+    // goes with its directory.
+    let beside = |addon: &str| addon.replace("node-napi-v4.node", "libbeside.so.0");
+    copy_fixture("lib/libplain-musl.so", &prebuilds.join(beside(musl)));
+    copy_fixture("lib/libplain.so", &prebuilds.join(beside(glibc)));
     // Its install script: the platform's prebuild if it loads, else node-gyp.
     let package = dir.path().join("node_modules/node-hid");
     std::fs::write(package.join("binding.gyp"), "{}").unwrap();
@@ -1196,9 +1297,11 @@ fn pkg_prebuilds_loads_the_musl_directory_on_alpine_and_the_plain_one_on_glibc()
     ] {
         let (report, _) = json_scan(dir.path(), &["--target", target, "--fail-on", "never"]);
         let path = |file: &str| format!("node_modules/node-hid/prebuilds/{file}");
-        let judged = common::artifact(&report, &path(loaded));
-        assert_eq!(judged["verdict"], "ok", "{target}: {judged:#}");
-        for file in [set_aside, arm] {
+        for file in [loaded, &beside(loaded)] {
+            let judged = common::artifact(&report, &path(file));
+            assert_eq!(judged["verdict"], "ok", "{target}: {judged:#}");
+        }
+        for file in [set_aside, arm, &beside(set_aside)] {
             let never = common::artifact(&report, &path(file));
             assert_eq!(never["verdict"], "not-applicable", "{target}: {never:#}");
             let reason = never["load"]["not_loaded"].as_str().unwrap_or_default();

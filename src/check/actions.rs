@@ -119,6 +119,11 @@ pub(super) fn actions(
                 });
             }
             actions.push(reinstall_action(ecosystem));
+            if reinstalled.build_from_source_forced {
+                actions.push(Action::ReinstallOnTarget {
+                    command: REBUILD_FROM_SOURCE.to_string(),
+                });
+            }
         }
         Reinstall::NoMuslBuild | Reinstall::CannotInstall => {
             if let Some(to) = &reinstalled.first_musl_version {
@@ -376,6 +381,12 @@ fn first_error(files: &[&Artifact]) -> Option<String> {
     })
 }
 
+/// npm's rebuild of named packages with `npm_config_build_from_source`
+/// set, which node-gyp-build's install obeys (it compiles with node-gyp
+/// instead of testing the prebuild); its loader then finds `build/Release`
+/// before any prebuild.
+pub(super) const REBUILD_FROM_SOURCE: &str = "npm rebuild --build-from-source";
+
 fn reinstall_action(ecosystem: Option<Ecosystem>) -> Action {
     let command = match ecosystem {
         Some(Ecosystem::Npm) => "npm ci",
@@ -497,6 +508,7 @@ mod tests {
             first_musl_version: None,
             build_packages: Vec::new(),
             advice: None,
+            build_from_source_forced: false,
         };
         // protobuf 7.36.2: no musllinux wheel; pip takes the pure wheel.
         let pure = answer(Reinstall::NotNative, "protobuf-7.36.2-py3-none-any.whl");

@@ -8,8 +8,8 @@ use super::actions::actions;
 use crate::ecosystem::maven::jni_library;
 use crate::ecosystem::npm::{npm_cpu, prebuild};
 use crate::model::{
-    ActionPlan, AnswerSource, Artifact, ArtifactKind, AsIs, Code, Ecosystem, LibcKind, Package,
-    PackageDecision, Reinstall, ReinstallAnswer, Verdict, Version,
+    ActionPlan, AnswerSource, Artifact, ArtifactKind, AsIs, Code, Ecosystem, Evidence, LibcKind,
+    Package, PackageDecision, Reference, Reinstall, ReinstallAnswer, Severity, Verdict, Version,
 };
 use crate::platform::{LoaderKind, Platform, SonameProvider, alpine_provider};
 
@@ -148,10 +148,15 @@ fn decide_one(
     distro_sonames: &BTreeSet<String>,
 ) -> PackageDecision {
     let mut as_is = as_is(&group.files);
-    if let Some(note) = group.as_is_notes.first() {
+    if let Some(note) = group
+        .as_is_notes
+        .first()
+        .cloned()
+        .or_else(|| no_prebuild_for_the_target(&group.files, &as_is, platform))
+    {
         // Its files may all load; the package does not, as installed.
         as_is.verdict = Some(Verdict::Breaks);
-        as_is.note = Some(note.clone());
+        as_is.note = Some(note);
     }
     let reinstalled = best_answer(&group.answers)
         .map(|best| with_every_build_package(best, &group.answers))
@@ -253,7 +258,7 @@ fn untagged_prebuild_fallback(
     // That file in a directory for Linux and this CPU (`linux-x64`, or one
     // of several: `linux-x64+arm64`), as node-gyp-build's paths are parsed.
     let cpu = npm_cpu(platform.arch);
-    let breaks = files.iter().any(|f| {
+    let breaking = files.iter().find(|f| {
         let path = f.path.as_str();
         f.verdict() == Verdict::Breaks
             && path.rsplit('/').next() == Some(name)
@@ -261,16 +266,40 @@ fn untagged_prebuild_fallback(
                 p.platform == "linux" && p.libc.is_none() && p.cpus.iter().any(|c| c == cpu)
             })
     });
-    if !breaks {
+    let Some(breaking) = breaking else {
         // The prebuild loads: nothing is compiled (the build packages only
         // carried what a compile would take).
         return ReinstallAnswer {
             build_packages: Vec::new(),
             ..answer
         };
-    }
+    };
     let name = name.to_string();
     let compiles = !answer.build_packages.is_empty();
+    // node-gyp-build's install tests the prebuild by loading it: one that
+    // loads lazily passes, and is kept.
+    if fails_only_at_first_call(breaking) {
+        let kept = format!(
+            "its prebuild without a libc tag ({name}) loads here under Node's lazy binding and \
+             fails at its first call to a name musl lacks; node-gyp-build's install test loads \
+             it, so npm keeps it"
+        );
+        return ReinstallAnswer {
+            reinstall: if compiles {
+                Reinstall::SourceBuild
+            } else {
+                Reinstall::NoMuslBuild
+            },
+            detail: if compiles {
+                format!("{kept} and compiles only when asked (`npm rebuild --build-from-source`)")
+            } else {
+                format!("{kept}: nothing compiles it at install")
+            },
+            build: None,
+            build_from_source_forced: compiles,
+            ..answer
+        };
+    }
     ReinstallAnswer {
         reinstall: if compiles {
             Reinstall::SourceBuild
@@ -291,6 +320,63 @@ fn untagged_prebuild_fallback(
         build: None,
         ..answer
     }
+}
+
+/// Why node-gyp-build finds no build of an npm package on musl although it
+/// has prebuilds for Linux and the target's CPU: each is tagged glibc
+/// (@newrelic/native-metrics 13.1's `*.abi127.uv1.glibc.node`), which its
+/// `matchTags` rejects, so `require` throws "No native build was found".
+fn no_prebuild_for_the_target(
+    files: &[&Artifact],
+    as_is: &AsIs,
+    platform: &Platform,
+) -> Option<String> {
+    if platform.loader_kind() != LoaderKind::Musl || as_is.verdict != Some(Verdict::NotApplicable) {
+        return None;
+    }
+    let cpu = npm_cpu(platform.arch);
+    let glibc_tagged: Vec<String> = files
+        .iter()
+        .filter(|file| {
+            prebuild(file.path.as_str()).is_some_and(|p| {
+                p.addon
+                    && p.platform == "linux"
+                    && p.libc == Some(LibcKind::Glibc)
+                    && p.cpus.iter().any(|c| c == cpu)
+            })
+        })
+        .filter_map(|file| file.path.as_str().rsplit('/').next().map(str::to_string))
+        .collect();
+    (!glibc_tagged.is_empty()).then(|| {
+        format!(
+            "node-gyp-build finds no build for musl: its prebuilds for linux-{cpu} are tagged \
+             glibc ({}), and it loads none of those on musl",
+            super::describe_list(&glibc_tagged, 3)
+        )
+    })
+}
+
+/// Whether `file` loads and fails only at its first call to a missing name:
+/// its host binds lazily (Node's RTLD_LAZY) and every name it lacks only a
+/// PLT or GOT entry names, which musl's lazy dlopen leaves unbound.
+fn fails_only_at_first_call(file: &Artifact) -> bool {
+    let lazy = file
+        .assessment
+        .host
+        .as_ref()
+        .is_some_and(|host| !host.dlopens_now())
+        && file.facts().is_some_and(|facts| !facts.bind_now);
+    let mut errors = file
+        .findings()
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .peekable();
+    lazy && errors.peek().is_some()
+        && errors.all(|finding| {
+            finding.code == Code::MissingSymbols
+                && matches!(&finding.evidence, Evidence::Symbols { symbols, .. }
+                    if symbols.iter().all(|s| s.reference != Reference::Load))
+        })
 }
 
 fn as_is(files: &[&Artifact]) -> AsIs {
@@ -339,6 +425,7 @@ fn answer_from_files(
                 first_musl_version: None,
                 build_packages: Vec::new(),
                 advice: None,
+                build_from_source_forced: false,
             };
         }
         LoaderKind::Glibc => {}
@@ -355,6 +442,7 @@ fn answer_from_files(
                 first_musl_version: None,
                 build_packages: Vec::new(),
                 advice: None,
+                build_from_source_forced: false,
             };
         }
         LoaderKind::None => {}
@@ -387,6 +475,7 @@ fn answer_from_files(
             first_musl_version: None,
             build_packages: Vec::new(),
             advice: None,
+            build_from_source_forced: false,
         };
     }
     if package.is_none() {
@@ -418,6 +507,7 @@ fn jni_answer(package: &Package, files: &[&Artifact]) -> Option<ReinstallAnswer>
         first_musl_version,
         build_packages: Vec::new(),
         advice: None,
+        build_from_source_forced: false,
     };
     if let Some(musl) = loaded.iter().find(|f| {
         f.facts()
@@ -491,6 +581,7 @@ fn distribution_answer(
         first_musl_version: None,
         build_packages: Vec::new(),
         advice: None,
+        build_from_source_forced: false,
     };
     match package.ecosystem {
         Ecosystem::Alpine if platform.loader_kind() == LoaderKind::Musl => Some(answer(
@@ -572,6 +663,7 @@ mod tests {
     fn answer(reinstall: Reinstall, source: AnswerSource, advice: Option<&str>) -> ReinstallAnswer {
         ReinstallAnswer {
             advice: advice.map(str::to_string),
+            build_from_source_forced: false,
             source,
             reinstall,
             ..ReinstallAnswer::unknown("detail")

@@ -9,6 +9,8 @@ use crate::model::{
 };
 use crate::platform::Platform;
 
+use super::actions::REBUILD_FROM_SOURCE;
+
 /// The file names of the lockfiles and requirement files the scan read:
 /// on disk or in a container image, not inside a package's own archive
 /// (a wheel's or npm tarball's files are not the project's lockfiles).
@@ -61,6 +63,13 @@ fn install_command(
         "npm ci" if has("pnpm-lock.yaml") => "pnpm install --frozen-lockfile".to_string(),
         "npm ci" if has("yarn.lock") => "yarn install --frozen-lockfile".to_string(),
         "npm ci" => format!("npm install {}", pinned("@")),
+        REBUILD_FROM_SOURCE => {
+            let names: Vec<&str> = packages
+                .iter()
+                .map(|p| p.split_once(' ').map_or(p.as_str(), |(name, _)| name))
+                .collect();
+            format!("npm rebuild {} --build-from-source", names.join(" "))
+        }
         "pip install" if has("uv.lock") => "uv sync --frozen".to_string(),
         "pip install" if has("poetry.lock") => "poetry install".to_string(),
         "pip install" if has("pdm.lock") => "pdm sync".to_string(),

@@ -472,12 +472,15 @@ pub fn never_loaded(
     {
         return Some(reason);
     }
+    // node-gyp-build's matchTags rejects a libc tag other than the running one.
     if prebuild.addon && prebuild.libc == Some(LibcKind::Glibc) {
-        let musl_sibling = prebuilds.beside(index, file)?;
-        return Some(format!(
-            "the glibc prebuild; on musl node-gyp-build loads {} instead",
-            musl_sibling.shown
-        ));
+        return Some(match prebuilds.beside(index, file) {
+            Some(musl_sibling) => format!(
+                "the glibc prebuild; on musl node-gyp-build loads {} instead",
+                musl_sibling.shown
+            ),
+            None => "a prebuild tagged glibc: node-gyp-build never loads it on musl".to_string(),
+        });
     }
     prebuilds.never_chosen(file)
 }

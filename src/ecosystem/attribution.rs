@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use rustc_hash::FxHashSet;
 
@@ -59,26 +59,63 @@ pub fn python_owners<'a>(
     // Per site-packages directory, each listed path (compared by components,
     // as the joined path was) → its distribution; a later RECORD wins.
     let mut listed: HashMap<&Path, HashMap<&Path, &Package>> = HashMap::new();
+    // Files a wheel installs outside site-packages (its scripts and data:
+    // `../../../bin/ruff` in a venv), by where they are.
+    let mut outside: HashMap<PathBuf, &Package> = HashMap::new();
     for (site_packages, package, record) in &records {
         let files = listed.entry(*site_packages).or_default();
         for line in record.lines() {
             let listed_path = line.split(',').next().unwrap_or("").trim_matches('"');
-            if names_path(listed_path, &names) {
-                files.insert(Path::new(listed_path), package);
+            if !names_path(listed_path, &names) {
+                continue;
+            }
+            match listed_path.strip_prefix("../") {
+                Some(_) => {
+                    if let Some(path) = outside_site_packages(site_packages, listed_path) {
+                        outside.insert(path, package);
+                    }
+                }
+                None => {
+                    files.insert(Path::new(listed_path), package);
+                }
             }
         }
     }
     let mut owners = HashMap::new();
     for location in locations {
-        let owner = location.ancestors().skip(1).find_map(|dir| {
-            let files = listed.get(dir)?;
-            files.get(location.strip_prefix(dir).ok()?)
-        });
+        let owner = location
+            .ancestors()
+            .skip(1)
+            .find_map(|dir| {
+                let files = listed.get(dir)?;
+                files.get(location.strip_prefix(dir).ok()?)
+            })
+            .or_else(|| outside.get(location));
         if let Some(package) = owner {
             owners.insert(location.to_path_buf(), (*package).clone());
         }
     }
     owners
+}
+
+/// Where a RECORD path that leaves site-packages (`../../../bin/ruff`)
+/// points, its `..` taken as pip wrote them: from the venv's
+/// `lib/pythonX.Y/site-packages` up. `None` past the path's first component.
+fn outside_site_packages(site_packages: &Path, listed_path: &str) -> Option<PathBuf> {
+    let mut path = site_packages.to_path_buf();
+    for component in Path::new(listed_path).components() {
+        match component {
+            Component::ParentDir => {
+                if !path.pop() {
+                    return None;
+                }
+            }
+            Component::Normal(name) => path.push(name),
+            Component::CurDir => {}
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(path)
 }
 
 /// Whether `listed_path`'s file name is one of `names`. Its last segment is
@@ -136,7 +173,10 @@ mod tests {
                 dist_infos[0].join(RECORD),
                 "pkg/a.so,sha256=x,1\n\"pkg/c d.so\",sha256=y,2\npkg.libs/libz-1.so,,\nx/b.so,,\n",
             ),
-            (dist_infos[1].join(RECORD), "x/b.so,sha256=z,3\n"),
+            (
+                dist_infos[1].join(RECORD),
+                "x/b.so,sha256=z,3\n../../../bin/tool,sha256=t,4\n../../../../../etc/tool,,\n",
+            ),
         ]);
         let locations: Vec<PathBuf> = [
             "pkg/a.so",
@@ -149,10 +189,15 @@ mod tests {
         .iter()
         .map(|relative| site.join(relative))
         .collect();
+        // A wheel's script in the venv's bin/, listed from site-packages.
+        let script = PathBuf::from("/v/bin/tool");
         let mut read = |path: &Path| records.get(path).map(|text| text.to_string());
         let owners = python_owners(
             &dist_infos,
-            locations.iter().map(PathBuf::as_path),
+            locations
+                .iter()
+                .map(PathBuf::as_path)
+                .chain([script.as_path(), Path::new("/etc/tool")]),
             &mut read,
         );
         let owner = |relative: &str| owners.get(&site.join(relative)).map(|p| p.name.as_str());
@@ -161,7 +206,10 @@ mod tests {
         assert_eq!(owner("pkg.libs/libz-1.so"), Some("pkg"));
         assert_eq!(owner("x/b.so"), Some("later"), "a later RECORD wins");
         assert_eq!(owner("other/a.so"), None);
-        assert_eq!(owners.len(), 4);
+        assert_eq!(owners.get(&script).map(|p| p.name.as_str()), Some("later"));
+        // `..` past the filesystem's root is not the root.
+        assert_eq!(owners.get(Path::new("/etc/tool")), None);
+        assert_eq!(owners.len(), 5);
     }
 
     #[test]

@@ -384,6 +384,7 @@ fn index_answer(decided: Verdict, url: &str, build_packages: Vec<String>) -> Rei
         first_musl_version: decided.first_musl_version,
         build_packages,
         advice: None,
+        build_from_source_forced: false,
     }
 }
 

@@ -222,16 +222,33 @@ impl PlatformVersions {
     }
 
     /// The version an optional dependency's spec names: the exact version
-    /// when the spec is one (`1.7.0`, `=1.7.0`), else the one tagged `latest`.
+    /// when the spec is one (`1.7.0`, `=1.7.0`), and none when the registry
+    /// does not have it (npm then installs nothing for it); for a range,
+    /// the version it names if published, else the one tagged `latest`.
     pub fn resolve(&self, spec: &str) -> Option<(&str, &Manifest)> {
-        self.named
-            .get_key_value(exact_version(spec))
-            .or(self
+        let named = self.named.get_key_value(exact_version(spec));
+        let found = if is_exact(spec) {
+            named
+        } else {
+            named.or(self
                 .latest
                 .as_ref()
                 .map(|(version, manifest)| (version, manifest)))
-            .map(|(version, manifest)| (version.as_str(), manifest))
+        };
+        found.map(|(version, manifest)| (version.as_str(), manifest))
     }
+}
+
+/// Whether `spec` names one version (`0.158.0`, `=1.2.3-rc.1`), not a range.
+fn is_exact(spec: &str) -> bool {
+    let version = spec.trim().trim_start_matches('=').trim_start_matches('v');
+    let release = version.split(['-', '+']).next().unwrap_or(version);
+    version.starts_with(|c: char| c.is_ascii_digit())
+        && release.split('.').count() == 3
+        && release
+            .split('.')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+        && !version.contains(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '|'))
 }
 
 fn exact_version(spec: &str) -> &str {
@@ -371,6 +388,20 @@ pub fn decide(
     cpu: &str,
 ) -> Option<Verdict> {
     let manifest = releases.installed.as_ref()?;
+    // The musl platform package pinned to a version the registry lacks
+    // (oxc-transform 0.158.0's binding stops at 0.152.0): npm skips it.
+    let unpublished_musl: Vec<String> = manifest
+        .optional_dependencies
+        .iter()
+        .filter(|(name, spec)| {
+            is_musl_variant_name(name, cpu)
+                && is_exact(spec)
+                && platform_documents
+                    .get(*name)
+                    .is_some_and(|versions| versions.resolve(spec).is_none())
+        })
+        .map(|(name, spec)| format!("{name}@{}", exact_version(spec)))
+        .collect();
     let fits = |manifest: &Manifest| -> Vec<(String, Fit)> {
         manifest
             .optional_dependencies
@@ -382,7 +413,7 @@ pub fn decide(
             .collect()
     };
     let pinned = fits(manifest);
-    if pinned.is_empty() {
+    if pinned.is_empty() && unpublished_musl.is_empty() {
         return None;
     }
     if let Some((build, _)) = pinned.iter().find(|(_, fit)| *fit == Fit::Musl) {
@@ -408,7 +439,12 @@ pub fn decide(
         .map(|(other, _)| other)
         .min_by(|a, b| Version::compare_releases(a, b))
         .cloned();
-    let declared = if glibc.is_empty() {
+    let declared = if !unpublished_musl.is_empty() {
+        format!(
+            "{}, which the registry does not have",
+            unpublished_musl.join(", ")
+        )
+    } else if glibc.is_empty() {
         format!("{} platform package(s), none for linux {cpu}", pinned.len())
     } else {
         format!("for linux {cpu} only glibc builds ({})", glibc.join(", "))
@@ -515,6 +551,56 @@ mod tests {
         assert!(decide(&unknown, &documents(&unknown), "x64").is_none());
     }
 
+    /// oxc-transform 0.158.0 pins `@oxc-transform/binding-linux-x64-musl`
+    /// to 0.158.0, which the registry does not have (its latest is 0.152.0):
+    /// npm installs no binding, not the latest one.
+    #[test]
+    fn a_musl_package_pinned_to_an_unpublished_version_is_no_musl_build() {
+        let parent = kept(
+            r#"{"dist-tags":{"latest":"0.158.0"},"versions":{
+                "0.152.0":{"optionalDependencies":{"b-linux-x64-gnu":"0.152.0","b-linux-x64-musl":"0.152.0"}},
+                "0.158.0":{"optionalDependencies":{"b-linux-x64-gnu":"0.158.0","b-linux-x64-musl":"0.158.0"}}}}"#,
+        );
+        let parent = Kept::read(&parent).unwrap();
+        let document = |libc: &str, versions: &[&str], latest: &str, specs: &[&str]| {
+            let entries: Vec<String> = versions
+                .iter()
+                .map(|v| format!(r#""{v}":{{"os":["linux"],"cpu":["x64"],"libc":["{libc}"]}}"#))
+                .collect();
+            let served = format!(
+                r#"{{"dist-tags":{{"latest":"{latest}"}},"versions":{{{}}}}}"#,
+                entries.join(",")
+            );
+            PlatformVersions::of(&Kept::read(&kept(&served)).unwrap(), specs.iter().copied())
+        };
+        let releases = Releases::of(&parent, "0.158.0");
+        let specs: Vec<&str> = releases.specs().map(|(_, spec)| spec).collect();
+        let documents = BTreeMap::from([
+            (
+                "b-linux-x64-gnu".to_string(),
+                document("glibc", &["0.152.0", "0.158.0"], "0.158.0", &specs),
+            ),
+            (
+                "b-linux-x64-musl".to_string(),
+                document("musl", &["0.152.0"], "0.152.0", &specs),
+            ),
+        ]);
+        let verdict = decide(&releases, &documents, "x64").unwrap();
+        assert_eq!(verdict.reinstall, Reinstall::NoMuslBuild, "{verdict:?}");
+        assert!(
+            verdict
+                .detail
+                .contains("b-linux-x64-musl@0.158.0, which the registry does not have"),
+            "{}",
+            verdict.detail
+        );
+        // A range still takes the latest the registry has.
+        let musl = &documents["b-linux-x64-musl"];
+        assert_eq!(musl.resolve("^0.150.0").map(|(v, _)| v), Some("0.152.0"));
+        assert_eq!(musl.resolve("0.158.0").map(|(v, _)| v), None);
+        assert_eq!(musl.resolve("=0.158.0").map(|(v, _)| v), None);
+    }
+
     #[test]
     fn a_kept_document_is_one_line_per_version_and_read_back_whatever_its_order() {
         let document = kept(
@@ -552,7 +638,7 @@ mod tests {
     }
 
     #[test]
-    fn a_platform_package_spec_that_is_no_exact_version_resolves_to_latest() {
+    fn a_platform_package_range_resolves_to_latest_and_an_exact_version_to_itself() {
         let document = kept(
             r#"{"dist-tags":{"latest":"1.3.0"},"versions":{
                 "1.2.0":{"libc":["glibc"]},"1.3.0":{"libc":["musl"]}}}"#,
@@ -562,7 +648,8 @@ mod tests {
         assert_eq!(versions.resolve("=1.2.0").unwrap().0, "1.2.0");
         assert_eq!(versions.resolve(" v1.2.0 ").unwrap().0, "1.2.0");
         assert_eq!(versions.resolve("^1.0.0").unwrap().0, "1.3.0");
-        assert_eq!(versions.resolve("9.0.0").unwrap().0, "1.3.0");
+        // An exact version the registry lacks: npm installs nothing for it.
+        assert!(versions.resolve("9.0.0").is_none());
         let no_latest = kept(r#"{"versions":{"1.2.0":{}}}"#);
         let no_latest = PlatformVersions::of(&Kept::read(&no_latest).unwrap(), ["^1"]);
         assert!(no_latest.resolve("^1").is_none());

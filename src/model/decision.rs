@@ -63,6 +63,11 @@ pub struct ReinstallAnswer {
     /// build packages, or be the wrong route.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub advice: Option<String>,
+    /// The build from source happens only when asked for: node-gyp-build's
+    /// install keeps an untagged prebuild that loads (under Node's lazy
+    /// binding) though it fails at its first call, unless told to build.
+    #[serde(skip)]
+    pub build_from_source_forced: bool,
 }
 
 impl ReinstallAnswer {
@@ -76,6 +81,7 @@ impl ReinstallAnswer {
             first_musl_version: None,
             build_packages: Vec::new(),
             advice: None,
+            build_from_source_forced: false,
         }
     }
 }

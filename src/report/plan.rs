@@ -281,6 +281,15 @@ fn as_is_text(decision: &PackageDecision) -> String {
     let Some(verdict) = as_is.verdict else {
         return "not installed here".to_string();
     };
+    let only_set_aside = as_is.files > 0
+        && as_is
+            .verdicts
+            .keys()
+            .all(|verdict| *verdict == Verdict::NotApplicable);
+    if as_is.note.is_some() && only_set_aside {
+        // Its loader takes none of its files here (prebuilds tagged for glibc).
+        return format!("{verdict} (none of {} files loads)", as_is.files);
+    }
     if as_is.note.is_some() {
         // The note is that the platform package for the target's libc is
         // not installed; a glibc target's answer is a glibc build.

@@ -33,6 +33,7 @@ fn answer(reinstall: Reinstall, detail: String, source: AnswerSource) -> Reinsta
         first_musl_version: None,
         build_packages: Vec::new(),
         advice: None,
+        build_from_source_forced: false,
     }
 }
 

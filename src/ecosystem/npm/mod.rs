@@ -7,6 +7,7 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::ecosystem::node_gyp_build;
 use crate::model::{Ecosystem, LibcKind, Package};
 
 mod platform;
@@ -185,7 +186,7 @@ impl<'p> NativeFile<'p> {
             });
         }
         let text = path.to_str()?;
-        if pkg_prebuild(text).is_some() {
+        if pkg_prebuild(text).is_some_and(|prebuild| prebuild.addon) {
             // <package>/prebuilds/<directory>/<file>
             let above = text.rsplitn(3, '/').nth(2)?;
             return Some(NativeFile::PkgPrebuild {
@@ -244,17 +245,28 @@ impl NativeFiles {
     }
 
     /// The prebuild node-gyp-build would load for `cpu` on musl: one tagged
-    /// `.musl.`, else one without a libc tag (by name, for a stable answer).
+    /// `.musl.`, else one without a libc tag (by name, for a stable answer),
+    /// of those Node can load at all (not an Electron build).
     /// An N-API one first: it loads under any Node version, a `.abi115.`
     /// one under one alone.
     fn musl_prebuild(&self, package: &Path, cpu: &str) -> Option<NativeSource> {
+        let runner = node_gyp_build::Runner {
+            libc: LibcKind::Musl,
+            armv: match cpu {
+                "arm64" => Some("8"),
+                "arm" => Some("7"),
+                _ => None,
+            },
+            optional_packages: false,
+        };
         let for_cpu = self
             .by_package
             .get(package)?
             .prebuilds
             .iter()
-            .filter(|(prebuild, _)| prebuild.cpus.iter().any(|c| c == cpu));
-        let is_napi = crate::ecosystem::node_gyp_build::is_napi;
+            .filter(|(prebuild, _)| prebuild.cpus.iter().any(|c| c == cpu))
+            .filter(|(_, name)| node_gyp_build::never_matches(name, runner).is_none());
+        let is_napi = node_gyp_build::is_napi;
         let mut musl: Option<&String> = None;
         let mut untagged = None;
         for (prebuild, name) in for_cpu {
@@ -457,6 +469,9 @@ mod tests {
             "/p/node_modules/d/deps/x/binding.gyp",
             "/p/node_modules/d/build/linux-x64/d.node",
             "/p/node_modules/d/prebuilds/darwin-x64/d.node",
+            // ref-napi 3.0.3: Node never loads the Electron build.
+            "/p/node_modules/r/prebuilds/linux-x64/electron.napi.node",
+            "/p/node_modules/r/prebuilds/linux-x64/node.napi.node",
         ];
         for path in paths {
             // Any binding.gyp is kept (by name only); whose it is is decided later.
@@ -491,6 +506,13 @@ mod tests {
         );
         // Only a glibc prebuild: node-gyp compiles on musl.
         assert_eq!(source("c", "x64"), Some(NativeSource::Compiled));
+        assert_eq!(
+            source("r", "x64"),
+            Some(NativeSource::UntaggedPrebuild {
+                name: "node.napi.node".to_string(),
+                compiles: false
+            })
+        );
         assert_eq!(source("d", "x64"), None);
         assert_eq!(source("e", "x64"), None);
     }

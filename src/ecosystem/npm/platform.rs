@@ -321,8 +321,9 @@ const NODE_CPUS: &[&str] = &[
     "x64", "arm64", "arm", "ia32", "ppc64", "s390x", "riscv64", "loong64", "mips64el", "mipsel",
 ];
 
-/// A prebuild in pkg-prebuilds' layout (node-hid, @julusian packages):
-/// `prebuilds/<name>-<platform>-<arch>[-musl]/<runtime>-napi-v<N>.node`.
+/// A file of a prebuild in pkg-prebuilds' layout (node-hid, @julusian
+/// packages): `prebuilds/<name>-<platform>-<arch>[-musl]/`, holding
+/// `<runtime>-napi-v<N>.node` and the libraries it needs beside it.
 /// pkg-prebuilds loads the `-musl` directory on Alpine (it looks for
 /// `/etc/alpine-release`) and the unsuffixed one elsewhere, nothing else.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -331,13 +332,15 @@ pub struct PkgPrebuild<'p> {
     pub directory: &'p str,
     /// The binding's name (`HID_hidraw`).
     pub name: &'p str,
+    /// The addon itself (`node-napi-v4.node`), not a library beside it.
+    pub addon: bool,
 }
 
 pub fn pkg_prebuild(path: &str) -> Option<PkgPrebuild<'_>> {
     let mut parts = path.rsplit('/');
     let file = parts.next()?;
     let directory = parts.next()?;
-    if parts.next()? != "prebuilds" || !file.ends_with(".node") || !file.contains("-napi-v") {
+    if parts.next()? != "prebuilds" {
         return None;
     }
     let rest = directory.strip_suffix("-musl").unwrap_or(directory);
@@ -348,7 +351,11 @@ pub fn pkg_prebuild(path: &str) -> Option<PkgPrebuild<'_>> {
         && !NODE_PLATFORMS.iter().any(|p| directory.starts_with(p))
         && NODE_PLATFORMS.contains(&platform)
         && NODE_CPUS.contains(&cpu);
-    ours.then_some(PkgPrebuild { directory, name })
+    ours.then_some(PkgPrebuild {
+        directory,
+        name,
+        addon: file.ends_with(".node") && file.contains("-napi-v"),
+    })
 }
 
 pub fn prebuild(path: &str) -> Option<Prebuild> {
