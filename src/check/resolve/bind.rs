@@ -22,8 +22,10 @@ pub(super) struct Scope<'g, 't> {
     resolver: &'g Resolver<'t>,
     ctx: &'g ResolveContext<'g>,
     pub(super) gcompat_active: bool,
-    /// The loaded objects: the root's load, then the others loaded with it.
-    objects: Vec<usize>,
+    objects: &'g [usize],
+    /// The other objects loaded with the root's loader (its module's
+    /// dlopen group), asked only for what the root's own load lacks.
+    loaded_with: &'g [usize],
     in_scope: FxHashSet<usize>,
     /// Object → the libraries it needs that are missing, each with the
     /// scanned file by that name the search did not reach, if any.
@@ -70,22 +72,13 @@ impl<'g, 't> Scope<'g, 't> {
                 )
             })
             .collect();
-        let in_scope: FxHashSet<usize> = graph
-            .objects
-            .iter()
-            .chain(ctx.loaded_with)
-            .copied()
-            .collect();
-        let mut objects = graph.objects.clone();
-        if in_scope.len() > objects.len() {
-            let in_graph: FxHashSet<usize> = objects.iter().copied().collect();
-            objects.extend(ctx.loaded_with.iter().filter(|o| !in_graph.contains(o)));
-        }
         Scope {
             resolver,
             ctx,
             gcompat_active,
-            in_scope,
+            objects: &graph.objects,
+            loaded_with: ctx.loaded_with,
+            in_scope: graph.objects.iter().copied().collect(),
             missing_for: {
                 let mut missing_for: FxHashMap<usize, Vec<(&'g str, Option<usize>)>> =
                     FxHashMap::default();
@@ -113,7 +106,8 @@ impl<'g, 't> Scope<'g, 't> {
                     _ => None,
                 })
                 .collect(),
-            ifunc_objects: objects
+            ifunc_objects: graph
+                .objects
                 .iter()
                 .copied()
                 .filter(|&o| {
@@ -125,7 +119,6 @@ impl<'g, 't> Scope<'g, 't> {
                 .collect(),
             package_tables,
             unchecked_libraries,
-            objects,
         }
     }
 
@@ -144,8 +137,22 @@ impl<'g, 't> Scope<'g, 't> {
         Some(result)
     }
 
-    /// Whether another loaded object of the tree exports `name`.
+    /// Whether another loaded object of the tree exports `name`: of the
+    /// root's own load, else of those loaded with it.
     fn in_tree(&self, object: usize, name: &str) -> bool {
+        self.in_own_load(object, name)
+            || self.loaded_with.iter().any(|&other| {
+                other != object
+                    && !self.in_scope.contains(&other)
+                    && self
+                        .resolver
+                        .index
+                        .file(other)
+                        .is_some_and(|f| f.facts.exports_symbol(name))
+            })
+    }
+
+    fn in_own_load(&self, object: usize, name: &str) -> bool {
         let loaded_export = || {
             self.objects.iter().any(|&other| {
                 other != object
