@@ -358,19 +358,9 @@ fn node_gyp_build_3(
     }
 }
 
-/// The Node process choosing on `libc` and `arch`: node-gyp-build's
-/// ARM_VERSION is 8 on arm64, Node's arm_version (7 in its armv7 builds) on arm.
+/// The Node process choosing on `libc` and `arch`.
 fn runner(libc: LibcKind, arch: Arch) -> Runner<'static> {
-    let armv = match arch {
-        Arch::Aarch64 => Some("8"),
-        Arch::Armv7 => Some("7"),
-        _ => None,
-    };
-    Runner {
-        libc,
-        armv,
-        optional_packages: false,
-    }
+    Runner::for_cpu(libc, npm_cpu(arch))
 }
 
 /// For each directory of prebuilds, those node-gyp-build never chooses for

@@ -100,6 +100,23 @@ pub struct Runner<'r> {
     pub optional_packages: bool,
 }
 
+impl Runner<'static> {
+    /// Node choosing on `libc` and Node's CPU name `cpu`: node-gyp-build's
+    /// ARM_VERSION is 8 on arm64, Node's arm_version (7 in its armv7 builds) on arm.
+    pub fn for_cpu(libc: LibcKind, cpu: &str) -> Runner<'static> {
+        let armv = match cpu {
+            "arm64" => Some("8"),
+            "arm" => Some("7"),
+            _ => None,
+        };
+        Runner {
+            libc,
+            armv,
+            optional_packages: false,
+        }
+    }
+}
+
 impl Runner<'_> {
     /// `matchTags` but for the ABI, which the caller decides.
     fn may_match(&self, tags: &Tags) -> bool {

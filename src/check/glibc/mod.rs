@@ -63,7 +63,6 @@ pub struct GlibcResolver<'t> {
 /// object's local search list, or the global scope), so a library's names
 /// bind in objects it does not itself need (libgsl's `cblas_*` in the
 /// OpenBLAS that cvxopt's module needs).
-#[derive(Default)]
 struct Group {
     objects: Vec<usize>,
     image_libraries: Vec<&'static Library>,

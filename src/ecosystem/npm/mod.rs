@@ -250,15 +250,7 @@ impl NativeFiles {
     /// An N-API one first: it loads under any Node version, a `.abi115.`
     /// one under one alone.
     fn musl_prebuild(&self, package: &Path, cpu: &str) -> Option<NativeSource> {
-        let runner = node_gyp_build::Runner {
-            libc: LibcKind::Musl,
-            armv: match cpu {
-                "arm64" => Some("8"),
-                "arm" => Some("7"),
-                _ => None,
-            },
-            optional_packages: false,
-        };
+        let runner = node_gyp_build::Runner::for_cpu(LibcKind::Musl, cpu);
         let for_cpu = self
             .by_package
             .get(package)?
