@@ -15,6 +15,7 @@ pub mod jni;
 mod library_packages;
 pub mod matrix;
 mod needs;
+mod npm_prebuilds;
 pub mod packages;
 mod plan;
 mod prebuild;

@@ -5,11 +5,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::actions::actions;
+use super::npm_prebuilds::{no_prebuild_for_the_target, untagged_prebuild_fallback};
 use crate::ecosystem::maven::jni_library;
-use crate::ecosystem::npm::{npm_cpu, prebuild};
 use crate::model::{
-    ActionPlan, AnswerSource, Artifact, ArtifactKind, AsIs, Code, Ecosystem, Evidence, LibcKind,
-    Package, PackageDecision, Reference, Reinstall, ReinstallAnswer, Severity, Verdict, Version,
+    ActionPlan, AnswerSource, Artifact, ArtifactKind, AsIs, Code, Ecosystem, LibcKind, Package,
+    PackageDecision, Reinstall, ReinstallAnswer, Verdict, Version,
 };
 use crate::platform::{LoaderKind, Platform, SonameProvider, alpine_provider};
 
@@ -234,149 +234,6 @@ fn with_table_advice(mut best: ReinstallAnswer, answers: &[ReinstallAnswer]) -> 
         best.advice = answers.iter().find_map(|answer| answer.advice.clone());
     }
     best
-}
-
-/// A reinstall answered by a bundled prebuild without a libc tag installs
-/// that very file again: where it breaks here, node-gyp-build's install
-/// compiles the addon with node-gyp when it can (the answer's build
-/// packages, set by `assess_npm_install` for that case, say so), else
-/// nothing installs a build that loads.
-fn untagged_prebuild_fallback(
-    answer: ReinstallAnswer,
-    files: &[&Artifact],
-    platform: &Platform,
-) -> ReinstallAnswer {
-    let from_files = matches!(answer.source, AnswerSource::PackageFiles { .. });
-    let Some(name) = answer
-        .build
-        .as_deref()
-        .filter(|_| answer.reinstall == Reinstall::MuslBuild && from_files)
-        .filter(|name| name.ends_with(".node") && !name.split('.').any(|tag| tag == "musl"))
-    else {
-        return answer;
-    };
-    // That file in a directory for Linux and this CPU (`linux-x64`, or one
-    // of several: `linux-x64+arm64`), as node-gyp-build's paths are parsed.
-    let cpu = npm_cpu(platform.arch);
-    let breaking = files.iter().find(|f| {
-        let path = f.path.as_str();
-        f.verdict() == Verdict::Breaks
-            && path.rsplit('/').next() == Some(name)
-            && prebuild(path).is_some_and(|p| {
-                p.platform == "linux" && p.libc.is_none() && p.cpus.iter().any(|c| c == cpu)
-            })
-    });
-    let Some(breaking) = breaking else {
-        // The prebuild loads: nothing is compiled (the build packages only
-        // carried what a compile would take).
-        return ReinstallAnswer {
-            build_packages: Vec::new(),
-            ..answer
-        };
-    };
-    let name = name.to_string();
-    let compiles = !answer.build_packages.is_empty();
-    // node-gyp-build's install tests the prebuild by loading it: one that
-    // loads lazily passes, and is kept.
-    if fails_only_at_first_call(breaking) {
-        let kept = format!(
-            "its prebuild without a libc tag ({name}) loads here under Node's lazy binding and \
-             fails at its first call to a name musl lacks; node-gyp-build's install test loads \
-             it, so npm keeps it"
-        );
-        return ReinstallAnswer {
-            reinstall: if compiles {
-                Reinstall::SourceBuild
-            } else {
-                Reinstall::NoMuslBuild
-            },
-            detail: if compiles {
-                format!("{kept} and compiles only when asked (`npm rebuild --build-from-source`)")
-            } else {
-                format!("{kept}: nothing compiles it at install")
-            },
-            build: None,
-            build_from_source_forced: compiles,
-            ..answer
-        };
-    }
-    ReinstallAnswer {
-        reinstall: if compiles {
-            Reinstall::SourceBuild
-        } else {
-            Reinstall::NoMuslBuild
-        },
-        detail: if compiles {
-            format!(
-                "its prebuild without a libc tag ({name}) does not load here, so \
-                 node-gyp-build's install compiles the addon with node-gyp"
-            )
-        } else {
-            format!(
-                "its prebuild without a libc tag ({name}) does not load here, and a reinstall \
-                 gets the same file: nothing compiles it at install"
-            )
-        },
-        build: None,
-        ..answer
-    }
-}
-
-/// Why node-gyp-build finds no build of an npm package on musl although it
-/// has prebuilds for Linux and the target's CPU: each is tagged glibc
-/// (@newrelic/native-metrics 13.1's `*.abi127.uv1.glibc.node`), which its
-/// `matchTags` rejects, so `require` throws "No native build was found".
-fn no_prebuild_for_the_target(
-    files: &[&Artifact],
-    as_is: &AsIs,
-    platform: &Platform,
-) -> Option<String> {
-    if platform.loader_kind() != LoaderKind::Musl || as_is.verdict != Some(Verdict::NotApplicable) {
-        return None;
-    }
-    let cpu = npm_cpu(platform.arch);
-    let glibc_tagged: Vec<String> = files
-        .iter()
-        .filter(|file| {
-            prebuild(file.path.as_str()).is_some_and(|p| {
-                p.addon
-                    && p.platform == "linux"
-                    && p.libc == Some(LibcKind::Glibc)
-                    && p.cpus.iter().any(|c| c == cpu)
-            })
-        })
-        .filter_map(|file| file.path.as_str().rsplit('/').next().map(str::to_string))
-        .collect();
-    (!glibc_tagged.is_empty()).then(|| {
-        format!(
-            "node-gyp-build finds no build for musl: its prebuilds for linux-{cpu} are tagged \
-             glibc ({}), and it loads none of those on musl",
-            super::describe_list(&glibc_tagged, 3)
-        )
-    })
-}
-
-/// Whether `file` loads and fails only at its first call to a missing name:
-/// its host binds lazily (Node's RTLD_LAZY) and every name it lacks only a
-/// PLT or GOT entry names, which musl's lazy dlopen leaves unbound.
-fn fails_only_at_first_call(file: &Artifact) -> bool {
-    let lazy = file
-        .assessment
-        .host
-        .as_ref()
-        .is_some_and(|host| !host.dlopens_now())
-        && file.facts().is_some_and(|facts| !facts.bind_now);
-    let mut errors = file
-        .findings()
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .peekable();
-    lazy && errors.peek().is_some()
-        && errors.all(|finding| {
-            finding.code == Code::MissingSymbols
-                && matches!(&finding.evidence, Evidence::Symbols { symbols, .. }
-                    if symbols.iter().all(|s| s.reference != Reference::Load))
-        })
 }
 
 fn as_is(files: &[&Artifact]) -> AsIs {
