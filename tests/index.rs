@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use muslcheck::config::{IndexLookups, IndexOptions};
+use muslcheck::ecosystem::python::InstalledWheel;
 use muslcheck::index::{Asked, Subject};
 use muslcheck::model::{
     AnswerSource, Arch, Artifact, ArtifactKind, Assessment, Ecosystem, IndexMode, IndexSummary,
@@ -197,7 +198,7 @@ fn ask(
     let subjects = Subject::of_artifacts(artifacts);
     let asked = Asked {
         subjects: &subjects,
-        installed_python: &BTreeMap::new(),
+        installed_wheels: &BTreeMap::new(),
         roots: &[],
     };
     let (answers, summary) = muslcheck::index::answers(&asked, &platform(), options);
@@ -304,11 +305,14 @@ fn a_musllinux_wheel_counts_only_for_the_python_the_files_were_built_for() {
     options.python_minor = None;
     let installed_for = |minor: u32| {
         let package = numpy[0].package.clone().unwrap();
-        let installed_python = BTreeMap::from([(package, minor)]);
+        let wheel = InstalledWheel::read(&format!(
+            "Tag: cp3{minor}-cp3{minor}-manylinux_2_17_x86_64\n"
+        ));
+        let installed_wheels = BTreeMap::from([(package, wheel)]);
         let subjects = Subject::of_artifacts(&numpy);
         let asked = Asked {
             subjects: &subjects,
-            installed_python: &installed_python,
+            installed_wheels: &installed_wheels,
             roots: &[],
         };
         let (answers, _) = muslcheck::index::answers(&asked, &platform(), &options);
@@ -395,7 +399,7 @@ fn arm64_targets_get_their_own_platform_package() {
     let subjects = Subject::of_artifacts(&swc);
     let asked = Asked {
         subjects: &subjects,
-        installed_python: &BTreeMap::new(),
+        installed_wheels: &BTreeMap::new(),
         roots: &[],
     };
     let (answers, _) = muslcheck::index::answers(
@@ -796,7 +800,7 @@ fn one_lookup_answers_every_target_and_glibc_images_get_the_manylinux_wheels_the
     let subjects = Subject::of_artifacts(&artifacts);
     let asked = Asked {
         subjects: &subjects,
-        installed_python: &BTreeMap::new(),
+        installed_wheels: &BTreeMap::new(),
         roots: &[],
     };
     let lookup = muslcheck::index::look_up(
@@ -1194,5 +1198,88 @@ fn a_source_build_of_rust_code_needs_cargo() {
             "{fixture}: {build:?}"
         );
         assert!(build.iter().any(|p| p == "build-base"), "{build:?}");
+    }
+}
+
+/// A reinstall whose wheel is the one installed (the dist-info's `WHEEL`
+/// tags name the index's choice) gets the same files: where one of them
+/// breaks for what it is, that wheel is no build for the target
+/// (mini_racer 0.14.1's musllinux wheel holds a glibc library). Installed
+/// from another wheel, or loading, the index's wheel stays the answer.
+#[test]
+fn a_reinstall_of_the_wheel_installed_here_gets_its_broken_files_again() {
+    let server = Server::start(Behaviour::Recorded);
+    let cache = tempfile::tempdir().unwrap();
+    let musllinux = "cp311-cp311-musllinux_1_1_x86_64";
+    let manylinux = "cp311-cp311-manylinux_2_17_x86_64";
+    for (target, tag, fixture, reinstall, same) in [
+        (
+            "alpine:3.20",
+            musllinux,
+            "lib/libcxx-shared-ptr.so",
+            "no-musl-build",
+            true,
+        ),
+        (
+            "alpine:3.20",
+            manylinux,
+            "lib/libcxx-shared-ptr.so",
+            "musl-build",
+            false,
+        ),
+        (
+            "alpine:3.20",
+            musllinux,
+            "lib/libplain-musl.so",
+            "musl-build",
+            false,
+        ),
+        // arc4random is GLIBC_2.36; Debian 11 has 2.31.
+        (
+            "debian:11-slim",
+            manylinux,
+            "lib/libarc4random.so",
+            "no-glibc-build",
+            true,
+        ),
+    ] {
+        let venv = tempfile::tempdir().unwrap();
+        let site = venv.path().join("lib/python3.11/site-packages");
+        common::install_distribution(
+            &site,
+            "numpy",
+            "1.26.4",
+            fixture,
+            "numpy/_core.cpython-311-x86_64-linux-gnu.so",
+        );
+        std::fs::write(
+            site.join("numpy-1.26.4.dist-info/WHEEL"),
+            format!("Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: {tag}\n"),
+        )
+        .unwrap();
+        let output = scan_cli(
+            &server,
+            cache.path(),
+            venv.path(),
+            &["--target", target],
+            &[],
+        );
+        let report = common::json_of(&output);
+        let decision = common::decision(&report, "numpy");
+        let case = format!("{target} {tag} {fixture}");
+        assert_eq!(
+            decision["reinstalled"]["reinstall"], reinstall,
+            "{case}: {decision:#}"
+        );
+        let detail = decision["reinstalled"]["detail"].as_str().unwrap();
+        assert_eq!(
+            detail.contains("the wheel installed here"),
+            same,
+            "{case}: {detail}"
+        );
+        if same {
+            assert!(detail.contains("_core.cpython-311"), "{case}: {detail}");
+            assert!(decision["reinstalled"]["build"].is_null(), "{decision:#}");
+        }
     }
 }

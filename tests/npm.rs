@@ -967,6 +967,74 @@ fn an_untagged_prebuild_that_loads_lazily_is_kept_unless_a_build_is_asked_for() 
     }
 }
 
+/// On a glibc image an untagged prebuild answers as on musl: a reinstall
+/// gets it again, and where it does not load node-gyp-build's install
+/// compiles the addon (tree-sitter 0.25.1's needs GLIBCXX_3.4.31 on Debian
+/// 12), with the image's build packages. glibc binds a GOT entry at load,
+/// so a name only such an entry needs fails there at load, not at its first
+/// call (the synthetic addon's `strlcpy`, glibc 2.38's).
+#[test]
+fn an_untagged_prebuild_answers_on_a_glibc_image_too() {
+    use common::synthetic_elf::SharedObject;
+    let got_only = SharedObject {
+        needed: vec!["libc.so.6".to_string()],
+        exports: vec!["napi_register_module_v1".to_string()],
+        undefined: vec!["strlcpy".to_string()],
+        ..SharedObject::default()
+    }
+    .to_bytes();
+    // arc4random@GLIBC_2.36: Debian 11 has 2.31, Debian 12 2.36.
+    let arc4random = std::fs::read(corpus("lib/libarc4random.so")).unwrap();
+    for (addon, target, compiles, expected) in [
+        (&arc4random, "debian:11-slim", true, "source-build"),
+        (&arc4random, "debian:11-slim", false, "no-glibc-build"),
+        (&arc4random, "debian:12-slim", true, "glibc-build"),
+        (&got_only, "debian:12-slim", true, "source-build"),
+    ] {
+        let project = tempfile::tempdir().unwrap();
+        let package = project.path().join("node_modules/addon");
+        let prebuilds = package.join("prebuilds/linux-x64");
+        std::fs::create_dir_all(&prebuilds).unwrap();
+        std::fs::write(prebuilds.join("addon.node"), addon).unwrap();
+        if compiles {
+            std::fs::write(package.join("binding.gyp"), "{}").unwrap();
+        }
+        std::fs::write(
+            package.join("package.json"),
+            r#"{"name":"addon","version":"1.0.0","scripts":{"install":"node-gyp-build"}}"#,
+        )
+        .unwrap();
+        let (report, _) = json_scan(
+            project.path(),
+            &["--target", target, "--offline", "--fail-on", "never"],
+        );
+        let case = format!("{target} {expected}");
+        let decision = common::decision(&report, "addon");
+        let reinstalled = &decision["reinstalled"];
+        assert_eq!(reinstalled["reinstall"], expected, "{case}: {decision:#}");
+        let detail = reinstalled["detail"].as_str().unwrap_or_default();
+        assert!(
+            detail.contains("addon.node") && !detail.contains("lazy"),
+            "{case}: {detail}"
+        );
+        if addon == &arc4random {
+            let build: Vec<&str> = report["plan"]["build_dependencies"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let compiled = expected == "source-build";
+            assert_eq!(
+                build.contains(&"build-essential"),
+                compiled,
+                "{case}: {build:?}"
+            );
+            assert!(!build.contains(&"g++"), "{case}: {build:?}");
+        }
+    }
+}
+
 /// Packages that keep every platform's build under names of their own
 /// (onnxruntime-node's `bin/napi-v6/<platform>/<arch>/`, @sentry/node-cpu-profiler's
 /// `<name>-<platform>-<arch>-<libc>-<abi>.node`) require only the file named

@@ -509,6 +509,7 @@ mod tests {
             build_packages: Vec::new(),
             advice: None,
             build_from_source_forced: false,
+            same_build_as_installed: false,
         };
         // protobuf 7.36.2: no musllinux wheel; pip takes the pure wheel.
         let pure = answer(Reinstall::NotNative, "protobuf-7.36.2-py3-none-any.whl");

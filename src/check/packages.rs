@@ -6,10 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::actions::actions;
 use super::npm_prebuilds::{no_prebuild_for_the_target, untagged_prebuild_fallback};
+use super::reinstall::untagged_prebuild;
 use crate::ecosystem::maven::jni_library;
 use crate::model::{
     ActionPlan, AnswerSource, Artifact, ArtifactKind, AsIs, Code, Ecosystem, LibcKind, Package,
-    PackageDecision, Reinstall, ReinstallAnswer, Verdict, Version,
+    PackageDecision, Reinstall, ReinstallAnswer, Severity, Verdict, Version,
 };
 use crate::platform::{LoaderKind, Platform, SonameProvider, alpine_provider};
 
@@ -64,8 +65,9 @@ pub fn decide(
                 }
             }
             // On glibc, only a package whose glibc platform package is not
-            // installed (MC206) has something to say; its entry already holds
-            // the glibc answer (the scan sets each entry's answer for the target).
+            // installed (MC206), or whose untagged prebuild answers, has
+            // something to say; its entry already holds the glibc answer (the
+            // scan sets each entry's answer for the target).
             ArtifactKind::Package { answer } => {
                 for finding in artifact
                     .findings()
@@ -76,6 +78,11 @@ pub fn decide(
                     let group = groups.entry(key).or_default();
                     group.answers.push(answer.clone());
                     group.as_is_notes.push(finding.message.clone());
+                }
+                // A bundled prebuild without a libc tag answers on any libc.
+                if untagged_prebuild(answer).is_some() {
+                    let key = (artifact.package.clone(), None);
+                    groups.entry(key).or_default().answers.push(answer.clone());
                 }
             }
             ArtifactKind::Wheel { .. } => {}
@@ -164,6 +171,7 @@ fn decide_one(
         .or_else(|| distribution_answer(package.as_ref(), &group.files, platform))
         .unwrap_or_else(|| answer_from_files(package.as_ref(), &group.files, &as_is, platform));
     let reinstalled = untagged_prebuild_fallback(reinstalled, &group.files, platform);
+    let reinstalled = same_build_again(reinstalled, &group.files, platform);
     let actions = actions(
         package.as_ref(),
         &group.files,
@@ -236,6 +244,83 @@ fn with_table_advice(mut best: ReinstallAnswer, answers: &[ReinstallAnswer]) -> 
     best
 }
 
+/// An answer whose build is the one installed here (the installed wheel's
+/// tags name the index's choice) gets the same files again: where some of
+/// them break for what they are, not for a library the target lacks, it is
+/// no build for the target (mini_racer 0.14.1's musllinux wheel holds a
+/// `libmini_racer.so` built for glibc).
+fn same_build_again(
+    answer: ReinstallAnswer,
+    files: &[&Artifact],
+    platform: &Platform,
+) -> ReinstallAnswer {
+    let (target_libc, none_for_the_target) = match platform.loader_kind() {
+        LoaderKind::Musl => (LibcKind::Musl, Reinstall::NoMuslBuild),
+        LoaderKind::Glibc => (LibcKind::Glibc, Reinstall::NoGlibcBuild),
+        LoaderKind::None => return answer,
+    };
+    if !answer.same_build_as_installed || !answer.reinstall.has_target_build() {
+        return answer;
+    }
+    let Some(build) = answer.build.as_deref() else {
+        return answer;
+    };
+    let broken: Vec<&Artifact> = files
+        .iter()
+        .copied()
+        .filter(|file| breaks_in_itself(file))
+        .collect();
+    if broken.is_empty() {
+        return answer;
+    }
+    let names: Vec<String> = broken
+        .iter()
+        .filter_map(|file| file.path.as_str().rsplit('/').next().map(str::to_string))
+        .collect();
+    let other_libc = broken
+        .iter()
+        .filter_map(|file| Some(file.facts()?.libc.kind))
+        .find(|kind| matches!(kind, LibcKind::Glibc | LibcKind::Musl) && *kind != target_libc);
+    let files = super::describe_list(&names, 3);
+    let first_error = broken
+        .iter()
+        .flat_map(|file| file.findings())
+        .find(|finding| finding.severity == Severity::Error)
+        .map(|finding| finding.message.as_str());
+    let why = match (other_libc, first_error) {
+        (Some(kind), _) => format!("{files}, built for {kind}"),
+        (None, Some(error)) => format!("{files}, which {error}"),
+        (None, None) => files,
+    };
+    ReinstallAnswer {
+        reinstall: none_for_the_target,
+        detail: format!(
+            "pip installs {build}, the wheel installed here: a reinstall gets the same {why}"
+        ),
+        build: None,
+        same_build_as_installed: false,
+        ..answer
+    }
+}
+
+/// Whether `file` fails to load for what it is (its symbols, its
+/// interpreter, its relocations), not for a library or file the target
+/// lacks, which a system package adds.
+fn breaks_in_itself(file: &Artifact) -> bool {
+    file.verdict() == Verdict::Breaks
+        && file.findings().iter().any(|finding| {
+            finding.severity == Severity::Error
+                && !matches!(
+                    finding.code,
+                    Code::MissingLibrary
+                        | Code::DependencyBreaks
+                        | Code::NeedsAlpinePackage
+                        | Code::RuntimeFileMissing
+                        | Code::InterpreterNotOnImage
+                )
+        })
+}
+
 fn as_is(files: &[&Artifact]) -> AsIs {
     let mut verdicts: BTreeMap<Verdict, usize> = BTreeMap::new();
     for file in files {
@@ -283,6 +368,7 @@ fn answer_from_files(
                 build_packages: Vec::new(),
                 advice: None,
                 build_from_source_forced: false,
+                same_build_as_installed: false,
             };
         }
         LoaderKind::Glibc => {}
@@ -300,6 +386,7 @@ fn answer_from_files(
                 build_packages: Vec::new(),
                 advice: None,
                 build_from_source_forced: false,
+                same_build_as_installed: false,
             };
         }
         LoaderKind::None => {}
@@ -333,6 +420,7 @@ fn answer_from_files(
             build_packages: Vec::new(),
             advice: None,
             build_from_source_forced: false,
+            same_build_as_installed: false,
         };
     }
     if package.is_none() {
@@ -365,6 +453,7 @@ fn jni_answer(package: &Package, files: &[&Artifact]) -> Option<ReinstallAnswer>
         build_packages: Vec::new(),
         advice: None,
         build_from_source_forced: false,
+        same_build_as_installed: false,
     };
     if let Some(musl) = loaded.iter().find(|f| {
         f.facts()
@@ -439,6 +528,7 @@ fn distribution_answer(
         build_packages: Vec::new(),
         advice: None,
         build_from_source_forced: false,
+        same_build_as_installed: false,
     };
     match package.ecosystem {
         Ecosystem::Alpine if platform.loader_kind() == LoaderKind::Musl => Some(answer(
@@ -521,6 +611,7 @@ mod tests {
         ReinstallAnswer {
             advice: advice.map(str::to_string),
             build_from_source_forced: false,
+            same_build_as_installed: false,
             source,
             reinstall,
             ..ReinstallAnswer::unknown("detail")

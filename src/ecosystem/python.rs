@@ -149,20 +149,63 @@ pub fn manylinux_policies() -> Vec<(u32, u32)> {
     versions
 }
 
-/// The CPython 3 minor version an installed wheel was built for, from the
-/// `Tag:` lines of its `*.dist-info/WHEEL` (`Tag: cp311-cp311-manylinux_2_17_x86_64`
-/// → 11). Only a tag naming the interpreter's own ABI says it: `cp39-abi3`
-/// and `py3-none` fit many.
-pub fn wheel_file_python_minor(text: &str) -> Option<u32> {
-    text.lines()
-        .filter_map(|line| line.strip_prefix("Tag:"))
-        .find_map(|tag| {
+/// What an installed distribution's `*.dist-info/WHEEL` says of the wheel
+/// it came from: its tags, one `python-abi-platform` triple each
+/// (`cp311-cp311-manylinux_2_17_x86_64`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InstalledWheel {
+    pub tags: Vec<String>,
+}
+
+impl InstalledWheel {
+    pub fn read(text: &str) -> InstalledWheel {
+        let tags = text
+            .lines()
+            .filter_map(|line| line.strip_prefix("Tag:"))
+            .map(|tag| tag.trim().to_string())
+            .filter(|tag| !tag.is_empty())
+            .collect();
+        InstalledWheel { tags }
+    }
+
+    /// The CPython 3 minor version the wheel was built for
+    /// (`cp311-cp311-manylinux_2_17_x86_64` → 11). Only a tag naming the
+    /// interpreter's own ABI says it: `cp39-abi3` and `py3-none` fit many.
+    pub fn python_minor(&self) -> Option<u32> {
+        self.tags.iter().find_map(|tag| {
             let mut fields = tag.trim().split('-');
             let python = fields.next()?;
             let abi = fields.next()?;
             let minor = python.strip_prefix("cp3")?;
             (abi.trim_end_matches('m') == python).then(|| minor.parse().ok())?
         })
+    }
+
+    /// Whether the wheel file `file_name` is this one: a tag of its name
+    /// (each compressed set expanded) is one of the installed wheel's.
+    pub fn is(&self, file_name: &str) -> bool {
+        let Some(stem) = file_name.strip_suffix(".whl") else {
+            return false;
+        };
+        let mut fields = stem.rsplitn(4, '-');
+        let (Some(platforms), Some(abis), Some(pythons), Some(_)) =
+            (fields.next(), fields.next(), fields.next(), fields.next())
+        else {
+            return false;
+        };
+        pythons.split('.').any(|python| {
+            abis.split('.').any(|abi| {
+                platforms.split('.').any(|platform| {
+                    self.tags.iter().any(|tag| {
+                        let mut parts = tag.splitn(3, '-');
+                        parts.next() == Some(python)
+                            && parts.next() == Some(abi)
+                            && parts.next() == Some(platform)
+                    })
+                })
+            })
+        })
+    }
 }
 
 /// `11` for an extension module named `x.cpython-311-x86_64-linux-gnu.so`,
@@ -238,17 +281,30 @@ mod tests {
 
     #[test]
     fn wheel_files_name_the_interpreter_only_with_its_own_abi() {
+        let minor = |text: &str| InstalledWheel::read(text).python_minor();
         let wheel = "Wheel-Version: 1.0\nGenerator: bdist_wheel\nRoot-Is-Purelib: false\nTag: cp311-cp311-manylinux_2_17_x86_64\nTag: cp311-cp311-manylinux2014_x86_64\n";
-        assert_eq!(wheel_file_python_minor(wheel), Some(11));
-        assert_eq!(
-            wheel_file_python_minor("Tag: cp39-abi3-manylinux_2_28_x86_64\n"),
-            None
+        assert_eq!(minor(wheel), Some(11));
+        assert_eq!(minor("Tag: cp39-abi3-manylinux_2_28_x86_64\n"), None);
+        assert_eq!(minor("Tag: py3-none-any\n"), None);
+        assert_eq!(minor("Tag: cp37-cp37m-manylinux1_x86_64\n"), Some(7));
+    }
+
+    #[test]
+    fn an_installed_wheel_is_known_by_any_tag_of_a_file_name() {
+        let installed = InstalledWheel::read(
+            "Wheel-Version: 1.0\nTag: cp311-cp311-manylinux_2_17_x86_64\nTag: cp311-cp311-manylinux2014_x86_64\n",
         );
-        assert_eq!(wheel_file_python_minor("Tag: py3-none-any\n"), None);
-        assert_eq!(
-            wheel_file_python_minor("Tag: cp37-cp37m-manylinux1_x86_64\n"),
-            Some(7)
+        assert!(installed.is("numpy-1.26.4-cp311-cp311-manylinux2014_x86_64.whl"));
+        assert!(
+            installed.is("numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl")
         );
+        // A build tag does not move the tags.
+        assert!(installed.is("numpy-1.26.4-1-cp311-cp311-manylinux_2_17_x86_64.whl"));
+        assert!(!installed.is("numpy-1.26.4-cp311-cp311-musllinux_1_1_x86_64.whl"));
+        assert!(!installed.is("numpy-1.26.4-cp312-cp312-manylinux_2_17_x86_64.whl"));
+        assert!(!installed.is("numpy-1.26.4.tar.gz"));
+        assert!(!installed.is("cp311-cp311-manylinux_2_17_x86_64.whl"));
+        assert!(!InstalledWheel::default().is("x-1-py3-none-any.whl"));
     }
 
     #[test]

@@ -23,7 +23,7 @@ use rayon::prelude::*;
 use crate::check::reinstall::pip_arch;
 use crate::config::{IndexLookups, IndexOptions};
 use crate::ecosystem::npm::npm_cpu;
-use crate::ecosystem::python::cpython_minor;
+use crate::ecosystem::python::{InstalledWheel, cpython_minor};
 use crate::model::{
     AnswerSource, Artifact, ArtifactKind, Ecosystem, IndexMode, IndexSummary, Package, Reinstall,
     ReinstallAnswer,
@@ -42,9 +42,10 @@ const MAX_PACKAGES: usize = 1000;
 pub struct Asked<'a> {
     /// The packages of the report's ELF files and lockfile entries.
     pub subjects: &'a [Subject<'a>],
-    /// The CPython minor version installed distributions were built for
-    /// (their `WHEEL` files' tags).
-    pub installed_python: &'a BTreeMap<Package, u32>,
+    /// The wheels installed distributions came from (their `WHEEL` files'
+    /// tags): the CPython they were built for, and whether the index's
+    /// choice is that very wheel.
+    pub installed_wheels: &'a BTreeMap<Package, InstalledWheel>,
     /// The scanned paths (a project's `.npmrc` names its registry).
     pub roots: &'a [PathBuf],
 }
@@ -106,6 +107,8 @@ pub struct Lookup {
 struct PythonDocument {
     package: Package,
     python_minor: Option<u32>,
+    /// The wheel the package is installed from, when it is.
+    installed: Option<InstalledWheel>,
     url: String,
     page: pypi::Page,
 }
@@ -123,7 +126,7 @@ pub fn look_up(asked_about: &Asked, options: &IndexOptions) -> Lookup {
         IndexLookups::CacheOnly => false,
         IndexLookups::Online => true,
     };
-    let mut asked = packages_to_ask(asked_about.subjects, asked_about.installed_python);
+    let mut asked = packages_to_ask(asked_about.subjects, asked_about.installed_wheels);
     let found = asked.len();
     while asked.len() > MAX_PACKAGES {
         asked.pop_last();
@@ -218,9 +221,11 @@ pub fn look_up(asked_about: &Asked, options: &IndexOptions) -> Lookup {
                         }
                     };
                     let url = request.url;
+                    let installed = asked_about.installed_wheels.get(&package).cloned();
                     Some(Read::Python(PythonDocument {
                         package,
                         python_minor,
+                        installed,
                         url,
                         page,
                     }))
@@ -335,10 +340,13 @@ impl Lookup {
             } else {
                 Vec::new()
             };
-            answers.push((
-                package.clone(),
-                index_answer(verdict, &python.url, build_packages),
-            ));
+            let mut answer = index_answer(verdict, &python.url, build_packages);
+            answer.same_build_as_installed = python
+                .installed
+                .as_ref()
+                .zip(answer.build.as_deref())
+                .is_some_and(|(installed, build)| installed.is(build));
+            answers.push((package.clone(), answer));
         }
         let cpu = npm_cpu(platform.arch);
         let npm = if npm_answers {
@@ -385,6 +393,7 @@ fn index_answer(decided: Verdict, url: &str, build_packages: Vec<String>) -> Rei
         build_packages,
         advice: None,
         build_from_source_forced: false,
+        same_build_as_installed: false,
     }
 }
 
@@ -433,12 +442,15 @@ fn musl_minor(platform: &Platform) -> u32 {
 /// (else the one most of the report's modules were built for).
 fn packages_to_ask(
     subjects: &[Subject],
-    installed_python: &BTreeMap<Package, u32>,
+    installed_wheels: &BTreeMap<Package, InstalledWheel>,
 ) -> BTreeMap<Package, Option<u32>> {
     let mut packages: BTreeMap<Package, BTreeMap<u32, usize>> = BTreeMap::new();
     let mut everywhere: BTreeMap<u32, usize> = BTreeMap::new();
-    for minor in installed_python.values() {
-        *everywhere.entry(*minor).or_default() += 1;
+    for minor in installed_wheels
+        .values()
+        .filter_map(InstalledWheel::python_minor)
+    {
+        *everywhere.entry(minor).or_default() += 1;
     }
     for subject in subjects {
         let package = subject.package;
@@ -464,9 +476,9 @@ fn packages_to_ask(
         .into_iter()
         .map(|(package, minors)| {
             let minor = match package.ecosystem {
-                Ecosystem::Pypi => installed_python
+                Ecosystem::Pypi => installed_wheels
                     .get(&package)
-                    .copied()
+                    .and_then(InstalledWheel::python_minor)
                     .or_else(|| most(&minors))
                     .or(fallback),
                 _ => None,

@@ -68,6 +68,10 @@ pub struct ReinstallAnswer {
     /// binding) though it fails at its first call, unless told to build.
     #[serde(skip)]
     pub build_from_source_forced: bool,
+    /// `build` is the very build installed here (the installed wheel's
+    /// tags name it): a reinstall gets the same files.
+    #[serde(skip)]
+    pub same_build_as_installed: bool,
 }
 
 impl ReinstallAnswer {
@@ -82,6 +86,7 @@ impl ReinstallAnswer {
             build_packages: Vec::new(),
             advice: None,
             build_from_source_forced: false,
+            same_build_as_installed: false,
         }
     }
 }

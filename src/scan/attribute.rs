@@ -13,12 +13,13 @@ use crate::model::{Ecosystem, Package, ReportPath};
 use super::read::Item;
 use super::side_reads::SideReads;
 
-/// The CPython minor version each installed distribution's `WHEEL` file
-/// names (`Tag: cp311-cp311-…`), for the index lookups.
-pub(super) fn installed_python(
+/// The tags of the wheel each installed distribution came from (its
+/// `WHEEL` file's `Tag: cp311-cp311-…` lines), for the index lookups: which
+/// CPython it was built for, and whether a reinstall gets that very wheel.
+pub(super) fn installed_wheels(
     inventory: &Inventory,
     side_reads: &mut SideReads,
-) -> BTreeMap<Package, u32> {
+) -> BTreeMap<Package, python::InstalledWheel> {
     inventory
         .dist_infos
         .iter()
@@ -27,13 +28,13 @@ pub(super) fn installed_python(
                 .file_name()
                 .and_then(|n| python::dist_info_name(&n.to_string_lossy()))?;
             let text = side_reads.package_metadata(&dist_info.join("WHEEL"))?;
-            let minor = python::wheel_file_python_minor(&text)?;
+            let wheel = python::InstalledWheel::read(&text);
             let package = Package {
                 ecosystem: Ecosystem::Pypi,
                 name,
                 version,
             };
-            Some((package, minor))
+            (!wheel.tags.is_empty()).then_some((package, wheel))
         })
         .collect()
 }

@@ -23,16 +23,17 @@ use crate::config::{IndexLookups, Options};
 use crate::discover::{self, Inventory, Problem, ProblemKind};
 use crate::ecosystem::distro;
 use crate::ecosystem::npm::package_dir;
+use crate::ecosystem::python::InstalledWheel;
 use crate::index;
 use crate::model::{
     ActionPlan, Arch, Artifact, ArtifactKind, Assessment, Code, ContainerImage, Ecosystem,
     Evidence, Finding, Package, ReinstallAnswer, Report, ReportPath, SCHEMA_VERSION, Summary,
     ToolInfo, Verdict, outermost_archive_root,
 };
-use crate::platform::LoaderKind;
+use crate::platform::{LoaderKind, Platform};
 use crate::progress::{Progress, Silent};
 
-use attribute::{attribute_packages, installed_python, name_hard_links};
+use attribute::{attribute_packages, installed_wheels, name_hard_links};
 use cache::Read;
 use inputs::Inputs;
 use read::{CandidateRead, Item, NotElfFile, WheelRead};
@@ -74,7 +75,7 @@ pub fn scan_with_progress(
 pub fn scan_matrix(
     paths: &[PathBuf],
     options: &Options,
-    platforms: &[crate::platform::Platform],
+    platforms: &[Platform],
     progress: &dyn Progress,
 ) -> Result<crate::model::Matrix, ScanError> {
     let started = Instant::now();
@@ -106,7 +107,7 @@ struct Scanned {
     wheels: Vec<WheelRead>,
     /// The files read that are not ELF: a library search can stop at one.
     not_elf: Vec<NotElfFile>,
-    installed_python: BTreeMap<Package, u32>,
+    installed_wheels: BTreeMap<Package, InstalledWheel>,
     /// The container images among the paths.
     images: Vec<ContainerImage>,
     /// The directories on disk that hold a root filesystem (a package
@@ -222,10 +223,10 @@ fn read_paths(
         || attribute_packages(&mut items, &inventory, &mut side_reads),
         discover::release_retired_maps,
     );
-    let installed_python = if options.index.lookups == IndexLookups::Off {
+    let installed_wheels = if options.index.lookups == IndexLookups::Off {
         BTreeMap::new()
     } else {
-        installed_python(&inventory, &mut side_reads)
+        installed_wheels(&inventory, &mut side_reads)
     };
     let root_filesystems = root_filesystems(&inventory);
     let scanned = Scanned {
@@ -233,7 +234,7 @@ fn read_paths(
         items,
         wheels,
         not_elf,
-        installed_python,
+        installed_wheels,
         images,
         root_filesystems,
     };
@@ -257,7 +258,7 @@ fn report_for(
     let subjects = inputs.index_subjects();
     let asked = index::Asked {
         subjects: &subjects,
-        installed_python: &scanned.installed_python,
+        installed_wheels: &scanned.installed_wheels,
         roots: paths,
     };
     // On a pool thread: a thread spawned here took the judging's core for
@@ -459,14 +460,13 @@ fn judge(inputs: &Inputs, index: &TreeIndex, options: &Options) -> Vec<Artifact>
         });
     }
     // Lockfile findings are about installing on musl (MC201-MC205) or on glibc (MC206).
-    let loader = options.platform.loader_kind();
     artifacts.extend(
         inputs
             .entries
             .locked
             .iter()
             .cloned()
-            .map(|entry| for_target_libc(entry, loader)),
+            .map(|entry| for_target_libc(entry, &options.platform)),
     );
     artifacts.extend(
         inputs
@@ -474,7 +474,7 @@ fn judge(inputs: &Inputs, index: &TreeIndex, options: &Options) -> Vec<Artifact>
             .installed
             .iter()
             .cloned()
-            .map(|entry| for_target_libc(entry, loader)),
+            .map(|entry| for_target_libc(entry, &options.platform)),
     );
     artifacts.extend(inputs.problems.iter().map(problem_artifact));
     artifacts.sort_by(|a, b| a.path.cmp(&b.path));
@@ -517,7 +517,8 @@ fn problem_artifact(problem: &Problem) -> Artifact {
 /// A lockfile or manifest entry judged for the target: its findings about
 /// installing on another libc (or on one, for an image without any) do not
 /// apply there, nor does a reinstall answer about musl builds.
-fn for_target_libc(mut entry: Artifact, loader: LoaderKind) -> Artifact {
+fn for_target_libc(mut entry: Artifact, platform: &Platform) -> Artifact {
+    let loader = platform.loader_kind();
     if let ArtifactKind::Package { answer } = &mut entry.kind
         && loader != LoaderKind::Musl
     {
@@ -526,10 +527,10 @@ fn for_target_libc(mut entry: Artifact, loader: LoaderKind) -> Artifact {
             .findings
             .iter()
             .find(|f| f.code.is_about_glibc_installs());
-        *answer = match (
-            loader,
-            glibc_variant.and_then(check::reinstall::glibc_variant_answer),
-        ) {
+        let glibc_answer = glibc_variant
+            .and_then(check::reinstall::glibc_variant_answer)
+            .or_else(|| check::reinstall::untagged_prebuild_on_glibc(answer, platform));
+        *answer = match (loader, glibc_answer) {
             (LoaderKind::Glibc, Some(glibc_answer)) => glibc_answer,
             _ => ReinstallAnswer::unknown(not_for_musl(entry.package.as_ref(), loader)),
         };

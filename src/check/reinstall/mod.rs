@@ -13,7 +13,7 @@ mod npm;
 
 pub use npm::{
     assess_installed_variants, assess_npm_install, assess_npm_variants, glibc_variant_answer,
-    glibc_variant_missing, install_script_answer,
+    glibc_variant_missing, install_script_answer, untagged_prebuild, untagged_prebuild_on_glibc,
 };
 
 /// A reinstall answer and the findings behind it.
@@ -34,6 +34,7 @@ fn answer(reinstall: Reinstall, detail: String, source: AnswerSource) -> Reinsta
         build_packages: Vec::new(),
         advice: None,
         build_from_source_forced: false,
+        same_build_as_installed: false,
     }
 }
 

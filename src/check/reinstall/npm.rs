@@ -7,6 +7,7 @@ use crate::ecosystem::known::known_package_in;
 use crate::ecosystem::npm::{NativeSource, PackageJson};
 use crate::ecosystem::npm_lock::LockVariant;
 use crate::model::{AnswerSource, Code, Ecosystem, Evidence, Finding, Reinstall, ReinstallAnswer};
+use crate::platform::Platform;
 
 use super::{Answered, answer, build_packages, known_answer};
 /// The reinstall answer for an npm package with platform-variant packages,
@@ -206,6 +207,58 @@ pub fn glibc_variant_answer(finding: &Finding) -> Option<ReinstallAnswer> {
     );
     reinstalled.build = main_package(&glibc);
     Some(reinstalled)
+}
+
+/// The prebuild an answer from a package's own files names when it is one
+/// without a libc tag (`tree-sitter.node`, a bare file name; a musl
+/// prebuild's names its tag or its directory's), which node-gyp-build loads
+/// on any libc: its own verdict answers on any target.
+pub fn untagged_prebuild(answer: &ReinstallAnswer) -> Option<&str> {
+    let from_files = matches!(answer.source, AnswerSource::PackageFiles { .. });
+    answer
+        .build
+        .as_deref()
+        .filter(|_| from_files && answer.reinstall.has_target_build())
+        .filter(|name| {
+            name.ends_with(".node")
+                && !name.contains('/')
+                && !name.split('.').any(|tag| matches!(tag, "musl" | "glibc"))
+        })
+}
+
+/// An installed package's answer on a glibc image: one naming an untagged
+/// prebuild holds there too (a reinstall gets that file again, and
+/// node-gyp-build's install compiles the addon where it does not load,
+/// with the image's build packages); the others speak of musl builds.
+pub fn untagged_prebuild_on_glibc(
+    answer: &ReinstallAnswer,
+    platform: &Platform,
+) -> Option<ReinstallAnswer> {
+    let name = untagged_prebuild(answer)?;
+    let compiles = !answer.build_packages.is_empty();
+    let mut detail = format!(
+        "it bundles a prebuild without a libc tag ({name}) that node-gyp-build loads on any \
+         libc: its own verdict tells whether it loads here"
+    );
+    if compiles {
+        detail.push_str(
+            "; where it does not, node-gyp-build's install compiles the addon with node-gyp",
+        );
+    }
+    Some(ReinstallAnswer {
+        reinstall: Reinstall::GlibcBuild,
+        detail,
+        build_packages: if compiles {
+            platform
+                .build_packages(false)
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        } else {
+            Vec::new()
+        },
+        ..answer.clone()
+    })
 }
 
 /// The answer for an installed npm package with native code, from its

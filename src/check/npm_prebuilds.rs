@@ -1,0 +1,160 @@
+//! npm's prebuild answers, made once the files' verdicts are known: a
+//! package whose only Linux prebuilds for this CPU are tagged for the other
+//! libc (node-gyp-build loads none), and a reinstall that would get the same
+//! untagged prebuild again (compiled by node-gyp when it does not load,
+//! kept when it loads under Node's lazy binding and fails at its first call).
+
+use super::reinstall::untagged_prebuild;
+use crate::ecosystem::npm::{npm_cpu, prebuild};
+use crate::model::{
+    Artifact, AsIs, Code, Evidence, LibcKind, Reference, Reinstall, ReinstallAnswer, Severity,
+    Verdict,
+};
+use crate::platform::{LoaderKind, Platform};
+
+/// A reinstall answered by a bundled prebuild without a libc tag installs
+/// that very file again: where it breaks here, node-gyp-build's install
+/// compiles the addon with node-gyp when it can (the answer's build
+/// packages, set by `assess_npm_install` for that case, say so), else
+/// nothing installs a build that loads.
+pub(super) fn untagged_prebuild_fallback(
+    answer: ReinstallAnswer,
+    files: &[&Artifact],
+    platform: &Platform,
+) -> ReinstallAnswer {
+    let Some(name) = untagged_prebuild(&answer) else {
+        return answer;
+    };
+    let (libc, none_for_the_target) = match platform.loader_kind() {
+        LoaderKind::Musl => ("musl", Reinstall::NoMuslBuild),
+        LoaderKind::Glibc => ("glibc", Reinstall::NoGlibcBuild),
+        LoaderKind::None => return answer,
+    };
+    // That file in a directory for Linux and this CPU (`linux-x64`, or one
+    // of several: `linux-x64+arm64`), as node-gyp-build's paths are parsed.
+    let cpu = npm_cpu(platform.arch);
+    let breaking = files.iter().find(|f| {
+        let path = f.path.as_str();
+        f.verdict() == Verdict::Breaks
+            && path.rsplit('/').next() == Some(name)
+            && prebuild(path).is_some_and(|p| {
+                p.platform == "linux" && p.libc.is_none() && p.cpus.iter().any(|c| c == cpu)
+            })
+    });
+    let Some(breaking) = breaking else {
+        // The prebuild loads: nothing is compiled (the build packages only
+        // carried what a compile would take).
+        return ReinstallAnswer {
+            build_packages: Vec::new(),
+            ..answer
+        };
+    };
+    let name = name.to_string();
+    let compiles = !answer.build_packages.is_empty();
+    // node-gyp-build's install tests the prebuild by loading it: one that
+    // loads lazily passes, and is kept.
+    if fails_only_at_first_call(breaking, platform.loader_kind()) {
+        let kept = format!(
+            "its prebuild without a libc tag ({name}) loads here under Node's lazy binding and \
+             fails at its first call to a name {libc} lacks; node-gyp-build's install test \
+             loads it, so npm keeps it"
+        );
+        return ReinstallAnswer {
+            reinstall: if compiles {
+                Reinstall::SourceBuild
+            } else {
+                none_for_the_target
+            },
+            detail: if compiles {
+                format!("{kept} and compiles only when asked (`npm rebuild --build-from-source`)")
+            } else {
+                format!("{kept}: nothing compiles it at install")
+            },
+            build: None,
+            build_from_source_forced: compiles,
+            ..answer
+        };
+    }
+    ReinstallAnswer {
+        reinstall: if compiles {
+            Reinstall::SourceBuild
+        } else {
+            none_for_the_target
+        },
+        detail: if compiles {
+            format!(
+                "its prebuild without a libc tag ({name}) does not load here, so \
+                 node-gyp-build's install compiles the addon with node-gyp"
+            )
+        } else {
+            format!(
+                "its prebuild without a libc tag ({name}) does not load here, and a reinstall \
+                 gets the same file: nothing compiles it at install"
+            )
+        },
+        build: None,
+        ..answer
+    }
+}
+
+/// Why node-gyp-build finds no build of an npm package on musl although it
+/// has prebuilds for Linux and the target's CPU: each is tagged glibc
+/// (@newrelic/native-metrics 13.1's `*.abi127.uv1.glibc.node`), which its
+/// `matchTags` rejects, so `require` throws "No native build was found".
+pub(super) fn no_prebuild_for_the_target(
+    files: &[&Artifact],
+    as_is: &AsIs,
+    platform: &Platform,
+) -> Option<String> {
+    if platform.loader_kind() != LoaderKind::Musl || as_is.verdict != Some(Verdict::NotApplicable) {
+        return None;
+    }
+    let cpu = npm_cpu(platform.arch);
+    let glibc_tagged: Vec<String> = files
+        .iter()
+        .filter(|file| {
+            prebuild(file.path.as_str()).is_some_and(|p| {
+                p.addon
+                    && p.platform == "linux"
+                    && p.libc == Some(LibcKind::Glibc)
+                    && p.cpus.iter().any(|c| c == cpu)
+            })
+        })
+        .filter_map(|file| file.path.as_str().rsplit('/').next().map(str::to_string))
+        .collect();
+    (!glibc_tagged.is_empty()).then(|| {
+        format!(
+            "node-gyp-build finds no build for musl: its prebuilds for linux-{cpu} are tagged \
+             glibc ({}), and it loads none of those on musl",
+            super::describe_list(&glibc_tagged, 3)
+        )
+    })
+}
+
+/// Whether `file` loads and fails only at its first call to a missing name:
+/// its host binds lazily (Node's RTLD_LAZY) and every name it lacks only a
+/// PLT entry names, or (musl's lazy dlopen leaves those unbound too) a GOT
+/// entry. glibc binds GOT entries at load, and checks version nodes there.
+fn fails_only_at_first_call(file: &Artifact, loader: LoaderKind) -> bool {
+    let lazy = file
+        .assessment
+        .host
+        .as_ref()
+        .is_some_and(|host| !host.dlopens_now())
+        && file.facts().is_some_and(|facts| !facts.bind_now);
+    let bound_lazily = |reference: Reference| match loader {
+        LoaderKind::Musl => reference != Reference::Load,
+        LoaderKind::Glibc | LoaderKind::None => reference == Reference::Plt,
+    };
+    let mut errors = file
+        .findings()
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .peekable();
+    lazy && errors.peek().is_some()
+        && errors.all(|finding| {
+            finding.code == Code::MissingSymbols
+                && matches!(&finding.evidence, Evidence::Symbols { symbols, .. }
+                    if symbols.iter().all(|s| bound_lazily(s.reference)))
+        })
+}
