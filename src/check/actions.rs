@@ -498,18 +498,14 @@ mod tests {
 
     #[test]
     fn a_pure_wheel_is_a_reinstall_and_only_a_pure_wheel() {
-        let answer = |reinstall, build: &str| ReinstallAnswer {
-            reinstall,
-            detail: String::new(),
-            source: AnswerSource::Index {
+        let answer = |reinstall, build: &str| {
+            let source = AnswerSource::Index {
                 url: "https://pypi.org/simple/protobuf/".to_string(),
-            },
-            build: Some(build.to_string()),
-            first_musl_version: None,
-            build_packages: Vec::new(),
-            advice: None,
-            build_from_source_forced: false,
-            same_build_as_installed: false,
+            };
+            ReinstallAnswer {
+                build: Some(build.to_string()),
+                ..ReinstallAnswer::new(reinstall, String::new(), source)
+            }
         };
         // protobuf 7.36.2: no musllinux wheel; pip takes the pure wheel.
         let pure = answer(Reinstall::NotNative, "protobuf-7.36.2-py3-none-any.whl");

@@ -359,35 +359,23 @@ fn answer_from_files(
     match platform.loader_kind() {
         LoaderKind::Musl => {}
         LoaderKind::Glibc if as_is.verdict == Some(Verdict::Ok) => {
-            return ReinstallAnswer {
-                reinstall: Reinstall::GlibcBuild,
-                detail: "the installed files load on the target as they are".to_string(),
-                source: files_source(),
-                build: None,
-                first_musl_version: None,
-                build_packages: Vec::new(),
-                advice: None,
-                build_from_source_forced: false,
-                same_build_as_installed: false,
-            };
+            return ReinstallAnswer::new(
+                Reinstall::GlibcBuild,
+                "the installed files load on the target as they are".to_string(),
+                files_source(),
+            );
         }
         LoaderKind::Glibc => {}
         LoaderKind::None if as_is.verdict == Some(Verdict::Breaks) => {
-            return ReinstallAnswer {
-                reinstall: Reinstall::CannotInstall,
-                detail: format!(
+            return ReinstallAnswer::new(
+                Reinstall::CannotInstall,
+                format!(
                     "{} has no C library, no loader and no package manager: only static \
                      files run there; build them static, or choose an image with glibc",
                     platform.target
                 ),
-                source: files_source(),
-                build: None,
-                first_musl_version: None,
-                build_packages: Vec::new(),
-                advice: None,
-                build_from_source_forced: false,
-                same_build_as_installed: false,
-            };
+                files_source(),
+            );
         }
         LoaderKind::None => {}
     }
@@ -406,22 +394,11 @@ fn answer_from_files(
     let has_files = libcs.peek().is_some();
     let none_glibc = libcs.all(|libc| matches!(libc, LibcKind::Musl | LibcKind::None));
     if has_files && none_glibc && as_is.verdict == Some(Verdict::Ok) {
-        return ReinstallAnswer {
-            reinstall: Reinstall::MuslBuild,
-            detail: "the installed files are built for musl or need no C library".to_string(),
-            source: AnswerSource::PackageFiles {
-                path: files
-                    .first()
-                    .map(|f| f.path.as_str().to_string())
-                    .unwrap_or_default(),
-            },
-            build: None,
-            first_musl_version: None,
-            build_packages: Vec::new(),
-            advice: None,
-            build_from_source_forced: false,
-            same_build_as_installed: false,
-        };
+        return ReinstallAnswer::new(
+            Reinstall::MuslBuild,
+            "the installed files are built for musl or need no C library".to_string(),
+            files_source(),
+        );
     }
     if package.is_none() {
         let builds = match platform.loader_kind() {
@@ -445,15 +422,8 @@ fn jni_answer(package: &Package, files: &[&Artifact]) -> Option<ReinstallAnswer>
         .filter(|f| f.facts().is_some_and(|facts| facts.is_loadable()))
         .collect();
     let answer = |reinstall, detail: String, source, first_musl_version| ReinstallAnswer {
-        reinstall,
-        detail,
-        source,
-        build: None,
         first_musl_version,
-        build_packages: Vec::new(),
-        advice: None,
-        build_from_source_forced: false,
-        same_build_as_installed: false,
+        ..ReinstallAnswer::new(reinstall, detail, source)
     };
     if let Some(musl) = loaded.iter().find(|f| {
         f.facts()
@@ -520,15 +490,8 @@ fn distribution_answer(
             .unwrap_or_default(),
     };
     let answer = |reinstall, detail: String, build| ReinstallAnswer {
-        reinstall,
-        detail,
-        source: source.clone(),
         build,
-        first_musl_version: None,
-        build_packages: Vec::new(),
-        advice: None,
-        build_from_source_forced: false,
-        same_build_as_installed: false,
+        ..ReinstallAnswer::new(reinstall, detail, source.clone())
     };
     match package.ecosystem {
         Ecosystem::Alpine if platform.loader_kind() == LoaderKind::Musl => Some(answer(
@@ -610,11 +573,7 @@ mod tests {
     fn answer(reinstall: Reinstall, source: AnswerSource, advice: Option<&str>) -> ReinstallAnswer {
         ReinstallAnswer {
             advice: advice.map(str::to_string),
-            build_from_source_forced: false,
-            same_build_as_installed: false,
-            source,
-            reinstall,
-            ..ReinstallAnswer::unknown("detail")
+            ..ReinstallAnswer::new(reinstall, "detail".to_string(), source)
         }
     }
 

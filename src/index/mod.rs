@@ -382,18 +382,14 @@ pub struct Verdict {
 }
 
 fn index_answer(decided: Verdict, url: &str, build_packages: Vec<String>) -> ReinstallAnswer {
+    let source = AnswerSource::Index {
+        url: shown_url(url),
+    };
     ReinstallAnswer {
-        reinstall: decided.reinstall,
-        detail: decided.detail,
-        source: AnswerSource::Index {
-            url: shown_url(url),
-        },
         build: decided.build,
         first_musl_version: decided.first_musl_version,
         build_packages,
-        advice: None,
-        build_from_source_forced: false,
-        same_build_as_installed: false,
+        ..ReinstallAnswer::new(decided.reinstall, decided.detail, source)
     }
 }
 

@@ -75,12 +75,12 @@ pub struct ReinstallAnswer {
 }
 
 impl ReinstallAnswer {
-    /// No source had anything to say.
-    pub fn unknown(detail: impl Into<String>) -> ReinstallAnswer {
+    /// `reinstall`, said by `source`, with nothing more to name.
+    pub fn new(reinstall: Reinstall, detail: String, source: AnswerSource) -> ReinstallAnswer {
         ReinstallAnswer {
-            reinstall: Reinstall::Unknown,
-            detail: detail.into(),
-            source: AnswerSource::Nothing,
+            reinstall,
+            detail,
+            source,
             build: None,
             first_musl_version: None,
             build_packages: Vec::new(),
@@ -88,6 +88,11 @@ impl ReinstallAnswer {
             build_from_source_forced: false,
             same_build_as_installed: false,
         }
+    }
+
+    /// No source had anything to say.
+    pub fn unknown(detail: impl Into<String>) -> ReinstallAnswer {
+        ReinstallAnswer::new(Reinstall::Unknown, detail.into(), AnswerSource::Nothing)
     }
 }
 

@@ -25,17 +25,7 @@ const NODE_GYP_BUILD: [&str; 3] = ["python3", "make", "g++"];
 const PIP_BUILD: [&str; 2] = ["build-base", "python3-dev"];
 
 fn answer(reinstall: Reinstall, detail: String, source: AnswerSource) -> ReinstallAnswer {
-    ReinstallAnswer {
-        reinstall,
-        detail,
-        source,
-        build: None,
-        first_musl_version: None,
-        build_packages: Vec::new(),
-        advice: None,
-        build_from_source_forced: false,
-        same_build_as_installed: false,
-    }
+    ReinstallAnswer::new(reinstall, detail, source)
 }
 
 /// The build tools of `ecosystem` plus the packages the table names.
