@@ -1205,7 +1205,8 @@ fn a_source_build_of_rust_code_needs_cargo() {
 /// tags name the index's choice) gets the same files: where one of them
 /// breaks for what it is, that wheel is no build for the target
 /// (mini_racer 0.14.1's musllinux wheel holds a glibc library). Installed
-/// from another wheel, or loading, the index's wheel stays the answer.
+/// from another wheel, loading, or lacking only names no C library defines,
+/// the index's wheel stays the answer.
 #[test]
 fn a_reinstall_of_the_wheel_installed_here_gets_its_broken_files_again() {
     let server = Server::start(Behaviour::Recorded);
@@ -1232,6 +1233,23 @@ fn a_reinstall_of_the_wheel_installed_here_gets_its_broken_files_again() {
             musllinux,
             "lib/libplain-musl.so",
             "musl-build",
+            false,
+        ),
+        // A function no C library defines: what the process loads first
+        // supplies it (usearch's module takes numkong's, loaded with
+        // RTLD_GLOBAL by usearch's Python code), so the wheel is a build.
+        (
+            "alpine:3.20",
+            musllinux,
+            "image/lazy/lazy.cpython-312-x86_64-linux-musl.so",
+            "musl-build",
+            false,
+        ),
+        (
+            "debian:12-slim",
+            manylinux,
+            "image/lazy/lazy.cpython-312-x86_64-linux-gnu.so",
+            "glibc-build",
             false,
         ),
         // arc4random is GLIBC_2.36; Debian 11 has 2.31.

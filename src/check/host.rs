@@ -153,7 +153,8 @@ pub fn foreign_library(file: &TreeFile, needed: &HashSet<&str>) -> Option<Host> 
     (file.ecosystem == Some(Ecosystem::Pypi) && library && !needed_by_the_tree).then(|| Host {
         kind: HostKind::Cpython,
         evidence: "a library of a Python package that no file of the tree needs: the \
-                   interpreter loads it (ctypes, cffi)"
+                   interpreter's process loads it (ctypes, cffi, or a bundled \
+                   library's plugin loader)"
             .to_string(),
         loaded_by: None,
         foreign_library: true,

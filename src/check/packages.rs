@@ -9,8 +9,8 @@ use super::npm_prebuilds::{no_prebuild_for_the_target, untagged_prebuild_fallbac
 use super::reinstall::untagged_prebuild;
 use crate::ecosystem::maven::jni_library;
 use crate::model::{
-    ActionPlan, AnswerSource, Artifact, ArtifactKind, AsIs, Code, Ecosystem, LibcKind, Package,
-    PackageDecision, Reinstall, ReinstallAnswer, Severity, Verdict, Version,
+    ActionPlan, AnswerSource, Artifact, ArtifactKind, AsIs, Code, Ecosystem, Evidence, LibcKind,
+    Package, PackageDecision, Reinstall, ReinstallAnswer, Severity, Verdict, Version,
 };
 use crate::platform::{LoaderKind, Platform, SonameProvider, alpine_provider};
 
@@ -305,7 +305,9 @@ fn same_build_again(
 
 /// Whether `file` fails to load for what it is (its symbols, its
 /// interpreter, its relocations), not for a library or file the target
-/// lacks, which a system package adds.
+/// lacks, which a system package adds, nor for names no C library defines,
+/// which what the process loaded first supplies (usearch's module takes
+/// numkong's, which usearch's Python code loads with RTLD_GLOBAL).
 fn breaks_in_itself(file: &Artifact) -> bool {
     file.verdict() == Verdict::Breaks
         && file.findings().iter().any(|finding| {
@@ -318,7 +320,21 @@ fn breaks_in_itself(file: &Artifact) -> bool {
                         | Code::RuntimeFileMissing
                         | Code::InterpreterNotOnImage
                 )
+                && !only_names_no_c_library_defines(&finding.evidence)
         })
+}
+
+/// Symbols without a version and unknown to the C libraries' tables.
+fn only_names_no_c_library_defines(evidence: &Evidence) -> bool {
+    match evidence {
+        Evidence::Symbols { symbols, .. } => symbols.iter().all(|symbol| {
+            symbol.version.is_none()
+                && symbol.expected_library.is_none()
+                && symbol.glibc_since.is_none()
+                && !symbol.gcompat_provides
+        }),
+        _ => false,
+    }
 }
 
 fn as_is(files: &[&Artifact]) -> AsIs {

@@ -74,6 +74,9 @@ pub fn python_owners<'a>(
                     if let Some(path) = outside_site_packages(site_packages, listed_path) {
                         outside.insert(path, package);
                     }
+                    if let Some(path) = moved_by_pip_target(site_packages, listed_path) {
+                        outside.insert(path, package);
+                    }
                 }
                 None => {
                     files.insert(Path::new(listed_path), package);
@@ -116,6 +119,21 @@ fn outside_site_packages(site_packages: &Path, listed_path: &str) -> Option<Path
         }
     }
     Some(path)
+}
+
+/// Where `pip install --target DIR` put a file RECORD lists from its
+/// `--home` prefix's site-packages, `lib/python`: the prefix's directories
+/// other than `lib` move into DIR (`../../bin/typos` is `DIR/bin/typos`).
+fn moved_by_pip_target(site_packages: &Path, listed_path: &str) -> Option<PathBuf> {
+    let rest = listed_path.strip_prefix("../../")?;
+    let mut components = Path::new(rest).components();
+    match components.next()? {
+        Component::Normal(first) if first != "lib" => {}
+        _ => return None,
+    }
+    components
+        .all(|component| matches!(component, Component::Normal(_)))
+        .then(|| site_packages.join(rest))
 }
 
 /// Whether `listed_path`'s file name is one of `names`. Its last segment is
@@ -210,6 +228,29 @@ mod tests {
         // `..` past the filesystem's root is not the root.
         assert_eq!(owners.get(Path::new("/etc/tool")), None);
         assert_eq!(owners.len(), 5);
+    }
+
+    /// `pip install --target DIR` installs under a `--home` prefix, whose
+    /// site-packages is `lib/python`, then moves it into DIR and the
+    /// prefix's other directories (`bin/`) into DIR too: RECORD still says
+    /// `../../bin/typos` for `DIR/bin/typos`.
+    #[test]
+    fn a_script_of_a_pip_target_directory_is_its_wheels() {
+        let target = Path::new("/app/deps");
+        let dist_info = target.join("typos-1.52.2.dist-info");
+        let record = "typos-1.52.2.dist-info/RECORD,,\n../../bin/typos,sha256=a,3\n\
+                      ../../lib/x/inner,,\n";
+        let mut read = |path: &Path| (path == dist_info.join(RECORD)).then(|| record.to_string());
+        let script = target.join("bin/typos");
+        let in_lib = target.join("lib/x/inner");
+        let owners = python_owners(
+            std::slice::from_ref(&dist_info),
+            [script.as_path(), in_lib.as_path()].into_iter(),
+            &mut read,
+        );
+        assert_eq!(owners.get(&script).map(|p| p.name.as_str()), Some("typos"));
+        // The prefix's lib/ is site-packages itself: pip moves nothing there.
+        assert_eq!(owners.get(&in_lib), None);
     }
 
     #[test]

@@ -434,7 +434,7 @@ impl Host {
     /// What a file the host loads directly is called.
     pub fn module_kind(&self) -> &'static str {
         if self.foreign_library && self.kind == HostKind::Cpython {
-            return "library CPython loads through ctypes or cffi";
+            return "library loaded in CPython's process (ctypes, cffi, or a bundled library's plugin loader)";
         }
         match self.kind {
             HostKind::Cpython => "CPython extension module",
