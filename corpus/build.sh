@@ -135,6 +135,7 @@ gcc "${SHARED[@]}" -o lib/libarc4random.so $SRC/arc4random.c
 gcc "${SHARED[@]}" -o lib/libweak-undefined.so $SRC/weak_undefined.c
 gcc "${SHARED[@]}" -o lib/libuses-resolv.so $SRC/uses_resolv.c -lresolv
 gcc "${SHARED[@]}" -o lib/libfallocate64.so $SRC/fallocate64.c
+gcc "${SHARED[@]}" -fno-builtin -o lib/libcalls-cbrt.so $SRC/calls_cbrt.c
 g++ "${COMMON[@]}" -o bin/uses-cxx $SRC/uses_cxx.cpp \
     -Llib -l:libcxx-shared-ptr.so -Wl,--enable-new-dtags,-rpath,'$ORIGIN/../lib'
 

@@ -289,9 +289,19 @@ fn each_kind_of_package_gets_the_answer_its_files_on_the_index_give() {
         ast_grep.detail
     );
 
+    // A platform package that names no libc: npm on musl installs it again.
+    let sqlite_vec = answer_of(&answers, "sqlite-vec-linux-x64==0.1.9");
+    assert_eq!(sqlite_vec.reinstall, Reinstall::MuslBuild, "{sqlite_vec:?}");
+    assert!(sqlite_vec.same_build_as_installed, "{sqlite_vec:?}");
+    assert_eq!(
+        sqlite_vec.build.as_deref(),
+        Some("sqlite-vec-linux-x64@0.1.9")
+    );
+    assert!(!ast_grep.same_build_as_installed && !swc.same_build_as_installed);
+
     assert_eq!(summary.mode, IndexMode::Online);
-    assert_eq!(summary.asked, 9);
-    assert_eq!(summary.answered, 9);
+    assert_eq!(summary.asked, 10);
+    assert_eq!(summary.answered, 10);
     assert_eq!(summary.failed, 0, "{summary:?}");
     assert_eq!(summary.fetched, server.requests());
 }
@@ -854,6 +864,52 @@ fn one_lookup_answers_every_target_and_glibc_images_get_the_manylinux_wheels_the
     // files decide. Without a C library nothing installs at all.
     assert!(!debian11.contains_key("@swc/core==1.7.0"), "{debian11:#?}");
     assert!(scratch.is_empty(), "{scratch:#?}");
+}
+
+/// An npm platform package that names no libc (sqlite-vec-linux-x64 0.1.9:
+/// linux, x64) is what npm on musl installs again: where its file breaks
+/// for what it is (a glibc build), nothing installs a musl build; where it
+/// loads, the same package is the answer.
+#[test]
+fn an_npm_platform_package_naming_no_libc_installs_itself_again() {
+    let server = Server::start(Behaviour::Recorded);
+    let cache = tempfile::tempdir().unwrap();
+    for (fixture, reinstall) in [
+        ("lib/libfortified.so", "no-musl-build"),
+        ("lib/libplain-musl.so", "musl-build"),
+    ] {
+        let project = tempfile::tempdir().unwrap();
+        let package = project.path().join("node_modules/sqlite-vec-linux-x64");
+        std::fs::create_dir_all(&package).unwrap();
+        std::fs::copy(common::corpus(fixture), package.join("vec0.so")).unwrap();
+        std::fs::write(
+            package.join("package.json"),
+            r#"{"name":"sqlite-vec-linux-x64","version":"0.1.9","os":["linux"],"cpu":["x64"]}"#,
+        )
+        .unwrap();
+        let output = scan_cli(
+            &server,
+            cache.path(),
+            project.path(),
+            &["--target", "alpine:3.20"],
+            &[],
+        );
+        let report = common::json_of(&output);
+        let decision = common::decision(&report, "sqlite-vec-linux-x64");
+        assert_eq!(
+            decision["reinstalled"]["reinstall"], reinstall,
+            "{fixture}: {decision:#}"
+        );
+        let detail = decision["reinstalled"]["detail"].as_str().unwrap();
+        if reinstall == "no-musl-build" {
+            assert!(
+                detail.contains(
+                    "npm installs sqlite-vec-linux-x64@0.1.9, the package installed here"
+                ) && detail.contains("vec0.so, built for glibc"),
+                "{detail}"
+            );
+        }
+    }
 }
 
 /// A venv installed on Alpine (a musllinux build of MarkupSafe) moved to a

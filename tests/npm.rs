@@ -867,6 +867,16 @@ fn an_untagged_prebuild_that_breaks_is_no_musl_build() {
             !actions.contains("reinstall-on-target") || compiles,
             "{actions}"
         );
+        // The package's heading under --details says the package's answer,
+        // not its manifest entry's first guess ("musl-build").
+        let text = stdout(&muslcheck(
+            project.path(),
+            &["--target", "alpine:3.20", "--details"],
+        ));
+        assert!(
+            text.contains(&format!("reinstall on the target: {expected}")),
+            "{text}"
+        );
         // Where it loads (a glibc image), the bundled prebuild is the answer.
         let (report, _) = json_scan(project.path(), &["--target", "debian:12-slim"]);
         let decision = common::decision(&report, "addon");
@@ -1379,5 +1389,40 @@ fn pkg_prebuilds_loads_the_musl_directory_on_alpine_and_the_plain_one_on_glibc()
                 "{target}: {reason}"
             );
         }
+    }
+}
+
+/// A library of an npm package that no file needs and that is no addon is
+/// loaded in Node's process (SQLite's load_extension, an FFI): sqlite-vec's
+/// `vec0.so` calls libm's sqrt without needing libm, which node links, so
+/// glibc binds it (Debian 12's python3 and node load it; the real
+/// loader's `--list` of it alone says nothing of the process). Outside
+/// node_modules nothing says which process loads it.
+#[test]
+fn a_library_no_file_needs_in_node_modules_has_nodes_libraries() {
+    let project = tempfile::tempdir().unwrap();
+    let package = project.path().join("node_modules/vec-ext");
+    copy_fixture("lib/libcalls-cbrt.so", &package.join("vec0.so"));
+    std::fs::write(
+        package.join("package.json"),
+        r#"{"name":"vec-ext","version":"1.0.0","os":["linux"],"cpu":["x64"]}"#,
+    )
+    .unwrap();
+    copy_fixture(
+        "lib/libcalls-cbrt.so",
+        &project.path().join("loose/vec0.so"),
+    );
+    for target in ["debian:12-slim", "alpine:3.20"] {
+        let (report, _) = json_scan(project.path(), &["--target", target]);
+        let installed = by_suffix(&report, "node_modules/vec-ext/vec0.so");
+        assert_eq!(installed["verdict"], "ok", "{target}: {installed:#}");
+        assert_eq!(installed["host"]["kind"], "node", "{target}: {installed:#}");
+        let loose = by_suffix(&report, "loose/vec0.so");
+        let expected = if target.starts_with("debian") {
+            "breaks"
+        } else {
+            "ok"
+        };
+        assert_eq!(loose["verdict"], expected, "{target}: {loose:#}");
     }
 }

@@ -139,23 +139,40 @@ pub fn detect(file_name: &str, facts: &ElfFacts) -> Option<Host> {
     None
 }
 
-/// A shared library of an installed Python package that no file of the tree
-/// needs (`needed`: the file names of every DT_NEEDED entry) is loaded by the
-/// interpreter itself, through ctypes or cffi, both of which dlopen with
-/// RTLD_NOW: CPython is its host, and what it loads is loaded in its process,
-/// found through its RPATH too (tree_sitter_languages' `languages.so` loads
-/// its bundled libstdc++, whose libgcc_s only that RPATH finds).
+/// A shared library of an installed Python or npm package that no file of
+/// the tree needs is loaded into the interpreter's process by the
+/// interpreter itself: CPython's ctypes or cffi, or a bundled library's
+/// plugin loader; in Node, an FFI (koffi, ffi-napi) or SQLite's
+/// `load_extension` (sqlite-vec's `vec0.so`). Its host is that interpreter,
+/// what it loads is loaded in its process, found through its RPATH too
+/// (tree_sitter_languages' `languages.so` loads its bundled libstdc++, whose
+/// libgcc_s only that RPATH finds), and it has the names the interpreter's
+/// program links (glibc's libm for `vec0.so`'s sqrt under node).
 pub fn foreign_library(file: &TreeFile, needed: &HashSet<&str>) -> Option<Host> {
     let facts = file.facts;
     let library = facts.elf_type == ElfType::Dyn && facts.is_loadable() && !facts.is_executable();
     let named = |name: &str| needed.contains(name);
     let needed_by_the_tree = named(file.file_name()) || facts.soname.as_deref().is_some_and(named);
-    (file.ecosystem == Some(Ecosystem::Pypi) && library && !needed_by_the_tree).then(|| Host {
-        kind: HostKind::Cpython,
-        evidence: "a library of a Python package that no file of the tree needs: the \
-                   interpreter's process loads it (ctypes, cffi, or a bundled \
-                   library's plugin loader)"
-            .to_string(),
+    if !library || needed_by_the_tree {
+        return None;
+    }
+    let (kind, evidence) = match file.ecosystem? {
+        Ecosystem::Pypi => (
+            HostKind::Cpython,
+            "a library of a Python package that no file of the tree needs: the \
+             interpreter's process loads it (ctypes, cffi, or a bundled library's \
+             plugin loader)",
+        ),
+        Ecosystem::Npm => (
+            HostKind::Node,
+            "a library of an npm package that no file of the tree needs: Node's \
+             process loads it (an FFI, an addon's dlopen, SQLite's load_extension)",
+        ),
+        _ => return None,
+    };
+    Some(Host {
+        kind,
+        evidence: evidence.to_string(),
         loaded_by: None,
         foreign_library: true,
     })

@@ -171,7 +171,12 @@ fn decide_one(
         .or_else(|| distribution_answer(package.as_ref(), &group.files, platform))
         .unwrap_or_else(|| answer_from_files(package.as_ref(), &group.files, &as_is, platform));
     let reinstalled = untagged_prebuild_fallback(reinstalled, &group.files, platform);
-    let reinstalled = same_build_again(reinstalled, &group.files, platform);
+    let reinstalled = same_build_again(
+        reinstalled,
+        package.as_ref().map(|p| p.ecosystem),
+        &group.files,
+        platform,
+    );
     let actions = actions(
         package.as_ref(),
         &group.files,
@@ -245,12 +250,14 @@ fn with_table_advice(mut best: ReinstallAnswer, answers: &[ReinstallAnswer]) -> 
 }
 
 /// An answer whose build is the one installed here (the installed wheel's
-/// tags name the index's choice) gets the same files again: where some of
+/// tags name the index's choice; an npm platform package that names no
+/// libc installs itself again) gets the same files again: where some of
 /// them break for what they are, not for a library the target lacks, it is
 /// no build for the target (mini_racer 0.14.1's musllinux wheel holds a
 /// `libmini_racer.so` built for glibc).
 fn same_build_again(
     answer: ReinstallAnswer,
+    ecosystem: Option<Ecosystem>,
     files: &[&Artifact],
     platform: &Platform,
 ) -> ReinstallAnswer {
@@ -292,11 +299,13 @@ fn same_build_again(
         (None, Some(error)) => format!("{files}, which {error}"),
         (None, None) => files,
     };
+    let installs = match ecosystem {
+        Some(Ecosystem::Npm) => format!("npm installs {build}, the package installed here"),
+        _ => format!("pip installs {build}, the wheel installed here"),
+    };
     ReinstallAnswer {
         reinstall: none_for_the_target,
-        detail: format!(
-            "pip installs {build}, the wheel installed here: a reinstall gets the same {why}"
-        ),
+        detail: format!("{installs}: a reinstall gets the same {why}"),
         build: None,
         same_build_as_installed: false,
         ..answer

@@ -355,12 +355,19 @@ impl Lookup {
             &[]
         };
         for npm in npm {
-            let decided = npm::decide(&npm.releases, &self.npm_platform_documents, cpu);
+            let package = &npm.package;
+            let (decided, itself) =
+                match npm::decide(&npm.releases, &self.npm_platform_documents, cpu) {
+                    Some(verdict) => (Some(verdict), false),
+                    None => (
+                        npm::installs_itself(&package.name, &package.version, &npm.releases, cpu),
+                        true,
+                    ),
+                };
             if let Some(verdict) = decided {
-                answers.push((
-                    npm.package.clone(),
-                    index_answer(verdict, &npm.url, Vec::new()),
-                ));
+                let mut answer = index_answer(verdict, &npm.url, Vec::new());
+                answer.same_build_as_installed = itself;
+                answers.push((package.clone(), answer));
             }
         }
         let summary = IndexSummary {

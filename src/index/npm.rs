@@ -457,6 +457,28 @@ pub fn decide(
     })
 }
 
+/// What `npm install` on musl does with an installed platform package that
+/// names no libc (linux, the target's cpu): it installs the same package
+/// again, whose files then decide (sqlite-vec-linux-x64 0.1.9 holds a glibc
+/// `vec0.so`; lefthook-linux-x64's static Go program loads anywhere).
+/// `None` for any other package.
+pub fn installs_itself(
+    name: &str,
+    version: &str,
+    releases: &Releases,
+    cpu: &str,
+) -> Option<Verdict> {
+    let manifest = releases.installed.as_ref()?;
+    (fit(name, manifest, cpu)? == Fit::AnyLibc).then(|| Verdict {
+        reinstall: Reinstall::MuslBuild,
+        build: Some(format!("{name}@{version}")),
+        first_musl_version: None,
+        detail: format!(
+            "npm on musl installs {name}@{version} again: a platform package for linux {cpu} that names no libc"
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -681,6 +703,34 @@ mod tests {
         let after = manifest(r#"{"os":{"a":[1,{"b":2}]},"cpu":"x64","libc":["musl"]}"#);
         assert_eq!(after.cpu, Some(vec!["x64".to_string()]));
         assert_eq!(after.libc, Some(vec!["musl".to_string()]));
+    }
+
+    #[test]
+    fn only_a_platform_package_naming_no_libc_installs_itself_again() {
+        let releases = |json: &str| Releases {
+            installed: Some(manifest(json)),
+            later: Vec::new(),
+        };
+        let any_libc = releases(r#"{"os":["linux"],"cpu":["x64"]}"#);
+        let verdict = installs_itself("vec-linux-x64", "1.0.0", &any_libc, "x64").unwrap();
+        assert_eq!(verdict.reinstall, Reinstall::MuslBuild);
+        assert_eq!(verdict.build.as_deref(), Some("vec-linux-x64@1.0.0"));
+        assert_eq!(
+            installs_itself("vec-linux-x64", "1.0.0", &any_libc, "arm64"),
+            None
+        );
+        for json in [
+            r#"{"os":["linux"],"cpu":["x64"],"libc":["glibc"]}"#,
+            r#"{"os":["linux"],"cpu":["x64"],"libc":["musl"]}"#,
+            r#"{"os":["darwin"],"cpu":["x64"]}"#,
+            r#"{"optionalDependencies":{"vec-linux-x64":"1.0.0"}}"#,
+        ] {
+            assert_eq!(
+                installs_itself("vec", "1.0.0", &releases(json), "x64"),
+                None,
+                "{json}"
+            );
+        }
     }
 
     #[test]

@@ -415,8 +415,10 @@ impl Host {
     /// PostgreSQL's `internal_load_library`: RTLD_NOW | RTLD_GLOBAL) rather
     /// than leaving PLT entries for their first call (Node, the JVM, Ruby,
     /// Perl's DynaLoader unless PERL_DL_NONLAZY: RTLD_LAZY).
+    /// A library the interpreter itself loads is taken as bound at once:
+    /// ctypes, cffi and SQLite's `load_extension` dlopen with RTLD_NOW.
     pub fn dlopens_now(&self) -> bool {
-        matches!(self.kind, HostKind::Cpython | HostKind::Postgres)
+        self.foreign_library || matches!(self.kind, HostKind::Cpython | HostKind::Postgres)
     }
 
     /// The host's program, as it names itself in ld.so's messages.
@@ -433,8 +435,16 @@ impl Host {
 
     /// What a file the host loads directly is called.
     pub fn module_kind(&self) -> &'static str {
-        if self.foreign_library && self.kind == HostKind::Cpython {
-            return "library loaded in CPython's process (ctypes, cffi, or a bundled library's plugin loader)";
+        if self.foreign_library {
+            match self.kind {
+                HostKind::Cpython => {
+                    return "library loaded in CPython's process (ctypes, cffi, or a bundled library's plugin loader)";
+                }
+                HostKind::Node => {
+                    return "library loaded in Node.js's process (an FFI, an addon's dlopen, SQLite's load_extension)";
+                }
+                _ => {}
+            }
         }
         match self.kind {
             HostKind::Cpython => "CPython extension module",

@@ -237,6 +237,16 @@ impl<'r> PackageSummaries<'r> {
             }
             summary.reinstall = summary.reinstall.or(artifact.reinstall());
         }
+        // The package's decision weighs every answer (its entries' first
+        // guesses among them) against the verdicts: it has the last word.
+        for decision in &report.packages {
+            let Some(package) = &decision.package else {
+                continue;
+            };
+            if let Some(summary) = map.get_mut(package) {
+                summary.reinstall = Some(decision.reinstalled.reinstall);
+            }
+        }
         PackageSummaries(map)
     }
 
