@@ -1426,3 +1426,50 @@ fn a_library_no_file_needs_in_node_modules_has_nodes_libraries() {
         assert_eq!(loose["verdict"], expected, "{target}: {loose:#}");
     }
 }
+
+/// A package that compiles (binding.gyp) but bundles addons named for each
+/// platform outside node-gyp-build's layout, its own loader choosing one
+/// (@sentry/node-cpu-profiler 2.4.4: `lib/sentry_cpu_profiler-linux-x64-musl-115.node`,
+/// and an install script that compiles only when none loads): on Alpine the
+/// musl one is the build, not a compile.
+#[test]
+fn an_addon_named_for_musl_is_the_build_of_a_package_that_would_compile() {
+    let project = tempfile::tempdir().unwrap();
+    let package = project.path().join("node_modules/profiler");
+    copy_fixture(
+        "lib/libplain-musl.so",
+        &package.join("lib/profiler-linux-x64-musl-115.node"),
+    );
+    copy_fixture(
+        "lib/libfortified.so",
+        &package.join("lib/profiler-linux-x64-glibc-115.node"),
+    );
+    std::fs::write(package.join("binding.gyp"), "{}").unwrap();
+    std::fs::write(
+        package.join("package.json"),
+        r#"{"name":"profiler","version":"2.4.4","scripts":{"install":"node scripts/check-build.js"}}"#,
+    )
+    .unwrap();
+    let (report, _) = json_scan(project.path(), &["--target", "alpine:3.20"]);
+    let decision = common::decision(&report, "profiler");
+    assert_eq!(
+        decision["reinstalled"]["reinstall"], "musl-build",
+        "{decision:#}"
+    );
+    assert_eq!(
+        decision["reinstalled"]["build"], "profiler-linux-x64-musl-115.node",
+        "{decision:#}"
+    );
+    // Named for another cpu, it is no build here: node-gyp compiles.
+    std::fs::rename(
+        package.join("lib/profiler-linux-x64-musl-115.node"),
+        package.join("lib/profiler-linux-arm64-musl-115.node"),
+    )
+    .unwrap();
+    let (report, _) = json_scan(project.path(), &["--target", "alpine:3.20"]);
+    let decision = common::decision(&report, "profiler");
+    assert_eq!(
+        decision["reinstalled"]["reinstall"], "source-build",
+        "{decision:#}"
+    );
+}

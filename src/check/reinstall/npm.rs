@@ -285,6 +285,17 @@ pub fn assess_npm_install(
             musl.build = Some(prebuild.clone());
             (musl, Vec::new())
         }
+        NativeSource::MuslNamedAddon(addon) => {
+            let mut musl = answer(
+                Reinstall::MuslBuild,
+                format!(
+                    "it bundles an addon named for linux and musl ({addon}), which a reinstall on Alpine has again; its own verdict tells whether it loads there"
+                ),
+                files,
+            );
+            musl.build = Some(addon.clone());
+            (musl, Vec::new())
+        }
         NativeSource::MuslPkgPrebuild(prebuild) => {
             let mut musl = answer(
                 Reinstall::MuslBuild,

@@ -112,6 +112,10 @@ mod lenient {
 pub enum NativeSource {
     /// A `.node` prebuild for musl and this CPU is in the package.
     MuslPrebuild(String),
+    /// An addon named for Linux, this CPU and musl outside node-gyp-build's
+    /// layout (`lib/sentry_cpu_profiler-linux-x64-musl-115.node`), in a
+    /// package that would otherwise compile: its own loader picks it.
+    MuslNamedAddon(String),
     /// A `.node` prebuild for musl and this CPU is in the package's platform
     /// package for Linux and this CPU (`@name/name-linux-x64`), which
     /// node-gyp-build-optional-packages loads before it compiles anything.
@@ -151,6 +155,8 @@ struct PackageNativeFiles {
     prebuilds: Vec<(Prebuild, String)>,
     /// Each prebuild in pkg-prebuilds' layout, as `<directory>/<file>`.
     pkg_prebuilds: Vec<String>,
+    /// Each other addon whose name says linux and musl, by file name.
+    musl_named_addons: Vec<String>,
 }
 
 /// What one file says about its package's native code.
@@ -169,6 +175,11 @@ enum NativeFile<'p> {
         package: &'p Path,
         /// `<directory>/<file>`, below `prebuilds/`.
         prebuild: &'p str,
+    },
+    /// Any other `.node` file whose name's words include `linux` and `musl`.
+    MuslNamedAddon {
+        package: PathBuf,
+        name: &'p str,
     },
 }
 
@@ -194,7 +205,15 @@ impl<'p> NativeFile<'p> {
                 prebuild: text.get(above.len() + 1..)?,
             });
         }
-        let parsed = prebuild(text).filter(|p| p.platform == "linux" && !p.bare)?;
+        let Some(parsed) = prebuild(text).filter(|p| p.platform == "linux" && !p.bare) else {
+            let words = name_words(name);
+            return (words.contains(&"linux") && words.contains(&"musl")).then(|| {
+                Some(NativeFile::MuslNamedAddon {
+                    package: package_dir(path)?,
+                    name,
+                })
+            })?;
+        };
         Some(NativeFile::Prebuild {
             // <package>/prebuilds/linux-<cpu>/<name>, or <package>/<name>
             package: path.ancestors().nth(parsed.package_depth())?,
@@ -202,6 +221,11 @@ impl<'p> NativeFile<'p> {
             name,
         })
     }
+}
+
+/// The words of a file name, split at `-`, `_` and `.`.
+fn name_words(name: &str) -> Vec<&str> {
+    name.split(['-', '_', '.']).collect()
 }
 
 /// Whether a file at `path` says how its npm package gets native code (see
@@ -230,12 +254,17 @@ impl NativeFiles {
                     .entry(package)
                     .pkg_prebuilds
                     .push(prebuild.to_string()),
+                Some(NativeFile::MuslNamedAddon { package, name }) => files
+                    .entry(&package)
+                    .musl_named_addons
+                    .push(name.to_string()),
                 None => {}
             }
         }
         for package in files.by_package.values_mut() {
             package.prebuilds.sort_by(|a, b| a.1.cmp(&b.1));
             package.pkg_prebuilds.sort();
+            package.musl_named_addons.sort();
         }
         files
     }
@@ -279,6 +308,16 @@ impl NativeFiles {
             name: name.clone(),
             compiles: false,
         })
+    }
+
+    /// An addon of `package` named for linux, `cpu` and musl (the first by name).
+    fn musl_named_addon(&self, package: &Path, cpu: &str) -> Option<String> {
+        self.by_package
+            .get(package)?
+            .musl_named_addons
+            .iter()
+            .find(|name| name_words(name).contains(&cpu))
+            .cloned()
     }
 
     /// The installed platform package for Linux and `cpu` that
@@ -371,6 +410,12 @@ pub fn native_source(
         }
         Some(prebuild) => return Some(prebuild),
         None => {}
+    }
+    // A package that compiles but bundles an addon named for musl
+    // (@sentry/node-cpu-profiler's install script compiles only when no
+    // `lib/*-linux-x64-musl-<abi>.node` loads).
+    if has_gyp && let Some(addon) = files.musl_named_addon(dir, cpu) {
+        return Some(NativeSource::MuslNamedAddon(addon));
     }
     let compiles = has_gyp || install.iter().any(|s| s.contains("node-gyp "));
     // node-pre-gyp needs `binary.host`; a bare `binary` object (sharp's napi_versions) is not a download.
