@@ -586,14 +586,15 @@ fn offline_makes_no_request_and_says_so() {
         let output = scan_cli(&server, cache.path(), &requirements(), args, env);
         let index = index_of(&output);
         assert_eq!(index["mode"], "offline", "{index}");
+        // A pin alone does not say whether it is native: pure requests too.
         assert_eq!(
-            index["asked"], 3,
-            "numpy, pandas, psycopg2; never pure requests: {index}"
+            index["asked"], 4,
+            "numpy, pandas, psycopg2, requests: {index}"
         );
         assert_eq!(index["answered"], 0);
         assert!(
             common::stderr(&output)
-                .contains("package index (offline): 0 of 3 package(s) answered from the cache"),
+                .contains("package index (offline): 0 of 4 package(s) answered from the cache"),
             "{}",
             common::stderr(&output)
         );
@@ -611,20 +612,20 @@ fn offline_makes_no_request_and_says_so() {
 
     // Online once fills the cache; offline then answers from it, still asking nothing.
     let online = scan_cli(&server, cache.path(), &requirements(), &[], &[]);
-    assert_eq!(index_of(&online)["answered"], 3, "{}", index_of(&online));
+    assert_eq!(index_of(&online)["answered"], 4, "{}", index_of(&online));
     let asked = server.requests();
-    assert_eq!(asked, 3);
+    assert_eq!(asked, 4);
     let offline = scan_cli(&server, cache.path(), &requirements(), &["--offline"], &[]);
     let index = index_of(&offline);
     assert_eq!(
         (index["answered"].clone(), index["from_cache"].clone()),
-        (3.into(), 3.into()),
+        (4.into(), 4.into()),
         "{index}"
     );
     let again = scan_cli(&server, cache.path(), &requirements(), &[], &[]);
     assert_eq!(
         index_of(&again)["from_cache"],
-        3,
+        4,
         "a fresh cache answers online too"
     );
     assert_eq!(server.requests(), asked);
@@ -643,8 +644,8 @@ fn a_failing_index_degrades_the_scan_to_the_cache_and_the_scan_completes() {
         index["reason"].as_str().unwrap().contains("HTTP 500"),
         "{index}"
     );
-    // The first failure stops the requests still to make (up to 3 were in flight).
-    assert!(server.requests() <= 3, "{}", server.requests());
+    // The first failure stops the requests still to make (up to 4 were in flight).
+    assert!(server.requests() <= 4, "{}", server.requests());
     let stderr = common::stderr(&output);
     assert!(stderr.contains("degraded"), "{stderr}");
     assert_eq!(
@@ -742,10 +743,10 @@ fn a_corrupt_cache_is_a_miss_never_an_answer_nor_a_crash() {
     let server = Server::start(Behaviour::Recorded);
     let cache = tempfile::tempdir().unwrap();
     let online = scan_cli(&server, cache.path(), &requirements(), &[], &[]);
-    assert_eq!(index_of(&online)["answered"], 3);
+    assert_eq!(index_of(&online)["answered"], 4);
     let files: Vec<PathBuf> = walk(cache.path());
     // The pages, and each page's digest for the version asked.
-    assert_eq!(files.len(), 6, "{files:?}");
+    assert_eq!(files.len(), 8, "{files:?}");
     // Each kind of file cut short (a digest at its last line's end, where
     // what is left still parses), emptied, and overwritten with another
     // kind of file.
@@ -776,14 +777,14 @@ fn a_corrupt_cache_is_a_miss_never_an_answer_nor_a_crash() {
     let index = index_of(&offline);
     assert_eq!(
         (index["answered"].clone(), index["failed"].clone()),
-        (0.into(), 3.into()),
+        (0.into(), 4.into()),
         "{index}"
     );
     let online = scan_cli(&server, cache.path(), &requirements(), &[], &[]);
     let index = index_of(&online);
     assert_eq!(
         (index["answered"].clone(), index["fetched"].clone()),
-        (3.into(), 3.into()),
+        (4.into(), 4.into()),
         "{index}"
     );
 }
@@ -912,6 +913,67 @@ fn an_npm_platform_package_naming_no_libc_installs_itself_again() {
     }
 }
 
+/// A requirements file pins versions and lists no files: the index says
+/// what pip on musl gets for each. Pure-Python ones (requests) and those
+/// nothing answers are not mentioned; a native version without a musllinux
+/// wheel is MC201 on the requirements file, as a known-problem row would
+/// be, and a row in the plan. Only a version the table already answers
+/// keeps the table's words.
+#[test]
+fn pins_of_a_requirements_file_are_answered_by_the_index() {
+    let server = Server::start(Behaviour::Recorded);
+    let cache = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    let stack = std::fs::read_to_string(common::corpus("thirdparty/manylinux-stack.txt")).unwrap();
+    std::fs::write(
+        project.path().join("requirements.txt"),
+        format!("{stack}\nrequests==2.32.3\n"),
+    )
+    .unwrap();
+    let output = scan_cli(
+        &server,
+        cache.path(),
+        project.path(),
+        &["--target", "alpine:3.20"],
+        &[],
+    );
+    let report = common::json_of(&output);
+    let decisions = report["packages"].as_array().unwrap();
+    let decision_of = |name: &str| decisions.iter().find(|d| d["package"]["name"] == name);
+    assert!(decision_of("requests").is_none(), "{decisions:#?}");
+    let numpy = decision_of("numpy").unwrap_or_else(|| panic!("{decisions:#?}"));
+    assert_eq!(numpy["reinstalled"]["reinstall"], "musl-build", "{numpy:#}");
+    // One entry per pinned package, each with its findings.
+    let said: Vec<&str> = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["path"] == "requirements.txt")
+        .flat_map(|a| a["findings"].as_array().into_iter().flatten())
+        .filter(|f| f["code"] == "MC201")
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    let without_wheel: Vec<&Value> = decisions
+        .iter()
+        .filter(|d| d["reinstalled"]["source"]["from"] == "index")
+        .filter(|d| {
+            matches!(
+                d["reinstalled"]["reinstall"].as_str(),
+                Some("source-build" | "cannot-install")
+            )
+        })
+        .collect();
+    assert!(!without_wheel.is_empty(), "{decisions:#?}");
+    for decision in without_wheel {
+        let name = decision["package"]["name"].as_str().unwrap();
+        assert!(
+            said.iter().any(|m| m.starts_with(&format!("{name} "))),
+            "{name}: {said:#?}"
+        );
+        assert_eq!(decision["as_is"]["verdict"], Value::Null, "{decision:#}");
+    }
+}
+
 /// A venv installed on Alpine (a musllinux build of MarkupSafe) moved to a
 /// glibc image: its files need musl's libc, and reinstalling on the target
 /// gets the manylinux wheel, which is the fix, not "no fix".
@@ -973,7 +1035,7 @@ fn a_pages_digest_answers_its_version_without_reading_the_page_again() {
         (report["packages"].clone(), report["artifacts"].clone())
     };
     let first = scan_cli(&server, cache.path(), &requirements(), &[], &[]);
-    assert_eq!(server.requests(), 3);
+    assert_eq!(server.requests(), 4);
     let index = cache.path().join("muslcheck/index");
     let with_extension = |extension: &str| -> Vec<PathBuf> {
         std::fs::read_dir(&index)
@@ -984,7 +1046,7 @@ fn a_pages_digest_answers_its_version_without_reading_the_page_again() {
     };
     assert_eq!(
         with_extension("digest").len(),
-        3,
+        4,
         "one per package and version"
     );
     for page in with_extension("json") {
@@ -995,8 +1057,8 @@ fn a_pages_digest_answers_its_version_without_reading_the_page_again() {
         std::fs::write(&page, cut).unwrap();
     }
     let second = scan_cli(&server, cache.path(), &requirements(), &[], &[]);
-    assert_eq!(server.requests(), 3, "the digests answered");
-    assert_eq!(index_of(&second)["from_cache"], 3, "{}", index_of(&second));
+    assert_eq!(server.requests(), 4, "the digests answered");
+    assert_eq!(index_of(&second)["from_cache"], 4, "{}", index_of(&second));
     assert_eq!(decisions(&second), decisions(&first));
 
     // A digest cut at a line's end still parses, but is a miss: its page,
@@ -1009,7 +1071,7 @@ fn a_pages_digest_answers_its_version_without_reading_the_page_again() {
         .unwrap();
     std::fs::write(&digests[0], &whole[..=line_end]).unwrap();
     let third = scan_cli(&server, cache.path(), &requirements(), &[], &[]);
-    assert_eq!(server.requests(), 4, "one cut digest, one page asked again");
+    assert_eq!(server.requests(), 5, "one cut digest, one page asked again");
     assert_eq!(decisions(&third), decisions(&first));
 
     for digest in with_extension("digest") {
@@ -1024,7 +1086,7 @@ fn a_pages_digest_answers_its_version_without_reading_the_page_again() {
     let fourth = scan_cli(&server, cache.path(), &requirements(), &[], &[]);
     assert_eq!(
         server.requests(),
-        7,
+        9,
         "without digests, cut pages are misses"
     );
     assert_eq!(decisions(&fourth), decisions(&first));

@@ -341,6 +341,8 @@ impl Lookup {
                 Vec::new()
             };
             let mut answer = index_answer(verdict, &python.url, build_packages);
+            answer.only_an_sdist =
+                answer.reinstall == Reinstall::SourceBuild && !pypi::publishes_wheels(&python.page);
             answer.same_build_as_installed = python
                 .installed
                 .as_ref()

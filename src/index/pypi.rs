@@ -436,6 +436,13 @@ impl Page {
     }
 }
 
+/// Whether the page's version publishes any wheel, pure or not.
+pub fn publishes_wheels(page: &Page) -> bool {
+    page.files
+        .iter()
+        .any(|file| matches!(file.kind, Kind::Wheel(_)))
+}
+
 /// What pip on the target does with the page's version of the project:
 /// install a platform wheel the target takes, a pure wheel, build the
 /// sdist, or fail. `None` when the page has no file of that version.

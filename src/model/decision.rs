@@ -72,6 +72,10 @@ pub struct ReinstallAnswer {
     /// tags name it): a reinstall gets the same files.
     #[serde(skip)]
     pub same_build_as_installed: bool,
+    /// The release is one sdist and no wheel: whether it builds native code
+    /// at all only installed files tell (a pin alone says nothing).
+    #[serde(skip)]
+    pub only_an_sdist: bool,
 }
 
 impl ReinstallAnswer {
@@ -87,6 +91,7 @@ impl ReinstallAnswer {
             advice: None,
             build_from_source_forced: false,
             same_build_as_installed: false,
+            only_an_sdist: false,
         }
     }
 

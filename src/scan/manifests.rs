@@ -336,7 +336,14 @@ fn python_lock_artifacts(
         .into_iter()
         .filter_map(|package| {
             let (answer, findings) = reinstall::assess_locked(&package, arch, &file_name);
-            if matches!(answer.reinstall, Reinstall::Unknown | Reinstall::NotNative) {
+            // A pin alone (requirements.txt) is kept for the package index
+            // to answer: whether the target gets a wheel, an sdist or nothing.
+            let asked_of_the_index = answer.reinstall == Reinstall::Unknown
+                && !package.lists_files
+                && !package.version.is_empty();
+            if matches!(answer.reinstall, Reinstall::Unknown | Reinstall::NotNative)
+                && !asked_of_the_index
+            {
                 return None;
             }
             let owner = Package {

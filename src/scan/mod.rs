@@ -13,7 +13,7 @@ mod read;
 mod side_reads;
 mod walk;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -26,9 +26,9 @@ use crate::ecosystem::npm::package_dir;
 use crate::ecosystem::python::InstalledWheel;
 use crate::index;
 use crate::model::{
-    ActionPlan, Arch, Artifact, ArtifactKind, Assessment, Code, ContainerImage, Ecosystem,
-    Evidence, Finding, Package, ReinstallAnswer, Report, ReportPath, SCHEMA_VERSION, Summary,
-    ToolInfo, Verdict, outermost_archive_root,
+    ActionPlan, AnswerSource, Arch, Artifact, ArtifactKind, Assessment, Code, ContainerImage,
+    Ecosystem, Evidence, Finding, Package, Reinstall, ReinstallAnswer, Report, ReportPath,
+    SCHEMA_VERSION, Summary, ToolInfo, Verdict, outermost_archive_root,
 };
 use crate::platform::{LoaderKind, Platform};
 use crate::progress::{Progress, Silent};
@@ -268,6 +268,7 @@ fn report_for(
         || lookup.get_or_init(|| index::look_up(&asked, &options.index)),
     );
     let (answers, index_summary) = lookup.answers(&options.platform);
+    answer_pins(&mut artifacts, &answers, &options.platform);
     // What another base replaces does not depend on the target.
     let mut images = scanned.images.clone();
     image::set_aside(&mut images, &mut artifacts);
@@ -319,6 +320,64 @@ fn report_for(
     );
     report.summary.duration_ms = started.elapsed().as_millis();
     report
+}
+
+/// A version a lockfile only pins (requirements.txt) is kept for the index
+/// to answer: with its answer where the index says the target gets a build
+/// or none (MC201 where pip on musl gets no wheel, as a known-problem row
+/// would say, before the ignore rules), dropped where nothing answered, the
+/// version is pure Python or a release of one sdist (no file here tells
+/// whether it is native).
+/// A Python lockfile's pin that nothing but the index can answer.
+fn is_a_pin(answer: &ReinstallAnswer) -> bool {
+    answer.reinstall == Reinstall::Unknown && matches!(answer.source, AnswerSource::Lockfile { .. })
+}
+
+fn answer_pins(
+    artifacts: &mut Vec<Artifact>,
+    answers: &[(Package, ReinstallAnswer)],
+    platform: &Platform,
+) {
+    let by_package: HashMap<&Package, &ReinstallAnswer> = answers
+        .iter()
+        .map(|(package, answer)| (package, answer))
+        .collect();
+    artifacts.retain_mut(|artifact| {
+        let ArtifactKind::Package { answer } = &mut artifact.kind else {
+            return true;
+        };
+        let Some(package) = artifact.package.as_ref() else {
+            return true;
+        };
+        let pin = package.ecosystem == Ecosystem::Pypi && is_a_pin(answer);
+        if !pin {
+            return true;
+        }
+        let Some(&said) = by_package.get(package) else {
+            return false;
+        };
+        if matches!(said.reinstall, Reinstall::Unknown | Reinstall::NotNative) || said.only_an_sdist
+        {
+            return false;
+        }
+        *answer = said.clone();
+        let lockfile = artifact
+            .path
+            .as_str()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
+        let finding = (platform.loader_kind() == LoaderKind::Musl)
+            .then(|| {
+                check::reinstall::pinned_without_musl_wheel(package, lockfile, said, platform.arch)
+            })
+            .flatten();
+        if let Some(finding) = finding {
+            artifact.assessment.findings.push(finding);
+            artifact.assessment.verdict = Verdict::Unknown;
+        }
+        true
+    });
 }
 
 /// One list of items; each wheel remembers the range of its members. And
@@ -519,8 +578,17 @@ fn problem_artifact(problem: &Problem) -> Artifact {
 /// apply there, nor does a reinstall answer about musl builds.
 fn for_target_libc(mut entry: Artifact, platform: &Platform) -> Artifact {
     let loader = platform.loader_kind();
+    // A Python pin the index answers for any target is not about musl.
+    let python_pin = |answer: &ReinstallAnswer| {
+        entry
+            .package
+            .as_ref()
+            .is_some_and(|p| p.ecosystem == Ecosystem::Pypi)
+            && is_a_pin(answer)
+    };
     if let ArtifactKind::Package { answer } = &mut entry.kind
         && loader != LoaderKind::Musl
+        && !python_pin(answer)
     {
         let glibc_variant = entry
             .assessment

@@ -6,7 +6,8 @@
 use crate::ecosystem::known::{FirstMusl, KnownPackage, WithoutMuslBuild, known_package_in};
 use crate::ecosystem::python_lock::{LockedPackage, has_native_wheels, musllinux_wheel};
 use crate::model::{
-    AnswerSource, Arch, Code, Ecosystem, Evidence, Finding, Reinstall, ReinstallAnswer, Version,
+    AnswerSource, Arch, Code, Ecosystem, Evidence, Finding, Package, Reinstall, ReinstallAnswer,
+    Version,
 };
 
 mod npm;
@@ -57,15 +58,17 @@ pub fn assess_locked(package: &LockedPackage, arch: Arch, source: &str) -> Answe
     // Pins without files, and sdist-only entries (native or not: the lock
     // cannot tell), are left to the table.
     if !package.lists_files || package.wheels.is_empty() {
+        // Left for the package index to answer (see `scan::answer_pins`).
         return known_answer(Ecosystem::Pypi, &package.name, &package.version).unwrap_or_else(
             || {
-                (
-                    ReinstallAnswer::unknown(format!(
-                        "{source} pins the version only, and the known-problem table does not list {}",
-                        package.name
-                    )),
-                    Vec::new(),
-                )
+                let detail = format!(
+                    "{source} pins the version only, and the known-problem table does not list {}",
+                    package.name
+                );
+                let lockfile = AnswerSource::Lockfile {
+                    path: source.to_string(),
+                };
+                (answer(Reinstall::Unknown, detail, lockfile), Vec::new())
             },
         );
     }
@@ -137,6 +140,43 @@ pub fn assess_locked(package: &LockedPackage, arch: Arch, source: &str) -> Answe
 
 /// What the known-problem table says of `name` `version`; `None` when it
 /// does not list the package or cannot tell for this version.
+/// What the package index said of a version a lockfile only pins
+/// (requirements.txt), when pip on musl gets no wheel for it: MC201, as the
+/// known-problem table would say it.
+pub fn pinned_without_musl_wheel(
+    package: &Package,
+    lockfile: &str,
+    answer: &ReinstallAnswer,
+    arch: Arch,
+) -> Option<Finding> {
+    if package.ecosystem != Ecosystem::Pypi
+        || answer.only_an_sdist
+        || !matches!(answer.source, AnswerSource::Index { .. })
+        || !matches!(
+            answer.reinstall,
+            Reinstall::SourceBuild | Reinstall::CannotInstall | Reinstall::NoMuslBuild
+        )
+    {
+        return None;
+    }
+    let remedy = match answer.reinstall {
+        Reinstall::SourceBuild => {
+            "pip will compile it from the sdist: `apk add build-base python3-dev` plus the -dev packages of the libraries it links; or upgrade to a version with musllinux wheels"
+        }
+        _ => "upgrade to a version with musllinux wheels, or keep a glibc base image for it",
+    };
+    let finding = Finding::new(
+        Code::NoMuslBuild,
+        format!("{} {}: {}", package.name, package.version, answer.detail),
+        Evidence::LockedWheels {
+            lockfile: lockfile.to_string(),
+            wanted: format!("musllinux_*_{}", pip_arch(arch)),
+            detail: format!("the package index: {}", answer.detail),
+        },
+    );
+    Some(finding.with_remedy(remedy.to_string()))
+}
+
 pub fn known_answer(ecosystem: Ecosystem, name: &str, version: &str) -> Option<Answered> {
     let known = known_package_in(ecosystem, name)?;
     let table = AnswerSource::KnownTable {
