@@ -274,53 +274,36 @@ pub fn assess_npm_install(
     };
     let known = known_package_in(Ecosystem::Npm, &manifest.name);
     match source {
-        NativeSource::MuslPrebuild(prebuild) => {
-            let mut musl = answer(
-                Reinstall::MuslBuild,
-                format!(
-                    "it bundles a musl prebuild ({prebuild}) that node-gyp-build loads on Alpine"
-                ),
-                files,
-            );
-            musl.build = Some(prebuild.clone());
-            (musl, Vec::new())
-        }
-        NativeSource::MuslNamedAddon(addon) => {
-            let mut musl = answer(
-                Reinstall::MuslBuild,
-                format!(
-                    "it bundles an addon named for linux and musl ({addon}), which a reinstall on Alpine has again; its own verdict tells whether it loads there"
-                ),
-                files,
-            );
-            musl.build = Some(addon.clone());
-            (musl, Vec::new())
-        }
-        NativeSource::MuslPkgPrebuild(prebuild) => {
-            let mut musl = answer(
-                Reinstall::MuslBuild,
-                format!(
-                    "it bundles a musl prebuild ({prebuild}) that pkg-prebuilds loads on \
-                     Alpine; its install script checks that before it would compile"
-                ),
-                files,
-            );
-            musl.build = Some(prebuild.clone());
-            (musl, Vec::new())
-        }
-        NativeSource::MuslPlatformPackage { package, prebuild } => {
-            let mut musl = answer(
-                Reinstall::MuslBuild,
-                format!(
-                    "its platform package {package}, which npm installs on any Linux libc, \
-                     holds a musl prebuild ({prebuild}) that node-gyp-build-optional-packages \
-                     loads on Alpine before it would compile"
-                ),
-                files,
-            );
-            musl.build = Some(prebuild.clone());
-            (musl, Vec::new())
-        }
+        NativeSource::MuslPrebuild(prebuild) => bundled_musl_build(
+            format!("it bundles a musl prebuild ({prebuild}) that node-gyp-build loads on Alpine"),
+            prebuild,
+            files,
+        ),
+        NativeSource::MuslNamedAddon(addon) => bundled_musl_build(
+            format!(
+                "it bundles an addon named for linux and musl ({addon}), which a reinstall on \
+                 Alpine has again; its own verdict tells whether it loads there"
+            ),
+            addon,
+            files,
+        ),
+        NativeSource::MuslPkgPrebuild(prebuild) => bundled_musl_build(
+            format!(
+                "it bundles a musl prebuild ({prebuild}) that pkg-prebuilds loads on \
+                 Alpine; its install script checks that before it would compile"
+            ),
+            prebuild,
+            files,
+        ),
+        NativeSource::MuslPlatformPackage { package, prebuild } => bundled_musl_build(
+            format!(
+                "its platform package {package}, which npm installs on any Linux libc, \
+                 holds a musl prebuild ({prebuild}) that node-gyp-build-optional-packages \
+                 loads on Alpine before it would compile"
+            ),
+            prebuild,
+            files,
+        ),
         NativeSource::UntaggedPrebuild { name, compiles } => {
             let mut any = answer(
                 Reinstall::MuslBuild,
@@ -437,6 +420,13 @@ pub fn install_script_answer(name: &str, version: &str, lockfile: &str) -> Answe
     );
     scripted.build_packages = build_packages(Ecosystem::Npm, None);
     (scripted, vec![finding])
+}
+
+/// A musl build the package's own files hold: `build`, as `detail` says.
+fn bundled_musl_build(detail: String, build: &str, files: AnswerSource) -> Answered {
+    let mut musl = answer(Reinstall::MuslBuild, detail, files);
+    musl.build = Some(build.to_string());
+    (musl, Vec::new())
 }
 
 fn needs_build_tools(package: &str) -> Finding {
