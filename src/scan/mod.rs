@@ -322,17 +322,17 @@ fn report_for(
     report
 }
 
+/// A Python lockfile's pin that nothing but the index can answer.
+fn is_a_pin(answer: &ReinstallAnswer) -> bool {
+    answer.reinstall == Reinstall::Unknown && matches!(answer.source, AnswerSource::Lockfile { .. })
+}
+
 /// A version a lockfile only pins (requirements.txt) is kept for the index
 /// to answer: with its answer where the index says the target gets a build
 /// or none (MC201 where pip on musl gets no wheel, as a known-problem row
 /// would say, before the ignore rules), dropped where nothing answered, the
 /// version is pure Python or a release of one sdist (no file here tells
 /// whether it is native).
-/// A Python lockfile's pin that nothing but the index can answer.
-fn is_a_pin(answer: &ReinstallAnswer) -> bool {
-    answer.reinstall == Reinstall::Unknown && matches!(answer.source, AnswerSource::Lockfile { .. })
-}
-
 fn answer_pins(
     artifacts: &mut Vec<Artifact>,
     answers: &[(Package, ReinstallAnswer)],

@@ -56,9 +56,9 @@ pub fn pip_arch(arch: Arch) -> &'static str {
 /// lists, else from the known-problem table.
 pub fn assess_locked(package: &LockedPackage, arch: Arch, source: &str) -> Answered {
     // Pins without files, and sdist-only entries (native or not: the lock
-    // cannot tell), are left to the table.
+    // cannot tell), are left to the table, then to the package index
+    // (`scan::answer_pins`).
     if !package.lists_files || package.wheels.is_empty() {
-        // Left for the package index to answer (see `scan::answer_pins`).
         return known_answer(Ecosystem::Pypi, &package.name, &package.version).unwrap_or_else(
             || {
                 let detail = format!(
@@ -138,8 +138,6 @@ pub fn assess_locked(package: &LockedPackage, arch: Arch, source: &str) -> Answe
     (locked, vec![no_wheel, finding])
 }
 
-/// What the known-problem table says of `name` `version`; `None` when it
-/// does not list the package or cannot tell for this version.
 /// What the package index said of a version a lockfile only pins
 /// (requirements.txt), when pip on musl gets no wheel for it: MC201, as the
 /// known-problem table would say it.
@@ -177,6 +175,8 @@ pub fn pinned_without_musl_wheel(
     Some(finding.with_remedy(remedy.to_string()))
 }
 
+/// What the known-problem table says of `name` `version`; `None` when it
+/// does not list the package or cannot tell for this version.
 pub fn known_answer(ecosystem: Ecosystem, name: &str, version: &str) -> Option<Answered> {
     let known = known_package_in(ecosystem, name)?;
     let table = AnswerSource::KnownTable {
