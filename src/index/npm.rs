@@ -458,10 +458,11 @@ pub fn decide(
 }
 
 /// What `npm install` on musl does with an installed platform package that
-/// names no libc (linux, the target's cpu): it installs the same package
-/// again, whose files then decide (sqlite-vec-linux-x64 0.1.9 holds a glibc
-/// `vec0.so`; lefthook-linux-x64's static Go program loads anywhere).
-/// `None` for any other package.
+/// names no libc (its `os` and `cpu` say linux and the target's cpu): it
+/// installs the same package again, whose files then decide
+/// (sqlite-vec-linux-x64 0.1.9 holds a glibc `vec0.so`; lefthook-linux-x64's
+/// static Go program loads anywhere). `None` for any other package: one
+/// that names only its systems (`os`) may compile at install.
 pub fn installs_itself(
     name: &str,
     version: &str,
@@ -469,7 +470,8 @@ pub fn installs_itself(
     cpu: &str,
 ) -> Option<Verdict> {
     let manifest = releases.installed.as_ref()?;
-    (fit(name, manifest, cpu)? == Fit::AnyLibc).then(|| Verdict {
+    let platform_package = manifest.os.is_some() && manifest.cpu.is_some();
+    (platform_package && fit(name, manifest, cpu)? == Fit::AnyLibc).then(|| Verdict {
         reinstall: Reinstall::MuslBuild,
         build: Some(format!("{name}@{version}")),
         first_musl_version: None,
@@ -723,6 +725,7 @@ mod tests {
             r#"{"os":["linux"],"cpu":["x64"],"libc":["glibc"]}"#,
             r#"{"os":["linux"],"cpu":["x64"],"libc":["musl"]}"#,
             r#"{"os":["darwin"],"cpu":["x64"]}"#,
+            r#"{"os":["linux","darwin","win32"]}"#,
             r#"{"optionalDependencies":{"vec-linux-x64":"1.0.0"}}"#,
         ] {
             assert_eq!(
