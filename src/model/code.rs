@@ -410,8 +410,9 @@ with the default TLS model (`-ftls-model=global-dynamic`).",
 version that publishes only manylinux wheels, pip downloads the sdist and compiles it: the \
 image needs a compiler and the -dev packages of every library it links, builds are slow, and \
 some packages fail to build on musl at all. muslcheck answers from the project's lockfile \
-(wheel files it lists) or from its known-problem table (data/known-packages.tsv, with sources), \
-never from a guess.\n\nExample: numpy 1.24.x (musllinux wheels start at 1.25.0).\n\nFix: \
+(wheel files it lists), from its known-problem table (data/known-packages.tsv, with sources) \
+or, for a version a requirements file only pins, from the package index (the files it lists \
+for that version), never from a guess.\n\nExample: numpy 1.24.x (musllinux wheels start at 1.25.0).\n\nFix: \
 upgrade to the first version with musllinux wheels, or add the `apk add` build dependencies.",
         remedy: None,
     },
