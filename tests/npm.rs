@@ -1460,6 +1460,14 @@ fn an_addon_named_for_musl_is_the_build_of_a_package_that_would_compile() {
         decision["reinstalled"]["build"], "profiler-linux-x64-musl-115.node",
         "{decision:#}"
     );
+    // On a glibc image it is no prebuild "without a libc tag".
+    let (report, _) = json_scan(project.path(), &["--target", "debian:12-slim"]);
+    let decision = common::decision(&report, "profiler");
+    let detail = decision["reinstalled"]["detail"].as_str().unwrap();
+    assert!(
+        !detail.contains("without a libc tag") && !detail.contains("musl-115"),
+        "{decision:#}"
+    );
     // Named for another cpu, it is no build here: node-gyp compiles.
     std::fs::rename(
         package.join("lib/profiler-linux-x64-musl-115.node"),

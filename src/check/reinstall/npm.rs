@@ -211,7 +211,8 @@ pub fn glibc_variant_answer(finding: &Finding) -> Option<ReinstallAnswer> {
 
 /// The prebuild an answer from a package's own files names when it is one
 /// without a libc tag (`tree-sitter.node`, a bare file name; a musl
-/// prebuild's names its tag or its directory's), which node-gyp-build loads
+/// prebuild's names its tag or its directory's, an addon named for musl
+/// has the word), which node-gyp-build loads
 /// on any libc: its own verdict answers on any target.
 pub fn untagged_prebuild(answer: &ReinstallAnswer) -> Option<&str> {
     let from_files = matches!(answer.source, AnswerSource::PackageFiles { .. });
@@ -222,7 +223,9 @@ pub fn untagged_prebuild(answer: &ReinstallAnswer) -> Option<&str> {
         .filter(|name| {
             name.ends_with(".node")
                 && !name.contains('/')
-                && !name.split('.').any(|tag| matches!(tag, "musl" | "glibc"))
+                && !name
+                    .split(['.', '-', '_'])
+                    .any(|word| matches!(word, "musl" | "glibc"))
         })
 }
 
