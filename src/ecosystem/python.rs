@@ -182,28 +182,24 @@ impl InstalledWheel {
     }
 
     /// Whether the wheel file `file_name` is this one: a tag of its name
-    /// (each compressed set expanded) is one of the installed wheel's.
+    /// (each compressed set expanded; legacy platform names as PEP 600's)
+    /// is one of the installed wheel's.
     pub fn is(&self, file_name: &str) -> bool {
-        let Some(stem) = file_name.strip_suffix(".whl") else {
+        let Some(wheel) = WheelName::parse(file_name) else {
             return false;
         };
-        let mut fields = stem.rsplitn(4, '-');
-        let (Some(platforms), Some(abis), Some(pythons), Some(_)) =
-            (fields.next(), fields.next(), fields.next(), fields.next())
-        else {
-            return false;
-        };
-        pythons.split('.').any(|python| {
-            abis.split('.').any(|abi| {
-                platforms.split('.').any(|platform| {
-                    self.tags.iter().any(|tag| {
-                        let mut parts = tag.splitn(3, '-');
-                        parts.next() == Some(python)
-                            && parts.next() == Some(abi)
-                            && parts.next() == Some(platform)
-                    })
-                })
-            })
+        self.tags.iter().any(|tag| {
+            let mut parts = tag.splitn(3, '-');
+            let (Some(python), Some(abi), Some(platform)) =
+                (parts.next(), parts.next(), parts.next())
+            else {
+                return false;
+            };
+            wheel.python_tags.iter().any(|p| p == python)
+                && wheel.abi_tags.iter().any(|a| a == abi)
+                && platform
+                    .parse::<PlatformTag>()
+                    .is_ok_and(|platform| wheel.platform_tags.contains(&platform))
         })
     }
 }
@@ -305,6 +301,9 @@ mod tests {
         assert!(!installed.is("numpy-1.26.4.tar.gz"));
         assert!(!installed.is("cp311-cp311-manylinux_2_17_x86_64.whl"));
         assert!(!InstalledWheel::default().is("x-1-py3-none-any.whl"));
+        // The legacy name of the same platform is the same platform.
+        let legacy = InstalledWheel::read("Tag: cp311-cp311-manylinux2014_x86_64\n");
+        assert!(legacy.is("numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.whl"));
     }
 
     #[test]
