@@ -6,6 +6,7 @@
 
 mod attribute;
 mod cache;
+mod entries;
 mod image;
 mod inputs;
 mod manifests;
@@ -13,7 +14,7 @@ mod read;
 mod side_reads;
 mod walk;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -26,15 +27,16 @@ use crate::ecosystem::npm::package_dir;
 use crate::ecosystem::python::InstalledWheel;
 use crate::index;
 use crate::model::{
-    ActionPlan, AnswerSource, Arch, Artifact, ArtifactKind, Assessment, Code, ContainerImage,
-    Ecosystem, Evidence, Finding, Package, Reinstall, ReinstallAnswer, Report, ReportPath,
-    SCHEMA_VERSION, Summary, ToolInfo, Verdict, outermost_archive_root,
+    ActionPlan, Arch, Artifact, ArtifactKind, Assessment, Code, ContainerImage, Ecosystem,
+    Evidence, Finding, Package, Report, ReportPath, SCHEMA_VERSION, Summary, ToolInfo, Verdict,
+    outermost_archive_root,
 };
-use crate::platform::{LoaderKind, Platform};
+use crate::platform::Platform;
 use crate::progress::{Progress, Silent};
 
 use attribute::{attribute_packages, installed_wheels, name_hard_links};
 use cache::Read;
+use entries::{answer_pins, for_target_libc};
 use inputs::Inputs;
 use read::{CandidateRead, Item, NotElfFile, WheelRead};
 use side_reads::SideReads;
@@ -322,64 +324,6 @@ fn report_for(
     report
 }
 
-/// A Python lockfile's pin that nothing but the index can answer.
-fn is_a_pin(answer: &ReinstallAnswer) -> bool {
-    answer.reinstall == Reinstall::Unknown && matches!(answer.source, AnswerSource::Lockfile { .. })
-}
-
-/// A version a lockfile only pins (requirements.txt) is kept for the index
-/// to answer: with its answer where the index says the target gets a build
-/// or none (MC201 where pip on musl gets no wheel, as a known-problem row
-/// would say, before the ignore rules), dropped where nothing answered, the
-/// version is pure Python or a release of one sdist (no file here tells
-/// whether it is native).
-fn answer_pins(
-    artifacts: &mut Vec<Artifact>,
-    answers: &[(Package, ReinstallAnswer)],
-    platform: &Platform,
-) {
-    let by_package: HashMap<&Package, &ReinstallAnswer> = answers
-        .iter()
-        .map(|(package, answer)| (package, answer))
-        .collect();
-    artifacts.retain_mut(|artifact| {
-        let ArtifactKind::Package { answer } = &mut artifact.kind else {
-            return true;
-        };
-        let Some(package) = artifact.package.as_ref() else {
-            return true;
-        };
-        let pin = package.ecosystem == Ecosystem::Pypi && is_a_pin(answer);
-        if !pin {
-            return true;
-        }
-        let Some(&said) = by_package.get(package) else {
-            return false;
-        };
-        if matches!(said.reinstall, Reinstall::Unknown | Reinstall::NotNative) || said.only_an_sdist
-        {
-            return false;
-        }
-        *answer = said.clone();
-        let lockfile = artifact
-            .path
-            .as_str()
-            .rsplit('/')
-            .next()
-            .unwrap_or_default();
-        let finding = (platform.loader_kind() == LoaderKind::Musl)
-            .then(|| {
-                check::reinstall::pinned_without_musl_wheel(package, lockfile, said, platform.arch)
-            })
-            .flatten();
-        if let Some(finding) = finding {
-            artifact.assessment.findings.push(finding);
-            artifact.assessment.verdict = Verdict::Unknown;
-        }
-        true
-    });
-}
-
 /// One list of items; each wheel remembers the range of its members. And
 /// the files that are not ELF.
 fn flatten(reads: Vec<CandidateRead>) -> (Vec<Item>, Vec<WheelRead>, Vec<NotElfFile>) {
@@ -571,72 +515,6 @@ fn problem_artifact(problem: &Problem) -> Artifact {
         ArtifactKind::Unreadable,
         Assessment::of(verdict, vec![finding]),
     )
-}
-
-/// A lockfile or manifest entry judged for the target: its findings about
-/// installing on another libc (or on one, for an image without any) do not
-/// apply there, nor does a reinstall answer about musl builds.
-fn for_target_libc(mut entry: Artifact, platform: &Platform) -> Artifact {
-    let loader = platform.loader_kind();
-    // A Python pin the index answers for any target is not about musl.
-    let python_pin = |answer: &ReinstallAnswer| {
-        entry
-            .package
-            .as_ref()
-            .is_some_and(|p| p.ecosystem == Ecosystem::Pypi)
-            && is_a_pin(answer)
-    };
-    if let ArtifactKind::Package { answer } = &mut entry.kind
-        && loader != LoaderKind::Musl
-        && !python_pin(answer)
-    {
-        let glibc_variant = entry
-            .assessment
-            .findings
-            .iter()
-            .find(|f| f.code.is_about_glibc_installs());
-        let glibc_answer = glibc_variant
-            .and_then(check::reinstall::glibc_variant_answer)
-            .or_else(|| check::reinstall::untagged_prebuild_on_glibc(answer, platform));
-        *answer = match (loader, glibc_answer) {
-            (LoaderKind::Glibc, Some(glibc_answer)) => glibc_answer,
-            _ => ReinstallAnswer::unknown(not_for_musl(entry.package.as_ref(), loader)),
-        };
-    }
-    if matches!(entry.kind, ArtifactKind::Package { .. }) {
-        let assessment = &mut entry.assessment;
-        assessment.findings.retain(|f| match loader {
-            LoaderKind::Musl => !f.code.is_about_glibc_installs(),
-            LoaderKind::Glibc => !f.code.is_about_musl_installs(),
-            LoaderKind::None => {
-                !f.code.is_about_musl_installs() && !f.code.is_about_glibc_installs()
-            }
-        });
-        if assessment.findings.is_empty() && assessment.verdict == Verdict::Unknown {
-            assessment.verdict = Verdict::Ok;
-        }
-    }
-    entry
-}
-
-/// Why a package entry has no reinstall answer on a glibc image or one
-/// without a C library: the lockfile's variants and the known-problem table
-/// speak of musl builds.
-fn not_for_musl(package: Option<&Package>, loader: LoaderKind) -> String {
-    let package = package.map_or_else(
-        || "this package".to_string(),
-        |p| format!("{} {}", p.name, p.version),
-    );
-    match loader {
-        LoaderKind::None => format!(
-            "{package}: an image without a C library has no package manager to reinstall it \
-             with, and what is known here is about musl builds; its files are judged as they are"
-        ),
-        _ => format!(
-            "{package}: what is known here is about its musl builds, which a glibc image does \
-             not install; its files are judged as they are"
-        ),
-    }
 }
 
 /// The assessment of a file or manifest that could not be read.
