@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::actions::actions;
 use super::npm_prebuilds::{no_prebuild_for_the_target, untagged_prebuild_fallback};
 use super::reinstall::untagged_prebuild;
+use crate::ecosystem::known::{WithoutMuslBuild, known_package_in};
 use crate::ecosystem::maven::jni_library;
 use crate::model::{
     ActionPlan, AnswerSource, Artifact, ArtifactKind, AsIs, Code, Ecosystem, Evidence, LibcKind,
@@ -166,7 +167,8 @@ fn decide_one(
         as_is.note = Some(note);
     }
     let reinstalled = best_answer(&group.answers)
-        .map(|best| with_every_build_package(best, &group.answers))
+        .map(|best| built_without_a_musl_build(best, package.as_ref(), platform))
+        .map(|best| with_every_build_package(&best, &group.answers))
         .map(|best| with_table_advice(best, &group.answers))
         .or_else(|| distribution_answer(package.as_ref(), &group.files, platform))
         .unwrap_or_else(|| answer_from_files(package.as_ref(), &group.files, &as_is, platform));
@@ -202,6 +204,44 @@ fn best_answer(answers: &[ReinstallAnswer]) -> Option<&ReinstallAnswer> {
         .filter(|a| a.reinstall != Reinstall::Unknown)
         .max_by_key(|a| a.source.rank())
         .or_else(|| answers.first())
+}
+
+/// `best`, unless it is a build from source (an sdist the index lists, an
+/// install script) that the known-problem table knows gets no musl build:
+/// the build downloads a binary published for glibc only (ibm_db's setup.py
+/// fetches IBM's CLI driver). The index sees the sdist, not what it fetches.
+fn built_without_a_musl_build(
+    best: &ReinstallAnswer,
+    package: Option<&Package>,
+    platform: &Platform,
+) -> ReinstallAnswer {
+    let musl = platform.loader_kind() == LoaderKind::Musl;
+    let known = package.filter(|_| musl).and_then(|package| {
+        let known = known_package_in(package.ecosystem, &package.name)?;
+        let explicit =
+            known.without_musl_build_of(&package.version) == &WithoutMuslBuild::NoMuslBuild;
+        (explicit && known.lacks_musl_build(&package.version) == Some(true))
+            .then_some((package, known))
+    });
+    match known {
+        Some((package, known)) if best.reinstall == Reinstall::SourceBuild => {
+            let detail = format!(
+                "{}; but building {} {} gets no musl build: {} (known-problem table)",
+                best.detail, package.name, package.version, known.without_musl_build_why
+            );
+            ReinstallAnswer {
+                advice: Some(known.remedy.clone()).filter(|remedy| !remedy.is_empty()),
+                ..ReinstallAnswer::new(
+                    Reinstall::NoMuslBuild,
+                    detail,
+                    AnswerSource::KnownTable {
+                        sources: known.sources.clone(),
+                    },
+                )
+            }
+        }
+        _ => best.clone(),
+    }
 }
 
 /// `best`, which a build from source answers, with the build packages of
@@ -624,5 +664,50 @@ mod tests {
         // A musl build to install needs no advice.
         let musl = answer(Reinstall::MuslBuild, index, None);
         assert_eq!(with_table_advice(musl, &answers).advice, None);
+    }
+
+    #[test]
+    fn a_source_build_the_table_knows_downloads_a_glibc_binary_is_no_musl_build() {
+        let on = |target: &str| {
+            Platform::new(target.parse().unwrap(), crate::model::Arch::X86_64, false)
+        };
+        let package = |name: &str| Package {
+            ecosystem: Ecosystem::Pypi,
+            name: name.to_string(),
+            version: "3.2.9".to_string(),
+        };
+        let index = AnswerSource::Index {
+            url: "https://pypi.org/simple/ibm-db/".to_string(),
+        };
+        let sdist = answer(Reinstall::SourceBuild, index.clone(), None);
+        let on_alpine =
+            built_without_a_musl_build(&sdist, Some(&package("ibm_db")), &on("alpine:3.20"));
+        assert_eq!(on_alpine.reinstall, Reinstall::NoMuslBuild);
+        assert!(matches!(on_alpine.source, AnswerSource::KnownTable { .. }));
+        assert!(
+            on_alpine.detail.contains("built for glibc"),
+            "{}",
+            on_alpine.detail
+        );
+        assert!(on_alpine.advice.is_some());
+        // A glibc image builds it as it is; a row that says the build works
+        // (numpy: source-build) leaves the index's answer alone.
+        let on_debian =
+            built_without_a_musl_build(&sdist, Some(&package("ibm_db")), &on("debian:12-slim"));
+        assert_eq!(on_debian, sdist);
+        let numpy = Package {
+            version: "1.24.4".to_string(),
+            ..package("numpy")
+        };
+        assert_eq!(
+            built_without_a_musl_build(&sdist, Some(&numpy), &on("alpine:3.20")),
+            sdist
+        );
+        // A musl build the index found is not overruled.
+        let wheel = answer(Reinstall::MuslBuild, index, None);
+        assert_eq!(
+            built_without_a_musl_build(&wheel, Some(&package("ibm_db")), &on("alpine:3.20")),
+            wheel
+        );
     }
 }

@@ -16,6 +16,7 @@ const FIRST_MUSL: usize = 5;
 const REMEDY: usize = 7;
 const SOURCES: usize = 8;
 const WITHOUT_MUSL_BUILD: usize = 10;
+const WITHOUT_MUSL_BUILD_SOURCES: usize = 11;
 
 /// When a package first had a musl build, per the known-problem table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +64,9 @@ pub struct KnownPackage {
     /// `<2.0.0` after the first version: pymupdf's musllinux wheels stop at 1.28).
     pub musl_until: Option<String>,
     pub without_musl_build: WithoutMuslBuild,
+    /// Why a version without a musl build installs as it does (the
+    /// `without_musl_build_sources` column): what its build downloads.
+    pub without_musl_build_why: String,
     pub remedy: String,
     pub sources: String,
 }
@@ -191,6 +195,7 @@ fn parse_row(line: &str) -> Vec<KnownPackage> {
             first_musl: parse_first_musl(field(FIRST_MUSL), name, &names),
             musl_until: parse_musl_until(field(FIRST_MUSL)),
             without_musl_build: without_musl_build.clone(),
+            without_musl_build_why: field(WITHOUT_MUSL_BUILD_SOURCES).to_string(),
             remedy: field(REMEDY).to_string(),
             sources: field(SOURCES).to_string(),
         })
