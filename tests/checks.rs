@@ -1662,7 +1662,11 @@ mod reinstall {
             .filter(|l| l.starts_with("pypi\t") || l.starts_with("npm\t"))
             .count();
         let known = known_packages();
-        let mut rows_seen: Vec<&str> = known.iter().map(|k| k.row_names.as_str()).collect();
+        // A row per ecosystem: ibm_db's PyPI and npm rows are two.
+        let mut rows_seen: Vec<(Ecosystem, &str)> = known
+            .iter()
+            .map(|k| (k.ecosystem, k.row_names.as_str()))
+            .collect();
         rows_seen.dedup();
         assert_eq!(rows_seen.len(), rows, "every PyPI and npm row lists a name");
         for k in known {
