@@ -134,6 +134,7 @@ gcc "${COMMON[@]}" -o bin/uses-fortified $SRC/uses_fortified.c \
 gcc "${SHARED[@]}" -o lib/libarc4random.so $SRC/arc4random.c
 gcc "${SHARED[@]}" -o lib/libweak-undefined.so $SRC/weak_undefined.c
 gcc "${SHARED[@]}" -o lib/libuses-resolv.so $SRC/uses_resolv.c -lresolv
+gcc "${SHARED[@]}" -o lib/libuses-atomic.so $SRC/uses_atomic.c -latomic
 gcc "${SHARED[@]}" -o lib/libfallocate64.so $SRC/fallocate64.c
 gcc "${SHARED[@]}" -fno-builtin -o lib/libcalls-cbrt.so $SRC/calls_cbrt.c
 g++ "${COMMON[@]}" -o bin/uses-cxx $SRC/uses_cxx.cpp \

@@ -1198,6 +1198,48 @@ fn a_run_time_file_the_image_lacks_is_in_the_plan() {
     );
 }
 
+/// A library a Debian image lacks is installed by the Debian package that
+/// ships it on the loader's path, per release (Debian's own file index):
+/// libatomic.so.1 is `libatomic1`; Ubuntu's archive is not in that index,
+/// so there the user's package lists are asked.
+#[test]
+fn a_library_a_debian_image_lacks_is_installed_by_debians_package_for_it() {
+    let venv = tempfile::tempdir().unwrap();
+    let site = venv.path().join("lib/python3.12/site-packages");
+    common::install_distribution(
+        &site,
+        "needs-atomic",
+        "1.0",
+        "lib/libuses-atomic.so",
+        "needs_atomic/_c.cpython-312-x86_64-linux-gnu.so",
+    );
+    for target in ["debian:11-slim", "debian:12-slim", "debian:13-slim"] {
+        let (report, _) = json_scan(venv.path(), &["--target", target]);
+        let decision = common::decision(&report, "needs-atomic");
+        assert_eq!(
+            decision["actions"][0],
+            serde_json::json!({"kind": "apk-add", "packages": ["libatomic1"]}),
+            "{target}: {decision:#}"
+        );
+        assert_eq!(
+            report["plan"]["apk_add"],
+            serde_json::json!(["libatomic1"]),
+            "{target}"
+        );
+    }
+    let (report, _) = json_scan(venv.path(), &["--target", "ubuntu:24.04"]);
+    let decision = common::decision(&report, "needs-atomic");
+    assert_eq!(decision["actions"][0]["kind"], "unanswered", "{decision:#}");
+    let text = common::stdout(&common::muslcheck(
+        venv.path(),
+        &["--target", "debian:12-slim"],
+    ));
+    assert!(
+        text.contains("RUN apt-get update && apt-get install -y libatomic1"),
+        "{text}"
+    );
+}
+
 /// A library no image package muslcheck knows of provides (its tables hold
 /// what the base images ship) is not "no fix": apk on Wolfi installs it by
 /// soname; for apt and dnf the user's own package lists say which package

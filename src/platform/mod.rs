@@ -7,6 +7,7 @@
 //! embedded tables in `data/`.
 
 mod base;
+mod debian_sonames;
 pub mod musl;
 mod profile_exports;
 pub mod profiles;
@@ -106,19 +107,28 @@ impl Platform {
     /// The package that provides `soname` for this image (`libstdc++6`),
     /// read from the other profiles of its family, else from those whose
     /// packages come from the same archive and release (Debian 12's
-    /// distroless images for debian:12-slim).
+    /// distroless images for debian:12-slim), else, for Debian's archive,
+    /// from Debian's index of every package's files (`libatomic1`).
     pub fn package_providing(&self, soname: &str) -> Option<&'static str> {
         let own = self.profile()?;
         let package = |p: &'static Profile| p.library(soname).and_then(|l| l.package);
         let archive = package_archive(own);
-        self.family_profiles().find_map(package).or_else(|| {
-            Profile::all()
-                .iter()
-                .filter(|p| {
-                    p.arch == own.arch && archive.is_some() && package_archive(p) == archive
-                })
-                .find_map(package)
-        })
+        self.family_profiles()
+            .find_map(package)
+            .or_else(|| {
+                Profile::all()
+                    .iter()
+                    .filter(|p| {
+                        p.arch == own.arch && archive.is_some() && package_archive(p) == archive
+                    })
+                    .find_map(package)
+            })
+            .or_else(|| match archive {
+                Some(("deb.debian.org", codename)) => {
+                    debian_sonames::debian_package(codename, self.arch, soname)
+                }
+                _ => None,
+            })
     }
 
     /// The smallest other image of this one's family and architecture that
