@@ -415,8 +415,10 @@ impl CacheEntry {
 }
 
 /// The first line of a digest file; its second is its document's hash,
-/// its third its own body's.
-const DIGEST_MAGIC: &str = "muslcheck-index-digest 1";
+/// its third its own body's. Its number changes with the rules that make
+/// a digest, so that one made by older rules is made again (2: an sdist's
+/// version follows its project's name, not the last dash).
+const DIGEST_MAGIC: &str = "muslcheck-index-digest 2";
 /// Enough of a cached document's file for its header (URLs are short).
 const HEADER_CAP: u64 = 8192;
 

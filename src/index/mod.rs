@@ -215,7 +215,11 @@ pub fn look_up(asked_about: &Asked, options: &IndexOptions) -> Lookup {
                         Some(page) => page,
                         None => {
                             let body = document(&documents, &request.url)?;
-                            let page = pypi::Page::of(pypi::Project::read(body)?, &package.version);
+                            let page = pypi::Page::of(
+                                pypi::Project::read(body)?,
+                                &package.name,
+                                &package.version,
+                            );
                             fetcher.keep_digest(&request, &package.version, body, &page.digest());
                             page
                         }

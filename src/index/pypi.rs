@@ -259,27 +259,64 @@ enum Kind {
     Sdist,
 }
 
-fn sdist_version(filename: &str) -> Option<&str> {
-    let stem = [".tar.gz", ".zip", ".tar.bz2", ".tgz"]
+/// The version an sdist's name gives for `project`: what follows the
+/// project's name and a dash, as pip reads it (`PyMuPDF-1.14.19.post-2.tar.gz`
+/// is 1.14.19.post-2, not 2; `argon2-cffi-bindings-21.2.0.tar.gz`). `None`
+/// for another project's file or no sdist.
+fn sdist_version<'a>(filename: &'a str, project: &str) -> Option<&'a str> {
+    let stem = sdist_stem(filename)?;
+    stem.char_indices()
+        .filter(|&(_, c)| c == '-')
+        .find(|&(at, _)| {
+            stem.get(..at)
+                .is_some_and(|name| same_project(name, project))
+        })
+        .and_then(|(at, _)| stem.get(at + 1..))
+}
+
+/// An sdist's name without its archive suffix.
+fn sdist_stem(filename: &str) -> Option<&str> {
+    [".tar.gz", ".zip", ".tar.bz2", ".tgz"]
         .iter()
-        .find_map(|suffix| filename.strip_suffix(suffix))?;
-    stem.rsplit_once('-').map(|(_, version)| version)
+        .find_map(|suffix| filename.strip_suffix(suffix))
+}
+
+/// Whether `name` spells `project` (PEP 503: case, and runs of `-`, `_`
+/// and `.` alike), without building either normal form.
+fn same_project(name: &str, project: &str) -> bool {
+    normal_chars(name).eq(normal_chars(project))
+}
+
+/// `text`'s characters in PEP 503's normal form.
+fn normal_chars(text: &str) -> impl Iterator<Item = char> + '_ {
+    let mut last_separator = false;
+    text.chars().filter_map(move |c| {
+        let separator = matches!(c, '-' | '_' | '.');
+        let repeated = separator && last_separator;
+        last_separator = separator;
+        match (separator, repeated) {
+            (true, true) => None,
+            (true, false) => Some('-'),
+            _ => Some(c.to_ascii_lowercase()),
+        }
+    })
 }
 
 /// The version a file's name gives (`numpy-1.26.4-cp311-…whl`,
 /// `numpy-1.26.4.tar.gz`), without parsing the rest.
-fn named_version(filename: &str) -> Option<&str> {
+fn named_version<'a>(filename: &'a str, project: &str) -> Option<&'a str> {
     if filename.ends_with(".whl") {
         return filename.split('-').nth(1);
     }
-    sdist_version(filename)
+    sdist_version(filename, project)
 }
 
-fn classify(filename: &str) -> Option<(String, Kind)> {
+/// A file's kind: a wheel, read from its name, or an sdist.
+fn classify(filename: &str) -> Option<Kind> {
     if let Some(wheel) = WheelName::parse(filename) {
-        return Some((wheel.version.clone(), Kind::Wheel(wheel)));
+        return Some(Kind::Wheel(wheel));
     }
-    sdist_version(filename).map(|version| (version.to_string(), Kind::Sdist))
+    sdist_stem(filename).map(|_| Kind::Sdist)
 }
 
 /// Whether two spellings name one version: equal as written, or equal
@@ -325,10 +362,10 @@ impl Page {
 }
 
 impl Page {
-    /// The files of `project` that can matter for `version`: its own, and
-    /// later releases' Linux wheels (the first with a wheel for the target
-    /// is named).
-    pub fn of(project: Project, version: &str) -> Page {
+    /// The files of `project` (named `name`) that can matter for `version`:
+    /// its own, and later releases' Linux wheels (the first with a wheel for
+    /// the target is named).
+    pub fn of(project: Project, name: &str, version: &str) -> Page {
         let mut files = Vec::new();
         let mut later = Vec::new();
         // A page lists a release's files together: each version is compared
@@ -337,7 +374,7 @@ impl Page {
         for file in project.files() {
             // The version from the name alone first: most of a page's files
             // are other versions' or other systems', never parsed further.
-            let Some(named) = named_version(file.filename) else {
+            let Some(named) = named_version(file.filename, name) else {
                 continue;
             };
             let (same, is_later) = match last {
@@ -352,7 +389,7 @@ impl Page {
                 }
             };
             if same {
-                if let Some((_, kind)) = classify(file.filename) {
+                if let Some(kind) = classify(file.filename) {
                     files.push(PageFile {
                         kind,
                         yanked: file.yanked,
@@ -419,7 +456,7 @@ impl Page {
                         None => (file, false),
                     };
                     page.files.push(PageFile {
-                        kind: classify(filename)?.1,
+                        kind: classify(filename)?,
                         filename: filename.to_string(),
                         yanked,
                     });
@@ -598,7 +635,8 @@ mod tests {
         ] {
             let served = std::fs::read(recorded.join(format!("{name}.json"))).unwrap();
             for version in versions {
-                let page = page_of(&served, version);
+                let kept = compact(&served).unwrap();
+                let page = Page::of(Project::read(&kept).unwrap(), name, version);
                 let digest = page.digest();
                 let back = Page::from_digest(&digest).unwrap();
                 assert_eq!(back.digest(), digest, "{name} {version}");
@@ -649,7 +687,7 @@ mod tests {
     /// The page a served document gives for `version`, as a scan reads it.
     fn page_of(served: &[u8], version: &str) -> Page {
         let kept = compact(served).unwrap();
-        Page::of(Project::read(&kept).unwrap(), version)
+        Page::of(Project::read(&kept).unwrap(), "a", version)
     }
 
     fn later_names(page: &Page) -> Vec<&str> {
@@ -723,13 +761,26 @@ mod tests {
     }
 
     #[test]
-    fn sdist_versions_come_from_the_last_dash() {
+    fn sdist_versions_follow_the_projects_name() {
         assert_eq!(
-            sdist_version("argon2-cffi-bindings-21.2.0.tar.gz"),
+            sdist_version("argon2-cffi-bindings-21.2.0.tar.gz", "argon2-cffi-bindings"),
             Some("21.2.0")
         );
-        assert_eq!(sdist_version("PyYAML-6.0.1.tar.gz"), Some("6.0.1"));
-        assert_eq!(sdist_version("a-1.0.exe"), None);
+        assert_eq!(
+            sdist_version("PyYAML-6.0.1.tar.gz", "pyyaml"),
+            Some("6.0.1")
+        );
+        assert_eq!(
+            sdist_version("zope.interface-7.2.tar.gz", "zope-interface"),
+            Some("7.2")
+        );
+        // A legacy name with a dash in its version, read as pip reads it.
+        assert_eq!(
+            sdist_version("PyMuPDF-1.14.19.post-2.tar.gz", "pymupdf"),
+            Some("1.14.19.post-2")
+        );
+        assert_eq!(sdist_version("other-1.0.tar.gz", "pymupdf"), None);
+        assert_eq!(sdist_version("a-1.0.exe", "a"), None);
     }
 
     #[test]
