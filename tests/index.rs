@@ -1325,6 +1325,49 @@ fn a_source_build_of_rust_code_needs_cargo() {
 /// (mini_racer 0.14.1's musllinux wheel holds a glibc library). Installed
 /// from another wheel, loading, or lacking only names no C library defines,
 /// the index's wheel stays the answer.
+/// A pure wheel (`py3-none-any`) may hold ELF files (debugpy's attach
+/// helper): when it is the wheel installed here, pip on the target installs
+/// it again with the same files, so it is no build for the target, not
+/// "nothing native".
+#[test]
+fn a_pure_wheel_holding_a_glibc_library_is_no_musl_build_when_installed_here() {
+    let server = Server::start(Behaviour::Recorded);
+    let cache = tempfile::tempdir().unwrap();
+    for (fixture, reinstall) in [
+        ("lib/libcxx-shared-ptr.so", "no-musl-build"),
+        // One that loads on musl as it is needs nothing.
+        ("lib/libplain-musl.so", "not-native"),
+    ] {
+        let venv = tempfile::tempdir().unwrap();
+        let site = venv.path().join("lib/python3.11/site-packages");
+        common::install_distribution(&site, "requests", "2.32.3", fixture, "requests/_helper.so");
+        std::fs::write(
+            site.join("requests-2.32.3.dist-info/WHEEL"),
+            "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        )
+        .unwrap();
+        let output = scan_cli(
+            &server,
+            cache.path(),
+            venv.path(),
+            &["--target", "alpine:3.20"],
+            &[],
+        );
+        let report = common::json_of(&output);
+        let decision = common::decision(&report, "requests");
+        let answer = &decision["reinstalled"];
+        assert_eq!(answer["reinstall"], reinstall, "{fixture}: {decision:#}");
+        if reinstall == "no-musl-build" {
+            let detail = answer["detail"].as_str().unwrap();
+            assert!(
+                detail.contains("requests-2.32.3-py3-none-any.whl, the wheel installed here")
+                    && detail.contains("_helper.so, built for glibc"),
+                "{detail}"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_reinstall_of_the_wheel_installed_here_gets_its_broken_files_again() {
     let server = Server::start(Behaviour::Recorded);

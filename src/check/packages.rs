@@ -306,7 +306,11 @@ fn same_build_again(
         LoaderKind::Glibc => (LibcKind::Glibc, Reinstall::NoGlibcBuild),
         LoaderKind::None => return answer,
     };
-    if !answer.same_build_as_installed || !answer.reinstall.has_target_build() {
+    // A pure wheel (`py3-none-any`) may hold ELF files too (debugpy's
+    // attach helper, mip's solver library): the index calls it nothing native.
+    let installs_a_build =
+        answer.reinstall.has_target_build() || answer.reinstall == Reinstall::NotNative;
+    if !answer.same_build_as_installed || !installs_a_build {
         return answer;
     }
     let Some(build) = answer.build.as_deref() else {
