@@ -135,6 +135,13 @@ gcc "${SHARED[@]}" -o lib/libarc4random.so $SRC/arc4random.c
 gcc "${SHARED[@]}" -o lib/libweak-undefined.so $SRC/weak_undefined.c
 gcc "${SHARED[@]}" -o lib/libuses-resolv.so $SRC/uses_resolv.c -lresolv
 gcc "${SHARED[@]}" -o lib/libuses-atomic.so $SRC/uses_atomic.c -latomic
+# A non-PIE program's canonical PLT entry, which a library's GOT reference binds to.
+tmp=$(mktemp -d)
+gcc "${SHARED[@]}" -Wl,-soname,libgone.so.1 -o "$tmp/libgone.so.1" $SRC/gone.c
+gcc "${SHARED[@]}" -o lib/libaddress-of.so $SRC/address_of.c "$tmp/libgone.so.1"
+gcc "${COMMON[@]}" -fno-pie -no-pie -o bin/uses-plt-address $SRC/uses_plt_address.c \
+    -Llib -l:libaddress-of.so "$tmp/libgone.so.1" -Wl,--enable-new-dtags,-rpath,'$ORIGIN/../lib'
+rm -rf "$tmp"
 gcc "${SHARED[@]}" -o lib/libfallocate64.so $SRC/fallocate64.c
 gcc "${SHARED[@]}" -fno-builtin -o lib/libcalls-cbrt.so $SRC/calls_cbrt.c
 g++ "${COMMON[@]}" -o bin/uses-cxx $SRC/uses_cxx.cpp \

@@ -968,6 +968,7 @@ mod wheel_audit {
             exports_count: 0,
             ifunc_only_exports: Default::default(),
             hidden_only_exports: Default::default(),
+            plt_addresses: Default::default(),
             own_ifunc_references: Vec::new(),
             relocation_types: Vec::new(),
             go_build_id: None,

@@ -10,7 +10,7 @@ use goblin::elf::header::{ET_CORE, ET_DYN, ET_EXEC, ET_REL};
 use goblin::elf::program_header::{PF_X, PT_DYNAMIC, PT_GNU_STACK, PT_INTERP};
 use goblin::elf::section_header::SHN_UNDEF;
 use goblin::elf::sym::{
-    STB_GLOBAL, STB_GNU_UNIQUE, STB_WEAK, STT_FILE, STT_GNU_IFUNC, STT_SECTION,
+    self, STB_GLOBAL, STB_GNU_UNIQUE, STB_WEAK, STT_FILE, STT_GNU_IFUNC, STT_SECTION,
 };
 use rustc_hash::FxHashSet;
 
@@ -145,6 +145,7 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
         exports,
         ifunc_only_exports,
         hidden_only_exports,
+        plt_addresses: plt_addresses(&parsed),
         own_ifunc_references,
         relocation_types,
         go_build_id,
@@ -414,7 +415,11 @@ fn required_symbols(parsed: &Parsed, needed: &[NeededVersion]) -> Vec<RequiredSy
                 .max()
                 .unwrap_or_default(),
         };
+        let plt_slot = group
+            .iter()
+            .any(|ask| !ask.copy && relocations.in_plt_slot(ask.index));
         required.push(RequiredSymbol {
+            plt_slot,
             name: first.name.to_string(),
             weak,
             version: version.map(|(_, version)| version.to_string()),
@@ -498,12 +503,36 @@ fn own_ifunc_references(parsed: &Parsed, ifunc_only: &SymbolNames) -> Vec<Requir
                 copy_relocation: false,
                 relocated: true,
                 reference: relocations.reference(index),
+                plt_slot: relocations.in_plt_slot(index),
             })
         })
         .collect();
     references.sort_by(|a, b| a.name.cmp(&b.name));
     references.dedup_by(|a, b| a.name == b.name);
     references
+}
+
+/// Undefined global or weak names with an address (a non-PIE program's
+/// canonical PLT entries), as musl's `find_sym2` takes them for a lookup
+/// that needs no definition: not thread-local, of a type it binds.
+fn plt_addresses(parsed: &Parsed) -> SymbolNames {
+    parsed
+        .elf
+        .dynsyms
+        .iter()
+        .filter(|sym| {
+            sym.st_shndx == SHN_UNDEF as usize
+                && sym.st_value != 0
+                && sym.st_name != 0
+                && matches!(sym.st_bind(), STB_GLOBAL | STB_WEAK)
+                && matches!(
+                    sym.st_type(),
+                    sym::STT_NOTYPE | sym::STT_OBJECT | sym::STT_FUNC | sym::STT_COMMON
+                )
+        })
+        .filter_map(|sym| parsed.dynstr.get(sym.st_name))
+        .filter(|name| !name.is_empty())
+        .collect()
 }
 
 /// The names and types of the defined global/weak/unique dynamic symbols.

@@ -80,6 +80,8 @@ pub struct Relocations {
     /// load-time type (neither: only PLT slots), as bit sets.
     got_or_load: Vec<u64>,
     load: Vec<u64>,
+    /// Symbol indices named by a PLT slot, as a bit set.
+    plt: Vec<u64>,
     /// Whether an initial-exec TLS relocation names no symbol (the
     /// object's own block).
     pub initial_exec_own: bool,
@@ -94,6 +96,12 @@ impl Relocations {
     /// Whether a relocation names symbol `index`.
     pub fn names(&self, index: usize) -> bool {
         is_set(&self.named, index)
+    }
+
+    /// Whether a PLT slot names symbol `index`: musl binds a slot only to
+    /// a definition, never to another object's PLT address.
+    pub fn in_plt_slot(&self, index: usize) -> bool {
+        is_set(&self.plt, index)
     }
 
     /// When a loader binds symbol `index`, by the relocations naming it.
@@ -156,8 +164,10 @@ impl Relocations {
                 if reference_run >= Reference::Got {
                     set(&mut self.got_or_load, index);
                 }
-                if reference_run == Reference::Load {
-                    set(&mut self.load, index);
+                match reference_run {
+                    Reference::Load => set(&mut self.load, index),
+                    Reference::Plt => set(&mut self.plt, index),
+                    Reference::Got => {}
                 }
             }
         }

@@ -151,6 +151,10 @@ pub struct RequiredSymbol {
     /// When a loader binds it (the most eager relocation naming it).
     #[serde(skip)]
     pub reference: Reference,
+    /// A PLT slot names it: musl binds that slot only to a definition, not
+    /// to a program's PLT address (see [`ElfFacts::plt_addresses`]).
+    #[serde(skip)]
+    pub plt_slot: bool,
 }
 
 /// A relocation type and how many relocations of that type the file holds.
@@ -236,6 +240,11 @@ pub struct ElfFacts {
     /// binds them to a reference asking for that version, musl's never.
     #[serde(skip)]
     pub hidden_only_exports: SymbolNames,
+    /// Undefined names with an address (a non-PIE program's canonical PLT
+    /// entries, `_ZSt4endl…` at 0x404290): musl's `find_sym` binds another
+    /// object's GOT and data references to them, not its PLT slots.
+    #[serde(skip)]
+    pub plt_addresses: SymbolNames,
     /// Names the file defines only as `STT_GNU_IFUNC` and names in a
     /// dynamic relocation (libatomic's `__atomic_load_16`): musl's loader
     /// looks each up by name like an undefined one (`do_relocs`), and its

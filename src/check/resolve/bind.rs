@@ -36,6 +36,9 @@ pub(super) struct Scope<'g, 't> {
     base_libraries: Vec<&'g BaseLibrary>,
     /// The loaded objects that define some name only as an IFUNC (few).
     ifunc_objects: Vec<usize>,
+    /// The loaded objects with undefined names at an address (a non-PIE
+    /// program's canonical PLT entries; few).
+    plt_address_objects: Vec<usize>,
     package_tables: Vec<PackageTable>,
     unchecked_libraries: Vec<&'g LoadedLibrary>,
 }
@@ -115,6 +118,17 @@ impl<'g, 't> Scope<'g, 't> {
                         .index
                         .file(o)
                         .is_some_and(|f| !f.facts.ifunc_only_exports.is_empty())
+                })
+                .collect(),
+            plt_address_objects: graph
+                .objects
+                .iter()
+                .copied()
+                .filter(|&o| {
+                    resolver
+                        .index
+                        .file(o)
+                        .is_some_and(|f| !f.facts.plt_addresses.is_empty())
                 })
                 .collect(),
             package_tables,
@@ -202,6 +216,22 @@ impl<'g, 't> Scope<'g, 't> {
             .map(|(library, _)| *library)
     }
 
+    /// Whether a GOT or data reference to `required` binds to another loaded
+    /// object's PLT address: musl's `find_sym2` skips an undefined entry
+    /// only for a PLT slot's lookup (`need_def`), which `plt_slot` says the
+    /// object also makes.
+    fn at_plt_address(&self, object: usize, required: &RequiredSymbol) -> bool {
+        !required.plt_slot
+            && self.plt_address_objects.iter().any(|&other| {
+                other != object
+                    && self
+                        .resolver
+                        .index
+                        .file(other)
+                        .is_some_and(|f| f.facts.plt_addresses.contains(&required.name))
+            })
+    }
+
     /// The first loaded object that defines `name`, but only as an IFUNC:
     /// another one for an undefined name, `object` itself for one of its
     /// own IFUNCs a relocation names.
@@ -245,7 +275,7 @@ impl<'g, 't> Scope<'g, 't> {
     ) {
         let (platform, ctx, required) = (self.resolver.platform, self.ctx, lookup.required);
         let name = required.name.as_str();
-        if self.in_tree(object, name) {
+        if self.in_tree(object, name) || self.at_plt_address(object, required) {
             return;
         }
         if !self.package_tables.is_empty() && lookup.packages(platform).in_any(&self.package_tables)
