@@ -544,8 +544,25 @@ fn scan_cli(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> Output {
+    cli(server, cache, &[], dir, args, env)
+}
+
+/// `muslcheck matrix` with the index served by `server`.
+fn matrix_cli(server: &Server, cache: &Path, dir: &Path, args: &[&str]) -> Output {
+    cli(server, cache, &["matrix"], dir, args, &[])
+}
+
+fn cli(
+    server: &Server,
+    cache: &Path,
+    command_words: &[&str],
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Output {
     let mut command = Command::cargo_bin("muslcheck").unwrap();
     command
+        .args(command_words)
         .args(["--arch", "x86_64", "--format", "json", "--fail-on", "never"])
         .args(args)
         .arg(dir)
@@ -1325,6 +1342,52 @@ fn a_source_build_of_rust_code_needs_cargo() {
 /// (mini_racer 0.14.1's musllinux wheel holds a glibc library). Installed
 /// from another wheel, loading, or lacking only names no C library defines,
 /// the index's wheel stays the answer.
+/// A requirements file's pin with no wheel for Linux at all (psycopg2
+/// 2.9.9: an sdist) compiles on a glibc image too, and the known-problem
+/// table's musl answer does not hide it there. No image runs the project
+/// "as it is", and with no file judged no image is named the leanest.
+#[test]
+fn a_pin_without_linux_wheels_compiles_on_glibc_images_too_and_runs_nowhere_as_it_is() {
+    let server = Server::start(Behaviour::Recorded);
+    let cache = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(project.path().join("requirements.txt"), "psycopg2==2.9.9\n").unwrap();
+    let output = scan_cli(
+        &server,
+        cache.path(),
+        project.path(),
+        &["--target", "debian:12-slim"],
+        &[],
+    );
+    let report = common::json_of(&output);
+    let decision = common::decision(&report, "psycopg2");
+    assert_eq!(
+        decision["reinstalled"]["reinstall"], "source-build",
+        "{decision:#}"
+    );
+    assert_eq!(
+        decision["actions"][0],
+        serde_json::json!({"kind": "build-dependencies", "packages": ["build-essential", "python3-dev"]}),
+        "{decision:#}"
+    );
+    let output = matrix_cli(
+        &server,
+        cache.path(),
+        project.path(),
+        &["--target", "alpine:3.20", "--target", "debian:12-slim"],
+    );
+    let matrix = common::json_of(&output);
+    for target in matrix["targets"].as_array().unwrap() {
+        assert_eq!(target["runs_as_is"], false, "{target:#}");
+        assert_eq!(target["runs_after_plan"], true, "{target:#}");
+    }
+    assert!(
+        matrix.get("leanest").is_none_or(Value::is_null),
+        "{:#}",
+        matrix["leanest"]
+    );
+}
+
 /// A pure wheel (`py3-none-any`) may hold ELF files (debugpy's attach
 /// helper): when it is the wheel installed here, pip on the target installs
 /// it again with the same files, so it is no build for the target, not

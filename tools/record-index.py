@@ -8,7 +8,7 @@ documents of its optional dependencies) and trims it to what the tests need,
 keeping its structure:
 
 - PyPI: the pinned versions' files for Linux x86_64 (manylinux, musllinux, linux),
-  pure wheels and sdists; of later versions, only the musllinux x86_64 wheels
+  pure wheels and sdists, and one wheel for another system; of later versions, only the musllinux x86_64 wheels
   CPython 3.11 accepts (they decide `first_musl_version`); `versions` lists
   the versions kept.
 - npm: the pinned versions, the later ones up to the first that names a musl
@@ -92,11 +92,18 @@ def record_pypi(name, versions):
     pinned = set(versions)
     lowest = min((release(v) for v in pinned), default=[0])
     kept = []
+    # One wheel for another system per pinned version keeps what muslcheck
+    # reads of the rest (the release publishes wheels: its sdist is no
+    # sign of pure Python code).
+    other_system = set()
     for file in page.get("files", []):
         version = file_version(file["filename"])
         if version is None:
             continue
         if version in pinned and linux_or_pure_or_sdist(file["filename"]):
+            kept.append(file)
+        elif version in pinned and version not in other_system:
+            other_system.add(version)
             kept.append(file)
         elif is_final(version) and release(version) > lowest and musl_for_cp311(file["filename"]):
             kept.append(file)

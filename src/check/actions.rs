@@ -240,10 +240,28 @@ fn image_actions(
     if !copies.is_empty() {
         actions.push(Action::CopyFromBuild { lines: copies });
     }
+    let ecosystem = package.map(|p| p.ecosystem);
+    // A pin nothing is installed for (requirements.txt): what pip on the
+    // image does with it, as the index said.
+    if files.is_empty() && matches!(reinstalled.source, AnswerSource::Index { .. }) {
+        match reinstalled.reinstall {
+            Reinstall::SourceBuild if platform.install_command().is_some() => {
+                actions.push(Action::BuildDependencies {
+                    packages: build_packages(ecosystem, reinstalled, files, platform),
+                });
+                actions.push(reinstall_action(ecosystem));
+            }
+            Reinstall::SourceBuild | Reinstall::CannotInstall | Reinstall::NoGlibcBuild => actions
+                .push(Action::NoFix {
+                    why: reinstalled.detail.clone(),
+                }),
+            _ => {}
+        }
+        return actions;
+    }
     if as_is.verdict != Some(Verdict::Breaks) {
         return actions;
     }
-    let ecosystem = package.map(|p| p.ecosystem);
     let too_new = files.iter().any(|f| {
         f.findings()
             .iter()

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::model::{
     Action, Leanest, MATRIX_SCHEMA_VERSION, Matrix, MatrixCell, MatrixRow, MatrixTarget, Package,
-    PackageDecision, Report, Severity, Verdict,
+    PackageDecision, Reinstall, Report, Severity, Verdict,
 };
 use crate::platform::Platform;
 
@@ -33,7 +33,12 @@ pub fn matrix(reports: Vec<Report>, platforms: &[Platform]) -> Matrix {
         .zip(platforms)
         .map(|(report, platform)| target_column(report, platform))
         .collect();
-    let leanest = leanest(&targets);
+    // With no ELF file judged, nothing says what an image must hold (a
+    // requirements file alone: not even Python).
+    let judged_files = reports
+        .iter()
+        .any(|report| report.artifacts.iter().any(|a| a.facts().is_some()));
+    let leanest = judged_files.then(|| leanest(&targets)).flatten();
     let (tool, roots) = match reports.first() {
         Some(first) => (first.tool.clone(), first.roots.clone()),
         None => (
@@ -98,13 +103,29 @@ fn target_column(report: &Report, platform: &Platform) -> MatrixTarget {
             Some(Verdict::Breaks | Verdict::Unknown | Verdict::NeedsGcompat)
         )
     };
-    let runs_as_is = !report.packages.iter().any(|d| fails(&d))
-        && report.worst_severity() < Some(Severity::Error);
+    // Not installed here (a lockfile's or a requirements file's entry):
+    // installing it on the image compiles it, or gets nothing.
+    let installs_no_build = |d: &&PackageDecision| {
+        d.as_is.verdict.is_none()
+            && matches!(
+                d.reinstalled.reinstall,
+                Reinstall::SourceBuild
+                    | Reinstall::CannotInstall
+                    | Reinstall::NoMuslBuild
+                    | Reinstall::NoGlibcBuild
+            )
+    };
     let no_fix = !report.plan.no_fix.is_empty()
         || report
             .packages
             .iter()
             .any(|d| d.actions.iter().any(|a| matches!(a, Action::NoFix { .. })));
+    let runs_as_is = !report
+        .packages
+        .iter()
+        .any(|d| fails(&d) || installs_no_build(&d))
+        && report.worst_severity() < Some(Severity::Error)
+        && !no_fix;
     // A file that cannot be judged and that nothing is planned for, or a
     // package that breaks with no answer on a reinstall.
     let undecided = !report.plan.unanswered.is_empty()

@@ -80,8 +80,15 @@ pub fn decide(
                     group.answers.push(answer.clone());
                     group.as_is_notes.push(finding.message.clone());
                 }
+                // A requirements.txt pin the index answered for this image:
+                // pip on it compiles the sdist, or installs nothing.
+                let pin_without_build = matches!(answer.source, AnswerSource::Index { .. })
+                    && matches!(
+                        answer.reinstall,
+                        Reinstall::SourceBuild | Reinstall::CannotInstall | Reinstall::NoGlibcBuild
+                    );
                 // A bundled prebuild without a libc tag answers on any libc.
-                if untagged_prebuild(answer).is_some() {
+                if pin_without_build || untagged_prebuild(answer).is_some() {
                     let key = (artifact.package.clone(), None);
                     groups.entry(key).or_default().answers.push(answer.clone());
                 }

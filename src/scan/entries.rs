@@ -103,16 +103,24 @@ pub(super) fn answer_pins(
         let Some(package) = artifact.package.as_ref() else {
             return true;
         };
-        let pin = package.ecosystem == Ecosystem::Pypi && is_a_pin(answer);
-        if !pin {
+        if package.ecosystem != Ecosystem::Pypi {
+            return true;
+        }
+        let pin = is_a_pin(answer);
+        // Lockfile and table answers speak of musl builds, and a glibc image
+        // has none of them (`for_target_libc`): there the index answers
+        // (mysqlclient, psycopg2: the table's, and no manylinux wheel).
+        let table_on_glibc = platform.loader_kind() != LoaderKind::Musl
+            && matches!(answer.source, AnswerSource::Nothing);
+        if !pin && !table_on_glibc {
             return true;
         }
         let Some(&said) = by_package.get(package) else {
-            return false;
+            return !pin;
         };
         if matches!(said.reinstall, Reinstall::Unknown | Reinstall::NotNative) || said.only_an_sdist
         {
-            return false;
+            return !pin;
         }
         *answer = said.clone();
         let lockfile = artifact
