@@ -1064,7 +1064,8 @@ fn addons_named_for_another_platform_are_not_applicable_beside_the_targets_own()
         .to_bytes()
     };
     let arm64 = std::fs::read(corpus("lib/libcalls__mulxc3-aarch64.so")).unwrap();
-    let files: [(&str, Vec<u8>); 7] = [
+    let read = |path: &str| std::fs::read(corpus(path)).unwrap();
+    let files: [(&str, Vec<u8>); 9] = [
         (
             "profiler/lib/prof-linux-x64-glibc-115.node",
             addon("libc.so.6"),
@@ -1085,13 +1086,16 @@ fn addons_named_for_another_platform_are_not_applicable_beside_the_targets_own()
             addon("libc.so.6"),
         ),
         ("glibc-only/lib/g-linux-arm64-glibc-115.node", arm64),
+        // Programs too: 7zip-bin runs `linux/<process.arch>/7za`.
+        ("sevenzip/linux/x64/7za", read("bin/hello-glibc")),
+        ("sevenzip/linux/arm64/7za", read("bin/hello-aarch64-glibc")),
     ];
     for (path, bytes) in &files {
         let to = dir.path().join("node_modules").join(path);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::write(to, bytes).unwrap();
     }
-    for package in ["profiler", "ort", "glibc-only"] {
+    for package in ["profiler", "ort", "glibc-only", "sevenzip"] {
         std::fs::write(
             dir.path()
                 .join("node_modules")
@@ -1116,7 +1120,7 @@ fn addons_named_for_another_platform_are_not_applicable_beside_the_targets_own()
             })
             .collect()
     };
-    let judged = |flags: [bool; 7]| -> Vec<(String, bool)> {
+    let judged = |flags: [bool; 9]| -> Vec<(String, bool)> {
         files
             .iter()
             .zip(flags)
@@ -1125,11 +1129,11 @@ fn addons_named_for_another_platform_are_not_applicable_beside_the_targets_own()
     };
     assert_eq!(
         applicable("alpine:3.20"),
-        judged([false, true, false, true, false, true, true])
+        judged([false, true, false, true, false, true, true, true, false])
     );
     assert_eq!(
         applicable("debian:12-slim"),
-        judged([true, false, false, true, false, true, false])
+        judged([true, false, false, true, false, true, false, true, false])
     );
 }
 

@@ -33,9 +33,9 @@ pub struct Prebuilds {
     jni: MuslJniMembers,
     /// Installed musl platform gems: (name, version, platform).
     musl_gems: HashSet<(String, String, String)>,
-    /// `.node` files outside node-gyp-build's layout whose path names
-    /// another platform than the target's, in a package with one named for
-    /// the target: why the package's loader never requires them.
+    /// Files outside node-gyp-build's layout whose path names another
+    /// platform than the target's, in a package with one named for the
+    /// target: why the package's loader never requires or runs them.
     named_for_others: HashMap<PathBuf, String>,
     /// Directories of files built for another machine than the target's,
     /// none for it: what their files need, by name, and the first that
@@ -54,8 +54,12 @@ impl Prebuilds {
         let mut named: HashMap<PathBuf, Vec<(&TreeFile, NamedPlatform)>> = HashMap::new();
         for i in 0..count {
             let Some(file) = index.file(i) else { continue };
-            let Some(prebuild) = prebuild(file.npm_path()).filter(|p| !p.bare) else {
-                if let Some((package, platform)) = named_addon(file) {
+            let found = prebuild(file.npm_path());
+            // node-gyp-build's layout (a Bare runtime addon too) is read as
+            // node-gyp-build reads it, not by the platform its path names.
+            let in_layout = found.is_some();
+            let Some(prebuild) = found.filter(|p| !p.bare) else {
+                if let Some((package, platform)) = named_file(file).filter(|_| !in_layout) {
                     named.entry(package).or_default().push((file, platform));
                 }
                 continue;
@@ -138,8 +142,8 @@ impl Prebuilds {
         ))
     }
 
-    /// Why the package's loader never requires `file`, a `.node` file named
-    /// for another platform (see [`named_for_others`]).
+    /// Why the package's loader never requires `file`, a file named for
+    /// another platform (see [`named_for_others`]).
     fn named_for_another(&self, file: &TreeFile) -> Option<String> {
         self.named_for_others.get(file.location).cloned()
     }
@@ -179,19 +183,17 @@ impl Prebuilds {
     }
 }
 
-/// A `.node` file outside node-gyp-build's layout whose path inside its npm
-/// package names a platform: the package and the platform.
-fn named_addon(file: &TreeFile) -> Option<(PathBuf, NamedPlatform)> {
-    if !file.shown.ends_with(".node") {
-        return None;
-    }
+/// A file outside node-gyp-build's layout whose path inside its npm package
+/// names a platform (an addon, or a program the package runs: 7zip-bin's
+/// `linux/<process.arch>/7za`): the package and the platform.
+fn named_file(file: &TreeFile) -> Option<(PathBuf, NamedPlatform)> {
     let package = package_dir(file.location)?;
     let inside = file.location.strip_prefix(&package).ok()?.to_str()?;
     Some((package.clone(), named_platform(inside)?))
 }
 
-/// The `.node` files of each package (`named`) a loader choosing by the
-/// platform their paths name never requires on `libc` and `target_cpu`:
+/// The files of each package (`named`) a loader choosing by the platform
+/// their paths name never requires on `libc` and `target_cpu`:
 /// those named for another platform, when the package has one named for
 /// this one (its libc's, else one naming no libc), which it requires
 /// instead. A package with none for the target is left alone: it does not
