@@ -1065,7 +1065,7 @@ fn addons_named_for_another_platform_are_not_applicable_beside_the_targets_own()
     };
     let arm64 = std::fs::read(corpus("lib/libcalls__mulxc3-aarch64.so")).unwrap();
     let read = |path: &str| std::fs::read(corpus(path)).unwrap();
-    let files: [(&str, Vec<u8>); 9] = [
+    let files: [(&str, Vec<u8>); 11] = [
         (
             "profiler/lib/prof-linux-x64-glibc-115.node",
             addon("libc.so.6"),
@@ -1089,13 +1089,25 @@ fn addons_named_for_another_platform_are_not_applicable_beside_the_targets_own()
         // Programs too: 7zip-bin runs `linux/<process.arch>/7za`.
         ("sevenzip/linux/x64/7za", read("bin/hello-glibc")),
         ("sevenzip/linux/arm64/7za", read("bin/hello-aarch64-glibc")),
+        // One platform package with both libcs' builds (koffi's): musl names Linux.
+        ("koffi-linux-x64/linux_x64/koffi.node", addon("libc.so.6")),
+        (
+            "koffi-linux-x64/musl_x64/koffi.node",
+            addon("libc.musl-x86_64.so.1"),
+        ),
     ];
     for (path, bytes) in &files {
         let to = dir.path().join("node_modules").join(path);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::write(to, bytes).unwrap();
     }
-    for package in ["profiler", "ort", "glibc-only", "sevenzip"] {
+    for package in [
+        "profiler",
+        "ort",
+        "glibc-only",
+        "sevenzip",
+        "koffi-linux-x64",
+    ] {
         std::fs::write(
             dir.path()
                 .join("node_modules")
@@ -1120,7 +1132,7 @@ fn addons_named_for_another_platform_are_not_applicable_beside_the_targets_own()
             })
             .collect()
     };
-    let judged = |flags: [bool; 9]| -> Vec<(String, bool)> {
+    let judged = |flags: [bool; 11]| -> Vec<(String, bool)> {
         files
             .iter()
             .zip(flags)
@@ -1129,11 +1141,15 @@ fn addons_named_for_another_platform_are_not_applicable_beside_the_targets_own()
     };
     assert_eq!(
         applicable("alpine:3.20"),
-        judged([false, true, false, true, false, true, true, true, false])
+        judged([
+            false, true, false, true, false, true, true, true, false, false, true
+        ])
     );
     assert_eq!(
         applicable("debian:12-slim"),
-        judged([true, false, false, true, false, true, false, true, false])
+        judged([
+            true, false, false, true, false, true, false, true, false, true, false
+        ])
     );
 }
 

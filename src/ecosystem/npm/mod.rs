@@ -743,6 +743,12 @@ mod tests {
             named("lib/x86_64-linux-gnu/x.node").as_deref(),
             Some("linux-x64-glibc")
         );
+        // musl names Linux (koffi's one platform package holds both libcs).
+        assert_eq!(
+            named("musl_x64/koffi.node").as_deref(),
+            Some("linux-x64-musl")
+        );
+        assert_eq!(named("linux_x64/koffi.node").as_deref(), Some("linux-x64"));
         // An OS without a CPU, a CPU without an OS, or two of either: nothing named.
         assert_eq!(named("build/Release/linux.node"), None);
         assert_eq!(named("x64/addon.node"), None);

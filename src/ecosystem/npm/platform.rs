@@ -33,7 +33,8 @@ impl std::fmt::Display for NamedPlatform {
 
 /// The platform `path_in_package` names by whole tokens (split at `/`, `-`,
 /// `_`, `.`) of Node's platform and CPU names and the libc tokens of
-/// platform package names, if it names both an OS and a CPU, each once.
+/// platform package names, if it names both an OS and a CPU, each once (a
+/// musl token names Linux).
 pub fn named_platform(path_in_package: &str) -> Option<NamedPlatform> {
     let text = path_in_package
         .to_ascii_lowercase()
@@ -60,6 +61,10 @@ pub fn named_platform(path_in_package: &str) -> Option<NamedPlatform> {
         } else if GLIBC_TOKENS.contains(&token) {
             libc.push(LibcKind::Glibc);
         }
+    }
+    // musl is a Linux C library: koffi's `musl_x64/` beside `linux_x64/`.
+    if os.is_empty() && libc.contains(&LibcKind::Musl) {
+        os.push("linux");
     }
     let one = |found: &[&'static str]| match found {
         [only] => Some(*only),
