@@ -647,11 +647,24 @@ fn hard_links_are_analysed_once_and_reported_with_every_path() {
         serde_json::json!(["b.so", "sub/c.so"])
     );
     assert!(artifact(&report, "sub/d.so")["also_at"].is_null());
+    // The shallowest name first: node-gyp links build/Release/x.node to its
+    // obj.target/ copy, and Node loads the former.
+    let build = tempfile::tempdir().unwrap();
+    let release = build.path().join("build/Release");
+    copy_fixture("lib/libplain.so", &release.join("obj.target/x.node"));
+    std::fs::hard_link(release.join("obj.target/x.node"), release.join("x.node")).unwrap();
+    let (report, _) = json_scan(build.path(), &[]);
+    assert_eq!(paths(&report), ["build/Release/x.node"]);
+    assert_eq!(
+        artifact(&report, "build/Release/x.node")["also_at"],
+        serde_json::json!(["build/Release/obj.target/x.node"])
+    );
 }
 
 /// A library with three names (hard links), one of them where a program's
 /// RUNPATH looks: the loader finds it there whichever name the walk met
-/// first, and the file is named by its smallest path every time.
+/// first, and the file is named by its shallowest, then smallest, path
+/// every time.
 #[test]
 fn a_hard_linked_library_is_found_under_every_name() {
     let dir = tempfile::tempdir().unwrap();

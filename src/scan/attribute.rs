@@ -80,8 +80,10 @@ pub(super) fn attribute_packages(
 }
 
 /// A file met under several names (hard links) is named, located and so
-/// attributed by its smallest path, whichever name the walk (its jobs in
-/// any order) met first; the loader model finds it under every name.
+/// attributed by its shallowest path, then smallest, whichever name the
+/// walk (its jobs in any order) met first: node-gyp's `build/Release/x.node`,
+/// which Node loads, not its link `build/Release/obj.target/x.node`. The
+/// loader model finds it under every name.
 pub(super) fn name_hard_links(
     items: &mut [Item],
     mut hard_links: HashMap<PathBuf, Vec<OtherName>>,
@@ -101,7 +103,10 @@ pub(super) fn name_hard_links(
             std::mem::take(&mut item.shown),
             std::mem::take(&mut item.location),
         ));
-        names.sort();
+        names.sort_by(|(a, _), (b, _)| {
+            let depth = |path: &ReportPath| path.as_str().matches('/').count();
+            depth(a).cmp(&depth(b)).then_with(|| a.cmp(b))
+        });
         let mut names = names.into_iter();
         if let Some((shown, location)) = names.next() {
             (item.shown, item.location) = (shown, location);
