@@ -145,7 +145,12 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
         exports,
         ifunc_only_exports,
         hidden_only_exports,
-        plt_addresses: plt_addresses(&parsed),
+        // Only a program linked at a fixed address (ET_EXEC) gives
+        // functions it takes the address of a canonical PLT entry.
+        plt_addresses: match elf_type {
+            ElfType::Exec => plt_addresses(&parsed),
+            _ => SymbolNames::default(),
+        },
         own_ifunc_references,
         relocation_types,
         go_build_id,
