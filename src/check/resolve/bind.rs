@@ -8,7 +8,7 @@ use super::super::needs::{LibcFacts, Lookup};
 use super::super::provider::{self, LibraryProvider, PackageTable};
 use super::super::tree::TreeIndex;
 use super::{LoadGraph, LoadedLibrary, ObjectSymbols, ResolveContext, Resolver};
-use crate::model::{MissingSymbol, Reference, RequiredSymbol};
+use crate::model::{ElfFacts, MissingSymbol, Reference, RequiredSymbol};
 use crate::platform::{BaseLibrary, Platform};
 
 /// A process of at most this many objects asks each of them for a symbol
@@ -109,28 +109,12 @@ impl<'g, 't> Scope<'g, 't> {
                     _ => None,
                 })
                 .collect(),
-            ifunc_objects: graph
-                .objects
-                .iter()
-                .copied()
-                .filter(|&o| {
-                    resolver
-                        .index
-                        .file(o)
-                        .is_some_and(|f| !f.facts.ifunc_only_exports.is_empty())
-                })
-                .collect(),
-            plt_address_objects: graph
-                .objects
-                .iter()
-                .copied()
-                .filter(|&o| {
-                    resolver
-                        .index
-                        .file(o)
-                        .is_some_and(|f| !f.facts.plt_addresses.is_empty())
-                })
-                .collect(),
+            ifunc_objects: objects_with(resolver, graph, |facts| {
+                !facts.ifunc_only_exports.is_empty()
+            }),
+            plt_address_objects: objects_with(resolver, graph, |facts| {
+                !facts.plt_addresses.is_empty()
+            }),
             package_tables,
             unchecked_libraries,
         }
@@ -355,6 +339,21 @@ impl<'g, 't> Scope<'g, 't> {
             reference: required.reference,
         });
     }
+}
+
+/// The loaded objects whose facts `has` says yes to (the few a rule of the
+/// scope concerns).
+fn objects_with(
+    resolver: &Resolver,
+    graph: &LoadGraph,
+    has: impl Fn(&ElfFacts) -> bool,
+) -> Vec<usize> {
+    graph
+        .objects
+        .iter()
+        .copied()
+        .filter(|&o| resolver.index.file(o).is_some_and(|f| has(f.facts)))
+        .collect()
 }
 
 fn describe_scope(
