@@ -391,3 +391,30 @@ fn alpine_counts_its_libraries_and_can_be_the_leanest_image() {
     assert!(running_glibc.iter().all(|&n| n > alpine_libraries));
     assert_eq!(matrix["leanest"]["column"], 0, "{:#}", matrix["leanest"]);
 }
+
+/// A lockfile's packages (numpy in a uv.lock) run in CPython, which needs a
+/// C library: an image without one runs none of them, as they are or after
+/// a plan, whatever its files' verdicts.
+#[test]
+fn a_lockfiles_packages_run_nowhere_without_a_c_library() {
+    let matrix = matrix(
+        &corpus("projects/uv-numpy-1.24"),
+        &[
+            "--offline",
+            "--target",
+            "debian:12-slim",
+            "--target",
+            "scratch",
+        ],
+    );
+    let targets = matrix["targets"].as_array().unwrap();
+    assert_eq!(targets[0]["runs_as_is"], true, "{:#}", targets[0]);
+    assert_eq!(targets[1]["runs_as_is"], false, "{:#}", targets[1]);
+    assert_eq!(targets[1]["runs_after_plan"], false, "{:#}", targets[1]);
+    let reason = targets[1]["main_reason"].as_str().unwrap();
+    assert!(reason.contains("needs a C library"), "{reason}");
+    assert!(
+        matrix.get("leanest").is_none_or(Value::is_null),
+        "{matrix:#}"
+    );
+}

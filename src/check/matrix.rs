@@ -3,10 +3,10 @@
 use std::collections::BTreeMap;
 
 use crate::model::{
-    Action, Leanest, MATRIX_SCHEMA_VERSION, Matrix, MatrixCell, MatrixRow, MatrixTarget, Package,
-    PackageDecision, Reinstall, Report, Severity, Verdict,
+    Action, ArtifactKind, Leanest, MATRIX_SCHEMA_VERSION, Matrix, MatrixCell, MatrixRow,
+    MatrixTarget, Package, PackageDecision, Reinstall, Report, Severity, Verdict,
 };
-use crate::platform::Platform;
+use crate::platform::{LoaderKind, Platform};
 
 type RowKey = (Option<Package>, Option<String>);
 
@@ -120,12 +120,30 @@ fn target_column(report: &Report, platform: &Platform) -> MatrixTarget {
             .packages
             .iter()
             .any(|d| d.actions.iter().any(|a| matches!(a, Action::NoFix { .. })));
+    // A lockfile's or requirements file's packages run in an interpreter
+    // (CPython, Node, Ruby), which needs a C library: an image without one
+    // runs none of them, and has no package manager to add one.
+    let no_interpreter = (platform.loader_kind() == LoaderKind::None)
+        .then(|| {
+            report
+                .artifacts
+                .iter()
+                .find(|a| matches!(a.kind, ArtifactKind::Package { .. }))
+        })
+        .flatten()
+        .map(|entry| {
+            format!(
+                "{}: its packages run in an interpreter, which needs a C library; the image has none",
+                entry.path.as_str()
+            )
+        });
     let runs_as_is = !report
         .packages
         .iter()
         .any(|d| fails(&d) || installs_no_build(&d))
         && report.worst_severity() < Some(Severity::Error)
-        && !no_fix;
+        && !no_fix
+        && no_interpreter.is_none();
     // A file that cannot be judged and that nothing is planned for, or a
     // package that breaks with no answer on a reinstall.
     let undecided = !report.plan.unanswered.is_empty()
@@ -133,7 +151,7 @@ fn target_column(report: &Report, platform: &Platform) -> MatrixTarget {
             .packages
             .iter()
             .any(|d| d.as_is.verdict == Some(Verdict::Unknown) && d.actions.is_empty());
-    let runs_after_plan = !no_fix && !undecided;
+    let runs_after_plan = !no_fix && !undecided && no_interpreter.is_none();
     MatrixTarget {
         target: report.target.clone(),
         arch: report.arch,
@@ -141,7 +159,9 @@ fn target_column(report: &Report, platform: &Platform) -> MatrixTarget {
         runs_as_is,
         runs_after_plan,
         undecided: undecided && !no_fix,
-        main_reason: (!runs_as_is).then(|| main_reason(report)).flatten(),
+        main_reason: (!runs_as_is)
+            .then(|| main_reason(report).or(no_interpreter))
+            .flatten(),
         apk_add: report.plan.apk_add.clone(),
         install_command: platform.install_command().map(str::to_string),
         libraries: platform.library_count(),
