@@ -86,7 +86,9 @@ fn is_a_pin(answer: &ReinstallAnswer) -> bool {
 /// or none (MC201 where pip on musl gets no wheel, as a known-problem row
 /// would say, before the ignore rules), dropped where nothing answered, the
 /// version is pure Python or a release of one sdist (no file here tells
-/// whether it is native).
+/// whether it is native). On a glibc image, an entry whose lockfile or table
+/// answer was about musl builds takes the index's answer too, and is kept
+/// as it is where the index has none.
 pub(super) fn answer_pins(
     artifacts: &mut Vec<Artifact>,
     answers: &[(Package, ReinstallAnswer)],
