@@ -10,7 +10,8 @@ use goblin::elf::header::{ET_CORE, ET_DYN, ET_EXEC, ET_REL};
 use goblin::elf::program_header::{PF_X, PT_DYNAMIC, PT_GNU_STACK, PT_INTERP};
 use goblin::elf::section_header::SHN_UNDEF;
 use goblin::elf::sym::{
-    self, STB_GLOBAL, STB_GNU_UNIQUE, STB_WEAK, STT_FILE, STT_GNU_IFUNC, STT_SECTION,
+    STB_GLOBAL, STB_GNU_UNIQUE, STB_WEAK, STT_COMMON, STT_FILE, STT_FUNC, STT_GNU_IFUNC,
+    STT_NOTYPE, STT_OBJECT, STT_SECTION,
 };
 use rustc_hash::FxHashSet;
 
@@ -530,10 +531,7 @@ fn plt_addresses(parsed: &Parsed) -> SymbolNames {
                 && sym.st_value != 0
                 && sym.st_name != 0
                 && matches!(sym.st_bind(), STB_GLOBAL | STB_WEAK)
-                && matches!(
-                    sym.st_type(),
-                    sym::STT_NOTYPE | sym::STT_OBJECT | sym::STT_FUNC | sym::STT_COMMON
-                )
+                && [STT_NOTYPE, STT_OBJECT, STT_FUNC, STT_COMMON].contains(&sym.st_type())
         })
         .filter_map(|sym| parsed.dynstr.get(sym.st_name))
         .filter(|name| !name.is_empty())
