@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use crate::ecosystem::python::WheelName;
+use crate::ecosystem::python::{WheelName, normalize_name};
 use crate::model::{PlatformTag, Reinstall, Version};
 
 /// The JSON media type of the simple API (PEP 691).
@@ -14,11 +14,7 @@ pub const ACCEPT: &str = "application/vnd.pypi.simple.v1+json";
 
 /// The URL of a project's page: `{index}/{normalised-name}/`.
 pub fn project_url(index: &str, name: &str) -> String {
-    format!(
-        "{}/{}/",
-        index.trim_end_matches('/'),
-        crate::ecosystem::python::normalize_name(name)
-    )
+    format!("{}/{}/", index.trim_end_matches('/'), normalize_name(name))
 }
 
 /// A project page as served: its files (every version's), names borrowed
@@ -259,17 +255,18 @@ enum Kind {
     Sdist,
 }
 
-/// The version an sdist's name gives for `project`: what follows the
-/// project's name and a dash, as pip reads it (`PyMuPDF-1.14.19.post-2.tar.gz`
-/// is 1.14.19.post-2, not 2; `argon2-cffi-bindings-21.2.0.tar.gz`). `None`
-/// for another project's file or no sdist.
+/// The version an sdist's name gives for `project` (PEP 503 normalised):
+/// what follows the project's name and a dash, as pip reads it
+/// (`PyMuPDF-1.14.19.post-2.tar.gz` is 1.14.19.post-2, not 2;
+/// `argon2-cffi-bindings-21.2.0.tar.gz`). `None` for another project's file
+/// or no sdist.
 fn sdist_version<'a>(filename: &'a str, project: &str) -> Option<&'a str> {
     let stem = sdist_stem(filename)?;
     stem.char_indices()
         .filter(|&(_, c)| c == '-')
         .find(|&(at, _)| {
             stem.get(..at)
-                .is_some_and(|name| same_project(name, project))
+                .is_some_and(|name| normalize_name(name) == project)
         })
         .and_then(|(at, _)| stem.get(at + 1..))
 }
@@ -279,27 +276,6 @@ fn sdist_stem(filename: &str) -> Option<&str> {
     [".tar.gz", ".zip", ".tar.bz2", ".tgz"]
         .iter()
         .find_map(|suffix| filename.strip_suffix(suffix))
-}
-
-/// Whether `name` spells `project` (PEP 503: case, and runs of `-`, `_`
-/// and `.` alike), without building either normal form.
-fn same_project(name: &str, project: &str) -> bool {
-    normal_chars(name).eq(normal_chars(project))
-}
-
-/// `text`'s characters in PEP 503's normal form.
-fn normal_chars(text: &str) -> impl Iterator<Item = char> + '_ {
-    let mut last_separator = false;
-    text.chars().filter_map(move |c| {
-        let separator = matches!(c, '-' | '_' | '.');
-        let repeated = separator && last_separator;
-        last_separator = separator;
-        match (separator, repeated) {
-            (true, true) => None,
-            (true, false) => Some('-'),
-            _ => Some(c.to_ascii_lowercase()),
-        }
-    })
 }
 
 /// The version a file's name gives (`numpy-1.26.4-cp311-…whl`,
@@ -371,10 +347,11 @@ impl Page {
         // A page lists a release's files together: each version is compared
         // once, not once per file (grpcio's page names 4,000 wheels).
         let mut last: Option<(&str, bool, bool)> = None;
+        let name = normalize_name(name);
         for file in project.files() {
             // The version from the name alone first: most of a page's files
             // are other versions' or other systems', never parsed further.
-            let Some(named) = named_version(file.filename, name) else {
+            let Some(named) = named_version(file.filename, &name) else {
                 continue;
             };
             let (same, is_later) = match last {
