@@ -7,6 +7,7 @@
 //! (MC2xx).
 
 mod actions;
+mod file_answers;
 mod findings;
 mod gcompat;
 mod glibc;
