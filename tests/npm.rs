@@ -1045,6 +1045,75 @@ fn an_untagged_prebuild_answers_on_a_glibc_image_too() {
     }
 }
 
+/// tree-sitter 0.25.1 installed where its prebuild did not load: node-gyp
+/// built `build/Release/tree_sitter_runtime_binding.node`, which
+/// node-gyp-build loads before any prebuild (its `load.resolve`). As the
+/// tree is, the prebuild is never loaded and the package loads; a fresh
+/// install on the target has no such build and gets the prebuild again,
+/// which is what the reinstall answer rests on.
+#[test]
+fn an_addon_built_at_install_hides_the_prebuilds_until_a_fresh_install() {
+    for (target, prebuild_fixture, expected) in [
+        ("alpine:3.20", "lib/libfortified.so", "source-build"),
+        ("debian:11-slim", "lib/libarc4random.so", "source-build"),
+    ] {
+        let project = tempfile::tempdir().unwrap();
+        let package = project.path().join("node_modules/tree-sitter");
+        let prebuild = "prebuilds/linux-x64/tree-sitter.node";
+        copy_fixture(prebuild_fixture, &package.join(prebuild));
+        let built = "build/Release/tree_sitter_runtime_binding.node";
+        std::fs::write(package.join("binding.gyp"), "{}").unwrap();
+        std::fs::write(
+            package.join("package.json"),
+            r#"{"name":"tree-sitter","version":"0.25.1","scripts":{"install":"node-gyp-build"}}"#,
+        )
+        .unwrap();
+        // Without the addon built at install the prebuild is what loads.
+        let args = ["--target", target, "--offline", "--fail-on", "never"];
+        let (report, _) = json_scan(project.path(), &args);
+        let decision = common::decision(&report, "tree-sitter");
+        assert_eq!(
+            decision["as_is"]["verdict"], "breaks",
+            "{target}: {decision:#}"
+        );
+
+        copy_fixture("lib/libplain.so", &package.join(built));
+        let (report, _) = json_scan(project.path(), &args);
+        let artifact = common::artifact(&report, &format!("node_modules/tree-sitter/{prebuild}"));
+        assert_eq!(
+            artifact["verdict"], "not-applicable",
+            "{target}: {artifact:#}"
+        );
+        let why = artifact["load"]["not_loaded"].as_str().unwrap_or_default();
+        assert!(
+            why.contains(built) && why.contains("fresh install"),
+            "{why}"
+        );
+        let fresh = &artifact["load"]["on_fresh_install"];
+        assert_eq!(fresh["verdict"], "breaks", "{target}: {artifact:#}");
+        assert!(
+            !fresh["findings"].as_array().unwrap().is_empty(),
+            "{target}: {fresh:#}"
+        );
+        assert_eq!(
+            common::artifact(&report, &format!("node_modules/tree-sitter/{built}"))["verdict"],
+            "ok"
+        );
+        let decision = common::decision(&report, "tree-sitter");
+        assert_eq!(decision["as_is"]["verdict"], "ok", "{target}: {decision:#}");
+        assert_eq!(
+            decision["reinstalled"]["reinstall"], expected,
+            "{target}: {decision:#}"
+        );
+        // The text under --details says why the prebuild is set aside.
+        let text = stdout(&muslcheck(
+            project.path(),
+            &["--target", target, "--offline", "--details"],
+        ));
+        assert!(text.contains("not loaded: node-gyp-build loads"), "{text}");
+    }
+}
+
 /// Packages that keep every platform's build under names of their own
 /// (onnxruntime-node's `bin/napi-v6/<platform>/<arch>/`, @sentry/node-cpu-profiler's
 /// `<name>-<platform>-<arch>-<libc>-<abi>.node`) require only the file named

@@ -101,14 +101,48 @@ pub fn assess_all(index: &TreeIndex, count: usize, platform: &Platform) -> Vec<O
     judged
         .into_iter()
         .zip(programs)
-        .map(|(judged, program)| {
+        .enumerate()
+        .map(|(i, (judged, program))| {
             let mut assessment = judged?.assessment;
             if let (Some(load), Some(program)) = (&mut assessment.load, program) {
                 load.loaded_by_program = index.file(program).map(|f| f.shown.to_string());
             }
-            Some(assessment)
+            match index.file(i).and_then(|f| prebuilds.built_at_install(f)) {
+                Some(addon) if assessment.verdict != Verdict::NotApplicable => {
+                    Some(set_aside_for_install_build(assessment, addon, platform))
+                }
+                _ => Some(assessment),
+            }
         })
         .collect()
+}
+
+/// A prebuild node-gyp-build does not load here because an addon built at
+/// install (`addon`) comes first: set aside as the tree is, keeping how it
+/// fares on a fresh install on the target, which has no such build and
+/// tries the prebuilds (a reinstall's answer rests on that).
+fn set_aside_for_install_build(fresh: Assessment, addon: &str, platform: &Platform) -> Assessment {
+    let target = &platform.target;
+    let then = match fresh.verdict {
+        Verdict::Breaks => format!("which breaks on {target}"),
+        Verdict::Ok => format!("which loads on {target}"),
+        Verdict::NeedsGcompat => format!("which loads on {target} only with gcompat"),
+        Verdict::Unknown | Verdict::NotApplicable => "whose fate is unknown".to_string(),
+    };
+    let reason = format!(
+        "node-gyp-build loads {addon}, built at install, before any prebuild; \
+         a fresh install on the target has no such build and tries this file, {then}"
+    );
+    Assessment {
+        verdict: Verdict::NotApplicable,
+        findings: Vec::new(),
+        host: fresh.host.clone(),
+        load: Some(LoadSummary {
+            not_loaded: Some(reason),
+            on_fresh_install: Some(Box::new(fresh)),
+            ..LoadSummary::default()
+        }),
+    }
 }
 
 /// The objects each of `roots` loads in a process of its own, as the loader
@@ -552,6 +586,7 @@ fn load_summary(
         from_gcompat,
         gcompat_reach: Some(gcompat_reach),
         not_loaded: None,
+        on_fresh_install: None,
         loads_with_gcompat: false,
         loaded_by_program: None,
     }

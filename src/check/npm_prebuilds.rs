@@ -7,8 +7,8 @@
 use super::reinstall::untagged_prebuild;
 use crate::ecosystem::npm::{npm_cpu, prebuild};
 use crate::model::{
-    Artifact, AsIs, Code, Evidence, LibcKind, Reference, Reinstall, ReinstallAnswer, Severity,
-    Verdict,
+    Artifact, AsIs, Assessment, Code, ElfFacts, Evidence, LibcKind, Reference, Reinstall,
+    ReinstallAnswer, Severity, Verdict,
 };
 use crate::platform::{LoaderKind, Platform};
 
@@ -33,15 +33,19 @@ pub(super) fn untagged_prebuild_fallback(
     // That file in a directory for Linux and this CPU (`linux-x64`, or one
     // of several: `linux-x64+arm64`), as node-gyp-build's paths are parsed.
     let cpu = npm_cpu(platform.arch);
-    let breaking = files.iter().find(|f| {
+    // A reinstall gets the prebuild as a fresh install does: without an
+    // addon built at install in front of it.
+    let breaking = files.iter().find_map(|f| {
         let path = f.path.as_str();
-        f.verdict() == Verdict::Breaks
+        let fresh = on_fresh_install(f);
+        (fresh.verdict == Verdict::Breaks
             && path.rsplit('/').next() == Some(name)
             && prebuild(path).is_some_and(|p| {
                 p.platform == "linux" && p.libc.is_none() && p.cpus.iter().any(|c| c == cpu)
-            })
+            }))
+        .then_some((fresh, f.facts()))
     });
-    let Some(breaking) = breaking else {
+    let Some((breaking, facts)) = breaking else {
         // The prebuild loads: nothing is compiled (the build packages only
         // carried what a compile would take).
         return ReinstallAnswer {
@@ -53,7 +57,7 @@ pub(super) fn untagged_prebuild_fallback(
     let compiles = !answer.build_packages.is_empty();
     // node-gyp-build's install tests the prebuild by loading it: one that
     // loads lazily passes, and is kept.
-    if fails_only_at_first_call(breaking, platform.loader_kind()) {
+    if fails_only_at_first_call(breaking, facts, platform.loader_kind()) {
         let kept = format!(
             "its prebuild without a libc tag ({name}) loads here under Node's lazy binding and \
              fails at its first call to a name {libc} lacks; node-gyp-build's install test \
@@ -131,23 +135,36 @@ pub(super) fn no_prebuild_for_the_target(
     })
 }
 
-/// Whether `file` loads and fails only at its first call to a missing name:
+/// How `file` fares on a fresh install on the target: as it is, unless it
+/// was set aside only for an addon built at install.
+fn on_fresh_install(file: &Artifact) -> &Assessment {
+    file.assessment
+        .load
+        .as_ref()
+        .and_then(|load| load.on_fresh_install.as_deref())
+        .unwrap_or(&file.assessment)
+}
+
+/// Whether a file (its assessment and facts) loads and fails only at its first call to a missing name:
 /// its host binds lazily (Node's RTLD_LAZY) and every name it lacks only a
 /// PLT entry names, or (musl's lazy dlopen leaves those unbound too) a GOT
 /// entry. glibc binds GOT entries at load, and checks version nodes there.
-fn fails_only_at_first_call(file: &Artifact, loader: LoaderKind) -> bool {
-    let lazy = file
-        .assessment
+fn fails_only_at_first_call(
+    assessment: &Assessment,
+    facts: Option<&ElfFacts>,
+    loader: LoaderKind,
+) -> bool {
+    let lazy = assessment
         .host
         .as_ref()
         .is_some_and(|host| !host.dlopens_now())
-        && file.facts().is_some_and(|facts| !facts.bind_now);
+        && facts.is_some_and(|facts| !facts.bind_now);
     let bound_lazily = |reference: Reference| match loader {
         LoaderKind::Musl => reference != Reference::Load,
         LoaderKind::Glibc | LoaderKind::None => reference == Reference::Plt,
     };
-    let mut errors = file
-        .findings()
+    let mut errors = assessment
+        .findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .peekable();

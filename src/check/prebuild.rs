@@ -41,6 +41,9 @@ pub struct Prebuilds {
     /// none for it: what their files need, by name, and the first that
     /// needs each name.
     other_machine_dirs: HashMap<PathBuf, HashMap<String, String>>,
+    /// Prebuilds of a package holding an addon built at install, which
+    /// node-gyp-build loads before any prebuild, by location: that addon.
+    built_at_install: HashMap<PathBuf, String>,
 }
 
 impl Prebuilds {
@@ -52,8 +55,10 @@ impl Prebuilds {
         let mut tuples: HashMap<PathBuf, TupleDir> = HashMap::new();
         let target_cpu = npm_cpu(platform.arch);
         let mut named: HashMap<PathBuf, Vec<(&TreeFile, NamedPlatform)>> = HashMap::new();
+        let mut builds = InstallBuilds::default();
         for i in 0..count {
             let Some(file) = index.file(i) else { continue };
+            builds.meet(file);
             let found = prebuild(file.npm_path());
             // node-gyp-build's layout (a Bare runtime addon too) is read as
             // node-gyp-build reads it, not by the platform its path names.
@@ -115,7 +120,14 @@ impl Prebuilds {
             musl_gems,
             named_for_others,
             other_machine_dirs: other_machine_dirs(index, count, platform.arch),
+            built_at_install: builds.shadowed_prebuilds(),
         }
+    }
+
+    /// The addon built at install that node-gyp-build loads instead of
+    /// `file`, a prebuild of the same package, if any.
+    pub fn built_at_install(&self, file: &TreeFile) -> Option<&str> {
+        self.built_at_install.get(file.location).map(String::as_str)
     }
 
     /// Why the target never loads `file`, a library built for another
@@ -180,6 +192,65 @@ impl Prebuilds {
             "node-gyp-build loads {chosen} instead: by the tags in the file names it \
              ranks first here under every Node ABI this file matches"
         ))
+    }
+}
+
+/// node-gyp-build looks in the package's `build/Release`, then
+/// `build/Debug`, before its `prebuilds/` (unless `PREBUILDS_ONLY` is set),
+/// and loads the first `.node` file there: an addon node-gyp built at
+/// install (where no prebuild loaded, or a build was asked for) hides every
+/// prebuild. A fresh install on the target has no such build.
+#[derive(Default)]
+struct InstallBuilds {
+    /// By package root: the addon found first (Release before Debug, then
+    /// by name, as a directory listing usually gives them).
+    addons: HashMap<PathBuf, (bool, String)>,
+    /// Prebuild addons in node-gyp-build's layout, with their package root.
+    prebuilds: Vec<(PathBuf, PathBuf)>,
+}
+
+impl InstallBuilds {
+    fn meet(&mut self, file: &TreeFile) {
+        let location = file.location;
+        let mut above = location.ancestors().skip(1);
+        let (Some(config), Some(build), Some(root)) = (above.next(), above.next(), above.next())
+        else {
+            return;
+        };
+        let named = |dir: &Path, name: &str| dir.file_name().is_some_and(|n| n == name);
+        let release = named(config, "Release");
+        if file.file_name().ends_with(".node")
+            && named(build, "build")
+            && (release || named(config, "Debug"))
+        {
+            let candidate = (!release, file.shown.to_string());
+            let first = self
+                .addons
+                .entry(root.to_path_buf())
+                .or_insert_with(|| candidate.clone());
+            if candidate < *first {
+                *first = candidate;
+            }
+            return;
+        }
+        let Some(prebuild) = prebuild(file.npm_path()) else {
+            return;
+        };
+        if prebuild.addon && !prebuild.bare && !prebuild.in_platform_package {
+            self.prebuilds
+                .push((root.to_path_buf(), location.to_path_buf()));
+        }
+    }
+
+    fn shadowed_prebuilds(self) -> HashMap<PathBuf, String> {
+        let InstallBuilds { addons, prebuilds } = self;
+        if addons.is_empty() {
+            return HashMap::new();
+        }
+        prebuilds
+            .into_iter()
+            .filter_map(|(root, location)| Some((location, addons.get(&root)?.1.clone())))
+            .collect()
     }
 }
 

@@ -476,6 +476,11 @@ pub struct LoadSummary {
     /// Why the target never loads this file (another platform's prebuild).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_loaded: Option<String>,
+    /// For a file set aside only because what loads before it is a build
+    /// made at install (node-gyp-build's `build/Release`), which a fresh
+    /// install on the target lacks: how the target's loader judges it then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_fresh_install: Option<Box<Assessment>>,
     /// The file breaks, and would load once gcompat is installed.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub loads_with_gcompat: bool,

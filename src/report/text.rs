@@ -353,6 +353,11 @@ fn render_artifact(out: &mut String, artifact: &Artifact, paint: &Paint, gcompat
         let also = format!("also at {}", escape::text(other.as_str()));
         let _ = writeln!(out, "    {}", paint.dim(&also));
     }
+    let not_loaded = artifact.assessment.load.as_ref();
+    if let Some(why) = not_loaded.and_then(|load| load.not_loaded.as_deref()) {
+        let why = format!("not loaded: {}", escape::text(why));
+        let _ = writeln!(out, "    {}", paint.dim(&why));
+    }
     for finding in artifact.findings() {
         render_finding(out, finding, paint, gcompat);
     }
