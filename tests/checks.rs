@@ -1423,7 +1423,7 @@ mod reinstall {
             outcome(&assessed),
             (
                 Reinstall::CannotInstall,
-                vec![Code::NoMusllinuxWheel, Code::NoMuslBuild]
+                vec![Code::NoMusllinuxWheel, Code::CannotInstall]
             )
         );
         assert!(matches!(assessed.0.source, AnswerSource::Lockfile { .. }));
@@ -1625,7 +1625,7 @@ mod reinstall {
         );
         assert_eq!(
             outcome(&assessed),
-            (Reinstall::CannotInstall, vec![Code::NoMuslBuild])
+            (Reinstall::CannotInstall, vec![Code::CannotInstall])
         );
         assert!(
             assessed.0.detail.contains("No matching distribution found"),
@@ -1725,7 +1725,11 @@ mod reinstall {
                         assert_eq!(&answer.build_packages[..base.len()], base, "{label}");
                         assert_eq!(codes(&findings), [Code::NoMuslBuild], "{label}");
                     }
-                    Reinstall::CannotInstall | Reinstall::NoMuslBuild => {
+                    Reinstall::CannotInstall => {
+                        assert!(answer.build_packages.is_empty(), "{label}");
+                        assert_eq!(codes(&findings), [Code::CannotInstall], "{label}");
+                    }
+                    Reinstall::NoMuslBuild => {
                         assert!(answer.build_packages.is_empty(), "{label}");
                         assert_eq!(codes(&findings), [Code::NoMuslBuild], "{label}");
                     }

@@ -967,7 +967,7 @@ fn pins_of_a_requirements_file_are_answered_by_the_index() {
         .iter()
         .filter(|a| a["path"] == "requirements.txt")
         .flat_map(|a| a["findings"].as_array().into_iter().flatten())
-        .filter(|f| f["code"] == "MC201")
+        .filter(|f| f["code"] == "MC201" || f["code"] == "MC207")
         .filter_map(|f| f["message"].as_str())
         .collect();
     let without_wheel: Vec<&Value> = decisions
@@ -1386,6 +1386,60 @@ fn a_pin_without_linux_wheels_compiles_on_glibc_images_too_and_runs_nowhere_as_i
         "{:#}",
         matrix["leanest"]
     );
+}
+
+/// A pin pip cannot install on the target stops the image's build at
+/// `pip install -r requirements.txt`: MC207, an error (exit 1 by default),
+/// not MC201's warning. onnxruntime 1.18.1 publishes only manylinux_2_27
+/// wheels and no sdist: it cannot install on Alpine, nor on amazonlinux:2
+/// (glibc 2.26), and installs on Debian 12.
+#[test]
+fn a_pin_that_cannot_install_is_an_error_on_any_target() {
+    let server = Server::start(Behaviour::Recorded);
+    let cache = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(
+        project.path().join("requirements.txt"),
+        "onnxruntime==1.18.1\n",
+    )
+    .unwrap();
+    for (target, cannot) in [
+        ("alpine:3.20", true),
+        ("amazonlinux:2", true),
+        ("debian:12-slim", false),
+    ] {
+        let output = scan_cli(
+            &server,
+            cache.path(),
+            project.path(),
+            &["--target", target],
+            &[],
+        );
+        let report = common::json_of(&output);
+        let codes: Vec<(String, String)> = report["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|a| a["findings"].as_array().cloned().unwrap_or_default())
+            .map(|f| {
+                let text = |key: &str| f[key].as_str().unwrap_or_default().to_string();
+                (text("code"), text("severity"))
+            })
+            .collect();
+        let expected = ("MC207".to_string(), "error".to_string());
+        assert_eq!(codes.contains(&expected), cannot, "{target}: {codes:?}");
+        assert!(
+            !codes.iter().any(|(code, _)| code == "MC201"),
+            "{target}: {codes:?}"
+        );
+        let pin = common::artifact_where(&report, |a| a["package"]["name"] == "onnxruntime")
+            .unwrap_or_else(|| panic!("{target}: no entry for the pin: {report:#}"));
+        assert_eq!(
+            pin["reinstall"] == "cannot-install",
+            cannot,
+            "{target}: {pin:#}"
+        );
+    }
 }
 
 /// A pure wheel (`py3-none-any`) may hold ELF files (debugpy's attach

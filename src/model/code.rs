@@ -496,6 +496,22 @@ image's stage (with a lockfile that records the glibc variant), or install on th
             "run `npm ci` in the glibc image's stage instead of copying node_modules from an Alpine one, or install with `npm install --os=linux --cpu=x64 --libc=glibc`",
         ),
     },
+    CannotInstall => {
+        id: "MC207",
+        name: "cannot-install",
+        severity: Severity::Error,
+        summary: "the pinned version cannot install on the target: no build its installer accepts and nothing to build from",
+        explanation: "pip on Alpine accepts musllinux and pure-Python wheels, and on a glibc image \
+manylinux wheels up to that image's glibc; with none of those and no sdist for the pinned version \
+(vosk 0.3.41 publishes manylinux, macOS and Windows wheels only), `pip install` fails with \
+`No matching distribution found` and the image's build stops at that line. muslcheck answers \
+from the project's lockfile (the files it lists), its known-problem table, or the package index \
+(the files it lists for that version).\n\nFix: pin a version that publishes a wheel for the \
+target, or keep a base image it has wheels for.",
+        remedy: Some(
+            "pin a version that publishes a wheel for the target, or keep a base image it has wheels for",
+        ),
+    },
     TagTooLow => {
         id: "MC301",
         name: "wheel-tag-too-low",

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use crate::check;
 use crate::model::{
-    AnswerSource, Artifact, ArtifactKind, Ecosystem, Package, Reinstall, ReinstallAnswer, Verdict,
+    AnswerSource, Artifact, ArtifactKind, Code, Ecosystem, Package, Reinstall, ReinstallAnswer,
+    Verdict,
 };
 use crate::platform::{LoaderKind, Platform};
 
@@ -42,11 +43,15 @@ pub(super) fn for_target_libc(mut entry: Artifact, platform: &Platform) -> Artif
     }
     if matches!(entry.kind, ArtifactKind::Package { .. }) {
         let assessment = &mut entry.assessment;
+        // A lockfile's or the table's "cannot install" (MC207) is musl's; on
+        // other images the package index answers pins (`answer_pins`).
         assessment.findings.retain(|f| match loader {
             LoaderKind::Musl => !f.code.is_about_glibc_installs(),
-            LoaderKind::Glibc => !f.code.is_about_musl_installs(),
+            LoaderKind::Glibc => !f.code.is_about_musl_installs() && f.code != Code::CannotInstall,
             LoaderKind::None => {
-                !f.code.is_about_musl_installs() && !f.code.is_about_glibc_installs()
+                !f.code.is_about_musl_installs()
+                    && !f.code.is_about_glibc_installs()
+                    && f.code != Code::CannotInstall
             }
         });
         if assessment.findings.is_empty() && assessment.verdict == Verdict::Unknown {
@@ -131,11 +136,15 @@ pub(super) fn answer_pins(
             .rsplit('/')
             .next()
             .unwrap_or_default();
-        let finding = (platform.loader_kind() == LoaderKind::Musl)
-            .then(|| {
+        let finding = match platform.loader_kind() {
+            LoaderKind::Musl => {
                 check::reinstall::pinned_without_musl_wheel(package, lockfile, said, platform.arch)
-            })
-            .flatten();
+            }
+            LoaderKind::Glibc => {
+                check::reinstall::pinned_cannot_install_on_glibc(package, lockfile, said, platform)
+            }
+            LoaderKind::None => None,
+        };
         if let Some(finding) = finding {
             artifact.assessment.findings.push(finding);
             artifact.assessment.verdict = Verdict::Unknown;

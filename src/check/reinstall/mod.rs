@@ -12,6 +12,8 @@ use crate::model::{
 
 mod npm;
 
+use crate::platform::Platform;
+
 pub use npm::{
     assess_installed_variants, assess_npm_install, assess_npm_variants, glibc_variant_answer,
     glibc_variant_missing, install_script_answer, untagged_prebuild, untagged_prebuild_on_glibc,
@@ -164,7 +166,7 @@ pub fn pinned_without_musl_wheel(
         _ => "upgrade to a version with musllinux wheels, or keep a glibc base image for it",
     };
     let finding = Finding::new(
-        Code::NoMuslBuild,
+        install_code(answer.reinstall),
         format!("{} {}: {}", package.name, package.version, answer.detail),
         Evidence::LockedWheels {
             lockfile: lockfile.to_string(),
@@ -173,6 +175,46 @@ pub fn pinned_without_musl_wheel(
         },
     );
     Some(finding.with_remedy(remedy.to_string()))
+}
+
+/// What the package index said of a version a lockfile only pins, on a
+/// glibc image, when pip there finds neither a wheel it accepts nor an
+/// sdist: MC207, as on musl (the image's build stops at that pin).
+pub fn pinned_cannot_install_on_glibc(
+    package: &Package,
+    lockfile: &str,
+    answer: &ReinstallAnswer,
+    platform: &Platform,
+) -> Option<Finding> {
+    if package.ecosystem != Ecosystem::Pypi
+        || answer.reinstall != Reinstall::CannotInstall
+        || !matches!(answer.source, AnswerSource::Index { .. })
+    {
+        return None;
+    }
+    let finding = Finding::new(
+        Code::CannotInstall,
+        format!("{} {}: {}", package.name, package.version, answer.detail),
+        Evidence::LockedWheels {
+            lockfile: lockfile.to_string(),
+            wanted: format!("manylinux_*_{}", pip_arch(platform.arch)),
+            detail: format!("the package index: {}", answer.detail),
+        },
+    );
+    Some(finding.with_remedy(format!(
+        "pin a version with a wheel {} accepts, or keep a base image it has wheels for",
+        platform.target
+    )))
+}
+
+/// The code of a finding that a reinstall gets no build: MC207 when it
+/// cannot install at all (the image's build stops there), else MC201.
+fn install_code(reinstall: Reinstall) -> Code {
+    if reinstall == Reinstall::CannotInstall {
+        Code::CannotInstall
+    } else {
+        Code::NoMuslBuild
+    }
 }
 
 /// What the known-problem table says of `name` `version`; `None` when it
@@ -301,7 +343,7 @@ fn without_musl_build(
         Some(k) if !k.remedy.is_empty() => format!("{} (sources: {})", k.remedy, k.sources),
         _ => "pip will compile it from the sdist: `apk add build-base python3-dev` plus the -dev packages of the libraries it links; or upgrade to a version with musllinux wheels".to_string(),
     };
-    let finding = Finding::new(Code::NoMuslBuild, detail, evidence).with_remedy(remedy);
+    let finding = Finding::new(install_code(reinstall), detail, evidence).with_remedy(remedy);
     (reinstall_answer, finding)
 }
 
