@@ -96,6 +96,15 @@ impl KnownPackage {
 
     /// Whether `version` has no musl build, per the table (`None`: the table cannot tell).
     pub fn lacks_musl_build(&self, version: &str) -> Option<bool> {
+        // A lock that does not say which version: only an answer for every
+        // version holds (never "upgrade to" one it may be past).
+        if Version::release(version) == Version::release("") {
+            return match self.first_musl {
+                FirstMusl::Always => Some(false),
+                FirstMusl::Never => Some(true),
+                _ => None,
+            };
+        }
         if self.past_musl_builds(version) {
             return Some(true);
         }
@@ -363,6 +372,12 @@ mod tests {
         let bcrypt = known_package_in(Ecosystem::Npm, "bcrypt").unwrap();
         assert_eq!(bcrypt.lacks_musl_build("5.1.1"), Some(true));
         assert_eq!(bcrypt.lacks_musl_build("6.0.0"), Some(false));
+        // A lock that gives no version: the table cannot tell.
+        assert_eq!(bcrypt.lacks_musl_build(""), None);
+        assert_eq!(
+            known_package("psycopg2").unwrap().lacks_musl_build(""),
+            Some(true)
+        );
         assert!(known_package_in(Ecosystem::Npm, "@swc/core").is_some());
         assert_eq!(
             known_package_in(Ecosystem::Npm, "kerberos")

@@ -199,12 +199,14 @@ pub fn indented_lock_entries(text: &str) -> Vec<LockEntry> {
             in_optional = None;
         }
         let header = (content.ends_with(':') && indent <= 2)
-            .then(|| entry_name(content.trim_end_matches(':')))
+            .then(|| entry_header(content.trim_end_matches(':')))
             .flatten();
-        if let Some(name) = header {
+        if let Some((name, version)) = header {
             header_indent = indent;
+            // A `version` field below (yarn) replaces what the header says.
             entries.push(LockEntry {
                 name,
+                version: version.unwrap_or_default(),
                 ..LockEntry::default()
             });
             continue;
@@ -247,22 +249,54 @@ fn list_values(value: &str) -> Vec<String> {
         .collect()
 }
 
-/// The package name of a lock entry header: `sharp@^0.33.5, sharp@0.33.5`,
-/// `"@img/sharp-linux-x64@0.33.5"`, `'@img/x@1.0.0'`, `sharp@npm:^0.33.5`, `/sharp/0.33.5` (pnpm v5).
-fn entry_name(header: &str) -> Option<String> {
+/// The package name of a lock entry header, and its version when the
+/// header gives one exactly: `sharp@^0.33.5, sharp@0.33.5` (yarn v1: a
+/// range, the `version` field below says), `"@img/sharp-linux-x64@0.33.5"`,
+/// `'@img/x@1.0.0'`, `sharp@npm:0.33.5` (yarn berry), `next@14.2.3(react@18.3.1)`
+/// (pnpm 9, with its peers), `/sharp@0.33.5` (pnpm 6), `/sharp/0.33.5_peer@1.0.0` (pnpm 5).
+fn entry_header(header: &str) -> Option<(String, Option<String>)> {
     let first = header
         .split(',')
         .next()?
         .trim()
         .trim_matches(['"', '\''].as_ref());
-    if let Some(path) = first.strip_prefix('/') {
-        // pnpm v5: /name/version or /@scope/name/version
-        let (name, _) = path.rsplit_once('/')?;
-        return Some(name.to_string());
+    let (name, spec) = match first.strip_prefix('/') {
+        Some(path) => match split_at_version(path) {
+            // pnpm 6: /name@version
+            Some(split) if is_package_name(split.0) => split,
+            // pnpm 5: /name/version, peers after `_`
+            _ => {
+                let (name, version) = path.rsplit_once('/')?;
+                (name, version.split('_').next().unwrap_or(version))
+            }
+        },
+        None => split_at_version(first)?,
+    };
+    if name.is_empty() || name.contains(' ') {
+        return None;
     }
-    let at = first.get(1..)?.find('@')? + 1;
-    let name = first.get(..at)?;
-    (!name.is_empty() && !name.contains(' ')).then(|| name.to_string())
+    // pnpm 9 writes the peers a package was resolved with after its version.
+    let spec = spec.split('(').next().unwrap_or(spec);
+    let spec = spec.strip_prefix("npm:").unwrap_or(spec);
+    let exact = spec.starts_with(|c: char| c.is_ascii_digit())
+        && spec
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'));
+    Some((name.to_string(), exact.then(|| spec.to_string())))
+}
+
+/// `name@spec` split at the `@` after the name (a scope's `@` is part of it).
+fn split_at_version(text: &str) -> Option<(&str, &str)> {
+    let at = text.get(1..)?.find('@')? + 1;
+    Some((text.get(..at)?, text.get(at + 1..)?))
+}
+
+/// A package name: `name` or `@scope/name`, no other slash.
+fn is_package_name(name: &str) -> bool {
+    match name.strip_prefix('@') {
+        Some(scoped) => scoped.matches('/').count() == 1,
+        None => !name.contains('/'),
+    }
 }
 
 #[cfg(test)]
@@ -289,20 +323,53 @@ mod tests {
 
     #[test]
     fn lock_entry_headers() {
+        let header = |text: &str| {
+            entry_header(text).map(|(name, version)| (name, version.unwrap_or_default()))
+        };
+        let is = |name: &str, version: &str| Some((name.to_string(), version.to_string()));
+        // yarn v1: a range; the `version` field below gives the version.
+        assert_eq!(header("sharp@^0.33.5, sharp@0.33.5"), is("sharp", ""));
         assert_eq!(
-            entry_name("sharp@^0.33.5, sharp@0.33.5").as_deref(),
-            Some("sharp")
+            header("\"@img/sharp-linux-x64@0.33.5\""),
+            is("@img/sharp-linux-x64", "0.33.5")
+        );
+        assert_eq!(header("'@img/x@1.0.0'"), is("@img/x", "1.0.0"));
+        assert_eq!(header("\"sharp@npm:^0.33.5\""), is("sharp", ""));
+        assert_eq!(header("\"sharp@npm:0.33.5\""), is("sharp", "0.33.5"));
+        // pnpm 9, with peers; pnpm 6; pnpm 5, scoped and with peers.
+        assert_eq!(
+            header("next@14.2.3(react-dom@18.3.1(react@18.3.1))(react@18.3.1)"),
+            is("next", "14.2.3")
         );
         assert_eq!(
-            entry_name("\"@img/sharp-linux-x64@0.33.5\"").as_deref(),
-            Some("@img/sharp-linux-x64")
+            header("'@swc/core@1.7.0(@swc/helpers@0.5.5)'"),
+            is("@swc/core", "1.7.0")
         );
-        assert_eq!(entry_name("'@img/x@1.0.0'").as_deref(), Some("@img/x"));
-        assert_eq!(
-            entry_name("\"sharp@npm:^0.33.5\"").as_deref(),
-            Some("sharp")
+        assert_eq!(header("/sharp@0.33.5"), is("sharp", "0.33.5"));
+        assert_eq!(header("/@img/x@1.0.0"), is("@img/x", "1.0.0"));
+        assert_eq!(header("/@img/x/1.0.0"), is("@img/x", "1.0.0"));
+        assert_eq!(header("/foo/1.0.0_react@18.2.0"), is("foo", "1.0.0"));
+        assert_eq!(header("packages"), None);
+    }
+
+    /// pnpm 9 gives a package's version only in its entry's header.
+    #[test]
+    fn pnpm_9_entries_have_the_headers_version() {
+        let lock = "lockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    dependencies:\n      \
+                    argon2:\n        specifier: '*'\n        version: 0.45.1\n\npackages:\n\n  \
+                    argon2@0.45.1:\n    resolution: {integrity: sha512-x}\n    \
+                    requiresBuild: true\n\nsnapshots:\n\n  argon2@0.45.1:\n    \
+                    dependencies:\n      node-addon-api: 8.0.0\n";
+        let entries = indented_lock_entries(lock);
+        let argon2: Vec<&LockEntry> = entries.iter().filter(|e| e.name == "argon2").collect();
+        assert_eq!(argon2.len(), 2, "{entries:?}");
+        assert!(argon2.iter().all(|e| e.version == "0.45.1"), "{entries:?}");
+        // An importer's dependency is no entry of its own.
+        assert!(
+            entries
+                .iter()
+                .all(|e| e.name != "." && e.name != "importers"),
+            "{entries:?}"
         );
-        assert_eq!(entry_name("/@img/x/1.0.0").as_deref(), Some("@img/x"));
-        assert_eq!(entry_name("packages"), None);
     }
 }
