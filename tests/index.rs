@@ -1388,6 +1388,44 @@ fn a_pin_without_linux_wheels_compiles_on_glibc_images_too_and_runs_nowhere_as_i
     );
 }
 
+/// uv.lock lists the files its Pythons take: an entry may list only the
+/// sdist (netifaces 0.11.0's wheels are for Windows and older Pythons).
+/// Such a pin is asked of the index like a requirements file's: lz4 4.3.3
+/// publishes wheels and no musllinux one, so pip on Alpine builds the sdist.
+/// It was left out.
+#[test]
+fn a_lock_entry_listing_only_its_sdist_is_asked_of_the_index() {
+    let server = Server::start(Behaviour::Recorded);
+    let cache = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(
+        project.path().join("uv.lock"),
+        "version = 1\nrequires-python = \">=3.11\"\n\n[[package]]\nname = \"lz4\"\n\
+         version = \"4.3.3\"\nsource = { registry = \"https://pypi.org/simple\" }\n\
+         sdist = { url = \"https://files.pythonhosted.org/packages/lz4-4.3.3.tar.gz\", \
+         hash = \"sha256:01fe674ef2889dbb9899d8a67361e0c4a2c833af5aeb37dd505727cf5d2a131e\" }\n",
+    )
+    .unwrap();
+    let output = scan_cli(
+        &server,
+        cache.path(),
+        project.path(),
+        &["--target", "alpine:3.20"],
+        &[],
+    );
+    let report = common::json_of(&output);
+    let decision = common::decision(&report, "lz4");
+    assert_eq!(decision["package"]["version"], "4.3.3", "{decision:#}");
+    assert_eq!(
+        decision["reinstalled"]["reinstall"], "source-build",
+        "{decision:#}"
+    );
+    assert_eq!(
+        decision["reinstalled"]["source"]["from"], "index",
+        "{decision:#}"
+    );
+}
+
 /// A pin pip cannot install on the target stops the image's build at
 /// `pip install -r requirements.txt`: MC207, an error (exit 1 by default),
 /// not MC201's warning. onnxruntime 1.18.1 publishes only manylinux_2_27

@@ -355,6 +355,34 @@ fn node_modules_installed_for_musl_have_no_load_errors() {
     );
 }
 
+/// npm copies a package's own `os` field into its lock entry: onnxruntime-node
+/// 1.30.0 names the systems it supports (`["win32", "darwin", "linux"]`, no
+/// `cpu`), which makes it no platform package, and the lock's answer for it
+/// (the table's "no musl build") is given; it was left out.
+#[test]
+fn a_lock_entry_naming_the_systems_it_supports_is_answered() {
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(
+        project.path().join("package-lock.json"),
+        r#"{"name": "p", "lockfileVersion": 3, "packages": {
+            "": {"dependencies": {"onnxruntime-node": "1.30.0"}},
+            "node_modules/onnxruntime-node": {"version": "1.30.0", "hasInstallScript": true,
+                "os": ["win32", "darwin", "linux"]}
+        }}"#,
+    )
+    .unwrap();
+    let (report, _) = json_scan(
+        project.path(),
+        &["--target", "alpine:3.20", "--offline", "--fail-on", "never"],
+    );
+    let decision = common::decision(&report, "onnxruntime-node");
+    assert_eq!(decision["package"]["version"], "1.30.0", "{decision:#}");
+    assert_eq!(
+        decision["reinstalled"]["reinstall"], "no-musl-build",
+        "{decision:#}"
+    );
+}
+
 /// pnpm 9 gives versions only in entry headers (`sharp@0.33.5:`): a
 /// package's version was read as empty there.
 #[test]

@@ -153,7 +153,10 @@ pub fn package_lock_entries(text: &str) -> Result<Vec<LockEntry>, String> {
                     .unwrap_or_default(),
                 // A platform package's own optional dependencies (sharp-linux-x64 →
                 // its glibc libvips) are variants of that one platform, not a choice.
-                is_platform_package: entry.get("os").is_some() || entry.get("cpu").is_some(),
+                is_platform_package: is_platform_package(
+                    &entry.get("os").map(string_list).unwrap_or_default(),
+                    &entry.get("cpu").map(string_list).unwrap_or_default(),
+                ),
                 libc: entry.get("libc").map(string_list).unwrap_or_default(),
                 has_install_script: entry
                     .get("hasInstallScript")
@@ -222,7 +225,15 @@ pub fn indented_lock_entries(text: &str) -> Vec<LockEntry> {
         match key {
             "version" => entry.version = value.trim_matches('\'').to_string(),
             "optionalDependencies" => in_optional = Some(indent),
-            "os" | "cpu" => entry.is_platform_package = true,
+            "os" | "cpu" => {
+                let values = list_values(value);
+                let (os, cpu) = if key == "os" {
+                    (values, Vec::new())
+                } else {
+                    (Vec::new(), values)
+                };
+                entry.is_platform_package |= is_platform_package(&os, &cpu);
+            }
             "requiresBuild" => entry.has_install_script = value == "true",
             "libc" => entry.libc = list_values(value),
             // yarn berry: `conditions: os=linux & cpu=x64 & libc=musl`
@@ -238,6 +249,16 @@ pub fn indented_lock_entries(text: &str) -> Vec<LockEntry> {
         }
     }
     entries
+}
+
+/// Whether a package's `os` and `cpu` fields make it one platform's build
+/// (`@esbuild/linux-x64`: linux, x64), a variant some parent chooses among,
+/// rather than a package that merely names the systems it supports
+/// (onnxruntime-node 1.30: `os: [win32, darwin, linux]`, no `cpu`) or
+/// excludes one (`!win32`).
+pub fn is_platform_package(os: &[String], cpu: &[String]) -> bool {
+    let named = |list: &[String]| list.iter().filter(|v| !v.starts_with('!')).count();
+    named(cpu) > 0 || named(os) == 1
 }
 
 fn list_values(value: &str) -> Vec<String> {
@@ -350,6 +371,46 @@ mod tests {
         assert_eq!(header("/@img/x/1.0.0"), is("@img/x", "1.0.0"));
         assert_eq!(header("/foo/1.0.0_react@18.2.0"), is("foo", "1.0.0"));
         assert_eq!(header("packages"), None);
+    }
+
+    #[test]
+    fn a_package_naming_the_systems_it_supports_is_no_platform_package() {
+        let list = |items: &[&str]| items.iter().map(ToString::to_string).collect::<Vec<_>>();
+        assert!(is_platform_package(&list(&["linux"]), &list(&["x64"])));
+        assert!(is_platform_package(&list(&["darwin"]), &[]));
+        assert!(is_platform_package(&[], &list(&["arm64"])));
+        assert!(!is_platform_package(
+            &list(&["win32", "darwin", "linux"]),
+            &[]
+        ));
+        assert!(!is_platform_package(&list(&["!win32"]), &[]));
+        let lock = r#"{"packages": {
+            "node_modules/onnxruntime-node": {"version": "1.30.0", "hasInstallScript": true,
+                "os": ["win32", "darwin", "linux"]},
+            "node_modules/@esbuild/linux-x64": {"version": "0.21.5", "os": ["linux"], "cpu": ["x64"]}
+        }}"#;
+        let entries = package_lock_entries(lock).unwrap();
+        let platform = |name: &str| {
+            entries
+                .iter()
+                .find(|e| e.name == name)
+                .unwrap()
+                .is_platform_package
+        };
+        assert!(!platform("onnxruntime-node"));
+        assert!(platform("@esbuild/linux-x64"));
+        let pnpm = "packages:\n\n  onnxruntime-node@1.30.0:\n    os: [win32, darwin, linux]\n\n  \
+                    '@esbuild/linux-x64@0.21.5':\n    cpu: [x64]\n    os: [linux]\n";
+        let entries = indented_lock_entries(pnpm);
+        let platform = |name: &str| {
+            entries
+                .iter()
+                .find(|e| e.name == name)
+                .unwrap()
+                .is_platform_package
+        };
+        assert!(!platform("onnxruntime-node"));
+        assert!(platform("@esbuild/linux-x64"));
     }
 
     /// pnpm 9 gives a package's version only in its entry's header.

@@ -209,7 +209,7 @@ impl ReadManifests<'_> {
                 name: manifest.name.clone(),
                 version: manifest.version.clone(),
                 optional_dependencies: manifest.optional_dependencies.keys().cloned().collect(),
-                is_platform_package: !manifest.os.is_empty() || !manifest.cpu.is_empty(),
+                is_platform_package: npm_lock::is_platform_package(&manifest.os, &manifest.cpu),
                 libc: manifest.libc.clone(),
                 has_install_script: false,
             })
@@ -336,10 +336,12 @@ fn python_lock_artifacts(
         .into_iter()
         .filter_map(|package| {
             let (answer, findings) = reinstall::assess_locked(&package, arch, &file_name);
-            // A pin alone (requirements.txt) is kept for the package index
+            // A pin alone (requirements.txt), or one whose lock lists only
+            // its sdist (uv.lock keeps the wheels its Pythons take: none of
+            // netifaces 0.11.0's win32 ones), is kept for the package index
             // to answer: whether the target gets a wheel, an sdist or nothing.
             let asked_of_the_index = answer.reinstall == Reinstall::Unknown
-                && !package.lists_files
+                && (!package.lists_files || package.wheels.is_empty())
                 && !package.version.is_empty();
             if matches!(answer.reinstall, Reinstall::Unknown | Reinstall::NotNative)
                 && !asked_of_the_index
