@@ -1301,3 +1301,43 @@ fn a_library_no_known_package_provides_is_asked_of_the_images_package_manager() 
         "{text}"
     );
 }
+
+/// No glibc defines a version node after its own version: an image whose
+/// libraries are not listed (UBI's versions-only profiles) or not tabulated
+/// still lacks `GLIBC_2.36` when its glibc is 2.34, as ld.so says on
+/// Debian 11 of a node newer than its 2.31 (above). Such a need was
+/// "unknown" (MC108); the nodes up to the version stay unknown.
+#[test]
+fn a_node_newer_than_the_images_glibc_fails_whatever_else_is_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        corpus("lib/libarc4random.so"),
+        dir.path().join("libarc4random.so"),
+    )
+    .unwrap();
+    for (image, newer) in [
+        ("registry.access.redhat.com/ubi9/ubi", true),
+        ("registry.access.redhat.com/ubi8/ubi-micro", true),
+        ("amazonlinux:2", true),
+        ("registry.access.redhat.com/ubi10/ubi", false),
+    ] {
+        let (report, _) = json_scan(dir.path(), &["--target", image, "--fail-on", "never"]);
+        let artifact = common::artifact(&report, "libarc4random.so");
+        let found = codes(artifact);
+        assert_eq!(
+            found.contains(&"MC109".to_string()),
+            newer,
+            "{image}: {artifact:#}"
+        );
+        if newer {
+            assert_eq!(artifact["verdict"], "breaks", "{image}: {artifact:#}");
+            let message = finding(artifact, "MC109")["message"].as_str().unwrap();
+            assert!(
+                message.contains("GLIBC_2.36 from libc.so.6"),
+                "{image}: {message}"
+            );
+        } else {
+            assert_ne!(artifact["verdict"], "breaks", "{image}: {artifact:#}");
+        }
+    }
+}

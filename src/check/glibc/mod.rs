@@ -359,12 +359,19 @@ impl<'t> GlibcResolver<'t> {
                 continue;
             };
             for need in &file.facts.version_needs {
-                let Some(Provider::Image(library)) = load.providers.get(&need.library) else {
+                let library = match load.providers.get(&need.library) {
+                    Some(Provider::Image(library)) => Some(*library),
+                    // An image whose library list is not known still has
+                    // its glibc's libraries, of a known version.
+                    Some(Provider::Unknown) => None,
                     // A tree library's definitions are not read; a missing one is MC103.
-                    continue;
+                    _ => continue,
                 };
                 for node in &need.versions {
-                    match library.defines(node) {
+                    let defined = library
+                        .and_then(|library| library.defines(node))
+                        .or_else(|| self.newer_than_glibc(&need.library, node).then_some(false));
+                    match defined {
                         Some(true) if node == "GLIBC_PRIVATE" => {
                             check
                                 .private
@@ -375,12 +382,20 @@ impl<'t> GlibcResolver<'t> {
                             check
                                 .failed_nodes
                                 .insert((need.library.clone(), node.clone()));
+                            let newest_defined = match library {
+                                Some(library) => Version::node(node).and_then(|(family, _)| {
+                                    library.versions.newest(family).map(str::to_string)
+                                }),
+                                None => None,
+                            };
                             check.missing.push(MissingNode {
                                 library: need.library.clone(),
-                                path: library.path.map(str::to_string),
+                                path: library.and_then(|l| l.path).map(str::to_string),
                                 node: node.clone(),
-                                newest_defined: Version::node(node).and_then(|(family, _)| {
-                                    library.versions.newest(family).map(str::to_string)
+                                newest_defined: newest_defined.or_else(|| {
+                                    let version = self.platform.glibc_version()?;
+                                    self.newer_than_glibc(&need.library, node)
+                                        .then(|| format!("glibc {version}"))
                                 }),
                                 needed_by: file.shown.to_string(),
                             });
@@ -391,6 +406,21 @@ impl<'t> GlibcResolver<'t> {
             }
         }
         check
+    }
+
+    /// Whether `node` (`GLIBC_2.34`) of `library`, one of glibc's own, is
+    /// newer than the image's glibc: no glibc defines a node after its own
+    /// version, so the image's build lacks it whatever else is unknown of it
+    /// (a versions-only profile, a library not tabulated).
+    fn newer_than_glibc(&self, library: &str, node: &str) -> bool {
+        let Some(glibc) = self.platform.glibc_version() else {
+            return false;
+        };
+        is_glibc_library(library)
+            && node.strip_prefix("GLIBC_").is_some_and(|version| {
+                version.starts_with(|c: char| c.is_ascii_digit())
+                    && Version::release(version) > glibc
+            })
     }
 
     /// What `outermost` loads in a process of its own.
@@ -626,4 +656,26 @@ struct SymbolCheck {
     unchecked: Vec<String>,
     /// Names the host process provides (`Py*`, `napi_*`).
     from_host: usize,
+}
+
+/// The libraries glibc itself ships (its version nodes are glibc's own):
+/// libc, the loader, and the libraries built from its tree.
+fn is_glibc_library(soname: &str) -> bool {
+    soname.starts_with("ld-linux")
+        || matches!(
+            soname,
+            "libc.so.6"
+                | "libm.so.6"
+                | "libmvec.so.1"
+                | "libpthread.so.0"
+                | "libdl.so.2"
+                | "librt.so.1"
+                | "libresolv.so.2"
+                | "libutil.so.1"
+                | "libanl.so.1"
+                | "libnsl.so.1"
+                | "libBrokenLocale.so.1"
+                | "libthread_db.so.1"
+                | "libc_malloc_debug.so.0"
+        )
 }
