@@ -315,6 +315,28 @@ fn the_libraries_that_distinguish_the_images() {
     assert!(cc.library("libgcc_s.so.1").is_some());
 }
 
+/// glibc's package ships libmvec.so.1 beside libm.so.6 on x86_64 since
+/// glibc 2.22: every image with glibc's libm there has it (Amazon Linux's
+/// list, written from package names, left it out, and pillow_heif's
+/// libraries, which need it, were said to break on amazonlinux:2023).
+#[test]
+fn every_glibc_image_with_libm_has_libmvec_on_x86_64() {
+    for found in Profile::all() {
+        let glibc_2_22 = found.libc == LibcKind::Glibc
+            && found
+                .libc_version
+                .and_then(|v| v.split('.').nth(1)?.parse::<u32>().ok())
+                .is_some_and(|minor| minor >= 22);
+        if found.arch == X86 && glibc_2_22 && found.library("libm.so.6").is_some() {
+            assert!(
+                found.library("libmvec.so.1").is_some(),
+                "{} has libm.so.6 and no libmvec.so.1",
+                found.name
+            );
+        }
+    }
+}
+
 #[test]
 fn images_without_a_c_library() {
     for name in ["scratch", "distroless/static-debian12", "chainguard/static"] {

@@ -578,6 +578,13 @@ def reference_profile(p, arch, refs):
     libs = []
     sonames = [s for s in r.get("sonames_in_default_image", "").split(";") if s]
     nodes = glibc_nodes_up_to(version, arch) if libc == "glibc" else None
+    # glibc's package ships libmvec.so.1 beside libm.so.6 on x86_64 since glibc 2.22
+    # (gcc's vectorised math calls need it): a soname list written from package names
+    # (Amazon Linux's) leaves it out, though every such image has it.
+    if (libc == "glibc" and arch == "x86_64" and "libm.so.6" in sonames
+            and "libmvec.so.1" not in sonames
+            and tuple(int(x) for x in version.split(".")[:2]) >= (2, 22)):
+        sonames.insert(sonames.index("libm.so.6") + 1, "libmvec.so.1")
     for s in sonames:
         defines = nodes if s == "libc.so.6" and nodes is not None else None
         libs.append((s, "", "", "", defines, None))
