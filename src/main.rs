@@ -11,12 +11,12 @@
 )]
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use indicatif::{ProgressDrawTarget, ProgressStyle};
 
 use muslcheck::config::{Config, FailOn, Loaded, baseline};
@@ -158,7 +158,7 @@ fn offline_from_environment() -> bool {
 
 fn main() -> ExitCode {
     grow_heaps_in_large_steps();
-    let cli = Cli::parse();
+    let cli = parse_arguments();
     let status = match cli.command {
         Some(Command::Explain { code, list }) => explain(code.as_deref(), list),
         Some(Command::AuditWheel { wheels, format }) => audit_wheels(&wheels, format),
@@ -167,6 +167,29 @@ fn main() -> ExitCode {
         None => run_scan(cli.scan, false),
     };
     ExitCode::from(status as u8)
+}
+
+/// The command line, parsed. Options written before a subcommand
+/// (`muslcheck --no-config matrix DIR`) make clap read the subcommand's
+/// name as a path to scan; when no such path exists, the name is moved
+/// first and the line read again, so the options go to the subcommand.
+fn parse_arguments() -> Cli {
+    let cli = Cli::parse();
+    let Some(first) = cli.scan.paths.first().and_then(|p| p.to_str()) else {
+        return cli;
+    };
+    let names_a_subcommand = Cli::command()
+        .get_subcommands()
+        .any(|sub| sub.get_name() == first);
+    if cli.command.is_some() || !names_a_subcommand || Path::new(first).exists() {
+        return cli;
+    }
+    let mut words: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(at) = words.iter().skip(1).position(|w| w == first) {
+        let name = words.remove(at + 1);
+        words.insert(1, name);
+    }
+    Cli::parse_from(words)
 }
 
 /// glibc grows a thread's heap a few pages at a time, one mprotect(2) each:
@@ -402,7 +425,7 @@ fn emit(args: &ScanArgs, rendered: &str, report: &Report) -> Result<(), String> 
 
 /// Writes the report to `path` by `write`, with `report`'s summary on stderr.
 fn write_output(
-    path: &std::path::Path,
+    path: &Path,
     report: &Report,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), String> {

@@ -418,3 +418,44 @@ fn a_lockfiles_packages_run_nowhere_without_a_c_library() {
         "{matrix:#}"
     );
 }
+
+/// Options written before the subcommand go to it (`muslcheck --no-config
+/// matrix DIR`, the order CI scripts write); the name was read as a path to
+/// scan ("matrix: no such file or directory", exit 2). A directory by that
+/// name is still a path.
+#[test]
+fn options_before_the_subcommand_go_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_fixture("lib/libplain.so", &dir.path().join("libplain.so"));
+    let path = dir.path().to_str().unwrap();
+    let output = cli(&[
+        "--no-config",
+        "--target",
+        "debian:12-slim",
+        "--format",
+        "json",
+        "matrix",
+        path,
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", common::stderr(&output));
+    let report = json_of(&output);
+    assert_eq!(
+        target_names(&report),
+        ["debian:12-slim (glibc 2.36)"],
+        "{report:#}"
+    );
+
+    let named = dir.path().join("matrix");
+    std::fs::create_dir(&named).unwrap();
+    copy_fixture("lib/libplain.so", &named.join("libplain.so"));
+    let output = common::command()
+        .current_dir(dir.path())
+        .args(["--no-config", "--format", "json", "matrix"])
+        .output()
+        .unwrap();
+    let report = json_of(&output);
+    assert!(
+        report.get("artifacts").is_some(),
+        "a scan report: {report:#}"
+    );
+}
