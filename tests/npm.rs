@@ -649,6 +649,14 @@ fn a_static_go_program_is_seen_to_open_the_ca_bundle_and_zoneinfo() {
     assert!(!facts.runtime_files.contains(RuntimeFile::Passwd));
     let (report, _) = json_scan(&esbuild, &["--target", "scratch"]);
     assert_eq!(codes(&artifacts(&report)[0]), ["MC112"]);
+    // Wolfi has apk and a tzdata package: installed, not copied from a
+    // build stage "because the image has no package manager".
+    let (report, _) = json_scan(&esbuild, &["--target", "wolfi", "--fail-on", "never"]);
+    let plan = &report["plan"];
+    let installed = plan["apk_add"].as_array().unwrap();
+    assert!(installed.contains(&Value::from("tzdata")), "{plan:#}");
+    let copies = plan["copy_from_build"].to_string();
+    assert!(!copies.contains("zoneinfo"), "{plan:#}");
 }
 
 /// A package made for Node and the Bare runtime (sodium-native's layout):

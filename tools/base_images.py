@@ -590,6 +590,12 @@ def reference_profile(p, arch, refs):
         libs.append((s, "", "", "", defines, None))
     loader = r["dynamic_loader"].split(" ")[0]
     facts = {k: presence(r[k]) for k in ("bin_sh", "ca_certificates", "tzdata", "etc_passwd")}
+    # Every distribution with a package manager here names its time-zone package
+    # tzdata (Alpine, Debian, Fedora/RHEL, Amazon Linux, Wolfi): an image without
+    # it installs it, where the reference gives no command.
+    state, detail = facts["tzdata"]
+    if state == NO and not detail and p.get("install"):
+        facts["tzdata"] = (NO, f"{p['install']} tzdata")
     return libs, libc, version, loader, facts, r["sources"].strip('"')
 
 

@@ -89,9 +89,13 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
             install_shell_command(install, &plan.apk_add.join(" "))
         ));
     }
+    let why_copied = match plan.install_command {
+        Some(_) => "muslcheck knows no package of the image that installs it",
+        None => "the image has no package manager",
+    };
     for copy in &plan.copy_from_build {
         lines.push(format!(
-            "{copy}   # a static program opens it at run time; the image has no package manager"
+            "{copy}   # a static program opens it at run time; {why_copied}"
         ));
     }
     if !plan.gcompat_for.is_empty() {
