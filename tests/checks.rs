@@ -327,6 +327,43 @@ fn another_machine_s_library_needed_only_by_its_own_build_is_never_loaded() {
 /// loads the first library and stops the second with `Error relocating …:
 /// __mulxc3: symbol not found`; judged against the x86_64 exports, both
 /// verdicts were the other way round.
+/// teradatasql ships one library per machine in one directory
+/// (`teradatasql.so`, `teradatasql.arm.so`, …) and loads the one for
+/// `platform.machine()`: beside the target machine's build, another
+/// machine's is never loaded (not-applicable, saying which is); alone, it
+/// is what there is, and breaks (MC104).
+#[test]
+fn another_machines_build_beside_the_targets_is_never_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let package = dir.path().join("driver");
+    std::fs::create_dir_all(&package).unwrap();
+    let arm = package.join("driver.arm.so");
+    std::fs::copy(corpus("lib/libcalls__mulxc3-aarch64.so"), &arm).unwrap();
+    let options = Options {
+        platform: Platform::new("debian:12-slim".parse().unwrap(), Arch::X86_64, false),
+        ..Default::default()
+    };
+    let report = scan_with(&[dir.path().to_path_buf()], &options);
+    let alone = found(&report, "driver.arm.so");
+    assert_eq!(codes_of(alone), [Code::WrongArchitecture]);
+
+    std::fs::copy(corpus("lib/libplain.so"), package.join("driver.so")).unwrap();
+    let report = scan_with(&[dir.path().to_path_buf()], &options);
+    let beside = found(&report, "driver.arm.so");
+    assert_eq!(beside.verdict(), Verdict::NotApplicable, "{beside:#?}");
+    let why = beside
+        .assessment
+        .load
+        .as_ref()
+        .and_then(|l| l.not_loaded.clone());
+    assert!(
+        why.as_deref()
+            .is_some_and(|w| w.contains("driver/driver.so")),
+        "{why:?}"
+    );
+    assert_eq!(found(&report, "driver/driver.so").verdict(), Verdict::Ok);
+}
+
 #[test]
 fn aarch64_files_are_checked_against_alpines_aarch64_gcc_runtime() {
     let frame_state = scan_on(

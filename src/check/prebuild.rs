@@ -44,6 +44,10 @@ pub struct Prebuilds {
     /// Prebuilds of a package holding an addon built at install, which
     /// node-gyp-build loads before any prebuild, by location: that addon.
     built_at_install: HashMap<PathBuf, String>,
+    /// The files built for the target's machine, by directory and name
+    /// stem ([`machine_stem`]): another machine's build of the same file
+    /// beside one is a choice its package makes by machine.
+    target_machine_builds: HashMap<(PathBuf, String), String>,
 }
 
 impl Prebuilds {
@@ -121,7 +125,32 @@ impl Prebuilds {
             named_for_others,
             other_machine_dirs: other_machine_dirs(index, count, platform.arch),
             built_at_install: builds.shadowed_prebuilds(),
+            target_machine_builds: target_machine_builds(index, count, platform.arch),
         }
+    }
+
+    /// Why the target never loads `file`, built for another machine, when
+    /// the same file built for the target's sits beside it
+    /// (teradatasql's `teradatasql.arm.so`, `.power.so` and `.x86.so` beside
+    /// `teradatasql.so`: its `__init__.py` loads the one for
+    /// `platform.machine()`; a loader given the wrong machine's file fails,
+    /// so a package shipping several chooses).
+    pub fn other_machines_build(&self, index: &TreeIndex, file: &TreeFile) -> Option<String> {
+        if self.target_machine_builds.is_empty() {
+            return None;
+        }
+        let key = (
+            index.directory_of(file.location),
+            machine_stem(file.file_name()).to_string(),
+        );
+        let own = self.target_machine_builds.get(&key)?;
+        (*own != file.shown).then(|| {
+            format!(
+                "built for {}; {own} beside it is the same file built for the target's machine, \
+                 which its package loads there",
+                file.facts.arch
+            )
+        })
     }
 
     /// The addon built at install that node-gyp-build loads instead of
@@ -461,6 +490,46 @@ fn never_chosen(
 /// The directories holding ELF files built for another machine than
 /// `arch` and none for it, each with what its files need (by file name) and
 /// the first file that needs each.
+/// The files of the tree built for `arch`, by directory and name stem;
+/// empty when no directory holds another machine's file too.
+fn target_machine_builds(
+    index: &TreeIndex,
+    count: usize,
+    arch: Arch,
+) -> HashMap<(PathBuf, String), String> {
+    let files = || (0..count).filter_map(|i| index.file(i));
+    if files().all(|file| file.facts.arch == arch) {
+        return HashMap::new();
+    }
+    let mut builds = HashMap::new();
+    for file in files().filter(|file| file.facts.arch == arch) {
+        let key = (
+            index.directory_of(file.location),
+            machine_stem(file.file_name()).to_string(),
+        );
+        builds.entry(key).or_insert_with(|| file.shown.to_string());
+    }
+    builds
+}
+
+/// A file name without what names a machine: up to its first dot, less a
+/// trailing `-arm64` or `_x86_64` (`teradatasql.arm.so` and
+/// `teradatasql.so`: `teradatasql`; `libfoo-aarch64.so`: `libfoo`).
+fn machine_stem(name: &str) -> &str {
+    const MACHINES: &[&str] = &[
+        "x64", "x86", "x86_64", "amd64", "i386", "i686", "ia32", "arm", "arm64", "aarch64",
+        "armhf", "armv7", "armv7l", "ppc64", "ppc64le", "power", "s390x", "riscv64", "loong64",
+    ];
+    let mut stem = name.split('.').next().unwrap_or(name);
+    while let Some(shorter) = MACHINES.iter().find_map(|machine| {
+        let rest = stem.strip_suffix(machine)?;
+        rest.strip_suffix(['-', '_']).filter(|r| !r.is_empty())
+    }) {
+        stem = shorter;
+    }
+    stem
+}
+
 fn other_machine_dirs(
     index: &TreeIndex,
     count: usize,
