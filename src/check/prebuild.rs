@@ -48,6 +48,8 @@ pub struct Prebuilds {
     /// stem ([`machine_stem`]): another machine's build of the same file
     /// beside one is a choice its package makes by machine.
     target_machine_builds: HashMap<(PathBuf, String), String>,
+    /// The target's machine.
+    machine: Arch,
 }
 
 impl Prebuilds {
@@ -126,6 +128,7 @@ impl Prebuilds {
             other_machine_dirs: other_machine_dirs(index, count, platform.arch),
             built_at_install: builds.shadowed_prebuilds(),
             target_machine_builds: target_machine_builds(index, count, platform.arch),
+            machine: platform.arch,
         }
     }
 
@@ -136,7 +139,7 @@ impl Prebuilds {
     /// `platform.machine()`; a loader given the wrong machine's file fails,
     /// so a package shipping several chooses).
     pub fn other_machines_build(&self, index: &TreeIndex, file: &TreeFile) -> Option<String> {
-        if self.target_machine_builds.is_empty() {
+        if self.target_machine_builds.is_empty() || file.facts.arch == self.machine {
             return None;
         }
         let key = (
