@@ -118,6 +118,7 @@ SHARED=("${COMMON[@]}" -shared -fPIC)
 gcc "${SHARED[@]}" -U_FORTIFY_SOURCE -o lib/libplain.so $SRC/plain.c
 gcc "${SHARED[@]}" -D_FORTIFY_SOURCE=2 -o lib/libfortified.so $SRC/fortified.c
 g++ "${SHARED[@]}" -o lib/libcxx-shared-ptr.so $SRC/cxx_shared_ptr.cpp
+g++ "${SHARED[@]}" -o lib/libcxx-string.so $SRC/cxx_string.cpp
 gcc "${SHARED[@]}" -o lib/liblfs64.so $SRC/lfs64.c
 gcc "${SHARED[@]}" -o lib/libfcntl64.so $SRC/fcntl64.c
 gcc "${SHARED[@]}" -o lib/libifunc.so $SRC/ifunc.c

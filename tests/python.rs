@@ -76,6 +76,41 @@ fn bundled_libraries_in_a_musllinux_wheel_resolve_inside_the_wheel() {
     }));
 }
 
+/// auditwheel weighs every version node a wheel needs of the libraries
+/// its policies allow, libstdc++'s too: a C++ extension with the C++11
+/// string ABI needs GLIBCXX_3.4.21, which manylinux2014's libstdc++ lacks
+/// (manylinux_2_24 is the lowest policy listing it), though it needs
+/// nothing of glibc after 2.2.5. Claiming manylinux2014 is MC301.
+#[test]
+fn libstdcxx_needs_set_the_lowest_manylinux_policy_too() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let library = std::fs::read(corpus("lib/libcxx-string.so")).unwrap();
+    let wheel = dir
+        .path()
+        .join("cxx-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl");
+    let mut zip = zip::ZipWriter::new(File::create(&wheel).unwrap());
+    let options = zip::write::SimpleFileOptions::default();
+    zip.start_file("cxx/_cxx.cpython-312-x86_64-linux-gnu.so", options)
+        .unwrap();
+    zip.write_all(&library).unwrap();
+    zip.finish().unwrap();
+    let (report, _) = json_scan(&wheel, &["--fail-on", "never"]);
+    let entry = wheel_entry(&report);
+    assert_eq!(
+        entry["wheel"]["supported"], "manylinux_2_24_x86_64",
+        "{entry:#}"
+    );
+    assert_eq!(codes(entry), ["MC301"], "{entry:#}");
+    let message = entry["findings"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("GLIBCXX_3.4.21 from libstdc++.so.6"),
+        "{message}"
+    );
+    let why = entry["wheel"]["why"].to_string();
+    assert!(why.contains("manylinux_2_24"), "{why}");
+}
+
 #[test]
 fn a_wheel_retagged_lower_than_its_content_gets_mc301() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,7 +1,8 @@
 //! The auditwheel question: is a wheel's platform tag true to the ELF inside?
 
 use crate::ecosystem::python::{
-    WheelName, always_allowed_by_auditwheel, manylinux_policies, policy_whitelist,
+    WheelName, always_allowed_by_auditwheel, is_manylinux_system_library,
+    lowest_manylinux_policy_for, manylinux_policies, policy_whitelist,
 };
 use crate::model::{
     Code, ElfFacts, Evidence, Finding, LibcKind, Linkage, PlatformTag, Version, WheelAudit,
@@ -19,8 +20,8 @@ pub fn audit(
     all_names: &[String],
 ) -> (WheelAudit, Vec<Finding>) {
     let claimed: Vec<PlatformTag> = dedup(wheel.platform_tags.clone());
-    let content = Content::of(members);
     let arch = claimed.iter().find_map(|t| t.arch()).unwrap_or("x86_64");
+    let content = Content::of(members, arch);
     let supported = content.supported_tag(arch);
     let mut findings: Vec<Finding> = claimed
         .iter()
@@ -32,6 +33,22 @@ pub fn audit(
         why.push(format!(
             "highest glibc version needed: {version} ({member})"
         ));
+    }
+    // Said where libstdc++ (or libgcc_s, zlib) asks more than glibc does.
+    let glibc_policy = manylinux_policies()
+        .into_iter()
+        .find(|(_, minor)| *minor >= content.required_minor);
+    let beyond_glibc = content
+        .policy
+        .is_none_or(|p| glibc_policy.is_some_and(|g| p > g));
+    if let (Some(need), LibcKind::Glibc, true) = (&content.constraint, content.libc, beyond_glibc) {
+        why.push(match content.policy {
+            Some((major, minor)) => format!(
+                "the lowest manylinux policy its needs allow is manylinux_{major}_{minor}: {}",
+                need.describe()
+            ),
+            None => format!("no manylinux policy allows {}", need.describe()),
+        });
     }
     let audit = WheelAudit {
         claimed,
@@ -53,10 +70,68 @@ struct Content<'m> {
     required_glibc: Option<(String, String)>,
     /// Its minor version (`2.x`), 5 when nothing is needed.
     required_minor: u32,
+    /// The lowest manylinux policy whose symbol versions allow every node
+    /// but glibc's the members need of the system's libraries, as
+    /// auditwheel weighs them; `None` when none does.
+    policy: Option<(u32, u32)>,
+    /// The need that decided `policy`, when one did.
+    constraint: Option<PolicyNeed>,
+}
+
+/// A version node a member needs of a system library.
+struct PolicyNeed {
+    node: String,
+    library: String,
+    member: String,
+}
+
+impl PolicyNeed {
+    fn describe(&self) -> String {
+        format!("{} needs {} from {}", self.member, self.node, self.library)
+    }
+}
+
+/// The lowest manylinux policy on `arch` allowing every version node but
+/// glibc's the members need of libraries a policy lets wheels use
+/// unbundled (libstdc++'s `GLIBCXX_`, `CXXABI_`; libgcc_s's `GCC_`;
+/// zlib's), and the need that decides it.
+fn lowest_policy(members: &[WheelMember], arch: &str) -> (Option<(u32, u32)>, Option<PolicyNeed>) {
+    let mut policy = manylinux_policies().first().copied();
+    let mut constraint = None;
+    for member in members {
+        for need in &member.facts.version_needs {
+            if always_allowed_by_auditwheel(&need.library)
+                || !is_manylinux_system_library(&need.library)
+            {
+                continue;
+            }
+            // glibc's own nodes are weighed by version (`required_minor`):
+            // a tag between policies (manylinux_2_14) is as true as one.
+            for node in need.versions.iter().filter(|n| !n.starts_with("GLIBC_")) {
+                let Some(lowest) = lowest_manylinux_policy_for(arch, node) else {
+                    continue;
+                };
+                let raises = match (lowest, policy) {
+                    (None, Some(_)) => true,
+                    (Some(lowest), Some(current)) => lowest > current,
+                    (_, None) => false,
+                };
+                if raises {
+                    policy = lowest;
+                    constraint = Some(PolicyNeed {
+                        node: node.clone(),
+                        library: need.library.clone(),
+                        member: member.name.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    (policy, constraint)
 }
 
 impl<'m> Content<'m> {
-    fn of(members: &'m [WheelMember<'m>]) -> Content<'m> {
+    fn of(members: &'m [WheelMember<'m>], arch: &str) -> Content<'m> {
         // A static member carries its C library inside: it runs on glibc and
         // musl systems alike, so it says nothing about the tag.
         let is_static =
@@ -93,12 +168,15 @@ impl<'m> Content<'m> {
             .map_or(5, |version| {
                 u32::try_from(version.segment(1)).unwrap_or(u32::MAX)
             });
+        let (policy, constraint) = lowest_policy(members, arch);
         Content {
             libc,
             decided_by,
             why,
             required_glibc,
             required_minor,
+            policy,
+            constraint,
         }
     }
 
@@ -106,10 +184,13 @@ impl<'m> Content<'m> {
     /// allows its glibc needs, or musllinux.
     fn supported_tag(&self, arch: &str) -> Option<String> {
         match self.libc {
-            LibcKind::Glibc => manylinux_policies()
-                .into_iter()
-                .find(|(_, minor)| *minor >= self.required_minor)
-                .map(|(major, minor)| format!("manylinux_{major}_{minor}_{arch}")),
+            LibcKind::Glibc => {
+                let glibc = manylinux_policies()
+                    .into_iter()
+                    .find(|(_, minor)| *minor >= self.required_minor)?;
+                let lowest = glibc.max(self.policy?);
+                Some(format!("manylinux_{}_{}_{arch}", lowest.0, lowest.1))
+            }
             LibcKind::Musl => Some(format!("musllinux_1_1_{arch} or later")),
             _ => None,
         }
@@ -128,17 +209,39 @@ impl<'m> Content<'m> {
             .unwrap_or_default();
         match (tag, self.libc) {
             (PlatformTag::Manylinux { major, minor, .. }, LibcKind::Glibc) => {
-                let (version, needer) = self.required_glibc.as_ref()?;
-                ((*major, *minor) < (2, self.required_minor)).then(|| {
+                if let Some((version, needer)) = self.required_glibc.as_ref()
+                    && (*major, *minor) < (2, self.required_minor)
+                {
+                    return Some(
+                        Finding::new(
+                            Code::TagTooLow,
+                            format!("claims {tag} (glibc {major}.{minor}), but {needer} needs {version}: pip will install it on systems where it fails to load"),
+                            evidence(format!("{needer} needs {version}")),
+                        )
+                        .with_remedy(format!(
+                            "retag as {} (auditwheel repair), or build against an older glibc",
+                            supported.unwrap_or_default()
+                        )),
+                    );
+                }
+                let need = self.constraint.as_ref()?;
+                let too_low = self.policy.is_none_or(|lowest| (*major, *minor) < lowest);
+                too_low.then(|| {
+                    let remedy = match supported {
+                        Some(supported) => format!(
+                            "retag as {supported} (auditwheel repair), or build against an older glibc and libstdc++"
+                        ),
+                        None => "build against the libraries of a manylinux image: no manylinux policy allows this need".to_string(),
+                    };
                     Finding::new(
                         Code::TagTooLow,
-                        format!("claims {tag} (glibc {major}.{minor}), but {needer} needs {version}: pip will install it on systems where it fails to load"),
-                        evidence(format!("{needer} needs {version}")),
+                        format!(
+                            "claims {tag} (glibc {major}.{minor}), but {}: pip will install it on systems where it fails to load",
+                            need.describe()
+                        ),
+                        evidence(need.describe()),
                     )
-                    .with_remedy(format!(
-                        "retag as {} (auditwheel repair), or build against an older glibc",
-                        supported.unwrap_or_default()
-                    ))
+                    .with_remedy(remedy)
                 })
             }
             (PlatformTag::Musllinux { .. }, LibcKind::Glibc) => Some(Finding::new(

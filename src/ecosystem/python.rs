@@ -62,25 +62,79 @@ impl WheelName {
     }
 }
 
-/// auditwheel's policies: name (`manylinux_2_17`) → the sonames a wheel
-/// may use without bundling them.
-fn policies() -> &'static HashMap<String, Vec<String>> {
-    static POLICIES: OnceLock<HashMap<String, Vec<String>>> = OnceLock::new();
+/// One of auditwheel's policies: the sonames a wheel may use without
+/// bundling them, and the version nodes of those it may need, by machine
+/// and family (`x86_64` → `GLIBCXX` → `3.4.19`, …).
+struct Policy {
+    lib_whitelist: Vec<String>,
+    symbol_versions: HashMap<String, HashMap<String, Vec<String>>>,
+}
+
+/// auditwheel's policies by name (`manylinux_2_17`).
+fn policies() -> &'static HashMap<String, Policy> {
+    static POLICIES: OnceLock<HashMap<String, Policy>> = OnceLock::new();
     POLICIES.get_or_init(|| {
         #[derive(serde::Deserialize)]
-        struct Policy {
+        struct Parsed {
             name: String,
             lib_whitelist: Vec<String>,
+            #[serde(default)]
+            symbol_versions: HashMap<String, HashMap<String, Vec<String>>>,
         }
         let mut map = HashMap::new();
         for text in [MANYLINUX_POLICY, MUSLLINUX_POLICY] {
-            let parsed: Vec<Policy> = serde_json::from_str(text).unwrap_or_default();
+            let parsed: Vec<Parsed> = serde_json::from_str(text).unwrap_or_default();
             for policy in parsed {
-                map.insert(policy.name, policy.lib_whitelist);
+                let Parsed {
+                    name,
+                    lib_whitelist,
+                    symbol_versions,
+                } = policy;
+                map.insert(
+                    name,
+                    Policy {
+                        lib_whitelist,
+                        symbol_versions,
+                    },
+                );
             }
         }
         map
     })
+}
+
+/// The lowest manylinux policy on `arch` whose symbol versions allow
+/// `node` (`GLIBCXX_3.4.21`: manylinux_2_24), as auditwheel's
+/// `versioned_symbols_policy` weighs it: a family the policies do not list
+/// constrains nothing (`None`); one they list and none allows this node of
+/// is allowed by no policy (`Some(None)`).
+pub fn lowest_manylinux_policy_for(arch: &str, node: &str) -> Option<Option<(u32, u32)>> {
+    let (family, version) = node.split_once('_')?;
+    let mut listed = false;
+    for (major, minor) in manylinux_policies() {
+        let Some(families) = policies()
+            .get(&format!("manylinux_{major}_{minor}"))
+            .and_then(|p| p.symbol_versions.get(arch))
+        else {
+            continue;
+        };
+        let Some(versions) = families.get(family) else {
+            continue;
+        };
+        listed = true;
+        if versions.iter().any(|v| v == version) {
+            return Some(Some((major, minor)));
+        }
+    }
+    listed.then_some(None)
+}
+
+/// Whether some manylinux policy lets a wheel use `soname` unbundled.
+pub fn is_manylinux_system_library(soname: &str) -> bool {
+    policies()
+        .iter()
+        .filter(|(name, _)| name.starts_with("manylinux_"))
+        .any(|(_, policy)| policy.lib_whitelist.iter().any(|lib| lib == soname))
 }
 
 /// Needed names auditwheel never counts as external, whatever the policy:
@@ -133,7 +187,9 @@ pub fn policy_whitelist(tag: &PlatformTag) -> Option<&'static [String]> {
         PlatformTag::Musllinux { major, minor, .. } => format!("musllinux_{major}_{minor}"),
         _ => return None,
     };
-    policies().get(&key).map(Vec::as_slice)
+    policies()
+        .get(&key)
+        .map(|policy| policy.lib_whitelist.as_slice())
 }
 
 /// The manylinux policies auditwheel knows, as (major, minor) pairs, ascending.
