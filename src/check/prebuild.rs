@@ -490,9 +490,6 @@ fn never_chosen(
     found
 }
 
-/// The directories holding ELF files built for another machine than
-/// `arch` and none for it, each with what its files need (by file name) and
-/// the first file that needs each.
 /// The files of the tree built for `arch`, by directory and name stem;
 /// empty when no directory holds another machine's file too.
 fn target_machine_builds(
@@ -533,6 +530,9 @@ fn machine_stem(name: &str) -> &str {
     stem
 }
 
+/// The directories holding ELF files built for another machine than
+/// `arch` and none for it, each with what its files need (by file name) and
+/// the first file that needs each.
 fn other_machine_dirs(
     index: &TreeIndex,
     count: usize,
