@@ -14,6 +14,7 @@ mod glibc;
 pub mod host;
 pub mod jni;
 mod library_packages;
+mod machines;
 pub mod matrix;
 mod needs;
 mod npm_prebuilds;
@@ -521,8 +522,7 @@ fn assess_without_loading(
         return Some(Assessment::of(Verdict::NotApplicable, Vec::new()));
     }
     let never_loaded = prebuild::never_loaded(index, prebuilds, file, platform)
-        .or_else(|| prebuilds.needed_only_off_target(index, file))
-        .or_else(|| prebuilds.other_machines_build(index, file));
+        .or_else(|| prebuilds.machines.never_loaded(index, file));
     if let Some(reason) = never_loaded {
         let mut assessment = Assessment::of(Verdict::NotApplicable, Vec::new());
         assessment.load = Some(LoadSummary {

@@ -14,6 +14,7 @@ use crate::model::{Arch, LibcKind};
 use crate::platform::{LoaderKind, Platform};
 
 use super::jni::{self, MuslJniMembers};
+use super::machines::MachineBuilds;
 use super::tree::{TreeFile, TreeIndex};
 
 /// What the prebuilds of the tree tell, found in one pass over it: a
@@ -37,19 +38,11 @@ pub struct Prebuilds {
     /// platform than the target's, in a package with one named for the
     /// target: why the package's loader never requires or runs them.
     named_for_others: HashMap<PathBuf, String>,
-    /// Directories of files built for another machine than the target's,
-    /// none for it: what their files need, by name, and the first that
-    /// needs each name.
-    other_machine_dirs: HashMap<PathBuf, HashMap<String, String>>,
     /// Prebuilds of a package holding an addon built at install, which
     /// node-gyp-build loads before any prebuild, by location: that addon.
     built_at_install: HashMap<PathBuf, String>,
-    /// The files built for the target's machine, by directory and name
-    /// stem ([`machine_stem`]): another machine's build of the same file
-    /// beside one is a choice its package makes by machine.
-    target_machine_builds: HashMap<(PathBuf, String), String>,
-    /// The target's machine.
-    machine: Arch,
+    /// The builds for other machines than the target's.
+    pub machines: MachineBuilds,
 }
 
 impl Prebuilds {
@@ -125,65 +118,15 @@ impl Prebuilds {
             jni: MuslJniMembers::new(index, count),
             musl_gems,
             named_for_others,
-            other_machine_dirs: other_machine_dirs(index, count, platform.arch),
             built_at_install: builds.shadowed_prebuilds(),
-            target_machine_builds: target_machine_builds(index, count, platform.arch),
-            machine: platform.arch,
+            machines: MachineBuilds::new(index, count, platform.arch),
         }
-    }
-
-    /// Why the target never loads `file`, built for another machine, when
-    /// the same file built for the target's sits beside it
-    /// (teradatasql's `teradatasql.arm.so`, `.power.so` and `.x86.so` beside
-    /// `teradatasql.so`: its `__init__.py` loads the one for
-    /// `platform.machine()`; a loader given the wrong machine's file fails,
-    /// so a package shipping several chooses).
-    pub fn other_machines_build(&self, index: &TreeIndex, file: &TreeFile) -> Option<String> {
-        if self.target_machine_builds.is_empty() || file.facts.arch == self.machine {
-            return None;
-        }
-        let key = (
-            index.directory_of(file.location),
-            machine_stem(file.file_name()).to_string(),
-        );
-        let own = self.target_machine_builds.get(&key)?;
-        (*own != file.shown).then(|| {
-            format!(
-                "built for {}; {own} beside it is the same file built for the target's machine, \
-                 which its package loads there",
-                file.facts.arch
-            )
-        })
     }
 
     /// The addon built at install that node-gyp-build loads instead of
     /// `file`, a prebuild of the same package, if any.
     pub fn built_at_install(&self, file: &TreeFile) -> Option<&str> {
         self.built_at_install.get(file.location).map(String::as_str)
-    }
-
-    /// Why the target never loads `file`, a library built for another
-    /// machine than `arch` in a directory of that machine's files, one of
-    /// which needs it (onnxruntime-node's `linux/arm64/libonnxruntime.so.1`,
-    /// needed by the arm64 addon beside it): a multi-machine package's other
-    /// build. `None` when nothing beside it needs it (a file to run, that
-    /// fails: MC104).
-    pub fn needed_only_off_target(&self, index: &TreeIndex, file: &TreeFile) -> Option<String> {
-        // Most trees hold no other machine's files: no directory to look up.
-        if self.other_machine_dirs.is_empty() {
-            return None;
-        }
-        let needed_by = self
-            .other_machine_dirs
-            .get(&index.directory_of(file.location))?;
-        let needer = std::iter::once(file.file_name())
-            .chain(file.facts.soname.as_deref())
-            .find_map(|name| needed_by.get(name).filter(|needer| *needer != file.shown))?;
-        Some(format!(
-            "built for {}, as are the files beside it, one of which needs it ({needer}): \
-             the package's build for another machine, which the target never loads",
-            file.facts.arch
-        ))
     }
 
     /// Why the package's loader never requires `file`, a file named for
@@ -488,75 +431,6 @@ fn never_chosen(
         }
     }
     found
-}
-
-/// The files of the tree built for `arch`, by directory and name stem;
-/// empty when no directory holds another machine's file too.
-fn target_machine_builds(
-    index: &TreeIndex,
-    count: usize,
-    arch: Arch,
-) -> HashMap<(PathBuf, String), String> {
-    let files = || (0..count).filter_map(|i| index.file(i));
-    if files().all(|file| file.facts.arch == arch) {
-        return HashMap::new();
-    }
-    let mut builds = HashMap::new();
-    for file in files().filter(|file| file.facts.arch == arch) {
-        let key = (
-            index.directory_of(file.location),
-            machine_stem(file.file_name()).to_string(),
-        );
-        builds.entry(key).or_insert_with(|| file.shown.to_string());
-    }
-    builds
-}
-
-/// A file name without what names a machine: up to its first dot, less a
-/// trailing `-arm64` or `_x86_64` (`teradatasql.arm.so` and
-/// `teradatasql.so`: `teradatasql`; `libfoo-aarch64.so`: `libfoo`).
-fn machine_stem(name: &str) -> &str {
-    const MACHINES: &[&str] = &[
-        "x64", "x86", "x86_64", "amd64", "i386", "i686", "ia32", "arm", "arm64", "aarch64",
-        "armhf", "armv7", "armv7l", "ppc64", "ppc64le", "power", "s390x", "riscv64", "loong64",
-    ];
-    let mut stem = name.split('.').next().unwrap_or(name);
-    while let Some(shorter) = MACHINES.iter().find_map(|machine| {
-        let rest = stem.strip_suffix(machine)?;
-        rest.strip_suffix(['-', '_']).filter(|r| !r.is_empty())
-    }) {
-        stem = shorter;
-    }
-    stem
-}
-
-/// The directories holding ELF files built for another machine than
-/// `arch` and none for it, each with what its files need (by file name) and
-/// the first file that needs each.
-fn other_machine_dirs(
-    index: &TreeIndex,
-    count: usize,
-    arch: Arch,
-) -> HashMap<PathBuf, HashMap<String, String>> {
-    let mut dirs: HashMap<PathBuf, Option<HashMap<String, String>>> = HashMap::new();
-    for file in (0..count).filter_map(|i| index.file(i)) {
-        let entry = dirs
-            .entry(index.directory_of(file.location))
-            .or_insert_with(|| Some(HashMap::new()));
-        if file.facts.arch == arch {
-            *entry = None;
-        } else if let Some(needed) = entry {
-            for name in &file.facts.needed {
-                let name = name.rsplit('/').next().unwrap_or(name);
-                needed
-                    .entry(name.to_string())
-                    .or_insert_with(|| file.shown.to_string());
-            }
-        }
-    }
-    dirs.into_iter()
-        .filter_map(|(dir, needed)| Some((dir, needed?)))
-        .collect()
 }
 
 /// Why the target never loads `file`; `None` when it may.
