@@ -7,6 +7,7 @@
 //! (MC2xx).
 
 mod actions;
+mod dependencies;
 mod file_answers;
 mod findings;
 mod gcompat;
@@ -342,7 +343,7 @@ struct Judged {
     /// The libraries they name.
     named: Vec<usize>,
     /// Failing libraries it reaches only through failing ones.
-    behind: Vec<findings::FailingDependency>,
+    behind: Vec<dependencies::FailingDependency>,
 }
 
 impl Judged {
@@ -377,7 +378,9 @@ impl Judged {
             .behind
             .iter()
             .filter(|d| unnamed.contains(&d.object))
-            .filter_map(|d| findings::dependency_breaks(index, d, self.assessment.host.as_ref()))
+            .filter_map(|d| {
+                dependencies::dependency_breaks(index, d, self.assessment.host.as_ref())
+            })
             .collect();
         let findings = &mut self.assessment.findings;
         let at = self.dependencies_end.min(findings.len());
@@ -431,14 +434,14 @@ fn judge(
         host.as_ref(),
         platform,
     ));
-    let (behind, reached): (Vec<_>, Vec<_>) = findings::failing_dependencies(root, &resolution)
+    let (behind, reached): (Vec<_>, Vec<_>) = dependencies::failing_dependencies(root, &resolution)
         .into_iter()
         .partition(|d| d.behind_failing);
     let named: Vec<usize> = reached.iter().map(|d| d.object).collect();
     findings.extend(
         reached
             .iter()
-            .filter_map(|d| findings::dependency_breaks(index, d, host.as_ref())),
+            .filter_map(|d| dependencies::dependency_breaks(index, d, host.as_ref())),
     );
     let dependencies_end = findings.len();
     findings.extend(findings::alpine_packages(&resolution));
