@@ -1342,6 +1342,24 @@ fn a_source_build_of_rust_code_needs_cargo() {
 /// (mini_racer 0.14.1's musllinux wheel holds a glibc library). Installed
 /// from another wheel, loading, or lacking only names no C library defines,
 /// the index's wheel stays the answer.
+/// A project of `files` (name, text) scanned on each of `targets` with the
+/// recorded index (one server and cache for all): the JSON reports.
+fn project_on_recorded_index(files: &[(&str, &str)], targets: &[&str]) -> Vec<Value> {
+    let server = Server::start(Behaviour::Recorded);
+    let cache = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(project.path().join(name), text).unwrap();
+    }
+    targets
+        .iter()
+        .map(|target| {
+            let args = ["--target", target];
+            common::json_of(&scan_cli(&server, cache.path(), project.path(), &args, &[]))
+        })
+        .collect()
+}
+
 /// A requirements file's pin with no wheel for Linux at all (psycopg2
 /// 2.9.9: an sdist) compiles on a glibc image too, and the known-problem
 /// table's musl answer does not hide it there. No image runs the project
@@ -1395,26 +1413,12 @@ fn a_pin_without_linux_wheels_compiles_on_glibc_images_too_and_runs_nowhere_as_i
 /// It was left out.
 #[test]
 fn a_lock_entry_listing_only_its_sdist_is_asked_of_the_index() {
-    let server = Server::start(Behaviour::Recorded);
-    let cache = tempfile::tempdir().unwrap();
-    let project = tempfile::tempdir().unwrap();
-    std::fs::write(
-        project.path().join("uv.lock"),
-        "version = 1\nrequires-python = \">=3.11\"\n\n[[package]]\nname = \"lz4\"\n\
-         version = \"4.3.3\"\nsource = { registry = \"https://pypi.org/simple\" }\n\
-         sdist = { url = \"https://files.pythonhosted.org/packages/lz4-4.3.3.tar.gz\", \
-         hash = \"sha256:01fe674ef2889dbb9899d8a67361e0c4a2c833af5aeb37dd505727cf5d2a131e\" }\n",
-    )
-    .unwrap();
-    let output = scan_cli(
-        &server,
-        cache.path(),
-        project.path(),
-        &["--target", "alpine:3.20"],
-        &[],
-    );
-    let report = common::json_of(&output);
-    let decision = common::decision(&report, "lz4");
+    let lock = "version = 1\nrequires-python = \">=3.11\"\n\n[[package]]\nname = \"lz4\"\n\
+                version = \"4.3.3\"\nsource = { registry = \"https://pypi.org/simple\" }\n\
+                sdist = { url = \"https://files.pythonhosted.org/packages/lz4-4.3.3.tar.gz\", \
+                hash = \"sha256:01fe674ef2889dbb9899d8a67361e0c4a2c833af5aeb37dd505727cf5d2a131e\" }\n";
+    let report = &project_on_recorded_index(&[("uv.lock", lock)], &["alpine:3.20"])[0];
+    let decision = common::decision(report, "lz4");
     assert_eq!(decision["package"]["version"], "4.3.3", "{decision:#}");
     assert_eq!(
         decision["reinstalled"]["reinstall"], "source-build",
@@ -1433,27 +1437,15 @@ fn a_lock_entry_listing_only_its_sdist_is_asked_of_the_index() {
 /// (glibc 2.26), and installs on Debian 12.
 #[test]
 fn a_pin_that_cannot_install_is_an_error_on_any_target() {
-    let server = Server::start(Behaviour::Recorded);
-    let cache = tempfile::tempdir().unwrap();
-    let project = tempfile::tempdir().unwrap();
-    std::fs::write(
-        project.path().join("requirements.txt"),
-        "onnxruntime==1.18.1\n",
-    )
-    .unwrap();
-    for (target, cannot) in [
+    let cases = [
         ("alpine:3.20", true),
         ("amazonlinux:2", true),
         ("debian:12-slim", false),
-    ] {
-        let output = scan_cli(
-            &server,
-            cache.path(),
-            project.path(),
-            &["--target", target],
-            &[],
-        );
-        let report = common::json_of(&output);
+    ];
+    let targets: Vec<&str> = cases.iter().map(|(target, _)| *target).collect();
+    let reports =
+        project_on_recorded_index(&[("requirements.txt", "onnxruntime==1.18.1\n")], &targets);
+    for ((target, cannot), report) in cases.into_iter().zip(&reports) {
         let codes: Vec<(String, String)> = report["artifacts"]
             .as_array()
             .unwrap()
@@ -1470,7 +1462,7 @@ fn a_pin_that_cannot_install_is_an_error_on_any_target() {
             !codes.iter().any(|(code, _)| code == "MC201"),
             "{target}: {codes:?}"
         );
-        let pin = common::artifact_where(&report, |a| a["package"]["name"] == "onnxruntime")
+        let pin = common::artifact_where(report, |a| a["package"]["name"] == "onnxruntime")
             .unwrap_or_else(|| panic!("{target}: no entry for the pin: {report:#}"));
         assert_eq!(
             pin["reinstall"] == "cannot-install",

@@ -57,8 +57,8 @@ impl Prebuilds {
         let mut builds = InstallBuilds::default();
         for i in 0..count {
             let Some(file) = index.file(i) else { continue };
-            builds.meet(file);
             let found = prebuild(file.npm_path());
+            builds.meet(file, found.as_ref());
             // node-gyp-build's layout (a Bare runtime addon too) is read as
             // node-gyp-build reads it, not by the platform its path names.
             let in_layout = found.is_some();
@@ -185,7 +185,8 @@ struct InstallBuilds {
 }
 
 impl InstallBuilds {
-    fn meet(&mut self, file: &TreeFile) {
+    /// Notes `file`, whose path parses as `prebuild` in node-gyp-build's layout.
+    fn meet(&mut self, file: &TreeFile, prebuild: Option<&Prebuild>) {
         let location = file.location;
         let mut above = location.ancestors().skip(1);
         let (Some(config), Some(build), Some(root)) = (above.next(), above.next(), above.next())
@@ -208,7 +209,7 @@ impl InstallBuilds {
             }
             return;
         }
-        let Some(prebuild) = prebuild(file.npm_path()) else {
+        let Some(prebuild) = prebuild else {
             return;
         };
         if prebuild.addon && !prebuild.bare && !prebuild.in_platform_package {
