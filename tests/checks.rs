@@ -1346,6 +1346,11 @@ mod reinstall {
             glibc_declared: Vec::new(),
             glibc_builds: Vec::new(),
             split_by_libc,
+            shared_builds: if split_by_libc {
+                Vec::new()
+            } else {
+                declared.iter().map(|n| format!("{n}@0.33.5")).collect()
+            },
         }
     }
 

@@ -1614,3 +1614,76 @@ fn an_addon_named_for_musl_is_the_build_of_a_package_that_would_compile() {
         "{decision:#}"
     );
 }
+
+/// A launcher over platform packages not split by libc (workerd 1.2026:
+/// `@cloudflare/workerd-linux-64`, os linux, cpu x64, no libc field; legacy
+/// esbuild's `esbuild-linux-64`): npm on Alpine installs the same Linux
+/// package again, so the installed files answer. Its install script only
+/// checks that binary; it neither downloads a musl build nor compiles.
+#[test]
+fn platform_packages_not_split_by_libc_install_the_same_build_again() {
+    let lock = r#"{"name":"app","lockfileVersion":3,"packages":{
+        "":{"name":"app","dependencies":{"launcher":"1.2.0"}},
+        "node_modules/launcher":{"version":"1.2.0","hasInstallScript":true,
+            "optionalDependencies":{"@acme/launcher-linux-64":"1.2.0","@acme/launcher-darwin-arm64":"1.2.0"}},
+        "node_modules/@acme/launcher-linux-64":{"version":"1.2.0","optional":true,"os":["linux"],"cpu":["x64"]},
+        "node_modules/@acme/launcher-darwin-arm64":{"version":"1.2.0","optional":true,"os":["darwin"],"cpu":["arm64"]}}}"#;
+    for (binary, reinstall) in [
+        ("bin/hello-glibc", "no-musl-build"),
+        ("bin/hello-static-musl", "musl-build"),
+    ] {
+        let project = tempfile::tempdir().unwrap();
+        std::fs::write(project.path().join("package-lock.json"), lock).unwrap();
+        let parent = project.path().join("node_modules/launcher");
+        let platform = project.path().join("node_modules/@acme/launcher-linux-64");
+        copy_fixture(binary, &parent.join("bin/launcher"));
+        copy_fixture(binary, &platform.join("bin/launcher"));
+        std::fs::write(
+            parent.join("package.json"),
+            r#"{"name":"launcher","version":"1.2.0","scripts":{"postinstall":"node install.js"},
+                "optionalDependencies":{"@acme/launcher-linux-64":"1.2.0","@acme/launcher-darwin-arm64":"1.2.0"}}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            platform.join("package.json"),
+            r#"{"name":"@acme/launcher-linux-64","version":"1.2.0","os":["linux"],"cpu":["x64"]}"#,
+        )
+        .unwrap();
+        let (report, _) = json_scan(project.path(), &["--target", "alpine:3.20"]);
+        for name in ["launcher", "@acme/launcher-linux-64"] {
+            let decision = common::decision(&report, name);
+            assert_eq!(
+                decision["reinstalled"]["reinstall"], reinstall,
+                "{binary}: {decision:#}"
+            );
+            assert!(
+                !package_codes(&report, name).contains(&"MC203".to_string()),
+                "{binary}: {:?}",
+                package_codes(&report, name)
+            );
+        }
+        let detail = common::decision(&report, "launcher")["reinstalled"]["detail"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(detail.contains("@acme/launcher-linux-64@1.2.0"), "{detail}");
+        if reinstall == "no-musl-build" {
+            assert!(detail.contains("launcher, built for glibc"), "{detail}");
+        }
+        // The lockfile alone cannot tell: the build is the same on both
+        // libcs, and only its files say whether it loads on musl.
+        std::fs::remove_dir_all(project.path().join("node_modules")).unwrap();
+        let (report, _) = json_scan(project.path(), &["--target", "alpine:3.20"]);
+        let decision = common::decision(&report, "launcher");
+        assert_eq!(
+            decision["reinstalled"]["reinstall"], "unknown",
+            "{decision:#}"
+        );
+        let detail = decision["reinstalled"]["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("@acme/launcher-linux-64@1.2.0") && detail.contains("names no libc"),
+            "{detail}"
+        );
+        assert_eq!(package_codes(&report, "launcher"), Vec::<String>::new());
+    }
+}

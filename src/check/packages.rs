@@ -96,6 +96,12 @@ pub fn decide(
             ArtifactKind::Wheel { .. } => {}
         }
     }
+    // An installed package whose answer its files give (npm installs the same
+    // platform package again) has nothing to say when it holds none: a
+    // launcher whose binary is its platform package's, or a hard link to it.
+    groups.retain(|_, group| {
+        !group.files.is_empty() || !group.answers.iter().any(|a| a.same_build_as_installed)
+    });
     // An answer about a package (a lockfile's, the index's) holds for each
     // archive of it too.
     let mut by_package: BTreeMap<&Package, Vec<ReinstallAnswer>> = BTreeMap::new();

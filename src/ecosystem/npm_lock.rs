@@ -26,6 +26,9 @@ pub struct LockVariant {
     /// Some declared variant is glibc-only (`-gnu` name or `libc: ["glibc"]`):
     /// the variants are split by libc, so a missing musl one matters.
     pub split_by_libc: bool,
+    /// When they are not: the declared ones the lock records, as
+    /// `name@version`. npm on either libc installs these same builds.
+    pub shared_builds: Vec<String>,
 }
 
 /// One package entry of a lockfile, whatever the format.
@@ -107,10 +110,18 @@ pub fn lock_variants_of(entries: &[LockEntry], cpu: &str) -> Vec<LockVariant> {
         } else {
             Vec::new()
         };
-        let glibc_builds = glibc_declared
-            .iter()
-            .filter_map(|dep| Some(format!("{dep}@{}", locked.get(dep.as_str())?)))
-            .collect();
+        let locked_builds = |names: &[String]| -> Vec<String> {
+            names
+                .iter()
+                .filter_map(|dep| Some(format!("{dep}@{}", locked.get(dep.as_str())?)))
+                .collect()
+        };
+        let glibc_builds = locked_builds(&glibc_declared);
+        let shared_builds = if split_by_libc {
+            Vec::new()
+        } else {
+            locked_builds(&declared)
+        };
         variants.push(LockVariant {
             parent: entry.name.clone(),
             version: entry.version.clone(),
@@ -121,6 +132,7 @@ pub fn lock_variants_of(entries: &[LockEntry], cpu: &str) -> Vec<LockVariant> {
             glibc_declared,
             glibc_builds,
             split_by_libc,
+            shared_builds,
         });
     }
     variants

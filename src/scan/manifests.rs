@@ -21,8 +21,8 @@ use crate::ecosystem::python::dist_info_name;
 use crate::ecosystem::python_lock::parse_manifest;
 use crate::ecosystem::{ManifestKind, NpmLock, PythonLock};
 use crate::model::{
-    Arch, Artifact, ArtifactKind, Assessment, Code, Ecosystem, Finding, Package, Reinstall,
-    ReinstallAnswer, ReportPath, Verdict,
+    AnswerSource, Arch, Artifact, ArtifactKind, Assessment, Code, Ecosystem, Finding, Package,
+    Reinstall, ReinstallAnswer, ReportPath, Verdict,
 };
 
 /// The manifests of a scan, read once: the lockfiles' texts, and the
@@ -214,15 +214,14 @@ impl ReadManifests<'_> {
                 has_install_script: false,
             })
             .collect();
-        split_by_libc(npm_lock::lock_variants_of(&entries, npm_cpu(arch)))
+        by_parent(npm_lock::lock_variants_of(&entries, npm_cpu(arch)))
     }
 }
 
-/// The variants whose loader picks by libc, by parent name and version.
-fn split_by_libc(variants: Vec<LockVariant>) -> HashMap<(String, String), LockVariant> {
+/// The variants, by parent name and version.
+fn by_parent(variants: Vec<LockVariant>) -> HashMap<(String, String), LockVariant> {
     variants
         .into_iter()
-        .filter(|variant| variant.split_by_libc)
         .map(|variant| ((variant.parent.clone(), variant.version.clone()), variant))
         .collect()
 }
@@ -380,7 +379,7 @@ fn npm_lock_artifacts(
         }
     };
     let cpu = npm_cpu(arch);
-    let variants = split_by_libc(npm_lock::lock_variants_of(&entries, cpu));
+    let variants = by_parent(npm_lock::lock_variants_of(&entries, cpu));
     let mut seen: HashSet<(&str, &str)> = HashSet::new();
     entries
         .iter()
@@ -388,12 +387,15 @@ fn npm_lock_artifacts(
         .filter(|entry| seen.insert((entry.name.as_str(), entry.version.as_str())))
         .filter_map(|entry| {
             let key = (entry.name.clone(), entry.version.clone());
-            let (answer, findings) = if let Some(variant) = variants.get(&key) {
+            let variant = variants.get(&key);
+            let known = || reinstall::known_answer(Ecosystem::Npm, &entry.name, &entry.version);
+            let (answer, findings) = if let Some(variant) = variant.filter(|v| v.split_by_libc) {
                 reinstall::assess_npm_variants(variant, &file_name)
-            } else if let Some(known) =
-                reinstall::known_answer(Ecosystem::Npm, &entry.name, &entry.version)
-            {
+            } else if let Some(known) = known() {
                 known
+            } else if let Some(variant) = variant {
+                // Its install script only checks the shared build (workerd's, esbuild's).
+                reinstall::assess_npm_variants(variant, &file_name)
             } else if entry.has_install_script {
                 reinstall::install_script_answer(&entry.name, &entry.version, &file_name)
             } else {
@@ -421,19 +423,42 @@ fn npm_install_artifact(
     let dir = location.parent()?;
     let manifest_path = shown.as_str().to_string();
     let key = (manifest.name.clone(), manifest.version.clone());
-    let (answer, findings) = if let Some(variant) = installed.variants.get(&key) {
+    let cpu = npm_cpu(installed.arch);
+    let variant = installed
+        .variants
+        .get(&key)
+        .filter(|v| v.split_by_libc || !v.shared_builds.is_empty());
+    let (answer, findings) = if let Some(variant) = variant {
         let (answer, mut findings) = reinstall::assess_installed_variants(variant, &manifest_path);
         // Kept for glibc targets only (the musl ones drop it, as glibc ones drop MC205).
         findings.extend(reinstall::glibc_variant_missing(variant, &manifest_path));
         (answer, findings)
+    } else if let Some(source) = native_source(dir, manifest, cpu, installed.native_files) {
+        reinstall::assess_npm_install(manifest, &source, &manifest_path)
+    } else if let Some(known) =
+        reinstall::known_answer(Ecosystem::Npm, &manifest.name, &manifest.version)
+    {
+        known
+    } else if names_no_libc_for(manifest, cpu) {
+        let files = AnswerSource::PackageFiles {
+            path: manifest_path,
+        };
+        let build = format!("{}@{}", manifest.name, manifest.version);
+        (reinstall::installed_again(build, files), Vec::new())
     } else {
-        let cpu = npm_cpu(installed.arch);
-        match native_source(dir, manifest, cpu, installed.native_files) {
-            Some(source) => reinstall::assess_npm_install(manifest, &source, &manifest_path),
-            None => reinstall::known_answer(Ecosystem::Npm, &manifest.name, &manifest.version)?,
-        }
+        return None;
     };
     Some(reinstall_entry(shown, manifest.package(), answer, findings))
+}
+
+/// A platform package for Linux and `cpu`, by its fields and its name
+/// (`@esbuild/linux-x64`, `@cloudflare/workerd-linux-64`), that names no
+/// libc in either: npm on either libc installs it again.
+fn names_no_libc_for(manifest: &PackageJson, cpu: &str) -> bool {
+    manifest.os == ["linux"]
+        && manifest.cpu.iter().any(|c| c == cpu)
+        && npm::is_linux_variant_name(&manifest.name, cpu)
+        && npm::platform_package_libc(&manifest.name, &manifest.libc, false).is_none()
 }
 
 /// What answers an installed npm package besides its manifest.

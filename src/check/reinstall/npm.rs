@@ -23,12 +23,18 @@ pub fn assess_npm_variants(variant: &LockVariant, source: &str) -> Answered {
         musl_locked: variant.musl_locked.clone(),
     };
     if !variant.split_by_libc {
-        // One Linux build for both libcs (often static, like esbuild's Go binary):
-        // the installed files' own verdicts answer.
-        return (
-            ReinstallAnswer::unknown("one Linux build serves both libcs: its files answer"),
-            Vec::new(),
+        // One Linux build for both libcs (esbuild's static Go binary, or
+        // workerd's glibc one): only its files tell whether it loads on musl.
+        let builds = if variant.shared_builds.is_empty() {
+            &variant.declared
+        } else {
+            &variant.shared_builds
+        };
+        let detail = format!(
+            "npm ci on Alpine installs {} again, a Linux platform package that names no libc: whether it loads on musl only its files tell (scan the installed node_modules)",
+            builds.join(", ")
         );
+        return (answer(Reinstall::Unknown, detail, lockfile), Vec::new());
     }
     let package = format!("{} {}", variant.parent, variant.version);
     if variant.musl_declared.is_empty() {
@@ -83,6 +89,9 @@ pub fn assess_installed_variants(variant: &LockVariant, manifest_path: &str) -> 
     let files = AnswerSource::PackageFiles {
         path: manifest_path.to_string(),
     };
+    if let Some(build) = main_package(&variant.shared_builds) {
+        return (installed_again(build, files), Vec::new());
+    }
     let package = format!("{} {}", variant.parent, variant.version);
     if variant.musl_declared.is_empty() {
         let detail = format!(
@@ -423,6 +432,22 @@ pub fn install_script_answer(name: &str, version: &str, lockfile: &str) -> Answe
     );
     scripted.build_packages = build_packages(Ecosystem::Npm, None);
     (scripted, vec![finding])
+}
+
+/// The answer for an installed Linux platform package that names no libc,
+/// `build` (`name@version`; or its parent's, which requires it): npm on
+/// Alpine installs it again, so the files installed here answer for it.
+pub fn installed_again(build: String, files: AnswerSource) -> ReinstallAnswer {
+    let mut again = answer(
+        Reinstall::MuslBuild,
+        format!(
+            "npm on Alpine installs {build} again, a Linux platform package that names no libc"
+        ),
+        files,
+    );
+    again.build = Some(build);
+    again.same_build_as_installed = true;
+    again
 }
 
 /// A musl build the package's own files hold: `build`, as `detail` says.

@@ -663,6 +663,18 @@ mod tests {
         assert!(!is_musl_variant_name("@swc/core-linux-x64-gnu", "x64"));
         assert!(!is_musl_variant_name("@img/sharp-linuxmusl-arm64", "x64"));
         assert!(is_linux_variant_name("@esbuild/linux-x64", "x64"));
+        // x64 as `64` (workerd, turbo, esbuild before 0.15) and as Go or the kernel say it.
+        for name in [
+            "@cloudflare/workerd-linux-64",
+            "turbo-linux-64",
+            "x-linux-amd64",
+        ] {
+            assert!(is_linux_variant_name(name, "x64"), "{name}");
+            assert!(!is_linux_variant_name(name, "arm64"), "{name}");
+        }
+        assert!(is_linux_variant_name("x-linux-aarch64-musl", "arm64"));
+        assert!(is_musl_variant_name("x-linux-aarch64-musl", "arm64"));
+        assert!(!is_linux_variant_name("turbo-linux-arm64", "x64"));
     }
 
     fn installed(name: &str, optional: &[&str], libc: &[&str]) -> (PathBuf, PackageJson) {

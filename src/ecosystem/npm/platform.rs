@@ -100,8 +100,22 @@ pub fn npm_cpu(arch: Arch) -> &'static str {
 pub fn is_musl_variant_name(name: &str, cpu: &str) -> bool {
     let base = name.rsplit('/').next().unwrap_or(name);
     let tokens: Vec<&str> = base.split('-').collect();
-    let has_cpu = tokens.contains(&cpu);
-    has_cpu && tokens.iter().any(|t| MUSL_TOKENS.contains(t))
+    names_cpu(&tokens, cpu) && tokens.iter().any(|t| MUSL_TOKENS.contains(t))
+}
+
+/// Whether a name's parts name Node's `cpu`, as it or as platform packages
+/// also spell it: `64` for x64 (`@cloudflare/workerd-linux-64`, esbuild
+/// before 0.15's `esbuild-linux-64`, `turbo-linux-64`), Go's and the
+/// kernel's names (`amd64`, `x86_64`, `aarch64`).
+fn names_cpu(tokens: &[&str], cpu: &str) -> bool {
+    let spellings: &[&str] = match cpu {
+        "x64" => &["x64", "64", "amd64", "x86_64"],
+        "arm64" => &["arm64", "aarch64"],
+        _ => &[],
+    };
+    tokens
+        .iter()
+        .any(|token| *token == cpu || spellings.contains(token))
 }
 
 /// Name parts that mark a platform package for musl: napi-rs
@@ -277,7 +291,7 @@ impl<'m> MuslVariants<'m> {
 pub fn is_linux_variant_name(name: &str, cpu: &str) -> bool {
     let base = name.rsplit('/').next().unwrap_or(name);
     let tokens: Vec<&str> = base.split('-').collect();
-    tokens.contains(&cpu) && tokens.iter().any(|t| t.starts_with("linux"))
+    names_cpu(&tokens, cpu) && tokens.iter().any(|t| t.starts_with("linux"))
 }
 
 /// A prebuild's libc and architecture, from prebuildify / node-gyp-build naming:
