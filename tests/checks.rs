@@ -276,8 +276,9 @@ fn wrong_architecture_gets_mc104_and_only_that() {
 /// A multi-machine package's build for another machine (onnxruntime-node's
 /// `bin/napi-v6/linux/arm64/`): a library that an aarch64 file beside it
 /// needs, in a directory of aarch64 files only, is never loaded on x86_64.
-/// The file nothing beside it needs stays MC104, and so does a library that
-/// an x86_64 file beside it needs (its process would find it and fail).
+/// The file nothing beside it needs stays MC104 (with no build of it for
+/// the target's machine: see the next test), and so does a library that an
+/// x86_64 file beside it needs (its process would find it and fail).
 #[test]
 fn another_machine_s_library_needed_only_by_its_own_build_is_never_loaded() {
     let dir = tempfile::tempdir().unwrap();
@@ -291,7 +292,7 @@ fn another_machine_s_library_needed_only_by_its_own_build_is_never_loaded() {
         "lib/libcalls__frame_state_for-aarch64.so",
         &root.join("arm64/libgcc_s.so.1"),
     );
-    copy_fixture("lib/libplain.so", &root.join("x64/addon.so"));
+    copy_fixture("lib/libplain.so", &root.join("x64/other.so"));
     copy_fixture(
         "lib/libcalls__mulxc3-aarch64.so",
         &root.join("mixed/addon-arm64.so"),
@@ -362,6 +363,67 @@ fn another_machines_build_beside_the_targets_is_never_loaded() {
         "{why:?}"
     );
     assert_eq!(found(&report, "driver/driver.so").verdict(), Verdict::Ok);
+}
+
+/// selenium 4.53 keeps `selenium-manager` in `linux-x86_64/` and
+/// `linux-arm64/` and runs the one for `platform.machine()`; onnxruntime-node
+/// keeps `linux/x64/` and `linux/arm64/`. Another machine's build in a
+/// sibling directory named for its machine is never run where the
+/// target's is; alone it breaks (MC104).
+#[test]
+fn another_machines_build_in_a_sibling_directory_is_never_loaded() {
+    let options = Options {
+        platform: Platform::new("alpine:3.20".parse().unwrap(), Arch::X86_64, false),
+        ..Default::default()
+    };
+    for (other, own) in [
+        ("common/linux-arm64", "common/linux-x86_64"),
+        ("bin/linux/arm64", "bin/linux/x64"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let arm = dir.path().join(other).join("manager");
+        std::fs::create_dir_all(arm.parent().unwrap()).unwrap();
+        std::fs::copy(corpus("lib/libcalls__mulxc3-aarch64.so"), &arm).unwrap();
+        let report = scan_with(&[dir.path().to_path_buf()], &options);
+        let alone = found(&report, &format!("{other}/manager"));
+        assert_eq!(codes_of(alone), [Code::WrongArchitecture], "{other}");
+
+        let x86 = dir.path().join(own).join("manager");
+        std::fs::create_dir_all(x86.parent().unwrap()).unwrap();
+        std::fs::copy(corpus("bin/hello-static-musl"), &x86).unwrap();
+        let report = scan_with(&[dir.path().to_path_buf()], &options);
+        let beside = found(&report, &format!("{other}/manager"));
+        assert_eq!(beside.verdict(), Verdict::NotApplicable, "{beside:#?}");
+        let why = beside
+            .assessment
+            .load
+            .as_ref()
+            .and_then(|l| l.not_loaded.clone());
+        assert!(
+            why.as_deref()
+                .is_some_and(|w| w.contains(&format!("{own}/manager"))),
+            "{why:?}"
+        );
+        assert_eq!(
+            found(&report, &format!("{own}/manager")).verdict(),
+            Verdict::Ok
+        );
+    }
+    // A directory beside it for another purpose is no machine's build.
+    let dir = tempfile::tempdir().unwrap();
+    for (name, fixture) in [
+        ("tools-arm64/manager", "lib/libcalls__mulxc3-aarch64.so"),
+        ("other/manager", "bin/hello-static-musl"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::copy(corpus(fixture), &path).unwrap();
+    }
+    let report = scan_with(&[dir.path().to_path_buf()], &options);
+    assert_eq!(
+        codes_of(found(&report, "tools-arm64/manager")),
+        [Code::WrongArchitecture]
+    );
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! another machine's files need.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::model::Arch;
 
@@ -46,7 +46,7 @@ impl MachineBuilds {
                 let stem = machine_stem(file.file_name()).to_string();
                 builds
                     .target_machine_builds
-                    .entry((directory, stem))
+                    .entry((machine_neutral(&directory), stem))
                     .or_insert_with(|| file.shown.to_string());
             } else if let Some(needed) = entry {
                 for name in &file.facts.needed {
@@ -100,21 +100,45 @@ impl MachineBuilds {
     /// (teradatasql's `teradatasql.arm.so`, `.power.so` and `.x86.so` beside
     /// `teradatasql.so`: its `__init__.py` loads the one for
     /// `platform.machine()`; a loader given the wrong machine's file fails,
-    /// so a package shipping several chooses).
+    /// so a package shipping several chooses), or in a sibling directory
+    /// named for the machine (selenium's `linux-arm64/selenium-manager` and
+    /// `linux-x86_64/selenium-manager`; onnxruntime-node's `linux/arm64/`).
     fn beside_the_targets_build(&self, index: &TreeIndex, file: &TreeFile) -> Option<String> {
         if self.target_machine_builds.is_empty() {
             return None;
         }
         let key = (
-            index.directory_of(file.location),
+            machine_neutral(&index.directory_of(file.location)),
             machine_stem(file.file_name()).to_string(),
         );
         let own = self.target_machine_builds.get(&key)?;
         Some(format!(
-            "built for {}; {own} beside it is the same file built for the target's machine, \
+            "built for {}; {own} is the same file built for the target's machine, \
              which its package loads there",
             file.facts.arch
         ))
+    }
+}
+
+/// The words that name a machine in file and directory names.
+const MACHINES: &[&str] = &[
+    "x64", "x86", "x86_64", "amd64", "i386", "i686", "ia32", "arm", "arm64", "aarch64", "armhf",
+    "armv7", "armv7l", "ppc64", "ppc64le", "power", "s390x", "riscv64", "loong64",
+];
+
+/// A directory with what names a machine taken from its own name
+/// (`linux-arm64` and `linux-x86_64`: `linux`; `arm64` and `x64`: nothing),
+/// so that each machine's directory of one package has the same one.
+fn machine_neutral(directory: &Path) -> PathBuf {
+    let Some(name) = directory.file_name().and_then(|n| n.to_str()) else {
+        return directory.to_path_buf();
+    };
+    let parent = directory.parent().unwrap_or(directory);
+    if MACHINES.contains(&name) {
+        // No directory is named with a NUL: never the parent itself.
+        parent.join("\0")
+    } else {
+        parent.join(without_machine_suffixes(name))
     }
 }
 
@@ -122,11 +146,12 @@ impl MachineBuilds {
 /// trailing `-arm64` or `_x86_64` (`teradatasql.arm.so` and
 /// `teradatasql.so`: `teradatasql`; `libfoo-aarch64.so`: `libfoo`).
 fn machine_stem(name: &str) -> &str {
-    const MACHINES: &[&str] = &[
-        "x64", "x86", "x86_64", "amd64", "i386", "i686", "ia32", "arm", "arm64", "aarch64",
-        "armhf", "armv7", "armv7l", "ppc64", "ppc64le", "power", "s390x", "riscv64", "loong64",
-    ];
-    let mut stem = name.split('.').next().unwrap_or(name);
+    without_machine_suffixes(name.split('.').next().unwrap_or(name))
+}
+
+/// `name` less its trailing `-arm64`, `_x86_64` …, unless that is all of it.
+fn without_machine_suffixes(name: &str) -> &str {
+    let mut stem = name;
     while let Some(shorter) = MACHINES.iter().find_map(|machine| {
         let rest = stem.strip_suffix(machine)?;
         rest.strip_suffix(['-', '_']).filter(|r| !r.is_empty())
