@@ -1687,3 +1687,86 @@ fn platform_packages_not_split_by_libc_install_the_same_build_again() {
         assert_eq!(package_codes(&report, "launcher"), Vec::<String>::new());
     }
 }
+
+/// A parent that names several OSes and CPUs (vectordb 0.21.2: os darwin,
+/// linux, win32; cpu x64, arm64) is no platform package: its variants are
+/// weighed. It declares only `-linux-x64-gnu`, which its loader never
+/// requires on musl, so on Alpine it has no build (MC201), installed or
+/// from its lockfile alone.
+#[test]
+fn a_parent_naming_several_platforms_is_not_a_platform_package() {
+    let project = tempfile::tempdir().unwrap();
+    let parent = project.path().join("node_modules/vectordb");
+    let gnu = project
+        .path()
+        .join("node_modules/@lancedb/vectordb-linux-x64-gnu");
+    std::fs::create_dir_all(&parent).unwrap();
+    copy_fixture("lib/libfortified.so", &gnu.join("index.node"));
+    std::fs::write(
+        parent.join("package.json"),
+        r#"{"name":"vectordb","version":"0.21.2","os":["darwin","linux","win32"],"cpu":["x64","arm64"],
+            "optionalDependencies":{"@lancedb/vectordb-linux-x64-gnu":"0.21.2","@lancedb/vectordb-darwin-arm64":"0.21.2"}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        gnu.join("package.json"),
+        r#"{"name":"@lancedb/vectordb-linux-x64-gnu","version":"0.21.2","os":["linux"],"cpu":["x64"],"main":"index.node"}"#,
+    )
+    .unwrap();
+    let (report, status) = json_scan(project.path(), &["--target", "alpine:3.20"]);
+    let decision = common::decision(&report, "vectordb");
+    assert_eq!(
+        decision["reinstalled"]["reinstall"], "no-musl-build",
+        "{decision:#}"
+    );
+    assert_eq!(status, 1, "{:#}", report["summary"]);
+
+    std::fs::remove_dir_all(project.path().join("node_modules")).unwrap();
+    std::fs::write(
+        project.path().join("package-lock.json"),
+        r#"{"name":"app","lockfileVersion":3,"packages":{
+            "":{"name":"app","dependencies":{"vectordb":"0.21.2"}},
+            "node_modules/vectordb":{"version":"0.21.2","os":["darwin","linux","win32"],"cpu":["x64","arm64"],
+                "optionalDependencies":{"@lancedb/vectordb-linux-x64-gnu":"0.21.2","@lancedb/vectordb-darwin-arm64":"0.21.2"}},
+            "node_modules/@lancedb/vectordb-linux-x64-gnu":{"version":"0.21.2","optional":true,"os":["linux"],"cpu":["x64"]}}}"#,
+    )
+    .unwrap();
+    let (report, _) = json_scan(project.path(), &["--target", "alpine:3.20"]);
+    assert_eq!(package_codes(&report, "vectordb"), ["MC201"]);
+}
+
+/// opencode-ai 1.18.33 (os darwin, linux, win32; cpu arm64, x64) declares
+/// `opencode-linux-x64` and `opencode-linux-x64-musl`; on glibc npm
+/// installs only the first, whose fields name no libc. Beside the musl one
+/// it is the glibc build, never what npm on Alpine installs for it, and
+/// the parent fails as it is (MC205).
+#[test]
+fn a_platform_package_naming_no_libc_beside_a_musl_one_is_the_glibc_build() {
+    let project = tempfile::tempdir().unwrap();
+    let parent = project.path().join("node_modules/oc");
+    let glibc = project.path().join("node_modules/oc-linux-x64");
+    std::fs::create_dir_all(&parent).unwrap();
+    copy_fixture("bin/hello-glibc", &glibc.join("bin/oc"));
+    std::fs::write(
+        parent.join("package.json"),
+        r#"{"name":"oc","version":"1.18.33","os":["darwin","linux","win32"],"cpu":["arm64","x64"],
+            "optionalDependencies":{"oc-linux-x64":"1.18.33","oc-linux-x64-musl":"1.18.33","oc-darwin-arm64":"1.18.33"}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        glibc.join("package.json"),
+        r#"{"name":"oc-linux-x64","version":"1.18.33","os":["linux"],"cpu":["x64"]}"#,
+    )
+    .unwrap();
+    let (report, status) = json_scan(project.path(), &["--target", "alpine:3.20"]);
+    let file = by_suffix(&report, "oc-linux-x64/bin/oc");
+    assert_eq!(file["verdict"], "not-applicable", "{file:#}");
+    let platform = common::decision(&report, "oc-linux-x64");
+    assert_ne!(
+        platform["reinstalled"]["reinstall"], "musl-build",
+        "{platform:#}"
+    );
+    assert_eq!(package_codes(&report, "oc"), ["MC205"]);
+    assert_eq!(common::decision(&report, "oc")["as_is"]["verdict"], "breaks");
+    assert_eq!(status, 1);
+}

@@ -266,11 +266,11 @@ pub fn indented_lock_entries(text: &str) -> Vec<LockEntry> {
 /// Whether a package's `os` and `cpu` fields make it one platform's build
 /// (`@esbuild/linux-x64`: linux, x64), a variant some parent chooses among,
 /// rather than a package that merely names the systems it supports
-/// (onnxruntime-node 1.30: `os: [win32, darwin, linux]`, no `cpu`) or
-/// excludes one (`!win32`).
+/// (onnxruntime-node 1.30: `os: [win32, darwin, linux]`, no `cpu`; vectordb
+/// 0.21: those and `cpu: [x64, arm64]`) or excludes one (`!win32`).
 pub fn is_platform_package(os: &[String], cpu: &[String]) -> bool {
     let named = |list: &[String]| list.iter().filter(|v| !v.starts_with('!')).count();
-    named(cpu) > 0 || named(os) == 1
+    named(os) == 1 || named(cpu) == 1
 }
 
 fn list_values(value: &str) -> Vec<String> {
@@ -396,6 +396,10 @@ mod tests {
             &[]
         ));
         assert!(!is_platform_package(&list(&["!win32"]), &[]));
+        assert!(!is_platform_package(
+            &list(&["darwin", "linux", "win32"]),
+            &list(&["x64", "arm64"])
+        ));
         let lock = r#"{"packages": {
             "node_modules/onnxruntime-node": {"version": "1.30.0", "hasInstallScript": true,
                 "os": ["win32", "darwin", "linux"]},

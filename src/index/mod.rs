@@ -360,11 +360,18 @@ impl Lookup {
         } else {
             &[]
         };
+        // A package another one declares as its glibc build is no answer of
+        // its own: that one's loader never requires it on musl.
+        let glibc_variants: BTreeSet<&str> = npm
+            .iter()
+            .flat_map(|npm| npm.releases.glibc_variants(cpu))
+            .collect();
         for npm in npm {
             let package = &npm.package;
             let (decided, itself) =
                 match npm::decide(&npm.releases, &self.npm_platform_documents, cpu) {
                     Some(verdict) => (Some(verdict), false),
+                    None if glibc_variants.contains(package.name.as_str()) => (None, true),
                     None => (
                         npm::installs_itself(&package.name, &package.version, &npm.releases, cpu),
                         true,

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::ecosystem::npm::{is_linux_variant_name, is_musl_variant_name};
+use crate::ecosystem::npm_lock::is_platform_package;
 use crate::model::{Reinstall, Version};
 
 pub const ACCEPT: &str = "application/vnd.npm.install-v1+json";
@@ -174,6 +175,28 @@ impl Releases {
     /// The optional dependencies worth looking up: the installed version's,
     /// then later versions' (to find the first with a musl build), at most
     /// [`PLATFORM_PACKAGES_CAP`].
+    /// The installed version's Linux platform packages for `cpu` that are
+    /// its glibc ones: the others, when it also declares a musl one
+    /// (opencode-ai's `opencode-linux-x64` beside `opencode-linux-x64-musl`).
+    pub fn glibc_variants(&self, cpu: &str) -> Vec<&str> {
+        let Some(manifest) = &self.installed else {
+            return Vec::new();
+        };
+        let linux: Vec<&str> = manifest
+            .optional_dependencies
+            .keys()
+            .map(String::as_str)
+            .filter(|name| is_linux_variant_name(name, cpu))
+            .collect();
+        if !linux.iter().any(|name| is_musl_variant_name(name, cpu)) {
+            return Vec::new();
+        }
+        linux
+            .into_iter()
+            .filter(|name| !is_musl_variant_name(name, cpu))
+            .collect()
+    }
+
     pub fn optional_dependencies(&self) -> BTreeSet<String> {
         let mut names = BTreeSet::new();
         for name in self
@@ -470,7 +493,12 @@ pub fn installs_itself(
     cpu: &str,
 ) -> Option<Verdict> {
     let manifest = releases.installed.as_ref()?;
-    let platform_package = manifest.os.is_some() && manifest.cpu.is_some();
+    // One platform's build, not a parent naming the systems it supports
+    // (opencode-ai: darwin, linux, win32; arm64, x64).
+    let platform_package = match (&manifest.os, &manifest.cpu) {
+        (Some(os), Some(cpu)) => is_platform_package(os, cpu),
+        _ => false,
+    };
     (platform_package && fit(name, manifest, cpu)? == Fit::AnyLibc).then(|| Verdict {
         reinstall: Reinstall::MuslBuild,
         build: Some(format!("{name}@{version}")),
@@ -726,6 +754,8 @@ mod tests {
             r#"{"os":["linux"],"cpu":["x64"],"libc":["musl"]}"#,
             r#"{"os":["darwin"],"cpu":["x64"]}"#,
             r#"{"os":["linux","darwin","win32"]}"#,
+            // A parent naming the systems it supports (opencode-ai 1.18).
+            r#"{"os":["darwin","linux","win32"],"cpu":["arm64","x64"]}"#,
             r#"{"optionalDependencies":{"vec-linux-x64":"1.0.0"}}"#,
         ] {
             assert_eq!(
@@ -734,6 +764,28 @@ mod tests {
                 "{json}"
             );
         }
+    }
+
+    #[test]
+    fn beside_a_musl_variant_the_others_are_glibc_variants() {
+        let releases = |json: &str| Releases {
+            installed: Some(manifest(json)),
+            later: Vec::new(),
+        };
+        let both = releases(
+            r#"{"optionalDependencies":{"oc-linux-x64":"1.0.0","oc-linux-x64-musl":"1.0.0",
+                "oc-linux-x64-baseline":"1.0.0","oc-linux-arm64":"1.0.0","oc-darwin-x64":"1.0.0"}}"#,
+        );
+        assert_eq!(
+            both.glibc_variants("x64"),
+            ["oc-linux-x64", "oc-linux-x64-baseline"]
+        );
+        assert!(
+            both.glibc_variants("arm64").is_empty(),
+            "no musl one for arm64"
+        );
+        let one = releases(r#"{"optionalDependencies":{"esb-linux-x64":"1.0.0"}}"#);
+        assert!(one.glibc_variants("x64").is_empty());
     }
 
     #[test]

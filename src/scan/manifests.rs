@@ -439,7 +439,7 @@ fn npm_install_artifact(
         reinstall::known_answer(Ecosystem::Npm, &manifest.name, &manifest.version)
     {
         known
-    } else if names_no_libc_for(manifest, cpu) {
+    } else if names_no_libc_for(manifest, cpu) && !installed.is_glibc_variant(&manifest.name) {
         let files = AnswerSource::PackageFiles {
             path: manifest_path,
         };
@@ -467,4 +467,15 @@ struct Installed<'a> {
     /// The lockfiles' platform variants of installed packages, by (name, version).
     variants: &'a HashMap<(String, String), LockVariant>,
     native_files: &'a NativeFiles,
+}
+
+impl Installed<'_> {
+    /// Whether a parent that also declares a musl variant declares the
+    /// platform package `name` (opencode-ai's `opencode-linux-x64` beside
+    /// `opencode-linux-x64-musl`): its glibc one, whatever its fields say.
+    fn is_glibc_variant(&self, name: &str) -> bool {
+        self.variants
+            .values()
+            .any(|variant| variant.glibc_declared.iter().any(|glibc| glibc == name))
+    }
 }

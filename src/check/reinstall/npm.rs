@@ -98,18 +98,30 @@ pub fn assess_installed_variants(variant: &LockVariant, manifest_path: &str) -> 
             "{package} declares Linux platform packages ({}) but none for musl: its loader finds no binary on Alpine",
             variant.declared.join(", ")
         );
-        let finding = Finding::new(
-            Code::NoMuslBuild,
-            detail.clone(),
-            Evidence::PlatformPackages {
-                lockfile: manifest_path.to_string(),
-                declared: variant.declared.clone(),
-                musl_declared: Vec::new(),
-                musl_locked: Vec::new(),
-            },
-        )
-        .with_remedy("upgrade to a version that publishes a -musl platform package, or stay on a glibc base image");
-        return (answer(Reinstall::NoMuslBuild, detail, files), vec![finding]);
+        let evidence = Evidence::PlatformPackages {
+            lockfile: manifest_path.to_string(),
+            declared: variant.declared.clone(),
+            musl_declared: Vec::new(),
+            musl_locked: Vec::new(),
+        };
+        let mut findings = Vec::new();
+        // As it is, the package fails too: what is installed is for glibc
+        // (vectordb 0.21's loader throws on musl beside its -gnu package).
+        if !variant.glibc_builds.is_empty() {
+            findings.push(Finding::new(
+                Code::MuslVariantNotInstalled,
+                format!(
+                    "{package}: only the glibc platform package is installed here ({}), and it declares none for musl: on Alpine its loader finds no binary, so it fails to load as it is",
+                    variant.glibc_builds.join(", ")
+                ),
+                evidence.clone(),
+            ));
+        }
+        findings.push(
+            Finding::new(Code::NoMuslBuild, detail.clone(), evidence)
+                .with_remedy("upgrade to a version that publishes a -musl platform package, or stay on a glibc base image"),
+        );
+        return (answer(Reinstall::NoMuslBuild, detail, files), findings);
     }
     if let Some(installed) = main_package(&variant.musl_builds) {
         let mut here = answer(
