@@ -328,6 +328,7 @@ fn plain_tree_files<'a>(
                 filesystem_root: None,
                 distro_owned: false,
                 ecosystem: None,
+                package: None,
             })
         })
         .collect()

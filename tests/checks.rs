@@ -426,6 +426,39 @@ fn another_machines_build_in_a_sibling_directory_is_never_loaded() {
     );
 }
 
+/// pvporcupine 4.0.3 keeps `lib/linux/x86_64/libpv_porcupine.so` and
+/// `lib/raspberry-pi/cortex-a53-aarch64/libpv_porcupine.so`, choosing by
+/// `platform.machine()` and /proc/cpuinfo: the same file for the target's
+/// machine anywhere in the same distribution is the one it loads.
+#[test]
+fn another_machines_build_in_the_same_distribution_is_never_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site-packages");
+    let arm = "pvp/lib/raspberry-pi/cortex-a53-aarch64/libpv_pvp.so";
+    let own = "pvp/lib/linux/x86_64/libpv_pvp.so";
+    copy_fixture("lib/libcalls__mulxc3-aarch64.so", &site.join(arm));
+    copy_fixture("lib/libplain.so", &site.join(own));
+    common::write_dist_info(&site, "pvp", "4.0.3", &[arm, own]);
+    let options = Options {
+        platform: Platform::new("debian:12-slim".parse().unwrap(), Arch::X86_64, false),
+        ..Default::default()
+    };
+    let report = scan_with(&[dir.path().to_path_buf()], &options);
+    let other = found(&report, arm);
+    assert_eq!(other.verdict(), Verdict::NotApplicable, "{other:#?}");
+    assert_eq!(found(&report, own).verdict(), Verdict::Ok);
+    // Another distribution's build for the target's machine says nothing of it.
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site-packages");
+    let theirs = "other/lib/linux/x86_64/libpv_pvp.so";
+    copy_fixture("lib/libcalls__mulxc3-aarch64.so", &site.join(arm));
+    copy_fixture("lib/libplain.so", &site.join(theirs));
+    common::write_dist_info(&site, "pvp", "4.0.3", &[arm]);
+    common::write_dist_info(&site, "other", "1.0.0", &[theirs]);
+    let report = scan_with(&[dir.path().to_path_buf()], &options);
+    assert_eq!(codes_of(found(&report, arm)), [Code::WrongArchitecture]);
+}
+
 #[test]
 fn aarch64_files_are_checked_against_alpines_aarch64_gcc_runtime() {
     let frame_state = scan_on(

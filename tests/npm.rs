@@ -1767,6 +1767,9 @@ fn a_platform_package_naming_no_libc_beside_a_musl_one_is_the_glibc_build() {
         "{platform:#}"
     );
     assert_eq!(package_codes(&report, "oc"), ["MC205"]);
-    assert_eq!(common::decision(&report, "oc")["as_is"]["verdict"], "breaks");
+    assert_eq!(
+        common::decision(&report, "oc")["as_is"]["verdict"],
+        "breaks"
+    );
     assert_eq!(status, 1);
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::model::Arch;
+use crate::model::{Arch, Package};
 
 use super::tree::{TreeFile, TreeIndex};
 
@@ -21,6 +21,8 @@ pub struct MachineBuilds {
     /// The files built for the target's machine, by directory and name
     /// stem ([`machine_stem`]); empty when every file is for its machine.
     target_machine_builds: HashMap<(PathBuf, String), String>,
+    /// The same, by package and name stem.
+    target_machine_package_builds: HashMap<(Package, String), String>,
 }
 
 impl MachineBuilds {
@@ -30,6 +32,7 @@ impl MachineBuilds {
             machine,
             other_machine_dirs: HashMap::new(),
             target_machine_builds: HashMap::new(),
+            target_machine_package_builds: HashMap::new(),
         };
         // Most trees hold no other machine's files: nothing to index.
         if files().all(|file| file.facts.arch == machine) {
@@ -44,6 +47,12 @@ impl MachineBuilds {
             if file.facts.arch == machine {
                 *entry = None;
                 let stem = machine_stem(file.file_name()).to_string();
+                if let Some(package) = file.package {
+                    builds
+                        .target_machine_package_builds
+                        .entry((package.clone(), stem.clone()))
+                        .or_insert_with(|| file.shown.to_string());
+                }
                 builds
                     .target_machine_builds
                     .entry((machine_neutral(&directory), stem))
@@ -100,18 +109,25 @@ impl MachineBuilds {
     /// (teradatasql's `teradatasql.arm.so`, `.power.so` and `.x86.so` beside
     /// `teradatasql.so`: its `__init__.py` loads the one for
     /// `platform.machine()`; a loader given the wrong machine's file fails,
-    /// so a package shipping several chooses), or in a sibling directory
+    /// so a package shipping several chooses), in a sibling directory
     /// named for the machine (selenium's `linux-arm64/selenium-manager` and
-    /// `linux-x86_64/selenium-manager`; onnxruntime-node's `linux/arm64/`).
+    /// `linux-x86_64/selenium-manager`; onnxruntime-node's `linux/arm64/`),
+    /// or anywhere in its package (pvporcupine's `lib/linux/x86_64/` and
+    /// `lib/raspberry-pi/cortex-a53-aarch64/`).
     fn beside_the_targets_build(&self, index: &TreeIndex, file: &TreeFile) -> Option<String> {
         if self.target_machine_builds.is_empty() {
             return None;
         }
+        let stem = machine_stem(file.file_name()).to_string();
+        let in_package = || {
+            let key = (file.package?.clone(), stem.clone());
+            self.target_machine_package_builds.get(&key)
+        };
         let key = (
             machine_neutral(&index.directory_of(file.location)),
-            machine_stem(file.file_name()).to_string(),
+            stem.clone(),
         );
-        let own = self.target_machine_builds.get(&key)?;
+        let own = self.target_machine_builds.get(&key).or_else(in_package)?;
         Some(format!(
             "built for {}; {own} is the same file built for the target's machine, \
              which its package loads there",

@@ -16,7 +16,7 @@ use super::rpath::SearchRules;
 use super::search::Search;
 
 use crate::ecosystem::npm::GlibcPlatformPackage;
-use crate::model::{Ecosystem, ElfFacts, Host, is_archive_root, prefix_hashes};
+use crate::model::{Ecosystem, ElfFacts, Host, Package, is_archive_root, prefix_hashes};
 
 /// One analysed file, as the resolver sees it.
 pub struct TreeFile<'a> {
@@ -36,6 +36,8 @@ pub struct TreeFile<'a> {
     pub distro_owned: bool,
     /// The ecosystem of the package the file belongs to, if known.
     pub ecosystem: Option<Ecosystem>,
+    /// That package, when it is known by name and version.
+    pub package: Option<&'a Package>,
 }
 
 /// A path of the tree that is not an ELF file (a text file, a placeholder,

@@ -71,6 +71,7 @@ pub fn elf(data: &[u8]) {
         filesystem_root: None,
         distro_owned: false,
         ecosystem: Some(Ecosystem::Pypi),
+        package: None,
     })];
     let no_links = HashMap::new();
     let index = TreeIndex::new(&files, &no_links, &[]);

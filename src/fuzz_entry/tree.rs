@@ -421,6 +421,7 @@ fn judge_tree(data: &[u8], layout: &TreeLayout) {
                     .iter()
                     .any(|dir| location.to_string_lossy().contains(dir))
                     .then_some(Ecosystem::Pypi),
+                package: None,
             })
         })
         .collect();

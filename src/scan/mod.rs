@@ -398,6 +398,7 @@ fn with_tree<R>(inputs: &Inputs, arch: Arch, run: impl FnOnce(&TreeIndex) -> R) 
                         && (item.in_image || distro::is_c_library_package(p))
                 }),
                 ecosystem: item.package.as_ref().map(|p| p.ecosystem),
+                package: item.package.as_ref(),
             }),
             _ => None,
         })
