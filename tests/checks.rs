@@ -1933,6 +1933,7 @@ mod reinstall {
         let download = |falls_back_to_compiling| NativeSource::Downloaded {
             how: how.to_string(),
             falls_back_to_compiling,
+            names_libc: true,
         };
         let assessed = assess_npm_install(&manifest("addon", "0.31.0"), &download(false), "p.json");
         assert_eq!(

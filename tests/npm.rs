@@ -10,8 +10,8 @@ use std::process::Command;
 use serde_json::Value;
 
 use common::{
-    artifact_where, artifacts, by_suffix, cli, codes, copy_fixture, corpus, fetched, json_of,
-    json_scan, muslcheck, package_codes, stdout,
+    artifact_where, artifacts, by_suffix, cli, codes, copy_fixture, corpus, fetched, finding,
+    json_of, json_scan, muslcheck, package_codes, stdout,
 };
 
 /// The first artifact of the package `name`.
@@ -1772,4 +1772,48 @@ fn a_platform_package_naming_no_libc_beside_a_musl_one_is_the_glibc_build() {
         "breaks"
     );
     assert_eq!(status, 1);
+}
+
+/// node-pre-gyp fills `{libc}` only where the package's template names it
+/// (grpc-tools 1.13.1: `package_name: "{platform}-{arch}.tar.gz"`): then
+/// Alpine downloads the very archive a glibc system gets, whose glibc
+/// program breaks there again. A template naming `{libc}` asks for a musl
+/// build (MC203, unanswered).
+#[test]
+fn node_pre_gyp_without_libc_in_its_template_downloads_the_same_build() {
+    for (template, reinstall) in [
+        ("{platform}-{arch}.tar.gz", "no-musl-build"),
+        ("{platform}-{libc}-{arch}.tar.gz", "unknown"),
+    ] {
+        let project = tempfile::tempdir().unwrap();
+        let package = project.path().join("node_modules/tools");
+        copy_fixture("bin/hello-glibc", &package.join("bin/protoc"));
+        std::fs::write(
+            package.join("package.json"),
+            format!(
+                r#"{{"name":"tools","version":"1.13.1","scripts":{{"install":"node-pre-gyp install"}},
+                    "binary":{{"module_name":"tools","host":"https://example.invalid/",
+                    "remote_path":"{{name}}/v{{version}}","package_name":"{template}","module_path":"bin"}}}}"#
+            ),
+        )
+        .unwrap();
+        let (report, _) = json_scan(project.path(), &["--target", "alpine:3.20"]);
+        let decision = common::decision(&report, "tools");
+        assert_eq!(
+            decision["reinstalled"]["reinstall"], reinstall,
+            "{template}: {decision:#}"
+        );
+        let message = finding(
+            artifact_where(&report, |a| a["kind"] == "package").unwrap(),
+            "MC203",
+        )["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            message.contains("asks for a musl build"),
+            template.contains("{libc}"),
+            "{message}"
+        );
+    }
 }

@@ -349,17 +349,21 @@ pub fn assess_npm_install(
         NativeSource::Downloaded {
             how,
             falls_back_to_compiling,
+            names_libc,
         } => {
             let fallback = if *falls_back_to_compiling {
                 " and compiles from source if there is none"
             } else {
                 ""
             };
+            let asks = if *names_libc {
+                format!("on Alpine it asks for a musl build{fallback}")
+            } else {
+                "its file name template names no {libc}, so Alpine downloads the same build as glibc systems".to_string()
+            };
             let downloads = Finding::new(
                 Code::DownloadedAtInstall,
-                format!(
-                    "{package} downloads its binary at install time ({how}); on Alpine it asks for a musl build{fallback}"
-                ),
+                format!("{package} downloads its binary at install time ({how}); {asks}"),
                 Evidence::InstallScript {
                     script: how.clone(),
                 },
@@ -388,6 +392,17 @@ pub fn assess_npm_install(
                 }
                 findings.extend(table_findings);
                 return (table, findings);
+            }
+            if !*names_libc {
+                // The build installed here: its files tell whether it loads on musl.
+                let mut again = answer(
+                    Reinstall::MuslBuild,
+                    format!("{how} downloads the same build on every libc: the one installed here"),
+                    files,
+                );
+                again.build = Some(format!("{}@{}", manifest.name, manifest.version));
+                again.same_build_as_installed = true;
+                return (again, findings);
             }
             let mut unknown = answer(
                 Reinstall::Unknown,

@@ -133,6 +133,10 @@ pub enum NativeSource {
     Downloaded {
         how: String,
         falls_back_to_compiling: bool,
+        /// The download's name says the libc (prebuild-install's
+        /// `linuxmusl`, a node-pre-gyp template naming `{libc}`); else
+        /// every libc downloads the same build.
+        names_libc: bool,
     },
     /// Compiled by node-gyp at install time (`binding.gyp`).
     Compiled,
@@ -425,15 +429,28 @@ pub fn native_source(
         .and_then(|b| b.get("host"))
         .and_then(|h| h.as_str());
     if let Some(host) = pre_gyp_host {
+        // node-pre-gyp fills `{libc}` only where the template names it; its
+        // default `package_name` does not. Another install script reading
+        // `binary.host` (iltorb's prebuild-install) names its own files.
+        let runs_node_pre_gyp = install.iter().any(|s| s.contains("node-pre-gyp"));
+        let names_libc = !runs_node_pre_gyp
+            || ["host", "remote_path", "package_name"].iter().any(|key| {
+                let template = manifest.binary.as_ref().and_then(|b| b.get(*key));
+                template
+                    .and_then(|t| t.as_str())
+                    .is_some_and(|t| t.contains("{libc}"))
+            });
         return Some(NativeSource::Downloaded {
             how: format!("node-pre-gyp from {host}"),
             falls_back_to_compiling: compiles,
+            names_libc,
         });
     }
     if install.iter().any(|s| s.contains("prebuild-install")) {
         return Some(NativeSource::Downloaded {
             how: "prebuild-install (GitHub releases)".to_string(),
             falls_back_to_compiling: compiles,
+            names_libc: true,
         });
     }
     compiles.then_some(NativeSource::Compiled)
