@@ -744,3 +744,53 @@ fn a_needed_relative_path_is_explained_as_relative_to_the_working_directory() {
         );
     }
 }
+
+/// An Alpine-based image: its app needs musl's libc and zlib from the
+/// image's packages. On Alpine both are the base image's (no `apk add
+/// musl`, no `apk add zlib`); on a glibc image musl's libc is no library a
+/// package provides but the app's own C library, which its files' verdicts
+/// and their packages' answers speak for: it is no "no fix" of the image.
+#[test]
+fn an_alpine_images_c_library_and_base_libraries_are_no_plan_of_their_own() {
+    use common::synthetic_elf::SharedObject;
+    const MUSL: &str = "libc.musl-x86_64.so.1";
+    let library = |soname: &str, needed: &[&str], exports: &[&str]| {
+        SharedObject {
+            soname: Some(soname.to_string()),
+            needed: needed.iter().map(ToString::to_string).collect(),
+            exports: exports.iter().map(ToString::to_string).collect(),
+            ..SharedObject::default()
+        }
+        .to_bytes()
+    };
+    let app = SharedObject {
+        needed: vec![MUSL.to_string(), "libz.so.1".to_string()],
+        undefined: vec!["inflate".to_string()],
+        interpreter: Some("/lib/ld-musl-x86_64.so.1".to_string()),
+        ..SharedObject::default()
+    }
+    .to_bytes();
+    let files = vec![
+        ("usr/local/bin/app", app),
+        ("lib/libc.musl-x86_64.so.1", library(MUSL, &[], &["malloc"])),
+        ("lib/libz.so.1", library("libz.so.1", &[MUSL], &["inflate"])),
+        (
+            "lib/apk/db/installed",
+            b"P:musl\nV:1.2.5-r0\nF:lib\nR:libc.musl-x86_64.so.1\n\nP:zlib\nV:1.3.1-r1\nF:lib\nR:libz.so.1\n\n"
+                .to_vec(),
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("alpine-app.tar");
+    std::fs::write(&image, docker_save(&files)).unwrap();
+    let (report, _) = json_scan(&image, &["--target", "alpine:3.20"]);
+    assert_eq!(
+        report["plan"]["apk_add"],
+        serde_json::json!([]),
+        "{:#}",
+        report["plan"]
+    );
+    let (report, _) = json_scan(&image, &["--target", "debian:12-slim"]);
+    let no_fix = report["plan"]["no_fix"].to_string();
+    assert!(!no_fix.contains(MUSL), "{no_fix}");
+}

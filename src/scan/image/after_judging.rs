@@ -4,7 +4,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::model::{ActionPlan, Artifact, ContainerImage, Ecosystem, ImageRuntime, ReportPath};
+use crate::ecosystem::distro::is_c_library_package;
+use crate::model::{
+    ActionPlan, Artifact, ContainerImage, Ecosystem, ImageRuntime, Package, ReportPath,
+};
 use crate::platform::{LoaderKind, Platform, SonameProvider, alpine_provider};
 
 /// Sets aside what another base replaces, once every file is judged: the
@@ -123,7 +126,7 @@ fn target_package(
     };
     match platform.loader_kind() {
         LoaderKind::Musl => {
-            if platform.libc_provides(soname).is_some() {
+            if platform.libc_provides(soname).is_some() || platform.base_library(soname).is_some() {
                 return Ok(None);
             }
             match alpine_provider(soname) {
@@ -217,6 +220,19 @@ pub(in crate::scan) fn complete(
                 .map_or((needed.as_str(), ""), |(soname, rest)| {
                     (soname, rest.trim_end_matches(')'))
                 });
+            // The image's C library is the app's own: the target's stands in
+            // for it, and the files built for the other one say so themselves.
+            let c_library = Package {
+                ecosystem: match distro.manager.as_str() {
+                    "alpine" => Ecosystem::Alpine,
+                    _ => Ecosystem::Debian,
+                },
+                name: package.to_string(),
+                version: String::new(),
+            };
+            if is_c_library_package(&c_library) {
+                continue;
+            }
             let same_manager = (distro.manager == "debian"
                 && platform
                     .install_command()
