@@ -1065,6 +1065,42 @@ fn gcompat_does_not_reach_libraries_loaded_by_alpines_own_python() {
     assert!(reach.unwrap().contains("not preloaded"), "{reach:?}");
 }
 
+/// gcompat's `ld-linux-x86-64.so.2` is its loader stub (a static-pie that
+/// execs musl's loader with libgcompat preloaded): a library that needs it
+/// by name (@roamhq/wrtc's addon) gets the stub, which defines nothing, so
+/// inside Alpine's musl node gcompat still supplies none of its names.
+/// libgcompat itself, needed as `libresolv.so.2`, does.
+#[test]
+fn gcompats_loader_stub_needed_by_name_supplies_no_symbols() {
+    use common::synthetic_elf::SharedObject;
+    for (needed, verdict) in [
+        ("ld-linux-x86-64.so.2", Verdict::Breaks),
+        ("libresolv.so.2", Verdict::NeedsGcompat),
+    ] {
+        let addon = SharedObject {
+            needed: vec!["libc.so.6".to_string(), needed.to_string()],
+            undefined: vec!["__memcpy_chk".to_string()],
+            exports: vec!["napi_register_module_v1".to_string()],
+            ..SharedObject::default()
+        }
+        .to_bytes();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node_modules/wrtc/build/Release/wrtc.node");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, addon).unwrap();
+        let report = scan_with(&[dir.path().to_path_buf()], &options(true));
+        let file = found(&report, "wrtc.node");
+        assert_eq!(file.verdict(), verdict, "{needed}: {file:#?}");
+        let without = scan_with(&[dir.path().to_path_buf()], &options(false));
+        let hinted = found(&without, "wrtc.node").findings().iter().any(|f| {
+            f.remedy
+                .as_deref()
+                .is_some_and(|r| r.contains("would load with gcompat"))
+        });
+        assert_eq!(hinted, verdict == Verdict::NeedsGcompat, "{needed}");
+    }
+}
+
 #[test]
 fn a_missing_path_is_an_error_naming_it() {
     let missing = PathBuf::from("/no/such/dir");

@@ -892,9 +892,11 @@ fn one_lookup_answers_every_target_and_glibc_images_get_the_manylinux_wheels_the
 fn an_npm_platform_package_naming_no_libc_installs_itself_again() {
     let server = Server::start(Behaviour::Recorded);
     let cache = tempfile::tempdir().unwrap();
-    for (fixture, reinstall) in [
-        ("lib/libfortified.so", "no-musl-build"),
-        ("lib/libplain-musl.so", "musl-build"),
+    // With gcompat a glibc program loads, and is still no musl build.
+    for (fixture, reinstall, gcompat) in [
+        ("lib/libfortified.so", "no-musl-build", false),
+        ("lib/libplain-musl.so", "musl-build", false),
+        ("bin/hello-glibc", "no-musl-build", true),
     ] {
         let project = tempfile::tempdir().unwrap();
         let package = project.path().join("node_modules/sqlite-vec-linux-x64");
@@ -905,11 +907,12 @@ fn an_npm_platform_package_naming_no_libc_installs_itself_again() {
             r#"{"name":"sqlite-vec-linux-x64","version":"0.1.9","os":["linux"],"cpu":["x64"]}"#,
         )
         .unwrap();
+        let gcompat: &[&str] = if gcompat { &["--gcompat"] } else { &[] };
         let output = scan_cli(
             &server,
             cache.path(),
             project.path(),
-            &["--target", "alpine:3.20"],
+            &[&["--target", "alpine:3.20"], gcompat].concat(),
             &[],
         );
         let report = common::json_of(&output);

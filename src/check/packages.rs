@@ -329,10 +329,11 @@ fn same_build_again(
     let Some(build) = answer.build.as_deref() else {
         return answer;
     };
+    // One that loads only with gcompat is no build for the target either.
     let broken: Vec<&Artifact> = files
         .iter()
         .copied()
-        .filter(|file| breaks_in_itself(file))
+        .filter(|file| breaks_in_itself(file) || file.verdict() == Verdict::NeedsGcompat)
         .collect();
     if broken.is_empty() {
         return answer;

@@ -108,6 +108,33 @@ pub fn is_gcompat_soname(soname: &str) -> bool {
         .contains(&soname)
 }
 
+/// gcompat's loader stubs (`ld-linux-x86-64.so.2` and its `/lib64/`
+/// link): static-pie programs that exec musl's loader with libgcompat
+/// preloaded. Needed by name as a library, one defines nothing.
+pub fn is_gcompat_loader_stub(soname: &str) -> bool {
+    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+    NAMES
+        .get_or_init(|| {
+            let rows: Vec<Vec<&'static str>> = rows(GCOMPAT_FILES).collect();
+            let stubs: Vec<&'static str> = rows
+                .iter()
+                .filter(|row| row.get(2).is_some_and(|what| what.contains("loader stub")))
+                .filter_map(|row| row.first()?.rsplit('/').next())
+                .collect();
+            let links = rows.iter().filter(|row| {
+                row.get(1) == Some(&"symlink")
+                    && row
+                        .get(2)
+                        .and_then(|target| target.rsplit('/').next())
+                        .is_some_and(|target| stubs.contains(&target))
+            });
+            let mut names = stubs.clone();
+            names.extend(links.filter_map(|row| row.first()?.rsplit('/').next()));
+            names
+        })
+        .contains(&soname)
+}
+
 /// A message musl's loader prints, by its id in `musl-ldso-messages.tsv`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoaderMessage {
@@ -228,6 +255,12 @@ mod tests {
             "libstdc++.so.6",
         ] {
             assert!(!is_gcompat_soname(name), "{name}");
+        }
+        for stub in ["ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1", "ld64.so.2"] {
+            assert!(is_gcompat_loader_stub(stub), "{stub}");
+        }
+        for library in ["libcrypt.so.1", "libresolv.so.2", "libgcompat.so.0"] {
+            assert!(!is_gcompat_loader_stub(library), "{library}");
         }
     }
 

@@ -9,6 +9,7 @@ use super::super::provider::{self, LibraryProvider, PackageTable};
 use super::super::tree::TreeIndex;
 use super::{LoadGraph, LoadedLibrary, ObjectSymbols, ResolveContext, Resolver};
 use crate::model::{ElfFacts, MissingSymbol, Reference, RequiredSymbol};
+use crate::platform::musl::is_gcompat_loader_stub;
 use crate::platform::{BaseLibrary, Platform};
 
 /// A process of at most this many objects asks each of them for a symbol
@@ -49,12 +50,13 @@ impl<'g, 't> Scope<'g, 't> {
         ctx: &'g ResolveContext<'g>,
         graph: &'g LoadGraph,
     ) -> Self {
+        // libgcompat loaded by name (`libresolv.so.2`) supplies its names;
+        // the loader stub loaded by name supplies none.
         let gcompat_active = ctx.gcompat_installed
             && (ctx.gcompat_reaches_root
-                || graph
-                    .loaded
-                    .iter()
-                    .any(|lib| lib.provider == LibraryProvider::Gcompat));
+                || graph.loaded.iter().any(|lib| {
+                    lib.provider == LibraryProvider::Gcompat && !is_gcompat_loader_stub(&lib.name)
+                }));
         let package_tables = graph
             .loaded
             .iter()
