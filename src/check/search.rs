@@ -50,6 +50,19 @@ pub(super) fn chain<'s, 'p>(
 /// library without searching (musl's `shortname`, glibc's
 /// `_dl_name_match_p`) — though the root's own search would not reach it
 /// (glibc: a program's DT_RUNPATH, which its libraries do not inherit).
+/// The VM of the JDK a library belongs to (`lib/server/libjvm.so` beside
+/// `lib/libjava.so`, `libjdwp.so` …; `lib/amd64/server/` in JDK 8): only a
+/// JVM loads them, and the java launcher has loaded the VM before any of
+/// them (by its path; on musl it also puts its directory on
+/// LD_LIBRARY_PATH, as musl matches no name to a library loaded by path).
+pub(super) fn jdk_vm(index: &TreeIndex, root: usize) -> Option<usize> {
+    let file = index.file(root)?;
+    let dir = index.directory_of(file.location);
+    ["server", "client", "minimal", "zero"]
+        .iter()
+        .find_map(|vm| index.lookup(&dir.join(vm).join("libjvm.so")))
+}
+
 pub(super) fn loaded_before<'a>(
     index: &TreeIndex<'a>,
     searches: &[Search],

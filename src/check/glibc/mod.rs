@@ -26,7 +26,7 @@ use findings::{
 
 use super::provider::off_search_path;
 use super::rpath::SearchRules;
-use super::search::{NotFound, Search, chain, loaded_before};
+use super::search::{NotFound, Search, chain, jdk_vm, loaded_before};
 use super::tree::{TreeFile, TreeIndex};
 use super::verdict;
 use crate::model::{
@@ -234,12 +234,15 @@ impl<'t> GlibcResolver<'t> {
             loaded: Vec::new(),
             missing: Vec::new(),
         };
-        let preloaded = loaded_before(
+        let mut preloaded = loaded_before(
             self.index,
             self.searches,
             loaded_through,
             SearchRules::Glibc,
         );
+        if let Some(vm) = jdk_vm(self.index, root) {
+            preloaded.entry("libjvm.so").or_insert(vm);
+        }
         let mut in_graph: HashSet<usize> = HashSet::from([root]);
         // Object → the object whose needs loaded it (ld.so's `l_loader`).
         let mut loaded_by: FxHashMap<usize, usize> = FxHashMap::default();
