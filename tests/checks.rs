@@ -323,11 +323,21 @@ fn another_machine_s_library_needed_only_by_its_own_build_is_never_loaded() {
     }
 }
 
-/// Alpine's aarch64 libgcc_s is not its x86_64 one. Under qemu, Alpine
-/// 3.17–3.20's own aarch64 loader (with Alpine-built GCC 14.2 libgcc_s)
-/// loads the first library and stops the second with `Error relocating …:
-/// __mulxc3: symbol not found`; judged against the x86_64 exports, both
-/// verdicts were the other way round.
+/// The file at `path` is never loaded, for `instead` is the one its package loads.
+fn assert_never_loaded_for(report: &Report, path: &str, instead: &str) {
+    let file = found(report, path);
+    assert_eq!(file.verdict(), Verdict::NotApplicable, "{file:#?}");
+    let why = file
+        .assessment
+        .load
+        .as_ref()
+        .and_then(|l| l.not_loaded.clone());
+    assert!(
+        why.as_deref().is_some_and(|w| w.contains(instead)),
+        "{why:?}"
+    );
+}
+
 /// teradatasql ships one library per machine in one directory
 /// (`teradatasql.so`, `teradatasql.arm.so`, …) and loads the one for
 /// `platform.machine()`: beside the target machine's build, another
@@ -350,18 +360,7 @@ fn another_machines_build_beside_the_targets_is_never_loaded() {
 
     std::fs::copy(corpus("lib/libplain.so"), package.join("driver.so")).unwrap();
     let report = scan_with(&[dir.path().to_path_buf()], &options);
-    let beside = found(&report, "driver.arm.so");
-    assert_eq!(beside.verdict(), Verdict::NotApplicable, "{beside:#?}");
-    let why = beside
-        .assessment
-        .load
-        .as_ref()
-        .and_then(|l| l.not_loaded.clone());
-    assert!(
-        why.as_deref()
-            .is_some_and(|w| w.contains("driver/driver.so")),
-        "{why:?}"
-    );
+    assert_never_loaded_for(&report, "driver.arm.so", "driver/driver.so");
     assert_eq!(found(&report, "driver/driver.so").verdict(), Verdict::Ok);
 }
 
@@ -392,17 +391,10 @@ fn another_machines_build_in_a_sibling_directory_is_never_loaded() {
         std::fs::create_dir_all(x86.parent().unwrap()).unwrap();
         std::fs::copy(corpus("bin/hello-static-musl"), &x86).unwrap();
         let report = scan_with(&[dir.path().to_path_buf()], &options);
-        let beside = found(&report, &format!("{other}/manager"));
-        assert_eq!(beside.verdict(), Verdict::NotApplicable, "{beside:#?}");
-        let why = beside
-            .assessment
-            .load
-            .as_ref()
-            .and_then(|l| l.not_loaded.clone());
-        assert!(
-            why.as_deref()
-                .is_some_and(|w| w.contains(&format!("{own}/manager"))),
-            "{why:?}"
+        assert_never_loaded_for(
+            &report,
+            &format!("{other}/manager"),
+            &format!("{own}/manager"),
         );
         assert_eq!(
             found(&report, &format!("{own}/manager")).verdict(),
@@ -444,8 +436,7 @@ fn another_machines_build_in_the_same_distribution_is_never_loaded() {
         ..Default::default()
     };
     let report = scan_with(&[dir.path().to_path_buf()], &options);
-    let other = found(&report, arm);
-    assert_eq!(other.verdict(), Verdict::NotApplicable, "{other:#?}");
+    assert_never_loaded_for(&report, arm, own);
     assert_eq!(found(&report, own).verdict(), Verdict::Ok);
     // Another distribution's build for the target's machine says nothing of it.
     let dir = tempfile::tempdir().unwrap();
@@ -459,6 +450,11 @@ fn another_machines_build_in_the_same_distribution_is_never_loaded() {
     assert_eq!(codes_of(found(&report, arm)), [Code::WrongArchitecture]);
 }
 
+/// Alpine's aarch64 libgcc_s is not its x86_64 one. Under qemu, Alpine
+/// 3.17–3.20's own aarch64 loader (with Alpine-built GCC 14.2 libgcc_s)
+/// loads the first library and stops the second with `Error relocating …:
+/// __mulxc3: symbol not found`; judged against the x86_64 exports, both
+/// verdicts were the other way round.
 #[test]
 fn aarch64_files_are_checked_against_alpines_aarch64_gcc_runtime() {
     let frame_state = scan_on(
