@@ -52,9 +52,10 @@ pub(super) fn chain<'s, 'p>(
 /// (glibc: a program's DT_RUNPATH, which its libraries do not inherit).
 /// The VM of the JDK a library belongs to (`lib/server/libjvm.so` beside
 /// `lib/libjava.so`, `libjdwp.so` …; `lib/amd64/server/` in JDK 8): only a
-/// JVM loads them, and the java launcher has loaded the VM before any of
-/// them (by its path; on musl it also puts its directory on
-/// LD_LIBRARY_PATH, as musl matches no name to a library loaded by path).
+/// JVM loads them, and the java launcher has loaded the VM by its path
+/// before any of them, which glibc's ld.so matches by SONAME. (musl matches
+/// no name to a library loaded by path; its model keeps `ld-musl --list`'s
+/// answer.)
 pub(super) fn jdk_vm(index: &TreeIndex, root: usize) -> Option<usize> {
     let file = index.file(root)?;
     let dir = index.directory_of(file.location);

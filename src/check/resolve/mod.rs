@@ -24,7 +24,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::needs::ObjectNeeds;
 use super::provider::{self, LibraryAnswer, LibraryProvider};
 use super::rpath::SearchRules;
-use super::search::{NotFound, Search, chain, jdk_vm, loaded_before, loaders};
+use super::search::{NotFound, Search, chain, loaded_before, loaders};
 use super::tree::TreeIndex;
 use crate::model::{Host, MissingLibrary, MissingSymbol, Reference};
 use crate::platform::Platform;
@@ -290,15 +290,12 @@ impl LoadGraph {
             needed_by: FxHashMap::default(),
         };
         let mut in_graph: FxHashSet<usize> = FxHashSet::from_iter([root]);
-        let mut preloaded = loaded_before(
+        let preloaded = loaded_before(
             resolver.index,
             resolver.searches,
             ctx.loaded_through,
             SearchRules::Musl,
         );
-        if let Some(vm) = jdk_vm(resolver.index, root) {
-            preloaded.entry("libjvm.so").or_insert(vm);
-        }
         // Needed name → the tree object the first lookup found, if any.
         let mut loaded_names: FxHashMap<&str, Option<usize>> = FxHashMap::default();
         let mut queue_position = 0;
