@@ -374,7 +374,10 @@ pub fn assess_gem_lock(
         path: lockfile.to_string(),
     };
     let locks_musl = lock.platforms.contains(&musl_platform);
-    if !locks_musl {
+    // Only the source gem locked (bcrypt 3.1.18): relocked for musl or not,
+    // Bundler installs it and compiles its extension on the target.
+    let only_the_source_gem = specs.iter().all(Option::is_none);
+    if !locks_musl && !only_the_source_gem {
         let mut relock = answer(
             Reinstall::MuslBuildNotLocked,
             format!(
@@ -399,14 +402,24 @@ pub fn assess_gem_lock(
         return Some(musl);
     }
     if specs.contains(&None) {
-        let mut build = answer(
-            Reinstall::SourceBuild,
+        let detail = if locks_musl {
             format!(
                 "{lockfile} locks {musl_platform} and the source gem: `bundle install` on the \
                  target compiles its extension"
-            ),
-            source,
-        );
+            )
+        } else {
+            // Without `ruby` in PLATFORMS a frozen install wants the target's platform.
+            let relock = if lock.platforms.iter().any(|p| p == "ruby") {
+                String::new()
+            } else {
+                format!(" (after `bundle lock --add-platform {musl_platform}`)")
+            };
+            format!(
+                "{lockfile} locks only the source gem: `bundle install` on the target compiles \
+                 its extension{relock}"
+            )
+        };
+        let mut build = answer(Reinstall::SourceBuild, detail, source);
         build.build_packages = vec!["build-base".to_string(), "ruby-dev".to_string()];
         return Some(build);
     }
@@ -420,6 +433,40 @@ pub fn assess_gem_lock(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Relocking for musl matters where the lock has platform gems; a lock
+    /// of only the source gem compiles it on the target either way.
+    #[test]
+    fn a_gem_lock_without_the_musl_platform_compiles_a_source_only_gem() {
+        let lock = |specs: &str, platforms: &str| {
+            crate::ecosystem::ruby::GemLock::parse(&format!(
+                "GEM\n  remote: https://rubygems.org/\n  specs:\n{specs}\nPLATFORMS\n{platforms}\n"
+            ))
+        };
+        let assess = |lock| assess_gem_lock(&lock, "ffi", "1.15.5", Arch::X86_64, "Gemfile.lock");
+        let source = assess(lock("    ffi (1.15.5)\n", "  x86_64-linux\n")).unwrap();
+        assert_eq!(source.reinstall, Reinstall::SourceBuild);
+        assert!(source.build_packages.contains(&"build-base".to_string()));
+        assert!(
+            source.detail.contains("--add-platform x86_64-linux-musl"),
+            "{}",
+            source.detail
+        );
+        let with_ruby = assess(lock("    ffi (1.15.5)\n", "  ruby\n  x86_64-linux\n")).unwrap();
+        assert!(
+            !with_ruby.detail.contains("--add-platform"),
+            "{}",
+            with_ruby.detail
+        );
+        let platform_gems = lock(
+            "    ffi (1.15.5)\n    ffi (1.15.5-x86_64-linux)\n",
+            "  x86_64-linux\n",
+        );
+        assert_eq!(
+            assess(platform_gems).unwrap().reinstall,
+            Reinstall::MuslBuildNotLocked
+        );
+    }
 
     /// pymupdf has musllinux wheels from 1.24.6 until before 2.0.0: for 2.1
     /// the way to a musl build is down, never "upgrade".
