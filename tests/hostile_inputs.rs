@@ -16,8 +16,8 @@ use muslcheck::elf::{ElfError, analyse};
 mod common;
 
 use common::{
-    artifact, cli, codes, codes_at, copy_fixture, install_distribution, json_of, json_scan,
-    options, paths, running_as_root, scan_with, stderr, stdout,
+    artifact, artifacts, cli, codes, codes_at, copy_fixture, install_distribution, json_of,
+    json_scan, options, paths, running_as_root, scan_with, stderr, stdout,
 };
 
 fn corpus_file(name: &str) -> Vec<u8> {
@@ -659,6 +659,61 @@ fn hard_links_are_analysed_once_and_reported_with_every_path() {
         artifact(&report, "build/Release/x.node")["also_at"],
         serde_json::json!(["build/Release/obj.target/x.node"])
     );
+}
+
+/// A file whose names lie in different packages is judged in each: a CLI's
+/// wrapper package hard-links its glibc platform package's program into its
+/// own directory (`@pnpm/exe`'s install script), where it runs whether or
+/// not the platform package is ever loaded. Copies of it are judged the same.
+#[test]
+fn a_program_hard_linked_into_another_package_is_judged_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let modules = dir.path().join("node_modules");
+    let platform = modules.join("tool-linux-x64-gnu");
+    let wrapper = modules.join("tool");
+    std::fs::create_dir_all(&platform).unwrap();
+    std::fs::create_dir_all(&wrapper).unwrap();
+    std::fs::write(
+        platform.join("package.json"),
+        r#"{"name": "tool-linux-x64-gnu", "version": "1.0.0", "os": ["linux"], "cpu": ["x64"], "libc": ["glibc"]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        wrapper.join("package.json"),
+        r#"{"name": "tool", "version": "1.0.0", "bin": {"tool": "tool"},
+           "optionalDependencies": {"tool-linux-x64-gnu": "1.0.0"}}"#,
+    )
+    .unwrap();
+    copy_fixture("bin/uses-fortified", &platform.join("tool"));
+    let judged = |report: &serde_json::Value| {
+        let mut judged: Vec<(String, String)> = artifacts(report)
+            .iter()
+            .map(|a| {
+                let path = a["path"].as_str().unwrap();
+                let package = a["package"]["name"].as_str().unwrap_or("-");
+                (format!("{path} ({package})"), a["verdict"].to_string())
+            })
+            .collect();
+        judged.sort();
+        judged
+    };
+    std::fs::copy(platform.join("tool"), wrapper.join("tool")).unwrap();
+    let (as_copies, copies_status) = json_scan(dir.path(), &["--offline"]);
+    std::fs::remove_file(wrapper.join("tool")).unwrap();
+    std::fs::hard_link(platform.join("tool"), wrapper.join("tool")).unwrap();
+    let (linked, status) = json_scan(dir.path(), &["--offline"]);
+    assert_eq!(
+        artifact(&linked, "node_modules/tool/tool")["verdict"],
+        "breaks",
+        "{linked:#}"
+    );
+    assert_eq!(
+        artifact(&linked, "node_modules/tool-linux-x64-gnu/tool")["verdict"],
+        "not-applicable"
+    );
+    assert_eq!(status, 1);
+    assert_eq!(judged(&linked), judged(&as_copies));
+    assert_eq!(status, copies_status);
 }
 
 /// A library with three names (hard links), one of them where a program's

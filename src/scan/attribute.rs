@@ -40,43 +40,124 @@ pub(super) fn installed_wheels(
 }
 
 /// Gives each file its owning package (a wheel's or tarball's members
-/// already have theirs), after [`name_hard_links`].
+/// already have theirs), after [`name_hard_links`]. A file whose names lie in
+/// different packages is one file of each: the names of each package become
+/// an item of their own, judged there (`@pnpm/exe/pnpm`, hard-linked to its
+/// glibc platform package's `pnpm`, is what runs when the platform package
+/// is never loaded).
 pub(super) fn attribute_packages(
-    items: &mut [Item],
+    items: &mut Vec<Item>,
     inventory: &Inventory,
     side_reads: &mut SideReads,
 ) {
     let mut read = |location: &Path| side_reads.package_metadata(location);
+    let unowned = || items.iter().filter(|item| item.package.is_none());
     let owners = python_owners(
         &inventory.dist_infos,
-        items
-            .iter()
-            .filter(|item| item.package.is_none())
-            .map(|item| item.location.as_path()),
+        unowned().flat_map(|item| names(item).map(|(location, _)| location)),
         &mut read,
     );
     // A member without a package of its own belongs to its archive's:
     // nothing is looked for on disk under an archive's path.
     let npm = npm_owners(
-        items
-            .iter()
-            .filter(|item| item.package.is_none())
-            .map(|item| item.owner_location()),
+        unowned().flat_map(|item| names(item).map(|(_, owner)| owner)),
         &mut read,
     );
     // A language package's own metadata first: a Debian python3-numpy is
     // also a numpy distribution, but the file is the same either way.
     let distro = distro_owners(&inventory.package_databases, &mut read);
+    let owner = |(location, owner_location): (&Path, &Path)| {
+        owners
+            .get(location)
+            .or_else(|| npm.get(owner_location))
+            .cloned()
+            .or_else(|| gem_package(owner_location))
+            .or_else(|| distro.get(location).cloned())
+    };
+    let mut split_off = Vec::new();
     for item in items.iter_mut() {
-        if item.package.is_none() {
-            item.package = owners
-                .get(&item.location)
-                .or_else(|| npm.get(item.owner_location()))
-                .cloned()
-                .or_else(|| gem_package(item.owner_location()))
-                .or_else(|| distro.get(&item.location).cloned());
+        if item.package.is_some() {
+            continue;
         }
+        if item.also_located.is_empty() {
+            let package = names(item).next().and_then(owner);
+            item.package = package;
+            continue;
+        }
+        let mut by_package: Vec<(Option<Package>, Vec<usize>)> = Vec::new();
+        for (index, package) in names(item).map(owner).enumerate() {
+            match by_package.iter_mut().find(|(p, _)| *p == package) {
+                Some((_, indices)) => indices.push(index),
+                None => by_package.push((package, vec![index])),
+            }
+        }
+        let mut groups = by_package.into_iter();
+        let Some((package, _)) = groups.next() else {
+            continue;
+        };
+        item.package = package;
+        let others: Vec<(Option<Package>, Vec<usize>)> = groups.collect();
+        if others.is_empty() {
+            continue;
+        }
+        // Index 0 is the item's own name, 1.. its other names in order.
+        let name_at = |item: &Item, index: usize| match index.checked_sub(1) {
+            None => Some((item.shown.clone(), item.location.clone())),
+            Some(other) => Some((
+                item.also_at.get(other)?.clone(),
+                item.also_located.get(other)?.clone(),
+            )),
+        };
+        for (package, indices) in &others {
+            let mut names = indices.iter().filter_map(|&index| name_at(item, index));
+            let Some((shown, location)) = names.next() else {
+                continue;
+            };
+            let (also_at, also_located) = names.unzip();
+            split_off.push(Item {
+                shown,
+                also_at,
+                also_located,
+                location,
+                size: item.size,
+                read: item.read.clone(),
+                package: package.clone(),
+                in_image: item.in_image,
+            });
+        }
+        let moved: Vec<usize> = others
+            .iter()
+            .flat_map(|(_, indices)| indices.iter().filter_map(|i| i.checked_sub(1)))
+            .collect();
+        item.also_at = without(std::mem::take(&mut item.also_at), &moved);
+        item.also_located = without(std::mem::take(&mut item.also_located), &moved);
     }
+    items.append(&mut split_off);
+}
+
+/// `names` but those at the positions `moved`.
+fn without<T>(names: Vec<T>, moved: &[usize]) -> Vec<T> {
+    names
+        .into_iter()
+        .enumerate()
+        .filter(|(index, _)| !moved.contains(index))
+        .map(|(_, name)| name)
+        .collect()
+}
+
+/// An item's names (its own first, then its hard links'), each with where
+/// its package metadata is looked for.
+fn names(item: &Item) -> impl Iterator<Item = (&Path, &Path)> {
+    std::iter::once(item.location.as_path())
+        .chain(item.also_located.iter().map(PathBuf::as_path))
+        .map(move |location| {
+            let owner = if item.in_image {
+                location
+            } else {
+                crate::model::on_disk(location)
+            };
+            (location, owner)
+        })
 }
 
 /// A file met under several names (hard links) is named, located and so
