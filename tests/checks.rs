@@ -1065,17 +1065,21 @@ fn gcompat_does_not_reach_libraries_loaded_by_alpines_own_python() {
 /// execs musl's loader with libgcompat preloaded): a library that needs it
 /// by name (@roamhq/wrtc's addon) gets the stub, which defines nothing, so
 /// inside Alpine's musl node gcompat still supplies none of its names.
-/// libgcompat itself, needed as `libresolv.so.2`, does.
+/// libgcompat itself, needed as `libresolv.so.2`, does. One that needs the
+/// loader by name for `__tls_get_addr` alone (musl defines it: sodium-native's
+/// prebuild) loads once gcompat installs the stub, preloaded or not: gcompat
+/// is the fix there.
 #[test]
 fn gcompats_loader_stub_needed_by_name_supplies_no_symbols() {
     use common::synthetic_elf::SharedObject;
-    for (needed, verdict) in [
-        ("ld-linux-x86-64.so.2", Verdict::Breaks),
-        ("libresolv.so.2", Verdict::NeedsGcompat),
+    for (needed, undefined, verdict, hinted) in [
+        ("ld-linux-x86-64.so.2", "__memcpy_chk", Verdict::Breaks, false),
+        ("libresolv.so.2", "__memcpy_chk", Verdict::NeedsGcompat, true),
+        ("ld-linux-x86-64.so.2", "__tls_get_addr", Verdict::Ok, true),
     ] {
         let addon = SharedObject {
             needed: vec!["libc.so.6".to_string(), needed.to_string()],
-            undefined: vec!["__memcpy_chk".to_string()],
+            undefined: vec![undefined.to_string()],
             exports: vec!["napi_register_module_v1".to_string()],
             ..SharedObject::default()
         }
@@ -1086,14 +1090,25 @@ fn gcompats_loader_stub_needed_by_name_supplies_no_symbols() {
         std::fs::write(&path, addon).unwrap();
         let report = scan_with(&[dir.path().to_path_buf()], &options(true));
         let file = found(&report, "wrtc.node");
-        assert_eq!(file.verdict(), verdict, "{needed}: {file:#?}");
+        assert_eq!(file.verdict(), verdict, "{needed} {undefined}: {file:#?}");
         let without = scan_with(&[dir.path().to_path_buf()], &options(false));
-        let hinted = found(&without, "wrtc.node").findings().iter().any(|f| {
-            f.remedy
-                .as_deref()
-                .is_some_and(|r| r.contains("would load with gcompat"))
-        });
-        assert_eq!(hinted, verdict == Verdict::NeedsGcompat, "{needed}");
+        let file = found(&without, "wrtc.node");
+        assert_eq!(file.verdict(), Verdict::Breaks, "{needed} {undefined}");
+        let remedies: Vec<&str> = file
+            .findings()
+            .iter()
+            .filter_map(|f| f.remedy.as_deref())
+            .collect();
+        assert_eq!(
+            remedies.iter().any(|r| r.contains("would load with gcompat")),
+            hinted,
+            "{needed} {undefined}: {remedies:?}"
+        );
+        assert_eq!(
+            remedies.iter().any(|r| r.contains("gcompat does not help")),
+            !hinted,
+            "{needed} {undefined}: {remedies:?}"
+        );
     }
 }
 

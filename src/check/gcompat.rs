@@ -138,8 +138,15 @@ pub fn hint(
             .symbols
             .values()
             .all(|s| s.missing_count() == 0 && s.unsupported_relocations.is_empty());
-    // A glibc executable needs gcompat's loader stub even when no symbol is missing.
-    if all_resolved && (with_gcompat.gcompat_active || glibc_interpreter) {
+    // A glibc executable needs gcompat's loader stub even when no symbol is
+    // missing; a library needing glibc's loader by name (`__tls_get_addr`,
+    // which musl defines) finds the stub gcompat installs as that file,
+    // preloaded or not.
+    let supplies_a_library = with_gcompat
+        .loaded
+        .iter()
+        .any(|library| library.provider == LibraryProvider::Gcompat);
+    if all_resolved && (with_gcompat.gcompat_active || glibc_interpreter || supplies_a_library) {
         return Some(Hint::Loads);
     }
     if host.is_some() && !with_gcompat.gcompat_active {
