@@ -1073,8 +1073,18 @@ fn gcompat_does_not_reach_libraries_loaded_by_alpines_own_python() {
 fn gcompats_loader_stub_needed_by_name_supplies_no_symbols() {
     use common::synthetic_elf::SharedObject;
     for (needed, undefined, verdict, hinted) in [
-        ("ld-linux-x86-64.so.2", "__memcpy_chk", Verdict::Breaks, false),
-        ("libresolv.so.2", "__memcpy_chk", Verdict::NeedsGcompat, true),
+        (
+            "ld-linux-x86-64.so.2",
+            "__memcpy_chk",
+            Verdict::Breaks,
+            false,
+        ),
+        (
+            "libresolv.so.2",
+            "__memcpy_chk",
+            Verdict::NeedsGcompat,
+            true,
+        ),
         ("ld-linux-x86-64.so.2", "__tls_get_addr", Verdict::Ok, true),
     ] {
         let addon = SharedObject {
@@ -1100,7 +1110,9 @@ fn gcompats_loader_stub_needed_by_name_supplies_no_symbols() {
             .filter_map(|f| f.remedy.as_deref())
             .collect();
         assert_eq!(
-            remedies.iter().any(|r| r.contains("would load with gcompat")),
+            remedies
+                .iter()
+                .any(|r| r.contains("would load with gcompat")),
             hinted,
             "{needed} {undefined}: {remedies:?}"
         );

@@ -1112,6 +1112,44 @@ fn a_pages_digest_answers_its_version_without_reading_the_page_again() {
     assert_eq!(decisions(&fourth), decisions(&first));
 }
 
+/// A cached page the cache still counts fresh but that lacks the version
+/// asked about was written before that release (pillow_heif 1.9.0 came out
+/// hours after its page was cached, which then answered nothing): it is
+/// asked again, once per run and only online. A page that has the version
+/// is not.
+#[test]
+fn a_cached_page_without_the_version_asked_about_is_asked_again() {
+    let server = Server::start(Behaviour::Recorded);
+    let cache = tempfile::tempdir().unwrap();
+    let online = options(&server, cache.path(), IndexLookups::Online);
+    let released = [entry(Ecosystem::Pypi, "numpy", "1.26.4")];
+    let unreleased = [entry(Ecosystem::Pypi, "numpy", "9.9")];
+    ask(&released, &online);
+    assert_eq!(server.requests(), 1);
+    ask(&released, &online);
+    assert_eq!(
+        server.requests(),
+        1,
+        "the page has 1.26.4: the cache answers"
+    );
+    let (_, summary) = ask(&unreleased, &online);
+    assert_eq!(server.requests(), 2, "the page predates 9.9: asked again");
+    assert_eq!((summary.fetched, summary.from_cache), (1, 0), "{summary:?}");
+    ask(&unreleased, &online);
+    assert_eq!(server.requests(), 3, "and again next run, the digest too");
+    ask(
+        &unreleased,
+        &options(&server, cache.path(), IndexLookups::CacheOnly),
+    );
+    assert_eq!(server.requests(), 3, "offline asks nothing");
+    let (answers, _) = ask(&released, &online);
+    assert_eq!(server.requests(), 3);
+    assert_eq!(
+        answer_of(&answers, "numpy==1.26.4").reinstall,
+        Reinstall::MuslBuild
+    );
+}
+
 /// The report of a venv holding psycopg2 2.9.9, which compiles from its
 /// sdist on Alpine, with the fixture `fixture` as its module.
 fn psycopg2_with_module(server: &Server, cache: &Path, fixture: &str) -> Value {

@@ -2,7 +2,7 @@
 //! number of requests at once, timeouts, a size cap, and a network failure
 //! that turns the rest of the scan to the cache alone.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -96,6 +96,8 @@ pub struct Fetcher {
     pub fetched: AtomicUsize,
     pub from_cache: AtomicUsize,
     pub failed: AtomicUsize,
+    /// The URLs fetched from the network in this run.
+    fetched_now: Mutex<HashSet<String>>,
 }
 
 impl Fetcher {
@@ -111,6 +113,7 @@ impl Fetcher {
             fetched: AtomicUsize::new(0),
             from_cache: AtomicUsize::new(0),
             failed: AtomicUsize::new(0),
+            fetched_now: Mutex::new(HashSet::new()),
         }
     }
 
@@ -187,6 +190,44 @@ impl Fetcher {
                 Err(stale) => to_fetch.push((request, stale)),
             }
         }
+        self.fetch_each(results, &to_fetch)
+    }
+
+    /// The documents of `requests` from the network again, though the cache
+    /// still counts them fresh: a cached page that lacks the version a
+    /// project installs or pins was written before that release. Only those
+    /// not fetched in this run, and only online; the cached document stays
+    /// the answer when the network fails.
+    pub fn refresh(&self, requests: &[Request]) -> HashMap<String, Fetched> {
+        if !self.online.load(Ordering::Relaxed) {
+            return HashMap::new();
+        }
+        let to_fetch: Vec<(&Request, Option<CacheEntry>)> = {
+            let Ok(fetched_now) = self.fetched_now.lock() else {
+                return HashMap::new();
+            };
+            requests
+                .iter()
+                .filter(|request| !fetched_now.contains(&request.url))
+                .map(|request| (request, self.cache.read(request)))
+                .collect()
+        };
+        // Counted once: as fetched now (or read from the cache again on a
+        // failure), not also as read from the cache before.
+        let _ = self
+            .from_cache
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |read| {
+                Some(read.saturating_sub(to_fetch.len()))
+            });
+        self.fetch_each(HashMap::new(), &to_fetch)
+    }
+
+    /// `results`, with each of `to_fetch` fetched (a few at a time).
+    fn fetch_each(
+        &self,
+        results: HashMap<String, Fetched>,
+        to_fetch: &[(&Request, Option<CacheEntry>)],
+    ) -> HashMap<String, Fetched> {
         let next = AtomicUsize::new(0);
         let results = Mutex::new(results);
         std::thread::scope(|scope| {
@@ -281,6 +322,9 @@ impl Fetcher {
         match from_network {
             Ok(fetched) => {
                 self.fetched.fetch_add(1, Ordering::Relaxed);
+                if let Ok(mut fetched_now) = self.fetched_now.lock() {
+                    fetched_now.insert(url.to_string());
+                }
                 fetched
             }
             Err(_) if cached.is_some() => {

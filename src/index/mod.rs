@@ -254,6 +254,52 @@ pub fn look_up(asked_about: &Asked, options: &IndexOptions) -> Lookup {
             Read::Npm(npm) => lookup.npm.push(npm),
         }
     }
+    // A document the cache still counts fresh but that lacks the version
+    // installed or pinned was cached before that release: asked again.
+    let outdated: Vec<fetch::Request> = lookup
+        .python
+        .iter()
+        .filter(|python| !pypi::lists_version(&python.page))
+        .map(|python| pypi_request(&python.package.name))
+        .chain(
+            lookup
+                .npm
+                .iter()
+                .filter(|npm| !npm.releases.lists_installed())
+                .map(|npm| npm_request(&npm_registry, &npm.package.name)),
+        )
+        .collect();
+    if !outdated.is_empty() {
+        let refreshed = fetcher.refresh(&outdated);
+        for python in lookup
+            .python
+            .iter_mut()
+            .filter(|python| !pypi::lists_version(&python.page))
+        {
+            let request = pypi_request(&python.package.name);
+            let Some(project) = document(&refreshed, &request.url).and_then(pypi::Project::read)
+            else {
+                continue;
+            };
+            let body = document(&refreshed, &request.url).unwrap_or_default();
+            python.page = pypi::Page::of(project, &python.package.name, &python.package.version);
+            fetcher.keep_digest(
+                &request,
+                &python.package.version,
+                body,
+                &python.page.digest(),
+            );
+        }
+        for npm in lookup
+            .npm
+            .iter_mut()
+            .filter(|npm| !npm.releases.lists_installed())
+        {
+            if let Some(document) = document(&refreshed, &npm.url).and_then(npm::Kept::read) {
+                npm.releases = npm::Releases::of(&document, &npm.package.version);
+            }
+        }
+    }
     // The platform packages to look up, each with the version specs that
     // any package's releases name for it.
     let mut wanted: BTreeMap<String, BTreeSet<&str>> = lookup

@@ -166,6 +166,12 @@ impl Releases {
         }
     }
 
+    /// Whether the document has the installed version: one without it was
+    /// cached before that release.
+    pub fn lists_installed(&self) -> bool {
+        self.installed.is_some()
+    }
+
     fn manifests(&self) -> impl Iterator<Item = &Manifest> {
         self.installed
             .iter()

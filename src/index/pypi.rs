@@ -450,6 +450,12 @@ impl Page {
     }
 }
 
+/// Whether the page has any file of its version: one without was cached
+/// before that release (or the version was never published there).
+pub fn lists_version(page: &Page) -> bool {
+    !page.files.is_empty()
+}
+
 /// Whether the page's version publishes any wheel, pure or not.
 pub fn publishes_wheels(page: &Page) -> bool {
     page.files
