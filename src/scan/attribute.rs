@@ -1,7 +1,7 @@
 //! Which package owns each file read, and which CPython each installed
 //! distribution was built for.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::discover::{Inventory, OtherName};
@@ -84,11 +84,17 @@ pub(super) fn attribute_packages(
             item.package = package;
             continue;
         }
+        // In the order first met; indexed, as a hostile image may give one
+        // file many names in as many packages.
         let mut by_package: Vec<(Option<Package>, Vec<usize>)> = Vec::new();
+        let mut group_of: HashMap<Option<Package>, usize> = HashMap::new();
         for (index, package) in names(item).map(owner).enumerate() {
-            match by_package.iter_mut().find(|(p, _)| *p == package) {
-                Some((_, indices)) => indices.push(index),
-                None => by_package.push((package, vec![index])),
+            let group = *group_of.entry(package.clone()).or_insert_with(|| {
+                by_package.push((package, Vec::new()));
+                by_package.len() - 1
+            });
+            if let Some((_, indices)) = by_package.get_mut(group) {
+                indices.push(index);
             }
         }
         let mut groups = by_package.into_iter();
@@ -125,7 +131,7 @@ pub(super) fn attribute_packages(
                 in_image: item.in_image,
             });
         }
-        let moved: Vec<usize> = others
+        let moved: HashSet<usize> = others
             .iter()
             .flat_map(|(_, indices)| indices.iter().filter_map(|i| i.checked_sub(1)))
             .collect();
@@ -136,7 +142,7 @@ pub(super) fn attribute_packages(
 }
 
 /// `names` but those at the positions `moved`.
-fn without<T>(names: Vec<T>, moved: &[usize]) -> Vec<T> {
+fn without<T>(names: Vec<T>, moved: &HashSet<usize>) -> Vec<T> {
     names
         .into_iter()
         .enumerate()
