@@ -114,9 +114,12 @@ pub(super) fn actions(
             if let Some(to) = &reinstalled.first_musl_version {
                 actions.push(Action::Upgrade { to: to.clone() });
             } else {
-                actions.push(Action::BuildDependencies {
-                    packages: build_packages(ecosystem, reinstalled, files, platform),
-                });
+                let packages = build_packages(ecosystem, reinstalled, files, platform);
+                let unplanned = libraries_the_source_links(files, &packages);
+                actions.push(Action::BuildDependencies { packages });
+                if !unplanned.is_empty() {
+                    actions.push(unplanned_development_packages(&unplanned, platform));
+                }
             }
             actions.push(reinstall_action(ecosystem));
             if reinstalled.build_from_source_forced {
@@ -448,6 +451,126 @@ fn build_packages(
     packages
 }
 
+/// The libraries auditwheel bundled into the installed wheel
+/// (`pycurl.libs/libcurl-d2d8e4a5.so.4.8.0`, as `libcurl.so.4`) that a build
+/// from the sdist links from the system instead, when the build packages
+/// name no library's development package (the known-problem table names
+/// them where it knows the package). Compilers' runtimes come with the
+/// compilers.
+fn libraries_the_source_links(files: &[&Artifact], build_packages: &[String]) -> Vec<String> {
+    const TOOLCHAIN: [&str; 7] = [
+        "python3-dev",
+        "musl-dev",
+        "linux-headers",
+        "libc-dev",
+        "libffi-dev",
+        "openssl-dev",
+        "zlib-dev",
+    ];
+    let names_a_library = build_packages
+        .iter()
+        .any(|p| p.ends_with("-dev") && !TOOLCHAIN.contains(&p.as_str()));
+    if names_a_library {
+        return Vec::new();
+    }
+    const COMPILER_RUNTIMES: [&str; 6] = [
+        "libgcc_s",
+        "libstdc++",
+        "libgfortran",
+        "libquadmath",
+        "libgomp",
+        "libatomic",
+    ];
+    // What the package's own modules link; the bundled libraries' own
+    // needs come with the system's libraries.
+    let linked: BTreeSet<&str> = files
+        .iter()
+        .filter(|file| bundled(file).is_none())
+        .filter_map(|file| file.facts())
+        .flat_map(|facts| facts.needed.iter().map(String::as_str))
+        .collect();
+    let mut libraries: Vec<String> = files
+        .iter()
+        .filter_map(|file| {
+            let (dist, name) = bundled(file)?;
+            if !linked.contains(name) {
+                return None;
+            }
+            let soname = unbundled_soname(name, dist)?;
+            let stem = soname.split(".so").next()?;
+            (!COMPILER_RUNTIMES.contains(&stem)).then_some(soname)
+        })
+        .collect();
+    libraries.sort();
+    libraries.dedup();
+    libraries
+}
+
+/// `<dist>.libs/<name>`: a library auditwheel bundled, as its distribution
+/// and file name.
+fn bundled(file: &Artifact) -> Option<(&str, &str)> {
+    let (dir, name) = file.path.as_str().rsplit_once('/')?;
+    let dist = dir.rsplit('/').next()?.strip_suffix(".libs")?;
+    Some((dist, name))
+}
+
+/// `libcurl-d2d8e4a5.so.4.8.0` → `libcurl.so.4`: the name auditwheel gave a
+/// bundled library (its hash of the content added, and in some builds the
+/// distribution's name: fiona's `libgdal-fiona-e8f6bdb0.so.35`) back to its
+/// own soname.
+fn unbundled_soname(name: &str, dist: &str) -> Option<String> {
+    let (stem, version) = name.split_once(".so")?;
+    let (library, hash) = stem.rsplit_once('-')?;
+    if hash.len() != 8 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) || library.is_empty() {
+        return None;
+    }
+    let library = library
+        .strip_suffix(dist)
+        .and_then(|l| l.strip_suffix('-'))
+        .filter(|l| !l.is_empty())
+        .unwrap_or(library);
+    let major = version
+        .strip_prefix('.')
+        .and_then(|v| v.split('.').next())
+        .filter(|major| !major.is_empty());
+    Some(match major {
+        Some(major) => format!("{library}.so.{major}"),
+        None => format!("{library}.so"),
+    })
+}
+
+/// The build from source also needs the development packages of
+/// `libraries`, which nothing here names: unanswered until the user adds
+/// them (pycurl's sdist fails without curl-config, fiona's without
+/// gdal-config).
+fn unplanned_development_packages(libraries: &[String], platform: &Platform) -> Action {
+    let providers: Vec<String> = libraries
+        .iter()
+        .map(|soname| match platform.package_providing(soname) {
+            Some(package) => format!("{soname} (the package {package})"),
+            None => soname.clone(),
+        })
+        .collect();
+    Action::Unanswered {
+        why: format!(
+            "the build from its sdist links the system's {} (bundled in the glibc wheel), \
+             and the plan installs no development package (headers, -config script) for it",
+            describe_list(libraries, 6)
+        ),
+        check: Some(match platform.install_command() {
+            Some(install) if install.starts_with("apk ") => format!(
+                "add the -dev packages of {} to the build step (`apk search -x so:NAME` names \
+                 a library's package; its headers are in the origin's -dev package)",
+                describe_list(&providers, 6)
+            ),
+            _ => format!(
+                "add the development packages of {} to the build step",
+                describe_list(&providers, 6)
+            ),
+        }),
+    }
+}
+
 /// The newest release any failing file needs, when every failing file
 /// loads there as it is (each of its errors names a release that fixes it).
 fn newer_release(files: &[&Artifact]) -> Option<Action> {
@@ -513,6 +636,7 @@ fn file_loads_with_gcompat(file: &Artifact) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{ArtifactKind, Assessment, ElfFacts, ReportPath};
 
     #[test]
     fn a_pure_wheel_is_a_reinstall_and_only_a_pure_wheel() {
@@ -535,5 +659,59 @@ mod tests {
             "protobuf-7.36.2-cp39-abi3-musllinux_1_2_x86_64.whl",
         );
         assert!(!reinstalls_a_pure_wheel(&musl));
+    }
+
+    /// pycurl's module links `libcurl-d2d8e4a5.so.4.8.0` from `pycurl.libs/`,
+    /// fiona's `libgdal-fiona-e8f6bdb0.so.35.3.9.2`: their sdists link the
+    /// system's libcurl and libgdal, which the generic build packages lack.
+    #[test]
+    fn a_source_build_links_the_system_copies_of_what_the_wheel_bundled() {
+        let plain = crate::elf::analyse(include_bytes!("../../corpus/lib/libplain.so")).unwrap();
+        let file = |path: &str, needed: &[&str]| Artifact {
+            path: ReportPath::file(path.to_string()),
+            also_at: Vec::new(),
+            size: 0,
+            package: None,
+            kind: ArtifactKind::Elf {
+                facts: std::sync::Arc::new(ElfFacts {
+                    needed: needed.iter().map(|n| n.to_string()).collect(),
+                    ..plain.clone()
+                }),
+            },
+            assessment: Assessment::of(Verdict::Breaks, Vec::new()),
+        };
+        let module = file(
+            "pycurl/pycurl.cpython-311-x86_64-linux-gnu.so",
+            &[
+                "libcurl-d2d8e4a5.so.4.8.0",
+                "libgcc_s-1e2c3d4f.so.1",
+                "libc.so.6",
+            ],
+        );
+        let curl = file(
+            "pycurl.libs/libcurl-d2d8e4a5.so.4.8.0",
+            &["libbrotlidec-8a9f8e0c.so.1.2.1"],
+        );
+        let gcc = file("pycurl.libs/libgcc_s-1e2c3d4f.so.1", &[]);
+        let brotli = file("pycurl.libs/libbrotlidec-8a9f8e0c.so.1.2.1", &[]);
+        let files = [&module, &curl, &gcc, &brotli];
+        let generic = ["build-base".to_string(), "python3-dev".to_string()];
+        assert_eq!(
+            libraries_the_source_links(&files, &generic),
+            ["libcurl.so.4"]
+        );
+        let named = ["build-base".to_string(), "curl-dev".to_string()];
+        assert!(libraries_the_source_links(&files, &named).is_empty());
+        let fiona = file(
+            "fiona/ogrext.cpython-311-x86_64-linux-gnu.so",
+            &["libgdal-fiona-e8f6bdb0.so.35.3.9.2"],
+        );
+        let gdal = file("fiona.libs/libgdal-fiona-e8f6bdb0.so.35.3.9.2", &[]);
+        assert_eq!(
+            libraries_the_source_links(&[&fiona, &gdal], &generic),
+            ["libgdal.so.35"]
+        );
+        // Not auditwheel's name: no hash.
+        assert_eq!(unbundled_soname("libfoo-bar.so.1", "foo"), None);
     }
 }
