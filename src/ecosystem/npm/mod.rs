@@ -377,9 +377,10 @@ pub fn native_source(
         .iter()
         .filter_map(|k| manifest.scripts.get(*k))
         .collect();
-    let has_gyp = manifest
-        .gypfile
-        .unwrap_or_else(|| files.has_binding_gyp(dir));
+    // npm compiles with node-gyp where the package has a binding.gyp (unless
+    // `gypfile: false`); `gypfile: true` with none (zeromq 6, whose install
+    // script loads a bundled addon and builds with CMake) compiles nothing.
+    let has_gyp = manifest.gypfile != Some(false) && files.has_binding_gyp(dir);
     let optional_packages = install
         .iter()
         .any(|s| s.contains("node-gyp-build-optional-packages"));
@@ -569,6 +570,23 @@ mod tests {
         );
         assert_eq!(source("d", "x64"), None);
         assert_eq!(source("e", "x64"), None);
+        // `gypfile` says what npm found when the package was packed: without
+        // a binding.gyp in the package, nothing compiles; `false` turns it off.
+        let says_gypfile = |gypfile| PackageJson {
+            gypfile: Some(gypfile),
+            ..PackageJson::default()
+        };
+        let with = |package: &str, manifest: &PackageJson| {
+            native_source(
+                Path::new(&format!("/p/node_modules/{package}")),
+                manifest,
+                "x64",
+                &files,
+            )
+        };
+        assert_eq!(with("e", &says_gypfile(true)), None);
+        assert_eq!(with("c", &says_gypfile(true)), Some(NativeSource::Compiled));
+        assert_eq!(with("c", &says_gypfile(false)), None);
     }
 
     /// msgpackr-extract 3.0.7: its install script, node-gyp-build-optional-packages,
