@@ -1264,6 +1264,27 @@ fn addons_named_for_another_platform_are_not_applicable_beside_the_targets_own()
             true, false, false, true, false, true, false, true, false, true, false
         ])
     );
+    // A build per Node ABI for the target: which one Node takes depends on
+    // its version, so none is named as the one.
+    std::fs::write(
+        dir.path()
+            .join("node_modules/profiler/lib/prof-linux-x64-musl-127.node"),
+        addon("libc.musl-x86_64.so.1"),
+    )
+    .unwrap();
+    let (report, _) = json_scan(dir.path(), &["--target", "alpine:3.20"]);
+    let reason =
+        by_suffix(&report, "profiler/lib/prof-linux-x64-glibc-115.node")["load"]["not_loaded"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    assert!(
+        reason.ends_with(
+            "requires one of its 2 builds named for it \
+             (prof-linux-x64-musl-115.node, prof-linux-x64-musl-127.node)"
+        ),
+        "{reason}"
+    );
 }
 
 /// `muslcheck node_modules` (or a scan started inside it) judges the

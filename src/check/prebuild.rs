@@ -261,13 +261,30 @@ fn named_for_others(
         else {
             continue;
         };
+        // Several builds for the target (one per Node ABI): the one Node
+        // takes depends on its version, which the tree does not say.
+        let for_chosen: Vec<String> = variants
+            .iter()
+            .filter(|(_, p)| p == chosen_platform)
+            .map(|(file, _)| {
+                let shown: &str = file.shown;
+                shown.rsplit('/').next().unwrap_or(shown).to_string()
+            })
+            .collect();
+        let requires = match for_chosen.as_slice() {
+            [_, _, ..] => format!(
+                "one of its {} builds named for it ({})",
+                for_chosen.len(),
+                super::describe_list(&for_chosen, 3)
+            ),
+            _ => chosen.shown.to_string(),
+        };
         for (file, platform) in variants {
             if platform != chosen_platform {
                 never.insert(
                     file.location.to_path_buf(),
                     format!(
-                        "named for {platform}; on {chosen_platform} the package's loader requires {}",
-                        chosen.shown
+                        "named for {platform}; on {chosen_platform} the package's loader requires {requires}"
                     ),
                 );
             }
