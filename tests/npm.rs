@@ -1836,5 +1836,16 @@ fn node_pre_gyp_without_libc_in_its_template_downloads_the_same_build() {
             template.contains("{libc}"),
             "{message}"
         );
+        // The download did not run (--ignore-scripts) or failed: no build
+        // is installed to judge, so what Alpine gets is not known.
+        std::fs::remove_file(package.join("bin/protoc")).unwrap();
+        let (report, _) = json_scan(project.path(), &["--target", "alpine:3.20"]);
+        let entry = artifact_where(&report, |a| a["kind"] == "package").unwrap();
+        assert_eq!(entry["reinstall"], "unknown", "{entry:#}");
+        let decision = common::decision(&report, "tools");
+        assert_eq!(
+            decision["reinstalled"]["reinstall"], "unknown",
+            "{decision:#}"
+        );
     }
 }

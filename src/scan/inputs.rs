@@ -105,7 +105,7 @@ fn entries(scanned: &Scanned, manifests: &manifests::ReadManifests, arch: Arch) 
             .iter()
             .map(|p| p.as_path()),
     );
-    let mut locked = manifests.artifacts(arch, &native_files);
+    let mut locked = manifests.artifacts(arch, &native_files, &native_packages(Ecosystem::Npm));
     locked.extend(manifests.gem_lock_artifacts(&native_packages(Ecosystem::Rubygems), arch));
     let installed = manifests::installed_python_artifacts(
         &scanned.inventory.dist_infos,

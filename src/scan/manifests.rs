@@ -128,7 +128,13 @@ impl ReadManifests<'_> {
     }
 
     /// One artifact per pinned or installed package whose reinstall is answered.
-    pub(super) fn artifacts(&self, arch: Arch, native_files: &NativeFiles) -> Vec<Artifact> {
+    /// `with_elf_files`: the installed npm packages (name, version) with ELF files.
+    pub(super) fn artifacts(
+        &self,
+        arch: Arch,
+        native_files: &NativeFiles,
+        with_elf_files: &HashSet<(String, String)>,
+    ) -> Vec<Artifact> {
         let installed_variants = self.installed_variants(arch);
         let per_manifest: Vec<Vec<Artifact>> = self
             .texts
@@ -149,6 +155,7 @@ impl ReadManifests<'_> {
                                 arch,
                                 variants: &installed_variants,
                                 native_files,
+                                with_elf_files,
                             };
                             npm_install_artifact(shown, location, parsed, &installed)
                         })
@@ -434,7 +441,23 @@ fn npm_install_artifact(
         findings.extend(reinstall::glibc_variant_missing(variant, &manifest_path));
         (answer, findings)
     } else if let Some(source) = native_source(dir, manifest, cpu, installed.native_files) {
-        reinstall::assess_npm_install(manifest, &source, &manifest_path)
+        let (mut answer, findings) =
+            reinstall::assess_npm_install(manifest, &source, &manifest_path);
+        // A download naming no libc gets the build installed here: none is
+        // when it did not run or failed (--ignore-scripts, no network).
+        if let npm::NativeSource::Downloaded { how, .. } = &source
+            && answer.same_build_as_installed
+            && !installed.with_elf_files.contains(&key)
+        {
+            answer.reinstall = Reinstall::Unknown;
+            answer.same_build_as_installed = false;
+            answer.build = None;
+            answer.detail = format!(
+                "{how} downloads the build glibc systems get on every libc, and none is \
+                 installed here to judge (its download did not run or failed)"
+            );
+        }
+        (answer, findings)
     } else if let Some(known) =
         reinstall::known_answer(Ecosystem::Npm, &manifest.name, &manifest.version)
     {
@@ -467,6 +490,8 @@ struct Installed<'a> {
     /// The lockfiles' platform variants of installed packages, by (name, version).
     variants: &'a HashMap<(String, String), LockVariant>,
     native_files: &'a NativeFiles,
+    /// The installed packages (name, version) with ELF files.
+    with_elf_files: &'a HashSet<(String, String)>,
 }
 
 impl Installed<'_> {
