@@ -107,20 +107,25 @@ pub fn assess_installed_variants(variant: &LockVariant, manifest_path: &str) -> 
         let mut findings = Vec::new();
         // As it is, the package fails too: what is installed is for glibc
         // (vectordb 0.21's loader throws on musl beside its -gnu package).
+        // No reinstall on Alpine gets another build: `npm ci` there is no fix.
+        let remedy = "upgrade to a version that publishes a -musl platform package, or stay on a glibc base image";
         if !variant.glibc_builds.is_empty() {
-            findings.push(Finding::new(
-                Code::MuslVariantNotInstalled,
-                format!(
-                    "{package}: only the glibc platform package is installed here ({}), and it declares none for musl: on Alpine its loader finds no binary, so it fails to load as it is",
-                    variant.glibc_builds.join(", ")
-                ),
-                evidence.clone(),
-            ));
+            // What runs is the glibc build, in its package or where an
+            // install script copied it (@ast-grep/cli's postinstall).
+            findings.push(
+                Finding::new(
+                    Code::MuslVariantNotInstalled,
+                    format!(
+                        "{package}: only the glibc platform package is installed here ({}), and it declares none for musl: on Alpine its glibc build fails to load as it is",
+                        variant.glibc_builds.join(", ")
+                    ),
+                    evidence.clone(),
+                )
+                .with_remedy(remedy),
+            );
         }
-        findings.push(
-            Finding::new(Code::NoMuslBuild, detail.clone(), evidence)
-                .with_remedy("upgrade to a version that publishes a -musl platform package, or stay on a glibc base image"),
-        );
+        findings
+            .push(Finding::new(Code::NoMuslBuild, detail.clone(), evidence).with_remedy(remedy));
         return (answer(Reinstall::NoMuslBuild, detail, files), findings);
     }
     if let Some(installed) = main_package(&variant.musl_builds) {
