@@ -446,7 +446,7 @@ pub fn assess_npm_install(
 /// that nothing else answers for.
 pub fn install_script_answer(name: &str, version: &str, lockfile: &str) -> Answered {
     let detail = format!(
-        "{name} {version} runs an install script on Alpine: downloads a build for musl or compiles"
+        "{name} {version} runs an install script on Alpine, which downloads or compiles its native code: the lockfile does not say whether that gives a build for musl"
     );
     let finding = Finding::new(
         Code::DownloadedAtInstall,
