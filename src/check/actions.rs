@@ -6,7 +6,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::ecosystem::python::{WheelName, cpython_minor};
+use crate::ecosystem::python::{
+    WheelName, auditwheel_bundled, bundled_library_soname, cpython_minor,
+};
 use crate::model::{
     Action, AnswerSource, Artifact, AsIs, Code, Ecosystem, Evidence, LibcKind, Package,
     PlatformTag, Reinstall, ReinstallAnswer, Severity, Verdict, Version,
@@ -485,18 +487,18 @@ fn libraries_the_source_links(files: &[&Artifact], build_packages: &[String]) ->
     // needs come with the system's libraries.
     let linked: BTreeSet<&str> = files
         .iter()
-        .filter(|file| bundled(file).is_none())
+        .filter(|file| auditwheel_bundled(file.path.as_str()).is_none())
         .filter_map(|file| file.facts())
         .flat_map(|facts| facts.needed.iter().map(String::as_str))
         .collect();
     let mut libraries: Vec<String> = files
         .iter()
         .filter_map(|file| {
-            let (dist, name) = bundled(file)?;
+            let (dist, name) = auditwheel_bundled(file.path.as_str())?;
             if !linked.contains(name) {
                 return None;
             }
-            let soname = unbundled_soname(name, dist)?;
+            let soname = bundled_library_soname(name, dist)?;
             let stem = soname.split(".so").next()?;
             (!COMPILER_RUNTIMES.contains(&stem)).then_some(soname)
         })
@@ -504,39 +506,6 @@ fn libraries_the_source_links(files: &[&Artifact], build_packages: &[String]) ->
     libraries.sort();
     libraries.dedup();
     libraries
-}
-
-/// `<dist>.libs/<name>`: a library auditwheel bundled, as its distribution
-/// and file name.
-fn bundled(file: &Artifact) -> Option<(&str, &str)> {
-    let (dir, name) = file.path.as_str().rsplit_once('/')?;
-    let dist = dir.rsplit('/').next()?.strip_suffix(".libs")?;
-    Some((dist, name))
-}
-
-/// `libcurl-d2d8e4a5.so.4.8.0` → `libcurl.so.4`: the name auditwheel gave a
-/// bundled library (its hash of the content added, and in some builds the
-/// distribution's name: fiona's `libgdal-fiona-e8f6bdb0.so.35`) back to its
-/// own soname.
-fn unbundled_soname(name: &str, dist: &str) -> Option<String> {
-    let (stem, version) = name.split_once(".so")?;
-    let (library, hash) = stem.rsplit_once('-')?;
-    if hash.len() != 8 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) || library.is_empty() {
-        return None;
-    }
-    let library = library
-        .strip_suffix(dist)
-        .and_then(|l| l.strip_suffix('-'))
-        .filter(|l| !l.is_empty())
-        .unwrap_or(library);
-    let major = version
-        .strip_prefix('.')
-        .and_then(|v| v.split('.').next())
-        .filter(|major| !major.is_empty());
-    Some(match major {
-        Some(major) => format!("{library}.so.{major}"),
-        None => format!("{library}.so"),
-    })
 }
 
 /// The build from source also needs the development packages of
@@ -711,7 +680,5 @@ mod tests {
             libraries_the_source_links(&[&fiona, &gdal], &generic),
             ["libgdal.so.35"]
         );
-        // Not auditwheel's name: no hash.
-        assert_eq!(unbundled_soname("libfoo-bar.so.1", "foo"), None);
     }
 }

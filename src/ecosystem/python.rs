@@ -303,9 +303,75 @@ pub fn normalize_name(name: &str) -> String {
     out
 }
 
+/// `<dist>.libs/<name>`: a library auditwheel bundled into a wheel, as
+/// its distribution and file name.
+pub fn auditwheel_bundled(path: &str) -> Option<(&str, &str)> {
+    let (dir, name) = path.rsplit_once('/')?;
+    let dist = dir.rsplit('/').next()?.strip_suffix(".libs")?;
+    Some((dist, name))
+}
+
+/// `libcurl-d2d8e4a5.so.4.8.0` → `libcurl.so.4`: the name auditwheel gave a
+/// bundled library (its hash of the content added, and in some builds the
+/// distribution's name: fiona's `libgdal-fiona-e8f6bdb0.so.35`) back to its
+/// own soname. `None` for a name without auditwheel's hash.
+pub fn bundled_library_soname(name: &str, dist: &str) -> Option<String> {
+    let (stem, version) = name.split_once(".so")?;
+    let (library, hash) = stem.rsplit_once('-')?;
+    if hash.len() != 8 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) || library.is_empty() {
+        return None;
+    }
+    let library = library
+        .strip_suffix(dist)
+        .and_then(|l| l.strip_suffix('-'))
+        .filter(|l| !l.is_empty())
+        .unwrap_or(library);
+    let major = version
+        .strip_prefix('.')
+        .and_then(|v| v.split('.').next())
+        .filter(|major| !major.is_empty());
+    Some(match major {
+        Some(major) => format!("{library}.so.{major}"),
+        None => format!("{library}.so"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bundled_librarys_name_gives_back_its_own_soname() {
+        assert_eq!(
+            auditwheel_bundled("site/pycurl.libs/libcurl-d2d8e4a5.so.4.8.0"),
+            Some(("pycurl", "libcurl-d2d8e4a5.so.4.8.0"))
+        );
+        assert_eq!(auditwheel_bundled("site/pycurl/pycurl.so"), None);
+        for (name, dist, soname) in [
+            ("libcurl-d2d8e4a5.so.4.8.0", "pycurl", Some("libcurl.so.4")),
+            (
+                "libgdal-fiona-e8f6bdb0.so.35.3.9.2",
+                "fiona",
+                Some("libgdal.so.35"),
+            ),
+            (
+                "libgfortran-040039e1.so.5.0.0",
+                "numpy",
+                Some("libgfortran.so.5"),
+            ),
+            ("libbz2-a273e504.so", "pkg", Some("libbz2.so")),
+            // Not auditwheel's names: no hash, or not hex.
+            ("libfoo-bar.so.1", "foo", None),
+            ("libfoo-zzzzzzzz.so.1", "foo", None),
+            ("-d2d8e4a5.so.1", "x", None),
+        ] {
+            assert_eq!(
+                bundled_library_soname(name, dist).as_deref(),
+                soname,
+                "{name}"
+            );
+        }
+    }
 
     #[test]
     fn auditwheel_never_counts_the_loader_or_libpython() {

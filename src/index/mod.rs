@@ -277,11 +277,12 @@ pub fn look_up(asked_about: &Asked, options: &IndexOptions) -> Lookup {
             .filter(|python| !pypi::lists_version(&python.page))
         {
             let request = pypi_request(&python.package.name);
-            let Some(project) = document(&refreshed, &request.url).and_then(pypi::Project::read)
-            else {
+            let Some(body) = document(&refreshed, &request.url) else {
                 continue;
             };
-            let body = document(&refreshed, &request.url).unwrap_or_default();
+            let Some(project) = pypi::Project::read(body) else {
+                continue;
+            };
             python.page = pypi::Page::of(project, &python.package.name, &python.package.version);
             fetcher.keep_digest(
                 &request,
