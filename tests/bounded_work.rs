@@ -325,6 +325,7 @@ fn plain_tree_files<'a>(
                 shown,
                 facts,
                 glibc_platform_package: None,
+                cmake_ts: None,
                 filesystem_root: None,
                 distro_owned: false,
                 ecosystem: None,

@@ -1859,3 +1859,115 @@ fn node_pre_gyp_without_libc_in_its_template_downloads_the_same_build() {
         );
     }
 }
+
+/// cmake-ts (zeromq 6): the loader reads `build/manifest.json`, keeps the
+/// addons named for the running platform and requires them highest Node
+/// ABI first until one loads. One that fails before one that loads is never
+/// in the process, nor is one after it, nor one the manifest does not name.
+#[test]
+fn cmake_ts_tries_the_manifests_addons_until_one_loads() {
+    use common::synthetic_elf::SharedObject;
+    let dir = tempfile::tempdir().unwrap();
+    let package = dir.path().join("node_modules/zmqlike");
+    let addon = |needed: &[&str]| {
+        SharedObject {
+            needed: needed.iter().map(|n| n.to_string()).collect(),
+            exports: vec!["napi_register_module_v1".to_string()],
+            ..SharedObject::default()
+        }
+        .to_bytes()
+    };
+    let (musl, glibc, missing) = ("libc.musl-x86_64.so.1", "libc.so.6", "libzmq-missing.so.5");
+    let files = [
+        ("musl-127", addon(&[musl, missing])),
+        ("musl-115", addon(&[musl])),
+        ("musl-108", addon(&[musl, missing])),
+        ("glibc-127", addon(&[glibc, missing])),
+        ("glibc-115", addon(&[glibc])),
+        // On disk, not in the manifest (an earlier release's, as zeromq 6.8.0 ships).
+        ("glibc-147", addon(&[glibc, missing])),
+    ];
+    for (name, bytes) in &files {
+        let to = package.join(format!("build/linux/x64/node/{name}/addon.node"));
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, bytes).unwrap();
+    }
+    std::fs::write(
+        package.join("package.json"),
+        r#"{"name":"zmqlike","version":"6.8.0"}"#,
+    )
+    .unwrap();
+    let entry = |libc: &str, abi: u32| {
+        let config = format!(
+            r#"{{"name":"","os":"linux","arch":"x64","runtime":"node","abi":{abi},"libc":"{libc}"}}"#
+        );
+        format!(
+            "{}: \"linux/x64/node/{libc}-{abi}/addon.node\"",
+            serde_json::to_string(&config).unwrap()
+        )
+    };
+    let manifest = [
+        entry("musl", 108),
+        entry("glibc", 115),
+        entry("musl", 127),
+        entry("glibc", 127),
+        entry("musl", 115),
+    ];
+    std::fs::write(
+        package.join("build/manifest.json"),
+        format!("{{{}}}", manifest.join(",")),
+    )
+    .unwrap();
+    let names = files.each_ref().map(|(name, _)| *name);
+    let outcome = |target: &str| {
+        let (report, status) = json_scan(dir.path(), &["--offline", "--target", target]);
+        let of = |name: &str| {
+            let artifact = by_suffix(&report, &format!("{name}/addon.node"));
+            let reason = artifact["load"]["not_loaded"].as_str().unwrap_or_default();
+            (
+                artifact["verdict"].as_str().unwrap().to_string(),
+                reason.to_string(),
+            )
+        };
+        (names.map(of), status)
+    };
+    let (alpine, status) = outcome("alpine:3.20");
+    assert_eq!(status, 0, "{alpine:?}");
+    let [m127, m115, m108, g127, _, g147] = &alpine;
+    assert_eq!(m115.0, "ok");
+    assert_eq!(m127.0, "not-applicable");
+    assert!(
+        m127.1.contains("tries it first") && m127.1.contains("musl-115/addon.node, which loads"),
+        "{}",
+        m127.1
+    );
+    assert!(m108.1.contains("musl-115/addon.node first"), "{}", m108.1);
+    assert!(
+        g127.1.contains("names it for linux-x64-glibc"),
+        "{}",
+        g127.1
+    );
+    assert!(
+        g147.1.starts_with("not named in build/manifest.json"),
+        "{}",
+        g147.1
+    );
+
+    let (debian, status) = outcome("debian:12-slim");
+    assert_eq!(status, 0, "{debian:?}");
+    let [m127, _, _, g127, g115, _] = &debian;
+    assert_eq!(g115.0, "ok");
+    assert!(g127.1.contains("tries it first"), "{}", g127.1);
+    assert!(m127.1.contains("names it for linux-x64-musl"), "{}", m127.1);
+
+    // With no addon that loads, each one tried fails as judged.
+    std::fs::remove_file(package.join("build/linux/x64/node/musl-115/addon.node")).unwrap();
+    let (report, status) = json_scan(dir.path(), &["--offline", "--target", "alpine:3.20"]);
+    assert_eq!(status, 1);
+    for name in ["musl-127", "musl-108"] {
+        assert_eq!(
+            by_suffix(&report, &format!("{name}/addon.node"))["verdict"],
+            "breaks"
+        );
+    }
+}

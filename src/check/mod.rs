@@ -7,6 +7,7 @@
 //! (MC2xx).
 
 mod actions;
+mod cmake_ts;
 mod dependencies;
 mod file_answers;
 mod findings;
@@ -100,7 +101,7 @@ pub fn assess_all(index: &TreeIndex, count: usize, platform: &Platform) -> Vec<O
         .par_iter_mut()
         .flatten()
         .for_each(|j| j.name_the_unnamed(index, &named));
-    judged
+    let mut assessments: Vec<Option<Assessment>> = judged
         .into_iter()
         .zip(programs)
         .enumerate()
@@ -116,7 +117,9 @@ pub fn assess_all(index: &TreeIndex, count: usize, platform: &Platform) -> Vec<O
                 _ => Some(assessment),
             }
         })
-        .collect()
+        .collect();
+    prebuilds.cmake_ts.settle(index, &mut assessments);
+    assessments
 }
 
 /// A prebuild node-gyp-build does not load here because an addon built at

@@ -13,6 +13,7 @@ use crate::ecosystem::ruby;
 use crate::model::{Arch, LibcKind};
 use crate::platform::{LoaderKind, Platform};
 
+use super::cmake_ts::CmakeTsBuilds;
 use super::jni::{self, MuslJniMembers};
 use super::machines::MachineBuilds;
 use super::tree::{TreeFile, TreeIndex};
@@ -43,6 +44,8 @@ pub struct Prebuilds {
     built_at_install: HashMap<PathBuf, String>,
     /// The builds for other machines than the target's.
     pub machines: MachineBuilds,
+    /// The addons cmake-ts's manifests name.
+    pub cmake_ts: CmakeTsBuilds,
 }
 
 impl Prebuilds {
@@ -120,6 +123,7 @@ impl Prebuilds {
             named_for_others,
             built_at_install: builds.shadowed_prebuilds(),
             machines: MachineBuilds::new(index, count, platform.arch),
+            cmake_ts: CmakeTsBuilds::new(index, count, platform),
         }
     }
 
@@ -460,6 +464,9 @@ pub fn never_loaded(
 ) -> Option<String> {
     if jni::jar_member(file.shown).is_some() {
         return jni::never_loaded(index, &prebuilds.jni, file, platform);
+    }
+    if let Some(reason) = prebuilds.cmake_ts.never_loaded(file) {
+        return Some(reason);
     }
     if let Some(gem) = ruby::gem_of(file.location)
         && let (name, version, Some(gem_platform)) = gem

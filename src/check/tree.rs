@@ -16,6 +16,7 @@ use super::rpath::SearchRules;
 use super::search::Search;
 
 use crate::ecosystem::npm::GlibcPlatformPackage;
+use crate::ecosystem::npm::cmake_ts::CmakeTsManifest;
 use crate::model::{Ecosystem, ElfFacts, Host, Package, is_archive_root, prefix_hashes};
 
 /// One analysed file, as the resolver sees it.
@@ -27,6 +28,8 @@ pub struct TreeFile<'a> {
     pub facts: &'a ElfFacts,
     /// The installed npm platform package for glibc that holds the file.
     pub glibc_platform_package: Option<&'a GlibcPlatformPackage>,
+    /// The cmake-ts manifest of the npm package that holds the file.
+    pub cmake_ts: Option<&'a CmakeTsManifest>,
     /// For a file of a container image, the image's `/`: absolute RPATH
     /// directories and the loader's default ones are below it.
     pub filesystem_root: Option<&'a Path>,

@@ -1,6 +1,10 @@
 //! Manifests and lockfiles muslcheck reads, known by their file names here
 //! and nowhere else.
 
+use std::path::Path;
+
+use super::npm::{cmake_ts, package_dir};
+
 /// Which lockfile format an npm lock is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NpmLock {
@@ -30,9 +34,31 @@ pub enum ManifestKind {
     PythonLock(PythonLock),
     /// Bundler's `Gemfile.lock`.
     GemLock,
+    /// cmake-ts's `build/manifest.json` in an installed npm package: which
+    /// addon its loader tries for which platform.
+    CmakeTsManifest,
 }
 
 impl ManifestKind {
+    /// The kind of the file at `path` (on disk, or inside an image). Only
+    /// some names mean something else under node_modules: an installed
+    /// package's manifest is at its root (one deeper, `dist/package.json`
+    /// saying `"type": "module"` or an example's, installs nothing), and a
+    /// dependency's lockfile is not what installs it.
+    pub fn at(path: &Path) -> Option<ManifestKind> {
+        let name = path.file_name()?.to_str()?;
+        let in_node_modules = || path.components().any(|c| c.as_os_str() == "node_modules");
+        let under_node_modules = match name {
+            "package.json" => package_dir(path).as_deref() == path.parent(),
+            "package-lock.json" | "yarn.lock" | "pnpm-lock.yaml" => in_node_modules(),
+            "manifest.json" => {
+                return cmake_ts::is_manifest_path(path).then_some(Self::CmakeTsManifest);
+            }
+            _ => false,
+        };
+        ManifestKind::recognise(name, under_node_modules)
+    }
+
     /// The kind of a file named `file_name`; `in_node_modules` tells whether
     /// it sits under a `node_modules` directory.
     pub fn recognise(file_name: &str, in_node_modules: bool) -> Option<ManifestKind> {
@@ -61,6 +87,27 @@ impl ManifestKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recognises_manifests_by_path() {
+        let at = |path: &str| ManifestKind::at(Path::new(path));
+        assert_eq!(
+            at("p/node_modules/zeromq/package.json"),
+            Some(ManifestKind::InstalledPackageJson)
+        );
+        assert_eq!(at("p/node_modules/zeromq/dist/package.json"), None);
+        assert_eq!(
+            at("p/node_modules/zeromq/build/manifest.json"),
+            Some(ManifestKind::CmakeTsManifest)
+        );
+        assert_eq!(at("p/build/manifest.json"), None);
+        assert_eq!(at("p/node_modules/zeromq/manifest.json"), None);
+        assert_eq!(at("p/node_modules/x/package-lock.json"), None);
+        assert_eq!(
+            at("p/package-lock.json"),
+            Some(ManifestKind::NpmLock(NpmLock::PackageLock))
+        );
+    }
 
     #[test]
     fn recognises_manifests_by_name() {

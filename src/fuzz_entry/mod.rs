@@ -16,14 +16,15 @@ use crate::config::baseline;
 use crate::config::{Config, Loaded};
 use crate::discover::archive::{read_tar_gz, read_zip};
 use crate::ecosystem::PythonLock;
+use crate::ecosystem::npm::cmake_ts::CmakeTsManifest;
 use crate::ecosystem::npm::{PackageJson, npm_cpu};
 use crate::ecosystem::npm_lock::{indented_lock_entries, lock_variants_of, package_lock_entries};
 use crate::ecosystem::python::WheelName;
 use crate::ecosystem::python_lock::parse_manifest;
 use crate::elf::analyse;
 use crate::model::{
-    Arch, Artifact, ArtifactKind, Assessment, Code, Ecosystem, Evidence, Finding, Package, Report,
-    ReportPath, SCHEMA_VERSION, Summary, ToolInfo, Verdict,
+    Arch, Artifact, ArtifactKind, Assessment, Code, Ecosystem, Evidence, Finding, LibcKind,
+    Package, Report, ReportPath, SCHEMA_VERSION, Summary, ToolInfo, Verdict,
 };
 use crate::platform::{Platform, Target};
 
@@ -68,6 +69,7 @@ pub fn elf(data: &[u8]) {
         shown: "input.so",
         facts: &facts,
         glibc_platform_package: None,
+        cmake_ts: None,
         filesystem_root: None,
         distro_owned: false,
         ecosystem: Some(Ecosystem::Pypi),
@@ -133,6 +135,9 @@ pub fn manifests(data: &[u8]) {
         }
         8 => {
             let _ = PackageJson::parse(text).map(|manifest| manifest.package());
+            if let Some(manifest) = CmakeTsManifest::parse(text) {
+                let _ = manifest.tried("x64", LibcKind::Musl);
+            }
         }
         _ => {
             let _ = WheelName::parse(text);

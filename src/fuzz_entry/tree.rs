@@ -414,6 +414,7 @@ fn judge_tree(data: &[u8], layout: &TreeLayout) {
                 shown: location.to_str().unwrap_or_default(),
                 facts,
                 glibc_platform_package: None,
+                cmake_ts: None,
                 filesystem_root: layout.filesystem_root,
                 distro_owned,
                 // A file of site-packages or a wheel belongs to a Python package.

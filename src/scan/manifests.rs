@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use super::side_reads::SideReads;
 use crate::check::reinstall;
 use crate::discover::{LossyText, Manifest, ReadError};
+use crate::ecosystem::npm::cmake_ts::CmakeTsManifest;
 use crate::ecosystem::npm::{
     self, GlibcPlatformPackage, NativeFiles, PackageJson, native_source, npm_cpu,
 };
@@ -34,6 +35,8 @@ pub(super) struct ReadManifests<'m> {
     undecodable: Vec<Artifact>,
     /// Installed npm packages: (package directory, manifest), package roots only.
     installed: Vec<(PathBuf, PackageJson)>,
+    /// cmake-ts's manifests, by package directory.
+    cmake_ts: HashMap<PathBuf, CmakeTsManifest>,
 }
 
 struct ManifestText<'m> {
@@ -48,6 +51,7 @@ struct OneRead {
     text: String,
     bad_lines: Vec<usize>,
     package_json: Option<PackageJson>,
+    cmake_ts: Option<CmakeTsManifest>,
     /// The package directory, when the manifest is its package's root
     /// `package.json` (not one deeper inside: test fixtures, `lib/`).
     package_root: Option<PathBuf>,
@@ -72,6 +76,9 @@ pub(super) fn read<'m>(manifests: &'m [Manifest], side_reads: &mut SideReads) ->
             let package_json = (manifest.kind == ManifestKind::InstalledPackageJson)
                 .then(|| PackageJson::parse(&text))
                 .flatten();
+            let cmake_ts = (manifest.kind == ManifestKind::CmakeTsManifest)
+                .then(|| CmakeTsManifest::parse(&text))
+                .flatten();
             let package_root = package_json
                 .as_ref()
                 .and(location.parent())
@@ -81,6 +88,7 @@ pub(super) fn read<'m>(manifests: &'m [Manifest], side_reads: &mut SideReads) ->
                 text,
                 bad_lines,
                 package_json,
+                cmake_ts,
                 package_root,
             }))
         })
@@ -89,6 +97,7 @@ pub(super) fn read<'m>(manifests: &'m [Manifest], side_reads: &mut SideReads) ->
         texts: Vec::new(),
         undecodable: Vec::new(),
         installed: Vec::new(),
+        cmake_ts: HashMap::new(),
     };
     for (manifest, outcome) in manifests.iter().zip(reads) {
         let one = match outcome {
@@ -109,6 +118,10 @@ pub(super) fn read<'m>(manifests: &'m [Manifest], side_reads: &mut SideReads) ->
         if let (Some(dir), Some(parsed)) = (one.package_root, &one.package_json) {
             read.installed.push((dir, parsed.clone()));
         }
+        if let (Some(parsed), Some(dir)) = (one.cmake_ts, npm::package_dir(&manifest.location)) {
+            read.cmake_ts.insert(dir, parsed);
+            continue;
+        }
         read.texts.push(ManifestText {
             manifest,
             text: one.text,
@@ -125,6 +138,11 @@ impl ReadManifests<'_> {
         arch: Arch,
     ) -> HashMap<PathBuf, GlibcPlatformPackage> {
         npm::glibc_platform_packages(&self.installed, npm_cpu(arch))
+    }
+
+    /// The installed packages' cmake-ts manifests, by package directory.
+    pub(super) fn cmake_ts_manifests(&self) -> &HashMap<PathBuf, CmakeTsManifest> {
+        &self.cmake_ts
     }
 
     /// One artifact per pinned or installed package whose reinstall is answered.
@@ -169,6 +187,8 @@ impl ReadManifests<'_> {
                     }
                     // Answered for the gems found installed: `gem_lock_artifacts`.
                     ManifestKind::GemLock => Vec::new(),
+                    // Read by the loader model: `cmake_ts_manifests`.
+                    ManifestKind::CmakeTsManifest => Vec::new(),
                 }
             })
             .collect();

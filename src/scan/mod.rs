@@ -378,28 +378,34 @@ fn filesystem_root<'i>(item: &'i Item, root_filesystems: &'i [PathBuf]) -> Optio
 fn with_tree<R>(inputs: &Inputs, arch: Arch, run: impl FnOnce(&TreeIndex) -> R) -> R {
     let scanned = inputs.scanned;
     let glibc_platform_packages = inputs.manifests.glibc_platform_packages(arch);
+    let cmake_ts = inputs.manifests.cmake_ts_manifests();
     let tree_files: Vec<Option<TreeFile>> = scanned
         .items
         .iter()
         .map(|item| match &item.read {
-            Read::Elf(facts) => Some(TreeFile {
-                location: &item.location,
-                other_locations: &item.also_located,
-                shown: item.shown.as_str(),
-                facts,
-                glibc_platform_package: package_dir(item.owner_location())
-                    .and_then(|dir| glibc_platform_packages.get(&dir)),
-                filesystem_root: filesystem_root(item, &scanned.root_filesystems),
-                // An image's distribution packages are its base's, which the
-                // target replaces; a root filesystem on disk is judged as it
-                // is, but for its C library, which the target's stands in for.
-                distro_owned: item.package.as_ref().is_some_and(|p| {
-                    matches!(p.ecosystem, Ecosystem::Debian | Ecosystem::Alpine)
-                        && (item.in_image || distro::is_c_library_package(p))
-                }),
-                ecosystem: item.package.as_ref().map(|p| p.ecosystem),
-                package: item.package.as_ref(),
-            }),
+            Read::Elf(facts) => {
+                let package = package_dir(item.owner_location());
+                Some(TreeFile {
+                    location: &item.location,
+                    other_locations: &item.also_located,
+                    shown: item.shown.as_str(),
+                    facts,
+                    glibc_platform_package: package
+                        .as_ref()
+                        .and_then(|dir| glibc_platform_packages.get(dir)),
+                    cmake_ts: package.as_ref().and_then(|dir| cmake_ts.get(dir)),
+                    filesystem_root: filesystem_root(item, &scanned.root_filesystems),
+                    // An image's distribution packages are its base's, which the
+                    // target replaces; a root filesystem on disk is judged as it
+                    // is, but for its C library, which the target's stands in for.
+                    distro_owned: item.package.as_ref().is_some_and(|p| {
+                        matches!(p.ecosystem, Ecosystem::Debian | Ecosystem::Alpine)
+                            && (item.in_image || distro::is_c_library_package(p))
+                    }),
+                    ecosystem: item.package.as_ref().map(|p| p.ecosystem),
+                    package: item.package.as_ref(),
+                })
+            }
             _ => None,
         })
         .collect();

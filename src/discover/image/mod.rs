@@ -255,7 +255,7 @@ pub fn is_metadata(path: &str) -> bool {
     name == "package.json"
         || name == "binding.gyp"
         || crate::ecosystem::ManifestKind::recognise(name, false).is_some()
-        || crate::ecosystem::ManifestKind::recognise(name, true).is_some()
+        || crate::ecosystem::ManifestKind::at(Path::new(path)).is_some()
 }
 
 /// Where the container's command may be: its first word as an absolute

@@ -16,7 +16,7 @@ use super::{
     dir_name_proves_no_elf, display_path, files, io_error_reason, name_proves_text, path_text,
 };
 use crate::ecosystem::distro::PackageDatabase;
-use crate::ecosystem::npm::{is_native_file, package_dir};
+use crate::ecosystem::npm::is_native_file;
 use crate::ecosystem::{ManifestKind, is_archive_inside_installed_packages};
 use crate::progress::Progress;
 
@@ -447,26 +447,9 @@ impl<'a, 's> Walker<'a, 's> {
                 return;
             }
         }
-        let manifest = name.to_str().and_then(|name| {
-            // The whole path: a scan of `node_modules` itself (or of one
-            // installed package) reads installed packages too.
-            let in_node_modules = || {
-                entry
-                    .path
-                    .components()
-                    .any(|c| c.as_os_str() == "node_modules")
-            };
-            // Only these names mean something else under node_modules. An
-            // installed package's manifest is at its root: one deeper
-            // (`dist/package.json` saying `"type": "module"`, an example's)
-            // installs nothing.
-            let under_node_modules = match name {
-                "package.json" => package_dir(&entry.path).as_deref() == entry.path.parent(),
-                "package-lock.json" | "yarn.lock" | "pnpm-lock.yaml" => in_node_modules(),
-                _ => false,
-            };
-            ManifestKind::recognise(name, under_node_modules)
-        });
+        // The whole path: a scan of `node_modules` itself (or of one
+        // installed package) reads installed packages too.
+        let manifest = ManifestKind::at(&entry.path);
         self.inventory
             .package_databases
             .extend(PackageDatabase::recognise(&entry.path, false));

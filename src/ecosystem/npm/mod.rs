@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::ecosystem::node_gyp_build;
 use crate::model::{Ecosystem, LibcKind, Package};
 
+pub mod cmake_ts;
 mod platform;
 
 pub use platform::{

@@ -157,13 +157,7 @@ pub(super) fn read_image(
         inventory
             .package_databases
             .extend(PackageDatabase::recognise(&inside(path), false));
-        let name = path.rsplit('/').next().unwrap_or(path);
-        let in_node_modules = path.split('/').any(|part| part == "node_modules");
-        let depends = matches!(
-            name,
-            "package.json" | "package-lock.json" | "yarn.lock" | "pnpm-lock.yaml"
-        );
-        if let Some(kind) = ManifestKind::recognise(name, depends && in_node_modules) {
+        if let Some(kind) = ManifestKind::at(Path::new(path)) {
             inventory.manifests.push(Manifest {
                 shown: shown.member(path).to_string(),
                 location: inside(path),
