@@ -218,8 +218,9 @@ impl InstalledWheel {
         let tags = text
             .lines()
             .filter_map(|line| line.strip_prefix("Tag:"))
-            .map(|tag| tag.trim().to_string())
+            .map(str::trim)
             .filter(|tag| !tag.is_empty())
+            .flat_map(expand_tag)
             .collect();
         InstalledWheel { tags }
     }
@@ -258,6 +259,32 @@ impl InstalledWheel {
                     .is_ok_and(|platform| wheel.platform_tags.contains(&platform))
         })
     }
+}
+
+/// A `Tag:` line's triples: some tools write a compressed tag set there as
+/// in a file name (nodejs-bin's `py3-none-manylinux_2_12_x86_64.manylinux2010_x86_64`).
+/// A set too large to be a real wheel's is kept as written.
+fn expand_tag(tag: &str) -> Vec<String> {
+    const MOST: usize = 64;
+    let mut parts = tag.splitn(3, '-');
+    let (Some(python), Some(abi), Some(platform)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return vec![tag.to_string()];
+    };
+    let sets = [python, abi, platform].map(|part| part.split('.').collect::<Vec<_>>());
+    let [pythons, abis, platforms] = &sets;
+    if sets.iter().map(Vec::len).product::<usize>() > MOST {
+        return vec![tag.to_string()];
+    }
+    let mut tags = Vec::new();
+    for python in pythons {
+        for abi in abis {
+            for platform in platforms {
+                tags.push(format!("{python}-{abi}-{platform}"));
+            }
+        }
+    }
+    tags
 }
 
 /// `11` for an extension module named `x.cpython-311-x86_64-linux-gnu.so`,
@@ -405,6 +432,24 @@ mod tests {
         assert_eq!(minor("Tag: cp39-abi3-manylinux_2_28_x86_64\n"), None);
         assert_eq!(minor("Tag: py3-none-any\n"), None);
         assert_eq!(minor("Tag: cp37-cp37m-manylinux1_x86_64\n"), Some(7));
+    }
+
+    #[test]
+    fn a_compressed_tag_set_in_a_wheel_file_is_each_of_its_tags() {
+        let installed =
+            InstalledWheel::read("Tag: py3-none-manylinux_2_12_x86_64.manylinux2010_x86_64\n");
+        assert_eq!(
+            installed.tags,
+            [
+                "py3-none-manylinux_2_12_x86_64",
+                "py3-none-manylinux2010_x86_64"
+            ]
+        );
+        assert!(installed.is("nodejs_bin-18.4.0a4-py3-none-manylinux_2_12_x86_64.whl"));
+        assert!(installed.is("nodejs_bin-18.4.0a4-py3-none-manylinux2010_x86_64.whl"));
+        assert!(!installed.is("nodejs_bin-18.4.0a4-py3-none-musllinux_1_1_x86_64.whl"));
+        let crafted = format!("Tag: {}-none-any\n", vec!["py3"; 1000].join("."));
+        assert_eq!(InstalledWheel::read(&crafted).tags.len(), 1);
     }
 
     #[test]
