@@ -49,10 +49,16 @@ pub(super) fn actions(
     // policy): when one replaces the files built for glibc, what they need
     // from the system goes with them.
     let pure_wheel = fails_as_is && reinstalls_a_pure_wheel(reinstalled);
+    // An upgrade to the first version with a musllinux wheel replaces them too.
+    let upgraded_to_wheel = reinstalled.first_musl_version.is_some()
+        && matches!(
+            reinstalled.reinstall,
+            Reinstall::SourceBuild | Reinstall::NoMuslBuild | Reinstall::CannotInstall
+        );
     let replaced_by_wheel = newer.is_none()
         && fails_as_is
         && package.is_some_and(|p| p.ecosystem == Ecosystem::Pypi)
-        && (reinstalled.reinstall == Reinstall::MuslBuild || pure_wheel);
+        && (reinstalled.reinstall == Reinstall::MuslBuild || pure_wheel || upgraded_to_wheel);
     let kept: Vec<&Artifact> = files
         .iter()
         .copied()
@@ -605,7 +611,8 @@ fn file_loads_with_gcompat(file: &Artifact) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ArtifactKind, Assessment, ElfFacts, ReportPath};
+    use crate::model::{Arch, ArtifactKind, Assessment, ElfFacts, Finding, ReportPath};
+    use std::collections::BTreeMap;
 
     #[test]
     fn a_pure_wheel_is_a_reinstall_and_only_a_pure_wheel() {
@@ -628,6 +635,80 @@ mod tests {
             "protobuf-7.36.2-cp39-abi3-musllinux_1_2_x86_64.whl",
         );
         assert!(!reinstalls_a_pure_wheel(&musl));
+    }
+
+    /// tokenizers 0.13.3 has no musllinux wheel and 0.14.0 has: the upgrade
+    /// replaces the glibc files, and what they need from Alpine goes with them.
+    #[test]
+    fn an_upgrade_to_a_musllinux_wheel_takes_the_glibc_files_needs_away() {
+        let plain = crate::elf::analyse(include_bytes!("../../corpus/lib/libplain.so")).unwrap();
+        let needs_libstdcxx = Finding::new(
+            Code::NeedsAlpinePackage,
+            "needs libstdc++.so.6".to_string(),
+            Evidence::Packages {
+                packages: vec![crate::model::PackageNeed {
+                    library: "libstdc++.so.6".to_string(),
+                    package: "libstdc++".to_string(),
+                    checked: true,
+                }],
+                apk_add: "apk add libstdc++".to_string(),
+            },
+        );
+        let module = Artifact {
+            path: ReportPath::file("tokenizers/tokenizers.cpython-311-x86_64-linux-gnu.so"),
+            also_at: Vec::new(),
+            size: 0,
+            package: None,
+            kind: ArtifactKind::Elf {
+                facts: std::sync::Arc::new(plain),
+            },
+            assessment: Assessment::of(Verdict::Breaks, vec![needs_libstdcxx]),
+        };
+        let package = Package {
+            ecosystem: Ecosystem::Pypi,
+            name: "tokenizers".to_string(),
+            version: "0.13.3".to_string(),
+        };
+        let as_is = AsIs {
+            verdict: Some(Verdict::Breaks),
+            files: 1,
+            verdicts: BTreeMap::new(),
+            note: None,
+        };
+        let source = AnswerSource::Index {
+            url: "https://pypi.org/simple/tokenizers/".to_string(),
+        };
+        let platform = Platform::new("alpine:3.20".parse().unwrap(), Arch::X86_64, false);
+        let plan = |reinstall, first_musl_version: Option<&str>| {
+            let answer = ReinstallAnswer {
+                first_musl_version: first_musl_version.map(str::to_string),
+                ..ReinstallAnswer::new(reinstall, String::new(), source.clone())
+            };
+            actions(
+                Some(&package),
+                &[&module],
+                &as_is,
+                &answer,
+                &platform,
+                &BTreeSet::new(),
+            )
+        };
+        let apk_add = |actions: &[Action]| {
+            actions
+                .iter()
+                .any(|a| matches!(a, Action::ApkAdd { packages } if packages == &["libstdc++"]))
+        };
+        for reinstall in [Reinstall::SourceBuild, Reinstall::NoMuslBuild] {
+            let upgraded = plan(reinstall, Some("0.14.0"));
+            assert!(!apk_add(&upgraded), "{reinstall:?}: {upgraded:?}");
+            assert!(
+                upgraded
+                    .iter()
+                    .any(|a| matches!(a, Action::Upgrade { to } if to == "0.14.0"))
+            );
+        }
+        // Compiled from source, the module still links libstdc++.
+        assert!(apk_add(&plan(Reinstall::SourceBuild, None)));
     }
 
     /// pycurl's module links `libcurl-d2d8e4a5.so.4.8.0` from `pycurl.libs/`,
