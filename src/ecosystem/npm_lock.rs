@@ -184,7 +184,7 @@ pub fn package_lock_entries(text: &str) -> Result<Vec<LockEntry>, String> {
 pub fn indented_lock_entries(text: &str) -> Vec<LockEntry> {
     let mut entries: Vec<LockEntry> = Vec::new();
     let mut header_indent = 0usize;
-    let mut in_optional: Option<usize> = None;
+    let mut block: Option<Block> = None;
     for line in text.lines() {
         let trimmed = line.trim_end();
         let content = trimmed.trim_start();
@@ -192,26 +192,14 @@ pub fn indented_lock_entries(text: &str) -> Vec<LockEntry> {
             continue;
         }
         let indent = trimmed.len() - content.len();
-        if let Some(block_indent) = in_optional {
-            if indent > block_indent {
+        if let Some(open) = &mut block {
+            if indent > open.indent {
                 if let Some(entry) = entries.last_mut() {
-                    let name = content
-                        .split([':', ' '])
-                        .next()
-                        .unwrap_or("")
-                        .trim_matches(['"', '\''].as_ref());
-                    // A quoted scoped name ("@img/x": or '@img/x':) keeps its slash.
-                    let name = match content.strip_prefix(['"', '\'']) {
-                        Some(quoted) => quoted.split(['"', '\'']).next().unwrap_or(name),
-                        None => name,
-                    };
-                    if !name.is_empty() {
-                        entry.optional_dependencies.push(name.to_string());
-                    }
+                    open.read(entry, content, indent);
                 }
                 continue;
             }
-            in_optional = None;
+            block = None;
         }
         let header = (content.ends_with(':') && indent <= 2)
             .then(|| entry_header(content.trim_end_matches(':')))
@@ -236,7 +224,10 @@ pub fn indented_lock_entries(text: &str) -> Vec<LockEntry> {
         let value = value.trim().trim_matches('"');
         match key {
             "version" => entry.version = value.trim_matches('\'').to_string(),
-            "optionalDependencies" => in_optional = Some(indent),
+            "optionalDependencies" => block = Some(Block::new(BlockKind::Optional, indent)),
+            // yarn berry lists optional dependencies with the others, and
+            // marks them `optional: true` here.
+            "dependenciesMeta" => block = Some(Block::new(BlockKind::Meta, indent)),
             "os" | "cpu" => {
                 let values = list_values(value);
                 let (os, cpu) = if key == "os" {
@@ -248,19 +239,87 @@ pub fn indented_lock_entries(text: &str) -> Vec<LockEntry> {
             }
             "requiresBuild" => entry.has_install_script = value == "true",
             "libc" => entry.libc = list_values(value),
-            // yarn berry: `conditions: os=linux & cpu=x64 & libc=musl`
+            // yarn berry: `conditions: os=linux & cpu=x64 & libc=musl`; a
+            // package naming several systems (`os=darwin | os=linux`) is none's build.
             "conditions" => {
-                entry.is_platform_package = true;
-                entry.libc = value
-                    .split('&')
-                    .filter_map(|c| c.trim().strip_prefix("libc="))
-                    .map(str::to_string)
-                    .collect();
+                let named = |field: &str| -> Vec<String> {
+                    value
+                        .split(['&', '|'])
+                        .filter_map(|c| c.trim_matches([' ', '(', ')']).strip_prefix(field))
+                        .map(str::to_string)
+                        .collect()
+                };
+                entry.is_platform_package = is_platform_package(&named("os="), &named("cpu="));
+                entry.libc = named("libc=");
             }
             _ => {}
         }
     }
     entries
+}
+
+/// A block of an entry whose keys name packages.
+struct Block {
+    kind: BlockKind,
+    /// The indentation of the block's own key.
+    indent: usize,
+    /// The indentation of its keys, once met, and the package the last one names.
+    key_indent: Option<usize>,
+    package: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BlockKind {
+    /// `optionalDependencies:` (yarn v1, pnpm): each key is one.
+    Optional,
+    /// `dependenciesMeta:` (yarn berry): a key is one when `optional: true` is below it.
+    Meta,
+}
+
+impl Block {
+    fn new(kind: BlockKind, indent: usize) -> Block {
+        Block {
+            kind,
+            indent,
+            key_indent: None,
+            package: None,
+        }
+    }
+
+    /// Reads one line inside the block into `entry`.
+    fn read(&mut self, entry: &mut LockEntry, content: &str, indent: usize) {
+        let key_indent = *self.key_indent.get_or_insert(indent);
+        if indent == key_indent {
+            self.package = Some(key_name(content)).filter(|name| !name.is_empty());
+            if self.kind == BlockKind::Optional
+                && let Some(name) = self.package.take()
+            {
+                entry.optional_dependencies.push(name);
+            }
+            return;
+        }
+        let optional = content
+            .split_once(':')
+            .is_some_and(|(key, value)| key.trim() == "optional" && value.trim() == "true");
+        if optional && let Some(name) = self.package.take() {
+            entry.optional_dependencies.push(name);
+        }
+    }
+}
+
+/// The package name a block's key line names: `sharp: 0.33.5`,
+/// `"@img/x": ...` or `'@img/x':` (a quoted scoped name keeps its slash).
+fn key_name(content: &str) -> String {
+    let name = content
+        .split([':', ' '])
+        .next()
+        .unwrap_or("")
+        .trim_matches(['"', '\''].as_ref());
+    let name = match content.strip_prefix(['"', '\'']) {
+        Some(quoted) => quoted.split(['"', '\'']).next().unwrap_or(name),
+        None => name,
+    };
+    name.to_string()
 }
 
 /// Whether a package's `os` and `cpu` fields make it one platform's build
@@ -337,6 +396,68 @@ mod tests {
     use super::*;
 
     /// npm copies a manifest's `"libc": "glibc"` into the lock as written.
+    /// Yarn 4's lock of @lancedb/lancedb 0.13.0 (cut): its platform
+    /// packages are dependencies marked optional in `dependenciesMeta`.
+    #[test]
+    fn yarn_berry_marks_optional_dependencies_in_dependencies_meta() {
+        let lock = r#"
+__metadata:
+  version: 8
+  cacheKey: 10c0
+
+"@lancedb/lancedb@npm:0.13.0":
+  version: 0.13.0
+  resolution: "@lancedb/lancedb@npm:0.13.0"
+  dependencies:
+    "@lancedb/lancedb-darwin-arm64": "npm:0.13.0"
+    "@lancedb/lancedb-linux-x64-gnu": "npm:0.13.0"
+    reflect-metadata: "npm:^0.2.2"
+  dependenciesMeta:
+    "@lancedb/lancedb-darwin-arm64":
+      optional: true
+    "@lancedb/lancedb-linux-x64-gnu":
+      optional: true
+    reflect-metadata:
+      built: false
+  peerDependencies:
+    apache-arrow: ">=13.0.0 <=17.0.0"
+  conditions: (os=darwin | os=linux | os=win32) & (cpu=x64 | cpu=arm64)
+  languageName: node
+  linkType: hard
+
+"@lancedb/lancedb-linux-x64-gnu@npm:0.13.0":
+  version: 0.13.0
+  resolution: "@lancedb/lancedb-linux-x64-gnu@npm:0.13.0"
+  conditions: os=linux & cpu=x64 & libc=glibc
+  languageName: node
+  linkType: hard
+"#;
+        let entries = indented_lock_entries(lock);
+        let parent = entries
+            .iter()
+            .find(|e| e.name == "@lancedb/lancedb")
+            .unwrap();
+        assert_eq!(
+            parent.optional_dependencies,
+            [
+                "@lancedb/lancedb-darwin-arm64",
+                "@lancedb/lancedb-linux-x64-gnu"
+            ]
+        );
+        let variants = lock_variants_of(&entries, "x64");
+        let lancedb = variants.iter().find(|v| v.parent == "@lancedb/lancedb");
+        let lancedb = lancedb.expect("the parent's variants are weighed");
+        assert_eq!(lancedb.declared, ["@lancedb/lancedb-linux-x64-gnu"]);
+        assert!(lancedb.musl_declared.is_empty());
+        // yarn v1 and pnpm: each key of optionalDependencies.
+        let v1 = "sharp@0.33.5:\n  version \"0.33.5\"\n  optionalDependencies:\n    \"@img/sharp-linux-x64\" \"0.33.5\"\n    '@img/sharp-linuxmusl-x64': 0.33.5\n  dependencies:\n    color \"^4.2.3\"\n";
+        let entries = indented_lock_entries(v1);
+        assert_eq!(
+            entries.first().unwrap().optional_dependencies,
+            ["@img/sharp-linux-x64", "@img/sharp-linuxmusl-x64"]
+        );
+    }
+
     #[test]
     fn a_lock_entrys_libc_may_be_a_string() {
         let lock = r#"{"packages": {
