@@ -1971,3 +1971,47 @@ fn cmake_ts_tries_the_manifests_addons_until_one_loads() {
         );
     }
 }
+
+/// A lockfile's `hasInstallScript` says a script runs, not that it makes
+/// native code: an installed package with no ELF file and nothing that
+/// makes one (core-js's postinstall prints a banner) gets no MC203 from the
+/// lock, while one the tree does not hold still does.
+#[test]
+fn an_install_script_that_left_no_native_code_here_is_no_mc203() {
+    let dir = tempfile::tempdir().unwrap();
+    let lock = r#"{
+  "name": "p", "version": "1.0.0", "lockfileVersion": 3,
+  "packages": {
+    "": {"name": "p", "version": "1.0.0", "dependencies": {"core-js": "3.51.0", "fetches-a-binary": "1.0.0"}},
+    "node_modules/core-js": {"version": "3.51.0", "hasInstallScript": true},
+    "node_modules/fetches-a-binary": {"version": "1.0.0", "hasInstallScript": true}
+  }
+}"#;
+    std::fs::write(dir.path().join("package-lock.json"), lock).unwrap();
+    let core_js = dir.path().join("node_modules/core-js");
+    std::fs::create_dir_all(&core_js).unwrap();
+    std::fs::write(
+        core_js.join("package.json"),
+        r#"{"name":"core-js","version":"3.51.0","scripts":{"postinstall":"node -e \"try{require('./postinstall')}catch(e){}\""}}"#,
+    )
+    .unwrap();
+    std::fs::write(core_js.join("postinstall.js"), "console.log('thanks')\n").unwrap();
+    let (report, status) = json_scan(dir.path(), &["--offline", "--fail-on", "warning"]);
+    assert_eq!(status, 1, "the package not installed here keeps its MC203");
+    let with_mc203: Vec<&str> = artifacts(&report)
+        .iter()
+        .filter(|a| codes(a).contains(&"MC203".to_string()))
+        .filter_map(|a| a["package"]["name"].as_str())
+        .collect();
+    assert_eq!(with_mc203, ["fetches-a-binary"]);
+    // Installed too, and as pure JavaScript: nothing to warn about.
+    let fetcher = dir.path().join("node_modules/fetches-a-binary");
+    std::fs::create_dir_all(&fetcher).unwrap();
+    std::fs::write(
+        fetcher.join("package.json"),
+        r#"{"name":"fetches-a-binary","version":"1.0.0","scripts":{"install":"node install.js"}}"#,
+    )
+    .unwrap();
+    let (_, status) = json_scan(dir.path(), &["--offline", "--fail-on", "warning"]);
+    assert_eq!(status, 0);
+}

@@ -154,6 +154,8 @@ impl ReadManifests<'_> {
         with_elf_files: &HashSet<(String, String)>,
     ) -> Vec<Artifact> {
         let installed_variants = self.installed_variants(arch);
+        let without_native_code =
+            self.installed_without_native_code(arch, native_files, with_elf_files);
         let per_manifest: Vec<Vec<Artifact>> = self
             .texts
             .par_iter()
@@ -180,7 +182,13 @@ impl ReadManifests<'_> {
                         .into_iter()
                         .collect(),
                     ManifestKind::NpmLock(format) => {
-                        npm_lock_artifacts(shown, location, text, format, arch)
+                        let lock = LockRead {
+                            shown,
+                            location,
+                            text,
+                            format,
+                        };
+                        npm_lock_artifacts(lock, arch, &without_native_code)
                     }
                     ManifestKind::PythonLock(format) => {
                         python_lock_artifacts(shown, location, text, format, arch)
@@ -228,6 +236,34 @@ impl ReadManifests<'_> {
 
     /// The installed packages whose loader picks a platform package by libc,
     /// by name and version; a variant counts as locked when it is installed.
+    /// The installed npm packages (name, version) with no native code: no
+    /// ELF file, and nothing that makes one at install (a binding.gyp, a
+    /// download tool, prebuilds). Whatever install script a lockfile says
+    /// they run made no native file here (core-js's banner).
+    fn installed_without_native_code(
+        &self,
+        arch: Arch,
+        native_files: &NativeFiles,
+        with_elf_files: &HashSet<(String, String)>,
+    ) -> HashSet<(String, String)> {
+        let cpu = npm_cpu(arch);
+        self.installed
+            .iter()
+            .map(|(dir, manifest)| {
+                (
+                    dir,
+                    manifest,
+                    (manifest.name.clone(), manifest.version.clone()),
+                )
+            })
+            .filter(|(dir, manifest, key)| {
+                !with_elf_files.contains(key)
+                    && native_source(dir, manifest, cpu, native_files).is_none()
+            })
+            .map(|(_, _, key)| key)
+            .collect()
+    }
+
     fn installed_variants(&self, arch: Arch) -> HashMap<(String, String), LockVariant> {
         let entries: Vec<LockEntry> = self
             .installed
@@ -384,13 +420,27 @@ fn python_lock_artifacts(
         .collect()
 }
 
-fn npm_lock_artifacts(
+/// An npm lockfile as read.
+struct LockRead<'r> {
     shown: ReportPath,
-    location: &Path,
-    text: &str,
+    location: &'r Path,
+    text: &'r str,
     format: NpmLock,
+}
+
+/// `without_native_code`: installed packages an install script the lock
+/// records left no native code (see `installed_without_native_code`).
+fn npm_lock_artifacts(
+    lock: LockRead,
     arch: Arch,
+    without_native_code: &HashSet<(String, String)>,
 ) -> Vec<Artifact> {
+    let LockRead {
+        shown,
+        location,
+        text,
+        format,
+    } = lock;
     let file_name = file_name(location);
     let entries = match format {
         NpmLock::Indented => Ok(npm_lock::indented_lock_entries(text)),
@@ -423,7 +473,7 @@ fn npm_lock_artifacts(
             } else if let Some(variant) = variant {
                 // Its install script only checks the shared build (workerd's, esbuild's).
                 reinstall::assess_npm_variants(variant, &file_name)
-            } else if entry.has_install_script {
+            } else if entry.has_install_script && !without_native_code.contains(&key) {
                 reinstall::install_script_answer(&entry.name, &entry.version, &file_name)
             } else {
                 return None;
