@@ -425,6 +425,17 @@ mod tests {
         assert_eq!(known_package("numpy").unwrap().musl_until, None);
     }
 
+    /// sharp 0.21.0 to 0.32.x download libvips for linuxmusl at install
+    /// (batch 14: 0.32.6 was "no musl build; upgrade to 0.33.0").
+    #[test]
+    fn sharp_downloads_its_musl_build_from_0_21() {
+        let sharp = known_package_in(Ecosystem::Npm, "sharp").unwrap();
+        assert_eq!(sharp.lacks_musl_build("0.32.6"), Some(false));
+        assert_eq!(sharp.lacks_musl_build("0.21.0"), Some(false));
+        assert_eq!(sharp.lacks_musl_build("0.20.8"), Some(true));
+        assert_eq!(sharp.upgrade_for("0.20.8"), Some("0.21.0"));
+    }
+
     #[test]
     fn first_versions_as_the_table_writes_them() {
         assert_eq!(
