@@ -2015,3 +2015,62 @@ fn an_install_script_that_left_no_native_code_here_is_no_mc203() {
     let (_, status) = json_scan(dir.path(), &["--offline", "--fail-on", "warning"]);
     assert_eq!(status, 0);
 }
+
+/// An `npm pack` tarball is read as the package it holds: its `package/` is
+/// the package directory, so its builds named for each platform (aws-crt's
+/// `dist/bin/linux-x64-glibc/` beside `linux-x64-musl/`) are told apart as
+/// in node_modules, where the same package was right and the tarball broke.
+#[test]
+fn a_packed_packages_builds_named_for_other_platforms_are_not_applicable() {
+    use common::synthetic_elf::SharedObject;
+    let addon = |libc: &str| {
+        SharedObject {
+            needed: vec![libc.to_string()],
+            exports: vec!["napi_register_module_v1".to_string()],
+            ..SharedObject::default()
+        }
+        .to_bytes()
+    };
+    let members: [(&str, Vec<u8>); 3] = [
+        (
+            "package/package.json",
+            br#"{"name":"crtlike","version":"1.33.2"}"#.to_vec(),
+        ),
+        (
+            "package/dist/bin/linux-x64-glibc/crt.node",
+            addon("libc.so.6"),
+        ),
+        (
+            "package/dist/bin/linux-x64-musl/crt.node",
+            addon("libc.musl-x86_64.so.1"),
+        ),
+    ];
+    let mut tarball = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    for (name, data) in &members {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        tarball
+            .append_data(&mut header, name, data.as_slice())
+            .unwrap();
+    }
+    let bytes = tarball.into_inner().unwrap().finish().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("crtlike-1.33.2.tgz"), bytes).unwrap();
+    for (target, loaded) in [("alpine:3.20", "musl"), ("debian:12-slim", "glibc")] {
+        let (report, status) = json_scan(dir.path(), &["--offline", "--target", target]);
+        assert_eq!(status, 0, "{target}");
+        for libc in ["glibc", "musl"] {
+            let artifact = by_suffix(&report, &format!("linux-x64-{libc}/crt.node"));
+            let verdict = if libc == loaded {
+                "ok"
+            } else {
+                "not-applicable"
+            };
+            assert_eq!(artifact["verdict"], verdict, "{target}: {libc}");
+        }
+    }
+}

@@ -476,9 +476,12 @@ impl PackageJson {
 /// nested and pnpm `.pnpm/<name>@<ver>/node_modules/<name>` layouts work).
 pub fn package_dir(path: &Path) -> Option<PathBuf> {
     let components: Vec<Component> = path.components().collect();
-    let position = components
+    let Some(position) = components
         .iter()
-        .rposition(|c| c.as_os_str() == "node_modules")?;
+        .rposition(|c| c.as_os_str() == "node_modules")
+    else {
+        return packed_package_dir(&components);
+    };
     let name = components.get(position + 1)?.as_os_str().to_string_lossy();
     // `node_modules/<name>` or `node_modules/@scope/<name>`.
     let take = if name.starts_with('@') { 2 } else { 1 };
@@ -486,6 +489,21 @@ pub fn package_dir(path: &Path) -> Option<PathBuf> {
         return None;
     }
     Some(components.iter().take(position + 1 + take).collect())
+}
+
+/// The package directory of a member of an `npm pack` tarball read in
+/// memory (`x-1.0.0.tgz!/package/...`): its `package/`.
+fn packed_package_dir(components: &[Component]) -> Option<PathBuf> {
+    let root = components
+        .iter()
+        .rposition(|c| crate::model::is_archive_root(c.as_os_str()))?;
+    let archive = components.get(root.checked_sub(1)?)?.as_os_str();
+    let packed = archive
+        .to_str()
+        .is_some_and(|name| name.to_ascii_lowercase().ends_with(".tgz"));
+    let package = components.get(root + 1)?;
+    (packed && package.as_os_str() == "package" && components.len() > root + 2)
+        .then(|| components.iter().take(root + 2).collect())
 }
 
 #[cfg(test)]
@@ -498,6 +516,20 @@ mod tests {
             package_dir(Path::new("/p/node_modules/sharp/build/Release/sharp.node")),
             Some("/p/node_modules/sharp".into())
         );
+        // A member of an npm tarball read in memory: its `package/`.
+        let packed = crate::model::member_location(
+            Path::new("/p/aws-crt-1.33.2.tgz"),
+            "package/dist/bin/linux-x64-glibc/aws-crt-nodejs.node",
+        );
+        assert_eq!(
+            package_dir(&packed),
+            Some(crate::model::member_location(
+                Path::new("/p/aws-crt-1.33.2.tgz"),
+                "package"
+            ))
+        );
+        let wheel = crate::model::member_location(Path::new("/p/x.whl"), "package/x.so");
+        assert_eq!(package_dir(&wheel), None);
         assert_eq!(
             package_dir(Path::new("/p/node_modules/@img/sharp-linux-x64/lib/x.node")),
             Some("/p/node_modules/@img/sharp-linux-x64".into())
