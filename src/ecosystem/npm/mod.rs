@@ -448,9 +448,21 @@ pub fn native_source(
             names_libc,
         });
     }
-    if install.iter().any(|s| s.contains("prebuild-install")) {
+    // Tools that download a build named for the libc they run on:
+    // prebuild-install (`linuxmusl`), and install-artifact-from-github's
+    // `install-from-cache` (re2: `linux-musl-x64-<abi>`).
+    let downloader = [
+        ("prebuild-install", "prebuild-install (GitHub releases)"),
+        (
+            "install-from-cache",
+            "install-artifact-from-github (GitHub releases)",
+        ),
+    ]
+    .into_iter()
+    .find(|(tool, _)| install.iter().any(|s| s.contains(tool)));
+    if let Some((_, how)) = downloader {
         return Some(NativeSource::Downloaded {
-            how: "prebuild-install (GitHub releases)".to_string(),
+            how: how.to_string(),
             falls_back_to_compiling: compiles,
             names_libc: true,
         });
@@ -620,6 +632,25 @@ mod tests {
         assert_eq!(with("e", &says_gypfile(true)), None);
         assert_eq!(with("c", &says_gypfile(true)), Some(NativeSource::Compiled));
         assert_eq!(with("c", &says_gypfile(false)), None);
+        // re2 1.24.0: install-artifact-from-github downloads a build named
+        // for the libc (`linux-musl-x64-<abi>`), and compiles without one.
+        let re2 = PackageJson {
+            scripts: [(
+                "install".to_string(),
+                "install-from-cache --artifact build/Release/re2.node || node-gyp -j max rebuild"
+                    .to_string(),
+            )]
+            .into(),
+            ..PackageJson::default()
+        };
+        assert_eq!(
+            with("c", &re2),
+            Some(NativeSource::Downloaded {
+                how: "install-artifact-from-github (GitHub releases)".to_string(),
+                falls_back_to_compiling: true,
+                names_libc: true,
+            })
+        );
     }
 
     /// msgpackr-extract 3.0.7: its install script, node-gyp-build-optional-packages,
