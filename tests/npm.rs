@@ -2074,3 +2074,47 @@ fn a_packed_packages_builds_named_for_other_platforms_are_not_applicable() {
         }
     }
 }
+
+/// A tree installed for x64 (`npm install --cpu=x64 --libc=musl`) judged
+/// for arm64: its x64 platform packages are never installed or loaded
+/// there (npm takes the parents' arm64 ones), so they are not-applicable,
+/// not "breaks … unanswered"; the parent answers for the target.
+#[test]
+fn platform_packages_for_another_cpu_are_never_loaded() {
+    use common::synthetic_elf::SharedObject;
+    let dir = tempfile::tempdir().unwrap();
+    let modules = dir.path().join("node_modules");
+    let variant = modules.join("p-linux-x64-musl");
+    std::fs::create_dir_all(&variant).unwrap();
+    std::fs::write(
+        variant.join("package.json"),
+        r#"{"name":"p-linux-x64-musl","version":"1.0.0","os":["linux"],"cpu":["x64"],"libc":["musl"]}"#,
+    )
+    .unwrap();
+    let addon = SharedObject {
+        needed: vec!["libc.musl-x86_64.so.1".to_string()],
+        exports: vec!["napi_register_module_v1".to_string()],
+        ..SharedObject::default()
+    };
+    std::fs::write(variant.join("p.linux-x64-musl.node"), addon.to_bytes()).unwrap();
+    std::fs::create_dir_all(modules.join("p")).unwrap();
+    std::fs::write(
+        modules.join("p/package.json"),
+        r#"{"name":"p","version":"1.0.0","optionalDependencies":{"p-linux-x64-musl":"1.0.0","p-linux-arm64-musl":"1.0.0"}}"#,
+    )
+    .unwrap();
+    let scanned = dir.path().to_str().unwrap();
+    let output = cli(&["--format", "json", "--arch", "aarch64", scanned]);
+    let report = json_of(&output);
+    let file = by_suffix(&report, "p.linux-x64-musl.node");
+    assert_eq!(file["verdict"], "not-applicable");
+    let reason = file["load"]["not_loaded"].as_str().unwrap();
+    assert!(
+        reason.contains("p-linux-x64-musl (x64)") && reason.ends_with("on arm64"),
+        "{reason}"
+    );
+    // On its own CPU it is the build loaded.
+    let (report, status) = json_scan(dir.path(), &["--offline"]);
+    assert_eq!(by_suffix(&report, "p.linux-x64-musl.node")["verdict"], "ok");
+    assert_eq!(status, 0);
+}

@@ -468,6 +468,17 @@ pub fn never_loaded(
     if let Some(reason) = prebuilds.cmake_ts.never_loaded(file) {
         return Some(reason);
     }
+    // Installed for another machine (`npm install --cpu=x64`, judged for
+    // arm64); a glibc one's own reason below names its parent.
+    if let Some(package) = file.other_cpu_platform_package
+        && file.facts.arch != platform.arch
+        && file.glibc_platform_package.is_none()
+    {
+        return Some(format!(
+            "platform package for another CPU, {package}: npm never installs or loads it on {}",
+            npm_cpu(platform.arch)
+        ));
+    }
     if let Some(gem) = ruby::gem_of(file.location)
         && let (name, version, Some(gem_platform)) = gem
     {

@@ -28,6 +28,9 @@ pub struct TreeFile<'a> {
     pub facts: &'a ElfFacts,
     /// The installed npm platform package for glibc that holds the file.
     pub glibc_platform_package: Option<&'a GlibcPlatformPackage>,
+    /// The installed npm platform package for other CPUs than the target's
+    /// that holds the file: `name (cpus)`.
+    pub other_cpu_platform_package: Option<&'a str>,
     /// The cmake-ts manifest of the npm package that holds the file.
     pub cmake_ts: Option<&'a CmakeTsManifest>,
     /// For a file of a container image, the image's `/`: absolute RPATH

@@ -140,6 +140,12 @@ impl ReadManifests<'_> {
         npm::glibc_platform_packages(&self.installed, npm_cpu(arch))
     }
 
+    /// The installed platform packages for other CPUs than `arch`'s, by
+    /// package directory: `name (cpus)`.
+    pub(super) fn other_cpu_platform_packages(&self, arch: Arch) -> HashMap<PathBuf, String> {
+        npm::other_cpu_platform_packages(&self.installed, npm_cpu(arch))
+    }
+
     /// The installed packages' cmake-ts manifests, by package directory.
     pub(super) fn cmake_ts_manifests(&self) -> &HashMap<PathBuf, CmakeTsManifest> {
         &self.cmake_ts

@@ -379,6 +379,7 @@ fn with_tree<R>(inputs: &Inputs, arch: Arch, run: impl FnOnce(&TreeIndex) -> R) 
     let scanned = inputs.scanned;
     let glibc_platform_packages = inputs.manifests.glibc_platform_packages(arch);
     let cmake_ts = inputs.manifests.cmake_ts_manifests();
+    let other_cpus = inputs.manifests.other_cpu_platform_packages(arch);
     let tree_files: Vec<Option<TreeFile>> = scanned
         .items
         .iter()
@@ -394,6 +395,10 @@ fn with_tree<R>(inputs: &Inputs, arch: Arch, run: impl FnOnce(&TreeIndex) -> R) 
                         .as_ref()
                         .and_then(|dir| glibc_platform_packages.get(dir)),
                     cmake_ts: package.as_ref().and_then(|dir| cmake_ts.get(dir)),
+                    other_cpu_platform_package: package
+                        .as_ref()
+                        .and_then(|dir| other_cpus.get(dir))
+                        .map(String::as_str),
                     filesystem_root: filesystem_root(item, &scanned.root_filesystems),
                     // An image's distribution packages are its base's, which the
                     // target replaces; a root filesystem on disk is judged as it

@@ -15,8 +15,8 @@ mod platform;
 
 pub use platform::{
     GlibcPlatformPackage, NamedPlatform, PkgPrebuild, Prebuild, glibc_platform_packages,
-    is_linux_variant_name, is_musl_variant_name, named_platform, npm_cpu, pkg_prebuild,
-    platform_package_libc, prebuild,
+    is_linux_variant_name, is_musl_variant_name, named_platform, npm_cpu,
+    other_cpu_platform_packages, pkg_prebuild, platform_package_libc, prebuild,
 };
 
 /// The fields of `package.json` muslcheck reads. Each is read leniently:

@@ -174,6 +174,27 @@ pub struct GlibcPlatformPackage {
     pub musl_variant: Option<String>,
 }
 
+/// The installed platform packages for other CPUs than `cpu` (their `cpu`
+/// field names CPUs, none of them `cpu`), by package directory: `name (cpus)`.
+/// npm installs another build in their place on `cpu`, or none.
+pub fn other_cpu_platform_packages(
+    installed: &[(PathBuf, PackageJson)],
+    cpu: &str,
+) -> HashMap<PathBuf, String> {
+    installed
+        .iter()
+        .filter(|(_, manifest)| {
+            crate::ecosystem::npm_lock::is_platform_package(&manifest.os, &manifest.cpu)
+                && !manifest.cpu.is_empty()
+                && manifest.cpu.iter().all(|c| !c.starts_with('!') && c != cpu)
+        })
+        .map(|(dir, manifest)| {
+            let named = format!("{} ({})", manifest.name, manifest.cpu.join(", "));
+            (dir.clone(), named)
+        })
+        .collect()
+}
+
 /// The installed platform packages built for glibc, by package directory:
 /// one pass over the installed manifests, names looked up in a map.
 pub fn glibc_platform_packages(
