@@ -20,6 +20,16 @@ fn of_package<'a>(report: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no artifact of {name}"))
 }
 
+/// A Node-API addon (it exports `napi_register_module_v1`) needing `needed`.
+fn napi_addon(needed: &[&str]) -> Vec<u8> {
+    common::synthetic_elf::SharedObject {
+        needed: needed.iter().map(|n| n.to_string()).collect(),
+        exports: vec!["napi_register_module_v1".to_string()],
+        ..common::synthetic_elf::SharedObject::default()
+    }
+    .to_bytes()
+}
+
 #[test]
 fn prebuilds_node_gyp_build_would_not_load_are_not_applicable() {
     let (report, status) = json_scan(&corpus("thirdparty/bcrypt-6.0.0.tgz"), &[]);
@@ -1866,17 +1876,9 @@ fn node_pre_gyp_without_libc_in_its_template_downloads_the_same_build() {
 /// in the process, nor is one after it, nor one the manifest does not name.
 #[test]
 fn cmake_ts_tries_the_manifests_addons_until_one_loads() {
-    use common::synthetic_elf::SharedObject;
     let dir = tempfile::tempdir().unwrap();
     let package = dir.path().join("node_modules/zmqlike");
-    let addon = |needed: &[&str]| {
-        SharedObject {
-            needed: needed.iter().map(|n| n.to_string()).collect(),
-            exports: vec!["napi_register_module_v1".to_string()],
-            ..SharedObject::default()
-        }
-        .to_bytes()
-    };
+    let addon = napi_addon;
     let (musl, glibc, missing) = ("libc.musl-x86_64.so.1", "libc.so.6", "libzmq-missing.so.5");
     let files = [
         ("musl-127", addon(&[musl, missing])),
@@ -2022,15 +2024,7 @@ fn an_install_script_that_left_no_native_code_here_is_no_mc203() {
 /// in node_modules, where the same package was right and the tarball broke.
 #[test]
 fn a_packed_packages_builds_named_for_other_platforms_are_not_applicable() {
-    use common::synthetic_elf::SharedObject;
-    let addon = |libc: &str| {
-        SharedObject {
-            needed: vec![libc.to_string()],
-            exports: vec!["napi_register_module_v1".to_string()],
-            ..SharedObject::default()
-        }
-        .to_bytes()
-    };
+    let addon = |libc: &str| napi_addon(&[libc]);
     let members: [(&str, Vec<u8>); 3] = [
         (
             "package/package.json",
@@ -2081,7 +2075,6 @@ fn a_packed_packages_builds_named_for_other_platforms_are_not_applicable() {
 /// not "breaks … unanswered"; the parent answers for the target.
 #[test]
 fn platform_packages_for_another_cpu_are_never_loaded() {
-    use common::synthetic_elf::SharedObject;
     let dir = tempfile::tempdir().unwrap();
     let modules = dir.path().join("node_modules");
     let variant = modules.join("p-linux-x64-musl");
@@ -2091,12 +2084,8 @@ fn platform_packages_for_another_cpu_are_never_loaded() {
         r#"{"name":"p-linux-x64-musl","version":"1.0.0","os":["linux"],"cpu":["x64"],"libc":["musl"]}"#,
     )
     .unwrap();
-    let addon = SharedObject {
-        needed: vec!["libc.musl-x86_64.so.1".to_string()],
-        exports: vec!["napi_register_module_v1".to_string()],
-        ..SharedObject::default()
-    };
-    std::fs::write(variant.join("p.linux-x64-musl.node"), addon.to_bytes()).unwrap();
+    let addon = napi_addon(&["libc.musl-x86_64.so.1"]);
+    std::fs::write(variant.join("p.linux-x64-musl.node"), addon).unwrap();
     std::fs::create_dir_all(modules.join("p")).unwrap();
     std::fs::write(
         modules.join("p/package.json"),
