@@ -77,9 +77,13 @@ impl CmakeTsBuilds {
         }
         let target = format!("linux-{cpu}-{libc}");
         let location = |i: usize| index.file(i).map(|f| f.location.to_path_buf());
+        let by_path = manifest.by_path();
+        let order: HashMap<&str, usize> = (tried.iter().enumerate())
+            .map(|(order, build)| (build.path.as_str(), order))
+            .collect();
         let mut candidates: Vec<(usize, usize)> = Vec::new();
         for (i, inside) in addons {
-            let why = match manifest.entry(inside) {
+            let why = match by_path.get(inside.as_str()) {
                 None => format!(
                     "not named in build/manifest.json: cmake-ts's loader requires only the \
                      addons it names ({} for {target})",
@@ -90,8 +94,8 @@ impl CmakeTsBuilds {
                      those for {target}",
                     entry.platform()
                 ),
-                Some(entry) => match tried.iter().position(|t| t.path == entry.path) {
-                    Some(order) => {
+                Some(entry) => match order.get(entry.path.as_str()) {
+                    Some(&order) => {
                         candidates.push((order, *i));
                         continue;
                     }

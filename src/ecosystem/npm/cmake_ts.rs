@@ -3,6 +3,7 @@
 //! copy of it) keeps the entries for the running OS, CPU and libc, sorts
 //! them by ABI, highest first, and requires each until one loads.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::package_dir;
@@ -75,18 +76,22 @@ impl CmakeTsManifest {
     /// order: ABI highest first (one per ABI: the loader keys them by ABI,
     /// and the last entry of an ABI wins).
     pub fn tried(&self, cpu: &str, libc: LibcKind) -> Vec<&CmakeTsBuild> {
-        let mut by_abi: Vec<&CmakeTsBuild> = Vec::new();
+        let mut by_abi: HashMap<u64, &CmakeTsBuild> = HashMap::new();
         for build in self.builds.iter().filter(|b| b.is_for(cpu, libc)) {
-            by_abi.retain(|kept| kept.abi != build.abi);
-            by_abi.push(build);
+            by_abi.insert(build.abi, build);
         }
-        by_abi.sort_by_key(|b| std::cmp::Reverse(b.abi));
-        by_abi
+        let mut tried: Vec<&CmakeTsBuild> = by_abi.into_values().collect();
+        tried.sort_by_key(|b| std::cmp::Reverse(b.abi));
+        tried
     }
 
-    /// The entry naming `inside_build` (a path below `build/`), if any.
-    pub fn entry(&self, inside_build: &str) -> Option<&CmakeTsBuild> {
-        self.builds.iter().find(|b| b.path == inside_build)
+    /// The entries by their paths below `build/` (the first of a path).
+    pub fn by_path(&self) -> HashMap<&str, &CmakeTsBuild> {
+        let mut by_path = HashMap::new();
+        for build in &self.builds {
+            by_path.entry(build.path.as_str()).or_insert(build);
+        }
+        by_path
     }
 }
 
@@ -138,9 +143,8 @@ mod tests {
         let musl = manifest.tried("x64", LibcKind::Musl);
         assert_eq!(musl.len(), 1);
         assert!(manifest.tried("arm64", LibcKind::Glibc).is_empty());
-        let windows = manifest
-            .entry("win32/x64/node/msvc-115-Release/addon.node")
-            .unwrap();
+        let by_path = manifest.by_path();
+        let windows = by_path["win32/x64/node/msvc-115-Release/addon.node"];
         assert_eq!(windows.platform(), "win32-x64-msvc");
     }
 
