@@ -36,7 +36,7 @@ pub struct CmakeTsBuild {
 impl CmakeTsBuild {
     /// Whether cmake-ts's loader considers it on Linux for `cpu` and `libc`.
     pub fn is_for(&self, cpu: &str, libc: LibcKind) -> bool {
-        self.os == "linux" && self.cpu == cpu && self.libc == libc.to_string()
+        self.os == "linux" && self.cpu == cpu && self.libc == libc.as_str()
     }
 
     /// `linux-x64-glibc`.
