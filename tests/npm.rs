@@ -2107,3 +2107,100 @@ fn platform_packages_for_another_cpu_are_never_loaded() {
     assert_eq!(by_suffix(&report, "p.linux-x64-musl.node")["verdict"], "ok");
     assert_eq!(status, 0);
 }
+
+/// A zip archive of `members` (name, bytes), deflated.
+fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, bytes) in members {
+        zip.start_file(*name, options).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+/// Yarn Plug'n'Play (Yarn 2+'s default linker): packages stay zipped in
+/// `.yarn/cache`, and only those with native code are unplugged. A tree
+/// installed on glibc holds the parent's archive and the unplugged glibc
+/// variant: on Alpine the parent's loader requires the musl variant, which
+/// is not there (batch 14 npm F15: was "needs nothing", exit 0).
+#[test]
+fn a_yarn_pnp_install_reads_its_parents_from_the_cache_archives() {
+    let project = tempfile::tempdir().unwrap();
+    let write = |path: &str, bytes: &[u8]| {
+        let to = project.path().join(path);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, bytes).unwrap();
+    };
+    write(".yarnrc.yml", b"nodeLinker: pnp\n");
+    let parent = br#"{"name":"fast","version":"1.0.0","optionalDependencies":{"fast-linux-x64-gnu":"1.0.0","fast-linux-x64-musl":"1.0.0"}}"#;
+    write(
+        ".yarn/cache/fast-npm-1.0.0-0123456789-abcdef0123.zip",
+        &zip_of(&[
+            ("node_modules/fast/index.js", b"module.exports = 1"),
+            ("node_modules/fast/package.json", parent),
+        ]),
+    );
+    let gnu = br#"{"name":"fast-linux-x64-gnu","version":"1.0.0","os":["linux"],"cpu":["x64"],"libc":["glibc"]}"#;
+    let addon = napi_addon(&["libc.so.6"]);
+    let locator = "fast-linux-x64-gnu-npm-1.0.0-9876543210";
+    // The glibc variant is unplugged: its archive stays in the cache too.
+    write(
+        &format!(".yarn/cache/{locator}-10c0.zip"),
+        &zip_of(&[
+            ("node_modules/fast-linux-x64-gnu/package.json", gnu),
+            ("node_modules/fast-linux-x64-gnu/fast.node", &addon),
+        ]),
+    );
+    let unplugged = format!(".yarn/unplugged/{locator}/node_modules/fast-linux-x64-gnu");
+    write(&format!("{unplugged}/package.json"), gnu);
+    write(&format!("{unplugged}/fast.node"), &addon);
+
+    let (report, status) = json_scan(project.path(), &["--offline"]);
+    assert_eq!(status, 1, "the parent's musl variant is missing");
+    let fast = common::decision(&report, "fast");
+    assert_eq!(fast["as_is"]["verdict"], "breaks");
+    let from_archive = artifact_where(&report, |a| {
+        a["package"]["name"] == "fast" && a["source"]["from"] == "package-files"
+    })
+    .expect("the parent's manifest, read from its cache archive");
+    assert_eq!(
+        from_archive["path"],
+        ".yarn/cache/fast-npm-1.0.0-0123456789-abcdef0123.zip!/node_modules/fast/package.json"
+    );
+    assert_eq!(codes(from_archive), ["MC205"]);
+    let glibc = by_suffix(&report, "fast-linux-x64-gnu/fast.node");
+    assert_eq!(glibc["verdict"], "not-applicable");
+    assert_eq!(
+        glibc["load"]["not_loaded"],
+        "platform package for glibc (fast-linux-x64-gnu); on musl, fast's loader requires fast-linux-x64-musl"
+    );
+    // The unplugged package is read where Node loads it, not from its archive.
+    let archived: Vec<&str> = artifacts(&report)
+        .iter()
+        .filter_map(|a| a["path"].as_str())
+        .filter(|path| path.contains(".zip!/"))
+        .collect();
+    assert_eq!(
+        archived,
+        [".yarn/cache/fast-npm-1.0.0-0123456789-abcdef0123.zip!/node_modules/fast/package.json"]
+    );
+
+    // Installed for both libcs (`supportedArchitectures`), it loads as it is.
+    let musl = br#"{"name":"fast-linux-x64-musl","version":"1.0.0","os":["linux"],"cpu":["x64"],"libc":["musl"]}"#;
+    let unplugged =
+        ".yarn/unplugged/fast-linux-x64-musl-npm-1.0.0-1111111111/node_modules/fast-linux-x64-musl";
+    write(&format!("{unplugged}/package.json"), musl);
+    write(
+        &format!("{unplugged}/fast.node"),
+        &napi_addon(&["libc.musl-x86_64.so.1"]),
+    );
+    let (report, status) = json_scan(project.path(), &["--offline"]);
+    assert_eq!(status, 0, "{report:#}");
+    assert_eq!(
+        by_suffix(&report, "fast-linux-x64-musl/fast.node")["verdict"],
+        "ok"
+    );
+}

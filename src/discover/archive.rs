@@ -344,6 +344,49 @@ pub fn read_tar_gz<T>(
     Ok(contents)
 }
 
+/// Largest `package.json` read from a Yarn cache archive.
+const PACKAGE_JSON_CAP: u64 = 1024 * 1024;
+
+/// The package manifest of a Yarn cache archive (`.yarn/cache/*.zip`): its
+/// first member at `node_modules/<name>/package.json` (or
+/// `node_modules/@scope/<name>/package.json`), as (path inside the archive,
+/// text). Yarn's cache holds one package per archive; its native code is
+/// loaded from `.yarn/unplugged`, never from the archive, so nothing else is
+/// read (only the central directory and that member, within a cap).
+pub fn read_package_manifest(
+    archive: impl Read + Seek,
+) -> Result<Option<(String, String)>, String> {
+    let mut zip = zip::ZipArchive::new(archive).map_err(|e| format!("not a readable zip: {e}"))?;
+    let found = (0..zip.len()).find_map(|index| {
+        let name = zip.name_for_index(index)?.ok()?;
+        let path = member_path(&name).ok()?;
+        is_package_root_manifest(&path).then_some((index, path))
+    });
+    let Some((index, path)) = found else {
+        return Ok(None);
+    };
+    let mut entry = zip
+        .by_index(index)
+        .map_err(|e| format!("{path}: unreadable member: {e}"))?;
+    let mut text = String::new();
+    (&mut entry)
+        .take(PACKAGE_JSON_CAP)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("{path}: {e}"))?;
+    Ok(Some((path, text)))
+}
+
+/// Whether `path` (inside an archive) is `node_modules/<name>/package.json`
+/// or `node_modules/@scope/<name>/package.json`.
+fn is_package_root_manifest(path: &str) -> bool {
+    let parts: Vec<&str> = path.split('/').collect();
+    match parts.as_slice() {
+        ["node_modules", name, "package.json"] => !name.starts_with('@'),
+        ["node_modules", scope, _, "package.json"] => scope.starts_with('@'),
+        _ => false,
+    }
+}
+
 /// Largest `pom.properties` or `MANIFEST.MF` read from a jar.
 const JAR_METADATA_CAP: u64 = 64 * 1024;
 
@@ -530,6 +573,38 @@ mod jar_tests {
             writer.write_all(bytes).unwrap();
         }
         writer.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn a_yarn_cache_archive_gives_its_packages_root_manifest_only() {
+        let scoped = zip_of(&[
+            ("node_modules/@node-rs/argon2/README.md", b"# argon2"),
+            (
+                "node_modules/@node-rs/argon2/lib/package.json",
+                b"{\"type\":\"module\"}",
+            ),
+            (
+                "node_modules/@node-rs/argon2/package.json",
+                b"{\"name\":\"@node-rs/argon2\"}",
+            ),
+        ]);
+        let read = read_package_manifest(Cursor::new(scoped)).unwrap();
+        assert_eq!(
+            read,
+            Some((
+                "node_modules/@node-rs/argon2/package.json".to_string(),
+                "{\"name\":\"@node-rs/argon2\"}".to_string()
+            ))
+        );
+        // Not a package root: a scope's own file, a deeper manifest, a name
+        // climbing out of the archive.
+        let none = zip_of(&[
+            ("node_modules/@scope/package.json", b"{}"),
+            ("node_modules/a/b/package.json", b"{}"),
+            ("x/../../node_modules/a/package.json", b"{}"),
+        ]);
+        assert_eq!(read_package_manifest(Cursor::new(none)).unwrap(), None);
+        assert!(read_package_manifest(Cursor::new(b"PK not a zip".to_vec())).is_err());
     }
 
     #[test]

@@ -21,10 +21,10 @@ use std::time::Instant;
 
 use crate::check::{self, NotElfEntry, TreeFile, TreeIndex};
 use crate::config::{IndexLookups, Options};
-use crate::discover::{self, Inventory, Problem, ProblemKind};
-use crate::ecosystem::distro;
+use crate::discover::{self, Inventory, Manifest, Problem, ProblemKind};
 use crate::ecosystem::npm::package_dir;
 use crate::ecosystem::python::InstalledWheel;
+use crate::ecosystem::{ManifestKind, distro};
 use crate::index;
 use crate::model::{
     ActionPlan, Arch, Artifact, ArtifactKind, Assessment, Code, ContainerImage, Ecosystem,
@@ -38,7 +38,7 @@ use attribute::{attribute_packages, installed_wheels, name_hard_links};
 use cache::Read;
 use entries::{answer_pins, for_target_libc};
 use inputs::Inputs;
-use read::{CandidateRead, Item, NotElfFile, WheelRead};
+use read::{ArchivedManifest, CandidateRead, Item, NotElfFile, WheelRead};
 use side_reads::SideReads;
 use walk::{Walked, walk_and_read};
 
@@ -162,7 +162,24 @@ fn read_paths(
     for (location, outcome) in metadata {
         side_reads.read_during_walk(location, outcome);
     }
-    let (mut items, wheels, mut not_elf) = flatten(reads);
+    let Flattened {
+        mut items,
+        wheels,
+        mut not_elf,
+        manifests: archived_manifests,
+    } = flatten(reads);
+    // Read from inside archives: kept for the manifests' readers.
+    for manifest in archived_manifests {
+        let Some(kind) = ManifestKind::at(&manifest.location) else {
+            continue;
+        };
+        side_reads.keep(manifest.location.clone(), manifest.bytes);
+        inventory.manifests.push(Manifest {
+            shown: manifest.shown,
+            location: manifest.location,
+            kind,
+        });
+    }
     not_elf.extend(
         std::mem::take(&mut inventory.library_named_dirs)
             .into_iter()
@@ -324,22 +341,36 @@ fn report_for(
     report
 }
 
-/// One list of items; each wheel remembers the range of its members. And
-/// the files that are not ELF.
-fn flatten(reads: Vec<CandidateRead>) -> (Vec<Item>, Vec<WheelRead>, Vec<NotElfFile>) {
-    let mut items: Vec<Item> = Vec::new();
-    let mut wheels: Vec<WheelRead> = Vec::new();
-    let mut not_elf: Vec<NotElfFile> = Vec::new();
+/// What the candidates gave, in one list each.
+struct Flattened {
+    /// Each wheel remembers the range of its members here.
+    items: Vec<Item>,
+    wheels: Vec<WheelRead>,
+    /// The files that are not ELF.
+    not_elf: Vec<NotElfFile>,
+    /// Manifests read from inside archives.
+    manifests: Vec<ArchivedManifest>,
+}
+
+fn flatten(reads: Vec<CandidateRead>) -> Flattened {
+    let mut flat = Flattened {
+        items: Vec::new(),
+        wheels: Vec::new(),
+        not_elf: Vec::new(),
+        manifests: Vec::new(),
+    };
     for read in reads {
         if let Some(mut wheel) = read.wheel {
-            wheel.first_item = items.len();
+            wheel.first_item = flat.items.len();
             wheel.item_count = read.items.len();
-            wheels.push(wheel);
+            flat.wheels.push(wheel);
         }
-        items.extend(read.items);
-        not_elf.extend(read.not_elf.map(|file| *file));
+        flat.items.extend(read.items);
+        flat.not_elf.extend(read.not_elf.map(|file| *file));
+        flat.manifests
+            .extend(read.manifest.map(|manifest| *manifest));
     }
-    (items, wheels, not_elf)
+    flat
 }
 
 /// The directories on disk whose package database the walk met: each is a

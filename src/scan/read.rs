@@ -9,6 +9,7 @@ use crate::check::wheel::{self, WheelMember};
 use crate::discover::archive::MemberProblemKind;
 use crate::discover::{self, Candidate, Sniffed};
 use crate::ecosystem::maven;
+use crate::ecosystem::npm::yarn_pnp;
 use crate::ecosystem::python::WheelName;
 use crate::model::{
     Artifact, ArtifactKind, Assessment, Code, Ecosystem, Package, ReportPath, Verdict,
@@ -60,6 +61,15 @@ pub(super) struct CandidateRead {
     pub wheel: Option<WheelRead>,
     /// The candidate, when it is a file on disk that is not an ELF file.
     pub not_elf: Option<Box<NotElfFile>>,
+    /// The package manifest read from inside it (a Yarn cache archive's).
+    pub manifest: Option<Box<ArchivedManifest>>,
+}
+
+/// A manifest read from inside an archive, with where it is in it.
+pub(super) struct ArchivedManifest {
+    pub shown: String,
+    pub location: PathBuf,
+    pub bytes: Vec<u8>,
 }
 
 /// A file read for ELF that is not one. A loader's library search that
@@ -82,7 +92,10 @@ impl CandidateRead {
 
     /// Whether the candidate gave anything to keep.
     pub fn holds_anything(&self) -> bool {
-        self.wheel.is_some() || !self.items.is_empty() || self.not_elf.is_some()
+        self.wheel.is_some()
+            || !self.items.is_empty()
+            || self.not_elf.is_some()
+            || self.manifest.is_some()
     }
 
     fn nothing() -> CandidateRead {
@@ -94,6 +107,7 @@ impl CandidateRead {
             items,
             wheel: None,
             not_elf: None,
+            manifest: None,
         }
     }
 }
@@ -120,6 +134,9 @@ pub(super) fn read_candidate(candidate: &Candidate, cache: &FactsCache) -> Candi
         .any(|ext| file_name.ends_with(ext))
     {
         return read_jar(candidate, shown, cache);
+    }
+    if yarn_pnp::is_cache_archive(&candidate.location) {
+        return read_yarn_archive(candidate, shown);
     }
     let (mut read, size) = read_file(&candidate.location, cache);
     if let Read::NotElf { head_len } = read {
@@ -254,6 +271,7 @@ fn read_wheel(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) -> C
             item_count: 0,
         }),
         not_elf: None,
+        manifest: None,
     }
 }
 
@@ -296,6 +314,46 @@ fn read_tarball(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) ->
         package,
         false,
     ))
+}
+
+/// A package archive of Yarn's cache: its `package.json`, an installed
+/// package's manifest. Nothing in it is loaded from the archive, and an
+/// unplugged package is read where Node loads it (`.yarn/unplugged`).
+fn read_yarn_archive(candidate: &Candidate, shown: ReportPath) -> CandidateRead {
+    if yarn_pnp::unplugged_copy(&candidate.location).is_some_and(|dir| dir.is_dir()) {
+        return CandidateRead::nothing();
+    }
+    let read = std::fs::File::open(&candidate.location)
+        .map_err(|e| e.to_string())
+        .and_then(|file| discover::archive::read_package_manifest(std::io::BufReader::new(file)));
+    match read {
+        Ok(Some((path, text))) => CandidateRead {
+            manifest: Some(Box::new(ArchivedManifest {
+                shown: shown.member(&path).to_string(),
+                location: member_location(&candidate.location, &path),
+                bytes: text.into_bytes(),
+            })),
+            ..CandidateRead::nothing()
+        },
+        Ok(None) => CandidateRead::nothing(),
+        Err(reason) => {
+            let reason = format!(
+                "a package archive of Yarn's cache that could not be read ({reason}): \
+                 the platform packages of its package are not checked"
+            );
+            let item = Item {
+                shown,
+                also_at: Vec::new(),
+                also_located: Vec::new(),
+                location: candidate.location.clone(),
+                size: size_on_disk(&candidate.location),
+                read: Read::Failed(Code::Unreadable, reason),
+                package: None,
+                in_image: false,
+            };
+            CandidateRead::of_items(vec![item])
+        }
+    }
 }
 
 /// A jar, war or ear: its members and those of the jars nested in it, each

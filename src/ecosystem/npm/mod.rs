@@ -12,6 +12,7 @@ use crate::model::{Ecosystem, LibcKind, Package};
 
 pub mod cmake_ts;
 mod platform;
+pub mod yarn_pnp;
 
 pub use platform::{
     GlibcPlatformPackage, NamedPlatform, PkgPrebuild, Prebuild, glibc_platform_packages,
