@@ -2204,3 +2204,102 @@ fn a_yarn_pnp_install_reads_its_parents_from_the_cache_archives() {
         "ok"
     );
 }
+
+/// A tree installed with `npm ci --ignore-scripts` holds no addon of the
+/// packages that make theirs at install: they load nowhere as they are, and
+/// `npm ci` on a glibc image compiles or downloads them too (batch 14 npm
+/// F16: the matrix said the tree runs as it is on Debian, Ubuntu, distroless).
+#[test]
+fn packages_whose_install_script_did_not_run_are_made_on_every_libc() {
+    let project = tempfile::tempdir().unwrap();
+    let write = |path: &str, bytes: &[u8]| {
+        let to = project.path().join("node_modules").join(path);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, bytes).unwrap();
+    };
+    let gyp = b"{'targets':[{'target_name':'addon','sources':['addon.cc']}]}";
+    write(
+        "compiles/package.json",
+        br#"{"name":"compiles","version":"1.0.0","scripts":{"install":"node-gyp rebuild"}}"#,
+    );
+    write("compiles/binding.gyp", gyp);
+    write(
+        "downloads/package.json",
+        br#"{"name":"downloads","version":"2.0.0","scripts":{"install":"prebuild-install || node-gyp rebuild"}}"#,
+    );
+    write("downloads/binding.gyp", gyp);
+    // Its install script ran: the addon it built is judged as it is.
+    write(
+        "built/package.json",
+        br#"{"name":"built","version":"3.0.0","scripts":{"install":"node-gyp rebuild"}}"#,
+    );
+    write("built/binding.gyp", gyp);
+    write(
+        "built/build/Release/addon.node",
+        &napi_addon(&["libc.so.6"]),
+    );
+
+    let (report, status) = json_scan(project.path(), &["--offline", "--target", "debian:12-slim"]);
+    assert_eq!(status, 0, "{report:#}");
+    let compiles = common::decision(&report, "compiles");
+    assert_eq!(compiles["reinstalled"]["reinstall"], "source-build");
+    assert_eq!(
+        compiles["reinstalled"]["build_packages"],
+        serde_json::json!(["build-essential", "python3"])
+    );
+    let kinds: Vec<&str> = compiles["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["build-dependencies", "reinstall-on-target"]);
+    let downloads = common::decision(&report, "downloads");
+    assert_eq!(downloads["reinstalled"]["reinstall"], "glibc-build");
+    assert!(
+        downloads["reinstalled"]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with(
+                "prebuild-install (GitHub releases) downloads the release's glibc build at install"
+            ),
+        "{downloads:#}"
+    );
+    // The built addon loads: nothing to do for it.
+    let built = report["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["package"]["name"] == "built");
+    assert!(
+        built.is_none_or(|d| d["actions"].as_array().is_none_or(Vec::is_empty)),
+        "{built:#?}"
+    );
+
+    // The matrix: no image runs the tree as it is.
+    let matrix = json_of(&cli(&[
+        "matrix",
+        "--offline",
+        "--arch",
+        "x86_64",
+        "--format",
+        "json",
+        project.path().to_str().unwrap(),
+    ]));
+    let targets = matrix["targets"].as_array().unwrap();
+    let debian = targets
+        .iter()
+        .find(|t| t["target"]["name"] == "debian:12-slim (glibc 2.36)")
+        .unwrap();
+    assert_eq!(debian["runs_as_is"], false);
+    assert_eq!(debian["runs_after_plan"], true);
+    assert!(targets.iter().all(|t| t["runs_as_is"] == false));
+
+    // On Alpine, each says it was not built here rather than not installed.
+    let text = stdout(&muslcheck(project.path(), &["--offline"]));
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("compiles 1.0.0"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("not built here"), "{line}");
+}

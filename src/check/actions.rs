@@ -253,8 +253,12 @@ fn image_actions(
     }
     let ecosystem = package.map(|p| p.ecosystem);
     // A pin nothing is installed for (requirements.txt): what pip on the
-    // image does with it, as the index said.
-    if files.is_empty() && matches!(reinstalled.source, AnswerSource::Index { .. }) {
+    // image does with it, as the index said. Or a package whose install
+    // script did not run here: what npm on the image makes at install.
+    let made_at_install = reinstalled.made_at_install.is_some();
+    if files.is_empty()
+        && (matches!(reinstalled.source, AnswerSource::Index { .. }) || made_at_install)
+    {
         match reinstalled.reinstall {
             Reinstall::SourceBuild if platform.install_command().is_some() => {
                 actions.push(Action::BuildDependencies {
@@ -262,6 +266,7 @@ fn image_actions(
                 });
                 actions.push(reinstall_action(ecosystem));
             }
+            Reinstall::GlibcBuild if made_at_install => actions.push(reinstall_action(ecosystem)),
             Reinstall::SourceBuild | Reinstall::CannotInstall | Reinstall::NoGlibcBuild => actions
                 .push(Action::NoFix {
                     why: reinstalled.detail.clone(),

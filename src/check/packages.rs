@@ -88,7 +88,11 @@ pub fn decide(
                         Reinstall::SourceBuild | Reinstall::CannotInstall | Reinstall::NoGlibcBuild
                     );
                 // A bundled prebuild without a libc tag answers on any libc.
-                if pin_without_build || untagged_prebuild(answer).is_some() {
+                // So does a package that makes its native code at install, none here.
+                if pin_without_build
+                    || untagged_prebuild(answer).is_some()
+                    || answer.made_at_install.is_some()
+                {
                     let key = (artifact.package.clone(), None);
                     groups.entry(key).or_default().answers.push(answer.clone());
                 }

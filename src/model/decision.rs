@@ -76,6 +76,21 @@ pub struct ReinstallAnswer {
     /// at all only installed files tell (a pin alone says nothing).
     #[serde(skip)]
     pub only_an_sdist: bool,
+    /// An installed package that makes its native code at install, none of
+    /// which was made here (its install script did not run: `npm ci
+    /// --ignore-scripts`): every libc's reinstall makes it, not only musl's.
+    #[serde(skip)]
+    pub made_at_install: Option<MadeAtInstall>,
+}
+
+/// How an installed package makes its native code at install.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MadeAtInstall {
+    /// node-gyp compiles its binding.gyp.
+    Compiled,
+    /// A tool downloads it (`how`: node-pre-gyp, prebuild-install …), and
+    /// compiles it where there is none to download when `compiles`.
+    Downloaded { how: String, compiles: bool },
 }
 
 impl ReinstallAnswer {
@@ -92,6 +107,7 @@ impl ReinstallAnswer {
             build_from_source_forced: false,
             same_build_as_installed: false,
             only_an_sdist: false,
+            made_at_install: None,
         }
     }
 

@@ -22,7 +22,7 @@ pub use code::{Code, Rule, Severity};
 pub use container::{ContainerImage, DistroPackages, ImageCommand, ImageRuntime};
 pub use decision::{
     Action, ActionPlan, AnswerSource, AsIs, IndexMode, IndexSummary, KeepBuiltLibraries,
-    PackageDecision, ReinstallAnswer, Reinstallation, Unanswered, brings_a_library,
+    MadeAtInstall, PackageDecision, ReinstallAnswer, Reinstallation, Unanswered, brings_a_library,
     install_shell_command, keep_built_libraries_command,
 };
 pub use elf_facts::{

@@ -283,6 +283,10 @@ fn package_name(decision: &PackageDecision) -> String {
 fn as_is_text(decision: &PackageDecision) -> String {
     let as_is = &decision.as_is;
     let Some(verdict) = as_is.verdict else {
+        // Installed, but its install script did not run (`--ignore-scripts`).
+        if decision.reinstalled.made_at_install.is_some() {
+            return "not built here".to_string();
+        }
         return "not installed here".to_string();
     };
     let only_set_aside = as_is.files > 0

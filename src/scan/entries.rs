@@ -35,7 +35,8 @@ pub(super) fn for_target_libc(mut entry: Artifact, platform: &Platform) -> Artif
             .find(|f| f.code.is_about_glibc_installs());
         let glibc_answer = glibc_variant
             .and_then(check::reinstall::glibc_variant_answer)
-            .or_else(|| check::reinstall::untagged_prebuild_on_glibc(answer, platform));
+            .or_else(|| check::reinstall::untagged_prebuild_on_glibc(answer, platform))
+            .or_else(|| check::reinstall::made_at_install_on_glibc(answer, platform));
         *answer = match (loader, glibc_answer) {
             (LoaderKind::Glibc, Some(glibc_answer)) => glibc_answer,
             _ => ReinstallAnswer::unknown(not_for_musl(entry.package.as_ref(), loader)),

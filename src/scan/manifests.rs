@@ -22,8 +22,8 @@ use crate::ecosystem::python::dist_info_name;
 use crate::ecosystem::python_lock::parse_manifest;
 use crate::ecosystem::{ManifestKind, NpmLock, PythonLock};
 use crate::model::{
-    AnswerSource, Arch, Artifact, ArtifactKind, Assessment, Code, Ecosystem, Finding, Package,
-    Reinstall, ReinstallAnswer, ReportPath, Verdict,
+    AnswerSource, Arch, Artifact, ArtifactKind, Assessment, Code, Ecosystem, Finding,
+    MadeAtInstall, Package, Reinstall, ReinstallAnswer, ReportPath, Verdict,
 };
 
 /// The manifests of a scan, read once: the lockfiles' texts, and the
@@ -519,6 +519,21 @@ fn npm_install_artifact(
     } else if let Some(source) = native_source(dir, manifest, cpu, installed.native_files) {
         let (mut answer, findings) =
             reinstall::assess_npm_install(manifest, &source, &manifest_path);
+        // None of what it makes at install is here: its script did not run.
+        if !installed.with_elf_files.contains(&key) {
+            answer.made_at_install = match &source {
+                npm::NativeSource::Compiled => Some(MadeAtInstall::Compiled),
+                npm::NativeSource::Downloaded {
+                    how,
+                    falls_back_to_compiling,
+                    ..
+                } => Some(MadeAtInstall::Downloaded {
+                    how: how.clone(),
+                    compiles: *falls_back_to_compiling,
+                }),
+                _ => None,
+            };
+        }
         // A download naming no libc gets the build installed here: none is
         // when it did not run or failed (--ignore-scripts, no network).
         if let npm::NativeSource::Downloaded { how, .. } = &source

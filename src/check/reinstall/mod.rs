@@ -16,8 +16,8 @@ use crate::platform::Platform;
 
 pub use npm::{
     assess_installed_variants, assess_npm_install, assess_npm_variants, glibc_variant_answer,
-    glibc_variant_missing, install_script_answer, installed_again, untagged_prebuild,
-    untagged_prebuild_on_glibc,
+    glibc_variant_missing, install_script_answer, installed_again, made_at_install_on_glibc,
+    untagged_prebuild, untagged_prebuild_on_glibc,
 };
 
 /// A reinstall answer and the findings behind it.

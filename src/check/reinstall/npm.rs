@@ -6,7 +6,9 @@
 use crate::ecosystem::known::known_package_in;
 use crate::ecosystem::npm::{NativeSource, PackageJson};
 use crate::ecosystem::npm_lock::LockVariant;
-use crate::model::{AnswerSource, Code, Ecosystem, Evidence, Finding, Reinstall, ReinstallAnswer};
+use crate::model::{
+    AnswerSource, Code, Ecosystem, Evidence, Finding, MadeAtInstall, Reinstall, ReinstallAnswer,
+};
 use crate::platform::Platform;
 
 use super::{Answered, answer, build_packages, known_answer};
@@ -286,6 +288,58 @@ pub fn untagged_prebuild_on_glibc(
         } else {
             Vec::new()
         },
+        ..answer.clone()
+    })
+}
+
+/// An installed package's answer on a glibc image when it makes its native
+/// code at install and none was made here (its install script did not run):
+/// `npm ci` there compiles it with the image's build packages, or downloads
+/// the release's glibc build. Its files cannot answer: there are none.
+pub fn made_at_install_on_glibc(
+    answer: &ReinstallAnswer,
+    platform: &Platform,
+) -> Option<ReinstallAnswer> {
+    let build_packages = || {
+        platform
+            .build_packages(false)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
+    let target = &platform.target;
+    let none_here = "none was made here: its install script did not run";
+    let (reinstall, detail, build_packages) = match answer.made_at_install.as_ref()? {
+        MadeAtInstall::Compiled => (
+            Reinstall::SourceBuild,
+            format!("npm on {target} compiles it with node-gyp (binding.gyp); {none_here}"),
+            build_packages(),
+        ),
+        MadeAtInstall::Downloaded { how, compiles } => (
+            Reinstall::GlibcBuild,
+            format!(
+                "{how} downloads the release's glibc build at install{}; {none_here}",
+                if *compiles {
+                    " (node-gyp compiles it where the release has none)"
+                } else {
+                    ""
+                }
+            ),
+            if *compiles {
+                build_packages()
+            } else {
+                Vec::new()
+            },
+        ),
+    };
+    Some(ReinstallAnswer {
+        reinstall,
+        detail,
+        build: None,
+        first_musl_version: None,
+        build_packages,
+        advice: None,
+        same_build_as_installed: false,
         ..answer.clone()
     })
 }
