@@ -11,7 +11,7 @@ use std::path::{Component, Path, PathBuf};
 
 use rustc_hash::FxHashSet;
 
-use super::npm::{PackageJson, package_dir};
+use super::npm::{PackageJson, enclosing_package_dir, package_dir};
 use super::python::dist_info_name;
 use crate::model::{Ecosystem, Package};
 
@@ -159,17 +159,21 @@ pub fn npm_owners<'a>(
     let mut manifests: HashMap<PathBuf, Option<Package>> = HashMap::new();
     let mut owners = HashMap::new();
     for location in locations {
-        let Some(dir) = package_dir(location) else {
-            continue;
-        };
-        let package = manifests.entry(dir).or_insert_with_key(|dir| {
-            read(&dir.join(PACKAGE_JSON))
-                .as_deref()
-                .and_then(PackageJson::parse)
-                .map(|manifest| manifest.package())
-        });
-        if let Some(package) = package {
-            owners.insert(location.to_path_buf(), package.clone());
+        // A directory without a package.json is part of the package around it.
+        let mut dir = package_dir(location);
+        while let Some(candidate) = dir {
+            let next = enclosing_package_dir(&candidate);
+            let package = manifests.entry(candidate).or_insert_with_key(|dir| {
+                read(&dir.join(PACKAGE_JSON))
+                    .as_deref()
+                    .and_then(PackageJson::parse)
+                    .map(|manifest| manifest.package())
+            });
+            if let Some(package) = package {
+                owners.insert(location.to_path_buf(), package.clone());
+                break;
+            }
+            dir = next;
         }
     }
     owners
@@ -265,5 +269,31 @@ mod tests {
                 .is_some_and(|name| names.contains(name));
             assert_eq!(names_path(listed, &names), by_components, "{listed:?}");
         }
+    }
+
+    #[test]
+    fn a_file_below_a_directory_that_is_no_package_belongs_to_the_package_around_it() {
+        let manifests: HashMap<PathBuf, &str> = HashMap::from([
+            (
+                PathBuf::from("/p/node_modules/sq/package.json"),
+                r#"{"name":"sq","version":"1.0.0"}"#,
+            ),
+            (
+                PathBuf::from("/p/node_modules/sq/node_modules/@s/dep/package.json"),
+                r#"{"name":"@s/dep","version":"2.0.0"}"#,
+            ),
+        ]);
+        let mut read = |path: &Path| manifests.get(path).map(|text| text.to_string());
+        // node-gyp's intermediate files, and a real nested package.
+        let object = Path::new(
+            "/p/node_modules/sq/build/Release/obj.target/nothing/node_modules/node-addon-api/nothing.o",
+        );
+        let nested = Path::new("/p/node_modules/sq/node_modules/@s/dep/dep.node");
+        let stray = Path::new("/p/node_modules/nobody/x.node");
+        let owners = npm_owners([object, nested, stray].into_iter(), &mut read);
+        let name = |path: &Path| owners.get(path).map(|p| p.name.as_str());
+        assert_eq!(name(object), Some("sq"));
+        assert_eq!(name(nested), Some("@s/dep"));
+        assert_eq!(name(stray), None);
     }
 }

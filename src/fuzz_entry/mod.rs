@@ -14,7 +14,7 @@ use crate::check::reinstall::assess_npm_variants;
 use crate::check::{TreeFile, TreeIndex, assess_all};
 use crate::config::baseline;
 use crate::config::{Config, Loaded};
-use crate::discover::archive::{read_tar_gz, read_zip};
+use crate::discover::archive::{read_package_manifest, read_tar_gz, read_zip};
 use crate::ecosystem::PythonLock;
 use crate::ecosystem::npm::cmake_ts::CmakeTsManifest;
 use crate::ecosystem::npm::{PackageJson, npm_cpu};
@@ -86,9 +86,11 @@ pub fn elf(data: &[u8]) {
     let _ = assess_all(&index, files.len(), &platform);
 }
 
-/// A wheel (zip), every ELF member analysed.
+/// A wheel (zip), every ELF member analysed; the same bytes as a Yarn
+/// cache archive, its package manifest read.
 pub fn wheel(data: &[u8]) {
     let _ = read_zip(std::io::Cursor::new(data), |member| analyse(member).is_ok());
+    let _ = read_package_manifest(std::io::Cursor::new(data));
 }
 
 /// An npm tarball: used as gzip data when it starts like gzip, else gzipped

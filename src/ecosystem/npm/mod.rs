@@ -473,7 +473,9 @@ pub fn native_source(
 
 impl PackageJson {
     pub fn parse(text: &str) -> Option<PackageJson> {
-        serde_json::from_str(text).ok()
+        let mut manifest: PackageJson = serde_json::from_str(text).ok()?;
+        manifest.version = clean_version(&manifest.version);
+        Some(manifest)
     }
 
     pub fn package(&self) -> Package {
@@ -482,6 +484,19 @@ impl PackageJson {
             name: self.name.clone(),
             version: self.version.clone(),
         }
+    }
+}
+
+/// A version as npm records it (semver's `clean`, which npm applies when it
+/// reads a manifest): node-rdkafka 3.6.1 says `"version": "v3.6.1"`, its
+/// lockfile entry `3.6.1`.
+fn clean_version(version: &str) -> String {
+    let trimmed = version.trim();
+    let bare = trimmed.trim_start_matches(['=', 'v', 'V']);
+    if bare.starts_with(|c: char| c.is_ascii_digit()) {
+        bare.to_string()
+    } else {
+        trimmed.to_string()
     }
 }
 
@@ -504,6 +519,19 @@ pub fn package_dir(path: &Path) -> Option<PathBuf> {
     Some(components.iter().take(position + 1 + take).collect())
 }
 
+/// The package directory around `package`'s `node_modules`: where a file
+/// below a directory that is no package (node-gyp's
+/// `build/Release/obj.target/nothing/node_modules/node-addon-api/`, which has
+/// no `package.json`) belongs.
+pub fn enclosing_package_dir(package: &Path) -> Option<PathBuf> {
+    let components: Vec<Component> = package.components().collect();
+    let position = components
+        .iter()
+        .rposition(|c| c.as_os_str() == "node_modules")?;
+    let outside: PathBuf = components.iter().take(position).collect();
+    package_dir(&outside)
+}
+
 /// The package directory of a member of an `npm pack` tarball read in
 /// memory (`x-1.0.0.tgz!/package/...`): its `package/`.
 fn packed_package_dir(components: &[Component]) -> Option<PathBuf> {
@@ -522,6 +550,16 @@ fn packed_package_dir(components: &[Component]) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn versions_are_read_as_npm_records_them() {
+        let version = |text: &str| PackageJson::parse(text).unwrap().version;
+        assert_eq!(version(r#"{"version":"v3.6.1"}"#), "3.6.1");
+        assert_eq!(version(r#"{"version":" =1.28.1 "}"#), "1.28.1");
+        assert_eq!(version(r#"{"version":"1.0.0-beta.1"}"#), "1.0.0-beta.1");
+        // Not a version semver cleans: kept as written.
+        assert_eq!(version(r#"{"version":"vNext"}"#), "vNext");
+    }
 
     #[test]
     fn owning_package_directories() {
