@@ -2302,4 +2302,11 @@ fn packages_whose_install_script_did_not_run_are_made_on_every_libc() {
         .find(|l| l.starts_with("compiles 1.0.0"))
         .unwrap_or_else(|| panic!("{text}"));
     assert!(line.contains("not built here"), "{line}");
+    // Whatever it downloads there, only an install on the target makes it.
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("downloads 2.0.0"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("not built here"), "{line}");
+    assert!(line.ends_with("npm ci on the target"), "{line}");
 }

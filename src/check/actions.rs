@@ -108,10 +108,14 @@ pub(super) fn actions(
         }
         return actions;
     }
+    // Nothing was made here (its install script did not run): only an
+    // install on the target makes its native code, whatever that gets.
+    let not_made_here = files.is_empty() && reinstalled.made_at_install.is_some();
     match reinstalled.reinstall {
-        Reinstall::MuslBuild if fails_as_is => {
+        Reinstall::MuslBuild if fails_as_is || not_made_here => {
             actions.push(reinstall_action(ecosystem));
         }
+        Reinstall::Unknown if not_made_here => actions.push(reinstall_action(ecosystem)),
         Reinstall::MuslBuildNotLocked => {
             actions.push(Action::RelockForMusl {
                 packages: reinstalled.build.iter().cloned().collect(),
