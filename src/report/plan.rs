@@ -52,8 +52,15 @@ pub fn render_packages(out: &mut String, report: &Report) {
     let (unused, fine): (Vec<&PackageDecision>, Vec<&PackageDecision>) = quiet
         .into_iter()
         .partition(|d| d.as_is.verdict == Some(Verdict::NotApplicable));
+    // A lockfile's entry that is not installed here loads nothing as it is.
+    let (fine, not_here): (Vec<&PackageDecision>, Vec<&PackageDecision>) =
+        fine.into_iter().partition(|d| d.as_is.verdict.is_some());
     for (group, what) in [
         (fine, "load as they are and need nothing"),
+        (
+            not_here,
+            "are not installed here, and installed on the target need nothing more",
+        ),
         (
             unused,
             "are never loaded on the target (builds for another platform)",
