@@ -2294,6 +2294,31 @@ fn packages_whose_install_script_did_not_run_are_made_on_every_libc() {
     assert_eq!(debian["runs_as_is"], false);
     assert_eq!(debian["runs_after_plan"], true);
     assert!(targets.iter().all(|t| t["runs_as_is"] == false));
+    // A download alone, which every libc's reinstall gets, keeps it so too.
+    let without_compiles = tempfile::tempdir().unwrap();
+    let modules = without_compiles.path().join("node_modules/downloads");
+    std::fs::create_dir_all(&modules).unwrap();
+    for file in ["package.json", "binding.gyp"] {
+        std::fs::copy(
+            project.path().join("node_modules/downloads").join(file),
+            modules.join(file),
+        )
+        .unwrap();
+    }
+    let matrix = json_of(&cli(&[
+        "matrix",
+        "--offline",
+        "--arch",
+        "x86_64",
+        "--format",
+        "json",
+        without_compiles.path().to_str().unwrap(),
+    ]));
+    let targets = matrix["targets"].as_array().unwrap();
+    assert!(
+        targets.iter().all(|t| t["runs_as_is"] == false),
+        "{matrix:#}"
+    );
 
     // On Alpine, each says it was not built here rather than not installed.
     let text = stdout(&muslcheck(project.path(), &["--offline"]));

@@ -104,16 +104,19 @@ fn target_column(report: &Report, platform: &Platform) -> MatrixTarget {
         )
     };
     // Not installed here (a lockfile's or a requirements file's entry):
-    // installing it on the image compiles it, or gets nothing.
+    // installing it on the image compiles it, or gets nothing. Or installed
+    // without its install script run: nothing of it loads until an install
+    // on the image makes its native code, whatever that gets.
     let installs_no_build = |d: &&PackageDecision| {
         d.as_is.verdict.is_none()
-            && matches!(
-                d.reinstalled.reinstall,
-                Reinstall::SourceBuild
-                    | Reinstall::CannotInstall
-                    | Reinstall::NoMuslBuild
-                    | Reinstall::NoGlibcBuild
-            )
+            && (d.reinstalled.made_at_install.is_some()
+                || matches!(
+                    d.reinstalled.reinstall,
+                    Reinstall::SourceBuild
+                        | Reinstall::CannotInstall
+                        | Reinstall::NoMuslBuild
+                        | Reinstall::NoGlibcBuild
+                ))
     };
     let no_fix = !report.plan.no_fix.is_empty()
         || report
