@@ -337,6 +337,37 @@ fn every_glibc_image_with_libm_has_libmvec_on_x86_64() {
     }
 }
 
+/// Amazon Linux's library lists are written from its package names: the
+/// libraries of RPMs its package list names are there too (glib2 ships
+/// libgthread beside libglib; pygame's mixer modules need it and were said
+/// to break on amazonlinux:2023; amazonlinux:2 had none of glib2's).
+#[test]
+fn amazon_linux_has_the_libraries_of_the_rpms_it_installs() {
+    for name in ["amazonlinux:2", "amazonlinux:2023"] {
+        let found = profile(name);
+        for library in [
+            "libglib-2.0.so.0",
+            "libgthread-2.0.so.0",
+            "libk5crypto.so.3",
+            "libkrb5support.so.0",
+            "libcom_err.so.2",
+        ] {
+            assert!(found.library(library).is_some(), "{name}: {library}");
+        }
+    }
+    // Only the RPMs of its list: amazonlinux:2023 has no openldap.
+    assert!(
+        profile("amazonlinux:2023")
+            .library("libldap-2.4.so.2")
+            .is_none()
+    );
+    assert!(
+        profile("amazonlinux:2")
+            .library("libldap-2.4.so.2")
+            .is_some()
+    );
+}
+
 #[test]
 fn images_without_a_c_library() {
     for name in ["scratch", "distroless/static-debian12", "chainguard/static"] {

@@ -565,6 +565,36 @@ def glibc_nodes_up_to(version, arch):
     return nodes
 
 
+# The libraries of RPMs an image's own package list names that the reference's
+# soname list (written from package names) leaves out: each RPM's sonames, as
+# its spec's %files installs them (glib2 ships libgthread beside libglib).
+RPM_SONAMES = {
+    "glib2": ["libglib-2.0.so.0", "libgobject-2.0.so.0", "libgio-2.0.so.0",
+              "libgmodule-2.0.so.0", "libgthread-2.0.so.0"],
+    "cyrus-sasl-lib": ["libsasl2.so.3"],
+    "elfutils-libelf": ["libelf.so.1"],
+    "file-libs": ["libmagic.so.1"],
+    "krb5-libs": ["libk5crypto.so.3", "libkrb5support.so.0"],
+    "libcom_err": ["libcom_err.so.2"],
+    "keyutils-libs": ["libkeyutils.so.1"],
+    "openldap": ["libldap-2.4.so.2", "liblber-2.4.so.2"],
+    "libtasn1": ["libtasn1.so.6"],
+    "p11-kit": ["libp11-kit.so.0"],
+    "libpsl": ["libpsl.so.5"],
+    "popt": ["libpopt.so.0"],
+    "gdbm": ["libgdbm.so.4"],
+}
+
+
+def rpm_sonames(rpm_list):
+    """The sonames of RPM_SONAMES's packages that `rpm_list` names, in its order."""
+    if not rpm_list:
+        return []
+    installed = {line.rsplit("-", 2)[0]
+                 for line in (SOURCES / rpm_list).read_text().split() if line.count("-") >= 2}
+    return [s for rpm, names in RPM_SONAMES.items() if rpm in installed for s in names]
+
+
 def reference_profile(p, arch, refs):
     if p["name"] == "scratch":
         r = {"libc": "none", "libc_version": "", "dynamic_loader": "", "bin_sh": "no",
@@ -585,6 +615,7 @@ def reference_profile(p, arch, refs):
             and "libmvec.so.1" not in sonames
             and tuple(int(x) for x in version.split(".")[:2]) >= (2, 22)):
         sonames.insert(sonames.index("libm.so.6") + 1, "libmvec.so.1")
+    sonames += [s for s in rpm_sonames(p.get("rpm_list")) if s not in sonames]
     for s in sonames:
         defines = nodes if s == "libc.so.6" and nodes is not None else None
         libs.append((s, "", "", "", defines, None))
