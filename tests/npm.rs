@@ -2335,3 +2335,65 @@ fn packages_whose_install_script_did_not_run_are_made_on_every_libc() {
     assert!(line.contains("not built here"), "{line}");
     assert!(line.ends_with("npm ci on the target"), "{line}");
 }
+
+/// Yarn 4 keeps a Plug'n'Play install's archives in its global cache by
+/// default, outside the project (batch 15 npm N11): the runtime says where,
+/// the scan says it did not read them, and reads them when that folder is
+/// given too, whatever its name.
+#[test]
+fn a_yarn_pnp_install_with_the_global_cache_says_where_its_packages_are() {
+    let top = tempfile::tempdir().unwrap();
+    let project = top.path().join("app");
+    let write = |path: &Path, bytes: &[u8]| {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    };
+    let parent = br#"{"name":"fast","version":"1.0.0","optionalDependencies":{"fast-linux-x64-gnu":"1.0.0","fast-linux-x64-musl":"1.0.0"}}"#;
+    let archive = "fast-npm-1.0.0-0123456789-10c0.zip";
+    let global = top.path().join("berry/cache");
+    write(
+        &global.join(archive),
+        &zip_of(&[("node_modules/fast/package.json", parent)]),
+    );
+    let gnu = br#"{"name":"fast-linux-x64-gnu","version":"1.0.0","os":["linux"],"cpu":["x64"],"libc":["glibc"]}"#;
+    let unplugged = project.join(
+        ".yarn/unplugged/fast-linux-x64-gnu-npm-1.0.0-9876543210/node_modules/fast-linux-x64-gnu",
+    );
+    write(&unplugged.join("package.json"), gnu);
+    write(&unplugged.join("fast.node"), &napi_addon(&["libc.so.6"]));
+    let runtime = format!(
+        "const RAW_RUNTIME_STATE =\n'{{\"packageRegistryData\": [\\\n  [\"fast\", [[\"npm:1.0.0\", {{\\\n    \"packageLocation\": \"../berry/cache/{archive}/node_modules/fast/\",\\\n    \"packageDependencies\": []}}]]]]}}';\n"
+    );
+    write(&project.join(".pnp.cjs"), runtime.as_bytes());
+
+    let (report, _) = json_scan(&project, &["--offline"]);
+    let note = finding(common::artifact(&report, ".pnp.cjs"), "MC007");
+    assert!(
+        note["message"].as_str().unwrap().starts_with(
+            "1 of the packages of this Plug'n'Play install are archives in ../berry/cache"
+        ),
+        "{note:#}"
+    );
+    let output = cli(&[
+        "--offline",
+        "--arch",
+        "x86_64",
+        "--format",
+        "json",
+        project.to_str().unwrap(),
+        global.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let report = json_of(&output);
+    assert_eq!(
+        common::decision(&report, "fast")["as_is"]["verdict"],
+        "breaks"
+    );
+    assert!(
+        artifact_where(&report, |a| a["path"]
+            .as_str()
+            .is_some_and(|p| p.ends_with(".pnp.cjs")))
+        .is_none(),
+        "{report:#}"
+    );
+}

@@ -37,6 +37,9 @@ pub enum ManifestKind {
     /// cmake-ts's `build/manifest.json` in an installed npm package: which
     /// addon its loader tries for which platform.
     CmakeTsManifest,
+    /// Yarn Plug'n'Play's runtime (`.pnp.cjs`, `.pnp.data.json`): where each
+    /// package of the project is.
+    PnpRuntime,
 }
 
 impl ManifestKind {
@@ -50,7 +53,8 @@ impl ManifestKind {
         let in_node_modules = || path.components().any(|c| c.as_os_str() == "node_modules");
         let under_node_modules = match name {
             "package.json" => package_dir(path).as_deref() == path.parent(),
-            "package-lock.json" | "yarn.lock" | "pnpm-lock.yaml" => in_node_modules(),
+            "package-lock.json" | "yarn.lock" | "pnpm-lock.yaml" | ".pnp.cjs" | ".pnp.js"
+            | ".pnp.data.json" => in_node_modules(),
             "manifest.json" => {
                 return cmake_ts::is_manifest_path(path).then_some(Self::CmakeTsManifest);
             }
@@ -76,6 +80,9 @@ impl ManifestKind {
             "uv.lock" | "poetry.lock" | "pdm.lock" => ManifestKind::PythonLock(PythonLock::Toml),
             "Pipfile.lock" => ManifestKind::PythonLock(PythonLock::Pipfile),
             "Gemfile.lock" => ManifestKind::GemLock,
+            ".pnp.cjs" | ".pnp.js" | ".pnp.data.json" if !in_node_modules => {
+                ManifestKind::PnpRuntime
+            }
             name if name.starts_with("requirements") && name.ends_with(".txt") => {
                 ManifestKind::PythonLock(PythonLock::Requirements)
             }

@@ -6,6 +6,7 @@
 //! that is not UTF-8 is reported with its number and the other lines are kept.
 
 use std::collections::{HashMap, HashSet};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -160,6 +161,7 @@ impl ReadManifests<'_> {
         with_elf_files: &HashSet<(String, String)>,
     ) -> Vec<Artifact> {
         let installed_variants = self.installed_variants(arch);
+        let archives_read = self.archives_read();
         let without_native_code =
             self.installed_without_native_code(arch, native_files, with_elf_files);
         let per_manifest: Vec<Vec<Artifact>> = self
@@ -203,6 +205,9 @@ impl ReadManifests<'_> {
                     ManifestKind::GemLock => Vec::new(),
                     // Read by the loader model: `cmake_ts_manifests`.
                     ManifestKind::CmakeTsManifest => Vec::new(),
+                    ManifestKind::PnpRuntime => pnp_runtime_artifacts(shown, text, &archives_read)
+                        .into_iter()
+                        .collect(),
                 }
             })
             .collect();
@@ -267,6 +272,25 @@ impl ReadManifests<'_> {
                     && native_source(dir, manifest, cpu, native_files).is_none()
             })
             .map(|(_, _, key)| key)
+            .collect()
+    }
+
+    /// The file names of the archives whose package manifests were read
+    /// (Yarn's cache archives).
+    fn archives_read(&self) -> HashSet<&OsStr> {
+        self.installed
+            .iter()
+            .filter_map(|(dir, _)| {
+                let mut components = dir.components().map(|c| c.as_os_str());
+                let mut previous = None;
+                for component in components.by_ref() {
+                    if crate::model::is_archive_root(component) {
+                        return previous;
+                    }
+                    previous = Some(component);
+                }
+                None
+            })
             .collect()
     }
 
@@ -364,6 +388,40 @@ fn reinstall_entry(
         ArtifactKind::Package { answer },
         Assessment::of(verdict, findings),
     )
+}
+
+/// A Plug'n'Play runtime whose packages are archives the scan did not read
+/// (Yarn 4's default global cache, outside the project): a note naming
+/// where they are, since what they declare (a parent's musl platform
+/// package) goes unchecked.
+fn pnp_runtime_artifacts(
+    shown: ReportPath,
+    runtime: &str,
+    archives_read: &HashSet<&OsStr>,
+) -> Option<Artifact> {
+    let unread: Vec<&str> = npm::yarn_pnp::runtime_archives(runtime)
+        .into_iter()
+        .filter(|archive| {
+            Path::new(archive)
+                .file_name()
+                .is_none_or(|name| !archives_read.contains(name))
+        })
+        .collect();
+    let folder = Path::new(unread.first()?).parent()?.display().to_string();
+    let message = format!(
+        "{} of the packages of this Plug'n'Play install are archives in {folder} (Yarn's global \
+         cache, as located from here), outside the scanned paths: not read, so what they declare \
+         (a parent's musl platform package) is not checked; scan that folder too, or install \
+         with `enableGlobalCache: false` in .yarnrc.yml",
+        unread.len()
+    );
+    let assessment = Assessment::unreadable(Code::SkippedArchive, message.clone(), message);
+    Some(Artifact::entry(
+        shown,
+        None,
+        ArtifactKind::Unreadable,
+        assessment,
+    ))
 }
 
 /// A lockfile that could not be read or parsed.

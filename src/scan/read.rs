@@ -320,7 +320,10 @@ fn read_tarball(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) ->
 /// package's manifest. Nothing in it is loaded from the archive, and an
 /// unplugged package is read where Node loads it (`.yarn/unplugged`).
 fn read_yarn_archive(candidate: &Candidate, shown: ReportPath) -> CandidateRead {
-    if yarn_pnp::unplugged_copy(&candidate.location).is_some_and(|dir| dir.is_dir()) {
+    if yarn_pnp::unplugged_copies(&candidate.location)
+        .iter()
+        .any(|dir| dir.is_dir())
+    {
         return CandidateRead::nothing();
     }
     let read = std::fs::File::open(&candidate.location)
