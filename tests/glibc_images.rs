@@ -1316,6 +1316,8 @@ fn a_library_no_known_package_provides_is_asked_of_the_images_package_manager() 
             "amazonlinux:2023",
             Some("dnf provides '*/libnotthere.so.1'"),
         ),
+        // Amazon Linux 2 has yum, not dnf.
+        ("amazonlinux:2", Some("yum provides '*/libnotthere.so.1'")),
         ("cgr.dev/chainguard/wolfi-base", None),
     ] {
         let (report, _) = json_scan(venv.path(), &["--target", target]);

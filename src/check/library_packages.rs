@@ -66,12 +66,13 @@ fn apt_file_search(names: &[&str]) -> String {
     format!("apt-get update && apt-get install -y apt-file && apt-file update && {search}")
 }
 
-/// The command that asks dnf which package has each of `names`, each on
-/// its own: one that nothing provides (dnf exits 1) stops no other.
-fn dnf_provides(names: &[&str]) -> String {
+/// The command that asks dnf (or yum, on images that have no dnf, such as
+/// amazonlinux:2) which package has each of `names`, each on its own: one
+/// that nothing provides (exit 1) stops no other.
+fn dnf_provides(manager: &str, names: &[&str]) -> String {
     names
         .iter()
-        .map(|name| format!("dnf provides '*/{name}'"))
+        .map(|name| format!("{manager} provides '*/{name}'"))
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -94,8 +95,10 @@ pub(super) fn unknown_library_packages(
     }
     let check = if install.starts_with("apt-get ") {
         Some(apt_file_search(&names))
-    } else if install.contains("dnf ") || install.starts_with("yum ") {
-        Some(dnf_provides(&names))
+    } else if install.contains("dnf ") {
+        Some(dnf_provides("dnf", &names))
+    } else if install.starts_with("yum ") {
+        Some(dnf_provides("yum", &names))
     } else {
         None
     };
@@ -201,8 +204,12 @@ mod tests {
             "{both}"
         );
         assert_eq!(
-            dnf_provides(&["libX11.so.6", "libglib-2.0.so.0"]),
+            dnf_provides("dnf", &["libX11.so.6", "libglib-2.0.so.0"]),
             "dnf provides '*/libX11.so.6'; dnf provides '*/libglib-2.0.so.0'"
+        );
+        assert_eq!(
+            dnf_provides("yum", &["libX11.so.6"]),
+            "yum provides '*/libX11.so.6'"
         );
     }
 }
