@@ -2205,6 +2205,19 @@ fn a_yarn_pnp_install_reads_its_parents_from_the_cache_archives() {
     );
 }
 
+/// `muslcheck matrix --offline` of `path` on x86_64, as JSON.
+fn offline_matrix(path: &Path) -> Value {
+    json_of(&cli(&[
+        "matrix",
+        "--offline",
+        "--arch",
+        "x86_64",
+        "--format",
+        "json",
+        path.to_str().unwrap(),
+    ]))
+}
+
 /// A tree installed with `npm ci --ignore-scripts` holds no addon of the
 /// packages that make theirs at install: they load nowhere as they are, and
 /// `npm ci` on a glibc image compiles or downloads them too (batch 14 npm
@@ -2277,15 +2290,7 @@ fn packages_whose_install_script_did_not_run_are_made_on_every_libc() {
     );
 
     // The matrix: no image runs the tree as it is.
-    let matrix = json_of(&cli(&[
-        "matrix",
-        "--offline",
-        "--arch",
-        "x86_64",
-        "--format",
-        "json",
-        project.path().to_str().unwrap(),
-    ]));
+    let matrix = offline_matrix(project.path());
     let targets = matrix["targets"].as_array().unwrap();
     let debian = targets
         .iter()
@@ -2305,15 +2310,7 @@ fn packages_whose_install_script_did_not_run_are_made_on_every_libc() {
         )
         .unwrap();
     }
-    let matrix = json_of(&cli(&[
-        "matrix",
-        "--offline",
-        "--arch",
-        "x86_64",
-        "--format",
-        "json",
-        without_compiles.path().to_str().unwrap(),
-    ]));
+    let matrix = offline_matrix(without_compiles.path());
     let targets = matrix["targets"].as_array().unwrap();
     assert!(
         targets.iter().all(|t| t["runs_as_is"] == false),

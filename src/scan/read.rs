@@ -34,6 +34,21 @@ pub(super) struct Item {
 }
 
 impl Item {
+    /// The candidate itself as one item, no package known (an archive that
+    /// could not be read, or that is read as something else).
+    fn whole_file(candidate: &Candidate, shown: ReportPath, read: Read) -> Item {
+        Item {
+            shown,
+            also_at: Vec::new(),
+            also_located: Vec::new(),
+            location: candidate.location.clone(),
+            size: size_on_disk(&candidate.location),
+            read,
+            package: None,
+            in_image: false,
+        }
+    }
+
     /// Where the file's package metadata is looked for: a member's own
     /// location inside an image, else the file on disk.
     pub fn owner_location(&self) -> &Path {
@@ -290,17 +305,8 @@ fn read_tarball(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) ->
         && (names("manifest.json") || (names("oci-layout") && names("index.json")))
     {
         let reason = "a gzip-compressed container image (`docker save | gzip`)".to_string();
-        let item = Item {
-            shown,
-            also_at: Vec::new(),
-            also_located: Vec::new(),
-            location: candidate.location.clone(),
-            size: size_on_disk(&candidate.location),
-            read: Read::Failed(Code::SkippedArchive, reason),
-            package: None,
-            in_image: false,
-        };
-        return CandidateRead::of_items(vec![item]);
+        let read = Read::Failed(Code::SkippedArchive, reason);
+        return CandidateRead::of_items(vec![Item::whole_file(candidate, shown, read)]);
     }
     let package = contents
         .package_json
@@ -344,17 +350,8 @@ fn read_yarn_archive(candidate: &Candidate, shown: ReportPath) -> CandidateRead 
                 "a package archive of Yarn's cache that could not be read ({reason}): \
                  the platform packages of its package are not checked"
             );
-            let item = Item {
-                shown,
-                also_at: Vec::new(),
-                also_located: Vec::new(),
-                location: candidate.location.clone(),
-                size: size_on_disk(&candidate.location),
-                read: Read::Failed(Code::Unreadable, reason),
-                package: None,
-                in_image: false,
-            };
-            CandidateRead::of_items(vec![item])
+            let read = Read::Failed(Code::Unreadable, reason);
+            CandidateRead::of_items(vec![Item::whole_file(candidate, shown, read)])
         }
     }
 }
@@ -372,17 +369,8 @@ fn read_jar(candidate: &Candidate, shown: ReportPath, cache: &FactsCache) -> Can
     let parts = match read {
         Ok(parts) => parts,
         Err(reason) => {
-            let item = Item {
-                shown,
-                also_at: Vec::new(),
-                also_located: Vec::new(),
-                location: candidate.location.clone(),
-                size: size_on_disk(&candidate.location),
-                read: Read::Failed(Code::Unreadable, reason),
-                package: None,
-                in_image: false,
-            };
-            return CandidateRead::of_items(vec![item]);
+            let read = Read::Failed(Code::Unreadable, reason);
+            return CandidateRead::of_items(vec![Item::whole_file(candidate, shown, read)]);
         }
     };
     let outer_name = candidate
