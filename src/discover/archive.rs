@@ -15,6 +15,9 @@ use super::{budget, name_proves_text};
 pub const MAX_MEMBER_BYTES: u64 = 512 * 1024 * 1024;
 /// Largest total inflated per archive.
 pub const MAX_ARCHIVE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+/// Largest package `package.json` read from an archive (an npm tarball's,
+/// a Yarn cache archive's).
+const PACKAGE_JSON_CAP: u64 = 1024 * 1024;
 
 /// An ELF member of an archive, and what the caller's analysis made of it.
 #[derive(Clone)]
@@ -87,7 +90,7 @@ pub struct ArchiveContents<T> {
     /// Every member's path inside the archive, hostile names left out (for
     /// bundled-library and metadata lookups).
     pub names: Vec<String>,
-    /// The package's own `package.json` (npm tarballs), capped at 1 MiB.
+    /// The package's own `package.json` (npm tarballs), within `PACKAGE_JSON_CAP`.
     pub package_json: Option<String>,
 }
 
@@ -317,7 +320,7 @@ pub fn read_tar_gz<T>(
         {
             let mut text = String::new();
             if (&mut entry)
-                .take(1024 * 1024)
+                .take(PACKAGE_JSON_CAP)
                 .read_to_string(&mut text)
                 .is_ok()
             {
@@ -344,18 +347,16 @@ pub fn read_tar_gz<T>(
     Ok(contents)
 }
 
-/// Largest `package.json` read from a Yarn cache archive.
-const PACKAGE_JSON_CAP: u64 = 1024 * 1024;
-
 /// The package manifest of a Yarn cache archive (`.yarn/cache/*.zip`): its
 /// first member at `node_modules/<name>/package.json` (or
 /// `node_modules/@scope/<name>/package.json`), as (path inside the archive,
-/// text). Yarn's cache holds one package per archive; its native code is
-/// loaded from `.yarn/unplugged`, never from the archive, so nothing else is
-/// read (only the central directory and that member, within a cap).
+/// bytes, decoded by the manifests' reader like any other). Yarn's cache
+/// holds one package per archive; its native code is loaded from
+/// `.yarn/unplugged`, never from the archive, so nothing else is read (only
+/// the central directory and that member, within a cap).
 pub fn read_package_manifest(
     archive: impl Read + Seek,
-) -> Result<Option<(String, String)>, String> {
+) -> Result<Option<(String, Vec<u8>)>, String> {
     let mut zip = zip::ZipArchive::new(archive).map_err(|e| format!("not a readable zip: {e}"))?;
     let found = (0..zip.len()).find_map(|index| {
         let name = zip.name_for_index(index)?.ok()?;
@@ -368,12 +369,12 @@ pub fn read_package_manifest(
     let mut entry = zip
         .by_index(index)
         .map_err(|e| format!("{path}: unreadable member: {e}"))?;
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     (&mut entry)
         .take(PACKAGE_JSON_CAP)
-        .read_to_string(&mut text)
+        .read_to_end(&mut bytes)
         .map_err(|e| format!("{path}: {e}"))?;
-    Ok(Some((path, text)))
+    Ok(Some((path, bytes)))
 }
 
 /// Whether `path` (inside an archive) is `node_modules/<name>/package.json`
@@ -593,7 +594,7 @@ mod jar_tests {
             read,
             Some((
                 "node_modules/@node-rs/argon2/package.json".to_string(),
-                "{\"name\":\"@node-rs/argon2\"}".to_string()
+                b"{\"name\":\"@node-rs/argon2\"}".to_vec()
             ))
         );
         // Not a package root: a scope's own file, a deeper manifest, a name

@@ -24,7 +24,7 @@ use crate::ecosystem::python_lock::parse_manifest;
 use crate::ecosystem::{ManifestKind, NpmLock, PythonLock};
 use crate::model::{
     AnswerSource, Arch, Artifact, ArtifactKind, Assessment, Code, Ecosystem, Finding,
-    MadeAtInstall, Package, Reinstall, ReinstallAnswer, ReportPath, Verdict,
+    MadeAtInstall, Package, Reinstall, ReinstallAnswer, ReportPath, Verdict, on_disk,
 };
 
 /// The manifests of a scan, read once: the lockfiles' texts, and the
@@ -280,17 +280,9 @@ impl ReadManifests<'_> {
     fn archives_read(&self) -> HashSet<&OsStr> {
         self.installed
             .iter()
-            .filter_map(|(dir, _)| {
-                let mut components = dir.components().map(|c| c.as_os_str());
-                let mut previous = None;
-                for component in components.by_ref() {
-                    if crate::model::is_archive_root(component) {
-                        return previous;
-                    }
-                    previous = Some(component);
-                }
-                None
-            })
+            .map(|(dir, _)| on_disk(dir))
+            .filter(|archive| archive.extension().is_some_and(|e| e == "zip"))
+            .filter_map(Path::file_name)
             .collect()
     }
 

@@ -336,11 +336,11 @@ fn read_yarn_archive(candidate: &Candidate, shown: ReportPath) -> CandidateRead 
         .map_err(|e| e.to_string())
         .and_then(|file| discover::archive::read_package_manifest(std::io::BufReader::new(file)));
     match read {
-        Ok(Some((path, text))) => CandidateRead {
+        Ok(Some((path, bytes))) => CandidateRead {
             manifest: Some(Box::new(ArchivedManifest {
                 shown: shown.member(&path).to_string(),
                 location: member_location(&candidate.location, &path),
-                bytes: text.into_bytes(),
+                bytes,
             })),
             ..CandidateRead::nothing()
         },
