@@ -326,6 +326,7 @@ fn plain_tree_files<'a>(
                 facts,
                 glibc_platform_package: None,
                 cmake_ts: None,
+                require_addon: false,
                 other_cpu_platform_package: None,
                 filesystem_root: None,
                 distro_owned: false,

@@ -1556,6 +1556,124 @@ fn pkg_prebuilds_loads_the_musl_directory_on_alpine_and_the_plain_one_on_glibc()
     }
 }
 
+/// require-addon (udx-native 1.21, sodium-native 5, rocksdb-native) reads
+/// `prebuilds/linux-x64-musl/` on Alpine and `prebuilds/linux-x64/`
+/// elsewhere, never the other: a package installed from the registry ships
+/// only the latter, so on Alpine `require` throws "Cannot find addon" (the
+/// Alpine chroot, musl Node: udx-native 1.21.3), whatever gcompat could do
+/// for the glibc addon. The package's version gets no musl build on a
+/// reinstall either. With the musl directory, that one loads.
+#[test]
+fn require_addon_reads_only_the_musl_directory_on_alpine() {
+    let dir = tempfile::tempdir().unwrap();
+    let package = dir.path().join("node_modules/udx-native");
+    let glibc = "prebuilds/linux-x64/udx-native.node";
+    copy_fixture("node/addon.node", &package.join(glibc));
+    copy_fixture(
+        "node/addon.node",
+        &package.join("prebuilds/linux-x64/udx-native.bare"),
+    );
+    copy_fixture(
+        "lib/libcalls__mulxc3-aarch64.so",
+        &package.join("prebuilds/linux-arm64/udx-native.node"),
+    );
+    std::fs::write(
+        package.join("package.json"),
+        r#"{"name": "udx-native", "version": "1.21.3",
+            "dependencies": {"b4a": "^1.5.0", "require-addon": "^1.1.0"}}"#,
+    )
+    .unwrap();
+    let (report, status) = json_scan(dir.path(), &["--target", "alpine:3.20", "--offline"]);
+    assert_eq!(status, 1, "{:#}", report["packages"]);
+    let addon = common::artifact(&report, &format!("node_modules/udx-native/{glibc}"));
+    assert_eq!(addon["verdict"], "breaks", "{addon:#}");
+    let error = finding(addon, "MC115");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("prebuilds/linux-x64-musl/") && message.contains("Cannot find addon"),
+        "{message}"
+    );
+    // No gcompat advice: gcompat cannot make require-addon read the file.
+    assert_eq!(codes(addon), ["MC115"], "{addon:#}");
+    let decision = common::decision(&report, "udx-native");
+    assert_eq!(decision["as_is"]["verdict"], "breaks", "{decision:#}");
+    assert_eq!(
+        decision["reinstalled"]["reinstall"], "no-musl-build",
+        "{decision:#}"
+    );
+    // The other files are other platforms' or Bare's, as before.
+    for other in ["linux-x64/udx-native.bare", "linux-arm64/udx-native.node"] {
+        let file = by_suffix(&report, other);
+        assert_eq!(file["verdict"], "not-applicable", "{file:#}");
+    }
+    // On glibc, require-addon reads prebuilds/linux-x64/: it loads.
+    let (report, status) = json_scan(dir.path(), &["--target", "debian:12-slim", "--offline"]);
+    assert_eq!(status, 0, "{:#}", report["packages"]);
+    let addon = common::artifact(&report, &format!("node_modules/udx-native/{glibc}"));
+    assert_eq!(addon["verdict"], "ok", "{addon:#}");
+
+    // With the musl directory, Alpine loads that one and sets the other aside.
+    let musl = "prebuilds/linux-x64-musl/udx-native.node";
+    copy_fixture("lib/libplain-musl.so", &package.join(musl));
+    for (target, loaded, set_aside) in [
+        ("alpine:3.20", musl, glibc),
+        ("debian:12-slim", glibc, musl),
+    ] {
+        let (report, status) = json_scan(dir.path(), &["--target", target, "--offline"]);
+        assert_eq!(status, 0, "{target}: {:#}", report["packages"]);
+        let path = |file: &str| format!("node_modules/udx-native/{file}");
+        let judged = common::artifact(&report, &path(loaded));
+        assert_eq!(judged["verdict"], "ok", "{target}: {judged:#}");
+        let never = common::artifact(&report, &path(set_aside));
+        assert_eq!(never["verdict"], "not-applicable", "{target}: {never:#}");
+        let reason = never["load"]["not_loaded"].as_str().unwrap_or_default();
+        assert!(
+            reason.contains("require-addon reads only"),
+            "{target}: {reason}"
+        );
+    }
+    let (report, _) = json_scan(dir.path(), &["--target", "alpine:3.20", "--offline"]);
+    let decision = common::decision(&report, "udx-native");
+    assert_eq!(
+        decision["reinstalled"]["reinstall"], "musl-build",
+        "{decision:#}"
+    );
+    assert_eq!(decision["reinstalled"]["build"], musl, "{decision:#}");
+}
+
+/// pkg-prebuilds without the `-musl` directory finds no binding on Alpine
+/// ("Failed to find binding"), unless node-gyp built one at install
+/// (`build/Release/<name>.node`), which it loads first.
+#[test]
+fn pkg_prebuilds_without_the_musl_directory_find_no_binding_on_alpine() {
+    let dir = tempfile::tempdir().unwrap();
+    let package = dir.path().join("node_modules/node-hid");
+    let glibc = "prebuilds/HID-linux-x64/node-napi-v4.node";
+    copy_fixture("lib/libplain.so", &package.join(glibc));
+    std::fs::write(
+        package.join("package.json"),
+        r#"{"name": "node-hid", "version": "3.1.0"}"#,
+    )
+    .unwrap();
+    let (report, status) = json_scan(dir.path(), &["--target", "alpine:3.20", "--offline"]);
+    assert_eq!(status, 1, "{:#}", report["packages"]);
+    let addon = common::artifact(&report, &format!("node_modules/node-hid/{glibc}"));
+    let message = finding(addon, "MC115")["message"].as_str().unwrap();
+    assert!(
+        message.contains("prebuilds/HID-linux-x64-musl/"),
+        "{message}"
+    );
+    // Built at install: pkg-prebuilds loads build/Release/HID.node instead.
+    copy_fixture(
+        "lib/libplain-musl.so",
+        &package.join("build/Release/HID.node"),
+    );
+    let (report, status) = json_scan(dir.path(), &["--target", "alpine:3.20", "--offline"]);
+    assert_eq!(status, 0, "{:#}", report["packages"]);
+    let addon = common::artifact(&report, &format!("node_modules/node-hid/{glibc}"));
+    assert_eq!(addon["verdict"], "not-applicable", "{addon:#}");
+}
+
 /// A library of an npm package that no file needs and that is no addon is
 /// loaded in Node's process (SQLite's load_extension, an FFI): sqlite-vec's
 /// `vec0.so` calls libm's sqrt without needing libm, which node links, so

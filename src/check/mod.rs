@@ -14,6 +14,7 @@ mod findings;
 mod gcompat;
 mod glibc;
 pub mod host;
+mod host_directory;
 pub mod jni;
 mod library_packages;
 mod machines;
@@ -531,6 +532,9 @@ fn assess_without_loading(
         .or_else(|| prebuilds.machines.never_loaded(index, file));
     if let Some(reason) = never_loaded {
         let mut assessment = Assessment::of(Verdict::NotApplicable, Vec::new());
+        if let Some(finding) = prebuilds.loader_finds_none(file) {
+            return Some(Assessment::of(Verdict::Breaks, vec![finding]));
+        }
         assessment.load = Some(LoadSummary {
             not_loaded: Some(reason),
             ..LoadSummary::default()

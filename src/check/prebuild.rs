@@ -6,14 +6,15 @@ use std::path::{Path, PathBuf};
 
 use crate::ecosystem::node_gyp_build::{self, Runner};
 use crate::ecosystem::npm::{
-    GlibcPlatformPackage, NamedPlatform, PkgPrebuild, Prebuild, is_musl_variant_name,
-    named_platform, npm_cpu, package_dir, pkg_prebuild, prebuild,
+    GlibcPlatformPackage, NamedPlatform, Prebuild, is_musl_variant_name, named_platform, npm_cpu,
+    package_dir, prebuild,
 };
 use crate::ecosystem::ruby;
-use crate::model::{Arch, LibcKind};
+use crate::model::{Arch, Finding, LibcKind};
 use crate::platform::{LoaderKind, Platform};
 
 use super::cmake_ts::CmakeTsBuilds;
+use super::host_directory::{HostDirectories, Place};
 use super::jni::{self, MuslJniMembers};
 use super::machines::MachineBuilds;
 use super::tree::{TreeFile, TreeIndex};
@@ -46,6 +47,8 @@ pub struct Prebuilds {
     pub machines: MachineBuilds,
     /// The addons cmake-ts's manifests name.
     pub cmake_ts: CmakeTsBuilds,
+    /// The directories require-addon and pkg-prebuilds read.
+    pub host_directories: HostDirectories,
 }
 
 impl Prebuilds {
@@ -124,6 +127,7 @@ impl Prebuilds {
             built_at_install: builds.shadowed_prebuilds(),
             machines: MachineBuilds::new(index, count, platform.arch),
             cmake_ts: CmakeTsBuilds::new(index, count, platform),
+            host_directories: HostDirectories::new(index, count, platform),
         }
     }
 
@@ -131,6 +135,19 @@ impl Prebuilds {
     /// `file`, a prebuild of the same package, if any.
     pub fn built_at_install(&self, file: &TreeFile) -> Option<&str> {
         self.built_at_install.get(file.location).map(String::as_str)
+    }
+
+    /// For an addon its loader never reads here, in a package without the
+    /// directory that loader reads (require-addon, pkg-prebuilds): the
+    /// error that the package finds no addon, unless node-gyp built one at
+    /// install, which pkg-prebuilds loads first.
+    pub fn loader_finds_none(&self, file: &TreeFile) -> Option<Finding> {
+        match self.host_directories.place(file)? {
+            Place::SetAside(set_aside) if self.built_at_install(file).is_none() => {
+                set_aside.loader_finds_none.map(|finding| *finding)
+            }
+            _ => None,
+        }
     }
 
     /// Why the package's loader never requires `file`, a file named for
@@ -485,8 +502,10 @@ pub fn never_loaded(
         return platform_gem_never_loaded(prebuilds, &name, &version, &gem_platform, platform);
     }
     let arch = platform.arch;
-    if let Some(prebuild) = pkg_prebuild(file.npm_path()) {
-        return pkg_prebuild_never_loaded(&prebuild, platform);
+    match prebuilds.host_directories.place(file) {
+        Some(Place::Read) => return None,
+        Some(Place::SetAside(set_aside)) => return Some(set_aside.reason),
+        None => {}
     }
     match platform.loader_kind() {
         LoaderKind::Glibc => return never_loaded_on_glibc(prebuilds, file, arch, true),
@@ -603,30 +622,6 @@ fn never_loaded_on_glibc(
         return Some("the musl prebuild; on glibc node-gyp-build never loads it".to_string());
     }
     prebuilds.never_chosen(file)
-}
-
-/// Why pkg-prebuilds never loads `prebuild` on the target: it loads
-/// `<name>-linux-<cpu>-musl/` on Alpine and `<name>-linux-<cpu>/` on glibc.
-/// On an image without a C library, neither is set aside (both fail there).
-fn pkg_prebuild_never_loaded(prebuild: &PkgPrebuild, platform: &Platform) -> Option<String> {
-    let musl = match platform.loader_kind() {
-        LoaderKind::Musl => true,
-        LoaderKind::Glibc => false,
-        LoaderKind::None => return None,
-    };
-    let cpu = npm_cpu(platform.arch);
-    let loaded = format!(
-        "{}-linux-{cpu}{}",
-        prebuild.name,
-        if musl { "-musl" } else { "" }
-    );
-    (prebuild.directory != loaded).then(|| {
-        format!(
-            "a prebuild for {}; pkg-prebuilds loads prebuilds/{loaded}/ here{}",
-            prebuild.directory,
-            if musl { " (on Alpine)" } else { "" }
-        )
-    })
 }
 
 /// Why node-gyp-build never picks a prebuild, on any libc: one for another

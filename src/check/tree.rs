@@ -33,6 +33,8 @@ pub struct TreeFile<'a> {
     pub other_cpu_platform_package: Option<&'a str>,
     /// The cmake-ts manifest of the npm package that holds the file.
     pub cmake_ts: Option<&'a CmakeTsManifest>,
+    /// The npm package that holds the file finds its addon with require-addon.
+    pub require_addon: bool,
     /// For a file of a container image, the image's `/`: absolute RPATH
     /// directories and the loader's default ones are below it.
     pub filesystem_root: Option<&'a Path>,

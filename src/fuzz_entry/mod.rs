@@ -70,6 +70,7 @@ pub fn elf(data: &[u8]) {
         facts: &facts,
         glibc_platform_package: None,
         cmake_ts: None,
+        require_addon: false,
         other_cpu_platform_package: None,
         filesystem_root: None,
         distro_owned: false,

@@ -415,6 +415,7 @@ fn judge_tree(data: &[u8], layout: &TreeLayout) {
                 facts,
                 glibc_platform_package: None,
                 cmake_ts: None,
+                require_addon: false,
                 other_cpu_platform_package: None,
                 filesystem_root: layout.filesystem_root,
                 distro_owned,

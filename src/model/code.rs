@@ -401,6 +401,26 @@ with the default TLS model (`-ftls-model=global-dynamic`).",
             "install a musl build of this library (musllinux wheel, musl prebuild) or rebuild it without `-ftls-model=initial-exec`",
         ),
     },
+    LoaderFindsNoBuild => {
+        id: "MC115",
+        name: "loader-finds-no-build",
+        severity: Severity::Error,
+        summary: "the package's addon loader reads only a directory of prebuilds for the target, which the package lacks",
+        explanation: "Some addon loaders take one directory of prebuilds, named for the host, and \
+never fall back to another: require-addon (Holepunch's `require.addon`: udx-native, \
+sodium-native 5, rocksdb-native) reads `prebuilds/linux-x64-musl/` on Alpine and \
+`prebuilds/linux-x64/` elsewhere; pkg-prebuilds (node-hid, the @julusian packages) reads \
+`prebuilds/<name>-linux-x64-musl/` on Alpine. Both tell Alpine by `/etc/alpine-release`. A \
+package that ships only the glibc directory loads nothing on Alpine, however well its glibc \
+addon would load with gcompat: `require` throws (`Cannot find addon '.' imported from …`, \
+`Failed to find binding for …`). The addon in the other directory is reported; the package's \
+files for other systems are not.\n\nExample: udx-native 1.21.3 installed on glibc and run on \
+Alpine.\n\nFix: use a version that ships the target's directory, or build the addon for the \
+target and put it there.",
+        remedy: Some(
+            "use a version whose prebuilds include the target's directory, or build the addon on the target and put it there",
+        ),
+    },
     NoMuslBuild => {
         id: "MC201",
         name: "no-musl-build",

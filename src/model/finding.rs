@@ -304,6 +304,12 @@ pub enum Evidence {
         musl_declared: Vec<String>,
         musl_locked: Vec<String>,
     },
+    /// The directory of prebuilds an addon loader reads on the target,
+    /// which the package lacks.
+    AddonSearch {
+        loader: String,
+        reads: String,
+    },
     /// An npm install script that fetches or compiles native code.
     InstallScript {
         script: String,

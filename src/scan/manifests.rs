@@ -147,6 +147,15 @@ impl ReadManifests<'_> {
         npm::other_cpu_platform_packages(&self.installed, npm_cpu(arch))
     }
 
+    /// The installed packages whose addon require-addon finds, by directory.
+    pub(super) fn require_addon_packages(&self) -> HashSet<&Path> {
+        self.installed
+            .iter()
+            .filter(|(_, manifest)| manifest.loads_with_require_addon())
+            .map(|(dir, _)| dir.as_path())
+            .collect()
+    }
+
     /// The installed packages' cmake-ts manifests, by package directory.
     pub(super) fn cmake_ts_manifests(&self) -> &HashMap<PathBuf, CmakeTsManifest> {
         &self.cmake_ts

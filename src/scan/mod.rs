@@ -411,6 +411,7 @@ fn with_tree<R>(inputs: &Inputs, arch: Arch, run: impl FnOnce(&TreeIndex) -> R) 
     let glibc_platform_packages = inputs.manifests.glibc_platform_packages(arch);
     let cmake_ts = inputs.manifests.cmake_ts_manifests();
     let other_cpus = inputs.manifests.other_cpu_platform_packages(arch);
+    let require_addon = inputs.manifests.require_addon_packages();
     let tree_files: Vec<Option<TreeFile>> = scanned
         .items
         .iter()
@@ -426,6 +427,9 @@ fn with_tree<R>(inputs: &Inputs, arch: Arch, run: impl FnOnce(&TreeIndex) -> R) 
                         .as_ref()
                         .and_then(|dir| glibc_platform_packages.get(dir)),
                     cmake_ts: package.as_ref().and_then(|dir| cmake_ts.get(dir)),
+                    require_addon: package
+                        .as_ref()
+                        .is_some_and(|dir| require_addon.contains(dir.as_path())),
                     other_cpu_platform_package: package
                         .as_ref()
                         .and_then(|dir| other_cpus.get(dir))

@@ -387,6 +387,32 @@ pub fn assess_npm_install(
             prebuild,
             files,
         ),
+        NativeSource::RequireAddon {
+            directory,
+            addon: Some(addon),
+        } => bundled_musl_build(
+            format!(
+                "it bundles a musl prebuild ({addon}) that require-addon loads on Alpine \
+                 (prebuilds/{directory}/)"
+            ),
+            addon,
+            files,
+        ),
+        NativeSource::RequireAddon {
+            directory,
+            addon: None,
+        } => (
+            answer(
+                Reinstall::NoMuslBuild,
+                format!(
+                    "require-addon reads only prebuilds/{directory}/ on Alpine, and the \
+                     package has no addon there: a reinstall gets the same files, and \
+                     nothing compiles at install"
+                ),
+                files,
+            ),
+            Vec::new(),
+        ),
         NativeSource::UntaggedPrebuild { name, compiles } => {
             let mut any = answer(
                 Reinstall::MuslBuild,

@@ -18,6 +18,7 @@ pub use platform::{
     GlibcPlatformPackage, NamedPlatform, PkgPrebuild, Prebuild, glibc_platform_packages,
     is_linux_variant_name, is_musl_variant_name, named_platform, npm_cpu,
     other_cpu_platform_packages, pkg_prebuild, platform_package_libc, prebuild,
+    require_addon_names,
 };
 
 /// The fields of `package.json` muslcheck reads. Each is read leniently:
@@ -36,6 +37,8 @@ pub struct PackageJson {
         deserialize_with = "lenient::string_map"
     )]
     pub optional_dependencies: BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "lenient::string_map")]
+    pub dependencies: BTreeMap<String, String>,
     #[serde(default, deserialize_with = "lenient::strings")]
     pub os: Vec<String>,
     #[serde(default, deserialize_with = "lenient::strings")]
@@ -139,6 +142,13 @@ pub enum NativeSource {
         /// `linuxmusl`, a node-pre-gyp template naming `{libc}`); else
         /// every libc downloads the same build.
         names_libc: bool,
+    },
+    /// Found by require-addon, which reads `prebuilds/linux-<cpu>-musl/`
+    /// (`directory`) on Alpine and never the untagged directory: its addon
+    /// there, if the package has one. Nothing compiles at install.
+    RequireAddon {
+        directory: String,
+        addon: Option<String>,
     },
     /// Compiled by node-gyp at install time (`binding.gyp`).
     Compiled,
@@ -316,6 +326,29 @@ impl NativeFiles {
         })
     }
 
+    /// The addon require-addon loads for `cpu` on Alpine from `package`
+    /// (`manifest`'s directory): in `prebuilds/linux-<cpu>-musl/`, which
+    /// [`prebuild`] reads as a directory for the CPU `<cpu>-musl`.
+    fn require_addon_prebuild(
+        &self,
+        package: &Path,
+        manifest: &PackageJson,
+        directory: &str,
+    ) -> Option<String> {
+        let cpu = directory.strip_prefix("linux-")?;
+        let names = require_addon_names(&manifest.name, &manifest.version);
+        self.by_package
+            .get(package)?
+            .prebuilds
+            .iter()
+            .find(|(prebuild, name)| {
+                prebuild.cpus.len() == 1
+                    && prebuild.cpus.first().is_some_and(|c| c == cpu)
+                    && names.contains(name)
+            })
+            .map(|(_, name)| format!("prebuilds/{directory}/{name}"))
+    }
+
     /// An addon of `package` named for linux, `cpu` and musl (the first by name).
     fn musl_named_addon(&self, package: &Path, cpu: &str) -> Option<String> {
         self.by_package
@@ -375,6 +408,11 @@ pub fn native_source(
     cpu: &str,
     files: &NativeFiles,
 ) -> Option<NativeSource> {
+    if manifest.loads_with_require_addon() {
+        let directory = format!("linux-{cpu}-musl");
+        let addon = files.require_addon_prebuild(dir, manifest, &directory);
+        return Some(NativeSource::RequireAddon { directory, addon });
+    }
     let install: Vec<&String> = ["preinstall", "install", "postinstall"]
         .iter()
         .filter_map(|k| manifest.scripts.get(*k))
@@ -476,6 +514,12 @@ impl PackageJson {
         let mut manifest: PackageJson = serde_json::from_str(text).ok()?;
         manifest.version = clean_version(&manifest.version);
         Some(manifest)
+    }
+
+    /// Its addon is found by require-addon (Holepunch's `require.addon`):
+    /// by the host's name, not by node-gyp-build's tags.
+    pub fn loads_with_require_addon(&self) -> bool {
+        self.dependencies.contains_key("require-addon")
     }
 
     pub fn package(&self) -> Package {

@@ -308,6 +308,15 @@ impl<'m> MuslVariants<'m> {
     }
 }
 
+/// The file names require-addon (bare-addon-resolve) takes an addon by from
+/// its host's directory: `<name>@<version>.node`, then `<name>.node`, the
+/// package's name with `/` as `__` and no `@` in front.
+pub fn require_addon_names(name: &str, version: &str) -> [String; 2] {
+    let name = name.replace('/', "__");
+    let name = name.strip_prefix('@').unwrap_or(&name);
+    [format!("{name}@{version}.node"), format!("{name}.node")]
+}
+
 /// Whether a platform package name is a Linux variant for `cpu` of either libc.
 pub fn is_linux_variant_name(name: &str, cpu: &str) -> bool {
     let base = name.rsplit('/').next().unwrap_or(name);
