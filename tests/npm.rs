@@ -233,7 +233,8 @@ fn installed_node_modules_are_attributed_to_their_package() {
     let (report, _) = json_scan(project.path(), &["--offline"]);
     let glibc = by_suffix(&report, glibc_prebuild);
     assert_eq!(glibc["package"]["name"], "bcrypt");
-    assert_eq!(glibc["verdict"], "not-applicable", "{glibc:#}");
+    assert_eq!(glibc["verdict"], "breaks", "{glibc:#}");
+    assert_eq!(codes(glibc), ["MC115"], "{glibc:#}");
     let bcrypt = common::decision(&report, "bcrypt");
     assert_eq!(bcrypt["as_is"]["verdict"], "breaks", "{bcrypt:#}");
     let (report, _) = json_scan(project.path(), &["--offline", "--target", "debian:12-slim"]);
@@ -961,18 +962,28 @@ fn glibc_tagged_prebuilds_alone_leave_the_package_without_a_build_on_musl() {
         r#"{"name":"metrics","version":"13.1.0"}"#,
     )
     .unwrap();
-    let (report, _) = json_scan(
-        project.path(),
-        &["--target", "alpine:3.20", "--offline", "--fail-on", "never"],
+    let (report, status) = json_scan(project.path(), &["--target", "alpine:3.20", "--offline"]);
+    assert_eq!(status, 1, "{:#}", report["packages"]);
+    for file in files {
+        let artifact = common::artifact(&report, &format!("node_modules/metrics/{file}"));
+        assert_eq!(artifact["verdict"], "breaks", "{artifact:#}");
+        assert_eq!(codes(artifact), ["MC115"], "{artifact:#}");
+        let message = finding(artifact, "MC115")["message"].as_str().unwrap();
+        assert!(message.contains("tagged glibc"), "{message}");
+    }
+    let decision = common::decision(&report, "metrics");
+    assert_eq!(decision["as_is"]["verdict"], "breaks", "{decision:#}");
+    // With an untagged prebuild beside them, node-gyp-build takes that one.
+    copy_fixture(
+        "lib/libplain.so",
+        &package.join("prebuilds/linux-x64/metrics.napi.node"),
     );
+    let (report, _) = json_scan(project.path(), &["--target", "alpine:3.20", "--offline"]);
     for file in files {
         let artifact = common::artifact(&report, &format!("node_modules/metrics/{file}"));
         assert_eq!(artifact["verdict"], "not-applicable", "{artifact:#}");
     }
-    let decision = common::decision(&report, "metrics");
-    assert_eq!(decision["as_is"]["verdict"], "breaks", "{decision:#}");
-    let note = decision["as_is"]["note"].as_str().unwrap_or_default();
-    assert!(note.contains("tagged glibc"), "{note}");
+    std::fs::remove_file(package.join("prebuilds/linux-x64/metrics.napi.node")).unwrap();
     // On glibc they load as they are.
     let (report, _) = json_scan(project.path(), &["--target", "debian:12-slim", "--offline"]);
     let decision = common::decision(&report, "metrics");

@@ -1,14 +1,13 @@
 //! npm's prebuild answers, made once the files' verdicts are known: a
-//! package whose only Linux prebuilds for this CPU are tagged for the other
-//! libc (node-gyp-build loads none), and a reinstall that would get the same
-//! untagged prebuild again (compiled by node-gyp when it does not load,
-//! kept when it loads under Node's lazy binding and fails at its first call).
+//! reinstall that would get the same untagged prebuild again (compiled by
+//! node-gyp when it does not load, kept when it loads under Node's lazy
+//! binding and fails at its first call).
 
 use super::reinstall::untagged_prebuild;
 use crate::ecosystem::npm::{npm_cpu, prebuild};
 use crate::model::{
-    Artifact, AsIs, Assessment, Code, ElfFacts, Evidence, LibcKind, Reference, Reinstall,
-    ReinstallAnswer, Severity, Verdict,
+    Artifact, Assessment, Code, ElfFacts, Evidence, Reference, Reinstall, ReinstallAnswer,
+    Severity, Verdict,
 };
 use crate::platform::{LoaderKind, Platform};
 
@@ -99,40 +98,6 @@ pub(super) fn untagged_prebuild_fallback(
         build: None,
         ..answer
     }
-}
-
-/// Why node-gyp-build finds no build of an npm package on musl although it
-/// has prebuilds for Linux and the target's CPU: each is tagged glibc
-/// (@newrelic/native-metrics 13.1's `*.abi127.uv1.glibc.node`), which its
-/// `matchTags` rejects, so `require` throws "No native build was found".
-pub(super) fn no_prebuild_for_the_target(
-    files: &[&Artifact],
-    as_is: &AsIs,
-    platform: &Platform,
-) -> Option<String> {
-    if platform.loader_kind() != LoaderKind::Musl || as_is.verdict != Some(Verdict::NotApplicable) {
-        return None;
-    }
-    let cpu = npm_cpu(platform.arch);
-    let glibc_tagged: Vec<String> = files
-        .iter()
-        .filter(|file| {
-            prebuild(file.path.as_str()).is_some_and(|p| {
-                p.addon
-                    && p.platform == "linux"
-                    && p.libc == Some(LibcKind::Glibc)
-                    && p.cpus.iter().any(|c| c == cpu)
-            })
-        })
-        .filter_map(|file| file.path.as_str().rsplit('/').next().map(str::to_string))
-        .collect();
-    (!glibc_tagged.is_empty()).then(|| {
-        format!(
-            "node-gyp-build finds no build for musl: its prebuilds for linux-{cpu} are tagged \
-             glibc ({}), and it loads none of those on musl",
-            super::describe_list(&glibc_tagged, 3)
-        )
-    })
 }
 
 /// How `file` fares on a fresh install on the target: as it is, unless it

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::actions::actions;
 use super::file_answers::{answer_from_files, distribution_answer};
-use super::npm_prebuilds::{no_prebuild_for_the_target, untagged_prebuild_fallback};
+use super::npm_prebuilds::untagged_prebuild_fallback;
 use super::reinstall::untagged_prebuild;
 use crate::ecosystem::known::{WithoutMuslBuild, known_package_in};
 use crate::model::{
@@ -173,12 +173,7 @@ fn decide_one(
     distro_sonames: &BTreeSet<String>,
 ) -> PackageDecision {
     let mut as_is = as_is(&group.files);
-    if let Some(note) = group
-        .as_is_notes
-        .first()
-        .cloned()
-        .or_else(|| no_prebuild_for_the_target(&group.files, &as_is, platform))
-    {
+    if let Some(note) = group.as_is_notes.first().cloned() {
         // Its files may all load; the package does not, as installed.
         as_is.verdict = Some(Verdict::Breaks);
         as_is.note = Some(note);

@@ -10,7 +10,7 @@ use crate::ecosystem::npm::{
     package_dir, prebuild,
 };
 use crate::ecosystem::ruby;
-use crate::model::{Arch, Finding, LibcKind};
+use crate::model::{Arch, Code, Evidence, Finding, LibcKind};
 use crate::platform::{LoaderKind, Platform};
 
 use super::cmake_ts::CmakeTsBuilds;
@@ -49,11 +49,17 @@ pub struct Prebuilds {
     pub cmake_ts: CmakeTsBuilds,
     /// The directories require-addon and pkg-prebuilds read.
     pub host_directories: HostDirectories,
+    /// Package roots with an addon for Linux and the target's CPU that
+    /// node-gyp-build may take on musl (tagged musl, or untagged).
+    loadable_on_musl: HashSet<PathBuf>,
+    /// The target's CPU, as Node names it.
+    cpu: &'static str,
 }
 
 impl Prebuilds {
     pub fn new(index: &TreeIndex, count: usize, platform: &Platform) -> Self {
         let mut by_directory = HashMap::new();
+        let mut loadable_on_musl = HashSet::new();
         // The prebuilds node-gyp-build chooses among on the target, by directory.
         // (node-gyp-build-optional-packages' platform package, its files).
         let mut choices: HashMap<PathBuf, (bool, Vec<&TreeFile>)> = HashMap::new();
@@ -94,6 +100,14 @@ impl Prebuilds {
             if prebuild.addon && prebuild.libc == Some(LibcKind::Musl) {
                 by_directory.entry(directory).or_insert(i);
             }
+            if prebuild.addon
+                && prebuild.libc != Some(LibcKind::Glibc)
+                && prebuild.platform == "linux"
+                && prebuild.cpus.iter().any(|c| c == target_cpu)
+                && let Some(root) = file.location.ancestors().nth(prebuild.package_depth())
+            {
+                loadable_on_musl.insert(root.to_path_buf());
+            }
         }
         let runner = match platform.loader_kind() {
             LoaderKind::Musl => Some(runner(LibcKind::Musl, platform.arch)),
@@ -128,6 +142,8 @@ impl Prebuilds {
             machines: MachineBuilds::new(index, count, platform.arch),
             cmake_ts: CmakeTsBuilds::new(index, count, platform),
             host_directories: HostDirectories::new(index, count, platform),
+            loadable_on_musl,
+            cpu: target_cpu,
         }
     }
 
@@ -141,13 +157,49 @@ impl Prebuilds {
     /// directory that loader reads (require-addon, pkg-prebuilds): the
     /// error that the package finds no addon, unless node-gyp built one at
     /// install, which pkg-prebuilds loads first.
+    /// node-gyp-build's case: a prebuild for Linux and the target's CPU
+    /// tagged glibc, on musl, in a package with no other it could take there.
     pub fn loader_finds_none(&self, file: &TreeFile) -> Option<Finding> {
-        match self.host_directories.place(file)? {
-            Place::SetAside(set_aside) if self.built_at_install(file).is_none() => {
-                set_aside.loader_finds_none.map(|finding| *finding)
-            }
-            _ => None,
+        if self.built_at_install(file).is_some() {
+            return None;
         }
+        match self.host_directories.place(file) {
+            Some(Place::SetAside(set_aside)) => set_aside.loader_finds_none.map(|f| *f),
+            Some(Place::Read) => None,
+            None => self.only_glibc_tagged(file),
+        }
+    }
+
+    /// The error node-gyp-build gives on musl for a package whose prebuilds
+    /// for Linux and this CPU are all tagged glibc (@newrelic/native-metrics
+    /// 13.1's `*.abi127.uv1.glibc.node`): its `matchTags` rejects each.
+    fn only_glibc_tagged(&self, file: &TreeFile) -> Option<Finding> {
+        self.runner.filter(|r| r.libc == LibcKind::Musl)?;
+        let found = prebuild(file.npm_path())?;
+        let tagged_glibc = found.addon
+            && !found.bare
+            && !found.libc_directory
+            && found.libc == Some(LibcKind::Glibc)
+            && found.platform == "linux"
+            && found.cpus.iter().any(|c| c == self.cpu);
+        let root = file.location.ancestors().nth(found.package_depth())?;
+        if !tagged_glibc || self.loadable_on_musl.contains(root) {
+            return None;
+        }
+        let reads = format!("prebuilds/linux-{}/", self.cpu);
+        Some(Finding::new(
+            Code::LoaderFindsNoBuild,
+            format!(
+                "node-gyp-build never loads {} on musl: the package's prebuilds in {reads} \
+                 are all tagged glibc, which its matchTags rejects there, so requiring the \
+                 package throws \"No native build was found\"",
+                file.shown
+            ),
+            Evidence::AddonSearch {
+                loader: "node-gyp-build".to_string(),
+                reads: format!("{reads} (a prebuild tagged musl or untagged)"),
+            },
+        ))
     }
 
     /// Why the package's loader never requires `file`, a file named for

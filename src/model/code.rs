@@ -405,7 +405,7 @@ with the default TLS model (`-ftls-model=global-dynamic`).",
         id: "MC115",
         name: "loader-finds-no-build",
         severity: Severity::Error,
-        summary: "the package's addon loader reads only a directory of prebuilds for the target, which the package lacks",
+        summary: "the package's addon loader finds no prebuild it takes on the target: requiring the package throws",
         explanation: "Some addon loaders take one directory of prebuilds, named for the host, and \
 never fall back to another: require-addon (Holepunch's `require.addon`: udx-native, \
 sodium-native 5, rocksdb-native) reads `prebuilds/linux-x64-musl/` on Alpine and \
@@ -413,8 +413,11 @@ sodium-native 5, rocksdb-native) reads `prebuilds/linux-x64-musl/` on Alpine and
 `prebuilds/<name>-linux-x64-musl/` on Alpine. Both tell Alpine by `/etc/alpine-release`. A \
 package that ships only the glibc directory loads nothing on Alpine, however well its glibc \
 addon would load with gcompat: `require` throws (`Cannot find addon '.' imported from …`, \
-`Failed to find binding for …`). The addon in the other directory is reported; the package's \
-files for other systems are not.\n\nExample: udx-native 1.21.3 installed on glibc and run on \
+`Failed to find binding for …`). node-gyp-build, on musl, rejects a prebuild whose name is \
+tagged glibc (`*.glibc.node`): a package whose prebuilds for Linux and the CPU are all tagged so \
+has none there (`No native build was found`). The addon for the other libc is reported; the \
+package's files for other systems are not. An addon node-gyp built at install \
+(`build/Release`), which both pkg-prebuilds and node-gyp-build load first, is judged instead.\n\nExample: udx-native 1.21.3 installed on glibc and run on \
 Alpine.\n\nFix: use a version that ships the target's directory, or build the addon for the \
 target and put it there.",
         remedy: Some(
