@@ -135,6 +135,7 @@ gcc "${COMMON[@]}" -o bin/uses-fortified $SRC/uses_fortified.c \
 gcc "${SHARED[@]}" -o lib/libarc4random.so $SRC/arc4random.c
 gcc "${SHARED[@]}" -o lib/libweak-undefined.so $SRC/weak_undefined.c
 gcc "${SHARED[@]}" -o lib/libuses-resolv.so $SRC/uses_resolv.c -lresolv
+gcc "${SHARED[@]}" -o lib/libuses-glibc-private.so $SRC/uses_glibc_private.c
 gcc "${SHARED[@]}" -o lib/libuses-atomic.so $SRC/uses_atomic.c -latomic
 # A non-PIE program's canonical PLT entry, which a library's GOT reference binds to.
 tmp=$(mktemp -d)

@@ -83,18 +83,13 @@ fn bundled_libraries_in_a_musllinux_wheel_resolve_inside_the_wheel() {
 /// nothing of glibc after 2.2.5. Claiming manylinux2014 is MC301.
 #[test]
 fn libstdcxx_needs_set_the_lowest_manylinux_policy_too() {
-    use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
-    let library = std::fs::read(corpus("lib/libcxx-string.so")).unwrap();
-    let wheel = dir
-        .path()
-        .join("cxx-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl");
-    let mut zip = zip::ZipWriter::new(File::create(&wheel).unwrap());
-    let options = zip::write::SimpleFileOptions::default();
-    zip.start_file("cxx/_cxx.cpython-312-x86_64-linux-gnu.so", options)
-        .unwrap();
-    zip.write_all(&library).unwrap();
-    zip.finish().unwrap();
+    let wheel = one_member_wheel(
+        dir.path(),
+        "cxx-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+        "cxx/_cxx.cpython-312-x86_64-linux-gnu.so",
+        "lib/libcxx-string.so",
+    );
     let (report, _) = json_scan(&wheel, &["--fail-on", "never"]);
     let entry = wheel_entry(&report);
     assert_eq!(
@@ -109,6 +104,46 @@ fn libstdcxx_needs_set_the_lowest_manylinux_policy_too() {
     );
     let why = entry["wheel"]["why"].to_string();
     assert!(why.contains("manylinux_2_24"), "{why}");
+}
+
+/// A wheel named `name` in `dir` holding the corpus file `fixture` as `member`.
+fn one_member_wheel(dir: &Path, name: &str, member: &str, fixture: &str) -> PathBuf {
+    use std::io::Write;
+    let wheel = dir.join(name);
+    let mut zip = zip::ZipWriter::new(File::create(&wheel).unwrap());
+    zip.start_file(member, zip::write::SimpleFileOptions::default())
+        .unwrap();
+    zip.write_all(&std::fs::read(corpus(fixture)).unwrap())
+        .unwrap();
+    zip.finish().unwrap();
+    wheel
+}
+
+/// GLIBC_PRIVATE is in no manylinux policy's list of glibc's versions
+/// (auditwheel: `linux_x86_64` for imageio-ffmpeg 0.8.1, whose ffmpeg needs
+/// `__resolv_context_get@GLIBC_PRIVATE`): no manylinux tag is true.
+#[test]
+fn a_glibc_private_need_makes_no_manylinux_tag_true() {
+    let dir = tempfile::tempdir().unwrap();
+    let wheel = one_member_wheel(
+        dir.path(),
+        "priv-1.0-py3-none-manylinux_2_28_x86_64.whl",
+        "priv/binaries/ffmpeg-linux-x86_64",
+        "lib/libuses-glibc-private.so",
+    );
+    let output = cli(&["audit-wheel", wheel.to_str().unwrap()]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(!text.contains("tag is true to the content"), "{text}");
+    assert!(text.contains("GLIBC_PRIVATE from libc.so.6"), "{text}");
+    assert!(
+        text.contains("supports no manylinux tag (auditwheel: linux_x86_64)"),
+        "{text}"
+    );
+    let (report, _) = json_scan(&wheel, &["--fail-on", "never"]);
+    let entry = wheel_entry(&report);
+    assert_eq!(codes(entry), ["MC301"], "{entry:#}");
+    assert!(entry["wheel"]["supported"].is_null(), "{entry:#}");
 }
 
 #[test]

@@ -105,9 +105,11 @@ fn lowest_policy(members: &[WheelMember], arch: &str) -> (Option<(u32, u32)>, Op
             {
                 continue;
             }
-            // glibc's own nodes are weighed by version (`required_minor`):
+            // glibc's own versions are weighed by number (`required_minor`):
             // a tag between policies (manylinux_2_14) is as true as one.
-            for node in need.versions.iter().filter(|n| !n.starts_with("GLIBC_")) {
+            // GLIBC_PRIVATE is in no policy's list: no manylinux tag is true.
+            let versioned = |node: &str| Version::glibc_node(node).is_some();
+            for node in need.versions.iter().filter(|n| !versioned(n)) {
                 let Some(lowest) = lowest_manylinux_policy_for(arch, node) else {
                     continue;
                 };

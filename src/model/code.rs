@@ -332,10 +332,13 @@ the loader the file names.",
         name: "glibc-private",
         severity: Severity::Warning,
         summary: "the file needs GLIBC_PRIVATE, glibc's internal interface",
-        explanation: "GLIBC_PRIVATE symbols are internal to one glibc build: their set changes \
-between releases without notice. A file that needs them (a copied ld.so, libc's own helpers) \
-runs only with the exact glibc it was built with; ld.so fails with `version `GLIBC_PRIVATE' \
-not found` where the node is missing, or a `symbol lookup error` where the symbol moved.\n\n\
+        explanation: "GLIBC_PRIVATE symbols are glibc's internal interface: their set changes \
+between releases without notice. A file that needs them (a copied ld.so, libc's own helpers, a \
+program linked with parts of glibc's static libresolv) runs only with a glibc that still has \
+each private symbol it uses, which no version number promises; ld.so fails with `version \
+`GLIBC_PRIVATE' not found` where the node is missing, or a `symbol lookup error` where the \
+symbol moved. No manylinux policy allows the node, so a wheel holding such a file has no true \
+manylinux tag (auditwheel: `linux_x86_64`).\n\n\
 Fix: do not ship glibc's own libraries; use the image's.",
         remedy: Some(
             "do not ship glibc's own libraries or files built against its internals; use the image's glibc",

@@ -6,8 +6,8 @@ use std::fmt::Write;
 
 use super::{escape, plan};
 use crate::model::{
-    Artifact, Evidence, Finding, IndexMode, IndexSummary, MissingSymbol, Package, Reinstall,
-    Report, Severity, Verdict,
+    Artifact, Evidence, Finding, IndexMode, IndexSummary, LibcKind, MissingSymbol, Package,
+    Reinstall, Report, Severity, Verdict,
 };
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -292,16 +292,25 @@ pub fn render_wheel_audit(report: &Report) -> String {
         let claimed: Vec<String> = audit.claimed.iter().map(ToString::to_string).collect();
         let _ = writeln!(out, "{}", escape::text(artifact.path.as_str()));
         let _ = writeln!(out, "    claims:   {}", escape::text(&claimed.join(", ")));
+        // No supported tag: content without a C library runs anywhere; glibc
+        // content that no manylinux policy allows gets auditwheel's `linux_*`.
+        let supported = match (&audit.supported, audit.content_libc) {
+            (Some(tag), _) => tag.clone(),
+            (None, LibcKind::Glibc) => format!(
+                "no manylinux tag (auditwheel: linux_{})",
+                audit
+                    .claimed
+                    .iter()
+                    .find_map(|t| t.arch())
+                    .unwrap_or("x86_64")
+            ),
+            (None, _) => "any platform (no C library needed)".to_string(),
+        };
         let _ = writeln!(
             out,
             "    content:  {} — supports {}",
             audit.content_libc,
-            escape::text(
-                audit
-                    .supported
-                    .as_deref()
-                    .unwrap_or("any platform (no C library needed)")
-            )
+            escape::text(&supported)
         );
         for reason in &audit.why {
             let _ = writeln!(out, "    because:  {}", escape::text(reason));

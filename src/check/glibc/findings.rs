@@ -317,7 +317,7 @@ pub(super) fn glibc_private(needed_by: &[String]) -> Finding {
     Finding::new(
         Code::GlibcPrivate,
         format!(
-            "needs GLIBC_PRIVATE, glibc's internal interface, in {}: it loads only with the exact glibc it was built against",
+            "needs GLIBC_PRIVATE, glibc's internal interface, from {}: it loads only where that glibc still has the private symbols it uses, which change between releases without notice",
             describe_list(needed_by, 6)
         ),
         Evidence::Unchecked {
