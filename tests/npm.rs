@@ -271,6 +271,39 @@ fn lockfile_missing_the_musl_platform_package_gets_mc202() {
     assert!(sharp["findings"].as_array().unwrap().is_empty());
 }
 
+/// @rollup/wasm-node 4.68.4 (pure WebAssembly, loads on Alpine) lists one
+/// stray optional dependency, `@napi-rs/lzma-linux-x64-gnu`, that nothing
+/// in it requires: no variant set of its own, so no MC201 and no "no fix";
+/// a package's own `-gnu` variant without a musl one still is.
+#[test]
+fn another_packages_platform_package_in_optional_dependencies_is_no_variant_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let lock = |parent: &str, variant: &str| {
+        format!(
+            r#"{{"name": "app", "lockfileVersion": 3, "packages": {{
+                "": {{"dependencies": {{"{parent}": "1.0.0"}}}},
+                "node_modules/{parent}": {{"version": "1.0.0",
+                    "optionalDependencies": {{"{variant}": "1.5.3", "fsevents": "~2.3.2"}}}},
+                "node_modules/{variant}": {{"version": "1.5.3", "optional": true,
+                    "os": ["linux"], "cpu": ["x64"], "libc": ["glibc"]}}}}}}"#
+        )
+    };
+    let write = |text: String| std::fs::write(dir.path().join("package-lock.json"), text).unwrap();
+    write(lock("@rollup/wasm-node", "@napi-rs/lzma-linux-x64-gnu"));
+    let (report, status) = json_scan(dir.path(), &["--offline", "--fail-on", "warning"]);
+    assert_eq!(status, 0, "{:#}", report["artifacts"]);
+    assert!(
+        package_codes(&report, "@rollup/wasm-node").is_empty(),
+        "{report:#}"
+    );
+    write(lock("@napi-rs/lzma", "@napi-rs/lzma-linux-x64-gnu"));
+    let (report, _) = json_scan(dir.path(), &["--offline", "--fail-on", "never"]);
+    assert!(
+        package_codes(&report, "@napi-rs/lzma").contains(&"MC201".to_string()),
+        "{report:#}"
+    );
+}
+
 /// The trees corpus/thirdparty/make-node-modules.sh builds, or `None` (test skips).
 fn node_modules(flavour: &str) -> Option<PathBuf> {
     let tree = fetched(&format!("npm-{flavour}")).filter(|d| d.join("node_modules").is_dir());

@@ -4,7 +4,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::npm::{is_linux_variant_name, is_musl_variant_name, string_list};
+use super::npm::{
+    is_linux_variant_name, is_musl_variant_name, is_own_platform_package, string_list,
+};
 
 /// A platform-variant problem in `package-lock.json`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +78,7 @@ pub fn lock_variants_of(entries: &[LockEntry], cpu: &str) -> Vec<LockVariant> {
             .optional_dependencies
             .iter()
             .filter(|dep| is_linux_variant_name(dep, cpu))
+            .filter(|dep| is_own_platform_package(&entry.name, dep))
             .cloned()
             .collect();
         if declared.is_empty() || !seen.insert((&entry.name, &entry.version)) {

@@ -415,15 +415,19 @@ impl Lookup {
             .collect();
         for npm in npm {
             let package = &npm.package;
-            let (decided, itself) =
-                match npm::decide(&npm.releases, &self.npm_platform_documents, cpu) {
-                    Some(verdict) => (Some(verdict), false),
-                    None if glibc_variants.contains(package.name.as_str()) => (None, true),
-                    None => (
-                        npm::installs_itself(&package.name, &package.version, &npm.releases, cpu),
-                        true,
-                    ),
-                };
+            let (decided, itself) = match npm::decide(
+                &package.name,
+                &npm.releases,
+                &self.npm_platform_documents,
+                cpu,
+            ) {
+                Some(verdict) => (Some(verdict), false),
+                None if glibc_variants.contains(package.name.as_str()) => (None, true),
+                None => (
+                    npm::installs_itself(&package.name, &package.version, &npm.releases, cpu),
+                    true,
+                ),
+            };
             if let Some(verdict) = decided {
                 let mut answer = index_answer(verdict, &npm.url, Vec::new());
                 answer.same_build_as_installed = itself;

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::ecosystem::npm::{is_linux_variant_name, is_musl_variant_name};
+use crate::ecosystem::npm::{is_linux_variant_name, is_musl_variant_name, is_own_platform_package};
 use crate::ecosystem::npm_lock::is_platform_package;
 use crate::model::{Reinstall, Version};
 
@@ -412,6 +412,7 @@ fn is_final(version: &str) -> bool {
 /// `platform_documents` holds what was read of its optional dependencies'
 /// documents that could be had.
 pub fn decide(
+    name: &str,
     releases: &Releases,
     platform_documents: &BTreeMap<String, PlatformVersions>,
     cpu: &str,
@@ -422,6 +423,7 @@ pub fn decide(
     let unpublished_musl: Vec<String> = manifest
         .optional_dependencies
         .iter()
+        .filter(|(dependency, _)| is_own_platform_package(name, dependency))
         .filter(|(name, spec)| {
             is_musl_variant_name(name, cpu)
                 && is_exact(spec)
@@ -435,6 +437,7 @@ pub fn decide(
         manifest
             .optional_dependencies
             .iter()
+            .filter(|(dependency, _)| is_own_platform_package(name, dependency))
             .filter_map(|(name, spec)| {
                 let (resolved, dependency) = platform_documents.get(name)?.resolve(spec)?;
                 fit(name, dependency, cpu).map(|fit| (format!("{name}@{resolved}"), fit))
@@ -593,7 +596,7 @@ mod tests {
             2,
             "later versions' platform packages are looked up too"
         );
-        let verdict = decide(&old, &documents(&old), "x64").unwrap();
+        let verdict = decide("x", &old, &documents(&old), "x64").unwrap();
         assert_eq!(verdict.reinstall, Reinstall::NoMuslBuild);
         assert_eq!(verdict.first_musl_version.as_deref(), Some("1.2.0"));
         assert!(
@@ -602,11 +605,11 @@ mod tests {
             verdict.detail
         );
         let newer = Releases::of(&parent, "1.2.0");
-        let newer = decide(&newer, &documents(&newer), "x64").unwrap();
+        let newer = decide("x", &newer, &documents(&newer), "x64").unwrap();
         assert_eq!(newer.build.as_deref(), Some("x-linux-x64-musl@1.2.0"));
         // A version the document does not have is not judged.
         let unknown = Releases::of(&parent, "9.9.9");
-        assert!(decide(&unknown, &documents(&unknown), "x64").is_none());
+        assert!(decide("x", &unknown, &documents(&unknown), "x64").is_none());
     }
 
     /// oxc-transform 0.158.0 pins `@oxc-transform/binding-linux-x64-musl`
@@ -643,7 +646,7 @@ mod tests {
                 document("musl", &["0.152.0"], "0.152.0", &specs),
             ),
         ]);
-        let verdict = decide(&releases, &documents, "x64").unwrap();
+        let verdict = decide("b", &releases, &documents, "x64").unwrap();
         assert_eq!(verdict.reinstall, Reinstall::NoMuslBuild, "{verdict:?}");
         assert!(
             verdict

@@ -16,7 +16,7 @@ pub mod yarn_pnp;
 
 pub use platform::{
     GlibcPlatformPackage, NamedPlatform, PkgPrebuild, Prebuild, glibc_platform_packages,
-    is_linux_variant_name, is_musl_variant_name, named_platform, npm_cpu,
+    is_linux_variant_name, is_musl_variant_name, is_own_platform_package, named_platform, npm_cpu,
     other_cpu_platform_packages, pkg_prebuild, platform_package_libc, prebuild,
     require_addon_names,
 };
@@ -857,6 +857,40 @@ mod tests {
         assert!(is_linux_variant_name("x-linux-aarch64-musl", "arm64"));
         assert!(is_musl_variant_name("x-linux-aarch64-musl", "arm64"));
         assert!(!is_linux_variant_name("turbo-linux-arm64", "x64"));
+    }
+
+    /// Platform packages named as the conventions name them, against a
+    /// stray one (@rollup/wasm-node 4.68's optional `@napi-rs/lzma-linux-x64-gnu`).
+    #[test]
+    fn own_platform_packages_are_told_from_another_packages() {
+        for (parent, variant) in [
+            ("@swc/core", "@swc/core-linux-x64-musl"),
+            ("@rspack/core", "@rspack/binding-linux-x64-gnu"),
+            ("esbuild", "@esbuild/linux-x64"),
+            ("next", "@next/swc-linux-x64-gnu"),
+            ("sharp", "@img/sharp-linuxmusl-x64"),
+            ("sharp", "@img/sharp-libvips-linux-x64"),
+            ("bun", "@oven/bun-linux-x64"),
+            ("workerd", "@cloudflare/workerd-linux-64"),
+            ("unrs-resolver", "@unrs/resolver-binding-linux-x64-gnu"),
+            ("snappy", "@napi-rs/snappy-linux-x64-gnu"),
+            ("opencode-ai", "opencode-linux-x64-musl"),
+            ("lightningcss", "lightningcss-linux-x64-gnu"),
+            ("turbo", "turbo-linux-64"),
+        ] {
+            assert!(
+                is_own_platform_package(parent, variant),
+                "{parent} {variant}"
+            );
+        }
+        assert!(!is_own_platform_package(
+            "@rollup/wasm-node",
+            "@napi-rs/lzma-linux-x64-gnu"
+        ));
+        assert!(!is_own_platform_package(
+            "left-pad",
+            "@swc/core-linux-x64-gnu"
+        ));
     }
 
     fn installed(name: &str, optional: &[&str], libc: &[&str]) -> (PathBuf, PackageJson) {

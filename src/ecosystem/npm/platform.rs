@@ -317,6 +317,72 @@ pub fn require_addon_names(name: &str, version: &str) -> [String; 2] {
     [format!("{name}@{version}.node"), format!("{name}.node")]
 }
 
+/// Whether `platform_package`, named as a platform package, is one of
+/// `parent`'s own builds rather than another package's that `parent` lists
+/// by mistake (@rollup/wasm-node 4.68's `@napi-rs/lzma-linux-x64-gnu`,
+/// which nothing in it requires): the two share a scope, or the platform
+/// package's scope is the parent's name (`@esbuild/linux-x64` of esbuild,
+/// `@next/swc-linux-x64-gnu` of next), or a word of their names
+/// (`@img/sharp-linux-x64` of sharp, `@unrs/resolver-binding-*` of
+/// unrs-resolver). Words any package may use (`node`, `napi`, `binding`)
+/// do not count.
+pub fn is_own_platform_package(parent: &str, platform_package: &str) -> bool {
+    const COMMON_WORDS: &[&str] = &[
+        "node",
+        "nodejs",
+        "js",
+        "napi",
+        "rs",
+        "binding",
+        "bindings",
+        "native",
+        "cli",
+        "core",
+        "lib",
+        "bin",
+        "wasm",
+        "sdk",
+        "addon",
+        "prebuilt",
+        "prebuilds",
+    ];
+    let split = |name: &'_ str| -> (Option<String>, String) {
+        match name.strip_prefix('@').and_then(|n| n.split_once('/')) {
+            Some((scope, base)) => (Some(scope.to_string()), base.to_string()),
+            None => (None, name.to_string()),
+        }
+    };
+    let (parent_scope, parent_base) = split(parent);
+    let (variant_scope, variant_base) = split(platform_package);
+    if parent_scope.is_some() && parent_scope == variant_scope {
+        return true;
+    }
+    if variant_scope.as_deref() == Some(parent_base.as_str()) {
+        return true;
+    }
+    let platform_word = |word: &str| {
+        NODE_PLATFORMS.contains(&word)
+            || NODE_CPUS.contains(&word)
+            || MUSL_TOKENS.contains(&word)
+            || GLIBC_TOKENS.contains(&word)
+            || ["linuxmusl", "64", "amd64", "x86_64", "aarch64", "msvc"].contains(&word)
+    };
+    let words = |scope: &Option<String>, base: &str| -> Vec<String> {
+        scope
+            .iter()
+            .map(String::as_str)
+            .chain(std::iter::once(base))
+            .flat_map(|part| part.split(['-', '_', '.']))
+            .filter(|word| !word.is_empty() && !COMMON_WORDS.contains(word) && !platform_word(word))
+            .map(str::to_string)
+            .collect()
+    };
+    let parent_words = words(&parent_scope, &parent_base);
+    words(&variant_scope, &variant_base)
+        .iter()
+        .any(|word| parent_words.contains(word))
+}
+
 /// Whether a platform package name is a Linux variant for `cpu` of either libc.
 pub fn is_linux_variant_name(name: &str, cpu: &str) -> bool {
     let base = name.rsplit('/').next().unwrap_or(name);
