@@ -469,11 +469,22 @@ pub fn native_source(
         .as_ref()
         .and_then(|b| b.get("host"))
         .and_then(|h| h.as_str());
-    if let Some(host) = pre_gyp_host {
+    // Without an install script nothing reads `binary.host`: npm's own
+    // `node-gyp rebuild` runs where there is a binding.gyp (@vscode/sqlite3
+    // 5.1.2 kept the `binary` of the fork it came from).
+    if let Some(host) = pre_gyp_host.filter(|_| !install.is_empty()) {
         // node-pre-gyp fills `{libc}` only where the template names it; its
         // default `package_name` does not. Another install script reading
         // `binary.host` (iltorb's prebuild-install) names its own files.
         let runs_node_pre_gyp = install.iter().any(|s| s.contains("node-pre-gyp"));
+        // `--build-from-source` skips the download: node-pre-gyp runs
+        // node-gyp (@abandonware/bluetooth-hci-socket's install script).
+        if install
+            .iter()
+            .any(|s| s.contains("node-pre-gyp") && s.contains("--build-from-source"))
+        {
+            return Some(NativeSource::Compiled);
+        }
         let names_libc = !runs_node_pre_gyp
             || ["host", "remote_path", "package_name"].iter().any(|key| {
                 let template = manifest.binary.as_ref().and_then(|b| b.get(*key));
@@ -836,6 +847,33 @@ mod tests {
         assert_eq!(source(r#", "gypfile": true"#), Some(NativeSource::Compiled));
         assert_eq!(source(r#", "gypfile": false"#), None);
         assert_eq!(source(r#", "gypfile": "no""#), Some(NativeSource::Compiled));
+    }
+
+    /// node-pre-gyp's `binary.host` is a download only where an install
+    /// script reads it, and not when it says `--build-from-source`.
+    #[test]
+    fn node_pre_gyp_downloads_only_from_an_install_script_that_asks() {
+        let files = NativeFiles::new([Path::new("/p/node_modules/s/binding.gyp")]);
+        let source = |scripts: &str| {
+            let manifest = PackageJson::parse(&format!(
+                r#"{{"name": "s", "version": "1.0.0", "scripts": {{{scripts}}},
+                    "binary": {{"host": "https://example.org/releases/"}}}}"#
+            ))
+            .unwrap();
+            native_source(Path::new("/p/node_modules/s"), &manifest, "x64", &files)
+        };
+        assert_eq!(source(""), Some(NativeSource::Compiled));
+        assert_eq!(
+            source(r#""install": "node-pre-gyp install --build-from-source""#),
+            Some(NativeSource::Compiled)
+        );
+        assert!(matches!(
+            source(r#""install": "node-pre-gyp install --fallback-to-build""#),
+            Some(NativeSource::Downloaded {
+                falls_back_to_compiling: true,
+                ..
+            })
+        ));
     }
 
     #[test]
