@@ -1650,6 +1650,26 @@ fn require_addon_reads_only_the_musl_directory_on_alpine() {
         let file = by_suffix(&report, other);
         assert_eq!(file["verdict"], "not-applicable", "{file:#}");
     }
+    // require-addon before 1.2.0 reads prebuilds/linux-x64/ on every libc
+    // (udx-native 1.21.3 with require-addon 1.1.0 loads in the Alpine chroot).
+    let require_addon = dir.path().join("node_modules/require-addon/package.json");
+    std::fs::create_dir_all(require_addon.parent().unwrap()).unwrap();
+    std::fs::write(
+        &require_addon,
+        r#"{"name": "require-addon", "version": "1.1.0"}"#,
+    )
+    .unwrap();
+    let (report, status) = json_scan(dir.path(), &["--target", "alpine:3.20", "--offline"]);
+    assert_eq!(status, 0, "{:#}", report["packages"]);
+    let addon = common::artifact(&report, &format!("node_modules/udx-native/{glibc}"));
+    assert_eq!(addon["verdict"], "ok", "{addon:#}");
+    std::fs::write(
+        &require_addon,
+        r#"{"name": "require-addon", "version": "1.3.0"}"#,
+    )
+    .unwrap();
+    let (report, status) = json_scan(dir.path(), &["--target", "alpine:3.20", "--offline"]);
+    assert_eq!(status, 1, "{:#}", report["packages"]);
     // On glibc, require-addon reads prebuilds/linux-x64/: it loads.
     let (report, status) = json_scan(dir.path(), &["--target", "debian:12-slim", "--offline"]);
     assert_eq!(status, 0, "{:#}", report["packages"]);

@@ -129,6 +129,20 @@ pub(super) fn read<'m>(manifests: &'m [Manifest], side_reads: &mut SideReads) ->
             package_json: one.package_json,
         });
     }
+    // Which require-addon each package finds decides the directory it reads.
+    let require_addon = npm::require_addon_versions(&read.installed);
+    if !require_addon.is_empty() {
+        for (dir, manifest) in &mut read.installed {
+            manifest.require_addon_version = require_addon.get(dir).cloned();
+        }
+        for text in &mut read.texts {
+            if let (Some(manifest), Some(dir)) =
+                (&mut text.package_json, text.manifest.location.parent())
+            {
+                manifest.require_addon_version = require_addon.get(dir).cloned();
+            }
+        }
+    }
     read
 }
 

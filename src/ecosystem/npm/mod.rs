@@ -8,7 +8,7 @@ use std::path::{Component, Path, PathBuf};
 use serde::Deserialize;
 
 use crate::ecosystem::node_gyp_build;
-use crate::model::{Ecosystem, LibcKind, Package};
+use crate::model::{Ecosystem, LibcKind, Package, Version};
 
 pub mod cmake_ts;
 mod platform;
@@ -54,6 +54,11 @@ pub struct PackageJson {
     /// node-pre-gyp's download settings (`binary.host`, `module_path` …).
     #[serde(default)]
     pub binary: Option<serde_json::Value>,
+    /// The version of the require-addon installed where Node resolves it
+    /// from the package: not in the file, set once the tree's manifests are
+    /// read ([`require_addon_versions`]).
+    #[serde(skip)]
+    pub require_addon_version: Option<String>,
 }
 
 /// An `os`, `cpu` or `libc` field, in a manifest or a lockfile entry: a
@@ -527,10 +532,16 @@ impl PackageJson {
         Some(manifest)
     }
 
-    /// Its addon is found by require-addon (Holepunch's `require.addon`):
-    /// by the host's name, not by node-gyp-build's tags.
+    /// Its addon is found by a require-addon (Holepunch's `require.addon`)
+    /// that reads `prebuilds/<platform>-<arch>-musl/` on Alpine: 1.2.0 and
+    /// later (before, it read the untagged directory on every libc, as
+    /// node-gyp-build reads an untagged prebuild), or one not installed
+    /// here, which a fresh install resolves to the latest.
     pub fn loads_with_require_addon(&self) -> bool {
         self.dependencies.contains_key("require-addon")
+            && self.require_addon_version.as_deref().is_none_or(|version| {
+                Version::compare_releases(version, "1.2.0") != std::cmp::Ordering::Less
+            })
     }
 
     pub fn package(&self) -> Package {
@@ -572,6 +583,34 @@ pub fn package_dir(path: &Path) -> Option<PathBuf> {
         return None;
     }
     Some(components.iter().take(position + 1 + take).collect())
+}
+
+/// For each installed package that depends on require-addon (`installed`:
+/// package directory and manifest), the version of the require-addon Node
+/// resolves from it: in its own `node_modules`, then in each one above.
+pub fn require_addon_versions(installed: &[(PathBuf, PackageJson)]) -> HashMap<PathBuf, String> {
+    let versions: HashMap<&Path, &str> = installed
+        .iter()
+        .filter(|(_, manifest)| manifest.name == "require-addon")
+        .map(|(dir, manifest)| (dir.as_path(), manifest.version.as_str()))
+        .collect();
+    if versions.is_empty() {
+        return HashMap::new();
+    }
+    installed
+        .iter()
+        .filter(|(_, manifest)| manifest.dependencies.contains_key("require-addon"))
+        .filter_map(|(dir, _)| {
+            let own = dir.join("node_modules");
+            let found = std::iter::once(own.as_path())
+                .chain(
+                    dir.ancestors()
+                        .filter(|a| a.file_name().is_some_and(|n| n == "node_modules")),
+                )
+                .find_map(|modules| versions.get(modules.join("require-addon").as_path()))?;
+            Some((dir.clone(), (*found).to_string()))
+        })
+        .collect()
 }
 
 /// The package directory around `package`'s `node_modules`: where a file
