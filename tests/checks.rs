@@ -2005,11 +2005,12 @@ mod reinstall {
         );
         assert!(!downloaded.message.contains("compiles from source"));
 
+        // With the compile to fall back on, either gives a musl build.
         let assessed = assess_npm_install(&manifest("addon", "0.31.0"), &download(true), "p.json");
         assert_eq!(
             outcome(&assessed),
             (
-                Reinstall::Unknown,
+                Reinstall::SourceBuild,
                 vec![Code::DownloadedAtInstall, Code::NeedsBuildTools]
             )
         );

@@ -1738,6 +1738,45 @@ fn pkg_prebuilds_without_the_musl_directory_find_no_binding_on_alpine() {
     assert_eq!(addon["verdict"], "not-applicable", "{addon:#}");
 }
 
+/// zstd-napi 0.0.13's install script, `prebuild-install || node-gyp
+/// rebuild`, built its addon here for glibc (the download failed): on
+/// Alpine either branch gives a musl build, the download or the compile the
+/// build packages allow, so the plan reinstalls it there with them (it was
+/// "unanswered", with no plan line).
+#[test]
+fn a_download_that_falls_back_to_a_compile_is_a_source_build_on_alpine() {
+    let project = tempfile::tempdir().unwrap();
+    let package = project.path().join("node_modules/zstd-napi");
+    std::fs::create_dir_all(&package).unwrap();
+    std::fs::write(
+        package.join("package.json"),
+        r#"{"name":"zstd-napi","version":"0.0.13",
+            "scripts":{"install":"prebuild-install || node-gyp rebuild"}}"#,
+    )
+    .unwrap();
+    std::fs::write(package.join("binding.gyp"), "{}").unwrap();
+    copy_fixture(
+        "lib/libfortified.so",
+        &package.join("build/Release/binding.node"),
+    );
+    let (report, status) = json_scan(project.path(), &["--offline", "--target", "alpine:3.20"]);
+    assert_eq!(status, 1, "{:#}", report["packages"]);
+    let decision = common::decision(&report, "zstd-napi");
+    assert_eq!(decision["as_is"]["verdict"], "breaks", "{decision:#}");
+    assert_eq!(
+        decision["reinstalled"]["reinstall"], "source-build",
+        "{decision:#}"
+    );
+    let kinds: Vec<&str> = decision["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"build-dependencies"), "{kinds:?}");
+    assert!(kinds.contains(&"reinstall-on-target"), "{kinds:?}");
+}
+
 /// A library of an npm package that no file needs and that is no addon is
 /// loaded in Node's process (SQLite's load_extension, an FFI): sqlite-vec's
 /// `vec0.so` calls libm's sqrt without needing libm, which node links, so

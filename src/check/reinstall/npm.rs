@@ -489,17 +489,27 @@ pub fn assess_npm_install(
                 again.same_build_as_installed = true;
                 return (again, findings);
             }
-            let mut unknown = answer(
+            if *falls_back_to_compiling {
+                // Either branch gives a musl build: the download, or the
+                // compile the build packages allow (zstd-napi's
+                // `prebuild-install || node-gyp rebuild`).
+                let mut either = answer(
+                    Reinstall::SourceBuild,
+                    format!(
+                        "{how} downloads a build for musl at install if the release publishes \
+                         one{fallback}: with the build packages, either gives a musl build"
+                    ),
+                    files,
+                );
+                either.build_packages = build_packages(Ecosystem::Npm, known);
+                findings.push(needs_build_tools(&package));
+                return (either, findings);
+            }
+            let unknown = answer(
                 Reinstall::Unknown,
-                format!(
-                    "{how} downloads a build for musl at install if the release publishes one{fallback}"
-                ),
+                format!("{how} downloads a build for musl at install if the release publishes one"),
                 files,
             );
-            if *falls_back_to_compiling {
-                unknown.build_packages = build_packages(Ecosystem::Npm, known);
-                findings.push(needs_build_tools(&package));
-            }
             (unknown, findings)
         }
         NativeSource::Compiled => {
