@@ -1006,6 +1006,18 @@ fn glibc_tagged_prebuilds_alone_leave_the_package_without_a_build_on_musl() {
     }
     let decision = common::decision(&report, "metrics");
     assert_eq!(decision["as_is"]["verdict"], "breaks", "{decision:#}");
+    // Without /etc/alpine-release node-gyp-build takes the libc for glibc:
+    // on another musl system it loads a glibc-tagged prebuild.
+    let (report, _) = json_scan(
+        project.path(),
+        &["--target", "debian-musl", "--offline", "--fail-on", "never"],
+    );
+    let taken = files.iter().any(|file| {
+        let artifact = common::artifact(&report, &format!("node_modules/metrics/{file}"));
+        artifact["verdict"] != "not-applicable"
+    });
+    assert!(taken, "{:#}", report["artifacts"]);
+    assert!(!package_codes(&report, "metrics").contains(&"MC115".to_string()));
     // With an untagged prebuild beside them, node-gyp-build takes that one.
     copy_fixture(
         "lib/libplain.so",
@@ -1703,6 +1715,17 @@ fn require_addon_reads_only_the_musl_directory_on_alpine() {
         "{decision:#}"
     );
     assert_eq!(decision["reinstalled"]["build"], musl, "{decision:#}");
+    // Another musl system has no /etc/alpine-release: require-addon reads
+    // prebuilds/linux-x64/ there, as on glibc.
+    let (report, _) = json_scan(
+        dir.path(),
+        &["--target", "debian-musl", "--offline", "--fail-on", "never"],
+    );
+    let read = common::artifact(&report, &format!("node_modules/udx-native/{glibc}"));
+    assert_ne!(read["verdict"], "not-applicable", "{read:#}");
+    assert!(!codes(read).contains(&"MC115".to_string()), "{read:#}");
+    let never = common::artifact(&report, &format!("node_modules/udx-native/{musl}"));
+    assert_eq!(never["verdict"], "not-applicable", "{never:#}");
 }
 
 /// pkg-prebuilds without the `-musl` directory finds no binding on Alpine

@@ -2,7 +2,8 @@
 //! and no other: require-addon (Holepunch's `require.addon`, through
 //! bare-addon-resolve) reads `prebuilds/<platform>-<arch>[-musl]/`, and
 //! pkg-prebuilds reads `prebuilds/<name>-<platform>-<arch>[-musl]/`. Both add
-//! `-musl` on Alpine (they look for `/etc/alpine-release`) and never fall back
+//! `-musl` on Alpine alone (they look for `/etc/alpine-release`, which other
+//! musl systems lack) and never fall back
 //! to the other directory, so a package without the target's directory finds
 //! no addon and its `require` throws.
 
@@ -10,8 +11,8 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::ecosystem::npm::{PkgPrebuild, npm_cpu, package_dir, pkg_prebuild, require_addon_names};
-use crate::model::{Code, Evidence, Finding};
-use crate::platform::{LoaderKind, Platform};
+use crate::model::{Code, Evidence, Finding, LibcKind};
+use crate::platform::Platform;
 
 use super::tree::{TreeFile, TreeIndex};
 
@@ -21,8 +22,8 @@ pub struct HostDirectories {
     /// The directories of prebuilds, in these loaders' layouts, that hold an
     /// addon the loader would take.
     with_addon: HashSet<PathBuf>,
-    /// Whether the target's directories end in `-musl`; `None` without a C
-    /// library (no Node runs there: nothing is set aside).
+    /// Whether the directories read here end in `-musl` (on Alpine alone);
+    /// `None` without a C library (no Node runs there: nothing is set aside).
     musl: Option<bool>,
     cpu: &'static str,
 }
@@ -55,11 +56,9 @@ enum Layout<'f> {
 
 impl HostDirectories {
     pub fn new(index: &TreeIndex, count: usize, platform: &Platform) -> Self {
-        let musl = match platform.loader_kind() {
-            LoaderKind::Musl => Some(true),
-            LoaderKind::Glibc => Some(false),
-            LoaderKind::None => None,
-        };
+        let musl = platform
+            .libc_by_alpine_release()
+            .map(|libc| libc == LibcKind::Musl);
         let with_addon = (0..count)
             .filter_map(|i| index.file(i))
             .filter(|file| match layout(file) {

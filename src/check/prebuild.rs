@@ -109,18 +109,20 @@ impl Prebuilds {
                 loadable_on_musl.insert(root.to_path_buf());
             }
         }
-        let runner = match platform.loader_kind() {
-            LoaderKind::Musl => Some(runner(LibcKind::Musl, platform.arch)),
-            LoaderKind::Glibc => Some(runner(LibcKind::Glibc, platform.arch)),
-            LoaderKind::None => None,
-        };
+        // node-gyp-build takes the libc to be musl where /etc/alpine-release is.
+        let runner = platform
+            .libc_by_alpine_release()
+            .map(|libc| runner(libc, platform.arch));
         let never_chosen = runner.map_or_else(HashMap::new, |r| never_chosen(&choices, r));
         let never_consulted = runner.map_or_else(HashMap::new, |r| {
             never_consulted(&tuples, r.libc, target_cpu)
         });
-        let named_for_others = runner.map_or_else(HashMap::new, |r| {
-            named_for_others(&named, r.libc, target_cpu)
-        });
+        // Their own loaders tell the libc by what runs (napi-rs's isMusl).
+        let named_for_others = match platform.loader_kind() {
+            LoaderKind::Musl => named_for_others(&named, LibcKind::Musl, target_cpu),
+            LoaderKind::Glibc => named_for_others(&named, LibcKind::Glibc, target_cpu),
+            LoaderKind::None => HashMap::new(),
+        };
         let musl_gems = (0..count)
             .filter_map(|i| index.file(i))
             .filter_map(|file| ruby::gem_of(file.location))
@@ -589,7 +591,11 @@ pub fn never_loaded(
         return Some(reason);
     }
     // node-gyp-build's matchTags rejects a libc tag other than the running one.
-    if prebuild.addon && prebuild.libc == Some(LibcKind::Glibc) {
+    let node_gyp_build_libc = prebuilds.runner.map(|r| r.libc);
+    if prebuild.addon
+        && prebuild.libc == Some(LibcKind::Glibc)
+        && node_gyp_build_libc == Some(LibcKind::Musl)
+    {
         return Some(match prebuilds.beside(index, file) {
             Some(musl_sibling) => format!(
                 "the glibc prebuild; on musl node-gyp-build loads {} instead",

@@ -94,6 +94,20 @@ impl Platform {
         }
     }
 
+    /// The libc Node's addon loaders that look for `/etc/alpine-release`
+    /// (node-gyp-build, pkg-prebuilds, require-addon) take the target for:
+    /// musl on Alpine alone; glibc on other musl systems, which lack that
+    /// file, as on glibc ones; `None` without a C library.
+    pub fn libc_by_alpine_release(&self) -> Option<LibcKind> {
+        match (&self.target, self.loader_kind()) {
+            (Target::Musl(musl), _) if musl.distribution == Distribution::Alpine => {
+                Some(LibcKind::Musl)
+            }
+            (_, LoaderKind::None) => None,
+            _ => Some(LibcKind::Glibc),
+        }
+    }
+
     /// The shared library the image holds under `soname` (glibc and no-libc images).
     pub fn image_library(&self, soname: &str) -> Option<&'static Library> {
         self.profile()?.library(soname)
