@@ -74,11 +74,16 @@ pub fn lock_variants_of(entries: &[LockEntry], cpu: &str) -> Vec<LockVariant> {
         .iter()
         .filter(|e| !platform_packages.contains(e.name.as_str()))
     {
+        let siblings: Vec<&str> = entry
+            .optional_dependencies
+            .iter()
+            .map(String::as_str)
+            .collect();
         let declared: Vec<String> = entry
             .optional_dependencies
             .iter()
             .filter(|dep| is_linux_variant_name(dep, cpu))
-            .filter(|dep| is_own_platform_package(&entry.name, dep))
+            .filter(|dep| is_own_platform_package(&entry.name, dep, &siblings))
             .cloned()
             .collect();
         if declared.is_empty() || !seen.insert((&entry.name, &entry.version)) {

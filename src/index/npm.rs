@@ -418,12 +418,20 @@ pub fn decide(
     cpu: &str,
 ) -> Option<Verdict> {
     let manifest = releases.installed.as_ref()?;
+    let own = |manifest: &Manifest, dependency: &str| {
+        let siblings: Vec<&str> = manifest
+            .optional_dependencies
+            .keys()
+            .map(String::as_str)
+            .collect();
+        is_own_platform_package(name, dependency, &siblings)
+    };
     // The musl platform package pinned to a version the registry lacks
     // (oxc-transform 0.158.0's binding stops at 0.152.0): npm skips it.
     let unpublished_musl: Vec<String> = manifest
         .optional_dependencies
         .iter()
-        .filter(|(dependency, _)| is_own_platform_package(name, dependency))
+        .filter(|(dependency, _)| own(manifest, dependency))
         .filter(|(name, spec)| {
             is_musl_variant_name(name, cpu)
                 && is_exact(spec)
@@ -437,7 +445,7 @@ pub fn decide(
         manifest
             .optional_dependencies
             .iter()
-            .filter(|(dependency, _)| is_own_platform_package(name, dependency))
+            .filter(|(dependency, _)| own(manifest, dependency))
             .filter_map(|(name, spec)| {
                 let (resolved, dependency) = platform_documents.get(name)?.resolve(spec)?;
                 fit(name, dependency, cpu).map(|fit| (format!("{name}@{resolved}"), fit))

@@ -956,17 +956,32 @@ mod tests {
             ("turbo", "turbo-linux-64"),
         ] {
             assert!(
-                is_own_platform_package(parent, variant),
+                is_own_platform_package(parent, variant, &[]),
                 "{parent} {variant}"
             );
         }
+        let stray = "@napi-rs/lzma-linux-x64-gnu";
         assert!(!is_own_platform_package(
             "@rollup/wasm-node",
-            "@napi-rs/lzma-linux-x64-gnu"
+            stray,
+            &[stray, "fsevents"]
         ));
         assert!(!is_own_platform_package(
             "left-pad",
-            "@swc/core-linux-x64-gnu"
+            "@swc/core-linux-x64-gnu",
+            &[]
+        ));
+        // A set for several platforms is the parent's, whatever its name
+        // (@anthropic-ai/claude-code 1.0 bundles sharp's loader).
+        let sharp = [
+            "@img/sharp-darwin-arm64",
+            "@img/sharp-linux-x64",
+            "@img/sharp-linux-arm64",
+        ];
+        assert!(is_own_platform_package(
+            "@anthropic-ai/claude-code",
+            "@img/sharp-linux-x64",
+            &sharp
         ));
     }
 

@@ -320,13 +320,47 @@ pub fn require_addon_names(name: &str, version: &str) -> [String; 2] {
 /// Whether `platform_package`, named as a platform package, is one of
 /// `parent`'s own builds rather than another package's that `parent` lists
 /// by mistake (@rollup/wasm-node 4.68's `@napi-rs/lzma-linux-x64-gnu`,
-/// which nothing in it requires): the two share a scope, or the platform
-/// package's scope is the parent's name (`@esbuild/linux-x64` of esbuild,
-/// `@next/swc-linux-x64-gnu` of next), or a word of their names
+/// which nothing in it requires). It is when the two share a scope, or the
+/// platform package's scope is the parent's name (`@esbuild/linux-x64` of
+/// esbuild, `@next/swc-linux-x64-gnu` of next), or a word of their names
 /// (`@img/sharp-linux-x64` of sharp, `@unrs/resolver-binding-*` of
-/// unrs-resolver). Words any package may use (`node`, `napi`, `binding`)
-/// do not count.
-pub fn is_own_platform_package(parent: &str, platform_package: &str) -> bool {
+/// unrs-resolver), words any package may use (`node`, `napi`, `binding`)
+/// aside; or when `siblings` (all the optional dependencies) hold the same
+/// build for another platform too: a set made for a loader the parent
+/// bundles (@anthropic-ai/claude-code 1.0's six `@img/sharp-*`).
+pub fn is_own_platform_package(parent: &str, platform_package: &str, siblings: &[&str]) -> bool {
+    let (parent_scope, parent_base) = split_scope(parent);
+    let (variant_scope, variant_base) = split_scope(platform_package);
+    if parent_scope.is_some() && parent_scope == variant_scope {
+        return true;
+    }
+    if variant_scope == Some(parent_base) {
+        return true;
+    }
+    let parent_words = name_words(parent_scope, parent_base);
+    if name_words(variant_scope, variant_base)
+        .iter()
+        .any(|word| parent_words.contains(word))
+    {
+        return true;
+    }
+    let family = build_family(platform_package);
+    siblings
+        .iter()
+        .filter(|sibling| **sibling != platform_package && build_family(sibling) == family)
+        .any(|sibling| named_platform_tokens(sibling) != named_platform_tokens(platform_package))
+}
+
+/// A package name's scope (without `@`) and the rest.
+fn split_scope(name: &str) -> (Option<&str>, &str) {
+    match name.strip_prefix('@').and_then(|n| n.split_once('/')) {
+        Some((scope, base)) => (Some(scope), base),
+        None => (None, name),
+    }
+}
+
+/// Words of a name that are neither platform words nor ones any package uses.
+fn name_words<'n>(scope: Option<&'n str>, base: &'n str) -> Vec<&'n str> {
     const COMMON_WORDS: &[&str] = &[
         "node",
         "nodejs",
@@ -346,41 +380,50 @@ pub fn is_own_platform_package(parent: &str, platform_package: &str) -> bool {
         "prebuilt",
         "prebuilds",
     ];
-    let split = |name: &'_ str| -> (Option<String>, String) {
-        match name.strip_prefix('@').and_then(|n| n.split_once('/')) {
-            Some((scope, base)) => (Some(scope.to_string()), base.to_string()),
-            None => (None, name.to_string()),
-        }
-    };
-    let (parent_scope, parent_base) = split(parent);
-    let (variant_scope, variant_base) = split(platform_package);
-    if parent_scope.is_some() && parent_scope == variant_scope {
-        return true;
-    }
-    if variant_scope.as_deref() == Some(parent_base.as_str()) {
-        return true;
-    }
-    let platform_word = |word: &str| {
-        NODE_PLATFORMS.contains(&word)
-            || NODE_CPUS.contains(&word)
-            || MUSL_TOKENS.contains(&word)
-            || GLIBC_TOKENS.contains(&word)
-            || ["linuxmusl", "64", "amd64", "x86_64", "aarch64", "msvc"].contains(&word)
-    };
-    let words = |scope: &Option<String>, base: &str| -> Vec<String> {
-        scope
-            .iter()
-            .map(String::as_str)
-            .chain(std::iter::once(base))
-            .flat_map(|part| part.split(['-', '_', '.']))
-            .filter(|word| !word.is_empty() && !COMMON_WORDS.contains(word) && !platform_word(word))
-            .map(str::to_string)
-            .collect()
-    };
-    let parent_words = words(&parent_scope, &parent_base);
-    words(&variant_scope, &variant_base)
-        .iter()
-        .any(|word| parent_words.contains(word))
+    scope
+        .into_iter()
+        .chain(std::iter::once(base))
+        .flat_map(|part| part.split(['-', '_', '.']))
+        .filter(|word| !word.is_empty() && !COMMON_WORDS.contains(word) && !is_platform_word(word))
+        .collect()
+}
+
+fn is_platform_word(word: &str) -> bool {
+    NODE_PLATFORMS.contains(&word)
+        || NODE_CPUS.contains(&word)
+        || MUSL_TOKENS.contains(&word)
+        || GLIBC_TOKENS.contains(&word)
+        || [
+            "linuxmusl",
+            "64",
+            "amd64",
+            "x86_64",
+            "aarch64",
+            "msvc",
+            "musleabi",
+            "gnueabi",
+        ]
+        .contains(&word)
+}
+
+/// A platform package's name without its platform words: the builds of one
+/// family (`@img/sharp-linux-x64`, `@img/sharp-darwin-arm64`) share it.
+fn build_family(name: &str) -> (Option<&str>, Vec<&str>) {
+    let (scope, base) = split_scope(name);
+    (
+        scope,
+        base.split('-')
+            .filter(|word| !is_platform_word(word))
+            .collect(),
+    )
+}
+
+/// A platform package's platform words, in order.
+fn named_platform_tokens(name: &str) -> Vec<&str> {
+    let (_, base) = split_scope(name);
+    base.split('-')
+        .filter(|word| is_platform_word(word))
+        .collect()
 }
 
 /// Whether a platform package name is a Linux variant for `cpu` of either libc.
