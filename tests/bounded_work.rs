@@ -723,6 +723,44 @@ fn reinstall_answers(report: &Value, lockfile: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A package-lock.json entry listing `strays` Linux platform packages of
+/// other packages (each for one platform) beside its own glibc variant.
+fn lock_with_stray_platform_packages(strays: usize) -> String {
+    let mut optional = vec![r#""parent-linux-x64-gnu": "1.0.0""#.to_string()];
+    optional.extend((0..strays).map(|i| format!(r#""@s{i}/x{i}-linux-x64-gnu": "1.0.0""#)));
+    format!(
+        r#"{{"lockfileVersion": 3, "packages": {{"": {{}},
+            "node_modules/parent": {{"version": "1.0.0", "optionalDependencies": {{{}}}}},
+            "node_modules/parent-linux-x64-gnu": {{"version": "1.0.0", "os": ["linux"],
+                "cpu": ["x64"], "libc": ["glibc"]}}}}}}"#,
+        optional.join(",")
+    )
+}
+
+/// Which of a package's optional dependencies are its own builds is told
+/// in one pass: each is weighed against the others (a set for several
+/// platforms), so 40,000 of them must not mean 40,000² comparisons.
+#[test]
+fn forty_thousand_stray_platform_packages_are_weighed_in_one_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("package-lock.json"),
+        lock_with_stray_platform_packages(40_000),
+    )
+    .unwrap();
+    let (report, _, _) = guarded_json_scan(dir.path(), &["--offline", "--fail-on", "never"]);
+    let parent = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["package"]["name"] == "parent")
+        .expect("an answer for parent");
+    assert_eq!(parent["reinstall"], "no-musl-build", "{parent:#}");
+    let message = parent["findings"][0]["message"].as_str().unwrap();
+    assert!(message.contains("parent-linux-x64-gnu"), "{message}");
+    assert!(!message.contains("@s0/"), "{message}");
+}
+
 #[test]
 fn a_yarn_lock_of_forty_thousand_platform_packages_answers_each_parent() {
     const PARENTS: usize = 1_000;
@@ -843,6 +881,13 @@ fn write_measured_cases() {
     let yarn = root.join("yarn-40k");
     std::fs::create_dir_all(&yarn).unwrap();
     std::fs::write(yarn.join("yarn.lock"), yarn_lock(1_000, 37_500)).unwrap();
+    let strays = root.join("stray-platform-40k");
+    std::fs::create_dir_all(&strays).unwrap();
+    std::fs::write(
+        strays.join("package-lock.json"),
+        lock_with_stray_platform_packages(40_000),
+    )
+    .unwrap();
     for siblings in [5_000, 20_000] {
         let dir = root.join(format!(
             "prebuild-{siblings}/node_modules/addon/prebuilds/linux-x64"

@@ -4,9 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::npm::{
-    is_linux_variant_name, is_musl_variant_name, is_own_platform_package, string_list,
-};
+use super::npm::{is_linux_variant_name, is_musl_variant_name, own_platform_packages, string_list};
 
 /// A platform-variant problem in `package-lock.json`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,16 +72,14 @@ pub fn lock_variants_of(entries: &[LockEntry], cpu: &str) -> Vec<LockVariant> {
         .iter()
         .filter(|e| !platform_packages.contains(e.name.as_str()))
     {
-        let siblings: Vec<&str> = entry
-            .optional_dependencies
-            .iter()
-            .map(String::as_str)
-            .collect();
+        let own = own_platform_packages(
+            &entry.name,
+            entry.optional_dependencies.iter().map(String::as_str),
+        );
         let declared: Vec<String> = entry
             .optional_dependencies
             .iter()
-            .filter(|dep| is_linux_variant_name(dep, cpu))
-            .filter(|dep| is_own_platform_package(&entry.name, dep, &siblings))
+            .filter(|dep| is_linux_variant_name(dep, cpu) && own.contains(dep.as_str()))
             .cloned()
             .collect();
         if declared.is_empty() || !seen.insert((&entry.name, &entry.version)) {

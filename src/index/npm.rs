@@ -6,11 +6,11 @@
 //! and both are read the same way.
 
 use super::Verdict;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::ecosystem::npm::{is_linux_variant_name, is_musl_variant_name, is_own_platform_package};
+use crate::ecosystem::npm::{is_linux_variant_name, is_musl_variant_name, own_platform_packages};
 use crate::ecosystem::npm_lock::is_platform_package;
 use crate::model::{Reinstall, Version};
 
@@ -418,20 +418,19 @@ pub fn decide(
     cpu: &str,
 ) -> Option<Verdict> {
     let manifest = releases.installed.as_ref()?;
-    let own = |manifest: &Manifest, dependency: &str| {
-        let siblings: Vec<&str> = manifest
-            .optional_dependencies
-            .keys()
-            .map(String::as_str)
-            .collect();
-        is_own_platform_package(name, dependency, &siblings)
-    };
+    fn own<'m>(name: &str, manifest: &'m Manifest) -> HashSet<&'m str> {
+        own_platform_packages(
+            name,
+            manifest.optional_dependencies.keys().map(String::as_str),
+        )
+    }
+    let own_installed = own(name, manifest);
     // The musl platform package pinned to a version the registry lacks
     // (oxc-transform 0.158.0's binding stops at 0.152.0): npm skips it.
     let unpublished_musl: Vec<String> = manifest
         .optional_dependencies
         .iter()
-        .filter(|(dependency, _)| own(manifest, dependency))
+        .filter(|(dependency, _)| own_installed.contains(dependency.as_str()))
         .filter(|(name, spec)| {
             is_musl_variant_name(name, cpu)
                 && is_exact(spec)
@@ -442,10 +441,11 @@ pub fn decide(
         .map(|(name, spec)| format!("{name}@{}", exact_version(spec)))
         .collect();
     let fits = |manifest: &Manifest| -> Vec<(String, Fit)> {
+        let own = own(name, manifest);
         manifest
             .optional_dependencies
             .iter()
-            .filter(|(dependency, _)| own(manifest, dependency))
+            .filter(|(dependency, _)| own.contains(dependency.as_str()))
             .filter_map(|(name, spec)| {
                 let (resolved, dependency) = platform_documents.get(name)?.resolve(spec)?;
                 fit(name, dependency, cpu).map(|fit| (format!("{name}@{resolved}"), fit))

@@ -317,38 +317,45 @@ pub fn require_addon_names(name: &str, version: &str) -> [String; 2] {
     [format!("{name}@{version}.node"), format!("{name}.node")]
 }
 
-/// Whether `platform_package`, named as a platform package, is one of
+/// Of `dependencies` (a package's optional dependencies), those that are
 /// `parent`'s own builds rather than another package's that `parent` lists
 /// by mistake (@rollup/wasm-node 4.68's `@napi-rs/lzma-linux-x64-gnu`,
-/// which nothing in it requires). It is when the two share a scope, or the
-/// platform package's scope is the parent's name (`@esbuild/linux-x64` of
-/// esbuild, `@next/swc-linux-x64-gnu` of next), or a word of their names
+/// which nothing in it requires). One is when the two share a scope, or its
+/// scope is the parent's name (`@esbuild/linux-x64` of esbuild,
+/// `@next/swc-linux-x64-gnu` of next), or a word of their names
 /// (`@img/sharp-linux-x64` of sharp, `@unrs/resolver-binding-*` of
 /// unrs-resolver), words any package may use (`node`, `napi`, `binding`)
-/// aside; or when `siblings` (all the optional dependencies) hold the same
-/// build for another platform too: a set made for a loader the parent
-/// bundles (@anthropic-ai/claude-code 1.0's six `@img/sharp-*`).
-pub fn is_own_platform_package(parent: &str, platform_package: &str, siblings: &[&str]) -> bool {
+/// aside; or when the same build is listed for another platform too: a set
+/// made for a loader the parent bundles (@anthropic-ai/claude-code 1.0's six
+/// `@img/sharp-*`). Linear in the dependencies.
+pub fn own_platform_packages<'d>(
+    parent: &str,
+    dependencies: impl IntoIterator<Item = &'d str>,
+) -> HashSet<&'d str> {
+    let dependencies: Vec<&str> = dependencies.into_iter().collect();
+    let mut platforms_of_family: HashMap<BuildFamily, HashSet<Vec<&str>>> = HashMap::new();
+    for dependency in &dependencies {
+        platforms_of_family
+            .entry(build_family(dependency))
+            .or_default()
+            .insert(named_platform_tokens(dependency));
+    }
     let (parent_scope, parent_base) = split_scope(parent);
-    let (variant_scope, variant_base) = split_scope(platform_package);
-    if parent_scope.is_some() && parent_scope == variant_scope {
-        return true;
-    }
-    if variant_scope == Some(parent_base) {
-        return true;
-    }
     let parent_words = name_words(parent_scope, parent_base);
-    if name_words(variant_scope, variant_base)
-        .iter()
-        .any(|word| parent_words.contains(word))
-    {
-        return true;
-    }
-    let family = build_family(platform_package);
-    siblings
-        .iter()
-        .filter(|sibling| **sibling != platform_package && build_family(sibling) == family)
-        .any(|sibling| named_platform_tokens(sibling) != named_platform_tokens(platform_package))
+    dependencies
+        .into_iter()
+        .filter(|dependency| {
+            let (scope, base) = split_scope(dependency);
+            (parent_scope.is_some() && parent_scope == scope)
+                || scope == Some(parent_base)
+                || name_words(scope, base)
+                    .iter()
+                    .any(|word| parent_words.contains(word))
+                || platforms_of_family
+                    .get(&build_family(dependency))
+                    .is_some_and(|platforms| platforms.len() > 1)
+        })
+        .collect()
 }
 
 /// A package name's scope (without `@`) and the rest.
@@ -406,9 +413,12 @@ fn is_platform_word(word: &str) -> bool {
         .contains(&word)
 }
 
-/// A platform package's name without its platform words: the builds of one
-/// family (`@img/sharp-linux-x64`, `@img/sharp-darwin-arm64`) share it.
-fn build_family(name: &str) -> (Option<&str>, Vec<&str>) {
+/// A platform package's scope and the words of its name that are not
+/// platform words: the builds of one family (`@img/sharp-linux-x64`,
+/// `@img/sharp-darwin-arm64`) share them.
+type BuildFamily<'n> = (Option<&'n str>, Vec<&'n str>);
+
+fn build_family(name: &str) -> BuildFamily<'_> {
     let (scope, base) = split_scope(name);
     (
         scope,
