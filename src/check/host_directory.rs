@@ -3,9 +3,9 @@
 //! bare-addon-resolve) reads `prebuilds/<platform>-<arch>[-musl]/`, and
 //! pkg-prebuilds reads `prebuilds/<name>-<platform>-<arch>[-musl]/`. Both add
 //! `-musl` on Alpine alone (they look for `/etc/alpine-release`, which other
-//! musl systems lack) and never fall back
-//! to the other directory, so a package without the target's directory finds
-//! no addon and its `require` throws.
+//! musl systems lack) and never fall back to the other directory, so a
+//! package without the target's directory finds no addon and its `require`
+//! throws.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

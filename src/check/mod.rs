@@ -531,10 +531,11 @@ fn assess_without_loading(
     let never_loaded = prebuild::never_loaded(index, prebuilds, file, platform)
         .or_else(|| prebuilds.machines.never_loaded(index, file));
     if let Some(reason) = never_loaded {
-        let mut assessment = Assessment::of(Verdict::NotApplicable, Vec::new());
+        // Never loaded, and nothing else of its package is: it breaks.
         if let Some(finding) = prebuilds.loader_finds_none(file) {
             return Some(Assessment::of(Verdict::Breaks, vec![finding]));
         }
+        let mut assessment = Assessment::of(Verdict::NotApplicable, Vec::new());
         assessment.load = Some(LoadSummary {
             not_loaded: Some(reason),
             ..LoadSummary::default()

@@ -155,12 +155,11 @@ impl Prebuilds {
         self.built_at_install.get(file.location).map(String::as_str)
     }
 
-    /// For an addon its loader never reads here, in a package without the
-    /// directory that loader reads (require-addon, pkg-prebuilds): the
-    /// error that the package finds no addon, unless node-gyp built one at
-    /// install, which pkg-prebuilds loads first.
-    /// node-gyp-build's case: a prebuild for Linux and the target's CPU
-    /// tagged glibc, on musl, in a package with no other it could take there.
+    /// For an addon its loader never reads here, the error that the
+    /// package finds no addon at all: a package without the directory
+    /// require-addon or pkg-prebuilds reads, or one whose prebuilds for
+    /// Linux and the target's CPU node-gyp-build all rejects. Not where
+    /// node-gyp built an addon at install, which both load first.
     pub fn loader_finds_none(&self, file: &TreeFile) -> Option<Finding> {
         if self.built_at_install(file).is_some() {
             return None;
