@@ -1800,6 +1800,46 @@ fn a_download_that_falls_back_to_a_compile_is_a_source_build_on_alpine() {
     assert!(kinds.contains(&"reinstall-on-target"), "{kinds:?}");
 }
 
+/// distroless has no shell: a `RUN npm ci` line cannot run there (batch 15
+/// npm N18). The plan makes the install in a build stage instead.
+#[test]
+fn a_plan_for_an_image_without_a_shell_installs_in_a_build_stage() {
+    let project = tempfile::tempdir().unwrap();
+    let package = project.path().join("node_modules/downloads");
+    std::fs::create_dir_all(&package).unwrap();
+    std::fs::write(
+        package.join("package.json"),
+        r#"{"name":"downloads","version":"2.0.0",
+            "scripts":{"install":"prebuild-install || node-gyp rebuild"}}"#,
+    )
+    .unwrap();
+    std::fs::write(package.join("binding.gyp"), "{}").unwrap();
+    let plan_of = |target: &str| {
+        let output = muslcheck(project.path(), &["--offline", "--target", target]);
+        stdout(&output)
+    };
+    let text = plan_of("gcr.io/distroless/cc-debian12");
+    assert!(text.contains("has no shell to RUN in"), "{text}");
+    assert!(
+        text.contains("# in the build stage: RUN npm install"),
+        "{text}"
+    );
+    assert!(
+        !text
+            .lines()
+            .any(|line| line.trim_start().starts_with("RUN ")),
+        "{text}"
+    );
+    // debian:12-slim has a shell: the same install is a RUN line there.
+    let text = plan_of("debian:12-slim");
+    assert!(!text.contains("has no shell"), "{text}");
+    assert!(
+        text.lines()
+            .any(|line| line.trim_start().starts_with("RUN npm install")),
+        "{text}"
+    );
+}
+
 /// A library of an npm package that no file needs and that is no addon is
 /// loaded in Node's process (SQLite's load_extension, an FFI): sqlite-vec's
 /// `vec0.so` calls libm's sqrt without needing libm, which node links, so

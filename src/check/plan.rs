@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{
     Action, ActionPlan, Artifact, ArtifactKind, Ecosystem, KeepBuiltLibraries, PackageDecision,
-    Reinstallation, Unanswered, Version, brings_a_library, keep_built_libraries_command,
+    Presence, Reinstallation, Unanswered, Version, brings_a_library, keep_built_libraries_command,
 };
 use crate::platform::Platform;
 
@@ -170,6 +170,10 @@ pub(super) fn plan(
     }
     plan.from = newest.map(|(_, release)| format!("alpine:{release}"));
     plan.install_command = platform.install_command().map(str::to_string);
+    plan.no_shell = platform
+        .profile()
+        .filter(|profile| profile.bin_sh.presence == Presence::No)
+        .map(|profile| profile.name.to_string());
     plan.apk_add = apk_add.into_iter().collect();
     plan.build_dependencies = build.into_iter().collect();
     plan.keep_built_libraries = plan

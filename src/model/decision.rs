@@ -203,6 +203,10 @@ pub struct ActionPlan {
     /// `alpine:3.20`, when a newer release is a fix.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
+    /// The target image, when it has no shell (distroless): a `RUN` line
+    /// cannot run there, so installs are made in a build stage.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_shell: Option<String>,
     /// Run-time Alpine packages, merged and sorted.
     pub apk_add: Vec<String>,
     /// Build-time Alpine packages, merged and sorted.

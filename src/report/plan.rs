@@ -156,6 +156,22 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
             "# in the repository, then commit Gemfile.lock: {entry}"
         ));
     }
+    // Without a shell nothing can RUN in the image: install in a build
+    // stage with the same C library and copy what it installed.
+    let (run, made) = match &plan.no_shell {
+        Some(image) if !plan.reinstall.is_empty() => {
+            lines.push(format!(
+                "# {image} has no shell to RUN in: make these installs in a build stage of \
+                 the same C library (its Debian release), then COPY --from=build the \
+                 directories they fill"
+            ));
+            (
+                "# in the build stage: RUN",
+                "built for the image's C library",
+            )
+        }
+        _ => ("RUN", "on the target, not copied from another image"),
+    };
     for step in &plan.reinstall {
         if step.command == "distribution package" {
             // Distribution packages: Alpine's build under (usually) the same name.
@@ -172,11 +188,14 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
         }
         if step.command.len() > WRAP_AT {
             // Pinned versions, one continuation line per few packages.
-            lines.push("# on the target, not copied from another image:".to_string());
+            lines.push(match plan.no_shell {
+                Some(_) => format!("# in the build stage, {made}:"),
+                None => format!("# {made}:"),
+            });
             lines.extend(wrapped_run(&step.command));
         } else {
             lines.push(format!(
-                "RUN {}   # on the target, not copied from another image: {}",
+                "{run} {}   # {made}: {}",
                 step.command,
                 list(&step.packages, 6)
             ));
