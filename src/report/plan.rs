@@ -162,8 +162,8 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
         Some(image) if !plan.reinstall.is_empty() => {
             lines.push(format!(
                 "# {image} has no shell to RUN in: make these installs in a build stage of \
-                 the same C library (its Debian release), then COPY --from=build the \
-                 directories they fill"
+                 the same C library (distroless: its Debian release), then COPY --from=build \
+                 the directories they fill"
             ));
             (
                 "# in the build stage: RUN",
