@@ -238,6 +238,11 @@ impl InstalledWheel {
         })
     }
 
+    /// Whether every tag says pure Python (`py3-none-any`).
+    pub fn is_pure(&self) -> bool {
+        !self.tags.is_empty() && self.tags.iter().all(|tag| tag.ends_with("-any"))
+    }
+
     /// Whether the wheel file `file_name` is this one: a tag of its name
     /// (each compressed set expanded; legacy platform names as PEP 600's)
     /// is one of the installed wheel's. A `Tag:` line may hold a compressed

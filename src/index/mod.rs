@@ -394,11 +394,18 @@ impl Lookup {
             let mut answer = index_answer(verdict, &python.url, build_packages);
             answer.only_an_sdist =
                 answer.reinstall == Reinstall::SourceBuild && !pypi::publishes_wheels(&python.page);
+            // A wheel whose WHEEL file calls it pure although it holds
+            // platform files was retagged: the release's one Linux wheel.
+            let arch = pip_arch(platform.arch);
             answer.same_build_as_installed = python
                 .installed
                 .as_ref()
                 .zip(answer.build.as_deref())
-                .is_some_and(|(installed, build)| installed.is(build));
+                .is_some_and(|(installed, build)| {
+                    installed.is(build)
+                        || (installed.is_pure()
+                            && pypi::only_linux_wheel(&python.page, arch) == Some(build))
+                });
             answers.push((package.clone(), answer));
         }
         let cpu = npm_cpu(platform.arch);

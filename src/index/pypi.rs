@@ -456,6 +456,34 @@ pub fn lists_version(page: &Page) -> bool {
     !page.files.is_empty()
 }
 
+/// The page's version's one wheel for Linux on `arch`, when it publishes
+/// exactly one and no pure wheel: the wheel any Linux install of that
+/// version came from, whatever its `WHEEL` file says (playwright 1.65.2's
+/// manylinux1 wheel says `py3-none-any`).
+pub fn only_linux_wheel<'p>(page: &'p Page, arch: &str) -> Option<&'p str> {
+    let wheels = || {
+        page.files.iter().filter_map(|file| match &file.kind {
+            Kind::Wheel(wheel) => Some((file, wheel)),
+            Kind::Sdist => None,
+        })
+    };
+    let pure = wheels().any(|(_, wheel)| wheel.platform_tags.contains(&PlatformTag::Any));
+    let mut linux = wheels().filter(|(_, wheel)| {
+        wheel.platform_tags.iter().any(|tag| {
+            matches!(
+                tag,
+                PlatformTag::Manylinux { .. }
+                    | PlatformTag::Musllinux { .. }
+                    | PlatformTag::Linux { .. }
+            ) && tag.arch() == Some(arch)
+        })
+    });
+    match (pure, linux.next(), linux.next()) {
+        (false, Some((file, _)), None) => Some(file.filename.as_str()),
+        _ => None,
+    }
+}
+
 /// Whether the page's version publishes any wheel, pure or not.
 pub fn publishes_wheels(page: &Page) -> bool {
     page.files
@@ -671,6 +699,41 @@ mod tests {
     fn page_of(served: &[u8], version: &str) -> Page {
         let kept = compact(served).unwrap();
         Page::of(Project::read(&kept).unwrap(), "a", version)
+    }
+
+    /// playwright 1.65.2 publishes one wheel per system, its manylinux1 one
+    /// retagged `py3-none-any` inside: any Linux x86_64 install came from it.
+    #[test]
+    fn a_release_s_one_linux_wheel_is_named_only_when_no_pure_wheel_exists() {
+        let files = |extra: &str| {
+            format!(
+                r#"{{"files": [
+                    {{"filename": "a-1.0-py3-none-macosx_11_0_universal2.whl"}},
+                    {{"filename": "a-1.0-py3-none-manylinux1_x86_64.whl"}},
+                    {{"filename": "a-1.0-py3-none-manylinux_2_17_aarch64.whl"}},
+                    {{"filename": "a-1.0-py3-none-win_amd64.whl"}}{extra}
+                ]}}"#
+            )
+        };
+        let page = page_of(files("").as_bytes(), "1.0");
+        assert_eq!(
+            only_linux_wheel(&page, "x86_64"),
+            Some("a-1.0-py3-none-manylinux1_x86_64.whl")
+        );
+        assert_eq!(
+            only_linux_wheel(&page, "aarch64"),
+            Some("a-1.0-py3-none-manylinux_2_17_aarch64.whl")
+        );
+        let pure = page_of(
+            files(r#", {"filename": "a-1.0-py3-none-any.whl"}"#).as_bytes(),
+            "1.0",
+        );
+        assert_eq!(only_linux_wheel(&pure, "x86_64"), None);
+        let two = page_of(
+            files(r#", {"filename": "a-1.0-py3-none-musllinux_1_2_x86_64.whl"}"#).as_bytes(),
+            "1.0",
+        );
+        assert_eq!(only_linux_wheel(&two, "x86_64"), None);
     }
 
     fn later_names(page: &Page) -> Vec<&str> {
