@@ -367,17 +367,13 @@ impl NativeFiles {
     /// The installed platform package for Linux and `cpu` that
     /// node-gyp-build-optional-packages resolves from the package `dir`
     /// named `name` (`@name/name-linux-x64`; `@scope/name-linux-x64` for a
-    /// scoped one), with its directory: looked up as Node resolves a
-    /// package, in each `node_modules` above `dir`, nearest first.
+    /// scoped one), with its directory, looked up as Node resolves it.
     fn platform_package(&self, dir: &Path, name: &str, cpu: &str) -> Option<(String, PathBuf)> {
         let package = match name.strip_prefix('@') {
             Some(_) => format!("{name}-linux-{cpu}"),
             None => format!("@{name}/{name}-linux-{cpu}"),
         };
-        let found = dir
-            .ancestors()
-            .filter(|a| a.file_name().is_some_and(|n| n == "node_modules"))
-            .map(|node_modules| node_modules.join(&package))
+        let found = node_resolution(dir, &package)
             .find(|candidate| self.by_package.contains_key(candidate))?;
         Some((package, found))
     }
@@ -601,16 +597,23 @@ pub fn require_addon_versions(installed: &[(PathBuf, PackageJson)]) -> HashMap<P
         .iter()
         .filter(|(_, manifest)| manifest.dependencies.contains_key("require-addon"))
         .filter_map(|(dir, _)| {
-            let own = dir.join("node_modules");
-            let found = std::iter::once(own.as_path())
-                .chain(
-                    dir.ancestors()
-                        .filter(|a| a.file_name().is_some_and(|n| n == "node_modules")),
-                )
-                .find_map(|modules| versions.get(modules.join("require-addon").as_path()))?;
+            let found = node_resolution(dir, "require-addon")
+                .find_map(|candidate| versions.get(candidate.as_path()))?;
             Some((dir.clone(), (*found).to_string()))
         })
         .collect()
+}
+
+/// Where Node looks for `package` required from the package `dir`, nearest
+/// first: `dir/node_modules/<package>`, then each `node_modules` above.
+fn node_resolution<'d>(dir: &'d Path, package: &'d str) -> impl Iterator<Item = PathBuf> + 'd {
+    std::iter::once(dir.join("node_modules"))
+        .chain(
+            dir.ancestors()
+                .filter(|a| a.file_name().is_some_and(|n| n == "node_modules"))
+                .map(Path::to_path_buf),
+        )
+        .map(move |modules| modules.join(package))
 }
 
 /// The package directory around `package`'s `node_modules`: where a file
