@@ -24,6 +24,7 @@ mod npm_prebuilds;
 pub mod packages;
 mod plan;
 mod prebuild;
+mod prebuild_dirs;
 mod provider;
 pub mod reinstall;
 pub mod resolve;

@@ -10,6 +10,7 @@ mod entries;
 mod image;
 mod inputs;
 mod manifests;
+mod npm_installed;
 mod read;
 mod side_reads;
 mod walk;
