@@ -252,7 +252,10 @@ fn each_kind_of_package_gets_the_answer_its_files_on_the_index_give() {
 
     let psycopg2 = answer_of(&answers, "psycopg2==2.9.9");
     assert_eq!(psycopg2.reinstall, Reinstall::SourceBuild, "{psycopg2:?}");
-    assert_eq!(psycopg2.build_packages, ["build-base", "python3-dev"]);
+    assert_eq!(
+        psycopg2.build_packages,
+        ["build-base", "python3-dev", "postgresql-dev"]
+    );
 
     let requests = answer_of(&answers, "requests==2.32.3");
     assert_eq!(requests.reinstall, Reinstall::NotNative, "{requests:?}");
@@ -877,7 +880,11 @@ fn one_lookup_answers_every_target_and_glibc_images_get_the_manylinux_wheels_the
     // Building the sdist needs the image's own package names.
     let psycopg2 = answer_of(&debian11, "psycopg2==2.9.9");
     assert_eq!(psycopg2.reinstall, Reinstall::SourceBuild, "{psycopg2:?}");
-    assert_eq!(psycopg2.build_packages, ["build-essential", "python3-dev"]);
+    // The known-problem table's postgresql-dev, by Debian's name.
+    assert_eq!(
+        psycopg2.build_packages,
+        ["build-essential", "python3-dev", "libpq-dev"]
+    );
     // npm on glibc installs the platform package already installed: the
     // files decide. Without a C library nothing installs at all.
     assert!(!debian11.contains_key("@swc/core==1.7.0"), "{debian11:#?}");
@@ -1403,7 +1410,8 @@ fn project_on_recorded_index(files: &[(&str, &str)], targets: &[&str]) -> Vec<Va
 
 /// A requirements file's pin with no wheel for Linux at all (psycopg2
 /// 2.9.9: an sdist) compiles on a glibc image too, and the known-problem
-/// table's musl answer does not hide it there. No image runs the project
+/// table's musl answer does not hide it there: its library's development
+/// package is named by Debian's name. No image runs the project
 /// "as it is", and with no file judged no image is named the leanest.
 #[test]
 fn a_pin_without_linux_wheels_compiles_on_glibc_images_too_and_runs_nowhere_as_it_is() {
@@ -1426,7 +1434,8 @@ fn a_pin_without_linux_wheels_compiles_on_glibc_images_too_and_runs_nowhere_as_i
     );
     assert_eq!(
         decision["actions"][0],
-        serde_json::json!({"kind": "build-dependencies", "packages": ["build-essential", "python3-dev"]}),
+        // libpq-dev: Debian's name for the table's postgresql-dev (pg_config, libpq's headers).
+        serde_json::json!({"kind": "build-dependencies", "packages": ["build-essential", "python3-dev", "libpq-dev"]}),
         "{decision:#}"
     );
     let output = matrix_cli(

@@ -2678,3 +2678,64 @@ fn a_yarn_pnp_install_with_the_global_cache_says_where_its_packages_are() {
         "{report:#}"
     );
 }
+
+/// A package compiled at install whose libraries the known-problem table
+/// names for Alpine (canvas: cairo-dev, pango-dev …) needs their Debian
+/// development packages on Debian (batch 15 PyPI F5, npm side): the plan
+/// said `build-essential python3` only, and node-gyp stopped at cairo's
+/// missing headers. Where the image's names are not known (UBI), the answer
+/// says which Alpine packages it needs an equivalent of.
+#[test]
+fn a_compiled_package_gets_the_development_packages_of_its_libraries_by_the_images_names() {
+    let project = tempfile::tempdir().unwrap();
+    let canvas = project.path().join("node_modules/canvas");
+    std::fs::create_dir_all(&canvas).unwrap();
+    std::fs::write(
+        canvas.join("package.json"),
+        br#"{"name":"canvas","version":"2.11.2","scripts":{"install":"node-gyp rebuild"}}"#,
+    )
+    .unwrap();
+    std::fs::write(canvas.join("binding.gyp"), b"{'targets':[]}").unwrap();
+
+    let (debian, _) = json_scan(project.path(), &["--offline", "--target", "debian:12-slim"]);
+    let decision = common::decision(&debian, "canvas");
+    assert_eq!(
+        decision["reinstalled"]["reinstall"], "source-build",
+        "{decision:#}"
+    );
+    let packages: Vec<&str> = decision["reinstalled"]["build_packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    for wanted in [
+        "build-essential",
+        "python3",
+        "libcairo2-dev",
+        "libpango1.0-dev",
+        "libjpeg-dev",
+        "libgif-dev",
+        "pkg-config",
+    ] {
+        assert!(packages.contains(&wanted), "{wanted} missing: {packages:?}");
+    }
+    assert!(
+        !packages
+            .iter()
+            .any(|p| p.ends_with("-dev") && !p.starts_with("lib")),
+        "{packages:?}"
+    );
+
+    let (ubi, _) = json_scan(project.path(), &["--offline", "--target", "ubi9"]);
+    let decision = common::decision(&ubi, "canvas");
+    assert_eq!(
+        decision["reinstalled"]["build_packages"],
+        serde_json::json!(["gcc", "gcc-c++", "make", "python3"])
+    );
+    let detail = decision["reinstalled"]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("Alpine's pkgconf cairo-dev pango-dev jpeg-dev giflib-dev install"),
+        "{detail}"
+    );
+}

@@ -13,7 +13,7 @@ use crate::model::{
     ActionPlan, AnswerSource, Artifact, ArtifactKind, AsIs, Code, Ecosystem, Evidence, LibcKind,
     Package, PackageDecision, Reinstall, ReinstallAnswer, Severity, Verdict,
 };
-use crate::platform::{LoaderKind, Platform};
+use crate::platform::{IN_ALPINE_BUILD_BASE, LoaderKind, Platform};
 
 /// What one package is made of: its files (by archive, for a directory of
 /// wheels, so a manylinux and a musllinux wheel of one version stay apart)
@@ -267,10 +267,6 @@ fn with_every_build_package(
     if best.reinstall != Reinstall::SourceBuild {
         return best;
     }
-    // Alpine's build-base depends on these.
-    const IN_BUILD_BASE: [&str; 7] = [
-        "gcc", "g++", "make", "musl-dev", "libc-dev", "binutils", "patch",
-    ];
     let named = answers
         .iter()
         .filter(|answer| answer.reinstall == Reinstall::SourceBuild)
@@ -282,7 +278,7 @@ fn with_every_build_package(
     }
     if best.build_packages.iter().any(|p| p == "build-base") {
         best.build_packages
-            .retain(|p| !IN_BUILD_BASE.contains(&p.as_str()));
+            .retain(|p| !IN_ALPINE_BUILD_BASE.contains(&p.as_str()));
     }
     best
 }

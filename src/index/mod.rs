@@ -20,8 +20,9 @@ use std::time::Duration;
 
 use rayon::prelude::*;
 
-use crate::check::reinstall::pip_arch;
+use crate::check::reinstall::{build_packages_on, pip_arch};
 use crate::config::{IndexLookups, IndexOptions};
+use crate::ecosystem::known::known_package;
 use crate::ecosystem::npm::npm_cpu;
 use crate::ecosystem::python::{InstalledWheel, cpython_minor};
 use crate::model::{
@@ -381,17 +382,19 @@ impl Lookup {
             else {
                 continue;
             };
-            // What building the sdist needs, in the target's package names.
-            let build_packages = if verdict.reinstall == Reinstall::SourceBuild {
-                platform
-                    .build_packages(true)
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect()
+            // What building the sdist needs, in the target's package names:
+            // the toolchain, and the libraries the known-problem table names.
+            let (build_packages, note) = if verdict.reinstall == Reinstall::SourceBuild {
+                let alpine =
+                    known_package(&package.name).map_or_else(Vec::new, |k| k.build_packages());
+                build_packages_on(platform, true, &alpine)
             } else {
-                Vec::new()
+                (Vec::new(), None)
             };
             let mut answer = index_answer(verdict, &python.url, build_packages);
+            if let Some(note) = note {
+                answer.detail = format!("{}; {note}", answer.detail);
+            }
             answer.only_an_sdist =
                 answer.reinstall == Reinstall::SourceBuild && !pypi::publishes_wheels(&python.page);
             // A wheel whose WHEEL file calls it pure although it holds
@@ -560,4 +563,28 @@ fn packages_to_ask(
             (package, minor)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ecosystem::known::known_packages;
+    use crate::model::Arch;
+
+    #[test]
+    fn every_build_package_the_known_table_names_has_a_debian_name() {
+        let debian = Platform::new("debian:12-slim".parse().unwrap(), Arch::X86_64, false);
+        for known in known_packages() {
+            let (_, unnamed) = debian.build_packages_for_alpine(&known.build_packages());
+            assert!(unnamed.is_empty(), "{}: {unnamed:?}", known.name);
+        }
+        let psycopg2 = known_package("psycopg2").unwrap();
+        let (packages, note) = build_packages_on(&debian, true, &psycopg2.build_packages());
+        assert_eq!(packages, ["build-essential", "python3-dev", "libpq-dev"]);
+        assert_eq!(note, None);
+        let ubi = Platform::new("ubi9".parse().unwrap(), Arch::X86_64, false);
+        let (packages, note) = build_packages_on(&ubi, true, &psycopg2.build_packages());
+        assert_eq!(packages, ["gcc", "gcc-c++", "make", "python3-devel"]);
+        assert!(note.unwrap().contains("Alpine's postgresql-dev installs"));
+    }
 }

@@ -6,6 +6,8 @@
 //! Alpine and musl ones; all musl and gcompat facts live here, read from the
 //! embedded tables in `data/`.
 
+mod alpine_build_names;
+pub use alpine_build_names::IN_ALPINE_BUILD_BASE;
 mod base;
 mod debian_sonames;
 pub mod musl;
@@ -231,11 +233,7 @@ impl Platform {
     /// The packages a native build needs on the target (a C/C++ toolchain,
     /// and the Python headers for a Python extension), by package manager.
     pub fn build_packages(&self, python: bool) -> &'static [&'static str] {
-        let manager = match &self.target {
-            Target::Musl(_) => Some("apk"),
-            Target::Image(_) => self.profile().and_then(|p| p.package_manager),
-        };
-        match (manager.map(|m| m.split('/').next().unwrap_or(m)), python) {
+        match (self.package_manager(), python) {
             (Some("apk"), true) => &["build-base", "python3-dev"],
             (Some("apk"), false) => &["build-base", "python3"],
             (Some("apt"), true) => &["build-essential", "python3-dev"],
@@ -244,6 +242,53 @@ impl Platform {
             (Some(_), false) => &["gcc", "gcc-c++", "make", "python3"],
             (None, _) => &[],
         }
+    }
+
+    /// The package manager of the target (`apk`, `apt`, `dnf`, `microdnf`, `yum`).
+    fn package_manager(&self) -> Option<&'static str> {
+        let manager = match &self.target {
+            Target::Musl(_) => Some("apk"),
+            Target::Image(_) => self.profile().and_then(|p| p.package_manager),
+        }?;
+        Some(manager.split('/').next().unwrap_or(manager))
+    }
+
+    /// Alpine's build packages (the known-problem table names them) in the
+    /// target's names, and those beyond the toolchain it has no name for:
+    /// Alpine's own on Alpine, Debian's on Debian and Ubuntu; elsewhere
+    /// (Wolfi, UBI, Amazon Linux) none is known, and an image without a
+    /// package manager installs none.
+    pub fn build_packages_for_alpine(&self, alpine: &[String]) -> (Vec<String>, Vec<String>) {
+        let on_alpine = match &self.target {
+            Target::Musl(_) => true,
+            Target::Image(name) => name.starts_with("alpine:"),
+        };
+        let mut named: Vec<String> = Vec::new();
+        let mut unknown = Vec::new();
+        for package in alpine {
+            let theirs: Vec<String> = if on_alpine {
+                if IN_ALPINE_BUILD_BASE.contains(&package.as_str()) {
+                    continue;
+                }
+                vec![package.clone()]
+            } else if self.package_manager() == Some("apt")
+                && let Some(debian) = alpine_build_names::debian_packages(package)
+            {
+                debian.iter().map(|p| p.to_string()).collect()
+            } else {
+                // The toolchain is the target's own (`build_packages`).
+                if self.package_manager().is_some() && !alpine_build_names::is_toolchain(package) {
+                    unknown.push(package.clone());
+                }
+                continue;
+            };
+            for name in theirs {
+                if !named.contains(&name) {
+                    named.push(name);
+                }
+            }
+        }
+        (named, unknown)
     }
 
     /// How many shared libraries the image holds, when its list is known:
@@ -431,6 +476,51 @@ fn package_archive(profile: &Profile) -> Option<(&'static str, &'static str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alpine_build_packages_take_each_targets_names() {
+        let on = |target: &str| Platform::new(target.parse().unwrap(), Arch::X86_64, false);
+        let alpine = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let psycopg2 = alpine(&[
+            "postgresql-dev",
+            "gcc",
+            "musl-dev",
+            "python3-dev",
+            "linux-headers",
+        ]);
+        // On Alpine the names stand, but for what build-base brings.
+        assert_eq!(
+            on("alpine:3.20").build_packages_for_alpine(&psycopg2),
+            (
+                alpine(&["postgresql-dev", "python3-dev", "linux-headers"]),
+                vec![]
+            )
+        );
+        // Debian and Ubuntu: their names; the toolchain is build-essential's.
+        for target in ["debian:11-slim", "ubuntu:24.04"] {
+            assert_eq!(
+                on(target).build_packages_for_alpine(&psycopg2),
+                (alpine(&["libpq-dev", "python3-dev"]), vec![]),
+                "{target}"
+            );
+        }
+        // dnf and Wolfi's apk: no name known beyond the toolchain.
+        for target in [
+            "registry.access.redhat.com/ubi9/ubi",
+            "cgr.dev/chainguard/wolfi-base",
+        ] {
+            assert_eq!(
+                on(target).build_packages_for_alpine(&psycopg2),
+                (vec![], alpine(&["postgresql-dev"])),
+                "{target}"
+            );
+        }
+        // No package manager: nothing is installed there.
+        assert_eq!(
+            on("gcr.io/distroless/cc-debian12").build_packages_for_alpine(&psycopg2),
+            (vec![], vec![])
+        );
+    }
 
     #[test]
     fn parses_targets() {

@@ -47,6 +47,40 @@ fn build_packages(ecosystem: Ecosystem, known: Option<&KnownPackage>) -> Vec<Str
     packages
 }
 
+/// What building from source needs on `platform`: its toolchain (with
+/// Python's headers when `python`) and `alpine`'s packages (Alpine's names:
+/// the known-problem table's, a musl answer's) by the target's names; and,
+/// for a detail, those the target has no name for.
+pub fn build_packages_on(
+    platform: &Platform,
+    python: bool,
+    alpine: &[String],
+) -> (Vec<String>, Option<String>) {
+    let mut packages: Vec<String> = platform
+        .build_packages(python)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let (named, unnamed) = platform.build_packages_for_alpine(alpine);
+    for package in named {
+        if !packages.contains(&package) {
+            packages.push(package);
+        }
+    }
+    let note = (!unnamed.is_empty()).then(|| {
+        let (verb, names) = match unnamed.len() {
+            1 => ("installs", "name"),
+            _ => ("install", "names"),
+        };
+        format!(
+            "the build also needs what Alpine's {} {verb} (the known-problem table's {names}), \
+             under this image's own package {names}",
+            unnamed.join(" ")
+        )
+    });
+    (packages, note)
+}
+
 /// pip's name for an architecture in platform tags.
 pub fn pip_arch(arch: Arch) -> &'static str {
     match arch {

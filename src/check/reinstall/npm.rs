@@ -11,7 +11,7 @@ use crate::model::{
 };
 use crate::platform::Platform;
 
-use super::{Answered, answer, build_packages, known_answer};
+use super::{Answered, answer, build_packages, build_packages_on, known_answer};
 /// The reinstall answer for an npm package with platform-variant packages,
 /// as the lockfile `source` records them.
 pub fn assess_npm_variants(variant: &LockVariant, source: &str) -> Answered {
@@ -271,23 +271,21 @@ pub fn untagged_prebuild_on_glibc(
         "it bundles a prebuild without a libc tag ({name}) that node-gyp-build loads on any \
          libc: its own verdict tells whether it loads here"
     );
+    let mut build_packages = Vec::new();
     if compiles {
         detail.push_str(
             "; where it does not, node-gyp-build's install compiles the addon with node-gyp",
         );
+        let note;
+        (build_packages, note) = build_packages_on(platform, false, &answer.build_packages);
+        if let Some(note) = note {
+            detail = format!("{detail}; {note}");
+        }
     }
     Some(ReinstallAnswer {
         reinstall: Reinstall::GlibcBuild,
         detail,
-        build_packages: if compiles {
-            platform
-                .build_packages(false)
-                .iter()
-                .map(ToString::to_string)
-                .collect()
-        } else {
-            Vec::new()
-        },
+        build_packages,
         ..answer.clone()
     })
 }
@@ -300,13 +298,10 @@ pub fn made_at_install_on_glibc(
     answer: &ReinstallAnswer,
     platform: &Platform,
 ) -> Option<ReinstallAnswer> {
-    let build_packages = || {
-        platform
-            .build_packages(false)
-            .iter()
-            .map(ToString::to_string)
-            .collect()
-    };
+    // The musl answer's packages are Alpine's: the image's own, and what it
+    // has no name for said.
+    let (on_image, note) = build_packages_on(platform, false, &answer.build_packages);
+    let build_packages = || on_image.clone();
     let target = &platform.target;
     let none_here = "none was made here: its install script did not run";
     let (reinstall, detail, build_packages) = match answer.made_at_install.as_ref()? {
@@ -331,6 +326,10 @@ pub fn made_at_install_on_glibc(
                 Vec::new()
             },
         ),
+    };
+    let detail = match note.filter(|_| !build_packages.is_empty()) {
+        Some(note) => format!("{detail}; {note}"),
+        None => detail,
     };
     Some(ReinstallAnswer {
         reinstall,
