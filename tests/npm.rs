@@ -2739,3 +2739,59 @@ fn a_compiled_package_gets_the_development_packages_of_its_libraries_by_the_imag
         "{detail}"
     );
 }
+
+/// A project installed with pnpm whose packages compile (or download their
+/// build) in their install scripts: pnpm 10 runs no dependency's scripts
+/// unless package.json's `pnpm.onlyBuiltDependencies` lists it, so the
+/// plan's `pnpm install` would leave canvas unbuilt and say only "Ignored
+/// build scripts" (batch 15 npm N3). The plan names what to allow; a
+/// package-lock.json's `npm ci` runs them anyway and names nothing.
+#[test]
+fn a_pnpm_plan_names_the_packages_whose_install_scripts_must_run() {
+    let project = tempfile::tempdir().unwrap();
+    let canvas = project.path().join("node_modules/canvas");
+    std::fs::create_dir_all(&canvas).unwrap();
+    std::fs::write(
+        canvas.join("package.json"),
+        br#"{"name":"canvas","version":"2.11.2","scripts":{"install":"node-gyp rebuild"}}"#,
+    )
+    .unwrap();
+    std::fs::write(canvas.join("binding.gyp"), b"{'targets':[]}").unwrap();
+    std::fs::write(
+        project.path().join("pnpm-lock.yaml"),
+        "lockfileVersion: '9.0'\n\nimporters:\n  .:\n    dependencies:\n      canvas:\n        \
+         specifier: 2.11.2\n        version: 2.11.2\n\npackages:\n  canvas@2.11.2:\n    \
+         resolution: {integrity: sha512-x}\n\nsnapshots:\n  canvas@2.11.2: {}\n",
+    )
+    .unwrap();
+
+    let args = ["--offline", "--target", "alpine:3.20"];
+    let (report, _) = json_scan(project.path(), &args);
+    let reinstall = &report["plan"]["reinstall"];
+    assert_eq!(
+        reinstall,
+        &serde_json::json!([{
+            "command": "pnpm install --frozen-lockfile",
+            "packages": ["canvas 2.11.2"],
+            "only_built_dependencies": ["canvas"]
+        }]),
+        "{reinstall:#}"
+    );
+    let text = stdout(&muslcheck(project.path(), &args));
+    assert!(
+        text.contains(r#""pnpm": {"onlyBuiltDependencies": ["canvas"]}"#),
+        "{text}"
+    );
+
+    std::fs::remove_file(project.path().join("pnpm-lock.yaml")).unwrap();
+    let (report, _) = json_scan(project.path(), &args);
+    let reinstall = &report["plan"]["reinstall"][0];
+    assert_eq!(
+        reinstall["command"], "npm install canvas@2.11.2",
+        "{reinstall:#}"
+    );
+    assert!(
+        reinstall.get("only_built_dependencies").is_none(),
+        "{reinstall:#}"
+    );
+}

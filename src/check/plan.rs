@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{
     Action, ActionPlan, Artifact, ArtifactKind, Ecosystem, KeepBuiltLibraries, PackageDecision,
-    Presence, Reinstallation, Unanswered, Version, brings_a_library, keep_built_libraries_command,
+    Presence, Reinstall, ReinstallAnswer, Reinstallation, Unanswered, Version, brings_a_library,
+    keep_built_libraries_command,
 };
 use crate::platform::Platform;
 
@@ -82,6 +83,13 @@ fn install_command(
     }
 }
 
+/// Whether reinstalling makes the package's build with its own install
+/// script: node-gyp compiling it, or, where none was made here, its download
+/// tool fetching it (not a platform package npm itself picks).
+fn runs_its_install_script(answer: &ReinstallAnswer) -> bool {
+    answer.reinstall == Reinstall::SourceBuild || answer.made_at_install.is_some()
+}
+
 /// Where `pip`, `npm` and `gem` install packages in the image, as a shell
 /// word: the files built there are the ones whose libraries must stay.
 fn installed_packages_dir(ecosystem: Ecosystem) -> Option<&'static str> {
@@ -108,6 +116,8 @@ pub(super) fn plan(
     let mut reinstall: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut relock = BTreeSet::new();
     let mut copies = BTreeSet::new();
+    // By install command: the packages whose install script makes their build.
+    let mut scripted: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut plan = ActionPlan::default();
     let mut newest: Option<(Version, String)> = None;
     for decision in decisions {
@@ -134,6 +144,16 @@ pub(super) fn plan(
                         .entry(command.clone())
                         .or_default()
                         .push(name.clone());
+                    if let Some(package) = decision
+                        .package
+                        .as_ref()
+                        .filter(|_| runs_its_install_script(&decision.reinstalled))
+                    {
+                        scripted
+                            .entry(command.clone())
+                            .or_default()
+                            .insert(package.name.clone());
+                    }
                 }
                 Action::Upgrade { to } => {
                     if let Some(p) = &decision.package {
@@ -189,9 +209,21 @@ pub(super) fn plan(
         });
     plan.reinstall = reinstall
         .into_iter()
-        .map(|(command, packages)| Reinstallation {
-            command: install_command(&command, lockfiles, &packages, &plan.upgrades),
-            packages,
+        .map(|(generic, packages)| {
+            let command = install_command(&generic, lockfiles, &packages, &plan.upgrades);
+            let only_built_dependencies = match command.starts_with("pnpm ") {
+                true => scripted
+                    .remove(&generic)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect(),
+                false => Vec::new(),
+            };
+            Reinstallation {
+                command,
+                packages,
+                only_built_dependencies,
+            }
         })
         .collect();
     plan.relock = relock.into_iter().collect();
@@ -213,7 +245,7 @@ mod tests {
             }),
             origin: None,
             as_is: crate::model::AsIs::default(),
-            reinstalled: crate::model::ReinstallAnswer::unknown("test"),
+            reinstalled: ReinstallAnswer::unknown("test"),
             actions: vec![
                 Action::BuildDependencies {
                     packages: build.iter().map(|p| p.to_string()).collect(),

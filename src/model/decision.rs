@@ -191,6 +191,12 @@ pub struct Reinstallation {
     pub command: String,
     /// `name version` of the packages it is for.
     pub packages: Vec<String>,
+    /// For a pnpm install: the names of the packages whose install script
+    /// must run (a compile with node-gyp, a download of the build); pnpm 10
+    /// runs a dependency's scripts only where `pnpm.onlyBuiltDependencies`
+    /// lists it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub only_built_dependencies: Vec<String>,
 }
 
 /// The actions of all packages, merged into what goes into the Dockerfile.

@@ -173,6 +173,18 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
         _ => ("RUN", "on the target, not copied from another image"),
     };
     for step in &plan.reinstall {
+        if !step.only_built_dependencies.is_empty() {
+            let names: Vec<String> = step
+                .only_built_dependencies
+                .iter()
+                .map(|name| format!("\"{name}\""))
+                .collect();
+            lines.push(format!(
+                "# pnpm 10 and later run a dependency's install script only when package.json \
+                 allows it: \"pnpm\": {{\"onlyBuiltDependencies\": [{}]}}",
+                names.join(", ")
+            ));
+        }
         if step.command == "distribution package" {
             // Distribution packages: Alpine's build under (usually) the same name.
             let names: Vec<&str> = step
@@ -542,6 +554,7 @@ mod tests {
             reinstall: vec![Reinstallation {
                 command: "pip install -r requirements.txt".to_string(),
                 packages: vec!["psycopg2 2.9.9".to_string()],
+                only_built_dependencies: Vec::new(),
             }],
             keep_built_libraries: Some(KeepBuiltLibraries {
                 dirs: vec!["node_modules".to_string()],
