@@ -2688,14 +2688,7 @@ fn a_yarn_pnp_install_with_the_global_cache_says_where_its_packages_are() {
 #[test]
 fn a_compiled_package_gets_the_development_packages_of_its_libraries_by_the_images_names() {
     let project = tempfile::tempdir().unwrap();
-    let canvas = project.path().join("node_modules/canvas");
-    std::fs::create_dir_all(&canvas).unwrap();
-    std::fs::write(
-        canvas.join("package.json"),
-        br#"{"name":"canvas","version":"2.11.2","scripts":{"install":"node-gyp rebuild"}}"#,
-    )
-    .unwrap();
-    std::fs::write(canvas.join("binding.gyp"), b"{'targets':[]}").unwrap();
+    common::write_canvas_not_built(project.path());
 
     let (debian, _) = json_scan(project.path(), &["--offline", "--target", "debian:12-slim"]);
     let decision = common::decision(&debian, "canvas");
@@ -2749,14 +2742,7 @@ fn a_compiled_package_gets_the_development_packages_of_its_libraries_by_the_imag
 #[test]
 fn a_pnpm_plan_names_the_packages_whose_install_scripts_must_run() {
     let project = tempfile::tempdir().unwrap();
-    let canvas = project.path().join("node_modules/canvas");
-    std::fs::create_dir_all(&canvas).unwrap();
-    std::fs::write(
-        canvas.join("package.json"),
-        br#"{"name":"canvas","version":"2.11.2","scripts":{"install":"node-gyp rebuild"}}"#,
-    )
-    .unwrap();
-    std::fs::write(canvas.join("binding.gyp"), b"{'targets':[]}").unwrap();
+    common::write_canvas_not_built(project.path());
     std::fs::write(
         project.path().join("pnpm-lock.yaml"),
         "lockfileVersion: '9.0'\n\nimporters:\n  .:\n    dependencies:\n      canvas:\n        \

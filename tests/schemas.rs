@@ -111,14 +111,7 @@ fn json_output_validates_against_the_report_schema() {
     assert!(problems.is_empty(), "{problems:#?}");
     // A pnpm install that must allow a package's install script.
     let project = tempfile::tempdir().unwrap();
-    let canvas = project.path().join("node_modules/canvas");
-    std::fs::create_dir_all(&canvas).unwrap();
-    std::fs::write(
-        canvas.join("package.json"),
-        br#"{"name":"canvas","version":"2.11.2","scripts":{"install":"node-gyp rebuild"}}"#,
-    )
-    .unwrap();
-    std::fs::write(canvas.join("binding.gyp"), b"{'targets':[]}").unwrap();
+    common::write_canvas_not_built(project.path());
     std::fs::write(
         project.path().join("pnpm-lock.yaml"),
         "lockfileVersion: '9.0'\n\npackages:\n  canvas@2.11.2:\n    resolution: {integrity: sha512-x}\n",

@@ -211,13 +211,14 @@ pub(super) fn plan(
         .into_iter()
         .map(|(generic, packages)| {
             let command = install_command(&generic, lockfiles, &packages, &plan.upgrades);
-            let only_built_dependencies = match command.starts_with("pnpm ") {
-                true => scripted
+            let only_built_dependencies = if command.starts_with("pnpm ") {
+                scripted
                     .remove(&generic)
                     .unwrap_or_default()
                     .into_iter()
-                    .collect(),
-                false => Vec::new(),
+                    .collect()
+            } else {
+                Vec::new()
             };
             Reinstallation {
                 command,

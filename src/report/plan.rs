@@ -174,10 +174,11 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
     };
     for step in &plan.reinstall {
         if !step.only_built_dependencies.is_empty() {
+            // As JSON strings: a name is the package's own, untrusted.
             let names: Vec<String> = step
                 .only_built_dependencies
                 .iter()
-                .map(|name| format!("\"{name}\""))
+                .map(|name| serde_json::Value::from(name.as_str()).to_string())
                 .collect();
             lines.push(format!(
                 "# pnpm 10 and later run a dependency's install script only when package.json \

@@ -38,6 +38,19 @@ pub fn install_distribution(site: &Path, name: &str, version: &str, fixture: &st
     write_dist_info(site, name, version, &[module]);
 }
 
+/// canvas 2.11.2 installed in `project`'s node_modules without running its
+/// install script (`node-gyp rebuild`): its binding.gyp, no addon.
+pub fn write_canvas_not_built(project: &Path) {
+    let canvas = project.join("node_modules/canvas");
+    std::fs::create_dir_all(&canvas).unwrap();
+    std::fs::write(
+        canvas.join("package.json"),
+        br#"{"name":"canvas","version":"2.11.2","scripts":{"install":"node-gyp rebuild"}}"#,
+    )
+    .unwrap();
+    std::fs::write(canvas.join("binding.gyp"), b"{'targets':[]}").unwrap();
+}
+
 /// The `*.dist-info` of `name` `version` in `site`: its METADATA, and a
 /// RECORD listing `files` (paths below `site`).
 pub fn write_dist_info(site: &Path, name: &str, version: &str, files: &[&str]) {
