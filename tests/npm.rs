@@ -1492,6 +1492,50 @@ fn a_platform_package_may_write_its_libc_as_a_string() {
 }
 
 #[test]
+fn a_glibc_platform_package_needed_by_another_one_is_said_to_be_so() {
+    // sharp's two glibc packages without sharp: @img/sharp-linux-x64
+    // declares the libvips package, and no musl variant of it (sharp
+    // declares the musl pair): neither is loaded on musl.
+    let project = tempfile::tempdir().unwrap();
+    let modules = project.path().join("node_modules/@img");
+    for (name, optional, file) in [
+        (
+            "sharp-linux-x64",
+            r#"{"@img/sharp-libvips-linux-x64":"1.3.5"}"#,
+            "lib/sharp-linux-x64.node",
+        ),
+        ("sharp-libvips-linux-x64", "{}", "lib/libvips-cpp.so.8.18.8"),
+    ] {
+        let dir = modules.join(name);
+        std::fs::create_dir_all(dir.join("lib")).unwrap();
+        std::fs::write(
+            dir.join("package.json"),
+            format!(
+                r#"{{"name":"@img/{name}","version":"1.3.5","os":["linux"],"cpu":["x64"],"libc":["glibc"],"optionalDependencies":{optional}}}"#
+            ),
+        )
+        .unwrap();
+        copy_fixture("lib/libplain.so", &dir.join(file));
+    }
+    let (report, status) = json_scan(project.path(), &["--target", "alpine:3.20"]);
+    assert_eq!(status, 0, "{report:#}");
+    let libvips = by_suffix(&report, "libvips-cpp.so.8.18.8");
+    assert_eq!(libvips["verdict"], "not-applicable");
+    assert_eq!(
+        libvips["load"]["not_loaded"],
+        "platform package for glibc (@img/sharp-libvips-linux-x64); it is required by \
+         @img/sharp-linux-x64, a platform package for glibc too: on musl neither is loaded"
+    );
+    let addon = by_suffix(&report, "sharp-linux-x64.node");
+    assert_eq!(addon["verdict"], "not-applicable");
+    assert_eq!(
+        addon["load"]["not_loaded"],
+        "platform package for glibc (@img/sharp-linux-x64); on musl its parent's loader \
+         requires the musl variant"
+    );
+}
+
+#[test]
 fn a_package_json_below_an_installed_packages_root_is_no_package_of_its_own() {
     // isolated-vm ships `native-example/` with a package.json and a
     // binding.gyp: npm never installs it, and `npm install native-example`

@@ -595,6 +595,10 @@ fn npm_package_name(shown: &str) -> Option<&str> {
 fn glibc_platform_package_reason(package: &GlibcPlatformPackage) -> String {
     let name = &package.name;
     match (&package.parent, &package.musl_variant) {
+        (Some(parent), None) if package.parent_for_glibc => format!(
+            "platform package for glibc ({name}); it is required by {parent}, a platform \
+             package for glibc too: on musl neither is loaded"
+        ),
         (Some(parent), Some(musl)) => format!(
             "platform package for glibc ({name}); on musl, {parent}'s loader requires {musl}"
         ),

@@ -172,6 +172,10 @@ pub struct GlibcPlatformPackage {
     pub parent: Option<String>,
     /// The parent's musl variant for the target CPU, when it declares one.
     pub musl_variant: Option<String>,
+    /// Whether the parent is itself a platform package for glibc (sharp's
+    /// `@img/sharp-linux-x64` declares the glibc libvips package): on musl
+    /// nothing loads either.
+    pub parent_for_glibc: bool,
 }
 
 /// The installed platform packages for other CPUs than `cpu` (their `cpu`
@@ -233,14 +237,16 @@ pub fn glibc_platform_packages(
                 .and_then(|variants| variants.counterpart(name));
             let libc =
                 platform_package_libc(&manifest.name, &manifest.libc, musl_variant.is_some())?;
+            let parent = parent.and_then(|p| installed.get(p)).map(|(_, p)| p);
             (libc == LibcKind::Glibc).then(|| {
                 (
                     dir.clone(),
                     GlibcPlatformPackage {
                         name: manifest.name.clone(),
-                        parent: parent
-                            .and_then(|p| installed.get(p))
-                            .map(|(_, p)| p.name.clone()),
+                        parent: parent.map(|p| p.name.clone()),
+                        parent_for_glibc: parent.is_some_and(|p| {
+                            platform_package_libc(&p.name, &p.libc, false) == Some(LibcKind::Glibc)
+                        }),
                         musl_variant,
                     },
                 )
