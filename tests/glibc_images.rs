@@ -709,6 +709,46 @@ fn a_runpath_serves_its_own_object_and_an_rpath_the_libraries_it_loads() {
     );
 }
 
+/// ld.so stops at the first library it cannot open and says it once, naming
+/// the file run: two loaded libraries needing the same absent one make one
+/// line, not one per library (PyAV's libavdevice repeated it 38 times).
+#[test]
+fn a_library_many_objects_need_is_one_line_of_ld_so() {
+    use common::synthetic_elf::SharedObject;
+    let tree = tempfile::tempdir().unwrap();
+    let object = |needed: &[&str], runpath: Option<&str>| SharedObject {
+        needed: ["libc.so.6"]
+            .iter()
+            .chain(needed)
+            .map(|n| n.to_string())
+            .collect(),
+        runpath: runpath.map(str::to_string),
+        ..SharedObject::default()
+    };
+    for (path, object) in [
+        ("prog.so", object(&["liba.so", "libb.so"], Some("$ORIGIN"))),
+        ("liba.so", object(&["libabsent.so.1"], None)),
+        ("libb.so", object(&["libabsent.so.1"], None)),
+    ] {
+        std::fs::write(tree.path().join(path), object.to_bytes()).unwrap();
+    }
+    let (report, _) = json_scan(tree.path(), &["--target", "debian:12-slim"]);
+    let prog = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["path"] == "prog.so")
+        .unwrap();
+    assert_eq!(
+        finding(prog, "MC103")["loader_messages"],
+        serde_json::json!([
+            "prog.so: error while loading shared libraries: libabsent.so.1: cannot open shared \
+             object file: No such file or directory"
+        ]),
+        "{prog:#}"
+    );
+}
+
 /// Two more of ld.so's rules: a sibling in auditwheel's `<pkg>.libs/` is not
 /// found through a module's DT_RUNPATH (which the bundled library that needs
 /// it does not inherit), and a loaded object answers a later need for its

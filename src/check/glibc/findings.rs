@@ -1,6 +1,8 @@
 //! The findings of the glibc (and no-libc) model, in its loader's words:
 //! what [`super::GlibcResolver`] found missing, as MC1xx findings.
 
+use std::collections::HashSet;
+
 use crate::check::describe_list;
 use crate::check::findings::{
     UNCHECKED_REMEDY, UNLOADABLE_REMEDY, relative_name_remedy, stopped_at_unloadable,
@@ -141,9 +143,11 @@ pub(super) fn missing_libraries(
     libraries: Vec<MissingLibrary>,
     platform: &Platform,
 ) -> Finding {
-    let loader_messages = libraries
-        .iter()
-        .map(|l| match &l.unloadable_at {
+    // One line per library however many loaded objects need it: ld.so
+    // names the file run, not the object that needed it.
+    let mut seen = HashSet::new();
+    let mut loader_messages: Vec<String> = Vec::new();
+    for line in libraries.iter().map(|l| match &l.unloadable_at {
             // ld.so names the file it opened, by its path.
             Some(at) => format!(
                 "{}: error while loading shared libraries: {}: {}",
@@ -155,8 +159,11 @@ pub(super) fn missing_libraries(
                 "{}: error while loading shared libraries: {}: cannot open shared object file: No such file or directory",
                 file.shown, l.name
             ),
-        })
-        .collect();
+        }) {
+        if seen.insert(line.clone()) {
+            loader_messages.push(line);
+        }
+    }
     let (mut names, mut absent, mut off_path, mut unloadable) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut other_machine = Vec::new();
