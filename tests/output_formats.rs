@@ -93,3 +93,21 @@ fn fail_on_levels_decide_the_exit_code() {
     assert_eq!(status("never"), Some(0));
     assert_eq!(status("bogus"), Some(2));
 }
+
+#[test]
+fn a_tree_built_for_another_architecture_is_said_to_be() {
+    let tree = tempfile::tempdir().unwrap();
+    common::copy_fixture("bin/hello-aarch64-glibc", &tree.path().join("bin/hello"));
+    let hint = "Every ELF file read is built for aarch64, none for x86_64 (the architecture \
+                judged): if the image runs on aarch64, pass --arch aarch64";
+    let path = tree.path().to_str().unwrap();
+    let text = stdout(&cli(&["--arch", "x86_64", path]));
+    assert!(text.contains(hint), "{text}");
+    // Judged for its own architecture, or beside a file of the judged one: no hint.
+    let text = stdout(&cli(&["--arch", "aarch64", path]));
+    assert!(!text.contains("Every ELF file read"), "{text}");
+    assert!(text.contains("(aarch64)"), "{text}");
+    common::copy_fixture("bin/hello-glibc", &tree.path().join("bin/hello-x86"));
+    let text = stdout(&cli(&["--arch", "x86_64", path]));
+    assert!(!text.contains("Every ELF file read"), "{text}");
+}

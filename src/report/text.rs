@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use super::{escape, plan};
 use crate::model::{
-    Artifact, Evidence, Finding, IndexMode, IndexSummary, LibcKind, MissingSymbol, Package,
+    Arch, Artifact, Evidence, Finding, IndexMode, IndexSummary, LibcKind, MissingSymbol, Package,
     Reinstall, Report, Severity, Verdict,
 };
 
@@ -117,9 +117,33 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
             total - shown.len()
         );
     }
+    if let Some(built) = only_another_architecture(report) {
+        let _ = writeln!(
+            out,
+            "Every ELF file read is built for {built}, none for {} (the architecture judged): \
+             if the image runs on {built}, pass --arch {built}\n",
+            report.arch
+        );
+    }
     out.push_str(&summary_line(report));
     out.push('\n');
     out
+}
+
+/// The one architecture every ELF file read is built for, when it is not
+/// the one judged: a tree installed on an arm64 machine, scanned on an
+/// x86_64 runner (`--arch` defaults to the machine's), is otherwise all
+/// wrong-architecture errors or platform packages npm never loads here.
+fn only_another_architecture(report: &Report) -> Option<Arch> {
+    let mut built = None;
+    for facts in report.artifacts.iter().filter_map(Artifact::facts) {
+        match built {
+            _ if facts.arch == report.arch => return None,
+            Some(arch) if arch != facts.arch => return None,
+            _ => built = Some(facts.arch),
+        }
+    }
+    built.filter(|arch| !matches!(arch, Arch::Other(_)))
 }
 
 /// What each scanned container image is: base, command, distribution
