@@ -717,13 +717,8 @@ fn a_library_many_objects_need_is_one_line_of_ld_so() {
     use common::synthetic_elf::SharedObject;
     let tree = tempfile::tempdir().unwrap();
     let object = |needed: &[&str], runpath: Option<&str>| SharedObject {
-        needed: ["libc.so.6"]
-            .iter()
-            .chain(needed)
-            .map(|n| n.to_string())
-            .collect(),
         runpath: runpath.map(str::to_string),
-        ..SharedObject::default()
+        ..SharedObject::needing("libc.so.6", needed)
     };
     for (path, object) in [
         ("prog.so", object(&["liba.so", "libb.so"], Some("$ORIGIN"))),
@@ -764,13 +759,8 @@ fn bundled_siblings_need_an_inherited_rpath_and_sonames_answer_later_needs() {
         std::fs::create_dir_all(tmp.join(dir)).unwrap();
     }
     let object = |needed: &[&str], soname: Option<&str>| SharedObject {
-        needed: ["libc.so.6"]
-            .iter()
-            .chain(needed)
-            .map(|n| n.to_string())
-            .collect(),
         soname: soname.map(str::to_string),
-        ..SharedObject::default()
+        ..SharedObject::needing("libc.so.6", needed)
     };
     let objects = [
         (

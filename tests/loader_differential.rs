@@ -950,13 +950,8 @@ fn a_directory_symlink_on_the_runpath_is_followed() {
     std::fs::create_dir_all(root.join("real")).unwrap();
     std::os::unix::fs::symlink("real", root.join("lib")).unwrap();
     let library = |needed: &[&str], runpath: Option<&str>| SharedObject {
-        needed: ["libc.so"]
-            .iter()
-            .chain(needed)
-            .map(|n| n.to_string())
-            .collect(),
         runpath: runpath.map(str::to_string),
-        ..SharedObject::default()
+        ..SharedObject::needing("libc.so", needed)
     };
     std::fs::write(
         root.join("root.so"),

@@ -41,6 +41,17 @@ fn align(out: &mut Vec<u8>, to: usize) {
 }
 
 impl SharedObject {
+    /// An object needing `libc` then `needed`, and nothing else said.
+    pub fn needing(libc: &str, needed: &[&str]) -> SharedObject {
+        SharedObject {
+            needed: std::iter::once(libc)
+                .chain(needed.iter().copied())
+                .map(str::to_string)
+                .collect(),
+            ..SharedObject::default()
+        }
+    }
+
     /// The file's bytes: ELF header, a PT_LOAD covering the whole file at
     /// address 0 (so addresses are offsets), PT_DYNAMIC, `.dynstr`, `.dynsym`,
     /// a SysV hash table (which gives goblin the symbol count and musl its lookup) and the dynamic
