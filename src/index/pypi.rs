@@ -468,15 +468,12 @@ pub fn only_linux_wheel<'p>(page: &'p Page, arch: &str) -> Option<&'p str> {
         })
     };
     let pure = wheels().any(|(_, wheel)| wheel.platform_tags.contains(&PlatformTag::Any));
+    // Only Linux tags (manylinux, musllinux, linux) have an architecture.
     let mut linux = wheels().filter(|(_, wheel)| {
-        wheel.platform_tags.iter().any(|tag| {
-            matches!(
-                tag,
-                PlatformTag::Manylinux { .. }
-                    | PlatformTag::Musllinux { .. }
-                    | PlatformTag::Linux { .. }
-            ) && tag.arch() == Some(arch)
-        })
+        wheel
+            .platform_tags
+            .iter()
+            .any(|tag| tag.arch() == Some(arch))
     });
     match (pure, linux.next(), linux.next()) {
         (false, Some((file, _)), None) => Some(file.filename.as_str()),
