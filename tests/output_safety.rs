@@ -366,3 +366,83 @@ fn sarif_uris_carry_the_bytes_of_non_utf8_names() {
         ["back%5Cslash.so", "lib%FF.so"]
     );
 }
+
+/// What a suggested command line gives its program, word by word, as a
+/// POSIX shell parses it, run in `dir` (where a command a name smuggled in
+/// would leave its file).
+fn shell_words_of(dir: &Path, command: &str) -> Vec<String> {
+    let script = format!("set -- {command}; printf '%s\\n' \"$@\"");
+    let output = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{command}: {output:?}");
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn suggested_commands_give_scanned_names_as_single_words() {
+    let dir = tempfile::tempdir().unwrap();
+    // A library needed by a name that would end the command and start another.
+    let hostile_soname = "a;touch PWNED #x";
+    let library = dir.path().join("libpatched.so");
+    std::fs::copy(corpus("lib/libmissing-dep.so"), &library).unwrap();
+    patch_string(&library, ".dynstr", "libnotthere.so.1", hostile_soname);
+    // An npm package compiled on the target, under a name that does the same.
+    let hostile_package = "evilpkg;touch${IFS}PWNED;#";
+    let package = dir.path().join("node_modules/evilpkg");
+    std::fs::create_dir_all(package.join("build/Release")).unwrap();
+    std::fs::write(
+        package.join("package.json"),
+        serde_json::json!({"name": hostile_package, "version": "1.0.0$(touch PWNED)", "gypfile": true})
+            .to_string(),
+    )
+    .unwrap();
+    std::fs::write(package.join("binding.gyp"), r#"{"targets": []}"#).unwrap();
+    std::fs::copy(
+        corpus("lib/libglibcisms.so"),
+        package.join("build/Release/addon.node"),
+    )
+    .unwrap();
+
+    let output = run(dir.path(), &["--offline", "--details"]);
+    let text = String::from_utf8(output.stdout).unwrap();
+    let commands: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.trim_start().strip_prefix("RUN "))
+        .map(|line| line.split("   #").next().unwrap())
+        .collect();
+    let npm = commands
+        .iter()
+        .find(|c| c.starts_with("npm install"))
+        .unwrap_or_else(|| panic!("no npm line:\n{text}"));
+    let sandbox = tempfile::tempdir().unwrap();
+    for command in &commands {
+        shell_words_of(sandbox.path(), command);
+    }
+    let fix = text
+        .lines()
+        .find_map(|line| line.split_once("= fix: `apk add "))
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(words, _)| words)
+        .unwrap_or_else(|| panic!("no fix line:\n{text}"));
+    assert!(
+        !sandbox.path().join("PWNED").exists(),
+        "a suggested command ran what a name held:\n{text}"
+    );
+    assert!(
+        shell_words_of(sandbox.path(), fix).contains(&format!("so:{hostile_soname}")),
+        "{fix}"
+    );
+    assert!(
+        shell_words_of(sandbox.path(), npm)
+            .contains(&format!("{hostile_package}@1.0.0$(touch PWNED)")),
+        "{npm}"
+    );
+    assert!(!sandbox.path().join("PWNED").exists());
+}

@@ -337,7 +337,7 @@ fn absent_library_remedy(absent: &[&MissingLibrary]) -> String {
                     why => nothing.push(format!("{name} ({why})")),
                 }
             }
-            None => unknown.push(format!("so:{name}")),
+            None => unknown.extend(super::library_packages::so_name(name)),
         }
     }
     packages.sort_unstable();

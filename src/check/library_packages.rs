@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use crate::model::{
     Action, Artifact, Code, Evidence, HostKind, LibcKind, RuntimeFile, Severity, Verdict,
+    shell_word, shell_words,
 };
 use crate::platform::{Platform, SonameProvider};
 
@@ -57,10 +58,10 @@ pub(super) fn runtime_packages(files: &[&Artifact]) -> Vec<String> {
 /// searches one pattern (more words are not more patterns).
 fn apt_file_search(names: &[&str]) -> String {
     let search = match names {
-        [name] => format!("apt-file search {name}"),
+        [name] => format!("apt-file search {}", shell_words([*name])),
         _ => format!(
             "for name in {}; do apt-file search \"$name\"; done",
-            names.join(" ")
+            shell_words(names.iter().copied())
         ),
     };
     format!("apt-get update && apt-get install -y apt-file && apt-file update && {search}")
@@ -72,7 +73,9 @@ fn apt_file_search(names: &[&str]) -> String {
 fn dnf_provides(manager: &str, names: &[&str]) -> String {
     names
         .iter()
-        .map(|name| format!("{manager} provides '*/{name}'"))
+        .filter_map(|name| {
+            shell_word(&format!("*/{name}")).map(|word| format!("{manager} provides {word}"))
+        })
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -90,7 +93,7 @@ pub(super) fn unknown_library_packages(
     let names: Vec<&str> = names.into_iter().collect();
     if install.starts_with("apk ") {
         return Some(Action::ApkAdd {
-            packages: names.iter().map(|name| format!("so:{name}")).collect(),
+            packages: names.iter().filter_map(|name| so_name(name)).collect(),
         });
     }
     let check = if install.starts_with("apt-get ") {
@@ -155,8 +158,14 @@ pub(super) fn alpine_package(soname: &str) -> Option<String> {
     match crate::platform::alpine_provider(soname) {
         Some(SonameProvider::Nothing(_)) => None,
         Some(SonameProvider::Package(package)) => Some(package.to_string()),
-        None => Some(format!("so:{soname}")),
+        None => so_name(soname),
     }
+}
+
+/// apk's name for the package that provides `soname` (`so:libtbb.so.12`),
+/// as a shell word: a soname is the scanned file's own text.
+pub(super) fn so_name(soname: &str) -> Option<String> {
+    shell_word(&format!("so:{soname}")).map(String::from)
 }
 
 /// What a pure-Python reinstall loads from the system in place of the

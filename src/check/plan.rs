@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::model::{
     Action, ActionPlan, Artifact, ArtifactKind, Ecosystem, KeepBuiltLibraries, PackageDecision,
     Presence, Reinstall, ReinstallAnswer, Reinstallation, Unanswered, Version, brings_a_library,
-    keep_built_libraries_command,
+    keep_built_libraries_command, shell_word, shell_words,
 };
 use crate::platform::Platform;
 
@@ -44,8 +44,10 @@ fn install_command(
     let requirements = lockfiles
         .iter()
         .find(|name| name.starts_with("requirements") && name.ends_with(".txt"));
+    // Names, versions and file names are the scanned files' own: each a
+    // shell word, or left out.
     let pinned = |separator: &str| {
-        packages
+        let pins: Vec<String> = packages
             .iter()
             .filter_map(|p| p.split_once(' '))
             .map(|(name, version)| {
@@ -56,8 +58,8 @@ fn install_command(
                     .map_or(version, |(_, to)| to.as_str());
                 format!("{name}{separator}{version}")
             })
-            .collect::<Vec<_>>()
-            .join(" ")
+            .collect();
+        shell_words(pins.iter().map(String::as_str))
     };
     match generic {
         "npm ci" if has("package-lock.json") || has("npm-shrinkwrap.json") => "npm ci".to_string(),
@@ -65,17 +67,16 @@ fn install_command(
         "npm ci" if has("yarn.lock") => "yarn install --frozen-lockfile".to_string(),
         "npm ci" => format!("npm install {}", pinned("@")),
         REBUILD_FROM_SOURCE => {
-            let names: Vec<&str> = packages
+            let names = packages
                 .iter()
-                .map(|p| p.split_once(' ').map_or(p.as_str(), |(name, _)| name))
-                .collect();
-            format!("npm rebuild {} --build-from-source", names.join(" "))
+                .map(|p| p.split_once(' ').map_or(p.as_str(), |(name, _)| name));
+            format!("npm rebuild {} --build-from-source", shell_words(names))
         }
         "pip install" if has("uv.lock") => "uv sync --frozen".to_string(),
         "pip install" if has("poetry.lock") => "poetry install".to_string(),
         "pip install" if has("pdm.lock") => "pdm sync".to_string(),
         "pip install" if has("Pipfile.lock") => "pipenv install --deploy".to_string(),
-        "pip install" => match requirements {
+        "pip install" => match requirements.and_then(|file| shell_word(file)) {
             Some(file) => format!("pip install -r {file}"),
             None => format!("pip install {}", pinned("==")),
         },

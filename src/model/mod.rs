@@ -14,6 +14,7 @@ mod matrix;
 mod package;
 mod path;
 mod report;
+mod shell;
 mod version;
 mod wheel;
 
@@ -42,5 +43,6 @@ pub use path::{
     outermost_archive_root, prefix_hashes,
 };
 pub use report::{Artifact, ArtifactKind, Report, SCHEMA_VERSION, Summary, TargetInfo, ToolInfo};
+pub use shell::{shell_word, shell_words};
 pub use version::Version;
 pub use wheel::{PlatformTag, Reinstall, WheelAudit};

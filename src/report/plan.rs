@@ -6,7 +6,7 @@ use std::fmt::Write;
 use super::escape;
 use crate::model::{
     Action, ActionPlan, AnswerSource, IndexMode, PackageDecision, Reinstall, Report, Verdict,
-    brings_a_library, install_shell_command, keep_built_libraries_command,
+    brings_a_library, install_shell_command, keep_built_libraries_command, shell_words,
 };
 
 /// Packages listed by name only, per line, when all is well with them.
@@ -188,14 +188,11 @@ pub fn render_plan(out: &mut String, plan: &ActionPlan) {
         }
         if step.command == "distribution package" {
             // Distribution packages: Alpine's build under (usually) the same name.
-            let names: Vec<&str> = step
-                .packages
-                .iter()
-                .filter_map(|p| p.split(' ').next())
-                .collect();
+            // The names are the copied package database's own.
+            let names = shell_words(step.packages.iter().filter_map(|p| p.split(' ').next()));
             lines.push(format!(
                 "RUN {}   # the target's builds of the distribution packages copied in (check each name on pkgs.alpinelinux.org)",
-                install_shell_command(install, &names.join(" "))
+                install_shell_command(install, &names)
             ));
             continue;
         }
