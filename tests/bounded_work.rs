@@ -1012,3 +1012,102 @@ fn image_layers_of_many_whiteouts_links_and_symlink_chains_are_applied_in_bounde
     assert_eq!(elf["also_at"].as_array().unwrap().len(), N);
     assert_eq!(artifacts.len(), 1, "one file judged");
 }
+
+/// A library whose `count` undefined symbols (and `count` DT_NEEDED entries
+/// when `needed`) are named from inside one run of `A`s, each starting one
+/// byte later than the last: distinct names, each nearly as long as the run,
+/// from a table no longer than the run.
+fn names_inside_one_another(count: usize, needed: bool) -> Vec<u8> {
+    let placeholder = |i: usize| format!("u{i:07}");
+    let names: Vec<String> = (0..count).map(placeholder).collect();
+    let mut bytes = SharedObject {
+        needed: if needed {
+            names.clone()
+        } else {
+            vec!["libc.musl-x86_64.so.1".into()]
+        },
+        undefined: if needed { Vec::new() } else { names },
+        ..SharedObject::default()
+    }
+    .to_bytes();
+    let (dynstr, dynsym, symbols, dynamic) = {
+        let elf = goblin::elf::Elf::parse(&bytes).unwrap();
+        let dynamic = elf.dynamic.as_ref().unwrap();
+        let header = elf
+            .program_headers
+            .iter()
+            .find(|p| p.p_type == goblin::elf::program_header::PT_DYNAMIC)
+            .unwrap();
+        (
+            dynamic.info.strtab,
+            dynamic.info.symtab as usize,
+            elf.dynsyms.len(),
+            (header.p_offset as usize, dynamic.dyns.len()),
+        )
+    };
+    // Every placeholder is 8 bytes and a NUL, one after another.
+    let first = dynstr
+        + bytes[dynstr..]
+            .windows(8)
+            .position(|w| w == b"u0000000")
+            .unwrap();
+    let run = count * 9 - 1;
+    bytes[first..first + run].fill(b'A');
+    let name_of = |at: usize| {
+        let start = at - first;
+        u32::try_from(first - dynstr + start / 9).unwrap()
+    };
+    if needed {
+        for i in 0..dynamic.1 {
+            let entry = dynamic.0 + i * 16;
+            let tag = u64::from_le_bytes(bytes[entry..entry + 8].try_into().unwrap());
+            if tag == goblin::elf::dynamic::DT_NEEDED {
+                let value = u64::from_le_bytes(bytes[entry + 8..entry + 16].try_into().unwrap());
+                let offset = u64::from(name_of(dynstr + value as usize));
+                bytes[entry + 8..entry + 16].copy_from_slice(&offset.to_le_bytes());
+            }
+        }
+    } else {
+        for i in 1..symbols {
+            let entry = dynsym + i * 24;
+            let st_name = u32::from_le_bytes(bytes[entry..entry + 4].try_into().unwrap()) as usize;
+            if (first..first + run).contains(&(dynstr + st_name)) {
+                bytes[entry..entry + 4].copy_from_slice(&name_of(dynstr + st_name).to_le_bytes());
+            }
+        }
+    }
+    bytes
+}
+
+#[test]
+fn names_that_start_inside_one_another_are_not_multiplied() {
+    // 2,000 names from a 18 KB run: 18 MB of names (60,000 made 1.8 GB).
+    for needed in [false, true] {
+        let bytes = names_inside_one_another(2000, needed);
+        assert!(bytes.len() < 256 * 1024, "{}", bytes.len());
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("libnames.so"), &bytes).unwrap();
+        let (report, code, output_len) = guarded_json_scan(dir.path(), &["--fail-on", "never"]);
+        assert_eq!(code, 0);
+        let artifact = &report["artifacts"][0];
+        let finding = &artifact["findings"][0];
+        assert_eq!(
+            finding["code"],
+            "MC001",
+            "needed: {needed}: {} findings, {} bytes of report",
+            artifact["findings"].as_array().map_or(0, Vec::len),
+            output_len
+        );
+        assert!(
+            finding["message"]
+                .as_str()
+                .unwrap()
+                .contains("names that start inside one another"),
+            "{finding}"
+        );
+        assert!(
+            output_len < 64 * 1024,
+            "needed: {needed}: {output_len} bytes of report"
+        );
+    }
+}

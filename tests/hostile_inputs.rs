@@ -69,6 +69,7 @@ fn elf_truncated_at_every_header_boundary_is_malformed_or_judged_never_a_panic()
                     malformed += 1;
                 }
                 Err(ElfError::NotElf) => assert!(cut < 4, "{fixture} cut at {cut}"),
+                Err(ElfError::OverBounds(reason)) => panic!("{fixture} cut at {cut}: {reason}"),
                 Ok(_) => {}
             }
         }

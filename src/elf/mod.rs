@@ -38,6 +38,9 @@ pub enum ElfError {
     NotElf,
     #[error("malformed ELF: {0}")]
     Malformed(String),
+    /// Readable, but past what muslcheck reads of one file.
+    #[error("not read: {0}")]
+    OverBounds(String),
 }
 
 /// Reads the facts of one ELF image. Never panics on any input.
@@ -57,6 +60,7 @@ pub fn analyse(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
 
 fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
     let parsed = read::parse(bytes).map_err(|err| ElfError::Malformed(err.to_string()))?;
+    names_within_bounds(&parsed)?;
     let elf = &parsed.elf;
     let header = &elf.header;
     let class = if elf.is_64 {
@@ -163,6 +167,44 @@ fn analyse_unguarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
         bind_now,
         runtime_files,
     })
+}
+
+/// How many bytes of names the facts may keep per byte of the dynamic
+/// string table, and at least.
+const NAME_BYTES_PER_TABLE_BYTE: usize = 4;
+const NAME_BYTES_FLOOR: usize = 1 << 20;
+
+/// The names the facts keep (every dynamic symbol's, DT_NEEDED's, RPATH's
+/// and RUNPATH's) total at most a few times their string table. A linker
+/// writes each name once, sharing only tails; names that start inside each
+/// other, each longer than the last, multiply the table instead (60,000
+/// symbols from a 60 KB table made 1.8 GB of names, and as much output).
+/// Counted until the budget is spent, so the count itself is bounded.
+fn names_within_bounds(parsed: &Parsed) -> Result<(), ElfError> {
+    let table = parsed.dynstr.len();
+    let budget = table
+        .saturating_mul(NAME_BYTES_PER_TABLE_BYTE)
+        .max(NAME_BYTES_FLOOR);
+    let elf = &parsed.elf;
+    let listed = elf.libraries.iter().chain(&elf.rpaths).chain(&elf.runpaths);
+    let mut total = listed.map(|name| name.len()).fold(0, usize::saturating_add);
+    for symbol in elf.dynsyms.iter() {
+        if total > budget {
+            return Err(ElfError::OverBounds(format!(
+                "its dynamic symbols and libraries name more than {budget} bytes from a \
+                 {table}-byte string table: names that start inside one another, as no \
+                 linker writes them"
+            )));
+        }
+        total = total.saturating_add(parsed.dynstr.get(symbol.st_name).map_or(0, str::len));
+    }
+    if total > budget {
+        return Err(ElfError::OverBounds(format!(
+            "its libraries and search paths name more than {budget} bytes from a \
+             {table}-byte string table"
+        )));
+    }
+    Ok(())
 }
 
 /// The initial-exec TLS relocations' targets: the object's own block (no

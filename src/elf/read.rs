@@ -47,6 +47,11 @@ impl<'a> Strings<'a> {
         Ok(Strings { text })
     }
 
+    /// The table's size in bytes.
+    pub fn len(&self) -> usize {
+        self.text.len()
+    }
+
     /// The string starting at `offset` (possibly inside another string, as
     /// suffix sharing makes them).
     pub fn get(&self, offset: usize) -> Option<&'a str> {

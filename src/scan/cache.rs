@@ -147,6 +147,7 @@ fn analyse_bytes(bytes: &[u8]) -> Read {
             head_len: bytes.len().min(crate::discover::HEAD_BYTES),
         },
         Err(ElfError::Malformed(reason)) => Read::Failed(Code::MalformedElf, reason),
+        Err(ElfError::OverBounds(reason)) => Read::Failed(Code::Unreadable, reason),
     }
 }
 
