@@ -555,3 +555,57 @@ fn archives_inside_installed_packages_are_data_and_not_opened() {
         .collect();
     assert_eq!(paths, ["dep-1.0.0.tgz!/package/a.so"], "{report:#}");
 }
+
+/// A gzip tarball whose `package/lib.so` comes after an extension entry
+/// (`kind` `L`, a GNU long name, or `x`, a PAX header) of `size` bytes.
+fn tarball_after_extension_header(kind: u8, size: usize) -> Vec<u8> {
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    let mut header = tar::Header::new_ustar();
+    header.as_old_mut().name[..13].copy_from_slice(b"././@LongLink");
+    header.set_entry_type(tar::EntryType::new(kind));
+    header.set_size(size as u64);
+    header.set_mode(0o644);
+    header.set_cksum();
+    // A PAX record whose length never ends, a name that never ends.
+    builder.append(&header, &vec![b'9'; size][..]).unwrap();
+    let elf = plain();
+    let mut header = tar::Header::new_ustar();
+    header.set_size(elf.len() as u64);
+    header.set_mode(0o755);
+    header.set_cksum();
+    builder
+        .append_data(&mut header, "package/lib.so", elf.as_slice())
+        .unwrap();
+    builder.into_inner().unwrap().finish().unwrap()
+}
+
+#[test]
+fn extension_headers_over_their_cap_make_the_tarball_a_finding() {
+    // 4 MiB (the tar crate would hold it whole; a 1 GiB one, 1 GiB of memory).
+    let dir = tempfile::tempdir().unwrap();
+    for kind in [b'L', b'x'] {
+        let name = format!("long-{}-1.0.0.tgz", kind as char);
+        let tarball = tarball_after_extension_header(kind, 4 << 20);
+        std::fs::write(dir.path().join(&name), tarball).unwrap();
+    }
+    std::fs::write(dir.path().join("libplain.so"), plain()).unwrap();
+    let (report, _) = json_scan(dir.path(), &[]);
+    for kind in ["L", "x"] {
+        let unread = artifact(&report, &format!("long-{kind}-1.0.0.tgz!/(tar entry)"));
+        assert_eq!(codes(unread), ["MC001"], "{unread:#}");
+        assert!(
+            message(unread).contains(
+                "tar extension headers (long name / long link / PAX / sparse map) over 1 MiB"
+            ),
+            "{unread:#}"
+        );
+    }
+    assert_eq!(
+        artifact(&report, "libplain.so")["verdict"],
+        "ok",
+        "the scan goes on"
+    );
+}

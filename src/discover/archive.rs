@@ -9,6 +9,7 @@ use std::io::{Read, Seek};
 use crate::elf::ELF_MAGIC;
 use crate::model::ReportPath;
 
+use super::bounded_tar::BoundedTar;
 use super::{budget, name_proves_text};
 
 /// Largest member inflated; a bigger one is reported, not read.
@@ -296,7 +297,7 @@ pub fn read_tar_gz<T>(
     mut analyse: impl FnMut(&[u8]) -> T,
 ) -> Result<ArchiveContents<T>, String> {
     let gz = flate2::read::GzDecoder::new(std::io::BufReader::new(archive));
-    let mut archive = tar::Archive::new(gz);
+    let mut archive = BoundedTar::new(gz);
     let entries = archive
         .entries()
         .map_err(|e| format!("not a readable tarball: {e}"))?;
@@ -308,7 +309,7 @@ pub fn read_tar_gz<T>(
             Err(err) => {
                 contents.problems.push(MemberProblem::unreadable(
                     "(tar entry)".to_string(),
-                    err.to_string(),
+                    format!("{err}; the members after this point were not read"),
                 ));
                 // A corrupt stream cannot be resynchronised.
                 break;

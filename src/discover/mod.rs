@@ -5,6 +5,7 @@
 //! them by name), and the files it could not handle.
 
 pub mod archive;
+pub mod bounded_tar;
 pub mod budget;
 mod contents;
 pub mod files;

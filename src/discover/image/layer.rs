@@ -16,6 +16,7 @@ use super::{ImageProblem, ImageProblemKind, ImageRead, is_metadata};
 use crate::discover::archive::{
     ElfMember, MAX_MEMBER_BYTES, member_path, read_elf_member, read_jar,
 };
+use crate::discover::bounded_tar::BoundedTar;
 use crate::discover::budget;
 use crate::discover::files::METADATA_CAP;
 use crate::discover::name_proves_text;
@@ -91,7 +92,7 @@ pub fn read_changes<T: Clone>(
             return changes;
         }
     };
-    let mut archive = tar::Archive::new(Bounded {
+    let mut archive = BoundedTar::new(Bounded {
         inner: inflate,
         inflated: 0,
         raw: Rc::clone(&raw_read),

@@ -9,6 +9,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use crate::discover::archive::member_path;
+use crate::discover::bounded_tar::BoundedTar;
 use crate::model::ReportPath;
 
 use super::{ImageProblem, ImageProblemKind};
@@ -137,7 +138,7 @@ impl Blobs {
         };
         let opened = crate::discover::files::open_nonblocking(file).map_err(|e| e.to_string())?;
         let gzip = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(opened));
-        let mut archive = tar::Archive::new(gzip);
+        let mut archive = BoundedTar::new(gzip);
         let entries = archive.entries().map_err(|e| e.to_string())?;
         for entry in entries {
             let Ok(mut entry) = entry else {
@@ -268,7 +269,7 @@ fn list_gzip_tar(
 ) -> Result<(Members, SmallMembers), String> {
     let opened = crate::discover::files::open_nonblocking(path).map_err(|e| e.to_string())?;
     let gzip = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(opened));
-    let mut archive = tar::Archive::new(gzip);
+    let mut archive = BoundedTar::new(gzip);
     let entries = archive.entries().map_err(|e| e.to_string())?;
     let mut members = HashMap::new();
     let mut small = HashMap::new();
@@ -353,7 +354,7 @@ fn list_tar(
     problems: &mut Vec<ImageProblem>,
 ) -> Result<HashMap<String, TarMember>, String> {
     let file = File::open(path).map_err(|e| e.to_string())?;
-    let mut archive = tar::Archive::new(file);
+    let mut archive = BoundedTar::new(file);
     let entries = archive.entries_with_seek().map_err(|e| e.to_string())?;
     let mut members = HashMap::new();
     for entry in entries {
