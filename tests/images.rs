@@ -794,3 +794,91 @@ fn an_alpine_images_c_library_and_base_libraries_are_no_plan_of_their_own() {
     let no_fix = report["plan"]["no_fix"].to_string();
     assert!(!no_fix.contains(MUSL), "{no_fix}");
 }
+
+/// An uncompressed layer tar holding `files` (path in the image, bytes).
+fn layer_tar(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (name, data) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_size(data.len() as u64);
+        header.set_mode(0o755);
+        builder.append_data(&mut header, name, *data).unwrap();
+    }
+    builder.into_inner().unwrap()
+}
+
+/// An OCI layout at `dir` whose manifest lists `blobs[i]` for each `i` of
+/// `order`, each blob stored as `stored(i, bytes)` under the digest of `bytes`.
+fn write_oci_layout(
+    dir: &std::path::Path,
+    blobs: &[Vec<u8>],
+    order: &[usize],
+    stored: impl Fn(usize, &[u8]) -> Vec<u8>,
+) {
+    use sha2::Digest as _;
+    let store = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&store).unwrap();
+    let put = |bytes: &[u8], kept: Vec<u8>| {
+        let digest: String = sha2::Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        std::fs::write(store.join(&digest), kept).unwrap();
+        serde_json::json!({"digest": format!("sha256:{digest}"), "size": bytes.len(),
+            "mediaType": "application/vnd.oci.image.layer.v1.tar"})
+    };
+    let descriptors: Vec<Value> = blobs
+        .iter()
+        .enumerate()
+        .map(|(i, blob)| put(blob, stored(i, blob)))
+        .collect();
+    let layers: Vec<&Value> = order.iter().map(|&i| &descriptors[i]).collect();
+    let config = br#"{"architecture":"amd64","os":"linux","config":{}}"#;
+    let config = put(config, config.to_vec());
+    let manifest = serde_json::json!({"schemaVersion": 2, "config": config, "layers": layers});
+    let manifest = manifest.to_string();
+    let manifest = put(manifest.as_bytes(), manifest.clone().into_bytes());
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [manifest]});
+    std::fs::write(dir.join("index.json"), index.to_string()).unwrap();
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+}
+
+#[test]
+fn a_layer_listed_again_is_read_once_and_too_many_layers_are_a_finding() {
+    let plain = std::fs::read(common::corpus("lib/libplain.so")).unwrap();
+    let a = layer_tar(&[("usr/lib/liba.so", &plain)]);
+    let b = layer_tar(&[("usr/lib/libb.so", &plain)]);
+    let dir = tempfile::tempdir().unwrap();
+    // Layer `a` listed three times, apart and in a row; its blob is altered
+    // (end-of-archive blocks added), so each read of it is a digest mismatch.
+    let repeated = dir.path().join("repeated.oci");
+    write_oci_layout(&repeated, &[a.clone(), b], &[0, 1, 0, 0], |i, bytes| {
+        let mut stored = bytes.to_vec();
+        if i == 0 {
+            stored.extend([0; 1024]);
+        }
+        stored
+    });
+    let (report, _) = json_scan(&repeated, &[]);
+    assert!(has_ok_file(&report, "usr/lib/liba.so"), "{report:#}");
+    assert!(has_ok_file(&report, "usr/lib/libb.so"), "{report:#}");
+    let mismatches = artifacts(&report)
+        .iter()
+        .flat_map(|a| a["findings"].as_array().unwrap())
+        .filter(|f| f["message"].as_str().unwrap().contains("digest mismatch"))
+        .count();
+    assert_eq!(mismatches, 1, "the layer was read once: {report:#}");
+
+    let too_many = dir.path().join("too-many.oci");
+    write_oci_layout(&too_many, &[a], &[0; 1001], |_, bytes| bytes.to_vec());
+    let (report, _) = json_scan(&too_many, &[]);
+    let refused = finding_at(&report, "too-many.oci", "MC001");
+    assert!(
+        refused
+            .to_string()
+            .contains("its manifest lists 1001 layers, more than the 1000 any runtime mounts"),
+        "{refused}"
+    );
+    assert!(!has_ok_file(&report, "usr/lib/liba.so"), "{report:#}");
+}

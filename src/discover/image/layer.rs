@@ -25,23 +25,22 @@ use crate::model::ReportPath;
 /// Most metadata kept for one image.
 const MAX_METADATA_TOTAL: u64 = 256 * 1024 * 1024;
 
-/// Reads one layer and applies it to `merged`.
-pub fn apply<T: Clone>(
+/// Reads one layer: what it changes in `merged` (nothing when its blob
+/// cannot be opened, which is a problem).
+pub fn read<T: Clone>(
     blobs: &Blobs,
     layer: &LayerRef,
     merged: &mut Merged<T>,
     problems: &mut Vec<ImageProblem>,
     analyse: &mut impl FnMut(&[u8]) -> T,
-) {
-    let reader = match blobs.open_blob(&layer.path) {
-        Ok((reader, _size)) => reader,
+) -> Changes<T> {
+    match blobs.open_blob(&layer.path) {
+        Ok((reader, _size)) => read_changes(reader, layer, merged, problems, analyse),
         Err(reason) => {
             problems.push(layer_not_read(layer, &reason));
-            return;
+            Changes::default()
         }
-    };
-    let changes = read_changes(reader, layer, merged, problems, analyse);
-    merged.apply(changes);
+    }
 }
 
 pub fn layer_not_read(layer: &LayerRef, reason: &str) -> ImageProblem {
@@ -67,12 +66,7 @@ pub fn read_changes<T: Clone>(
         kind,
         reason,
     };
-    let mut changes = Changes {
-        removed: Vec::new(),
-        opaque: Vec::new(),
-        added: Vec::new(),
-        added_at: std::collections::HashMap::new(),
-    };
+    let mut changes = Changes::default();
     let raw_read = Rc::new(Cell::new(0));
     let raw = BufReader::with_capacity(
         256 * 1024,

@@ -197,6 +197,17 @@ pub struct Changes<T> {
     pub(super) added_at: HashMap<String, usize>,
 }
 
+impl<T> Default for Changes<T> {
+    fn default() -> Self {
+        Changes {
+            removed: Vec::new(),
+            opaque: Vec::new(),
+            added: Vec::new(),
+            added_at: HashMap::new(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,6 +30,12 @@ use crate::model::{Arch, prefix_hashes};
 pub use manifest::oci_arch;
 use source::Blobs;
 
+/// Most layers an image may list. Docker mounts at most 127 (overlay2) and
+/// the kernel's overlayfs stacks at most 500 (`OVL_MAX_STACK`): more is no
+/// image a runtime runs, only work (a manifest listing one layer 24,000
+/// times would inflate it 24,000 times).
+const MAX_LAYERS: usize = 1000;
+
 /// How the image was stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -151,6 +157,12 @@ impl Image {
     ) -> Result<ImageContents<T>, String> {
         let mut problems = self.problems;
         let located = manifest::locate(&self.blobs, arch, &mut problems)?;
+        if located.layers.len() > MAX_LAYERS {
+            return Err(format!(
+                "its manifest lists {} layers, more than the {MAX_LAYERS} any runtime mounts: not read",
+                located.layers.len()
+            ));
+        }
         let mut merged = merged::Merged::default();
         let command_config = located
             .config
@@ -200,8 +212,29 @@ impl Image {
                 }
             }
         } else {
+            // A layer listed again is read once: its changes are kept until
+            // its last use (as the streamed archive's are).
+            let mut uses_left: HashMap<&str, usize> = HashMap::new();
             for layer in &located.layers {
-                layer::apply(&self.blobs, layer, &mut merged, &mut problems, &mut analyse);
+                *uses_left.entry(layer.path.as_str()).or_default() += 1;
+            }
+            let mut kept: HashMap<&str, merged::Changes<T>> = HashMap::new();
+            for layer in &located.layers {
+                let path = layer.path.as_str();
+                let left = uses_left.get_mut(path).map_or(0, |left| {
+                    *left = left.saturating_sub(1);
+                    *left
+                });
+                let changes = match kept.remove(path) {
+                    Some(changes) => changes,
+                    None => {
+                        layer::read(&self.blobs, layer, &mut merged, &mut problems, &mut analyse)
+                    }
+                };
+                if left > 0 {
+                    kept.insert(path, changes.clone());
+                }
+                merged.apply(changes);
             }
         }
         let config = located
