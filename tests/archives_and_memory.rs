@@ -609,3 +609,68 @@ fn extension_headers_over_their_cap_make_the_tarball_a_finding() {
         "the scan goes on"
     );
 }
+
+#[test]
+fn sparse_members_are_read_expanded_or_reported_never_dropped() {
+    let plain = plain();
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    // Old GNU sparse (type `S`): the library's bytes, then a 4 KiB hole.
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(tar::EntryType::GNUSparse);
+    header.set_size(plain.len() as u64);
+    header.set_mode(0o755);
+    let gnu = header.as_gnu_mut().unwrap();
+    gnu.sparse[0].set_offset(0);
+    gnu.sparse[0].set_length(plain.len() as u64);
+    // GNU tar ends the map with an empty piece at the real size.
+    gnu.sparse[1].set_offset(plain.len() as u64 + 4096);
+    gnu.sparse[1].set_length(0);
+    gnu.set_real_size(plain.len() as u64 + 4096);
+    builder
+        .append_data(&mut header, "package/old-sparse.so", plain.as_slice())
+        .unwrap();
+    // PAX sparse 1.0 (GNU tar --sparse --format=pax): its data is a map,
+    // then the pieces; the real name is in its records.
+    let records = [
+        ("GNU.sparse.major", b"1".to_vec()),
+        ("GNU.sparse.minor", b"0".to_vec()),
+        ("GNU.sparse.name", b"package/lib/libhidden.so".to_vec()),
+        ("GNU.sparse.realsize", plain.len().to_string().into_bytes()),
+    ];
+    builder
+        .append_pax_extensions(records.iter().map(|(k, v)| (*k, v.as_slice())))
+        .unwrap();
+    let mut data = format!("1\n0\n{}\n", plain.len()).into_bytes();
+    data.resize(512, 0);
+    data.extend(&plain);
+    let mut header = tar::Header::new_ustar();
+    header.set_size(data.len() as u64);
+    header.set_mode(0o755);
+    builder
+        .append_data(
+            &mut header,
+            "package/lib/GNUSparseFile.0/libhidden.so",
+            data.as_slice(),
+        )
+        .unwrap();
+    let tarball = builder.into_inner().unwrap().finish().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("sparse-1.0.0.tgz"), tarball).unwrap();
+    let (report, _) = json_scan(dir.path(), &[]);
+    let expanded = artifact(&report, "sparse-1.0.0.tgz!/package/old-sparse.so");
+    assert_eq!(expanded["kind"], "elf", "{expanded:#}");
+    assert_eq!(
+        expanded["size"],
+        plain.len() + 4096,
+        "the hole is read as zeros"
+    );
+    let unread = artifact(&report, "sparse-1.0.0.tgz!/package/lib/libhidden.so");
+    assert_eq!(codes(unread), ["MC001"], "{unread:#}");
+    assert!(
+        message(unread).contains("GNU tar's PAX sparse format 1.0"),
+        "{unread:#}"
+    );
+}

@@ -9,7 +9,7 @@ use std::io::{Read, Seek};
 use crate::elf::ELF_MAGIC;
 use crate::model::ReportPath;
 
-use super::bounded_tar::BoundedTar;
+use super::bounded_tar::{BoundedTar, holds_file_data, pax_sparse};
 use super::{budget, name_proves_text};
 
 /// Largest member inflated; a bigger one is reported, not read.
@@ -315,8 +315,20 @@ pub fn read_tar_gz<T>(
                 break;
             }
         };
-        let name = ReportPath::text_of(&entry.path_bytes());
+        let sparse = pax_sparse(&mut entry);
+        let name = match sparse.as_ref().and_then(|sparse| sparse.name.as_deref()) {
+            Some(real_name) => ReportPath::text_of(real_name),
+            None => ReportPath::text_of(&entry.path_bytes()),
+        };
         let placed = contents.place(&name);
+        if let Some(sparse) = sparse {
+            if !name_proves_text(std::ffi::OsStr::new(base_name(&name))) {
+                contents
+                    .problems
+                    .push(MemberProblem::unreadable(name, sparse.reason()));
+            }
+            continue;
+        }
         if placed.as_deref() == Ok("package/package.json") && entry.header().entry_type().is_file()
         {
             let mut text = String::new();
@@ -330,12 +342,13 @@ pub fn read_tar_gz<T>(
             continue;
         }
         // Symlinks, hard links and devices are names only; never followed.
-        if !entry.header().entry_type().is_file()
+        if !holds_file_data(entry.header().entry_type())
             || name_proves_text(std::ffi::OsStr::new(base_name(&name)))
         {
             continue;
         }
-        let declared = entry.header().size().unwrap_or(0);
+        // What the tar crate gives: PAX `size`, a sparse file's real size.
+        let declared = entry.size();
         contents.take(
             &mut inflated,
             name,

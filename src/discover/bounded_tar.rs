@@ -174,6 +174,74 @@ fn stored_size<R: Read>(entry: &mut tar::Entry<R>) -> u64 {
     pax_size.unwrap_or(header_size)
 }
 
+/// Whether the tar crate gives a member's data: a regular file, or an old
+/// GNU sparse one (type `S`), which it expands (holes as zeros).
+pub fn holds_file_data(kind: tar::EntryType) -> bool {
+    kind.is_file() || kind.is_gnu_sparse()
+}
+
+/// A regular member that GNU tar's PAX sparse formats (`GNU.sparse.*`
+/// records, 0.0, 0.1 or 1.0) made of a sparse file: its data is the file's
+/// map and pieces, not the file, so it is reported, never read as the file.
+pub struct PaxSparse {
+    /// The file's name (`GNU.sparse.name`), when given.
+    pub name: Option<Vec<u8>>,
+    /// The file's size (`GNU.sparse.realsize`, or `GNU.sparse.size`).
+    pub real_size: Option<u64>,
+    version: String,
+}
+
+impl PaxSparse {
+    pub fn reason(&self) -> String {
+        format!(
+            "a sparse file in GNU tar's PAX sparse format {}, which muslcheck does not expand: \
+             not read, so whether it is ELF is unknown",
+            self.version
+        )
+    }
+}
+
+/// The PAX sparse records of a regular member, if it has any.
+pub fn pax_sparse<R: Read>(entry: &mut tar::Entry<R>) -> Option<PaxSparse> {
+    // Only a member's own records: a PAX header member would be read whole.
+    if !entry.header().entry_type().is_file() {
+        return None;
+    }
+    let extensions = entry.pax_extensions().ok()??;
+    let mut records: Vec<(String, Vec<u8>)> = Vec::new();
+    for extension in extensions.filter_map(Result::ok) {
+        if let Ok(key) = extension.key() {
+            if key.starts_with("GNU.sparse.") {
+                records.push((key.to_string(), extension.value_bytes().to_vec()));
+            }
+        }
+    }
+    if records.is_empty() {
+        return None;
+    }
+    let value = |key: &str| {
+        records
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_slice())
+    };
+    let number = |key: &str| {
+        value(key)
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    let version = match (number("GNU.sparse.major"), number("GNU.sparse.minor")) {
+        (Some(major), Some(minor)) => format!("{major}.{minor}"),
+        _ if value("GNU.sparse.map").is_some() => "0.1".to_string(),
+        _ => "0.0".to_string(),
+    };
+    Some(PaxSparse {
+        name: value("GNU.sparse.name").map(<[u8]>::to_vec),
+        real_size: number("GNU.sparse.realsize").or_else(|| number("GNU.sparse.size")),
+        version,
+    })
+}
+
 fn padded(size: u64) -> u64 {
     size.div_ceil(BLOCK).saturating_mul(BLOCK)
 }

@@ -16,7 +16,7 @@ use super::{ImageProblem, ImageProblemKind, ImageRead, is_metadata};
 use crate::discover::archive::{
     ElfMember, MAX_MEMBER_BYTES, member_path, read_elf_member, read_jar,
 };
-use crate::discover::bounded_tar::BoundedTar;
+use crate::discover::bounded_tar::{BoundedTar, holds_file_data, pax_sparse};
 use crate::discover::budget;
 use crate::discover::files::METADATA_CAP;
 use crate::discover::name_proves_text;
@@ -188,7 +188,11 @@ impl<T: Clone> LayerReader<'_, T> {
     }
 
     fn entry<R: Read>(&mut self, entry: &mut tar::Entry<R>, analyse: &mut impl FnMut(&[u8]) -> T) {
-        let name = ReportPath::text_of(&entry.path_bytes());
+        let sparse = pax_sparse(entry);
+        let name = match sparse.as_ref().and_then(|sparse| sparse.name.as_deref()) {
+            Some(real_name) => ReportPath::text_of(real_name),
+            None => ReportPath::text_of(&entry.path_bytes()),
+        };
         let path = match member_path(&name) {
             Ok(path) => path,
             Err(reason) => return self.hostile(name, reason),
@@ -252,7 +256,16 @@ impl<T: Clone> LayerReader<'_, T> {
                     );
                 }
             }
-        } else if kind.is_file() {
+        } else if let Some(sparse) = sparse {
+            // Reported unless an upper layer removes it.
+            let unread = !name_proves_text(std::ffi::OsStr::new(base));
+            Node::File {
+                size: sparse.real_size.unwrap_or_else(|| entry.size()),
+                read: unread.then(|| ImageRead::Unreadable(sparse.reason())),
+                kept: None,
+                hard_link_of: None,
+            }
+        } else if holds_file_data(kind) {
             self.file(&name, &path, base, entry, analyse)
         } else {
             // Devices and FIFOs: nothing a loader maps.
@@ -302,7 +315,8 @@ impl<T: Clone> LayerReader<'_, T> {
         entry: &mut tar::Entry<R>,
         analyse: &mut impl FnMut(&[u8]) -> T,
     ) -> Node<T> {
-        let declared = entry.header().size().unwrap_or(0);
+        // What the tar crate gives: PAX `size`, a sparse file's real size.
+        let declared = entry.size();
         let mut node = Node::File {
             size: declared,
             read: None,
