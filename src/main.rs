@@ -208,10 +208,17 @@ fn grow_heaps_in_large_steps() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn grow_heaps_in_large_steps() {}
 
+/// The longest line of an error message, in characters.
+const ERROR_LINE_CHARS: usize = 400;
+
 fn usage_error(message: &str) -> ExitStatus {
     // Messages quote paths and config text from the scanned tree; their own
-    // line breaks (a TOML error's excerpt) are kept.
-    let lines: Vec<_> = message.lines().map(escape::text).collect();
+    // line breaks (a TOML error's excerpt) are kept, and each line is cut
+    // (a 100 KB line of a hostile config was echoed three times).
+    let lines: Vec<_> = message
+        .lines()
+        .map(|line| escape::text(&escape::shorten(line, ERROR_LINE_CHARS)).into_owned())
+        .collect();
     eprintln!("muslcheck: error: {}", lines.join("\n"));
     ExitStatus::Failure
 }

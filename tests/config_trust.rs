@@ -329,3 +329,17 @@ fn non_utf8_names_are_shown_escaped_and_keep_distinct_fingerprints() {
         "the baselined ones stay accepted: {text}"
     );
 }
+
+#[test]
+fn a_broken_config_is_named_with_its_error_in_lines_of_bounded_length() {
+    let long_value = "x".repeat(100_000);
+    let dir = project(&format!("fail-on = \"{long_value}\"\n"));
+    let output = muslcheck(dir.path(), &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let text = stderr(&output);
+    assert!(text.contains("muslcheck.toml"), "{text}");
+    assert!(text.contains("TOML parse error"), "{text}");
+    let longest = text.lines().map(|line| line.chars().count()).max().unwrap();
+    assert!(longest <= 420, "a line of {longest} characters");
+    assert!(text.len() < 8 * 1024, "{} bytes of error", text.len());
+}

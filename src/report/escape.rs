@@ -47,6 +47,14 @@ pub fn text(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `text` cut after `cap` characters, marked with `…` where it was cut.
+pub fn shorten(text: &str, cap: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(cap) {
+        Some((cut, _)) => Cow::Owned(format!("{}…", text.get(..cut).unwrap_or_default())),
+        None => Cow::Borrowed(text),
+    }
+}
+
 /// A relative reference for a file whose name is `bytes` (its `/` kept as
 /// separators): every byte outside RFC 3986's unreserved characters,
 /// sub-delimiters and `@` is percent-encoded, so spaces, `%`, `#`, `?`, `:`,

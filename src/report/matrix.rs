@@ -112,7 +112,11 @@ pub fn render_matrix_text(matrix: &Matrix) -> String {
     }
     for (target, header) in matrix.targets.iter().zip(&headers) {
         if let Some(reason) = &target.main_reason {
-            let _ = writeln!(out, "{header}: {}", escape::text(&shorten(reason, 160)));
+            let _ = writeln!(
+                out,
+                "{header}: {}",
+                escape::text(&escape::shorten(reason, 160))
+            );
         }
     }
     let _ = writeln!(
@@ -229,12 +233,4 @@ fn or_none(names: &[String]) -> String {
     } else {
         names.join(", ")
     }
-}
-
-fn shorten(text: &str, cap: usize) -> String {
-    if text.chars().count() <= cap {
-        return text.to_string();
-    }
-    let cut: String = text.chars().take(cap).collect();
-    format!("{cut}…")
 }
