@@ -633,29 +633,41 @@ fn sparse_members_are_read_expanded_or_reported_never_dropped() {
         .append_data(&mut header, "package/old-sparse.so", plain.as_slice())
         .unwrap();
     // PAX sparse 1.0 (GNU tar --sparse --format=pax): its data is a map,
-    // then the pieces; the real name is in its records.
-    let records = [
-        ("GNU.sparse.major", b"1".to_vec()),
-        ("GNU.sparse.minor", b"0".to_vec()),
-        ("GNU.sparse.name", b"package/lib/libhidden.so".to_vec()),
-        ("GNU.sparse.realsize", plain.len().to_string().into_bytes()),
-    ];
-    builder
-        .append_pax_extensions(records.iter().map(|(k, v)| (*k, v.as_slice())))
-        .unwrap();
-    let mut data = format!("1\n0\n{}\n", plain.len()).into_bytes();
-    data.resize(512, 0);
-    data.extend(&plain);
-    let mut header = tar::Header::new_ustar();
-    header.set_size(data.len() as u64);
-    header.set_mode(0o755);
-    builder
-        .append_data(
-            &mut header,
-            "package/lib/GNUSparseFile.0/libhidden.so",
-            data.as_slice(),
-        )
-        .unwrap();
+    // then the pieces; the real name is in its records. One whose map is
+    // sound (the library, then an 8 KiB hole), one whose map is not.
+    for (name, map) in [
+        ("libhidden.so", format!("1\n0\n{}\n", plain.len())),
+        ("libbadmap.so", format!("2\n4096\n10\n0\n{}\n", plain.len())),
+    ] {
+        let records = [
+            ("GNU.sparse.major", b"1".to_vec()),
+            ("GNU.sparse.minor", b"0".to_vec()),
+            (
+                "GNU.sparse.name",
+                format!("package/lib/{name}").into_bytes(),
+            ),
+            (
+                "GNU.sparse.realsize",
+                (plain.len() + 8192).to_string().into_bytes(),
+            ),
+        ];
+        builder
+            .append_pax_extensions(records.iter().map(|(k, v)| (*k, v.as_slice())))
+            .unwrap();
+        let mut data = map.into_bytes();
+        data.resize(512, 0);
+        data.extend(&plain);
+        let mut header = tar::Header::new_ustar();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o755);
+        builder
+            .append_data(
+                &mut header,
+                format!("package/lib/GNUSparseFile.0/{name}"),
+                data.as_slice(),
+            )
+            .unwrap();
+    }
     let tarball = builder.into_inner().unwrap().finish().unwrap();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("sparse-1.0.0.tgz"), tarball).unwrap();
@@ -667,10 +679,71 @@ fn sparse_members_are_read_expanded_or_reported_never_dropped() {
         plain.len() + 4096,
         "the hole is read as zeros"
     );
-    let unread = artifact(&report, "sparse-1.0.0.tgz!/package/lib/libhidden.so");
+    let hidden = artifact(&report, "sparse-1.0.0.tgz!/package/lib/libhidden.so");
+    assert_eq!(hidden["kind"], "elf", "{hidden:#}");
+    assert_eq!(
+        hidden["size"],
+        plain.len() + 8192,
+        "the hole is read as zeros"
+    );
+    assert_eq!(hidden["verdict"], "ok", "{hidden:#}");
+    let unread = artifact(&report, "sparse-1.0.0.tgz!/package/lib/libbadmap.so");
     assert_eq!(codes(unread), ["MC001"], "{unread:#}");
     assert!(
-        message(unread).contains("GNU tar's PAX sparse format 1.0"),
+        message(unread).contains("GNU tar's PAX sparse format 1.0 that cannot be expanded"),
         "{unread:#}"
     );
+}
+
+/// GNU tar's own sparse members, in each PAX format it writes, are the
+/// files it would extract.
+#[test]
+fn gnu_tars_pax_sparse_members_are_read_as_the_files_they_hold() {
+    let plain = plain();
+    let work = tempfile::tempdir().unwrap();
+    let package = work.path().join("package");
+    std::fs::create_dir(&package).unwrap();
+    // The library, a 1 MiB hole, then a tail: a file with a hole inside.
+    let file = package.join("libholes.so");
+    {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut out = std::fs::File::create(&file).unwrap();
+        out.write_all(&plain).unwrap();
+        out.seek(SeekFrom::Current(1 << 20)).unwrap();
+        out.write_all(b"tail").unwrap();
+    }
+    let size = plain.len() + (1 << 20) + 4;
+    let scanned = tempfile::tempdir().unwrap();
+    for version in ["0.0", "0.1", "1.0"] {
+        let tarball = scanned.path().join(format!("holes-{version}.tgz"));
+        let status = std::process::Command::new("tar")
+            .args([
+                "--sparse",
+                "--format=pax",
+                "--sparse-version",
+                version,
+                "-czf",
+            ])
+            .arg(&tarball)
+            .arg("package")
+            .current_dir(work.path())
+            .status();
+        match status {
+            Ok(status) if status.success() => {}
+            other => {
+                eprintln!("SKIPPED: GNU tar (tar --sparse --format=pax) did not run: {other:?}");
+                return;
+            }
+        }
+    }
+    let (report, _) = json_scan(scanned.path(), &[]);
+    for version in ["0.0", "0.1", "1.0"] {
+        let member = artifact(
+            &report,
+            &format!("holes-{version}.tgz!/package/libholes.so"),
+        );
+        assert_eq!(member["kind"], "elf", "{version}: {member:#}");
+        assert_eq!(member["size"], size, "{version}");
+        assert_eq!(member["verdict"], "ok", "{version}: {member:#}");
+    }
 }

@@ -535,14 +535,66 @@ fn docker_save(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
         builder.into_inner().unwrap()
     };
     let members: Vec<(&str, &[u8])> = files.iter().map(|(p, d)| (*p, d.as_slice())).collect();
-    let layer = tar_of(&members);
+    docker_save_of_layer(&tar_of(&members))
+}
+
+/// A `docker save` archive whose one layer is `layer` (an uncompressed tar).
+fn docker_save_of_layer(layer: &[u8]) -> Vec<u8> {
+    let tar_of = |members: &[(&str, &[u8])]| {
+        let mut builder = tar::Builder::new(Vec::new());
+        for (name, data) in members {
+            let mut header = tar::Header::new_gnu();
+            header.set_entry_type(tar::EntryType::Regular);
+            header.set_size(data.len() as u64);
+            header.set_mode(0o755);
+            builder.append_data(&mut header, name, *data).unwrap();
+        }
+        builder.into_inner().unwrap()
+    };
     let config = br#"{"architecture":"amd64","os":"linux","config":{}}"#;
     let manifest = br#"[{"Config":"config.json","RepoTags":["app:1"],"Layers":["l1/layer.tar"]}]"#;
     tar_of(&[
         ("manifest.json", manifest),
         ("config.json", config),
-        ("l1/layer.tar", &layer),
+        ("l1/layer.tar", layer),
     ])
+}
+
+#[test]
+fn a_layers_gnu_sparse_member_is_the_file_gnu_tar_and_docker_extract() {
+    // GNU tar --sparse --format=pax (1.0): the member is named
+    // usr/lib/GNUSparseFile.N/libhidden.so and its data starts with a map.
+    let work = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(work.path().join("usr/lib")).unwrap();
+    let library = work.path().join("usr/lib/libhidden.so");
+    std::fs::copy(common::corpus("lib/libarc4random.so"), &library).unwrap();
+    let size = std::fs::metadata(&library).unwrap().len() + (1 << 20);
+    std::fs::File::options()
+        .write(true)
+        .open(&library)
+        .unwrap()
+        .set_len(size)
+        .unwrap();
+    let layer = work.path().join("layer.tar");
+    let made = std::process::Command::new("tar")
+        .args(["--sparse", "--format=pax", "--sparse-version", "1.0", "-cf"])
+        .arg(&layer)
+        .arg("usr")
+        .current_dir(work.path())
+        .status();
+    if !made.is_ok_and(|status| status.success()) {
+        eprintln!("SKIPPED: GNU tar (tar --sparse --format=pax) did not run");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let image = docker_save_of_layer(&std::fs::read(&layer).unwrap());
+    std::fs::write(dir.path().join("image.tar"), image).unwrap();
+    let (report, code) = json_scan(dir.path(), &[]);
+    let hidden = common::artifact(&report, "image.tar!/usr/lib/libhidden.so");
+    assert_eq!(hidden["verdict"], "breaks", "{hidden:#}");
+    assert_eq!(hidden["size"], size);
+    assert_eq!(codes(hidden), ["MC102"], "arc4random: {hidden:#}");
+    assert_eq!(code, 1);
 }
 
 #[test]

@@ -323,9 +323,22 @@ pub fn read_tar_gz<T>(
         let placed = contents.place(&name);
         if let Some(sparse) = sparse {
             if !name_proves_text(std::ffi::OsStr::new(base_name(&name))) {
-                contents
-                    .problems
-                    .push(MemberProblem::unreadable(name, sparse.reason()));
+                match sparse.expand(&mut entry) {
+                    Ok(mut file) => {
+                        let declared = sparse.real_size.unwrap_or(0);
+                        contents.take(
+                            &mut inflated,
+                            name,
+                            placed,
+                            declared,
+                            &mut file,
+                            &mut analyse,
+                        );
+                    }
+                    Err(why) => contents
+                        .problems
+                        .push(MemberProblem::unreadable(name, sparse.reason(&why))),
+                }
             }
             continue;
         }

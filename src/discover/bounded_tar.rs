@@ -182,22 +182,156 @@ pub fn holds_file_data(kind: tar::EntryType) -> bool {
 
 /// A regular member that GNU tar's PAX sparse formats (`GNU.sparse.*`
 /// records, 0.0, 0.1 or 1.0) made of a sparse file: its data is the file's
-/// map and pieces, not the file, so it is reported, never read as the file.
+/// pieces (in 1.0, after the map), not the file. [`PaxSparse::expand`]
+/// gives the file, holes as zeros, as GNU tar and Go's archive/tar (Docker's)
+/// extract it.
 pub struct PaxSparse {
     /// The file's name (`GNU.sparse.name`), when given.
     pub name: Option<Vec<u8>>,
     /// The file's size (`GNU.sparse.realsize`, or `GNU.sparse.size`).
     pub real_size: Option<u64>,
     version: String,
+    /// The pieces, from the records (0.0, 0.1); in the data for 1.0.
+    map: Option<Vec<Piece>>,
 }
 
+/// One piece of a sparse file: where it goes, and how many bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Piece {
+    offset: u64,
+    len: u64,
+}
+
+/// Most pieces one sparse file may have; its map is read into memory.
+const MAX_PIECES: usize = 64 * 1024;
+
 impl PaxSparse {
-    pub fn reason(&self) -> String {
+    /// Why the file could not be had from the member.
+    pub fn reason(&self, why: &str) -> String {
         format!(
-            "a sparse file in GNU tar's PAX sparse format {}, which muslcheck does not expand: \
+            "a sparse file in GNU tar's PAX sparse format {} that cannot be expanded ({why}): \
              not read, so whether it is ELF is unknown",
             self.version
         )
+    }
+
+    /// The file the member holds, read from `data` (the member's data):
+    /// the map first in format 1.0, then the pieces, holes as zeros.
+    pub fn expand<'d, R: Read>(&self, data: &'d mut R) -> Result<SparseFile<'d, R>, String> {
+        let real_size = self.real_size.ok_or("no GNU.sparse.realsize")?;
+        let pieces = match &self.map {
+            Some(pieces) => pieces.clone(),
+            None if self.version == "1.0" => read_map(data)?,
+            None => return Err("its map records cannot be read".to_string()),
+        };
+        let mut end = 0u64;
+        for piece in &pieces {
+            let piece_end = piece.offset.checked_add(piece.len);
+            match piece_end {
+                Some(piece_end) if piece.offset >= end && piece_end <= real_size => end = piece_end,
+                _ => return Err("pieces out of order or past the file's size".to_string()),
+            }
+        }
+        Ok(SparseFile {
+            data,
+            pieces,
+            next_piece: 0,
+            at: 0,
+            real_size,
+        })
+    }
+}
+
+/// Format 1.0's map at the start of the member's data: the number of
+/// pieces, then each one's offset and length, a decimal number a line,
+/// padded to a 512-byte block.
+fn read_map(data: &mut impl Read) -> Result<Vec<Piece>, String> {
+    let mut read = 0u64;
+    let mut line = || -> Result<u64, String> {
+        let mut digits = String::new();
+        loop {
+            let mut byte = [0u8];
+            data.read_exact(&mut byte)
+                .map_err(|err| format!("its map ends early: {err}"))?;
+            read += 1;
+            match byte {
+                [b'\n'] => break,
+                [digit @ b'0'..=b'9'] if digits.len() < 20 => digits.push(char::from(digit)),
+                _ => return Err("its map holds something other than numbers".to_string()),
+            }
+        }
+        digits
+            .parse()
+            .map_err(|_| "its map holds an empty or too large number".to_string())
+    };
+    let count = usize::try_from(line()?).unwrap_or(usize::MAX);
+    if count > MAX_PIECES {
+        return Err(format!("its map lists {count} pieces, over {MAX_PIECES}"));
+    }
+    let mut pieces = Vec::with_capacity(count);
+    for _ in 0..count {
+        let offset = line()?;
+        let len = line()?;
+        pieces.push(Piece { offset, len });
+    }
+    let padding = padded(read) - read;
+    io::copy(&mut data.take(padding), &mut io::sink())
+        .map_err(|err| format!("its map ends early: {err}"))?;
+    Ok(pieces)
+}
+
+/// A sparse member's file: its pieces where the map puts them, zeros between.
+pub struct SparseFile<'d, R> {
+    data: &'d mut R,
+    pieces: Vec<Piece>,
+    next_piece: usize,
+    /// How far into the file.
+    at: u64,
+    real_size: u64,
+}
+
+impl<R: Read> Read for SparseFile<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while let Some(piece) = self.pieces.get(self.next_piece).copied() {
+            let piece_end = piece.offset.saturating_add(piece.len);
+            if self.at < piece.offset {
+                // A hole before the piece.
+                return Ok(self.zeros(buf, piece.offset));
+            }
+            if self.at < piece_end {
+                let wanted = usize::try_from(piece_end - self.at).unwrap_or(usize::MAX);
+                let len = buf.len().min(wanted);
+                let n = match buf.get_mut(..len) {
+                    Some(part) => self.data.read(part)?,
+                    None => 0,
+                };
+                if n == 0 && len > 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "a sparse file's pieces end before its map says",
+                    ));
+                }
+                self.at += n as u64;
+                return Ok(n);
+            }
+            self.next_piece += 1;
+        }
+        // The hole after the last piece.
+        Ok(self.zeros(buf, self.real_size))
+    }
+}
+
+impl<R> SparseFile<'_, R> {
+    /// Zeros up to `until` (or as many as `buf` holds).
+    fn zeros(&mut self, buf: &mut [u8], until: u64) -> usize {
+        let len = buf
+            .len()
+            .min(usize::try_from(until.saturating_sub(self.at)).unwrap_or(usize::MAX));
+        if let Some(part) = buf.get_mut(..len) {
+            part.fill(0);
+        }
+        self.at += len as u64;
+        len
     }
 }
 
@@ -225,21 +359,60 @@ pub fn pax_sparse<R: Read>(entry: &mut tar::Entry<R>) -> Option<PaxSparse> {
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_slice())
     };
-    let number = |key: &str| {
-        value(key)
-            .and_then(|v| std::str::from_utf8(v).ok())
-            .and_then(|v| v.parse::<u64>().ok())
-    };
-    let version = match (number("GNU.sparse.major"), number("GNU.sparse.minor")) {
+    let number = |text: &[u8]| std::str::from_utf8(text).ok()?.parse::<u64>().ok();
+    let version = match (
+        value("GNU.sparse.major").and_then(number),
+        value("GNU.sparse.minor").and_then(number),
+    ) {
         (Some(major), Some(minor)) => format!("{major}.{minor}"),
         _ if value("GNU.sparse.map").is_some() => "0.1".to_string(),
         _ => "0.0".to_string(),
     };
+    let map = match version.as_str() {
+        // 0.1: "offset,len,offset,len…" in one record.
+        "0.1" => value("GNU.sparse.map").and_then(|map| {
+            let numbers: Option<Vec<u64>> = map.split(|&b| b == b',').map(number).collect();
+            pieces_of(&numbers?)
+        }),
+        // 0.0: an offset record and a length record per piece, in order.
+        "0.0" => {
+            let numbers: Option<Vec<u64>> = records
+                .iter()
+                .filter(|(key, _)| key == "GNU.sparse.offset" || key == "GNU.sparse.numbytes")
+                .map(|(_, value)| number(value))
+                .collect();
+            numbers.as_deref().and_then(pieces_of)
+        }
+        _ => None,
+    };
     Some(PaxSparse {
         name: value("GNU.sparse.name").map(<[u8]>::to_vec),
-        real_size: number("GNU.sparse.realsize").or_else(|| number("GNU.sparse.size")),
+        real_size: value("GNU.sparse.realsize")
+            .or_else(|| value("GNU.sparse.size"))
+            .and_then(number),
         version,
+        map,
     })
+}
+
+/// Offset and length pairs as pieces; `None` when they do not pair up or
+/// are too many.
+fn pieces_of(numbers: &[u64]) -> Option<Vec<Piece>> {
+    if numbers.len() % 2 != 0 || numbers.len() / 2 > MAX_PIECES {
+        return None;
+    }
+    Some(
+        numbers
+            .chunks_exact(2)
+            .filter_map(|pair| match pair {
+                [offset, len] => Some(Piece {
+                    offset: *offset,
+                    len: *len,
+                }),
+                _ => None,
+            })
+            .collect(),
+    )
 }
 
 fn padded(size: u64) -> u64 {

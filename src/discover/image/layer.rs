@@ -257,16 +257,24 @@ impl<T: Clone> LayerReader<'_, T> {
                 }
             }
         } else if let Some(sparse) = sparse {
-            // Reported unless an upper layer removes it.
-            let unread = !name_proves_text(std::ffi::OsStr::new(base));
-            Node::File {
-                size: sparse.real_size.unwrap_or_else(|| entry.size()),
-                read: unread.then(|| ImageRead::Unreadable(sparse.reason())),
-                kept: None,
-                hard_link_of: None,
+            match sparse.expand(entry) {
+                Ok(mut file) => {
+                    let declared = sparse.real_size.unwrap_or(0);
+                    self.file(&name, &path, base, (declared, &mut file), analyse)
+                }
+                // Reported unless an upper layer removes it.
+                Err(why) => Node::File {
+                    size: sparse.real_size.unwrap_or(0),
+                    read: (!name_proves_text(std::ffi::OsStr::new(base)))
+                        .then(|| ImageRead::Unreadable(sparse.reason(&why))),
+                    kept: None,
+                    hard_link_of: None,
+                },
             }
         } else if holds_file_data(kind) {
-            self.file(&name, &path, base, entry, analyse)
+            // What the tar crate gives: PAX `size`, a sparse file's real size.
+            let declared = entry.size();
+            self.file(&name, &path, base, (declared, entry), analyse)
         } else {
             // Devices and FIFOs: nothing a loader maps.
             return;
@@ -278,15 +286,15 @@ impl<T: Clone> LayerReader<'_, T> {
     }
 
     /// A small file the command may be: ELF analysed, else its first bytes kept.
-    fn head<R: Read>(
+    fn head(
         &mut self,
         name: &str,
         declared: u64,
-        entry: &mut tar::Entry<R>,
+        data: &mut impl Read,
         analyse: &mut impl FnMut(&[u8]) -> T,
     ) -> Node<T> {
         let mut bytes = Vec::new();
-        if let Err(err) = entry.take(MAX_HEAD_FILE).read_to_end(&mut bytes) {
+        if let Err(err) = data.take(MAX_HEAD_FILE).read_to_end(&mut bytes) {
             self.unreadable(name.to_string(), err.to_string());
         }
         let mut cursor = std::io::Cursor::new(bytes.as_slice());
@@ -307,16 +315,15 @@ impl<T: Clone> LayerReader<'_, T> {
         }
     }
 
-    fn file<R: Read>(
+    /// A file's node, its `declared` bytes read from `data`.
+    fn file(
         &mut self,
         name: &str,
         path: &str,
         base: &str,
-        entry: &mut tar::Entry<R>,
+        (declared, data): (u64, &mut impl Read),
         analyse: &mut impl FnMut(&[u8]) -> T,
     ) -> Node<T> {
-        // What the tar crate gives: PAX `size`, a sparse file's real size.
-        let declared = entry.size();
         let mut node = Node::File {
             size: declared,
             read: None,
@@ -334,7 +341,7 @@ impl<T: Clone> LayerReader<'_, T> {
                 return node;
             }
             let mut bytes = Vec::new();
-            match entry.take(METADATA_CAP).read_to_end(&mut bytes) {
+            match data.take(METADATA_CAP).read_to_end(&mut bytes) {
                 Ok(_) => {
                     self.merged.metadata_total += bytes.len() as u64;
                     if let Node::File { kept, .. } = &mut node {
@@ -346,7 +353,7 @@ impl<T: Clone> LayerReader<'_, T> {
             return node;
         }
         if self.merged.heads_wanted.contains(path) && declared <= MAX_HEAD_FILE {
-            return self.head(name, declared, entry, analyse);
+            return self.head(name, declared, data, analyse);
         }
         if name_proves_text(std::ffi::OsStr::new(base)) {
             self.merged.skipped_by_name += 1;
@@ -354,11 +361,11 @@ impl<T: Clone> LayerReader<'_, T> {
         }
         if is_jar_name(base) {
             if let Node::File { read: slot, .. } = &mut node {
-                *slot = Some(read_jar_entry(declared, entry, analyse));
+                *slot = Some(read_jar_entry(declared, data, analyse));
             }
             return node;
         }
-        let read = match read_elf_member(&mut self.inflated, declared, entry, analyse) {
+        let read = match read_elf_member(&mut self.inflated, declared, data, analyse) {
             ElfMember::NotElf => None,
             ElfMember::Analysed { analysed, .. } => Some(ImageRead::Elf(analysed)),
             ElfMember::Unreadable(reason) => Some(ImageRead::Unreadable(reason)),
@@ -380,9 +387,9 @@ fn is_jar_name(base: &str) -> bool {
 
 /// A jar in a layer: held in the shared memory budget (never on disk) and
 /// read as a jar on disk is.
-fn read_jar_entry<T, R: Read>(
+fn read_jar_entry<T>(
     declared: u64,
-    entry: &mut tar::Entry<R>,
+    data: &mut impl Read,
     analyse: &mut impl FnMut(&[u8]) -> T,
 ) -> ImageRead<T> {
     if declared > MAX_MEMBER_BYTES {
@@ -395,7 +402,7 @@ fn read_jar_entry<T, R: Read>(
         Ok(bytes) => bytes,
         Err(reason) => return ImageRead::Unreadable(reason),
     };
-    match bytes.fill_from(entry) {
+    match bytes.fill_from(data) {
         Ok(false) => {}
         Ok(true) => {
             return ImageRead::Unreadable(format!(
