@@ -904,6 +904,31 @@ fn write_measured_cases() {
         std::fs::create_dir_all(&dir).unwrap();
         write_oci_layout(&dir, &[layer_tar(&deep_entries(entries))]);
     }
+    // 60,000 names from one 540 KB run (1.8 GB of names if multiplied).
+    let names = root.join("names-inside-60000");
+    std::fs::create_dir_all(&names).unwrap();
+    std::fs::write(
+        names.join("libnames.so"),
+        names_inside_one_another(60_000, false),
+    )
+    .unwrap();
+    // One layer (a library and 100 text files) listed 1,000 times: the
+    // most an image may list, each applied in turn.
+    let mut entries = vec![(
+        "usr/lib/libplain.so".to_string(),
+        tar::EntryType::Regular,
+        corpus_file("lib/libplain.so"),
+    )];
+    entries.extend((0..100).map(|i| {
+        (
+            format!("etc/f{i}"),
+            tar::EntryType::Regular,
+            b"text".to_vec(),
+        )
+    }));
+    let repeated = root.join("image-layer-x1000");
+    std::fs::create_dir_all(&repeated).unwrap();
+    write_oci_layout(&repeated, &vec![layer_tar(&entries); 1000]);
     let original = corpus_file("lib/libplain.so");
     for (needs, auxes) in [(8000, 8000), (u16::MAX, u16::MAX)] {
         let dir = root.join(format!("verneed-{needs}x{auxes}"));
