@@ -520,37 +520,28 @@ fn a_temurin_jre_is_the_runtime_answered_by_its_official_variant() {
     assert_eq!(snappy["as_is"]["verdict"], "breaks");
 }
 
+/// An uncompressed tar of regular files (name, bytes).
+fn tar_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (name, data) in members {
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_size(data.len() as u64);
+        header.set_mode(0o755);
+        builder.append_data(&mut header, name, *data).unwrap();
+    }
+    builder.into_inner().unwrap()
+}
+
 /// A `docker save` archive (legacy layout, one uncompressed layer) holding
 /// `files` (path in the image, bytes).
 fn docker_save(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
-    let tar_of = |members: &[(&str, &[u8])]| {
-        let mut builder = tar::Builder::new(Vec::new());
-        for (name, data) in members {
-            let mut header = tar::Header::new_gnu();
-            header.set_entry_type(tar::EntryType::Regular);
-            header.set_size(data.len() as u64);
-            header.set_mode(0o755);
-            builder.append_data(&mut header, name, *data).unwrap();
-        }
-        builder.into_inner().unwrap()
-    };
     let members: Vec<(&str, &[u8])> = files.iter().map(|(p, d)| (*p, d.as_slice())).collect();
     docker_save_of_layer(&tar_of(&members))
 }
 
 /// A `docker save` archive whose one layer is `layer` (an uncompressed tar).
 fn docker_save_of_layer(layer: &[u8]) -> Vec<u8> {
-    let tar_of = |members: &[(&str, &[u8])]| {
-        let mut builder = tar::Builder::new(Vec::new());
-        for (name, data) in members {
-            let mut header = tar::Header::new_gnu();
-            header.set_entry_type(tar::EntryType::Regular);
-            header.set_size(data.len() as u64);
-            header.set_mode(0o755);
-            builder.append_data(&mut header, name, *data).unwrap();
-        }
-        builder.into_inner().unwrap()
-    };
     let config = br#"{"architecture":"amd64","os":"linux","config":{}}"#;
     let manifest = br#"[{"Config":"config.json","RepoTags":["app:1"],"Layers":["l1/layer.tar"]}]"#;
     tar_of(&[
