@@ -838,19 +838,6 @@ fn an_alpine_images_c_library_and_base_libraries_are_no_plan_of_their_own() {
     assert!(!no_fix.contains(MUSL), "{no_fix}");
 }
 
-/// An uncompressed layer tar holding `files` (path in the image, bytes).
-fn layer_tar(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    for (name, data) in files {
-        let mut header = tar::Header::new_gnu();
-        header.set_entry_type(tar::EntryType::Regular);
-        header.set_size(data.len() as u64);
-        header.set_mode(0o755);
-        builder.append_data(&mut header, name, *data).unwrap();
-    }
-    builder.into_inner().unwrap()
-}
-
 /// An OCI layout at `dir` whose manifest lists `blobs[i]` for each `i` of
 /// `order`, each blob stored as `stored(i, bytes)` under the digest of `bytes`.
 fn write_oci_layout(
@@ -890,8 +877,8 @@ fn write_oci_layout(
 #[test]
 fn a_layer_listed_again_is_read_once_and_too_many_layers_are_a_finding() {
     let plain = std::fs::read(common::corpus("lib/libplain.so")).unwrap();
-    let a = layer_tar(&[("usr/lib/liba.so", &plain)]);
-    let b = layer_tar(&[("usr/lib/libb.so", &plain)]);
+    let a = tar_of(&[("usr/lib/liba.so", &plain)]);
+    let b = tar_of(&[("usr/lib/libb.so", &plain)]);
     let dir = tempfile::tempdir().unwrap();
     // Layer `a` listed three times, apart and in a row; its blob is altered
     // (end-of-archive blocks added), so each read of it is a digest mismatch.
