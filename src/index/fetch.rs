@@ -259,7 +259,7 @@ impl Fetcher {
             return None;
         }
         let path = Cache::digest_path(dir, &request.url, key);
-        let bytes = read_bounded(&path, RESPONSE_CAP).ok()?;
+        let mut bytes = read_bounded(&path, RESPONSE_CAP).ok()?;
         let mut parts = bytes.splitn(4, |&b| b == b'\n');
         if parts.next()? != DIGEST_MAGIC.as_bytes() || parts.next()? != hash.as_slice() {
             return None;
@@ -270,7 +270,9 @@ impl Fetcher {
         if own_hash != body_hash(digest).as_bytes() {
             return None;
         }
-        Some(digest.to_vec())
+        let header = bytes.len() - digest.len();
+        bytes.drain(..header);
+        Some(bytes)
     }
 
     /// Keeps `digest`, made from `document` (the fetched or cached body of

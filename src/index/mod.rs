@@ -173,7 +173,7 @@ pub fn look_up(asked_about: &Asked, options: &IndexOptions) -> Lookup {
         .filter(|package| package.ecosystem == Ecosystem::Pypi)
         .filter_map(|package| {
             let digest = fetcher.cached_digest(&pypi_request(&package.name), &package.version)?;
-            Some((package.clone(), pypi::Page::from_digest(&digest)?))
+            Some((package.clone(), pypi::Page::from_digest(digest)?))
         })
         .collect();
     let mut first_round: Vec<fetch::Request> = asked

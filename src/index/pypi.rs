@@ -67,6 +67,10 @@ pub fn compact(document: &[u8]) -> Option<Vec<u8>> {
 
 const YANKED: &str = "\tyanked";
 
+/// How a digest line of the pinned version's files starts, and of a later wheel.
+const PINNED: &str = "P\t";
+const LATER: &str = "L\t";
+
 /// A project page as [`compact`] keeps it: its files, names borrowed.
 #[derive(Debug)]
 pub struct Project<'a> {
@@ -314,8 +318,9 @@ pub struct Page {
     /// The pinned version's files.
     files: Vec<PageFile>,
     /// Later final releases' Linux wheels, oldest release first, one line
-    /// each (the name, then [`YANKED`] when it was): parsed only as far as
-    /// a target's search goes, which the first wheel it takes ends.
+    /// each as the digest writes it (`L`, a tab, the name, then [`YANKED`]
+    /// when it was): parsed only as far as a target's search goes, which
+    /// the first wheel it takes ends.
     later: String,
 }
 
@@ -330,6 +335,7 @@ impl Page {
     fn later_wheels(&self) -> impl Iterator<Item = (&str, bool)> {
         self.later
             .lines()
+            .filter_map(|line| line.strip_prefix(LATER))
             .map(|line| match line.strip_suffix(YANKED) {
                 Some(filename) => (filename, true),
                 None => (line, false),
@@ -384,6 +390,7 @@ impl Page {
         later.sort_by(|a, b| a.0.cmp(&b.0));
         let mut later_lines = String::new();
         for (_, filename, yanked) in later {
+            later_lines.push_str(LATER);
             later_lines.push_str(filename);
             if yanked {
                 later_lines.push_str(YANKED);
@@ -402,51 +409,49 @@ impl Page {
     pub fn digest(&self) -> Vec<u8> {
         let mut kept = Vec::new();
         for file in &self.files {
-            kept.extend_from_slice(b"P\t");
+            kept.extend_from_slice(PINNED.as_bytes());
             kept.extend_from_slice(file.filename.as_bytes());
             if file.yanked {
                 kept.extend_from_slice(YANKED.as_bytes());
             }
             kept.push(b'\n');
         }
-        for line in self.later.lines() {
-            kept.extend_from_slice(b"L\t");
-            kept.extend_from_slice(line.as_bytes());
-            kept.push(b'\n');
-        }
+        kept.extend_from_slice(self.later.as_bytes());
         kept
     }
 
     /// A page from its [`Page::digest`]; `None` when `digest` is not one.
-    pub fn from_digest(digest: &[u8]) -> Option<Page> {
-        let text = std::str::from_utf8(digest).ok()?;
-        let mut page = Page {
-            files: Vec::new(),
-            later: String::new(),
-        };
-        for line in text.lines() {
-            let (kind, file) = line.split_once('\t')?;
-            match kind {
-                "P" => {
-                    let (filename, yanked) = match file.strip_suffix(YANKED) {
-                        Some(filename) => (filename, true),
-                        None => (file, false),
-                    };
-                    page.files.push(PageFile {
-                        kind: classify(filename)?,
-                        filename: filename.to_string(),
-                        yanked,
-                    });
+    /// The later wheels' lines are kept as they are (the venv's eight
+    /// digests are 0.4 MB, nearly all of it later wheels).
+    pub fn from_digest(digest: Vec<u8>) -> Option<Page> {
+        let mut text = String::from_utf8(digest).ok()?;
+        let mut files = Vec::new();
+        let mut later_from = text.len();
+        let mut at = 0;
+        for line in text.split_inclusive('\n') {
+            let file = line.strip_suffix('\n').unwrap_or(line);
+            if let Some(file) = file.strip_prefix(PINNED) {
+                if later_from < at {
+                    return None;
                 }
-                // Kept as written: a name is parsed when a search reaches it.
-                "L" => {
-                    page.later.push_str(file);
-                    page.later.push('\n');
-                }
-                _ => return None,
+                let (filename, yanked) = match file.strip_suffix(YANKED) {
+                    Some(filename) => (filename, true),
+                    None => (file, false),
+                };
+                files.push(PageFile {
+                    kind: classify(filename)?,
+                    filename: filename.to_string(),
+                    yanked,
+                });
+            } else if file.starts_with(LATER) {
+                later_from = later_from.min(at);
+            } else {
+                return None;
             }
+            at += line.len();
         }
-        Some(page)
+        text.drain(..later_from);
+        Some(Page { files, later: text })
     }
 }
 
@@ -646,7 +651,7 @@ mod tests {
                 let kept = compact(&served).unwrap();
                 let page = Page::of(Project::read(&kept).unwrap(), name, version);
                 let digest = page.digest();
-                let back = Page::from_digest(&digest).unwrap();
+                let back = Page::from_digest(digest.clone()).unwrap();
                 assert_eq!(back.digest(), digest, "{name} {version}");
                 for libc in [
                     WheelLibc::Musl { minor: 2 },
@@ -670,8 +675,13 @@ mod tests {
             }
         }
         assert_eq!(compared, 96);
-        assert!(Page::from_digest(b"X\tnumpy-1.0.tar.gz\n").is_none());
-        assert!(Page::from_digest(b"P\tnot a file name\n").is_none());
+        assert!(Page::from_digest(b"X\tnumpy-1.0.tar.gz\n".to_vec()).is_none());
+        assert!(Page::from_digest(b"P\tnot a file name\n".to_vec()).is_none());
+        // The pinned version's lines come first, as `digest` writes them.
+        let later_then_pinned =
+            b"L\tnumpy-2.0-cp311-cp311-manylinux_2_17_x86_64.whl\nP\tnumpy-1.0.tar.gz\n";
+        assert!(Page::from_digest(later_then_pinned.to_vec()).is_none());
+        assert!(Page::from_digest(b"P\tnumpy-1.0.tar.gz\nL\n".to_vec()).is_none());
     }
 
     #[test]
