@@ -158,6 +158,7 @@ fn offline_from_environment() -> bool {
 
 fn main() -> ExitCode {
     grow_heaps_in_large_steps();
+    muslcheck::discover::leave_mapped_files_to_exit();
     let cli = parse_arguments();
     let status = match cli.command {
         Some(Command::Explain { code, list }) => explain(code.as_deref(), list),

@@ -18,7 +18,9 @@
 //! readers are done: each munmap(2) while the walker runs on another core
 //! interrupts it to flush its TLB (about 1.8 ms of the venv benchmark's 26
 //! ms of CPU). What is retired is bounded, so a tree of large libraries
-//! unmaps as it goes.
+//! unmaps as it goes. A process that ends after its scan (the command line)
+//! can [`leave_retired_to_exit`]: exit tears the whole address space down
+//! at once, interrupting no other core.
 //!
 //! The handler only reads atomics and calls mmap(2); it allocates nothing,
 //! takes no lock and never unwinds. Mappings are recorded in a fixed table of
@@ -162,9 +164,21 @@ fn retire(map: memmap2::Mmap) {
     }
 }
 
+/// Set once the process has said it ends after its scan.
+static LEFT_TO_EXIT: AtomicBool = AtomicBool::new(false);
+
+/// From now on [`release_retired`] leaves the retired mappings to the
+/// process's exit (at most [`RETIRED_BYTES`] of them).
+pub fn leave_retired_to_exit() {
+    LEFT_TO_EXIT.store(true, Ordering::Relaxed);
+}
+
 /// Unmaps every retired mapping: call when the readers are done (or
 /// idle), so that no other core is interrupted.
 pub fn release_retired() {
+    if LEFT_TO_EXIT.load(Ordering::Relaxed) {
+        return;
+    }
     let maps = {
         let mut retired = retired();
         retired.bytes = 0;

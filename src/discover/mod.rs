@@ -42,6 +42,15 @@ pub fn release_retired_maps() {
     mapped::release_retired();
 }
 
+/// For a process that exits once its scan is written: the files its scans
+/// mapped are left mapped until the exit unmaps them all at once (the venv
+/// benchmark's CPU about 1.5 ms less). A library user that goes on after a
+/// scan does not call this, and nothing a scan mapped outlives it.
+pub fn leave_mapped_files_to_exit() {
+    #[cfg(target_os = "linux")]
+    mapped::leave_retired_to_exit();
+}
+
 /// How to walk.
 #[derive(Debug, Clone, Default)]
 pub struct WalkOptions {
