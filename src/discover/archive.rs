@@ -417,6 +417,14 @@ fn is_package_root_manifest(path: &str) -> bool {
 
 /// Largest `pom.properties` or `MANIFEST.MF` read from a jar.
 const JAR_METADATA_CAP: u64 = 64 * 1024;
+/// Most `pom.properties` text kept for a jar and the jars nested in it,
+/// each file counted with [`POM_OVERHEAD`] more: a shaded jar's few
+/// thousand (a few hundred bytes each) fit; 40,000 of 64 KiB, a 9 MB jar
+/// of deflated repeats, held 2.7 GB.
+const MAX_POM_TEXT: u64 = 4 * 1024 * 1024;
+/// What keeping one `pom.properties` costs besides its text (an empty one
+/// is not free).
+const POM_OVERHEAD: u64 = 64;
 
 /// One jar read: the outer one, or a jar nested inside it.
 #[derive(Clone)]
@@ -448,16 +456,26 @@ pub fn read_jar<T>(
     mut analyse: impl FnMut(&[u8]) -> T,
 ) -> Result<Vec<JarPart<T>>, String> {
     let mut parts = Vec::new();
-    // One inflate total for the jar and every jar nested in it.
+    // One inflate total for the jar and every jar nested in it, and one
+    // total of `pom.properties` text kept.
     let mut inflated: u64 = 0;
-    read_jar_level(archive, None, &mut inflated, &mut analyse, &mut parts)?;
+    let mut pom_text: u64 = 0;
+    read_jar_level(
+        archive,
+        None,
+        (&mut inflated, &mut pom_text),
+        &mut analyse,
+        &mut parts,
+    )?;
     Ok(parts)
 }
 
+/// Reads one jar into `parts`; `(inflated, pom_text)` are the totals so
+/// far of the jar and the jars nested in it, updated.
 fn read_jar_level<T>(
     archive: impl Read + Seek,
     nested_at: Option<String>,
-    inflated: &mut u64,
+    (inflated, pom_text): (&mut u64, &mut u64),
     analyse: &mut impl FnMut(&[u8]) -> T,
     parts: &mut Vec<JarPart<T>>,
 ) -> Result<(), String> {
@@ -484,7 +502,14 @@ fn read_jar_level<T>(
                 continue;
             }
             if path.starts_with("META-INF/maven/") && path.ends_with("/pom.properties") {
-                part.pom_properties.extend(read_text(&mut entry));
+                // Past the total, the rest are not kept: the jar is then
+                // named by its manifest or file name.
+                if *pom_text < MAX_POM_TEXT
+                    && let Some(text) = read_text(&mut entry)
+                {
+                    *pom_text += text.len() as u64 + POM_OVERHEAD;
+                    part.pom_properties.push(text);
+                }
                 continue;
             }
             if nested_at.is_none() && is_nested_jar(path) {
@@ -502,7 +527,13 @@ fn read_jar_level<T>(
     parts.push(part);
     // One level of nesting, each inner jar held in memory while it is read.
     for (name, path) in nested {
-        let outcome = read_nested(&mut zip, &name, &path, inflated, analyse, parts);
+        let outcome = read_nested(
+            &mut zip,
+            (&name, &path),
+            (&mut *inflated, &mut *pom_text),
+            analyse,
+            parts,
+        );
         if let (Err(reason), Some(outer)) = (outcome, parts.first_mut()) {
             outer
                 .contents
@@ -515,9 +546,8 @@ fn read_jar_level<T>(
 
 fn read_nested<T, R: Read + Seek>(
     zip: &mut zip::ZipArchive<R>,
-    name: &str,
-    path: &str,
-    inflated: &mut u64,
+    (name, path): (&str, &str),
+    (inflated, pom_text): (&mut u64, &mut u64),
     analyse: &mut impl FnMut(&[u8]) -> T,
     parts: &mut Vec<JarPart<T>>,
 ) -> Result<(), String> {
@@ -540,7 +570,7 @@ fn read_nested<T, R: Read + Seek>(
     read_jar_level(
         std::io::Cursor::new(&*bytes),
         Some(path.to_string()),
-        inflated,
+        (inflated, pom_text),
         analyse,
         parts,
     )
