@@ -16,6 +16,21 @@ use super::{budget, name_proves_text};
 pub const MAX_MEMBER_BYTES: u64 = 512 * 1024 * 1024;
 /// Largest total inflated per archive.
 pub const MAX_ARCHIVE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+/// Most members read of one archive: past it, or past [`MAX_NAME_BYTES`]
+/// of names kept, or [`MAX_ITEMS`] members reported, the rest is not read
+/// and the archive says so. A gzip tarball of 17 MB held 8 million
+/// members (headers repeat, deflate shrinks them a thousandfold) and took
+/// 19 s and 2.2 GB for their names alone.
+pub const MAX_MEMBERS: usize = 1_000_000;
+/// Most bytes of member names kept for one archive, each name counted
+/// with 32 bytes more (an empty name is not free).
+const MAX_NAME_BYTES: usize = 128 * 1024 * 1024;
+/// Most members of one archive reported one by one (ELF members and the
+/// members that could not be read): half a million tiny ELF members, a 2
+/// MB tarball, made 1.3 GB of report. No wheel or package comes near.
+const MAX_ITEMS: usize = 10_000;
+/// Members named outside the archive listed one by one; the rest are counted.
+pub const MAX_HOSTILE_NAMES_LISTED: usize = 100;
 /// Largest package `package.json` read from an archive (an npm tarball's,
 /// a Yarn cache archive's).
 const PACKAGE_JSON_CAP: u64 = 1024 * 1024;
@@ -93,17 +108,70 @@ pub struct ArchiveContents<T> {
     pub names: Vec<String>,
     /// The package's own `package.json` (npm tarballs), within `PACKAGE_JSON_CAP`.
     pub package_json: Option<String>,
+    /// Members met so far.
+    seen: usize,
+    /// Bytes of `names`, each counted with 32 more.
+    name_bytes: usize,
+    /// ELF members named outside the archive: listed, and past those.
+    hostile_listed: usize,
+    hostile_unlisted: usize,
 }
 
 impl<T> ArchiveContents<T> {
+    /// Counts one more member; `true` when it and the rest must not be
+    /// read (over [`MAX_MEMBERS`], [`MAX_NAME_BYTES`] or [`MAX_ITEMS`]),
+    /// which is then a problem of the archive: its other members are not
+    /// judged, so it cannot pass.
+    fn over_limits(&mut self) -> bool {
+        self.seen += 1;
+        let over = if self.seen > MAX_MEMBERS {
+            format!("more than {MAX_MEMBERS} members")
+        } else if self.name_bytes > MAX_NAME_BYTES {
+            format!(
+                "more than {} MiB of member names",
+                MAX_NAME_BYTES / (1024 * 1024)
+            )
+        } else if self.members.len() + self.problems.len() >= MAX_ITEMS {
+            format!("more than {MAX_ITEMS} ELF or unreadable members")
+        } else {
+            return false;
+        };
+        self.problems.push(MemberProblem::unreadable(
+            "(the rest of the archive)".to_string(),
+            format!(
+                "{over}: the members after the first {} were not read; no package holds that many, so the archive is likely built to exhaust the scan",
+                self.seen - 1
+            ),
+        ));
+        true
+    }
+
     /// Records a member's name; its path inside the archive, or why the
     /// name points outside it.
     fn place(&mut self, name: &str) -> Result<String, String> {
         let placed = member_path(name);
         if let Ok(path) = &placed {
+            self.name_bytes = self.name_bytes.saturating_add(path.len() + 32);
             self.names.push(path.clone());
         }
         placed
+    }
+
+    /// The contents once every member was met: the ELF members named
+    /// outside the archive past the first [`MAX_HOSTILE_NAMES_LISTED`] are
+    /// one problem that counts them.
+    fn finish(mut self) -> ArchiveContents<T> {
+        if self.hostile_unlisted > 0 {
+            self.problems.push(MemberProblem {
+                name: "(more members)".to_string(),
+                kind: MemberProblemKind::HostileName,
+                reason: format!(
+                    "{} more ELF members named outside the archive (past the first {MAX_HOSTILE_NAMES_LISTED}, not listed one by one): not read",
+                    self.hostile_unlisted
+                ),
+            });
+        }
+        self
     }
 
     /// Reads a member whose name was placed: analysed if it is ELF. A member
@@ -121,11 +189,18 @@ impl<T> ArchiveContents<T> {
     ) {
         match placed {
             Ok(path) => take_if_elf(self, inflated, (name, path), declared, reader, analyse),
-            Err(reason) if starts_like_elf(reader) => self.problems.push(MemberProblem {
-                name,
-                kind: MemberProblemKind::HostileName,
-                reason,
-            }),
+            Err(reason) if starts_like_elf(reader) => {
+                if self.hostile_listed < MAX_HOSTILE_NAMES_LISTED {
+                    self.hostile_listed += 1;
+                    self.problems.push(MemberProblem {
+                        name,
+                        kind: MemberProblemKind::HostileName,
+                        reason,
+                    });
+                } else {
+                    self.hostile_unlisted += 1;
+                }
+            }
             Err(_) => {}
         }
     }
@@ -143,6 +218,10 @@ impl<T> Default for ArchiveContents<T> {
             problems: Vec::new(),
             names: Vec::new(),
             package_json: None,
+            seen: 0,
+            name_bytes: 0,
+            hostile_listed: 0,
+            hostile_unlisted: 0,
         }
     }
 }
@@ -156,6 +235,9 @@ pub fn read_zip<T>(
     let mut contents = ArchiveContents::default();
     let mut inflated: u64 = 0;
     for index in 0..zip.len() {
+        if contents.over_limits() {
+            break;
+        }
         let Some((mut entry, name)) = zip_member(&mut zip, index, &mut contents.problems) else {
             continue;
         };
@@ -173,7 +255,7 @@ pub fn read_zip<T>(
             &mut analyse,
         );
     }
-    Ok(contents)
+    Ok(contents.finish())
 }
 
 /// Sniffs a member's first 4 bytes and, if they are ELF's, reads the rest
@@ -304,6 +386,9 @@ pub fn read_tar_gz<T>(
     let mut contents = ArchiveContents::default();
     let mut inflated: u64 = 0;
     for entry in entries {
+        if contents.over_limits() {
+            break;
+        }
         let mut entry = match entry {
             Ok(entry) => entry,
             Err(err) => {
@@ -371,7 +456,7 @@ pub fn read_tar_gz<T>(
             &mut analyse,
         );
     }
-    Ok(contents)
+    Ok(contents.finish())
 }
 
 /// The package manifest of a Yarn cache archive (`.yarn/cache/*.zip`): its
@@ -488,6 +573,9 @@ fn read_jar_level<T>(
     };
     let mut nested: Vec<(String, String)> = Vec::new();
     for index in 0..zip.len() {
+        if part.contents.over_limits() {
+            break;
+        }
         let Some((mut entry, name)) = zip_member(&mut zip, index, &mut part.contents.problems)
         else {
             continue;
@@ -524,6 +612,7 @@ fn read_jar_level<T>(
         part.contents
             .take(inflated, name, placed, declared, &mut entry, analyse);
     }
+    part.contents = part.contents.finish();
     parts.push(part);
     // One level of nesting, each inner jar held in memory while it is read.
     for (name, path) in nested {

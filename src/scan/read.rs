@@ -399,20 +399,12 @@ pub(super) fn jar_items(
         };
         let package = maven::jar_package(&part.pom_properties, part.manifest.as_deref(), jar_name);
         // A nested jar's members are located below its path in the outer one.
-        let located = discover::archive::ArchiveContents {
-            members: part
-                .contents
-                .members
-                .into_iter()
-                .map(|mut member| {
-                    member.path = format!("{jar_path}{}", member.path);
-                    member
-                })
-                .collect(),
-            problems: part.contents.problems,
-            names: Vec::new(),
-            package_json: None,
-        };
+        let mut located = part.contents;
+        for member in &mut located.members {
+            member.path = format!("{jar_path}{}", member.path);
+        }
+        located.names = Vec::new();
+        located.package_json = None;
         items.extend(archive_items(
             location, &jar_shown, located, package, in_image,
         ));
