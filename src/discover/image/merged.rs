@@ -31,6 +31,9 @@ pub struct Merged<T> {
     /// Bytes of metadata kept so far (within the image's cap).
     pub(super) metadata_total: u64,
     pub(super) skipped_by_name: u64,
+    /// Members named outside the image, of every layer: listed, and past those.
+    pub(super) hostile_listed: usize,
+    pub(super) hostile_unlisted: usize,
 }
 
 impl<T> Default for Merged<T> {
@@ -40,6 +43,8 @@ impl<T> Default for Merged<T> {
             heads_wanted: HashSet::new(),
             metadata_total: 0,
             skipped_by_name: 0,
+            hostile_listed: 0,
+            hostile_unlisted: 0,
         }
     }
 }

@@ -25,6 +25,7 @@ use rustc_hash::FxHashSet;
 
 use serde::Serialize;
 
+use crate::discover::archive::MAX_HOSTILE_NAMES_LISTED;
 use crate::model::{Arch, prefix_hashes};
 
 pub use manifest::oci_arch;
@@ -35,6 +36,18 @@ use source::Blobs;
 /// image a runtime runs, only work (a manifest listing one layer 24,000
 /// times would inflate it 24,000 times).
 const MAX_LAYERS: usize = 1000;
+
+/// The members named outside the image past the first
+/// [`MAX_HOSTILE_NAMES_LISTED`]: one problem that counts them.
+pub(super) fn hostile_unlisted(count: usize) -> ImageProblem {
+    ImageProblem {
+        path: String::new(),
+        kind: ImageProblemKind::HostileName,
+        reason: format!(
+            "{count} more members named outside the image (past the first {MAX_HOSTILE_NAMES_LISTED}, not listed one by one): not read"
+        ),
+    }
+}
 
 /// How the image was stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -252,6 +265,9 @@ impl Image {
                 }
             })
             .unwrap_or_default();
+        if merged.hostile_unlisted > 0 {
+            problems.push(hostile_unlisted(merged.hostile_unlisted));
+        }
         Ok(merged.into_contents(
             located.format,
             located.reference,

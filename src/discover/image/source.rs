@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use crate::discover::archive::member_path;
+use crate::discover::archive::{MAX_HOSTILE_NAMES_LISTED, member_path};
 use crate::discover::bounded_tar::BoundedTar;
 use crate::model::ReportPath;
 
@@ -274,6 +274,7 @@ fn list_gzip_tar(
     let mut members = HashMap::new();
     let mut small = HashMap::new();
     let mut kept: u64 = 0;
+    let mut hostile = Hostile::default();
     for entry in entries {
         let mut entry = match entry {
             Ok(entry) => entry,
@@ -290,11 +291,11 @@ fn list_gzip_tar(
         }
         let name = ReportPath::text_of(&entry.path_bytes());
         let Ok(placed) = member_path(&name) else {
-            problems.push(ImageProblem {
-                path: name,
-                kind: ImageProblemKind::HostileName,
-                reason: "a member named outside the archive: not read".to_string(),
-            });
+            hostile.note(
+                problems,
+                name,
+                "a member named outside the archive: not read".to_string(),
+            );
             continue;
         };
         let kind = entry.header().entry_type();
@@ -335,6 +336,7 @@ fn list_gzip_tar(
         }
         members.insert(placed, TarMember::Data { offset: 0, size });
     }
+    hostile.finish(problems);
     Ok((members, small))
 }
 
@@ -357,6 +359,7 @@ fn list_tar(
     let mut archive = BoundedTar::new(file);
     let entries = archive.entries_with_seek().map_err(|e| e.to_string())?;
     let mut members = HashMap::new();
+    let mut hostile = Hostile::default();
     for entry in entries {
         let entry = match entry {
             Ok(entry) => entry,
@@ -379,11 +382,7 @@ fn list_tar(
         let placed = match member_path(&name) {
             Ok(placed) => placed,
             Err(reason) => {
-                problems.push(ImageProblem {
-                    path: name,
-                    kind: ImageProblemKind::HostileName,
-                    reason,
-                });
+                hostile.note(problems, name, reason);
                 continue;
             }
         };
@@ -404,11 +403,7 @@ fn list_tar(
             match member_path(&joined) {
                 Ok(target) => TarMember::Link(target),
                 Err(reason) => {
-                    problems.push(ImageProblem {
-                        path: name,
-                        kind: ImageProblemKind::HostileName,
-                        reason: format!("a link that {reason}"),
-                    });
+                    hostile.note(problems, name, format!("a link that {reason}"));
                     continue;
                 }
             }
@@ -422,7 +417,38 @@ fn list_tar(
         };
         members.insert(placed, member);
     }
+    hostile.finish(problems);
     Ok(members)
+}
+
+/// Members of an image archive named outside it: the first
+/// [`MAX_HOSTILE_NAMES_LISTED`] listed, the rest counted (headers alone,
+/// which a gzip-compressed archive shrinks a thousandfold).
+#[derive(Default)]
+struct Hostile {
+    listed: usize,
+    unlisted: usize,
+}
+
+impl Hostile {
+    fn note(&mut self, problems: &mut Vec<ImageProblem>, path: String, reason: String) {
+        if self.listed >= MAX_HOSTILE_NAMES_LISTED {
+            self.unlisted += 1;
+            return;
+        }
+        self.listed += 1;
+        problems.push(ImageProblem {
+            path,
+            kind: ImageProblemKind::HostileName,
+            reason,
+        });
+    }
+
+    fn finish(self, problems: &mut Vec<ImageProblem>) {
+        if self.unlisted > 0 {
+            problems.push(super::hostile_unlisted(self.unlisted));
+        }
+    }
 }
 
 /// The archive stopped reading after `members` good ones: the rest is lost.
