@@ -401,7 +401,9 @@ impl Fetcher {
             Err(err) => return Err(degrade(err.to_string())),
         };
         let Some(body) = compact(&body) else {
-            let reason = format!("{shown}: the answer is not JSON of the kind asked for");
+            let reason = format!(
+                "{shown}: the answer is not JSON of the kind asked for, or holds more than muslcheck keeps of one document"
+            );
             self.note(Failure::Answer, url, reason.clone());
             return Err(Some(reason));
         };

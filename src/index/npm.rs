@@ -6,6 +6,7 @@
 //! and both are read the same way.
 
 use super::Verdict;
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde::{Deserialize, Serialize};
@@ -32,10 +33,128 @@ pub fn document_url(registry: &str, name: &str) -> String {
 /// A document as served (abbreviated or full), read once to be kept.
 #[derive(Debug, Default, Deserialize)]
 struct Served {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "versions")]
     versions: BTreeMap<String, Manifest>,
-    #[serde(default, rename = "dist-tags")]
-    dist_tags: BTreeMap<String, String>,
+    /// The version tagged `latest` (the other tags are not kept).
+    #[serde(default, rename = "dist-tags", deserialize_with = "latest_tag")]
+    latest: Option<String>,
+}
+
+/// Most that [`compact`] keeps of one document while reading it: the
+/// bytes of its versions, optional dependencies and platform lists, each
+/// counted with [`ENTRY_COST`] more. next's 21 MB document keeps under
+/// 1 MB; a registry's 60 MB answer of one version with five million
+/// optional dependencies held 4 GB across eight lookups at once.
+const MAX_KEPT: u64 = 16 * 1024 * 1024;
+/// What one kept entry costs besides its text: its `String`s and map slot.
+const ENTRY_COST: u64 = 64;
+
+thread_local! {
+    /// What the document being read by [`compact`] on this thread may
+    /// still keep; unbounded elsewhere (a kept document's manifests were
+    /// bounded when it was kept).
+    static KEPT_LEFT: Cell<u64> = const { Cell::new(u64::MAX) };
+}
+
+/// Counts `bytes` of text kept against [`MAX_KEPT`]: an error once over.
+fn keep<E: serde::de::Error>(bytes: usize) -> Result<(), E> {
+    KEPT_LEFT.with(|left| {
+        let cost = (bytes as u64).saturating_add(ENTRY_COST);
+        match left.get().checked_sub(cost) {
+            Some(rest) => {
+                left.set(rest);
+                Ok(())
+            }
+            None => Err(E::custom(format!(
+                "keeps more than {} MiB of versions and platform fields",
+                MAX_KEPT / (1024 * 1024)
+            ))),
+        }
+    })
+}
+
+/// The `versions` map, each version counted by [`keep`].
+fn versions<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<String, Manifest>, D::Error> {
+    struct Versions;
+    impl<'de> serde::de::Visitor<'de> for Versions {
+        type Value = BTreeMap<String, Manifest>;
+
+        fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+            formatter.write_str("a map of versions")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut versions = BTreeMap::new();
+            while let Some(version) = map.next_key::<String>()? {
+                keep::<A::Error>(version.len())?;
+                versions.insert(version, map.next_value()?);
+            }
+            Ok(versions)
+        }
+    }
+    deserializer.deserialize_map(Versions)
+}
+
+/// `optionalDependencies`, each entry counted by [`keep`].
+fn dependencies<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    struct Dependencies;
+    impl<'de> serde::de::Visitor<'de> for Dependencies {
+        type Value = BTreeMap<String, String>;
+
+        fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+            formatter.write_str("a map of package names to version specs")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut dependencies = BTreeMap::new();
+            while let Some((name, spec)) = map.next_entry::<String, String>()? {
+                keep::<A::Error>(name.len() + spec.len())?;
+                dependencies.insert(name, spec);
+            }
+            Ok(dependencies)
+        }
+    }
+    deserializer.deserialize_map(Dependencies)
+}
+
+/// The `latest` tag of `dist-tags`; the other tags are skipped unread.
+fn latest_tag<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    struct Latest;
+    impl<'de> serde::de::Visitor<'de> for Latest {
+        type Value = Option<String>;
+
+        fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+            formatter.write_str("a map of tags to versions")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut latest = None;
+            while let Some(tag) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if tag == "latest" {
+                    latest = Some(map.next_value::<String>()?);
+                } else {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+            Ok(latest)
+        }
+    }
+    deserializer.deserialize_map(Latest)
 }
 
 /// One version's manifest, as far as muslcheck reads it.
@@ -44,6 +163,7 @@ pub struct Manifest {
     #[serde(
         default,
         rename = "optionalDependencies",
+        deserialize_with = "dependencies",
         skip_serializing_if = "BTreeMap::is_empty"
     )]
     pub optional_dependencies: BTreeMap<String, String>,
@@ -77,11 +197,15 @@ const LATEST: &str = "latest\t";
 /// keeps 0.95 MB: 2,600 versions, of which a scan parses the installed one
 /// and the later final releases (417 finals in all).
 /// `None` when `document` is not a package document.
+/// A document that would keep more than [`MAX_KEPT`] is none.
 pub fn compact(document: &[u8]) -> Option<Vec<u8>> {
-    let served: Served = serde_json::from_slice(document).ok()?;
-    let mut kept = Vec::with_capacity(document.len() / 8);
+    KEPT_LEFT.with(|left| left.set(MAX_KEPT));
+    let served = serde_json::from_slice::<Served>(document);
+    KEPT_LEFT.with(|left| left.set(u64::MAX));
+    let served = served.ok()?;
+    let mut kept = Vec::with_capacity(document.len().min(MAX_KEPT as usize) / 8);
     kept.extend_from_slice(LATEST.as_bytes());
-    if let Some(latest) = served.dist_tags.get("latest").filter(|v| fits_a_line(v)) {
+    if let Some(latest) = served.latest.as_deref().filter(|v| fits_a_line(v)) {
         kept.extend_from_slice(latest.as_bytes());
     }
     kept.push(b'\n');
@@ -300,6 +424,7 @@ fn strings<'de, D: serde::Deserializer<'de>>(
         }
 
         fn visit_str<E: serde::de::Error>(self, one: &str) -> Result<Self::Value, E> {
+            keep::<E>(one.len())?;
             Ok(Some(vec![one.to_string()]))
         }
 
@@ -310,6 +435,7 @@ fn strings<'de, D: serde::Deserializer<'de>>(
             let mut many = Vec::new();
             let mut all_strings = true;
             while let Some(entry) = seq.next_element::<serde_json::Value>()? {
+                keep::<A::Error>(entry.as_str().map_or(0, str::len))?;
                 match entry {
                     serde_json::Value::String(text) => many.push(text),
                     _ => all_strings = false,
@@ -529,6 +655,44 @@ pub fn installs_itself(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A registry's answer of one version with a million optional
+    /// dependencies (25 MB) is no document: 60 MB of them held 500 MB
+    /// each while read. A busy package's document is kept whole.
+    #[test]
+    fn a_document_keeping_more_than_the_cap_is_none() {
+        let dependencies: Vec<String> = (0..1_000_000).map(|i| format!("\"{i:x}\":\"\"")).collect();
+        let hostile = format!(
+            "{{\"versions\":{{\"1.0.0\":{{\"optionalDependencies\":{{{}}}}}}}}}",
+            dependencies.join(",")
+        );
+        assert!(compact(hostile.as_bytes()).is_none());
+        let tags: Vec<String> = (0..100_000).map(|i| format!("\"t{i}\":\"1\"")).collect();
+        let versions: Vec<String> = (0..3_000)
+            .map(|i| {
+                format!(
+                    "\"1.{i}.0\":{{\"optionalDependencies\":{{\"@a/linux-x64\":\"1.{i}.0\",\"@a/linux-x64-musl\":\"1.{i}.0\"}},\"os\":[\"linux\"]}}"
+                )
+            })
+            .collect();
+        let busy = format!(
+            "{{\"dist-tags\":{{{},\"latest\":\"1.2.0\"}},\"versions\":{{{}}}}}",
+            tags.join(","),
+            versions.join(",")
+        );
+        let kept = compact(busy.as_bytes()).unwrap();
+        let document = Kept::read(&kept).unwrap();
+        assert_eq!(document.latest, Some("1.2.0"));
+        assert_eq!(document.versions.len(), 3_000);
+        assert_eq!(
+            document
+                .manifest("1.7.0")
+                .unwrap()
+                .optional_dependencies
+                .len(),
+            2
+        );
+    }
 
     fn manifest(json: &str) -> Manifest {
         serde_json::from_str(json).unwrap()
