@@ -386,7 +386,10 @@ fn settings(args: &ScanArgs) -> Result<(Option<Loaded>, Options, FailOn), String
         Some(loaded) => args.config().over(loaded.config.clone()),
         None => args.config(),
     };
-    let (options, fail_on) = config.settings()?;
+    let (mut options, fail_on) = config.settings()?;
+    // The scanned project's `.npmrc` names the registry only while the
+    // scanned tree may configure the scan at all.
+    options.index.project_npmrc = !args.no_config && args.config.is_none();
     Ok((file, options, fail_on))
 }
 

@@ -40,6 +40,8 @@ enum Behaviour {
     Broken,
     /// Reads the request, then says nothing for a minute.
     Hanging,
+    /// The recorded documents, each after this long.
+    Slow(Duration),
 }
 
 /// A local HTTP/1.1 server on 127.0.0.1 that counts the requests it gets:
@@ -117,10 +119,15 @@ fn answer(
             return;
         }
         Behaviour::Broken => ("500 Internal Server Error", b"oops".to_vec()),
-        Behaviour::Recorded => match recorded(&path) {
-            Some(body) => ("200 OK", body),
-            None => ("404 Not Found", b"{}".to_vec()),
-        },
+        Behaviour::Recorded | Behaviour::Slow(_) => {
+            if let Behaviour::Slow(after) = behaviour {
+                std::thread::sleep(after);
+            }
+            match recorded(&path) {
+                Some(body) => ("200 OK", body),
+                None => ("404 Not Found", b"{}".to_vec()),
+            }
+        }
     };
     let head = format!(
         "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -157,6 +164,7 @@ fn options(server: &Server, cache: &Path, lookups: IndexLookups) -> IndexOptions
         cache_dir: Some(cache.to_path_buf()),
         python_minor: Some(11),
         timeout: Some(Duration::from_secs(10)),
+        ..IndexOptions::default()
     }
 }
 
@@ -401,6 +409,80 @@ fn the_index_urls_come_from_pip_conf_and_the_project_npmrc() {
         );
     }
     assert!(!paths.iter().any(|p| p.contains("secret")));
+
+    // With --no-config the scanned tree configures nothing, its `.npmrc`
+    // included: the user's registry is asked (here one that refuses).
+    let user_npmrc = cache.path().join("user.npmrc");
+    std::fs::write(&user_npmrc, "registry=http://127.0.0.1:1/\n").unwrap();
+    let fresh_cache = tempfile::tempdir().unwrap();
+    let asked_before = server.paths().len();
+    let output = Command::cargo_bin("muslcheck")
+        .unwrap()
+        .args(["--no-config", "--arch", "x86_64", "--format", "json"])
+        .args(["--fail-on", "never"])
+        .arg(project.path())
+        .env_remove("PIP_INDEX_URL")
+        .env_remove("UV_INDEX_URL")
+        .env_remove("UV_DEFAULT_INDEX")
+        .env_remove("npm_config_registry")
+        .env_remove("NPM_CONFIG_REGISTRY")
+        .env_remove("MUSLCHECK_OFFLINE")
+        .env("PIP_CONFIG_FILE", pip_conf)
+        .env("npm_config_userconfig", &user_npmrc)
+        .env("XDG_CACHE_HOME", fresh_cache.path())
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let index = index_of(&output);
+    let npm_asked: Vec<String> = server.paths()[..]
+        .iter()
+        .filter(|p| p.starts_with("/npm/"))
+        .cloned()
+        .collect();
+    let npm_asked_before = paths.iter().filter(|p| p.starts_with("/npm/")).count();
+    assert_eq!(npm_asked.len(), npm_asked_before, "{npm_asked:?} {index}");
+    assert!(
+        server.paths().len() > asked_before,
+        "PyPI still asked: {index}"
+    );
+    assert!(
+        index["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("127.0.0.1:1"),
+        "{index}"
+    );
+}
+
+/// An index answering every request within its timeout, but slowly, is
+/// given up on once all the lookups have taken the scan's total: the rest
+/// are not asked.
+#[test]
+fn an_index_that_answers_slowly_is_asked_only_within_the_total_timeout() {
+    let server = Server::start(Behaviour::Slow(Duration::from_millis(500)));
+    let cache = tempfile::tempdir().unwrap();
+    let packages: Vec<Artifact> = (0..40)
+        .map(|i| entry(Ecosystem::Npm, &format!("no-such-addon-{i}"), "1.0.0"))
+        .collect();
+    let options = IndexOptions {
+        total_timeout: Some(Duration::from_secs(1)),
+        ..options(&server, cache.path(), IndexLookups::Online)
+    };
+    let started = Instant::now();
+    let (_, summary) = ask(&packages, &options);
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert_eq!(summary.mode, IndexMode::Degraded, "{summary:?}");
+    assert!(
+        summary
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("the lookups took 1 s in all"),
+        "{summary:?}"
+    );
+    // Two rounds of eight at most, not forty requests.
+    assert!(server.requests() <= 24, "{} requests", server.requests());
 }
 
 #[test]

@@ -64,6 +64,11 @@ pub struct IndexOptions {
     pub pypi_url: Option<String>,
     /// The npm registry; `None`: from `npm_config_registry`, `.npmrc`, else npmjs.
     pub npm_url: Option<String>,
+    /// Whether `registry=` in the scanned project's `.npmrc` is used. Off
+    /// unless the scan's settings come from the scanned tree too: a pull
+    /// request's `.npmrc` would choose where the lookups go and what they
+    /// answer.
+    pub project_npmrc: bool,
     /// Where index documents are cached; `None`: the user's cache directory.
     pub cache_dir: Option<PathBuf>,
     /// The target's CPython 3 minor version (`12` for 3.12); `None`: the one
@@ -71,6 +76,9 @@ pub struct IndexOptions {
     pub python_minor: Option<u32>,
     /// The whole of one request; `None`: `MUSLCHECK_INDEX_TIMEOUT` seconds, else 20 s.
     pub timeout: Option<std::time::Duration>,
+    /// All the requests of a scan; `None`: 120 s, or one request's timeout
+    /// when longer. Past it no request goes out (the cache answers the rest).
+    pub total_timeout: Option<std::time::Duration>,
 }
 
 /// Whether the package index is asked.

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::discover::{read_bounded, read_prefix, write_atomically};
 
@@ -17,6 +17,11 @@ pub const RESPONSE_CAP: u64 = 64 * 1024 * 1024;
 const PARALLEL: usize = 8;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
+/// All of a scan's requests, unless one request may take longer: an index
+/// that answers each request just within its timeout (a registry a
+/// project's `.npmrc` names can) would otherwise hold a scan of a thousand
+/// packages for an hour.
+pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long a cached document answers without asking the network again.
 const FRESH_FOR: Duration = Duration::from_secs(24 * 60 * 60);
 /// The first line of every cache file, so that a file of another kind is
@@ -85,6 +90,9 @@ pub struct Fetcher {
     /// cache answers makes none).
     agent: OnceLock<ureq::Agent>,
     timeout: Duration,
+    /// All requests: given, and when it ends.
+    total: Duration,
+    deadline: Instant,
     cache: Cache,
     /// Requests may still go out: not offline, and the network has not failed.
     online: AtomicBool,
@@ -101,11 +109,19 @@ pub struct Fetcher {
 }
 
 impl Fetcher {
-    /// `online: false` asks the cache only (any age).
-    pub fn new(online: bool, cache_dir: Option<PathBuf>, timeout: Duration) -> Fetcher {
+    /// `online: false` asks the cache only (any age); `(timeout, total)`:
+    /// one request's, and all of them from now.
+    pub fn new(
+        online: bool,
+        cache_dir: Option<PathBuf>,
+        (timeout, total): (Duration, Duration),
+    ) -> Fetcher {
+        let now = Instant::now();
         Fetcher {
             agent: OnceLock::new(),
             timeout,
+            total,
+            deadline: now.checked_add(total).unwrap_or(now),
             cache: Cache { dir: cache_dir },
             online: AtomicBool::new(online),
             reason: Mutex::new(None),
@@ -364,8 +380,29 @@ impl Fetcher {
             self.note(Failure::Network, url, reason.clone());
             Some(reason)
         };
-        let mut response = match agent.get(url).header("Accept", *accept).call() {
+        // A request started before the deadline ends by it.
+        let past_total = || {
+            format!(
+                "the lookups took {} s in all, the most a scan gives them; the rest were not asked",
+                self.total.as_secs()
+            )
+        };
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(degrade(past_total()));
+        }
+        let call = agent
+            .get(url)
+            .config()
+            .timeout_global(Some(self.timeout.min(left)))
+            .build()
+            .header("Accept", *accept)
+            .call();
+        let mut response = match call {
             Ok(response) => response,
+            Err(_) if left < self.timeout && Instant::now() >= self.deadline => {
+                return Err(degrade(past_total()));
+            }
             Err(err) => return Err(degrade(explain_request_error(&err))),
         };
         let status = response.status().as_u16();
@@ -397,6 +434,9 @@ impl Fetcher {
                 let reason = format!("{shown}: larger than {RESPONSE_CAP} bytes");
                 self.note(Failure::Answer, url, reason.clone());
                 return Err(Some(reason));
+            }
+            Err(_) if left < self.timeout && Instant::now() >= self.deadline => {
+                return Err(degrade(past_total()));
             }
             Err(err) => return Err(degrade(err.to_string())),
         };
@@ -753,7 +793,7 @@ mod tests {
         let fetcher = Fetcher::new(
             false,
             Some(empty_cache.path().to_path_buf()),
-            Duration::from_secs(1),
+            (Duration::from_secs(1), Duration::from_secs(1)),
         );
         let request = |name: &str| Request {
             url: format!("https://pypi.org/simple/{name}/"),

@@ -153,12 +153,15 @@ pub fn look_up(asked_about: &Asked, options: &IndexOptions) -> Lookup {
         .or_else(timeout_from_environment)
         .unwrap_or(fetch::DEFAULT_TIMEOUT);
     let cache_dir = options.cache_dir.clone().or_else(sources::cache_dir);
-    let fetcher = fetch::Fetcher::new(online, cache_dir, timeout);
+    let total = options
+        .total_timeout
+        .unwrap_or_else(|| fetch::DEFAULT_TOTAL_TIMEOUT.max(timeout));
+    let fetcher = fetch::Fetcher::new(online, cache_dir, (timeout, total));
     let pypi_index = options.pypi_url.clone().unwrap_or_else(sources::pypi_index);
     let npm_registry = options
         .npm_url
         .clone()
-        .unwrap_or_else(|| sources::npm_registry(asked_about.roots));
+        .unwrap_or_else(|| sources::npm_registry(asked_about.roots, options.project_npmrc));
 
     let pypi_request = |name: &str| fetch::Request {
         url: pypi::project_url(&pypi_index, name),

@@ -95,18 +95,22 @@ pub fn pip_index_url(text: &str) -> Option<String> {
 }
 
 /// The npm registry: `npm_config_registry`, `registry=` of the scanned
-/// project's `.npmrc`, then the user's `.npmrc`, else npmjs.
-pub fn npm_registry(roots: &[PathBuf]) -> String {
+/// project's `.npmrc` (when `project_npmrc`), then the user's `.npmrc`,
+/// else npmjs.
+pub fn npm_registry(roots: &[PathBuf], project_npmrc: bool) -> String {
     for name in ["npm_config_registry", "NPM_CONFIG_REGISTRY"] {
         if let Some(url) = env(name) {
             return url;
         }
     }
     let scanned = ScannedPaths::new(roots);
-    let project = roots.iter().filter(|root| root.is_dir()).find_map(|root| {
-        let text = read_found_text(&root.join(".npmrc"), METADATA_CAP, &scanned).ok()?;
-        npmrc_registry(&text)
-    });
+    let project = roots
+        .iter()
+        .filter(|root| project_npmrc && root.is_dir())
+        .find_map(|root| {
+            let text = read_found_text(&root.join(".npmrc"), METADATA_CAP, &scanned).ok()?;
+            npmrc_registry(&text)
+        });
     if let Some(url) = project {
         return url;
     }
