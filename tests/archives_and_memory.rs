@@ -793,6 +793,41 @@ fn an_archive_of_many_tiny_members_is_reported_within_caps() {
     );
 }
 
+/// Each archive is within its caps, but a hundred of them (70 KB each)
+/// were a million items, 2.6 GB and a 537 MB report. The members of all
+/// the scan's archives are kept up to a total; an archive past it says how
+/// many of its members were not kept.
+#[test]
+fn the_members_of_all_archives_are_kept_within_a_total() {
+    const ARCHIVES: usize = 11;
+    const MEMBERS: usize = 9_500;
+    let elf = b"\x7fELF".as_slice();
+    let names: Vec<String> = (0..MEMBERS).map(|i| format!("package/l{i}.so")).collect();
+    let members: Vec<(&str, &[u8])> = names.iter().map(|name| (name.as_str(), elf)).collect();
+    let archive = tarball(&members);
+    let dir = tempfile::tempdir().unwrap();
+    for index in 0..ARCHIVES {
+        std::fs::write(dir.path().join(format!("a{index:02}.tgz")), &archive).unwrap();
+    }
+    let (report, exit) = json_scan(dir.path(), &[]);
+    assert!((0..=2).contains(&exit));
+    let kept = common::artifacts(&report)
+        .iter()
+        .filter(|a| a["path"].as_str().is_some_and(|p| p.contains(".tgz!/")))
+        .count();
+    assert!(kept <= 100_000, "{kept} members kept");
+    assert!(kept >= 90_000, "{kept} members kept");
+    let not_kept: usize = (0..ARCHIVES)
+        .flat_map(|index| member_findings(&report, &format!("a{index:02}.tgz"), "MC001"))
+        .filter_map(|message| {
+            let (count, rest) = message.strip_prefix("cannot be read: ")?.split_once(' ')?;
+            rest.starts_with("of its ELF or unreadable members were not kept")
+                .then(|| count.parse::<usize>().ok())?
+        })
+        .sum();
+    assert_eq!(kept + not_kept, ARCHIVES * MEMBERS);
+}
+
 /// Every `pom.properties` of a jar was kept whole (64 KiB each): 40,000
 /// deflated repeats, a 9 MB jar, held 2.7 GB. Their text is kept up to a
 /// total; the jar is still read.

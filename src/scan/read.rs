@@ -127,6 +127,33 @@ impl CandidateRead {
     }
 }
 
+/// Most members of archives kept as items in one scan (each archive keeps
+/// at most [`discover::archive`]'s own cap): a hundred 70 KB tarballs of
+/// 10,000 four-byte ELF members each were a million items, 2.6 GB and a
+/// 537 MB report, passing. A wheelhouse of 500 wheels holds about 10,000.
+pub(super) const MAX_ARCHIVED_ITEMS: usize = 100_000;
+
+impl CandidateRead {
+    /// Keeps the items of an archive's members (more than one item: a file
+    /// on disk makes at most one) within `room`, the rest of the scan's
+    /// [`MAX_ARCHIVED_ITEMS`]; past it, one finding on the archive says how
+    /// many were not kept.
+    pub fn keep_members_within(&mut self, room: usize, candidate: &Candidate) {
+        let count = self.items.len();
+        if count <= 1 || count <= room {
+            return;
+        }
+        self.items.truncate(room);
+        let reason = format!(
+            "{} of its ELF or unreadable members were not kept: the scan already holds {MAX_ARCHIVED_ITEMS} members of archives, far more than any project's, so the archives are likely built to exhaust the scan",
+            count - room
+        );
+        let read = Read::Failed(Code::Unreadable, reason);
+        let shown = ReportPath::file(&candidate.shown);
+        self.items.push(Item::whole_file(candidate, shown, read));
+    }
+}
+
 pub(super) fn read_candidate(candidate: &Candidate, cache: &FactsCache) -> CandidateRead {
     let shown = ReportPath::file(&candidate.shown);
     let is_wheel = candidate

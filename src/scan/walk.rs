@@ -48,11 +48,17 @@ pub(super) fn walk_and_read(
     }
     let cache = FactsCache::default();
     let early_metadata = AtomicUsize::new(0);
+    let archived_items = AtomicUsize::new(0);
     let readings = Mutex::new(Vec::new());
     let read_found = |found: Found| {
         let reading = match found {
             Found::Candidate(candidate) => {
-                let read = read::read_candidate(&candidate, &cache);
+                let mut read = read::read_candidate(&candidate, &cache);
+                if read.items.len() > 1 {
+                    let held = archived_items.fetch_add(read.items.len(), Ordering::Relaxed);
+                    let room = read::MAX_ARCHIVED_ITEMS.saturating_sub(held);
+                    read.keep_members_within(room, &candidate);
+                }
                 progress.read_one();
                 read.holds_anything().then_some(Reading::Candidate(read))
             }
