@@ -13,10 +13,13 @@ Builds (once, under target/bench/) from pinned real packages:
   - a directory of manylinux wheels (benches/wheels.txt, pip download);
   - node_modules copies of 10k, 30k, 100k and 300k files, for scaling.
 Then times, warm page cache, RUNS runs each (median; the tools of one tree
-interleaved, round by round): muslcheck; `scanelf -R -n`
+interleaved, round by round): muslcheck as it is distributed (the static
+binary of `tools/build-dist.sh --binary`); `scanelf -R -n`
 (pax-utils); the floor `find TREE -type f -exec head -c4 {} +`; and for the
-wheels `auditwheel show` on each wheel. Wall, CPU (user+sys) and peak RSS come
-from /usr/bin/time. Writes benches/RESULTS.md and the README's table.
+wheels `auditwheel show` on each wheel. Wall and CPU (user+sys) of each
+command started directly (a shell only where the command needs one); peak
+RSS from /usr/bin/time in the warm-up run. Writes benches/RESULTS.md and the
+README's table.
 
 Usage: benches/compare.sh            (RUNS=5 by default)
 """
@@ -24,6 +27,7 @@ Usage: benches/compare.sh            (RUNS=5 by default)
 import os
 import platform
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -35,7 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORK = Path(os.environ.get("MUSLCHECK_BENCH_DIR", ROOT / "target" / "bench"))
 RUNS = int(os.environ.get("RUNS", "5"))
-MUSLCHECK = ROOT / "target" / "release" / "muslcheck"
+# Set by main(): the distributed (static) binary, built by tools/build-dist.sh --binary.
+MUSLCHECK = ROOT / "target" / "x86_64-unknown-linux-gnu" / "dist" / "muslcheck"
 SCALES = [10_000, 30_000, 100_000, 300_000]
 
 
@@ -121,26 +126,41 @@ def build_scale(modules: Path, target: int) -> Path:
     return tree
 
 
+def words(cmd: str):
+    """The command's argument list: run directly, through `sh -c` only when
+    it needs a shell (a loop, a pipe)."""
+    if any(c in cmd for c in ";|&$<>*"):
+        return ["sh", "-c", cmd]
+    return shlex.split(cmd)
+
+
 def run_timed(cmd: str):
-    """Wall s (perf_counter), CPU s (wait4's rusage) and peak RSS MiB (GNU time's,
-    which counts the command, not the forked copy of this script) of one run:
-    microseconds, where /usr/bin/time alone rounds times to 10 ms."""
+    """Wall s (perf_counter) and CPU s (wait4's rusage) of one run of the
+    command, started directly: a wrapper (`sh -c`, /usr/bin/time) added about
+    1.5 ms to every command, most of a small tree's time."""
+    start = time.perf_counter()
+    process = subprocess.Popen(words(cmd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def peak_rss(cmd: str) -> float:
+    """Peak RSS MiB of one run, from GNU time (which counts the command, not
+    the forked copy of this script, as wait4's rusage would)."""
     with tempfile.NamedTemporaryFile("r") as rss:
-        start = time.perf_counter()
-        process = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", rss.name,
-                                    "sh", "-c", cmd + " >/dev/null 2>/dev/null"])
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
-        peak_kib = int(rss.read().split()[-1])
-    return wall, usage.ru_utime + usage.ru_stime, peak_kib / 1024
+        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name] + words(cmd),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return int(rss.read().split()[-1]) / 1024
 
 
 def measure(cmd: str):
-    """Median wall s, CPU s, peak RSS MiB over RUNS runs, after one warm-up."""
-    run_timed(cmd)
+    """Median wall s and CPU s over RUNS runs, and the peak RSS MiB of the
+    warm-up run."""
+    rss = peak_rss(cmd)
     runs = [run_timed(cmd) for _ in range(RUNS)]
-    return tuple(statistics.median(run[i] for run in runs) for i in range(3))
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs), rss
 
 
 def row(tree_name, files, tool, cmd, results):
@@ -151,24 +171,30 @@ def rows(tree_name, files, tools, results):
     """The tools on one tree, interleaved: each round runs every tool once,
     so that the machine's drift (a shared VM's varies by half between
     minutes) falls on all of them alike, not on whichever ran last."""
-    for _, cmd in tools:
-        run_timed(cmd)
+    rss = {tool: peak_rss(cmd) for tool, cmd in tools}
     runs = {tool: [] for tool, _ in tools}
     for _ in range(RUNS):
         for tool, cmd in tools:
             runs[tool].append(run_timed(cmd))
     measured = {}
     for tool, _ in tools:
-        wall, cpu, rss = (statistics.median(run[i] for run in runs[tool]) for i in range(3))
-        results.append((tree_name, files, tool, wall, cpu, rss))
-        print(f"  {tree_name:<22} {tool:<28} wall {wall:7.3f}s cpu {cpu:7.3f}s rss {rss:7.1f} MiB", flush=True)
+        wall, cpu = (statistics.median(run[i] for run in runs[tool]) for i in range(2))
+        rss_mib = rss[tool]
+        results.append((tree_name, files, tool, wall, cpu, rss_mib))
+        print(f"  {tree_name:<22} {tool:<28} wall {wall:7.3f}s cpu {cpu:7.3f}s rss {rss_mib:7.1f} MiB",
+              flush=True)
         measured[tool] = (wall, cpu)
     return measured
 
 
 def main():
+    global MUSLCHECK
     WORK.mkdir(parents=True, exist_ok=True)
+    # The hostile cases are written by a test of the release build.
     sh(["cargo", "build", "--release", "--locked", "-q"], cwd=ROOT)
+    built = subprocess.run([str(ROOT / "tools" / "build-dist.sh"), "--binary"], cwd=ROOT,
+                           check=True, capture_output=True, text=True).stdout.strip().splitlines()
+    MUSLCHECK = ROOT / built[-1]
     for tool in ["scanelf", "npm"]:
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} not found: apt-get install pax-utils npm")
@@ -239,7 +265,9 @@ def write_results(results, ratios, wheel_ratio, scaling, matrix_ratios):
     version = subprocess.run([str(MUSLCHECK), "--version"], capture_output=True, text=True).stdout.strip()
     lines = [
         f"Measured by `benches/compare.sh` ({RUNS} runs each, median, warm page cache) "
-        f"on {machine()}; {version}.",
+        f"on {machine()}; {version}, the distributed static binary "
+        "(`tools/build-dist.sh --binary`). Each command is started directly: wall from "
+        "`time.perf_counter`, CPU from `wait4`, peak RSS from GNU time in a warm-up run.",
         "",
         "| tree | files | tool | wall | CPU | peak RSS |",
         "|---|---:|---|---:|---:|---:|",

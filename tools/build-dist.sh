@@ -7,6 +7,8 @@
 #   dist/rootfs/, dist/oci/, dist/muslcheck-VERSION-oci.tar   the container image (Dockerfile)
 # Needs cargo, python3 and npm; maturin and wheel are installed into target/dist-tools.
 # tools/check-dist.sh then installs and runs each one.
+# `tools/build-dist.sh --binary` builds the static binary alone (cargo only) and prints
+# its path: what benches/compare.py measures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +18,11 @@ triple=x86_64-unknown-linux-gnu
 # and glibc systems and in an empty root. docs/DISTRIBUTION.md says why this route.
 export RUSTFLAGS='-C target-feature=+crt-static'
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
+if [ "${1:-}" = "--binary" ]; then
+    cargo build --quiet --locked --profile dist --target "$triple"
+    echo "target/$triple/dist/muslcheck"
+    exit 0
+fi
 # The packaging tools, pinned, in a venv of their own (PyPI).
 tools=target/dist-tools
 if [ ! -x "$tools/bin/maturin" ] || [ ! -x "$tools/bin/wheel" ]; then
