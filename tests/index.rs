@@ -380,21 +380,29 @@ fn the_index_urls_come_from_pip_conf_and_the_project_npmrc() {
     )
     .unwrap();
     let pip_conf = pip_conf.to_str().unwrap();
-    let output = Command::cargo_bin("muslcheck")
-        .unwrap()
-        .args(["--arch", "x86_64", "--format", "json", "--fail-on", "never"])
-        .arg(project.path())
-        .env_remove("PIP_INDEX_URL")
-        .env_remove("UV_INDEX_URL")
-        .env_remove("UV_DEFAULT_INDEX")
-        .env_remove("npm_config_registry")
-        .env_remove("NPM_CONFIG_REGISTRY")
-        .env_remove("MUSLCHECK_OFFLINE")
-        .env("PIP_CONFIG_FILE", pip_conf)
-        .env("XDG_CACHE_HOME", cache.path())
-        .timeout(Duration::from_secs(120))
-        .output()
-        .unwrap();
+    // The user's registry, asked when the project's is not: one that refuses.
+    let user_npmrc = cache.path().join("user.npmrc");
+    std::fs::write(&user_npmrc, "registry=http://127.0.0.1:1/\n").unwrap();
+    let scan = |options: &[&str], cache: &Path| {
+        Command::cargo_bin("muslcheck")
+            .unwrap()
+            .args(options)
+            .args(["--arch", "x86_64", "--format", "json", "--fail-on", "never"])
+            .arg(project.path())
+            .env_remove("PIP_INDEX_URL")
+            .env_remove("UV_INDEX_URL")
+            .env_remove("UV_DEFAULT_INDEX")
+            .env_remove("npm_config_registry")
+            .env_remove("NPM_CONFIG_REGISTRY")
+            .env_remove("MUSLCHECK_OFFLINE")
+            .env("PIP_CONFIG_FILE", pip_conf)
+            .env("npm_config_userconfig", &user_npmrc)
+            .env("XDG_CACHE_HOME", cache)
+            .timeout(Duration::from_secs(120))
+            .output()
+            .unwrap()
+    };
+    let output = scan(&[], cache.path());
     let index = index_of(&output);
     let paths = server.paths();
     for wanted in [
@@ -411,28 +419,10 @@ fn the_index_urls_come_from_pip_conf_and_the_project_npmrc() {
     assert!(!paths.iter().any(|p| p.contains("secret")));
 
     // With --no-config the scanned tree configures nothing, its `.npmrc`
-    // included: the user's registry is asked (here one that refuses).
-    let user_npmrc = cache.path().join("user.npmrc");
-    std::fs::write(&user_npmrc, "registry=http://127.0.0.1:1/\n").unwrap();
+    // included: the user's registry is asked.
     let fresh_cache = tempfile::tempdir().unwrap();
     let asked_before = server.paths().len();
-    let output = Command::cargo_bin("muslcheck")
-        .unwrap()
-        .args(["--no-config", "--arch", "x86_64", "--format", "json"])
-        .args(["--fail-on", "never"])
-        .arg(project.path())
-        .env_remove("PIP_INDEX_URL")
-        .env_remove("UV_INDEX_URL")
-        .env_remove("UV_DEFAULT_INDEX")
-        .env_remove("npm_config_registry")
-        .env_remove("NPM_CONFIG_REGISTRY")
-        .env_remove("MUSLCHECK_OFFLINE")
-        .env("PIP_CONFIG_FILE", pip_conf)
-        .env("npm_config_userconfig", &user_npmrc)
-        .env("XDG_CACHE_HOME", fresh_cache.path())
-        .timeout(Duration::from_secs(120))
-        .output()
-        .unwrap();
+    let output = scan(&["--no-config"], fresh_cache.path());
     let index = index_of(&output);
     let npm_asked: Vec<String> = server.paths()[..]
         .iter()
