@@ -828,6 +828,41 @@ fn the_members_of_all_archives_are_kept_within_a_total() {
     assert_eq!(kept + not_kept, ARCHIVES * MEMBERS);
 }
 
+/// Each jar nested in a jar reported its members up to the cap on its own,
+/// so a thousand nested jars could hold ten million. The jar and the jars
+/// nested in it share the cap: past it, the rest of the nested jars are
+/// not read, and the jar says how many.
+#[test]
+fn a_jar_and_the_jars_nested_in_it_report_members_within_one_cap() {
+    const NESTED: usize = 4;
+    const MEMBERS: usize = 4_000;
+    let elf = b"\x7fELF".as_slice();
+    let names: Vec<String> = (0..MEMBERS).map(|i| format!("lib/l{i}.so")).collect();
+    let members: Vec<(&str, &[u8])> = names.iter().map(|name| (name.as_str(), elf)).collect();
+    let inner = wheel(&members);
+    let jar_names: Vec<String> = (0..NESTED)
+        .map(|i| format!("BOOT-INF/lib/inner{i}.jar"))
+        .collect();
+    let jars: Vec<(&str, &[u8])> = jar_names
+        .iter()
+        .map(|name| (name.as_str(), inner.as_slice()))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.jar"), wheel(&jars)).unwrap();
+    let (report, exit) = json_scan(dir.path(), &[]);
+    assert!((0..=2).contains(&exit));
+    let reported = common::artifacts(&report)
+        .iter()
+        .filter(|a| a["path"].as_str().is_some_and(|p| p.starts_with("app.jar!/")))
+        .count();
+    assert!(reported <= 10_000 + MEMBERS, "{reported} members reported");
+    let rest = member_findings(&report, "app.jar", "MC001");
+    assert!(
+        rest.iter().any(|m| m.contains("1 of its 4 nested jars were not read")),
+        "{rest:?}"
+    );
+}
+
 /// Every `pom.properties` of a jar was kept whole (64 KiB each): 40,000
 /// deflated repeats, a 9 MB jar, held 2.7 GB. Their text is kept up to a
 /// total; the jar is still read.

@@ -615,7 +615,27 @@ fn read_jar_level<T>(
     part.contents = part.contents.finish();
     parts.push(part);
     // One level of nesting, each inner jar held in memory while it is read.
-    for (name, path) in nested {
+    let nested_count = nested.len();
+    for (read, (name, path)) in nested.into_iter().enumerate() {
+        // The jar and the jars nested in it report members up to one cap
+        // together: each nested jar's own would let a thousand of them
+        // hold ten million.
+        let reported: usize = parts
+            .iter()
+            .map(|part| part.contents.members.len() + part.contents.problems.len())
+            .sum();
+        if reported >= MAX_ITEMS {
+            if let Some(outer) = parts.first_mut() {
+                outer.contents.problems.push(MemberProblem::unreadable(
+                    "(the rest of the jar)".to_string(),
+                    format!(
+                        "more than {MAX_ITEMS} ELF or unreadable members in the jar and the jars nested in it: {} of its {nested_count} nested jars were not read",
+                        nested_count - read
+                    ),
+                ));
+            }
+            break;
+        }
         let outcome = read_nested(
             &mut zip,
             (&name, &path),
