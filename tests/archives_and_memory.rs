@@ -853,12 +853,17 @@ fn a_jar_and_the_jars_nested_in_it_report_members_within_one_cap() {
     assert!((0..=2).contains(&exit));
     let reported = common::artifacts(&report)
         .iter()
-        .filter(|a| a["path"].as_str().is_some_and(|p| p.starts_with("app.jar!/")))
+        .filter(|a| {
+            a["path"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("app.jar!/"))
+        })
         .count();
     assert!(reported <= 10_000 + MEMBERS, "{reported} members reported");
     let rest = member_findings(&report, "app.jar", "MC001");
     assert!(
-        rest.iter().any(|m| m.contains("1 of its 4 nested jars were not read")),
+        rest.iter()
+            .any(|m| m.contains("1 of its 4 nested jars were not read")),
         "{rest:?}"
     );
 }
