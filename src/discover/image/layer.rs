@@ -14,7 +14,7 @@ use super::merged::{Changes, Merged, Node};
 use super::source::Blobs;
 use super::{ImageProblem, ImageProblemKind, ImageRead, is_metadata};
 use crate::discover::archive::{
-    ElfMember, MAX_HOSTILE_NAMES_LISTED, MAX_MEMBER_BYTES, member_path, read_elf_member, read_jar,
+    ElfMember, MAX_MEMBER_BYTES, member_path, read_elf_member, read_jar,
 };
 use crate::discover::bounded_tar::{BoundedTar, holds_file_data, pax_sparse};
 use crate::discover::budget;
@@ -161,20 +161,9 @@ struct LayerReader<'a, T> {
 }
 
 impl<T: Clone> LayerReader<'_, T> {
-    /// A member named outside the image: listed while the image has listed
-    /// fewer than [`MAX_HOSTILE_NAMES_LISTED`], else counted (a header
-    /// alone makes one: 4 million, a 9 MB layer, were 1.4 GB of report).
+    /// A member named outside the image (listed or counted, see [`super::HostileNames`]).
     fn hostile(&mut self, name: String, reason: String) {
-        if self.merged.hostile_listed >= MAX_HOSTILE_NAMES_LISTED {
-            self.merged.hostile_unlisted += 1;
-            return;
-        }
-        self.merged.hostile_listed += 1;
-        self.problems.push(ImageProblem {
-            path: name,
-            kind: ImageProblemKind::HostileName,
-            reason,
-        });
+        self.merged.hostile.note(self.problems, name, reason);
     }
 
     fn unreadable(&mut self, name: String, reason: String) {

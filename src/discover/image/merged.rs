@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 
 use super::{
-    ImageConfig, ImageContents, ImageFile, ImageFormat, ImageProblem, ImageRead, resolve_links,
-    symlink_target,
+    HostileNames, ImageConfig, ImageContents, ImageFile, ImageFormat, ImageProblem, ImageRead,
+    resolve_links, symlink_target,
 };
 
 /// A path of the merged view.
@@ -31,9 +31,8 @@ pub struct Merged<T> {
     /// Bytes of metadata kept so far (within the image's cap).
     pub(super) metadata_total: u64,
     pub(super) skipped_by_name: u64,
-    /// Members named outside the image, of every layer: listed, and past those.
-    pub(super) hostile_listed: usize,
-    pub(super) hostile_unlisted: usize,
+    /// Members named outside the image, of every layer.
+    pub(super) hostile: HostileNames,
 }
 
 impl<T> Default for Merged<T> {
@@ -43,8 +42,7 @@ impl<T> Default for Merged<T> {
             heads_wanted: HashSet::new(),
             metadata_total: 0,
             skipped_by_name: 0,
-            hostile_listed: 0,
-            hostile_unlisted: 0,
+            hostile: HostileNames::default(),
         }
     }
 }

@@ -8,11 +8,11 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use crate::discover::archive::{MAX_HOSTILE_NAMES_LISTED, member_path};
+use crate::discover::archive::member_path;
 use crate::discover::bounded_tar::BoundedTar;
 use crate::model::ReportPath;
 
-use super::{ImageProblem, ImageProblemKind};
+use super::{HostileNames, ImageProblem, ImageProblemKind};
 
 /// The bytes of a tar member: where its data starts and how long it is.
 #[derive(Debug, Clone)]
@@ -274,7 +274,7 @@ fn list_gzip_tar(
     let mut members = HashMap::new();
     let mut small = HashMap::new();
     let mut kept: u64 = 0;
-    let mut hostile = Hostile::default();
+    let mut hostile = HostileNames::default();
     for entry in entries {
         let mut entry = match entry {
             Ok(entry) => entry,
@@ -359,7 +359,7 @@ fn list_tar(
     let mut archive = BoundedTar::new(file);
     let entries = archive.entries_with_seek().map_err(|e| e.to_string())?;
     let mut members = HashMap::new();
-    let mut hostile = Hostile::default();
+    let mut hostile = HostileNames::default();
     for entry in entries {
         let entry = match entry {
             Ok(entry) => entry,
@@ -419,36 +419,6 @@ fn list_tar(
     }
     hostile.finish(problems);
     Ok(members)
-}
-
-/// Members of an image archive named outside it: the first
-/// [`MAX_HOSTILE_NAMES_LISTED`] listed, the rest counted (headers alone,
-/// which a gzip-compressed archive shrinks a thousandfold).
-#[derive(Default)]
-struct Hostile {
-    listed: usize,
-    unlisted: usize,
-}
-
-impl Hostile {
-    fn note(&mut self, problems: &mut Vec<ImageProblem>, path: String, reason: String) {
-        if self.listed >= MAX_HOSTILE_NAMES_LISTED {
-            self.unlisted += 1;
-            return;
-        }
-        self.listed += 1;
-        problems.push(ImageProblem {
-            path,
-            kind: ImageProblemKind::HostileName,
-            reason,
-        });
-    }
-
-    fn finish(self, problems: &mut Vec<ImageProblem>) {
-        if self.unlisted > 0 {
-            problems.push(super::hostile_unlisted(self.unlisted));
-        }
-    }
 }
 
 /// The archive stopped reading after `members` good ones: the rest is lost.
