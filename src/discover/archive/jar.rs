@@ -122,17 +122,15 @@ fn read_jar_level<T>(
             .take(inflated, name, placed, declared, &mut entry, analyse);
     }
     part.contents = part.contents.finish();
-    parts.push(part);
     // One level of nesting, each inner jar held in memory while it is read.
+    // The jar and the jars nested in it report members up to one cap
+    // together: each nested jar's own would let a thousand of them hold ten
+    // million. Counted as they come: summing every part read so far, once
+    // per nested jar, took 11.7 s for 100,000 empty ones.
+    let mut reported = part.contents.reported();
+    parts.push(part);
     let nested_count = nested.len();
     for (read, (name, path)) in nested.into_iter().enumerate() {
-        // The jar and the jars nested in it report members up to one cap
-        // together: each nested jar's own would let a thousand of them
-        // hold ten million.
-        let reported: usize = parts
-            .iter()
-            .map(|part| part.contents.members.len() + part.contents.problems.len())
-            .sum();
         if reported >= MAX_ITEMS {
             if let Some(outer) = parts.first_mut() {
                 outer.contents.problems.push(MemberProblem::unreadable(
@@ -145,6 +143,7 @@ fn read_jar_level<T>(
             }
             break;
         }
+        let before = parts.len();
         let outcome = read_nested(
             &mut zip,
             (&name, &path),
@@ -152,11 +151,18 @@ fn read_jar_level<T>(
             analyse,
             parts,
         );
+        reported += parts
+            .get(before..)
+            .unwrap_or_default()
+            .iter()
+            .map(|part| part.contents.reported())
+            .sum::<usize>();
         if let (Err(reason), Some(outer)) = (outcome, parts.first_mut()) {
             outer
                 .contents
                 .problems
                 .push(MemberProblem::unreadable(name, reason));
+            reported += 1;
         }
     }
     Ok(())

@@ -135,7 +135,7 @@ impl<T> ArchiveContents<T> {
                 "more than {} MiB of member names",
                 MAX_NAME_BYTES / (1024 * 1024)
             )
-        } else if self.members.len() + self.problems.len() >= MAX_ITEMS {
+        } else if self.reported() >= MAX_ITEMS {
             format!("more than {MAX_ITEMS} ELF or unreadable members")
         } else {
             return false;
@@ -148,6 +148,11 @@ impl<T> ArchiveContents<T> {
             ),
         ));
         true
+    }
+
+    /// Members reported one by one: the ELF ones and those that could not be read.
+    fn reported(&self) -> usize {
+        self.members.len() + self.problems.len()
     }
 
     /// Records a member's name; its path inside the archive, or why the
