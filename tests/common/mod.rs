@@ -2,6 +2,7 @@
 //! or scan in process and read the typed report.
 #![allow(dead_code)] // Each test crate uses its own subset.
 
+pub mod archives;
 pub mod synthetic_elf;
 
 use std::path::{Path, PathBuf};
