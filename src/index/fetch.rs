@@ -19,8 +19,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 /// All of a scan's requests, unless one request may take longer: an index
 /// that answers each request just within its timeout (a registry a
-/// project's `.npmrc` names can) would otherwise hold a scan of a thousand
-/// packages for an hour.
+/// project's `.npmrc` names can) could otherwise hold a scan of a thousand
+/// npm packages (two documents each, 19 s each, 8 at a time) for 80 minutes.
 pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long a cached document answers without asking the network again.
 const FRESH_FOR: Duration = Duration::from_secs(24 * 60 * 60);
