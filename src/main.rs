@@ -27,6 +27,8 @@ use muslcheck::progress::Progress;
 use muslcheck::report::{self, ExitStatus, Format, TextOptions, escape};
 use muslcheck::{Options, Report, scan, scan_matrix, scan_with_progress};
 
+mod heap;
+
 /// Tells which native files of a project will break on Alpine Linux (musl), and why.
 #[derive(Debug, Parser)]
 #[command(name = "muslcheck", version, args_conflicts_with_subcommands = true)]
@@ -157,7 +159,7 @@ fn offline_from_environment() -> bool {
 }
 
 fn main() -> ExitCode {
-    grow_heaps_in_large_steps();
+    heap::configure();
     muslcheck::discover::leave_mapped_files_to_exit();
     let cli = parse_arguments();
     let status = match cli.command {
@@ -192,22 +194,6 @@ fn parse_arguments() -> Cli {
     }
     Cli::parse_from(words)
 }
-
-/// glibc grows a thread's heap a few pages at a time, one mprotect(2) each:
-/// 400 calls on the venv benchmark, 20 with 8 MiB of headroom per step
-/// (its CPU 3-6 ms less in interleaved runs). Headroom never touched is not
-/// memory used: peak RSS is unchanged.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-#[allow(unsafe_code)]
-fn grow_heaps_in_large_steps() {
-    // SAFETY: sets one malloc parameter; called first, before any thread starts.
-    unsafe {
-        libc::mallopt(libc::M_TOP_PAD, 8 << 20);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn grow_heaps_in_large_steps() {}
 
 /// The longest line of an error message, in characters.
 const ERROR_LINE_CHARS: usize = 400;

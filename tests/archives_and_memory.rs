@@ -412,8 +412,10 @@ fn inflated_bytes_share_one_budget_across_threads() {
             "every member was read"
         );
     }
+    // The budget, one member, and each thread's heap holding one huge page
+    // it has only begun to use (src/heap.rs): 72 MiB, not 192.
     assert!(
-        peak_kib * 1024 < 32 * MIB + 24 * MIB,
+        peak_kib * 1024 < 32 * MIB + 24 * MIB + 8 * 2 * MIB,
         "peak RSS {} MiB",
         peak_kib / 1024
     );
