@@ -114,7 +114,9 @@ fn advise_huge_pages_for_this_thread() -> bool {
     false
 }
 
-#[cfg(all(test, target_os = "linux", target_env = "gnu"))]
+// Linux and glibc only, as what they test.
+#[cfg(test)]
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 mod tests {
     use super::*;
 

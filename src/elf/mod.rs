@@ -439,9 +439,10 @@ fn required_symbols(parsed: &Parsed, needed: &[NeededVersion]) -> Vec<RequiredSy
             copy: true,
         });
     }
-    // One symbol per name, by name: stable, so a name's undefined entries
-    // come first, in table order, and the first one gives its version.
-    asks.sort_by(|a, b| a.name.cmp(b.name));
+    // One symbol per name, by name; within a name its undefined entries
+    // first, in table order, so that the first one gives its version.
+    // Each entry's key is unique: an unstable sort gives the same order.
+    asks.sort_unstable_by(|a, b| (a.name, a.copy, a.index).cmp(&(b.name, b.copy, b.index)));
     let mut required: Vec<RequiredSymbol> = Vec::new();
     for group in asks.chunk_by(|a, b| a.name == b.name) {
         let Some(first) = group.first() else { continue };
