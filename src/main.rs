@@ -556,7 +556,7 @@ impl Progress for ProgressBar {
 }
 
 fn audit_wheels(wheels: &[PathBuf], format: Format) -> ExitStatus {
-    let report = match scan(wheels, &Options::default()) {
+    let report = match on_pool(|| scan(wheels, &Options::default())) {
         Ok(report) => report,
         Err(err) => return usage_error(&err.to_string()),
     };
@@ -568,12 +568,12 @@ fn audit_wheels(wheels: &[PathBuf], format: Format) -> ExitStatus {
             given.join(", ")
         ));
     }
-    let rendered = match format {
+    let rendered = on_pool(|| match format {
         Format::Json => report::render_json(&report),
         Format::Sarif => report::render_sarif(&report),
         Format::Github => report::render_github(&report),
         Format::Text => report::render_wheel_audit(&report),
-    };
+    });
     println!("{}", rendered.trim_end());
     let tag_findings = report
         .artifacts
