@@ -181,10 +181,15 @@ fn parse_arguments() -> Cli {
     let Some(first) = cli.scan.paths.first().and_then(|p| p.to_str()) else {
         return cli;
     };
+    // A path that exists is scanned: the whole command (built again to
+    // list its subcommands) is needed only for one that does not.
+    if cli.command.is_some() || Path::new(first).exists() {
+        return cli;
+    }
     let names_a_subcommand = Cli::command()
         .get_subcommands()
         .any(|sub| sub.get_name() == first);
-    if cli.command.is_some() || !names_a_subcommand || Path::new(first).exists() {
+    if !names_a_subcommand {
         return cli;
     }
     let mut words: Vec<std::ffi::OsString> = std::env::args_os().collect();
