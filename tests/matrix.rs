@@ -459,35 +459,3 @@ fn options_before_the_subcommand_go_to_it() {
         "a scan report: {report:#}"
     );
 }
-
-#[test]
-fn options_written_before_the_subcommand_go_to_it_unless_a_path_has_its_name() {
-    let dir = tempfile::tempdir().unwrap();
-    let lib = corpus("lib");
-    let run = |cwd: &Path| {
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("muslcheck"))
-            .current_dir(cwd)
-            .env("MUSLCHECK_OFFLINE", "1")
-            .args(["--arch", "x86_64", "--format", "json", "matrix"])
-            .arg(&lib)
-            .output()
-            .unwrap()
-    };
-    let moved = run(dir.path());
-    assert_ne!(moved.status.code(), Some(2));
-    assert!(
-        json_of(&moved)["targets"]
-            .as_array()
-            .is_some_and(|t| t.len() > 1),
-        "the matrix ran"
-    );
-    // A directory named `matrix` is a path to scan, as given.
-    std::fs::create_dir(dir.path().join("matrix")).unwrap();
-    let scanned = run(dir.path());
-    let report = json_of(&scanned);
-    assert!(report["targets"].is_null(), "one report, not a matrix");
-    assert_eq!(
-        report["roots"],
-        serde_json::json!(["matrix", lib.to_str().unwrap()])
-    );
-}
