@@ -217,9 +217,9 @@ fn usage_error(message: &str) -> ExitStatus {
 
 /// Runs `work` on one of rayon's threads while this one waits. Each
 /// parallel step the scan starts from outside the pool is handed to it and
-/// this thread woken after: started from inside, none is (0.5 ms of the
-/// venv benchmark's 16), and the work allocates from a pool thread's heap,
-/// which takes huge pages (`heap.rs`).
+/// this thread woken after: started from inside, none is (0.5-1.6 ms of
+/// the venv benchmark's 16-17 in interleaved runs), and the work allocates
+/// from a pool thread's heap, which takes huge pages (`heap.rs`).
 fn on_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
     // A scope entered from outside the pool runs its closure on a pool thread.
     rayon::scope(|_| work())
