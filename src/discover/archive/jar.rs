@@ -3,11 +3,8 @@
 
 use std::io::{Read, Seek};
 
-use super::{
-    ArchiveContents, MAX_ARCHIVE_BYTES, MAX_ITEMS, MAX_MEMBER_BYTES, MemberProblem, base_name,
-    zip_member,
-};
-use crate::discover::{budget, name_proves_text};
+use super::{ArchiveContents, MAX_ITEMS, MemberProblem, base_name, inflate_member, zip_member};
+use crate::discover::name_proves_text;
 
 /// Largest `pom.properties` or `MANIFEST.MF` read from a jar.
 const JAR_METADATA_CAP: u64 = 64 * 1024;
@@ -177,19 +174,7 @@ fn read_nested<T, R: Read + Seek>(
 ) -> Result<(), String> {
     let mut entry = zip.by_name(name).map_err(|e| e.to_string())?;
     let declared = entry.size();
-    if declared > MAX_MEMBER_BYTES || inflated.saturating_add(declared) > MAX_ARCHIVE_BYTES {
-        return Err(format!(
-            "a nested jar declaring {declared} bytes, over the {} MiB inflate cap",
-            MAX_MEMBER_BYTES / (1024 * 1024)
-        ));
-    }
-    let mut bytes = budget::shared().buffer(declared.max(1))?;
-    if bytes.fill_from(&mut entry).map_err(|e| e.to_string())? {
-        return Err(format!(
-            "inflates past its declared {declared} bytes (a zip bomb?); not read further"
-        ));
-    }
-    *inflated += bytes.len() as u64;
+    let bytes = inflate_member(inflated, declared, &[], &mut entry)?;
     drop(entry);
     read_jar_level(
         std::io::Cursor::new(&*bytes),

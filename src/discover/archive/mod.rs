@@ -304,10 +304,7 @@ pub enum ElfMember<T> {
 }
 
 /// Sniffs a member's first 4 bytes and, if they are ELF's, reads the rest
-/// within the per-member cap, the per-archive total (`inflated`, updated) and
-/// the memory budget every reader shares, and analyses it. Never reads past
-/// the declared size: a member that inflates further (a zip bomb) is refused
-/// after one byte more.
+/// (see [`inflate_member`]) and analyses it.
 pub fn read_elf_member<T>(
     inflated: &mut u64,
     declared: u64,
@@ -317,32 +314,42 @@ pub fn read_elf_member<T>(
     if !starts_like_elf(reader) {
         return ElfMember::NotElf;
     }
+    match inflate_member(inflated, declared, &ELF_MAGIC, reader) {
+        Ok(bytes) => ElfMember::Analysed {
+            size: bytes.len() as u64,
+            analysed: analyse(&bytes),
+        },
+        Err(reason) => ElfMember::Unreadable(reason),
+    }
+}
+
+/// A member declaring `declared` bytes, `head` of them read already, read
+/// whole within the per-member cap, the per-archive total (`inflated`,
+/// updated) and the memory budget every reader shares (waiting, if need
+/// be, until it fits beside what other threads hold). Never reads past the
+/// declared size: a member that inflates further (a zip bomb) is refused
+/// after one byte more.
+fn inflate_member(
+    inflated: &mut u64,
+    declared: u64,
+    head: &[u8],
+    reader: &mut impl Read,
+) -> Result<budget::Buffer<'static>, String> {
     if declared > MAX_MEMBER_BYTES || inflated.saturating_add(declared) > MAX_ARCHIVE_BYTES {
-        return ElfMember::Unreadable(format!(
+        return Err(format!(
             "declares {declared} bytes, over the {} MiB inflate cap",
             MAX_MEMBER_BYTES / (1024 * 1024)
         ));
     }
-    // Waits, if need be, until the bytes fit beside what other threads hold.
-    let mut bytes = match budget::shared().buffer(declared.max(ELF_MAGIC.len() as u64)) {
-        Ok(buffer) => buffer,
-        Err(reason) => return ElfMember::Unreadable(reason),
-    };
-    bytes.extend(&ELF_MAGIC);
-    match bytes.fill_from(reader) {
-        Ok(true) => ElfMember::Unreadable(format!(
+    let mut bytes = budget::shared().buffer(declared.max(head.len() as u64).max(1))?;
+    bytes.extend(head);
+    if bytes.fill_from(reader).map_err(|err| err.to_string())? {
+        return Err(format!(
             "inflates past its declared {declared} bytes (a zip bomb?); not read further"
-        )),
-        Ok(false) => {
-            *inflated += bytes.len() as u64;
-            let analysed = analyse(&bytes);
-            ElfMember::Analysed {
-                size: bytes.len() as u64,
-                analysed,
-            }
-        }
-        Err(err) => ElfMember::Unreadable(err.to_string()),
+        ));
     }
+    *inflated += bytes.len() as u64;
+    Ok(bytes)
 }
 
 /// The kind of archive a file name says this is, when muslcheck does not read
