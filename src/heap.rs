@@ -4,8 +4,8 @@
 //! Ubuntu's default).
 //!
 //! Each first touch of a page is a page fault: 1,850 of them on the venv
-//! benchmark, 17% of its CPU samples (`perf`), two thirds on fresh heap
-//! pages of the pool's threads. glibc asks for huge pages only when told by
+//! benchmark, 17% of its CPU samples (`perf`), two thirds of them on
+//! anonymous memory, the threads' heaps. glibc asks for huge pages only when told by
 //! `GLIBC_TUNABLES`, read before `main`; so each pool thread advises its own
 //! heap when it starts (530 faults left, 2-3 ms less CPU).
 
