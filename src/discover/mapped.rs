@@ -17,10 +17,16 @@
 //! retired ones are unmapped together by [`release_retired`] once the
 //! readers are done: each munmap(2) while the walker runs on another core
 //! interrupts it to flush its TLB (about 1.8 ms of the venv benchmark's 26
-//! ms of CPU). What is retired is bounded, so a tree of large libraries
-//! unmaps as it goes. A process that ends after its scan (the command line)
-//! can [`leave_retired_to_exit`]: exit tears the whole address space down
-//! at once, interrupting no other core.
+//! ms of CPU). What retired mappings cost is the pages read from them,
+//! resident (and counted in the process's RSS) until they are unmapped; a
+//! parser reads a few percent of a large library (the venv benchmark's
+//! 115 MiB of mapped libraries, all kept, added 5 MiB to its peak RSS). So
+//! the process's resident file pages are looked at as mappings are
+//! retired, and past a limit the retired ones are unmapped there and then:
+//! a tree of large libraries, or of files read whole, unmaps as it goes. A
+//! process that ends after its scan (the command line) can
+//! [`leave_retired_to_exit`]: exit tears the whole address space down at
+//! once, interrupting no other core.
 //!
 //! The handler only reads atomics and calls mmap(2); it allocates nothing,
 //! takes no lock and never unwinds. Mappings are recorded in a fixed table of
@@ -131,44 +137,89 @@ impl Drop for GuardedMap {
     }
 }
 
-/// At most this many bytes of mappings wait to be unmapped: pages read from
-/// them stay resident (and counted in the process's RSS) until then.
-const RETIRED_BYTES: usize = 64 * 1024 * 1024;
+/// Retired mappings are kept while the process's resident file pages (its
+/// own code's among them) stay below this.
+const RESIDENT_FILE_LIMIT: u64 = 32 * 1024 * 1024;
+/// The resident pages are looked at each time this many more bytes of
+/// mappings are retired: at most this much more can have been read from
+/// them since the last look, so at most the limit and this stay resident.
+const LOOK_EVERY: usize = 32 * 1024 * 1024;
 
 struct Retired {
     maps: Vec<memmap2::Mmap>,
+    /// The retired mappings' length in all.
     bytes: usize,
+    /// At what `bytes` the resident pages are looked at next.
+    next_look: usize,
 }
 
-static RETIRED: Mutex<Retired> = Mutex::new(Retired {
-    maps: Vec::new(),
-    bytes: 0,
-});
+impl Retired {
+    const fn new() -> Retired {
+        Retired {
+            maps: Vec::new(),
+            bytes: 0,
+            next_look: LOOK_EVERY,
+        }
+    }
+
+    /// Keeps `map`; when it is time to look and `resident_file_bytes` says
+    /// the limit is reached (or cannot say), hands every retired mapping
+    /// back to be unmapped.
+    fn add(
+        &mut self,
+        map: memmap2::Mmap,
+        resident_file_bytes: impl FnOnce() -> Option<u64>,
+    ) -> Vec<memmap2::Mmap> {
+        self.bytes = self.bytes.saturating_add(map.len());
+        self.maps.push(map);
+        if self.bytes < self.next_look {
+            return Vec::new();
+        }
+        match resident_file_bytes() {
+            Some(resident) if resident < RESIDENT_FILE_LIMIT => {
+                self.next_look = self.bytes.saturating_add(LOOK_EVERY);
+                Vec::new()
+            }
+            _ => self.take(),
+        }
+    }
+
+    fn take(&mut self) -> Vec<memmap2::Mmap> {
+        self.bytes = 0;
+        self.next_look = LOOK_EVERY;
+        std::mem::take(&mut self.maps)
+    }
+}
+
+static RETIRED: Mutex<Retired> = Mutex::new(Retired::new());
 
 fn retired() -> std::sync::MutexGuard<'static, Retired> {
     // A list and its sum, consistent after every update.
     RETIRED.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Keeps `map` for [`release_retired`], or unmaps it now when the retired
-/// ones would pass [`RETIRED_BYTES`].
+/// Keeps `map` for [`release_retired`], or unmaps the retired ones now
+/// when the process's resident file pages reach [`RESIDENT_FILE_LIMIT`].
 fn retire(map: memmap2::Mmap) {
-    let mut retired = retired();
-    let bytes = retired.bytes.saturating_add(map.len());
-    if bytes <= RETIRED_BYTES {
-        retired.bytes = bytes;
-        retired.maps.push(map);
-    } else {
-        drop(retired);
-        drop(map);
-    }
+    let unmap_now = retired().add(map, resident_file_bytes);
+    drop(unmap_now);
+}
+
+/// The process's resident file-backed (and shared) pages, in bytes: the
+/// third field of `/proc/self/statm`, in pages.
+fn resident_file_bytes() -> Option<u64> {
+    let statm =
+        super::files::read_text_file(std::path::Path::new("/proc/self/statm"), 4096).ok()?;
+    let pages: u64 = statm.split_whitespace().nth(2)?.parse().ok()?;
+    let page = u64::try_from(PAGE_SIZE.load(Ordering::Acquire)).ok()?;
+    pages.checked_mul(page)
 }
 
 /// Set once the process has said it ends after its scan.
 static LEFT_TO_EXIT: AtomicBool = AtomicBool::new(false);
 
 /// From now on [`release_retired`] leaves the retired mappings to the
-/// process's exit (at most [`RETIRED_BYTES`] of them).
+/// process's exit (as many as [`RESIDENT_FILE_LIMIT`] lets stay).
 pub fn leave_retired_to_exit() {
     LEFT_TO_EXIT.store(true, Ordering::Relaxed);
 }
@@ -179,11 +230,7 @@ pub fn release_retired() {
     if LEFT_TO_EXIT.load(Ordering::Relaxed) {
         return;
     }
-    let maps = {
-        let mut retired = retired();
-        retired.bytes = 0;
-        std::mem::take(&mut retired.maps)
-    };
+    let maps = retired().take();
     drop(maps);
 }
 
@@ -291,5 +338,74 @@ fn forward(signal: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::
         let mut default: libc::sigaction = std::mem::zeroed();
         default.sa_sigaction = libc::SIG_DFL;
         libc::sigaction(libc::SIGBUS, &default, std::ptr::null_mut());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    /// A mapping `len` bytes long of a sparse file: no page of it is read.
+    fn sparse_map(dir: &std::path::Path, name: &str, len: u64) -> memmap2::Mmap {
+        let path = dir.join(name);
+        let file = File::create(&path).unwrap();
+        file.set_len(len).unwrap();
+        // SAFETY: a read-only map of a file only this test writes.
+        unsafe { memmap2::Mmap::map(&File::open(&path).unwrap()).unwrap() }
+    }
+
+    #[test]
+    fn retired_maps_are_kept_while_the_resident_pages_stay_under_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let step = LOOK_EVERY as u64;
+        let mut retired = Retired::new();
+        let looked = Cell::new(0);
+        let looks = &looked;
+        let look = |resident: Option<u64>| {
+            move || {
+                looks.set(looks.get() + 1);
+                resident
+            }
+        };
+        // Under the first look's length: not looked at, kept.
+        let small = sparse_map(dir.path(), "small", 4096);
+        assert!(retired.add(small, look(None)).is_empty());
+        assert_eq!(looks.get(), 0);
+        // Past it: looked at once; few pages resident, so kept.
+        let large = sparse_map(dir.path(), "large", step);
+        assert!(retired.add(large, look(Some(1 << 20))).is_empty());
+        assert_eq!((looks.get(), retired.maps.len()), (1, 2));
+        // Not looked at again until as many bytes more are retired.
+        let more = sparse_map(dir.path(), "more", step - 8192);
+        assert!(retired.add(more, look(None)).is_empty());
+        assert_eq!(looks.get(), 1);
+        // At the limit, every retired map is handed back to be unmapped.
+        let last = sparse_map(dir.path(), "last", 8192);
+        let released = retired.add(last, look(Some(RESIDENT_FILE_LIMIT)));
+        assert_eq!((looks.get(), released.len()), (2, 4));
+        assert_eq!((retired.maps.len(), retired.bytes), (0, 0));
+        // A look that cannot read the resident pages releases too.
+        let again = sparse_map(dir.path(), "again", step);
+        assert_eq!(retired.add(again, look(None)).len(), 1);
+    }
+
+    #[test]
+    fn resident_file_bytes_count_the_pages_read_from_a_mapping() {
+        assert!(handler_installed(), "the page size is read on installing");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("read-whole");
+        let len = 16 << 20;
+        std::fs::write(&path, vec![1u8; len]).unwrap();
+        let file = File::open(&path).unwrap();
+        let before = resident_file_bytes().unwrap();
+        let map = GuardedMap::map(&file, len).unwrap().unwrap();
+        let sum: u64 = map.iter().step_by(4096).map(|&b| u64::from(b)).sum();
+        assert_eq!(sum, len as u64 / 4096);
+        let after = resident_file_bytes().unwrap();
+        assert!(
+            after >= before + (len as u64) / 2,
+            "{before} bytes resident before reading 16 MiB, {after} after"
+        );
     }
 }
