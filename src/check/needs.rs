@@ -6,6 +6,8 @@
 
 use std::sync::OnceLock;
 
+use rustc_hash::FxHashMap;
+
 use super::provider::PackageTable;
 use super::tree::TreeFile;
 use crate::model::RequiredSymbol;
@@ -92,8 +94,14 @@ impl<'a> Lookup<'a> {
     }
 }
 
+/// What musl said of each name already asked about: a tree's objects ask
+/// for the same few names again and again (the venv benchmark's 99 files
+/// 13,600 times for 1,600 names), and a table lookup costs several hashes
+/// and row reads.
+pub(super) type MuslAnswers<'a> = FxHashMap<&'a str, Option<MuslProvides>>;
+
 impl<'a> ObjectNeeds<'a> {
-    pub fn of(file: &TreeFile<'a>, platform: &Platform) -> Self {
+    pub fn of(file: &TreeFile<'a>, platform: &Platform, answers: &mut MuslAnswers<'a>) -> Self {
         let mut needs = ObjectNeeds::default();
         // Only musl's loader is modelled here: a glibc or no-libc image's
         // resolver (`glibc`) asks its own tables. The matrix built these for
@@ -109,7 +117,10 @@ impl<'a> ObjectNeeds<'a> {
             .filter(|s| !s.weak && s.relocated)
             .chain(own_ifuncs)
         {
-            match platform.libc_provides(&required.name) {
+            let provides = *answers
+                .entry(required.name.as_str())
+                .or_insert_with(|| platform.libc_provides(&required.name));
+            match provides {
                 Some(MuslProvides::Exported) => {}
                 Some(MuslProvides::Lfs64Redirect(target)) => needs
                     .redirected

@@ -21,7 +21,7 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::needs::ObjectNeeds;
+use super::needs::{MuslAnswers, ObjectNeeds};
 use super::provider::{self, LibraryAnswer, LibraryProvider};
 use super::rpath::SearchRules;
 use super::search::{NotFound, Search, chain, loaded_before, loaders};
@@ -172,7 +172,11 @@ impl<'t> Resolver<'t> {
             || {
                 (0..count)
                     .into_par_iter()
-                    .map(|i| index.file(i).map(|file| ObjectNeeds::of(file, platform)))
+                    .map_init(MuslAnswers::default, |answers, i| {
+                        index
+                            .file(i)
+                            .map(|file| ObjectNeeds::of(file, platform, answers))
+                    })
                     .collect()
             },
             || index.searches(SearchRules::Musl),
