@@ -207,6 +207,17 @@ fn names_within_bounds(parsed: &Parsed) -> Result<(), ElfError> {
     Ok(())
 }
 
+/// A name's first eight bytes as a big-endian number (zeros past a
+/// shorter name's end, below any byte of a longer one): two names' prefixes
+/// order as the names do, or are equal.
+fn name_prefix(name: &str) -> u64 {
+    let mut eight = [0u8; 8];
+    for (slot, byte) in eight.iter_mut().zip(name.bytes()) {
+        *slot = byte;
+    }
+    u64::from_be_bytes(eight)
+}
+
 /// The initial-exec TLS relocations' targets: the object's own block (no
 /// symbol) and the names of the symbols.
 fn initial_exec_tls(parsed: &Parsed) -> InitialExecTls {
@@ -385,6 +396,10 @@ fn needed_version_index<'a>(needed: &[NeededVersion<'a>]) -> BTreeMap<u16, (&'a 
 fn required_symbols(parsed: &Parsed, needed: &[NeededVersion]) -> Vec<RequiredSymbol> {
     /// One dynamic symbol table entry that asks for a name.
     struct Asks<'a> {
+        /// The name's first eight bytes, big-endian: ordered as the names
+        /// are, and most names differ in them (sorting by names alone was
+        /// most of this function's time).
+        prefix: u64,
         name: &'a str,
         index: usize,
         weak: bool,
@@ -416,6 +431,7 @@ fn required_symbols(parsed: &Parsed, needed: &[NeededVersion]) -> Vec<RequiredSy
             continue;
         };
         asks.push(Asks {
+            prefix: name_prefix(name),
             name,
             index,
             weak: bind == STB_WEAK,
@@ -432,6 +448,7 @@ fn required_symbols(parsed: &Parsed, needed: &[NeededVersion]) -> Vec<RequiredSy
             continue;
         };
         asks.push(Asks {
+            prefix: name_prefix(name),
             name,
             index,
             weak: false,
@@ -442,7 +459,9 @@ fn required_symbols(parsed: &Parsed, needed: &[NeededVersion]) -> Vec<RequiredSy
     // One symbol per name, by name; within a name its undefined entries
     // first, in table order, so that the first one gives its version.
     // Each entry's key is unique: an unstable sort gives the same order.
-    asks.sort_unstable_by(|a, b| (a.name, a.copy, a.index).cmp(&(b.name, b.copy, b.index)));
+    asks.sort_unstable_by(|a, b| {
+        (a.prefix, a.name, a.copy, a.index).cmp(&(b.prefix, b.name, b.copy, b.index))
+    });
     let mut required: Vec<RequiredSymbol> = Vec::new();
     for group in asks.chunk_by(|a, b| a.name == b.name) {
         let Some(first) = group.first() else { continue };
@@ -648,6 +667,36 @@ fn go_build_id(elf: &Elf, bytes: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn name_prefixes_order_as_the_names_do_or_tie() {
+        let names = [
+            "",
+            "a",
+            "ab",
+            "abcdefgh",
+            "abcdefghi",
+            "abcdefgg",
+            "b",
+            "_ZNSt7__cxx11",
+            "_ZNSt7__cxx12",
+            "_ZNSt7_",
+            "\u{e9}t\u{e9}",
+            "\x7f",
+            "PyArg_ParseTuple",
+            "PyArg_Parse",
+        ];
+        for a in names {
+            for b in names {
+                let (by_prefix, by_name) = (name_prefix(a).cmp(&name_prefix(b)), a.cmp(b));
+                assert!(
+                    by_prefix == by_name || by_prefix.is_eq(),
+                    "{a:?} against {b:?}: prefixes {by_prefix:?}, names {by_name:?}"
+                );
+            }
+        }
+        assert_ne!(name_prefix("PyArg_Pa"), name_prefix("PyArg_Pb"));
+    }
 
     #[test]
     fn rejects_non_elf_and_short_input() {
