@@ -72,6 +72,47 @@ pub fn provides(host: &Host, symbol: &str) -> bool {
     }
 }
 
+/// The exports naming a host's entry point, each the alphabetically first
+/// of several (whatever order exports are kept in): read in one pass, as a
+/// large library exports thousands of names and has none of them.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct EntryPoints<'f> {
+    cpython: Option<&'f str>,
+    node: Option<&'f str>,
+    jvm: Option<&'f str>,
+    /// `Init_*`, an entry point only with Ruby's API among the imports.
+    ruby: Option<&'f str>,
+    /// `boot_*`, an entry point only with Perl's API among the imports.
+    perl: Option<&'f str>,
+}
+
+impl<'f> EntryPoints<'f> {
+    fn among(exports: impl Iterator<Item = &'f str>) -> Self {
+        let mut entries = EntryPoints::default();
+        for name in exports {
+            let kind = if name.starts_with("PyInit_") {
+                &mut entries.cpython
+            } else if name == "napi_register_module_v1"
+                || name.starts_with("node_register_module_v")
+            {
+                &mut entries.node
+            } else if name == "JNI_OnLoad" || name.starts_with("Java_") {
+                &mut entries.jvm
+            } else if name.starts_with("Init_") {
+                &mut entries.ruby
+            } else if name.starts_with("boot_") {
+                &mut entries.perl
+            } else {
+                continue;
+            };
+            if kind.is_none_or(|first| name < first) {
+                *kind = Some(name);
+            }
+        }
+        entries
+    }
+}
+
 /// Decides which host process loads the file, if any. A program (ET_EXEC,
 /// or with an interpreter) is started, not loaded: `python3.11` exports
 /// `Py*` and its built-in modules' `PyInit_*`, and is the host itself —
@@ -90,22 +131,19 @@ pub fn detect(file_name: &str, facts: &ElfFacts) -> Option<Host> {
             foreign_library: false,
         })
     };
-    // The alphabetically first of several, whatever order exports are kept in.
-    let first = |wanted: &dyn Fn(&str) -> bool| facts.exports.iter().filter(|s| wanted(s)).min();
-    if let Some(init) = first(&|s| s.starts_with("PyInit_")) {
+    let entries = EntryPoints::among(facts.exports.iter());
+    if let Some(init) = entries.cpython {
         return host(HostKind::Cpython, format!("exports {init}"));
     }
-    if let Some(register) =
-        first(&|s| s == "napi_register_module_v1" || s.starts_with("node_register_module_v"))
-    {
+    if let Some(register) = entries.node {
         return host(HostKind::Node, format!("exports {register}"));
     }
-    if let Some(jni) = first(&|s| s == "JNI_OnLoad" || s.starts_with("Java_")) {
+    if let Some(jni) = entries.jvm {
         return host(HostKind::Jvm, format!("exports {jni}"));
     }
     // `Init_<name>` is what `require` calls; the interpreter's own API
     // (`rb_*`) among the imports tells it from other `Init_` exports.
-    if let Some(init) = first(&|s| s.starts_with("Init_"))
+    if let Some(init) = entries.ruby
         && facts
             .required_symbols
             .iter()
@@ -115,7 +153,7 @@ pub fn detect(file_name: &str, facts: &ElfFacts) -> Option<Host> {
     }
     // `boot_<Module>` is what DynaLoader calls; the interpreter's API among
     // the imports tells it from other `boot_` exports.
-    if let Some(boot) = first(&|s| s.starts_with("boot_"))
+    if let Some(boot) = entries.perl
         && facts
             .required_symbols
             .iter()
@@ -205,6 +243,39 @@ mod tests {
         ));
         assert!(!is_python_extension_name("libfoo.so"));
         assert!(!is_python_extension_name("libfoo.so.1"));
+    }
+
+    #[test]
+    fn entry_points_are_each_the_alphabetically_first_of_their_kind() {
+        let exports = [
+            "PyInit_zeta",
+            "Init_b",
+            "deflate",
+            "Java_org_x_Y_run",
+            "PyInit_alpha",
+            "JNI_OnLoad",
+            "boot_Foo",
+            "node_register_module_v115",
+            "Init_a",
+            "napi_register_module_v1",
+            "Init_c",
+            "PyInit_",
+            "PyInitializer",
+        ];
+        assert_eq!(
+            EntryPoints::among(exports.into_iter()),
+            EntryPoints {
+                cpython: Some("PyInit_"),
+                node: Some("napi_register_module_v1"),
+                jvm: Some("JNI_OnLoad"),
+                ruby: Some("Init_a"),
+                perl: Some("boot_Foo"),
+            }
+        );
+        assert_eq!(
+            EntryPoints::among(["deflate", "Initialize"].into_iter()),
+            EntryPoints::default()
+        );
     }
 
     #[test]
