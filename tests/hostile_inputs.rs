@@ -945,6 +945,20 @@ fn a_path_in_a_section_never_loaded_is_no_runtime_file_of_the_program() {
     assert!(!needs_certs(&with_path_in(".comment")), "never loaded");
     assert!(!needs_certs(&with_path_in(".strtab")), "never loaded");
     assert!(needs_certs(&with_path_in(".rodata")), "read at run time");
+    // Without section headers (sstrip), the loaded segments are what the
+    // program reads: .rodata is in one, .comment in none, nor is a tail
+    // past the last segment.
+    let without_sections = |mut bytes: Vec<u8>| {
+        bytes[0x28..0x30].fill(0); // e_shoff
+        bytes[0x3c..0x40].fill(0); // e_shnum, e_shstrndx
+        assert!(Elf::parse(&bytes).unwrap().section_headers.is_empty());
+        bytes
+    };
+    assert!(needs_certs(&without_sections(with_path_in(".rodata"))));
+    assert!(!needs_certs(&without_sections(with_path_in(".comment"))));
+    let mut padded = without_sections(original.clone());
+    padded.extend_from_slice(b"\0/etc/ssl/certs\0");
+    assert!(!needs_certs(&padded), "past every segment");
 }
 
 /// A `*.dist-info` directory holds a wheel's metadata and nothing a loader

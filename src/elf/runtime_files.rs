@@ -1,6 +1,7 @@
 //! The run-time files a static program needs (CA certificates, tzdata,
 //! the user database), judged by the strings in its data.
 
+use goblin::elf::program_header::PT_LOAD;
 use goblin::elf::section_header::{SHF_ALLOC, SHF_EXECINSTR, SHT_NOBITS};
 
 use super::read::Parsed;
@@ -43,15 +44,27 @@ pub(super) fn runtime_files(parsed: &Parsed, bytes: &[u8]) -> RuntimeFiles {
 }
 
 /// The parts of the file that hold data the program can read: every section
-/// loaded at run time (`SHF_ALLOC`) with contents but machine code, or the
-/// whole file when there are no section headers. Symbol tables and debug
-/// information are never loaded: a name there is no string the program uses;
-/// nor is Go's `.gopclntab` (function and source file names, for
-/// tracebacks: a third of a Go program).
+/// loaded at run time (`SHF_ALLOC`) with contents but machine code, or, when
+/// there are no section headers (`sstrip`), every segment the loader maps
+/// (`PT_LOAD`). Symbol tables and debug information are never loaded: a name
+/// there is no string the program uses; nor is Go's `.gopclntab` (function
+/// and source file names, for tracebacks: a third of a Go program). Nor is
+/// what lies outside every segment (a header-only file padded to 500 MiB
+/// was read whole).
 fn data_regions<'a>(parsed: &Parsed, bytes: &'a [u8]) -> Vec<&'a [u8]> {
     let sections = &parsed.elf.section_headers;
     if sections.is_empty() {
-        return vec![bytes];
+        return parsed
+            .elf
+            .program_headers
+            .iter()
+            .filter(|segment| segment.p_type == PT_LOAD)
+            .filter_map(|segment| {
+                let start = usize::try_from(segment.p_offset).ok()?;
+                let end = start.checked_add(usize::try_from(segment.p_filesz).ok()?)?;
+                bytes.get(start..end.min(bytes.len()))
+            })
+            .collect();
     }
     sections
         .iter()
