@@ -422,6 +422,49 @@ fn inflated_bytes_share_one_budget_across_threads() {
 }
 
 #[test]
+fn a_large_member_is_held_in_a_temporary_file_not_in_memory() {
+    // From 64 MiB a member is written to an unlinked temporary file and
+    // mapped: the parser touches its header, not its 80 MiB. Where no
+    // temporary file can be made it is held in memory, whole.
+    const MIB: u64 = 1024 * 1024;
+    let dir = tempfile::tempdir().unwrap();
+    let wheels = dir.path().join("wheels");
+    std::fs::create_dir(&wheels).unwrap();
+    let name = "big-1.0-cp311-cp311-manylinux_2_17_x86_64.whl";
+    std::fs::write(wheels.join(name), zero_elf_wheel(80 << 20)).unwrap();
+    let spill = dir.path().join("spill");
+    std::fs::create_dir(&spill).unwrap();
+    let report_path = dir.path().join("report.json");
+    let member = format!("{name}!/big/_big.so");
+    let scan = |tmpdir: &Path| {
+        let envs = [("TMPDIR", tmpdir.to_str().unwrap())];
+        let (exit, peak_kib) = measured(&[wheels.to_str().unwrap()], &envs, &report_path);
+        assert_eq!(exit, 0);
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
+        assert_eq!(artifact(&report, &member)["kind"], "elf", "{report:#}");
+        assert_eq!(artifact(&report, &member)["size"], 80 << 20);
+        peak_kib * 1024
+    };
+    let spilled = scan(&spill);
+    let in_memory = scan(&dir.path().join("not-there"));
+    assert!(
+        in_memory > 80 * MIB,
+        "held in memory: peak RSS {} MiB",
+        in_memory / MIB
+    );
+    assert!(
+        spilled < 64 * MIB,
+        "held in a file: peak RSS {} MiB",
+        spilled / MIB
+    );
+    assert!(
+        std::fs::read_dir(&spill).unwrap().next().is_none(),
+        "the temporary file is gone"
+    );
+}
+
+#[test]
 fn a_member_over_the_whole_budget_is_a_finding() {
     let dir = tempfile::tempdir().unwrap();
     let name = "big-1.0-cp311-cp311-manylinux_2_17_x86_64.whl";

@@ -10,6 +10,7 @@ pub mod budget;
 mod contents;
 pub mod files;
 mod hard_links;
+pub mod held;
 pub mod image;
 #[cfg(target_os = "linux")]
 mod mapped;

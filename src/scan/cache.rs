@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use crate::discover::FileStamp;
+use crate::discover::{self, FileStamp};
 use crate::elf::{self, ElfError, ElfFacts};
 use crate::model::Code;
 
@@ -49,6 +49,12 @@ impl FactsCache {
     /// which is hashed at once).
     pub(super) fn analyse(&self, bytes: &[u8], on_disk: Option<(&Path, FileStamp)>) -> Read {
         let length = bytes.len();
+        // A large member is held in a mapped temporary file (`discover::held`):
+        // hashing it would make all of it resident, where the parser reads
+        // a few percent. Copies of one are parsed again instead.
+        if on_disk.is_none() && length as u64 >= discover::held::SPILL_FROM {
+            return analyse_bytes(bytes);
+        }
         let earlier = {
             let Ok(mut map) = self.0.lock() else {
                 return analyse_bytes(bytes);
@@ -144,7 +150,7 @@ fn analyse_bytes(bytes: &[u8]) -> Read {
     match elf::analyse(bytes) {
         Ok(facts) => Read::Elf(Arc::new(facts)),
         Err(ElfError::NotElf) => Read::NotElf {
-            head_len: bytes.len().min(crate::discover::HEAD_BYTES),
+            head_len: bytes.len().min(discover::HEAD_BYTES),
         },
         Err(ElfError::Malformed(reason)) => Read::Failed(Code::MalformedElf, reason),
         Err(ElfError::OverBounds(reason)) => Read::Failed(Code::Unreadable, reason),

@@ -1,8 +1,9 @@
-//! Archives read in memory, never extracted: only members that can be ELF are
+//! Archives read, never extracted: only members that can be ELF are
 //! inflated, each is analysed as soon as it is inflated and then dropped, and
 //! what is inflated is capped. Inflated members hold bytes of the memory
 //! budget all readers share ([`super::budget`]), so peak memory is bounded by
-//! that budget whatever the number of threads.
+//! that budget whatever the number of threads; large ones are held in a
+//! temporary file instead ([`super::held`]).
 
 use std::io::{Read, Seek};
 
@@ -10,7 +11,8 @@ use crate::elf::ELF_MAGIC;
 use crate::model::ReportPath;
 
 use super::bounded_tar::{BoundedTar, holds_file_data, pax_sparse};
-use super::{budget, name_proves_text};
+use super::held::{self, Held, HoldError};
+use super::name_proves_text;
 
 mod jar;
 
@@ -326,28 +328,27 @@ pub fn read_elf_member<T>(
 /// A member declaring `declared` bytes, `head` of them read already, read
 /// whole within the per-member cap, the per-archive total (`inflated`,
 /// updated) and the memory budget every reader shares (waiting, if need
-/// be, until it fits beside what other threads hold). Never reads past the
-/// declared size: a member that inflates further (a zip bomb) is refused
-/// after one byte more.
+/// be, until it fits beside what other threads hold), or in a temporary
+/// file when large ([`held::hold`]). Never reads past the declared size: a
+/// member that inflates further (a zip bomb) is refused after one byte more.
 fn inflate_member(
     inflated: &mut u64,
     declared: u64,
     head: &[u8],
     reader: &mut impl Read,
-) -> Result<budget::Buffer<'static>, String> {
+) -> Result<Held, String> {
     if declared > MAX_MEMBER_BYTES || inflated.saturating_add(declared) > MAX_ARCHIVE_BYTES {
         return Err(format!(
             "declares {declared} bytes, over the {} MiB inflate cap",
             MAX_MEMBER_BYTES / (1024 * 1024)
         ));
     }
-    let mut bytes = budget::shared().buffer(declared.max(head.len() as u64).max(1))?;
-    bytes.extend(head);
-    if bytes.fill_from(reader).map_err(|err| err.to_string())? {
-        return Err(format!(
-            "inflates past its declared {declared} bytes (a zip bomb?); not read further"
-        ));
-    }
+    let bytes = held::hold(declared, head, reader).map_err(|err| match err {
+        HoldError::PastDeclared => {
+            format!("inflates past its declared {declared} bytes (a zip bomb?); not read further")
+        }
+        HoldError::Refused(reason) => reason,
+    })?;
     *inflated += bytes.len() as u64;
     Ok(bytes)
 }

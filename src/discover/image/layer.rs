@@ -17,8 +17,8 @@ use crate::discover::archive::{
     ElfMember, MAX_MEMBER_BYTES, member_path, read_elf_member, read_jar,
 };
 use crate::discover::bounded_tar::{BoundedTar, holds_file_data, pax_sparse};
-use crate::discover::budget;
 use crate::discover::files::METADATA_CAP;
+use crate::discover::held::{self, HoldError};
 use crate::discover::name_proves_text;
 use crate::model::ReportPath;
 
@@ -382,8 +382,9 @@ fn is_jar_name(base: &str) -> bool {
         .any(|ext| lower.ends_with(ext))
 }
 
-/// A jar in a layer: held in the shared memory budget (never on disk) and
-/// read as a jar on disk is.
+/// A jar in a layer: held as an archive's members are ([`held::hold`]:
+/// in the shared memory budget, or a temporary file when large) and read
+/// as a jar on disk is.
 fn read_jar_entry<T>(
     declared: u64,
     data: &mut impl Read,
@@ -395,19 +396,15 @@ fn read_jar_entry<T>(
             MAX_MEMBER_BYTES / (1024 * 1024)
         ));
     }
-    let mut bytes = match budget::shared().buffer(declared.max(1)) {
+    let bytes = match held::hold(declared, &[], data) {
         Ok(bytes) => bytes,
-        Err(reason) => return ImageRead::Unreadable(reason),
-    };
-    match bytes.fill_from(data) {
-        Ok(false) => {}
-        Ok(true) => {
+        Err(HoldError::PastDeclared) => {
             return ImageRead::Unreadable(format!(
                 "longer than its declared {declared} bytes; not read further"
             ));
         }
-        Err(err) => return ImageRead::Unreadable(err.to_string()),
-    }
+        Err(HoldError::Refused(reason)) => return ImageRead::Unreadable(reason),
+    };
     match read_jar(std::io::Cursor::new(&*bytes), &mut *analyse) {
         Ok(parts) => ImageRead::Jar(parts),
         Err(reason) => ImageRead::Unreadable(format!("a jar that cannot be read: {reason}")),

@@ -1,0 +1,206 @@
+//! An archive member's bytes, held whole while it is analysed: in memory
+//! under the shared budget ([`super::budget`]), or, when large, in an
+//! unlinked temporary file mapped read-only.
+//!
+//! A member held in memory is resident whole, though the ELF parser reads a
+//! few percent of it (headers, symbol and string tables, relocations): the
+//! 495 MiB `libtorch_cuda.so` of PyPI's torch 2.15.0 wheel, or a hostile
+//! 511 MiB member, made the process over 512 MiB. Written to a file with
+//! write(2), its pages are the page cache's, which the kernel writes back
+//! and reclaims under pressure; mapped read-only, only the pages the parser
+//! touches are the process's. Where no temporary file can be written (a
+//! read-only root, a full disk) the member is held in memory as before.
+
+use std::io::{Read, Write};
+
+use super::budget::{self, Budget, Buffer, Lease};
+
+/// Members from this size go to a temporary file.
+pub const SPILL_FROM: u64 = 64 * 1024 * 1024;
+/// The temporary files' bytes at once, all readers together: disk, not
+/// memory, but not unbounded (64 threads each with a 512 MiB member).
+const SPILL_BUDGET_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
+/// Why a member could not be held.
+#[derive(Debug)]
+pub enum HoldError {
+    /// It has more bytes than it declared (one more was read to tell).
+    PastDeclared,
+    /// The budget, or reading, refused it: the reason.
+    Refused(String),
+}
+
+/// A member's bytes.
+pub enum Held {
+    Memory(Buffer<'static>),
+    Spilled(Spilled),
+}
+
+/// A member in an unlinked temporary file (gone when the mapping and the
+/// file are dropped), mapped read-only.
+pub struct Spilled {
+    map: Option<memmap2::Mmap>,
+    // Dropped after the map (fields drop in declaration order).
+    _lease: Lease<'static>,
+}
+
+impl std::ops::Deref for Held {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Held::Memory(buffer) => buffer,
+            Held::Spilled(spilled) => spilled.map.as_deref().unwrap_or_default(),
+        }
+    }
+}
+
+/// The rest of a member declaring `declared` bytes, `head` of them read
+/// already: exactly `declared` bytes, or an error when the reader has more.
+pub fn hold(declared: u64, head: &[u8], reader: &mut impl Read) -> Result<Held, HoldError> {
+    hold_in(&std::env::temp_dir(), declared, head, reader)
+}
+
+/// [`hold`], spilling into `temporary_dir`.
+pub fn hold_in(
+    temporary_dir: &std::path::Path,
+    declared: u64,
+    head: &[u8],
+    reader: &mut impl Read,
+) -> Result<Held, HoldError> {
+    let size = declared.max(head.len() as u64).max(1);
+    if size >= SPILL_FROM {
+        // A spill that fails before reading anything of the reader's
+        // leaves the member to be held in memory.
+        match spill(temporary_dir, size, head, reader) {
+            Ok(spilled) => return spilled.map(Held::Spilled),
+            Err(Unspilled::NothingRead) => {}
+            Err(Unspilled::PartlyRead(reason)) => return Err(HoldError::Refused(reason)),
+        }
+    }
+    let mut bytes = budget::shared().buffer(size).map_err(HoldError::Refused)?;
+    bytes.extend(head);
+    match bytes.fill_from(reader) {
+        Ok(false) => Ok(Held::Memory(bytes)),
+        Ok(true) => Err(HoldError::PastDeclared),
+        Err(err) => Err(HoldError::Refused(err.to_string())),
+    }
+}
+
+/// The disk budget every spill shares.
+fn spill_budget() -> &'static Budget {
+    static SPILLED: std::sync::OnceLock<Budget> = std::sync::OnceLock::new();
+    SPILLED.get_or_init(|| Budget::new(SPILL_BUDGET_BYTES))
+}
+
+enum Unspilled {
+    /// No temporary file (or no room for one): the reader is untouched.
+    NothingRead,
+    /// Writing failed after reading began: the member cannot be read again.
+    PartlyRead(String),
+}
+
+/// Copies the member into a new unlinked file in `dir` with write(2) and
+/// maps it read-only. `Ok(Err(PastDeclared))` when the reader has more
+/// than `size` bytes.
+#[allow(unsafe_code)]
+fn spill(
+    dir: &std::path::Path,
+    size: u64,
+    head: &[u8],
+    reader: &mut impl Read,
+) -> Result<Result<Spilled, HoldError>, Unspilled> {
+    let lease = spill_budget()
+        .lease(size)
+        .map_err(|_| Unspilled::NothingRead)?;
+    let mut file = tempfile::tempfile_in(dir).map_err(|_| Unspilled::NothingRead)?;
+    let written = |err: std::io::Error| {
+        Unspilled::PartlyRead(format!(
+            "could not be written to a temporary file in {}: {err}",
+            dir.display()
+        ))
+    };
+    file.write_all(head).map_err(written)?;
+    let rest = size.saturating_sub(head.len() as u64);
+    std::io::copy(&mut reader.by_ref().take(rest), &mut file).map_err(written)?;
+    let mut probe = [0u8; 1];
+    let more = loop {
+        match reader.read(&mut probe) {
+            Ok(n) => break n > 0,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(Unspilled::PartlyRead(err.to_string())),
+        }
+    };
+    if more {
+        return Ok(Err(HoldError::PastDeclared));
+    }
+    let len = file.metadata().map_err(written)?.len();
+    // An empty map cannot be made; an empty member needs none.
+    let map = if len == 0 {
+        None
+    } else {
+        // SAFETY: a read-only map of a file this process made and unlinked:
+        // no other process can reach it to change or truncate it.
+        Some(unsafe { memmap2::Mmap::map(&file) }.map_err(written)?)
+    };
+    Ok(Ok(Spilled { map, _lease: lease }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `len` bytes of a pattern that deflate-like readers cannot shorten.
+    fn member(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i * 7 + i / 4096) as u8).collect()
+    }
+
+    #[test]
+    fn a_large_member_is_spilled_and_reads_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = member(SPILL_FROM as usize + 5);
+        let held = hold_in(
+            dir.path(),
+            bytes.len() as u64,
+            &bytes[..4],
+            &mut &bytes[4..],
+        )
+        .unwrap();
+        assert!(matches!(held, Held::Spilled(_)));
+        assert!(*held == bytes[..], "the same bytes");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "the file is unlinked"
+        );
+    }
+
+    #[test]
+    fn a_small_member_is_held_in_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = member(1000);
+        let held = hold_in(dir.path(), 1000, &[], &mut &bytes[..]).unwrap();
+        assert!(matches!(held, Held::Memory(_)));
+        assert!(*held == bytes[..]);
+    }
+
+    #[test]
+    fn a_spilled_member_longer_than_declared_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = member(SPILL_FROM as usize + 1);
+        let held = hold_in(dir.path(), SPILL_FROM, &[], &mut &bytes[..]);
+        assert!(matches!(held, Err(HoldError::PastDeclared)));
+        let shorter = hold_in(dir.path(), SPILL_FROM + 10, &[], &mut &bytes[..]).unwrap();
+        assert_eq!(shorter.len(), bytes.len(), "a shorter one is what it holds");
+    }
+
+    #[test]
+    fn without_a_temporary_directory_a_large_member_is_held_in_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("not-there");
+        let bytes = member(SPILL_FROM as usize);
+        let held = hold_in(&gone, bytes.len() as u64, &[], &mut &bytes[..]).unwrap();
+        assert!(matches!(held, Held::Memory(_)));
+        assert!(*held == bytes[..]);
+    }
+}
