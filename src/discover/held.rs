@@ -11,7 +11,7 @@
 //! touches are the process's. Where no temporary file can be written (a
 //! read-only root, a full disk) the member is held in memory as before.
 
-use std::io::{Read, Write};
+use std::io::{Read, Seek, Write};
 
 use super::budget::{self, Budget, Buffer, Lease};
 
@@ -69,17 +69,27 @@ pub fn hold_in(
     reader: &mut impl Read,
 ) -> Result<Held, HoldError> {
     let size = declared.max(head.len() as u64).max(1);
-    if size >= SPILL_FROM {
-        // A spill that fails before reading anything of the reader's
-        // leaves the member to be held in memory.
-        match spill(temporary_dir, size, head, reader) {
+    // What a spill that could not finish had read: its file's first bytes,
+    // then bytes read but not written.
+    let (mut spilled_part, pending) = match size >= SPILL_FROM {
+        true => match spill(temporary_dir, size, head, reader) {
             Ok(spilled) => return spilled.map(Held::Spilled),
-            Err(Unspilled::NothingRead) => {}
-            Err(Unspilled::PartlyRead(reason)) => return Err(HoldError::Refused(reason)),
-        }
-    }
+            Err(Unspilled::NothingRead) => (None, head.to_vec()),
+            Err(Unspilled::WriteFailed {
+                file,
+                written,
+                pending,
+            }) => (Some((file, written)), pending),
+        },
+        false => (None, head.to_vec()),
+    };
     let mut bytes = budget::shared().buffer(size).map_err(HoldError::Refused)?;
-    bytes.extend(head);
+    if let Some((file, written)) = &mut spilled_part {
+        let refused = |err: std::io::Error| HoldError::Refused(err.to_string());
+        file.seek(std::io::SeekFrom::Start(0)).map_err(refused)?;
+        bytes.fill_from(&mut file.take(*written)).map_err(refused)?;
+    }
+    bytes.extend(&pending);
     match bytes.fill_from(reader) {
         Ok(false) => Ok(Held::Memory(bytes)),
         Ok(true) => Err(HoldError::PastDeclared),
@@ -96,9 +106,18 @@ fn spill_budget() -> &'static Budget {
 enum Unspilled {
     /// No temporary file (or no room for one): the reader is untouched.
     NothingRead,
-    /// Writing failed after reading began: the member cannot be read again.
-    PartlyRead(String),
+    /// Writing failed (a full disk): `file` holds the member's first
+    /// `written` bytes, `pending` were read after them, and the rest is
+    /// still in the reader.
+    WriteFailed {
+        file: std::fs::File,
+        written: u64,
+        pending: Vec<u8>,
+    },
 }
+
+/// What is copied from the reader to the file at a time.
+const CHUNK: usize = 256 * 1024;
 
 /// Copies the member into a new unlinked file in `dir` with write(2) and
 /// maps it read-only. `Ok(Err(PastDeclared))` when the reader has more
@@ -114,34 +133,55 @@ fn spill(
         .lease(size)
         .map_err(|_| Unspilled::NothingRead)?;
     let mut file = tempfile::tempfile_in(dir).map_err(|_| Unspilled::NothingRead)?;
-    let written = |err: std::io::Error| {
-        Unspilled::PartlyRead(format!(
-            "could not be written to a temporary file in {}: {err}",
-            dir.display()
-        ))
-    };
-    file.write_all(head).map_err(written)?;
-    let rest = size.saturating_sub(head.len() as u64);
-    std::io::copy(&mut reader.by_ref().take(rest), &mut file).map_err(written)?;
+    if file.write_all(head).is_err() {
+        let pending = head.to_vec();
+        return Err(Unspilled::WriteFailed {
+            file,
+            written: 0,
+            pending,
+        });
+    }
+    let mut written = head.len() as u64;
+    let mut chunk = vec![0u8; CHUNK];
+    while written < size {
+        let want = usize::try_from(size - written).map_or(CHUNK, |left| left.min(CHUNK));
+        let read = match reader.read(chunk.get_mut(..want).unwrap_or_default()) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(err) => return Ok(Err(HoldError::Refused(err.to_string()))),
+        };
+        let part = chunk.get(..read).unwrap_or_default();
+        if file.write_all(part).is_err() {
+            let pending = part.to_vec();
+            return Err(Unspilled::WriteFailed {
+                file,
+                written,
+                pending,
+            });
+        }
+        written += read as u64;
+    }
     let mut probe = [0u8; 1];
     let more = loop {
         match reader.read(&mut probe) {
             Ok(n) => break n > 0,
             Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(err) => return Err(Unspilled::PartlyRead(err.to_string())),
+            Err(err) => return Ok(Err(HoldError::Refused(err.to_string()))),
         }
     };
     if more {
         return Ok(Err(HoldError::PastDeclared));
     }
-    let len = file.metadata().map_err(written)?.len();
     // An empty map cannot be made; an empty member needs none.
-    let map = if len == 0 {
-        None
-    } else {
+    let map = match written {
+        0 => None,
         // SAFETY: a read-only map of a file this process made and unlinked:
         // no other process can reach it to change or truncate it.
-        Some(unsafe { memmap2::Mmap::map(&file) }.map_err(written)?)
+        _ => match unsafe { memmap2::Mmap::map(&file) } {
+            Ok(map) => Some(map),
+            Err(err) => return Ok(Err(HoldError::Refused(err.to_string()))),
+        },
     };
     Ok(Ok(Spilled { map, _lease: lease }))
 }
@@ -192,6 +232,36 @@ mod tests {
         assert!(matches!(held, Err(HoldError::PastDeclared)));
         let shorter = hold_in(dir.path(), SPILL_FROM + 10, &[], &mut &bytes[..]).unwrap();
         assert_eq!(shorter.len(), bytes.len(), "a shorter one is what it holds");
+    }
+
+    #[test]
+    fn a_member_that_fills_the_temporary_disk_is_read_whole_in_memory() {
+        // A 1 MiB tmpfs fills a megabyte into the member: the bytes written,
+        // the ones read but not written and the rest all end up in memory.
+        let dir = tempfile::tempdir().unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|status| status.success());
+        if !mounted {
+            eprintln!("skipped: mounting a small tmpfs needs root (CI is root)");
+            return;
+        }
+        let bytes = member(SPILL_FROM as usize + 3);
+        let held = hold_in(
+            dir.path(),
+            bytes.len() as u64,
+            &bytes[..4],
+            &mut &bytes[4..],
+        );
+        let unmounted = std::process::Command::new("umount")
+            .arg(dir.path())
+            .status();
+        let held = held.unwrap();
+        assert!(matches!(held, Held::Memory(_)));
+        assert!(*held == bytes[..], "every byte, in order");
+        assert!(unmounted.is_ok_and(|status| status.success()));
     }
 
     #[test]
