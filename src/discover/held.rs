@@ -8,8 +8,11 @@
 //! 511 MiB member, made the process over 512 MiB. Written to a file with
 //! write(2), its pages are the page cache's, which the kernel writes back
 //! and reclaims under pressure; mapped read-only, only the pages the parser
-//! touches are the process's. Where no temporary file can be written (a
-//! read-only root, a full disk) the member is held in memory as before.
+//! touches are the process's (all of a static program's loaded segments,
+//! searched for the paths it opens: a file's clean pages, not memory of
+//! its own). Where no temporary file can be made (a read-only root) the
+//! member is held in memory as before; a spill that fills the disk is
+//! finished in memory.
 
 use std::io::{Read, Seek, Write};
 
