@@ -58,8 +58,8 @@ impl std::ops::Deref for Held {
     }
 }
 
-/// The rest of a member declaring `declared` bytes, `head` of them read
-/// already: exactly `declared` bytes, or an error when the reader has more.
+/// A member declaring `declared` bytes, `head` of them read already: what
+/// the reader holds up to that size, or an error when it has more.
 pub fn hold(declared: u64, head: &[u8], reader: &mut impl Read) -> Result<Held, HoldError> {
     hold_in(&std::env::temp_dir(), declared, head, reader)
 }

@@ -46,7 +46,7 @@ enum SameLength {
 impl FactsCache {
     /// The facts of `bytes`; `on_disk` is where they can be read again, and
     /// the file's stamp when they were read (`None` for an archive member,
-    /// which is hashed at once).
+    /// which is hashed at once, or from 64 MiB not at all).
     pub(super) fn analyse(&self, bytes: &[u8], on_disk: Option<(&Path, FileStamp)>) -> Read {
         let length = bytes.len();
         // A large member is held in a mapped temporary file (`discover::held`):
