@@ -201,13 +201,19 @@ impl Buffer<'_> {
                 }
             }
         }
-        let mut probe = [0u8; 1];
-        loop {
-            match reader.read(&mut probe) {
-                Ok(n) => return Ok(n > 0),
-                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(err) => return Err(err),
-            }
+        has_more(reader)
+    }
+}
+
+/// Whether `reader` has another byte (read, to tell): a member that does
+/// is longer than it declared.
+pub fn has_more(reader: &mut impl Read) -> std::io::Result<bool> {
+    let mut probe = [0u8; 1];
+    loop {
+        match reader.read(&mut probe) {
+            Ok(n) => return Ok(n > 0),
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
         }
     }
 }

@@ -14,6 +14,7 @@
 //! member is held in memory as before; a spill that fills the disk is
 //! finished in memory.
 
+use std::borrow::Cow;
 use std::io::{Read, Seek, Write};
 
 use super::budget::{self, Budget, Buffer, Lease};
@@ -74,18 +75,23 @@ pub fn hold_in(
     let size = declared.max(head.len() as u64).max(1);
     // What a spill that could not finish had read: its file's first bytes,
     // then bytes read but not written.
-    let (mut spilled_part, pending) = match size >= SPILL_FROM {
-        true => match spill(temporary_dir, size, head, reader) {
-            Ok(spilled) => return spilled.map(Held::Spilled),
-            Err(Unspilled::NothingRead) => (None, head.to_vec()),
+    let mut spilled_part = None;
+    let mut pending = Cow::Borrowed(head);
+    if size >= SPILL_FROM {
+        match spill(temporary_dir, size, head, reader) {
+            Ok(spilled) => return Ok(Held::Spilled(spilled)),
+            Err(Unspilled::Failed(err)) => return Err(err),
+            Err(Unspilled::NothingRead) => {}
             Err(Unspilled::WriteFailed {
                 file,
                 written,
-                pending,
-            }) => (Some((file, written)), pending),
-        },
-        false => (None, head.to_vec()),
-    };
+                unwritten,
+            }) => {
+                spilled_part = Some((file, written));
+                pending = Cow::Owned(unwritten);
+            }
+        }
+    }
     let mut bytes = budget::shared().buffer(size).map_err(HoldError::Refused)?;
     if let Some((file, written)) = &mut spilled_part {
         let refused = |err: std::io::Error| HoldError::Refused(err.to_string());
@@ -106,87 +112,76 @@ fn spill_budget() -> &'static Budget {
     SPILLED.get_or_init(|| Budget::new(SPILL_BUDGET_BYTES))
 }
 
+/// Why a member is not in a temporary file.
 enum Unspilled {
     /// No temporary file (or no room for one): the reader is untouched.
     NothingRead,
     /// Writing failed (a full disk): `file` holds the member's first
-    /// `written` bytes, `pending` were read after them, and the rest is
+    /// `written` bytes, `unwritten` were read after them, and the rest is
     /// still in the reader.
     WriteFailed {
         file: std::fs::File,
         written: u64,
-        pending: Vec<u8>,
+        unwritten: Vec<u8>,
     },
+    /// The member itself cannot be held (too long, unreadable).
+    Failed(HoldError),
 }
 
 /// What is copied from the reader to the file at a time.
 const CHUNK: usize = 256 * 1024;
 
 /// Copies the member into a new unlinked file in `dir` with write(2) and
-/// maps it read-only. `Ok(Err(PastDeclared))` when the reader has more
-/// than `size` bytes.
+/// maps it read-only; at most `size` bytes.
 #[allow(unsafe_code)]
 fn spill(
     dir: &std::path::Path,
     size: u64,
     head: &[u8],
     reader: &mut impl Read,
-) -> Result<Result<Spilled, HoldError>, Unspilled> {
+) -> Result<Spilled, Unspilled> {
+    let refused = |err: std::io::Error| Unspilled::Failed(HoldError::Refused(err.to_string()));
     let lease = spill_budget()
         .lease(size)
         .map_err(|_| Unspilled::NothingRead)?;
     let mut file = tempfile::tempfile_in(dir).map_err(|_| Unspilled::NothingRead)?;
-    if file.write_all(head).is_err() {
-        let pending = head.to_vec();
-        return Err(Unspilled::WriteFailed {
-            file,
-            written: 0,
-            pending,
-        });
-    }
-    let mut written = head.len() as u64;
+    let mut written = 0u64;
     let mut chunk = vec![0u8; CHUNK];
-    while written < size {
-        let want = usize::try_from(size - written).map_or(CHUNK, |left| left.min(CHUNK));
-        let read = match reader.read(chunk.get_mut(..want).unwrap_or_default()) {
-            Ok(0) => break,
-            Ok(read) => read,
-            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(err) => return Ok(Err(HoldError::Refused(err.to_string()))),
-        };
-        let part = chunk.get(..read).unwrap_or_default();
+    let mut part = head;
+    loop {
         if file.write_all(part).is_err() {
-            let pending = part.to_vec();
+            let unwritten = part.to_vec();
             return Err(Unspilled::WriteFailed {
                 file,
                 written,
-                pending,
+                unwritten,
             });
         }
-        written += read as u64;
-    }
-    let mut probe = [0u8; 1];
-    let more = loop {
-        match reader.read(&mut probe) {
-            Ok(n) => break n > 0,
-            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(err) => return Ok(Err(HoldError::Refused(err.to_string()))),
+        written += part.len() as u64;
+        let want =
+            usize::try_from(size.saturating_sub(written)).map_or(CHUNK, |left| left.min(CHUNK));
+        if want == 0 {
+            break;
         }
-    };
-    if more {
-        return Ok(Err(HoldError::PastDeclared));
+        let read = match reader.read(chunk.get_mut(..want).unwrap_or_default()) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => 0,
+            Err(err) => return Err(refused(err)),
+        };
+        part = chunk.get(..read).unwrap_or_default();
+    }
+    if budget::has_more(reader).map_err(refused)? {
+        return Err(Unspilled::Failed(HoldError::PastDeclared));
     }
     // An empty map cannot be made; an empty member needs none.
     let map = match written {
         0 => None,
         // SAFETY: a read-only map of a file this process made and unlinked:
         // no other process can reach it to change or truncate it.
-        _ => match unsafe { memmap2::Mmap::map(&file) } {
-            Ok(map) => Some(map),
-            Err(err) => return Ok(Err(HoldError::Refused(err.to_string()))),
-        },
+        _ => Some(unsafe { memmap2::Mmap::map(&file) }.map_err(refused)?),
     };
-    Ok(Ok(Spilled { map, _lease: lease }))
+    Ok(Spilled { map, _lease: lease })
 }
 
 #[cfg(test)]
