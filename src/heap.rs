@@ -5,9 +5,9 @@
 //!
 //! Each first touch of a page is a page fault: 1,850 of them on the venv
 //! benchmark, 17% of its CPU samples (`perf`), two thirds of them on
-//! anonymous memory, the threads' heaps. glibc asks for huge pages only when told by
-//! `GLIBC_TUNABLES`, read before `main`; so each pool thread advises its own
-//! heap when it starts (530 faults left, 2-3 ms less CPU).
+//! anonymous memory, the threads' heaps. glibc asks for huge pages only
+//! when told by `GLIBC_TUNABLES`, read before `main`; so each pool thread
+//! advises its own heap when it starts (530 faults left, 2-3 ms less CPU).
 
 /// Builds rayon's global pool, each thread advising its heap (first, before
 /// anything else uses the pool), and makes the heaps grow in large steps.
