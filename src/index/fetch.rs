@@ -1,6 +1,7 @@
 //! Index documents over HTTP(S), with a cache on disk in front: a bounded
 //! number of requests at once, timeouts, a size cap, and a network failure
-//! that turns the rest of the scan to the cache alone.
+//! that turns the rest of the scan's requests to that host to the cache
+//! alone.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -76,11 +77,13 @@ pub enum Fetched {
 /// Why a document could not be had, most telling first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Failure {
-    /// The network itself (connect, DNS, timeout, 5xx): later requests stop.
+    /// The network itself (connect, DNS, timeout, 5xx): later requests to
+    /// that host stop.
     Network,
     /// The index's answer (a status, too large, not the JSON asked for).
     Answer,
-    /// Offline, or after the network failed: the cache does not have it.
+    /// Offline, or after the network to its host failed: the cache does
+    /// not have it.
     NotCached,
 }
 
@@ -94,8 +97,12 @@ pub struct Fetcher {
     total: Duration,
     deadline: Instant,
     cache: Cache,
-    /// Requests may still go out: not offline, and the network has not failed.
+    /// Requests may still go out: not offline, and not past the total.
     online: AtomicBool,
+    /// The origins (`scheme://host:port`) whose network failed: no request
+    /// goes to them again, though others are still asked (a user's registry
+    /// that refuses says nothing about PyPI).
+    down: Mutex<HashSet<String>>,
     /// Why lookups failed: the network's own failure first, then the
     /// smallest URL's (parallel requests fail in any order; the summary
     /// names the same one every run).
@@ -124,6 +131,7 @@ impl Fetcher {
             deadline: now.checked_add(total).unwrap_or(now),
             cache: Cache { dir: cache_dir },
             online: AtomicBool::new(online),
+            down: Mutex::new(HashSet::new()),
             reason: Mutex::new(None),
             degraded: AtomicBool::new(false),
             fetched: AtomicUsize::new(0),
@@ -161,9 +169,19 @@ impl Fetcher {
         })
     }
 
-    /// Whether the network failed during the scan.
+    /// Whether the network failed during the scan (to any host).
     pub fn degraded(&self) -> bool {
         self.degraded.load(Ordering::Relaxed)
+    }
+
+    /// Whether a request for `url` may go out: online, and its host's
+    /// network has not failed.
+    fn may_ask(&self, url: &str) -> bool {
+        self.online.load(Ordering::Relaxed)
+            && self
+                .down
+                .lock()
+                .is_ok_and(|down| !down.contains(origin(url)))
     }
 
     /// Why lookups failed, if any did: the network's own failure, else the
@@ -224,7 +242,7 @@ impl Fetcher {
             };
             requests
                 .iter()
-                .filter(|request| !fetched_now.contains(&request.url))
+                .filter(|request| !fetched_now.contains(&request.url) && self.may_ask(&request.url))
                 .map(|request| (request, self.cache.read(request)))
                 .collect()
         };
@@ -271,7 +289,7 @@ impl Fetcher {
     pub fn cached_digest(&self, request: &Request, key: &str) -> Option<Vec<u8>> {
         let dir = self.cache.dir.as_deref()?;
         let (age, hash) = self.cache.header(request)?;
-        if age >= FRESH_FOR && self.online.load(Ordering::Relaxed) {
+        if age >= FRESH_FOR && self.may_ask(&request.url) {
             return None;
         }
         let path = Cache::digest_path(dir, &request.url, key);
@@ -321,7 +339,7 @@ impl Fetcher {
     /// else `Err` with the stale entry, if any.
     fn cached(&self, request: &Request) -> Result<Fetched, Option<CacheEntry>> {
         match self.cache.read(request) {
-            Some(entry) if entry.age < FRESH_FOR || !self.online.load(Ordering::Relaxed) => {
+            Some(entry) if entry.age < FRESH_FOR || !self.may_ask(&request.url) => {
                 self.from_cache.fetch_add(1, Ordering::Relaxed);
                 Ok(entry.fetched())
             }
@@ -332,7 +350,7 @@ impl Fetcher {
     /// The network's document, else the stale one `cached`, else a failure.
     fn fetch(&self, request: &Request, cached: Option<&CacheEntry>) -> Fetched {
         let url = request.url.as_str();
-        let from_network = if self.online.load(Ordering::Relaxed) {
+        let from_network = if self.may_ask(url) {
             self.request(self.agent(), request)
         } else {
             Err(None)
@@ -365,7 +383,8 @@ impl Fetcher {
     }
 
     /// `Err(Some(reason))` when the request failed; a failure of the network
-    /// itself (connect, DNS, timeout, 5xx) stops all further requests.
+    /// itself (connect, DNS, timeout, 5xx) stops further requests to its
+    /// host; the scan's total running out stops all of them.
     fn request(&self, agent: &ureq::Agent, request: &Request) -> Result<Fetched, Option<String>> {
         let Request {
             url,
@@ -375,7 +394,9 @@ impl Fetcher {
         let shown = shown_url(url);
         let degrade = |why: String| {
             let reason = format!("{shown}: {why}");
-            self.online.store(false, Ordering::Relaxed);
+            if let Ok(mut down) = self.down.lock() {
+                down.insert(origin(url).to_string());
+            }
             self.degraded.store(true, Ordering::Relaxed);
             self.note(Failure::Network, url, reason.clone());
             Some(reason)
@@ -388,8 +409,12 @@ impl Fetcher {
             )
         };
         let left = self.deadline.saturating_duration_since(Instant::now());
+        let stop_all = |reason: Option<String>| {
+            self.online.store(false, Ordering::Relaxed);
+            reason
+        };
         if left.is_zero() {
-            return Err(degrade(past_total()));
+            return Err(stop_all(degrade(past_total())));
         }
         let call = agent
             .get(url)
@@ -401,7 +426,7 @@ impl Fetcher {
         let mut response = match call {
             Ok(response) => response,
             Err(_) if left < self.timeout && Instant::now() >= self.deadline => {
-                return Err(degrade(past_total()));
+                return Err(stop_all(degrade(past_total())));
             }
             Err(err) => return Err(degrade(explain_request_error(&err))),
         };
@@ -436,7 +461,7 @@ impl Fetcher {
                 return Err(Some(reason));
             }
             Err(_) if left < self.timeout && Instant::now() >= self.deadline => {
-                return Err(degrade(past_total()));
+                return Err(stop_all(degrade(past_total())));
             }
             Err(err) => return Err(degrade(err.to_string())),
         };
@@ -455,6 +480,16 @@ impl Fetcher {
 /// A cached body's check: its 128-bit xxh3, in hex.
 fn body_hash(body: &[u8]) -> String {
     format!("{:032x}", xxhash_rust::xxh3::xxh3_128(body))
+}
+
+/// `url`'s `scheme://authority`, the unit the network fails by; the whole
+/// URL when it has no scheme.
+fn origin(url: &str) -> &str {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url;
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    url.get(..scheme.len() + 3 + authority_end).unwrap_or(url)
 }
 
 /// A URL as it may be shown: without a user or password.
@@ -815,5 +850,61 @@ mod tests {
             "timed out".into(),
         );
         assert_eq!(fetcher.reason().as_deref(), Some("timed out"));
+    }
+
+    #[test]
+    fn a_host_whose_network_failed_is_not_asked_again_but_other_hosts_are() {
+        // A port nothing listens on: connection refused.
+        let refusing = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let refusing_port = refusing.local_addr().unwrap().port();
+        drop(refusing);
+        // A host that accepts and hangs up: each connection counted.
+        let listening = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let listening_port = listening.local_addr().unwrap().port();
+        let accepted = std::sync::Arc::new(AtomicUsize::new(0));
+        let counter = accepted.clone();
+        std::thread::spawn(move || {
+            for stream in listening.incoming() {
+                counter.fetch_add(1, Ordering::SeqCst);
+                drop(stream);
+            }
+        });
+        let empty_cache = tempfile::tempdir().unwrap();
+        let fetcher = Fetcher::new(
+            true,
+            Some(empty_cache.path().to_path_buf()),
+            (Duration::from_secs(5), Duration::from_secs(30)),
+        );
+        let request = |port: u16, name: &str| Request {
+            url: format!("http://127.0.0.1:{port}/simple/{name}/"),
+            accept: super::super::pypi::ACCEPT,
+            compact: super::super::pypi::compact,
+        };
+        assert!(matches!(
+            fetcher.get(&request(refusing_port, "numpy")),
+            Fetched::Failed
+        ));
+        assert!(fetcher.degraded());
+        assert!(matches!(
+            fetcher.get(&request(listening_port, "numpy")),
+            Fetched::Failed
+        ));
+        assert_eq!(accepted.load(Ordering::SeqCst), 1, "the other host asked");
+        // Its network failed too (hung up): neither host is asked again.
+        fetcher.get(&request(listening_port, "cffi"));
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+        assert!(!fetcher.may_ask(&request(refusing_port, "cffi").url));
+        assert_eq!(fetcher.failed.load(Ordering::Relaxed), 3);
+    }
+
+    #[test]
+    fn origins_are_scheme_and_authority() {
+        assert_eq!(
+            origin("https://user:pw@pypi.org:443/simple/numpy/"),
+            "https://user:pw@pypi.org:443"
+        );
+        assert_eq!(origin("http://127.0.0.1:1"), "http://127.0.0.1:1");
+        assert_eq!(origin("http://host?x=/y"), "http://host");
+        assert_eq!(origin("no scheme/x"), "no scheme/x");
     }
 }

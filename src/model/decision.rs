@@ -308,8 +308,9 @@ pub fn install_shell_command(install: &str, packages: &str) -> String {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct IndexSummary {
     /// `online`, `offline` (no network asked for: cached answers only),
-    /// `degraded` (the network failed during the scan: cached answers only
-    /// from then on), or `off` (lookups not asked for; not serialised).
+    /// `degraded` (the network to an index host failed during the scan:
+    /// that host's cached answers only from then on), or `off` (lookups not
+    /// asked for; not serialised).
     pub mode: IndexMode,
     /// Packages asked about (those with native files or lockfile entries).
     pub asked: usize,

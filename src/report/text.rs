@@ -544,7 +544,9 @@ pub fn index_line(index: &IndexSummary) -> Option<String> {
         _ if index.asked == 0 => return None,
         IndexMode::Online => "",
         IndexMode::Offline => " (offline: cached answers only)",
-        IndexMode::Degraded => " (degraded: the network failed, cached answers only from then on)",
+        IndexMode::Degraded => {
+            " (degraded: the network failed, cached answers only from then on for that host)"
+        }
     };
     if index.mode == IndexMode::Offline {
         // Offline, a document not in the cache was never asked for: not a failure.
