@@ -12,7 +12,9 @@
 //! searched for the paths it opens: a file's clean pages, not memory of
 //! its own). Where no temporary file can be made (a read-only root) the
 //! member is held in memory as before; a spill that fills the disk is
-//! finished in memory.
+//! finished in memory. A temporary directory on tmpfs (`/tmp` on Fedora
+//! and Arch) holds its files in memory: spills there count against the
+//! memory budget, not the disk's.
 
 use std::borrow::Cow;
 use std::io::{Read, Seek, Write};
@@ -106,10 +108,39 @@ pub fn hold_in(
     }
 }
 
-/// The disk budget every spill shares.
-fn spill_budget() -> &'static Budget {
+/// The budget a spill into `file` counts against: the disk budget every
+/// spill shares, or the memory budget when the file's bytes are memory.
+fn spill_budget(file: &std::fs::File) -> &'static Budget {
     static SPILLED: std::sync::OnceLock<Budget> = std::sync::OnceLock::new();
+    if held_in_memory(file) {
+        return budget::shared();
+    }
     SPILLED.get_or_init(|| Budget::new(SPILL_BUDGET_BYTES))
+}
+
+/// Whether `file` lies on a file system kept in memory (tmpfs, ramfs),
+/// whose pages the kernel cannot write back: memory, counted against the
+/// process's cgroup like its own.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn held_in_memory(file: &std::fs::File) -> bool {
+    use std::os::fd::AsRawFd;
+    const TMPFS_MAGIC: u64 = 0x0102_1994;
+    const RAMFS_MAGIC: u64 = 0x8584_58f6;
+    // SAFETY: an all-zero statfs is a valid value for fstatfs to fill.
+    let mut stats: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a descriptor this process holds open, and a statfs to write.
+    if unsafe { libc::fstatfs(file.as_raw_fd(), &mut stats) } != 0 {
+        return false;
+    }
+    // `f_type`'s width differs between C libraries; the magic numbers are 32-bit.
+    let kind = (stats.f_type as u64) & 0xffff_ffff;
+    kind == TMPFS_MAGIC || kind == RAMFS_MAGIC
+}
+
+#[cfg(not(target_os = "linux"))]
+fn held_in_memory(_: &std::fs::File) -> bool {
+    false
 }
 
 /// Why a member is not in a temporary file.
@@ -141,10 +172,10 @@ fn spill(
     reader: &mut impl Read,
 ) -> Result<Spilled, Unspilled> {
     let refused = |err: std::io::Error| Unspilled::Failed(HoldError::Refused(err.to_string()));
-    let lease = spill_budget()
+    let mut file = tempfile::tempfile_in(dir).map_err(|_| Unspilled::NothingRead)?;
+    let lease = spill_budget(&file)
         .lease(size)
         .map_err(|_| Unspilled::NothingRead)?;
-    let mut file = tempfile::tempfile_in(dir).map_err(|_| Unspilled::NothingRead)?;
     let mut written = 0u64;
     let mut chunk = vec![0u8; CHUNK];
     let mut part = head;
@@ -259,6 +290,48 @@ mod tests {
         let held = held.unwrap();
         assert!(matches!(held, Held::Memory(_)));
         assert!(*held == bytes[..], "every byte, in order");
+        assert!(unmounted.is_ok_and(|status| status.success()));
+    }
+
+    /// What `stat -f` (coreutils) names the file system `dir` is on.
+    fn file_system_type(dir: &std::path::Path) -> String {
+        let output = std::process::Command::new("stat")
+            .args(["-f", "-c", "%T"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        String::from_utf8(output.stdout).unwrap().trim().to_string()
+    }
+
+    #[test]
+    fn spills_into_tmpfs_count_against_the_memory_budget() {
+        let on_disk_or_not = tempfile::tempdir().unwrap();
+        let in_memory = file_system_type(on_disk_or_not.path()) == "tmpfs";
+        let file = tempfile::tempfile_in(on_disk_or_not.path()).unwrap();
+        assert_eq!(held_in_memory(&file), in_memory);
+        assert_eq!(
+            std::ptr::eq(spill_budget(&file), budget::shared()),
+            in_memory
+        );
+        // A tmpfs mounted for the test, whatever the temporary directory is.
+        let dir = tempfile::tempdir().unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|status| status.success());
+        if !mounted {
+            eprintln!("skipped: mounting a tmpfs needs root (CI is root)");
+            return;
+        }
+        let file = tempfile::tempfile_in(dir.path()).unwrap();
+        let (memory, budget) = (held_in_memory(&file), spill_budget(&file));
+        drop(file);
+        let unmounted = std::process::Command::new("umount")
+            .arg(dir.path())
+            .status();
+        assert!(memory);
+        assert!(std::ptr::eq(budget, budget::shared()));
         assert!(unmounted.is_ok_and(|status| status.success()));
     }
 
