@@ -11,6 +11,12 @@ use crate::model::{
 use crate::platform::Platform;
 
 use super::actions::REBUILD_FROM_SOURCE;
+use super::describe_list;
+
+/// The files named in the plan's line for a package's gcompat: the
+/// package's own actions list them all (a host's `/usr/lib` holds hundreds
+/// no package owns).
+const GCOMPAT_FILES_NAMED: usize = 5;
 
 /// The file names of the lockfiles and requirement files the scan read:
 /// on disk or in a container image, not inside a package's own archive
@@ -174,7 +180,7 @@ pub(super) fn plan(
                     plan.gcompat_for.push(if files.is_empty() {
                         name.clone()
                     } else {
-                        format!("{name} ({})", files.join(", "))
+                        format!("{name} ({})", describe_list(files, GCOMPAT_FILES_NAMED))
                     });
                 }
                 Action::NoFix { why } => plan.no_fix.push((name.clone(), why.clone())),
@@ -292,6 +298,34 @@ mod tests {
         // apt has no `.build-deps` to delete.
         let on_debian = [built_from_source(Ecosystem::Pypi, &["libpq-dev"])];
         assert_eq!(keep("debian:12-slim", &on_debian), None);
+    }
+
+    #[test]
+    fn the_gcompat_line_names_a_few_files_and_counts_the_rest() {
+        let files: Vec<String> = (0..170).map(|i| format!("lib{i:03}.so")).collect();
+        let unowned = PackageDecision {
+            package: None,
+            origin: None,
+            as_is: crate::model::AsIs::default(),
+            reinstalled: ReinstallAnswer::unknown("test"),
+            actions: vec![Action::Gcompat {
+                files: files.clone(),
+            }],
+        };
+        let platform = Platform::new(
+            "alpine:3.20".parse().unwrap(),
+            crate::model::Arch::X86_64,
+            false,
+        );
+        let plan = plan(&[unowned], &BTreeSet::new(), &platform);
+        assert!(plan.gcompat);
+        let [line] = &plan.gcompat_for[..] else {
+            panic!("{:?}", plan.gcompat_for);
+        };
+        assert!(
+            line.ends_with("(lib000.so, lib001.so, lib002.so, lib003.so, lib004.so and 165 more)"),
+            "{line}"
+        );
     }
 
     fn names(files: &[&str]) -> BTreeSet<String> {
