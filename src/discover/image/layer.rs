@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use sha2::Digest as _;
 
-use super::blob_stream::{Bounded, Hashing, open_inflated};
+use super::blob_stream::{BOMB_FLOOR, Bounded, Hashing, open_inflated, past_the_ratio};
 use super::manifest::{Digest, LayerRef, digest_mismatch, hex};
 use super::merged::{Changes, Merged, Node};
 use super::source::Blobs;
@@ -90,6 +90,7 @@ pub fn read_changes<T: Clone>(
         inner: inflate,
         inflated: 0,
         raw: Rc::clone(&raw_read),
+        floor_left: BOMB_FLOOR.saturating_sub(merged.floor_used),
     });
     match archive.entries() {
         Ok(entries) => {
@@ -120,8 +121,13 @@ pub fn read_changes<T: Clone>(
         )),
     }
     // The rest of the blob (tar padding, the compressor's trailer) is hashed too.
-    let mut raw = archive.into_inner().inner.into_raw();
+    let bounded = archive.into_inner();
+    let inflated = bounded.inflated;
+    let mut raw = bounded.inner.into_raw();
     let drained = std::io::copy(&mut raw, &mut std::io::sink());
+    merged.floor_used = merged
+        .floor_used
+        .saturating_add(past_the_ratio(inflated, raw_read.get()));
     let hashing = raw.into_inner();
     // A stream lost to a failed zstd frame cannot be hashed whole (its
     // corruption is the finding).

@@ -30,6 +30,9 @@ pub struct Merged<T> {
     pub heads_wanted: HashSet<String>,
     /// Bytes of metadata kept so far (within the image's cap).
     pub(super) metadata_total: u64,
+    /// Of the image's [bomb floor](super::blob_stream::BOMB_FLOOR), what
+    /// the layers read so far used: their bytes inflated past the ratio.
+    pub(super) floor_used: u64,
     pub(super) skipped_by_name: u64,
     /// Members named outside the image, of every layer.
     pub(super) hostile: HostileNames,
@@ -41,6 +44,7 @@ impl<T> Default for Merged<T> {
             view: BTreeMap::new(),
             heads_wanted: HashSet::new(),
             metadata_total: 0,
+            floor_used: 0,
             skipped_by_name: 0,
             hostile: HostileNames::default(),
         }
