@@ -70,7 +70,7 @@ fn read_jar_level<T>(
     analyse: &mut impl FnMut(&[u8]) -> T,
     parts: &mut Vec<JarPart<T>>,
 ) -> Result<(), String> {
-    let mut zip = zip::ZipArchive::new(archive).map_err(|e| format!("not a readable zip: {e}"))?;
+    let mut zip = super::open_zip(archive)?;
     let mut part = JarPart {
         nested_at: nested_at.clone(),
         contents: ArchiveContents::default(),

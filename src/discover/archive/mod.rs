@@ -237,12 +237,77 @@ impl<T> Default for ArchiveContents<T> {
     }
 }
 
+/// A zip archive's central directory, read by the zip crate, which holds
+/// every entry in memory (about 240 bytes each) before a member is read:
+/// one declaring more than [`MAX_MEMBERS`] is refused first (a jar listing
+/// four million took 1.3 GB).
+pub fn open_zip<R: Read + Seek>(mut archive: R) -> Result<zip::ZipArchive<R>, String> {
+    if let Some(declared) = declared_zip_entries(&mut archive)
+        && declared > MAX_MEMBERS as u64
+    {
+        return Err(format!(
+            "its central directory declares {declared} members, more than the {MAX_MEMBERS} read from one archive; not read"
+        ));
+    }
+    zip::ZipArchive::new(archive).map_err(|e| format!("not a readable zip: {e}"))
+}
+
+const END_OF_CENTRAL_DIRECTORY: [u8; 4] = [0x50, 0x4b, 0x05, 0x06];
+const ZIP64_END_LOCATOR: [u8; 4] = [0x50, 0x4b, 0x06, 0x07];
+const ZIP64_END_OF_CENTRAL_DIRECTORY: [u8; 4] = [0x50, 0x4b, 0x06, 0x06];
+
+/// The entries a zip's end of central directory record declares (its zip64
+/// record's, when it has one); `None` when none is found (the zip crate
+/// then says what is wrong).
+fn declared_zip_entries(archive: &mut (impl Read + Seek)) -> Option<u64> {
+    use std::io::SeekFrom;
+    let length = archive.seek(SeekFrom::End(0)).ok()?;
+    // The record is 22 bytes and a comment of up to 65,535; the zip64
+    // locator, 20 bytes, comes right before it.
+    let tail_length = length.min(22 + 65_535 + 20);
+    archive.seek(SeekFrom::Start(length - tail_length)).ok()?;
+    let mut tail = Vec::new();
+    archive
+        .by_ref()
+        .take(tail_length)
+        .read_to_end(&mut tail)
+        .ok()?;
+    let at = tail
+        .windows(4)
+        .rposition(|window| window == END_OF_CENTRAL_DIRECTORY)?;
+    let field = |bytes: &[u8], at: usize, len: usize| -> Option<u64> {
+        let bytes = bytes.get(at..at.checked_add(len)?)?;
+        Some(
+            bytes
+                .iter()
+                .rev()
+                .fold(0, |value, &b| value << 8 | u64::from(b)),
+        )
+    };
+    let entries = field(&tail, at + 10, 2)?;
+    let zip64 = at
+        .checked_sub(20)
+        .filter(|&locator| tail.get(locator..locator + 4) == Some(&ZIP64_END_LOCATOR[..]))
+        .and_then(|locator| field(&tail, locator + 8, 8))
+        .filter(|&record| record < length)
+        .and_then(|record| {
+            archive.seek(SeekFrom::Start(record)).ok()?;
+            let mut bytes = [0u8; 56];
+            archive.read_exact(&mut bytes).ok()?;
+            (bytes.starts_with(&ZIP64_END_OF_CENTRAL_DIRECTORY))
+                .then(|| field(&bytes, 32, 8))
+                .flatten()
+        });
+    let _ = archive.seek(SeekFrom::Start(0));
+    Some(entries.max(zip64.unwrap_or(0)))
+}
+
 /// Reads the ELF members of a zip archive (a wheel), handing each to `analyse`.
 pub fn read_zip<T>(
     archive: impl Read + Seek,
     mut analyse: impl FnMut(&[u8]) -> T,
 ) -> Result<ArchiveContents<T>, String> {
-    let mut zip = zip::ZipArchive::new(archive).map_err(|e| format!("not a readable zip: {e}"))?;
+    let mut zip = open_zip(archive)?;
     let mut contents = ArchiveContents::default();
     let mut inflated: u64 = 0;
     for index in 0..zip.len() {
@@ -486,7 +551,7 @@ pub fn read_tar_gz<T>(
 pub fn read_package_manifest(
     archive: impl Read + Seek,
 ) -> Result<Option<(String, Vec<u8>)>, String> {
-    let mut zip = zip::ZipArchive::new(archive).map_err(|e| format!("not a readable zip: {e}"))?;
+    let mut zip = open_zip(archive)?;
     let found = (0..zip.len()).find_map(|index| {
         let name = zip.name_for_index(index)?.ok()?;
         let path = member_path(&name).ok()?;
@@ -563,6 +628,38 @@ mod tests {
             writer.write_all(bytes).unwrap();
         }
         writer.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn a_central_directory_declaring_too_many_members_is_not_read() {
+        let small = zip_of(&[("a.so", b"x"), ("b/c.txt", b"y"), ("d", b"")]);
+        assert_eq!(declared_zip_entries(&mut Cursor::new(&small)), Some(3));
+        assert!(open_zip(Cursor::new(&small)).is_ok());
+        assert_eq!(declared_zip_entries(&mut Cursor::new(b"not a zip")), None);
+        // A zip64 end record declaring two million entries, its locator,
+        // and the end record pointing at it (entries 0xffff).
+        let mut crafted = ZIP64_END_OF_CENTRAL_DIRECTORY.to_vec();
+        crafted.extend_from_slice(&44u64.to_le_bytes());
+        crafted.extend_from_slice(&[45, 0, 45, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        crafted.extend_from_slice(&2_000_000u64.to_le_bytes());
+        crafted.extend_from_slice(&2_000_000u64.to_le_bytes());
+        crafted.extend_from_slice(&[0; 16]);
+        crafted.extend_from_slice(&ZIP64_END_LOCATOR);
+        crafted.extend_from_slice(&[0; 4]);
+        crafted.extend_from_slice(&0u64.to_le_bytes());
+        crafted.extend_from_slice(&1u32.to_le_bytes());
+        crafted.extend_from_slice(&END_OF_CENTRAL_DIRECTORY);
+        crafted.extend_from_slice(&[0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]);
+        crafted.extend_from_slice(&[0xff; 8]);
+        crafted.extend_from_slice(&[0, 0]);
+        assert_eq!(
+            declared_zip_entries(&mut Cursor::new(&crafted)),
+            Some(2_000_000)
+        );
+        let Err(reason) = open_zip(Cursor::new(&crafted)) else {
+            panic!("read");
+        };
+        assert!(reason.contains("declares 2000000 members"), "{reason}");
     }
 
     #[test]
