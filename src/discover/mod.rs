@@ -194,6 +194,9 @@ pub struct Inventory {
     /// Directories holding an `oci-layout` file (OCI image layouts met in
     /// the tree), with how each is shown: read as container images.
     pub oci_layouts: Vec<(PathBuf, String)>,
+    /// Bytes of metadata files kept from the container images read so far
+    /// (all of them within [`image::METADATA_KEPT_CAP`]).
+    pub image_metadata_kept: u64,
     /// Each root as given and as walked, to show other paths below it.
     roots: Vec<(PathBuf, PathBuf)>,
     single_dir_root: bool,
@@ -244,6 +247,7 @@ impl Inventory {
         self.npm_native_files.extend(other.npm_native_files);
         self.package_databases.extend(other.package_databases);
         self.oci_layouts.extend(other.oci_layouts);
+        self.image_metadata_kept += other.image_metadata_kept;
     }
 
     /// In one order whatever order the jobs of the walk ended in.

@@ -22,9 +22,6 @@ use crate::discover::held::{self, HoldError};
 use crate::discover::name_proves_text;
 use crate::model::ReportPath;
 
-/// Most metadata kept for one image.
-const MAX_METADATA_TOTAL: u64 = 256 * 1024 * 1024;
-
 /// Reads one layer: what it changes in `merged` (nothing when its blob
 /// cannot be opened, which is a problem).
 pub fn read<T: Clone>(
@@ -335,7 +332,7 @@ impl<T: Clone> LayerReader<'_, T> {
         };
         if is_metadata(path) {
             if declared > METADATA_CAP
-                || self.merged.metadata_total.saturating_add(declared) > MAX_METADATA_TOTAL
+                || self.merged.metadata_total.saturating_add(declared) > self.merged.metadata_room
             {
                 self.unreadable(
                     name.to_string(),
@@ -343,8 +340,16 @@ impl<T: Clone> LayerReader<'_, T> {
                 );
                 return node;
             }
+            // Sized as declared: grown by doubling, a 64 MiB file took 128 at once.
             let mut bytes = Vec::new();
-            match data.take(METADATA_CAP).read_to_end(&mut bytes) {
+            if bytes.try_reserve_exact(declared as usize).is_err() {
+                self.unreadable(
+                    name.to_string(),
+                    format!("{declared} bytes could not be allocated: not read"),
+                );
+                return node;
+            }
+            match data.take(declared).read_to_end(&mut bytes) {
                 Ok(_) => {
                     self.merged.metadata_total += bytes.len() as u64;
                     if let Node::File { kept, .. } = &mut node {
@@ -414,5 +419,69 @@ fn read_jar_entry<T>(
     match read_jar(std::io::Cursor::new(&*bytes), &mut *analyse) {
         Ok(parts) => ImageRead::Jar(parts),
         Err(reason) => ImageRead::Unreadable(format!("a jar that cannot be read: {reason}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An uncompressed layer holding `files`.
+    fn layer_of(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        for (path, bytes) in files {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(bytes.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            builder.append_data(&mut header, path, &bytes[..]).unwrap();
+        }
+        builder.into_inner().unwrap()
+    }
+
+    #[test]
+    fn metadata_is_kept_within_the_room_given_and_handed_over_whole() {
+        let manifest = |n: usize| {
+            (
+                format!("app/node_modules/p{n}/package.json"),
+                vec![b' '; 1000],
+            )
+        };
+        let files: Vec<(String, Vec<u8>)> = (0..3).map(manifest).collect();
+        let files: Vec<(&str, Vec<u8>)> =
+            files.iter().map(|(p, b)| (p.as_str(), b.clone())).collect();
+        let blob = layer_of(&files);
+        let layer = LayerRef {
+            path: "layer.tar".to_string(),
+            expected: None,
+        };
+        let mut merged: Merged<u8> = Merged {
+            metadata_room: 2500,
+            ..Merged::default()
+        };
+        let mut problems = Vec::new();
+        let changes = read_changes(
+            Box::new(&blob[..]),
+            &layer,
+            &mut merged,
+            &mut problems,
+            &mut |_| 0u8,
+        );
+        merged.apply(changes);
+        assert_eq!(merged.metadata_total, 2000, "two of three kept");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].reason.contains("over the metadata cap"),
+            "{problems:?}"
+        );
+        let contents = merged.into_contents(
+            super::super::ImageFormat::DockerSave,
+            None,
+            super::super::ImageConfig::default(),
+            1,
+            Vec::new(),
+        );
+        assert_eq!(contents.metadata.len(), 2);
+        assert!(contents.metadata.values().all(|bytes| bytes.len() == 1000));
     }
 }

@@ -28,8 +28,9 @@ pub struct Merged<T> {
     pub(super) view: BTreeMap<String, Node<T>>,
     /// Paths whose first bytes are kept when not ELF (the command's candidates).
     pub heads_wanted: HashSet<String>,
-    /// Bytes of metadata kept so far (within the image's cap).
+    /// Bytes of metadata kept so far, and the most that may be.
     pub(super) metadata_total: u64,
+    pub(super) metadata_room: u64,
     /// Of the image's [bomb floor](super::blob_stream::BOMB_FLOOR), what
     /// the layers read so far used: their bytes inflated past the ratio.
     pub(super) floor_used: u64,
@@ -44,6 +45,7 @@ impl<T> Default for Merged<T> {
             view: BTreeMap::new(),
             heads_wanted: HashSet::new(),
             metadata_total: 0,
+            metadata_room: super::METADATA_KEPT_CAP,
             floor_used: 0,
             skipped_by_name: 0,
             hostile: HostileNames::default(),
@@ -123,7 +125,7 @@ impl<T: Clone> Merged<T> {
     }
 
     pub fn into_contents(
-        self,
+        mut self,
         format: ImageFormat,
         reference: Option<String>,
         config: ImageConfig,
@@ -132,7 +134,7 @@ impl<T: Clone> Merged<T> {
     ) -> ImageContents<T> {
         let mut files = Vec::new();
         let mut symlinks = Vec::new();
-        let mut metadata = BTreeMap::new();
+        let mut kept_at = Vec::new();
         let mut regular_files = 0;
         let mut directories: Vec<String> = Vec::new();
         for (path, node) in &self.view {
@@ -148,8 +150,8 @@ impl<T: Clone> Merged<T> {
                     hard_link_of,
                 } => {
                     regular_files += 1;
-                    if let Some(kept) = kept {
-                        metadata.insert(path.clone(), kept.as_ref().clone());
+                    if kept.is_some() {
+                        kept_at.push(path.clone());
                     }
                     // A link whose first name a later layer removed is a file of its own.
                     let hard_link_of = hard_link_of
@@ -178,6 +180,19 @@ impl<T: Clone> Merged<T> {
         directories.extend(parents.into_iter().map(str::to_string));
         directories.sort();
         directories.dedup();
+        // Handed over, not copied (a copy held each twice at once).
+        let mut metadata = BTreeMap::new();
+        for path in kept_at {
+            if let Some(Node::File {
+                kept: Some(kept), ..
+            }) = self.view.remove(&path)
+            {
+                metadata.insert(
+                    path,
+                    Rc::try_unwrap(kept).unwrap_or_else(|kept| (*kept).clone()),
+                );
+            }
+        }
         ImageContents {
             format,
             reference,

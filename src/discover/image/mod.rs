@@ -36,6 +36,10 @@ use source::Blobs;
 /// image a runtime runs, only work (a manifest listing one layer 24,000
 /// times would inflate it 24,000 times).
 const MAX_LAYERS: usize = 1000;
+/// Most bytes of metadata files kept from the images of one scan, together:
+/// they are held until the scan ends (eight images keeping 256 MiB each
+/// made 2.4 GB).
+pub const METADATA_KEPT_CAP: u64 = 128 * 1024 * 1024;
 
 /// Members named outside the image (of its layers, or of its archive's
 /// listing): the first [`MAX_HOSTILE_NAMES_LISTED`] listed, the rest
@@ -189,11 +193,13 @@ impl Image {
         Blobs::open(path, &mut problems).map(|blobs| Image { blobs, problems })
     }
 
-    /// Reads the image for `arch`, handing each ELF file's bytes to `analyse`.
+    /// Reads the image for `arch`, handing each ELF file's bytes to `analyse`,
+    /// keeping at most `metadata_room` bytes of metadata files.
     /// `Err` (the reason) when no image can be found in it at all.
     pub fn read<T: Clone>(
         self,
         arch: Arch,
+        metadata_room: u64,
         analyse: impl FnMut(&[u8]) -> T,
     ) -> Result<ImageContents<T>, String> {
         let mut problems = self.problems;
@@ -204,7 +210,10 @@ impl Image {
                 located.layers.len()
             ));
         }
-        let mut merged = merged::Merged::default();
+        let mut merged = merged::Merged {
+            metadata_room,
+            ..merged::Merged::default()
+        };
         let command_config = located
             .config
             .as_ref()

@@ -44,8 +44,15 @@ pub(super) fn read_image(
         progress.read_one();
         read
     };
-    let contents = match image.read(options.platform.arch, analyse) {
-        Ok(contents) => contents,
+    let metadata_room =
+        crate::discover::image::METADATA_KEPT_CAP.saturating_sub(inventory.image_metadata_kept);
+    let contents = match image.read(options.platform.arch, metadata_room, analyse) {
+        Ok(contents) => {
+            let kept: usize = contents.metadata.values().map(Vec::len).sum();
+            inventory.image_metadata_kept =
+                inventory.image_metadata_kept.saturating_add(kept as u64);
+            contents
+        }
         Err(reason) => {
             inventory.problems.push(Problem {
                 path: shown.to_string(),
