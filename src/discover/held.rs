@@ -263,10 +263,9 @@ mod tests {
         assert_eq!(shorter.len(), bytes.len(), "a shorter one is what it holds");
     }
 
-    #[test]
-    fn a_member_that_fills_the_temporary_disk_is_read_whole_in_memory() {
-        // A 1 MiB tmpfs fills a megabyte into the member: the bytes written,
-        // the ones read but not written and the rest all end up in memory.
+    /// A new directory with a 1 MiB tmpfs mounted on it; `None` (the test
+    /// says it skips) where mounting needs the root this is not.
+    fn small_tmpfs() -> Option<tempfile::TempDir> {
         let dir = tempfile::tempdir().unwrap();
         let mounted = std::process::Command::new("mount")
             .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
@@ -275,8 +274,15 @@ mod tests {
             .is_ok_and(|status| status.success());
         if !mounted {
             eprintln!("skipped: mounting a small tmpfs needs root (CI is root)");
-            return;
         }
+        mounted.then_some(dir)
+    }
+
+    #[test]
+    fn a_member_that_fills_the_temporary_disk_is_read_whole_in_memory() {
+        // A 1 MiB tmpfs fills a megabyte into the member: the bytes written,
+        // the ones read but not written and the rest all end up in memory.
+        let Some(dir) = small_tmpfs() else { return };
         let bytes = member(SPILL_FROM as usize + 3);
         let held = hold_in(
             dir.path(),
@@ -314,16 +320,7 @@ mod tests {
             in_memory
         );
         // A tmpfs mounted for the test, whatever the temporary directory is.
-        let dir = tempfile::tempdir().unwrap();
-        let mounted = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
-            .arg(dir.path())
-            .status()
-            .is_ok_and(|status| status.success());
-        if !mounted {
-            eprintln!("skipped: mounting a tmpfs needs root (CI is root)");
-            return;
-        }
+        let Some(dir) = small_tmpfs() else { return };
         let file = tempfile::tempfile_in(dir.path()).unwrap();
         let (memory, budget) = (held_in_memory(&file), spill_budget(&file));
         drop(file);
