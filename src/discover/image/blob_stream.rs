@@ -398,6 +398,25 @@ mod tests {
     }
 
     #[test]
+    fn every_header_read_whole_is_one_whose_window_is_read() {
+        // Every descriptor and window byte: the header reader and the
+        // window reader agree on the fields' places, and neither panics.
+        for descriptor in 0..=u8::MAX {
+            for window_byte in 0..=u8::MAX {
+                let mut bytes = header(descriptor, &[window_byte]);
+                bytes.extend(1..=20u8);
+                let read = read_frame_header(&mut std::io::Cursor::new(&bytes)).unwrap();
+                assert!((6..=18).contains(&read.len()), "{descriptor:#x}");
+                let window = frame_window(&read).unwrap();
+                assert!(window.size >= 1 << 10 || descriptor & 0x20 != 0);
+                // Cut short, it is no header.
+                let short = read.get(..read.len() - 1).unwrap();
+                assert!(read_frame_header(&mut std::io::Cursor::new(short)).is_err());
+            }
+        }
+    }
+
+    #[test]
     fn a_frame_with_a_window_larger_than_zstd_decodes_is_not_read() {
         let (blob, _) = raw(header(0x00, &[0xa8]));
         let Err(reason) = open_inflated(blob) else {
