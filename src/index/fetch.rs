@@ -4,12 +4,16 @@
 //! alone.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use crate::discover::{read_bounded, read_prefix, write_atomically};
+use crate::discover::{read_bounded, write_atomically};
+
+use super::cache::{
+    Cache, CacheEntry, DIGEST_MAGIC, NOT_FOUND, NOT_FOUND_BODY, body_hash, now_seconds,
+};
 
 /// The largest index document read (numpy's PyPI page is about 2 MB, a
 /// busy npm package's full document tens of MB).
@@ -25,19 +29,6 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long a cached document answers without asking the network again.
 const FRESH_FOR: Duration = Duration::from_secs(24 * 60 * 60);
-/// The first line of every cache file, so that a file of another kind is
-/// never taken for a document. Layout 4 holds the compacted document (PyPI
-/// pages and npm documents as lines) and its hash (a file cut short or
-/// changed reads back as a miss, checked at a fraction of the cost of
-/// parsing it).
-const CACHE_MAGIC: &str = "muslcheck-index-cache 4";
-/// Earlier layouts, read, compacted again where their body is not kept as
-/// this one keeps it, and rewritten: 1 held the document as served; 2 held
-/// it compacted as JSON, with its hash; 3 held PyPI pages as lines (as 4
-/// does) and npm documents as JSON.
-const CACHE_MAGIC_AS_SERVED: &str = "muslcheck-index-cache 1";
-const CACHE_MAGIC_JSON: &str = "muslcheck-index-cache 2";
-const CACHE_MAGIC_PYPI_LINES: &str = "muslcheck-index-cache 3";
 
 /// The request's error, with what to do when the system lacks CA
 /// certificates (a scratch image, an empty root).
@@ -477,206 +468,40 @@ impl Fetcher {
     }
 }
 
-/// A cached body's check: its 128-bit xxh3, in hex.
-fn body_hash(body: &[u8]) -> String {
-    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(body))
+/// Where `url`'s authority (`user@host:port`) starts and ends, when it
+/// has a scheme.
+fn authority(url: &str) -> Option<(usize, usize)> {
+    let start = url.find("://")? + 3;
+    let rest = url.get(start..)?;
+    Some((
+        start,
+        start + rest.find(['/', '?', '#']).unwrap_or(rest.len()),
+    ))
 }
 
 /// `url`'s `scheme://authority`, the unit the network fails by; the whole
 /// URL when it has no scheme.
 fn origin(url: &str) -> &str {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url;
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    url.get(..scheme.len() + 3 + authority_end).unwrap_or(url)
+    authority(url)
+        .and_then(|(_, end)| url.get(..end))
+        .unwrap_or(url)
 }
 
 /// A URL as it may be shown: without a user or password.
 pub fn shown_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((_, host)) => format!("{scheme}://{host}{path}"),
+    let parts = authority(url)
+        .and_then(|(start, end)| Some((url.get(..start)?, url.get(start..end)?, url.get(end..)?)));
+    match parts
+        .and_then(|(scheme, authority, path)| Some((scheme, authority.rsplit_once('@')?.1, path)))
+    {
+        Some((scheme, host, path)) => format!("{scheme}{host}{path}"),
         None => url.to_string(),
-    }
-}
-
-/// Cached documents: one file per URL, named by its hash; the time it was
-/// fetched, the URL and the body's hash on the first lines. A file that does
-/// not read back whole (another layout, another URL, another body, from the
-/// future) is a miss.
-struct Cache {
-    dir: Option<PathBuf>,
-}
-
-struct CacheEntry {
-    age: Duration,
-    /// `None`: the index said it has no such document.
-    body: Option<Vec<u8>>,
-}
-
-impl CacheEntry {
-    fn fetched(self) -> Fetched {
-        match self.body {
-            Some(body) => Fetched::Document(body),
-            None => Fetched::NotFound,
-        }
-    }
-
-    /// [`CacheEntry::fetched`] of a stale entry kept aside: copied, as only
-    /// a failed request falls back to it.
-    fn fetched_copy(&self) -> Fetched {
-        match &self.body {
-            Some(body) => Fetched::Document(body.clone()),
-            None => Fetched::NotFound,
-        }
-    }
-}
-
-/// The first line of a digest file; its second is its document's hash,
-/// its third its own body's. Its number changes with the rules that make
-/// a digest, so that one made by older rules is made again (2: an sdist's
-/// version follows its project's name, not the last dash).
-const DIGEST_MAGIC: &str = "muslcheck-index-digest 2";
-/// Enough of a cached document's file for its header (URLs are short).
-const HEADER_CAP: u64 = 8192;
-
-/// The hash line of a cached "not found" answer (and its empty body).
-const NOT_FOUND: &str = "not-found";
-const NOT_FOUND_BODY: &[u8] = b"";
-
-fn now_seconds() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |now| now.as_secs())
-}
-
-impl Cache {
-    fn path(dir: &Path, url: &str) -> PathBuf {
-        let hash = xxhash_rust::xxh3::xxh3_128(url.as_bytes());
-        dir.join(format!("{hash:032x}.json"))
-    }
-
-    /// A digest of the document at `url`, one per `key`.
-    fn digest_path(dir: &Path, url: &str, key: &str) -> PathBuf {
-        let hash = xxhash_rust::xxh3::xxh3_128(format!("{url}\n{key}").as_bytes());
-        dir.join(format!("{hash:032x}.digest"))
-    }
-
-    /// The age and body hash of the cached document of `request`, from its
-    /// header alone. Layouts 3 and 4 share their header; a layout-3 body
-    /// that `read` compacts again gets another hash, so its digests miss.
-    fn header(&self, request: &Request) -> Option<(Duration, Vec<u8>)> {
-        let url = request.url.as_str();
-        let path = Cache::path(self.dir.as_deref()?, url);
-        let head = read_prefix(&path, HEADER_CAP).ok()?;
-        let mut lines = head.split(|&b| b == b'\n');
-        let magic = lines.next()?;
-        if magic != CACHE_MAGIC.as_bytes() && magic != CACHE_MAGIC_PYPI_LINES.as_bytes() {
-            return None;
-        }
-        let fetched: u64 = std::str::from_utf8(lines.next()?).ok()?.parse().ok()?;
-        if lines.next()? != url.as_bytes() {
-            return None;
-        }
-        let hash = lines.next()?;
-        // A hash line cut by the prefix is no hash; "not found" has no digest.
-        if lines.next().is_none() || hash == NOT_FOUND.as_bytes() {
-            return None;
-        }
-        let age = Duration::from_secs(now_seconds().checked_sub(fetched)?);
-        Some((age, hash.to_vec()))
-    }
-
-    fn read(&self, request: &Request) -> Option<CacheEntry> {
-        let url = request.url.as_str();
-        let path = Cache::path(self.dir.as_deref()?, url);
-        let bytes = read_bounded(&path, RESPONSE_CAP.saturating_add(4096)).ok()?;
-        let mut parts = bytes.splitn(4, |&b| b == b'\n');
-        let magic = parts.next()?;
-        let (as_served, current, lines_unless_json) = (
-            magic == CACHE_MAGIC_AS_SERVED.as_bytes(),
-            magic == CACHE_MAGIC.as_bytes(),
-            magic == CACHE_MAGIC_PYPI_LINES.as_bytes(),
-        );
-        if !(as_served || current || lines_unless_json || magic == CACHE_MAGIC_JSON.as_bytes()) {
-            return None;
-        }
-        let fetched: u64 = std::str::from_utf8(parts.next()?).ok()?.parse().ok()?;
-        if parts.next()? != url.as_bytes() {
-            return None;
-        }
-        let rest = parts.next()?;
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
-        let age = Duration::from_secs(now.checked_sub(fetched)?);
-        let body = if as_served {
-            rest
-        } else {
-            let (hash, body) = rest.split_at_checked(rest.iter().position(|&b| b == b'\n')?)?;
-            let body = body.get(1..)?;
-            if hash == NOT_FOUND.as_bytes() && body.is_empty() {
-                return Some(CacheEntry { age, body: None });
-            }
-            if hash != body_hash(body).as_bytes() {
-                return None;
-            }
-            body
-        };
-        // Kept forms are lines, never a JSON object.
-        if current || (lines_unless_json && body.first() != Some(&b'{')) {
-            // The header cut off in place: copied, next's document took twice
-            // as long to read (1.2 ms, not 0.6: fresh pages faulted in).
-            let header = bytes.len().saturating_sub(body.len());
-            let mut bytes = bytes;
-            bytes.drain(..header);
-            return Some(CacheEntry {
-                age,
-                body: Some(bytes),
-            });
-        }
-        // An earlier layout: kept as this one keeps it, and rewritten.
-        let body = (request.compact)(body)?;
-        self.write_at(url, &body, fetched, &body_hash(&body));
-        Some(CacheEntry {
-            age,
-            body: Some(body),
-        })
-    }
-
-    /// Best effort: a cache that cannot be written makes the next scan ask again.
-    fn write(&self, url: &str, body: &[u8]) {
-        self.write_at(url, body, now_seconds(), &body_hash(body));
-    }
-
-    /// `body`, fetched at `fetched` (seconds since the epoch), with its hash
-    /// line (the body's hash, or [`NOT_FOUND`]).
-    fn write_at(&self, url: &str, body: &[u8], fetched: u64, hash: &str) {
-        let Some(dir) = &self.dir else { return };
-        if std::fs::create_dir_all(dir).is_err() {
-            return;
-        }
-        let mut bytes = format!("{CACHE_MAGIC}\n{fetched}\n{url}\n{hash}\n").into_bytes();
-        bytes.extend_from_slice(body);
-        let _ = write_atomically(&Cache::path(dir, url), &bytes);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A cache in a directory of its own (removed when the first is dropped).
-    fn temp_cache() -> (tempfile::TempDir, Cache) {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache {
-            dir: Some(dir.path().to_path_buf()),
-        };
-        (dir, cache)
-    }
 
     #[test]
     fn shown_urls_drop_credentials() {
@@ -688,138 +513,11 @@ mod tests {
             shown_url("https://pypi.org/simple/"),
             "https://pypi.org/simple/"
         );
-    }
-
-    #[test]
-    fn cache_files_read_back_only_whole_and_for_their_url() {
-        let (dir, cache) = temp_cache();
-        let url = "https://pypi.org/simple/numpy/";
-        let request = |url: &str| Request {
-            url: url.to_string(),
-            accept: super::super::pypi::ACCEPT,
-            compact: super::super::pypi::compact,
-        };
-        cache.write(url, b"{\"files\":[]}");
-        let path = Cache::path(dir.path(), url);
-        let whole = std::fs::read(&path).unwrap();
-        std::fs::write(&path, &whole[..whole.len() - 1]).unwrap();
-        assert!(cache.read(&request(url)).is_none(), "cut short");
-        cache.write(url, b"{\"files\":[]}");
-        let entry = cache.read(&request(url)).unwrap();
-        assert_eq!(entry.body.as_deref(), Some(&b"{\"files\":[]}"[..]));
-        assert!(entry.age < Duration::from_secs(60));
-        assert!(
-            cache
-                .read(&request("https://pypi.org/simple/scipy/"))
-                .is_none()
-        );
-        let path = Cache::path(dir.path(), url);
-        for corrupt in [
-            &b"garbage"[..],
-            b"muslcheck-index-cache 1\nnot a time\nhttps://pypi.org/simple/numpy/\n{}",
-            b"muslcheck-index-cache 1\n1\nhttps://pypi.org/simple/other/\n{}",
-            b"muslcheck-index-cache 1\n99999999999\nhttps://pypi.org/simple/numpy/\n{}",
-            b"muslcheck-index-cache 1\n1\nhttps://pypi.org/simple/numpy/\n{\"files\": [",
-            // Layouts 2 and 3 with another body than their hash says, or none.
-            b"muslcheck-index-cache 2\n1\nhttps://pypi.org/simple/numpy/\n00000000000000000000000000000000\n{\"files\":[]}",
-            b"muslcheck-index-cache 2\n1\nhttps://pypi.org/simple/numpy/\n{\"files\":[]}",
-            b"muslcheck-index-cache 3\n1\nhttps://pypi.org/simple/numpy/\n00000000000000000000000000000000\nnumpy-1.0.tar.gz\n",
-            b"muslcheck-index-cache 3\n1\nhttps://pypi.org/simple/numpy/\nnumpy-1.0.tar.gz\n",
-        ] {
-            std::fs::write(&path, corrupt).unwrap();
-            assert!(
-                cache.read(&request(url)).is_none(),
-                "{}",
-                String::from_utf8_lossy(corrupt)
-            );
-        }
-    }
-
-    #[test]
-    fn a_cached_document_as_served_is_compacted_and_rewritten() {
-        let (dir, cache) = temp_cache();
-        let url = "https://pypi.org/simple/numpy/";
-        let served = br#"{"meta": {"api-version": "1.1"}, "name": "numpy", "files": [
-            {"filename": "numpy-1.26.4.tar.gz", "hashes": {"sha256": "abc"}, "requires-python": ">=3.9", "yanked": false},
-            {"filename": "numpy-1.0.tar.gz", "url": "https://files/numpy-1.0.tar.gz", "yanked": "broken build"}]}"#;
-        let mut layout_1 = format!("muslcheck-index-cache 1\n1700000000\n{url}\n").into_bytes();
-        layout_1.extend_from_slice(served);
-        let path = Cache::path(dir.path(), url);
-        std::fs::write(&path, &layout_1).unwrap();
-        let request = Request {
-            url: url.to_string(),
-            accept: super::super::pypi::ACCEPT,
-            compact: super::super::pypi::compact,
-        };
-        let entry = cache.read(&request).unwrap();
-        let kept = b"numpy-1.26.4.tar.gz\nnumpy-1.0.tar.gz\tyanked\n";
+        // The authority ends at a query too: an `@` after it is not a user's.
         assert_eq!(
-            String::from_utf8_lossy(entry.body.as_deref().unwrap()),
-            String::from_utf8_lossy(kept)
+            shown_url("https://token@registry.example?a=b@c"),
+            "https://registry.example?a=b@c"
         );
-        let rewritten = std::fs::read(&path).unwrap();
-        assert!(
-            rewritten
-                .starts_with(format!("muslcheck-index-cache 4\n1700000000\n{url}\n").as_bytes())
-        );
-        assert!(rewritten.ends_with(kept));
-        // Read back as layout 4, the same document and the same age.
-        let again = cache.read(&request).unwrap();
-        assert_eq!(again.body, entry.body);
-        assert!(again.age >= entry.age);
-
-        // Layout 2 (0.3.x after its first read): the page compacted as JSON.
-        let json = br#"{"files":[{"filename":"numpy-1.26.4.tar.gz"},{"filename":"numpy-1.0.tar.gz","yanked":true}]}"#;
-        let hash = body_hash(json);
-        let mut layout_2 =
-            format!("muslcheck-index-cache 2\n1700000000\n{url}\n{hash}\n").into_bytes();
-        layout_2.extend_from_slice(json);
-        std::fs::write(&path, &layout_2).unwrap();
-        let from_layout_2 = cache.read(&request).unwrap();
-        assert_eq!(from_layout_2.body, entry.body);
-        assert!(std::fs::read(&path).unwrap().ends_with(kept));
-
-        // Layout 3 kept PyPI pages as lines already: read as they are.
-        let mut layout_3 = format!(
-            "muslcheck-index-cache 3\n1700000000\n{url}\n{}\n",
-            body_hash(kept)
-        )
-        .into_bytes();
-        layout_3.extend_from_slice(kept);
-        std::fs::write(&path, &layout_3).unwrap();
-        assert_eq!(cache.read(&request).unwrap().body, entry.body);
-    }
-
-    #[test]
-    fn an_npm_document_kept_as_json_by_layout_3_is_kept_as_lines_again() {
-        let (dir, cache) = temp_cache();
-        let url = "https://registry.npmjs.org/sharp";
-        let json = br#"{"versions":{"0.33.0":{"optionalDependencies":{"@img/sharp-linuxmusl-x64":"0.33.0"}},"0.34.1":{"os":["linux"]}},"dist-tags":{"latest":"0.34.1"}}"#;
-        let mut layout_3 = format!(
-            "muslcheck-index-cache 3\n1700000000\n{url}\n{}\n",
-            body_hash(json)
-        )
-        .into_bytes();
-        layout_3.extend_from_slice(json);
-        let path = Cache::path(dir.path(), url);
-        std::fs::write(&path, &layout_3).unwrap();
-        let request = Request {
-            url: url.to_string(),
-            accept: super::super::npm::ACCEPT,
-            compact: super::super::npm::compact,
-        };
-        let kept = "latest\t0.34.1\n\
-                    0.33.0\t{\"optionalDependencies\":{\"@img/sharp-linuxmusl-x64\":\"0.33.0\"}}\n\
-                    0.34.1\t{\"os\":[\"linux\"]}\n";
-        let entry = cache.read(&request).unwrap();
-        assert_eq!(
-            String::from_utf8_lossy(entry.body.as_deref().unwrap()),
-            kept
-        );
-        let rewritten = std::fs::read(&path).unwrap();
-        assert!(rewritten.starts_with(b"muslcheck-index-cache 4\n1700000000\n"));
-        assert!(rewritten.ends_with(kept.as_bytes()));
-        assert_eq!(cache.read(&request).unwrap().body, entry.body);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! network has failed, the cache answers whatever its age, and a package the
 //! cache cannot answer has no index answer (the local answers decide).
 
+mod cache;
 mod dns;
 mod fetch;
 pub mod npm;
