@@ -1159,3 +1159,88 @@ fn jar_of_empty_jars(count: usize) -> Vec<u8> {
     }
     jar.finish().unwrap().into_inner()
 }
+
+/// Copies of one library missing 2,500 symbols, at three places.
+fn write_copies_missing_many(root: &Path) -> Vec<String> {
+    let object = SharedObject {
+        needed: vec!["libc.so.6".to_string()],
+        undefined: (0..2_500).map(|k| format!("absent_{k:05}")).collect(),
+        ..SharedObject::default()
+    };
+    let bytes = object.to_bytes();
+    ["a", "b", "c"]
+        .iter()
+        .map(|place| {
+            std::fs::create_dir_all(root.join(place)).unwrap();
+            std::fs::write(root.join(place).join("libmany.so"), &bytes).unwrap();
+            format!("{place}/libmany.so")
+        })
+        .collect()
+}
+
+#[test]
+fn a_library_missing_thousands_of_symbols_keeps_a_thousand_loader_lines_and_every_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let copies = write_copies_missing_many(dir.path());
+    let (report, code, _) = guarded_json_scan(dir.path(), &[]);
+    assert_eq!(code, 1);
+    let expected: BTreeSet<String> = (0..2_500).map(|k| format!("absent_{k:05}")).collect();
+    for path in &copies {
+        let artifact = common::artifact(&report, path);
+        let finding = common::finding(artifact, "MC102");
+        let lines = finding["loader_messages"].as_array().unwrap();
+        assert_eq!(lines.len(), 1_000, "{path}");
+        assert_eq!(finding["loader_messages_omitted"], 1_500, "{path}");
+        assert_eq!(
+            lines[0],
+            format!("Error relocating {path}: absent_00000: symbol not found")
+        );
+        assert_eq!(missing_symbol_names(artifact), expected, "{path}");
+    }
+    let text = common::stdout(&common::muslcheck(dir.path(), &["--details"]));
+    assert!(
+        text.contains(
+            "| … and 2492 more (--format json lists the first 1000, its evidence every symbol)"
+        ),
+        "{text}"
+    );
+    // musl itself prints one line per symbol: the lines kept and counted are its count.
+    if common::musl_loader_missing("the loader's count of missing symbols") {
+        return;
+    }
+    let output = std::process::Command::new(common::MUSL_LOADER)
+        .arg("--list")
+        .arg(dir.path().join(&copies[0]))
+        .output()
+        .unwrap();
+    let errors = common::musl_loader_errors(&String::from_utf8_lossy(&output.stderr));
+    assert_eq!(errors.symbols.len(), 2_500);
+}
+
+#[test]
+fn copies_of_a_library_missing_many_symbols_share_one_list_of_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let copies = write_copies_missing_many(dir.path());
+    let report = common::scan_with(&[dir.path().to_path_buf()], &common::options(false));
+    let lists: Vec<std::sync::Arc<[muslcheck::model::MissingSymbol]>> = copies
+        .iter()
+        .map(|path| {
+            let artifact = common::found(&report, path);
+            let finding = artifact
+                .findings()
+                .iter()
+                .find(|f| f.code == Code::MissingSymbols)
+                .expect("MC102");
+            match &finding.evidence {
+                muslcheck::model::Evidence::Symbols { symbols, .. } => symbols.clone(),
+                other => panic!("{path}: {other:?}"),
+            }
+        })
+        .collect();
+    assert_eq!(lists[0].len(), 2_500);
+    assert!(
+        lists
+            .iter()
+            .all(|list| std::sync::Arc::ptr_eq(list, &lists[0]))
+    );
+}

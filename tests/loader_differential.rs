@@ -280,7 +280,7 @@ fn muslcheck_says(report: &Report, artifact: &Artifact) -> Says {
         for finding in artifact.findings() {
             match &finding.evidence {
                 Evidence::Symbols { symbols, .. } => {
-                    for symbol in symbols {
+                    for symbol in symbols.iter() {
                         missing.symbols.insert((own.clone(), symbol.name.clone()));
                     }
                 }

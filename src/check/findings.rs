@@ -2,6 +2,7 @@
 //! see it on the target. Loader messages come from musl's own format strings.
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use crate::model::{
     Code, Evidence, Finding, Host, MissingLibrary, MissingSymbol, PackageNeed, Reference,
@@ -13,7 +14,7 @@ use crate::platform::{LoaderMessage, Platform, SonameProvider, alpine_provider};
 use super::provider::LibraryProvider;
 use super::resolve::Resolution;
 use super::tree::TreeFile;
-use super::{describe_list, has_glibc_interpreter};
+use super::{describe_first, describe_list, describe_symbols, has_glibc_interpreter};
 
 /// MC104: another architecture's file.
 pub fn wrong_architecture(file: &TreeFile, platform: &Platform) -> Finding {
@@ -98,16 +99,15 @@ pub fn own_failures(
 
 fn missing_symbols(
     (shown, lazy_host): (&str, Option<&str>),
-    missing: &[MissingSymbol],
+    missing: &Arc<[MissingSymbol]>,
     resolution: &Resolution,
     platform: &Platform,
 ) -> Finding {
-    let names: Vec<String> = missing.iter().map(MissingSymbol::label).collect();
     let mut message = format!(
         "{} symbol(s) that musl {} and every loaded library lack: {}",
         missing.len(),
         platform.musl_version().map_or("?", |v| v.as_str()),
-        describe_list(&names, 6)
+        describe_symbols(missing, 6)
     );
     // Under a lazy dlopen only the names another relocation type binds stop the load.
     let at_load: Vec<&MissingSymbol> = missing
@@ -154,7 +154,7 @@ fn missing_symbols(
         Code::MissingSymbols,
         message,
         Evidence::Symbols {
-            symbols: missing.to_vec(),
+            symbols: Arc::clone(missing),
             looked_in: resolution.scope.clone(),
         },
     )
@@ -164,7 +164,7 @@ fn missing_symbols(
     if let Some((release, musl)) = platform.newer_alpine_providing(&names) {
         finding = finding.with_remedy(format!(
             "use Alpine ≥ {release} (musl {musl} adds {}): `FROM alpine:{release}`",
-            describe_list(&names.iter().map(|n| n.to_string()).collect::<Vec<_>>(), 6)
+            describe_first(names.iter(), names.len(), 6)
         ));
         finding.min_alpine = Some(release);
         return finding;
@@ -177,11 +177,13 @@ fn missing_symbols(
     }
 }
 
-fn symbol_messages(shown: &str, missing: &[&MissingSymbol]) -> Vec<String> {
+fn symbol_messages<'a>(
+    shown: &'a str,
+    missing: &'a [&MissingSymbol],
+) -> impl ExactSizeIterator<Item = String> + 'a {
     missing
         .iter()
-        .map(|s| LoaderMessage::SymbolNotFound.format(&[shown, &s.name]))
-        .collect()
+        .map(move |s| LoaderMessage::SymbolNotFound.format(&[shown, &s.name]))
 }
 
 fn library_message(library: &MissingLibrary) -> String {
@@ -249,7 +251,7 @@ pub(super) fn relative_name_remedy<'a>(names: impl IntoIterator<Item = &'a str>)
 }
 
 fn missing_libraries(libraries: Vec<MissingLibrary>, platform: &Platform) -> Finding {
-    let loader_messages = libraries.iter().map(library_message).collect();
+    let loader_messages: Vec<String> = libraries.iter().map(library_message).collect();
     let (unloadable, searched): (Vec<&MissingLibrary>, Vec<&MissingLibrary>) =
         libraries.iter().partition(|l| l.unloadable_at.is_some());
     let (off_path, absent): (Vec<&MissingLibrary>, Vec<&MissingLibrary>) =

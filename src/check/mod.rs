@@ -30,20 +30,22 @@ pub mod reinstall;
 pub mod resolve;
 mod rpath;
 mod search;
+mod symbol_lists;
 mod threads;
 mod tls;
 mod tree;
 pub mod wheel;
 
 use std::collections::HashSet;
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::model::{
-    Assessment, Code, ElfFacts, Finding, Host, HostKind, LibcKind, Linkage, LoadSummary, Severity,
-    Verdict,
+    Assessment, Code, ElfFacts, Finding, Host, HostKind, LibcKind, Linkage, LoadSummary,
+    MissingSymbol, Severity, Verdict,
 };
 use crate::platform::{LoaderKind, Platform};
 
@@ -607,10 +609,30 @@ fn load_summary(
 
 /// `a, b, c and 4 more`.
 fn describe_list(items: &[String], cap: usize) -> String {
-    let shown: Vec<&str> = items.iter().take(cap).map(String::as_str).collect();
-    let mut text = shown.join(", ");
-    if items.len() > cap {
-        text.push_str(&format!(" and {} more", items.len() - cap));
+    describe_first(items.iter(), items.len(), cap)
+}
+
+/// [`describe_list`] of the symbols' labels (`name@VERSION`), made for the
+/// ones shown only: a list can be 100,000 long.
+fn describe_symbols(symbols: &[MissingSymbol], cap: usize) -> String {
+    describe_first(symbols.iter().map(MissingSymbol::label), symbols.len(), cap)
+}
+
+/// The first `cap` of `total` items, then how many more.
+fn describe_first(
+    items: impl Iterator<Item = impl AsRef<str>>,
+    total: usize,
+    cap: usize,
+) -> String {
+    let mut text = String::new();
+    for (i, item) in items.take(cap).enumerate() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        text.push_str(item.as_ref());
+    }
+    if total > cap {
+        let _ = write!(text, " and {} more", total - cap);
     }
     text
 }

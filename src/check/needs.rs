@@ -9,8 +9,7 @@ use std::sync::OnceLock;
 use rustc_hash::FxHashMap;
 
 use super::provider::PackageTable;
-use super::tree::TreeFile;
-use crate::model::RequiredSymbol;
+use crate::model::{ElfFacts, RequiredSymbol};
 use crate::platform::{GlibcSymbol, LoaderKind, MuslProvides, Platform};
 
 /// What one object asks of the loader whoever loads it: the symbols it binds
@@ -101,7 +100,7 @@ impl<'a> Lookup<'a> {
 pub(super) type MuslAnswers<'a> = FxHashMap<&'a str, Option<MuslProvides>>;
 
 impl<'a> ObjectNeeds<'a> {
-    pub fn of(file: &TreeFile<'a>, platform: &Platform, answers: &mut MuslAnswers<'a>) -> Self {
+    pub fn of(facts: &'a ElfFacts, platform: &Platform, answers: &mut MuslAnswers<'a>) -> Self {
         let mut needs = ObjectNeeds::default();
         // Only musl's loader is modelled here: a glibc or no-libc image's
         // resolver (`glibc`) asks its own tables. The matrix built these for
@@ -109,9 +108,8 @@ impl<'a> ObjectNeeds<'a> {
         if platform.loader_kind() != LoaderKind::Musl {
             return needs;
         }
-        let own_ifuncs = file.facts.own_ifunc_references.iter();
-        for required in file
-            .facts
+        let own_ifuncs = facts.own_ifunc_references.iter();
+        for required in facts
             .required_symbols
             .iter()
             .filter(|s| !s.weak && s.relocated)
@@ -128,9 +126,8 @@ impl<'a> ObjectNeeds<'a> {
                 None => needs.lookups.push(Lookup::new(required)),
             }
         }
-        if let Some(handled) = crate::platform::musl::handled_relocation_types(file.facts.arch) {
-            needs.unsupported_relocations = file
-                .facts
+        if let Some(handled) = crate::platform::musl::handled_relocation_types(facts.arch) {
+            needs.unsupported_relocations = facts
                 .relocation_types
                 .iter()
                 .filter(|r| !handled.contains(&r.r_type))

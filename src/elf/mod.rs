@@ -462,7 +462,7 @@ fn required_symbols(parsed: &Parsed, needed: &[NeededVersion]) -> Vec<RequiredSy
     asks.sort_unstable_by(|a, b| {
         (a.prefix, a.name, a.copy, a.index).cmp(&(b.prefix, b.name, b.copy, b.index))
     });
-    let mut required: Vec<RequiredSymbol> = Vec::new();
+    let mut required: Vec<RequiredSymbol> = Vec::with_capacity(asks.len());
     for group in asks.chunk_by(|a, b| a.name == b.name) {
         let Some(first) = group.first() else { continue };
         let undefined = group.iter().filter(|ask| !ask.copy);

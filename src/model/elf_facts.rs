@@ -116,7 +116,7 @@ pub struct VersionNeed {
 
 /// The most eager kind of relocation that names a symbol: when a loader
 /// binds it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Reference {
     /// Only PLT jump slots: bound at the first call under lazy binding.
     Plt,

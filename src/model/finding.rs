@@ -157,7 +157,7 @@ pub struct MissingNode {
 }
 
 /// A needed symbol nothing provides.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct MissingSymbol {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -227,7 +227,9 @@ pub enum Evidence {
         target: Arch,
     },
     Symbols {
-        symbols: Vec<MissingSymbol>,
+        /// Shared: copies of one file miss the same symbols, and one
+        /// file can miss 100,000 (see `check::symbol_lists`).
+        symbols: std::sync::Arc<[MissingSymbol]>,
         looked_in: Vec<String>,
     },
     Libraries {
@@ -326,6 +328,11 @@ pub enum Evidence {
     },
 }
 
+/// The loader's lines a finding keeps. A file missing 100,000 symbols makes
+/// musl print 100,000 lines alike; kept whole, a wheel of 16 such files held
+/// 500 MB of them. The evidence still names every symbol.
+pub const LOADER_MESSAGES_KEPT: usize = 1_000;
+
 /// One thing wrong (or worth knowing) about a file.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
@@ -335,6 +342,9 @@ pub struct Finding {
     /// What the user would see on the target, line by line.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub loader_messages: Vec<String>,
+    /// The loader's lines after the first [`LOADER_MESSAGES_KEPT`], counted.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub loader_messages_omitted: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remedy: Option<String>,
     /// The oldest Alpine release (`3.20`) on which this finding goes away,
@@ -353,15 +363,29 @@ impl Finding {
             severity: rule.severity,
             message,
             loader_messages: Vec::new(),
+            loader_messages_omitted: 0,
             remedy: rule.remedy.map(str::to_string),
             min_alpine: None,
             evidence,
         }
     }
 
-    pub fn with_loader_messages(mut self, lines: Vec<String>) -> Finding {
-        self.loader_messages = lines;
+    /// The loader's lines, the first [`LOADER_MESSAGES_KEPT`] of them made
+    /// and kept, the rest counted.
+    pub fn with_loader_messages<Lines>(mut self, lines: Lines) -> Finding
+    where
+        Lines: IntoIterator<Item = String>,
+        Lines::IntoIter: ExactSizeIterator,
+    {
+        let lines = lines.into_iter();
+        self.loader_messages_omitted = lines.len().saturating_sub(LOADER_MESSAGES_KEPT);
+        self.loader_messages = lines.take(LOADER_MESSAGES_KEPT).collect();
         self
+    }
+
+    /// How many lines the loader prints for this finding.
+    pub fn loader_message_count(&self) -> usize {
+        self.loader_messages.len() + self.loader_messages_omitted
     }
 
     pub fn with_remedy(mut self, remedy: impl Into<String>) -> Finding {

@@ -101,7 +101,9 @@ fn render_array<T: Serialize + Sync>(
     if items.is_empty() {
         return out.write_all(b"[]");
     }
-    let window = rayon::current_num_threads().saturating_mul(4).max(16);
+    // One item per thread: an artifact can render to tens of MB (100,000
+    // required symbols), and the window's are held at once.
+    let window = rayon::current_num_threads().max(1);
     out.write_all(b"[")?;
     let mut first = true;
     for items in items.chunks(window) {

@@ -437,11 +437,20 @@ fn render_finding(out: &mut String, finding: &Finding, paint: &Paint, gcompat: G
     for line in messages.iter().take(MAX_LINES_PER_FINDING) {
         let _ = writeln!(out, "        | {}", escape::text(line));
     }
-    if messages.len() > MAX_LINES_PER_FINDING {
+    let total = finding.loader_message_count();
+    if total > MAX_LINES_PER_FINDING {
+        let listed = if finding.loader_messages_omitted == 0 {
+            "--format json lists all".to_string()
+        } else {
+            format!(
+                "--format json lists the first {}, its evidence every symbol",
+                messages.len()
+            )
+        };
         let _ = writeln!(
             out,
-            "        | … and {} more (--format json lists all)",
-            messages.len() - MAX_LINES_PER_FINDING
+            "        | … and {} more ({listed})",
+            total - MAX_LINES_PER_FINDING
         );
     }
     if let Evidence::Symbols { symbols, .. } = &finding.evidence {

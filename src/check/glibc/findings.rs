@@ -2,12 +2,13 @@
 //! what [`super::GlibcResolver`] found missing, as MC1xx findings.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
-use crate::check::describe_list;
 use crate::check::findings::{
     UNCHECKED_REMEDY, UNLOADABLE_REMEDY, relative_name_remedy, stopped_at_unloadable,
 };
 use crate::check::tree::TreeFile;
+use crate::check::{describe_list, describe_symbols};
 use crate::model::{
     Arch, Code, Evidence, Finding, Host, MissingLibrary, MissingNode, MissingSymbol, Presence,
     Reference, RuntimeFile, Stack, StackNeed, install_shell_command,
@@ -286,7 +287,7 @@ pub(super) fn missing_libraries(
 
 /// MC109 in dl-version.c's words.
 pub(super) fn version_nodes_missing(file: &TreeFile, nodes: Vec<MissingNode>) -> Finding {
-    let loader_messages = nodes
+    let loader_messages: Vec<String> = nodes
         .iter()
         .map(|n| {
             format!(
@@ -337,10 +338,9 @@ pub(super) fn glibc_private(needed_by: &[String]) -> Finding {
 /// MC102 in dl-lookup.c's words, saying when the failure comes.
 pub(super) fn missing_symbols(
     (file, host): (&TreeFile, Option<&Host>),
-    missing: &[MissingSymbol],
+    missing: Arc<[MissingSymbol]>,
     loaded: &[(String, String)],
 ) -> Finding {
-    let names: Vec<String> = missing.iter().map(MissingSymbol::label).collect();
     // ld.so binds GOT entries and other data relocations at load; PLT slots
     // at their first call, unless the object or the dlopen binds now.
     let binds_now = file.facts.bind_now || host.is_some_and(Host::dlopens_now);
@@ -368,38 +368,38 @@ pub(super) fn missing_symbols(
             .map(|v| format!(", version {v}"))
             .unwrap_or_default()
     };
-    let loader_messages = missing
+    let failing: Vec<&MissingSymbol> = missing
         .iter()
         .filter(|s| !at_load || bound_at_load(s))
-        .map(|s| match host {
-            // dlerror()'s text, as `import` and `require()` print it.
-            Some(_) if bound_at_load(s) => {
-                format!("{}: undefined symbol: {}{}", file.shown, s.name, version(s))
-            }
-            Some(host) => format!(
-                "{}: symbol lookup error: {}: undefined symbol: {}{}",
-                host.program(),
-                file.shown,
-                s.name,
-                version(s)
-            ),
-            None => format!(
-                "{0}: symbol lookup error: {0}: undefined symbol: {1}{2}",
-                file.shown,
-                s.name,
-                version(s)
-            ),
-        })
         .collect();
+    let loader_messages = failing.iter().map(|s| match host {
+        // dlerror()'s text, as `import` and `require()` print it.
+        Some(_) if bound_at_load(s) => {
+            format!("{}: undefined symbol: {}{}", file.shown, s.name, version(s))
+        }
+        Some(host) => format!(
+            "{}: symbol lookup error: {}: undefined symbol: {}{}",
+            host.program(),
+            file.shown,
+            s.name,
+            version(s)
+        ),
+        None => format!(
+            "{0}: symbol lookup error: {0}: undefined symbol: {1}{2}",
+            file.shown,
+            s.name,
+            version(s)
+        ),
+    });
     Finding::new(
         Code::MissingSymbols,
         format!(
             "{} symbol(s) that no loaded library (the image's or the scanned tree's) exports: {}; {when}",
             missing.len(),
-            describe_list(&names, 6)
+            describe_symbols(&missing, 6)
         ),
         Evidence::Symbols {
-            symbols: missing.to_vec(),
+            symbols: Arc::clone(&missing),
             looked_in: loaded
                 .iter()
                 .map(|(name, from)| format!("{name}: {from}"))

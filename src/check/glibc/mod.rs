@@ -27,6 +27,7 @@ use findings::{
 use super::provider::off_search_path;
 use super::rpath::SearchRules;
 use super::search::{NotFound, Search, chain, jdk_vm, loaded_before};
+use super::symbol_lists::SymbolLists;
 use super::tree::{TreeFile, TreeIndex};
 use super::verdict;
 use crate::model::{
@@ -56,6 +57,8 @@ pub struct GlibcResolver<'t> {
     /// Per file: what it loads when it is the module or program that loads
     /// others (worked out when first asked).
     groups: Vec<OnceLock<Group>>,
+    /// The files' missing symbols, one copy of each long list.
+    missing_lists: SymbolLists,
 }
 
 /// What a module's dlopen (or a program's start) loads: the scope in which
@@ -113,6 +116,7 @@ impl<'t> GlibcResolver<'t> {
                 .then(|| platform.glibc_version().map(|v| v.to_string()))
                 .flatten(),
             groups: (0..index.file_count()).map(|_| OnceLock::new()).collect(),
+            missing_lists: SymbolLists::default(),
         }
     }
 
@@ -172,7 +176,7 @@ impl<'t> GlibcResolver<'t> {
         if !symbols.missing.is_empty() {
             findings.push(missing_symbols(
                 (file, host),
-                &symbols.missing,
+                self.missing_lists.share(symbols.missing),
                 &load.loaded,
             ));
         }

@@ -125,15 +125,17 @@ impl<'g, 't> Scope<'g, 't> {
     /// Every symbol `object` binds at load time, and the relocations the
     /// loader refuses; each missing symbol in full when `listed`, else counted.
     pub(super) fn resolve_object(&self, object: usize, listed: bool) -> Option<ObjectSymbols> {
-        let needs = self.resolver.needs.get(object)?.as_ref()?;
+        let needs = self.resolver.needs(object)?;
         let mut result = ObjectSymbols {
             redirected: needs.redirected.clone(),
             unsupported_relocations: needs.unsupported_relocations.clone(),
             ..ObjectSymbols::default()
         };
+        let mut missing = Vec::new();
         for lookup in &needs.lookups {
-            self.resolve_symbol((object, listed), lookup, &mut result);
+            self.resolve_symbol((object, listed), lookup, &mut result, &mut missing);
         }
+        result.missing = self.resolver.missing_lists.share(missing);
         Some(result)
     }
 
@@ -258,6 +260,7 @@ impl<'g, 't> Scope<'g, 't> {
         (object, listed): (usize, bool),
         lookup: &Lookup,
         result: &mut ObjectSymbols,
+        missing: &mut Vec<MissingSymbol>,
     ) {
         let (platform, ctx, required) = (self.resolver.platform, self.ctx, lookup.required);
         let name = required.name.as_str();
@@ -330,7 +333,7 @@ impl<'g, 't> Scope<'g, 't> {
             .clone()
             .or_else(|| glibc.map(|g| g.soname.to_string()))
             .or_else(|| name.starts_with("_Z").then(|| "libstdc++.so.6".to_string()));
-        result.missing.push(MissingSymbol {
+        missing.push(MissingSymbol {
             name: name.to_string(),
             version: required.version.clone(),
             expected_library,

@@ -16,7 +16,7 @@
 
 mod bind;
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -25,8 +25,9 @@ use super::needs::{MuslAnswers, ObjectNeeds};
 use super::provider::{self, LibraryAnswer, LibraryProvider};
 use super::rpath::SearchRules;
 use super::search::{NotFound, Search, chain, loaded_before, loaders};
+use super::symbol_lists::SymbolLists;
 use super::tree::TreeIndex;
-use crate::model::{Host, MissingLibrary, MissingSymbol, Reference};
+use crate::model::{ElfFacts, Host, MissingLibrary, MissingSymbol, Reference};
 use crate::platform::Platform;
 use bind::Scope;
 
@@ -42,7 +43,7 @@ pub struct LoadedLibrary {
 pub struct ObjectSymbols {
     /// The symbols nothing provides, each in full: for the process's root
     /// only, whose findings name them (see [`ObjectSymbols::missing_count`]).
-    pub missing: Vec<MissingSymbol>,
+    pub missing: Arc<[MissingSymbol]>,
     /// For the other objects, only how many, and how many of those only a
     /// PLT or GOT entry names: their own findings name them, and a process
     /// of N objects would otherwise build N objects' worth of symbols.
@@ -147,6 +148,37 @@ pub struct ResolveContext<'t> {
     pub loaded_with: &'t [usize],
 }
 
+/// What each distinct object of the tree asks of the loader, and which of
+/// them each file's is (files sharing their facts share it).
+fn distinct_needs<'t>(
+    index: &'t TreeIndex<'t>,
+    count: usize,
+    platform: &Platform,
+) -> (Vec<ObjectNeeds<'t>>, Vec<Option<usize>>) {
+    let mut first_with: FxHashMap<*const ElfFacts, usize> = FxHashMap::default();
+    let mut distinct: Vec<&'t ElfFacts> = Vec::new();
+    let needs_of = (0..count)
+        .map(|i| {
+            let facts = index.file(i)?.facts;
+            Some(
+                *first_with
+                    .entry(std::ptr::from_ref(facts))
+                    .or_insert_with(|| {
+                        distinct.push(facts);
+                        distinct.len() - 1
+                    }),
+            )
+        })
+        .collect();
+    let needs = distinct
+        .into_par_iter()
+        .map_init(MuslAnswers::default, |answers, facts| {
+            ObjectNeeds::of(facts, platform, answers)
+        })
+        .collect();
+    (needs, needs_of)
+}
+
 /// The objects of one process in load order, each with the objects that
 /// loaded it, nearest first.
 pub type LoadChains = Vec<(usize, Vec<usize>)>;
@@ -156,38 +188,41 @@ pub type LoadChains = Vec<(usize, Vec<usize>)>;
 pub struct Resolver<'t> {
     index: &'t TreeIndex<'t>,
     platform: &'t Platform,
-    /// Per file (by index): what it asks of the loader.
-    needs: Vec<Option<ObjectNeeds<'t>>>,
+    /// What each distinct object asks of the loader; `needs_of` says which
+    /// is each file's (by index). Copies of a file share one: their content,
+    /// so their facts, are one, and one object's lookups can be 100,000.
+    needs: Vec<ObjectNeeds<'t>>,
+    needs_of: Vec<Option<usize>>,
     /// Per file: where the tree has each library it needs (by DT_NEEDED position).
     searches: &'t [Search],
     /// Symbol name → tree files exporting it; built when a process of more
     /// than [`bind::PROBED_OBJECTS`] objects first asks (the others wait).
     exporters: OnceLock<FxHashMap<&'t str, Vec<usize>>>,
+    /// The roots' missing symbols, one copy of each long list.
+    missing_lists: SymbolLists,
 }
 
 impl<'t> Resolver<'t> {
     pub fn new(index: &'t TreeIndex<'t>, count: usize, platform: &'t Platform) -> Self {
         // Independent: worked out side by side.
-        let (needs, searches) = rayon::join(
-            || {
-                (0..count)
-                    .into_par_iter()
-                    .map_init(MuslAnswers::default, |answers, i| {
-                        index
-                            .file(i)
-                            .map(|file| ObjectNeeds::of(file, platform, answers))
-                    })
-                    .collect()
-            },
+        let ((needs, needs_of), searches) = rayon::join(
+            || distinct_needs(index, count, platform),
             || index.searches(SearchRules::Musl),
         );
         Resolver {
             index,
             platform,
             needs,
+            needs_of,
             searches,
             exporters: OnceLock::new(),
+            missing_lists: SymbolLists::default(),
         }
+    }
+
+    /// What file `object` asks of the loader.
+    fn needs(&self, object: usize) -> Option<&ObjectNeeds<'t>> {
+        self.needs.get((*self.needs_of.get(object)?)?)
     }
 
     /// The tree files that export `name`, in scan order.
