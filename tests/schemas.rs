@@ -132,6 +132,30 @@ fn json_output_validates_against_the_report_schema() {
     );
     let problems = errors(&schema, &report);
     assert!(problems.is_empty(), "{problems:#?}");
+    // A library missing more symbols than a finding keeps loader lines for.
+    let many = tempfile::tempdir().unwrap();
+    let library = common::synthetic_elf::SharedObject {
+        needed: vec!["libc.so.6".to_string()],
+        undefined: (0..1_200).map(|k| format!("absent_{k}")).collect(),
+        ..Default::default()
+    };
+    std::fs::write(many.path().join("libmany.so"), library.to_bytes()).unwrap();
+    let report = output_of(&[
+        "--arch",
+        "x86_64",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+        many.path().to_str().unwrap(),
+    ]);
+    let artifact = common::artifact(&report, "libmany.so");
+    assert_eq!(
+        common::finding(artifact, "MC102")["loader_messages_omitted"],
+        200
+    );
+    let problems = errors(&schema, &report);
+    assert!(problems.is_empty(), "{problems:#?}");
     // The corpus alone exercises most evidence shapes.
     for kind in [
         "read",
