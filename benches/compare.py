@@ -56,7 +56,7 @@ def count_files(tree: Path) -> int:
 def build_hostile() -> Path:
     hostile = WORK / "hostile"
     # Written again when a case was added since (the newest is checked).
-    if not (hostile / "jar-nested-100000").is_dir():
+    if not (hostile / "wheel-16x100000-missing-distinct").is_dir():
         hostile.mkdir(parents=True, exist_ok=True)
         sh(["cargo", "test", "--release", "--locked", "-q", "--test", "bounded_work", "--",
             "--ignored", "write_measured_cases"], cwd=ROOT,

@@ -934,6 +934,44 @@ fn write_measured_cases() {
     let nested = root.join("jar-nested-100000");
     std::fs::create_dir_all(&nested).unwrap();
     std::fs::write(nested.join("app.jar"), jar_of_empty_jars(100_000)).unwrap();
+    // Wheels of 16 modules each missing 100,000 symbols: copies of one
+    // library, and 16 different ones (1.3 and 1.5 GB at 8 threads while
+    // each copy kept its list and its 100,000 loader lines).
+    let object = SharedObject {
+        needed: vec!["libc.so.6".to_string()],
+        undefined: (0..100_000).map(|k| format!("g{k:07}")).collect(),
+        ..SharedObject::default()
+    };
+    let bytes = object.to_bytes();
+    for (case, distinct) in [("copies", false), ("distinct", true)] {
+        let modules: Vec<(String, Vec<u8>)> = (0..16)
+            .map(|i| {
+                let mut module = bytes.clone();
+                if distinct {
+                    module.extend(std::iter::repeat_n(0, i + 1));
+                }
+                (
+                    format!("evil/_m{i}.cpython-312-x86_64-linux-gnu.so"),
+                    module,
+                )
+            })
+            .collect();
+        let mut members: Vec<(&str, &[u8])> = modules
+            .iter()
+            .map(|(name, bytes)| (name.as_str(), bytes.as_slice()))
+            .collect();
+        members.push((
+            "evil-1.0.dist-info/METADATA",
+            b"Metadata-Version: 2.1\nName: evil\nVersion: 1.0\n",
+        ));
+        let dir = root.join(format!("wheel-16x100000-missing-{case}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("evil-1.0-cp312-cp312-manylinux_2_17_x86_64.whl"),
+            common::archives::wheel(&members),
+        )
+        .unwrap();
+    }
     let original = corpus_file("lib/libplain.so");
     for (needs, auxes) in [(8000, 8000), (u16::MAX, u16::MAX)] {
         let dir = root.join(format!("verneed-{needs}x{auxes}"));
