@@ -23,6 +23,10 @@ pub struct SymbolLists {
 impl SymbolLists {
     /// `list`, or the equal list made before.
     pub fn share(&self, list: Vec<MissingSymbol>) -> Arc<[MissingSymbol]> {
+        if list.is_empty() {
+            // Most objects of a process: no allocation.
+            return Arc::default();
+        }
         if list.len() < SHARED_FROM {
             return list.into();
         }
