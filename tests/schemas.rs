@@ -29,6 +29,19 @@ fn output_of(args: &[&str]) -> Value {
     json_of(&cli(args))
 }
 
+/// `muslcheck --arch x86_64 --format json --fail-on never PATH`.
+fn report_on(path: &Path) -> Value {
+    output_of(&[
+        "--arch",
+        "x86_64",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+        path.to_str().unwrap(),
+    ])
+}
+
 fn errors(validator: &jsonschema::Validator, instance: &Value) -> Vec<String> {
     validator
         .iter_errors(instance)
@@ -140,15 +153,7 @@ fn json_output_validates_against_the_report_schema() {
         ..Default::default()
     };
     std::fs::write(many.path().join("libmany.so"), library.to_bytes()).unwrap();
-    let report = output_of(&[
-        "--arch",
-        "x86_64",
-        "--format",
-        "json",
-        "--fail-on",
-        "never",
-        many.path().to_str().unwrap(),
-    ]);
+    let report = report_on(many.path());
     let artifact = common::artifact(&report, "libmany.so");
     assert_eq!(
         common::finding(artifact, "MC102")["loader_messages_omitted"],
@@ -179,15 +184,7 @@ fn json_output_validates_against_the_report_schema() {
 #[test]
 fn the_report_schema_rejects_drift() {
     let schema = validator("report.schema.json");
-    let report = output_of(&[
-        "--arch",
-        "x86_64",
-        "--format",
-        "json",
-        "--fail-on",
-        "never",
-        corpus("bin").to_str().unwrap(),
-    ]);
+    let report = report_on(&corpus("bin"));
     assert!(errors(&schema, &report).is_empty());
 
     let mut renamed = report.clone();
