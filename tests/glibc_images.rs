@@ -952,7 +952,12 @@ fn fetched_trees_miss_what_ld_so_says_on_each_image() {
             return;
         };
         for (name, tree) in &trees {
-            let inside = root.path().join("tmp").join(name);
+            // Under its own name: a `node_modules` listed as a root is npm's
+            // only by that name.
+            let base = tree.file_name().unwrap().to_str().unwrap();
+            let parent = root.path().join("tmp").join(name);
+            std::fs::create_dir_all(&parent).unwrap();
+            let inside = parent.join(base);
             let copied = Command::new("cp")
                 .args(["-a"])
                 .arg(tree)
@@ -979,7 +984,12 @@ fn fetched_trees_miss_what_ld_so_says_on_each_image() {
                 if interpreter.contains("ld-musl-") {
                     continue;
                 }
-                let in_root = format!("/tmp/{name}/{path}");
+                // Another architecture's file (MC104): ld.so cannot map it
+                // and says "cannot open shared object file" of the file itself.
+                if artifact["facts"]["arch"] != "x86_64" {
+                    continue;
+                }
+                let in_root = format!("/tmp/{name}/{base}/{path}");
                 let dir = in_root.rsplit_once('/').map_or("/", |(dir, _)| dir);
                 // A library judged in the process of the object that loads
                 // it finds what that one's RPATH (here: its own directory)

@@ -349,3 +349,51 @@ fn a_library_binds_names_in_what_its_module_loads_with_it() {
         }
     }
 }
+
+/// A static-pie program in a package (turbo's `bin/turbo`, Go and Rust
+/// tools built `-static-pie`) is an ET_DYN file without an interpreter, as a
+/// library is; its DF_1_PIE flag says it is started, not loaded: no
+/// interpreter's process hosts it.
+#[test]
+fn a_static_pie_program_in_a_package_is_started_not_loaded_by_the_interpreter() {
+    let project = tempfile::tempdir().unwrap();
+    let npm = project.path().join("node_modules/tool-linux-x64");
+    let python = project.path().join("venv/lib/python3.12/site-packages");
+    std::fs::create_dir_all(npm.join("bin")).unwrap();
+    std::fs::create_dir_all(python.join("tool/bin")).unwrap();
+    std::fs::write(
+        npm.join("package.json"),
+        r#"{"name": "tool-linux-x64", "version": "1.0.0"}"#,
+    )
+    .unwrap();
+    let program = common::corpus("bin/hello-static-pie");
+    std::fs::copy(&program, npm.join("bin/tool")).unwrap();
+    std::fs::copy(&program, python.join("tool/bin/tool")).unwrap();
+    common::write_dist_info(&python, "tool", "1.0", &["tool/bin/tool"]);
+    // A library by the same rule is hosted: the rule is the file's, not the place's.
+    std::fs::copy(
+        common::corpus("lib/libplain.so"),
+        npm.join("bin/libplain.so"),
+    )
+    .unwrap();
+
+    for target in ["alpine:3.20", "debian:12-slim"] {
+        let report = scan_on(target, project.path());
+        for path in ["tool-linux-x64/bin/tool", "tool/bin/tool"] {
+            let artifact = common::found(&report, path);
+            assert!(artifact.package.is_some(), "{target} {path}: attributed");
+            assert!(
+                artifact.assessment.host.is_none(),
+                "{target} {path}: {:?}",
+                artifact.assessment.host
+            );
+            assert_eq!(artifact.assessment.verdict, Verdict::Ok, "{target} {path}");
+        }
+        let library = common::found(&report, "tool-linux-x64/bin/libplain.so");
+        assert_eq!(
+            library.assessment.host.as_ref().map(|host| host.kind),
+            Some(HostKind::Node),
+            "{target}"
+        );
+    }
+}

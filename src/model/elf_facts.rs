@@ -357,8 +357,13 @@ impl ElfFacts {
         matches!(self.elf_type, ElfType::Exec | ElfType::Dyn)
     }
 
+    /// A program, started rather than loaded: one with an interpreter, an
+    /// ET_EXEC file, or a static-pie (ET_DYN like a library, flagged
+    /// DF_1_PIE and without an interpreter or needed libraries).
     pub fn is_executable(&self) -> bool {
-        self.interpreter.is_some() || self.elf_type == ElfType::Exec
+        self.interpreter.is_some()
+            || self.elf_type == ElfType::Exec
+            || self.linkage == Linkage::StaticPie
     }
 
     pub fn defines_only_as_ifunc(&self, name: &str) -> bool {
