@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::ser::Formatter;
 
-use crate::model::Report;
+use crate::model::{Artifact, ArtifactKind, Evidence, Report};
 
 pub fn render_json(report: &Report) -> String {
     let mut text = Vec::new();
@@ -55,7 +55,7 @@ pub fn write_json(report: &Report, out: &mut impl std::io::Write) -> std::io::Re
     object.field("gcompat", gcompat)?;
     object.field("roots", roots)?;
     object.key("artifacts")?;
-    render_array(object.out, artifacts)?;
+    render_array(object.out, artifacts, artifact_weight)?;
     object.field("packages", packages)?;
     object.field("plan", plan)?;
     if !index.is_off() {
@@ -91,23 +91,28 @@ impl<W: std::io::Write> TopLevel<'_, W> {
     }
 }
 
+/// The rendered text a window holds at most, as [`artifact_weight`]
+/// estimates it.
+const WINDOW_BYTES: usize = 64 << 20;
+
 /// `items` as a pretty array at depth 1, the items of each window rendered in
 /// parallel, then appended: the rendered copies held at once are a window's,
-/// not the whole array's (20k prebuilds make 56 MB of text).
+/// not the whole array's (20k prebuilds make 56 MB of text). A window is an
+/// item per thread, fewer when their `weight` (bytes) would pass
+/// [`WINDOW_BYTES`]: one artifact of 100,000 required symbols renders to 22 MB.
 fn render_array<T: Serialize + Sync>(
     out: &mut impl std::io::Write,
     items: &[T],
+    weight: impl Fn(&T) -> usize,
 ) -> std::io::Result<()> {
     if items.is_empty() {
         return out.write_all(b"[]");
     }
-    // One item per thread: an artifact can render to tens of MB (100,000
-    // required symbols), and the window's are held at once.
-    let window = rayon::current_num_threads().max(1);
+    let threads = rayon::current_num_threads();
     out.write_all(b"[")?;
     let mut first = true;
-    for items in items.chunks(window) {
-        let rendered: Vec<Vec<u8>> = items
+    for window in windows(items, threads, weight) {
+        let rendered: Vec<Vec<u8>> = window
             .par_iter()
             .map(|item| {
                 let mut text = Vec::new();
@@ -122,6 +127,55 @@ fn render_array<T: Serialize + Sync>(
         }
     }
     out.write_all(b"\n  ]")
+}
+
+/// `items` in order, in windows of `threads` items at most (at least one),
+/// fewer when their `weight` passes [`WINDOW_BYTES`].
+fn windows<T>(
+    items: &[T],
+    threads: usize,
+    weight: impl Fn(&T) -> usize,
+) -> impl Iterator<Item = &[T]> {
+    let mut rest = items;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut taken = 0;
+        let mut load = 0usize;
+        for item in rest.iter().take(threads.max(1)) {
+            load = load.saturating_add(weight(item));
+            if taken > 0 && load > WINDOW_BYTES {
+                break;
+            }
+            taken += 1;
+        }
+        let (window, later) = rest.split_at_checked(taken).unwrap_or((rest, &[]));
+        rest = later;
+        Some(window)
+    })
+}
+
+/// About how many bytes an artifact renders to: a required symbol's object
+/// about 110 at its depth, a missing symbol's 100, a loader line its length.
+fn artifact_weight(artifact: &Artifact) -> usize {
+    let required = match &artifact.kind {
+        ArtifactKind::Elf { facts } => facts.required_symbols.len(),
+        _ => 0,
+    };
+    let findings: usize = artifact
+        .findings()
+        .iter()
+        .map(|finding| {
+            let symbols = match &finding.evidence {
+                Evidence::Symbols { symbols, .. } => symbols.len(),
+                _ => 0,
+            };
+            let lines: usize = finding.loader_messages.iter().map(|l| l.len() + 16).sum();
+            lines + 100 * symbols
+        })
+        .sum();
+    1024 + 110 * required + findings
 }
 
 /// `value` pretty-printed as it would be at `depth` of a larger document.
@@ -246,6 +300,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_window_holds_a_thread_each_and_less_than_its_bytes() {
+        let sizes = |items: &[usize], threads| -> Vec<usize> {
+            windows(items, threads, |&bytes| bytes)
+                .map(<[usize]>::len)
+                .collect()
+        };
+        assert_eq!(sizes(&[1; 10], 4), [4, 4, 2]);
+        assert_eq!(sizes(&[1; 3], 0), [1, 1, 1]);
+        // 22 MB artifacts: two to a window of 64 MB, with any number of threads.
+        let heavy = 22 << 20;
+        assert_eq!(sizes(&[heavy; 5], 64), [2, 2, 1]);
+        // One heavier than a window is a window of its own.
+        assert_eq!(sizes(&[1, WINDOW_BYTES * 2, 1, 1], 8), [1, 1, 2]);
+        assert_eq!(sizes(&[], 8), Vec::<usize>::new());
+    }
+
+    #[test]
     fn the_text_is_serde_jsons_pretty_text_at_every_depth() {
         let deep = (0..40).fold(serde_json::json!("leaf \u{1b}\n"), |inner, i| {
             serde_json::json!({ "level": i, "empty": [], "none": {}, "inner": [inner, null, 1.5] })
@@ -260,13 +331,25 @@ mod tests {
         let mut items: Vec<serde_json::Value> =
             (0..300).map(|i| serde_json::json!({ "n": i })).collect();
         items.extend([deep.clone(), serde_json::json!([]), deep]);
-        let mut array = Vec::new();
-        render_array(&mut array, &items).unwrap();
         let whole = serde_json::to_string_pretty(&serde_json::json!({ "a": items })).unwrap();
         let expected = whole
             .strip_prefix("{\n  \"a\": ")
             .and_then(|rest| rest.strip_suffix("\n}"))
             .unwrap();
-        assert_eq!(String::from_utf8(array).unwrap(), expected);
+        // Windows of a thread's worth, and of one item each (items heavier
+        // than a window) and of a few (the deep ones heavy).
+        let weights: [&dyn Fn(&serde_json::Value) -> usize; 3] =
+            [&|_| 1, &|_| WINDOW_BYTES, &|item| {
+                if item.is_object() {
+                    1
+                } else {
+                    WINDOW_BYTES / 2
+                }
+            }];
+        for weight in weights {
+            let mut array = Vec::new();
+            render_array(&mut array, &items, weight).unwrap();
+            assert_eq!(String::from_utf8(array).unwrap(), expected);
+        }
     }
 }
