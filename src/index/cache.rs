@@ -246,6 +246,18 @@ mod tests {
         }
     }
 
+    /// A cache file of `layout` (2 and later: the body's hash on its fourth
+    /// line), fetched at 1700000000.
+    fn cache_file(layout: u8, url: &str, body: &[u8]) -> Vec<u8> {
+        let mut file = format!(
+            "muslcheck-index-cache {layout}\n1700000000\n{url}\n{}\n",
+            body_hash(body)
+        )
+        .into_bytes();
+        file.extend_from_slice(body);
+        file
+    }
+
     #[test]
     fn a_cached_document_as_served_is_compacted_and_rewritten() {
         let (dir, cache) = temp_cache();
@@ -281,23 +293,13 @@ mod tests {
 
         // Layout 2 (0.3.x after its first read): the page compacted as JSON.
         let json = br#"{"files":[{"filename":"numpy-1.26.4.tar.gz"},{"filename":"numpy-1.0.tar.gz","yanked":true}]}"#;
-        let hash = body_hash(json);
-        let mut layout_2 =
-            format!("muslcheck-index-cache 2\n1700000000\n{url}\n{hash}\n").into_bytes();
-        layout_2.extend_from_slice(json);
-        std::fs::write(&path, &layout_2).unwrap();
+        std::fs::write(&path, cache_file(2, url, json)).unwrap();
         let from_layout_2 = cache.read(&request).unwrap();
         assert_eq!(from_layout_2.body, entry.body);
         assert!(std::fs::read(&path).unwrap().ends_with(kept));
 
         // Layout 3 kept PyPI pages as lines already: read as they are.
-        let mut layout_3 = format!(
-            "muslcheck-index-cache 3\n1700000000\n{url}\n{}\n",
-            body_hash(kept)
-        )
-        .into_bytes();
-        layout_3.extend_from_slice(kept);
-        std::fs::write(&path, &layout_3).unwrap();
+        std::fs::write(&path, cache_file(3, url, kept)).unwrap();
         assert_eq!(cache.read(&request).unwrap().body, entry.body);
     }
 
@@ -306,14 +308,8 @@ mod tests {
         let (dir, cache) = temp_cache();
         let url = "https://registry.npmjs.org/sharp";
         let json = br#"{"versions":{"0.33.0":{"optionalDependencies":{"@img/sharp-linuxmusl-x64":"0.33.0"}},"0.34.1":{"os":["linux"]}},"dist-tags":{"latest":"0.34.1"}}"#;
-        let mut layout_3 = format!(
-            "muslcheck-index-cache 3\n1700000000\n{url}\n{}\n",
-            body_hash(json)
-        )
-        .into_bytes();
-        layout_3.extend_from_slice(json);
         let path = Cache::path(dir.path(), url);
-        std::fs::write(&path, &layout_3).unwrap();
+        std::fs::write(&path, cache_file(3, url, json)).unwrap();
         let request = Request {
             url: url.to_string(),
             accept: super::super::npm::ACCEPT,
