@@ -11,6 +11,7 @@ mod cache;
 mod dns;
 mod fetch;
 pub mod npm;
+pub mod npm_install;
 pub mod pypi;
 pub mod sources;
 
@@ -429,7 +430,7 @@ impl Lookup {
             .collect();
         for npm in npm {
             let package = &npm.package;
-            let (decided, itself) = match npm::decide(
+            let (decided, itself) = match npm_install::decide(
                 &package.name,
                 &npm.releases,
                 &self.npm_platform_documents,
@@ -438,7 +439,12 @@ impl Lookup {
                 Some(verdict) => (Some(verdict), false),
                 None if glibc_variants.contains(package.name.as_str()) => (None, true),
                 None => (
-                    npm::installs_itself(&package.name, &package.version, &npm.releases, cpu),
+                    npm_install::installs_itself(
+                        &package.name,
+                        &package.version,
+                        &npm.releases,
+                        cpu,
+                    ),
                     true,
                 ),
             };
